@@ -1,0 +1,299 @@
+//! Stage 4: [`SipMessage`] → [`Call`].
+//!
+//! Input: SIP messages in capture order. Output: one [`Call`] per Call-ID with its
+//! messages (as compact references, never the raw bytes), its INVITE transactions
+//! (RFC 3261 §17: keyed by top Via branch and CSeq; retransmissions counted, not doubled)
+//! and the identity headers of its initial INVITE.
+//!
+//! Memory grows with the number of calls and their messages, not with the capture.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use crate::capture::Timestamp;
+use crate::net::Transport;
+use crate::sip::SipMessage;
+use crate::sip::headers::{Diversion, HistoryInfo, NameAddr};
+use crate::sip::sdp::Sdp;
+
+/// A message of a call, without its bytes.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageRef {
+    pub frame: u64,
+    #[serde(skip)]
+    pub time: Timestamp,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub transport: Transport,
+    pub method: Option<String>,
+    pub status: Option<u16>,
+    pub cseq: Option<u32>,
+    pub cseq_method: Option<String>,
+    /// Same transaction and content as an earlier message.
+    pub retransmission: bool,
+}
+
+/// One INVITE client/server transaction as seen on the wire.
+#[derive(Debug, Clone, Serialize)]
+pub struct InviteTx {
+    pub cseq: u32,
+    pub branch: Option<String>,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub transport: Transport,
+    pub request_frame: u64,
+    #[serde(skip)]
+    pub request_time: Timestamp,
+    /// Frames of retransmitted copies of the request.
+    pub retransmission_frames: Vec<u64>,
+    pub request_uri: String,
+    pub from: Option<NameAddr>,
+    pub to: Option<NameAddr>,
+    pub diversion: Vec<Diversion>,
+    pub history_info: Vec<HistoryInfo>,
+    pub p_asserted_identity: Vec<NameAddr>,
+    pub user_agent: Option<String>,
+    pub offer: Option<Sdp>,
+    /// Provisional responses: (status, frame).
+    pub provisional: Vec<(u16, u64)>,
+    pub final_status: Option<u16>,
+    pub final_reason: Option<String>,
+    pub final_frame: Option<u64>,
+    #[serde(skip)]
+    pub final_time: Option<Timestamp>,
+    /// SDP of the first response that carried one.
+    pub answer: Option<Sdp>,
+    pub answer_frame: Option<u64>,
+    pub server: Option<String>,
+    pub warning: Option<String>,
+    pub reason_header: Option<String>,
+    pub ack_frame: Option<u64>,
+    pub cancel_frame: Option<u64>,
+    /// Whether this INVITE carried credentials (a retry after 401/407).
+    pub has_credentials: bool,
+}
+
+impl InviteTx {
+    pub fn is_failure(&self) -> bool {
+        self.final_status.is_some_and(|s| s >= 300)
+    }
+}
+
+/// Everything seen under one Call-ID.
+#[derive(Debug, Clone, Serialize)]
+pub struct Call {
+    pub call_id: String,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    #[serde(skip)]
+    pub first_time: Timestamp,
+    #[serde(skip)]
+    pub last_time: Timestamp,
+    pub messages: Vec<MessageRef>,
+    pub invites: Vec<InviteTx>,
+    /// Methods in order of first appearance.
+    pub methods: Vec<String>,
+    pub bye_frame: Option<u64>,
+}
+
+impl Call {
+    /// The first INVITE transaction (the one that set the call up).
+    pub fn initial_invite(&self) -> Option<&InviteTx> {
+        self.invites.first()
+    }
+
+    /// The final status of the call's INVITE: that of the last INVITE transaction
+    /// that has one (a retry after 401/407 replaces the challenge).
+    pub fn final_invite_status(&self) -> Option<(u16, u64)> {
+        self.invites
+            .iter()
+            .rev()
+            .find_map(|t| Some((t.final_status?, t.final_frame?)))
+    }
+
+    /// The original called number from the first INVITE's Diversion (last entry, RFC
+    /// 5806) or History-Info (index 1): the user the call was for.
+    pub fn diverted_number(&self) -> Option<String> {
+        let inv = self.initial_invite()?;
+        if let Some(d) = inv.diversion.last() {
+            return d.addr.user.clone();
+        }
+        inv.history_info.first().and_then(|h| h.addr.user.clone())
+    }
+}
+
+/// All calls of a scan, in order of their first message.
+#[derive(Debug, Default)]
+pub struct CallSet {
+    pub calls: Vec<Call>,
+    index: HashMap<String, usize>,
+    /// Messages without a Call-ID.
+    pub without_call_id: u64,
+}
+
+impl CallSet {
+    /// Adds one message to its call.
+    pub fn add(&mut self, m: &SipMessage) {
+        let Some(call_id) = m.call_id() else {
+            self.without_call_id += 1;
+            return;
+        };
+        let idx = match self.index.get(call_id) {
+            Some(&i) => i,
+            None => {
+                self.calls.push(Call {
+                    call_id: call_id.to_string(),
+                    first_frame: m.frame,
+                    last_frame: m.frame,
+                    first_time: m.time,
+                    last_time: m.time,
+                    messages: Vec::new(),
+                    invites: Vec::new(),
+                    methods: Vec::new(),
+                    bye_frame: None,
+                });
+                self.index.insert(call_id.to_string(), self.calls.len() - 1);
+                self.calls.len() - 1
+            }
+        };
+        add_to_call(&mut self.calls[idx], m);
+    }
+}
+
+fn add_to_call(call: &mut Call, m: &SipMessage) {
+    call.last_frame = call.last_frame.max(m.frame);
+    call.last_time = call.last_time.max(m.time);
+    let cseq = m.cseq();
+    let branch = m.branch();
+    let mut r = MessageRef {
+        frame: m.frame,
+        time: m.time,
+        src: m.src,
+        dst: m.dst,
+        transport: m.transport,
+        method: m.method().map(str::to_string),
+        status: m.status(),
+        cseq: cseq.as_ref().map(|c| c.seq),
+        cseq_method: cseq.as_ref().map(|c| c.method.clone()),
+        retransmission: false,
+    };
+    let method_name = m
+        .method()
+        .map(str::to_string)
+        .unwrap_or_else(|| cseq.as_ref().map(|c| c.method.clone()).unwrap_or_default());
+    if m.is_request() && !call.methods.contains(&method_name) {
+        call.methods.push(method_name.clone());
+    }
+    let seq = cseq.as_ref().map(|c| c.seq);
+    match (m.method(), m.status()) {
+        (Some("INVITE"), _) => {
+            let existing = call
+                .invites
+                .iter_mut()
+                .find(|t| Some(t.cseq) == seq && t.branch == branch && t.src == m.src);
+            if let Some(t) = existing {
+                t.retransmission_frames.push(m.frame);
+                r.retransmission = true;
+            } else {
+                call.invites.push(InviteTx {
+                    cseq: seq.unwrap_or(0),
+                    branch,
+                    src: m.src,
+                    dst: m.dst,
+                    transport: m.transport,
+                    request_frame: m.frame,
+                    request_time: m.time,
+                    retransmission_frames: Vec::new(),
+                    request_uri: m.request_uri().unwrap_or("").to_string(),
+                    from: m.from(),
+                    to: m.to(),
+                    diversion: m.diversion(),
+                    history_info: m.history_info(),
+                    p_asserted_identity: m.p_asserted_identity(),
+                    user_agent: m.agent().map(str::to_string),
+                    offer: m.sdp(),
+                    provisional: Vec::new(),
+                    final_status: None,
+                    final_reason: None,
+                    final_frame: None,
+                    final_time: None,
+                    answer: None,
+                    answer_frame: None,
+                    server: None,
+                    warning: None,
+                    reason_header: None,
+                    ack_frame: None,
+                    cancel_frame: None,
+                    has_credentials: m.header("authorization").is_some()
+                        || m.header("proxy-authorization").is_some(),
+                });
+            }
+        }
+        (Some("ACK"), _) => {
+            if let Some(t) = call
+                .invites
+                .iter_mut()
+                .rev()
+                .find(|t| Some(t.cseq) == seq && t.final_status.is_some())
+            {
+                if t.ack_frame.is_some() {
+                    r.retransmission = true;
+                } else {
+                    t.ack_frame = Some(m.frame);
+                }
+            }
+        }
+        (Some("CANCEL"), _) => {
+            if let Some(t) = call.invites.iter_mut().rev().find(|t| Some(t.cseq) == seq) {
+                if t.cancel_frame.is_some() {
+                    r.retransmission = true;
+                } else {
+                    t.cancel_frame = Some(m.frame);
+                }
+            }
+        }
+        (Some("BYE"), _) if call.bye_frame.is_none() => {
+            call.bye_frame = Some(m.frame);
+        }
+        (None, Some(status)) if cseq.as_ref().is_some_and(|c| c.method == "INVITE") => {
+            // Responses travel back along the request's path: match on branch, else cseq.
+            let tx = call
+                .invites
+                .iter_mut()
+                .rev()
+                .find(|t| Some(t.cseq) == seq && (branch.is_none() || t.branch == branch))
+                .or(None);
+            if let Some(t) = tx {
+                if status < 200 {
+                    if t.provisional.iter().any(|(s, _)| *s == status) && status != 100 {
+                        r.retransmission = true;
+                    }
+                    t.provisional.push((status, m.frame));
+                } else if t.final_status.is_some() {
+                    r.retransmission = true;
+                } else {
+                    t.final_status = Some(status);
+                    t.final_reason = match &m.start {
+                        crate::sip::StartLine::Response { reason, .. } => Some(reason.clone()),
+                        _ => None,
+                    };
+                    t.final_frame = Some(m.frame);
+                    t.final_time = Some(m.time);
+                    t.server = m.agent().map(str::to_string);
+                    t.warning = m.warning().map(str::to_string);
+                    t.reason_header = m.reason().map(str::to_string);
+                }
+                if t.answer.is_none()
+                    && let Some(sdp) = m.sdp()
+                {
+                    t.answer = Some(sdp);
+                    t.answer_frame = Some(m.frame);
+                }
+            }
+        }
+        _ => {}
+    }
+    call.messages.push(r);
+}

@@ -1,0 +1,575 @@
+//! Stage 1: capture file → [`Frame`].
+//!
+//! Input: a path (or `-` for standard input) holding a classic pcap (either byte order,
+//! micro- or nanosecond), a pcapng (any number of sections and interfaces, each with its
+//! own link type and `if_tsresol`), or either of them gzip-compressed (detected by the
+//! magic bytes, not by the name).
+//!
+//! Output: every packet record as a [`Frame`], numbered 1-based in file order exactly as
+//! Wireshark numbers its frames, handed to a callback while the bytes still sit in the
+//! reader's buffer (no copy, no allocation per frame).
+//!
+//! Invariants: memory is bounded by the largest block (capped at [`MAX_BLOCK`]); damage in
+//! the file ends the read with an [`Anomaly`] in the [`CaptureSummary`] instead of an
+//! error, so everything read before the damage is still analysed. Only a file that cannot
+//! be opened or is not a capture at all is an error ([`CaptureError`]).
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{PcapBlockOwned, PcapError};
+use serde::Serialize;
+
+mod time;
+pub use time::Timestamp;
+
+/// Initial size of the streaming buffer.
+const INITIAL_BUFFER: usize = 1 << 20;
+/// The largest block sipdiag accepts; a record claiming more is treated as corruption
+/// (libpcap itself caps snaplen at 256 KiB; pcapng writers stay far below this).
+pub const MAX_BLOCK: usize = 64 << 20;
+
+/// One packet record of the capture file.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// 1-based frame number, as in Wireshark.
+    pub number: u64,
+    pub time: Timestamp,
+    /// Link-layer header type (LINKTYPE_* value) of the interface the frame was captured on.
+    pub linktype: u32,
+    /// The captured bytes (may be shorter than `orig_len` when cut by snaplen).
+    pub data: &'a [u8],
+    /// Length of the packet on the wire.
+    pub orig_len: u32,
+}
+
+impl Frame<'_> {
+    /// True when the capture cut this packet short (snaplen).
+    pub fn is_cut(&self) -> bool {
+        (self.data.len() as u64) < u64::from(self.orig_len)
+    }
+}
+
+/// Container format of a capture file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureFormat {
+    Pcap,
+    Pcapng,
+}
+
+impl fmt::Display for CaptureFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CaptureFormat::Pcap => "pcap",
+            CaptureFormat::Pcapng => "pcapng",
+        })
+    }
+}
+
+/// Something wrong in the capture itself, reported rather than raised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Anomaly {
+    /// Stable machine-readable kind, e.g. `truncated`, `corrupt-record`, `snaplen-cut`.
+    pub kind: &'static str,
+    /// Human-readable description naming where it happened.
+    pub message: String,
+    /// Frames concerned (the last good frame for a truncation), 1-based.
+    pub frames: Vec<u64>,
+    /// How many times it happened (frames or events).
+    pub count: u64,
+}
+
+/// What reading a capture produced besides the frames.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureSummary {
+    pub path: String,
+    pub format: CaptureFormat,
+    /// `true` when the file was gzip-compressed.
+    pub gzip: bool,
+    pub frames: u64,
+    pub anomalies: Vec<Anomaly>,
+}
+
+/// The capture could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("{path}: cannot open: {source}")]
+    Open { path: String, source: io::Error },
+    #[error("{path}: empty file, not a capture")]
+    Empty { path: String },
+    #[error(
+        "{path}: not a pcap or pcapng capture (unknown magic {magic}); save it from Wireshark as pcap or pcapng"
+    )]
+    NotCapture { path: String, magic: String },
+    #[error("{path}: read error: {source}")]
+    Read { path: String, source: io::Error },
+}
+
+/// Opens `path` (`-` = standard input), undoing gzip compression when the magic says so.
+fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> {
+    let raw: Box<dyn Read + Send> = if path == "-" {
+        Box::new(io::stdin())
+    } else {
+        let file = File::open(Path::new(path)).map_err(|source| CaptureError::Open {
+            path: path.to_string(),
+            source,
+        })?;
+        Box::new(file)
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, raw);
+    let head = peek(&mut reader).map_err(|source| CaptureError::Read {
+        path: path.to_string(),
+        source,
+    })?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok((Box::new(flate2::bufread::MultiGzDecoder::new(reader)), true))
+    } else {
+        Ok((Box::new(reader), false))
+    }
+}
+
+fn peek<R: Read>(reader: &mut BufReader<R>) -> io::Result<Vec<u8>> {
+    use std::io::BufRead;
+    Ok(reader.fill_buf()?.iter().take(4).copied().collect())
+}
+
+/// Per-interface facts of a pcapng section.
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    linktype: u32,
+    /// Units per second.
+    resolution: u64,
+    offset: i64,
+}
+
+/// Reads the capture at `path` and calls `on_frame` for every packet record, in order.
+///
+/// Returns the summary (format, frame count, anomalies) or an error when the input is not
+/// a capture at all. Damage part-way through is an anomaly, never an error.
+pub fn read_capture(
+    path: &str,
+    mut on_frame: impl FnMut(&Frame<'_>),
+) -> Result<CaptureSummary, CaptureError> {
+    let (input, gzip) = open_input(path)?;
+    let mut reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
+        Ok(r) => r,
+        Err(PcapError::Eof) => {
+            return Err(CaptureError::Empty {
+                path: path.to_string(),
+            });
+        }
+        Err(PcapError::ReadError) => {
+            // create_reader hides the io::Error; read again to report it.
+            return Err(CaptureError::Read {
+                path: path.to_string(),
+                source: io::Error::other("read failed"),
+            });
+        }
+        Err(_) => {
+            let (mut input, _) = open_input(path)?;
+            let mut head = [0u8; 4];
+            let n = input.read(&mut head).unwrap_or(0);
+            let magic = head[..n]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>();
+            if n == 0 {
+                return Err(CaptureError::Empty {
+                    path: path.to_string(),
+                });
+            }
+            return Err(CaptureError::NotCapture {
+                path: path.to_string(),
+                magic,
+            });
+        }
+    };
+
+    let mut summary = CaptureSummary {
+        path: path.to_string(),
+        format: CaptureFormat::Pcap,
+        gzip,
+        frames: 0,
+        anomalies: Vec::new(),
+    };
+    let mut legacy_linktype = 0u32;
+    let mut legacy_nanos = false;
+    let mut interfaces: Vec<Interface> = Vec::new();
+    let mut last_time = Timestamp::default();
+    let mut cut = CutCounter::default();
+    let mut capacity = INITIAL_BUFFER;
+    let mut stalled = 0u32;
+    let mut big_endian = false;
+
+    loop {
+        match reader.next() {
+            Ok((offset, block)) => {
+                stalled = 0;
+                let frame = match block {
+                    PcapBlockOwned::LegacyHeader(h) => {
+                        summary.format = CaptureFormat::Pcap;
+                        legacy_linktype = h.network.0 as u32;
+                        legacy_nanos = h.is_nanosecond_precision();
+                        None
+                    }
+                    PcapBlockOwned::Legacy(b) => {
+                        let frac = if legacy_nanos {
+                            b.ts_usec
+                        } else {
+                            b.ts_usec.saturating_mul(1000)
+                        };
+                        let caplen = (b.caplen as usize).min(b.data.len());
+                        Some((
+                            Timestamp::new(i64::from(b.ts_sec), frac),
+                            legacy_linktype,
+                            &b.data[..caplen],
+                            b.origlen,
+                        ))
+                    }
+                    PcapBlockOwned::NG(Block::SectionHeader(ref shb)) => {
+                        summary.format = CaptureFormat::Pcapng;
+                        big_endian = shb.big_endian();
+                        interfaces.clear();
+                        None
+                    }
+                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                        let resolution = pcap_parser::build_ts_resolution(idb.if_tsresol)
+                            .filter(|r| *r > 0)
+                            .unwrap_or(1_000_000);
+                        interfaces.push(Interface {
+                            linktype: idb.linktype.0 as u32,
+                            resolution,
+                            offset: idb.if_tsoffset,
+                        });
+                        None
+                    }
+                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+                        let iface = interfaces.get(epb.if_id as usize).copied();
+                        let (linktype, time) = match iface {
+                            Some(i) => (
+                                i.linktype,
+                                Timestamp::from_units(
+                                    (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low),
+                                    i.resolution,
+                                    i.offset,
+                                ),
+                            ),
+                            None => (u32::MAX, last_time),
+                        };
+                        let caplen = (epb.caplen as usize).min(epb.data.len());
+                        Some((time, linktype, &epb.data[..caplen], epb.origlen))
+                    }
+                    PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
+                        let linktype = interfaces.first().map_or(u32::MAX, |i| i.linktype);
+                        let len = (spb.origlen as usize).min(spb.data.len());
+                        Some((last_time, linktype, &spb.data[..len], spb.origlen))
+                    }
+                    PcapBlockOwned::NG(Block::Unknown(ref u)) if u.block_type == 2 => {
+                        // Obsolete Packet Block (pcapng draft): Wireshark numbers it as a frame.
+                        obsolete_packet(u.data, big_endian, &interfaces, last_time)
+                    }
+                    PcapBlockOwned::NG(_) => None,
+                };
+                if let Some((time, linktype, data, orig_len)) = frame {
+                    summary.frames += 1;
+                    last_time = time;
+                    let f = Frame {
+                        number: summary.frames,
+                        time,
+                        linktype,
+                        data,
+                        orig_len,
+                    };
+                    if f.is_cut() {
+                        cut.add(f.number);
+                    }
+                    on_frame(&f);
+                }
+                reader.consume(offset);
+            }
+            Err(PcapError::Eof) => break,
+            Err(PcapError::Incomplete(needed)) => {
+                let before = reader.data().len();
+                if reader.refill().is_err() {
+                    summary.anomalies.push(read_error(path, summary.frames));
+                    break;
+                }
+                if reader.reader_exhausted() {
+                    // The next call reports a clean end, or a truncated last record.
+                    continue;
+                }
+                if reader.data().len() == before {
+                    // No progress although the source is not drained: the buffer is full.
+                    stalled += 1;
+                    if stalled > 3 || !grow(&mut *reader, &mut capacity, before + needed.max(4096))
+                    {
+                        summary.anomalies.push(too_large(summary.frames, needed));
+                        break;
+                    }
+                }
+            }
+            Err(PcapError::BufferTooSmall) => {
+                let want = capacity * 2;
+                if !grow(&mut *reader, &mut capacity, want) {
+                    summary.anomalies.push(too_large(summary.frames, want));
+                    break;
+                }
+                if reader.refill().is_err() {
+                    summary.anomalies.push(read_error(path, summary.frames));
+                    break;
+                }
+            }
+            Err(PcapError::UnexpectedEof) => {
+                summary.anomalies.push(truncated(summary.frames));
+                break;
+            }
+            Err(PcapError::ReadError) => {
+                summary.anomalies.push(read_error(path, summary.frames));
+                break;
+            }
+            Err(e) => {
+                let what = match e {
+                    PcapError::NomError(_, k) | PcapError::OwnedNomError(_, k) => {
+                        format!("{k:?}")
+                    }
+                    _ => "unrecognised block".to_string(),
+                };
+                summary.anomalies.push(Anomaly {
+                    kind: "corrupt-record",
+                    message: format!(
+                        "corrupt record after frame {} (byte offset {}, {what}); the rest of the file was not read",
+                        summary.frames,
+                        reader.consumed()
+                    ),
+                    frames: vec![summary.frames],
+                    count: 1,
+                });
+                break;
+            }
+        }
+    }
+    if let Some(a) = cut.anomaly() {
+        summary.anomalies.push(a);
+    }
+    Ok(summary)
+}
+
+fn grow(reader: &mut dyn PcapReaderIterator, capacity: &mut usize, want: usize) -> bool {
+    if want > MAX_BLOCK || *capacity >= MAX_BLOCK {
+        return false;
+    }
+    let new = want.max(*capacity * 2).min(MAX_BLOCK);
+    if reader.grow(new) {
+        *capacity = new;
+        true
+    } else {
+        false
+    }
+}
+
+fn obsolete_packet<'a>(
+    data: &'a [u8],
+    big_endian: bool,
+    interfaces: &[Interface],
+    last_time: Timestamp,
+) -> Option<(Timestamp, u32, &'a [u8], u32)> {
+    if data.len() < 20 {
+        return None;
+    }
+    let u16_at = |o: usize| {
+        let b = [data[o], data[o + 1]];
+        if big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        }
+    };
+    let u32_at = |o: usize| {
+        let b = [data[o], data[o + 1], data[o + 2], data[o + 3]];
+        if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    };
+    let iface = interfaces.get(usize::from(u16_at(0))).copied();
+    let caplen = (u32_at(12) as usize).min(data.len() - 20);
+    let orig = u32_at(16);
+    let (linktype, time) = match iface {
+        Some(i) => (
+            i.linktype,
+            Timestamp::from_units(
+                (u64::from(u32_at(4)) << 32) | u64::from(u32_at(8)),
+                i.resolution,
+                i.offset,
+            ),
+        ),
+        None => (u32::MAX, last_time),
+    };
+    Some((time, linktype, &data[20..20 + caplen], orig))
+}
+
+fn truncated(frames: u64) -> Anomaly {
+    Anomaly {
+        kind: "truncated",
+        message: format!(
+            "the file ends in the middle of a record after frame {frames} (capture cut short, e.g. an interrupted tcpdump)"
+        ),
+        frames: vec![frames],
+        count: 1,
+    }
+}
+
+fn too_large(frames: u64, needed: usize) -> Anomaly {
+    Anomaly {
+        kind: "corrupt-record",
+        message: format!(
+            "record after frame {frames} claims {needed} bytes or more (over the {} MiB limit); the rest of the file was not read",
+            MAX_BLOCK >> 20
+        ),
+        frames: vec![frames],
+        count: 1,
+    }
+}
+
+fn read_error(path: &str, frames: u64) -> Anomaly {
+    Anomaly {
+        kind: "read-error",
+        message: format!("{path}: read error after frame {frames}; the rest was not read"),
+        frames: vec![frames],
+        count: 1,
+    }
+}
+
+/// Counts snaplen-cut frames, remembering the first few for evidence.
+#[derive(Default)]
+struct CutCounter {
+    count: u64,
+    first: Vec<u64>,
+}
+
+impl CutCounter {
+    fn add(&mut self, frame: u64) {
+        self.count += 1;
+        if self.first.len() < 10 {
+            self.first.push(frame);
+        }
+    }
+
+    fn anomaly(&self) -> Option<Anomaly> {
+        (self.count > 0).then(|| Anomaly {
+            kind: "snaplen-cut",
+            message: format!(
+                "{} frame(s) were cut short by the capture's snaplen (first: frame {}); capture with -s 0",
+                self.count, self.first[0]
+            ),
+            frames: self.first.clone(),
+            count: self.count,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn pcap_header(linktype: u32) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+        v.extend_from_slice(&2u16.to_le_bytes());
+        v.extend_from_slice(&4u16.to_le_bytes());
+        v.extend_from_slice(&[0; 8]);
+        v.extend_from_slice(&65535u32.to_le_bytes());
+        v.extend_from_slice(&linktype.to_le_bytes());
+        v
+    }
+
+    fn record(v: &mut Vec<u8>, sec: u32, data: &[u8]) {
+        v.extend_from_slice(&sec.to_le_bytes());
+        v.extend_from_slice(&7u32.to_le_bytes());
+        v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        v.extend_from_slice(data);
+    }
+
+    fn write_tmp(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        f
+    }
+
+    #[test]
+    fn numbers_frames_from_one() {
+        let mut v = pcap_header(1);
+        record(&mut v, 10, &[1, 2, 3]);
+        record(&mut v, 11, &[4, 5]);
+        let f = write_tmp(&v);
+        let mut seen = Vec::new();
+        let s = read_capture(f.path().to_str().unwrap(), |fr| {
+            seen.push((fr.number, fr.time.secs, fr.data.to_vec()))
+        })
+        .unwrap();
+        assert_eq!(s.frames, 2);
+        assert!(s.anomalies.is_empty());
+        assert_eq!(seen[0], (1, 10, vec![1, 2, 3]));
+        assert_eq!(seen[1], (2, 11, vec![4, 5]));
+    }
+
+    #[test]
+    fn truncated_file_keeps_earlier_frames() {
+        let mut v = pcap_header(1);
+        record(&mut v, 10, &[1; 100]);
+        record(&mut v, 11, &[2; 100]);
+        v.truncate(v.len() - 30);
+        let f = write_tmp(&v);
+        let mut n = 0;
+        let s = read_capture(f.path().to_str().unwrap(), |_| n += 1).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(s.anomalies[0].kind, "truncated");
+        assert_eq!(s.anomalies[0].frames, vec![1]);
+    }
+
+    #[test]
+    fn absurd_record_length_is_reported_not_allocated() {
+        let mut v = pcap_header(1);
+        record(&mut v, 10, &[1; 10]);
+        let mut bad = Vec::new();
+        record(&mut bad, 11, &[2; 10]);
+        bad[8..12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+        v.extend_from_slice(&bad);
+        let f = write_tmp(&v);
+        let mut n = 0;
+        let s = read_capture(f.path().to_str().unwrap(), |_| n += 1).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(s.anomalies.len(), 1, "{:?}", s.anomalies);
+    }
+
+    #[test]
+    fn text_and_empty_files_are_errors() {
+        let f = write_tmp(b"hello, this is not a capture at all\n");
+        let e = read_capture(f.path().to_str().unwrap(), |_| {}).unwrap_err();
+        assert!(matches!(e, CaptureError::NotCapture { .. }), "{e}");
+        let f = write_tmp(b"");
+        let e = read_capture(f.path().to_str().unwrap(), |_| {}).unwrap_err();
+        assert!(matches!(e, CaptureError::Empty { .. }), "{e}");
+    }
+
+    #[test]
+    fn gzip_is_detected_by_magic() {
+        let mut v = pcap_header(1);
+        record(&mut v, 10, &[9; 40]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&v).unwrap();
+        let f = write_tmp(&gz.finish().unwrap());
+        let mut n = 0;
+        let s = read_capture(f.path().to_str().unwrap(), |_| n += 1).unwrap();
+        assert!(s.gzip);
+        assert_eq!(n, 1);
+    }
+}

@@ -1,0 +1,23 @@
+//! sipdiag reads SIP packet captures and explains why a forwarded ("Follow-Me") or
+//! softphone call failed, citing Wireshark frame numbers.
+//!
+//! Data flows one way; each stage is a module that imports only earlier ones:
+//!
+//! ```text
+//! capture file ──► Frame ──► Packet ──► SipMessage ──► Call ──► Finding ──► report
+//!   capture         net        sip         calls        rules      report
+//! ```
+//!
+//! - [`capture`]: pcap / pcapng / gzip / stdin → numbered [`capture::Frame`]s.
+//! - [`net`]: link layers, tunnels, IP defragmentation, TCP reassembly → [`net::Packet`]s.
+//! - [`sip`]: framing and lenient parsing → [`sip::SipMessage`]s.
+//! - [`app`]: wires the stages for the commands.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod calls;
+pub mod capture;
+pub mod cli;
+pub mod net;
+pub mod report;
+pub mod sip;

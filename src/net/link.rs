@@ -1,0 +1,251 @@
+//! Link layers and tunnels: from a frame's bytes to the IP packet inside.
+//!
+//! Handles Ethernet (with any number of 802.1Q / 802.1ad / QinQ tags), Linux cooked
+//! capture v1 and v2, raw IPv4/IPv6, BSD NULL/LOOP, PPPoE sessions, and on the IP side
+//! the tunnels the field meets: IP-in-IP, GRE (plain, transparent Ethernet bridging,
+//! ERSPAN type II/III, PPP) and GTP-U. All functions are total: short input yields `None`.
+
+/// Ethertypes sipdiag understands.
+pub(crate) const ETH_IPV4: u16 = 0x0800;
+pub(crate) const ETH_IPV6: u16 = 0x86dd;
+const ETH_VLAN: u16 = 0x8100;
+const ETH_QINQ: u16 = 0x88a8;
+const ETH_QINQ_OLD: u16 = 0x9100;
+const ETH_PPPOE: u16 = 0x8864;
+const ETH_TEB: u16 = 0x6558;
+const ETH_ERSPAN2: u16 = 0x88be;
+const ETH_ERSPAN3: u16 = 0x22eb;
+const ETH_PPP: u16 = 0x880b;
+
+/// LINKTYPE_* values (https://www.tcpdump.org/linktypes.html).
+pub(crate) mod linktype {
+    pub const NULL: u32 = 0;
+    pub const ETHERNET: u32 = 1;
+    pub const PPP: u32 = 9;
+    pub const RAW_OPENBSD: u32 = 12;
+    pub const RAW_BSDI: u32 = 14;
+    pub const RAW: u32 = 101;
+    pub const LOOP: u32 = 108;
+    pub const LINUX_SLL: u32 = 113;
+    pub const IPV4: u32 = 228;
+    pub const IPV6: u32 = 229;
+    pub const LINUX_SLL2: u32 = 276;
+}
+
+/// What the network layer is given: an ethertype and the bytes after the link header.
+pub(crate) type LinkPayload<'a> = (u16, &'a [u8]);
+
+/// Strips the link-layer header of `data` captured with `linktype`.
+/// `None` for link types sipdiag does not decode or frames too short for their header.
+pub(crate) fn strip_link(linktype: u32, data: &[u8]) -> Option<LinkPayload<'_>> {
+    match linktype {
+        linktype::ETHERNET => ethernet(data, 0),
+        linktype::NULL | linktype::LOOP => {
+            let family = data.get(..4)?;
+            let le = u32::from_le_bytes(family.try_into().ok()?);
+            let be = u32::from_be_bytes(family.try_into().ok()?);
+            let fam = if le < 256 { le } else { be };
+            // AF_INET is 2 everywhere; AF_INET6 is 24, 28 or 30 depending on the BSD.
+            let ethertype = match fam {
+                2 => ETH_IPV4,
+                24 | 28 | 30 | 10 => ETH_IPV6,
+                _ => return None,
+            };
+            Some((ethertype, &data[4..]))
+        }
+        linktype::RAW | linktype::RAW_OPENBSD | linktype::RAW_BSDI => raw_ip(data),
+        linktype::IPV4 => Some((ETH_IPV4, data)),
+        linktype::IPV6 => Some((ETH_IPV6, data)),
+        linktype::LINUX_SLL => {
+            let proto = u16::from_be_bytes(data.get(14..16)?.try_into().ok()?);
+            ether_payload(proto, data.get(16..)?, 0)
+        }
+        linktype::LINUX_SLL2 => {
+            let proto = u16::from_be_bytes(data.get(0..2)?.try_into().ok()?);
+            ether_payload(proto, data.get(20..)?, 0)
+        }
+        linktype::PPP => ppp_proto(data),
+        _ => None,
+    }
+}
+
+/// True for the link types [`strip_link`] decodes.
+pub(crate) fn is_supported(lt: u32) -> bool {
+    use linktype::*;
+    matches!(
+        lt,
+        NULL | ETHERNET
+            | PPP
+            | RAW_OPENBSD
+            | RAW_BSDI
+            | RAW
+            | LOOP
+            | LINUX_SLL
+            | IPV4
+            | IPV6
+            | LINUX_SLL2
+    )
+}
+
+fn raw_ip(data: &[u8]) -> Option<LinkPayload<'_>> {
+    match data.first()? >> 4 {
+        4 => Some((ETH_IPV4, data)),
+        6 => Some((ETH_IPV6, data)),
+        _ => None,
+    }
+}
+
+fn ethernet(data: &[u8], depth: u8) -> Option<LinkPayload<'_>> {
+    let ethertype = u16::from_be_bytes(data.get(12..14)?.try_into().ok()?);
+    ether_payload(ethertype, data.get(14..)?, depth)
+}
+
+/// Follows VLAN tags, PPPoE and transparent bridging down to IP.
+fn ether_payload(ethertype: u16, data: &[u8], depth: u8) -> Option<LinkPayload<'_>> {
+    if depth > 8 {
+        return None;
+    }
+    match ethertype {
+        ETH_IPV4 | ETH_IPV6 => Some((ethertype, data)),
+        ETH_VLAN | ETH_QINQ | ETH_QINQ_OLD => {
+            let inner = u16::from_be_bytes(data.get(2..4)?.try_into().ok()?);
+            ether_payload(inner, data.get(4..)?, depth + 1)
+        }
+        ETH_PPPOE => {
+            // version/type, code, session id, length, then the PPP protocol field.
+            let proto = u16::from_be_bytes(data.get(6..8)?.try_into().ok()?);
+            ppp(data.get(8..)?, proto)
+        }
+        _ => None,
+    }
+}
+
+/// A PPP frame starting with the address/control bytes or directly with the protocol.
+fn ppp_proto(data: &[u8]) -> Option<LinkPayload<'_>> {
+    let (proto, rest) = if data.starts_with(&[0xff, 0x03]) {
+        (
+            u16::from_be_bytes(data.get(2..4)?.try_into().ok()?),
+            data.get(4..)?,
+        )
+    } else {
+        (
+            u16::from_be_bytes(data.get(0..2)?.try_into().ok()?),
+            data.get(2..)?,
+        )
+    };
+    ppp(rest, proto)
+}
+
+fn ppp(data: &[u8], proto: u16) -> Option<LinkPayload<'_>> {
+    match proto {
+        0x0021 => Some((ETH_IPV4, data)),
+        0x0057 => Some((ETH_IPV6, data)),
+        _ => None,
+    }
+}
+
+/// GRE (RFC 2784/2890, and PPTP's enhanced GRE version 1) → inner packet.
+pub(crate) fn gre(data: &[u8]) -> Option<LinkPayload<'_>> {
+    let flags = u16::from_be_bytes(data.get(0..2)?.try_into().ok()?);
+    let proto = u16::from_be_bytes(data.get(2..4)?.try_into().ok()?);
+    let mut off = 4;
+    if flags & 0x8000 != 0 {
+        off += 4; // checksum + reserved
+    }
+    if flags & 0x2000 != 0 {
+        off += 4; // key
+    }
+    if flags & 0x1000 != 0 {
+        off += 4; // sequence number
+    }
+    if flags & 0x0007 == 1 && flags & 0x0080 != 0 {
+        off += 4; // enhanced GRE acknowledgment number
+    }
+    let inner = data.get(off..)?;
+    match proto {
+        ETH_TEB => ethernet(inner, 1),
+        ETH_ERSPAN2 => {
+            if flags & 0x1000 == 0 {
+                // ERSPAN type I: no ERSPAN header at all.
+                ethernet(inner, 1)
+            } else {
+                ethernet(inner.get(8..)?, 1)
+            }
+        }
+        ETH_ERSPAN3 => {
+            // 12-byte header; bit O of the last byte announces an 8-byte platform subheader.
+            let o = inner.get(11)? & 0x01 != 0;
+            ethernet(inner.get(if o { 20 } else { 12 }..)?, 1)
+        }
+        ETH_PPP => ppp_proto(inner),
+        _ => ether_payload(proto, inner, 1),
+    }
+}
+
+/// GTP-U (UDP 2152) G-PDU → inner IP packet.
+pub(crate) fn gtp_u(data: &[u8]) -> Option<LinkPayload<'_>> {
+    let flags = *data.first()?;
+    if flags >> 5 != 1 || data.get(1)? != &0xff {
+        return None; // not version 1, or not a G-PDU
+    }
+    let mut off = 8;
+    if flags & 0x07 != 0 {
+        off += 4; // sequence, N-PDU, next extension type
+        let mut next = *data.get(11)?;
+        while next != 0 {
+            let len = usize::from(*data.get(off)?) * 4;
+            if len == 0 {
+                return None;
+            }
+            next = *data.get(off + len - 1)?;
+            off += len;
+        }
+    }
+    raw_ip(data.get(off..)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ethernet_with_two_vlan_tags() {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x88, 0xa8, 0, 10, 0x81, 0x00, 0, 20, 0x08, 0x00, 0x45]);
+        let (t, p) = strip_link(linktype::ETHERNET, &f).unwrap();
+        assert_eq!(t, ETH_IPV4);
+        assert_eq!(p, &[0x45]);
+    }
+
+    #[test]
+    fn sll2_and_sll() {
+        let mut f = vec![0x86, 0xdd];
+        f.extend_from_slice(&[0; 18]);
+        f.push(0x60);
+        assert_eq!(strip_link(linktype::LINUX_SLL2, &f).unwrap().0, ETH_IPV6);
+        let mut f = vec![0u8; 14];
+        f.extend_from_slice(&[0x08, 0x00, 0x45]);
+        assert_eq!(strip_link(linktype::LINUX_SLL, &f).unwrap().1, &[0x45]);
+    }
+
+    #[test]
+    fn short_input_is_none() {
+        for lt in [0, 1, 101, 113, 276, 9] {
+            assert!(strip_link(lt, &[]).is_none());
+        }
+        assert!(gre(&[0x80]).is_none());
+        assert!(gtp_u(&[0x30]).is_none());
+    }
+
+    #[test]
+    fn null_loopback_both_orders() {
+        assert_eq!(
+            strip_link(linktype::NULL, &[2, 0, 0, 0, 0x45]).unwrap().0,
+            ETH_IPV4
+        );
+        assert_eq!(
+            strip_link(linktype::LOOP, &[0, 0, 0, 30, 0x60]).unwrap().0,
+            ETH_IPV6
+        );
+    }
+}

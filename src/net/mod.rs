@@ -1,0 +1,404 @@
+//! Stage 2: [`Frame`] → [`Packet`].
+//!
+//! Input: frames from [`crate::capture`]. Output, through a callback and in capture order:
+//! UDP (and SCTP DATA) payloads as [`Datagram`]s — rebuilt from IP fragments where needed —,
+//! TCP payloads as ordered [`StreamEvent`]s from [`tcp::Reassembler`], and ICMP errors that
+//! quote a UDP/TCP datagram as [`IcmpError`] evidence.
+//!
+//! Invariants: knows nothing of SIP; never fails (undecodable frames are counted); bad
+//! checksums are ignored on purpose (loopback and offloading NICs capture them unfinished);
+//! the common path (an unfragmented UDP datagram) borrows the frame's bytes and allocates
+//! nothing. Memory is bounded by [`defrag`] and [`tcp`] limits.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+use etherparse::{IpNumber, Ipv6ExtensionSlice, LaxIpSlice, TcpSlice, UdpSlice};
+use serde::Serialize;
+
+use crate::capture::{Anomaly, Frame, Timestamp};
+
+mod defrag;
+mod link;
+mod sctp;
+pub mod tcp;
+
+pub use tcp::{Flow, StreamEvent};
+
+/// How a message travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Udp,
+    Tcp,
+    Sctp,
+    Tls,
+    Ws,
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+            Transport::Sctp => "sctp",
+            Transport::Tls => "tls",
+            Transport::Ws => "ws",
+        })
+    }
+}
+
+/// A whole UDP or SCTP payload.
+#[derive(Debug)]
+pub struct Datagram<'a> {
+    /// The frame that completed the datagram (its last IP fragment).
+    pub frame: u64,
+    /// Every frame that carried part of it.
+    pub frames: &'a [u64],
+    pub time: Timestamp,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub transport: Transport,
+    pub payload: &'a [u8],
+    /// The capture cut the frame short: the payload is incomplete.
+    pub cut: bool,
+}
+
+/// An ICMP/ICMPv6 error quoting a datagram that was refused on its way.
+#[derive(Debug, Clone, Serialize)]
+pub struct IcmpError {
+    pub frame: u64,
+    pub time: Timestamp,
+    /// Who sent the ICMP error.
+    pub reporter: IpAddr,
+    /// The refused datagram's source and destination.
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub transport: Transport,
+    pub description: &'static str,
+}
+
+/// What the network stage hands on.
+#[derive(Debug)]
+pub enum Packet<'a> {
+    Datagram(Datagram<'a>),
+    Stream(StreamEvent<'a>),
+    Icmp(IcmpError),
+}
+
+/// Counters kept for the report.
+#[derive(Debug, Default, Clone)]
+pub struct NetStats {
+    /// Frames whose link type sipdiag does not decode, by link type.
+    pub unknown_linktypes: BTreeMap<u32, u64>,
+    /// Frames that carried no IP (ARP, LLDP, …).
+    pub non_ip: u64,
+    pub udp: u64,
+    pub tcp: u64,
+}
+
+const UDP: u8 = 17;
+const TCP: u8 = 6;
+const SCTP: u8 = 132;
+const ICMP: u8 = 1;
+const ICMPV6: u8 = 58;
+const GRE: u8 = 47;
+const IPIP: u8 = 4;
+const IPV6_IN_IP: u8 = 41;
+const GTP_U_PORT: u16 = 2152;
+const MAX_TUNNEL_DEPTH: u8 = 4;
+
+/// Turns frames into packets; holds the defragmentation and reassembly state.
+#[derive(Default)]
+pub struct Decoder {
+    defrag: defrag::Defragmenter,
+    tcp: tcp::Reassembler,
+    sctp: sctp::Sctp,
+    pub stats: NetStats,
+    last_frame: u64,
+}
+
+/// Where a transport payload came from.
+#[derive(Clone, Copy)]
+struct Origin<'f> {
+    frame: u64,
+    frames: &'f [u64],
+    time: Timestamp,
+    cut: bool,
+}
+
+impl Decoder {
+    /// Decodes one frame; `out` receives zero or more packets.
+    pub fn decode(&mut self, frame: &Frame<'_>, out: &mut dyn FnMut(Packet<'_>)) {
+        self.last_frame = frame.number;
+        let Some((_, ip)) = link::strip_link(frame.linktype, frame.data) else {
+            if link::is_supported(frame.linktype) {
+                self.stats.non_ip += 1;
+            } else {
+                *self
+                    .stats
+                    .unknown_linktypes
+                    .entry(frame.linktype)
+                    .or_default() += 1;
+            }
+            return;
+        };
+        let origin = Origin {
+            frame: frame.number,
+            frames: std::slice::from_ref(&frame.number),
+            time: frame.time,
+            cut: frame.is_cut(),
+        };
+        self.ip(ip, origin, 0, out);
+    }
+
+    fn ip(&mut self, data: &[u8], o: Origin<'_>, depth: u8, out: &mut dyn FnMut(Packet<'_>)) {
+        let Ok((ip, _)) = LaxIpSlice::from_slice(data) else {
+            self.stats.non_ip += 1;
+            return;
+        };
+        let src = ip.source_addr();
+        let dst = ip.destination_addr();
+        let payload = ip.payload();
+        let proto = payload.ip_number.0;
+        let cut = o.cut || payload.incomplete;
+        if payload.fragmented {
+            let Some((id, offset, more)) = fragment_info(&ip) else {
+                return;
+            };
+            let key = defrag::FragKey {
+                src,
+                dst,
+                id,
+                proto,
+            };
+            if let Some(whole) =
+                self.defrag
+                    .add(key, offset, more, payload.payload, o.frame, o.time)
+            {
+                let origin = Origin {
+                    frames: &whole.frames,
+                    cut,
+                    ..o
+                };
+                self.transport(proto, src, dst, &whole.payload, origin, depth, out);
+            }
+            return;
+        }
+        self.transport(
+            proto,
+            src,
+            dst,
+            payload.payload,
+            Origin { cut, ..o },
+            depth,
+            out,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn transport(
+        &mut self,
+        proto: u8,
+        src: IpAddr,
+        dst: IpAddr,
+        data: &[u8],
+        o: Origin<'_>,
+        depth: u8,
+        out: &mut dyn FnMut(Packet<'_>),
+    ) {
+        match proto {
+            UDP => {
+                let Ok(udp) = UdpSlice::from_slice_lax(data) else {
+                    return;
+                };
+                self.stats.udp += 1;
+                let (sp, dp) = (udp.source_port(), udp.destination_port());
+                if (sp == GTP_U_PORT || dp == GTP_U_PORT)
+                    && depth < MAX_TUNNEL_DEPTH
+                    && let Some((_, inner)) = link::gtp_u(udp.payload())
+                {
+                    self.ip(inner, o, depth + 1, out);
+                    return;
+                }
+                out(Packet::Datagram(Datagram {
+                    frame: o.frame,
+                    frames: o.frames,
+                    time: o.time,
+                    src: SocketAddr::new(src, sp),
+                    dst: SocketAddr::new(dst, dp),
+                    transport: Transport::Udp,
+                    payload: udp.payload(),
+                    cut: o.cut,
+                }));
+            }
+            TCP => {
+                let Ok(tcp) = TcpSlice::from_slice(data) else {
+                    return;
+                };
+                self.stats.tcp += 1;
+                let seg = tcp::Segment {
+                    flow: Flow {
+                        src: SocketAddr::new(src, tcp.source_port()),
+                        dst: SocketAddr::new(dst, tcp.destination_port()),
+                    },
+                    seq: tcp.sequence_number(),
+                    syn: tcp.syn(),
+                    fin: tcp.fin(),
+                    rst: tcp.rst(),
+                    payload: tcp.payload(),
+                    frame: o.frame,
+                    time: o.time,
+                };
+                self.tcp.push(seg, &mut |e| out(Packet::Stream(e)));
+            }
+            SCTP => {
+                let (Some(sp), Some(dp)) = (data.get(0..2), data.get(2..4)) else {
+                    return;
+                };
+                let src = SocketAddr::new(src, u16::from_be_bytes([sp[0], sp[1]]));
+                let dst = SocketAddr::new(dst, u16::from_be_bytes([dp[0], dp[1]]));
+                self.sctp.packet(data, src, dst, o.frame, &mut |m| {
+                    out(Packet::Datagram(Datagram {
+                        frame: o.frame,
+                        frames: m.frames,
+                        time: o.time,
+                        src,
+                        dst,
+                        transport: Transport::Sctp,
+                        payload: m.data,
+                        cut: o.cut,
+                    }))
+                });
+            }
+            IPIP | IPV6_IN_IP if depth < MAX_TUNNEL_DEPTH => self.ip(data, o, depth + 1, out),
+            GRE if depth < MAX_TUNNEL_DEPTH => {
+                if let Some((_, inner)) = link::gre(data) {
+                    self.ip(inner, o, depth + 1, out);
+                }
+            }
+            ICMP | ICMPV6 => {
+                if let Some(e) = icmp_error(proto, src, data, o) {
+                    out(Packet::Icmp(e));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// End of capture: flush reassembly state (holes that never filled become gaps).
+    pub fn finish(&mut self, out: &mut dyn FnMut(Packet<'_>)) {
+        self.defrag.finish();
+        let last = self.last_frame;
+        self.tcp.finish(last, &mut |e| out(Packet::Stream(e)));
+    }
+
+    /// Trouble seen at this stage, as anomalies for the report.
+    pub fn anomalies(&self) -> Vec<Anomaly> {
+        let mut v = Vec::new();
+        let d = &self.defrag.stats;
+        if d.incomplete > 0 {
+            v.push(Anomaly {
+                kind: "ip-fragments-incomplete",
+                message: format!(
+                    "{} fragmented IP datagram(s) never completed (first fragment in frame {}); their content was not analysed",
+                    d.incomplete,
+                    d.incomplete_frames.first().copied().unwrap_or(0)
+                ),
+                frames: d.incomplete_frames.clone(),
+                count: d.incomplete,
+            });
+        }
+        if d.invalid > 0 {
+            v.push(Anomaly {
+                kind: "ip-fragments-invalid",
+                message: format!(
+                    "{} IP fragment(s) conflicted with the rest of their datagram and were dropped",
+                    d.invalid
+                ),
+                frames: Vec::new(),
+                count: d.invalid,
+            });
+        }
+        let t = &self.tcp.stats;
+        if t.gaps > 0 {
+            v.push(Anomaly {
+                kind: "tcp-gap",
+                message: format!(
+                    "{} hole(s) in TCP streams never filled (segments not captured), first before frame {}",
+                    t.gaps,
+                    t.gap_frames.first().copied().unwrap_or(0)
+                ),
+                frames: t.gap_frames.clone(),
+                count: t.gaps,
+            });
+        }
+        for (lt, n) in &self.stats.unknown_linktypes {
+            v.push(Anomaly {
+                kind: "unknown-linktype",
+                message: format!("{n} frame(s) with link type {lt}, which sipdiag does not decode"),
+                frames: Vec::new(),
+                count: *n,
+            });
+        }
+        v
+    }
+}
+
+/// Fragment identification, offset and more-fragments flag of a fragmented packet.
+fn fragment_info(ip: &LaxIpSlice<'_>) -> Option<(u32, etherparse::IpFragOffset, bool)> {
+    match ip {
+        LaxIpSlice::Ipv4(v4) => {
+            let h = v4.header();
+            Some((
+                u32::from(h.identification()),
+                h.fragments_offset(),
+                h.more_fragments(),
+            ))
+        }
+        LaxIpSlice::Ipv6(v6) => v6.extensions().clone().into_iter().find_map(|e| match e {
+            Ipv6ExtensionSlice::Fragment(f) => {
+                Some((f.identification(), f.fragment_offset(), f.more_fragments()))
+            }
+            _ => None,
+        }),
+    }
+}
+
+/// An ICMP destination-unreachable (or ICMPv6 equivalent) quoting a UDP/TCP datagram.
+fn icmp_error(proto: u8, reporter: IpAddr, data: &[u8], o: Origin<'_>) -> Option<IcmpError> {
+    let (kind, code) = (*data.first()?, *data.get(1)?);
+    let description = match (proto, kind, code) {
+        (ICMP, 3, 3) | (ICMPV6, 1, 4) => "port unreachable",
+        (ICMP, 3, 1) | (ICMPV6, 1, 3) => "host unreachable",
+        (ICMP, 3, 0) | (ICMPV6, 1, 0) => "network unreachable",
+        (ICMP, 3, 13) | (ICMP, 3, 9) | (ICMP, 3, 10) | (ICMPV6, 1, 1) => {
+            "administratively prohibited"
+        }
+        (ICMP, 3, _) | (ICMPV6, 1, _) => "destination unreachable",
+        (ICMP, 11, _) | (ICMPV6, 3, _) => "time exceeded",
+        _ => return None,
+    };
+    let quoted = data.get(8..)?;
+    let (ip, _) = LaxIpSlice::from_slice(quoted).ok()?;
+    let p = ip.payload();
+    let transport = match p.ip_number {
+        IpNumber::UDP => Transport::Udp,
+        IpNumber::TCP => Transport::Tcp,
+        _ => return None,
+    };
+    let ports = p.payload.get(0..4)?;
+    Some(IcmpError {
+        frame: o.frame,
+        time: o.time,
+        reporter,
+        src: SocketAddr::new(ip.source_addr(), u16::from_be_bytes([ports[0], ports[1]])),
+        dst: SocketAddr::new(
+            ip.destination_addr(),
+            u16::from_be_bytes([ports[2], ports[3]]),
+        ),
+        transport,
+        description,
+    })
+}

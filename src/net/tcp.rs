@@ -1,0 +1,425 @@
+//! TCP reassembly: per direction of a connection, segments in → ordered bytes out.
+//!
+//! Out-of-order segments wait (bounded) until the hole before them is filled;
+//! retransmissions and the overlapping part of a segment are delivered once; a hole that
+//! never fills (lost segment, capture drop) becomes a [`Gap`](StreamEvent::Gap) naming the
+//! frames around it, after which delivery resumes. Everything is keyed by capture data
+//! only: no timers, no allocation beyond the bounded out-of-order queue.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+use crate::capture::Timestamp;
+
+/// One direction of a TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Flow {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+}
+
+/// Bytes queued out of order per direction before the hole is declared a gap.
+const MAX_QUEUED_BYTES: usize = 1 << 20;
+/// Segments queued out of order per direction before the hole is declared a gap.
+const MAX_QUEUED_SEGMENTS: usize = 512;
+/// Directions tracked at once; the least recently used is closed beyond it.
+const MAX_FLOWS: usize = 100_000;
+
+/// What reassembly hands to the next stage, in stream order.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StreamEvent<'a> {
+    /// The next bytes of the stream. `frame` is the arrival that made them contiguous
+    /// (Wireshark attributes a reassembled PDU to it); `origin` is the frame that carried
+    /// them (earlier when they waited out of order).
+    Data {
+        flow: Flow,
+        frame: u64,
+        origin: u64,
+        time: Timestamp,
+        data: &'a [u8],
+    },
+    /// Bytes `missing` were never seen between `frame_before` and `frame_after`.
+    Gap {
+        flow: Flow,
+        frame_before: u64,
+        frame_after: u64,
+        missing: u64,
+    },
+    /// The direction was closed (FIN/RST), restarted (new SYN) or dropped.
+    End { flow: Flow, frame: u64 },
+}
+
+struct Queued {
+    data: Vec<u8>,
+    frame: u64,
+    time: Timestamp,
+}
+
+struct Direction {
+    next_seq: Option<u32>,
+    queue: BTreeMap<u64, Queued>,
+    queued_bytes: usize,
+    /// Relative position 0 corresponds to this sequence number.
+    base: u32,
+    last_frame: u64,
+    last_use: u64,
+}
+
+impl Direction {
+    fn rel(&self, seq: u32) -> u64 {
+        u64::from(seq.wrapping_sub(self.base))
+    }
+}
+
+/// Counters for the report.
+#[derive(Debug, Default, Clone)]
+pub struct TcpStats {
+    pub segments: u64,
+    pub retransmissions: u64,
+    pub out_of_order: u64,
+    pub gaps: u64,
+    pub gap_frames: Vec<u64>,
+}
+
+#[derive(Default)]
+pub struct Reassembler {
+    dirs: HashMap<Flow, Direction>,
+    clock: u64,
+    pub stats: TcpStats,
+}
+
+/// One TCP segment as seen on the wire.
+pub struct Segment<'a> {
+    pub flow: Flow,
+    pub seq: u32,
+    pub syn: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub payload: &'a [u8],
+    pub frame: u64,
+    pub time: Timestamp,
+}
+
+impl Reassembler {
+    /// Feeds one segment; `out` receives the events it causes, in order.
+    pub fn push(&mut self, seg: Segment<'_>, out: &mut dyn FnMut(StreamEvent<'_>)) {
+        self.stats.segments += 1;
+        self.clock += 1;
+        let flow = seg.flow;
+        if seg.syn
+            && let Some(old) = self.dirs.remove(&flow)
+        {
+            self.flush(flow, old, seg.frame, out);
+        }
+        if !self.dirs.contains_key(&flow) {
+            if self.dirs.len() >= MAX_FLOWS {
+                self.evict_lru(seg.frame, out);
+            }
+            let start = if seg.syn {
+                seg.seq.wrapping_add(1)
+            } else {
+                seg.seq
+            };
+            self.dirs.insert(
+                flow,
+                Direction {
+                    next_seq: (seg.syn || !seg.payload.is_empty()).then_some(start),
+                    queue: BTreeMap::new(),
+                    queued_bytes: 0,
+                    base: start,
+                    last_frame: seg.frame,
+                    last_use: self.clock,
+                },
+            );
+        }
+        let clock = self.clock;
+        let Some(dir) = self.dirs.get_mut(&flow) else {
+            return;
+        };
+        dir.last_use = clock;
+        let data_seq = if seg.syn {
+            seg.seq.wrapping_add(1)
+        } else {
+            seg.seq
+        };
+        if dir.next_seq.is_none() && !seg.payload.is_empty() {
+            dir.next_seq = Some(data_seq);
+            dir.base = data_seq;
+        }
+        if !seg.payload.is_empty() {
+            let Some(next) = dir.next_seq else { return };
+            let diff = data_seq.wrapping_sub(next) as i32;
+            if diff <= 0 {
+                let skip = diff.unsigned_abs() as usize;
+                if skip >= seg.payload.len() {
+                    self.stats.retransmissions += 1;
+                } else {
+                    if skip > 0 {
+                        self.stats.retransmissions += 1;
+                    }
+                    let data = &seg.payload[skip..];
+                    dir.next_seq = Some(next.wrapping_add(data.len() as u32));
+                    dir.last_frame = seg.frame;
+                    out(StreamEvent::Data {
+                        flow,
+                        frame: seg.frame,
+                        origin: seg.frame,
+                        time: seg.time,
+                        data,
+                    });
+                    Self::drain(dir, flow, seg.frame, seg.time, &mut self.stats, out);
+                }
+            } else {
+                self.stats.out_of_order += 1;
+                let key = dir.rel(data_seq);
+                if !dir.queue.contains_key(&key) {
+                    dir.queued_bytes += seg.payload.len();
+                    dir.queue.insert(
+                        key,
+                        Queued {
+                            data: seg.payload.to_vec(),
+                            frame: seg.frame,
+                            time: seg.time,
+                        },
+                    );
+                } else {
+                    self.stats.retransmissions += 1;
+                }
+                if dir.queued_bytes > MAX_QUEUED_BYTES || dir.queue.len() > MAX_QUEUED_SEGMENTS {
+                    Self::skip_gap(dir, flow, &mut self.stats, out);
+                }
+            }
+        }
+        if (seg.fin || seg.rst)
+            && let Some(dir) = self.dirs.remove(&flow)
+        {
+            self.flush(flow, dir, seg.frame, out);
+        }
+    }
+
+    /// Delivers queued segments that have become contiguous.
+    fn drain(
+        dir: &mut Direction,
+        flow: Flow,
+        now: u64,
+        now_time: Timestamp,
+        stats: &mut TcpStats,
+        out: &mut dyn FnMut(StreamEvent<'_>),
+    ) {
+        while let Some(next) = dir.next_seq {
+            let pos = dir.rel(next);
+            let Some((&key, _)) = dir.queue.iter().next() else {
+                return;
+            };
+            if key > pos {
+                return;
+            }
+            let Some(q) = dir.queue.remove(&key) else {
+                return;
+            };
+            dir.queued_bytes -= q.data.len();
+            let skip = (pos - key) as usize;
+            if skip >= q.data.len() {
+                stats.retransmissions += 1;
+                continue;
+            }
+            let data = &q.data[skip..];
+            dir.next_seq = Some(next.wrapping_add(data.len() as u32));
+            dir.last_frame = q.frame;
+            out(StreamEvent::Data {
+                flow,
+                frame: now.max(q.frame),
+                origin: q.frame,
+                time: now_time.max(q.time),
+                data,
+            });
+        }
+    }
+
+    /// Gives up on the hole before the first queued segment.
+    fn skip_gap(
+        dir: &mut Direction,
+        flow: Flow,
+        stats: &mut TcpStats,
+        out: &mut dyn FnMut(StreamEvent<'_>),
+    ) {
+        let (Some(next), Some((&key, q))) = (dir.next_seq, dir.queue.iter().next()) else {
+            return;
+        };
+        let pos = dir.rel(next);
+        let missing = key.saturating_sub(pos);
+        stats.gaps += 1;
+        if stats.gap_frames.len() < 10 {
+            stats.gap_frames.push(q.frame);
+        }
+        out(StreamEvent::Gap {
+            flow,
+            frame_before: dir.last_frame,
+            frame_after: q.frame,
+            missing,
+        });
+        dir.next_seq = Some(next.wrapping_add(missing as u32));
+        let (frame, time) = (q.frame, q.time);
+        Self::drain(dir, flow, frame, time, stats, out);
+    }
+
+    fn flush(
+        &mut self,
+        flow: Flow,
+        mut dir: Direction,
+        frame: u64,
+        out: &mut dyn FnMut(StreamEvent<'_>),
+    ) {
+        while !dir.queue.is_empty() {
+            Self::skip_gap(&mut dir, flow, &mut self.stats, out);
+        }
+        out(StreamEvent::End { flow, frame });
+    }
+
+    fn evict_lru(&mut self, frame: u64, out: &mut dyn FnMut(StreamEvent<'_>)) {
+        let Some(flow) = self
+            .dirs
+            .iter()
+            .min_by_key(|(_, d)| d.last_use)
+            .map(|(f, _)| *f)
+        else {
+            return;
+        };
+        if let Some(dir) = self.dirs.remove(&flow) {
+            self.flush(flow, dir, frame, out);
+        }
+    }
+
+    /// End of capture: close every direction, reporting holes that never filled.
+    pub fn finish(&mut self, frame: u64, out: &mut dyn FnMut(StreamEvent<'_>)) {
+        let mut flows: Vec<Flow> = self.dirs.keys().copied().collect();
+        flows.sort();
+        for flow in flows {
+            if let Some(dir) = self.dirs.remove(&flow) {
+                self.flush(flow, dir, frame, out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow() -> Flow {
+        Flow {
+            src: "10.0.0.1:5060".parse().unwrap(),
+            dst: "10.0.0.2:5060".parse().unwrap(),
+        }
+    }
+
+    /// Feeds (seq, payload, flags) and returns the delivered (frame, bytes) plus gaps.
+    type Delivered = Vec<(u64, Vec<u8>)>;
+    type Gaps = Vec<(u64, u64, u64)>;
+
+    fn run(segs: &[(u32, &[u8], &str)]) -> (Delivered, Gaps, TcpStats) {
+        let mut r = Reassembler::default();
+        let mut data = Vec::new();
+        let mut gaps = Vec::new();
+        let mut sink = |e: StreamEvent<'_>| match e {
+            StreamEvent::Data { frame, data: d, .. } => data.push((frame, d.to_vec())),
+            StreamEvent::Gap {
+                frame_before,
+                frame_after,
+                missing,
+                ..
+            } => gaps.push((frame_before, frame_after, missing)),
+            StreamEvent::End { .. } => {}
+        };
+        for (i, (seq, payload, flags)) in segs.iter().enumerate() {
+            r.push(
+                Segment {
+                    flow: flow(),
+                    seq: *seq,
+                    syn: flags.contains('S'),
+                    fin: flags.contains('F'),
+                    rst: flags.contains('R'),
+                    payload,
+                    frame: i as u64 + 1,
+                    time: Timestamp::default(),
+                },
+                &mut sink,
+            );
+        }
+        r.finish(99, &mut sink);
+        (data, gaps, r.stats)
+    }
+
+    fn joined(d: &[(u64, Vec<u8>)]) -> Vec<u8> {
+        d.iter().flat_map(|(_, b)| b.clone()).collect()
+    }
+
+    #[test]
+    fn in_order() {
+        let (d, g, _) = run(&[(99, b"", "S"), (100, b"abc", ""), (103, b"def", "")]);
+        assert_eq!(joined(&d), b"abcdef");
+        assert_eq!(d[1].0, 3);
+        assert!(g.is_empty());
+    }
+
+    #[test]
+    fn out_of_order_is_reordered() {
+        let (d, g, s) = run(&[(99, b"", "S"), (103, b"def", ""), (100, b"abc", "")]);
+        assert_eq!(joined(&d), b"abcdef");
+        assert_eq!(d[0].0, 3);
+        assert_eq!(
+            d[1].0, 3,
+            "queued bytes are delivered by the frame that filled the hole"
+        );
+        assert!(g.is_empty());
+        assert_eq!(s.out_of_order, 1);
+    }
+
+    #[test]
+    fn retransmission_delivered_once() {
+        let (d, _, s) = run(&[(100, b"abc", ""), (100, b"abc", ""), (103, b"de", "")]);
+        assert_eq!(joined(&d), b"abcde");
+        assert_eq!(s.retransmissions, 1);
+    }
+
+    #[test]
+    fn overlap_trimmed() {
+        let (d, _, _) = run(&[(100, b"abcd", ""), (102, b"cdefg", "")]);
+        assert_eq!(joined(&d), b"abcdefg");
+        let (d, _, _) = run(&[(100, b"ab", ""), (104, b"ef", ""), (101, b"bcdefg", "")]);
+        assert_eq!(joined(&d), b"abcdefg");
+    }
+
+    #[test]
+    fn gap_reported_at_end_with_frames() {
+        let (d, g, s) = run(&[(100, b"abc", ""), (110, b"xyz", "")]);
+        assert_eq!(joined(&d), b"abcxyz");
+        assert_eq!(g, vec![(1, 2, 7)]);
+        assert_eq!(s.gaps, 1);
+    }
+
+    #[test]
+    fn gap_declared_when_queue_overflows() {
+        let big = vec![b'x'; 4096];
+        let mut segs: Vec<(u32, &[u8], &str)> = vec![(0, b"a", "")];
+        for i in 0..600u32 {
+            segs.push((10 + i * 4096, &big, ""));
+        }
+        let (d, g, _) = run(&segs);
+        assert!(!g.is_empty());
+        assert!(d.len() > 500, "delivery resumed after the gap");
+    }
+
+    #[test]
+    fn sequence_wraps() {
+        let (d, _, _) = run(&[(u32::MAX - 1, b"ab", ""), (0, b"cd", "")]);
+        assert_eq!(joined(&d), b"abcd");
+    }
+
+    #[test]
+    fn fin_flushes_queue() {
+        let (d, g, _) = run(&[(100, b"ab", ""), (104, b"ef", "F")]);
+        assert_eq!(joined(&d), b"abef");
+        assert_eq!(g.len(), 1);
+    }
+}

@@ -1,0 +1,218 @@
+//! `messages` and `calls`: the listings of what the capture holds.
+
+use serde::Serialize;
+
+use crate::app::CaptureReport;
+use crate::calls::Call;
+use crate::sip::SipMessage;
+
+/// Version of the JSON documents sipdiag writes; bumped on incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One row of `sipdiag messages`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageRow {
+    pub frame: u64,
+    pub frames: Vec<u64>,
+    pub time: String,
+    pub src: String,
+    pub dst: String,
+    pub transport: String,
+    pub method: Option<String>,
+    pub status: Option<u16>,
+    pub reason: Option<String>,
+    pub call_id: Option<String>,
+    pub cseq: Option<String>,
+    /// What could not be parsed in this message.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+impl MessageRow {
+    pub fn from_message(m: &SipMessage) -> Self {
+        let (method, status, reason) = match &m.start {
+            crate::sip::StartLine::Request { method, .. } => (Some(method.clone()), None, None),
+            crate::sip::StartLine::Response { code, reason } => {
+                (None, Some(*code), Some(reason.clone()))
+            }
+        };
+        MessageRow {
+            frame: m.frame,
+            frames: m.frames.clone(),
+            time: m.time.to_string(),
+            src: m.src.to_string(),
+            dst: m.dst.to_string(),
+            transport: m.transport.to_string(),
+            method,
+            status,
+            reason,
+            call_id: m.call_id().map(str::to_string),
+            cseq: m.header("cseq").map(str::to_string),
+            problems: m.problems.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct MessagesDoc<'a> {
+    schema_version: u32,
+    captures: &'a [CaptureReport],
+    messages: &'a [MessageRow],
+}
+
+pub fn messages_json(captures: &[CaptureReport], messages: &[MessageRow]) -> String {
+    let doc = MessagesDoc {
+        schema_version: SCHEMA_VERSION,
+        captures,
+        messages,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+pub fn messages_table(captures: &[CaptureReport], messages: &[MessageRow]) -> String {
+    let mut t = super::new_table(&[
+        "Frame",
+        "Time",
+        "Source",
+        "Destination",
+        "Proto",
+        "Message",
+        "Call-ID",
+        "CSeq",
+    ]);
+    for m in messages {
+        let what = match (&m.method, m.status) {
+            (Some(me), _) => me.clone(),
+            (None, Some(s)) => format!("{s} {}", m.reason.as_deref().unwrap_or("")),
+            _ => String::new(),
+        };
+        t.add_row(vec![
+            m.frame.to_string(),
+            m.time.clone(),
+            m.src.clone(),
+            m.dst.clone(),
+            m.transport.clone(),
+            what.trim_end().to_string(),
+            m.call_id.clone().unwrap_or_default(),
+            m.cseq.clone().unwrap_or_default(),
+        ]);
+    }
+    let mut out = if messages.is_empty() {
+        String::new()
+    } else {
+        format!("{t}\n")
+    };
+    out.push_str(&captures_footer(captures));
+    out
+}
+
+/// One line per capture, then its anomalies.
+pub fn captures_footer(captures: &[CaptureReport]) -> String {
+    let mut out = String::new();
+    for c in captures {
+        out.push_str(&format!(
+            "{}: {} ({}), {} frames, {} SIP messages\n",
+            c.path,
+            c.format,
+            if c.anomalies.is_empty() {
+                "clean"
+            } else {
+                "with anomalies"
+            },
+            c.frames,
+            c.sip_messages
+        ));
+        for a in &c.anomalies {
+            out.push_str(&format!("  ! {}: {}\n", a.kind, a.message));
+        }
+    }
+    out
+}
+
+/// One row of `sipdiag calls`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallRow {
+    pub call_id: String,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub diversion: Option<String>,
+    pub methods: Vec<String>,
+    pub final_status: Option<u16>,
+    pub final_frame: Option<u64>,
+    pub messages: usize,
+}
+
+impl CallRow {
+    pub fn from_call(c: &Call) -> Self {
+        let inv = c.initial_invite();
+        let from = inv
+            .and_then(|i| i.from.as_ref())
+            .and_then(|f| f.user.clone());
+        let to = inv.and_then(|i| i.to.as_ref()).and_then(|f| f.user.clone());
+        let fin = c.final_invite_status();
+        CallRow {
+            call_id: c.call_id.clone(),
+            first_frame: c.first_frame,
+            last_frame: c.last_frame,
+            from,
+            to,
+            diversion: c.diverted_number(),
+            methods: c.methods.clone(),
+            final_status: fin.map(|f| f.0),
+            final_frame: fin.map(|f| f.1),
+            messages: c.messages.len(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CallsDoc<'a> {
+    schema_version: u32,
+    captures: &'a [CaptureReport],
+    calls: &'a [CallRow],
+}
+
+pub fn calls_json(captures: &[CaptureReport], calls: &[CallRow]) -> String {
+    let doc = CallsDoc {
+        schema_version: SCHEMA_VERSION,
+        captures,
+        calls,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+pub fn calls_table(captures: &[CaptureReport], calls: &[CallRow]) -> String {
+    let mut t = super::new_table(&[
+        "Call-ID",
+        "Frames",
+        "From",
+        "To",
+        "Diversion",
+        "Methods",
+        "INVITE result",
+    ]);
+    for c in calls {
+        t.add_row(vec![
+            c.call_id.clone(),
+            format!("{}–{}", c.first_frame, c.last_frame),
+            c.from.clone().unwrap_or_default(),
+            c.to.clone().unwrap_or_default(),
+            c.diversion.clone().unwrap_or_default(),
+            c.methods.join(" "),
+            match (c.final_status, c.final_frame) {
+                (Some(s), Some(f)) => format!("{s} (frame {f})"),
+                _ if c.methods.iter().any(|m| m == "INVITE") => "no final response".into(),
+                _ => String::new(),
+            },
+        ]);
+    }
+    let mut out = if calls.is_empty() {
+        String::new()
+    } else {
+        format!("{t}\n")
+    };
+    out.push_str(&captures_footer(captures));
+    out
+}

@@ -1,0 +1,702 @@
+//! Framing: datagrams and ordered stream bytes → whole SIP messages.
+//!
+//! UDP and SCTP carry one message per datagram. On TCP, messages are cut by
+//! Content-Length (RFC 3261 §18.3): several messages in one segment and one message over
+//! several segments are both normal; CRLF keep-alives (RFC 5626 §4.4.1) are skipped. A
+//! stream that starts with an HTTP Upgrade becomes WebSocket (RFC 7118: one SIP message per
+//! WebSocket message); a stream that starts with a TLS record is encrypted signalling and
+//! only counted. Each message carries the frames that held its bytes; its `frame` is the
+//! one holding its last byte, which is how Wireshark numbers a reassembled PDU.
+//!
+//! Bounds: per stream at most [`MAX_MESSAGE`] bytes are buffered, in all streams together
+//! at most [`MAX_BUFFERED`]; beyond that the partial message is dropped and counted.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+
+use crate::capture::{Anomaly, Timestamp};
+use crate::net::{Datagram, Flow, StreamEvent, Transport};
+
+use super::message::{self, Detect, Provenance, SipMessage};
+
+/// The largest message (headers + body) accepted on a stream.
+pub const MAX_MESSAGE: usize = 1 << 20;
+/// Longest header block before the stream is declared garbage and resynchronised.
+const MAX_HEADER: usize = 64 << 10;
+/// Bytes buffered in all streams together.
+const MAX_BUFFERED: usize = 64 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Nothing seen yet.
+    Unknown,
+    Sip,
+    /// HTTP upgrade handshake in progress.
+    WsHandshake,
+    Ws,
+    Tls,
+    /// Not SIP (yet): each new segment is checked for a SIP start line.
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    end: usize,
+    frame: u64,
+    origin: u64,
+    time: Timestamp,
+}
+
+struct Stream {
+    mode: Mode,
+    buf: Vec<u8>,
+    chunks: VecDeque<Chunk>,
+    /// A WebSocket message being assembled from fragments.
+    ws_msg: Vec<u8>,
+    ws_frames: Vec<u64>,
+}
+
+impl Stream {
+    fn new() -> Self {
+        Stream {
+            mode: Mode::Unknown,
+            buf: Vec::new(),
+            chunks: VecDeque::new(),
+            ws_msg: Vec::new(),
+            ws_frames: Vec::new(),
+        }
+    }
+
+    /// Removes the first `n` bytes; returns the frames that carried them and the
+    /// frame/time holding byte `n - 1`.
+    fn take(&mut self, n: usize) -> (Vec<u64>, u64, Timestamp) {
+        let taken = self.take_peek(n);
+        while self.chunks.front().is_some_and(|c| c.end <= n) {
+            self.chunks.pop_front();
+        }
+        for c in &mut self.chunks {
+            c.end -= n;
+        }
+        self.buf.drain(..n);
+        taken
+    }
+
+    fn clear(&mut self) -> Option<u64> {
+        let first = self.chunks.front().map(|c| c.frame);
+        self.buf.clear();
+        self.chunks.clear();
+        first
+    }
+}
+
+/// An encrypted signalling flow.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TlsFlow {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub segments: u64,
+}
+
+/// Counters and evidence for the report.
+#[derive(Debug, Default, Clone)]
+pub struct ExtractStats {
+    pub messages: u64,
+    /// TLS flows by (src, dst), at most 1000 remembered.
+    pub tls: BTreeMap<(SocketAddr, SocketAddr), TlsFlow>,
+    /// SIP datagrams cut by snaplen: their frames.
+    pub cut_frames: Vec<u64>,
+    pub cut: u64,
+    /// Partial messages dropped (gap, end of stream, size cap), with a frame each.
+    pub dropped: u64,
+    pub dropped_frames: Vec<u64>,
+    /// Bytes on SIP streams that were not part of any message.
+    pub garbage_bytes: u64,
+}
+
+#[derive(Default)]
+pub struct Extractor {
+    streams: HashMap<Flow, Stream>,
+    buffered: usize,
+    pub stats: ExtractStats,
+}
+
+/// Quick test for the hot path: could this datagram payload be SIP?
+pub fn is_sip_datagram(payload: &[u8]) -> bool {
+    matches!(message::detect(payload), Detect::Sip)
+}
+
+impl Extractor {
+    /// A UDP/SCTP payload already known to start with a SIP start line
+    /// ([`is_sip_datagram`]).
+    pub fn datagram(&mut self, d: &Datagram<'_>, out: &mut dyn FnMut(SipMessage)) {
+        let p = Provenance {
+            frame: d.frame,
+            frames: d.frames.to_vec(),
+            time: d.time,
+            src: d.src,
+            dst: d.dst,
+            transport: d.transport,
+        };
+        if let Some(mut m) = message::parse_message(d.payload, p, true) {
+            if d.cut {
+                self.stats.cut += 1;
+                if self.stats.cut_frames.len() < 20 {
+                    self.stats.cut_frames.push(d.frame);
+                }
+                m.problems
+                    .push("frame cut short by the capture's snaplen".to_string());
+            }
+            self.stats.messages += 1;
+            out(m);
+        }
+    }
+
+    /// Ordered bytes, holes and ends from TCP reassembly.
+    pub fn stream(&mut self, e: &StreamEvent<'_>, out: &mut dyn FnMut(SipMessage)) {
+        match *e {
+            StreamEvent::Data {
+                flow,
+                frame,
+                origin,
+                time,
+                data,
+            } => self.data(flow, (frame, origin), time, data, out),
+            StreamEvent::Gap { flow, .. } => {
+                if let Some(s) = self.streams.get_mut(&flow) {
+                    if !s.buf.is_empty() && matches!(s.mode, Mode::Sip | Mode::Ws) {
+                        self.buffered -= s.buf.len();
+                        let first = s.clear();
+                        note_dropped(&mut self.stats, first);
+                    } else {
+                        self.buffered -= s.buf.len();
+                        s.clear();
+                    }
+                    if s.mode == Mode::Sip {
+                        // Resynchronise on the next start line.
+                        s.mode = Mode::Other;
+                    }
+                }
+            }
+            StreamEvent::End { flow, .. } => {
+                if let Some(mut s) = self.streams.remove(&flow) {
+                    self.buffered -= s.buf.len();
+                    let meaningful = s.buf.iter().any(|c| !c.is_ascii_whitespace());
+                    if meaningful && s.mode == Mode::Sip {
+                        let first = s.clear();
+                        note_dropped(&mut self.stats, first);
+                    }
+                }
+            }
+        }
+    }
+
+    fn data(
+        &mut self,
+        flow: Flow,
+        (frame, origin): (u64, u64),
+        time: Timestamp,
+        data: &[u8],
+        out: &mut dyn FnMut(SipMessage),
+    ) {
+        let s = self.streams.entry(flow).or_insert_with(Stream::new);
+        match s.mode {
+            Mode::Tls => {
+                note_tls(&mut self.stats, flow, frame);
+                return;
+            }
+            Mode::Other => {
+                // Look for a start line at a line beginning in this segment.
+                let Some(at) = resync_point(data, true) else {
+                    return;
+                };
+                s.mode = Mode::Sip;
+                return self.data(flow, (frame, origin), time, &data[at..], out);
+            }
+            _ => {}
+        }
+        let limit = if s.mode == Mode::Unknown {
+            MAX_HEADER
+        } else {
+            MAX_MESSAGE
+        };
+        if s.buf.len() + data.len() > limit || self.buffered + data.len() > MAX_BUFFERED {
+            self.buffered -= s.buf.len();
+            let first = s.clear();
+            if s.mode != Mode::Unknown {
+                note_dropped(&mut self.stats, first.or(Some(frame)));
+            }
+            s.mode = Mode::Other;
+            return;
+        }
+        s.buf.extend_from_slice(data);
+        self.buffered += data.len();
+        s.chunks.push_back(Chunk {
+            end: s.buf.len(),
+            frame,
+            origin,
+            time,
+        });
+        let before = s.buf.len();
+        if s.mode == Mode::Unknown {
+            // Decide on everything buffered so far.
+            s.mode = classify(&s.buf);
+            match s.mode {
+                Mode::Unknown => return,
+                Mode::Tls => {
+                    note_tls(&mut self.stats, flow, frame);
+                    s.clear();
+                }
+                Mode::Other => match resync_point(&s.buf, true) {
+                    Some(at) => {
+                        s.take(at);
+                        s.mode = Mode::Sip;
+                    }
+                    None => {
+                        s.clear();
+                    }
+                },
+                _ => {}
+            }
+        }
+        match s.mode {
+            Mode::Sip => frame_sip(s, flow, &mut self.stats, out),
+            Mode::WsHandshake | Mode::Ws => frame_ws(s, flow, &mut self.stats, out),
+            _ => {}
+        }
+        self.buffered -= before - s.buf.len();
+    }
+
+    /// Partial messages left when the capture ended.
+    pub fn finish(&mut self) {
+        let mut flows: Vec<Flow> = self.streams.keys().copied().collect();
+        flows.sort();
+        for f in flows {
+            if let Some(mut s) = self.streams.remove(&f)
+                && s.mode == Mode::Sip
+                && s.buf.iter().any(|c| !c.is_ascii_whitespace())
+            {
+                let first = s.clear();
+                note_dropped(&mut self.stats, first);
+            }
+        }
+        self.buffered = 0;
+    }
+
+    /// Trouble seen at this stage, as anomalies.
+    pub fn anomalies(&self) -> Vec<Anomaly> {
+        let mut v = Vec::new();
+        let s = &self.stats;
+        if s.cut > 0 {
+            v.push(Anomaly {
+                kind: "sip-cut",
+                message: format!(
+                    "{} SIP message(s) cut short by the capture's snaplen (first in frame {}); bodies and late headers are missing",
+                    s.cut, s.cut_frames[0]
+                ),
+                frames: s.cut_frames.clone(),
+                count: s.cut,
+            });
+        }
+        if s.dropped > 0 {
+            v.push(Anomaly {
+                kind: "sip-incomplete",
+                message: format!(
+                    "{} SIP message(s) on TCP could not be completed (missing segments or capture ended), first data in frame {}",
+                    s.dropped,
+                    s.dropped_frames.first().copied().unwrap_or(0)
+                ),
+                frames: s.dropped_frames.clone(),
+                count: s.dropped,
+            });
+        }
+        for t in s.tls.values() {
+            v.push(Anomaly {
+                kind: "tls",
+                message: format!(
+                    "TLS on TCP {} → {} (frames {}–{}, {} segments): encrypted, cannot be read",
+                    t.src, t.dst, t.first_frame, t.last_frame, t.segments
+                ),
+                frames: vec![t.first_frame],
+                count: t.segments,
+            });
+        }
+        v
+    }
+}
+
+fn note_tls(stats: &mut ExtractStats, flow: Flow, frame: u64) {
+    let key = (flow.src, flow.dst);
+    if stats.tls.len() >= 1000 && !stats.tls.contains_key(&key) {
+        return;
+    }
+    let t = stats.tls.entry(key).or_insert(TlsFlow {
+        src: flow.src,
+        dst: flow.dst,
+        first_frame: frame,
+        last_frame: frame,
+        segments: 0,
+    });
+    t.last_frame = frame;
+    t.segments += 1;
+}
+
+fn note_dropped(stats: &mut ExtractStats, first: Option<u64>) {
+    stats.dropped += 1;
+    if stats.dropped_frames.len() < 20
+        && let Some(f) = first
+    {
+        stats.dropped_frames.push(f);
+    }
+}
+
+/// First look at a stream direction.
+fn classify(data: &[u8]) -> Mode {
+    let d = trim_crlf(data);
+    if d.is_empty() {
+        return Mode::Unknown;
+    }
+    let undecided = !d.contains(&b'\n') && !d.contains(&b'\r') && d.len() < MAX_HEADER;
+    if d.len() >= 3 && (0x14..=0x17).contains(&d[0]) && d[1] == 3 && d[2] <= 4 {
+        return Mode::Tls;
+    }
+    if d.starts_with(b"GET ") || d.starts_with(b"HTTP/1.1 101") {
+        let head = &d[..d.len().min(4096)];
+        let lower = String::from_utf8_lossy(head).to_ascii_lowercase();
+        if lower.contains("upgrade: websocket") || lower.contains("sec-websocket") {
+            return Mode::WsHandshake;
+        }
+    }
+    if matches!(message::detect(d), Detect::Sip) {
+        return Mode::Sip;
+    }
+    if undecided && d[0].is_ascii_alphabetic() {
+        return Mode::Unknown;
+    }
+    Mode::Other
+}
+
+fn trim_crlf(d: &[u8]) -> &[u8] {
+    let n = d.iter().take_while(|c| matches!(c, b'\r' | b'\n')).count();
+    &d[n..]
+}
+
+/// Offset of the first line in `data` that starts a SIP message (`at_start`: also
+/// consider offset 0).
+fn resync_point(data: &[u8], at_start: bool) -> Option<usize> {
+    if at_start && matches!(message::detect(trim_crlf(data)), Detect::Sip) {
+        return Some(0);
+    }
+    let mut i = 0;
+    while let Some(p) = data[i..].iter().position(|&c| c == b'\n') {
+        let at = i + p + 1;
+        if matches!(message::detect(&data[at..]), Detect::Sip) {
+            return Some(at);
+        }
+        i = at;
+    }
+    None
+}
+
+fn frame_sip(
+    s: &mut Stream,
+    flow: Flow,
+    stats: &mut ExtractStats,
+    out: &mut dyn FnMut(SipMessage),
+) {
+    loop {
+        // CRLF keep-alives between messages.
+        let ws = s
+            .buf
+            .iter()
+            .take_while(|c| matches!(c, b'\r' | b'\n' | b' ' | b'\t'))
+            .count();
+        if ws > 0 {
+            s.take(ws);
+        }
+        if s.buf.is_empty() {
+            return;
+        }
+        if !s.buf.contains(&b'\n') {
+            if s.buf.len() > MAX_HEADER {
+                stats.garbage_bytes += s.buf.len() as u64;
+                s.clear();
+            }
+            return;
+        }
+        if !matches!(message::detect(&s.buf), Detect::Sip) {
+            // Garbage: skip to the next start line, or keep the last partial line.
+            let cut = match resync_point(&s.buf, false) {
+                Some(at) => at,
+                None => s.buf.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1),
+            };
+            if cut == 0 {
+                return;
+            }
+            stats.garbage_bytes += cut as u64;
+            s.take(cut);
+            continue;
+        }
+        let Some((head_len, body_start)) = message::header_end(&s.buf) else {
+            if s.buf.len() > MAX_HEADER {
+                let first = s.clear();
+                note_dropped(stats, first);
+            }
+            return;
+        };
+        let body_len = match message::content_length(&s.buf[..head_len]) {
+            Some(Ok(n)) if body_start + n <= MAX_MESSAGE => n,
+            _ => 0,
+        };
+        let total = body_start + body_len;
+        if s.buf.len() < total {
+            return;
+        }
+        let (frames, frame, time) = s.take_peek(total);
+        let p = Provenance {
+            frame,
+            frames,
+            time,
+            src: flow.src,
+            dst: flow.dst,
+            transport: Transport::Tcp,
+        };
+        if let Some(m) = message::parse_message(&s.buf[..total], p, false) {
+            stats.messages += 1;
+            out(m);
+        }
+        s.take(total);
+    }
+}
+
+impl Stream {
+    /// Like [`Stream::take`] without removing anything.
+    fn take_peek(&self, n: usize) -> (Vec<u64>, u64, Timestamp) {
+        let mut frames = Vec::new();
+        let mut last = (0, Timestamp::default());
+        let mut start = 0;
+        for c in &self.chunks {
+            if start >= n {
+                break;
+            }
+            for f in [c.origin, c.frame] {
+                if !frames.contains(&f) {
+                    frames.push(f);
+                }
+            }
+            last = (c.frame, c.time);
+            start = c.end;
+        }
+        frames.sort_unstable();
+        (frames, last.0, last.1)
+    }
+}
+
+/// WebSocket handshake, then frames (RFC 6455 §5.2).
+fn frame_ws(s: &mut Stream, flow: Flow, stats: &mut ExtractStats, out: &mut dyn FnMut(SipMessage)) {
+    if s.mode == Mode::WsHandshake {
+        let Some((_, body_start)) = message::header_end(&s.buf) else {
+            return;
+        };
+        s.take(body_start);
+        s.mode = Mode::Ws;
+    }
+    loop {
+        let b = &s.buf;
+        if b.len() < 2 {
+            return;
+        }
+        let (fin, opcode) = (b[0] & 0x80 != 0, b[0] & 0x0f);
+        let masked = b[1] & 0x80 != 0;
+        let (len, mut off) = match b[1] & 0x7f {
+            126 if b.len() >= 4 => (u64::from(u16::from_be_bytes([b[2], b[3]])), 4),
+            127 if b.len() >= 10 => (
+                u64::from_be_bytes([b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9]]),
+                10,
+            ),
+            126 | 127 => return,
+            n => (u64::from(n), 2),
+        };
+        if len > MAX_MESSAGE as u64 {
+            let first = s.clear();
+            note_dropped(stats, first);
+            s.mode = Mode::Other;
+            return;
+        }
+        let mask = if masked {
+            if b.len() < off + 4 {
+                return;
+            }
+            let m = [b[off], b[off + 1], b[off + 2], b[off + 3]];
+            off += 4;
+            Some(m)
+        } else {
+            None
+        };
+        let total = off + len as usize;
+        if b.len() < total {
+            return;
+        }
+        let mut payload = b[off..total].to_vec();
+        if let Some(m) = mask {
+            for (i, byte) in payload.iter_mut().enumerate() {
+                *byte ^= m[i % 4];
+            }
+        }
+        let (frames, frame, time) = s.take(total);
+        if opcode >= 8 {
+            continue; // control frame
+        }
+        if s.ws_msg.len() + payload.len() > MAX_MESSAGE {
+            s.ws_msg.clear();
+            s.ws_frames.clear();
+            note_dropped(stats, frames.first().copied());
+            continue;
+        }
+        s.ws_msg.extend_from_slice(&payload);
+        s.ws_frames.extend(frames);
+        if !fin {
+            continue;
+        }
+        let msg = std::mem::take(&mut s.ws_msg);
+        let mut frames = std::mem::take(&mut s.ws_frames);
+        frames.dedup();
+        if matches!(message::detect(&msg), Detect::Sip) {
+            let p = Provenance {
+                frame,
+                frames,
+                time,
+                src: flow.src,
+                dst: flow.dst,
+                transport: Transport::Ws,
+            };
+            if let Some(m) = message::parse_message(&msg, p, true) {
+                stats.messages += 1;
+                out(m);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow() -> Flow {
+        Flow {
+            src: "10.0.0.1:5060".parse().unwrap(),
+            dst: "10.0.0.2:5060".parse().unwrap(),
+        }
+    }
+
+    fn feed(chunks: &[&[u8]]) -> (Vec<SipMessage>, ExtractStats) {
+        let mut x = Extractor::default();
+        let mut msgs = Vec::new();
+        for (i, c) in chunks.iter().enumerate() {
+            let e = StreamEvent::Data {
+                flow: flow(),
+                frame: i as u64 + 1,
+                origin: i as u64 + 1,
+                time: Timestamp::default(),
+                data: c,
+            };
+            x.stream(&e, &mut |m| msgs.push(m));
+        }
+        x.stream(
+            &StreamEvent::End {
+                flow: flow(),
+                frame: 99,
+            },
+            &mut |m| msgs.push(m),
+        );
+        (msgs, x.stats)
+    }
+
+    const OPT: &[u8] = b"OPTIONS sip:a SIP/2.0\r\nCall-ID: 1\r\nContent-Length: 0\r\n\r\n";
+    const INV: &[u8] = b"INVITE sip:a SIP/2.0\r\nCall-ID: 2\r\nContent-Length: 5\r\n\r\nv=0\r\n";
+
+    #[test]
+    fn two_messages_in_one_segment() {
+        let both = [OPT, INV].concat();
+        let (m, _) = feed(&[&both]);
+        assert_eq!(m.len(), 2);
+        assert_eq!((m[0].frame, m[1].frame), (1, 1));
+        assert_eq!(m[1].body, b"v=0\r\n");
+    }
+
+    #[test]
+    fn one_message_over_three_segments() {
+        let (a, rest) = INV.split_at(10);
+        let (b, c) = rest.split_at(40);
+        let (m, _) = feed(&[a, b, c]);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].frame, 3);
+        assert_eq!(m[0].frames, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn message_ending_mid_segment_then_next_completes_later() {
+        let mut first = OPT.to_vec();
+        first.extend_from_slice(&INV[..20]);
+        let (m, _) = feed(&[&first, &INV[20..]]);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].frames, vec![1]);
+        assert_eq!(m[1].frames, vec![1, 2]);
+        assert_eq!(m[1].frame, 2);
+    }
+
+    #[test]
+    fn crlf_keepalives_are_skipped() {
+        let (m, s) = feed(&[b"\r\n\r\n", OPT, b"\r\n", INV]);
+        assert_eq!(m.len(), 2);
+        assert_eq!(s.dropped, 0);
+    }
+
+    #[test]
+    fn unfinished_message_is_counted() {
+        let (m, s) = feed(&[OPT, &INV[..30]]);
+        assert_eq!(m.len(), 1);
+        assert_eq!(s.dropped, 1);
+        assert_eq!(s.dropped_frames, vec![2]);
+    }
+
+    #[test]
+    fn tls_is_detected_not_parsed() {
+        let (m, s) = feed(&[
+            &[0x16, 0x03, 0x01, 0x00, 0x10, 1, 2, 3],
+            &[0x17, 3, 3, 0, 1, 9],
+        ]);
+        assert!(m.is_empty());
+        assert_eq!(s.tls.values().next().unwrap().segments, 2);
+    }
+
+    #[test]
+    fn websocket_message() {
+        let hs = b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+        let mut frame = vec![0x81, 0x80 | 126];
+        frame.extend_from_slice(&(OPT.len() as u16).to_be_bytes());
+        let key = [1u8, 2, 3, 4];
+        frame.extend_from_slice(&key);
+        frame.extend(OPT.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        let (m, _) = feed(&[hs, &frame[..10], &frame[10..]]);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].transport, Transport::Ws);
+        assert_eq!(m[0].frame, 3);
+    }
+
+    #[test]
+    fn resyncs_after_garbage() {
+        let mut g = b"garbage line\r\nmore\r\n".to_vec();
+        g.extend_from_slice(OPT);
+        let (m, _) = feed(&[&g]);
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn hostile_length_is_bounded() {
+        let huge = b"INVITE sip:a SIP/2.0\r\nContent-Length: 99999999999\r\n\r\n";
+        let (m, _) = feed(&[huge, OPT]);
+        assert_eq!(m.len(), 2, "absurd length is treated as no body");
+    }
+}

@@ -1,0 +1,507 @@
+//! The lenient SIP message model and its parser.
+//!
+//! A message is recognised by its start line (RFC 3261 §7.1/§7.2); after that nothing
+//! is fatal: header names are case-insensitive and may be compact (§7.3.3), lines may end
+//! in LF only, continuation lines are folded in (§7.3.1), bytes that are not UTF-8 are
+//! kept lossily, and a header that cannot be understood is recorded in `problems`.
+//!
+//! rsip was evaluated for this layer and rejected: it refuses compact header forms,
+//! LF-only line ends and any non-UTF-8 byte, and a message it refuses would vanish from
+//! the report. Everything here is total: no panic and no allocation beyond the input size.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+
+use crate::capture::Timestamp;
+use crate::net::Transport;
+
+use super::headers::{self, CSeq, Diversion, HistoryInfo, NameAddr, Via};
+use super::sdp::{self, Sdp};
+
+/// Request or status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartLine {
+    Request { method: String, uri: String },
+    Response { code: u16, reason: String },
+}
+
+/// One header line as received, with its canonical (full, lower-case) name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub name: String,
+    pub key: Cow<'static, str>,
+    pub value: String,
+}
+
+/// A SIP message with where it came from.
+#[derive(Debug, Clone)]
+pub struct SipMessage {
+    /// The frame that completed the message (Wireshark's frame number).
+    pub frame: u64,
+    /// Every frame that carried part of it.
+    pub frames: Vec<u64>,
+    pub time: Timestamp,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub transport: Transport,
+    pub start: StartLine,
+    pub headers: Vec<Header>,
+    pub body: Vec<u8>,
+    /// What could not be understood (bad header, short body, …).
+    pub problems: Vec<String>,
+}
+
+/// Compact forms (RFC 3261 §7.3.3 and later RFCs) → full lower-case names.
+fn canonical(name: &str) -> Cow<'static, str> {
+    let full = match name.len() {
+        1 => match name.as_bytes()[0].to_ascii_lowercase() {
+            b'i' => "call-id",
+            b'f' => "from",
+            b't' => "to",
+            b'v' => "via",
+            b'm' => "contact",
+            b'l' => "content-length",
+            b'c' => "content-type",
+            b'e' => "content-encoding",
+            b'k' => "supported",
+            b's' => "subject",
+            b'o' => "event",
+            b'r' => "refer-to",
+            b'b' => "referred-by",
+            b'u' => "allow-events",
+            b'x' => "session-expires",
+            b'a' => "accept-contact",
+            b'j' => "reject-contact",
+            b'd' => "request-disposition",
+            b'y' => "identity",
+            _ => return Cow::Owned(name.to_ascii_lowercase()),
+        },
+        _ => return Cow::Owned(name.to_ascii_lowercase()),
+    };
+    Cow::Borrowed(full)
+}
+
+/// Result of looking at the first line of a payload.
+pub(crate) enum Detect {
+    /// A SIP start line; the value is its length including the line end.
+    Sip,
+    /// Not SIP.
+    No,
+}
+
+/// Is `token` a method name: RFC 3261 token characters, at most 32 of them.
+fn is_token(s: &[u8]) -> bool {
+    !s.is_empty()
+        && s.len() <= 32
+        && s.iter().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+                )
+        })
+}
+
+/// Cheap test whether `data` starts with a SIP request or status line.
+pub(crate) fn detect(data: &[u8]) -> Detect {
+    let Some(&first) = data.first() else {
+        return Detect::No;
+    };
+    if !first.is_ascii_alphabetic() {
+        return Detect::No;
+    }
+    let window = &data[..data.len().min(8192)];
+    // Like Wireshark, a lone CR also ends the start line.
+    let Some(eol) = window.iter().position(|&c| c == b'\n' || c == b'\r') else {
+        return Detect::No;
+    };
+    if start_line(&window[..eol]).is_some() {
+        Detect::Sip
+    } else {
+        Detect::No
+    }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn is_sip_version(v: &[u8]) -> bool {
+    v.eq_ignore_ascii_case(b"SIP/2.0")
+}
+
+/// Parses a start line; `None` if it is not one.
+fn start_line(line: &[u8]) -> Option<StartLine> {
+    // Control characters (NUL, …) never occur in a real start line.
+    if line.iter().any(|&c| c < 0x20 && c != b'\t') {
+        return None;
+    }
+    if line.len() > 12 && is_sip_version(&line[..7]) && line[7] == b' ' {
+        let code = &line[8..11];
+        if !code.iter().all(u8::is_ascii_digit) || line.get(11).is_some_and(|c| *c != b' ') {
+            return None;
+        }
+        let code = code.iter().fold(0u16, |a, d| a * 10 + u16::from(d - b'0'));
+        if !(100..=699).contains(&code) {
+            return None;
+        }
+        let reason = String::from_utf8_lossy(line.get(12..).unwrap_or_default())
+            .trim()
+            .to_string();
+        return Some(StartLine::Response { code, reason });
+    }
+    let mut parts = line.split(|&c| c == b' ').filter(|p| !p.is_empty());
+    let (method, uri, version) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !is_token(method) || !is_sip_version(version) {
+        return None;
+    }
+    Some(StartLine::Request {
+        method: String::from_utf8_lossy(method).into_owned(),
+        uri: String::from_utf8_lossy(uri).into_owned(),
+    })
+}
+
+/// Where the header block of `data` ends: `(header_len_without_blank_line, body_start)`.
+pub(crate) fn header_end(data: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while let Some(p) = data[i..].iter().position(|&c| c == b'\n') {
+        let nl = i + p;
+        // Blank line: "\n\n" or "\n\r\n".
+        match data.get(nl + 1) {
+            Some(b'\n') => return Some((nl + 1, nl + 2)),
+            Some(b'\r') if data.get(nl + 2) == Some(&b'\n') => return Some((nl + 1, nl + 3)),
+            None => return None,
+            _ => {}
+        }
+        i = nl + 1;
+    }
+    None
+}
+
+/// The Content-Length announced in a header block, if any (`None` when absent).
+/// `Err(())` when present but not a number.
+pub(crate) fn content_length(head: &[u8]) -> Option<Result<usize, ()>> {
+    for raw in head.split(|&c| c == b'\n').skip(1) {
+        let line = trim_cr(raw);
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
+            continue;
+        };
+        let name = trim_ascii(&line[..colon]);
+        if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
+            let v = trim_ascii(&line[colon + 1..]);
+            return Some(
+                std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .ok_or(()),
+            );
+        }
+    }
+    None
+}
+
+fn trim_ascii(s: &[u8]) -> &[u8] {
+    s.trim_ascii()
+}
+
+/// Where a message came from: filled in by the framing stage.
+#[derive(Debug, Clone)]
+pub(crate) struct Provenance {
+    pub frame: u64,
+    pub frames: Vec<u64>,
+    pub time: Timestamp,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub transport: Transport,
+}
+
+/// Parses one whole message (start line, headers, body). `None` if the start line is not SIP.
+/// `datagram` says the transport preserves message boundaries (no Content-Length needed).
+pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Option<SipMessage> {
+    let eol = data
+        .iter()
+        .position(|&c| c == b'\n' || c == b'\r')
+        .unwrap_or(data.len());
+    let start = start_line(&data[..eol])?;
+    let eol = if data.get(eol) == Some(&b'\r') && data.get(eol + 1) == Some(&b'\n') {
+        eol + 1
+    } else {
+        eol
+    };
+    let mut problems = Vec::new();
+    let (head_len, body_start) = match header_end(data) {
+        Some(x) => x,
+        None => {
+            problems.push("header block not terminated by a blank line".to_string());
+            (data.len(), data.len())
+        }
+    };
+    let mut headers: Vec<Header> = Vec::new();
+    let head = data.get(eol + 1..head_len).unwrap_or_default();
+    for raw in head.split(|&c| c == b'\n') {
+        let line = trim_cr(raw);
+        if line.is_empty() {
+            continue;
+        }
+        if matches!(line[0], b' ' | b'\t') {
+            // RFC 3261 §7.3.1 line folding.
+            if let Some(last) = headers.last_mut() {
+                last.value.push(' ');
+                last.value.push_str(String::from_utf8_lossy(line).trim());
+            }
+            continue;
+        }
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
+            problems.push(format!(
+                "header line without a colon: {:?}",
+                String::from_utf8_lossy(&line[..line.len().min(60)])
+            ));
+            continue;
+        };
+        let name = String::from_utf8_lossy(trim_ascii(&line[..colon])).into_owned();
+        if name.is_empty() {
+            problems.push("header line with an empty name".to_string());
+            continue;
+        }
+        let key = canonical(&name);
+        let value = String::from_utf8_lossy(trim_ascii(&line[colon + 1..])).into_owned();
+        headers.push(Header { name, key, value });
+    }
+    let rest = data.get(body_start..).unwrap_or_default();
+    let body = match content_length(data.get(..head_len).unwrap_or_default()) {
+        Some(Ok(n)) if n <= rest.len() => rest[..n].to_vec(),
+        Some(Ok(n)) => {
+            problems.push(format!(
+                "Content-Length {n} but only {} body bytes present",
+                rest.len()
+            ));
+            rest.to_vec()
+        }
+        Some(Err(())) => {
+            problems.push("Content-Length is not a number".to_string());
+            rest.to_vec()
+        }
+        None if datagram => rest.to_vec(),
+        None => Vec::new(),
+    };
+    let msg = SipMessage {
+        frame: p.frame,
+        frames: p.frames,
+        time: p.time,
+        src: p.src,
+        dst: p.dst,
+        transport: p.transport,
+        start,
+        headers,
+        body,
+        problems,
+    };
+    Some(msg)
+}
+
+impl SipMessage {
+    /// First value of a header by canonical name (`"call-id"`, `"from"`, …).
+    pub fn header(&self, key: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.key == key)
+            .map(|h| h.value.as_str())
+    }
+
+    /// All values of a header, comma-separated lists split into entries, in order.
+    pub fn header_values(&self, key: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|h| h.key == key)
+            .flat_map(|h| headers::split_list(&h.value))
+            .collect()
+    }
+
+    pub fn method(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Request { method, .. } => Some(method),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match &self.start {
+            StartLine::Response { code, .. } => Some(*code),
+            StartLine::Request { .. } => None,
+        }
+    }
+
+    pub fn is_request(&self) -> bool {
+        matches!(self.start, StartLine::Request { .. })
+    }
+
+    pub fn request_uri(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Request { uri, .. } => Some(uri),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// Method name for a request, or the status code for a response.
+    pub fn kind(&self) -> String {
+        match &self.start {
+            StartLine::Request { method, .. } => method.clone(),
+            StartLine::Response { code, .. } => code.to_string(),
+        }
+    }
+
+    /// Request method, or the reason phrase with the code for a response.
+    pub fn summary(&self) -> String {
+        match &self.start {
+            StartLine::Request { method, .. } => method.clone(),
+            StartLine::Response { code, reason } => format!("{code} {reason}"),
+        }
+    }
+
+    pub fn call_id(&self) -> Option<&str> {
+        self.header("call-id")
+    }
+
+    pub fn cseq(&self) -> Option<CSeq> {
+        self.header("cseq").and_then(headers::parse_cseq)
+    }
+
+    pub fn from(&self) -> Option<NameAddr> {
+        self.header("from").map(headers::parse_name_addr)
+    }
+
+    pub fn to(&self) -> Option<NameAddr> {
+        self.header("to").map(headers::parse_name_addr)
+    }
+
+    pub fn contact(&self) -> Option<NameAddr> {
+        self.header("contact").map(headers::parse_name_addr)
+    }
+
+    pub fn vias(&self) -> Vec<Via> {
+        self.header_values("via")
+            .into_iter()
+            .map(headers::parse_via)
+            .collect()
+    }
+
+    /// Branch of the topmost Via (the transaction id, RFC 3261 §17.2.3).
+    pub fn branch(&self) -> Option<String> {
+        self.vias().into_iter().next().and_then(|v| v.branch)
+    }
+
+    /// Diversion entries (RFC 5806), most recent first, as received.
+    pub fn diversion(&self) -> Vec<Diversion> {
+        self.header_values("diversion")
+            .into_iter()
+            .map(headers::parse_diversion)
+            .collect()
+    }
+
+    /// History-Info entries (RFC 7044), in the order received.
+    pub fn history_info(&self) -> Vec<HistoryInfo> {
+        self.header_values("history-info")
+            .into_iter()
+            .map(headers::parse_history_info)
+            .collect()
+    }
+
+    pub fn p_asserted_identity(&self) -> Vec<NameAddr> {
+        self.header_values("p-asserted-identity")
+            .into_iter()
+            .map(headers::parse_name_addr)
+            .collect()
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        self.header("reason")
+    }
+
+    pub fn warning(&self) -> Option<&str> {
+        self.header("warning")
+    }
+
+    /// User-Agent or, for responses, Server.
+    pub fn agent(&self) -> Option<&str> {
+        self.header("user-agent").or_else(|| self.header("server"))
+    }
+
+    /// The SDP summary, when the body is (or contains) SDP.
+    pub fn sdp(&self) -> Option<Sdp> {
+        if self.body.is_empty() {
+            return None;
+        }
+        let ct = self.header("content-type").unwrap_or("");
+        let is_sdp =
+            ct.to_ascii_lowercase().contains("application/sdp") || self.body.starts_with(b"v=0");
+        let multipart = ct.to_ascii_lowercase().starts_with("multipart/");
+        if is_sdp && !multipart {
+            return Some(sdp::parse(&self.body));
+        }
+        if multipart {
+            let text = String::from_utf8_lossy(&self.body);
+            let at = text.find("\nv=0")?;
+            return Some(sdp::parse(text[at + 1..].as_bytes()));
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prov() -> Provenance {
+        Provenance {
+            frame: 1,
+            frames: vec![1],
+            time: Timestamp::default(),
+            src: "10.0.0.1:5060".parse().unwrap(),
+            dst: "10.0.0.2:5060".parse().unwrap(),
+            transport: Transport::Udp,
+        }
+    }
+
+    #[test]
+    fn parses_compact_lf_only_folded_and_non_utf8() {
+        let raw = b"INVITE sip:123@h SIP/2.0\nv: SIP/2.0/UDP a;branch=z9hG4bK1\ni: abc\nf: <sip:1@h>;tag=x\nt: sip:2@h\nSubject: one\n two\nX-Bin: \xff\xfe\nl: 4\n\nbody";
+        let m = parse_message(raw, prov(), true).unwrap();
+        assert_eq!(m.method(), Some("INVITE"));
+        assert_eq!(m.call_id(), Some("abc"));
+        assert_eq!(m.header("subject"), Some("one two"));
+        assert_eq!(m.branch().as_deref(), Some("z9hG4bK1"));
+        assert_eq!(m.from().unwrap().tag.as_deref(), Some("x"));
+        assert_eq!(m.body, b"body");
+        assert!(m.header("x-bin").unwrap().contains('\u{fffd}'));
+        assert!(m.problems.is_empty(), "{:?}", m.problems);
+    }
+
+    #[test]
+    fn response_and_broken_header() {
+        let raw = b"SIP/2.0 503 Service Unavailable\r\nCall-ID: q\r\nthis line is broken\r\nCSeq: 2 INVITE\r\n\r\n";
+        let m = parse_message(raw, prov(), true).unwrap();
+        assert_eq!(m.status(), Some(503));
+        assert_eq!(m.cseq().unwrap().method, "INVITE");
+        assert_eq!(m.problems.len(), 1);
+    }
+
+    #[test]
+    fn rejects_http_and_ssdp() {
+        assert!(matches!(detect(b"GET / HTTP/1.1\r\n"), Detect::No));
+        assert!(matches!(detect(b"NOTIFY * HTTP/1.1\r\n"), Detect::No));
+        assert!(matches!(detect(b"\x80\x00rtp"), Detect::No));
+        assert!(matches!(detect(b"hello"), Detect::No));
+        assert!(matches!(detect(b"OPTIONS sip:x SIP/2.0\r\n"), Detect::Sip));
+        assert!(matches!(detect(b"SIP/2.0 200 OK\r\n"), Detect::Sip));
+        assert!(matches!(detect(b"SIP/2.0 2000 OK\r\n"), Detect::No));
+    }
+
+    #[test]
+    fn header_end_and_length() {
+        let m = b"SIP/2.0 200 OK\r\nContent-Length: 3\r\n\r\nabc";
+        assert_eq!(header_end(m), Some((35, 37)));
+        assert_eq!(content_length(&m[..35]), Some(Ok(3)));
+        assert_eq!(header_end(b"X\n\nY"), Some((2, 3)));
+        assert_eq!(header_end(b"X\r\nY"), None);
+    }
+}

@@ -1,0 +1,239 @@
+//! SDP summary (RFC 8866): what media each side offered and where it expects it.
+//!
+//! Only what diagnosis needs: connection address, each `m=` line with its port, protocol
+//! and payload types (named by `a=rtpmap` or the static table of RFC 3551), direction,
+//! `a=rtcp-mux`, and ICE (`a=ice-ufrag`, `a=candidate`, RFC 8839).
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+/// Media direction attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+}
+
+/// One payload type with its codec name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Payload {
+    pub pt: u8,
+    /// Encoding name, e.g. `PCMA`, `opus`, `telephone-event`; `None` for an unknown dynamic type.
+    pub name: Option<String>,
+}
+
+/// An ICE candidate (`a=candidate`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    pub component: u16,
+    pub transport: String,
+    pub addr: String,
+    pub port: u16,
+    pub typ: String,
+}
+
+/// One `m=` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Media {
+    pub kind: String,
+    pub port: u16,
+    pub proto: String,
+    pub payloads: Vec<Payload>,
+    /// Section-level `c=`, else the session-level one.
+    pub connection: Option<IpAddr>,
+    pub direction: Direction,
+    pub rtcp_mux: bool,
+    pub ice_ufrag: Option<String>,
+    pub candidates: Vec<Candidate>,
+}
+
+impl Media {
+    /// Codec names, static payload types resolved, telephone-event and CN left out.
+    pub fn codecs(&self) -> Vec<String> {
+        self.payloads
+            .iter()
+            .filter_map(|p| p.name.clone())
+            .filter(|n| {
+                let l = n.to_ascii_lowercase();
+                l != "telephone-event" && l != "cn" && l != "comfort-noise"
+            })
+            .collect()
+    }
+}
+
+/// The summary of one SDP body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Sdp {
+    pub connection: Option<IpAddr>,
+    pub media: Vec<Media>,
+}
+
+/// RFC 3551 static payload types.
+pub fn static_payload_name(pt: u8) -> Option<&'static str> {
+    Some(match pt {
+        0 => "PCMU",
+        3 => "GSM",
+        4 => "G723",
+        5 | 6 => "DVI4",
+        7 => "LPC",
+        8 => "PCMA",
+        9 => "G722",
+        10 | 11 => "L16",
+        12 => "QCELP",
+        13 => "CN",
+        14 => "MPA",
+        15 => "G728",
+        18 => "G729",
+        26 => "JPEG",
+        31 => "H261",
+        32 => "MPV",
+        34 => "H263",
+        _ => return None,
+    })
+}
+
+fn parse_c(v: &str) -> Option<IpAddr> {
+    // c=IN IP4 192.0.2.1[/ttl]
+    let addr = v.split_whitespace().nth(2)?;
+    addr.split('/').next()?.parse().ok()
+}
+
+/// Parses an SDP body leniently; unknown lines are ignored.
+pub fn parse(body: &[u8]) -> Sdp {
+    let text = String::from_utf8_lossy(body);
+    let mut sdp = Sdp::default();
+    let mut session_dir = Direction::SendRecv;
+    let mut session_ufrag: Option<String> = None;
+    for raw in text.lines() {
+        let line = raw.trim_end();
+        let Some((t, v)) = line.split_once('=') else {
+            continue;
+        };
+        let v = v.trim();
+        let in_media = !sdp.media.is_empty();
+        match t {
+            "c" => {
+                let c = parse_c(v);
+                match sdp.media.last_mut() {
+                    Some(m) => m.connection = c.or(m.connection),
+                    None => sdp.connection = c,
+                }
+            }
+            "m" => {
+                let mut it = v.split_whitespace();
+                let kind = it.next().unwrap_or("").to_string();
+                let port = it
+                    .next()
+                    .and_then(|p| p.split('/').next()?.parse().ok())
+                    .unwrap_or(0);
+                let proto = it.next().unwrap_or("").to_string();
+                let payloads = it
+                    .filter_map(|f| f.parse::<u8>().ok())
+                    .map(|pt| Payload {
+                        pt,
+                        name: static_payload_name(pt).map(str::to_string),
+                    })
+                    .collect();
+                sdp.media.push(Media {
+                    kind,
+                    port,
+                    proto,
+                    payloads,
+                    connection: sdp.connection,
+                    direction: session_dir,
+                    rtcp_mux: false,
+                    ice_ufrag: session_ufrag.clone(),
+                    candidates: Vec::new(),
+                });
+            }
+            "a" => {
+                let (name, val) = v.split_once(':').unwrap_or((v, ""));
+                let dir = match name {
+                    "sendrecv" => Some(Direction::SendRecv),
+                    "sendonly" => Some(Direction::SendOnly),
+                    "recvonly" => Some(Direction::RecvOnly),
+                    "inactive" => Some(Direction::Inactive),
+                    _ => None,
+                };
+                if let Some(d) = dir {
+                    match sdp.media.last_mut() {
+                        Some(m) => m.direction = d,
+                        None => session_dir = d,
+                    }
+                    continue;
+                }
+                match (name, in_media) {
+                    ("ice-ufrag", false) => session_ufrag = Some(val.to_string()),
+                    ("ice-ufrag", true) => {
+                        if let Some(m) = sdp.media.last_mut() {
+                            m.ice_ufrag = Some(val.to_string());
+                        }
+                    }
+                    ("rtcp-mux", true) => {
+                        if let Some(m) = sdp.media.last_mut() {
+                            m.rtcp_mux = true;
+                        }
+                    }
+                    ("rtpmap", true) => {
+                        let mut it = val.split_whitespace();
+                        let pt = it.next().and_then(|p| p.parse::<u8>().ok());
+                        let enc = it.next().and_then(|e| e.split('/').next());
+                        if let (Some(pt), Some(enc), Some(m)) = (pt, enc, sdp.media.last_mut())
+                            && let Some(p) = m.payloads.iter_mut().find(|p| p.pt == pt)
+                        {
+                            p.name = Some(enc.to_string());
+                        }
+                    }
+                    ("candidate", true) => {
+                        if let (Some(c), Some(m)) = (parse_candidate(val), sdp.media.last_mut()) {
+                            m.candidates.push(c);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    sdp
+}
+
+/// `<foundation> <component> <transport> <priority> <addr> <port> typ <type> …`
+fn parse_candidate(v: &str) -> Option<Candidate> {
+    let f: Vec<&str> = v.split_whitespace().collect();
+    if f.len() < 8 || f[6] != "typ" {
+        return None;
+    }
+    Some(Candidate {
+        component: f[1].parse().ok()?,
+        transport: f[2].to_ascii_lowercase(),
+        addr: f[4].to_string(),
+        port: f[5].parse().ok()?,
+        typ: f[7].to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summarises_audio_with_ice() {
+        let body = b"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\na=ice-ufrag:abcd\r\nm=audio 30000 RTP/AVP 8 0 111 101\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\na=sendonly\r\na=rtcp-mux\r\na=candidate:1 1 UDP 2130706431 10.0.0.1 30000 typ host\r\nm=video 0 RTP/AVP 96\r\nc=IN IP4 10.0.0.9\r\n";
+        let s = parse(body);
+        assert_eq!(s.connection, Some("10.0.0.1".parse().unwrap()));
+        let a = &s.media[0];
+        assert_eq!((a.port, a.proto.as_str()), (30000, "RTP/AVP"));
+        assert_eq!(a.codecs(), vec!["PCMA", "PCMU", "opus"]);
+        assert_eq!(a.direction, Direction::SendOnly);
+        assert!(a.rtcp_mux);
+        assert_eq!(a.ice_ufrag.as_deref(), Some("abcd"));
+        assert_eq!(a.candidates[0].port, 30000);
+        assert_eq!(s.media[1].connection, Some("10.0.0.9".parse().unwrap()));
+        assert_eq!(s.media[1].payloads[0].name, None);
+    }
+}

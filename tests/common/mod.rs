@@ -1,0 +1,99 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sipdiag::app::{self, Sink};
+use sipdiag::sip::SipMessage;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn testdata(rel: &str) -> PathBuf {
+    root().join("testdata").join(rel)
+}
+
+/// `../shared/captures` beside the repository, if present.
+pub fn corpus() -> Option<PathBuf> {
+    let p = root().join("../shared/captures");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!(
+            "SKIPPED: {} is absent; the public corpus checks need ../shared beside the repository",
+            p.display()
+        );
+        None
+    }
+}
+
+/// Runs the real binary.
+pub fn sipdiag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run sipdiag")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+struct Collect(Vec<SipMessage>);
+
+impl Sink for Collect {
+    fn message(&mut self, msg: SipMessage) {
+        self.0.push(msg);
+    }
+}
+
+/// Every SIP message of a capture, through the library.
+pub fn messages(path: &Path) -> (Vec<SipMessage>, app::CaptureReport) {
+    let mut c = Collect(Vec::new());
+    let r = app::scan(path.to_str().unwrap(), &mut c).expect("readable capture");
+    (c.0, r)
+}
+
+/// Reads a tab-separated file, skipping comments and a header row starting with `header`.
+pub fn tsv(path: &Path, header: &str) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#') && !l.starts_with(header))
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+/// (frame, call-id, method-or-status) of each message, sorted: the shape the tshark
+/// oracle files hold.
+pub fn message_keys(msgs: &[SipMessage]) -> Vec<(u64, String, String)> {
+    let mut v: Vec<_> = msgs
+        .iter()
+        .map(|m| {
+            // tshark shows a header value up to its first NUL byte.
+            let id = m.call_id().unwrap_or("");
+            let id = id.split('\0').next().unwrap_or("");
+            (m.frame, id.to_string(), m.kind())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+pub fn oracle_keys(rows: &[Vec<String>]) -> Vec<(u64, String, String)> {
+    let mut v: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r[0].parse::<u64>().expect("frame number"),
+                r.get(1).cloned().unwrap_or_default(),
+                r.get(2).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
