@@ -71,15 +71,373 @@ use std::io::Write;
 use anyhow::Context;
 
 use crate::calls::CallSet;
-use crate::cli::{Cli, Command, Format, ReadArgs};
+use crate::calls::legs::{Endpoint, infer_roles, link_legs};
+use crate::cli::{
+    AnalyzeArgs, Cli, Command, FailOn, Format, MediaArgs, MediaPortArgs, PatternCommand,
+    PatternTestArgs, ReadArgs, ReportFormat, SiteArgs,
+};
+use crate::media::{MediaSettings, MediaTracker};
+use crate::numbers::Site;
+use crate::report::analysis::{self, Analysis, CallSummary};
 use crate::report::listing::{self, CallRow, MessageRow};
+use crate::rules::{self, RuleInfo, Severity};
 
 /// Runs a parsed command line; returns the exit code (0/1) or an error (exit 2).
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Messages(args) => messages(args),
         Command::Calls(args) => calls(args),
+        Command::Analyze(args) => analyze(args),
+        Command::Media(args) => media(args),
+        Command::Rules { format } => rules_list(*format),
+        Command::Explain { rule } => explain(rule),
+        Command::Pattern(PatternCommand::Test(args)) => pattern_test(args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            write_completions(*shell, &mut out);
+            write_out(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
     }
+}
+
+/// Writes the completion script for `shell` (also used to check `completions/`).
+pub fn write_completions(shell: clap_complete::Shell, out: &mut Vec<u8>) {
+    use clap::CommandFactory;
+    clap_complete::generate(shell, &mut Cli::command(), "sipdiag", out);
+}
+
+/// Calls, media and anomalies of a set of captures: what rules need.
+struct Collected {
+    set: CallSet,
+    media: MediaTracker,
+}
+
+impl Sink for Collected {
+    fn message(&mut self, msg: SipMessage) {
+        if let (Some(sdp), Some(id)) = (msg.sdp(), msg.call_id()) {
+            self.media.announce(id, &sdp, msg.frame);
+        }
+        self.set.add(&msg);
+    }
+    fn datagram(&mut self, d: &Datagram<'_>) {
+        self.media.datagram(d);
+    }
+    fn icmp(&mut self, e: &IcmpError) {
+        self.media.icmp(e);
+    }
+    fn stream(&mut self, e: &StreamEvent<'_>) {
+        self.media.stream(e);
+    }
+}
+
+fn parse_range(s: &str) -> anyhow::Result<(u16, u16)> {
+    let (a, b) = s
+        .split_once('-')
+        .with_context(|| format!("port range {s:?} is not LOW-HIGH"))?;
+    let (a, b): (u16, u16) = (
+        a.trim()
+            .parse()
+            .with_context(|| format!("port range {s:?}"))?,
+        b.trim()
+            .parse()
+            .with_context(|| format!("port range {s:?}"))?,
+    );
+    anyhow::ensure!(a <= b, "port range {s:?}: low end above high end");
+    Ok((a, b))
+}
+
+/// The site file's extra keys (media ports) beside the [`Site`] facts.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct SiteFile {
+    #[serde(flatten)]
+    site: Site,
+    softphone_port: Option<u16>,
+    server_media_ports: Option<String>,
+    client_media_ports: Option<String>,
+}
+
+/// Site facts and media settings: file first, flags override.
+fn site_settings(args: &SiteArgs, ports: &MediaPortArgs) -> anyhow::Result<(Site, MediaSettings)> {
+    let mut file = SiteFile::default();
+    if let Some(path) = &args.site {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{path}: cannot read the site file"))?;
+        file = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    }
+    let mut site = file.site;
+    site.country_code = args
+        .country_code
+        .clone()
+        .or(site.country_code)
+        .map(|c| c.trim_start_matches('+').to_string());
+    site.area_code = args.area_code.clone().or(site.area_code);
+    site.internal_length = args.internal_length.or(site.internal_length);
+    site.outside_prefix = args.outside_prefix.clone().or(site.outside_prefix);
+    site.known_users.extend(args.known_users.iter().cloned());
+    site.current_pattern = args.current_pattern.clone().or(site.current_pattern);
+    let mut m = MediaSettings::default();
+    if let Some(p) = ports.softphone_port.or(file.softphone_port) {
+        m.softphone_port = p;
+    }
+    if let Some(r) = ports
+        .server_media_ports
+        .as_ref()
+        .or(file.server_media_ports.as_ref())
+    {
+        m.server_ports = parse_range(r)?;
+    }
+    if let Some(r) = ports
+        .client_media_ports
+        .as_ref()
+        .or(file.client_media_ports.as_ref())
+    {
+        m.client_ports = parse_range(r)?;
+    }
+    Ok((site, m))
+}
+
+/// Every From/To user of the calls, for site inference. Diversion numbers are left out
+/// on purpose: they are what is being judged.
+fn observed_users(calls: &[crate::calls::Call]) -> Vec<String> {
+    calls
+        .iter()
+        .flat_map(|c| &c.invites)
+        .flat_map(|t| {
+            t.from
+                .iter()
+                .chain(t.to.iter())
+                .filter_map(|n| n.user.clone())
+        })
+        .collect()
+}
+
+fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
+    let (mut site, settings) = site_settings(&args.site, &args.ports)?;
+    let parse_eps = |v: &[String]| -> anyhow::Result<Vec<Endpoint>> {
+        v.iter()
+            .map(|s| Endpoint::parse(s).map_err(anyhow::Error::msg))
+            .collect()
+    };
+    let (xcc, pbx) = (parse_eps(&args.xcc)?, parse_eps(&args.pbx)?);
+    let mut overrides = Vec::new();
+    for s in &args.severity {
+        let (id, level) = s
+            .split_once('=')
+            .with_context(|| format!("--severity {s:?} is not RULE=LEVEL"))?;
+        let rule = rules::lookup(id).with_context(|| format!("--severity: unknown rule {id:?}"))?;
+        let level = match level.to_ascii_lowercase().as_str() {
+            "error" => Severity::Error,
+            "warning" => Severity::Warning,
+            "info" => Severity::Info,
+            _ => anyhow::bail!("--severity {s:?}: level must be error, warning or info"),
+        };
+        overrides.push((rule.info().id, level));
+    }
+    for key in args.select.iter().chain(&args.ignore) {
+        rules::lookup(key)
+            .with_context(|| format!("unknown rule {key:?} (see `sipdiag rules`)"))?;
+    }
+    let mut col = Collected {
+        set: CallSet::default(),
+        media: MediaTracker::new(settings),
+    };
+    let (reports, errors) = scan_all(&args.captures, &mut col);
+    if reports.is_empty() {
+        return finish(errors);
+    }
+    let calls = col.set.calls;
+    let media = col.media.finish();
+    crate::numbers::infer_site(&mut site, &observed_users(&calls));
+    let roles = infer_roles(&calls, &xcc, &pbx);
+    let legs = link_legs(&calls, &roles);
+    let cx = rules::Context {
+        captures: &reports,
+        calls: &calls,
+        roles: &roles,
+        legs: &legs,
+        site: &site,
+        media: &media,
+    };
+    let wanted = |k: &[String], info: &RuleInfo| {
+        k.iter()
+            .any(|s| s.eq_ignore_ascii_case(info.id) || s.eq_ignore_ascii_case(info.slug))
+    };
+    let enabled = |info: &RuleInfo| {
+        (args.select.is_empty() || wanted(&args.select, info)) && !wanted(&args.ignore, info)
+    };
+    let mut findings = rules::run_rules(&cx, &enabled);
+    for f in &mut findings {
+        if let Some((_, level)) = overrides.iter().find(|(id, _)| *id == f.id) {
+            f.severity = *level;
+        }
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.frames.first().cmp(&b.frames.first()))
+    });
+    let summaries = calls.iter().map(|c| CallSummary::new(c, &legs)).collect();
+    let analysis = Analysis::new(site, roles, reports, summaries, findings);
+    let text = match args.format {
+        ReportFormat::Json => analysis::json(&analysis),
+        ReportFormat::Markdown => analysis::markdown(&analysis),
+        ReportFormat::Table => analysis::table(&analysis, use_color()),
+    };
+    write_out(&text).context("writing the report")?;
+    if let Err(e) = finish(errors) {
+        return Err(e);
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::None => None,
+    };
+    let failed = threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.severity >= t));
+    Ok(u8::from(failed))
+}
+
+/// Colour only on a terminal and when NO_COLOR is unset (https://no-color.org).
+fn use_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+fn media(args: &MediaArgs) -> anyhow::Result<u8> {
+    let (_, settings) = site_settings(&SiteArgs::default(), &args.ports)?;
+    let mut col = Collected {
+        set: CallSet::default(),
+        media: MediaTracker::new(settings),
+    };
+    let (reports, errors) = scan_all(&args.captures, &mut col);
+    if reports.is_empty() {
+        return finish(errors);
+    }
+    let report = col.media.finish();
+    let text = match args.format {
+        Format::Json => crate::report::media::media_json(&reports, &report),
+        Format::Table => {
+            crate::report::media::media_table(&report) + &listing::captures_footer(&reports)
+        }
+    };
+    write_out(&text).context("writing the report")?;
+    finish(errors)
+}
+
+fn rules_list(format: Format) -> anyhow::Result<u8> {
+    let infos: Vec<&RuleInfo> = rules::registry().into_iter().map(|r| r.info()).collect();
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&infos)? + "\n",
+        Format::Table => {
+            let mut t = crate::report::new_table(&["Id", "Slug", "Severity", "Summary"]);
+            for i in &infos {
+                t.add_row(vec![
+                    i.id.to_string(),
+                    i.slug.to_string(),
+                    i.severity.to_string(),
+                    i.summary.to_string(),
+                ]);
+            }
+            format!("{t}\n")
+        }
+    };
+    write_out(&text)?;
+    Ok(0)
+}
+
+fn explain(key: &str) -> anyhow::Result<u8> {
+    let rule = rules::lookup(key)
+        .with_context(|| format!("unknown rule {key:?} (see `sipdiag rules`)"))?;
+    write_out(&rules::explain(rule.info()))?;
+    Ok(0)
+}
+
+fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
+    use crate::numbers::pattern::{self, Rewrite};
+    let rewrites: Vec<Rewrite> = args
+        .rewrite
+        .iter()
+        .map(|r| Rewrite::parse(r).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<_>>()?;
+    let (mut site, _) = site_settings(&args.site, &MediaPortArgs::default())?;
+    let mut values: Vec<String> = Vec::new();
+    for v in &args.value {
+        // A whole header value or a bare number.
+        let n = if v.contains(':') || v.contains('<') {
+            crate::sip::headers::parse_name_addr(v)
+                .user
+                .unwrap_or_else(|| v.clone())
+        } else {
+            v.clone()
+        };
+        values.push(n);
+    }
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    if !args.captures.is_empty() {
+        let mut col = Collected {
+            set: CallSet::default(),
+            media: MediaTracker::new(MediaSettings::default()),
+        };
+        let (r, e) = scan_all(&args.captures, &mut col);
+        reports = r;
+        errors = e;
+        for c in &col.set.calls {
+            for t in &c.invites {
+                for d in &t.diversion {
+                    values.extend(d.addr.user.clone());
+                }
+                for h in &t.history_info {
+                    values.extend(h.addr.user.clone());
+                }
+            }
+        }
+        crate::numbers::infer_site(&mut site, &observed_users(&col.set.calls));
+        values.sort();
+        values.dedup();
+    }
+    anyhow::ensure!(
+        !values.is_empty() || !errors.is_empty(),
+        "nothing to test: give --value or captures with Diversion/History-Info numbers"
+    );
+    let proof = pattern::prove(&rewrites, &values, &site);
+    let text = match args.format {
+        Format::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "schema_version": listing::SCHEMA_VERSION,
+                "rewrites": rewrites,
+                "results": proof,
+                "xcc_diversion_pattern": pattern::xcc_diversion_pattern(site.current_pattern.as_deref(), &rewrites),
+                "syntax_verified": false,
+            }))? + "\n"
+        }
+        Format::Table => {
+            let mut t = crate::report::new_table(&["Before", "After", "Format", "XCC finds it"]);
+            for p in &proof {
+                t.add_row(vec![
+                    p.observed.clone(),
+                    p.rewritten.clone(),
+                    p.format_after.clone(),
+                    if p.understood_by_xcc {
+                        "yes".into()
+                    } else {
+                        "no".to_string()
+                    },
+                ]);
+            }
+            format!(
+                "{t}\nCandidate XccDiversionPattern: {}\n({})\n{}",
+                pattern::xcc_diversion_pattern(site.current_pattern.as_deref(), &rewrites),
+                pattern::SYNTAX_CAVEAT,
+                listing::captures_footer(&reports)
+            )
+        }
+    };
+    write_out(&text)?;
+    finish(errors)?;
+    Ok(u8::from(proof.iter().any(|p| !p.understood_by_xcc)))
 }
 
 /// Scans every capture; a capture that cannot be read at all stops with an error after

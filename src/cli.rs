@@ -17,6 +17,155 @@ pub enum Command {
     Messages(ReadArgs),
     /// Group SIP messages into calls by Call-ID.
     Calls(ReadArgs),
+    /// Diagnose failed Follow-Me and softphone calls: findings with frames and fixes.
+    Analyze(AnalyzeArgs),
+    /// STUN transactions and RTP/RTCP streams.
+    Media(MediaArgs),
+    /// List the diagnosis rules.
+    Rules {
+        #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Print the documentation of one rule (id or slug).
+    Explain {
+        #[arg(value_name = "RULE")]
+        rule: String,
+    },
+    /// Work with XccDiversionPattern rewrites.
+    #[command(subcommand)]
+    Pattern(PatternCommand),
+    /// Print a shell completion script.
+    #[command(hide = true)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatternCommand {
+    /// Apply a rewrite to header values / numbers, or to every Diversion/History-Info
+    /// number in captures, and show before → after.
+    Test(PatternTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PatternTestArgs {
+    /// The rewrite, as 'REGEX=>REPLACEMENT' (e.g. '^00(\d+)$=>+$1'); repeat to try several in order.
+    #[arg(long, required = true, value_name = "REGEX=>REPLACEMENT")]
+    pub rewrite: Vec<String>,
+    /// A number or a whole header value (e.g. '<sip:004930123@pbx>;reason=unconditional').
+    #[arg(long, value_name = "HEADER_OR_NUMBER", conflicts_with = "captures")]
+    pub value: Vec<String>,
+    /// Captures whose Diversion/History-Info numbers to rewrite.
+    #[arg(value_name = "CAPTURE")]
+    pub captures: Vec<String>,
+    #[command(flatten)]
+    pub site: SiteArgs,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Facts about the customer's dialling plan.
+#[derive(Debug, Args, Default, Clone)]
+pub struct SiteArgs {
+    /// Site profile (TOML): country_code, area_code, internal_length, outside_prefix,
+    /// known_users, current_pattern, softphone_port, server_media_ports, client_media_ports.
+    #[arg(long, value_name = "FILE")]
+    pub site: Option<String>,
+    /// Country calling code, e.g. 49.
+    #[arg(long, value_name = "CC")]
+    pub country_code: Option<String>,
+    /// Area code without the leading 0, e.g. 30.
+    #[arg(long, value_name = "CODE")]
+    pub area_code: Option<String>,
+    /// Length of internal numbers, e.g. 3.
+    #[arg(long, value_name = "N")]
+    pub internal_length: Option<usize>,
+    /// Outside-line prefix, e.g. 0.
+    #[arg(long, value_name = "DIGITS")]
+    pub outside_prefix: Option<String>,
+    /// A number that belongs to an XPhone user (repeatable).
+    #[arg(long = "known-user", value_name = "NUMBER")]
+    pub known_users: Vec<String>,
+    /// The XccDiversionPattern configured today, to build the suggestion on.
+    #[arg(long, value_name = "VALUE")]
+    pub current_pattern: Option<String>,
+}
+
+/// Media port settings.
+#[derive(Debug, Args, Default, Clone)]
+pub struct MediaPortArgs {
+    /// TCP port of the softphone signalling [default: 2230].
+    #[arg(long, value_name = "PORT")]
+    pub softphone_port: Option<u16>,
+    /// Server (XCC) media UDP range [default: 30000-33000].
+    #[arg(long, value_name = "LOW-HIGH")]
+    pub server_media_ports: Option<String>,
+    /// Client (softphone) media UDP range [default: 49152-65535].
+    #[arg(long, value_name = "LOW-HIGH")]
+    pub client_media_ports: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MediaArgs {
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<String>,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub ports: MediaPortArgs,
+}
+
+/// Severity threshold for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    None,
+}
+
+/// Report format of `analyze`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Table for the terminal (colour on a terminal unless NO_COLOR is set).
+    Table,
+    /// JSON (schema_version 1) for ticket systems and scripts.
+    Json,
+    /// Markdown for pasting into tickets.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Capture files (pcap, pcapng, optionally gzip-compressed); `-` reads standard input.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<String>,
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Exit 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Run only these rules (ids or slugs, comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+    /// Skip these rules (ids or slugs).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Override a rule's severity, e.g. SIP001=error (repeatable).
+    #[arg(long = "severity", value_name = "RULE=LEVEL")]
+    pub severity: Vec<String>,
+    /// XCC's address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub xcc: Vec<String>,
+    /// The PBX's address (ADDR or ADDR:PORT). Overrides inference.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub pbx: Vec<String>,
+    #[command(flatten)]
+    pub site: SiteArgs,
+    #[command(flatten)]
+    pub ports: MediaPortArgs,
 }
 
 /// Output format.

@@ -11,6 +11,11 @@
 //! - [`capture`]: pcap / pcapng / gzip / stdin → numbered [`capture::Frame`]s.
 //! - [`net`]: link layers, tunnels, IP defragmentation, TCP reassembly → [`net::Packet`]s.
 //! - [`sip`]: framing and lenient parsing → [`sip::SipMessage`]s.
+//! - [`calls`]: transactions, dialogs, roles and Follow-Me legs → [`calls::Call`]s.
+//! - [`media`]: STUN, RTP/RTCP streams and softphone flows.
+//! - [`numbers`]: number formats, the site profile and the XccDiversionPattern dialect.
+//! - [`rules`]: one file per diagnosis rule → [`rules::Finding`]s.
+//! - [`report`]: findings → table, JSON, markdown.
 //! - [`app`]: wires the stages for the commands.
 #![forbid(unsafe_code)]
 
@@ -18,6 +23,9 @@ pub mod app;
 pub mod calls;
 pub mod capture;
 pub mod cli;
+pub mod media;
 pub mod net;
+pub mod numbers;
+pub mod rules;
 pub mod report;
 pub mod sip;

@@ -7,6 +7,8 @@
 //!
 //! Memory grows with the number of calls and their messages, not with the capture.
 
+pub mod legs;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -79,6 +81,23 @@ impl InviteTx {
     pub fn is_failure(&self) -> bool {
         self.final_status.is_some_and(|s| s >= 300)
     }
+
+    /// The number XCC looks the Follow-Me user up by, and the header it is taken from:
+    /// the most recent Diversion entry (RFC 5806 lists newest first), else the last
+    /// History-Info entry that is not the request's own target (RFC 7044 is chronological).
+    pub fn diverting_number(&self) -> Option<(String, &'static str)> {
+        if let Some(d) = self.diversion.first() {
+            return d.addr.user.clone().map(|u| (u, "Diversion"));
+        }
+        let target = crate::sip::headers::uri_parts(&self.request_uri).0;
+        self.history_info
+            .iter()
+            .rev()
+            .filter(|h| h.addr.user.is_some() && h.addr.user != target)
+            .find_map(|h| h.addr.user.clone())
+            .or_else(|| self.history_info.first().and_then(|h| h.addr.user.clone()))
+            .map(|u| (u, "History-Info"))
+    }
 }
 
 /// Everything seen under one Call-ID.
@@ -113,14 +132,10 @@ impl Call {
             .find_map(|t| Some((t.final_status?, t.final_frame?)))
     }
 
-    /// The original called number from the first INVITE's Diversion (last entry, RFC
-    /// 5806) or History-Info (index 1): the user the call was for.
+    /// The forwarding user's number from the first INVITE (see
+    /// [`InviteTx::diverting_number`]).
     pub fn diverted_number(&self) -> Option<String> {
-        let inv = self.initial_invite()?;
-        if let Some(d) = inv.diversion.last() {
-            return d.addr.user.clone();
-        }
-        inv.history_info.first().and_then(|h| h.addr.user.clone())
+        self.initial_invite()?.diverting_number().map(|(n, _)| n)
     }
 }
 

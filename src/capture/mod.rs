@@ -82,6 +82,9 @@ pub struct Anomaly {
     pub frames: Vec<u64>,
     /// How many times it happened (frames or events).
     pub count: u64,
+    /// The flow concerned (source, destination), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
 }
 
 /// What reading a capture produced besides the frames.
@@ -205,6 +208,7 @@ pub fn read_capture(
     let mut capacity = INITIAL_BUFFER;
     let mut stalled = 0u32;
     let mut big_endian = false;
+    let mut legacy_big_endian = false;
 
     loop {
         match reader.next() {
@@ -215,6 +219,7 @@ pub fn read_capture(
                         summary.format = CaptureFormat::Pcap;
                         legacy_linktype = h.network.0 as u32;
                         legacy_nanos = h.is_nanosecond_precision();
+                        legacy_big_endian = h.is_bigendian();
                         None
                     }
                     PcapBlockOwned::Legacy(b) => {
@@ -325,7 +330,12 @@ pub fn read_capture(
                 }
             }
             Err(PcapError::UnexpectedEof) => {
-                summary.anomalies.push(truncated(summary.frames));
+                let absurd = legacy_caplen(reader.data(), legacy_big_endian)
+                    .filter(|len| summary.format == CaptureFormat::Pcap && *len > MAX_BLOCK);
+                summary.anomalies.push(match absurd {
+                    Some(len) => too_large(summary.frames, len),
+                    None => truncated(summary.frames),
+                });
                 break;
             }
             Err(PcapError::ReadError) => {
@@ -348,6 +358,7 @@ pub fn read_capture(
                     ),
                     frames: vec![summary.frames],
                     count: 1,
+                    flow: None,
                 });
                 break;
             }
@@ -357,6 +368,16 @@ pub fn read_capture(
         summary.anomalies.push(a);
     }
     Ok(summary)
+}
+
+/// The captured length a classic pcap record header claims, if 16 bytes are there.
+fn legacy_caplen(data: &[u8], big_endian: bool) -> Option<usize> {
+    let b: [u8; 4] = data.get(8..12)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    } as usize)
 }
 
 fn grow(reader: &mut dyn PcapReaderIterator, capacity: &mut usize, want: usize) -> bool {
@@ -422,6 +443,7 @@ fn truncated(frames: u64) -> Anomaly {
         ),
         frames: vec![frames],
         count: 1,
+        flow: None,
     }
 }
 
@@ -434,6 +456,7 @@ fn too_large(frames: u64, needed: usize) -> Anomaly {
         ),
         frames: vec![frames],
         count: 1,
+        flow: None,
     }
 }
 
@@ -443,6 +466,7 @@ fn read_error(path: &str, frames: u64) -> Anomaly {
         message: format!("{path}: read error after frame {frames}; the rest was not read"),
         frames: vec![frames],
         count: 1,
+        flow: None,
     }
 }
 
@@ -470,6 +494,7 @@ impl CutCounter {
             ),
             frames: self.first.clone(),
             count: self.count,
+            flow: None,
         })
     }
 }

@@ -308,6 +308,7 @@ impl Decoder {
                 ),
                 frames: d.incomplete_frames.clone(),
                 count: d.incomplete,
+                flow: None,
             });
         }
         if d.invalid > 0 {
@@ -319,6 +320,7 @@ impl Decoder {
                 ),
                 frames: Vec::new(),
                 count: d.invalid,
+                flow: None,
             });
         }
         let t = &self.tcp.stats;
@@ -332,6 +334,7 @@ impl Decoder {
                 ),
                 frames: t.gap_frames.clone(),
                 count: t.gaps,
+                flow: None,
             });
         }
         for (lt, n) in &self.stats.unknown_linktypes {
@@ -340,6 +343,7 @@ impl Decoder {
                 message: format!("{n} frame(s) with link type {lt}, which sipdiag does not decode"),
                 frames: Vec::new(),
                 count: *n,
+                flow: None,
             });
         }
         v

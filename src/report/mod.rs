@@ -1,7 +1,9 @@
 //! Stage 6: data → bytes. Renderers are pure functions of what they are given; one file
 //! per output. Tables use comfy-table (colour only on a terminal and without `NO_COLOR`).
 
+pub mod analysis;
 pub mod listing;
+pub mod media;
 
 use comfy_table::{ContentArrangement, Table, presets};
 

@@ -297,6 +297,7 @@ impl Extractor {
                 ),
                 frames: s.cut_frames.clone(),
                 count: s.cut,
+                flow: None,
             });
         }
         if s.dropped > 0 {
@@ -309,6 +310,7 @@ impl Extractor {
                 ),
                 frames: s.dropped_frames.clone(),
                 count: s.dropped,
+                flow: None,
             });
         }
         for t in s.tls.values() {
@@ -320,6 +322,7 @@ impl Extractor {
                 ),
                 frames: vec![t.first_frame],
                 count: t.segments,
+                flow: Some((t.src, t.dst)),
             });
         }
         v

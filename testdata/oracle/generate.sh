@@ -336,7 +336,7 @@ def write_readme(x):
     w("testdata/oracle/generate.sh [CAPTURES_DIR]   # default: ../../../shared/captures from the script")
     w("```")
     w("")
-    w(f"Generated with **{x['version']}** over {len(x['files'])} capture files. Paths are relative to")
+    w(f"Generated with `{x['version']}` over {len(x['files'])} capture files. Paths are relative to")
     w("the captures directory. tshark runs with `-n`, `LC_ALL=C` and an empty personal configuration")
     w("directory (`WIRESHARK_CONFIG_DIR`), i.e. default preferences: SIP heuristics on UDP/TCP/SCTP are")
     w("on by default, RTP heuristics are off except for the RTP outputs.")

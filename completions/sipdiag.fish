@@ -1,0 +1,113 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_sipdiag_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_sipdiag_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_sipdiag_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_sipdiag_using_subcommand
+    set -l cmd (__fish_sipdiag_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -s h -l help -d 'Print help'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "rules" -d 'List the diagnosis rules'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
+json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
+json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s f -l format -r -f -a "table\t'Table for the terminal (colour on a terminal unless NO_COLOR is set)'
+json\t'JSON (schema_version 1) for ticket systems and scripts'
+markdown\t'Markdown for pasting into tickets'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l fail-on -d 'Exit 1 when a finding at or above this severity exists' -r -f -a "error\t''
+warning\t''
+info\t''
+none\t''"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l select -d 'Run only these rules (ids or slugs, comma-separated or repeated)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ignore -d 'Skip these rules (ids or slugs)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l severity -d 'Override a rule\'s severity, e.g. SIP001=error (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT). Overrides inference' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l site -d 'Site profile (TOML): country_code, area_code, internal_length, outside_prefix, known_users, current_pattern, softphone_port, server_media_ports, client_media_ports' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l country-code -d 'Country calling code, e.g. 49' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l area-code -d 'Area code without the leading 0, e.g. 30' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l internal-length -d 'Length of internal numbers, e.g. 3' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l outside-prefix -d 'Outside-line prefix, e.g. 0' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l known-user -d 'A number that belongs to an XPhone user (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l current-pattern -d 'The XccDiversionPattern configured today, to build the suggestion on' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s f -l format -r -f -a "table\t'Aligned table for the terminal'
+json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s f -l format -r -f -a "table\t'Aligned table for the terminal'
+json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand explain" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and not __fish_seen_subcommand_from test help" -s h -l help -d 'Print help'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and not __fish_seen_subcommand_from test help" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and not __fish_seen_subcommand_from test help" -f -a "test" -d 'Apply a rewrite to header values / numbers, or to every Diversion/History-Info number in captures, and show before → after'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and not __fish_seen_subcommand_from test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l rewrite -d 'The rewrite, as \'REGEX=>REPLACEMENT\' (e.g. \'^00(\\d+)$=>+$1\'); repeat to try several in order' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l value -d 'A number or a whole header value (e.g. \'<sip:004930123@pbx>;reason=unconditional\')' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l site -d 'Site profile (TOML): country_code, area_code, internal_length, outside_prefix, known_users, current_pattern, softphone_port, server_media_ports, client_media_ports' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l country-code -d 'Country calling code, e.g. 49' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l area-code -d 'Area code without the leading 0, e.g. 30' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l internal-length -d 'Length of internal numbers, e.g. 3' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l outside-prefix -d 'Outside-line prefix, e.g. 0' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l known-user -d 'A number that belongs to an XPhone user (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l current-pattern -d 'The XccDiversionPattern configured today, to build the suggestion on' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -s f -l format -r -f -a "table\t'Aligned table for the terminal'
+json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from help" -f -a "test" -d 'Apply a rewrite to header values / numbers, or to every Diversion/History-Info number in captures, and show before → after'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "rules" -d 'List the diagnosis rules'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and __fish_seen_subcommand_from pattern" -f -a "test" -d 'Apply a rewrite to header values / numbers, or to every Diversion/History-Info number in captures, and show before → after'

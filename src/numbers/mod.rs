@@ -1,0 +1,333 @@
+//! Phone numbers: the site profile, classification of Diversion/History-Info numbers,
+//! normalisation to what XCC understands (E.164 `+49…` or an internal number), and the
+//! smallest rewrite that fixes what the PBX sends.
+//!
+//! XCC recognises a forwarded user's number only as E.164 or as an internal number of the
+//! configured length (DOMAIN.md, Follow-Me checklist item 2). The candidate
+//! `XccDiversionPattern` syntax lives in [`pattern`] alone, because it is unverified.
+
+pub mod pattern;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Facts about the customer's dialling plan, from flags, a `--site` file or inference.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Site {
+    /// Country calling code without `+`, e.g. `49`.
+    pub country_code: Option<String>,
+    /// Area code without the national `0`, e.g. `30`.
+    pub area_code: Option<String>,
+    /// Length of internal (extension) numbers, e.g. 3.
+    pub internal_length: Option<usize>,
+    /// Digit(s) to seize an outside line, e.g. `0`.
+    pub outside_prefix: Option<String>,
+    /// Numbers of XPhone users, E.164 or internal.
+    pub known_users: Vec<String>,
+    /// The XccDiversionPattern configured today.
+    pub current_pattern: Option<String>,
+    /// What sipdiag inferred from the capture rather than being told.
+    #[serde(skip_deserializing)]
+    pub inferred: Vec<String>,
+}
+
+/// How a number is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum NumberFormat {
+    /// `+4930123456`: understood by XCC.
+    E164,
+    /// `123` with the site's internal length: understood by XCC.
+    Internal,
+    /// `004930123456`.
+    International00,
+    /// `030123456`.
+    National0,
+    /// Outside-line prefix before an international or national number, e.g. `0004930…`.
+    OutsidePrefix { prefix: String },
+    /// Prefix or node digits before an internal number, e.g. `99123`.
+    PrefixedInternal { prefix: String },
+    /// A superfluous character before an internal number, e.g. `+123`.
+    SuperfluousCharacter,
+    /// Letters or other characters: a SIP name, not a number.
+    NonNumeric,
+    /// Digits sipdiag cannot place with the site facts it has.
+    Unknown,
+}
+
+impl NumberFormat {
+    /// XCC finds users by numbers in these formats.
+    pub fn understood_by_xcc(&self) -> bool {
+        matches!(self, NumberFormat::E164 | NumberFormat::Internal)
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            NumberFormat::E164 => "E.164".into(),
+            NumberFormat::Internal => "internal".into(),
+            NumberFormat::International00 => "international with 00".into(),
+            NumberFormat::National0 => "national with 0".into(),
+            NumberFormat::OutsidePrefix { prefix } => {
+                format!("outside-line prefix {prefix} + number")
+            }
+            NumberFormat::PrefixedInternal { prefix } => {
+                format!("prefix {prefix} + internal number")
+            }
+            NumberFormat::SuperfluousCharacter => {
+                "superfluous character before internal number".into()
+            }
+            NumberFormat::NonNumeric => "non-numeric".into(),
+            NumberFormat::Unknown => "unrecognised digits".into(),
+        }
+    }
+}
+
+/// A number as observed, classified and normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Classified {
+    pub raw: String,
+    pub format: NumberFormat,
+    /// What XCC would understand, when sipdiag can tell.
+    pub normalized: Option<String>,
+}
+
+/// Removes visual separators (RFC 3966 §5.1.1) and URI parameters.
+pub fn clean(raw: &str) -> String {
+    raw.split(';')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' '))
+        .collect()
+}
+
+/// ITU-T E.164 country codes are prefix-free: 1, 7, a two-digit set, else three digits.
+pub fn country_code_of(e164_digits: &str) -> Option<&str> {
+    const TWO: &[&str] = &[
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+        "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+        "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+    ];
+    let d = e164_digits;
+    if d.starts_with('1') || d.starts_with('7') {
+        return d.get(..1);
+    }
+    let two = d.get(..2)?;
+    if TWO.contains(&two) {
+        return Some(two);
+    }
+    d.get(..3)
+}
+
+/// Classifies one number against the site facts.
+pub fn classify(raw: &str, site: &Site) -> Classified {
+    let n = clean(raw);
+    let result = |format, normalized: Option<String>| Classified {
+        raw: raw.to_string(),
+        format,
+        normalized,
+    };
+    let (plus, digits) = match n.strip_prefix('+') {
+        Some(d) => (true, d),
+        None => (false, n.as_str()),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return result(NumberFormat::NonNumeric, None);
+    }
+    let internal = site.internal_length;
+    let is_internal_len = |len: usize| internal.map_or(len <= 4, |l| l == len);
+    if plus {
+        if is_internal_len(digits.len()) {
+            return result(NumberFormat::SuperfluousCharacter, Some(digits.to_string()));
+        }
+        return result(NumberFormat::E164, Some(n.clone()));
+    }
+    if internal == Some(digits.len())
+        || (internal.is_none() && digits.len() <= 4 && !digits.starts_with('0'))
+    {
+        return result(NumberFormat::Internal, Some(digits.to_string()));
+    }
+    let cc = site.country_code.as_deref();
+    let national = |rest: &str| cc.map(|c| format!("+{c}{rest}"));
+    if let Some(op) = site.outside_prefix.as_deref().filter(|p| !p.is_empty()) {
+        if let Some(rest) = digits.strip_prefix(op) {
+            // Outside prefix + international (00…) or + national (0…).
+            let intl = rest.strip_prefix("00");
+            let own_country = intl.is_some_and(|r| cc.is_some_and(|c| r.starts_with(c)));
+            if !digits.starts_with("00") || own_country || digits.starts_with(&format!("{op}00")) {
+                if let Some(r) = rest.strip_prefix("00").filter(|r| r.len() > 4) {
+                    return result(
+                        NumberFormat::OutsidePrefix {
+                            prefix: op.to_string(),
+                        },
+                        Some(format!("+{r}")),
+                    );
+                }
+            }
+            if let Some(r) = rest
+                .strip_prefix('0')
+                .filter(|r| r.len() > 4 && !r.starts_with('0'))
+            {
+                let intl_own = digits
+                    .strip_prefix("00")
+                    .is_some_and(|r| cc.is_some_and(|c| r.starts_with(c)));
+                if !intl_own {
+                    return result(
+                        NumberFormat::OutsidePrefix {
+                            prefix: op.to_string(),
+                        },
+                        national(r),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(r) = digits.strip_prefix("00").filter(|r| r.len() > 4) {
+        return result(NumberFormat::International00, Some(format!("+{r}")));
+    }
+    if let Some(r) = digits.strip_prefix('0').filter(|r| r.len() > 4) {
+        return result(NumberFormat::National0, national(r));
+    }
+    if let Some(l) = internal {
+        if digits.len() > l && digits.len() <= l + 3 {
+            let (prefix, ext) = digits.split_at(digits.len() - l);
+            return result(
+                NumberFormat::PrefixedInternal {
+                    prefix: prefix.to_string(),
+                },
+                Some(ext.to_string()),
+            );
+        }
+    }
+    result(NumberFormat::Unknown, None)
+}
+
+/// Fills what the site profile lacks from numbers seen in the capture: the country code
+/// from E.164 numbers, the internal length from short numeric users. Says what it did.
+pub fn infer_site(site: &mut Site, observed_users: &[String]) {
+    if site.country_code.is_none() {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for u in observed_users {
+            let c = clean(u);
+            if let Some(d) = c.strip_prefix('+') {
+                if d.len() > 6 && d.bytes().all(|b| b.is_ascii_digit()) {
+                    if let Some(cc) = country_code_of(d) {
+                        *counts.entry(cc.to_string()).or_default() += 1;
+                    }
+                }
+            }
+        }
+        if let Some((cc, n)) = counts.iter().max_by_key(|(_, n)| **n) {
+            site.inferred.push(format!(
+                "country code {cc} inferred from {n} E.164 number(s) in the capture"
+            ));
+            site.country_code = Some(cc.clone());
+        }
+    }
+    if site.internal_length.is_none() {
+        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+        for u in observed_users {
+            let c = clean(u);
+            if (2..=5).contains(&c.len())
+                && c.bytes().all(|b| b.is_ascii_digit())
+                && !c.starts_with('0')
+            {
+                *counts.entry(c.len()).or_default() += 1;
+            }
+        }
+        if let Some((len, n)) = counts.iter().max_by_key(|(_, n)| **n) {
+            site.inferred.push(format!(
+                "internal number length {len} inferred from {n} short number(s) in the capture"
+            ));
+            site.internal_length = Some(*len);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> Site {
+        Site {
+            country_code: Some("49".into()),
+            area_code: Some("30".into()),
+            internal_length: Some(3),
+            outside_prefix: Some("0".into()),
+            ..Site::default()
+        }
+    }
+
+    fn c(raw: &str) -> (NumberFormat, Option<String>) {
+        let x = classify(raw, &site());
+        (x.format, x.normalized)
+    }
+
+    #[test]
+    fn classifies_each_format() {
+        assert_eq!(
+            c("+4930123456"),
+            (NumberFormat::E164, Some("+4930123456".into()))
+        );
+        assert_eq!(c("123"), (NumberFormat::Internal, Some("123".into())));
+        assert_eq!(
+            c("004930123456"),
+            (NumberFormat::International00, Some("+4930123456".into()))
+        );
+        assert_eq!(
+            c("030123456"),
+            (NumberFormat::National0, Some("+4930123456".into()))
+        );
+        assert_eq!(
+            c("0004930123456"),
+            (
+                NumberFormat::OutsidePrefix { prefix: "0".into() },
+                Some("+4930123456".into())
+            )
+        );
+        assert_eq!(
+            c("0030123456"),
+            (
+                NumberFormat::OutsidePrefix { prefix: "0".into() },
+                Some("+4930123456".into())
+            )
+        );
+        assert_eq!(
+            c("99123"),
+            (
+                NumberFormat::PrefixedInternal {
+                    prefix: "99".into()
+                },
+                Some("123".into())
+            )
+        );
+        assert_eq!(
+            c("+123"),
+            (NumberFormat::SuperfluousCharacter, Some("123".into()))
+        );
+        assert_eq!(c("alice"), (NumberFormat::NonNumeric, None));
+        assert_eq!(
+            c("+49-30-123456"),
+            (NumberFormat::E164, Some("+4930123456".into()))
+        );
+    }
+
+    #[test]
+    fn infers_country_and_internal_length() {
+        let mut s = Site::default();
+        infer_site(
+            &mut s,
+            &[
+                "+4930123456".into(),
+                "+49301111".into(),
+                "201".into(),
+                "202".into(),
+            ],
+        );
+        assert_eq!(s.country_code.as_deref(), Some("49"));
+        assert_eq!(s.internal_length, Some(3));
+        assert_eq!(s.inferred.len(), 2);
+    }
+}

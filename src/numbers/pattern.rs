@@ -1,0 +1,181 @@
+//! Rewrites (regular expression → replacement) that turn observed numbers into what XCC
+//! understands, and the candidate `XccDiversionPattern` built from them.
+//!
+//! The XccDiversionPattern dialect is **unverified**: the vendor only says that `]||[`
+//! separates alternatives, that the last `[` must not be closed, and that the
+//! AdaptCSTAAddress syntax is used. [`xcc_diversion_pattern`] is the one place that writes
+//! it; correct it here and every report follows.
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::{Classified, NumberFormat, Site, classify};
+
+/// The vendor's caveat, quoted in every suggestion.
+pub const SYNTAX_CAVEAT: &str = "XccDiversionPattern syntax unverified: the vendor documents only that `]||[` separates alternatives, that the last `[` must not be closed again, and that the AdaptCSTAAddress syntax is used. Confirm against the current value in Advanced Settings before applying.";
+
+/// Separator between alternatives in an XccDiversionPattern value.
+pub const SEPARATOR: &str = "]||[";
+
+/// A rewrite: replace `match` (a regular expression) with `replace` (`$1` = group 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rewrite {
+    #[serde(rename = "match")]
+    pub pattern: String,
+    pub replace: String,
+}
+
+impl Rewrite {
+    /// Parses `REGEX=>REPLACEMENT`.
+    pub fn parse(spec: &str) -> Result<Rewrite, String> {
+        let (p, r) = spec
+            .split_once("=>")
+            .ok_or_else(|| format!("rewrite {spec:?} is not of the form 'REGEX=>REPLACEMENT'"))?;
+        Regex::new(p).map_err(|e| format!("rewrite {spec:?}: bad regular expression: {e}"))?;
+        Ok(Rewrite {
+            pattern: p.to_string(),
+            replace: r.to_string(),
+        })
+    }
+
+    /// Applies the rewrite; `None` when it does not match.
+    pub fn apply(&self, number: &str) -> Option<String> {
+        let re = Regex::new(&self.pattern).ok()?;
+        re.is_match(number)
+            .then(|| re.replace(number, self.replace.as_str()).into_owned())
+    }
+}
+
+/// The most general rewrite for one classified number, or `None` when it needs none or
+/// sipdiag cannot tell the normalised form.
+pub fn rewrite_for(c: &Classified, site: &Site) -> Option<Rewrite> {
+    let rw = |p: String, r: &str| {
+        Some(Rewrite {
+            pattern: p,
+            replace: r.to_string(),
+        })
+    };
+    let cc = site.country_code.as_deref();
+    match &c.format {
+        NumberFormat::International00 => rw(r"^00(\d+)$".into(), "+$1"),
+        NumberFormat::National0 => rw(r"^0([1-9]\d+)$".into(), &format!("+{}$1", cc?)),
+        NumberFormat::OutsidePrefix { prefix } => {
+            let digits = super::clean(&c.raw);
+            let normalized = c.normalized.as_deref()?;
+            if digits == format!("{prefix}00{}", &normalized[1..]) {
+                rw(format!(r"^{}00(\d+)$", regex::escape(prefix)), "+$1")
+            } else {
+                rw(
+                    format!(r"^{}0([1-9]\d+)$", regex::escape(prefix)),
+                    &format!("+{}$1", cc?),
+                )
+            }
+        }
+        NumberFormat::PrefixedInternal { prefix } => rw(
+            format!(
+                r"^{}(\d{{{}}})$",
+                regex::escape(prefix),
+                site.internal_length?
+            ),
+            "$1",
+        ),
+        NumberFormat::SuperfluousCharacter => {
+            let len = c.normalized.as_ref()?.len();
+            rw(format!(r"^\+(\d{{{len}}})$"), "$1")
+        }
+        _ => None,
+    }
+}
+
+/// One observed number with the effect of the suggested rewrites on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proof {
+    pub observed: String,
+    pub rewritten: String,
+    pub format_after: String,
+    pub understood_by_xcc: bool,
+}
+
+/// Applies the first matching rewrite to `number` (XCC tries alternatives in order).
+pub fn apply_all(rewrites: &[Rewrite], number: &str) -> String {
+    let n = super::clean(number);
+    rewrites.iter().find_map(|r| r.apply(&n)).unwrap_or(n)
+}
+
+/// Shows what the rewrites do to each observed number.
+pub fn prove(rewrites: &[Rewrite], observed: &[String], site: &Site) -> Vec<Proof> {
+    observed
+        .iter()
+        .map(|o| {
+            let after = apply_all(rewrites, o);
+            let c = classify(&after, site);
+            Proof {
+                observed: o.clone(),
+                rewritten: after,
+                format_after: c.format.label(),
+                understood_by_xcc: c.format.understood_by_xcc(),
+            }
+        })
+        .collect()
+}
+
+/// The candidate XccDiversionPattern: the current value (if known) with one alternative
+/// per rewrite appended after the `]||[` separator, the last bracket left open. Each
+/// alternative is written as `REGEX=>REPLACEMENT`, the notation of `sipdiag pattern test`.
+pub fn xcc_diversion_pattern(current: Option<&str>, rewrites: &[Rewrite]) -> String {
+    let mut out = match current {
+        Some(c) if !c.is_empty() => c.trim_end_matches(']').to_string(),
+        _ => String::new(),
+    };
+    for r in rewrites {
+        if out.is_empty() {
+            out.push('[');
+        } else {
+            out.push_str(SEPARATOR);
+        }
+        out.push_str(&format!("{}=>{}", r.pattern, r.replace));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> Site {
+        Site {
+            country_code: Some("49".into()),
+            internal_length: Some(3),
+            outside_prefix: Some("0".into()),
+            ..Site::default()
+        }
+    }
+
+    #[test]
+    fn rewrites_fix_each_format() {
+        for (raw, want) in [
+            ("004930123456", "+4930123456"),
+            ("030123456", "+4930123456"),
+            ("99123", "123"),
+            ("+123", "123"),
+            ("0004930123456", "+4930123456"),
+            ("0030123456", "+4930123456"),
+        ] {
+            let c = classify(raw, &site());
+            let rw = rewrite_for(&c, &site()).unwrap_or_else(|| panic!("no rewrite for {raw}"));
+            assert_eq!(rw.apply(raw).as_deref(), Some(want), "{raw} with {rw:?}");
+        }
+    }
+
+    #[test]
+    fn builds_pattern_after_current_value() {
+        let rw = vec![Rewrite::parse(r"^00(\d+)$=>+$1").unwrap()];
+        assert_eq!(xcc_diversion_pattern(None, &rw), r"[^00(\d+)$=>+$1");
+        assert_eq!(
+            xcc_diversion_pattern(Some("[^\\+49(\\d+)"), &rw),
+            r"[^\+49(\d+)]||[^00(\d+)$=>+$1"
+        );
+        assert!(Rewrite::parse("nope").is_err());
+        assert!(Rewrite::parse("(=>x").is_err());
+    }
+}

@@ -1,0 +1,58 @@
+//! CAP001 capture-damaged: the file is truncated or packets are cut by snaplen where SIP was.
+
+use serde_json::json;
+
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+
+pub struct R;
+pub static RULE: R = R;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "CAP001",
+    slug: "capture-damaged",
+    severity: Severity::Warning,
+    summary: "The capture file is truncated or corrupt, or SIP packets were cut by the snaplen",
+    doc: RuleDoc {
+        what: "Reading the file stopped early (the last record is incomplete, a record header is corrupt) or SIP messages were captured shorter than they were sent (snaplen).",
+        why: "Everything after the damage, and the cut-off part of each SIP message (late headers, SDP), is missing, so other findings may be incomplete or missing.",
+        fix: "Capture again with `tcpdump -s 0 -w file.pcap` (full packets) and stop it with Ctrl-C so the file is closed cleanly; do not copy the file while it is being written.",
+        example: "truncated: the file ends in the middle of a record after frame 5",
+    },
+};
+
+impl Rule for R {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for c in cx.captures {
+            for a in &c.anomalies {
+                if !matches!(
+                    a.kind,
+                    "truncated" | "corrupt-record" | "read-error" | "sip-cut"
+                ) {
+                    continue;
+                }
+                let title = match a.kind {
+                    "sip-cut" => "SIP messages cut short by the snaplen",
+                    _ => "Capture file damaged",
+                };
+                out.push(
+                    Finding::new(
+                        &INFO,
+                        title,
+                        format!(
+                            "{}: {}. Messages up to there were analysed; what follows is missing, so findings may be incomplete. Capture again with `tcpdump -s 0` and stop it cleanly.",
+                            c.path, a.message
+                        ),
+                    )
+                    .frames(a.frames.iter().copied())
+                    .evidence(json!({"capture": c.path, "anomaly": a.kind, "count": a.count})),
+                );
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,67 @@
+//! CAP002 no-sip: the capture holds no SIP message at all.
+
+use serde_json::json;
+
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+
+pub struct R;
+pub static RULE: R = R;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "CAP002",
+    slug: "no-sip",
+    severity: Severity::Error,
+    summary: "No SIP message in the capture",
+    doc: RuleDoc {
+        what: "Not one SIP request or response was found, on any port, over UDP, TCP, SCTP or WebSocket.",
+        why: "Without signalling nothing about the call can be diagnosed: the capture was taken on the wrong interface or host, with a filter that excluded SIP, or the signalling is encrypted.",
+        fix: "Capture on the XCC server (or the PBX) on the interface facing the other party, without a port filter (`tcpdump -i any -s 0 -w file.pcap`), while reproducing the call. If the trunk uses TLS (port 5061), switch it to TCP/UDP for the test or capture decrypted traces.",
+        example: "capture.pcap: 1200 frames, 0 SIP messages (TLS seen on 5061)",
+    },
+};
+
+impl Rule for R {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let total: u64 = cx.captures.iter().map(|c| c.sip_messages).sum();
+        if total > 0 || cx.captures.is_empty() {
+            return Vec::new();
+        }
+        let frames: u64 = cx.captures.iter().map(|c| c.frames).sum();
+        let tls = cx
+            .captures
+            .iter()
+            .flat_map(|c| &c.anomalies)
+            .any(|a| a.kind == "tls");
+        let mut hints = vec![
+            "capture on the XCC server or the PBX, on the interface facing the other party"
+                .to_string(),
+            "do not filter by port (SIP may use 5060, 5080, 6060 or any other port)".to_string(),
+        ];
+        if tls {
+            hints.insert(
+                0,
+                "TLS was seen: the signalling is encrypted (see CAP003)".into(),
+            );
+        }
+        if frames == 0 {
+            hints.insert(0, "the capture holds no packet at all".into());
+        }
+        vec![
+            Finding::new(
+                &INFO,
+                "No SIP in the capture",
+                format!(
+                    "{} frame(s) read, but not one SIP message. Hints: {}.",
+                    frames,
+                    hints.join("; ")
+                ),
+            )
+            .evidence(json!({"frames": frames, "tls_seen": tls, "hints": hints}))
+            .filter("sip || tls"),
+        ]
+    }
+}

@@ -1,0 +1,47 @@
+//! CAP004 reassembly-incomplete: lost IP fragments or TCP gaps cost SIP data.
+
+use serde_json::json;
+
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+
+pub struct R;
+pub static RULE: R = R;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "CAP004",
+    slug: "reassembly-incomplete",
+    severity: Severity::Warning,
+    summary: "IP fragments or TCP segments are missing, so some SIP data could not be read",
+    doc: RuleDoc {
+        what: "Fragmented IP datagrams that never completed, holes in TCP streams that never filled, and SIP messages on TCP left unfinished.",
+        why: "Large INVITEs (many headers, big SDP) are often fragmented; when a fragment is lost, in the network or by the capture, the INVITE is missing from the analysis, and possibly from the receiver too.",
+        fix: "If the capture dropped packets, capture again on a less loaded host or with a larger buffer (`tcpdump -B 8192`). If fragments are lost in the network, switch the trunk to TCP or reduce the INVITE size (fewer codecs, no unneeded headers).",
+        example: "2 fragmented IP datagram(s) never completed (first fragment in frame 57)",
+    },
+};
+
+impl Rule for R {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for c in cx.captures {
+            for a in &c.anomalies {
+                let title = match a.kind {
+                    "ip-fragments-incomplete" => "IP fragments missing",
+                    "tcp-gap" => "TCP segments missing",
+                    "sip-incomplete" => "SIP message over TCP left unfinished",
+                    _ => continue,
+                };
+                out.push(
+                    Finding::new(&INFO, title, format!("{}: {}.", c.path, a.message))
+                        .frames(a.frames.iter().copied())
+                        .evidence(json!({"capture": c.path, "anomaly": a.kind, "count": a.count})),
+                );
+            }
+        }
+        out
+    }
+}

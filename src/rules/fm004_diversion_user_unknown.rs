@@ -1,0 +1,78 @@
+//! FM004 diversion-user-unknown: XCC answered 503 although the number's format is fine.
+
+use serde_json::json;
+
+use super::followme::{call_filter, cite, diverting, tx_evidence, tx_frames, xcc_503s};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+
+pub struct R;
+pub static RULE: R = R;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "FM004",
+    slug: "diversion-user-unknown",
+    severity: Severity::Error,
+    summary: "XCC answered 503 although the Diversion/History-Info number is E.164 or internal",
+    doc: RuleDoc {
+        what: "A forwarded INVITE answered 503 whose Diversion/History-Info number is in a format XCC understands.",
+        why: "Then the number is simply not assigned to any XPhone user, or the call was forwarded twice (user A to Follow-Me user B) and the PBX names A, not B, in the header.",
+        fix: "Check in XPhone Connect that the number is a user's phone number (exactly as E.164 or internal). For chained forwarding (A → B → XCC) use prefix forwarding: forward to XccGatewayInPrefix + B's extension.",
+        example: "Diversion <sip:+4930999999@pbx> (frame 4) answered 503 (frame 6): no user has +4930999999",
+    },
+};
+
+impl Rule for R {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
+        xcc_503s(cx)
+            .into_iter()
+            .filter_map(|(c, t)| {
+                let (n, header) = diverting(t, cx)?;
+                if !n.format.understood_by_xcc() {
+                    return None;
+                }
+                let chained = t.diversion.len() > 1
+                    || t.diversion
+                        .first()
+                        .and_then(|d| d.counter.as_deref())
+                        .is_some_and(|c| c.trim() != "1")
+                    || t.history_info.len() > 2;
+                let known = cx
+                    .site
+                    .known_users
+                    .iter()
+                    .any(|u| crate::numbers::clean(u) == n.normalized.clone().unwrap_or_default());
+                let mut ev = tx_evidence(c, t, cx);
+                ev["number"] = json!(n);
+                ev["chained_forward"] = json!(chained);
+                let why = if known {
+                    "The number is in the site's list of known users, so check that this user has Follow-Me/AnyDevice enabled in XPhone Connect and that the trunk is the user's (FM005)."
+                } else if chained {
+                    "The call was forwarded more than once: the PBX names an earlier forwarding party, not the Follow-Me user. Use prefix forwarding (XccGatewayInPrefix + the user's extension)."
+                } else {
+                    "The format is fine, so no XPhone user has this number: assign it to the user (exactly as E.164 or internal) in XPhone Connect."
+                };
+                Some(
+                    Finding::new(
+                        &INFO,
+                        format!("No XPhone user has {}", n.raw),
+                        format!(
+                            "XCC answered the forwarded INVITE ({}) with 503 ({}) although the {header} number {} is {}. {why}",
+                            cite(&[t.request_frame]),
+                            cite(&t.final_frame.into_iter().collect::<Vec<_>>()),
+                            n.raw,
+                            n.format.label()
+                        ),
+                    )
+                    .call(&c.call_id)
+                    .frames(tx_frames(t))
+                    .evidence(ev)
+                    .filter(call_filter(&[&c.call_id])),
+                )
+            })
+            .collect()
+    }
+}

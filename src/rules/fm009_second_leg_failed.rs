@@ -1,0 +1,74 @@
+//! FM009 second-leg-failed: any other failure of XCC's second leg.
+
+use super::followme::{call_filter, cite, linked_first, second_legs, tx_evidence, tx_frames};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+
+pub struct R;
+pub static RULE: R = R;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "FM009",
+    slug: "second-leg-failed",
+    severity: Severity::Error,
+    summary: "XCC's second leg failed otherwise (other status, CANCEL, or no answer)",
+    doc: RuleDoc {
+        what: "XCC's second leg ended with a failure not covered by FM006–FM008: another 4xx/5xx/6xx status, a CANCEL (487), or no final response at all.",
+        why: "The PBX could not or did not complete the call to the user's device; usually the PBX has no route for the call or the device did not answer.",
+        fix: "Have the PBX technician check the route for XCC's outgoing calls (incoming call route of the XCC trunk, ARS/short codes to the mobile network) at the time of the call; the status and frames below show where it ended.",
+        example: "INVITE (frame 9) → 180 (frame 10) → CANCEL (frame 20) → 487 (frame 22)",
+    },
+};
+
+impl Rule for R {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
+        second_legs(cx)
+            .into_iter()
+            .filter(|(_, t)| match t.final_status {
+                None => true,
+                Some(s) => {
+                    s >= 300
+                        && !matches!(
+                            s,
+                            400 | 404 | 416 | 484 | 485 | 604 | 488 | 606 | 415 | 403 | 603 | 401 | 407
+                        )
+                }
+            })
+            .map(|(c, t)| {
+                let first = linked_first(cx, c);
+                let what = match (t.final_status, t.cancel_frame) {
+                    (_, Some(cf)) => format!(
+                        "was cancelled by XCC ({}) after {}{}",
+                        cite(&[cf]),
+                        if t.provisional.iter().any(|(s, _)| *s == 180 || *s == 183) { "ringing" } else { "no ringing" },
+                        t.final_status.map(|s| format!(", final {s}")).unwrap_or_default()
+                    ),
+                    (Some(s), None) => format!(
+                        "was answered {s} {} ({})",
+                        t.final_reason.clone().unwrap_or_default(),
+                        cite(&t.final_frame.into_iter().collect::<Vec<_>>())
+                    ),
+                    (None, None) => "got no final response".to_string(),
+                };
+                let ids: Vec<&str> = std::iter::once(c.call_id.as_str())
+                    .chain(first.map(|f| f.call_id.as_str()))
+                    .collect();
+                Finding::new(
+                    &INFO,
+                    "Second leg failed",
+                    format!(
+                        "XCC's second leg ({}) {what}. The PBX technician must check the routing of XCC's calls to the user's device at this time.",
+                        cite(&[t.request_frame]),
+                    ),
+                )
+                .call(&c.call_id)
+                .frames(tx_frames(t))
+                .evidence(tx_evidence(c, t, cx))
+                .filter(call_filter(&ids))
+            })
+            .collect()
+    }
+}

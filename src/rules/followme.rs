@@ -1,0 +1,108 @@
+//! Helpers shared by the Follow-Me rules (not a rule itself).
+
+use serde_json::json;
+
+use crate::calls::legs::LegKind;
+use crate::calls::{Call, InviteTx};
+use crate::numbers::{self, Classified};
+
+use super::Context;
+
+/// INVITE transactions of first legs (PBX → XCC), with their call.
+pub(super) fn first_leg_invites<'a>(cx: &'a Context<'a>) -> Vec<(&'a Call, &'a InviteTx)> {
+    cx.calls
+        .iter()
+        .filter(|c| cx.legs.kind_of(&c.call_id) == LegKind::First)
+        .flat_map(|c| {
+            c.invites
+                .iter()
+                .filter(|t| cx.roles.is_xcc(&t.dst))
+                .map(move |t| (c, t))
+        })
+        .collect()
+}
+
+/// Second legs (XCC → PBX): the call and its last INVITE transaction (a retry after a
+/// challenge replaces the first attempt).
+pub(super) fn second_legs<'a>(cx: &'a Context<'a>) -> Vec<(&'a Call, &'a InviteTx)> {
+    cx.calls
+        .iter()
+        .filter(|c| cx.legs.kind_of(&c.call_id) == LegKind::Second)
+        .filter_map(|c| c.invites.last().map(|t| (c, t)))
+        .collect()
+}
+
+/// First-leg INVITEs XCC answered 503.
+pub(super) fn xcc_503s<'a>(cx: &'a Context<'a>) -> Vec<(&'a Call, &'a InviteTx)> {
+    first_leg_invites(cx)
+        .into_iter()
+        .filter(|(_, t)| t.final_status == Some(503))
+        .collect()
+}
+
+/// The number XCC looks the user up by, and the header it came from.
+pub(super) fn diverting(t: &InviteTx, cx: &Context<'_>) -> Option<(Classified, &'static str)> {
+    let (n, h) = t.diverting_number()?;
+    Some((numbers::classify(&n, cx.site), h))
+}
+
+/// Frames of a transaction: request, retransmissions, responses, ACK/CANCEL.
+pub(super) fn tx_frames(t: &InviteTx) -> Vec<u64> {
+    let mut f = vec![t.request_frame];
+    f.extend(&t.retransmission_frames);
+    f.extend(t.provisional.iter().map(|(_, fr)| *fr));
+    f.extend(t.final_frame);
+    f.extend(t.ack_frame);
+    f.extend(t.cancel_frame);
+    f
+}
+
+/// Evidence common to INVITE findings.
+pub(super) fn tx_evidence(c: &Call, t: &InviteTx, cx: &Context<'_>) -> serde_json::Value {
+    json!({
+        "invite_frame": t.request_frame,
+        "src": t.src.to_string(),
+        "dst": t.dst.to_string(),
+        "request_uri": t.request_uri,
+        "from": t.from.as_ref().map(|f| f.uri.clone()),
+        "to": t.to.as_ref().map(|f| f.uri.clone()),
+        "diversion": t.diversion.iter().map(|d| d.raw.clone()).collect::<Vec<_>>(),
+        "history_info": t.history_info.iter().map(|h| h.raw.clone()).collect::<Vec<_>>(),
+        "final_status": t.final_status,
+        "final_reason": t.final_reason,
+        "final_frame": t.final_frame,
+        "warning": t.warning,
+        "reason_header": t.reason_header,
+        "linked_call_ids": cx.legs.linked(&c.call_id),
+    })
+}
+
+/// `sip.Call-ID == "…"` for a Wireshark filter.
+pub(super) fn call_filter(call_ids: &[&str]) -> String {
+    call_ids
+        .iter()
+        .map(|c| format!("sip.Call-ID == \"{}\"", c.replace('"', "\\\"")))
+        .collect::<Vec<_>>()
+        .join(" || ")
+}
+
+/// "frame N" / "frames N, M".
+pub(super) fn cite(frames: &[u64]) -> String {
+    match frames {
+        [] => "no frame".into(),
+        [one] => format!("frame {one}"),
+        many => format!(
+            "frames {}",
+            many.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The first leg linked to a second leg, for messages.
+pub(super) fn linked_first<'a>(cx: &'a Context<'a>, second: &Call) -> Option<&'a Call> {
+    let id = cx.legs.linked(&second.call_id).into_iter().next()?;
+    cx.calls.iter().find(|c| c.call_id == id)
+}

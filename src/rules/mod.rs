@@ -1,0 +1,272 @@
+//! Stage 5: calls and media → [`Finding`]s.
+//!
+//! One rule per file. Each declares a stable id, a slug, a default severity, a one-line
+//! summary and a doc with fixed sections; the same text serves `sipdiag rules`,
+//! `sipdiag explain ID`, the README rule table and this rustdoc. Ids are never reused.
+//! Rules are pure: they read the [`Context`] and return findings, no I/O.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::app::CaptureReport;
+use crate::calls::Call;
+use crate::calls::legs::{Legs, Roles};
+use crate::media::MediaReport;
+use crate::numbers::Site;
+
+mod cap001_capture_damaged;
+mod cap002_no_sip;
+mod cap003_signalling_encrypted;
+mod cap004_reassembly_incomplete;
+mod fm001_no_invite;
+mod fm002_diversion_format;
+mod fm003_diversion_missing;
+mod fm004_diversion_user_unknown;
+mod fm005_wrong_trunk;
+mod fm006_second_leg_number_rejected;
+mod fm007_second_leg_codec_rejected;
+mod fm008_second_leg_from_rejected;
+mod fm009_second_leg_failed;
+mod fm010_invite_unanswered;
+mod followme;
+mod sip001_invite_failed;
+mod sp001_ice_no_response;
+mod sp002_ice_one_way;
+mod sp003_media_missing;
+mod sp004_media_address_mismatch;
+mod sp005_rtp_one_way;
+mod sp006_rtp_loss;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// The fixed sections of a rule's documentation.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RuleDoc {
+    pub what: &'static str,
+    pub why: &'static str,
+    pub fix: &'static str,
+    pub example: &'static str,
+}
+
+/// A rule's identity and documentation.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RuleInfo {
+    pub id: &'static str,
+    pub slug: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub doc: RuleDoc,
+}
+
+/// What a rule concluded, with the frames that prove it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: &'static str,
+    pub slug: &'static str,
+    pub severity: Severity,
+    pub title: String,
+    /// What was seen, why it matters, what to change.
+    pub message: String,
+    pub call_id: Option<String>,
+    /// Wireshark frame numbers, ascending.
+    pub frames: Vec<u64>,
+    pub evidence: serde_json::Value,
+    pub suggestion: Option<serde_json::Value>,
+    /// Paste into Wireshark's display filter to see the evidence.
+    pub wireshark_filter: String,
+}
+
+impl Finding {
+    /// A finding of `rule` with its default severity; frames are sorted and deduplicated.
+    pub fn new(rule: &RuleInfo, title: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding {
+            id: rule.id,
+            slug: rule.slug,
+            severity: rule.severity,
+            title: title.into(),
+            message: message.into(),
+            call_id: None,
+            frames: Vec::new(),
+            evidence: serde_json::Value::Object(Default::default()),
+            suggestion: None,
+            wireshark_filter: String::new(),
+        }
+    }
+
+    pub fn call(mut self, call_id: &str) -> Self {
+        self.call_id = Some(call_id.to_string());
+        self
+    }
+
+    pub fn frames(mut self, frames: impl IntoIterator<Item = u64>) -> Self {
+        self.frames.extend(frames);
+        self.frames.retain(|f| *f > 0);
+        self.frames.sort_unstable();
+        self.frames.dedup();
+        if self.wireshark_filter.is_empty() || self.wireshark_filter.starts_with("frame.number") {
+            self.wireshark_filter = frame_filter(&self.frames);
+        }
+        self
+    }
+
+    pub fn evidence(mut self, v: serde_json::Value) -> Self {
+        self.evidence = v;
+        self
+    }
+
+    pub fn suggestion(mut self, v: serde_json::Value) -> Self {
+        self.suggestion = Some(v);
+        self
+    }
+
+    pub fn filter(mut self, f: impl Into<String>) -> Self {
+        self.wireshark_filter = f.into();
+        self
+    }
+}
+
+/// `frame.number in {1 2 3}` (Wireshark 3.x+ set syntax).
+pub fn frame_filter(frames: &[u64]) -> String {
+    match frames {
+        [] => String::new(),
+        [one] => format!("frame.number == {one}"),
+        many => format!(
+            "frame.number in {{{}}}",
+            many.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    }
+}
+
+/// Everything a rule may look at.
+pub struct Context<'a> {
+    pub captures: &'a [CaptureReport],
+    pub calls: &'a [Call],
+    pub roles: &'a Roles,
+    pub legs: &'a Legs,
+    pub site: &'a Site,
+    pub media: &'a MediaReport,
+}
+
+/// A diagnosis rule.
+pub trait Rule: Sync {
+    fn info(&self) -> &'static RuleInfo;
+    fn check(&self, cx: &Context<'_>) -> Vec<Finding>;
+}
+
+/// Every rule, in catalogue order.
+pub fn registry() -> Vec<&'static dyn Rule> {
+    vec![
+        &cap001_capture_damaged::RULE,
+        &cap002_no_sip::RULE,
+        &cap003_signalling_encrypted::RULE,
+        &cap004_reassembly_incomplete::RULE,
+        &fm001_no_invite::RULE,
+        &fm002_diversion_format::RULE,
+        &fm003_diversion_missing::RULE,
+        &fm004_diversion_user_unknown::RULE,
+        &fm005_wrong_trunk::RULE,
+        &fm006_second_leg_number_rejected::RULE,
+        &fm007_second_leg_codec_rejected::RULE,
+        &fm008_second_leg_from_rejected::RULE,
+        &fm009_second_leg_failed::RULE,
+        &fm010_invite_unanswered::RULE,
+        &sip001_invite_failed::RULE,
+        &sp001_ice_no_response::RULE,
+        &sp002_ice_one_way::RULE,
+        &sp003_media_missing::RULE,
+        &sp004_media_address_mismatch::RULE,
+        &sp005_rtp_one_way::RULE,
+        &sp006_rtp_loss::RULE,
+    ]
+}
+
+/// Finds a rule by id or slug (case-insensitive).
+pub fn lookup(key: &str) -> Option<&'static dyn Rule> {
+    registry()
+        .into_iter()
+        .find(|r| r.info().id.eq_ignore_ascii_case(key) || r.info().slug.eq_ignore_ascii_case(key))
+}
+
+/// Runs every rule; findings sorted by severity (worst first), then first frame.
+pub fn run_rules(cx: &Context<'_>, enabled: &dyn Fn(&RuleInfo) -> bool) -> Vec<Finding> {
+    let mut out: Vec<Finding> = registry()
+        .into_iter()
+        .filter(|r| enabled(r.info()))
+        .flat_map(|r| r.check(cx))
+        .collect();
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.frames.first().cmp(&b.frames.first()))
+            .then(a.id.cmp(b.id))
+    });
+    out
+}
+
+/// The doc text of a rule, as `sipdiag explain` prints it.
+pub fn explain(info: &RuleInfo) -> String {
+    format!(
+        "{} {} ({})\n{}\n\nWhat it checks\n  {}\n\nWhy it matters\n  {}\n\nHow to fix\n  {}\n\nExample\n  {}\n",
+        info.id,
+        info.slug,
+        info.severity,
+        info.summary,
+        info.doc.what,
+        info.doc.why,
+        info.doc.fix,
+        info.doc.example
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_and_slugs_are_unique_and_documented() {
+        let mut ids = HashSet::new();
+        let mut slugs = HashSet::new();
+        for r in registry() {
+            let i = r.info();
+            assert!(ids.insert(i.id), "duplicate id {}", i.id);
+            assert!(slugs.insert(i.slug), "duplicate slug {}", i.slug);
+            for (name, text) in [
+                ("summary", i.summary),
+                ("what", i.doc.what),
+                ("why", i.doc.why),
+                ("fix", i.doc.fix),
+                ("example", i.doc.example),
+            ] {
+                assert!(text.trim().len() > 10, "{} lacks its {name} section", i.id);
+            }
+        }
+    }
+
+    #[test]
+    fn frame_filters() {
+        assert_eq!(frame_filter(&[7]), "frame.number == 7");
+        assert_eq!(frame_filter(&[1, 9]), "frame.number in {1 9}");
+    }
+}

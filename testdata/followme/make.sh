@@ -1,0 +1,444 @@
+#!/usr/bin/env bash
+# Regenerates the Follow-Me capture fixtures of this directory (*.pcap) and their tshark
+# listings (*.sip.tsv, via oracle.sh).
+#
+# Every fixture is a real capture: sipp processes play the PBX (127.0.0.10) and XCC
+# (127.0.0.20) on the loopback interface while tcpdump records lo. Nothing leaves loopback.
+#
+# Needs: root (tcpdump on lo), sipp (Debian package sip-tester, whose
+# /usr/share/sip-tester/g711a.pcap provides the RTP), tcpdump, tshark, editcap, python3.
+#
+# Usage: ./make.sh            all fixtures
+#        ./make.sh NAME...    only these fixtures (file name without .pcap)
+#
+# Ports: PBX  127.0.0.10:5060 trunk listener (second leg, OPTIONS from XCC)
+#             127.0.0.10:5061 sends the first leg and its OPTIONS
+#        XCC  127.0.0.20:5060 trunk listener (first leg), 127.0.0.20:5070 second trunk (fm005)
+#             127.0.0.20:5062 sends the second leg and its OPTIONS
+# RTP:   PBX first leg 40000, PBX second leg 40010, XCC first leg 30000, XCC second leg 30010.
+#
+# The second leg is a separate sipp process (a second Call-ID needs a second sipp call): the
+# XCC first-leg scenario runs the "exec" key right after it has sent 180 Ringing, which starts
+# leg2.sh (written by this script) in the background. The first leg's final answer is timed
+# with sipp's -d pause so that it follows the second leg's outcome.
+set -Eeuo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+RTP_SRC=/usr/share/sip-tester/g711a.pcap
+
+PBX=127.0.0.10
+XCC=127.0.0.20
+
+CALLER=+4915112345678     # original caller (From of both legs)
+USER=+4930123456          # Follow-Me user, E.164
+ANYDEV=799                # central AnyDevice number: Request-URI/To of the first leg
+MOBILE=+491701234567      # the user's mobile (second leg To)
+
+PBX_UA="IP Office 11.1.3.0.0 build 14"
+XCC_UA="XPhone Connect XCC"
+
+# SDP codec sets: m-line formats and the matching attribute lines (each with a leading CRLF).
+CODECS_G711="8 0 101"
+RTPMAP_G711=$'\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15'
+CODECS_WB="9 111"
+RTPMAP_WB=$'\r\na=rtpmap:9 G722/8000\r\na=rtpmap:111 opus/48000/2'
+CODECS_G729="18"
+RTPMAP_G729=$'\r\na=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=no'
+
+WORK=$(mktemp -d /tmp/followme.XXXXXX)
+PIDS=()
+TCPDUMP_PID=""
+
+cleanup() {
+    local p
+    for p in "${PIDS[@]}" $TCPDUMP_PID; do kill "$p" 2>/dev/null || true; done
+    if [ -f "$WORK/leg2.pid" ]; then kill "$(cat "$WORK/leg2.pid")" 2>/dev/null || true; fi
+    if [ -n "${KEEP_WORK:-}" ]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'echo "make.sh: command failed at line $LINENO (exit $?); KEEP_WORK=1 keeps $WORK" >&2' ERR
+
+log() { printf '== %s\n' "$*" >&2; }
+
+# hdrs "H1: v" "H2: v" -> "\r\nH1: v\r\nH2: v" (appended to a mandatory header line in the
+# scenarios, so that an empty value leaves no empty line behind).
+hdrs() { local h out=""; for h in "$@"; do out+=$'\r\n'"$h"; done; printf '%s' "$out"; }
+
+# Deterministic opaque Call-IDs and tags derived from the fixture name.
+hex() { printf '%s' "$1" | md5sum | cut -c1-"$2"; }
+cid() { printf '%s@%s' "$(hex "$1" 24)" "$2"; }
+
+# build_args SCENARIO LOCAL_IP LOCAL_PORT MEDIA_PORT [REMOTE] -> global array ARGS.
+# Keys come from the k_* variables (empty when unset).
+build_args() {
+    local sf=$1 ip=$2 port=$3 mport=$4 remote=${5:-}
+    if grep -q '@CODE@' "$WORK/$sf"; then
+        # sipp wants a literal status code: instantiate the template for this code.
+        local inst="${sf%.xml}-${k_code}.xml"
+        sed -e "s|@CODE@|$k_code|g" -e "s|@REASON@|$k_reason|g" "$WORK/$sf" > "$WORK/$inst"
+        sf=$inst
+    fi
+    ARGS=(sipp -sf "$WORK/$sf" -i "$ip" -p "$port" -mi "$ip" -mp "$mport"
+          -m "${k_m:-1}" -nd -timeout "${k_timeout:-20}" -timeout_error
+          -t "${k_transport:-u1}" -d "${k_d:-0}" -cid_str "${k_cid:-x@$ip}"
+          -trace_err -error_file "$WORK/$(basename "$sf" .xml)-$ip-$port.err"
+          -key ruri "${k_ruri:-}" -key from "${k_from:-}" -key to "${k_to:-}"
+          -key tag "${k_tag:-}" -key xhdr "${k_xhdr:-}" -key srv "${k_srv:-}"
+          -key codecs "${k_codecs:-$CODECS_G711}" -key rtpmaps "${k_rtpmaps:-$RTPMAP_G711}"
+          -key rhdr "${k_rhdr:-}"
+          -key exec "${k_exec:-true}")
+    if [ -n "${k_extra:-}" ]; then read -r -a extra <<<"$k_extra"; ARGS+=("${extra[@]}"); fi
+    if [ -n "$remote" ]; then ARGS+=("$remote"); fi
+    # Each party runs in its own directory whose rtp.pcap (played by play_pcap_audio) carries
+    # its own SSRC, derived from the media port.
+    MDIR="$WORK/m$mport"
+    if [ ! -f "$MDIR/rtp.pcap" ]; then
+        mkdir -p "$MDIR"; set_ssrc "$WORK/rtp-src.pcap" "$MDIR/rtp.pcap" "$mport"
+    fi
+}
+
+# set_ssrc IN OUT SEED: copy an Ethernet/IPv4/UDP RTP pcap, setting SSRC = md5(SEED)[0:4].
+set_ssrc() {
+    python3 - "$@" <<'PY'
+import hashlib, struct, sys
+src, dst, seed = sys.argv[1:]
+ssrc = hashlib.md5(seed.encode()).digest()[:4]
+data = bytearray(open(src, 'rb').read())
+end = '<' if data[:4] in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1') else '>'
+off = 24
+while off < len(data):
+    incl = struct.unpack(end + 'I', data[off + 8:off + 12])[0]
+    pkt = off + 16
+    rtp = pkt + 14 + (data[pkt + 14] & 0x0f) * 4 + 8
+    data[rtp + 8:rtp + 12] = ssrc
+    off = pkt + incl
+open(dst, 'wb').write(data)
+PY
+}
+
+# bg_sipp ...: start a sipp in the background (arguments as build_args).
+bg_sipp() { build_args "$@"; (cd "$MDIR" && exec "${ARGS[@]}" >/dev/null 2>&1) & PIDS+=($!); }
+# fg_sipp ...: run a sipp in the foreground; returns its exit status.
+fg_sipp() { build_args "$@"; (cd "$MDIR" && exec "${ARGS[@]}" >/dev/null 2>&1); }
+
+# leg2_script ...: write leg2.sh that runs one sipp (arguments as build_args); sets k_exec.
+leg2_script() {
+    build_args "$@"
+    rm -f "$WORK/leg2.rc" "$WORK/leg2.pid"
+    {
+        echo "cd $(printf '%q' "$MDIR")"
+        echo "echo \$\$ > $WORK/leg2.pid"
+        printf '%q ' "${ARGS[@]}"
+        echo ">/dev/null 2>&1; echo \$? > $WORK/leg2.rc"
+    } > "$WORK/leg2.sh"
+    k_exec="bash $WORK/leg2.sh"
+}
+
+wait_leg2() {
+    local i
+    for i in $(seq 1 300); do [ -f "$WORK/leg2.rc" ] && break; sleep 0.1; done
+    [ -f "$WORK/leg2.rc" ] || { echo "second leg did not finish" >&2; return 1; }
+    local rc; rc=$(cat "$WORK/leg2.rc")
+    rm -f "$WORK/leg2.rc" "$WORK/leg2.pid"
+    [ "$rc" = 0 ] || { echo "second leg sipp exit status $rc" >&2; return 1; }
+}
+
+# wait_all [ALLOWED_RC...]: wait for the background sipps.
+wait_all() {
+    local p rc=0
+    for p in "${PIDS[@]}"; do wait "$p" || rc=$?; done
+    PIDS=()
+    return $rc
+}
+
+start_capture() {
+    local name=$1 filter=$2
+    CAP="$WORK/$name.pcap"
+    tcpdump -i lo -s 0 -U --immediate-mode -n -w "$CAP" "$filter" 2>"$WORK/tcpdump.err" &
+    TCPDUMP_PID=$!
+    local i
+    for i in $(seq 1 50); do grep -q "listening on" "$WORK/tcpdump.err" && break; sleep 0.1; done
+    sleep 0.2
+}
+
+stop_capture() {
+    local name=$1
+    sleep 0.5
+    kill -INT "$TCPDUMP_PID"; wait "$TCPDUMP_PID" || true; TCPDUMP_PID=""
+    cp "$CAP" "$HERE/$name.pcap"
+    log "$name.pcap: $(tshark -r "$HERE/$name.pcap" 2>/dev/null | wc -l) frames"
+}
+
+SIPFILTER="host $PBX or host $XCC"
+
+# ---------------------------------------------------------------------------------------
+# Building blocks
+
+# first_leg_fail NAME XHDR XCC_IDENT CODE REASON [DELAY_MS]
+# PBX -> XCC INVITE with XHDR; XCC answers 100 and then CODE (no second leg).
+first_leg_fail() {
+    local name=$1 xhdr=$2 ident=$3 code=$4 reason=$5 delay=${6:-40}
+    local srv=""; [ "$ident" = yes ] && srv=$(hdrs "Server: $XCC_UA")
+    start_capture "$name" "$SIPFILTER"
+    k_tag=$(hex "$name/xcc1" 10) k_srv="$srv" k_code=$code k_reason=$reason k_d=$delay \
+        bg_sipp uas_reject.xml $XCC 5060 30000
+    sleep 0.3
+    k_ruri="$ANYDEV@$XCC:5060" k_from="<sip:$CALLER@$PBX>" k_to="<sip:$ANYDEV@$XCC>" \
+    k_tag=$(hex "$name/pbx1" 10) k_cid=$(cid "$name/leg1" $PBX) \
+    k_xhdr="$xhdr$(hdrs "User-Agent: $PBX_UA")" \
+        fg_sipp uac_invite.xml $PBX 5061 40000 $XCC:5060
+    wait_all
+    stop_capture "$name"
+}
+
+# follow_me NAME: a call whose first leg reaches XCC, which then places the second leg.
+# Variables read: L1_XHDR (Diversion/History-Info), IDENT (yes/no: XCC sends User-Agent/Server),
+# L2 (ok|reject|cancel|nocodec), L2_CODE/L2_REASON/L2_RHDR (PBX answer to the second leg),
+# L2_TO (second-leg number), L2_CODECS/L2_RTPMAPS (XCC offer), L1_CODE/L1_REASON (XCC answer to
+# the first leg when the second leg failed), TRANSPORT (u1|t1), L1_PORT (XCC trunk port),
+# NO_CAPTURE=1 to run inside an already started capture.
+follow_me() {
+    local name=$1 tp=${TRANSPORT:-u1} l1port=${L1_PORT:-5060}
+    local xsrv="" xua=""
+    if [ "${IDENT:-no}" = yes ]; then xsrv=$(hdrs "Server: $XCC_UA"); xua=$(hdrs "User-Agent: $XCC_UA"); fi
+    local psrv; psrv=$(hdrs "Server: $PBX_UA")
+    local l2to=${L2_TO:-$MOBILE}
+    [ -n "${NO_CAPTURE:-}" ] || start_capture "$name" "$SIPFILTER"
+
+    # PBX side of the second leg (listens on 127.0.0.10:5060).
+    local l2sf l1sf l1d l2d
+    case $L2 in
+      ok)      l2sf=uas_answer.xml;         l2d=1000 ;;
+      reject)  l2sf=uas_reject.xml;         l2d=60 ;;
+      cancel)  l2sf=uas_cancelled.xml;      l2d=0 ;;
+      nocodec) l2sf=uas_answer_nocodec.xml; l2d=600 ;;
+    esac
+    k_transport=$tp k_tag=$(hex "$name/pbx2" 10) k_srv="$psrv" k_d=$l2d \
+    k_code=${L2_CODE:-} k_reason=${L2_REASON:-} k_rhdr=${L2_RHDR:-} \
+    k_codecs=${L2_ANSWER_CODECS:-$CODECS_G711} k_rtpmaps=${L2_ANSWER_RTPMAPS:-$RTPMAP_G711} \
+        bg_sipp $l2sf $PBX 5060 40010
+
+    # XCC side of the second leg, started by the first-leg scenario after its 180.
+    local xsf xd=0
+    case $L2 in
+      ok)      xsf=uac_invite.xml;         xd=2900 ;;
+      reject)  xsf=uac_invite.xml ;;
+      cancel)  xsf=uac_invite_cancel.xml;  xd=2000 ;;
+      nocodec) xsf=uac_invite_nocodec.xml ;;
+    esac
+    k_transport=$tp k_ruri="$l2to@$PBX:5060" k_from="<sip:${L1_FROM:-$CALLER}@$XCC>" k_to="<sip:$l2to@$PBX>" \
+    k_tag=$(hex "$name/xcc2" 10) k_cid=$(cid "$name/leg2" $XCC) k_xhdr="$xua" k_d=$xd \
+    k_codecs=${L2_CODECS:-$CODECS_G711} k_rtpmaps=${L2_RTPMAPS:-$RTPMAP_G711} \
+        leg2_script $xsf $XCC 5062 30010 $PBX:5060
+
+    # XCC side of the first leg.
+    case $L2 in
+      ok)      l1sf=uas_answer.xml;      l1d=1300 ;;
+      reject)  l1sf=uas_ring_reject.xml; l1d=400 ;;
+      cancel)  l1sf=uas_ring_reject.xml; l1d=2400 ;;
+      nocodec) l1sf=uas_ring_reject.xml; l1d=1000 ;;
+    esac
+    k_transport=$tp k_tag=$(hex "$name/xcc1" 10) k_srv="$xsrv" k_d=$l1d k_exec="$k_exec" \
+    k_code=${L1_CODE:-480} k_reason=${L1_REASON:-Temporarily Unavailable} \
+        bg_sipp $l1sf $XCC $l1port 30000
+    sleep 0.3
+
+    # PBX side of the first leg (the forwarded call).
+    k_transport=$tp k_ruri="$ANYDEV@$XCC:$l1port" k_from="<sip:${L1_FROM:-$CALLER}@$PBX>" \
+    k_to="<sip:$ANYDEV@$XCC>" k_tag=$(hex "$name/pbx1" 10) k_cid=$(cid "$name/leg1" $PBX) \
+    k_xhdr="$L1_XHDR$(hdrs "User-Agent: $PBX_UA")" k_d=2500 \
+        fg_sipp uac_invite.xml $PBX 5061 40000 $XCC:$l1port
+    wait_leg2
+    wait_all
+    unset k_exec
+    [ -n "${NO_CAPTURE:-}" ] || stop_capture "$name"
+    [ -n "${NO_CAPTURE:-}" ] || check_order "$HERE/$name.pcap" "$(cid "$name/leg1" $PBX)" "$(cid "$name/leg2" $XCC)"
+}
+
+# check_order PCAP CID1 CID2: the capture must show the Follow-Me order
+# leg1 180 < leg2 INVITE < leg2 final < leg1 final (< leg1 BYE < leg2 BYE when answered).
+check_order() {
+    tshark -r "$1" -Y sip -T fields -E occurrence=f -e frame.number -e sip.Call-ID \
+        -e sip.Method -e sip.Status-Code -e sip.CSeq.method 2>/dev/null |
+    awk -F'\t' -v c1="$2" -v c2="$3" -v f="$1" '
+        function first(k, n) { if (!(k in at)) at[k] = n }
+        $2 == c1 && $4 == 180 { first("l1_180", $1) }
+        $2 == c2 && $3 == "INVITE" { first("l2_inv", $1) }
+        $2 == c2 && $4 >= 200 && $5 == "INVITE" { first("l2_fin", $1) }
+        $2 == c1 && $4 >= 200 && $5 == "INVITE" { first("l1_fin", $1) }
+        $2 == c1 && $3 == "BYE" { first("l1_bye", $1) }
+        $2 == c2 && $3 == "BYE" { first("l2_bye", $1) }
+        END {
+            ok = at["l1_180"] < at["l2_inv"] && at["l2_inv"] < at["l2_fin"] && at["l2_fin"] < at["l1_fin"]
+            if (("l1_bye" in at) && ("l2_bye" in at)) ok = ok && at["l1_bye"] < at["l2_bye"]
+            if (!ok) { print f ": unexpected message order, regenerate" > "/dev/stderr"; exit 1 }
+        }'
+}
+
+DIV_OK=$(hdrs "Diversion: <sip:$USER@$PBX>;reason=unconditional")
+div() { hdrs "Diversion: <sip:$1@$PBX>;reason=${2:-unconditional};counter=1"; }
+
+# ---------------------------------------------------------------------------------------
+# Fixtures
+
+fx_healthy_diversion_udp() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=ok follow_me healthy-diversion-udp
+}
+
+fx_healthy_history_info_tcp() {
+    L1_XHDR=$(hdrs "History-Info: <sip:$USER@$PBX>;index=1,<sip:$ANYDEV@$XCC;cause=302>;index=1.1") \
+    IDENT=no L2=ok TRANSPORT=t1 L1_FROM=0301234567 follow_me healthy-history-info-tcp
+}
+
+fx_fm001_no_invite() {
+    local name=fm001-no-invite
+    start_capture $name "$SIPFILTER"
+    k_m=2 k_tag=$(hex "$name/xcc" 8) bg_sipp uas_options.xml $XCC 5060 30000
+    k_m=2 k_tag=$(hex "$name/pbx" 8) k_srv=$(hdrs "Server: $PBX_UA") bg_sipp uas_options.xml $PBX 5060 40000
+    sleep 0.3
+    k_m=2 k_extra="-r 1 -rp 1000" k_ruri="$XCC:5060" k_from="<sip:$PBX>" k_to="<sip:$XCC>" \
+    k_tag=$(hex "$name/pbxo" 8) k_cid="%u$(hex "$name/pbxo" 20)@$PBX" \
+    k_xhdr=$(hdrs "User-Agent: $PBX_UA") \
+        bg_sipp uac_options.xml $PBX 5061 40010 $XCC:5060
+    sleep 0.5
+    k_m=2 k_extra="-r 1 -rp 1000" k_ruri="$PBX:5060" k_from="<sip:$XCC>" k_to="<sip:$PBX>" \
+    k_tag=$(hex "$name/xcco" 8) k_cid="%u$(hex "$name/xcco" 20)@$XCC" \
+        bg_sipp uac_options.xml $XCC 5062 30010 $PBX:5060
+    wait_all
+    stop_capture $name
+}
+
+fx_fm002_intl00()        { first_leg_fail fm002-intl00 "$(div 004930123456)" yes 503 "Service Unavailable"; }
+fx_fm002_national0()     { first_leg_fail fm002-national0 "$(div 030123456 no-answer)" no 503 "Service Unavailable"; }
+fx_fm002_prefix99()      { first_leg_fail fm002-prefix99 "$(div 99123)" yes 503 "Service Unavailable"; }
+fx_fm002_plus_internal() {
+    first_leg_fail fm002-plus-internal \
+        "$(hdrs "History-Info: <sip:+123@$PBX>;index=1" "History-Info: <sip:$ANYDEV@$XCC?Reason=SIP%3Bcause%3D302>;index=1.1")" \
+        no 503 "Service Unavailable"
+}
+fx_fm002_outside_prefix() { first_leg_fail fm002-outside-prefix "$(div 0004930123456)" yes 503 "Service Unavailable"; }
+fx_fm003_no_diversion()   { first_leg_fail fm003-no-diversion "" no 503 "Service Unavailable"; }
+fx_fm004_user_unknown()   { first_leg_fail fm004-user-unknown "$(div +4930999999)" yes 503 "Service Unavailable"; }
+
+fx_fm005_wrong_trunk() {
+    local name=fm005-wrong-trunk
+    start_capture $name "$SIPFILTER"
+    # Call 1: to the second trunk 127.0.0.20:5070, where the user is not configured -> 503.
+    k_tag=$(hex "$name/xcc1a" 10) k_code=503 k_reason="Service Unavailable" k_d=40 \
+        bg_sipp uas_reject.xml $XCC 5070 30020
+    sleep 0.3
+    k_ruri="$ANYDEV@$XCC:5070" k_from="<sip:$CALLER@$PBX>" k_to="<sip:$ANYDEV@$XCC>" \
+    k_tag=$(hex "$name/pbx1a" 10) k_cid=$(cid "$name/leg1a" $PBX) \
+    k_xhdr="$DIV_OK$(hdrs "User-Agent: $PBX_UA")" \
+        fg_sipp uac_invite.xml $PBX 5061 40000 $XCC:5070
+    wait_all
+    sleep 1
+    # Call 2: same user, same number format, to the trunk 127.0.0.20:5060 -> Follow-Me works.
+    NO_CAPTURE=1 L1_XHDR=$DIV_OK IDENT=no L2=ok follow_me $name
+    stop_capture $name
+    check_order "$HERE/$name.pcap" "$(cid "$name/leg1" $PBX)" "$(cid "$name/leg2" $XCC)"
+}
+
+fx_fm006_second_leg_404() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=reject L2_TO=01701234567 L2_CODE=404 L2_REASON="Not Found" \
+    L1_CODE=404 L1_REASON="Not Found" follow_me fm006-second-leg-404
+}
+fx_fm006_second_leg_484() {
+    L1_XHDR=$DIV_OK IDENT=no L2=reject L2_CODE=484 L2_REASON="Address Incomplete" \
+    follow_me fm006-second-leg-484
+}
+fx_fm007_second_leg_488() {
+    L1_XHDR=$DIV_OK IDENT=no L2=reject L2_CODE=488 L2_REASON="Not Acceptable Here" \
+    L2_RHDR=$(hdrs "Warning: 304 $PBX \"Media type not available\"") \
+    L2_CODECS=$CODECS_WB L2_RTPMAPS=$RTPMAP_WB follow_me fm007-second-leg-488
+}
+fx_fm007_no_common_codec() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=nocodec L2_ANSWER_CODECS=$CODECS_G729 L2_ANSWER_RTPMAPS=$RTPMAP_G729 \
+    follow_me fm007-no-common-codec
+}
+fx_fm008_second_leg_403() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=reject L2_CODE=403 L2_REASON=Forbidden follow_me fm008-second-leg-403
+}
+fx_fm008_second_leg_407_noretry() {
+    L1_XHDR=$DIV_OK IDENT=no L2=reject L2_CODE=407 L2_REASON="Proxy Authentication Required" \
+    L2_RHDR=$(hdrs "Proxy-Authenticate: Digest realm=\"ipoffice\", nonce=\"4f1c9a7be02d5e36\", algorithm=MD5, qop=\"auth\"") \
+    follow_me fm008-second-leg-407-noretry
+}
+fx_fm009_second_leg_cancel() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=cancel follow_me fm009-second-leg-cancel
+}
+
+fx_fm010_invite_unanswered() {
+    local name=fm010-invite-unanswered
+    start_capture $name "$SIPFILTER"
+    # XCC's port is open (no ICMP) but nothing answers.
+    python3 -c 'import socket,time
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.20",5060)); s.settimeout(0.2)
+end=time.time()+9.5
+while time.time()<end:
+    try: s.recv(65535)
+    except socket.timeout: pass' &
+    PIDS+=($!)
+    sleep 0.3
+    k_ruri="$ANYDEV@$XCC:5060" k_from="<sip:$CALLER@$PBX>" k_to="<sip:$ANYDEV@$XCC>" \
+    k_tag=$(hex "$name/pbx1" 10) k_cid=$(cid "$name/leg1" $PBX) \
+    k_xhdr="$DIV_OK$(hdrs "User-Agent: $PBX_UA")" k_timeout=9 k_extra="-max_invite_retrans 3" \
+        fg_sipp uac_invite.xml $PBX 5061 40000 $XCC:5060 || true
+    wait_all
+    stop_capture $name
+}
+
+fx_sip001_invite_failed() {
+    local name=sip001-invite-failed
+    start_capture $name "host 127.0.0.30 or host 127.0.0.40"
+    k_tag=$(hex "$name/b" 10) k_code=486 k_reason="Busy Here" k_d=150 \
+    k_srv=$(hdrs "User-Agent: Yealink SIP-T46S 66.86.0.15") \
+        bg_sipp uas_reject.xml 127.0.0.40 5060 20010
+    sleep 0.3
+    k_ruri="201@127.0.0.40:5060" k_from="\"Reception\" <sip:200@127.0.0.30>" k_to="<sip:201@127.0.0.40>" \
+    k_tag=$(hex "$name/a" 10) k_cid=$(cid "$name/a" 127.0.0.30) \
+    k_xhdr=$(hdrs "User-Agent: Yealink SIP-T46S 66.86.0.15") \
+        fg_sipp uac_invite.xml 127.0.0.30 5060 20000 127.0.0.40:5060
+    wait_all
+    stop_capture $name
+}
+
+# Copy of fm002-intl00.pcap cut in the middle of the frame carrying the 503.
+fx_cap_followme_truncated() {
+    local src="$HERE/fm002-intl00.pcap"
+    [ -f "$src" ] || fx_fm002_intl00
+    local n; n=$(tshark -r "$src" -Y 'sip.Status-Code == 503' -T fields -e frame.number | head -1)
+    local cut; cut=$(python3 - "$src" "$n" <<'EOF'
+import struct, sys
+data = open(sys.argv[1], 'rb').read()
+want = int(sys.argv[2])
+end = '<' if data[:4] in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1') else '>'
+off, n = 24, 0
+while off < len(data):
+    n += 1
+    incl = struct.unpack(end + 'I', data[off + 8:off + 12])[0]
+    if n == want:
+        print(off + 16 + incl // 2)
+        break
+    off += 16 + incl
+EOF
+)
+    head -c "$cut" "$src" > "$HERE/cap-followme-truncated.pcap"
+    log "cap-followme-truncated.pcap: first $cut bytes of fm002-intl00.pcap (cut inside frame $n)"
+}
+
+ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00 fm002-national0
+     fm002-prefix99 fm002-plus-internal fm002-outside-prefix fm003-no-diversion fm004-user-unknown
+     fm005-wrong-trunk fm006-second-leg-404 fm006-second-leg-484 fm007-second-leg-488
+     fm007-no-common-codec fm008-second-leg-403 fm008-second-leg-407-noretry
+     fm009-second-leg-cancel fm010-invite-unanswered sip001-invite-failed cap-followme-truncated)
+
+editcap -F pcap -r "$RTP_SRC" "$WORK/rtp-src.pcap" 1-67 >/dev/null   # 67 x 30 ms PCMA = 2 s of audio
+cp "$HERE"/*.xml "$WORK/"
+
+if [ $# -gt 0 ]; then LIST=("$@"); else LIST=("${ALL[@]}"); fi
+for f in "${LIST[@]}"; do
+    log "$f"
+    "fx_${f//-/_}"
+done
+"$HERE/oracle.sh" "${LIST[@]}"

@@ -1,0 +1,111 @@
+//! The binary's contract: bad input → exit 2 with one line naming the file; damaged
+//! captures still analysed; completions in `completions/` are current.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn bad_inputs_exit_2_with_one_line_naming_the_file() {
+    for (name, what) in [
+        ("not-a-capture.pcap", "not a pcap or pcapng"),
+        ("empty.pcap", "empty file"),
+        ("random.pcap", "not a pcap or pcapng"),
+    ] {
+        let p = testdata(&format!("reader/{name}"));
+        for cmd in ["messages", "analyze"] {
+            let out = sipdiag(&[cmd, p.to_str().unwrap()]);
+            assert_eq!(out.status.code(), Some(2), "{cmd} {name}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(err.contains(name) && err.contains(what), "{err}");
+        }
+    }
+    let out = sipdiag(&["messages", "/nonexistent/x.pcap"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn damaged_captures_are_still_analysed() {
+    for (name, kind, messages) in [
+        ("truncated.pcap", "truncated", 5),
+        ("corrupt-record.pcap", "corrupt-record", 3),
+        ("snaplen-cut.pcap", "sip-cut", 7),
+    ] {
+        let p = testdata(&format!("reader/{name}"));
+        let out = sipdiag(&["messages", "--format", "json", p.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["messages"].as_array().unwrap().len(), messages, "{name}");
+        let kinds: Vec<&str> = v["captures"][0]["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap())
+            .collect();
+        assert!(kinds.contains(&kind), "{name}: {kinds:?}");
+        // analyze turns it into CAP001; the exit code follows the findings (a warning).
+        let out = sipdiag(&["analyze", "--format", "json", p.to_str().unwrap()]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            v["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["id"] == "CAP001"),
+            "{name}"
+        );
+        let out = sipdiag(&["analyze", "--fail-on", "warning", p.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+    }
+}
+
+#[test]
+fn reads_standard_input() {
+    let p = testdata("reader/gzipped-noext.pcap");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(["messages", "--format", "json", "-"])
+        .stdin(std::fs::File::open(p).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["messages"].as_array().unwrap().len(), 7);
+}
+
+#[test]
+fn no_sip_is_cap002() {
+    let p = testdata("reader/tls.pcap");
+    let out = sipdiag(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"CAP002"), "{ids:?}");
+    assert!(ids.contains(&"CAP003"), "{ids:?}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn completions_are_current() {
+    for (shell, file) in [
+        (clap_complete::Shell::Bash, "sipdiag.bash"),
+        (clap_complete::Shell::Zsh, "_sipdiag"),
+        (clap_complete::Shell::Fish, "sipdiag.fish"),
+    ] {
+        let mut v = Vec::new();
+        sipdiag::app::write_completions(shell, &mut v);
+        let path = root().join("completions").join(file);
+        if std::env::var_os("SIPDIAG_UPDATE_COMPLETIONS").is_some() {
+            std::fs::write(&path, &v).unwrap();
+        }
+        let have = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            have == v,
+            "completions/{file} is stale: run `SIPDIAG_UPDATE_COMPLETIONS=1 cargo test --test cli`"
+        );
+    }
+}

@@ -1,0 +1,308 @@
+//! `sipdiag analyze` on the Follow-Me fixtures (sipp playing PBX and XCC, captured with
+//! tcpdump; see testdata/followme/README.md): rule ids, frames, suggestion, exit code.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn analyze(fixture: &str, extra: &[&str]) -> (Value, i32) {
+    let path = testdata(&format!("followme/{fixture}"));
+    let mut args = vec!["analyze", "--format", "json", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = sipdiag(&args);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{fixture}: bad JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (v, out.status.code().unwrap_or(-1))
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn finding<'a>(v: &'a Value, id: &str) -> &'a Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {}", v["findings"]))
+}
+
+fn frames(f: &Value) -> Vec<u64> {
+    f["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect()
+}
+
+const SITE: &[&str] = &[
+    "--country-code",
+    "49",
+    "--internal-length",
+    "3",
+    "--outside-prefix",
+    "0",
+];
+
+#[test]
+fn healthy_follow_me_calls_raise_nothing() {
+    for fixture in [
+        "healthy-diversion-udp.pcap",
+        "healthy-history-info-tcp.pcap",
+    ] {
+        let (v, code) = analyze(fixture, SITE);
+        let bad: Vec<&Value> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] != "info")
+            .collect();
+        assert!(bad.is_empty(), "{fixture}: {bad:?}");
+        assert_eq!(code, 0, "{fixture}");
+        // Both legs are found and linked to each other.
+        let calls = v["calls"].as_array().unwrap();
+        let first = calls
+            .iter()
+            .find(|c| c["leg"] == "first")
+            .expect("first leg");
+        let second = calls
+            .iter()
+            .find(|c| c["leg"] == "second")
+            .expect("second leg");
+        assert_eq!(first["linked_call_ids"][0], second["call_id"], "{fixture}");
+        assert_eq!(second["linked_call_ids"][0], first["call_id"], "{fixture}");
+        assert_eq!(first["final_status"], 200);
+        assert_eq!(v["roles"]["xcc"][0], "127.0.0.20", "{fixture}");
+        assert_eq!(v["roles"]["pbx"][0], "127.0.0.10", "{fixture}");
+    }
+}
+
+#[test]
+fn fm001_no_invite() {
+    let (v, code) = analyze("fm001-no-invite.pcap", &[]);
+    assert_eq!(ids(&v), ["FM001"]);
+    assert_eq!(code, 1);
+    assert!(
+        finding(&v, "FM001")["message"]
+            .as_str()
+            .unwrap()
+            .contains("OPTIONS")
+    );
+}
+
+/// Each wrong number format: FM002 with a rewrite proven on the observed number.
+#[test]
+fn fm002_each_format_gets_a_proven_rewrite() {
+    for (fixture, observed, rewrite, normalized) in [
+        (
+            "fm002-intl00.pcap",
+            "004930123456",
+            r"^00(\d+)$",
+            "+4930123456",
+        ),
+        (
+            "fm002-national0.pcap",
+            "030123456",
+            r"^0([1-9]\d+)$",
+            "+4930123456",
+        ),
+        ("fm002-prefix99.pcap", "99123", r"^99(\d{3})$", "123"),
+        ("fm002-plus-internal.pcap", "+123", r"^\+(\d{3})$", "123"),
+        (
+            "fm002-outside-prefix.pcap",
+            "0004930123456",
+            r"^000(\d+)$",
+            "+4930123456",
+        ),
+    ] {
+        let (v, code) = analyze(fixture, SITE);
+        assert_eq!(ids(&v), ["FM002"], "{fixture}");
+        assert_eq!(code, 1, "{fixture}");
+        let f = finding(&v, "FM002");
+        assert_eq!(frames(f)[..3], [1, 2, 3], "{fixture}: INVITE, 100, 503");
+        let s = &f["suggestion"];
+        assert_eq!(s["kind"], "xcc_diversion_pattern");
+        assert_eq!(s["observed"][0], observed, "{fixture}");
+        assert_eq!(s["normalized"][0], normalized, "{fixture}");
+        assert_eq!(s["rewrite"]["match"], rewrite, "{fixture}");
+        assert_eq!(s["syntax_verified"], false);
+        assert_eq!(s["proof"][0]["understood_by_xcc"], true);
+        let pattern = s["xcc_diversion_pattern"].as_str().unwrap();
+        assert!(
+            pattern.starts_with('[') && !pattern.ends_with(']'),
+            "{pattern}"
+        );
+    }
+}
+
+#[test]
+fn fm002_builds_on_the_current_pattern() {
+    let mut args = SITE.to_vec();
+    args.extend(["--current-pattern", r"[^\+49(\d+)"]);
+    let (v, _) = analyze("fm002-intl00.pcap", &args);
+    let p = finding(&v, "FM002")["suggestion"]["xcc_diversion_pattern"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(p, r"[^\+49(\d+)]||[^00(\d+)$=>+$1");
+}
+
+#[test]
+fn fm003_without_diversion_and_fm004_unknown_user() {
+    let (v, code) = analyze("fm003-no-diversion.pcap", &["--xcc", "127.0.0.20"]);
+    assert_eq!(ids(&v), ["FM003"]);
+    assert_eq!(code, 1);
+    let (v, _) = analyze("fm004-user-unknown.pcap", SITE);
+    assert_eq!(ids(&v), ["FM004"]);
+    assert!(
+        finding(&v, "FM004")["title"]
+            .as_str()
+            .unwrap()
+            .contains("+4930999999")
+    );
+}
+
+#[test]
+fn select_ignore_and_fail_on_drive_the_exit_code() {
+    let (v, code) = analyze("fm002-intl00.pcap", &["--ignore", "diversion-format"]);
+    assert!(ids(&v).is_empty());
+    assert_eq!(code, 0);
+    let (_, code) = analyze("fm002-intl00.pcap", &["--fail-on", "none"]);
+    assert_eq!(code, 0);
+    let (v, code) = analyze("fm002-intl00.pcap", &["--severity", "FM002=warning"]);
+    assert_eq!(finding(&v, "FM002")["severity"], "warning");
+    assert_eq!(code, 0, "a warning does not fail with --fail-on error");
+    let (_, code) = analyze(
+        "fm002-intl00.pcap",
+        &["--severity", "FM002=warning", "--fail-on", "warning"],
+    );
+    assert_eq!(code, 1);
+    let (v, _) = analyze("fm002-intl00.pcap", &["--select", "FM001"]);
+    assert!(ids(&v).is_empty());
+}
+
+#[test]
+fn json_carries_the_contract_fields() {
+    let (v, _) = analyze("fm002-intl00.pcap", SITE);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["tool"]["name"], "sipdiag");
+    for key in ["site", "captures", "calls", "findings", "summary"] {
+        assert!(!v[key].is_null(), "missing {key}");
+    }
+    let f = finding(&v, "FM002");
+    for key in [
+        "id",
+        "slug",
+        "severity",
+        "title",
+        "message",
+        "call_id",
+        "frames",
+        "evidence",
+        "suggestion",
+        "wireshark_filter",
+    ] {
+        assert!(f.get(key).is_some(), "finding lacks {key}");
+    }
+    assert_eq!(v["summary"]["error"], 1);
+    let c = &v["calls"][0];
+    for key in [
+        "call_id",
+        "leg",
+        "linked_call_ids",
+        "from",
+        "to",
+        "diversion",
+        "invite_frame",
+        "final_status",
+        "final_frame",
+    ] {
+        assert!(c.get(key).is_some(), "call lacks {key}");
+    }
+    assert_eq!(c["final_status"], 503);
+    assert_eq!(c["final_frame"], 3);
+}
+
+#[test]
+fn markdown_and_table_reports() {
+    let path = testdata("followme/fm002-intl00.pcap");
+    let out = sipdiag(&["analyze", "--format", "markdown", path.to_str().unwrap()]);
+    let md = stdout(&out);
+    assert!(md.starts_with("## sipdiag report"), "{md}");
+    assert!(
+        md.contains("| 1 | error | FM002 diversion-format |"),
+        "{md}"
+    );
+    assert!(md.contains("Rewrite `^00(\\d+)$` → `+$1`"), "{md}");
+    let out = sipdiag(&["analyze", path.to_str().unwrap()]);
+    let t = stdout(&out);
+    assert!(t.contains("FM002 diversion-format"));
+    assert!(t.contains("004930123456 → +4930123456 (E.164)"));
+    assert!(
+        !t.contains('\u{1b}'),
+        "no colour when NO_COLOR is set / not a terminal"
+    );
+}
+
+#[test]
+fn pattern_test_on_values_and_captures() {
+    let out = sipdiag(&[
+        "pattern",
+        "test",
+        "--rewrite",
+        r"^00(\d+)$=>+$1",
+        "--value",
+        "004930123456",
+        "--value",
+        "<sip:0049301111@pbx>;reason=unconditional",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["rewritten"], "+4930123456");
+    assert_eq!(v["results"][1]["rewritten"], "+49301111");
+    assert_eq!(out.status.code(), Some(0));
+    let cap = testdata("followme/fm002-prefix99.pcap");
+    let out = sipdiag(&[
+        "pattern",
+        "test",
+        "--rewrite",
+        r"^00(\d+)$=>+$1",
+        cap.to_str().unwrap(),
+        "--internal-length",
+        "3",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "99123 stays unrecognised with this rewrite"
+    );
+    assert!(stdout(&out).contains("99123"));
+}
+
+#[test]
+fn rules_and_explain() {
+    let out = sipdiag(&["rules"]);
+    let t = stdout(&out);
+    for id in ["CAP001", "FM001", "FM010", "SIP001", "SP001", "SP006"] {
+        assert!(t.contains(id), "{id} missing from `sipdiag rules`");
+    }
+    let out = sipdiag(&["explain", "diversion-format"]);
+    let t = stdout(&out);
+    for section in ["What it checks", "Why it matters", "How to fix", "Example"] {
+        assert!(t.contains(section));
+    }
+    assert!(sipdiag(&["explain", "NOPE999"]).status.code() == Some(2));
+}
