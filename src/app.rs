@@ -286,9 +286,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         ReportFormat::Table => analysis::table(&analysis, use_color()),
     };
     write_out(&text).context("writing the report")?;
-    if let Err(e) = finish(errors) {
-        return Err(e);
-    }
+    finish(errors)?;
     let threshold = match args.fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),

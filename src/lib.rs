@@ -26,6 +26,6 @@ pub mod cli;
 pub mod media;
 pub mod net;
 pub mod numbers;
-pub mod rules;
 pub mod report;
+pub mod rules;
 pub mod sip;

@@ -109,3 +109,39 @@ fn completions_are_current() {
         );
     }
 }
+
+#[test]
+fn media_command_pairs_stun_and_counts_rtp() {
+    let p = testdata("media/ice-ok-rtp.pcap");
+    let out = sipdiag(&["media", "--format", "json", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &v["media"];
+    let stun = m["stun"].as_array().unwrap();
+    let req: Vec<u64> = stun
+        .iter()
+        .map(|s| s["request_frame"].as_u64().unwrap())
+        .collect();
+    let resp: Vec<u64> = stun
+        .iter()
+        .map(|s| s["response_frame"].as_u64().unwrap())
+        .collect();
+    assert_eq!(req, [10, 12, 14]);
+    assert_eq!(resp, [11, 13, 15]);
+    let rtp = m["rtp"].as_array().unwrap();
+    assert_eq!(rtp.len(), 2);
+    for r in rtp {
+        assert_eq!(r["packets"], 100);
+        assert_eq!(r["lost"], 0);
+    }
+    let p = testdata("media/rtp-loss.pcap");
+    let out = sipdiag(&["media", "--format", "json", p.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lost: Vec<i64> = v["media"]["rtp"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["lost"].as_i64().unwrap())
+        .collect();
+    assert!(lost.contains(&10) && lost.contains(&0), "{lost:?}");
+}

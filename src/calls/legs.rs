@@ -95,14 +95,14 @@ pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles 
         r.xcc = dedup(xcc.iter().map(|e| e.ip));
         r.reasons.push(format!(
             "XCC given with --xcc: {}",
-            xcc.iter().map(|e| show(e)).collect::<Vec<_>>().join(", ")
+            xcc.iter().map(show).collect::<Vec<_>>().join(", ")
         ));
     }
     if !pbx.is_empty() {
         r.pbx = dedup(pbx.iter().map(|e| e.ip));
         r.reasons.push(format!(
             "PBX given with --pbx: {}",
-            pbx.iter().map(|e| show(e)).collect::<Vec<_>>().join(", ")
+            pbx.iter().map(show).collect::<Vec<_>>().join(", ")
         ));
     }
     if r.xcc.is_empty() {
@@ -163,11 +163,11 @@ pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles 
                 }
             }
         }
-        if let Some((ip, (s, why))) = score.iter().max_by_key(|(_, (s, _))| *s) {
-            if *s >= 2 {
-                r.xcc.push(*ip);
-                r.reasons.push(format!("XCC is {ip}: {}", why.join("; ")));
-            }
+        if let Some((ip, (s, why))) = score.iter().max_by_key(|(_, (s, _))| *s)
+            && *s >= 2
+        {
+            r.xcc.push(*ip);
+            r.reasons.push(format!("XCC is {ip}: {}", why.join("; ")));
         }
     }
     if r.pbx.is_empty() && !r.xcc.is_empty() {

@@ -151,36 +151,36 @@ pub fn classify(raw: &str, site: &Site) -> Classified {
     }
     let cc = site.country_code.as_deref();
     let national = |rest: &str| cc.map(|c| format!("+{c}{rest}"));
-    if let Some(op) = site.outside_prefix.as_deref().filter(|p| !p.is_empty()) {
-        if let Some(rest) = digits.strip_prefix(op) {
-            // Outside prefix + international (00…) or + national (0…).
-            let intl = rest.strip_prefix("00");
-            let own_country = intl.is_some_and(|r| cc.is_some_and(|c| r.starts_with(c)));
-            if !digits.starts_with("00") || own_country || digits.starts_with(&format!("{op}00")) {
-                if let Some(r) = rest.strip_prefix("00").filter(|r| r.len() > 4) {
-                    return result(
-                        NumberFormat::OutsidePrefix {
-                            prefix: op.to_string(),
-                        },
-                        Some(format!("+{r}")),
-                    );
-                }
-            }
-            if let Some(r) = rest
-                .strip_prefix('0')
-                .filter(|r| r.len() > 4 && !r.starts_with('0'))
-            {
-                let intl_own = digits
-                    .strip_prefix("00")
-                    .is_some_and(|r| cc.is_some_and(|c| r.starts_with(c)));
-                if !intl_own {
-                    return result(
-                        NumberFormat::OutsidePrefix {
-                            prefix: op.to_string(),
-                        },
-                        national(r),
-                    );
-                }
+    if let Some(op) = site.outside_prefix.as_deref().filter(|p| !p.is_empty())
+        && let Some(rest) = digits.strip_prefix(op)
+    {
+        // Outside prefix + international (00…) or + national (0…).
+        let intl = rest.strip_prefix("00");
+        let own_country = intl.is_some_and(|r| cc.is_some_and(|c| r.starts_with(c)));
+        if (!digits.starts_with("00") || own_country || digits.starts_with(&format!("{op}00")))
+            && let Some(r) = rest.strip_prefix("00").filter(|r| r.len() > 4)
+        {
+            return result(
+                NumberFormat::OutsidePrefix {
+                    prefix: op.to_string(),
+                },
+                Some(format!("+{r}")),
+            );
+        }
+        if let Some(r) = rest
+            .strip_prefix('0')
+            .filter(|r| r.len() > 4 && !r.starts_with('0'))
+        {
+            let intl_own = digits
+                .strip_prefix("00")
+                .is_some_and(|r| cc.is_some_and(|c| r.starts_with(c)));
+            if !intl_own {
+                return result(
+                    NumberFormat::OutsidePrefix {
+                        prefix: op.to_string(),
+                    },
+                    national(r),
+                );
             }
         }
     }
@@ -190,16 +190,17 @@ pub fn classify(raw: &str, site: &Site) -> Classified {
     if let Some(r) = digits.strip_prefix('0').filter(|r| r.len() > 4) {
         return result(NumberFormat::National0, national(r));
     }
-    if let Some(l) = internal {
-        if digits.len() > l && digits.len() <= l + 3 {
-            let (prefix, ext) = digits.split_at(digits.len() - l);
-            return result(
-                NumberFormat::PrefixedInternal {
-                    prefix: prefix.to_string(),
-                },
-                Some(ext.to_string()),
-            );
-        }
+    if let Some(l) = internal
+        && digits.len() > l
+        && digits.len() <= l + 3
+    {
+        let (prefix, ext) = digits.split_at(digits.len() - l);
+        return result(
+            NumberFormat::PrefixedInternal {
+                prefix: prefix.to_string(),
+            },
+            Some(ext.to_string()),
+        );
     }
     result(NumberFormat::Unknown, None)
 }
@@ -211,12 +212,12 @@ pub fn infer_site(site: &mut Site, observed_users: &[String]) {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for u in observed_users {
             let c = clean(u);
-            if let Some(d) = c.strip_prefix('+') {
-                if d.len() > 6 && d.bytes().all(|b| b.is_ascii_digit()) {
-                    if let Some(cc) = country_code_of(d) {
-                        *counts.entry(cc.to_string()).or_default() += 1;
-                    }
-                }
+            if let Some(d) = c.strip_prefix('+')
+                && d.len() > 6
+                && d.bytes().all(|b| b.is_ascii_digit())
+                && let Some(cc) = country_code_of(d)
+            {
+                *counts.entry(cc.to_string()).or_default() += 1;
             }
         }
         if let Some((cc, n)) = counts.iter().max_by_key(|(_, n)| **n) {

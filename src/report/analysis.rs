@@ -168,26 +168,26 @@ pub fn table(a: &Analysis, color: bool) -> String {
                 f.title,
                 f.message
             ));
-            if let Some(s) = &f.suggestion {
-                if let Some(p) = s.get("xcc_diversion_pattern").and_then(|v| v.as_str()) {
+            if let Some(s) = &f.suggestion
+                && let Some(p) = s.get("xcc_diversion_pattern").and_then(|v| v.as_str())
+            {
+                out.push_str(&format!(
+                    "   Rewrite: {} → {}\n",
+                    s["rewrite"]["match"].as_str().unwrap_or(""),
+                    s["rewrite"]["replace"].as_str().unwrap_or("")
+                ));
+                for pr in s["proof"].as_array().into_iter().flatten() {
                     out.push_str(&format!(
-                        "   Rewrite: {} → {}\n",
-                        s["rewrite"]["match"].as_str().unwrap_or(""),
-                        s["rewrite"]["replace"].as_str().unwrap_or("")
-                    ));
-                    for pr in s["proof"].as_array().into_iter().flatten() {
-                        out.push_str(&format!(
-                            "     {} → {} ({})\n",
-                            pr["observed"].as_str().unwrap_or(""),
-                            pr["rewritten"].as_str().unwrap_or(""),
-                            pr["format_after"].as_str().unwrap_or("")
-                        ));
-                    }
-                    out.push_str(&format!(
-                        "   Candidate XccDiversionPattern: {p}\n   ({})\n",
-                        crate::numbers::pattern::SYNTAX_CAVEAT
+                        "     {} → {} ({})\n",
+                        pr["observed"].as_str().unwrap_or(""),
+                        pr["rewritten"].as_str().unwrap_or(""),
+                        pr["format_after"].as_str().unwrap_or("")
                     ));
                 }
+                out.push_str(&format!(
+                    "   Candidate XccDiversionPattern: {p}\n   ({})\n",
+                    crate::numbers::pattern::SYNTAX_CAVEAT
+                ));
             }
             if !f.wireshark_filter.is_empty() {
                 out.push_str(&format!("   Wireshark: {}\n", f.wireshark_filter));
@@ -290,26 +290,26 @@ pub fn markdown(a: &Analysis) -> String {
                 f.title,
                 f.message
             ));
-            if let Some(s) = &f.suggestion {
-                if let Some(p) = s.get("xcc_diversion_pattern").and_then(|v| v.as_str()) {
+            if let Some(s) = &f.suggestion
+                && let Some(p) = s.get("xcc_diversion_pattern").and_then(|v| v.as_str())
+            {
+                out.push_str(&format!(
+                    "Rewrite `{}` → `{}`:\n\n",
+                    s["rewrite"]["match"].as_str().unwrap_or(""),
+                    s["rewrite"]["replace"].as_str().unwrap_or("")
+                ));
+                for pr in s["proof"].as_array().into_iter().flatten() {
                     out.push_str(&format!(
-                        "Rewrite `{}` → `{}`:\n\n",
-                        s["rewrite"]["match"].as_str().unwrap_or(""),
-                        s["rewrite"]["replace"].as_str().unwrap_or("")
-                    ));
-                    for pr in s["proof"].as_array().into_iter().flatten() {
-                        out.push_str(&format!(
-                            "- `{}` → `{}` ({})\n",
-                            pr["observed"].as_str().unwrap_or(""),
-                            pr["rewritten"].as_str().unwrap_or(""),
-                            pr["format_after"].as_str().unwrap_or("")
-                        ));
-                    }
-                    out.push_str(&format!(
-                        "\nCandidate XccDiversionPattern: `{p}`  \n_{}_\n\n",
-                        crate::numbers::pattern::SYNTAX_CAVEAT
+                        "- `{}` → `{}` ({})\n",
+                        pr["observed"].as_str().unwrap_or(""),
+                        pr["rewritten"].as_str().unwrap_or(""),
+                        pr["format_after"].as_str().unwrap_or("")
                     ));
                 }
+                out.push_str(&format!(
+                    "\nCandidate XccDiversionPattern: `{p}`  \n_{}_\n\n",
+                    crate::numbers::pattern::SYNTAX_CAVEAT
+                ));
             }
             if !f.wireshark_filter.is_empty() {
                 out.push_str(&format!("Wireshark filter: `{}`\n\n", f.wireshark_filter));

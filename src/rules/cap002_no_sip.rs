@@ -27,7 +27,8 @@ impl Rule for R {
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
         let total: u64 = cx.captures.iter().map(|c| c.sip_messages).sum();
-        if total > 0 || cx.captures.is_empty() {
+        // A softphone capture carries its signalling on the softphone port, not SIP.
+        if total > 0 || cx.captures.is_empty() || !cx.media.softphone.is_empty() {
             return Vec::new();
         }
         let frames: u64 = cx.captures.iter().map(|c| c.frames).sum();

@@ -94,10 +94,10 @@ impl Rule for R {
 fn suggestion(observed: &[Classified], cx: &Context<'_>) -> serde_json::Value {
     let mut rewrites: Vec<Rewrite> = Vec::new();
     for o in observed {
-        if let Some(rw) = pattern::rewrite_for(o, cx.site) {
-            if !rewrites.contains(&rw) {
-                rewrites.push(rw);
-            }
+        if let Some(rw) = pattern::rewrite_for(o, cx.site)
+            && !rewrites.contains(&rw)
+        {
+            rewrites.push(rw);
         }
     }
     let raws: Vec<String> = observed.iter().map(|o| o.raw.clone()).collect();

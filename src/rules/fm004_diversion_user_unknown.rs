@@ -2,7 +2,9 @@
 
 use serde_json::json;
 
-use super::followme::{call_filter, cite, diverting, tx_evidence, tx_frames, xcc_503s};
+use super::followme::{
+    call_filter, cite, diverting, first_leg_invites, tx_evidence, tx_frames, xcc_503s,
+};
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 
 pub struct R;
@@ -27,8 +29,16 @@ impl Rule for R {
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
+        // Trunk endpoints on which a forwarded call succeeded: a 503 on another endpoint
+        // is the wrong trunk (FM005), not an unknown user.
+        let working: Vec<std::net::SocketAddr> = first_leg_invites(cx)
+            .iter()
+            .filter(|(_, t)| t.final_status.is_some_and(|s| s < 300))
+            .map(|(_, t)| t.dst)
+            .collect();
         xcc_503s(cx)
             .into_iter()
+            .filter(|(_, t)| working.is_empty() || working.contains(&t.dst))
             .filter_map(|(c, t)| {
                 let (n, header) = diverting(t, cx)?;
                 if !n.format.understood_by_xcc() {

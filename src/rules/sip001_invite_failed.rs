@@ -35,6 +35,9 @@ impl Rule for R {
             if kind == LegKind::Second {
                 continue; // FM006–FM009
             }
+            if kind == LegKind::First && !cx.legs.linked(&c.call_id).is_empty() {
+                continue; // failed because its second leg failed: FM006–FM009 say why
+            }
             for (i, t) in c.invites.iter().enumerate() {
                 let Some(s) = t.final_status.filter(|s| *s >= 300) else {
                     continue;

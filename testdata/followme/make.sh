@@ -143,7 +143,7 @@ wait_leg2() {
     [ "$rc" = 0 ] || { echo "second leg sipp exit status $rc" >&2; return 1; }
 }
 
-# wait_all [ALLOWED_RC...]: wait for the background sipps.
+# wait_all: wait for the background sipps; fails if one of them failed.
 wait_all() {
     local p rc=0
     for p in "${PIDS[@]}"; do wait "$p" || rc=$?; done

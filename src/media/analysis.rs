@@ -1,0 +1,377 @@
+//! Views of a [`MediaReport`] that the SP rules share: which side an address is on,
+//! ICE sessions built from the STUN checks, RTP between addresses, and the media of a
+//! SIP call.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+use serde::Serialize;
+
+use super::{Announced, MediaReport, MediaSettings, RtpStream, StunTransaction, in_range};
+use crate::calls::{Call, InviteTx};
+use crate::sip::sdp::{Direction, Sdp};
+
+/// Which end of the softphone media path an address belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Client,
+    Server,
+    Peer,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Client => "client",
+            Side::Server => "server",
+            Side::Peer => "peer",
+        })
+    }
+}
+
+/// One party of an ICE session: the checks it sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct IceSide {
+    /// Its ufrag (the part after the colon of the USERNAME it sends).
+    pub ufrag: String,
+    /// Addresses it sent checks from, and addresses the other party checked it at.
+    pub addrs: Vec<SocketAddr>,
+    /// Its checks: indexes into [`MediaReport::stun`].
+    pub checks: Vec<usize>,
+    /// Checks answered with a success response.
+    pub answered: usize,
+    /// Checks answered with an error response.
+    pub errors: usize,
+}
+
+impl IceSide {
+    /// Requests and their retransmissions.
+    pub fn request_count(&self, report: &MediaReport) -> usize {
+        self.checks
+            .iter()
+            .map(|&i| 1 + report.stun[i].retransmission_frames.len())
+            .sum()
+    }
+}
+
+/// The connectivity checks between two ICE agents (one ufrag pair).
+#[derive(Debug, Clone, Serialize)]
+pub struct IceSession {
+    pub sides: [IceSide; 2],
+}
+
+impl IceSession {
+    /// RTP packets from side `from` to the other side.
+    pub fn rtp_packets(&self, report: &MediaReport, from: usize) -> u64 {
+        let (a, b) = (&self.sides[from].addrs, &self.sides[1 - from].addrs);
+        report
+            .rtp
+            .iter()
+            .filter(|s| a.contains(&s.src) && b.contains(&s.dst))
+            .map(|s| s.packets)
+            .sum()
+    }
+
+    /// Media flows both ways: ICE evidently succeeded on some pair.
+    pub fn rtp_both_ways(&self, report: &MediaReport) -> bool {
+        self.rtp_packets(report, 0) > 0 && self.rtp_packets(report, 1) > 0
+    }
+
+    /// Every address of the session.
+    pub fn addrs(&self) -> impl Iterator<Item = &SocketAddr> {
+        self.sides[0].addrs.iter().chain(self.sides[1].addrs.iter())
+    }
+
+    /// The SIP call that announced any of the session's addresses.
+    pub fn call_id<'a>(&self, report: &'a MediaReport) -> Option<&'a str> {
+        report
+            .announced
+            .iter()
+            .find(|a| self.addrs().any(|x| *x == a.addr))
+            .map(|a| a.call_id.as_str())
+    }
+}
+
+impl MediaReport {
+    /// Server side: the IP of a softphone signalling server, or (without signalling) a
+    /// port in the server media range; client side likewise; else `Peer`.
+    pub fn side(&self, addr: SocketAddr) -> Side {
+        let ip = addr.ip();
+        let server = self.softphone.iter().any(|f| f.server.ip() == ip);
+        let client = self.softphone.iter().any(|f| f.client.ip() == ip);
+        match (server, client) {
+            (true, false) => return Side::Server,
+            (false, true) => return Side::Client,
+            _ => {}
+        }
+        let s = self.settings();
+        if in_range(addr.port(), s.server_ports) {
+            Side::Server
+        } else if in_range(addr.port(), s.client_ports) {
+            Side::Client
+        } else {
+            Side::Peer
+        }
+    }
+
+    /// IPs of softphone signalling servers / clients.
+    pub fn signalling_servers(&self) -> Vec<IpAddr> {
+        let mut v: Vec<IpAddr> = self.softphone.iter().map(|f| f.server.ip()).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    pub fn signalling_clients(&self) -> Vec<IpAddr> {
+        let mut v: Vec<IpAddr> = self.softphone.iter().map(|f| f.client.ip()).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// RTP packets of recognised streams from `src` to `dst`.
+    pub fn rtp_packets(&self, src: SocketAddr, dst: SocketAddr) -> u64 {
+        self.rtp
+            .iter()
+            .filter(|s| s.src == src && s.dst == dst)
+            .map(|s| s.packets)
+            .sum()
+    }
+
+    /// Whether any STUN or RTP involves `ip`.
+    pub fn has_media_of(&self, ip: IpAddr) -> bool {
+        self.stun
+            .iter()
+            .any(|t| t.src.ip() == ip || t.dst.ip() == ip)
+            || self
+                .rtp
+                .iter()
+                .any(|s| s.src.ip() == ip || s.dst.ip() == ip)
+    }
+
+    /// ICE checks (Binding requests with a `receiver:sender` USERNAME) grouped by ufrag
+    /// pair, in order of the first check.
+    pub fn ice_sessions(&self) -> Vec<IceSession> {
+        let mut sessions: Vec<IceSession> = Vec::new();
+        let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for (i, t) in self.stun.iter().enumerate() {
+            if !t.is_ice_check() {
+                continue;
+            }
+            let user = t.username.as_deref().unwrap_or("");
+            let (to, from) = user.split_once(':').unwrap_or((user, ""));
+            let key = if to <= from {
+                (to.to_string(), from.to_string())
+            } else {
+                (from.to_string(), to.to_string())
+            };
+            let si = *index.entry(key).or_insert_with(|| {
+                sessions.push(IceSession {
+                    sides: [new_side(from), new_side(to)],
+                });
+                sessions.len() - 1
+            });
+            let s = &mut sessions[si];
+            let me = usize::from(s.sides[0].ufrag != from);
+            let side = &mut s.sides[me];
+            side.checks.push(i);
+            if t.answered() {
+                side.answered += 1;
+            } else if t.response_class.as_deref() == Some("error") {
+                side.errors += 1;
+            }
+            push_unique(&mut side.addrs, t.src);
+            push_unique(&mut s.sides[1 - me].addrs, t.dst);
+        }
+        sessions
+    }
+
+    /// ICMP errors about datagrams between `a` and `b` (either direction).
+    pub fn icmp_between(&self, a: SocketAddr, b: SocketAddr) -> Vec<&crate::net::IcmpError> {
+        self.icmp
+            .iter()
+            .filter(|e| (e.src == a && e.dst == b) || (e.src == b && e.dst == a))
+            .collect()
+    }
+
+    /// The announced entries of a call for addresses of `sdp`.
+    pub fn announced_for<'a>(
+        &'a self,
+        call_id: &'a str,
+        sdp: &'a Sdp,
+    ) -> impl Iterator<Item = &'a Announced> + 'a {
+        let addrs = sdp_audio_addrs(sdp);
+        self.announced
+            .iter()
+            .filter(move |a| a.call_id == call_id && addrs.contains(&a.addr))
+    }
+
+    /// Streams of a call.
+    pub fn streams_of<'a>(&'a self, call_id: &'a str) -> impl Iterator<Item = &'a RtpStream> {
+        self.rtp
+            .iter()
+            .filter(move |s| s.call_id.as_deref() == Some(call_id))
+    }
+}
+
+fn new_side(ufrag: &str) -> IceSide {
+    IceSide {
+        ufrag: ufrag.to_string(),
+        addrs: Vec::new(),
+        checks: Vec::new(),
+        answered: 0,
+        errors: 0,
+    }
+}
+
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+/// The `c=`/`m=` addresses of the active audio (or, without audio, any) media of an SDP.
+pub fn sdp_audio_addrs(sdp: &Sdp) -> Vec<SocketAddr> {
+    let active = |m: &&crate::sip::sdp::Media| {
+        m.port != 0 && m.connection.is_some_and(|c| !c.is_unspecified())
+    };
+    let audio: Vec<SocketAddr> = sdp
+        .media
+        .iter()
+        .filter(active)
+        .filter(|m| m.kind == "audio")
+        .filter_map(|m| Some(SocketAddr::new(m.connection?, m.port)))
+        .collect();
+    if !audio.is_empty() {
+        return audio;
+    }
+    sdp.media
+        .iter()
+        .filter(active)
+        .filter_map(|m| Some(SocketAddr::new(m.connection?, m.port)))
+        .collect()
+}
+
+/// Whether every media section of an SDP is `sendrecv`.
+pub fn is_sendrecv(sdp: &Sdp) -> bool {
+    sdp.media
+        .iter()
+        .filter(|m| m.port != 0)
+        .all(|m| m.direction == Direction::SendRecv)
+}
+
+/// A SIP call that was set up with media: an INVITE answered 2xx, with SDP both ways.
+#[derive(Debug, Clone)]
+pub struct EstablishedCall<'a> {
+    pub call: &'a Call,
+    pub invite: &'a InviteTx,
+    pub offer: &'a Sdp,
+    pub answer: &'a Sdp,
+    /// Media addresses of the offerer (caller) and answerer.
+    pub offer_addrs: Vec<SocketAddr>,
+    pub answer_addrs: Vec<SocketAddr>,
+    /// From the 2xx to BYE (or the call's last message), seconds.
+    pub duration: f64,
+}
+
+impl<'a> EstablishedCall<'a> {
+    /// The first INVITE transaction of `call` answered 2xx with an offer and an answer.
+    pub fn of(call: &'a Call) -> Option<Self> {
+        let invite = call.invites.iter().find(|t| {
+            t.final_status.is_some_and(|s| (200..300).contains(&s))
+                && t.offer.is_some()
+                && t.answer.is_some()
+        })?;
+        let offer = invite.offer.as_ref()?;
+        let answer = invite.answer.as_ref()?;
+        let offer_addrs = sdp_audio_addrs(offer);
+        let answer_addrs = sdp_audio_addrs(answer);
+        if offer_addrs.is_empty() || answer_addrs.is_empty() {
+            return None;
+        }
+        let start = invite.final_time.unwrap_or(invite.request_time);
+        let end = call
+            .bye_frame
+            .and_then(|f| call.messages.iter().find(|m| m.frame == f))
+            .map(|m| m.time)
+            .unwrap_or(call.last_time);
+        Some(EstablishedCall {
+            call,
+            invite,
+            offer,
+            answer,
+            offer_addrs,
+            answer_addrs,
+            duration: end.seconds_since(start).max(0.0),
+        })
+    }
+
+    /// Every INVITE of the call kept media sendrecv (no hold, no one-way setup).
+    pub fn sendrecv(&self) -> bool {
+        self.call.invites.iter().all(|t| {
+            t.offer.as_ref().is_none_or(is_sendrecv) && t.answer.as_ref().is_none_or(is_sendrecv)
+        })
+    }
+
+    /// Frames of the INVITE, its 2xx and the ACK.
+    pub fn setup_frames(&self) -> Vec<u64> {
+        let mut v = vec![self.invite.request_frame];
+        v.extend(self.invite.final_frame);
+        v.extend(self.invite.answer_frame);
+        v.extend(self.invite.ack_frame);
+        v
+    }
+}
+
+/// `lo-hi` of a port range.
+pub fn range_text((lo, hi): (u16, u16)) -> String {
+    format!("{lo}-{hi}")
+}
+
+/// The UDP ports to open for traffic towards `addr`, by its side.
+pub fn ports_for(settings: &MediaSettings, side: Side, addr: SocketAddr) -> String {
+    match side {
+        Side::Server => format!(
+            "UDP {} (server media range; seen: {})",
+            range_text(settings.server_ports),
+            addr.port()
+        ),
+        Side::Client => format!(
+            "UDP {} (client media range; seen: {})",
+            range_text(settings.client_ports),
+            addr.port()
+        ),
+        Side::Peer => format!("UDP {}", addr.port()),
+    }
+}
+
+/// Where the firewall to change usually is, by side.
+pub fn firewall_hint(side: Side, addr: SocketAddr) -> String {
+    match side {
+        Side::Server => format!(
+            "the firewall in front of the server {} (a hardware firewall in the server network, or the server's own Windows firewall)",
+            addr.ip()
+        ),
+        Side::Client => format!(
+            "the firewall of the client {} (Windows Defender Firewall: allow the softphone for inbound UDP, or a personal/endpoint firewall)",
+            addr.ip()
+        ),
+        Side::Peer => format!("the firewall in front of {}", addr.ip()),
+    }
+}
+
+/// A short description of a transaction for evidence.
+pub fn check_evidence(t: &StunTransaction) -> serde_json::Value {
+    serde_json::json!({
+        "frame": t.request_frame,
+        "src": t.src.to_string(),
+        "dst": t.dst.to_string(),
+        "transaction_id": t.transaction_id,
+        "username": t.username,
+        "retransmission_frames": t.retransmission_frames,
+        "response_frame": t.response_frame,
+        "response_class": t.response_class,
+    })
+}

@@ -1,0 +1,1182 @@
+//! Media: STUN / RTP / RTCP recognition and media flows (RFC 5389/8489, RFC 3550, RFC 7983).
+//!
+//! Input: non-SIP datagrams, ICMP errors and TCP stream events from [`crate::net`], plus
+//! the SDP that SIP calls announced. Output: a [`MediaReport`] with STUN transactions
+//! (requests paired with responses by transaction id), RTP streams with loss and jitter,
+//! softphone signalling flows and ICMP evidence. Payloads are counted, never stored: one
+//! hash lookup and a few counter updates per RTP packet.
+//!
+//! How a datagram is classified (RFC 7983 first-byte demultiplexing):
+//!
+//! - first byte 0-3: STUN when the RFC 5389 header holds (magic cookie, length = payload
+//!   length - 20, a multiple of 4). Classic RFC 3489 STUN (no cookie) only on flows that
+//!   are otherwise known to carry media: announced in SDP, already validated by STUN, or
+//!   with a port in the configured media ranges.
+//! - 20-63: DTLS (counted).
+//! - 128-191: RTCP when the second byte is an RTCP packet type (192-223) and the compound
+//!   packet is valid (RFC 3550 §A.2); else RTP. RTP counts at once on flows announced in
+//!   SDP or validated by STUN; elsewhere a flow must first show three packets of one SSRC
+//!   with consecutive sequence numbers (then those first packets count too), so random
+//!   UDP is not taken for RTP.
+//!
+//! Memory is bounded: at most [`MAX_FLOWS`] UDP flows, [`MAX_STREAMS_PER_FLOW`] SSRCs per
+//! flow, [`MAX_TRANSACTIONS`] STUN transactions, [`MAX_TCP_FLOWS`] TCP flows examined for
+//! STUN with at most [`MAX_TCP_BUFFER`] bytes buffered each.
+
+pub mod analysis;
+pub mod rtp;
+pub mod stun;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use crate::calls::Call;
+use crate::capture::Timestamp;
+use crate::net::{Datagram, Flow, IcmpError, StreamEvent, Transport};
+use crate::rules::Finding;
+use crate::sip::sdp::{Direction, Payload, Sdp};
+
+pub use analysis::{IceSession, IceSide, Side};
+
+/// UDP flows (one direction of an address pair) tracked at once.
+pub const MAX_FLOWS: usize = 100_000;
+/// SSRCs tracked per flow.
+pub const MAX_STREAMS_PER_FLOW: usize = 16;
+/// STUN transactions kept.
+pub const MAX_TRANSACTIONS: usize = 100_000;
+/// TCP directions examined for STUN.
+pub const MAX_TCP_FLOWS: usize = 10_000;
+/// Bytes buffered per TCP direction while a STUN message is incomplete.
+pub const MAX_TCP_BUFFER: usize = 70_000;
+/// ICMP errors kept as evidence.
+pub const MAX_ICMP: usize = 10_000;
+/// SDP media addresses kept.
+pub const MAX_ANNOUNCED: usize = 100_000;
+/// Frames listed per transaction (retransmissions, responses).
+const MAX_FRAMES_LISTED: usize = 1000;
+/// Consecutive packets that make an unannounced flow an RTP stream.
+pub const CONFIRM_PACKETS: u32 = 3;
+
+/// Ports that define the softphone's media path (from the site profile or flags).
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaSettings {
+    /// TCP port of the softphone signalling (XPhone: 2230).
+    pub softphone_port: u16,
+    /// Server (XCC) RTP/ICE UDP range, inclusive.
+    pub server_ports: (u16, u16),
+    /// Client (softphone) RTP/ICE UDP range, inclusive.
+    pub client_ports: (u16, u16),
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        MediaSettings {
+            softphone_port: 2230,
+            server_ports: (30000, 33000),
+            client_ports: (49152, 65535),
+        }
+    }
+}
+
+impl MediaSettings {
+    /// Whether `port` lies in the server or client media range.
+    pub fn is_media_port(&self, port: u16) -> bool {
+        in_range(port, self.server_ports) || in_range(port, self.client_ports)
+    }
+}
+
+pub(crate) fn in_range(port: u16, (lo, hi): (u16, u16)) -> bool {
+    (lo..=hi).contains(&port)
+}
+
+/// One STUN request and what answered it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StunTransaction {
+    /// 96-bit transaction id, hex (128 bits for classic RFC 3489 STUN).
+    pub transaction_id: String,
+    /// Message type of the request, e.g. `0x0001` (Binding request).
+    pub method: String,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub request_frame: u64,
+    pub time: Timestamp,
+    /// Frames of retransmitted copies of the request.
+    pub retransmission_frames: Vec<u64>,
+    pub response_frame: Option<u64>,
+    /// `success` or `error`.
+    pub response_class: Option<String>,
+    /// Where the response came from (normally `dst`).
+    pub response_from: Option<SocketAddr>,
+    pub error_code: Option<u16>,
+    pub username: Option<String>,
+    pub use_candidate: bool,
+    /// ICE role attribute present: `controlling` / `controlled`.
+    pub ice_role: Option<String>,
+    /// Human name of the request type, e.g. `Binding request`.
+    pub description: String,
+    /// `udp` or `tcp`.
+    pub transport: Transport,
+    /// A classic RFC 3489 message (no magic cookie).
+    pub classic: bool,
+    /// ICE PRIORITY of the checked candidate.
+    pub priority: Option<u32>,
+    /// Every response frame (responses to retransmissions included).
+    pub response_frames: Vec<u64>,
+    /// XOR-MAPPED-ADDRESS (or MAPPED-ADDRESS) of the first success response.
+    pub mapped_address: Option<SocketAddr>,
+    #[serde(skip)]
+    pub response_time: Option<Timestamp>,
+}
+
+impl StunTransaction {
+    /// The request and every copy of it.
+    pub fn request_frames(&self) -> impl Iterator<Item = u64> + '_ {
+        std::iter::once(self.request_frame).chain(self.retransmission_frames.iter().copied())
+    }
+
+    pub fn answered(&self) -> bool {
+        self.response_class.as_deref() == Some("success")
+    }
+
+    /// A Binding request carrying an ICE USERNAME (`<receiver ufrag>:<sender ufrag>`).
+    pub fn is_ice_check(&self) -> bool {
+        self.method == "0x0001" && self.username.as_deref().is_some_and(|u| u.contains(':'))
+    }
+}
+
+/// One RTP stream (one SSRC in one direction).
+#[derive(Debug, Clone, Serialize)]
+pub struct RtpStream {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub ssrc: u32,
+    pub payload_type: u8,
+    pub codec: Option<String>,
+    pub packets: u64,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub first_time: Timestamp,
+    pub last_time: Timestamp,
+    /// Expected minus received (RFC 3550 §A.3); negative with duplicates.
+    pub lost: i64,
+    pub duplicates: u64,
+    /// Interarrival jitter (RFC 3550 §A.8), milliseconds, at the end / at most.
+    pub jitter_ms: f64,
+    pub max_jitter_ms: f64,
+    /// The SIP call whose SDP announced this stream's destination, if any.
+    pub call_id: Option<String>,
+    /// Packets expected from the sequence numbers (RFC 3550 §A.3).
+    pub expected: u64,
+    /// Every payload type seen, in order of appearance.
+    pub payload_types: Vec<u8>,
+    /// Why the flow was taken for RTP: `sdp`, `stun` or `sequence`.
+    pub recognised_by: &'static str,
+    /// Packets that arrived after a higher sequence number.
+    pub late: u64,
+}
+
+impl RtpStream {
+    /// Lost packets as a fraction of the expected ones (0 when none were expected).
+    pub fn loss_fraction(&self) -> f64 {
+        if self.expected == 0 {
+            0.0
+        } else {
+            self.lost.max(0) as f64 / self.expected as f64
+        }
+    }
+
+    pub fn ssrc_hex(&self) -> String {
+        format!("0x{:08X}", self.ssrc)
+    }
+}
+
+/// A softphone signalling connection (TCP on the softphone port).
+#[derive(Debug, Clone, Serialize)]
+pub struct SignalFlow {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub segments: u64,
+    /// Bytes the client sent / the server sent.
+    pub client_bytes: u64,
+    pub server_bytes: u64,
+    pub first_time: Timestamp,
+    pub last_time: Timestamp,
+    /// Frames that carried data, up to 1000.
+    pub frames: Vec<u64>,
+}
+
+/// A media address announced in SDP.
+#[derive(Debug, Clone, Serialize)]
+pub struct Announced {
+    pub call_id: String,
+    pub addr: SocketAddr,
+    pub frame: u64,
+    pub codecs: Vec<String>,
+    /// `audio`, `video`, …
+    pub kind: String,
+    pub direction: Direction,
+    /// ICE candidate type (`host`, `srflx`, …) when announced by `a=candidate`; `None` for
+    /// the `c=`/`m=` address.
+    pub candidate: Option<String>,
+    pub payloads: Vec<Payload>,
+    /// Non-SIP UDP datagrams seen to / from this address while it was announced.
+    pub received: u64,
+    pub sent: u64,
+    /// RTP packets of recognised streams to / from this address.
+    pub rtp_received: u64,
+    pub rtp_sent: u64,
+}
+
+/// Everything the media stage found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MediaReport {
+    pub settings: Option<MediaSettings>,
+    /// RFC 5389 STUN messages (requests, responses, indications) over UDP and TCP.
+    pub stun_messages: u64,
+    pub stun: Vec<StunTransaction>,
+    pub rtp: Vec<RtpStream>,
+    pub rtcp_packets: u64,
+    pub softphone: Vec<SignalFlow>,
+    pub icmp: Vec<IcmpError>,
+    pub announced: Vec<Announced>,
+    /// Classic RFC 3489 STUN messages (not in `stun_messages`).
+    pub classic_stun_messages: u64,
+    pub stun_indications: u64,
+    /// Responses whose request was not captured.
+    pub stun_unmatched_responses: u64,
+    /// Non-SIP UDP datagrams examined.
+    pub udp_datagrams: u64,
+    pub dtls_packets: u64,
+    /// What memory limits left out (flows, transactions, …), for the report.
+    pub dropped: u64,
+}
+
+impl MediaReport {
+    /// The settings in force (defaults when the report was built without any).
+    pub fn settings(&self) -> MediaSettings {
+        self.settings.clone().unwrap_or_default()
+    }
+}
+
+/// The six softphone/media rules (SP001-SP006) over a report and the SIP calls, without
+/// the rest of a rule [`Context`](crate::rules::Context).
+pub fn check_media(report: &MediaReport, calls: &[Call]) -> Vec<Finding> {
+    let roles = crate::calls::legs::Roles::default();
+    let legs = crate::calls::legs::Legs::default();
+    let site = crate::numbers::Site::default();
+    let cx = crate::rules::Context {
+        captures: &[],
+        calls,
+        roles: &roles,
+        legs: &legs,
+        site: &site,
+        media: report,
+    };
+    crate::rules::run_rules(&cx, &|r| r.id.starts_with("SP"))
+}
+
+#[derive(Debug)]
+struct FlowState {
+    src: SocketAddr,
+    dst: SocketAddr,
+    /// `announce_gen` when `dst_ann`/`src_ann` were looked up.
+    ann_gen: u32,
+    dst_ann: Option<u32>,
+    src_ann: Option<u32>,
+    /// STUN was seen between these two addresses.
+    stun: bool,
+    /// Indexes into `MediaTracker::streams`.
+    streams: Vec<u32>,
+}
+
+#[derive(Debug)]
+struct StreamState {
+    src: SocketAddr,
+    dst: SocketAddr,
+    ssrc: u32,
+    payload_types: Vec<u8>,
+    packets: u64,
+    first_frame: u64,
+    last_frame: u64,
+    first_time: Timestamp,
+    last_time: Timestamp,
+    seq: rtp::SeqStats,
+    late: u64,
+    jitter: rtp::Jitter,
+    /// The payload type jitter is measured on, and its clock rate.
+    jitter_pt: Option<(u8, u32)>,
+    last_seq: u16,
+    /// Consecutive sequence numbers seen before confirmation.
+    run: u32,
+    confirmed: bool,
+    recognised_by: &'static str,
+    dst_ann: Option<u32>,
+    src_ann: Option<u32>,
+}
+
+impl StreamState {
+    fn new(src: SocketAddr, dst: SocketAddr, ssrc: u32, frame: u64, time: Timestamp) -> Self {
+        StreamState {
+            src,
+            dst,
+            ssrc,
+            payload_types: Vec::new(),
+            packets: 0,
+            first_frame: frame,
+            last_frame: frame,
+            first_time: time,
+            last_time: time,
+            seq: rtp::SeqStats::default(),
+            late: 0,
+            jitter: rtp::Jitter::default(),
+            jitter_pt: None,
+            last_seq: 0,
+            run: 0,
+            confirmed: false,
+            recognised_by: "sequence",
+            dst_ann: None,
+            src_ann: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum TcpState {
+    /// Too few bytes yet to tell (the first segment was shorter than a STUN header).
+    Undecided(Vec<u8>),
+    /// Not STUN.
+    Rejected,
+    /// STUN over TCP, plain or with the RFC 4571 length prefix; bytes not yet parsed.
+    Stun { framed: bool, buf: Vec<u8> },
+}
+
+/// Collects media while the capture streams by.
+#[derive(Debug, Default)]
+pub struct MediaTracker {
+    settings: MediaSettings,
+    report: MediaReport,
+    flow_index: HashMap<(SocketAddr, SocketAddr), u32>,
+    flows: Vec<FlowState>,
+    streams: Vec<StreamState>,
+    transactions: HashMap<[u8; 16], u32>,
+    announced_index: HashMap<SocketAddr, u32>,
+    announce_gen: u32,
+    signal_index: HashMap<(SocketAddr, SocketAddr), u32>,
+    tcp: HashMap<Flow, TcpState>,
+}
+
+impl MediaTracker {
+    pub fn new(settings: MediaSettings) -> Self {
+        MediaTracker {
+            settings,
+            ..Default::default()
+        }
+    }
+
+    /// SDP seen in a SIP message of `call_id` (frame `frame`): its media addresses (the
+    /// `c=`/`m=` address and UDP ICE candidates of component 1) become announced.
+    pub fn announce(&mut self, call_id: &str, sdp: &Sdp, frame: u64) {
+        for m in &sdp.media {
+            if m.port == 0 {
+                continue;
+            }
+            let mut addrs: Vec<(SocketAddr, Option<String>)> = Vec::new();
+            if let Some(ip) = m.connection
+                && !ip.is_unspecified()
+            {
+                addrs.push((SocketAddr::new(ip, m.port), None));
+            }
+            for c in &m.candidates {
+                if c.component == 1
+                    && c.transport.eq_ignore_ascii_case("udp")
+                    && let Ok(ip) = c.addr.parse::<std::net::IpAddr>()
+                {
+                    let a = SocketAddr::new(ip, c.port);
+                    if !addrs.iter().any(|(x, _)| *x == a) {
+                        addrs.push((a, Some(c.typ.clone())));
+                    }
+                }
+            }
+            for (addr, candidate) in addrs {
+                if let Some(&i) = self.announced_index.get(&addr)
+                    && self.report.announced[i as usize].call_id == call_id
+                {
+                    continue;
+                }
+                if self.report.announced.len() >= MAX_ANNOUNCED {
+                    self.report.dropped += 1;
+                    continue;
+                }
+                let i = self.report.announced.len() as u32;
+                self.report.announced.push(Announced {
+                    call_id: call_id.to_string(),
+                    addr,
+                    frame,
+                    codecs: m.codecs(),
+                    kind: m.kind.clone(),
+                    direction: m.direction,
+                    candidate,
+                    payloads: m.payloads.clone(),
+                    received: 0,
+                    sent: 0,
+                    rtp_received: 0,
+                    rtp_sent: 0,
+                });
+                self.announced_index.insert(addr, i);
+                self.announce_gen = self.announce_gen.wrapping_add(1);
+            }
+        }
+    }
+
+    /// A non-SIP datagram.
+    pub fn datagram(&mut self, d: &Datagram<'_>) {
+        if d.transport != Transport::Udp {
+            return;
+        }
+        self.report.udp_datagrams += 1;
+        let Some(&b0) = d.payload.first() else {
+            return;
+        };
+        let fi = self.flow(d.src, d.dst);
+        if let Some(fi) = fi {
+            self.refresh(fi);
+            let f = &self.flows[fi];
+            if let Some(a) = f.dst_ann {
+                self.report.announced[a as usize].received += 1;
+            }
+            if let Some(a) = f.src_ann {
+                self.report.announced[a as usize].sent += 1;
+            }
+        }
+        match b0 {
+            0..=3 => self.stun_datagram(d, fi),
+            20..=63 => self.report.dtls_packets += 1,
+            128..=191 => self.rtp_datagram(d, fi),
+            _ => {}
+        }
+    }
+
+    pub fn icmp(&mut self, e: &IcmpError) {
+        if e.transport != Transport::Udp {
+            return;
+        }
+        if self.report.icmp.len() < MAX_ICMP {
+            self.report.icmp.push(e.clone());
+        } else {
+            self.report.dropped += 1;
+        }
+    }
+
+    pub fn stream(&mut self, e: &StreamEvent<'_>) {
+        match e {
+            StreamEvent::Data {
+                flow,
+                frame,
+                time,
+                data,
+                ..
+            } => {
+                let sp = self.settings.softphone_port;
+                if flow.dst.port() == sp || flow.src.port() == sp {
+                    self.signalling(flow, *frame, *time, data.len());
+                } else {
+                    self.tcp_data(flow, *frame, *time, data);
+                }
+            }
+            StreamEvent::Gap { flow, .. } => {
+                // Framing is lost after a hole: stop reading STUN from this direction.
+                if let Some(s) = self.tcp.get_mut(flow) {
+                    *s = TcpState::Rejected;
+                }
+            }
+            StreamEvent::End { flow, .. } => {
+                self.tcp.remove(flow);
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> MediaReport {
+        let mut streams: Vec<RtpStream> = Vec::new();
+        for s in self.streams.iter().filter(|s| s.confirmed) {
+            let ann = s.dst_ann.or(s.src_ann);
+            let a = ann.map(|i| &self.report.announced[i as usize]);
+            let pt = s.payload_types.first().copied().unwrap_or(0);
+            let codec = a
+                .and_then(|a| a.payloads.iter().find(|p| p.pt == pt))
+                .and_then(|p| p.name.clone())
+                .or_else(|| crate::sip::sdp::static_payload_name(pt).map(str::to_string));
+            let per_ms = |units: f64| match s.jitter_pt {
+                Some((_, rate)) => units * 1000.0 / f64::from(rate),
+                None => 0.0,
+            };
+            streams.push(RtpStream {
+                src: s.src,
+                dst: s.dst,
+                ssrc: s.ssrc,
+                payload_type: pt,
+                codec,
+                packets: s.packets,
+                first_frame: s.first_frame,
+                last_frame: s.last_frame,
+                first_time: s.first_time,
+                last_time: s.last_time,
+                lost: s.seq.lost(),
+                duplicates: s.seq.duplicates,
+                jitter_ms: per_ms(s.jitter.jitter),
+                max_jitter_ms: per_ms(s.jitter.max),
+                call_id: a.map(|a| a.call_id.clone()),
+                expected: s.seq.expected(),
+                payload_types: s.payload_types.clone(),
+                recognised_by: s.recognised_by,
+                late: s.late,
+            });
+            if let Some(i) = s.dst_ann {
+                self.report.announced[i as usize].rtp_received += s.packets;
+            }
+            if let Some(i) = s.src_ann {
+                self.report.announced[i as usize].rtp_sent += s.packets;
+            }
+        }
+        streams.sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
+        self.report.rtp = streams;
+        self.report.settings = Some(self.settings);
+        self.report
+    }
+
+    /// The flow of `src → dst`, created when there is room.
+    fn flow(&mut self, src: SocketAddr, dst: SocketAddr) -> Option<usize> {
+        if let Some(&i) = self.flow_index.get(&(src, dst)) {
+            return Some(i as usize);
+        }
+        if self.flows.len() >= MAX_FLOWS {
+            self.report.dropped += 1;
+            return None;
+        }
+        let i = self.flows.len();
+        self.flows.push(FlowState {
+            src,
+            dst,
+            ann_gen: self.announce_gen.wrapping_sub(1),
+            dst_ann: None,
+            src_ann: None,
+            stun: false,
+            streams: Vec::new(),
+        });
+        self.flow_index.insert((src, dst), i as u32);
+        Some(i)
+    }
+
+    /// Looks the flow's addresses up among the announced ones after new SDP arrived.
+    fn refresh(&mut self, fi: usize) {
+        let f = &mut self.flows[fi];
+        if f.ann_gen != self.announce_gen {
+            f.ann_gen = self.announce_gen;
+            f.dst_ann = self.announced_index.get(&f.dst).copied();
+            f.src_ann = self.announced_index.get(&f.src).copied();
+        }
+    }
+
+    fn is_media_flow(&self, fi: Option<usize>, d: &Datagram<'_>) -> bool {
+        fi.is_some_and(|i| {
+            let f = &self.flows[i];
+            f.stun || f.dst_ann.is_some() || f.src_ann.is_some()
+        }) || self.settings.is_media_port(d.src.port()) && self.settings.is_media_port(d.dst.port())
+    }
+
+    fn stun_datagram(&mut self, d: &Datagram<'_>, fi: Option<usize>) {
+        let msg = match stun::parse(d.payload) {
+            Some(m) => m,
+            None if self.is_media_flow(fi, d) => match stun::parse_classic(d.payload) {
+                Some(m) => m,
+                None => return,
+            },
+            None => return,
+        };
+        self.stun_message(&msg, d.src, d.dst, d.frame, d.time, Transport::Udp);
+        // Both directions of the pair now count as a media path.
+        if let Some(fi) = fi {
+            self.flows[fi].stun = true;
+        }
+        if let Some(ri) = self.flow(d.dst, d.src) {
+            self.flows[ri].stun = true;
+        }
+    }
+
+    fn stun_message(
+        &mut self,
+        m: &stun::Message,
+        src: SocketAddr,
+        dst: SocketAddr,
+        frame: u64,
+        time: Timestamp,
+        transport: Transport,
+    ) {
+        if m.classic {
+            self.report.classic_stun_messages += 1;
+        } else {
+            self.report.stun_messages += 1;
+        }
+        match m.class {
+            stun::Class::Request => {
+                if let Some(&i) = self.transactions.get(&m.key) {
+                    let t = &mut self.report.stun[i as usize];
+                    if t.retransmission_frames.len() < MAX_FRAMES_LISTED {
+                        t.retransmission_frames.push(frame);
+                    }
+                    return;
+                }
+                if self.report.stun.len() >= MAX_TRANSACTIONS {
+                    self.report.dropped += 1;
+                    return;
+                }
+                let a = &m.attrs;
+                let role = if a.ice_controlling {
+                    Some("controlling".to_string())
+                } else if a.ice_controlled {
+                    Some("controlled".to_string())
+                } else {
+                    None
+                };
+                self.transactions
+                    .insert(m.key, self.report.stun.len() as u32);
+                self.report.stun.push(StunTransaction {
+                    transaction_id: m.transaction_hex(),
+                    method: m.type_hex(),
+                    src,
+                    dst,
+                    request_frame: frame,
+                    time,
+                    retransmission_frames: Vec::new(),
+                    response_frame: None,
+                    response_class: None,
+                    response_from: None,
+                    error_code: None,
+                    username: a.username.clone(),
+                    use_candidate: a.use_candidate,
+                    ice_role: role,
+                    description: m.describe(),
+                    transport,
+                    classic: m.classic,
+                    priority: a.priority,
+                    response_frames: Vec::new(),
+                    mapped_address: None,
+                    response_time: None,
+                });
+            }
+            stun::Class::Success | stun::Class::Error => {
+                let Some(&i) = self.transactions.get(&m.key) else {
+                    self.report.stun_unmatched_responses += 1;
+                    return;
+                };
+                let t = &mut self.report.stun[i as usize];
+                if t.response_frames.len() < MAX_FRAMES_LISTED {
+                    t.response_frames.push(frame);
+                }
+                if t.response_frame.is_none() {
+                    t.response_frame = Some(frame);
+                    t.response_time = Some(time);
+                    t.response_class = Some(m.class.name().to_string());
+                    t.response_from = Some(src);
+                    t.error_code = m.attrs.error_code;
+                    t.mapped_address = m.attrs.xor_mapped_address.or(m.attrs.mapped_address);
+                }
+            }
+            stun::Class::Indication => self.report.stun_indications += 1,
+        }
+    }
+
+    fn rtp_datagram(&mut self, d: &Datagram<'_>, fi: Option<usize>) {
+        let p = d.payload;
+        if p.len() >= 2 && rtp::is_rtcp_type(p[1]) {
+            if rtp::is_rtcp(p) {
+                self.report.rtcp_packets += 1;
+            }
+            return;
+        }
+        let Some(fi) = fi else {
+            return;
+        };
+        let Some(h) = rtp::parse(p) else {
+            return;
+        };
+        let f = &self.flows[fi];
+        let recognised_by = if f.dst_ann.is_some() || f.src_ann.is_some() {
+            Some("sdp")
+        } else if f.stun {
+            Some("stun")
+        } else {
+            None
+        };
+        if recognised_by.is_none() && (72..=76).contains(&h.payload_type) {
+            // RTCP packet types 200-204 without the marker bit: not RTP.
+            return;
+        }
+        let (dst_ann, src_ann) = (f.dst_ann, f.src_ann);
+        let found = f
+            .streams
+            .iter()
+            .copied()
+            .find(|&s| self.streams[s as usize].ssrc == h.ssrc);
+        let si = match found {
+            Some(s) => s as usize,
+            None => {
+                let new = StreamState::new(d.src, d.dst, h.ssrc, d.frame, d.time);
+                if f.streams.len() < MAX_STREAMS_PER_FLOW {
+                    let si = self.streams.len();
+                    self.streams.push(new);
+                    self.flows[fi].streams.push(si as u32);
+                    si
+                } else if let Some(s) = f
+                    .streams
+                    .iter()
+                    .copied()
+                    .find(|&s| !self.streams[s as usize].confirmed)
+                {
+                    self.streams[s as usize] = new;
+                    s as usize
+                } else {
+                    self.report.dropped += 1;
+                    return;
+                }
+            }
+        };
+        let names = dst_ann
+            .or(src_ann)
+            .map(|i| &self.report.announced[i as usize].payloads[..]);
+        let s = &mut self.streams[si];
+        if !s.confirmed && s.packets > 0 {
+            if h.seq == s.last_seq.wrapping_add(1) {
+                s.run += 1;
+            } else {
+                *s = StreamState::new(d.src, d.dst, h.ssrc, d.frame, d.time);
+            }
+        }
+        if s.packets == 0 {
+            s.run = 1;
+        }
+        if !s.confirmed {
+            if let Some(by) = recognised_by {
+                s.confirmed = true;
+                s.recognised_by = by;
+            } else if s.run >= CONFIRM_PACKETS {
+                s.confirmed = true;
+            }
+        }
+        s.dst_ann = dst_ann;
+        s.src_ann = src_ann;
+        s.last_seq = h.seq;
+        s.packets += 1;
+        s.last_frame = d.frame;
+        s.last_time = d.time;
+        if !s.payload_types.contains(&h.payload_type) && s.payload_types.len() < 8 {
+            s.payload_types.push(h.payload_type);
+        }
+        let outcome = s.seq.update(h.seq);
+        match outcome {
+            rtp::SeqOutcome::Late => s.late += 1,
+            rtp::SeqOutcome::Restart => s.jitter.reset(),
+            _ => {}
+        }
+        if s.jitter_pt.is_none() {
+            let name = names
+                .and_then(|n| n.iter().find(|p| p.pt == h.payload_type))
+                .and_then(|p| p.name.as_deref());
+            let event = name.is_some_and(|n| {
+                n.eq_ignore_ascii_case("telephone-event") || n.eq_ignore_ascii_case("CN")
+            });
+            if !event && h.payload_type != 13 && h.payload_type != 19 {
+                s.jitter_pt = Some((h.payload_type, rtp::clock_rate(h.payload_type, name)));
+            }
+        }
+        if let Some((pt, rate)) = s.jitter_pt
+            && pt == h.payload_type
+            && matches!(
+                outcome,
+                rtp::SeqOutcome::First | rtp::SeqOutcome::InOrder { .. } | rtp::SeqOutcome::Restart
+            )
+        {
+            s.jitter.update(d.time, h.timestamp, rate);
+        }
+    }
+
+    fn signalling(&mut self, flow: &Flow, frame: u64, time: Timestamp, len: usize) {
+        let sp = self.settings.softphone_port;
+        let (client, server, from_client) = if flow.dst.port() == sp {
+            (flow.src, flow.dst, true)
+        } else {
+            (flow.dst, flow.src, false)
+        };
+        let i = match self.signal_index.get(&(client, server)) {
+            Some(&i) => i as usize,
+            None => {
+                if self.signal_index.len() >= MAX_TCP_FLOWS {
+                    self.report.dropped += 1;
+                    return;
+                }
+                let i = self.report.softphone.len();
+                self.report.softphone.push(SignalFlow {
+                    client,
+                    server,
+                    first_frame: frame,
+                    last_frame: frame,
+                    segments: 0,
+                    client_bytes: 0,
+                    server_bytes: 0,
+                    first_time: time,
+                    last_time: time,
+                    frames: Vec::new(),
+                });
+                self.signal_index.insert((client, server), i as u32);
+                i
+            }
+        };
+        let s = &mut self.report.softphone[i];
+        s.segments += 1;
+        s.first_frame = s.first_frame.min(frame);
+        s.last_frame = s.last_frame.max(frame);
+        s.last_time = s.last_time.max(time);
+        if from_client {
+            s.client_bytes += len as u64;
+        } else {
+            s.server_bytes += len as u64;
+        }
+        if s.frames.len() < MAX_FRAMES_LISTED && !s.frames.contains(&frame) {
+            s.frames.push(frame);
+        }
+    }
+
+    fn tcp_data(&mut self, flow: &Flow, frame: u64, time: Timestamp, data: &[u8]) {
+        /// Bytes that decide whether a stream starts with (framed) STUN.
+        const DECIDE: usize = stun::HEADER_LEN + 2;
+        if !self.tcp.contains_key(flow) {
+            if self.tcp.len() >= MAX_TCP_FLOWS {
+                return;
+            }
+            self.tcp.insert(*flow, TcpState::Undecided(Vec::new()));
+        }
+        let state = self.tcp.get_mut(flow).expect("inserted above");
+        let mut pending = match state {
+            TcpState::Rejected => return,
+            TcpState::Undecided(head) => {
+                let mut head = std::mem::take(head);
+                head.extend_from_slice(data);
+                if head.len() < DECIDE && head.first().is_none_or(|&b| b < 0x40) {
+                    *state = TcpState::Undecided(head);
+                    return;
+                }
+                match stun::stream_start(&head) {
+                    Some(framed) => {
+                        *state = TcpState::Stun {
+                            framed,
+                            buf: Vec::new(),
+                        };
+                        head
+                    }
+                    None => {
+                        *state = TcpState::Rejected;
+                        return;
+                    }
+                }
+            }
+            TcpState::Stun { buf, .. } => {
+                let mut b = std::mem::take(buf);
+                b.extend_from_slice(data);
+                b
+            }
+        };
+        let framed = matches!(state, TcpState::Stun { framed: true, .. });
+        let mut msgs = Vec::new();
+        let mut off = 0;
+        let mut valid = true;
+        loop {
+            match stun::next_in_stream(&pending[off..], framed) {
+                stun::StreamItem::Stun { skip, len } => {
+                    let start = off + skip;
+                    if let Some(m) = stun::parse(&pending[start..start + len]) {
+                        msgs.push(m);
+                    }
+                    off = start + len;
+                }
+                stun::StreamItem::Other(n) => off += n,
+                stun::StreamItem::Incomplete => break,
+                stun::StreamItem::Invalid => {
+                    valid = false;
+                    break;
+                }
+            }
+        }
+        for m in &msgs {
+            self.stun_message(m, flow.src, flow.dst, frame, time, Transport::Tcp);
+        }
+        let rest = pending.len() - off;
+        let state = self.tcp.get_mut(flow).expect("inserted above");
+        if !valid || rest > MAX_TCP_BUFFER {
+            *state = TcpState::Rejected;
+        } else if let TcpState::Stun { buf, .. } = state {
+            pending.drain(..off);
+            *buf = pending;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    fn dgram<'a>(frame: u64, ms: u32, src: &str, dst: &str, payload: &'a [u8]) -> Datagram<'a> {
+        Datagram {
+            frame,
+            frames: &[],
+            time: Timestamp::new(1000, ms * 1_000_000),
+            src: addr(src),
+            dst: addr(dst),
+            transport: Transport::Udp,
+            payload,
+            cut: false,
+        }
+    }
+
+    fn rtp_pkt(seq: u16, ts: u32, ssrc: u32, pt: u8) -> Vec<u8> {
+        let mut b = vec![0x80, pt];
+        b.extend_from_slice(&seq.to_be_bytes());
+        b.extend_from_slice(&ts.to_be_bytes());
+        b.extend_from_slice(&ssrc.to_be_bytes());
+        b.extend_from_slice(&[0xff; 160]);
+        b
+    }
+
+    fn stun_msg(t: u16, tid: u8, attrs: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (at, v) in attrs {
+            body.extend_from_slice(&at.to_be_bytes());
+            body.extend_from_slice(&(v.len() as u16).to_be_bytes());
+            body.extend_from_slice(v);
+            while body.len() % 4 != 0 {
+                body.push(0);
+            }
+        }
+        let mut m = t.to_be_bytes().to_vec();
+        m.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        m.extend_from_slice(&stun::MAGIC_COOKIE.to_be_bytes());
+        m.extend_from_slice(&[tid; 12]);
+        m.extend_from_slice(&body);
+        m
+    }
+
+    #[test]
+    fn unannounced_rtp_needs_three_consecutive_packets() {
+        let mut t = MediaTracker::default();
+        // Two stray packets, then a real stream starting over.
+        t.datagram(&dgram(
+            1,
+            0,
+            "10.0.0.1:4000",
+            "10.0.0.2:5000",
+            &rtp_pkt(7, 0, 1, 0),
+        ));
+        t.datagram(&dgram(
+            2,
+            20,
+            "10.0.0.1:4000",
+            "10.0.0.2:5000",
+            &rtp_pkt(900, 0, 1, 0),
+        ));
+        // A lone packet of another flow never becomes a stream.
+        t.datagram(&dgram(
+            3,
+            20,
+            "10.0.0.9:4000",
+            "10.0.0.2:5002",
+            &rtp_pkt(1, 0, 9, 0),
+        ));
+        for i in 0..10u16 {
+            let p = rtp_pkt(901 + i, 160 * (u32::from(i) + 1), 1, 0);
+            t.datagram(&dgram(
+                4 + u64::from(i),
+                40 + 20 * u32::from(i),
+                "10.0.0.1:4000",
+                "10.0.0.2:5000",
+                &p,
+            ));
+        }
+        let r = t.finish();
+        assert_eq!(r.rtp.len(), 1);
+        let s = &r.rtp[0];
+        assert_eq!(
+            s.packets, 11,
+            "the earlier packet of the run counts once confirmed"
+        );
+        assert_eq!((s.first_frame, s.last_frame), (2, 13));
+        assert_eq!(s.lost, 0);
+        assert_eq!(s.recognised_by, "sequence");
+        assert_eq!(s.codec.as_deref(), Some("PCMU"));
+        assert!(s.max_jitter_ms < 0.01);
+    }
+
+    #[test]
+    fn announced_flow_counts_from_the_first_packet_and_names_the_codec() {
+        let mut t = MediaTracker::default();
+        let sdp = crate::sip::sdp::parse(
+            b"v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 111 101\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\n",
+        );
+        t.announce("call-1", &sdp, 1);
+        t.announce("call-1", &sdp, 3); // retransmitted SDP: no second entry
+        t.datagram(&dgram(
+            5,
+            0,
+            "10.0.0.1:4000",
+            "10.0.0.2:5000",
+            &rtp_pkt(1, 0, 5, 111),
+        ));
+        t.datagram(&dgram(
+            6,
+            20,
+            "10.0.0.1:4000",
+            "10.0.0.2:5000",
+            &rtp_pkt(3, 1920, 5, 111),
+        ));
+        t.datagram(&dgram(
+            7,
+            40,
+            "10.0.0.1:4000",
+            "10.0.0.2:5000",
+            &rtp_pkt(3, 1920, 5, 111),
+        ));
+        let r = t.finish();
+        assert_eq!(r.announced.len(), 1);
+        assert_eq!(r.announced[0].received, 3);
+        assert_eq!(r.announced[0].rtp_received, 3);
+        let s = &r.rtp[0];
+        assert_eq!(s.call_id.as_deref(), Some("call-1"));
+        assert_eq!(s.codec.as_deref(), Some("opus"));
+        assert_eq!((s.packets, s.expected, s.lost, s.duplicates), (3, 3, 0, 1));
+        assert_eq!(s.recognised_by, "sdp");
+    }
+
+    #[test]
+    fn stun_transactions_pair_and_count_retransmissions() {
+        let mut t = MediaTracker::default();
+        let req = stun_msg(
+            0x0001,
+            1,
+            &[
+                (stun::attr::USERNAME, b"Sv4k:Xc9f"),
+                (stun::attr::ICE_CONTROLLING, &[0; 8]),
+            ],
+        );
+        let resp = stun_msg(0x0101, 1, &[]);
+        let other = stun_msg(0x0101, 2, &[]);
+        let ind = stun_msg(0x0011, 3, &[]);
+        t.datagram(&dgram(1, 0, "10.0.0.1:49200", "10.0.0.2:30010", &req));
+        t.datagram(&dgram(2, 100, "10.0.0.1:49200", "10.0.0.2:30010", &req));
+        t.datagram(&dgram(3, 101, "10.0.0.2:30010", "10.0.0.1:49200", &resp));
+        t.datagram(&dgram(4, 102, "10.0.0.2:30010", "10.0.0.1:49200", &other));
+        t.datagram(&dgram(5, 103, "10.0.0.2:30010", "10.0.0.1:49200", &ind));
+        // Random bytes starting with 0: not STUN.
+        t.datagram(&dgram(
+            6,
+            104,
+            "10.0.0.2:30010",
+            "10.0.0.1:49200",
+            &[0u8; 40],
+        ));
+        // Then RTP on the validated pair counts from its first packet.
+        t.datagram(&dgram(
+            7,
+            120,
+            "10.0.0.2:30010",
+            "10.0.0.1:49200",
+            &rtp_pkt(1, 0, 77, 8),
+        ));
+        let r = t.finish();
+        assert_eq!(r.stun_messages, 5);
+        assert_eq!(r.stun_indications, 1);
+        assert_eq!(r.stun_unmatched_responses, 1);
+        assert_eq!(r.stun.len(), 1);
+        let x = &r.stun[0];
+        assert_eq!(x.retransmission_frames, vec![2]);
+        assert_eq!(x.response_frame, Some(3));
+        assert_eq!(x.response_class.as_deref(), Some("success"));
+        assert_eq!(x.ice_role.as_deref(), Some("controlling"));
+        assert!(x.is_ice_check() && x.answered());
+        assert_eq!(r.rtp.len(), 1);
+        assert_eq!(r.rtp[0].recognised_by, "stun");
+    }
+
+    #[test]
+    fn rtcp_is_counted_not_taken_for_rtp() {
+        let mut t = MediaTracker::default();
+        let rr = [0x80, 201, 0, 1, 0, 0, 0, 9];
+        for i in 0..5 {
+            t.datagram(&dgram(i, 0, "10.0.0.1:4001", "10.0.0.2:5001", &rr));
+        }
+        let r = t.finish();
+        assert_eq!(r.rtcp_packets, 5);
+        assert!(r.rtp.is_empty());
+    }
+
+    #[test]
+    fn stun_over_tcp_across_segments() {
+        let mut t = MediaTracker::default();
+        let req = stun_msg(0x0003, 4, &[(0x0019, &[17, 0, 0, 0])]);
+        let mut framed = (req.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&req);
+        framed.extend_from_slice(&framed.clone());
+        let flow = Flow {
+            src: addr("10.0.0.1:5555"),
+            dst: addr("10.0.0.2:443"),
+        };
+        let time = Timestamp::new(1, 0);
+        let (a, b) = framed.split_at(7);
+        for (i, part) in [a, b].into_iter().enumerate() {
+            t.stream(&StreamEvent::Data {
+                flow,
+                frame: 10 + i as u64,
+                origin: 10 + i as u64,
+                time,
+                data: part,
+            });
+        }
+        let r = t.finish();
+        assert_eq!(r.stun_messages, 2);
+        assert_eq!(r.stun[0].request_frame, 11);
+        assert_eq!(r.stun[0].retransmission_frames, vec![11]);
+        assert_eq!(r.stun[0].transport, Transport::Tcp);
+    }
+
+    #[test]
+    fn softphone_signalling_flow() {
+        let mut t = MediaTracker::default();
+        let c = addr("10.0.0.1:41230");
+        let s = addr("10.0.0.2:2230");
+        let time = Timestamp::new(1, 0);
+        t.stream(&StreamEvent::Data {
+            flow: Flow { src: c, dst: s },
+            frame: 4,
+            origin: 4,
+            time,
+            data: b"hello",
+        });
+        t.stream(&StreamEvent::Data {
+            flow: Flow { src: s, dst: c },
+            frame: 6,
+            origin: 6,
+            time,
+            data: b"hi",
+        });
+        let r = t.finish();
+        assert_eq!(r.softphone.len(), 1);
+        let f = &r.softphone[0];
+        assert_eq!((f.client, f.server), (c, s));
+        assert_eq!((f.first_frame, f.last_frame, f.segments), (4, 6, 2));
+        assert_eq!((f.client_bytes, f.server_bytes), (5, 2));
+    }
+}
