@@ -1,0 +1,1037 @@
+//! Throughput and memory benchmark: `cargo bench --bench throughput`.
+//!
+//! 1. Generates (once; cached under `target/bench-data/`, rebuilt when missing) RTP-heavy
+//!    classic pcap files (Ethernet / IPv4 / UDP) of complete SIP calls
+//!    (INVITE/100/180/200/ACK/BYE/200 with SDP) and their G.711 A-law RTP, calls written in
+//!    batches of 100 that run concurrently.
+//! 2. Measures, best of N runs (`SIPDIAG_BENCH_RUNS`, default 3):
+//!    - a bare streaming pcap-parser loop that decodes Ethernet/IPv4/UDP by hand: the
+//!      ceiling any pcap-parser based reader can reach on this machine;
+//!    - `sipdiag messages --format json` (and `sipdiag analyze` once it exists) as a child
+//!      process: wall time and peak RSS;
+//!    - `tshark -n -q -z sip,stat` for scale, when tshark is on PATH.
+//! 3. Prints a table against the targets: `messages` >= 50 % of the bare loop's packets/s,
+//!    `analyze` >= 35 %, peak RSS <= 64 MiB; and the peak RSS of the same 1,000 calls with
+//!    50 and with 500 RTP packets each, to show memory does not follow RTP volume.
+//!
+//! Std only: the pcap writer, the packet builder and the RSS measurement are in this file.
+
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::hint::black_box;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use pcap_parser::{PcapBlockOwned, PcapError};
+
+/// Bump when the generated traffic changes, so cached files are rebuilt.
+const GENERATOR_VERSION: u32 = 1;
+/// Calls written (and running) concurrently.
+const BATCH: u32 = 100;
+/// Peak RSS target for sipdiag, KiB.
+const RSS_TARGET_KIB: u64 = 64 * 1024;
+const MESSAGES_TARGET_PCT: f64 = 50.0;
+const ANALYZE_TARGET_PCT: f64 = 35.0;
+
+fn main() {
+    let runs = std::env::var("SIPDIAG_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(3);
+    let data_dir = target_dir().join("bench-data");
+    fs::create_dir_all(&data_dir).expect("create target/bench-data");
+    let sipdiag = PathBuf::from(env!("CARGO_BIN_EXE_sipdiag"));
+    let rss = RssProbe::detect();
+
+    println!("sipdiag throughput benchmark (best of {runs} runs)");
+    println!("binary: {}", sipdiag.display());
+    println!("peak RSS measured with: {}", rss.describe());
+    println!();
+
+    let main_spec = Spec {
+        calls: 10_000,
+        rtp_per_call: 50,
+    };
+    let low_spec = Spec {
+        calls: 1_000,
+        rtp_per_call: 50,
+    };
+    let heavy_spec = Spec {
+        calls: 1_000,
+        rtp_per_call: 500,
+    };
+    let main_cap = ensure_capture(&data_dir, main_spec);
+    let low_cap = ensure_capture(&data_dir, low_spec);
+    let heavy_cap = ensure_capture(&data_dir, heavy_spec);
+    println!();
+
+    let mut rows: Vec<Row> = Vec::new();
+
+    // a. The bare loop.
+    let bare = best_of(runs, || {
+        let start = Instant::now();
+        let (packets, sum) = bare_loop(&main_cap.path).expect("bare loop");
+        assert_eq!(packets, main_cap.packets, "bare loop packet count");
+        black_box(sum);
+        (start.elapsed(), None)
+    });
+    rows.push(Row::new(
+        "bare pcap-parser loop",
+        "A",
+        &main_cap,
+        bare,
+        None,
+    ));
+    let bare_pps = main_cap.packets as f64 / bare.0.as_secs_f64();
+
+    // b. sipdiag messages.
+    let main_arg = main_cap.path.to_string_lossy().into_owned();
+    let exe = sipdiag.to_string_lossy().into_owned();
+    let messages = measure_child(
+        runs,
+        &rss,
+        &exe,
+        &["messages", "--format", "json", &main_arg],
+        &[0],
+    );
+    rows.push(Row::new(
+        "sipdiag messages --format json",
+        "A",
+        &main_cap,
+        messages,
+        Some(Target {
+            pct: MESSAGES_TARGET_PCT,
+            bare_pps,
+        }),
+    ));
+
+    // c. sipdiag analyze, once the command exists.
+    let mut notes = Vec::new();
+    match analyze_args(&exe) {
+        Some(mut args) => {
+            args.push(main_arg.clone());
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            // Exit code 1 means "findings at or above --fail-on", which is a normal outcome.
+            let m = measure_child(runs, &rss, &exe, &args, &[0, 1]);
+            rows.push(Row::new(
+                &format!("sipdiag {}", args[..args.len() - 1].join(" ")),
+                "A",
+                &main_cap,
+                m,
+                Some(Target {
+                    pct: ANALYZE_TARGET_PCT,
+                    bare_pps,
+                }),
+            ));
+        }
+        None => {
+            notes.push("sipdiag analyze: not measured (the command does not exist yet)".to_string())
+        }
+    }
+
+    // d. tshark, for scale.
+    let tshark_wanted = std::env::var("SIPDIAG_BENCH_TSHARK").map_or(true, |v| v != "0");
+    match which("tshark") {
+        Some(tshark) if tshark_wanted => {
+            let t = tshark.to_string_lossy().into_owned();
+            let m = measure_child(
+                runs,
+                &rss,
+                &t,
+                &["-n", "-q", "-r", &main_arg, "-z", "sip,stat"],
+                &[0],
+            );
+            rows.push(Row::new(
+                "tshark -n -q -z sip,stat",
+                "A",
+                &main_cap,
+                m,
+                None,
+            ));
+        }
+        Some(_) => notes.push("tshark: skipped (SIPDIAG_BENCH_TSHARK=0)".to_string()),
+        None => notes.push("tshark: not measured (not on PATH)".to_string()),
+    }
+
+    // RTP volume vs memory: the same 1,000 calls with 50 and with 500 RTP packets each.
+    let low_arg = low_cap.path.to_string_lossy().into_owned();
+    let heavy_arg = heavy_cap.path.to_string_lossy().into_owned();
+    let low = measure_child(
+        runs,
+        &rss,
+        &exe,
+        &["messages", "--format", "json", &low_arg],
+        &[0],
+    );
+    let heavy = measure_child(
+        runs,
+        &rss,
+        &exe,
+        &["messages", "--format", "json", &heavy_arg],
+        &[0],
+    );
+    rows.push(Row::new(
+        "sipdiag messages --format json",
+        "B",
+        &low_cap,
+        low,
+        None,
+    ));
+    let bare_heavy = best_of(runs, || {
+        let start = Instant::now();
+        let (packets, sum) = bare_loop(&heavy_cap.path).expect("bare loop");
+        assert_eq!(packets, heavy_cap.packets);
+        black_box(sum);
+        (start.elapsed(), None)
+    });
+    rows.push(Row::new(
+        "bare pcap-parser loop",
+        "C",
+        &heavy_cap,
+        bare_heavy,
+        None,
+    ));
+    let bare_heavy_pps = heavy_cap.packets as f64 / bare_heavy.0.as_secs_f64();
+    rows.push(Row::new(
+        "sipdiag messages --format json",
+        "C",
+        &heavy_cap,
+        heavy,
+        Some(Target {
+            pct: MESSAGES_TARGET_PCT,
+            bare_pps: bare_heavy_pps,
+        }),
+    ));
+
+    println!("Captures:");
+    for (tag, c) in [("A", &main_cap), ("B", &low_cap), ("C", &heavy_cap)] {
+        println!(
+            "  {tag}: {} calls x {} RTP: {} packets ({} SIP, {} RTP), {:.1} MB  {}",
+            c.spec.calls,
+            c.spec.rtp_per_call,
+            c.packets,
+            c.sip,
+            c.packets - c.sip,
+            c.bytes as f64 / 1e6,
+            c.path.display()
+        );
+    }
+    println!();
+    print!("{}", table(&rows));
+    for n in &notes {
+        println!("note: {n}");
+    }
+    println!();
+    println!("RTP volume vs peak RSS (sipdiag messages, same 1,000 calls):");
+    println!(
+        "  B: {:>4} RTP/call, {:>7} packets: {}",
+        low_spec.rtp_per_call,
+        low_cap.packets,
+        fmt_rss(low.1)
+    );
+    println!(
+        "  C: {:>4} RTP/call, {:>7} packets: {}",
+        heavy_spec.rtp_per_call,
+        heavy_cap.packets,
+        fmt_rss(heavy.1)
+    );
+    if let (Some(a), Some(b)) = (low.1, heavy.1) {
+        let grew = b as f64 / a as f64;
+        println!(
+            "  C/B = {grew:.2}x for {:.1}x the packets: {}",
+            heavy_cap.packets as f64 / low_cap.packets as f64,
+            if grew < 1.25 {
+                "memory does not follow RTP volume"
+            } else {
+                "MEMORY GROWS WITH RTP VOLUME"
+            }
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Measurement
+
+/// Wall time of the best run and the largest peak RSS seen over all runs (KiB).
+type Measurement = (Duration, Option<u64>);
+
+fn best_of(runs: usize, mut f: impl FnMut() -> Measurement) -> Measurement {
+    let mut best = Duration::MAX;
+    let mut rss: Option<u64> = None;
+    for _ in 0..runs {
+        let (t, r) = f();
+        best = best.min(t);
+        if let Some(r) = r {
+            rss = Some(rss.map_or(r, |x| x.max(r)));
+        }
+    }
+    (best, rss)
+}
+
+/// How peak RSS of a child is obtained.
+enum RssProbe {
+    /// GNU time: `/usr/bin/time -f %M -o FILE` (the kernel's ru_maxrss, exact).
+    GnuTime(PathBuf),
+    /// Poll `/proc/<pid>/status` VmHWM every 5 ms (may miss a peak in the last 5 ms).
+    Poll,
+}
+
+impl RssProbe {
+    fn detect() -> Self {
+        let t = Path::new("/usr/bin/time");
+        let works = Command::new(t)
+            .args(["-f", "%M", "true"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .is_ok_and(|o| {
+                o.status.success()
+                    && String::from_utf8_lossy(&o.stderr)
+                        .trim()
+                        .parse::<u64>()
+                        .is_ok()
+            });
+        if works {
+            RssProbe::GnuTime(t.to_path_buf())
+        } else {
+            RssProbe::Poll
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            RssProbe::GnuTime(p) => format!("{} -f %M (ru_maxrss)", p.display()),
+            RssProbe::Poll => "polling /proc/<pid>/status VmHWM every 5 ms".to_string(),
+        }
+    }
+}
+
+/// Runs `exe args` with stdout to /dev/null; best wall time, peak RSS.
+fn measure_child(
+    runs: usize,
+    probe: &RssProbe,
+    exe: &str,
+    args: &[&str],
+    ok: &[i32],
+) -> Measurement {
+    best_of(runs, || {
+        let (t, rss, status, stderr) = run_once(probe, exe, args);
+        if !status.code().is_some_and(|c| ok.contains(&c)) {
+            panic!("{exe} {} failed with {status}:\n{stderr}", args.join(" "));
+        }
+        (t, rss)
+    })
+}
+
+fn run_once(
+    probe: &RssProbe,
+    exe: &str,
+    args: &[&str],
+) -> (Duration, Option<u64>, ExitStatus, String) {
+    match probe {
+        RssProbe::GnuTime(time) => {
+            let out =
+                std::env::temp_dir().join(format!("sipdiag-bench-rss-{}", std::process::id()));
+            let start = Instant::now();
+            let o = Command::new(time)
+                .arg("-f")
+                .arg("%M")
+                .arg("-o")
+                .arg(&out)
+                .arg(exe)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .output()
+                .expect("run /usr/bin/time");
+            let t = start.elapsed();
+            let text = fs::read_to_string(&out).unwrap_or_default();
+            let _ = fs::remove_file(&out);
+            // GNU time writes "Command exited with non-zero status N" before the value.
+            let rss = text
+                .lines()
+                .rev()
+                .find_map(|l| l.trim().parse::<u64>().ok());
+            (
+                t,
+                rss,
+                o.status,
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        }
+        RssProbe::Poll => {
+            let start = Instant::now();
+            let mut child = Command::new(exe)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn");
+            let status_path = format!("/proc/{}/status", child.id());
+            let mut hwm = None;
+            let status = loop {
+                if let Some(v) = fs::read_to_string(&status_path)
+                    .ok()
+                    .and_then(|s| vm_hwm(&s))
+                {
+                    hwm = Some(hwm.map_or(v, |h: u64| h.max(v)));
+                }
+                if let Some(st) = child.try_wait().expect("wait") {
+                    break st;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            };
+            (start.elapsed(), hwm, status, String::new())
+        }
+    }
+}
+
+fn vm_hwm(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|f| f.is_file())
+    })
+}
+
+/// `sipdiag analyze` arguments when the command exists (all rules, JSON when supported).
+fn analyze_args(exe: &str) -> Option<Vec<String>> {
+    let help = Command::new(exe).arg("--help").output().ok()?;
+    let help = String::from_utf8_lossy(&help.stdout);
+    let listed = help
+        .lines()
+        .any(|l| l.split_whitespace().next() == Some("analyze"));
+    if !listed {
+        return None;
+    }
+    let sub = Command::new(exe)
+        .args(["analyze", "--help"])
+        .output()
+        .ok()?;
+    let sub = String::from_utf8_lossy(&sub.stdout);
+    let mut args = vec!["analyze".to_string()];
+    if sub.contains("--format") {
+        args.extend(["--format".to_string(), "json".to_string()]);
+    }
+    Some(args)
+}
+
+/// Streams the file through pcap-parser and decodes Ethernet/IPv4/UDP by hand.
+/// Returns (packets, checksum of ports and payload lengths).
+fn bare_loop(path: &Path) -> io::Result<(u64, u64)> {
+    let file = File::open(path)?;
+    let mut reader = pcap_parser::create_reader(1 << 20, file)
+        .map_err(|e| io::Error::other(format!("{e:?}")))?;
+    let mut packets = 0u64;
+    let mut sum = 0u64;
+    let mut linktype = 0i32;
+    loop {
+        match reader.next() {
+            Ok((offset, block)) => {
+                match block {
+                    PcapBlockOwned::LegacyHeader(h) => linktype = h.network.0,
+                    PcapBlockOwned::Legacy(b) => {
+                        packets += 1;
+                        if linktype == 1 {
+                            let caplen = (b.caplen as usize).min(b.data.len());
+                            sum = sum.wrapping_add(decode_udp(&b.data[..caplen]));
+                        }
+                    }
+                    PcapBlockOwned::NG(_) => {}
+                }
+                reader.consume(offset);
+            }
+            Err(PcapError::Eof) => break,
+            Err(PcapError::Incomplete(_)) => {
+                reader
+                    .refill()
+                    .map_err(|e| io::Error::other(format!("{e:?}")))?;
+            }
+            Err(e) => return Err(io::Error::other(format!("{e:?}"))),
+        }
+    }
+    Ok((packets, sum))
+}
+
+/// Ethernet → IPv4 → UDP; the ports and the payload length, 0 for anything else.
+#[inline]
+fn decode_udp(d: &[u8]) -> u64 {
+    if d.len() < 14 + 20 + 8 || u16::from_be_bytes([d[12], d[13]]) != 0x0800 {
+        return 0;
+    }
+    let ip = &d[14..];
+    let ihl = usize::from(ip[0] & 0x0f) * 4;
+    if ip[0] >> 4 != 4 || ihl < 20 || ip[9] != 17 || ip.len() < ihl + 8 {
+        return 0;
+    }
+    let udp = &ip[ihl..];
+    let sport = u16::from_be_bytes([udp[0], udp[1]]);
+    let dport = u16::from_be_bytes([udp[2], udp[3]]);
+    let payload = udp.len() - 8;
+    u64::from(sport) + u64::from(dport) + payload as u64
+}
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+struct Target {
+    pct: f64,
+    bare_pps: f64,
+}
+
+struct Row {
+    tool: String,
+    capture: &'static str,
+    packets: u64,
+    secs: f64,
+    mb_per_s: f64,
+    rss: Option<u64>,
+    target: Option<Target>,
+}
+
+impl Row {
+    fn new(
+        tool: &str,
+        capture: &'static str,
+        c: &Capture,
+        m: Measurement,
+        target: Option<Target>,
+    ) -> Row {
+        let secs = m.0.as_secs_f64();
+        Row {
+            tool: tool.to_string(),
+            capture,
+            packets: c.packets,
+            secs,
+            mb_per_s: c.bytes as f64 / 1e6 / secs,
+            rss: m.1,
+            target,
+        }
+    }
+
+    fn pps(&self) -> f64 {
+        self.packets as f64 / self.secs
+    }
+}
+
+fn fmt_rss(kib: Option<u64>) -> String {
+    kib.map_or("n/a".to_string(), |k| {
+        format!("{:.1} MiB", k as f64 / 1024.0)
+    })
+}
+
+fn table(rows: &[Row]) -> String {
+    let head = [
+        "tool",
+        "cap",
+        "packets",
+        "seconds",
+        "packets/s",
+        "MB/s",
+        "peak RSS",
+        "% of bare",
+        "target",
+        "verdict",
+    ];
+    let mut cells: Vec<Vec<String>> = vec![head.iter().map(|s| s.to_string()).collect()];
+    for r in rows {
+        let (pct, target, verdict) = match &r.target {
+            Some(t) => {
+                let pct = r.pps() / t.bare_pps * 100.0;
+                let speed_ok = pct >= t.pct;
+                let rss_ok = r.rss.is_none_or(|k| k <= RSS_TARGET_KIB);
+                let verdict = match (speed_ok, rss_ok) {
+                    (true, true) => "PASS".to_string(),
+                    (false, true) => "FAIL speed".to_string(),
+                    (true, false) => "FAIL RSS".to_string(),
+                    (false, false) => "FAIL speed+RSS".to_string(),
+                };
+                (
+                    format!("{pct:.1} %"),
+                    format!(">={:.0} %, <=64 MiB", t.pct),
+                    verdict,
+                )
+            }
+            None => (String::new(), String::new(), String::new()),
+        };
+        cells.push(vec![
+            r.tool.clone(),
+            r.capture.to_string(),
+            r.packets.to_string(),
+            format!("{:.3}", r.secs),
+            format!("{:.0}", r.pps()),
+            format!("{:.1}", r.mb_per_s),
+            fmt_rss(r.rss),
+            pct,
+            target,
+            verdict,
+        ]);
+    }
+    let widths: Vec<usize> = (0..head.len())
+        .map(|i| {
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (n, row) in cells.iter().enumerate() {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                // Text left, numbers right.
+                if i <= 1 || i >= 8 {
+                    format!("{c:<w$}", w = widths[i])
+                } else {
+                    format!("{c:>w$}", w = widths[i])
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "| {} |", line.join(" | "));
+        if n == 0 {
+            let sep: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            let _ = writeln!(out, "|-{}-|", sep.join("-|-"));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Capture generation
+
+#[derive(Clone, Copy)]
+struct Spec {
+    calls: u32,
+    rtp_per_call: u32,
+}
+
+struct Capture {
+    spec: Spec,
+    path: PathBuf,
+    packets: u64,
+    sip: u64,
+    bytes: u64,
+}
+
+/// `target/` of this build: the bench runs as `target/<profile>/deps/throughput-<hash>`.
+fn target_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(d);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.ancestors().nth(3).map(Path::to_path_buf))
+        .filter(|p| p.join("CACHEDIR.TAG").exists() || p.ends_with("target"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// Returns the cached capture for `spec`, generating it when missing.
+fn ensure_capture(dir: &Path, spec: Spec) -> Capture {
+    let name = format!(
+        "sip-rtp-v{GENERATOR_VERSION}-{}calls-{}rtp.pcap",
+        spec.calls, spec.rtp_per_call
+    );
+    let path = dir.join(name);
+    let packets = u64::from(spec.calls) * (7 + u64::from(spec.rtp_per_call));
+    let sip = u64::from(spec.calls) * 7;
+    if !path.exists() {
+        let tmp = path.with_extension("pcap.tmp");
+        let start = Instant::now();
+        let written = generate(&tmp, spec).expect("write capture");
+        assert_eq!(written, packets);
+        fs::rename(&tmp, &path).expect("rename capture");
+        println!(
+            "generated {} in {:.1} s",
+            path.display(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+    let bytes = fs::metadata(&path).expect("stat capture").len();
+    println!(
+        "capture {}: {:.1} MB ({bytes} bytes), {packets} packets",
+        path.display(),
+        bytes as f64 / 1e6
+    );
+    Capture {
+        spec,
+        path,
+        packets,
+        sip,
+        bytes,
+    }
+}
+
+/// Minimal classic pcap writer (microsecond, little endian, Ethernet).
+struct PcapWriter<W: Write> {
+    w: W,
+    packets: u64,
+}
+
+impl<W: Write> PcapWriter<W> {
+    fn new(mut w: W) -> io::Result<Self> {
+        w.write_all(&0xa1b2_c3d4u32.to_le_bytes())?;
+        w.write_all(&2u16.to_le_bytes())?;
+        w.write_all(&4u16.to_le_bytes())?;
+        w.write_all(&0i32.to_le_bytes())?; // thiszone
+        w.write_all(&0u32.to_le_bytes())?; // sigfigs
+        w.write_all(&65535u32.to_le_bytes())?; // snaplen
+        w.write_all(&1u32.to_le_bytes())?; // LINKTYPE_ETHERNET
+        Ok(PcapWriter { w, packets: 0 })
+    }
+
+    fn record(&mut self, ts_us: u64, frame: &[u8]) -> io::Result<()> {
+        let len = frame.len() as u32;
+        self.w
+            .write_all(&((ts_us / 1_000_000) as u32).to_le_bytes())?;
+        self.w
+            .write_all(&((ts_us % 1_000_000) as u32).to_le_bytes())?;
+        self.w.write_all(&len.to_le_bytes())?;
+        self.w.write_all(&len.to_le_bytes())?;
+        self.w.write_all(frame)?;
+        self.packets += 1;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Endpoint {
+    ip: [u8; 4],
+    port: u16,
+}
+
+impl Endpoint {
+    fn mac(&self) -> [u8; 6] {
+        [0x02, 0x00, self.ip[0], self.ip[1], self.ip[2], self.ip[3]]
+    }
+}
+
+fn ip_str(ip: [u8; 4]) -> String {
+    format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3])
+}
+
+fn checksum_add(mut sum: u32, data: &[u8]) -> u32 {
+    let mut chunks = data.chunks_exact(2);
+    for c in &mut chunks {
+        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
+    }
+    if let [last] = chunks.remainder() {
+        sum += u32::from(*last) << 8;
+    }
+    sum
+}
+
+fn checksum_fold(mut sum: u32) -> u16 {
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// Ethernet + IPv4 + UDP around `payload`, checksums filled in.
+fn udp_frame(
+    buf: &mut Vec<u8>,
+    src: Endpoint,
+    dst: Endpoint,
+    ip_id: u16,
+    dscp_tos: u8,
+    payload: &[u8],
+) {
+    buf.clear();
+    buf.extend_from_slice(&dst.mac());
+    buf.extend_from_slice(&src.mac());
+    buf.extend_from_slice(&0x0800u16.to_be_bytes());
+    let udp_len = (8 + payload.len()) as u16;
+    let total = 20 + udp_len;
+    let ip_start = buf.len();
+    buf.extend_from_slice(&[0x45, dscp_tos]);
+    buf.extend_from_slice(&total.to_be_bytes());
+    buf.extend_from_slice(&ip_id.to_be_bytes());
+    buf.extend_from_slice(&0x4000u16.to_be_bytes()); // DF
+    buf.extend_from_slice(&[64, 17, 0, 0]);
+    buf.extend_from_slice(&src.ip);
+    buf.extend_from_slice(&dst.ip);
+    let ip_sum = checksum_fold(checksum_add(0, &buf[ip_start..ip_start + 20]));
+    buf[ip_start + 10..ip_start + 12].copy_from_slice(&ip_sum.to_be_bytes());
+    let udp_start = buf.len();
+    buf.extend_from_slice(&src.port.to_be_bytes());
+    buf.extend_from_slice(&dst.port.to_be_bytes());
+    buf.extend_from_slice(&udp_len.to_be_bytes());
+    buf.extend_from_slice(&[0, 0]);
+    buf.extend_from_slice(payload);
+    // Pseudo header + UDP header + payload.
+    let mut sum = checksum_add(0, &src.ip);
+    sum = checksum_add(sum, &dst.ip);
+    sum += 17 + u32::from(udp_len);
+    sum = checksum_add(sum, &buf[udp_start..]);
+    let mut udp_sum = checksum_fold(sum);
+    if udp_sum == 0 {
+        udp_sum = 0xffff;
+    }
+    buf[udp_start + 6..udp_start + 8].copy_from_slice(&udp_sum.to_be_bytes());
+}
+
+/// One call's identities and addresses.
+struct Call {
+    n: u32,
+    caller: [u8; 4],
+    callee: [u8; 4],
+    caller_rtp: u16,
+    callee_rtp: u16,
+    ssrc: [u32; 2],
+    seq: [u16; 2],
+    ts: [u32; 2],
+    ip_id: [u16; 2],
+}
+
+impl Call {
+    fn new(n: u32) -> Call {
+        let subnet = (n / 250) as u8;
+        let host = (n % 250 + 2) as u8;
+        let h = n.wrapping_mul(2_654_435_761); // Knuth's multiplicative hash: varied values
+        Call {
+            n,
+            caller: [10, 1, subnet, host],
+            callee: [10, 2, subnet, host],
+            caller_rtp: 16384 + 2 * (n % 8000) as u16,
+            callee_rtp: 40000 + 2 * (n % 8000) as u16,
+            ssrc: [h ^ 0x5a5a_0001, h.rotate_left(13) ^ 0xa5a5_0002],
+            seq: [(h >> 16) as u16, h as u16],
+            ts: [h.rotate_left(7), h.rotate_left(21)],
+            ip_id: [(h >> 3) as u16, (h >> 11) as u16],
+        }
+    }
+
+    fn sip(&self, caller_side: bool) -> Endpoint {
+        Endpoint {
+            ip: if caller_side {
+                self.caller
+            } else {
+                self.callee
+            },
+            port: 5060,
+        }
+    }
+
+    fn call_id(&self) -> String {
+        format!(
+            "{:08x}-{:04x}-bench@{}",
+            self.n.wrapping_mul(2_654_435_761),
+            self.n,
+            ip_str(self.caller)
+        )
+    }
+
+    fn sdp(&self, caller_side: bool) -> String {
+        let (ip, port, sess) = if caller_side {
+            (
+                ip_str(self.caller),
+                self.caller_rtp,
+                1_000_000 + u64::from(self.n),
+            )
+        } else {
+            (
+                ip_str(self.callee),
+                self.callee_rtp,
+                2_000_000 + u64::from(self.n),
+            )
+        };
+        let formats = if caller_side { "8 0 101" } else { "8 101" };
+        let mut s = format!(
+            "v=0\r\no=- {sess} {sess} IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
+             m=audio {port} RTP/AVP {formats}\r\na=rtpmap:8 PCMA/8000\r\n"
+        );
+        if caller_side {
+            s.push_str("a=rtpmap:0 PCMU/8000\r\n");
+        }
+        s.push_str(
+            "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n",
+        );
+        s
+    }
+
+    /// The seven SIP messages of the call: (sent by caller?, text).
+    fn messages(&self) -> [(bool, String); 7] {
+        let n = self.n;
+        let caller = ip_str(self.caller);
+        let callee = ip_str(self.callee);
+        let call_id = self.call_id();
+        let from = format!(
+            "\"Bench Caller {n}\" <sip:{}@{caller}>;tag={:08x}",
+            2000 + n,
+            n.wrapping_mul(40503) ^ 0x1234_5678
+        );
+        let to_uri = format!("<sip:+4930555{n:05}@{callee}>");
+        let to_tag = format!("{to_uri};tag=as{:08x}", n.wrapping_mul(69069));
+        let via1 = format!(
+            "SIP/2.0/UDP {caller}:5060;branch=z9hG4bK{:08x}inv;rport=5060",
+            n
+        );
+        let via_ack = format!("SIP/2.0/UDP {caller}:5060;branch=z9hG4bK{:08x}ack;rport", n);
+        let via_bye = format!("SIP/2.0/UDP {caller}:5060;branch=z9hG4bK{:08x}bye;rport", n);
+        let contact_a = format!("<sip:{}@{caller}:5060;transport=udp>", 2000 + n);
+        let contact_b = format!("<sip:+4930555{n:05}@{callee}:5060>");
+        let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE, PRACK";
+        let offer = self.sdp(true);
+        let answer = self.sdp(false);
+        let invite = format!(
+            "INVITE sip:+4930555{n:05}@{callee}:5060 SIP/2.0\r\nVia: {via1}\r\nMax-Forwards: 70\r\n\
+             From: {from}\r\nTo: {to_uri}\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: {contact_a}\r\n\
+             Allow: {allow}\r\nSupported: replaces, timer, 100rel\r\nSession-Expires: 1800\r\n\
+             User-Agent: BenchPhone/2.4.1\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{offer}",
+            offer.len()
+        );
+        let resp = |status: &str, to: &str, extra: &str, body: &str| {
+            let ct = if body.is_empty() {
+                ""
+            } else {
+                "Content-Type: application/sdp\r\n"
+            };
+            format!(
+                "SIP/2.0 {status}\r\nVia: {via1};received={caller}\r\nFrom: {from}\r\nTo: {to}\r\n\
+                 Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\n{extra}Server: BenchGateway/7.1\r\n{ct}\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let trying = resp("100 Trying", &to_uri, "", "");
+        let ringing = resp(
+            "180 Ringing",
+            &to_tag,
+            &format!("Contact: {contact_b}\r\n"),
+            "",
+        );
+        let ok = resp(
+            "200 OK",
+            &to_tag,
+            &format!(
+                "Contact: {contact_b}\r\nAllow: {allow}\r\nSupported: replaces, timer\r\nSession-Expires: 1800;refresher=uac\r\n"
+            ),
+            &answer,
+        );
+        let ack = format!(
+            "ACK sip:+4930555{n:05}@{callee}:5060 SIP/2.0\r\nVia: {via_ack}\r\nMax-Forwards: 70\r\n\
+             From: {from}\r\nTo: {to_tag}\r\nCall-ID: {call_id}\r\nCSeq: 1 ACK\r\nContact: {contact_a}\r\n\
+             User-Agent: BenchPhone/2.4.1\r\nContent-Length: 0\r\n\r\n"
+        );
+        let bye = format!(
+            "BYE sip:+4930555{n:05}@{callee}:5060 SIP/2.0\r\nVia: {via_bye}\r\nMax-Forwards: 70\r\n\
+             From: {from}\r\nTo: {to_tag}\r\nCall-ID: {call_id}\r\nCSeq: 2 BYE\r\n\
+             User-Agent: BenchPhone/2.4.1\r\nContent-Length: 0\r\n\r\n"
+        );
+        let bye_ok = format!(
+            "SIP/2.0 200 OK\r\nVia: {via_bye};received={caller}\r\nFrom: {from}\r\nTo: {to_tag}\r\n\
+             Call-ID: {call_id}\r\nCSeq: 2 BYE\r\nServer: BenchGateway/7.1\r\nContent-Length: 0\r\n\r\n"
+        );
+        [
+            (true, invite),
+            (false, trying),
+            (false, ringing),
+            (false, ok),
+            (true, ack),
+            (true, bye),
+            (false, bye_ok),
+        ]
+    }
+
+    /// RTP packet `k` of the call: even k caller → callee, odd k the reverse.
+    fn rtp(&mut self, k: u32, payload: &mut [u8; 12 + 160]) -> (Endpoint, Endpoint, u16) {
+        let dir = (k % 2) as usize;
+        let first = k < 2;
+        payload[0] = 0x80;
+        payload[1] = if first { 0x80 | 8 } else { 8 }; // marker on the first packet, PT 8 (PCMA)
+        payload[2..4].copy_from_slice(&self.seq[dir].to_be_bytes());
+        payload[4..8].copy_from_slice(&self.ts[dir].to_be_bytes());
+        payload[8..12].copy_from_slice(&self.ssrc[dir].to_be_bytes());
+        // A-law near-silence with a little variation, like comfort noise.
+        let seed = self.seq[dir] as u32 ^ self.ssrc[dir];
+        for (i, b) in payload[12..].iter_mut().enumerate() {
+            *b = 0xd5 ^ (((seed.wrapping_add(i as u32 * 7)) >> 3) & 0x03) as u8;
+        }
+        self.seq[dir] = self.seq[dir].wrapping_add(1);
+        self.ts[dir] = self.ts[dir].wrapping_add(160);
+        let a = Endpoint {
+            ip: self.caller,
+            port: self.caller_rtp,
+        };
+        let b = Endpoint {
+            ip: self.callee,
+            port: self.callee_rtp,
+        };
+        let id = self.ip_id[dir];
+        self.ip_id[dir] = id.wrapping_add(1);
+        if dir == 0 { (a, b, id) } else { (b, a, id) }
+    }
+}
+
+/// Writes the capture; returns the number of packets.
+fn generate(path: &Path, spec: Spec) -> io::Result<u64> {
+    let mut w = PcapWriter::new(BufWriter::with_capacity(1 << 20, File::create(path)?))?;
+    let mut frame = Vec::with_capacity(2048);
+    let mut rtp = [0u8; 12 + 160];
+    let mut t: u64 = 1_700_000_000 * 1_000_000; // µs
+    let mut sip_id: u16 = 1;
+    let mut first = 0;
+    while first < spec.calls {
+        let last = (first + BATCH).min(spec.calls);
+        let mut calls: Vec<Call> = (first..last).map(Call::new).collect();
+        let texts: Vec<[(bool, String); 7]> = calls.iter().map(Call::messages).collect();
+        let sip_frame = |frame: &mut Vec<u8>, c: &Call, by_caller: bool, text: &str, id: u16| {
+            let (s, d) = (c.sip(by_caller), c.sip(!by_caller));
+            udp_frame(frame, s, d, id, 0x68, text.as_bytes()); // DSCP CS3 for signalling
+        };
+        // Set-up: each call's INVITE .. ACK, calls starting 3 ms apart and overlapping.
+        let setup_offsets_us = [0u64, 900, 40_000, 1_500_000, 1_501_200];
+        let mut events: Vec<(u64, usize, usize)> = Vec::new();
+        for (i, _) in calls.iter().enumerate() {
+            for (m, off) in setup_offsets_us.iter().enumerate() {
+                events.push((t + i as u64 * 3_000 + off, i, m));
+            }
+        }
+        events.sort_unstable();
+        for &(at, i, m) in &events {
+            let (by_caller, text) = &texts[i][m];
+            sip_frame(&mut frame, &calls[i], *by_caller, text, sip_id);
+            sip_id = sip_id.wrapping_add(1);
+            w.record(at, &frame)?;
+        }
+        t = events.last().map_or(t, |e| e.0) + 2_000;
+        // Media: every call sends one packet per 10 ms round, directions alternating,
+        // so each direction has the usual 20 ms packet time.
+        let per_packet = 10_000 / calls.len() as u64;
+        for k in 0..spec.rtp_per_call {
+            for c in calls.iter_mut() {
+                let (s, d, id) = c.rtp(k, &mut rtp);
+                udp_frame(&mut frame, s, d, id, 0xb8, &rtp); // DSCP EF for media
+                w.record(t, &frame)?;
+                t += per_packet;
+            }
+        }
+        // Tear-down: BYE and its 200 OK.
+        for (c, msgs) in calls.iter().zip(&texts) {
+            for (by_caller, text) in &msgs[5..7] {
+                sip_frame(&mut frame, c, *by_caller, text, sip_id);
+                sip_id = sip_id.wrapping_add(1);
+                w.record(t, &frame)?;
+                t += 700;
+            }
+        }
+        t += 5_000;
+        first = last;
+    }
+    let packets = w.packets;
+    w.w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    Ok(packets)
+}
