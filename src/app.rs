@@ -22,7 +22,7 @@ pub trait Sink {
 }
 
 /// What one input file yielded, for the report's `captures` list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CaptureReport {
     pub path: String,
     pub format: CaptureFormat,

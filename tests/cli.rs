@@ -145,3 +145,35 @@ fn media_command_pairs_stun_and_counts_rtp() {
         .collect();
     assert!(lost.contains(&10) && lost.contains(&0), "{lost:?}");
 }
+
+#[test]
+fn json_schema_is_current_and_matches_output() {
+    let generated = sipdiag::report::analysis::json_schema();
+    let path = root().join("src/report/analyze.schema.json");
+    if std::env::var_os("SIPDIAG_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == generated,
+        "src/report/analyze.schema.json is stale: run `SIPDIAG_UPDATE_SCHEMA=1 cargo test --test cli`"
+    );
+    // A real report carries every property the schema requires, at the top and per finding.
+    let schema: serde_json::Value = serde_json::from_str(&generated).unwrap();
+    let p = testdata("followme/fm002-intl00.pcap");
+    let out = sipdiag(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in schema["required"].as_array().unwrap() {
+        assert!(
+            report.get(key.as_str().unwrap()).is_some(),
+            "report lacks {key}"
+        );
+    }
+    let finding_schema = &schema["$defs"]["Finding"];
+    for key in finding_schema["required"].as_array().unwrap() {
+        assert!(
+            report["findings"][0].get(key.as_str().unwrap()).is_some(),
+            "finding lacks {key}"
+        );
+    }
+}

@@ -91,9 +91,14 @@ fn healthy_follow_me_calls_raise_nothing() {
 
 #[test]
 fn fm001_no_invite() {
-    let (v, code) = analyze("fm001-no-invite.pcap", &[]);
+    let (v, code) = analyze("fm001-no-invite.pcap", &["--xcc", "127.0.0.20"]);
     assert_eq!(ids(&v), ["FM001"]);
     assert_eq!(code, 1);
+    assert_eq!(finding(&v, "FM001")["severity"], "error");
+    // Without knowing XCC the same capture is only a warning.
+    let (v, code) = analyze("fm001-no-invite.pcap", &[]);
+    assert_eq!(finding(&v, "FM001")["severity"], "warning");
+    assert_eq!(code, 0);
     assert!(
         finding(&v, "FM001")["message"]
             .as_str()

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::Call;
 
 /// An endpoint given on the command line: an address, optionally with a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Endpoint {
     pub ip: IpAddr,
     pub port: Option<u16>,
@@ -43,14 +43,16 @@ impl Endpoint {
 }
 
 /// Which addresses play XCC and the PBX, and why sipdiag thinks so.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Roles {
     pub xcc: Vec<IpAddr>,
     pub pbx: Vec<IpAddr>,
     pub reasons: Vec<String>,
     #[serde(skip)]
+    #[schemars(skip)]
     xcc_endpoints: Vec<Endpoint>,
     #[serde(skip)]
+    #[schemars(skip)]
     pbx_endpoints: Vec<Endpoint>,
 }
 
@@ -146,6 +148,19 @@ pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles 
                 }
             }
         }
+        // Agent strings on any message (OPTIONS keep-alives, REGISTER, …).
+        for c in calls {
+            for (addr, a) in c.agents.iter().filter(|(_, a)| agent_says_xcc(a)) {
+                let e = score.entry(addr.ip()).or_default();
+                if !e.1.iter().any(|w| w.contains(a.as_str())) {
+                    e.0 += 3;
+                    e.1.push(format!(
+                        "identifies itself as {a:?} (Call-ID {})",
+                        c.call_id
+                    ));
+                }
+            }
+        }
         for c in calls {
             for t in &c.invites {
                 if diverted_from
@@ -215,7 +230,7 @@ fn show(e: &Endpoint) -> String {
 }
 
 /// A call's role in a Follow-Me scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LegKind {
     /// PBX → XCC: the forwarded call.

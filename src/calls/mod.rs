@@ -115,6 +115,8 @@ pub struct Call {
     /// Methods in order of first appearance.
     pub methods: Vec<String>,
     pub bye_frame: Option<u64>,
+    /// User-Agent/Server strings by sender (at most a few per call), for role hints.
+    pub agents: Vec<(SocketAddr, String)>,
 }
 
 impl Call {
@@ -168,6 +170,7 @@ impl CallSet {
                     invites: Vec::new(),
                     methods: Vec::new(),
                     bye_frame: None,
+                    agents: Vec::new(),
                 });
                 self.index.insert(call_id.to_string(), self.calls.len() - 1);
                 self.calls.len() - 1
@@ -178,6 +181,11 @@ impl CallSet {
 }
 
 fn add_to_call(call: &mut Call, m: &SipMessage) {
+    if let Some(a) = m.agent() {
+        if call.agents.len() < 8 && !call.agents.iter().any(|(s, x)| *s == m.src && x == a) {
+            call.agents.push((m.src, a.to_string()));
+        }
+    }
     call.last_frame = call.last_frame.max(m.frame);
     call.last_time = call.last_time.max(m.time);
     let cseq = m.cseq();

@@ -55,7 +55,7 @@ impl Frame<'_> {
 }
 
 /// Container format of a capture file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CaptureFormat {
     Pcap,
@@ -72,7 +72,7 @@ impl fmt::Display for CaptureFormat {
 }
 
 /// Something wrong in the capture itself, reported rather than raised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Anomaly {
     /// Stable machine-readable kind, e.g. `truncated`, `corrupt-record`, `snaplen-cut`.
     pub kind: &'static str,

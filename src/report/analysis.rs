@@ -12,7 +12,7 @@ use crate::rules::{Finding, Severity};
 use super::listing::{SCHEMA_VERSION, captures_footer};
 
 /// One call as the report shows it, Follow-Me legs linked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CallSummary {
     pub call_id: String,
     pub leg: LegKind,
@@ -63,21 +63,21 @@ impl CallSummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub error: usize,
     pub warning: usize,
     pub info: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,
 }
 
 /// The whole `analyze` result: what JSON carries and every renderer reads.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Analysis {
     pub schema_version: u32,
     pub tool: Tool,
@@ -117,6 +117,13 @@ impl Analysis {
             summary,
         }
     }
+}
+
+/// The JSON Schema of [`Analysis`], generated from the types (checked in as
+/// `src/report/analyze.schema.json`; a test fails when it is stale).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Analysis);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }
 
 pub fn json(a: &Analysis) -> String {

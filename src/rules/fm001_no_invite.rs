@@ -62,8 +62,7 @@ impl Rule for R {
         pairs.sort();
         pairs.dedup();
         let first_last = [frames[0], *frames.last().unwrap_or(&frames[0])];
-        vec![
-            Finding::new(
+        let mut f = Finding::new(
                 &INFO,
                 "No INVITE reached XCC",
                 format!(
@@ -77,8 +76,15 @@ impl Rule for R {
                 ),
             )
             .frames(frames.iter().copied().take(20))
-            .evidence(json!({"methods": methods, "messages": msgs.len(), "flows": pairs}))
-            .filter("sip.Method == \"INVITE\" || sip.CSeq.method == \"OPTIONS\""),
-        ]
+            .evidence(json!({"methods": methods, "messages": msgs.len(), "flows": pairs, "xcc_identified": cx.roles.known()}))
+            .filter("sip.Method == \"INVITE\" || sip.CSeq.method == \"OPTIONS\"");
+        if !cx.roles.known() {
+            // Without knowing XCC this may be any capture without calls: say so, softly.
+            f.severity = Severity::Warning;
+            f.message.push_str(
+                " (XCC was not identified; give --xcc ADDR if this capture is from the XCC trunk.)",
+            );
+        }
+        vec![f]
     }
 }

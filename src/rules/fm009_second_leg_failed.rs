@@ -28,7 +28,9 @@ impl Rule for R {
         second_legs(cx)
             .into_iter()
             .filter(|(_, t)| match t.final_status {
-                None => true,
+                // Cancelled, or never answered at all. Ringing when the capture ended is
+                // not a failure.
+                None => t.cancel_frame.is_some() || t.provisional.is_empty(),
                 Some(s) => {
                     s >= 300
                         && !matches!(

@@ -57,13 +57,14 @@ impl Rule for R {
                         &INFO,
                         format!("INVITE failed: {s} {}", t.final_reason.clone().unwrap_or_default()),
                         format!(
-                            "INVITE {} → {} for {} ({}) was answered {s} {} ({}).",
+                            "INVITE {} → {} for {} ({}) was answered {s} {} ({}). {}",
                             t.src,
                             t.dst,
                             t.to.as_ref().and_then(|x| x.user.clone()).unwrap_or_else(|| t.request_uri.clone()),
                             cite(&[t.request_frame]),
                             t.final_reason.clone().unwrap_or_default(),
                             cite(&t.final_frame.into_iter().collect::<Vec<_>>()),
+                            meaning(s, t),
                         ),
                     )
                     .call(&c.call_id)
@@ -74,5 +75,44 @@ impl Rule for R {
             }
         }
         out
+    }
+}
+
+/// What a failure status usually means, for the message.
+fn meaning(status: u16, t: &crate::calls::InviteTx) -> String {
+    let codecs = |sdp: Option<&crate::sip::sdp::Sdp>| {
+        sdp.map(|s| {
+            s.media
+                .iter()
+                .filter(|m| m.kind == "audio")
+                .flat_map(|m| m.codecs())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+    };
+    match status {
+        488 | 606 | 415 => format!(
+            "Codec rejection: the answering side accepts none of the offered codecs ({}){}.",
+            if t.offer.is_some() {
+                codecs(t.offer.as_ref())
+            } else {
+                "no SDP in the INVITE".into()
+            },
+            t.warning
+                .as_ref()
+                .map(|w| format!("; Warning: {w}"))
+                .unwrap_or_default()
+        ),
+        401 | 407 => "Authentication challenge that was never answered with credentials.".into(),
+        403 | 603 => "Refused by policy (caller not allowed, caller number not accepted).".into(),
+        404 | 484 | 485 | 604 => {
+            "The called number is unknown or incomplete for the answering side.".into()
+        }
+        486 | 600 => "The called party is busy.".into(),
+        480 | 408 => "The called party is not reachable or did not answer in time.".into(),
+        487 => "The INVITE was cancelled.".into(),
+        500..=599 => "The answering server had a problem or is unavailable.".into(),
+        _ => String::new(),
     }
 }
