@@ -181,10 +181,11 @@ impl CallSet {
 }
 
 fn add_to_call(call: &mut Call, m: &SipMessage) {
-    if let Some(a) = m.agent() {
-        if call.agents.len() < 8 && !call.agents.iter().any(|(s, x)| *s == m.src && x == a) {
-            call.agents.push((m.src, a.to_string()));
-        }
+    if let Some(a) = m.agent()
+        && call.agents.len() < 8
+        && !call.agents.iter().any(|(s, x)| *s == m.src && x == a)
+    {
+        call.agents.push((m.src, a.to_string()));
     }
     call.last_frame = call.last_frame.max(m.frame);
     call.last_time = call.last_time.max(m.time);

@@ -375,3 +375,41 @@ pub fn check_evidence(t: &StunTransaction) -> serde_json::Value {
         "response_class": t.response_class,
     })
 }
+
+/// Frames as `1, 2, 3` (at most 12, then `…`).
+pub fn frame_list(frames: &[u64]) -> String {
+    let mut v: Vec<u64> = frames.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    let mut s = v
+        .iter()
+        .take(12)
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if v.len() > 12 {
+        s.push_str(&format!(", … ({} in all)", v.len()));
+    }
+    s
+}
+
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Wireshark display filter for an IP address (`ip.addr` or `ipv6.addr`).
+pub fn ip_filter(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v) => format!("ip.addr == {v}"),
+        IpAddr::V6(v) => format!("ipv6.addr == {v}"),
+    }
+}
+
+/// Wireshark display filter for a UDP address.
+pub fn addr_filter(a: SocketAddr) -> String {
+    format!("({} && udp.port == {})", ip_filter(a.ip()), a.port())
+}

@@ -10,8 +10,8 @@
 //!
 //! - first byte 0-3: STUN when the RFC 5389 header holds (magic cookie, length = payload
 //!   length - 20, a multiple of 4). Classic RFC 3489 STUN (no cookie) only on flows that
-//!   are otherwise known to carry media: announced in SDP, already validated by STUN, or
-//!   with a port in the configured media ranges.
+//!   are otherwise known to carry media: announced in SDP, already validated by STUN,
+//!   with a port in the configured media ranges, or to/from the STUN port 3478.
 //! - 20-63: DTLS (counted).
 //! - 128-191: RTCP when the second byte is an RTCP packet type (192-223) and the compound
 //!   packet is valid (RFC 3550 §A.2); else RTP. RTP counts at once on flows announced in
@@ -56,6 +56,8 @@ pub const MAX_ICMP: usize = 10_000;
 pub const MAX_ANNOUNCED: usize = 100_000;
 /// Frames listed per transaction (retransmissions, responses).
 const MAX_FRAMES_LISTED: usize = 1000;
+/// The registered STUN port (RFC 8489 §18.6), where classic STUN is accepted too.
+pub const STUN_PORT: u16 = 3478;
 /// Consecutive packets that make an unannounced flow an RTP stream.
 pub const CONFIRM_PACKETS: u32 = 3;
 
@@ -584,7 +586,9 @@ impl MediaTracker {
         fi.is_some_and(|i| {
             let f = &self.flows[i];
             f.stun || f.dst_ann.is_some() || f.src_ann.is_some()
-        }) || self.settings.is_media_port(d.src.port()) && self.settings.is_media_port(d.dst.port())
+        }) || self.settings.is_media_port(d.src.port())
+            || self.settings.is_media_port(d.dst.port())
+            || [d.src.port(), d.dst.port()].contains(&STUN_PORT)
     }
 
     fn stun_datagram(&mut self, d: &Datagram<'_>, fi: Option<usize>) {
@@ -596,7 +600,15 @@ impl MediaTracker {
             },
             None => return,
         };
-        self.stun_message(&msg, d.src, d.dst, d.frame, d.time, Transport::Udp);
+        self.stun_message(
+            &msg,
+            d.payload,
+            d.src,
+            d.dst,
+            d.frame,
+            d.time,
+            Transport::Udp,
+        );
         // Both directions of the pair now count as a media path.
         if let Some(fi) = fi {
             self.flows[fi].stun = true;
@@ -606,9 +618,11 @@ impl MediaTracker {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn stun_message(
         &mut self,
         m: &stun::Message,
+        bytes: &[u8],
         src: SocketAddr,
         dst: SocketAddr,
         frame: u64,
@@ -685,12 +699,36 @@ impl MediaTracker {
                     t.mapped_address = m.attrs.xor_mapped_address.or(m.attrs.mapped_address);
                 }
             }
-            stun::Class::Indication => self.report.stun_indications += 1,
+            stun::Class::Indication => {
+                self.report.stun_indications += 1;
+                // TURN Send/Data indications (RFC 8656 §11) relay media in DATA; like
+                // Wireshark, account relayed RTP to the client-server addresses.
+                if matches!(m.method, 0x006 | 0x007)
+                    && let Some(inner) = m.attrs.data.clone().and_then(|r| bytes.get(r))
+                    && matches!(inner.first(), Some(128..=191))
+                    && let Some(fi) = self.flow(src, dst)
+                {
+                    self.flows[fi].stun = true;
+                    self.refresh(fi);
+                    self.rtp_packet(src, dst, frame, time, inner, Some(fi));
+                }
+            }
         }
     }
 
     fn rtp_datagram(&mut self, d: &Datagram<'_>, fi: Option<usize>) {
-        let p = d.payload;
+        self.rtp_packet(d.src, d.dst, d.frame, d.time, d.payload, fi);
+    }
+
+    fn rtp_packet(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        frame: u64,
+        time: Timestamp,
+        p: &[u8],
+        fi: Option<usize>,
+    ) {
         if p.len() >= 2 && rtp::is_rtcp_type(p[1]) {
             if rtp::is_rtcp(p) {
                 self.report.rtcp_packets += 1;
@@ -724,7 +762,7 @@ impl MediaTracker {
         let si = match found {
             Some(s) => s as usize,
             None => {
-                let new = StreamState::new(d.src, d.dst, h.ssrc, d.frame, d.time);
+                let new = StreamState::new(src, dst, h.ssrc, frame, time);
                 if f.streams.len() < MAX_STREAMS_PER_FLOW {
                     let si = self.streams.len();
                     self.streams.push(new);
@@ -752,7 +790,7 @@ impl MediaTracker {
             if h.seq == s.last_seq.wrapping_add(1) {
                 s.run += 1;
             } else {
-                *s = StreamState::new(d.src, d.dst, h.ssrc, d.frame, d.time);
+                *s = StreamState::new(src, dst, h.ssrc, frame, time);
             }
         }
         if s.packets == 0 {
@@ -770,8 +808,8 @@ impl MediaTracker {
         s.src_ann = src_ann;
         s.last_seq = h.seq;
         s.packets += 1;
-        s.last_frame = d.frame;
-        s.last_time = d.time;
+        s.last_frame = frame;
+        s.last_time = time;
         if !s.payload_types.contains(&h.payload_type) && s.payload_types.len() < 8 {
             s.payload_types.push(h.payload_type);
         }
@@ -799,7 +837,7 @@ impl MediaTracker {
                 rtp::SeqOutcome::First | rtp::SeqOutcome::InOrder { .. } | rtp::SeqOutcome::Restart
             )
         {
-            s.jitter.update(d.time, h.timestamp, rate);
+            s.jitter.update(time, h.timestamp, rate);
         }
     }
 
@@ -897,7 +935,7 @@ impl MediaTracker {
                 stun::StreamItem::Stun { skip, len } => {
                     let start = off + skip;
                     if let Some(m) = stun::parse(&pending[start..start + len]) {
-                        msgs.push(m);
+                        msgs.push((m, start..start + len));
                     }
                     off = start + len;
                 }
@@ -909,8 +947,9 @@ impl MediaTracker {
                 }
             }
         }
-        for m in &msgs {
-            self.stun_message(m, flow.src, flow.dst, frame, time, Transport::Tcp);
+        for (m, range) in &msgs {
+            let bytes = &pending[range.clone()];
+            self.stun_message(m, bytes, flow.src, flow.dst, frame, time, Transport::Tcp);
         }
         let rest = pending.len() - off;
         let state = self.tcp.get_mut(flow).expect("inserted above");

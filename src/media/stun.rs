@@ -49,6 +49,7 @@ pub mod attr {
     pub const USE_CANDIDATE: u16 = 0x0025;
     pub const ICE_CONTROLLED: u16 = 0x8029;
     pub const ICE_CONTROLLING: u16 = 0x802A;
+    pub const DATA: u16 = 0x0013;
 }
 
 /// Splits a 14-bit message type into class and method (RFC 8489 §5, figure 3).
@@ -92,6 +93,9 @@ pub struct Attributes {
     /// ERROR-CODE as class * 100 + number, e.g. 401, 487.
     pub error_code: Option<u16>,
     pub error_reason: Option<String>,
+    /// Where the DATA attribute's value lies in the message (TURN Send/Data
+    /// indications carry relayed media in it).
+    pub data: Option<std::ops::Range<usize>>,
     /// The attribute list did not add up to the message length.
     pub malformed: bool,
 }
@@ -233,6 +237,7 @@ fn parse_unchecked(buf: &[u8], classic: bool) -> Message {
 /// Walks the TLV attribute list (values padded to 4 bytes).
 fn parse_attributes(mut b: &[u8], key: &[u8; 16]) -> Attributes {
     let mut a = Attributes::default();
+    let mut pos = HEADER_LEN;
     while !b.is_empty() {
         if b.len() < 4 {
             a.malformed = true;
@@ -260,10 +265,12 @@ fn parse_attributes(mut b: &[u8], key: &[u8; 16]) -> Attributes {
                     a.error_reason = Some(String::from_utf8_lossy(&v[4..]).into_owned());
                 }
             }
+            attr::DATA => a.data = Some(pos + 4..pos + 4 + l),
             _ => {}
         }
         let padded = (4 + l + 3) & !3;
         b = b.get(padded..).unwrap_or(&[]);
+        pos += padded;
     }
     a
 }
