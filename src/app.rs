@@ -476,19 +476,30 @@ fn finish(errors: Vec<CaptureError>) -> anyhow::Result<u8> {
 }
 
 fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
+    if args.format == Format::Json {
+        // Streamed: rows are written as they are found.
+        let stdout = std::io::stdout();
+        let mut json =
+            listing::MessagesJson::new(std::io::BufWriter::with_capacity(1 << 16, stdout.lock()));
+        let (reports, errors) = scan_all(
+            &args.captures,
+            &mut Collect(|m: SipMessage| json.row(&MessageRow::from_message(m))),
+        );
+        if reports.is_empty() && json.error.is_none() {
+            return finish(errors);
+        }
+        json.finish(&reports).context("writing the report")?;
+        return finish(errors);
+    }
     let mut rows = Vec::new();
     let (reports, errors) = scan_all(
         &args.captures,
-        &mut Collect(|m: SipMessage| rows.push(MessageRow::from_message(&m))),
+        &mut Collect(|m: SipMessage| rows.push(MessageRow::from_message(m))),
     );
     if reports.is_empty() {
         return finish(errors);
     }
-    let text = match args.format {
-        Format::Json => listing::messages_json(&reports, &rows),
-        Format::Table => listing::messages_table(&reports, &rows),
-    };
-    write_out(&text).context("writing the report")?;
+    write_out(&listing::messages_table(&reports, &rows)).context("writing the report")?;
     finish(errors)
 }
 

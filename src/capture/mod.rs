@@ -16,7 +16,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::path::Path;
 
 use pcap_parser::pcapng::Block;
@@ -114,8 +114,10 @@ pub enum CaptureError {
 }
 
 /// Opens `path` (`-` = standard input), undoing gzip compression when the magic says so.
+/// The first bytes are read to look at the magic and handed back in front of the rest,
+/// so the capture bytes are copied only once, into the reader's buffer.
 fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> {
-    let raw: Box<dyn Read + Send> = if path == "-" {
+    let mut raw: Box<dyn Read + Send> = if path == "-" {
         Box::new(io::stdin())
     } else {
         let file = File::open(Path::new(path)).map_err(|source| CaptureError::Open {
@@ -124,21 +126,34 @@ fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> 
         })?;
         Box::new(file)
     };
-    let mut reader = BufReader::with_capacity(1 << 16, raw);
-    let head = peek(&mut reader).map_err(|source| CaptureError::Read {
-        path: path.to_string(),
-        source,
-    })?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Ok((Box::new(flate2::bufread::MultiGzDecoder::new(reader)), true))
-    } else {
-        Ok((Box::new(reader), false))
+    // pcap-parser decides on its first read; give it a whole header's worth at once.
+    let mut head = vec![0u8; 1 << 16];
+    let mut n = 0;
+    while n < head.len() {
+        match raw.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(CaptureError::Read {
+                    path: path.to_string(),
+                    source,
+                });
+            }
+        }
     }
-}
-
-fn peek<R: Read>(reader: &mut BufReader<R>) -> io::Result<Vec<u8>> {
-    use std::io::BufRead;
-    Ok(reader.fill_buf()?.iter().take(4).copied().collect())
+    head.truncate(n);
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let input = io::Cursor::new(head).chain(raw);
+    if gzip {
+        let buffered = io::BufReader::with_capacity(1 << 16, input);
+        Ok((
+            Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+            true,
+        ))
+    } else {
+        Ok((Box::new(input), false))
+    }
 }
 
 /// Per-interface facts of a pcapng section.
@@ -319,8 +334,21 @@ pub fn read_capture(
                 }
             }
             Err(PcapError::BufferTooSmall) => {
-                let want = capacity * 2;
-                if !grow(&mut *reader, &mut capacity, want) {
+                // Grow to what the pending record claims, unless that is absurd.
+                let claimed = match summary.format {
+                    CaptureFormat::Pcap => legacy_caplen(reader.data(), legacy_big_endian)
+                        .map(|l| l.saturating_add(16)),
+                    CaptureFormat::Pcapng => reader.data().get(4..8).map(|b| {
+                        let b = [b[0], b[1], b[2], b[3]];
+                        (if big_endian {
+                            u32::from_be_bytes(b)
+                        } else {
+                            u32::from_le_bytes(b)
+                        }) as usize
+                    }),
+                };
+                let want = claimed.unwrap_or(capacity * 2).max(capacity + 1);
+                if want > MAX_BLOCK || !grow(&mut *reader, &mut capacity, want) {
                     summary.anomalies.push(too_large(summary.frames, want));
                     break;
                 }

@@ -3,8 +3,7 @@
 use std::fmt;
 
 /// A capture timestamp with nanosecond precision.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
     pub secs: i64,
     pub nanos: u32,
@@ -39,9 +38,10 @@ impl Timestamp {
     }
 }
 
-impl From<Timestamp> for String {
-    fn from(t: Timestamp) -> String {
-        t.to_string()
+/// Serialised as its RFC 3339 text, written without an intermediate String.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 

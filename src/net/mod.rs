@@ -154,6 +154,21 @@ impl Decoder {
     }
 
     fn ip(&mut self, data: &[u8], o: Origin<'_>, depth: u8, out: &mut dyn FnMut(Packet<'_>)) {
+        // Fast path for the bulk of any capture (RTP): an unfragmented IPv4 packet without
+        // options carrying UDP. A few header checks, no allocation.
+        if let Some((src, dst, payload, cut)) = ipv4_udp_fast(data) {
+            return self.udp(
+                src,
+                dst,
+                payload,
+                Origin {
+                    cut: o.cut || cut,
+                    ..o
+                },
+                depth,
+                out,
+            );
+        }
         let Ok((ip, _)) = LaxIpSlice::from_slice(data) else {
             self.stats.non_ip += 1;
             return;
@@ -209,30 +224,7 @@ impl Decoder {
         out: &mut dyn FnMut(Packet<'_>),
     ) {
         match proto {
-            UDP => {
-                let Ok(udp) = UdpSlice::from_slice_lax(data) else {
-                    return;
-                };
-                self.stats.udp += 1;
-                let (sp, dp) = (udp.source_port(), udp.destination_port());
-                if (sp == GTP_U_PORT || dp == GTP_U_PORT)
-                    && depth < MAX_TUNNEL_DEPTH
-                    && let Some((_, inner)) = link::gtp_u(udp.payload())
-                {
-                    self.ip(inner, o, depth + 1, out);
-                    return;
-                }
-                out(Packet::Datagram(Datagram {
-                    frame: o.frame,
-                    frames: o.frames,
-                    time: o.time,
-                    src: SocketAddr::new(src, sp),
-                    dst: SocketAddr::new(dst, dp),
-                    transport: Transport::Udp,
-                    payload: udp.payload(),
-                    cut: o.cut,
-                }));
-            }
+            UDP => self.udp(src, dst, data, o, depth, out),
             TCP => {
                 let Ok(tcp) = TcpSlice::from_slice(data) else {
                     return;
@@ -285,6 +277,40 @@ impl Decoder {
             }
             _ => {}
         }
+    }
+
+    /// A UDP header and payload (`data` starts at the UDP header).
+    fn udp(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        data: &[u8],
+        o: Origin<'_>,
+        depth: u8,
+        out: &mut dyn FnMut(Packet<'_>),
+    ) {
+        let Ok(udp) = UdpSlice::from_slice_lax(data) else {
+            return;
+        };
+        self.stats.udp += 1;
+        let (sp, dp) = (udp.source_port(), udp.destination_port());
+        if (sp == GTP_U_PORT || dp == GTP_U_PORT)
+            && depth < MAX_TUNNEL_DEPTH
+            && let Some((_, inner)) = link::gtp_u(udp.payload())
+        {
+            self.ip(inner, o, depth + 1, out);
+            return;
+        }
+        out(Packet::Datagram(Datagram {
+            frame: o.frame,
+            frames: o.frames,
+            time: o.time,
+            src: SocketAddr::new(src, sp),
+            dst: SocketAddr::new(dst, dp),
+            transport: Transport::Udp,
+            payload: udp.payload(),
+            cut: o.cut,
+        }));
     }
 
     /// End of capture: flush reassembly state (holes that never filled become gaps).
@@ -348,6 +374,23 @@ impl Decoder {
         }
         v
     }
+}
+
+/// An IPv4 header of 20 bytes, not fragmented, protocol UDP: (source, destination, the
+/// bytes from the UDP header on, cut short?). `None` sends the packet the general way.
+fn ipv4_udp_fast(d: &[u8]) -> Option<(IpAddr, IpAddr, &[u8], bool)> {
+    let h = d.get(..20)?;
+    if h[0] != 0x45 || h[9] != UDP || u16::from_be_bytes([h[6], h[7]]) & 0x3fff != 0 {
+        return None;
+    }
+    let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    if total < 28 {
+        return None;
+    }
+    let end = total.min(d.len());
+    let src = IpAddr::from([h[12], h[13], h[14], h[15]]);
+    let dst = IpAddr::from([h[16], h[17], h[18], h[19]]);
+    Some((src, dst, &d[20..end], total > d.len()))
 }
 
 /// Fragment identification, offset and more-fragments flag of a fragmented packet.

@@ -14,10 +14,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct MessageRow {
     pub frame: u64,
     pub frames: Vec<u64>,
-    pub time: String,
-    pub src: String,
-    pub dst: String,
-    pub transport: String,
+    pub time: crate::capture::Timestamp,
+    pub src: std::net::SocketAddr,
+    pub dst: std::net::SocketAddr,
+    pub transport: crate::net::Transport,
     pub method: Option<String>,
     pub status: Option<u16>,
     pub reason: Option<String>,
@@ -29,44 +29,89 @@ pub struct MessageRow {
 }
 
 impl MessageRow {
-    pub fn from_message(m: &SipMessage) -> Self {
-        let (method, status, reason) = match &m.start {
-            crate::sip::StartLine::Request { method, .. } => (Some(method.clone()), None, None),
-            crate::sip::StartLine::Response { code, reason } => {
-                (None, Some(*code), Some(reason.clone()))
-            }
+    /// Takes what the listing shows out of a message.
+    pub fn from_message(m: SipMessage) -> Self {
+        let call_id = m.call_id().map(str::to_string);
+        let cseq = m.header("cseq").map(str::to_string);
+        let (method, status, reason) = match m.start {
+            crate::sip::StartLine::Request { method, .. } => (Some(method), None, None),
+            crate::sip::StartLine::Response { code, reason } => (None, Some(code), Some(reason)),
         };
         MessageRow {
             frame: m.frame,
-            frames: m.frames.clone(),
-            time: m.time.to_string(),
-            src: m.src.to_string(),
-            dst: m.dst.to_string(),
-            transport: m.transport.to_string(),
+            frames: m.frames,
+            time: m.time,
+            src: m.src,
+            dst: m.dst,
+            transport: m.transport,
             method,
             status,
             reason,
-            call_id: m.call_id().map(str::to_string),
-            cseq: m.header("cseq").map(str::to_string),
-            problems: m.problems.clone(),
+            call_id,
+            cseq,
+            problems: m.problems,
         }
     }
 }
 
-#[derive(Serialize)]
-struct MessagesDoc<'a> {
-    schema_version: u32,
-    captures: &'a [CaptureReport],
-    messages: &'a [MessageRow],
+/// Writes the `messages` JSON document while the capture streams by: one message per
+/// line, then the capture summaries (which are known only at the end), so memory does
+/// not grow with the number of messages.
+pub struct MessagesJson<W: std::io::Write> {
+    out: W,
+    started: bool,
+    first: bool,
+    /// The first write error; later rows are dropped.
+    pub error: Option<std::io::Error>,
 }
 
-pub fn messages_json(captures: &[CaptureReport], messages: &[MessageRow]) -> String {
-    let doc = MessagesDoc {
-        schema_version: SCHEMA_VERSION,
-        captures,
-        messages,
-    };
-    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+impl<W: std::io::Write> MessagesJson<W> {
+    pub fn new(out: W) -> Self {
+        MessagesJson {
+            out,
+            started: false,
+            first: true,
+            error: None,
+        }
+    }
+
+    fn start(&mut self) -> std::io::Result<()> {
+        if !self.started {
+            self.started = true;
+            write!(
+                self.out,
+                "{{\"schema_version\":{SCHEMA_VERSION},\"messages\":["
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn row(&mut self, row: &MessageRow) {
+        if self.error.is_some() {
+            return;
+        }
+        let r = self.start().and_then(|()| {
+            self.out
+                .write_all(if self.first { b"\n" } else { b",\n" })?;
+            self.first = false;
+            serde_json::to_writer(&mut self.out, row).map_err(std::io::Error::from)
+        });
+        if let Err(e) = r {
+            self.error = Some(e);
+        }
+    }
+
+    /// Closes the document with the capture summaries.
+    pub fn finish(mut self, captures: &[CaptureReport]) -> std::io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.start()?;
+        self.out.write_all(b"\n],\n\"captures\":")?;
+        serde_json::to_writer(&mut self.out, captures)?;
+        self.out.write_all(b"}\n")?;
+        self.out.flush()
+    }
 }
 
 pub fn messages_table(captures: &[CaptureReport], messages: &[MessageRow]) -> String {
@@ -88,10 +133,10 @@ pub fn messages_table(captures: &[CaptureReport], messages: &[MessageRow]) -> St
         };
         t.add_row(vec![
             m.frame.to_string(),
-            m.time.clone(),
-            m.src.clone(),
-            m.dst.clone(),
-            m.transport.clone(),
+            m.time.to_string(),
+            m.src.to_string(),
+            m.dst.to_string(),
+            m.transport.to_string(),
             what.trim_end().to_string(),
             m.call_id.clone().unwrap_or_default(),
             m.cseq.clone().unwrap_or_default(),

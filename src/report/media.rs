@@ -1,10 +1,11 @@
-//! `media`: STUN transactions and RTP streams.
+//! `media`: softphone signalling, STUN transactions, RTP streams and ICMP evidence.
 
 use crate::app::CaptureReport;
 use crate::media::MediaReport;
 
 use super::listing::SCHEMA_VERSION;
 
+/// The JSON document: `schema_version`, the captures read and the whole media report.
 pub fn media_json(captures: &[CaptureReport], media: &MediaReport) -> String {
     serde_json::to_string_pretty(&serde_json::json!({
         "schema_version": SCHEMA_VERSION,
@@ -15,53 +16,257 @@ pub fn media_json(captures: &[CaptureReport], media: &MediaReport) -> String {
         + "\n"
 }
 
+/// Tables for the terminal: one section per kind of evidence that is present, then a
+/// summary line.
 pub fn media_table(media: &MediaReport) -> String {
     let mut out = String::new();
-    let mut t = super::new_table(&["Request", "From", "To", "Retransmissions", "Response"]);
-    for s in &media.stun {
-        t.add_row(vec![
-            s.request_frame.to_string(),
-            s.src.to_string(),
-            s.dst.to_string(),
-            s.retransmission_frames.len().to_string(),
-            match (s.response_frame, &s.response_class) {
-                (Some(f), Some(c)) => format!("{c} (frame {f})"),
-                _ => "none".into(),
-            },
-        ]);
+
+    if !media.softphone.is_empty() {
+        let mut t =
+            super::new_table(&["Client", "Server", "Frames", "Segments", "Bytes c→s / s→c"]);
+        for s in &media.softphone {
+            t.add_row(vec![
+                s.client.to_string(),
+                s.server.to_string(),
+                format!("{}–{}", s.first_frame, s.last_frame),
+                s.segments.to_string(),
+                format!("{} / {}", s.client_bytes, s.server_bytes),
+            ]);
+        }
+        out.push_str(&format!("Softphone signalling\n{t}\n"));
     }
+
     if !media.stun.is_empty() {
+        let mut t = super::new_table(&[
+            "Request",
+            "From",
+            "To",
+            "Type",
+            "Username",
+            "Retransmissions",
+            "Response",
+        ]);
+        for s in &media.stun {
+            let mut kind = s.description.clone();
+            if s.use_candidate {
+                kind.push_str(" USE-CANDIDATE");
+            }
+            if let Some(r) = &s.ice_role {
+                kind.push_str(&format!(" ({r})"));
+            }
+            if s.classic {
+                kind.push_str(" [RFC 3489]");
+            }
+            t.add_row(vec![
+                s.request_frame.to_string(),
+                format!("{} {}", s.transport, s.src),
+                s.dst.to_string(),
+                kind,
+                s.username.clone().unwrap_or_default(),
+                if s.retransmission_frames.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "{} ({})",
+                        s.retransmission_frames.len(),
+                        short_list(&s.retransmission_frames)
+                    )
+                },
+                match (s.response_frame, &s.response_class) {
+                    (Some(f), Some(c)) => {
+                        let mut r = format!("{c} (frame {f})");
+                        if let Some(e) = s.error_code {
+                            r.push_str(&format!(" {e}"));
+                        }
+                        if let Some(from) = s.response_from.filter(|a| *a != s.dst) {
+                            r.push_str(&format!(" from {from}"));
+                        }
+                        r
+                    }
+                    _ => "none".into(),
+                },
+            ]);
+        }
         out.push_str(&format!("STUN\n{t}\n"));
     }
-    let mut t = super::new_table(&[
-        "Source",
-        "Destination",
-        "SSRC",
-        "Codec",
-        "Packets",
-        "Lost",
-        "Jitter ms",
-        "Frames",
-    ]);
-    for r in &media.rtp {
-        t.add_row(vec![
-            r.src.to_string(),
-            r.dst.to_string(),
-            format!("0x{:08X}", r.ssrc),
-            r.codec
-                .clone()
-                .unwrap_or_else(|| r.payload_type.to_string()),
-            r.packets.to_string(),
-            r.lost.to_string(),
-            format!("{:.1}", r.max_jitter_ms),
-            format!("{}–{}", r.first_frame, r.last_frame),
-        ]);
-    }
+
     if !media.rtp.is_empty() {
+        let mut t = super::new_table(&[
+            "Source",
+            "Destination",
+            "SSRC",
+            "Codec",
+            "Packets",
+            "Lost",
+            "Dup",
+            "Jitter ms (max)",
+            "Frames",
+            "Call-ID",
+        ]);
+        for r in &media.rtp {
+            t.add_row(vec![
+                r.src.to_string(),
+                r.dst.to_string(),
+                r.ssrc_hex(),
+                r.codec
+                    .clone()
+                    .unwrap_or_else(|| format!("PT {}", r.payload_type)),
+                r.packets.to_string(),
+                if r.expected > 0 && r.lost > 0 {
+                    format!("{} ({:.1} %)", r.lost, r.loss_fraction() * 100.0)
+                } else {
+                    r.lost.to_string()
+                },
+                r.duplicates.to_string(),
+                format!("{:.1} ({:.1})", r.jitter_ms, r.max_jitter_ms),
+                format!("{}–{}", r.first_frame, r.last_frame),
+                r.call_id.clone().unwrap_or_default(),
+            ]);
+        }
         out.push_str(&format!("RTP\n{t}\n"));
     }
-    if out.is_empty() {
-        out.push_str("No STUN or RTP found.\n");
+
+    if !media.icmp.is_empty() {
+        let mut t = super::new_table(&["Frame", "Reported by", "Refused datagram", "Error"]);
+        for e in &media.icmp {
+            t.add_row(vec![
+                e.frame.to_string(),
+                e.reporter.to_string(),
+                format!("{} {} → {}", e.transport, e.src, e.dst),
+                e.description.to_string(),
+            ]);
+        }
+        out.push_str(&format!("ICMP errors\n{t}\n"));
+    }
+
+    if media.stun.is_empty() && media.rtp.is_empty() && media.softphone.is_empty() {
+        out.push_str("No softphone signalling, STUN or RTP found.\n");
+    }
+    let unanswered = media
+        .stun
+        .iter()
+        .filter(|s| s.response_frame.is_none())
+        .count();
+    out.push_str(&format!(
+        "{} STUN message(s) in {} transaction(s) ({} unanswered){}, {} RTP stream(s), {} RTCP packet(s), {} non-SIP UDP datagram(s)\n",
+        media.stun_messages,
+        media.stun.len(),
+        unanswered,
+        if media.classic_stun_messages > 0 {
+            format!(", {} classic STUN message(s)", media.classic_stun_messages)
+        } else {
+            String::new()
+        },
+        media.rtp.len(),
+        media.rtcp_packets,
+        media.udp_datagrams,
+    ));
+    if media.dropped > 0 {
+        out.push_str(&format!(
+            "  ! {} item(s) beyond the memory limits were not tracked\n",
+            media.dropped
+        ));
     }
     out
+}
+
+/// Frames as `1, 2, 3` (at most 5, then `…`).
+fn short_list(frames: &[u64]) -> String {
+    let mut s = frames
+        .iter()
+        .take(5)
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if frames.len() > 5 {
+        s.push_str(", …");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::media::{RtpStream, StunTransaction};
+    use crate::net::Transport;
+
+    fn sample() -> MediaReport {
+        let t = Timestamp::new(1_700_000_000, 0);
+        MediaReport {
+            stun_messages: 3,
+            stun: vec![StunTransaction {
+                transaction_id: "00112233445566778899aabb".into(),
+                method: "0x0001".into(),
+                src: "10.0.0.1:49200".parse().unwrap(),
+                dst: "10.0.0.2:30010".parse().unwrap(),
+                request_frame: 10,
+                time: t,
+                retransmission_frames: vec![12, 14],
+                response_frame: None,
+                response_class: None,
+                response_from: None,
+                error_code: None,
+                username: Some("Sv4k:Xc9f".into()),
+                use_candidate: false,
+                ice_role: Some("controlling".into()),
+                description: "Binding request".into(),
+                transport: Transport::Udp,
+                classic: false,
+                priority: None,
+                response_frames: vec![],
+                mapped_address: None,
+                response_time: None,
+            }],
+            rtp: vec![RtpStream {
+                src: "10.0.0.1:49200".parse().unwrap(),
+                dst: "10.0.0.2:30010".parse().unwrap(),
+                ssrc: 0x2A6B1C01,
+                payload_type: 0,
+                codec: Some("PCMU".into()),
+                packets: 90,
+                first_frame: 20,
+                last_frame: 208,
+                first_time: t,
+                last_time: t,
+                lost: 10,
+                duplicates: 0,
+                jitter_ms: 0.5,
+                max_jitter_ms: 1.25,
+                call_id: Some("abc".into()),
+                expected: 100,
+                payload_types: vec![0],
+                recognised_by: "stun",
+                late: 0,
+                gap_frames: vec![39],
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn table_lists_stun_and_rtp() {
+        let s = media_table(&sample());
+        assert!(s.contains("STUN\n"), "{s}");
+        assert!(s.contains("Binding request (controlling)"), "{s}");
+        assert!(s.contains("2 (12, 14)"), "{s}");
+        assert!(s.contains("none"), "{s}");
+        assert!(s.contains("0x2A6B1C01"), "{s}");
+        assert!(s.contains("10 (10.0 %)"), "{s}");
+        assert!(
+            s.contains("3 STUN message(s) in 1 transaction(s) (1 unanswered)"),
+            "{s}"
+        );
+        let empty = media_table(&MediaReport::default());
+        assert!(empty.starts_with("No softphone signalling, STUN or RTP found."));
+    }
+
+    #[test]
+    fn json_has_schema_version_and_media() {
+        let v: serde_json::Value = serde_json::from_str(&media_json(&[], &sample())).unwrap();
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["media"]["rtp"][0]["packets"], 90);
+        assert_eq!(v["media"]["stun"][0]["retransmission_frames"][1], 14);
+        assert_eq!(v["media"]["stun_messages"], 3);
+    }
 }

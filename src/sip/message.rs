@@ -25,17 +25,27 @@ pub enum StartLine {
     Response { code: u16, reason: String },
 }
 
-/// One header line as received, with its canonical (full, lower-case) name.
+/// One header line: its canonical (full, lower-case) name and where its value lies in
+/// the message text (or the value itself, for a folded header).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
-    pub name: String,
     pub key: Cow<'static, str>,
-    pub value: String,
+    value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Value {
+    /// Byte range in [`SipMessage::text`].
+    Range(usize, usize),
+    /// Folded over several lines (RFC 3261 §7.3.1): joined with single spaces.
+    Owned(String),
 }
 
 /// A SIP message with where it came from.
 #[derive(Debug, Clone)]
 pub struct SipMessage {
+    /// The SDP summary, parsed on first use.
+    sdp: std::cell::OnceCell<Option<Sdp>>,
     /// The frame that completed the message (Wireshark's frame number).
     pub frame: u64,
     /// Every frame that carried part of it.
@@ -45,37 +55,69 @@ pub struct SipMessage {
     pub dst: SocketAddr,
     pub transport: Transport,
     pub start: StartLine,
+    /// The start line and header block as text (bytes that are not UTF-8 replaced).
+    text: String,
     pub headers: Vec<Header>,
     pub body: Vec<u8>,
     /// What could not be understood (bad header, short body, …).
     pub problems: Vec<String>,
 }
 
-/// Compact forms (RFC 3261 §7.3.3 and later RFCs) → full lower-case names.
+/// Compact forms (RFC 3261 §7.3.3 and later RFCs) and the names sipdiag meets often →
+/// full lower-case names without an allocation; other names are lower-cased.
 fn canonical(name: &str) -> Cow<'static, str> {
-    let full = match name.len() {
-        1 => match name.as_bytes()[0].to_ascii_lowercase() {
-            b'i' => "call-id",
-            b'f' => "from",
-            b't' => "to",
-            b'v' => "via",
-            b'm' => "contact",
-            b'l' => "content-length",
-            b'c' => "content-type",
-            b'e' => "content-encoding",
-            b'k' => "supported",
-            b's' => "subject",
-            b'o' => "event",
-            b'r' => "refer-to",
-            b'b' => "referred-by",
-            b'u' => "allow-events",
-            b'x' => "session-expires",
-            b'a' => "accept-contact",
-            b'j' => "reject-contact",
-            b'd' => "request-disposition",
-            b'y' => "identity",
-            _ => return Cow::Owned(name.to_ascii_lowercase()),
-        },
+    let mut buf = [0u8; 24];
+    if name.len() > buf.len() {
+        return Cow::Owned(name.to_ascii_lowercase());
+    }
+    for (d, c) in buf.iter_mut().zip(name.bytes()) {
+        *d = c.to_ascii_lowercase();
+    }
+    let full = match &buf[..name.len()] {
+        b"i" | b"call-id" => "call-id",
+        b"f" | b"from" => "from",
+        b"t" | b"to" => "to",
+        b"v" | b"via" => "via",
+        b"m" | b"contact" => "contact",
+        b"l" | b"content-length" => "content-length",
+        b"c" | b"content-type" => "content-type",
+        b"e" | b"content-encoding" => "content-encoding",
+        b"k" | b"supported" => "supported",
+        b"s" | b"subject" => "subject",
+        b"o" | b"event" => "event",
+        b"r" | b"refer-to" => "refer-to",
+        b"b" | b"referred-by" => "referred-by",
+        b"u" | b"allow-events" => "allow-events",
+        b"x" | b"session-expires" => "session-expires",
+        b"a" | b"accept-contact" => "accept-contact",
+        b"j" | b"reject-contact" => "reject-contact",
+        b"d" | b"request-disposition" => "request-disposition",
+        b"y" | b"identity" => "identity",
+        b"cseq" => "cseq",
+        b"max-forwards" => "max-forwards",
+        b"user-agent" => "user-agent",
+        b"server" => "server",
+        b"allow" => "allow",
+        b"require" => "require",
+        b"diversion" => "diversion",
+        b"history-info" => "history-info",
+        b"p-asserted-identity" => "p-asserted-identity",
+        b"p-preferred-identity" => "p-preferred-identity",
+        b"privacy" => "privacy",
+        b"reason" => "reason",
+        b"warning" => "warning",
+        b"record-route" => "record-route",
+        b"route" => "route",
+        b"expires" => "expires",
+        b"authorization" => "authorization",
+        b"proxy-authorization" => "proxy-authorization",
+        b"www-authenticate" => "www-authenticate",
+        b"proxy-authenticate" => "proxy-authenticate",
+        b"min-se" => "min-se",
+        b"accept" => "accept",
+        b"date" => "date",
+        b"organization" => "organization",
+        b"content-disposition" => "content-disposition",
         _ => return Cow::Owned(name.to_ascii_lowercase()),
     };
     Cow::Borrowed(full)
@@ -223,11 +265,7 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
         .position(|&c| c == b'\n' || c == b'\r')
         .unwrap_or(data.len());
     let start = start_line(&data[..eol])?;
-    let eol = if data.get(eol) == Some(&b'\r') && data.get(eol + 1) == Some(&b'\n') {
-        eol + 1
-    } else {
-        eol
-    };
+
     let mut problems = Vec::new();
     let (head_len, body_start) = match header_end(data) {
         Some(x) => x,
@@ -236,39 +274,59 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
             (data.len(), data.len())
         }
     };
-    let mut headers: Vec<Header> = Vec::new();
-    let head = data.get(eol + 1..head_len).unwrap_or_default();
-    for raw in head.split(|&c| c == b'\n') {
-        let line = trim_cr(raw);
+    let text = String::from_utf8_lossy(data.get(..head_len).unwrap_or_default()).into_owned();
+    let mut headers: Vec<Header> = Vec::with_capacity(16);
+    // Walk the header lines of `text` (the start line is skipped).
+    let head_start = text.find('\n').map_or(text.len(), |i| i + 1);
+    let mut pos = head_start;
+    while pos < text.len() {
+        let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+        let line = text[pos..end].strip_suffix('\r').unwrap_or(&text[pos..end]);
+        let line_start = pos;
+        pos = end + 1;
         if line.is_empty() {
             continue;
         }
-        if matches!(line[0], b' ' | b'\t') {
+        if line.starts_with([' ', '\t']) {
             // RFC 3261 §7.3.1 line folding.
             if let Some(last) = headers.last_mut() {
-                last.value.push(' ');
-                last.value.push_str(String::from_utf8_lossy(line).trim());
+                let mut joined = match &last.value {
+                    Value::Range(a, b) => text[*a..*b].to_string(),
+                    Value::Owned(v) => v.clone(),
+                };
+                joined.push(' ');
+                joined.push_str(line.trim());
+                last.value = Value::Owned(joined);
             }
             continue;
         }
-        let Some(colon) = line.iter().position(|&c| c == b':') else {
+        let Some(colon) = line.find(':') else {
             problems.push(format!(
                 "header line without a colon: {:?}",
-                String::from_utf8_lossy(&line[..line.len().min(60)])
+                line.chars().take(60).collect::<String>()
             ));
             continue;
         };
-        let name = String::from_utf8_lossy(trim_ascii(&line[..colon])).into_owned();
+        let name = line[..colon].trim();
         if name.is_empty() {
             problems.push("header line with an empty name".to_string());
             continue;
         }
-        let key = canonical(&name);
-        let value = String::from_utf8_lossy(trim_ascii(&line[colon + 1..])).into_owned();
-        headers.push(Header { name, key, value });
+        let raw = &line[colon + 1..];
+        let lead = raw.len() - raw.trim_start().len();
+        let a = line_start + colon + 1 + lead;
+        let b = a + raw.trim().len();
+        headers.push(Header {
+            key: canonical(name),
+            value: Value::Range(a, b),
+        });
     }
     let rest = data.get(body_start..).unwrap_or_default();
-    let body = match content_length(data.get(..head_len).unwrap_or_default()) {
+    let declared = headers
+        .iter()
+        .find(|h| h.key == "content-length")
+        .map(|h| h.value(&text).trim().parse::<usize>().map_err(|_| ()));
+    let body = match declared {
         Some(Ok(n)) if n <= rest.len() => rest[..n].to_vec(),
         Some(Ok(n)) => {
             problems.push(format!(
@@ -285,6 +343,7 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
         None => Vec::new(),
     };
     let msg = SipMessage {
+        sdp: std::cell::OnceCell::new(),
         frame: p.frame,
         frames: p.frames,
         time: p.time,
@@ -292,11 +351,21 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
         dst: p.dst,
         transport: p.transport,
         start,
+        text,
         headers,
         body,
         problems,
     };
     Some(msg)
+}
+
+impl Header {
+    fn value<'a>(&'a self, text: &'a str) -> &'a str {
+        match &self.value {
+            Value::Range(a, b) => text.get(*a..*b).unwrap_or(""),
+            Value::Owned(v) => v,
+        }
+    }
 }
 
 impl SipMessage {
@@ -305,7 +374,14 @@ impl SipMessage {
         self.headers
             .iter()
             .find(|h| h.key == key)
-            .map(|h| h.value.as_str())
+            .map(|h| h.value(&self.text))
+    }
+
+    /// Every header as (canonical name, value), in order.
+    pub fn header_lines(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers
+            .iter()
+            .map(|h| (h.key.as_ref(), h.value(&self.text)))
     }
 
     /// All values of a header, comma-separated lists split into entries, in order.
@@ -313,7 +389,7 @@ impl SipMessage {
         self.headers
             .iter()
             .filter(|h| h.key == key)
-            .flat_map(|h| headers::split_list(&h.value))
+            .flat_map(|h| headers::split_list(h.value(&self.text)))
             .collect()
     }
 
@@ -387,7 +463,9 @@ impl SipMessage {
 
     /// Branch of the topmost Via (the transaction id, RFC 3261 §17.2.3).
     pub fn branch(&self) -> Option<String> {
-        self.vias().into_iter().next().and_then(|v| v.branch)
+        let first = self.header("via")?;
+        let top = headers::split_list(first).into_iter().next()?;
+        headers::parse_via(top).branch
     }
 
     /// Diversion entries (RFC 5806), most recent first, as received.
@@ -426,8 +504,12 @@ impl SipMessage {
         self.header("user-agent").or_else(|| self.header("server"))
     }
 
-    /// The SDP summary, when the body is (or contains) SDP.
+    /// The SDP summary, when the body is (or contains) SDP (parsed once).
     pub fn sdp(&self) -> Option<Sdp> {
+        self.sdp.get_or_init(|| self.parse_sdp()).clone()
+    }
+
+    fn parse_sdp(&self) -> Option<Sdp> {
         if self.body.is_empty() {
             return None;
         }
