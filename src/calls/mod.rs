@@ -9,7 +9,6 @@
 
 pub mod legs;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use serde::Serialize;
@@ -145,7 +144,7 @@ impl Call {
 #[derive(Debug, Default)]
 pub struct CallSet {
     pub calls: Vec<Call>,
-    index: HashMap<String, usize>,
+    index: rustc_hash::FxHashMap<String, usize>,
     /// Messages without a Call-ID.
     pub without_call_id: u64,
 }

@@ -1,7 +1,5 @@
 //! CAP001 capture-damaged: the file is truncated or packets are cut by snaplen where SIP was.
 
-use serde_json::json;
-
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 
 pub struct R;
@@ -26,33 +24,16 @@ impl Rule for R {
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let mut out = Vec::new();
-        for c in cx.captures {
-            for a in &c.anomalies {
-                if !matches!(
-                    a.kind,
-                    "truncated" | "corrupt-record" | "read-error" | "sip-cut"
-                ) {
-                    continue;
-                }
-                let title = match a.kind {
-                    "sip-cut" => "SIP messages cut short by the snaplen",
-                    _ => "Capture file damaged",
-                };
-                out.push(
-                    Finding::new(
-                        &INFO,
-                        title,
-                        format!(
-                            "{}: {}. Messages up to there were analysed; what follows is missing, so findings may be incomplete. Capture again with `tcpdump -s 0` and stop it cleanly.",
-                            c.path, a.message
-                        ),
-                    )
-                    .frames(a.frames.iter().copied())
-                    .evidence(json!({"capture": c.path, "anomaly": a.kind, "count": a.count})),
-                );
-            }
-        }
-        out
+        let title = |kind: &str| match kind {
+            "truncated" | "corrupt-record" | "read-error" => Some("Capture file damaged"),
+            "sip-cut" => Some("SIP messages cut short by the snaplen"),
+            _ => None,
+        };
+        super::followme::anomaly_findings(
+            cx,
+            &INFO,
+            title,
+            " Messages up to there were analysed; what follows is missing, so findings may be incomplete. Capture again with `tcpdump -s 0` and stop it cleanly.",
+        )
     }
 }

@@ -1,7 +1,5 @@
 //! CAP004 reassembly-incomplete: lost IP fragments or TCP gaps cost SIP data.
 
-use serde_json::json;
-
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 
 pub struct R;
@@ -26,22 +24,12 @@ impl Rule for R {
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let mut out = Vec::new();
-        for c in cx.captures {
-            for a in &c.anomalies {
-                let title = match a.kind {
-                    "ip-fragments-incomplete" => "IP fragments missing",
-                    "tcp-gap" => "TCP segments missing",
-                    "sip-incomplete" => "SIP message over TCP left unfinished",
-                    _ => continue,
-                };
-                out.push(
-                    Finding::new(&INFO, title, format!("{}: {}.", c.path, a.message))
-                        .frames(a.frames.iter().copied())
-                        .evidence(json!({"capture": c.path, "anomaly": a.kind, "count": a.count})),
-                );
-            }
-        }
-        out
+        let title = |kind: &str| match kind {
+            "ip-fragments-incomplete" => Some("IP fragments missing"),
+            "tcp-gap" => Some("TCP segments missing"),
+            "sip-incomplete" => Some("SIP message over TCP left unfinished"),
+            _ => None,
+        };
+        super::followme::anomaly_findings(cx, &INFO, title, "")
     }
 }

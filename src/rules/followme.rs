@@ -1,4 +1,4 @@
-//! Helpers shared by the Follow-Me rules (not a rule itself).
+//! Helpers shared by the Follow-Me and capture rules (not a rule itself).
 
 use serde_json::json;
 
@@ -105,4 +105,25 @@ pub(super) fn cite(frames: &[u64]) -> String {
 pub(super) fn linked_first<'a>(cx: &'a Context<'a>, second: &Call) -> Option<&'a Call> {
     let id = cx.legs.linked(&second.call_id).into_iter().next()?;
     cx.calls.iter().find(|c| c.call_id == id)
+}
+
+/// One finding per capture anomaly whose kind `title` names (`None` = not this rule's).
+pub(super) fn anomaly_findings(
+    cx: &Context<'_>,
+    rule: &super::RuleInfo,
+    title: impl Fn(&str) -> Option<&'static str>,
+    advice: &str,
+) -> Vec<super::Finding> {
+    let mut out = Vec::new();
+    for c in cx.captures {
+        for a in &c.anomalies {
+            let Some(t) = title(a.kind) else { continue };
+            out.push(
+                super::Finding::new(rule, t, format!("{}: {}.{advice}", c.path, a.message))
+                    .frames(a.frames.iter().copied())
+                    .evidence(json!({"capture": c.path, "anomaly": a.kind, "count": a.count})),
+            );
+        }
+    }
+    out
 }
