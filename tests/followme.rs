@@ -374,3 +374,64 @@ fn sip001_and_damaged_follow_me_capture() {
     assert_eq!(ids(&v), ["CAP001"]);
     assert_eq!(v["captures"][0]["sip_messages"], 2);
 }
+
+/// Every public capture runs through `analyze` without sipdiag failing, and what it says
+/// about the ones with a known story is plausible.
+#[test]
+fn public_captures_run_and_findings_are_plausible() {
+    let Some(corpus) = corpus() else { return };
+    let rows = tsv(&testdata("oracle/sip-counts.tsv"), "path\t");
+    let known_unreadable = ["sipnab/c07-sip-r2.cap"];
+    for r in &rows {
+        let p = corpus.join(&r[0]);
+        let out = sipdiag(&["analyze", "--format", "json", p.to_str().unwrap()]);
+        let code = out.status.code();
+        if known_unreadable.contains(&r[0].as_str()) {
+            assert_eq!(code, Some(2), "{}", r[0]);
+            continue;
+        }
+        assert!(
+            matches!(code, Some(0) | Some(1)),
+            "{}: exit {code:?} {}",
+            r[0],
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{}: {e}", r[0]));
+        assert_eq!(v["schema_version"], 1);
+    }
+    // 488 Not Acceptable Here is reported as a codec rejection.
+    let p = corpus.join("goffinet/sip-488-Not-Acceptable-Here-codec-null.pcapng");
+    let (v, _) = {
+        let out = sipdiag(&["analyze", "--format", "json", p.to_str().unwrap()]);
+        (serde_json::from_slice::<Value>(&out.stdout).unwrap(), 0)
+    };
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["evidence"]["status"] == 488)
+        .expect("488 finding");
+    assert!(
+        f["message"].as_str().unwrap().contains("Codec rejection"),
+        "{f}"
+    );
+    assert_eq!(f["frames"][0], 10);
+    // History-Info is read: the number of the forwarded call appears in the call list.
+    let p = corpus.join("goffinet/voip-extension.pcap");
+    let out = sipdiag(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = v["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["invite_frame"] == 581)
+        .unwrap();
+    assert_eq!(c["diversion"][0], "204");
+    // A capture of only REGISTER traffic is not an error.
+    let p = corpus.join("goffinet/sip-register-ok-unregister.pcapng");
+    assert_eq!(
+        sipdiag(&["analyze", p.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+}
