@@ -301,7 +301,7 @@ fn pattern_test_on_values_and_captures() {
 fn rules_and_explain() {
     let out = sipdiag(&["rules"]);
     let t = stdout(&out);
-    for id in ["CAP001", "FM001", "FM010", "SIP001"] {
+    for id in ["CAP001", "FM001", "FM010", "SIP001", "SP001", "SP006"] {
         assert!(t.contains(id), "{id} missing from `sipdiag rules`");
     }
     let out = sipdiag(&["explain", "diversion-format"]);

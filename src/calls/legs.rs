@@ -207,7 +207,7 @@ pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles 
                 .push(format!("PBX is {ip}: sends {n} INVITE(s) to XCC"));
         }
     }
-    if r.xcc.is_empty() {
+    if r.xcc.is_empty() && calls.iter().any(|c| !c.invites.is_empty()) {
         r.reasons.push(
             "XCC not identified: no INVITE with Diversion/History-Info and no XCC User-Agent; give --xcc ADDR[:PORT]".into(),
         );

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::{Announced, MediaReport, MediaSettings, RtpStream, StunTransaction, in_range};
 use crate::calls::{Call, InviteTx};
+use crate::capture::Timestamp;
 use crate::sip::sdp::{Direction, Sdp};
 
 /// Which end of the softphone media path an address belongs to.
@@ -272,18 +273,25 @@ pub struct EstablishedCall<'a> {
     /// Media addresses of the offerer (caller) and answerer.
     pub offer_addrs: Vec<SocketAddr>,
     pub answer_addrs: Vec<SocketAddr>,
-    /// From the 2xx to BYE (or the call's last message), seconds.
+    /// From the first 2xx to BYE (or the call's last message), seconds.
     pub duration: f64,
+    /// From the INVITE of the current session to the BYE (without one, open-ended):
+    /// when its media may flow.
+    pub start: Timestamp,
+    pub end: Timestamp,
 }
 
 impl<'a> EstablishedCall<'a> {
-    /// The first INVITE transaction of `call` answered 2xx with an offer and an answer.
+    /// The call's current media session: the last INVITE transaction (initial or
+    /// re-INVITE) answered 2xx with an offer and an answer.
     pub fn of(call: &'a Call) -> Option<Self> {
-        let invite = call.invites.iter().find(|t| {
+        let negotiated = |t: &&InviteTx| {
             t.final_status.is_some_and(|s| (200..300).contains(&s))
                 && t.offer.is_some()
                 && t.answer.is_some()
-        })?;
+        };
+        let first = call.invites.iter().find(negotiated)?;
+        let invite = call.invites.iter().rev().find(negotiated)?;
         let offer = invite.offer.as_ref()?;
         let answer = invite.answer.as_ref()?;
         let offer_addrs = sdp_audio_addrs(offer);
@@ -291,12 +299,12 @@ impl<'a> EstablishedCall<'a> {
         if offer_addrs.is_empty() || answer_addrs.is_empty() {
             return None;
         }
-        let start = invite.final_time.unwrap_or(invite.request_time);
-        let end = call
+        let answered = first.final_time.unwrap_or(first.request_time);
+        let bye = call
             .bye_frame
             .and_then(|f| call.messages.iter().find(|m| m.frame == f))
-            .map(|m| m.time)
-            .unwrap_or(call.last_time);
+            .map(|m| m.time);
+        let end = bye.unwrap_or(call.last_time);
         Some(EstablishedCall {
             call,
             invite,
@@ -304,14 +312,48 @@ impl<'a> EstablishedCall<'a> {
             answer,
             offer_addrs,
             answer_addrs,
-            duration: end.seconds_since(start).max(0.0),
+            duration: end.seconds_since(answered).max(0.0),
+            start: invite.request_time,
+            // Without a BYE the call may last to the end of the capture.
+            end: bye.unwrap_or(Timestamp::new(i64::MAX / 2, 0)),
         })
+    }
+
+    /// Media addresses of every SDP the call's INVITE transactions exchanged (re-INVITEs
+    /// move media, e.g. a B2BUA handing over to direct media).
+    pub fn all_addrs(&self) -> Vec<SocketAddr> {
+        let mut v: Vec<SocketAddr> = self
+            .call
+            .invites
+            .iter()
+            .flat_map(|t| t.offer.iter().chain(t.answer.iter()))
+            .flat_map(sdp_audio_addrs)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
     }
 
     /// Every INVITE of the call kept media sendrecv (no hold, no one-way setup).
     pub fn sendrecv(&self) -> bool {
         self.call.invites.iter().all(|t| {
             t.offer.as_ref().is_none_or(is_sendrecv) && t.answer.as_ref().is_none_or(is_sendrecv)
+        })
+    }
+
+    /// RTP packets of streams towards any of `addrs` that overlap the call in time.
+    pub fn rtp_received(&self, media: &MediaReport, addrs: &[SocketAddr]) -> u64 {
+        self.streams_to(media, addrs).map(|s| s.packets).sum()
+    }
+
+    /// Streams towards any of `addrs` that overlap the call in time.
+    pub fn streams_to<'m>(
+        &'m self,
+        media: &'m MediaReport,
+        addrs: &'m [SocketAddr],
+    ) -> impl Iterator<Item = &'m RtpStream> + 'm {
+        media.rtp.iter().filter(move |s| {
+            addrs.contains(&s.dst) && s.first_time <= self.end && s.last_time >= self.start
         })
     }
 

@@ -12,16 +12,27 @@
 //!   length - 20, a multiple of 4). Classic RFC 3489 STUN (no cookie) only on flows that
 //!   are otherwise known to carry media: announced in SDP, already validated by STUN,
 //!   with a port in the configured media ranges, or to/from the STUN port 3478.
+//!   Over TCP, a stream whose first bytes are a STUN header (plain, or with the RFC 4571
+//!   length prefix of ICE-TCP) is read as STUN messages and TURN ChannelData.
 //! - 20-63: DTLS (counted).
 //! - 128-191: RTCP when the second byte is an RTCP packet type (192-223) and the compound
 //!   packet is valid (RFC 3550 §A.2); else RTP. RTP counts at once on flows announced in
 //!   SDP or validated by STUN; elsewhere a flow must first show three packets of one SSRC
 //!   with consecutive sequence numbers (then those first packets count too), so random
-//!   UDP is not taken for RTP.
+//!   UDP is not taken for RTP. RTP relayed in TURN Send/Data indications counts for the
+//!   client-server addresses, as Wireshark shows it.
+//!
+//! Per stream: packets, loss = expected - received with extended sequence numbers
+//! (RFC 3550 §A.1/§A.3, duplicates make it negative), interarrival jitter (§A.8) on the
+//! stream's main payload format with its clock rate (8000 Hz for G.711/G.722/G.729,
+//! 48000 for opus, 90000 for video), current, mean and maximum. These are the figures of
+//! Wireshark's RTP stream statistics, except after a forward jump of 3000 or more sequence
+//! numbers, which §A.1 takes for a restart of the sender rather than for loss.
 //!
 //! Memory is bounded: at most [`MAX_FLOWS`] UDP flows, [`MAX_STREAMS_PER_FLOW`] SSRCs per
-//! flow, [`MAX_TRANSACTIONS`] STUN transactions, [`MAX_TCP_FLOWS`] TCP flows examined for
-//! STUN with at most [`MAX_TCP_BUFFER`] bytes buffered each.
+//! flow and [`MAX_STREAMS`] in all, [`MAX_TRANSACTIONS`] STUN transactions,
+//! [`MAX_TCP_FLOWS`] TCP flows examined for STUN with at most [`MAX_TCP_BUFFER`] bytes
+//! buffered each.
 
 pub mod analysis;
 pub mod rtp;
@@ -44,6 +55,8 @@ pub use analysis::{IceSession, IceSide, Side};
 pub const MAX_FLOWS: usize = 100_000;
 /// SSRCs tracked per flow.
 pub const MAX_STREAMS_PER_FLOW: usize = 16;
+/// RTP streams (and stream candidates) tracked in all.
+pub const MAX_STREAMS: usize = 200_000;
 /// STUN transactions kept.
 pub const MAX_TRANSACTIONS: usize = 100_000;
 /// TCP directions examined for STUN.
@@ -58,6 +71,8 @@ pub const MAX_ANNOUNCED: usize = 100_000;
 const MAX_FRAMES_LISTED: usize = 1000;
 /// The registered STUN port (RFC 8489 §18.6), where classic STUN is accepted too.
 pub const STUN_PORT: u16 = 3478;
+/// Frames listed per stream where a sequence gap ended.
+const MAX_GAP_FRAMES: usize = 20;
 /// Consecutive packets that make an unannounced flow an RTP stream.
 pub const CONFIRM_PACKETS: u32 = 3;
 
@@ -167,6 +182,8 @@ pub struct RtpStream {
     /// Interarrival jitter (RFC 3550 §A.8), milliseconds, at the end / at most.
     pub jitter_ms: f64,
     pub max_jitter_ms: f64,
+    /// Mean of the jitter estimates over the stream, milliseconds.
+    pub mean_jitter_ms: f64,
     /// The SIP call whose SDP announced this stream's destination, if any.
     pub call_id: Option<String>,
     /// Packets expected from the sequence numbers (RFC 3550 §A.3).
@@ -177,6 +194,8 @@ pub struct RtpStream {
     pub recognised_by: &'static str,
     /// Packets that arrived after a higher sequence number.
     pub late: u64,
+    /// Frames of the packets that followed a sequence gap (up to 20).
+    pub gap_frames: Vec<u64>,
 }
 
 impl RtpStream {
@@ -308,6 +327,7 @@ struct StreamState {
     last_time: Timestamp,
     seq: rtp::SeqStats,
     late: u64,
+    gap_frames: Vec<u64>,
     jitter: rtp::Jitter,
     /// The payload type jitter is measured on, and its clock rate.
     jitter_pt: Option<(u8, u32)>,
@@ -334,6 +354,7 @@ impl StreamState {
             last_time: time,
             seq: rtp::SeqStats::default(),
             late: 0,
+            gap_frames: Vec::new(),
             jitter: rtp::Jitter::default(),
             jitter_pt: None,
             last_seq: 0,
@@ -530,11 +551,13 @@ impl MediaTracker {
                 duplicates: s.seq.duplicates,
                 jitter_ms: per_ms(s.jitter.jitter),
                 max_jitter_ms: per_ms(s.jitter.max),
+                mean_jitter_ms: per_ms(s.jitter.mean()),
                 call_id: a.map(|a| a.call_id.clone()),
                 expected: s.seq.expected(),
                 payload_types: s.payload_types.clone(),
                 recognised_by: s.recognised_by,
                 late: s.late,
+                gap_frames: s.gap_frames.clone(),
             });
             if let Some(i) = s.dst_ann {
                 self.report.announced[i as usize].rtp_received += s.packets;
@@ -763,7 +786,7 @@ impl MediaTracker {
             Some(s) => s as usize,
             None => {
                 let new = StreamState::new(src, dst, h.ssrc, frame, time);
-                if f.streams.len() < MAX_STREAMS_PER_FLOW {
+                if f.streams.len() < MAX_STREAMS_PER_FLOW && self.streams.len() < MAX_STREAMS {
                     let si = self.streams.len();
                     self.streams.push(new);
                     self.flows[fi].streams.push(si as u32);
@@ -816,6 +839,9 @@ impl MediaTracker {
         let outcome = s.seq.update(h.seq);
         match outcome {
             rtp::SeqOutcome::Late => s.late += 1,
+            rtp::SeqOutcome::InOrder { gap } if gap > 0 && s.gap_frames.len() < MAX_GAP_FRAMES => {
+                s.gap_frames.push(frame)
+            }
             rtp::SeqOutcome::Restart => s.jitter.reset(),
             _ => {}
         }
@@ -962,19 +988,22 @@ impl MediaTracker {
     }
 }
 
+/// Builders of synthetic media for unit tests (here and in the SP rules).
 #[cfg(test)]
-mod tests {
+#[allow(dead_code)]
+pub(crate) mod testing {
     use super::*;
 
-    fn addr(s: &str) -> SocketAddr {
+    pub fn addr(s: &str) -> SocketAddr {
         s.parse().unwrap()
     }
 
-    fn dgram<'a>(frame: u64, ms: u32, src: &str, dst: &str, payload: &'a [u8]) -> Datagram<'a> {
+    /// A UDP datagram at `ms` milliseconds into the capture.
+    pub fn dgram<'a>(frame: u64, ms: u32, src: &str, dst: &str, payload: &'a [u8]) -> Datagram<'a> {
         Datagram {
             frame,
             frames: &[],
-            time: Timestamp::new(1000, ms * 1_000_000),
+            time: Timestamp::new(1000 + i64::from(ms / 1000), (ms % 1000) * 1_000_000),
             src: addr(src),
             dst: addr(dst),
             transport: Transport::Udp,
@@ -983,7 +1012,7 @@ mod tests {
         }
     }
 
-    fn rtp_pkt(seq: u16, ts: u32, ssrc: u32, pt: u8) -> Vec<u8> {
+    pub fn rtp_pkt(seq: u16, ts: u32, ssrc: u32, pt: u8) -> Vec<u8> {
         let mut b = vec![0x80, pt];
         b.extend_from_slice(&seq.to_be_bytes());
         b.extend_from_slice(&ts.to_be_bytes());
@@ -992,7 +1021,7 @@ mod tests {
         b
     }
 
-    fn stun_msg(t: u16, tid: u8, attrs: &[(u16, &[u8])]) -> Vec<u8> {
+    pub fn stun_msg(t: u16, tid: u8, attrs: &[(u16, &[u8])]) -> Vec<u8> {
         let mut body = Vec::new();
         for (at, v) in attrs {
             body.extend_from_slice(&at.to_be_bytes());
@@ -1009,6 +1038,54 @@ mod tests {
         m.extend_from_slice(&body);
         m
     }
+
+    /// An ICE check (Binding request with USERNAME `user`).
+    pub fn check(tid: u8, user: &str) -> Vec<u8> {
+        stun_msg(0x0001, tid, &[(stun::attr::USERNAME, user.as_bytes())])
+    }
+
+    /// A Binding success response.
+    pub fn success(tid: u8) -> Vec<u8> {
+        stun_msg(0x0101, tid, &[])
+    }
+
+    /// Softphone signalling data `client → server` (server port 2230) and back.
+    pub fn signalling(t: &mut MediaTracker, client: &str, server: &str, frame: u64) {
+        let (c, s) = (addr(client), addr(server));
+        let time = Timestamp::new(999, 0);
+        for (i, flow) in [Flow { src: c, dst: s }, Flow { src: s, dst: c }]
+            .into_iter()
+            .enumerate()
+        {
+            t.stream(&StreamEvent::Data {
+                flow,
+                frame: frame + i as u64,
+                origin: frame + i as u64,
+                time,
+                data: b"{}",
+            });
+        }
+    }
+
+    /// `n` packets of 20 ms PCMU from `src` to `dst`, starting at frame `frame`.
+    pub fn rtp_stream(t: &mut MediaTracker, src: &str, dst: &str, ssrc: u32, frame: u64, n: u16) {
+        for i in 0..n {
+            let p = rtp_pkt(1000 + i, 160 * u32::from(i), ssrc, 0);
+            t.datagram(&dgram(
+                frame + u64::from(i),
+                2000 + 20 * u32::from(i),
+                src,
+                dst,
+                &p,
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
 
     #[test]
     fn unannounced_rtp_needs_three_consecutive_packets() {

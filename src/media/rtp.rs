@@ -197,6 +197,9 @@ pub struct Jitter {
     /// Current estimate in timestamp units.
     pub jitter: f64,
     pub max: f64,
+    /// Sum of the estimates after each update, and their number (for the mean).
+    pub sum: f64,
+    pub updates: u64,
 }
 
 impl Jitter {
@@ -208,8 +211,19 @@ impl Jitter {
             let d = (arrival_units - ts_units).abs();
             self.jitter += (d - self.jitter) / 16.0;
             self.max = self.max.max(self.jitter);
+            self.sum += self.jitter;
+            self.updates += 1;
         }
         self.last = Some((arrival, ts));
+    }
+
+    /// Mean of the estimates (Wireshark's "Mean Jitter"), timestamp units.
+    pub fn mean(&self) -> f64 {
+        if self.updates == 0 {
+            0.0
+        } else {
+            self.sum / self.updates as f64
+        }
     }
 
     /// Forgets the previous packet (after a payload format change or restart).

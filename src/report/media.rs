@@ -233,6 +233,7 @@ mod tests {
                 duplicates: 0,
                 jitter_ms: 0.5,
                 max_jitter_ms: 1.25,
+                mean_jitter_ms: 0.75,
                 call_id: Some("abc".into()),
                 expected: 100,
                 payload_types: vec![0],

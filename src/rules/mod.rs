@@ -31,6 +31,12 @@ mod fm009_second_leg_failed;
 mod fm010_invite_unanswered;
 mod followme;
 mod sip001_invite_failed;
+mod sp001_ice_no_response;
+mod sp002_ice_one_way;
+mod sp003_media_missing;
+mod sp004_media_address_mismatch;
+mod sp005_rtp_one_way;
+mod sp006_rtp_loss;
 
 /// How bad a finding is.
 #[derive(
@@ -188,6 +194,12 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &fm009_second_leg_failed::RULE,
         &fm010_invite_unanswered::RULE,
         &sip001_invite_failed::RULE,
+        &sp001_ice_no_response::RULE,
+        &sp002_ice_one_way::RULE,
+        &sp003_media_missing::RULE,
+        &sp004_media_address_mismatch::RULE,
+        &sp005_rtp_one_way::RULE,
+        &sp006_rtp_loss::RULE,
     ]
 }
 

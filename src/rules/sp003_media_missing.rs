@@ -1,0 +1,209 @@
+//! SP003 media-missing: a call was signalled, but no STUN or RTP appears at all.
+
+use std::net::SocketAddr;
+
+use serde_json::json;
+
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use crate::calls::Call;
+use crate::media::MediaReport;
+use crate::media::analysis::{EstablishedCall, addr_filter, frame_list, ip_filter, range_text};
+
+pub struct R;
+pub static RULE: R = R;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "SP003",
+    slug: "media-missing",
+    severity: Severity::Error,
+    summary: "A call was signalled (softphone port, or SIP INVITE/200 with SDP) but no STUN or RTP appears on its media ports",
+    doc: RuleDoc {
+        what: "Two cases. Softphone: a signalling connection on the softphone TCP port (2230) carried data both ways, but the capture holds no STUN and no RTP to or from the client's or the server's address. SIP: an INVITE was answered 2xx with SDP on both sides, but not a single datagram reached or left any media address the SDP announced. Severity error; warning for a SIP call shorter than 1 s (it may have ended before media started). When the capture holds no UDP besides SIP at all, the silent SIP calls of at least 1 s are reported together in one warning (the capture may have been filtered to signalling), shorter ones not at all.",
+        why: "Signalling and media take different paths: the call can be set up over port 2230 or 5060 while every media packet is dropped, so the user hears nothing. When not even the ICE checks appear, the media path is blocked before the first packet (firewall on the sending host, or a route that sends UDP elsewhere) — or the capture does not see the media interface.",
+        fix: "First make sure the capture includes UDP (no `port 2230`/`port 5060` capture filter; capture on the interface that carries media). Then check the sending side: the client's Windows firewall must let the softphone send and receive UDP 49152-65535, the server side must accept UDP 30000-33000, and a VPN must carry UDP, not only TCP. For SIP calls, the SDP addresses must be reachable from the other party (no private address across NAT without an SBC).",
+        example: "Softphone signalling 10.1.2.3:41230 ↔ 10.0.0.5:2230 (frames 4-14), but no STUN or RTP from 10.1.2.3 or 10.0.0.5",
+    },
+};
+
+/// SIP calls shorter than this (2xx to BYE) may end before media starts.
+const SHORT_CALL_SECS: f64 = 1.0;
+
+impl Rule for R {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
+        findings(cx.media, cx.calls)
+    }
+}
+
+pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
+    let settings = media.settings();
+    let mut out = Vec::new();
+    let no_udp = media.udp_datagrams == 0;
+    for s in &media.softphone {
+        if s.client_bytes == 0 || s.server_bytes == 0 {
+            continue;
+        }
+        if media.has_media_of(s.client.ip()) || media.has_media_of(s.server.ip()) {
+            continue;
+        }
+        let title = format!(
+            "Softphone signalling {} ↔ {} without any media",
+            s.client, s.server
+        );
+        let message = format!(
+            "The softphone connection {} ↔ {} carried data both ways (frames {}), but the capture holds no STUN check and no RTP from or to the client {} or the server {}{}. The media path never started: a firewall drops the client's UDP (Windows firewall: UDP {} for the softphone), the server side does not accept UDP {} (hardware firewall in the server network), or a VPN carries only TCP. If the capture was filtered to port {} or taken on an interface without media, capture again with UDP.",
+            s.client,
+            s.server,
+            frame_list(&s.frames),
+            s.client.ip(),
+            s.server.ip(),
+            if no_udp {
+                " (it holds no non-SIP UDP at all)"
+            } else {
+                ""
+            },
+            range_text(settings.client_ports),
+            range_text(settings.server_ports),
+            settings.softphone_port,
+        );
+        out.push(
+            Finding::new(&INFO, title, message)
+                .frames(s.frames.iter().copied())
+                .evidence(json!({
+                    "signalling": {
+                        "client": s.client.to_string(),
+                        "server": s.server.to_string(),
+                        "first_frame": s.first_frame,
+                        "last_frame": s.last_frame,
+                        "client_bytes": s.client_bytes,
+                        "server_bytes": s.server_bytes,
+                    },
+                    "stun_transactions": media.stun.len(),
+                    "rtp_streams": media.rtp.len(),
+                    "udp_datagrams": media.udp_datagrams,
+                }))
+                .filter(format!(
+                    "tcp.port == {} || {} || {}",
+                    settings.softphone_port,
+                    ip_filter(s.client.ip()),
+                    ip_filter(s.server.ip())
+                )),
+        );
+    }
+    // SIP calls set up with SDP both ways whose media addresses saw nothing at all.
+    let mut silent: Vec<(EstablishedCall<'_>, Vec<SocketAddr>)> = Vec::new();
+    for call in calls {
+        let Some(e) = EstablishedCall::of(call) else {
+            continue;
+        };
+        let addrs = e.all_addrs();
+        // Any traffic at these addresses, under whichever call announced them.
+        let traffic = media
+            .announced
+            .iter()
+            .filter(|a| addrs.contains(&a.addr))
+            .any(|a| a.received + a.sent > 0)
+            || media
+                .rtp
+                .iter()
+                .any(|r| addrs.contains(&r.src) || addrs.contains(&r.dst));
+        // In a capture without any UDP media, a call that lasted under a second says
+        // nothing (it may have been torn down at once, e.g. for want of a codec).
+        if !traffic && (!no_udp || e.duration >= SHORT_CALL_SECS) {
+            silent.push((e, addrs));
+        }
+    }
+    if no_udp && !silent.is_empty() {
+        // Nothing but signalling in the whole capture: one finding, not one per call.
+        let mut f = Finding::new(
+            &INFO,
+            format!(
+                "{} answered call(s) and no media in the capture at all",
+                silent.len()
+            ),
+            format!(
+                "{} call(s) were answered with SDP on both sides ({}), but the capture holds no UDP besides SIP: no RTP, no STUN. Most likely it was filtered to signalling (e.g. `port 5060`) or taken where media does not pass; capture again including UDP to judge the media. If it was taken on the media path, the media is blocked before it: check the firewalls for the SDP addresses.",
+                silent.len(),
+                silent
+                    .iter()
+                    .take(5)
+                    .map(|(e, _)| format!(
+                        "{} (INVITE frame {})",
+                        e.call.call_id, e.invite.request_frame
+                    ))
+                    .chain((silent.len() > 5).then(|| "…".to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+        f.severity = Severity::Warning;
+        let frames: Vec<u64> = silent
+            .iter()
+            .take(20)
+            .flat_map(|(e, _)| e.setup_frames())
+            .collect();
+        f = f.frames(frames).evidence(json!({
+            "calls": silent.iter().map(|(e, _)| e.call.call_id.clone()).collect::<Vec<_>>(),
+            "udp_datagrams_in_capture": 0,
+        }));
+        if silent.len() == 1 {
+            f = f.call(&silent[0].0.call.call_id);
+        }
+        out.push(f);
+        return out;
+    }
+    for (e, addrs) in silent {
+        let call = e.call;
+        let mut f = Finding::new(
+            &INFO,
+            format!("Call {} answered, but no media at all", call.call_id),
+            String::new(),
+        );
+        let short = e.duration < SHORT_CALL_SECS;
+        if short {
+            f.severity = Severity::Warning;
+        }
+        f.message = format!(
+            "The INVITE (frame {}) was answered {} (frame {}) with SDP on both sides — media at {} (offer) and {} (answer) — but no datagram reached or left these addresses during the {:.1} s of the call, although the capture holds other UDP. {}Check that the announced addresses are reachable from the other party (private address behind NAT, missing SBC/ALG), and that firewalls on both sides let this UDP through.",
+            e.invite.request_frame,
+            e.invite.final_status.unwrap_or(200),
+            e.invite.final_frame.unwrap_or(0),
+            join(&e.offer_addrs),
+            join(&e.answer_addrs),
+            e.duration,
+            if short {
+                "The call was shorter than 1 s and may have ended before media started. "
+            } else {
+                ""
+            }
+        );
+        let filter = addrs
+            .iter()
+            .map(|a| addr_filter(*a))
+            .collect::<Vec<_>>()
+            .join(" || ");
+        f = f
+            .call(&call.call_id)
+            .frames(e.setup_frames())
+            .evidence(json!({
+                "offer": e.offer_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                "answer": e.answer_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                "duration_s": (e.duration * 1000.0).round() / 1000.0,
+                "udp_datagrams_in_capture": media.udp_datagrams,
+            }))
+            .filter(filter);
+        out.push(f);
+    }
+    out
+}
+
+fn join(addrs: &[SocketAddr]) -> String {
+    addrs
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
