@@ -352,9 +352,10 @@ impl<'a> EstablishedCall<'a> {
         media: &'m MediaReport,
         addrs: &'m [SocketAddr],
     ) -> impl Iterator<Item = &'m RtpStream> + 'm {
-        media.rtp.iter().filter(move |s| {
-            addrs.contains(&s.dst) && s.first_time <= self.end && s.last_time >= self.start
-        })
+        addrs
+            .iter()
+            .flat_map(move |a| media.rtp_at(*a).filter(move |s| s.dst == *a))
+            .filter(move |s| s.first_time <= self.end && s.last_time >= self.start)
     }
 
     /// Frames of the INVITE, its 2xx and the ACK.

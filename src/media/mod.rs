@@ -274,12 +274,58 @@ pub struct MediaReport {
     pub dtls_packets: u64,
     /// What memory limits left out (flows, transactions, …), for the report.
     pub dropped: u64,
+    /// RTP streams and announcements by address, built on first use so that rules
+    /// looking up each call's media stay linear in the number of calls.
+    #[serde(skip)]
+    index: std::cell::OnceCell<MediaIndex>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct MediaIndex {
+    rtp_by_addr: std::collections::HashMap<SocketAddr, Vec<usize>>,
+    announced_by_addr: std::collections::HashMap<SocketAddr, Vec<usize>>,
 }
 
 impl MediaReport {
     /// The settings in force (defaults when the report was built without any).
     pub fn settings(&self) -> MediaSettings {
         self.settings.clone().unwrap_or_default()
+    }
+
+    fn index(&self) -> &MediaIndex {
+        self.index.get_or_init(|| {
+            let mut ix = MediaIndex::default();
+            for (i, s) in self.rtp.iter().enumerate() {
+                ix.rtp_by_addr.entry(s.dst).or_default().push(i);
+                if s.src != s.dst {
+                    ix.rtp_by_addr.entry(s.src).or_default().push(i);
+                }
+            }
+            for (i, a) in self.announced.iter().enumerate() {
+                ix.announced_by_addr.entry(a.addr).or_default().push(i);
+            }
+            ix
+        })
+    }
+
+    /// RTP streams from or to `addr`.
+    pub fn rtp_at(&self, addr: SocketAddr) -> impl Iterator<Item = &RtpStream> {
+        self.index()
+            .rtp_by_addr
+            .get(&addr)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.rtp[i])
+    }
+
+    /// SDP announcements of `addr`.
+    pub fn announced_at(&self, addr: SocketAddr) -> impl Iterator<Item = &Announced> {
+        self.index()
+            .announced_by_addr
+            .get(&addr)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.announced[i])
     }
 }
 

@@ -101,15 +101,10 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
         };
         let addrs = e.all_addrs();
         // Any traffic at these addresses, under whichever call announced them.
-        let traffic = media
-            .announced
-            .iter()
-            .filter(|a| addrs.contains(&a.addr))
-            .any(|a| a.received + a.sent > 0)
-            || media
-                .rtp
-                .iter()
-                .any(|r| addrs.contains(&r.src) || addrs.contains(&r.dst));
+        let traffic = addrs.iter().any(|a| {
+            media.announced_at(*a).any(|x| x.received + x.sent > 0)
+                || media.rtp_at(*a).next().is_some()
+        });
         // In a capture without any UDP media, a call that lasted under a second says
         // nothing (it may have been torn down at once, e.g. for want of a codec).
         if !traffic && (!no_udp || e.duration >= SHORT_CALL_SECS) {
