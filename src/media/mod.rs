@@ -277,11 +277,11 @@ pub struct MediaReport {
     /// RTP streams and announcements by address, built on first use so that rules
     /// looking up each call's media stay linear in the number of calls.
     #[serde(skip)]
-    index: std::cell::OnceCell<MediaIndex>,
+    pub(crate) index: std::cell::OnceCell<MediaIndex>,
 }
 
 #[derive(Debug, Clone, Default)]
-struct MediaIndex {
+pub(crate) struct MediaIndex {
     rtp_by_addr: std::collections::HashMap<SocketAddr, Vec<usize>>,
     announced_by_addr: std::collections::HashMap<SocketAddr, Vec<usize>>,
 }
