@@ -144,8 +144,8 @@ impl Call {
 #[derive(Debug, Default)]
 pub struct CallSet {
     pub calls: Vec<Call>,
-    /// Call-IDs are chosen by whoever sent the packets: keep std's DoS-resistant hasher.
-    index: std::collections::HashMap<String, usize>,
+    /// Call-IDs are chosen by whoever sent the packets: a randomly seeded hasher.
+    index: foldhash::HashMap<String, usize>,
     /// Messages without a Call-ID.
     pub without_call_id: u64,
 }

@@ -38,7 +38,9 @@ pub mod analysis;
 pub mod rtp;
 pub mod stun;
 
-use std::collections::HashMap;
+/// foldhash: a per-process random seed keeps it resistant enough to crafted keys, and it is
+/// several times faster than SipHash on the per-packet flow lookup.
+use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use serde::Serialize;
