@@ -274,7 +274,12 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
             (data.len(), data.len())
         }
     };
-    let text = String::from_utf8_lossy(data.get(..head_len).unwrap_or_default()).into_owned();
+    let head = data.get(..head_len).unwrap_or_default();
+    // Valid UTF-8 is the rule: validate (fast) and copy once; repair only when needed.
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t.to_owned(),
+        Err(_) => String::from_utf8_lossy(head).into_owned(),
+    };
     let mut headers: Vec<Header> = Vec::with_capacity(16);
     // Walk the header lines of `text` (the start line is skipped).
     let head_start = text.find('\n').map_or(text.len(), |i| i + 1);
@@ -307,15 +312,15 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
             ));
             continue;
         };
-        let name = line[..colon].trim();
+        let name = line[..colon].trim_ascii();
         if name.is_empty() {
             problems.push("header line with an empty name".to_string());
             continue;
         }
         let raw = &line[colon + 1..];
-        let lead = raw.len() - raw.trim_start().len();
+        let lead = raw.len() - raw.trim_ascii_start().len();
         let a = line_start + colon + 1 + lead;
-        let b = a + raw.trim().len();
+        let b = a + raw.trim_ascii().len();
         headers.push(Header {
             key: canonical(name),
             value: Value::Range(a, b),
