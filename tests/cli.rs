@@ -177,3 +177,42 @@ fn json_schema_is_current_and_matches_output() {
         );
     }
 }
+
+/// Drops record `n` (1-based) from a classic pcap.
+fn drop_record(pcap: &[u8], n: usize) -> Vec<u8> {
+    let mut out = pcap[..24].to_vec();
+    let mut off = 24;
+    let mut i = 0;
+    while off + 16 <= pcap.len() {
+        let len = u32::from_le_bytes(pcap[off + 8..off + 12].try_into().unwrap()) as usize;
+        i += 1;
+        if i != n {
+            out.extend_from_slice(&pcap[off..off + 16 + len]);
+        }
+        off += 16 + len;
+    }
+    out
+}
+
+#[test]
+fn lost_fragment_is_cap004() {
+    // ipfrag-v4.pcap: frame 1 is the first fragment of the INVITE, frame 2 completes it.
+    let bytes = std::fs::read(testdata("reader/ipfrag-v4.pcap")).unwrap();
+    assert_eq!(&bytes[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lost-fragment.pcap");
+    std::fs::write(&p, drop_record(&bytes, 1)).unwrap();
+    let out = sipdiag(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "CAP004")
+        .expect("CAP004");
+    assert_eq!(f["frames"][0], 1, "the orphan fragment, now frame 1");
+    assert_eq!(
+        v["captures"][0]["sip_messages"], 6,
+        "the INVITE is lost, the rest read"
+    );
+}

@@ -435,3 +435,51 @@ fn public_captures_run_and_findings_are_plausible() {
         Some(0)
     );
 }
+
+#[test]
+fn site_file_supplies_the_dialling_plan_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site.toml");
+    std::fs::write(
+        &site,
+        "country_code = \"49\"\ninternal_length = 3\noutside_prefix = \"0\"\ncurrent_pattern = '[^\\+49(\\d+)'\nknown_users = [\"+4930123456\"]\n",
+    )
+    .unwrap();
+    let s = site.to_str().unwrap();
+    let (v, _) = analyze("fm002-prefix99.pcap", &["--site", s]);
+    assert_eq!(v["site"]["internal_length"], 3);
+    let f = finding(&v, "FM002");
+    assert_eq!(f["suggestion"]["rewrite"]["match"], r"^99(\d{3})$");
+    assert_eq!(
+        f["suggestion"]["xcc_diversion_pattern"],
+        r"[^\+49(\d+)]||[^99(\d{3})$=>$1"
+    );
+    // A flag overrides the file: with internal length 5, 99123 is an internal number.
+    let (v, _) = analyze(
+        "fm002-prefix99.pcap",
+        &["--site", s, "--internal-length", "5"],
+    );
+    assert_eq!(ids(&v), ["FM004"]);
+    // A broken site file is a tool error naming the file.
+    std::fs::write(&site, "internal_length = \"three\"\n").unwrap();
+    let p = testdata("followme/fm002-prefix99.pcap");
+    let out = sipdiag(&["analyze", p.to_str().unwrap(), "--site", s]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("site.toml"));
+}
+
+#[test]
+fn markdown_shows_both_legs() {
+    let p = testdata("followme/fm006-second-leg-404.pcap");
+    let md = stdout(&sipdiag(&[
+        "analyze",
+        "--format",
+        "markdown",
+        p.to_str().unwrap(),
+    ]));
+    assert!(md.contains("#### Follow-Me legs"), "{md}");
+    assert!(
+        md.contains("| first |") && md.contains("| second |"),
+        "{md}"
+    );
+}

@@ -202,20 +202,41 @@ pub fn table(a: &Analysis, color: bool) -> String {
         }
         out.push('\n');
     }
-    let legs: Vec<&CallSummary> = a.calls.iter().filter(|c| c.leg != LegKind::Other).collect();
+    let legs = leg_rows(a);
     if !legs.is_empty() {
-        let mut t = super::new_table(&[
-            "Call-ID",
-            "Leg",
-            "Linked",
-            "From",
-            "To",
-            "Diversion",
-            "INVITE",
-            "Result",
-        ]);
-        for c in legs {
-            t.add_row(vec![
+        let mut t = super::new_table(&LEG_HEADER);
+        for r in legs {
+            t.add_row(r.to_vec());
+        }
+        out.push_str(&format!("Follow-Me legs\n{t}\n"));
+    }
+    out.push_str(&roles_text(a));
+    out.push_str(&captures_footer(&a.captures));
+    out.push_str(&format!(
+        "{} error(s), {} warning(s), {} info\n",
+        a.summary.error, a.summary.warning, a.summary.info
+    ));
+    out
+}
+
+const LEG_HEADER: [&str; 8] = [
+    "Call-ID",
+    "Leg",
+    "Linked",
+    "From",
+    "To",
+    "Diversion",
+    "INVITE",
+    "Result",
+];
+
+/// The Follow-Me legs (first and second), one row each, for every report format.
+fn leg_rows(a: &Analysis) -> Vec<[String; 8]> {
+    a.calls
+        .iter()
+        .filter(|c| c.leg != LegKind::Other)
+        .map(|c| {
+            [
                 c.call_id.clone(),
                 format!("{:?}", c.leg).to_lowercase(),
                 c.linked_call_ids.join(" "),
@@ -227,17 +248,9 @@ pub fn table(a: &Analysis, color: bool) -> String {
                     (Some(s), Some(f)) => format!("{s} (frame {f})"),
                     _ => "no final response".into(),
                 },
-            ]);
-        }
-        out.push_str(&format!("Follow-Me legs\n{t}\n"));
-    }
-    out.push_str(&roles_text(a));
-    out.push_str(&captures_footer(&a.captures));
-    out.push_str(&format!(
-        "{} error(s), {} warning(s), {} info\n",
-        a.summary.error, a.summary.warning, a.summary.info
-    ));
-    out
+            ]
+        })
+        .collect()
 }
 
 fn roles_text(a: &Analysis) -> String {
@@ -324,6 +337,20 @@ pub fn markdown(a: &Analysis) -> String {
         }
     } else {
         out.push_str("No findings.\n\n");
+    }
+    let legs = leg_rows(a);
+    if !legs.is_empty() {
+        out.push_str("#### Follow-Me legs\n\n| ");
+        out.push_str(&LEG_HEADER.join(" | "));
+        out.push_str(" |\n|---|---|---|---|---|---|---|---|\n");
+        for r in legs {
+            out.push_str(&format!("| `{}` |", r[0]));
+            for cell in &r[1..] {
+                out.push_str(&format!(" {cell} |"));
+            }
+            out.push('\n');
+        }
+        out.push('\n');
     }
     let roles = roles_text(a);
     if !roles.is_empty() {
