@@ -154,7 +154,7 @@ pub(crate) fn detect(data: &[u8]) -> Detect {
     }
     let window = &data[..data.len().min(8192)];
     // Like Wireshark, a lone CR also ends the start line.
-    let Some(eol) = window.iter().position(|&c| c == b'\n' || c == b'\r') else {
+    let Some(eol) = memchr::memchr2(b'\n', b'\r', window) else {
         return Detect::No;
     };
     if start_line(&window[..eol]).is_some() {
@@ -205,17 +205,14 @@ fn start_line(line: &[u8]) -> Option<StartLine> {
 
 /// Where the header block of `data` ends: `(header_len_without_blank_line, body_start)`.
 pub(crate) fn header_end(data: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
-    while let Some(p) = data[i..].iter().position(|&c| c == b'\n') {
-        let nl = i + p;
-        // Blank line: "\n\n" or "\n\r\n".
+    // SIMD line search: this runs over every byte of every message.
+    for nl in memchr::memchr_iter(b'\n', data) {
         match data.get(nl + 1) {
             Some(b'\n') => return Some((nl + 1, nl + 2)),
             Some(b'\r') if data.get(nl + 2) == Some(&b'\n') => return Some((nl + 1, nl + 3)),
             None => return None,
             _ => {}
         }
-        i = nl + 1;
     }
     None
 }
@@ -260,10 +257,7 @@ pub(crate) struct Provenance {
 /// Parses one whole message (start line, headers, body). `None` if the start line is not SIP.
 /// `datagram` says the transport preserves message boundaries (no Content-Length needed).
 pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Option<SipMessage> {
-    let eol = data
-        .iter()
-        .position(|&c| c == b'\n' || c == b'\r')
-        .unwrap_or(data.len());
+    let eol = memchr::memchr2(b'\n', b'\r', data).unwrap_or(data.len());
     let start = start_line(&data[..eol])?;
 
     let mut problems = Vec::new();
