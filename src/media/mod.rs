@@ -1088,6 +1088,19 @@ pub(crate) mod testing {
     }
 
     /// An ICE check (Binding request with USERNAME `user`).
+    /// An ICE check `from` → `to` at `frame` and its success response at `frame + 1`.
+    pub fn answered_check(
+        t: &mut MediaTracker,
+        frame: u64,
+        ms: u32,
+        from: &str,
+        to: &str,
+        tid: u8,
+    ) {
+        t.datagram(&dgram(frame, ms, from, to, &check(tid, "S:C")));
+        t.datagram(&dgram(frame + 1, ms + 1, to, from, &success(tid)));
+    }
+
     pub fn check(tid: u8, user: &str) -> Vec<u8> {
         stun_msg(0x0001, tid, &[(stun::attr::USERNAME, user.as_bytes())])
     }

@@ -180,20 +180,7 @@ mod tests {
             &check(1, "S:C"),
         ));
         // Server-reflexive pair of the same session: answered.
-        t.datagram(&dgram(
-            3,
-            120,
-            "203.0.113.9:61000",
-            "10.0.0.5:30010",
-            &check(2, "S:C"),
-        ));
-        t.datagram(&dgram(
-            4,
-            121,
-            "10.0.0.5:30010",
-            "203.0.113.9:61000",
-            &success(2),
-        ));
+        answered_check(&mut t, 3, 120, "203.0.113.9:61000", "10.0.0.5:30010", 2);
         assert!(findings(&t.finish(), &[]).is_empty());
     }
 

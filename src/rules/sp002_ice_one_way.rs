@@ -168,20 +168,14 @@ mod tests {
         let mut t = MediaTracker::default();
         for i in 0..answered {
             let f = 10 + 2 * u64::from(i);
-            t.datagram(&dgram(
+            answered_check(
+                &mut t,
                 f,
                 100 * u32::from(i),
                 "10.1.0.5:50000",
                 "10.0.0.5:30010",
-                &check(i, "S:C"),
-            ));
-            t.datagram(&dgram(
-                f + 1,
-                100 * u32::from(i) + 1,
-                "10.0.0.5:30010",
-                "10.1.0.5:50000",
-                &success(i),
-            ));
+                i,
+            );
         }
         t.finish()
     }
@@ -203,20 +197,7 @@ mod tests {
     #[test]
     fn media_both_ways_clears_the_session() {
         let mut t = MediaTracker::default();
-        t.datagram(&dgram(
-            1,
-            0,
-            "10.1.0.5:50000",
-            "10.0.0.5:30010",
-            &check(1, "S:C"),
-        ));
-        t.datagram(&dgram(
-            2,
-            1,
-            "10.0.0.5:30010",
-            "10.1.0.5:50000",
-            &success(1),
-        ));
+        answered_check(&mut t, 1, 0, "10.1.0.5:50000", "10.0.0.5:30010", 1);
         for i in 0..3 {
             t.datagram(&dgram(
                 3 + i,
@@ -233,20 +214,7 @@ mod tests {
             "one-way RTP does not clear it"
         );
         let mut t = MediaTracker::default();
-        t.datagram(&dgram(
-            1,
-            0,
-            "10.1.0.5:50000",
-            "10.0.0.5:30010",
-            &check(1, "S:C"),
-        ));
-        t.datagram(&dgram(
-            2,
-            1,
-            "10.0.0.5:30010",
-            "10.1.0.5:50000",
-            &success(1),
-        ));
+        answered_check(&mut t, 1, 0, "10.1.0.5:50000", "10.0.0.5:30010", 1);
         for i in 0..3 {
             t.datagram(&dgram(
                 3 + i,

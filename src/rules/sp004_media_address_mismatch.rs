@@ -218,20 +218,7 @@ mod tests {
     fn answered_media_to_another_address_is_fine() {
         let mut t = MediaTracker::default();
         signalling(&mut t, "10.8.0.5:41000", "10.0.0.5:2230", 4);
-        t.datagram(&dgram(
-            10,
-            0,
-            "10.8.0.5:50000",
-            "10.0.0.9:30010",
-            &check(1, "S:C"),
-        ));
-        t.datagram(&dgram(
-            11,
-            1,
-            "10.0.0.9:30010",
-            "10.8.0.5:50000",
-            &success(1),
-        ));
+        answered_check(&mut t, 10, 0, "10.8.0.5:50000", "10.0.0.9:30010", 1);
         assert!(findings(&t.finish(), &[]).is_empty());
     }
 

@@ -201,20 +201,7 @@ mod tests {
     #[test]
     fn stun_validated_pair_with_rtp_one_way() {
         let mut t = MediaTracker::default();
-        t.datagram(&dgram(
-            1,
-            0,
-            "10.1.0.5:50000",
-            "10.0.0.5:30010",
-            &check(1, "S:C"),
-        ));
-        t.datagram(&dgram(
-            2,
-            1,
-            "10.0.0.5:30010",
-            "10.1.0.5:50000",
-            &success(1),
-        ));
+        answered_check(&mut t, 1, 0, "10.1.0.5:50000", "10.0.0.5:30010", 1);
         rtp_stream(&mut t, "10.1.0.5:50000", "10.0.0.5:30010", 7, 10, 30);
         let f = findings(&t.finish(), &[]);
         assert_eq!(f.len(), 1);
@@ -231,20 +218,7 @@ mod tests {
     #[test]
     fn reverse_rtp_from_another_port_counts() {
         let mut t = MediaTracker::default();
-        t.datagram(&dgram(
-            1,
-            0,
-            "10.1.0.5:50000",
-            "10.0.0.5:30010",
-            &check(1, "S:C"),
-        ));
-        t.datagram(&dgram(
-            2,
-            1,
-            "10.0.0.5:30010",
-            "10.1.0.5:50000",
-            &success(1),
-        ));
+        answered_check(&mut t, 1, 0, "10.1.0.5:50000", "10.0.0.5:30010", 1);
         t.datagram(&dgram(
             3,
             2,
