@@ -488,7 +488,7 @@ fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
             listing::MessagesJson::new(std::io::BufWriter::with_capacity(1 << 16, stdout.lock()));
         let (reports, errors) = scan_all(
             &args.captures,
-            &mut Collect(|m: SipMessage| json.row(&MessageRow::from_message(m))),
+            &mut Collect(|m: SipMessage| json.message(&m)),
         );
         if reports.is_empty() && json.error.is_none() {
             return finish(errors);
