@@ -19,6 +19,33 @@ use crate::sip::SipMessage;
 use crate::sip::headers::{Diversion, HistoryInfo, NameAddr};
 use crate::sip::sdp::Sdp;
 
+/// A SIP method name; the common ones are shared, not allocated per message.
+pub type Method = std::borrow::Cow<'static, str>;
+
+/// Interns the methods of RFC 3261 and its extensions.
+pub fn method(name: &str) -> Method {
+    const KNOWN: &[&str] = &[
+        "INVITE",
+        "ACK",
+        "BYE",
+        "CANCEL",
+        "OPTIONS",
+        "REGISTER",
+        "PRACK",
+        "UPDATE",
+        "INFO",
+        "REFER",
+        "NOTIFY",
+        "SUBSCRIBE",
+        "MESSAGE",
+        "PUBLISH",
+    ];
+    match KNOWN.iter().find(|k| **k == name) {
+        Some(k) => Method::Borrowed(k),
+        None => Method::Owned(name.to_string()),
+    }
+}
+
 /// A message of a call, without its bytes.
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageRef {
@@ -28,10 +55,10 @@ pub struct MessageRef {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub transport: Transport,
-    pub method: Option<String>,
+    pub method: Option<Method>,
     pub status: Option<u16>,
     pub cseq: Option<u32>,
-    pub cseq_method: Option<String>,
+    pub cseq_method: Option<Method>,
     /// Same transaction and content as an earlier message.
     pub retransmission: bool,
 }
@@ -197,10 +224,10 @@ fn add_to_call(call: &mut Call, m: &SipMessage) {
         src: m.src,
         dst: m.dst,
         transport: m.transport,
-        method: m.method().map(str::to_string),
+        method: m.method().map(method),
         status: m.status(),
         cseq: cseq.as_ref().map(|c| c.seq),
-        cseq_method: cseq.as_ref().map(|c| c.method.clone()),
+        cseq_method: cseq.as_ref().map(|c| method(&c.method)),
         retransmission: false,
     };
     let method_name = m

@@ -50,7 +50,10 @@ impl Rule for R {
         if msgs.is_empty() {
             return Vec::new();
         }
-        let mut methods: Vec<String> = msgs.iter().filter_map(|m| m.method.clone()).collect();
+        let mut methods: Vec<String> = msgs
+            .iter()
+            .filter_map(|m| m.method.as_deref().map(str::to_string))
+            .collect();
         methods.sort();
         methods.dedup();
         let frames: Vec<u64> = msgs.iter().map(|m| m.frame).collect();
