@@ -216,3 +216,21 @@ fn lost_fragment_is_cap004() {
         "the INVITE is lost, the rest read"
     );
 }
+
+#[test]
+fn man_page_is_current() {
+    use clap::CommandFactory;
+    let mut v = Vec::new();
+    clap_mangen::Man::new(sipdiag::cli::Cli::command())
+        .render(&mut v)
+        .unwrap();
+    let path = root().join("completions/sipdiag.1");
+    if std::env::var_os("SIPDIAG_UPDATE_COMPLETIONS").is_some() {
+        std::fs::write(&path, &v).unwrap();
+    }
+    let have = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        have == v,
+        "completions/sipdiag.1 is stale: run `SIPDIAG_UPDATE_COMPLETIONS=1 cargo test --test cli`"
+    );
+}
