@@ -79,7 +79,7 @@ use crate::cli::{
 use crate::media::{MediaSettings, MediaTracker};
 use crate::numbers::Site;
 use crate::report::analysis::{self, Analysis, CallSummary};
-use crate::report::listing::{self, CallRow, MessageRow};
+use crate::report::listing::{self, CallRow};
 use crate::rules::{self, RuleInfo, Severity};
 
 /// Runs a parsed command line; returns the exit code (0/1) or an error (exit 2).
@@ -496,15 +496,14 @@ fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
         json.finish(&reports).context("writing the report")?;
         return finish(errors);
     }
-    let mut rows = Vec::new();
-    let (reports, errors) = scan_all(
-        &args.captures,
-        &mut Collect(|m: SipMessage| rows.push(MessageRow::from_message(m))),
-    );
-    if reports.is_empty() {
+    let stdout = std::io::stdout();
+    let mut table =
+        listing::MessagesTable::new(std::io::BufWriter::with_capacity(1 << 16, stdout.lock()));
+    let (reports, errors) = scan_all(&args.captures, &mut Collect(|m| table.message(m)));
+    if reports.is_empty() && table.error.is_none() {
         return finish(errors);
     }
-    write_out(&listing::messages_table(&reports, &rows)).context("writing the report")?;
+    table.finish(&reports).context("writing the report")?;
     finish(errors)
 }
 

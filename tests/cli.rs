@@ -234,3 +234,25 @@ fn man_page_is_current() {
         "completions/sipdiag.1 is stale: run `SIPDIAG_UPDATE_COMPLETIONS=1 cargo test --test cli`"
     );
 }
+
+#[test]
+fn long_listings_stream_as_plain_columns() {
+    let Some(corpus) = corpus() else { return };
+    // 8,989 SIP messages: more than a boxed table keeps.
+    let p = corpus.join("goffinet/branch-scenario-sipp.pcapng");
+    let out = sipdiag(&["messages", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("Frame  Time"), "{}", lines[0]);
+    assert!(!text.contains('│'), "no box drawing in the streamed form");
+    let rows = lines
+        .iter()
+        .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .count();
+    assert_eq!(rows, 8989);
+    assert!(lines.last().unwrap().contains("8989 SIP messages"));
+    // A short listing keeps the boxed table.
+    let p = testdata("reader/udp-call.pcap");
+    assert!(stdout(&sipdiag(&["messages", p.to_str().unwrap()])).contains('│'));
+}

@@ -162,33 +162,39 @@ impl<W: std::io::Write> MessagesJson<W> {
     }
 }
 
+const MESSAGE_HEADER: [&str; 8] = [
+    "Frame",
+    "Time",
+    "Source",
+    "Destination",
+    "Proto",
+    "Message",
+    "Call-ID",
+    "CSeq",
+];
+
+fn message_cells(m: &MessageRow) -> [String; 8] {
+    let what = match (&m.method, m.status) {
+        (Some(me), _) => me.clone(),
+        (None, Some(s)) => format!("{s} {}", m.reason.as_deref().unwrap_or("")),
+        _ => String::new(),
+    };
+    [
+        m.frame.to_string(),
+        m.time.to_string(),
+        m.src.to_string(),
+        m.dst.to_string(),
+        m.transport.to_string(),
+        what.trim_end().to_string(),
+        m.call_id.clone().unwrap_or_default(),
+        m.cseq.clone().unwrap_or_default(),
+    ]
+}
+
 pub fn messages_table(captures: &[CaptureReport], messages: &[MessageRow]) -> String {
-    let mut t = super::new_table(&[
-        "Frame",
-        "Time",
-        "Source",
-        "Destination",
-        "Proto",
-        "Message",
-        "Call-ID",
-        "CSeq",
-    ]);
+    let mut t = super::new_table(&MESSAGE_HEADER);
     for m in messages {
-        let what = match (&m.method, m.status) {
-            (Some(me), _) => me.clone(),
-            (None, Some(s)) => format!("{s} {}", m.reason.as_deref().unwrap_or("")),
-            _ => String::new(),
-        };
-        t.add_row(vec![
-            m.frame.to_string(),
-            m.time.to_string(),
-            m.src.to_string(),
-            m.dst.to_string(),
-            m.transport.to_string(),
-            what.trim_end().to_string(),
-            m.call_id.clone().unwrap_or_default(),
-            m.cseq.clone().unwrap_or_default(),
-        ]);
+        t.add_row(message_cells(m).to_vec());
     }
     let mut out = if messages.is_empty() {
         String::new()
@@ -197,6 +203,96 @@ pub fn messages_table(captures: &[CaptureReport], messages: &[MessageRow]) -> St
     };
     out.push_str(&captures_footer(captures));
     out
+}
+
+/// Rows kept for a boxed table; a longer listing is streamed as plain columns instead.
+pub const TABLE_ROWS: usize = 5_000;
+
+/// The `messages` table: boxed (comfy-table) for up to [`TABLE_ROWS`] messages; beyond
+/// that, plain columns sized by the first rows and written as the capture streams by, so
+/// memory stays flat on captures of any size.
+pub struct MessagesTable<W: std::io::Write> {
+    out: W,
+    rows: Vec<MessageRow>,
+    widths: Option<[usize; 8]>,
+    pub error: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> MessagesTable<W> {
+    pub fn new(out: W) -> Self {
+        MessagesTable {
+            out,
+            rows: Vec::new(),
+            widths: None,
+            error: None,
+        }
+    }
+
+    pub fn message(&mut self, m: SipMessage) {
+        if self.error.is_some() {
+            return;
+        }
+        let row = MessageRow::from_message(m);
+        if self.widths.is_none() {
+            self.rows.push(row);
+            if self.rows.len() <= TABLE_ROWS {
+                return;
+            }
+            // Switch to streaming: size the columns by what was seen so far.
+            let mut w = MESSAGE_HEADER.map(str::len);
+            for r in &self.rows {
+                for (i, c) in message_cells(r).iter().enumerate() {
+                    w[i] = w[i].max(c.chars().count());
+                }
+            }
+            self.widths = Some(w);
+            let rows = std::mem::take(&mut self.rows);
+            let header = MESSAGE_HEADER.map(str::to_string);
+            let r = self
+                .line(&header)
+                .and_then(|()| rows.iter().try_for_each(|r| self.line(&message_cells(r))));
+            if let Err(e) = r {
+                self.error = Some(e);
+            }
+            return;
+        }
+        if let Err(e) = self.line(&message_cells(&row)) {
+            self.error = Some(e);
+        }
+    }
+
+    fn line(&mut self, cells: &[String; 8]) -> std::io::Result<()> {
+        let w = self.widths.unwrap_or([0; 8]);
+        let mut s = String::with_capacity(160);
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            s.push_str(c);
+            if i < 7 {
+                s.extend(std::iter::repeat_n(
+                    ' ',
+                    w[i].saturating_sub(c.chars().count()),
+                ));
+            }
+        }
+        s.push('\n');
+        self.out.write_all(s.trim_end_matches(' ').as_bytes())
+    }
+
+    /// Writes the boxed table (short listings) and the capture summaries.
+    pub fn finish(mut self, captures: &[CaptureReport]) -> std::io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let text = if self.widths.is_none() {
+            messages_table(captures, &self.rows)
+        } else {
+            captures_footer(captures)
+        };
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
 }
 
 /// One line per capture, then its anomalies.
