@@ -24,6 +24,9 @@ const MAX_QUEUED_BYTES: usize = 1 << 20;
 const MAX_QUEUED_SEGMENTS: usize = 512;
 /// Directions tracked at once; the least recently used is closed beyond it.
 const MAX_FLOWS: usize = 100_000;
+/// Bytes queued out of order in all directions together; beyond it, the hole of the
+/// direction that needs more is given up.
+const MAX_TOTAL_QUEUED: usize = 64 << 20;
 
 /// What reassembly hands to the next stage, in stream order.
 #[derive(Debug, PartialEq, Eq)]
@@ -85,6 +88,8 @@ pub struct TcpStats {
 pub struct Reassembler {
     dirs: HashMap<Flow, Direction>,
     clock: u64,
+    /// Sum of `queued_bytes` over all directions.
+    queued_total: usize,
     pub stats: TcpStats,
 }
 
@@ -109,6 +114,7 @@ impl Reassembler {
         if seg.syn
             && let Some(old) = self.dirs.remove(&flow)
         {
+            self.queued_total -= old.queued_bytes;
             self.flush(flow, old, seg.frame, out);
         }
         if !self.dirs.contains_key(&flow) {
@@ -137,6 +143,7 @@ impl Reassembler {
             return;
         };
         dir.last_use = clock;
+        let queued_before = dir.queued_bytes;
         let data_seq = if seg.syn {
             seg.seq.wrapping_add(1)
         } else {
@@ -185,14 +192,20 @@ impl Reassembler {
                 } else {
                     self.stats.retransmissions += 1;
                 }
-                if dir.queued_bytes > MAX_QUEUED_BYTES || dir.queue.len() > MAX_QUEUED_SEGMENTS {
+                let total = self.queued_total + dir.queued_bytes - queued_before;
+                if dir.queued_bytes > MAX_QUEUED_BYTES
+                    || dir.queue.len() > MAX_QUEUED_SEGMENTS
+                    || total > MAX_TOTAL_QUEUED
+                {
                     Self::skip_gap(dir, flow, &mut self.stats, out);
                 }
             }
         }
+        self.queued_total = self.queued_total + dir.queued_bytes - queued_before;
         if (seg.fin || seg.rst)
             && let Some(dir) = self.dirs.remove(&flow)
         {
+            self.queued_total -= dir.queued_bytes;
             self.flush(flow, dir, seg.frame, out);
         }
     }
@@ -286,6 +299,7 @@ impl Reassembler {
             return;
         };
         if let Some(dir) = self.dirs.remove(&flow) {
+            self.queued_total -= dir.queued_bytes;
             self.flush(flow, dir, frame, out);
         }
     }
@@ -296,6 +310,7 @@ impl Reassembler {
         flows.sort();
         for flow in flows {
             if let Some(dir) = self.dirs.remove(&flow) {
+                self.queued_total -= dir.queued_bytes;
                 self.flush(flow, dir, frame, out);
             }
         }
@@ -408,6 +423,40 @@ mod tests {
         let (d, g, _) = run(&segs);
         assert!(!g.is_empty());
         assert!(d.len() > 500, "delivery resumed after the gap");
+    }
+
+    #[test]
+    fn many_directions_cannot_queue_without_bound() {
+        let mut r = Reassembler::default();
+        let big = vec![b'x'; 60_000];
+        let mut gaps = 0;
+        for i in 0..2_000u32 {
+            let flow = Flow {
+                src: SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 5060)),
+                dst: "10.9.9.9:5060".parse().unwrap(),
+            };
+            for (k, seq) in [0u32, 100_000].into_iter().enumerate() {
+                r.push(
+                    Segment {
+                        flow,
+                        seq,
+                        syn: false,
+                        fin: false,
+                        rst: false,
+                        payload: if k == 0 { b"a" } else { &big },
+                        frame: u64::from(i) * 2 + k as u64,
+                        time: Timestamp::default(),
+                    },
+                    &mut |e| {
+                        if matches!(e, StreamEvent::Gap { .. }) {
+                            gaps += 1
+                        }
+                    },
+                );
+            }
+            assert!(r.queued_total <= MAX_TOTAL_QUEUED, "{}", r.queued_total);
+        }
+        assert!(gaps > 0, "holes were given up to stay under the cap");
     }
 
     #[test]
