@@ -61,8 +61,10 @@ pub const MAX_STREAMS_PER_FLOW: usize = 16;
 pub const MAX_STREAMS: usize = 200_000;
 /// STUN transactions kept.
 pub const MAX_TRANSACTIONS: usize = 100_000;
-/// TCP directions examined for STUN.
-pub const MAX_TCP_FLOWS: usize = 10_000;
+/// TCP directions examined for STUN (each may buffer [`MAX_TCP_BUFFER`] bytes).
+pub const MAX_TCP_FLOWS: usize = 1_000;
+/// Softphone signalling connections tracked.
+pub const MAX_SIGNAL_FLOWS: usize = 10_000;
 /// Bytes buffered per TCP direction while a STUN message is incomplete.
 pub const MAX_TCP_BUFFER: usize = 70_000;
 /// ICMP errors kept as evidence.
@@ -948,7 +950,7 @@ impl MediaTracker {
         let i = match self.signal_index.get(&(client, server)) {
             Some(&i) => i as usize,
             None => {
-                if self.signal_index.len() >= MAX_TCP_FLOWS {
+                if self.signal_index.len() >= MAX_SIGNAL_FLOWS {
                     self.report.dropped += 1;
                     return;
                 }

@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 
 const MAX_MESSAGE: usize = 1 << 18;
 const MAX_PENDING: usize = 1024;
+/// Bytes held in all partial messages together.
+const MAX_PENDING_BYTES: usize = 16 << 20;
 
 struct Partial {
     next_tsn: u32,
@@ -25,6 +27,7 @@ pub(crate) struct UserMessage<'a> {
 #[derive(Default)]
 pub(crate) struct Sctp {
     pending: HashMap<(SocketAddr, SocketAddr, u16), Partial>,
+    pending_bytes: usize,
 }
 
 impl Sctp {
@@ -76,32 +79,40 @@ impl Sctp {
             return;
         }
         if begin {
-            if self.pending.len() >= MAX_PENDING {
+            if self.pending.len() >= MAX_PENDING || self.pending_bytes > MAX_PENDING_BYTES {
                 self.pending.clear();
+                self.pending_bytes = 0;
             }
-            self.pending.insert(
+            self.pending_bytes += user.len();
+            if let Some(old) = self.pending.insert(
                 key,
                 Partial {
                     next_tsn: tsn.wrapping_add(1),
                     data: user.to_vec(),
                     frames: vec![frame],
                 },
-            );
+            ) {
+                self.pending_bytes -= old.data.len();
+            }
             return;
         }
         let Some(p) = self.pending.get_mut(&key) else {
             return;
         };
         if p.next_tsn != tsn || p.data.len() + user.len() > MAX_MESSAGE {
-            self.pending.remove(&key);
+            if let Some(old) = self.pending.remove(&key) {
+                self.pending_bytes -= old.data.len();
+            }
             return;
         }
+        self.pending_bytes += user.len();
         p.data.extend_from_slice(user);
         p.next_tsn = tsn.wrapping_add(1);
         if p.frames.last() != Some(&frame) {
             p.frames.push(frame);
         }
         if end && let Some(p) = self.pending.remove(&key) {
+            self.pending_bytes -= p.data.len();
             out(UserMessage {
                 data: &p.data,
                 frames: &p.frames,
