@@ -1,6 +1,6 @@
 //! FM006 second-leg-number-rejected: the PBX rejected XCC's second leg for the number in To.
 
-use super::followme::{call_filter, cite, linked_first, second_legs, tx_evidence, tx_frames};
+use super::followme::{answered, cite, linked_first, second_leg_finding, second_legs};
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 
 pub struct R;
@@ -29,32 +29,30 @@ impl Rule for R {
             .into_iter()
             .filter(|(_, t)| matches!(t.final_status, Some(400 | 404 | 416 | 484 | 485 | 604)))
             .map(|(c, t)| {
-                let first = linked_first(cx, c);
-                let to = t.to.as_ref().and_then(|x| x.user.clone()).unwrap_or_else(|| t.request_uri.clone());
-                let mut frames = tx_frames(t);
-                if let Some(f) = first.and_then(|f| f.initial_invite()) {
-                    frames.push(f.request_frame);
-                    frames.extend(f.final_frame);
-                }
-                let ids: Vec<&str> = std::iter::once(c.call_id.as_str())
-                    .chain(first.map(|f| f.call_id.as_str()))
-                    .collect();
-                Finding::new(
+                let to = t
+                    .to
+                    .as_ref()
+                    .and_then(|x| x.user.clone())
+                    .unwrap_or_else(|| t.request_uri.clone());
+                let first = linked_first(cx, c)
+                    .map(|f| format!(" for the forwarded call {}", f.call_id))
+                    .unwrap_or_default();
+                second_leg_finding(
+                    cx,
                     &INFO,
-                    format!("PBX rejected the second leg to {to}: {} {}", t.final_status.unwrap_or(0), t.final_reason.clone().unwrap_or_default()),
+                    (c, t),
                     format!(
-                        "XCC's second leg to {to} ({}) was answered {} {} ({}){}. The PBX cannot route the number in this format: adjust the SIP gateway dialling parameter Flags (e.g. add the outside-line prefix or send E.164) and check the user's AnyDevice number.",
-                        cite(&[t.request_frame]),
+                        "PBX rejected the second leg to {to}: {} {}",
                         t.final_status.unwrap_or(0),
-                        t.final_reason.clone().unwrap_or_default(),
-                        cite(&t.final_frame.into_iter().collect::<Vec<_>>()),
-                        first.map(|f| format!(" for the forwarded call {}", f.call_id)).unwrap_or_default(),
+                        t.final_reason.as_deref().unwrap_or("")
                     ),
+                    format!(
+                        "XCC's second leg to {to} ({}) was {}{first}. The PBX cannot route the number in this format: adjust the SIP gateway dialling parameter Flags (e.g. add the outside-line prefix or send E.164) and check the user's AnyDevice number.",
+                        cite(&[t.request_frame]),
+                        answered(t),
+                    ),
+                    &[],
                 )
-                .call(&c.call_id)
-                .frames(frames)
-                .evidence(tx_evidence(c, t, cx))
-                .filter(call_filter(&ids))
             })
             .collect()
     }

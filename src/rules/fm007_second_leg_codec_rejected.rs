@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::sip::sdp::Sdp;
 
-use super::followme::{call_filter, cite, linked_first, second_legs, tx_evidence, tx_frames};
+use super::followme::{answered, cite, second_leg_finding, second_legs};
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 
 pub struct R;
@@ -54,16 +54,11 @@ impl Rule for R {
             if !rejected && !no_common {
                 continue;
             }
-            let first = linked_first(cx, c);
-            let mut frames = tx_frames(t);
-            frames.extend(t.answer_frame);
-            frames.extend(c.bye_frame);
+            let extra: Vec<u64> = t.answer_frame.into_iter().chain(c.bye_frame).collect();
             let what = if rejected {
                 format!(
-                    "was answered {} {} ({}){}",
-                    t.final_status.unwrap_or(0),
-                    t.final_reason.clone().unwrap_or_default(),
-                    cite(&t.final_frame.into_iter().collect::<Vec<_>>()),
+                    "was {}{}",
+                    answered(t),
                     t.warning
                         .as_ref()
                         .map(|w| format!(" with Warning: {w}"))
@@ -76,27 +71,25 @@ impl Rule for R {
                     cite(&t.answer_frame.into_iter().collect::<Vec<_>>())
                 )
             };
-            let ids: Vec<&str> = std::iter::once(c.call_id.as_str())
-                .chain(first.map(|f| f.call_id.as_str()))
-                .collect();
-            let mut ev = tx_evidence(c, t, cx);
-            ev["offer_codecs"] = json!(offer);
-            ev["answer_codecs"] = json!(answer);
-            out.push(
-                Finding::new(
-                    &INFO,
-                    "PBX rejected the second leg's codecs",
-                    format!(
-                        "XCC's second leg ({}) offered {} and {what}. Remove the codec the PBX does not accept from the SIP gateway's codec list (keep G.711 PCMA/PCMU), or allow it on the PBX's SIP line.",
-                        cite(&[t.request_frame]),
-                        if offer.is_empty() { "no audio codec".to_string() } else { offer.join(", ") },
-                    ),
-                )
-                .call(&c.call_id)
-                .frames(frames)
-                .evidence(ev)
-                .filter(call_filter(&ids)),
+            let mut f = second_leg_finding(
+                cx,
+                &INFO,
+                (c, t),
+                "PBX rejected the second leg's codecs".to_string(),
+                format!(
+                    "XCC's second leg ({}) offered {} and {what}. Remove the codec the PBX does not accept from the SIP gateway's codec list (keep G.711 PCMA/PCMU), or allow it on the PBX's SIP line.",
+                    cite(&[t.request_frame]),
+                    if offer.is_empty() {
+                        "no audio codec".to_string()
+                    } else {
+                        offer.join(", ")
+                    },
+                ),
+                &extra,
             );
+            f.evidence["offer_codecs"] = json!(offer);
+            f.evidence["answer_codecs"] = json!(answer);
+            out.push(f);
         }
         out
     }

@@ -1,6 +1,6 @@
 //! FM008 second-leg-from-rejected: the provider/PBX rejected the second leg's From (CLIP).
 
-use super::followme::{call_filter, cite, linked_first, second_legs, tx_evidence, tx_frames};
+use super::followme::{answered, cite, second_leg_finding, second_legs};
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 
 pub struct R;
@@ -32,32 +32,29 @@ impl Rule for R {
                     || matches!(t.final_status, Some(401 | 407))
             })
             .map(|(c, t)| {
-                let first = linked_first(cx, c);
                 let from = t
                     .from
                     .as_ref()
                     .and_then(|f| f.user.clone())
                     .unwrap_or_else(|| "?".into());
                 let challenge = matches!(t.final_status, Some(401 | 407));
-                let ids: Vec<&str> = std::iter::once(c.call_id.as_str())
-                    .chain(first.map(|f| f.call_id.as_str()))
-                    .collect();
-                Finding::new(
+                second_leg_finding(
+                    cx,
                     &INFO,
+                    (c, t),
                     format!("Second leg refused for caller number {from}"),
                     format!(
-                        "XCC's second leg ({}) with From {from} was answered {} {} ({}){}. The provider does not accept a caller number (CLIP) that is not the customer's. Set XccLineNumberAsClipFirstLeg = True and XccLineNumberAsClipSecondLeg = True in Advanced Settings.",
+                        "XCC's second leg ({}) with From {from} was {}{}. The provider does not accept a caller number (CLIP) that is not the customer's. Set XccLineNumberAsClipFirstLeg = True and XccLineNumberAsClipSecondLeg = True in Advanced Settings.",
                         cite(&[t.request_frame]),
-                        t.final_status.unwrap_or(0),
-                        t.final_reason.clone().unwrap_or_default(),
-                        cite(&t.final_frame.into_iter().collect::<Vec<_>>()),
-                        if challenge { " and XCC never retried with credentials" } else { "" },
+                        answered(t),
+                        if challenge {
+                            " and XCC never retried with credentials"
+                        } else {
+                            ""
+                        },
                     ),
+                    &[],
                 )
-                .call(&c.call_id)
-                .frames(tx_frames(t))
-                .evidence(tx_evidence(c, t, cx))
-                .filter(call_filter(&ids))
             })
             .collect()
     }

@@ -1,6 +1,6 @@
 //! FM009 second-leg-failed: any other failure of XCC's second leg.
 
-use super::followme::{call_filter, cite, linked_first, second_legs, tx_evidence, tx_frames};
+use super::followme::{answered, cite, second_leg_finding, second_legs};
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 
 pub struct R;
@@ -40,7 +40,6 @@ impl Rule for R {
                 }
             })
             .map(|(c, t)| {
-                let first = linked_first(cx, c);
                 let what = match (t.final_status, t.cancel_frame) {
                     (_, Some(cf)) => format!(
                         "was cancelled by XCC ({}) after {}{}",
@@ -48,28 +47,20 @@ impl Rule for R {
                         if t.provisional.iter().any(|(s, _)| *s == 180 || *s == 183) { "ringing" } else { "no ringing" },
                         t.final_status.map(|s| format!(", final {s}")).unwrap_or_default()
                     ),
-                    (Some(s), None) => format!(
-                        "was answered {s} {} ({})",
-                        t.final_reason.clone().unwrap_or_default(),
-                        cite(&t.final_frame.into_iter().collect::<Vec<_>>())
-                    ),
+                    (Some(_), None) => format!("was {}", answered(t)),
                     (None, None) => "got no final response".to_string(),
                 };
-                let ids: Vec<&str> = std::iter::once(c.call_id.as_str())
-                    .chain(first.map(|f| f.call_id.as_str()))
-                    .collect();
-                Finding::new(
+                second_leg_finding(
+                    cx,
                     &INFO,
-                    "Second leg failed",
+                    (c, t),
+                    "Second leg failed".to_string(),
                     format!(
                         "XCC's second leg ({}) {what}. The PBX technician must check the routing of XCC's calls to the user's device at this time.",
                         cite(&[t.request_frame]),
                     ),
+                    &[],
                 )
-                .call(&c.call_id)
-                .frames(tx_frames(t))
-                .evidence(tx_evidence(c, t, cx))
-                .filter(call_filter(&ids))
             })
             .collect()
     }

@@ -127,3 +127,41 @@ pub(super) fn anomaly_findings(
     }
     out
 }
+
+/// "answered 404 Not Found (frame 6)".
+pub(super) fn answered(t: &InviteTx) -> String {
+    format!(
+        "answered {} {} ({})",
+        t.final_status.unwrap_or(0),
+        t.final_reason.as_deref().unwrap_or(""),
+        cite(&t.final_frame.into_iter().collect::<Vec<_>>())
+    )
+}
+
+/// A finding about XCC's second leg `t` of call `c`: cites the leg's transaction plus
+/// `extra` frames and the linked first leg's INVITE and final answer, and filters on both
+/// Call-IDs so Wireshark shows the two legs together.
+pub(super) fn second_leg_finding(
+    cx: &Context<'_>,
+    rule: &super::RuleInfo,
+    (c, t): (&Call, &InviteTx),
+    title: String,
+    message: String,
+    extra: &[u64],
+) -> super::Finding {
+    let first = linked_first(cx, c);
+    let mut frames = tx_frames(t);
+    frames.extend(extra);
+    if let Some(f) = first.and_then(|f| f.initial_invite()) {
+        frames.push(f.request_frame);
+        frames.extend(f.final_frame);
+    }
+    let ids: Vec<&str> = std::iter::once(c.call_id.as_str())
+        .chain(first.map(|f| f.call_id.as_str()))
+        .collect();
+    super::Finding::new(rule, title, message)
+        .call(&c.call_id)
+        .frames(frames)
+        .evidence(tx_evidence(c, t, cx))
+        .filter(call_filter(&ids))
+}
