@@ -131,7 +131,7 @@ impl Sink for Collected {
     }
 }
 
-/// Scans the captures into calls and media.
+/// Scans the captures into calls and media, recording on each call which file carried it.
 fn collect(
     paths: &[String],
     settings: MediaSettings,
@@ -140,8 +140,39 @@ fn collect(
         set: CallSet::default(),
         media: MediaTracker::new(settings),
     };
-    let (reports, errors) = scan_all(paths, &mut col);
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        col.set.capture = i;
+        match scan(p, &mut col) {
+            Ok(r) => reports.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
     (col, reports, errors)
+}
+
+/// Names the file each finding's frame numbers belong to: the call's file, or the only
+/// file of the run; findings that span files keep `None`.
+fn attach_captures(
+    findings: &mut [rules::Finding],
+    calls: &[crate::calls::Call],
+    paths: &[String],
+) {
+    for f in findings.iter_mut().filter(|f| f.capture.is_none()) {
+        let from_call = f
+            .call_id
+            .as_ref()
+            .and_then(|id| calls.iter().find(|c| &c.call_id == id))
+            .and_then(|c| match c.captures.as_slice() {
+                [one] => paths.get(*one).cloned(),
+                _ => None,
+            });
+        f.capture = from_call.or_else(|| match paths {
+            [only] => Some(only.clone()),
+            _ => None,
+        });
+    }
 }
 
 fn parse_range(s: &str) -> anyhow::Result<(u16, u16)> {
@@ -282,6 +313,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             f.severity = *level;
         }
     }
+    attach_captures(&mut findings, &calls, &args.captures);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

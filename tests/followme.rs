@@ -483,3 +483,35 @@ fn markdown_shows_both_legs() {
         "{md}"
     );
 }
+
+/// Frame numbers are per file: with two captures, each finding names its file.
+#[test]
+fn findings_name_the_capture_their_frames_belong_to() {
+    let a = testdata("followme/fm002-intl00.pcap");
+    let b = testdata("followme/fm010-invite-unanswered.pcap");
+    let out = sipdiag(&[
+        "analyze",
+        "--format",
+        "json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fm002 = finding(&v, "FM002");
+    let fm010 = finding(&v, "FM010");
+    assert!(
+        fm002["capture"]
+            .as_str()
+            .unwrap()
+            .ends_with("fm002-intl00.pcap")
+    );
+    assert!(
+        fm010["capture"]
+            .as_str()
+            .unwrap()
+            .ends_with("fm010-invite-unanswered.pcap")
+    );
+    // Both start at frame 1 of their own file.
+    assert_eq!(fm002["frames"][0], 1);
+    assert_eq!(fm010["frames"][0], 1);
+}

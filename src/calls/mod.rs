@@ -143,6 +143,9 @@ pub struct Call {
     pub bye_frame: Option<u64>,
     /// User-Agent/Server strings by sender (at most a few per call), for role hints.
     pub agents: Vec<(SocketAddr, String)>,
+    /// Which input files (indexes into the command's capture list) carried the call:
+    /// frame numbers are per file.
+    pub captures: Vec<usize>,
 }
 
 impl Call {
@@ -175,6 +178,8 @@ pub struct CallSet {
     index: foldhash::HashMap<String, usize>,
     /// Messages without a Call-ID.
     pub without_call_id: u64,
+    /// Index of the input file being read, recorded on the calls it carries.
+    pub capture: usize,
 }
 
 impl CallSet {
@@ -198,12 +203,17 @@ impl CallSet {
                     methods: Vec::new(),
                     bye_frame: None,
                     agents: Vec::new(),
+                    captures: Vec::new(),
                 });
                 self.index.insert(call_id.to_string(), self.calls.len() - 1);
                 self.calls.len() - 1
             }
         };
-        add_to_call(&mut self.calls[idx], m);
+        let call = &mut self.calls[idx];
+        if !call.captures.contains(&self.capture) {
+            call.captures.push(self.capture);
+        }
+        add_to_call(call, m);
     }
 }
 

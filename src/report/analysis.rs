@@ -199,6 +199,10 @@ pub fn table(a: &Analysis, color: bool) -> String {
             if !f.wireshark_filter.is_empty() {
                 out.push_str(&format!("   Wireshark: {}\n", f.wireshark_filter));
             }
+            if a.captures.len() > 1 {
+                let file = f.capture.as_deref().unwrap_or("several files");
+                out.push_str(&format!("   Capture: {file}\n"));
+            }
         }
         out.push('\n');
     }
@@ -333,6 +337,10 @@ pub fn markdown(a: &Analysis) -> String {
             }
             if !f.wireshark_filter.is_empty() {
                 out.push_str(&format!("Wireshark filter: `{}`\n\n", f.wireshark_filter));
+            }
+            if a.captures.len() > 1 {
+                let file = f.capture.as_deref().unwrap_or("several files");
+                out.push_str(&format!("Capture: `{file}`\n\n"));
             }
         }
     } else {

@@ -56,6 +56,7 @@ impl Rule for R {
                             a.message
                         ),
                     )
+                    .capture(&c.path)
                     .frames(a.frames.iter().copied())
                     .evidence(json!({"src": flow.0.to_string(), "dst": flow.1.to_string(), "segments": a.count}))
                     .filter(format!(

@@ -120,6 +120,7 @@ pub(super) fn anomaly_findings(
             let Some(t) = title(a.kind) else { continue };
             out.push(
                 super::Finding::new(rule, t, format!("{}: {}.{advice}", c.path, a.message))
+                    .capture(&c.path)
                     .frames(a.frames.iter().copied())
                     .evidence(json!({"capture": c.path, "anomaly": a.kind, "count": a.count})),
             );

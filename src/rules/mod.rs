@@ -88,6 +88,8 @@ pub struct Finding {
     /// What was seen, why it matters, what to change.
     pub message: String,
     pub call_id: Option<String>,
+    /// The capture file the frame numbers refer to (`null` when the finding spans files).
+    pub capture: Option<String>,
     /// Wireshark frame numbers, ascending.
     pub frames: Vec<u64>,
     pub evidence: serde_json::Value,
@@ -106,11 +108,17 @@ impl Finding {
             title: title.into(),
             message: message.into(),
             call_id: None,
+            capture: None,
             frames: Vec::new(),
             evidence: serde_json::Value::Object(Default::default()),
             suggestion: None,
             wireshark_filter: String::new(),
         }
+    }
+
+    pub fn capture(mut self, path: &str) -> Self {
+        self.capture = Some(path.to_string());
+        self
     }
 
     pub fn call(mut self, call_id: &str) -> Self {
