@@ -116,7 +116,7 @@ struct Collected {
 impl Sink for Collected {
     fn message(&mut self, msg: SipMessage) {
         if let (Some(sdp), Some(id)) = (msg.sdp(), msg.call_id()) {
-            self.media.announce(id, &sdp, msg.frame);
+            self.media.announce(id, sdp, msg.frame);
         }
         self.set.add(&msg);
     }

@@ -22,7 +22,7 @@ struct MediaSink {
 impl Sink for MediaSink {
     fn message(&mut self, msg: SipMessage) {
         if let (Some(id), Some(sdp)) = (msg.call_id(), msg.sdp()) {
-            self.tracker.announce(id, &sdp, msg.frame);
+            self.tracker.announce(id, sdp, msg.frame);
         }
         self.calls.add(&msg);
     }

@@ -274,7 +274,7 @@ fn add_to_call(call: &mut Call, m: &SipMessage) {
                     history_info: m.history_info(),
                     p_asserted_identity: m.p_asserted_identity(),
                     user_agent: m.agent().map(str::to_string),
-                    offer: m.sdp(),
+                    offer: m.sdp().cloned(),
                     provisional: Vec::new(),
                     final_status: None,
                     final_reason: None,
@@ -347,7 +347,7 @@ fn add_to_call(call: &mut Call, m: &SipMessage) {
                     t.reason_header = m.reason().map(str::to_string);
                 }
                 if t.answer.is_none()
-                    && let Some(sdp) = m.sdp()
+                    && let Some(sdp) = m.sdp().cloned()
                 {
                     t.answer = Some(sdp);
                     t.answer_frame = Some(m.frame);

@@ -9,34 +9,44 @@ use serde::Serialize;
 /// Splits a comma-separated header value into entries, ignoring commas inside quotes
 /// and `<…>`.
 pub fn split_list(value: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut quoted, mut angle, mut start) = (false, false, 0);
-    let mut escaped = false;
-    for (i, c) in value.char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            '<' if !quoted => angle = true,
-            '>' if !quoted => angle = false,
-            ',' if !quoted && !angle => {
-                let part = value[start..i].trim();
-                if !part.is_empty() {
-                    out.push(part);
-                }
-                start = i + 1;
+    list_entries(value).collect()
+}
+
+/// The entries of a comma-separated header value, lazily (the first one is found without
+/// scanning the rest).
+pub fn list_entries(value: &str) -> impl Iterator<Item = &str> {
+    let mut rest = value;
+    std::iter::from_fn(move || {
+        loop {
+            if rest.is_empty() {
+                return None;
             }
-            _ => {}
+            let (mut quoted, mut angle, mut escaped) = (false, false, false);
+            let mut cut = rest.len();
+            for (i, c) in rest.char_indices() {
+                if escaped {
+                    escaped = false;
+                    continue;
+                }
+                match c {
+                    '\\' if quoted => escaped = true,
+                    '"' => quoted = !quoted,
+                    '<' if !quoted => angle = true,
+                    '>' if !quoted => angle = false,
+                    ',' if !quoted && !angle => {
+                        cut = i;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let part = rest[..cut].trim();
+            rest = rest.get(cut + 1..).unwrap_or("");
+            if !part.is_empty() {
+                return Some(part);
+            }
         }
-    }
-    let part = value[start..].trim();
-    if !part.is_empty() {
-        out.push(part);
-    }
-    out
+    })
 }
 
 /// A name-addr or addr-spec with its header parameters.

@@ -460,11 +460,17 @@ impl SipMessage {
             .collect()
     }
 
-    /// Branch of the topmost Via (the transaction id, RFC 3261 §17.2.3).
+    /// Branch of the topmost Via (the transaction id, RFC 3261 §17.2.3). Looked up
+    /// without parsing the whole Via: this runs for every message of a call.
     pub fn branch(&self) -> Option<String> {
         let first = self.header("via")?;
-        let top = headers::split_list(first).into_iter().next()?;
-        headers::parse_via(top).branch
+        let top = headers::list_entries(first).next()?;
+        top.split(';').skip(1).find_map(|p| {
+            let (name, value) = p.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("branch")
+                .then(|| value.trim().trim_matches('"').to_string())
+        })
     }
 
     /// Diversion entries (RFC 5806), most recent first, as received.
@@ -504,8 +510,8 @@ impl SipMessage {
     }
 
     /// The SDP summary, when the body is (or contains) SDP (parsed once).
-    pub fn sdp(&self) -> Option<Sdp> {
-        self.sdp.get_or_init(|| self.parse_sdp()).clone()
+    pub fn sdp(&self) -> Option<&Sdp> {
+        self.sdp.get_or_init(|| self.parse_sdp()).as_ref()
     }
 
     fn parse_sdp(&self) -> Option<Sdp> {
