@@ -199,7 +199,8 @@ impl CallSet {
                     first_time: m.time,
                     last_time: m.time,
                     messages: Vec::new(),
-                    invites: Vec::new(),
+                    // Most calls have one INVITE; InviteTx is large, so do not reserve four.
+                    invites: Vec::with_capacity(1),
                     methods: Vec::new(),
                     bye_frame: None,
                     agents: Vec::new(),
