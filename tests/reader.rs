@@ -122,3 +122,24 @@ fn fixture_frames_match_tshark() {
     }
     assert!(compared >= 15, "compared {compared} fixtures");
 }
+
+/// Every frame that carried part of a message is listed (Wireshark's "Reassembled in"
+/// chain), ascending, with the completing frame last.
+#[test]
+fn reassembled_messages_list_their_frames() {
+    for (fixture, method, frames) in [
+        ("reader/tcp-split.pcap", "INVITE", vec![4u64, 6, 8]),
+        ("reader/tcp-ooo-retrans.pcap", "INVITE", vec![4, 6]),
+        ("reader/ipfrag-v4.pcap", "INVITE", vec![1, 2]),
+        ("reader/ipfrag-v6.pcap", "INVITE", vec![1, 2]),
+        ("reader/tcp-two-in-one.pcap", "BYE", vec![12]),
+    ] {
+        let (msgs, _) = messages(&testdata(fixture));
+        let m = msgs
+            .iter()
+            .find(|m| m.method() == Some(method))
+            .unwrap_or_else(|| panic!("{fixture}: no {method}"));
+        assert_eq!(m.frames, frames, "{fixture}");
+        assert_eq!(m.frame, *frames.last().unwrap(), "{fixture}");
+    }
+}
