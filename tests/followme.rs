@@ -515,3 +515,31 @@ fn findings_name_the_capture_their_frames_belong_to() {
     assert_eq!(fm002["frames"][0], 1);
     assert_eq!(fm010["frames"][0], 1);
 }
+
+#[test]
+fn role_overrides_are_used_and_reported() {
+    let (v, _) = analyze(
+        "fm002-intl00.pcap",
+        &["--xcc", "127.0.0.20:5060", "--pbx", "127.0.0.10"],
+    );
+    let reasons = v["roles"]["reasons"].to_string();
+    assert!(
+        reasons.contains("--xcc") && reasons.contains("--pbx"),
+        "{reasons}"
+    );
+    assert_eq!(ids(&v), ["FM002"]);
+    // Naming the wrong port for XCC means the INVITE did not reach XCC.
+    let (v, _) = analyze("fm002-intl00.pcap", &["--xcc", "127.0.0.20:5099"]);
+    assert!(!ids(&v).contains(&"FM002".to_string()), "{:?}", ids(&v));
+    assert!(
+        sipdiag(&[
+            "analyze",
+            "--xcc",
+            "not-an-address",
+            testdata("followme/fm002-intl00.pcap").to_str().unwrap()
+        ])
+        .status
+        .code()
+            == Some(2)
+    );
+}
