@@ -697,6 +697,44 @@ mod tests {
     }
 
     #[test]
+    fn endless_lines_and_bodies_stay_bounded() {
+        let mut x = Extractor::default();
+        let junk = vec![b'A'; 100_000];
+        // A header line that never ends; a declared body longer than the stream.
+        let starts: [&[u8]; 2] = [
+            b"INVITE sip:a SIP/2.0\r\nX-Long: ",
+            b"INVITE sip:a SIP/2.0\r\nContent-Length: 1000000\r\n\r\n",
+        ];
+        let mut completed = 0;
+        for (n, start) in starts.iter().enumerate() {
+            let f = Flow {
+                src: format!("10.0.0.{}:5060", n + 1).parse().unwrap(),
+                dst: "10.0.0.9:5060".parse().unwrap(),
+            };
+            let mut feed = |x: &mut Extractor, data: &[u8], frame: u64| {
+                let e = StreamEvent::Data {
+                    flow: f,
+                    frame,
+                    origin: frame,
+                    time: Timestamp::default(),
+                    data,
+                };
+                x.stream(&e, &mut |_| completed += 1);
+            };
+            feed(&mut x, start, 1);
+            for i in 0..9 {
+                feed(&mut x, &junk, 2 + i);
+                assert!(x.buffered <= MAX_MESSAGE, "{}", x.buffered);
+            }
+            let end = StreamEvent::End { flow: f, frame: 99 };
+            x.stream(&end, &mut |_| completed += 1);
+        }
+        assert_eq!(completed, 0);
+        assert_eq!(x.buffered, 0);
+        assert!(x.stats.dropped >= 2, "both partial messages were given up");
+    }
+
+    #[test]
     fn hostile_length_is_bounded() {
         let huge = b"INVITE sip:a SIP/2.0\r\nContent-Length: 99999999999\r\n\r\n";
         let (m, _) = feed(&[huge, OPT]);
