@@ -3,10 +3,24 @@
 //! This is the only module that knows every stage. Commands implement [`Sink`] to
 //! collect what they need; the scan itself streams and keeps no message.
 
+use std::io::Write;
+
+use anyhow::Context;
 use serde::Serialize;
 
+use crate::calls::CallSet;
+use crate::calls::legs::{Endpoint, infer_roles, link_legs};
 use crate::capture::{self, Anomaly, CaptureError, CaptureFormat};
+use crate::cli::{
+    AnalyzeArgs, Cli, Command, FailOn, Format, MediaArgs, MediaPortArgs, PatternCommand,
+    PatternTestArgs, ReadArgs, ReportFormat, SiteArgs,
+};
+use crate::media::{MediaSettings, MediaTracker};
 use crate::net::{Datagram, Decoder, IcmpError, Packet, StreamEvent};
+use crate::numbers::Site;
+use crate::report::analysis::{self, Analysis, CallSummary};
+use crate::report::listing::{self, CallRow};
+use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{self, Extractor, SipMessage};
 
 /// Receives what a scan finds, in capture order.
@@ -65,22 +79,6 @@ pub fn scan(path: &str, sink: &mut dyn Sink) -> Result<CaptureReport, CaptureErr
         anomalies,
     })
 }
-
-use std::io::Write;
-
-use anyhow::Context;
-
-use crate::calls::CallSet;
-use crate::calls::legs::{Endpoint, infer_roles, link_legs};
-use crate::cli::{
-    AnalyzeArgs, Cli, Command, FailOn, Format, MediaArgs, MediaPortArgs, PatternCommand,
-    PatternTestArgs, ReadArgs, ReportFormat, SiteArgs,
-};
-use crate::media::{MediaSettings, MediaTracker};
-use crate::numbers::Site;
-use crate::report::analysis::{self, Analysis, CallSummary};
-use crate::report::listing::{self, CallRow};
-use crate::rules::{self, RuleInfo, Severity};
 
 /// Runs a parsed command line; returns the exit code (0/1) or an error (exit 2).
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
@@ -475,8 +473,8 @@ fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
     Ok(u8::from(proof.iter().any(|p| !p.understood_by_xcc)))
 }
 
-/// Scans every capture; a capture that cannot be read at all stops with an error after
-/// the others were read (`partial` lets callers still report what was found).
+/// Scans every capture. Captures that cannot be read at all are returned as errors beside
+/// the reports of the others, so callers report what was found and then fail (exit 2).
 fn scan_all(paths: &[String], sink: &mut dyn Sink) -> (Vec<CaptureReport>, Vec<CaptureError>) {
     let mut reports = Vec::new();
     let mut errors = Vec::new();

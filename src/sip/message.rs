@@ -125,7 +125,7 @@ fn canonical(name: &str) -> Cow<'static, str> {
 
 /// Result of looking at the first line of a payload.
 pub(crate) enum Detect {
-    /// A SIP start line; the value is its length including the line end.
+    /// Starts with a SIP request or status line.
     Sip,
     /// Not SIP.
     No,
