@@ -196,35 +196,28 @@ mod tests {
 
     #[test]
     fn media_both_ways_clears_the_session() {
-        let mut t = MediaTracker::default();
-        answered_check(&mut t, 1, 0, "10.1.0.5:50000", "10.0.0.5:30010", 1);
-        for i in 0..3 {
-            t.datagram(&dgram(
-                3 + i,
-                100 * i as u32,
-                "10.0.0.5:30010",
-                "10.1.0.5:50000",
-                &check(2, "C:S"),
-            ));
-        }
-        rtp_stream(&mut t, "10.1.0.5:50000", "10.0.0.5:30010", 1, 10, 30);
+        // The client's check is answered, the server's three are not; RTP client → server.
+        let one_way = || {
+            let mut t = MediaTracker::default();
+            answered_check(&mut t, 1, 0, "10.1.0.5:50000", "10.0.0.5:30010", 1);
+            for i in 0..3 {
+                t.datagram(&dgram(
+                    3 + i,
+                    100 * i as u32,
+                    "10.0.0.5:30010",
+                    "10.1.0.5:50000",
+                    &check(2, "C:S"),
+                ));
+            }
+            rtp_stream(&mut t, "10.1.0.5:50000", "10.0.0.5:30010", 1, 10, 30);
+            t
+        };
         assert_eq!(
-            findings(&t.finish(), &[]).len(),
+            findings(&one_way().finish(), &[]).len(),
             1,
             "one-way RTP does not clear it"
         );
-        let mut t = MediaTracker::default();
-        answered_check(&mut t, 1, 0, "10.1.0.5:50000", "10.0.0.5:30010", 1);
-        for i in 0..3 {
-            t.datagram(&dgram(
-                3 + i,
-                100 * i as u32,
-                "10.0.0.5:30010",
-                "10.1.0.5:50000",
-                &check(2, "C:S"),
-            ));
-        }
-        rtp_stream(&mut t, "10.1.0.5:50000", "10.0.0.5:30010", 1, 10, 30);
+        let mut t = one_way();
         rtp_stream(&mut t, "10.0.0.5:30010", "10.1.0.5:50000", 2, 100, 30);
         assert!(findings(&t.finish(), &[]).is_empty());
     }
