@@ -449,7 +449,8 @@ fn bare_loop(path: &Path) -> io::Result<(u64, u64)> {
                     }
                     PcapBlockOwned::NG(_) => {}
                 }
-                reader.consume(offset);
+                // As sipdiag does: the tail is moved once per refill, not per record.
+                reader.consume_noshift(offset);
             }
             Err(PcapError::Eof) => break,
             Err(PcapError::Incomplete(_)) => {

@@ -47,20 +47,15 @@ impl serde::Serialize for Timestamp {
 
 /// RFC 3339 in UTC with microseconds, e.g. `2024-05-01T10:20:30.123456Z`.
 /// Written digit by digit: it is printed for every message of a listing.
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Timestamp {
+    /// The RFC 3339 text in a fixed buffer (years 0–9999), for writers that print one per
+    /// row and skip the formatting machinery.
+    pub fn rfc3339(&self) -> Option<[u8; 27]> {
         let days = self.secs.div_euclid(86_400);
         let rem = self.secs.rem_euclid(86_400) as u32;
         let (y, m, d) = civil_from_days(days);
         if !(0..=9999).contains(&y) {
-            return write!(
-                f,
-                "{y}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-                rem / 3600,
-                rem % 3600 / 60,
-                rem % 60,
-                self.nanos / 1000
-            );
+            return None;
         }
         let mut b = *b"0000-00-00T00:00:00.000000Z";
         let mut put = |at: usize, width: usize, mut v: u32| {
@@ -76,8 +71,27 @@ impl fmt::Display for Timestamp {
         put(14, 2, rem % 3600 / 60);
         put(17, 2, rem % 60);
         put(20, 6, self.nanos / 1000);
-        // The buffer holds ASCII digits and punctuation only.
-        f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?)
+        Some(b)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(b) = self.rfc3339() {
+            // The buffer holds ASCII digits and punctuation only.
+            return f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?);
+        }
+        let days = self.secs.div_euclid(86_400);
+        let rem = self.secs.rem_euclid(86_400) as u32;
+        let (y, m, d) = civil_from_days(days);
+        write!(
+            f,
+            "{y}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60,
+            self.nanos / 1000
+        )
     }
 }
 

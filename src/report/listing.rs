@@ -54,6 +54,35 @@ impl MessageRow {
     }
 }
 
+/// `ip:port` as `SocketAddr` displays it; IPv4 without the formatting machinery (two
+/// per row of a listing that may have millions).
+fn write_addr<W: std::io::Write>(out: &mut W, a: &std::net::SocketAddr) -> std::io::Result<()> {
+    match a {
+        std::net::SocketAddr::V4(v4) => {
+            let mut num = itoa::Buffer::new();
+            let [a, b, c, d] = v4.ip().octets();
+            let mut buf = [0u8; 21];
+            let mut n = 0;
+            for (i, part) in [a, b, c, d].into_iter().enumerate() {
+                if i > 0 {
+                    buf[n] = b'.';
+                    n += 1;
+                }
+                let digits = num.format(part).as_bytes();
+                buf[n..n + digits.len()].copy_from_slice(digits);
+                n += digits.len();
+            }
+            buf[n] = b':';
+            n += 1;
+            let digits = num.format(v4.port()).as_bytes();
+            buf[n..n + digits.len()].copy_from_slice(digits);
+            n += digits.len();
+            out.write_all(&buf[..n])
+        }
+        std::net::SocketAddr::V6(_) => write!(out, "{a}"),
+    }
+}
+
 fn write_message<W: std::io::Write>(out: &mut W, m: &SipMessage) -> std::io::Result<()> {
     let mut num = itoa::Buffer::new();
     let str_or_null = |out: &mut W, v: Option<&str>| -> std::io::Result<()> {
@@ -71,11 +100,16 @@ fn write_message<W: std::io::Write>(out: &mut W, m: &SipMessage) -> std::io::Res
         }
         out.write_all(num.format(*f).as_bytes())?;
     }
-    write!(
-        out,
-        "],\"time\":\"{}\",\"src\":\"{}\",\"dst\":\"{}\",\"transport\":\"{}\",\"method\":",
-        m.time, m.src, m.dst, m.transport
-    )?;
+    out.write_all(b"],\"time\":\"")?;
+    match m.time.rfc3339() {
+        Some(b) => out.write_all(&b)?,
+        None => write!(out, "{}", m.time)?,
+    }
+    out.write_all(b"\",\"src\":\"")?;
+    write_addr(out, &m.src)?;
+    out.write_all(b"\",\"dst\":\"")?;
+    write_addr(out, &m.dst)?;
+    write!(out, "\",\"transport\":\"{}\",\"method\":", m.transport)?;
     str_or_null(out, m.method())?;
     out.write_all(b",\"status\":")?;
     match m.status() {
@@ -427,6 +461,12 @@ mod tests {
         crate::app::scan(path, &mut S(&mut msgs)).unwrap();
         let ws = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/reader/ws.pcap");
         crate::app::scan(ws, &mut S(&mut msgs)).unwrap();
+        let v6 = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/reader/ipfrag-v6.pcap"
+        );
+        crate::app::scan(v6, &mut S(&mut msgs)).unwrap();
+        assert!(msgs.iter().any(|m| m.src.is_ipv6()));
         assert!(msgs.len() > 10);
         assert!(msgs.iter().any(|m| !m.problems.is_empty()));
         for m in msgs {
@@ -435,6 +475,23 @@ mod tests {
             let hand: serde_json::Value = serde_json::from_slice(&buf).unwrap();
             let serde = serde_json::to_value(MessageRow::from_message(m)).unwrap();
             assert_eq!(hand, serde);
+        }
+    }
+
+    #[test]
+    fn addresses_are_written_as_displayed() {
+        for a in [
+            "0.0.0.0:0",
+            "1.2.3.4:5",
+            "10.20.30.40:5060",
+            "255.255.255.255:65535",
+            "[2001:db8::1]:5061",
+            "[::ffff:1.2.3.4]:80",
+        ] {
+            let a: std::net::SocketAddr = a.parse().unwrap();
+            let mut buf = Vec::new();
+            write_addr(&mut buf, &a).unwrap();
+            assert_eq!(String::from_utf8(buf).unwrap(), a.to_string());
         }
     }
 }

@@ -157,7 +157,7 @@ pub(crate) fn detect(data: &[u8]) -> Detect {
     let Some(eol) = memchr::memchr2(b'\n', b'\r', window) else {
         return Detect::No;
     };
-    if start_line(&window[..eol]).is_some() {
+    if start_span(&window[..eol]).is_some() {
         Detect::Sip
     } else {
         Detect::No
@@ -172,8 +172,20 @@ fn is_sip_version(v: &[u8]) -> bool {
     v.eq_ignore_ascii_case(b"SIP/2.0")
 }
 
-/// Parses a start line; `None` if it is not one.
-fn start_line(line: &[u8]) -> Option<StartLine> {
+/// Where the parts of a start line lie in it (no copy).
+enum StartSpan {
+    Request {
+        method: (usize, usize),
+        uri: (usize, usize),
+    },
+    Response {
+        code: u16,
+        reason: (usize, usize),
+    },
+}
+
+/// Finds the parts of a start line; `None` if it is not one.
+fn start_span(line: &[u8]) -> Option<StartSpan> {
     // Control characters (NUL, …) never occur in a real start line.
     if line.iter().any(|&c| c < 0x20 && c != b'\t') {
         return None;
@@ -187,19 +199,50 @@ fn start_line(line: &[u8]) -> Option<StartLine> {
         if !(100..=699).contains(&code) {
             return None;
         }
-        let reason = String::from_utf8_lossy(line.get(12..).unwrap_or_default())
-            .trim()
-            .to_string();
-        return Some(StartLine::Response { code, reason });
+        let rest = &line[12..];
+        let lead = rest.len() - rest.trim_ascii_start().len();
+        let reason = (12 + lead, 12 + lead + rest.trim_ascii().len());
+        return Some(StartSpan::Response { code, reason });
     }
-    let mut parts = line.split(|&c| c == b' ').filter(|p| !p.is_empty());
-    let (method, uri, version) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || !is_token(method) || !is_sip_version(version) {
+    // Method, URI and version, separated by one or more spaces.
+    let mut parts = [(0usize, 0usize); 3];
+    let mut n = 0;
+    let mut i = 0;
+    while i < line.len() {
+        if line[i] == b' ' {
+            i += 1;
+            continue;
+        }
+        let end = memchr::memchr(b' ', &line[i..]).map_or(line.len(), |k| i + k);
+        if n == parts.len() {
+            return None;
+        }
+        parts[n] = (i, end);
+        n += 1;
+        i = end;
+    }
+    let [method, uri, version] = parts;
+    if n != 3
+        || !is_token(&line[method.0..method.1])
+        || !is_sip_version(&line[version.0..version.1])
+    {
         return None;
     }
-    Some(StartLine::Request {
-        method: String::from_utf8_lossy(method).into_owned(),
-        uri: String::from_utf8_lossy(uri).into_owned(),
+    Some(StartSpan::Request { method, uri })
+}
+
+/// Parses a start line; `None` if it is not one.
+fn start_line(line: &[u8]) -> Option<StartLine> {
+    let text = |(a, b): (usize, usize)| String::from_utf8_lossy(&line[a..b]).into_owned();
+    Some(match start_span(line)? {
+        StartSpan::Request { method, uri } => StartLine::Request {
+            method: text(method),
+            uri: text(uri),
+        },
+        StartSpan::Response { code, reason } => StartLine::Response {
+            code,
+            reason: text(reason),
+        },
     })
 }
 
@@ -275,18 +318,26 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
         Err(_) => String::from_utf8_lossy(head).into_owned(),
     };
     let mut headers: Vec<Header> = Vec::with_capacity(16);
-    // Walk the header lines of `text` (the start line is skipped).
-    let head_start = text.find('\n').map_or(text.len(), |i| i + 1);
+    // Walk the header lines of `text` (the start line is skipped). Lines are found
+    // with SIMD byte search; `\n`, `\r` and `:` are ASCII, so every slice below falls on
+    // a character boundary.
+    let bytes = text.as_bytes();
+    let head_start = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
     let mut pos = head_start;
-    while pos < text.len() {
-        let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-        let line = text[pos..end].strip_suffix('\r').unwrap_or(&text[pos..end]);
+    while pos < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
         let line_start = pos;
+        let line_end = if end > pos && bytes[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
         pos = end + 1;
-        if line.is_empty() {
+        if line_end == line_start {
             continue;
         }
-        if line.starts_with([' ', '\t']) {
+        let line = &text[line_start..line_end];
+        if matches!(bytes[line_start], b' ' | b'\t') {
             // RFC 3261 §7.3.1 line folding.
             if let Some(last) = headers.last_mut() {
                 let mut joined = match &last.value {
@@ -299,7 +350,7 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
             }
             continue;
         }
-        let Some(colon) = line.find(':') else {
+        let Some(colon) = memchr::memchr(b':', line.as_bytes()) else {
             problems.push(format!(
                 "header line without a colon: {:?}",
                 line.chars().take(60).collect::<String>()
@@ -581,6 +632,30 @@ mod tests {
         assert!(matches!(detect(b"OPTIONS sip:x SIP/2.0\r\n"), Detect::Sip));
         assert!(matches!(detect(b"SIP/2.0 200 OK\r\n"), Detect::Sip));
         assert!(matches!(detect(b"SIP/2.0 2000 OK\r\n"), Detect::No));
+        assert!(matches!(
+            detect(b"INVITE sip:x SIP/2.0 extra\r\n"),
+            Detect::No
+        ));
+        assert!(matches!(detect(b"INVITE sip:x\r\n"), Detect::No));
+        assert!(matches!(detect(b"INV\x01TE sip:x SIP/2.0\r\n"), Detect::No));
+    }
+
+    #[test]
+    fn start_line_parts() {
+        assert_eq!(
+            start_line(b"INVITE  sip:a@b   SIP/2.0"),
+            Some(StartLine::Request {
+                method: "INVITE".into(),
+                uri: "sip:a@b".into()
+            })
+        );
+        assert_eq!(
+            start_line(b"SIP/2.0 486  Busy Here \t"),
+            Some(StartLine::Response {
+                code: 486,
+                reason: "Busy Here".into()
+            })
+        );
     }
 
     #[test]
