@@ -9,7 +9,6 @@
 //! LF-only line ends and any non-UTF-8 byte, and a message it refuses would vanish from
 //! the report. Everything here is total: no panic and no allocation beyond the input size.
 
-use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use crate::capture::Timestamp;
@@ -25,21 +24,21 @@ pub enum StartLine {
     Response { code: u16, reason: String },
 }
 
-/// One header line: its canonical (full, lower-case) name and where its value lies in
-/// the message text (or the value itself, for a folded header).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
-    pub key: Cow<'static, str>,
-    value: Value,
+/// One header line, as positions in [`SipMessage::text`]: small and `Copy`, because the
+/// parser writes one per line of every message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Header {
+    /// The canonical (full, lower-case) name when it is one sipdiag knows; otherwise the
+    /// name is only in the text, at `name`.
+    key: Option<&'static str>,
+    name: (u32, u32),
+    /// Where the value lies in the text, or `(FOLDED, i)` for `folded[i]`.
+    value: (u32, u32),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Value {
-    /// Byte range in [`SipMessage::text`].
-    Range(usize, usize),
-    /// Folded over several lines (RFC 3261 §7.3.1): joined with single spaces.
-    Owned(String),
-}
+/// Marks a header value that was folded over several lines (RFC 3261 §7.3.1) and is kept
+/// joined in [`SipMessage::folded`].
+const FOLDED: u32 = u32::MAX;
 
 /// A SIP message with where it came from.
 #[derive(Debug, Clone)]
@@ -57,18 +56,20 @@ pub struct SipMessage {
     pub start: StartLine,
     /// The start line and header block as text (bytes that are not UTF-8 replaced).
     text: String,
-    pub headers: Vec<Header>,
+    headers: Vec<Header>,
+    /// Values of folded headers, joined with single spaces.
+    folded: Vec<String>,
     pub body: Vec<u8>,
     /// What could not be understood (bad header, short body, …).
     pub problems: Vec<String>,
 }
 
 /// Compact forms (RFC 3261 §7.3.3 and later RFCs) and the names sipdiag meets often →
-/// full lower-case names without an allocation; other names are lower-cased.
-fn canonical(name: &str) -> Cow<'static, str> {
+/// full lower-case names; `None` for other names.
+fn canonical(name: &str) -> Option<&'static str> {
     let mut buf = [0u8; 24];
     if name.len() > buf.len() {
-        return Cow::Owned(name.to_ascii_lowercase());
+        return None;
     }
     for (d, c) in buf.iter_mut().zip(name.bytes()) {
         *d = c.to_ascii_lowercase();
@@ -118,9 +119,9 @@ fn canonical(name: &str) -> Cow<'static, str> {
         b"date" => "date",
         b"organization" => "organization",
         b"content-disposition" => "content-disposition",
-        _ => return Cow::Owned(name.to_ascii_lowercase()),
+        _ => return None,
     };
-    Cow::Borrowed(full)
+    Some(full)
 }
 
 /// Result of looking at the first line of a payload.
@@ -186,8 +187,12 @@ enum StartSpan {
 
 /// Finds the parts of a start line; `None` if it is not one.
 fn start_span(line: &[u8]) -> Option<StartSpan> {
-    // Control characters (NUL, …) never occur in a real start line.
-    if line.iter().any(|&c| c < 0x20 && c != b'\t') {
+    // Control characters (NUL, …) never occur in a real start line. (A fold without an
+    // early exit: the compiler turns it into vector code.)
+    if line
+        .iter()
+        .fold(false, |bad, &c| bad | ((c < 0x20) & (c != b'\t')))
+    {
         return None;
     }
     if line.len() > 12 && is_sip_version(&line[..7]) && line[7] == b' ' {
@@ -213,7 +218,10 @@ fn start_span(line: &[u8]) -> Option<StartSpan> {
             i += 1;
             continue;
         }
-        let end = memchr::memchr(b' ', &line[i..]).map_or(line.len(), |k| i + k);
+        let end = line[i..]
+            .iter()
+            .position(|&c| c == b' ')
+            .map_or(line.len(), |k| i + k);
         if n == parts.len() {
             return None;
         }
@@ -318,14 +326,15 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
         Err(_) => String::from_utf8_lossy(head).into_owned(),
     };
     let mut headers: Vec<Header> = Vec::with_capacity(16);
+    let mut folded: Vec<String> = Vec::new();
     // Walk the header lines of `text` (the start line is skipped). Lines are found
     // with SIMD byte search; `\n`, `\r` and `:` are ASCII, so every slice below falls on
     // a character boundary.
     let bytes = text.as_bytes();
-    let head_start = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
-    let mut pos = head_start;
+    let mut ends = memchr::memchr_iter(b'\n', bytes);
+    let mut pos = ends.next().map_or(bytes.len(), |i| i + 1);
     while pos < bytes.len() {
-        let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+        let end = ends.next().unwrap_or(bytes.len());
         let line_start = pos;
         let line_end = if end > pos && bytes[end - 1] == b'\r' {
             end - 1
@@ -340,24 +349,29 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
         if matches!(bytes[line_start], b' ' | b'\t') {
             // RFC 3261 §7.3.1 line folding.
             if let Some(last) = headers.last_mut() {
-                let mut joined = match &last.value {
-                    Value::Range(a, b) => text[*a..*b].to_string(),
-                    Value::Owned(v) => v.clone(),
+                let joined = match last.value {
+                    (FOLDED, i) => &mut folded[i as usize],
+                    (a, b) => {
+                        last.value = (FOLDED, folded.len() as u32);
+                        folded.push(text[a as usize..b as usize].to_string());
+                        folded.last_mut().expect("just pushed")
+                    }
                 };
                 joined.push(' ');
                 joined.push_str(line.trim());
-                last.value = Value::Owned(joined);
             }
             continue;
         }
-        let Some(colon) = memchr::memchr(b':', line.as_bytes()) else {
+        // Header names are short: a plain scan beats setting up a SIMD search.
+        let Some(colon) = line.bytes().position(|c| c == b':') else {
             problems.push(format!(
                 "header line without a colon: {:?}",
                 line.chars().take(60).collect::<String>()
             ));
             continue;
         };
-        let name = line[..colon].trim_ascii();
+        let raw_name = &line[..colon];
+        let name = raw_name.trim_ascii();
         if name.is_empty() {
             problems.push("header line with an empty name".to_string());
             continue;
@@ -366,16 +380,23 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
         let lead = raw.len() - raw.trim_ascii_start().len();
         let a = line_start + colon + 1 + lead;
         let b = a + raw.trim_ascii().len();
+        let name_at = line_start + (raw_name.len() - raw_name.trim_ascii_start().len());
         headers.push(Header {
             key: canonical(name),
-            value: Value::Range(a, b),
+            name: (name_at as u32, (name_at + name.len()) as u32),
+            value: (a as u32, b as u32),
         });
     }
     let rest = data.get(body_start..).unwrap_or_default();
     let declared = headers
         .iter()
-        .find(|h| h.key == "content-length")
-        .map(|h| h.value(&text).trim().parse::<usize>().map_err(|_| ()));
+        .find(|h| h.key == Some("content-length"))
+        .map(|h| {
+            value_of(h, &text, &folded)
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| ())
+        });
     let body = match declared {
         Some(Ok(n)) if n <= rest.len() => rest[..n].to_vec(),
         Some(Ok(n)) => {
@@ -403,43 +424,64 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
         start,
         text,
         headers,
+        folded,
         body,
         problems,
     };
     Some(msg)
 }
 
-impl Header {
-    fn value<'a>(&'a self, text: &'a str) -> &'a str {
-        match &self.value {
-            Value::Range(a, b) => text.get(*a..*b).unwrap_or(""),
-            Value::Owned(v) => v,
-        }
+/// The value of `h`: a slice of the text, or its folded copy.
+fn value_of<'a>(h: &Header, text: &'a str, folded: &'a [String]) -> &'a str {
+    match h.value {
+        (FOLDED, i) => folded.get(i as usize).map_or("", String::as_str),
+        (a, b) => text.get(a as usize..b as usize).unwrap_or(""),
     }
 }
 
 impl SipMessage {
+    fn value(&self, h: &Header) -> &str {
+        value_of(h, &self.text, &self.folded)
+    }
+
+    /// Whether `h` is the header named `key` (a canonical, lower-case name).
+    fn is(&self, h: &Header, key: &str) -> bool {
+        match h.key {
+            Some(k) => k == key,
+            None => self
+                .text
+                .get(h.name.0 as usize..h.name.1 as usize)
+                .is_some_and(|n| n.eq_ignore_ascii_case(key)),
+        }
+    }
+
     /// First value of a header by canonical name (`"call-id"`, `"from"`, …).
     pub fn header(&self, key: &str) -> Option<&str> {
         self.headers
             .iter()
-            .find(|h| h.key == key)
-            .map(|h| h.value(&self.text))
+            .find(|h| self.is(h, key))
+            .map(|h| self.value(h))
     }
 
-    /// Every header as (canonical name, value), in order.
+    /// Every header as (name, value), in order: the canonical name for the headers sipdiag
+    /// knows (compact forms expanded), the name as written for others.
     pub fn header_lines(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.headers
-            .iter()
-            .map(|h| (h.key.as_ref(), h.value(&self.text)))
+        self.headers.iter().map(|h| {
+            let name = h.key.unwrap_or_else(|| {
+                self.text
+                    .get(h.name.0 as usize..h.name.1 as usize)
+                    .unwrap_or("")
+            });
+            (name, self.value(h))
+        })
     }
 
     /// All values of a header, comma-separated lists split into entries, in order.
     pub fn header_values(&self, key: &str) -> Vec<&str> {
         self.headers
             .iter()
-            .filter(|h| h.key == key)
-            .flat_map(|h| headers::split_list(h.value(&self.text)))
+            .filter(|h| self.is(h, key))
+            .flat_map(|h| headers::split_list(self.value(h)))
             .collect()
     }
 
