@@ -139,7 +139,7 @@ fn reassembled_messages_list_their_frames() {
             .iter()
             .find(|m| m.method() == Some(method))
             .unwrap_or_else(|| panic!("{fixture}: no {method}"));
-        assert_eq!(m.frames, frames, "{fixture}");
+        assert_eq!(m.frames(), frames, "{fixture}");
         assert_eq!(m.frame, *frames.last().unwrap(), "{fixture}");
     }
 }

@@ -337,10 +337,7 @@ fn add_to_call(call: &mut Call, m: &SipMessage) {
                     r.retransmission = true;
                 } else {
                     t.final_status = Some(status);
-                    t.final_reason = match &m.start {
-                        crate::sip::StartLine::Response { reason, .. } => Some(reason.clone()),
-                        _ => None,
-                    };
+                    t.final_reason = m.reason_phrase().map(str::to_string);
                     t.final_frame = Some(m.frame);
                     t.final_time = Some(m.time);
                     t.server = m.agent().map(str::to_string);

@@ -33,13 +33,13 @@ impl MessageRow {
     pub fn from_message(m: SipMessage) -> Self {
         let call_id = m.call_id().map(str::to_string);
         let cseq = m.header("cseq").map(str::to_string);
-        let (method, status, reason) = match m.start {
-            crate::sip::StartLine::Request { method, .. } => (Some(method), None, None),
-            crate::sip::StartLine::Response { code, reason } => (None, Some(code), Some(reason)),
-        };
+        let frames = m.frames().to_vec();
+        let method = m.method().map(str::to_string);
+        let status = m.status();
+        let reason = m.reason_phrase().map(str::to_string);
         MessageRow {
             frame: m.frame,
-            frames: m.frames,
+            frames,
             time: m.time,
             src: m.src,
             dst: m.dst,
@@ -94,7 +94,7 @@ fn write_message<W: std::io::Write>(out: &mut W, m: &SipMessage) -> std::io::Res
     out.write_all(b"{\"frame\":")?;
     out.write_all(num.format(m.frame).as_bytes())?;
     out.write_all(b",\"frames\":[")?;
-    for (i, f) in m.frames.iter().enumerate() {
+    for (i, f) in m.frames().iter().enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
@@ -117,11 +117,7 @@ fn write_message<W: std::io::Write>(out: &mut W, m: &SipMessage) -> std::io::Res
         None => out.write_all(b"null")?,
     }
     out.write_all(b",\"reason\":")?;
-    let reason = match &m.start {
-        crate::sip::StartLine::Response { reason, .. } => Some(reason.as_str()),
-        crate::sip::StartLine::Request { .. } => None,
-    };
-    str_or_null(out, reason)?;
+    str_or_null(out, m.reason_phrase())?;
     out.write_all(b",\"call_id\":")?;
     str_or_null(out, m.call_id())?;
     out.write_all(b",\"cseq\":")?;

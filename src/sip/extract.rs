@@ -133,7 +133,12 @@ impl Extractor {
     pub fn datagram(&mut self, d: &Datagram<'_>, out: &mut dyn FnMut(SipMessage)) {
         let p = Provenance {
             frame: d.frame,
-            frames: d.frames.to_vec(),
+            // One frame (the rule): no list, the message's `frame` says it.
+            frames: if d.frames.len() > 1 {
+                d.frames.to_vec()
+            } else {
+                Vec::new()
+            },
             time: d.time,
             src: d.src,
             dst: d.dst,
@@ -635,7 +640,7 @@ mod tests {
         let (m, _) = feed(&[a, b, c]);
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].frame, 3);
-        assert_eq!(m[0].frames, vec![1, 2, 3]);
+        assert_eq!(m[0].frames(), [1, 2, 3]);
     }
 
     #[test]
@@ -644,8 +649,8 @@ mod tests {
         first.extend_from_slice(&INV[..20]);
         let (m, _) = feed(&[&first, &INV[20..]]);
         assert_eq!(m.len(), 2);
-        assert_eq!(m[0].frames, vec![1]);
-        assert_eq!(m[1].frames, vec![1, 2]);
+        assert_eq!(m[0].frames(), [1]);
+        assert_eq!(m[1].frames(), [1, 2]);
         assert_eq!(m[1].frame, 2);
     }
 

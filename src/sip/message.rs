@@ -17,13 +17,6 @@ use crate::net::Transport;
 use super::headers::{self, CSeq, Diversion, HistoryInfo, NameAddr, Via};
 use super::sdp::{self, Sdp};
 
-/// Request or status line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StartLine {
-    Request { method: String, uri: String },
-    Response { code: u16, reason: String },
-}
-
 /// One header line, as positions in [`SipMessage::text`]: small and `Copy`, because the
 /// parser writes one per line of every message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +40,15 @@ pub struct SipMessage {
     sdp: std::cell::OnceCell<Option<Sdp>>,
     /// The frame that completed the message (Wireshark's frame number).
     pub frame: u64,
-    /// Every frame that carried part of it.
-    pub frames: Vec<u64>,
+    /// Every frame that carried part of it, when more than `frame` (see [`Self::frames`]).
+    frames: Vec<u64>,
     pub time: Timestamp,
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub transport: Transport,
-    pub start: StartLine,
+    /// The start line's parts, as positions in `text` (see [`Self::method`],
+    /// [`Self::status`], [`Self::reason_phrase`], [`Self::request_uri`]).
+    start: StartSpan,
     /// The start line and header block as text (bytes that are not UTF-8 replaced).
     text: String,
     headers: Vec<Header>,
@@ -174,6 +169,7 @@ fn is_sip_version(v: &[u8]) -> bool {
 }
 
 /// Where the parts of a start line lie in it (no copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StartSpan {
     Request {
         method: (usize, usize),
@@ -239,21 +235,6 @@ fn start_span(line: &[u8]) -> Option<StartSpan> {
     Some(StartSpan::Request { method, uri })
 }
 
-/// Parses a start line; `None` if it is not one.
-fn start_line(line: &[u8]) -> Option<StartLine> {
-    let text = |(a, b): (usize, usize)| String::from_utf8_lossy(&line[a..b]).into_owned();
-    Some(match start_span(line)? {
-        StartSpan::Request { method, uri } => StartLine::Request {
-            method: text(method),
-            uri: text(uri),
-        },
-        StartSpan::Response { code, reason } => StartLine::Response {
-            code,
-            reason: text(reason),
-        },
-    })
-}
-
 /// Where the header block of `data` ends: `(header_len_without_blank_line, body_start)`.
 pub(crate) fn header_end(data: &[u8]) -> Option<(usize, usize)> {
     // SIMD line search: this runs over every byte of every message.
@@ -309,7 +290,7 @@ pub(crate) struct Provenance {
 /// `datagram` says the transport preserves message boundaries (no Content-Length needed).
 pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Option<SipMessage> {
     let eol = memchr::memchr2(b'\n', b'\r', data).unwrap_or(data.len());
-    let start = start_line(&data[..eol])?;
+    let start = start_span(&data[..eol])?;
 
     let mut problems = Vec::new();
     let (head_len, body_start) = match header_end(data) {
@@ -321,9 +302,17 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
     };
     let head = data.get(..head_len).unwrap_or_default();
     // Valid UTF-8 is the rule: validate (fast) and copy once; repair only when needed.
-    let text = match std::str::from_utf8(head) {
-        Ok(t) => t.to_owned(),
-        Err(_) => String::from_utf8_lossy(head).into_owned(),
+    let (text, start) = match std::str::from_utf8(head) {
+        Ok(t) => (t.to_owned(), start),
+        Err(_) => {
+            // Replacement characters move the positions: find the parts again in the
+            // repaired text (they are found there whenever they were in the bytes, since
+            // only bytes >= 0x80 are replaced).
+            let t = String::from_utf8_lossy(head).into_owned();
+            let eol = memchr::memchr2(b'\n', b'\r', t.as_bytes()).unwrap_or(t.len());
+            let start = start_span(&t.as_bytes()[..eol])?;
+            (t, start)
+        }
     };
     let mut headers: Vec<Header> = Vec::with_capacity(16);
     let mut folded: Vec<String> = Vec::new();
@@ -416,7 +405,12 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
     let msg = SipMessage {
         sdp: std::cell::OnceCell::new(),
         frame: p.frame,
-        frames: p.frames,
+        // Most messages fit one frame: no list for them.
+        frames: if p.frames.is_empty() || p.frames.as_slice() == [p.frame] {
+            Vec::new()
+        } else {
+            p.frames
+        },
         time: p.time,
         src: p.src,
         dst: p.dst,
@@ -440,6 +434,15 @@ fn value_of<'a>(h: &Header, text: &'a str, folded: &'a [String]) -> &'a str {
 }
 
 impl SipMessage {
+    /// Every frame that carried part of the message, in order; the last is [`Self::frame`].
+    pub fn frames(&self) -> &[u64] {
+        if self.frames.is_empty() {
+            std::slice::from_ref(&self.frame)
+        } else {
+            &self.frames
+        }
+    }
+
     fn value(&self, h: &Header) -> &str {
         value_of(h, &self.text, &self.folded)
     }
@@ -485,44 +488,56 @@ impl SipMessage {
             .collect()
     }
 
+    fn span(&self, (a, b): (usize, usize)) -> &str {
+        self.text.get(a..b).unwrap_or("")
+    }
+
     pub fn method(&self) -> Option<&str> {
-        match &self.start {
-            StartLine::Request { method, .. } => Some(method),
-            StartLine::Response { .. } => None,
+        match self.start {
+            StartSpan::Request { method, .. } => Some(self.span(method)),
+            StartSpan::Response { .. } => None,
         }
     }
 
     pub fn status(&self) -> Option<u16> {
-        match &self.start {
-            StartLine::Response { code, .. } => Some(*code),
-            StartLine::Request { .. } => None,
+        match self.start {
+            StartSpan::Response { code, .. } => Some(code),
+            StartSpan::Request { .. } => None,
+        }
+    }
+
+    /// The reason phrase of a response (`"Busy Here"`).
+    pub fn reason_phrase(&self) -> Option<&str> {
+        match self.start {
+            StartSpan::Response { reason, .. } => Some(self.span(reason)),
+            StartSpan::Request { .. } => None,
         }
     }
 
     pub fn is_request(&self) -> bool {
-        matches!(self.start, StartLine::Request { .. })
+        matches!(self.start, StartSpan::Request { .. })
     }
 
     pub fn request_uri(&self) -> Option<&str> {
-        match &self.start {
-            StartLine::Request { uri, .. } => Some(uri),
-            StartLine::Response { .. } => None,
+        match self.start {
+            StartSpan::Request { uri, .. } => Some(self.span(uri)),
+            StartSpan::Response { .. } => None,
         }
     }
 
     /// Method name for a request, or the status code for a response.
     pub fn kind(&self) -> String {
-        match &self.start {
-            StartLine::Request { method, .. } => method.clone(),
-            StartLine::Response { code, .. } => code.to_string(),
+        match (self.method(), self.status()) {
+            (Some(method), _) => method.to_string(),
+            (None, code) => code.unwrap_or_default().to_string(),
         }
     }
 
     /// Request method, or the reason phrase with the code for a response.
     pub fn summary(&self) -> String {
-        match &self.start {
-            StartLine::Request { method, .. } => method.clone(),
-            StartLine::Response { code, reason } => format!("{code} {reason}"),
+        match self.start {
+            StartSpan::Request { method, .. } => self.span(method).to_string(),
+            StartSpan::Response { code, reason } => format!("{code} {}", self.span(reason)),
         }
     }
 
@@ -684,20 +699,26 @@ mod tests {
 
     #[test]
     fn start_line_parts() {
+        let m = parse_message(b"INVITE  sip:a@b   SIP/2.0\r\n\r\n", prov(), true).unwrap();
         assert_eq!(
-            start_line(b"INVITE  sip:a@b   SIP/2.0"),
-            Some(StartLine::Request {
-                method: "INVITE".into(),
-                uri: "sip:a@b".into()
-            })
+            (m.method(), m.request_uri(), m.status(), m.reason_phrase()),
+            (Some("INVITE"), Some("sip:a@b"), None, None)
         );
+        let m = parse_message(b"SIP/2.0 486  Busy Here \t\r\n\r\n", prov(), true).unwrap();
         assert_eq!(
-            start_line(b"SIP/2.0 486  Busy Here \t"),
-            Some(StartLine::Response {
-                code: 486,
-                reason: "Busy Here".into()
-            })
+            (m.method(), m.status(), m.reason_phrase()),
+            (None, Some(486), Some("Busy Here"))
         );
+        // Not UTF-8 in the URI: positions found again in the repaired text.
+        let m = parse_message(
+            b"BYE sip:\xff@b SIP/2.0\r\nX-Foo: \xfe\r\n\r\n",
+            prov(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(m.method(), Some("BYE"));
+        assert_eq!(m.request_uri(), Some("sip:\u{fffd}@b"));
+        assert_eq!(m.header("x-foo"), Some("\u{fffd}"));
     }
 
     #[test]
