@@ -116,7 +116,7 @@ impl Sink for Collected {
         if let (Some(sdp), Some(id)) = (msg.sdp(), msg.call_id()) {
             self.media.announce(id, sdp, msg.frame);
         }
-        self.set.add(&msg);
+        self.set.add(msg);
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
         self.media.datagram(d);
@@ -539,7 +539,7 @@ fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
 
 fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
     let mut set = CallSet::default();
-    let (reports, errors) = scan_all(&args.captures, &mut Collect(|m: SipMessage| set.add(&m)));
+    let (reports, errors) = scan_all(&args.captures, &mut Collect(|m: SipMessage| set.add(m)));
     if reports.is_empty() {
         return finish(errors);
     }

@@ -24,7 +24,7 @@ impl Sink for MediaSink {
         if let (Some(id), Some(sdp)) = (msg.call_id(), msg.sdp()) {
             self.tracker.announce(id, sdp, msg.frame);
         }
-        self.calls.add(&msg);
+        self.calls.add(msg);
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
         self.tracker.datagram(d);

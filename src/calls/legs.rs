@@ -9,7 +9,9 @@
 //! leg that caused it: same caller (From user copied from the first leg), starting while
 //! that leg is being set up or shortly after.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;

@@ -184,7 +184,8 @@ pub struct CallSet {
 
 impl CallSet {
     /// Adds one message to its call.
-    pub fn add(&mut self, m: &SipMessage) {
+    /// Files a message under its call. Takes the message: its SDP moves into the call.
+    pub fn add(&mut self, mut m: SipMessage) {
         let Some(call_id) = m.call_id() else {
             self.without_call_id += 1;
             return;
@@ -214,11 +215,11 @@ impl CallSet {
         if !call.captures.contains(&self.capture) {
             call.captures.push(self.capture);
         }
-        add_to_call(call, m);
+        add_to_call(call, &mut m);
     }
 }
 
-fn add_to_call(call: &mut Call, m: &SipMessage) {
+fn add_to_call(call: &mut Call, m: &mut SipMessage) {
     if let Some(a) = m.agent()
         && call.agents.len() < 8
         && !call.agents.iter().any(|(s, x)| *s == m.src && x == a)
@@ -238,15 +239,13 @@ fn add_to_call(call: &mut Call, m: &SipMessage) {
         method: m.method().map(method),
         status: m.status(),
         cseq: cseq.as_ref().map(|c| c.seq),
-        cseq_method: cseq.as_ref().map(|c| method(&c.method)),
+        cseq_method: cseq.as_ref().map(|c| method(c.method)),
         retransmission: false,
     };
-    let method_name = m
-        .method()
-        .map(str::to_string)
-        .unwrap_or_else(|| cseq.as_ref().map(|c| c.method.clone()).unwrap_or_default());
-    if m.is_request() && !call.methods.contains(&method_name) {
-        call.methods.push(method_name.clone());
+    if let Some(name) = m.method()
+        && !call.methods.iter().any(|x| x == name)
+    {
+        call.methods.push(name.to_string());
     }
     let seq = cseq.as_ref().map(|c| c.seq);
     match (m.method(), m.status()) {
@@ -275,7 +274,7 @@ fn add_to_call(call: &mut Call, m: &SipMessage) {
                     history_info: m.history_info(),
                     p_asserted_identity: m.p_asserted_identity(),
                     user_agent: m.agent().map(str::to_string),
-                    offer: m.sdp().cloned(),
+                    offer: m.take_sdp(),
                     provisional: Vec::new(),
                     final_status: None,
                     final_reason: None,
@@ -345,7 +344,7 @@ fn add_to_call(call: &mut Call, m: &SipMessage) {
                     t.reason_header = m.reason().map(str::to_string);
                 }
                 if t.answer.is_none()
-                    && let Some(sdp) = m.sdp().cloned()
+                    && let Some(sdp) = m.take_sdp()
                 {
                     t.answer = Some(sdp);
                     t.answer_frame = Some(m.frame);

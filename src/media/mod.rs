@@ -309,8 +309,8 @@ impl std::hash::Hash for FlowKey {
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MediaIndex {
-    rtp_by_addr: std::collections::HashMap<SocketAddr, Vec<usize>>,
-    announced_by_addr: std::collections::HashMap<SocketAddr, Vec<usize>>,
+    rtp_by_addr: HashMap<SocketAddr, Vec<usize>>,
+    announced_by_addr: HashMap<SocketAddr, Vec<usize>>,
 }
 
 impl MediaReport {

@@ -23,17 +23,18 @@ pub fn list_entries(value: &str) -> impl Iterator<Item = &str> {
             }
             let (mut quoted, mut angle, mut escaped) = (false, false, false);
             let mut cut = rest.len();
-            for (i, c) in rest.char_indices() {
+            // Byte by byte: every delimiter is ASCII, so `i` is a character boundary.
+            for (i, c) in rest.bytes().enumerate() {
                 if escaped {
                     escaped = false;
                     continue;
                 }
                 match c {
-                    '\\' if quoted => escaped = true,
-                    '"' => quoted = !quoted,
-                    '<' if !quoted => angle = true,
-                    '>' if !quoted => angle = false,
-                    ',' if !quoted && !angle => {
+                    b'\\' if quoted => escaped = true,
+                    b'"' => quoted = !quoted,
+                    b'<' if !quoted => angle = true,
+                    b'>' if !quoted => angle = false,
+                    b',' if !quoted && !angle => {
                         cut = i;
                         break;
                     }
@@ -186,15 +187,16 @@ fn percent_decode(s: &str) -> String {
 
 /// CSeq: sequence number and method.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CSeq {
+pub struct CSeq<'a> {
     pub seq: u32,
-    pub method: String,
+    /// The method as written in the message.
+    pub method: &'a str,
 }
 
-pub fn parse_cseq(v: &str) -> Option<CSeq> {
-    let mut it = v.split_whitespace();
+pub fn parse_cseq(v: &str) -> Option<CSeq<'_>> {
+    let mut it = v.split_ascii_whitespace();
     let seq = it.next()?.parse().ok()?;
-    let method = it.next()?.to_string();
+    let method = it.next()?;
     Some(CSeq { seq, method })
 }
 
@@ -340,7 +342,7 @@ mod tests {
             parse_cseq("12 INVITE"),
             Some(CSeq {
                 seq: 12,
-                method: "INVITE".into()
+                method: "INVITE"
             })
         );
         assert_eq!(parse_cseq("x"), None);

@@ -545,7 +545,7 @@ impl SipMessage {
         self.header("call-id")
     }
 
-    pub fn cseq(&self) -> Option<CSeq> {
+    pub fn cseq(&self) -> Option<CSeq<'_>> {
         self.header("cseq").and_then(headers::parse_cseq)
     }
 
@@ -573,12 +573,24 @@ impl SipMessage {
     pub fn branch(&self) -> Option<String> {
         let first = self.header("via")?;
         let top = headers::list_entries(first).next()?;
-        top.split(';').skip(1).find_map(|p| {
-            let (name, value) = p.split_once('=')?;
-            name.trim()
-                .eq_ignore_ascii_case("branch")
-                .then(|| value.trim().trim_matches('"').to_string())
-        })
+        // Parameters split on bytes (`;` and `=` are ASCII, so the cuts are character
+        // boundaries): this runs for every message of every call.
+        let mut at = 0;
+        for p in top.as_bytes().split(|&b| b == b';') {
+            let start = at;
+            at += p.len() + 1;
+            if start == 0 {
+                continue; // sent-protocol and sent-by
+            }
+            let Some(eq) = p.iter().position(|&b| b == b'=') else {
+                continue;
+            };
+            if p[..eq].trim_ascii().eq_ignore_ascii_case(b"branch") {
+                let value = &top[start + eq + 1..start + p.len()];
+                return Some(value.trim_ascii().trim_matches('"').to_string());
+            }
+        }
+        None
     }
 
     /// Diversion entries (RFC 5806), most recent first, as received.
@@ -620,6 +632,14 @@ impl SipMessage {
     /// The SDP summary, when the body is (or contains) SDP (parsed once).
     pub fn sdp(&self) -> Option<&Sdp> {
         self.sdp.get_or_init(|| self.parse_sdp()).as_ref()
+    }
+
+    /// The SDP summary, moved out of the message (parsed now if it was not yet).
+    pub fn take_sdp(&mut self) -> Option<Sdp> {
+        match self.sdp.take() {
+            Some(parsed) => parsed,
+            None => self.parse_sdp(),
+        }
     }
 
     fn parse_sdp(&self) -> Option<Sdp> {

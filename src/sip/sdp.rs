@@ -103,12 +103,29 @@ fn parse_c(v: &str) -> Option<IpAddr> {
 }
 
 /// Parses an SDP body leniently; unknown lines are ignored.
+/// The lines of `text` (LF or CRLF), found with SIMD byte search.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        // `\n` is ASCII: both slices fall on character boundaries.
+        let (line, tail) = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, ""),
+        };
+        rest = tail;
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    })
+}
+
 pub fn parse(body: &[u8]) -> Sdp {
     let text = String::from_utf8_lossy(body);
     let mut sdp = Sdp::default();
     let mut session_dir = Direction::SendRecv;
     let mut session_ufrag: Option<String> = None;
-    for raw in text.lines() {
+    for raw in lines(&text) {
         let line = raw.trim_end();
         let Some((t, v)) = line.split_once('=') else {
             continue;
@@ -199,6 +216,8 @@ pub fn parse(body: &[u8]) -> Sdp {
             _ => {}
         }
     }
+    // Kept for the whole run by the calls: no growth slack.
+    sdp.media.shrink_to_fit();
     sdp
 }
 
