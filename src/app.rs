@@ -21,10 +21,17 @@ use crate::numbers::Site;
 use crate::report::analysis::{self, Analysis, CallSummary};
 use crate::report::listing::{self, CallRow};
 use crate::rules::{self, RuleInfo, Severity};
-use crate::sip::{self, Extractor, SipMessage};
+use crate::sip::{self, Extractor, RawMessage, SipMessage};
+
+mod pipeline;
 
 /// Receives what a scan finds, in capture order.
+///
+/// [`scan_all`] delivers to the sink on a second thread (hence `Send`), in exactly the
+/// order a single-threaded [`scan`] would.
 pub trait Sink {
+    /// The input file with this index (in the order given) starts.
+    fn capture_start(&mut self, _index: usize) {}
     /// A whole SIP message.
     fn message(&mut self, msg: SipMessage);
     /// A UDP/SCTP datagram that is not SIP (media, STUN, keep-alives …).
@@ -33,6 +40,40 @@ pub trait Sink {
     fn icmp(&mut self, _e: &IcmpError) {}
     /// Ordered TCP data, holes and ends (SIP is extracted separately).
     fn stream(&mut self, _e: &StreamEvent<'_>) {}
+    /// Whether [`Sink::datagram`], [`Sink::icmp`] and [`Sink::stream`] do anything. A
+    /// sink that only wants messages says `false`, and the scan does not hand packets over.
+    fn wants_packets(&self) -> bool {
+        true
+    }
+}
+
+/// What the scan of one file produces, in order, before SIP messages are parsed: the seam
+/// between the reading thread and the sink (see [`pipeline`]).
+trait Emit {
+    fn raw(&mut self, m: RawMessage<'_>);
+    fn datagram(&mut self, d: &Datagram<'_>);
+    fn icmp(&mut self, e: &IcmpError);
+    fn stream(&mut self, e: &StreamEvent<'_>);
+}
+
+/// Parses in place and hands everything straight to the sink (one thread).
+struct Direct<'s>(&'s mut dyn Sink);
+
+impl Emit for Direct<'_> {
+    fn raw(&mut self, m: RawMessage<'_>) {
+        if let Some(m) = m.parse() {
+            self.0.message(m);
+        }
+    }
+    fn datagram(&mut self, d: &Datagram<'_>) {
+        self.0.datagram(d);
+    }
+    fn icmp(&mut self, e: &IcmpError) {
+        self.0.icmp(e);
+    }
+    fn stream(&mut self, e: &StreamEvent<'_>) {
+        self.0.stream(e);
+    }
 }
 
 /// What one input file yielded, for the report's `captures` list.
@@ -45,28 +86,33 @@ pub struct CaptureReport {
     pub anomalies: Vec<Anomaly>,
 }
 
-/// Scans one capture file (`-` = standard input) into `sink`.
+/// Scans one capture file (`-` = standard input) into `sink`, on the calling thread.
 pub fn scan(path: &str, sink: &mut dyn Sink) -> Result<CaptureReport, CaptureError> {
+    scan_into(path, &mut Direct(sink))
+}
+
+/// The stages up to SIP framing over one file; everything found goes to `emit`.
+fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureError> {
     let mut decoder = Decoder::default();
     let mut extractor = Extractor::default();
-    let on_packet = |p: Packet<'_>, extractor: &mut Extractor, sink: &mut dyn Sink| match p {
+    let on_packet = |p: Packet<'_>, extractor: &mut Extractor, emit: &mut dyn Emit| match p {
         Packet::Datagram(d) => {
             if sip::is_sip_datagram(d.payload) {
-                extractor.datagram(&d, &mut |m| sink.message(m));
+                extractor.datagram(&d, &mut |m| emit.raw(m));
             } else {
-                sink.datagram(&d);
+                emit.datagram(&d);
             }
         }
         Packet::Stream(e) => {
-            extractor.stream(&e, &mut |m| sink.message(m));
-            sink.stream(&e);
+            extractor.stream(&e, &mut |m| emit.raw(m));
+            emit.stream(&e);
         }
-        Packet::Icmp(e) => sink.icmp(&e),
+        Packet::Icmp(e) => emit.icmp(&e),
     };
     let summary = capture::read_capture(path, |frame| {
-        decoder.decode(frame, &mut |p| on_packet(p, &mut extractor, sink));
+        decoder.decode(frame, &mut |p| on_packet(p, &mut extractor, emit));
     })?;
-    decoder.finish(&mut |p| on_packet(p, &mut extractor, sink));
+    decoder.finish(&mut |p| on_packet(p, &mut extractor, emit));
     extractor.finish();
     let mut anomalies = summary.anomalies;
     anomalies.extend(decoder.anomalies());
@@ -112,6 +158,9 @@ struct Collected {
 }
 
 impl Sink for Collected {
+    fn capture_start(&mut self, index: usize) {
+        self.set.capture = index;
+    }
     fn message(&mut self, msg: SipMessage) {
         if let (Some(sdp), Some(id)) = (msg.sdp(), msg.call_id()) {
             self.media.announce(id, sdp, msg.frame);
@@ -138,15 +187,7 @@ fn collect(
         set: CallSet::default(),
         media: MediaTracker::new(settings),
     };
-    let mut reports = Vec::new();
-    let mut errors = Vec::new();
-    for (i, p) in paths.iter().enumerate() {
-        col.set.capture = i;
-        match scan(p, &mut col) {
-            Ok(r) => reports.push(r),
-            Err(e) => errors.push(e),
-        }
-    }
+    let (reports, errors) = scan_all(paths, &mut col);
     (col, reports, errors)
 }
 
@@ -473,12 +514,26 @@ fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
     Ok(u8::from(proof.iter().any(|p| !p.understood_by_xcc)))
 }
 
-/// Scans every capture. Captures that cannot be read at all are returned as errors beside
-/// the reports of the others, so callers report what was found and then fail (exit 2).
-fn scan_all(paths: &[String], sink: &mut dyn Sink) -> (Vec<CaptureReport>, Vec<CaptureError>) {
+/// Scans every capture into `sink`: reading, decoding and framing on this thread, SIP
+/// parsing and the sink on a second one ([`pipeline`]). Captures that cannot be read at
+/// all are returned as errors beside the reports of the others, so callers report what
+/// was found and then fail (exit 2).
+pub fn scan_all(
+    paths: &[String],
+    sink: &mut (dyn Sink + Send),
+) -> (Vec<CaptureReport>, Vec<CaptureError>) {
+    pipeline::scan_all(paths, sink)
+}
+
+/// [`scan_all`] on the calling thread only.
+pub fn scan_all_serial(
+    paths: &[String],
+    sink: &mut dyn Sink,
+) -> (Vec<CaptureReport>, Vec<CaptureError>) {
     let mut reports = Vec::new();
     let mut errors = Vec::new();
-    for p in paths {
+    for (i, p) in paths.iter().enumerate() {
+        sink.capture_start(i);
         match scan(p, sink) {
             Ok(r) => reports.push(r),
             Err(e) => errors.push(e),
@@ -487,11 +542,15 @@ fn scan_all(paths: &[String], sink: &mut dyn Sink) -> (Vec<CaptureReport>, Vec<C
     (reports, errors)
 }
 
+/// A sink for the SIP messages only.
 struct Collect<F: FnMut(SipMessage)>(F);
 
 impl<F: FnMut(SipMessage)> Sink for Collect<F> {
     fn message(&mut self, msg: SipMessage) {
         (self.0)(msg)
+    }
+    fn wants_packets(&self) -> bool {
+        false
     }
 }
 
@@ -513,9 +572,11 @@ fn finish(errors: Vec<CaptureError>) -> anyhow::Result<u8> {
 fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
     if args.format == Format::Json {
         // Streamed: rows are written as they are found.
-        let stdout = std::io::stdout();
-        let mut json =
-            listing::MessagesJson::new(std::io::BufWriter::with_capacity(1 << 16, stdout.lock()));
+        // Written from the sink thread: `Stdout` (not its lock, which cannot move).
+        let mut json = listing::MessagesJson::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        ));
         let (reports, errors) = scan_all(
             &args.captures,
             &mut Collect(|m: SipMessage| json.message(&m)),
@@ -526,9 +587,10 @@ fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
         json.finish(&reports).context("writing the report")?;
         return finish(errors);
     }
-    let stdout = std::io::stdout();
-    let mut table =
-        listing::MessagesTable::new(std::io::BufWriter::with_capacity(1 << 16, stdout.lock()));
+    let mut table = listing::MessagesTable::new(std::io::BufWriter::with_capacity(
+        1 << 16,
+        std::io::stdout(),
+    ));
     let (reports, errors) = scan_all(&args.captures, &mut Collect(|m| table.message(m)));
     if reports.is_empty() && table.error.is_none() {
         return finish(errors);

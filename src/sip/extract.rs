@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use crate::capture::{Anomaly, Timestamp};
 use crate::net::{Datagram, Flow, StreamEvent, Transport};
 
-use super::message::{self, Detect, Provenance, SipMessage};
+use super::message::{self, Detect, Provenance, RawMessage};
 
 /// The largest message (headers + body) accepted on a stream.
 pub const MAX_MESSAGE: usize = 1 << 20;
@@ -129,8 +129,8 @@ pub fn is_sip_datagram(payload: &[u8]) -> bool {
 
 impl Extractor {
     /// A UDP/SCTP payload already known to start with a SIP start line
-    /// ([`is_sip_datagram`]).
-    pub fn datagram(&mut self, d: &Datagram<'_>, out: &mut dyn FnMut(SipMessage)) {
+    /// ([`is_sip_datagram`]): counted and handed on as one message.
+    pub fn datagram(&mut self, d: &Datagram<'_>, out: &mut dyn FnMut(RawMessage<'_>)) {
         let p = Provenance {
             frame: d.frame,
             // One frame (the rule): no list, the message's `frame` says it.
@@ -144,22 +144,23 @@ impl Extractor {
             dst: d.dst,
             transport: d.transport,
         };
-        if let Some(mut m) = message::parse_message(d.payload, p, true) {
-            if d.cut {
-                self.stats.cut += 1;
-                if self.stats.cut_frames.len() < 20 {
-                    self.stats.cut_frames.push(d.frame);
-                }
-                m.problems
-                    .push("frame cut short by the capture's snaplen".to_string());
+        if d.cut {
+            self.stats.cut += 1;
+            if self.stats.cut_frames.len() < 20 {
+                self.stats.cut_frames.push(d.frame);
             }
-            self.stats.messages += 1;
-            out(m);
         }
+        self.stats.messages += 1;
+        out(RawMessage {
+            data: d.payload,
+            prov: p,
+            datagram: true,
+            cut: d.cut,
+        });
     }
 
     /// Ordered bytes, holes and ends from TCP reassembly.
-    pub fn stream(&mut self, e: &StreamEvent<'_>, out: &mut dyn FnMut(SipMessage)) {
+    pub fn stream(&mut self, e: &StreamEvent<'_>, out: &mut dyn FnMut(RawMessage<'_>)) {
         match *e {
             StreamEvent::Data {
                 flow,
@@ -203,7 +204,7 @@ impl Extractor {
         (frame, origin): (u64, u64),
         time: Timestamp,
         data: &[u8],
-        out: &mut dyn FnMut(SipMessage),
+        out: &mut dyn FnMut(RawMessage<'_>),
     ) {
         let s = self.streams.entry(flow).or_insert_with(Stream::new);
         match s.mode {
@@ -411,7 +412,7 @@ fn frame_sip(
     s: &mut Stream,
     flow: Flow,
     stats: &mut ExtractStats,
-    out: &mut dyn FnMut(SipMessage),
+    out: &mut dyn FnMut(RawMessage<'_>),
 ) {
     loop {
         // CRLF keep-alives between messages.
@@ -470,10 +471,14 @@ fn frame_sip(
             dst: flow.dst,
             transport: Transport::Tcp,
         };
-        if let Some(m) = message::parse_message(&s.buf[..total], p, false) {
-            stats.messages += 1;
-            out(m);
-        }
+        // `detect` above saw a start line: the message parses.
+        stats.messages += 1;
+        out(RawMessage {
+            data: &s.buf[..total],
+            prov: p,
+            datagram: false,
+            cut: false,
+        });
         s.take(total);
     }
 }
@@ -502,7 +507,12 @@ impl Stream {
 }
 
 /// WebSocket handshake, then frames (RFC 6455 §5.2).
-fn frame_ws(s: &mut Stream, flow: Flow, stats: &mut ExtractStats, out: &mut dyn FnMut(SipMessage)) {
+fn frame_ws(
+    s: &mut Stream,
+    flow: Flow,
+    stats: &mut ExtractStats,
+    out: &mut dyn FnMut(RawMessage<'_>),
+) {
     if s.mode == Mode::WsHandshake {
         let Some((_, body_start)) = message::header_end(&s.buf) else {
             return;
@@ -579,10 +589,13 @@ fn frame_ws(s: &mut Stream, flow: Flow, stats: &mut ExtractStats, out: &mut dyn 
                 dst: flow.dst,
                 transport: Transport::Ws,
             };
-            if let Some(m) = message::parse_message(&msg, p, true) {
-                stats.messages += 1;
-                out(m);
-            }
+            stats.messages += 1;
+            out(RawMessage {
+                data: &msg,
+                prov: p,
+                datagram: true,
+                cut: false,
+            });
         }
     }
 }
@@ -590,6 +603,7 @@ fn frame_ws(s: &mut Stream, flow: Flow, stats: &mut ExtractStats, out: &mut dyn 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::SipMessage;
 
     fn flow() -> Flow {
         Flow {
@@ -609,14 +623,14 @@ mod tests {
                 time: Timestamp::default(),
                 data: c,
             };
-            x.stream(&e, &mut |m| msgs.push(m));
+            x.stream(&e, &mut |m| msgs.extend(m.parse()));
         }
         x.stream(
             &StreamEvent::End {
                 flow: flow(),
                 frame: 99,
             },
-            &mut |m| msgs.push(m),
+            &mut |m| msgs.extend(m.parse()),
         );
         (msgs, x.stats)
     }

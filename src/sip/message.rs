@@ -277,13 +277,40 @@ fn trim_ascii(s: &[u8]) -> &[u8] {
 
 /// Where a message came from: filled in by the framing stage.
 #[derive(Debug, Clone)]
-pub(crate) struct Provenance {
+pub struct Provenance {
     pub frame: u64,
     pub frames: Vec<u64>,
     pub time: Timestamp,
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub transport: Transport,
+}
+
+/// One whole SIP message as framed, not yet parsed: its bytes, where they came from and
+/// how they travelled. Framing hands these on; [`RawMessage::parse`] makes the
+/// [`SipMessage`] (possibly on another thread, see `app`).
+#[derive(Debug)]
+pub struct RawMessage<'a> {
+    pub data: &'a [u8],
+    pub prov: Provenance,
+    /// The transport keeps message boundaries (UDP, SCTP, WebSocket): the body is the rest
+    /// of the datagram when Content-Length is missing.
+    pub datagram: bool,
+    /// The capture cut the frame short (snaplen).
+    pub cut: bool,
+}
+
+impl RawMessage<'_> {
+    /// Parses the message. Framing emits only data that starts with a SIP start line, so
+    /// this is `None` only for bytes that did not come from framing.
+    pub fn parse(self) -> Option<SipMessage> {
+        let mut m = parse_message(self.data, self.prov, self.datagram)?;
+        if self.cut {
+            m.problems
+                .push("frame cut short by the capture's snaplen".to_string());
+        }
+        Some(m)
+    }
 }
 
 /// Parses one whole message (start line, headers, body). `None` if the start line is not SIP.

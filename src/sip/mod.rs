@@ -13,4 +13,4 @@ pub mod message;
 pub mod sdp;
 
 pub use extract::{Extractor, is_sip_datagram};
-pub use message::SipMessage;
+pub use message::{RawMessage, SipMessage};
