@@ -37,15 +37,22 @@ pub enum Transport {
     Ws,
 }
 
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Transport {
+    /// The lower-case name, as shown and serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
             Transport::Sctp => "sctp",
             Transport::Tls => "tls",
             Transport::Ws => "ws",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -132,6 +139,19 @@ impl Decoder {
     /// Decodes one frame; `out` receives zero or more packets.
     pub fn decode(&mut self, frame: &Frame<'_>, out: &mut dyn FnMut(Packet<'_>)) {
         self.last_frame = frame.number;
+        // The bulk of any capture (RTP): Ethernet, IPv4 without options or fragments, UDP.
+        if frame.linktype == link::linktype::ETHERNET
+            && frame.data.get(12..14) == Some(&[0x08, 0x00])
+            && let Some((src, dst, payload, cut)) = ipv4_udp_fast(&frame.data[14..])
+        {
+            let origin = Origin {
+                frame: frame.number,
+                frames: std::slice::from_ref(&frame.number),
+                time: frame.time,
+                cut: frame.is_cut() || cut,
+            };
+            return self.udp(src, dst, payload, origin, 0, out);
+        }
         let Some((_, ip)) = link::strip_link(frame.linktype, frame.data) else {
             if link::is_supported(frame.linktype) {
                 self.stats.non_ip += 1;

@@ -56,77 +56,131 @@ impl MessageRow {
 
 /// `ip:port` as `SocketAddr` displays it; IPv4 without the formatting machinery (two
 /// per row of a listing that may have millions).
-fn write_addr<W: std::io::Write>(out: &mut W, a: &std::net::SocketAddr) -> std::io::Result<()> {
-    match a {
-        std::net::SocketAddr::V4(v4) => {
-            let mut num = itoa::Buffer::new();
-            let [a, b, c, d] = v4.ip().octets();
-            let mut buf = [0u8; 21];
-            let mut n = 0;
-            for (i, part) in [a, b, c, d].into_iter().enumerate() {
-                if i > 0 {
-                    buf[n] = b'.';
-                    n += 1;
-                }
-                let digits = num.format(part).as_bytes();
-                buf[n..n + digits.len()].copy_from_slice(digits);
-                n += digits.len();
-            }
-            buf[n] = b':';
+fn format_v4(v4: &std::net::SocketAddrV4, buf: &mut [u8; 21]) -> usize {
+    let mut num = itoa::Buffer::new();
+    let mut n = 0;
+    for (i, part) in v4.ip().octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
             n += 1;
-            let digits = num.format(v4.port()).as_bytes();
-            buf[n..n + digits.len()].copy_from_slice(digits);
-            n += digits.len();
-            out.write_all(&buf[..n])
         }
-        std::net::SocketAddr::V6(_) => write!(out, "{a}"),
+        let digits = num.format(part).as_bytes();
+        buf[n..n + digits.len()].copy_from_slice(digits);
+        n += digits.len();
+    }
+    buf[n] = b':';
+    n += 1;
+    let digits = num.format(v4.port()).as_bytes();
+    buf[n..n + digits.len()].copy_from_slice(digits);
+    n + digits.len()
+}
+
+/// What consecutive rows repeat, formatted once: the date and time down to the second,
+/// and recent IPv4 endpoints (a small direct-mapped table).
+#[derive(Default)]
+struct RowCache {
+    second: Option<(i64, [u8; 27])>,
+    addrs: [Option<(std::net::SocketAddrV4, [u8; 21], u8)>; 8],
+}
+
+impl RowCache {
+    fn time(&mut self, out: &mut Vec<u8>, t: crate::capture::Timestamp) {
+        let text = match self.second {
+            Some((secs, mut text)) if secs == t.secs => {
+                let mut micros = t.nanos / 1000;
+                for d in text[20..26].iter_mut().rev() {
+                    *d = b'0' + (micros % 10) as u8;
+                    micros /= 10;
+                }
+                text
+            }
+            _ => match t.rfc3339() {
+                Some(text) => {
+                    self.second = Some((t.secs, text));
+                    text
+                }
+                None => {
+                    out.extend_from_slice(t.to_string().as_bytes());
+                    return;
+                }
+            },
+        };
+        out.extend_from_slice(&text);
+    }
+
+    fn addr(&mut self, out: &mut Vec<u8>, a: &std::net::SocketAddr) {
+        let std::net::SocketAddr::V4(v4) = a else {
+            out.extend_from_slice(a.to_string().as_bytes());
+            return;
+        };
+        let slot = (usize::from(v4.port()) ^ usize::from(v4.ip().octets()[3])) % 8;
+        if let Some((cached, text, len)) = &self.addrs[slot]
+            && cached == v4
+        {
+            out.extend_from_slice(&text[..usize::from(*len)]);
+            return;
+        }
+        let mut text = [0u8; 21];
+        let len = format_v4(v4, &mut text);
+        out.extend_from_slice(&text[..len]);
+        self.addrs[slot] = Some((*v4, text, len as u8));
     }
 }
 
-fn write_message<W: std::io::Write>(out: &mut W, m: &SipMessage) -> std::io::Result<()> {
+/// A JSON string, as serde_json writes it; without its escaping loop when nothing needs
+/// escaping (the rule for Call-IDs, methods, reasons and CSeqs).
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+fn write_message(out: &mut Vec<u8>, m: &SipMessage, cache: &mut RowCache) {
     let mut num = itoa::Buffer::new();
-    let str_or_null = |out: &mut W, v: Option<&str>| -> std::io::Result<()> {
-        match v {
-            Some(s) => serde_json::to_writer(&mut *out, s).map_err(std::io::Error::from),
-            None => out.write_all(b"null"),
-        }
+    let str_or_null = |out: &mut Vec<u8>, v: Option<&str>| match v {
+        Some(s) => json_str(out, s),
+        None => out.extend_from_slice(b"null"),
     };
-    out.write_all(b"{\"frame\":")?;
-    out.write_all(num.format(m.frame).as_bytes())?;
-    out.write_all(b",\"frames\":[")?;
+    out.extend_from_slice(b"{\"frame\":");
+    out.extend_from_slice(num.format(m.frame).as_bytes());
+    out.extend_from_slice(b",\"frames\":[");
     for (i, f) in m.frames().iter().enumerate() {
         if i > 0 {
-            out.write_all(b",")?;
+            out.push(b',');
         }
-        out.write_all(num.format(*f).as_bytes())?;
+        out.extend_from_slice(num.format(*f).as_bytes());
     }
-    out.write_all(b"],\"time\":\"")?;
-    match m.time.rfc3339() {
-        Some(b) => out.write_all(&b)?,
-        None => write!(out, "{}", m.time)?,
-    }
-    out.write_all(b"\",\"src\":\"")?;
-    write_addr(out, &m.src)?;
-    out.write_all(b"\",\"dst\":\"")?;
-    write_addr(out, &m.dst)?;
-    write!(out, "\",\"transport\":\"{}\",\"method\":", m.transport)?;
-    str_or_null(out, m.method())?;
-    out.write_all(b",\"status\":")?;
+    out.extend_from_slice(b"],\"time\":\"");
+    cache.time(out, m.time);
+    out.extend_from_slice(b"\",\"src\":\"");
+    cache.addr(out, &m.src);
+    out.extend_from_slice(b"\",\"dst\":\"");
+    cache.addr(out, &m.dst);
+    out.extend_from_slice(b"\",\"transport\":\"");
+    out.extend_from_slice(m.transport.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"method\":");
+    str_or_null(out, m.method());
+    out.extend_from_slice(b",\"status\":");
     match m.status() {
-        Some(s) => out.write_all(num.format(s).as_bytes())?,
-        None => out.write_all(b"null")?,
+        Some(s) => out.extend_from_slice(num.format(s).as_bytes()),
+        None => out.extend_from_slice(b"null"),
     }
-    out.write_all(b",\"reason\":")?;
-    str_or_null(out, m.reason_phrase())?;
-    out.write_all(b",\"call_id\":")?;
-    str_or_null(out, m.call_id())?;
-    out.write_all(b",\"cseq\":")?;
-    str_or_null(out, m.header("cseq"))?;
+    out.extend_from_slice(b",\"reason\":");
+    str_or_null(out, m.reason_phrase());
+    out.extend_from_slice(b",\"call_id\":");
+    str_or_null(out, m.call_id());
+    out.extend_from_slice(b",\"cseq\":");
+    str_or_null(out, m.header("cseq"));
     if !m.problems.is_empty() {
-        out.write_all(b",\"problems\":")?;
-        serde_json::to_writer(&mut *out, &m.problems)?;
+        out.extend_from_slice(b",\"problems\":");
+        let _ = serde_json::to_writer(&mut *out, &m.problems);
     }
-    out.write_all(b"}")
+    out.push(b'}');
 }
 
 /// Writes the `messages` JSON document while the capture streams by: one message per
@@ -136,6 +190,9 @@ pub struct MessagesJson<W: std::io::Write> {
     out: W,
     started: bool,
     first: bool,
+    /// The row being written (reused).
+    row: Vec<u8>,
+    cache: RowCache,
     /// The first write error; later rows are dropped.
     pub error: Option<std::io::Error>,
 }
@@ -146,6 +203,8 @@ impl<W: std::io::Write> MessagesJson<W> {
             out,
             started: false,
             first: true,
+            row: Vec::with_capacity(512),
+            cache: RowCache::default(),
             error: None,
         }
     }
@@ -168,12 +227,12 @@ impl<W: std::io::Write> MessagesJson<W> {
         if self.error.is_some() {
             return;
         }
-        let r = self.start().and_then(|()| {
-            self.out
-                .write_all(if self.first { b"\n" } else { b",\n" })?;
-            self.first = false;
-            write_message(&mut self.out, m)
-        });
+        self.row.clear();
+        self.row
+            .extend_from_slice(if self.first { b"\n" } else { b",\n" });
+        self.first = false;
+        write_message(&mut self.row, m, &mut self.cache);
+        let r = self.start().and_then(|()| self.out.write_all(&self.row));
         if let Err(e) = r {
             self.error = Some(e);
         }
@@ -465,12 +524,52 @@ mod tests {
         assert!(msgs.iter().any(|m| m.src.is_ipv6()));
         assert!(msgs.len() > 10);
         assert!(msgs.iter().any(|m| !m.problems.is_empty()));
+        let mut cache = RowCache::default();
         for m in msgs {
             let mut buf = Vec::new();
-            write_message(&mut buf, &m).unwrap();
+            write_message(&mut buf, &m, &mut cache);
             let hand: serde_json::Value = serde_json::from_slice(&buf).unwrap();
             let serde = serde_json::to_value(MessageRow::from_message(m)).unwrap();
             assert_eq!(hand, serde);
+        }
+    }
+
+    #[test]
+    fn times_and_strings_are_written_as_serde_does() {
+        let mut cache = RowCache::default();
+        for (secs, nanos) in [
+            (0, 0),
+            (1_700_000_000, 5_000),
+            (1_700_000_000, 999_999_999),
+            (1_700_000_001, 1_000),
+            (-1, 0),
+            (400_000_000_000, 0),
+        ] {
+            let t = crate::capture::Timestamp::new(secs, nanos);
+            let mut buf = Vec::new();
+            cache.time(&mut buf, t);
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                t.to_string(),
+                "{secs} {nanos}"
+            );
+        }
+        for s in [
+            "",
+            "abc@10.0.0.1",
+            "a\"b",
+            "back\\slash",
+            "tab\there",
+            "\u{1}",
+            "ümlaut €",
+            "\u{7f}",
+        ] {
+            let mut buf = Vec::new();
+            json_str(&mut buf, s);
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
         }
     }
 
@@ -485,9 +584,13 @@ mod tests {
             "[::ffff:1.2.3.4]:80",
         ] {
             let a: std::net::SocketAddr = a.parse().unwrap();
-            let mut buf = Vec::new();
-            write_addr(&mut buf, &a).unwrap();
-            assert_eq!(String::from_utf8(buf).unwrap(), a.to_string());
+            let mut cache = RowCache::default();
+            for _ in 0..2 {
+                // Formatted, then from the cache.
+                let mut buf = Vec::new();
+                cache.addr(&mut buf, &a);
+                assert_eq!(String::from_utf8(buf).unwrap(), a.to_string());
+            }
         }
     }
 }
