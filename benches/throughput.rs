@@ -70,14 +70,36 @@ fn main() {
 
     let mut rows: Vec<Row> = Vec::new();
 
-    // a. The bare loop.
-    let bare = best_of(runs, || {
+    // a–c. The bare loop, sipdiag messages and sipdiag analyze, measured in alternation
+    // (one run of each per round) so that a slow spell of the machine hits all of them.
+    let main_arg = main_cap.path.to_string_lossy().into_owned();
+    let exe = sipdiag.to_string_lossy().into_owned();
+    let mut notes = Vec::new();
+    let analyze = analyze_args(&exe).map(|mut args| {
+        args.push(main_arg.clone());
+        args
+    });
+    if analyze.is_none() {
+        notes.push("sipdiag analyze: not measured (the command does not exist yet)".to_string());
+    }
+    let analyze_refs: Vec<&str> = analyze.iter().flatten().map(String::as_str).collect();
+    let mut bare_run = || {
         let start = Instant::now();
         let (packets, sum) = bare_loop(&main_cap.path).expect("bare loop");
         assert_eq!(packets, main_cap.packets, "bare loop packet count");
         black_box(sum);
         (start.elapsed(), None)
-    });
+    };
+    let messages_args = ["messages", "--format", "json", main_arg.as_str()];
+    let mut messages_run = child(&rss, &exe, &messages_args, &[0]);
+    // Exit code 1 means "findings at or above --fail-on", which is a normal outcome.
+    let mut analyze_run = child(&rss, &exe, &analyze_refs, &[0, 1]);
+    let mut measured: Vec<&mut dyn FnMut() -> Measurement> = vec![&mut bare_run, &mut messages_run];
+    if analyze.is_some() {
+        measured.push(&mut analyze_run);
+    }
+    let best = best_interleaved(runs, &mut measured);
+    let bare = best[0];
     rows.push(Row::new(
         "bare pcap-parser loop",
         "A",
@@ -86,50 +108,30 @@ fn main() {
         None,
     ));
     let bare_pps = main_cap.packets as f64 / bare.0.as_secs_f64();
-
-    // b. sipdiag messages.
-    let main_arg = main_cap.path.to_string_lossy().into_owned();
-    let exe = sipdiag.to_string_lossy().into_owned();
-    let messages = measure_child(
-        runs,
-        &rss,
-        &exe,
-        &["messages", "--format", "json", &main_arg],
-        &[0],
-    );
     rows.push(Row::new(
         "sipdiag messages --format json",
         "A",
         &main_cap,
-        messages,
+        best[1],
         Some(Target {
             pct: MESSAGES_TARGET_PCT,
             bare_pps,
         }),
     ));
-
-    // c. sipdiag analyze, once the command exists.
-    let mut notes = Vec::new();
-    match analyze_args(&exe) {
-        Some(mut args) => {
-            args.push(main_arg.clone());
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            // Exit code 1 means "findings at or above --fail-on", which is a normal outcome.
-            let m = measure_child(runs, &rss, &exe, &args, &[0, 1]);
-            rows.push(Row::new(
-                &format!("sipdiag {}", args[..args.len() - 1].join(" ")),
-                "A",
-                &main_cap,
-                m,
-                Some(Target {
-                    pct: ANALYZE_TARGET_PCT,
-                    bare_pps,
-                }),
-            ));
-        }
-        None => {
-            notes.push("sipdiag analyze: not measured (the command does not exist yet)".to_string())
-        }
+    if let Some(m) = best.get(2) {
+        rows.push(Row::new(
+            &format!(
+                "sipdiag {}",
+                analyze_refs[..analyze_refs.len() - 1].join(" ")
+            ),
+            "A",
+            &main_cap,
+            *m,
+            Some(Target {
+                pct: ANALYZE_TARGET_PCT,
+                bare_pps,
+            }),
+        ));
     }
 
     // d. tshark, for scale.
@@ -166,13 +168,6 @@ fn main() {
         &["messages", "--format", "json", &low_arg],
         &[0],
     );
-    let heavy = measure_child(
-        runs,
-        &rss,
-        &exe,
-        &["messages", "--format", "json", &heavy_arg],
-        &[0],
-    );
     rows.push(Row::new(
         "sipdiag messages --format json",
         "B",
@@ -180,13 +175,17 @@ fn main() {
         low,
         None,
     ));
-    let bare_heavy = best_of(runs, || {
+    let mut bare_heavy_run = || {
         let start = Instant::now();
         let (packets, sum) = bare_loop(&heavy_cap.path).expect("bare loop");
         assert_eq!(packets, heavy_cap.packets);
         black_box(sum);
         (start.elapsed(), None)
-    });
+    };
+    let heavy_args = ["messages", "--format", "json", heavy_arg.as_str()];
+    let mut heavy_run = child(&rss, &exe, &heavy_args, &[0]);
+    let best = best_interleaved(runs, &mut [&mut bare_heavy_run, &mut heavy_run]);
+    let (bare_heavy, heavy) = (best[0], best[1]);
     rows.push(Row::new(
         "bare pcap-parser loop",
         "C",
@@ -306,6 +305,40 @@ impl RssProbe {
             RssProbe::GnuTime(p) => format!("{} -f %M (ru_maxrss)", p.display()),
             RssProbe::Poll => "polling /proc/<pid>/status VmHWM every 5 ms".to_string(),
         }
+    }
+}
+
+/// Runs every measurement once per round for `runs` rounds and keeps each one's best
+/// time (and largest RSS): measured in alternation, a slow spell of a shared machine
+/// hits every row alike instead of one of them.
+fn best_interleaved(runs: usize, fs: &mut [&mut dyn FnMut() -> Measurement]) -> Vec<Measurement> {
+    let mut best: Vec<Measurement> = vec![(Duration::MAX, None); fs.len()];
+    for _ in 0..runs {
+        for (f, b) in fs.iter_mut().zip(best.iter_mut()) {
+            let (t, r) = f();
+            b.0 = b.0.min(t);
+            if let Some(r) = r {
+                b.1 = Some(b.1.map_or(r, |x| x.max(r)));
+            }
+        }
+    }
+    best
+}
+
+/// One run of `exe args` (stdout to /dev/null) as a measurement; panics on an exit code
+/// not in `ok`.
+fn child<'a>(
+    probe: &'a RssProbe,
+    exe: &'a str,
+    args: &'a [&'a str],
+    ok: &'a [i32],
+) -> impl FnMut() -> Measurement + 'a {
+    move || {
+        let (t, rss, status, stderr) = run_once(probe, exe, args);
+        if !status.code().is_some_and(|c| ok.contains(&c)) {
+            panic!("{exe} {} failed with {status}:\n{stderr}", args.join(" "));
+        }
+        (t, rss)
     }
 }
 

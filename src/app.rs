@@ -50,6 +50,8 @@ pub trait Sink {
 /// What the scan of one file produces, in order, before SIP messages are parsed: the seam
 /// between the reading thread and the sink (see [`pipeline`]).
 trait Emit {
+    /// Whether datagrams, ICMP errors and stream events are wanted at all.
+    fn wants_packets(&self) -> bool;
     fn raw(&mut self, m: RawMessage<'_>);
     fn datagram(&mut self, d: &Datagram<'_>);
     fn icmp(&mut self, e: &IcmpError);
@@ -60,6 +62,9 @@ trait Emit {
 struct Direct<'s>(&'s mut dyn Sink);
 
 impl Emit for Direct<'_> {
+    fn wants_packets(&self) -> bool {
+        self.0.wants_packets()
+    }
     fn raw(&mut self, m: RawMessage<'_>) {
         if let Some(m) = m.parse() {
             self.0.message(m);
@@ -95,19 +100,23 @@ pub fn scan(path: &str, sink: &mut dyn Sink) -> Result<CaptureReport, CaptureErr
 fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureError> {
     let mut decoder = Decoder::default();
     let mut extractor = Extractor::default();
+    let packets = emit.wants_packets();
     let on_packet = |p: Packet<'_>, extractor: &mut Extractor, emit: &mut dyn Emit| match p {
         Packet::Datagram(d) => {
-            if sip::is_sip_datagram(d.payload) {
-                extractor.datagram(&d, &mut |m| emit.raw(m));
-            } else {
+            if let Some(start) = sip::sip_start(d.payload) {
+                extractor.datagram(&d, start, &mut |m| emit.raw(m));
+            } else if packets {
                 emit.datagram(&d);
             }
         }
         Packet::Stream(e) => {
             extractor.stream(&e, &mut |m| emit.raw(m));
-            emit.stream(&e);
+            if packets {
+                emit.stream(&e);
+            }
         }
-        Packet::Icmp(e) => emit.icmp(&e),
+        Packet::Icmp(e) if packets => emit.icmp(&e),
+        Packet::Icmp(_) => {}
     };
     let summary = capture::read_capture(path, |frame| {
         decoder.decode(frame, &mut |p| on_packet(p, &mut extractor, emit));

@@ -16,7 +16,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use crate::capture::{CaptureError, Timestamp};
 use crate::net::{Datagram, Flow, IcmpError, StreamEvent, Transport};
 use crate::sip::RawMessage;
-use crate::sip::message::Provenance;
+use crate::sip::message::{Provenance, Start};
 
 use super::{CaptureReport, Emit, Sink};
 
@@ -38,6 +38,7 @@ enum Rec {
         prov: Provenance,
         datagram: bool,
         cut: bool,
+        start: Start,
     },
     Datagram {
         at: Span,
@@ -99,12 +100,14 @@ impl Batch {
                     prov,
                     datagram,
                     cut,
+                    start,
                 } => {
                     let raw = RawMessage {
                         data: &bytes[at.0..at.1],
                         prov,
                         datagram,
                         cut,
+                        start,
                     };
                     if let Some(m) = raw.parse() {
                         sink.message(m);
@@ -200,6 +203,10 @@ impl Shipper<'_> {
 }
 
 impl Emit for Shipper<'_> {
+    fn wants_packets(&self) -> bool {
+        self.packets
+    }
+
     fn raw(&mut self, m: RawMessage<'_>) {
         let at = self.batch.keep(m.data);
         self.push(Rec::Message {
@@ -207,6 +214,7 @@ impl Emit for Shipper<'_> {
             prov: m.prov,
             datagram: m.datagram,
             cut: m.cut,
+            start: m.start,
         });
     }
 

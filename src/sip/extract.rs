@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use crate::capture::{Anomaly, Timestamp};
 use crate::net::{Datagram, Flow, StreamEvent, Transport};
 
-use super::message::{self, Detect, Provenance, RawMessage};
+use super::message::{self, Detect, Provenance, RawMessage, Start};
 
 /// The largest message (headers + body) accepted on a stream.
 pub const MAX_MESSAGE: usize = 1 << 20;
@@ -124,13 +124,26 @@ pub struct Extractor {
 
 /// Quick test for the hot path: could this datagram payload be SIP?
 pub fn is_sip_datagram(payload: &[u8]) -> bool {
-    matches!(message::detect(payload), Detect::Sip)
+    sip_start(payload).is_some()
+}
+
+/// The start line of a datagram payload that is SIP, for [`Extractor::datagram`].
+pub fn sip_start(payload: &[u8]) -> Option<Start> {
+    match message::detect(payload) {
+        Detect::Sip(start) => Some(start),
+        Detect::No => None,
+    }
 }
 
 impl Extractor {
-    /// A UDP/SCTP payload already known to start with a SIP start line
-    /// ([`is_sip_datagram`]): counted and handed on as one message.
-    pub fn datagram(&mut self, d: &Datagram<'_>, out: &mut dyn FnMut(RawMessage<'_>)) {
+    /// A UDP/SCTP payload known to start with a SIP start line (`start`, from
+    /// [`sip_start`]): counted and handed on as one message.
+    pub fn datagram(
+        &mut self,
+        d: &Datagram<'_>,
+        start: Start,
+        out: &mut dyn FnMut(RawMessage<'_>),
+    ) {
         let p = Provenance {
             frame: d.frame,
             // One frame (the rule): no list, the message's `frame` says it.
@@ -156,6 +169,7 @@ impl Extractor {
             prov: p,
             datagram: true,
             cut: d.cut,
+            start,
         });
     }
 
@@ -377,7 +391,7 @@ fn classify(data: &[u8]) -> Mode {
             return Mode::WsHandshake;
         }
     }
-    if matches!(message::detect(d), Detect::Sip) {
+    if matches!(message::detect(d), Detect::Sip(_)) {
         return Mode::Sip;
     }
     if undecided && d[0].is_ascii_alphabetic() {
@@ -394,13 +408,13 @@ fn trim_crlf(d: &[u8]) -> &[u8] {
 /// Offset of the first line in `data` that starts a SIP message (`at_start`: also
 /// consider offset 0).
 fn resync_point(data: &[u8], at_start: bool) -> Option<usize> {
-    if at_start && matches!(message::detect(trim_crlf(data)), Detect::Sip) {
+    if at_start && matches!(message::detect(trim_crlf(data)), Detect::Sip(_)) {
         return Some(0);
     }
     let mut i = 0;
     while let Some(p) = data[i..].iter().position(|&c| c == b'\n') {
         let at = i + p + 1;
-        if matches!(message::detect(&data[at..]), Detect::Sip) {
+        if matches!(message::detect(&data[at..]), Detect::Sip(_)) {
             return Some(at);
         }
         i = at;
@@ -434,7 +448,7 @@ fn frame_sip(
             }
             return;
         }
-        if !matches!(message::detect(&s.buf), Detect::Sip) {
+        let Detect::Sip(start) = message::detect(&s.buf) else {
             // Garbage: skip to the next start line, or keep the last partial line.
             let cut = match resync_point(&s.buf, false) {
                 Some(at) => at,
@@ -446,7 +460,7 @@ fn frame_sip(
             stats.garbage_bytes += cut as u64;
             s.take(cut);
             continue;
-        }
+        };
         let Some((head_len, body_start)) = message::header_end(&s.buf) else {
             if s.buf.len() > MAX_HEADER {
                 let first = s.clear();
@@ -478,6 +492,7 @@ fn frame_sip(
             prov: p,
             datagram: false,
             cut: false,
+            start,
         });
         s.take(total);
     }
@@ -580,7 +595,7 @@ fn frame_ws(
         let msg = std::mem::take(&mut s.ws_msg);
         let mut frames = std::mem::take(&mut s.ws_frames);
         frames.dedup();
-        if matches!(message::detect(&msg), Detect::Sip) {
+        if let Detect::Sip(start) = message::detect(&msg) {
             let p = Provenance {
                 frame,
                 frames,
@@ -595,6 +610,7 @@ fn frame_ws(
                 prov: p,
                 datagram: true,
                 cut: false,
+                start,
             });
         }
     }

@@ -121,11 +121,16 @@ fn canonical(name: &str) -> Option<&'static str> {
 
 /// Result of looking at the first line of a payload.
 pub(crate) enum Detect {
-    /// Starts with a SIP request or status line.
-    Sip,
+    /// Starts with a SIP request or status line (found where).
+    Sip(Start),
     /// Not SIP.
     No,
 }
+
+/// Where the parts of a message's start line lie, as found when it was recognised, so
+/// that parsing need not look again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Start(StartSpan);
 
 /// Is `token` a method name: RFC 3261 token characters, at most 32 of them.
 fn is_token(s: &[u8]) -> bool {
@@ -153,10 +158,9 @@ pub(crate) fn detect(data: &[u8]) -> Detect {
     let Some(eol) = memchr::memchr2(b'\n', b'\r', window) else {
         return Detect::No;
     };
-    if start_span(&window[..eol]).is_some() {
-        Detect::Sip
-    } else {
-        Detect::No
+    match start_span(&window[..eol]) {
+        Some(span) => Detect::Sip(Start(span)),
+        None => Detect::No,
     }
 }
 
@@ -298,13 +302,15 @@ pub struct RawMessage<'a> {
     pub datagram: bool,
     /// The capture cut the frame short (snaplen).
     pub cut: bool,
+    /// The start line as recognised by framing.
+    pub start: Start,
 }
 
 impl RawMessage<'_> {
     /// Parses the message. Framing emits only data that starts with a SIP start line, so
     /// this is `None` only for bytes that did not come from framing.
     pub fn parse(self) -> Option<SipMessage> {
-        let mut m = parse_message(self.data, self.prov, self.datagram)?;
+        let mut m = parse_with(self.data, self.prov, self.datagram, Some(self.start.0))?;
         if self.cut {
             m.problems
                 .push("frame cut short by the capture's snaplen".to_string());
@@ -315,9 +321,25 @@ impl RawMessage<'_> {
 
 /// Parses one whole message (start line, headers, body). `None` if the start line is not SIP.
 /// `datagram` says the transport preserves message boundaries (no Content-Length needed).
+#[cfg(test)]
 pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Option<SipMessage> {
-    let eol = memchr::memchr2(b'\n', b'\r', data).unwrap_or(data.len());
-    let start = start_span(&data[..eol])?;
+    parse_with(data, p, datagram, None)
+}
+
+/// [`parse_message`], with the start line's parts when they are known already.
+fn parse_with(
+    data: &[u8],
+    p: Provenance,
+    datagram: bool,
+    known: Option<StartSpan>,
+) -> Option<SipMessage> {
+    let start = match known {
+        Some(span) => span,
+        None => {
+            let eol = memchr::memchr2(b'\n', b'\r', data).unwrap_or(data.len());
+            start_span(&data[..eol])?
+        }
+    };
 
     let mut problems = Vec::new();
     let (head_len, body_start) = match header_end(data) {
@@ -733,8 +755,11 @@ mod tests {
         assert!(matches!(detect(b"NOTIFY * HTTP/1.1\r\n"), Detect::No));
         assert!(matches!(detect(b"\x80\x00rtp"), Detect::No));
         assert!(matches!(detect(b"hello"), Detect::No));
-        assert!(matches!(detect(b"OPTIONS sip:x SIP/2.0\r\n"), Detect::Sip));
-        assert!(matches!(detect(b"SIP/2.0 200 OK\r\n"), Detect::Sip));
+        assert!(matches!(
+            detect(b"OPTIONS sip:x SIP/2.0\r\n"),
+            Detect::Sip(_)
+        ));
+        assert!(matches!(detect(b"SIP/2.0 200 OK\r\n"), Detect::Sip(_)));
         assert!(matches!(detect(b"SIP/2.0 2000 OK\r\n"), Detect::No));
         assert!(matches!(
             detect(b"INVITE sip:x SIP/2.0 extra\r\n"),
@@ -742,6 +767,50 @@ mod tests {
         ));
         assert!(matches!(detect(b"INVITE sip:x\r\n"), Detect::No));
         assert!(matches!(detect(b"INV\x01TE sip:x SIP/2.0\r\n"), Detect::No));
+    }
+
+    #[test]
+    fn canonical_names_ignore_case_and_expand_compact_forms() {
+        for full in [
+            "call-id",
+            "from",
+            "to",
+            "via",
+            "contact",
+            "content-length",
+            "content-type",
+            "cseq",
+            "max-forwards",
+            "user-agent",
+            "server",
+            "diversion",
+            "history-info",
+            "p-asserted-identity",
+            "proxy-authorization",
+            "record-route",
+            "reason",
+            "warning",
+            "www-authenticate",
+            "content-disposition",
+            "session-expires",
+        ] {
+            assert_eq!(canonical(full), Some(full));
+            assert_eq!(canonical(&full.to_ascii_uppercase()), Some(full));
+        }
+        assert_eq!(canonical("I"), Some("call-id"));
+        assert_eq!(canonical("m"), Some("contact"));
+        assert_eq!(canonical("X"), Some("session-expires"));
+        for unknown in [
+            "",
+            "q",
+            "x-foo",
+            "call_id",
+            "Contacts",
+            "fromm",
+            "P-Asserted-Identit",
+        ] {
+            assert_eq!(canonical(unknown), None, "{unknown}");
+        }
     }
 
     #[test]
