@@ -61,12 +61,12 @@ pub struct SipMessage {
 
 /// Compact forms (RFC 3261 §7.3.3 and later RFCs) and the names sipdiag meets often →
 /// full lower-case names; `None` for other names.
-fn canonical(name: &str) -> Option<&'static str> {
+fn canonical(name: &[u8]) -> Option<&'static str> {
     let mut buf = [0u8; 24];
     if name.len() > buf.len() {
         return None;
     }
-    for (d, c) in buf.iter_mut().zip(name.bytes()) {
+    for (d, c) in buf.iter_mut().zip(name) {
         *d = c.to_ascii_lowercase();
     }
     let full = match &buf[..name.len()] {
@@ -290,6 +290,80 @@ pub struct Provenance {
     pub transport: Transport,
 }
 
+/// The header lines of a message, as positions (the start line skipped).
+struct HeaderLines {
+    headers: Vec<Header>,
+    /// Continuation lines: (index of the header they continue, line start, line end).
+    folds: Vec<(usize, usize, usize)>,
+    /// Lines that are not headers, in order: (start, end, has a colon but no name).
+    bad: Vec<(usize, usize, bool)>,
+    /// `(header_len_without_blank_line, body_start)` when a blank line ends the headers.
+    end: Option<(usize, usize)>,
+}
+
+/// Walks the lines after the start line up to the blank line, in one pass: the same
+/// lines and the same end as [`header_end`] finds. `\n`, `\r` and `:` are ASCII, so on
+/// text every position falls on a character boundary.
+fn walk_headers(bytes: &[u8]) -> HeaderLines {
+    let mut out = HeaderLines {
+        headers: Vec::with_capacity(16),
+        folds: Vec::new(),
+        bad: Vec::new(),
+        end: None,
+    };
+    let mut ends = memchr::memchr_iter(b'\n', bytes);
+    let Some(first) = ends.next() else {
+        return out;
+    };
+    let mut pos = first + 1;
+    while pos < bytes.len() {
+        let (line_end, next) = match ends.next() {
+            Some(nl) if nl > pos && bytes[nl - 1] == b'\r' => (nl - 1, nl + 1),
+            Some(nl) => (nl, nl + 1),
+            None => (bytes.len(), bytes.len()),
+        };
+        if line_end == pos {
+            // The blank line (a last line without newline is never empty).
+            out.end = Some((pos, next));
+            return out;
+        }
+        header_line(bytes, pos, line_end, &mut out);
+        pos = next;
+    }
+    out
+}
+
+fn header_line(bytes: &[u8], start: usize, end: usize, out: &mut HeaderLines) {
+    let line = &bytes[start..end];
+    if matches!(line[0], b' ' | b'\t') {
+        if let Some(last) = out.headers.len().checked_sub(1) {
+            out.folds.push((last, start, end));
+        }
+        return;
+    }
+    // Header names are short: a plain scan beats setting up a SIMD search.
+    let Some(colon) = line.iter().position(|&c| c == b':') else {
+        out.bad.push((start, end, false));
+        return;
+    };
+    let raw_name = &line[..colon];
+    let name = raw_name.trim_ascii();
+    if name.is_empty() {
+        out.bad.push((start, end, true));
+        return;
+    }
+    let raw = &line[colon + 1..];
+    let lead = raw.len() - raw.trim_ascii_start().len();
+    let a = start + colon + 1 + lead;
+    let b = a + raw.trim_ascii().len();
+    let name_at = start + (raw_name.len() - raw_name.trim_ascii_start().len());
+    out.headers.push(Header {
+        key: canonical(name),
+        name: (name_at as u32, (name_at + name.len()) as u32),
+        value: (a as u32, b as u32),
+    });
+}
+
 /// One whole SIP message as framed, not yet parsed: its bytes, where they came from and
 /// how they travelled. Framing hands these on; [`RawMessage::parse`] makes the
 /// [`SipMessage`] (possibly on another thread, see `app`).
@@ -341,18 +415,14 @@ fn parse_with(
         }
     };
 
-    let mut problems = Vec::new();
-    let (head_len, body_start) = match header_end(data) {
-        Some(x) => x,
-        None => {
-            problems.push("header block not terminated by a blank line".to_string());
-            (data.len(), data.len())
-        }
-    };
+    // One pass over the bytes finds the header lines and the blank line that ends them.
+    let walk = walk_headers(data);
+    let terminated = walk.end.is_some();
+    let (head_len, body_start) = walk.end.unwrap_or((data.len(), data.len()));
     let head = data.get(..head_len).unwrap_or_default();
     // Valid UTF-8 is the rule: validate (fast) and copy once; repair only when needed.
-    let (text, start) = match std::str::from_utf8(head) {
-        Ok(t) => (t.to_owned(), start),
+    let (text, start, lines) = match std::str::from_utf8(head) {
+        Ok(t) => (t.to_owned(), start, walk),
         Err(_) => {
             // Replacement characters move the positions: find the parts again in the
             // repaired text (they are found there whenever they were in the bytes, since
@@ -360,70 +430,39 @@ fn parse_with(
             let t = String::from_utf8_lossy(head).into_owned();
             let eol = memchr::memchr2(b'\n', b'\r', t.as_bytes()).unwrap_or(t.len());
             let start = start_span(&t.as_bytes()[..eol])?;
-            (t, start)
+            let lines = walk_headers(t.as_bytes());
+            (t, start, lines)
         }
     };
-    let mut headers: Vec<Header> = Vec::with_capacity(16);
-    let mut folded: Vec<String> = Vec::new();
-    // Walk the header lines of `text` (the start line is skipped). Lines are found
-    // with SIMD byte search; `\n`, `\r` and `:` are ASCII, so every slice below falls on
-    // a character boundary.
-    let bytes = text.as_bytes();
-    let mut ends = memchr::memchr_iter(b'\n', bytes);
-    let mut pos = ends.next().map_or(bytes.len(), |i| i + 1);
-    while pos < bytes.len() {
-        let end = ends.next().unwrap_or(bytes.len());
-        let line_start = pos;
-        let line_end = if end > pos && bytes[end - 1] == b'\r' {
-            end - 1
+    let mut problems = Vec::new();
+    if !terminated {
+        problems.push("header block not terminated by a blank line".to_string());
+    }
+    for &(a, b, empty_name) in &lines.bad {
+        problems.push(if empty_name {
+            "header line with an empty name".to_string()
         } else {
-            end
-        };
-        pos = end + 1;
-        if line_end == line_start {
-            continue;
-        }
-        let line = &text[line_start..line_end];
-        if matches!(bytes[line_start], b' ' | b'\t') {
-            // RFC 3261 §7.3.1 line folding.
-            if let Some(last) = headers.last_mut() {
-                let joined = match last.value {
-                    (FOLDED, i) => &mut folded[i as usize],
-                    (a, b) => {
-                        last.value = (FOLDED, folded.len() as u32);
-                        folded.push(text[a as usize..b as usize].to_string());
-                        folded.last_mut().expect("just pushed")
-                    }
-                };
-                joined.push(' ');
-                joined.push_str(line.trim());
-            }
-            continue;
-        }
-        // Header names are short: a plain scan beats setting up a SIMD search.
-        let Some(colon) = line.bytes().position(|c| c == b':') else {
-            problems.push(format!(
+            format!(
                 "header line without a colon: {:?}",
-                line.chars().take(60).collect::<String>()
-            ));
-            continue;
-        };
-        let raw_name = &line[..colon];
-        let name = raw_name.trim_ascii();
-        if name.is_empty() {
-            problems.push("header line with an empty name".to_string());
-            continue;
-        }
-        let raw = &line[colon + 1..];
-        let lead = raw.len() - raw.trim_ascii_start().len();
-        let a = line_start + colon + 1 + lead;
-        let b = a + raw.trim_ascii().len();
-        let name_at = line_start + (raw_name.len() - raw_name.trim_ascii_start().len());
-        headers.push(Header {
-            key: canonical(name),
-            name: (name_at as u32, (name_at + name.len()) as u32),
-            value: (a as u32, b as u32),
+                text[a..b].chars().take(60).collect::<String>()
+            )
         });
+    }
+    let mut headers = lines.headers;
+    // RFC 3261 §7.3.1 line folding: continuation lines join their header's value.
+    let mut folded: Vec<String> = Vec::new();
+    for &(h, a, b) in &lines.folds {
+        let header = &mut headers[h];
+        let joined = match header.value {
+            (FOLDED, i) => &mut folded[i as usize],
+            (va, vb) => {
+                header.value = (FOLDED, folded.len() as u32);
+                folded.push(text[va as usize..vb as usize].to_string());
+                folded.last_mut().expect("just pushed")
+            }
+        };
+        joined.push(' ');
+        joined.push_str(text[a..b].trim());
     }
     let rest = data.get(body_start..).unwrap_or_default();
     let declared = headers
@@ -794,12 +833,12 @@ mod tests {
             "content-disposition",
             "session-expires",
         ] {
-            assert_eq!(canonical(full), Some(full));
-            assert_eq!(canonical(&full.to_ascii_uppercase()), Some(full));
+            assert_eq!(canonical(full.as_bytes()), Some(full));
+            assert_eq!(canonical(full.to_ascii_uppercase().as_bytes()), Some(full));
         }
-        assert_eq!(canonical("I"), Some("call-id"));
-        assert_eq!(canonical("m"), Some("contact"));
-        assert_eq!(canonical("X"), Some("session-expires"));
+        assert_eq!(canonical(b"I"), Some("call-id"));
+        assert_eq!(canonical(b"m"), Some("contact"));
+        assert_eq!(canonical(b"X"), Some("session-expires"));
         for unknown in [
             "",
             "q",
@@ -809,7 +848,7 @@ mod tests {
             "fromm",
             "P-Asserted-Identit",
         ] {
-            assert_eq!(canonical(unknown), None, "{unknown}");
+            assert_eq!(canonical(unknown.as_bytes()), None, "{unknown}");
         }
     }
 
@@ -835,6 +874,39 @@ mod tests {
         assert_eq!(m.method(), Some("BYE"));
         assert_eq!(m.request_uri(), Some("sip:\u{fffd}@b"));
         assert_eq!(m.header("x-foo"), Some("\u{fffd}"));
+    }
+
+    #[test]
+    fn header_walk_ends_where_header_end_says() {
+        let cases: [&[u8]; 14] = [
+            b"",
+            b"X",
+            b"X\n",
+            b"X\n\n",
+            b"X\r\n\r\nbody",
+            b"X\nA: 1\nB: 2\n\nbody\n\n",
+            b"X\nA: 1\r\n\r\n",
+            b"X\nA: 1\r\n \r\n\r\n",
+            b"X\nA: 1\r\n\rB: 2\r\n\r\n",
+            b"X\r\nY",
+            b"X\nA: 1\nno colon\n: empty\n\tfold\n\n",
+            b"X\n\r\r\n\n",
+            b"\n\n",
+            b"X\nA: 1\n",
+        ];
+        for c in cases {
+            assert_eq!(
+                walk_headers(c).end,
+                header_end(c),
+                "{:?}",
+                String::from_utf8_lossy(c)
+            );
+        }
+        let w = walk_headers(b"X\nA: 1\nno colon\n: empty\n\tfold\nB:2\n\n");
+        assert_eq!(w.headers.len(), 2);
+        assert_eq!(w.bad.iter().map(|b| b.2).collect::<Vec<_>>(), [false, true]);
+        assert_eq!(w.folds.len(), 1);
+        assert_eq!(w.folds[0].0, 0, "the fold continues A");
     }
 
     #[test]
