@@ -101,6 +101,10 @@ fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureEr
     let mut decoder = Decoder::default();
     let mut extractor = Extractor::default();
     let packets = emit.wants_packets();
+    if !packets {
+        // Only SIP is wanted: other datagrams are dropped in the decoder.
+        decoder.keep_datagrams(sip::may_be_sip);
+    }
     let on_packet = |p: Packet<'_>, extractor: &mut Extractor, emit: &mut dyn Emit| match p {
         Packet::Datagram(d) => {
             if let Some(start) = sip::sip_start(d.payload) {

@@ -124,6 +124,9 @@ pub struct Decoder {
     sctp: sctp::Sctp,
     pub stats: NetStats,
     last_frame: u64,
+    /// UDP payloads this rejects are counted and dropped before a [`Datagram`] is made
+    /// (see [`Decoder::keep_datagrams`]).
+    keep: Option<fn(&[u8]) -> bool>,
 }
 
 /// Where a transport payload came from.
@@ -136,6 +139,13 @@ struct Origin<'f> {
 }
 
 impl Decoder {
+    /// Hands on only the UDP datagrams whose payload `keep` accepts: a consumer that looks
+    /// for one protocol says so, and the bulk of a capture (RTP) costs no more than its
+    /// header checks.
+    pub fn keep_datagrams(&mut self, keep: fn(&[u8]) -> bool) {
+        self.keep = Some(keep);
+    }
+
     /// Decodes one frame; `out` receives zero or more packets.
     pub fn decode(&mut self, frame: &Frame<'_>, out: &mut dyn FnMut(Packet<'_>)) {
         self.last_frame = frame.number;
@@ -319,6 +329,9 @@ impl Decoder {
             && let Some((_, inner)) = link::gtp_u(udp.payload())
         {
             self.ip(inner, o, depth + 1, out);
+            return;
+        }
+        if self.keep.is_some_and(|keep| !keep(udp.payload())) {
             return;
         }
         out(Packet::Datagram(Datagram {

@@ -122,6 +122,12 @@ pub struct Extractor {
     pub stats: ExtractStats,
 }
 
+/// The first test of [`sip_start`], for filtering datagrams before anything else is
+/// done with them: a SIP message starts with a letter.
+pub fn may_be_sip(payload: &[u8]) -> bool {
+    payload.first().is_some_and(u8::is_ascii_alphabetic)
+}
+
 /// Quick test for the hot path: could this datagram payload be SIP?
 pub fn is_sip_datagram(payload: &[u8]) -> bool {
     sip_start(payload).is_some()

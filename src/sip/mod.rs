@@ -12,5 +12,5 @@ pub mod headers;
 pub mod message;
 pub mod sdp;
 
-pub use extract::{Extractor, is_sip_datagram, sip_start};
+pub use extract::{Extractor, is_sip_datagram, may_be_sip, sip_start};
 pub use message::{RawMessage, SipMessage};
