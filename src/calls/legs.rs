@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
@@ -78,14 +78,26 @@ impl Roles {
     }
 }
 
+/// Reasons kept per candidate address (the score counts them all).
+const MAX_REASONS: usize = 5;
+
+/// Whether `hay` contains `needle` (lower-case ASCII), ignoring ASCII case; no copy.
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 fn agent_says_xcc(agent: &str) -> bool {
-    let a = agent.to_ascii_lowercase();
-    a.contains("xcc") || a.contains("xphone") || a.contains("c4b")
+    ["xcc", "xphone", "c4b"]
+        .iter()
+        .any(|n| contains_ignore_case(agent, n))
 }
 
 fn agent_says_pbx(agent: &str) -> bool {
-    let a = agent.to_ascii_lowercase();
-    a.contains("ip office") || a.contains("ipoffice") || a.contains("avaya")
+    ["ip office", "ipoffice", "avaya"]
+        .iter()
+        .any(|n| contains_ignore_case(agent, n))
 }
 
 /// Infers the roles from the calls, honouring overrides.
@@ -113,7 +125,10 @@ pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles 
         // Score addresses: receiving a diverted INVITE, then sending INVITEs back to the
         // same peer, is XCC's signature; agent strings add weight.
         let mut score: BTreeMap<IpAddr, (u32, Vec<String>)> = BTreeMap::new();
-        let mut diverted_from: HashMap<IpAddr, Vec<IpAddr>> = HashMap::new();
+        // (receiver, sender) of diverted INVITEs.
+        let mut diverted_from: foldhash::HashSet<(IpAddr, IpAddr)> = foldhash::HashSet::default();
+        // Agent strings already counted for an address.
+        let mut named: foldhash::HashSet<(IpAddr, &str)> = foldhash::HashSet::default();
         for c in calls {
             for t in &c.invites {
                 if !t.diversion.is_empty() || !t.history_info.is_empty() {
@@ -130,45 +145,48 @@ pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles 
                             t.request_frame
                         ));
                     }
-                    diverted_from
-                        .entry(t.dst.ip())
-                        .or_default()
-                        .push(t.src.ip());
+                    diverted_from.insert((t.dst.ip(), t.src.ip()));
                 }
                 if let Some(a) = t.user_agent.as_deref().filter(|a| agent_says_xcc(a)) {
                     let e = score.entry(t.src.ip()).or_default();
                     e.0 += 3;
-                    e.1.push(format!("User-Agent {a:?} (frame {})", t.request_frame));
+                    named.insert((t.src.ip(), a));
+                    if e.1.len() < MAX_REASONS {
+                        e.1.push(format!("User-Agent {a:?} (frame {})", t.request_frame));
+                    }
                 }
                 if let Some(a) = t.server.as_deref().filter(|a| agent_says_xcc(a)) {
                     let e = score.entry(t.dst.ip()).or_default();
                     e.0 += 3;
-                    e.1.push(format!(
-                        "Server {a:?} (frame {})",
-                        t.final_frame.unwrap_or(0)
-                    ));
+                    named.insert((t.dst.ip(), a));
+                    if e.1.len() < MAX_REASONS {
+                        e.1.push(format!(
+                            "Server {a:?} (frame {})",
+                            t.final_frame.unwrap_or(0)
+                        ));
+                    }
                 }
             }
         }
-        // Agent strings on any message (OPTIONS keep-alives, REGISTER, …).
+        // Agent strings on any message (OPTIONS keep-alives, REGISTER, …), each agent
+        // once per address.
         for c in calls {
             for (addr, a) in c.agents.iter().filter(|(_, a)| agent_says_xcc(a)) {
-                let e = score.entry(addr.ip()).or_default();
-                if !e.1.iter().any(|w| w.contains(a.as_str())) {
+                if named.insert((addr.ip(), a.as_str())) {
+                    let e = score.entry(addr.ip()).or_default();
                     e.0 += 3;
-                    e.1.push(format!(
-                        "identifies itself as {a:?} (Call-ID {})",
-                        c.call_id
-                    ));
+                    if e.1.len() < MAX_REASONS {
+                        e.1.push(format!(
+                            "identifies itself as {a:?} (Call-ID {})",
+                            c.call_id
+                        ));
+                    }
                 }
             }
         }
         for c in calls {
             for t in &c.invites {
-                if diverted_from
-                    .get(&t.src.ip())
-                    .is_some_and(|peers| peers.contains(&t.dst.ip()))
-                {
+                if diverted_from.contains(&(t.src.ip(), t.dst.ip())) {
                     let e = score.entry(t.src.ip()).or_default();
                     e.0 += 2;
                     if e.1.len() < 5 {
@@ -286,40 +304,182 @@ pub fn link_legs(calls: &[Call], roles: &Roles) -> Legs {
         };
         legs.kind.insert(c.call_id.clone(), kind);
     }
-    let firsts: Vec<&Call> = calls
+    // Candidates for a second leg: first legs started by 0.5 s after it (or earlier) and
+    // not answered or ended more than LINK_WINDOW_SECS before it. A sweep in time order
+    // keeps only the first legs in that window, so linking costs the number of calls
+    // times the number of concurrent first legs, not calls².
+    let mut firsts: Vec<(&Call, &crate::calls::InviteTx)> = calls
         .iter()
         .filter(|c| legs.kind_of(&c.call_id) == LegKind::First)
+        .filter_map(|c| Some((c, c.initial_invite()?)))
         .collect();
-    let seconds: Vec<&Call> = calls
+    firsts.sort_by_key(|(_, t)| t.request_time);
+    let mut seconds: Vec<(usize, &Call, &crate::calls::InviteTx)> = calls
         .iter()
         .filter(|c| legs.kind_of(&c.call_id) == LegKind::Second)
+        .filter_map(|c| Some((c, c.initial_invite()?)))
+        .enumerate()
+        .map(|(i, (c, t))| (i, c, t))
         .collect();
-    for second in seconds {
-        let Some(st) = second.initial_invite() else {
-            continue;
-        };
-        let caller = st.from.as_ref().and_then(|f| f.user.clone());
-        let best = firsts
+    seconds.sort_by_key(|(_, _, t)| t.request_time);
+    let mut links: Vec<Option<(String, String)>> = vec![None; seconds.len()];
+    let mut active: Vec<usize> = Vec::new();
+    let mut next = 0;
+    for &(i, second, st) in &seconds {
+        while next < firsts.len()
+            && st.request_time.seconds_since(firsts[next].1.request_time) >= -0.5
+        {
+            active.push(next);
+            next += 1;
+        }
+        active.retain(|&f| {
+            firsts[f]
+                .1
+                .final_time
+                .is_none_or(|t| st.request_time.seconds_since(t) <= LINK_WINDOW_SECS)
+        });
+        let caller = st.from.as_ref().and_then(|f| f.user.as_deref());
+        let best = active
             .iter()
-            .filter_map(|f| {
-                let ft = f.initial_invite()?;
+            .map(|&f| {
+                let (call, ft) = firsts[f];
                 let start = st.request_time.seconds_since(ft.request_time);
-                let end = ft
-                    .final_time
-                    .map(|t| st.request_time.seconds_since(t))
-                    .unwrap_or(f64::NEG_INFINITY);
-                if start < -0.5 || end > LINK_WINDOW_SECS {
-                    return None;
-                }
                 let same_caller =
-                    caller.is_some() && ft.from.as_ref().and_then(|f| f.user.clone()) == caller;
+                    caller.is_some() && ft.from.as_ref().and_then(|f| f.user.as_deref()) == caller;
                 // Prefer the same caller, then the most recent first leg.
-                Some((!same_caller, (start * 1000.0) as i64, f.call_id.clone()))
+                (!same_caller, (start * 1000.0) as i64, call.call_id.as_str())
             })
             .min();
-        if let Some((_, _, first)) = best {
-            legs.links.push((first, second.call_id.clone()));
+        links[i] = best.map(|(_, _, first)| (first.to_string(), second.call_id.clone()));
+    }
+    // In the order of the second legs in the capture, as before.
+    legs.links.extend(links.into_iter().flatten());
+    legs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calls::CallSet;
+    use crate::capture::Timestamp;
+    use crate::net::Transport;
+    use crate::sip::message::{Provenance, parse_message};
+
+    /// The straightforward O(first legs × second legs) linking, kept as the oracle for
+    /// the sweep in [`link_legs`].
+    fn link_quadratic(calls: &[Call], legs: &Legs) -> Vec<(String, String)> {
+        let firsts: Vec<&Call> = calls
+            .iter()
+            .filter(|c| legs.kind_of(&c.call_id) == LegKind::First)
+            .collect();
+        let mut links = Vec::new();
+        for second in calls
+            .iter()
+            .filter(|c| legs.kind_of(&c.call_id) == LegKind::Second)
+        {
+            let Some(st) = second.initial_invite() else {
+                continue;
+            };
+            let caller = st.from.as_ref().and_then(|f| f.user.clone());
+            let best = firsts
+                .iter()
+                .filter_map(|f| {
+                    let ft = f.initial_invite()?;
+                    let start = st.request_time.seconds_since(ft.request_time);
+                    let end = ft
+                        .final_time
+                        .map(|t| st.request_time.seconds_since(t))
+                        .unwrap_or(f64::NEG_INFINITY);
+                    if start < -0.5 || end > LINK_WINDOW_SECS {
+                        return None;
+                    }
+                    let same_caller =
+                        caller.is_some() && ft.from.as_ref().and_then(|f| f.user.clone()) == caller;
+                    Some((!same_caller, (start * 1000.0) as i64, f.call_id.clone()))
+                })
+                .min();
+            if let Some((_, _, first)) = best {
+                links.push((first, second.call_id.clone()));
+            }
+        }
+        links
+    }
+
+    fn message(set: &mut CallSet, text: &str, src: &str, dst: &str, millis: i64) {
+        let p = Provenance {
+            frame: set.calls.len() as u64 + 1,
+            frames: Vec::new(),
+            time: Timestamp::new(
+                1_700_000_000 + millis / 1000,
+                (millis % 1000) as u32 * 1_000_000,
+            ),
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            transport: Transport::Udp,
+        };
+        set.add(parse_message(text.as_bytes(), p, true).unwrap());
+    }
+
+    /// Pseudo-random first and second legs (callers, start times, answers, calls still
+    /// ringing): the sweep links exactly what the quadratic search links.
+    #[test]
+    fn sweep_links_like_the_quadratic_search() {
+        let (pbx, xcc) = ("10.0.0.1:5060", "10.0.0.2:5060");
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..20 {
+            let mut set = CallSet::default();
+            for i in 0..60 {
+                let (src, dst, dir) = if rand(2) == 0 {
+                    (pbx, xcc, "a")
+                } else {
+                    (xcc, pbx, "b")
+                };
+                let caller = rand(4);
+                let at = rand(40_000) as i64;
+                let id = format!("{round}-{i}-{dir}");
+                message(
+                    &mut set,
+                    &format!(
+                        "INVITE sip:1@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK{id}\r\nFrom: <sip:{caller}@x>;tag=1\r\nTo: <sip:1@x>\r\nCall-ID: {id}\r\nCSeq: 1 INVITE\r\n\r\n"
+                    ),
+                    src,
+                    dst,
+                    at,
+                );
+                if rand(3) > 0 {
+                    let answer = at + rand(9_000) as i64;
+                    message(
+                        &mut set,
+                        &format!(
+                            "SIP/2.0 486 Busy\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK{id}\r\nFrom: <sip:{caller}@x>;tag=1\r\nTo: <sip:1@x>;tag=2\r\nCall-ID: {id}\r\nCSeq: 1 INVITE\r\n\r\n"
+                        ),
+                        dst,
+                        src,
+                        answer,
+                    );
+                }
+            }
+            let roles = Roles {
+                xcc: vec![xcc.parse::<SocketAddr>().unwrap().ip()],
+                ..Roles::default()
+            };
+            let legs = link_legs(&set.calls, &roles);
+            assert!(
+                legs.links.len() > 5,
+                "round {round}: {} links",
+                legs.links.len()
+            );
+            assert_eq!(
+                legs.links,
+                link_quadratic(&set.calls, &legs),
+                "round {round}"
+            );
         }
     }
-    legs
 }

@@ -660,11 +660,29 @@ impl SipMessage {
     /// without parsing the whole Via: this runs for every message of a call.
     pub fn branch(&self) -> Option<String> {
         let first = self.header("via")?;
+        // The rule: one Via entry, no quotes, `;branch=` spelt so. Found with one search.
+        static BRANCH: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b";branch="));
+        let bytes = first.as_bytes();
+        if memchr::memchr2(b',', b'"', bytes).is_none()
+            && let Some(at) = BRANCH.find(bytes)
+        {
+            let value = &first[at + 8..];
+            let end = memchr::memchr(b';', value.as_bytes()).unwrap_or(value.len());
+            return Some(value[..end].trim_ascii().to_string());
+        }
         let top = headers::list_entries(first).next()?;
-        // Parameters split on bytes (`;` and `=` are ASCII, so the cuts are character
-        // boundaries): this runs for every message of every call.
+        // Parameters split on bytes at `;` outside quotes (`;`, `=` and `"` are ASCII,
+        // so the cuts are character boundaries).
+        let mut quoted = false;
+        let params = top.as_bytes().split(|&b| {
+            if b == b'"' {
+                quoted = !quoted;
+            }
+            b == b';' && !quoted
+        });
         let mut at = 0;
-        for p in top.as_bytes().split(|&b| b == b';') {
+        for p in params {
             let start = at;
             at += p.len() + 1;
             if start == 0 {
@@ -849,6 +867,40 @@ mod tests {
             "P-Asserted-Identit",
         ] {
             assert_eq!(canonical(unknown.as_bytes()), None, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn branch_of_the_top_via() {
+        let branch = |via: &str| {
+            let raw = format!(
+                "OPTIONS sip:a SIP/2.0\r\nVia: {via}\r\nVia: SIP/2.0/UDP c;branch=z9hG4bKlast\r\n\r\n"
+            );
+            parse_message(raw.as_bytes(), prov(), true)
+                .unwrap()
+                .branch()
+        };
+        let cases = [
+            ("SIP/2.0/UDP a:5060;branch=z9hG4bK1;rport", Some("z9hG4bK1")),
+            ("SIP/2.0/UDP a:5060;rport;branch=z9hG4bK2", Some("z9hG4bK2")),
+            (
+                "SIP/2.0/UDP a:5060 ; Branch = z9hG4bK3 ;rport",
+                Some("z9hG4bK3"),
+            ),
+            ("SIP/2.0/UDP a;BRANCH=z9hG4bK4", Some("z9hG4bK4")),
+            (
+                "SIP/2.0/UDP a;branch=z9hG4bK5, SIP/2.0/UDP b;branch=z9hG4bKsecond",
+                Some("z9hG4bK5"),
+            ),
+            (
+                "SIP/2.0/UDP a;x=\"q;branch=no\";branch=z9hG4bK6",
+                Some("z9hG4bK6"),
+            ),
+            ("SIP/2.0/UDP a;received=1.2.3.4", None),
+            ("SIP/2.0/UDP a;branch=", Some("")),
+        ];
+        for (via, want) in cases {
+            assert_eq!(branch(via).as_deref(), want, "{via}");
         }
     }
 
