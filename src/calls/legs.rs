@@ -263,20 +263,35 @@ pub enum LegKind {
 /// Leg kinds and links between first and second legs.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Legs {
-    pub kind: HashMap<String, LegKind>,
+    /// Each call's kind and its position in the calls the legs were linked from.
+    #[serde(skip)]
+    calls: HashMap<String, (LegKind, usize)>,
     /// (first-leg Call-ID, second-leg Call-ID).
     pub links: Vec<(String, String)>,
+    /// Positions in `links` of each call's links.
+    #[serde(skip)]
+    links_of: HashMap<String, Vec<usize>>,
 }
 
 impl Legs {
     pub fn kind_of(&self, call_id: &str) -> LegKind {
-        self.kind.get(call_id).copied().unwrap_or(LegKind::Other)
+        self.calls
+            .get(call_id)
+            .map_or(LegKind::Other, |&(kind, _)| kind)
+    }
+
+    /// Where the call with this Call-ID is in the calls the legs were linked from.
+    pub fn position(&self, call_id: &str) -> Option<usize> {
+        self.calls.get(call_id).map(|&(_, at)| at)
     }
 
     /// Call-IDs linked to `call_id` (the other leg(s)).
     pub fn linked(&self, call_id: &str) -> Vec<String> {
-        self.links
-            .iter()
+        let Some(at) = self.links_of.get(call_id) else {
+            return Vec::new();
+        };
+        at.iter()
+            .map(|&i| &self.links[i])
             .filter_map(|(a, b)| {
                 if a == call_id {
                     Some(b.clone())
@@ -296,13 +311,13 @@ const LINK_WINDOW_SECS: f64 = 5.0;
 /// Classifies legs and links each second leg to the first leg that caused it.
 pub fn link_legs(calls: &[Call], roles: &Roles) -> Legs {
     let mut legs = Legs::default();
-    for c in calls {
+    for (at, c) in calls.iter().enumerate() {
         let kind = match c.initial_invite() {
             Some(t) if roles.is_xcc(&t.dst) && !roles.is_xcc(&t.src) => LegKind::First,
             Some(t) if roles.is_xcc(&t.src) && !roles.is_xcc(&t.dst) => LegKind::Second,
             _ => LegKind::Other,
         };
-        legs.kind.insert(c.call_id.clone(), kind);
+        legs.calls.insert(c.call_id.clone(), (kind, at));
     }
     // Candidates for a second leg: first legs started by 0.5 s after it (or earlier) and
     // not answered or ended more than LINK_WINDOW_SECS before it. A sweep in time order
@@ -354,6 +369,12 @@ pub fn link_legs(calls: &[Call], roles: &Roles) -> Legs {
     }
     // In the order of the second legs in the capture, as before.
     legs.links.extend(links.into_iter().flatten());
+    for (i, (a, b)) in legs.links.iter().enumerate() {
+        legs.links_of.entry(a.clone()).or_default().push(i);
+        if b != a {
+            legs.links_of.entry(b.clone()).or_default().push(i);
+        }
+    }
     legs
 }
 

@@ -104,7 +104,9 @@ pub(super) fn cite(frames: &[u64]) -> String {
 /// The first leg linked to a second leg, for messages.
 pub(super) fn linked_first<'a>(cx: &'a Context<'a>, second: &Call) -> Option<&'a Call> {
     let id = cx.legs.linked(&second.call_id).into_iter().next()?;
-    cx.calls.iter().find(|c| c.call_id == id)
+    cx.calls
+        .get(cx.legs.position(&id)?)
+        .filter(|c| c.call_id == id)
 }
 
 /// One finding per capture anomaly whose kind `title` names (`None` = not this rule's).
