@@ -127,8 +127,11 @@ pub fn parse(body: &[u8]) -> Sdp {
     let mut session_ufrag: Option<String> = None;
     for raw in lines(&text) {
         let line = raw.trim_end();
-        let Some((t, v)) = line.split_once('=') else {
-            continue;
+        // `<type>=<value>` with a one-letter type (RFC 8866 §5); any other line is
+        // ignored. Bytes, not characters: `=` is ASCII.
+        let (t, v) = match line.as_bytes() {
+            [_, b'=', ..] => (&line[..1], &line[2..]),
+            _ => continue,
         };
         let v = v.trim();
         let in_media = !sdp.media.is_empty();
@@ -168,7 +171,10 @@ pub fn parse(body: &[u8]) -> Sdp {
                 });
             }
             "a" => {
-                let (name, val) = v.split_once(':').unwrap_or((v, ""));
+                let (name, val) = match v.as_bytes().iter().position(|&b| b == b':') {
+                    Some(i) => (&v[..i], &v[i + 1..]),
+                    None => (v, ""),
+                };
                 let dir = match name {
                     "sendrecv" => Some(Direction::SendRecv),
                     "sendonly" => Some(Direction::SendOnly),
@@ -201,6 +207,7 @@ pub fn parse(body: &[u8]) -> Sdp {
                         let enc = it.next().and_then(|e| e.split('/').next());
                         if let (Some(pt), Some(enc), Some(m)) = (pt, enc, sdp.media.last_mut())
                             && let Some(p) = m.payloads.iter_mut().find(|p| p.pt == pt)
+                            && p.name.as_deref() != Some(enc)
                         {
                             p.name = Some(enc.to_string());
                         }
