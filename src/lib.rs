@@ -17,6 +17,12 @@
 //! - [`rules`]: one file per diagnosis rule → [`rules::Finding`]s.
 //! - [`report`]: findings → table, JSON, markdown.
 //! - [`app`]: wires the stages for the commands.
+//!
+//! Two threads share a scan, without changing that order: the reading thread runs
+//! capture, net and SIP framing; SIP parsing and everything after it (the commands'
+//! sinks: listing, calls, media) run on a second thread that receives the framed
+//! messages — and, for media, the packets — in batches, in capture order
+//! (`app::pipeline`). Rules and reports run once the scan is complete.
 #![forbid(unsafe_code)]
 
 pub mod app;
