@@ -209,13 +209,14 @@ fn collect(
 fn attach_captures(
     findings: &mut [rules::Finding],
     calls: &[crate::calls::Call],
+    legs: &crate::calls::legs::Legs,
     paths: &[String],
 ) {
     for f in findings.iter_mut().filter(|f| f.capture.is_none()) {
         let from_call = f
             .call_id
             .as_ref()
-            .and_then(|id| calls.iter().find(|c| &c.call_id == id))
+            .and_then(|id| calls.get(legs.position(id)?).filter(|c| &c.call_id == id))
             .and_then(|c| match c.captures.as_slice() {
                 [one] => paths.get(*one).cloned(),
                 _ => None,
@@ -365,7 +366,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             f.severity = *level;
         }
     }
-    attach_captures(&mut findings, &calls, &args.captures);
+    attach_captures(&mut findings, &calls, &legs, &args.captures);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

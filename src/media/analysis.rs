@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
 
-use super::{Announced, MediaReport, MediaSettings, RtpStream, StunTransaction, in_range};
+use super::{MediaReport, MediaSettings, RtpStream, StunTransaction, in_range};
 use crate::calls::{Call, InviteTx};
 use crate::capture::Timestamp;
 use crate::sip::sdp::{Direction, Sdp};
@@ -195,25 +195,6 @@ impl MediaReport {
             .iter()
             .filter(|e| (e.src == a && e.dst == b) || (e.src == b && e.dst == a))
             .collect()
-    }
-
-    /// The announced entries of a call for addresses of `sdp`.
-    pub fn announced_for<'a>(
-        &'a self,
-        call_id: &'a str,
-        sdp: &'a Sdp,
-    ) -> impl Iterator<Item = &'a Announced> + 'a {
-        let addrs = sdp_audio_addrs(sdp);
-        self.announced
-            .iter()
-            .filter(move |a| a.call_id == call_id && addrs.contains(&a.addr))
-    }
-
-    /// Streams of a call.
-    pub fn streams_of<'a>(&'a self, call_id: &'a str) -> impl Iterator<Item = &'a RtpStream> {
-        self.rtp
-            .iter()
-            .filter(move |s| s.call_id.as_deref() == Some(call_id))
     }
 }
 

@@ -31,7 +31,7 @@ impl Rule for R {
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
         // Trunk endpoints on which a forwarded call succeeded: a 503 on another endpoint
         // is the wrong trunk (FM005), not an unknown user.
-        let working: Vec<std::net::SocketAddr> = first_leg_invites(cx)
+        let working: std::collections::BTreeSet<std::net::SocketAddr> = first_leg_invites(cx)
             .iter()
             .filter(|(_, t)| t.final_status.is_some_and(|s| s < 300))
             .map(|(_, t)| t.dst)
