@@ -31,6 +31,8 @@ use pcap_parser::{PcapBlockOwned, PcapError};
 
 /// Bump when the generated traffic changes, so cached files are rebuilt.
 const GENERATOR_VERSION: u32 = 1;
+/// The same for capture D (Follow-Me).
+const FM_GENERATOR_VERSION: u32 = 2;
 /// Calls written (and running) concurrently.
 const BATCH: u32 = 100;
 /// Peak RSS target for `sipdiag messages`, KiB.
@@ -57,18 +59,27 @@ fn main() {
     let main_spec = Spec {
         calls: 10_000,
         rtp_per_call: 50,
+        followme: false,
     };
     let low_spec = Spec {
         calls: 1_000,
         rtp_per_call: 50,
+        followme: false,
     };
     let heavy_spec = Spec {
         calls: 1_000,
         rtp_per_call: 500,
+        followme: false,
+    };
+    let fm_spec = Spec {
+        calls: 10_000,
+        rtp_per_call: 50,
+        followme: true,
     };
     let main_cap = ensure_capture(&data_dir, main_spec);
     let low_cap = ensure_capture(&data_dir, low_spec);
     let heavy_cap = ensure_capture(&data_dir, heavy_spec);
+    let fm_cap = ensure_capture(&data_dir, fm_spec);
     println!();
 
     let mut rows: Vec<Row> = Vec::new();
@@ -230,8 +241,43 @@ fn main() {
         rows.push(Row::new(&label, "C", &heavy_cap, c, None));
     }
 
+    // D: Follow-Me at scale; the whole diagnosis (roles, leg linking, every rule) on
+    // 10,000 forwarded calls, a quarter of them rejected by XCC.
+    if let Some(args) = analyze.as_ref() {
+        let fm_arg = fm_cap.path.to_string_lossy().into_owned();
+        let mut a: Vec<&str> = args[..args.len() - 1].iter().map(String::as_str).collect();
+        a.push(&fm_arg);
+        let bare_fm = best_of(runs, || {
+            let start = Instant::now();
+            let (packets, sum) = bare_loop(&fm_cap.path).expect("bare loop");
+            assert_eq!(packets, fm_cap.packets);
+            black_box(sum);
+            (start.elapsed(), None)
+        });
+        rows.push(Row::new(
+            "bare pcap-parser loop",
+            "D",
+            &fm_cap,
+            bare_fm,
+            None,
+        ));
+        let m = measure_child(runs, &rss, &exe, &a, &[0, 1]);
+        rows.push(Row::new(
+            &format!("sipdiag {}", a[..a.len() - 1].join(" ")),
+            "D",
+            &fm_cap,
+            m,
+            None,
+        ));
+    }
+
     println!("Captures:");
-    for (tag, c) in [("A", &main_cap), ("B", &low_cap), ("C", &heavy_cap)] {
+    for (tag, c) in [
+        ("A", &main_cap),
+        ("B", &low_cap),
+        ("C", &heavy_cap),
+        ("D", &fm_cap),
+    ] {
         println!(
             "  {tag}: {} calls x {} RTP: {} packets ({} SIP, {} RTP), {:.1} MB  {}",
             c.spec.calls,
@@ -686,6 +732,8 @@ fn table(rows: &[Row]) -> String {
 struct Spec {
     calls: u32,
     rtp_per_call: u32,
+    /// Forwarded (Follow-Me) calls through one PBX and one XCC instead of plain calls.
+    followme: bool,
 }
 
 struct Capture {
@@ -710,17 +758,33 @@ fn target_dir() -> PathBuf {
 
 /// Returns the cached capture for `spec`, generating it when missing.
 fn ensure_capture(dir: &Path, spec: Spec) -> Capture {
+    let (kind, version) = if spec.followme {
+        ("followme", FM_GENERATOR_VERSION)
+    } else {
+        ("sip-rtp", GENERATOR_VERSION)
+    };
     let name = format!(
-        "sip-rtp-v{GENERATOR_VERSION}-{}calls-{}rtp.pcap",
+        "{kind}-v{version}-{}calls-{}rtp.pcap",
         spec.calls, spec.rtp_per_call
     );
     let path = dir.join(name);
-    let packets = u64::from(spec.calls) * (7 + u64::from(spec.rtp_per_call));
-    let sip = u64::from(spec.calls) * 7;
+    let (packets, sip) = if spec.followme {
+        fm_counts(spec.calls, spec.rtp_per_call)
+    } else {
+        (
+            u64::from(spec.calls) * (7 + u64::from(spec.rtp_per_call)),
+            u64::from(spec.calls) * 7,
+        )
+    };
     if !path.exists() {
         let tmp = path.with_extension("pcap.tmp");
         let start = Instant::now();
-        let written = generate(&tmp, spec).expect("write capture");
+        let written = if spec.followme {
+            generate_followme(&tmp, spec)
+        } else {
+            generate(&tmp, spec)
+        }
+        .expect("write capture");
         assert_eq!(written, packets);
         fs::rename(&tmp, &path).expect("rename capture");
         println!(
@@ -1095,6 +1159,372 @@ fn generate(path: &Path, spec: Spec) -> io::Result<u64> {
                 sip_frame(&mut frame, c, *by_caller, text, sip_id);
                 sip_id = sip_id.wrapping_add(1);
                 w.record(t, &frame)?;
+                t += 700;
+            }
+        }
+        t += 5_000;
+        first = last;
+    }
+    let packets = w.packets;
+    w.w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    Ok(packets)
+}
+
+// ---------------------------------------------------------------------------------------
+// Capture D: Follow-Me at scale
+
+/// The PBX and XCC of capture D (one of each, as on a site).
+const FM_PBX: [u8; 4] = [10, 1, 0, 1];
+const FM_XCC: [u8; 4] = [10, 2, 0, 1];
+
+/// Whether forwarded call `n` of capture D fails (XCC answers 503: the Diversion number
+/// is in the 00 international format, which XCC does not know).
+fn fm_fails(n: u32) -> bool {
+    n % 4 == 3
+}
+
+/// SIP messages and RTP packets of capture D with `calls` forwarded calls.
+fn fm_counts(calls: u32, rtp_per_call: u32) -> (u64, u64) {
+    let failed = u64::from((0..calls).filter(|&n| fm_fails(n)).count() as u32);
+    let ok = u64::from(calls) - failed;
+    let sip = failed * 4 + ok * 14;
+    (sip + 2 * ok * u64::from(rtp_per_call), sip)
+}
+
+/// The SIP messages of forwarded call `n`: `(sent by the PBX?, text)`. First leg
+/// PBX → XCC with Diversion (Call-ID `a…`); when it works, XCC's second leg XCC → PBX to
+/// the external number (Call-ID `b…`), both answered, media on both legs (XCC relays
+/// it), then both torn down. The first `setup` messages are the set-up, the rest the tear-down.
+fn fm_messages(c: &Call) -> (Vec<(bool, String)>, usize) {
+    let n = c.n;
+    let (pbx, xcc) = (ip_str(FM_PBX), ip_str(FM_XCC));
+    let user = format!("+4930555{n:05}");
+    let diverted = if fm_fails(n) {
+        format!("004930555{n:05}")
+    } else {
+        user.clone()
+    };
+    let caller = format!("+4917{:08}", 10_000_000 + n);
+    let mobile = format!("+4916{:08}", 20_000_000 + n);
+    let sdp = |ip: &str, port: u16, sess: u32| {
+        format!(
+            "v=0\r\no=- {sess} {sess} IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
+             m=audio {port} RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n\
+             a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na=sendrecv\r\n"
+        )
+    };
+    let req = |method: &str,
+               ruri: &str,
+               via: &str,
+               from: &str,
+               to: &str,
+               id: &str,
+               cseq: u32,
+               extra: &str,
+               body: &str| {
+        let ct = if body.is_empty() {
+            ""
+        } else {
+            "Content-Type: application/sdp\r\n"
+        };
+        format!(
+            "{method} {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK{id}{method}{cseq}\r\n\
+             Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {id}\r\nCSeq: {cseq} {method}\r\n\
+             {extra}{ct}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let resp = |status: &str,
+                via: &str,
+                branch: &str,
+                from: &str,
+                to: &str,
+                id: &str,
+                cseq: &str,
+                extra: &str,
+                body: &str| {
+        let ct = if body.is_empty() {
+            ""
+        } else {
+            "Content-Type: application/sdp\r\n"
+        };
+        format!(
+            "SIP/2.0 {status}\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK{branch}\r\nFrom: {from}\r\nTo: {to}\r\n\
+             Call-ID: {id}\r\nCSeq: {cseq}\r\n{extra}{ct}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let a = format!("a{n:06}-fm@{pbx}");
+    let b = format!("b{n:06}-fm@{xcc}");
+    let a_from = format!("<sip:{caller}@{pbx}>;tag=pa{n}");
+    let a_to = format!("<sip:{user}@{xcc}>");
+    let a_to_tag = format!("{a_to};tag=xa{n}");
+    let b_from = format!("<sip:{caller}@{xcc}>;tag=xb{n}");
+    let b_to = format!("<sip:{mobile}@{pbx}>");
+    let b_to_tag = format!("{b_to};tag=pb{n}");
+    let a_branch = format!("{a}INVITE1");
+    let b_branch = format!("{b}INVITE1");
+    let pbx_agent = "User-Agent: IP Office 11.1\r\n";
+    let xcc_agent = "User-Agent: XCC 9.0\r\n";
+    let invite_a = req(
+        "INVITE",
+        &format!("sip:{user}@{xcc}"),
+        &format!("{pbx}:5060"),
+        &a_from,
+        &a_to,
+        &a,
+        1,
+        &format!(
+            "Diversion: <sip:{diverted}@{pbx}>;reason=unconditional;counter=1\r\nContact: <sip:{caller}@{pbx}:5060>\r\n{pbx_agent}"
+        ),
+        &sdp(&pbx, c.caller_rtp, 1_000_000 + n),
+    );
+    let trying_a = resp(
+        "100 Trying",
+        &format!("{pbx}:5060"),
+        &a_branch,
+        &a_from,
+        &a_to,
+        &a,
+        "1 INVITE",
+        "",
+        "",
+    );
+    if fm_fails(n) {
+        let busy = resp(
+            "503 Service Unavailable",
+            &format!("{pbx}:5060"),
+            &a_branch,
+            &a_from,
+            &a_to_tag,
+            &a,
+            "1 INVITE",
+            "Server: XCC 9.0\r\n",
+            "",
+        );
+        let ack = format!(
+            "ACK sip:{user}@{xcc} SIP/2.0\r\nVia: SIP/2.0/UDP {pbx}:5060;branch=z9hG4bK{a_branch}\r\n\
+             Max-Forwards: 70\r\nFrom: {a_from}\r\nTo: {a_to_tag}\r\nCall-ID: {a}\r\nCSeq: 1 ACK\r\n\
+             Content-Length: 0\r\n\r\n"
+        );
+        return (
+            vec![
+                (true, invite_a),
+                (false, trying_a),
+                (false, busy),
+                (true, ack),
+            ],
+            4,
+        );
+    }
+    let invite_b = req(
+        "INVITE",
+        &format!("sip:{mobile}@{pbx}"),
+        &format!("{xcc}:5060"),
+        &b_from,
+        &b_to,
+        &b,
+        1,
+        &format!("Contact: <sip:{caller}@{xcc}:5060>\r\n{xcc_agent}"),
+        &sdp(&xcc, c.callee_rtp + 2, 3_000_000 + n),
+    );
+    let b_resp = |status: &str, to: &str, body: &str| {
+        resp(
+            status,
+            &format!("{xcc}:5060"),
+            &b_branch,
+            &b_from,
+            to,
+            &b,
+            "1 INVITE",
+            "Server: IP Office 11.1\r\n",
+            body,
+        )
+    };
+    let a_resp = |status: &str, to: &str, body: &str| {
+        resp(
+            status,
+            &format!("{pbx}:5060"),
+            &a_branch,
+            &a_from,
+            to,
+            &a,
+            "1 INVITE",
+            "Server: XCC 9.0\r\n",
+            body,
+        )
+    };
+    let ack = |leg_a: bool| {
+        let (ruri, via, from, to, id) = if leg_a {
+            (
+                format!("sip:{user}@{xcc}"),
+                format!("{pbx}:5060"),
+                &a_from,
+                &a_to_tag,
+                &a,
+            )
+        } else {
+            (
+                format!("sip:{mobile}@{pbx}"),
+                format!("{xcc}:5060"),
+                &b_from,
+                &b_to_tag,
+                &b,
+            )
+        };
+        req("ACK", &ruri, &via, from, to, id, 1, "", "")
+    };
+    let bye = |leg_a: bool| {
+        let (ruri, via, from, to, id) = if leg_a {
+            (
+                format!("sip:{user}@{xcc}"),
+                format!("{pbx}:5060"),
+                &a_from,
+                &a_to_tag,
+                &a,
+            )
+        } else {
+            (
+                format!("sip:{mobile}@{pbx}"),
+                format!("{xcc}:5060"),
+                &b_from,
+                &b_to_tag,
+                &b,
+            )
+        };
+        req("BYE", &ruri, &via, from, to, id, 2, "", "")
+    };
+    let bye_ok = |leg_a: bool| {
+        let (via, from, to, id) = if leg_a {
+            (format!("{pbx}:5060"), &a_from, &a_to_tag, &a)
+        } else {
+            (format!("{xcc}:5060"), &b_from, &b_to_tag, &b)
+        };
+        resp(
+            "200 OK",
+            &via,
+            &format!("{id}BYE2"),
+            from,
+            to,
+            id,
+            "2 BYE",
+            "",
+            "",
+        )
+    };
+    (
+        vec![
+            (true, invite_a),
+            (false, trying_a),
+            (false, invite_b),
+            (true, b_resp("100 Trying", &b_to, "")),
+            (true, b_resp("180 Ringing", &b_to_tag, "")),
+            (false, a_resp("180 Ringing", &a_to_tag, "")),
+            (
+                true,
+                b_resp(
+                    "200 OK",
+                    &b_to_tag,
+                    &sdp(&pbx, c.caller_rtp + 2, 4_000_000 + n),
+                ),
+            ),
+            (false, ack(false)),
+            (
+                false,
+                a_resp("200 OK", &a_to_tag, &sdp(&xcc, c.callee_rtp, 2_000_000 + n)),
+            ),
+            (true, ack(true)),
+            (true, bye(true)),
+            (false, bye_ok(true)),
+            (false, bye(false)),
+            (true, bye_ok(false)),
+        ],
+        10,
+    )
+}
+
+/// Writes capture D; returns the number of packets.
+fn generate_followme(path: &Path, spec: Spec) -> io::Result<u64> {
+    let mut w = PcapWriter::new(BufWriter::with_capacity(1 << 20, File::create(path)?))?;
+    let mut frame = Vec::with_capacity(2048);
+    let mut rtp = [0u8; 12 + 160];
+    let mut t: u64 = 1_700_000_000 * 1_000_000; // µs
+    let mut sip_id: u16 = 1;
+    let pbx = Endpoint {
+        ip: FM_PBX,
+        port: 5060,
+    };
+    let xcc = Endpoint {
+        ip: FM_XCC,
+        port: 5060,
+    };
+    let mut first = 0;
+    while first < spec.calls {
+        let last = (first + BATCH).min(spec.calls);
+        let mut calls: Vec<Call> = (first..last)
+            .map(|n| {
+                let mut c = Call::new(n);
+                (c.caller, c.callee) = (FM_PBX, FM_XCC);
+                c
+            })
+            .collect();
+        let texts: Vec<(Vec<(bool, String)>, usize)> = calls.iter().map(fm_messages).collect();
+        let send = |w: &mut PcapWriter<BufWriter<File>>,
+                    frame: &mut Vec<u8>,
+                    sip_id: &mut u16,
+                    at: u64,
+                    by_pbx: bool,
+                    text: &str| {
+            let (s, d) = if by_pbx { (pbx, xcc) } else { (xcc, pbx) };
+            udp_frame(frame, s, d, *sip_id, 0x68, text.as_bytes());
+            *sip_id = sip_id.wrapping_add(1);
+            w.record(at, frame)
+        };
+        // Set-up, calls starting 3 ms apart and overlapping (20 ms between messages).
+        let mut events: Vec<(u64, usize, usize)> = Vec::new();
+        for (i, (_, setup)) in texts.iter().enumerate() {
+            for m in 0..*setup {
+                events.push((t + i as u64 * 3_000 + m as u64 * 20_000, i, m));
+            }
+        }
+        events.sort_unstable();
+        for &(at, i, m) in &events {
+            let (by_pbx, text) = &texts[i].0[m];
+            send(&mut w, &mut frame, &mut sip_id, at, *by_pbx, text)?;
+        }
+        t = events.last().map_or(t, |e| e.0) + 2_000;
+        // Media on both legs of the answered calls: PBX ↔ XCC for the first leg, XCC ↔ PBX
+        // for the second (ports two above, their own SSRCs and sequence numbers).
+        let answered: Vec<usize> = (0..calls.len())
+            .filter(|&i| !fm_fails(calls[i].n))
+            .collect();
+        let mut second_legs: Vec<Call> = answered
+            .iter()
+            .map(|&i| {
+                let a = &calls[i];
+                let mut b = Call::new(a.n + 1_000_000);
+                (b.caller, b.callee) = (FM_PBX, FM_XCC);
+                (b.caller_rtp, b.callee_rtp) = (a.caller_rtp + 2, a.callee_rtp + 2);
+                b
+            })
+            .collect();
+        if !answered.is_empty() {
+            let per_packet = 10_000 / (2 * answered.len() as u64);
+            for k in 0..spec.rtp_per_call {
+                for (j, &i) in answered.iter().enumerate() {
+                    for leg in [&mut calls[i], &mut second_legs[j]] {
+                        let (s, d, id) = leg.rtp(k, &mut rtp);
+                        udp_frame(&mut frame, s, d, id, 0xb8, &rtp);
+                        w.record(t, &frame)?;
+                        t += per_packet;
+                    }
+                }
+            }
+        }
+        // Tear-down.
+        for (msgs, setup) in &texts {
+            for (by_pbx, text) in &msgs[*setup..] {
+                send(&mut w, &mut frame, &mut sip_id, t, *by_pbx, text)?;
                 t += 700;
             }
         }

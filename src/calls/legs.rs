@@ -78,6 +78,43 @@ impl Roles {
     }
 }
 
+/// The most recent first leg of `list` (request-time order) still in the linking window
+/// of second leg `st`: the latest start, to the millisecond, then the smallest Call-ID.
+/// First legs whose window has passed stay passed (seconds come in time order), so they
+/// are dropped from `list` once a search has had to step over many of them.
+fn most_recent<'c>(
+    list: &mut Vec<usize>,
+    firsts: &[(&'c Call, &'c crate::calls::InviteTx)],
+    st: &crate::calls::InviteTx,
+) -> Option<&'c str> {
+    let passed = |f: usize| {
+        firsts[f]
+            .1
+            .final_time
+            .is_some_and(|t| st.request_time.seconds_since(t) > LINK_WINDOW_SECS)
+    };
+    let mut best: Option<(i64, &'c str)> = None;
+    let mut skipped = 0;
+    for &f in list.iter().rev() {
+        if passed(f) {
+            skipped += 1;
+            continue;
+        }
+        let (call, ft) = firsts[f];
+        let ms = (st.request_time.seconds_since(ft.request_time) * 1000.0) as i64;
+        match best {
+            // Earlier entries started earlier still: no tie any more.
+            Some((b, _)) if ms != b => break,
+            Some((_, id)) if id <= call.call_id.as_str() => {}
+            _ => best = Some((ms, call.call_id.as_str())),
+        }
+    }
+    if skipped > 32 && skipped * 2 > list.len() {
+        list.retain(|&f| !passed(f));
+    }
+    best.map(|(_, id)| id)
+}
+
 /// Reasons kept per candidate address (the score counts them all).
 const MAX_REASONS: usize = 5;
 
@@ -338,34 +375,27 @@ pub fn link_legs(calls: &[Call], roles: &Roles) -> Legs {
         .collect();
     seconds.sort_by_key(|(_, _, t)| t.request_time);
     let mut links: Vec<Option<(String, String)>> = vec![None; seconds.len()];
-    let mut active: Vec<usize> = Vec::new();
+    // Started first legs, in request-time order: all of them, and by calling user.
+    let mut all: Vec<usize> = Vec::new();
+    let mut by_caller: HashMap<&str, Vec<usize>> = HashMap::default();
     let mut next = 0;
     for &(i, second, st) in &seconds {
         while next < firsts.len()
             && st.request_time.seconds_since(firsts[next].1.request_time) >= -0.5
         {
-            active.push(next);
+            all.push(next);
+            if let Some(user) = firsts[next].1.from.as_ref().and_then(|f| f.user.as_deref()) {
+                by_caller.entry(user).or_default().push(next);
+            }
             next += 1;
         }
-        active.retain(|&f| {
-            firsts[f]
-                .1
-                .final_time
-                .is_none_or(|t| st.request_time.seconds_since(t) <= LINK_WINDOW_SECS)
-        });
+        // Prefer the same caller, then the most recent first leg.
         let caller = st.from.as_ref().and_then(|f| f.user.as_deref());
-        let best = active
-            .iter()
-            .map(|&f| {
-                let (call, ft) = firsts[f];
-                let start = st.request_time.seconds_since(ft.request_time);
-                let same_caller =
-                    caller.is_some() && ft.from.as_ref().and_then(|f| f.user.as_deref()) == caller;
-                // Prefer the same caller, then the most recent first leg.
-                (!same_caller, (start * 1000.0) as i64, call.call_id.as_str())
-            })
-            .min();
-        links[i] = best.map(|(_, _, first)| (first.to_string(), second.call_id.clone()));
+        let best = caller
+            .and_then(|c| by_caller.get_mut(c))
+            .and_then(|list| most_recent(list, &firsts, st))
+            .or_else(|| most_recent(&mut all, &firsts, st));
+        links[i] = best.map(|first| (first.to_string(), second.call_id.clone()));
     }
     // In the order of the second legs in the capture, as before.
     legs.links.extend(links.into_iter().flatten());
@@ -455,14 +485,20 @@ mod tests {
         };
         for round in 0..20 {
             let mut set = CallSet::default();
-            for i in 0..60 {
+            for i in 0..300 {
                 let (src, dst, dir) = if rand(2) == 0 {
                     (pbx, xcc, "a")
                 } else {
                     (xcc, pbx, "b")
                 };
                 let caller = rand(4);
-                let at = rand(40_000) as i64;
+                // Half on whole seconds, so that starts tie to the millisecond; spread
+                // over minutes, so that windows pass and the lists are compacted.
+                let at = if rand(2) == 0 {
+                    rand(200) as i64 * 1000
+                } else {
+                    rand(200_000) as i64
+                };
                 let id = format!("{round}-{i}-{dir}");
                 message(
                     &mut set,

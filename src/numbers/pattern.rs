@@ -104,10 +104,20 @@ pub fn apply_all(rewrites: &[Rewrite], number: &str) -> String {
 
 /// Shows what the rewrites do to each observed number.
 pub fn prove(rewrites: &[Rewrite], observed: &[String], site: &Site) -> Vec<Proof> {
+    // Each rewrite compiled once, not once per number.
+    let compiled: Vec<(Regex, &str)> = rewrites
+        .iter()
+        .filter_map(|r| Some((Regex::new(&r.pattern).ok()?, r.replace.as_str())))
+        .collect();
     observed
         .iter()
         .map(|o| {
-            let after = apply_all(rewrites, o);
+            let n = super::clean(o);
+            let after = compiled
+                .iter()
+                .find(|(re, _)| re.is_match(&n))
+                .map(|(re, rep)| re.replace(&n, *rep).into_owned())
+                .unwrap_or(n);
             let c = classify(&after, site);
             Proof {
                 observed: o.clone(),

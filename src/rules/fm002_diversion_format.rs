@@ -41,21 +41,19 @@ impl Rule for R {
         if bad.is_empty() {
             return Vec::new();
         }
-        // One suggestion covering every observed number.
-        let observed: Vec<Classified> = bad.iter().map(|(_, _, n, _)| n.clone()).collect();
-        let suggestion = suggestion(&observed, cx);
+        // One suggestion covering every observed number (each distinct number once).
+        let observed: Vec<Classified> = {
+            let mut seen = std::collections::HashSet::new();
+            bad.iter()
+                .map(|(_, _, n, _)| n)
+                .filter(|n| seen.insert(n.raw.clone()))
+                .cloned()
+                .collect()
+        };
+        let (suggestion, normalized) = suggestion(&observed, cx);
         bad.into_iter()
             .map(|(c, t, n, header)| {
-                let after = suggestion["normalized"]
-                    .as_array()
-                    .and_then(|a| {
-                        observed
-                            .iter()
-                            .position(|o| o.raw == n.raw)
-                            .and_then(|i| a.get(i))
-                    })
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string);
+                let after = normalized.get(&n.raw).cloned().flatten();
                 let fix = match (&after, suggestion["rewrite"].as_object()) {
                     (Some(a), Some(rw)) => format!(
                         "Make the PBX send {a} instead, or extend XccDiversionPattern with the rewrite {} → {} (turns {} into {a}; candidate value in the suggestion, syntax unverified).",
@@ -90,8 +88,22 @@ impl Rule for R {
     }
 }
 
-/// The FM002 suggestion object (see the JSON contract in the README).
-fn suggestion(observed: &[Classified], cx: &Context<'_>) -> serde_json::Value {
+/// Numbers listed in a suggestion's `observed`, `normalized` and `proof` arrays; the proof
+/// covers every distinct number, the arrays show the first ones (`observed_count` says
+/// how many there are), so that a capture with thousands of forwarded numbers does not
+/// repeat thousands of entries in every FM002 finding.
+const LISTED: usize = 20;
+
+/// The FM002 suggestion object (see the JSON contract in the README), and every distinct
+/// observed number's normalised form (`None` when the rewrites do not make it one XCC
+/// understands).
+fn suggestion(
+    observed: &[Classified],
+    cx: &Context<'_>,
+) -> (
+    serde_json::Value,
+    std::collections::HashMap<String, Option<String>>,
+) {
     let mut rewrites: Vec<Rewrite> = Vec::new();
     for o in observed {
         if let Some(rw) = pattern::rewrite_for(o, cx.site)
@@ -106,16 +118,64 @@ fn suggestion(observed: &[Classified], cx: &Context<'_>) -> serde_json::Value {
         .iter()
         .map(|p| p.understood_by_xcc.then(|| p.rewritten.clone()))
         .collect();
-    json!({
+    let understood = normalized.iter().filter(|n| n.is_some()).count();
+    let listed = raws.len().min(LISTED);
+    let value = json!({
         "kind": "xcc_diversion_pattern",
-        "observed": raws,
-        "normalized": normalized,
+        "observed": raws[..listed],
+        "normalized": normalized[..listed],
+        "observed_count": raws.len(),
+        "understood_count": understood,
         "rewrite": rewrites.first(),
         "rewrites": rewrites,
-        "proof": proof,
+        "proof": proof[..listed],
         "xcc_diversion_pattern": (!rewrites.is_empty()).then(|| pattern::xcc_diversion_pattern(cx.site.current_pattern.as_deref(), &rewrites)),
         "current_pattern": cx.site.current_pattern,
         "syntax_verified": false,
         "syntax_note": pattern::SYNTAX_CAVEAT,
-    })
+    });
+    (value, raws.into_iter().zip(normalized).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calls::legs::{Legs, Roles};
+    use crate::media::MediaReport;
+    use crate::numbers::{Site, classify};
+
+    /// Thousands of distinct forwarded numbers: the proof covers all of them, the arrays
+    /// list the first few, and every number still gets its normalised form.
+    #[test]
+    fn suggestion_proves_every_number_and_lists_a_few() {
+        let site = Site {
+            country_code: Some("49".into()),
+            ..Site::default()
+        };
+        let (roles, legs, media) = (Roles::default(), Legs::default(), MediaReport::default());
+        let cx = Context {
+            captures: &[],
+            calls: &[],
+            roles: &roles,
+            legs: &legs,
+            site: &site,
+            media: &media,
+        };
+        let observed: Vec<Classified> = (0..3000)
+            .map(|n| classify(&format!("0049301{n:05}"), &site))
+            .collect();
+        let (s, normalized) = suggestion(&observed, &cx);
+        assert_eq!(s["observed_count"], 3000);
+        assert_eq!(s["understood_count"], 3000);
+        assert_eq!(s["observed"].as_array().unwrap().len(), LISTED);
+        assert_eq!(s["normalized"].as_array().unwrap().len(), LISTED);
+        assert_eq!(s["proof"].as_array().unwrap().len(), LISTED);
+        assert_eq!(s["observed"][0], "004930100000");
+        assert_eq!(s["normalized"][0], "+4930100000");
+        assert_eq!(normalized.len(), 3000);
+        assert_eq!(
+            normalized.get("004930102999").cloned().flatten().as_deref(),
+            Some("+4930102999")
+        );
+    }
 }
