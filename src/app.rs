@@ -415,6 +415,9 @@ fn media(args: &MediaArgs) -> anyhow::Result<u8> {
         }
     };
     write_out(&text).context("writing the report")?;
+    // As in `analyze`: the process ends now, freeing call by call would cost more.
+    std::mem::forget(col.set);
+    std::mem::forget(report);
     finish(errors)
 }
 
@@ -625,5 +628,8 @@ fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
         Format::Table => listing::calls_table(&reports, &rows),
     };
     write_out(&text).context("writing the report")?;
+    // As in `analyze`: the process ends now, freeing call by call would cost more.
+    std::mem::forget(set);
+    std::mem::forget(rows);
     finish(errors)
 }

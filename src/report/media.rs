@@ -7,11 +7,19 @@ use super::listing::SCHEMA_VERSION;
 
 /// The JSON document: `schema_version`, the captures read and the whole media report.
 pub fn media_json(captures: &[CaptureReport], media: &MediaReport) -> String {
-    serde_json::to_string_pretty(&serde_json::json!({
-        "schema_version": SCHEMA_VERSION,
-        "captures": captures,
-        "media": media,
-    }))
+    /// Serialised straight from the report (no intermediate `Value` tree, which costs
+    /// more than the analysis on a large capture).
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        captures: &'a [CaptureReport],
+        media: &'a MediaReport,
+        schema_version: u32,
+    }
+    serde_json::to_string_pretty(&Doc {
+        captures,
+        media,
+        schema_version: SCHEMA_VERSION,
+    })
     .unwrap_or_default()
         + "\n"
 }
