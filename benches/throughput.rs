@@ -97,13 +97,7 @@ fn main() {
         notes.push("sipdiag analyze: not measured (the command does not exist yet)".to_string());
     }
     let analyze_refs: Vec<&str> = analyze.iter().flatten().map(String::as_str).collect();
-    let mut bare_run = || {
-        let start = Instant::now();
-        let (packets, sum) = bare_loop(&main_cap.path).expect("bare loop");
-        assert_eq!(packets, main_cap.packets, "bare loop packet count");
-        black_box(sum);
-        (start.elapsed(), None)
-    };
+    let mut bare_run = bare_run_of(&main_cap);
     let messages_args = ["messages", "--format", "json", main_arg.as_str()];
     let mut messages_run = child(&rss, &exe, &messages_args, &[0]);
     // Exit code 1 means "findings at or above --fail-on", which is a normal outcome.
@@ -191,13 +185,7 @@ fn main() {
         low,
         None,
     ));
-    let mut bare_heavy_run = || {
-        let start = Instant::now();
-        let (packets, sum) = bare_loop(&heavy_cap.path).expect("bare loop");
-        assert_eq!(packets, heavy_cap.packets);
-        black_box(sum);
-        (start.elapsed(), None)
-    };
+    let mut bare_heavy_run = bare_run_of(&heavy_cap);
     let heavy_args = ["messages", "--format", "json", heavy_arg.as_str()];
     let mut heavy_run = child(&rss, &exe, &heavy_args, &[0]);
     let best = best_interleaved(runs, &mut [&mut bare_heavy_run, &mut heavy_run]);
@@ -247,13 +235,7 @@ fn main() {
         let fm_arg = fm_cap.path.to_string_lossy().into_owned();
         let mut a: Vec<&str> = args[..args.len() - 1].iter().map(String::as_str).collect();
         a.push(&fm_arg);
-        let bare_fm = best_of(runs, || {
-            let start = Instant::now();
-            let (packets, sum) = bare_loop(&fm_cap.path).expect("bare loop");
-            assert_eq!(packets, fm_cap.packets);
-            black_box(sum);
-            (start.elapsed(), None)
-        });
+        let bare_fm = best_of(runs, bare_run_of(&fm_cap));
         rows.push(Row::new(
             "bare pcap-parser loop",
             "D",
@@ -531,6 +513,17 @@ fn analyze_args(exe: &str) -> Option<Vec<String>> {
         args.extend(["--format".to_string(), "json".to_string()]);
     }
     Some(args)
+}
+
+/// One timed run of the bare loop over `cap` as a measurement.
+fn bare_run_of(cap: &Capture) -> impl FnMut() -> Measurement + '_ {
+    move || {
+        let start = Instant::now();
+        let (packets, sum) = bare_loop(&cap.path).expect("bare loop");
+        assert_eq!(packets, cap.packets, "bare loop packet count");
+        black_box(sum);
+        (start.elapsed(), None)
+    }
 }
 
 /// Streams the file through pcap-parser and decodes Ethernet/IPv4/UDP by hand.
@@ -1354,8 +1347,10 @@ fn fm_messages(c: &Call) -> (Vec<(bool, String)>, usize) {
             body,
         )
     };
-    let ack = |leg_a: bool| {
-        let (ruri, via, from, to, id) = if leg_a {
+    // (request URI, Via sent-by, From, To with tag, Call-ID) of leg A or B, for the
+    // in-dialog requests and their answers.
+    let leg = |leg_a: bool| {
+        if leg_a {
             (
                 format!("sip:{user}@{xcc}"),
                 format!("{pbx}:5060"),
@@ -1371,35 +1366,18 @@ fn fm_messages(c: &Call) -> (Vec<(bool, String)>, usize) {
                 &b_to_tag,
                 &b,
             )
-        };
+        }
+    };
+    let ack = |leg_a: bool| {
+        let (ruri, via, from, to, id) = leg(leg_a);
         req("ACK", &ruri, &via, from, to, id, 1, "", "")
     };
     let bye = |leg_a: bool| {
-        let (ruri, via, from, to, id) = if leg_a {
-            (
-                format!("sip:{user}@{xcc}"),
-                format!("{pbx}:5060"),
-                &a_from,
-                &a_to_tag,
-                &a,
-            )
-        } else {
-            (
-                format!("sip:{mobile}@{pbx}"),
-                format!("{xcc}:5060"),
-                &b_from,
-                &b_to_tag,
-                &b,
-            )
-        };
+        let (ruri, via, from, to, id) = leg(leg_a);
         req("BYE", &ruri, &via, from, to, id, 2, "", "")
     };
     let bye_ok = |leg_a: bool| {
-        let (via, from, to, id) = if leg_a {
-            (format!("{pbx}:5060"), &a_from, &a_to_tag, &a)
-        } else {
-            (format!("{xcc}:5060"), &b_from, &b_to_tag, &b)
-        };
+        let (_, via, from, to, id) = leg(leg_a);
         resp(
             "200 OK",
             &via,

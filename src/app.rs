@@ -50,7 +50,8 @@ pub trait Sink {
 /// What the scan of one file produces, in order, before SIP messages are parsed: the seam
 /// between the reading thread and the sink (see [`pipeline`]).
 trait Emit {
-    /// Whether datagrams, ICMP errors and stream events are wanted at all.
+    /// Whether datagrams, ICMP errors and stream events are wanted at all; when not,
+    /// [`scan_into`] does not call the three methods below.
     fn wants_packets(&self) -> bool;
     fn raw(&mut self, m: RawMessage<'_>);
     fn datagram(&mut self, d: &Datagram<'_>);

@@ -219,9 +219,6 @@ impl Emit for Shipper<'_> {
     }
 
     fn datagram(&mut self, d: &Datagram<'_>) {
-        if !self.packets {
-            return;
-        }
         let at = self.batch.keep(d.payload);
         let frames = if d.frames.len() > 1 {
             let a = self.batch.frames.len();
@@ -243,15 +240,10 @@ impl Emit for Shipper<'_> {
     }
 
     fn icmp(&mut self, e: &IcmpError) {
-        if self.packets {
-            self.push(Rec::Icmp(e.clone()));
-        }
+        self.push(Rec::Icmp(e.clone()));
     }
 
     fn stream(&mut self, e: &StreamEvent<'_>) {
-        if !self.packets {
-            return;
-        }
         let rec = match *e {
             StreamEvent::Data {
                 flow,

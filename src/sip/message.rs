@@ -147,10 +147,7 @@ fn is_token(s: &[u8]) -> bool {
 
 /// Cheap test whether `data` starts with a SIP request or status line.
 pub(crate) fn detect(data: &[u8]) -> Detect {
-    let Some(&first) = data.first() else {
-        return Detect::No;
-    };
-    if !first.is_ascii_alphabetic() {
+    if !super::extract::may_be_sip(data) {
         return Detect::No;
     }
     let window = &data[..data.len().min(8192)];
