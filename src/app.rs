@@ -298,17 +298,12 @@ fn site_settings(args: &SiteArgs, ports: &MediaPortArgs) -> anyhow::Result<(Site
 
 /// Every From/To user of the calls, for site inference. Diversion numbers are left out
 /// on purpose: they are what is being judged.
-fn observed_users(calls: &[crate::calls::Call]) -> Vec<String> {
+fn observed_users(calls: &[crate::calls::Call]) -> impl Iterator<Item = &str> {
     calls
         .iter()
         .flat_map(|c| &c.invites)
-        .flat_map(|t| {
-            t.from
-                .iter()
-                .chain(t.to.iter())
-                .filter_map(|n| n.user.clone())
-        })
-        .collect()
+        .flat_map(|t| t.from.iter().chain(t.to.iter()))
+        .filter_map(|n| n.user.as_deref())
 }
 
 fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
@@ -343,7 +338,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
     }
     let calls = col.set.calls;
     let media = col.media.finish();
-    crate::numbers::infer_site(&mut site, &observed_users(&calls));
+    crate::numbers::infer_site(&mut site, observed_users(&calls));
     let roles = infer_roles(&calls, &xcc, &pbx);
     let legs = link_legs(&calls, &roles);
     let cx = rules::Context {
@@ -486,7 +481,7 @@ fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
                 }
             }
         }
-        crate::numbers::infer_site(&mut site, &observed_users(&col.set.calls));
+        crate::numbers::infer_site(&mut site, observed_users(&col.set.calls));
         values.sort();
         values.dedup();
     }

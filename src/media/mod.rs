@@ -174,7 +174,7 @@ pub struct RtpStream {
     pub dst: SocketAddr,
     pub ssrc: u32,
     pub payload_type: u8,
-    pub codec: Option<String>,
+    pub codec: Option<crate::sip::sdp::Name>,
     pub packets: u64,
     pub first_frame: u64,
     pub last_frame: u64,
@@ -240,9 +240,9 @@ pub struct Announced {
     pub call_id: String,
     pub addr: SocketAddr,
     pub frame: u64,
-    pub codecs: Vec<String>,
+    pub codecs: Vec<crate::sip::sdp::Name>,
     /// `audio`, `video`, …
-    pub kind: String,
+    pub kind: crate::sip::sdp::Name,
     pub direction: Direction,
     /// ICE candidate type (`host`, `srflx`, …) when announced by `a=candidate`; `None` for
     /// the `c=`/`m=` address.
@@ -309,8 +309,19 @@ impl std::hash::Hash for FlowKey {
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MediaIndex {
-    rtp_by_addr: HashMap<SocketAddr, Vec<usize>>,
-    announced_by_addr: HashMap<SocketAddr, Vec<usize>>,
+    /// (address, position in `rtp`), sorted: streams from or to each address.
+    rtp_by_addr: Vec<(SocketAddr, u32)>,
+    /// (address, position in `announced`), sorted.
+    announced_by_addr: Vec<(SocketAddr, u32)>,
+}
+
+/// The positions filed under `addr` in a sorted (address, position) index, in order.
+fn positions(ix: &[(SocketAddr, u32)], addr: SocketAddr) -> impl Iterator<Item = usize> + '_ {
+    let from = ix.partition_point(|(a, _)| *a < addr);
+    ix[from..]
+        .iter()
+        .take_while(move |(a, _)| *a == addr)
+        .map(|&(_, i)| i as usize)
 }
 
 impl MediaReport {
@@ -321,38 +332,37 @@ impl MediaReport {
 
     fn index(&self) -> &MediaIndex {
         self.index.get_or_init(|| {
-            let mut ix = MediaIndex::default();
+            // Sorted vectors, not maps of vectors: two allocations for any number of streams.
+            let mut rtp = Vec::with_capacity(self.rtp.len() * 2);
             for (i, s) in self.rtp.iter().enumerate() {
-                ix.rtp_by_addr.entry(s.dst).or_default().push(i);
+                rtp.push((s.dst, i as u32));
                 if s.src != s.dst {
-                    ix.rtp_by_addr.entry(s.src).or_default().push(i);
+                    rtp.push((s.src, i as u32));
                 }
             }
-            for (i, a) in self.announced.iter().enumerate() {
-                ix.announced_by_addr.entry(a.addr).or_default().push(i);
+            rtp.sort_unstable();
+            let mut announced: Vec<(SocketAddr, u32)> = self
+                .announced
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.addr, i as u32))
+                .collect();
+            announced.sort_unstable();
+            MediaIndex {
+                rtp_by_addr: rtp,
+                announced_by_addr: announced,
             }
-            ix
         })
     }
 
     /// RTP streams from or to `addr`.
     pub fn rtp_at(&self, addr: SocketAddr) -> impl Iterator<Item = &RtpStream> {
-        self.index()
-            .rtp_by_addr
-            .get(&addr)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.rtp[i])
+        positions(&self.index().rtp_by_addr, addr).map(|i| &self.rtp[i])
     }
 
     /// SDP announcements of `addr`.
     pub fn announced_at(&self, addr: SocketAddr) -> impl Iterator<Item = &Announced> {
-        self.index()
-            .announced_by_addr
-            .get(&addr)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.announced[i])
+        positions(&self.index().announced_by_addr, addr).map(|i| &self.announced[i])
     }
 }
 
@@ -596,15 +606,20 @@ impl MediaTracker {
     }
 
     pub fn finish(mut self) -> MediaReport {
-        let mut streams: Vec<RtpStream> = Vec::new();
-        for s in self.streams.iter().filter(|s| s.confirmed) {
+        let mut streams: Vec<RtpStream> = Vec::with_capacity(self.streams.len());
+        for s in std::mem::take(&mut self.streams)
+            .into_iter()
+            .filter(|s| s.confirmed)
+        {
             let ann = s.dst_ann.or(s.src_ann);
             let a = ann.map(|i| &self.report.announced[i as usize]);
             let pt = s.payload_types.first().copied().unwrap_or(0);
             let codec = a
                 .and_then(|a| a.payloads.iter().find(|p| p.pt == pt))
                 .and_then(|p| p.name.clone())
-                .or_else(|| crate::sip::sdp::static_payload_name(pt).map(str::to_string));
+                .or_else(|| {
+                    crate::sip::sdp::static_payload_name(pt).map(std::borrow::Cow::Borrowed)
+                });
             let per_ms = |units: f64| match s.jitter_pt {
                 Some((_, rate)) => units * 1000.0 / f64::from(rate),
                 None => 0.0,
@@ -627,10 +642,10 @@ impl MediaTracker {
                 mean_jitter_ms: per_ms(s.jitter.mean()),
                 call_id: a.map(|a| a.call_id.clone()),
                 expected: s.seq.expected(),
-                payload_types: s.payload_types.clone(),
+                payload_types: s.payload_types,
                 recognised_by: s.recognised_by,
                 late: s.late,
-                gap_frames: s.gap_frames.clone(),
+                gap_frames: s.gap_frames,
             });
             if let Some(i) = s.dst_ann {
                 self.report.announced[i as usize].rtp_received += s.packets;

@@ -207,43 +207,57 @@ pub fn classify(raw: &str, site: &Site) -> Classified {
 
 /// Fills what the site profile lacks from numbers seen in the capture: the country code
 /// from E.164 numbers, the internal length from short numeric users. Says what it did.
-pub fn infer_site(site: &mut Site, observed_users: &[String]) {
-    if site.country_code.is_none() {
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for u in observed_users {
-            let c = clean(u);
-            if let Some(d) = c.strip_prefix('+')
-                && d.len() > 6
-                && d.bytes().all(|b| b.is_ascii_digit())
-                && let Some(cc) = country_code_of(d)
-            {
-                *counts.entry(cc.to_string()).or_default() += 1;
+pub fn infer_site<S: AsRef<str>>(site: &mut Site, observed_users: impl IntoIterator<Item = S>) {
+    let (want_cc, want_len) = (site.country_code.is_none(), site.internal_length.is_none());
+    if !want_cc && !want_len {
+        return;
+    }
+    // One pass, one reused buffer: this runs over every From/To of every INVITE.
+    let mut cc_counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut len_counts: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut c = String::new();
+    for u in observed_users {
+        c.clear();
+        c.extend(
+            u.as_ref()
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' ')),
+        );
+        if want_cc
+            && let Some(d) = c.strip_prefix('+')
+            && d.len() > 6
+            && d.bytes().all(|b| b.is_ascii_digit())
+            && let Some(cc) = country_code_of(d)
+        {
+            match cc_counts.get_mut(cc) {
+                Some(n) => *n += 1,
+                None => {
+                    cc_counts.insert(cc.to_string(), 1);
+                }
             }
         }
-        if let Some((cc, n)) = counts.iter().max_by_key(|(_, n)| **n) {
-            site.inferred.push(format!(
-                "country code {cc} inferred from {n} E.164 number(s) in the capture"
-            ));
-            site.country_code = Some(cc.clone());
+        if want_len
+            && (2..=5).contains(&c.len())
+            && c.bytes().all(|b| b.is_ascii_digit())
+            && !c.starts_with('0')
+        {
+            *len_counts.entry(c.len()).or_default() += 1;
         }
     }
-    if site.internal_length.is_none() {
-        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
-        for u in observed_users {
-            let c = clean(u);
-            if (2..=5).contains(&c.len())
-                && c.bytes().all(|b| b.is_ascii_digit())
-                && !c.starts_with('0')
-            {
-                *counts.entry(c.len()).or_default() += 1;
-            }
-        }
-        if let Some((len, n)) = counts.iter().max_by_key(|(_, n)| **n) {
-            site.inferred.push(format!(
-                "internal number length {len} inferred from {n} short number(s) in the capture"
-            ));
-            site.internal_length = Some(*len);
-        }
+    if let Some((cc, n)) = cc_counts.iter().max_by_key(|(_, n)| **n) {
+        site.inferred.push(format!(
+            "country code {cc} inferred from {n} E.164 number(s) in the capture"
+        ));
+        site.country_code = Some(cc.clone());
+    }
+    if let Some((len, n)) = len_counts.iter().max_by_key(|(_, n)| **n) {
+        site.inferred.push(format!(
+            "internal number length {len} inferred from {n} short number(s) in the capture"
+        ));
+        site.internal_length = Some(*len);
     }
 }
 
@@ -318,15 +332,7 @@ mod tests {
     #[test]
     fn infers_country_and_internal_length() {
         let mut s = Site::default();
-        infer_site(
-            &mut s,
-            &[
-                "+4930123456".into(),
-                "+49301111".into(),
-                "201".into(),
-                "202".into(),
-            ],
-        );
+        infer_site(&mut s, ["+4930123456", "+49301111", "201", "202"]);
         assert_eq!(s.country_code.as_deref(), Some("49"));
         assert_eq!(s.internal_length, Some(3));
         assert_eq!(s.inferred.len(), 2);

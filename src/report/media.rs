@@ -117,8 +117,8 @@ pub fn media_table(media: &MediaReport) -> String {
                 r.dst.to_string(),
                 r.ssrc_hex(),
                 r.codec
-                    .clone()
-                    .unwrap_or_else(|| format!("PT {}", r.payload_type)),
+                    .as_deref()
+                    .map_or_else(|| format!("PT {}", r.payload_type), str::to_string),
                 r.packets.to_string(),
                 if r.expected > 0 && r.lost > 0 {
                     format!("{} ({:.1} %)", r.lost, r.loss_fraction() * 100.0)

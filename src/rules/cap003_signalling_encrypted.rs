@@ -31,19 +31,22 @@ impl Rule for R {
             .settings
             .as_ref()
             .map_or(2230, |s| s.softphone_port);
-        let sip_hosts: std::collections::HashSet<std::net::IpAddr> = cx
-            .calls
-            .iter()
-            .flat_map(|c| c.messages.iter().flat_map(|m| [m.src.ip(), m.dst.ip()]))
-            .collect();
+        // Built only when there is TLS to judge: most captures have none.
+        let mut sip_hosts: Option<std::collections::HashSet<std::net::IpAddr>> = None;
         let mut out = Vec::new();
         for c in cx.captures {
             for a in c.anomalies.iter().filter(|a| a.kind == "tls") {
                 let Some(flow) = &a.flow else { continue };
+                let hosts = sip_hosts.get_or_insert_with(|| {
+                    cx.calls
+                        .iter()
+                        .flat_map(|c| c.messages.iter().flat_map(|m| [m.src.ip(), m.dst.ip()]))
+                        .collect()
+                });
                 let signalling = [flow.0.port(), flow.1.port()]
                     .iter()
                     .any(|p| *p == 5061 || *p == softphone)
-                    || (sip_hosts.contains(&flow.0.ip()) && sip_hosts.contains(&flow.1.ip()));
+                    || (hosts.contains(&flow.0.ip()) && hosts.contains(&flow.1.ip()));
                 if !signalling {
                     continue;
                 }

@@ -23,7 +23,7 @@ static INFO: RuleInfo = RuleInfo {
     },
 };
 
-fn audio_codecs(sdp: Option<&Sdp>) -> Vec<String> {
+fn audio_codecs(sdp: Option<&Sdp>) -> Vec<crate::sip::sdp::Name> {
     sdp.map(|s| {
         s.media
             .iter()

@@ -54,8 +54,8 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
         }
         let codec = s
             .codec
-            .clone()
-            .unwrap_or_else(|| format!("PT {}", s.payload_type));
+            .as_deref()
+            .map_or_else(|| format!("PT {}", s.payload_type), str::to_string);
         let mut problems = Vec::new();
         if lossy {
             problems.push(format!(

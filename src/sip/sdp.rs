@@ -4,6 +4,7 @@
 //! and payload types (named by `a=rtpmap` or the static table of RFC 3551), direction,
 //! `a=rtcp-mux`, and ICE (`a=ice-ufrag`, `a=candidate`, RFC 8839).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -18,12 +19,52 @@ pub enum Direction {
     Inactive,
 }
 
+/// A name from SDP (media kind, protocol, encoding): the common ones borrowed from a
+/// static table, anything else owned. Two SDP bodies per call would otherwise allocate a
+/// dozen short strings each.
+pub type Name = Cow<'static, str>;
+
+/// `s` as a [`Name`], borrowed when it is one of the names SDP bodies usually carry.
+pub fn intern(s: &str) -> Name {
+    const COMMON: &[&str] = &[
+        "audio",
+        "video",
+        "application",
+        "image",
+        "RTP/AVP",
+        "RTP/SAVP",
+        "RTP/AVPF",
+        "RTP/SAVPF",
+        "UDP/TLS/RTP/SAVPF",
+        "udptl",
+        "PCMU",
+        "PCMA",
+        "G722",
+        "G729",
+        "GSM",
+        "G723",
+        "opus",
+        "telephone-event",
+        "CN",
+        "iLBC",
+        "speex",
+        "AMR",
+        "AMR-WB",
+        "H264",
+        "VP8",
+    ];
+    match COMMON.iter().find(|c| **c == s) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(s.to_string()),
+    }
+}
+
 /// One payload type with its codec name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Payload {
     pub pt: u8,
     /// Encoding name, e.g. `PCMA`, `opus`, `telephone-event`; `None` for an unknown dynamic type.
-    pub name: Option<String>,
+    pub name: Option<Name>,
 }
 
 /// An ICE candidate (`a=candidate`).
@@ -39,9 +80,9 @@ pub struct Candidate {
 /// One `m=` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Media {
-    pub kind: String,
+    pub kind: Name,
     pub port: u16,
-    pub proto: String,
+    pub proto: Name,
     pub payloads: Vec<Payload>,
     /// Section-level `c=`, else the session-level one.
     pub connection: Option<IpAddr>,
@@ -53,13 +94,14 @@ pub struct Media {
 
 impl Media {
     /// Codec names, static payload types resolved, telephone-event and CN left out.
-    pub fn codecs(&self) -> Vec<String> {
+    pub fn codecs(&self) -> Vec<Name> {
         self.payloads
             .iter()
             .filter_map(|p| p.name.clone())
             .filter(|n| {
-                let l = n.to_ascii_lowercase();
-                l != "telephone-event" && l != "cn" && l != "comfort-noise"
+                !n.eq_ignore_ascii_case("telephone-event")
+                    && !n.eq_ignore_ascii_case("cn")
+                    && !n.eq_ignore_ascii_case("comfort-noise")
             })
             .collect()
     }
@@ -145,17 +187,17 @@ pub fn parse(body: &[u8]) -> Sdp {
             }
             "m" => {
                 let mut it = v.split_whitespace();
-                let kind = it.next().unwrap_or("").to_string();
+                let kind = intern(it.next().unwrap_or(""));
                 let port = it
                     .next()
                     .and_then(|p| p.split('/').next()?.parse().ok())
                     .unwrap_or(0);
-                let proto = it.next().unwrap_or("").to_string();
+                let proto = intern(it.next().unwrap_or(""));
                 let payloads = it
                     .filter_map(|f| f.parse::<u8>().ok())
                     .map(|pt| Payload {
                         pt,
-                        name: static_payload_name(pt).map(str::to_string),
+                        name: static_payload_name(pt).map(Cow::Borrowed),
                     })
                     .collect();
                 sdp.media.push(Media {
@@ -209,7 +251,7 @@ pub fn parse(body: &[u8]) -> Sdp {
                             && let Some(p) = m.payloads.iter_mut().find(|p| p.pt == pt)
                             && p.name.as_deref() != Some(enc)
                         {
-                            p.name = Some(enc.to_string());
+                            p.name = Some(intern(enc));
                         }
                     }
                     ("candidate", true) => {
@@ -253,7 +295,7 @@ mod tests {
         let s = parse(body);
         assert_eq!(s.connection, Some("10.0.0.1".parse().unwrap()));
         let a = &s.media[0];
-        assert_eq!((a.port, a.proto.as_str()), (30000, "RTP/AVP"));
+        assert_eq!((a.port, &*a.proto), (30000, "RTP/AVP"));
         assert_eq!(a.codecs(), vec!["PCMA", "PCMU", "opus"]);
         assert_eq!(a.direction, Direction::SendOnly);
         assert!(a.rtcp_mux);
