@@ -25,7 +25,7 @@ use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
 mod pipeline;
 
-/// Receives what a scan finds, in capture order.
+/// Receives the SIP messages a scan finds, in capture order.
 ///
 /// [`scan_all`] delivers to the sink on a second thread (hence `Send`), in exactly the
 /// order a single-threaded [`scan`] would.
@@ -34,51 +34,48 @@ pub trait Sink {
     fn capture_start(&mut self, _index: usize) {}
     /// A whole SIP message.
     fn message(&mut self, msg: SipMessage);
+}
+
+/// Receives the packets a scan finds besides SIP, in capture order: what media analysis
+/// follows. It runs on the reading thread, beside decoding, so per-packet work does not
+/// queue behind SIP parsing; it sees each SIP message as framed (before the [`Sink`]
+/// parses it), in its place among the packets, to pick out what it needs (SDP).
+pub trait PacketSink {
+    /// The input file with this index (in the order given) starts.
+    fn capture_start(&mut self, _index: usize) {}
+    /// A SIP message as framed, not parsed; the [`Sink`] gets it parsed, later.
+    fn message(&mut self, _m: &RawMessage<'_>) {}
     /// A UDP/SCTP datagram that is not SIP (media, STUN, keep-alives …).
     fn datagram(&mut self, _d: &Datagram<'_>) {}
     /// An ICMP error quoting a datagram.
     fn icmp(&mut self, _e: &IcmpError) {}
     /// Ordered TCP data, holes and ends (SIP is extracted separately).
     fn stream(&mut self, _e: &StreamEvent<'_>) {}
-    /// Whether [`Sink::datagram`], [`Sink::icmp`] and [`Sink::stream`] do anything. A
-    /// sink that only wants messages says `false`, and the scan does not hand packets over.
-    fn wants_packets(&self) -> bool {
-        true
+}
+
+/// Lends the packet sink out again (shortening the trait object's lifetime, which
+/// `Option::as_deref_mut` cannot).
+fn relend<'a>(p: &'a mut Option<&mut dyn PacketSink>) -> Option<&'a mut dyn PacketSink> {
+    match p {
+        Some(p) => Some(&mut **p),
+        None => None,
     }
 }
 
-/// What the scan of one file produces, in order, before SIP messages are parsed: the seam
-/// between the reading thread and the sink (see [`pipeline`]).
+/// Where the scan of one file sends the raw SIP messages it frames: the seam between the
+/// reading thread and the sink (see [`pipeline`]).
 trait Emit {
-    /// Whether datagrams, ICMP errors and stream events are wanted at all; when not,
-    /// [`scan_into`] does not call the three methods below.
-    fn wants_packets(&self) -> bool;
     fn raw(&mut self, m: RawMessage<'_>);
-    fn datagram(&mut self, d: &Datagram<'_>);
-    fn icmp(&mut self, e: &IcmpError);
-    fn stream(&mut self, e: &StreamEvent<'_>);
 }
 
-/// Parses in place and hands everything straight to the sink (one thread).
+/// Parses in place and hands the message straight to the sink (one thread).
 struct Direct<'s>(&'s mut dyn Sink);
 
 impl Emit for Direct<'_> {
-    fn wants_packets(&self) -> bool {
-        self.0.wants_packets()
-    }
     fn raw(&mut self, m: RawMessage<'_>) {
         if let Some(m) = m.parse() {
             self.0.message(m);
         }
-    }
-    fn datagram(&mut self, d: &Datagram<'_>) {
-        self.0.datagram(d);
-    }
-    fn icmp(&mut self, e: &IcmpError) {
-        self.0.icmp(e);
-    }
-    fn stream(&mut self, e: &StreamEvent<'_>) {
-        self.0.stream(e);
     }
 }
 
@@ -93,40 +90,65 @@ pub struct CaptureReport {
 }
 
 /// Scans one capture file (`-` = standard input) into `sink`, on the calling thread.
+/// Only SIP is looked at.
 pub fn scan(path: &str, sink: &mut dyn Sink) -> Result<CaptureReport, CaptureError> {
-    scan_into(path, &mut Direct(sink))
+    scan_into(path, &mut Direct(sink), None)
 }
 
-/// The stages up to SIP framing over one file; everything found goes to `emit`.
-fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureError> {
+/// [`scan`], with every other packet handed to `packets`.
+pub fn scan_with(
+    path: &str,
+    sink: &mut dyn Sink,
+    packets: &mut dyn PacketSink,
+) -> Result<CaptureReport, CaptureError> {
+    scan_into(path, &mut Direct(sink), Some(packets))
+}
+
+/// The stages up to SIP framing over one file: SIP messages go to `emit`, every other
+/// packet to `packets` (when there is none, non-SIP datagrams are dropped early).
+fn scan_into(
+    path: &str,
+    emit: &mut dyn Emit,
+    mut packets: Option<&mut dyn PacketSink>,
+) -> Result<CaptureReport, CaptureError> {
     let mut decoder = Decoder::default();
     let mut extractor = Extractor::default();
-    let packets = emit.wants_packets();
-    if !packets {
+    if packets.is_none() {
         // Only SIP is wanted: other datagrams are dropped in the decoder.
         decoder.keep_datagrams(sip::may_be_sip);
     }
-    let on_packet = |p: Packet<'_>, extractor: &mut Extractor, emit: &mut dyn Emit| match p {
-        Packet::Datagram(d) => {
-            if let Some(start) = sip::sip_start(d.payload) {
-                extractor.datagram(&d, start, &mut |m| emit.raw(m));
-            } else if packets {
-                emit.datagram(&d);
+    let mut on_packet = |p: Packet<'_>, extractor: &mut Extractor| {
+        let mut raw = |m: RawMessage<'_>| {
+            if let Some(ps) = relend(&mut packets) {
+                ps.message(&m);
+            }
+            emit.raw(m);
+        };
+        match p {
+            Packet::Datagram(d) => {
+                if let Some(start) = sip::sip_start(d.payload) {
+                    extractor.datagram(&d, start, &mut raw);
+                } else if let Some(ps) = relend(&mut packets) {
+                    ps.datagram(&d);
+                }
+            }
+            Packet::Stream(e) => {
+                extractor.stream(&e, &mut raw);
+                if let Some(ps) = relend(&mut packets) {
+                    ps.stream(&e);
+                }
+            }
+            Packet::Icmp(e) => {
+                if let Some(ps) = relend(&mut packets) {
+                    ps.icmp(&e);
+                }
             }
         }
-        Packet::Stream(e) => {
-            extractor.stream(&e, &mut |m| emit.raw(m));
-            if packets {
-                emit.stream(&e);
-            }
-        }
-        Packet::Icmp(e) if packets => emit.icmp(&e),
-        Packet::Icmp(_) => {}
     };
     let summary = capture::read_capture(path, |frame| {
-        decoder.decode(frame, &mut |p| on_packet(p, &mut extractor, emit));
+        decoder.decode(frame, &mut |p| on_packet(p, &mut extractor));
     })?;
-    decoder.finish(&mut |p| on_packet(p, &mut extractor, emit));
+    decoder.finish(&mut |p| on_packet(p, &mut extractor));
     extractor.finish();
     let mut anomalies = summary.anomalies;
     anomalies.extend(decoder.anomalies());
@@ -171,24 +193,36 @@ struct Collected {
     media: MediaTracker,
 }
 
-impl Sink for Collected {
+/// The calls, built on the sink thread.
+impl Sink for CallSet {
     fn capture_start(&mut self, index: usize) {
-        self.set.capture = index;
+        self.capture = index;
     }
     fn message(&mut self, msg: SipMessage) {
-        if let (Some(sdp), Some(id)) = (msg.sdp(), msg.call_id()) {
-            self.media.announce(id, sdp, msg.frame);
+        self.add(msg);
+    }
+}
+
+/// The media, on the reading thread: SDP is read from the messages that carry a body.
+impl PacketSink for MediaTracker {
+    fn message(&mut self, m: &RawMessage<'_>) {
+        if !sip::message::may_have_body(m.data) {
+            return;
         }
-        self.set.add(msg);
+        if let Some(msg) = m.parse_copy()
+            && let (Some(sdp), Some(id)) = (msg.sdp(), msg.call_id())
+        {
+            self.announce(id, sdp, msg.frame);
+        }
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
-        self.media.datagram(d);
+        MediaTracker::datagram(self, d);
     }
     fn icmp(&mut self, e: &IcmpError) {
-        self.media.icmp(e);
+        MediaTracker::icmp(self, e);
     }
     fn stream(&mut self, e: &StreamEvent<'_>) {
-        self.media.stream(e);
+        MediaTracker::stream(self, e);
     }
 }
 
@@ -201,7 +235,7 @@ fn collect(
         set: CallSet::default(),
         media: MediaTracker::new(settings),
     };
-    let (reports, errors) = scan_all(paths, &mut col);
+    let (reports, errors) = scan_all_with(paths, &mut col.set, &mut col.media);
     (col, reports, errors)
 }
 
@@ -530,24 +564,37 @@ fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
 /// Scans every capture into `sink`: reading, decoding and framing on this thread, SIP
 /// parsing and the sink on a second one ([`pipeline`]). Captures that cannot be read at
 /// all are returned as errors beside the reports of the others, so callers report what
-/// was found and then fail (exit 2).
+/// was found and then fail (exit 2). Only SIP is looked at.
 pub fn scan_all(
     paths: &[String],
     sink: &mut (dyn Sink + Send),
 ) -> (Vec<CaptureReport>, Vec<CaptureError>) {
-    pipeline::scan_all(paths, sink)
+    pipeline::scan_all(paths, sink, None)
 }
 
-/// [`scan_all`] on the calling thread only.
+/// [`scan_all`], with every other packet handed to `packets` on the reading thread.
+pub fn scan_all_with(
+    paths: &[String],
+    sink: &mut (dyn Sink + Send),
+    packets: &mut dyn PacketSink,
+) -> (Vec<CaptureReport>, Vec<CaptureError>) {
+    pipeline::scan_all(paths, sink, Some(packets))
+}
+
+/// [`scan_all`] / [`scan_all_with`] on the calling thread only.
 pub fn scan_all_serial(
     paths: &[String],
     sink: &mut dyn Sink,
+    mut packets: Option<&mut dyn PacketSink>,
 ) -> (Vec<CaptureReport>, Vec<CaptureError>) {
     let mut reports = Vec::new();
     let mut errors = Vec::new();
     for (i, p) in paths.iter().enumerate() {
         sink.capture_start(i);
-        match scan(p, sink) {
+        if let Some(ps) = relend(&mut packets) {
+            ps.capture_start(i);
+        }
+        match scan_into(p, &mut Direct(sink), relend(&mut packets)) {
             Ok(r) => reports.push(r),
             Err(e) => errors.push(e),
         }
@@ -561,9 +608,6 @@ struct Collect<F: FnMut(SipMessage)>(F);
 impl<F: FnMut(SipMessage)> Sink for Collect<F> {
     fn message(&mut self, msg: SipMessage) {
         (self.0)(msg)
-    }
-    fn wants_packets(&self) -> bool {
-        false
     }
 }
 

@@ -19,9 +19,10 @@
 //! - [`app`]: wires the stages for the commands.
 //!
 //! Two threads share a scan, without changing that order: the reading thread runs
-//! capture, net and SIP framing; SIP parsing and everything after it (the commands'
-//! sinks: listing, calls, media) run on a second thread that receives the framed
-//! messages — and, for media, the packets — in batches, in capture order
+//! capture, net, SIP framing and media (a `PacketSink`: per-packet work stays where the
+//! packets are decoded, and it takes the SDP it needs from the framed messages); SIP
+//! parsing and what follows from it (the commands' `Sink`s: listing, calls) run on a
+//! second thread that receives the framed messages in batches, in capture order
 //! (`app::pipeline`). Rules and reports run once the scan is complete.
 #![forbid(unsafe_code)]
 

@@ -6,35 +6,16 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use sipdiag::app::{self, Sink};
+use sipdiag::app;
 use sipdiag::calls::{Call, CallSet};
 use sipdiag::media::{MediaReport, MediaSettings, MediaTracker, check_media};
-use sipdiag::net::{Datagram, IcmpError, StreamEvent};
 use sipdiag::rules::Finding;
-use sipdiag::sip::SipMessage;
 
-/// Feeds a capture through the media tracker (and the SIP calls, for the rules).
+/// Feeds a capture through the media tracker (and the SIP calls, for the rules), wired
+/// as `sipdiag media` and `analyze` wire them.
 struct MediaSink {
     tracker: MediaTracker,
     calls: CallSet,
-}
-
-impl Sink for MediaSink {
-    fn message(&mut self, msg: SipMessage) {
-        if let (Some(id), Some(sdp)) = (msg.call_id(), msg.sdp()) {
-            self.tracker.announce(id, sdp, msg.frame);
-        }
-        self.calls.add(msg);
-    }
-    fn datagram(&mut self, d: &Datagram<'_>) {
-        self.tracker.datagram(d);
-    }
-    fn icmp(&mut self, e: &IcmpError) {
-        self.tracker.icmp(e);
-    }
-    fn stream(&mut self, e: &StreamEvent<'_>) {
-        self.tracker.stream(e);
-    }
 }
 
 fn scan(path: &Path) -> (MediaReport, Vec<Call>) {
@@ -42,7 +23,8 @@ fn scan(path: &Path) -> (MediaReport, Vec<Call>) {
         tracker: MediaTracker::new(MediaSettings::default()),
         calls: CallSet::default(),
     };
-    app::scan(path.to_str().unwrap(), &mut sink).expect("readable capture");
+    app::scan_with(path.to_str().unwrap(), &mut sink.calls, &mut sink.tracker)
+        .expect("readable capture");
     (sink.tracker.finish(), sink.calls.calls)
 }
 
@@ -80,7 +62,12 @@ fn corpus_media(corpus: &Path, path: &str) -> Option<MediaReport> {
         tracker: MediaTracker::new(MediaSettings::default()),
         calls: CallSet::default(),
     };
-    app::scan(corpus.join(path).to_str().unwrap(), &mut sink).ok()?;
+    app::scan_with(
+        corpus.join(path).to_str().unwrap(),
+        &mut sink.calls,
+        &mut sink.tracker,
+    )
+    .ok()?;
     Some(sink.tracker.finish())
 }
 

@@ -1,12 +1,13 @@
-//! The two-thread scan (`app::scan_all`) delivers to its sink exactly what the
-//! single-thread scan does: same calls, same order, same reports, on every fixture and on
-//! the public corpus.
+//! The two-thread scan (`app::scan_all_with`) delivers exactly what the single-thread
+//! scan does: to the sink the same messages in the same order, to the packet sink (which
+//! stays on the reading thread) the same packets and raw messages in the same order, and
+//! the same reports, on every fixture and on the public corpus.
 
 mod common;
 
-use sipdiag::app::{self, Sink};
+use sipdiag::app::{self, PacketSink, Sink};
 use sipdiag::net::{Datagram, IcmpError, StreamEvent};
-use sipdiag::sip::SipMessage;
+use sipdiag::sip::{RawMessage, SipMessage};
 
 /// Every call a sink receives, as text.
 #[derive(Default)]
@@ -27,6 +28,18 @@ impl Sink for Trace {
             m.problems,
             m.body,
             m.header_lines().collect::<Vec<_>>()
+        ));
+    }
+}
+
+impl PacketSink for Trace {
+    fn capture_start(&mut self, index: usize) {
+        self.0.push(format!("capture {index}"));
+    }
+    fn message(&mut self, m: &RawMessage<'_>) {
+        self.0.push(format!(
+            "raw {} {:?} {} {} {:?}",
+            m.prov.frame, m.prov.frames, m.prov.src, m.cut, m.data
         ));
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
@@ -60,18 +73,37 @@ fn captures_under(dir: &std::path::Path, out: &mut Vec<String>) {
     }
 }
 
-fn compare(paths: &[String]) -> Vec<String> {
-    let mut one = Trace::default();
-    let (r1, e1) = app::scan_all_serial(paths, &mut one);
-    let mut two = Trace::default();
-    let (r2, e2) = app::scan_all(paths, &mut two);
-    assert_eq!(one.0.len(), two.0.len(), "number of sink calls");
-    for (i, (a, b)) in one.0.iter().zip(&two.0).enumerate() {
-        assert_eq!(a, b, "sink call {i}");
+fn same(what: &str, a: &[String], b: &[String]) {
+    assert_eq!(a.len(), b.len(), "number of {what} calls");
+    for (i, (a, b)) in a.iter().zip(b).enumerate() {
+        assert_eq!(a, b, "{what} call {i}");
     }
+}
+
+/// Scans `paths` on one thread and on two; returns (sink trace, packet sink trace).
+fn compare(paths: &[String]) -> (Vec<String>, Vec<String>) {
+    let (mut one, mut one_packets) = (Trace::default(), Trace::default());
+    let (r1, e1) = app::scan_all_serial(paths, &mut one, Some(&mut one_packets));
+    let (mut two, mut two_packets) = (Trace::default(), Trace::default());
+    let (r2, e2) = app::scan_all_with(paths, &mut two, &mut two_packets);
+    same("sink", &one.0, &two.0);
+    same("packet sink", &one_packets.0, &two_packets.0);
     assert_eq!(format!("{r1:?}"), format!("{r2:?}"));
     assert_eq!(format!("{e1:?}"), format!("{e2:?}"));
-    one.0
+    // Without a packet sink the messages are the same, and so are the reports.
+    let mut only = Trace::default();
+    let (r3, _) = app::scan_all(paths, &mut only);
+    same("message-only sink", &one.0, &only.0);
+    assert_eq!(format!("{r1:?}"), format!("{r3:?}"));
+    // The packet sink saw every message, raw, in its place among the packets.
+    let raw = one_packets
+        .0
+        .iter()
+        .filter(|l| l.starts_with("raw "))
+        .count();
+    let parsed = one.0.iter().filter(|l| l.starts_with("message ")).count();
+    assert_eq!(raw, parsed, "raw messages seen by the packet sink");
+    (one.0, one_packets.0)
 }
 
 fn kinds_seen(trace: &[String], kinds: &[&str]) {
@@ -92,9 +124,11 @@ fn fixtures_same_on_one_and_two_threads() {
     paths.retain(|p| !p.ends_with(".py") && !p.ends_with(".keylog"));
     paths.sort();
     assert!(paths.len() > 40, "fixtures found: {}", paths.len());
-    let trace = compare(&paths);
-    assert!(trace.len() > 1000, "{} sink calls", trace.len());
-    kinds_seen(&trace, &["capture", "message", "datagram", "stream"]);
+    let (trace, packets) = compare(&paths);
+    assert!(trace.len() > 400, "{} sink calls", trace.len());
+    assert!(packets.len() > 1000, "{} packet sink calls", packets.len());
+    kinds_seen(&trace, &["capture", "message"]);
+    kinds_seen(&packets, &["capture", "raw", "datagram", "stream"]);
 }
 
 #[test]
@@ -106,6 +140,7 @@ fn corpus_same_on_one_and_two_threads() {
     captures_under(&corpus, &mut paths);
     paths.sort();
     assert!(paths.len() > 50, "corpus files found: {}", paths.len());
-    let trace = compare(&paths);
-    kinds_seen(&trace, &["message", "datagram", "stream", "icmp"]);
+    let (trace, packets) = compare(&paths);
+    kinds_seen(&trace, &["message"]);
+    kinds_seen(&packets, &["raw", "datagram", "stream", "icmp"]);
 }

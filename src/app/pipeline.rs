@@ -1,24 +1,22 @@
-//! Two threads for a scan: reading, decoding and framing on the calling thread; SIP
-//! parsing and the [`Sink`] on a second one.
+//! Two threads for a scan: reading, decoding, framing and the [`PacketSink`] on the
+//! calling thread; SIP parsing and the [`Sink`] on a second one.
 //!
-//! The reading thread records what [`scan_into`](super::scan_into) emits — raw SIP
-//! messages and, when the sink wants them, datagrams, ICMP errors and stream events — in
-//! batches: one byte arena for every payload and a list of records pointing into it. A
-//! full batch goes to the sink thread through a bounded channel and comes back empty for
-//! reuse, so nothing is allocated per message on one thread and freed on the other, and
-//! memory stays bounded (at most `IN_FLIGHT + 3` batches exist). The sink thread replays
-//! the records in order: it sees exactly the calls a single-threaded [`scan`](super::scan)
-//! makes, and results do not depend on the threading.
+//! The reading thread records the raw SIP messages [`scan_into`](super::scan_into)
+//! frames in batches: one byte arena for every message and a list of records pointing
+//! into it. A full batch goes to the sink thread through a bounded channel and comes back
+//! empty for reuse, so nothing is allocated per message on one thread and freed on the
+//! other, and memory stays bounded (at most `IN_FLIGHT + 3` batches exist). The sink
+//! thread replays the records in order: it sees exactly the calls a single-threaded
+//! [`scan`](super::scan) makes, and results do not depend on the threading. Packets
+//! other than SIP never cross: the packet sink sees them where they are decoded.
 
-use std::net::SocketAddr;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
-use crate::capture::{CaptureError, Timestamp};
-use crate::net::{Datagram, Flow, IcmpError, StreamEvent, Transport};
+use crate::capture::CaptureError;
 use crate::sip::RawMessage;
 use crate::sip::message::{Provenance, Start};
 
-use super::{CaptureReport, Emit, Sink};
+use super::{CaptureReport, Emit, PacketSink, Sink};
 
 /// A batch is handed over when it holds this many records …
 const BATCH_RECORDS: usize = 256;
@@ -40,41 +38,11 @@ enum Rec {
         cut: bool,
         start: Start,
     },
-    Datagram {
-        at: Span,
-        /// Into [`Batch::frames`]; empty when the datagram had one frame.
-        frames: Span,
-        frame: u64,
-        time: Timestamp,
-        src: SocketAddr,
-        dst: SocketAddr,
-        transport: Transport,
-        cut: bool,
-    },
-    Icmp(IcmpError),
-    Data {
-        flow: Flow,
-        frame: u64,
-        origin: u64,
-        time: Timestamp,
-        at: Span,
-    },
-    Gap {
-        flow: Flow,
-        frame_before: u64,
-        frame_after: u64,
-        missing: u64,
-    },
-    End {
-        flow: Flow,
-        frame: u64,
-    },
 }
 
 #[derive(Default)]
 struct Batch {
     bytes: Vec<u8>,
-    frames: Vec<u64>,
     recs: Vec<Rec>,
 }
 
@@ -113,59 +81,9 @@ impl Batch {
                         sink.message(m);
                     }
                 }
-                Rec::Datagram {
-                    at,
-                    frames,
-                    frame,
-                    time,
-                    src,
-                    dst,
-                    transport,
-                    cut,
-                } => sink.datagram(&Datagram {
-                    frame,
-                    frames: if frames.0 == frames.1 {
-                        std::slice::from_ref(&frame)
-                    } else {
-                        &self.frames[frames.0..frames.1]
-                    },
-                    time,
-                    src,
-                    dst,
-                    transport,
-                    payload: &bytes[at.0..at.1],
-                    cut,
-                }),
-                Rec::Icmp(e) => sink.icmp(&e),
-                Rec::Data {
-                    flow,
-                    frame,
-                    origin,
-                    time,
-                    at,
-                } => sink.stream(&StreamEvent::Data {
-                    flow,
-                    frame,
-                    origin,
-                    time,
-                    data: &bytes[at.0..at.1],
-                }),
-                Rec::Gap {
-                    flow,
-                    frame_before,
-                    frame_after,
-                    missing,
-                } => sink.stream(&StreamEvent::Gap {
-                    flow,
-                    frame_before,
-                    frame_after,
-                    missing,
-                }),
-                Rec::End { flow, frame } => sink.stream(&StreamEvent::End { flow, frame }),
             }
         }
         self.bytes.clear();
-        self.frames.clear();
     }
 }
 
@@ -174,7 +92,6 @@ struct Shipper<'a> {
     batch: Batch,
     full: &'a SyncSender<Batch>,
     empty: &'a Receiver<Batch>,
-    packets: bool,
     /// The sink thread is gone (it panicked): nothing more is sent.
     gone: bool,
 }
@@ -191,7 +108,6 @@ impl Shipper<'_> {
         if self.gone {
             self.batch.recs.clear();
             self.batch.bytes.clear();
-            self.batch.frames.clear();
             return;
         }
         let next = self.empty.try_recv().unwrap_or_default();
@@ -203,10 +119,6 @@ impl Shipper<'_> {
 }
 
 impl Emit for Shipper<'_> {
-    fn wants_packets(&self) -> bool {
-        self.packets
-    }
-
     fn raw(&mut self, m: RawMessage<'_>) {
         let at = self.batch.keep(m.data);
         self.push(Rec::Message {
@@ -217,70 +129,14 @@ impl Emit for Shipper<'_> {
             start: m.start,
         });
     }
-
-    fn datagram(&mut self, d: &Datagram<'_>) {
-        let at = self.batch.keep(d.payload);
-        let frames = if d.frames.len() > 1 {
-            let a = self.batch.frames.len();
-            self.batch.frames.extend_from_slice(d.frames);
-            (a, self.batch.frames.len())
-        } else {
-            (0, 0)
-        };
-        self.push(Rec::Datagram {
-            at,
-            frames,
-            frame: d.frame,
-            time: d.time,
-            src: d.src,
-            dst: d.dst,
-            transport: d.transport,
-            cut: d.cut,
-        });
-    }
-
-    fn icmp(&mut self, e: &IcmpError) {
-        self.push(Rec::Icmp(e.clone()));
-    }
-
-    fn stream(&mut self, e: &StreamEvent<'_>) {
-        let rec = match *e {
-            StreamEvent::Data {
-                flow,
-                frame,
-                origin,
-                time,
-                data,
-            } => Rec::Data {
-                flow,
-                frame,
-                origin,
-                time,
-                at: self.batch.keep(data),
-            },
-            StreamEvent::Gap {
-                flow,
-                frame_before,
-                frame_after,
-                missing,
-            } => Rec::Gap {
-                flow,
-                frame_before,
-                frame_after,
-                missing,
-            },
-            StreamEvent::End { flow, frame } => Rec::End { flow, frame },
-        };
-        self.push(rec);
-    }
 }
 
 /// See [`super::scan_all`]. Falls back to one thread when no thread can be started.
 pub(super) fn scan_all(
     paths: &[String],
     sink: &mut (dyn Sink + Send),
+    mut packets: Option<&mut dyn PacketSink>,
 ) -> (Vec<CaptureReport>, Vec<CaptureError>) {
-    let packets = sink.wants_packets();
     let lent: &mut (dyn Sink + Send) = &mut *sink;
     let threaded = std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
@@ -299,14 +155,16 @@ pub(super) fn scan_all(
             batch: Batch::default(),
             full: &full_tx,
             empty: &empty_rx,
-            packets,
             gone: false,
         };
         let mut reports = Vec::new();
         let mut errors = Vec::new();
         for (i, p) in paths.iter().enumerate() {
             shipper.push(Rec::Capture(i));
-            match super::scan_into(p, &mut shipper) {
+            if let Some(ps) = super::relend(&mut packets) {
+                ps.capture_start(i);
+            }
+            match super::scan_into(p, &mut shipper, super::relend(&mut packets)) {
                 Ok(r) => reports.push(r),
                 Err(e) => errors.push(e),
             }
@@ -321,37 +179,6 @@ pub(super) fn scan_all(
     });
     match threaded {
         Some(done) => done,
-        None => super::scan_all_serial(paths, sink),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sip::SipMessage;
-
-    /// A sink that wants messages only gets no packets, and still every message.
-    #[test]
-    fn message_only_sinks_get_no_packets() {
-        struct Only(u64, bool);
-        impl Sink for Only {
-            fn message(&mut self, _m: SipMessage) {
-                self.0 += 1;
-            }
-            fn datagram(&mut self, _d: &Datagram<'_>) {
-                self.1 = true;
-            }
-            fn wants_packets(&self) -> bool {
-                false
-            }
-        }
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/testdata/media/sip-rtp-one-way.pcap"
-        );
-        let mut s = Only(0, false);
-        let (r, _) = scan_all(&[path.to_string()], &mut s);
-        assert_eq!(s.0, r[0].sip_messages);
-        assert!(s.0 > 0 && !s.1);
+        None => super::scan_all_serial(paths, sink, packets),
     }
 }

@@ -388,6 +388,24 @@ impl RawMessage<'_> {
         }
         Some(m)
     }
+
+    /// [`Self::parse`] without giving the message up (its provenance is copied).
+    pub fn parse_copy(&self) -> Option<SipMessage> {
+        RawMessage {
+            data: self.data,
+            prov: self.prov.clone(),
+            datagram: self.datagram,
+            cut: self.cut,
+            start: self.start,
+        }
+        .parse()
+    }
+}
+
+/// Whether bytes follow the blank line that ends the header block: when not, the message
+/// has no body (and no SDP), whatever its headers say.
+pub(crate) fn may_have_body(data: &[u8]) -> bool {
+    header_end(data).is_some_and(|(_, body)| body < data.len())
 }
 
 /// Parses one whole message (start line, headers, body). `None` if the start line is not SIP.
