@@ -309,19 +309,48 @@ impl std::hash::Hash for FlowKey {
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MediaIndex {
-    /// (address, position in `rtp`), sorted: streams from or to each address.
-    rtp_by_addr: Vec<(SocketAddr, u32)>,
-    /// (address, position in `announced`), sorted.
-    announced_by_addr: Vec<(SocketAddr, u32)>,
+    /// Streams from or to each address.
+    rtp_by_addr: Chains,
+    /// Announcements of each address.
+    announced_by_addr: Chains,
 }
 
-/// The positions filed under `addr` in a sorted (address, position) index, in order.
-fn positions(ix: &[(SocketAddr, u32)], addr: SocketAddr) -> impl Iterator<Item = usize> + '_ {
-    let from = ix.partition_point(|(a, _)| *a < addr);
-    ix[from..]
-        .iter()
-        .take_while(move |(a, _)| *a == addr)
-        .map(|&(_, i)| i as usize)
+/// Positions filed under addresses, as chains through one array: two allocations for any
+/// number of positions, one hash insert per entry.
+#[derive(Debug, Clone, Default)]
+struct Chains {
+    /// The first entry of each address.
+    head: HashMap<SocketAddr, u32>,
+    /// (position, next entry under the same address or `u32::MAX`).
+    entries: Vec<(u32, u32)>,
+}
+
+impl Chains {
+    /// Files `entries` (address, position), given in increasing position, so that each
+    /// address's positions come out in that order.
+    fn build(entries: Vec<(SocketAddr, u32)>) -> Self {
+        let mut c = Chains {
+            head: HashMap::default(),
+            entries: Vec::with_capacity(entries.len()),
+        };
+        c.head.reserve(entries.len());
+        // Backwards: each entry is chained in front of the later ones of its address.
+        for (addr, pos) in entries.into_iter().rev() {
+            let at = c.entries.len() as u32;
+            let next = c.head.insert(addr, at).unwrap_or(u32::MAX);
+            c.entries.push((pos, next));
+        }
+        c
+    }
+
+    fn positions(&self, addr: SocketAddr) -> impl Iterator<Item = usize> + '_ {
+        let mut at = self.head.get(&addr).copied().unwrap_or(u32::MAX);
+        std::iter::from_fn(move || {
+            let &(pos, next) = self.entries.get(at as usize)?;
+            at = next;
+            Some(pos as usize)
+        })
+    }
 }
 
 impl MediaReport {
@@ -332,7 +361,6 @@ impl MediaReport {
 
     fn index(&self) -> &MediaIndex {
         self.index.get_or_init(|| {
-            // Sorted vectors, not maps of vectors: two allocations for any number of streams.
             let mut rtp = Vec::with_capacity(self.rtp.len() * 2);
             for (i, s) in self.rtp.iter().enumerate() {
                 rtp.push((s.dst, i as u32));
@@ -340,29 +368,30 @@ impl MediaReport {
                     rtp.push((s.src, i as u32));
                 }
             }
-            rtp.sort_unstable();
-            let mut announced: Vec<(SocketAddr, u32)> = self
+            let announced = self
                 .announced
                 .iter()
                 .enumerate()
                 .map(|(i, a)| (a.addr, i as u32))
                 .collect();
-            announced.sort_unstable();
             MediaIndex {
-                rtp_by_addr: rtp,
-                announced_by_addr: announced,
+                rtp_by_addr: Chains::build(rtp),
+                announced_by_addr: Chains::build(announced),
             }
         })
     }
 
     /// RTP streams from or to `addr`.
     pub fn rtp_at(&self, addr: SocketAddr) -> impl Iterator<Item = &RtpStream> {
-        positions(&self.index().rtp_by_addr, addr).map(|i| &self.rtp[i])
+        self.index().rtp_by_addr.positions(addr).map(|i| &self.rtp[i])
     }
 
     /// SDP announcements of `addr`.
     pub fn announced_at(&self, addr: SocketAddr) -> impl Iterator<Item = &Announced> {
-        positions(&self.index().announced_by_addr, addr).map(|i| &self.announced[i])
+        self.index()
+            .announced_by_addr
+            .positions(addr)
+            .map(|i| &self.announced[i])
     }
 }
 
