@@ -371,10 +371,17 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         return finish(errors);
     }
     let calls = col.set.calls;
-    let media = col.media.finish();
-    crate::numbers::infer_site(&mut site, observed_users(&calls));
-    let roles = infer_roles(&calls, &xcc, &pbx);
-    let legs = link_legs(&calls, &roles);
+    let tracker = col.media;
+    // Media and calls are finished independently: side by side.
+    let (media, (roles, legs)) = crate::par::beside(
+        move || tracker.finish(),
+        || {
+            crate::numbers::infer_site(&mut site, observed_users(&calls));
+            let roles = infer_roles(&calls, &xcc, &pbx);
+            let legs = link_legs(&calls, &roles);
+            (roles, legs)
+        },
+    );
     let cx = rules::Context {
         captures: &reports,
         calls: &calls,
@@ -390,7 +397,10 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
     let enabled = |info: &RuleInfo| {
         (args.select.is_empty() || wanted(&args.select, info)) && !wanted(&args.ignore, info)
     };
-    let mut findings = rules::run_rules(&cx, &enabled);
+    let (summaries, mut findings) = crate::par::beside(
+        || calls.iter().map(|c| CallSummary::new(c, &legs)).collect(),
+        || rules::run_rules(&cx, &enabled),
+    );
     for f in &mut findings {
         if let Some((_, level)) = overrides.iter().find(|(id, _)| *id == f.id) {
             f.severity = *level;
@@ -402,7 +412,6 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             .cmp(&a.severity)
             .then(a.frames.first().cmp(&b.frames.first()))
     });
-    let summaries = calls.iter().map(|c| CallSummary::new(c, &legs)).collect();
     let analysis = Analysis::new(site, roles, reports, summaries, findings);
     let text = match args.format {
         ReportFormat::Json => analysis::json(&analysis),

@@ -33,6 +33,7 @@ pub mod cli;
 pub mod media;
 pub mod net;
 pub mod numbers;
+mod par;
 pub mod report;
 pub mod rules;
 pub mod sip;

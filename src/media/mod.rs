@@ -281,28 +281,28 @@ pub struct MediaReport {
     /// RTP streams and announcements by address, built on first use so that rules
     /// looking up each call's media stay linear in the number of calls.
     #[serde(skip)]
-    pub(crate) index: std::cell::OnceCell<MediaIndex>,
+    pub(crate) index: std::sync::OnceLock<MediaIndex>,
 }
 
 /// A UDP flow (source, destination) as a hash key. IPv4 pairs, the bulk of any
-/// capture, are hashed as one 128-bit word instead of field by field: this lookup runs
-/// for every RTP packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FlowKey(SocketAddr, SocketAddr);
+/// capture, are packed into one 128-bit word, hashed and compared at once: this lookup
+/// runs for every RTP packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum FlowKey {
+    V4(u128),
+    Other(SocketAddr, SocketAddr),
+}
 
-impl std::hash::Hash for FlowKey {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        match (self.0, self.1) {
-            (SocketAddr::V4(a), SocketAddr::V4(b)) => h.write_u128(
+impl FlowKey {
+    fn new(src: SocketAddr, dst: SocketAddr) -> Self {
+        match (src, dst) {
+            (SocketAddr::V4(a), SocketAddr::V4(b)) => FlowKey::V4(
                 (u128::from(a.ip().to_bits()) << 80)
                     | (u128::from(a.port()) << 64)
                     | (u128::from(b.ip().to_bits()) << 16)
                     | u128::from(b.port()),
             ),
-            (a, b) => {
-                a.hash(h);
-                b.hash(h);
-            }
+            (a, b) => FlowKey::Other(a, b),
         }
     }
 }
@@ -383,7 +383,10 @@ impl MediaReport {
 
     /// RTP streams from or to `addr`.
     pub fn rtp_at(&self, addr: SocketAddr) -> impl Iterator<Item = &RtpStream> {
-        self.index().rtp_by_addr.positions(addr).map(|i| &self.rtp[i])
+        self.index()
+            .rtp_by_addr
+            .positions(addr)
+            .map(|i| &self.rtp[i])
     }
 
     /// SDP announcements of `addr`.
@@ -691,7 +694,7 @@ impl MediaTracker {
 
     /// The flow of `src → dst`, created when there is room.
     fn flow(&mut self, src: SocketAddr, dst: SocketAddr) -> Option<usize> {
-        if let Some(&i) = self.flow_index.get(&FlowKey(src, dst)) {
+        if let Some(&i) = self.flow_index.get(&FlowKey::new(src, dst)) {
             return Some(i as usize);
         }
         if self.flows.len() >= MAX_FLOWS {
@@ -708,7 +711,7 @@ impl MediaTracker {
             stun: false,
             streams: Vec::new(),
         });
-        self.flow_index.insert(FlowKey(src, dst), i as u32);
+        self.flow_index.insert(FlowKey::new(src, dst), i as u32);
         Some(i)
     }
 

@@ -62,61 +62,80 @@ pub struct SipMessage {
 /// Compact forms (RFC 3261 §7.3.3 and later RFCs) and the names sipdiag meets often →
 /// full lower-case names; `None` for other names.
 fn canonical(name: &[u8]) -> Option<&'static str> {
-    let mut buf = [0u8; 24];
-    if name.len() > buf.len() {
-        return None;
+    // Dispatch on length and first letter, then one case-insensitive comparison (rarely
+    // two): this runs for every header line of every message.
+    let &first = name.first()?;
+    let first = first.to_ascii_lowercase();
+    if name.len() == 1 {
+        return Some(match first {
+            b'a' => "accept-contact",
+            b'b' => "referred-by",
+            b'c' => "content-type",
+            b'd' => "request-disposition",
+            b'e' => "content-encoding",
+            b'f' => "from",
+            b'i' => "call-id",
+            b'j' => "reject-contact",
+            b'k' => "supported",
+            b'l' => "content-length",
+            b'm' => "contact",
+            b'o' => "event",
+            b'r' => "refer-to",
+            b's' => "subject",
+            b't' => "to",
+            b'u' => "allow-events",
+            b'v' => "via",
+            b'x' => "session-expires",
+            b'y' => "identity",
+            _ => return None,
+        });
     }
-    for (d, c) in buf.iter_mut().zip(name) {
-        *d = c.to_ascii_lowercase();
+    let l = |full: &'static str| name.eq_ignore_ascii_case(full.as_bytes()).then_some(full);
+    match (name.len(), first) {
+        (2, b't') => l("to"),
+        (3, b'v') => l("via"),
+        (4, b'c') => l("cseq"),
+        (4, b'd') => l("date"),
+        (4, b'f') => l("from"),
+        (5, b'a') => l("allow"),
+        (5, b'e') => l("event"),
+        (5, b'r') => l("route"),
+        (6, b'a') => l("accept"),
+        (6, b'm') => l("min-se"),
+        (6, b'r') => l("reason"),
+        (6, b's') => l("server"),
+        (7, b'c') => l("call-id").or_else(|| l("contact")),
+        (7, b'e') => l("expires"),
+        (7, b'p') => l("privacy"),
+        (7, b'r') => l("require"),
+        (7, b's') => l("subject"),
+        (7, b'w') => l("warning"),
+        (8, b'i') => l("identity"),
+        (8, b'r') => l("refer-to"),
+        (9, b'd') => l("diversion"),
+        (9, b's') => l("supported"),
+        (10, b'u') => l("user-agent"),
+        (11, b'r') => l("referred-by"),
+        (12, b'a') => l("allow-events"),
+        (12, b'c') => l("content-type"),
+        (12, b'h') => l("history-info"),
+        (12, b'm') => l("max-forwards"),
+        (12, b'o') => l("organization"),
+        (12, b'r') => l("record-route"),
+        (13, b'a') => l("authorization"),
+        (14, b'a') => l("accept-contact"),
+        (14, b'c') => l("content-length"),
+        (14, b'r') => l("reject-contact"),
+        (15, b's') => l("session-expires"),
+        (16, b'c') => l("content-encoding"),
+        (16, b'w') => l("www-authenticate"),
+        (18, b'p') => l("proxy-authenticate"),
+        (19, b'c') => l("content-disposition"),
+        (19, b'p') => l("p-asserted-identity").or_else(|| l("proxy-authorization")),
+        (19, b'r') => l("request-disposition"),
+        (20, b'p') => l("p-preferred-identity"),
+        _ => None,
     }
-    let full = match &buf[..name.len()] {
-        b"i" | b"call-id" => "call-id",
-        b"f" | b"from" => "from",
-        b"t" | b"to" => "to",
-        b"v" | b"via" => "via",
-        b"m" | b"contact" => "contact",
-        b"l" | b"content-length" => "content-length",
-        b"c" | b"content-type" => "content-type",
-        b"e" | b"content-encoding" => "content-encoding",
-        b"k" | b"supported" => "supported",
-        b"s" | b"subject" => "subject",
-        b"o" | b"event" => "event",
-        b"r" | b"refer-to" => "refer-to",
-        b"b" | b"referred-by" => "referred-by",
-        b"u" | b"allow-events" => "allow-events",
-        b"x" | b"session-expires" => "session-expires",
-        b"a" | b"accept-contact" => "accept-contact",
-        b"j" | b"reject-contact" => "reject-contact",
-        b"d" | b"request-disposition" => "request-disposition",
-        b"y" | b"identity" => "identity",
-        b"cseq" => "cseq",
-        b"max-forwards" => "max-forwards",
-        b"user-agent" => "user-agent",
-        b"server" => "server",
-        b"allow" => "allow",
-        b"require" => "require",
-        b"diversion" => "diversion",
-        b"history-info" => "history-info",
-        b"p-asserted-identity" => "p-asserted-identity",
-        b"p-preferred-identity" => "p-preferred-identity",
-        b"privacy" => "privacy",
-        b"reason" => "reason",
-        b"warning" => "warning",
-        b"record-route" => "record-route",
-        b"route" => "route",
-        b"expires" => "expires",
-        b"authorization" => "authorization",
-        b"proxy-authorization" => "proxy-authorization",
-        b"www-authenticate" => "www-authenticate",
-        b"proxy-authenticate" => "proxy-authenticate",
-        b"min-se" => "min-se",
-        b"accept" => "accept",
-        b"date" => "date",
-        b"organization" => "organization",
-        b"content-disposition" => "content-disposition",
-        _ => return None,
-    };
-    Some(full)
 }
 
 /// Result of looking at the first line of a payload.

@@ -26,37 +26,34 @@ pub type Name = Cow<'static, str>;
 
 /// `s` as a [`Name`], borrowed when it is one of the names SDP bodies usually carry.
 pub fn intern(s: &str) -> Name {
-    const COMMON: &[&str] = &[
-        "audio",
-        "video",
-        "application",
-        "image",
-        "RTP/AVP",
-        "RTP/SAVP",
-        "RTP/AVPF",
-        "RTP/SAVPF",
-        "UDP/TLS/RTP/SAVPF",
-        "udptl",
-        "PCMU",
-        "PCMA",
-        "G722",
-        "G729",
-        "GSM",
-        "G723",
-        "opus",
-        "telephone-event",
-        "CN",
-        "iLBC",
-        "speex",
-        "AMR",
-        "AMR-WB",
-        "H264",
-        "VP8",
-    ];
-    match COMMON.iter().find(|c| **c == s) {
-        Some(c) => Cow::Borrowed(c),
-        None => Cow::Owned(s.to_string()),
-    }
+    Cow::Borrowed(match s {
+        "audio" => "audio",
+        "video" => "video",
+        "application" => "application",
+        "image" => "image",
+        "RTP/AVP" => "RTP/AVP",
+        "RTP/SAVP" => "RTP/SAVP",
+        "RTP/AVPF" => "RTP/AVPF",
+        "RTP/SAVPF" => "RTP/SAVPF",
+        "UDP/TLS/RTP/SAVPF" => "UDP/TLS/RTP/SAVPF",
+        "udptl" => "udptl",
+        "PCMU" => "PCMU",
+        "PCMA" => "PCMA",
+        "G722" => "G722",
+        "G729" => "G729",
+        "GSM" => "GSM",
+        "G723" => "G723",
+        "opus" => "opus",
+        "telephone-event" => "telephone-event",
+        "CN" => "CN",
+        "iLBC" => "iLBC",
+        "speex" => "speex",
+        "AMR" => "AMR",
+        "AMR-WB" => "AMR-WB",
+        "H264" => "H264",
+        "VP8" => "VP8",
+        _ => return Cow::Owned(s.to_string()),
+    })
 }
 
 /// One payload type with its codec name.
@@ -140,8 +137,37 @@ pub fn static_payload_name(pt: u8) -> Option<&'static str> {
 
 fn parse_c(v: &str) -> Option<IpAddr> {
     // c=IN IP4 192.0.2.1[/ttl]
-    let addr = v.split_whitespace().nth(2)?;
+    let addr = fields(v).nth(2)?;
     addr.split('/').next()?.parse().ok()
+}
+
+/// The whitespace-separated fields of `v`, as `str::split_whitespace` finds them; byte by
+/// byte on ASCII text (the rule in SDP), by characters otherwise.
+fn fields(v: &str) -> impl Iterator<Item = &str> {
+    let ascii = v.is_ascii();
+    let mut rest = v;
+    std::iter::from_fn(move || {
+        let (start, end) = if ascii {
+            // The ASCII characters `char::is_whitespace` accepts.
+            let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+            let b = rest.as_bytes();
+            let start = b.iter().position(|c| !ws(c))?;
+            let end = b[start..]
+                .iter()
+                .position(ws)
+                .map_or(b.len(), |e| start + e);
+            (start, end)
+        } else {
+            let start = rest.find(|c: char| !c.is_whitespace())?;
+            let end = rest[start..]
+                .find(char::is_whitespace)
+                .map_or(rest.len(), |e| start + e);
+            (start, end)
+        };
+        let f = &rest[start..end];
+        rest = &rest[end..];
+        Some(f)
+    })
 }
 
 /// Parses an SDP body leniently; unknown lines are ignored.
@@ -163,7 +189,11 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 }
 
 pub fn parse(body: &[u8]) -> Sdp {
-    let text = String::from_utf8_lossy(body);
+    // Valid UTF-8 is the rule: validate (fast), repair only when needed.
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(body),
+    };
     let mut sdp = Sdp::default();
     let mut session_dir = Direction::SendRecv;
     let mut session_ufrag: Option<String> = None;
@@ -186,7 +216,7 @@ pub fn parse(body: &[u8]) -> Sdp {
                 }
             }
             "m" => {
-                let mut it = v.split_whitespace();
+                let mut it = fields(v);
                 let kind = intern(it.next().unwrap_or(""));
                 let port = it
                     .next()
@@ -244,7 +274,7 @@ pub fn parse(body: &[u8]) -> Sdp {
                         }
                     }
                     ("rtpmap", true) => {
-                        let mut it = val.split_whitespace();
+                        let mut it = fields(val);
                         let pt = it.next().and_then(|p| p.parse::<u8>().ok());
                         let enc = it.next().and_then(|e| e.split('/').next());
                         if let (Some(pt), Some(enc), Some(m)) = (pt, enc, sdp.media.last_mut())
@@ -272,7 +302,7 @@ pub fn parse(body: &[u8]) -> Sdp {
 
 /// `<foundation> <component> <transport> <priority> <addr> <port> typ <type> …`
 fn parse_candidate(v: &str) -> Option<Candidate> {
-    let f: Vec<&str> = v.split_whitespace().collect();
+    let f: Vec<&str> = fields(v).collect();
     if f.len() < 8 || f[6] != "typ" {
         return None;
     }
@@ -288,6 +318,24 @@ fn parse_candidate(v: &str) -> Option<Candidate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_split_as_split_whitespace_does() {
+        for v in [
+            "",
+            "   ",
+            "audio 30000 RTP/AVP 8 0",
+            "  a\tb \x0B c\x0Cd\r e  ",
+            "IN IP4\u{a0}10.0.0.1  x",
+            "\u{2003}é ü\u{3000}z ",
+        ] {
+            assert_eq!(
+                fields(v).collect::<Vec<_>>(),
+                v.split_whitespace().collect::<Vec<_>>(),
+                "{v:?}"
+            );
+        }
+    }
 
     #[test]
     fn summarises_audio_with_ice() {
