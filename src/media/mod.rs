@@ -427,6 +427,8 @@ struct FlowState {
     stun: bool,
     /// Indexes into `MediaTracker::streams`.
     streams: Vec<u32>,
+    /// The stream of the flow's last RTP packet (`u32::MAX`: none yet).
+    last_stream: u32,
 }
 
 #[derive(Debug)]
@@ -434,7 +436,9 @@ struct StreamState {
     src: SocketAddr,
     dst: SocketAddr,
     ssrc: u32,
-    payload_types: Vec<u8>,
+    /// Payload types seen, in order (at most 8), kept inline: no allocation per stream.
+    payload_types: [u8; 8],
+    payload_type_count: u8,
     packets: u64,
     first_frame: u64,
     last_frame: u64,
@@ -461,7 +465,8 @@ impl StreamState {
             src,
             dst,
             ssrc,
-            payload_types: Vec::new(),
+            payload_types: [0; 8],
+            payload_type_count: 0,
             packets: 0,
             first_frame: frame,
             last_frame: frame,
@@ -645,7 +650,8 @@ impl MediaTracker {
         {
             let ann = s.dst_ann.or(s.src_ann);
             let a = ann.map(|i| &self.report.announced[i as usize]);
-            let pt = s.payload_types.first().copied().unwrap_or(0);
+            let pts = &s.payload_types[..usize::from(s.payload_type_count)];
+            let pt = pts.first().copied().unwrap_or(0);
             let codec = a
                 .and_then(|a| a.payloads.iter().find(|p| p.pt == pt))
                 .and_then(|p| p.name.clone())
@@ -674,7 +680,7 @@ impl MediaTracker {
                 mean_jitter_ms: per_ms(s.jitter.mean()),
                 call_id: a.map(|a| a.call_id.clone()),
                 expected: s.seq.expected(),
-                payload_types: s.payload_types,
+                payload_types: pts.to_vec(),
                 recognised_by: s.recognised_by,
                 late: s.late,
                 gap_frames: s.gap_frames,
@@ -710,6 +716,7 @@ impl MediaTracker {
             src_ann: None,
             stun: false,
             streams: Vec::new(),
+            last_stream: u32::MAX,
         });
         self.flow_index.insert(FlowKey::new(src, dst), i as u32);
         Some(i)
@@ -897,11 +904,15 @@ impl MediaTracker {
             return;
         }
         let (dst_ann, src_ann) = (f.dst_ann, f.src_ann);
-        let found = f
-            .streams
-            .iter()
-            .copied()
-            .find(|&s| self.streams[s as usize].ssrc == h.ssrc);
+        // SSRCs are unique within a flow: the last packet's stream is the one, usually.
+        let found = match self.streams.get(f.last_stream as usize) {
+            Some(s) if s.ssrc == h.ssrc => Some(f.last_stream),
+            _ => f
+                .streams
+                .iter()
+                .copied()
+                .find(|&s| self.streams[s as usize].ssrc == h.ssrc),
+        };
         let si = match found {
             Some(s) => s as usize,
             None => {
@@ -925,6 +936,7 @@ impl MediaTracker {
                 }
             }
         };
+        self.flows[fi].last_stream = si as u32;
         let names = dst_ann
             .or(src_ann)
             .map(|i| &self.report.announced[i as usize].payloads[..]);
@@ -953,8 +965,10 @@ impl MediaTracker {
         s.packets += 1;
         s.last_frame = frame;
         s.last_time = time;
-        if !s.payload_types.contains(&h.payload_type) && s.payload_types.len() < 8 {
-            s.payload_types.push(h.payload_type);
+        let n = usize::from(s.payload_type_count);
+        if n < s.payload_types.len() && !s.payload_types[..n].contains(&h.payload_type) {
+            s.payload_types[n] = h.payload_type;
+            s.payload_type_count += 1;
         }
         let outcome = s.seq.update(h.seq);
         match outcome {
