@@ -21,6 +21,7 @@ use crate::numbers::Site;
 use crate::report::analysis::{self, Analysis, CallSummary};
 use crate::report::listing::{self, CallRow};
 use crate::rules::{self, RuleInfo, Severity};
+use crate::sip::sdp::Sdp;
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
 mod pipeline;
@@ -43,8 +44,13 @@ pub trait Sink {
 pub trait PacketSink {
     /// The input file with this index (in the order given) starts.
     fn capture_start(&mut self, _index: usize) {}
-    /// A SIP message as framed, not parsed; the [`Sink`] gets it parsed, later.
-    fn message(&mut self, _m: &RawMessage<'_>) {}
+    /// A SIP message as framed, not parsed; the [`Sink`] gets it parsed, later. A packet
+    /// sink that made the message's SDP summary (parsing a copy, see
+    /// [`RawMessage::parse_copy`]) returns it: the sink's message then carries it instead
+    /// of parsing the SDP again.
+    fn message(&mut self, _m: &RawMessage<'_>) -> Option<Sdp> {
+        None
+    }
     /// A UDP/SCTP datagram that is not SIP (media, STUN, keep-alives …).
     fn datagram(&mut self, _d: &Datagram<'_>) {}
     /// An ICMP error quoting a datagram.
@@ -65,15 +71,16 @@ fn relend<'a>(p: &'a mut Option<&mut dyn PacketSink>) -> Option<&'a mut dyn Pack
 /// Where the scan of one file sends the raw SIP messages it frames: the seam between the
 /// reading thread and the sink (see [`pipeline`]).
 trait Emit {
-    fn raw(&mut self, m: RawMessage<'_>);
+    /// A framed message, with its SDP summary when the packet sink made it.
+    fn raw(&mut self, m: RawMessage<'_>, sdp: Option<Sdp>);
 }
 
 /// Parses in place and hands the message straight to the sink (one thread).
 struct Direct<'s>(&'s mut dyn Sink);
 
 impl Emit for Direct<'_> {
-    fn raw(&mut self, m: RawMessage<'_>) {
-        if let Some(m) = m.parse() {
+    fn raw(&mut self, m: RawMessage<'_>, sdp: Option<Sdp>) {
+        if let Some(m) = m.parse_with_sdp(sdp) {
             self.0.message(m);
         }
     }
@@ -119,10 +126,8 @@ fn scan_into(
     }
     let mut on_packet = |p: Packet<'_>, extractor: &mut Extractor| {
         let mut raw = |m: RawMessage<'_>| {
-            if let Some(ps) = relend(&mut packets) {
-                ps.message(&m);
-            }
-            emit.raw(m);
+            let sdp = relend(&mut packets).and_then(|ps| ps.message(&m));
+            emit.raw(m, sdp);
         };
         match p {
             Packet::Datagram(d) => {
@@ -205,15 +210,16 @@ impl Sink for CallSet {
 
 /// The media, on the reading thread: SDP is read from the messages that carry a body.
 impl PacketSink for MediaTracker {
-    fn message(&mut self, m: &RawMessage<'_>) {
+    fn message(&mut self, m: &RawMessage<'_>) -> Option<Sdp> {
         if !sip::message::may_have_body(m.data) {
-            return;
+            return None;
         }
-        if let Some(msg) = m.parse_copy()
-            && let (Some(sdp), Some(id)) = (msg.sdp(), msg.call_id())
-        {
+        let mut msg = m.parse_copy()?;
+        if let (Some(sdp), Some(id)) = (msg.sdp(), msg.call_id()) {
             self.announce(id, sdp, msg.frame);
         }
+        // Made here once; the calls take it with the message.
+        msg.take_sdp()
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
         MediaTracker::datagram(self, d);

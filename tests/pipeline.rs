@@ -7,6 +7,7 @@ mod common;
 
 use sipdiag::app::{self, PacketSink, Sink};
 use sipdiag::net::{Datagram, IcmpError, StreamEvent};
+use sipdiag::sip::sdp::Sdp;
 use sipdiag::sip::{RawMessage, SipMessage};
 
 /// Every call a sink receives, as text.
@@ -19,7 +20,7 @@ impl Sink for Trace {
     }
     fn message(&mut self, m: SipMessage) {
         self.0.push(format!(
-            "message {} {:?} {} {} {:?} {:?} {:?} {:?}",
+            "message {} {:?} {} {} {:?} {:?} {:?} {:?} {:?}",
             m.frame,
             m.frames(),
             m.src,
@@ -27,7 +28,8 @@ impl Sink for Trace {
             m.call_id(),
             m.problems,
             m.body,
-            m.header_lines().collect::<Vec<_>>()
+            m.header_lines().collect::<Vec<_>>(),
+            m.sdp()
         ));
     }
 }
@@ -36,11 +38,14 @@ impl PacketSink for Trace {
     fn capture_start(&mut self, index: usize) {
         self.0.push(format!("capture {index}"));
     }
-    fn message(&mut self, m: &RawMessage<'_>) {
+    fn message(&mut self, m: &RawMessage<'_>) -> Option<Sdp> {
         self.0.push(format!(
             "raw {} {:?} {} {} {:?}",
             m.prov.frame, m.prov.frames, m.prov.src, m.cut, m.data
         ));
+        // Hand every SDP on, as the media tracker does for messages with a body: the
+        // sink must see the same summary it would have made itself.
+        m.parse_copy()?.take_sdp()
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
         self.0.push(format!(
@@ -90,7 +95,8 @@ fn compare(paths: &[String]) -> (Vec<String>, Vec<String>) {
     same("packet sink", &one_packets.0, &two_packets.0);
     assert_eq!(format!("{r1:?}"), format!("{r2:?}"));
     assert_eq!(format!("{e1:?}"), format!("{e2:?}"));
-    // Without a packet sink the messages are the same, and so are the reports.
+    // Without a packet sink (every message and its SDP parsed by the sink itself) the
+    // messages are the same, and so are the reports.
     let mut only = Trace::default();
     let (r3, _) = app::scan_all(paths, &mut only);
     same("message-only sink", &one.0, &only.0);

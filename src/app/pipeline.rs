@@ -4,17 +4,20 @@
 //! The reading thread records the raw SIP messages [`scan_into`](super::scan_into)
 //! frames in batches: one byte arena for every message and a list of records pointing
 //! into it. A full batch goes to the sink thread through a bounded channel and comes back
-//! empty for reuse, so nothing is allocated per message on one thread and freed on the
-//! other, and memory stays bounded (at most `IN_FLIGHT + 3` batches exist). The sink
-//! thread replays the records in order: it sees exactly the calls a single-threaded
-//! [`scan`](super::scan) makes, and results do not depend on the threading. Packets
-//! other than SIP never cross: the packet sink sees them where they are decoded.
+//! empty for reuse, so memory stays bounded (at most `IN_FLIGHT + 3` batches exist) and
+//! the messages' bytes are not allocated one by one. The only thing made on one thread
+//! and handed to the other is the SDP summary the packet sink made of a message (it
+//! moves into the calls, so it is not made twice). The sink thread replays the records
+//! in order: it sees exactly the calls a single-threaded [`scan`](super::scan) makes, and
+//! results do not depend on the threading. Packets other than SIP never cross: the
+//! packet sink sees them where they are decoded.
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use crate::capture::CaptureError;
 use crate::sip::RawMessage;
 use crate::sip::message::{Provenance, Start};
+use crate::sip::sdp::Sdp;
 
 use super::{CaptureReport, Emit, PacketSink, Sink};
 
@@ -29,6 +32,8 @@ const IN_FLIGHT: usize = 8;
 type Span = (usize, usize);
 
 /// One thing the scan emitted, with its payload in the batch's arena.
+// Nearly every record is a message: boxing it would allocate per message.
+#[allow(clippy::large_enum_variant)]
 enum Rec {
     Capture(usize),
     Message {
@@ -37,6 +42,8 @@ enum Rec {
         datagram: bool,
         cut: bool,
         start: Start,
+        /// Its SDP summary, when the packet sink made it already.
+        sdp: Option<Sdp>,
     },
 }
 
@@ -69,6 +76,7 @@ impl Batch {
                     datagram,
                     cut,
                     start,
+                    sdp,
                 } => {
                     let raw = RawMessage {
                         data: &bytes[at.0..at.1],
@@ -77,7 +85,7 @@ impl Batch {
                         cut,
                         start,
                     };
-                    if let Some(m) = raw.parse() {
+                    if let Some(m) = raw.parse_with_sdp(sdp) {
                         sink.message(m);
                     }
                 }
@@ -119,7 +127,7 @@ impl Shipper<'_> {
 }
 
 impl Emit for Shipper<'_> {
-    fn raw(&mut self, m: RawMessage<'_>) {
+    fn raw(&mut self, m: RawMessage<'_>, sdp: Option<Sdp>) {
         let at = self.batch.keep(m.data);
         self.push(Rec::Message {
             at,
@@ -127,6 +135,7 @@ impl Emit for Shipper<'_> {
             datagram: m.datagram,
             cut: m.cut,
             start: m.start,
+            sdp,
         });
     }
 }

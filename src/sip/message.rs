@@ -408,6 +408,16 @@ impl RawMessage<'_> {
         Some(m)
     }
 
+    /// [`Self::parse`], with the SDP summary already made from this very message (by
+    /// [`Self::parse_copy`] and [`SipMessage::take_sdp`]) instead of parsing it again.
+    pub fn parse_with_sdp(self, sdp: Option<Sdp>) -> Option<SipMessage> {
+        let mut m = self.parse()?;
+        if let Some(sdp) = sdp {
+            m.sdp = std::cell::OnceCell::from(Some(sdp));
+        }
+        Some(m)
+    }
+
     /// [`Self::parse`] without giving the message up (its provenance is copied).
     pub fn parse_copy(&self) -> Option<SipMessage> {
         RawMessage {
