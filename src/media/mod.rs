@@ -285,8 +285,9 @@ pub struct MediaReport {
 }
 
 /// A UDP flow (source, destination) as a hash key. IPv4 pairs, the bulk of any
-/// capture, are packed into one 128-bit word, hashed and compared at once: this lookup
-/// runs for every RTP packet.
+/// capture, are packed into one 128-bit word and kept in a table of their own with small
+/// entries (this lookup runs for every RTP packet, and a table of large keys misses the
+/// cache on many flows); other pairs are kept whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum FlowKey {
     V4(u128),
@@ -304,6 +305,29 @@ impl FlowKey {
             ),
             (a, b) => FlowKey::Other(a, b),
         }
+    }
+}
+
+/// Flow positions by [`FlowKey`].
+#[derive(Debug, Default)]
+struct FlowIndex {
+    v4: HashMap<u128, u32>,
+    other: HashMap<(SocketAddr, SocketAddr), u32>,
+}
+
+impl FlowIndex {
+    fn get(&self, key: FlowKey) -> Option<u32> {
+        match key {
+            FlowKey::V4(k) => self.v4.get(&k).copied(),
+            FlowKey::Other(a, b) => self.other.get(&(a, b)).copied(),
+        }
+    }
+
+    fn insert(&mut self, key: FlowKey, at: u32) {
+        match key {
+            FlowKey::V4(k) => self.v4.insert(k, at),
+            FlowKey::Other(a, b) => self.other.insert((a, b), at),
+        };
     }
 }
 
@@ -502,7 +526,7 @@ enum TcpState {
 pub struct MediaTracker {
     settings: MediaSettings,
     report: MediaReport,
-    flow_index: HashMap<FlowKey, u32>,
+    flow_index: FlowIndex,
     flows: Vec<FlowState>,
     streams: Vec<StreamState>,
     transactions: HashMap<[u8; 16], u32>,
@@ -700,7 +724,8 @@ impl MediaTracker {
 
     /// The flow of `src → dst`, created when there is room.
     fn flow(&mut self, src: SocketAddr, dst: SocketAddr) -> Option<usize> {
-        if let Some(&i) = self.flow_index.get(&FlowKey::new(src, dst)) {
+        let key = FlowKey::new(src, dst);
+        if let Some(i) = self.flow_index.get(key) {
             return Some(i as usize);
         }
         if self.flows.len() >= MAX_FLOWS {
@@ -718,7 +743,7 @@ impl MediaTracker {
             streams: Vec::new(),
             last_stream: u32::MAX,
         });
-        self.flow_index.insert(FlowKey::new(src, dst), i as u32);
+        self.flow_index.insert(key, i as u32);
         Some(i)
     }
 
