@@ -453,6 +453,23 @@ struct FlowState {
     streams: Vec<u32>,
     /// The stream of the flow's last RTP packet (`u32::MAX`: none yet).
     last_stream: u32,
+    /// Datagrams counted for `dst_ann` (received) and `src_ann` (sent) and not yet added
+    /// to them: kept here, where every packet looks anyway, and added when the
+    /// announcement changes or the scan ends.
+    rx: u64,
+    tx: u64,
+}
+
+impl FlowState {
+    /// Adds the pending counts to the announcements they were counted for.
+    fn settle(&mut self, announced: &mut [Announced]) {
+        if let Some(a) = self.dst_ann {
+            announced[a as usize].received += std::mem::take(&mut self.rx);
+        }
+        if let Some(a) = self.src_ann {
+            announced[a as usize].sent += std::mem::take(&mut self.tx);
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -611,13 +628,9 @@ impl MediaTracker {
         let fi = self.flow(d.src, d.dst);
         if let Some(fi) = fi {
             self.refresh(fi);
-            let f = &self.flows[fi];
-            if let Some(a) = f.dst_ann {
-                self.report.announced[a as usize].received += 1;
-            }
-            if let Some(a) = f.src_ann {
-                self.report.announced[a as usize].sent += 1;
-            }
+            let f = &mut self.flows[fi];
+            f.rx += u64::from(f.dst_ann.is_some());
+            f.tx += u64::from(f.src_ann.is_some());
         }
         match b0 {
             0..=3 => self.stun_datagram(d, fi),
@@ -667,6 +680,9 @@ impl MediaTracker {
     }
 
     pub fn finish(mut self) -> MediaReport {
+        for f in &mut self.flows {
+            f.settle(&mut self.report.announced);
+        }
         let mut streams: Vec<RtpStream> = Vec::with_capacity(self.streams.len());
         for s in std::mem::take(&mut self.streams)
             .into_iter()
@@ -742,6 +758,8 @@ impl MediaTracker {
             stun: false,
             streams: Vec::new(),
             last_stream: u32::MAX,
+            rx: 0,
+            tx: 0,
         });
         self.flow_index.insert(key, i as u32);
         Some(i)
@@ -752,8 +770,13 @@ impl MediaTracker {
         let f = &mut self.flows[fi];
         if f.ann_gen != self.announce_gen {
             f.ann_gen = self.announce_gen;
-            f.dst_ann = self.announced_index.get(&f.dst).copied();
-            f.src_ann = self.announced_index.get(&f.src).copied();
+            let dst = self.announced_index.get(&f.dst).copied();
+            let src = self.announced_index.get(&f.src).copied();
+            if (dst, src) != (f.dst_ann, f.src_ann) {
+                f.settle(&mut self.report.announced);
+                f.dst_ann = dst;
+                f.src_ann = src;
+            }
         }
     }
 
