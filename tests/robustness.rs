@@ -8,6 +8,7 @@ use std::io::Write;
 
 use common::*;
 use sipdiag::app::{self, Sink};
+use sipdiag::media::{MediaSettings, MediaTracker};
 
 /// xorshift64*: deterministic, so a failure is reproducible from the seed.
 struct Rng(u64);
@@ -103,10 +104,14 @@ fn mutated_captures_never_panic() {
             .unwrap()
             .write_all(&bytes)
             .unwrap();
+        // The whole input side of `analyze`: messages to the calls' sink, every other
+        // packet (and each message's SDP) to the media tracker, then its report.
         let mut sink = Count(0);
-        if app::scan(path.to_str().unwrap(), &mut sink).is_ok() {
+        let mut media = MediaTracker::new(MediaSettings::default());
+        if app::scan_with(path.to_str().unwrap(), &mut sink, &mut media).is_ok() {
             read += 1;
         }
+        let _ = media.finish();
     }
     assert!(read > 200, "most mutations still read: {read}");
 }
@@ -126,6 +131,8 @@ fn random_bytes_are_refused_not_crashed() {
         }
         let path = dir.path().join(format!("r{n}.pcap"));
         std::fs::write(&path, &bytes).unwrap();
-        let _ = app::scan(path.to_str().unwrap(), &mut Count(0));
+        let mut media = MediaTracker::new(MediaSettings::default());
+        let _ = app::scan_with(path.to_str().unwrap(), &mut Count(0), &mut media);
+        let _ = media.finish();
     }
 }

@@ -735,6 +735,9 @@ impl MediaTracker {
         streams.sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
         self.report.rtp = streams;
         self.report.settings = Some(self.settings);
+        // Built now, while the calls are being finished beside this (see `app`), rather
+        // than by whichever rule asks first while the others wait.
+        self.report.index();
         self.report
     }
 
