@@ -106,11 +106,55 @@ pub enum CaptureError {
     #[error("{path}: empty file, not a capture")]
     Empty { path: String },
     #[error(
-        "{path}: not a pcap or pcapng capture (unknown magic {magic}); save it from Wireshark as pcap or pcapng"
+        "{path}: not a pcap or pcapng capture ({what}); open it in Wireshark and save it as pcap or pcapng"
     )]
-    NotCapture { path: String, magic: String },
+    NotCapture {
+        path: String,
+        magic: String,
+        /// What the first bytes look like, for the message.
+        what: String,
+    },
     #[error("{path}: read error: {source}")]
     Read { path: String, source: io::Error },
+}
+
+/// Fills `buf` as far as the input goes (a pipe may hand over less per read).
+fn read_up_to(input: &mut dyn Read, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match input.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    n
+}
+
+/// Names the formats support engineers are sent instead of a pcap/pcapng, by their first
+/// bytes; `None` for anything else.
+fn recognise(head: &[u8]) -> Option<&'static str> {
+    const KNOWN: &[(&[u8], &str)] = &[
+        (b"GMBU", "a Microsoft Network Monitor 2.x capture"),
+        (b"RTSS", "a Microsoft Network Monitor 1.x capture"),
+        (b"snoop\0\0\0", "a Solaris snoop capture"),
+        (b"TRSNIFF data", "a Sniffer (NetXray) capture"),
+        (b"XCP\0", "a NetXray capture"),
+        (b"PK\x03\x04", "a ZIP archive: unpack it first"),
+        (
+            b"\x28\xb5\x2f\xfd",
+            "a zstd-compressed file: decompress it first",
+        ),
+        (b"\xfd7zXZ\0", "an xz-compressed file: decompress it first"),
+        (b"BZh", "a bzip2-compressed file: decompress it first"),
+    ];
+    if let Some((_, kind)) = KNOWN.iter().find(|(m, _)| head.starts_with(m)) {
+        return Some(kind);
+    }
+    // Text: a log or an exported packet dissection rather than the capture itself.
+    let text = head
+        .iter()
+        .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace() || b >= 0x80);
+    text.then_some("text, not packets: a log or exported dissection, not the capture file")
 }
 
 /// Opens `path` (`-` = standard input), undoing gzip compression when the magic says so.
@@ -190,20 +234,25 @@ pub fn read_capture(
         }
         Err(_) => {
             let (mut input, _) = open_input(path)?;
-            let mut head = [0u8; 4];
-            let n = input.read(&mut head).unwrap_or(0);
-            let magic = head[..n]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>();
+            let mut head = [0u8; 64];
+            let n = read_up_to(&mut input, &mut head);
             if n == 0 {
                 return Err(CaptureError::Empty {
                     path: path.to_string(),
                 });
             }
+            let magic = head[..n.min(4)]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>();
+            let what = match recognise(&head[..n]) {
+                Some(kind) => format!("{kind}, magic {magic}"),
+                None => format!("unknown magic {magic}"),
+            };
             return Err(CaptureError::NotCapture {
                 path: path.to_string(),
                 magic,
+                what,
             });
         }
     };
@@ -610,9 +659,30 @@ mod tests {
         let f = write_tmp(b"hello, this is not a capture at all\n");
         let e = read_capture(f.path().to_str().unwrap(), |_| {}).unwrap_err();
         assert!(matches!(e, CaptureError::NotCapture { .. }), "{e}");
+        assert!(e.to_string().contains("text, not packets"), "{e}");
         let f = write_tmp(b"");
         let e = read_capture(f.path().to_str().unwrap(), |_| {}).unwrap_err();
         assert!(matches!(e, CaptureError::Empty { .. }), "{e}");
+    }
+
+    #[test]
+    fn other_capture_formats_are_named() {
+        for (bytes, says) in [
+            (
+                &b"GMBU\x00\x02\x01\x00\x00\x00\x00\x00"[..],
+                "Network Monitor 2.x",
+            ),
+            (&b"snoop\0\0\0\0\0\0\x02\0\0\0\x04"[..], "snoop"),
+            (&b"PK\x03\x04\x14\0\0\0"[..], "ZIP"),
+            (&b"\x00\x01\x02\x03\xfe\xff"[..], "unknown magic 00010203"),
+        ] {
+            let f = write_tmp(bytes);
+            let e = read_capture(f.path().to_str().unwrap(), |_| {}).unwrap_err();
+            assert!(matches!(e, CaptureError::NotCapture { .. }), "{e}");
+            let msg = e.to_string();
+            assert!(msg.contains(says), "{msg}");
+            assert!(msg.contains("save it as pcap or pcapng"), "{msg}");
+        }
     }
 
     #[test]
