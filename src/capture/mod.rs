@@ -105,14 +105,13 @@ pub enum CaptureError {
     Open { path: String, source: io::Error },
     #[error("{path}: empty file, not a capture")]
     Empty { path: String },
-    #[error(
-        "{path}: not a pcap or pcapng capture ({what}); open it in Wireshark and save it as pcap or pcapng"
-    )]
+    #[error("{path}: not a pcap or pcapng capture: {what} (magic {magic}); {advice}")]
     NotCapture {
         path: String,
         magic: String,
-        /// What the first bytes look like, for the message.
-        what: String,
+        /// What the first bytes look like, and what to do about it.
+        what: &'static str,
+        advice: &'static str,
     },
     #[error("{path}: read error: {source}")]
     Read { path: String, source: io::Error },
@@ -130,31 +129,35 @@ fn read_up_to(input: &mut dyn Read, buf: &mut [u8]) -> usize {
     n
 }
 
-/// Names the formats support engineers are sent instead of a pcap/pcapng, by their first
-/// bytes; `None` for anything else.
-fn recognise(head: &[u8]) -> Option<&'static str> {
-    const KNOWN: &[(&[u8], &str)] = &[
-        (b"GMBU", "a Microsoft Network Monitor 2.x capture"),
-        (b"RTSS", "a Microsoft Network Monitor 1.x capture"),
-        (b"snoop\0\0\0", "a Solaris snoop capture"),
-        (b"TRSNIFF data", "a Sniffer (NetXray) capture"),
-        (b"XCP\0", "a NetXray capture"),
-        (b"PK\x03\x04", "a ZIP archive: unpack it first"),
-        (
-            b"\x28\xb5\x2f\xfd",
-            "a zstd-compressed file: decompress it first",
-        ),
-        (b"\xfd7zXZ\0", "an xz-compressed file: decompress it first"),
-        (b"BZh", "a bzip2-compressed file: decompress it first"),
+/// What a file that is not a capture is, by its first bytes, and what to do about it: the
+/// formats support engineers are sent instead of a pcap/pcapng.
+fn recognise(head: &[u8]) -> (&'static str, &'static str) {
+    const RESAVE: &str = "open it in Wireshark and save it as pcapng";
+    const UNPACK: &str = "unpack it and give sipdiag the capture inside";
+    const KNOWN: &[(&[u8], &str, &str)] = &[
+        (b"GMBU", "a Microsoft Network Monitor 2.x capture", RESAVE),
+        (b"RTSS", "a Microsoft Network Monitor 1.x capture", RESAVE),
+        (b"snoop\0\0\0", "a Solaris snoop capture", RESAVE),
+        (b"TRSNIFF data", "a Sniffer capture", RESAVE),
+        (b"XCP\0", "a NetXray capture", RESAVE),
+        (b"PK\x03\x04", "a ZIP archive", UNPACK),
+        (b"\x28\xb5\x2f\xfd", "zstd-compressed", UNPACK),
+        (b"\xfd7zXZ\0", "xz-compressed", UNPACK),
+        (b"BZh", "bzip2-compressed", UNPACK),
     ];
-    if let Some((_, kind)) = KNOWN.iter().find(|(m, _)| head.starts_with(m)) {
-        return Some(kind);
+    if let Some(&(_, what, advice)) = KNOWN.iter().find(|(m, _, _)| head.starts_with(m)) {
+        return (what, advice);
     }
-    // Text: a log or an exported packet dissection rather than the capture itself.
     let text = head
         .iter()
         .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace() || b >= 0x80);
-    text.then_some("text, not packets: a log or exported dissection, not the capture file")
+    if text {
+        return (
+            "text (a log or an exported dissection?)",
+            "send the capture file itself (Wireshark: File > Save As pcapng; tcpdump -w)",
+        );
+    }
+    ("unknown format", "save it from Wireshark as pcap or pcapng")
 }
 
 /// Opens `path` (`-` = standard input), undoing gzip compression when the magic says so.
@@ -245,14 +248,12 @@ pub fn read_capture(
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>();
-            let what = match recognise(&head[..n]) {
-                Some(kind) => format!("{kind}, magic {magic}"),
-                None => format!("unknown magic {magic}"),
-            };
+            let (what, advice) = recognise(&head[..n]);
             return Err(CaptureError::NotCapture {
                 path: path.to_string(),
                 magic,
                 what,
+                advice,
             });
         }
     };
@@ -659,7 +660,7 @@ mod tests {
         let f = write_tmp(b"hello, this is not a capture at all\n");
         let e = read_capture(f.path().to_str().unwrap(), |_| {}).unwrap_err();
         assert!(matches!(e, CaptureError::NotCapture { .. }), "{e}");
-        assert!(e.to_string().contains("text, not packets"), "{e}");
+        assert!(e.to_string().contains("text (a log"), "{e}");
         let f = write_tmp(b"");
         let e = read_capture(f.path().to_str().unwrap(), |_| {}).unwrap_err();
         assert!(matches!(e, CaptureError::Empty { .. }), "{e}");
@@ -674,14 +675,17 @@ mod tests {
             ),
             (&b"snoop\0\0\0\0\0\0\x02\0\0\0\x04"[..], "snoop"),
             (&b"PK\x03\x04\x14\0\0\0"[..], "ZIP"),
-            (&b"\x00\x01\x02\x03\xfe\xff"[..], "unknown magic 00010203"),
+            (
+                &b"\x00\x01\x02\x03\xfe\xff"[..],
+                "unknown format (magic 00010203)",
+            ),
         ] {
             let f = write_tmp(bytes);
             let e = read_capture(f.path().to_str().unwrap(), |_| {}).unwrap_err();
             assert!(matches!(e, CaptureError::NotCapture { .. }), "{e}");
             let msg = e.to_string();
             assert!(msg.contains(says), "{msg}");
-            assert!(msg.contains("save it as pcap or pcapng"), "{msg}");
+            assert!(msg.contains("pcap"), "{msg}");
         }
     }
 
