@@ -32,8 +32,6 @@ const IN_FLIGHT: usize = 8;
 type Span = (usize, usize);
 
 /// One thing the scan emitted, with its payload in the batch's arena.
-// Nearly every record is a message: boxing it would allocate per message.
-#[allow(clippy::large_enum_variant)]
 enum Rec {
     Capture(usize),
     Message {
@@ -42,8 +40,9 @@ enum Rec {
         datagram: bool,
         cut: bool,
         start: Start,
-        /// Its SDP summary, when the packet sink made it already.
-        sdp: Option<Sdp>,
+        /// Its SDP summary, when the packet sink made it already: a position in
+        /// [`Batch::sdps`] (`u32::MAX`: none), which keeps records small.
+        sdp: u32,
     },
 }
 
@@ -51,6 +50,7 @@ enum Rec {
 struct Batch {
     bytes: Vec<u8>,
     recs: Vec<Rec>,
+    sdps: Vec<Option<Sdp>>,
 }
 
 impl Batch {
@@ -85,6 +85,7 @@ impl Batch {
                         cut,
                         start,
                     };
+                    let sdp = self.sdps.get_mut(sdp as usize).and_then(Option::take);
                     if let Some(m) = raw.parse_with_sdp(sdp) {
                         sink.message(m);
                     }
@@ -92,6 +93,7 @@ impl Batch {
             }
         }
         self.bytes.clear();
+        self.sdps.clear();
     }
 }
 
@@ -116,6 +118,7 @@ impl Shipper<'_> {
         if self.gone {
             self.batch.recs.clear();
             self.batch.bytes.clear();
+            self.batch.sdps.clear();
             return;
         }
         let next = self.empty.try_recv().unwrap_or_default();
@@ -129,6 +132,13 @@ impl Shipper<'_> {
 impl Emit for Shipper<'_> {
     fn raw(&mut self, m: RawMessage<'_>, sdp: Option<Sdp>) {
         let at = self.batch.keep(m.data);
+        let sdp = match sdp {
+            Some(sdp) => {
+                self.batch.sdps.push(Some(sdp));
+                (self.batch.sdps.len() - 1) as u32
+            }
+            None => u32::MAX,
+        };
         self.push(Rec::Message {
             at,
             prov: m.prov,
