@@ -1336,6 +1336,70 @@ mod tests {
     }
 
     #[test]
+    fn datagrams_count_for_the_announcement_in_force_when_they_pass() {
+        let mut t = MediaTracker::default();
+        let sdp = |port: u16| {
+            crate::sip::sdp::parse(
+                format!("v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio {port} RTP/AVP 8\r\n").as_bytes(),
+            )
+        };
+        let send = |t: &mut MediaTracker, frame: u64, n: u16| {
+            for i in 0..n {
+                t.datagram(&dgram(
+                    frame + u64::from(i),
+                    0,
+                    "10.0.0.1:4000",
+                    "10.0.0.2:5000",
+                    &rtp_pkt(i, 0, 9, 8),
+                ));
+            }
+        };
+        send(&mut t, 1, 1); // before any SDP: counted for nobody
+        t.announce("call-a", &sdp(5000), 2);
+        send(&mut t, 3, 2);
+        t.announce("call-b", &sdp(5000), 10); // the address moves to another call
+        send(&mut t, 11, 3);
+        t.announce("call-c", &sdp(6000), 20); // another address: call-b keeps 5000
+        send(&mut t, 21, 4);
+        let r = t.finish();
+        let received: Vec<(&str, u64)> = r
+            .announced
+            .iter()
+            .map(|a| (a.call_id.as_str(), a.received))
+            .collect();
+        assert_eq!(received, [("call-a", 2), ("call-b", 7), ("call-c", 0)]);
+        // One datagram was sent before the first announcement.
+        assert_eq!(r.udp_datagrams, 10);
+    }
+
+    #[test]
+    fn rtp_and_announcements_are_found_by_address_in_order() {
+        let mut t = MediaTracker::default();
+        for (i, call) in ["c1", "c2", "c3"].iter().enumerate() {
+            let port = if i == 1 { 7000 } else { 5000 };
+            let body = format!("v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio {port} RTP/AVP 8\r\n");
+            t.announce(call, &crate::sip::sdp::parse(body.as_bytes()), i as u64);
+        }
+        rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 1, 10, 5);
+        rtp_stream(&mut t, "10.0.0.2:5000", "10.0.0.1:4000", 2, 20, 5);
+        rtp_stream(&mut t, "10.0.0.3:4000", "10.0.0.2:7000", 3, 30, 5);
+        let r = t.finish();
+        let at = |a: &str| -> Vec<&str> {
+            r.announced_at(addr(a))
+                .map(|x| x.call_id.as_str())
+                .collect()
+        };
+        assert_eq!(at("10.0.0.2:5000"), ["c1", "c3"]);
+        assert_eq!(at("10.0.0.2:7000"), ["c2"]);
+        assert!(at("10.0.0.9:1").is_empty());
+        let ssrcs = |a: &str| -> Vec<u32> { r.rtp_at(addr(a)).map(|s| s.ssrc).collect() };
+        assert_eq!(ssrcs("10.0.0.2:5000"), [1, 2]);
+        assert_eq!(ssrcs("10.0.0.1:4000"), [1, 2]);
+        assert_eq!(ssrcs("10.0.0.2:7000"), [3]);
+        assert!(ssrcs("10.0.0.9:1").is_empty());
+    }
+
+    #[test]
     fn announced_flow_counts_from_the_first_packet_and_names_the_codec() {
         let mut t = MediaTracker::default();
         let sdp = crate::sip::sdp::parse(
