@@ -150,3 +150,62 @@ fn corpus_same_on_one_and_two_threads() {
     kinds_seen(&trace, &["message"]);
     kinds_seen(&packets, &["raw", "datagram", "stream", "icmp"]);
 }
+
+/// The calls `analyze` builds — with the SDP the media tracker made on the reading thread
+/// handed over — equal the calls built from the messages alone, and the media report is
+/// the same on one thread and on two.
+fn calls_and_media_agree(paths: &[String]) -> usize {
+    use sipdiag::calls::CallSet;
+    use sipdiag::media::{MediaSettings, MediaTracker};
+    let mut alone = CallSet::default();
+    app::scan_all(paths, &mut alone);
+    let (mut two, mut media_two) = (
+        CallSet::default(),
+        MediaTracker::new(MediaSettings::default()),
+    );
+    app::scan_all_with(paths, &mut two, &mut media_two);
+    let (mut one, mut media_one) = (
+        CallSet::default(),
+        MediaTracker::new(MediaSettings::default()),
+    );
+    app::scan_all_serial(paths, &mut one, Some(&mut media_one));
+    let text = |s: &CallSet| format!("{:?}", s.calls);
+    assert_eq!(text(&alone), text(&two), "calls with handed-over SDP");
+    assert_eq!(text(&one), text(&two), "calls on one and two threads");
+    let (m1, m2) = (media_one.finish(), media_two.finish());
+    assert_eq!(format!("{:?}", m1.rtp), format!("{:?}", m2.rtp));
+    assert_eq!(format!("{:?}", m1.announced), format!("{:?}", m2.announced));
+    assert_eq!(format!("{:?}", m1.stun), format!("{:?}", m2.stun));
+    let with_sdp = two
+        .calls
+        .iter()
+        .flat_map(|c| &c.invites)
+        .filter(|t| t.offer.is_some() && t.answer.is_some())
+        .count();
+    assert!(with_sdp > 0, "no offer/answer compared");
+    with_sdp
+}
+
+#[test]
+fn fixtures_calls_same_with_handed_over_sdp() {
+    let mut paths = Vec::new();
+    for dir in ["followme", "media"] {
+        captures_under(&common::testdata(dir), &mut paths);
+    }
+    paths.retain(|p| !p.ends_with(".py") && !p.ends_with(".keylog"));
+    paths.sort();
+    let n = calls_and_media_agree(&paths);
+    assert!(n > 5, "{n} INVITEs with offer and answer");
+}
+
+#[test]
+fn corpus_calls_same_with_handed_over_sdp() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let mut paths = Vec::new();
+    captures_under(&corpus, &mut paths);
+    paths.sort();
+    let n = calls_and_media_agree(&paths);
+    assert!(n > 10, "{n} INVITEs with offer and answer");
+}
