@@ -120,9 +120,16 @@ const MAX_REASONS: usize = 5;
 
 /// Whether `hay` contains `needle` (lower-case ASCII), ignoring ASCII case; no copy.
 fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    hay.as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    // Compared only where the first letter is, in either case: agent strings are
+    // checked for every call, and the letters sought are rare in them.
+    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), hay).any(|i| {
+        hay.get(i..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 fn agent_says_xcc(agent: &str) -> bool {
@@ -410,6 +417,18 @@ pub fn link_legs(calls: &[Call], roles: &Roles) -> Legs {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn contains_ignore_case_finds_any_case() {
+        use super::contains_ignore_case as c;
+        assert!(c("XPhone Connect XCC 9.0", "xcc"));
+        assert!(c("c4b/xphone", "XPHONE"));
+        assert!(c("Avaya IP Office", "ip office"));
+        assert!(!c("BenchPhone/2.4.1", "xcc"));
+        assert!(!c("xc", "xcc"));
+        assert!(c("anything", ""));
+        assert!(c("axxcc", "xcc"));
+    }
+
     use super::*;
     use crate::calls::CallSet;
     use crate::capture::Timestamp;

@@ -988,9 +988,6 @@ impl MediaTracker {
             }
         };
         self.flows[fi].last_stream = si as u32;
-        let names = dst_ann
-            .or(src_ann)
-            .map(|i| &self.report.announced[i as usize].payloads[..]);
         let s = &mut self.streams[si];
         if !s.confirmed && s.packets > 0 {
             if h.seq == s.last_seq.wrapping_add(1) {
@@ -1031,6 +1028,10 @@ impl MediaTracker {
             _ => {}
         }
         if s.jitter_pt.is_none() {
+            // Looked up once per stream, not per packet.
+            let names = dst_ann
+                .or(src_ann)
+                .map(|i| &self.report.announced[i as usize].payloads[..]);
             let name = names
                 .and_then(|n| n.iter().find(|p| p.pt == h.payload_type))
                 .and_then(|p| p.name.as_deref());
