@@ -90,50 +90,54 @@ fn canonical(name: &[u8]) -> Option<&'static str> {
             _ => return None,
         });
     }
-    let l = |full: &'static str| name.eq_ignore_ascii_case(full.as_bytes()).then_some(full);
+    // The usual spelling first (one fixed-size comparison), then any case.
+    let l = |full: &'static str, usual: &[u8]| {
+        (name == usual || name.eq_ignore_ascii_case(full.as_bytes())).then_some(full)
+    };
     match (name.len(), first) {
-        (2, b't') => l("to"),
-        (3, b'v') => l("via"),
-        (4, b'c') => l("cseq"),
-        (4, b'd') => l("date"),
-        (4, b'f') => l("from"),
-        (5, b'a') => l("allow"),
-        (5, b'e') => l("event"),
-        (5, b'r') => l("route"),
-        (6, b'a') => l("accept"),
-        (6, b'm') => l("min-se"),
-        (6, b'r') => l("reason"),
-        (6, b's') => l("server"),
-        (7, b'c') => l("call-id").or_else(|| l("contact")),
-        (7, b'e') => l("expires"),
-        (7, b'p') => l("privacy"),
-        (7, b'r') => l("require"),
-        (7, b's') => l("subject"),
-        (7, b'w') => l("warning"),
-        (8, b'i') => l("identity"),
-        (8, b'r') => l("refer-to"),
-        (9, b'd') => l("diversion"),
-        (9, b's') => l("supported"),
-        (10, b'u') => l("user-agent"),
-        (11, b'r') => l("referred-by"),
-        (12, b'a') => l("allow-events"),
-        (12, b'c') => l("content-type"),
-        (12, b'h') => l("history-info"),
-        (12, b'm') => l("max-forwards"),
-        (12, b'o') => l("organization"),
-        (12, b'r') => l("record-route"),
-        (13, b'a') => l("authorization"),
-        (14, b'a') => l("accept-contact"),
-        (14, b'c') => l("content-length"),
-        (14, b'r') => l("reject-contact"),
-        (15, b's') => l("session-expires"),
-        (16, b'c') => l("content-encoding"),
-        (16, b'w') => l("www-authenticate"),
-        (18, b'p') => l("proxy-authenticate"),
-        (19, b'c') => l("content-disposition"),
-        (19, b'p') => l("p-asserted-identity").or_else(|| l("proxy-authorization")),
-        (19, b'r') => l("request-disposition"),
-        (20, b'p') => l("p-preferred-identity"),
+        (2, b't') => l("to", b"To"),
+        (3, b'v') => l("via", b"Via"),
+        (4, b'c') => l("cseq", b"CSeq"),
+        (4, b'd') => l("date", b"Date"),
+        (4, b'f') => l("from", b"From"),
+        (5, b'a') => l("allow", b"Allow"),
+        (5, b'e') => l("event", b"Event"),
+        (5, b'r') => l("route", b"Route"),
+        (6, b'a') => l("accept", b"Accept"),
+        (6, b'm') => l("min-se", b"Min-SE"),
+        (6, b'r') => l("reason", b"Reason"),
+        (6, b's') => l("server", b"Server"),
+        (7, b'c') => l("call-id", b"Call-ID").or_else(|| l("contact", b"Contact")),
+        (7, b'e') => l("expires", b"Expires"),
+        (7, b'p') => l("privacy", b"Privacy"),
+        (7, b'r') => l("require", b"Require"),
+        (7, b's') => l("subject", b"Subject"),
+        (7, b'w') => l("warning", b"Warning"),
+        (8, b'i') => l("identity", b"Identity"),
+        (8, b'r') => l("refer-to", b"Refer-To"),
+        (9, b'd') => l("diversion", b"Diversion"),
+        (9, b's') => l("supported", b"Supported"),
+        (10, b'u') => l("user-agent", b"User-Agent"),
+        (11, b'r') => l("referred-by", b"Referred-By"),
+        (12, b'a') => l("allow-events", b"Allow-Events"),
+        (12, b'c') => l("content-type", b"Content-Type"),
+        (12, b'h') => l("history-info", b"History-Info"),
+        (12, b'm') => l("max-forwards", b"Max-Forwards"),
+        (12, b'o') => l("organization", b"Organization"),
+        (12, b'r') => l("record-route", b"Record-Route"),
+        (13, b'a') => l("authorization", b"Authorization"),
+        (14, b'a') => l("accept-contact", b"Accept-Contact"),
+        (14, b'c') => l("content-length", b"Content-Length"),
+        (14, b'r') => l("reject-contact", b"Reject-Contact"),
+        (15, b's') => l("session-expires", b"Session-Expires"),
+        (16, b'c') => l("content-encoding", b"Content-Encoding"),
+        (16, b'w') => l("www-authenticate", b"WWW-Authenticate"),
+        (18, b'p') => l("proxy-authenticate", b"Proxy-Authenticate"),
+        (19, b'c') => l("content-disposition", b"Content-Disposition"),
+        (19, b'p') => l("p-asserted-identity", b"P-Asserted-Identity")
+            .or_else(|| l("proxy-authorization", b"Proxy-Authorization")),
+        (19, b'r') => l("request-disposition", b"Request-Disposition"),
+        (20, b'p') => l("p-preferred-identity", b"P-Preferred-Identity"),
         _ => None,
     }
 }
@@ -321,13 +325,38 @@ struct HeaderLines {
 /// lines and the same end as [`header_end`] finds. `\n`, `\r` and `:` are ASCII, so on
 /// text every position falls on a character boundary.
 fn walk_headers(bytes: &[u8]) -> HeaderLines {
+    // On x86-64 with AVX2 the vector search is called directly, not through `memchr`'s
+    // CPU dispatch on every call: there is a call per header line of every message.
+    #[cfg(target_arch = "x86_64")]
+    if let Some(avx2) = memchr::arch::x86_64::avx2::memchr::One::new(b'\n') {
+        let colon = memchr::arch::x86_64::avx2::memchr::One::new(b':').expect("AVX2 as above");
+        return walk_headers_with(bytes, |h| avx2.find(h), |h| colon.find(h));
+    }
+    walk_headers_with(
+        bytes,
+        |h| memchr::memchr(b'\n', h),
+        |h| memchr::memchr(b':', h),
+    )
+}
+
+/// [`walk_headers`] with `find` giving the first `\n` of a slice.
+fn walk_headers_with(
+    bytes: &[u8],
+    find: impl Fn(&[u8]) -> Option<usize>,
+    colon: impl Fn(&[u8]) -> Option<usize>,
+) -> HeaderLines {
     let mut out = HeaderLines {
         headers: Vec::with_capacity(16),
         folds: Vec::new(),
         bad: Vec::new(),
         end: None,
     };
-    let mut ends = memchr::memchr_iter(b'\n', bytes);
+    let mut from = 0;
+    let mut ends = std::iter::from_fn(|| {
+        let at = from + find(bytes.get(from..)?)?;
+        from = at + 1;
+        Some(at)
+    });
     let Some(first) = ends.next() else {
         return out;
     };
@@ -343,13 +372,19 @@ fn walk_headers(bytes: &[u8]) -> HeaderLines {
             out.end = Some((pos, next));
             return out;
         }
-        header_line(bytes, pos, line_end, &mut out);
+        header_line(bytes, pos, line_end, &mut out, &colon);
         pos = next;
     }
     out
 }
 
-fn header_line(bytes: &[u8], start: usize, end: usize, out: &mut HeaderLines) {
+fn header_line(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    out: &mut HeaderLines,
+    colon: impl Fn(&[u8]) -> Option<usize>,
+) {
     let line = &bytes[start..end];
     if matches!(line[0], b' ' | b'\t') {
         if let Some(last) = out.headers.len().checked_sub(1) {
@@ -357,8 +392,7 @@ fn header_line(bytes: &[u8], start: usize, end: usize, out: &mut HeaderLines) {
         }
         return;
     }
-    // Header names are short: a plain scan beats setting up a SIMD search.
-    let Some(colon) = line.iter().position(|&c| c == b':') else {
+    let Some(colon) = colon(line) else {
         out.bad.push((start, end, false));
         return;
     };
