@@ -78,6 +78,26 @@ fn captures_under(dir: &std::path::Path, out: &mut Vec<String>) {
     }
 }
 
+/// The captures among the fixtures of `dirs` under `testdata/`, sorted.
+fn fixtures(dirs: &[&str]) -> Vec<String> {
+    let mut paths = Vec::new();
+    for dir in dirs {
+        captures_under(&common::testdata(dir), &mut paths);
+    }
+    paths.retain(|p| !p.ends_with(".py") && !p.ends_with(".keylog"));
+    paths.sort();
+    paths
+}
+
+/// Every file of the public corpus, sorted; `None` without `../shared`.
+fn corpus_files() -> Option<Vec<String>> {
+    let mut paths = Vec::new();
+    captures_under(&common::corpus()?, &mut paths);
+    paths.sort();
+    assert!(paths.len() > 50, "corpus files found: {}", paths.len());
+    Some(paths)
+}
+
 fn same(what: &str, a: &[String], b: &[String]) {
     assert_eq!(a.len(), b.len(), "number of {what} calls");
     for (i, (a, b)) in a.iter().zip(b).enumerate() {
@@ -123,12 +143,7 @@ fn kinds_seen(trace: &[String], kinds: &[&str]) {
 
 #[test]
 fn fixtures_same_on_one_and_two_threads() {
-    let mut paths = Vec::new();
-    for dir in ["reader", "followme", "media"] {
-        captures_under(&common::testdata(dir), &mut paths);
-    }
-    paths.retain(|p| !p.ends_with(".py") && !p.ends_with(".keylog"));
-    paths.sort();
+    let paths = fixtures(&["reader", "followme", "media"]);
     assert!(paths.len() > 40, "fixtures found: {}", paths.len());
     let (trace, packets) = compare(&paths);
     assert!(trace.len() > 400, "{} sink calls", trace.len());
@@ -139,13 +154,9 @@ fn fixtures_same_on_one_and_two_threads() {
 
 #[test]
 fn corpus_same_on_one_and_two_threads() {
-    let Some(corpus) = common::corpus() else {
+    let Some(paths) = corpus_files() else {
         return;
     };
-    let mut paths = Vec::new();
-    captures_under(&corpus, &mut paths);
-    paths.sort();
-    assert!(paths.len() > 50, "corpus files found: {}", paths.len());
     let (trace, packets) = compare(&paths);
     kinds_seen(&trace, &["message"]);
     kinds_seen(&packets, &["raw", "datagram", "stream", "icmp"]);
@@ -188,24 +199,15 @@ fn calls_and_media_agree(paths: &[String]) -> usize {
 
 #[test]
 fn fixtures_calls_same_with_handed_over_sdp() {
-    let mut paths = Vec::new();
-    for dir in ["followme", "media"] {
-        captures_under(&common::testdata(dir), &mut paths);
-    }
-    paths.retain(|p| !p.ends_with(".py") && !p.ends_with(".keylog"));
-    paths.sort();
-    let n = calls_and_media_agree(&paths);
+    let n = calls_and_media_agree(&fixtures(&["followme", "media"]));
     assert!(n > 5, "{n} INVITEs with offer and answer");
 }
 
 #[test]
 fn corpus_calls_same_with_handed_over_sdp() {
-    let Some(corpus) = common::corpus() else {
+    let Some(paths) = corpus_files() else {
         return;
     };
-    let mut paths = Vec::new();
-    captures_under(&corpus, &mut paths);
-    paths.sort();
     let n = calls_and_media_agree(&paths);
     assert!(n > 10, "{n} INVITEs with offer and answer");
 }
