@@ -138,7 +138,7 @@ pub fn static_payload_name(pt: u8) -> Option<&'static str> {
 fn parse_c(v: &str) -> Option<IpAddr> {
     // c=IN IP4 192.0.2.1[/ttl]
     let addr = fields(v).nth(2)?;
-    addr.split('/').next()?.parse().ok()
+    before_slash(addr).parse().ok()
 }
 
 /// The whitespace-separated fields of `v`, as `str::split_whitespace` finds them; byte by
@@ -170,6 +170,32 @@ fn fields(v: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The part of a field before its first `/` (`8000` of `PCMA/8000`), the whole field
+/// without one: a byte scan, these fields are a few bytes long.
+fn before_slash(f: &str) -> &str {
+    match f.bytes().position(|b| b == b'/') {
+        Some(i) => &f[..i],
+        None => f,
+    }
+}
+
+/// `str::trim`, without looking at characters when both ends are ASCII and not
+/// whitespace (nearly every SDP line).
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
+/// `str::trim_end`, likewise.
+fn trim_end(s: &str) -> &str {
+    match s.as_bytes().last() {
+        Some(b) if b.is_ascii_graphic() => s,
+        _ => s.trim_end(),
+    }
+}
+
 /// Parses an SDP body leniently; unknown lines are ignored.
 /// The lines of `text` (LF or CRLF), found with SIMD byte search.
 fn lines(text: &str) -> impl Iterator<Item = &str> {
@@ -194,18 +220,22 @@ pub fn parse(body: &[u8]) -> Sdp {
         Ok(t) => Cow::Borrowed(t),
         Err(_) => String::from_utf8_lossy(body),
     };
-    let mut sdp = Sdp::default();
+    let mut sdp = Sdp {
+        connection: None,
+        // One media section is the rule: no growth, nothing to shrink.
+        media: Vec::with_capacity(1),
+    };
     let mut session_dir = Direction::SendRecv;
     let mut session_ufrag: Option<String> = None;
     for raw in lines(&text) {
-        let line = raw.trim_end();
+        let line = trim_end(raw);
         // `<type>=<value>` with a one-letter type (RFC 8866 §5); any other line is
         // ignored. Bytes, not characters: `=` is ASCII.
         let (t, v) = match line.as_bytes() {
             [_, b'=', ..] => (&line[..1], &line[2..]),
             _ => continue,
         };
-        let v = v.trim();
+        let v = trim(v);
         let in_media = !sdp.media.is_empty();
         match t {
             "c" => {
@@ -220,7 +250,7 @@ pub fn parse(body: &[u8]) -> Sdp {
                 let kind = intern(it.next().unwrap_or(""));
                 let port = it
                     .next()
-                    .and_then(|p| p.split('/').next()?.parse().ok())
+                    .and_then(|p| before_slash(p).parse().ok())
                     .unwrap_or(0);
                 let proto = intern(it.next().unwrap_or(""));
                 let payloads = it
@@ -276,7 +306,7 @@ pub fn parse(body: &[u8]) -> Sdp {
                     ("rtpmap", true) => {
                         let mut it = fields(val);
                         let pt = it.next().and_then(|p| p.parse::<u8>().ok());
-                        let enc = it.next().and_then(|e| e.split('/').next());
+                        let enc = it.next().map(before_slash);
                         if let (Some(pt), Some(enc), Some(m)) = (pt, enc, sdp.media.last_mut())
                             && let Some(p) = m.payloads.iter_mut().find(|p| p.pt == pt)
                             && p.name.as_deref() != Some(enc)
@@ -334,6 +364,30 @@ mod tests {
                 v.split_whitespace().collect::<Vec<_>>(),
                 "{v:?}"
             );
+        }
+    }
+
+    #[test]
+    fn shortcuts_agree_with_the_std_functions() {
+        for v in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta b\r",
+            "x\u{a0}",
+            "\u{2003}x",
+            "é",
+            "a\x0B",
+            "PCMA/8000",
+            "/",
+            "a/b/c",
+            "opus/48000/2",
+        ] {
+            assert_eq!(trim(v), v.trim(), "{v:?}");
+            assert_eq!(trim_end(v), v.trim_end(), "{v:?}");
+            assert_eq!(before_slash(v), v.split('/').next().unwrap(), "{v:?}");
         }
     }
 
