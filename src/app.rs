@@ -1,7 +1,9 @@
-//! Wiring: runs capture → net → sip over each input and hands the results to a [`Sink`].
+//! Wiring: runs capture → net → sip over each input and hands the SIP messages to a
+//! [`Sink`] and, for commands that follow media, every other packet to a [`PacketSink`].
 //!
-//! This is the only module that knows every stage. Commands implement [`Sink`] to
-//! collect what they need; the scan itself streams and keeps no message.
+//! This is the only module that knows every stage. Commands implement [`Sink`] (and
+//! [`PacketSink`]) to collect what they need; the scan itself streams and keeps no
+//! message.
 
 use std::io::Write;
 
