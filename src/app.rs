@@ -579,7 +579,7 @@ fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
 }
 
 /// Scans every capture into `sink`: reading, decoding and framing on this thread, SIP
-/// parsing and the sink on a second one ([`pipeline`]). Captures that cannot be read at
+/// parsing and the sink on a second one (`app::pipeline`). Captures that cannot be read at
 /// all are returned as errors beside the reports of the others, so callers report what
 /// was found and then fail (exit 2). Only SIP is looked at.
 pub fn scan_all(

@@ -17,7 +17,7 @@ const ETH_ERSPAN2: u16 = 0x88be;
 const ETH_ERSPAN3: u16 = 0x22eb;
 const ETH_PPP: u16 = 0x880b;
 
-/// LINKTYPE_* values (https://www.tcpdump.org/linktypes.html).
+/// LINKTYPE_* values (<https://www.tcpdump.org/linktypes.html>).
 pub(crate) mod linktype {
     pub const NULL: u32 = 0;
     pub const ETHERNET: u32 = 1;

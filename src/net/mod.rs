@@ -8,7 +8,7 @@
 //! Invariants: knows nothing of SIP; never fails (undecodable frames are counted); bad
 //! checksums are ignored on purpose (loopback and offloading NICs capture them unfinished);
 //! the common path (an unfragmented UDP datagram) borrows the frame's bytes and allocates
-//! nothing. Memory is bounded by [`defrag`] and [`tcp`] limits.
+//! nothing. Memory is bounded by `defrag` and [`tcp`] limits.
 
 use std::collections::BTreeMap;
 use std::fmt;

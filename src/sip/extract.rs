@@ -9,7 +9,7 @@
 //! one holding its last byte, which is how Wireshark numbers a reassembled PDU.
 //!
 //! Bounds: per stream at most [`MAX_MESSAGE`] bytes are buffered, in all streams together
-//! at most [`MAX_BUFFERED`]; beyond that the partial message is dropped and counted.
+//! at most `MAX_BUFFERED`; beyond that the partial message is dropped and counted.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
