@@ -51,6 +51,8 @@ impl Rule for R {
                 .collect()
         };
         let (suggestion, normalized) = suggestion(&observed, cx);
+        // One suggestion for all: each finding shares it (and prints it in full).
+        let suggestion = std::sync::Arc::new(suggestion);
         bad.into_iter()
             .map(|(c, t, n, header)| {
                 let after = normalized.get(&n.raw).cloned().flatten();
@@ -81,7 +83,7 @@ impl Rule for R {
                 .call(&c.call_id)
                 .frames(frames)
                 .evidence(ev)
-                .suggestion(suggestion.clone())
+                .suggestion(std::sync::Arc::clone(&suggestion))
                 .filter(call_filter(&[&c.call_id]))
             })
             .collect()

@@ -93,7 +93,8 @@ pub struct Finding {
     /// Wireshark frame numbers, ascending.
     pub frames: Vec<u64>,
     pub evidence: serde_json::Value,
-    pub suggestion: Option<serde_json::Value>,
+    // Shared by findings that suggest the same change (serialised in full in each).
+    pub suggestion: Option<std::sync::Arc<serde_json::Value>>,
     /// Paste into Wireshark's display filter to see the evidence.
     pub wireshark_filter: String,
 }
@@ -142,8 +143,8 @@ impl Finding {
         self
     }
 
-    pub fn suggestion(mut self, v: serde_json::Value) -> Self {
-        self.suggestion = Some(v);
+    pub fn suggestion(mut self, v: impl Into<std::sync::Arc<serde_json::Value>>) -> Self {
+        self.suggestion = Some(v.into());
         self
     }
 
