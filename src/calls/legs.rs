@@ -86,14 +86,14 @@ fn most_recent<'c>(
     list: &mut Vec<usize>,
     firsts: &[(&'c Call, &'c crate::calls::InviteTx)],
     st: &crate::calls::InviteTx,
-) -> Option<&'c str> {
+) -> Option<usize> {
     let passed = |f: usize| {
         firsts[f]
             .1
             .final_time
             .is_some_and(|t| st.request_time.seconds_since(t) > LINK_WINDOW_SECS)
     };
-    let mut best: Option<(i64, &'c str)> = None;
+    let mut best: Option<(i64, &'c str, usize)> = None;
     let mut skipped = 0;
     for &f in list.iter().rev() {
         if passed(f) {
@@ -104,15 +104,15 @@ fn most_recent<'c>(
         let ms = (st.request_time.seconds_since(ft.request_time) * 1000.0) as i64;
         match best {
             // Earlier entries started earlier still: no tie any more.
-            Some((b, _)) if ms != b => break,
-            Some((_, id)) if id <= call.call_id.as_str() => {}
-            _ => best = Some((ms, call.call_id.as_str())),
+            Some((b, _, _)) if ms != b => break,
+            Some((_, id, _)) if id <= call.call_id.as_str() => {}
+            _ => best = Some((ms, call.call_id.as_str(), f)),
         }
     }
     if skipped > 32 && skipped * 2 > list.len() {
         list.retain(|&f| !passed(f));
     }
-    best.map(|(_, id)| id)
+    best.map(|(_, _, f)| f)
 }
 
 /// Reasons kept per candidate address (the score counts them all).
@@ -312,9 +312,9 @@ pub struct Legs {
     calls: HashMap<String, (LegKind, usize)>,
     /// (first-leg Call-ID, second-leg Call-ID).
     pub links: Vec<(String, String)>,
-    /// Positions in `links` of each call's links.
+    /// Positions in `links` of each call's links, by the call's position.
     #[serde(skip)]
-    links_of: HashMap<String, Vec<usize>>,
+    links_of: Vec<Vec<usize>>,
 }
 
 impl Legs {
@@ -331,7 +331,7 @@ impl Legs {
 
     /// Call-IDs linked to `call_id` (the other leg(s)).
     pub fn linked(&self, call_id: &str) -> Vec<String> {
-        let Some(at) = self.links_of.get(call_id) else {
+        let Some(at) = self.position(call_id).and_then(|p| self.links_of.get(p)) else {
             return Vec::new();
         };
         at.iter()
@@ -355,38 +355,48 @@ const LINK_WINDOW_SECS: f64 = 5.0;
 /// Classifies legs and links each second leg to the first leg that caused it.
 pub fn link_legs(calls: &[Call], roles: &Roles) -> Legs {
     let mut legs = Legs::default();
-    for (at, c) in calls.iter().enumerate() {
-        let kind = match c.initial_invite() {
+    let kinds: Vec<LegKind> = calls
+        .iter()
+        .map(|c| match c.initial_invite() {
             Some(t) if roles.is_xcc(&t.dst) && !roles.is_xcc(&t.src) => LegKind::First,
             Some(t) if roles.is_xcc(&t.src) && !roles.is_xcc(&t.dst) => LegKind::Second,
             _ => LegKind::Other,
-        };
-        legs.calls.insert(c.call_id.clone(), (kind, at));
+        })
+        .collect();
+    legs.calls.reserve(calls.len());
+    for (at, c) in calls.iter().enumerate() {
+        legs.calls.insert(c.call_id.clone(), (kinds[at], at));
     }
+    // The calls of one kind with their initial INVITE, by position.
+    let kinds = &kinds;
+    let of_kind = |kind: LegKind| {
+        calls
+            .iter()
+            .enumerate()
+            .filter(move |(at, _)| kinds[*at] == kind)
+            .filter_map(|(at, c)| Some((at, c, c.initial_invite()?)))
+    };
     // Candidates for a second leg: first legs started by 0.5 s after it (or earlier) and
     // not answered or ended more than LINK_WINDOW_SECS before it. A sweep in time order
     // keeps only the first legs in that window, so linking costs the number of calls
     // times the number of concurrent first legs, not calls².
-    let mut firsts: Vec<(&Call, &crate::calls::InviteTx)> = calls
-        .iter()
-        .filter(|c| legs.kind_of(&c.call_id) == LegKind::First)
-        .filter_map(|c| Some((c, c.initial_invite()?)))
-        .collect();
-    firsts.sort_by_key(|(_, t)| t.request_time);
-    let mut seconds: Vec<(usize, &Call, &crate::calls::InviteTx)> = calls
-        .iter()
-        .filter(|c| legs.kind_of(&c.call_id) == LegKind::Second)
-        .filter_map(|c| Some((c, c.initial_invite()?)))
+    let mut first_at: Vec<(usize, &Call, &crate::calls::InviteTx)> =
+        of_kind(LegKind::First).collect();
+    first_at.sort_by_key(|(_, _, t)| t.request_time);
+    let firsts: Vec<(&Call, &crate::calls::InviteTx)> =
+        first_at.iter().map(|&(_, c, t)| (c, t)).collect();
+    let mut seconds: Vec<(usize, usize, &Call, &crate::calls::InviteTx)> = of_kind(LegKind::Second)
         .enumerate()
-        .map(|(i, (c, t))| (i, c, t))
+        .map(|(i, (at, c, t))| (i, at, c, t))
         .collect();
-    seconds.sort_by_key(|(_, _, t)| t.request_time);
-    let mut links: Vec<Option<(String, String)>> = vec![None; seconds.len()];
+    seconds.sort_by_key(|(_, _, _, t)| t.request_time);
+    // (first leg's position, second leg's position), in the order of the second legs.
+    let mut links: Vec<Option<(usize, usize)>> = vec![None; seconds.len()];
     // Started first legs, in request-time order: all of them, and by calling user.
     let mut all: Vec<usize> = Vec::new();
     let mut by_caller: HashMap<&str, Vec<usize>> = HashMap::default();
     let mut next = 0;
-    for &(i, second, st) in &seconds {
+    for &(i, second_at, _, st) in &seconds {
         while next < firsts.len()
             && st.request_time.seconds_since(firsts[next].1.request_time) >= -0.5
         {
@@ -402,14 +412,17 @@ pub fn link_legs(calls: &[Call], roles: &Roles) -> Legs {
             .and_then(|c| by_caller.get_mut(c))
             .and_then(|list| most_recent(list, &firsts, st))
             .or_else(|| most_recent(&mut all, &firsts, st));
-        links[i] = best.map(|first| (first.to_string(), second.call_id.clone()));
+        links[i] = best.map(|f| (first_at[f].0, second_at));
     }
     // In the order of the second legs in the capture, as before.
-    legs.links.extend(links.into_iter().flatten());
-    for (i, (a, b)) in legs.links.iter().enumerate() {
-        legs.links_of.entry(a.clone()).or_default().push(i);
+    legs.links_of = vec![Vec::new(); calls.len()];
+    for (a, b) in links.into_iter().flatten() {
+        let i = legs.links.len();
+        legs.links
+            .push((calls[a].call_id.clone(), calls[b].call_id.clone()));
+        legs.links_of[a].push(i);
         if b != a {
-            legs.links_of.entry(b.clone()).or_default().push(i);
+            legs.links_of[b].push(i);
         }
     }
     legs
