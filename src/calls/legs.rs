@@ -173,8 +173,12 @@ pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles 
         let mut diverted_from: foldhash::HashSet<(IpAddr, IpAddr)> = foldhash::HashSet::default();
         // Agent strings already counted for an address.
         let mut named: foldhash::HashSet<(IpAddr, &str)> = foldhash::HashSet::default();
+        // (sender, receiver, frame) of every INVITE, in order, for the last pass: read
+        // once here rather than walking every call's transactions again.
+        let mut sent: Vec<(IpAddr, IpAddr, u64)> = Vec::new();
         for c in calls {
             for t in &c.invites {
+                sent.push((t.src.ip(), t.dst.ip(), t.request_frame));
                 if !t.diversion.is_empty() || !t.history_info.is_empty() {
                     let e = score.entry(t.dst.ip()).or_default();
                     e.0 += 2;
@@ -228,17 +232,14 @@ pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles 
                 }
             }
         }
-        for c in calls {
-            for t in &c.invites {
-                if diverted_from.contains(&(t.src.ip(), t.dst.ip())) {
-                    let e = score.entry(t.src.ip()).or_default();
-                    e.0 += 2;
-                    if e.1.len() < 5 {
-                        e.1.push(format!(
-                            "sends INVITE back to the forwarding peer (frame {})",
-                            t.request_frame
-                        ));
-                    }
+        for (src, dst, frame) in sent {
+            if diverted_from.contains(&(src, dst)) {
+                let e = score.entry(src).or_default();
+                e.0 += 2;
+                if e.1.len() < 5 {
+                    e.1.push(format!(
+                        "sends INVITE back to the forwarding peer (frame {frame})"
+                    ));
                 }
             }
         }
