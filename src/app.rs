@@ -421,12 +421,14 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             .then(a.frames.first().cmp(&b.frames.first()))
     });
     let analysis = Analysis::new(site, roles, reports, summaries, findings);
-    let text = match args.format {
-        ReportFormat::Json => analysis::json(&analysis),
-        ReportFormat::Markdown => analysis::markdown(&analysis),
-        ReportFormat::Table => analysis::table(&analysis, use_color()),
-    };
-    write_out(&text).context("writing the report")?;
+    match args.format {
+        ReportFormat::Json => {
+            analysis::write_json(&analysis, std::io::stdout().lock()).map_err(anyhow::Error::from)
+        }
+        ReportFormat::Markdown => write_out(&analysis::markdown(&analysis)),
+        ReportFormat::Table => write_out(&analysis::table(&analysis, use_color())),
+    }
+    .context("writing the report")?;
     // The process ends right after this; freeing every call and stream one by one costs
     // more than analysing them did (10^5 allocations on a large capture).
     std::mem::forget(calls);

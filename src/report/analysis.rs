@@ -126,8 +126,15 @@ pub fn json_schema() -> String {
     serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }
 
-pub fn json(a: &Analysis) -> String {
-    serde_json::to_string_pretty(a).unwrap_or_default() + "\n"
+use std::io::Write as _;
+
+/// The JSON report, written as it is serialised (a large capture's report runs to tens
+/// of megabytes: no copy of it is held).
+pub fn write_json(a: &Analysis, out: impl std::io::Write) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, a)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 fn severity_color(s: Severity) -> Color {
