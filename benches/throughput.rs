@@ -833,6 +833,17 @@ impl<W: Write> PcapWriter<W> {
     }
 }
 
+impl PcapWriter<BufWriter<File>> {
+    /// Flushes the file to disk; the number of packets written.
+    fn finish(self) -> io::Result<u64> {
+        self.w
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
+        Ok(self.packets)
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Endpoint {
     ip: [u8; 4],
@@ -1158,9 +1169,7 @@ fn generate(path: &Path, spec: Spec) -> io::Result<u64> {
         t += 5_000;
         first = last;
     }
-    let packets = w.packets;
-    w.w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    Ok(packets)
+    w.finish()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1509,7 +1518,5 @@ fn generate_followme(path: &Path, spec: Spec) -> io::Result<u64> {
         t += 5_000;
         first = last;
     }
-    let packets = w.packets;
-    w.w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    Ok(packets)
+    w.finish()
 }
