@@ -95,12 +95,21 @@ pub struct Classified {
 
 /// Removes visual separators (RFC 3966 §5.1.1) and URI parameters.
 pub fn clean(raw: &str) -> String {
-    raw.split(';')
-        .next()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' '))
-        .collect()
+    let mut out = String::new();
+    clean_into(raw, &mut out);
+    out
+}
+
+/// [`clean`] into a buffer the caller reuses (emptied first).
+fn clean_into(raw: &str, out: &mut String) {
+    out.clear();
+    out.extend(
+        raw.split(';')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' ')),
+    );
 }
 
 /// ITU-T E.164 country codes are prefix-free: 1, 7, a two-digit set, else three digits.
@@ -217,15 +226,7 @@ pub fn infer_site<S: AsRef<str>>(site: &mut Site, observed_users: impl IntoItera
     let mut len_counts: BTreeMap<usize, usize> = BTreeMap::new();
     let mut c = String::new();
     for u in observed_users {
-        c.clear();
-        c.extend(
-            u.as_ref()
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .chars()
-                .filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' ')),
-        );
+        clean_into(u.as_ref(), &mut c);
         if want_cc
             && let Some(d) = c.strip_prefix('+')
             && d.len() > 6

@@ -96,15 +96,10 @@ pub struct Proof {
     pub understood_by_xcc: bool,
 }
 
-/// Applies the first matching rewrite to `number` (XCC tries alternatives in order).
-pub fn apply_all(rewrites: &[Rewrite], number: &str) -> String {
-    let n = super::clean(number);
-    rewrites.iter().find_map(|r| r.apply(&n)).unwrap_or(n)
-}
-
 /// Shows what the rewrites do to each observed number.
 pub fn prove(rewrites: &[Rewrite], observed: &[String], site: &Site) -> Vec<Proof> {
-    // Each rewrite compiled once, not once per number.
+    // Each rewrite compiled once, not once per number; the first that matches applies
+    // (XCC tries alternatives in order).
     let compiled: Vec<(Regex, &str)> = rewrites
         .iter()
         .filter_map(|r| Some((Regex::new(&r.pattern).ok()?, r.replace.as_str())))
