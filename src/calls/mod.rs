@@ -40,10 +40,7 @@ pub fn method(name: &str) -> Method {
         "MESSAGE",
         "PUBLISH",
     ];
-    match KNOWN.iter().find(|k| **k == name) {
-        Some(k) => Method::Borrowed(k),
-        None => Method::Owned(name.to_string()),
-    }
+    crate::sip::intern(name, KNOWN)
 }
 
 /// A message of a call, without its bytes.

@@ -341,10 +341,10 @@ fn walk_headers(bytes: &[u8]) -> HeaderLines {
     )
 }
 
-/// [`walk_headers`] with `find` giving the first `\n` of a slice.
+/// [`walk_headers`] with `newline` and `colon` giving the first `\n` and `:` of a slice.
 fn walk_headers_with(
     bytes: &[u8],
-    find: impl Fn(&[u8]) -> Option<usize>,
+    newline: impl Fn(&[u8]) -> Option<usize>,
     colon: impl Fn(&[u8]) -> Option<usize>,
 ) -> HeaderLines {
     let mut out = HeaderLines {
@@ -355,7 +355,7 @@ fn walk_headers_with(
     };
     let mut from = 0;
     let mut ends = std::iter::from_fn(|| {
-        let at = from + find(bytes.get(from..)?)?;
+        let at = from + newline(bytes.get(from..)?)?;
         from = at + 1;
         Some(at)
     });
@@ -385,7 +385,7 @@ fn header_line(
     start: usize,
     end: usize,
     out: &mut HeaderLines,
-    colon: impl Fn(&[u8]) -> Option<usize>,
+    find_colon: impl Fn(&[u8]) -> Option<usize>,
 ) {
     let line = &bytes[start..end];
     if matches!(line[0], b' ' | b'\t') {
@@ -394,36 +394,33 @@ fn header_line(
         }
         return;
     }
-    let Some(colon) = colon(line) else {
+    let Some(colon) = find_colon(line) else {
         out.bad.push((start, end, false));
         return;
     };
-    // The name and the value, each trimmed of ASCII whitespace at both ends (as
-    // `trim_ascii` does), found by index: this runs for every header of every message.
-    let ws = |i: usize| line[i].is_ascii_whitespace();
-    let (mut ns, mut ne) = (0, colon);
-    while ns < ne && ws(ns) {
-        ns += 1;
-    }
-    while ne > ns && ws(ne - 1) {
-        ne -= 1;
-    }
+    let (ns, ne) = trimmed(line, 0, colon);
     if ns == ne {
         out.bad.push((start, end, true));
         return;
     }
-    let (mut vs, mut ve) = (colon + 1, line.len());
-    while vs < ve && ws(vs) {
-        vs += 1;
-    }
-    while ve > vs && ws(ve - 1) {
-        ve -= 1;
-    }
+    let (vs, ve) = trimmed(line, colon + 1, line.len());
     out.headers.push(Header {
         key: canonical(&line[ns..ne]),
         name: ((start + ns) as u32, (start + ne) as u32),
         value: ((start + vs) as u32, (start + ve) as u32),
     });
+}
+
+/// `line[a..b]` without ASCII whitespace at either end (as `trim_ascii` does), as
+/// positions in `line`: this runs for the name and the value of every header.
+fn trimmed(line: &[u8], mut a: usize, mut b: usize) -> (usize, usize) {
+    while a < b && line[a].is_ascii_whitespace() {
+        a += 1;
+    }
+    while b > a && line[b - 1].is_ascii_whitespace() {
+        b -= 1;
+    }
+    (a, b)
 }
 
 /// One whole SIP message as framed, not yet parsed: its bytes, where they came from and

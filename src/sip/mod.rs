@@ -14,3 +14,12 @@ pub mod sdp;
 
 pub use extract::{Extractor, is_sip_datagram, may_be_sip, sip_start};
 pub use message::{RawMessage, SipMessage};
+
+/// `s` borrowed from `known` when it is one of those names, else owned: the names SIP and
+/// SDP repeat in every call (methods, media kinds, codecs) are not allocated each time.
+pub fn intern(s: &str, known: &[&'static str]) -> std::borrow::Cow<'static, str> {
+    match known.iter().find(|k| **k == s) {
+        Some(k) => std::borrow::Cow::Borrowed(k),
+        None => std::borrow::Cow::Owned(s.to_string()),
+    }
+}

@@ -24,36 +24,38 @@ pub enum Direction {
 /// dozen short strings each.
 pub type Name = Cow<'static, str>;
 
-/// `s` as a [`Name`], borrowed when it is one of the names SDP bodies usually carry.
-pub fn intern(s: &str) -> Name {
-    Cow::Borrowed(match s {
-        "audio" => "audio",
-        "video" => "video",
-        "application" => "application",
-        "image" => "image",
-        "RTP/AVP" => "RTP/AVP",
-        "RTP/SAVP" => "RTP/SAVP",
-        "RTP/AVPF" => "RTP/AVPF",
-        "RTP/SAVPF" => "RTP/SAVPF",
-        "UDP/TLS/RTP/SAVPF" => "UDP/TLS/RTP/SAVPF",
-        "udptl" => "udptl",
-        "PCMU" => "PCMU",
-        "PCMA" => "PCMA",
-        "G722" => "G722",
-        "G729" => "G729",
-        "GSM" => "GSM",
-        "G723" => "G723",
-        "opus" => "opus",
-        "telephone-event" => "telephone-event",
-        "CN" => "CN",
-        "iLBC" => "iLBC",
-        "speex" => "speex",
-        "AMR" => "AMR",
-        "AMR-WB" => "AMR-WB",
-        "H264" => "H264",
-        "VP8" => "VP8",
-        _ => return Cow::Owned(s.to_string()),
-    })
+/// The names SDP bodies usually carry, kept as borrowed [`Name`]s.
+const COMMON_NAMES: &[&str] = &[
+    "audio",
+    "video",
+    "application",
+    "image",
+    "RTP/AVP",
+    "RTP/SAVP",
+    "RTP/AVPF",
+    "RTP/SAVPF",
+    "UDP/TLS/RTP/SAVPF",
+    "udptl",
+    "PCMU",
+    "PCMA",
+    "G722",
+    "G729",
+    "GSM",
+    "G723",
+    "opus",
+    "telephone-event",
+    "CN",
+    "iLBC",
+    "speex",
+    "AMR",
+    "AMR-WB",
+    "H264",
+    "VP8",
+];
+
+/// `s` as a [`Name`], borrowed when it is one of [`COMMON_NAMES`].
+fn intern(s: &str) -> Name {
+    super::intern(s, COMMON_NAMES)
 }
 
 /// One payload type with its codec name.
