@@ -117,18 +117,6 @@ pub enum CaptureError {
     Read { path: String, source: io::Error },
 }
 
-/// Fills `buf` as far as the input goes (a pipe may hand over less per read).
-fn read_up_to(input: &mut dyn Read, buf: &mut [u8]) -> usize {
-    let mut n = 0;
-    while n < buf.len() {
-        match input.read(&mut buf[n..]) {
-            Ok(0) | Err(_) => break,
-            Ok(k) => n += k,
-        }
-    }
-    n
-}
-
 /// What a file that is not a capture is, by its first bytes, and what to do about it: the
 /// formats support engineers are sent instead of a pcap/pcapng.
 fn recognise(head: &[u8]) -> (&'static str, &'static str) {
@@ -237,8 +225,10 @@ pub fn read_capture(
         }
         Err(_) => {
             let (mut input, _) = open_input(path)?;
-            let mut head = [0u8; 64];
-            let n = read_up_to(&mut input, &mut head);
+            // As far as the input goes (a pipe may hand over less per read).
+            let mut head = Vec::with_capacity(64);
+            let _ = input.by_ref().take(64).read_to_end(&mut head);
+            let n = head.len();
             if n == 0 {
                 return Err(CaptureError::Empty {
                     path: path.to_string(),
