@@ -20,19 +20,8 @@ pub(crate) fn map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
             done.push((i, f(i)));
         }
     };
-    let mut all = std::thread::scope(|s| {
-        let helper = std::thread::Builder::new()
-            .name("sipdiag-helper".into())
-            .spawn_scoped(s, work);
-        let mut mine = work();
-        if let Ok(h) = helper {
-            match h.join() {
-                Ok(theirs) => mine.extend(theirs),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        mine
-    });
+    let (theirs, mut all) = beside(work, work);
+    all.extend(theirs);
     all.sort_unstable_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, t)| t).collect()
 }
