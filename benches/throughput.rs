@@ -1215,6 +1215,15 @@ fn fm_messages(c: &Call) -> (Vec<(bool, String)>, usize) {
              a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na=sendrecv\r\n"
         )
     };
+    // Extra headers, Content-Type when there is a body, Content-Length, the body.
+    let tail = |extra: &str, body: &str| {
+        let ct = if body.is_empty() {
+            ""
+        } else {
+            "Content-Type: application/sdp\r\n"
+        };
+        format!("{extra}{ct}Content-Length: {}\r\n\r\n{body}", body.len())
+    };
     let req = |method: &str,
                ruri: &str,
                via: &str,
@@ -1224,16 +1233,11 @@ fn fm_messages(c: &Call) -> (Vec<(bool, String)>, usize) {
                cseq: u32,
                extra: &str,
                body: &str| {
-        let ct = if body.is_empty() {
-            ""
-        } else {
-            "Content-Type: application/sdp\r\n"
-        };
         format!(
             "{method} {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK{id}{method}{cseq}\r\n\
              Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {id}\r\nCSeq: {cseq} {method}\r\n\
-             {extra}{ct}Content-Length: {}\r\n\r\n{body}",
-            body.len()
+             {}",
+            tail(extra, body)
         )
     };
     let resp = |status: &str,
@@ -1245,15 +1249,10 @@ fn fm_messages(c: &Call) -> (Vec<(bool, String)>, usize) {
                 cseq: &str,
                 extra: &str,
                 body: &str| {
-        let ct = if body.is_empty() {
-            ""
-        } else {
-            "Content-Type: application/sdp\r\n"
-        };
         format!(
             "SIP/2.0 {status}\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK{branch}\r\nFrom: {from}\r\nTo: {to}\r\n\
-             Call-ID: {id}\r\nCSeq: {cseq}\r\n{extra}{ct}Content-Length: {}\r\n\r\n{body}",
-            body.len()
+             Call-ID: {id}\r\nCSeq: {cseq}\r\n{}",
+            tail(extra, body)
         )
     };
     let a = format!("a{n:06}-fm@{pbx}");
