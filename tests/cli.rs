@@ -256,3 +256,18 @@ fn long_listings_stream_as_plain_columns() {
     let p = testdata("reader/udp-call.pcap");
     assert!(stdout(&sipdiag(&["messages", p.to_str().unwrap()])).contains('│'));
 }
+
+#[test]
+fn text_on_standard_input_is_named_as_text() {
+    // Standard input cannot be read twice: the error must come from the bytes read once.
+    let p = testdata("README.md");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(["messages", "-"])
+        .stdin(std::fs::File::open(p).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("text"), "{err}");
+    assert!(!err.contains("empty file"), "{err}");
+}

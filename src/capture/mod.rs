@@ -191,6 +191,22 @@ fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> 
     }
 }
 
+/// A reader that keeps a copy of the first 64 bytes it hands out.
+struct FirstBytes<R> {
+    inner: R,
+    first: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl<R: Read> Read for FirstBytes<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
+        let room = 64usize.saturating_sub(first.len()).min(n);
+        first.extend_from_slice(&buf[..room]);
+        Ok(n)
+    }
+}
+
 /// Per-interface facts of a pcapng section.
 #[derive(Debug, Clone, Copy)]
 struct Interface {
@@ -209,6 +225,13 @@ pub fn read_capture(
     mut on_frame: impl FnMut(&Frame<'_>),
 ) -> Result<CaptureSummary, CaptureError> {
     let (input, gzip) = open_input(path)?;
+    // The first bytes as read, to name what the input is when it is not a capture (the
+    // input cannot be read again: standard input is consumed).
+    let first = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(64)));
+    let input = FirstBytes {
+        inner: input,
+        first: std::sync::Arc::clone(&first),
+    };
     let mut reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
         Ok(r) => r,
         Err(PcapError::Eof) => {
@@ -224,10 +247,7 @@ pub fn read_capture(
             });
         }
         Err(_) => {
-            let (mut input, _) = open_input(path)?;
-            // As far as the input goes (a pipe may hand over less per read).
-            let mut head = Vec::with_capacity(64);
-            let _ = input.by_ref().take(64).read_to_end(&mut head);
+            let head = std::mem::take(&mut *first.lock().unwrap_or_else(|e| e.into_inner()));
             let n = head.len();
             if n == 0 {
                 return Err(CaptureError::Empty {
