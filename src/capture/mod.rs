@@ -191,7 +191,9 @@ fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> 
     }
 }
 
-/// A reader that keeps a copy of the first 64 bytes it hands out.
+/// A reader that keeps a copy of the first 64 bytes it hands out. (Reading those bytes
+/// ahead and chaining them back in front would not do: pcap-parser decides on its first
+/// read, which must be the whole head `open_input` buffered.)
 struct FirstBytes<R> {
     inner: R,
     first: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
