@@ -839,10 +839,14 @@ impl SipMessage {
         if self.body.is_empty() {
             return None;
         }
-        let ct = self.header("content-type").unwrap_or("");
-        let is_sdp =
-            ct.to_ascii_lowercase().contains("application/sdp") || self.body.starts_with(b"v=0");
-        let multipart = ct.to_ascii_lowercase().starts_with("multipart/");
+        let ct = self.header("content-type").unwrap_or("").as_bytes();
+        let is_sdp = ct
+            .windows(b"application/sdp".len())
+            .any(|w| w.eq_ignore_ascii_case(b"application/sdp"))
+            || self.body.starts_with(b"v=0");
+        let multipart = ct
+            .get(..b"multipart/".len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"multipart/"));
         if is_sdp && !multipart {
             return Some(sdp::parse(&self.body));
         }
@@ -1055,5 +1059,27 @@ mod tests {
         assert_eq!(content_length(&m[..35]), Some(Ok(3)));
         assert_eq!(header_end(b"X\n\nY"), Some((2, 3)));
         assert_eq!(header_end(b"X\r\nY"), None);
+    }
+
+    #[test]
+    fn sdp_is_found_by_content_type_in_any_case_and_inside_multipart() {
+        let sdp_port = |ct: &str, body: &str| {
+            let raw = format!("SIP/2.0 200 OK\r\n{ct}\r\n\r\n{body}");
+            parse_message(raw.as_bytes(), prov(), true)
+                .unwrap()
+                .sdp()
+                .map(|s| s.media[0].port)
+        };
+        // No leading v=0: only the Content-Type says it is SDP.
+        let bare = "c=IN IP4 10.0.0.9\r\nm=audio 4000 RTP/AVP 8\r\n";
+        assert_eq!(sdp_port("Content-Type: APPLICATION/SDP", bare), Some(4000));
+        assert_eq!(sdp_port("c: application/sdp", bare), Some(4000));
+        assert_eq!(sdp_port("Content-Type: text/plain", bare), None);
+        let mixed = "--b\r\nContent-Type: application/sdp\r\n\r\n\
+                     v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 4002 RTP/AVP 0\r\n--b--\r\n";
+        assert_eq!(
+            sdp_port("Content-Type: Multipart/Mixed;boundary=b", mixed),
+            Some(4002)
+        );
     }
 }
