@@ -46,7 +46,6 @@ enum Rec {
     },
 }
 
-#[derive(Default)]
 struct Batch {
     bytes: Vec<u8>,
     recs: Vec<Rec>,
@@ -54,6 +53,17 @@ struct Batch {
 }
 
 impl Batch {
+    /// An empty batch with room for a full one: filled without growing (each growth
+    /// copies the bytes gathered so far).
+    fn new() -> Self {
+        Batch {
+            // A batch is handed over at the first message that takes it past the limit.
+            bytes: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+            recs: Vec::with_capacity(BATCH_RECORDS),
+            sdps: Vec::new(),
+        }
+    }
+
     fn keep(&mut self, data: &[u8]) -> Span {
         let at = self.bytes.len();
         self.bytes.extend_from_slice(data);
@@ -121,7 +131,7 @@ impl Shipper<'_> {
             self.batch.sdps.clear();
             return;
         }
-        let next = self.empty.try_recv().unwrap_or_default();
+        let next = self.empty.try_recv().unwrap_or_else(|_| Batch::new());
         let full = std::mem::replace(&mut self.batch, next);
         if self.full.send(full).is_err() {
             self.gone = true;
@@ -171,7 +181,7 @@ pub(super) fn scan_all(
             })
             .ok()?;
         let mut shipper = Shipper {
-            batch: Batch::default(),
+            batch: Batch::new(),
             full: &full_tx,
             empty: &empty_rx,
             gone: false,
