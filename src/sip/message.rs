@@ -263,16 +263,21 @@ fn start_span(line: &[u8]) -> Option<StartSpan> {
 
 /// Where the header block of `data` ends: `(header_len_without_blank_line, body_start)`.
 pub(crate) fn header_end(data: &[u8]) -> Option<(usize, usize)> {
-    // SIMD line search: this runs over every byte of every message.
-    for nl in memchr::memchr_iter(b'\n', data) {
-        match data.get(nl + 1) {
-            Some(b'\n') => return Some((nl + 1, nl + 2)),
-            Some(b'\r') if data.get(nl + 2) == Some(&b'\n') => return Some((nl + 1, nl + 3)),
-            None => return None,
-            _ => {}
-        }
+    // Two SIMD substring searches rather than a stop at every line: this runs over every
+    // message with a body on the reading thread. The blank line is the first `\n\r\n`
+    // unless a bare `\n\n` comes before it.
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    static CRLF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\r\n"));
+    static LF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\n"));
+    let crlf = CRLF.find(data);
+    // A `\n\n` at `i` comes first when `i < crlf`, i.e. when it lies in `data[..=crlf]`.
+    let before = crlf.map_or(data, |c| &data[..=c]);
+    match (LF.find(before), crlf) {
+        (Some(nl), _) => Some((nl + 1, nl + 2)),
+        (None, Some(nl)) => Some((nl + 1, nl + 3)),
+        (None, None) => None,
     }
-    None
 }
 
 /// The Content-Length announced in a header block, if any (`None` when absent).
@@ -1021,8 +1026,11 @@ mod tests {
 
     #[test]
     fn header_walk_ends_where_header_end_says() {
-        let cases: [&[u8]; 14] = [
+        let cases: [&[u8]; 17] = [
             b"",
+            b"X\n\nA\n\r\n",
+            b"X\n\r\nA\n\n",
+            b"X\nA\r\n\n\r\n",
             b"X",
             b"X\n",
             b"X\n\n",
@@ -1050,6 +1058,27 @@ mod tests {
         assert_eq!(w.bad.iter().map(|b| b.2).collect::<Vec<_>>(), [false, true]);
         assert_eq!(w.folds.len(), 1);
         assert_eq!(w.folds[0].0, 0, "the fold continues A");
+    }
+
+    #[test]
+    fn header_end_is_the_first_blank_line_on_every_short_input() {
+        // The definition, line by line: the first `\n` followed by `\n` or `\r\n`.
+        let reference = |d: &[u8]| {
+            (0..d.len()).filter(|&i| d[i] == b'\n').find_map(|nl| {
+                match (d.get(nl + 1), d.get(nl + 2)) {
+                    (Some(b'\n'), _) => Some((nl + 1, nl + 2)),
+                    (Some(b'\r'), Some(b'\n')) => Some((nl + 1, nl + 3)),
+                    _ => None,
+                }
+            })
+        };
+        // Every string of up to 8 bytes over `x`, `\r`, `\n`.
+        for len in 0..=8u32 {
+            for n in 0..3usize.pow(len) {
+                let d: Vec<u8> = (0..len).map(|k| b"x\r\n"[n / 3usize.pow(k) % 3]).collect();
+                assert_eq!(header_end(&d), reference(&d), "{d:?}");
+            }
+        }
     }
 
     #[test]
