@@ -216,12 +216,23 @@ impl PacketSink for MediaTracker {
         if !sip::message::may_have_body(m.data) {
             return None;
         }
-        let mut msg = m.parse_copy()?;
-        if let (Some(sdp), Some(id)) = (msg.sdp(), msg.call_id()) {
-            self.announce(id, sdp, msg.frame);
-        }
         // Made here once; the calls take it with the message.
-        msg.take_sdp()
+        match m.call_id_and_sdp() {
+            Some((id, sdp)) => {
+                if let (Some(sdp), Some(id)) = (&sdp, id) {
+                    self.announce(id, sdp, m.prov.frame);
+                }
+                sdp
+            }
+            // A folded or non-UTF-8 header: the full parse.
+            None => {
+                let mut msg = m.parse_copy()?;
+                if let (Some(sdp), Some(id)) = (msg.sdp(), msg.call_id()) {
+                    self.announce(id, sdp, msg.frame);
+                }
+                msg.take_sdp()
+            }
+        }
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
         MediaTracker::datagram(self, d);

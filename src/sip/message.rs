@@ -479,6 +479,52 @@ impl RawMessage<'_> {
     }
 }
 
+impl<'a> RawMessage<'a> {
+    /// The Call-ID and the SDP summary, exactly as [`Self::parse`] then
+    /// [`SipMessage::call_id`] and [`SipMessage::sdp`] give them, without building the
+    /// message (the reading thread needs only these, for the media; the sink thread parses
+    /// the message in full). `None` when a header it reads is folded or not UTF-8: then
+    /// parse the message.
+    pub fn call_id_and_sdp(&self) -> Option<(Option<&'a str>, Option<Sdp>)> {
+        let data = self.data;
+        let walk = walk_headers(data);
+        let (_, body_start) = walk.end.unwrap_or((data.len(), data.len()));
+        // The first header of that name, as `SipMessage::header` finds it.
+        let find = |key: &str| {
+            walk.headers.iter().enumerate().find(|(_, h)| match h.key {
+                Some(k) => k == key,
+                None => {
+                    data[h.name.0 as usize..h.name.1 as usize].eq_ignore_ascii_case(key.as_bytes())
+                }
+            })
+        };
+        let value = |found: Option<(usize, &Header)>| -> Option<Option<&'a str>> {
+            let Some((i, h)) = found else {
+                return Some(None);
+            };
+            if walk.folds.iter().any(|&(f, _, _)| f == i) {
+                return None;
+            }
+            std::str::from_utf8(&data[h.value.0 as usize..h.value.1 as usize])
+                .ok()
+                .map(Some)
+        };
+        let call_id = value(find("call-id"))?;
+        let content_type = value(find("content-type"))?;
+        // The body is bounded by the first header keyed Content-Length, as in `parse`.
+        let length = walk
+            .headers
+            .iter()
+            .enumerate()
+            .find(|(_, h)| h.key == Some("content-length"));
+        let declared = value(length)?;
+        let rest = data.get(body_start..).unwrap_or_default();
+        let (body, _) = body_of(declared, rest, self.datagram);
+        let sdp = sdp_in(content_type.unwrap_or("").as_bytes(), body);
+        Some((call_id, sdp))
+    }
+}
+
 /// Whether bytes follow the blank line that ends the header block: when not, the message
 /// has no body (and no SDP), whatever its headers say.
 pub(crate) fn may_have_body(data: &[u8]) -> bool {
@@ -560,28 +606,10 @@ fn parse_with(
     let declared = headers
         .iter()
         .find(|h| h.key == Some("content-length"))
-        .map(|h| {
-            value_of(h, &text, &folded)
-                .trim()
-                .parse::<usize>()
-                .map_err(|_| ())
-        });
-    let body = match declared {
-        Some(Ok(n)) if n <= rest.len() => rest[..n].to_vec(),
-        Some(Ok(n)) => {
-            problems.push(format!(
-                "Content-Length {n} but only {} body bytes present",
-                rest.len()
-            ));
-            rest.to_vec()
-        }
-        Some(Err(())) => {
-            problems.push("Content-Length is not a number".to_string());
-            rest.to_vec()
-        }
-        None if datagram => rest.to_vec(),
-        None => Vec::new(),
-    };
+        .map(|h| value_of(h, &text, &folded));
+    let (body, problem) = body_of(declared, rest, datagram);
+    problems.extend(problem);
+    let body = body.to_vec();
     let msg = SipMessage {
         sdp: std::cell::OnceCell::new(),
         frame: p.frame,
@@ -603,6 +631,29 @@ fn parse_with(
         problems,
     };
     Some(msg)
+}
+
+/// The body: what the Content-Length value `declared` says of the bytes `rest` after the
+/// header block, with the problem when it says something impossible. Without the header,
+/// the rest of a datagram, else nothing.
+fn body_of<'a>(
+    declared: Option<&str>,
+    rest: &'a [u8],
+    datagram: bool,
+) -> (&'a [u8], Option<String>) {
+    match declared.map(|v| v.trim().parse::<usize>()) {
+        Some(Ok(n)) if n <= rest.len() => (&rest[..n], None),
+        Some(Ok(n)) => (
+            rest,
+            Some(format!(
+                "Content-Length {n} but only {} body bytes present",
+                rest.len()
+            )),
+        ),
+        Some(Err(_)) => (rest, Some("Content-Length is not a number".to_string())),
+        None if datagram => (rest, None),
+        None => (&[], None),
+    }
 }
 
 /// The value of `h`: a slice of the text, or its folded copy.
@@ -841,27 +892,36 @@ impl SipMessage {
     }
 
     fn parse_sdp(&self) -> Option<Sdp> {
-        if self.body.is_empty() {
-            return None;
-        }
-        let ct = self.header("content-type").unwrap_or("").as_bytes();
-        let is_sdp = ct
-            .windows(b"application/sdp".len())
-            .any(|w| w.eq_ignore_ascii_case(b"application/sdp"))
-            || self.body.starts_with(b"v=0");
-        let multipart = ct
-            .get(..b"multipart/".len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(b"multipart/"));
-        if is_sdp && !multipart {
-            return Some(sdp::parse(&self.body));
-        }
-        if multipart {
-            let text = String::from_utf8_lossy(&self.body);
-            let at = text.find("\nv=0")?;
-            return Some(sdp::parse(text[at + 1..].as_bytes()));
-        }
-        None
+        sdp_in(
+            self.header("content-type").unwrap_or("").as_bytes(),
+            &self.body,
+        )
     }
+}
+
+/// The SDP summary of a body with this Content-Type, when the body is (or, in a multipart
+/// body, contains) SDP.
+fn sdp_in(content_type: &[u8], body: &[u8]) -> Option<Sdp> {
+    if body.is_empty() {
+        return None;
+    }
+    let ct = content_type;
+    let is_sdp = ct
+        .windows(b"application/sdp".len())
+        .any(|w| w.eq_ignore_ascii_case(b"application/sdp"))
+        || body.starts_with(b"v=0");
+    let multipart = ct
+        .get(..b"multipart/".len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"multipart/"));
+    if is_sdp && !multipart {
+        return Some(sdp::parse(body));
+    }
+    if multipart {
+        let text = String::from_utf8_lossy(body);
+        let at = text.find("\nv=0")?;
+        return Some(sdp::parse(text[at + 1..].as_bytes()));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -1078,6 +1138,64 @@ mod tests {
                 let d: Vec<u8> = (0..len).map(|k| b"x\r\n"[n / 3usize.pow(k) % 3]).collect();
                 assert_eq!(header_end(&d), reference(&d), "{d:?}");
             }
+        }
+    }
+
+    #[test]
+    fn call_id_and_sdp_match_the_full_parse() {
+        let sdp = "v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 4000 RTP/AVP 8\r\n";
+        let cases = [
+            format!(
+                "INVITE sip:a@b SIP/2.0\r\nCall-ID: x1\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+                sdp.len()
+            ),
+            // Compact forms, LF only, a body longer than Content-Length says.
+            format!("SIP/2.0 200 OK\ni: x2\nc: application/sdp\nl: 20\n\n{sdp}"),
+            // No Content-Length: the datagram's rest (and nothing on a stream).
+            format!("SIP/2.0 200 OK\r\ncall-id:x3\r\n\r\n{sdp}"),
+            // Content-Length beyond the bytes, not a number.
+            format!("SIP/2.0 200 OK\r\nCall-ID: x4\r\nContent-Length: 999\r\n\r\n{sdp}"),
+            format!("SIP/2.0 200 OK\r\nCall-ID: x5\r\nContent-Length: many\r\n\r\n{sdp}"),
+            // No Call-ID; no SDP; a second Call-ID (the first counts).
+            format!("SIP/2.0 200 OK\r\nContent-Type: application/sdp\r\n\r\n{sdp}"),
+            "SIP/2.0 200 OK\r\nCall-ID: x6\r\nContent-Type: text/plain\r\n\r\nhello".to_string(),
+            format!("SIP/2.0 200 OK\r\nCall-ID: x7\r\nCall-ID: x8\r\n\r\n{sdp}"),
+            // A header block without its blank line.
+            "SIP/2.0 200 OK\r\nCall-ID: x9\r\n".to_string(),
+            // Multipart.
+            format!(
+                "SIP/2.0 200 OK\r\nCall-ID: xa\r\nContent-Type: multipart/mixed;boundary=b\r\n\r\n--b\r\nContent-Type: application/sdp\r\n\r\n{sdp}--b--\r\n"
+            ),
+        ];
+        for (i, raw) in cases.iter().enumerate() {
+            for datagram in [true, false] {
+                let full = raw_message(raw.as_bytes(), datagram).parse().unwrap();
+                let light = raw_message(raw.as_bytes(), datagram).call_id_and_sdp();
+                assert_eq!(
+                    light,
+                    Some((full.call_id(), full.sdp().cloned())),
+                    "case {i}, datagram {datagram}"
+                );
+            }
+        }
+        // A folded Call-ID or one that is not UTF-8: the full parse is needed.
+        for raw in [
+            &b"SIP/2.0 200 OK\r\nCall-ID: a\r\n b\r\n\r\n"[..],
+            &b"SIP/2.0 200 OK\r\nCall-ID: \xff\r\n\r\n"[..],
+        ] {
+            assert_eq!(raw_message(raw, true).call_id_and_sdp(), None);
+        }
+    }
+
+    /// `data` as framing hands it over.
+    fn raw_message(data: &[u8], datagram: bool) -> RawMessage<'_> {
+        let first = data.split(|&b| b == b'\r' || b == b'\n').next().unwrap();
+        RawMessage {
+            data,
+            prov: prov(),
+            datagram,
+            cut: false,
+            start: Start(start_span(first).unwrap()),
         }
     }
 
