@@ -23,7 +23,6 @@ use crate::numbers::Site;
 use crate::report::analysis::{self, Analysis, CallSummary};
 use crate::report::listing::{self, CallRow};
 use crate::rules::{self, RuleInfo, Severity};
-use crate::sip::sdp::Sdp;
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
 mod pipeline;
@@ -39,20 +38,16 @@ pub trait Sink {
     fn message(&mut self, msg: SipMessage);
 }
 
-/// Receives the packets a scan finds besides SIP, in capture order: what media analysis
-/// follows. It runs on the reading thread, beside decoding, so per-packet work does not
-/// queue behind SIP parsing; it sees each SIP message as framed (before the [`Sink`]
-/// parses it), in its place among the packets, to pick out what it needs (SDP).
+/// Receives the packets a scan finds besides SIP, in capture order, and every SIP message
+/// in its place among them: what media analysis follows. It runs beside the [`Sink`],
+/// on the same thread (see [`pipeline`]), and sees each message just before the sink
+/// receives it.
 pub trait PacketSink {
     /// The input file with this index (in the order given) starts.
     fn capture_start(&mut self, _index: usize) {}
-    /// A SIP message as framed, not parsed; the [`Sink`] gets it parsed, later. A packet
-    /// sink that made the message's SDP summary (parsing a copy, see
-    /// [`RawMessage::parse_copy`]) returns it: the sink's message then carries it instead
-    /// of parsing the SDP again.
-    fn message(&mut self, _m: &RawMessage<'_>) -> Option<Sdp> {
-        None
-    }
+    /// A SIP message; the [`Sink`] receives it next. What the packet sink computes on it
+    /// and caches in it (its SDP summary) the sink gets with it.
+    fn message(&mut self, _m: &SipMessage) {}
     /// A UDP/SCTP datagram that is not SIP (media, STUN, keep-alives …).
     fn datagram(&mut self, _d: &Datagram<'_>) {}
     /// An ICMP error quoting a datagram.
@@ -70,20 +65,54 @@ fn relend<'a>(p: &'a mut Option<&mut dyn PacketSink>) -> Option<&'a mut dyn Pack
     }
 }
 
-/// Where the scan of one file sends the raw SIP messages it frames: the seam between the
-/// reading thread and the sink (see [`pipeline`]).
-trait Emit {
-    /// A framed message, with its SDP summary when the packet sink made it.
-    fn raw(&mut self, m: RawMessage<'_>, sdp: Option<Sdp>);
+/// A parsed message to the packet sink, then to the sink.
+fn hand_over(m: SipMessage, sink: &mut dyn Sink, packets: Option<&mut dyn PacketSink>) {
+    if let Some(p) = packets {
+        p.message(&m);
+    }
+    sink.message(m);
 }
 
-/// Parses in place and hands the message straight to the sink (one thread).
-struct Direct<'s>(&'s mut dyn Sink);
+/// Where the scan of one file sends what it finds: the seam between the reading thread
+/// and the sinks (see [`pipeline`]).
+trait Emit {
+    /// Whether packets besides SIP are wanted: without, the decoder drops them early.
+    fn wants_packets(&self) -> bool;
+    /// A framed SIP message.
+    fn raw(&mut self, m: RawMessage<'_>);
+    fn datagram(&mut self, d: &Datagram<'_>);
+    fn icmp(&mut self, e: &IcmpError);
+    fn stream(&mut self, e: &StreamEvent<'_>);
+}
+
+/// Parses in place and hands everything straight to the sinks (one thread).
+struct Direct<'s> {
+    sink: &'s mut dyn Sink,
+    packets: Option<&'s mut dyn PacketSink>,
+}
 
 impl Emit for Direct<'_> {
-    fn raw(&mut self, m: RawMessage<'_>, sdp: Option<Sdp>) {
-        if let Some(m) = m.parse_with_sdp(sdp) {
-            self.0.message(m);
+    fn wants_packets(&self) -> bool {
+        self.packets.is_some()
+    }
+    fn raw(&mut self, m: RawMessage<'_>) {
+        if let Some(m) = m.parse() {
+            hand_over(m, self.sink, relend(&mut self.packets));
+        }
+    }
+    fn datagram(&mut self, d: &Datagram<'_>) {
+        if let Some(p) = relend(&mut self.packets) {
+            p.datagram(d);
+        }
+    }
+    fn icmp(&mut self, e: &IcmpError) {
+        if let Some(p) = relend(&mut self.packets) {
+            p.icmp(e);
+        }
+    }
+    fn stream(&mut self, e: &StreamEvent<'_>) {
+        if let Some(p) = relend(&mut self.packets) {
+            p.stream(e);
         }
     }
 }
@@ -101,7 +130,13 @@ pub struct CaptureReport {
 /// Scans one capture file (`-` = standard input) into `sink`, on the calling thread.
 /// Only SIP is looked at.
 pub fn scan(path: &str, sink: &mut dyn Sink) -> Result<CaptureReport, CaptureError> {
-    scan_into(path, &mut Direct(sink), None)
+    scan_into(
+        path,
+        &mut Direct {
+            sink,
+            packets: None,
+        },
+    )
 }
 
 /// [`scan`], with every other packet handed to `packets`.
@@ -110,45 +145,42 @@ pub fn scan_with(
     sink: &mut dyn Sink,
     packets: &mut dyn PacketSink,
 ) -> Result<CaptureReport, CaptureError> {
-    scan_into(path, &mut Direct(sink), Some(packets))
+    scan_into(
+        path,
+        &mut Direct {
+            sink,
+            packets: Some(packets),
+        },
+    )
 }
 
-/// The stages up to SIP framing over one file: SIP messages go to `emit`, every other
-/// packet to `packets` (when there is none, non-SIP datagrams are dropped early).
-fn scan_into(
-    path: &str,
-    emit: &mut dyn Emit,
-    mut packets: Option<&mut dyn PacketSink>,
-) -> Result<CaptureReport, CaptureError> {
+/// The stages up to SIP framing over one file: SIP messages and, when wanted, every other
+/// packet go to `emit` (when not, non-SIP datagrams are dropped early).
+fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureError> {
     let mut decoder = Decoder::default();
     let mut extractor = Extractor::default();
-    if packets.is_none() {
+    let packets = emit.wants_packets();
+    if !packets {
         // Only SIP is wanted: other datagrams are dropped in the decoder.
         decoder.keep_datagrams(sip::may_be_sip);
     }
-    let mut on_packet = |p: Packet<'_>, extractor: &mut Extractor| {
-        let mut raw = |m: RawMessage<'_>| {
-            let sdp = relend(&mut packets).and_then(|ps| ps.message(&m));
-            emit.raw(m, sdp);
-        };
-        match p {
-            Packet::Datagram(d) => {
-                if let Some(start) = sip::sip_start(d.payload) {
-                    extractor.datagram(&d, start, &mut raw);
-                } else if let Some(ps) = relend(&mut packets) {
-                    ps.datagram(&d);
-                }
+    let mut on_packet = |p: Packet<'_>, extractor: &mut Extractor| match p {
+        Packet::Datagram(d) => {
+            if let Some(start) = sip::sip_start(d.payload) {
+                extractor.datagram(&d, start, &mut |m| emit.raw(m));
+            } else if packets {
+                emit.datagram(&d);
             }
-            Packet::Stream(e) => {
-                extractor.stream(&e, &mut raw);
-                if let Some(ps) = relend(&mut packets) {
-                    ps.stream(&e);
-                }
+        }
+        Packet::Stream(e) => {
+            extractor.stream(&e, &mut |m| emit.raw(m));
+            if packets {
+                emit.stream(&e);
             }
-            Packet::Icmp(e) => {
-                if let Some(ps) = relend(&mut packets) {
-                    ps.icmp(&e);
-                }
+        }
+        Packet::Icmp(e) => {
+            if packets {
+                emit.icmp(&e);
             }
         }
     };
@@ -210,28 +242,11 @@ impl Sink for CallSet {
     }
 }
 
-/// The media, on the reading thread: SDP is read from the messages that carry a body.
+/// The media: SDP is read from the messages (and kept in them for the calls).
 impl PacketSink for MediaTracker {
-    fn message(&mut self, m: &RawMessage<'_>) -> Option<Sdp> {
-        if !sip::message::may_have_body(m.data) {
-            return None;
-        }
-        // Made here once; the calls take it with the message.
-        match m.call_id_and_sdp() {
-            Some((id, sdp)) => {
-                if let (Some(sdp), Some(id)) = (&sdp, id) {
-                    self.announce(id, sdp, m.prov.frame);
-                }
-                sdp
-            }
-            // A folded or non-UTF-8 header: the full parse.
-            None => {
-                let mut msg = m.parse_copy()?;
-                if let (Some(sdp), Some(id)) = (msg.sdp(), msg.call_id()) {
-                    self.announce(id, sdp, msg.frame);
-                }
-                msg.take_sdp()
-            }
+    fn message(&mut self, m: &SipMessage) {
+        if let (Some(sdp), Some(id)) = (m.sdp(), m.call_id()) {
+            self.announce(id, sdp, m.frame);
         }
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
@@ -602,11 +617,12 @@ pub fn scan_all(
     pipeline::scan_all(paths, sink, None)
 }
 
-/// [`scan_all`], with every other packet handed to `packets` on the reading thread.
+/// [`scan_all`], with every other packet handed to `packets`, which runs beside the sink
+/// on the second thread; SIP is then parsed on the reading thread (see `app::pipeline`).
 pub fn scan_all_with(
     paths: &[String],
     sink: &mut (dyn Sink + Send),
-    packets: &mut dyn PacketSink,
+    packets: &mut (dyn PacketSink + Send),
 ) -> (Vec<CaptureReport>, Vec<CaptureError>) {
     pipeline::scan_all(paths, sink, Some(packets))
 }
@@ -624,7 +640,11 @@ pub fn scan_all_serial(
         if let Some(ps) = relend(&mut packets) {
             ps.capture_start(i);
         }
-        match scan_into(p, &mut Direct(sink), relend(&mut packets)) {
+        let mut direct = Direct {
+            sink: &mut *sink,
+            packets: relend(&mut packets),
+        };
+        match scan_into(p, &mut direct) {
             Ok(r) => reports.push(r),
             Err(e) => errors.push(e),
         }

@@ -19,11 +19,12 @@
 //! - [`app`]: wires the stages for the commands.
 //!
 //! Two threads share a scan, without changing that order: the reading thread runs
-//! capture, net, SIP framing and media (a `PacketSink`: per-packet work stays where the
-//! packets are decoded, and it takes the SDP it needs from the framed messages); SIP
-//! parsing and what follows from it (the commands' `Sink`s: listing, calls) run on a
-//! second thread that receives the framed messages in batches, in capture order
-//! (`app::pipeline`). Rules and reports run once the scan is complete.
+//! capture, net and SIP framing; the commands' `Sink`s (listing, calls) and, for media,
+//! their `PacketSink` (RTP/STUN state, SDP announcements) run on a second thread that
+//! receives messages and packets in batches, in capture order (`app::pipeline`). SIP is
+//! parsed on whichever side leaves the two threads evenly loaded: the second thread when
+//! it only collects messages, the reading thread when it also follows media. Rules and
+//! reports run once the scan is complete.
 #![forbid(unsafe_code)]
 
 pub mod app;

@@ -1,14 +1,13 @@
 //! The two-thread scan (`app::scan_all_with`) delivers exactly what the single-thread
 //! scan does: to the sink the same messages in the same order, to the packet sink (which
-//! stays on the reading thread) the same packets and raw messages in the same order, and
-//! the same reports, on every fixture and on the public corpus.
+//! runs beside the sink) the same packets and messages in the same order, and the same
+//! reports, on every fixture and on the public corpus.
 
 mod common;
 
 use sipdiag::app::{self, PacketSink, Sink};
 use sipdiag::net::{Datagram, IcmpError, StreamEvent};
-use sipdiag::sip::sdp::Sdp;
-use sipdiag::sip::{RawMessage, SipMessage};
+use sipdiag::sip::SipMessage;
 
 /// Every call a sink receives, as text.
 #[derive(Default)]
@@ -38,14 +37,17 @@ impl PacketSink for Trace {
     fn capture_start(&mut self, index: usize) {
         self.0.push(format!("capture {index}"));
     }
-    fn message(&mut self, m: &RawMessage<'_>) -> Option<Sdp> {
+    fn message(&mut self, m: &SipMessage) {
         self.0.push(format!(
-            "raw {} {:?} {} {} {:?}",
-            m.prov.frame, m.prov.frames, m.prov.src, m.cut, m.data
+            "sip {} {:?} {} {} {:?}",
+            m.frame,
+            m.frames(),
+            m.src,
+            m.summary(),
+            m.problems
         ));
-        // Hand every SDP on, as the media tracker does for messages with a body: the
-        // sink must see the same summary it would have made itself.
-        m.parse_copy()?.take_sdp()
+        // Make the SDP summary, as the media tracker does: the sink then gets it made.
+        let _ = m.sdp();
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
         self.0.push(format!(
@@ -121,14 +123,14 @@ fn compare(paths: &[String]) -> (Vec<String>, Vec<String>) {
     let (r3, _) = app::scan_all(paths, &mut only);
     same("message-only sink", &one.0, &only.0);
     assert_eq!(format!("{r1:?}"), format!("{r3:?}"));
-    // The packet sink saw every message, raw, in its place among the packets.
-    let raw = one_packets
+    // The packet sink saw every message, in its place among the packets.
+    let seen = one_packets
         .0
         .iter()
-        .filter(|l| l.starts_with("raw "))
+        .filter(|l| l.starts_with("sip "))
         .count();
     let parsed = one.0.iter().filter(|l| l.starts_with("message ")).count();
-    assert_eq!(raw, parsed, "raw messages seen by the packet sink");
+    assert_eq!(seen, parsed, "messages seen by the packet sink");
     (one.0, one_packets.0)
 }
 
@@ -149,7 +151,7 @@ fn fixtures_same_on_one_and_two_threads() {
     assert!(trace.len() > 400, "{} sink calls", trace.len());
     assert!(packets.len() > 1000, "{} packet sink calls", packets.len());
     kinds_seen(&trace, &["capture", "message"]);
-    kinds_seen(&packets, &["capture", "raw", "datagram", "stream"]);
+    kinds_seen(&packets, &["capture", "sip", "datagram", "stream"]);
 }
 
 #[test]
@@ -159,12 +161,12 @@ fn corpus_same_on_one_and_two_threads() {
     };
     let (trace, packets) = compare(&paths);
     kinds_seen(&trace, &["message"]);
-    kinds_seen(&packets, &["raw", "datagram", "stream", "icmp"]);
+    kinds_seen(&packets, &["sip", "datagram", "stream", "icmp"]);
 }
 
-/// The calls `analyze` builds — with the SDP the media tracker made on the reading thread
-/// handed over — equal the calls built from the messages alone, and the media report is
-/// the same on one thread and on two.
+/// The calls `analyze` builds — with the SDP summaries the media tracker made (and cached
+/// in the messages) handed over — equal the calls built from the messages alone, and the
+/// media report is the same on one thread and on two.
 fn calls_and_media_agree(paths: &[String]) -> usize {
     use sipdiag::calls::CallSet;
     use sipdiag::media::{MediaSettings, MediaTracker};

@@ -1,66 +1,90 @@
-//! Two threads for a scan: reading, decoding, framing and the [`PacketSink`] on the
-//! calling thread; SIP parsing and the [`Sink`] on a second one.
+//! Two threads for a scan. The reading thread reads, decodes and frames; the second
+//! thread runs the [`Sink`] and, when there is one, the [`PacketSink`] beside it.
 //!
-//! The reading thread records the raw SIP messages [`scan_into`](super::scan_into)
-//! frames in batches: one byte arena for every message and a list of records pointing
-//! into it. A full batch goes to the sink thread through a bounded channel and comes back
-//! empty for reuse, so memory stays bounded (at most `IN_FLIGHT + 3` batches exist) and
-//! the messages' bytes are not allocated one by one. The only thing made on one thread
-//! and handed to the other is the SDP summary the packet sink made of a message (it
-//! moves into the calls, so it is not made twice). The sink thread replays the records
-//! in order: it sees exactly the calls a single-threaded [`scan`](super::scan) makes, and
-//! results do not depend on the threading. Packets other than SIP never cross: the
-//! packet sink sees them where they are decoded.
+//! The reading thread records what [`scan_into`](super::scan_into) emits in batches: one
+//! byte arena for the payloads and a list of records pointing into it. A full batch goes
+//! to the second thread through a bounded channel and comes back empty for reuse, so
+//! memory stays bounded (at most `IN_FLIGHT + 3` batches exist) and payloads are not
+//! allocated one by one. The second thread replays the records in order: its sinks see
+//! exactly what a single-threaded [`scan`](super::scan) shows them, and results do not
+//! depend on the threading.
+//!
+//! Where SIP is parsed depends on the work: with only a sink (listing messages or calls),
+//! on the second thread, which has little else to do; with a packet sink as well (media:
+//! per-packet state for every RTP packet, SDP announcements, the calls), on the reading
+//! thread, so that the two threads carry about the same load. The state of calls and of
+//! media lives on one thread either way, and is never shared.
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
-use crate::capture::CaptureError;
-use crate::sip::RawMessage;
+use crate::capture::{CaptureError, Timestamp};
+use crate::net::{Datagram, IcmpError, StreamEvent, Transport};
 use crate::sip::message::{Provenance, Start};
-use crate::sip::sdp::Sdp;
+use crate::sip::{RawMessage, SipMessage};
 
-use super::{CaptureReport, Emit, PacketSink, Sink};
+use super::{CaptureReport, Emit, PacketSink, Sink, hand_over, relend};
 
 /// A batch is handed over when it holds this many records …
-const BATCH_RECORDS: usize = 256;
-/// … or this many payload bytes.
-const BATCH_BYTES: usize = 128 << 10;
-/// Full batches waiting for the sink thread.
+const BATCH_RECORDS: usize = 1024;
+/// … or this many payload bytes (parsed messages count with their text and body).
+const BATCH_BYTES: usize = 256 << 10;
+/// Full batches waiting for the second thread.
 const IN_FLIGHT: usize = 8;
 
-/// Position of a payload in [`Batch::bytes`].
+/// Position of a payload in [`Batch::bytes`] (or of frame numbers in [`Batch::frames`]).
 type Span = (usize, usize);
+
+/// The frame list of a datagram that came in one frame (its `frame`).
+const ONE_FRAME: Span = (usize::MAX, usize::MAX);
 
 /// One thing the scan emitted, with its payload in the batch's arena.
 enum Rec {
     Capture(usize),
-    Message {
+    /// A SIP message as framed, parsed on replay.
+    Raw {
         at: Span,
         prov: Provenance,
         datagram: bool,
         cut: bool,
         start: Start,
-        /// Its SDP summary, when the packet sink made it already: a position in
-        /// [`Batch::sdps`] (`u32::MAX`: none), which keeps records small.
-        sdp: u32,
     },
+    /// The next of [`Batch::parsed`].
+    Parsed,
+    Datagram {
+        frame: u64,
+        frames: Span,
+        time: Timestamp,
+        src: std::net::SocketAddr,
+        dst: std::net::SocketAddr,
+        transport: Transport,
+        payload: Span,
+        cut: bool,
+    },
+    Icmp(IcmpError),
+    /// A stream event; the bytes of `Data` are at the span (its `data` is empty here).
+    Stream(StreamEvent<'static>, Span),
 }
 
 struct Batch {
     bytes: Vec<u8>,
+    frames: Vec<u64>,
     recs: Vec<Rec>,
-    sdps: Vec<Option<Sdp>>,
+    parsed: Vec<SipMessage>,
+    /// Bytes held by `parsed`.
+    parsed_bytes: usize,
 }
 
 impl Batch {
     /// An empty batch with room for a full one: filled without growing (each growth
-    /// copies the bytes gathered so far).
+    /// copies what was gathered so far).
     fn new() -> Self {
         Batch {
-            // A batch is handed over at the first message that takes it past the limit.
+            // A batch is handed over at the first payload that takes it past the limit.
             bytes: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+            frames: Vec::new(),
             recs: Vec::with_capacity(BATCH_RECORDS),
-            sdps: Vec::new(),
+            parsed: Vec::new(),
+            parsed_bytes: 0,
         }
     }
 
@@ -71,22 +95,41 @@ impl Batch {
     }
 
     fn is_full(&self) -> bool {
-        self.recs.len() >= BATCH_RECORDS || self.bytes.len() >= BATCH_BYTES
+        self.recs.len() >= BATCH_RECORDS || self.bytes.len() + self.parsed_bytes >= BATCH_BYTES
     }
 
-    /// Replays the records into `sink`, in order, and empties the batch.
-    fn deliver(&mut self, sink: &mut dyn Sink) {
-        let bytes = &self.bytes;
-        for rec in self.recs.drain(..) {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.frames.clear();
+        self.recs.clear();
+        self.parsed.clear();
+        self.parsed_bytes = 0;
+    }
+
+    /// Replays the records into the sinks, in order, and empties the batch.
+    fn deliver(&mut self, sink: &mut dyn Sink, mut packets: Option<&mut dyn PacketSink>) {
+        let Batch {
+            bytes,
+            frames,
+            recs,
+            parsed,
+            ..
+        } = self;
+        let mut parsed = parsed.drain(..);
+        for rec in recs.drain(..) {
             match rec {
-                Rec::Capture(i) => sink.capture_start(i),
-                Rec::Message {
+                Rec::Capture(i) => {
+                    sink.capture_start(i);
+                    if let Some(p) = relend(&mut packets) {
+                        p.capture_start(i);
+                    }
+                }
+                Rec::Raw {
                     at,
                     prov,
                     datagram,
                     cut,
                     start,
-                    sdp,
                 } => {
                     let raw = RawMessage {
                         data: &bytes[at.0..at.1],
@@ -95,15 +138,70 @@ impl Batch {
                         cut,
                         start,
                     };
-                    let sdp = self.sdps.get_mut(sdp as usize).and_then(Option::take);
-                    if let Some(m) = raw.parse_with_sdp(sdp) {
-                        sink.message(m);
+                    if let Some(m) = raw.parse() {
+                        hand_over(m, sink, relend(&mut packets));
+                    }
+                }
+                Rec::Parsed => {
+                    let m = parsed.next().expect("one parsed message per record");
+                    hand_over(m, sink, relend(&mut packets));
+                }
+                Rec::Datagram {
+                    frame,
+                    frames: fs,
+                    time,
+                    src,
+                    dst,
+                    transport,
+                    payload,
+                    cut,
+                } => {
+                    if let Some(p) = relend(&mut packets) {
+                        p.datagram(&Datagram {
+                            frame,
+                            frames: if fs == ONE_FRAME {
+                                std::slice::from_ref(&frame)
+                            } else {
+                                &frames[fs.0..fs.1]
+                            },
+                            time,
+                            src,
+                            dst,
+                            transport,
+                            payload: &bytes[payload.0..payload.1],
+                            cut,
+                        });
+                    }
+                }
+                Rec::Icmp(e) => {
+                    if let Some(p) = relend(&mut packets) {
+                        p.icmp(&e);
+                    }
+                }
+                Rec::Stream(e, at) => {
+                    if let Some(p) = relend(&mut packets) {
+                        p.stream(&match e {
+                            StreamEvent::Data {
+                                flow,
+                                frame,
+                                origin,
+                                time,
+                                ..
+                            } => StreamEvent::Data {
+                                flow,
+                                frame,
+                                origin,
+                                time,
+                                data: &bytes[at.0..at.1],
+                            },
+                            other => other,
+                        });
                     }
                 }
             }
         }
-        self.bytes.clear();
-        self.sdps.clear();
+        drop(parsed);
+        self.clear();
     }
 }
 
@@ -112,7 +210,9 @@ struct Shipper<'a> {
     batch: Batch,
     full: &'a SyncSender<Batch>,
     empty: &'a Receiver<Batch>,
-    /// The sink thread is gone (it panicked): nothing more is sent.
+    /// A packet sink runs on the other thread: packets are shipped, SIP is parsed here.
+    packets: bool,
+    /// The other thread is gone (it panicked): nothing more is sent.
     gone: bool,
 }
 
@@ -126,9 +226,7 @@ impl Shipper<'_> {
 
     fn send(&mut self) {
         if self.gone {
-            self.batch.recs.clear();
-            self.batch.bytes.clear();
-            self.batch.sdps.clear();
+            self.batch.clear();
             return;
         }
         let next = self.empty.try_recv().unwrap_or_else(|_| Batch::new());
@@ -140,23 +238,90 @@ impl Shipper<'_> {
 }
 
 impl Emit for Shipper<'_> {
-    fn raw(&mut self, m: RawMessage<'_>, sdp: Option<Sdp>) {
-        let at = self.batch.keep(m.data);
-        let sdp = match sdp {
-            Some(sdp) => {
-                self.batch.sdps.push(Some(sdp));
-                (self.batch.sdps.len() - 1) as u32
+    fn wants_packets(&self) -> bool {
+        self.packets
+    }
+
+    fn raw(&mut self, m: RawMessage<'_>) {
+        if self.packets {
+            if let Some(m) = m.parse() {
+                self.batch.parsed_bytes += m.held_bytes();
+                self.batch.parsed.push(m);
+                self.push(Rec::Parsed);
             }
-            None => u32::MAX,
-        };
-        self.push(Rec::Message {
+            return;
+        }
+        let at = self.batch.keep(m.data);
+        self.push(Rec::Raw {
             at,
             prov: m.prov,
             datagram: m.datagram,
             cut: m.cut,
             start: m.start,
-            sdp,
         });
+    }
+
+    fn datagram(&mut self, d: &Datagram<'_>) {
+        let payload = self.batch.keep(d.payload);
+        // Nearly every datagram came in one frame: its list is rebuilt from `frame`.
+        let frames = if d.frames == [d.frame] {
+            ONE_FRAME
+        } else {
+            let f = self.batch.frames.len();
+            self.batch.frames.extend_from_slice(d.frames);
+            (f, self.batch.frames.len())
+        };
+        self.push(Rec::Datagram {
+            frame: d.frame,
+            frames,
+            time: d.time,
+            src: d.src,
+            dst: d.dst,
+            transport: d.transport,
+            payload,
+            cut: d.cut,
+        });
+    }
+
+    fn icmp(&mut self, e: &IcmpError) {
+        self.push(Rec::Icmp(e.clone()));
+    }
+
+    fn stream(&mut self, e: &StreamEvent<'_>) {
+        let (event, at) = match *e {
+            StreamEvent::Data {
+                flow,
+                frame,
+                origin,
+                time,
+                data,
+            } => (
+                StreamEvent::Data {
+                    flow,
+                    frame,
+                    origin,
+                    time,
+                    data: &[],
+                },
+                self.batch.keep(data),
+            ),
+            StreamEvent::Gap {
+                flow,
+                frame_before,
+                frame_after,
+                missing,
+            } => (
+                StreamEvent::Gap {
+                    flow,
+                    frame_before,
+                    frame_after,
+                    missing,
+                },
+                (0, 0),
+            ),
+            StreamEvent::End { flow, frame } => (StreamEvent::End { flow, frame }, (0, 0)),
+        };
+        self.push(Rec::Stream(event, at));
     }
 }
 
@@ -164,17 +329,24 @@ impl Emit for Shipper<'_> {
 pub(super) fn scan_all(
     paths: &[String],
     sink: &mut (dyn Sink + Send),
-    mut packets: Option<&mut dyn PacketSink>,
+    mut packets: Option<&mut (dyn PacketSink + Send)>,
 ) -> (Vec<CaptureReport>, Vec<CaptureError>) {
     let lent: &mut (dyn Sink + Send) = &mut *sink;
+    let wants_packets = packets.is_some();
+    let lent_packets = packets.as_deref_mut();
     let threaded = std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
         let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
         let worker = std::thread::Builder::new()
             .name("sipdiag-sink".into())
             .spawn_scoped(scope, move || {
+                let mut packets = lent_packets;
                 for mut batch in full_rx {
-                    batch.deliver(lent);
+                    let p: Option<&mut dyn PacketSink> = match &mut packets {
+                        Some(p) => Some(&mut **p),
+                        None => None,
+                    };
+                    batch.deliver(lent, p);
                     // The reading thread may be done already: then the batch is freed.
                     let _ = empty_tx.send(batch);
                 }
@@ -184,16 +356,14 @@ pub(super) fn scan_all(
             batch: Batch::new(),
             full: &full_tx,
             empty: &empty_rx,
+            packets: wants_packets,
             gone: false,
         };
         let mut reports = Vec::new();
         let mut errors = Vec::new();
         for (i, p) in paths.iter().enumerate() {
             shipper.push(Rec::Capture(i));
-            if let Some(ps) = super::relend(&mut packets) {
-                ps.capture_start(i);
-            }
-            match super::scan_into(p, &mut shipper, super::relend(&mut packets)) {
+            match super::scan_into(p, &mut shipper) {
                 Ok(r) => reports.push(r),
                 Err(e) => errors.push(e),
             }
@@ -208,6 +378,6 @@ pub(super) fn scan_all(
     });
     match threaded {
         Some(done) => done,
-        None => super::scan_all_serial(paths, sink, packets),
+        None => super::scan_all_serial(paths, sink, packets.map(|p| -> &mut dyn PacketSink { p })),
     }
 }

@@ -263,9 +263,9 @@ fn start_span(line: &[u8]) -> Option<StartSpan> {
 
 /// Where the header block of `data` ends: `(header_len_without_blank_line, body_start)`.
 pub(crate) fn header_end(data: &[u8]) -> Option<(usize, usize)> {
-    // Two SIMD substring searches rather than a stop at every line: this runs over every
-    // message with a body on the reading thread. The blank line is the first `\n\r\n`
-    // unless a bare `\n\n` comes before it.
+    // Two SIMD substring searches rather than a stop at every line: stream framing runs
+    // this over the buffered bytes at every segment. The blank line is the first
+    // `\n\r\n` unless a bare `\n\n` comes before it.
     use memchr::memmem::Finder;
     use std::sync::LazyLock;
     static CRLF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\r\n"));
@@ -455,80 +455,6 @@ impl RawMessage<'_> {
         }
         Some(m)
     }
-
-    /// [`Self::parse`], with the SDP summary already made from this very message (by
-    /// [`Self::parse_copy`] and [`SipMessage::take_sdp`]) instead of parsing it again.
-    pub fn parse_with_sdp(self, sdp: Option<Sdp>) -> Option<SipMessage> {
-        let mut m = self.parse()?;
-        if let Some(sdp) = sdp {
-            m.sdp = std::cell::OnceCell::from(Some(sdp));
-        }
-        Some(m)
-    }
-
-    /// [`Self::parse`] without giving the message up (its provenance is copied).
-    pub fn parse_copy(&self) -> Option<SipMessage> {
-        RawMessage {
-            data: self.data,
-            prov: self.prov.clone(),
-            datagram: self.datagram,
-            cut: self.cut,
-            start: self.start,
-        }
-        .parse()
-    }
-}
-
-impl<'a> RawMessage<'a> {
-    /// The Call-ID and the SDP summary, exactly as [`Self::parse`] then
-    /// [`SipMessage::call_id`] and [`SipMessage::sdp`] give them, without building the
-    /// message (the reading thread needs only these, for the media; the sink thread parses
-    /// the message in full). `None` when a header it reads is folded or not UTF-8: then
-    /// parse the message.
-    pub fn call_id_and_sdp(&self) -> Option<(Option<&'a str>, Option<Sdp>)> {
-        let data = self.data;
-        let walk = walk_headers(data);
-        let (_, body_start) = walk.end.unwrap_or((data.len(), data.len()));
-        // The first header of that name, as `SipMessage::header` finds it.
-        let find = |key: &str| {
-            walk.headers.iter().enumerate().find(|(_, h)| match h.key {
-                Some(k) => k == key,
-                None => {
-                    data[h.name.0 as usize..h.name.1 as usize].eq_ignore_ascii_case(key.as_bytes())
-                }
-            })
-        };
-        let value = |found: Option<(usize, &Header)>| -> Option<Option<&'a str>> {
-            let Some((i, h)) = found else {
-                return Some(None);
-            };
-            if walk.folds.iter().any(|&(f, _, _)| f == i) {
-                return None;
-            }
-            std::str::from_utf8(&data[h.value.0 as usize..h.value.1 as usize])
-                .ok()
-                .map(Some)
-        };
-        let call_id = value(find("call-id"))?;
-        let content_type = value(find("content-type"))?;
-        // The body is bounded by the first header keyed Content-Length, as in `parse`.
-        let length = walk
-            .headers
-            .iter()
-            .enumerate()
-            .find(|(_, h)| h.key == Some("content-length"));
-        let declared = value(length)?;
-        let rest = data.get(body_start..).unwrap_or_default();
-        let (body, _) = body_of(declared, rest, self.datagram);
-        let sdp = sdp_in(content_type.unwrap_or("").as_bytes(), body);
-        Some((call_id, sdp))
-    }
-}
-
-/// Whether bytes follow the blank line that ends the header block: when not, the message
-/// has no body (and no SDP), whatever its headers say.
-pub(crate) fn may_have_body(data: &[u8]) -> bool {
-    header_end(data).is_some_and(|(_, body)| body < data.len())
 }
 
 /// Parses one whole message (start line, headers, body). `None` if the start line is not SIP.
@@ -672,6 +598,11 @@ impl SipMessage {
         } else {
             &self.frames
         }
+    }
+
+    /// Bytes held for the header text and the body.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.text.len() + self.body.len()
     }
 
     fn value(&self, h: &Header) -> &str {
@@ -1138,64 +1069,6 @@ mod tests {
                 let d: Vec<u8> = (0..len).map(|k| b"x\r\n"[n / 3usize.pow(k) % 3]).collect();
                 assert_eq!(header_end(&d), reference(&d), "{d:?}");
             }
-        }
-    }
-
-    #[test]
-    fn call_id_and_sdp_match_the_full_parse() {
-        let sdp = "v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 4000 RTP/AVP 8\r\n";
-        let cases = [
-            format!(
-                "INVITE sip:a@b SIP/2.0\r\nCall-ID: x1\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
-                sdp.len()
-            ),
-            // Compact forms, LF only, a body longer than Content-Length says.
-            format!("SIP/2.0 200 OK\ni: x2\nc: application/sdp\nl: 20\n\n{sdp}"),
-            // No Content-Length: the datagram's rest (and nothing on a stream).
-            format!("SIP/2.0 200 OK\r\ncall-id:x3\r\n\r\n{sdp}"),
-            // Content-Length beyond the bytes, not a number.
-            format!("SIP/2.0 200 OK\r\nCall-ID: x4\r\nContent-Length: 999\r\n\r\n{sdp}"),
-            format!("SIP/2.0 200 OK\r\nCall-ID: x5\r\nContent-Length: many\r\n\r\n{sdp}"),
-            // No Call-ID; no SDP; a second Call-ID (the first counts).
-            format!("SIP/2.0 200 OK\r\nContent-Type: application/sdp\r\n\r\n{sdp}"),
-            "SIP/2.0 200 OK\r\nCall-ID: x6\r\nContent-Type: text/plain\r\n\r\nhello".to_string(),
-            format!("SIP/2.0 200 OK\r\nCall-ID: x7\r\nCall-ID: x8\r\n\r\n{sdp}"),
-            // A header block without its blank line.
-            "SIP/2.0 200 OK\r\nCall-ID: x9\r\n".to_string(),
-            // Multipart.
-            format!(
-                "SIP/2.0 200 OK\r\nCall-ID: xa\r\nContent-Type: multipart/mixed;boundary=b\r\n\r\n--b\r\nContent-Type: application/sdp\r\n\r\n{sdp}--b--\r\n"
-            ),
-        ];
-        for (i, raw) in cases.iter().enumerate() {
-            for datagram in [true, false] {
-                let full = raw_message(raw.as_bytes(), datagram).parse().unwrap();
-                let light = raw_message(raw.as_bytes(), datagram).call_id_and_sdp();
-                assert_eq!(
-                    light,
-                    Some((full.call_id(), full.sdp().cloned())),
-                    "case {i}, datagram {datagram}"
-                );
-            }
-        }
-        // A folded Call-ID or one that is not UTF-8: the full parse is needed.
-        for raw in [
-            &b"SIP/2.0 200 OK\r\nCall-ID: a\r\n b\r\n\r\n"[..],
-            &b"SIP/2.0 200 OK\r\nCall-ID: \xff\r\n\r\n"[..],
-        ] {
-            assert_eq!(raw_message(raw, true).call_id_and_sdp(), None);
-        }
-    }
-
-    /// `data` as framing hands it over.
-    fn raw_message(data: &[u8], datagram: bool) -> RawMessage<'_> {
-        let first = data.split(|&b| b == b'\r' || b == b'\n').next().unwrap();
-        RawMessage {
-            data,
-            prov: prov(),
-            datagram,
-            cut: false,
-            start: Start(start_span(first).unwrap()),
         }
     }
 
