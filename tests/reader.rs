@@ -126,6 +126,16 @@ fn fixture_frames_match_tshark() {
 /// Every frame that carried part of a message is listed (Wireshark's "Reassembled in"
 /// chain), ascending, with the completing frame last.
 #[test]
+fn pcapng_records_that_are_not_packets_are_numbered_as_wireshark_does() {
+    // tshark 4.0.17 lists 10 frames: 7 packets, a journal entry and two custom blocks
+    // (testdata/reader/README.md); the SIP frame numbers are in its expected file.
+    let path = testdata("reader/pcapng-records.pcapng");
+    let rep = sipdiag::app::scan(path.to_str().unwrap(), &mut NullSink).unwrap();
+    assert_eq!((rep.frames, rep.sip_messages), (10, 7));
+    assert!(rep.anomalies.is_empty(), "{:?}", rep.anomalies);
+}
+
+#[test]
 fn reassembled_messages_list_their_frames() {
     for (fixture, method, frames) in [
         ("reader/tcp-split.pcap", "INVITE", vec![4u64, 6, 8]),

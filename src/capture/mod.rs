@@ -7,7 +7,9 @@
 //!
 //! Output: every packet record as a [`Frame`], numbered 1-based in file order exactly as
 //! Wireshark numbers its frames, handed to a callback while the bytes still sit in the
-//! reader's buffer (no copy, no allocation per frame).
+//! reader's buffer (no copy, no allocation per frame). pcapng records that Wireshark lists
+//! as frames without being packets (systemd journal entries, custom blocks) take their
+//! numbers too, and are not handed on.
 //!
 //! Invariants: memory is bounded by the largest block (capped at [`MAX_BLOCK`]); damage in
 //! the file ends the read with an [`Anomaly`] in the [`CaptureSummary`] instead of an
@@ -94,6 +96,7 @@ pub struct CaptureSummary {
     pub format: CaptureFormat,
     /// `true` when the file was gzip-compressed.
     pub gzip: bool,
+    /// Frames as Wireshark counts them (packets, journal entries, custom blocks).
     pub frames: u64,
     pub anomalies: Vec<Anomaly>,
 }
@@ -354,6 +357,12 @@ pub fn read_capture(
                     PcapBlockOwned::NG(Block::Unknown(ref u)) if u.block_type == 2 => {
                         // Obsolete Packet Block (pcapng draft): Wireshark numbers it as a frame.
                         obsolete_packet(u.data, big_endian, &interfaces, last_time)
+                    }
+                    PcapBlockOwned::NG(Block::SystemdJournalExport(_) | Block::Custom(_)) => {
+                        // Records, not packets: Wireshark numbers them as frames (a journal
+                        // entry, a custom block), so the packets after them are numbered on.
+                        summary.frames += 1;
+                        None
                     }
                     PcapBlockOwned::NG(_) => None,
                 };

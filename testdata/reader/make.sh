@@ -154,6 +154,13 @@ ns_up
 log udp-call.pcap
 lo_call udp-call.pcap udp-call
 
+# ---------------------------------------------------------------------------- 1b pcapng records
+# The sample call as pcapng, with records that are not packets between its packets: Wireshark
+# numbers journal entries and custom blocks as frames, the others not.
+log pcapng-records.pcapng
+editcap -F pcapng udp-call.pcap "$WORK/udp-call.pcapng"
+python3 pcaptool.py ngblocks "$WORK/udp-call.pcapng" pcapng-records.pcapng
+
 # ---------------------------------------------------------------------------- 2/3 TCP
 # sipclient.py (127.0.0.10) against a real sipp UAS over one TCP connection (-t t1).
 tcp_client_call() {

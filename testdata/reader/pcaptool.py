@@ -11,6 +11,11 @@ Sub-commands:
                                (e.g. 0x7fffffff); everything else unchanged
   random OUT SIZE SEED         SIZE bytes from Python's random.Random(SEED)
   records IN                   print one line per record: number, offset, incl_len, orig_len
+  ngblocks IN OUT              copy a little-endian pcapng file, adding records that are not
+                               packets: a systemd Journal Export Block after the 2nd
+                               Enhanced Packet Block, a Custom Block and a do-not-copy Custom
+                               Block after the 3rd, and a Name Resolution, an Interface
+                               Statistics and a Decryption Secrets Block after the 4th
 """
 import random
 import struct
@@ -93,12 +98,46 @@ def cmd_records(src):
         print(i, r[5], r[2], r[3])
 
 
+def ng_block(block_type, body):
+    """One little-endian pcapng block: type, total length, body padded to 32 bits, length."""
+    body += b'\0' * (-len(body) % 4)
+    length = 12 + len(body)
+    return struct.pack('<II', block_type, length) + body + struct.pack('<I', length)
+
+
+def cmd_ngblocks(src, dst):
+    data = open(src, 'rb').read()
+    if data[:4] != b'\x0a\x0d\x0d\x0a' or data[8:12] != b'\x4d\x3c\x2b\x1a':
+        raise SystemExit(f'{src}: not a little-endian pcapng file')
+    pen = struct.pack('<I', 32473)  # the documentation PEN (RFC 5612)
+    after = {
+        2: [ng_block(0x00000009, b'__REALTIME_TIMESTAMP=1700000000000000\n'
+                                 b'MESSAGE=sipdiag test entry\n_PID=1\n')],
+        3: [ng_block(0x00000BAD, pen + b'copy me'), ng_block(0x40000BAD, pen + b'do not copy')],
+        4: [ng_block(0x00000004, struct.pack('<HH', 1, 13) + bytes([192, 0, 2, 1]) + b'pbx.test\0'
+                     + struct.pack('<HH', 0, 0)),
+            ng_block(0x00000005, struct.pack('<III', 0, 0, 0)),
+            ng_block(0x0000000A, struct.pack('<II', 0x544C534B, 4) + b'x\n\n\n')],
+    }
+    out = bytearray()
+    off = packets = 0
+    while off + 12 <= len(data):
+        block_type, length = struct.unpack_from('<II', data, off)
+        out += data[off:off + length]
+        off += length
+        if block_type == 6:
+            packets += 1
+            for b in after.get(packets, []):
+                out += b
+    open(dst, 'wb').write(out)
+
+
 def main(argv):
     if len(argv) < 2:
         raise SystemExit(__doc__)
     cmd, args = argv[1], argv[2:]
     {'vlan': cmd_vlan, 'bigendian': cmd_bigendian, 'corrupt': cmd_corrupt,
-     'random': cmd_random, 'records': cmd_records}[cmd](*args)
+     'random': cmd_random, 'records': cmd_records, 'ngblocks': cmd_ngblocks}[cmd](*args)
 
 
 if __name__ == '__main__':
