@@ -61,7 +61,8 @@ enum Rec {
         cut: bool,
     },
     Icmp(IcmpError),
-    /// A stream event; the bytes of `Data` are at the span (its `data` is empty here).
+    /// A stream event, detached from its bytes ([`StreamEvent::detach`]), which are at the
+    /// span.
     Stream(StreamEvent<'static>, Span),
 }
 
@@ -181,22 +182,7 @@ impl Batch {
                 }
                 Rec::Stream(e, at) => {
                     if let Some(p) = relend(&mut packets) {
-                        p.stream(&match e {
-                            StreamEvent::Data {
-                                flow,
-                                frame,
-                                origin,
-                                time,
-                                ..
-                            } => StreamEvent::Data {
-                                flow,
-                                frame,
-                                origin,
-                                time,
-                                data: &bytes[at.0..at.1],
-                            },
-                            other => other,
-                        });
+                        p.stream(&e.with_data(&bytes[at.0..at.1]));
                     }
                 }
             }
@@ -289,39 +275,8 @@ impl Emit for Shipper<'_> {
     }
 
     fn stream(&mut self, e: &StreamEvent<'_>) {
-        let (event, at) = match *e {
-            StreamEvent::Data {
-                flow,
-                frame,
-                origin,
-                time,
-                data,
-            } => (
-                StreamEvent::Data {
-                    flow,
-                    frame,
-                    origin,
-                    time,
-                    data: &[],
-                },
-                self.batch.keep(data),
-            ),
-            StreamEvent::Gap {
-                flow,
-                frame_before,
-                frame_after,
-                missing,
-            } => (
-                StreamEvent::Gap {
-                    flow,
-                    frame_before,
-                    frame_after,
-                    missing,
-                },
-                (0, 0),
-            ),
-            StreamEvent::End { flow, frame } => (StreamEvent::End { flow, frame }, (0, 0)),
-        };
+        let (event, data) = e.detach();
+        let at = self.batch.keep(data);
         self.push(Rec::Stream(event, at));
     }
 }

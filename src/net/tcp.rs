@@ -52,6 +52,68 @@ pub enum StreamEvent<'a> {
     End { flow: Flow, frame: u64 },
 }
 
+impl<'a> StreamEvent<'a> {
+    /// The event without its bytes (`Data` keeps an empty slice), and the bytes: for
+    /// holding the bytes elsewhere and joining them again with [`StreamEvent::with_data`].
+    pub fn detach(&self) -> (StreamEvent<'static>, &'a [u8]) {
+        match *self {
+            StreamEvent::Data {
+                flow,
+                frame,
+                origin,
+                time,
+                data,
+            } => (
+                StreamEvent::Data {
+                    flow,
+                    frame,
+                    origin,
+                    time,
+                    data: &[],
+                },
+                data,
+            ),
+            StreamEvent::Gap {
+                flow,
+                frame_before,
+                frame_after,
+                missing,
+            } => (
+                StreamEvent::Gap {
+                    flow,
+                    frame_before,
+                    frame_after,
+                    missing,
+                },
+                &[],
+            ),
+            StreamEvent::End { flow, frame } => (StreamEvent::End { flow, frame }, &[]),
+        }
+    }
+}
+
+impl StreamEvent<'static> {
+    /// A detached event with `data` as the bytes of `Data` (other events have none).
+    pub fn with_data(self, data: &[u8]) -> StreamEvent<'_> {
+        match self {
+            StreamEvent::Data {
+                flow,
+                frame,
+                origin,
+                time,
+                ..
+            } => StreamEvent::Data {
+                flow,
+                frame,
+                origin,
+                time,
+                data,
+            },
+            other => other,
+        }
+    }
+}
+
 struct Queued {
     data: Vec<u8>,
     frame: u64,
