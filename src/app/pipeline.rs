@@ -296,13 +296,10 @@ pub(super) fn scan_all(
         let worker = std::thread::Builder::new()
             .name("sipdiag-sink".into())
             .spawn_scoped(scope, move || {
-                let mut packets = lent_packets;
+                // Without `Send` from here on: the packet sink stays on this thread.
+                let mut packets = lent_packets.map(|p| -> &mut dyn PacketSink { p });
                 for mut batch in full_rx {
-                    let p: Option<&mut dyn PacketSink> = match &mut packets {
-                        Some(p) => Some(&mut **p),
-                        None => None,
-                    };
-                    batch.deliver(lent, p);
+                    batch.deliver(lent, relend(&mut packets));
                     // The reading thread may be done already: then the batch is freed.
                     let _ = empty_tx.send(batch);
                 }
