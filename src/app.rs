@@ -17,7 +17,7 @@ use crate::cli::{
     AnalyzeArgs, Cli, Command, FailOn, Format, MediaArgs, MediaPortArgs, PatternCommand,
     PatternTestArgs, ReadArgs, ReportFormat, SiteArgs,
 };
-use crate::media::{MediaSettings, MediaTracker};
+use crate::media::{MediaSettings, MediaTracker, UdpPayload};
 use crate::net::{Datagram, Decoder, IcmpError, Packet, StreamEvent};
 use crate::numbers::Site;
 use crate::report::analysis::{self, Analysis, CallSummary};
@@ -48,8 +48,12 @@ pub trait PacketSink {
     /// A SIP message; the [`Sink`] receives it next. What the packet sink computes on it
     /// and caches in it (its SDP summary) the sink gets with it.
     fn message(&mut self, _m: &SipMessage) {}
-    /// A UDP/SCTP datagram that is not SIP (media, STUN, keep-alives …).
+    /// A UDP/SCTP datagram that is not SIP (media, STUN, keep-alives …), whole: SCTP,
+    /// and UDP that [`read_udp`] leaves whole (STUN).
     fn datagram(&mut self, _d: &Datagram<'_>) {}
+    /// A UDP datagram that is neither SIP nor STUN, its payload read where it was decoded
+    /// ([`UdpPayload::read`]) and delivered without its bytes: `d.payload` is empty.
+    fn read_datagram(&mut self, _d: &Datagram<'_>, _p: UdpPayload) {}
     /// An ICMP error quoting a datagram.
     fn icmp(&mut self, _e: &IcmpError) {}
     /// Ordered TCP data, holes and ends (SIP is extracted separately).
@@ -63,6 +67,18 @@ fn relend<'a>(p: &'a mut Option<&mut dyn PacketSink>) -> Option<&'a mut dyn Pack
         Some(p) => Some(&mut **p),
         None => None,
     }
+}
+
+/// UDP that is not STUN, read here ([`UdpPayload::read`]) and stripped of its payload
+/// for [`PacketSink::read_datagram`]: media needs nothing more of the bytes, and so they
+/// do not travel to the thread the packet sink runs on (a cache line per RTP packet).
+/// `None`: the datagram goes whole to [`PacketSink::datagram`].
+fn read_udp<'a>(d: &Datagram<'a>) -> Option<(Datagram<'a>, UdpPayload)> {
+    if d.transport != crate::net::Transport::Udp {
+        return None;
+    }
+    let p = UdpPayload::read(d.payload)?;
+    Some((Datagram { payload: &[], ..*d }, p))
 }
 
 /// A parsed message to the packet sink, then to the sink.
@@ -102,7 +118,10 @@ impl Emit for Direct<'_> {
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
         if let Some(p) = relend(&mut self.packets) {
-            p.datagram(d);
+            match read_udp(d) {
+                Some((d, read)) => p.read_datagram(&d, read),
+                None => p.datagram(d),
+            }
         }
     }
     fn icmp(&mut self, e: &IcmpError) {
@@ -251,6 +270,9 @@ impl PacketSink for MediaTracker {
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
         MediaTracker::datagram(self, d);
+    }
+    fn read_datagram(&mut self, d: &Datagram<'_>, p: UdpPayload) {
+        MediaTracker::read_datagram(self, d, p);
     }
     fn icmp(&mut self, e: &IcmpError) {
         MediaTracker::icmp(self, e);

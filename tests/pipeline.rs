@@ -6,6 +6,7 @@
 mod common;
 
 use sipdiag::app::{self, PacketSink, Sink};
+use sipdiag::media::UdpPayload;
 use sipdiag::net::{Datagram, IcmpError, StreamEvent};
 use sipdiag::sip::SipMessage;
 
@@ -52,6 +53,12 @@ impl PacketSink for Trace {
     fn datagram(&mut self, d: &Datagram<'_>) {
         self.0.push(format!(
             "datagram {} {:?} {} {} {} {:?}",
+            d.frame, d.frames, d.src, d.dst, d.cut, d.payload
+        ));
+    }
+    fn read_datagram(&mut self, d: &Datagram<'_>, p: UdpPayload) {
+        self.0.push(format!(
+            "read {} {:?} {} {} {} {:?} {p:?}",
             d.frame, d.frames, d.src, d.dst, d.cut, d.payload
         ));
     }

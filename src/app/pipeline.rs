@@ -18,6 +18,7 @@
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use crate::capture::{CaptureError, Timestamp};
+use crate::media::UdpPayload;
 use crate::net::{Datagram, IcmpError, StreamEvent, Transport};
 use crate::sip::message::{Provenance, Start};
 use crate::sip::{RawMessage, SipMessage};
@@ -58,6 +59,16 @@ enum Rec {
         dst: std::net::SocketAddr,
         transport: Transport,
         payload: Span,
+        cut: bool,
+    },
+    /// A datagram delivered without its payload ([`super::read_udp`]).
+    Read {
+        frame: u64,
+        frames: Span,
+        time: Timestamp,
+        src: std::net::SocketAddr,
+        dst: std::net::SocketAddr,
+        payload: UdpPayload,
         cut: bool,
     },
     Icmp(IcmpError),
@@ -175,6 +186,35 @@ impl Batch {
                         });
                     }
                 }
+                Rec::Read {
+                    frame,
+                    frames: fs,
+                    time,
+                    src,
+                    dst,
+                    payload,
+                    cut,
+                } => {
+                    if let Some(p) = relend(&mut packets) {
+                        p.read_datagram(
+                            &Datagram {
+                                frame,
+                                frames: if fs == ONE_FRAME {
+                                    std::slice::from_ref(&frame)
+                                } else {
+                                    &frames[fs.0..fs.1]
+                                },
+                                time,
+                                src,
+                                dst,
+                                transport: Transport::Udp,
+                                payload: &[],
+                                cut,
+                            },
+                            payload,
+                        );
+                    }
+                }
                 Rec::Icmp(e) => {
                     if let Some(p) = relend(&mut packets) {
                         p.icmp(&e);
@@ -249,7 +289,6 @@ impl Emit for Shipper<'_> {
     }
 
     fn datagram(&mut self, d: &Datagram<'_>) {
-        let payload = self.batch.keep(d.payload);
         // Nearly every datagram came in one frame: its list is rebuilt from `frame`.
         let frames = if d.frames == [d.frame] {
             ONE_FRAME
@@ -258,6 +297,19 @@ impl Emit for Shipper<'_> {
             self.batch.frames.extend_from_slice(d.frames);
             (f, self.batch.frames.len())
         };
+        if let Some((d, payload)) = super::read_udp(d) {
+            self.push(Rec::Read {
+                frame: d.frame,
+                frames,
+                time: d.time,
+                src: d.src,
+                dst: d.dst,
+                payload,
+                cut: d.cut,
+            });
+            return;
+        }
+        let payload = self.batch.keep(d.payload);
         self.push(Rec::Datagram {
             frame: d.frame,
             frames,

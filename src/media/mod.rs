@@ -112,6 +112,44 @@ pub(crate) fn in_range(port: u16, (lo, hi): (u16, u16)) -> bool {
     (lo..=hi).contains(&port)
 }
 
+/// A UDP payload as the media stage reads it, by its first byte (RFC 7983). Everything but
+/// STUN is decided by a few header bytes: the scan reads them where the datagram is
+/// decoded (the reading thread, see [`crate::app`]) and hands this on instead of the
+/// payload, which then never travels to the thread that keeps the media state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UdpPayload {
+    /// No bytes.
+    Empty,
+    /// First byte 20-63.
+    Dtls,
+    /// First byte 128-191 and an RTCP packet type (rtcp-mux); `valid`: a well-formed
+    /// compound packet (RFC 3550 §A.2).
+    Rtcp { valid: bool },
+    /// First byte 128-191, not RTCP: the RTP header, if it parses.
+    Rtp(Option<rtp::Header>),
+    /// Anything else that is not STUN.
+    Other,
+}
+
+impl UdpPayload {
+    /// Reads `payload`; `None` when its first byte is in STUN's range (0-3): STUN
+    /// messages are read whole.
+    pub fn read(payload: &[u8]) -> Option<Self> {
+        let Some(&b0) = payload.first() else {
+            return Some(UdpPayload::Empty);
+        };
+        Some(match b0 {
+            0..=3 => return None,
+            20..=63 => UdpPayload::Dtls,
+            128..=191 if payload.len() >= 2 && rtp::is_rtcp_type(payload[1]) => UdpPayload::Rtcp {
+                valid: rtp::is_rtcp(payload),
+            },
+            128..=191 => UdpPayload::Rtp(rtp::parse(payload)),
+            _ => UdpPayload::Other,
+        })
+    }
+}
+
 /// One STUN request and what answered it.
 #[derive(Debug, Clone, Serialize)]
 pub struct StunTransaction {
@@ -621,23 +659,39 @@ impl MediaTracker {
         if d.transport != Transport::Udp {
             return;
         }
-        self.report.udp_datagrams += 1;
-        let Some(&b0) = d.payload.first() else {
+        match UdpPayload::read(d.payload) {
+            Some(p) => self.read_datagram(d, p),
+            None => {
+                self.report.udp_datagrams += 1;
+                let fi = self.counted_flow(d.src, d.dst);
+                self.stun_datagram(d, fi);
+            }
+        }
+    }
+
+    /// A UDP datagram that is not STUN, its payload read by [`UdpPayload::read`]:
+    /// `d.payload` is not looked at (the pipeline delivers it empty).
+    pub fn read_datagram(&mut self, d: &Datagram<'_>, p: UdpPayload) {
+        if d.transport != Transport::Udp {
             return;
-        };
-        let fi = self.flow(d.src, d.dst);
-        if let Some(fi) = fi {
-            self.refresh(fi);
-            let f = &mut self.flows[fi];
-            f.rx += u64::from(f.dst_ann.is_some());
-            f.tx += u64::from(f.src_ann.is_some());
         }
-        match b0 {
-            0..=3 => self.stun_datagram(d, fi),
-            20..=63 => self.report.dtls_packets += 1,
-            128..=191 => self.rtp_datagram(d, fi),
-            _ => {}
+        self.report.udp_datagrams += 1;
+        if p == UdpPayload::Empty {
+            return;
         }
+        let fi = self.counted_flow(d.src, d.dst);
+        self.rtp_or_other(d.src, d.dst, d.frame, d.time, p, fi);
+    }
+
+    /// The flow of a datagram, brought up to date with the announcements and counted for
+    /// them.
+    fn counted_flow(&mut self, src: SocketAddr, dst: SocketAddr) -> Option<usize> {
+        let fi = self.flow(src, dst)?;
+        self.refresh(fi);
+        let f = &mut self.flows[fi];
+        f.rx += u64::from(f.dst_ann.is_some());
+        f.tx += u64::from(f.src_ann.is_some());
+        Some(fi)
     }
 
     pub fn icmp(&mut self, e: &IcmpError) {
@@ -911,14 +965,34 @@ impl MediaTracker {
                 {
                     self.flows[fi].stun = true;
                     self.refresh(fi);
-                    self.rtp_packet(src, dst, frame, time, inner, Some(fi));
+                    if let Some(p) = UdpPayload::read(inner) {
+                        self.rtp_or_other(src, dst, frame, time, p, Some(fi));
+                    }
                 }
             }
         }
     }
 
-    fn rtp_datagram(&mut self, d: &Datagram<'_>, fi: Option<usize>) {
-        self.rtp_packet(d.src, d.dst, d.frame, d.time, d.payload, fi);
+    /// Counts what is not RTP; RTP goes on to its stream.
+    fn rtp_or_other(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        frame: u64,
+        time: Timestamp,
+        p: UdpPayload,
+        fi: Option<usize>,
+    ) {
+        match p {
+            UdpPayload::Dtls => self.report.dtls_packets += 1,
+            UdpPayload::Rtcp { valid } => self.report.rtcp_packets += u64::from(valid),
+            UdpPayload::Rtp(Some(h)) => {
+                if let Some(fi) = fi {
+                    self.rtp_packet(src, dst, frame, time, h, fi);
+                }
+            }
+            UdpPayload::Rtp(None) | UdpPayload::Empty | UdpPayload::Other => {}
+        }
     }
 
     fn rtp_packet(
@@ -927,21 +1001,9 @@ impl MediaTracker {
         dst: SocketAddr,
         frame: u64,
         time: Timestamp,
-        p: &[u8],
-        fi: Option<usize>,
+        h: rtp::Header,
+        fi: usize,
     ) {
-        if p.len() >= 2 && rtp::is_rtcp_type(p[1]) {
-            if rtp::is_rtcp(p) {
-                self.report.rtcp_packets += 1;
-            }
-            return;
-        }
-        let Some(fi) = fi else {
-            return;
-        };
-        let Some(h) = rtp::parse(p) else {
-            return;
-        };
         let f = &self.flows[fi];
         let recognised_by = if f.dst_ann.is_some() || f.src_ann.is_some() {
             Some("sdp")
@@ -1285,6 +1347,74 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+
+    #[test]
+    fn udp_payloads_are_read_by_first_byte_and_count_as_the_whole_datagram_would() {
+        let rtp = rtp_pkt(7, 160, 0xabc, 8);
+        let rr = [0x80, 201, 0, 1, 1, 2, 3, 4];
+        let bad_rr = [0x80, 201, 0, 5, 1, 2, 3, 4];
+        let dtls = [22u8, 0xfe, 0xfd, 0, 0];
+        let stun = stun_msg(0x0001, 9, &[]);
+        assert_eq!(UdpPayload::read(&[]), Some(UdpPayload::Empty));
+        assert_eq!(UdpPayload::read(&stun), None, "STUN is read whole");
+        assert_eq!(UdpPayload::read(&dtls), Some(UdpPayload::Dtls));
+        assert_eq!(UdpPayload::read(b"hello"), Some(UdpPayload::Other));
+        assert_eq!(
+            UdpPayload::read(&rr),
+            Some(UdpPayload::Rtcp { valid: true })
+        );
+        assert_eq!(
+            UdpPayload::read(&bad_rr),
+            Some(UdpPayload::Rtcp { valid: false })
+        );
+        assert_eq!(
+            UdpPayload::read(&rtp),
+            Some(UdpPayload::Rtp(rtp::parse(&rtp)))
+        );
+        assert!(matches!(
+            UdpPayload::read(&rtp),
+            Some(UdpPayload::Rtp(Some(h))) if h.seq == 7 && h.ssrc == 0xabc
+        ));
+        assert_eq!(UdpPayload::read(&rtp[..6]), Some(UdpPayload::Rtp(None)));
+
+        // The same traffic whole, and read with its payload left behind: the same report.
+        let mut packets: Vec<(String, Vec<u8>)> = Vec::new();
+        for i in 0..6u16 {
+            let r = rtp_pkt(100 + i, u32::from(i) * 160, 0x1234, 0);
+            packets.push(("10.0.0.1:40000".into(), r));
+        }
+        for p in [&rr[..], &bad_rr, &dtls, b"hello", &[], &stun] {
+            packets.push(("10.0.0.2:3478".into(), p.to_vec()));
+        }
+        let whole = {
+            let mut t = MediaTracker::default();
+            for (i, (src, p)) in packets.iter().enumerate() {
+                t.datagram(&dgram(
+                    i as u64 + 1,
+                    i as u32 * 20,
+                    src,
+                    "10.0.0.9:30000",
+                    p,
+                ));
+            }
+            format!("{:?}", t.finish())
+        };
+        let read = {
+            let mut t = MediaTracker::default();
+            for (i, (src, p)) in packets.iter().enumerate() {
+                let d = dgram(i as u64 + 1, i as u32 * 20, src, "10.0.0.9:30000", p);
+                match UdpPayload::read(p) {
+                    Some(r) => t.read_datagram(&Datagram { payload: &[], ..d }, r),
+                    None => t.datagram(&d),
+                }
+            }
+            format!("{:?}", t.finish())
+        };
+        assert_eq!(whole, read);
+        assert!(whole.contains("rtcp_packets: 1,"), "{whole}");
+        assert!(whole.contains("dtls_packets: 1,"), "{whole}");
+        assert!(whole.contains("udp_datagrams: 12,"), "{whole}");
+    }
 
     #[test]
     fn unannounced_rtp_needs_three_consecutive_packets() {

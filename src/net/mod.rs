@@ -57,7 +57,7 @@ impl fmt::Display for Transport {
 }
 
 /// A whole UDP or SCTP payload.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Datagram<'a> {
     /// The frame that completed the datagram (its last IP fragment).
     pub frame: u64,
