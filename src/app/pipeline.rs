@@ -13,7 +13,9 @@
 //! on the second thread, which has little else to do; with a packet sink as well (media:
 //! per-packet state for every RTP packet, SDP announcements, the calls), on the reading
 //! thread, so that the two threads carry about the same load. The state of calls and of
-//! media lives on one thread either way, and is never shared.
+//! media lives on one thread either way, and is never shared. UDP that is not STUN (RTP
+//! above all) is recorded without its payload: what media needs of it is read on the
+//! reading thread ([`super::read_udp`]), the same way a single-threaded scan reads it.
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
