@@ -40,7 +40,7 @@ pub trait Sink {
 
 /// Receives the packets a scan finds besides SIP, in capture order, and every SIP message
 /// in its place among them: what media analysis follows. It runs beside the [`Sink`],
-/// on the same thread (see [`pipeline`]), and sees each message just before the sink
+/// on the same thread (see `app::pipeline`), and sees each message just before the sink
 /// receives it.
 pub trait PacketSink {
     /// The input file with this index (in the order given) starts.
@@ -49,7 +49,7 @@ pub trait PacketSink {
     /// and caches in it (its SDP summary) the sink gets with it.
     fn message(&mut self, _m: &SipMessage) {}
     /// A UDP/SCTP datagram that is not SIP (media, STUN, keep-alives …), whole: SCTP,
-    /// and UDP that [`read_udp`] leaves whole (STUN).
+    /// and STUN over UDP; other UDP arrives through [`PacketSink::read_datagram`].
     fn datagram(&mut self, _d: &Datagram<'_>) {}
     /// A UDP datagram that is neither SIP nor STUN, its payload read where it was decoded
     /// ([`UdpPayload::read`]) and delivered without its bytes: `d.payload` is empty.
