@@ -48,8 +48,9 @@ pub trait PacketSink {
     /// A SIP message; the [`Sink`] receives it next. What the packet sink computes on it
     /// and caches in it (its SDP summary) the sink gets with it.
     fn message(&mut self, _m: &SipMessage) {}
-    /// A UDP/SCTP datagram that is not SIP (media, STUN, keep-alives …), whole: SCTP,
-    /// and STUN over UDP; other UDP arrives through [`PacketSink::read_datagram`].
+    /// A UDP/SCTP datagram that is not SIP (media, STUN, keep-alives …), whole: SCTP, and
+    /// UDP whose first byte is in STUN's range (0-3); other UDP arrives through
+    /// [`PacketSink::read_datagram`].
     fn datagram(&mut self, _d: &Datagram<'_>) {}
     /// A UDP datagram that is neither SIP nor STUN, its payload read where it was decoded
     /// ([`UdpPayload::read`]) and delivered without its bytes: `d.payload` is empty.
