@@ -40,6 +40,14 @@ type Span = (usize, usize);
 /// The frame list of a datagram that came in one frame (its `frame`).
 const ONE_FRAME: Span = (usize::MAX, usize::MAX);
 
+/// What a datagram record carries of its payload.
+enum Carried {
+    /// The bytes, in the batch's arena.
+    Bytes(Span),
+    /// What media reads of it, instead of the bytes ([`super::read_udp`]).
+    Read(UdpPayload),
+}
+
 /// One thing the scan emitted, with its payload in the batch's arena.
 enum Rec {
     Capture(usize),
@@ -60,17 +68,7 @@ enum Rec {
         src: std::net::SocketAddr,
         dst: std::net::SocketAddr,
         transport: Transport,
-        payload: Span,
-        cut: bool,
-    },
-    /// A datagram delivered without its payload ([`super::read_udp`]).
-    Read {
-        frame: u64,
-        frames: Span,
-        time: Timestamp,
-        src: std::net::SocketAddr,
-        dst: std::net::SocketAddr,
-        payload: UdpPayload,
+        payload: Carried,
         cut: bool,
     },
     Icmp(IcmpError),
@@ -172,7 +170,7 @@ impl Batch {
                     cut,
                 } => {
                     if let Some(p) = relend(&mut packets) {
-                        p.datagram(&Datagram {
+                        let mut d = Datagram {
                             frame,
                             frames: if fs == ONE_FRAME {
                                 std::slice::from_ref(&frame)
@@ -183,38 +181,16 @@ impl Batch {
                             src,
                             dst,
                             transport,
-                            payload: &bytes[payload.0..payload.1],
+                            payload: &[],
                             cut,
-                        });
-                    }
-                }
-                Rec::Read {
-                    frame,
-                    frames: fs,
-                    time,
-                    src,
-                    dst,
-                    payload,
-                    cut,
-                } => {
-                    if let Some(p) = relend(&mut packets) {
-                        p.read_datagram(
-                            &Datagram {
-                                frame,
-                                frames: if fs == ONE_FRAME {
-                                    std::slice::from_ref(&frame)
-                                } else {
-                                    &frames[fs.0..fs.1]
-                                },
-                                time,
-                                src,
-                                dst,
-                                transport: Transport::Udp,
-                                payload: &[],
-                                cut,
-                            },
-                            payload,
-                        );
+                        };
+                        match payload {
+                            Carried::Bytes(at) => {
+                                d.payload = &bytes[at.0..at.1];
+                                p.datagram(&d);
+                            }
+                            Carried::Read(read) => p.read_datagram(&d, read),
+                        }
                     }
                 }
                 Rec::Icmp(e) => {
@@ -299,19 +275,10 @@ impl Emit for Shipper<'_> {
             self.batch.frames.extend_from_slice(d.frames);
             (f, self.batch.frames.len())
         };
-        if let Some((d, payload)) = super::read_udp(d) {
-            self.push(Rec::Read {
-                frame: d.frame,
-                frames,
-                time: d.time,
-                src: d.src,
-                dst: d.dst,
-                payload,
-                cut: d.cut,
-            });
-            return;
-        }
-        let payload = self.batch.keep(d.payload);
+        let payload = match super::read_udp(d) {
+            Some((_, read)) => Carried::Read(read),
+            None => Carried::Bytes(self.batch.keep(d.payload)),
+        };
         self.push(Rec::Datagram {
             frame: d.frame,
             frames,
