@@ -7,6 +7,7 @@
 //!
 //! Memory grows with the number of calls and their messages, not with the capture.
 
+pub mod focus;
 pub mod legs;
 
 use std::net::SocketAddr;

@@ -26,7 +26,7 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
 use serde::Serialize;
 
-mod time;
+pub mod time;
 pub use time::Timestamp;
 
 /// Initial size of the streaming buffer.

@@ -1,0 +1,187 @@
+//! Focus: which calls a report is about (`--call-id`, `--number`, `--ip`, `--since`,
+//! `--until`).
+//!
+//! Input: the calls of a scan and their Follow-Me links. Output: one flag per call. A call
+//! is selected when it meets every criterion given (each criterion accepts any of its
+//! values); a selected Follow-Me leg always brings the leg linked to it, so that a ticket
+//! about "the call from +49891234 at 10:32" shows both the forwarded call and XCC's call to
+//! the mobile.
+
+use std::net::IpAddr;
+
+use crate::capture::Timestamp;
+use crate::capture::time::TimeSpec;
+
+use super::Call;
+use super::legs::Legs;
+
+/// What the user asked to see. Empty: everything.
+#[derive(Debug, Clone, Default)]
+pub struct Focus {
+    /// Exact Call-IDs.
+    pub call_ids: Vec<String>,
+    /// Numbers, matched as [`number_matches`] says.
+    pub numbers: Vec<String>,
+    /// Addresses that sent or received a message of the call.
+    pub ips: Vec<IpAddr>,
+    pub since: Option<TimeSpec>,
+    pub until: Option<TimeSpec>,
+}
+
+impl Focus {
+    /// Whether no criterion is given.
+    pub fn is_empty(&self) -> bool {
+        self.call_ids.is_empty()
+            && self.numbers.is_empty()
+            && self.ips.is_empty()
+            && self.since.is_none()
+            && self.until.is_none()
+    }
+
+    /// The criteria as flags, for messages: `--call-id X --number Y`.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(self.call_ids.iter().map(|c| format!("--call-id {c}")));
+        parts.extend(self.numbers.iter().map(|n| format!("--number {n}")));
+        parts.extend(self.ips.iter().map(|i| format!("--ip {i}")));
+        if let Some(s) = self.since {
+            parts.push(format!("--since {s}"));
+        }
+        if let Some(u) = self.until {
+            parts.push(format!("--until {u}"));
+        }
+        parts.join(" ")
+    }
+
+    /// One flag per call of `calls` (in that order): selected, or linked to a selected
+    /// Follow-Me leg. Wall-clock times are placed on the day of the first call.
+    pub fn select(&self, calls: &[Call], legs: &Legs) -> Vec<bool> {
+        if self.is_empty() {
+            return vec![true; calls.len()];
+        }
+        let day = calls.iter().map(|c| c.first_time).min();
+        let since = day.and_then(|d| self.since.map(|s| s.resolve(d)));
+        let until = day.and_then(|d| self.until.map(|s| s.resolve(d)));
+        let mut keep: Vec<bool> = calls
+            .iter()
+            .map(|c| self.matches(c, since, until))
+            .collect();
+        let direct: Vec<usize> = (0..calls.len()).filter(|&i| keep[i]).collect();
+        for i in direct {
+            for other in legs.linked(&calls[i].call_id) {
+                if let Some(p) = legs.position(&other).filter(|&p| p < keep.len()) {
+                    keep[p] = true;
+                }
+            }
+        }
+        keep
+    }
+
+    fn matches(&self, c: &Call, since: Option<Timestamp>, until: Option<Timestamp>) -> bool {
+        if !self.call_ids.is_empty() && !self.call_ids.contains(&c.call_id) {
+            return false;
+        }
+        if !self.ips.is_empty()
+            && !c
+                .messages
+                .iter()
+                .any(|m| self.ips.contains(&m.src.ip()) || self.ips.contains(&m.dst.ip()))
+        {
+            return false;
+        }
+        // The call's span overlaps [since, until].
+        if since.is_some_and(|s| c.last_time < s) || until.is_some_and(|u| c.first_time > u) {
+            return false;
+        }
+        if !self.numbers.is_empty() {
+            let users = call_numbers(c);
+            if !self
+                .numbers
+                .iter()
+                .any(|n| users.iter().any(|u| number_matches(n, u)))
+            {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The user parts a call's INVITEs name: Request-URI, From, To, P-Asserted-Identity, every
+/// Diversion and History-Info entry.
+fn call_numbers(c: &Call) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in &c.invites {
+        out.extend(crate::sip::headers::uri_parts(&t.request_uri).0);
+        let named = t
+            .from
+            .iter()
+            .chain(t.to.iter())
+            .chain(&t.p_asserted_identity)
+            .chain(t.diversion.iter().map(|d| &d.addr))
+            .chain(t.history_info.iter().map(|h| &h.addr));
+        out.extend(named.filter_map(|n| n.user.clone()));
+    }
+    out
+}
+
+/// The digits that identify a number, whatever its dialling format: visual separators and
+/// `+` dropped, then a leading `00` (international) or `0` (national) prefix.
+fn significant_digits(n: &str) -> String {
+    let digits: String = n.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits
+        .strip_prefix("00")
+        .or_else(|| digits.strip_prefix('0'))
+        .unwrap_or(&digits);
+    digits.to_string()
+}
+
+/// Whether the number a user typed names the number `seen` in a header. Both are reduced to
+/// their significant digits; numbers of six digits or more match when one ends with the
+/// other (`+49 30 123456`, `004930123456`, `030123456` and `30123456` are one number; the
+/// country and area codes a national or local form leaves out are the missing head), shorter
+/// ones (internal numbers) only exactly, so that `123` does not select every number ending
+/// in 123. A user part that is not a number matches only itself.
+pub fn number_matches(wanted: &str, seen: &str) -> bool {
+    if !seen.chars().any(|c| c.is_ascii_digit()) || !wanted.chars().any(|c| c.is_ascii_digit()) {
+        return wanted.eq_ignore_ascii_case(seen);
+    }
+    // A user part with letters besides a number (`anna`, `+49301;ext=2`) is compared by its
+    // number part up to the first parameter.
+    let seen = seen.split(';').next().unwrap_or(seen);
+    let (w, s) = (significant_digits(wanted), significant_digits(seen));
+    if w.is_empty() || s.is_empty() {
+        return false;
+    }
+    if w.len() >= 6 && s.len() >= 6 {
+        w.ends_with(&s) || s.ends_with(&w)
+    } else {
+        w == s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number_matches as m;
+
+    #[test]
+    fn numbers_match_across_dialling_formats() {
+        for seen in [
+            "+4930123456",
+            "004930123456",
+            "030123456",
+            "4930123456",
+            "+49 (30) 123-456",
+        ] {
+            assert!(m("+4930123456", seen), "{seen}");
+            assert!(m("030 123456", seen), "{seen}");
+        }
+        assert!(m("123", "123"));
+        assert!(m("+123", "123"));
+        assert!(!m("123", "+4930123456"), "short numbers match exactly");
+        assert!(!m("+4930123456", "+4930123457"));
+        assert!(m("anna", "Anna"));
+        assert!(!m("anna", "201"));
+        assert!(m("+4930123456", "+4930123456;ext=1"));
+    }
+}
