@@ -28,6 +28,9 @@ _sipdiag() {
             sipdiag,explain)
                 cmd="sipdiag__subcmd__explain"
                 ;;
+            sipdiag,flow)
+                cmd="sipdiag__subcmd__flow"
+                ;;
             sipdiag,help)
                 cmd="sipdiag__subcmd__help"
                 ;;
@@ -54,6 +57,9 @@ _sipdiag() {
                 ;;
             sipdiag__subcmd__help,explain)
                 cmd="sipdiag__subcmd__help__subcmd__explain"
+                ;;
+            sipdiag__subcmd__help,flow)
+                cmd="sipdiag__subcmd__help__subcmd__flow"
                 ;;
             sipdiag__subcmd__help,help)
                 cmd="sipdiag__subcmd__help__subcmd__help"
@@ -92,7 +98,7 @@ _sipdiag() {
 
     case "${cmd}" in
         sipdiag)
-            opts="-h -V --help --version messages calls analyze media rules explain pattern completions help"
+            opts="-h -V --help --version messages calls analyze media flow rules explain pattern completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -106,7 +112,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__analyze)
-            opts="-f -h -V --format --fail-on --select --ignore --severity --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --help --version"
+            opts="-f -h -V --format --fail-on --select --ignore --severity --xcc --pbx --flow --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,6 +147,26 @@ _sipdiag() {
                     return 0
                     ;;
                 --pbx)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --call-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --number)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -241,8 +267,98 @@ _sipdiag() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sipdiag__subcmd__flow)
+            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text markdown mermaid" -- "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -W "text markdown mermaid" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --number)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xcc)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pbx)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --site)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --country-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --area-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --internal-length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --outside-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --known-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --current-pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --softphone-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-media-ports)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-media-ports)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sipdiag__subcmd__help)
-            opts="messages calls analyze media rules explain pattern completions help"
+            opts="messages calls analyze media flow rules explain pattern completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -298,6 +414,20 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__help__subcmd__explain)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sipdiag__subcmd__help__subcmd__flow)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -30,6 +30,7 @@ complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "messages" -d 'List 
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "rules" -d 'List the diagnosis rules'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
@@ -55,6 +56,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ignore -d 'S
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l severity -d 'Override a rule\'s severity, e.g. SIP001=error (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT). Overrides inference' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l until -d 'Only calls that started at or before this time (as --since)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l site -d 'Site profile (TOML): country_code, area_code, internal_length, outside_prefix, known_users, current_pattern, softphone_port, server_media_ports, client_media_ports' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l country-code -d 'Country calling code, e.g. 49' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l area-code -d 'Area code without the leading 0, e.g. 30' -r
@@ -65,6 +71,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l current-patt
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l flow -d 'After the report (table or markdown), draw the ladder of each failed call with its linked leg (as `sipdiag flow`)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s f -l format -r -f -a "table\t'Aligned table for the terminal'
@@ -74,6 +81,28 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l server-media-p
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s f -l format -d 'Output format' -r -f -a "text\t'Text ladder fitted to the terminal width (COLUMNS honoured)'
+markdown\t'The text ladder in a Markdown code block, for tickets'
+mermaid\t'A Mermaid sequenceDiagram'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l until -d 'Only calls that started at or before this time (as --since)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT), as for analyze' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT), as for analyze' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l site -d 'Site profile (TOML): country_code, area_code, internal_length, outside_prefix, known_users, current_pattern, softphone_port, server_media_ports, client_media_ports' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l country-code -d 'Country calling code, e.g. 49' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l area-code -d 'Area code without the leading 0, e.g. 30' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l internal-length -d 'Length of internal numbers, e.g. 3' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l outside-prefix -d 'Outside-line prefix, e.g. 0' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l known-user -d 'A number that belongs to an XPhone user (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l current-pattern -d 'The XccDiversionPattern configured today, to build the suggestion on' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s f -l format -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -101,13 +130,14 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "rules" -d 'List the diagnosis rules'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "rules" -d 'List the diagnosis rules'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and __fish_seen_subcommand_from pattern" -f -a "test" -d 'Apply a rewrite to header values / numbers, or to every Diversion/History-Info number in captures, and show before → after'

@@ -25,6 +25,7 @@ use crate::report::listing::{self, CallRow};
 use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
+mod flow;
 mod pipeline;
 
 /// Receives the SIP messages a scan finds, in capture order.
@@ -228,6 +229,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Calls(args) => calls(args),
         Command::Analyze(args) => analyze(args),
         Command::Media(args) => media(args),
+        Command::Flow(args) => flow::flow(args),
         Command::Rules { format } => rules_list(*format),
         Command::Explain { rule } => explain(rule),
         Command::Pattern(PatternCommand::Test(args)) => pattern_test(args),
@@ -397,16 +399,45 @@ fn observed_users(calls: &[crate::calls::Call]) -> impl Iterator<Item = &str> {
         .filter_map(|n| n.user.as_deref())
 }
 
-fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
-    let (mut site, settings) = site_settings(&args.site, &args.ports)?;
+/// What `analyze` and `flow` need to know besides the captures.
+struct DiagnoseOptions<'a> {
+    site: &'a SiteArgs,
+    ports: &'a MediaPortArgs,
+    xcc: &'a [String],
+    pbx: &'a [String],
+    select: &'a [String],
+    ignore: &'a [String],
+    severity: &'a [String],
+}
+
+/// A whole diagnosis: the calls, their roles and legs, the media and the findings.
+struct Diagnosis {
+    reports: Vec<CaptureReport>,
+    calls: Vec<crate::calls::Call>,
+    roles: crate::calls::legs::Roles,
+    legs: crate::calls::legs::Legs,
+    site: Site,
+    media: crate::media::MediaReport,
+    findings: Vec<rules::Finding>,
+}
+
+/// Checks the options, scans the captures (messages into `set` through `sink`, which may
+/// also record what it needs) and diagnoses the calls. `None` beside the errors when no
+/// capture could be read.
+fn diagnose(
+    captures: &[String],
+    opts: &DiagnoseOptions<'_>,
+    sink: &mut (dyn CallSink + Send),
+) -> anyhow::Result<(Option<Diagnosis>, Vec<CaptureError>)> {
+    let (mut site, settings) = site_settings(opts.site, opts.ports)?;
     let parse_eps = |v: &[String]| -> anyhow::Result<Vec<Endpoint>> {
         v.iter()
             .map(|s| Endpoint::parse(s).map_err(anyhow::Error::msg))
             .collect()
     };
-    let (xcc, pbx) = (parse_eps(&args.xcc)?, parse_eps(&args.pbx)?);
+    let (xcc, pbx) = (parse_eps(opts.xcc)?, parse_eps(opts.pbx)?);
     let mut overrides = Vec::new();
-    for s in &args.severity {
+    for s in opts.severity {
         let (id, level) = s
             .split_once('=')
             .with_context(|| format!("--severity {s:?} is not RULE=LEVEL"))?;
@@ -419,16 +450,16 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         };
         overrides.push((rule.info().id, level));
     }
-    for key in args.select.iter().chain(&args.ignore) {
+    for key in opts.select.iter().chain(opts.ignore) {
         rules::lookup(key)
             .with_context(|| format!("unknown rule {key:?} (see `sipdiag rules`)"))?;
     }
-    let (col, reports, errors) = collect(&args.captures, settings);
+    let mut tracker = MediaTracker::new(settings);
+    let (reports, errors) = scan_all_with(captures, sink, &mut tracker);
     if reports.is_empty() {
-        return finish(errors);
+        return Ok((None, errors));
     }
-    let calls = col.set.calls;
-    let tracker = col.media;
+    let calls = std::mem::take(&mut sink.calls().calls);
     // Media and calls are finished independently: side by side.
     let (media, (roles, legs)) = crate::par::beside(
         move || tracker.finish(),
@@ -452,36 +483,99 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             .any(|s| s.eq_ignore_ascii_case(info.id) || s.eq_ignore_ascii_case(info.slug))
     };
     let enabled = |info: &RuleInfo| {
-        (args.select.is_empty() || wanted(&args.select, info)) && !wanted(&args.ignore, info)
+        (opts.select.is_empty() || wanted(opts.select, info)) && !wanted(opts.ignore, info)
     };
-    let (summaries, mut findings) = crate::par::beside(
-        || calls.iter().map(|c| CallSummary::new(c, &legs)).collect(),
-        || rules::run_rules(&cx, &enabled),
-    );
+    let mut findings = rules::run_rules(&cx, &enabled);
     for f in &mut findings {
         if let Some((_, level)) = overrides.iter().find(|(id, _)| *id == f.id) {
             f.severity = *level;
         }
     }
-    attach_captures(&mut findings, &calls, &legs, &args.captures);
+    attach_captures(&mut findings, &calls, &legs, captures);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.frames.first().cmp(&b.frames.first()))
     });
-    let analysis = Analysis::new(site, roles, reports, summaries, findings);
+    let d = Diagnosis {
+        reports,
+        calls,
+        roles,
+        legs,
+        site,
+        media,
+        findings,
+    };
+    Ok((Some(d), errors))
+}
+
+/// A sink that files messages as calls (and may record more of them).
+trait CallSink: Sink {
+    fn calls(&mut self) -> &mut CallSet;
+}
+
+impl CallSink for CallSet {
+    fn calls(&mut self) -> &mut CallSet {
+        self
+    }
+}
+
+fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
+    let opts = DiagnoseOptions {
+        site: &args.site,
+        ports: &args.ports,
+        xcc: &args.xcc,
+        pbx: &args.pbx,
+        select: &args.select,
+        ignore: &args.ignore,
+        severity: &args.severity,
+    };
+    let focus = flow::focus(&args.focus)?;
+    // The ladders need each message's reason phrase, which the calls do not keep.
+    let mut recorder = flow::Recorder::default();
+    let mut set = CallSet::default();
+    let sink: &mut (dyn CallSink + Send) = if args.flow { &mut recorder } else { &mut set };
+    let (d, errors) = diagnose(&args.captures, &opts, sink)?;
+    let Some(mut d) = d else {
+        return finish(errors);
+    };
+    let keep = focus.select(&d.calls, &d.legs);
+    flow::check_selection(&focus, &keep)?;
+    if !focus.is_empty() {
+        d.findings = flow::focused_findings(d.findings, &d.calls, &keep, &args.captures);
+    }
+    let ladders = if args.flow && args.format != ReportFormat::Json {
+        flow::failed_call_ladders(
+            &recorder,
+            &d,
+            &keep,
+            &args.captures,
+            &args.ports,
+            args.format == ReportFormat::Markdown,
+        )
+    } else {
+        String::new()
+    };
+    let summaries = d
+        .calls
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(c, _)| CallSummary::new(c, &d.legs))
+        .collect();
+    let analysis = Analysis::new(d.site, d.roles, d.reports, summaries, d.findings);
     match args.format {
         ReportFormat::Json => {
             analysis::write_json(&analysis, std::io::stdout().lock()).map_err(anyhow::Error::from)
         }
-        ReportFormat::Markdown => write_out(&analysis::markdown(&analysis)),
-        ReportFormat::Table => write_out(&analysis::table(&analysis, use_color())),
+        ReportFormat::Markdown => write_out(&(analysis::markdown(&analysis) + &ladders)),
+        ReportFormat::Table => write_out(&(analysis::table(&analysis, use_color()) + &ladders)),
     }
     .context("writing the report")?;
     // The process ends right after this; freeing every call and stream one by one costs
     // more than analysing them did (10^5 allocations on a large capture).
-    std::mem::forget(calls);
-    std::mem::forget(media);
+    std::mem::forget(d.calls);
+    std::mem::forget(d.media);
     finish(errors)?;
     let threshold = match args.fail_on {
         FailOn::Error => Some(Severity::Error),

@@ -21,6 +21,13 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// STUN transactions and RTP/RTCP streams.
     Media(MediaArgs),
+    /// Draw calls as a ladder: one column per host, both Follow-Me legs in one time order,
+    /// the frames that findings cite marked.
+    #[command(after_help = "Examples:
+  sipdiag flow capture.pcap --number +4930123456
+  sipdiag flow capture.pcap --call-id 'a84b4c76e66710@pbx' --format mermaid
+  COLUMNS=80 sipdiag flow capture.pcap --since 10:32 --until 10:35 --format markdown")]
+    Flow(FlowArgs),
     /// List the diagnosis rules.
     Rules {
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
@@ -160,6 +167,68 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "ADDR[:PORT]")]
     pub xcc: Vec<String>,
     /// The PBX's address (ADDR or ADDR:PORT). Overrides inference.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub pbx: Vec<String>,
+    /// After the report (table or markdown), draw the ladder of each failed call with its
+    /// linked leg (as `sipdiag flow`).
+    #[arg(long)]
+    pub flow: bool,
+    #[command(flatten)]
+    pub focus: FocusArgs,
+    #[command(flatten)]
+    pub site: SiteArgs,
+    #[command(flatten)]
+    pub ports: MediaPortArgs,
+}
+
+/// Which calls to show: every criterion given must hold (repeat a flag for alternatives);
+/// a selected Follow-Me leg always brings its linked leg.
+#[derive(Debug, Args, Default, Clone)]
+pub struct FocusArgs {
+    /// Only the call with this Call-ID (repeatable).
+    #[arg(long = "call-id", value_name = "ID")]
+    pub call_id: Vec<String>,
+    /// Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity,
+    /// Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable).
+    #[arg(long, value_name = "DIGITS")]
+    pub number: Vec<String>,
+    /// Only calls with a message from or to this address (repeatable).
+    #[arg(long, value_name = "ADDR")]
+    pub ip: Vec<std::net::IpAddr>,
+    /// Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the
+    /// capture's first day.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only calls that started at or before this time (as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+/// Ladder formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlowFormat {
+    /// Text ladder fitted to the terminal width (COLUMNS honoured).
+    Text,
+    /// The text ladder in a Markdown code block, for tickets.
+    Markdown,
+    /// A Mermaid sequenceDiagram.
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct FlowArgs {
+    /// Capture files (pcap, pcapng, optionally gzip-compressed); `-` reads standard input.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FlowFormat::Text)]
+    pub format: FlowFormat,
+    #[command(flatten)]
+    pub focus: FocusArgs,
+    /// XCC's address (ADDR or ADDR:PORT), as for analyze.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub xcc: Vec<String>,
+    /// The PBX's address (ADDR or ADDR:PORT), as for analyze.
     #[arg(long, value_name = "ADDR[:PORT]")]
     pub pbx: Vec<String>,
     #[command(flatten)]

@@ -2,6 +2,7 @@
 //! per output. Tables use comfy-table (colour only on a terminal and without `NO_COLOR`).
 
 pub mod analysis;
+pub mod flow;
 pub mod listing;
 pub mod media;
 
@@ -14,4 +15,24 @@ pub(crate) fn new_table(header: &[&str]) -> Table {
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.to_vec());
     t
+}
+
+/// Columns to fit output into: `COLUMNS` when set, else the terminal's width when standard
+/// output is one, else 100.
+pub fn terminal_width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n >= 20)
+    {
+        return n;
+    }
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        // comfy-table asks the terminal (through crossterm) when output is a terminal.
+        if let Some(w) = Table::new().width() {
+            return usize::from(w).max(20);
+        }
+    }
+    100
 }

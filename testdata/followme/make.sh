@@ -176,19 +176,20 @@ SIPFILTER="host $PBX or host $XCC"
 
 # first_leg_fail NAME XHDR XCC_IDENT CODE REASON [DELAY_MS]
 # PBX -> XCC INVITE with XHDR; XCC answers 100 and then CODE (no second leg).
+# L1_FROM sets the caller; NO_CAPTURE=1 runs inside an already started capture.
 first_leg_fail() {
     local name=$1 xhdr=$2 ident=$3 code=$4 reason=$5 delay=${6:-40}
     local srv=""; [ "$ident" = yes ] && srv=$(hdrs "Server: $XCC_UA")
-    start_capture "$name" "$SIPFILTER"
+    [ -n "${NO_CAPTURE:-}" ] || start_capture "$name" "$SIPFILTER"
     k_tag=$(hex "$name/xcc1" 10) k_srv="$srv" k_code=$code k_reason=$reason k_d=$delay \
         bg_sipp uas_reject.xml $XCC 5060 30000
     sleep 0.3
-    k_ruri="$ANYDEV@$XCC:5060" k_from="<sip:$CALLER@$PBX>" k_to="<sip:$ANYDEV@$XCC>" \
+    k_ruri="$ANYDEV@$XCC:5060" k_from="<sip:${L1_FROM:-$CALLER}@$PBX>" k_to="<sip:$ANYDEV@$XCC>" \
     k_tag=$(hex "$name/pbx1" 10) k_cid=$(cid "$name/leg1" $PBX) \
     k_xhdr="$xhdr$(hdrs "User-Agent: $PBX_UA")" \
         fg_sipp uac_invite.xml $PBX 5061 40000 $XCC:5060
     wait_all
-    stop_capture "$name"
+    [ -n "${NO_CAPTURE:-}" ] || stop_capture "$name"
 }
 
 # follow_me NAME: a call whose first leg reaches XCC, which then places the second leg.
@@ -427,11 +428,43 @@ EOF
     log "cap-followme-truncated.pcap: first $cut bytes of fm002-intl00.pcap (cut inside frame $n)"
 }
 
+# A busy site: six Follow-Me calls from different callers in one capture (answered and
+# rejected 503, Diversion numbers in several formats, one History-Info) and an unrelated
+# call between two phones, for the report's focus flags and ladders.
+fx_busy_site() {
+    local name=busy-site
+    start_capture $name "$SIPFILTER or host 127.0.0.30 or host 127.0.0.40"
+    NO_CAPTURE=1 L1_XHDR=$DIV_OK IDENT=yes L2=ok L1_FROM=+4989100001 follow_me $name-1
+    sleep 0.5
+    NO_CAPTURE=1 L1_FROM=+4989100002 first_leg_fail $name-2 "$(div 004930123457)" yes 503 "Service Unavailable"
+    sleep 0.5
+    NO_CAPTURE=1 L1_XHDR=$(hdrs "History-Info: <sip:+4930123458@$PBX>;index=1,<sip:$ANYDEV@$XCC;cause=302>;index=1.1") \
+        IDENT=yes L2=ok L1_FROM=+4989100003 follow_me $name-3
+    sleep 0.5
+    NO_CAPTURE=1 L1_FROM=+4989100004 first_leg_fail $name-4 "$(div 030123459 no-answer)" yes 503 "Service Unavailable"
+    sleep 0.5
+    NO_CAPTURE=1 L1_FROM=+4989100005 first_leg_fail $name-5 "$(div 99124)" yes 503 "Service Unavailable"
+    sleep 0.5
+    NO_CAPTURE=1 L1_XHDR=$(div 125) IDENT=yes L2=ok L1_FROM=+4989100006 follow_me $name-6
+    sleep 0.5
+    k_tag=$(hex "$name/b" 10) k_code=486 k_reason="Busy Here" k_d=150 \
+    k_srv=$(hdrs "User-Agent: Yealink SIP-T46S 66.86.0.15") \
+        bg_sipp uas_reject.xml 127.0.0.40 5060 20010
+    sleep 0.3
+    k_ruri="202@127.0.0.40:5060" k_from="\"Reception\" <sip:200@127.0.0.30>" k_to="<sip:202@127.0.0.40>" \
+    k_tag=$(hex "$name/a" 10) k_cid=$(cid "$name/a" 127.0.0.30) \
+    k_xhdr=$(hdrs "User-Agent: Yealink SIP-T46S 66.86.0.15") \
+        fg_sipp uac_invite.xml 127.0.0.30 5060 20000 127.0.0.40:5060
+    wait_all
+    stop_capture $name
+}
+
 ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00 fm002-national0
      fm002-prefix99 fm002-plus-internal fm002-outside-prefix fm003-no-diversion fm004-user-unknown
      fm005-wrong-trunk fm006-second-leg-404 fm006-second-leg-484 fm007-second-leg-488
      fm007-no-common-codec fm008-second-leg-403 fm008-second-leg-407-noretry
-     fm009-second-leg-cancel fm010-invite-unanswered sip001-invite-failed cap-followme-truncated)
+     fm009-second-leg-cancel fm010-invite-unanswered sip001-invite-failed cap-followme-truncated
+     busy-site)
 
 editcap -F pcap -r "$RTP_SRC" "$WORK/rtp-src.pcap" 1-67 >/dev/null   # 67 x 30 ms PCMA = 2 s of audio
 cp "$HERE"/*.xml "$WORK/"
