@@ -45,7 +45,7 @@ json\t'JSON for scripts and ticket systems (see `schema_version`)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s f -l format -r -f -a "table\t'Table for the terminal (colour on a terminal unless NO_COLOR is set)'
-json\t'JSON (schema_version 1) for ticket systems and scripts'
+json\t'JSON (schema_version 2) for ticket systems and scripts'
 markdown\t'Markdown for pasting into tickets'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l fail-on -d 'Exit 1 when a finding at or above this severity exists' -r -f -a "error\t''
 warning\t''
@@ -72,6 +72,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l softphone-po
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l flow -d 'After the report (table or markdown), draw the ladder of each failed call with its linked leg (as `sipdiag flow`)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s v -l verbose -d 'Every finding of each group, every healthy call and whole Call-IDs (JSON always has them all)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s f -l format -r -f -a "table\t'Aligned table for the terminal'

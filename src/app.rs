@@ -556,20 +556,42 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
     } else {
         String::new()
     };
-    let summaries = d
-        .calls
+    // The calls the report is about (all of them without a focus).
+    let shown: Vec<crate::calls::Call> = if focus.is_empty() {
+        std::mem::take(&mut d.calls)
+    } else {
+        std::mem::take(&mut d.calls)
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c)
+            .collect()
+    };
+    let summaries = shown
         .iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|(c, _)| CallSummary::new(c, &d.legs))
+        .map(|c| CallSummary::new(c, &d.legs, &d.media))
         .collect();
-    let analysis = Analysis::new(d.site, d.roles, d.reports, summaries, d.findings);
+    let counts = crate::report::verdict::counts(&shown, &d.legs, &d.media, &d.findings);
+    let verdicts = crate::report::verdict::verdicts(&shown, &d.legs, &d.media, &d.findings);
+    d.calls = shown;
+    let analysis = Analysis::new(
+        d.site, d.roles, d.reports, summaries, counts, verdicts, d.findings,
+    );
     match args.format {
         ReportFormat::Json => {
             analysis::write_json(&analysis, std::io::stdout().lock()).map_err(anyhow::Error::from)
         }
-        ReportFormat::Markdown => write_out(&(analysis::markdown(&analysis) + &ladders)),
-        ReportFormat::Table => write_out(&(analysis::table(&analysis, use_color()) + &ladders)),
+        ReportFormat::Markdown => {
+            write_out(&(analysis::markdown(&analysis, args.verbose) + &ladders))
+        }
+        ReportFormat::Table => {
+            let o = analysis::TextOptions {
+                color: use_color(),
+                verbose: args.verbose,
+                width: crate::report::terminal_width(),
+            };
+            write_out(&(analysis::table(&analysis, o) + &ladders))
+        }
     }
     .context("writing the report")?;
     // The process ends right after this; freeing every call and stream one by one costs
@@ -583,7 +605,8 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         FailOn::Info => Some(Severity::Info),
         FailOn::None => None,
     };
-    let failed = threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.severity >= t));
+    let failed =
+        threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.finding.severity >= t));
     Ok(u8::from(failed))
 }
 

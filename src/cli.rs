@@ -138,7 +138,7 @@ pub enum FailOn {
 pub enum ReportFormat {
     /// Table for the terminal (colour on a terminal unless NO_COLOR is set).
     Table,
-    /// JSON (schema_version 1) for ticket systems and scripts.
+    /// JSON (schema_version 2) for ticket systems and scripts.
     Json,
     /// Markdown for pasting into tickets.
     Markdown,
@@ -173,6 +173,10 @@ pub struct AnalyzeArgs {
     /// linked leg (as `sipdiag flow`).
     #[arg(long)]
     pub flow: bool,
+    /// Every finding of each group, every healthy call and whole Call-IDs (JSON always
+    /// has them all).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     #[command(flatten)]
     pub focus: FocusArgs,
     #[command(flatten)]

@@ -169,12 +169,19 @@ fn json_schema_is_current_and_matches_output() {
             "report lacks {key}"
         );
     }
-    let finding_schema = &schema["$defs"]["Finding"];
+    let finding_schema = &schema["$defs"]["ReportedFinding"];
     for key in finding_schema["required"].as_array().unwrap() {
         assert!(
             report["findings"][0].get(key.as_str().unwrap()).is_some(),
             "finding lacks {key}"
         );
+    }
+    // Version 2: findings refer to the one shared suggestion by index.
+    assert_eq!(report["schema_version"], 2);
+    assert_eq!(report["findings"][0]["suggestion"], 0);
+    assert!(report["suggestions"][0]["xcc_diversion_pattern"].is_string());
+    for key in ["calls", "followme_linked", "answered", "failed"] {
+        assert!(report["summary"][key].is_u64(), "summary lacks {key}");
     }
 }
 

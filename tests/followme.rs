@@ -56,6 +56,12 @@ const SITE: &[&str] = &[
     "0",
 ];
 
+/// The suggestion a finding refers to (schema 2: each suggestion once, by index).
+fn suggestion<'a>(v: &'a Value, f: &Value) -> &'a Value {
+    let i = f["suggestion"].as_u64().expect("suggestion index") as usize;
+    &v["suggestions"][i]
+}
+
 #[test]
 fn healthy_follow_me_calls_raise_nothing() {
     for fixture in [
@@ -137,7 +143,7 @@ fn fm002_each_format_gets_a_proven_rewrite() {
         assert_eq!(code, 1, "{fixture}");
         let f = finding(&v, "FM002");
         assert_eq!(frames(f)[..3], [1, 2, 3], "{fixture}: INVITE, 100, 503");
-        let s = &f["suggestion"];
+        let s = suggestion(&v, f);
         assert_eq!(s["kind"], "xcc_diversion_pattern");
         assert_eq!(s["observed"][0], observed, "{fixture}");
         assert_eq!(s["normalized"][0], normalized, "{fixture}");
@@ -157,7 +163,7 @@ fn fm002_builds_on_the_current_pattern() {
     let mut args = SITE.to_vec();
     args.extend(["--current-pattern", r"[^\+49(\d+)"]);
     let (v, _) = analyze("fm002-intl00.pcap", &args);
-    let p = finding(&v, "FM002")["suggestion"]["xcc_diversion_pattern"]
+    let p = suggestion(&v, finding(&v, "FM002"))["xcc_diversion_pattern"]
         .as_str()
         .unwrap()
         .to_string();
@@ -201,7 +207,7 @@ fn select_ignore_and_fail_on_drive_the_exit_code() {
 #[test]
 fn json_carries_the_contract_fields() {
     let (v, _) = analyze("fm002-intl00.pcap", SITE);
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["tool"]["name"], "sipdiag");
     for key in ["site", "captures", "calls", "findings", "summary"] {
         assert!(!v[key].is_null(), "missing {key}");
@@ -247,10 +253,14 @@ fn markdown_and_table_reports() {
     let md = stdout(&out);
     assert!(md.starts_with("## sipdiag report"), "{md}");
     assert!(
-        md.contains("| 1 | error | FM002 diversion-format |"),
+        md.contains("### 1. FM002 diversion-format (error): "),
         "{md}"
     );
-    assert!(md.contains("Rewrite `^00(\\d+)$` → `+$1`"), "{md}");
+    assert!(md.contains("Rewrites: ^00(\\d+)$ → +$1"), "{md}");
+    assert!(
+        md.contains("frame 1: Diversion: <sip:004930123456@127.0.0.10>"),
+        "the proof is quoted: {md}"
+    );
     let out = sipdiag(&["analyze", path.to_str().unwrap()]);
     let t = stdout(&out);
     assert!(t.contains("FM002 diversion-format"));
@@ -398,7 +408,7 @@ fn public_captures_run_and_findings_are_plausible() {
         );
         let v: Value =
             serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{}: {e}", r[0]));
-        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["schema_version"], 2);
     }
     // 488 Not Acceptable Here is reported as a codec rejection.
     let p = corpus.join("goffinet/sip-488-Not-Acceptable-Here-codec-null.pcapng");
@@ -449,9 +459,9 @@ fn site_file_supplies_the_dialling_plan_and_flags_win() {
     let (v, _) = analyze("fm002-prefix99.pcap", &["--site", s]);
     assert_eq!(v["site"]["internal_length"], 3);
     let f = finding(&v, "FM002");
-    assert_eq!(f["suggestion"]["rewrite"]["match"], r"^99(\d{3})$");
+    assert_eq!(suggestion(&v, f)["rewrite"]["match"], r"^99(\d{3})$");
     assert_eq!(
-        f["suggestion"]["xcc_diversion_pattern"],
+        suggestion(&v, f)["xcc_diversion_pattern"],
         r"[^\+49(\d+)]||[^99(\d{3})$=>$1"
     );
     // A flag overrides the file: with internal length 5, 99123 is an internal number.

@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod flow;
 pub mod listing;
 pub mod media;
+pub mod verdict;
 
 use comfy_table::{ContentArrangement, Table, presets};
 

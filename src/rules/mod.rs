@@ -30,6 +30,7 @@ mod fm008_second_leg_from_rejected;
 mod fm009_second_leg_failed;
 mod fm010_invite_unanswered;
 mod followme;
+pub mod proof;
 mod sip001_invite_failed;
 mod sp001_ice_no_response;
 mod sp002_ice_one_way;
@@ -93,7 +94,12 @@ pub struct Finding {
     /// Wireshark frame numbers, ascending.
     pub frames: Vec<u64>,
     pub evidence: serde_json::Value,
-    // Shared by findings that suggest the same change (serialised in full in each).
+    /// The header and status lines the finding rests on, verbatim, with their frames.
+    pub proof: Vec<proof::Quote>,
+    /// Shared by findings that suggest the same change; the report writes each suggestion
+    /// once and refers to it by index.
+    #[serde(skip)]
+    #[schemars(skip)]
     pub suggestion: Option<std::sync::Arc<serde_json::Value>>,
     /// Paste into Wireshark's display filter to see the evidence.
     pub wireshark_filter: String,
@@ -112,6 +118,7 @@ impl Finding {
             capture: None,
             frames: Vec::new(),
             evidence: serde_json::Value::Object(Default::default()),
+            proof: Vec::new(),
             suggestion: None,
             wireshark_filter: String::new(),
         }
@@ -231,6 +238,7 @@ pub fn run_rules(cx: &Context<'_>, enabled: &dyn Fn(&RuleInfo) -> bool) -> Vec<F
         .into_iter()
         .flatten()
         .collect();
+    proof::quote_findings(cx, &mut out);
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

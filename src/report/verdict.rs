@@ -1,0 +1,348 @@
+//! What happened, before why: the run's counts, one verdict per call or Follow-Me pair,
+//! each call's media, and findings grouped by rule and cause.
+//!
+//! Input: the calls, their legs, the media report and the findings. Output: plain data
+//! ([`Counts`], [`Verdict`], [`LegMedia`], [`FindingGroup`]) that the renderers print and
+//! JSON carries. A suggestion that serves many findings (the XccDiversionPattern proven on
+//! every observed number) is kept once and referenced by index.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::calls::Call;
+use crate::calls::legs::{LegKind, Legs};
+use crate::media::MediaReport;
+use crate::rules::{Finding, Severity};
+
+/// Counts of the run, beside the findings' severities.
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+pub struct Counts {
+    /// Call-IDs with an INVITE.
+    pub calls: usize,
+    /// First legs linked to a second leg.
+    pub followme_linked: usize,
+    /// INVITE dialogs answered 2xx.
+    pub answered: usize,
+    /// INVITE dialogs with a final failure (300 or more).
+    pub failed: usize,
+    /// INVITE dialogs with no final response in the capture.
+    pub unanswered: usize,
+    /// Failed dialogs by final status.
+    pub failed_by_status: BTreeMap<u16, usize>,
+    /// Findings by rule id.
+    pub findings_by_rule: BTreeMap<String, usize>,
+    /// RTP streams in the capture.
+    pub rtp_streams: usize,
+    /// ICE sessions (softphone media) and how many of them had a check answered.
+    pub ice_sessions: usize,
+    pub ice_connected: usize,
+}
+
+/// One leg's RTP in one direction.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct LegMedia {
+    pub src: String,
+    pub dst: String,
+    pub codec: Option<String>,
+    pub packets: u64,
+    pub lost: i64,
+    /// Lost packets in percent of the expected ones.
+    pub loss_percent: f64,
+    /// Interarrival jitter at the end of the stream (RFC 3550 §A.8), milliseconds.
+    pub jitter_ms: f64,
+    pub first_frame: u64,
+}
+
+/// The RTP streams a call's SDP announced, both directions.
+pub fn leg_media(call: &Call, media: &MediaReport) -> Vec<LegMedia> {
+    media
+        .rtp
+        .iter()
+        .filter(|s| s.call_id.as_deref() == Some(call.call_id.as_str()))
+        .map(|s| LegMedia {
+            src: s.src.to_string(),
+            dst: s.dst.to_string(),
+            codec: s.codec.as_ref().map(|c| c.to_string()),
+            packets: s.packets,
+            lost: s.lost,
+            loss_percent: (s.loss_fraction() * 1000.0).round() / 10.0,
+            jitter_ms: (s.jitter_ms * 100.0).round() / 100.0,
+            first_frame: s.first_frame,
+        })
+        .collect()
+}
+
+/// `RTP both ways (PCMA, 0 % loss)`, `RTP one way only (…)`, `no RTP`.
+fn media_text(m: &[LegMedia]) -> String {
+    if m.is_empty() {
+        return "no RTP".into();
+    }
+    let mut codecs: Vec<&str> = m.iter().filter_map(|s| s.codec.as_deref()).collect();
+    codecs.sort_unstable();
+    codecs.dedup();
+    let worst = m.iter().map(|s| s.loss_percent).fold(0.0, f64::max);
+    let ways = {
+        let mut pairs: Vec<(&str, &str)> =
+            m.iter().map(|s| (s.src.as_str(), s.dst.as_str())).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let both = pairs.iter().any(|(a, b)| pairs.contains(&(*b, *a)));
+        if both { "both ways" } else { "one way only" }
+    };
+    let codec = if codecs.is_empty() {
+        String::new()
+    } else {
+        format!("{}, ", codecs.join("/"))
+    };
+    format!("RTP {ways} ({codec}{worst} % loss)")
+}
+
+/// What happened to one call, or to a Follow-Me first leg and the second leg(s) it caused.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Verdict {
+    /// No failure and no finding on any of its calls.
+    pub ok: bool,
+    /// The first leg first.
+    pub call_ids: Vec<String>,
+    /// The INVITE that opened it.
+    pub first_frame: u64,
+    /// `leg 1 200, leg 2 200, RTP both ways on both legs (PCMA, 0 % loss)`.
+    pub text: String,
+    /// Rule ids of the findings on these calls.
+    pub rules: Vec<&'static str>,
+}
+
+/// One status of a leg: `503 Service Unavailable (frame 285)`, `no final response`.
+fn status_text(c: &Call) -> (String, bool, bool) {
+    let last = c.invites.iter().rev().find(|t| t.final_status.is_some());
+    match last {
+        Some(t) => {
+            let s = t.final_status.unwrap_or(0);
+            let reason = t.final_reason.as_deref().unwrap_or("");
+            let frame = t
+                .final_frame
+                .map(|f| format!(" (frame {f})"))
+                .unwrap_or_default();
+            (
+                format!("{s} {reason}{frame}").replace("  ", " "),
+                (200..300).contains(&s),
+                s >= 300,
+            )
+        }
+        None => ("no final response".into(), false, true),
+    }
+}
+
+/// One verdict per call with an INVITE, second legs folded into their first leg's.
+pub fn verdicts(
+    calls: &[Call],
+    legs: &Legs,
+    media: &MediaReport,
+    findings: &[Finding],
+) -> Vec<Verdict> {
+    let mut rules_of: foldhash::HashMap<&str, Vec<&'static str>> = foldhash::HashMap::default();
+    for f in findings {
+        if let Some(id) = f.call_id.as_deref() {
+            let v = rules_of.entry(id).or_default();
+            if !v.contains(&f.id) {
+                v.push(f.id);
+            }
+        }
+    }
+    // By Call-ID: `calls` may be a selection, so positions in the legs do not apply.
+    let by_id: foldhash::HashMap<&str, &Call> =
+        calls.iter().map(|c| (c.call_id.as_str(), c)).collect();
+    let mut out = Vec::new();
+    for c in calls.iter().filter(|c| !c.invites.is_empty()) {
+        let kind = legs.kind_of(&c.call_id);
+        let linked = legs.linked(&c.call_id);
+        // A second leg linked to a first one (in the selection) is told with it.
+        if kind == LegKind::Second && linked.iter().any(|id| by_id.contains_key(id.as_str())) {
+            continue;
+        }
+        let mut members: Vec<&Call> = vec![c];
+        if kind == LegKind::First {
+            members.extend(
+                linked
+                    .iter()
+                    .filter_map(|id| by_id.get(id.as_str()).copied()),
+            );
+        }
+        let mut parts = Vec::new();
+        let mut all_ok = true;
+        let mut rules = Vec::new();
+        let mut medias = Vec::new();
+        for (n, m) in members.iter().enumerate() {
+            let (status, answered, failed) = status_text(m);
+            all_ok &= answered && !failed;
+            let name = if members.len() > 1 || kind == LegKind::First {
+                format!("leg {} ", n + 1)
+            } else {
+                String::new()
+            };
+            parts.push(format!("{name}{status}"));
+            for r in rules_of.get(m.call_id.as_str()).into_iter().flatten() {
+                if !rules.contains(r) {
+                    rules.push(*r);
+                }
+            }
+            if answered {
+                medias.push(media_text(&leg_media(m, media)));
+            }
+        }
+        if !medias.is_empty() {
+            let mut uniq = medias.clone();
+            uniq.dedup();
+            if uniq.len() == 1 && medias.len() > 1 && uniq[0] == "no RTP" {
+                parts.push("no RTP on either leg".into());
+            } else if uniq.len() == 1 && medias.len() > 1 {
+                parts.push(format!("{} on both legs", uniq[0]));
+            } else if medias.len() == 1 {
+                parts.push(medias[0].clone());
+            } else {
+                parts.extend(
+                    medias
+                        .iter()
+                        .enumerate()
+                        .map(|(i, m)| format!("leg {}: {m}", i + 1)),
+                );
+            }
+        }
+        let ok = all_ok && rules.is_empty();
+        out.push(Verdict {
+            ok,
+            call_ids: members.iter().map(|m| m.call_id.clone()).collect(),
+            first_frame: c.invites[0].request_frame,
+            text: parts.join(", "),
+            rules,
+        });
+    }
+    out
+}
+
+/// The run's counts.
+pub fn counts(calls: &[Call], legs: &Legs, media: &MediaReport, findings: &[Finding]) -> Counts {
+    let mut k = Counts::default();
+    for c in calls.iter().filter(|c| !c.invites.is_empty()) {
+        k.calls += 1;
+        if legs.kind_of(&c.call_id) == LegKind::First && !legs.linked(&c.call_id).is_empty() {
+            k.followme_linked += 1;
+        }
+        match c.final_invite_status() {
+            Some((s, _)) if (200..300).contains(&s) => k.answered += 1,
+            Some((s, _)) if s >= 300 => {
+                k.failed += 1;
+                *k.failed_by_status.entry(s).or_default() += 1;
+            }
+            Some(_) => {}
+            None => k.unanswered += 1,
+        }
+    }
+    for f in findings {
+        *k.findings_by_rule.entry(f.id.to_string()).or_default() += 1;
+    }
+    k.rtp_streams = media.rtp.len();
+    let sessions = media.ice_sessions();
+    k.ice_sessions = sessions.len();
+    k.ice_connected = sessions
+        .iter()
+        .filter(|s| s.sides.iter().any(|side| side.answered > 0))
+        .count();
+    k
+}
+
+/// Findings of one rule with one cause.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct FindingGroup {
+    pub id: &'static str,
+    pub slug: &'static str,
+    pub severity: Severity,
+    /// The first finding's title when the group has one finding, the rule's summary else.
+    pub title: String,
+    pub count: usize,
+    /// Indexes into `findings`, in report order.
+    pub findings: Vec<usize>,
+}
+
+/// What makes two findings of a rule "the same cause": the title with its numbers and
+/// addresses taken out (`Forwarded number 004930… is international with 00` and
+/// `… 00497…` are one cause), and for SIP001 the peer that answered.
+fn cause(f: &Finding) -> String {
+    let mut key = String::with_capacity(f.title.len());
+    let mut in_digits = false;
+    for ch in f.title.chars() {
+        if ch.is_ascii_digit() || (in_digits && matches!(ch, '.' | ':' | '+')) {
+            if !in_digits {
+                key.push('#');
+            }
+            in_digits = true;
+        } else {
+            in_digits = false;
+            key.push(ch);
+        }
+    }
+    if f.id == "SIP001" {
+        key.push('|');
+        key.push_str(f.evidence["dst"].as_str().unwrap_or(""));
+        key.push_str(&f.title);
+    }
+    key
+}
+
+/// Groups `findings` (in report order) by rule and cause.
+pub fn group(findings: &[Finding]) -> Vec<FindingGroup> {
+    let mut groups: Vec<FindingGroup> = Vec::new();
+    let mut at: foldhash::HashMap<(&str, Severity, String), usize> = foldhash::HashMap::default();
+    for (i, f) in findings.iter().enumerate() {
+        let key = (f.id, f.severity, cause(f));
+        match at.get(&key) {
+            Some(&g) => {
+                groups[g].count += 1;
+                groups[g].findings.push(i);
+            }
+            None => {
+                at.insert(key, groups.len());
+                groups.push(FindingGroup {
+                    id: f.id,
+                    slug: f.slug,
+                    severity: f.severity,
+                    title: f.title.clone(),
+                    count: 1,
+                    findings: vec![i],
+                });
+            }
+        }
+    }
+    for g in groups.iter_mut().filter(|g| g.count > 1) {
+        if let Some(r) = crate::rules::lookup(g.id) {
+            g.title = r.info().summary.to_string();
+        }
+    }
+    groups
+}
+
+/// The distinct suggestions of `findings` (shared ones once, by identity or equal value)
+/// and, per finding, the index of its suggestion.
+pub fn shared_suggestions(
+    findings: &[Finding],
+) -> (Vec<Arc<serde_json::Value>>, Vec<Option<usize>>) {
+    let mut list: Vec<Arc<serde_json::Value>> = Vec::new();
+    let refs = findings
+        .iter()
+        .map(|f| {
+            let s = f.suggestion.as_ref()?;
+            Some(
+                match list.iter().position(|x| Arc::ptr_eq(x, s) || **x == **s) {
+                    Some(i) => i,
+                    None => {
+                        list.push(s.clone());
+                        list.len() - 1
+                    }
+                },
+            )
+        })
+        .collect();
+    (list, refs)
+}

@@ -1,0 +1,167 @@
+//! The `analyze` report as a person at a ticket reads it: counts and verdicts first, one
+//! entry per cause with its proof quoted, one shared suggestion, lines that fit the width.
+//! Expected calls, frames and statuses come from tshark's listing of the fixture
+//! (`testdata/followme/busy-site.sip.tsv`).
+
+mod common;
+
+use std::process::Command;
+
+use common::root;
+use serde_json::Value;
+
+const BUSY: &str = "testdata/followme/busy-site.pcap";
+
+fn run(args: &[&str], columns: &str) -> (String, Option<i32>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", columns)
+        .output()
+        .expect("run sipdiag");
+    (
+        String::from_utf8(out.stdout).expect("UTF-8"),
+        out.status.code(),
+    )
+}
+
+/// (frame, message, Call-ID) of tshark's listing.
+fn listing() -> Vec<(u64, String, String)> {
+    common::tsv(&common::testdata("followme/busy-site.sip.tsv"), "frame\t")
+        .into_iter()
+        .map(|r| (r[0].parse().unwrap(), r[5].clone(), r[7].clone()))
+        .collect()
+}
+
+#[test]
+fn summary_counts_what_happened_to_the_calls() {
+    let (json, _) = run(&["analyze", "--format", "json", BUSY], "100");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let rows = listing();
+    // From tshark: Call-IDs with an INVITE; final INVITE responses by class.
+    let mut calls: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.1 == "INVITE")
+        .map(|r| r.2.as_str())
+        .collect();
+    calls.dedup();
+    let finals = |pred: &dyn Fn(u16) -> bool| {
+        let mut ids: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.1.parse::<u16>().is_ok_and(|s| s >= 200 && pred(s)))
+            .filter(|r| {
+                // responses to the INVITE: the first final of each call (BYE's 200 is later)
+                rows.iter()
+                    .find(|x| x.2 == r.2 && x.1.parse::<u16>().is_ok_and(|s| s >= 200))
+                    .is_some_and(|first| first.0 == r.0)
+            })
+            .map(|r| r.2.as_str())
+            .collect();
+        ids.dedup();
+        ids.len()
+    };
+    let s = &v["summary"];
+    assert_eq!(s["calls"], calls.len() as u64);
+    assert_eq!(s["answered"], finals(&|s| s < 300) as u64);
+    assert_eq!(s["failed"], finals(&|s| s >= 300) as u64);
+    assert_eq!(s["failed_by_status"]["503"], 3);
+    assert_eq!(s["failed_by_status"]["486"], 1);
+    assert_eq!(s["followme_linked"], 3);
+    // One verdict per call or Follow-Me pair: three pairs, three 503s, one 486.
+    let verdicts = v["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts.len(), 7);
+    assert_eq!(verdicts.iter().filter(|x| x["ok"] == true).count(), 3);
+    let pair = &verdicts[0];
+    assert_eq!(pair["call_ids"][0], rows[0].2.as_str());
+    assert_eq!(
+        pair["call_ids"][1],
+        rows[3].2.as_str(),
+        "frame 4: its second leg"
+    );
+}
+
+#[test]
+fn one_shared_suggestion_and_quoted_proof() {
+    let (json, _) = run(&["analyze", "--format", "json", BUSY], "100");
+    assert_eq!(
+        json.matches("\"xcc_diversion_pattern\":").count(),
+        1,
+        "the suggestion is written once"
+    );
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let fm002: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "FM002")
+        .collect();
+    assert_eq!(fm002.len(), 3);
+    for f in &fm002 {
+        assert_eq!(f["suggestion"], 0);
+        // The Diversion line of the INVITE and the 503 status line, with their frames.
+        let proof = f["proof"].as_array().unwrap();
+        let invite = f["evidence"]["invite_frame"].as_u64().unwrap();
+        assert!(
+            proof.iter().any(|q| q["frame"] == invite
+                && q["line"].as_str().unwrap().starts_with("Diversion: <sip:")),
+            "{f}"
+        );
+        assert!(
+            proof
+                .iter()
+                .any(|q| q["line"] == "SIP/2.0 503 Service Unavailable"),
+            "{f}"
+        );
+    }
+    let s = &v["suggestions"][0];
+    assert_eq!(s["observed_count"], s["understood_count"]);
+    // Every finding is there, and every group names its findings.
+    let groups = v["groups"].as_array().unwrap();
+    let grouped: u64 = groups.iter().map(|g| g["count"].as_u64().unwrap()).sum();
+    assert_eq!(grouped as usize, v["findings"].as_array().unwrap().len());
+}
+
+#[test]
+fn verdict_first_and_every_cause_named_in_markdown() {
+    let (md, code) = run(&["analyze", "--format", "markdown", BUSY], "100");
+    assert_eq!(code, Some(1), "FM002 errors");
+    assert!(md.len() <= 15 * 1024, "{} bytes", md.len());
+    let head: Vec<&str> = md.lines().take(6).collect();
+    assert!(
+        head[2].starts_with("10 calls: 3 Follow-Me calls with both legs linked"),
+        "{head:?}"
+    );
+    for cause in ["FM002 diversion-format", "SIP001 invite-failed"] {
+        assert!(md.contains(cause), "{cause}");
+    }
+    // Failed calls each get a verdict line, citing the final response's frame.
+    for frame in [285, 571, 575, 861] {
+        assert!(
+            md.lines()
+                .any(|l| l.starts_with("- FAILED") && l.contains(&format!("(frame {frame})"))),
+            "frame {frame}:\n{md}"
+        );
+    }
+    assert_eq!(md.matches("Candidate XccDiversionPattern").count(), 1);
+}
+
+#[test]
+fn table_fits_80_columns_and_verbose_lists_everything() {
+    let (text, _) = run(&["analyze", BUSY], "80");
+    for line in text.lines() {
+        // Unbreakable tokens (a Wireshark filter naming a Call-ID, a candidate pattern)
+        // may overflow; nothing else does.
+        let long_token = line.split(' ').any(|w| w.chars().count() > 30);
+        assert!(
+            line.chars().count() <= 80 || long_token,
+            "{} chars: {line}",
+            line.chars().count()
+        );
+    }
+    assert!(text.starts_with("10 calls: "), "{text}");
+    let (verbose, _) = run(&["analyze", "--verbose", BUSY], "200");
+    for (_, _, id) in listing() {
+        assert!(verbose.contains(&id), "--verbose names {id}");
+    }
+}
