@@ -38,10 +38,20 @@ complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "completions" -d 'Pr
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l until -d 'Only calls that started at or before this time (as --since)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l until -d 'Only calls that started at or before this time (as --since)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s f -l format -r -f -a "table\t'Table for the terminal (colour on a terminal unless NO_COLOR is set)'
@@ -77,6 +87,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s h -l help -d
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s f -l format -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l until -d 'Only calls that started at or before this time (as --since)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r

@@ -14,7 +14,7 @@ use crate::calls::CallSet;
 use crate::calls::legs::{Endpoint, infer_roles, link_legs};
 use crate::capture::{self, Anomaly, CaptureError, CaptureFormat};
 use crate::cli::{
-    AnalyzeArgs, Cli, Command, FailOn, Format, MediaArgs, MediaPortArgs, PatternCommand,
+    AnalyzeArgs, Cli, Command, FailOn, FocusArgs, Format, MediaArgs, MediaPortArgs, PatternCommand,
     PatternTestArgs, ReadArgs, ReportFormat, SiteArgs,
 };
 use crate::media::{MediaSettings, MediaTracker, UdpPayload};
@@ -618,11 +618,41 @@ fn use_color() -> bool {
 
 fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     let (_, settings) = site_settings(&SiteArgs::default(), &args.ports)?;
+    let focus = flow::focus(&args.focus)?;
     let (col, reports, errors) = collect(&args.captures, settings);
     if reports.is_empty() {
         return finish(errors);
     }
-    let report = col.media.finish();
+    let mut report = col.media.finish();
+    if !focus.is_empty() {
+        // The RTP of the selected calls (and, with --ip, any stream of those addresses).
+        let roles = infer_roles(&col.set.calls, &[], &[]);
+        let legs = link_legs(&col.set.calls, &roles);
+        let keep = focus.select(&col.set.calls, &legs);
+        flow::check_selection(&focus, &keep)?;
+        let ids: foldhash::HashSet<&str> = col
+            .set
+            .calls
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c.call_id.as_str())
+            .collect();
+        let by_ip = |a: &std::net::SocketAddr| focus.ips.contains(&a.ip());
+        report.rtp.retain(|s| {
+            s.call_id.as_deref().is_some_and(|id| ids.contains(id))
+                || by_ip(&s.src)
+                || by_ip(&s.dst)
+        });
+        report
+            .announced
+            .retain(|a| ids.contains(a.call_id.as_str()));
+        if !focus.ips.is_empty() {
+            report.stun.retain(|t| by_ip(&t.src) || by_ip(&t.dst));
+        }
+        // Positions changed: an index built on the whole report no longer applies.
+        report.index = std::sync::OnceLock::new();
+    }
     let text = match args.format {
         Format::Json => crate::report::media::media_json(&reports, &report),
         Format::Table => {
@@ -816,7 +846,45 @@ fn finish(errors: Vec<CaptureError>) -> anyhow::Result<u8> {
     }
 }
 
+/// The Call-IDs a focus selects (with the legs linked to them), from a first scan of the
+/// captures; `None` without a focus. Standard input cannot be read twice.
+fn focused_call_ids(
+    captures: &[String],
+    focus: &FocusArgs,
+) -> anyhow::Result<Option<foldhash::HashSet<String>>> {
+    let focus = flow::focus(focus)?;
+    if focus.is_empty() {
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        !captures.iter().any(|c| c == "-"),
+        "the focus flags read the capture twice (calls first, then messages): give a file, not standard input"
+    );
+    let mut set = CallSet::default();
+    let (_, errors) = scan_all(captures, &mut set);
+    if let Some(e) = errors.into_iter().next() {
+        return Err(e.into());
+    }
+    let roles = infer_roles(&set.calls, &[], &[]);
+    let legs = link_legs(&set.calls, &roles);
+    let keep = focus.select(&set.calls, &legs);
+    flow::check_selection(&focus, &keep)?;
+    Ok(Some(
+        set.calls
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(c, _)| c.call_id)
+            .collect(),
+    ))
+}
+
 fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
+    let only = focused_call_ids(&args.captures, &args.focus)?;
+    let wanted = |m: &SipMessage| {
+        only.as_ref()
+            .is_none_or(|ids| m.call_id().is_some_and(|id| ids.contains(id)))
+    };
     if args.format == Format::Json {
         // Streamed: rows are written as they are found.
         // Written from the sink thread: `Stdout` (not its lock, which cannot move).
@@ -826,7 +894,11 @@ fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
         ));
         let (reports, errors) = scan_all(
             &args.captures,
-            &mut Collect(|m: SipMessage| json.message(&m)),
+            &mut Collect(|m: SipMessage| {
+                if wanted(&m) {
+                    json.message(&m)
+                }
+            }),
         );
         if reports.is_empty() && json.error.is_none() {
             return finish(errors);
@@ -838,7 +910,14 @@ fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
         1 << 16,
         std::io::stdout(),
     ));
-    let (reports, errors) = scan_all(&args.captures, &mut Collect(|m| table.message(m)));
+    let (reports, errors) = scan_all(
+        &args.captures,
+        &mut Collect(|m: SipMessage| {
+            if wanted(&m) {
+                table.message(m)
+            }
+        }),
+    );
     if reports.is_empty() && table.error.is_none() {
         return finish(errors);
     }
@@ -847,12 +926,28 @@ fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
 }
 
 fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
+    let focus = flow::focus(&args.focus)?;
     let mut set = CallSet::default();
     let (reports, errors) = scan_all(&args.captures, &mut Collect(|m: SipMessage| set.add(m)));
     if reports.is_empty() {
         return finish(errors);
     }
-    let rows: Vec<CallRow> = set.calls.iter().map(CallRow::from_call).collect();
+    let keep = if focus.is_empty() {
+        vec![true; set.calls.len()]
+    } else {
+        let roles = infer_roles(&set.calls, &[], &[]);
+        let legs = link_legs(&set.calls, &roles);
+        let keep = focus.select(&set.calls, &legs);
+        flow::check_selection(&focus, &keep)?;
+        keep
+    };
+    let rows: Vec<CallRow> = set
+        .calls
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(c, _)| CallRow::from_call(c))
+        .collect();
     let text = match args.format {
         Format::Json => listing::calls_json(&reports, &rows),
         Format::Table => listing::calls_table(&reports, &rows),

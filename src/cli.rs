@@ -121,6 +121,8 @@ pub struct MediaArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
     #[command(flatten)]
+    pub focus: FocusArgs,
+    #[command(flatten)]
     pub ports: MediaPortArgs,
 }
 
@@ -259,4 +261,6 @@ pub struct ReadArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub focus: FocusArgs,
 }

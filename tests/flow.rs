@@ -365,3 +365,70 @@ fn analyze_flow_draws_each_failed_call() {
     let md = run(&["analyze", "--flow", "--format", "markdown", BUSY]);
     assert!(md.contains("### Call flow 1 of 4\n\n```text\n"), "{md}");
 }
+
+#[test]
+fn every_reading_command_takes_the_focus() {
+    let (first, second) = (call_at(1), call_at(4));
+    // messages: exactly tshark's messages of the call and its linked leg, in frame order.
+    let doc: serde_json::Value = serde_json::from_str(&run(&[
+        "messages",
+        "--format",
+        "json",
+        BUSY,
+        "--call-id",
+        &first,
+    ]))
+    .unwrap();
+    let frames: Vec<u64> = doc["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["frame"].as_u64().unwrap())
+        .collect();
+    let expected: Vec<u64> = busy_listing()
+        .iter()
+        .filter(|r| r.5 == first || r.5 == second)
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(frames, expected);
+    // The same in the table.
+    let table = run(&["messages", BUSY, "--number", "+4989100002"]);
+    assert!(
+        table.contains(&call_at(283)[..12]) && !table.contains(&first[..12]),
+        "{table}"
+    );
+    // calls: the selected call only.
+    let doc: serde_json::Value = serde_json::from_str(&run(&[
+        "calls",
+        "--format",
+        "json",
+        BUSY,
+        "--ip",
+        "127.0.0.40",
+    ]))
+    .unwrap();
+    let ids: Vec<&str> = doc["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["call_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [call_at(859)]);
+    // media: the answered call 6 has RTP, the rejected call 2 none.
+    let media = |id: &str| -> usize {
+        let doc: serde_json::Value =
+            serde_json::from_str(&run(&["media", "--format", "json", BUSY, "--call-id", id]))
+                .unwrap();
+        doc["media"]["rtp"].as_array().unwrap().len()
+    };
+    assert_eq!(media(&call_at(577)), 4, "both legs, both ways");
+    assert_eq!(media(&call_at(283)), 0);
+    // Standard input cannot be read twice.
+    let out = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(["messages", "-", "--call-id", "x"])
+        .stdin(std::fs::File::open(root().join(BUSY)).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not standard input"));
+}
