@@ -218,7 +218,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__calls)
-            opts="-f -h -V --format --call-id --number --ip --since --until --help --version"
+            opts="-f -h -V --format --time --call-id --number --ip --since --until --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,6 +230,10 @@ _sipdiag() {
                     ;;
                 -f)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --time)
+                    COMPREPLY=($(compgen -W "absolute relative delta" -- "${cur}"))
                     return 0
                     ;;
                 --call-id)
@@ -600,7 +604,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__messages)
-            opts="-f -h -V --format --call-id --number --ip --since --until --help --version"
+            opts="-f -h -V --format --time --call-id --number --ip --since --until --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -612,6 +616,10 @@ _sipdiag() {
                     ;;
                 -f)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --time)
+                    COMPREPLY=($(compgen -W "absolute relative delta" -- "${cur}"))
                     return 0
                     ;;
                 --call-id)

@@ -38,6 +38,9 @@ complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "completions" -d 'Pr
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l time -d 'The Time column of `messages` (table): absolute (RFC 3339, UTC), relative (seconds since the first message listed) or delta (since the previous one), as in Wireshark' -r -f -a "absolute\t''
+relative\t''
+delta\t''"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
@@ -47,6 +50,9 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s h -l help -
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l time -d 'The Time column of `messages` (table): absolute (RFC 3339, UTC), relative (seconds since the first message listed) or delta (since the previous one), as in Wireshark' -r -f -a "absolute\t''
+relative\t''
+delta\t''"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r

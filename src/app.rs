@@ -906,10 +906,15 @@ fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
         json.finish(&reports).context("writing the report")?;
         return finish(errors);
     }
-    let mut table = listing::MessagesTable::new(std::io::BufWriter::with_capacity(
-        1 << 16,
-        std::io::stdout(),
-    ));
+    let time = match args.time {
+        crate::cli::TimeArg::Absolute => listing::TimeFormat::Absolute,
+        crate::cli::TimeArg::Relative => listing::TimeFormat::Relative,
+        crate::cli::TimeArg::Delta => listing::TimeFormat::Delta,
+    };
+    let mut table = listing::MessagesTable::new(
+        std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+        time,
+    );
     let (reports, errors) = scan_all(
         &args.captures,
         &mut Collect(|m: SipMessage| {

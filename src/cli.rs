@@ -261,6 +261,18 @@ pub struct ReadArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// The Time column of `messages` (table): absolute (RFC 3339, UTC), relative (seconds
+    /// since the first message listed) or delta (since the previous one), as in Wireshark.
+    #[arg(long, value_enum, default_value_t = TimeArg::Absolute)]
+    pub time: TimeArg,
     #[command(flatten)]
     pub focus: FocusArgs,
+}
+
+/// How the messages listing shows time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimeArg {
+    Absolute,
+    Relative,
+    Delta,
 }

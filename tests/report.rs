@@ -165,3 +165,51 @@ fn table_fits_80_columns_and_verbose_lists_everything() {
         assert!(verbose.contains(&id), "--verbose names {id}");
     }
 }
+
+#[test]
+fn messages_time_columns_match_tshark() {
+    // fm006's first frame is a SIP message, so tshark's frame.time_relative is the time
+    // since the first message listed.
+    let rows = common::tsv(
+        &common::testdata("followme/fm006-second-leg-404.sip.tsv"),
+        "frame\t",
+    );
+    let tshark: Vec<f64> = rows.iter().map(|r| r[1].parse().unwrap()).collect();
+    let column = |mode: &str| -> Vec<f64> {
+        let (text, code) = run(
+            &[
+                "messages",
+                "--time",
+                mode,
+                "testdata/followme/fm006-second-leg-404.pcap",
+            ],
+            "200",
+        );
+        assert_eq!(code, Some(0));
+        text.lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .collect()
+    };
+    let relative = column("relative");
+    let delta = column("delta");
+    assert_eq!(relative.len(), tshark.len());
+    for (i, t) in tshark.iter().enumerate() {
+        assert!(
+            (relative[i] - t).abs() < 2e-6,
+            "frame {}: {}",
+            i + 1,
+            relative[i]
+        );
+        let d = if i == 0 { 0.0 } else { t - tshark[i - 1] };
+        assert!((delta[i] - d).abs() < 3e-6, "frame {}: {}", i + 1, delta[i]);
+    }
+    let (abs, _) = run(
+        &["messages", "testdata/followme/fm006-second-leg-404.pcap"],
+        "200",
+    );
+    assert!(
+        abs.lines().nth(1).unwrap().contains('T'),
+        "RFC 3339 by default"
+    );
+}

@@ -284,7 +284,19 @@ const MESSAGE_HEADER: [&str; 8] = [
     "CSeq",
 ];
 
-fn message_cells(m: &MessageRow) -> [String; 8] {
+/// How the `Time` column of the messages listing reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeFormat {
+    /// RFC 3339 in UTC, e.g. `2026-11-23T06:40:01.123456Z`.
+    #[default]
+    Absolute,
+    /// Seconds since the first message listed.
+    Relative,
+    /// Seconds since the previous message listed.
+    Delta,
+}
+
+fn message_cells(m: &MessageRow, time: String) -> [String; 8] {
     let what = match (&m.method, m.status) {
         (Some(me), _) => me.clone(),
         (None, Some(s)) => format!("{s} {}", m.reason.as_deref().unwrap_or("")),
@@ -292,7 +304,7 @@ fn message_cells(m: &MessageRow) -> [String; 8] {
     };
     [
         m.frame.to_string(),
-        m.time.to_string(),
+        time,
         m.src.to_string(),
         m.dst.to_string(),
         m.transport.to_string(),
@@ -302,40 +314,42 @@ fn message_cells(m: &MessageRow) -> [String; 8] {
     ]
 }
 
-pub fn messages_table(captures: &[CaptureReport], messages: &[MessageRow]) -> String {
-    let mut t = super::new_table(&MESSAGE_HEADER);
-    for m in messages {
-        t.add_row(message_cells(m).to_vec());
-    }
-    let mut out = if messages.is_empty() {
-        String::new()
-    } else {
-        format!("{t}\n")
-    };
-    out.push_str(&captures_footer(captures));
-    out
-}
-
-/// Rows kept for a boxed table; a longer listing is streamed as plain columns instead.
+/// Rows that size the columns; later rows are streamed in the same columns (a wider value
+/// pushes only its own line), so memory stays flat on captures of any size.
 pub const TABLE_ROWS: usize = 5_000;
 
-/// The `messages` table: boxed (comfy-table) for up to [`TABLE_ROWS`] messages; beyond
-/// that, plain columns sized by the first rows and written as the capture streams by, so
-/// memory stays flat on captures of any size.
+/// The `messages` listing: one layout whatever the capture's size — plain columns sized by
+/// the first [`TABLE_ROWS`] messages, then written as the capture streams by.
 pub struct MessagesTable<W: std::io::Write> {
     out: W,
-    rows: Vec<MessageRow>,
+    rows: Vec<(MessageRow, String)>,
     widths: Option<[usize; 8]>,
+    time: TimeFormat,
+    first: Option<crate::capture::Timestamp>,
+    previous: Option<crate::capture::Timestamp>,
     pub error: Option<std::io::Error>,
 }
 
 impl<W: std::io::Write> MessagesTable<W> {
-    pub fn new(out: W) -> Self {
+    pub fn new(out: W, time: TimeFormat) -> Self {
         MessagesTable {
             out,
             rows: Vec::new(),
             widths: None,
+            time,
+            first: None,
+            previous: None,
             error: None,
+        }
+    }
+
+    fn time_text(&mut self, t: crate::capture::Timestamp) -> String {
+        let first = *self.first.get_or_insert(t);
+        let previous = self.previous.replace(t).unwrap_or(t);
+        match self.time {
+            TimeFormat::Absolute => t.to_string(),
+            TimeFormat::Relative => format!("{:.6}", t.seconds_since(first)),
+            TimeFormat::Delta => format!("{:.6}", t.seconds_since(previous)),
         }
     }
 
@@ -344,30 +358,38 @@ impl<W: std::io::Write> MessagesTable<W> {
             return;
         }
         let row = MessageRow::from_message(m);
+        let time = self.time_text(row.time);
         if self.widths.is_none() {
-            self.rows.push(row);
-            if self.rows.len() <= TABLE_ROWS {
-                return;
-            }
-            // Switch to streaming: size the columns by what was seen so far.
-            let mut w = MESSAGE_HEADER.map(str::len);
-            for r in &self.rows {
-                for (i, c) in message_cells(r).iter().enumerate() {
-                    w[i] = w[i].max(c.chars().count());
-                }
-            }
-            self.widths = Some(w);
-            let rows = std::mem::take(&mut self.rows);
-            let header = MESSAGE_HEADER.map(str::to_string);
-            let r = self
-                .line(&header)
-                .and_then(|()| rows.iter().try_for_each(|r| self.line(&message_cells(r))));
-            if let Err(e) = r {
-                self.error = Some(e);
+            self.rows.push((row, time));
+            if self.rows.len() >= TABLE_ROWS {
+                self.size_and_flush();
             }
             return;
         }
-        if let Err(e) = self.line(&message_cells(&row)) {
+        if let Err(e) = self.line(&message_cells(&row, time)) {
+            self.error = Some(e);
+        }
+    }
+
+    /// Sizes the columns by the rows held and writes the header and those rows.
+    fn size_and_flush(&mut self) {
+        let mut w = MESSAGE_HEADER.map(str::len);
+        let rows = std::mem::take(&mut self.rows);
+        let cells: Vec<[String; 8]> = rows
+            .into_iter()
+            .map(|(r, t)| message_cells(&r, t))
+            .collect();
+        for c in &cells {
+            for (i, c) in c.iter().enumerate() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        self.widths = Some(w);
+        let header = MESSAGE_HEADER.map(str::to_string);
+        let r = self
+            .line(&header)
+            .and_then(|()| cells.iter().try_for_each(|c| self.line(c)));
+        if let Err(e) = r {
             self.error = Some(e);
         }
     }
@@ -391,17 +413,15 @@ impl<W: std::io::Write> MessagesTable<W> {
         self.out.write_all(s.trim_end_matches(' ').as_bytes())
     }
 
-    /// Writes the boxed table (short listings) and the capture summaries.
+    /// Writes what is held (short listings) and the capture summaries.
     pub fn finish(mut self, captures: &[CaptureReport]) -> std::io::Result<()> {
+        if self.widths.is_none() && !self.rows.is_empty() {
+            self.size_and_flush();
+        }
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let text = if self.widths.is_none() {
-            messages_table(captures, &self.rows)
-        } else {
-            captures_footer(captures)
-        };
-        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(captures_footer(captures).as_bytes())?;
         self.out.flush()
     }
 }
