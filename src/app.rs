@@ -27,6 +27,7 @@ use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
 mod flow;
 mod pipeline;
+mod progress;
 
 /// Receives the SIP messages a scan finds, in capture order.
 ///
@@ -205,9 +206,17 @@ fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureEr
             }
         }
     };
+    let mut progress = progress::Progress::new(path);
     let summary = capture::read_capture(path, |frame| {
         decoder.decode(frame, &mut |p| on_packet(p, &mut extractor));
-    })?;
+        if let Some(p) = progress.as_mut() {
+            p.frame(frame.number, frame.data.len(), extractor.stats.messages);
+        }
+    });
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let summary = summary?;
     decoder.finish(&mut |p| on_packet(p, &mut extractor));
     extractor.finish();
     let mut anomalies = summary.anomalies;

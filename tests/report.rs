@@ -213,3 +213,46 @@ fn messages_time_columns_match_tshark() {
         "RFC 3339 by default"
     );
 }
+
+#[test]
+fn progress_line_only_on_a_terminal() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    // 4,618 frames: past the first progress check (every 4,096 frames).
+    let cap = corpus.join("goffinet/uac-uas-scenario-sipp.pcapng");
+    let cap = cap.to_str().unwrap();
+    // Not a terminal: nothing on standard error.
+    let out = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(["messages", cap])
+        .env("SIPDIAG_PROGRESS_AFTER_MS", "0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // On a terminal (util-linux `script` gives one): the line, then erased.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!(
+            "SKIPPED: `script` (util-linux) is absent; the terminal half of this test needs it"
+        );
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_sipdiag");
+    let out = Command::new("script")
+        .args([
+            "-qc",
+            &format!("{bin} messages '{cap}' >/dev/null"),
+            "/dev/null",
+        ])
+        .env("SIPDIAG_PROGRESS_AFTER_MS", "0")
+        .output()
+        .unwrap();
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(tty.contains("4096 frames"), "{tty:?}");
+    assert!(tty.contains("SIP messages, ~"), "{tty:?}");
+    assert!(tty.ends_with("\r\u{1b}[K"), "erased at the end: {tty:?}");
+}
