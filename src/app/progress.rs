@@ -54,7 +54,7 @@ impl Progress {
     pub(super) fn frame(&mut self, number: u64, len: usize, messages: u64) {
         // A record header (16 bytes in pcap, about twice that in pcapng) per frame.
         self.bytes += len as u64 + 16;
-        if number % CHECK_EVERY_FRAMES != 0 {
+        if !number.is_multiple_of(CHECK_EVERY_FRAMES) {
             return;
         }
         let now = Instant::now();
