@@ -9,7 +9,7 @@ use crate::calls::legs::{LegKind, Legs, Roles};
 use crate::numbers::Site;
 use crate::rules::{Finding, Severity};
 
-use super::listing::{SCHEMA_VERSION, captures_footer};
+use super::listing::{SCHEMA_VERSION, captures_footer, no_call_id_note};
 
 /// One call as the report shows it, Follow-Me legs linked.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -23,6 +23,10 @@ pub struct CallSummary {
     pub invite_frame: Option<u64>,
     pub final_status: Option<u16>,
     pub final_frame: Option<u64>,
+    /// Present when the messages carry no Call-ID header: how they were grouped
+    /// (`call_id` then holds a made-up key starting with `(no Call-ID)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_call_id: Option<crate::calls::NoCallIdKey>,
 }
 
 impl CallSummary {
@@ -59,6 +63,7 @@ impl CallSummary {
             invite_frame: inv.map(|t| t.request_frame),
             final_status: fin.map(|f| f.0),
             final_frame: fin.map(|f| f.1),
+            no_call_id: c.no_call_id.clone(),
         }
     }
 }
@@ -222,6 +227,9 @@ pub fn table(a: &Analysis, color: bool) -> String {
         out.push_str(&format!("Follow-Me legs\n{t}\n"));
     }
     out.push_str(&roles_text(a));
+    out.push_str(&no_call_id_note(
+        a.calls.iter().map(|c| c.no_call_id.is_some()),
+    ));
     out.push_str(&captures_footer(&a.captures));
     out.push_str(&format!(
         "{} error(s), {} warning(s), {} info\n",

@@ -231,6 +231,7 @@ pub fn run_rules(cx: &Context<'_>, enabled: &dyn Fn(&RuleInfo) -> bool) -> Vec<F
         .into_iter()
         .flatten()
         .collect();
+    mark_calls_without_call_id(cx, &mut out);
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -238,6 +239,43 @@ pub fn run_rules(cx: &Context<'_>, enabled: &dyn Fn(&RuleInfo) -> bool) -> Vec<F
             .then(a.id.cmp(b.id))
     });
     out
+}
+
+/// Findings on calls whose messages carry no Call-ID header (see
+/// [`crate::calls::NoCallIdKey`]): `sip.Call-ID == "<made-up key>"` would show nothing in
+/// Wireshark, so that part of the filter becomes the group's own filter, and the message
+/// says that the Call-ID was missing and how the messages were grouped. Rules need not
+/// know: they name calls by key as usual.
+fn mark_calls_without_call_id(cx: &Context<'_>, findings: &mut [Finding]) {
+    let grouped: Vec<(&str, &crate::calls::NoCallIdKey)> = cx
+        .calls
+        .iter()
+        .filter_map(|c| Some((c.call_id.as_str(), c.no_call_id.as_ref()?)))
+        .collect();
+    if grouped.is_empty() {
+        return;
+    }
+    for f in findings {
+        let mut notes = Vec::new();
+        for &(id, key) in &grouped {
+            let clause = followme::call_filter(&[id]);
+            let named = f.call_id.as_deref() == Some(id);
+            if f.wireshark_filter == clause {
+                f.wireshark_filter = key.wireshark_filter();
+            } else if f.wireshark_filter.contains(&clause) {
+                f.wireshark_filter = f
+                    .wireshark_filter
+                    .replace(&clause, &format!("({})", key.wireshark_filter()));
+            } else if !named {
+                continue;
+            }
+            notes.push(key.note());
+        }
+        for n in notes {
+            f.message.push(' ');
+            f.message.push_str(&n);
+        }
+    }
 }
 
 /// The doc text of a rule, as `sipdiag explain` prints it.
