@@ -290,8 +290,12 @@ impl Sink for CallSet {
 /// The media: SDP is read from the messages (and kept in them for the calls).
 impl PacketSink for MediaTracker {
     fn message(&mut self, m: &SipMessage) {
-        if let (Some(sdp), Some(id)) = (m.sdp(), m.call_id()) {
-            self.announce(id, sdp, m.frame);
+        if let Some(sdp) = m.sdp() {
+            match m.call_id() {
+                Some(id) => self.announce(id, sdp, m.frame),
+                // Under the same made-up key as its call (see `CallSet::add`).
+                None => self.announce(&crate::calls::NoCallIdKey::of(m).call_key(), sdp, m.frame),
+            }
         }
     }
     fn datagram(&mut self, d: &Datagram<'_>) {

@@ -240,3 +240,22 @@ fn corpus_register_without_call_id_is_listed() {
         "{text}"
     );
 }
+
+/// The INVITE's SDP offer is filed under the same made-up key as its call, so media
+/// findings can name the call.
+#[test]
+fn sdp_without_call_id_is_announced_under_the_call_key() {
+    let p = testdata(FIXTURE);
+    let v: serde_json::Value = serde_json::from_slice(
+        &sipdiag(&["media", "--format", "json", p.to_str().unwrap()]).stdout,
+    )
+    .unwrap();
+    let announced = v["media"]["announced"].as_array().unwrap();
+    assert_eq!(announced.len(), 1, "{announced:#?}");
+    assert_eq!(
+        announced[0]["call_id"],
+        "(no Call-ID) from-tag=nocid1002 cseq=1 127.0.0.50 127.0.0.60"
+    );
+    assert_eq!(announced[0]["addr"], "127.0.0.50:40100");
+    assert_eq!(announced[0]["frame"], 1);
+}
