@@ -12,6 +12,10 @@
 //! agents that happen to reuse a tag do not meet. Ports are not: a response goes to the
 //! port in the Via (§18.2.2), which need not be the request's source port.
 //!
+//! What a Call-ID would join and this key cannot: a request with a new CSeq number — a
+//! retry with credentials after 401/407 (§22.2), a BYE, a re-INVITE — forms a group of
+//! its own.
+//!
 //! Invariants: the call key contains spaces, which a Call-ID cannot (§25.1: `callid =
 //! word ["@" word]`), so it never equals a real Call-ID; it starts with
 //! [`NO_CALL_ID_PREFIX`] so a reader sees at once that it is made up.
