@@ -149,6 +149,31 @@ pub struct CaptureReport {
     pub anomalies: Vec<Anomaly>,
 }
 
+/// Hands each framed SIP message on unparsed, with its bytes.
+struct Raw<'f>(&'f mut dyn FnMut(RawMessage<'_>));
+
+impl Emit for Raw<'_> {
+    fn wants_packets(&self) -> bool {
+        false
+    }
+    fn raw(&mut self, m: RawMessage<'_>) {
+        (self.0)(m)
+    }
+    fn datagram(&mut self, _: &Datagram<'_>) {}
+    fn icmp(&mut self, _: &IcmpError) {}
+    fn stream(&mut self, _: &StreamEvent<'_>) {}
+}
+
+/// Scans one capture file and hands every SIP message to `each` as framed, before parsing
+/// ([`RawMessage::parse`] gives sipdiag's reading): the bytes a second parser needs to be
+/// compared with sipdiag's.
+pub fn scan_raw(
+    path: &str,
+    each: &mut dyn FnMut(RawMessage<'_>),
+) -> Result<CaptureReport, CaptureError> {
+    scan_into(path, &mut Raw(each))
+}
+
 /// Scans one capture file (`-` = standard input) into `sink`, on the calling thread.
 /// Only SIP is looked at.
 pub fn scan(path: &str, sink: &mut dyn Sink) -> Result<CaptureReport, CaptureError> {
@@ -276,8 +301,12 @@ impl Sink for CallSet {
 /// The media: SDP is read from the messages (and kept in them for the calls).
 impl PacketSink for MediaTracker {
     fn message(&mut self, m: &SipMessage) {
-        if let (Some(sdp), Some(id)) = (m.sdp(), m.call_id()) {
-            self.announce(id, sdp, m.frame);
+        if let Some(sdp) = m.sdp() {
+            match m.call_id() {
+                Some(id) => self.announce(id, sdp, m.frame),
+                // Under the same made-up key as its call (see `CallSet::add`).
+                None => self.announce(&crate::calls::NoCallIdKey::of(m).call_key(), sdp, m.frame),
+            }
         }
     }
     fn datagram(&mut self, d: &Datagram<'_>) {

@@ -3,12 +3,16 @@
 //! Input: SIP messages in capture order. Output: one [`Call`] per Call-ID with its
 //! messages (as compact references, never the raw bytes), its INVITE transactions
 //! (RFC 3261 §17: keyed by top Via branch and CSeq; retransmissions counted, not doubled)
-//! and the identity headers of its initial INVITE.
+//! and the identity headers of its initial INVITE. Messages without a Call-ID header are
+//! not dropped: they form calls of their own under a made-up key ([`NoCallIdKey`]).
 //!
 //! Memory grows with the number of calls and their messages, not with the capture.
 
 pub mod focus;
 pub mod legs;
+mod no_call_id;
+
+pub use no_call_id::{NO_CALL_ID_PREFIX, NoCallIdKey};
 
 use std::net::SocketAddr;
 
@@ -144,6 +148,10 @@ pub struct Call {
     /// Which input files (indexes into the command's capture list) carried the call:
     /// frame numbers are per file.
     pub captures: Vec<usize>,
+    /// Set when the messages carry no Call-ID header: how they were grouped instead
+    /// (`call_id` then holds [`NoCallIdKey::call_key`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_call_id: Option<NoCallIdKey>,
 }
 
 impl Call {
@@ -174,7 +182,7 @@ pub struct CallSet {
     pub calls: Vec<Call>,
     /// Call-IDs are chosen by whoever sent the packets: a randomly seeded hasher.
     index: foldhash::HashMap<String, usize>,
-    /// Messages without a Call-ID.
+    /// Messages without a Call-ID header (filed under made-up keys, see [`NoCallIdKey`]).
     pub without_call_id: u64,
     /// Index of the input file being read, recorded on the calls it carries.
     pub capture: usize,
@@ -184,15 +192,21 @@ impl CallSet {
     /// Adds one message to its call.
     /// Files a message under its call. Takes the message: its SDP moves into the call.
     pub fn add(&mut self, mut m: SipMessage) {
-        let Some(call_id) = m.call_id() else {
-            self.without_call_id += 1;
-            return;
+        // Messages without a Call-ID are grouped by what they still share (see
+        // `no_call_id`), under a made-up key that no real Call-ID can equal.
+        let (key, no_call_id) = match m.call_id() {
+            Some(id) => (std::borrow::Cow::Borrowed(id), None),
+            None => {
+                self.without_call_id += 1;
+                let k = NoCallIdKey::of(&m);
+                (std::borrow::Cow::Owned(k.call_key()), Some(k))
+            }
         };
-        let idx = match self.index.get(call_id) {
+        let idx = match self.index.get(key.as_ref()) {
             Some(&i) => i,
             None => {
                 self.calls.push(Call {
-                    call_id: call_id.to_string(),
+                    call_id: key.to_string(),
                     first_frame: m.frame,
                     last_frame: m.frame,
                     first_time: m.time,
@@ -204,8 +218,9 @@ impl CallSet {
                     bye_frame: None,
                     agents: Vec::new(),
                     captures: Vec::new(),
+                    no_call_id,
                 });
-                self.index.insert(call_id.to_string(), self.calls.len() - 1);
+                self.index.insert(key.to_string(), self.calls.len() - 1);
                 self.calls.len() - 1
             }
         };

@@ -16,7 +16,7 @@ use crate::numbers::Site;
 use crate::rules::{Finding, Severity};
 
 use super::flow::shorten_middle;
-use super::listing::captures_footer;
+use super::listing::{captures_footer, no_call_id_note};
 use super::verdict::{Counts, FindingGroup, LegMedia, Verdict};
 
 /// The `analyze` JSON's version: 2 since findings are grouped and share their suggestion.
@@ -36,6 +36,10 @@ pub struct CallSummary {
     pub final_frame: Option<u64>,
     /// The RTP its SDP announced, each direction.
     pub media: Vec<LegMedia>,
+    /// Present when the messages carry no Call-ID header: how they were grouped
+    /// (`call_id` then holds a made-up key starting with `(no Call-ID)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_call_id: Option<crate::calls::NoCallIdKey>,
 }
 
 impl CallSummary {
@@ -73,6 +77,7 @@ impl CallSummary {
             final_status: fin.map(|f| f.0),
             final_frame: fin.map(|f| f.1),
             media: super::verdict::leg_media(c, media),
+            no_call_id: c.no_call_id.clone(),
         }
     }
 }
@@ -524,6 +529,10 @@ pub fn table(a: &Analysis, o: TextOptions) -> String {
         out.push_str(&format!("Follow-Me legs\n{t}\n"));
     }
     out.push_str(&wrap_lines(&roles_text(a), o.width));
+    out.push_str(&wrap_lines(
+        &no_call_id_note(a.calls.iter().map(|c| c.no_call_id.is_some())),
+        o.width,
+    ));
     out.push_str(&wrap_lines(&captures_footer(&a.captures), o.width));
     out
 }

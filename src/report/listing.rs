@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::app::CaptureReport;
-use crate::calls::Call;
+use crate::calls::{Call, NO_CALL_ID_PREFIX, NoCallIdKey};
 use crate::sip::SipMessage;
 
 /// Version of the JSON documents sipdiag writes; bumped on incompatible change.
@@ -462,6 +462,10 @@ pub struct CallRow {
     pub final_status: Option<u16>,
     pub final_frame: Option<u64>,
     pub messages: usize,
+    /// Present when the messages carry no Call-ID header: how they were grouped
+    /// (`call_id` then holds a made-up key starting with `(no Call-ID)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_call_id: Option<NoCallIdKey>,
 }
 
 impl CallRow {
@@ -483,7 +487,21 @@ impl CallRow {
             final_status: fin.map(|f| f.0),
             final_frame: fin.map(|f| f.1),
             messages: c.messages.len(),
+            no_call_id: c.no_call_id.clone(),
         }
+    }
+}
+
+/// A line saying that some calls' messages carried no Call-ID header and how they were
+/// grouped instead; empty when every call had one. `calls` says per call whether it did.
+pub fn no_call_id_note(calls: impl Iterator<Item = bool>) -> String {
+    match calls.filter(|&missing| missing).count() {
+        0 => String::new(),
+        n => format!(
+            "{n} call(s) without a Call-ID header (RFC 3261 §8.1.1.4 requires one): listed \
+             as \"{NO_CALL_ID_PREFIX} …\", their messages grouped by From tag, CSeq number \
+             and the two IP addresses\n"
+        ),
     }
 }
 
@@ -533,6 +551,9 @@ pub fn calls_table(captures: &[CaptureReport], calls: &[CallRow]) -> String {
     } else {
         format!("{t}\n")
     };
+    out.push_str(&no_call_id_note(
+        calls.iter().map(|c| c.no_call_id.is_some()),
+    ));
     out.push_str(&captures_footer(captures));
     out
 }

@@ -239,12 +239,88 @@ pub fn run_rules(cx: &Context<'_>, enabled: &dyn Fn(&RuleInfo) -> bool) -> Vec<F
         .flatten()
         .collect();
     proof::quote_findings(cx, &mut out);
+    mark_calls_without_call_id(cx, &mut out);
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.frames.first().cmp(&b.frames.first()))
             .then(a.id.cmp(b.id))
     });
+    out
+}
+
+/// Findings on calls whose messages carry no Call-ID header (see
+/// [`crate::calls::NoCallIdKey`]): `sip.Call-ID == "<made-up key>"` would show nothing in
+/// Wireshark, so that part of the filter becomes the group's own filter, and the message
+/// says that the Call-ID was missing and how the messages were grouped. Rules need not
+/// know: they name calls by key as usual.
+fn mark_calls_without_call_id(cx: &Context<'_>, findings: &mut [Finding]) {
+    use crate::calls::{NO_CALL_ID_PREFIX, NoCallIdKey};
+    let grouped: std::collections::HashMap<&str, &NoCallIdKey> = cx
+        .calls
+        .iter()
+        .filter_map(|c| Some((c.call_id.as_str(), c.no_call_id.as_ref()?)))
+        .collect();
+    if grouped.is_empty() {
+        return;
+    }
+    for f in findings {
+        let mut keys: Vec<&NoCallIdKey> = Vec::new();
+        if let Some(k) = f.call_id.as_deref().and_then(|id| grouped.get(id)) {
+            keys.push(k);
+        }
+        // Lookups by the ids the filter names, so the cost follows the filter's length,
+        // not the number of calls.
+        if f.wireshark_filter.contains(NO_CALL_ID_PREFIX) {
+            for id in filtered_call_ids(&f.wireshark_filter) {
+                if let Some(&k) = grouped.get(id.as_str()) {
+                    let clause = followme::call_filter(&[&id]);
+                    f.wireshark_filter = if f.wireshark_filter == clause {
+                        k.wireshark_filter()
+                    } else {
+                        f.wireshark_filter
+                            .replace(&clause, &format!("({})", k.wireshark_filter()))
+                    };
+                    if !keys.contains(&k) {
+                        keys.push(k);
+                    }
+                }
+            }
+        }
+        for k in keys {
+            f.message.push(' ');
+            f.message.push_str(&k.note());
+        }
+    }
+}
+
+/// The Call-IDs a filter of [`followme::call_filter`]'s making names, unescaped.
+fn filtered_call_ids(filter: &str) -> Vec<String> {
+    const OPEN: &str = "sip.Call-ID == \"";
+    let mut out = Vec::new();
+    let mut rest = filter;
+    while let Some(at) = rest.find(OPEN) {
+        rest = &rest[at + OPEN.len()..];
+        let mut id = String::new();
+        let mut chars = rest.char_indices().peekable();
+        let mut end = rest.len();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                // `call_filter` escapes only the quote.
+                '\\' if chars.peek().is_some_and(|&(_, n)| n == '"') => {
+                    id.push('"');
+                    chars.next();
+                }
+                '"' => {
+                    end = i + 1;
+                    break;
+                }
+                c => id.push(c),
+            }
+        }
+        rest = &rest[end..];
+        out.push(id);
+    }
     out
 }
 
@@ -266,6 +342,20 @@ pub fn explain(info: &RuleInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn call_ids_are_read_back_from_call_filters() {
+        for ids in [
+            vec!["a@h"],
+            vec![
+                "(no Call-ID) from-tag=x\\y\"z cseq=1 10.0.0.1 10.0.0.2",
+                "b@h",
+            ],
+            vec![],
+        ] {
+            assert_eq!(filtered_call_ids(&followme::call_filter(&ids)), ids);
+        }
+    }
     use std::collections::HashSet;
 
     #[test]

@@ -94,6 +94,13 @@ pub fn parse_name_addr(value: &str) -> NameAddr {
                 &value[gt + 1..],
             )
         }
+        (Some(lt), _) => {
+            // `<` never closed: the header was cut (snaplen, a damaged frame). The URI is
+            // what follows `<`; without this the `<` and scheme would be read as the user.
+            let d = unquote(&value[..lt]);
+            let u = value[lt + 1..].trim();
+            ((!d.is_empty()).then_some(d), u.to_string(), "")
+        }
         _ => {
             // addr-spec: parameters after the URI belong to the header (RFC 3261 §20.10).
             let (u, r) = match value.find(';') {
@@ -317,6 +324,15 @@ mod tests {
         assert_eq!(n.user.as_deref(), Some("+49-30-123"));
         let n = parse_name_addr("<sip:%2B49301@h>");
         assert_eq!(n.user.as_deref(), Some("+49301"));
+        // Cut by the capture's snaplen before `>` (testdata/reader/snaplen-cut.pcap): the
+        // URI is what follows `<`, not `<sip` as the user.
+        let n = parse_name_addr("<sip:2001@127.0.0.2");
+        assert_eq!(
+            (n.user.as_deref(), n.host.as_deref()),
+            (Some("2001"), Some("127.0.0.2"))
+        );
+        let n = parse_name_addr(r#""Bob" <sip:20"#);
+        assert_eq!((n.display.as_deref(), n.user), (Some("Bob"), None));
     }
 
     #[test]
