@@ -193,7 +193,7 @@ first_leg_fail() {
 
 # follow_me NAME: a call whose first leg reaches XCC, which then places the second leg.
 # Variables read: L1_XHDR (Diversion/History-Info), IDENT (yes/no: XCC sends User-Agent/Server),
-# L2 (ok|reject|cancel|nocodec), L2_CODE/L2_REASON/L2_RHDR (PBX answer to the second leg),
+# L2 (ok|reject|cancel|nocodec|auth|multipart), L2_CODE/L2_REASON/L2_RHDR (PBX answer to the second leg),
 # L2_TO (second-leg number), L2_CODECS/L2_RTPMAPS (XCC offer), L1_CODE/L1_REASON (XCC answer to
 # the first leg when the second leg failed), TRANSPORT (u1|t1), L1_PORT (XCC trunk port),
 # NO_CAPTURE=1 to run inside an already started capture.
@@ -212,6 +212,8 @@ follow_me() {
       reject)  l2sf=uas_reject.xml;         l2d=60 ;;
       cancel)  l2sf=uas_cancelled.xml;      l2d=0 ;;
       nocodec) l2sf=uas_answer_nocodec.xml; l2d=600 ;;
+      auth)    l2sf=uas_challenge_reject.xml; l2d=60 ;;
+      multipart) l2sf=uas_reject.xml;       l2d=60 ;;
     esac
     k_transport=$tp k_tag=$(hex "$name/pbx2" 10) k_srv="$psrv" k_d=$l2d \
     k_code=${L2_CODE:-} k_reason=${L2_REASON:-} k_rhdr=${L2_RHDR:-} \
@@ -225,6 +227,8 @@ follow_me() {
       reject)  xsf=uac_invite.xml ;;
       cancel)  xsf=uac_invite_cancel.xml;  xd=2000 ;;
       nocodec) xsf=uac_invite_nocodec.xml ;;
+      auth)    xsf=uac_invite_auth.xml ;;
+      multipart) xsf=uac_invite_multipart.xml ;;
     esac
     k_transport=$tp k_ruri="$l2to@$PBX:5060" k_from="<sip:${L1_FROM:-$CALLER}@$XCC>" k_to="<sip:$l2to@$PBX>" \
     k_tag=$(hex "$name/xcc2" 10) k_cid=$(cid "$name/leg2" $XCC) k_xhdr="$xua" k_d=$xd \
@@ -237,6 +241,8 @@ follow_me() {
       reject)  l1sf=uas_ring_reject.xml; l1d=400 ;;
       cancel)  l1sf=uas_ring_reject.xml; l1d=2400 ;;
       nocodec) l1sf=uas_ring_reject.xml; l1d=1000 ;;
+      auth)    l1sf=uas_ring_reject.xml; l1d=700 ;;
+      multipart) l1sf=uas_ring_reject.xml; l1d=400 ;;
     esac
     k_transport=$tp k_tag=$(hex "$name/xcc1" 10) k_srv="$xsrv" k_d=$l1d k_exec="$k_exec" \
     k_code=${L1_CODE:-480} k_reason=${L1_REASON:-Temporarily Unavailable} \
@@ -368,6 +374,22 @@ fx_fm009_second_leg_cancel() {
     L1_XHDR=$DIV_OK IDENT=yes L2=cancel follow_me fm009-second-leg-cancel
 }
 
+# A real failure of the second leg: the PBX answers 500 without ringing.
+fx_fm009_second_leg_500() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=reject L2_CODE=500 L2_REASON="Server Internal Error" \
+    follow_me fm009-second-leg-500
+}
+# XCC's second leg carries a multipart/mixed body; the PBX accepts only SDP.
+fx_fm009_second_leg_415() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=multipart L2_CODE=415 L2_REASON="Unsupported Media Type" \
+    L2_RHDR=$(hdrs "Accept: application/sdp") follow_me fm009-second-leg-415
+}
+# The PBX challenges the second leg (407), XCC answers the challenge, the PBX refuses with 403.
+fx_fm008_second_leg_407_retry_403() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=auth L2_CODE=403 L2_REASON=Forbidden \
+    follow_me fm008-second-leg-407-retry-403
+}
+
 fx_fm010_invite_unanswered() {
     local name=fm010-invite-unanswered
     start_capture $name "$SIPFILTER"
@@ -431,7 +453,8 @@ ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00
      fm002-prefix99 fm002-plus-internal fm002-outside-prefix fm003-no-diversion fm004-user-unknown
      fm005-wrong-trunk fm006-second-leg-404 fm006-second-leg-484 fm007-second-leg-488
      fm007-no-common-codec fm008-second-leg-403 fm008-second-leg-407-noretry
-     fm009-second-leg-cancel fm010-invite-unanswered sip001-invite-failed cap-followme-truncated)
+     fm009-second-leg-cancel fm010-invite-unanswered sip001-invite-failed cap-followme-truncated
+     fm009-second-leg-500 fm009-second-leg-415 fm008-second-leg-407-retry-403)
 
 editcap -F pcap -r "$RTP_SRC" "$WORK/rtp-src.pcap" 1-67 >/dev/null   # 67 x 30 ms PCMA = 2 s of audio
 cp "$HERE"/*.xml "$WORK/"
