@@ -1,0 +1,266 @@
+//! Second legs and damaged captures: `sipdiag analyze` on real captures (sipp and tcpdump,
+//! see testdata/followme/README.md and testdata/reader/README.md) for FM011 (rang, nobody
+//! answered), FM008's authentication cases, 415 under FM009, CAP005 (SIP in IP fragments)
+//! and what a damaged capture still shows (FM002 on a cut capture, CAP001's snaplen advice).
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn analyze_path(path: &std::path::Path, extra: &[&str]) -> (Value, i32) {
+    let mut args = vec!["analyze", "--format", "json", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = sipdiag(&args);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: bad JSON ({e}): {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (v, out.status.code().unwrap_or(-1))
+}
+
+fn analyze(fixture: &str) -> (Value, i32) {
+    analyze_path(&testdata(fixture), SITE)
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn finding<'a>(v: &'a Value, id: &str) -> &'a Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {}", v["findings"]))
+}
+
+fn frames(f: &Value) -> Vec<u64> {
+    f["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect()
+}
+
+fn message(f: &Value) -> &str {
+    f["message"].as_str().unwrap()
+}
+
+/// tshark's listing of a Follow-Me fixture: (frame, seconds since the first frame,
+/// method or status, CSeq).
+fn oracle(fixture: &str) -> Vec<(u64, f64, String, String)> {
+    let name = fixture.trim_end_matches(".pcap");
+    tsv(&testdata(&format!("{name}.sip.tsv")), "frame\t")
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].parse().unwrap(),
+                r[1].parse().unwrap(),
+                r[5].clone(),
+                r[6].clone(),
+            )
+        })
+        .collect()
+}
+
+/// The frame of the `n`-th (0-based) message `what` with CSeq `cseq` in the oracle.
+fn oracle_frame(rows: &[(u64, f64, String, String)], what: &str, cseq: &str, n: usize) -> u64 {
+    rows.iter()
+        .filter(|r| r.2 == what && r.3 == cseq)
+        .nth(n)
+        .unwrap_or_else(|| panic!("no {what} {cseq} #{n} in the oracle"))
+        .0
+}
+
+const SITE: &[&str] = &[
+    "--country-code",
+    "49",
+    "--internal-length",
+    "3",
+    "--outside-prefix",
+    "0",
+];
+
+/// The second leg rang (180) and XCC cancelled it: FM011 with the ringing time measured
+/// between tshark's 180 and CANCEL, not FM009's routing advice.
+#[test]
+fn second_leg_rang_and_nobody_answered_is_fm011() {
+    let fx = "followme/fm009-second-leg-cancel.pcap";
+    let (v, code) = analyze(fx);
+    assert_eq!(ids(&v), ["FM011"], "{}", v["findings"]);
+    let f = finding(&v, "FM011");
+    assert_eq!(f["slug"], "second-leg-not-answered");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(
+        code, 0,
+        "a warning does not fail the default --fail-on error"
+    );
+    let rows = oracle(fx);
+    let invite = oracle_frame(&rows, "INVITE", "1 INVITE", 1);
+    let ringing = oracle_frame(&rows, "180", "1 INVITE", 1);
+    let cancel = oracle_frame(&rows, "CANCEL", "1 CANCEL", 0);
+    let terminated = oracle_frame(&rows, "487", "1 INVITE", 0);
+    let first_invite = oracle_frame(&rows, "INVITE", "1 INVITE", 0);
+    let fr = frames(f);
+    for want in [first_invite, invite, ringing, cancel, terminated] {
+        assert!(fr.contains(&want), "FM011 cites {fr:?}, not frame {want}");
+    }
+    assert_eq!(f["evidence"]["ringing_frame"], ringing);
+    assert_eq!(f["evidence"]["end_frame"], cancel);
+    let t = |frame: u64| rows.iter().find(|r| r.0 == frame).unwrap().1;
+    let rang = t(cancel) - t(ringing);
+    let seen = f["evidence"]["ring_seconds"].as_f64().unwrap();
+    assert!(
+        (seen - rang).abs() < 0.002,
+        "ring time {seen} vs tshark {rang}"
+    );
+    let m = message(f);
+    for part in [
+        format!("rang (180 at frame {ringing}) for {rang:.1} s"),
+        format!("XCC cancelled it (frame {cancel}), final 487 (frame {terminated})"),
+        "nobody answered".to_string(),
+        "not a routing failure".to_string(),
+        "voicemail".to_string(),
+        "ring timeout".to_string(),
+    ] {
+        assert!(m.contains(&part), "FM011 message lacks {part:?}: {m}");
+    }
+    let out = sipdiag(&[
+        "analyze",
+        "--fail-on",
+        "warning",
+        testdata(fx).to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// A second leg answered 500 without ringing is a real failure: FM009 keeps it, FM011
+/// stays silent.
+#[test]
+fn second_leg_500_without_ringing_stays_fm009() {
+    let fx = "followme/fm009-second-leg-500.pcap";
+    let (v, code) = analyze(fx);
+    assert_eq!(ids(&v), ["FM009"], "{}", v["findings"]);
+    assert_eq!(code, 1);
+    let rows = oracle(fx);
+    assert!(
+        !rows.iter().any(|r| r.2 == "180" && r.0 > 3),
+        "the second leg must not ring in this fixture"
+    );
+    let invite = oracle_frame(&rows, "INVITE", "1 INVITE", 1);
+    let failed = oracle_frame(&rows, "500", "1 INVITE", 0);
+    let f = finding(&v, "FM009");
+    assert_eq!(f["title"], "Second leg failed");
+    let fr = frames(f);
+    assert!(fr.contains(&invite) && fr.contains(&failed), "{fr:?}");
+    let m = message(f);
+    assert!(
+        m.contains(&format!(
+            "({}) was answered 500 Server Internal Error (frame {failed})",
+            format_args!("frame {invite}")
+        )),
+        "{m}"
+    );
+    assert!(m.contains("routing"), "{m}");
+}
+
+/// FM008 tells the three authentication stories apart: a challenge answered and then 403
+/// (credentials fine, caller number refused), a challenge never answered (credentials
+/// missing), and a plain 403 (caller number refused).
+#[test]
+fn fm008_distinguishes_credentials_from_caller_number() {
+    let fx = "followme/fm008-second-leg-407-retry-403.pcap";
+    let (v, code) = analyze(fx);
+    assert_eq!(ids(&v), ["FM008"], "{}", v["findings"]);
+    assert_eq!(code, 1);
+    let rows = oracle(fx);
+    let invite = oracle_frame(&rows, "INVITE", "1 INVITE", 1);
+    let challenge = oracle_frame(&rows, "407", "1 INVITE", 0);
+    let retry = oracle_frame(&rows, "INVITE", "2 INVITE", 0);
+    let refused = oracle_frame(&rows, "403", "2 INVITE", 0);
+    let f = finding(&v, "FM008");
+    assert_eq!(f["evidence"]["refusal"], "clip-after-auth");
+    assert_eq!(f["evidence"]["retried_with_credentials"], true);
+    let fr = frames(f);
+    for want in [invite, challenge, retry, refused] {
+        assert!(fr.contains(&want), "FM008 cites {fr:?}, not frame {want}");
+    }
+    let m = message(f);
+    for part in [
+        format!(
+            "(frame {invite}) was answered 407 Proxy Authentication Required (frame {challenge})"
+        ),
+        format!("answered the challenge with credentials (frame {retry})"),
+        "credentials were accepted".to_string(),
+        format!("answered 403 Forbidden (frame {refused})"),
+        "XccLineNumberAsClipSecondLeg = True".to_string(),
+    ] {
+        assert!(m.contains(&part), "FM008 message lacks {part:?}: {m}");
+    }
+    assert!(!m.contains("password"), "{m}");
+
+    let fx = "followme/fm008-second-leg-407-noretry.pcap";
+    let (v, _) = analyze(fx);
+    assert_eq!(ids(&v), ["FM008"]);
+    let f = finding(&v, "FM008");
+    assert_eq!(f["evidence"]["refusal"], "credentials-missing");
+    assert_eq!(f["evidence"]["retried_with_credentials"], false);
+    let rows = oracle(fx);
+    let challenge = oracle_frame(&rows, "407", "1 INVITE", 0);
+    let m = message(f);
+    assert!(
+        m.contains(&format!("407 Proxy Authentication Required (frame {challenge}) and XCC never retried with credentials")),
+        "{m}"
+    );
+    assert!(m.contains("user name and password"), "{m}");
+    assert!(!m.contains("XccLineNumberAsClip"), "{m}");
+
+    let (v, _) = analyze("followme/fm008-second-leg-403.pcap");
+    let f = finding(&v, "FM008");
+    assert_eq!(f["evidence"]["refusal"], "clip");
+    assert!(message(f).contains("XccLineNumberAsClipSecondLeg = True"));
+}
+
+/// 415 Unsupported Media Type to a multipart INVITE is about the body type: FM009 quotes
+/// the request's Content-Type and the answer's Accept; FM007 (codecs) stays silent.
+#[test]
+fn second_leg_415_is_a_body_type_rejection() {
+    let fx = "followme/fm009-second-leg-415.pcap";
+    let (v, code) = analyze(fx);
+    assert_eq!(ids(&v), ["FM009"], "{}", v["findings"]);
+    assert_eq!(code, 1);
+    let rows = oracle(fx);
+    let invite = oracle_frame(&rows, "INVITE", "1 INVITE", 1);
+    let rejected = oracle_frame(&rows, "415", "1 INVITE", 0);
+    let f = finding(&v, "FM009");
+    assert_eq!(f["title"], "PBX refused the second leg's body type");
+    assert_eq!(f["evidence"]["accept"], "application/sdp");
+    assert_eq!(
+        f["evidence"]["content_type"],
+        "multipart/mixed;boundary=unique-boundary-1"
+    );
+    let fr = frames(f);
+    assert!(fr.contains(&invite) && fr.contains(&rejected), "{fr:?}");
+    let m = message(f);
+    for part in [
+        format!("answered 415 Unsupported Media Type (frame {rejected})"),
+        "not its codecs".to_string(),
+        format!("Content-Type: multipart/mixed;boundary=unique-boundary-1 (frame {invite})"),
+        format!("Accept: application/sdp (frame {rejected})"),
+    ] {
+        assert!(m.contains(&part), "FM009 message lacks {part:?}: {m}");
+    }
+    assert!(!m.contains("codec list"), "{m}");
+    assert!(!m.contains("routing"), "{m}");
+}
