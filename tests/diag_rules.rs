@@ -264,3 +264,144 @@ fn second_leg_415_is_a_body_type_rejection() {
     assert!(!m.contains("codec list"), "{m}");
     assert!(!m.contains("routing"), "{m}");
 }
+
+/// tshark's fragmented SIP messages (`sip-fragments.sh`), grouped by (capture, src, dst):
+/// (messages, largest size, its kind, its fragment frames).
+type FragmentFlows =
+    std::collections::BTreeMap<(String, String, String), (u64, u64, String, Vec<u64>)>;
+
+fn fragment_oracle(path: &std::path::Path) -> FragmentFlows {
+    let mut flows = FragmentFlows::new();
+    for r in tsv(path, "path\t") {
+        let bytes: u64 = r[3].parse().unwrap();
+        let frags: Vec<u64> = r[2].split(',').map(|f| f.parse().unwrap()).collect();
+        let e = flows
+            .entry((r[0].clone(), r[5].clone(), r[6].clone()))
+            .or_insert((0, 0, String::new(), Vec::new()));
+        e.0 += 1;
+        if bytes > e.1 {
+            *e = (e.0, bytes, r[4].clone(), frags);
+        }
+    }
+    flows
+}
+
+/// CAP005 findings of one analysed capture, keyed like [`fragment_oracle`].
+fn cap005_flows(name: &str, v: &Value) -> FragmentFlows {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "CAP005")
+        .map(|f| {
+            let e = &f["evidence"];
+            let frags: Vec<u64> = e["fragment_frames"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap())
+                .collect();
+            assert_eq!(e["fragments"], frags.len());
+            // The finding cites the largest message's fragments.
+            for fr in &frags {
+                assert!(frames(f).contains(fr), "{name}: {f}");
+            }
+            (
+                (
+                    name.to_string(),
+                    e["src"].as_str().unwrap().to_string(),
+                    e["dst"].as_str().unwrap().to_string(),
+                ),
+                (
+                    e["messages"].as_u64().unwrap(),
+                    e["largest_bytes"].as_u64().unwrap(),
+                    e["largest_kind"].as_str().unwrap().to_string(),
+                    frags,
+                ),
+            )
+        })
+        .collect()
+}
+
+/// A SIP message over UDP rebuilt from IP fragments (IPv4 and IPv6 fixtures) gets CAP005
+/// with tshark's size, kind and fragment frames, and the capture is no longer "clean".
+#[test]
+fn fragmented_sip_is_cap005_on_the_fixtures() {
+    let want = fragment_oracle(&testdata("reader/sip-fragments.tsv"));
+    assert_eq!(want.len(), 2, "ipfrag-v4 and ipfrag-v6");
+    for ((name, src, dst), (messages, bytes, kind, frags)) in &want {
+        let path = testdata(&format!("reader/{name}"));
+        let (v, code) = analyze_path(&path, &[]);
+        assert_eq!(ids(&v), ["CAP005"], "{name}: {}", v["findings"]);
+        assert_eq!(code, 0, "{name}: a warning");
+        let got = cap005_flows(name, &v);
+        assert_eq!(
+            got.get(&(name.clone(), src.clone(), dst.clone())),
+            Some(&(*messages, *bytes, kind.clone(), frags.clone())),
+            "{name}: {got:?}"
+        );
+        let f = finding(&v, "CAP005");
+        assert_eq!(f["severity"], "warning");
+        let m = message(f);
+        let cited = frags
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        for part in [
+            format!("from {src} to {dst}"),
+            format!(
+                "the largest, {kind} of {bytes} bytes, came in {} fragments (frames {cited})",
+                frags.len()
+            ),
+            "Firewalls".to_string(),
+            "TCP".to_string(),
+        ] {
+            assert!(m.contains(&part), "{name}: CAP005 lacks {part:?}: {m}");
+        }
+        let kinds: Vec<&str> = v["captures"][0]["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["sip-fragmented"], "{name}");
+        let table = stdout(&sipdiag(&["analyze", path.to_str().unwrap()]));
+        assert!(
+            table.contains("(with anomalies)") && !table.contains("(clean)"),
+            "{name}: {table}"
+        );
+    }
+    // Unfragmented UDP: no CAP005, still clean.
+    let p = testdata("reader/udp-call.pcap");
+    let (v, _) = analyze_path(&p, &[]);
+    assert!(
+        !ids(&v).contains(&"CAP005".to_string()),
+        "{}",
+        v["findings"]
+    );
+    let table = stdout(&sipdiag(&["analyze", p.to_str().unwrap()]));
+    assert!(table.contains("(clean)"), "{table}");
+}
+
+/// On the public corpus CAP005 names exactly the flows where tshark reassembles SIP from
+/// IP fragments (gprshome's REGISTERs, goffinet's and sngrep's INVITEs), with the same
+/// counts, sizes and frames, and fires nowhere else.
+#[test]
+fn fragmented_sip_is_cap005_on_the_corpus() {
+    let Some(corpus) = corpus() else { return };
+    let want = fragment_oracle(&testdata("oracle/sip-fragments.tsv"));
+    assert!(want.keys().any(|k| k.0 == "gprshome/sip.pcap"));
+    let rows = tsv(&testdata("oracle/sip-counts.tsv"), "path\t");
+    let mut got = FragmentFlows::new();
+    // sipdiag reads no NetMon file (tests/followme.rs checks it exits 2).
+    let unreadable = ["sipnab/c07-sip-r2.cap"];
+    for r in rows
+        .iter()
+        .filter(|r| r[1] != "-1" && r[1] != "0" && !unreadable.contains(&r[0].as_str()))
+    {
+        let (v, _) = analyze_path(&corpus.join(&r[0]), &[]);
+        got.extend(cap005_flows(&r[0], &v));
+    }
+    assert_eq!(got, want);
+}

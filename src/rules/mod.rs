@@ -19,6 +19,7 @@ mod cap001_capture_damaged;
 mod cap002_no_sip;
 mod cap003_signalling_encrypted;
 mod cap004_reassembly_incomplete;
+mod cap005_sip_fragmented;
 mod fm001_no_invite;
 mod fm002_diversion_format;
 mod fm003_diversion_missing;
@@ -193,6 +194,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &cap002_no_sip::RULE,
         &cap003_signalling_encrypted::RULE,
         &cap004_reassembly_incomplete::RULE,
+        &cap005_sip_fragmented::RULE,
         &fm001_no_invite::RULE,
         &fm002_diversion_format::RULE,
         &fm003_diversion_missing::RULE,
