@@ -405,3 +405,65 @@ fn fragmented_sip_is_cap005_on_the_corpus() {
     }
     assert_eq!(got, want);
 }
+
+/// A capture cut after the forwarded INVITE (and XCC's 100) still diagnoses the number
+/// XCC cannot read: FM002 at warning level, saying the response is not in the capture,
+/// beside CAP001's damage finding.
+#[test]
+fn truncated_capture_still_reports_the_unreadable_number() {
+    let fx = "followme/cap-followme-truncated.pcap";
+    let (v, code) = analyze(fx);
+    assert_eq!(ids(&v), ["FM002", "CAP001"], "{}", v["findings"]);
+    assert_eq!(code, 0, "both are warnings");
+    let rows = oracle(fx);
+    let invite = oracle_frame(&rows, "INVITE", "1 INVITE", 0);
+    assert!(
+        !rows.iter().any(|r| r.2 == "503"),
+        "the 503 is cut off the file"
+    );
+    let f = finding(&v, "FM002");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["frames"][0], invite);
+    assert_eq!(f["evidence"]["response_in_capture"], false);
+    assert_eq!(f["evidence"]["damage"]["kind"], "truncated");
+    assert_eq!(
+        f["suggestion"]["observed"],
+        serde_json::json!(["004930123456"])
+    );
+    assert_eq!(f["suggestion"]["understood_count"], 1);
+    let m = message(f);
+    for part in [
+        format!("The forwarded INVITE (frame {invite})"),
+        "Diversion number 004930123456".to_string(),
+        "The response is not in the capture".to_string(),
+        "+4930123456".to_string(),
+    ] {
+        assert!(m.contains(&part), "FM002 lacks {part:?}: {m}");
+    }
+    // The whole capture with XCC's 503 is FM002 at error level, without that caveat.
+    let (v, _) = analyze("followme/fm002-intl00.pcap");
+    let f = finding(&v, "FM002");
+    assert_eq!(f["severity"], "error");
+    assert!(!message(f).contains("not in the capture"));
+}
+
+/// A snaplen-cut capture is whole but its packets are cut: CAP001 advises `-s 0` for the
+/// snapshot length, not the text for a file that ends early (which truncated.pcap keeps).
+#[test]
+fn snaplen_cut_gets_snapshot_length_advice() {
+    let (v, _) = analyze_path(&testdata("reader/snaplen-cut.pcap"), &[]);
+    let f = finding(&v, "CAP001");
+    assert_eq!(f["title"], "SIP messages cut short by the snaplen");
+    assert_eq!(frames(f), (1..=7).collect::<Vec<u64>>());
+    let m = message(f);
+    assert!(
+        m.contains("snapshot length") && m.contains("tcpdump -s 0"),
+        "{m}"
+    );
+    assert!(!m.contains("what follows is missing"), "{m}");
+    assert!(!m.contains("stop it cleanly"), "{m}");
+    let (v, _) = analyze_path(&testdata("reader/truncated.pcap"), &[]);
+    let m = message(finding(&v, "CAP001"));
+    assert!(m.contains("what follows is missing"), "{m}");
+    assert!(!m.contains("snapshot length"), "{m}");
+}

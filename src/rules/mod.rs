@@ -22,6 +22,7 @@ mod cap004_reassembly_incomplete;
 mod cap005_sip_fragmented;
 mod fm001_no_invite;
 mod fm002_diversion_format;
+mod fm002_response_missing;
 mod fm003_diversion_missing;
 mod fm004_diversion_user_unknown;
 mod fm005_wrong_trunk;
