@@ -467,3 +467,38 @@ fn snaplen_cut_gets_snapshot_length_advice() {
     assert!(m.contains("what follows is missing"), "{m}");
     assert!(!m.contains("snapshot length"), "{m}");
 }
+
+/// A healthy Follow-Me call whose second-leg INVITE (a long codec list) exceeded a
+/// 1500-byte MTU: CAP005 is the only finding, with tshark's size and fragment frames, and
+/// the second leg is still linked and answered (its INVITE numbered by its last fragment).
+#[test]
+fn fragmented_follow_me_call_is_cap005_only() {
+    let want = fragment_oracle(&testdata("followme/sip-fragments.tsv"));
+    assert_eq!(want.len(), 1);
+    let ((name, src, dst), (messages, bytes, kind, frags)) = want.iter().next().unwrap();
+    let (v, code) = analyze(&format!("followme/{name}"));
+    assert_eq!(ids(&v), ["CAP005"], "{}", v["findings"]);
+    assert_eq!(code, 0);
+    let got = cap005_flows(name, &v);
+    assert_eq!(
+        got.get(&(name.clone(), src.clone(), dst.clone())),
+        Some(&(*messages, *bytes, kind.clone(), frags.clone()))
+    );
+    assert_eq!(kind, "INVITE");
+    assert!(*bytes > 1472, "larger than a 1500-byte MTU's UDP payload");
+    let m = message(finding(&v, "CAP005"));
+    assert!(m.contains("fewer codecs"), "{m}");
+    let rows = oracle(&format!("followme/{name}"));
+    let second_invite = oracle_frame(&rows, "INVITE", "1 INVITE", 1);
+    assert_eq!(Some(&second_invite), frags.last());
+    let calls = v["calls"].as_array().unwrap();
+    let second = calls
+        .iter()
+        .find(|c| c["leg"] == "second")
+        .expect("second leg");
+    assert_eq!(
+        second["linked_call_ids"].as_array().unwrap().len(),
+        1,
+        "{second}"
+    );
+}
