@@ -502,3 +502,34 @@ fn fragmented_follow_me_call_is_cap005_only() {
         "{second}"
     );
 }
+
+/// The AnyDevice rang and the PBX's no-answer timer ended the second leg with 480 (no
+/// CANCEL): also FM011, timed from tshark's 180 to the 480.
+#[test]
+fn second_leg_ring_timeout_is_fm011() {
+    let fx = "followme/fm011-second-leg-ring-timeout.pcap";
+    let (v, code) = analyze(fx);
+    assert_eq!(ids(&v), ["FM011"], "{}", v["findings"]);
+    assert_eq!(code, 0);
+    let rows = oracle(fx);
+    let ringing = oracle_frame(&rows, "180", "1 INVITE", 1);
+    let timeout = oracle_frame(&rows, "480", "1 INVITE", 0);
+    assert!(!rows.iter().any(|r| r.2 == "CANCEL"));
+    let f = finding(&v, "FM011");
+    assert_eq!(f["evidence"]["ringing_frame"], ringing);
+    assert_eq!(f["evidence"]["end_frame"], timeout);
+    let t = |frame: u64| rows.iter().find(|r| r.0 == frame).unwrap().1;
+    let rang = t(timeout) - t(ringing);
+    let seen = f["evidence"]["ring_seconds"].as_f64().unwrap();
+    assert!(
+        (seen - rang).abs() < 0.002,
+        "ring time {seen} vs tshark {rang}"
+    );
+    let m = message(f);
+    assert!(
+        m.contains(&format!(
+            "for {rang:.1} s and nobody answered: the far end ended it with 480 Temporarily Unavailable (frame {timeout})"
+        )),
+        "{m}"
+    );
+}

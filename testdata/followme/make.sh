@@ -205,7 +205,7 @@ first_leg_fail() {
 
 # follow_me NAME: a call whose first leg reaches XCC, which then places the second leg.
 # Variables read: L1_XHDR (Diversion/History-Info), IDENT (yes/no: XCC sends User-Agent/Server),
-# L2 (ok|reject|cancel|nocodec|auth|multipart), L2_CODE/L2_REASON/L2_RHDR (PBX answer to the second leg),
+# L2 (ok|reject|cancel|nocodec|auth|multipart|ringout), L2_CODE/L2_REASON/L2_RHDR (PBX answer to the second leg),
 # L2_TO (second-leg number), L2_CODECS/L2_RTPMAPS (XCC offer), L1_CODE/L1_REASON (XCC answer to
 # the first leg when the second leg failed), TRANSPORT (u1|t1), L1_PORT (XCC trunk port),
 # NO_CAPTURE=1 to run inside an already started capture.
@@ -226,6 +226,7 @@ follow_me() {
       nocodec) l2sf=uas_answer_nocodec.xml; l2d=600 ;;
       auth)    l2sf=uas_challenge_reject.xml; l2d=60 ;;
       multipart) l2sf=uas_reject.xml;       l2d=60 ;;
+      ringout) l2sf=uas_ring_reject.xml;    l2d=3000 ;;
     esac
     k_transport=$tp k_tag=$(hex "$name/pbx2" 10) k_srv="$psrv" k_d=$l2d \
     k_code=${L2_CODE:-} k_reason=${L2_REASON:-} k_rhdr=${L2_RHDR:-} \
@@ -241,6 +242,7 @@ follow_me() {
       nocodec) xsf=uac_invite_nocodec.xml ;;
       auth)    xsf=uac_invite_auth.xml ;;
       multipart) xsf=uac_invite_multipart.xml ;;
+      ringout) xsf=uac_invite.xml ;;
     esac
     k_transport=$tp k_ruri="$l2to@$PBX:5060" k_from="<sip:${L1_FROM:-$CALLER}@$XCC>" k_to="<sip:$l2to@$PBX>" \
     k_tag=$(hex "$name/xcc2" 10) k_cid=$(cid "$name/leg2" $XCC) k_xhdr="$xua" k_d=$xd \
@@ -255,6 +257,7 @@ follow_me() {
       nocodec) l1sf=uas_ring_reject.xml; l1d=1000 ;;
       auth)    l1sf=uas_ring_reject.xml; l1d=700 ;;
       multipart) l1sf=uas_ring_reject.xml; l1d=400 ;;
+      ringout) l1sf=uas_ring_reject.xml; l1d=3600 ;;
     esac
     k_transport=$tp k_tag=$(hex "$name/xcc1" 10) k_srv="$xsrv" k_d=$l1d k_exec="$k_exec" \
     k_code=${L1_CODE:-480} k_reason=${L1_REASON:-Temporarily Unavailable} \
@@ -391,6 +394,11 @@ fx_fm009_second_leg_500() {
     L1_XHDR=$DIV_OK IDENT=yes L2=reject L2_CODE=500 L2_REASON="Server Internal Error" \
     follow_me fm009-second-leg-500
 }
+# The AnyDevice rings 3 s and the PBX's no-answer timer ends the second leg with 480.
+fx_fm011_second_leg_ring_timeout() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=ringout L2_CODE=480 L2_REASON="Temporarily Unavailable" \
+    follow_me fm011-second-leg-ring-timeout
+}
 # XCC's second leg carries a multipart/mixed body; the PBX accepts only SDP.
 fx_fm009_second_leg_415() {
     L1_XHDR=$DIV_OK IDENT=yes L2=multipart L2_CODE=415 L2_REASON="Unsupported Media Type" \
@@ -482,7 +490,7 @@ ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00
      fm007-no-common-codec fm008-second-leg-403 fm008-second-leg-407-noretry
      fm009-second-leg-cancel fm010-invite-unanswered sip001-invite-failed cap-followme-truncated
      fm009-second-leg-500 fm009-second-leg-415 fm008-second-leg-407-retry-403
-     cap005-followme-fragmented)
+     cap005-followme-fragmented fm011-second-leg-ring-timeout)
 
 editcap -F pcap -r "$RTP_SRC" "$WORK/rtp-src.pcap" 1-67 >/dev/null   # 67 x 30 ms PCMA = 2 s of audio
 cp "$HERE"/*.xml "$WORK/"
