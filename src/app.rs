@@ -147,6 +147,11 @@ pub struct CaptureReport {
     pub frames: u64,
     pub sip_messages: u64,
     pub anomalies: Vec<Anomaly>,
+    /// SIP over UDP that arrived in IP fragments, by flow, for CAP005 (the report shows
+    /// them as `sip-fragmented` anomalies).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub sip_fragmented: Vec<crate::sip::extract::FragmentedSip>,
 }
 
 /// Hands each framed SIP message on unparsed, with its bytes.
@@ -253,6 +258,7 @@ fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureEr
         frames: summary.frames,
         sip_messages: extractor.stats.messages,
         anomalies,
+        sip_fragmented: extractor.stats.fragmented.into_values().collect(),
     })
 }
 

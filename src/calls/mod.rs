@@ -86,6 +86,9 @@ pub struct InviteTx {
     pub p_asserted_identity: Vec<NameAddr>,
     pub user_agent: Option<String>,
     pub offer: Option<Sdp>,
+    /// The request's Content-Type: the body type offered (RFC 3261 §20.15), e.g.
+    /// `application/sdp` or `multipart/mixed;boundary=…`.
+    pub content_type: Option<String>,
     /// Provisional responses: (status, frame).
     pub provisional: Vec<(u16, u64)>,
     pub final_status: Option<u16>,
@@ -99,6 +102,9 @@ pub struct InviteTx {
     pub server: Option<String>,
     pub warning: Option<String>,
     pub reason_header: Option<String>,
+    /// The final response's Accept header: the body types the far end takes (RFC 3261
+    /// §21.4.13: a 415 lists them there).
+    pub final_accept: Option<String>,
     pub ack_frame: Option<u64>,
     pub cancel_frame: Option<u64>,
     /// Whether this INVITE carried credentials (a retry after 401/407).
@@ -287,6 +293,7 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
                     history_info: m.history_info(),
                     p_asserted_identity: m.p_asserted_identity(),
                     user_agent: m.agent().map(str::to_string),
+                    content_type: m.header("content-type").map(str::to_string),
                     offer: m.take_sdp(),
                     provisional: Vec::new(),
                     final_status: None,
@@ -298,6 +305,7 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
                     server: None,
                     warning: None,
                     reason_header: None,
+                    final_accept: None,
                     ack_frame: None,
                     cancel_frame: None,
                     has_credentials: m.header("authorization").is_some()
@@ -355,6 +363,7 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
                     t.server = m.agent().map(str::to_string);
                     t.warning = m.warning().map(str::to_string);
                     t.reason_header = m.reason().map(str::to_string);
+                    t.final_accept = m.header("accept").map(str::to_string);
                 }
                 if t.answer.is_none()
                     && let Some(sdp) = m.take_sdp()

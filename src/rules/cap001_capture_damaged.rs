@@ -24,16 +24,26 @@ impl Rule for R {
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let title = |kind: &str| match kind {
-            "truncated" | "corrupt-record" | "read-error" => Some("Capture file damaged"),
-            "sip-cut" => Some("SIP messages cut short by the snaplen"),
-            _ => None,
+        let damaged = |kind: &str| {
+            matches!(kind, "truncated" | "corrupt-record" | "read-error")
+                .then_some("Capture file damaged")
         };
-        super::followme::anomaly_findings(
+        let cut =
+            |kind: &str| (kind == "sip-cut").then_some("SIP messages cut short by the snaplen");
+        let mut out = super::followme::anomaly_findings(
             cx,
             &INFO,
-            title,
+            damaged,
             " Messages up to there were analysed; what follows is missing, so findings may be incomplete. Capture again with `tcpdump -s 0` and stop it cleanly.",
-        )
+        );
+        // Every frame was read, each only up to the snapshot length (pcap's snaplen): the
+        // file is whole, the packets are not, so the advice is about the capture's settings.
+        out.extend(super::followme::anomaly_findings(
+            cx,
+            &INFO,
+            cut,
+            " The capture was taken with a snapshot length shorter than these packets: every frame is in the file, only cut, so findings about these messages may be incomplete. Capture again with `tcpdump -s 0` (snapshot length 0 = whole packets; in Wireshark's capture options, no snaplen limit).",
+        ));
+        out
     }
 }

@@ -31,6 +31,15 @@ impl Rule for R {
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let mut out = answered_503(cx);
+        out.extend(super::fm002_response_missing::check(cx, &INFO));
+        out
+    }
+}
+
+/// FM002 proper: forwarded INVITEs XCC answered 503 whose number it cannot read.
+fn answered_503(cx: &Context<'_>) -> Vec<Finding> {
+    {
         let bad: Vec<_> = xcc_503s(cx)
             .into_iter()
             .filter_map(|(c, t)| {
@@ -99,7 +108,7 @@ const LISTED: usize = 20;
 /// The FM002 suggestion object (see the JSON contract in the README), and every distinct
 /// observed number's normalised form (`None` when the rewrites do not make it one XCC
 /// understands).
-fn suggestion(
+pub(super) fn suggestion(
     observed: &[Classified],
     cx: &Context<'_>,
 ) -> (

@@ -14,9 +14,9 @@ static INFO: RuleInfo = RuleInfo {
     id: "FM007",
     slug: "second-leg-codec-rejected",
     severity: Severity::Error,
-    summary: "The PBX rejected XCC's second leg for its codecs (488/606/415, or no codec in common)",
+    summary: "The PBX rejected XCC's second leg for its codecs (488/606, or no codec in common)",
     doc: RuleDoc {
-        what: "XCC's second leg answered 488 Not Acceptable Here, 606 Not Acceptable or 415 Unsupported Media Type, or answered with an SDP that has no audio codec in common with XCC's offer.",
+        what: "XCC's second leg answered 488 Not Acceptable Here or 606 Not Acceptable, or answered with an SDP that has no audio codec in common with XCC's offer. (415 Unsupported Media Type rejects the body type, not a codec: FM009 reports it.)",
         why: "PBX and XCC could not agree on a codec, so the call to the mobile cannot be set up (or has no audio). XCC offers Opus, G.711 (PCMA/PCMU) and G.722.",
         fix: "Remove the codec the PBX does not accept from the SIP gateway's codec list in XPhone Connect (or put G.711 first), or allow the offered codec on the PBX's SIP line.",
         example: "offer opus, G722 (frame 9) answered 488 with Warning: 304 \"Media type not available\" (frame 11)",
@@ -44,7 +44,8 @@ impl Rule for R {
         for (c, t) in second_legs(cx) {
             let offer = audio_codecs(t.offer.as_ref());
             let answer = audio_codecs(t.answer.as_ref());
-            let rejected = matches!(t.final_status, Some(488 | 606 | 415));
+            // 415 rejects the body's type (RFC 3261 §21.4.13), not the codecs in it: FM009.
+            let rejected = matches!(t.final_status, Some(488 | 606));
             let no_common = t.final_status.is_some_and(|s| (200..300).contains(&s))
                 && t.answer.is_some()
                 && !offer.is_empty()

@@ -32,6 +32,65 @@ pub(super) fn second_legs<'a>(cx: &'a Context<'a>) -> Vec<(&'a Call, &'a InviteT
         .collect()
 }
 
+/// How a second leg that rang ended without being answered (FM011): the first ringing
+/// response (180/183), the message that ended it (XCC's CANCEL, else the final response)
+/// and how long it rang, in seconds of capture time.
+pub(super) struct Unanswered {
+    pub ringing_status: u16,
+    pub ringing_frame: u64,
+    pub end_frame: u64,
+    pub ring_seconds: Option<f64>,
+}
+
+/// A leg that rang and then ended without an answer: XCC cancelled it (RFC 3261 §9: the
+/// 487 follows the CANCEL), or the far end's no-answer timer ended it with 408 Request
+/// Timeout, 480 Temporarily Unavailable or 487. Rejections after ringing (486, 603, …)
+/// are refusals, not "nobody answered", and stay with FM006–FM009.
+pub(super) fn rang_unanswered(c: &Call, t: &InviteTx) -> Option<Unanswered> {
+    let &(ringing_status, ringing_frame) =
+        t.provisional.iter().find(|(s, _)| matches!(s, 180 | 183))?;
+    let end_frame = match (t.cancel_frame, t.final_status) {
+        (Some(cf), None | Some(487)) => cf,
+        (None, Some(408 | 480 | 487)) => t.final_frame?,
+        _ => return None,
+    };
+    let time = |frame: u64| c.messages.iter().find(|m| m.frame == frame).map(|m| m.time);
+    let ring_seconds = match (time(ringing_frame), time(end_frame)) {
+        (Some(a), Some(b)) if b >= a => Some(b.seconds_since(a)),
+        _ => None,
+    };
+    Some(Unanswered {
+        ringing_status,
+        ringing_frame,
+        end_frame,
+        ring_seconds,
+    })
+}
+
+/// What a 415 Unsupported Media Type says: the far end does not take the request's body
+/// type (RFC 3261 §21.4.13), which is not a codec rejection; quotes the request's
+/// Content-Type and the response's Accept, which lists the types it does take.
+pub(super) fn body_type_rejected(t: &InviteTx) -> String {
+    let offered = match &t.content_type {
+        Some(ct) => format!(
+            "the INVITE's body is Content-Type: {ct} ({})",
+            cite(&[t.request_frame])
+        ),
+        None => format!(
+            "the INVITE ({}) has no Content-Type",
+            cite(&[t.request_frame])
+        ),
+    };
+    let wanted = match &t.final_accept {
+        Some(a) => format!(
+            "the answer says Accept: {a} ({})",
+            cite(&t.final_frame.into_iter().collect::<Vec<_>>())
+        ),
+        None => "the answer names no Accept header".to_string(),
+    };
+    format!("415 rejects the type of the message body, not its codecs: {offered} and {wanted}")
+}
+
 /// First-leg INVITEs XCC answered 503.
 pub(super) fn xcc_503s<'a>(cx: &'a Context<'a>) -> Vec<(&'a Call, &'a InviteTx)> {
     first_leg_invites(cx)

@@ -19,8 +19,10 @@ mod cap001_capture_damaged;
 mod cap002_no_sip;
 mod cap003_signalling_encrypted;
 mod cap004_reassembly_incomplete;
+mod cap005_sip_fragmented;
 mod fm001_no_invite;
 mod fm002_diversion_format;
+mod fm002_response_missing;
 mod fm003_diversion_missing;
 mod fm004_diversion_user_unknown;
 mod fm005_wrong_trunk;
@@ -29,6 +31,7 @@ mod fm007_second_leg_codec_rejected;
 mod fm008_second_leg_from_rejected;
 mod fm009_second_leg_failed;
 mod fm010_invite_unanswered;
+mod fm011_second_leg_not_answered;
 mod followme;
 pub mod proof;
 mod sip001_invite_failed;
@@ -199,6 +202,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &cap002_no_sip::RULE,
         &cap003_signalling_encrypted::RULE,
         &cap004_reassembly_incomplete::RULE,
+        &cap005_sip_fragmented::RULE,
         &fm001_no_invite::RULE,
         &fm002_diversion_format::RULE,
         &fm003_diversion_missing::RULE,
@@ -209,6 +213,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &fm008_second_leg_from_rejected::RULE,
         &fm009_second_leg_failed::RULE,
         &fm010_invite_unanswered::RULE,
+        &fm011_second_leg_not_answered::RULE,
         &sip001_invite_failed::RULE,
         &sp001_ice_no_response::RULE,
         &sp002_ice_one_way::RULE,

@@ -92,7 +92,11 @@ fn meaning(status: u16, t: &crate::calls::InviteTx) -> String {
         .unwrap_or_default()
     };
     match status {
-        488 | 606 | 415 => format!(
+        415 => format!(
+            "Body type rejection: {}. Send only the body types the answering side accepts (for a call, a plain application/sdp body).",
+            super::followme::body_type_rejected(t)
+        ),
+        488 | 606 => format!(
             "Codec rejection: the answering side accepts none of the offered codecs ({}){}.",
             if t.offer.is_some() {
                 codecs(t.offer.as_ref())

@@ -99,6 +99,27 @@ pub struct TlsFlow {
     pub segments: u64,
 }
 
+/// SIP messages over UDP on one flow that arrived in several IP fragments.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FragmentedSip {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    /// How many such messages.
+    pub messages: u64,
+    /// The largest of them: its size in bytes, its method or status code, and every
+    /// frame that carried one of its fragments (the last one completed it).
+    pub largest_bytes: usize,
+    pub largest_kind: String,
+    pub largest_frames: Vec<u64>,
+    /// The frame that completed each message, the first [`FRAGMENTED_FRAMES`].
+    pub frames: Vec<u64>,
+}
+
+/// Frames listed per fragmented flow.
+const FRAGMENTED_FRAMES: usize = 20;
+/// Flows with fragmented SIP kept (beyond, messages are only counted).
+const FRAGMENTED_FLOWS: usize = 100;
+
 /// Counters and evidence for the report.
 #[derive(Debug, Default, Clone)]
 pub struct ExtractStats {
@@ -113,6 +134,10 @@ pub struct ExtractStats {
     pub dropped_frames: Vec<u64>,
     /// Bytes on SIP streams that were not part of any message.
     pub garbage_bytes: u64,
+    /// SIP over UDP rebuilt from IP fragments, by flow (at most `FRAGMENTED_FLOWS`).
+    pub fragmented: BTreeMap<(SocketAddr, SocketAddr), FragmentedSip>,
+    /// Fragmented messages on flows beyond that cap.
+    pub fragmented_unlisted: u64,
 }
 
 #[derive(Default)]
@@ -163,6 +188,9 @@ impl Extractor {
             dst: d.dst,
             transport: d.transport,
         };
+        if d.transport == Transport::Udp && d.frames.len() > 1 {
+            note_fragmented(&mut self.stats, d);
+        }
         if d.cut {
             self.stats.cut += 1;
             if self.stats.cut_frames.len() < 20 {
@@ -339,6 +367,40 @@ impl Extractor {
                 flow: None,
             });
         }
+        for f in s.fragmented.values() {
+            v.push(Anomaly {
+                kind: "sip-fragmented",
+                message: format!(
+                    "{} SIP message(s) over UDP {} → {} arrived in several IP fragments; the largest, {} of {} bytes, in {} fragments (frames {})",
+                    f.messages,
+                    f.src,
+                    f.dst,
+                    f.largest_kind,
+                    f.largest_bytes,
+                    f.largest_frames.len(),
+                    f.largest_frames
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                frames: f.largest_frames.clone(),
+                count: f.messages,
+                flow: Some((f.src, f.dst)),
+            });
+        }
+        if s.fragmented_unlisted > 0 {
+            v.push(Anomaly {
+                kind: "sip-fragmented",
+                message: format!(
+                    "{} more SIP message(s) over UDP arrived in IP fragments on further flows",
+                    s.fragmented_unlisted
+                ),
+                frames: Vec::new(),
+                count: s.fragmented_unlisted,
+                flow: None,
+            });
+        }
         for t in s.tls.values() {
             v.push(Anomaly {
                 kind: "tls",
@@ -353,6 +415,48 @@ impl Extractor {
         }
         v
     }
+}
+
+/// A SIP message over UDP whose datagram was rebuilt from several IP fragments
+/// (`d.frames`, RFC 791 §2.3 / RFC 8200 §4.5).
+fn note_fragmented(stats: &mut ExtractStats, d: &Datagram<'_>) {
+    let key = (d.src, d.dst);
+    if stats.fragmented.len() >= FRAGMENTED_FLOWS && !stats.fragmented.contains_key(&key) {
+        stats.fragmented_unlisted += 1;
+        return;
+    }
+    let f = stats.fragmented.entry(key).or_insert(FragmentedSip {
+        src: d.src,
+        dst: d.dst,
+        messages: 0,
+        largest_bytes: 0,
+        largest_kind: String::new(),
+        largest_frames: Vec::new(),
+        frames: Vec::new(),
+    });
+    f.messages += 1;
+    if f.frames.len() < FRAGMENTED_FRAMES {
+        f.frames.push(d.frame);
+    }
+    if d.payload.len() > f.largest_bytes {
+        f.largest_bytes = d.payload.len();
+        f.largest_kind = start_kind(d.payload);
+        f.largest_frames.clear();
+        f.largest_frames.extend_from_slice(d.frames);
+    }
+}
+
+/// The method of a request or the status code of a response, from its start line.
+fn start_kind(payload: &[u8]) -> String {
+    let line = payload.split(|&b| b == b' ' || b == b'\r' || b == b'\n');
+    let mut words = line.filter(|w| !w.is_empty());
+    let first = words.next().unwrap_or_default();
+    let word = if first.starts_with(b"SIP/") {
+        words.next().unwrap_or_default()
+    } else {
+        first
+    };
+    String::from_utf8_lossy(&word[..word.len().min(32)]).into_owned()
 }
 
 fn note_tls(stats: &mut ExtractStats, flow: Flow, frame: u64) {
@@ -659,6 +763,61 @@ mod tests {
 
     const OPT: &[u8] = b"OPTIONS sip:a SIP/2.0\r\nCall-ID: 1\r\nContent-Length: 0\r\n\r\n";
     const INV: &[u8] = b"INVITE sip:a SIP/2.0\r\nCall-ID: 2\r\nContent-Length: 5\r\n\r\nv=0\r\n";
+
+    /// Fragmented UDP SIP is kept per flow: the largest message's size, kind and
+    /// fragments; at most `FRAGMENTED_FLOWS` flows, the rest counted.
+    #[test]
+    fn fragmented_datagrams_are_noted_per_flow_and_bounded() {
+        let mut x = Extractor::default();
+        let ok = b"SIP/2.0 200 OK\r\nCall-ID: 1\r\n\r\n";
+        for (i, (payload, frames)) in [(INV, &[1u64, 2][..]), (ok, &[3, 4, 5]), (OPT, &[6])]
+            .into_iter()
+            .enumerate()
+        {
+            let d = Datagram {
+                frame: *frames.last().unwrap(),
+                frames,
+                time: Timestamp::default(),
+                src: flow().src,
+                dst: flow().dst,
+                transport: Transport::Udp,
+                payload,
+                cut: false,
+            };
+            let start = sip_start(payload).unwrap_or_else(|| panic!("message {i}"));
+            x.datagram(&d, start, &mut |_| {});
+        }
+        let f = &x.stats.fragmented[&(flow().src, flow().dst)];
+        assert_eq!(f.messages, 2, "the one-frame OPTIONS is not fragmented");
+        assert_eq!(
+            (f.largest_bytes, f.largest_kind.as_str()),
+            (INV.len(), "INVITE")
+        );
+        assert_eq!(f.largest_frames, [1, 2]);
+        assert_eq!(f.frames, [2, 5]);
+        assert_eq!(start_kind(ok), "200");
+        for port in 0..(FRAGMENTED_FLOWS as u16 + 5) {
+            let src = SocketAddr::from(([10, 0, 0, 9], 1000 + port));
+            let d = Datagram {
+                frame: 9,
+                frames: &[8, 9],
+                time: Timestamp::default(),
+                src,
+                dst: flow().dst,
+                transport: Transport::Udp,
+                payload: OPT,
+                cut: false,
+            };
+            x.datagram(&d, sip_start(OPT).unwrap(), &mut |_| {});
+        }
+        assert_eq!(x.stats.fragmented.len(), FRAGMENTED_FLOWS);
+        assert_eq!(x.stats.fragmented_unlisted, 6);
+        let a = x.anomalies();
+        assert_eq!(
+            a.iter().filter(|a| a.kind == "sip-fragmented").count(),
+            FRAGMENTED_FLOWS + 1
+        );
+    }
 
     #[test]
     fn two_messages_in_one_segment() {

@@ -42,6 +42,18 @@ CODECS_G711="8 0 101"
 RTPMAP_G711=$'\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15'
 CODECS_WB="9 111"
 RTPMAP_WB=$'\r\na=rtpmap:9 G722/8000\r\na=rtpmap:111 opus/48000/2'
+# XCC offering every codec it could (a long codec list in the SIP gateway): with a
+# 1500-byte MTU this INVITE no longer fits one packet (cap005-followme-fragmented).
+CODECS_ALL="111 9 106 107 8 0 18 4 15 104 102 3 99 97 98 2 96 105 13 101 100"
+RTPMAP_ALL=$'\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 useinbandfec=1; minptime=10; maxplaybackrate=48000; sprop-maxcapturerate=48000; stereo=0; sprop-stereo=0; cbr=0'
+RTPMAP_ALL+=$'\r\na=rtpmap:9 G722/8000\r\na=rtpmap:106 G7221/16000\r\na=fmtp:106 bitrate=32000\r\na=rtpmap:107 G7221/32000\r\na=fmtp:107 bitrate=48000'
+RTPMAP_ALL+=$'\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=no'
+RTPMAP_ALL+=$'\r\na=rtpmap:4 G723/8000\r\na=fmtp:4 annexa=no\r\na=rtpmap:15 G728/8000\r\na=rtpmap:104 iLBC/8000\r\na=fmtp:104 mode=30\r\na=rtpmap:102 speex/16000\r\na=rtpmap:3 GSM/8000'
+RTPMAP_ALL+=$'\r\na=rtpmap:99 AMR-WB/16000\r\na=fmtp:99 octet-align=1; mode-change-capability=2; max-red=0'
+RTPMAP_ALL+=$'\r\na=rtpmap:97 AMR/8000\r\na=fmtp:97 octet-align=1; mode-change-capability=2; max-red=0'
+RTPMAP_ALL+=$'\r\na=rtpmap:98 speex/8000\r\na=rtpmap:2 G726-32/8000\r\na=rtpmap:96 G726-32/8000\r\na=rtpmap:105 L16/16000'
+RTPMAP_ALL+=$'\r\na=rtpmap:13 CN/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=rtpmap:100 telephone-event/48000\r\na=fmtp:100 0-16'
+RTPMAP_ALL+=$'\r\na=ptime:20\r\na=maxptime:60\r\na=rtcp:30011 IN IP4 127.0.0.20'
 CODECS_G729="18"
 RTPMAP_G729=$'\r\na=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=no'
 
@@ -194,7 +206,7 @@ first_leg_fail() {
 
 # follow_me NAME: a call whose first leg reaches XCC, which then places the second leg.
 # Variables read: L1_XHDR (Diversion/History-Info), IDENT (yes/no: XCC sends User-Agent/Server),
-# L2 (ok|reject|cancel|nocodec), L2_CODE/L2_REASON/L2_RHDR (PBX answer to the second leg),
+# L2 (ok|reject|cancel|nocodec|auth|multipart|ringout), L2_CODE/L2_REASON/L2_RHDR (PBX answer to the second leg),
 # L2_TO (second-leg number), L2_CODECS/L2_RTPMAPS (XCC offer), L1_CODE/L1_REASON (XCC answer to
 # the first leg when the second leg failed), TRANSPORT (u1|t1), L1_PORT (XCC trunk port),
 # NO_CAPTURE=1 to run inside an already started capture.
@@ -213,6 +225,9 @@ follow_me() {
       reject)  l2sf=uas_reject.xml;         l2d=60 ;;
       cancel)  l2sf=uas_cancelled.xml;      l2d=0 ;;
       nocodec) l2sf=uas_answer_nocodec.xml; l2d=600 ;;
+      auth)    l2sf=uas_challenge_reject.xml; l2d=60 ;;
+      multipart) l2sf=uas_reject.xml;       l2d=60 ;;
+      ringout) l2sf=uas_ring_reject.xml;    l2d=3000 ;;
     esac
     k_transport=$tp k_tag=$(hex "$name/pbx2" 10) k_srv="$psrv" k_d=$l2d \
     k_code=${L2_CODE:-} k_reason=${L2_REASON:-} k_rhdr=${L2_RHDR:-} \
@@ -226,6 +241,9 @@ follow_me() {
       reject)  xsf=uac_invite.xml ;;
       cancel)  xsf=uac_invite_cancel.xml;  xd=2000 ;;
       nocodec) xsf=uac_invite_nocodec.xml ;;
+      auth)    xsf=uac_invite_auth.xml ;;
+      multipart) xsf=uac_invite_multipart.xml ;;
+      ringout) xsf=uac_invite.xml ;;
     esac
     k_transport=$tp k_ruri="$l2to@$PBX:5060" k_from="<sip:${L1_FROM:-$CALLER}@$XCC>" k_to="<sip:$l2to@$PBX>" \
     k_tag=$(hex "$name/xcc2" 10) k_cid=$(cid "$name/leg2" $XCC) k_xhdr="$xua" k_d=$xd \
@@ -238,6 +256,9 @@ follow_me() {
       reject)  l1sf=uas_ring_reject.xml; l1d=400 ;;
       cancel)  l1sf=uas_ring_reject.xml; l1d=2400 ;;
       nocodec) l1sf=uas_ring_reject.xml; l1d=1000 ;;
+      auth)    l1sf=uas_ring_reject.xml; l1d=700 ;;
+      multipart) l1sf=uas_ring_reject.xml; l1d=400 ;;
+      ringout) l1sf=uas_ring_reject.xml; l1d=3600 ;;
     esac
     k_transport=$tp k_tag=$(hex "$name/xcc1" 10) k_srv="$xsrv" k_d=$l1d k_exec="$k_exec" \
     k_code=${L1_CODE:-480} k_reason=${L1_REASON:-Temporarily Unavailable} \
@@ -369,6 +390,42 @@ fx_fm009_second_leg_cancel() {
     L1_XHDR=$DIV_OK IDENT=yes L2=cancel follow_me fm009-second-leg-cancel
 }
 
+# A real failure of the second leg: the PBX answers 500 without ringing.
+fx_fm009_second_leg_500() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=reject L2_CODE=500 L2_REASON="Server Internal Error" \
+    follow_me fm009-second-leg-500
+}
+# The AnyDevice rings 3 s and the PBX's no-answer timer ends the second leg with 480.
+fx_fm011_second_leg_ring_timeout() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=ringout L2_CODE=480 L2_REASON="Temporarily Unavailable" \
+    follow_me fm011-second-leg-ring-timeout
+}
+# XCC's second leg carries a multipart/mixed body; the PBX accepts only SDP.
+fx_fm009_second_leg_415() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=multipart L2_CODE=415 L2_REASON="Unsupported Media Type" \
+    L2_RHDR=$(hdrs "Accept: application/sdp") follow_me fm009-second-leg-415
+}
+# The PBX challenges the second leg (407), XCC answers the challenge, the PBX refuses with 403.
+fx_fm008_second_leg_407_retry_403() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=auth L2_CODE=403 L2_REASON=Forbidden \
+    follow_me fm008-second-leg-407-retry-403
+}
+
+# Healthy Follow-Me call whose second-leg INVITE (a long codec list) is larger than a
+# 1500-byte MTU, so the kernel sends it in IP fragments. Lowers lo's MTU to 1500 for the
+# call: runs only inside a private network namespace (ip netns exec NS ./make.sh NAME).
+fx_cap005_followme_fragmented() {
+    [ -n "$(ip netns identify $$ 2>/dev/null)" ] || {
+        echo "cap005-followme-fragmented lowers lo's MTU: run make.sh inside ip netns exec" >&2
+        return 1
+    }
+    local mtu; mtu=$(cat /sys/class/net/lo/mtu)
+    ip link set lo mtu 1500
+    L1_XHDR=$DIV_OK IDENT=yes L2=ok L2_CODECS=$CODECS_ALL L2_RTPMAPS=$RTPMAP_ALL \
+        follow_me cap005-followme-fragmented
+    ip link set lo mtu "$mtu"
+}
+
 fx_fm010_invite_unanswered() {
     local name=fm010-invite-unanswered
     start_capture $name "$SIPFILTER"
@@ -464,6 +521,8 @@ ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00
      fm005-wrong-trunk fm006-second-leg-404 fm006-second-leg-484 fm007-second-leg-488
      fm007-no-common-codec fm008-second-leg-403 fm008-second-leg-407-noretry
      fm009-second-leg-cancel fm010-invite-unanswered sip001-invite-failed cap-followme-truncated
+     fm009-second-leg-500 fm009-second-leg-415 fm008-second-leg-407-retry-403
+     cap005-followme-fragmented fm011-second-leg-ring-timeout
      busy-site)
 
 editcap -F pcap -r "$RTP_SRC" "$WORK/rtp-src.pcap" 1-67 >/dev/null   # 67 x 30 ms PCMA = 2 s of audio

@@ -25,3 +25,6 @@ for n in "${names[@]}"; do
             printf "%s\t%.6f\t%s:%s\t%s:%s\t%s\t%s\t%s\t%s\n", $1, $2, $3, sp, $6, dp, tp, msg, $11, $12 }'
     } > "$n.sip.tsv"
 done
+
+# SIP messages that arrived in several IP fragments (cap005-followme-fragmented), for CAP005.
+"$HERE/../oracle/sip-fragments.sh" "$HERE" "$HERE/sip-fragments.tsv"

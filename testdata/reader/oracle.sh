@@ -42,3 +42,6 @@ for f in *.pcap *.pcapng *.pcap.gz; do
     python3 oracle.py <"$TMP" >"expected/$f.tsv"
     printf '%-24s %3d SIP messages\n' "$f" "$(wc -l <"expected/$f.tsv")"
 done
+
+# SIP messages that arrived in several IP fragments (ipfrag-v4/v6), for CAP005.
+../oracle/sip-fragments.sh . sip-fragments.tsv
