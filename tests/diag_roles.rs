@@ -225,3 +225,132 @@ fn public_captures_without_xphone_get_no_xcc_and_no_fm_rule() {
         );
     }
 }
+
+fn diag(fixture: &str) -> Value {
+    let p = common::testdata(&format!("diag/{fixture}"));
+    analyze_path(p.to_str().unwrap(), &[])
+}
+
+fn of<'a>(v: &'a Value, id: &str) -> Vec<&'a Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == id)
+        .collect()
+}
+
+/// SIP over TLS, softphone TLS and HTTPS in one capture: CAP003 once per signalling
+/// connection (both directions together), at error level as the headline; nothing for
+/// HTTPS; no CAP002.
+#[test]
+fn encrypted_signalling_is_the_headline_once_per_connection() {
+    let v = diag("tls-signalling-and-https.pcap");
+    let mut found = ids(&v);
+    found.sort();
+    assert_eq!(found, ["CAP003", "CAP003", "SP003"], "{found:?}");
+    let cap003 = of(&v, "CAP003");
+    let mut cited: Vec<Vec<u64>> = cap003.iter().map(|f| frames(f)).collect();
+    cited.sort();
+    assert_eq!(cited, [vec![4, 6], vec![24, 26]]);
+    for f in &cap003 {
+        assert_eq!(f["severity"], "error", "{f}");
+        let m = f["message"].as_str().unwrap();
+        assert!(m.contains("only encrypted"), "{m}");
+        assert!(m.contains("key log"), "{m}");
+        assert!(m.contains("XCC side"), "{m}");
+        // Both directions named in the one finding.
+        assert_eq!(
+            f["evidence"]["directions"].as_array().unwrap().len(),
+            2,
+            "{f}"
+        );
+        assert!(!m.contains(":443"), "{m}");
+    }
+    let servers: Vec<&str> = cap003
+        .iter()
+        .map(|f| f["evidence"]["server"].as_str().unwrap())
+        .collect();
+    assert!(servers.contains(&"127.0.0.20:5061"), "{servers:?}");
+    assert!(servers.contains(&"127.0.0.20:2230"), "{servers:?}");
+    // The headline comes first.
+    assert_eq!(v["findings"][0]["id"], "CAP003");
+}
+
+/// HTTPS alone is not signalling: no CAP003; CAP002 says no SIP, and that the TLS seen was
+/// not on a signalling port.
+#[test]
+fn https_is_not_encrypted_signalling() {
+    let v = diag("https-only.pcap");
+    assert_eq!(ids(&v), ["CAP002"]);
+    let m = v["findings"][0]["message"].as_str().unwrap();
+    assert!(m.contains("28 frame(s) read"), "{m}");
+    assert!(m.contains("not on a signalling port"), "{m}");
+}
+
+/// The corpus's SIP-over-TLS capture: two connections, four directions → two CAP003, no
+/// CAP002.
+#[test]
+fn public_tls_capture_gets_cap003_per_connection() {
+    let Some(dir) = common::corpus() else {
+        return;
+    };
+    let v = analyze_path(dir.join("sngrep/tlssaved.pcap").to_str().unwrap(), &[]);
+    assert_eq!(ids(&v), ["CAP003", "CAP003"]);
+    let mut cited: Vec<Vec<u64>> = of(&v, "CAP003").iter().map(|f| frames(f)).collect();
+    cited.sort();
+    assert_eq!(cited, [vec![1, 2], vec![9, 10]]);
+}
+
+/// SIP messages of a capture, as (frame, call-id, kind), against tshark's listing.
+fn assert_messages_match_tshark(fixture: &str) {
+    let p = common::testdata(&format!("diag/{fixture}"));
+    let (msgs, _) = common::messages(&p);
+    let name = fixture.rsplit_once('.').unwrap().0;
+    let expected = common::oracle_keys(&common::tsv(
+        &common::testdata(&format!("diag/{name}.sip.tsv")),
+        "frame\t",
+    ));
+    assert_eq!(common::message_keys(&msgs), expected, "{fixture}");
+}
+
+/// ERF Ethernet records (with and without an extension header) are decoded: the same SIP
+/// messages as tshark, and the same diagnosis as the Ethernet original.
+#[test]
+fn erf_records_are_decoded() {
+    assert_messages_match_tshark("erf-sip-call.pcapng");
+    let (msgs, _) = common::messages(&common::testdata("diag/erf-sip-call.pcapng"));
+    assert_eq!(msgs.len(), 4);
+    let v = diag("erf-sip-call.pcapng");
+    assert_eq!(ids(&v), ["SIP001"]);
+    assert_eq!(frames(&v["findings"][0]), [1, 2, 3, 4]);
+    assert!(v["captures"][0]["anomalies"].as_array().unwrap().is_empty());
+}
+
+/// A link type sipdiag cannot decode: the finding names it and the frames skipped, with
+/// no advice about port filters.
+#[test]
+fn undecoded_link_type_is_named() {
+    assert_messages_match_tshark("unknown-linktype.pcapng");
+    let v = diag("unknown-linktype.pcapng");
+    assert_eq!(ids(&v), ["CAP002"]);
+    let f = &v["findings"][0];
+    assert_eq!(
+        f["title"],
+        "No SIP decoded: 4 frame(s) with link type 147 (USER0) skipped"
+    );
+    assert_eq!(f["evidence"]["frames_skipped"], 4);
+    let m = f["message"].as_str().unwrap();
+    assert!(m.contains("not a filter problem"), "{m}");
+    assert!(!m.contains("do not filter by port"), "{m}");
+    // Beside an interface that holds SIP: the SIP is analysed, the skipped frames named.
+    assert_messages_match_tshark("mixed-linktypes.pcapng");
+    let v = diag("mixed-linktypes.pcapng");
+    let mut found = ids(&v);
+    found.sort();
+    assert_eq!(found, ["CAP001", "SIP001"]);
+    let f = of(&v, "CAP001")[0];
+    assert_eq!(f["severity"], "warning");
+    let m = f["message"].as_str().unwrap();
+    assert!(m.contains("4 frame(s) with link type 147 (USER0)"), "{m}");
+}

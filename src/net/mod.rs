@@ -399,7 +399,14 @@ impl Decoder {
         for (lt, n) in &self.stats.unknown_linktypes {
             v.push(Anomaly {
                 kind: "unknown-linktype",
-                message: format!("{n} frame(s) with link type {lt}, which sipdiag does not decode"),
+                message: match link::linktype_name(*lt) {
+                    "" => {
+                        format!("{n} frame(s) with link type {lt}, which sipdiag does not decode")
+                    }
+                    name => format!(
+                        "{n} frame(s) with link type {lt} ({name}), which sipdiag does not decode"
+                    ),
+                },
                 frames: Vec::new(),
                 count: *n,
                 flow: None,

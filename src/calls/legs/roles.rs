@@ -183,7 +183,7 @@ pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles 
     if r.pbx.is_empty() && !r.xcc.is_empty() {
         name_pbxs(calls, &mut r);
     }
-    if r.xcc.is_empty() {
+    if r.xcc.is_empty() && !calls.is_empty() {
         r.reasons.push(NO_XCC.into());
         if let Some(line) = no_call_line(calls) {
             r.reasons.push(line);
