@@ -364,5 +364,12 @@ mod tests {
         let mut cut = erf_header(0x82);
         cut.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 0, 0]);
         assert!(strip_link(linktype::ERF, &cut).is_none());
+        // Total on any bytes: every length, every byte with bit 7 set (chains of
+        // extension headers to the end of the data).
+        for len in 0..80 {
+            for fill in [0x00u8, 0x82, 0xff] {
+                let _ = strip_link(linktype::ERF, &vec![fill; len]);
+            }
+        }
     }
 }

@@ -360,9 +360,168 @@ fn show(e: &Endpoint) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::calls::CallSet;
+    use crate::net::Transport;
+    use crate::sip::message::{Provenance, parse_message};
+
+    /// Adds an INVITE (optionally with Diversion) and, after `answer_ms`, its 486.
+    #[allow(clippy::too_many_arguments)]
+    fn invite(
+        set: &mut CallSet,
+        id: &str,
+        caller: &str,
+        src: &str,
+        dst: &str,
+        at_ms: i64,
+        answer_ms: Option<i64>,
+        diversion: bool,
+    ) {
+        let mut add = |text: String, src: &str, dst: &str, ms: i64| {
+            let p = Provenance {
+                frame: set
+                    .calls
+                    .iter()
+                    .map(|c| c.messages.len() as u64)
+                    .sum::<u64>()
+                    + 1,
+                frames: Vec::new(),
+                time: Timestamp::new(1_700_000_000 + ms / 1000, (ms % 1000) as u32 * 1_000_000),
+                src: src.parse().unwrap(),
+                dst: dst.parse().unwrap(),
+                transport: Transport::Udp,
+            };
+            set.add(parse_message(text.as_bytes(), p, true).unwrap());
+        };
+        let div = if diversion {
+            "Diversion: <sip:+4930123456@pbx>;reason=unconditional\r\n"
+        } else {
+            ""
+        };
+        let head = format!(
+            "Via: SIP/2.0/UDP h;branch=z9hG4bK{id}\r\nFrom: <sip:{caller}@x>;tag=1\r\nTo: <sip:799@x>\r\nCall-ID: {id}\r\nCSeq: 1 INVITE\r\n"
+        );
+        add(
+            format!("INVITE sip:799@x SIP/2.0\r\n{head}{div}\r\n"),
+            src,
+            dst,
+            at_ms,
+        );
+        if let Some(a) = answer_ms {
+            add(format!("SIP/2.0 486 Busy\r\n{head}\r\n"), dst, src, a);
+        }
+    }
+
+    const PBX: &str = "10.0.0.1:5060";
+    const BOX: &str = "10.0.0.2:5060";
+    const OTHER: &str = "10.0.0.3:5060";
+
+    fn xcc_of(set: &CallSet) -> Vec<IpAddr> {
+        infer_roles(&set.calls, &[], &[]).xcc
+    }
+
+    #[test]
+    fn behaviour_needs_the_same_caller_back_to_the_forwarding_side_in_time() {
+        // The whole pattern: forwarded INVITE in, new INVITE back for the same caller.
+        let mut set = CallSet::default();
+        invite(&mut set, "a", "111", PBX, BOX, 0, Some(3000), true);
+        invite(&mut set, "b", "111", BOX, PBX, 200, Some(2800), false);
+        assert_eq!(xcc_of(&set), ["10.0.0.2".parse::<IpAddr>().unwrap()]);
+        let roles = infer_roles(&set.calls, &[], &[]);
+        assert_eq!(roles.pbx, ["10.0.0.1".parse::<IpAddr>().unwrap()]);
+
+        // Another caller: a B2BUA placing unrelated calls, not XCC.
+        let mut set = CallSet::default();
+        invite(&mut set, "a", "111", PBX, BOX, 0, Some(3000), true);
+        invite(&mut set, "b", "222", BOX, PBX, 200, Some(2800), false);
+        assert!(xcc_of(&set).is_empty());
+
+        // Onward to a third address, not back to the forwarding side.
+        let mut set = CallSet::default();
+        invite(&mut set, "a", "111", PBX, BOX, 0, Some(3000), true);
+        invite(&mut set, "b", "111", BOX, OTHER, 200, Some(2800), false);
+        assert!(xcc_of(&set).is_empty());
+
+        // Back, same caller, but long after the forwarded call ended (outside the window).
+        let mut set = CallSet::default();
+        invite(&mut set, "a", "111", PBX, BOX, 0, Some(1000), true);
+        invite(
+            &mut set,
+            "b",
+            "111",
+            BOX,
+            PBX,
+            1000 + 6000,
+            Some(8000),
+            false,
+        );
+        assert!(xcc_of(&set).is_empty());
+
+        // Just inside the window after the answer, and while the first is unanswered.
+        let mut set = CallSet::default();
+        invite(&mut set, "a", "111", PBX, BOX, 0, Some(1000), true);
+        invite(
+            &mut set,
+            "b",
+            "111",
+            BOX,
+            PBX,
+            1000 + 4900,
+            Some(8000),
+            false,
+        );
+        assert_eq!(xcc_of(&set).len(), 1);
+        let mut set = CallSet::default();
+        invite(&mut set, "a", "111", PBX, BOX, 0, None, true);
+        invite(&mut set, "b", "111", BOX, PBX, 20_000, Some(21_000), false);
+        assert_eq!(xcc_of(&set).len(), 1);
+
+        // A forwarded INVITE alone.
+        let mut set = CallSet::default();
+        invite(&mut set, "a", "111", PBX, BOX, 0, Some(1000), true);
+        assert!(xcc_of(&set).is_empty());
+        let roles = infer_roles(&set.calls, &[], &[]);
+        assert_eq!(roles.reasons, [NO_XCC]);
+    }
+
+    #[test]
+    fn agent_strings_name_xcc_and_several_pbxs_are_named() {
+        let mut set = CallSet::default();
+        let p = |frame, src: &str, dst: &str| Provenance {
+            frame,
+            frames: Vec::new(),
+            time: Timestamp::new(1_700_000_000, 0),
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            transport: Transport::Udp,
+        };
+        set.add(
+            parse_message(
+                b"OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKo\r\nFrom: <sip:x@x>;tag=1\r\nTo: <sip:x@x>\r\nCall-ID: o\r\nCSeq: 1 OPTIONS\r\nUser-Agent: XPhone Connect XCC\r\n\r\n",
+                p(1, BOX, PBX),
+                true,
+            )
+            .unwrap(),
+        );
+        invite(&mut set, "a", "111", PBX, BOX, 0, Some(100), false);
+        invite(&mut set, "b", "222", OTHER, BOX, 10, Some(100), false);
+        invite(&mut set, "c", "333", OTHER, BOX, 20, Some(100), false);
+        let roles = infer_roles(&set.calls, &[], &[]);
+        assert_eq!(roles.xcc, ["10.0.0.2".parse::<IpAddr>().unwrap()]);
+        // Most INVITEs first.
+        assert_eq!(
+            roles.pbx,
+            [
+                "10.0.0.3".parse::<IpAddr>().unwrap(),
+                "10.0.0.1".parse::<IpAddr>().unwrap()
+            ]
+        );
+        assert!(roles.reasons[1].contains("sends 2 INVITE(s) to XCC"));
+    }
+
     #[test]
     fn contains_ignore_case_finds_any_case() {
-        use super::contains_ignore_case as c;
+        use contains_ignore_case as c;
         assert!(c("XPhone Connect XCC 9.0", "xcc"));
         assert!(c("c4b/xphone", "XPHONE"));
         assert!(c("Avaya IP Office", "ip office"));
