@@ -90,7 +90,8 @@ impl Roles {
 }
 
 /// The sentence the report shows when no address qualifies as XCC.
-pub const NO_XCC: &str = "no XPhone server identified; use --xcc ADDR if one is in the capture";
+pub(crate) const NO_XCC: &str =
+    "no XPhone server identified; use --xcc ADDR if one is in the capture";
 
 /// Reasons kept per candidate address.
 const MAX_REASONS: usize = 5;
