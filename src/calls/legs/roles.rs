@@ -114,10 +114,28 @@ fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     })
 }
 
+/// Whether `hay` contains `needle` as a word of its own (not inside letters or digits),
+/// ignoring ASCII case.
+fn contains_word_ignore_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.len());
+    if n == 0 || h.len() < n {
+        return n == 0;
+    }
+    let at_edge = |i: Option<&u8>| i.is_none_or(|b| !b.is_ascii_alphanumeric());
+    (0..=h.len() - n).any(|i| {
+        h.get(i..i + n)
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+            && at_edge(i.checked_sub(1).and_then(|j| h.get(j)))
+            && at_edge(h.get(i + n))
+    })
+}
+
+/// XPhone names itself "XPhone Connect …", "XCC …" or "C4B …". The short names count only
+/// as words: version strings often carry hex hashes, and "c4b" is a hex word.
 fn agent_says_xcc(agent: &str) -> bool {
-    ["xcc", "xphone", "c4b"]
-        .iter()
-        .any(|n| contains_ignore_case(agent, n))
+    contains_ignore_case(agent, "xphone")
+        || contains_word_ignore_case(agent, "xcc")
+        || contains_word_ignore_case(agent, "c4b")
 }
 
 fn agent_says_pbx(agent: &str) -> bool {
@@ -518,6 +536,20 @@ mod tests {
             ]
         );
         assert!(roles.reasons[1].contains("sends 2 INVITE(s) to XCC"));
+    }
+
+    #[test]
+    fn xcc_agents_are_named_words_not_hash_fragments() {
+        assert!(agent_says_xcc("XPhone Connect XCC"));
+        assert!(agent_says_xcc("C4B XCC/9.0.1"));
+        assert!(agent_says_xcc("xcc"));
+        assert!(agent_says_xcc("c4b-gateway"));
+        assert!(agent_says_xcc("XPhoneConnect/9"));
+        assert!(!agent_says_xcc(
+            "FreeSWITCH-mod_sofia/1.10.7-release+git~20211024T163933Z~883c4b2cb6~64bit"
+        ));
+        assert!(!agent_says_xcc("Axcc/1.0"));
+        assert!(!agent_says_xcc(""));
     }
 
     #[test]
