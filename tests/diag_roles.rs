@@ -354,3 +354,17 @@ fn undecoded_link_type_is_named() {
     let m = f["message"].as_str().unwrap();
     assert!(m.contains("4 frame(s) with link type 147 (USER0)"), "{m}");
 }
+
+/// ERF records of a type that carries no Ethernet or IP (ATM cells): named with the ERF
+/// type and the count.
+#[test]
+fn undecoded_erf_record_type_is_named() {
+    assert_messages_match_tshark("erf-atm.pcapng");
+    let v = diag("erf-atm.pcapng");
+    assert_eq!(ids(&v), ["CAP002"]);
+    assert_eq!(
+        v["findings"][0]["title"],
+        "No SIP decoded: 4 ERF record(s) of type 3 skipped"
+    );
+    assert_eq!(v["findings"][0]["evidence"]["frames_skipped"], 4);
+}

@@ -139,6 +139,14 @@ const ERF_ETH: [u8; 3] = [2, 11, 16];
 const ERF_IPV4: u8 = 22;
 const ERF_IPV6: u8 = 23;
 
+/// The type of an ERF record (LINKTYPE_ERF frame) that [`strip_link`] does not decode
+/// because of its record type; `None` for other link types and decoded types.
+pub(crate) fn erf_undecoded_type(linktype: u32, data: &[u8]) -> Option<u8> {
+    let t = *data.get(8)? & 0x7f;
+    (linktype == linktype::ERF && !ERF_ETH.contains(&t) && t != ERF_IPV4 && t != ERF_IPV6)
+        .then_some(t)
+}
+
 /// An Endace ERF record (LINKTYPE_ERF, as pcapng stores DAG captures): a 16-byte header
 /// (timestamp 8, type 1, flags 1, rlen 2, lctr 2, wlen 2); while bit 7 of the type, then of
 /// each extension header's first byte, is set, another 8-byte extension header follows.
@@ -360,6 +368,9 @@ mod tests {
         let mut atm = erf_header(3);
         atm.extend_from_slice(&[0; 60]);
         assert!(strip_link(linktype::ERF, &atm).is_none());
+        assert_eq!(erf_undecoded_type(linktype::ERF, &atm), Some(3));
+        assert_eq!(erf_undecoded_type(linktype::ERF, &plain), None);
+        assert_eq!(erf_undecoded_type(linktype::ETHERNET, &atm), None);
         // Extension headers announced but cut off.
         let mut cut = erf_header(0x82);
         cut.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 0, 0]);

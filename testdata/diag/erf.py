@@ -6,6 +6,8 @@
                                     rlen, lctr, wlen), one 8-byte extension header on every
                                     second record (type bit 7 set), 2-byte pad, the frame
   erf.py user0 IN.pcap OUT.pcapng   the frames unchanged, link type 147 (LINKTYPE_USER0)
+  erf.py atm   IN.pcap OUT.pcapng   link type 197, but ERF ATM records (type 3: 4-byte ATM cell
+                                    header + 48 bytes, the first 48 bytes of each frame)
   erf.py mixed IN.pcap OUT.pcapng   two interfaces: the frames on interface 0 (Ethernet), then
                                     the same frames again on interface 1 (LINKTYPE_USER0)
 
@@ -51,10 +53,17 @@ def erf_record(i, sec, usec, frame, orig):
     return rec + frame, orig + hdr_len
 
 
+def erf_atm_record(sec, usec, frame):
+    ts = (sec << 32) | ((usec << 32) // 1_000_000)
+    cell = bytes([0, 0, 0x01, 0x00]) + frame[:48].ljust(48, b'\0')
+    rec = struct.pack('<Q', ts) + struct.pack('>BBHHH', 3, 0, 16 + len(cell), 0, len(cell))
+    return rec + cell, 16 + len(cell)
+
+
 def main():
     mode, src, dst = sys.argv[1:]
     frames = read_pcap(src)
-    linktypes = {'erf': [197], 'user0': [147], 'mixed': [1, 147]}[mode]
+    linktypes = {'erf': [197], 'atm': [197], 'user0': [147], 'mixed': [1, 147]}[mode]
     out = block(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1))
     for lt in linktypes:
         out += block(1, struct.pack('<HHI', lt, 0, 0))
@@ -62,6 +71,8 @@ def main():
         for i, (sec, usec, frame, orig) in enumerate(frames):
             if mode == 'erf':
                 data, orig = erf_record(i, sec, usec, frame, orig)
+            elif mode == 'atm':
+                data, orig = erf_atm_record(sec, usec, frame)
             else:
                 data = frame
             ts = sec * 1_000_000 + usec + iface * 1_000_000

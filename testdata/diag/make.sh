@@ -117,7 +117,14 @@ fx_mixed_linktypes() {
     log "mixed-linktypes.pcapng: $(tshark -r "$HERE/mixed-linktypes.pcapng" 2>/dev/null | wc -l) frames"
 }
 
-ALL=(tls-signalling-and-https https-only erf-sip-call unknown-linktype mixed-linktypes)
+# ERF records of a type sipdiag does not decode: the first 48 bytes of each frame as an ERF
+# ATM cell record (type 3), link type 197.
+fx_erf_atm() {
+    python3 "$HERE/erf.py" atm "$HERE/../followme/sip001-invite-failed.pcap" "$HERE/erf-atm.pcapng"
+    log "erf-atm.pcapng: $(tshark -r "$HERE/erf-atm.pcapng" 2>/dev/null | wc -l) frames"
+}
+
+ALL=(tls-signalling-and-https https-only erf-sip-call unknown-linktype mixed-linktypes erf-atm)
 
 if [ $# -gt 0 ]; then LIST=("$@"); else LIST=("${ALL[@]}"); fi
 for f in "${LIST[@]}"; do
