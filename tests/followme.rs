@@ -101,10 +101,12 @@ fn fm001_no_invite() {
     assert_eq!(ids(&v), ["FM001"]);
     assert_eq!(code, 1);
     assert_eq!(finding(&v, "FM001")["severity"], "error");
-    // Without knowing XCC the same capture is only a warning.
+    // XCC names itself on its OPTIONS: identified without --xcc, the same error.
     let (v, code) = analyze("fm001-no-invite.pcap", &[]);
-    assert_eq!(finding(&v, "FM001")["severity"], "warning");
-    assert_eq!(code, 0);
+    assert_eq!(ids(&v), ["FM001"]);
+    assert_eq!(finding(&v, "FM001")["severity"], "error");
+    assert_eq!(v["roles"]["xcc"][0], "127.0.0.20");
+    assert_eq!(code, 1);
     assert!(
         finding(&v, "FM001")["message"]
             .as_str()
@@ -138,7 +140,12 @@ fn fm002_each_format_gets_a_proven_rewrite() {
             "+4930123456",
         ),
     ] {
-        let (v, code) = analyze(fixture, SITE);
+        // XCC does not name itself in these two: only --xcc makes it XCC.
+        let xcc: &[&str] = match fixture {
+            "fm002-national0.pcap" | "fm002-plus-internal.pcap" => &["--xcc", "127.0.0.20"],
+            _ => &[],
+        };
+        let (v, code) = analyze(fixture, &[SITE, xcc].concat());
         assert_eq!(ids(&v), ["FM002"], "{fixture}");
         assert_eq!(code, 1, "{fixture}");
         let f = finding(&v, "FM002");
@@ -337,7 +344,13 @@ fn trunk_and_second_leg_rules() {
         ("fm009-second-leg-500.pcap", "FM009", &[4, 6]),
         ("fm010-invite-unanswered.pcap", "FM010", &[1, 2, 3, 4]),
     ] {
-        let (v, code) = analyze(fixture, SITE);
+        // Nothing answers in fm010, so nothing names XCC: only --xcc makes it XCC.
+        let xcc: &[&str] = if rule == "FM010" {
+            &["--xcc", "127.0.0.20"]
+        } else {
+            &[]
+        };
+        let (v, code) = analyze(fixture, &[SITE, xcc].concat());
         let found = ids(&v);
         assert_eq!(found, [rule], "{fixture}: exactly {rule}, got {found:?}");
         assert_eq!(code, 1, "{fixture}");

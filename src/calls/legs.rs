@@ -1,82 +1,18 @@
-//! Roles (which address is XCC, which is the PBX) and Follow-Me leg linking.
-//!
-//! XCC is the party that receives INVITEs carrying Diversion/History-Info and then sends
-//! INVITEs back to the same peer (its second legs); User-Agent/Server strings that name
-//! XCC/XPhone/C4B are hints, never required. `--xcc`/`--pbx` override the inference. Every
-//! conclusion carries the reason given in the report.
+//! Roles (which address is XCC, which are the PBXs; see [`roles`]) and Follow-Me leg
+//! linking.
 //!
 //! A second leg is XCC's INVITE (new Call-ID) towards the PBX; it is linked to the first
 //! leg that caused it: same caller (From user copied from the first leg), starting while
 //! that leg is being set up or shortly after.
 
-use std::collections::BTreeMap;
+mod roles;
 
 use foldhash::HashMap;
-use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
 
 use super::Call;
-
-/// An endpoint given on the command line: an address, optionally with a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Endpoint {
-    pub ip: IpAddr,
-    pub port: Option<u16>,
-}
-
-impl Endpoint {
-    pub fn parse(s: &str) -> Result<Endpoint, String> {
-        if let Ok(sa) = s.parse::<SocketAddr>() {
-            return Ok(Endpoint {
-                ip: sa.ip(),
-                port: Some(sa.port()),
-            });
-        }
-        let bare = s.trim_start_matches('[').trim_end_matches(']');
-        bare.parse::<IpAddr>()
-            .map(|ip| Endpoint { ip, port: None })
-            .map_err(|_| format!("{s:?} is not an address (ADDR or ADDR:PORT)"))
-    }
-
-    pub fn matches(&self, a: &SocketAddr) -> bool {
-        self.ip == a.ip() && self.port.is_none_or(|p| p == a.port())
-    }
-}
-
-/// Which addresses play XCC and the PBX, and why sipdiag thinks so.
-#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
-pub struct Roles {
-    pub xcc: Vec<IpAddr>,
-    pub pbx: Vec<IpAddr>,
-    pub reasons: Vec<String>,
-    #[serde(skip)]
-    #[schemars(skip)]
-    xcc_endpoints: Vec<Endpoint>,
-    #[serde(skip)]
-    #[schemars(skip)]
-    pbx_endpoints: Vec<Endpoint>,
-}
-
-impl Roles {
-    pub fn is_xcc(&self, a: &SocketAddr) -> bool {
-        if !self.xcc_endpoints.is_empty() {
-            return self.xcc_endpoints.iter().any(|e| e.matches(a));
-        }
-        self.xcc.contains(&a.ip())
-    }
-
-    pub fn is_pbx(&self, a: &SocketAddr) -> bool {
-        if !self.pbx_endpoints.is_empty() {
-            return self.pbx_endpoints.iter().any(|e| e.matches(a));
-        }
-        self.pbx.contains(&a.ip())
-    }
-
-    pub fn known(&self) -> bool {
-        !self.xcc.is_empty()
-    }
-}
+pub use roles::{Endpoint, Roles, infer_roles};
 
 /// The most recent first leg of `list` (request-time order) still in the linking window
 /// of second leg `st`: the latest start, to the millisecond, then the smallest Call-ID.
@@ -113,185 +49,6 @@ fn most_recent<'c>(
         list.retain(|&f| !passed(f));
     }
     best.map(|(_, _, f)| f)
-}
-
-/// Reasons kept per candidate address (the score counts them all).
-const MAX_REASONS: usize = 5;
-
-/// Whether `hay` contains `needle` (lower-case ASCII), ignoring ASCII case; no copy.
-fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
-    let Some(&first) = needle.first() else {
-        return true;
-    };
-    // Compared only where the first letter is, in either case: agent strings are
-    // checked for every call, and the letters sought are rare in them.
-    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), hay).any(|i| {
-        hay.get(i..i + needle.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
-    })
-}
-
-fn agent_says_xcc(agent: &str) -> bool {
-    ["xcc", "xphone", "c4b"]
-        .iter()
-        .any(|n| contains_ignore_case(agent, n))
-}
-
-fn agent_says_pbx(agent: &str) -> bool {
-    ["ip office", "ipoffice", "avaya"]
-        .iter()
-        .any(|n| contains_ignore_case(agent, n))
-}
-
-/// Infers the roles from the calls, honouring overrides.
-pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles {
-    let mut r = Roles {
-        xcc_endpoints: xcc.to_vec(),
-        pbx_endpoints: pbx.to_vec(),
-        ..Roles::default()
-    };
-    if !xcc.is_empty() {
-        r.xcc = dedup(xcc.iter().map(|e| e.ip));
-        r.reasons.push(format!(
-            "XCC given with --xcc: {}",
-            xcc.iter().map(show).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if !pbx.is_empty() {
-        r.pbx = dedup(pbx.iter().map(|e| e.ip));
-        r.reasons.push(format!(
-            "PBX given with --pbx: {}",
-            pbx.iter().map(show).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if r.xcc.is_empty() {
-        // Score addresses: receiving a diverted INVITE, then sending INVITEs back to the
-        // same peer, is XCC's signature; agent strings add weight.
-        let mut score: BTreeMap<IpAddr, (u32, Vec<String>)> = BTreeMap::new();
-        // (receiver, sender) of diverted INVITEs.
-        let mut diverted_from: foldhash::HashSet<(IpAddr, IpAddr)> = foldhash::HashSet::default();
-        // Agent strings already counted for an address.
-        let mut named: foldhash::HashSet<(IpAddr, &str)> = foldhash::HashSet::default();
-        // (sender, receiver, frame) of every INVITE, in order, for the last pass: read
-        // once here rather than walking every call's transactions again.
-        let mut sent: Vec<(IpAddr, IpAddr, u64)> = Vec::new();
-        for c in calls {
-            for t in &c.invites {
-                sent.push((t.src.ip(), t.dst.ip(), t.request_frame));
-                if !t.diversion.is_empty() || !t.history_info.is_empty() {
-                    let e = score.entry(t.dst.ip()).or_default();
-                    e.0 += 2;
-                    if e.1.len() < 3 {
-                        e.1.push(format!(
-                            "receives INVITE with {} (frame {})",
-                            if t.diversion.is_empty() {
-                                "History-Info"
-                            } else {
-                                "Diversion"
-                            },
-                            t.request_frame
-                        ));
-                    }
-                    diverted_from.insert((t.dst.ip(), t.src.ip()));
-                }
-                if let Some(a) = t.user_agent.as_deref().filter(|a| agent_says_xcc(a)) {
-                    let e = score.entry(t.src.ip()).or_default();
-                    e.0 += 3;
-                    named.insert((t.src.ip(), a));
-                    if e.1.len() < MAX_REASONS {
-                        e.1.push(format!("User-Agent {a:?} (frame {})", t.request_frame));
-                    }
-                }
-                if let Some(a) = t.server.as_deref().filter(|a| agent_says_xcc(a)) {
-                    let e = score.entry(t.dst.ip()).or_default();
-                    e.0 += 3;
-                    named.insert((t.dst.ip(), a));
-                    if e.1.len() < MAX_REASONS {
-                        e.1.push(format!(
-                            "Server {a:?} (frame {})",
-                            t.final_frame.unwrap_or(0)
-                        ));
-                    }
-                }
-            }
-        }
-        // Agent strings on any message (OPTIONS keep-alives, REGISTER, …), each agent
-        // once per address.
-        for c in calls {
-            for (addr, a) in c.agents.iter().filter(|(_, a)| agent_says_xcc(a)) {
-                if named.insert((addr.ip(), a.as_str())) {
-                    let e = score.entry(addr.ip()).or_default();
-                    e.0 += 3;
-                    if e.1.len() < MAX_REASONS {
-                        e.1.push(format!(
-                            "identifies itself as {a:?} (Call-ID {})",
-                            c.call_id
-                        ));
-                    }
-                }
-            }
-        }
-        for (src, dst, frame) in sent {
-            if diverted_from.contains(&(src, dst)) {
-                let e = score.entry(src).or_default();
-                e.0 += 2;
-                if e.1.len() < 5 {
-                    e.1.push(format!(
-                        "sends INVITE back to the forwarding peer (frame {frame})"
-                    ));
-                }
-            }
-        }
-        if let Some((ip, (s, why))) = score.iter().max_by_key(|(_, (s, _))| *s)
-            && *s >= 2
-        {
-            r.xcc.push(*ip);
-            r.reasons.push(format!("XCC is {ip}: {}", why.join("; ")));
-        }
-    }
-    if r.pbx.is_empty() && !r.xcc.is_empty() {
-        let mut peers: BTreeMap<IpAddr, u32> = BTreeMap::new();
-        let mut hint = None;
-        for c in calls {
-            for t in &c.invites {
-                if r.xcc.contains(&t.dst.ip()) && !r.xcc.contains(&t.src.ip()) {
-                    *peers.entry(t.src.ip()).or_default() += 1;
-                }
-                if let Some(a) = t.user_agent.as_deref().filter(|a| agent_says_pbx(a)) {
-                    hint = Some((t.src.ip(), a.to_string()));
-                }
-            }
-        }
-        if let Some((ip, a)) = hint {
-            r.pbx.push(ip);
-            r.reasons.push(format!("PBX is {ip}: User-Agent {a:?}"));
-        } else if let Some((ip, n)) = peers.iter().max_by_key(|(_, n)| **n) {
-            r.pbx.push(*ip);
-            r.reasons
-                .push(format!("PBX is {ip}: sends {n} INVITE(s) to XCC"));
-        }
-    }
-    if r.xcc.is_empty() && calls.iter().any(|c| !c.invites.is_empty()) {
-        r.reasons.push(
-            "XCC not identified: no INVITE with Diversion/History-Info and no XCC User-Agent; give --xcc ADDR[:PORT]".into(),
-        );
-    }
-    r
-}
-
-fn dedup(it: impl Iterator<Item = IpAddr>) -> Vec<IpAddr> {
-    let mut v: Vec<IpAddr> = it.collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
-fn show(e: &Endpoint) -> String {
-    match e.port {
-        Some(p) => SocketAddr::new(e.ip, p).to_string(),
-        None => e.ip.to_string(),
-    }
 }
 
 /// A call's role in a Follow-Me scenario.
@@ -431,23 +188,12 @@ pub fn link_legs(calls: &[Call], roles: &Roles) -> Legs {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn contains_ignore_case_finds_any_case() {
-        use super::contains_ignore_case as c;
-        assert!(c("XPhone Connect XCC 9.0", "xcc"));
-        assert!(c("c4b/xphone", "XPHONE"));
-        assert!(c("Avaya IP Office", "ip office"));
-        assert!(!c("BenchPhone/2.4.1", "xcc"));
-        assert!(!c("xc", "xcc"));
-        assert!(c("anything", ""));
-        assert!(c("axxcc", "xcc"));
-    }
-
     use super::*;
     use crate::calls::CallSet;
     use crate::capture::Timestamp;
     use crate::net::Transport;
     use crate::sip::message::{Provenance, parse_message};
+    use std::net::SocketAddr;
 
     /// The straightforward O(first legs × second legs) linking, kept as the oracle for
     /// the sweep in [`link_legs`].

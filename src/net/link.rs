@@ -1,7 +1,8 @@
 //! Link layers and tunnels: from a frame's bytes to the IP packet inside.
 //!
 //! Handles Ethernet (with any number of 802.1Q / 802.1ad / QinQ tags), Linux cooked
-//! capture v1 and v2, raw IPv4/IPv6, BSD NULL/LOOP, PPPoE sessions, and on the IP side
+//! capture v1 and v2, raw IPv4/IPv6, BSD NULL/LOOP, PPPoE sessions, Endace ERF records
+//! (Ethernet and IP record types), and on the IP side
 //! the tunnels the field meets: IP-in-IP, GRE (plain, transparent Ethernet bridging,
 //! ERSPAN type II/III, PPP) and GTP-U. All functions are total: short input yields `None`.
 
@@ -29,7 +30,51 @@ pub(crate) mod linktype {
     pub const LINUX_SLL: u32 = 113;
     pub const IPV4: u32 = 228;
     pub const IPV6: u32 = 229;
+    pub const ERF: u32 = 197;
     pub const LINUX_SLL2: u32 = 276;
+}
+
+/// The LINKTYPE_* name of common link types, for messages ("" when not listed).
+pub(crate) fn linktype_name(lt: u32) -> &'static str {
+    match lt {
+        0 => "NULL",
+        1 => "ETHERNET",
+        6 => "IEEE802_5",
+        9 => "PPP",
+        10 => "FDDI",
+        50 => "PPP_HDLC",
+        101 => "RAW",
+        104 => "C_HDLC",
+        105 => "IEEE802_11",
+        107 => "FRELAY",
+        108 => "LOOP",
+        113 => "LINUX_SLL",
+        119 => "IEEE802_11_PRISM",
+        127 => "IEEE802_11_RADIOTAP",
+        139 => "MTP2_WITH_PHDR",
+        140 => "MTP2",
+        141 => "MTP3",
+        142 => "SCCP",
+        147 => "USER0",
+        148..=162 => {
+            const USER: [&str; 15] = [
+                "USER1", "USER2", "USER3", "USER4", "USER5", "USER6", "USER7", "USER8", "USER9",
+                "USER10", "USER11", "USER12", "USER13", "USER14", "USER15",
+            ];
+            USER[(lt - 148) as usize]
+        }
+        192 => "PPI",
+        195 => "IEEE802_15_4_WITHFCS",
+        197 => "ERF",
+        201 => "BLUETOOTH_HCI_H4_WITH_PHDR",
+        220 => "USB_LINUX_MMAPPED",
+        228 => "IPV4",
+        229 => "IPV6",
+        252 => "WIRESHARK_UPPER_PDU",
+        253 => "NETLINK",
+        276 => "LINUX_SLL2",
+        _ => "",
+    }
 }
 
 /// What the network layer is given: an ethertype and the bytes after the link header.
@@ -65,6 +110,7 @@ pub(crate) fn strip_link(linktype: u32, data: &[u8]) -> Option<LinkPayload<'_>> 
             ether_payload(proto, data.get(20..)?, 0)
         }
         linktype::PPP => ppp_proto(data),
+        linktype::ERF => erf(data),
         _ => None,
     }
 }
@@ -84,7 +130,44 @@ pub(crate) fn is_supported(lt: u32) -> bool {
             | IPV4
             | IPV6
             | LINUX_SLL2
+            | ERF
     )
+}
+
+/// ERF record types that carry Ethernet (ETH, COLOR_ETH, DSM_COLOR_ETH) and raw IP.
+const ERF_ETH: [u8; 3] = [2, 11, 16];
+const ERF_IPV4: u8 = 22;
+const ERF_IPV6: u8 = 23;
+
+/// The type of an ERF record (LINKTYPE_ERF frame) that [`strip_link`] does not decode
+/// because of its record type; `None` for other link types and decoded types.
+pub(crate) fn erf_undecoded_type(linktype: u32, data: &[u8]) -> Option<u8> {
+    let t = *data.get(8)? & 0x7f;
+    (linktype == linktype::ERF && !ERF_ETH.contains(&t) && t != ERF_IPV4 && t != ERF_IPV6)
+        .then_some(t)
+}
+
+/// An Endace ERF record (LINKTYPE_ERF, as pcapng stores DAG captures): a 16-byte header
+/// (timestamp 8, type 1, flags 1, rlen 2, lctr 2, wlen 2); while bit 7 of the type, then of
+/// each extension header's first byte, is set, another 8-byte extension header follows.
+/// Ethernet records then carry 2 bytes (offset, pad) before the frame; IPv4/IPv6 records
+/// the packet itself. Other record types (ATM, HDLC, …) are not decoded.
+fn erf(data: &[u8]) -> Option<LinkPayload<'_>> {
+    let ty = *data.get(8)?;
+    let mut off = 16;
+    let mut more = ty & 0x80 != 0;
+    while more {
+        // Each extension header is 8 bytes; the loop ends at the end of the data.
+        more = data.get(off)? & 0x80 != 0;
+        off += 8;
+    }
+    let body = data.get(off..)?;
+    match ty & 0x7f {
+        t if ERF_ETH.contains(&t) => ethernet(body.get(2..)?, 0),
+        ERF_IPV4 => Some((ETH_IPV4, body)),
+        ERF_IPV6 => Some((ETH_IPV6, body)),
+        _ => None,
+    }
 }
 
 fn raw_ip(data: &[u8]) -> Option<LinkPayload<'_>> {
@@ -230,7 +313,7 @@ mod tests {
 
     #[test]
     fn short_input_is_none() {
-        for lt in [0, 1, 101, 113, 276, 9] {
+        for lt in [0, 1, 101, 113, 276, 9, 197] {
             assert!(strip_link(lt, &[]).is_none());
         }
         assert!(gre(&[0x80]).is_none());
@@ -247,5 +330,57 @@ mod tests {
             strip_link(linktype::LOOP, &[0, 0, 0, 30, 0x60]).unwrap().0,
             ETH_IPV6
         );
+    }
+
+    /// An ERF header: type, flags, rlen, lctr, wlen after an 8-byte timestamp.
+    fn erf_header(ty: u8) -> Vec<u8> {
+        let mut v = vec![0u8; 8];
+        v.extend_from_slice(&[ty, 0x04, 0, 0, 0, 0, 0, 0]);
+        v
+    }
+
+    #[test]
+    fn erf_ethernet_with_and_without_extension_headers() {
+        let eth = |v: &mut Vec<u8>| {
+            v.extend_from_slice(&[0, 0]); // offset + pad
+            v.extend_from_slice(&[0u8; 12]);
+            v.extend_from_slice(&[0x08, 0x00, 0x45]);
+        };
+        let mut plain = erf_header(2);
+        eth(&mut plain);
+        assert_eq!(
+            strip_link(linktype::ERF, &plain),
+            Some((ETH_IPV4, &[0x45][..]))
+        );
+        // Two extension headers: the first says another follows.
+        let mut ext = erf_header(0x82);
+        ext.extend_from_slice(&[0x83, 0, 0, 0, 0, 0, 0, 1]);
+        ext.extend_from_slice(&[0x03, 0, 0, 0, 0, 0, 0, 2]);
+        eth(&mut ext);
+        assert_eq!(
+            strip_link(linktype::ERF, &ext),
+            Some((ETH_IPV4, &[0x45][..]))
+        );
+        // IPv6 record, and a record type that is not decoded (ATM).
+        let mut v6 = erf_header(23);
+        v6.push(0x60);
+        assert_eq!(strip_link(linktype::ERF, &v6).unwrap().0, ETH_IPV6);
+        let mut atm = erf_header(3);
+        atm.extend_from_slice(&[0; 60]);
+        assert!(strip_link(linktype::ERF, &atm).is_none());
+        assert_eq!(erf_undecoded_type(linktype::ERF, &atm), Some(3));
+        assert_eq!(erf_undecoded_type(linktype::ERF, &plain), None);
+        assert_eq!(erf_undecoded_type(linktype::ETHERNET, &atm), None);
+        // Extension headers announced but cut off.
+        let mut cut = erf_header(0x82);
+        cut.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(strip_link(linktype::ERF, &cut).is_none());
+        // Total on any bytes: every length, every byte with bit 7 set (chains of
+        // extension headers to the end of the data).
+        for len in 0..80 {
+            for fill in [0x00u8, 0x82, 0xff] {
+                let _ = strip_link(linktype::ERF, &vec![fill; len]);
+            }
+        }
     }
 }

@@ -99,6 +99,8 @@ pub enum Packet<'a> {
 pub struct NetStats {
     /// Frames whose link type sipdiag does not decode, by link type.
     pub unknown_linktypes: BTreeMap<u32, u64>,
+    /// ERF records of a type sipdiag does not decode (ATM, HDLC, …), by ERF type.
+    pub unknown_erf_types: BTreeMap<u8, u64>,
     /// Frames that carried no IP (ARP, LLDP, …).
     pub non_ip: u64,
     pub udp: u64,
@@ -163,7 +165,9 @@ impl Decoder {
             return self.udp(src, dst, payload, origin, 0, out);
         }
         let Some((_, ip)) = link::strip_link(frame.linktype, frame.data) else {
-            if link::is_supported(frame.linktype) {
+            if let Some(t) = link::erf_undecoded_type(frame.linktype, frame.data) {
+                *self.stats.unknown_erf_types.entry(t).or_default() += 1;
+            } else if link::is_supported(frame.linktype) {
                 self.stats.non_ip += 1;
             } else {
                 *self
@@ -396,10 +400,26 @@ impl Decoder {
                 flow: None,
             });
         }
+        for (t, n) in &self.stats.unknown_erf_types {
+            v.push(Anomaly {
+                kind: "unknown-linktype",
+                message: format!("{n} ERF record(s) of type {t}, which sipdiag does not decode"),
+                frames: Vec::new(),
+                count: *n,
+                flow: None,
+            });
+        }
         for (lt, n) in &self.stats.unknown_linktypes {
             v.push(Anomaly {
                 kind: "unknown-linktype",
-                message: format!("{n} frame(s) with link type {lt}, which sipdiag does not decode"),
+                message: match link::linktype_name(*lt) {
+                    "" => {
+                        format!("{n} frame(s) with link type {lt}, which sipdiag does not decode")
+                    }
+                    name => format!(
+                        "{n} frame(s) with link type {lt} ({name}), which sipdiag does not decode"
+                    ),
+                },
                 frames: Vec::new(),
                 count: *n,
                 flow: None,

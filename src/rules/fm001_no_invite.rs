@@ -14,7 +14,7 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Error,
     summary: "SIP flows between PBX and XCC (OPTIONS, REGISTER, …) but no INVITE reached XCC",
     doc: RuleDoc {
-        what: "The capture shows signalling on the trunk (keep-alive OPTIONS, REGISTER, …) but not a single INVITE towards XCC (or, when XCC is not known, no INVITE at all).",
+        what: "The capture shows signalling on the trunk (keep-alive OPTIONS, REGISTER, …) but not a single INVITE towards XCC. It speaks only where XCC is known (`--xcc`, an XPhone agent string, or XCC's Follow-Me behaviour): a capture of REGISTERs or OPTIONS without an XPhone server holds no call to judge.",
         why: "Follow-Me starts with the PBX forwarding the call to XCC. If no INVITE arrives, the PBX never routed the call to XCC, and nothing on the XCC side can be at fault.",
         fix: "Check the PBX: the user's call forwarding / Follow-Me target must route to the SIP trunk towards XCC (on IP Office: the short code or ARS that the forwarding number uses, and the outgoing line group of the XCC trunk). Then reproduce the call while capturing.",
         example: "12 OPTIONS/200 between 10.0.0.1:5060 and 10.0.0.2:5060 (frames 3–90), no INVITE",
@@ -27,20 +27,23 @@ impl Rule for R {
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let any_invite = cx.calls.iter().any(|c| !c.invites.is_empty());
+        // Only where XCC is known: a capture of REGISTERs or a scanner's OPTIONS probe
+        // without an XPhone server says nothing about Follow-Me (the report's roles line
+        // says that the capture holds no call).
+        if !cx.roles.known() {
+            return Vec::new();
+        }
         let invite_to_xcc = cx
             .calls
             .iter()
             .flat_map(|c| &c.invites)
             .any(|t| cx.roles.is_xcc(&t.dst));
-        if invite_to_xcc || (any_invite && !cx.roles.known()) {
+        if invite_to_xcc {
             return Vec::new();
         }
-        // The trunk traffic that is there: messages between the parties (or all, when
-        // XCC is unknown).
-        let relevant = |m: &crate::calls::MessageRef| {
-            !cx.roles.known() || cx.roles.is_xcc(&m.src) || cx.roles.is_xcc(&m.dst)
-        };
+        // The trunk traffic that is there: messages to or from XCC.
+        let relevant =
+            |m: &crate::calls::MessageRef| cx.roles.is_xcc(&m.src) || cx.roles.is_xcc(&m.dst);
         let msgs: Vec<&crate::calls::MessageRef> = cx
             .calls
             .iter()
@@ -65,29 +68,21 @@ impl Rule for R {
         pairs.sort();
         pairs.dedup();
         let first_last = [frames[0], *frames.last().unwrap_or(&frames[0])];
-        let mut f = Finding::new(
+        let f = Finding::new(
                 &INFO,
                 "No INVITE reached XCC",
                 format!(
-                    "{} SIP message(s) ({}) between {} in {}–{}, but no INVITE {}. The PBX did not route the call to XCC: check the PBX's forwarding target / routing towards the XCC trunk and capture again while calling.",
+                    "{} SIP message(s) ({}) between {} in {}–{}, but no INVITE towards XCC. The PBX did not route the call to XCC: check the PBX's forwarding target / routing towards the XCC trunk and capture again while calling.",
                     msgs.len(),
                     methods.join(", "),
                     pairs.join(", "),
                     cite(&first_last[..1]),
                     first_last[1],
-                    if cx.roles.known() { "towards XCC" } else { "at all" }
                 ),
             )
             .frames(frames.iter().copied().take(20))
-            .evidence(json!({"methods": methods, "messages": msgs.len(), "flows": pairs, "xcc_identified": cx.roles.known()}))
+            .evidence(json!({"methods": methods, "messages": msgs.len(), "flows": pairs, "xcc_identified": true}))
             .filter("sip.Method == \"INVITE\" || sip.CSeq.method == \"OPTIONS\"");
-        if !cx.roles.known() {
-            // Without knowing XCC this may be any capture without calls: say so, softly.
-            f.severity = Severity::Warning;
-            f.message.push_str(
-                " (XCC was not identified; give --xcc ADDR if this capture is from the XCC trunk.)",
-            );
-        }
         vec![f]
     }
 }

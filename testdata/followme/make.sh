@@ -315,7 +315,8 @@ fx_healthy_history_info_tcp() {
 fx_fm001_no_invite() {
     local name=fm001-no-invite
     start_capture $name "$SIPFILTER"
-    k_m=2 k_tag=$(hex "$name/xcc" 8) bg_sipp uas_options.xml $XCC 5060 30000
+    # XCC names itself on its OPTIONS and their answers, as the real XCC does.
+    k_m=2 k_tag=$(hex "$name/xcc" 8) k_srv=$(hdrs "Server: $XCC_UA") bg_sipp uas_options.xml $XCC 5060 30000
     k_m=2 k_tag=$(hex "$name/pbx" 8) k_srv=$(hdrs "Server: $PBX_UA") bg_sipp uas_options.xml $PBX 5060 40000
     sleep 0.3
     k_m=2 k_extra="-r 1 -rp 1000" k_ruri="$XCC:5060" k_from="<sip:$PBX>" k_to="<sip:$XCC>" \
@@ -325,6 +326,7 @@ fx_fm001_no_invite() {
     sleep 0.5
     k_m=2 k_extra="-r 1 -rp 1000" k_ruri="$PBX:5060" k_from="<sip:$XCC>" k_to="<sip:$PBX>" \
     k_tag=$(hex "$name/xcco" 8) k_cid="%u$(hex "$name/xcco" 20)@$XCC" \
+    k_xhdr=$(hdrs "User-Agent: $XCC_UA") \
         bg_sipp uac_options.xml $XCC 5062 30010 $PBX:5060
     wait_all
     stop_capture $name
@@ -461,6 +463,74 @@ fx_sip001_invite_failed() {
     stop_capture $name
 }
 
+# A forwarded call that reaches a B2BUA which is not XCC: the PBX (127.0.0.10) forwards the
+# call with Diversion to an Asterisk-like box (127.0.0.50, agent "Asterisk PBX 18.10.0"), which
+# rings and places its own call (new Call-ID, same caller) onward to a desk phone
+# (127.0.0.60, "Yealink SIP-T46S"), not back to the PBX; the phone is busy (486) and the box
+# passes 486 back. Nothing here is XCC.
+fx_roles_b2bua_not_xcc() {
+    local name=roles-b2bua-not-xcc box=127.0.0.50 phone=127.0.0.60
+    local box_ua="Asterisk PBX 18.10.0" phone_ua="Yealink SIP-T46S 66.86.0.15"
+    start_capture $name "host $PBX or host $box or host $phone"
+    # The desk phone: busy.
+    k_tag=$(hex "$name/phone" 10) k_code=486 k_reason="Busy Here" k_d=150 \
+    k_srv=$(hdrs "User-Agent: $phone_ua") \
+        bg_sipp uas_reject.xml $phone 5060 20010
+    # The box's onward call, started after it has sent 180 on the forwarded one.
+    k_ruri="201@$phone:5060" k_from="<sip:$CALLER@$box>" k_to="<sip:201@$phone>" \
+    k_tag=$(hex "$name/box2" 10) k_cid=$(cid "$name/leg2" $box) \
+    k_xhdr=$(hdrs "User-Agent: $box_ua") \
+        leg2_script uac_invite.xml $box 5062 20020 $phone:5060
+    # The box's side of the forwarded call: 100, 180, (onward call), 486.
+    k_tag=$(hex "$name/box1" 10) k_srv=$(hdrs "Server: $box_ua") k_d=600 k_exec="$k_exec" \
+    k_code=486 k_reason="Busy Here" \
+        bg_sipp uas_ring_reject.xml $box 5060 20000
+    sleep 0.3
+    k_ruri="201@$box:5060" k_from="<sip:$CALLER@$PBX>" k_to="<sip:201@$box>" \
+    k_tag=$(hex "$name/pbx1" 10) k_cid=$(cid "$name/leg1" $PBX) \
+    k_xhdr="$DIV_OK$(hdrs "User-Agent: $PBX_UA")" \
+        fg_sipp uac_invite.xml $PBX 5061 40000 $box:5060
+    wait_leg2
+    wait_all
+    unset k_exec
+    stop_capture $name
+}
+
+# Three gateways (127.0.0.10, 127.0.0.11, 127.0.0.12) each forward one call to XCC
+# (127.0.0.20, naming itself in Server), one after the other; XCC answers each 200 and the
+# gateway hangs up after the RTP. No second legs: the point is that all three are named.
+fx_roles_three_gateways() {
+    local name=roles-three-gateways gw i=0
+    start_capture $name "host $XCC"
+    for gw in $PBX 127.0.0.11 127.0.0.12; do
+        i=$((i + 1))
+        k_tag=$(hex "$name/xcc$i" 10) k_srv=$(hdrs "Server: $XCC_UA") k_d=200 \
+            bg_sipp uas_answer.xml $XCC 5060 30000
+        sleep 0.3
+        k_ruri="$ANYDEV@$XCC:5060" k_from="<sip:+4915112345${i}00@$gw>" k_to="<sip:$ANYDEV@$XCC>" \
+        k_tag=$(hex "$name/gw$i" 10) k_cid=$(cid "$name/gw$i" $gw) \
+        k_xhdr="$DIV_OK$(hdrs "User-Agent: Gateway-$i/1.0")" k_d=500 \
+            fg_sipp uac_invite.xml $gw 5061 $((40000 + 10 * i)) $XCC:5060
+        wait_all
+    done
+    stop_capture $name
+}
+
+# A scanner's probe: two `OPTIONS sip:nm` from 127.0.0.70 ("friendly-scanner", as SIPVicious
+# sends them) to the PBX, which answers 200. No INVITE, no XPhone server.
+fx_roles_options_scanner() {
+    local name=roles-options-scanner scanner=127.0.0.70
+    start_capture $name "host $PBX or host $scanner"
+    k_m=2 k_tag=$(hex "$name/pbx" 8) k_srv=$(hdrs "Server: $PBX_UA") bg_sipp uas_options.xml $PBX 5060 40000
+    sleep 0.3
+    k_m=2 k_extra="-r 1 -rp 500" k_ruri="nm" k_from="\"sipvicious\" <sip:100@1.1.1.1>" \
+    k_to="\"sipvicious\" <sip:100@1.1.1.1>" k_tag=$(hex "$name/scan" 8) \
+    k_cid="%u$(hex "$name/scan" 20)" k_xhdr=$(hdrs "User-Agent: friendly-scanner") \
+        bg_sipp uac_options.xml $scanner 5070 40020 $PBX:5060
+    wait_all
+    stop_capture $name
+}
+
 # Copy of fm002-intl00.pcap cut in the middle of the frame carrying the 503.
 fx_cap_followme_truncated() {
     local src="$HERE/fm002-intl00.pcap"
@@ -523,7 +593,7 @@ ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00
      fm009-second-leg-cancel fm010-invite-unanswered sip001-invite-failed cap-followme-truncated
      fm009-second-leg-500 fm009-second-leg-415 fm008-second-leg-407-retry-403
      cap005-followme-fragmented fm011-second-leg-ring-timeout
-     busy-site)
+     busy-site roles-b2bua-not-xcc roles-three-gateways roles-options-scanner)
 
 editcap -F pcap -r "$RTP_SRC" "$WORK/rtp-src.pcap" 1-67 >/dev/null   # 67 x 30 ms PCMA = 2 s of audio
 cp "$HERE"/*.xml "$WORK/"
