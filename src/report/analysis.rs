@@ -4,8 +4,8 @@ use comfy_table::{Cell, Color};
 use serde::Serialize;
 
 use crate::app::CaptureReport;
-use crate::calls::Call;
 use crate::calls::legs::{LegKind, Legs, Roles};
+use crate::calls::{Call, ForwardingEntry, chain_text};
 use crate::numbers::Site;
 use crate::rules::{Finding, Severity};
 
@@ -20,6 +20,9 @@ pub struct CallSummary {
     pub from: Option<String>,
     pub to: Option<String>,
     pub diversion: Vec<String>,
+    /// Every Diversion (else History-Info) entry of the first INVITE, in header order,
+    /// the one XCC looks the user up by marked `used`.
+    pub forwarding: Vec<ForwardingEntry>,
     pub invite_frame: Option<u64>,
     pub final_status: Option<u16>,
     pub final_frame: Option<u64>,
@@ -56,6 +59,7 @@ impl CallSummary {
                 .and_then(|f| f.user.clone()),
             to: inv.and_then(|t| t.to.as_ref()).and_then(|f| f.user.clone()),
             diversion,
+            forwarding: inv.map(|t| t.forwarding()).unwrap_or_default(),
             invite_frame: inv.map(|t| t.request_frame),
             final_status: fin.map(|f| f.0),
             final_frame: fin.map(|f| f.1),
@@ -253,7 +257,11 @@ fn leg_rows(a: &Analysis) -> Vec<[String; 8]> {
                 c.linked_call_ids.join(" "),
                 c.from.clone().unwrap_or_default(),
                 c.to.clone().unwrap_or_default(),
-                c.diversion.join(" "),
+                if c.forwarding.is_empty() {
+                    c.diversion.join(" ")
+                } else {
+                    chain_text(&c.forwarding)
+                },
                 c.invite_frame.map(|f| f.to_string()).unwrap_or_default(),
                 match (c.final_status, c.final_frame) {
                     (Some(s), Some(f)) => format!("{s} (frame {f})"),

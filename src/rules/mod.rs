@@ -29,6 +29,7 @@ mod fm007_second_leg_codec_rejected;
 mod fm008_second_leg_from_rejected;
 mod fm009_second_leg_failed;
 mod fm010_invite_unanswered;
+mod fm012_anydevice_number_length;
 mod followme;
 mod sip001_invite_failed;
 mod sp001_ice_no_response;
@@ -202,6 +203,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &fm008_second_leg_from_rejected::RULE,
         &fm009_second_leg_failed::RULE,
         &fm010_invite_unanswered::RULE,
+        &fm012_anydevice_number_length::RULE,
         &sip001_invite_failed::RULE,
         &sp001_ice_no_response::RULE,
         &sp002_ice_one_way::RULE,
