@@ -312,6 +312,43 @@ fn every_observed_format_is_understood_after_the_candidate_pattern() {
     }
 }
 
+/// The table and markdown reports state the one shared suggestion once, with every
+/// rewrite, and refer to it from the other findings.
+#[test]
+fn shared_suggestion_is_stated_once() {
+    let path = fixture("numbers-mixed");
+    let table = stdout(&sipdiag(&["analyze", &path]));
+    assert_eq!(
+        table.matches("Candidate XccDiversionPattern:").count(),
+        1,
+        "{table}"
+    );
+    assert_eq!(
+        table.matches("Suggestion: as for finding 3").count(),
+        5,
+        "{table}"
+    );
+    assert!(
+        table.contains(r"Rewrites (the first that matches applies): ^00(\d+)$ → +$1, ^0([1-9]\d+)$ → +49$1, ^99(\d{3})$ → $1, ^\+(\d{3})$ → $1, ^49(\d{6,13})$ → +49$1"),
+        "{table}"
+    );
+    assert!(
+        table.contains("     49301234176 → +49301234176 (E.164)"),
+        "{table}"
+    );
+    let md = stdout(&sipdiag(&["analyze", "--format", "markdown", &path]));
+    assert_eq!(
+        md.matches("Candidate XccDiversionPattern:").count(),
+        1,
+        "{md}"
+    );
+    assert_eq!(
+        md.matches("Suggestion: as for finding 3.").count(),
+        5,
+        "{md}"
+    );
+}
+
 /// A wrong site fact leaves numbers sipdiag cannot place: it says why and which flag
 /// settles it, and the proof no longer claims every number.
 #[test]

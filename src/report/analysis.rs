@@ -186,13 +186,15 @@ pub fn table(a: &Analysis, color: bool) -> String {
                 f.title,
                 f.message
             ));
-            if let Some(s) = &f.suggestion
+            if let Some(k) = stated_before(a, i) {
+                out.push_str(&format!("   Suggestion: as for finding {}\n", k + 1));
+            } else if let Some(s) = &f.suggestion
                 && let Some(p) = s.get("xcc_diversion_pattern").and_then(|v| v.as_str())
             {
                 out.push_str(&format!(
-                    "   Rewrite: {} → {}\n",
-                    s["rewrite"]["match"].as_str().unwrap_or(""),
-                    s["rewrite"]["replace"].as_str().unwrap_or("")
+                    "   {}: {}\n",
+                    rewrites_label(s),
+                    rewrites_text(s, "", " → ")
                 ));
                 for pr in s["proof"].as_array().into_iter().flatten() {
                     out.push_str(&format!(
@@ -292,6 +294,43 @@ fn short_frames(frames: &[u64]) -> String {
     }
 }
 
+/// The earlier finding that already stated finding `i`'s suggestion (the same shared
+/// value): a suggestion that serves many findings is printed once.
+fn stated_before(a: &Analysis, i: usize) -> Option<usize> {
+    let s = a.findings[i].suggestion.as_ref()?;
+    a.findings[..i].iter().position(|f| {
+        f.suggestion
+            .as_ref()
+            .is_some_and(|t| std::sync::Arc::ptr_eq(s, t))
+    })
+}
+
+/// "Rewrite" or "Rewrites (first match applies)".
+fn rewrites_label(s: &serde_json::Value) -> &'static str {
+    match s["rewrites"].as_array().map_or(0, Vec::len) {
+        0 | 1 => "Rewrite",
+        _ => "Rewrites (the first that matches applies)",
+    }
+}
+
+/// Every rewrite of a suggestion, `match`/`replace` joined by `arrow` and quoted by `q`.
+fn rewrites_text(s: &serde_json::Value, q: &str, arrow: &str) -> String {
+    let all: Vec<&serde_json::Value> = match s["rewrites"].as_array() {
+        Some(r) if !r.is_empty() => r.iter().collect(),
+        _ => vec![&s["rewrite"]],
+    };
+    all.iter()
+        .map(|r| {
+            format!(
+                "{q}{}{arrow}{}{q}",
+                r["match"].as_str().unwrap_or(""),
+                r["replace"].as_str().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Markdown for tickets.
 pub fn markdown(a: &Analysis) -> String {
     let mut out = String::from("## sipdiag report\n\n");
@@ -329,13 +368,15 @@ pub fn markdown(a: &Analysis) -> String {
                 f.title,
                 f.message
             ));
-            if let Some(s) = &f.suggestion
+            if let Some(k) = stated_before(a, i) {
+                out.push_str(&format!("Suggestion: as for finding {}.\n\n", k + 1));
+            } else if let Some(s) = &f.suggestion
                 && let Some(p) = s.get("xcc_diversion_pattern").and_then(|v| v.as_str())
             {
                 out.push_str(&format!(
-                    "Rewrite `{}` → `{}`:\n\n",
-                    s["rewrite"]["match"].as_str().unwrap_or(""),
-                    s["rewrite"]["replace"].as_str().unwrap_or("")
+                    "{} {}:\n\n",
+                    rewrites_label(s),
+                    rewrites_text(s, "`", "` → `")
                 ));
                 for pr in s["proof"].as_array().into_iter().flatten() {
                     out.push_str(&format!(
