@@ -160,6 +160,35 @@ fn diversion_chain_is_judged_by_the_original_called_party() {
     }
 }
 
+/// A chain whose original called party is well-formed: FM004 (not FM002) on that entry,
+/// with the chained-forwarding hint naming the newest entry, and no FM012.
+#[test]
+fn chain_with_a_well_formed_original_party_is_fm004() {
+    let calls = oracle_calls("fm004-chain-user-unknown");
+    let (call_id, all, invite, answer) = &calls[0];
+    for extra in [SITE, &[][..]] {
+        let v = analyze("fm004-chain-user-unknown", extra);
+        assert_eq!(ids(&v), ["FM004"], "{}", v["findings"]);
+        let f = findings(&v, "FM004")[0];
+        assert_eq!(f["call_id"], call_id.as_str());
+        assert_eq!(frames(f), *all);
+        assert_eq!(f["title"], "No XPhone user has +4930999999");
+        assert_eq!(f["evidence"]["chained_forward"], true);
+        assert_eq!(f["evidence"]["entry"], 1);
+        let msg = f["message"].as_str().unwrap();
+        for part in [
+            &format!(
+                "forwarded INVITE (frame {invite}) with 503 (frame {answer}) although the Diversion number +4930999999 is E.164"
+            ),
+            "The Diversion header has 2 entries; XCC looks up the original called party, the last one: +4930999999.",
+            "The most recent forwarding party is +4930123456",
+            "prefix forwarding (XccGatewayInPrefix + the user's extension)",
+        ] {
+            assert!(msg.contains(part), "{part:?} not in {msg}");
+        }
+    }
+}
+
 /// History-Info is chronological: the entry with index 1 is looked up, not the
 /// AnyDevice target (index 1.1), and the chain is shown with it marked.
 #[test]

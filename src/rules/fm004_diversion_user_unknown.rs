@@ -69,7 +69,7 @@ impl Rule for R {
                     .then(|| t.diversion.first()?.addr.user.clone())
                     .flatten()
                     .filter(|u| *u != lookup.number)
-                    .map(|u| format!(" The most recent forwarding party is {u}: if that is the Follow-Me user, the PBX names the original party instead."))
+                    .map(|u| format!(" The most recent forwarding party is {u}: if that is the Follow-Me user, XCC cannot find them by this header."))
                     .unwrap_or_default();
                 let why = if known {
                     "The number is in the site's list of known users, so check that this user has Follow-Me/AnyDevice enabled in XPhone Connect and that the trunk is the user's (FM005).".to_string()

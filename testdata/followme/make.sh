@@ -438,6 +438,14 @@ fx_fm002_chain_two_lines() {
         yes 503 "Service Unavailable"
 }
 
+# A chain whose original called party is well-formed E.164 but no user's: FM004, with the
+# newest entry named as the likely Follow-Me user.
+fx_fm004_chain_user_unknown() {
+    first_leg_fail fm004-chain-user-unknown \
+        "$(hdrs "Diversion: <sip:$USER@$PBX>;reason=unconditional;counter=1, <sip:+4930999999@$PBX>;reason=no-answer;counter=1")" \
+        yes 503 "Service Unavailable"
+}
+
 # Every number format in one capture, in Diversion and History-Info, one call each.
 fx_numbers_mixed() {
     local hi_to="<sip:$ANYDEV@$XCC?Reason=SIP%3Bcause%3D302>;index=1.1"
@@ -486,7 +494,8 @@ ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00
      fm005-wrong-trunk fm006-second-leg-404 fm006-second-leg-484 fm007-second-leg-488
      fm007-no-common-codec fm008-second-leg-403 fm008-second-leg-407-noretry
      fm009-second-leg-cancel fm010-invite-unanswered sip001-invite-failed cap-followme-truncated
-     fm002-chain-one-line fm002-chain-two-lines numbers-mixed fm012-anydevice-long)
+     fm002-chain-one-line fm002-chain-two-lines numbers-mixed fm012-anydevice-long
+     fm004-chain-user-unknown)
 
 editcap -F pcap -r "$RTP_SRC" "$WORK/rtp-src.pcap" 1-67 >/dev/null   # 67 x 30 ms PCMA = 2 s of audio
 cp "$HERE"/*.xml "$WORK/"
