@@ -622,8 +622,12 @@ fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
                     },
                 ]);
             }
+            let notes: String = proof
+                .iter()
+                .filter_map(|p| Some(format!("{}: {}\n", p.observed, p.unresolved.as_ref()?)))
+                .collect();
             format!(
-                "{t}\nCandidate XccDiversionPattern: {}\n({})\n{}",
+                "{t}\n{notes}Candidate XccDiversionPattern: {}\n({})\n{}",
                 pattern::xcc_diversion_pattern(site.current_pattern.as_deref(), &rewrites),
                 pattern::SYNTAX_CAVEAT,
                 listing::captures_footer(&reports)

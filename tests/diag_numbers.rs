@@ -400,6 +400,35 @@ fn a_number_that_cannot_be_placed_names_the_flag() {
         s["understood_count"].as_u64().unwrap() < s["observed_count"].as_u64().unwrap(),
         "{s}"
     );
+    // The proof says it per number; understood numbers carry no note.
+    let proof = s["proof"].as_array().unwrap();
+    let entry = |n: &str| proof.iter().find(|p| p["observed"] == n).unwrap();
+    let note = entry("49301234175")["unresolved"].as_str().unwrap();
+    assert!(note.contains("--country-code"), "{note}");
+    assert!(entry("004930123457").get("unresolved").is_none());
+    // `pattern test` on values: without a rewrite for it, the no-plus number is explained.
+    let (t, code) = run_json(&[
+        "pattern",
+        "test",
+        "--format",
+        "json",
+        "--rewrite",
+        r"^00(\d+)$=>+$1",
+        "--value",
+        "004930123",
+        "--value",
+        "49301234175",
+        "--country-code",
+        "49",
+        "--internal-length",
+        "3",
+    ]);
+    assert_eq!(code, 1, "{t}");
+    assert_eq!(t["results"][0]["understood_by_xcc"], true);
+    assert_eq!(
+        t["results"][1]["unresolved"],
+        "no rewrite turns 49301234175 into +49301234175"
+    );
 }
 
 /// Site inference counts the numbers that can be users, not the AnyDevice number the

@@ -108,6 +108,9 @@ pub struct Proof {
     pub rewritten: String,
     pub format_after: String,
     pub understood_by_xcc: bool,
+    /// Why the number is still not understood, and which site flag would settle it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unresolved: Option<String>,
 }
 
 /// Shows what the rewrites do to each observed number.
@@ -128,11 +131,19 @@ pub fn prove(rewrites: &[Rewrite], observed: &[String], site: &Site) -> Vec<Proo
                 .map(|(re, rep)| re.replace(&n, *rep).into_owned())
                 .unwrap_or(n);
             let c = classify(&after, site);
+            let understood = c.format.understood_by_xcc();
+            let unresolved = (!understood).then(|| {
+                super::unresolved_reason(&c, site).unwrap_or_else(|| match &c.normalized {
+                    Some(n) => format!("no rewrite turns {after} into {n}"),
+                    None => format!("no rewrite turns {after} into E.164 or an internal number"),
+                })
+            });
             Proof {
                 observed: o.clone(),
-                rewritten: after,
                 format_after: c.format.label(),
-                understood_by_xcc: c.format.understood_by_xcc(),
+                understood_by_xcc: understood,
+                unresolved,
+                rewritten: after,
             }
         })
         .collect()

@@ -198,10 +198,11 @@ pub fn table(a: &Analysis, color: bool) -> String {
                 ));
                 for pr in s["proof"].as_array().into_iter().flatten() {
                     out.push_str(&format!(
-                        "     {} → {} ({})\n",
+                        "     {} → {} ({}){}\n",
                         pr["observed"].as_str().unwrap_or(""),
                         pr["rewritten"].as_str().unwrap_or(""),
-                        pr["format_after"].as_str().unwrap_or("")
+                        pr["format_after"].as_str().unwrap_or(""),
+                        unresolved(pr, ": ")
                     ));
                 }
                 out.push_str(&format!(
@@ -305,6 +306,14 @@ fn stated_before(a: &Analysis, i: usize) -> Option<usize> {
     })
 }
 
+/// A proof entry's reason why the number is still not understood, after `sep`.
+fn unresolved(proof: &serde_json::Value, sep: &str) -> String {
+    proof["unresolved"]
+        .as_str()
+        .map(|u| format!("{sep}{u}"))
+        .unwrap_or_default()
+}
+
 /// "Rewrite" or "Rewrites (first match applies)".
 fn rewrites_label(s: &serde_json::Value) -> &'static str {
     match s["rewrites"].as_array().map_or(0, Vec::len) {
@@ -380,10 +389,11 @@ pub fn markdown(a: &Analysis) -> String {
                 ));
                 for pr in s["proof"].as_array().into_iter().flatten() {
                     out.push_str(&format!(
-                        "- `{}` → `{}` ({})\n",
+                        "- `{}` → `{}` ({}){}\n",
                         pr["observed"].as_str().unwrap_or(""),
                         pr["rewritten"].as_str().unwrap_or(""),
-                        pr["format_after"].as_str().unwrap_or("")
+                        pr["format_after"].as_str().unwrap_or(""),
+                        unresolved(pr, ": ")
                     ));
                 }
                 out.push_str(&format!(

@@ -16,7 +16,7 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Error,
     summary: "XCC answered 503 although the Diversion/History-Info number is E.164 or internal",
     doc: RuleDoc {
-        what: "A forwarded INVITE answered 503 whose Diversion/History-Info number is in a format XCC understands.",
+        what: "A forwarded INVITE answered 503 whose Diversion/History-Info number is in a format XCC understands. The number judged is the original called party XCC looks up: the last Diversion entry, else the History-Info entry with index 1.",
         why: "Then the number is simply not assigned to any XPhone user, or the call was forwarded twice (user A to Follow-Me user B) and the PBX names A, not B, in the header.",
         fix: "Check in XPhone Connect that the number is a user's phone number (exactly as E.164 or internal). For chained forwarding (A → B → XCC) use prefix forwarding: forward to XccGatewayInPrefix + B's extension.",
         example: "Diversion <sip:+4930999999@pbx> (frame 4) answered 503 (frame 6): no user has +4930999999",
