@@ -65,17 +65,17 @@ impl Rule for R {
             .map(|(c, t, n, lookup)| {
                 let header = lookup.header;
                 let after = normalized.get(&n.raw).cloned().flatten();
-                let fix = match (&after, suggestion["rewrite"].as_object()) {
-                    (Some(a), Some(_)) => {
-                        let rw = pattern::rewrite_for(&n, cx.site);
-                        let (m, r) = rw
-                            .as_ref()
-                            .map_or(("", ""), |r| (r.pattern.as_str(), r.replace.as_str()));
-                        format!(
-                            "Make the PBX send {a} instead, or extend XccDiversionPattern with the rewrite {m} → {r} (turns {} into {a}; candidate value in the suggestion, syntax unverified).",
-                            n.raw
-                        )
-                    }
+                // The number's own rewrite when it has one; another number's rewrite may
+                // also reach it (the first that matches applies).
+                let fix = match (&after, pattern::rewrite_for(&n, cx.site)) {
+                    (Some(a), Some(rw)) => format!(
+                        "Make the PBX send {a} instead, or extend XccDiversionPattern with the rewrite {} → {} (turns {} into {a}; candidate value in the suggestion, syntax unverified).",
+                        rw.pattern, rw.replace, n.raw
+                    ),
+                    (Some(a), None) => format!(
+                        "Make the PBX send {a} instead, or extend XccDiversionPattern with the suggested rewrites, which turn {} into {a} (candidate value in the suggestion, syntax unverified).",
+                        n.raw
+                    ),
                     _ => match crate::numbers::unresolved_reason(&n, cx.site) {
                         Some(why) => format!(
                             "Make the PBX send the number as E.164 (+49…) or as the internal number; sipdiag could not derive a rewrite: {why}."
