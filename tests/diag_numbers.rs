@@ -157,6 +157,8 @@ fn diversion_chain_is_judged_by_the_original_called_party() {
             table.contains("+4930123456, 0049301234789 (used)"),
             "{table}"
         );
+        let md = stdout(&sipdiag(&["analyze", "--format", "markdown", &path]));
+        assert!(md.contains("| +4930123456, 0049301234789 (used) |"), "{md}");
     }
 }
 
