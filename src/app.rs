@@ -435,12 +435,13 @@ fn site_settings(args: &SiteArgs, ports: &MediaPortArgs) -> anyhow::Result<(Site
 
 /// Every From/To user of the calls, for site inference. Diversion numbers are left out
 /// on purpose: they are what is being judged.
-fn observed_users(calls: &[crate::calls::Call]) -> impl Iterator<Item = &str> {
-    calls
-        .iter()
-        .flat_map(|c| &c.invites)
-        .flat_map(|t| t.from.iter().chain(t.to.iter()))
-        .filter_map(|n| n.user.as_deref())
+/// Completes the site profile from the numbers of the calls that can be users (see
+/// [`crate::calls::user_numbers`]).
+fn infer_site(site: &mut Site, calls: &[crate::calls::Call], legs: &crate::calls::legs::Legs) {
+    use crate::calls::legs::LegKind;
+    let numbers =
+        crate::calls::user_numbers(calls, |c| legs.kind_of(&c.call_id) == LegKind::Second);
+    crate::numbers::infer_site(site, numbers, crate::calls::USER_NUMBER_SOURCES);
 }
 
 /// What `analyze` and `flow` need to know besides the captures.
@@ -508,9 +509,9 @@ fn diagnose(
     let (media, (roles, legs)) = crate::par::beside(
         move || tracker.finish(),
         || {
-            crate::numbers::infer_site(&mut site, observed_users(&calls));
             let roles = infer_roles(&calls, &xcc, &pbx);
             let legs = link_legs(&calls, &roles);
+            infer_site(&mut site, &calls, &legs);
             (roles, legs)
         },
     );
@@ -774,7 +775,12 @@ fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
                 }
             }
         }
-        crate::numbers::infer_site(&mut site, observed_users(&col.set.calls));
+        let roles = infer_roles(&col.set.calls, &[], &[]);
+        infer_site(
+            &mut site,
+            &col.set.calls,
+            &link_legs(&col.set.calls, &roles),
+        );
         values.sort();
         values.dedup();
     }
@@ -807,8 +813,12 @@ fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
                     },
                 ]);
             }
+            let notes: String = proof
+                .iter()
+                .filter_map(|p| Some(format!("{}: {}\n", p.observed, p.unresolved.as_ref()?)))
+                .collect();
             format!(
-                "{t}\nCandidate XccDiversionPattern: {}\n({})\n{}",
+                "{t}\n{notes}Candidate XccDiversionPattern: {}\n({})\n{}",
                 pattern::xcc_diversion_pattern(site.current_pattern.as_deref(), &rewrites),
                 pattern::SYNTAX_CAVEAT,
                 listing::captures_footer(&reports)

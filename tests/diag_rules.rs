@@ -426,11 +426,10 @@ fn truncated_capture_still_reports_the_unreadable_number() {
     assert_eq!(f["frames"][0], invite);
     assert_eq!(f["evidence"]["response_in_capture"], false);
     assert_eq!(f["evidence"]["damage"]["kind"], "truncated");
-    assert_eq!(
-        f["suggestion"]["observed"],
-        serde_json::json!(["004930123456"])
-    );
-    assert_eq!(f["suggestion"]["understood_count"], 1);
+    // Schema 2: the finding refers to the report's one shared suggestion by index.
+    let s = &v["suggestions"][f["suggestion"].as_u64().unwrap() as usize];
+    assert_eq!(s["observed"], serde_json::json!(["004930123456"]));
+    assert_eq!(s["understood_count"], 1);
     let m = message(f);
     for part in [
         format!("The forwarded INVITE (frame {invite})"),

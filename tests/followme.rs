@@ -263,7 +263,7 @@ fn markdown_and_table_reports() {
         md.contains("### 1. FM002 diversion-format (error): "),
         "{md}"
     );
-    assert!(md.contains("Rewrites: ^00(\\d+)$ → +$1"), "{md}");
+    assert!(md.contains("Rewrite: ^00(\\d+)$ → +$1"), "{md}");
     assert!(
         md.contains("frame 1: Diversion: <sip:004930123456@127.0.0.10>"),
         "the proof is quoted: {md}"

@@ -9,6 +9,7 @@
 //! Memory grows with the number of calls and their messages, not with the capture.
 
 pub mod focus;
+pub mod forwarding;
 pub mod legs;
 mod no_call_id;
 
@@ -22,7 +23,9 @@ use crate::capture::Timestamp;
 use crate::net::Transport;
 use crate::sip::SipMessage;
 use crate::sip::headers::{Diversion, HistoryInfo, NameAddr};
+
 use crate::sip::sdp::Sdp;
+pub use forwarding::{ForwardingEntry, Lookup, USER_NUMBER_SOURCES, chain_text, user_numbers};
 
 /// A SIP method name; the common ones are shared, not allocated per message.
 pub type Method = std::borrow::Cow<'static, str>;
@@ -114,23 +117,6 @@ pub struct InviteTx {
 impl InviteTx {
     pub fn is_failure(&self) -> bool {
         self.final_status.is_some_and(|s| s >= 300)
-    }
-
-    /// The number XCC looks the Follow-Me user up by, and the header it is taken from:
-    /// the most recent Diversion entry (RFC 5806 lists newest first), else the last
-    /// History-Info entry that is not the request's own target (RFC 7044 is chronological).
-    pub fn diverting_number(&self) -> Option<(String, &'static str)> {
-        if let Some(d) = self.diversion.first() {
-            return d.addr.user.clone().map(|u| (u, "Diversion"));
-        }
-        let target = crate::sip::headers::uri_parts(&self.request_uri).0;
-        self.history_info
-            .iter()
-            .rev()
-            .filter(|h| h.addr.user.is_some() && h.addr.user != target)
-            .find_map(|h| h.addr.user.clone())
-            .or_else(|| self.history_info.first().and_then(|h| h.addr.user.clone()))
-            .map(|u| (u, "History-Info"))
     }
 }
 

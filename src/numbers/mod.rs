@@ -45,6 +45,9 @@ pub enum NumberFormat {
     International00,
     /// `030123456`.
     National0,
+    /// Country code and national number with neither `+` nor `00`, e.g. `4930123456`, as
+    /// some PBXs send international numbers.
+    InternationalNoPlus,
     /// Outside-line prefix before an international or national number, e.g. `0004930…`.
     OutsidePrefix { prefix: String },
     /// Prefix or node digits before an internal number, e.g. `99123`.
@@ -69,6 +72,7 @@ impl NumberFormat {
             NumberFormat::Internal => "internal".into(),
             NumberFormat::International00 => "international with 00".into(),
             NumberFormat::National0 => "national with 0".into(),
+            NumberFormat::InternationalNoPlus => "international without + or 00".into(),
             NumberFormat::OutsidePrefix { prefix } => {
                 format!("outside-line prefix {prefix} + number")
             }
@@ -199,6 +203,14 @@ pub fn classify(raw: &str, site: &Site) -> Classified {
     if let Some(r) = digits.strip_prefix('0').filter(|r| r.len() > 4) {
         return result(NumberFormat::National0, national(r));
     }
+    if let Some(c) = cc
+        && no_plus_fits(digits, c)
+    {
+        return result(
+            NumberFormat::InternationalNoPlus,
+            Some(format!("+{digits}")),
+        );
+    }
     if let Some(l) = internal
         && digits.len() > l
         && digits.len() <= l + 3
@@ -214,16 +226,97 @@ pub fn classify(raw: &str, site: &Site) -> Classified {
     result(NumberFormat::Unknown, None)
 }
 
+/// Shortest national number (after the country code) taken for an international number
+/// written without `+`/`00`: shorter digit strings that start with the country code are
+/// more likely prefixed internal numbers.
+pub const NO_PLUS_MIN_NATIONAL: usize = 6;
+
+/// E.164 numbers have at most 15 digits, country code included (ITU-T E.164 §6.1).
+pub const E164_MAX_DIGITS: usize = 15;
+
+/// Whether `digits` reads as country code `cc` followed by a national number of a length
+/// an E.164 number can have.
+fn no_plus_fits(digits: &str, cc: &str) -> bool {
+    !cc.is_empty()
+        && digits.starts_with(cc)
+        && (cc.len() + NO_PLUS_MIN_NATIONAL..=E164_MAX_DIGITS).contains(&digits.len())
+}
+
+/// Why sipdiag cannot turn a number XCC does not understand into one it does, and which
+/// site flag would settle it; `None` when it can (or the number is fine).
+pub fn unresolved_reason(c: &Classified, site: &Site) -> Option<String> {
+    if c.format.understood_by_xcc() || c.normalized.is_some() {
+        return None;
+    }
+    let digits = clean(&c.raw);
+    Some(
+        match (
+            &c.format,
+            site.country_code.as_deref(),
+            site.internal_length,
+        ) {
+            (NumberFormat::NonNumeric, _, _) => format!(
+                "{} is a name, not a number: only the PBX can send the user's number instead",
+                c.raw
+            ),
+            (NumberFormat::National0, None, _) => format!(
+                "{} is a national number, but the country code is unknown: give --country-code (e.g. 49) so that sipdiag can write it as E.164",
+                c.raw
+            ),
+            (_, None, _) => format!(
+                "sipdiag cannot place the {} digits of {} without the country code: give --country-code (e.g. 49); if it is an international number without + or 00, it then becomes one",
+                digits.len(),
+                c.raw
+            ),
+            (_, Some(cc), None) => format!(
+                "{} neither starts with the country code {cc} nor has an internal number's length, which is unknown: give --internal-length (the dialling parameter), or --outside-prefix if the PBX puts an outside-line digit before numbers",
+                c.raw
+            ),
+            (_, Some(cc), Some(l)) => format!(
+                "{} ({} digits) neither starts with the country code {cc} nor has the internal length {l}, and is too long for a prefix before an internal number: check --country-code, --internal-length and --outside-prefix",
+                c.raw,
+                digits.len()
+            ),
+        },
+    )
+}
+
+/// How many of the numbers an inference rests on its note lists.
+const INFERRED_EXAMPLES: usize = 4;
+
 /// Fills what the site profile lacks from numbers seen in the capture: the country code
-/// from E.164 numbers, the internal length from short numeric users. Says what it did.
-pub fn infer_site<S: AsRef<str>>(site: &mut Site, observed_users: impl IntoIterator<Item = S>) {
+/// from E.164 numbers, the internal length from short numeric ones. Says what it did and
+/// from which numbers (`source` names where they were taken from).
+///
+/// The caller passes only numbers that can be users (Diversion/History-Info entries,
+/// From/To of second legs), not the central AnyDevice number the first leg is sent to:
+/// that number's length is a setting of its own (FM012), and counting it would pass a
+/// too long AnyDevice number off as the internal length.
+pub fn infer_site<S: AsRef<str>>(
+    site: &mut Site,
+    observed_users: impl IntoIterator<Item = S>,
+    source: &str,
+) {
     let (want_cc, want_len) = (site.country_code.is_none(), site.internal_length.is_none());
     if !want_cc && !want_len {
         return;
     }
-    // One pass, one reused buffer: this runs over every From/To of every INVITE.
-    let mut cc_counts: BTreeMap<String, usize> = BTreeMap::new();
-    let mut len_counts: BTreeMap<usize, usize> = BTreeMap::new();
+    // Count, the first distinct numbers, and whether there were more, per country code
+    // and per length.
+    type Tally = (usize, Vec<String>, bool);
+    fn count(t: &mut Tally, n: &str) {
+        t.0 += 1;
+        if !t.1.iter().any(|x| x == n) {
+            if t.1.len() < INFERRED_EXAMPLES {
+                t.1.push(n.to_string());
+            } else {
+                t.2 = true;
+            }
+        }
+    }
+    // One pass, one reused buffer: this may run over many thousand calls.
+    let mut cc_counts: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut len_counts: BTreeMap<usize, Tally> = BTreeMap::new();
     let mut c = String::new();
     for u in observed_users {
         clean_into(u.as_ref(), &mut c);
@@ -234,29 +327,41 @@ pub fn infer_site<S: AsRef<str>>(site: &mut Site, observed_users: impl IntoItera
             && let Some(cc) = country_code_of(d)
         {
             match cc_counts.get_mut(cc) {
-                Some(n) => *n += 1,
+                Some(t) => count(t, &c),
                 None => {
-                    cc_counts.insert(cc.to_string(), 1);
+                    let mut t = (0, Vec::new(), false);
+                    count(&mut t, &c);
+                    cc_counts.insert(cc.to_string(), t);
                 }
             }
         }
+        // A short number, also with a superfluous `+` (no E.164 number is that short).
+        let short = c.strip_prefix('+').unwrap_or(&c);
         if want_len
-            && (2..=5).contains(&c.len())
-            && c.bytes().all(|b| b.is_ascii_digit())
-            && !c.starts_with('0')
+            && (2..=5).contains(&short.len())
+            && short.bytes().all(|b| b.is_ascii_digit())
+            && !short.starts_with('0')
         {
-            *len_counts.entry(c.len()).or_default() += 1;
+            count(len_counts.entry(short.len()).or_default(), &c);
         }
     }
-    if let Some((cc, n)) = cc_counts.iter().max_by_key(|(_, n)| **n) {
-        site.inferred.push(format!(
-            "country code {cc} inferred from {n} E.164 number(s) in the capture"
-        ));
+    let from = |(n, examples, more): &Tally| {
+        let more = if *more { ", …" } else { "" };
+        format!("{n} {source}: {}{more}", examples.join(", "))
+    };
+    if let Some((cc, t)) = cc_counts.iter().max_by_key(|(_, t)| t.0) {
+        site.inferred
+            .push(format!("country code {cc} inferred from {}", from(t)));
         site.country_code = Some(cc.clone());
     }
-    if let Some((len, n)) = len_counts.iter().max_by_key(|(_, n)| **n) {
+    // On a tie the shorter length: prefix digits make numbers longer, never shorter.
+    if let Some((len, t)) = len_counts
+        .iter()
+        .max_by_key(|(len, t)| (t.0, std::cmp::Reverse(**len)))
+    {
         site.inferred.push(format!(
-            "internal number length {len} inferred from {n} short number(s) in the capture"
+            "internal number length {len} inferred from {}",
+            from(t)
         ));
         site.internal_length = Some(*len);
     }
@@ -328,14 +433,85 @@ mod tests {
             c("+49-30-123456"),
             (NumberFormat::E164, Some("+4930123456".into()))
         );
+        assert_eq!(
+            c("49301234175"),
+            (
+                NumberFormat::InternationalNoPlus,
+                Some("+49301234175".into())
+            )
+        );
+        // Too short for a national number after 49: a prefix before an internal number.
+        assert_eq!(
+            c("49301"),
+            (
+                NumberFormat::PrefixedInternal {
+                    prefix: "49".into()
+                },
+                Some("301".into())
+            )
+        );
+        // Longer than E.164 allows.
+        assert_eq!(c("4930123456789012"), (NumberFormat::Unknown, None));
+    }
+
+    #[test]
+    fn says_which_flag_settles_a_number_it_cannot_place() {
+        let reason = |raw: &str, site: &Site| unresolved_reason(&classify(raw, site), site);
+        assert_eq!(reason("49301234175", &site()), None);
+        assert_eq!(reason("+4930123456", &site()), None);
+        let no_cc = Site {
+            internal_length: Some(3),
+            ..Site::default()
+        };
+        assert!(
+            reason("49301234175", &no_cc)
+                .unwrap()
+                .contains("--country-code")
+        );
+        assert!(
+            reason("030123456", &no_cc)
+                .unwrap()
+                .contains("--country-code")
+        );
+        let no_len = Site {
+            country_code: Some("49".into()),
+            ..Site::default()
+        };
+        assert!(
+            reason("3312345678", &no_len)
+                .unwrap()
+                .contains("--internal-length")
+        );
+        let text = reason("3312345678", &site()).unwrap();
+        assert!(text.contains("country code 49") && text.contains("internal length 3"));
+        assert!(reason("alice", &site()).unwrap().contains("not a number"));
     }
 
     #[test]
     fn infers_country_and_internal_length() {
         let mut s = Site::default();
-        infer_site(&mut s, ["+4930123456", "+49301111", "201", "202"]);
+        infer_site(
+            &mut s,
+            [
+                "+4930123456",
+                "+49301111",
+                "201",
+                "202",
+                "202",
+                "99201",
+                "+203",
+                "99202",
+            ],
+            "numbers",
+        );
         assert_eq!(s.country_code.as_deref(), Some("49"));
         assert_eq!(s.internal_length, Some(3));
-        assert_eq!(s.inferred.len(), 2);
+        assert_eq!(
+            s.inferred,
+            [
+                "country code 49 inferred from 2 numbers: +4930123456, +49301111",
+                "internal number length 3 inferred from 4 numbers: 201, 202, +203"
+            ]
+        );
     }
 }

@@ -59,6 +59,20 @@ pub fn rewrite_for(c: &Classified, site: &Site) -> Option<Rewrite> {
     match &c.format {
         NumberFormat::International00 => rw(r"^00(\d+)$".into(), "+$1"),
         NumberFormat::National0 => rw(r"^0([1-9]\d+)$".into(), &format!("+{}$1", cc?)),
+        // Bounded by E.164's length so that the rewrite leaves internal numbers that
+        // happen to start with the country code's digits alone.
+        NumberFormat::InternationalNoPlus => {
+            let cc = cc?;
+            rw(
+                format!(
+                    r"^{}(\d{{{},{}}})$",
+                    regex::escape(cc),
+                    super::NO_PLUS_MIN_NATIONAL,
+                    super::E164_MAX_DIGITS.checked_sub(cc.len())?
+                ),
+                &format!("+{cc}$1"),
+            )
+        }
         NumberFormat::OutsidePrefix { prefix } => {
             let digits = super::clean(&c.raw);
             let normalized = c.normalized.as_deref()?;
@@ -94,6 +108,9 @@ pub struct Proof {
     pub rewritten: String,
     pub format_after: String,
     pub understood_by_xcc: bool,
+    /// Why the number is still not understood, and which site flag would settle it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unresolved: Option<String>,
 }
 
 /// Shows what the rewrites do to each observed number.
@@ -114,11 +131,19 @@ pub fn prove(rewrites: &[Rewrite], observed: &[String], site: &Site) -> Vec<Proo
                 .map(|(re, rep)| re.replace(&n, *rep).into_owned())
                 .unwrap_or(n);
             let c = classify(&after, site);
+            let understood = c.format.understood_by_xcc();
+            let unresolved = (!understood).then(|| {
+                super::unresolved_reason(&c, site).unwrap_or_else(|| match &c.normalized {
+                    Some(n) => format!("no rewrite turns {after} into {n}"),
+                    None => format!("no rewrite turns {after} into E.164 or an internal number"),
+                })
+            });
             Proof {
                 observed: o.clone(),
-                rewritten: after,
                 format_after: c.format.label(),
-                understood_by_xcc: c.format.understood_by_xcc(),
+                understood_by_xcc: understood,
+                unresolved,
+                rewritten: after,
             }
         })
         .collect()
@@ -165,6 +190,7 @@ mod tests {
             ("+123", "123"),
             ("0004930123456", "+4930123456"),
             ("0030123456", "+4930123456"),
+            ("49301234175", "+49301234175"),
         ] {
             let c = classify(raw, &site());
             let rw = rewrite_for(&c, &site()).unwrap_or_else(|| panic!("no rewrite for {raw}"));
@@ -182,5 +208,53 @@ mod tests {
         );
         assert!(Rewrite::parse("nope").is_err());
         assert!(Rewrite::parse("(=>x").is_err());
+    }
+
+    /// The rewrites of every format together turn every format into one XCC understands,
+    /// and leave E.164 and internal numbers (also one that starts with `49`) alone.
+    #[test]
+    fn rewrites_of_all_formats_together_understand_every_number() {
+        let observed: Vec<String> = [
+            "+4930123456",
+            "201",
+            "493",
+            "004930123457",
+            "030123458",
+            "99202",
+            "+203",
+            "49301234175",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut rewrites = Vec::new();
+        for o in &observed {
+            if let Some(rw) = rewrite_for(&classify(o, &site()), &site())
+                && !rewrites.contains(&rw)
+            {
+                rewrites.push(rw);
+            }
+        }
+        assert_eq!(rewrites.len(), 5, "{rewrites:?}");
+        assert!(
+            rewrites
+                .iter()
+                .any(|r| r.pattern == r"^49(\d{6,13})$" && r.replace == "+49$1")
+        );
+        let proof = prove(&rewrites, &observed, &site());
+        let after: Vec<&str> = proof.iter().map(|p| p.rewritten.as_str()).collect();
+        assert_eq!(
+            after,
+            [
+                "+4930123456",
+                "201",
+                "493",
+                "+4930123457",
+                "+4930123458",
+                "202",
+                "203",
+                "+49301234175"
+            ]
+        );
+        assert!(proof.iter().all(|p| p.understood_by_xcc), "{proof:?}");
     }
 }

@@ -10,8 +10,8 @@ use comfy_table::Color;
 use serde::Serialize;
 
 use crate::app::CaptureReport;
-use crate::calls::Call;
 use crate::calls::legs::{LegKind, Legs, Roles};
+use crate::calls::{Call, ForwardingEntry, chain_text};
 use crate::numbers::Site;
 use crate::rules::{Finding, Severity};
 
@@ -31,6 +31,9 @@ pub struct CallSummary {
     pub from: Option<String>,
     pub to: Option<String>,
     pub diversion: Vec<String>,
+    /// Every Diversion (else History-Info) entry of the first INVITE, in header order,
+    /// the one XCC looks the user up by marked `used`.
+    pub forwarding: Vec<ForwardingEntry>,
     pub invite_frame: Option<u64>,
     pub final_status: Option<u16>,
     pub final_frame: Option<u64>,
@@ -73,6 +76,7 @@ impl CallSummary {
                 .and_then(|f| f.user.clone()),
             to: inv.and_then(|t| t.to.as_ref()).and_then(|f| f.user.clone()),
             diversion,
+            forwarding: inv.map(|t| t.forwarding()).unwrap_or_default(),
             invite_frame: inv.map(|t| t.request_frame),
             final_status: fin.map(|f| f.0),
             final_frame: fin.map(|f| f.1),
@@ -415,7 +419,14 @@ fn suggestion_text(s: &serde_json::Value, indent: &str, width: usize) -> String 
     } else {
         rewrites
     };
-    let _ = writeln!(out, "{indent}Rewrites: {}", rewrites.join("; "));
+    if rewrites.len() > 1 {
+        let _ = writeln!(out, "{indent}Rewrites (the first that matches applies):");
+        for r in &rewrites {
+            let _ = writeln!(out, "{indent}  {r}");
+        }
+    } else {
+        let _ = writeln!(out, "{indent}Rewrite: {}", rewrites.join(""));
+    }
     let _ = writeln!(
         out,
         "{indent}Proof: {} of {} observed numbers understood by XCC after the rewrites:",
@@ -423,9 +434,13 @@ fn suggestion_text(s: &serde_json::Value, indent: &str, width: usize) -> String 
         s["observed_count"].as_u64().unwrap_or(0)
     );
     for pr in s["proof"].as_array().into_iter().flatten() {
+        let unresolved = pr["unresolved"]
+            .as_str()
+            .map(|u| format!(": {u}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{indent}  {} → {} ({})",
+            "{indent}  {} → {} ({}){unresolved}",
             pr["observed"].as_str().unwrap_or(""),
             pr["rewritten"].as_str().unwrap_or(""),
             pr["format_after"].as_str().unwrap_or("")
@@ -592,7 +607,11 @@ fn leg_rows(a: &Analysis, verbose: bool) -> Vec<[String; 8]> {
                 format!("{:?}", c.leg).to_lowercase(),
                 c.from.clone().unwrap_or_default(),
                 c.to.clone().unwrap_or_default(),
-                c.diversion.join(" "),
+                if c.forwarding.is_empty() {
+                    c.diversion.join(" ")
+                } else {
+                    chain_text(&c.forwarding)
+                },
                 match (c.invite_frame, c.final_frame) {
                     (Some(i), Some(f)) => format!("{i} → {f}"),
                     (Some(i), None) => format!("{i} →"),

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::app::CaptureReport;
-use crate::calls::{Call, NO_CALL_ID_PREFIX, NoCallIdKey};
+use crate::calls::{Call, ForwardingEntry, NO_CALL_ID_PREFIX, NoCallIdKey, chain_text};
 use crate::sip::SipMessage;
 
 /// Version of the JSON documents sipdiag writes; bumped on incompatible change.
@@ -457,7 +457,12 @@ pub struct CallRow {
     pub last_frame: u64,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The forwarding number XCC looks the user up by (the original called party: the
+    /// last Diversion entry, else the first History-Info entry).
     pub diversion: Option<String>,
+    /// Every Diversion (else History-Info) entry of the first INVITE, in header order,
+    /// the one XCC looks up marked `used`.
+    pub forwarding: Vec<ForwardingEntry>,
     pub methods: Vec<String>,
     pub final_status: Option<u16>,
     pub final_frame: Option<u64>,
@@ -483,6 +488,7 @@ impl CallRow {
             from,
             to,
             diversion: c.diverted_number(),
+            forwarding: inv.map(|i| i.forwarding()).unwrap_or_default(),
             methods: c.methods.clone(),
             final_status: fin.map(|f| f.0),
             final_frame: fin.map(|f| f.1),
@@ -537,7 +543,7 @@ pub fn calls_table(captures: &[CaptureReport], calls: &[CallRow]) -> String {
             format!("{}–{}", c.first_frame, c.last_frame),
             c.from.clone().unwrap_or_default(),
             c.to.clone().unwrap_or_default(),
-            c.diversion.clone().unwrap_or_default(),
+            chain_text(&c.forwarding),
             c.methods.join(" "),
             match (c.final_status, c.final_frame) {
                 (Some(s), Some(f)) => format!("{s} (frame {f})"),

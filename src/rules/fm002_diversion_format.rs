@@ -6,7 +6,9 @@ use serde_json::json;
 use crate::numbers::Classified;
 use crate::numbers::pattern::{self, Rewrite};
 
-use super::followme::{call_filter, cite, diverting, tx_evidence, tx_frames, xcc_503s};
+use super::followme::{
+    call_filter, cite, diverting, first_leg_invites, tx_evidence, tx_frames, xcc_503s,
+};
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 
 pub struct R;
@@ -18,7 +20,7 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Error,
     summary: "XCC answered 503 because the Diversion/History-Info number is not E.164 or internal",
     doc: RuleDoc {
-        what: "A forwarded INVITE (PBX → XCC) answered 503 Service Unavailable whose Diversion or History-Info number is in a format XCC does not recognise: international with 00, national with 0, an outside-line prefix, prefix/node digits before the internal number, or a superfluous character such as `+123`.",
+        what: "A forwarded INVITE (PBX → XCC) answered 503 Service Unavailable whose Diversion or History-Info number is in a format XCC does not recognise: international with 00, national with 0, international without + or 00 (country code first, e.g. 49301234175), an outside-line prefix, prefix/node digits before the internal number, or a superfluous character such as `+123`. The number judged is the one XCC looks the user up by, the original called party: the last Diversion entry (RFC 5806 lists the newest first, over all header lines), else the History-Info entry with index 1 (RFC 7044 is chronological).",
         why: "XCC finds the Follow-Me user only by an E.164 number (+4930123456) or an internal number of the configured length. Any other format finds nobody, so XCC rejects the call and Follow-Me never rings the mobile.",
         fix: "Best: make the PBX send E.164 or the internal number in Diversion/History-Info. Otherwise extend XccDiversionPattern (XPhone Connect: SIP gateway → Advanced Settings) with the suggested rewrite; sipdiag shows the rewrite as a regular expression, proves it on every observed number, and builds a candidate value (syntax unverified: compare with the current value first). `sipdiag pattern test` tries a rewrite on a capture.",
         example: "Diversion <sip:004930123456@pbx> (frame 4) answered 503 (frame 6): rewrite ^00(\\d+)$ → +$1 gives +4930123456",
@@ -43,48 +45,67 @@ fn answered_503(cx: &Context<'_>) -> Vec<Finding> {
         let bad: Vec<_> = xcc_503s(cx)
             .into_iter()
             .filter_map(|(c, t)| {
-                let (n, header) = diverting(t, cx)?;
-                (!n.format.understood_by_xcc()).then_some((c, t, n, header))
+                let (n, lookup) = diverting(t, cx)?;
+                (!n.format.understood_by_xcc()).then_some((c, t, n, lookup))
             })
             .collect();
         if bad.is_empty() {
             return Vec::new();
         }
-        // One suggestion covering every observed number (each distinct number once).
+        // One suggestion proven on every number XCC looks up in the capture (each distinct
+        // number once), the ones it understands included: a rewrite must fix the bad
+        // numbers and leave the good ones alone.
         let observed: Vec<Classified> = {
             let mut seen = std::collections::HashSet::new();
             bad.iter()
-                .map(|(_, _, n, _)| n)
+                .map(|(_, _, n, _)| n.clone())
+                .chain(
+                    first_leg_invites(cx)
+                        .into_iter()
+                        .filter_map(|(_, t)| Some(diverting(t, cx)?.0)),
+                )
                 .filter(|n| seen.insert(n.raw.clone()))
-                .cloned()
                 .collect()
         };
         let (suggestion, normalized) = suggestion(&observed, cx);
         // One suggestion for all: each finding shares it (and prints it in full).
         let suggestion = std::sync::Arc::new(suggestion);
         bad.into_iter()
-            .map(|(c, t, n, header)| {
+            .map(|(c, t, n, lookup)| {
+                let header = lookup.header;
                 let after = normalized.get(&n.raw).cloned().flatten();
-                let fix = match (&after, suggestion["rewrite"].as_object()) {
+                // The number's own rewrite when it has one; another number's rewrite may
+                // also reach it (the first that matches applies).
+                let fix = match (&after, pattern::rewrite_for(&n, cx.site)) {
                     (Some(a), Some(rw)) => format!(
                         "Make the PBX send {a} instead, or extend XccDiversionPattern with the rewrite {} → {} (turns {} into {a}; candidate value in the suggestion, syntax unverified).",
-                        rw["match"].as_str().unwrap_or(""),
-                        rw["replace"].as_str().unwrap_or(""),
+                        rw.pattern, rw.replace, n.raw
+                    ),
+                    (Some(a), None) => format!(
+                        "Make the PBX send {a} instead, or extend XccDiversionPattern with the suggested rewrites, which turn {} into {a} (candidate value in the suggestion, syntax unverified).",
                         n.raw
                     ),
-                    _ => "Make the PBX send the number as E.164 (+49…) or as the internal number; sipdiag could not derive a rewrite with the site facts it has (give --country-code / --internal-length / --outside-prefix).".to_string(),
+                    _ => match crate::numbers::unresolved_reason(&n, cx.site) {
+                        Some(why) => format!(
+                            "Make the PBX send the number as E.164 (+49…) or as the internal number; sipdiag could not derive a rewrite: {why}."
+                        ),
+                        None => "Make the PBX send the number as E.164 (+49…) or as the internal number; sipdiag could not derive a rewrite with the site facts it has (give --country-code / --internal-length / --outside-prefix).".to_string(),
+                    },
                 };
                 let frames = tx_frames(t);
                 let mut ev = tx_evidence(c, t, cx);
                 ev["number"] = json!(n);
                 ev["header"] = json!(header);
+                ev["entry"] = json!(lookup.position);
+                ev["entries"] = json!(lookup.entries);
                 Finding::new(
                     &INFO,
                     format!("Forwarded number {} is {}", n.raw, n.format.label()),
                     format!(
-                        "XCC answered the forwarded INVITE ({}) with 503 ({}). The {header} number {} is {}, which XCC does not recognise (it knows only E.164 +… and internal numbers), so it found no user. {fix}",
+                        "XCC answered the forwarded INVITE ({}) with 503 ({}). {}The {header} number {} is {}, which XCC does not recognise (it knows only E.164 +… and internal numbers), so it found no user. {fix}",
                         cite(&[t.request_frame]),
                         cite(&t.final_frame.into_iter().collect::<Vec<_>>()),
+                        lookup.chain_note(),
                         n.raw,
                         n.format.label(),
                     ),

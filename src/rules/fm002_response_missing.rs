@@ -55,7 +55,7 @@ pub(super) fn check(cx: &Context<'_>, info: &'static RuleInfo) -> Vec<Finding> {
             };
             let mut ev = tx_evidence(c, t, cx);
             ev["number"] = json!(n);
-            ev["header"] = json!(header);
+            ev["header"] = json!(header.header);
             ev["response_in_capture"] = json!(false);
             ev["damage"] = json!({"kind": damage.kind, "frames": damage.frames});
             let mut f = Finding::new(
@@ -66,10 +66,12 @@ pub(super) fn check(cx: &Context<'_>, info: &'static RuleInfo) -> Vec<Finding> {
                     n.format.label()
                 ),
                 format!(
-                    "The forwarded INVITE ({}) names the Follow-Me user by the {header} number {}, which is {}: XCC does not recognise that format (it knows only E.164 +… and internal numbers), so it would find no user and answer 503. The response is not in the capture: the file is damaged ({}: {}), so what XCC answered cannot be seen. {fix} Capture again (tcpdump -s 0, stopped cleanly) to confirm.",
+                    "The forwarded INVITE ({}) names the Follow-Me user by the {} number {}, which is {}: {}XCC does not recognise that format (it knows only E.164 +… and internal numbers), so it would find no user and answer 503. The response is not in the capture: the file is damaged ({}: {}), so what XCC answered cannot be seen. {fix} Capture again (tcpdump -s 0, stopped cleanly) to confirm.",
                     cite(&[t.request_frame]),
+                    header.header,
                     n.raw,
                     n.format.label(),
+                    header.chain_note(),
                     damage.kind,
                     damage.message,
                 ),

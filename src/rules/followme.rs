@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::calls::legs::LegKind;
-use crate::calls::{Call, InviteTx};
+use crate::calls::{Call, InviteTx, Lookup};
 use crate::numbers::{self, Classified};
 
 use super::Context;
@@ -99,10 +99,11 @@ pub(super) fn xcc_503s<'a>(cx: &'a Context<'a>) -> Vec<(&'a Call, &'a InviteTx)>
         .collect()
 }
 
-/// The number XCC looks the user up by, and the header it came from.
-pub(super) fn diverting(t: &InviteTx, cx: &Context<'_>) -> Option<(Classified, &'static str)> {
-    let (n, h) = t.diverting_number()?;
-    Some((numbers::classify(&n, cx.site), h))
+/// The forwarding entry XCC looks the user up by (the original called party, see
+/// [`InviteTx::lookup`]), classified.
+pub(super) fn diverting(t: &InviteTx, cx: &Context<'_>) -> Option<(Classified, Lookup)> {
+    let l = t.lookup()?;
+    Some((numbers::classify(&l.number, cx.site), l))
 }
 
 /// Frames of a transaction: request, retransmissions, responses, ACK/CANCEL.
@@ -127,6 +128,7 @@ pub(super) fn tx_evidence(c: &Call, t: &InviteTx, cx: &Context<'_>) -> serde_jso
         "to": t.to.as_ref().map(|f| f.uri.clone()),
         "diversion": t.diversion.iter().map(|d| d.raw.clone()).collect::<Vec<_>>(),
         "history_info": t.history_info.iter().map(|h| h.raw.clone()).collect::<Vec<_>>(),
+        "forwarding": t.forwarding(),
         "final_status": t.final_status,
         "final_reason": t.final_reason,
         "final_frame": t.final_frame,

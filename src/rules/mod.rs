@@ -32,6 +32,7 @@ mod fm008_second_leg_from_rejected;
 mod fm009_second_leg_failed;
 mod fm010_invite_unanswered;
 mod fm011_second_leg_not_answered;
+mod fm012_anydevice_number_length;
 mod followme;
 pub mod proof;
 mod sip001_invite_failed;
@@ -214,6 +215,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &fm009_second_leg_failed::RULE,
         &fm010_invite_unanswered::RULE,
         &fm011_second_leg_not_answered::RULE,
+        &fm012_anydevice_number_length::RULE,
         &sip001_invite_failed::RULE,
         &sp001_ice_no_response::RULE,
         &sp002_ice_one_way::RULE,

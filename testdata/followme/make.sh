@@ -531,6 +531,68 @@ fx_roles_options_scanner() {
     stop_capture $name
 }
 
+# first_leg_calls NAME XHDR...: one capture holding one first leg per XHDR (the same caller,
+# the central AnyDevice number, a Diversion/History-Info chain each), all answered 503 by XCC.
+first_leg_calls() {
+    local name=$1 i=0 xhdr; shift
+    start_capture "$name" "$SIPFILTER"
+    for xhdr in "$@"; do
+        i=$((i + 1))
+        k_tag=$(hex "$name/xcc$i" 10) k_srv=$(hdrs "Server: $XCC_UA") k_code=503 \
+        k_reason="Service Unavailable" k_d=40 \
+            bg_sipp uas_reject.xml $XCC 5060 30000
+        sleep 0.3
+        k_ruri="$ANYDEV@$XCC:5060" k_from="<sip:$CALLER@$PBX>" k_to="<sip:$ANYDEV@$XCC>" \
+        k_tag=$(hex "$name/pbx$i" 10) k_cid=$(cid "$name/leg$i" $PBX) \
+        k_xhdr="$xhdr$(hdrs "User-Agent: $PBX_UA")" \
+            fg_sipp uac_invite.xml $PBX 5061 40000 $XCC:5060
+        wait_all
+        sleep 0.2
+    done
+    stop_capture "$name"
+}
+
+# A call forwarded twice (newest entry first, RFC 5806): the original called party, the last
+# entry, is written with 00; the newest is E.164. Once as one comma-separated header line,
+# once as two header lines, the second a tel: URI with a quoted reason.
+fx_fm002_chain_one_line() {
+    first_leg_fail fm002-chain-one-line \
+        "$(hdrs "Diversion: <sip:$USER@$PBX>;reason=unconditional;counter=1, <sip:0049301234789@$PBX>;reason=no-answer;counter=1")" \
+        yes 503 "Service Unavailable"
+}
+fx_fm002_chain_two_lines() {
+    first_leg_fail fm002-chain-two-lines \
+        "$(hdrs "Diversion: <sip:$USER@$PBX>;reason=unconditional;counter=1" "Diversion: <tel:0049301234789>;reason=\"no-answer\";counter=1")" \
+        yes 503 "Service Unavailable"
+}
+
+# A chain whose original called party is well-formed E.164 but no user's: FM004, with the
+# newest entry named as the likely Follow-Me user.
+fx_fm004_chain_user_unknown() {
+    first_leg_fail fm004-chain-user-unknown \
+        "$(hdrs "Diversion: <sip:$USER@$PBX>;reason=unconditional;counter=1, <sip:+4930999999@$PBX>;reason=no-answer;counter=1")" \
+        yes 503 "Service Unavailable"
+}
+
+# Every number format in one capture, in Diversion and History-Info, one call each.
+fx_numbers_mixed() {
+    local hi_to="<sip:$ANYDEV@$XCC?Reason=SIP%3Bcause%3D302>;index=1.1"
+    first_leg_calls numbers-mixed \
+        "$(div +4930123456)" \
+        "$(div 201)" \
+        "$(div 004930123457)" \
+        "$(hdrs "History-Info: <sip:030123458@$PBX>;index=1,$hi_to")" \
+        "$(div 99202)" \
+        "$(hdrs "History-Info: <sip:+203@$PBX>;index=1" "History-Info: $hi_to")" \
+        "$(div 49301234175)" \
+        "$(hdrs "History-Info: <sip:49301234176@$PBX>;index=1,$hi_to")"
+}
+
+# The central AnyDevice number 8999 (four digits) while the users' internal numbers have three.
+fx_fm012_anydevice_long() {
+    ANYDEV=8999 first_leg_fail fm012-anydevice-long "$(div 201)" yes 503 "Service Unavailable"
+}
+
 # Copy of fm002-intl00.pcap cut in the middle of the frame carrying the 503.
 fx_cap_followme_truncated() {
     local src="$HERE/fm002-intl00.pcap"
@@ -593,7 +655,9 @@ ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00
      fm009-second-leg-cancel fm010-invite-unanswered sip001-invite-failed cap-followme-truncated
      fm009-second-leg-500 fm009-second-leg-415 fm008-second-leg-407-retry-403
      cap005-followme-fragmented fm011-second-leg-ring-timeout
-     busy-site roles-b2bua-not-xcc roles-three-gateways roles-options-scanner)
+     busy-site roles-b2bua-not-xcc roles-three-gateways roles-options-scanner
+     fm002-chain-one-line fm002-chain-two-lines numbers-mixed fm012-anydevice-long
+     fm004-chain-user-unknown)
 
 editcap -F pcap -r "$RTP_SRC" "$WORK/rtp-src.pcap" 1-67 >/dev/null   # 67 x 30 ms PCMA = 2 s of audio
 cp "$HERE"/*.xml "$WORK/"

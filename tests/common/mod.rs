@@ -38,6 +38,16 @@ pub fn sipdiag(args: &[&str]) -> Output {
         .expect("run sipdiag")
 }
 
+/// Runs the real binary with 200 columns to fit its tables into (no wrapping).
+pub fn sipdiag_wide(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "200")
+        .output()
+        .expect("run sipdiag")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
