@@ -19,13 +19,20 @@
 //!   packet is valid (RFC 3550 §A.2); else RTP. RTP counts at once on flows announced in
 //!   SDP or validated by STUN; elsewhere a flow must first show three packets of one SSRC
 //!   with consecutive sequence numbers (then those first packets count too), so random
-//!   UDP is not taken for RTP. RTP relayed in TURN Send/Data indications counts for the
+//!   UDP is not taken for RTP. A stream no SDP describes is listed (tshark's heuristic RTP
+//!   view counts it too) but judged by the media rules only when it is consistent: enough
+//!   packets, a stable SSRC, timestamps advancing at an audio or video clock
+//!   ([`heuristic`]). RTP relayed in TURN Send/Data indications counts for the
 //!   client-server addresses, as Wireshark shows it.
 //!
 //! Per stream: packets, loss = expected - received with extended sequence numbers
 //! (RFC 3550 §A.1/§A.3, duplicates make it negative), interarrival jitter (§A.8) on the
-//! stream's main payload format with its clock rate (8000 Hz for G.711/G.722/G.729,
-//! 48000 for opus, 90000 for video), current, mean and maximum. These are the figures of
+//! stream's main payload format at its clock rate, current, mean and maximum. The clock
+//! rate is the `a=rtpmap` rate of the SDP that announced the stream's address (RFC 8866
+//! §6.6: L16/48000, speex/32000, opus/48000, …), or for a stream no SDP announced the
+//! static payload type's (RFC 3551 tables 4/5; G.722 is 8000 Hz, §4.5.2). A payload type
+//! the SDP does not list, or a dynamic one without SDP, has no known clock: its jitter is
+//! not measured (and says why) rather than measured at a guessed rate. These are the figures of
 //! Wireshark's RTP stream statistics, except after a forward jump of 3000 or more sequence
 //! numbers, which §A.1 takes for a restart of the sender rather than for loss.
 //!
@@ -35,6 +42,7 @@
 //! buffered each.
 
 pub mod analysis;
+pub mod heuristic;
 pub mod rtp;
 pub mod stun;
 
@@ -238,9 +246,28 @@ pub struct RtpStream {
     pub late: u64,
     /// Frames of the packets that followed a sequence gap (up to 20).
     pub gap_frames: Vec<u64>,
+    /// Clock rate (Hz) the jitter is measured at; `None`: jitter not measured (the jitter
+    /// fields are 0, `jitter_note` says why).
+    pub clock_rate: Option<u32>,
+    /// Why the jitter was not measured.
+    pub jitter_note: Option<String>,
+    /// `audio` or `video`: the SDP's `m=` line, else the static payload type (RFC 3551);
+    /// `None` when unknown.
+    pub kind: Option<crate::sip::sdp::Name>,
+    /// Whether media rules may judge the stream: always for streams announced in SDP; for
+    /// streams no SDP describes (recognised by STUN or by their sequence numbers), only when
+    /// consistent ([`heuristic`]).
+    pub consistent: bool,
+    /// Why a stream no SDP describes is not judged.
+    pub inconsistency: Option<String>,
 }
 
 impl RtpStream {
+    /// Whether this is a video stream (judged by loss only).
+    pub fn is_video(&self) -> bool {
+        self.kind.as_deref() == Some("video")
+    }
+
     /// Lost packets as a fraction of the expected ones (0 when none were expected).
     pub fn loss_fraction(&self) -> f64 {
         if self.expected == 0 {
@@ -416,6 +443,13 @@ impl Chains {
 }
 
 impl MediaReport {
+    /// The RTP streams media rules may judge ([`RtpStream::consistent`]). Any stream still
+    /// counts as evidence that packets flow (a path that carries WebRTC's padding probes
+    /// back works); only judged streams are themselves reported lossy or one-way.
+    pub fn judged_rtp(&self) -> impl Iterator<Item = &RtpStream> {
+        self.rtp.iter().filter(|s| s.consistent)
+    }
+
     /// The settings in force (defaults when the report was built without any).
     pub fn settings(&self) -> MediaSettings {
         self.settings.clone().unwrap_or_default()
@@ -491,6 +525,9 @@ struct FlowState {
     streams: Vec<u32>,
     /// The stream of the flow's last RTP packet (`u32::MAX`: none yet).
     last_stream: u32,
+    /// Packets with an RTP header, and how often the SSRC differed from the previous one's.
+    rtp_like: u64,
+    ssrc_switches: u64,
     /// Datagrams counted for `dst_ann` (received) and `src_ann` (sent) and not yet added
     /// to them: kept here, where every packet looks anyway, and added when the
     /// announcement changes or the scan ends.
@@ -527,8 +564,12 @@ struct StreamState {
     late: u64,
     gap_frames: Vec<u64>,
     jitter: rtp::Jitter,
-    /// The payload type jitter is measured on, and its clock rate.
-    jitter_pt: Option<(u8, u32)>,
+    /// The payload type jitter is measured on, and its clock.
+    jitter_pt: Option<(u8, rtp::Clock)>,
+    /// Timestamp progress over packets in sequence ([`heuristic`]).
+    ts: heuristic::TsProgress,
+    /// The flow the stream belongs to.
+    flow: u32,
     last_seq: u16,
     /// Consecutive sequence numbers seen before confirmation.
     run: u32,
@@ -539,7 +580,14 @@ struct StreamState {
 }
 
 impl StreamState {
-    fn new(src: SocketAddr, dst: SocketAddr, ssrc: u32, frame: u64, time: Timestamp) -> Self {
+    fn new(
+        src: SocketAddr,
+        dst: SocketAddr,
+        ssrc: u32,
+        frame: u64,
+        time: Timestamp,
+        flow: u32,
+    ) -> Self {
         StreamState {
             src,
             dst,
@@ -556,6 +604,8 @@ impl StreamState {
             gap_frames: Vec::new(),
             jitter: rtp::Jitter::default(),
             jitter_pt: None,
+            ts: heuristic::TsProgress::default(),
+            flow,
             last_seq: 0,
             run: 0,
             confirmed: false,
@@ -752,9 +802,49 @@ impl MediaTracker {
                 .or_else(|| {
                     crate::sip::sdp::static_payload_name(pt).map(std::borrow::Cow::Borrowed)
                 });
-            let per_ms = |units: f64| match s.jitter_pt {
-                Some((_, rate)) => units * 1000.0 / f64::from(rate),
+            let clock_rate = s.jitter_pt.and_then(|(_, c)| c.rate());
+            let per_ms = |units: f64| match clock_rate {
+                Some(rate) => units * 1000.0 / f64::from(rate),
                 None => 0.0,
+            };
+            let jitter_note = match s.jitter_pt {
+                None => Some(
+                    "no payload to measure jitter on (only comfort noise or telephone events)"
+                        .to_string(),
+                ),
+                Some((_, rtp::Clock::Rate(_))) => None,
+                Some((pt, rtp::Clock::NoRtpmap)) => Some(format!(
+                    "payload type {pt} has no clock rate in the SDP of {} (no a=rtpmap)",
+                    a.map_or_else(String::new, |a| a.addr.to_string())
+                )),
+                Some((pt, rtp::Clock::NotInSdp)) => Some(format!(
+                    "payload type {pt} is not in the SDP of {} ({})",
+                    a.map_or_else(String::new, |a| a.addr.to_string()),
+                    a.map_or_else(String::new, |a| a
+                        .payloads
+                        .iter()
+                        .map(|p| p.pt.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "))
+                )),
+                Some((pt, rtp::Clock::Unknown)) => Some(format!(
+                    "payload type {pt} is dynamic and no SDP in the capture gives its clock rate"
+                )),
+            };
+            let kind = match a {
+                Some(a) => Some(a.kind.clone()),
+                None => match crate::sip::sdp::static_clock_rate(pt) {
+                    Some(90000) => Some(std::borrow::Cow::Borrowed("video")),
+                    Some(_) => Some(std::borrow::Cow::Borrowed("audio")),
+                    None => None,
+                },
+            };
+            // Whatever recognised it, a stream no SDP describes must look like media.
+            let inconsistency = if s.recognised_by != "sdp" {
+                let f = &self.flows[s.flow as usize];
+                heuristic::inconsistency(s.packets, f.rtp_like, f.ssrc_switches, &s.ts)
+            } else {
+                None
             };
             streams.push(RtpStream {
                 src: s.src,
@@ -778,6 +868,11 @@ impl MediaTracker {
                 recognised_by: s.recognised_by,
                 late: s.late,
                 gap_frames: s.gap_frames,
+                clock_rate,
+                jitter_note,
+                kind,
+                consistent: inconsistency.is_none(),
+                inconsistency,
             });
             if let Some(i) = s.dst_ann {
                 self.report.announced[i as usize].rtp_received += s.packets;
@@ -815,6 +910,8 @@ impl MediaTracker {
             stun: false,
             streams: Vec::new(),
             last_stream: u32::MAX,
+            rtp_like: 0,
+            ssrc_switches: 0,
             rx: 0,
             tx: 0,
         });
@@ -1017,6 +1114,14 @@ impl MediaTracker {
             return;
         }
         let (dst_ann, src_ann) = (f.dst_ann, f.src_ann);
+        let switched = self
+            .streams
+            .get(f.last_stream as usize)
+            .is_some_and(|s| s.ssrc != h.ssrc);
+        let f = &mut self.flows[fi];
+        f.rtp_like += 1;
+        f.ssrc_switches += u64::from(switched);
+        let f = &self.flows[fi];
         // SSRCs are unique within a flow: the last packet's stream is the one, usually.
         let found = match self.streams.get(f.last_stream as usize) {
             Some(s) if s.ssrc == h.ssrc => Some(f.last_stream),
@@ -1029,7 +1134,7 @@ impl MediaTracker {
         let si = match found {
             Some(s) => s as usize,
             None => {
-                let new = StreamState::new(src, dst, h.ssrc, frame, time);
+                let new = StreamState::new(src, dst, h.ssrc, frame, time, fi as u32);
                 if f.streams.len() < MAX_STREAMS_PER_FLOW && self.streams.len() < MAX_STREAMS {
                     let si = self.streams.len();
                     self.streams.push(new);
@@ -1055,7 +1160,7 @@ impl MediaTracker {
             if h.seq == s.last_seq.wrapping_add(1) {
                 s.run += 1;
             } else {
-                *s = StreamState::new(src, dst, h.ssrc, frame, time);
+                *s = StreamState::new(src, dst, h.ssrc, frame, time, fi as u32);
             }
         }
         if s.packets == 0 {
@@ -1089,27 +1194,35 @@ impl MediaTracker {
             rtp::SeqOutcome::Restart => s.jitter.reset(),
             _ => {}
         }
-        if s.jitter_pt.is_none() {
-            // Looked up once per stream, not per packet.
-            let names = dst_ann
+        let in_sequence = matches!(
+            outcome,
+            rtp::SeqOutcome::First | rtp::SeqOutcome::InOrder { .. }
+        );
+        s.ts.update(time, h.timestamp, in_sequence);
+        // Looked up once per stream, not per packet; again only while the payload type
+        // chosen has no clock and another type arrives (that one may have one).
+        if s.jitter_pt
+            .is_none_or(|(pt, c)| c.rate().is_none() && pt != h.payload_type)
+        {
+            let listed = dst_ann
                 .or(src_ann)
                 .map(|i| &self.report.announced[i as usize].payloads[..]);
-            let name = names
+            let name = listed
                 .and_then(|n| n.iter().find(|p| p.pt == h.payload_type))
                 .and_then(|p| p.name.as_deref());
             let event = name.is_some_and(|n| {
                 n.eq_ignore_ascii_case("telephone-event") || n.eq_ignore_ascii_case("CN")
             });
             if !event && h.payload_type != 13 && h.payload_type != 19 {
-                s.jitter_pt = Some((h.payload_type, rtp::clock_rate(h.payload_type, name)));
+                let clock = rtp::Clock::of(h.payload_type, listed);
+                if s.jitter_pt.is_none() || clock.rate().is_some() {
+                    s.jitter_pt = Some((h.payload_type, clock));
+                }
             }
         }
-        if let Some((pt, rate)) = s.jitter_pt
+        if let Some((pt, rtp::Clock::Rate(rate))) = s.jitter_pt
             && pt == h.payload_type
-            && matches!(
-                outcome,
-                rtp::SeqOutcome::First | rtp::SeqOutcome::InOrder { .. } | rtp::SeqOutcome::Restart
-            )
+            && (in_sequence || outcome == rtp::SeqOutcome::Restart)
         {
             s.jitter.update(time, h.timestamp, rate);
         }

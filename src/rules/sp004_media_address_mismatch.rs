@@ -96,7 +96,7 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
         }
     }
     // RTP that gets nothing back.
-    for r in &media.rtp {
+    for r in media.judged_rtp() {
         if media.rtp_packets(r.dst, r.src) > 0 {
             continue;
         }
