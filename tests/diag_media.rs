@@ -410,3 +410,180 @@ fn real_rtp_without_sdp_stays_judged() {
             .starts_with("only 6 packet(s)")
     );
 }
+
+// ---- The cause before the symptom; facts per port pair -----------------------------------
+
+/// The server signals on 127.0.0.60 but announces 127.0.0.61 for media; the client's checks
+/// to 127.0.0.61 (frames 10-14) go unanswered. SP004 (multi-homed server) is the headline at
+/// error level and says which address to announce; SP001 refers to it.
+#[test]
+fn multihomed_server_is_the_headline_and_sp001_refers_to_it() {
+    let path = fixture("multihomed");
+    let o = common::sipdiag(&[
+        "analyze",
+        "-f",
+        "json",
+        "--fail-on",
+        "none",
+        path.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let f = v["findings"].as_array().unwrap();
+    let order: Vec<(&str, &str)> = f
+        .iter()
+        .map(|x| (x["id"].as_str().unwrap(), x["severity"].as_str().unwrap()))
+        .collect();
+    assert_eq!(order, [("SP004", "error"), ("SP001", "warning")]);
+    let sp004 = &f[0];
+    assert_eq!(
+        sp004["title"],
+        "Multi-homed server: client media goes to 127.0.0.61, not to the signalling server 127.0.0.60"
+    );
+    let m = sp004["message"].as_str().unwrap();
+    assert!(
+        m.contains("sends 5 STUN check(s) to 127.0.0.61 (127.0.0.50:49200 → 127.0.0.61:30010; frames 10, 11, 12, 13, 14)"),
+        "{m}"
+    );
+    assert!(
+        m.contains("127.0.0.50:41230 and 127.0.0.60:2230 (from frame 4)"),
+        "{m}"
+    );
+    assert!(
+        m.contains(
+            "To fix: make XCC announce 127.0.0.60, the address the clients signal to, for media"
+        ),
+        "{m}"
+    );
+    assert_eq!(sp004["suggestion"]["announce"], "127.0.0.60");
+    assert_eq!(sp004["suggestion"]["instead_of"], "127.0.0.61");
+    assert_eq!(sp004["frames"], serde_json::json!([4, 10, 11, 12, 13, 14]));
+    let sp001 = &f[1];
+    assert!(
+        sp001["title"].as_str().unwrap().ends_with("(see SP004)"),
+        "{}",
+        sp001["title"]
+    );
+    let m = sp001["message"].as_str().unwrap();
+    assert!(
+        m.contains("This follows from SP004: the server announces 127.0.0.61 for media while the client reaches it at 127.0.0.60. To fix: make the server announce 127.0.0.60 for media (SP004)."),
+        "{m}"
+    );
+    assert_eq!(sp001["evidence"]["explained_by"], "SP004");
+    assert_eq!(sp001["frames"], serde_json::json!([10, 11, 12, 13, 14]));
+    // An override still wins over the raised level.
+    let o = common::sipdiag(&[
+        "analyze",
+        "-f",
+        "json",
+        "--fail-on",
+        "none",
+        "--severity",
+        "SP004=info",
+        path.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let sp004 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "SP004")
+        .unwrap();
+    assert_eq!(sp004["severity"], "info");
+}
+
+/// Blocked checks on the server-side address of the signalling are no multi-homed case:
+/// SP001 stays an error with its firewall advice, and no SP004.
+#[test]
+fn blocked_checks_to_the_signalling_address_stay_sp001_errors() {
+    let (_, f) = findings("ice-blocked");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(
+        (f[0].id, f[0].severity),
+        ("SP001", sipdiag::rules::Severity::Error)
+    );
+    assert!(f[0].evidence["explained_by"].is_null());
+}
+
+/// The client checks the server from two host candidates (127.0.0.50:49200 and :49202),
+/// the server checks the first; every check is dropped. Each pair is named with its own
+/// frames, and each firewall is named once with the pairs that failed there.
+#[test]
+fn sp001_names_each_port_pair_and_each_firewall_once() {
+    // tshark's STUN table: (frame, src port, dst port) of every request.
+    let text = std::fs::read_to_string(common::testdata("media/ice-blocked-two-pairs.tshark.txt"))
+        .expect("oracle");
+    let mut by_pair: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
+    let mut in_stun = false;
+    for l in text.lines() {
+        if l.starts_with("## ") {
+            in_stun = l.starts_with("## stun:");
+            continue;
+        }
+        let f: Vec<&str> = l.split('\t').collect();
+        if in_stun && f.len() > 7 && f[6] == "0x0001" {
+            by_pair
+                .entry((format!("{}:{}", f[2], f[3]), format!("{}:{}", f[4], f[5])))
+                .or_default()
+                .push(f[0].parse().unwrap());
+        }
+    }
+    assert_eq!(by_pair.len(), 3, "{by_pair:?}");
+    let (m, f) = findings("ice-blocked-two-pairs");
+    assert_eq!(m.stun_messages, 15);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let x = &f[0];
+    assert_eq!(
+        (x.id, x.severity),
+        ("SP001", sipdiag::rules::Severity::Error)
+    );
+    assert_eq!(x.frames, (10..=24).collect::<Vec<u64>>());
+    for ((src, dst), frames) in &by_pair {
+        let list = frames
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (from, to) = if src.ends_with(":30010") {
+            ("server", "client")
+        } else {
+            ("client", "server")
+        };
+        let line = format!(
+            "5 Binding request(s) from the {from} {src} to the {to} {dst} (frames {list}) got no response"
+        );
+        assert!(x.message.contains(&line), "{line}\n{}", x.message);
+    }
+    assert_eq!(
+        x.message.matches("allow UDP 30000-33000").count(),
+        1,
+        "{}",
+        x.message
+    );
+    assert_eq!(
+        x.message.matches("allow UDP 49152-65535").count(),
+        1,
+        "{}",
+        x.message
+    );
+    assert!(
+        x.message.contains(
+            "inbound to the server 127.0.0.60 from 127.0.0.50 (port pairs 127.0.0.50:49202 → 127.0.0.60:30010, 127.0.0.50:49200 → 127.0.0.60:30010) in the firewall in front of the server 127.0.0.60"
+        ),
+        "{}",
+        x.message
+    );
+    assert!(
+        x.message.contains(
+            "inbound to the client 127.0.0.50 from 127.0.0.60 (port pair 127.0.0.60:30010 → 127.0.0.50:49200) in the firewall of the client 127.0.0.50"
+        ),
+        "{}",
+        x.message
+    );
+    assert_eq!(
+        x.suggestion.as_ref().unwrap()["open"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

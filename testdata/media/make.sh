@@ -178,6 +178,7 @@ selected multihomed     && softphone multihomed     $SERVER_MEDIA2:30010 "--fire
 selected rtp-loss       && softphone rtp-loss       $SERVER:30010        ""                          "--skip-every 10"
 selected sip-rtp-one-way && sip_call sip-rtp-one-way sip-uas-silent.xml
 selected sip-rtp-both    && sip_call sip-rtp-both    sip-uas-audio.xml
+selected ice-blocked-two-pairs && softphone ice-blocked-two-pairs $SERVER:30010 "--firewall" "--firewall --media2 $CLIENT:49202"
 selected clock-rates     && codec_call clock-rates
 selected bacnet-udp      && bacnet bacnet-udp
 
