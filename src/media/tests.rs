@@ -346,3 +346,121 @@ fn softphone_signalling_flow() {
     assert_eq!((f.first_frame, f.last_frame, f.segments), (4, 6, 2));
     assert_eq!((f.client_bytes, f.server_bytes), (5, 2));
 }
+
+#[test]
+fn jitter_clock_comes_from_the_sdp_and_is_not_guessed() {
+    let mut t = MediaTracker::default();
+    let sdp = crate::sip::sdp::parse(
+        b"v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 97 8\r\na=rtpmap:97 speex/32000\r\nm=video 5002 RTP/AVP 34\r\n",
+    );
+    t.announce("call-1", &sdp, 1);
+    // speex/32000, 20 ms apart: 640 units per packet.
+    for i in 0..20u16 {
+        let p = rtp_pkt(i, 640 * u32::from(i), 1, 97);
+        t.datagram(&dgram(
+            10 + u64::from(i),
+            20 * u32::from(i),
+            "10.0.0.1:4000",
+            "10.0.0.2:5000",
+            &p,
+        ));
+    }
+    // Video on a payload type the m=video line does not list.
+    for i in 0..20u16 {
+        let p = rtp_pkt(i, 3600 * u32::from(i), 2, 99);
+        t.datagram(&dgram(
+            40 + u64::from(i),
+            40 * u32::from(i),
+            "10.0.0.1:4002",
+            "10.0.0.2:5002",
+            &p,
+        ));
+    }
+    // First a payload type the SDP does not list, then PCMA: measured on PCMA.
+    t.datagram(&dgram(
+        70,
+        0,
+        "10.0.0.3:4000",
+        "10.0.0.2:5000",
+        &rtp_pkt(1, 0, 3, 99),
+    ));
+    for i in 1..20u16 {
+        let p = rtp_pkt(1 + i, 160 * u32::from(i), 3, 8);
+        t.datagram(&dgram(
+            70 + u64::from(i),
+            20 * u32::from(i),
+            "10.0.0.3:4000",
+            "10.0.0.2:5000",
+            &p,
+        ));
+    }
+    // No SDP: a dynamic payload type has no clock, a static one has RFC 3551's.
+    rtp_stream(&mut t, "10.0.0.7:6000", "10.0.0.8:6000", 4, 100, 20);
+    for i in 0..20u16 {
+        let p = rtp_pkt(i, 960 * u32::from(i), 5, 111);
+        t.datagram(&dgram(
+            130 + u64::from(i),
+            20 * u32::from(i),
+            "10.0.0.7:6002",
+            "10.0.0.8:6002",
+            &p,
+        ));
+    }
+    let r = t.finish();
+    let by = |ssrc: u32| r.rtp.iter().find(|s| s.ssrc == ssrc).unwrap();
+    let speex = by(1);
+    assert_eq!(
+        (speex.clock_rate, speex.kind.as_deref()),
+        (Some(32000), Some("audio"))
+    );
+    assert!(speex.max_jitter_ms < 0.01, "{}", speex.max_jitter_ms);
+    let video = by(2);
+    assert_eq!(
+        (video.clock_rate, video.kind.as_deref()),
+        (None, Some("video"))
+    );
+    assert_eq!(
+        video.jitter_note.as_deref(),
+        Some("payload type 99 is not in the SDP of 10.0.0.2:5002 (34)")
+    );
+    let late_pcma = by(3);
+    assert_eq!(late_pcma.clock_rate, Some(8000));
+    assert_eq!(late_pcma.jitter_note, None);
+    let pcmu = by(4);
+    assert_eq!(
+        (pcmu.clock_rate, pcmu.kind.as_deref()),
+        (Some(8000), Some("audio"))
+    );
+    let dynamic = by(5);
+    assert_eq!((dynamic.clock_rate, dynamic.kind.as_deref()), (None, None));
+    assert_eq!((dynamic.jitter_ms, dynamic.max_jitter_ms), (0.0, 0.0));
+    assert!(dynamic.consistent, "{:?}", dynamic.inconsistency);
+}
+
+#[test]
+fn a_flow_that_changes_ssrc_on_every_packet_is_not_judged() {
+    let mut t = MediaTracker::default();
+    // Two interleaved "SSRCs", each with consecutive sequence numbers and a plausible clock:
+    // confirmed as streams, but no RTP sender switches SSRC on every packet.
+    for i in 0..40u16 {
+        let ssrc = 1 + u32::from(i % 2);
+        let n = i / 2;
+        let p = rtp_pkt(n, 160 * u32::from(n), ssrc, 0);
+        t.datagram(&dgram(
+            1 + u64::from(i),
+            10 * u32::from(i),
+            "10.0.0.1:4000",
+            "10.0.0.2:5000",
+            &p,
+        ));
+    }
+    let r = t.finish();
+    assert_eq!(r.rtp.len(), 2);
+    for s in &r.rtp {
+        assert!(!s.consistent);
+        assert_eq!(
+            s.inconsistency.as_deref(),
+            Some("the SSRC changes 39 times in 40 packets of the flow")
+        );
+    }
+}
