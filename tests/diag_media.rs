@@ -587,3 +587,36 @@ fn sp001_names_each_port_pair_and_each_firewall_once() {
         2
     );
 }
+
+/// The client checks from two host candidates and drops everything inbound; the server
+/// answers both and checks both candidates back, unanswered. SP002 names each of the
+/// server's unanswered checks on its own port pair (before, all ten were put on the first
+/// pair) and the client's firewall once with both pairs.
+#[test]
+fn sp002_names_each_unanswered_port_pair() {
+    let (m, f) = findings("ice-one-way-two-pairs");
+    assert_eq!(m.stun_messages, 30);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let x = &f[0];
+    assert_eq!(
+        (x.id, x.severity),
+        ("SP002", sipdiag::rules::Severity::Error)
+    );
+    assert_eq!(
+        x.title,
+        "ICE checks on 2 port pairs (127.0.0.60:30010 → 127.0.0.50:49200, 127.0.0.60:30010 → 127.0.0.50:49202) are never answered, the reverse ones are"
+    );
+    for line in [
+        "5 check(s) from the server 127.0.0.60:30010 to the client 127.0.0.50:49200 (frames 13, 20, 26, 32, 38) got no response",
+        "5 check(s) from the server 127.0.0.60:30010 to the client 127.0.0.50:49202 (frames 15, 21, 27, 33, 39) got no response",
+        "allow UDP 49152-65535 (the client media range) inbound to the client 127.0.0.50 from 127.0.0.60 (port pairs 127.0.0.60:30010 → 127.0.0.50:49200, 127.0.0.60:30010 → 127.0.0.50:49202) in the firewall of the client 127.0.0.50",
+    ] {
+        assert!(x.message.contains(line), "{line}\n{}", x.message);
+    }
+    assert_eq!(x.message.matches("allow UDP").count(), 1, "{}", x.message);
+    assert_eq!(
+        x.frames,
+        [10, 11, 13, 15, 20, 21, 26, 27, 32, 33, 38, 39],
+        "the answered sample and every unanswered request"
+    );
+}

@@ -179,6 +179,7 @@ selected rtp-loss       && softphone rtp-loss       $SERVER:30010        ""     
 selected sip-rtp-one-way && sip_call sip-rtp-one-way sip-uas-silent.xml
 selected sip-rtp-both    && sip_call sip-rtp-both    sip-uas-audio.xml
 selected ice-blocked-two-pairs && softphone ice-blocked-two-pairs $SERVER:30010 "--firewall" "--firewall --media2 $CLIENT:49202"
+selected ice-one-way-two-pairs && softphone ice-one-way-two-pairs $SERVER:30010 "--check-all-candidates" "--firewall --media2 $CLIENT:49202"
 selected clock-rates     && codec_call clock-rates
 selected bacnet-udp      && bacnet bacnet-udp
 

@@ -13,7 +13,7 @@ Signalling is a line-oriented JSON exchange (one line per TCP segment):
 ICE: the client is controlling, the server controlled; one host candidate
 each (component 1), and with --media2 a second client host candidate whose
 socket only sends checks to the server's candidate (the server keeps checking
-the first).  Each side checks the single pair; a received check is
+the first; with --check-all-candidates it checks the second too).  Each side checks the single pair; a received check is
 answered and triggers the receiver's own check (RFC 8445 section 7.3.1.4).
 Once the client's check succeeds it nominates with a second check carrying
 USE-CANDIDATE (regular nomination, RFC 8445 section 8.1.1), paced Ta=50 ms
@@ -294,7 +294,7 @@ def run_server(a):
     print("ready", flush=True)
     conn_sock, _ = lst.accept()
     conn = LineConn(conn_sock, "server")
-    st = {"agent": None, "closed": False, "check_at": None}
+    st = {"agent": None, "closed": False, "check_at": None, "extra": []}
 
     def on_tcp(now):
         msgs, closed = conn.read()
@@ -309,6 +309,13 @@ def run_server(a):
                 if not a.no_media:
                     st["agent"] = Agent("server", udp, SERVER_ICE, m["ice"], remote, False, a)
                     st["check_at"] = time.monotonic() + TA
+                    if a.check_all_candidates:
+                        # One more agent per further client candidate, on the same socket:
+                        # it only sends checks (answers reach the first agent).
+                        st["extra"] = [
+                            Agent("server", udp, SERVER_ICE, m["ice"], parse_candidate(c), False, a)
+                            for c in m["ice"]["candidates"][1:]
+                        ]
             elif m["op"] == "media":
                 conn.send({"op": "ok", "call": CALL_ID})
             elif m["op"] == "hangup":
@@ -329,6 +336,10 @@ def run_server(a):
             st["check_at"] = None
             if not ag.own_check_sent:
                 ag.start_check(now)  # ordinary check (none triggered yet)
+            for extra in st["extra"]:
+                extra.start_check(now)
+        for extra in st["extra"]:
+            extra.pump(now)
         ag.pump(now)
         ag.pump_media(now)
 
@@ -435,6 +446,8 @@ def main():
     ap.add_argument("--local-sig", help="client signalling source host:port")
     ap.add_argument("--media", required=True, help="local media host:port")
     ap.add_argument("--media2", help="client: a second host candidate host:port (checks only)")
+    ap.add_argument("--check-all-candidates", action="store_true",
+                    help="server: also check the client's further candidates (checks only)")
     ap.add_argument("--firewall", action="store_true")
     ap.add_argument("--no-checks", action="store_true")
     ap.add_argument("--no-media", action="store_true")
