@@ -323,16 +323,22 @@ fn sp001_fires_when_no_check_is_answered() {
     // The message names both directions with the ports to open on each side.
     assert!(x.message.contains("UDP 30000-33000"), "{}", x.message);
     assert!(x.message.contains("UDP 49152-65535"), "{}", x.message);
+    // Once per firewall, with the port pair that failed there.
     assert!(
-        x.message.contains("inbound to 127.0.0.60:30010"),
+        x.message.contains(
+            "inbound to the server 127.0.0.60 from 127.0.0.50 (port pair 127.0.0.50:49200 → 127.0.0.60:30010)"
+        ),
         "{}",
         x.message
     );
     assert!(
-        x.message.contains("inbound to 127.0.0.50:49200"),
+        x.message.contains(
+            "inbound to the client 127.0.0.50 from 127.0.0.60 (port pair 127.0.0.60:30010 → 127.0.0.50:49200)"
+        ),
         "{}",
         x.message
     );
+    assert_eq!(x.message.matches("allow UDP").count(), 2, "{}", x.message);
     assert!(x.message.contains("Windows"), "{}", x.message);
     assert_eq!(x.evidence["checks"].as_array().unwrap().len(), 2);
     // Two transactions, each sent five times.
@@ -364,7 +370,9 @@ fn sp002_fires_when_only_one_direction_is_answered() {
     );
     assert!(x.message.contains("UDP 49152-65535"), "{}", x.message);
     assert!(
-        x.message.contains("inbound to 127.0.0.50:49200"),
+        x.message.contains(
+            "inbound to the client 127.0.0.50 from 127.0.0.60 (port pair 127.0.0.60:30010 → 127.0.0.50:49200)"
+        ),
         "{}",
         x.message
     );

@@ -132,6 +132,25 @@ impl MediaReport {
         v
     }
 
+    /// A multi-homed server: `src`, a softphone signalling client, sends media to `dst`, an
+    /// address on the server's side of the media path (a port in the server media range)
+    /// that no softphone signalling uses. Returns the server address that client signals
+    /// to, the one the server should announce for media.
+    pub fn multihomed_server(&self, src: SocketAddr, dst: SocketAddr) -> Option<IpAddr> {
+        let (servers, clients) = (self.signalling_servers(), self.signalling_clients());
+        if !clients.contains(&src.ip())
+            || servers.contains(&dst.ip())
+            || clients.contains(&dst.ip())
+            || !in_range(dst.port(), self.settings().server_ports)
+        {
+            return None;
+        }
+        self.softphone
+            .iter()
+            .find(|f| f.client.ip() == src.ip())
+            .map(|f| f.server.ip())
+    }
+
     /// RTP packets of recognised streams from `src` to `dst`.
     pub fn rtp_packets(&self, src: SocketAddr, dst: SocketAddr) -> u64 {
         self.rtp
@@ -369,6 +388,64 @@ pub fn ports_for(settings: &MediaSettings, side: Side, addr: SocketAddr) -> Stri
         ),
         Side::Peer => format!("UDP {}", addr.port()),
     }
+}
+
+/// Port pairs as `a → b, c → d`.
+pub fn pair_list(pairs: &[(SocketAddr, SocketAddr)]) -> String {
+    pairs
+        .iter()
+        .map(|(a, b)| format!("{a} → {b}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Firewall advice for unanswered checks towards one address, said once for all the port
+/// pairs that failed there: the range to open on its side, the sources, where that
+/// firewall usually is, and the pairs seen.
+pub fn open_advice(
+    settings: &MediaSettings,
+    side: Side,
+    pairs: &[(SocketAddr, SocketAddr)],
+) -> String {
+    let Some(&(_, first)) = pairs.first() else {
+        return String::new();
+    };
+    let mut ports: Vec<u16> = pairs.iter().map(|(_, d)| d.port()).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let mut sources: Vec<IpAddr> = pairs.iter().map(|(s, _)| s.ip()).collect();
+    sources.sort();
+    sources.dedup();
+    let range = match side {
+        Side::Server => format!(
+            "UDP {} (the server media range)",
+            range_text(settings.server_ports)
+        ),
+        Side::Client => format!(
+            "UDP {} (the client media range)",
+            range_text(settings.client_ports)
+        ),
+        Side::Peer => format!(
+            "UDP {}",
+            ports
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!(
+        "allow {range} inbound to the {side} {} from {} (port pair{} {}) in {}",
+        first.ip(),
+        sources
+            .iter()
+            .map(IpAddr::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        if pairs.len() == 1 { "" } else { "s" },
+        pair_list(pairs),
+        firewall_hint(side, first)
+    )
 }
 
 /// Where the firewall to change usually is, by side.

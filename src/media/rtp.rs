@@ -232,28 +232,40 @@ impl Jitter {
     }
 }
 
-/// Clock rate of a payload format: from its SDP name when known, else the static payload
-/// type (RFC 3551); 8000 Hz for anything unknown.
-pub fn clock_rate(pt: u8, name: Option<&str>) -> u32 {
-    if let Some(n) = name {
-        let n = n.to_ascii_lowercase();
-        match n.as_str() {
-            "opus" => return 48000,
-            "g722" | "pcmu" | "pcma" | "g729" | "gsm" | "telephone-event" | "cn" | "amr"
-            | "ilbc" | "speex" => return 8000,
-            "amr-wb" | "g7221" | "evs" => return 16000,
-            "h261" | "h263" | "h263-1998" | "h263-2000" | "h264" | "h265" | "vp8" | "vp9"
-            | "av1" | "jpeg" | "mpv" | "mp4v-es" => return 90000,
-            _ => {}
+/// Where the clock rate of a stream's payload type comes from, and why jitter cannot be
+/// measured without one (RFC 3550 §6.4.1 measures jitter in timestamp units, which only the
+/// payload format's clock rate turns into time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The rate in Hz: the SDP's `a=rtpmap`, or the static payload type's (RFC 3551).
+    Rate(u32),
+    /// The SDP in force lists the payload type without a clock rate (a dynamic type with no
+    /// `a=rtpmap`).
+    NoRtpmap,
+    /// The SDP in force does not list the payload type at all.
+    NotInSdp,
+    /// No SDP, and the payload type is dynamic (96-127) or unassigned: its rate is unknown.
+    Unknown,
+}
+
+impl Clock {
+    /// The clock of payload type `pt`. `sdp`: the payload list of the SDP that announced the
+    /// stream's address, `None` for a stream no SDP announced.
+    pub fn of(pt: u8, sdp: Option<&[crate::sip::sdp::Payload]>) -> Clock {
+        match sdp {
+            Some(list) => match list.iter().find(|p| p.pt == pt) {
+                Some(p) => p.clock_rate.map_or(Clock::NoRtpmap, Clock::Rate),
+                None => Clock::NotInSdp,
+            },
+            None => crate::sip::sdp::static_clock_rate(pt).map_or(Clock::Unknown, Clock::Rate),
         }
     }
-    match pt {
-        6 => 16000,
-        10 | 11 => 44100,
-        16 => 11025,
-        17 => 22050,
-        14 | 25 | 26 | 28 | 31 | 32 | 33 | 34 => 90000,
-        _ => 8000,
+
+    pub fn rate(self) -> Option<u32> {
+        match self {
+            Clock::Rate(r) => Some(r),
+            _ => None,
+        }
     }
 }
 
@@ -392,11 +404,29 @@ mod tests {
 
     #[test]
     fn clock_rates() {
-        assert_eq!(clock_rate(0, None), 8000);
-        assert_eq!(clock_rate(9, Some("G722")), 8000);
-        assert_eq!(clock_rate(111, Some("opus")), 48000);
-        assert_eq!(clock_rate(96, None), 8000);
-        assert_eq!(clock_rate(34, None), 90000);
-        assert_eq!(clock_rate(99, Some("H264")), 90000);
+        use crate::sip::sdp::Payload;
+        let pay = |pt: u8, rate: Option<u32>| Payload {
+            pt,
+            name: None,
+            clock_rate: rate,
+        };
+        let sdp = [pay(96, Some(48000)), pay(97, None), pay(9, Some(8000))];
+        assert_eq!(Clock::of(96, Some(&sdp)), Clock::Rate(48000));
+        assert_eq!(Clock::of(97, Some(&sdp)), Clock::NoRtpmap);
+        assert_eq!(Clock::of(98, Some(&sdp)), Clock::NotInSdp);
+        assert_eq!(
+            Clock::of(0, Some(&sdp)),
+            Clock::NotInSdp,
+            "listed types only"
+        );
+        assert_eq!(
+            Clock::of(9, None),
+            Clock::Rate(8000),
+            "G.722: RFC 3551 §4.5.2"
+        );
+        assert_eq!(Clock::of(10, None), Clock::Rate(44100));
+        assert_eq!(Clock::of(34, None), Clock::Rate(90000));
+        assert_eq!(Clock::of(111, None), Clock::Unknown);
+        assert_eq!(Clock::of(111, None).rate(), None);
     }
 }

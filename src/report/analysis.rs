@@ -396,7 +396,7 @@ fn wrap(text: &str, indent: &str, width: usize) -> String {
 fn suggestion_text(s: &serde_json::Value, indent: &str, width: usize) -> String {
     let mut out = String::new();
     let Some(p) = s.get("xcc_diversion_pattern").and_then(|v| v.as_str()) else {
-        return out;
+        return other_suggestion_text(s, indent, width);
     };
     let rewrites: Vec<String> = s["rewrites"]
         .as_array()
@@ -452,6 +452,36 @@ fn suggestion_text(s: &serde_json::Value, indent: &str, width: usize) -> String 
         indent,
         width,
     ));
+    out
+}
+
+/// A suggestion other than the XccDiversionPattern: the media address to announce, the
+/// firewall openings, or its fields as they are.
+fn other_suggestion_text(s: &serde_json::Value, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    if let (Some(a), Some(b)) = (s["announce"].as_str(), s["instead_of"].as_str()) {
+        return wrap(
+            &format!("Make the server announce {a} for media instead of {b}."),
+            indent,
+            width,
+        );
+    }
+    if let Some(open) = s["open"].as_array() {
+        for o in open {
+            out.push_str(&wrap(
+                &format!("Open: {}", o.as_str().unwrap_or("")),
+                indent,
+                width,
+            ));
+        }
+        return out;
+    }
+    if let Some(map) = s.as_object() {
+        for (k, v) in map {
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            out.push_str(&wrap(&format!("{k}: {v}"), indent, width));
+        }
+    }
     out
 }
 

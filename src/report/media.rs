@@ -126,12 +126,33 @@ pub fn media_table(media: &MediaReport) -> String {
                     r.lost.to_string()
                 },
                 r.duplicates.to_string(),
-                format!("{:.1} ({:.1})", r.jitter_ms, r.max_jitter_ms),
+                // Without a known clock rate there is no jitter to show (see the notes).
+                match r.clock_rate {
+                    Some(_) => format!("{:.1} ({:.1})", r.jitter_ms, r.max_jitter_ms),
+                    None => "–".to_string(),
+                },
                 format!("{}–{}", r.first_frame, r.last_frame),
                 r.call_id.clone().unwrap_or_default(),
             ]);
         }
         out.push_str(&format!("RTP\n{t}\n"));
+        for r in &media.rtp {
+            if let Some(why) = &r.inconsistency {
+                out.push_str(&format!(
+                    "  not judged as RTP: {} → {} SSRC {}: {why}\n",
+                    r.src,
+                    r.dst,
+                    r.ssrc_hex()
+                ));
+            } else if let Some(note) = &r.jitter_note {
+                out.push_str(&format!(
+                    "  no jitter for {} → {} SSRC {}: {note}\n",
+                    r.src,
+                    r.dst,
+                    r.ssrc_hex()
+                ));
+            }
+        }
     }
 
     if !media.icmp.is_empty() {
@@ -248,6 +269,11 @@ mod tests {
                 recognised_by: "stun",
                 late: 0,
                 gap_frames: vec![39],
+                clock_rate: Some(8000),
+                jitter_note: None,
+                kind: Some("audio".into()),
+                consistent: true,
+                inconsistency: None,
             }],
             ..Default::default()
         }

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 use crate::calls::Call;
 use crate::media::MediaReport;
-use crate::media::analysis::frame_list;
+use crate::media::analysis::{frame_list, range_text};
 
 pub struct R;
 pub static RULE: R = R;
@@ -20,7 +20,7 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Warning,
     summary: "Unanswered media between addresses the softphone signalling does not use (multi-homed server, VPN without UDP, unrouted softphone-to-softphone path)",
     doc: RuleDoc {
-        what: "Compares the addresses of failed media with those of the softphone signalling (TCP port 2230). Reported when STUN checks or RTP from a signalling client go to an address that is neither the signalling server nor another signalling client, when the server checks the client at an address the client does not signal from, or when checks reach the server from such an address — and they stay unanswered (no success response, no RTP back, no successful check in the same ICE session).",
+        what: "Compares the addresses of failed media with those of the softphone signalling (TCP port 2230). Reported when STUN checks or RTP from a signalling client go to an address that is neither the signalling server nor another signalling client, when the server checks the client at an address the client does not signal from, or when checks reach the server from such an address — and they stay unanswered (no success response, no RTP back, no successful check in the same ICE session). When a signalling client's media goes to an address in the server media range that no signalling uses, the server is multi-homed and announces an address its clients do not reach: the finding is then an error, the headline ahead of the unanswered checks (SP001) it explains, and names the address the server should announce.",
         why: "The softphone reaches the server on the address it signals to; media, however, goes wherever the candidates point. A server with several IP addresses may announce one that the client's network has no route to; a VPN may carry the signalling (TCP) but not the UDP media, or the client may announce its LAN address instead of its VPN address; softphone-to-softphone media needs a route between client networks. The call is signalled fine and stays silent.",
         fix: "Make the media address reachable: on a multi-homed XCC server, bind media to (or announce) the address the clients use for signalling, or add the routes between the networks; for VPN clients, let the VPN carry UDP to the server media range (30000-33000) and make the client announce its VPN address (VPN-less operation is not supported); for softphone-to-softphone calls, route the client networks to each other (UDP 49152-65535).",
         example: "Client 10.1.2.3:49200 sends 5 checks to 10.0.9.9:30010 (frames 10-14) while its signalling goes to 10.0.0.5:2230 (frame 4); 10.0.9.9 never answers",
@@ -54,6 +54,9 @@ struct Seen {
     pairs: Vec<(String, String)>,
     checks: usize,
     rtp_packets: u64,
+    /// A multi-homed server: the media address is on the server side (server media
+    /// port range); the address the client signals to, which the server should announce.
+    announce: Option<IpAddr>,
 }
 
 pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
@@ -86,6 +89,7 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
                     continue;
                 };
                 let s = seen.entry(key).or_default();
+                s.announce = s.announce.or(media.multihomed_server(t.src, t.dst));
                 s.frames.extend(t.request_frames());
                 s.checks += 1 + t.retransmission_frames.len();
                 let pair = (t.src.to_string(), t.dst.to_string());
@@ -96,7 +100,7 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
         }
     }
     // RTP that gets nothing back.
-    for r in &media.rtp {
+    for r in media.judged_rtp() {
         if media.rtp_packets(r.dst, r.src) > 0 {
             continue;
         }
@@ -104,6 +108,7 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
             continue;
         };
         let s = seen.entry(key).or_default();
+        s.announce = s.announce.or(media.multihomed_server(r.src, r.dst));
         s.frames.extend([r.first_frame, r.last_frame]);
         s.rtp_packets += r.packets;
         let pair = (r.src.to_string(), r.dst.to_string());
@@ -137,6 +142,16 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
             sig.client, sig.server, sig.first_frame
         );
         let (title, message) = match kind {
+            Kind::ClientToOther if let Some(server) = s.announce => (
+                format!(
+                    "Multi-homed server: client media goes to {other}, not to the signalling server {server}"
+                ),
+                format!(
+                    "The client {ours} sends {what} to {other} ({pairs}; frames {}), on a port in the server media range {}, but {sig_text}, and {other} never answers. The server has several addresses and announces {other} for media, which the client's network does not reach; the unanswered checks (SP001) follow from this. To fix: make XCC announce {server}, the address the clients signal to, for media (bind its RTP/ICE range to {server}), or route {other} from the client networks.",
+                    frame_list(&s.frames),
+                    range_text(media.settings().server_ports)
+                ),
+            ),
             Kind::ClientToOther => (
                 format!(
                     "Client media goes to {other}, not to the signalling server {}",
@@ -170,8 +185,17 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
         };
         let mut frames = s.frames.clone();
         frames.push(sig.first_frame);
+        let mut f = Finding::new(&INFO, title, message);
+        if let Some(server) = s.announce {
+            // The cause of the silence, and of SP001 on the same checks: the headline.
+            f.severity = Severity::Error;
+            f = f.suggestion(json!({
+                "announce": server.to_string(),
+                "instead_of": other.to_string(),
+            }));
+        }
         out.push(
-            Finding::new(&INFO, title, message)
+            f
                 .frames(frames)
                 .evidence(json!({
                     "kind": format!("{kind:?}"),
@@ -180,6 +204,7 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
                     "pairs": s.pairs.iter().map(|(a, b)| json!({"src": a, "dst": b})).collect::<Vec<_>>(),
                     "stun_checks": s.checks,
                     "rtp_packets": s.rtp_packets,
+                    "multihomed_server": s.announce.map(|a| a.to_string()),
                 })),
         );
     }

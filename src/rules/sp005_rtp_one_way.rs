@@ -147,7 +147,7 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
         );
     }
     // Softphone media validated by STUN, outside SIP calls.
-    for s in &media.rtp {
+    for s in media.judged_rtp() {
         if s.call_id.is_some()
             || s.recognised_by != "stun"
             || s.packets < MIN_PACKETS

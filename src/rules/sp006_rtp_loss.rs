@@ -1,4 +1,10 @@
 //! SP006 rtp-loss: an RTP stream loses packets or arrives with heavy jitter.
+//!
+//! Only streams the media stage found consistent are judged (a stream recognised by its
+//! headers alone must keep its SSRC and advance its timestamps at a media clock, see
+//! [`crate::media::heuristic`]). Jitter is judged only where it was measured at the payload
+//! format's clock rate (RFC 3550 §6.4.1 measures it in timestamp units), and never for
+//! video, whose packets of one frame leave together: video is judged by loss.
 
 use serde_json::json;
 
@@ -16,7 +22,7 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Warning,
     summary: "An RTP stream loses more than 5 % of its packets or its interarrival jitter exceeds 50 ms on average",
     doc: RuleDoc {
-        what: "For every RTP stream of at least 50 packets: the loss from its sequence numbers (expected minus received, RFC 3550 §A.3) above 5 % of the expected packets, or the interarrival jitter (RFC 3550 §A.8, with the codec's clock rate) above 50 ms on average over the stream (the mean of the running estimate, as Wireshark's \"Mean Jitter\"; the maximum alone jumps at every pause in sending, such as hold or a switch to T.38, and is reported only as evidence).",
+        what: "For every RTP stream of at least 50 packets: the loss from its sequence numbers (expected minus received, RFC 3550 §A.3) above 5 % of the expected packets, or, for audio, the interarrival jitter (RFC 3550 §A.8) above 50 ms on average over the stream (the mean of the running estimate, as Wireshark's \"Mean Jitter\"; the maximum alone jumps at every pause in sending, such as hold or a switch to T.38, and is reported only as evidence). Jitter is measured at the payload format's clock rate: the SDP's a=rtpmap rate (L16/48000, speex/32000, opus/48000, …) or the static payload type's (RFC 3551; G.722 is 8000 Hz); a payload type the SDP does not list, or a dynamic one without SDP, has no known clock and its jitter is not judged (the finding says so). Video streams (m=video, or a static video payload type) are judged by loss only. A stream no SDP announced and no STUN validated is judged only when it is consistent RTP: at least 10 packets, a stable SSRC, timestamps advancing at an audio or video clock.",
         why: "Above a few percent of loss, speech becomes choppy; jitter beyond the receiver's jitter buffer (typically 40-60 ms) is heard as loss too. Both point to a congested or lossy path (Wi-Fi, VPN, an overloaded uplink) rather than to a configuration error, and users report 'bad quality' or 'dropouts' rather than silence.",
         fix: "Find the lossy hop: capture at both ends and compare. Typical remedies are QoS (DSCP EF for RTP, prioritised on the uplink), a wired connection instead of Wi-Fi, excluding RTP from VPN tunnels with small MTU or high load, and enough bandwidth for the codec (G.711 needs about 90 kbit/s per direction).",
         example: "RTP 10.1.2.3:49200 → 10.0.0.5:30010 SSRC 0x2A6B1C01 (PCMU): 90 of 100 packets, 10 lost (10.0 %), gaps before frames 39, 59, 79",
@@ -46,9 +52,13 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
         if s.packets < MIN_PACKETS {
             continue;
         }
+        if !s.consistent {
+            continue;
+        }
+        let video = s.is_video();
         let loss = s.loss_fraction();
         let lossy = loss > MAX_LOSS;
-        let jittery = s.mean_jitter_ms > MAX_JITTER_MS;
+        let jittery = !video && s.clock_rate.is_some() && s.mean_jitter_ms > MAX_JITTER_MS;
         if !lossy && !jittery {
             continue;
         }
@@ -77,7 +87,8 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
             ));
         }
         let title = format!(
-            "RTP {} → {} ({codec}): {}",
+            "{}RTP {} → {} ({codec}): {}",
+            if video { "Video " } else { "" },
             s.src,
             s.dst,
             match (lossy, jittery) {
@@ -90,19 +101,41 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
                 _ => format!("{:.0} ms jitter", s.mean_jitter_ms),
             }
         );
-        let message = format!(
-            "The stream {} → {} (SSRC {}, {codec}, {} packets, frames {}-{}) shows {}. The listener at {} hears dropouts. The path from {} to {} loses or delays packets: compare with a capture at the sender, prioritise RTP (DSCP EF/QoS), avoid Wi-Fi or congested VPN links for voice.",
-            s.src,
-            s.dst,
-            s.ssrc_hex(),
-            s.packets,
-            s.first_frame,
-            s.last_frame,
-            problems.join(" and "),
-            s.dst,
-            s.src,
-            s.dst
-        );
+        let message = if video {
+            format!(
+                "The video stream {} → {} (SSRC {}, {codec}, {} packets, frames {}-{}) shows {}. The viewer at {} sees frozen or broken pictures: a lost packet damages its frame and the frames that refer to it until the next key frame. The path from {} to {} loses packets: compare with a capture at the sender, make sure the link carries the video bitrate (often 0.5-2 Mbit/s per direction), prioritise media (DSCP AF41 for video) and avoid Wi-Fi or congested VPN links. (Video is judged by loss only: the packets of one frame leave together, so their arrival spread is no jitter.){}",
+                s.src,
+                s.dst,
+                s.ssrc_hex(),
+                s.packets,
+                s.first_frame,
+                s.last_frame,
+                problems.join(" and "),
+                s.dst,
+                s.src,
+                s.dst,
+                s.jitter_note
+                    .as_deref()
+                    .map_or_else(String::new, |n| format!(" Note: {n}."))
+            )
+        } else {
+            format!(
+                "The stream {} → {} (SSRC {}, {codec}, {} packets, frames {}-{}) shows {}. The listener at {} hears dropouts. The path from {} to {} loses or delays packets: compare with a capture at the sender, prioritise RTP (DSCP EF/QoS), avoid Wi-Fi or congested VPN links for voice.{}",
+                s.src,
+                s.dst,
+                s.ssrc_hex(),
+                s.packets,
+                s.first_frame,
+                s.last_frame,
+                problems.join(" and "),
+                s.dst,
+                s.src,
+                s.dst,
+                s.jitter_note
+                    .as_deref()
+                    .map_or_else(String::new, |n| format!(" Jitter was not judged: {n}."))
+            )
+        };
         let mut frames = vec![s.first_frame, s.last_frame];
         frames.extend(&s.gap_frames);
         let mut f = Finding::new(&INFO, title, message)
@@ -112,6 +145,9 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
                 "dst": s.dst.to_string(),
                 "ssrc": s.ssrc_hex(),
                 "codec": s.codec,
+                "kind": s.kind,
+                "clock_rate": s.clock_rate,
+                "jitter_note": s.jitter_note,
                 "packets": s.packets,
                 "expected": s.expected,
                 "lost": s.lost,

@@ -64,6 +64,9 @@ pub struct Payload {
     pub pt: u8,
     /// Encoding name, e.g. `PCMA`, `opus`, `telephone-event`; `None` for an unknown dynamic type.
     pub name: Option<Name>,
+    /// RTP clock rate in Hz: the `a=rtpmap` rate (RFC 8866 §6.6), else the static payload
+    /// type's rate of RFC 3551 tables 4 and 5; `None` for a dynamic type without rtpmap.
+    pub clock_rate: Option<u32>,
 }
 
 /// An ICE candidate (`a=candidate`).
@@ -133,6 +136,21 @@ pub fn static_payload_name(pt: u8) -> Option<&'static str> {
         31 => "H261",
         32 => "MPV",
         34 => "H263",
+        _ => return None,
+    })
+}
+
+/// RTP clock rate of a static payload type (RFC 3551 tables 4 and 5). G.722 (9) is 8000 Hz
+/// although it samples at 16 kHz: RFC 3551 §4.5.2 fixes its RTP clock at 8000 for
+/// compatibility with an erroneous earlier version.
+pub fn static_clock_rate(pt: u8) -> Option<u32> {
+    Some(match pt {
+        0 | 3..=5 | 7..=9 | 12 | 13 | 15 | 18 => 8000,
+        6 => 16000,
+        10 | 11 => 44100,
+        14 | 25 | 26 | 28 | 31 | 32 | 33 | 34 => 90000,
+        16 => 11025,
+        17 => 22050,
         _ => return None,
     })
 }
@@ -260,6 +278,7 @@ pub fn parse(body: &[u8]) -> Sdp {
                     .map(|pt| Payload {
                         pt,
                         name: static_payload_name(pt).map(Cow::Borrowed),
+                        clock_rate: static_clock_rate(pt),
                     })
                     .collect();
                 sdp.media.push(Media {
@@ -308,12 +327,22 @@ pub fn parse(body: &[u8]) -> Sdp {
                     ("rtpmap", true) => {
                         let mut it = fields(val);
                         let pt = it.next().and_then(|p| p.parse::<u8>().ok());
-                        let enc = it.next().map(before_slash);
+                        let format = it.next();
+                        let enc = format.map(before_slash);
+                        // `<encoding name>/<clock rate>[/<parameters>]`
+                        let rate = format
+                            .and_then(|f| f.split('/').nth(1))
+                            .and_then(|r| r.parse::<u32>().ok())
+                            .filter(|&r| r > 0);
                         if let (Some(pt), Some(enc), Some(m)) = (pt, enc, sdp.media.last_mut())
                             && let Some(p) = m.payloads.iter_mut().find(|p| p.pt == pt)
-                            && p.name.as_deref() != Some(enc)
                         {
-                            p.name = Some(intern(enc));
+                            if p.name.as_deref() != Some(enc) {
+                                p.name = Some(intern(enc));
+                            }
+                            if rate.is_some() {
+                                p.clock_rate = rate;
+                            }
                         }
                     }
                     ("candidate", true) => {
@@ -407,5 +436,36 @@ mod tests {
         assert_eq!(a.candidates[0].port, 30000);
         assert_eq!(s.media[1].connection, Some("10.0.0.9".parse().unwrap()));
         assert_eq!(s.media[1].payloads[0].name, None);
+        let rates: Vec<Option<u32>> = a.payloads.iter().map(|p| p.clock_rate).collect();
+        assert_eq!(rates, [Some(8000), Some(8000), Some(48000), Some(8000)]);
+        assert_eq!(
+            s.media[1].payloads[0].clock_rate, None,
+            "dynamic, no rtpmap"
+        );
+    }
+
+    #[test]
+    fn clock_rates_come_from_rtpmap_then_the_static_table() {
+        let body = b"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 96 97 98 9 10 99\r\na=rtpmap:96 L16/48000\r\na=rtpmap:97 speex/32000\r\na=rtpmap:98 BV32/16000\r\na=rtpmap:99 foo/0\r\nm=video 4002 RTP/AVP 34 100\r\na=rtpmap:100 H264/90000\r\n";
+        let s = parse(body);
+        let rates = |m: &Media| -> Vec<(u8, Option<u32>)> {
+            m.payloads.iter().map(|p| (p.pt, p.clock_rate)).collect()
+        };
+        assert_eq!(
+            rates(&s.media[0]),
+            [
+                (96, Some(48000)),
+                (97, Some(32000)),
+                (98, Some(16000)),
+                // G.722 keeps the 8000 Hz RTP clock of RFC 3551 §4.5.2.
+                (9, Some(8000)),
+                (10, Some(44100)),
+                (99, None),
+            ]
+        );
+        assert_eq!(rates(&s.media[1]), [(34, Some(90000)), (100, Some(90000))]);
+        assert_eq!(static_clock_rate(2), None, "reserved");
+        assert_eq!(static_clock_rate(19), None, "reserved");
+        assert_eq!(static_clock_rate(96), None, "dynamic");
     }
 }

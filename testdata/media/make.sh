@@ -23,6 +23,8 @@ SERVER=127.0.0.60
 SERVER_MEDIA2=127.0.0.61
 UAC=127.0.0.70
 UAS=127.0.0.80
+BACNET_DEVICE=127.0.0.90
+BACNET_CLIENT=127.0.0.91
 
 WORK=$(mktemp -d)
 NS=""
@@ -112,6 +114,54 @@ sip_call() {
     cp "$WORK/$name.pcap" "$HERE/$name.pcap"
 }
 
+# codec_call NAME: sipp UAC and UAS with wide-band audio and video (sip-u?c-codecs.xml):
+# L16/48000 from the UAC, speex/32000 from the UAS, H.263 video from the UAC with one packet
+# in ten left out, and video on payload type 99 (not in the offer) from the UAS, also lossy.
+codec_call() {
+    local name=$1
+    echo "== $name" >&2
+    python3 rtp.py pcap "$WORK/uac-audio.pcap" --ssrc 0x5A160001 --first-seq 41001 \
+        --pt 96 --clock 48000 --ptime 10 --count 200 --payload-bytes 960
+    python3 rtp.py pcap "$WORK/uas-audio.pcap" --ssrc 0x5BEE0002 --first-seq 51001 \
+        --pt 97 --clock 32000 --payload-bytes 70
+    python3 rtp.py pcap "$WORK/uac-video.pcap" --ssrc 0x26300003 --first-seq 61001 \
+        --pt 34 --clock 90000 --ptime 40 --count 60 --skip-every 10 --payload-bytes 600
+    python3 rtp.py pcap "$WORK/uas-video.pcap" --ssrc 0x99000004 --first-seq 7001 \
+        --pt 99 --clock 90000 --ptime 40 --count 60 --skip-every 10 --payload-bytes 600
+    cp sip-uac-codecs.xml sip-uas-codecs.xml "$WORK/"
+    ns_up "$name"
+    capture_start "$WORK/$name.pcap" "host $UAC or host $UAS"
+    (cd "$WORK" && exec ip netns exec "$NS" sipp -sf sip-uas-codecs.xml -i $UAS -p 5060 -mi $UAS -mp 40000 \
+        -m 1 -timeout 30s -timeout_error -nostdin >"$WORK/$name.uas.out" 2>&1) &
+    local uas_pid=$!
+    sleep 0.5
+    (cd "$WORK" && ip netns exec "$NS" sipp -sf sip-uac-codecs.xml -i $UAC -p 5060 -mi $UAC -mp 20000 \
+        -cid_str "$name-%u@%s" -s bob $UAS:5060 -m 1 -timeout 30s -timeout_error -nostdin \
+        >"$WORK/$name.uac.out" 2>&1) || { echo "sipp UAC failed" >&2; tail -5 "$WORK/$name.uac.out" >&2; }
+    wait "$uas_pid" || { echo "sipp UAS failed" >&2; tail -5 "$WORK/$name.uas.out" >&2; }
+    capture_stop
+    ns_down
+    cp "$WORK/$name.pcap" "$HERE/$name.pcap"
+}
+
+# bacnet NAME: a BACnet/IP client polling a device on UDP 47808 (bacnet.py), no SIP at all
+bacnet() {
+    local name=$1
+    echo "== $name" >&2
+    ns_up "$name"
+    capture_start "$WORK/$name.pcap" "udp port 47808"
+    rm -f "$WORK/ready"
+    mkfifo "$WORK/ready"
+    ip netns exec "$NS" timeout 30 python3 bacnet.py device --addr $BACNET_DEVICE >"$WORK/ready" &
+    local dpid=$!
+    read -r _ <"$WORK/ready"
+    ip netns exec "$NS" timeout 30 python3 bacnet.py client --addr $BACNET_CLIENT --device $BACNET_DEVICE
+    wait "$dpid"
+    capture_stop
+    ns_down
+    cp "$WORK/$name.pcap" "$HERE/$name.pcap"
+}
+
 selected() {
     local n=$1; shift
     [ ${#SELECT[@]} -eq 0 ] && return 0
@@ -128,5 +178,9 @@ selected multihomed     && softphone multihomed     $SERVER_MEDIA2:30010 "--fire
 selected rtp-loss       && softphone rtp-loss       $SERVER:30010        ""                          "--skip-every 10"
 selected sip-rtp-one-way && sip_call sip-rtp-one-way sip-uas-silent.xml
 selected sip-rtp-both    && sip_call sip-rtp-both    sip-uas-audio.xml
+selected ice-blocked-two-pairs && softphone ice-blocked-two-pairs $SERVER:30010 "--firewall" "--firewall --media2 $CLIENT:49202"
+selected ice-one-way-two-pairs && softphone ice-one-way-two-pairs $SERVER:30010 "--check-all-candidates" "--firewall --media2 $CLIENT:49202"
+selected clock-rates     && codec_call clock-rates
+selected bacnet-udp      && bacnet bacnet-udp
 
 if command -v tshark >/dev/null; then ./oracle.sh; fi

@@ -3,12 +3,19 @@
 writer for the audio files that sipp's play_pcap_audio replays.
 
   python3 rtp.py pcap OUT.pcap --ssrc 0x1A2B3C4D [--count 100] [--skip-every 0]
+                   [--pt 0 --clock 8000 --ptime 20 --payload-bytes 0]
 
 writes an Ethernet/IPv4/UDP pcap of --count RTP packets, 20 ms apart,
 sequence numbers +1 and timestamps +160 per packet, 160-byte payloads.
 With --skip-every N, one packet in every N (slots N//2, N + N//2, ...) is
 left out while sequence numbers and timestamps still advance (deliberate
 sequence gaps; the first and last packets are always sent).
+
+With --pt/--clock/--ptime/--payload-bytes the same stream carries another
+payload format: timestamps advance by clock * ptime / 1000 per packet (e.g.
+960 for L16/48000 at 20 ms, 3600 for 90000 Hz video at 40 ms) and each
+payload is --payload-bytes bytes of a fixed pattern instead of the tone
+(the media stage counts packets, it never decodes them).
 """
 import argparse
 import math
@@ -54,13 +61,16 @@ def is_rtp(data):
     return len(data) >= 12 and data[0] >> 6 == 2 and not 72 <= (data[1] & 0x7F) <= 76
 
 
-def stream(ssrc, count, first_seq, first_ts, pt=0, skip_every=0, freq=440.0):
+def stream(ssrc, count, first_seq, first_ts, pt=0, skip_every=0, freq=440.0,
+           step=SAMPLES, payload_bytes=0):
     """Yield (slot, packet) for each packet actually sent."""
     for i in range(count):
         if skip_every and i % skip_every == skip_every // 2:
             continue
-        yield i, rtp_packet(first_seq + i, first_ts + i * SAMPLES, ssrc,
-                            tone_payload(i, freq), pt, marker=(i == 0))
+        payload = bytes((i + n) & 0xFF for n in range(payload_bytes)) if payload_bytes \
+            else tone_payload(i, freq)
+        yield i, rtp_packet(first_seq + i, first_ts + i * step, ssrc, payload, pt,
+                            marker=(i == 0))
 
 
 def _ip_checksum(header):
@@ -98,10 +108,17 @@ def main():
     p.add_argument("--first-ts", type=int, default=16000)
     p.add_argument("--skip-every", type=int, default=0)
     p.add_argument("--freq", type=float, default=440.0)
+    p.add_argument("--pt", type=int, default=0)
+    p.add_argument("--clock", type=int, default=CLOCK)
+    p.add_argument("--ptime", type=int, default=PTIME_MS, help="milliseconds per packet")
+    p.add_argument("--payload-bytes", type=int, default=0,
+                   help="payload size; 0: the 160-byte mu-law tone")
     a = ap.parse_args()
-    pkts = [(slot * PTIME_MS / 1000.0, pkt)
-            for slot, pkt in stream(a.ssrc, a.count, a.first_seq, a.first_ts,
-                                    skip_every=a.skip_every, freq=a.freq)]
+    step = a.clock * a.ptime // 1000
+    pkts = [(slot * a.ptime / 1000.0, pkt)
+            for slot, pkt in stream(a.ssrc, a.count, a.first_seq, a.first_ts, pt=a.pt,
+                                    skip_every=a.skip_every, freq=a.freq, step=step,
+                                    payload_bytes=a.payload_bytes)]
     write_pcap(a.out, pkts)
 
 

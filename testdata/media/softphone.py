@@ -11,7 +11,9 @@ Signalling is a line-oriented JSON exchange (one line per TCP segment):
   server -> client  progress, answer (ICE ufrag/pwd/candidate), ok, bye
 
 ICE: the client is controlling, the server controlled; one host candidate
-each (component 1).  Each side checks the single pair; a received check is
+each (component 1), and with --media2 a second client host candidate whose
+socket only sends checks to the server's candidate (the server keeps checking
+the first; with --check-all-candidates it checks the second too).  Each side checks the single pair; a received check is
 answered and triggers the receiver's own check (RFC 8445 section 7.3.1.4).
 Once the client's check succeeds it nominates with a second check carrying
 USE-CANDIDATE (regular nomination, RFC 8445 section 8.1.1), paced Ta=50 ms
@@ -244,8 +246,8 @@ class LineConn:
         return out, False
 
 
-def candidate(addr):
-    return f"candidate:1 1 udp {HOST_PRIORITY} {addr[0]} {addr[1]} typ host"
+def candidate(addr, foundation=1, priority=HOST_PRIORITY):
+    return f"candidate:{foundation} 1 udp {priority} {addr[0]} {addr[1]} typ host"
 
 
 def parse_candidate(text):
@@ -253,22 +255,30 @@ def parse_candidate(text):
     return parts[4], int(parts[5])
 
 
-def loop(sock_tcp, sock_udp, agent_ref, on_tcp, on_tick, stop):
+def loop(sock_tcp, sock_udp, agent_ref, on_tcp, on_tick, stop, second=(None, lambda: None)):
+    """second: (socket, agent getter) of the client's second host candidate, if any."""
+    sock_udp2, agent2_ref = second
     while not stop():
         now = time.monotonic()
         on_tick(now)
         agent = agent_ref()
         deadlines = agent.deadlines() if agent else []
+        if agent2_ref():
+            deadlines += agent2_ref().deadlines()
         # 2 ms granularity for the signalling-driven timers that live outside the agent
         timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else 0.002
         timeout = min(timeout, 0.002)
-        socks = [s for s in (sock_tcp, sock_udp) if s is not None]
+        socks = [s for s in (sock_tcp, sock_udp, sock_udp2) if s is not None]
         r, _, _ = select.select(socks, [], [], timeout)
         for s in r:
             if s is sock_udp:
                 data, src = s.recvfrom(65536)
                 if agent_ref():
                     agent_ref().on_udp(data, src, time.monotonic())
+            elif s is sock_udp2:
+                data, src = s.recvfrom(65536)
+                if agent2_ref():
+                    agent2_ref().on_udp(data, src, time.monotonic())
             else:
                 on_tcp(time.monotonic())
 
@@ -284,7 +294,7 @@ def run_server(a):
     print("ready", flush=True)
     conn_sock, _ = lst.accept()
     conn = LineConn(conn_sock, "server")
-    st = {"agent": None, "closed": False, "check_at": None}
+    st = {"agent": None, "closed": False, "check_at": None, "extra": []}
 
     def on_tcp(now):
         msgs, closed = conn.read()
@@ -299,6 +309,13 @@ def run_server(a):
                 if not a.no_media:
                     st["agent"] = Agent("server", udp, SERVER_ICE, m["ice"], remote, False, a)
                     st["check_at"] = time.monotonic() + TA
+                    if a.check_all_candidates:
+                        # One more agent per further client candidate, on the same socket:
+                        # it only sends checks (answers reach the first agent).
+                        st["extra"] = [
+                            Agent("server", udp, SERVER_ICE, m["ice"], parse_candidate(c), False, a)
+                            for c in m["ice"]["candidates"][1:]
+                        ]
             elif m["op"] == "media":
                 conn.send({"op": "ok", "call": CALL_ID})
             elif m["op"] == "hangup":
@@ -319,6 +336,10 @@ def run_server(a):
             st["check_at"] = None
             if not ag.own_check_sent:
                 ag.start_check(now)  # ordinary check (none triggered yet)
+            for extra in st["extra"]:
+                extra.start_check(now)
+        for extra in st["extra"]:
+            extra.pump(now)
         ag.pump(now)
         ag.pump_media(now)
 
@@ -339,10 +360,19 @@ def run_client(a):
     tcp.bind(hostport(a.local_sig))
     tcp.connect(hostport(a.sig))
     conn = LineConn(tcp, "client")
+    # A second host candidate (--media2): its own socket and an agent that only checks.
+    media2 = hostport(a.media2) if a.media2 else None
+    udp2 = None
+    candidates = [candidate(media)]
+    if media2:
+        udp2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp2.bind(media2)
+        candidates.append(candidate(media2, 2, HOST_PRIORITY - 1))
     time.sleep(0.050)
     conn.send({"op": "invite", "call": CALL_ID, "from": "alice", "to": "bob",
-               "ice": {**CLIENT_ICE, "candidates": [candidate(media)]}})
-    st = {"agent": None, "closed": False, "phase": "calling", "t": None, "sent_state": False}
+               "ice": {**CLIENT_ICE, "candidates": candidates}})
+    st = {"agent": None, "agent2": None, "closed": False, "phase": "calling", "t": None,
+          "sent_state": False}
 
     def signal(state):
         if not st["sent_state"]:
@@ -360,6 +390,8 @@ def run_client(a):
                 else:
                     ag = Agent("client", udp, CLIENT_ICE, m["ice"], remote, True, a, signal)
                     st["agent"] = ag
+                    if udp2 is not None:
+                        st["agent2"] = Agent("client2", udp2, CLIENT_ICE, m["ice"], remote, True, a)
                     st["phase"], st["t"] = "ice", now + 0.010
             elif m["op"] == "bye":
                 st["phase"] = "closing"
@@ -379,9 +411,13 @@ def run_client(a):
         elif ph == "ice" and now >= st["t"]:
             if not ag.own_check_sent:
                 ag.start_check(now)
+            if st["agent2"] and not st["agent2"].own_check_sent:
+                st["agent2"].start_check(now)
             st["phase"] = "checking"
         if ag is None:
             return
+        if st["agent2"]:
+            st["agent2"].pump(now)
         ag.pump(now)
         ag.pump_media(now)
         if st["phase"] == "checking":
@@ -393,11 +429,14 @@ def run_client(a):
         if st["phase"] == "media" and ag.media_done():
             st["phase"], st["t"] = "wait-hangup", now + 0.2
 
-    loop(tcp, udp, lambda: st["agent"], on_tcp, on_tick, lambda: st["closed"])
+    loop(tcp, udp, lambda: st["agent"], on_tcp, on_tick, lambda: st["closed"],
+         (udp2, lambda: st["agent2"]))
     ag = st["agent"]
     if ag:
         log("client", f"rtp received {ag.rtp_received}")
     udp.close()
+    if udp2 is not None:
+        udp2.close()
 
 
 def main():
@@ -406,6 +445,9 @@ def main():
     ap.add_argument("--sig", required=True, help="server signalling address host:port")
     ap.add_argument("--local-sig", help="client signalling source host:port")
     ap.add_argument("--media", required=True, help="local media host:port")
+    ap.add_argument("--media2", help="client: a second host candidate host:port (checks only)")
+    ap.add_argument("--check-all-candidates", action="store_true",
+                    help="server: also check the client's further candidates (checks only)")
     ap.add_argument("--firewall", action="store_true")
     ap.add_argument("--no-checks", action="store_true")
     ap.add_argument("--no-media", action="store_true")

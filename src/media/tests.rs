@@ -1,0 +1,466 @@
+//! Unit tests of the media tracker: payload reading, RTP recognition, announcements,
+//! STUN transactions over UDP and TCP, softphone signalling flows.
+
+use super::testing::*;
+use super::*;
+use crate::net::{Datagram, Flow, StreamEvent};
+
+#[test]
+fn udp_payloads_are_read_by_first_byte_and_count_as_the_whole_datagram_would() {
+    let rtp = rtp_pkt(7, 160, 0xabc, 8);
+    let rr = [0x80, 201, 0, 1, 1, 2, 3, 4];
+    let bad_rr = [0x80, 201, 0, 5, 1, 2, 3, 4];
+    let dtls = [22u8, 0xfe, 0xfd, 0, 0];
+    let stun = stun_msg(0x0001, 9, &[]);
+    assert_eq!(UdpPayload::read(&[]), Some(UdpPayload::Empty));
+    assert_eq!(UdpPayload::read(&stun), None, "STUN is read whole");
+    assert_eq!(UdpPayload::read(&dtls), Some(UdpPayload::Dtls));
+    assert_eq!(UdpPayload::read(b"hello"), Some(UdpPayload::Other));
+    assert_eq!(
+        UdpPayload::read(&rr),
+        Some(UdpPayload::Rtcp { valid: true })
+    );
+    assert_eq!(
+        UdpPayload::read(&bad_rr),
+        Some(UdpPayload::Rtcp { valid: false })
+    );
+    assert_eq!(
+        UdpPayload::read(&rtp),
+        Some(UdpPayload::Rtp(rtp::parse(&rtp)))
+    );
+    assert!(matches!(
+        UdpPayload::read(&rtp),
+        Some(UdpPayload::Rtp(Some(h))) if h.seq == 7 && h.ssrc == 0xabc
+    ));
+    assert_eq!(UdpPayload::read(&rtp[..6]), Some(UdpPayload::Rtp(None)));
+
+    // The same traffic whole, and read with its payload left behind: the same report
+    // (compared as JSON: its lookup index is a randomly seeded map).
+    let mut packets: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..6u16 {
+        let r = rtp_pkt(100 + i, u32::from(i) * 160, 0x1234, 0);
+        packets.push(("10.0.0.1:40000".into(), r));
+    }
+    for p in [&rr[..], &bad_rr, &dtls, b"hello", &[], &stun] {
+        packets.push(("10.0.0.2:3478".into(), p.to_vec()));
+    }
+    let whole = {
+        let mut t = MediaTracker::default();
+        for (i, (src, p)) in packets.iter().enumerate() {
+            t.datagram(&dgram(
+                i as u64 + 1,
+                i as u32 * 20,
+                src,
+                "10.0.0.9:30000",
+                p,
+            ));
+        }
+        serde_json::to_string(&t.finish()).expect("report serialises")
+    };
+    let read = {
+        let mut t = MediaTracker::default();
+        for (i, (src, p)) in packets.iter().enumerate() {
+            let d = dgram(i as u64 + 1, i as u32 * 20, src, "10.0.0.9:30000", p);
+            match UdpPayload::read(p) {
+                Some(r) => t.read_datagram(&Datagram { payload: &[], ..d }, r),
+                None => t.datagram(&d),
+            }
+        }
+        serde_json::to_string(&t.finish()).expect("report serialises")
+    };
+    assert_eq!(whole, read);
+    assert!(whole.contains(r#""rtcp_packets":1,"#), "{whole}");
+    assert!(whole.contains(r#""dtls_packets":1,"#), "{whole}");
+    assert!(whole.contains(r#""udp_datagrams":12,"#), "{whole}");
+}
+
+#[test]
+fn unannounced_rtp_needs_three_consecutive_packets() {
+    let mut t = MediaTracker::default();
+    // Two stray packets, then a real stream starting over.
+    t.datagram(&dgram(
+        1,
+        0,
+        "10.0.0.1:4000",
+        "10.0.0.2:5000",
+        &rtp_pkt(7, 0, 1, 0),
+    ));
+    t.datagram(&dgram(
+        2,
+        20,
+        "10.0.0.1:4000",
+        "10.0.0.2:5000",
+        &rtp_pkt(900, 0, 1, 0),
+    ));
+    // A lone packet of another flow never becomes a stream.
+    t.datagram(&dgram(
+        3,
+        20,
+        "10.0.0.9:4000",
+        "10.0.0.2:5002",
+        &rtp_pkt(1, 0, 9, 0),
+    ));
+    for i in 0..10u16 {
+        let p = rtp_pkt(901 + i, 160 * (u32::from(i) + 1), 1, 0);
+        t.datagram(&dgram(
+            4 + u64::from(i),
+            40 + 20 * u32::from(i),
+            "10.0.0.1:4000",
+            "10.0.0.2:5000",
+            &p,
+        ));
+    }
+    let r = t.finish();
+    assert_eq!(r.rtp.len(), 1);
+    let s = &r.rtp[0];
+    assert_eq!(
+        s.packets, 11,
+        "the earlier packet of the run counts once confirmed"
+    );
+    assert_eq!((s.first_frame, s.last_frame), (2, 13));
+    assert_eq!(s.lost, 0);
+    assert_eq!(s.recognised_by, "sequence");
+    assert_eq!(s.codec.as_deref(), Some("PCMU"));
+    assert!(s.max_jitter_ms < 0.01);
+}
+
+#[test]
+fn datagrams_count_for_the_announcement_in_force_when_they_pass() {
+    let mut t = MediaTracker::default();
+    let sdp = |port: u16| {
+        crate::sip::sdp::parse(
+            format!("v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio {port} RTP/AVP 8\r\n").as_bytes(),
+        )
+    };
+    let send = |t: &mut MediaTracker, frame: u64, n: u16| {
+        for i in 0..n {
+            t.datagram(&dgram(
+                frame + u64::from(i),
+                0,
+                "10.0.0.1:4000",
+                "10.0.0.2:5000",
+                &rtp_pkt(i, 0, 9, 8),
+            ));
+        }
+    };
+    send(&mut t, 1, 1); // before any SDP: counted for nobody
+    t.announce("call-a", &sdp(5000), 2);
+    send(&mut t, 3, 2);
+    t.announce("call-b", &sdp(5000), 10); // the address moves to another call
+    send(&mut t, 11, 3);
+    t.announce("call-c", &sdp(6000), 20); // another address: call-b keeps 5000
+    send(&mut t, 21, 4);
+    let r = t.finish();
+    let received: Vec<(&str, u64)> = r
+        .announced
+        .iter()
+        .map(|a| (a.call_id.as_str(), a.received))
+        .collect();
+    assert_eq!(received, [("call-a", 2), ("call-b", 7), ("call-c", 0)]);
+    // One datagram was sent before the first announcement.
+    assert_eq!(r.udp_datagrams, 10);
+}
+
+#[test]
+fn rtp_and_announcements_are_found_by_address_in_order() {
+    let mut t = MediaTracker::default();
+    for (i, call) in ["c1", "c2", "c3"].iter().enumerate() {
+        let port = if i == 1 { 7000 } else { 5000 };
+        let body = format!("v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio {port} RTP/AVP 8\r\n");
+        t.announce(call, &crate::sip::sdp::parse(body.as_bytes()), i as u64);
+    }
+    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 1, 10, 5);
+    rtp_stream(&mut t, "10.0.0.2:5000", "10.0.0.1:4000", 2, 20, 5);
+    rtp_stream(&mut t, "10.0.0.3:4000", "10.0.0.2:7000", 3, 30, 5);
+    let r = t.finish();
+    let at = |a: &str| -> Vec<&str> {
+        r.announced_at(addr(a))
+            .map(|x| x.call_id.as_str())
+            .collect()
+    };
+    assert_eq!(at("10.0.0.2:5000"), ["c1", "c3"]);
+    assert_eq!(at("10.0.0.2:7000"), ["c2"]);
+    assert!(at("10.0.0.9:1").is_empty());
+    let ssrcs = |a: &str| -> Vec<u32> { r.rtp_at(addr(a)).map(|s| s.ssrc).collect() };
+    assert_eq!(ssrcs("10.0.0.2:5000"), [1, 2]);
+    assert_eq!(ssrcs("10.0.0.1:4000"), [1, 2]);
+    assert_eq!(ssrcs("10.0.0.2:7000"), [3]);
+    assert!(ssrcs("10.0.0.9:1").is_empty());
+}
+
+#[test]
+fn announced_flow_counts_from_the_first_packet_and_names_the_codec() {
+    let mut t = MediaTracker::default();
+    let sdp = crate::sip::sdp::parse(
+        b"v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 111 101\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\n",
+    );
+    t.announce("call-1", &sdp, 1);
+    t.announce("call-1", &sdp, 3); // retransmitted SDP: no second entry
+    t.datagram(&dgram(
+        5,
+        0,
+        "10.0.0.1:4000",
+        "10.0.0.2:5000",
+        &rtp_pkt(1, 0, 5, 111),
+    ));
+    t.datagram(&dgram(
+        6,
+        20,
+        "10.0.0.1:4000",
+        "10.0.0.2:5000",
+        &rtp_pkt(3, 1920, 5, 111),
+    ));
+    t.datagram(&dgram(
+        7,
+        40,
+        "10.0.0.1:4000",
+        "10.0.0.2:5000",
+        &rtp_pkt(3, 1920, 5, 111),
+    ));
+    let r = t.finish();
+    assert_eq!(r.announced.len(), 1);
+    assert_eq!(r.announced[0].received, 3);
+    assert_eq!(r.announced[0].rtp_received, 3);
+    let s = &r.rtp[0];
+    assert_eq!(s.call_id.as_deref(), Some("call-1"));
+    assert_eq!(s.codec.as_deref(), Some("opus"));
+    assert_eq!((s.packets, s.expected, s.lost, s.duplicates), (3, 3, 0, 1));
+    assert_eq!(s.recognised_by, "sdp");
+}
+
+#[test]
+fn stun_transactions_pair_and_count_retransmissions() {
+    let mut t = MediaTracker::default();
+    let req = stun_msg(
+        0x0001,
+        1,
+        &[
+            (stun::attr::USERNAME, b"Sv4k:Xc9f"),
+            (stun::attr::ICE_CONTROLLING, &[0; 8]),
+        ],
+    );
+    let resp = stun_msg(0x0101, 1, &[]);
+    let other = stun_msg(0x0101, 2, &[]);
+    let ind = stun_msg(0x0011, 3, &[]);
+    t.datagram(&dgram(1, 0, "10.0.0.1:49200", "10.0.0.2:30010", &req));
+    t.datagram(&dgram(2, 100, "10.0.0.1:49200", "10.0.0.2:30010", &req));
+    t.datagram(&dgram(3, 101, "10.0.0.2:30010", "10.0.0.1:49200", &resp));
+    t.datagram(&dgram(4, 102, "10.0.0.2:30010", "10.0.0.1:49200", &other));
+    t.datagram(&dgram(5, 103, "10.0.0.2:30010", "10.0.0.1:49200", &ind));
+    // Random bytes starting with 0: not STUN.
+    t.datagram(&dgram(
+        6,
+        104,
+        "10.0.0.2:30010",
+        "10.0.0.1:49200",
+        &[0u8; 40],
+    ));
+    // Then RTP on the validated pair counts from its first packet.
+    t.datagram(&dgram(
+        7,
+        120,
+        "10.0.0.2:30010",
+        "10.0.0.1:49200",
+        &rtp_pkt(1, 0, 77, 8),
+    ));
+    let r = t.finish();
+    assert_eq!(r.stun_messages, 5);
+    assert_eq!(r.stun_indications, 1);
+    assert_eq!(r.stun_unmatched_responses, 1);
+    assert_eq!(r.stun.len(), 1);
+    let x = &r.stun[0];
+    assert_eq!(x.retransmission_frames, vec![2]);
+    assert_eq!(x.response_frame, Some(3));
+    assert_eq!(x.response_class.as_deref(), Some("success"));
+    assert_eq!(x.ice_role.as_deref(), Some("controlling"));
+    assert!(x.is_ice_check() && x.answered());
+    assert_eq!(r.rtp.len(), 1);
+    assert_eq!(r.rtp[0].recognised_by, "stun");
+}
+
+#[test]
+fn rtcp_is_counted_not_taken_for_rtp() {
+    let mut t = MediaTracker::default();
+    let rr = [0x80, 201, 0, 1, 0, 0, 0, 9];
+    for i in 0..5 {
+        t.datagram(&dgram(i, 0, "10.0.0.1:4001", "10.0.0.2:5001", &rr));
+    }
+    let r = t.finish();
+    assert_eq!(r.rtcp_packets, 5);
+    assert!(r.rtp.is_empty());
+}
+
+#[test]
+fn stun_over_tcp_across_segments() {
+    let mut t = MediaTracker::default();
+    let req = stun_msg(0x0003, 4, &[(0x0019, &[17, 0, 0, 0])]);
+    let mut framed = (req.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&req);
+    framed.extend_from_slice(&framed.clone());
+    let flow = Flow {
+        src: addr("10.0.0.1:5555"),
+        dst: addr("10.0.0.2:443"),
+    };
+    let time = Timestamp::new(1, 0);
+    let (a, b) = framed.split_at(7);
+    for (i, part) in [a, b].into_iter().enumerate() {
+        t.stream(&StreamEvent::Data {
+            flow,
+            frame: 10 + i as u64,
+            origin: 10 + i as u64,
+            time,
+            data: part,
+        });
+    }
+    let r = t.finish();
+    assert_eq!(r.stun_messages, 2);
+    assert_eq!(r.stun[0].request_frame, 11);
+    assert_eq!(r.stun[0].retransmission_frames, vec![11]);
+    assert_eq!(r.stun[0].transport, Transport::Tcp);
+}
+
+#[test]
+fn softphone_signalling_flow() {
+    let mut t = MediaTracker::default();
+    let c = addr("10.0.0.1:41230");
+    let s = addr("10.0.0.2:2230");
+    let time = Timestamp::new(1, 0);
+    t.stream(&StreamEvent::Data {
+        flow: Flow { src: c, dst: s },
+        frame: 4,
+        origin: 4,
+        time,
+        data: b"hello",
+    });
+    t.stream(&StreamEvent::Data {
+        flow: Flow { src: s, dst: c },
+        frame: 6,
+        origin: 6,
+        time,
+        data: b"hi",
+    });
+    let r = t.finish();
+    assert_eq!(r.softphone.len(), 1);
+    let f = &r.softphone[0];
+    assert_eq!((f.client, f.server), (c, s));
+    assert_eq!((f.first_frame, f.last_frame, f.segments), (4, 6, 2));
+    assert_eq!((f.client_bytes, f.server_bytes), (5, 2));
+}
+
+#[test]
+fn jitter_clock_comes_from_the_sdp_and_is_not_guessed() {
+    let mut t = MediaTracker::default();
+    let sdp = crate::sip::sdp::parse(
+        b"v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 97 8\r\na=rtpmap:97 speex/32000\r\nm=video 5002 RTP/AVP 34\r\n",
+    );
+    t.announce("call-1", &sdp, 1);
+    // speex/32000, 20 ms apart: 640 units per packet.
+    for i in 0..20u16 {
+        let p = rtp_pkt(i, 640 * u32::from(i), 1, 97);
+        t.datagram(&dgram(
+            10 + u64::from(i),
+            20 * u32::from(i),
+            "10.0.0.1:4000",
+            "10.0.0.2:5000",
+            &p,
+        ));
+    }
+    // Video on a payload type the m=video line does not list.
+    for i in 0..20u16 {
+        let p = rtp_pkt(i, 3600 * u32::from(i), 2, 99);
+        t.datagram(&dgram(
+            40 + u64::from(i),
+            40 * u32::from(i),
+            "10.0.0.1:4002",
+            "10.0.0.2:5002",
+            &p,
+        ));
+    }
+    // First a payload type the SDP does not list, then PCMA: measured on PCMA.
+    t.datagram(&dgram(
+        70,
+        0,
+        "10.0.0.3:4000",
+        "10.0.0.2:5000",
+        &rtp_pkt(1, 0, 3, 99),
+    ));
+    for i in 1..20u16 {
+        let p = rtp_pkt(1 + i, 160 * u32::from(i), 3, 8);
+        t.datagram(&dgram(
+            70 + u64::from(i),
+            20 * u32::from(i),
+            "10.0.0.3:4000",
+            "10.0.0.2:5000",
+            &p,
+        ));
+    }
+    // No SDP: a dynamic payload type has no clock, a static one has RFC 3551's.
+    rtp_stream(&mut t, "10.0.0.7:6000", "10.0.0.8:6000", 4, 100, 20);
+    for i in 0..20u16 {
+        let p = rtp_pkt(i, 960 * u32::from(i), 5, 111);
+        t.datagram(&dgram(
+            130 + u64::from(i),
+            20 * u32::from(i),
+            "10.0.0.7:6002",
+            "10.0.0.8:6002",
+            &p,
+        ));
+    }
+    let r = t.finish();
+    let by = |ssrc: u32| r.rtp.iter().find(|s| s.ssrc == ssrc).unwrap();
+    let speex = by(1);
+    assert_eq!(
+        (speex.clock_rate, speex.kind.as_deref()),
+        (Some(32000), Some("audio"))
+    );
+    assert!(speex.max_jitter_ms < 0.01, "{}", speex.max_jitter_ms);
+    let video = by(2);
+    assert_eq!(
+        (video.clock_rate, video.kind.as_deref()),
+        (None, Some("video"))
+    );
+    assert_eq!(
+        video.jitter_note.as_deref(),
+        Some("payload type 99 is not in the SDP of 10.0.0.2:5002 (34)")
+    );
+    let late_pcma = by(3);
+    assert_eq!(late_pcma.clock_rate, Some(8000));
+    assert_eq!(late_pcma.jitter_note, None);
+    let pcmu = by(4);
+    assert_eq!(
+        (pcmu.clock_rate, pcmu.kind.as_deref()),
+        (Some(8000), Some("audio"))
+    );
+    let dynamic = by(5);
+    assert_eq!((dynamic.clock_rate, dynamic.kind.as_deref()), (None, None));
+    assert_eq!((dynamic.jitter_ms, dynamic.max_jitter_ms), (0.0, 0.0));
+    assert!(dynamic.consistent, "{:?}", dynamic.inconsistency);
+}
+
+#[test]
+fn a_flow_that_changes_ssrc_on_every_packet_is_not_judged() {
+    let mut t = MediaTracker::default();
+    // Two interleaved "SSRCs", each with consecutive sequence numbers and a plausible clock:
+    // confirmed as streams, but no RTP sender switches SSRC on every packet.
+    for i in 0..40u16 {
+        let ssrc = 1 + u32::from(i % 2);
+        let n = i / 2;
+        let p = rtp_pkt(n, 160 * u32::from(n), ssrc, 0);
+        t.datagram(&dgram(
+            1 + u64::from(i),
+            10 * u32::from(i),
+            "10.0.0.1:4000",
+            "10.0.0.2:5000",
+            &p,
+        ));
+    }
+    let r = t.finish();
+    assert_eq!(r.rtp.len(), 2);
+    for s in &r.rtp {
+        assert!(!s.consistent);
+        assert_eq!(
+            s.inconsistency.as_deref(),
+            Some("the SSRC changes 39 times in 40 packets of the flow")
+        );
+    }
+}
