@@ -25,6 +25,7 @@ use crate::report::listing::{self, CallRow};
 use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
+mod ipo_route;
 mod pipeline;
 
 /// Receives the SIP messages a scan finds, in capture order.
@@ -231,6 +232,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Rules { format } => rules_list(*format),
         Command::Explain { rule } => explain(rule),
         Command::Pattern(PatternCommand::Test(args)) => pattern_test(args),
+        Command::IpoRoute(args) => ipo_route::ipo_route(args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             write_completions(*shell, &mut out);

@@ -442,13 +442,19 @@ fn match_route(
     });
     let cli_user = inv.from.user.as_str();
     let cli_host = inv.from.host.as_deref();
+    // The CLI as IP Office reads it: the From user, or its host when there is no user.
+    let caller = if cli_user.is_empty() {
+        cli_host.unwrap_or("")
+    } else {
+        cli_user
+    };
     let mut matched: Vec<(Rank, usize, NumberMatch)> = Vec::new();
     for (i, r) in candidates {
         let n = match_number(&r.incoming_number, number);
         let c = match_cli(&r.incoming_cli, cli_user, cli_host);
         let compared = format!(
             "route {i}: incoming_number `{}` vs `{number}`, incoming_cli `{}` vs `{}`",
-            r.incoming_number, r.incoming_cli, inv.from
+            r.incoming_number, r.incoming_cli, caller
         );
         let (result, why) = match (&n, &c) {
             (None, _) => ("no-match", "the incoming number differs".to_string()),

@@ -1,0 +1,323 @@
+//! `sipdiag ipo-route`: the IP Office routing replay through the real binary, on the
+//! example configuration (dry runs) and on captures made with sipp.
+
+mod common;
+
+use common::{sipdiag, stdout, testdata};
+use serde_json::Value;
+
+fn example() -> String {
+    testdata("ipoffice/example.toml").display().to_string()
+}
+
+/// A dry run on the example configuration, as JSON; `extra` adds flags or overrides
+/// the defaults (source 127.0.0.1, a provider caller, Thursday 09:30 local).
+fn dry(extra: &[&str]) -> Value {
+    let cfg = example();
+    let mut flags: Vec<(&str, Option<&str>)> = vec![
+        ("--source", Some("127.0.0.1:5060")),
+        ("--from", Some("+4930999111@sip.provider.example")),
+        ("--at", Some("2026-12-03T09:30:00+01:00")),
+    ];
+    let mut it = extra.iter();
+    while let Some(&f) = it.next() {
+        let v = it.next().copied();
+        match flags.iter_mut().find(|(k, _)| *k == f && f != "--busy") {
+            Some(slot) => slot.1 = v,
+            None => flags.push((f, v)),
+        }
+    }
+    let mut args = vec!["ipo-route", "--config", &cfg, "--dry-run", "-f", "json"];
+    for (k, v) in &flags {
+        args.push(k);
+        args.extend(v.iter());
+    }
+    let o = sipdiag(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_str(&stdout(&o)).expect("JSON")
+}
+
+fn only(v: &Value) -> &Value {
+    assert_eq!(v["schema_version"], 1);
+    let routes = v["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 1);
+    &routes[0]
+}
+
+fn steps(r: &Value) -> Vec<(String, String)> {
+    r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["step"].as_str().unwrap().to_string(),
+                s["result"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn dry_run_json_has_the_contract_shape() {
+    let v = dry(&["--request-uri", "4930555201@127.0.0.10"]);
+    let r = only(&v);
+    for key in [
+        "invite_frame",
+        "call_id",
+        "outcome",
+        "response",
+        "line",
+        "uri",
+        "appearance",
+        "route",
+        "destination",
+        "fallback",
+        "steps",
+        "observed",
+        "agrees",
+    ] {
+        assert!(r.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(r["invite_frame"], Value::Null);
+    assert_eq!(r["call_id"], Value::Null);
+    assert_eq!(r["observed"], Value::Null);
+    assert_eq!(r["agrees"], Value::Null);
+    assert_eq!(r["outcome"], "routed");
+    assert_eq!(r["response"], Value::Null);
+    // Anna's DID: route 4 (10 exact digits beat the 49305552XX range, route 3).
+    assert_eq!((r["line"].as_u64(), r["uri"].as_u64()), (Some(17), Some(2)));
+    assert_eq!(r["route"], 4);
+    assert_eq!(r["destination"], "201");
+    assert_eq!(r["fallback"], "300");
+    for s in r["steps"].as_array().unwrap() {
+        for key in ["step", "result", "why", "compared", "seed"] {
+            assert!(s[key].as_str().is_some_and(|t| !t.is_empty()), "{s}");
+        }
+    }
+    let sel = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "route.select")
+        .unwrap();
+    assert_eq!(
+        sel["why"],
+        "route 4 beats route 3: more exact digits (10 vs 8)"
+    );
+}
+
+#[test]
+fn dry_run_cli_match_and_busy_fallback() {
+    // The key customer's CLI (+4940123…, matched from the left) reaches Ben (route 5).
+    let v = dry(&[
+        "--request-uri",
+        "sip:4930555201@127.0.0.10",
+        "--from",
+        "sip:+4940123777@sip.provider.example",
+    ]);
+    let r = only(&v);
+    assert_eq!(
+        (r["route"].as_u64(), r["destination"].as_str()),
+        (Some(5), Some("202"))
+    );
+    // Ben busy → his fallback, Anna.
+    let v = dry(&[
+        "--request-uri",
+        "4930555201",
+        "--from",
+        "+4940123777",
+        "--busy",
+        "Ben",
+    ]);
+    let r = only(&v);
+    assert_eq!(r["destination"], "201");
+    assert_eq!(
+        steps(r).last().unwrap(),
+        &("destination.busy".into(), "routed".into())
+    );
+    // Carla (busy in the configuration) on her exact-length DID → Support.
+    let r = dry(&["--request-uri", "4930555203"]);
+    let r = only(&r);
+    assert_eq!(
+        (r["route"].as_u64(), r["destination"].as_str()),
+        (Some(6), Some("301"))
+    );
+}
+
+#[test]
+fn dry_run_time_profiles_bottom_up() {
+    let at = |t: &str| {
+        let v = dry(&["--request-uri", "4930555300", "--at", t]);
+        only(&v)["destination"].as_str().unwrap().to_string()
+    };
+    // Sales DID: lunch (bottom pair) → Ben; office hours → Sales; night → default Sales.
+    assert_eq!(at("2026-12-03T12:15:00+01:00"), "202");
+    assert_eq!(at("2026-12-03T10:00:00+01:00"), "300");
+    assert_eq!(at("2026-12-05T12:15:00+01:00"), "300");
+    // The system's offset applies: 11:15Z is 12:15 local (lunch).
+    assert_eq!(at("2026-12-03T11:15:00Z"), "202");
+    // Main number: operators in office hours, else Support.
+    let v = dry(&[
+        "--request-uri",
+        "4930555000",
+        "--at",
+        "2026-12-03T18:00:00+01:00",
+    ]);
+    let r = only(&v);
+    assert_eq!(r["appearance"], 1);
+    assert_eq!(r["uri"], Value::Null);
+    assert_eq!(r["destination"], "301");
+}
+
+#[test]
+fn dry_run_ignored_and_busy() {
+    // From an unknown address over UDP, not the XCC host: no line, ignored.
+    let v = dry(&["--request-uri", "201", "--source", "203.0.113.7"]);
+    let r = only(&v);
+    assert_eq!(r["outcome"], "ignored");
+    assert_eq!(r["line"], Value::Null);
+    assert_eq!(
+        steps(r).last().unwrap(),
+        &("line.none".into(), "ignored".into())
+    );
+    // TCP: no line listens there.
+    let v = dry(&["--request-uri", "201", "--transport", "tcp"]);
+    assert_eq!(only(&v)["outcome"], "ignored");
+    // The operators (the 49305552XX range, no fallback) busy: the line's 486.
+    let v = dry(&["--request-uri", "4930555299", "--busy", "399"]);
+    let r = only(&v);
+    assert_eq!(
+        (r["outcome"].as_str(), r["response"].as_u64()),
+        (Some("busy"), Some(486))
+    );
+    assert_eq!(
+        (r["route"].as_u64(), r["destination"].as_str()),
+        (Some(3), None)
+    );
+    // XCC calls an unknown name on the Use Internal Data URI: presented as dialled, and
+    // the trace says it is no SIP name.
+    let v = dry(&[
+        "--request-uri",
+        "nobody@127.0.0.10",
+        "--source",
+        "127.0.0.20",
+        "--from",
+        "anna@xcc.example",
+    ]);
+    let r = only(&v);
+    assert_eq!(r["line"], 18);
+    assert_eq!(r["outcome"], "routed");
+    let res = steps(r);
+    assert!(
+        res.contains(&("destination.resolve".into(), "no-match".into())),
+        "{res:?}"
+    );
+    // XCC calls a SIP name: Use Internal Data finds the group.
+    let v = dry(&[
+        "--request-uri",
+        "support@127.0.0.10",
+        "--source",
+        "127.0.0.20",
+        "--from",
+        "anna@xcc.example",
+    ]);
+    assert_eq!(only(&v)["destination"], "301");
+}
+
+#[test]
+fn dry_run_table_and_markdown() {
+    let cfg = example();
+    let base = [
+        "ipo-route",
+        "--config",
+        &cfg,
+        "--dry-run",
+        "--request-uri",
+        "4930555201@127.0.0.10",
+        "--from",
+        "+4930999111@sip.provider.example",
+        "--source",
+        "127.0.0.1",
+        "--at",
+        "2026-12-03T09:30:00+01:00",
+    ];
+    let o = sipdiag(&base);
+    assert!(o.status.success());
+    let t = stdout(&o);
+    assert!(
+        t.starts_with("1 call(s) replayed: 1 routed, 0 busy, 0 ignored\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("routed to 201 (fallback 300) [line 17, uri 2, route 4]"),
+        "{t}"
+    );
+    assert!(t.contains("line.association"), "{t}");
+    let mut md = base.to_vec();
+    md.extend(["-f", "markdown"]);
+    let m = stdout(&sipdiag(&md));
+    assert!(m.starts_with("# IP Office incoming call routing\n"), "{m}");
+    assert!(
+        m.contains("**routed to 201 (fallback 300) [line 17, uri 2, route 4]**"),
+        "{m}"
+    );
+    assert!(m.contains("| 13 | `route.select` |"), "{m}");
+    assert!(m.contains("Several matches → the most precise"), "{m}");
+}
+
+#[test]
+fn bad_configuration_and_flags_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.toml");
+    std::fs::write(
+        &p,
+        "[system]\naddresses = []\n[[line]]\nnumber = 1\nport_number = 5\n",
+    )
+    .unwrap();
+    let o = sipdiag(&[
+        "ipo-route",
+        "--config",
+        p.to_str().unwrap(),
+        "--dry-run",
+        "--request-uri",
+        "1",
+        "--from",
+        "2",
+        "--source",
+        "192.0.2.1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("bad.toml") && e.contains("port_number"), "{e}");
+    // --dry-run without --from.
+    let cfg = example();
+    let o = sipdiag(&[
+        "ipo-route",
+        "--config",
+        &cfg,
+        "--dry-run",
+        "--request-uri",
+        "1",
+        "--source",
+        "192.0.2.1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--from"));
+    let o = sipdiag(&[
+        "ipo-route",
+        "--config",
+        &cfg,
+        "--dry-run",
+        "--request-uri",
+        "1",
+        "--from",
+        "2",
+        "--source",
+        "192.0.2.1",
+        "--at",
+        "yesterday",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("RFC 3339"));
+}
