@@ -321,3 +321,173 @@ fn bad_configuration_and_flags_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("RFC 3339"));
 }
+
+/// `ipo-route --config example.toml CAPTURE -f json`.
+fn replay(capture: &str, config: &str) -> Value {
+    let cfg = testdata(&format!("ipoffice/{config}"))
+        .display()
+        .to_string();
+    let cap = testdata(&format!("ipoffice/{capture}.pcap"))
+        .display()
+        .to_string();
+    let o = sipdiag(&["ipo-route", "--config", &cfg, &cap, "-f", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_str(&stdout(&o)).expect("JSON")
+}
+
+/// tshark's (frame, message) of a fixture, from its committed listing.
+fn oracle(capture: &str) -> Vec<(u64, String)> {
+    common::tsv(&testdata(&format!("ipoffice/{capture}.sip.tsv")), "frame")
+        .into_iter()
+        .map(|r| (r[0].parse().unwrap(), r[5].clone()))
+        .collect()
+}
+
+/// The frames tshark shows for `message` (a method or a status code).
+fn frames_of(capture: &str, message: &str) -> Vec<u64> {
+    oracle(capture)
+        .into_iter()
+        .filter(|(_, m)| m == message)
+        .map(|(f, _)| f)
+        .collect()
+}
+
+#[test]
+fn capture_ignored_call_agrees() {
+    let v = replay("ipo-ignored", "example.toml");
+    let r = only(&v);
+    // Two INVITE frames (a retransmission): one call, replayed from the first.
+    assert_eq!(frames_of("ipo-ignored", "INVITE"), [1, 2]);
+    assert_eq!(r["invite_frame"], 1);
+    assert_eq!(r["call_id"], "2146100b168a4b1128173691@127.0.0.5");
+    assert_eq!(r["outcome"], "ignored");
+    assert_eq!(
+        r["observed"],
+        serde_json::json!({"response": null, "frame": null})
+    );
+    assert_eq!(r["agrees"], true);
+    let why = &r["steps"][1]["compared"];
+    assert_eq!(
+        why,
+        "line 17: source-ip source 127.0.0.5 vs itsp_proxy [127.0.0.1]"
+    );
+}
+
+#[test]
+fn capture_busy_486_agrees() {
+    let v = replay("ipo-busy-486", "example.toml");
+    let r = only(&v);
+    assert_eq!(
+        (r["outcome"].as_str(), r["response"].as_u64()),
+        (Some("busy"), Some(486))
+    );
+    assert_eq!((r["line"].as_u64(), r["uri"].as_u64()), (Some(17), Some(2)));
+    assert_eq!(r["route"], Value::Null);
+    assert_eq!(r["failure"], "route");
+    assert_eq!(frames_of("ipo-busy-486", "486"), [3]);
+    assert_eq!(
+        r["observed"],
+        serde_json::json!({"response": 486, "frame": 3})
+    );
+    assert_eq!(r["agrees"], true);
+}
+
+#[test]
+fn capture_routed_call_agrees() {
+    let v = replay("ipo-routed", "example.toml");
+    let r = only(&v);
+    assert_eq!(r["outcome"], "routed");
+    assert_eq!(
+        (r["route"].as_u64(), r["destination"].as_str()),
+        (Some(4), Some("201"))
+    );
+    assert_eq!(frames_of("ipo-routed", "200")[0], 4);
+    assert_eq!(
+        r["observed"],
+        serde_json::json!({"response": 200, "frame": 4})
+    );
+    assert_eq!(r["agrees"], true);
+}
+
+#[test]
+fn capture_second_call_finds_the_xcc_uri_full_503() {
+    let v = replay("ipo-xcc-busy-503", "example.toml");
+    let routes = v["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 2);
+    assert_eq!(frames_of("ipo-xcc-busy-503", "INVITE"), [1, 6]);
+    let (a, b) = (&routes[0], &routes[1]);
+    assert_eq!(
+        (a["invite_frame"].as_u64(), a["outcome"].as_str()),
+        (Some(1), Some("routed"))
+    );
+    assert_eq!(
+        (a["line"].as_u64(), a["destination"].as_str()),
+        (Some(18), Some("201"))
+    );
+    assert_eq!(b["invite_frame"], 6);
+    assert_eq!(
+        (b["outcome"].as_str(), b["response"].as_u64()),
+        (Some("busy"), Some(503))
+    );
+    let skipped = b["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["result"] == "skipped")
+        .expect("the full URI is skipped");
+    assert_eq!(
+        skipped["why"],
+        "matches but is full: 1 in use ≥ max_sessions 1"
+    );
+    assert_eq!(
+        b["observed"],
+        serde_json::json!({"response": 503, "frame": 8})
+    );
+    assert!(routes.iter().all(|r| r["agrees"] == true));
+}
+
+#[test]
+fn capture_time_profiled_route_agrees() {
+    let v = replay("ipo-time-profile", "example.toml");
+    let r = only(&v);
+    // 11:15Z is 12:15 local on a Thursday: lunch, the bottom pair → Ben (202).
+    assert_eq!(r["local_time"], "2026-12-03 12:15 (thu)");
+    assert_eq!((r["uri"].as_u64(), r["route"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (r["destination"].as_str(), r["fallback"].as_str()),
+        (Some("202"), Some("300"))
+    );
+    let tp: Vec<_> = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["step"] == "destination.time-profile")
+        .map(|s| s["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(tp, ["true"]);
+    assert_eq!(r["agrees"], true);
+}
+
+#[test]
+fn capture_with_a_wrong_configuration_disagrees() {
+    let v = replay("ipo-xcc-busy-503", "wrong-sessions.toml");
+    let b = &v["routes"][1];
+    assert_eq!(b["outcome"], "routed");
+    assert_eq!(
+        b["observed"],
+        serde_json::json!({"response": 503, "frame": 8})
+    );
+    assert_eq!(b["agrees"], false);
+    let cfg = testdata("ipoffice/wrong-sessions.toml")
+        .display()
+        .to_string();
+    let cap = testdata("ipoffice/ipo-xcc-busy-503.pcap")
+        .display()
+        .to_string();
+    let t = stdout(&sipdiag(&["ipo-route", "--config", &cfg, &cap]));
+    assert!(t.contains("the capture agrees on 1 of 2"), "{t}");
+    assert!(
+        t.contains("capture: 503 Service Unavailable (frame 8) — CONTRADICTS the replay"),
+        "{t}"
+    );
+}
