@@ -491,3 +491,25 @@ fn capture_with_a_wrong_configuration_disagrees() {
         "{t}"
     );
 }
+
+#[test]
+fn readme_worked_example_is_current() {
+    let cfg = "testdata/ipoffice/example.toml";
+    let cap = "testdata/ipoffice/ipo-busy-486.pcap";
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(["ipo-route", "--config", cfg, cap])
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let block = format!(
+        "$ sipdiag ipo-route --config {cfg} {cap}\n{}```",
+        stdout(&o)
+    );
+    assert!(
+        readme.contains(&block),
+        "the README's worked example differs from today's output:\n{}",
+        stdout(&o)
+    );
+}
