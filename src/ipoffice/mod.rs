@@ -66,6 +66,7 @@ pub mod config;
 mod destination;
 pub(crate) mod engine;
 pub mod matching;
+pub mod replay;
 pub mod trace;
 
 #[cfg(test)]

@@ -9,17 +9,8 @@
 
 use serde::Serialize;
 
+use crate::ipoffice::replay::Observed;
 use crate::ipoffice::{Decision, Step};
-
-/// What the capture shows for a replayed INVITE.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Observed {
-    /// The final response (≥ 200) IP Office sent, else the first provisional one; `None`:
-    /// no response at all.
-    pub response: Option<u16>,
-    /// Its frame.
-    pub frame: Option<u64>,
-}
 
 /// One replayed call.
 #[derive(Debug, Clone, Serialize)]
