@@ -112,7 +112,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__analyze)
-            opts="-f -h -V --format --fail-on --select --ignore --severity --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --help --version"
+            opts="-f -h -V --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -147,6 +147,14 @@ _sipdiag() {
                     return 0
                     ;;
                 --pbx)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ipo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ipo-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -56,6 +56,8 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ignore -d 'S
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l severity -d 'Override a rule\'s severity, e.g. SIP001=error (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT). Overrides inference' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo -d 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo-config -d 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l site -d 'Site profile (TOML): country_code, area_code, internal_length, outside_prefix, known_users, current_pattern, softphone_port, server_media_ports, client_media_ports' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l country-code -d 'Country calling code, e.g. 49' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l area-code -d 'Area code without the leading 0, e.g. 30' -r

@@ -425,6 +425,11 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         rules::lookup(key)
             .with_context(|| format!("unknown rule {key:?} (see `sipdiag rules`)"))?;
     }
+    let ipo_config = args
+        .ipo_config
+        .as_deref()
+        .map(ipo_route::load_config)
+        .transpose()?;
     let (col, reports, errors) = collect(&args.captures, settings);
     if reports.is_empty() {
         return finish(errors);
@@ -441,6 +446,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             (roles, legs)
         },
     );
+    let ipo = ipo_route::ipo_context(&calls, &args.ipo, ipo_config.as_ref());
     let cx = rules::Context {
         captures: &reports,
         calls: &calls,
@@ -448,6 +454,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         legs: &legs,
         site: &site,
         media: &media,
+        ipo: &ipo,
     };
     let wanted = |k: &[String], info: &RuleInfo| {
         k.iter()

@@ -164,6 +164,12 @@ pub struct AnalyzeArgs {
     /// The PBX's address (ADDR or ADDR:PORT). Overrides inference.
     #[arg(long, value_name = "ADDR[:PORT]")]
     pub pbx: Vec<String>,
+    /// An IP Office address (repeatable): its incoming calls are checked (IPO rules).
+    #[arg(long, value_name = "ADDR")]
+    pub ipo: Vec<std::net::IpAddr>,
+    /// The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing.
+    #[arg(long, value_name = "FILE")]
+    pub ipo_config: Option<String>,
     #[command(flatten)]
     pub site: SiteArgs,
     #[command(flatten)]

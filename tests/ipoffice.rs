@@ -513,3 +513,140 @@ fn readme_worked_example_is_current() {
         stdout(&o)
     );
 }
+
+/// `analyze CAPTURE [flags] -f json`: the findings' (id, frames, message).
+fn analyze(capture: &str, flags: &[&str]) -> Vec<(String, Vec<u64>, String)> {
+    let cap = testdata(&format!("ipoffice/{capture}.pcap"))
+        .display()
+        .to_string();
+    let mut args = vec!["analyze", &cap, "-f", "json", "--fail-on", "none"];
+    args.extend_from_slice(flags);
+    let o = sipdiag(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["frames"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_u64().unwrap())
+                    .collect(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn ids(f: &[(String, Vec<u64>, String)]) -> Vec<&str> {
+    let mut v: Vec<&str> = f.iter().map(|x| x.0.as_str()).collect();
+    v.sort_unstable();
+    v
+}
+
+fn example_flag() -> [String; 2] {
+    ["--ipo-config".into(), example()]
+}
+
+#[test]
+fn ipo001_ignored_call_with_an_address_or_a_configuration() {
+    // Nothing identifies 127.0.0.10 as IP Office (it never answers): no finding.
+    assert!(
+        ids(&analyze("ipo-ignored", &[]))
+            .iter()
+            .all(|i| !i.starts_with("IPO"))
+    );
+    // Named with --ipo: the finding lists the line-matching inputs.
+    let f = analyze("ipo-ignored", &["--ipo", "127.0.0.10"]);
+    assert_eq!(ids(&f), ["IPO001"]);
+    assert_eq!(f[0].1, frames_of("ipo-ignored", "INVITE"));
+    assert!(
+        f[0].2.contains("Check a line listening on udp port 5060, and its association method against: source 127.0.0.5, From host `sip.provider.example`, To host `127.0.0.10`, R-URI host `127.0.0.10`"),
+        "{}",
+        f[0].2
+    );
+    // With the configuration: the replay's line matching, comparison by comparison.
+    let [k, v] = example_flag();
+    let f = analyze("ipo-ignored", &[&k, &v]);
+    assert_eq!(ids(&f), ["IPO001"]);
+    assert!(
+        f[0].2
+            .contains("The replay of the configuration agrees: no SIP line matches.")
+    );
+    assert!(
+        f[0].2
+            .contains("line 17: source-ip source 127.0.0.5 vs itsp_proxy [127.0.0.1]: no-match"),
+        "{}",
+        f[0].2
+    );
+}
+
+#[test]
+fn ipo002_busy_at_once_without_and_with_a_configuration() {
+    // The Server header identifies IP Office; the 503 came at once.
+    let f = analyze("ipo-xcc-busy-503", &[]);
+    assert_eq!(ids(&f), ["IPO002", "SP003"], "{f:?}");
+    let ipo = f.iter().find(|x| x.0 == "IPO002").unwrap();
+    assert_eq!(ipo.1, [6, 7, 8, 9]);
+    assert!(
+        ipo.2.contains("was answered 503 (frame 8) without ringing"),
+        "{}",
+        ipo.2
+    );
+    // With the configuration: the URI was full.
+    let [k, v] = example_flag();
+    let f = analyze("ipo-xcc-busy-503", &[&k, &v]);
+    assert_eq!(ids(&f), ["IPO002", "SP003"], "{f:?}");
+    let ipo = f.iter().find(|x| x.0 == "IPO002").unwrap();
+    assert!(ipo.2.contains("uri 1 local_uri `use-internal-data` vs `support`: skipped — matches but is full: 1 in use ≥ max_sessions 1"), "{}", ipo.2);
+    // Without a configuration a 486 is IPO002 too, and SIP001 leaves it to the IPO rule.
+    assert_eq!(ids(&analyze("ipo-busy-486", &[])), ["IPO002"]);
+}
+
+#[test]
+fn ipo003_no_route_with_a_configuration() {
+    let [k, v] = example_flag();
+    let f = analyze("ipo-busy-486", &[&k, &v]);
+    assert_eq!(ids(&f), ["IPO003"]);
+    assert_eq!(f[0].1, [1, 2, 3, 4]);
+    assert!(f[0].2.contains("was answered 486 (frame 3). The replay of the configuration: line 17, SIP URI 2, then no incoming call route matched."), "{}", f[0].2);
+    assert!(
+        f[0].2
+            .contains("`4930555999` is no extension: busy, call dropped"),
+        "{}",
+        f[0].2
+    );
+}
+
+#[test]
+fn ipo004_wrong_configuration() {
+    let cfg = testdata("ipoffice/wrong-sessions.toml")
+        .display()
+        .to_string();
+    let f = analyze("ipo-xcc-busy-503", &["--ipo-config", &cfg]);
+    assert_eq!(ids(&f), ["IPO004", "SP003"], "{f:?}");
+    let ipo = f.iter().find(|x| x.0 == "IPO004").unwrap();
+    assert_eq!(ipo.1, [6, 7, 8, 9]);
+    assert!(ipo.2.contains("the replay of the configuration predicts a routed call (to 301), the capture shows 503 in frame 8"), "{}", ipo.2);
+}
+
+#[test]
+fn ipo_rules_stay_quiet_on_healthy_calls() {
+    let [k, v] = example_flag();
+    for cap in ["ipo-routed", "ipo-time-profile"] {
+        for flags in [&[][..], &[k.as_str(), v.as_str()][..]] {
+            let f = analyze(cap, flags);
+            assert!(
+                ids(&f)
+                    .iter()
+                    .all(|i| !i.starts_with("IPO") && *i != "SIP001"),
+                "{cap}: {f:?}"
+            );
+        }
+    }
+}

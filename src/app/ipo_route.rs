@@ -122,3 +122,24 @@ fn replay_captures(
         .collect();
     (rows, errors)
 }
+
+/// What the IPO rules of `analyze` see: the IP Office's addresses (given, from the
+/// configuration, or from its Server/User-Agent) and the replay of each INVITE to them.
+pub(crate) fn ipo_context(
+    calls: &[crate::calls::Call],
+    given: &[IpAddr],
+    cfg: Option<&Config>,
+) -> crate::rules::ipo::IpoContext {
+    let mut addresses = given.to_vec();
+    if let Some(cfg) = cfg {
+        addresses.extend(cfg.system.addresses.iter().filter(|a| !given.contains(a)));
+    }
+    let (addresses, reasons) = crate::ipoffice::replay::ipo_addresses(calls, &addresses);
+    let replays = replay_calls(calls, &addresses, cfg, &[]);
+    crate::rules::ipo::IpoContext {
+        addresses,
+        reasons,
+        configured: cfg.is_some(),
+        replays,
+    }
+}

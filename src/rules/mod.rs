@@ -30,6 +30,11 @@ mod fm008_second_leg_from_rejected;
 mod fm009_second_leg_failed;
 mod fm010_invite_unanswered;
 mod followme;
+pub mod ipo;
+mod ipo001_ipo_call_ignored;
+mod ipo002_ipo_no_uri_match;
+mod ipo003_ipo_no_route;
+mod ipo004_ipo_config_mismatch;
 mod sip001_invite_failed;
 mod sp001_ice_no_response;
 mod sp002_ice_one_way;
@@ -177,6 +182,8 @@ pub struct Context<'a> {
     pub legs: &'a Legs,
     pub site: &'a Site,
     pub media: &'a MediaReport,
+    /// The IP Office replay (empty without an IP Office): see [`ipo::IpoContext`].
+    pub ipo: &'a ipo::IpoContext,
 }
 
 /// A diagnosis rule.
@@ -202,6 +209,10 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &fm008_second_leg_from_rejected::RULE,
         &fm009_second_leg_failed::RULE,
         &fm010_invite_unanswered::RULE,
+        &ipo001_ipo_call_ignored::RULE,
+        &ipo002_ipo_no_uri_match::RULE,
+        &ipo003_ipo_no_route::RULE,
+        &ipo004_ipo_config_mismatch::RULE,
         &sip001_invite_failed::RULE,
         &sp001_ice_no_response::RULE,
         &sp002_ice_one_way::RULE,
