@@ -150,7 +150,8 @@ pub struct LocalTime {
 impl LocalTime {
     /// Local time of a UTC instant (seconds since 1970) at `offset` minutes east of UTC.
     pub fn from_unix(secs: i64, offset: i32) -> LocalTime {
-        let local = secs + i64::from(offset) * 60;
+        // Saturating: a damaged capture's timestamp must not overflow.
+        let local = secs.saturating_add(i64::from(offset) * 60);
         let days = local.div_euclid(86_400);
         let minute = (local.rem_euclid(86_400) / 60) as u16;
         // 1970-01-01 was a Thursday (Monday = 0 → 3).
@@ -307,6 +308,11 @@ mod tests {
         assert!(parse_rfc3339("2026-13-03T09:30:00Z").is_none());
         assert!(parse_rfc3339("2026-12-03T09:30:00").is_none());
         assert!(parse_rfc3339("2026-12-03T09:30:00+1").is_none());
+        assert!(parse_rfc3339("2026-12-03T09:30:0é+01:00").is_none());
+        assert!(parse_rfc3339("2026-12-03T09:30:00.").is_none());
+        let far = LocalTime::from_unix(i64::MAX, 60);
+        assert!(far.minute < 1440);
+        let _ = LocalTime::from_unix(i64::MIN, -60);
     }
 
     #[test]
