@@ -650,3 +650,27 @@ fn ipo_rules_stay_quiet_on_healthy_calls() {
         }
     }
 }
+
+#[test]
+fn capture_bye_frees_the_session_for_the_next_call() {
+    // As ipo-xcc-busy-503, but the first call ends (BYE, frame 6) before the second INVITE
+    // (frame 8): line 18's single session is free again and both calls are routed.
+    assert_eq!(frames_of("ipo-xcc-sequential", "BYE")[0], 6);
+    let v = replay("ipo-xcc-sequential", "example.toml");
+    let routes = v["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 2);
+    assert_eq!(routes[1]["invite_frame"], 8);
+    assert_eq!(routes[1]["destination"], "301");
+    let uri = routes[1]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "uri.uri")
+        .unwrap();
+    assert_eq!(uri["why"], "matches, 0 in use: incoming group 18");
+    assert!(
+        routes
+            .iter()
+            .all(|r| r["outcome"] == "routed" && r["agrees"] == true)
+    );
+}

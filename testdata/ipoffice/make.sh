@@ -133,6 +133,18 @@ fx_ipo_xcc_busy_503() {
     stop_capture ipo-xcc-busy-503
 }
 
+# XCC calls anna, hangs up, then calls support: the first call's BYE frees line 18's
+# only session, so the second call is routed too.
+fx_ipo_xcc_sequential() {
+    start_capture ipo-xcc-sequential
+    ipo ipo-xcc-sequential uas_ipo.xml 2
+    call ipo-xcc-sequential $XCC 5062 40020 uac_call.xml anna "$CALLER@xcc.example" 300 1
+    sleep 0.3
+    call ipo-xcc-sequential $XCC 5064 40030 uac_call.xml support "$CALLER@xcc.example" 300 2
+    wait_all
+    stop_capture ipo-xcc-sequential
+}
+
 # The provider calls the sales DID; the capture's clock is moved to Thursday 2026-12-03
 # 11:15:00 UTC (12:15 in the system's +01:00, the "lunch" time profile), so that the
 # route's bottom time-profiled pair (Ben) is the one that applies.
@@ -150,7 +162,7 @@ fx_ipo_time_profile() {
     log "ipo-time-profile.pcap: $(tshark -r "$HERE/ipo-time-profile.pcap" 2>/dev/null | wc -l) frames, clock moved by ${shift}s"
 }
 
-ALL=(ipo-ignored ipo-busy-486 ipo-routed ipo-xcc-busy-503 ipo-time-profile)
+ALL=(ipo-ignored ipo-busy-486 ipo-routed ipo-xcc-busy-503 ipo-xcc-sequential ipo-time-profile)
 
 if [ $# -gt 0 ]; then LIST=("$@"); else LIST=("${ALL[@]}"); fi
 for f in "${LIST[@]}"; do
