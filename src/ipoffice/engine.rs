@@ -430,7 +430,7 @@ fn match_route(
             format!("no incoming call route has line_group {group}")
         } else {
             format!(
-                "routes {} have line_group {group}",
+                "line_group {group} in route(s) {}",
                 candidates
                     .iter()
                     .map(|c| c.0.to_string())

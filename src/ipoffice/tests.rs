@@ -261,7 +261,7 @@ fn incoming_group_must_match_the_line_group() {
         .iter()
         .find(|s| s.step == "route.line-group")
         .unwrap();
-    assert_eq!(g.why, "routes 0 have line_group 17");
+    assert_eq!(g.why, "line_group 17 in route(s) 0");
 }
 
 #[test]

@@ -41,10 +41,7 @@ pub(super) fn replays<'a>(
 
 /// `src → dst (transport)`.
 pub(super) fn path(t: &InviteTx) -> String {
-    format!("{} → {} ({:?})", t.src, t.dst, t.transport)
-        .replace("(Udp)", "(UDP)")
-        .replace("(Tcp)", "(TCP)")
-        .replace("(Tls)", "(TLS)")
+    format!("{} → {} ({})", t.src, t.dst, t.transport)
 }
 
 /// The replay's steps whose name starts with `prefix`, one per line: "compared: result — why".
