@@ -674,3 +674,39 @@ fn capture_bye_frees_the_session_for_the_next_call() {
             .all(|r| r["outcome"] == "routed" && r["agrees"] == true)
     );
 }
+
+#[test]
+fn followme_capture_starting_with_a_provider_call_shows_both_parts() {
+    // The provider's call into IP Office (frame 1) and IP Office's forward to XCC
+    // (frame 3, answered 503 in frame 6).
+    assert_eq!(frames_of("ipo-followme-503", "INVITE"), [1, 3]);
+    assert_eq!(frames_of("ipo-followme-503", "503"), [6]);
+    // ipo-route replays only the INVITE sent to IP Office.
+    let v = replay("ipo-followme-503", "example.toml");
+    let r = only(&v);
+    assert_eq!(
+        (r["invite_frame"].as_u64(), r["route"].as_u64()),
+        (Some(1), Some(4))
+    );
+    assert_eq!(
+        (r["destination"].as_str(), r["agrees"].as_bool()),
+        (Some("201"), Some(true))
+    );
+    // analyze with the configuration: the Follow-Me finding for the XCC leg, and no IPO
+    // finding, since IP Office routed the provider's call as configured.
+    let [k, v] = example_flag();
+    let f = analyze("ipo-followme-503", &[&k, &v]);
+    assert_eq!(ids(&f), ["FM002"]);
+    assert_eq!(f[0].1, [3, 4, 6, 7]);
+    // With a file that disagrees about that call (another provider proxy address: the
+    // replay predicts an ignored call), both parts have a finding.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("other-proxy.toml");
+    let text = std::fs::read_to_string(example()).unwrap().replace(
+        r#"itsp_proxy = ["127.0.0.1"]"#,
+        r#"itsp_proxy = ["127.0.0.2"]"#,
+    );
+    std::fs::write(&p, text).unwrap();
+    let f = analyze("ipo-followme-503", &["--ipo-config", p.to_str().unwrap()]);
+    assert_eq!(ids(&f), ["FM002", "IPO004"], "{f:?}");
+}

@@ -56,14 +56,16 @@ ipo() {
     sleep 0.3
 }
 
-# call NAME IP PORT MEDIA_PORT SCENARIO RURI_USER FROM TALK_MS [TAG]: one caller, foreground.
+# call NAME IP PORT MEDIA_PORT SCENARIO RURI_USER FROM TALK_MS [LEG [TARGET [XHDR]]]: one
+# caller, foreground; TARGET defaults to IP Office (127.0.0.10:5060).
 call() {
     local name=$1 ip=$2 port=$3 mport=$4 sf=$5 user=$6 from=$7 talk=$8 leg=${9:-1}
+    local target=${10:-$IPO:5060} xhdr=${11:-}
     (cd "$WORK" && exec sipp -sf "$HERE/$sf" -i "$ip" -p "$port" -mi "$ip" -mp "$mport" \
         -m 1 -nd -timeout 20 -timeout_error -d "$talk" -trace_err \
         -cid_str "$(cid "$name/$leg" "$ip")" -key tag "$(hex "$name/caller$leg" 10)" \
-        -key ruri "$user@$IPO:5060" -key from "<sip:$from>" -key to "<sip:$user@$IPO>" \
-        $IPO:5060 >/dev/null 2>&1)
+        -key ruri "$user@$target" -key from "<sip:$from>" -key to "<sip:$user@${target%:*}>" \
+        -key xhdr "$xhdr" "$target" >/dev/null 2>&1)
 }
 
 wait_all() {
@@ -145,6 +147,28 @@ fx_ipo_xcc_sequential() {
     stop_capture ipo-xcc-sequential
 }
 
+# A Follow-Me call that starts at the provider: the provider calls Anna's DID (IP Office
+# routes it: 100, 180, 200, BYE); meanwhile IP Office (127.0.0.10:5061)
+# forwards it to XCC (127.0.0.20:5060) with a Diversion number XCC does not understand
+# (00 prefix), and XCC answers 503.
+fx_ipo_followme_503() {
+    start_capture ipo-followme-503
+    ipo ipo-followme-503 uas_ipo.xml 1
+    (cd "$WORK" && exec sipp -sf "$HERE/uas_xcc_reject.xml" -i $XCC -p 5060 -mi $XCC -mp 40040 \
+        -m 1 -nd -timeout 20 -timeout_error -trace_err -key tag "$(hex ipo-followme-503/xcc 10)" \
+        >/dev/null 2>&1) &
+    PIDS+=($!)
+    sleep 0.3
+    call ipo-followme-503 $PROVIDER 5070 40010 uac_call.xml 4930555201 "$CALLER@sip.provider.example" 300 1 &
+    local first=$!
+    sleep 0.05
+    call ipo-followme-503 $IPO 5061 40050 uac_call.xml 799 "$CALLER@$IPO" 0 2 $XCC:5060 \
+        $'\r\nDiversion: <sip:004930555201@127.0.0.10>;reason=unconditional\r\nUser-Agent: IP Office 11.1.3.0.0 build 14'
+    wait "$first"
+    wait_all
+    stop_capture ipo-followme-503
+}
+
 # The provider calls the sales DID; the capture's clock is moved to Thursday 2026-12-03
 # 11:15:00 UTC (12:15 in the system's +01:00, the "lunch" time profile), so that the
 # route's bottom time-profiled pair (Ben) is the one that applies.
@@ -162,7 +186,7 @@ fx_ipo_time_profile() {
     log "ipo-time-profile.pcap: $(tshark -r "$HERE/ipo-time-profile.pcap" 2>/dev/null | wc -l) frames, clock moved by ${shift}s"
 }
 
-ALL=(ipo-ignored ipo-busy-486 ipo-routed ipo-xcc-busy-503 ipo-xcc-sequential ipo-time-profile)
+ALL=(ipo-ignored ipo-busy-486 ipo-routed ipo-xcc-busy-503 ipo-xcc-sequential ipo-followme-503 ipo-time-profile)
 
 if [ $# -gt 0 ]; then LIST=("$@"); else LIST=("${ALL[@]}"); fi
 for f in "${LIST[@]}"; do
