@@ -34,6 +34,7 @@ complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "flow" -d 'Draw call
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "rules" -d 'List the diagnosis rules'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "ipo-route" -d 'Replay Avaya IP Office\'s routing of incoming SIP calls from its configuration'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
@@ -72,6 +73,8 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ignore -d 'S
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l severity -d 'Override a rule\'s severity, e.g. SIP001=error (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT). Overrides inference' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo -d 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo-config -d 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
@@ -150,16 +153,35 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from help" -f -a "test" -d 'Apply a rewrite to header values / numbers, or to every Diversion/History-Info number in captures, and show before → after'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l config -d 'The IP Office configuration (TOML; see the README, "IP Office incoming call routing")' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l request-uri -d 'Request-URI of the INVITE' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l to -d 'To URI [default: the Request-URI]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l from -d 'From URI (the caller\'s CLI)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l source -d 'Where the INVITE came from' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l via -d 'Host of the top Via [default: the source address]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l transport -d 'Transport the INVITE arrived on' -r -f -a "udp\t''
+tcp\t''
+tls\t''"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l port -d 'IP Office port the INVITE was sent to [default: 5060, 5061 for TLS]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l at -d 'When the call arrived (RFC 3339) [default: now]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l busy -d 'A user or group (name or extension) that is busy (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -s f -l format -r -f -a "table\t'Table for the terminal (colour on a terminal unless NO_COLOR is set)'
+json\t'JSON (schema_version 2) for ticket systems and scripts'
+markdown\t'Markdown for pasting into tickets'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l dry-run -d 'Replay one call described by the flags below instead of a capture'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "rules" -d 'List the diagnosis rules'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "rules" -d 'List the diagnosis rules'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "ipo-route" -d 'Replay Avaya IP Office\'s routing of incoming SIP calls from its configuration'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and __fish_seen_subcommand_from pattern" -f -a "test" -d 'Apply a rewrite to header values / numbers, or to every Diversion/History-Info number in captures, and show before → after'

@@ -26,6 +26,7 @@ use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
 mod flow;
+mod ipo_route;
 mod pipeline;
 mod progress;
 
@@ -273,6 +274,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Rules { format } => rules_list(*format),
         Command::Explain { rule } => explain(rule),
         Command::Pattern(PatternCommand::Test(args)) => pattern_test(args),
+        Command::IpoRoute(args) => ipo_route::ipo_route(args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             write_completions(*shell, &mut out);
@@ -453,6 +455,9 @@ struct DiagnoseOptions<'a> {
     select: &'a [String],
     ignore: &'a [String],
     severity: &'a [String],
+    /// IP Office addresses (`--ipo`) and configuration file (`--ipo-config`).
+    ipo: &'a [std::net::IpAddr],
+    ipo_config: Option<&'a str>,
 }
 
 /// A whole diagnosis: the calls, their roles and legs, the media and the findings.
@@ -499,6 +504,7 @@ fn diagnose(
         rules::lookup(key)
             .with_context(|| format!("unknown rule {key:?} (see `sipdiag rules`)"))?;
     }
+    let ipo_config = opts.ipo_config.map(ipo_route::load_config).transpose()?;
     let mut tracker = MediaTracker::new(settings);
     let (reports, errors) = scan_all_with(captures, sink, &mut tracker);
     if reports.is_empty() {
@@ -515,6 +521,7 @@ fn diagnose(
             (roles, legs)
         },
     );
+    let ipo = ipo_route::ipo_context(&calls, opts.ipo, ipo_config.as_ref());
     let cx = rules::Context {
         captures: &reports,
         calls: &calls,
@@ -522,6 +529,7 @@ fn diagnose(
         legs: &legs,
         site: &site,
         media: &media,
+        ipo: &ipo,
     };
     let wanted = |k: &[String], info: &RuleInfo| {
         k.iter()
@@ -574,6 +582,8 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         select: &args.select,
         ignore: &args.ignore,
         severity: &args.severity,
+        ipo: &args.ipo,
+        ipo_config: args.ipo_config.as_deref(),
     };
     let focus = flow::focus(&args.focus)?;
     // The ladders need each message's reason phrase, which the calls do not keep.

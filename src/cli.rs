@@ -41,6 +41,8 @@ pub enum Command {
     /// Work with XccDiversionPattern rewrites.
     #[command(subcommand)]
     Pattern(PatternCommand),
+    /// Replay Avaya IP Office's routing of incoming SIP calls from its configuration.
+    IpoRoute(IpoRouteArgs),
     /// Print a shell completion script.
     #[command(hide = true)]
     Completions {
@@ -171,6 +173,12 @@ pub struct AnalyzeArgs {
     /// The PBX's address (ADDR or ADDR:PORT). Overrides inference.
     #[arg(long, value_name = "ADDR[:PORT]")]
     pub pbx: Vec<String>,
+    /// An IP Office address (repeatable): its incoming calls are checked (IPO rules).
+    #[arg(long, value_name = "ADDR")]
+    pub ipo: Vec<std::net::IpAddr>,
+    /// The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing.
+    #[arg(long, value_name = "FILE")]
+    pub ipo_config: Option<String>,
     /// After the report (table or markdown), draw the ladder of each failed call with its
     /// linked leg (as `sipdiag flow`).
     #[arg(long)]
@@ -275,4 +283,60 @@ pub enum TimeArg {
     Absolute,
     Relative,
     Delta,
+}
+
+/// `ipo-route`: replays IP Office's incoming SIP call routing, for the INVITEs of
+/// captures or, with `--dry-run`, for one call described by flags.
+#[derive(Debug, Args)]
+pub struct IpoRouteArgs {
+    /// The IP Office configuration (TOML; see the README, "IP Office incoming call routing").
+    #[arg(long, value_name = "FILE")]
+    pub config: String,
+    /// Captures whose INVITEs to the IP Office's addresses to replay.
+    #[arg(
+        value_name = "CAPTURE",
+        required_unless_present = "dry_run",
+        conflicts_with = "dry_run"
+    )]
+    pub captures: Vec<String>,
+    /// Replay one call described by the flags below instead of a capture.
+    #[arg(long, requires_all = ["request_uri", "from", "source"])]
+    pub dry_run: bool,
+    /// Request-URI of the INVITE.
+    #[arg(long, value_name = "USER[@HOST]", requires = "dry_run")]
+    pub request_uri: Option<String>,
+    /// To URI [default: the Request-URI].
+    #[arg(long, value_name = "USER[@HOST]", requires = "dry_run")]
+    pub to: Option<String>,
+    /// From URI (the caller's CLI).
+    #[arg(long, value_name = "USER[@HOST]", requires = "dry_run")]
+    pub from: Option<String>,
+    /// Where the INVITE came from.
+    #[arg(long, value_name = "IP[:PORT]", requires = "dry_run")]
+    pub source: Option<String>,
+    /// Host of the top Via [default: the source address].
+    #[arg(long, value_name = "HOST", requires = "dry_run")]
+    pub via: Option<String>,
+    /// Transport the INVITE arrived on.
+    #[arg(long, value_enum, default_value_t = IpoTransport::Udp)]
+    pub transport: IpoTransport,
+    /// IP Office port the INVITE was sent to [default: 5060, 5061 for TLS].
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// When the call arrived (RFC 3339) [default: now].
+    #[arg(long, value_name = "RFC3339", requires = "dry_run")]
+    pub at: Option<String>,
+    /// A user or group (name or extension) that is busy (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub busy: Vec<String>,
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+/// SIP transport of a replayed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IpoTransport {
+    Udp,
+    Tcp,
+    Tls,
 }

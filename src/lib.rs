@@ -13,6 +13,7 @@
 //! - [`sip`]: framing and lenient parsing → [`sip::SipMessage`]s.
 //! - [`calls`]: transactions, dialogs, roles and Follow-Me legs → [`calls::Call`]s.
 //! - [`media`]: STUN, RTP/RTCP streams and softphone flows.
+//! - [`ipoffice`]: Avaya IP Office incoming SIP call routing, replayed from a configuration.
 //! - [`numbers`]: number formats, the site profile and the XccDiversionPattern dialect.
 //! - [`rules`]: one file per diagnosis rule → [`rules::Finding`]s.
 //! - [`report`]: findings → table, JSON, markdown.
@@ -31,6 +32,7 @@ pub mod app;
 pub mod calls;
 pub mod capture;
 pub mod cli;
+pub mod ipoffice;
 pub mod media;
 pub mod net;
 pub mod numbers;

@@ -147,6 +147,8 @@ pub(super) fn flow(args: &FlowArgs) -> anyhow::Result<u8> {
         select: &[],
         ignore: &[],
         severity: &[],
+        ipo: &[],
+        ipo_config: None,
     };
     let mut rec = Recorder::default();
     let (d, errors) = diagnose(&args.captures, &opts, &mut rec)?;

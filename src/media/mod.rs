@@ -462,6 +462,7 @@ pub fn check_media(report: &MediaReport, calls: &[Call]) -> Vec<Finding> {
         legs: &legs,
         site: &site,
         media: report,
+        ipo: &crate::rules::ipo::NO_IPO,
     };
     crate::rules::run_rules(&cx, &|r| r.id.starts_with("SP"))
 }

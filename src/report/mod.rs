@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod flow;
+pub mod ipo_route;
 pub mod listing;
 pub mod media;
 pub mod verdict;

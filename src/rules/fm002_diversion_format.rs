@@ -192,6 +192,7 @@ mod tests {
             legs: &legs,
             site: &site,
             media: &media,
+            ipo: &crate::rules::ipo::NO_IPO,
         };
         let observed: Vec<Classified> = (0..3000)
             .map(|n| classify(&format!("0049301{n:05}"), &site))

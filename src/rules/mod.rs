@@ -34,6 +34,11 @@ mod fm010_invite_unanswered;
 mod fm011_second_leg_not_answered;
 mod fm012_anydevice_number_length;
 mod followme;
+pub mod ipo;
+mod ipo001_ipo_call_ignored;
+mod ipo002_ipo_no_uri_match;
+mod ipo003_ipo_no_route;
+mod ipo004_ipo_config_mismatch;
 pub mod proof;
 mod sip001_invite_failed;
 mod sp001_ice_no_response;
@@ -188,6 +193,8 @@ pub struct Context<'a> {
     pub legs: &'a Legs,
     pub site: &'a Site,
     pub media: &'a MediaReport,
+    /// The IP Office replay (empty without an IP Office): see [`ipo::IpoContext`].
+    pub ipo: &'a ipo::IpoContext,
 }
 
 /// A diagnosis rule.
@@ -216,6 +223,10 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &fm010_invite_unanswered::RULE,
         &fm011_second_leg_not_answered::RULE,
         &fm012_anydevice_number_length::RULE,
+        &ipo001_ipo_call_ignored::RULE,
+        &ipo002_ipo_no_uri_match::RULE,
+        &ipo003_ipo_no_route::RULE,
+        &ipo004_ipo_config_mismatch::RULE,
         &sip001_invite_failed::RULE,
         &sp001_ice_no_response::RULE,
         &sp002_ice_one_way::RULE,

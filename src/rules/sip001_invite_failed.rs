@@ -52,6 +52,9 @@ impl Rule for R {
                 if s == 487 && t.cancel_frame.is_some() {
                     continue; // the caller hung up: normal
                 }
+                if matches!(s, 486 | 503) && answered_busy_by_ipo(cx, c, i) {
+                    continue; // IPO002/IPO003 say why IP Office refused it
+                }
                 out.push(
                     Finding::new(
                         &INFO,
@@ -119,4 +122,13 @@ fn meaning(status: u16, t: &crate::calls::InviteTx) -> String {
         500..=599 => "The answering server had a problem or is unavailable.".into(),
         _ => String::new(),
     }
+}
+
+/// Whether IP Office answered this INVITE busy at once (the IPO rules' case).
+fn answered_busy_by_ipo(cx: &Context<'_>, c: &crate::calls::Call, i: usize) -> bool {
+    cx.ipo.replays.iter().any(|r| {
+        cx.calls.get(r.call).is_some_and(|rc| std::ptr::eq(rc, c))
+            && r.invite == i
+            && super::ipo::busy_explained(r, &c.invites[i])
+    })
 }
