@@ -154,19 +154,84 @@ impl Finding {
     }
 }
 
-/// `frame.number in {1 2 3}` (Wireshark 3.x+ set syntax).
+/// `frame.number == 7` or `frame.number in {1, 4..6, 9}`: a display filter showing exactly
+/// `frames` (ascending). Set elements are comma-separated, which Wireshark requires since
+/// 3.6 (4.0 rejects `{1 2}`); runs of three or more consecutive frames become `a..b`
+/// ranges (accepted since 2.6) so that a long list stays short.
 pub fn frame_filter(frames: &[u64]) -> String {
-    match frames {
+    let mut v = frames.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    match v.as_slice() {
         [] => String::new(),
         [one] => format!("frame.number == {one}"),
-        many => format!(
-            "frame.number in {{{}}}",
-            many.iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
+        many => {
+            let mut parts: Vec<String> = Vec::new();
+            let mut i = 0;
+            while i < many.len() {
+                let mut j = i;
+                while j + 1 < many.len() && many[j + 1] == many[j] + 1 {
+                    j += 1;
+                }
+                if j >= i + 2 {
+                    parts.push(format!("{}..{}", many[i], many[j]));
+                } else {
+                    parts.extend(many[i..=j].iter().map(u64::to_string));
+                }
+                i = j + 1;
+            }
+            format!("frame.number in {{{}}}", parts.join(", "))
+        }
     }
+}
+
+/// `s` as a Wireshark display-filter string literal: in double quotes, with `"` and `\`
+/// escaped by a backslash and control characters written `\xhh` (the escapes of
+/// Wireshark's string syntax, `wireshark-filter(4)`).
+/// A Call-ID may hold any of them (RFC 3261 §25.1: `word` allows `"` and `\`).
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The display filter showing what any of `parts` shows: the non-empty parts joined by
+/// `||`, each in parentheses where it has operators of its own, so that nothing depends on
+/// Wireshark's operator precedence (`a && b || c` is read differently by different users).
+pub(crate) fn any_of<S: AsRef<str>>(parts: &[S]) -> String {
+    let parts: Vec<&str> = parts
+        .iter()
+        .map(|p| p.as_ref().trim())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() == 1 {
+        return parts[0].to_string();
+    }
+    parts
+        .iter()
+        .map(|p| {
+            let wrapped = p.starts_with('(') && p.ends_with(')') && !p.contains(") ");
+            if !wrapped && (p.contains("&&") || p.contains("||")) {
+                format!("({p})")
+            } else {
+                p.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" || ")
 }
 
 /// Everything a rule may look at.
@@ -281,8 +346,28 @@ mod tests {
     }
 
     #[test]
+    fn quoted_strings() {
+        assert_eq!(quote("a@b"), r#""a@b""#);
+        assert_eq!(quote(r#"x"y\z"#), r#""x\"y\\z""#);
+        assert_eq!(quote("a\tb"), r#""a\x09b""#);
+    }
+
+    #[test]
+    fn alternatives_are_parenthesised() {
+        assert_eq!(any_of(&["a == 1"]), "a == 1");
+        assert_eq!(
+            any_of(&["a == 1 && b", "", "(c || d)", "(x && y) || (z && w)"]),
+            "(a == 1 && b) || (c || d) || ((x && y) || (z && w))"
+        );
+    }
+
+    #[test]
     fn frame_filters() {
         assert_eq!(frame_filter(&[7]), "frame.number == 7");
-        assert_eq!(frame_filter(&[1, 9]), "frame.number in {1 9}");
+        assert_eq!(frame_filter(&[1, 9]), "frame.number in {1, 9}");
+        assert_eq!(
+            frame_filter(&[9, 1, 2, 3, 5, 6, 9, 10, 11, 12]),
+            "frame.number in {1..3, 5, 6, 9..12}"
+        );
     }
 }
