@@ -43,7 +43,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s f -l format -d
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s V -l version -d 'Print version'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s f -l format -r -f -a "table\t'Table for the terminal (colour on a terminal unless NO_COLOR is set)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s f -l format -d 'Report format' -r -f -a "table\t'Table for the terminal (colour on a terminal unless NO_COLOR is set)'
 json\t'JSON (schema_version 1) for ticket systems and scripts'
 markdown\t'Markdown for pasting into tickets'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l fail-on -d 'Exit 1 when a finding at or above this severity exists' -r -f -a "error\t''
@@ -67,14 +67,14 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l server-media
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s V -l version -d 'Print version'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s f -l format -r -f -a "table\t'Aligned table for the terminal'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s V -l version -d 'Print version'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s f -l format -r -f -a "table\t'Aligned table for the terminal'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s V -l version -d 'Print version'
@@ -93,7 +93,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l outside-prefix -d 'Outside-line prefix, e.g. 0' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l known-user -d 'A number that belongs to an XPhone user (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l current-pattern -d 'The XccDiversionPattern configured today, to build the suggestion on' -r
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -s f -l format -r -f -a "table\t'Aligned table for the terminal'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
