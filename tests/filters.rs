@@ -2,6 +2,10 @@
 //! the frames the finding cites: checked with tshark (the oracle) over every capture in
 //! `testdata/` and in the public corpus (`../shared/captures`).
 //!
+//! The same file pins the other things a support engineer copies from sipdiag's output
+//! or reads first: one `sipdiag:` error line per problem, help text on every argument,
+//! examples at the end of every `--help`, and a strict `--site` file.
+//!
 //! One tshark per capture checks all of its filters at once: a Lua script registers one
 //! tap per distinct filter (a tap with a filter Wireshark rejects fails to register, which
 //! the script reports) and prints the frames each tap saw. When tshark has no Lua, each
@@ -308,4 +312,226 @@ fn filters_on_public_corpus_are_valid_and_show_cited_frames() {
     if let Some(checked) = run(files, "public corpus") {
         assert!(checked > 10, "only {checked} filters checked");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors, help and the site file.
+
+/// Every command and subcommand, with its path (`["pattern", "test"]`).
+fn commands(c: &clap::Command, path: Vec<String>, out: &mut Vec<(Vec<String>, clap::Command)>) {
+    out.push((path.clone(), c.clone()));
+    for sub in c.get_subcommands().filter(|s| s.get_name() != "help") {
+        let mut p = path.clone();
+        p.push(sub.get_name().to_string());
+        commands(sub, p, out);
+    }
+}
+
+#[test]
+fn every_argument_has_help_and_every_help_ends_with_examples() {
+    use clap::CommandFactory;
+    let mut all = Vec::new();
+    commands(&sipdiag::cli::Cli::command(), Vec::new(), &mut all);
+    assert!(all.len() >= 9, "{} commands", all.len());
+    for (path, c) in &all {
+        for a in c.get_arguments() {
+            let id = a.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            let help = a.get_help().or(a.get_long_help()).map(|h| h.to_string());
+            assert!(
+                help.is_some_and(|h| h.trim().len() > 5),
+                "`sipdiag {}` argument {id} has no help text",
+                path.join(" ")
+            );
+        }
+        // The rendered --help, as the user sees it, ends with 2-3 examples.
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let out = sipdiag(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let tail = text
+            .rsplit_once("Examples:\n")
+            .unwrap_or_else(|| {
+                panic!(
+                    "`sipdiag {}` --help has no examples:\n{text}",
+                    path.join(" ")
+                )
+            })
+            .1;
+        let examples: Vec<&str> = tail.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(
+            (2..=3).contains(&examples.len())
+                && examples
+                    .iter()
+                    .all(|l| l.starts_with("  ") && l.contains("sipdiag ")),
+            "`sipdiag {}` --help examples: {examples:?}",
+            path.join(" ")
+        );
+        // Examples of a subcommand use that subcommand.
+        if let Some(name) = path.first() {
+            assert!(
+                examples
+                    .iter()
+                    .all(|l| l.contains(&format!("sipdiag {name}"))),
+                "{examples:?}"
+            );
+        }
+    }
+}
+
+fn stderr_lines(o: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_missing_file_is_one_error_line_with_its_cause_once() {
+    for cmd in ["messages", "calls", "analyze", "media"] {
+        let o = sipdiag(&[cmd, "/nonexistent/x.pcap"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let lines = stderr_lines(&o);
+        assert_eq!(lines.len(), 1, "{cmd}: {lines:?}");
+        assert!(
+            lines[0].starts_with("sipdiag: /nonexistent/x.pcap: cannot open: "),
+            "{lines:?}"
+        );
+        assert_eq!(
+            lines[0].matches("No such file or directory").count(),
+            1,
+            "{lines:?}"
+        );
+    }
+}
+
+#[test]
+fn a_truncated_gzip_capture_says_so() {
+    // The committed gzip fixture, cut inside its compressed data.
+    let whole = std::fs::read(common::testdata("reader/gzipped.pcap.gz")).expect("fixture");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cut = dir.path().join("cut.pcap.gz");
+    std::fs::write(&cut, &whole[..whole.len().min(300)]).expect("write");
+    let cut = cut.to_str().unwrap();
+    let o = sipdiag(&["analyze", cut]);
+    assert_eq!(o.status.code(), Some(2));
+    let lines = stderr_lines(&o);
+    assert_eq!(
+        lines,
+        vec![format!(
+            "sipdiag: {cut}: cannot read: the gzip-compressed data ends early: the file was cut short (an interrupted copy or download?)"
+        )]
+    );
+}
+
+#[test]
+fn each_unreadable_capture_gets_its_own_line_after_the_report() {
+    let good = common::testdata("followme/fm002-intl00.pcap");
+    let bad = common::testdata("reader/not-a-capture.pcap");
+    let o = sipdiag(&[
+        "analyze",
+        "/nonexistent/a.pcap",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let lines = stderr_lines(&o);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("sipdiag: /nonexistent/a.pcap: cannot open: "),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "sipdiag: {}: not a pcap or pcapng capture",
+            bad.display()
+        )),
+        "{lines:?}"
+    );
+    // The readable capture is still reported.
+    assert!(
+        common::stdout(&o).contains("FM002"),
+        "{}",
+        common::stdout(&o)
+    );
+}
+
+fn analyze_json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["analyze", "--format", "json", "--fail-on", "none"];
+    all.extend_from_slice(args);
+    let o = sipdiag(&all);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("JSON")
+}
+
+#[test]
+fn site_file_takes_numbers_as_numbers_and_rejects_unknown_keys() {
+    let capture = common::testdata("followme/fm002-national0.pcap");
+    let capture = capture.to_str().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write site file");
+        p.to_str().unwrap().to_string()
+    };
+    let numbers = write(
+        "numbers.toml",
+        "country_code = 49\narea_code = 30\ninternal_length = 3\noutside_prefix = 0\nknown_users = [4930123456, \"+4930999\"]\n",
+    );
+    let strings = write(
+        "strings.toml",
+        "country_code = \"49\"\narea_code = \"30\"\ninternal_length = 3\noutside_prefix = \"0\"\nknown_users = [\"4930123456\", \"+4930999\"]\n",
+    );
+    let a = analyze_json(&["--site", &numbers, capture]);
+    let b = analyze_json(&["--site", &strings, capture]);
+    assert_eq!(a["site"]["country_code"], "49");
+    assert_eq!(a["site"]["area_code"], "30");
+    assert_eq!(a["site"]["outside_prefix"], "0");
+    assert_eq!(a["site"]["known_users"][0], "4930123456");
+    assert_eq!(a["site"], b["site"]);
+    assert_eq!(a["findings"], b["findings"]);
+    // With the country code known, the national number's suggestion is E.164.
+    let fm002: Vec<_> = a["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "FM002")
+        .collect();
+    assert_eq!(fm002.len(), 1, "{:#}", a["findings"]);
+    assert!(
+        fm002[0]["message"].as_str().unwrap().contains("+4930"),
+        "{}",
+        fm002[0]["message"]
+    );
+
+    let typo = write("typo.toml", "country_code = 49\ninternal_lenght = 3\n");
+    let o = sipdiag(&["analyze", "--site", &typo, capture]);
+    assert_eq!(o.status.code(), Some(2));
+    let lines = stderr_lines(&o);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "sipdiag: {typo}: line 2 `internal_lenght = 3`: unknown field `internal_lenght`"
+        )),
+        "{lines:?}"
+    );
+
+    let bad = write("bad.toml", "country_code = 4.9\n");
+    let o = sipdiag(&["analyze", "--site", &bad, capture]);
+    assert_eq!(o.status.code(), Some(2));
+    let lines = stderr_lines(&o);
+    assert_eq!(
+        lines,
+        vec![format!(
+            "sipdiag: {bad}: line 1 `country_code = 4.9`: expected digits, as a number or a string"
+        )]
+    );
 }

@@ -104,8 +104,10 @@ pub struct CaptureSummary {
 /// The capture could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("{path}: cannot open: {source}")]
-    Open { path: String, source: io::Error },
+    // The cause is part of the message rather than a `source`: printed with `{:#}` a
+    // source would repeat it ("…(os error 2): …(os error 2)").
+    #[error("{path}: cannot open: {cause}")]
+    Open { path: String, cause: io::Error },
     #[error("{path}: empty file, not a capture")]
     Empty { path: String },
     #[error("{path}: not a pcap or pcapng capture: {what} (magic {magic}); {advice}")]
@@ -116,8 +118,8 @@ pub enum CaptureError {
         what: &'static str,
         advice: &'static str,
     },
-    #[error("{path}: read error: {source}")]
-    Read { path: String, source: io::Error },
+    #[error("{path}: cannot read: {cause}")]
+    Read { path: String, cause: String },
 }
 
 /// What a file that is not a capture is, by its first bytes, and what to do about it: the
@@ -158,9 +160,9 @@ fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> 
     let mut raw: Box<dyn Read + Send> = if path == "-" {
         Box::new(io::stdin())
     } else {
-        let file = File::open(Path::new(path)).map_err(|source| CaptureError::Open {
+        let file = File::open(Path::new(path)).map_err(|cause| CaptureError::Open {
             path: path.to_string(),
-            source,
+            cause,
         })?;
         Box::new(file)
     };
@@ -172,10 +174,10 @@ fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> 
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(source) => {
+            Err(e) => {
                 return Err(CaptureError::Read {
                     path: path.to_string(),
-                    source,
+                    cause: e.to_string(),
                 });
             }
         }
@@ -194,17 +196,26 @@ fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> 
     }
 }
 
-/// A reader that keeps a copy of the first 64 bytes it hands out. (Reading those bytes
-/// ahead and chaining them back in front would not do: pcap-parser decides on its first
-/// read, which must be the whole head `open_input` buffered.)
+/// A reader that keeps a copy of the first 64 bytes it hands out, and the last read error
+/// (pcap-parser reports only that reading failed, not why). (Reading those bytes ahead
+/// and chaining them back in front would not do: pcap-parser decides on its first read,
+/// which must be the whole head `open_input` buffered.)
 struct FirstBytes<R> {
     inner: R,
     first: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    error: std::sync::Arc<std::sync::Mutex<Option<(io::ErrorKind, String)>>>,
 }
 
 impl<R: Read> Read for FirstBytes<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                *self.error.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((e.kind(), e.to_string()));
+                return Err(e);
+            }
+        };
         let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
         let room = 64usize.saturating_sub(first.len()).min(n);
         first.extend_from_slice(&buf[..room]);
@@ -233,9 +244,16 @@ pub fn read_capture(
     // The first bytes as read, to name what the input is when it is not a capture (the
     // input cannot be read again: standard input is consumed).
     let first = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(64)));
+    let error = std::sync::Arc::new(std::sync::Mutex::new(None));
     let input = FirstBytes {
         inner: input,
         first: std::sync::Arc::clone(&first),
+        error: std::sync::Arc::clone(&error),
+    };
+    // Why the last read failed, in words, e.g. a gzip file cut short.
+    let cause = || {
+        let e = error.lock().unwrap_or_else(|e| e.into_inner()).take();
+        read_cause(e, gzip)
     };
     let mut reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
         Ok(r) => r,
@@ -245,10 +263,9 @@ pub fn read_capture(
             });
         }
         Err(PcapError::ReadError) => {
-            // create_reader hides the io::Error; read again to report it.
             return Err(CaptureError::Read {
                 path: path.to_string(),
-                source: io::Error::other("read failed"),
+                cause: cause(),
             });
         }
         Err(_) => {
@@ -389,7 +406,7 @@ pub fn read_capture(
             Err(PcapError::Incomplete(needed)) => {
                 let before = reader.data().len();
                 if reader.refill().is_err() {
-                    summary.anomalies.push(read_error(path, summary.frames));
+                    summary.anomalies.push(read_error(summary.frames, &cause()));
                     break;
                 }
                 if reader.reader_exhausted() {
@@ -426,7 +443,7 @@ pub fn read_capture(
                     break;
                 }
                 if reader.refill().is_err() {
-                    summary.anomalies.push(read_error(path, summary.frames));
+                    summary.anomalies.push(read_error(summary.frames, &cause()));
                     break;
                 }
             }
@@ -440,7 +457,7 @@ pub fn read_capture(
                 break;
             }
             Err(PcapError::ReadError) => {
-                summary.anomalies.push(read_error(path, summary.frames));
+                summary.anomalies.push(read_error(summary.frames, &cause()));
                 break;
             }
             Err(e) => {
@@ -561,10 +578,22 @@ fn too_large(frames: u64, needed: usize) -> Anomaly {
     }
 }
 
-fn read_error(path: &str, frames: u64) -> Anomaly {
+/// What a failed read means to the reader of the report.
+fn read_cause(e: Option<(io::ErrorKind, String)>, gzip: bool) -> String {
+    match e {
+        Some((io::ErrorKind::UnexpectedEof, _)) if gzip => {
+            "the gzip-compressed data ends early: the file was cut short (an interrupted copy or download?)".to_string()
+        }
+        Some((_, msg)) if gzip => format!("the gzip-compressed data is damaged ({msg})"),
+        Some((_, msg)) => msg,
+        None => "the input could not be read".to_string(),
+    }
+}
+
+fn read_error(frames: u64, cause: &str) -> Anomaly {
     Anomaly {
         kind: "read-error",
-        message: format!("{path}: read error after frame {frames}; the rest was not read"),
+        message: format!("read error after frame {frames} ({cause}); the rest was not read"),
         frames: vec![frames],
         count: 1,
         flow: None,
