@@ -314,6 +314,33 @@ fn filters_on_public_corpus_are_valid_and_show_cited_frames() {
     }
 }
 
+#[test]
+fn a_call_id_with_quote_and_backslash_is_escaped() {
+    let p = common::testdata("followme/sip001-quoted-call-id.pcap");
+    let o = sipdiag(&[
+        "analyze",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        p.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("analyze JSON");
+    let f = &v["findings"];
+    assert_eq!(f.as_array().map(Vec::len), Some(1), "{f:#}");
+    assert_eq!(f[0]["id"], "SIP001");
+    assert_eq!(
+        f[0]["call_id"],
+        r#"q"uo\te-8743f8f8547d6550b1019a5a@127.0.0.30"#
+    );
+    assert_eq!(f[0]["frames"], serde_json::json!([1, 2, 3, 4]));
+    // `"` and `\` escaped; tshark's verdict on it is checked with all fixtures above.
+    assert_eq!(
+        f[0]["wireshark_filter"],
+        r#"sip.Call-ID == "q\"uo\\te-8743f8f8547d6550b1019a5a@127.0.0.30""#
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Errors, help and the site file.
 
