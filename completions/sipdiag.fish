@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sipdiag_global_optspecs
-    string join \n h/help V/version
+    string join \n color= h/help V/version
 end
 
 function __fish_sipdiag_needs_command
@@ -24,7 +24,10 @@ function __fish_sipdiag_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c sipdiag -n "__fish_sipdiag_needs_command" -s h -l help -d 'Print help'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
@@ -37,13 +40,19 @@ complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "completions" -d 'Pr
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s V -l version -d 'Print version'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s f -l format -d 'Report format' -r -f -a "table\t'Table for the terminal (colour on a terminal unless NO_COLOR is set)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s f -l format -d 'Report format' -r -f -a "table\t'Table for the terminal (colour as `--color` says)'
 json\t'JSON (schema_version 1) for ticket systems and scripts'
 markdown\t'Markdown for pasting into tickets'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l fail-on -d 'Exit 1 when a finding at or above this severity exists' -r -f -a "error\t''
@@ -65,6 +74,9 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l current-patt
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
@@ -72,15 +84,27 @@ json\t'JSON for scripts and ticket systems (see `schema_version`)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s V -l version -d 'Print version'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand explain" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand explain" -s V -l version -d 'Print version'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and not __fish_seen_subcommand_from test help" -s h -l help -d 'Print help'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and not __fish_seen_subcommand_from test help" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and not __fish_seen_subcommand_from test help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and not __fish_seen_subcommand_from test help" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and not __fish_seen_subcommand_from test help" -f -a "test" -d 'Apply a rewrite to header values / numbers, or to every Diversion/History-Info number in captures, and show before → after'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and not __fish_seen_subcommand_from test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -95,11 +119,17 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l current-pattern -d 'The XccDiversionPattern configured today, to build the suggestion on' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from help" -f -a "test" -d 'Apply a rewrite to header values / numbers, or to every Diversion/History-Info number in captures, and show before → after'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand pattern; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media rules explain pattern completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'

@@ -14,8 +14,8 @@ use crate::calls::CallSet;
 use crate::calls::legs::{Endpoint, infer_roles, link_legs};
 use crate::capture::{self, Anomaly, CaptureError, CaptureFormat};
 use crate::cli::{
-    AnalyzeArgs, Cli, Command, FailOn, Format, MediaArgs, MediaPortArgs, PatternCommand,
-    PatternTestArgs, ReadArgs, ReportFormat, SiteArgs,
+    AnalyzeArgs, Cli, ColorChoice, Command, FailOn, Format, MediaArgs, MediaPortArgs,
+    PatternCommand, PatternTestArgs, ReadArgs, ReportFormat, SiteArgs,
 };
 use crate::media::{MediaSettings, MediaTracker, UdpPayload};
 use crate::net::{Datagram, Decoder, IcmpError, Packet, StreamEvent};
@@ -226,7 +226,13 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Messages(args) => messages(args),
         Command::Calls(args) => calls(args),
-        Command::Analyze(args) => analyze(args),
+        Command::Analyze(args) => {
+            let color = use_color(cli.color);
+            // comfy-table colours through crossterm, which on its own drops colour whenever
+            // NO_COLOR is set, even for an explicit `--color always`.
+            crossterm::style::Colored::set_ansi_color_disabled(!color);
+            analyze(args, color)
+        }
         Command::Media(args) => media(args),
         Command::Rules { format } => rules_list(*format),
         Command::Explain { rule } => explain(rule),
@@ -481,7 +487,7 @@ fn observed_users(calls: &[crate::calls::Call]) -> impl Iterator<Item = &str> {
         .filter_map(|n| n.user.as_deref())
 }
 
-fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
+fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
     let (mut site, settings) = site_settings(&args.site, &args.ports)?;
     let parse_eps = |v: &[String]| -> anyhow::Result<Vec<Endpoint>> {
         v.iter()
@@ -559,7 +565,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
             analysis::write_json(&analysis, std::io::stdout().lock()).map_err(anyhow::Error::from)
         }
         ReportFormat::Markdown => write_out(&analysis::markdown(&analysis)),
-        ReportFormat::Table => write_out(&analysis::table(&analysis, use_color())),
+        ReportFormat::Table => write_out(&analysis::table(&analysis, color)),
     }
     .context("writing the report")?;
     // The process ends right after this; freeing every call and stream one by one costs
@@ -577,10 +583,19 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
     Ok(u8::from(failed))
 }
 
-/// Colour only on a terminal and when NO_COLOR is unset (https://no-color.org).
-fn use_color() -> bool {
+/// `--color`: `auto` colours only on a terminal and when NO_COLOR is unset or empty
+/// (https://no-color.org); an explicit `always` or `never` wins over NO_COLOR, as that
+/// convention asks.
+fn use_color(choice: ColorChoice) -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
 }
 
 fn media(args: &MediaArgs) -> anyhow::Result<u8> {

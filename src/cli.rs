@@ -16,6 +16,20 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When to colour the output (as in ls, grep and cargo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org).
+    Auto,
+    /// Always, even into a pipe or a file, and whatever NO_COLOR says.
+    Always,
+    /// Never.
+    Never,
 }
 
 // The examples ending each command's `--help` (clap `after_help`).
@@ -191,7 +205,7 @@ pub enum FailOn {
 /// Report format of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
-    /// Table for the terminal (colour on a terminal unless NO_COLOR is set).
+    /// Table for the terminal (colour as `--color` says).
     Table,
     /// JSON (schema_version 1) for ticket systems and scripts.
     Json,

@@ -4,7 +4,7 @@
 //!
 //! The same file pins the other things a support engineer copies from sipdiag's output
 //! or reads first: one `sipdiag:` error line per problem, help text on every argument,
-//! examples at the end of every `--help`, and a strict `--site` file.
+//! examples at the end of every `--help`, a strict `--site` file, and `--color`.
 //!
 //! One tshark per capture checks all of its filters at once: a Lua script registers one
 //! tap per distinct filter (a tap with a filter Wireshark rejects fails to register, which
@@ -561,4 +561,90 @@ fn site_file_takes_numbers_as_numbers_and_rejects_unknown_keys() {
             "sipdiag: {bad}: line 1 `country_code = 4.9`: expected digits, as a number or a string"
         )]
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Colour.
+
+const ESC: &str = "\x1b[";
+
+/// stdout of sipdiag run with `args`, with NO_COLOR set to `no_color` (unset when `None`).
+fn colour_run(args: &[&str], no_color: Option<&str>) -> (Option<i32>, String) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sipdiag"));
+    c.args(args).env_remove("NO_COLOR");
+    if let Some(v) = no_color {
+        c.env("NO_COLOR", v);
+    }
+    let o = c.output().expect("run sipdiag");
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn color_flag_and_no_color() {
+    let fx = common::testdata("followme/fm002-intl00.pcap");
+    let fx = fx.to_str().unwrap();
+    // Into a pipe: auto means no colour; always colours (the severity), even with NO_COLOR.
+    let (_, auto) = colour_run(&["analyze", fx], None);
+    assert!(!auto.contains(ESC), "{auto}");
+    for no_color in [None, Some("1")] {
+        let (code, always) = colour_run(&["analyze", "--color", "always", fx], no_color);
+        assert_eq!(code, Some(1), "FM002 is an error");
+        // Red (the error severity).
+        assert!(always.contains(&format!("{ESC}38;5;9m")), "{always}");
+        let (_, never) = colour_run(&["analyze", fx, "--color", "never"], no_color);
+        assert!(!never.contains(ESC), "{never}");
+        assert_eq!(never, auto);
+    }
+    // Every command takes the flag.
+    for args in [
+        vec!["messages", fx],
+        vec!["calls", fx],
+        vec!["media", fx],
+        vec!["rules"],
+        vec!["explain", "FM002"],
+        vec![
+            "pattern",
+            "test",
+            "--rewrite",
+            "^00(\\d+)$=>+$1",
+            "--value",
+            "0049301",
+        ],
+    ] {
+        for when in ["auto", "always", "never"] {
+            let mut a = args.clone();
+            a.extend(["--color", when]);
+            let (code, _) = colour_run(&a, None);
+            assert_eq!(code, Some(0), "{a:?}");
+        }
+    }
+    let (code, _) = colour_run(&["rules", "--color", "sometimes"], None);
+    assert_eq!(code, Some(2));
+    // On a terminal (script(1) provides one): auto colours unless NO_COLOR is set.
+    let script = |no_color: Option<&str>, extra: &str| {
+        let cmd = format!("{} analyze {fx}{extra}", env!("CARGO_BIN_EXE_sipdiag"));
+        let mut c = Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"]).env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        c.output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    match script(None, "") {
+        None => eprintln!("SKIPPED: script(1) is absent; the terminal colour checks need it"),
+        Some(tty) => {
+            assert!(tty.contains(ESC), "{tty}");
+            let tty_no_color = script(Some("1"), "").unwrap();
+            assert!(tty_no_color.contains("FM002") && !tty_no_color.contains(ESC));
+            // NO_COLOR set but empty does not count (no-color.org).
+            assert!(script(Some(""), "").unwrap().contains(ESC));
+            let tty_never = script(None, " --color never").unwrap();
+            assert!(tty_never.contains("FM002") && !tty_never.contains(ESC));
+        }
+    }
 }
