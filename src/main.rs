@@ -5,8 +5,52 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// clap's usage error on one line: the message (with its indented continuation, e.g. the
+/// missing arguments or the possible values), clap's tip, and the usage line.
+fn one_line(rendered: &str) -> String {
+    let mut lines = rendered.lines();
+    let mut msg = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    let mut usage = None;
+    let mut in_message = true;
+    for l in lines {
+        let t = l.trim();
+        if t.is_empty() {
+            in_message = false;
+        } else if let Some(tip) = t.strip_prefix("tip: ") {
+            msg.push_str(&format!("; {tip}"));
+        } else if let Some(u) = t.strip_prefix("Usage: ") {
+            usage = Some(u.to_string());
+        } else if in_message {
+            msg.push(' ');
+            msg.push_str(t);
+        }
+    }
+    match usage {
+        Some(u) => format!("{msg} (usage: {u})"),
+        None => msg,
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = sipdiag::cli::Cli::parse();
+    let cli = match sipdiag::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print to stdout and exit 0; `sipdiag` alone prints the help
+        // (to stderr, exit 2).
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            eprintln!("sipdiag: {}", one_line(&e.render().to_string()));
+            return ExitCode::from(2);
+        }
+    };
     match sipdiag::app::run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

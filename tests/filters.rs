@@ -436,6 +436,36 @@ fn a_missing_file_is_one_error_line_with_its_cause_once() {
 }
 
 #[test]
+fn usage_errors_are_one_line_too() {
+    for (args, starts, contains) in [
+        (
+            vec!["analyze", "--selct", "FM002", "x.pcap"],
+            "sipdiag: unexpected argument '--selct' found",
+            "a similar argument exists: '--select'",
+        ),
+        (
+            vec!["rules", "--format", "xml"],
+            "sipdiag: invalid value 'xml' for '--format <FORMAT>'",
+            "[possible values: table, json]",
+        ),
+        (
+            vec!["analyze"],
+            "sipdiag: the following required arguments were not provided: <CAPTURE>...",
+            "(usage: sipdiag analyze",
+        ),
+    ] {
+        let o = sipdiag(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let lines = stderr_lines(&o);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with(starts) && lines[0].contains(contains),
+            "{lines:?}"
+        );
+    }
+}
+
+#[test]
 fn a_truncated_gzip_capture_says_so() {
     // The committed gzip fixture, cut inside its compressed data.
     let whole = std::fs::read(common::testdata("reader/gzipped.pcap.gz")).expect("fixture");
