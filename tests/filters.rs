@@ -483,20 +483,43 @@ fn usage_errors_are_one_line_too() {
 
 #[test]
 fn a_truncated_gzip_capture_says_so() {
-    // The committed gzip fixture, cut inside its compressed data.
+    // The committed gzip fixture, cut inside its gzip header, and inside its compressed data.
     let whole = std::fs::read(common::testdata("reader/gzipped.pcap.gz")).expect("fixture");
     let dir = tempfile::tempdir().expect("temp dir");
-    let cut = dir.path().join("cut.pcap.gz");
-    std::fs::write(&cut, &whole[..whole.len().min(300)]).expect("write");
-    let cut = cut.to_str().unwrap();
-    let o = sipdiag(&["analyze", cut]);
+    let cut = |n: usize| {
+        let p = dir.path().join(format!("cut{n}.pcap.gz"));
+        std::fs::write(&p, &whole[..n]).expect("write");
+        p.to_str().unwrap().to_string()
+    };
+    // Nothing decompressed: nothing to analyse, one error line.
+    let header = cut(5);
+    let o = sipdiag(&["analyze", &header]);
     assert_eq!(o.status.code(), Some(2));
-    let lines = stderr_lines(&o);
     assert_eq!(
-        lines,
+        stderr_lines(&o),
         vec![format!(
-            "sipdiag: {cut}: cannot read: the gzip-compressed data ends early: the file was cut short (an interrupted copy or download?)"
+            "sipdiag: {header}: cannot read: the gzip-compressed data ends early: the file was cut short (an interrupted copy or download?)"
         )]
+    );
+    // Cut in the data: the frames before the cut are analysed, and CAP001 says why the
+    // capture ends there (a damaged capture is a finding, not a tool error).
+    let data = cut(whole.len() - 14);
+    let v = analyze_json(&[&data]);
+    let capture = &v["captures"][0];
+    let frames = capture["frames"].as_u64().expect("frames");
+    assert!(frames >= 2, "{capture:#}");
+    let cap001: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "CAP001")
+        .collect();
+    assert_eq!(cap001.len(), 1, "{:#}", v["findings"]);
+    let msg = cap001[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("the gzip-compressed data ends early")
+            && msg.contains(&format!("after frame {frames}")),
+        "{msg}"
     );
 }
 

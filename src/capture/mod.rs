@@ -156,7 +156,15 @@ fn recognise(head: &[u8]) -> (&'static str, &'static str) {
 /// Opens `path` (`-` = standard input), undoing gzip compression when the magic says so.
 /// The first bytes are read to look at the magic and handed back in front of the rest,
 /// so the capture bytes are copied only once, into the reader's buffer.
-fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> {
+/// The input as a reader, whether it is gzip-compressed, and (for gzip) the flag that
+/// [`CutShort`] raises when the compressed data ends early.
+type Input = (
+    Box<dyn Read + Send>,
+    bool,
+    Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+);
+
+fn open_input(path: &str) -> Result<Input, CaptureError> {
     let mut raw: Box<dyn Read + Send> = if path == "-" {
         Box::new(io::stdin())
     } else {
@@ -187,12 +195,41 @@ fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> 
     let input = io::Cursor::new(head).chain(raw);
     if gzip {
         let buffered = io::BufReader::with_capacity(1 << 16, input);
-        Ok((
-            Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
-            true,
-        ))
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reader = CutShort {
+            inner: flate2::bufread::MultiGzDecoder::new(buffered),
+            produced: 0,
+            cut: std::sync::Arc::clone(&cut),
+        };
+        Ok((Box::new(reader), true, Some(cut)))
     } else {
-        Ok((Box::new(input), false))
+        Ok((Box::new(input), false, None))
+    }
+}
+
+/// gzip data that ends early (a `.gz` capture cut short in copying) ends the decompressed
+/// stream there instead of failing it, so that the frames before the cut are read, as for
+/// an uncompressed capture cut short; `cut` records that it happened. A cut before any
+/// decompressed byte stays an error: there is no capture to read.
+struct CutShort<R> {
+    inner: R,
+    produced: u64,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<R: Read> Read for CutShort<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.produced += n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && self.produced > 0 => {
+                self.cut.store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok(0)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -240,7 +277,7 @@ pub fn read_capture(
     path: &str,
     mut on_frame: impl FnMut(&Frame<'_>),
 ) -> Result<CaptureSummary, CaptureError> {
-    let (input, gzip) = open_input(path)?;
+    let (input, gzip, gzip_cut) = open_input(path)?;
     // The first bytes as read, to name what the input is when it is not a capture (the
     // input cannot be read again: standard input is consumed).
     let first = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(64)));
@@ -484,6 +521,25 @@ pub fn read_capture(
     }
     if let Some(a) = cut.anomaly() {
         summary.anomalies.push(a);
+    }
+    let gzip_cut = gzip_cut.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
+    if gzip_cut {
+        // Say why the capture ends where it does; a record cut in half is already told.
+        match summary.anomalies.iter_mut().find(|a| a.kind == "truncated") {
+            Some(a) => {
+                a.message = format!(
+                    "the gzip-compressed data ends early, in the middle of a record after frame {}: the file was cut short (an interrupted copy or download?)",
+                    summary.frames
+                )
+            }
+            None => summary.anomalies.push(Anomaly {
+                message: format!(
+                    "the gzip-compressed data ends early after frame {}: the file was cut short (an interrupted copy or download?)",
+                    summary.frames
+                ),
+                ..truncated(summary.frames)
+            }),
+        }
     }
     Ok(summary)
 }
