@@ -3,7 +3,33 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
+use sipdiag::cli::Cli;
+
+/// The `--color` choice for clap's help, from the raw arguments (`--color X`,
+/// `--color=X`; the last one counts, as for the parsed flag). clap's `auto` already
+/// honours NO_COLOR.
+fn help_color(args: impl Iterator<Item = std::ffi::OsString>) -> clap::ColorChoice {
+    let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut choice = clap::ColorChoice::Auto;
+    for (i, a) in args.iter().enumerate() {
+        if a == "--" {
+            break;
+        }
+        let value = match a.strip_prefix("--color") {
+            Some("") => args.get(i + 1).map(String::as_str),
+            Some(v) => v.strip_prefix('='),
+            None => None,
+        };
+        match value {
+            Some("always") => choice = clap::ColorChoice::Always,
+            Some("never") => choice = clap::ColorChoice::Never,
+            Some("auto") => choice = clap::ColorChoice::Auto,
+            _ => {}
+        }
+    }
+    choice
+}
 
 /// clap's usage error on one line: the message (with its indented continuation, e.g. the
 /// missing arguments or the possible values), clap's tip, and the usage line.
@@ -36,7 +62,13 @@ fn one_line(rendered: &str) -> String {
 }
 
 fn main() -> ExitCode {
-    let cli = match sipdiag::cli::Cli::try_parse() {
+    // clap's own help follows --color too; it is read before the rest is parsed.
+    let color = help_color(std::env::args_os().skip(1));
+    let parsed = Cli::command()
+        .color(color)
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         // --help and --version print to stdout and exit 0; `sipdiag` alone prints the help
         // (to stderr, exit 2).

@@ -692,6 +692,12 @@ fn color_flag_and_no_color() {
     }
     let (code, _) = colour_run(&["rules", "--color", "sometimes"], None);
     assert_eq!(code, Some(2));
+    // clap's help follows the flag too.
+    let (code, help) = colour_run(&["analyze", "--help", "--color=always"], None);
+    assert_eq!(code, Some(0));
+    assert!(help.contains(ESC) && help.contains("Examples:"), "{help}");
+    let (_, help) = colour_run(&["--color", "never", "analyze", "--help"], None);
+    assert!(!help.contains(ESC), "{help}");
     // On a terminal (script(1) provides one): auto colours unless NO_COLOR is set.
     let script = |no_color: Option<&str>, extra: &str| {
         let cmd = format!("{} analyze {fx}{extra}", env!("CARGO_BIN_EXE_sipdiag"));
@@ -714,6 +720,10 @@ fn color_flag_and_no_color() {
             assert!(script(Some(""), "").unwrap().contains(ESC));
             let tty_never = script(None, " --color never").unwrap();
             assert!(tty_never.contains("FM002") && !tty_never.contains(ESC));
+            let help = script(None, " --help").unwrap();
+            assert!(help.contains(ESC), "{help}");
+            let help = script(None, " --help --color never").unwrap();
+            assert!(help.contains("Examples:") && !help.contains(ESC), "{help}");
         }
     }
 }
