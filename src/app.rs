@@ -460,19 +460,29 @@ fn site_settings(args: &SiteArgs, ports: &MediaPortArgs) -> anyhow::Result<(Site
     if let Some(p) = ports.softphone_port.or(file.softphone_port) {
         m.softphone_port = p;
     }
-    if let Some(r) = ports
-        .server_media_ports
-        .as_ref()
-        .or(file.server_media_ports.as_ref())
-    {
-        m.server_ports = parse_range(r)?;
+    // A bad range names where it came from: the flag, or the key in the site file.
+    let range = |flag: &Option<String>, key: &Option<String>, name: &str| {
+        let r = match (flag, key) {
+            (Some(r), _) => parse_range(r).with_context(|| format!("--{}", name.replace('_', "-"))),
+            (None, Some(r)) => parse_range(r)
+                .with_context(|| format!("{}: {name}", args.site.as_deref().unwrap_or_default())),
+            (None, None) => return Ok(None),
+        };
+        r.map(Some)
+    };
+    if let Some(r) = range(
+        &ports.server_media_ports,
+        &file.server_media_ports,
+        "server_media_ports",
+    )? {
+        m.server_ports = r;
     }
-    if let Some(r) = ports
-        .client_media_ports
-        .as_ref()
-        .or(file.client_media_ports.as_ref())
-    {
-        m.client_ports = parse_range(r)?;
+    if let Some(r) = range(
+        &ports.client_media_ports,
+        &file.client_media_ports,
+        "client_media_ports",
+    )? {
+        m.client_ports = r;
     }
     Ok((site, m))
 }

@@ -266,6 +266,22 @@ fn site_file_takes_numbers_as_numbers_and_rejects_unknown_keys() {
         "{lines:?}"
     );
 
+    // A bad value names its file and key, or its flag.
+    let range = write("range.toml", "client_media_ports = \"9-1\"\n");
+    let o = sipdiag(&["analyze", "--site", &range, capture]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr_lines(&o),
+        vec![format!(
+            "sipdiag: {range}: client_media_ports: port range \"9-1\": low end above high end"
+        )]
+    );
+    let o = sipdiag(&["analyze", "--server-media-ports", "1-x", capture]);
+    assert_eq!(
+        stderr_lines(&o),
+        vec!["sipdiag: --server-media-ports: port range \"1-x\": invalid digit found in string"]
+    );
+
     let bad = write("bad.toml", "country_code = 4.9\n");
     let o = sipdiag(&["analyze", "--site", &bad, capture]);
     assert_eq!(o.status.code(), Some(2));
