@@ -14,8 +14,8 @@ use crate::calls::CallSet;
 use crate::calls::legs::{Endpoint, infer_roles, link_legs};
 use crate::capture::{self, Anomaly, CaptureError, CaptureFormat};
 use crate::cli::{
-    AnalyzeArgs, Cli, Command, FailOn, FocusArgs, Format, MediaArgs, MediaPortArgs, PatternCommand,
-    PatternTestArgs, ReadArgs, ReportFormat, SiteArgs,
+    AnalyzeArgs, Cli, ColorChoice, Command, FailOn, FocusArgs, Format, MediaArgs, MediaPortArgs,
+    PatternCommand, PatternTestArgs, ReadArgs, ReportFormat, SiteArgs,
 };
 use crate::media::{MediaSettings, MediaTracker, UdpPayload};
 use crate::net::{Datagram, Decoder, IcmpError, Packet, StreamEvent};
@@ -268,7 +268,13 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Messages(args) => messages(args),
         Command::Calls(args) => calls(args),
-        Command::Analyze(args) => analyze(args),
+        Command::Analyze(args) => {
+            let color = use_color(cli.color);
+            // comfy-table colours through crossterm, which on its own drops colour whenever
+            // NO_COLOR is set, even for an explicit `--color always`.
+            crossterm::style::Colored::set_ansi_color_disabled(!color);
+            analyze(args, color)
+        }
         Command::Media(args) => media(args),
         Command::Flow(args) => flow::flow(args),
         Command::Rules { format } => rules_list(*format),
@@ -384,15 +390,83 @@ fn parse_range(s: &str) -> anyhow::Result<(u16, u16)> {
     Ok((a, b))
 }
 
-/// The site file's extra keys (media ports) beside the [`Site`] facts.
+/// The `--site` file: the [`Site`] facts and the media ports. Unknown keys are errors (a
+/// misspelt key would otherwise be ignored silently), and the numeric facts may be written
+/// as TOML numbers or strings (`country_code = 49` or `"49"`).
 #[derive(serde::Deserialize, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct SiteFile {
-    #[serde(flatten)]
-    site: Site,
+    #[serde(deserialize_with = "digits::opt")]
+    country_code: Option<String>,
+    #[serde(deserialize_with = "digits::opt")]
+    area_code: Option<String>,
+    #[serde(deserialize_with = "digits::opt_count")]
+    internal_length: Option<usize>,
+    #[serde(deserialize_with = "digits::opt")]
+    outside_prefix: Option<String>,
+    #[serde(deserialize_with = "digits::list")]
+    known_users: Vec<String>,
+    current_pattern: Option<String>,
     softphone_port: Option<u16>,
     server_media_ports: Option<String>,
     client_media_ports: Option<String>,
+}
+
+impl SiteFile {
+    fn site(&self) -> Site {
+        Site {
+            country_code: self.country_code.clone(),
+            area_code: self.area_code.clone(),
+            internal_length: self.internal_length,
+            outside_prefix: self.outside_prefix.clone(),
+            known_users: self.known_users.clone(),
+            current_pattern: self.current_pattern.clone(),
+            ..Site::default()
+        }
+    }
+}
+
+/// Site-file values that are digits, written as a TOML number or a string.
+mod digits {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Digits {
+        Number(u64),
+        Text(String),
+    }
+
+    impl Digits {
+        fn text(self) -> String {
+            match self {
+                Digits::Number(n) => n.to_string(),
+                Digits::Text(s) => s,
+            }
+        }
+    }
+
+    pub(super) fn opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Some(
+            Digits::deserialize(d)
+                .map_err(|_| D::Error::custom("expected digits, as a number or a string"))?
+                .text(),
+        ))
+    }
+
+    pub(super) fn opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+        let text = opt(d)?.unwrap_or_default();
+        text.trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("expected a count, got {text:?}")))
+    }
+
+    pub(super) fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        let v = Vec::<Digits>::deserialize(d)
+            .map_err(|_| D::Error::custom("expected a list of numbers, as numbers or strings"))?;
+        Ok(v.into_iter().map(Digits::text).collect())
+    }
 }
 
 /// Site facts and media settings: file first, flags override.
@@ -401,9 +475,25 @@ fn site_settings(args: &SiteArgs, ports: &MediaPortArgs) -> anyhow::Result<(Site
     if let Some(path) = &args.site {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{path}: cannot read the site file"))?;
-        file = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+        file = toml::from_str(&text).map_err(|e| {
+            // One line: toml's own Display quotes the source over several lines.
+            let at = e
+                .span()
+                .and_then(|s| {
+                    let start = text.get(..s.start)?;
+                    let n = start.matches('\n').count();
+                    let line = text.lines().nth(n)?.trim();
+                    let mut quoted: String = line.chars().take(60).collect();
+                    if quoted.len() < line.len() {
+                        quoted.push('…');
+                    }
+                    Some(format!(" line {} `{quoted}`:", n + 1))
+                })
+                .unwrap_or_default();
+            anyhow::anyhow!("{path}:{at} {}", e.message().trim())
+        })?;
     }
-    let mut site = file.site;
+    let mut site = file.site();
     site.country_code = args
         .country_code
         .clone()
@@ -418,19 +508,29 @@ fn site_settings(args: &SiteArgs, ports: &MediaPortArgs) -> anyhow::Result<(Site
     if let Some(p) = ports.softphone_port.or(file.softphone_port) {
         m.softphone_port = p;
     }
-    if let Some(r) = ports
-        .server_media_ports
-        .as_ref()
-        .or(file.server_media_ports.as_ref())
-    {
-        m.server_ports = parse_range(r)?;
+    // A bad range names where it came from: the flag, or the key in the site file.
+    let range = |flag: &Option<String>, key: &Option<String>, name: &str| {
+        let r = match (flag, key) {
+            (Some(r), _) => parse_range(r).with_context(|| format!("--{}", name.replace('_', "-"))),
+            (None, Some(r)) => parse_range(r)
+                .with_context(|| format!("{}: {name}", args.site.as_deref().unwrap_or_default())),
+            (None, None) => return Ok(None),
+        };
+        r.map(Some)
+    };
+    if let Some(r) = range(
+        &ports.server_media_ports,
+        &file.server_media_ports,
+        "server_media_ports",
+    )? {
+        m.server_ports = r;
     }
-    if let Some(r) = ports
-        .client_media_ports
-        .as_ref()
-        .or(file.client_media_ports.as_ref())
-    {
-        m.client_ports = parse_range(r)?;
+    if let Some(r) = range(
+        &ports.client_media_ports,
+        &file.client_media_ports,
+        "client_media_ports",
+    )? {
+        m.client_ports = r;
     }
     Ok((site, m))
 }
@@ -573,7 +673,7 @@ impl CallSink for CallSet {
     }
 }
 
-fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
+fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
     let opts = DiagnoseOptions {
         site: &args.site,
         ports: &args.ports,
@@ -641,7 +741,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
         }
         ReportFormat::Table => {
             let o = analysis::TextOptions {
-                color: use_color(),
+                color,
                 verbose: args.verbose,
                 width: crate::report::terminal_width(),
             };
@@ -665,10 +765,19 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<u8> {
     Ok(u8::from(failed))
 }
 
-/// Colour only on a terminal and when NO_COLOR is unset (https://no-color.org).
-fn use_color() -> bool {
+/// `--color`: `auto` colours only on a terminal and when NO_COLOR is unset or empty
+/// (https://no-color.org); an explicit `always` or `never` wins over NO_COLOR, as that
+/// convention asks.
+fn use_color(choice: ColorChoice) -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
 }
 
 fn media(args: &MediaArgs) -> anyhow::Result<u8> {
@@ -902,12 +1011,17 @@ fn write_out(s: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints the first unreadable capture as the error, after the report of the others.
+/// After the report of the others, one error line per unreadable capture: all but the
+/// last printed here, the last returned as the error (printed by `main`, exit 2).
 fn finish(errors: Vec<CaptureError>) -> anyhow::Result<u8> {
-    match errors.into_iter().next() {
-        Some(e) => Err(anyhow::Error::new(e)),
-        None => Ok(0),
+    let mut errors = errors.into_iter().peekable();
+    while let Some(e) = errors.next() {
+        if errors.peek().is_none() {
+            return Err(anyhow::Error::new(e));
+        }
+        eprintln!("sipdiag: {e}");
     }
+    Ok(0)
 }
 
 /// The Call-IDs a focus selects (with the legs linked to them), from a first scan of the

@@ -5,47 +5,126 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Reads SIP packet captures and explains why Follow-Me and softphone calls fail.
 #[derive(Debug, Parser)]
-#[command(name = "sipdiag", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "sipdiag",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = EXAMPLES_MAIN
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
+
+/// When to colour the output (as in ls, grep and cargo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org).
+    Auto,
+    /// Always, even into a pipe or a file, and whatever NO_COLOR says.
+    Always,
+    /// Never.
+    Never,
+}
+
+// The examples ending each command's `--help` (clap `after_help`).
+const EXAMPLES_MAIN: &str = "\
+Examples:
+  sipdiag analyze trunk.pcap
+  sipdiag analyze --site site.toml --format markdown trunk.pcapng > ticket.md
+  sipdiag explain FM002";
+const EXAMPLES_MESSAGES: &str = "\
+Examples:
+  sipdiag messages trunk.pcap
+  sipdiag messages --format json trunk.pcapng.gz > messages.json
+  tcpdump -i any -s 0 -U -w - | sipdiag messages -";
+const EXAMPLES_CALLS: &str = "\
+Examples:
+  sipdiag calls trunk.pcap
+  sipdiag calls --format json pbx-side.pcap xcc-side.pcap";
+const EXAMPLES_ANALYZE: &str = "\
+Examples:
+  sipdiag analyze trunk.pcap
+  sipdiag analyze --country-code 49 --internal-length 3 --format markdown trunk.pcap > ticket.md
+  sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning trunk.pcapng";
+const EXAMPLES_MEDIA: &str = "\
+Examples:
+  sipdiag media softphone.pcapng
+  sipdiag media --server-media-ports 40000-41000 --format json call.pcap";
+const EXAMPLES_RULES: &str = "\
+Examples:
+  sipdiag rules
+  sipdiag rules --format json";
+const EXAMPLES_EXPLAIN: &str = "\
+Examples:
+  sipdiag explain FM002
+  sipdiag explain diversion-format";
+const EXAMPLES_PATTERN: &str = "\
+Examples:
+  sipdiag pattern test --rewrite '^00(\\d+)$=>+$1' --value 004930123456
+  sipdiag pattern test --rewrite '^0(\\d+)$=>+49$1' --country-code 49 trunk.pcap";
+const EXAMPLES_FLOW: &str = "\
+Examples:
+  sipdiag flow trunk.pcap --number +4930123456
+  sipdiag flow trunk.pcap --call-id 'a84b4c76e66710@pbx' --format mermaid
+  COLUMNS=80 sipdiag flow trunk.pcap --since 10:32 --until 10:35 --format markdown";
+const EXAMPLES_IPO_ROUTE: &str = "\
+Examples:
+  sipdiag ipo-route --config testdata/ipoffice/example.toml testdata/ipoffice/ipo-busy-486.pcap
+  sipdiag ipo-route --config ipo.toml --dry-run --request-uri 4930555201 --from +4940123777 --source 127.0.0.1";
+const EXAMPLES_COMPLETIONS: &str = "\
+Examples:
+  sipdiag completions bash > /etc/bash_completion.d/sipdiag
+  sipdiag completions zsh > ~/.zfunc/_sipdiag
+  sipdiag completions fish > ~/.config/fish/completions/sipdiag.fish";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List every SIP message with its Wireshark frame number.
+    #[command(after_help = EXAMPLES_MESSAGES)]
     Messages(ReadArgs),
     /// Group SIP messages into calls by Call-ID.
+    #[command(after_help = EXAMPLES_CALLS)]
     Calls(ReadArgs),
     /// Diagnose failed Follow-Me and softphone calls: findings with frames and fixes.
+    #[command(after_help = EXAMPLES_ANALYZE)]
     Analyze(AnalyzeArgs),
     /// STUN transactions and RTP/RTCP streams.
+    #[command(after_help = EXAMPLES_MEDIA)]
     Media(MediaArgs),
     /// Draw calls as a ladder: one column per host, both Follow-Me legs in one time order,
     /// the frames that findings cite marked.
-    #[command(after_help = "Examples:
-  sipdiag flow capture.pcap --number +4930123456
-  sipdiag flow capture.pcap --call-id 'a84b4c76e66710@pbx' --format mermaid
-  COLUMNS=80 sipdiag flow capture.pcap --since 10:32 --until 10:35 --format markdown")]
+    #[command(after_help = EXAMPLES_FLOW)]
     Flow(FlowArgs),
     /// List the diagnosis rules.
+    #[command(after_help = EXAMPLES_RULES)]
     Rules {
+        /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
         format: Format,
     },
     /// Print the documentation of one rule (id or slug).
+    #[command(after_help = EXAMPLES_EXPLAIN)]
     Explain {
+        /// The rule's id (e.g. FM002) or slug (e.g. diversion-format); see `sipdiag rules`.
         #[arg(value_name = "RULE")]
         rule: String,
     },
     /// Work with XccDiversionPattern rewrites.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXAMPLES_PATTERN)]
     Pattern(PatternCommand),
     /// Replay Avaya IP Office's routing of incoming SIP calls from its configuration.
+    #[command(after_help = EXAMPLES_IPO_ROUTE)]
     IpoRoute(IpoRouteArgs),
     /// Print a shell completion script.
-    #[command(hide = true)]
+    #[command(hide = true, after_help = EXAMPLES_COMPLETIONS)]
     Completions {
+        /// The shell to write the script for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -55,6 +134,7 @@ pub enum Command {
 pub enum PatternCommand {
     /// Apply a rewrite to header values / numbers, or to every Diversion/History-Info
     /// number in captures, and show before → after.
+    #[command(after_help = EXAMPLES_PATTERN)]
     Test(PatternTestArgs),
 }
 
@@ -71,6 +151,7 @@ pub struct PatternTestArgs {
     pub captures: Vec<String>,
     #[command(flatten)]
     pub site: SiteArgs,
+    /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -118,8 +199,10 @@ pub struct MediaPortArgs {
 
 #[derive(Debug, Args)]
 pub struct MediaArgs {
+    /// Capture files (pcap, pcapng, optionally gzip-compressed); `-` reads standard input.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<String>,
+    /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
     #[command(flatten)]
@@ -140,7 +223,7 @@ pub enum FailOn {
 /// Report format of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
-    /// Table for the terminal (colour on a terminal unless NO_COLOR is set).
+    /// Table for the terminal (colour as `--color` says).
     Table,
     /// JSON (schema_version 2) for ticket systems and scripts.
     Json,
@@ -153,6 +236,7 @@ pub struct AnalyzeArgs {
     /// Capture files (pcap, pcapng, optionally gzip-compressed); `-` reads standard input.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<String>,
+    /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
     /// Exit 1 when a finding at or above this severity exists.
@@ -329,6 +413,7 @@ pub struct IpoRouteArgs {
     /// A user or group (name or extension) that is busy (repeatable).
     #[arg(long, value_name = "NAME")]
     pub busy: Vec<String>,
+    /// Output format: table, JSON (schema_version 1) or markdown.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 }

@@ -3,10 +3,86 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
+use sipdiag::cli::Cli;
+
+/// The `--color` choice for clap's help, from the raw arguments (`--color X`,
+/// `--color=X`; the last one counts, as for the parsed flag). clap's `auto` already
+/// honours NO_COLOR.
+fn help_color(args: impl Iterator<Item = std::ffi::OsString>) -> clap::ColorChoice {
+    let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut choice = clap::ColorChoice::Auto;
+    for (i, a) in args.iter().enumerate() {
+        if a == "--" {
+            break;
+        }
+        let value = match a.strip_prefix("--color") {
+            Some("") => args.get(i + 1).map(String::as_str),
+            Some(v) => v.strip_prefix('='),
+            None => None,
+        };
+        match value {
+            Some("always") => choice = clap::ColorChoice::Always,
+            Some("never") => choice = clap::ColorChoice::Never,
+            Some("auto") => choice = clap::ColorChoice::Auto,
+            _ => {}
+        }
+    }
+    choice
+}
+
+/// clap's usage error on one line: the message (with its indented continuation, e.g. the
+/// missing arguments or the possible values), clap's tip, and the usage line.
+fn one_line(rendered: &str) -> String {
+    let mut lines = rendered.lines();
+    let mut msg = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    let mut usage = None;
+    let mut in_message = true;
+    for l in lines {
+        let t = l.trim();
+        if t.is_empty() {
+            in_message = false;
+        } else if let Some(tip) = t.strip_prefix("tip: ") {
+            msg.push_str(&format!("; {tip}"));
+        } else if let Some(u) = t.strip_prefix("Usage: ") {
+            usage = Some(u.to_string());
+        } else if in_message {
+            msg.push(' ');
+            msg.push_str(t);
+        }
+    }
+    match usage {
+        Some(u) => format!("{msg} (usage: {u})"),
+        None => msg,
+    }
+}
 
 fn main() -> ExitCode {
-    let cli = sipdiag::cli::Cli::parse();
+    // clap's own help follows --color too; it is read before the rest is parsed.
+    let color = help_color(std::env::args_os().skip(1));
+    let parsed = Cli::command()
+        .color(color)
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        // --help and --version print to stdout and exit 0; `sipdiag` alone prints the help
+        // (to stderr, exit 2).
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            eprintln!("sipdiag: {}", one_line(&e.render().to_string()));
+            return ExitCode::from(2);
+        }
+    };
     match sipdiag::app::run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

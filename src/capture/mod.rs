@@ -104,8 +104,10 @@ pub struct CaptureSummary {
 /// The capture could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("{path}: cannot open: {source}")]
-    Open { path: String, source: io::Error },
+    // The cause is part of the message rather than a `source`: printed with `{:#}` a
+    // source would repeat it ("…(os error 2): …(os error 2)").
+    #[error("{path}: cannot open: {cause}")]
+    Open { path: String, cause: io::Error },
     #[error("{path}: empty file, not a capture")]
     Empty { path: String },
     #[error("{path}: not a pcap or pcapng capture: {what} (magic {magic}); {advice}")]
@@ -116,8 +118,8 @@ pub enum CaptureError {
         what: &'static str,
         advice: &'static str,
     },
-    #[error("{path}: read error: {source}")]
-    Read { path: String, source: io::Error },
+    #[error("{path}: cannot read: {cause}")]
+    Read { path: String, cause: String },
 }
 
 /// What a file that is not a capture is, by its first bytes, and what to do about it: the
@@ -154,13 +156,21 @@ fn recognise(head: &[u8]) -> (&'static str, &'static str) {
 /// Opens `path` (`-` = standard input), undoing gzip compression when the magic says so.
 /// The first bytes are read to look at the magic and handed back in front of the rest,
 /// so the capture bytes are copied only once, into the reader's buffer.
-fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> {
+/// The input as a reader, whether it is gzip-compressed, and (for gzip) the flag that
+/// [`CutShort`] raises when the compressed data ends early.
+type Input = (
+    Box<dyn Read + Send>,
+    bool,
+    Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+);
+
+fn open_input(path: &str) -> Result<Input, CaptureError> {
     let mut raw: Box<dyn Read + Send> = if path == "-" {
         Box::new(io::stdin())
     } else {
-        let file = File::open(Path::new(path)).map_err(|source| CaptureError::Open {
+        let file = File::open(Path::new(path)).map_err(|cause| CaptureError::Open {
             path: path.to_string(),
-            source,
+            cause,
         })?;
         Box::new(file)
     };
@@ -172,10 +182,10 @@ fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> 
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(source) => {
+            Err(e) => {
                 return Err(CaptureError::Read {
                     path: path.to_string(),
-                    source,
+                    cause: e.to_string(),
                 });
             }
         }
@@ -185,26 +195,64 @@ fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> 
     let input = io::Cursor::new(head).chain(raw);
     if gzip {
         let buffered = io::BufReader::with_capacity(1 << 16, input);
-        Ok((
-            Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
-            true,
-        ))
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reader = CutShort {
+            inner: flate2::bufread::MultiGzDecoder::new(buffered),
+            produced: 0,
+            cut: std::sync::Arc::clone(&cut),
+        };
+        Ok((Box::new(reader), true, Some(cut)))
     } else {
-        Ok((Box::new(input), false))
+        Ok((Box::new(input), false, None))
     }
 }
 
-/// A reader that keeps a copy of the first 64 bytes it hands out. (Reading those bytes
-/// ahead and chaining them back in front would not do: pcap-parser decides on its first
-/// read, which must be the whole head `open_input` buffered.)
+/// gzip data that ends early (a `.gz` capture cut short in copying) ends the decompressed
+/// stream there instead of failing it, so that the frames before the cut are read, as for
+/// an uncompressed capture cut short; `cut` records that it happened. A cut before any
+/// decompressed byte stays an error: there is no capture to read.
+struct CutShort<R> {
+    inner: R,
+    produced: u64,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<R: Read> Read for CutShort<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.produced += n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && self.produced > 0 => {
+                self.cut.store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok(0)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A reader that keeps a copy of the first 64 bytes it hands out, and the last read error
+/// (pcap-parser reports only that reading failed, not why). (Reading those bytes ahead
+/// and chaining them back in front would not do: pcap-parser decides on its first read,
+/// which must be the whole head `open_input` buffered.)
 struct FirstBytes<R> {
     inner: R,
     first: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    error: std::sync::Arc<std::sync::Mutex<Option<(io::ErrorKind, String)>>>,
 }
 
 impl<R: Read> Read for FirstBytes<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                *self.error.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((e.kind(), e.to_string()));
+                return Err(e);
+            }
+        };
         let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
         let room = 64usize.saturating_sub(first.len()).min(n);
         first.extend_from_slice(&buf[..room]);
@@ -229,13 +277,20 @@ pub fn read_capture(
     path: &str,
     mut on_frame: impl FnMut(&Frame<'_>),
 ) -> Result<CaptureSummary, CaptureError> {
-    let (input, gzip) = open_input(path)?;
+    let (input, gzip, gzip_cut) = open_input(path)?;
     // The first bytes as read, to name what the input is when it is not a capture (the
     // input cannot be read again: standard input is consumed).
     let first = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(64)));
+    let error = std::sync::Arc::new(std::sync::Mutex::new(None));
     let input = FirstBytes {
         inner: input,
         first: std::sync::Arc::clone(&first),
+        error: std::sync::Arc::clone(&error),
+    };
+    // Why the last read failed, in words, e.g. a gzip file cut short.
+    let cause = || {
+        let e = error.lock().unwrap_or_else(|e| e.into_inner()).take();
+        read_cause(e, gzip)
     };
     let mut reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
         Ok(r) => r,
@@ -245,10 +300,9 @@ pub fn read_capture(
             });
         }
         Err(PcapError::ReadError) => {
-            // create_reader hides the io::Error; read again to report it.
             return Err(CaptureError::Read {
                 path: path.to_string(),
-                source: io::Error::other("read failed"),
+                cause: cause(),
             });
         }
         Err(_) => {
@@ -389,7 +443,7 @@ pub fn read_capture(
             Err(PcapError::Incomplete(needed)) => {
                 let before = reader.data().len();
                 if reader.refill().is_err() {
-                    summary.anomalies.push(read_error(path, summary.frames));
+                    summary.anomalies.push(read_error(summary.frames, &cause()));
                     break;
                 }
                 if reader.reader_exhausted() {
@@ -426,7 +480,7 @@ pub fn read_capture(
                     break;
                 }
                 if reader.refill().is_err() {
-                    summary.anomalies.push(read_error(path, summary.frames));
+                    summary.anomalies.push(read_error(summary.frames, &cause()));
                     break;
                 }
             }
@@ -440,7 +494,7 @@ pub fn read_capture(
                 break;
             }
             Err(PcapError::ReadError) => {
-                summary.anomalies.push(read_error(path, summary.frames));
+                summary.anomalies.push(read_error(summary.frames, &cause()));
                 break;
             }
             Err(e) => {
@@ -467,6 +521,25 @@ pub fn read_capture(
     }
     if let Some(a) = cut.anomaly() {
         summary.anomalies.push(a);
+    }
+    let gzip_cut = gzip_cut.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
+    if gzip_cut {
+        // Say why the capture ends where it does; a record cut in half is already told.
+        match summary.anomalies.iter_mut().find(|a| a.kind == "truncated") {
+            Some(a) => {
+                a.message = format!(
+                    "the gzip-compressed data ends early, in the middle of a record after frame {}: the file was cut short (an interrupted copy or download?)",
+                    summary.frames
+                )
+            }
+            None => summary.anomalies.push(Anomaly {
+                message: format!(
+                    "the gzip-compressed data ends early after frame {}: the file was cut short (an interrupted copy or download?)",
+                    summary.frames
+                ),
+                ..truncated(summary.frames)
+            }),
+        }
     }
     Ok(summary)
 }
@@ -561,10 +634,22 @@ fn too_large(frames: u64, needed: usize) -> Anomaly {
     }
 }
 
-fn read_error(path: &str, frames: u64) -> Anomaly {
+/// What a failed read means to the reader of the report.
+fn read_cause(e: Option<(io::ErrorKind, String)>, gzip: bool) -> String {
+    match e {
+        Some((io::ErrorKind::UnexpectedEof, _)) if gzip => {
+            "the gzip-compressed data ends early: the file was cut short (an interrupted copy or download?)".to_string()
+        }
+        Some((_, msg)) if gzip => format!("the gzip-compressed data is damaged ({msg})"),
+        Some((_, msg)) => msg,
+        None => "the input could not be read".to_string(),
+    }
+}
+
+fn read_error(frames: u64, cause: &str) -> Anomaly {
     Anomaly {
         kind: "read-error",
-        message: format!("{path}: read error after frame {frames}; the rest was not read"),
+        message: format!("read error after frame {frames} ({cause}); the rest was not read"),
         frames: vec![frames],
         count: 1,
         flow: None,

@@ -510,6 +510,22 @@ pub fn ip_filter(ip: IpAddr) -> String {
     }
 }
 
+/// Wireshark display filter for the UDP datagrams from `src` to `dst`: an RTP stream by its
+/// addresses, which Wireshark shows without RTP heuristics or SDP (`rtp.ssrc` matches only
+/// where Wireshark decodes the datagrams as RTP, which it does not by default on a capture
+/// without the SDP that set the stream up).
+pub fn flow_filter(src: SocketAddr, dst: SocketAddr) -> String {
+    let (s, d) = match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => (format!("ip.src == {s}"), format!("ip.dst == {d}")),
+        (s, d) => (format!("ipv6.src == {s}"), format!("ipv6.dst == {d}")),
+    };
+    format!(
+        "({s} && udp.srcport == {} && {d} && udp.dstport == {})",
+        src.port(),
+        dst.port()
+    )
+}
+
 /// Wireshark display filter for a UDP address.
 pub fn addr_filter(a: SocketAddr) -> String {
     format!("({} && udp.port == {})", ip_filter(a.ip()), a.port())

@@ -94,13 +94,32 @@ pub enum Packet<'a> {
     Icmp(IcmpError),
 }
 
+/// Frames skipped for one reason: their count and the first [`Skipped::KEPT`] frame numbers.
+#[derive(Debug, Default, Clone)]
+pub struct Skipped {
+    pub count: u64,
+    pub first_frames: Vec<u64>,
+}
+
+impl Skipped {
+    const KEPT: usize = 5;
+
+    fn add(&mut self, frame: u64) {
+        self.count += 1;
+        if self.first_frames.len() < Self::KEPT {
+            self.first_frames.push(frame);
+        }
+    }
+}
+
 /// Counters kept for the report.
 #[derive(Debug, Default, Clone)]
 pub struct NetStats {
-    /// Frames whose link type sipdiag does not decode, by link type.
-    pub unknown_linktypes: BTreeMap<u32, u64>,
+    /// Frames whose link type sipdiag does not decode, by link type: how many, and the
+    /// first few frame numbers (cited, so that a Wireshark filter shows them).
+    pub unknown_linktypes: BTreeMap<u32, Skipped>,
     /// ERF records of a type sipdiag does not decode (ATM, HDLC, …), by ERF type.
-    pub unknown_erf_types: BTreeMap<u8, u64>,
+    pub unknown_erf_types: BTreeMap<u8, Skipped>,
     /// Frames that carried no IP (ARP, LLDP, …).
     pub non_ip: u64,
     pub udp: u64,
@@ -166,15 +185,19 @@ impl Decoder {
         }
         let Some((_, ip)) = link::strip_link(frame.linktype, frame.data) else {
             if let Some(t) = link::erf_undecoded_type(frame.linktype, frame.data) {
-                *self.stats.unknown_erf_types.entry(t).or_default() += 1;
+                self.stats
+                    .unknown_erf_types
+                    .entry(t)
+                    .or_default()
+                    .add(frame.number);
             } else if link::is_supported(frame.linktype) {
                 self.stats.non_ip += 1;
             } else {
-                *self
-                    .stats
+                self.stats
                     .unknown_linktypes
                     .entry(frame.linktype)
-                    .or_default() += 1;
+                    .or_default()
+                    .add(frame.number);
             }
             return;
         };
@@ -400,16 +423,18 @@ impl Decoder {
                 flow: None,
             });
         }
-        for (t, n) in &self.stats.unknown_erf_types {
+        for (t, skipped) in &self.stats.unknown_erf_types {
+            let n = skipped.count;
             v.push(Anomaly {
                 kind: "unknown-linktype",
                 message: format!("{n} ERF record(s) of type {t}, which sipdiag does not decode"),
-                frames: Vec::new(),
-                count: *n,
+                frames: skipped.first_frames.clone(),
+                count: n,
                 flow: None,
             });
         }
-        for (lt, n) in &self.stats.unknown_linktypes {
+        for (lt, skipped) in &self.stats.unknown_linktypes {
+            let n = skipped.count;
             v.push(Anomaly {
                 kind: "unknown-linktype",
                 message: match link::linktype_name(*lt) {
@@ -420,8 +445,8 @@ impl Decoder {
                         "{n} frame(s) with link type {lt} ({name}), which sipdiag does not decode"
                     ),
                 },
-                frames: Vec::new(),
-                count: *n,
+                frames: skipped.first_frames.clone(),
+                count: n,
                 flow: None,
             });
         }

@@ -582,14 +582,14 @@ pub fn table(a: &Analysis, o: TextOptions) -> String {
     out
 }
 
-/// `text` in `color` (ANSI), for the severity word.
+/// `text` in `color` (ANSI, as comfy-table writes it), for the severity word.
 fn color_text(text: &str, color: Color) -> String {
-    let code = match color {
-        Color::Red => 31,
-        Color::Yellow => 33,
-        _ => 34,
-    };
-    format!("\u{1b}[{code}m{text}\u{1b}[0m")
+    use crossterm::style::Stylize;
+    match color {
+        Color::Red => text.red().to_string(),
+        Color::Yellow => text.yellow().to_string(),
+        _ => text.blue().to_string(),
+    }
 }
 
 /// Each line of `text` wrapped to `width`, continuation lines indented by two spaces.

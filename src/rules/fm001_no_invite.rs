@@ -82,7 +82,29 @@ impl Rule for R {
             )
             .frames(frames.iter().copied().take(20))
             .evidence(json!({"methods": methods, "messages": msgs.len(), "flows": pairs, "xcc_identified": true}))
-            .filter("sip.Method == \"INVITE\" || sip.CSeq.method == \"OPTIONS\"");
+            .filter(trunk_filter(cx, &msgs));
         vec![f]
     }
+}
+
+/// The cited messages in Wireshark: SIP to or from XCC's addresses (all SIP when XCC is
+/// not known), whatever the method: they are mostly OPTIONS and REGISTER, and the point is
+/// that no INVITE is among them.
+fn trunk_filter(cx: &Context<'_>, msgs: &[&crate::calls::MessageRef]) -> String {
+    let mut ips: Vec<std::net::IpAddr> = msgs
+        .iter()
+        .flat_map(|m| [m.src, m.dst])
+        .filter(|a| cx.roles.known() && cx.roles.is_xcc(a))
+        .map(|a| a.ip())
+        .collect();
+    ips.sort();
+    ips.dedup();
+    if ips.is_empty() {
+        return "sip".to_string();
+    }
+    let addrs: Vec<String> = ips
+        .into_iter()
+        .map(crate::media::analysis::ip_filter)
+        .collect();
+    format!("sip && ({})", addrs.join(" || "))
 }

@@ -89,9 +89,21 @@ impl Rule for R {
                     })).collect::<Vec<_>>(),
                     "failing_trunk": trunk.to_string(),
                 }))
-                .filter(format!("ip.dst == {} && udp.dstport == {} || tcp.dstport == {}", trunk.ip(), trunk.port(), trunk.port())),
+                // Both directions: the INVITEs go to the trunk, the cited answers come from it.
+                .filter(trunk_filter(*trunk)),
             );
         }
         out
     }
+}
+
+/// The traffic to and from one XCC trunk endpoint, over UDP or TCP, with explicit
+/// parentheses (`&&` binds tighter than `||` in Wireshark, but a reader should not need
+/// to know that).
+fn trunk_filter(trunk: SocketAddr) -> String {
+    let p = trunk.port();
+    format!(
+        "{} && (udp.port == {p} || tcp.port == {p})",
+        crate::media::analysis::ip_filter(trunk.ip())
+    )
 }

@@ -138,13 +138,15 @@ pub(super) fn tx_evidence(c: &Call, t: &InviteTx, cx: &Context<'_>) -> serde_jso
     })
 }
 
-/// `sip.Call-ID == "…"` for a Wireshark filter.
+/// `sip.Call-ID == "…"` (one Call-ID) or `sip.Call-ID in {"…", "…"}` for a Wireshark
+/// filter; a set needs no parentheses when the filter is combined with others.
 pub(super) fn call_filter(call_ids: &[&str]) -> String {
-    call_ids
-        .iter()
-        .map(|c| format!("sip.Call-ID == \"{}\"", c.replace('"', "\\\"")))
-        .collect::<Vec<_>>()
-        .join(" || ")
+    let quoted: Vec<String> = call_ids.iter().map(|c| super::quote(c)).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => format!("sip.Call-ID == {one}"),
+        many => format!("sip.Call-ID in {{{}}}", many.join(", ")),
+    }
 }
 
 /// "frame N" / "frames N, M".

@@ -170,19 +170,84 @@ impl Finding {
     }
 }
 
-/// `frame.number in {1 2 3}` (Wireshark 3.x+ set syntax).
+/// `frame.number == 7` or `frame.number in {1, 4..6, 9}`: a display filter showing exactly
+/// `frames` (ascending). Set elements are comma-separated, which Wireshark requires since
+/// 3.6 (4.0 rejects `{1 2}`); runs of three or more consecutive frames become `a..b`
+/// ranges (accepted since 2.6) so that a long list stays short.
 pub fn frame_filter(frames: &[u64]) -> String {
-    match frames {
+    let mut v = frames.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    match v.as_slice() {
         [] => String::new(),
         [one] => format!("frame.number == {one}"),
-        many => format!(
-            "frame.number in {{{}}}",
-            many.iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
+        many => {
+            let mut parts: Vec<String> = Vec::new();
+            let mut i = 0;
+            while i < many.len() {
+                let mut j = i;
+                while j + 1 < many.len() && many[j + 1] == many[j] + 1 {
+                    j += 1;
+                }
+                if j >= i + 2 {
+                    parts.push(format!("{}..{}", many[i], many[j]));
+                } else {
+                    parts.extend(many[i..=j].iter().map(u64::to_string));
+                }
+                i = j + 1;
+            }
+            format!("frame.number in {{{}}}", parts.join(", "))
+        }
     }
+}
+
+/// `s` as a Wireshark display-filter string literal: in double quotes, with `"` and `\`
+/// escaped by a backslash and control characters written `\xhh` (the escapes of
+/// Wireshark's string syntax, `wireshark-filter(4)`).
+/// A Call-ID may hold any of them (RFC 3261 §25.1: `word` allows `"` and `\`).
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The display filter showing what any of `parts` shows: the non-empty parts joined by
+/// `||`, each in parentheses where it has operators of its own, so that nothing depends on
+/// Wireshark's operator precedence (`a && b || c` is read differently by different users).
+pub(crate) fn any_of<S: AsRef<str>>(parts: &[S]) -> String {
+    let parts: Vec<&str> = parts
+        .iter()
+        .map(|p| p.as_ref().trim())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() == 1 {
+        return parts[0].to_string();
+    }
+    parts
+        .iter()
+        .map(|p| {
+            let wrapped = p.starts_with('(') && p.ends_with(')') && !p.contains(") ");
+            if !wrapped && (p.contains("&&") || p.contains("||")) {
+                format!("({p})")
+            } else {
+                p.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" || ")
 }
 
 /// Everything a rule may look at.
@@ -314,32 +379,59 @@ fn mark_calls_without_call_id(cx: &Context<'_>, findings: &mut [Finding]) {
 
 /// The Call-IDs a filter of [`followme::call_filter`]'s making names, unescaped.
 fn filtered_call_ids(filter: &str) -> Vec<String> {
-    const OPEN: &str = "sip.Call-ID == \"";
+    const FIELD: &str = "sip.Call-ID";
     let mut out = Vec::new();
     let mut rest = filter;
-    while let Some(at) = rest.find(OPEN) {
-        rest = &rest[at + OPEN.len()..];
-        let mut id = String::new();
-        let mut chars = rest.char_indices().peekable();
-        let mut end = rest.len();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                // `call_filter` escapes only the quote.
-                '\\' if chars.peek().is_some_and(|&(_, n)| n == '"') => {
-                    id.push('"');
-                    chars.next();
-                }
-                '"' => {
-                    end = i + 1;
-                    break;
-                }
-                c => id.push(c),
+    while let Some(at) = rest.find(FIELD) {
+        rest = rest[at + FIELD.len()..].trim_start();
+        // `== "id"` or `in {"id", "id"}`, as `call_filter` writes them.
+        let set = if let Some(r) = rest.strip_prefix("==") {
+            rest = r.trim_start();
+            false
+        } else if let Some(r) = rest.strip_prefix("in") {
+            rest = r.trim_start().strip_prefix('{').unwrap_or(r);
+            true
+        } else {
+            continue;
+        };
+        loop {
+            rest = rest.trim_start_matches([' ', ',']);
+            let Some(body) = rest.strip_prefix('"') else {
+                break;
+            };
+            let (id, used) = unquote(body);
+            out.push(id);
+            rest = &body[used..];
+            if !set {
+                break;
             }
         }
-        rest = &rest[end..];
-        out.push(id);
     }
     out
+}
+
+/// The string a Wireshark string literal (after its opening quote) stands for, as
+/// [`quote`] escapes it, and the bytes read including the closing quote.
+fn unquote(body: &str) -> (String, usize) {
+    let mut id = String::new();
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return (id, i + 1),
+            '\\' => match chars.next() {
+                Some((_, 'x')) => {
+                    let hex: String = chars.by_ref().take(2).map(|(_, h)| h).collect();
+                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        id.push(ch);
+                    }
+                }
+                Some((_, e)) => id.push(e),
+                None => {}
+            },
+            c => id.push(c),
+        }
+    }
+    (id, body.len())
 }
 
 /// The doc text of a rule, as `sipdiag explain` prints it.
@@ -369,6 +461,7 @@ mod tests {
                 "(no Call-ID) from-tag=x\\y\"z cseq=1 10.0.0.1 10.0.0.2",
                 "b@h",
             ],
+            vec!["tab\there"],
             vec![],
         ] {
             assert_eq!(filtered_call_ids(&followme::call_filter(&ids)), ids);
@@ -397,8 +490,28 @@ mod tests {
     }
 
     #[test]
+    fn quoted_strings() {
+        assert_eq!(quote("a@b"), r#""a@b""#);
+        assert_eq!(quote(r#"x"y\z"#), r#""x\"y\\z""#);
+        assert_eq!(quote("a\tb"), r#""a\x09b""#);
+    }
+
+    #[test]
+    fn alternatives_are_parenthesised() {
+        assert_eq!(any_of(&["a == 1"]), "a == 1");
+        assert_eq!(
+            any_of(&["a == 1 && b", "", "(c || d)", "(x && y) || (z && w)"]),
+            "(a == 1 && b) || (c || d) || ((x && y) || (z && w))"
+        );
+    }
+
+    #[test]
     fn frame_filters() {
         assert_eq!(frame_filter(&[7]), "frame.number == 7");
-        assert_eq!(frame_filter(&[1, 9]), "frame.number in {1 9}");
+        assert_eq!(frame_filter(&[1, 9]), "frame.number in {1, 9}");
+        assert_eq!(
+            frame_filter(&[9, 1, 2, 3, 5, 6, 9, 10, 11, 12]),
+            "frame.number in {1..3, 5, 6, 9..12}"
+        );
     }
 }

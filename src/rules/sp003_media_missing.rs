@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 
 use serde_json::json;
 
+use super::any_of;
+use super::followme::call_filter;
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 use crate::calls::Call;
 use crate::media::MediaReport;
@@ -175,11 +177,12 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
                 ""
             }
         );
-        let filter = addrs
-            .iter()
-            .map(|a| addr_filter(*a))
-            .collect::<Vec<_>>()
-            .join(" || ");
+        // The call's signalling (the cited INVITE, answer and ACK) and the media addresses.
+        let filter = any_of(
+            &std::iter::once(call_filter(&[&call.call_id]))
+                .chain(addrs.iter().map(|a| addr_filter(*a)))
+                .collect::<Vec<_>>(),
+        );
         f = f
             .call(&call.call_id)
             .frames(e.setup_frames())

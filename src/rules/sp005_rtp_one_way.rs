@@ -4,9 +4,11 @@ use std::net::SocketAddr;
 
 use serde_json::json;
 
+use super::any_of;
+use super::followme::call_filter;
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 use crate::calls::Call;
-use crate::media::analysis::{EstablishedCall, addr_filter};
+use crate::media::analysis::{EstablishedCall, addr_filter, flow_filter};
 use crate::media::{MediaReport, RtpStream};
 
 pub struct R;
@@ -136,14 +138,17 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
                     "packets": s.packets, "first_frame": s.first_frame, "last_frame": s.last_frame,
                 })).collect::<Vec<_>>(),
             }))
-            .filter(
-                silent_addrs
-                    .iter()
-                    .chain(heard_addrs.iter())
-                    .map(|a| addr_filter(*a))
-                    .collect::<Vec<_>>()
-                    .join(" || "),
-            ),
+            // The call's signalling (the cited SDP) and the media addresses.
+            .filter(any_of(
+                &std::iter::once(call_filter(&[&call.call_id]))
+                    .chain(
+                        silent_addrs
+                            .iter()
+                            .chain(heard_addrs.iter())
+                            .map(|a| addr_filter(*a)),
+                    )
+                    .collect::<Vec<_>>(),
+            )),
         );
     }
     // Softphone media validated by STUN, outside SIP calls.
@@ -178,7 +183,7 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
                 "src": s.src.to_string(), "dst": s.dst.to_string(), "ssrc": s.ssrc_hex(),
                 "packets": s.packets, "first_frame": s.first_frame, "last_frame": s.last_frame,
             }))
-            .filter(format!("rtp.ssrc == {}", s.ssrc_hex())),
+            .filter(flow_filter(s.src, s.dst)),
         );
     }
     out
@@ -206,7 +211,10 @@ mod tests {
         let f = findings(&t.finish(), &[]);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].frames, vec![10, 39]);
-        assert_eq!(f[0].wireshark_filter, "rtp.ssrc == 0x00000007");
+        assert_eq!(
+            f[0].wireshark_filter,
+            "(ip.src == 10.1.0.5 && udp.srcport == 50000 && ip.dst == 10.0.0.5 && udp.dstport == 30010)"
+        );
         assert!(
             f[0].message
                 .contains("from the client 10.1.0.5:50000 to the server 10.0.0.5:30010"),

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 use crate::calls::Call;
 use crate::media::MediaReport;
-use crate::media::analysis::frame_list;
+use crate::media::analysis::{flow_filter, frame_list};
 
 pub struct R;
 pub static RULE: R = R;
@@ -158,7 +158,7 @@ pub(crate) fn findings(media: &MediaReport, _calls: &[Call]) -> Vec<Finding> {
                 "mean_jitter_ms": (s.mean_jitter_ms * 100.0).round() / 100.0,
                 "gap_frames": s.gap_frames,
             }))
-            .filter(format!("rtp.ssrc == {}", s.ssrc_hex()));
+            .filter(flow_filter(s.src, s.dst));
         if let Some(id) = &s.call_id {
             f = f.call(id);
         }

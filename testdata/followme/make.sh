@@ -593,6 +593,23 @@ fx_fm012_anydevice_long() {
     ANYDEV=8999 first_leg_fail fm012-anydevice-long "$(div 201)" yes 503 "Service Unavailable"
 }
 
+# sip001-invite-failed with a Call-ID holding a double quote and a backslash (legal in a
+# Call-ID: RFC 3261 section 25.1 `word`), which a Wireshark filter must escape.
+fx_sip001_quoted_call_id() {
+    local name=sip001-quoted-call-id
+    start_capture $name "host 127.0.0.30 or host 127.0.0.40"
+    k_tag=$(hex "$name/b" 10) k_code=486 k_reason="Busy Here" k_d=150 \
+    k_srv=$(hdrs "User-Agent: Yealink SIP-T46S 66.86.0.15") \
+        bg_sipp uas_reject.xml 127.0.0.40 5060 20010
+    sleep 0.3
+    k_ruri="201@127.0.0.40:5060" k_from="\"Reception\" <sip:200@127.0.0.30>" k_to="<sip:201@127.0.0.40>" \
+    k_tag=$(hex "$name/a" 10) k_cid="q\"uo\\te-$(cid "$name/a" 127.0.0.30)" \
+    k_xhdr=$(hdrs "User-Agent: Yealink SIP-T46S 66.86.0.15") \
+        fg_sipp uac_invite.xml 127.0.0.30 5060 20000 127.0.0.40:5060
+    wait_all
+    stop_capture $name
+}
+
 # Copy of fm002-intl00.pcap cut in the middle of the frame carrying the 503.
 fx_cap_followme_truncated() {
     local src="$HERE/fm002-intl00.pcap"
@@ -657,7 +674,7 @@ ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00
      cap005-followme-fragmented fm011-second-leg-ring-timeout
      busy-site roles-b2bua-not-xcc roles-three-gateways roles-options-scanner
      fm002-chain-one-line fm002-chain-two-lines numbers-mixed fm012-anydevice-long
-     fm004-chain-user-unknown)
+     fm004-chain-user-unknown sip001-quoted-call-id)
 
 editcap -F pcap -r "$RTP_SRC" "$WORK/rtp-src.pcap" 1-67 >/dev/null   # 67 x 30 ms PCMA = 2 s of audio
 cp "$HERE"/*.xml "$WORK/"
