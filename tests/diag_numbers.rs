@@ -42,24 +42,6 @@ fn findings<'a>(v: &'a Value, id: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn ids(v: &Value) -> Vec<&str> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap())
-        .collect()
-}
-
-fn frames(f: &Value) -> Vec<u64> {
-    f["frames"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap())
-        .collect()
-}
-
 /// tshark's frames of each call (INVITE, 100, 503, ACK), by Call-ID, in capture order.
 fn oracle_calls(name: &str) -> Vec<(String, Vec<u64>, u64, u64)> {
     let rows = tsv(&testdata(&format!("followme/{name}.sip.tsv")), "frame\t");
@@ -85,15 +67,6 @@ fn oracle_calls(name: &str) -> Vec<(String, Vec<u64>, u64, u64)> {
 }
 
 const SITE: &[&str] = &["--country-code", "49", "--internal-length", "3"];
-
-/// The chain, as one comma-separated line and as two header lines (the second a
-/// `tel:` URI with a quoted reason): XCC looks up the last entry, `0049301234789`, whose
-/// 00 format is the cause (FM002), not the newest entry `+4930123456` (no FM004).
-/// The suggestion a finding refers to (schema 2: each suggestion once, by index).
-fn suggestion<'a>(v: &'a Value, f: &Value) -> &'a Value {
-    let i = f["suggestion"].as_u64().expect("suggestion index") as usize;
-    &v["suggestions"][i]
-}
 
 #[test]
 fn diversion_chain_is_judged_by_the_original_called_party() {

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::{frames, ids};
+
 use serde_json::Value;
 
 fn analyze_path(path: &str, extra: &[&str]) -> Value {
@@ -22,29 +24,11 @@ fn analyze(fixture: &str, extra: &[&str]) -> Value {
     analyze_path(p.to_str().unwrap(), extra)
 }
 
-fn ids(v: &Value) -> Vec<String> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap()
         .iter()
         .map(|s| s.as_str().unwrap().to_string())
-        .collect()
-}
-
-fn frames(f: &Value) -> Vec<u64> {
-    f["frames"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_u64().unwrap())
         .collect()
 }
 

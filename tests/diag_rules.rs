@@ -26,33 +26,6 @@ fn analyze(fixture: &str) -> (Value, i32) {
     analyze_path(&testdata(fixture), SITE)
 }
 
-fn ids(v: &Value) -> Vec<String> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn finding<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {}", v["findings"]))
-}
-
-fn frames(f: &Value) -> Vec<u64> {
-    f["frames"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap())
-        .collect()
-}
-
 fn message(f: &Value) -> &str {
     f["message"].as_str().unwrap()
 }

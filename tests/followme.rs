@@ -20,33 +20,6 @@ fn analyze(fixture: &str, extra: &[&str]) -> (Value, i32) {
     (v, out.status.code().unwrap_or(-1))
 }
 
-fn ids(v: &Value) -> Vec<String> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn finding<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {}", v["findings"]))
-}
-
-fn frames(f: &Value) -> Vec<u64> {
-    f["frames"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap())
-        .collect()
-}
-
 const SITE: &[&str] = &[
     "--country-code",
     "49",
@@ -55,12 +28,6 @@ const SITE: &[&str] = &[
     "--outside-prefix",
     "0",
 ];
-
-/// The suggestion a finding refers to (schema 2: each suggestion once, by index).
-fn suggestion<'a>(v: &'a Value, f: &Value) -> &'a Value {
-    let i = f["suggestion"].as_u64().expect("suggestion index") as usize;
-    &v["suggestions"][i]
-}
 
 #[test]
 fn healthy_follow_me_calls_raise_nothing() {

@@ -107,3 +107,39 @@ pub fn oracle_keys(rows: &[Vec<String>]) -> Vec<(u64, String, String)> {
     v.sort();
     v
 }
+
+/// Rule ids of an `analyze` JSON report's findings, in report order.
+pub fn ids(v: &serde_json::Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The first finding of rule `id` in an `analyze` JSON report.
+pub fn finding<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {}", v["findings"]))
+}
+
+/// The frames a finding cites.
+pub fn frames(f: &serde_json::Value) -> Vec<u64> {
+    f["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect()
+}
+
+/// The suggestion a finding refers to (schema 2: each suggestion once, by index).
+pub fn suggestion<'a>(v: &'a serde_json::Value, f: &serde_json::Value) -> &'a serde_json::Value {
+    let i = f["suggestion"].as_u64().expect("suggestion index") as usize;
+    &v["suggestions"][i]
+}
