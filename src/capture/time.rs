@@ -96,7 +96,7 @@ impl fmt::Display for Timestamp {
 }
 
 /// (year, month, day) → days since 1970-01-01; H. Hinnant's `days_from_civil`.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -212,7 +212,7 @@ fn num<T: std::str::FromStr>(s: &str, width: usize) -> Option<T> {
 }
 
 /// Days since 1970-01-01 → (year, month, day); H. Hinnant's `civil_from_days`.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

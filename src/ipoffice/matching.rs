@@ -5,6 +5,7 @@
 //! they match and how precisely. Invariants: pure, total on any text, no allocation
 //! beyond the inputs' size. Sources are cited in the `ipoffice` module doc.
 
+use crate::capture::time::{civil_from_days, days_from_civil};
 use std::net::IpAddr;
 
 use super::config::{Day, Interval, TimeProfile};
@@ -175,30 +176,6 @@ impl std::fmt::Display for LocalTime {
             self.day
         )
     }
-}
-
-/// Howard Hinnant's `days_from_civil`: proleptic Gregorian date → days since 1970-01-01.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The inverse of [`days_from_civil`].
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Parses an RFC 3339 date-time (`2026-12-03T09:30:00+01:00`, fraction allowed) into
