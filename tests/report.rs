@@ -256,3 +256,46 @@ fn progress_line_only_on_a_terminal() {
     assert!(tty.contains("SIP messages, ~"), "{tty:?}");
     assert!(tty.ends_with("\r\u{1b}[K"), "erased at the end: {tty:?}");
 }
+
+/// The size of `analyze --format json` on many-calls.pcap with schema_version 1 (sipdiag at
+/// commit 26c75a1, which wrote the XccDiversionPattern suggestion into every FM002 finding).
+const MANY_CALLS_JSON_V1_BYTES: usize = 353_983;
+
+#[test]
+fn many_calls_report_is_compact_and_complete() {
+    let cap = "testdata/followme/many-calls.pcap";
+    // tshark: every failed call is answered 503 once.
+    let failed = common::tsv(&common::testdata("followme/many-calls.sip.tsv"), "frame\t")
+        .iter()
+        .filter(|r| r[5] == "503")
+        .count();
+    assert_eq!(failed, 54);
+    let (json, _) = run(
+        &["analyze", "--format", "json", "--fail-on", "none", cap],
+        "100",
+    );
+    assert!(
+        json.len() * 2 <= MANY_CALLS_JSON_V1_BYTES,
+        "{} bytes against {MANY_CALLS_JSON_V1_BYTES} with schema 1",
+        json.len()
+    );
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), failed, "one finding per failed call");
+    assert_eq!(v["suggestions"].as_array().unwrap().len(), 1);
+    let s = &v["suggestions"][0];
+    assert_eq!(s["observed_count"], s["understood_count"], "{s}");
+    // The markdown fits a ticket comment and names every cause.
+    let (md, _) = run(&["analyze", "--format", "markdown", cap], "100");
+    assert!(md.len() <= 15 * 1024, "{} bytes", md.len());
+    for g in v["groups"].as_array().unwrap() {
+        let head = format!(
+            "{} {} ({})",
+            g["id"].as_str().unwrap(),
+            g["slug"].as_str().unwrap(),
+            g["severity"].as_str().unwrap()
+        );
+        assert!(md.contains(&head), "{head} missing");
+    }
+    assert_eq!(md.matches("- FAILED ").count(), failed);
+}

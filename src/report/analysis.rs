@@ -560,7 +560,7 @@ pub fn table(a: &Analysis, o: TextOptions) -> String {
         out.push_str(&suggestion_text(s, "   ", o.width));
     }
     out.push('\n');
-    let legs = leg_rows(a, o.verbose);
+    let (legs, more) = shown_legs(leg_rows(a, o.verbose), o.verbose);
     if !legs.is_empty() {
         let mut t = super::new_table(&LEG_HEADER);
         t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
@@ -572,6 +572,11 @@ pub fn table(a: &Analysis, o: TextOptions) -> String {
             t.add_row(r.to_vec());
         }
         out.push_str(&format!("Follow-Me legs\n{t}\n"));
+        if more > 0 {
+            out.push_str(&format!(
+                "…and {more} more legs (--verbose or JSON lists them)\n"
+            ));
+        }
     }
     out.push_str(&wrap_lines(&roles_text(a), o.width));
     out.push_str(&wrap_lines(
@@ -655,6 +660,19 @@ fn leg_rows(a: &Analysis, verbose: bool) -> Vec<[String; 8]> {
             ]
         })
         .collect()
+}
+
+/// Legs listed before the rest are counted (the verdicts already name every failed call).
+const LEGS_SHOWN: usize = 20;
+
+/// The leg rows a report lists and how many it leaves out.
+fn shown_legs(mut rows: Vec<[String; 8]>, verbose: bool) -> (Vec<[String; 8]>, usize) {
+    if verbose || rows.len() <= LEGS_SHOWN {
+        return (rows, 0);
+    }
+    let more = rows.len() - LEGS_SHOWN;
+    rows.truncate(LEGS_SHOWN);
+    (rows, more)
 }
 
 /// `PCMA 201+201, 0 % loss`: codecs, packets per direction, the worst loss.
@@ -755,7 +773,7 @@ pub fn markdown(a: &Analysis, verbose: bool) -> String {
         out.push_str(&suggestion_text(s, "", 100));
         out.push_str("```\n\n");
     }
-    let legs = leg_rows(a, verbose);
+    let (legs, more) = shown_legs(leg_rows(a, verbose), verbose);
     if !legs.is_empty() {
         out.push_str("#### Follow-Me legs\n\n| ");
         out.push_str(&LEG_HEADER.join(" | "));
@@ -766,6 +784,12 @@ pub fn markdown(a: &Analysis, verbose: bool) -> String {
                 let _ = write!(out, " {} |", cell.replace('|', "\\|"));
             }
             out.push('\n');
+        }
+        if more > 0 {
+            let _ = write!(
+                out,
+                "\n…and {more} more legs (`--verbose` or JSON lists them).\n"
+            );
         }
         out.push('\n');
     }

@@ -177,7 +177,7 @@ pub fn verdicts(
         for (n, m) in members.iter().enumerate() {
             let (status, answered, failed) = status_text(m);
             all_ok &= answered && !failed;
-            let name = if members.len() > 1 || kind == LegKind::First {
+            let name = if members.len() > 1 {
                 format!("leg {} ", n + 1)
             } else {
                 String::new()

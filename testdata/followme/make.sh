@@ -610,6 +610,36 @@ fx_sip001_quoted_call_id() {
     stop_capture $name
 }
 
+# A busy site at scale: 60 forwarded calls in one capture, one caller each. Every tenth is
+# answered (both legs, RTP); the others are answered 503 by XCC, their forwarded numbers in
+# every format XCC does not understand (00, national 0, prefix 99, a + before an internal
+# number, international without + or 00) and some E.164 numbers of no user. For the
+# report's grouping: one entry per cause, one suggestion proven on every number.
+fx_many_calls() {
+    local name=many-calls i n
+    start_capture $name "$SIPFILTER"
+    for i in $(seq 1 60); do
+        n=$(printf '%02d' "$i")
+        if [ $((i % 10)) = 0 ]; then
+            NO_CAPTURE=1 L1_XHDR=$(div "+49301234$n") IDENT=yes L2=ok L1_FROM="+498910$n" \
+                follow_me "$name-$n"
+        else
+            local number
+            case $((i % 6)) in
+              0) number="0049301234$n" ;;
+              1) number="0301234$n" ;;
+              2) number="991$n" ;;
+              3) number="+2$n" ;;
+              4) number="49301234$n" ;;
+              5) number="+49309999$n" ;;
+            esac
+            NO_CAPTURE=1 L1_FROM="+498910$n" first_leg_fail "$name-$n" "$(div "$number")" yes 503 "Service Unavailable"
+        fi
+        sleep 0.1
+    done
+    stop_capture $name
+}
+
 # Copy of fm002-intl00.pcap cut in the middle of the frame carrying the 503.
 fx_cap_followme_truncated() {
     local src="$HERE/fm002-intl00.pcap"
@@ -674,7 +704,7 @@ ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00
      cap005-followme-fragmented fm011-second-leg-ring-timeout
      busy-site roles-b2bua-not-xcc roles-three-gateways roles-options-scanner
      fm002-chain-one-line fm002-chain-two-lines numbers-mixed fm012-anydevice-long
-     fm004-chain-user-unknown sip001-quoted-call-id)
+     fm004-chain-user-unknown sip001-quoted-call-id many-calls)
 
 editcap -F pcap -r "$RTP_SRC" "$WORK/rtp-src.pcap" 1-67 >/dev/null   # 67 x 30 ms PCMA = 2 s of audio
 cp "$HERE"/*.xml "$WORK/"
