@@ -833,7 +833,12 @@ fn media(args: &MediaArgs) -> anyhow::Result<u8> {
 fn rules_list(format: Format) -> anyhow::Result<u8> {
     let infos: Vec<&RuleInfo> = rules::registry().into_iter().map(|r| r.info()).collect();
     let text = match format {
-        Format::Json => serde_json::to_string_pretty(&infos)? + "\n",
+        Format::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "schema_version": listing::SCHEMA_VERSION,
+                "rules": infos,
+            }))? + "\n"
+        }
         Format::Table => {
             let mut t = crate::report::new_table(&["Id", "Slug", "Severity", "Summary"]);
             for i in &infos {
@@ -924,7 +929,7 @@ fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
                 t.add_row(vec![
                     p.observed.clone(),
                     p.rewritten.clone(),
-                    p.format_after.clone(),
+                    p.format_after_label.clone(),
                     if p.understood_by_xcc {
                         "yes".into()
                     } else {

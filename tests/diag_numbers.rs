@@ -120,10 +120,14 @@ fn diversion_chain_is_judged_by_the_original_called_party() {
             assert_eq!(chain[1]["reason"], "no-answer");
             assert_eq!(chain[1]["used"], true);
         }
-        // `calls`: the used number and the chain, in JSON and in the table.
+        // `calls`: the chain (an array, as in `analyze`) with the used entry marked, in
+        // JSON and in the table.
         let path = fixture(name);
         let (v, _) = run_json(&["calls", "--format", "json", &path]);
-        assert_eq!(v["calls"][0]["diversion"], "0049301234789");
+        assert_eq!(
+            v["calls"][0]["diversion"],
+            serde_json::json!(["+4930123456", "0049301234789"])
+        );
         assert_eq!(v["calls"][0]["forwarding"][1]["used"], true);
         let table = stdout(&sipdiag(&["calls", &path]));
         assert!(

@@ -165,8 +165,10 @@ impl UdpPayload {
 pub struct StunTransaction {
     /// 96-bit transaction id, hex (128 bits for classic RFC 3489 STUN).
     pub transaction_id: String,
-    /// Message type of the request, e.g. `0x0001` (Binding request).
+    /// Message type of the request, e.g. `0x0001` (Binding request), as Wireshark prints it.
     pub method: String,
+    /// The request's method by name, as JSON names STUN methods: `binding`, `allocate`, …
+    pub method_name: &'static str,
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub request_frame: u64,

@@ -122,22 +122,37 @@ impl Message {
     }
 }
 
+/// Methods of RFC 5389 (Binding, Shared secret) and TURN (RFC 5766, RFC 6062): the
+/// method number, its name in messages, and its name in JSON (snake_case).
+const METHODS: [(u16, &str, &str); 11] = [
+    (0x001, "Binding", "binding"),
+    (0x002, "Shared secret", "shared_secret"),
+    (0x003, "Allocate", "allocate"),
+    (0x004, "Refresh", "refresh"),
+    (0x006, "Send", "send"),
+    (0x007, "Data", "data"),
+    (0x008, "CreatePermission", "create_permission"),
+    (0x009, "ChannelBind", "channel_bind"),
+    (0x00a, "Connect", "connect"),
+    (0x00b, "ConnectionBind", "connection_bind"),
+    (0x00c, "ConnectionAttempt", "connection_attempt"),
+];
+
+/// The method of a message type by its JSON name (`binding`, `allocate`, …), or
+/// `unknown` for a method no RFC above defines.
+pub fn method_name(msg_type: u16) -> &'static str {
+    let (_, method) = split_type(msg_type);
+    METHODS
+        .iter()
+        .find(|(m, _, _)| *m == method)
+        .map_or("unknown", |(_, _, json)| json)
+}
+
 /// Human name of a message type.
 pub fn describe(msg_type: u16) -> String {
     let (class, method) = split_type(msg_type);
-    let m = match method {
-        0x001 => "Binding",
-        0x002 => "Shared secret",
-        0x003 => "Allocate",
-        0x004 => "Refresh",
-        0x006 => "Send",
-        0x007 => "Data",
-        0x008 => "CreatePermission",
-        0x009 => "ChannelBind",
-        0x00a => "Connect",
-        0x00b => "ConnectionBind",
-        0x00c => "ConnectionAttempt",
-        _ => return format!("STUN 0x{msg_type:04x}"),
+    let Some(&(_, m, _)) = METHODS.iter().find(|(n, _, _)| *n == method) else {
+        return format!("STUN 0x{msg_type:04x}");
     };
     let c = match class {
         Class::Request => "request",

@@ -566,6 +566,7 @@ impl MediaTracker {
                 self.report.stun.push(StunTransaction {
                     transaction_id: m.transaction_hex(),
                     method: m.type_hex(),
+                    method_name: super::stun::method_name(m.msg_type),
                     src,
                     dst,
                     request_frame: frame,

@@ -66,6 +66,22 @@ impl NumberFormat {
         matches!(self, NumberFormat::E164 | NumberFormat::Internal)
     }
 
+    /// The variant's name as JSON writes it (`kind`, snake_case).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            NumberFormat::E164 => "e164",
+            NumberFormat::Internal => "internal",
+            NumberFormat::International00 => "international00",
+            NumberFormat::National0 => "national0",
+            NumberFormat::InternationalNoPlus => "international_no_plus",
+            NumberFormat::OutsidePrefix { .. } => "outside_prefix",
+            NumberFormat::PrefixedInternal { .. } => "prefixed_internal",
+            NumberFormat::SuperfluousCharacter => "superfluous_character",
+            NumberFormat::NonNumeric => "non_numeric",
+            NumberFormat::Unknown => "unknown",
+        }
+    }
+
     pub fn label(&self) -> String {
         match self {
             NumberFormat::E164 => "E.164".into(),
@@ -364,6 +380,33 @@ pub fn infer_site<S: AsRef<str>>(
             from(t)
         ));
         site.internal_length = Some(*len);
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::NumberFormat;
+
+    /// `kind()` names each format exactly as serde writes its tag.
+    #[test]
+    fn kind_is_the_serialised_tag() {
+        for f in [
+            NumberFormat::E164,
+            NumberFormat::Internal,
+            NumberFormat::International00,
+            NumberFormat::National0,
+            NumberFormat::InternationalNoPlus,
+            NumberFormat::OutsidePrefix { prefix: "0".into() },
+            NumberFormat::PrefixedInternal {
+                prefix: "99".into(),
+            },
+            NumberFormat::SuperfluousCharacter,
+            NumberFormat::NonNumeric,
+            NumberFormat::Unknown,
+        ] {
+            let v = serde_json::to_value(&f).unwrap();
+            assert_eq!(v["kind"], f.kind(), "{f:?}");
+        }
     }
 }
 

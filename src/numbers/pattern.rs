@@ -106,7 +106,11 @@ pub fn rewrite_for(c: &Classified, site: &Site) -> Option<Rewrite> {
 pub struct Proof {
     pub observed: String,
     pub rewritten: String,
-    pub format_after: String,
+    /// The number's format after the rewrites, by the name JSON uses everywhere for number
+    /// formats (`e164`, `internal`, `international00`, …: [`NumberFormat`]'s `kind`).
+    pub format_after: &'static str,
+    /// The same, for people: `E.164`, `international with 00`, …
+    pub format_after_label: String,
     pub understood_by_xcc: bool,
     /// Why the number is still not understood, and which site flag would settle it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,7 +144,8 @@ pub fn prove(rewrites: &[Rewrite], observed: &[String], site: &Site) -> Vec<Proo
             });
             Proof {
                 observed: o.clone(),
-                format_after: c.format.label(),
+                format_after: c.format.kind(),
+                format_after_label: c.format.label(),
                 understood_by_xcc: understood,
                 unresolved,
                 rewritten: after,

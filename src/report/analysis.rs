@@ -443,7 +443,7 @@ fn suggestion_text(s: &serde_json::Value, indent: &str, width: usize) -> String 
             "{indent}  {} → {} ({}){unresolved}",
             pr["observed"].as_str().unwrap_or(""),
             pr["rewritten"].as_str().unwrap_or(""),
-            pr["format_after"].as_str().unwrap_or("")
+            pr["format_after_label"].as_str().unwrap_or("")
         );
     }
     let _ = writeln!(out, "{indent}Candidate XccDiversionPattern: {p}");

@@ -457,9 +457,10 @@ pub struct CallRow {
     pub last_frame: u64,
     pub from: Option<String>,
     pub to: Option<String>,
-    /// The forwarding number XCC looks the user up by (the original called party: the
-    /// last Diversion entry, else the first History-Info entry).
-    pub diversion: Option<String>,
+    /// The numbers of the forwarding chain (Diversion, else History-Info), in header
+    /// order, as in `analyze`'s `calls[].diversion`; `forwarding` marks the one XCC looks
+    /// the user up by.
+    pub diversion: Vec<String>,
     /// Every Diversion (else History-Info) entry of the first INVITE, in header order,
     /// the one XCC looks up marked `used`.
     pub forwarding: Vec<ForwardingEntry>,
@@ -481,14 +482,15 @@ impl CallRow {
             .and_then(|f| f.user.clone());
         let to = inv.and_then(|i| i.to.as_ref()).and_then(|f| f.user.clone());
         let fin = c.final_invite_status();
+        let forwarding = inv.map(|i| i.forwarding()).unwrap_or_default();
         CallRow {
             call_id: c.call_id.clone(),
             first_frame: c.first_frame,
             last_frame: c.last_frame,
             from,
             to,
-            diversion: c.diverted_number(),
-            forwarding: inv.map(|i| i.forwarding()).unwrap_or_default(),
+            diversion: forwarding.iter().filter_map(|f| f.number.clone()).collect(),
+            forwarding,
             methods: c.methods.clone(),
             final_status: fin.map(|f| f.0),
             final_frame: fin.map(|f| f.1),

@@ -227,6 +227,7 @@ mod tests {
             stun: vec![StunTransaction {
                 transaction_id: "00112233445566778899aabb".into(),
                 method: "0x0001".into(),
+                method_name: "binding",
                 src: "10.0.0.1:49200".parse().unwrap(),
                 dst: "10.0.0.2:30010".parse().unwrap(),
                 request_frame: 10,
