@@ -240,7 +240,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__calls)
-            opts="-f -h -V --format --time --call-id --number --ip --since --until --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -726,7 +726,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__messages)
-            opts="-f -h -V --format --time --call-id --number --ip --since --until --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

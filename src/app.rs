@@ -820,7 +820,8 @@ fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     let text = match args.format {
         Format::Json => crate::report::media::media_json(&reports, &report),
         Format::Table => {
-            crate::report::media::media_table(&report) + &listing::captures_footer(&reports)
+            crate::report::media::media_table(&report, crate::report::terminal_width())
+                + &listing::captures_footer(&reports)
         }
     };
     write_out(&text).context("writing the report")?;
@@ -841,6 +842,7 @@ fn rules_list(format: Format) -> anyhow::Result<u8> {
         }
         Format::Table => {
             let mut t = crate::report::new_table(&["Id", "Slug", "Severity", "Summary"]);
+            crate::report::fit(&mut t, crate::report::terminal_width());
             for i in &infos {
                 t.add_row(vec![
                     i.id.to_string(),
@@ -1138,7 +1140,12 @@ fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
         .collect();
     let text = match args.format {
         Format::Json => listing::calls_json(&reports, &rows),
-        Format::Table => listing::calls_table(&reports, &rows),
+        Format::Table => listing::calls_table(
+            &reports,
+            &rows,
+            crate::report::terminal_width(),
+            args.verbose,
+        ),
     };
     write_out(&text).context("writing the report")?;
     // As in `analyze`: the process ends now, freeing call by call would cost more.

@@ -353,6 +353,9 @@ pub struct ReadArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Whole Call-IDs in the `calls` table (shortened to 24 characters otherwise).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// The Time column of `messages` (table): absolute (RFC 3339, UTC), relative (seconds
     /// since the first message listed) or delta (since the previous one), as in Wireshark.
     #[arg(long, value_enum, default_value_t = TimeArg::Absolute)]

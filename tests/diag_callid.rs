@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{corpus, root, sipdiag, stdout, testdata, tsv};
+use common::{corpus, root, sipdiag, sipdiag_wide, stdout, testdata, tsv};
 use sipdiag::app::{self, Sink};
 use sipdiag::calls::{CallSet, NO_CALL_ID_PREFIX};
 use sipdiag::sip::SipMessage;
@@ -167,7 +167,8 @@ fn invite_without_call_id_answered_404_is_a_finding() {
 #[test]
 fn calls_listing_marks_calls_without_call_id() {
     let p = testdata(FIXTURE);
-    let text = stdout(&sipdiag(&["calls", p.to_str().unwrap()]));
+    // Whole keys (--verbose) in a table wide enough not to wrap them.
+    let text = stdout(&sipdiag_wide(&["calls", "--verbose", p.to_str().unwrap()]));
     assert!(
         text.contains("(no Call-ID) from-tag=nocid1002 cseq=1 127.0.0.50 127.0.0.60"),
         "{text}"

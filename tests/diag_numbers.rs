@@ -129,7 +129,7 @@ fn diversion_chain_is_judged_by_the_original_called_party() {
             serde_json::json!(["+4930123456", "0049301234789"])
         );
         assert_eq!(v["calls"][0]["forwarding"][1]["used"], true);
-        let table = stdout(&sipdiag(&["calls", &path]));
+        let table = stdout(&sipdiag_wide(&["calls", &path]));
         assert!(
             table.contains("+4930123456, 0049301234789 (used)"),
             "{table}"

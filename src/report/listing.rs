@@ -529,7 +529,14 @@ pub fn calls_json(captures: &[CaptureReport], calls: &[CallRow]) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
-pub fn calls_table(captures: &[CaptureReport], calls: &[CallRow]) -> String {
+/// The calls as a table fitted to `width` columns; Call-IDs shortened in the middle to 24
+/// characters unless `whole_ids`.
+pub fn calls_table(
+    captures: &[CaptureReport],
+    calls: &[CallRow],
+    width: usize,
+    whole_ids: bool,
+) -> String {
     let mut t = super::new_table(&[
         "Call-ID",
         "Frames",
@@ -539,9 +546,14 @@ pub fn calls_table(captures: &[CaptureReport], calls: &[CallRow]) -> String {
         "Methods",
         "INVITE result",
     ]);
+    super::fit(&mut t, width);
     for c in calls {
         t.add_row(vec![
-            c.call_id.clone(),
+            if whole_ids {
+                c.call_id.clone()
+            } else {
+                super::flow::shorten_middle(&c.call_id, 24)
+            },
             format!("{}–{}", c.first_frame, c.last_frame),
             c.from.clone().unwrap_or_default(),
             c.to.clone().unwrap_or_default(),

@@ -26,12 +26,14 @@ pub fn media_json(captures: &[CaptureReport], media: &MediaReport) -> String {
 
 /// Tables for the terminal: one section per kind of evidence that is present, then a
 /// summary line.
-pub fn media_table(media: &MediaReport) -> String {
+/// The media report as tables fitted to `width` columns.
+pub fn media_table(media: &MediaReport, width: usize) -> String {
     let mut out = String::new();
 
     if !media.softphone.is_empty() {
         let mut t =
             super::new_table(&["Client", "Server", "Frames", "Segments", "Bytes c→s / s→c"]);
+        super::fit(&mut t, width);
         for s in &media.softphone {
             t.add_row(vec![
                 s.client.to_string(),
@@ -54,6 +56,7 @@ pub fn media_table(media: &MediaReport) -> String {
             "Retransmissions",
             "Response",
         ]);
+        super::fit(&mut t, width);
         for s in &media.stun {
             let mut kind = s.description.clone();
             if s.use_candidate {
@@ -111,6 +114,7 @@ pub fn media_table(media: &MediaReport) -> String {
             "Frames",
             "Call-ID",
         ]);
+        super::fit(&mut t, width);
         for r in &media.rtp {
             t.add_row(vec![
                 r.src.to_string(),
@@ -157,6 +161,7 @@ pub fn media_table(media: &MediaReport) -> String {
 
     if !media.icmp.is_empty() {
         let mut t = super::new_table(&["Frame", "Reported by", "Refused datagram", "Error"]);
+        super::fit(&mut t, width);
         for e in &media.icmp {
             t.add_row(vec![
                 e.frame.to_string(),
@@ -282,7 +287,7 @@ mod tests {
 
     #[test]
     fn table_lists_stun_and_rtp() {
-        let s = media_table(&sample());
+        let s = media_table(&sample(), 400);
         assert!(s.contains("STUN\n"), "{s}");
         assert!(s.contains("Binding request (controlling)"), "{s}");
         assert!(s.contains("2 (12, 14)"), "{s}");
@@ -293,7 +298,7 @@ mod tests {
             s.contains("3 STUN message(s) in 1 transaction(s) (1 unanswered)"),
             "{s}"
         );
-        let empty = media_table(&MediaReport::default());
+        let empty = media_table(&MediaReport::default(), 400);
         assert!(empty.starts_with("No softphone signalling, STUN or RTP found."));
     }
 

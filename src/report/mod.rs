@@ -19,6 +19,13 @@ pub(crate) fn new_table(header: &[&str]) -> Table {
     t
 }
 
+/// Lets `t` wrap its cells so that its lines fit `width` columns (a single unbreakable
+/// token may still overflow).
+pub(crate) fn fit(t: &mut Table, width: usize) {
+    t.set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(u16::try_from(width).unwrap_or(u16::MAX));
+}
+
 /// Columns to fit output into: `COLUMNS` when set, else the terminal's width when standard
 /// output is one, else 100.
 pub fn terminal_width() -> usize {
