@@ -820,8 +820,12 @@ fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     let text = match args.format {
         Format::Json => crate::report::media::media_json(&reports, &report),
         Format::Table => {
-            crate::report::media::media_table(&report, crate::report::terminal_width())
-                + &listing::captures_footer(&reports)
+            let width = crate::report::terminal_width();
+            crate::report::wrap_lines(
+                &(crate::report::media::media_table(&report, width)
+                    + &listing::captures_footer(&reports)),
+                width,
+            )
         }
     };
     write_out(&text).context("writing the report")?;
@@ -1140,12 +1144,13 @@ fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
         .collect();
     let text = match args.format {
         Format::Json => listing::calls_json(&reports, &rows),
-        Format::Table => listing::calls_table(
-            &reports,
-            &rows,
-            crate::report::terminal_width(),
-            args.verbose,
-        ),
+        Format::Table => {
+            let width = crate::report::terminal_width();
+            crate::report::wrap_lines(
+                &listing::calls_table(&reports, &rows, width, args.verbose),
+                width,
+            )
+        }
     };
     write_out(&text).context("writing the report")?;
     // As in `analyze`: the process ends now, freeing call by call would cost more.

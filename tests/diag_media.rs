@@ -192,7 +192,7 @@ fn the_binary_reports_no_jitter_on_wideband_audio() {
         .filter(|id| id.starts_with("SP"))
         .collect();
     assert_eq!(sp, ["SP006", "SP006"]);
-    let listing = common::stdout(&common::sipdiag(&["media", path.to_str().unwrap()]));
+    let listing = common::stdout(&common::sipdiag_wide(&["media", path.to_str().unwrap()]));
     assert!(
         listing.contains(
             "no jitter for 127.0.0.80:40002 → 127.0.0.70:20002 SSRC 0x99000004: payload type 99 is not in the SDP of 127.0.0.70:20002 (34)"
@@ -345,7 +345,7 @@ fn bacnet_that_looks_like_rtp_is_not_judged() {
     for x in v["findings"].as_array().unwrap() {
         assert!(!x["id"].as_str().unwrap().starts_with("SP"), "{x}");
     }
-    let listing = common::stdout(&common::sipdiag(&["media", path.to_str().unwrap()]));
+    let listing = common::stdout(&common::sipdiag_wide(&["media", path.to_str().unwrap()]));
     assert!(
         listing.contains("not judged as RTP: 127.0.0.90:47808 → 127.0.0.91:47808 SSRC 0x0C0C0A00: the RTP timestamp advances"),
         "{listing}"

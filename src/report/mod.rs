@@ -45,3 +45,34 @@ pub fn terminal_width() -> usize {
     }
     100
 }
+
+/// Each line of `text` that is not part of a drawn table wrapped to `width` columns at
+/// spaces, continuation lines indented by two spaces (a longer word stands alone).
+pub(crate) fn wrap_lines(text: &str, width: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    for l in text.lines() {
+        let drawn = l.starts_with(['┌', '│', '╞', '├', '└', '╭', '╰']);
+        if drawn || l.chars().count() <= width {
+            let _ = writeln!(out, "{l}");
+            continue;
+        }
+        let lead: String = l.chars().take_while(|c| *c == ' ').collect();
+        let mut line = lead.clone();
+        let mut words = 0;
+        for word in l.split_whitespace() {
+            if words > 0 && line.chars().count() + 1 + word.chars().count() > width {
+                let _ = writeln!(out, "{line}");
+                line = format!("{lead}  ");
+                words = 0;
+            }
+            if words > 0 {
+                line.push(' ');
+            }
+            line.push_str(word);
+            words += 1;
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
