@@ -310,7 +310,15 @@ fn every_table_fits_80_columns() {
         "testdata/media/ice-blocked.pcap",
         "testdata/media/multihomed.pcap",
     ];
-    let mut runs: Vec<Vec<&str>> = vec![vec!["rules"]];
+    let mut runs: Vec<Vec<&str>> = vec![
+        vec!["rules"],
+        vec![
+            "ipo-route",
+            "--config",
+            "testdata/ipoffice/example.toml",
+            "testdata/ipoffice/ipo-followme-503.pcap",
+        ],
+    ];
     for f in fixtures {
         // `messages` is left out: a listing in fixed columns, one line per message as
         // tshark prints them, each with its whole Call-ID.

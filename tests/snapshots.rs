@@ -48,6 +48,14 @@ fn analyze(format: &str, capture: &str) -> String {
     run(&args)
 }
 
+/// The many-calls fixture of a busy site: counts and verdicts first, one entry per cause.
+#[test]
+fn analyze_busy_site() {
+    let busy = "testdata/followme/busy-site.pcap";
+    snapshot("analyze-busy-site.txt", &analyze("table", busy));
+    snapshot("analyze-busy-site.md", &analyze("markdown", busy));
+}
+
 #[test]
 fn analyze_table() {
     snapshot("analyze-fm002.txt", &analyze("table", FM002));

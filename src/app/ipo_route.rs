@@ -37,7 +37,7 @@ pub(crate) fn ipo_route(args: &IpoRouteArgs) -> anyhow::Result<u8> {
     let text = match args.format {
         ReportFormat::Json => render::json(&rows),
         ReportFormat::Markdown => render::markdown(&rows),
-        ReportFormat::Table => render::table(&rows),
+        ReportFormat::Table => render::table(&rows, crate::report::terminal_width()),
     };
     write_out(&text)?;
     super::finish(errors)

@@ -151,8 +151,8 @@ pub fn json(rows: &[RouteRow]) -> String {
         + "\n"
 }
 
-/// Tables for the terminal: per call, the verdict, then its steps.
-pub fn table(rows: &[RouteRow]) -> String {
+/// Tables for the terminal, fitted to `width` columns: per call, the verdict, then its steps.
+pub fn table(rows: &[RouteRow], width: usize) -> String {
     let mut out = summary(rows);
     for r in rows {
         out.push_str(&format!("\n{}\n  {}\n", r.title(), r.verdict()));
@@ -160,6 +160,7 @@ pub fn table(rows: &[RouteRow]) -> String {
             out.push_str(&format!("  {o}\n"));
         }
         let mut t = super::new_table(&["#", "Step", "Compared", "Result", "Why"]);
+        super::fit(&mut t, width);
         for (i, s) in r.steps.iter().enumerate() {
             t.add_row(vec![
                 (i + 1).to_string(),
@@ -171,7 +172,7 @@ pub fn table(rows: &[RouteRow]) -> String {
         }
         out.push_str(&format!("{t}\n"));
     }
-    out
+    super::wrap_lines(&out, width)
 }
 
 /// Markdown for tickets: per call, the verdict and a step table with the seed sentence.
