@@ -160,6 +160,36 @@ fn ladders_of_the_rule_fixtures() {
         "80",
     );
     snapshot("flow-healthy.md", &String::from_utf8(out.stdout).unwrap());
+    // The many-calls fixture: its first Follow-Me call (both legs) and the 503 after it.
+    let out = run_env(
+        &["flow", BUSY, "--until", &rfc3339_at(busy_time(283))],
+        "80",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    snapshot(
+        "flow-busy-site-80.txt",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    snapshot(
+        "flow-busy-site.mermaid",
+        &run(&[
+            "flow",
+            "--format",
+            "mermaid",
+            BUSY,
+            "--number",
+            "+4989100002",
+        ]),
+    );
+}
+
+/// tshark's time of `frame` in the busy-site fixture, seconds since its first frame.
+fn busy_time(frame: u64) -> f64 {
+    busy_listing()
+        .into_iter()
+        .find(|r| r.0 == frame)
+        .unwrap_or_else(|| panic!("no SIP message in frame {frame}"))
+        .1
 }
 
 #[test]
