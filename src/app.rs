@@ -273,6 +273,12 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
             // comfy-table colours through crossterm, which on its own drops colour whenever
             // NO_COLOR is set, even for an explicit `--color always`.
             crossterm::style::Colored::set_ansi_color_disabled(!color);
+            // A Windows console shows ANSI colours only with virtual-terminal processing
+            // on, which crossterm switches on (a no-op when stdout is not a console).
+            #[cfg(windows)]
+            if color {
+                crossterm::ansi_support::supports_ansi();
+            }
             analyze(args, color)
         }
         Command::Media(args) => media(args),

@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "sipdiag",
+    // Usage lines say `sipdiag` however the binary is named (`sipdiag.exe` on Windows).
+    bin_name = "sipdiag",
     version,
     about,
     long_about = None,
