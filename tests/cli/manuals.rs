@@ -32,7 +32,8 @@ fn collect(cmd: &clap::Command, parent: Option<&str>, pages: &mut Vec<(String, V
         text.extend_from_slice(b".SH \"SEE ALSO\"\n");
         let refs: Vec<String> = see_also
             .iter()
-            .map(|p| format!("\\fB{}\\fR(1)", p.replace('-', "\\-")))
+            // `\%`: a page name is never hyphenated at a line end.
+            .map(|p| format!("\\%\\fB{}\\fR(1)", p.replace('-', "\\-")))
             .collect();
         text.extend_from_slice(refs.join(",\n").as_bytes());
         text.push(b'\n');
