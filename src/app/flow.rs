@@ -183,6 +183,37 @@ pub(super) fn failed_call_ladders(
     ports: &crate::cli::MediaPortArgs,
     markdown: bool,
 ) -> String {
+    let groups = failed_groups(d, keep);
+    if groups.is_empty() {
+        return String::new();
+    }
+    let width = crate::report::terminal_width();
+    let softphone_port = ports.softphone_port.unwrap_or(2230);
+    let total = groups.len();
+    let mut out = String::new();
+    for (n, group) in groups.iter().take(MAX_LADDERS).enumerate() {
+        let l = ladder(rec, d, group, captures, softphone_port);
+        if markdown {
+            out.push_str(&format!("\n### Call flow {} of {total}\n\n", n + 1));
+            out.push_str(&l.markdown(width));
+        } else {
+            out.push_str(&format!("\nCall flow {} of {total} (failed):\n", n + 1));
+            out.push_str(&l.text(width));
+        }
+    }
+    if total > MAX_LADDERS {
+        out.push_str(&format!(
+            "\n…and {} more failed calls: `sipdiag flow --call-id ID` draws any of them.\n",
+            total - MAX_LADDERS
+        ));
+    }
+    out
+}
+
+/// The failed calls among those kept, each as a group of linked legs (flags over
+/// `d.calls`), in the order of their first call: what `analyze --flow` and the HTML
+/// report draw.
+pub(super) fn failed_groups(d: &Diagnosis, keep: &[bool]) -> Vec<Vec<bool>> {
     let cited: foldhash::HashSet<&str> = d
         .findings
         .iter()
@@ -212,30 +243,7 @@ pub(super) fn failed_call_ladders(
         }
         groups.push(group);
     }
-    if groups.is_empty() {
-        return String::new();
-    }
-    let width = crate::report::terminal_width();
-    let softphone_port = ports.softphone_port.unwrap_or(2230);
-    let total = groups.len();
-    let mut out = String::new();
-    for (n, group) in groups.iter().take(MAX_LADDERS).enumerate() {
-        let l = ladder(rec, d, group, captures, softphone_port);
-        if markdown {
-            out.push_str(&format!("\n### Call flow {} of {total}\n\n", n + 1));
-            out.push_str(&l.markdown(width));
-        } else {
-            out.push_str(&format!("\nCall flow {} of {total} (failed):\n", n + 1));
-            out.push_str(&l.text(width));
-        }
-    }
-    if total > MAX_LADDERS {
-        out.push_str(&format!(
-            "\n…and {} more failed calls: `sipdiag flow --call-id ID` draws any of them.\n",
-            total - MAX_LADDERS
-        ));
-    }
-    out
+    groups
 }
 
 /// With a focus, the findings about the calls kept: those naming a kept call, and those
@@ -286,6 +294,17 @@ fn ladder(
     captures: &[String],
     softphone_port: u16,
 ) -> Ladder {
+    ladder_with_captures(rec, d, keep, captures, softphone_port).0
+}
+
+/// [`ladder`], with the index of the capture file each arrow came from.
+pub(super) fn ladder_with_captures(
+    rec: &Recorder,
+    d: &Diagnosis,
+    keep: &[bool],
+    captures: &[String],
+    softphone_port: u16,
+) -> (Ladder, Vec<usize>) {
     let shown: foldhash::HashSet<&str> = d
         .calls
         .iter()
@@ -320,6 +339,7 @@ fn ladder(
     };
     let mut call_at: foldhash::HashMap<usize, usize> = foldhash::HashMap::default();
     let start = msgs.first().map(|m| m.time);
+    let arrow_captures = msgs.iter().map(|m| m.capture).collect();
     for m in &msgs {
         let from = host_at(&mut ladder, &m.src);
         let to = host_at(&mut ladder, &m.dst);
@@ -353,5 +373,5 @@ fn ladder(
             is_request: m.is_request,
         });
     }
-    ladder
+    (ladder, arrow_captures)
 }
