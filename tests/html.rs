@@ -352,3 +352,39 @@ fn chromium_shows_findings_and_the_ladder_and_takes_a_screenshot() {
     // A blank page compresses to a few kilobytes; text, tables and the ladder do not.
     assert!(png.len() > 50_000, "{} bytes", png.len());
 }
+
+/// The README's gallery: each text block is `$ sipdiag ARGS` and what that prints today (at
+/// the 100 columns `testdata/gallery/make.sh` uses); the screenshot it shows is a PNG.
+#[test]
+fn readme_gallery_is_current() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    for name in ["analyze", "flow"] {
+        let open = format!("<!-- gallery:{name} -->\n```text\n");
+        let close = format!("```\n<!-- /gallery:{name} -->");
+        let start = readme.find(&open).expect("gallery block in the README") + open.len();
+        let len = readme[start..].find(&close).expect("end of the block");
+        let (command, shown) = readme[start..start + len].split_once('\n').unwrap();
+        let args: Vec<&str> = command
+            .strip_prefix("$ sipdiag ")
+            .expect("a sipdiag command line")
+            .split_whitespace()
+            .collect();
+        assert!(!args.is_empty() && !shown.is_empty(), "{name}");
+        let o = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+            .args(&args)
+            .current_dir(common::root())
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100")
+            .output()
+            .unwrap();
+        assert!(
+            shown == stdout(&o),
+            "the README's gallery block {name:?} differs from today's output; run testdata/gallery/make.sh\n{}",
+            stdout(&o)
+        );
+    }
+    let png = "testdata/gallery/report.png";
+    assert!(readme.contains(&format!("]({png})")));
+    let bytes = std::fs::read(common::root().join(png)).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+}
