@@ -187,12 +187,13 @@ pub(super) fn failed_call_ladders(
     if groups.is_empty() {
         return String::new();
     }
+    let calls = d.calls.len();
     let width = crate::report::terminal_width();
     let softphone_port = ports.softphone_port.unwrap_or(2230);
     let total = groups.len();
     let mut out = String::new();
     for (n, group) in groups.iter().take(MAX_LADDERS).enumerate() {
-        let l = ladder(rec, d, group, captures, softphone_port);
+        let l = ladder(rec, d, &flags(group, calls), captures, softphone_port);
         if markdown {
             out.push_str(&format!("\n### Call flow {} of {total}\n\n", n + 1));
             out.push_str(&l.markdown(width));
@@ -210,10 +211,19 @@ pub(super) fn failed_call_ladders(
     out
 }
 
-/// The failed calls among those kept, each as a group of linked legs (flags over
+/// `group` (indexes into the calls) as flags over `calls` calls, as [`ladder`] takes them.
+pub(super) fn flags(group: &[usize], calls: usize) -> Vec<bool> {
+    let mut keep = vec![false; calls];
+    for &i in group {
+        keep[i] = true;
+    }
+    keep
+}
+
+/// The failed calls among those kept, each as a group of linked legs (indexes into
 /// `d.calls`), in the order of their first call: what `analyze --flow` and the HTML
 /// report draw.
-pub(super) fn failed_groups(d: &Diagnosis, keep: &[bool]) -> Vec<Vec<bool>> {
+pub(super) fn failed_groups(d: &Diagnosis, keep: &[bool]) -> Vec<Vec<usize>> {
     let cited: foldhash::HashSet<&str> = d
         .findings
         .iter()
@@ -227,17 +237,16 @@ pub(super) fn failed_groups(d: &Diagnosis, keep: &[bool]) -> Vec<Vec<bool>> {
     };
     // Groups of linked legs, each drawn once, in the order of their first call.
     let mut drawn = vec![false; d.calls.len()];
-    let mut groups: Vec<Vec<bool>> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, c) in d.calls.iter().enumerate() {
         if drawn[i] || !keep[i] || !failed(c) {
             continue;
         }
-        let mut group = vec![false; d.calls.len()];
-        group[i] = true;
+        let mut group = vec![i];
         drawn[i] = true;
         for other in d.legs.linked(&c.call_id) {
-            if let Some(p) = d.legs.position(&other).filter(|&p| p < group.len()) {
-                group[p] = true;
+            if let Some(p) = d.legs.position(&other).filter(|&p| p < drawn.len()) {
+                group.push(p);
                 drawn[p] = true;
             }
         }
