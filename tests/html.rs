@@ -135,6 +135,21 @@ fn output_flag_writes_any_format_to_the_file() {
 }
 
 #[test]
+fn ipo_route_refuses_html() {
+    let o = sipdiag(&[
+        "ipo-route",
+        "--config",
+        &testdata("ipoffice/example.toml").display().to_string(),
+        "-f",
+        "html",
+        &testdata("ipoffice/ipo-busy-486.pcap").display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("only `sipdiag analyze` writes HTML"), "{err}");
+}
+
+#[test]
 fn standard_input_gets_its_ladder_without_the_message_texts() {
     let bytes = std::fs::read(testdata(FM006)).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
@@ -261,7 +276,7 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// Runs headless Chromium with `args` and the page, with a fresh profile; stdout.
-fn run_chromium(dir: &Path, page: &Path, args: &[String]) -> Option<Vec<u8>> {
+fn run_chromium(dir: &Path, page: &Path, fragment: &str, args: &[String]) -> Option<Vec<u8>> {
     let bin = chromium()?;
     let profile = dir.join(format!("profile-{}", args.len()));
     let _ = std::fs::remove_dir_all(&profile);
@@ -279,7 +294,7 @@ fn run_chromium(dir: &Path, page: &Path, args: &[String]) -> Option<Vec<u8>> {
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
-        .arg(format!("file://{}", page.display()))
+        .arg(format!("file://{}{fragment}", page.display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -306,7 +321,7 @@ fn run_chromium(dir: &Path, page: &Path, args: &[String]) -> Option<Vec<u8>> {
 /// Writes `html` to `page` and returns the DOM Chromium builds of it (scripts run).
 fn chromium_dom(dir: &Path, page: &Path, html: &str) -> Option<String> {
     std::fs::write(page, html).unwrap();
-    let out = run_chromium(dir, page, &["--dump-dom".to_string()])?;
+    let out = run_chromium(dir, page, "", &["--dump-dom".to_string()])?;
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
@@ -334,10 +349,24 @@ fn chromium_shows_findings_and_the_ladder_and_takes_a_screenshot() {
         0
     );
 
+    // An arrow links to its message, whose text the page's script then opens.
+    let target = run_chromium(&dir, &page, "#l1-f6", &["--dump-dom".to_string()])
+        .expect("chromium was found above");
+    let target = String::from_utf8_lossy(&target);
+    assert!(
+        target.contains("<details id=\"l1-f6\" class=\"sip evidence\" open=\"\">"),
+        "{target}"
+    );
+    assert!(target.contains("SIP/2.0 404 Not Found\nVia: "), "{target}");
+    assert!(
+        target.contains("<a href=\"#l1-f6\"><g class=\"msg evidence response\" data-frame=\"6\"")
+    );
+
     let shot = dir.join("fm006.png");
     run_chromium(
         &dir,
         &page,
+        "",
         &[
             format!("--screenshot={}", shot.display()),
             "--window-size=1280,1600".to_string(),
