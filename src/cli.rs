@@ -49,7 +49,6 @@ Examples:
   sipdiag calls --format json pbx-side.pcap xcc-side.pcap";
 const EXAMPLES_ANALYZE: &str = "\
 Examples:
-  sipdiag analyze trunk.pcap
   sipdiag analyze --country-code 49 --internal-length 3 --format markdown trunk.pcap > ticket.md
   sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning trunk.pcapng
   sipdiag analyze --format html -o report.html trunk.pcap";

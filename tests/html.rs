@@ -134,6 +134,31 @@ fn output_flag_writes_any_format_to_the_file() {
     );
 }
 
+/// With two captures the frame numbers repeat: each ladder's texts come from its own file.
+#[test]
+fn message_texts_come_from_the_file_of_their_call() {
+    let o = sipdiag(&[
+        "analyze",
+        "-f",
+        "html",
+        &testdata(FM006).display().to_string(),
+        &testdata(FM007).display().to_string(),
+    ]);
+    let html = stdout(&o);
+    let text_of = |id: &str| {
+        let start = html.find(&format!("<details id=\"{id}\"")).expect(id);
+        let pre = start + html[start..].find("<pre>").unwrap() + 5;
+        html[pre..pre + html[pre..].find("\r\n").unwrap()].to_string()
+    };
+    // Frame 6 of each capture is the PBX's rejection of the second leg.
+    assert_eq!(text_of("l1-f6"), "SIP/2.0 404 Not Found");
+    assert_eq!(text_of("l2-f6"), "SIP/2.0 488 Not Acceptable Here");
+    assert_eq!(
+        html.matches("<g class=\"msg").count(),
+        oracle(FM006).len() + oracle(FM007).len()
+    );
+}
+
 #[test]
 fn ipo_route_refuses_html() {
     let o = sipdiag(&[

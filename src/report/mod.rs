@@ -3,7 +3,7 @@
 
 pub mod analysis;
 pub mod flow;
-pub mod html;
+pub(crate) mod html;
 pub mod ipo_route;
 pub mod listing;
 pub mod media;
