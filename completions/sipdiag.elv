@@ -72,6 +72,8 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
         &'sipdiag;analyze'= {
             cand -f 'Report format'
             cand --format 'Report format'
+            cand -o 'Write the report to FILE instead of standard output'
+            cand --output 'Write the report to FILE instead of standard output'
             cand --fail-on 'Exit 1 when a finding at or above this severity exists'
             cand --select 'Run only these rules (ids or slugs, comma-separated or repeated)'
             cand --ignore 'Skip these rules (ids or slugs)'

@@ -74,7 +74,9 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s h -l help -d '
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s f -l format -d 'Report format' -r -f -a "table\t'Table for the terminal (colour as `--color` says)'
 json\t'JSON (schema_version 2) for ticket systems and scripts'
-markdown\t'Markdown for pasting into tickets'"
+markdown\t'Markdown for pasting into tickets'
+html\t'One self-contained HTML page with an SVG ladder per failed call (analyze only)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s o -l output -d 'Write the report to FILE instead of standard output' -r -F
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l fail-on -d 'Exit 1 when a finding at or above this severity exists' -r -f -a "error\t''
 warning\t''
 info\t''
@@ -199,7 +201,8 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l at -d 'Whe
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l busy -d 'A user or group (name or extension) that is busy (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -s f -l format -d 'Output format: table, JSON (schema_version 1) or markdown' -r -f -a "table\t'Table for the terminal (colour as `--color` says)'
 json\t'JSON (schema_version 2) for ticket systems and scripts'
-markdown\t'Markdown for pasting into tickets'"
+markdown\t'Markdown for pasting into tickets'
+html\t'One self-contained HTML page with an SVG ladder per failed call (analyze only)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"

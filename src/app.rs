@@ -26,6 +26,7 @@ use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
 mod flow;
+mod html;
 mod ipo_route;
 mod pipeline;
 mod progress;
@@ -695,7 +696,12 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
     // The ladders need each message's reason phrase, which the calls do not keep.
     let mut recorder = flow::Recorder::default();
     let mut set = CallSet::default();
-    let sink: &mut (dyn CallSink + Send) = if args.flow { &mut recorder } else { &mut set };
+    let html = args.format == ReportFormat::Html;
+    let sink: &mut (dyn CallSink + Send) = if args.flow || html {
+        &mut recorder
+    } else {
+        &mut set
+    };
     let (d, errors) = diagnose(&args.captures, &opts, sink)?;
     let Some(mut d) = d else {
         return finish(errors);
@@ -705,18 +711,24 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
     if !focus.is_empty() {
         d.findings = flow::focused_findings(d.findings, &d.calls, &keep, &args.captures);
     }
-    let ladders = if args.flow && args.format != ReportFormat::Json {
-        flow::failed_call_ladders(
-            &recorder,
-            &d,
-            &keep,
-            &args.captures,
-            &args.ports,
-            args.format == ReportFormat::Markdown,
-        )
+    let html_ladders = if html {
+        html::ladders(&recorder, &d, &keep, &args.captures, &args.ports)
     } else {
-        String::new()
+        Default::default()
     };
+    let ladders =
+        if args.flow && matches!(args.format, ReportFormat::Table | ReportFormat::Markdown) {
+            flow::failed_call_ladders(
+                &recorder,
+                &d,
+                &keep,
+                &args.captures,
+                &args.ports,
+                args.format == ReportFormat::Markdown,
+            )
+        } else {
+            String::new()
+        };
     // The calls the report is about (all of them without a focus).
     let shown: Vec<crate::calls::Call> = if focus.is_empty() {
         std::mem::take(&mut d.calls)
@@ -738,23 +750,27 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
     let analysis = Analysis::new(
         d.site, d.roles, d.reports, summaries, counts, verdicts, d.findings,
     );
+    let output = args.output.as_deref();
     match args.format {
-        ReportFormat::Json => {
-            analysis::write_json(&analysis, std::io::stdout().lock()).map_err(anyhow::Error::from)
-        }
-        ReportFormat::Markdown => {
-            write_out(&(analysis::markdown(&analysis, args.verbose) + &ladders))
-        }
+        ReportFormat::Json => write_report(output, |w| analysis::write_json(&analysis, w)),
+        ReportFormat::Markdown => write_report(output, |w| {
+            w.write_all((analysis::markdown(&analysis, args.verbose) + &ladders).as_bytes())
+        }),
         ReportFormat::Table => {
             let o = analysis::TextOptions {
                 color,
                 verbose: args.verbose,
                 width: crate::report::terminal_width(),
             };
-            write_out(&(analysis::table(&analysis, o) + &ladders))
+            write_report(output, |w| {
+                w.write_all((analysis::table(&analysis, o) + &ladders).as_bytes())
+            })
         }
-    }
-    .context("writing the report")?;
+        ReportFormat::Html => write_report(output, |w| {
+            let page = crate::report::html::html(&analysis, &html_ladders, args.verbose);
+            w.write_all(page.as_bytes())
+        }),
+    }?;
     // The process ends right after this; freeing every call and stream one by one costs
     // more than analysing them did (10^5 allocations on a large capture).
     std::mem::forget(d.calls);
@@ -769,6 +785,30 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
     let failed =
         threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.finding.severity >= t));
     Ok(u8::from(failed))
+}
+
+/// Writes a report to `--output` when given (created or truncated), else to standard
+/// output.
+fn write_report(
+    output: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("{}: cannot write the report", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            write(&mut w)
+                .and_then(|()| w.flush())
+                .with_context(|| format!("{}: cannot write the report", path.display()))
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            write(&mut out)
+                .and_then(|()| out.flush())
+                .context("writing the report")
+        }
+    }
 }
 
 /// `--color`: `auto` colours only on a terminal and when NO_COLOR is unset or empty

@@ -51,9 +51,9 @@ Examples:
   sipdiag calls --format json pbx-side.pcap xcc-side.pcap";
 const EXAMPLES_ANALYZE: &str = "\
 Examples:
-  sipdiag analyze trunk.pcap
   sipdiag analyze --country-code 49 --internal-length 3 --format markdown trunk.pcap > ticket.md
-  sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning trunk.pcapng";
+  sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning trunk.pcapng
+  sipdiag analyze --format html -o report.html trunk.pcap";
 const EXAMPLES_MEDIA: &str = "\
 Examples:
   sipdiag media softphone.pcapng
@@ -231,6 +231,8 @@ pub enum ReportFormat {
     Json,
     /// Markdown for pasting into tickets.
     Markdown,
+    /// One self-contained HTML page with an SVG ladder per failed call (analyze only).
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +243,9 @@ pub struct AnalyzeArgs {
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
     /// Exit 1 when a finding at or above this severity exists.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,

@@ -16,7 +16,7 @@
 //! - [`ipoffice`]: Avaya IP Office incoming SIP call routing, replayed from a configuration.
 //! - [`numbers`]: number formats, the site profile and the XccDiversionPattern dialect.
 //! - [`rules`]: one file per diagnosis rule → [`rules::Finding`]s.
-//! - [`report`]: findings → table, JSON, markdown.
+//! - [`report`]: findings → table, JSON, markdown, HTML (with SVG call ladders).
 //! - [`app`]: wires the stages for the commands.
 //!
 //! Two threads share a scan, without changing that order: the reading thread runs
