@@ -7,7 +7,9 @@
 //! so a table at its cap evicts in constant time instead of scanning for the oldest entry.
 //! [`LruMap`] pairs it with a hash index for tables keyed by value.
 
-use std::collections::HashMap;
+// foldhash: keys are flows and fragment ids from the capture, looked up once per packet;
+// its per-process random seed keeps it resistant enough to crafted keys (as in `media`).
+use foldhash::HashMap;
 use std::hash::Hash;
 
 const NIL: u32 = u32::MAX;
@@ -104,7 +106,7 @@ pub(crate) struct LruMap<K, V> {
 impl<K, V> Default for LruMap<K, V> {
     fn default() -> Self {
         LruMap {
-            index: HashMap::new(),
+            index: HashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
             order: Recency::default(),

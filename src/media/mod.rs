@@ -384,6 +384,9 @@ pub(crate) struct MediaIndex {
     rtp_by_addr: Chains,
     /// Announcements of each address.
     announced_by_addr: Chains,
+    /// Streams of each call (by the Call-ID their SDP announced), in report order: a
+    /// report line per call must not scan every stream.
+    rtp_by_call: HashMap<String, Vec<u32>>,
 }
 
 /// Positions filed under addresses, as chains through one array: two allocations for any
@@ -452,9 +455,16 @@ impl MediaReport {
                 .enumerate()
                 .map(|(i, a)| (a.addr, i as u32))
                 .collect();
+            let mut rtp_by_call: HashMap<String, Vec<u32>> = HashMap::default();
+            for (i, s) in self.rtp.iter().enumerate() {
+                if let Some(id) = &s.call_id {
+                    rtp_by_call.entry(id.clone()).or_default().push(i as u32);
+                }
+            }
             MediaIndex {
                 rtp_by_addr: Chains::build(rtp),
                 announced_by_addr: Chains::build(announced),
+                rtp_by_call,
             }
         })
     }
@@ -465,6 +475,16 @@ impl MediaReport {
             .rtp_by_addr
             .positions(addr)
             .map(|i| &self.rtp[i])
+    }
+
+    /// RTP streams of call `call_id` (announced in its SDP), in report order.
+    pub fn rtp_of_call(&self, call_id: &str) -> impl Iterator<Item = &RtpStream> {
+        self.index()
+            .rtp_by_call
+            .get(call_id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.rtp[i as usize])
     }
 
     /// SDP announcements of `addr`.

@@ -21,7 +21,7 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Warning,
     summary: "A memory limit was reached: part of the capture was not analysed",
     doc: RuleDoc {
-        what: "sipdiag keeps bounded tables so that no capture can exhaust memory: TCP connections followed at once, IP datagrams under reassembly, UDP media flows, and the size of a SIP header block and message on TCP. This rule reports each cap that was reached, how often, from which frame, and the flag that raises it; for media flows, it names the calls whose media is not judged.",
+        what: "sipdiag keeps bounded tables so that no capture can exhaust memory: TCP connections followed at once, IP datagrams under reassembly, UDP media flows, the size of a SIP header block and message on TCP, and the 64 MiB read buffer for one pcapng block (a larger block is skipped). This rule reports each cap that was reached, how often, from which frame, and the flag that raises it; for media flows, it names the calls whose media is not judged.",
         why: "What a cap leaves out is missing from the analysis: a SIP message on a connection closed to make room, a datagram whose fragments were dropped, RTP counts of a forgotten flow. A capture can then look healthier (or worse) than it was. Floods of connections, fragments or flows (scans, attacks, a very busy trunk) are what reach the caps.",
         fix: "Run again with the named flag raised (for example `--max-media-flows 500000`), or filter the capture to the calls of interest first (`tshark -r in.pcap -Y 'sip || rtp' -w out.pcap`). If the caps were reached by a flood, the flood itself is worth a look.",
         example: "media flow table full (--max-media-flows 100000): 250000 flow(s) forgotten to follow newer ones, first in frame 100001; media of 1 call not judged",
@@ -52,6 +52,12 @@ fn limit_of(kind: &str) -> Option<(&'static str, &'static str, &'static str)> {
             Limits::SIP_MESSAGE,
             "SIP body over the cap, skipped",
         ),
+        // A fixed cap: the read buffer (64 MiB) is no flag.
+        "block-too-large" => (
+            "pcapng-block",
+            "",
+            "pcapng block over the read buffer, skipped",
+        ),
         _ => return None,
     })
 }
@@ -76,7 +82,7 @@ impl Rule for R {
                             "capture": c.path,
                             "anomaly": a.kind,
                             "limit": limit,
-                            "flag": flag,
+                            "flag": (!flag.is_empty()).then_some(flag),
                             "count": a.count,
                             "first_frame": a.frames.first(),
                         })),

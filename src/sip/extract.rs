@@ -15,7 +15,10 @@
 //! over its cap hands the headers on and skips the body's bytes unread, so that they are
 //! never taken for SIP messages (`sip-body-limit`).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+/// foldhash, as for the other per-packet flow tables (see `crate::lru`).
+use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use crate::capture::{Anomaly, Timestamp};
@@ -217,7 +220,7 @@ impl Extractor {
     /// at most `header` bytes on streams.
     pub fn with_caps(message: usize, header: usize) -> Self {
         Extractor {
-            streams: HashMap::new(),
+            streams: HashMap::default(),
             buffered: 0,
             caps: Caps {
                 message: message.max(1),

@@ -185,11 +185,27 @@ pub fn ip_str(a: [u8; 4]) -> String {
     format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])
 }
 
+/// The calling and called numbers of a call: `100` and `200`, or, for a Call-ID ending
+/// in a number N, `1N` and `2N` (many calls between the same two numbers are not what a
+/// normal capture holds).
+fn users(call_id: &str) -> (String, String) {
+    let digits: String = call_id
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    (format!("1{digits:0>2}"), format!("2{digits:0>2}"))
+}
+
 /// An INVITE from `caller` to `callee` offering PCMA audio at `caller_media`.
 pub fn invite(call_id: &str, caller: Addr, callee: Addr, caller_media: Addr) -> Vec<u8> {
+    let (from, to) = users(call_id);
     let sdp = sdp(caller_media);
     format!(
-        "INVITE sip:200@{callee_ip} SIP/2.0\r\nVia: SIP/2.0/UDP {caller_ip}:{cp};branch=z9hG4bK-{call_id}\r\nFrom: <sip:100@{caller_ip}>;tag=a{call_id}\r\nTo: <sip:200@{callee_ip}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:100@{caller_ip}:{cp}>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{sdp}",
+        "INVITE sip:{to}@{callee_ip} SIP/2.0\r\nVia: SIP/2.0/UDP {caller_ip}:{cp};branch=z9hG4bK-{call_id}\r\nFrom: <sip:{from}@{caller_ip}>;tag=a{call_id}\r\nTo: <sip:{to}@{callee_ip}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:{from}@{caller_ip}:{cp}>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{sdp}",
         callee_ip = ip_str(callee.0),
         caller_ip = ip_str(caller.0),
         cp = caller.1,
@@ -200,9 +216,10 @@ pub fn invite(call_id: &str, caller: Addr, callee: Addr, caller_media: Addr) -> 
 
 /// The 200 OK to [`invite`], answering PCMA audio at `callee_media`.
 pub fn ok(call_id: &str, caller: Addr, callee: Addr, callee_media: Addr) -> Vec<u8> {
+    let (from, to) = users(call_id);
     let sdp = sdp(callee_media);
     format!(
-        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP {caller_ip}:{cp};branch=z9hG4bK-{call_id}\r\nFrom: <sip:100@{caller_ip}>;tag=a{call_id}\r\nTo: <sip:200@{callee_ip}>;tag=b{call_id}\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:200@{callee_ip}:{kp}>\r\nContent-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{sdp}",
+        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP {caller_ip}:{cp};branch=z9hG4bK-{call_id}\r\nFrom: <sip:{from}@{caller_ip}>;tag=a{call_id}\r\nTo: <sip:{to}@{callee_ip}>;tag=b{call_id}\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:{to}@{callee_ip}:{kp}>\r\nContent-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{sdp}",
         callee_ip = ip_str(callee.0),
         caller_ip = ip_str(caller.0),
         cp = caller.1,
@@ -214,9 +231,10 @@ pub fn ok(call_id: &str, caller: Addr, callee: Addr, callee_media: Addr) -> Vec<
 
 /// The ACK (`method` ACK, CSeq 1) or BYE (CSeq 2) of the call, from the caller.
 pub fn in_dialog(method: &str, call_id: &str, caller: Addr, callee: Addr) -> Vec<u8> {
+    let (from, to) = users(call_id);
     let cseq = if method == "ACK" { 1 } else { 2 };
     format!(
-        "{method} sip:200@{callee_ip}:{kp} SIP/2.0\r\nVia: SIP/2.0/UDP {caller_ip}:{cp};branch=z9hG4bK-{method}{call_id}\r\nFrom: <sip:100@{caller_ip}>;tag=a{call_id}\r\nTo: <sip:200@{callee_ip}>;tag=b{call_id}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+        "{method} sip:{to}@{callee_ip}:{kp} SIP/2.0\r\nVia: SIP/2.0/UDP {caller_ip}:{cp};branch=z9hG4bK-{method}{call_id}\r\nFrom: <sip:{from}@{caller_ip}>;tag=a{call_id}\r\nTo: <sip:{to}@{callee_ip}>;tag=b{call_id}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
         callee_ip = ip_str(callee.0),
         caller_ip = ip_str(caller.0),
         cp = caller.1,
@@ -227,8 +245,9 @@ pub fn in_dialog(method: &str, call_id: &str, caller: Addr, callee: Addr) -> Vec
 
 /// The 200 OK to the BYE.
 pub fn bye_ok(call_id: &str, caller: Addr, callee: Addr) -> Vec<u8> {
+    let (from, to) = users(call_id);
     format!(
-        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP {caller_ip}:{cp};branch=z9hG4bK-BYE{call_id}\r\nFrom: <sip:100@{caller_ip}>;tag=a{call_id}\r\nTo: <sip:200@{callee_ip}>;tag=b{call_id}\r\nCall-ID: {call_id}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP {caller_ip}:{cp};branch=z9hG4bK-BYE{call_id}\r\nFrom: <sip:{from}@{caller_ip}>;tag=a{call_id}\r\nTo: <sip:{to}@{callee_ip}>;tag=b{call_id}\r\nCall-ID: {call_id}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
         callee_ip = ip_str(callee.0),
         caller_ip = ip_str(caller.0),
         cp = caller.1,
