@@ -50,6 +50,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l number -d '
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l until -d 'Only calls that started at or before this time (as --since)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -66,6 +71,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l number -d 'Onl
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l until -d 'Only calls that started at or before this time (as --since)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -103,6 +113,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l current-patt
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -120,6 +135,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l until -d 'Only
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -145,6 +165,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l current-pattern
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"

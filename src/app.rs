@@ -266,6 +266,9 @@ fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureEr
 
 /// Runs a parsed command line; returns the exit code (0/1) or an error (exit 2).
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
+    if let Some(limits) = cli.command.limits() {
+        crate::limits::set(limits.resolve());
+    }
     match &cli.command {
         Command::Messages(args) => messages(args),
         Command::Calls(args) => calls(args),

@@ -211,6 +211,8 @@ pub struct MediaArgs {
     pub focus: FocusArgs,
     #[command(flatten)]
     pub ports: MediaPortArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Severity threshold for the exit code.
@@ -284,6 +286,8 @@ pub struct AnalyzeArgs {
     pub site: SiteArgs,
     #[command(flatten)]
     pub ports: MediaPortArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Which calls to show: every criterion given must hold (repeat a flag for alternatives);
@@ -340,6 +344,8 @@ pub struct FlowArgs {
     pub site: SiteArgs,
     #[command(flatten)]
     pub ports: MediaPortArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Output format.
@@ -369,6 +375,35 @@ pub struct ReadArgs {
     pub time: TimeArg,
     #[command(flatten)]
     pub focus: FocusArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The caps that keep memory and time bounded on any capture (README, "Limits"). Reaching
+/// one is reported (rule CAP006) with the flag that raises it.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitArgs {
+    /// TCP connections followed at once; beyond, the least recently active is closed
+    /// [default: 50000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_tcp_connections: Option<u32>,
+    /// Fragmented IP datagrams under reassembly at once (and 8 KiB each on average);
+    /// beyond, the least recently added-to is dropped [default: 4096].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_fragments: Option<u32>,
+    /// UDP media flows followed at once; beyond, the one idle longest is forgotten and
+    /// its call's media is not judged [default: 100000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_media_flows: Option<u32>,
+    /// Largest SIP message on TCP, in bytes; a longer body is skipped unread
+    /// [default: 1048576].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sip_message: Option<u32>,
+    /// Longest SIP header block on TCP, in bytes; a longer one is given up
+    /// [default: 65536].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sip_header: Option<u32>,
 }
 
 /// How the messages listing shows time.

@@ -33,6 +33,8 @@ pub mod calls;
 pub mod capture;
 pub mod cli;
 pub mod ipoffice;
+pub mod limits;
+mod lru;
 pub mod media;
 pub mod net;
 pub mod numbers;
