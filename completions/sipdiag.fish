@@ -86,6 +86,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l xcc -d 'XCC\
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT). Overrides inference' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo -d 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo-config -d 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l annotate -d 'Also write the capture to this file as pcapng, with a packet comment `sipdiag ID slug: title` on every frame a finding cites (Wireshark: frame.comment). Takes one capture file, not standard input: it is read again once the findings are known' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r

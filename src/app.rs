@@ -25,6 +25,7 @@ use crate::report::listing::{self, CallRow};
 use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
+mod annotate;
 mod flow;
 mod ipo_route;
 mod pipeline;
@@ -686,6 +687,9 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
         ipo_config: args.ipo_config.as_deref(),
     };
     let focus = flow::focus(&args.focus)?;
+    if let Some(out) = &args.annotate {
+        annotate::check(&args.captures, out)?;
+    }
     // The ladders need each message's reason phrase, which the calls do not keep.
     let mut recorder = flow::Recorder::default();
     let mut set = CallSet::default();
@@ -726,6 +730,9 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
         .iter()
         .map(|c| CallSummary::new(c, &d.legs, &d.media))
         .collect();
+    if let Some(out) = &args.annotate {
+        annotate::annotate(&args.captures[0], out, &d.findings)?;
+    }
     let counts = crate::report::verdict::counts(&shown, &d.legs, &d.media, &d.findings);
     let verdicts = crate::report::verdict::verdicts(&shown, &d.legs, &d.media, &d.findings);
     d.calls = shown;

@@ -271,6 +271,12 @@ pub struct AnalyzeArgs {
     /// has them all).
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Also write the capture to this file as pcapng, with a packet comment
+    /// `sipdiag ID slug: title` on every frame a finding cites (Wireshark: frame.comment).
+    /// Takes one capture file, not standard input: it is read again once the findings are
+    /// known.
+    #[arg(long, value_name = "OUT.pcapng")]
+    pub annotate: Option<String>,
     #[command(flatten)]
     pub focus: FocusArgs,
     #[command(flatten)]
