@@ -26,6 +26,7 @@ use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
 mod annotate;
+mod extract;
 mod flow;
 mod ipo_route;
 mod pipeline;
@@ -278,6 +279,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         }
         Command::Media(args) => media(args),
         Command::Flow(args) => flow::flow(args),
+        Command::Extract(args) => extract::extract(args),
         Command::Rules { format } => rules_list(*format),
         Command::Explain { rule } => explain(rule),
         Command::Pattern(PatternCommand::Test(args)) => pattern_test(args),

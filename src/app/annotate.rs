@@ -34,7 +34,7 @@ pub(super) fn check(captures: &[String], out: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn same_file(a: &str, b: &str) -> bool {
+pub(super) fn same_file(a: &str, b: &str) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
