@@ -29,6 +29,7 @@ mod annotate;
 mod extract;
 mod flow;
 mod ipo_route;
+mod pcapng_out;
 mod pipeline;
 mod progress;
 

@@ -4,7 +4,7 @@
 //! Input: capture files and the focus flags (`--call-id`, `--number`, …, the selection of
 //! `analyze --call-id X`: calls, roles, legs and [`crate::calls::focus`] as there).
 //! Output: one pcapng file, a section per input that contributes a frame, with the
-//! frames as stored (same timestamps, interfaces and options; [`crate::capture::rewrite`]).
+//! frames as stored (same timestamps, interfaces and options; [`super::pcapng_out`]).
 //!
 //! Three reads of each file keep memory flat (the frame numbers of the selected calls are
 //! all that is held): the first builds the calls and records which frames carried each
@@ -14,21 +14,18 @@
 //! span and [`MARGIN`] either side, with all their fragments; the third copies the frames
 //! kept. Standard input cannot be read more than once and is refused.
 
-use std::collections::BTreeSet;
-use std::io::Write;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
-
-use anyhow::Context;
 
 use crate::calls::legs::{Endpoint, infer_roles, link_legs};
 use crate::calls::{Call, CallSet, NoCallIdKey};
 use crate::capture::Timestamp;
-use crate::capture::rewrite::{self, Rewrite};
 use crate::cli::ExtractArgs;
 use crate::net::{Decoder, Packet, Transport};
 use crate::sip::SipMessage;
 use crate::sip::sdp::Sdp;
 
+use super::pcapng_out::{Input, Output, write_pcapng};
 use super::{Sink, flow, scan_all};
 
 /// Media is taken from this long before the call's first SIP message (ICE checks may
@@ -220,35 +217,24 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
     let total: usize = per_file.iter().map(BTreeSet::len).sum();
 
     // Third read: the copy, a section per file that has frames to give.
-    let partial = format!("{}.partial", args.output);
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("-o {}: cannot create {partial}", args.output))?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
-    let mut copy = || -> anyhow::Result<()> {
-        let none = Default::default();
-        for (path, kept) in args.captures.iter().zip(&per_file) {
-            if kept.is_empty() {
-                continue;
-            }
-            let mut wanted = |n: u64| kept.contains(&n);
-            rewrite::rewrite_capture(
-                path,
-                &mut w,
-                &args.output,
-                Rewrite::annotate(&mut wanted, &none),
-            )?;
-        }
-        w.flush()
-            .with_context(|| format!("{}: cannot write", args.output))
-    };
-    if let Err(e) = copy() {
-        drop(w);
-        let _ = std::fs::remove_file(&partial);
-        return Err(e);
-    }
-    drop(w);
-    std::fs::rename(&partial, &args.output)
-        .with_context(|| format!("-o {}: cannot rename {partial} to it", args.output))?;
+    let none = BTreeMap::new();
+    let mut wanted: Vec<_> = per_file
+        .iter()
+        .map(|kept| move |n: u64| kept.contains(&n))
+        .collect();
+    let inputs = args
+        .captures
+        .iter()
+        .zip(&mut wanted)
+        .zip(&per_file)
+        .filter(|(_, kept)| !kept.is_empty())
+        .map(|((path, keep), _)| Input {
+            path,
+            keep,
+            comments: &none,
+        })
+        .collect();
+    write_pcapng(&args.output, "-o", inputs, Output::default())?;
     let ids: Vec<&str> = selected.iter().map(|c| c.call_id.as_str()).collect();
     super::write_out(&format!(
         "{}: {total} frames ({sip_frames} SIP, {} media) of {} call(s): {}\n",
