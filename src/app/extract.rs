@@ -245,3 +245,39 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
     ))?;
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addrs(sdp: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        sdp_addresses(&crate::sip::sdp::parse(sdp.as_bytes()), &mut v);
+        v.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn sdp_gives_media_rtcp_and_candidate_addresses() {
+        let offer = "v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\n\
+            m=audio 40000 RTP/AVP 8\r\n\
+            m=video 0 RTP/AVP 96\r\n\
+            m=audio 41000 RTP/SAVPF 111\r\nc=IN IP4 192.0.2.7\r\na=rtcp-mux\r\n\
+            a=candidate:1 1 udp 2130706431 192.168.1.20 50000 typ host\r\n\
+            a=candidate:2 1 udp 1694498815 203.0.113.9 61000 typ srflx raddr 192.168.1.20 rport 50000\r\n\
+            a=candidate:3 1 tcp 1518280447 192.168.1.20 9 typ host tcptype active\r\n\
+            a=candidate:4 1 udp 2130706431 3c1f0e2b-1d.local 50002 typ host\r\n";
+        assert_eq!(
+            addrs(offer),
+            [
+                // m= and the RTCP port after it (RFC 3550 §11); the refused video has none.
+                "10.0.0.5:40000",
+                "10.0.0.5:40001",
+                // rtcp-mux: one port; UDP candidates with an address, not TCP or mDNS ones.
+                "192.0.2.7:41000",
+                "192.168.1.20:50000",
+                "203.0.113.9:61000",
+            ]
+        );
+        assert!(addrs("v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 4000 RTP/AVP 0\r\n").is_empty());
+    }
+}

@@ -6,7 +6,8 @@
 //! renamed when complete, so a failure leaves no half-written capture behind.
 //!
 //! [`Output`] is where byte rewriting plugs in (redaction: same-length replacements in
-//! each frame, and no metadata the capture carried besides packets).
+//! each frame, and none of the names, addresses and keys the capture carries besides
+//! its packets).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -21,8 +22,8 @@ pub(super) struct Output<'a> {
     /// The transform of every frame's bytes, given the index of the input it comes from
     /// (`None`: bytes as stored).
     pub transform: Option<&'a mut dyn FnMut(usize) -> Box<Transform<'a>>>,
-    /// Leave out section, interface and packet options and the blocks that are not
-    /// packets (see [`Rewrite::drop_metadata`]).
+    /// Leave out section, interface and packet options, name resolution, interface
+    /// statistics and decryption secrets (see [`Rewrite::drop_metadata`]).
     pub drop_metadata: bool,
 }
 
