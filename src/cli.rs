@@ -296,8 +296,9 @@ pub struct AnalyzeArgs {
 
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// Capture files (pcap, pcapng, optionally gzip-compressed); read twice, so not
-    /// standard input. Several files give one pcapng section each.
+    /// Capture files (pcap, pcapng, optionally gzip-compressed); each is read three times
+    /// (calls, media, copy), so not standard input. Several files give one pcapng section
+    /// each.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<String>,
     /// The pcapng file to write.
