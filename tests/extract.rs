@@ -183,3 +183,76 @@ fn extract_refuses_what_it_cannot_do() {
         assert_eq!(std::fs::read(i).unwrap(), before);
     }
 }
+
+/// The messages of `sipdiag messages -f json ARGS`, without their frame numbers (an
+/// extract numbers its frames anew).
+fn messages_without_frames(args: &[&str]) -> Vec<serde_json::Value> {
+    let mut a = vec!["messages", "-f", "json"];
+    a.extend_from_slice(args);
+    let o = sipdiag(&a);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{a:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let mut m = m.clone();
+            let o = m.as_object_mut().unwrap();
+            o.remove("frame");
+            o.remove("frames");
+            m
+        })
+        .collect()
+}
+
+#[test]
+fn corpus_extracts_keep_every_message_of_the_call() {
+    // On public captures (IP-fragmented SIP, SIP over TCP): what `messages --call-id X`
+    // lists on the capture is what `messages` lists on the extract, message for message.
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    // The INVITE of this call came in two IP fragments (frames 264 and 265): without both,
+    // the extract would not hold it.
+    let fragmented = "0f3963159ae00e25d610045796b52d01@0:0:0:0:0:0:0:0";
+    for (capture, calls, also) in [
+        ("goffinet/private-test-sip.pcapng", 3, Some(fragmented)),
+        ("heplify/sip_ipv4_tcp.pcap", 1, None),
+        ("goffinet/SIP-Call-with-Proxy-Server.pcap", 1, None),
+    ] {
+        let path = corpus.join(capture);
+        let p = path.to_str().unwrap();
+        let o = sipdiag(&["calls", "-f", "json", p]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let mut ids: Vec<String> = v["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(calls)
+            .map(|c| c["call_id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids.len(), calls, "{capture}");
+        ids.extend(also.map(str::to_string));
+        for id in ids {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("x.pcapng");
+            let o = out.to_str().unwrap();
+            let r = sipdiag(&["extract", "--call-id", &id, "-o", o, p]);
+            assert_eq!(
+                r.status.code(),
+                Some(0),
+                "{capture} {id}: {}",
+                String::from_utf8_lossy(&r.stderr)
+            );
+            let want = messages_without_frames(&["--call-id", &id, p]);
+            assert!(!want.is_empty());
+            assert_eq!(messages_without_frames(&[o]), want, "{capture} {id}");
+        }
+    }
+}
