@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes')
             [CompletionResult]::new('media', 'media', [CompletionResultType]::ParameterValue, 'STUN transactions and RTP/RTCP streams')
             [CompletionResult]::new('flow', 'flow', [CompletionResultType]::ParameterValue, 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked')
+            [CompletionResult]::new('extract', 'extract', [CompletionResultType]::ParameterValue, 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg''s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'List the diagnosis rules')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Print the documentation of one rule (id or slug)')
             [CompletionResult]::new('pattern', 'pattern', [CompletionResultType]::ParameterValue, 'Work with XccDiversionPattern rewrites')
@@ -98,6 +99,7 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             [CompletionResult]::new('--pbx', '--pbx', [CompletionResultType]::ParameterName, 'The PBX''s address (ADDR or ADDR:PORT). Overrides inference')
             [CompletionResult]::new('--ipo', '--ipo', [CompletionResultType]::ParameterName, 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)')
             [CompletionResult]::new('--ipo-config', '--ipo-config', [CompletionResultType]::ParameterName, 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing')
+            [CompletionResult]::new('--annotate', '--annotate', [CompletionResultType]::ParameterName, 'Also write the capture to this file as pcapng, with a packet comment `sipdiag ID slug: title` on every frame a finding cites (Wireshark: frame.comment). Takes one capture file, not standard input: it is read again once the findings are known')
             [CompletionResult]::new('--call-id', '--call-id', [CompletionResultType]::ParameterName, 'Only the call with this Call-ID (repeatable)')
             [CompletionResult]::new('--number', '--number', [CompletionResultType]::ParameterName, 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)')
             [CompletionResult]::new('--ip', '--ip', [CompletionResultType]::ParameterName, 'Only calls with a message from or to this address (repeatable)')
@@ -176,6 +178,23 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             [CompletionResult]::new('--max-media-flows', '--max-media-flows', [CompletionResultType]::ParameterName, 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call''s media is not judged [default: 100000]')
             [CompletionResult]::new('--max-sip-message', '--max-sip-message', [CompletionResultType]::ParameterName, 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]')
             [CompletionResult]::new('--max-sip-header', '--max-sip-header', [CompletionResultType]::ParameterName, 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sipdiag;extract' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The pcapng file to write')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The pcapng file to write')
+            [CompletionResult]::new('--call-id', '--call-id', [CompletionResultType]::ParameterName, 'Only the call with this Call-ID (repeatable)')
+            [CompletionResult]::new('--number', '--number', [CompletionResultType]::ParameterName, 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)')
+            [CompletionResult]::new('--ip', '--ip', [CompletionResultType]::ParameterName, 'Only calls with a message from or to this address (repeatable)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture''s first day')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only calls that started at or before this time (as --since)')
+            [CompletionResult]::new('--xcc', '--xcc', [CompletionResultType]::ParameterName, 'XCC''s address (ADDR or ADDR:PORT), as for analyze (it decides which legs link)')
+            [CompletionResult]::new('--pbx', '--pbx', [CompletionResultType]::ParameterName, 'The PBX''s address (ADDR or ADDR:PORT), as for analyze')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -276,6 +295,7 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes')
             [CompletionResult]::new('media', 'media', [CompletionResultType]::ParameterValue, 'STUN transactions and RTP/RTCP streams')
             [CompletionResult]::new('flow', 'flow', [CompletionResultType]::ParameterValue, 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked')
+            [CompletionResult]::new('extract', 'extract', [CompletionResultType]::ParameterValue, 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg''s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'List the diagnosis rules')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Print the documentation of one rule (id or slug)')
             [CompletionResult]::new('pattern', 'pattern', [CompletionResultType]::ParameterValue, 'Work with XccDiversionPattern rewrites')
@@ -297,6 +317,9 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             break
         }
         'sipdiag;help;flow' {
+            break
+        }
+        'sipdiag;help;extract' {
             break
         }
         'sipdiag;help;rules' {

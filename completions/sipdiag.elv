@@ -28,6 +28,7 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand analyze 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
             cand media 'STUN transactions and RTP/RTCP streams'
             cand flow 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
+            cand extract 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg''s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)'
             cand rules 'List the diagnosis rules'
             cand explain 'Print the documentation of one rule (id or slug)'
             cand pattern 'Work with XccDiversionPattern rewrites'
@@ -92,6 +93,7 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand --pbx 'The PBX''s address (ADDR or ADDR:PORT). Overrides inference'
             cand --ipo 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)'
             cand --ipo-config 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing'
+            cand --annotate 'Also write the capture to this file as pcapng, with a packet comment `sipdiag ID slug: title` on every frame a finding cites (Wireshark: frame.comment). Takes one capture file, not standard input: it is read again once the findings are known'
             cand --call-id 'Only the call with this Call-ID (repeatable)'
             cand --number 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)'
             cand --ip 'Only calls with a message from or to this address (repeatable)'
@@ -168,6 +170,22 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand --max-media-flows 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call''s media is not judged [default: 100000]'
             cand --max-sip-message 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]'
             cand --max-sip-header 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]'
+            cand --color 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sipdiag;extract'= {
+            cand -o 'The pcapng file to write'
+            cand --output 'The pcapng file to write'
+            cand --call-id 'Only the call with this Call-ID (repeatable)'
+            cand --number 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)'
+            cand --ip 'Only calls with a message from or to this address (repeatable)'
+            cand --since 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture''s first day'
+            cand --until 'Only calls that started at or before this time (as --since)'
+            cand --xcc 'XCC''s address (ADDR or ADDR:PORT), as for analyze (it decides which legs link)'
+            cand --pbx 'The PBX''s address (ADDR or ADDR:PORT), as for analyze'
             cand --color 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -258,6 +276,7 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand analyze 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
             cand media 'STUN transactions and RTP/RTCP streams'
             cand flow 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
+            cand extract 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg''s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)'
             cand rules 'List the diagnosis rules'
             cand explain 'Print the documentation of one rule (id or slug)'
             cand pattern 'Work with XccDiversionPattern rewrites'
@@ -274,6 +293,8 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
         &'sipdiag;help;media'= {
         }
         &'sipdiag;help;flow'= {
+        }
+        &'sipdiag;help;extract'= {
         }
         &'sipdiag;help;rules'= {
         }

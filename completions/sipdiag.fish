@@ -34,6 +34,7 @@ complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "calls" -d 'Group SI
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "extract" -d 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg\'s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "rules" -d 'List the diagnosis rules'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
@@ -98,6 +99,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l xcc -d 'XCC\
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT). Overrides inference' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo -d 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo-config -d 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l annotate -d 'Also write the capture to this file as pcapng, with a packet comment `sipdiag ID slug: title` on every frame a finding cites (Wireshark: frame.comment). Takes one capture file, not standard input: it is read again once the findings are known' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
@@ -175,6 +177,19 @@ always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s o -l output -d 'The pcapng file to write' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l until -d 'Only calls that started at or before this time (as --since)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT), as for analyze (it decides which legs link)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT), as for analyze' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
@@ -239,15 +254,16 @@ always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "rules" -d 'List the diagnosis rules'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "ipo-route" -d 'Replay Avaya IP Office\'s routing of incoming SIP calls from its configuration'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "extract" -d 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg\'s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "rules" -d 'List the diagnosis rules'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "ipo-route" -d 'Replay Avaya IP Office\'s routing of incoming SIP calls from its configuration'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and __fish_seen_subcommand_from pattern" -f -a "test" -d 'Apply a rewrite to header values / numbers, or to every Diversion/History-Info number in captures, and show before → after'

@@ -25,9 +25,12 @@ use crate::report::listing::{self, CallRow};
 use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
+mod annotate;
+mod extract;
 mod flow;
 mod html;
 mod ipo_route;
+mod pcapng_out;
 mod pipeline;
 mod progress;
 
@@ -287,6 +290,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         }
         Command::Media(args) => media(args),
         Command::Flow(args) => flow::flow(args),
+        Command::Extract(args) => extract::extract(args),
         Command::Rules { format } => rules_list(*format),
         Command::Explain { rule } => explain(rule),
         Command::Pattern(PatternCommand::Test(args)) => pattern_test(args),
@@ -696,6 +700,9 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
         ipo_config: args.ipo_config.as_deref(),
     };
     let focus = flow::focus(&args.focus)?;
+    if let Some(out) = &args.annotate {
+        annotate::check(&args.captures, out)?;
+    }
     // The ladders need each message's reason phrase, which the calls do not keep.
     let mut recorder = flow::Recorder::default();
     let mut set = CallSet::default();
@@ -747,6 +754,9 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
         .iter()
         .map(|c| CallSummary::new(c, &d.legs, &d.media))
         .collect();
+    if let Some(out) = &args.annotate {
+        annotate::annotate(&args.captures[0], out, &d.findings)?;
+    }
     let counts = crate::report::verdict::counts(&shown, &d.legs, &d.media, &d.findings);
     let verdicts = crate::report::verdict::verdicts(&shown, &d.legs, &d.media, &d.findings);
     d.calls = shown;

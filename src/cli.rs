@@ -58,6 +58,10 @@ const EXAMPLES_MEDIA: &str = "\
 Examples:
   sipdiag media softphone.pcapng
   sipdiag media --server-media-ports 40000-41000 --format json call.pcap";
+const EXAMPLES_EXTRACT: &str = "\
+Examples:
+  sipdiag extract --call-id 'a84b4c76e66710@pbx' -o call.pcapng trunk.pcap
+  sipdiag extract --number +4930123456 -o ticket-4711.pcapng pbx-side.pcapng.gz";
 const EXAMPLES_RULES: &str = "\
 Examples:
   sipdiag rules
@@ -103,6 +107,11 @@ pub enum Command {
     /// the frames that findings cite marked.
     #[command(after_help = EXAMPLES_FLOW)]
     Flow(FlowArgs),
+    /// Cut the selected call out of the captures as pcapng: its SIP and its linked
+    /// Follow-Me leg's, with their media (RTP/RTCP/STUN to and from the addresses their SDP
+    /// announced, while the call lasts).
+    #[command(after_help = EXAMPLES_EXTRACT)]
+    Extract(ExtractArgs),
     /// List the diagnosis rules.
     #[command(after_help = EXAMPLES_RULES)]
     Rules {
@@ -280,6 +289,12 @@ pub struct AnalyzeArgs {
     /// has them all).
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Also write the capture to this file as pcapng, with a packet comment
+    /// `sipdiag ID slug: title` on every frame a finding cites (Wireshark: frame.comment).
+    /// Takes one capture file, not standard input: it is read again once the findings are
+    /// known.
+    #[arg(long, value_name = "OUT.pcapng")]
+    pub annotate: Option<String>,
     #[command(flatten)]
     pub focus: FocusArgs,
     #[command(flatten)]
@@ -288,6 +303,26 @@ pub struct AnalyzeArgs {
     pub ports: MediaPortArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Capture files (pcap, pcapng, optionally gzip-compressed); each is read three times
+    /// (calls, media, copy), so not standard input. Several files give one pcapng section
+    /// each.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<String>,
+    /// The pcapng file to write.
+    #[arg(long, short = 'o', value_name = "OUT.pcapng")]
+    pub output: String,
+    #[command(flatten)]
+    pub focus: FocusArgs,
+    /// XCC's address (ADDR or ADDR:PORT), as for analyze (it decides which legs link).
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub xcc: Vec<String>,
+    /// The PBX's address (ADDR or ADDR:PORT), as for analyze.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub pbx: Vec<String>,
 }
 
 /// Which calls to show: every criterion given must hold (repeat a flag for alternatives);

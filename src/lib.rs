@@ -8,7 +8,8 @@
 //!   capture         net        sip         calls        rules      report
 //! ```
 //!
-//! - [`capture`]: pcap / pcapng / gzip / stdin → numbered [`capture::Frame`]s.
+//! - [`capture`]: pcap / pcapng / gzip / stdin → numbered [`capture::Frame`]s; and back to
+//!   pcapng with comments or a subset of the frames ([`capture::rewrite`]).
 //! - [`net`]: link layers, tunnels, IP defragmentation, TCP reassembly → [`net::Packet`]s.
 //! - [`sip`]: framing and lenient parsing → [`sip::SipMessage`]s.
 //! - [`calls`]: transactions, dialogs, roles and Follow-Me legs → [`calls::Call`]s.

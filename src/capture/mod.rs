@@ -26,6 +26,7 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
 use serde::Serialize;
 
+pub mod rewrite;
 pub mod time;
 pub use time::Timestamp;
 
@@ -290,7 +291,31 @@ struct Interface {
 /// a capture at all. Damage part-way through is an anomaly, never an error.
 pub fn read_capture(
     path: &str,
+    on_frame: impl FnMut(&Frame<'_>),
+) -> Result<CaptureSummary, CaptureError> {
+    read_capture_blocks(path, on_frame, |_| {})
+}
+
+/// One record of the file as stored, for writing it out again (see `capture::rewrite`).
+#[derive(Debug, Clone, Copy)]
+pub struct StoredBlock<'a> {
+    /// The bytes of the whole block (pcapng) or record with its header (pcap), or the
+    /// 24-byte file header of a pcap.
+    pub bytes: &'a [u8],
+    /// The frame number the block took (packets, journal entries, custom blocks).
+    pub frame: Option<u64>,
+    /// A classic pcap file header or record (else a pcapng block).
+    pub legacy: bool,
+    /// The byte order of the file (pcap) or of the section (pcapng).
+    pub big_endian: bool,
+}
+
+/// [`read_capture`], also handing every record as stored to `on_block`, in file order,
+/// right after `on_frame` saw the frame it holds.
+pub fn read_capture_blocks(
+    path: &str,
     mut on_frame: impl FnMut(&Frame<'_>),
+    mut on_block: impl FnMut(StoredBlock<'_>),
 ) -> Result<CaptureSummary, CaptureError> {
     let (input, gzip, gzip_cut) = open_input(path)?;
     // The first bytes as read, to name what the input is when it is not a capture (the
@@ -366,6 +391,11 @@ pub fn read_capture(
         match reader.next() {
             Ok((offset, block)) => {
                 stalled = 0;
+                let frames_before = summary.frames;
+                let legacy = matches!(
+                    block,
+                    PcapBlockOwned::LegacyHeader(_) | PcapBlockOwned::Legacy(_)
+                );
                 let frame = match block {
                     PcapBlockOwned::LegacyHeader(h) => {
                         summary.format = CaptureFormat::Pcap;
@@ -453,6 +483,16 @@ pub fn read_capture(
                     }
                     on_frame(&f);
                 }
+                on_block(StoredBlock {
+                    bytes: &reader.data()[..offset],
+                    frame: (summary.frames != frames_before).then_some(summary.frames),
+                    legacy,
+                    big_endian: if legacy {
+                        legacy_big_endian
+                    } else {
+                        big_endian
+                    },
+                });
                 // No shift per record: `refill` moves the unread tail to the front once
                 // per buffer, instead of `consume` moving half a buffer every few records.
                 reader.consume_noshift(offset);
