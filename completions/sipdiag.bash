@@ -122,7 +122,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__analyze)
-            opts="-f -v -h -V --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --verbose --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --color --help --version"
+            opts="-f -v -h -V --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -25,6 +25,7 @@ use crate::report::listing::{self, CallRow};
 use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
+mod each;
 mod flow;
 mod ipo_route;
 mod pipeline;
@@ -674,6 +675,39 @@ impl CallSink for CallSet {
 }
 
 fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
+    if args.each {
+        return each::each(args, color);
+    }
+    let (a, errors) = match analyze_captures(args, &args.captures, true)? {
+        (Some(a), errors) => (a, errors),
+        (None, errors) => return finish(errors),
+    };
+    match args.format {
+        ReportFormat::Json => {
+            analysis::write_json(&a.analysis, std::io::stdout().lock()).map_err(anyhow::Error::from)
+        }
+        _ => write_out(&render_text(&a, args.format, color, args.verbose)),
+    }
+    .context("writing the report")?;
+    finish(errors)?;
+    Ok(u8::from(fails(&a.analysis, args.fail_on)))
+}
+
+/// One `analyze` run over captures read together: the report and the ladders of
+/// `--flow` (empty without, and for JSON).
+struct Analyzed {
+    analysis: Analysis,
+    ladders: String,
+}
+
+/// Diagnoses `captures` with the options of `args`. `None` beside the errors when no
+/// capture could be read. `forget`: the process ends right after the report, so the calls
+/// and media are not freed one by one (`--each` frees them: it runs many analyses).
+fn analyze_captures(
+    args: &AnalyzeArgs,
+    captures: &[String],
+    forget: bool,
+) -> anyhow::Result<(Option<Analyzed>, Vec<CaptureError>)> {
     let opts = DiagnoseOptions {
         site: &args.site,
         ports: &args.ports,
@@ -690,21 +724,21 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
     let mut recorder = flow::Recorder::default();
     let mut set = CallSet::default();
     let sink: &mut (dyn CallSink + Send) = if args.flow { &mut recorder } else { &mut set };
-    let (d, errors) = diagnose(&args.captures, &opts, sink)?;
+    let (d, errors) = diagnose(captures, &opts, sink)?;
     let Some(mut d) = d else {
-        return finish(errors);
+        return Ok((None, errors));
     };
     let keep = focus.select(&d.calls, &d.legs);
     flow::check_selection(&focus, &keep)?;
     if !focus.is_empty() {
-        d.findings = flow::focused_findings(d.findings, &d.calls, &keep, &args.captures);
+        d.findings = flow::focused_findings(d.findings, &d.calls, &keep, captures);
     }
     let ladders = if args.flow && args.format != ReportFormat::Json {
         flow::failed_call_ladders(
             &recorder,
             &d,
             &keep,
-            &args.captures,
+            captures,
             &args.ports,
             args.format == ReportFormat::Markdown,
         )
@@ -728,41 +762,40 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
         .collect();
     let counts = crate::report::verdict::counts(&shown, &d.legs, &d.media, &d.findings);
     let verdicts = crate::report::verdict::verdicts(&shown, &d.legs, &d.media, &d.findings);
-    d.calls = shown;
+    if forget {
+        // Freeing every call and stream one by one costs more than analysing them did
+        // (10^5 allocations on a large capture).
+        std::mem::forget(shown);
+        std::mem::forget(d.media);
+    }
     let analysis = Analysis::new(
         d.site, d.roles, d.reports, summaries, counts, verdicts, d.findings,
     );
-    match args.format {
-        ReportFormat::Json => {
-            analysis::write_json(&analysis, std::io::stdout().lock()).map_err(anyhow::Error::from)
-        }
-        ReportFormat::Markdown => {
-            write_out(&(analysis::markdown(&analysis, args.verbose) + &ladders))
-        }
-        ReportFormat::Table => {
-            let o = analysis::TextOptions {
-                color,
-                verbose: args.verbose,
-                width: crate::report::terminal_width(),
-            };
-            write_out(&(analysis::table(&analysis, o) + &ladders))
-        }
+    Ok((Some(Analyzed { analysis, ladders }), errors))
+}
+
+/// The table or markdown report of one run, ladders after it.
+fn render_text(a: &Analyzed, format: ReportFormat, color: bool, verbose: bool) -> String {
+    if format == ReportFormat::Markdown {
+        return analysis::markdown(&a.analysis, verbose) + &a.ladders;
     }
-    .context("writing the report")?;
-    // The process ends right after this; freeing every call and stream one by one costs
-    // more than analysing them did (10^5 allocations on a large capture).
-    std::mem::forget(d.calls);
-    std::mem::forget(d.media);
-    finish(errors)?;
-    let threshold = match args.fail_on {
+    let o = analysis::TextOptions {
+        color,
+        verbose,
+        width: crate::report::terminal_width(),
+    };
+    analysis::table(&a.analysis, o) + &a.ladders
+}
+
+/// Whether a finding at or above `--fail-on` exists (exit code 1).
+fn fails(analysis: &Analysis, fail_on: FailOn) -> bool {
+    let threshold = match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Info => Some(Severity::Info),
         FailOn::None => None,
     };
-    let failed =
-        threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.finding.severity >= t));
-    Ok(u8::from(failed))
+    threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.finding.severity >= t))
 }
 
 /// `--color`: `auto` colours only on a terminal and when NO_COLOR is unset or empty

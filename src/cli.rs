@@ -51,7 +51,8 @@ const EXAMPLES_ANALYZE: &str = "\
 Examples:
   sipdiag analyze trunk.pcap
   sipdiag analyze --country-code 49 --internal-length 3 --format markdown trunk.pcap > ticket.md
-  sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning trunk.pcapng";
+  sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning trunk.pcapng
+  sipdiag analyze --each --format json tickets/ > tickets.json";
 const EXAMPLES_MEDIA: &str = "\
 Examples:
   sipdiag media softphone.pcapng
@@ -267,6 +268,11 @@ pub struct AnalyzeArgs {
     /// linked leg (as `sipdiag flow`).
     #[arg(long)]
     pub flow: bool,
+    /// Analyse each capture on its own, several at a time (a directory: every capture file
+    /// in it and below): one report per file, then a summary table; the exit code is the
+    /// worst file's.
+    #[arg(long)]
+    pub each: bool,
     /// Every finding of each group, every healthy call and whole Call-IDs (JSON always
     /// has them all).
     #[arg(long, short = 'v')]
