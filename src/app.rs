@@ -28,6 +28,7 @@ use crate::sip::{self, Extractor, RawMessage, SipMessage};
 mod each;
 mod flow;
 mod ipo_route;
+mod merged;
 mod pipeline;
 mod progress;
 
@@ -99,6 +100,8 @@ fn hand_over(m: SipMessage, sink: &mut dyn Sink, packets: Option<&mut dyn Packet
 trait Emit {
     /// Whether packets besides SIP are wanted: without, the decoder drops them early.
     fn wants_packets(&self) -> bool;
+    /// The input file with this index (in the order given) starts.
+    fn capture_start(&mut self, _index: usize) {}
     /// A framed SIP message.
     fn raw(&mut self, m: RawMessage<'_>);
     fn datagram(&mut self, d: &Datagram<'_>);
@@ -115,6 +118,12 @@ struct Direct<'s> {
 impl Emit for Direct<'_> {
     fn wants_packets(&self) -> bool {
         self.packets.is_some()
+    }
+    fn capture_start(&mut self, index: usize) {
+        self.sink.capture_start(index);
+        if let Some(p) = relend(&mut self.packets) {
+            p.capture_start(index);
+        }
     }
     fn raw(&mut self, m: RawMessage<'_>) {
         if let Some(m) = m.parse() {
@@ -570,6 +579,8 @@ struct Diagnosis {
     site: Site,
     media: crate::media::MediaReport,
     findings: Vec<rules::Finding>,
+    /// Several files read merged: where each (merged) frame number came from.
+    index: Option<crate::capture::merge::FrameIndex>,
 }
 
 /// Checks the options, scans the captures (messages into `set` through `sink`, which may
@@ -607,7 +618,14 @@ fn diagnose(
     }
     let ipo_config = opts.ipo_config.map(ipo_route::load_config).transpose()?;
     let mut tracker = MediaTracker::new(settings);
-    let (reports, errors) = scan_all_with(captures, sink, &mut tracker);
+    // Several files are captures of one incident: merged by timestamp into one stream.
+    let (reports, errors, index) = if captures.len() > 1 {
+        let (r, e, i) = merged::scan_merged(captures, sink, Some(&mut tracker));
+        (r, e, Some(i))
+    } else {
+        let (r, e) = scan_all_with(captures, sink, &mut tracker);
+        (r, e, None)
+    };
     if reports.is_empty() {
         return Ok((None, errors));
     }
@@ -645,7 +663,9 @@ fn diagnose(
             f.severity = *level;
         }
     }
-    attach_captures(&mut findings, &calls, &legs, captures);
+    if index.is_none() {
+        attach_captures(&mut findings, &calls, &legs, captures);
+    }
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -659,6 +679,7 @@ fn diagnose(
         site,
         media,
         findings,
+        index,
     };
     Ok((Some(d), errors))
 }
@@ -683,9 +704,11 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
         (None, errors) => return finish(errors),
     };
     match args.format {
-        ReportFormat::Json => {
-            analysis::write_json(&a.analysis, std::io::stdout().lock()).map_err(anyhow::Error::from)
+        ReportFormat::Json => match &a.index {
+            Some(i) => crate::report::cited::write_json(&a.analysis, i, std::io::stdout().lock()),
+            None => analysis::write_json(&a.analysis, std::io::stdout().lock()),
         }
+        .map_err(anyhow::Error::from),
         _ => write_out(&render_text(&a, args.format, color, args.verbose)),
     }
     .context("writing the report")?;
@@ -698,6 +721,8 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
 struct Analyzed {
     analysis: Analysis,
     ladders: String,
+    /// Several files read merged (see [`Diagnosis::index`]).
+    index: Option<crate::capture::merge::FrameIndex>,
 }
 
 /// Diagnoses `captures` with the options of `args`. `None` beside the errors when no
@@ -731,7 +756,9 @@ fn analyze_captures(
     let keep = focus.select(&d.calls, &d.legs);
     flow::check_selection(&focus, &keep)?;
     if !focus.is_empty() {
-        d.findings = flow::focused_findings(d.findings, &d.calls, &keep, captures);
+        // Files read merged name no file per call: their findings cite the merged stream.
+        let files = if d.index.is_some() { &[] } else { captures };
+        d.findings = flow::focused_findings(d.findings, &d.calls, &keep, files);
     }
     let ladders = if args.flow && args.format != ReportFormat::Json {
         flow::failed_call_ladders(
@@ -771,20 +798,39 @@ fn analyze_captures(
     let analysis = Analysis::new(
         d.site, d.roles, d.reports, summaries, counts, verdicts, d.findings,
     );
-    Ok((Some(Analyzed { analysis, ladders }), errors))
+    let index = d.index;
+    Ok((
+        Some(Analyzed {
+            analysis,
+            ladders,
+            index,
+        }),
+        errors,
+    ))
 }
 
 /// The table or markdown report of one run, ladders after it.
 fn render_text(a: &Analyzed, format: ReportFormat, color: bool, verbose: bool) -> String {
+    // Merged captures: where the frames cited came from, by file.
+    let width = crate::report::terminal_width();
+    let legend = a.index.as_ref().map_or_else(String::new, |i| {
+        let markdown = format == ReportFormat::Markdown;
+        let text = crate::report::cited::legend(&a.analysis, i, markdown);
+        if markdown {
+            text
+        } else {
+            crate::report::wrap_lines(&text, width)
+        }
+    });
     if format == ReportFormat::Markdown {
-        return analysis::markdown(&a.analysis, verbose) + &a.ladders;
+        return analysis::markdown(&a.analysis, verbose) + &legend + &a.ladders;
     }
     let o = analysis::TextOptions {
         color,
         verbose,
-        width: crate::report::terminal_width(),
+        width,
     };
-    analysis::table(&a.analysis, o) + &a.ladders
+    analysis::table(&a.analysis, o) + &legend + &a.ladders
 }
 
 /// Whether a finding at or above `--fail-on` exists (exit code 1).

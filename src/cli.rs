@@ -50,9 +50,8 @@ Examples:
 const EXAMPLES_ANALYZE: &str = "\
 Examples:
   sipdiag analyze trunk.pcap
-  sipdiag analyze --country-code 49 --internal-length 3 --format markdown trunk.pcap > ticket.md
-  sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning trunk.pcapng
-  sipdiag analyze --each --format json tickets/ > tickets.json";
+  sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning pbx.pcap xcc.pcapng
+  sipdiag analyze --each --format markdown tickets/ > tickets.md";
 const EXAMPLES_MEDIA: &str = "\
 Examples:
   sipdiag media softphone.pcapng

@@ -18,12 +18,12 @@ fn json(out: &std::process::Output) -> serde_json::Value {
     })
 }
 
-/// The `.pcap` files directly in `dir`, sorted as strings.
+/// The `.pcap` and `.pcapng` files directly in `dir`, sorted as strings.
 fn pcaps(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     v.sort();
