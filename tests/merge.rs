@@ -284,3 +284,37 @@ fn a_rotated_side_and_the_other_side_merge_as_two_points() {
         f["frames"]
     );
 }
+
+#[test]
+fn an_unreadable_file_among_them_exits_2_after_the_report_of_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("xcc.pcap");
+    std::fs::write(&bad, b"not a capture\n").unwrap();
+    let pbx = testdata(PBX);
+    let out = sipdiag(&[
+        "analyze",
+        "--format",
+        "json",
+        pbx.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("xcc.pcap") && err.contains("not a pcap or pcapng"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["captures"].as_array().unwrap().len(), 1);
+    assert_eq!(v["captures"][0]["sip_messages"], 9);
+    // Still read as several files: frames cited by file.
+    let f = &v["findings"][0];
+    assert_eq!(f["id"], "FM006");
+    assert!(
+        f["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["capture"] == pbx.to_str().unwrap())
+    );
+}
