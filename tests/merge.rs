@@ -151,6 +151,17 @@ fn each_message_once_and_both_capture_points_cited() {
         "{line}"
     );
 
+    // Markdown too, the paths quoted.
+    let md = stdout(&sipdiag(&["analyze", "--format", "markdown", pbx, xcc]));
+    assert!(
+        md.contains(&format!(
+            "- frame {proof}: `{pbx}` frame {}, `{xcc}` frame {}",
+            at(&pbx_rows),
+            at(&xcc_rows)
+        )),
+        "{md}"
+    );
+
     // Given the other way round: the same diagnosis, each message still once.
     let (w, _) = json(&["analyze", "--format", "json", xcc, pbx]);
     let ids = |v: &Value| -> Vec<String> {

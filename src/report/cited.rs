@@ -61,18 +61,8 @@ pub fn legend(a: &Analysis, index: &FrameIndex, markdown: bool) -> String {
                 .chain(f.finding.proof.iter().map(|q| q.frame))
         })
         .collect();
-    let files = index
-        .paths()
-        .iter()
-        .map(|p| {
-            if markdown {
-                format!("`{p}`")
-            } else {
-                p.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
+    // Inside the command's code span: plain paths.
+    let files = index.paths().join(" ");
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -94,7 +84,11 @@ pub fn legend(a: &Analysis, index: &FrameIndex, markdown: bool) -> String {
             .iter()
             .map(|p| {
                 let path = index.paths().get(p.file).map_or("?", String::as_str);
-                format!("{path} frame {}", p.frame)
+                if markdown {
+                    format!("`{path}` frame {}", p.frame)
+                } else {
+                    format!("{path} frame {}", p.frame)
+                }
             })
             .collect();
         let _ = if markdown {
