@@ -329,3 +329,37 @@ fn an_unreadable_file_among_them_exits_2_after_the_report_of_the_others() {
             .all(|c| c["capture"] == pbx.to_str().unwrap())
     );
 }
+
+#[test]
+fn a_damaged_file_is_cited_in_its_own_frame_numbers() {
+    // The truncated copy of fm002-intl00 was captured after healthy-diversion-udp: its
+    // frames come second in the merged stream.
+    let early = testdata("followme/healthy-diversion-udp.pcap");
+    let cut = testdata("followme/cap-followme-truncated.pcap");
+    let (alone, _) = json(&["analyze", "--format", "json", cut.to_str().unwrap()]);
+    let last_good = alone["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "CAP001")
+        .unwrap()["frames"][0]
+        .as_u64()
+        .unwrap();
+    let (v, _) = json(&[
+        "analyze",
+        "--format",
+        "json",
+        early.to_str().unwrap(),
+        cut.to_str().unwrap(),
+    ]);
+    let cap001 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "CAP001")
+        .unwrap();
+    assert_eq!(
+        cap001["frames"],
+        serde_json::json!([{"capture": cut.to_str().unwrap(), "frame": last_good}])
+    );
+}

@@ -63,16 +63,27 @@ fn scan_merged_into(
     extractor.finish();
     let mut reports = Vec::new();
     let mut errors = Vec::new();
-    for r in merged.files {
+    for (file, r) in merged.files.into_iter().enumerate() {
         match r {
-            Ok(s) => reports.push(CaptureReport {
-                path: s.path,
-                format: s.format,
-                frames: s.frames,
-                sip_messages: 0,
-                anomalies: s.anomalies,
-                sip_fragmented: Vec::new(),
-            }),
+            Ok(mut s) => {
+                // The reader counted in the file's own numbers; the report cites the
+                // merged stream's.
+                for a in &mut s.anomalies {
+                    a.frames = a
+                        .frames
+                        .iter()
+                        .filter_map(|&n| merged.index.merged_number(file, n))
+                        .collect();
+                }
+                reports.push(CaptureReport {
+                    path: s.path,
+                    format: s.format,
+                    frames: s.frames,
+                    sip_messages: 0,
+                    anomalies: s.anomalies,
+                    sip_fragmented: Vec::new(),
+                });
+            }
             Err(e) => errors.push(e),
         }
     }

@@ -136,6 +136,15 @@ impl FrameIndex {
         })
     }
 
+    /// The merged number of frame `frame` of file `file` (what [`FrameIndex::locate`]
+    /// undoes), for what a file's reader reported in its own numbers.
+    pub fn merged_number(&self, file: usize, frame: u64) -> Option<u64> {
+        self.runs.iter().enumerate().find_map(|(i, &(m, f, n))| {
+            let len = self.runs.get(i + 1).map_or(u64::MAX, |next| next.0 - m);
+            (f == file && frame >= n && frame - n < len).then(|| m + (frame - n))
+        })
+    }
+
     /// Every sighting of merged frame `merged`: where it was handed on from, then where
     /// the same packet was seen at other capture points.
     pub fn cited(&self, merged: u64) -> Vec<Place> {
@@ -603,6 +612,9 @@ mod tests {
         }
         let (_, m) = run(&[&first, &second]);
         assert_eq!(m.index.locate(3), Some(Place { file: 1, frame: 1 }));
+        assert_eq!(m.index.merged_number(1, 1), Some(3));
+        assert_eq!(m.index.merged_number(0, 2), Some(2));
+        assert_eq!(m.index.merged_number(0, 3), None);
         assert_eq!(m.index.point_of(), [Some(0), Some(0)]);
     }
 
