@@ -362,4 +362,22 @@ fn a_damaged_file_is_cited_in_its_own_frame_numbers() {
         cap001["frames"],
         serde_json::json!([{"capture": cut.to_str().unwrap(), "frame": last_good}])
     );
+    // The call of the damaged file is judged knowing its file is damaged (FM002 without
+    // XCC's answer), as when the file is read alone, and cited in that file.
+    let fm002 = |v: &Value| -> Value {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "FM002")
+            .unwrap_or_else(|| panic!("no FM002: {}", v["findings"]))["frames"]
+            .clone()
+    };
+    let want: Vec<Value> = fm002(&alone)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| serde_json::json!({"capture": cut.to_str().unwrap(), "frame": n}))
+        .collect();
+    assert_eq!(fm002(&v), Value::Array(want));
 }

@@ -36,7 +36,7 @@ fn scan_merged_into(
         decoder.keep_datagrams(sip::may_be_sip);
     }
     // As in `scan_into`: SIP to the extractor, the rest to the packet sink.
-    let mut on_packet = |p: Packet<'_>, extractor: &mut Extractor| match p {
+    let on_packet = |p: Packet<'_>, extractor: &mut Extractor, emit: &mut dyn Emit| match p {
         Packet::Datagram(d) => {
             if let Some(start) = sip::sip_start(d.payload) {
                 extractor.datagram(&d, start, &mut |m| emit.raw(m));
@@ -56,10 +56,17 @@ fn scan_merged_into(
             }
         }
     };
-    let merged = read_merged(paths, |frame: &Frame<'_>| {
-        decoder.decode(frame, &mut |p| on_packet(p, &mut extractor));
+    // The sinks learn which file the frames come from as it changes, so that each call
+    // records the files that carried it (rules look at those files' damage).
+    let mut current = None;
+    let merged = read_merged(paths, |frame: &Frame<'_>, file| {
+        if current != Some(file) {
+            current = Some(file);
+            emit.capture_start(file);
+        }
+        decoder.decode(frame, &mut |p| on_packet(p, &mut extractor, &mut *emit));
     });
-    decoder.finish(&mut |p| on_packet(p, &mut extractor));
+    decoder.finish(&mut |p| on_packet(p, &mut extractor, &mut *emit));
     extractor.finish();
     let mut reports = Vec::new();
     let mut errors = Vec::new();

@@ -189,9 +189,9 @@ pub struct Merged {
 }
 
 /// Reads `paths` as one capture merged by timestamp and calls `on_frame` for every
-/// frame, numbered through the merged stream; packets already seen at another capture
-/// point are not handed on (see the module docs).
-pub fn read_merged(paths: &[String], mut on_frame: impl FnMut(&Frame<'_>)) -> Merged {
+/// frame, numbered through the merged stream, with the index of the file it came from;
+/// packets already seen at another capture point are not handed on (see the module docs).
+pub fn read_merged(paths: &[String], mut on_frame: impl FnMut(&Frame<'_>, usize)) -> Merged {
     let n = paths.len();
     let mut files: Vec<Option<Result<CaptureSummary, CaptureError>>> =
         (0..n).map(|_| None).collect();
@@ -273,13 +273,16 @@ pub fn read_merged(paths: &[String], mut on_frame: impl FnMut(&Frame<'_>)) -> Me
                         });
                     }
                 }
-                None => on_frame(&Frame {
-                    number: merged,
-                    time: h.time,
-                    linktype: h.linktype,
-                    data,
-                    orig_len: h.orig_len,
-                }),
+                None => on_frame(
+                    &Frame {
+                        number: merged,
+                        time: h.time,
+                        linktype: h.linktype,
+                        data,
+                        orig_len: h.orig_len,
+                    },
+                    i,
+                ),
             }
             state.last[i] = h.time;
             refill(i, &mut current, &mut heads, &mut files, &mut state);
@@ -550,7 +553,7 @@ mod tests {
             .map(|p| p.path().to_string_lossy().into_owned())
             .collect();
         let mut got = Vec::new();
-        let m = read_merged(&paths, |f| {
+        let m = read_merged(&paths, |f, _| {
             got.push((f.number, f.time.secs, f.data.to_vec()))
         });
         (got, m)
