@@ -122,6 +122,7 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             [CompletionResult]::new('--max-sip-header', '--max-sip-header', [CompletionResultType]::ParameterName, 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never')
             [CompletionResult]::new('--flow', '--flow', [CompletionResultType]::ParameterName, 'After the report (table or markdown), draw the ladder of each failed call with its linked leg (as `sipdiag flow`)')
+            [CompletionResult]::new('--each', '--each', [CompletionResultType]::ParameterName, 'Analyse each capture on its own, several at a time (a directory: every capture file in it and below): one report per file, then a summary table; the exit code is the worst file''s')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Every finding of each group, every healthy call and whole Call-IDs (JSON always has them all)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Every finding of each group, every healthy call and whole Call-IDs (JSON always has them all)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

@@ -116,6 +116,7 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand --max-sip-header 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]'
             cand --color 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --flow 'After the report (table or markdown), draw the ladder of each failed call with its linked leg (as `sipdiag flow`)'
+            cand --each 'Analyse each capture on its own, several at a time (a directory: every capture file in it and below): one report per file, then a summary table; the exit code is the worst file''s'
             cand -v 'Every finding of each group, every healthy call and whole Call-IDs (JSON always has them all)'
             cand --verbose 'Every finding of each group, every healthy call and whole Call-IDs (JSON always has them all)'
             cand -h 'Print help (see more with ''--help'')'

@@ -124,6 +124,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l color -d 'Wh
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l flow -d 'After the report (table or markdown), draw the ladder of each failed call with its linked leg (as `sipdiag flow`)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l each -d 'Analyse each capture on its own, several at a time (a directory: every capture file in it and below): one report per file, then a summary table; the exit code is the worst file\'s'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s v -l verbose -d 'Every finding of each group, every healthy call and whole Call-IDs (JSON always has them all)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s V -l version -d 'Print version'

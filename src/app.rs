@@ -26,10 +26,12 @@ use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
 mod annotate;
+mod each;
 mod extract;
 mod flow;
 mod html;
 mod ipo_route;
+mod merged;
 mod pcapng_out;
 mod pipeline;
 mod progress;
@@ -102,6 +104,8 @@ fn hand_over(m: SipMessage, sink: &mut dyn Sink, packets: Option<&mut dyn Packet
 trait Emit {
     /// Whether packets besides SIP are wanted: without, the decoder drops them early.
     fn wants_packets(&self) -> bool;
+    /// The input file with this index (in the order given) starts.
+    fn capture_start(&mut self, _index: usize) {}
     /// A framed SIP message.
     fn raw(&mut self, m: RawMessage<'_>);
     fn datagram(&mut self, d: &Datagram<'_>);
@@ -118,6 +122,12 @@ struct Direct<'s> {
 impl Emit for Direct<'_> {
     fn wants_packets(&self) -> bool {
         self.packets.is_some()
+    }
+    fn capture_start(&mut self, index: usize) {
+        self.sink.capture_start(index);
+        if let Some(p) = relend(&mut self.packets) {
+            p.capture_start(index);
+        }
     }
     fn raw(&mut self, m: RawMessage<'_>) {
         if let Some(m) = m.parse() {
@@ -583,6 +593,8 @@ struct Diagnosis {
     site: Site,
     media: crate::media::MediaReport,
     findings: Vec<rules::Finding>,
+    /// Several files read merged: where each (merged) frame number came from.
+    index: Option<crate::capture::merge::FrameIndex>,
 }
 
 /// Checks the options, scans the captures (messages into `set` through `sink`, which may
@@ -620,7 +632,14 @@ fn diagnose(
     }
     let ipo_config = opts.ipo_config.map(ipo_route::load_config).transpose()?;
     let mut tracker = MediaTracker::new(settings);
-    let (reports, errors) = scan_all_with(captures, sink, &mut tracker);
+    // Several files are captures of one incident: merged by timestamp into one stream.
+    let (reports, errors, index) = if captures.len() > 1 {
+        let (r, e, i) = merged::scan_merged(captures, sink, Some(&mut tracker));
+        (r, e, Some(i))
+    } else {
+        let (r, e) = scan_all_with(captures, sink, &mut tracker);
+        (r, e, None)
+    };
     if reports.is_empty() {
         return Ok((None, errors));
     }
@@ -658,7 +677,9 @@ fn diagnose(
             f.severity = *level;
         }
     }
-    attach_captures(&mut findings, &calls, &legs, captures);
+    if index.is_none() {
+        attach_captures(&mut findings, &calls, &legs, captures);
+    }
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -672,6 +693,7 @@ fn diagnose(
         site,
         media,
         findings,
+        index,
     };
     Ok((Some(d), errors))
 }
@@ -688,6 +710,49 @@ impl CallSink for CallSet {
 }
 
 fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
+    if args.each {
+        return each::each(args, color);
+    }
+    let (a, errors) = match analyze_captures(args, &args.captures, true)? {
+        (Some(a), errors) => (a, errors),
+        (None, errors) => return finish(errors),
+    };
+    let output = args.output.as_deref();
+    match args.format {
+        ReportFormat::Json => write_report(output, |w| match &a.index {
+            Some(i) => crate::report::cited::write_json(&a.analysis, i, w),
+            None => analysis::write_json(&a.analysis, w),
+        }),
+        ReportFormat::Html => write_report(output, |w| {
+            let page = crate::report::html::html(&a.analysis, &a.html_ladders, args.verbose);
+            w.write_all(page.as_bytes())
+        }),
+        _ => write_report(output, |w| {
+            w.write_all(render_text(&a, args.format, color, args.verbose).as_bytes())
+        }),
+    }?;
+    finish(errors)?;
+    Ok(u8::from(fails(&a.analysis, args.fail_on)))
+}
+
+/// One `analyze` run over captures read together: the report, the ladders of `--flow`
+/// (empty without, and for JSON) and those of the HTML page.
+struct Analyzed {
+    analysis: Analysis,
+    ladders: String,
+    html_ladders: crate::report::html::HtmlLadders,
+    /// Several files read merged (see [`Diagnosis::index`]).
+    index: Option<crate::capture::merge::FrameIndex>,
+}
+
+/// Diagnoses `captures` with the options of `args`. `None` beside the errors when no
+/// capture could be read. `forget`: the process ends right after the report, so the calls
+/// and media are not freed one by one (`--each` frees them: it runs many analyses).
+fn analyze_captures(
+    args: &AnalyzeArgs,
+    captures: &[String],
+    forget: bool,
+) -> anyhow::Result<(Option<Analyzed>, Vec<CaptureError>)> {
     let opts = DiagnoseOptions {
         site: &args.site,
         ports: &args.ports,
@@ -701,7 +766,7 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
     };
     let focus = flow::focus(&args.focus)?;
     if let Some(out) = &args.annotate {
-        annotate::check(&args.captures, out)?;
+        annotate::check(captures, out)?;
     }
     // The ladders need each message's reason phrase, which the calls do not keep.
     let mut recorder = flow::Recorder::default();
@@ -712,17 +777,19 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
     } else {
         &mut set
     };
-    let (d, errors) = diagnose(&args.captures, &opts, sink)?;
+    let (d, errors) = diagnose(captures, &opts, sink)?;
     let Some(mut d) = d else {
-        return finish(errors);
+        return Ok((None, errors));
     };
     let keep = focus.select(&d.calls, &d.legs);
     flow::check_selection(&focus, &keep)?;
     if !focus.is_empty() {
-        d.findings = flow::focused_findings(d.findings, &d.calls, &keep, &args.captures);
+        // Files read merged name no file per call: their findings cite the merged stream.
+        let files = if d.index.is_some() { &[] } else { captures };
+        d.findings = flow::focused_findings(d.findings, &d.calls, &keep, files);
     }
     let html_ladders = if html {
-        html::ladders(&recorder, &d, &keep, &args.captures, &args.ports)
+        html::ladders(&recorder, &d, &keep, captures, &args.ports)
     } else {
         Default::default()
     };
@@ -732,7 +799,7 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
                 &recorder,
                 &d,
                 &keep,
-                &args.captures,
+                captures,
                 &args.ports,
                 args.format == ReportFormat::Markdown,
             )
@@ -755,49 +822,64 @@ fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
         .map(|c| CallSummary::new(c, &d.legs, &d.media))
         .collect();
     if let Some(out) = &args.annotate {
-        annotate::annotate(&args.captures[0], out, &d.findings)?;
+        annotate::annotate(&captures[0], out, &d.findings)?;
     }
     let counts = crate::report::verdict::counts(&shown, &d.legs, &d.media, &d.findings);
     let verdicts = crate::report::verdict::verdicts(&shown, &d.legs, &d.media, &d.findings);
-    d.calls = shown;
+    if forget {
+        // Freeing every call and stream one by one costs more than analysing them did
+        // (10^5 allocations on a large capture).
+        std::mem::forget(shown);
+        std::mem::forget(d.media);
+    }
     let analysis = Analysis::new(
         d.site, d.roles, d.reports, summaries, counts, verdicts, d.findings,
     );
-    let output = args.output.as_deref();
-    match args.format {
-        ReportFormat::Json => write_report(output, |w| analysis::write_json(&analysis, w)),
-        ReportFormat::Markdown => write_report(output, |w| {
-            w.write_all((analysis::markdown(&analysis, args.verbose) + &ladders).as_bytes())
+    let index = d.index;
+    Ok((
+        Some(Analyzed {
+            analysis,
+            ladders,
+            html_ladders,
+            index,
         }),
-        ReportFormat::Table => {
-            let o = analysis::TextOptions {
-                color,
-                verbose: args.verbose,
-                width: crate::report::terminal_width(),
-            };
-            write_report(output, |w| {
-                w.write_all((analysis::table(&analysis, o) + &ladders).as_bytes())
-            })
+        errors,
+    ))
+}
+
+/// The table or markdown report of one run, ladders after it.
+fn render_text(a: &Analyzed, format: ReportFormat, color: bool, verbose: bool) -> String {
+    // Merged captures: where the frames cited came from, by file.
+    let width = crate::report::terminal_width();
+    let legend = a.index.as_ref().map_or_else(String::new, |i| {
+        let markdown = format == ReportFormat::Markdown;
+        let text = crate::report::cited::legend(&a.analysis, i, markdown);
+        if markdown {
+            text
+        } else {
+            crate::report::wrap_lines(&text, width)
         }
-        ReportFormat::Html => write_report(output, |w| {
-            let page = crate::report::html::html(&analysis, &html_ladders, args.verbose);
-            w.write_all(page.as_bytes())
-        }),
-    }?;
-    // The process ends right after this; freeing every call and stream one by one costs
-    // more than analysing them did (10^5 allocations on a large capture).
-    std::mem::forget(d.calls);
-    std::mem::forget(d.media);
-    finish(errors)?;
-    let threshold = match args.fail_on {
+    });
+    if format == ReportFormat::Markdown {
+        return analysis::markdown(&a.analysis, verbose) + &legend + &a.ladders;
+    }
+    let o = analysis::TextOptions {
+        color,
+        verbose,
+        width,
+    };
+    analysis::table(&a.analysis, o) + &legend + &a.ladders
+}
+
+/// Whether a finding at or above `--fail-on` exists (exit code 1).
+fn fails(analysis: &Analysis, fail_on: FailOn) -> bool {
+    let threshold = match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Info => Some(Severity::Info),
         FailOn::None => None,
     };
-    let failed =
-        threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.finding.severity >= t));
-    Ok(u8::from(failed))
+    threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.finding.severity >= t))
 }
 
 /// Writes a report to `--output` when given (created or truncated), else to standard

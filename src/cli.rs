@@ -51,9 +51,9 @@ Examples:
   sipdiag calls --format json pbx-side.pcap xcc-side.pcap";
 const EXAMPLES_ANALYZE: &str = "\
 Examples:
-  sipdiag analyze --country-code 49 --internal-length 3 --format markdown trunk.pcap > ticket.md
-  sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning trunk.pcapng
-  sipdiag analyze --format html -o report.html trunk.pcap";
+  sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning pbx.pcap xcc.pcapng
+  sipdiag analyze --format html -o report.html trunk.pcap
+  sipdiag analyze --each --format markdown tickets/ > tickets.md";
 const EXAMPLES_MEDIA: &str = "\
 Examples:
   sipdiag media softphone.pcapng
@@ -285,6 +285,11 @@ pub struct AnalyzeArgs {
     /// linked leg (as `sipdiag flow`).
     #[arg(long)]
     pub flow: bool,
+    /// Analyse each capture on its own, several at a time (a directory: every capture file
+    /// in it and below): one report per file, then a summary table; the exit code is the
+    /// worst file's.
+    #[arg(long)]
+    pub each: bool,
     /// Every finding of each group, every healthy call and whole Call-IDs (JSON always
     /// has them all).
     #[arg(long, short = 'v')]

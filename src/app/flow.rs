@@ -349,6 +349,9 @@ pub(super) fn ladder_with_captures(
     let mut call_at: foldhash::HashMap<usize, usize> = foldhash::HashMap::default();
     let start = msgs.first().map(|m| m.time);
     let arrow_captures = msgs.iter().map(|m| m.capture).collect();
+    // Files read merged are one stream: frame numbers count through it, findings name no
+    // file.
+    let one_stream = captures.len() == 1 || d.index.is_some();
     for m in &msgs {
         let from = host_at(&mut ladder, &m.src);
         let to = host_at(&mut ladder, &m.dst);
@@ -362,15 +365,18 @@ pub(super) fn ladder_with_captures(
             ladder.calls.push(LadderCall {
                 call_id: id.clone(),
                 leg,
-                capture: (captures.len() > 1)
+                capture: (!one_stream)
                     .then(|| captures.get(m.capture).cloned())
                     .flatten(),
             });
             ladder.calls.len() - 1
         });
-        let path = captures.get(m.capture).map(String::as_str);
-        let evidence = cited.contains(&(path, m.frame))
-            || (captures.len() == 1 && cited.contains(&(None, m.frame)));
+        let path = captures
+            .get(m.capture)
+            .map(String::as_str)
+            .filter(|_| d.index.is_none());
+        let evidence =
+            cited.contains(&(path, m.frame)) || (one_stream && cited.contains(&(None, m.frame)));
         ladder.arrows.push(Arrow {
             frame: m.frame,
             secs: start.map_or(0.0, |s| m.time.seconds_since(s)),

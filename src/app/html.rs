@@ -51,7 +51,12 @@ pub(super) fn ladders(
         });
         arrow_captures.push(caps);
     }
-    fill_texts(&mut out.ladders, &arrow_captures, captures);
+    fill_texts(
+        &mut out.ladders,
+        &arrow_captures,
+        captures,
+        d.index.as_ref(),
+    );
     out
 }
 
@@ -59,7 +64,14 @@ pub(super) fn ladders(
 type Slot = (usize, usize);
 
 /// Reads each capture file again and puts the text of every message drawn into its slot.
-fn fill_texts(ladders: &mut [HtmlLadder], arrow_captures: &[Vec<usize>], captures: &[String]) {
+/// Files read merged number their frames through the merged stream: `index` gives each
+/// arrow's file and frame number there.
+fn fill_texts(
+    ladders: &mut [HtmlLadder],
+    arrow_captures: &[Vec<usize>],
+    captures: &[String],
+    index: Option<&crate::capture::merge::FrameIndex>,
+) {
     // (capture, frame, Call-ID) → the slots waiting for it, in ladder order: one frame can
     // carry several messages (TCP), of one call or of several.
     let mut wanted: foldhash::HashMap<(usize, u64, String), std::collections::VecDeque<Slot>> =
@@ -67,8 +79,12 @@ fn fill_texts(ladders: &mut [HtmlLadder], arrow_captures: &[Vec<usize>], capture
     for (li, (l, caps)) in ladders.iter().zip(arrow_captures).enumerate() {
         for (ai, (a, &cap)) in l.ladder.arrows.iter().zip(caps).enumerate() {
             let call_id = l.ladder.calls[a.call].call_id.clone();
+            let (cap, frame) = match index.and_then(|i| i.locate(a.frame)) {
+                Some(p) => (p.file, p.frame),
+                None => (cap, a.frame),
+            };
             wanted
-                .entry((cap, a.frame, call_id))
+                .entry((cap, frame, call_id))
                 .or_default()
                 .push_back((li, ai));
         }

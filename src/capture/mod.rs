@@ -26,6 +26,7 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
 use serde::Serialize;
 
+pub mod merge;
 pub mod rewrite;
 pub mod time;
 pub use time::Timestamp;

@@ -2,6 +2,8 @@
 //! per output. Tables use comfy-table (colour only on a terminal and without `NO_COLOR`).
 
 pub mod analysis;
+pub mod cited;
+pub mod each;
 pub mod flow;
 pub(crate) mod html;
 pub mod ipo_route;

@@ -101,7 +101,9 @@ pub struct Finding {
     pub call_id: Option<String>,
     /// The capture file the frame numbers refer to (`null` when the finding spans files).
     pub capture: Option<String>,
-    /// Wireshark frame numbers, ascending.
+    /// Wireshark frame numbers, ascending. When several files are read (merged),
+    /// `[{"capture":…,"frame":N}]` instead: every sighting of each frame, by file.
+    #[schemars(with = "crate::capture::merge::FrameCitations")]
     pub frames: Vec<u64>,
     pub evidence: serde_json::Value,
     /// The header and status lines the finding rests on, verbatim, with their frames.
