@@ -122,7 +122,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__analyze)
-            opts="-f -v -h -V --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --verbose --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --color --help --version"
+            opts="-f -v -h -V --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --verbose --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,6 +228,10 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -240,7 +244,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__calls)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,6 +279,10 @@ _sipdiag() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -326,7 +334,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__flow)
-            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,6 +413,10 @@ _sipdiag() {
                     return 0
                     ;;
                 --client-media-ports)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -602,7 +614,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__ipo__subcmd__route)
-            opts="-f -h -V --config --dry-run --request-uri --to --from --source --via --transport --port --at --busy --format --color --help --version"
+            opts="-f -h -V --config --dry-run --request-uri --to --from --source --via --transport --port --at --busy --format --redact --redact-key --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -656,6 +668,10 @@ _sipdiag() {
                     COMPREPLY=($(compgen -W "table json markdown" -- "${cur}"))
                     return 0
                     ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -668,7 +684,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__media)
-            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --redact --redact-key --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -714,6 +730,10 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -726,7 +746,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__messages)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -761,6 +781,10 @@ _sipdiag() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -50,10 +50,12 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l number -d '
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l until -d 'Only calls that started at or before this time (as --since)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s v -l verbose -d 'Whole Call-IDs in the `calls` table (shortened to 24 characters otherwise)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
@@ -66,10 +68,12 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l number -d 'Onl
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l until -d 'Only calls that started at or before this time (as --since)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s v -l verbose -d 'Whole Call-IDs in the `calls` table (shortened to 24 characters otherwise)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s f -l format -d 'Report format' -r -f -a "table\t'Table for the terminal (colour as `--color` says)'
@@ -101,11 +105,13 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l current-patt
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l flow -d 'After the report (table or markdown), draw the ladder of each failed call with its linked leg (as `sipdiag flow`)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s v -l verbose -d 'Every finding of each group, every healthy call and whole Call-IDs (JSON always has them all)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
@@ -118,9 +124,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l until -d 'Only
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s f -l format -d 'Output format' -r -f -a "text\t'Text ladder fitted to the terminal width (COLUMNS honoured)'
@@ -143,9 +151,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l current-pattern
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
@@ -200,10 +210,12 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l busy -d 'A
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -s f -l format -d 'Output format: table, JSON (schema_version 1) or markdown' -r -f -a "table\t'Table for the terminal (colour as `--color` says)'
 json\t'JSON (schema_version 2) for ticket systems and scripts'
 markdown\t'Markdown for pasting into tickets'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l dry-run -d 'Replay one call described by the flags below instead of a capture'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'

@@ -209,6 +209,8 @@ pub struct MediaArgs {
     pub focus: FocusArgs,
     #[command(flatten)]
     pub ports: MediaPortArgs,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 /// Severity threshold for the exit code.
@@ -277,6 +279,8 @@ pub struct AnalyzeArgs {
     pub site: SiteArgs,
     #[command(flatten)]
     pub ports: MediaPortArgs,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 /// Which calls to show: every criterion given must hold (repeat a flag for alternatives);
@@ -333,6 +337,8 @@ pub struct FlowArgs {
     pub site: SiteArgs,
     #[command(flatten)]
     pub ports: MediaPortArgs,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 /// Output format.
@@ -342,6 +348,27 @@ pub enum Format {
     Table,
     /// JSON for scripts and ticket systems (see `schema_version`).
     Json,
+}
+
+/// `--redact`: for reports that leave the company.
+#[derive(Debug, Args, Default, Clone)]
+pub struct RedactArgs {
+    /// Replace phone numbers, SIP user parts, display names, host names, IP and MAC
+    /// addresses by consistent tokens of the same length and format (`+49…` stays `+49…`,
+    /// `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other
+    /// payloads; findings and frame numbers stay the same. Capture paths print as
+    /// `capture-N`.
+    #[arg(long)]
+    pub redact: bool,
+    /// With --redact: derive the tokens from KEY, so that runs with the same KEY give the
+    /// same tokens [default: a random key per run].
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "SIPDIAG_REDACT_KEY",
+        hide_env_values = true
+    )]
+    pub redact_key: Option<String>,
 }
 
 /// Arguments shared by commands that read captures.
@@ -362,6 +389,8 @@ pub struct ReadArgs {
     pub time: TimeArg,
     #[command(flatten)]
     pub focus: FocusArgs,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 /// How the messages listing shows time.
@@ -419,6 +448,8 @@ pub struct IpoRouteArgs {
     /// Output format: table, JSON (schema_version 1) or markdown.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 /// SIP transport of a replayed call.
