@@ -227,12 +227,44 @@ fn no_personal_value_survives_in_any_output() {
     }
 }
 
+/// The SIP messages sipdiag read in each capture.
+fn sip_messages(json: &str) -> Vec<u64> {
+    let v: Value = serde_json::from_str(json).expect("analyze JSON");
+    v["captures"]
+        .as_array()
+        .expect("captures")
+        .iter()
+        .map(|c| c["sip_messages"].as_u64().unwrap())
+        .collect()
+}
+
 #[test]
 fn findings_are_the_same_with_and_without_redaction() {
-    for (name, path, extra) in inputs() {
+    let mut all: Vec<(&str, PathBuf, Vec<&str>)> = inputs();
+    // Beside the leak-checked inputs: SIP split over TCP segments, and in tunnels. (Not
+    // heplify/sip_ipv4_tcp_fragmented.pcap: a Call-ID cut between two segments gets a
+    // token other than its whole form there, which splits a call for some keys.)
+    if let Some(c) = corpus() {
+        for p in [
+            "suricata-verify/sip-body-large/sip-body-large.pcap",
+            "arkime/gtp-iphone.pcap",
+            "heplify/erspan_sip_ipv4_udp.pcapng",
+            "ndpi/gre.pcapng",
+            "sngrep/ipip.pcap",
+            "sngrep/ipv6frag.pcap",
+            "heplify/sip_sctp.pcap",
+        ] {
+            all.push((p, c.join(p), vec![]));
+        }
+    }
+    for (name, path, extra) in all {
         let capture = path.to_str().unwrap();
-        let plain = findings(&analyze_json(capture, &extra, &[]));
-        let redacted = findings(&analyze_json(capture, &extra, &["--redact"]));
+        let (plain, redacted) = (
+            analyze_json(capture, &extra, &[]),
+            analyze_json(capture, &extra, &["--redact"]),
+        );
+        assert_eq!(sip_messages(&plain), sip_messages(&redacted), "{name}");
+        let (plain, redacted) = (findings(&plain), findings(&redacted));
         assert_eq!(plain, redacted, "{name}");
         if name.starts_with("fm0") {
             assert!(!plain.is_empty(), "{name}: the fixture has findings");

@@ -17,13 +17,17 @@ use super::Redactor;
 use super::text;
 
 /// How the payloads of one TCP direction are treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum TcpMode {
-    /// SIP (or other text) seen: text redaction.
-    Text,
+    /// SIP seen: text redaction; the unredacted last line of the previous segment when it
+    /// did not end (at most [`MAX_PARTIAL`] bytes).
+    Text(Vec<u8>),
     /// TLS records: the first record header stays, the rest is blanked.
     Tls,
 }
+
+/// The longest unfinished line carried from one TCP segment to the next.
+const MAX_PARTIAL: usize = 1024;
 
 /// What the first fragment of a fragmented datagram turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,24 +313,37 @@ impl Redactor {
         if p.is_empty() {
             return;
         }
-        let mode = match self.tcp.get(&flow).copied() {
+        let partial = match self.tcp.get_mut(&flow) {
             Some(TcpMode::Tls) => return blank(p, 0),
-            Some(TcpMode::Text) => TcpMode::Text,
+            Some(TcpMode::Text(partial)) => std::mem::take(partial),
             // TLS: the first record header stays, as the SIP stage tells TLS by it.
             None if p.len() >= 3 && (0x14..=0x17).contains(&p[0]) && p[1] == 3 => {
                 blank(p, 5);
-                TcpMode::Tls
+                self.remember(flow, TcpMode::Tls);
+                return;
             }
-            None if memchr::memmem::find(p, b"SIP/2.0").is_some() => TcpMode::Text,
+            None if memchr::memmem::find(p, b"SIP/2.0").is_some() => Vec::new(),
             None => return blank(p, 1),
         };
-        if self.tcp.len() >= MAX_STATE {
+        // What the next segment's first line continues, taken before redaction.
+        let next = match memchr::memrchr(b'\n', p) {
+            Some(nl) => p[nl + 1..].to_vec(),
+            None => [&partial[..], p].concat(),
+        };
+        text::sip_continued(&self.key, &partial, p);
+        let next = if next.len() > MAX_PARTIAL {
+            Vec::new()
+        } else {
+            next
+        };
+        self.remember(flow, TcpMode::Text(next));
+    }
+
+    fn remember(&mut self, flow: (IpAddr, u16, IpAddr, u16), mode: TcpMode) {
+        if self.tcp.len() >= MAX_STATE && !self.tcp.contains_key(&flow) {
             self.tcp.clear();
         }
         self.tcp.insert(flow, mode);
-        if mode == TcpMode::Text {
-            text::sip(&self.key, p);
-        }
     }
 }
 
