@@ -278,7 +278,7 @@ fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureEr
 
 /// Runs a parsed command line; returns the exit code (0/1) or an error (exit 2).
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
-    crate::redact::configure(&cli.command);
+    crate::redact::configure(&cli.command)?;
     match &cli.command {
         Command::Messages(args) => messages(args),
         Command::Calls(args) => calls(args),

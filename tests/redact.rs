@@ -410,3 +410,24 @@ fn command_line_values_match_the_redacted_capture() {
         0
     );
 }
+
+#[test]
+fn an_ip_office_configuration_refuses_redaction() {
+    // Its addresses, URIs and numbers are not redacted: the replay would route differently.
+    let capture = testdata("ipoffice/ipo-routed.pcap");
+    let config = testdata("ipoffice/example.toml");
+    let (capture, config) = (capture.to_str().unwrap(), config.to_str().unwrap());
+    for args in [
+        vec!["ipo-route", "--config", config, "--redact", capture],
+        vec!["analyze", "--ipo-config", config, "--redact", capture],
+    ] {
+        let o = sipdiag_wide(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("--redact") && err.contains("not redacted"),
+            "{err}"
+        );
+        assert!(o.stdout.is_empty());
+    }
+}

@@ -107,14 +107,7 @@ fn replay_captures(
     let mut set = CallSet::default();
     let (_, errors) = scan_all(paths, &mut set);
     let calls = set.calls;
-    // `--redact`: the system's addresses as they read in the redacted capture.
-    let addresses: Vec<_> = cfg
-        .system
-        .addresses
-        .iter()
-        .map(|a| crate::redact::ip(*a))
-        .collect();
-    let rows = replay_calls(&calls, &addresses, Some(cfg), busy)
+    let rows = replay_calls(&calls, &cfg.system.addresses, Some(cfg), busy)
         .into_iter()
         .filter_map(|r| {
             let (d, at) = r.decision?;
@@ -137,11 +130,11 @@ pub(crate) fn ipo_context(
     given: &[IpAddr],
     cfg: Option<&Config>,
 ) -> crate::rules::ipo::IpoContext {
+    // `--redact`: the given addresses as they read in the redacted capture (a
+    // configuration cannot be combined with --redact).
     let mut addresses: Vec<_> = given.iter().map(|a| crate::redact::ip(*a)).collect();
     if let Some(cfg) = cfg {
-        let given = addresses.clone();
-        let from_cfg = cfg.system.addresses.iter().map(|a| crate::redact::ip(*a));
-        addresses.extend(from_cfg.filter(|a| !given.contains(a)));
+        addresses.extend(cfg.system.addresses.iter().filter(|a| !given.contains(a)));
     }
     let (addresses, reasons) = crate::ipoffice::replay::ipo_addresses(calls, &addresses);
     let replays = replay_calls(calls, &addresses, cfg, &[]);

@@ -92,20 +92,35 @@ pub fn enable(passphrase: Option<&str>, paths: &[String]) {
     });
 }
 
-/// Turns redaction on when the command asks for it (`--redact`).
-pub fn configure(command: &crate::cli::Command) {
+/// Turns redaction on when the command asks for it (`--redact`). An IP Office
+/// configuration cannot be combined with it: its addresses, URIs and numbers are not
+/// redacted, so its replay of the redacted capture would route differently.
+pub fn configure(command: &crate::cli::Command) -> anyhow::Result<()> {
     use crate::cli::Command;
     let (r, paths) = match command {
         Command::Messages(a) | Command::Calls(a) => (&a.redact, &a.captures),
-        Command::Analyze(a) => (&a.redact, &a.captures),
+        Command::Analyze(a) => {
+            anyhow::ensure!(
+                !(a.redact.redact && a.ipo_config.is_some()),
+                "--redact cannot be combined with --ipo-config: the configuration's addresses and numbers are not redacted, so its replay would not match the redacted capture; run the IPO checks without --redact"
+            );
+            (&a.redact, &a.captures)
+        }
         Command::Media(a) => (&a.redact, &a.captures),
         Command::Flow(a) => (&a.redact, &a.captures),
-        Command::IpoRoute(a) => (&a.redact, &a.captures),
-        _ => return,
+        Command::IpoRoute(a) => {
+            anyhow::ensure!(
+                !a.redact.redact,
+                "ipo-route --redact is not supported: the configuration's addresses and numbers are not redacted, so its replay would not match the redacted capture"
+            );
+            return Ok(());
+        }
+        _ => return Ok(()),
     };
     if r.redact {
         enable(r.redact_key.as_deref(), paths);
     }
+    Ok(())
 }
 
 /// A redactor for one scan when redaction is on.
