@@ -20,8 +20,9 @@ use super::text;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum TcpMode {
     /// SIP seen: text redaction; the unredacted last line of the previous segment when it
-    /// did not end (at most [`MAX_PARTIAL`] bytes).
-    Text(Vec<u8>),
+    /// did not end (at most [`MAX_PARTIAL`] bytes), and the sequence number a segment
+    /// continuing it starts with (a retransmission or a segment out of order does not).
+    Text(Vec<u8>, u32),
     /// TLS records: the first record header stays, the rest is blanked.
     Tls,
 }
@@ -247,7 +248,8 @@ impl Redactor {
                     t.dst,
                     u16::from_be_bytes([p[2], p[3]]),
                 );
-                self.tcp_payload(flow, &mut p[hl..]);
+                let seq = u32::from_be_bytes([p[4], p[5], p[6], p[7]]);
+                self.tcp_payload(flow, seq, &mut p[hl..]);
                 if t.whole {
                     l4_checksum(t, p, 16);
                 }
@@ -309,13 +311,14 @@ impl Redactor {
         FragClass::Other
     }
 
-    fn tcp_payload(&mut self, flow: (IpAddr, u16, IpAddr, u16), p: &mut [u8]) {
+    fn tcp_payload(&mut self, flow: (IpAddr, u16, IpAddr, u16), seq: u32, p: &mut [u8]) {
         if p.is_empty() {
             return;
         }
         let partial = match self.tcp.get_mut(&flow) {
             Some(TcpMode::Tls) => return blank(p, 0),
-            Some(TcpMode::Text(partial)) => std::mem::take(partial),
+            Some(TcpMode::Text(partial, next)) if *next == seq => std::mem::take(partial),
+            Some(TcpMode::Text(..)) => Vec::new(),
             // TLS: the first record header stays, as the SIP stage tells TLS by it.
             None if p.len() >= 3 && (0x14..=0x17).contains(&p[0]) && p[1] == 3 => {
                 blank(p, 5);
@@ -336,7 +339,8 @@ impl Redactor {
         } else {
             next
         };
-        self.remember(flow, TcpMode::Text(next));
+        let next_seq = seq.wrapping_add(p.len() as u32);
+        self.remember(flow, TcpMode::Text(next, next_seq));
     }
 
     fn remember(&mut self, flow: (IpAddr, u16, IpAddr, u16), mode: TcpMode) {
