@@ -128,7 +128,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__analyze)
-            opts="-f -o -v -h -V --format --output --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --annotate --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
+            opts="-f -o -v -h -V --format --output --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --annotate --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -246,6 +246,10 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-tcp-connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -278,7 +282,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__calls)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -313,6 +317,10 @@ _sipdiag() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -384,7 +392,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__extract)
-            opts="-o -h -V --output --call-id --number --ip --since --until --xcc --pbx --color --help --version"
+            opts="-o -h -V --output --call-id --number --ip --since --until --xcc --pbx --redact --redact-key --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -426,6 +434,10 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -438,7 +450,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__flow)
-            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -517,6 +529,10 @@ _sipdiag() {
                     return 0
                     ;;
                 --client-media-ports)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -748,7 +764,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__ipo__subcmd__route)
-            opts="-f -h -V --config --dry-run --request-uri --to --from --source --via --transport --port --at --busy --format --color --help --version"
+            opts="-f -h -V --config --dry-run --request-uri --to --from --source --via --transport --port --at --busy --format --redact --redact-key --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -802,6 +818,10 @@ _sipdiag() {
                     COMPREPLY=($(compgen -W "table json markdown html" -- "${cur}"))
                     return 0
                     ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -814,7 +834,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__media)
-            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -860,6 +880,10 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-tcp-connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -892,7 +916,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__messages)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -927,6 +951,10 @@ _sipdiag() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

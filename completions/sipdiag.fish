@@ -51,6 +51,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l number -d '
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l until -d 'Only calls that started at or before this time (as --since)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
@@ -60,6 +61,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l color -d 'W
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s v -l verbose -d 'Whole Call-IDs in the `calls` table (shortened to 24 characters otherwise)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
@@ -72,6 +74,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l number -d 'Onl
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l until -d 'Only calls that started at or before this time (as --since)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
@@ -81,6 +84,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l color -d 'When
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s v -l verbose -d 'Whole Call-IDs in the `calls` table (shortened to 24 characters otherwise)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s f -l format -d 'Report format' -r -f -a "table\t'Table for the terminal (colour as `--color` says)'
@@ -115,6 +119,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l current-patt
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
@@ -126,6 +131,7 @@ never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l flow -d 'After the report (table or markdown), draw the ladder of each failed call with its linked leg (as `sipdiag flow`)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l each -d 'Analyse each capture on its own, several at a time (a directory: every capture file in it and below): one report per file, then a summary table; the exit code is the worst file\'s'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s v -l verbose -d 'Every finding of each group, every healthy call and whole Call-IDs (JSON always has them all)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
@@ -138,6 +144,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l until -d 'Only
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
@@ -146,6 +153,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-sip-header
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s f -l format -d 'Output format' -r -f -a "text\t'Text ladder fitted to the terminal width (COLUMNS honoured)'
@@ -168,6 +176,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l current-pattern
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
@@ -176,6 +185,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-sip-header 
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s o -l output -d 'The pcapng file to write' -r
@@ -186,9 +196,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l since -d 'On
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l until -d 'Only calls that started at or before this time (as --since)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT), as for analyze (it decides which legs link)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT), as for analyze' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
@@ -244,10 +256,12 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -s f -l forma
 json\t'JSON (schema_version 2) for ticket systems and scripts'
 markdown\t'Markdown for pasting into tickets'
 html\t'One self-contained HTML page with an SVG ladder per failed call (analyze only)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l dry-run -d 'Replay one call described by the flags below instead of a capture'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'

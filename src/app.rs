@@ -252,7 +252,20 @@ fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureEr
         }
     };
     let mut progress = progress::Progress::new(path);
+    // `--redact`: the frame's bytes rewritten before any stage reads them.
+    let mut redactor = crate::redact::active();
     let summary = capture::read_capture(path, |frame| {
+        let redacted;
+        let frame = match redactor.as_mut() {
+            Some(r) => {
+                redacted = capture::Frame {
+                    data: r.frame_reused(frame.linktype, frame.data),
+                    ..*frame
+                };
+                &redacted
+            }
+            None => frame,
+        };
         decoder.decode(frame, &mut |p| on_packet(p, &mut extractor));
         if let Some(p) = progress.as_mut() {
             p.frame(frame.number, frame.data.len(), extractor.stats.messages);
@@ -268,7 +281,7 @@ fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureEr
     anomalies.extend(decoder.anomalies());
     anomalies.extend(extractor.anomalies());
     Ok(CaptureReport {
-        path: summary.path,
+        path: crate::redact::shown_path(&summary.path),
         format: summary.format,
         frames: summary.frames,
         sip_messages: extractor.stats.messages,
@@ -282,6 +295,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     if let Some(limits) = cli.command.limits() {
         crate::limits::set(limits.resolve());
     }
+    crate::redact::configure(&cli.command)?;
     match &cli.command {
         Command::Messages(args) => messages(args),
         Command::Calls(args) => calls(args),
@@ -388,11 +402,11 @@ fn attach_captures(
             .as_ref()
             .and_then(|id| calls.get(legs.position(id)?).filter(|c| &c.call_id == id))
             .and_then(|c| match c.captures.as_slice() {
-                [one] => paths.get(*one).cloned(),
+                [one] => paths.get(*one).map(|p| crate::redact::shown_path(p)),
                 _ => None,
             });
         f.capture = from_call.or_else(|| match paths {
-            [only] => Some(only.clone()),
+            [only] => Some(crate::redact::shown_path(only)),
             _ => None,
         });
     }
@@ -527,6 +541,10 @@ fn site_settings(args: &SiteArgs, ports: &MediaPortArgs) -> anyhow::Result<(Site
     site.internal_length = args.internal_length.or(site.internal_length);
     site.outside_prefix = args.outside_prefix.clone().or(site.outside_prefix);
     site.known_users.extend(args.known_users.iter().cloned());
+    // `--redact`: the known users as they read in the redacted capture.
+    for u in &mut site.known_users {
+        *u = crate::redact::number(u);
+    }
     site.current_pattern = args.current_pattern.clone().or(site.current_pattern);
     let mut m = MediaSettings::default();
     if let Some(p) = ports.softphone_port.or(file.softphone_port) {
@@ -608,7 +626,7 @@ fn diagnose(
     let (mut site, settings) = site_settings(opts.site, opts.ports)?;
     let parse_eps = |v: &[String]| -> anyhow::Result<Vec<Endpoint>> {
         v.iter()
-            .map(|s| Endpoint::parse(s).map_err(anyhow::Error::msg))
+            .map(|s| Endpoint::parse(&crate::redact::endpoint(s)).map_err(anyhow::Error::msg))
             .collect()
     };
     let (xcc, pbx) = (parse_eps(opts.xcc)?, parse_eps(opts.pbx)?);

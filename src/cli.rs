@@ -221,6 +221,8 @@ pub struct MediaArgs {
     #[command(flatten)]
     pub ports: MediaPortArgs,
     #[command(flatten)]
+    pub redact: RedactArgs,
+    #[command(flatten)]
     pub limits: LimitArgs,
 }
 
@@ -307,6 +309,8 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub ports: MediaPortArgs,
     #[command(flatten)]
+    pub redact: RedactArgs,
+    #[command(flatten)]
     pub limits: LimitArgs,
 }
 
@@ -328,6 +332,8 @@ pub struct ExtractArgs {
     /// The PBX's address (ADDR or ADDR:PORT), as for analyze.
     #[arg(long, value_name = "ADDR[:PORT]")]
     pub pbx: Vec<String>,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 /// Which calls to show: every criterion given must hold (repeat a flag for alternatives);
@@ -385,6 +391,8 @@ pub struct FlowArgs {
     #[command(flatten)]
     pub ports: MediaPortArgs,
     #[command(flatten)]
+    pub redact: RedactArgs,
+    #[command(flatten)]
     pub limits: LimitArgs,
 }
 
@@ -395,6 +403,27 @@ pub enum Format {
     Table,
     /// JSON for scripts and ticket systems (see `schema_version`).
     Json,
+}
+
+/// `--redact`: for reports that leave the company.
+#[derive(Debug, Args, Default, Clone)]
+pub struct RedactArgs {
+    /// Replace phone numbers, SIP user parts, display names, host names, IP and MAC
+    /// addresses by consistent tokens of the same length and format (`+49…` stays `+49…`,
+    /// `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other
+    /// payloads; findings and frame numbers stay the same. Capture paths print as
+    /// `capture-N`.
+    #[arg(long)]
+    pub redact: bool,
+    /// With --redact: derive the tokens from KEY, so that runs with the same KEY give the
+    /// same tokens [default: a random key per run].
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "SIPDIAG_REDACT_KEY",
+        hide_env_values = true
+    )]
+    pub redact_key: Option<String>,
 }
 
 /// Arguments shared by commands that read captures.
@@ -415,6 +444,8 @@ pub struct ReadArgs {
     pub time: TimeArg,
     #[command(flatten)]
     pub focus: FocusArgs,
+    #[command(flatten)]
+    pub redact: RedactArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -501,6 +532,8 @@ pub struct IpoRouteArgs {
     /// Output format: table, JSON (schema_version 1) or markdown.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 /// SIP transport of a replayed call.

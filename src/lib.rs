@@ -4,12 +4,15 @@
 //! Data flows one way; each stage is a module that imports only earlier ones:
 //!
 //! ```text
-//! capture file ──► Frame ──► Packet ──► SipMessage ──► Call ──► Finding ──► report
-//!   capture         net        sip         calls        rules      report
+//! capture file ──► Frame ──(redact)──► Packet ──► SipMessage ──► Call ──► Finding ──► report
+//!   capture                   net         sip          calls      rules      report
 //! ```
 //!
 //! - [`capture`]: pcap / pcapng / gzip / stdin → numbered [`capture::Frame`]s; and back to
 //!   pcapng with comments or a subset of the frames ([`capture::rewrite`]).
+//! - [`redact`] (only with `--redact`): each frame's bytes rewritten with tokens for
+//!   numbers, names, hosts and addresses, between `capture` and `net`, so that every
+//!   later stage and every output sees only tokens.
 //! - [`net`]: link layers, tunnels, IP defragmentation, TCP reassembly → [`net::Packet`]s.
 //! - [`sip`]: framing and lenient parsing → [`sip::SipMessage`]s.
 //! - [`calls`]: transactions, dialogs, roles and Follow-Me legs → [`calls::Call`]s.
@@ -40,6 +43,7 @@ pub mod media;
 pub mod net;
 pub mod numbers;
 mod par;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod sip;

@@ -117,9 +117,18 @@ pub(super) fn focus(args: &FocusArgs) -> anyhow::Result<Focus> {
             .transpose()
     };
     Ok(Focus {
-        call_ids: args.call_id.clone(),
-        numbers: args.number.clone(),
-        ips: args.ip.clone(),
+        // `--redact`: the values as they read in the redacted capture.
+        call_ids: args
+            .call_id
+            .iter()
+            .map(|c| crate::redact::call_id(c))
+            .collect(),
+        numbers: args
+            .number
+            .iter()
+            .map(|n| crate::redact::number(n))
+            .collect(),
+        ips: args.ip.iter().map(|a| crate::redact::ip(*a)).collect(),
         since: time("since", &args.since)?,
         until: time("until", &args.until)?,
     })

@@ -131,7 +131,9 @@ pub(crate) fn ipo_context(
     given: &[IpAddr],
     cfg: Option<&Config>,
 ) -> crate::rules::ipo::IpoContext {
-    let mut addresses = given.to_vec();
+    // `--redact`: the given addresses as they read in the redacted capture (a
+    // configuration cannot be combined with --redact).
+    let mut addresses: Vec<_> = given.iter().map(|a| crate::redact::ip(*a)).collect();
     if let Some(cfg) = cfg {
         addresses.extend(cfg.system.addresses.iter().filter(|a| !given.contains(a)));
     }

@@ -59,11 +59,26 @@ fn scan_merged_into(
     // The sinks learn which file the frames come from as it changes, so that each call
     // records the files that carried it (rules look at those files' damage).
     let mut current = None;
+    // `--redact`: each file's frames rewritten before any stage reads them (a redactor per
+    // file, as a single file's scan has).
+    let mut redactors: Vec<Option<crate::redact::Redactor>> =
+        paths.iter().map(|_| crate::redact::active()).collect();
     let merged = read_merged(paths, |frame: &Frame<'_>, file| {
         if current != Some(file) {
             current = Some(file);
             emit.capture_start(file);
         }
+        let redacted;
+        let frame = match redactors.get_mut(file).and_then(Option::as_mut) {
+            Some(r) => {
+                redacted = Frame {
+                    data: r.frame_reused(frame.linktype, frame.data),
+                    ..*frame
+                };
+                &redacted
+            }
+            None => frame,
+        };
         decoder.decode(frame, &mut |p| on_packet(p, &mut extractor, &mut *emit));
     });
     decoder.finish(&mut |p| on_packet(p, &mut extractor, &mut *emit));
@@ -83,7 +98,7 @@ fn scan_merged_into(
                         .collect();
                 }
                 reports.push(CaptureReport {
-                    path: s.path,
+                    path: crate::redact::shown_path(&s.path),
                     format: s.format,
                     frames: s.frames,
                     sip_messages: 0,

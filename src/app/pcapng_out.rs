@@ -56,11 +56,23 @@ pub(super) fn write_pcapng(
     let copy = || -> anyhow::Result<Written> {
         let mut total = Written::default();
         for (i, input) in inputs.into_iter().enumerate() {
+            // `--redact`: every frame rewritten as the analysis read it (a redactor per
+            // input, as each scan has), and none of the names and addresses the file
+            // carries besides its packets.
+            let redactor = crate::redact::active();
+            let redacting = redactor.is_some();
+            let transform = match (how.transform.as_mut(), redactor) {
+                (Some(t), _) => Some(t(i)),
+                (None, Some(mut r)) => {
+                    Some(rewrite::transform(move |f| r.frame(f.linktype, f.data)))
+                }
+                (None, None) => None,
+            };
             let plan = Rewrite {
                 keep: input.keep,
                 comments: input.comments,
-                transform: how.transform.as_mut().map(|t| t(i)),
-                drop_metadata: how.drop_metadata,
+                transform,
+                drop_metadata: how.drop_metadata || redacting,
             };
             let s = rewrite::rewrite_capture(input.path, &mut w, out, plan)?;
             total.frames += s.written;

@@ -25,6 +25,8 @@ mod sctp;
 pub mod tcp;
 
 pub use tcp::{Flow, StreamEvent};
+// The link layers, also for `--redact`, which rewrites frames before this stage.
+pub(crate) use link::{gre, gtp_u, linktype, strip_link};
 
 /// How a message travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
