@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::app::CaptureReport;
 use crate::calls::{Call, ForwardingEntry, NO_CALL_ID_PREFIX, NoCallIdKey, chain_text};
+use crate::sip::CaptureReport;
 use crate::sip::SipMessage;
 
 /// Version of the JSON documents sipdiag writes; bumped on incompatible change.
