@@ -18,12 +18,13 @@ use crate::cli::{
     PatternTestArgs, ReadArgs, SiteArgs,
 };
 use crate::media::MediaSettings;
-use crate::report::listing::{self, CallRow};
+use crate::report::listing;
 use crate::rules::{self, RuleInfo};
 pub use crate::sip::CaptureReport;
 use crate::sip::SipMessage;
 
 mod analyze;
+mod calls;
 mod flow;
 mod ipo_route;
 mod pipeline;
@@ -32,6 +33,7 @@ pub mod scan;
 mod site;
 
 use analyze::{CallSink, DiagnoseOptions, Diagnosis, analyze, collect, diagnose};
+use calls::calls;
 use scan::{Collect, Emit, hand_over, read_udp, relend, scan_into};
 pub use scan::{
     PacketSink, Sink, scan, scan_all, scan_all_serial, scan_all_with, scan_raw, scan_with,
@@ -367,45 +369,5 @@ fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
         return finish(errors);
     }
     table.finish(&reports).context("writing the report")?;
-    finish(errors)
-}
-
-fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
-    let focus = flow::focus(&args.focus)?;
-    let mut set = CallSet::default();
-    let (reports, errors) = scan_all(&args.captures, &mut Collect(|m: SipMessage| set.add(m)));
-    if reports.is_empty() {
-        return finish(errors);
-    }
-    let keep = if focus.is_empty() {
-        vec![true; set.calls.len()]
-    } else {
-        let roles = infer_roles(&set.calls, &[], &[]);
-        let legs = link_legs(&set.calls, &roles);
-        let keep = focus.select(&set.calls, &legs);
-        flow::check_selection(&focus, &keep)?;
-        keep
-    };
-    let rows: Vec<CallRow> = set
-        .calls
-        .iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|(c, _)| CallRow::from_call(c))
-        .collect();
-    let text = match args.format {
-        Format::Json => listing::calls_json(&reports, &rows),
-        Format::Table => {
-            let width = crate::report::terminal_width();
-            crate::report::wrap_lines(
-                &listing::calls_table(&reports, &rows, width, args.verbose),
-                width,
-            )
-        }
-    };
-    write_out(&text).context("writing the report")?;
-    // As in `analyze`: the process ends now, freeing call by call would cost more.
-    std::mem::forget(set);
-    std::mem::forget(rows);
     finish(errors)
 }
