@@ -87,7 +87,10 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
 
 fn write_rows(args: &ReadArgs, reports: &[CaptureReport], rows: &[CallRow]) -> anyhow::Result<()> {
     let text = match args.format {
-        Format::Json => listing::calls_json(reports, rows),
+        Format::Json => {
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            return listing::write_calls_json(out, reports, rows).context("writing the report");
+        }
         Format::Table => {
             let width = crate::report::terminal_width();
             crate::report::wrap_lines(

@@ -58,9 +58,7 @@ pub struct LegMedia {
 /// The RTP streams a call's SDP announced, both directions.
 pub fn leg_media(call: &Call, media: &MediaReport) -> Vec<LegMedia> {
     media
-        .rtp
-        .iter()
-        .filter(|s| s.call_id.as_deref() == Some(call.call_id.as_str()))
+        .rtp_of_call(&call.call_id)
         .map(|s| LegMedia {
             src: s.src.to_string(),
             dst: s.dst.to_string(),
