@@ -28,6 +28,9 @@ _sipdiag() {
             sipdiag,explain)
                 cmd="sipdiag__subcmd__explain"
                 ;;
+            sipdiag,extract)
+                cmd="sipdiag__subcmd__extract"
+                ;;
             sipdiag,flow)
                 cmd="sipdiag__subcmd__flow"
                 ;;
@@ -60,6 +63,9 @@ _sipdiag() {
                 ;;
             sipdiag__subcmd__help,explain)
                 cmd="sipdiag__subcmd__help__subcmd__explain"
+                ;;
+            sipdiag__subcmd__help,extract)
+                cmd="sipdiag__subcmd__help__subcmd__extract"
                 ;;
             sipdiag__subcmd__help,flow)
                 cmd="sipdiag__subcmd__help__subcmd__flow"
@@ -104,7 +110,7 @@ _sipdiag() {
 
     case "${cmd}" in
         sipdiag)
-            opts="-h -V --color --help --version messages calls analyze media flow rules explain pattern ipo-route completions help"
+            opts="-h -V --color --help --version messages calls analyze media flow extract rules explain pattern ipo-route completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -122,18 +128,26 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__analyze)
-            opts="-f -v -h -V --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --verbose --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --color --help --version"
+            opts="-f -o -v -h -V --format --output --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --annotate --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "table json markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json markdown html" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -W "table json markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json markdown html" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --fail-on)
@@ -165,6 +179,10 @@ _sipdiag() {
                     return 0
                     ;;
                 --ipo-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -228,6 +246,26 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-tcp-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-fragments)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-media-flows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sip-message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sip-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -240,7 +278,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__calls)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,6 +313,26 @@ _sipdiag() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-tcp-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-fragments)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-media-flows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sip-message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sip-header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -325,8 +383,62 @@ _sipdiag() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sipdiag__subcmd__extract)
+            opts="-o -h -V --output --call-id --number --ip --since --until --xcc --pbx --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --call-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --number)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xcc)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pbx)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sipdiag__subcmd__flow)
-            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,6 +520,26 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-tcp-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-fragments)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-media-flows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sip-message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sip-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -420,7 +552,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__help)
-            opts="messages calls analyze media flow rules explain pattern ipo-route completions help"
+            opts="messages calls analyze media flow extract rules explain pattern ipo-route completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,6 +608,20 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__help__subcmd__explain)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sipdiag__subcmd__help__subcmd__extract)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -649,11 +795,11 @@ _sipdiag() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json markdown html" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -W "table json markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json markdown html" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -668,7 +814,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__media)
-            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -714,6 +860,26 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-tcp-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-fragments)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-media-flows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sip-message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sip-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -726,7 +892,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__messages)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -761,6 +927,26 @@ _sipdiag() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-tcp-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-fragments)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-media-flows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sip-message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sip-header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,7 @@ complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "calls" -d 'Group SI
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "extract" -d 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg\'s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "rules" -d 'List the diagnosis rules'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
@@ -50,6 +51,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l number -d '
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l until -d 'Only calls that started at or before this time (as --since)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -66,6 +72,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l number -d 'Onl
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l until -d 'Only calls that started at or before this time (as --since)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -74,7 +85,9 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s h -l help -d '
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s f -l format -d 'Report format' -r -f -a "table\t'Table for the terminal (colour as `--color` says)'
 json\t'JSON (schema_version 2) for ticket systems and scripts'
-markdown\t'Markdown for pasting into tickets'"
+markdown\t'Markdown for pasting into tickets'
+html\t'One self-contained HTML page with an SVG ladder per failed call (analyze only)'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s o -l output -d 'Write the report to FILE instead of standard output' -r -F
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l fail-on -d 'Exit 1 when a finding at or above this severity exists' -r -f -a "error\t''
 warning\t''
 info\t''
@@ -86,6 +99,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l xcc -d 'XCC\
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT). Overrides inference' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo -d 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo-config -d 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l annotate -d 'Also write the capture to this file as pcapng, with a packet comment `sipdiag ID slug: title` on every frame a finding cites (Wireshark: frame.comment). Takes one capture file, not standard input: it is read again once the findings are known' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
@@ -101,10 +115,16 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l current-patt
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l flow -d 'After the report (table or markdown), draw the ladder of each failed call with its linked leg (as `sipdiag flow`)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l each -d 'Analyse each capture on its own, several at a time (a directory: every capture file in it and below): one report per file, then a summary table; the exit code is the worst file\'s'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s v -l verbose -d 'Every finding of each group, every healthy call and whole Call-IDs (JSON always has them all)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s V -l version -d 'Print version'
@@ -118,6 +138,11 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l until -d 'Only
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -143,11 +168,29 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l current-pattern
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l softphone-port -d 'TCP port of the softphone signalling [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l server-media-ports -d 'Server (XCC) media UDP range [default: 30000-33000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l client-media-ports -d 'Client (softphone) media UDP range [default: 49152-65535]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s o -l output -d 'The pcapng file to write' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l call-id -d 'Only the call with this Call-ID (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l number -d 'Only calls naming this number in the Request-URI, From, To, P-Asserted-Identity, Diversion or History-Info (`+`, separators and 00/0 prefixes ignored; repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l ip -d 'Only calls with a message from or to this address (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l since -d 'Only calls still active at or after this time: RFC 3339, or HH:MM[:SS] in UTC on the capture\'s first day' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l until -d 'Only calls that started at or before this time (as --since)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT), as for analyze (it decides which legs link)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT), as for analyze' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
@@ -199,7 +242,8 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l at -d 'Whe
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l busy -d 'A user or group (name or extension) that is busy (repeatable)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -s f -l format -d 'Output format: table, JSON (schema_version 1) or markdown' -r -f -a "table\t'Table for the terminal (colour as `--color` says)'
 json\t'JSON (schema_version 2) for ticket systems and scripts'
-markdown\t'Markdown for pasting into tickets'"
+markdown\t'Markdown for pasting into tickets'
+html\t'One self-contained HTML page with an SVG ladder per failed call (analyze only)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand ipo-route" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -211,15 +255,16 @@ always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "rules" -d 'List the diagnosis rules'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "ipo-route" -d 'Replay Avaya IP Office\'s routing of incoming SIP calls from its configuration'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow rules explain pattern ipo-route completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "extract" -d 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg\'s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "rules" -d 'List the diagnosis rules'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "ipo-route" -d 'Replay Avaya IP Office\'s routing of incoming SIP calls from its configuration'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and __fish_seen_subcommand_from pattern" -f -a "test" -d 'Apply a rewrite to header values / numbers, or to every Diversion/History-Info number in captures, and show before → after'

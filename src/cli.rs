@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "sipdiag",
+    // Usage lines say `sipdiag` however the binary is named (`sipdiag.exe` on Windows).
+    bin_name = "sipdiag",
     version,
     about,
     long_about = None,
@@ -49,13 +51,17 @@ Examples:
   sipdiag calls --format json pbx-side.pcap xcc-side.pcap";
 const EXAMPLES_ANALYZE: &str = "\
 Examples:
-  sipdiag analyze trunk.pcap
-  sipdiag analyze --country-code 49 --internal-length 3 --format markdown trunk.pcap > ticket.md
-  sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning trunk.pcapng";
+  sipdiag analyze --site site.toml --xcc 10.0.0.20:5060 --fail-on warning pbx.pcap xcc.pcapng
+  sipdiag analyze --format html -o report.html trunk.pcap
+  sipdiag analyze --each --format markdown tickets/ > tickets.md";
 const EXAMPLES_MEDIA: &str = "\
 Examples:
   sipdiag media softphone.pcapng
   sipdiag media --server-media-ports 40000-41000 --format json call.pcap";
+const EXAMPLES_EXTRACT: &str = "\
+Examples:
+  sipdiag extract --call-id 'a84b4c76e66710@pbx' -o call.pcapng trunk.pcap
+  sipdiag extract --number +4930123456 -o ticket-4711.pcapng pbx-side.pcapng.gz";
 const EXAMPLES_RULES: &str = "\
 Examples:
   sipdiag rules
@@ -101,6 +107,11 @@ pub enum Command {
     /// the frames that findings cite marked.
     #[command(after_help = EXAMPLES_FLOW)]
     Flow(FlowArgs),
+    /// Cut the selected call out of the captures as pcapng: its SIP and its linked
+    /// Follow-Me leg's, with their media (RTP/RTCP/STUN to and from the addresses their SDP
+    /// announced, while the call lasts).
+    #[command(after_help = EXAMPLES_EXTRACT)]
+    Extract(ExtractArgs),
     /// List the diagnosis rules.
     #[command(after_help = EXAMPLES_RULES)]
     Rules {
@@ -209,6 +220,8 @@ pub struct MediaArgs {
     pub focus: FocusArgs,
     #[command(flatten)]
     pub ports: MediaPortArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Severity threshold for the exit code.
@@ -229,6 +242,8 @@ pub enum ReportFormat {
     Json,
     /// Markdown for pasting into tickets.
     Markdown,
+    /// One self-contained HTML page with an SVG ladder per failed call (analyze only).
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -239,6 +254,9 @@ pub struct AnalyzeArgs {
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
     /// Exit 1 when a finding at or above this severity exists.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
@@ -267,16 +285,49 @@ pub struct AnalyzeArgs {
     /// linked leg (as `sipdiag flow`).
     #[arg(long)]
     pub flow: bool,
+    /// Analyse each capture on its own, several at a time (a directory: every capture file
+    /// in it and below): one report per file, then a summary table; the exit code is the
+    /// worst file's.
+    #[arg(long)]
+    pub each: bool,
     /// Every finding of each group, every healthy call and whole Call-IDs (JSON always
     /// has them all).
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Also write the capture to this file as pcapng, with a packet comment
+    /// `sipdiag ID slug: title` on every frame a finding cites (Wireshark: frame.comment).
+    /// Takes one capture file, not standard input: it is read again once the findings are
+    /// known.
+    #[arg(long, value_name = "OUT.pcapng")]
+    pub annotate: Option<String>,
     #[command(flatten)]
     pub focus: FocusArgs,
     #[command(flatten)]
     pub site: SiteArgs,
     #[command(flatten)]
     pub ports: MediaPortArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Capture files (pcap, pcapng, optionally gzip-compressed); each is read three times
+    /// (calls, media, copy), so not standard input. Several files give one pcapng section
+    /// each.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<String>,
+    /// The pcapng file to write.
+    #[arg(long, short = 'o', value_name = "OUT.pcapng")]
+    pub output: String,
+    #[command(flatten)]
+    pub focus: FocusArgs,
+    /// XCC's address (ADDR or ADDR:PORT), as for analyze (it decides which legs link).
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub xcc: Vec<String>,
+    /// The PBX's address (ADDR or ADDR:PORT), as for analyze.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub pbx: Vec<String>,
 }
 
 /// Which calls to show: every criterion given must hold (repeat a flag for alternatives);
@@ -333,6 +384,8 @@ pub struct FlowArgs {
     pub site: SiteArgs,
     #[command(flatten)]
     pub ports: MediaPortArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Output format.
@@ -362,6 +415,35 @@ pub struct ReadArgs {
     pub time: TimeArg,
     #[command(flatten)]
     pub focus: FocusArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The caps that keep memory and time bounded on any capture (README, "Limits"). Reaching
+/// one is reported (rule CAP006) with the flag that raises it.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitArgs {
+    /// TCP connections followed at once; beyond, the least recently active is closed
+    /// [default: 50000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_tcp_connections: Option<u32>,
+    /// Fragmented IP datagrams under reassembly at once (and 8 KiB each on average);
+    /// beyond, the least recently added-to is dropped [default: 4096].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_fragments: Option<u32>,
+    /// UDP media flows followed at once; beyond, the one idle longest is forgotten and
+    /// its call's media is not judged [default: 100000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_media_flows: Option<u32>,
+    /// Largest SIP message on TCP, in bytes; a longer body is skipped unread
+    /// [default: 1048576].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sip_message: Option<u32>,
+    /// Longest SIP header block on TCP, in bytes; a longer one is given up
+    /// [default: 65536].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sip_header: Option<u32>,
 }
 
 /// How the messages listing shows time.

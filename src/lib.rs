@@ -8,7 +8,8 @@
 //!   capture         net        sip         calls        rules      report
 //! ```
 //!
-//! - [`capture`]: pcap / pcapng / gzip / stdin → numbered [`capture::Frame`]s.
+//! - [`capture`]: pcap / pcapng / gzip / stdin → numbered [`capture::Frame`]s; and back to
+//!   pcapng with comments or a subset of the frames ([`capture::rewrite`]).
 //! - [`net`]: link layers, tunnels, IP defragmentation, TCP reassembly → [`net::Packet`]s.
 //! - [`sip`]: framing and lenient parsing → [`sip::SipMessage`]s.
 //! - [`calls`]: transactions, dialogs, roles and Follow-Me legs → [`calls::Call`]s;
@@ -19,7 +20,7 @@
 //! - [`numbers`]: number formats, the site profile and the XccDiversionPattern dialect.
 //! - [`rules`]: one file per diagnosis rule → [`rules::Finding`]s (the media rules alone:
 //!   [`rules::check_media`]).
-//! - [`report`]: findings → table, JSON, markdown.
+//! - [`report`]: findings → table, JSON, markdown, HTML (with SVG call ladders).
 //! - [`app`]: wires the stages for the commands.
 //!
 //! Two threads share a scan, without changing that order: the reading thread runs
@@ -40,6 +41,8 @@ pub mod calls;
 pub mod capture;
 pub mod cli;
 pub mod ipoffice;
+pub mod limits;
+mod lru;
 pub mod media;
 pub mod net;
 pub mod numbers;

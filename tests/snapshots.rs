@@ -79,6 +79,17 @@ fn analyze_markdown() {
     );
 }
 
+/// The HTML page: a diversion-format failure and a Follow-Me pair whose second leg fails,
+/// each with its SVG ladder and the full text of the ladder's messages.
+#[test]
+fn analyze_html() {
+    snapshot("analyze-fm002.html", &analyze("html", FM002));
+    snapshot(
+        "analyze-fm006.html",
+        &analyze("html", "testdata/followme/fm006-second-leg-404.pcap"),
+    );
+}
+
 #[test]
 fn messages_and_calls_tables() {
     snapshot(

@@ -183,44 +183,17 @@ pub(super) fn failed_call_ladders(
     ports: &crate::cli::MediaPortArgs,
     markdown: bool,
 ) -> String {
-    let cited: foldhash::HashSet<&str> = d
-        .findings
-        .iter()
-        .filter_map(|f| f.call_id.as_deref())
-        .collect();
-    let failed = |c: &crate::calls::Call| {
-        cited.contains(c.call_id.as_str())
-            || (!c.invites.is_empty()
-                && c.final_invite_status()
-                    .is_none_or(|(status, _)| status >= 300))
-    };
-    // Groups of linked legs, each drawn once, in the order of their first call.
-    let mut drawn = vec![false; d.calls.len()];
-    let mut groups: Vec<Vec<bool>> = Vec::new();
-    for (i, c) in d.calls.iter().enumerate() {
-        if drawn[i] || !keep[i] || !failed(c) {
-            continue;
-        }
-        let mut group = vec![false; d.calls.len()];
-        group[i] = true;
-        drawn[i] = true;
-        for other in d.legs.linked(&c.call_id) {
-            if let Some(p) = d.legs.position(&other).filter(|&p| p < group.len()) {
-                group[p] = true;
-                drawn[p] = true;
-            }
-        }
-        groups.push(group);
-    }
+    let groups = failed_groups(d, keep);
     if groups.is_empty() {
         return String::new();
     }
+    let calls = d.calls.len();
     let width = crate::report::terminal_width();
     let softphone_port = ports.softphone_port.unwrap_or(2230);
     let total = groups.len();
     let mut out = String::new();
     for (n, group) in groups.iter().take(MAX_LADDERS).enumerate() {
-        let l = ladder(rec, d, group, captures, softphone_port);
+        let l = ladder(rec, d, &flags(group, calls), captures, softphone_port);
         if markdown {
             out.push_str(&format!("\n### Call flow {} of {total}\n\n", n + 1));
             out.push_str(&l.markdown(width));
@@ -236,6 +209,50 @@ pub(super) fn failed_call_ladders(
         ));
     }
     out
+}
+
+/// `group` (indexes into the calls) as flags over `calls` calls, as [`ladder`] takes them.
+pub(super) fn flags(group: &[usize], calls: usize) -> Vec<bool> {
+    let mut keep = vec![false; calls];
+    for &i in group {
+        keep[i] = true;
+    }
+    keep
+}
+
+/// The failed calls among those kept, each as a group of linked legs (indexes into
+/// `d.calls`), in the order of their first call: what `analyze --flow` and the HTML
+/// report draw.
+pub(super) fn failed_groups(d: &Diagnosis, keep: &[bool]) -> Vec<Vec<usize>> {
+    let cited: foldhash::HashSet<&str> = d
+        .findings
+        .iter()
+        .filter_map(|f| f.call_id.as_deref())
+        .collect();
+    let failed = |c: &crate::calls::Call| {
+        cited.contains(c.call_id.as_str())
+            || (!c.invites.is_empty()
+                && c.final_invite_status()
+                    .is_none_or(|(status, _)| status >= 300))
+    };
+    // Groups of linked legs, each drawn once, in the order of their first call.
+    let mut drawn = vec![false; d.calls.len()];
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, c) in d.calls.iter().enumerate() {
+        if drawn[i] || !keep[i] || !failed(c) {
+            continue;
+        }
+        let mut group = vec![i];
+        drawn[i] = true;
+        for other in d.legs.linked(&c.call_id) {
+            if let Some(p) = d.legs.position(&other).filter(|&p| p < drawn.len()) {
+                group.push(p);
+                drawn[p] = true;
+            }
+        }
+        groups.push(group);
+    }
+    groups
 }
 
 /// With a focus, the findings about the calls kept: those naming a kept call, and those
@@ -286,6 +303,17 @@ fn ladder(
     captures: &[String],
     softphone_port: u16,
 ) -> Ladder {
+    ladder_with_captures(rec, d, keep, captures, softphone_port).0
+}
+
+/// [`ladder`], with the index of the capture file each arrow came from.
+pub(super) fn ladder_with_captures(
+    rec: &Recorder,
+    d: &Diagnosis,
+    keep: &[bool],
+    captures: &[String],
+    softphone_port: u16,
+) -> (Ladder, Vec<usize>) {
     let shown: foldhash::HashSet<&str> = d
         .calls
         .iter()
@@ -320,6 +348,10 @@ fn ladder(
     };
     let mut call_at: foldhash::HashMap<usize, usize> = foldhash::HashMap::default();
     let start = msgs.first().map(|m| m.time);
+    let arrow_captures = msgs.iter().map(|m| m.capture).collect();
+    // Files read merged are one stream: frame numbers count through it, findings name no
+    // file.
+    let one_stream = captures.len() == 1 || d.index.is_some();
     for m in &msgs {
         let from = host_at(&mut ladder, &m.src);
         let to = host_at(&mut ladder, &m.dst);
@@ -333,15 +365,18 @@ fn ladder(
             ladder.calls.push(LadderCall {
                 call_id: id.clone(),
                 leg,
-                capture: (captures.len() > 1)
+                capture: (!one_stream)
                     .then(|| captures.get(m.capture).cloned())
                     .flatten(),
             });
             ladder.calls.len() - 1
         });
-        let path = captures.get(m.capture).map(String::as_str);
-        let evidence = cited.contains(&(path, m.frame))
-            || (captures.len() == 1 && cited.contains(&(None, m.frame)));
+        let path = captures
+            .get(m.capture)
+            .map(String::as_str)
+            .filter(|_| d.index.is_none());
+        let evidence =
+            cited.contains(&(path, m.frame)) || (one_stream && cited.contains(&(None, m.frame)));
         ladder.arrows.push(Arrow {
             frame: m.frame,
             secs: start.map_or(0.0, |s| m.time.seconds_since(s)),
@@ -353,5 +388,5 @@ fn ladder(
             is_request: m.is_request,
         });
     }
-    ladder
+    (ladder, arrow_captures)
 }

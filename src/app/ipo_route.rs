@@ -35,6 +35,7 @@ pub(crate) fn ipo_route(args: &IpoRouteArgs) -> anyhow::Result<u8> {
         replay_captures(&args.captures, &cfg, &args.busy)
     };
     let text = match args.format {
+        ReportFormat::Html => anyhow::bail!("--format html: only `sipdiag analyze` writes HTML"),
         ReportFormat::Json => render::json(&rows),
         ReportFormat::Markdown => render::markdown(&rows),
         ReportFormat::Table => render::table(&rows, crate::report::terminal_width()),

@@ -246,6 +246,9 @@ impl Emit for Shipper<'_> {
     fn wants_packets(&self) -> bool {
         self.packets
     }
+    fn capture_start(&mut self, index: usize) {
+        self.push(Rec::Capture(index));
+    }
 
     fn raw(&mut self, m: RawMessage<'_>) {
         if self.packets {
@@ -306,8 +309,30 @@ impl Emit for Shipper<'_> {
 pub(super) fn scan_all(
     paths: &[String],
     sink: &mut (dyn Sink + Send),
-    mut packets: Option<&mut (dyn PacketSink + Send)>,
+    packets: Option<&mut (dyn PacketSink + Send)>,
 ) -> (Vec<CaptureReport>, Vec<CaptureError>) {
+    run(sink, packets, |emit| {
+        let mut reports = Vec::new();
+        let mut errors = Vec::new();
+        for (i, p) in paths.iter().enumerate() {
+            emit.capture_start(i);
+            match super::scan_into(p, emit) {
+                Ok(r) => reports.push(r),
+                Err(e) => errors.push(e),
+            }
+        }
+        (reports, errors)
+    })
+}
+
+/// Runs `read` (the reading side of a scan) on this thread, and the sinks on a second
+/// one; on this thread alone when a second cannot be started.
+pub(super) fn run<R>(
+    sink: &mut (dyn Sink + Send),
+    mut packets: Option<&mut (dyn PacketSink + Send)>,
+    read: impl FnOnce(&mut dyn Emit) -> R,
+) -> R {
+    let mut read = Some(read);
     let lent: &mut (dyn Sink + Send) = &mut *sink;
     let wants_packets = packets.is_some();
     let lent_packets = packets.as_deref_mut();
@@ -333,25 +358,23 @@ pub(super) fn scan_all(
             packets: wants_packets,
             gone: false,
         };
-        let mut reports = Vec::new();
-        let mut errors = Vec::new();
-        for (i, p) in paths.iter().enumerate() {
-            shipper.push(Rec::Capture(i));
-            match super::scan_into(p, &mut shipper) {
-                Ok(r) => reports.push(r),
-                Err(e) => errors.push(e),
-            }
-        }
+        let r = (read.take()?)(&mut shipper);
         shipper.send();
         drop(shipper);
         drop(full_tx);
         if let Err(panic) = worker.join() {
             std::panic::resume_unwind(panic);
         }
-        Some((reports, errors))
+        Some(r)
     });
     match threaded {
         Some(done) => done,
-        None => super::scan_all_serial(paths, sink, packets.map(|p| -> &mut dyn PacketSink { p })),
+        None => {
+            let mut direct = super::Direct {
+                sink,
+                packets: packets.map(|p| -> &mut dyn PacketSink { p }),
+            };
+            (read.take().expect("not run on a second thread"))(&mut direct)
+        }
     }
 }

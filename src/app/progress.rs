@@ -13,6 +13,15 @@ const EVERY: Duration = Duration::from_millis(250);
 /// The clock is read once per this many frames.
 const CHECK_EVERY_FRAMES: u64 = 4096;
 
+/// Set when several files are read at once (`analyze --each`): their lines would
+/// overwrite each other.
+static SILENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// No progress line from now on.
+pub(super) fn silence() {
+    SILENT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 pub(super) struct Progress {
     path: String,
     started: Instant,
@@ -27,7 +36,7 @@ pub(super) struct Progress {
 impl Progress {
     /// A progress line for `path`, or `None` when standard error is not a terminal.
     pub(super) fn new(path: &str) -> Option<Progress> {
-        if !std::io::stderr().is_terminal() {
+        if !std::io::stderr().is_terminal() || SILENT.load(std::sync::atomic::Ordering::Relaxed) {
             return None;
         }
         // The quiet second can be shortened for tests (`SIPDIAG_PROGRESS_AFTER_MS`).

@@ -26,6 +26,8 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
 use serde::Serialize;
 
+pub mod merge;
+pub mod rewrite;
 pub mod time;
 pub use time::Timestamp;
 
@@ -237,14 +239,29 @@ impl<R: Read> Read for CutShort<R> {
 /// (pcap-parser reports only that reading failed, not why). (Reading those bytes ahead
 /// and chaining them back in front would not do: pcap-parser decides on its first read,
 /// which must be the whole head `open_input` buffered.)
+///
+/// It also skips, unread, the rest of a pcapng block too large for the reader's buffer
+/// (`skip` bytes still to pass over, set by [`read_capture`]).
 struct FirstBytes<R> {
     inner: R,
     first: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
     error: std::sync::Arc<std::sync::Mutex<Option<(io::ErrorKind, String)>>>,
+    skip: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<R: Read> Read for FirstBytes<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::sync::atomic::Ordering::Relaxed;
+        while self.skip.load(Relaxed) > 0 && !buf.is_empty() {
+            let want = buf
+                .len()
+                .min(usize::try_from(self.skip.load(Relaxed)).unwrap_or(usize::MAX));
+            let n = self.inner.read(&mut buf[..want])?;
+            if n == 0 {
+                return Ok(0);
+            }
+            self.skip.fetch_sub(n as u64, Relaxed);
+        }
         let n = match self.inner.read(buf) {
             Ok(n) => n,
             Err(e) => {
@@ -275,17 +292,43 @@ struct Interface {
 /// a capture at all. Damage part-way through is an anomaly, never an error.
 pub fn read_capture(
     path: &str,
+    on_frame: impl FnMut(&Frame<'_>),
+) -> Result<CaptureSummary, CaptureError> {
+    read_capture_blocks(path, on_frame, |_| {})
+}
+
+/// One record of the file as stored, for writing it out again (see `capture::rewrite`).
+#[derive(Debug, Clone, Copy)]
+pub struct StoredBlock<'a> {
+    /// The bytes of the whole block (pcapng) or record with its header (pcap), or the
+    /// 24-byte file header of a pcap.
+    pub bytes: &'a [u8],
+    /// The frame number the block took (packets, journal entries, custom blocks).
+    pub frame: Option<u64>,
+    /// A classic pcap file header or record (else a pcapng block).
+    pub legacy: bool,
+    /// The byte order of the file (pcap) or of the section (pcapng).
+    pub big_endian: bool,
+}
+
+/// [`read_capture`], also handing every record as stored to `on_block`, in file order,
+/// right after `on_frame` saw the frame it holds.
+pub fn read_capture_blocks(
+    path: &str,
     mut on_frame: impl FnMut(&Frame<'_>),
+    mut on_block: impl FnMut(StoredBlock<'_>),
 ) -> Result<CaptureSummary, CaptureError> {
     let (input, gzip, gzip_cut) = open_input(path)?;
     // The first bytes as read, to name what the input is when it is not a capture (the
     // input cannot be read again: standard input is consumed).
     let first = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(64)));
     let error = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let skip = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let input = FirstBytes {
         inner: input,
         first: std::sync::Arc::clone(&first),
         error: std::sync::Arc::clone(&error),
+        skip: std::sync::Arc::clone(&skip),
     };
     // Why the last read failed, in words, e.g. a gzip file cut short.
     let cause = || {
@@ -339,6 +382,7 @@ pub fn read_capture(
     let mut interfaces: Vec<Interface> = Vec::new();
     let mut last_time = Timestamp::default();
     let mut cut = CutCounter::default();
+    let mut big_blocks = BigBlocks::default();
     let mut capacity = INITIAL_BUFFER;
     let mut stalled = 0u32;
     let mut big_endian = false;
@@ -348,6 +392,11 @@ pub fn read_capture(
         match reader.next() {
             Ok((offset, block)) => {
                 stalled = 0;
+                let frames_before = summary.frames;
+                let legacy = matches!(
+                    block,
+                    PcapBlockOwned::LegacyHeader(_) | PcapBlockOwned::Legacy(_)
+                );
                 let frame = match block {
                     PcapBlockOwned::LegacyHeader(h) => {
                         summary.format = CaptureFormat::Pcap;
@@ -435,6 +484,16 @@ pub fn read_capture(
                     }
                     on_frame(&f);
                 }
+                on_block(StoredBlock {
+                    bytes: &reader.data()[..offset],
+                    frame: (summary.frames != frames_before).then_some(summary.frames),
+                    legacy,
+                    big_endian: if legacy {
+                        legacy_big_endian
+                    } else {
+                        big_endian
+                    },
+                });
                 // No shift per record: `refill` moves the unread tail to the front once
                 // per buffer, instead of `consume` moving half a buffer every few records.
                 reader.consume_noshift(offset);
@@ -474,6 +533,31 @@ pub fn read_capture(
                         }) as usize
                     }),
                 };
+                if summary.format == CaptureFormat::Pcapng
+                    && let Some(len) = claimed.filter(|l| *l > MAX_BLOCK && l % 4 == 0)
+                {
+                    // A well-formed block larger than sipdiag buffers (a huge packet or a
+                    // custom block): passed over unread, numbered if it is a packet.
+                    let data = reader.data();
+                    let t = [data[0], data[1], data[2], data[3]];
+                    let block_type = if big_endian {
+                        u32::from_be_bytes(t)
+                    } else {
+                        u32::from_le_bytes(t)
+                    };
+                    let have = data.len();
+                    reader.consume(have);
+                    skip.store((len - have) as u64, std::sync::atomic::Ordering::Relaxed);
+                    if matches!(block_type, 2 | 3 | 6 | 0x0000_0bad | 0x4000_0bad | 9) {
+                        summary.frames += 1;
+                    }
+                    big_blocks.add(summary.frames, len);
+                    if reader.refill().is_err() {
+                        summary.anomalies.push(read_error(summary.frames, &cause()));
+                        break;
+                    }
+                    continue;
+                }
                 let want = claimed.unwrap_or(capacity * 2).max(capacity + 1);
                 if want > MAX_BLOCK || !grow(&mut *reader, &mut capacity, want) {
                     summary.anomalies.push(too_large(summary.frames, want));
@@ -520,6 +604,9 @@ pub fn read_capture(
         }
     }
     if let Some(a) = cut.anomaly() {
+        summary.anomalies.push(a);
+    }
+    if let Some(a) = big_blocks.anomaly() {
         summary.anomalies.push(a);
     }
     let gzip_cut = gzip_cut.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
@@ -607,6 +694,41 @@ fn obsolete_packet<'a>(
         None => (u32::MAX, last_time),
     };
     Some((time, linktype, &data[20..20 + caplen], orig))
+}
+
+/// pcapng blocks passed over for their size: how many, the largest, and after (or, for a
+/// packet block, at) which frames.
+#[derive(Default)]
+struct BigBlocks {
+    count: u64,
+    largest: usize,
+    frames: Vec<u64>,
+}
+
+impl BigBlocks {
+    fn add(&mut self, frame: u64, len: usize) {
+        self.count += 1;
+        self.largest = self.largest.max(len);
+        if self.frames.len() < 10 {
+            self.frames.push(frame);
+        }
+    }
+
+    fn anomaly(&self) -> Option<Anomaly> {
+        (self.count > 0).then(|| Anomaly {
+            kind: "block-too-large",
+            message: format!(
+                "{} pcapng block(s) larger than the {} MiB read buffer (the largest {} bytes), first at frame {}, skipped unread; the frames after them were read",
+                self.count,
+                MAX_BLOCK >> 20,
+                self.largest,
+                self.frames[0]
+            ),
+            frames: self.frames.clone(),
+            count: self.count,
+            flow: None,
+        })
+    }
 }
 
 fn truncated(frames: u64) -> Anomaly {
@@ -713,6 +835,60 @@ mod tests {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         f.write_all(bytes).unwrap();
         f
+    }
+
+    fn pcapng_block(v: &mut Vec<u8>, block_type: u32, body: &[u8]) {
+        let len = (12 + body.len().div_ceil(4) * 4) as u32;
+        v.extend_from_slice(&block_type.to_le_bytes());
+        v.extend_from_slice(&len.to_le_bytes());
+        v.extend_from_slice(body);
+        v.resize(v.len() + (4 - body.len() % 4) % 4, 0);
+        v.extend_from_slice(&len.to_le_bytes());
+    }
+
+    fn epb(v: &mut Vec<u8>, data: &[u8]) {
+        let mut body = Vec::with_capacity(20 + data.len());
+        body.extend_from_slice(&0u32.to_le_bytes()); // interface
+        body.extend_from_slice(&0u32.to_le_bytes()); // timestamp high
+        body.extend_from_slice(&1u32.to_le_bytes()); // timestamp low
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+        pcapng_block(v, 6, &body);
+    }
+
+    #[test]
+    fn valid_pcapng_block_over_the_buffer_is_skipped_not_called_damaged() {
+        let mut v = Vec::new();
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+        shb.extend_from_slice(&1u16.to_le_bytes());
+        shb.extend_from_slice(&0u16.to_le_bytes());
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        pcapng_block(&mut v, 0x0a0d_0d0a, &shb);
+        let mut idb = Vec::new();
+        idb.extend_from_slice(&1u16.to_le_bytes());
+        idb.extend_from_slice(&0u16.to_le_bytes());
+        idb.extend_from_slice(&0u32.to_le_bytes());
+        pcapng_block(&mut v, 1, &idb);
+        epb(&mut v, &[1; 60]);
+        epb(&mut v, &vec![2; MAX_BLOCK + 4096]);
+        epb(&mut v, &[3; 60]);
+        let f = write_tmp(&v);
+        let mut seen = Vec::new();
+        let s = read_capture(f.path().to_str().unwrap(), |fr| {
+            seen.push((fr.number, fr.data[0]))
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            vec![(1, 1), (3, 3)],
+            "the frame after the big one is read"
+        );
+        assert_eq!(s.frames, 3, "numbered as Wireshark does");
+        let kinds: Vec<_> = s.anomalies.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds, ["block-too-large"]);
+        assert_eq!(s.anomalies[0].frames, vec![2]);
     }
 
     #[test]

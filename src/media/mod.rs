@@ -62,7 +62,7 @@ pub use analysis::{IceSession, IceSide, Side};
 pub use tracker::MediaTracker;
 
 /// UDP flows (one direction of an address pair) tracked at once.
-pub const MAX_FLOWS: usize = 100_000;
+pub const MAX_FLOWS: usize = crate::limits::Limits::DEFAULT.media_flows;
 /// SSRCs tracked per flow.
 pub const MAX_STREAMS_PER_FLOW: usize = 16;
 /// RTP streams (and stream candidates) tracked in all.
@@ -345,10 +345,35 @@ pub struct MediaReport {
     pub dtls_packets: u64,
     /// What memory limits left out (flows, transactions, …), for the report.
     pub dropped: u64,
+    /// The flow table was full and older flows were forgotten to follow newer ones.
+    pub flow_limit: Option<FlowLimit>,
     /// RTP streams and announcements by address, built on first use so that rules
     /// looking up each call's media stay linear in the number of calls.
     #[serde(skip)]
     pub(crate) index: std::sync::OnceLock<MediaIndex>,
+}
+
+/// Media flows forgotten at the flow table's cap ([`crate::limits::Limits::media_flows`]).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FlowLimit {
+    /// The cap in force.
+    pub limit: usize,
+    /// Flows forgotten, and the frames of the first few that made room that way.
+    pub evicted: u64,
+    pub frames: Vec<u64>,
+    /// Calls (by Call-ID) whose announced media flows were among them: their media is
+    /// not judged.
+    pub calls: std::collections::BTreeSet<String>,
+}
+
+impl MediaReport {
+    /// The media of this call is not judged: some of its flows were forgotten at the
+    /// flow table's cap, so its counts may be short.
+    pub fn not_judged(&self, call_id: &str) -> bool {
+        self.flow_limit
+            .as_ref()
+            .is_some_and(|l| l.calls.contains(call_id))
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -357,9 +382,9 @@ pub(crate) struct MediaIndex {
     rtp_by_addr: Chains,
     /// Announcements of each address.
     announced_by_addr: Chains,
-    /// Streams of each Call-ID, in report order: a report asks for every call's streams,
-    /// and scanning all streams per call is quadratic (10^10 comparisons at 10^5 calls).
-    rtp_by_call: foldhash::HashMap<Box<str>, Vec<u32>>,
+    /// Streams of each call (by the Call-ID their SDP announced), in report order: a
+    /// report line per call must not scan every stream.
+    rtp_by_call: HashMap<String, Vec<u32>>,
 }
 
 /// Positions filed under addresses, as chains through one array: two allocations for any
@@ -428,15 +453,10 @@ impl MediaReport {
                 .enumerate()
                 .map(|(i, a)| (a.addr, i as u32))
                 .collect();
-            let mut rtp_by_call: foldhash::HashMap<Box<str>, Vec<u32>> = HashMap::default();
+            let mut rtp_by_call: HashMap<String, Vec<u32>> = HashMap::default();
             for (i, s) in self.rtp.iter().enumerate() {
-                if let Some(id) = s.call_id.as_deref() {
-                    match rtp_by_call.get_mut(id) {
-                        Some(v) => v.push(i as u32),
-                        None => {
-                            rtp_by_call.insert(id.into(), vec![i as u32]);
-                        }
-                    }
+                if let Some(id) = &s.call_id {
+                    rtp_by_call.entry(id.clone()).or_default().push(i as u32);
                 }
             }
             MediaIndex {
@@ -455,7 +475,7 @@ impl MediaReport {
             .map(|i| &self.rtp[i])
     }
 
-    /// RTP streams of the call with this Call-ID, in report order.
+    /// RTP streams of call `call_id` (announced in its SDP), in report order.
     pub fn rtp_of_call(&self, call_id: &str) -> impl Iterator<Item = &RtpStream> {
         self.index()
             .rtp_by_call

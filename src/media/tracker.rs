@@ -3,18 +3,23 @@
 //!
 //! Stage: media. Input: datagrams, ICMP errors and TCP stream events from [`crate::net`],
 //! SDP from the SIP calls. Output: [`MediaReport`] on [`MediaTracker::finish`]. Invariants:
-//! one hash lookup per RTP packet; every table bounded by the limits of [`super`].
+//! one hash lookup per RTP packet; every table bounded by the limits of [`super`]. The
+//! flow table is kept in least-recently-active order ([`Recency`]): at its cap
+//! ([`crate::limits::Limits::media_flows`]) the flow idle the longest is forgotten in
+//! constant time, its counts settled and its calls marked as not judged
+//! ([`super::FlowLimit`]), so a flood of flows never locks later calls out.
 
 use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use super::{
-    Announced, CONFIRM_PACKETS, MAX_ANNOUNCED, MAX_FLOWS, MAX_FRAMES_LISTED, MAX_GAP_FRAMES,
+    Announced, CONFIRM_PACKETS, FlowLimit, MAX_ANNOUNCED, MAX_FRAMES_LISTED, MAX_GAP_FRAMES,
     MAX_ICMP, MAX_SIGNAL_FLOWS, MAX_STREAMS, MAX_STREAMS_PER_FLOW, MAX_TCP_BUFFER, MAX_TCP_FLOWS,
     MAX_TRANSACTIONS, MediaReport, MediaSettings, RtpStream, STUN_PORT, SignalFlow,
     StunTransaction, UdpPayload, heuristic, rtp, stun,
 };
 use crate::capture::Timestamp;
+use crate::lru::Recency;
 use crate::net::{Datagram, Flow, IcmpError, StreamEvent, Transport};
 use crate::sip::sdp::Sdp;
 
@@ -61,6 +66,13 @@ impl FlowIndex {
         match key {
             FlowKey::V4(k) => self.v4.insert(k, at),
             FlowKey::Other(a, b) => self.other.insert((a, b), at),
+        };
+    }
+
+    fn remove(&mut self, key: FlowKey) {
+        match key {
+            FlowKey::V4(k) => self.v4.remove(&k),
+            FlowKey::Other(a, b) => self.other.remove(&(a, b)),
         };
     }
 }
@@ -122,8 +134,10 @@ struct StreamState {
     jitter_pt: Option<(u8, rtp::Clock)>,
     /// Timestamp progress over packets in sequence ([`heuristic`]).
     ts: heuristic::TsProgress,
-    /// The flow the stream belongs to.
+    /// The flow the stream belongs to (`u32::MAX` once the flow was forgotten).
     flow: u32,
+    /// The flow's `rtp_like` and `ssrc_switches` when it was forgotten.
+    flow_counts: (u64, u64),
     last_seq: u16,
     /// Consecutive sequence numbers seen before confirmation.
     run: u32,
@@ -160,6 +174,7 @@ impl StreamState {
             jitter_pt: None,
             ts: heuristic::TsProgress::default(),
             flow,
+            flow_counts: (0, 0),
             last_seq: 0,
             run: 0,
             confirmed: false,
@@ -181,7 +196,7 @@ enum TcpState {
 }
 
 /// Collects media while the capture streams by.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MediaTracker {
     settings: MediaSettings,
     report: MediaReport,
@@ -193,13 +208,40 @@ pub struct MediaTracker {
     announce_gen: u32,
     signal_index: HashMap<(SocketAddr, SocketAddr), u32>,
     tcp: HashMap<Flow, TcpState>,
+    /// `flows` by last activity, to forget the one idle longest at the cap.
+    flow_order: Recency,
+    max_flows: usize,
+    /// Slots of `streams` left by unconfirmed streams of forgotten flows.
+    free_streams: Vec<u32>,
+}
+
+impl Default for MediaTracker {
+    fn default() -> Self {
+        Self::new(MediaSettings::default())
+    }
 }
 
 impl MediaTracker {
     pub fn new(settings: MediaSettings) -> Self {
+        Self::with_flow_limit(settings, crate::limits::current().media_flows)
+    }
+
+    /// A tracker following at most `max_flows` UDP flows at once.
+    pub fn with_flow_limit(settings: MediaSettings, max_flows: usize) -> Self {
         MediaTracker {
             settings,
-            ..Default::default()
+            report: MediaReport::default(),
+            flow_index: FlowIndex::default(),
+            flows: Vec::new(),
+            streams: Vec::new(),
+            transactions: HashMap::default(),
+            announced_index: HashMap::default(),
+            announce_gen: 0,
+            signal_index: HashMap::default(),
+            tcp: HashMap::default(),
+            flow_order: Recency::default(),
+            max_flows: max_flows.max(1),
+            free_streams: Vec::new(),
         }
     }
 
@@ -267,7 +309,7 @@ impl MediaTracker {
             Some(p) => self.read_datagram(d, p),
             None => {
                 self.report.udp_datagrams += 1;
-                let fi = self.counted_flow(d.src, d.dst);
+                let fi = self.counted_flow(d.src, d.dst, d.frame);
                 self.stun_datagram(d, fi);
             }
         }
@@ -283,14 +325,14 @@ impl MediaTracker {
         if p == UdpPayload::Empty {
             return;
         }
-        let fi = self.counted_flow(d.src, d.dst);
+        let fi = self.counted_flow(d.src, d.dst, d.frame);
         self.rtp_or_other(d.src, d.dst, d.frame, d.time, p, fi);
     }
 
     /// The flow of a datagram, brought up to date with the announcements and counted for
     /// them.
-    fn counted_flow(&mut self, src: SocketAddr, dst: SocketAddr) -> Option<usize> {
-        let fi = self.flow(src, dst)?;
+    fn counted_flow(&mut self, src: SocketAddr, dst: SocketAddr, frame: u64) -> Option<usize> {
+        let fi = self.flow(src, dst, frame)?;
         self.refresh(fi);
         let f = &mut self.flows[fi];
         f.rx += u64::from(f.dst_ann.is_some());
@@ -395,8 +437,11 @@ impl MediaTracker {
             };
             // Whatever recognised it, a stream no SDP describes must look like media.
             let inconsistency = if s.recognised_by != "sdp" {
-                let f = &self.flows[s.flow as usize];
-                heuristic::inconsistency(s.packets, f.rtp_like, f.ssrc_switches, &s.ts)
+                let (rtp_like, switches) = match self.flows.get(s.flow as usize) {
+                    Some(f) => (f.rtp_like, f.ssrc_switches),
+                    None => s.flow_counts,
+                };
+                heuristic::inconsistency(s.packets, rtp_like, switches, &s.ts)
             } else {
                 None
             };
@@ -444,18 +489,15 @@ impl MediaTracker {
         self.report
     }
 
-    /// The flow of `src → dst`, created when there is room.
-    fn flow(&mut self, src: SocketAddr, dst: SocketAddr) -> Option<usize> {
+    /// The flow of `src → dst` (seen in `frame`), created when new; at the cap, in the
+    /// place of the flow idle the longest.
+    fn flow(&mut self, src: SocketAddr, dst: SocketAddr, frame: u64) -> Option<usize> {
         let key = FlowKey::new(src, dst);
         if let Some(i) = self.flow_index.get(key) {
+            self.flow_order.touch(i);
             return Some(i as usize);
         }
-        if self.flows.len() >= MAX_FLOWS {
-            self.report.dropped += 1;
-            return None;
-        }
-        let i = self.flows.len();
-        self.flows.push(FlowState {
+        let new = FlowState {
             src,
             dst,
             ann_gen: self.announce_gen.wrapping_sub(1),
@@ -468,8 +510,54 @@ impl MediaTracker {
             ssrc_switches: 0,
             rx: 0,
             tx: 0,
-        });
+        };
+        let i = if self.flows.len() >= self.max_flows {
+            let i = self.forget_oldest_flow(frame)?;
+            self.flows[i] = new;
+            i
+        } else {
+            self.flows.push(new);
+            self.flows.len() - 1
+        };
         self.flow_index.insert(key, i as u32);
+        self.flow_order.push(i as u32);
+        Some(i)
+    }
+
+    /// Forgets the flow idle the longest, for a new one seen in `frame`: its counts go to
+    /// its announcements, its confirmed streams stay (with the flow's counts), its
+    /// unconfirmed ones free their places, and its calls are marked as not judged.
+    /// Returns the freed slot.
+    fn forget_oldest_flow(&mut self, frame: u64) -> Option<usize> {
+        let slot = self.flow_order.oldest()?;
+        self.flow_order.remove(slot);
+        let i = slot as usize;
+        let f = &mut self.flows[i];
+        f.settle(&mut self.report.announced);
+        self.flow_index.remove(FlowKey::new(f.src, f.dst));
+        let counts = (f.rtp_like, f.ssrc_switches);
+        let limit = self.report.flow_limit.get_or_insert_with(|| FlowLimit {
+            limit: self.max_flows,
+            ..FlowLimit::default()
+        });
+        limit.evicted += 1;
+        if limit.frames.len() < 10 {
+            limit.frames.push(frame);
+        }
+        for a in [f.dst_ann, f.src_ann].into_iter().flatten() {
+            let call = &self.report.announced[a as usize].call_id;
+            if !limit.calls.contains(call) {
+                limit.calls.insert(call.clone());
+            }
+        }
+        for si in std::mem::take(&mut f.streams) {
+            let s = &mut self.streams[si as usize];
+            s.flow = u32::MAX;
+            s.flow_counts = counts;
+            if !s.confirmed {
+                self.free_streams.push(si);
+            }
+        }
         Some(i)
     }
 
@@ -519,7 +607,7 @@ impl MediaTracker {
         if let Some(fi) = fi {
             self.flows[fi].stun = true;
         }
-        if let Some(ri) = self.flow(d.dst, d.src) {
+        if let Some(ri) = self.flow(d.dst, d.src, d.frame) {
             self.flows[ri].stun = true;
         }
     }
@@ -613,7 +701,7 @@ impl MediaTracker {
                 if matches!(m.method, 0x006 | 0x007)
                     && let Some(inner) = m.attrs.data.clone().and_then(|r| bytes.get(r))
                     && matches!(inner.first(), Some(128..=191))
-                    && let Some(fi) = self.flow(src, dst)
+                    && let Some(fi) = self.flow(src, dst, frame)
                 {
                     self.flows[fi].stun = true;
                     self.refresh(fi);
@@ -690,7 +778,14 @@ impl MediaTracker {
             Some(s) => s as usize,
             None => {
                 let new = StreamState::new(src, dst, h.ssrc, frame, time, fi as u32);
-                if f.streams.len() < MAX_STREAMS_PER_FLOW && self.streams.len() < MAX_STREAMS {
+                if f.streams.len() < MAX_STREAMS_PER_FLOW
+                    && let Some(si) = self.free_streams.pop()
+                {
+                    self.streams[si as usize] = new;
+                    self.flows[fi].streams.push(si);
+                    si as usize
+                } else if f.streams.len() < MAX_STREAMS_PER_FLOW && self.streams.len() < MAX_STREAMS
+                {
                     let si = self.streams.len();
                     self.streams.push(new);
                     self.flows[fi].streams.push(si as u32);

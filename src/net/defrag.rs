@@ -4,19 +4,23 @@
 //! 64 KiB and rejects conflicting ends); this module adds what etherparse's pool lacks for
 //! untrusted input: a cap on datagrams under reassembly, on buffered bytes, and a timeout
 //! in capture time. Datagrams evicted or never completed are counted and reported.
+//!
+//! Pending datagrams are kept in least-recently-added-to order ([`LruMap`]): the one to
+//! evict at the cap and the ones past the timeout are found at the old end in constant
+//! time, so a flood of fragments that never complete costs no more per packet than a
+//! normal capture.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use etherparse::defrag::IpDefragBuf;
 use etherparse::{IpFragOffset, IpNumber};
 
 use crate::capture::Timestamp;
+use crate::lru::LruMap;
 
-/// At most this many datagrams under reassembly at once.
-const MAX_PENDING: usize = 4096;
-/// At most this many bytes buffered in all of them together.
-const MAX_BYTES: usize = 32 << 20;
+/// Bytes buffered per datagram under reassembly, on average, before the oldest is
+/// dropped: the byte cap is this times the datagram cap (32 MiB by default).
+const BYTES_PER_PENDING: usize = 8 << 10;
 /// A datagram whose next fragment does not arrive within this many seconds is dropped
 /// (Linux's ipfrag_time is 30 s).
 const TIMEOUT_SECS: i64 = 30;
@@ -45,23 +49,51 @@ pub(crate) struct Reassembled {
 /// Counts of datagrams that could not be rebuilt.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct DefragStats {
-    /// Datagrams dropped incomplete (timeout, memory cap, end of capture).
+    /// Datagrams dropped incomplete (timeout, end of capture).
     pub incomplete: u64,
     /// First frames of such datagrams, for evidence.
     pub incomplete_frames: Vec<u64>,
     /// Fragments that conflicted with what was buffered (overlap with other end, bad size).
     pub invalid: u64,
+    /// Datagrams dropped incomplete to make room (the cap of
+    /// [`crate::limits::Limits::fragments`] or its byte cap), and the first frames that
+    /// made room that way.
+    pub evicted: u64,
+    pub evicted_frames: Vec<u64>,
 }
 
-#[derive(Default)]
 pub(crate) struct Defragmenter {
-    active: HashMap<FragKey, Pending>,
+    /// Datagrams under reassembly, least recently added-to first out.
+    active: LruMap<FragKey, Pending>,
     bytes: usize,
+    max_pending: usize,
+    max_bytes: usize,
     pub stats: DefragStats,
-    adds: u32,
+}
+
+impl Default for Defragmenter {
+    fn default() -> Self {
+        Self::new(crate::limits::current().fragments)
+    }
 }
 
 impl Defragmenter {
+    /// A defragmenter with at most `max_pending` datagrams under reassembly.
+    pub fn new(max_pending: usize) -> Self {
+        let max_pending = max_pending.max(1);
+        Defragmenter {
+            active: LruMap::default(),
+            bytes: 0,
+            max_pending,
+            max_bytes: max_pending.saturating_mul(BYTES_PER_PENDING),
+            stats: DefragStats::default(),
+        }
+    }
+
+    pub fn max_pending(&self) -> usize {
+        self.max_pending
+    }
+
     /// Adds one fragment; returns the whole datagram when this fragment completed it.
     pub fn add(
         &mut self,
@@ -72,15 +104,9 @@ impl Defragmenter {
         frame: u64,
         time: Timestamp,
     ) -> Option<Reassembled> {
-        self.adds = self.adds.wrapping_add(1);
-        if self.adds.is_multiple_of(256) {
-            self.expire(time);
-        }
+        self.expire(time);
         if !self.active.contains_key(&key) {
-            if self.active.len() >= MAX_PENDING || self.bytes >= MAX_BYTES {
-                self.expire(time);
-                self.evict_oldest();
-            }
+            self.evict_oldest(frame);
             self.active.insert(
                 key,
                 Pending {
@@ -128,35 +154,44 @@ impl Defragmenter {
         }
     }
 
+    /// Drops the datagrams whose last fragment is older than the timeout: they are at the
+    /// old end of the order (capture time runs forward; a clock stepping back only delays
+    /// an expiry).
     fn expire(&mut self, now: Timestamp) {
-        let stale: Vec<FragKey> = self
-            .active
-            .iter()
-            .filter(|(_, p)| now.secs - p.last.secs > TIMEOUT_SECS)
-            .map(|(k, _)| *k)
-            .collect();
-        for k in stale {
+        while let Some((k, p)) = self.active.peek_oldest()
+            && now.secs - p.last.secs > TIMEOUT_SECS
+        {
+            let k = *k;
             self.drop_pending(&k);
         }
     }
 
-    fn evict_oldest(&mut self) {
-        while self.active.len() >= MAX_PENDING || self.bytes >= MAX_BYTES {
-            let Some(oldest) = self
-                .active
-                .iter()
-                .min_by_key(|(_, p)| p.last)
-                .map(|(k, _)| *k)
-            else {
+    /// Makes room for one more datagram: drops the least recently added-to while at a cap.
+    fn evict_oldest(&mut self, frame: u64) {
+        while self.active.len() >= self.max_pending || self.bytes >= self.max_bytes {
+            let Some((_, p)) = self.active.pop_oldest() else {
                 break;
             };
-            self.drop_pending(&oldest);
+            self.bytes = self.bytes.saturating_sub(p.buf.data().len());
+            self.stats.evicted += 1;
+            if self.stats.evicted_frames.len() < 10 {
+                self.stats.evicted_frames.push(frame);
+            }
         }
+    }
+
+    fn active_first_frame(&self, k: &FragKey) -> u64 {
+        self.active
+            .get(k)
+            .and_then(|p| p.frames.first().copied())
+            .unwrap_or(0)
     }
 
     /// End of capture: whatever is still pending never completed.
     pub fn finish(&mut self) {
-        let keys: Vec<FragKey> = self.active.keys().copied().collect();
+        let mut keys: Vec<FragKey> = self.active.keys().copied().collect();
+        // In order of first frame, so that the evidence is the same from run to run.
+        keys.sort_by_key(|k| self.active_first_frame(k));
         for k in keys {
             self.drop_pending(&k);
         }
@@ -215,5 +250,56 @@ mod tests {
         }
         assert!(d.stats.incomplete >= 1);
         assert_eq!(d.stats.incomplete_frames[0], 1);
+    }
+
+    #[test]
+    fn full_table_drops_the_least_recently_added_to() {
+        let mut d = Defragmenter::new(2);
+        let t = Timestamp::default();
+        let k = |id| FragKey { id, ..key() };
+        d.add(k(1), off(0), true, &[1; 8], 1, t);
+        d.add(k(2), off(0), true, &[2; 8], 2, t);
+        // Datagram 1 gets its next fragment: 2 is now the least recently added-to.
+        d.add(k(1), off(8), true, &[1; 8], 3, t);
+        d.add(k(3), off(0), true, &[3; 8], 4, t);
+        assert_eq!(d.stats.evicted, 1);
+        assert_eq!(d.stats.evicted_frames, vec![4]);
+        // Datagram 1 survived whole and completes.
+        let r = d.add(k(1), off(16), false, b"end", 5, t).unwrap();
+        assert_eq!(r.payload, [&[1u8; 16][..], b"end"].concat());
+        assert_eq!(r.frames, vec![1, 3, 5]);
+        d.finish();
+        assert_eq!(
+            d.stats.incomplete, 1,
+            "datagram 3, at the end of the capture"
+        );
+        assert_eq!(d.stats.incomplete_frames, vec![4]);
+    }
+
+    #[test]
+    fn flood_of_first_fragments_stays_at_the_cap_in_constant_time() {
+        // 300 000 first fragments that never complete, through a table of 64: each one
+        // evicts the oldest with `LruMap::pop_oldest`, no scan.
+        let mut d = Defragmenter::new(64);
+        let t = Timestamp::new(5, 0);
+        for i in 0..300_000u32 {
+            let k = FragKey { id: i, ..key() };
+            d.add(k, off(0), true, &[0; 8], u64::from(i) + 1, t);
+            assert!(d.active.len() <= 64);
+        }
+        assert_eq!(d.stats.evicted, 300_000 - 64);
+        assert_eq!(d.stats.evicted_frames[0], 65);
+        assert_eq!(d.stats.incomplete, 0);
+    }
+
+    #[test]
+    fn byte_cap_evicts_too() {
+        let mut d = Defragmenter::new(1);
+        let t = Timestamp::default();
+        let big = vec![0u8; BYTES_PER_PENDING];
+        d.add(key(), off(0), true, &big, 1, t);
+        d.add(FragKey { id: 8, ..key() }, off(0), true, &[0; 8], 2, t);
+        assert_eq!(d.stats.evicted, 1);
+        assert!(d.bytes <= BYTES_PER_PENDING);
     }
 }

@@ -380,6 +380,14 @@ impl Decoder {
         self.tcp.finish(last, &mut |e| out(Packet::Stream(e)));
     }
 
+    fn defrag_limit(&self) -> usize {
+        self.defrag.max_pending()
+    }
+
+    fn tcp_limit(&self) -> usize {
+        self.tcp.max_connections()
+    }
+
     /// Trouble seen at this stage, as anomalies for the report.
     pub fn anomalies(&self) -> Vec<Anomaly> {
         let mut v = Vec::new();
@@ -409,7 +417,37 @@ impl Decoder {
                 flow: None,
             });
         }
+        if d.evicted > 0 {
+            v.push(Anomaly {
+                kind: "ip-fragment-limit",
+                message: format!(
+                    "{} fragmented IP datagram(s) dropped unfinished because {} were already under reassembly (first in frame {}; raise {})",
+                    d.evicted,
+                    self.defrag_limit(),
+                    d.evicted_frames.first().copied().unwrap_or(0),
+                    crate::limits::Limits::FRAGMENTS,
+                ),
+                frames: d.evicted_frames.clone(),
+                count: d.evicted,
+                flow: None,
+            });
+        }
         let t = &self.tcp.stats;
+        if t.evicted > 0 {
+            v.push(Anomaly {
+                kind: "tcp-connection-limit",
+                message: format!(
+                    "{} open TCP stream direction(s) closed because {} connections were already followed (first in frame {}; raise {})",
+                    t.evicted,
+                    self.tcp_limit(),
+                    t.evicted_frames.first().copied().unwrap_or(0),
+                    crate::limits::Limits::TCP_CONNECTIONS,
+                ),
+                frames: t.evicted_frames.clone(),
+                count: t.evicted,
+                flow: None,
+            });
+        }
         if t.gaps > 0 {
             v.push(Anomaly {
                 kind: "tcp-gap",

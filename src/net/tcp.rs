@@ -6,10 +6,11 @@
 //! frames around it, after which delivery resumes. Everything is keyed by capture data
 //! only: no timers, no allocation beyond the bounded out-of-order queue.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use crate::capture::Timestamp;
+use crate::lru::LruMap;
 
 /// One direction of a TCP connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,8 +23,6 @@ pub struct Flow {
 const MAX_QUEUED_BYTES: usize = 1 << 20;
 /// Segments queued out of order per direction before the hole is declared a gap.
 const MAX_QUEUED_SEGMENTS: usize = 512;
-/// Directions tracked at once; the least recently used is closed beyond it.
-const MAX_FLOWS: usize = 100_000;
 /// Bytes queued out of order in all directions together; beyond it, the hole of the
 /// direction that needs more is given up.
 const MAX_TOTAL_QUEUED: usize = 64 << 20;
@@ -48,8 +47,14 @@ pub enum StreamEvent<'a> {
         frame_after: u64,
         missing: u64,
     },
-    /// The direction was closed (FIN/RST), restarted (new SYN) or dropped.
-    End { flow: Flow, frame: u64 },
+    /// The direction was closed (FIN/RST), restarted (new SYN) or dropped. `evicted`:
+    /// dropped while open because the connection table was full (see
+    /// [`crate::limits::Limits::tcp_connections`]).
+    End {
+        flow: Flow,
+        frame: u64,
+        evicted: bool,
+    },
 }
 
 impl<'a> StreamEvent<'a> {
@@ -87,7 +92,18 @@ impl<'a> StreamEvent<'a> {
                 },
                 &[],
             ),
-            StreamEvent::End { flow, frame } => (StreamEvent::End { flow, frame }, &[]),
+            StreamEvent::End {
+                flow,
+                frame,
+                evicted,
+            } => (
+                StreamEvent::End {
+                    flow,
+                    frame,
+                    evicted,
+                },
+                &[],
+            ),
         }
     }
 }
@@ -127,7 +143,6 @@ struct Direction {
     /// Relative position 0 corresponds to this sequence number.
     base: u32,
     last_frame: u64,
-    last_use: u64,
 }
 
 impl Direction {
@@ -144,15 +159,26 @@ pub struct TcpStats {
     pub out_of_order: u64,
     pub gaps: u64,
     pub gap_frames: Vec<u64>,
+    /// Open directions closed because the table was full, and the first frames that
+    /// made room that way.
+    pub evicted: u64,
+    pub evicted_frames: Vec<u64>,
 }
 
-#[derive(Default)]
 pub struct Reassembler {
-    dirs: HashMap<Flow, Direction>,
-    clock: u64,
+    /// Open directions, least recently active first out.
+    dirs: LruMap<Flow, Direction>,
+    /// Directions tracked at once (two per connection).
+    max_dirs: usize,
     /// Sum of `queued_bytes` over all directions.
     queued_total: usize,
     pub stats: TcpStats,
+}
+
+impl Default for Reassembler {
+    fn default() -> Self {
+        Self::new(crate::limits::current().tcp_connections)
+    }
 }
 
 /// One TCP segment as seen on the wire.
@@ -168,19 +194,33 @@ pub struct Segment<'a> {
 }
 
 impl Reassembler {
+    /// A reassembler following at most `connections` connections at once.
+    pub fn new(connections: usize) -> Self {
+        Reassembler {
+            dirs: LruMap::default(),
+            max_dirs: connections.saturating_mul(2).max(1),
+            queued_total: 0,
+            stats: TcpStats::default(),
+        }
+    }
+
+    /// The connection cap.
+    pub fn max_connections(&self) -> usize {
+        self.max_dirs / 2
+    }
+
     /// Feeds one segment; `out` receives the events it causes, in order.
     pub fn push(&mut self, seg: Segment<'_>, out: &mut dyn FnMut(StreamEvent<'_>)) {
         self.stats.segments += 1;
-        self.clock += 1;
         let flow = seg.flow;
         if seg.syn
             && let Some(old) = self.dirs.remove(&flow)
         {
             self.queued_total -= old.queued_bytes;
-            self.flush(flow, old, seg.frame, out);
+            self.flush(flow, old, seg.frame, false, out);
         }
         if !self.dirs.contains_key(&flow) {
-            if self.dirs.len() >= MAX_FLOWS {
+            if self.dirs.len() >= self.max_dirs {
                 self.evict_lru(seg.frame, out);
             }
             let start = if seg.syn {
@@ -196,15 +236,12 @@ impl Reassembler {
                     queued_bytes: 0,
                     base: start,
                     last_frame: seg.frame,
-                    last_use: self.clock,
                 },
             );
         }
-        let clock = self.clock;
         let Some(dir) = self.dirs.get_mut(&flow) else {
             return;
         };
-        dir.last_use = clock;
         let queued_before = dir.queued_bytes;
         let data_seq = if seg.syn {
             seg.seq.wrapping_add(1)
@@ -268,7 +305,7 @@ impl Reassembler {
             && let Some(dir) = self.dirs.remove(&flow)
         {
             self.queued_total -= dir.queued_bytes;
-            self.flush(flow, dir, seg.frame, out);
+            self.flush(flow, dir, seg.frame, false, out);
         }
     }
 
@@ -343,27 +380,30 @@ impl Reassembler {
         flow: Flow,
         mut dir: Direction,
         frame: u64,
+        evicted: bool,
         out: &mut dyn FnMut(StreamEvent<'_>),
     ) {
         while !dir.queue.is_empty() {
             Self::skip_gap(&mut dir, flow, &mut self.stats, out);
         }
-        out(StreamEvent::End { flow, frame });
+        out(StreamEvent::End {
+            flow,
+            frame,
+            evicted,
+        });
     }
 
+    /// Closes the least recently active direction to make room (constant time).
     fn evict_lru(&mut self, frame: u64, out: &mut dyn FnMut(StreamEvent<'_>)) {
-        let Some(flow) = self
-            .dirs
-            .iter()
-            .min_by_key(|(_, d)| d.last_use)
-            .map(|(f, _)| *f)
-        else {
+        let Some((flow, dir)) = self.dirs.pop_oldest() else {
             return;
         };
-        if let Some(dir) = self.dirs.remove(&flow) {
-            self.queued_total -= dir.queued_bytes;
-            self.flush(flow, dir, frame, out);
+        self.stats.evicted += 1;
+        if self.stats.evicted_frames.len() < 10 {
+            self.stats.evicted_frames.push(frame);
         }
+        self.queued_total -= dir.queued_bytes;
+        self.flush(flow, dir, frame, true, out);
     }
 
     /// End of capture: close every direction, reporting holes that never filled.
@@ -373,7 +413,7 @@ impl Reassembler {
         for flow in flows {
             if let Some(dir) = self.dirs.remove(&flow) {
                 self.queued_total -= dir.queued_bytes;
-                self.flush(flow, dir, frame, out);
+                self.flush(flow, dir, frame, false, out);
             }
         }
     }
@@ -532,5 +572,97 @@ mod tests {
         let (d, g, _) = run(&[(100, b"ab", ""), (104, b"ef", "F")]);
         assert_eq!(joined(&d), b"abef");
         assert_eq!(g.len(), 1);
+    }
+    fn seg(port: u16, seq: u32, payload: &[u8], frame: u64) -> Segment<'_> {
+        Segment {
+            flow: Flow {
+                src: SocketAddr::from(([10, 0, 0, 1], port)),
+                dst: "10.0.0.2:5060".parse().unwrap(),
+            },
+            seq,
+            syn: false,
+            fin: false,
+            rst: false,
+            payload,
+            frame,
+            time: Timestamp::default(),
+        }
+    }
+
+    #[test]
+    fn full_table_closes_the_least_recently_active_direction() {
+        // One connection = two directions: the cap is two directions here.
+        let mut r = Reassembler::new(1);
+        let ends = std::cell::RefCell::new(Vec::new());
+        let data = std::cell::RefCell::new(Vec::new());
+        let mut sink = |e: StreamEvent<'_>| match e {
+            StreamEvent::End {
+                flow,
+                frame,
+                evicted,
+            } => ends.borrow_mut().push((flow.src.port(), frame, evicted)),
+            StreamEvent::Data { flow, data: d, .. } => {
+                data.borrow_mut().push((flow.src.port(), d.to_vec()))
+            }
+            StreamEvent::Gap { .. } => {}
+        };
+        r.push(seg(1, 100, b"a", 1), &mut sink);
+        r.push(seg(2, 100, b"b", 2), &mut sink);
+        // Port 1 is active again: port 2 is now the least recently active.
+        r.push(seg(1, 101, b"c", 3), &mut sink);
+        r.push(seg(3, 100, b"d", 4), &mut sink);
+        assert_eq!(
+            *ends.borrow(),
+            vec![(2, 4, true)],
+            "port 2 closed by frame 4"
+        );
+        // Port 1 survived whole and keeps reassembling after the eviction.
+        r.push(seg(1, 102, b"e", 5), &mut sink);
+        r.push(seg(4, 100, b"f", 6), &mut sink);
+        assert_eq!(ends.borrow()[1], (3, 6, true), "then port 3, not port 1");
+        let port1: Vec<u8> = data
+            .borrow()
+            .iter()
+            .filter(|(p, _)| *p == 1)
+            .flat_map(|(_, d)| d.clone())
+            .collect();
+        assert_eq!(port1, b"ace");
+        assert_eq!(r.stats.evicted, 2);
+        assert_eq!(r.stats.evicted_frames, vec![4, 6]);
+        r.finish(7, &mut sink);
+        assert_eq!(&ends.borrow()[2..], &[(1, 7, false), (4, 7, false)]);
+    }
+
+    #[test]
+    fn eviction_is_constant_time_at_any_table_size() {
+        // By construction (`LruMap::pop_oldest`): 200 000 directions through a table of
+        // 1 000 do 199 000 evictions; a scan per eviction would be 2·10^8 steps.
+        let mut r = Reassembler::new(500);
+        let mut evicted = 0u64;
+        for i in 0..200_000u32 {
+            let flow = Flow {
+                src: SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 5060)),
+                dst: "10.255.0.1:5060".parse().unwrap(),
+            };
+            r.push(
+                Segment {
+                    flow,
+                    seq: 1,
+                    syn: true,
+                    fin: false,
+                    rst: false,
+                    payload: b"",
+                    frame: u64::from(i) + 1,
+                    time: Timestamp::default(),
+                },
+                &mut |e| {
+                    if let StreamEvent::End { evicted: true, .. } = e {
+                        evicted += 1;
+                    }
+                },
+            );
+        }
+        assert_eq!(evicted, 199_000);
+        assert_eq!(r.dirs.len(), 1000);
     }
 }

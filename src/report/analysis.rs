@@ -174,7 +174,7 @@ impl Analysis {
         }
     }
 
-    fn finding(&self, i: usize) -> &Finding {
+    pub(crate) fn finding(&self, i: usize) -> &Finding {
         &self.findings[i].finding
     }
 }
@@ -218,12 +218,12 @@ pub struct TextOptions {
 }
 
 /// Healthy verdicts shown before the rest are counted.
-const HEALTHY_SHOWN: usize = 3;
+pub(crate) const HEALTHY_SHOWN: usize = 3;
 /// Instances (calls) named per group before "…and N more".
 const INSTANCES_SHOWN: usize = 3;
 
 /// `7 calls: 3 Follow-Me calls linked to their second leg; 3 answered, 4 failed (3 × 503, 1 × 486)`.
-fn headline(a: &Analysis) -> String {
+pub(crate) fn headline(a: &Analysis) -> String {
     let k = &a.summary.counts;
     if k.calls == 0 {
         return "No call (no INVITE) in the capture.".into();
@@ -263,7 +263,7 @@ fn headline(a: &Analysis) -> String {
     s
 }
 
-fn findings_line(a: &Analysis) -> String {
+pub(crate) fn findings_line(a: &Analysis) -> String {
     if a.findings.is_empty() {
         return "No findings.".into();
     }
@@ -344,7 +344,7 @@ fn verdict_lines(a: &Analysis, verbose: bool) -> Vec<String> {
 }
 
 /// `calls A (frames 1–4), B (…) …and 3 more`.
-fn instances(a: &Analysis, g: &FindingGroup, verbose: bool) -> Option<String> {
+pub(crate) fn instances(a: &Analysis, g: &FindingGroup, verbose: bool) -> Option<String> {
     let shown = if verbose { usize::MAX } else { INSTANCES_SHOWN };
     let mut names: Vec<String> = Vec::new();
     for &i in g.findings.iter().take(shown) {
@@ -393,7 +393,7 @@ fn wrap(text: &str, indent: &str, width: usize) -> String {
 
 /// The suggestion block (XccDiversionPattern): the rewrite, its proof on every observed
 /// number shown, the candidate value and the caveat.
-fn suggestion_text(s: &serde_json::Value, indent: &str, width: usize) -> String {
+pub(crate) fn suggestion_text(s: &serde_json::Value, indent: &str, width: usize) -> String {
     let mut out = String::new();
     let Some(p) = s.get("xcc_diversion_pattern").and_then(|v| v.as_str()) else {
         return other_suggestion_text(s, indent, width);
@@ -618,7 +618,7 @@ fn wrap_lines(text: &str, width: usize) -> String {
     out
 }
 
-const LEG_HEADER: [&str; 8] = [
+pub(crate) const LEG_HEADER: [&str; 8] = [
     "Call-ID",
     "Leg",
     "From",
@@ -632,7 +632,7 @@ const LEG_HEADER: [&str; 8] = [
 /// The Follow-Me legs (first and second), one row each, for every report format. Linked
 /// legs follow each other (the verdicts and JSON name the links); Frames shows the INVITE
 /// and the final response.
-fn leg_rows(a: &Analysis, verbose: bool) -> Vec<[String; 8]> {
+pub(crate) fn leg_rows(a: &Analysis, verbose: bool) -> Vec<[String; 8]> {
     a.calls
         .iter()
         .filter(|c| c.leg != LegKind::Other)
@@ -666,7 +666,7 @@ fn leg_rows(a: &Analysis, verbose: bool) -> Vec<[String; 8]> {
 const LEGS_SHOWN: usize = 20;
 
 /// The leg rows a report lists and how many it leaves out.
-fn shown_legs(mut rows: Vec<[String; 8]>, verbose: bool) -> (Vec<[String; 8]>, usize) {
+pub(crate) fn shown_legs(mut rows: Vec<[String; 8]>, verbose: bool) -> (Vec<[String; 8]>, usize) {
     if verbose || rows.len() <= LEGS_SHOWN {
         return (rows, 0);
     }
@@ -676,7 +676,7 @@ fn shown_legs(mut rows: Vec<[String; 8]>, verbose: bool) -> (Vec<[String; 8]>, u
 }
 
 /// `PCMA 201+201, 0 % loss`: codecs, packets per direction, the worst loss.
-fn media_cell(m: &[LegMedia]) -> String {
+pub(crate) fn media_cell(m: &[LegMedia]) -> String {
     if m.is_empty() {
         return String::new();
     }
@@ -687,7 +687,7 @@ fn media_cell(m: &[LegMedia]) -> String {
     format!("{} {}, {loss} % loss", codecs.join("/"), packets.join("+"))
 }
 
-fn roles_text(a: &Analysis) -> String {
+pub(crate) fn roles_text(a: &Analysis) -> String {
     let mut out = String::new();
     for r in &a.roles.reasons {
         out.push_str(&format!("Roles: {r}\n"));

@@ -66,7 +66,7 @@ pub struct Ladder {
 }
 
 /// `A`…`Z`, then `AA`, `AB`, …: the short name of call `i` in the gutter and the legend.
-fn call_tag(i: usize) -> String {
+pub(crate) fn call_tag(i: usize) -> String {
     let mut n = i;
     let mut s = Vec::new();
     loop {

@@ -201,6 +201,16 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
             media.dropped
         ));
     }
+    if let Some(l) = &media.flow_limit {
+        out.push_str(&format!(
+            "  ! media flow table full ({} {}): {} flow(s) forgotten, first in frame {}; media of {} call(s) not judged\n",
+            crate::limits::Limits::MEDIA_FLOWS,
+            l.limit,
+            l.evicted,
+            l.frames.first().copied().unwrap_or(0),
+            l.calls.len()
+        ));
+    }
     out
 }
 

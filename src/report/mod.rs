@@ -1,11 +1,15 @@
-//! Stage 6: data → bytes. Renderers are pure functions of what they are given; one file
+//! Stage 6: data → bytes (table, JSON, markdown, HTML with SVG ladders, text ladders). Renderers are pure functions of what they are given; one file
 //! per output. Tables use comfy-table (colour only on a terminal and without `NO_COLOR`).
 
 pub mod analysis;
+pub mod cited;
+pub mod each;
 pub mod flow;
+pub(crate) mod html;
 pub mod ipo_route;
 pub mod listing;
 pub mod media;
+pub(crate) mod svg;
 pub mod verdict;
 
 use comfy_table::{ContentArrangement, Table, presets};

@@ -20,6 +20,7 @@ mod cap002_no_sip;
 mod cap003_signalling_encrypted;
 mod cap004_reassembly_incomplete;
 mod cap005_sip_fragmented;
+mod cap006_limit_reached;
 mod fm001_no_invite;
 mod fm002_diversion_format;
 mod fm002_response_missing;
@@ -103,7 +104,9 @@ pub struct Finding {
     pub call_id: Option<String>,
     /// The capture file the frame numbers refer to (`null` when the finding spans files).
     pub capture: Option<String>,
-    /// Wireshark frame numbers, ascending.
+    /// Wireshark frame numbers, ascending. When several files are read (merged),
+    /// `[{"capture":…,"frame":N}]` instead: every sighting of each frame, by file.
+    #[schemars(with = "crate::capture::merge::FrameCitations")]
     pub frames: Vec<u64>,
     pub evidence: serde_json::Value,
     /// The header and status lines the finding rests on, verbatim, with their frames.
@@ -279,6 +282,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &cap003_signalling_encrypted::RULE,
         &cap004_reassembly_incomplete::RULE,
         &cap005_sip_fragmented::RULE,
+        &cap006_limit_reached::RULE,
         &fm001_no_invite::RULE,
         &fm002_diversion_format::RULE,
         &fm003_diversion_missing::RULE,
@@ -324,6 +328,11 @@ pub fn run_rules(cx: &Context<'_>, enabled: &dyn Fn(&RuleInfo) -> bool) -> Vec<F
         .into_iter()
         .flatten()
         .collect();
+    // Media of calls whose flows were forgotten at the flow table's cap is not judged:
+    // their counts may be short (CAP006 names them).
+    out.retain(|f| {
+        !(f.id.starts_with("SP") && f.call_id.as_deref().is_some_and(|c| cx.media.not_judged(c)))
+    });
     proof::quote_findings(cx, &mut out);
     mark_calls_without_call_id(cx, &mut out);
     out.sort_by(|a, b| {

@@ -9,9 +9,16 @@
 //! one holding its last byte, which is how Wireshark numbers a reassembled PDU.
 //!
 //! Bounds: per stream at most [`MAX_MESSAGE`] bytes are buffered, in all streams together
-//! at most `MAX_BUFFERED`; beyond that the partial message is dropped and counted.
+//! at most `MAX_BUFFERED`; beyond that the partial message is dropped and counted. Both
+//! per-stream caps can be raised ([`crate::limits::Limits`]): a header block longer than
+//! its cap is given up (`sip-header-limit`); a Content-Length that would take the message
+//! over its cap hands the headers on and skips the body's bytes unread, so that they are
+//! never taken for SIP messages (`sip-body-limit`).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+/// foldhash, as for the other per-packet flow tables (see `crate::lru`).
+use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use crate::capture::{Anomaly, Timestamp};
@@ -19,10 +26,11 @@ use crate::net::{Datagram, Flow, StreamEvent, Transport};
 
 use super::message::{self, Detect, Provenance, RawMessage, Start};
 
-/// The largest message (headers + body) accepted on a stream.
-pub const MAX_MESSAGE: usize = 1 << 20;
-/// Longest header block before the stream is declared garbage and resynchronised.
-const MAX_HEADER: usize = 64 << 10;
+/// The largest message (headers + body) accepted on a stream, by default.
+pub const MAX_MESSAGE: usize = crate::limits::Limits::DEFAULT.sip_message;
+/// Longest header block before the stream is declared garbage and resynchronised, by
+/// default.
+const MAX_HEADER: usize = crate::limits::Limits::DEFAULT.sip_header;
 /// Bytes buffered in all streams together.
 const MAX_BUFFERED: usize = 64 << 20;
 
@@ -54,6 +62,8 @@ struct Stream {
     /// A WebSocket message being assembled from fragments.
     ws_msg: Vec<u8>,
     ws_frames: Vec<u64>,
+    /// Bytes of a body over the message cap still to arrive: discarded unread.
+    skip: usize,
 }
 
 impl Stream {
@@ -64,6 +74,7 @@ impl Stream {
             chunks: VecDeque::new(),
             ws_msg: Vec::new(),
             ws_frames: Vec::new(),
+            skip: 0,
         }
     }
 
@@ -138,13 +149,51 @@ pub struct ExtractStats {
     pub fragmented: BTreeMap<(SocketAddr, SocketAddr), FragmentedSip>,
     /// Fragmented messages on flows beyond that cap.
     pub fragmented_unlisted: u64,
+    /// Header blocks over the header cap, given up.
+    pub header_limit: Noted,
+    /// Messages whose body was over the message cap: headers handed on, body skipped.
+    pub body_limit: Noted,
+    /// Partial messages lost when their TCP direction was closed to make room.
+    pub connection_limit: Noted,
 }
 
-#[derive(Default)]
+/// Events of one kind: how many, and the frames of the first few.
+#[derive(Debug, Default, Clone)]
+pub struct Noted {
+    pub count: u64,
+    pub frames: Vec<u64>,
+}
+
+impl Noted {
+    fn add(&mut self, frame: Option<u64>) {
+        self.count += 1;
+        if self.frames.len() < 20
+            && let Some(f) = frame
+        {
+            self.frames.push(f);
+        }
+    }
+}
+
+/// The per-stream caps in force ([`crate::limits::Limits`]).
+#[derive(Debug, Clone, Copy)]
+struct Caps {
+    message: usize,
+    header: usize,
+}
+
 pub struct Extractor {
     streams: HashMap<Flow, Stream>,
     buffered: usize,
+    caps: Caps,
     pub stats: ExtractStats,
+}
+
+impl Default for Extractor {
+    fn default() -> Self {
+        let l = crate::limits::current();
+        Extractor::with_caps(l.sip_message, l.sip_header)
+    }
 }
 
 /// The first test of [`sip_start`], for filtering datagrams before anything else is
@@ -167,6 +216,20 @@ pub fn sip_start(payload: &[u8]) -> Option<Start> {
 }
 
 impl Extractor {
+    /// An extractor that reads messages of at most `message` bytes with header blocks of
+    /// at most `header` bytes on streams.
+    pub fn with_caps(message: usize, header: usize) -> Self {
+        Extractor {
+            streams: HashMap::default(),
+            buffered: 0,
+            caps: Caps {
+                message: message.max(1),
+                header: header.max(1),
+            },
+            stats: ExtractStats::default(),
+        }
+    }
+
     /// A UDP/SCTP payload known to start with a SIP start line (`start`, from
     /// [`sip_start`]): counted and handed on as one message.
     pub fn datagram(
@@ -233,13 +296,17 @@ impl Extractor {
                     }
                 }
             }
-            StreamEvent::End { flow, .. } => {
+            StreamEvent::End { flow, evicted, .. } => {
                 if let Some(mut s) = self.streams.remove(&flow) {
                     self.buffered -= s.buf.len();
                     let meaningful = s.buf.iter().any(|c| !c.is_ascii_whitespace());
                     if meaningful && s.mode == Mode::Sip {
                         let first = s.clear();
-                        note_dropped(&mut self.stats, first);
+                        if evicted {
+                            self.stats.connection_limit.add(first);
+                        } else {
+                            note_dropped(&mut self.stats, first);
+                        }
                     }
                 }
             }
@@ -255,6 +322,15 @@ impl Extractor {
         out: &mut dyn FnMut(RawMessage<'_>),
     ) {
         let s = self.streams.entry(flow).or_insert_with(Stream::new);
+        if s.skip > 0 {
+            // The rest of a body over the cap.
+            let n = s.skip.min(data.len());
+            s.skip -= n;
+            if n == data.len() {
+                return;
+            }
+            return self.data(flow, (frame, origin), time, &data[n..], out);
+        }
         match s.mode {
             Mode::Tls => {
                 note_tls(&mut self.stats, flow, frame);
@@ -271,9 +347,9 @@ impl Extractor {
             _ => {}
         }
         let limit = if s.mode == Mode::Unknown {
-            MAX_HEADER
+            self.caps.header
         } else {
-            MAX_MESSAGE
+            self.caps.message
         };
         if s.buf.len() + data.len() > limit || self.buffered + data.len() > MAX_BUFFERED {
             self.buffered -= s.buf.len();
@@ -315,7 +391,7 @@ impl Extractor {
             }
         }
         match s.mode {
-            Mode::Sip => frame_sip(s, flow, &mut self.stats, out),
+            Mode::Sip => frame_sip(s, flow, self.caps, &mut self.stats, out),
             Mode::WsHandshake | Mode::Ws => frame_ws(s, flow, &mut self.stats, out),
             _ => {}
         }
@@ -364,6 +440,54 @@ impl Extractor {
                 ),
                 frames: s.dropped_frames.clone(),
                 count: s.dropped,
+                flow: None,
+            });
+        }
+        let limits = [
+            (
+                &s.header_limit,
+                "sip-header-limit",
+                "SIP header block(s) on TCP longer than",
+                self.caps.header,
+                crate::limits::Limits::SIP_HEADER,
+                "given up unread",
+            ),
+            (
+                &s.body_limit,
+                "sip-body-limit",
+                "SIP message(s) on TCP announced a Content-Length taking them over",
+                self.caps.message,
+                crate::limits::Limits::SIP_MESSAGE,
+                "their headers were read and their bodies skipped",
+            ),
+        ];
+        for (n, kind, what, cap, flag, done) in limits {
+            if n.count > 0 {
+                v.push(Anomaly {
+                    kind,
+                    message: format!(
+                        "{} {what} {cap} bytes, first in frame {}: {done} (raise {flag})",
+                        n.count,
+                        n.frames.first().copied().unwrap_or(0),
+                    ),
+                    frames: n.frames.clone(),
+                    count: n.count,
+                    flow: None,
+                });
+            }
+        }
+        let n = &s.connection_limit;
+        if n.count > 0 {
+            v.push(Anomaly {
+                kind: "sip-connection-limit",
+                message: format!(
+                    "{} SIP message(s) on TCP left unfinished because their connection was closed to follow newer ones, first data in frame {} (raise {})",
+                    n.count,
+                    n.frames.first().copied().unwrap_or(0),
+                    crate::limits::Limits::TCP_CONNECTIONS,
+                ),
+                frames: n.frames.clone(),
+                count: n.count,
                 flow: None,
             });
         }
@@ -535,6 +659,7 @@ fn resync_point(data: &[u8], at_start: bool) -> Option<usize> {
 fn frame_sip(
     s: &mut Stream,
     flow: Flow,
+    caps: Caps,
     stats: &mut ExtractStats,
     out: &mut dyn FnMut(RawMessage<'_>),
 ) {
@@ -552,7 +677,7 @@ fn frame_sip(
             return;
         }
         if !s.buf.contains(&b'\n') {
-            if s.buf.len() > MAX_HEADER {
+            if s.buf.len() > caps.header {
                 stats.garbage_bytes += s.buf.len() as u64;
                 s.clear();
             }
@@ -572,15 +697,20 @@ fn frame_sip(
             continue;
         };
         let Some((head_len, body_start)) = message::header_end(&s.buf) else {
-            if s.buf.len() > MAX_HEADER {
+            if s.buf.len() > caps.header {
                 let first = s.clear();
-                note_dropped(stats, first);
+                stats.header_limit.add(first);
+                // Resynchronise on the next start line.
+                s.mode = Mode::Other;
             }
             return;
         };
-        let body_len = match message::content_length(&s.buf[..head_len]) {
-            Some(Ok(n)) if body_start + n <= MAX_MESSAGE => n,
-            _ => 0,
+        let (body_len, skip) = match message::content_length(&s.buf[..head_len]) {
+            Some(Ok(n)) if body_start.saturating_add(n) <= caps.message => (n, 0),
+            // Over the cap: the headers go on (parsing notes the missing body), the body
+            // is skipped unread rather than framed as messages of its own.
+            Some(Ok(n)) => (0, n),
+            _ => (0, 0),
         };
         let total = body_start + body_len;
         if s.buf.len() < total {
@@ -597,6 +727,9 @@ fn frame_sip(
         };
         // `detect` above saw a start line: the message parses.
         stats.messages += 1;
+        if skip > 0 {
+            stats.body_limit.add(Some(frame));
+        }
         out(RawMessage {
             data: &s.buf[..total],
             prov: p,
@@ -605,6 +738,11 @@ fn frame_sip(
             start,
         });
         s.take(total);
+        if skip > 0 {
+            let here = skip.min(s.buf.len());
+            s.take(here);
+            s.skip = skip - here;
+        }
     }
 }
 
@@ -755,6 +893,7 @@ mod tests {
             &StreamEvent::End {
                 flow: flow(),
                 frame: 99,
+                evicted: false,
             },
             &mut |m| msgs.extend(m.parse()),
         );
@@ -926,18 +1065,105 @@ mod tests {
                 feed(&mut x, &junk, 2 + i);
                 assert!(x.buffered <= MAX_MESSAGE, "{}", x.buffered);
             }
-            let end = StreamEvent::End { flow: f, frame: 99 };
+            let end = StreamEvent::End {
+                flow: f,
+                frame: 99,
+                evicted: false,
+            };
             x.stream(&end, &mut |_| completed += 1);
         }
         assert_eq!(completed, 0);
         assert_eq!(x.buffered, 0);
-        assert!(x.stats.dropped >= 2, "both partial messages were given up");
+        assert_eq!(x.stats.header_limit.count, 1, "the endless header line");
+        assert_eq!(x.stats.header_limit.frames, vec![1]);
+        assert_eq!(x.stats.dropped, 1, "the body cut by the end of the stream");
+    }
+
+    fn feed_all(x: &mut Extractor, segs: &[&[u8]], end_evicted: Option<bool>) -> Vec<SipMessage> {
+        let mut msgs = Vec::new();
+        for (i, d) in segs.iter().enumerate() {
+            let e = StreamEvent::Data {
+                flow: flow(),
+                frame: i as u64 + 1,
+                origin: i as u64 + 1,
+                time: Timestamp::default(),
+                data: d,
+            };
+            x.stream(&e, &mut |m| msgs.extend(m.parse()));
+        }
+        if let Some(evicted) = end_evicted {
+            let e = StreamEvent::End {
+                flow: flow(),
+                frame: 50,
+                evicted,
+            };
+            x.stream(&e, &mut |m| msgs.extend(m.parse()));
+        }
+        msgs
+    }
+
+    #[test]
+    fn body_over_the_cap_is_skipped_not_framed_as_sip() {
+        let mut x = Extractor::with_caps(200, 1000);
+        // A 300-byte body made of SIP-looking lines, then a real message.
+        let body = "OPTIONS sip:fake SIP/2.0\r\nCall-ID: fake\r\n\r\n".repeat(300 / 44 + 1);
+        let body = &body.as_bytes()[..300];
+        let head = b"MESSAGE sip:a SIP/2.0\r\nCall-ID: big\r\nContent-Length: 300\r\n\r\n";
+        let msgs = feed_all(
+            &mut x,
+            &[head, &body[..100], &body[100..], OPT],
+            Some(false),
+        );
+        let ids: Vec<_> = msgs.iter().map(|m| m.call_id().unwrap_or("")).collect();
+        assert_eq!(
+            ids,
+            ["big", "1"],
+            "headers handed on, body skipped, next message read"
+        );
+        assert_eq!(msgs[0].frame, 1);
+        assert_eq!(x.stats.body_limit.count, 1);
+        assert_eq!(x.stats.body_limit.frames, vec![1]);
+        assert_eq!(x.stats.dropped, 0);
+        let a = x.anomalies();
+        let a = a.iter().find(|a| a.kind == "sip-body-limit").unwrap();
+        assert!(a.message.contains("--max-sip-message"), "{}", a.message);
+        assert_eq!((a.count, a.frames.clone()), (1, vec![1]));
+    }
+
+    #[test]
+    fn body_over_the_cap_in_the_same_segment_is_skipped_too() {
+        let mut x = Extractor::with_caps(100, 1000);
+        let mut seg =
+            b"MESSAGE sip:a SIP/2.0\r\nCall-ID: big\r\nContent-Length: 120\r\n\r\n".to_vec();
+        seg.extend(std::iter::repeat_n(b'x', 120));
+        seg.extend_from_slice(OPT);
+        let msgs = feed_all(&mut x, &[&seg[..90], &seg[90..]], None);
+        let ids: Vec<_> = msgs.iter().map(|m| m.call_id().unwrap_or("")).collect();
+        assert_eq!(ids, ["big", "1"]);
+        assert_eq!(x.stats.body_limit.count, 1);
+    }
+
+    #[test]
+    fn message_lost_to_the_connection_cap_has_its_own_count() {
+        let mut x = Extractor::default();
+        feed_all(
+            &mut x,
+            &[b"INVITE sip:a SIP/2.0\r\nCall-ID: 5\r\n"],
+            Some(true),
+        );
+        assert_eq!(x.stats.dropped, 0, "not taken for missing segments");
+        assert_eq!(x.stats.connection_limit.count, 1);
+        assert_eq!(x.stats.connection_limit.frames, vec![1]);
+        let kinds: Vec<_> = x.anomalies().iter().map(|a| a.kind).collect();
+        assert_eq!(kinds, ["sip-connection-limit"]);
     }
 
     #[test]
     fn hostile_length_is_bounded() {
         let huge = b"INVITE sip:a SIP/2.0\r\nContent-Length: 99999999999\r\n\r\n";
-        let (m, _) = feed(&[huge, OPT]);
-        assert_eq!(m.len(), 2, "absurd length is treated as no body");
+        let (m, stats) = feed(&[huge, OPT]);
+        // The headers are read; what follows is the announced body, skipped unread.
+        assert_eq!(m.len(), 1, "the body is not framed as SIP");
+        assert_eq!(stats.body_limit.count, 1);
     }
 }

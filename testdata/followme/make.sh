@@ -101,6 +101,8 @@ build_args() {
           -key exec "${k_exec:-true}")
     if [ -n "${k_extra:-}" ]; then read -r -a extra <<<"$k_extra"; ARGS+=("${extra[@]}"); fi
     if [ -n "$remote" ]; then ARGS+=("$remote"); fi
+    # A party with its own network namespace (merge-followme) runs inside it.
+    if [ -n "${NETNS_FOR[$ip]:-}" ]; then ARGS=(ip netns exec "${NETNS_FOR[$ip]}" "${ARGS[@]}"); fi
     # Each party runs in its own directory whose rtp.pcap (played by play_pcap_audio) carries
     # its own SSRC, derived from the media port.
     MDIR="$WORK/m$mport"
@@ -695,6 +697,54 @@ fx_busy_site() {
     stop_capture $name
 }
 
+# Two capture points of one Follow-Me call: the PBX and XCC in network namespaces of their
+# own, joined by a veth pair, a tcpdump on each end (PBX side: pcap; XCC side: pcapng via
+# editcap). The second leg is rejected 404 (FM006), so findings cite both legs. Every packet
+# is seen at both points (one link between them): sipdiag must count each message once.
+declare -A NETNS_FOR=()
+fx_merge_followme() {
+    local name=merge-followme np=sdm-merge-pbx nx=sdm-merge-xcc
+    local pbx_saved=$PBX xcc_saved=$XCC
+    ip netns del $np 2>/dev/null || true; ip netns del $nx 2>/dev/null || true
+    ip netns add $np; ip netns add $nx
+    ip link add sdm-p type veth peer name sdm-x
+    ip link set sdm-p netns $np; ip link set sdm-x netns $nx
+    for ns in $np $nx; do
+        ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+        ip -n $ns link set lo up
+    done
+    ip -n $np addr add 10.99.0.10/24 dev sdm-p; ip -n $np link set sdm-p up
+    ip -n $nx addr add 10.99.0.20/24 dev sdm-x; ip -n $nx link set sdm-x up
+    PBX=10.99.0.10 XCC=10.99.0.20
+    NETNS_FOR=([$PBX]=$np [$XCC]=$nx)
+    local p x
+    ip netns exec $np tcpdump -i sdm-p -s 0 -U --immediate-mode -n -w "$WORK/pbx.pcap" udp 2>"$WORK/tcpdump-p.err" &
+    p=$!
+    ip netns exec $nx tcpdump -i sdm-x -s 0 -U --immediate-mode -n -w "$WORK/xcc.pcap" udp 2>"$WORK/tcpdump-x.err" &
+    x=$!
+    local i
+    for i in $(seq 1 50); do
+        grep -q "listening on" "$WORK/tcpdump-p.err" && grep -q "listening on" "$WORK/tcpdump-x.err" && break
+        sleep 0.1
+    done
+    sleep 0.3
+    NO_CAPTURE=1 L1_XHDR=$(div 004930123456) IDENT=yes L2=reject L2_TO=01701234567 \
+        L2_CODE=404 L2_REASON="Not Found" L1_CODE=404 L1_REASON="Not Found" follow_me $name
+    sleep 0.5
+    kill -INT $p $x; wait $p $x || true
+    NETNS_FOR=(); PBX=$pbx_saved XCC=$xcc_saved
+    ip netns del $np; ip netns del $nx
+    cp "$WORK/pbx.pcap" "$HERE/merge-pbx-side.pcap"
+    editcap -F pcapng "$WORK/xcc.pcap" "$HERE/merge-xcc-side.pcapng"
+    # tshark's listing of each side, and of the two merged as mergecap merges them.
+    (cd "$HERE" && editcap -F pcap merge-xcc-side.pcapng "$WORK/merge-xcc-side.pcap" &&
+        cp "$WORK/merge-xcc-side.pcap" merge-xcc-side.pcap && ./oracle.sh merge-pbx-side merge-xcc-side &&
+        rm merge-xcc-side.pcap &&
+        mergecap -F pcap -w merge-merged.pcap merge-pbx-side.pcap merge-xcc-side.pcapng &&
+        ./oracle.sh merge-merged && rm merge-merged.pcap)
+    log "merge-pbx-side.pcap, merge-xcc-side.pcapng: $(tshark -r "$HERE/merge-pbx-side.pcap" | wc -l) and $(tshark -r "$HERE/merge-xcc-side.pcapng" | wc -l) frames"
+}
+
 ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00 fm002-national0
      fm002-prefix99 fm002-plus-internal fm002-outside-prefix fm003-no-diversion fm004-user-unknown
      fm005-wrong-trunk fm006-second-leg-404 fm006-second-leg-484 fm007-second-leg-488
@@ -704,7 +754,7 @@ ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00
      cap005-followme-fragmented fm011-second-leg-ring-timeout
      busy-site roles-b2bua-not-xcc roles-three-gateways roles-options-scanner
      fm002-chain-one-line fm002-chain-two-lines numbers-mixed fm012-anydevice-long
-     fm004-chain-user-unknown sip001-quoted-call-id many-calls)
+     fm004-chain-user-unknown sip001-quoted-call-id many-calls merge-followme)
 
 editcap -F pcap -r "$RTP_SRC" "$WORK/rtp-src.pcap" 1-67 >/dev/null   # 67 x 30 ms PCMA = 2 s of audio
 cp "$HERE"/*.xml "$WORK/"

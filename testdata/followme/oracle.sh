@@ -9,6 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE"
 if [ $# -gt 0 ]; then names=("$@"); else names=(); for f in *.pcap; do names+=("${f%.pcap}"); done; fi
 for n in "${names[@]}"; do
+    [ -f "$n.pcap" ] || continue   # a fixture made of other files (merge-followme)
     {
         printf 'frame\ttime\tsrc\tdst\ttransport\tmessage\tcseq\tcall_id\n'
         { tshark -r "$n.pcap" -d udp.port==5070,sip -d udp.port==5061,sip -d udp.port==5062,sip \

@@ -1,0 +1,245 @@
+//! Hostile-input benchmark: `cargo bench --bench floods`.
+//!
+//! Generates (once; cached under `target/bench-data/`) four captures of the same size
+//! (`SIPDIAG_FLOOD_MB`, default 200): a normal one (SIP calls with their RTP) and three
+//! floods that fill sipdiag's bounded tables — half-open TCP connections to 5060 each
+//! carrying the start of an INVITE, first IPv4 fragments that never complete, and single
+//! RTP packets each on a new UDP flow. Then runs `sipdiag analyze` on each (best of
+//! `SIPDIAG_BENCH_RUNS`, default 1) and prints wall time and peak RSS (GNU time's `%M`,
+//! the kernel's ru_maxrss) beside the normal capture's. Target (README "Limits"): every
+//! flood within 3× the normal capture's wall time, memory bounded by the caps.
+//!
+//! Std only; the packets are written by `tests/limits/pcap.rs`, the writer the limit
+//! tests use.
+
+#[path = "../tests/limits/pcap.rs"]
+mod pcap;
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pcap::{ACK, Addr, PSH, Pcap, SYN};
+
+/// Bump when the generated traffic changes, so cached files are rebuilt.
+const VERSION: u32 = 2;
+
+type Writer = Pcap<BufWriter<File>>;
+/// Writes a capture of about the given number of bytes.
+type Generator = fn(&mut Writer, u64) -> std::io::Result<()>;
+
+fn main() {
+    let mb: u64 = env_num("SIPDIAG_FLOOD_MB", 200);
+    let runs = env_num("SIPDIAG_BENCH_RUNS", 1) as usize;
+    let dir = target_dir().join("bench-data");
+    fs::create_dir_all(&dir).expect("create target/bench-data");
+    let sipdiag = PathBuf::from(env!("CARGO_BIN_EXE_sipdiag"));
+    let bytes = mb << 20;
+    let kinds: [(&str, Generator); 4] = [
+        ("normal", normal),
+        ("tcp-connections", tcp_flood),
+        ("ip-fragments", fragment_flood),
+        ("media-flows", flow_flood),
+    ];
+    println!("sipdiag hostile-input benchmark: {mb} MB per capture, best of {runs} run(s)");
+    println!("binary: {}", sipdiag.display());
+    println!();
+    println!(
+        "{:<16} {:>10} {:>10} {:>10} {:>12} {:>8}",
+        "capture", "MB", "frames", "wall s", "peak RSS MiB", "× normal"
+    );
+    let mut normal_wall = None;
+    for (name, gen_fn) in kinds {
+        let path = dir.join(format!("flood-v{VERSION}-{name}-{mb}mb.pcap"));
+        if !path.exists() {
+            let tmp = path.with_extension("tmp");
+            let mut w = Pcap::new(BufWriter::new(File::create(&tmp).unwrap())).unwrap();
+            gen_fn(&mut w, bytes).unwrap();
+            w.into_inner().flush().unwrap();
+            fs::rename(&tmp, &path).unwrap();
+        }
+        let size = fs::metadata(&path).unwrap().len();
+        let frames = count_frames(&path);
+        let mut best: Option<(Duration, Option<u64>)> = None;
+        for _ in 0..runs {
+            let m = run(&sipdiag, &path);
+            best = Some(match best {
+                Some(b) if b.0 <= m.0 => b,
+                _ => m,
+            });
+        }
+        let (wall, rss) = best.unwrap();
+        let ratio = match normal_wall {
+            None => {
+                normal_wall = Some(wall);
+                "1.0".to_string()
+            }
+            Some(n) => format!("{:.1}", wall.as_secs_f64() / Duration::as_secs_f64(&n)),
+        };
+        println!(
+            "{:<16} {:>10.1} {:>10} {:>10.2} {:>12} {:>8}",
+            name,
+            size as f64 / 1e6,
+            frames,
+            wall.as_secs_f64(),
+            rss.map_or("n/a".to_string(), |k| format!("{:.0}", k as f64 / 1024.0)),
+            ratio
+        );
+    }
+}
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
+
+/// Runs `sipdiag analyze` once: wall time and peak RSS in KiB (when GNU time is there).
+fn run(sipdiag: &Path, capture: &Path) -> (Duration, Option<u64>) {
+    let time = Path::new("/usr/bin/time");
+    let rss_file = capture.with_extension("rss");
+    let start = Instant::now();
+    let status = if time.exists() {
+        Command::new(time)
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&rss_file)
+            .arg(sipdiag)
+            .args(["analyze", "--format", "json", "--fail-on", "none"])
+            .arg(capture)
+            .stdout(Stdio::null())
+            .status()
+    } else {
+        Command::new(sipdiag)
+            .args(["analyze", "--format", "json", "--fail-on", "none"])
+            .arg(capture)
+            .stdout(Stdio::null())
+            .status()
+    }
+    .expect("run sipdiag");
+    let wall = start.elapsed();
+    assert!(
+        status.success(),
+        "sipdiag analyze {}: {status}",
+        capture.display()
+    );
+    let rss = fs::read_to_string(&rss_file)
+        .ok()
+        .and_then(|s| s.trim().lines().last()?.trim().parse().ok());
+    let _ = fs::remove_file(&rss_file);
+    (wall, rss)
+}
+
+/// Classic pcap records in a file.
+fn count_frames(path: &Path) -> u64 {
+    let data = fs::read(path).unwrap();
+    let (mut at, mut n) = (24usize, 0u64);
+    while at + 16 <= data.len() {
+        let len = u32::from_le_bytes(data[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + len;
+        n += 1;
+    }
+    n
+}
+
+/// SIP calls one after another, each with 50 RTP packets per direction.
+fn normal(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
+    let mut t = 1_000_000u64;
+    let mut size = 24u64;
+    let mut n = 0u32;
+    while size < bytes {
+        n += 1;
+        let host = [10, 1, (n >> 8) as u8, n as u8];
+        let peer = [10, 2, (n >> 8) as u8, n as u8];
+        let (a, b): (Addr, Addr) = ((host, 5060), (peer, 5060));
+        let (am, bm): (Addr, Addr) = ((host, 20000), (peer, 30000));
+        let id = format!("call-{n}");
+        let msgs = [
+            pcap::invite(&id, a, b, am),
+            pcap::ok(&id, a, b, bm),
+            pcap::in_dialog("ACK", &id, a, b),
+        ];
+        for (i, m) in msgs.iter().enumerate() {
+            let (s, d) = if i == 1 { (b, a) } else { (a, b) };
+            w.udp(t, s, d, m)?;
+            size += 16 + 42 + m.len() as u64;
+        }
+        for i in 0..50u16 {
+            t += 20_000;
+            w.udp(t, am, bm, &pcap::rtp(i, u32::from(i) * 160, n))?;
+            w.udp(t + 1, bm, am, &pcap::rtp(i, u32::from(i) * 160, !n))?;
+            size += 2 * (16 + 42 + 172);
+        }
+        let bye = pcap::in_dialog("BYE", &id, a, b);
+        let ok = pcap::bye_ok(&id, a, b);
+        w.udp(t + 2, a, b, &bye)?;
+        w.udp(t + 3, b, a, &ok)?;
+        size += 2 * (16 + 42) + (bye.len() + ok.len()) as u64;
+        t += 1000;
+    }
+    Ok(())
+}
+
+/// Half-open TCP connections to 5060, each a SYN and the start of an INVITE that never
+/// ends, from a new address and port each.
+fn tcp_flood(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
+    let head = b"INVITE sip:200@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/TCP 10.3.0.1:40000;branch=z9hG4bK-x\r\nFrom: <sip:100@10.3.0.1>;tag=1\r\nTo: <sip:200@10.0.0.2>\r\nCall-ID: flood\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContact: <sip:100@10.3.0.1:40000>\r\nContent-Type: application/sdp\r\n";
+    let per = 2 * (16 + 54) + head.len() as u64;
+    let dst: Addr = ([10, 0, 0, 2], 5060);
+    let mut t = 1_000_000u64;
+    for n in 0..bytes / per {
+        let src: Addr = (
+            [10, 3, (n >> 14) as u8, (n >> 6) as u8],
+            1024 + (n & 63) as u16,
+        );
+        w.tcp(t, src, dst, 1000, SYN, b"")?;
+        w.tcp(t + 1, src, dst, 1001, ACK | PSH, head)?;
+        t += 50;
+    }
+    Ok(())
+}
+
+/// First IPv4 fragments (1 000 bytes each) that never complete, a new datagram each.
+fn fragment_flood(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
+    let data = vec![0x55u8; 1000];
+    let per = 16 + 34 + data.len() as u64;
+    let mut t = 1_000_000u64;
+    for n in 0..bytes / per {
+        let src = [10, 4, (n >> 24) as u8, (n >> 16) as u8];
+        w.fragment(t, src, [10, 0, 0, 2], pcap::UDP, n as u16, 0, true, &data)?;
+        t += 10;
+    }
+    Ok(())
+}
+
+/// Single RTP packets, each on a new UDP flow.
+fn flow_flood(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
+    let per = 16 + 42 + 172;
+    let dst: Addr = ([10, 0, 0, 2], 30000);
+    let mut t = 1_000_000u64;
+    for n in 0..bytes / per {
+        let src: Addr = (
+            [10, 5, (n >> 14) as u8, (n >> 6) as u8],
+            20000 + (n & 63) as u16 * 2,
+        );
+        w.udp(t, src, dst, &pcap::rtp(1, 0, n as u32))?;
+        t += 20;
+    }
+    Ok(())
+}
+
+fn target_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(d);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.ancestors().nth(3).map(Path::to_path_buf))
+        .filter(|p| p.join("CACHEDIR.TAG").exists() || p.ends_with("target"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+}

@@ -1,0 +1,104 @@
+//! Wiring for several captures of one incident: capture (merged by timestamp,
+//! `capture::merge`) → net → SIP framing, once over the merged stream.
+//!
+//! Input: the paths given to `analyze` (or `flow`). Output: one [`CaptureReport`] per
+//! readable file, the errors of the others, and the [`FrameIndex`] that turns the merged
+//! frame numbers the rest of the pipeline cites back into (file, frame) pairs. The
+//! decoder and the SIP extractor see one stream, so a TCP connection or a call captured
+//! at two points is reassembled and counted once. What the stream yields as a whole (SIP
+//! message count, decoding anomalies, fragmented SIP) is on the first readable file's
+//! report: rules add these up over the files.
+
+use crate::capture::merge::{FrameIndex, read_merged};
+use crate::capture::{CaptureError, Frame};
+use crate::net::{Decoder, Packet};
+use crate::sip::{self, Extractor};
+
+use super::{CaptureReport, Emit, PacketSink, Sink, pipeline};
+
+/// [`super::scan_all_with`] over captures merged by timestamp (see the module docs).
+pub(super) fn scan_merged(
+    paths: &[String],
+    sink: &mut (dyn Sink + Send),
+    packets: Option<&mut (dyn PacketSink + Send)>,
+) -> (Vec<CaptureReport>, Vec<CaptureError>, FrameIndex) {
+    pipeline::run(sink, packets, |emit| scan_merged_into(paths, emit))
+}
+
+fn scan_merged_into(
+    paths: &[String],
+    emit: &mut dyn Emit,
+) -> (Vec<CaptureReport>, Vec<CaptureError>, FrameIndex) {
+    let mut decoder = Decoder::default();
+    let mut extractor = Extractor::default();
+    let packets = emit.wants_packets();
+    if !packets {
+        decoder.keep_datagrams(sip::may_be_sip);
+    }
+    // As in `scan_into`: SIP to the extractor, the rest to the packet sink.
+    let on_packet = |p: Packet<'_>, extractor: &mut Extractor, emit: &mut dyn Emit| match p {
+        Packet::Datagram(d) => {
+            if let Some(start) = sip::sip_start(d.payload) {
+                extractor.datagram(&d, start, &mut |m| emit.raw(m));
+            } else if packets {
+                emit.datagram(&d);
+            }
+        }
+        Packet::Stream(e) => {
+            extractor.stream(&e, &mut |m| emit.raw(m));
+            if packets {
+                emit.stream(&e);
+            }
+        }
+        Packet::Icmp(e) => {
+            if packets {
+                emit.icmp(&e);
+            }
+        }
+    };
+    // The sinks learn which file the frames come from as it changes, so that each call
+    // records the files that carried it (rules look at those files' damage).
+    let mut current = None;
+    let merged = read_merged(paths, |frame: &Frame<'_>, file| {
+        if current != Some(file) {
+            current = Some(file);
+            emit.capture_start(file);
+        }
+        decoder.decode(frame, &mut |p| on_packet(p, &mut extractor, &mut *emit));
+    });
+    decoder.finish(&mut |p| on_packet(p, &mut extractor, &mut *emit));
+    extractor.finish();
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    for (file, r) in merged.files.into_iter().enumerate() {
+        match r {
+            Ok(mut s) => {
+                // The reader counted in the file's own numbers; the report cites the
+                // merged stream's.
+                for a in &mut s.anomalies {
+                    a.frames = a
+                        .frames
+                        .iter()
+                        .filter_map(|&n| merged.index.merged_number(file, n))
+                        .collect();
+                }
+                reports.push(CaptureReport {
+                    path: s.path,
+                    format: s.format,
+                    frames: s.frames,
+                    sip_messages: 0,
+                    anomalies: s.anomalies,
+                    sip_fragmented: Vec::new(),
+                });
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(first) = reports.first_mut() {
+        first.sip_messages = extractor.stats.messages;
+        first.anomalies.extend(decoder.anomalies());
+        first.anomalies.extend(extractor.anomalies());
+        first.sip_fragmented = extractor.stats.fragmented.into_values().collect();
+    }
+    (reports, errors, merged.index)
+}

@@ -1,0 +1,277 @@
+//! Least-recently-used order in O(1), for the tables that untrusted input can fill (TCP
+//! directions, IP datagrams under reassembly, media flows).
+//!
+//! Not a stage: a helper of `net` and `media`. [`Recency`] is a doubly linked list threaded
+//! through slot numbers (`u32` links in two vectors, no allocation per entry): touching,
+//! adding, removing and finding the least recently used slot are each a few array writes,
+//! so a table at its cap evicts in constant time instead of scanning for the oldest entry.
+//! [`LruMap`] pairs it with a hash index for tables keyed by value.
+
+// foldhash: keys are flows and fragment ids from the capture, looked up once per packet;
+// its per-process random seed keeps it resistant enough to crafted keys (as in `media`).
+use foldhash::HashMap;
+use std::hash::Hash;
+
+const NIL: u32 = u32::MAX;
+
+/// Recency order over slot numbers `0..`: the caller owns the slots, this owns the order.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Recency {
+    prev: Vec<u32>,
+    next: Vec<u32>,
+    /// Most recently used.
+    head: Option<u32>,
+    /// Least recently used.
+    tail: Option<u32>,
+    len: usize,
+}
+
+impl Recency {
+    /// Slots in the order.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether `slot` is in the order.
+    fn linked(&self, slot: u32) -> bool {
+        let i = slot as usize;
+        i < self.prev.len()
+            && (self.prev[i] != NIL || self.next[i] != NIL || self.head == Some(slot))
+    }
+
+    /// Adds `slot` (not yet in the order) as the most recently used.
+    pub fn push(&mut self, slot: u32) {
+        let i = slot as usize;
+        if i >= self.prev.len() {
+            self.prev.resize(i + 1, NIL);
+            self.next.resize(i + 1, NIL);
+        }
+        debug_assert!(!self.linked(slot), "slot {slot} pushed twice");
+        self.prev[i] = NIL;
+        self.next[i] = self.head.unwrap_or(NIL);
+        if let Some(h) = self.head {
+            self.prev[h as usize] = slot;
+        }
+        self.head = Some(slot);
+        if self.tail.is_none() {
+            self.tail = Some(slot);
+        }
+        self.len += 1;
+    }
+
+    /// Takes `slot` out of the order (nothing when it is not in it).
+    pub fn remove(&mut self, slot: u32) {
+        if !self.linked(slot) {
+            return;
+        }
+        let i = slot as usize;
+        let (p, n) = (self.prev[i], self.next[i]);
+        match p {
+            NIL => self.head = (n != NIL).then_some(n),
+            p => self.next[p as usize] = n,
+        }
+        match n {
+            NIL => self.tail = (p != NIL).then_some(p),
+            n => self.prev[n as usize] = p,
+        }
+        self.prev[i] = NIL;
+        self.next[i] = NIL;
+        self.len -= 1;
+    }
+
+    /// Marks `slot` (in the order) as the most recently used.
+    pub fn touch(&mut self, slot: u32) {
+        if self.head != Some(slot) {
+            self.remove(slot);
+            self.push(slot);
+        }
+    }
+
+    /// The least recently used slot.
+    pub fn oldest(&self) -> Option<u32> {
+        self.tail
+    }
+}
+
+/// A map that remembers the order its entries were last used in.
+#[derive(Debug)]
+pub(crate) struct LruMap<K, V> {
+    index: HashMap<K, u32>,
+    slots: Vec<Option<(K, V)>>,
+    free: Vec<u32>,
+    order: Recency,
+}
+
+impl<K, V> Default for LruMap<K, V> {
+    fn default() -> Self {
+        LruMap {
+            index: HashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            order: Recency::default(),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Copy, V> LruMap<K, V> {
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn contains_key(&self, k: &K) -> bool {
+        self.index.contains_key(k)
+    }
+
+    /// The value of `k`, its place in the order unchanged.
+    pub fn get(&self, k: &K) -> Option<&V> {
+        let slot = *self.index.get(k)?;
+        self.slots[slot as usize].as_ref().map(|(_, v)| v)
+    }
+
+    /// The value of `k`, marked as just used.
+    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        let slot = *self.index.get(k)?;
+        self.order.touch(slot);
+        self.slots[slot as usize].as_mut().map(|(_, v)| v)
+    }
+
+    /// Adds `k` as the most recently used (replacing an old value of `k`, returned).
+    pub fn insert(&mut self, k: K, v: V) -> Option<V> {
+        let old = self.remove(&k);
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some((k, v));
+                s
+            }
+            None => {
+                self.slots.push(Some((k, v)));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(k, slot);
+        self.order.push(slot);
+        old
+    }
+
+    pub fn remove(&mut self, k: &K) -> Option<V> {
+        let slot = self.index.remove(k)?;
+        self.order.remove(slot);
+        self.free.push(slot);
+        self.slots[slot as usize].take().map(|(_, v)| v)
+    }
+
+    /// The least recently used entry, left in place.
+    pub fn peek_oldest(&self) -> Option<(&K, &V)> {
+        let slot = self.order.oldest()?;
+        self.slots[slot as usize].as_ref().map(|(k, v)| (k, v))
+    }
+
+    /// Removes and returns the least recently used entry.
+    pub fn pop_oldest(&mut self) -> Option<(K, V)> {
+        let k = *self.peek_oldest()?.0;
+        let v = self.remove(&k)?;
+        Some((k, v))
+    }
+
+    /// The keys, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.index.keys()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(r: &Recency) -> Vec<u32> {
+        // Walk from the oldest by repeatedly reading `prev` links.
+        let mut v = Vec::new();
+        let mut at = r.tail;
+        while let Some(s) = at {
+            v.push(s);
+            at = match r.prev[s as usize] {
+                NIL => None,
+                p => Some(p),
+            };
+        }
+        v
+    }
+
+    #[test]
+    fn recency_orders_by_last_use() {
+        let mut r = Recency::default();
+        for s in [3, 0, 7] {
+            r.push(s);
+        }
+        assert_eq!(order(&r), vec![3, 0, 7]);
+        r.touch(3);
+        assert_eq!(order(&r), vec![0, 7, 3]);
+        r.touch(3);
+        assert_eq!(
+            order(&r),
+            vec![0, 7, 3],
+            "touching the newest changes nothing"
+        );
+        r.remove(7);
+        assert_eq!(order(&r), vec![0, 3]);
+        r.remove(7);
+        assert_eq!(r.len(), 2, "removing twice is harmless");
+        r.remove(0);
+        r.remove(3);
+        assert_eq!(r.oldest(), None);
+        assert_eq!(r.len(), 0);
+        r.push(0);
+        assert_eq!(order(&r), vec![0], "a slot can come back after removal");
+    }
+
+    #[test]
+    fn map_evicts_least_recently_used() {
+        let mut m: LruMap<u32, String> = LruMap::default();
+        for k in 0..4 {
+            m.insert(k, k.to_string());
+        }
+        m.get_mut(&0);
+        assert_eq!(m.pop_oldest(), Some((1, "1".to_string())));
+        assert_eq!(m.pop_oldest().map(|(k, _)| k), Some(2));
+        m.insert(9, "9".into());
+        assert_eq!(m.pop_oldest().map(|(k, _)| k), Some(3));
+        assert_eq!(m.pop_oldest().map(|(k, _)| k), Some(0));
+        assert_eq!(m.pop_oldest().map(|(k, _)| k), Some(9));
+        assert_eq!(m.pop_oldest(), None);
+        assert_eq!(m.len(), 0);
+    }
+
+    #[test]
+    fn map_reuses_slots_and_stays_correct_after_eviction() {
+        let mut m: LruMap<u32, u32> = LruMap::default();
+        // A table held at a cap of 8 while 100 000 keys pass through it: every eviction
+        // takes the oldest, the slots stay 8 and the survivors keep their values.
+        for k in 0..100_000u32 {
+            if m.len() == 8 {
+                let (old, v) = m.pop_oldest().unwrap();
+                assert_eq!(old + 8, k);
+                assert_eq!(v, old * 2);
+            }
+            m.insert(k, k * 2);
+        }
+        assert_eq!(m.slots.len(), 8, "slots are reused, not grown");
+        let mut keys: Vec<u32> = m.keys().copied().collect();
+        keys.sort();
+        assert_eq!(keys, (99_992..100_000).collect::<Vec<_>>());
+        assert_eq!(m.get_mut(&99_995), Some(&mut 199_990));
+        assert_eq!(m.remove(&99_992), Some(199_984));
+        assert_eq!(m.pop_oldest().map(|(k, _)| k), Some(99_993));
+    }
+
+    #[test]
+    fn reinsert_replaces_and_refreshes() {
+        let mut m: LruMap<&str, u8> = LruMap::default();
+        m.insert("a", 1);
+        m.insert("b", 2);
+        assert_eq!(m.insert("a", 3), Some(1));
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.pop_oldest(), Some(("b", 2)));
+        assert_eq!(m.pop_oldest(), Some(("a", 3)));
+    }
+}

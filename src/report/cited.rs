@@ -1,0 +1,108 @@
+//! `analyze` over several capture files read merged: frame citations by file.
+//!
+//! Input: the report, whose frame numbers count through the merged stream (as `mergecap`
+//! numbers it), and the [`FrameIndex`] of the read. Output: JSON whose findings cite
+//! `"frames":[{"capture":…,"frame":N}, …]` (every sighting of each frame: both capture
+//! points for a packet seen at both; the file of a rotated set it is in), and, for the
+//! table and markdown, a legend from each cited frame to its files and frame numbers.
+//! A single file is not read merged: its JSON keeps the plain numbers of schema_version 2.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::analysis::Analysis;
+use crate::capture::merge::FrameIndex;
+
+/// Frames listed in the legend at most.
+const LEGEND_MAX: usize = 60;
+
+/// The `analyze` JSON of files read merged, its findings' frames cited by file.
+pub fn write_json(
+    a: &Analysis,
+    index: &FrameIndex,
+    out: impl std::io::Write,
+) -> std::io::Result<()> {
+    let mut v = serde_json::to_value(a)?;
+    if let Some(findings) = v.get_mut("findings").and_then(|f| f.as_array_mut()) {
+        for f in findings {
+            let Some(frames) = f.get_mut("frames") else {
+                continue;
+            };
+            let cited: Vec<serde_json::Value> = frames
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(serde_json::Value::as_u64)
+                .flat_map(|n| index.cited_frames(n))
+                .map(|c| serde_json::json!({"capture": c.capture, "frame": c.frame}))
+                .collect();
+            *frames = serde_json::Value::Array(cited);
+        }
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, &v)?;
+    out.write_all(b"\n")?;
+    std::io::Write::flush(&mut out)
+}
+
+use std::io::Write as _;
+
+/// Where the frames the findings cite came from: one line per frame with every file and
+/// frame number it was seen at.
+pub fn legend(a: &Analysis, index: &FrameIndex, markdown: bool) -> String {
+    let frames: BTreeSet<u64> = a
+        .findings
+        .iter()
+        .flat_map(|f| {
+            f.finding
+                .frames
+                .iter()
+                .copied()
+                .chain(f.finding.proof.iter().map(|q| q.frame))
+        })
+        .collect();
+    // Inside the command's code span: plain paths.
+    let files = index.paths().join(" ");
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nFrames are numbered through the {} files merged in time order, as `mergecap -w merged.pcapng {files}` numbers them; {} capture point(s), {} packet(s) seen at two points counted once.",
+        index.paths().len(),
+        index.points(),
+        index.duplicates
+    );
+    if frames.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "Frames cited, by file:");
+    if markdown {
+        out.push('\n');
+    }
+    for n in frames.iter().take(LEGEND_MAX) {
+        let at: Vec<String> = index
+            .cited(*n)
+            .iter()
+            .map(|p| {
+                let path = index.paths().get(p.file).map_or("?", String::as_str);
+                if markdown {
+                    format!("`{path}` frame {}", p.frame)
+                } else {
+                    format!("{path} frame {}", p.frame)
+                }
+            })
+            .collect();
+        let _ = if markdown {
+            writeln!(out, "- frame {n}: {}", at.join(", "))
+        } else {
+            writeln!(out, "  frame {n}: {}", at.join(", "))
+        };
+    }
+    if frames.len() > LEGEND_MAX {
+        let _ = writeln!(
+            out,
+            "  … and {} more (JSON cites them all)",
+            frames.len() - LEGEND_MAX
+        );
+    }
+    out
+}

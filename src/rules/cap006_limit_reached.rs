@@ -1,0 +1,124 @@
+//! CAP006 limit-reached: a cap on what sipdiag keeps in memory was reached, so part of the
+//! capture was not analysed.
+//!
+//! Input: the `*-limit` anomalies of each capture (TCP connections, IP datagrams under
+//! reassembly, SIP header and message size) and the media report's
+//! [`FlowLimit`](crate::media::FlowLimit). Output: one warning per limit reached, naming
+//! the limit, its flag, the count and the first frame; for media flows, the calls whose
+//! media is therefore not judged (the SP rules skip them, see `rules::run_rules`).
+
+use serde_json::json;
+
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use crate::limits::Limits;
+
+pub struct R;
+pub static RULE: R = R;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "CAP006",
+    slug: "limit-reached",
+    severity: Severity::Warning,
+    summary: "A memory limit was reached: part of the capture was not analysed",
+    doc: RuleDoc {
+        what: "sipdiag keeps bounded tables so that no capture can exhaust memory: TCP connections followed at once, IP datagrams under reassembly, UDP media flows, the size of a SIP header block and message on TCP, and the 64 MiB read buffer for one pcapng block (a larger block is skipped). This rule reports each cap that was reached, how often, from which frame, and the flag that raises it; for media flows, it names the calls whose media is not judged.",
+        why: "What a cap leaves out is missing from the analysis: a SIP message on a connection closed to make room, a datagram whose fragments were dropped, RTP counts of a forgotten flow. A capture can then look healthier (or worse) than it was. Floods of connections, fragments or flows (scans, attacks, a very busy trunk) are what reach the caps.",
+        fix: "Run again with the named flag raised (for example `--max-media-flows 500000`), or filter the capture to the calls of interest first (`tshark -r in.pcap -Y 'sip || rtp' -w out.pcap`). If the caps were reached by a flood, the flood itself is worth a look.",
+        example: "media flow table full (--max-media-flows 100000): 250000 flow(s) forgotten to follow newer ones, first in frame 100001; media of 1 call not judged",
+    },
+};
+
+/// The limit an anomaly kind reports: its name in evidence and its flag.
+fn limit_of(kind: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    Some(match kind {
+        "tcp-connection-limit" => (
+            "tcp-connections",
+            Limits::TCP_CONNECTIONS,
+            "TCP connection table full",
+        ),
+        "sip-connection-limit" => (
+            "tcp-connections",
+            Limits::TCP_CONNECTIONS,
+            "SIP lost on connections closed at the TCP connection cap",
+        ),
+        "ip-fragment-limit" => ("fragments", Limits::FRAGMENTS, "IP reassembly table full"),
+        "sip-header-limit" => (
+            "sip-header",
+            Limits::SIP_HEADER,
+            "SIP header block over the cap",
+        ),
+        "sip-body-limit" => (
+            "sip-message",
+            Limits::SIP_MESSAGE,
+            "SIP body over the cap, skipped",
+        ),
+        // A fixed cap: the read buffer (64 MiB) is no flag.
+        "block-too-large" => (
+            "pcapng-block",
+            "",
+            "pcapng block over the read buffer, skipped",
+        ),
+        _ => return None,
+    })
+}
+
+impl Rule for R {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for c in cx.captures {
+            for a in &c.anomalies {
+                let Some((limit, flag, title)) = limit_of(a.kind) else {
+                    continue;
+                };
+                out.push(
+                    Finding::new(&INFO, title, format!("{}: {}.", c.path, a.message))
+                        .capture(&c.path)
+                        .frames(a.frames.iter().copied())
+                        .evidence(json!({
+                            "capture": c.path,
+                            "anomaly": a.kind,
+                            "limit": limit,
+                            "flag": (!flag.is_empty()).then_some(flag),
+                            "count": a.count,
+                            "first_frame": a.frames.first(),
+                        })),
+                );
+            }
+        }
+        if let Some(l) = &cx.media.flow_limit {
+            let first = l.frames.first().copied().unwrap_or(0);
+            let calls: Vec<&String> = l.calls.iter().collect();
+            let judged = match calls.len() {
+                0 => "no call's announced media was among them".to_string(),
+                1 => format!("media of call {} not judged", calls[0]),
+                n => format!("media of {n} calls not judged"),
+            };
+            out.push(
+                Finding::new(
+                    &INFO,
+                    "media flow table full",
+                    format!(
+                        "media flow table full ({} {}): {} flow(s) forgotten to follow newer ones, first in frame {first}; {judged}.",
+                        Limits::MEDIA_FLOWS,
+                        l.limit,
+                        l.evicted
+                    ),
+                )
+                .frames(l.frames.iter().copied())
+                .evidence(json!({
+                    "limit": "media-flows",
+                    "flag": Limits::MEDIA_FLOWS,
+                    "cap": l.limit,
+                    "count": l.evicted,
+                    "first_frame": first,
+                    "calls_not_judged": calls,
+                })),
+            );
+        }
+        out
+    }
+}

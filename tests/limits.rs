@@ -1,0 +1,381 @@
+//! Hostile captures against the caps of README "Limits": floods of TCP connections, IP
+//! fragments and media flows, oversized SIP bodies and header blocks. Each capture is
+//! written here with small caps set by flags, so that it stays small; each test checks
+//! the anomaly (kind, count, first frame), the CAP006 finding, and that what the cap did
+//! not touch is still analysed.
+
+mod common;
+#[path = "limits/pcap.rs"]
+mod pcap;
+
+use std::path::Path;
+
+use common::*;
+use pcap::{ACK, Addr, PSH, Pcap, SYN};
+use serde_json::Value;
+
+fn write(f: impl FnOnce(&mut Pcap<Vec<u8>>) -> std::io::Result<()>) -> tempfile::NamedTempFile {
+    let mut p = Pcap::new(Vec::new()).unwrap();
+    f(&mut p).unwrap();
+    let file = tempfile::Builder::new().suffix(".pcap").tempfile().unwrap();
+    std::fs::write(file.path(), p.into_inner()).unwrap();
+    file
+}
+
+fn analyze(path: &Path, flags: &[&str]) -> Value {
+    let mut args = vec!["analyze", "--format", "json", "--fail-on", "none"];
+    args.extend_from_slice(flags);
+    let p = path.to_str().unwrap();
+    args.push(p);
+    let o = sipdiag(&args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn anomaly<'a>(v: &'a Value, kind: &str) -> Option<&'a Value> {
+    v["captures"][0]["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == kind)
+}
+
+fn limit_kinds(v: &Value) -> Vec<String> {
+    v["captures"][0]["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["kind"].as_str())
+        .filter(|k| k.ends_with("-limit"))
+        .map(str::to_string)
+        .collect()
+}
+
+fn cap006(v: &Value) -> Vec<&Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "CAP006")
+        .collect()
+}
+
+const CALLER: Addr = ([10, 0, 0, 1], 5060);
+const CALLEE: Addr = ([10, 0, 0, 2], 5060);
+const CALLER_MEDIA: Addr = ([10, 0, 0, 1], 20000);
+const CALLEE_MEDIA: Addr = ([10, 0, 0, 2], 30000);
+const CALL_ID: &str = "flooded-call";
+
+/// A call answered with SDP whose RTP flows one way only (caller → callee, 100 packets),
+/// each packet followed by `flood` single RTP packets on new flows; then BYE.
+fn call_in_flow_flood(flood: u32) -> tempfile::NamedTempFile {
+    write(|p| {
+        let mut t = 1_000_000u64;
+        p.udp(
+            t,
+            CALLER,
+            CALLEE,
+            &pcap::invite(CALL_ID, CALLER, CALLEE, CALLER_MEDIA),
+        )?;
+        p.udp(
+            t + 1000,
+            CALLEE,
+            CALLER,
+            &pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA),
+        )?;
+        p.udp(
+            t + 2000,
+            CALLER,
+            CALLEE,
+            &pcap::in_dialog("ACK", CALL_ID, CALLER, CALLEE),
+        )?;
+        let mut n = 0u32;
+        for i in 0..100u16 {
+            t += 20_000;
+            let rtp = pcap::rtp(i, u32::from(i) * 160, 0x1234);
+            p.udp(t, CALLER_MEDIA, CALLEE_MEDIA, &rtp)?;
+            for _ in 0..flood {
+                n += 1;
+                let src = ([10, 9, (n >> 8) as u8, n as u8], 40000 + (n % 1000) as u16);
+                p.udp(t + 10, src, ([10, 8, 0, 1], 50000), &pcap::rtp(1, 0, n))?;
+            }
+        }
+        p.udp(
+            t + 20_000,
+            CALLER,
+            CALLEE,
+            &pcap::in_dialog("BYE", CALL_ID, CALLER, CALLEE),
+        )?;
+        p.udp(
+            t + 21_000,
+            CALLEE,
+            CALLER,
+            &pcap::bye_ok(CALL_ID, CALLER, CALLEE),
+        )?;
+        Ok(())
+    })
+}
+
+#[test]
+fn call_after_a_flow_flood_is_judged_when_the_cap_is_high_enough() {
+    let f = call_in_flow_flood(10);
+    let v = analyze(f.path(), &["--max-media-flows", "100000"]);
+    assert!(cap006(&v).is_empty(), "no cap reached: {:?}", cap006(&v));
+    let sp005 = finding(&v, "SP005");
+    assert_eq!(sp005["call_id"], CALL_ID, "one-way RTP judged");
+    let verdict = &v["verdicts"][0];
+    assert!(
+        !verdict["text"].as_str().unwrap().contains("not judged"),
+        "{verdict}"
+    );
+}
+
+#[test]
+fn call_whose_flows_were_forgotten_is_marked_not_judged() {
+    let f = call_in_flow_flood(10);
+    let v = analyze(f.path(), &["--max-media-flows", "5"]);
+    let found = cap006(&v);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let e = &found[0]["evidence"];
+    assert_eq!(e["limit"], "media-flows");
+    assert_eq!(e["flag"], "--max-media-flows");
+    assert_eq!(e["cap"], 5);
+    // Frame 4 is the call's first RTP packet (flow 1), frames 5-8 flood flows 2-5;
+    // frame 9 is the sixth flow and forgets the call's. Every round of 11 packets
+    // creates 11 flows again (the call's was forgotten meanwhile): 1100 flows, 5 kept.
+    assert_eq!(e["first_frame"], 9);
+    assert_eq!(e["count"], 1095);
+    assert_eq!(e["calls_not_judged"], serde_json::json!([CALL_ID]));
+    assert_eq!(frames(found[0])[0], 9);
+    let ids = ids(&v);
+    assert!(
+        !ids.contains(&"SP005".to_string()),
+        "SP rules skip it: {ids:?}"
+    );
+    let verdict = &v["verdicts"][0];
+    assert!(
+        verdict["text"]
+            .as_str()
+            .unwrap()
+            .contains("media not judged: flow table limit reached"),
+        "{verdict}"
+    );
+    assert_eq!(verdict["ok"], false, "not called healthy either");
+    // The table report says it too.
+    let o = sipdiag_wide(&[
+        "analyze",
+        "--max-media-flows",
+        "5",
+        f.path().to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("media not judged: flow table limit reached"),
+        "{text}"
+    );
+    assert!(text.contains("CAP006"), "{text}");
+}
+
+#[test]
+fn tcp_connection_flood_names_its_limit_and_the_lost_message() {
+    let f = write(|p| {
+        // Frame 1: an INVITE whose end never comes, on a connection the flood pushes out.
+        p.tcp(
+            1_000_000,
+            ([10, 0, 0, 1], 40000),
+            CALLEE,
+            1000,
+            ACK | PSH,
+            b"INVITE sip:200@10.0.0.2 SIP/2.0\r\nCall-ID: lost\r\n",
+        )?;
+        // Frames 2-26: half-open connections, one direction each.
+        for i in 0..25u16 {
+            p.tcp(
+                1_000_100 + u64::from(i),
+                ([10, 0, 1, i as u8], 30000 + i),
+                CALLEE,
+                7,
+                SYN,
+                b"",
+            )?;
+        }
+        Ok(())
+    });
+    let v = analyze(f.path(), &["--max-tcp-connections", "10"]);
+    // 10 connections = 20 directions: frames 1-20 fit, frame 21 closes frame 1's.
+    let a = anomaly(&v, "tcp-connection-limit").expect("tcp-connection-limit");
+    assert_eq!(a["count"], 6);
+    assert_eq!(a["frames"][0], 21);
+    assert!(
+        a["message"]
+            .as_str()
+            .unwrap()
+            .contains("--max-tcp-connections")
+    );
+    let s = anomaly(&v, "sip-connection-limit").expect("sip-connection-limit");
+    assert_eq!(s["count"], 1);
+    assert_eq!(s["frames"], serde_json::json!([1]));
+    assert!(
+        anomaly(&v, "sip-incomplete").is_none(),
+        "not 'missing segments'"
+    );
+    let found = cap006(&v);
+    let mut limits: Vec<_> = found
+        .iter()
+        .map(|f| f["evidence"]["anomaly"].as_str().unwrap())
+        .collect();
+    limits.sort();
+    assert_eq!(limits, ["sip-connection-limit", "tcp-connection-limit"]);
+    assert!(
+        found
+            .iter()
+            .all(|f| f["evidence"]["limit"] == "tcp-connections")
+    );
+    // The default cap is not reached by this capture.
+    let v = analyze(f.path(), &[]);
+    assert!(limit_kinds(&v).is_empty(), "{:?}", limit_kinds(&v));
+    assert!(cap006(&v).is_empty());
+}
+
+#[test]
+fn fragment_flood_is_bounded_and_later_datagrams_still_rebuild() {
+    let sip = pcap::in_dialog("OPTIONS", "frag", CALLER, CALLEE);
+    let f = write(|p| {
+        // Frames 1-20: first fragments that never complete.
+        for id in 0..20u16 {
+            p.fragment(
+                1_000_000,
+                [10, 7, 0, 1],
+                [10, 0, 0, 2],
+                pcap::UDP,
+                9000 + id,
+                0,
+                true,
+                &[0; 16],
+            )?;
+        }
+        // Frames 21-22: a SIP request in two fragments.
+        let last = p.udp_fragmented(1_000_100, CALLER, CALLEE, &sip, 200)?;
+        assert_eq!(last, 22);
+        Ok(())
+    });
+    let v = analyze(f.path(), &["--max-fragments", "8"]);
+    let a = anomaly(&v, "ip-fragment-limit").expect("ip-fragment-limit");
+    // Frames 9-21 each found 8 datagrams pending and dropped the oldest.
+    assert_eq!(a["count"], 13);
+    assert_eq!(a["frames"][0], 9);
+    assert!(a["message"].as_str().unwrap().contains("--max-fragments"));
+    assert_eq!(
+        v["captures"][0]["sip_messages"], 1,
+        "the SIP request was rebuilt"
+    );
+    let inc = anomaly(&v, "ip-fragments-incomplete").expect("the 7 left at the end");
+    assert_eq!(inc["count"], 7);
+    let found = cap006(&v);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["evidence"]["limit"], "fragments");
+    assert_eq!(found[0]["evidence"]["count"], 13);
+    assert_eq!(found[0]["evidence"]["first_frame"], 9);
+}
+
+/// A MESSAGE whose 400-byte body is SIP-looking text, then an OPTIONS, on one TCP stream.
+fn big_body() -> tempfile::NamedTempFile {
+    let body: String = "OPTIONS sip:fake SIP/2.0\r\nCall-ID: fake\r\n\r\n".repeat(10);
+    let body = &body.as_bytes()[..400];
+    let head = format!(
+        "MESSAGE sip:200@10.0.0.2 SIP/2.0\r\nCall-ID: big\r\nCSeq: 1 MESSAGE\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let options = b"OPTIONS sip:200@10.0.0.2 SIP/2.0\r\nCall-ID: after\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    write(|p| {
+        let src = ([10, 0, 0, 1], 40000);
+        let mut seq = 1000u32;
+        for (i, d) in [head.as_bytes(), &body[..200], &body[200..], options]
+            .iter()
+            .enumerate()
+        {
+            p.tcp(1_000_000 + i as u64, src, CALLEE, seq, ACK | PSH, d)?;
+            seq += d.len() as u32;
+        }
+        Ok(())
+    })
+}
+
+#[test]
+fn body_over_the_cap_is_skipped_and_reported() {
+    let f = big_body();
+    let v = analyze(f.path(), &["--max-sip-message", "300"]);
+    assert_eq!(
+        v["captures"][0]["sip_messages"], 2,
+        "MESSAGE headers and the OPTIONS"
+    );
+    let a = anomaly(&v, "sip-body-limit").expect("sip-body-limit");
+    assert_eq!(a["count"], 1);
+    assert_eq!(a["frames"], serde_json::json!([1]));
+    assert!(a["message"].as_str().unwrap().contains("--max-sip-message"));
+    let found = cap006(&v);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["evidence"]["limit"], "sip-message");
+    // Under the default cap the body is a body: the same two messages, no anomaly.
+    let v = analyze(f.path(), &[]);
+    assert_eq!(v["captures"][0]["sip_messages"], 2);
+    assert!(limit_kinds(&v).is_empty(), "{:?}", limit_kinds(&v));
+}
+
+#[test]
+fn header_block_over_the_cap_has_its_own_anomaly() {
+    let mut long = b"INVITE sip:200@10.0.0.2 SIP/2.0\r\nCall-ID: long\r\n".to_vec();
+    for i in 0..20 {
+        long.extend_from_slice(format!("X-Pad-{i}: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n").as_bytes());
+    }
+    let options = b"OPTIONS sip:200@10.0.0.2 SIP/2.0\r\nCall-ID: after\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    let f = write(|p| {
+        let src = ([10, 0, 0, 1], 40000);
+        let mut seq = 1000u32;
+        for (i, d) in [&long[..300], &long[300..], &options[..]]
+            .iter()
+            .enumerate()
+        {
+            p.tcp(1_000_000 + i as u64, src, CALLEE, seq, ACK | PSH, d)?;
+            seq += d.len() as u32;
+        }
+        Ok(())
+    });
+    let v = analyze(f.path(), &["--max-sip-header", "500"]);
+    let a = anomaly(&v, "sip-header-limit").expect("sip-header-limit");
+    assert_eq!(a["count"], 1);
+    assert_eq!(a["frames"], serde_json::json!([1]));
+    assert!(
+        anomaly(&v, "sip-incomplete").is_none(),
+        "not 'missing segments'"
+    );
+    assert_eq!(
+        v["captures"][0]["sip_messages"], 1,
+        "the OPTIONS after it is read"
+    );
+    assert_eq!(cap006(&v)[0]["evidence"]["limit"], "sip-header");
+}
+
+#[test]
+fn limits_are_in_the_help_of_every_command_that_reads_captures() {
+    for cmd in ["analyze", "messages", "calls", "media", "flow"] {
+        let o = sipdiag(&[cmd, "--help"]);
+        let help = stdout(&o);
+        for flag in [
+            "--max-tcp-connections",
+            "--max-fragments",
+            "--max-media-flows",
+            "--max-sip-message",
+            "--max-sip-header",
+        ] {
+            assert!(help.contains(flag), "{cmd} --help lacks {flag}");
+        }
+    }
+    let o = sipdiag(&["analyze", "--max-media-flows", "0", "x.pcap"]);
+    assert_eq!(o.status.code(), Some(2), "a cap of 0 is refused");
+}

@@ -1,0 +1,407 @@
+//! Several capture points of one incident read merged: the same Follow-Me call captured
+//! on the PBX side and the XCC side (testdata/followme/merge-*, made by make.sh with a
+//! tcpdump on each end of a veth pair), and rotated file sets read as one file.
+//!
+//! tshark is the oracle: `merge-pbx-side.sip.tsv` and `merge-xcc-side.sip.tsv` list each
+//! side's SIP messages, `merge-merged.sip.tsv` those of the two merged by mergecap (every
+//! message twice, numbered as sipdiag numbers the merged stream).
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+const PBX: &str = "followme/merge-pbx-side.pcap";
+const XCC: &str = "followme/merge-xcc-side.pcapng";
+
+fn json(args: &[&str]) -> (Value, Option<i32>) {
+    let out = sipdiag(args);
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (v, out.status.code())
+}
+
+/// tshark rows: (frame, message, cseq, call-id).
+fn rows(name: &str) -> Vec<(u64, String, String, String)> {
+    tsv(&testdata(&format!("followme/{name}")), "frame\t")
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].parse().unwrap(),
+                r[5].clone(),
+                r[6].clone(),
+                r[7].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_message_once_and_both_capture_points_cited() {
+    let (pbx, xcc) = (testdata(PBX), testdata(XCC));
+    let (pbx, xcc) = (pbx.to_str().unwrap(), xcc.to_str().unwrap());
+    let (v, code) = json(&["analyze", "--format", "json", pbx, xcc]);
+    assert_eq!(code, Some(1));
+    let pbx_rows = rows("merge-pbx-side.sip.tsv");
+    let xcc_rows = rows("merge-xcc-side.sip.tsv");
+    let merged_rows = rows("merge-merged.sip.tsv");
+    // The fixture: every message seen at both points, so mergecap's file has each twice.
+    assert_eq!(pbx_rows.len(), 9);
+    assert_eq!(xcc_rows.len(), 9);
+    assert_eq!(merged_rows.len(), 18);
+    // sipdiag counts each message once.
+    let messages: u64 = v["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sip_messages"].as_u64().unwrap())
+        .sum();
+    assert_eq!(messages, 9);
+    assert_eq!(v["summary"]["calls"], 2);
+    assert_eq!(v["summary"]["followme_linked"], 1);
+
+    // Frame numbers count through the merged stream as mergecap numbers it: each call's
+    // INVITE and final answer at the first sighting of that message in tshark's listing
+    // of the mergecap file.
+    let first = |call: &str, msg: &str| {
+        merged_rows
+            .iter()
+            .find(|r| r.3 == call && r.1 == msg)
+            .map(|r| r.0)
+            .unwrap()
+    };
+    for c in v["calls"].as_array().unwrap() {
+        let id = c["call_id"].as_str().unwrap();
+        assert_eq!(c["invite_frame"], first(id, "INVITE"), "{id}");
+        assert_eq!(c["final_frame"], first(id, "404"), "{id}");
+    }
+
+    // FM006 on the second leg's 404, cited at both capture points by file and frame.
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "FM006")
+        .expect("FM006");
+    assert!(f["capture"].is_null());
+    let cited: Vec<(String, u64)> = f["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["capture"].as_str().unwrap().to_string(),
+                c["frame"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let leg2 = &pbx_rows
+        .iter()
+        .find(|r| r.1 == "404" && r.2 == "1 INVITE" && r.3.ends_with("@10.99.0.20"))
+        .unwrap();
+    let at = |rows: &[(u64, String, String, String)]| {
+        rows.iter()
+            .find(|r| r.1 == leg2.1 && r.3 == leg2.3)
+            .unwrap()
+            .0
+    };
+    assert!(
+        cited.contains(&(pbx.to_string(), at(&pbx_rows))),
+        "{cited:?}"
+    );
+    assert!(
+        cited.contains(&(xcc.to_string(), at(&xcc_rows))),
+        "{cited:?}"
+    );
+    // Every frame cited is a pair: the same message in the other file.
+    let msg_of = |path: &str, n: u64| {
+        let rows = if path == pbx { &pbx_rows } else { &xcc_rows };
+        let r = rows.iter().find(|r| r.0 == n).unwrap();
+        (r.1.clone(), r.2.clone(), r.3.clone())
+    };
+    let on = |side: &str| -> Vec<_> {
+        let mut m: Vec<_> = cited
+            .iter()
+            .filter(|c| c.0 == side)
+            .map(|c| msg_of(&c.0, c.1))
+            .collect();
+        m.sort();
+        m
+    };
+    assert_eq!(on(pbx), on(xcc));
+    assert_eq!(on(pbx).len() * 2, cited.len());
+
+    // The table names the files of the frames it cites.
+    let out = sipdiag_wide(&["analyze", pbx, xcc]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("2 capture point(s), 9 packet(s) seen at two points counted once"),
+        "{text}"
+    );
+    let proof = f["proof"][0]["frame"].as_u64().unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("  frame {proof}: ")))
+        .unwrap_or_else(|| panic!("no legend for frame {proof}: {text}"));
+    assert!(
+        line.contains(&format!("{pbx} frame {}", at(&pbx_rows)))
+            && line.contains(&format!("{xcc} frame {}", at(&xcc_rows))),
+        "{line}"
+    );
+
+    // Markdown too, the paths quoted.
+    let md = stdout(&sipdiag(&["analyze", "--format", "markdown", pbx, xcc]));
+    assert!(
+        md.contains(&format!(
+            "- frame {proof}: `{pbx}` frame {}, `{xcc}` frame {}",
+            at(&pbx_rows),
+            at(&xcc_rows)
+        )),
+        "{md}"
+    );
+
+    // Given the other way round: the same diagnosis, each message still once.
+    let (w, _) = json(&["analyze", "--format", "json", xcc, pbx]);
+    let ids = |v: &Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&w), ids(&v));
+    assert_eq!(
+        w["captures"][0]["sip_messages"].as_u64().unwrap()
+            + w["captures"][1]["sip_messages"].as_u64().unwrap(),
+        9
+    );
+}
+
+/// Splits a classic pcap into files of `per` records each, as `editcap -c` does.
+fn split(pcap: &Path, per: usize, dir: &Path) -> Vec<String> {
+    let data = std::fs::read(pcap).unwrap();
+    assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
+    let (header, mut off) = (&data[..24], 24);
+    let mut files = Vec::new();
+    let mut cur = header.to_vec();
+    let mut n = 0;
+    while off + 16 <= data.len() {
+        let len = u32::from_le_bytes(data[off + 8..off + 12].try_into().unwrap()) as usize;
+        cur.extend_from_slice(&data[off..off + 16 + len]);
+        off += 16 + len;
+        n += 1;
+        if n % per == 0 || off + 16 > data.len() {
+            let p = dir.join(format!("rot_{:05}.pcap", files.len()));
+            std::fs::write(&p, std::mem::replace(&mut cur, header.to_vec())).unwrap();
+            files.push(p.to_string_lossy().into_owned());
+        }
+    }
+    files
+}
+
+/// The report without what names the files read.
+fn without_paths(mut v: Value) -> Value {
+    v["captures"] = Value::Null;
+    for f in v["findings"].as_array_mut().unwrap() {
+        f["capture"] = Value::Null;
+    }
+    v
+}
+
+#[test]
+fn a_rotated_set_gives_the_report_of_the_whole_file() {
+    for (name, per) in [("followme/busy-site.pcap", 40), (PBX, 4)] {
+        let whole = testdata(name);
+        let dir = tempfile::tempdir().unwrap();
+        let mut parts = split(&whole, per, dir.path());
+        assert!(parts.len() >= 3, "{name}: {parts:?}");
+        let (want, want_code) = json(&["analyze", "--format", "json", whole.to_str().unwrap()]);
+        // In any order: read by time, one capture point, numbered through.
+        parts.reverse();
+        let mut args = vec!["analyze", "--format", "json"];
+        args.extend(parts.iter().map(String::as_str));
+        let (mut got, code) = json(&args);
+        assert_eq!(code, want_code, "{name}");
+        // Each finding cites its frames in the piece they are in, numbered in that piece:
+        // piece k (from 0) holds the whole file's frames k·per+1 … (k+1)·per.
+        for f in got["findings"].as_array_mut().unwrap() {
+            let whole_numbers: Vec<Value> = f["frames"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    let k = parts.len()
+                        - 1
+                        - parts
+                            .iter()
+                            .position(|p| c["capture"] == p.as_str())
+                            .unwrap();
+                    Value::from(k as u64 * per as u64 + c["frame"].as_u64().unwrap())
+                })
+                .collect();
+            f["frames"] = Value::Array(whole_numbers);
+        }
+        assert_eq!(without_paths(got), without_paths(want), "{name}");
+        // The table says so.
+        let mut args = vec!["analyze"];
+        args.extend(parts.iter().map(String::as_str));
+        let text = stdout(&sipdiag_wide(&args));
+        assert!(
+            text.contains(&format!("{} files merged in time order", parts.len()))
+                && text.contains("1 capture point(s), 0 packet(s)"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_rotated_side_and_the_other_side_merge_as_two_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts = split(&testdata(PBX), 4, dir.path());
+    let xcc = testdata(XCC);
+    let mut args = vec!["analyze", "--format", "json"];
+    args.extend(parts.iter().map(String::as_str));
+    args.push(xcc.to_str().unwrap());
+    let (v, _) = json(&args);
+    let (whole, _) = json(&[
+        "analyze",
+        "--format",
+        "json",
+        testdata(PBX).to_str().unwrap(),
+        xcc.to_str().unwrap(),
+    ]);
+    let messages = |v: &Value| -> u64 {
+        v["captures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["sip_messages"].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(messages(&v), 9);
+    assert_eq!(v["calls"], whole["calls"]);
+    // The 404 of the second leg is the 2nd frame of the second piece (frames 5-8).
+    let f = &v["findings"][0];
+    assert_eq!(f["id"], "FM006");
+    assert!(
+        f["frames"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({"capture": parts[1], "frame": 2})),
+        "{}",
+        f["frames"]
+    );
+}
+
+#[test]
+fn an_unreadable_file_among_them_exits_2_after_the_report_of_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("xcc.pcap");
+    std::fs::write(&bad, b"not a capture\n").unwrap();
+    let pbx = testdata(PBX);
+    let out = sipdiag(&[
+        "analyze",
+        "--format",
+        "json",
+        pbx.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("xcc.pcap") && err.contains("not a pcap or pcapng"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["captures"].as_array().unwrap().len(), 1);
+    assert_eq!(v["captures"][0]["sip_messages"], 9);
+    // Still read as several files: frames cited by file.
+    let f = &v["findings"][0];
+    assert_eq!(f["id"], "FM006");
+    assert!(
+        f["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["capture"] == pbx.to_str().unwrap())
+    );
+}
+
+#[test]
+fn a_damaged_file_is_cited_in_its_own_frame_numbers() {
+    // The truncated copy of fm002-intl00 was captured after healthy-diversion-udp: its
+    // frames come second in the merged stream.
+    let early = testdata("followme/healthy-diversion-udp.pcap");
+    let cut = testdata("followme/cap-followme-truncated.pcap");
+    let (alone, _) = json(&["analyze", "--format", "json", cut.to_str().unwrap()]);
+    let last_good = alone["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "CAP001")
+        .unwrap()["frames"][0]
+        .as_u64()
+        .unwrap();
+    let (v, _) = json(&[
+        "analyze",
+        "--format",
+        "json",
+        early.to_str().unwrap(),
+        cut.to_str().unwrap(),
+    ]);
+    let cap001 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "CAP001")
+        .unwrap();
+    assert_eq!(
+        cap001["frames"],
+        serde_json::json!([{"capture": cut.to_str().unwrap(), "frame": last_good}])
+    );
+    // The call of the damaged file is judged knowing its file is damaged (FM002 without
+    // XCC's answer), as when the file is read alone, and cited in that file.
+    let fm002 = |v: &Value| -> Value {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "FM002")
+            .unwrap_or_else(|| panic!("no FM002: {}", v["findings"]))["frames"]
+            .clone()
+    };
+    let want: Vec<Value> = fm002(&alone)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| serde_json::json!({"capture": cut.to_str().unwrap(), "frame": n}))
+        .collect();
+    assert_eq!(fm002(&v), Value::Array(want));
+}
+
+#[test]
+fn the_html_ladder_of_merged_captures_shows_each_message_text() {
+    let (pbx, xcc) = (testdata(PBX), testdata(XCC));
+    let out = sipdiag(&[
+        "analyze",
+        "-f",
+        "html",
+        pbx.to_str().unwrap(),
+        xcc.to_str().unwrap(),
+    ]);
+    let page = String::from_utf8(out.stdout).unwrap();
+    // The ladder's frame numbers count through the merged stream; each arrow's text is read
+    // again from the file and frame it came from.
+    assert!(page.contains("<svg"), "no ladder drawn");
+    assert!(
+        page.contains("SIP/2.0 404"),
+        "the 404's full text is missing"
+    );
+    assert!(
+        !page.contains("Full text not available") && !page.contains("could not be read again"),
+        "a message text was not found"
+    );
+}
