@@ -8,11 +8,10 @@
 use std::io::Write;
 
 use anyhow::Context;
-use serde::Serialize;
 
 use crate::calls::CallSet;
 use crate::calls::legs::{Endpoint, infer_roles, link_legs};
-use crate::capture::{self, Anomaly, CaptureError, CaptureFormat};
+use crate::capture::{self, CaptureError};
 use crate::cli::{
     AnalyzeArgs, Cli, ColorChoice, Command, FailOn, FocusArgs, Format, MediaArgs, MediaPortArgs,
     PatternCommand, PatternTestArgs, ReadArgs, ReportFormat, SiteArgs,
@@ -21,11 +20,12 @@ use crate::media::{MediaSettings, MediaTracker, UdpPayload};
 use crate::net::{Datagram, Decoder, IcmpError, Packet, StreamEvent};
 use crate::numbers::Site;
 use crate::report::analysis::{self, Analysis, CallSummary};
-use crate::report::listing::{self, CallRow};
+use crate::report::listing;
 use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{self, Extractor, RawMessage, SipMessage};
 
 mod annotate;
+mod calls;
 mod each;
 mod extract;
 mod flow;
@@ -154,20 +154,7 @@ impl Emit for Direct<'_> {
     }
 }
 
-/// What one input file yielded, for the report's `captures` list.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct CaptureReport {
-    pub path: String,
-    pub format: CaptureFormat,
-    pub frames: u64,
-    pub sip_messages: u64,
-    pub anomalies: Vec<Anomaly>,
-    /// SIP over UDP that arrived in IP fragments, by flow, for CAP005 (the report shows
-    /// them as `sip-fragmented` anomalies).
-    #[serde(skip)]
-    #[schemars(skip)]
-    pub sip_fragmented: Vec<crate::sip::extract::FragmentedSip>,
-}
+pub use crate::sip::CaptureReport;
 
 /// Hands each framed SIP message on unparsed, with its bytes.
 struct Raw<'f>(&'f mut dyn FnMut(RawMessage<'_>));
@@ -298,7 +285,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     crate::redact::configure(&cli.command)?;
     match &cli.command {
         Command::Messages(args) => messages(args),
-        Command::Calls(args) => calls(args),
+        Command::Calls(args) => calls::calls(args),
         Command::Analyze(args) => {
             let color = use_color(cli.color);
             // comfy-table colours through crossterm, which on its own drops colour whenever
@@ -1275,45 +1262,5 @@ fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
         return finish(errors);
     }
     table.finish(&reports).context("writing the report")?;
-    finish(errors)
-}
-
-fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
-    let focus = flow::focus(&args.focus)?;
-    let mut set = CallSet::default();
-    let (reports, errors) = scan_all(&args.captures, &mut Collect(|m: SipMessage| set.add(m)));
-    if reports.is_empty() {
-        return finish(errors);
-    }
-    let keep = if focus.is_empty() {
-        vec![true; set.calls.len()]
-    } else {
-        let roles = infer_roles(&set.calls, &[], &[]);
-        let legs = link_legs(&set.calls, &roles);
-        let keep = focus.select(&set.calls, &legs);
-        flow::check_selection(&focus, &keep)?;
-        keep
-    };
-    let rows: Vec<CallRow> = set
-        .calls
-        .iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|(c, _)| CallRow::from_call(c))
-        .collect();
-    let text = match args.format {
-        Format::Json => listing::calls_json(&reports, &rows),
-        Format::Table => {
-            let width = crate::report::terminal_width();
-            crate::report::wrap_lines(
-                &listing::calls_table(&reports, &rows, width, args.verbose),
-                width,
-            )
-        }
-    };
-    write_out(&text).context("writing the report")?;
-    // As in `analyze`: the process ends now, freeing call by call would cost more.
-    std::mem::forget(set);
-    std::mem::forget(rows);
     finish(errors)
 }

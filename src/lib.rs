@@ -15,11 +15,14 @@
 //!   later stage and every output sees only tokens.
 //! - [`net`]: link layers, tunnels, IP defragmentation, TCP reassembly → [`net::Packet`]s.
 //! - [`sip`]: framing and lenient parsing → [`sip::SipMessage`]s.
-//! - [`calls`]: transactions, dialogs, roles and Follow-Me legs → [`calls::Call`]s.
-//! - [`media`]: STUN, RTP/RTCP streams and softphone flows.
+//! - [`calls`]: transactions, dialogs, roles and Follow-Me legs → [`calls::Call`]s;
+//!   [`calls::retire`] hands each call out once it has ended, so that memory follows the
+//!   calls in progress (what `calls` uses on one capture).
+//! - [`media`]: STUN, RTP/RTCP streams and softphone flows, matched with the calls' SDP.
 //! - [`ipoffice`]: Avaya IP Office incoming SIP call routing, replayed from a configuration.
 //! - [`numbers`]: number formats, the site profile and the XccDiversionPattern dialect.
-//! - [`rules`]: one file per diagnosis rule → [`rules::Finding`]s.
+//! - [`rules`]: one file per diagnosis rule → [`rules::Finding`]s (the media rules alone:
+//!   [`rules::check_media`]).
 //! - [`report`]: findings → table, JSON, markdown, HTML (with SVG call ladders).
 //! - [`app`]: wires the stages for the commands.
 //!
@@ -30,6 +33,10 @@
 //! parsed on whichever side leaves the two threads evenly loaded: the second thread when
 //! it only collects messages, the reading thread when it also follows media. Rules and
 //! reports run once the scan is complete.
+//!
+//! No module imports a later stage; a type several stages read lives in the earliest that
+//! owns it (the per-file [`sip::CaptureReport`], for instance, is built by the scan, judged
+//! by the rules and printed by every report).
 #![forbid(unsafe_code)]
 
 pub mod app;

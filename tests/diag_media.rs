@@ -10,8 +10,9 @@ use std::path::Path;
 
 use sipdiag::app;
 use sipdiag::calls::{Call, CallSet};
-use sipdiag::media::{MediaReport, MediaSettings, MediaTracker, RtpStream, check_media};
+use sipdiag::media::{MediaReport, MediaSettings, MediaTracker, RtpStream};
 use sipdiag::rules::Finding;
+use sipdiag::rules::check_media;
 
 /// The media report and the SIP calls of a capture, wired as `analyze` wires them.
 fn scan(path: &Path) -> (MediaReport, Vec<Call>) {

@@ -8,8 +8,9 @@ use std::path::Path;
 
 use sipdiag::app;
 use sipdiag::calls::{Call, CallSet};
-use sipdiag::media::{MediaReport, MediaSettings, MediaTracker, check_media};
+use sipdiag::media::{MediaReport, MediaSettings, MediaTracker};
 use sipdiag::rules::Finding;
+use sipdiag::rules::check_media;
 
 /// Feeds a capture through the media tracker (and the SIP calls, for the rules), wired
 /// as `sipdiag media` and `analyze` wire them.

@@ -12,6 +12,7 @@ pub mod focus;
 pub mod forwarding;
 pub mod legs;
 mod no_call_id;
+pub mod retire;
 
 pub use no_call_id::{NO_CALL_ID_PREFIX, NoCallIdKey};
 
@@ -184,34 +185,11 @@ impl CallSet {
     /// Adds one message to its call.
     /// Files a message under its call. Takes the message: its SDP moves into the call.
     pub fn add(&mut self, mut m: SipMessage) {
-        // Messages without a Call-ID are grouped by what they still share (see
-        // `no_call_id`), under a made-up key that no real Call-ID can equal.
-        let (key, no_call_id) = match m.call_id() {
-            Some(id) => (std::borrow::Cow::Borrowed(id), None),
-            None => {
-                self.without_call_id += 1;
-                let k = NoCallIdKey::of(&m);
-                (std::borrow::Cow::Owned(k.call_key()), Some(k))
-            }
-        };
+        let (key, no_call_id) = call_key(&m, &mut self.without_call_id);
         let idx = match self.index.get(key.as_ref()) {
             Some(&i) => i,
             None => {
-                self.calls.push(Call {
-                    call_id: key.to_string(),
-                    first_frame: m.frame,
-                    last_frame: m.frame,
-                    first_time: m.time,
-                    last_time: m.time,
-                    messages: Vec::new(),
-                    // Most calls have one INVITE; InviteTx is large, so do not reserve four.
-                    invites: Vec::with_capacity(1),
-                    methods: Vec::new(),
-                    bye_frame: None,
-                    agents: Vec::new(),
-                    captures: Vec::new(),
-                    no_call_id,
-                });
+                self.calls.push(new_call(&key, no_call_id, &m));
                 self.index.insert(key.to_string(), self.calls.len() - 1);
                 self.calls.len() - 1
             }
@@ -221,6 +199,42 @@ impl CallSet {
             call.captures.push(self.capture);
         }
         add_to_call(call, &mut m);
+    }
+}
+
+/// The key a message is filed under: its Call-ID, or for messages without one a made-up
+/// key (counted in `without`) built from what they still share (see `no_call_id`), which
+/// no real Call-ID can equal.
+fn call_key<'m>(
+    m: &'m SipMessage,
+    without: &mut u64,
+) -> (std::borrow::Cow<'m, str>, Option<NoCallIdKey>) {
+    match m.call_id() {
+        Some(id) => (std::borrow::Cow::Borrowed(id), None),
+        None => {
+            *without += 1;
+            let k = NoCallIdKey::of(m);
+            (std::borrow::Cow::Owned(k.call_key()), Some(k))
+        }
+    }
+}
+
+/// A call whose first message is `m` (not yet added to it).
+fn new_call(key: &str, no_call_id: Option<NoCallIdKey>, m: &SipMessage) -> Call {
+    Call {
+        call_id: key.to_string(),
+        first_frame: m.frame,
+        last_frame: m.frame,
+        first_time: m.time,
+        last_time: m.time,
+        messages: Vec::new(),
+        // Most calls have one INVITE; InviteTx is large, so do not reserve four.
+        invites: Vec::with_capacity(1),
+        methods: Vec::new(),
+        bye_frame: None,
+        agents: Vec::new(),
+        captures: Vec::new(),
+        no_call_id,
     }
 }
 

@@ -54,10 +54,8 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::calls::Call;
 use crate::capture::Timestamp;
 use crate::net::{IcmpError, Transport};
-use crate::rules::Finding;
 use crate::sip::sdp::{Direction, Payload};
 
 pub use analysis::{IceSession, IceSide, Side};
@@ -494,24 +492,6 @@ impl MediaReport {
             .positions(addr)
             .map(|i| &self.announced[i])
     }
-}
-
-/// The six softphone/media rules (SP001-SP006) over a report and the SIP calls, without
-/// the rest of a rule [`Context`](crate::rules::Context).
-pub fn check_media(report: &MediaReport, calls: &[Call]) -> Vec<Finding> {
-    let roles = crate::calls::legs::Roles::default();
-    let legs = crate::calls::legs::Legs::default();
-    let site = crate::numbers::Site::default();
-    let cx = crate::rules::Context {
-        captures: &[],
-        calls,
-        roles: &roles,
-        legs: &legs,
-        site: &site,
-        media: report,
-        ipo: &crate::rules::ipo::NO_IPO,
-    };
-    crate::rules::run_rules(&cx, &|r| r.id.starts_with("SP"))
 }
 
 #[cfg(test)]

@@ -9,11 +9,11 @@
 use comfy_table::Color;
 use serde::Serialize;
 
-use crate::app::CaptureReport;
 use crate::calls::legs::{LegKind, Legs, Roles};
 use crate::calls::{Call, ForwardingEntry, chain_text};
 use crate::numbers::Site;
 use crate::rules::{Finding, Severity};
+use crate::sip::CaptureReport;
 
 use super::flow::shorten_middle;
 use super::listing::{captures_footer, no_call_id_note};

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::app::CaptureReport;
 use crate::calls::{Call, ForwardingEntry, NO_CALL_ID_PREFIX, NoCallIdKey, chain_text};
+use crate::sip::CaptureReport;
 use crate::sip::SipMessage;
 
 /// Version of the JSON documents sipdiag writes; bumped on incompatible change.
@@ -518,6 +518,23 @@ struct CallsDoc<'a> {
     schema_version: u32,
     captures: &'a [CaptureReport],
     calls: &'a [CallRow],
+}
+
+/// [`calls_json`], written to `w` as it is serialised: the document of a large capture
+/// is not held in memory a second time.
+pub fn write_calls_json(
+    mut w: impl std::io::Write,
+    captures: &[CaptureReport],
+    calls: &[CallRow],
+) -> std::io::Result<()> {
+    let doc = CallsDoc {
+        schema_version: SCHEMA_VERSION,
+        captures,
+        calls,
+    };
+    serde_json::to_writer_pretty(&mut w, &doc)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 pub fn calls_json(captures: &[CaptureReport], calls: &[CallRow]) -> String {

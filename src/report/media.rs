@@ -1,7 +1,7 @@
 //! `media`: softphone signalling, STUN transactions, RTP streams and ICMP evidence.
 
-use crate::app::CaptureReport;
 use crate::media::MediaReport;
+use crate::sip::CaptureReport;
 
 use super::listing::SCHEMA_VERSION;
 

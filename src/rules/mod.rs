@@ -9,11 +9,11 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::app::CaptureReport;
 use crate::calls::Call;
 use crate::calls::legs::{Legs, Roles};
 use crate::media::MediaReport;
 use crate::numbers::Site;
+use crate::sip::CaptureReport;
 
 mod cap001_capture_damaged;
 mod cap002_no_sip;
@@ -40,6 +40,7 @@ mod ipo001_ipo_call_ignored;
 mod ipo002_ipo_no_uri_match;
 mod ipo003_ipo_no_route;
 mod ipo004_ipo_config_mismatch;
+mod media_only;
 pub mod proof;
 mod sip001_invite_failed;
 mod sp001_ice_no_response;
@@ -48,6 +49,8 @@ mod sp003_media_missing;
 mod sp004_media_address_mismatch;
 mod sp005_rtp_one_way;
 mod sp006_rtp_loss;
+
+pub use media_only::check_media;
 
 /// How bad a finding is.
 #[derive(

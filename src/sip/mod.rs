@@ -10,10 +10,12 @@
 pub mod extract;
 pub mod headers;
 pub mod message;
+mod scan_report;
 pub mod sdp;
 
 pub use extract::{Extractor, is_sip_datagram, may_be_sip, sip_start};
 pub use message::{RawMessage, SipMessage};
+pub use scan_report::CaptureReport;
 
 /// `s` borrowed from `known` when it is one of those names, else owned: the names SIP and
 /// SDP repeat in every call (methods, media kinds, codecs) are not allocated each time.

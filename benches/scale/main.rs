@@ -1,0 +1,142 @@
+//! Scale benchmark: peak memory and wall time of `messages`, `calls`, `analyze` and `media`
+//! on a busy site's hour (`benches/scale/scale_gen.rs`): 100,000 and 1,000,000 short calls to four
+//! gateways, 8 % rejected 503. Memory should follow the calls in progress (the same in
+//! both captures), wall time the size of the capture. See benches/README.md.
+//!
+//! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only,
+//! `SIPDIAG_BENCH_RUNS` (default 1) the runs per measurement (the best is kept).
+//! Peak RSS is read from `/usr/bin/time -v` ("Maximum resident set size").
+
+mod scale_gen;
+
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// Bumped whenever the generated traffic changes (the file name carries it).
+const GENERATOR_VERSION: u32 = 1;
+/// Seconds from answer to BYE: short calls.
+const HOLD: u32 = 10;
+const TARGET_RSS_MIB: f64 = 64.0;
+
+fn target_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(d);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.ancestors().nth(3).map(Path::to_path_buf))
+        .filter(|p| p.ends_with("target"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+fn ensure(dir: &Path, calls: u32) -> PathBuf {
+    let path = dir.join(format!(
+        "scale-v{GENERATOR_VERSION}-{calls}calls-{HOLD}s.pcap"
+    ));
+    if !path.exists() {
+        let tmp = path.with_extension("tmp");
+        let start = Instant::now();
+        let mut f = BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp).unwrap());
+        let w = scale_gen::write(
+            &mut f,
+            scale_gen::Scale {
+                calls,
+                duration: 3600,
+                hold: HOLD,
+            },
+        )
+        .expect("write capture");
+        drop(f);
+        std::fs::rename(&tmp, &path).unwrap();
+        println!(
+            "generated {} ({} packets, {} SIP, {} rejected) in {:.1} s",
+            path.display(),
+            w.packets,
+            w.sip,
+            w.rejected,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    path
+}
+
+/// (wall seconds, peak RSS MiB) of one run, from `/usr/bin/time -v`.
+fn measure(exe: &Path, args: &[&str], capture: &Path) -> (f64, f64) {
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(exe)
+        .args(args)
+        .arg(capture)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run /usr/bin/time (Debian package time)");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "sipdiag {args:?} failed: {err}"
+    );
+    let field = |name: &str| {
+        err.lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("no {name:?} in /usr/bin/time's output:\n{err}"))
+            .to_string()
+    };
+    let kib: f64 = field("Maximum resident set size (kbytes):")
+        .parse()
+        .unwrap();
+    // h:mm:ss or m:ss.ss
+    let wall: f64 = field("Elapsed (wall clock) time (h:mm:ss or m:ss):")
+        .split(':')
+        .fold(0.0, |acc, p| acc * 60.0 + p.parse::<f64>().unwrap());
+    (wall, kib / 1024.0)
+}
+
+fn main() {
+    let runs: usize = std::env::var("SIPDIAG_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1);
+    let sizes: Vec<u32> = std::env::var("SIPDIAG_SCALE_CALLS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![100_000, 1_000_000]);
+    let dir = target_dir().join("bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_sipdiag"));
+    let commands: [(&str, &[&str]); 4] = [
+        ("messages", &["messages", "--format", "json"]),
+        ("calls", &["calls", "--format", "json"]),
+        ("analyze", &["analyze", "--format", "json"]),
+        ("media", &["media", "--format", "json"]),
+    ];
+    println!(
+        "sipdiag scale benchmark (best of {runs} run(s)); target peak RSS ≤ {TARGET_RSS_MIB} MiB, analyze ≤ 2× messages"
+    );
+    println!();
+    println!("| calls | capture | command | wall s | peak RSS MiB | × messages |");
+    println!("|---|---|---|---|---|---|");
+    for n in sizes {
+        let cap = ensure(&dir, n);
+        let mb = std::fs::metadata(&cap).unwrap().len() as f64 / 1e6;
+        let mut messages_wall = None;
+        for (name, args) in commands {
+            let (mut wall, mut rss) = (f64::MAX, 0.0f64);
+            for _ in 0..runs {
+                let (w, r) = measure(&exe, args, &cap);
+                wall = wall.min(w);
+                rss = rss.max(r);
+            }
+            let base = *messages_wall.get_or_insert(wall);
+            println!(
+                "| {n} | {mb:.0} MB | {name} | {wall:.2} | {rss:.0}{} | {:.2} |",
+                if rss > TARGET_RSS_MIB { " (over)" } else { "" },
+                wall / base
+            );
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! `calls`: one row per call. From a single capture without a focus, calls retire as they
+//! end ([`Retiring`]) and only their rows stay; with several captures (a call may be in
+//! each), a focus (which links legs across all calls), or when a call was retired too
+//! early (see [`Retiring::reopened`]; the capture is then read again) the whole
+//! [`CallSet`] is built. Standard input cannot be read twice: there such a call keeps
+//! its two rows.
+
+use anyhow::Context;
+
+use crate::calls::CallSet;
+use crate::calls::legs::{infer_roles, link_legs};
+use crate::calls::retire::Retiring;
+use crate::cli::{Format, ReadArgs};
+use crate::report::listing::{self, CallRow};
+use crate::sip::{CaptureReport, SipMessage};
+
+use super::{Collect, Sink, finish, flow, scan_all, write_out};
+
+/// Rows of retired calls, with their positions in order of the calls' first messages.
+#[derive(Default)]
+struct Rows {
+    set: Retiring,
+    rows: Vec<(u64, CallRow)>,
+}
+
+impl Sink for Rows {
+    fn message(&mut self, m: SipMessage) {
+        self.set.add(m);
+        let rows = self
+            .set
+            .take_retired()
+            .map(|(o, c)| (o, CallRow::from_call(&c)));
+        self.rows.extend(rows);
+    }
+}
+
+pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
+    let focus = flow::focus(&args.focus)?;
+    let streamed = if focus.is_empty() && args.captures.len() == 1 {
+        let mut sink = Rows::default();
+        let (reports, errors) = scan_all(&args.captures, &mut sink);
+        let rest: Vec<_> = sink.set.finish().collect();
+        sink.rows
+            .extend(rest.into_iter().map(|(o, c)| (o, CallRow::from_call(&c))));
+        sink.rows.sort_unstable_by_key(|(o, _)| *o);
+        let rows: Vec<CallRow> = sink.rows.into_iter().map(|(_, r)| r).collect();
+        // A call retired too early (a message came after it had ended) is read again
+        // whole, when the capture can be read twice.
+        let usable = sink.set.reopened() == 0 || args.captures[0] == "-";
+        usable.then_some((reports, errors, rows))
+    } else {
+        None
+    };
+    let (reports, errors, rows) = if let Some(done) = streamed {
+        done
+    } else {
+        let mut set = CallSet::default();
+        let (reports, errors) = scan_all(&args.captures, &mut Collect(|m: SipMessage| set.add(m)));
+        let keep = if focus.is_empty() || reports.is_empty() {
+            vec![true; set.calls.len()]
+        } else {
+            let roles = infer_roles(&set.calls, &[], &[]);
+            let legs = link_legs(&set.calls, &roles);
+            let keep = focus.select(&set.calls, &legs);
+            flow::check_selection(&focus, &keep)?;
+            keep
+        };
+        let rows: Vec<CallRow> = set
+            .calls
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| CallRow::from_call(c))
+            .collect();
+        // The process ends soon; freeing call by call would cost more than it is worth.
+        std::mem::forget(set);
+        (reports, errors, rows)
+    };
+    if reports.is_empty() {
+        return finish(errors);
+    }
+    write_rows(args, &reports, &rows)?;
+    // As in `analyze`: the process ends now, freeing row by row would cost more.
+    std::mem::forget(rows);
+    finish(errors)
+}
+
+fn write_rows(args: &ReadArgs, reports: &[CaptureReport], rows: &[CallRow]) -> anyhow::Result<()> {
+    let text = match args.format {
+        Format::Json => {
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            return listing::write_calls_json(out, reports, rows).context("writing the report");
+        }
+        Format::Table => {
+            let width = crate::report::terminal_width();
+            crate::report::wrap_lines(
+                &listing::calls_table(reports, rows, width, args.verbose),
+                width,
+            )
+        }
+    };
+    write_out(&text).context("writing the report")
+}

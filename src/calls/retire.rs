@@ -1,0 +1,224 @@
+//! Stage 4, streaming: [`SipMessage`] → [`Call`]s that leave memory once they have ended.
+//!
+//! Input: SIP messages of one capture, in capture order. Output: each [`Call`], whole and
+//! final, handed out ([`Retiring::take_retired`]) once no later message can change it,
+//! with its position among all calls in order of their first message; the rest at
+//! [`Retiring::finish`]. Memory follows the calls in progress, not the calls seen.
+//!
+//! A call is retired
+//! - when it has ended — a BYE, or every INVITE transaction answered with a failure, or
+//!   (without INVITE) a final response — and `LINGER_SECS` of capture time have passed
+//!   since its last message: 32 s, 64×T1, the longest a retransmission of the last request
+//!   or response may follow (RFC 3261 §17.1.1.2 Timer B, §17.2.1 Timer H, §13.3.1.4 for a
+//!   2xx), which also covers the 5 s in which a Follow-Me second leg may follow its first;
+//! - when it has not ended, is not an established dialog (2xx, no BYE: calls last hours
+//!   without a SIP message) and has been silent for `IDLE_SECS`.
+//!
+//! Calls that refresh under one Call-ID for hours (REGISTER, SUBSCRIBE, PUBLISH: RFC 3261
+//! §10.2 asks a UA to keep its Call-ID) and established dialogs stay until the end: a
+//! message arriving after its call was retired would otherwise start a second call under
+//! the same Call-ID. Capture time is the latest timestamp seen, so a capture whose clock
+//! steps back only delays retirement.
+//!
+//! Capture time can also jump (edited or anonymised captures put years between two
+//! messages), and a user may answer a 401/407 challenge minutes later under the same
+//! Call-ID. So the Call-IDs of retired calls are remembered (a 64-bit hash each, 8 bytes
+//! per call instead of a call) and a message for one of them is counted
+//! ([`Retiring::reopened`]): the caller then knows a call was split, and reads a seekable
+//! capture a second time without retiring.
+//!
+//! Several input files are not retired from: the same call may be in each of them, with
+//! frame numbers of its own in each (the caller keeps the [`CallSet`](super::CallSet)).
+
+use std::hash::BuildHasher;
+
+use foldhash::HashMap;
+
+use super::{Call, NoCallIdKey, add_to_call, call_key, new_call};
+use crate::capture::Timestamp;
+use crate::sip::SipMessage;
+
+/// Seconds an ended call lingers for retransmissions and leg linking.
+pub const LINGER_SECS: i64 = 32;
+/// Seconds of silence after which a call that has not ended (and is no established
+/// dialog) is given up: an INVITE never answered, a request never answered.
+pub const IDLE_SECS: i64 = 300;
+
+struct Live {
+    /// Position among all calls, in order of their first message.
+    order: u64,
+    call: Call,
+}
+
+/// Calls in progress; ended ones retire (see the module docs).
+#[derive(Default)]
+pub struct Retiring {
+    live: HashMap<String, Live>,
+    next_order: u64,
+    /// Latest capture time seen, and the second of the last sweep.
+    now: Option<Timestamp>,
+    swept: i64,
+    retired: Vec<(u64, Call)>,
+    /// Messages without a Call-ID header (filed under made-up keys, see [`NoCallIdKey`]).
+    pub without_call_id: u64,
+    peak_live: usize,
+    /// Hashes of the keys of retired calls (see the module docs).
+    gone: foldhash::HashSet<u64>,
+    reopened: u64,
+}
+
+impl Retiring {
+    /// Files a message under its call (its SDP moves into the call); calls that have
+    /// ended before its time are retired.
+    pub fn add(&mut self, mut m: SipMessage) {
+        let now = match self.now {
+            Some(t) if t >= m.time => t,
+            _ => m.time,
+        };
+        self.now = Some(now);
+        if now.secs > self.swept {
+            self.swept = now.secs;
+            self.sweep(now);
+        }
+        let (key, no_call_id): (_, Option<NoCallIdKey>) = call_key(&m, &mut self.without_call_id);
+        if !self.live.contains_key(key.as_ref()) {
+            if !self.gone.is_empty() && self.gone.contains(&self.hash(&key)) {
+                self.reopened += 1;
+            }
+            let call = new_call(&key, no_call_id, &m);
+            let order = self.next_order;
+            self.next_order += 1;
+            self.live.insert(key.to_string(), Live { order, call });
+        }
+        let Some(live) = self.live.get_mut(key.as_ref()) else {
+            return;
+        };
+        if live.call.captures.is_empty() {
+            live.call.captures.push(0);
+        }
+        add_to_call(&mut live.call, &mut m);
+        self.peak_live = self.peak_live.max(self.live.len());
+    }
+
+    fn sweep(&mut self, now: Timestamp) {
+        let before = self.retired.len();
+        let hasher = self.live.hasher().clone();
+        let gone = &mut self.gone;
+        self.live.retain(|k, l| {
+            let quiet = now.secs - l.call.last_time.secs;
+            let go = match state(&l.call) {
+                State::Ended => quiet > LINGER_SECS,
+                State::Open => quiet > IDLE_SECS,
+                State::Lasting => false,
+            };
+            if go {
+                gone.insert(hasher.hash_one(k.as_str()));
+                let call = std::mem::replace(&mut l.call, placeholder());
+                self.retired.push((l.order, call));
+            }
+            !go
+        });
+        // Retired together: in the order the calls began (the map's order is random).
+        self.retired[before..].sort_unstable_by_key(|(o, _)| *o);
+    }
+
+    /// The calls retired since the last call, each with its position among all calls in
+    /// order of their first message.
+    pub fn take_retired(&mut self) -> std::vec::Drain<'_, (u64, Call)> {
+        self.retired.drain(..)
+    }
+
+    /// The end of the input: every call still in progress retires, in order.
+    pub fn finish(&mut self) -> std::vec::Drain<'_, (u64, Call)> {
+        let mut rest: Vec<(u64, Call)> =
+            self.live.drain().map(|(_, l)| (l.order, l.call)).collect();
+        rest.sort_unstable_by_key(|(o, _)| *o);
+        self.retired.extend(rest);
+        self.retired.drain(..)
+    }
+
+    fn hash(&self, key: &str) -> u64 {
+        self.live.hasher().hash_one(key)
+    }
+
+    /// Messages that came for a call already retired: each split a call in two. Zero
+    /// means every call handed out is whole.
+    pub fn reopened(&self) -> u64 {
+        self.reopened
+    }
+
+    /// Calls held now (in progress or lingering).
+    pub fn live(&self) -> usize {
+        self.live.len()
+    }
+
+    /// The most calls held at once.
+    pub fn peak_live(&self) -> usize {
+        self.peak_live
+    }
+
+    /// Calls seen so far.
+    pub fn seen(&self) -> u64 {
+        self.next_order
+    }
+}
+
+enum State {
+    /// Nothing but retransmissions can follow.
+    Ended,
+    /// More may follow; given up after a silence.
+    Open,
+    /// May go on for hours without a message: an established dialog, a registration.
+    Lasting,
+}
+
+fn state(c: &Call) -> State {
+    if c.methods
+        .iter()
+        .any(|m| matches!(m.as_str(), "REGISTER" | "SUBSCRIBE" | "PUBLISH"))
+    {
+        return State::Lasting;
+    }
+    if c.bye_frame.is_some() {
+        return State::Ended;
+    }
+    if !c.invites.is_empty() {
+        if c.invites
+            .iter()
+            .any(|t| t.final_status.is_some_and(|s| (200..300).contains(&s)))
+        {
+            return State::Lasting;
+        }
+        // A challenge (401/407) is answered when the user has typed a password: maybe
+        // minutes later, under the same Call-ID (RFC 3261 §22.2).
+        let challenged = c
+            .final_invite_status()
+            .is_some_and(|(s, _)| s == 401 || s == 407);
+        if c.invites.iter().all(|t| t.final_status.is_some()) && !challenged {
+            return State::Ended;
+        }
+        return State::Open;
+    }
+    match c.messages.last() {
+        Some(r) if r.status.is_some_and(|s| s >= 200) => State::Ended,
+        _ => State::Open,
+    }
+}
+
+/// What a retired entry holds for the instant before the map drops it.
+fn placeholder() -> Call {
+    Call {
+        call_id: String::new(),
+        first_frame: 0,
+        last_frame: 0,
+        first_time: Timestamp::default(),
+        last_time: Timestamp::default(),
+        messages: Vec::new(),
+        invites: Vec::new(),
+        methods: Vec::new(),
+        bye_frame: None,
+        agents: Vec::new(),
+        captures: Vec::new(),
+        no_call_id: None,
+    }
+}
