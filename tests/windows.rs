@@ -79,6 +79,9 @@ fn install_process_prng(prefix: &Path) {
     );
 }
 
+/// The terminal width both binaries are run at (see [`wine_command`]).
+const COLUMNS: &str = "1000";
+
 fn wine_command(prefix: &Path, program: &str) -> Command {
     let mut c = Command::new("wine");
     c.arg(program)
@@ -87,7 +90,10 @@ fn wine_command(prefix: &Path, program: &str) -> Command {
         // No Mono or Gecko installer dialogs when the prefix is created.
         .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
         .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
+        // Wide enough that no line wraps: a capture path printed in the text reports is
+        // spelled `Z:\…` on Windows and `/…` on Linux, so wrapping at the same width would
+        // break the two at different places (and the comparison respells paths only).
+        .env("COLUMNS", COLUMNS)
         .current_dir(root());
     c
 }
@@ -105,7 +111,7 @@ fn linux(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sipdiag"))
         .args(args)
         .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
+        .env("COLUMNS", COLUMNS)
         .current_dir(root())
         .output()
         .expect("run sipdiag")
