@@ -6,7 +6,7 @@
 //! to the second thread through a bounded channel and comes back empty for reuse, so
 //! memory stays bounded (at most `IN_FLIGHT + 3` batches exist) and payloads are not
 //! allocated one by one. The second thread replays the records in order: its sinks see
-//! exactly what a single-threaded [`scan`](super::scan) shows them, and results do not
+//! exactly what a single-threaded [`scan`](super::scan()) shows them, and results do not
 //! depend on the threading.
 //!
 //! Where SIP is parsed depends on the work: with only a sink (listing messages or calls),

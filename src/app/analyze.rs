@@ -1,0 +1,443 @@
+//! `analyze` and what `flow` shares with it: the captures scanned into calls and media
+//! ([`collect`]), diagnosed by the rules ([`diagnose`]) and the report rendered and
+//! written ([`render_text`], [`write_report`]). Input: the command's options and
+//! captures; output: the report and the exit code.
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use crate::calls::CallSet;
+use crate::calls::legs::{Endpoint, infer_roles, link_legs};
+use crate::capture::CaptureError;
+use crate::cli::{AnalyzeArgs, FailOn, MediaPortArgs, ReportFormat, SiteArgs};
+use crate::media::{MediaSettings, MediaTracker, UdpPayload};
+use crate::net::{Datagram, IcmpError, StreamEvent};
+use crate::numbers::Site;
+use crate::report::analysis::{self, Analysis, CallSummary};
+use crate::rules::{self, RuleInfo, Severity};
+use crate::sip::{CaptureReport, SipMessage};
+
+use super::{
+    PacketSink, Sink, annotate, each, finish, flow, html, infer_site, ipo_route, merged,
+    scan_all_with, site_settings,
+};
+
+/// Calls, media and anomalies of a set of captures: what rules need.
+pub(super) struct Collected {
+    pub(super) set: CallSet,
+    pub(super) media: MediaTracker,
+}
+
+/// The calls, built on the sink thread.
+impl Sink for CallSet {
+    fn capture_start(&mut self, index: usize) {
+        self.capture = index;
+    }
+    fn message(&mut self, msg: SipMessage) {
+        self.add(msg);
+    }
+}
+
+/// The media: SDP is read from the messages (and kept in them for the calls).
+impl PacketSink for MediaTracker {
+    fn message(&mut self, m: &SipMessage) {
+        if let Some(sdp) = m.sdp() {
+            match m.call_id() {
+                Some(id) => self.announce(id, sdp, m.frame),
+                // Under the same made-up key as its call (see `CallSet::add`).
+                None => self.announce(&crate::calls::NoCallIdKey::of(m).call_key(), sdp, m.frame),
+            }
+        }
+    }
+    fn datagram(&mut self, d: &Datagram<'_>) {
+        MediaTracker::datagram(self, d);
+    }
+    fn read_datagram(&mut self, d: &Datagram<'_>, p: UdpPayload) {
+        MediaTracker::read_datagram(self, d, p);
+    }
+    fn icmp(&mut self, e: &IcmpError) {
+        MediaTracker::icmp(self, e);
+    }
+    fn stream(&mut self, e: &StreamEvent<'_>) {
+        MediaTracker::stream(self, e);
+    }
+}
+
+/// Scans the captures into calls and media, recording on each call which file carried it.
+pub(super) fn collect(
+    paths: &[String],
+    settings: MediaSettings,
+) -> (Collected, Vec<CaptureReport>, Vec<CaptureError>) {
+    let mut col = Collected {
+        set: CallSet::default(),
+        media: MediaTracker::new(settings),
+    };
+    let (reports, errors) = scan_all_with(paths, &mut col.set, &mut col.media);
+    (col, reports, errors)
+}
+
+/// Names the file each finding's frame numbers belong to: the call's file, or the only
+/// file of the run; findings that span files keep `None`.
+fn attach_captures(
+    findings: &mut [rules::Finding],
+    calls: &[crate::calls::Call],
+    legs: &crate::calls::legs::Legs,
+    paths: &[String],
+) {
+    for f in findings.iter_mut().filter(|f| f.capture.is_none()) {
+        let from_call = f
+            .call_id
+            .as_ref()
+            .and_then(|id| calls.get(legs.position(id)?).filter(|c| &c.call_id == id))
+            .and_then(|c| match c.captures.as_slice() {
+                [one] => paths.get(*one).map(|p| crate::redact::shown_path(p)),
+                _ => None,
+            });
+        f.capture = from_call.or_else(|| match paths {
+            [only] => Some(crate::redact::shown_path(only)),
+            _ => None,
+        });
+    }
+}
+
+/// What `analyze` and `flow` need to know besides the captures.
+pub(super) struct DiagnoseOptions<'a> {
+    pub(super) site: &'a SiteArgs,
+    pub(super) ports: &'a MediaPortArgs,
+    pub(super) xcc: &'a [String],
+    pub(super) pbx: &'a [String],
+    pub(super) select: &'a [String],
+    pub(super) ignore: &'a [String],
+    pub(super) severity: &'a [String],
+    /// IP Office addresses (`--ipo`) and configuration file (`--ipo-config`).
+    pub(super) ipo: &'a [std::net::IpAddr],
+    pub(super) ipo_config: Option<&'a str>,
+}
+
+/// A whole diagnosis: the calls, their roles and legs, the media and the findings.
+pub(super) struct Diagnosis {
+    pub(super) reports: Vec<CaptureReport>,
+    pub(super) calls: Vec<crate::calls::Call>,
+    pub(super) roles: crate::calls::legs::Roles,
+    pub(super) legs: crate::calls::legs::Legs,
+    pub(super) site: Site,
+    pub(super) media: crate::media::MediaReport,
+    pub(super) findings: Vec<rules::Finding>,
+    /// Several files read merged: where each (merged) frame number came from.
+    pub(super) index: Option<crate::capture::merge::FrameIndex>,
+}
+
+/// Checks the options, scans the captures (messages into `set` through `sink`, which may
+/// also record what it needs) and diagnoses the calls. `None` beside the errors when no
+/// capture could be read.
+pub(super) fn diagnose(
+    captures: &[String],
+    opts: &DiagnoseOptions<'_>,
+    sink: &mut (dyn CallSink + Send),
+) -> anyhow::Result<(Option<Diagnosis>, Vec<CaptureError>)> {
+    let (mut site, settings) = site_settings(opts.site, opts.ports)?;
+    let parse_eps = |v: &[String]| -> anyhow::Result<Vec<Endpoint>> {
+        v.iter()
+            .map(|s| Endpoint::parse(&crate::redact::endpoint(s)).map_err(anyhow::Error::msg))
+            .collect()
+    };
+    let (xcc, pbx) = (parse_eps(opts.xcc)?, parse_eps(opts.pbx)?);
+    let mut overrides = Vec::new();
+    for s in opts.severity {
+        let (id, level) = s
+            .split_once('=')
+            .with_context(|| format!("--severity {s:?} is not RULE=LEVEL"))?;
+        let rule = rules::lookup(id).with_context(|| format!("--severity: unknown rule {id:?}"))?;
+        let level = match level.to_ascii_lowercase().as_str() {
+            "error" => Severity::Error,
+            "warning" => Severity::Warning,
+            "info" => Severity::Info,
+            _ => anyhow::bail!("--severity {s:?}: level must be error, warning or info"),
+        };
+        overrides.push((rule.info().id, level));
+    }
+    for key in opts.select.iter().chain(opts.ignore) {
+        rules::lookup(key)
+            .with_context(|| format!("unknown rule {key:?} (see `sipdiag rules`)"))?;
+    }
+    let ipo_config = opts.ipo_config.map(ipo_route::load_config).transpose()?;
+    let mut tracker = MediaTracker::new(settings);
+    // Several files are captures of one incident: merged by timestamp into one stream.
+    let (reports, errors, index) = if captures.len() > 1 {
+        let (r, e, i) = merged::scan_merged(captures, sink, Some(&mut tracker));
+        (r, e, Some(i))
+    } else {
+        let (r, e) = scan_all_with(captures, sink, &mut tracker);
+        (r, e, None)
+    };
+    if reports.is_empty() {
+        return Ok((None, errors));
+    }
+    let calls = std::mem::take(&mut sink.calls().calls);
+    // Media and calls are finished independently: side by side.
+    let (media, (roles, legs)) = crate::par::beside(
+        move || tracker.finish(),
+        || {
+            let roles = infer_roles(&calls, &xcc, &pbx);
+            let legs = link_legs(&calls, &roles);
+            infer_site(&mut site, &calls, &legs);
+            (roles, legs)
+        },
+    );
+    let ipo = ipo_route::ipo_context(&calls, opts.ipo, ipo_config.as_ref());
+    let cx = rules::Context {
+        captures: &reports,
+        calls: &calls,
+        roles: &roles,
+        legs: &legs,
+        site: &site,
+        media: &media,
+        ipo: &ipo,
+    };
+    let wanted = |k: &[String], info: &RuleInfo| {
+        k.iter()
+            .any(|s| s.eq_ignore_ascii_case(info.id) || s.eq_ignore_ascii_case(info.slug))
+    };
+    let enabled = |info: &RuleInfo| {
+        (opts.select.is_empty() || wanted(opts.select, info)) && !wanted(opts.ignore, info)
+    };
+    let mut findings = rules::run_rules(&cx, &enabled);
+    for f in &mut findings {
+        if let Some((_, level)) = overrides.iter().find(|(id, _)| *id == f.id) {
+            f.severity = *level;
+        }
+    }
+    if index.is_none() {
+        attach_captures(&mut findings, &calls, &legs, captures);
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.frames.first().cmp(&b.frames.first()))
+    });
+    let d = Diagnosis {
+        reports,
+        calls,
+        roles,
+        legs,
+        site,
+        media,
+        findings,
+        index,
+    };
+    Ok((Some(d), errors))
+}
+
+/// A sink that files messages as calls (and may record more of them).
+pub(super) trait CallSink: Sink {
+    fn calls(&mut self) -> &mut CallSet;
+}
+
+impl CallSink for CallSet {
+    fn calls(&mut self) -> &mut CallSet {
+        self
+    }
+}
+
+pub(super) fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
+    if args.each {
+        return each::each(args, color);
+    }
+    let (a, errors) = match analyze_captures(args, &args.captures, true)? {
+        (Some(a), errors) => (a, errors),
+        (None, errors) => return finish(errors),
+    };
+    let output = args.output.as_deref();
+    match args.format {
+        ReportFormat::Json => write_report(output, |w| match &a.index {
+            Some(i) => crate::report::cited::write_json(&a.analysis, i, w),
+            None => analysis::write_json(&a.analysis, w),
+        }),
+        ReportFormat::Html => write_report(output, |w| {
+            let page = crate::report::html::html(&a.analysis, &a.html_ladders, args.verbose);
+            w.write_all(page.as_bytes())
+        }),
+        _ => write_report(output, |w| {
+            w.write_all(render_text(&a, args.format, color, args.verbose).as_bytes())
+        }),
+    }?;
+    finish(errors)?;
+    Ok(u8::from(fails(&a.analysis, args.fail_on)))
+}
+
+/// One `analyze` run over captures read together: the report, the ladders of `--flow`
+/// (empty without, and for JSON) and those of the HTML page.
+pub(super) struct Analyzed {
+    pub(super) analysis: Analysis,
+    pub(super) ladders: String,
+    pub(super) html_ladders: crate::report::html::HtmlLadders,
+    /// Several files read merged (see [`Diagnosis::index`]).
+    pub(super) index: Option<crate::capture::merge::FrameIndex>,
+}
+
+/// Diagnoses `captures` with the options of `args`. `None` beside the errors when no
+/// capture could be read. `forget`: the process ends right after the report, so the calls
+/// and media are not freed one by one (`--each` frees them: it runs many analyses).
+pub(super) fn analyze_captures(
+    args: &AnalyzeArgs,
+    captures: &[String],
+    forget: bool,
+) -> anyhow::Result<(Option<Analyzed>, Vec<CaptureError>)> {
+    let opts = DiagnoseOptions {
+        site: &args.site,
+        ports: &args.ports,
+        xcc: &args.xcc,
+        pbx: &args.pbx,
+        select: &args.select,
+        ignore: &args.ignore,
+        severity: &args.severity,
+        ipo: &args.ipo,
+        ipo_config: args.ipo_config.as_deref(),
+    };
+    let focus = flow::focus(&args.focus)?;
+    if let Some(out) = &args.annotate {
+        annotate::check(captures, out)?;
+    }
+    // The ladders need each message's reason phrase, which the calls do not keep.
+    let mut recorder = flow::Recorder::default();
+    let mut set = CallSet::default();
+    let html = args.format == ReportFormat::Html;
+    let sink: &mut (dyn CallSink + Send) = if args.flow || html {
+        &mut recorder
+    } else {
+        &mut set
+    };
+    let (d, errors) = diagnose(captures, &opts, sink)?;
+    let Some(mut d) = d else {
+        return Ok((None, errors));
+    };
+    let keep = focus.select(&d.calls, &d.legs);
+    flow::check_selection(&focus, &keep)?;
+    if !focus.is_empty() {
+        // Files read merged name no file per call: their findings cite the merged stream.
+        let files = if d.index.is_some() { &[] } else { captures };
+        d.findings = flow::focused_findings(d.findings, &d.calls, &keep, files);
+    }
+    let html_ladders = if html {
+        html::ladders(&recorder, &d, &keep, captures, &args.ports)
+    } else {
+        Default::default()
+    };
+    let ladders =
+        if args.flow && matches!(args.format, ReportFormat::Table | ReportFormat::Markdown) {
+            flow::failed_call_ladders(
+                &recorder,
+                &d,
+                &keep,
+                captures,
+                &args.ports,
+                args.format == ReportFormat::Markdown,
+            )
+        } else {
+            String::new()
+        };
+    // The calls the report is about (all of them without a focus).
+    let shown: Vec<crate::calls::Call> = if focus.is_empty() {
+        std::mem::take(&mut d.calls)
+    } else {
+        std::mem::take(&mut d.calls)
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c)
+            .collect()
+    };
+    let summaries = shown
+        .iter()
+        .map(|c| CallSummary::new(c, &d.legs, &d.media))
+        .collect();
+    if let Some(out) = &args.annotate {
+        annotate::annotate(&captures[0], out, &d.findings)?;
+    }
+    let counts = crate::report::verdict::counts(&shown, &d.legs, &d.media, &d.findings);
+    let verdicts = crate::report::verdict::verdicts(&shown, &d.legs, &d.media, &d.findings);
+    if forget {
+        // Freeing every call and stream one by one costs more than analysing them did
+        // (10^5 allocations on a large capture).
+        std::mem::forget(shown);
+        std::mem::forget(d.media);
+    }
+    let analysis = Analysis::new(
+        d.site, d.roles, d.reports, summaries, counts, verdicts, d.findings,
+    );
+    let index = d.index;
+    Ok((
+        Some(Analyzed {
+            analysis,
+            ladders,
+            html_ladders,
+            index,
+        }),
+        errors,
+    ))
+}
+
+/// The table or markdown report of one run, ladders after it.
+pub(super) fn render_text(
+    a: &Analyzed,
+    format: ReportFormat,
+    color: bool,
+    verbose: bool,
+) -> String {
+    // Merged captures: where the frames cited came from, by file.
+    let width = crate::report::terminal_width();
+    let legend = a.index.as_ref().map_or_else(String::new, |i| {
+        let markdown = format == ReportFormat::Markdown;
+        let text = crate::report::cited::legend(&a.analysis, i, markdown);
+        if markdown {
+            text
+        } else {
+            crate::report::wrap_lines(&text, width)
+        }
+    });
+    if format == ReportFormat::Markdown {
+        return analysis::markdown(&a.analysis, verbose) + &legend + &a.ladders;
+    }
+    let o = analysis::TextOptions {
+        color,
+        verbose,
+        width,
+    };
+    analysis::table(&a.analysis, o) + &legend + &a.ladders
+}
+
+/// Whether a finding at or above `--fail-on` exists (exit code 1).
+pub(super) fn fails(analysis: &Analysis, fail_on: FailOn) -> bool {
+    let threshold = match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::None => None,
+    };
+    threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.finding.severity >= t))
+}
+
+/// Writes a report to `--output` when given (created or truncated), else to standard
+/// output.
+pub(super) fn write_report(
+    output: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("{}: cannot write the report", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            write(&mut w)
+                .and_then(|()| w.flush())
+                .with_context(|| format!("{}: cannot write the report", path.display()))
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            write(&mut out)
+                .and_then(|()| out.flush())
+                .context("writing the report")
+        }
+    }
+}

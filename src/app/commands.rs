@@ -1,0 +1,281 @@
+//! The smaller commands: `media`, `messages`, `rules`, `explain` and `pattern test`.
+//! Input: each command's options and captures; output: its listing on standard output
+//! and the exit code.
+
+use anyhow::Context;
+
+use crate::calls::CallSet;
+use crate::calls::legs::{infer_roles, link_legs};
+use crate::cli::{
+    FocusArgs, Format, MediaArgs, MediaPortArgs, PatternTestArgs, ReadArgs, SiteArgs,
+};
+use crate::media::MediaSettings;
+use crate::report::listing;
+use crate::rules::{self, RuleInfo};
+use crate::sip::SipMessage;
+
+use super::{Collect, collect, finish, flow, infer_site, scan_all, site_settings, write_out};
+
+pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
+    let (_, settings) = site_settings(&SiteArgs::default(), &args.ports)?;
+    let focus = flow::focus(&args.focus)?;
+    let (col, reports, errors) = collect(&args.captures, settings);
+    if reports.is_empty() {
+        return finish(errors);
+    }
+    let mut report = col.media.finish();
+    if !focus.is_empty() {
+        // The RTP of the selected calls (and, with --ip, any stream of those addresses).
+        let roles = infer_roles(&col.set.calls, &[], &[]);
+        let legs = link_legs(&col.set.calls, &roles);
+        let keep = focus.select(&col.set.calls, &legs);
+        flow::check_selection(&focus, &keep)?;
+        let ids: foldhash::HashSet<&str> = col
+            .set
+            .calls
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c.call_id.as_str())
+            .collect();
+        let by_ip = |a: &std::net::SocketAddr| focus.ips.contains(&a.ip());
+        report.rtp.retain(|s| {
+            s.call_id.as_deref().is_some_and(|id| ids.contains(id))
+                || by_ip(&s.src)
+                || by_ip(&s.dst)
+        });
+        report
+            .announced
+            .retain(|a| ids.contains(a.call_id.as_str()));
+        if !focus.ips.is_empty() {
+            report.stun.retain(|t| by_ip(&t.src) || by_ip(&t.dst));
+        }
+        // Positions changed: an index built on the whole report no longer applies.
+        report.index = std::sync::OnceLock::new();
+    }
+    let text = match args.format {
+        Format::Json => crate::report::media::media_json(&reports, &report),
+        Format::Table => {
+            let width = crate::report::terminal_width();
+            crate::report::wrap_lines(
+                &(crate::report::media::media_table(&report, width)
+                    + &listing::captures_footer(&reports)),
+                width,
+            )
+        }
+    };
+    write_out(&text).context("writing the report")?;
+    // As in `analyze`: the process ends now, freeing call by call would cost more.
+    std::mem::forget(col.set);
+    std::mem::forget(report);
+    finish(errors)
+}
+
+pub(super) fn rules_list(format: Format) -> anyhow::Result<u8> {
+    let infos: Vec<&RuleInfo> = rules::registry().into_iter().map(|r| r.info()).collect();
+    let text = match format {
+        Format::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "schema_version": listing::SCHEMA_VERSION,
+                "rules": infos,
+            }))? + "\n"
+        }
+        Format::Table => {
+            let mut t = crate::report::new_table(&["Id", "Slug", "Severity", "Summary"]);
+            crate::report::fit(&mut t, crate::report::terminal_width());
+            for i in &infos {
+                t.add_row(vec![
+                    i.id.to_string(),
+                    i.slug.to_string(),
+                    i.severity.to_string(),
+                    i.summary.to_string(),
+                ]);
+            }
+            format!("{t}\n")
+        }
+    };
+    write_out(&text)?;
+    Ok(0)
+}
+
+pub(super) fn explain(key: &str) -> anyhow::Result<u8> {
+    let rule = rules::lookup(key)
+        .with_context(|| format!("unknown rule {key:?} (see `sipdiag rules`)"))?;
+    write_out(&rules::explain(rule.info()))?;
+    Ok(0)
+}
+
+pub(super) fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
+    use crate::numbers::pattern::{self, Rewrite};
+    let rewrites: Vec<Rewrite> = args
+        .rewrite
+        .iter()
+        .map(|r| Rewrite::parse(r).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<_>>()?;
+    let (mut site, _) = site_settings(&args.site, &MediaPortArgs::default())?;
+    let mut values: Vec<String> = Vec::new();
+    for v in &args.value {
+        // A whole header value or a bare number.
+        let n = if v.contains(':') || v.contains('<') {
+            crate::sip::headers::parse_name_addr(v)
+                .user
+                .unwrap_or_else(|| v.clone())
+        } else {
+            v.clone()
+        };
+        values.push(n);
+    }
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    if !args.captures.is_empty() {
+        let (col, r, e) = collect(&args.captures, MediaSettings::default());
+        reports = r;
+        errors = e;
+        for c in &col.set.calls {
+            for t in &c.invites {
+                for d in &t.diversion {
+                    values.extend(d.addr.user.clone());
+                }
+                for h in &t.history_info {
+                    values.extend(h.addr.user.clone());
+                }
+            }
+        }
+        let roles = infer_roles(&col.set.calls, &[], &[]);
+        infer_site(
+            &mut site,
+            &col.set.calls,
+            &link_legs(&col.set.calls, &roles),
+        );
+        values.sort();
+        values.dedup();
+    }
+    anyhow::ensure!(
+        !values.is_empty() || !errors.is_empty(),
+        "nothing to test: give --value or captures with Diversion/History-Info numbers"
+    );
+    let proof = pattern::prove(&rewrites, &values, &site);
+    let text = match args.format {
+        Format::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "schema_version": listing::SCHEMA_VERSION,
+                "rewrites": rewrites,
+                "results": proof,
+                "xcc_diversion_pattern": pattern::xcc_diversion_pattern(site.current_pattern.as_deref(), &rewrites),
+                "syntax_verified": false,
+            }))? + "\n"
+        }
+        Format::Table => {
+            let mut t = crate::report::new_table(&["Before", "After", "Format", "XCC finds it"]);
+            for p in &proof {
+                t.add_row(vec![
+                    p.observed.clone(),
+                    p.rewritten.clone(),
+                    p.format_after_label.clone(),
+                    if p.understood_by_xcc {
+                        "yes".into()
+                    } else {
+                        "no".to_string()
+                    },
+                ]);
+            }
+            let notes: String = proof
+                .iter()
+                .filter_map(|p| Some(format!("{}: {}\n", p.observed, p.unresolved.as_ref()?)))
+                .collect();
+            format!(
+                "{t}\n{notes}Candidate XccDiversionPattern: {}\n({})\n{}",
+                pattern::xcc_diversion_pattern(site.current_pattern.as_deref(), &rewrites),
+                pattern::SYNTAX_CAVEAT,
+                listing::captures_footer(&reports)
+            )
+        }
+    };
+    write_out(&text)?;
+    finish(errors)?;
+    Ok(u8::from(proof.iter().any(|p| !p.understood_by_xcc)))
+}
+
+/// The Call-IDs a focus selects (with the legs linked to them), from a first scan of the
+/// captures; `None` without a focus. Standard input cannot be read twice.
+fn focused_call_ids(
+    captures: &[String],
+    focus: &FocusArgs,
+) -> anyhow::Result<Option<foldhash::HashSet<String>>> {
+    let focus = flow::focus(focus)?;
+    if focus.is_empty() {
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        !captures.iter().any(|c| c == "-"),
+        "the focus flags read the capture twice (calls first, then messages): give a file, not standard input"
+    );
+    let mut set = CallSet::default();
+    let (_, errors) = scan_all(captures, &mut set);
+    if let Some(e) = errors.into_iter().next() {
+        return Err(e.into());
+    }
+    let roles = infer_roles(&set.calls, &[], &[]);
+    let legs = link_legs(&set.calls, &roles);
+    let keep = focus.select(&set.calls, &legs);
+    flow::check_selection(&focus, &keep)?;
+    Ok(Some(
+        set.calls
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(c, _)| c.call_id)
+            .collect(),
+    ))
+}
+
+pub(super) fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
+    let only = focused_call_ids(&args.captures, &args.focus)?;
+    let wanted = |m: &SipMessage| {
+        only.as_ref()
+            .is_none_or(|ids| m.call_id().is_some_and(|id| ids.contains(id)))
+    };
+    if args.format == Format::Json {
+        // Streamed: rows are written as they are found.
+        // Written from the sink thread: `Stdout` (not its lock, which cannot move).
+        let mut json = listing::MessagesJson::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        ));
+        let (reports, errors) = scan_all(
+            &args.captures,
+            &mut Collect(|m: SipMessage| {
+                if wanted(&m) {
+                    json.message(&m)
+                }
+            }),
+        );
+        if reports.is_empty() && json.error.is_none() {
+            return finish(errors);
+        }
+        json.finish(&reports).context("writing the report")?;
+        return finish(errors);
+    }
+    let time = match args.time {
+        crate::cli::TimeArg::Absolute => listing::TimeFormat::Absolute,
+        crate::cli::TimeArg::Relative => listing::TimeFormat::Relative,
+        crate::cli::TimeArg::Delta => listing::TimeFormat::Delta,
+    };
+    let mut table = listing::MessagesTable::new(
+        std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+        time,
+    );
+    let (reports, errors) = scan_all(
+        &args.captures,
+        &mut Collect(|m: SipMessage| {
+            if wanted(&m) {
+                table.message(m)
+            }
+        }),
+    );
+    if reports.is_empty() && table.error.is_none() {
+        return finish(errors);
+    }
+    table.finish(&reports).context("writing the report")?;
+    finish(errors)
+}

@@ -1,0 +1,271 @@
+//! The scan: capture → net → sip over one file ([`scan_into`]) or several
+//! ([`scan_all`], through `app::pipeline`), handing SIP messages to a [`Sink`] and, when
+//! wanted, every other packet to a [`PacketSink`]. Input: capture paths; output: the
+//! messages and packets in capture order and a [`CaptureReport`] per file.
+
+use crate::capture::{self, CaptureError};
+use crate::media::UdpPayload;
+use crate::net::{Datagram, Decoder, IcmpError, Packet, StreamEvent};
+use crate::sip::{self, CaptureReport, Extractor, RawMessage, SipMessage};
+
+use super::{PacketSink, Sink, pipeline, progress};
+
+/// Lends the packet sink out again (shortening the trait object's lifetime, which
+/// `Option::as_deref_mut` cannot).
+pub(super) fn relend<'a>(p: &'a mut Option<&mut dyn PacketSink>) -> Option<&'a mut dyn PacketSink> {
+    match p {
+        Some(p) => Some(&mut **p),
+        None => None,
+    }
+}
+
+/// UDP that is not STUN, read here ([`UdpPayload::read`]) and stripped of its payload
+/// for [`PacketSink::read_datagram`]: media needs nothing more of the bytes, and so they
+/// do not travel to the thread the packet sink runs on (a cache line per RTP packet).
+/// `None`: the datagram goes whole to [`PacketSink::datagram`].
+pub(super) fn read_udp<'a>(d: &Datagram<'a>) -> Option<(Datagram<'a>, UdpPayload)> {
+    if d.transport != crate::net::Transport::Udp {
+        return None;
+    }
+    let p = UdpPayload::read(d.payload)?;
+    Some((Datagram { payload: &[], ..*d }, p))
+}
+
+/// A parsed message to the packet sink, then to the sink.
+pub(super) fn hand_over(m: SipMessage, sink: &mut dyn Sink, packets: Option<&mut dyn PacketSink>) {
+    if let Some(p) = packets {
+        p.message(&m);
+    }
+    sink.message(m);
+}
+
+/// Where the scan of one file sends what it finds: the seam between the reading thread
+/// and the sinks (see [`pipeline`]).
+pub(super) trait Emit {
+    /// Whether packets besides SIP are wanted: without, the decoder drops them early.
+    fn wants_packets(&self) -> bool;
+    /// The input file with this index (in the order given) starts.
+    fn capture_start(&mut self, _index: usize) {}
+    /// A framed SIP message.
+    fn raw(&mut self, m: RawMessage<'_>);
+    fn datagram(&mut self, d: &Datagram<'_>);
+    fn icmp(&mut self, e: &IcmpError);
+    fn stream(&mut self, e: &StreamEvent<'_>);
+}
+
+/// Parses in place and hands everything straight to the sinks (one thread).
+pub(super) struct Direct<'s> {
+    pub(super) sink: &'s mut dyn Sink,
+    pub(super) packets: Option<&'s mut dyn PacketSink>,
+}
+
+impl Emit for Direct<'_> {
+    fn wants_packets(&self) -> bool {
+        self.packets.is_some()
+    }
+    fn capture_start(&mut self, index: usize) {
+        self.sink.capture_start(index);
+        if let Some(p) = relend(&mut self.packets) {
+            p.capture_start(index);
+        }
+    }
+    fn raw(&mut self, m: RawMessage<'_>) {
+        if let Some(m) = m.parse() {
+            hand_over(m, self.sink, relend(&mut self.packets));
+        }
+    }
+    fn datagram(&mut self, d: &Datagram<'_>) {
+        if let Some(p) = relend(&mut self.packets) {
+            match read_udp(d) {
+                Some((d, read)) => p.read_datagram(&d, read),
+                None => p.datagram(d),
+            }
+        }
+    }
+    fn icmp(&mut self, e: &IcmpError) {
+        if let Some(p) = relend(&mut self.packets) {
+            p.icmp(e);
+        }
+    }
+    fn stream(&mut self, e: &StreamEvent<'_>) {
+        if let Some(p) = relend(&mut self.packets) {
+            p.stream(e);
+        }
+    }
+}
+
+/// Hands each framed SIP message on unparsed, with its bytes.
+struct Raw<'f>(&'f mut dyn FnMut(RawMessage<'_>));
+
+impl Emit for Raw<'_> {
+    fn wants_packets(&self) -> bool {
+        false
+    }
+    fn raw(&mut self, m: RawMessage<'_>) {
+        (self.0)(m)
+    }
+    fn datagram(&mut self, _: &Datagram<'_>) {}
+    fn icmp(&mut self, _: &IcmpError) {}
+    fn stream(&mut self, _: &StreamEvent<'_>) {}
+}
+
+/// Scans one capture file and hands every SIP message to `each` as framed, before parsing
+/// ([`RawMessage::parse`] gives sipdiag's reading): the bytes a second parser needs to be
+/// compared with sipdiag's.
+pub fn scan_raw(
+    path: &str,
+    each: &mut dyn FnMut(RawMessage<'_>),
+) -> Result<CaptureReport, CaptureError> {
+    scan_into(path, &mut Raw(each))
+}
+
+/// Scans one capture file (`-` = standard input) into `sink`, on the calling thread.
+/// Only SIP is looked at.
+pub fn scan(path: &str, sink: &mut dyn Sink) -> Result<CaptureReport, CaptureError> {
+    scan_into(
+        path,
+        &mut Direct {
+            sink,
+            packets: None,
+        },
+    )
+}
+
+/// [`scan`], with every other packet handed to `packets`.
+pub fn scan_with(
+    path: &str,
+    sink: &mut dyn Sink,
+    packets: &mut dyn PacketSink,
+) -> Result<CaptureReport, CaptureError> {
+    scan_into(
+        path,
+        &mut Direct {
+            sink,
+            packets: Some(packets),
+        },
+    )
+}
+
+/// The stages up to SIP framing over one file: SIP messages and, when wanted, every other
+/// packet go to `emit` (when not, non-SIP datagrams are dropped early).
+pub(super) fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureError> {
+    let mut decoder = Decoder::default();
+    let mut extractor = Extractor::default();
+    let packets = emit.wants_packets();
+    if !packets {
+        // Only SIP is wanted: other datagrams are dropped in the decoder.
+        decoder.keep_datagrams(sip::may_be_sip);
+    }
+    let mut on_packet = |p: Packet<'_>, extractor: &mut Extractor| match p {
+        Packet::Datagram(d) => {
+            if let Some(start) = sip::sip_start(d.payload) {
+                extractor.datagram(&d, start, &mut |m| emit.raw(m));
+            } else if packets {
+                emit.datagram(&d);
+            }
+        }
+        Packet::Stream(e) => {
+            extractor.stream(&e, &mut |m| emit.raw(m));
+            if packets {
+                emit.stream(&e);
+            }
+        }
+        Packet::Icmp(e) => {
+            if packets {
+                emit.icmp(&e);
+            }
+        }
+    };
+    let mut progress = progress::Progress::new(path);
+    // `--redact`: the frame's bytes rewritten before any stage reads them.
+    let mut redactor = crate::redact::active();
+    let summary = capture::read_capture(path, |frame| {
+        let redacted;
+        let frame = match redactor.as_mut() {
+            Some(r) => {
+                redacted = capture::Frame {
+                    data: r.frame_reused(frame.linktype, frame.data),
+                    ..*frame
+                };
+                &redacted
+            }
+            None => frame,
+        };
+        decoder.decode(frame, &mut |p| on_packet(p, &mut extractor));
+        if let Some(p) = progress.as_mut() {
+            p.frame(frame.number, frame.data.len(), extractor.stats.messages);
+        }
+    });
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let summary = summary?;
+    decoder.finish(&mut |p| on_packet(p, &mut extractor));
+    extractor.finish();
+    let mut anomalies = summary.anomalies;
+    anomalies.extend(decoder.anomalies());
+    anomalies.extend(extractor.anomalies());
+    Ok(CaptureReport {
+        path: crate::redact::shown_path(&summary.path),
+        format: summary.format,
+        frames: summary.frames,
+        sip_messages: extractor.stats.messages,
+        anomalies,
+        sip_fragmented: extractor.stats.fragmented.into_values().collect(),
+    })
+}
+
+/// Scans every capture into `sink`: reading, decoding and framing on this thread, SIP
+/// parsing and the sink on a second one (`app::pipeline`). Captures that cannot be read at
+/// all are returned as errors beside the reports of the others, so callers report what
+/// was found and then fail (exit 2). Only SIP is looked at.
+pub fn scan_all(
+    paths: &[String],
+    sink: &mut (dyn Sink + Send),
+) -> (Vec<CaptureReport>, Vec<CaptureError>) {
+    pipeline::scan_all(paths, sink, None)
+}
+
+/// [`scan_all`], with every other packet handed to `packets`, which runs beside the sink
+/// on the second thread; SIP is then parsed on the reading thread (see `app::pipeline`).
+pub fn scan_all_with(
+    paths: &[String],
+    sink: &mut (dyn Sink + Send),
+    packets: &mut (dyn PacketSink + Send),
+) -> (Vec<CaptureReport>, Vec<CaptureError>) {
+    pipeline::scan_all(paths, sink, Some(packets))
+}
+
+/// [`scan_all`] / [`scan_all_with`] on the calling thread only.
+pub fn scan_all_serial(
+    paths: &[String],
+    sink: &mut dyn Sink,
+    mut packets: Option<&mut dyn PacketSink>,
+) -> (Vec<CaptureReport>, Vec<CaptureError>) {
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        sink.capture_start(i);
+        if let Some(ps) = relend(&mut packets) {
+            ps.capture_start(i);
+        }
+        let mut direct = Direct {
+            sink: &mut *sink,
+            packets: relend(&mut packets),
+        };
+        match scan_into(p, &mut direct) {
+            Ok(r) => reports.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    (reports, errors)
+}
+
+/// A sink for the SIP messages only.
+pub(super) struct Collect<F: FnMut(SipMessage)>(pub(super) F);
+
+impl<F: FnMut(SipMessage)> Sink for Collect<F> {
+    fn message(&mut self, msg: SipMessage) {
+        (self.0)(msg)
+    }
+}
