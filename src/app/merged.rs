@@ -36,25 +36,8 @@ fn scan_merged_into(
         decoder.keep_datagrams(sip::may_be_sip);
     }
     // As in `scan_into`: SIP to the extractor, the rest to the packet sink.
-    let on_packet = |p: Packet<'_>, extractor: &mut Extractor, emit: &mut dyn Emit| match p {
-        Packet::Datagram(d) => {
-            if let Some(start) = sip::sip_start(d.payload) {
-                extractor.datagram(&d, start, &mut |m| emit.raw(m));
-            } else if packets {
-                emit.datagram(&d);
-            }
-        }
-        Packet::Stream(e) => {
-            extractor.stream(&e, &mut |m| emit.raw(m));
-            if packets {
-                emit.stream(&e);
-            }
-        }
-        Packet::Icmp(e) => {
-            if packets {
-                emit.icmp(&e);
-            }
-        }
+    let on_packet = |p: Packet<'_>, extractor: &mut Extractor, emit: &mut dyn Emit| {
+        super::scan::dispatch(p, extractor, emit, packets)
     };
     // The sinks learn which file the frames come from as it changes, so that each call
     // records the files that carried it (rules look at those files' damage).

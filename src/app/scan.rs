@@ -156,26 +156,8 @@ pub(super) fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport
         // Only SIP is wanted: other datagrams are dropped in the decoder.
         decoder.keep_datagrams(sip::may_be_sip);
     }
-    let mut on_packet = |p: Packet<'_>, extractor: &mut Extractor| match p {
-        Packet::Datagram(d) => {
-            if let Some(start) = sip::sip_start(d.payload) {
-                extractor.datagram(&d, start, &mut |m| emit.raw(m));
-            } else if packets {
-                emit.datagram(&d);
-            }
-        }
-        Packet::Stream(e) => {
-            extractor.stream(&e, &mut |m| emit.raw(m));
-            if packets {
-                emit.stream(&e);
-            }
-        }
-        Packet::Icmp(e) => {
-            if packets {
-                emit.icmp(&e);
-            }
-        }
-    };
+    let mut on_packet =
+        |p: Packet<'_>, extractor: &mut Extractor| dispatch(p, extractor, &mut *emit, packets);
     let mut progress = progress::Progress::new(path);
     // `--redact`: the frame's bytes rewritten before any stage reads them.
     let mut redactor = crate::redact::active();
@@ -267,5 +249,36 @@ pub(super) struct Collect<F: FnMut(SipMessage)>(pub(super) F);
 impl<F: FnMut(SipMessage)> Sink for Collect<F> {
     fn message(&mut self, msg: SipMessage) {
         (self.0)(msg)
+    }
+}
+
+/// Where a decoded packet goes: SIP to the extractor (framed messages on to `emit`), every
+/// other packet to `emit` when it wants packets. One file's scan and the merged scan of
+/// several files share it.
+pub(super) fn dispatch(
+    p: Packet<'_>,
+    extractor: &mut Extractor,
+    emit: &mut dyn Emit,
+    packets: bool,
+) {
+    match p {
+        Packet::Datagram(d) => {
+            if let Some(start) = sip::sip_start(d.payload) {
+                extractor.datagram(&d, start, &mut |m| emit.raw(m));
+            } else if packets {
+                emit.datagram(&d);
+            }
+        }
+        Packet::Stream(e) => {
+            extractor.stream(&e, &mut |m| emit.raw(m));
+            if packets {
+                emit.stream(&e);
+            }
+        }
+        Packet::Icmp(e) => {
+            if packets {
+                emit.icmp(&e);
+            }
+        }
     }
 }
