@@ -411,25 +411,184 @@ fn command_line_values_match_the_redacted_capture() {
     );
 }
 
-#[test]
-fn an_ip_office_configuration_refuses_redaction() {
-    // Its addresses, URIs and numbers are not redacted: the replay would route differently.
-    let capture = testdata("ipoffice/ipo-routed.pcap");
-    let config = testdata("ipoffice/example.toml");
-    let (capture, config) = (capture.to_str().unwrap(), config.to_str().unwrap());
-    for args in [
-        vec!["ipo-route", "--config", config, "--redact", capture],
-        vec!["analyze", "--ipo-config", config, "--redact", capture],
-    ] {
-        let o = sipdiag_wide(&args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(
-            err.contains("--redact") && err.contains("not redacted"),
-            "{err}"
-        );
-        assert!(o.stdout.is_empty());
+/// The IP Office fixtures, each with example.toml.
+fn ipo_captures() -> Vec<String> {
+    let dir = testdata("ipoffice");
+    let mut v: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .map(|p| p.to_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    assert!(v.len() >= 7, "{v:?}");
+    v
+}
+
+/// The personal values of example.toml and of the fixtures' calls (their called and
+/// calling numbers, read from the unredacted replay).
+fn ipo_sensitive(rows: &[Value]) -> Vec<(&'static str, String)> {
+    let mut v: Vec<(&str, String)> = [
+        ("name", "Anna"),
+        ("name", "Ben"),
+        ("name", "Carla"),
+        ("name", "Sales"),
+        ("name", "Support"),
+        ("name", "Operators"),
+        ("user", "anna"),
+        ("user", "carla"),
+        ("number", "201"),
+        ("number", "202"),
+        ("number", "203"),
+        ("number", "300"),
+        ("number", "301"),
+        ("number", "399"),
+        ("number", "4930555000"),
+        ("number", "4930555300"),
+        ("number", "4930555201"),
+        ("number", "4930555203"),
+        ("number", "4940123"),
+        ("host", "sip.provider.example"),
+        ("host", "provider"),
+        ("host", "xcc.example"),
+        // 127.0.0.1 is left out: a one-digit octet has nine tokens, so a token may
+        // equal a real address.
+        ("ip", "127.0.0.10"),
+        ("ip", "127.0.0.20"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect();
+    for r in rows {
+        for f in ["called", "caller"] {
+            let user = r[f].as_str().unwrap().split('@').next().unwrap();
+            let digits: String = user.chars().filter(char::is_ascii_digit).collect();
+            if digits.len() >= 4 {
+                v.push(("number", digits));
+            }
+        }
     }
+    v
+}
+
+fn ipo_rows(json: &str) -> Vec<Value> {
+    let v: Value = serde_json::from_str(json).expect("ipo-route JSON");
+    v["routes"].as_array().expect("routes").clone()
+}
+
+/// `ipo-route --redact`: the configuration is rewritten with the capture's key, so every
+/// INVITE gets the same decision (line, URI, appearance, route, outcome, response, agreement
+/// with the capture), destinations map one to one onto their tokens, and no personal value
+/// of the configuration or the capture is left in any format.
+#[test]
+fn ipo_route_redacts_the_configuration_with_the_capture() {
+    let config = testdata("ipoffice/example.toml");
+    let config = config.to_str().unwrap();
+    let captures = ipo_captures();
+    let run = |redact: &[&str], format: &str| {
+        let mut a = vec!["ipo-route", "--config", config, "-f", format];
+        a.extend_from_slice(redact);
+        a.extend(captures.iter().map(String::as_str));
+        let o = sipdiag_wide(&a);
+        assert!(o.status.code().is_some_and(|c| c < 2), "{a:?} {o:?}");
+        stdout(&o)
+    };
+    let redact = ["--redact", "--redact-key", KEY];
+    let plain = ipo_rows(&run(&[], "json"));
+    let red_json = run(&redact, "json");
+    let red = ipo_rows(&red_json);
+    assert_eq!(plain.len(), red.len());
+    assert!(plain.len() >= 8, "{plain:?}");
+    let decision = |r: &Value| {
+        [
+            "invite_frame",
+            "outcome",
+            "response",
+            "line",
+            "uri",
+            "appearance",
+            "route",
+            "observed",
+            "agrees",
+            "local_time",
+            "failure",
+        ]
+        .map(|k| r[k].clone())
+    };
+    let mut tokens = std::collections::HashMap::new();
+    for (p, r) in plain.iter().zip(&red) {
+        assert_eq!(decision(p), decision(r), "{p}\n{r}");
+        for k in ["destination", "fallback"] {
+            assert_eq!(p[k].is_null(), r[k].is_null(), "{k}: {p}\n{r}");
+            if let (Some(a), Some(b)) = (p[k].as_str(), r[k].as_str()) {
+                assert_eq!(a.len(), b.len());
+                assert_eq!(tokens.entry(a.to_string()).or_insert(b), &b, "{a}");
+            }
+        }
+    }
+    // `--busy` names a party as the file does: Anna busy sends her DID to Sales both ways.
+    let busy_plain = ipo_rows(&run(&["--busy", "Anna"], "json"));
+    let busy_red = ipo_rows(&run(
+        &["--busy", "Anna", "--redact", "--redact-key", KEY],
+        "json",
+    ));
+    let dests = |rows: &[Value]| {
+        rows.iter()
+            .map(|r| r["destination"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_ne!(
+        dests(&busy_plain),
+        dests(&plain),
+        "Anna busy changes a destination"
+    );
+    assert_eq!(busy_plain.len(), busy_red.len());
+    for (p, r) in busy_plain.iter().zip(&busy_red) {
+        assert_eq!(decision(p), decision(r), "--busy Anna: {p}\n{r}");
+        assert_eq!(p["destination"].is_null(), r["destination"].is_null());
+    }
+    let mut seen: Vec<_> = tokens.values().collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), tokens.len(), "one token per party: {tokens:?}");
+    assert!(
+        plain.iter().any(|r| r["route"].is_number()) && plain.iter().any(|r| r["line"] == 18),
+        "the fixtures reach routes on both lines"
+    );
+    let values = ipo_sensitive(&plain);
+    for text in [red_json, run(&redact, "table"), run(&redact, "markdown")] {
+        for (kind, v) in &values {
+            assert!(!occurs(&text, kind, v), "{kind} {v} in\n{text}");
+        }
+    }
+}
+
+/// `analyze --ipo-config --redact`: the IPO (and every other) finding is the one of the
+/// unredacted run, at the same frames, and the report names none of the configuration's
+/// parties, numbers or addresses.
+#[test]
+fn analyze_with_an_ip_office_configuration_redacts_it_too() {
+    let config = testdata("ipoffice/example.toml");
+    let extra = ["--ipo-config", config.to_str().unwrap()];
+    let redact = ["--redact", "--redact-key", KEY];
+    let mut ipo = 0;
+    let plain_rows = {
+        let mut a = vec!["ipo-route", "--config", extra[1], "-f", "json"];
+        let captures = ipo_captures();
+        a.extend(captures.iter().map(String::as_str));
+        ipo_rows(&stdout(&sipdiag_wide(&a)))
+    };
+    let values = ipo_sensitive(&plain_rows);
+    for capture in ipo_captures() {
+        let plain = findings(&analyze_json(&capture, &extra, &[]));
+        let red_json = analyze_json(&capture, &extra, &redact);
+        assert_eq!(plain, findings(&red_json), "{capture}");
+        ipo += plain.iter().filter(|f| f.0.starts_with("IPO")).count();
+        for (kind, v) in &values {
+            assert!(!occurs(&red_json, kind, v), "{capture}: {kind} {v}");
+        }
+    }
+    assert!(ipo > 0, "the fixtures give IPO findings");
 }
 
 /// `analyze --annotate` and `extract` rewrite the packets under `--redact`: the files they

@@ -18,21 +18,31 @@ use crate::report::ipo_route::{self as render, RouteRow};
 
 use super::{scan_all, write_out};
 
-/// Reads and validates the configuration file.
+/// Reads and validates the configuration file; under `--redact`, rewritten with the
+/// run's key so that it matches the redacted capture.
 pub(crate) fn load_config(path: &str) -> anyhow::Result<Config> {
+    let mut cfg = read_config(path)?;
+    crate::redact::ipo_config(&mut cfg, &mut []);
+    Ok(cfg)
+}
+
+fn read_config(path: &str) -> anyhow::Result<Config> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{path}: cannot read the IP Office configuration"))?;
     Config::from_toml(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))
 }
 
 pub(crate) fn ipo_route(args: &IpoRouteArgs) -> anyhow::Result<u8> {
-    let cfg = load_config(&args.config)?;
+    let mut cfg = read_config(&args.config)?;
+    // `--busy` names parties as the configuration file does: tokenised with it.
+    let mut busy = args.busy.clone();
+    crate::redact::ipo_config(&mut cfg, &mut busy);
     let (rows, errors) = if args.dry_run {
         let mut load = Load::default();
-        load.busy.extend(args.busy.iter().cloned());
+        load.busy.extend(busy.iter().cloned());
         (vec![dry_run(args, &cfg, &load)?], Vec::new())
     } else {
-        replay_captures(&args.captures, &cfg, &args.busy)
+        replay_captures(&args.captures, &cfg, &busy)
     };
     let text = match args.format {
         ReportFormat::Html => anyhow::bail!("--format html: only `sipdiag analyze` writes HTML"),
@@ -132,10 +142,14 @@ pub(crate) fn ipo_context(
     cfg: Option<&Config>,
 ) -> crate::rules::ipo::IpoContext {
     // `--redact`: the given addresses as they read in the redacted capture (a
-    // configuration cannot be combined with --redact).
+    // configuration's are already rewritten when loaded).
     let mut addresses: Vec<_> = given.iter().map(|a| crate::redact::ip(*a)).collect();
     if let Some(cfg) = cfg {
-        addresses.extend(cfg.system.addresses.iter().filter(|a| !given.contains(a)));
+        for a in &cfg.system.addresses {
+            if !addresses.contains(a) {
+                addresses.push(*a);
+            }
+        }
     }
     let (addresses, reasons) = crate::ipoffice::replay::ipo_addresses(calls, &addresses);
     let replays = replay_calls(calls, &addresses, cfg, &[]);

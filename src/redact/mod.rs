@@ -24,10 +24,12 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
+mod ipo;
 mod packet;
 mod text;
 mod token;
 
+pub(crate) use ipo::config as ipo_config;
 pub use token::Key;
 
 /// Rewrites frames for `--redact`. State: which TCP directions carry SIP or TLS, and
@@ -93,28 +95,22 @@ pub fn enable(passphrase: Option<&str>, paths: &[String]) {
 }
 
 /// Turns redaction on when the command asks for it (`--redact`). An IP Office
-/// configuration cannot be combined with it: its addresses, URIs and numbers are not
-/// redacted, so its replay of the redacted capture would route differently.
+/// configuration is then rewritten with the same key when loaded ([`ipo_config`]).
 pub fn configure(command: &crate::cli::Command) -> anyhow::Result<()> {
     use crate::cli::Command;
     let (r, paths) = match command {
         Command::Messages(a) | Command::Calls(a) => (&a.redact, &a.captures),
-        Command::Analyze(a) => {
-            anyhow::ensure!(
-                !(a.redact.redact && a.ipo_config.is_some()),
-                "--redact cannot be combined with --ipo-config: the configuration's addresses and numbers are not redacted, so its replay would not match the redacted capture; run the IPO checks without --redact"
-            );
-            (&a.redact, &a.captures)
-        }
+        Command::Analyze(a) => (&a.redact, &a.captures),
         Command::Media(a) => (&a.redact, &a.captures),
         Command::Flow(a) => (&a.redact, &a.captures),
         Command::Extract(a) => (&a.redact, &a.captures),
         Command::IpoRoute(a) => {
+            // A dry run has no capture: its flags would have to be tokens already.
             anyhow::ensure!(
-                !a.redact.redact,
-                "ipo-route --redact is not supported: the configuration's addresses and numbers are not redacted, so its replay would not match the redacted capture"
+                !(a.redact.redact && a.dry_run),
+                "ipo-route --redact replays captures only; --dry-run takes the real values (run it without --redact)"
             );
-            return Ok(());
+            (&a.redact, &a.captures)
         }
         _ => return Ok(()),
     };

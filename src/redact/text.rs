@@ -333,7 +333,7 @@ fn uri(key: &Key, s: &mut [u8], i: usize) -> usize {
 }
 
 /// A URI's user part: a number (digits with `+`, `*`, `#` and separators) or a name.
-fn user_part(key: &Key, u: &mut [u8]) {
+pub(crate) fn user_part(key: &Key, u: &mut [u8]) {
     if KEEP_USERS
         .iter()
         .any(|k| u.eq_ignore_ascii_case(k.as_bytes()))
