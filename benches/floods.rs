@@ -15,6 +15,9 @@
 #[path = "../tests/limits/pcap.rs"]
 mod pcap;
 
+#[path = "common/mod.rs"]
+mod common;
+use common::target_dir;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -231,15 +234,4 @@ fn flow_flood(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
         t += 20;
     }
     Ok(())
-}
-
-fn target_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(d);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.ancestors().nth(3).map(Path::to_path_buf))
-        .filter(|p| p.join("CACHEDIR.TAG").exists() || p.ends_with("target"))
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
 }

@@ -19,6 +19,9 @@
 //!
 //! Std only: the pcap writer, the packet builder and the RSS measurement are in this file.
 
+#[path = "common/mod.rs"]
+mod common;
+use common::target_dir;
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::hint::black_box;
@@ -735,18 +738,6 @@ struct Capture {
     packets: u64,
     sip: u64,
     bytes: u64,
-}
-
-/// `target/` of this build: the bench runs as `target/<profile>/deps/throughput-<hash>`.
-fn target_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(d);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.ancestors().nth(3).map(Path::to_path_buf))
-        .filter(|p| p.join("CACHEDIR.TAG").exists() || p.ends_with("target"))
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
 /// Returns the cached capture for `spec`, generating it when missing.

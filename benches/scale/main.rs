@@ -9,6 +9,9 @@
 
 mod scale_gen;
 
+#[path = "../common/mod.rs"]
+mod common;
+use common::target_dir;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,17 +22,6 @@ const GENERATOR_VERSION: u32 = 1;
 /// Seconds from answer to BYE: short calls.
 const HOLD: u32 = 10;
 const TARGET_RSS_MIB: f64 = 64.0;
-
-fn target_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(d);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.ancestors().nth(3).map(Path::to_path_buf))
-        .filter(|p| p.ends_with("target"))
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
 
 fn ensure(dir: &Path, calls: u32) -> PathBuf {
     let path = dir.join(format!(
