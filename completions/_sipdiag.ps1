@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             [CompletionResult]::new('media', 'media', [CompletionResultType]::ParameterValue, 'STUN transactions and RTP/RTCP streams')
             [CompletionResult]::new('flow', 'flow', [CompletionResultType]::ParameterValue, 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked')
             [CompletionResult]::new('extract', 'extract', [CompletionResultType]::ParameterValue, 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg''s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Judge each call as soon as it has ended, while the capture is read (or still being written, with --follow): its findings printed then, memory held only for the calls in progress. The rules that compare calls or judge media need `analyze`')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'List the diagnosis rules')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Print the documentation of one rule (id or slug)')
             [CompletionResult]::new('pattern', 'pattern', [CompletionResultType]::ParameterValue, 'Work with XccDiversionPattern rewrites')
@@ -215,6 +216,42 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sipdiag;watch' {
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'A capture file still being written (`tcpdump -w`): read as it grows, and on into the next file of its rotated set (`tcpdump -C`/`-G`). Stops at Ctrl-C, or as `--until-idle` says')
+            [CompletionResult]::new('--until-idle', '--until-idle', [CompletionResultType]::ParameterName, 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 1 when a finding at or above this severity was printed')
+            [CompletionResult]::new('--select', '--select', [CompletionResultType]::ParameterName, 'Run only these rules (ids or slugs, comma-separated or repeated)')
+            [CompletionResult]::new('--ignore', '--ignore', [CompletionResultType]::ParameterName, 'Skip these rules (ids or slugs)')
+            [CompletionResult]::new('--severity', '--severity', [CompletionResultType]::ParameterName, 'Override a rule''s severity, e.g. SIP001=error (repeatable)')
+            [CompletionResult]::new('--xcc', '--xcc', [CompletionResultType]::ParameterName, 'XCC''s address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference (recommended: without it, XCC is known only once a call has shown it)')
+            [CompletionResult]::new('--pbx', '--pbx', [CompletionResultType]::ParameterName, 'The PBX''s address (ADDR or ADDR:PORT). Overrides inference')
+            [CompletionResult]::new('--ipo', '--ipo', [CompletionResultType]::ParameterName, 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)')
+            [CompletionResult]::new('--ipo-config', '--ipo-config', [CompletionResultType]::ParameterName, 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing')
+            [CompletionResult]::new('--site', '--site', [CompletionResultType]::ParameterName, 'Site profile (TOML): country_code, area_code, internal_length, outside_prefix, known_users, current_pattern, softphone_port, server_media_ports, client_media_ports')
+            [CompletionResult]::new('--country-code', '--country-code', [CompletionResultType]::ParameterName, 'Country calling code, e.g. 49')
+            [CompletionResult]::new('--area-code', '--area-code', [CompletionResultType]::ParameterName, 'Area code without the leading 0, e.g. 30')
+            [CompletionResult]::new('--internal-length', '--internal-length', [CompletionResultType]::ParameterName, 'Length of internal numbers, e.g. 3')
+            [CompletionResult]::new('--outside-prefix', '--outside-prefix', [CompletionResultType]::ParameterName, 'Outside-line prefix, e.g. 0')
+            [CompletionResult]::new('--known-user', '--known-user', [CompletionResultType]::ParameterName, 'A number that belongs to an XPhone user (repeatable)')
+            [CompletionResult]::new('--current-pattern', '--current-pattern', [CompletionResultType]::ParameterName, 'The XccDiversionPattern configured today, to build the suggestion on')
+            [CompletionResult]::new('--redact-key', '--redact-key', [CompletionResultType]::ParameterName, 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]')
+            [CompletionResult]::new('--max-tcp-connections', '--max-tcp-connections', [CompletionResultType]::ParameterName, 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]')
+            [CompletionResult]::new('--max-fragments', '--max-fragments', [CompletionResultType]::ParameterName, 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]')
+            [CompletionResult]::new('--max-media-flows', '--max-media-flows', [CompletionResultType]::ParameterName, 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call''s media is not judged [default: 100000]')
+            [CompletionResult]::new('--max-sip-message', '--max-sip-message', [CompletionResultType]::ParameterName, 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]')
+            [CompletionResult]::new('--max-sip-header', '--max-sip-header', [CompletionResultType]::ParameterName, 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also the healthy calls, and whole Call-IDs')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also the healthy calls, and whole Call-IDs')
+            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sipdiag;rules' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
@@ -311,6 +348,7 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             [CompletionResult]::new('media', 'media', [CompletionResultType]::ParameterValue, 'STUN transactions and RTP/RTCP streams')
             [CompletionResult]::new('flow', 'flow', [CompletionResultType]::ParameterValue, 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked')
             [CompletionResult]::new('extract', 'extract', [CompletionResultType]::ParameterValue, 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg''s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Judge each call as soon as it has ended, while the capture is read (or still being written, with --follow): its findings printed then, memory held only for the calls in progress. The rules that compare calls or judge media need `analyze`')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'List the diagnosis rules')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Print the documentation of one rule (id or slug)')
             [CompletionResult]::new('pattern', 'pattern', [CompletionResultType]::ParameterValue, 'Work with XccDiversionPattern rewrites')
@@ -335,6 +373,9 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             break
         }
         'sipdiag;help;extract' {
+            break
+        }
+        'sipdiag;help;watch' {
             break
         }
         'sipdiag;help;rules' {

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand media 'STUN transactions and RTP/RTCP streams'
             cand flow 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
             cand extract 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg''s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)'
+            cand watch 'Judge each call as soon as it has ended, while the capture is read (or still being written, with --follow): its findings printed then, memory held only for the calls in progress. The rules that compare calls or judge media need `analyze`'
             cand rules 'List the diagnosis rules'
             cand explain 'Print the documentation of one rule (id or slug)'
             cand pattern 'Work with XccDiversionPattern rewrites'
@@ -205,6 +206,41 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sipdiag;watch'= {
+            cand --follow 'A capture file still being written (`tcpdump -w`): read as it grows, and on into the next file of its rotated set (`tcpdump -C`/`-G`). Stops at Ctrl-C, or as `--until-idle` says'
+            cand --until-idle 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared'
+            cand -f 'Output format'
+            cand --format 'Output format'
+            cand --fail-on 'Exit 1 when a finding at or above this severity was printed'
+            cand --select 'Run only these rules (ids or slugs, comma-separated or repeated)'
+            cand --ignore 'Skip these rules (ids or slugs)'
+            cand --severity 'Override a rule''s severity, e.g. SIP001=error (repeatable)'
+            cand --xcc 'XCC''s address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference (recommended: without it, XCC is known only once a call has shown it)'
+            cand --pbx 'The PBX''s address (ADDR or ADDR:PORT). Overrides inference'
+            cand --ipo 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)'
+            cand --ipo-config 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing'
+            cand --site 'Site profile (TOML): country_code, area_code, internal_length, outside_prefix, known_users, current_pattern, softphone_port, server_media_ports, client_media_ports'
+            cand --country-code 'Country calling code, e.g. 49'
+            cand --area-code 'Area code without the leading 0, e.g. 30'
+            cand --internal-length 'Length of internal numbers, e.g. 3'
+            cand --outside-prefix 'Outside-line prefix, e.g. 0'
+            cand --known-user 'A number that belongs to an XPhone user (repeatable)'
+            cand --current-pattern 'The XccDiversionPattern configured today, to build the suggestion on'
+            cand --redact-key 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]'
+            cand --max-tcp-connections 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]'
+            cand --max-fragments 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]'
+            cand --max-media-flows 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call''s media is not judged [default: 100000]'
+            cand --max-sip-message 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]'
+            cand --max-sip-header 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]'
+            cand --color 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand -v 'Also the healthy calls, and whole Call-IDs'
+            cand --verbose 'Also the healthy calls, and whole Call-IDs'
+            cand --redact 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sipdiag;rules'= {
             cand -f 'Output format'
             cand --format 'Output format'
@@ -292,6 +328,7 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand media 'STUN transactions and RTP/RTCP streams'
             cand flow 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
             cand extract 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg''s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)'
+            cand watch 'Judge each call as soon as it has ended, while the capture is read (or still being written, with --follow): its findings printed then, memory held only for the calls in progress. The rules that compare calls or judge media need `analyze`'
             cand rules 'List the diagnosis rules'
             cand explain 'Print the documentation of one rule (id or slug)'
             cand pattern 'Work with XccDiversionPattern rewrites'
@@ -310,6 +347,8 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
         &'sipdiag;help;flow'= {
         }
         &'sipdiag;help;extract'= {
+        }
+        &'sipdiag;help;watch'= {
         }
         &'sipdiag;help;rules'= {
         }

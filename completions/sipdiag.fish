@@ -35,6 +35,7 @@ complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "analyze" -d 'Diagno
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "extract" -d 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg\'s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)'
+complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "watch" -d 'Judge each call as soon as it has ended, while the capture is read (or still being written, with --follow): its findings printed then, memory held only for the calls in progress. The rules that compare calls or judge media need `analyze`'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "rules" -d 'List the diagnosis rules'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
 complete -c sipdiag -n "__fish_sipdiag_needs_command" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
@@ -203,6 +204,41 @@ never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l follow -d 'A capture file still being written (`tcpdump -w`): read as it grows, and on into the next file of its rotated set (`tcpdump -C`/`-G`). Stops at Ctrl-C, or as `--until-idle` says' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l until-idle -d 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -s f -l format -d 'Output format' -r -f -a "table\t'A block of text per failed call (colour as `--color` says)'
+json\t'JSON Lines: one object per judged call with findings, and one at the end'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l fail-on -d 'Exit 1 when a finding at or above this severity was printed' -r -f -a "error\t''
+warning\t''
+info\t''
+none\t''"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l select -d 'Run only these rules (ids or slugs, comma-separated or repeated)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l ignore -d 'Skip these rules (ids or slugs)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l severity -d 'Override a rule\'s severity, e.g. SIP001=error (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference (recommended: without it, XCC is known only once a call has shown it)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT). Overrides inference' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l ipo -d 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l ipo-config -d 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l site -d 'Site profile (TOML): country_code, area_code, internal_length, outside_prefix, known_users, current_pattern, softphone_port, server_media_ports, client_media_ports' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l country-code -d 'Country calling code, e.g. 49' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l area-code -d 'Area code without the leading 0, e.g. 30' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l internal-length -d 'Length of internal numbers, e.g. 3' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l outside-prefix -d 'Outside-line prefix, e.g. 0' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l known-user -d 'A number that belongs to an XPhone user (repeatable)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l current-pattern -d 'The XccDiversionPattern configured today, to build the suggestion on' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l redact-key -d 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-tcp-connections -d 'TCP connections followed at once; beyond, the least recently active is closed [default: 50000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-fragments -d 'Fragmented IP datagrams under reassembly at once (and 8 KiB each on average); beyond, the least recently added-to is dropped [default: 4096]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
+always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
+never\t'Never'"
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -s v -l verbose -d 'Also the healthy calls, and whole Call-IDs'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -s f -l format -d 'Output format' -r -f -a "table\t'Aligned table for the terminal'
 json\t'JSON for scripts and ticket systems (see `schema_version`)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand rules" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
@@ -269,16 +305,17 @@ always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "extract" -d 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg\'s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "rules" -d 'List the diagnosis rules'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "ipo-route" -d 'Replay Avaya IP Office\'s routing of incoming SIP calls from its configuration'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract rules explain pattern ipo-route completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "messages" -d 'List every SIP message with its Wireshark frame number'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "calls" -d 'Group SIP messages into calls by Call-ID'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "analyze" -d 'Diagnose failed Follow-Me and softphone calls: findings with frames and fixes'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "media" -d 'STUN transactions and RTP/RTCP streams'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "flow" -d 'Draw calls as a ladder: one column per host, both Follow-Me legs in one time order, the frames that findings cite marked'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "extract" -d 'Cut the selected call out of the captures as pcapng: its SIP and its linked Follow-Me leg\'s, with their media (RTP/RTCP/STUN to and from the addresses their SDP announced, while the call lasts)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "watch" -d 'Judge each call as soon as it has ended, while the capture is read (or still being written, with --follow): its findings printed then, memory held only for the calls in progress. The rules that compare calls or judge media need `analyze`'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "rules" -d 'List the diagnosis rules'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "explain" -d 'Print the documentation of one rule (id or slug)'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "pattern" -d 'Work with XccDiversionPattern rewrites'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "ipo-route" -d 'Replay Avaya IP Office\'s routing of incoming SIP calls from its configuration'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and not __fish_seen_subcommand_from messages calls analyze media flow extract watch rules explain pattern ipo-route completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand help; and __fish_seen_subcommand_from pattern" -f -a "test" -d 'Apply a rewrite to header values / numbers, or to every Diversion/History-Info number in captures, and show before → after'

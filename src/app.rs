@@ -24,6 +24,7 @@ mod merged;
 mod pcapng_out;
 mod pipeline;
 mod progress;
+mod watch;
 
 mod analyze;
 mod commands;
@@ -98,6 +99,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
             analyze(args, color)
         }
         Command::Media(args) => media(args),
+        Command::Watch(args) => {
+            let color = use_color(cli.color);
+            crossterm::style::Colored::set_ansi_color_disabled(!color);
+            watch::watch(args, color)
+        }
         Command::Flow(args) => flow::flow(args),
         Command::Extract(args) => extract::extract(args),
         Command::Rules { format } => rules_list(*format),

@@ -83,6 +83,12 @@ const EXAMPLES_IPO_ROUTE: &str = "\
 Examples:
   sipdiag ipo-route --config testdata/ipoffice/example.toml testdata/ipoffice/ipo-busy-486.pcap
   sipdiag ipo-route --config ipo.toml --dry-run --request-uri 4930555201 --from +4940123777 --source 127.0.0.1";
+const EXAMPLES_WATCH: &str = "\
+Examples:
+  tcpdump -i eth0 -w trunk.pcap port 5060 &  sipdiag watch --follow trunk.pcap --xcc 10.0.0.20
+  tcpdump -C 100 -w trunk.pcap port 5060 &  sipdiag watch --follow trunk.pcap --format json
+  sipdiag watch day.pcap day.pcap1 day.pcap2
+  sipdiag watch --follow trunk.pcap --until-idle 10";
 const EXAMPLES_COMPLETIONS: &str = "\
 Examples:
   sipdiag completions bash > /etc/bash_completion.d/sipdiag
@@ -112,6 +118,11 @@ pub enum Command {
     /// announced, while the call lasts).
     #[command(after_help = EXAMPLES_EXTRACT)]
     Extract(ExtractArgs),
+    /// Judge each call as soon as it has ended, while the capture is read (or still being
+    /// written, with --follow): its findings printed then, memory held only for the calls
+    /// in progress. The rules that compare calls or judge media need `analyze`.
+    #[command(after_help = EXAMPLES_WATCH)]
+    Watch(WatchArgs),
     /// List the diagnosis rules.
     #[command(after_help = EXAMPLES_RULES)]
     Rules {
@@ -312,6 +323,82 @@ pub struct AnalyzeArgs {
     pub redact: RedactArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// Output format of `watch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WatchFormat {
+    /// A block of text per failed call (colour as `--color` says).
+    Table,
+    /// JSON Lines: one object per judged call with findings, and one at the end.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Capture files read one after another as one stream (a rotated set, in order).
+    #[arg(
+        value_name = "CAPTURE",
+        required_unless_present = "follow",
+        conflicts_with = "follow"
+    )]
+    pub captures: Vec<String>,
+    /// A capture file still being written (`tcpdump -w`): read as it grows, and on into the
+    /// next file of its rotated set (`tcpdump -C`/`-G`). Stops at Ctrl-C, or as
+    /// `--until-idle` says.
+    #[arg(long, value_name = "CAPTURE")]
+    pub follow: Option<String>,
+    /// With --follow: stop once the file has not grown for SECS seconds and no next file
+    /// of its set has appeared.
+    #[arg(long, value_name = "SECS", requires = "follow")]
+    pub until_idle: Option<f64>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = WatchFormat::Table)]
+    pub format: WatchFormat,
+    /// Exit 1 when a finding at or above this severity was printed.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Run only these rules (ids or slugs, comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+    /// Skip these rules (ids or slugs).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Override a rule's severity, e.g. SIP001=error (repeatable).
+    #[arg(long = "severity", value_name = "RULE=LEVEL")]
+    pub severity: Vec<String>,
+    /// XCC's address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference
+    /// (recommended: without it, XCC is known only once a call has shown it).
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub xcc: Vec<String>,
+    /// The PBX's address (ADDR or ADDR:PORT). Overrides inference.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub pbx: Vec<String>,
+    /// An IP Office address (repeatable): its incoming calls are checked (IPO rules).
+    #[arg(long, value_name = "ADDR")]
+    pub ipo: Vec<std::net::IpAddr>,
+    /// The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing.
+    #[arg(long, value_name = "FILE")]
+    pub ipo_config: Option<String>,
+    /// Also the healthy calls, and whole Call-IDs.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub site: SiteArgs,
+    #[command(flatten)]
+    pub redact: RedactArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+impl WatchArgs {
+    /// The files read: the followed one, or the captures given.
+    pub fn inputs(&self) -> Vec<String> {
+        match &self.follow {
+            Some(f) => vec![f.clone()],
+            None => self.captures.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

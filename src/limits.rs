@@ -86,6 +86,7 @@ impl crate::cli::Command {
             Command::Analyze(a) => Some(&a.limits),
             Command::Media(a) => Some(&a.limits),
             Command::Flow(a) => Some(&a.limits),
+            Command::Watch(a) => Some(&a.limits),
             _ => None,
         }
     }

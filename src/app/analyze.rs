@@ -143,24 +143,7 @@ pub(super) fn diagnose(
             .collect()
     };
     let (xcc, pbx) = (parse_eps(opts.xcc)?, parse_eps(opts.pbx)?);
-    let mut overrides = Vec::new();
-    for s in opts.severity {
-        let (id, level) = s
-            .split_once('=')
-            .with_context(|| format!("--severity {s:?} is not RULE=LEVEL"))?;
-        let rule = rules::lookup(id).with_context(|| format!("--severity: unknown rule {id:?}"))?;
-        let level = match level.to_ascii_lowercase().as_str() {
-            "error" => Severity::Error,
-            "warning" => Severity::Warning,
-            "info" => Severity::Info,
-            _ => anyhow::bail!("--severity {s:?}: level must be error, warning or info"),
-        };
-        overrides.push((rule.info().id, level));
-    }
-    for key in opts.select.iter().chain(opts.ignore) {
-        rules::lookup(key)
-            .with_context(|| format!("unknown rule {key:?} (see `sipdiag rules`)"))?;
-    }
+    let choice = RuleChoice::new(opts.select, opts.ignore, opts.severity)?;
     let ipo_config = opts.ipo_config.map(ipo_route::load_config).transpose()?;
     let mut tracker = MediaTracker::new(settings);
     // Several files are captures of one incident: merged by timestamp into one stream.
@@ -194,20 +177,10 @@ pub(super) fn diagnose(
         site: &site,
         media: &media,
         ipo: &ipo,
+        seen: &Default::default(),
     };
-    let wanted = |k: &[String], info: &RuleInfo| {
-        k.iter()
-            .any(|s| s.eq_ignore_ascii_case(info.id) || s.eq_ignore_ascii_case(info.slug))
-    };
-    let enabled = |info: &RuleInfo| {
-        (opts.select.is_empty() || wanted(opts.select, info)) && !wanted(opts.ignore, info)
-    };
-    let mut findings = rules::run_rules(&cx, &enabled);
-    for f in &mut findings {
-        if let Some((_, level)) = overrides.iter().find(|(id, _)| *id == f.id) {
-            f.severity = *level;
-        }
-    }
+    let mut findings = rules::run_rules(&cx, &|info| choice.enabled(info));
+    choice.apply_severity(&mut findings);
     if index.is_none() {
         attach_captures(&mut findings, &calls, &legs, captures);
     }
@@ -227,6 +200,63 @@ pub(super) fn diagnose(
         index,
     };
     Ok((Some(d), errors))
+}
+
+/// The rules a run asks for (`--select`, `--ignore`) and the severities it overrides
+/// (`--severity RULE=LEVEL`), checked against the catalogue.
+pub(super) struct RuleChoice {
+    select: Vec<String>,
+    ignore: Vec<String>,
+    overrides: Vec<(&'static str, Severity)>,
+}
+
+impl RuleChoice {
+    pub(super) fn new(
+        select: &[String],
+        ignore: &[String],
+        severity: &[String],
+    ) -> anyhow::Result<Self> {
+        let mut overrides = Vec::new();
+        for s in severity {
+            let (id, level) = s
+                .split_once('=')
+                .with_context(|| format!("--severity {s:?} is not RULE=LEVEL"))?;
+            let rule =
+                rules::lookup(id).with_context(|| format!("--severity: unknown rule {id:?}"))?;
+            let level = match level.to_ascii_lowercase().as_str() {
+                "error" => Severity::Error,
+                "warning" => Severity::Warning,
+                "info" => Severity::Info,
+                _ => anyhow::bail!("--severity {s:?}: level must be error, warning or info"),
+            };
+            overrides.push((rule.info().id, level));
+        }
+        for key in select.iter().chain(ignore) {
+            rules::lookup(key)
+                .with_context(|| format!("unknown rule {key:?} (see `sipdiag rules`)"))?;
+        }
+        Ok(RuleChoice {
+            select: select.to_vec(),
+            ignore: ignore.to_vec(),
+            overrides,
+        })
+    }
+
+    pub(super) fn enabled(&self, info: &RuleInfo) -> bool {
+        let wanted = |k: &[String]| {
+            k.iter()
+                .any(|s| s.eq_ignore_ascii_case(info.id) || s.eq_ignore_ascii_case(info.slug))
+        };
+        (self.select.is_empty() || wanted(&self.select)) && !wanted(&self.ignore)
+    }
+
+    pub(super) fn apply_severity(&self, findings: &mut [rules::Finding]) {
+        for f in findings {
+            if let Some((_, level)) = self.overrides.iter().find(|(id, _)| *id == f.id) {
+                f.severity = *level;
+            }
+        }
+    }
 }
 
 /// A sink that files messages as calls (and may record more of them).

@@ -149,6 +149,28 @@ pub fn scan_with(
 /// The stages up to SIP framing over one file: SIP messages and, when wanted, every other
 /// packet go to `emit` (when not, non-SIP datagrams are dropped early).
 pub(super) fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport, CaptureError> {
+    scan_frames(path, emit, |on_frame| capture::read_capture(path, on_frame))
+}
+
+/// [`scan_into`] over a file that is still being written (see [`capture::follow`]).
+pub(super) fn scan_following(
+    path: &str,
+    follow: capture::follow::Follow,
+    emit: &mut dyn Emit,
+) -> Result<CaptureReport, CaptureError> {
+    scan_frames(path, emit, |on_frame| {
+        capture::read_capture_following(path, follow, on_frame)
+    })
+}
+
+/// The stages after the capture reader: `read` hands every frame to the callback given.
+fn scan_frames(
+    path: &str,
+    emit: &mut dyn Emit,
+    read: impl FnOnce(
+        &mut dyn FnMut(&capture::Frame<'_>),
+    ) -> Result<capture::CaptureSummary, CaptureError>,
+) -> Result<CaptureReport, CaptureError> {
     let mut decoder = Decoder::default();
     let mut extractor = Extractor::default();
     let packets = emit.wants_packets();
@@ -161,7 +183,7 @@ pub(super) fn scan_into(path: &str, emit: &mut dyn Emit) -> Result<CaptureReport
     let mut progress = progress::Progress::new(path);
     // `--redact`: the frame's bytes rewritten before any stage reads them.
     let mut redactor = crate::redact::active();
-    let summary = capture::read_capture(path, |frame| {
+    let summary = read(&mut |frame| {
         let redacted;
         let frame = match redactor.as_mut() {
             Some(r) => {

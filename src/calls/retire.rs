@@ -100,6 +100,24 @@ impl Retiring {
         self.peak_live = self.peak_live.max(self.live.len());
     }
 
+    /// Moves capture time on to `now` without a message (a live capture that has gone
+    /// quiet: its clock is the wall clock), retiring what has ended by then.
+    pub fn advance(&mut self, now: Timestamp) {
+        if self.now.is_some_and(|t| t >= now) {
+            return;
+        }
+        self.now = Some(now);
+        if now.secs > self.swept {
+            self.swept = now.secs;
+            self.sweep(now);
+        }
+    }
+
+    /// The latest capture time seen (or moved on to).
+    pub fn now(&self) -> Option<Timestamp> {
+        self.now
+    }
+
     fn sweep(&mut self, now: Timestamp) {
         let before = self.retired.len();
         let hasher = self.live.hasher().clone();

@@ -26,6 +26,7 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
 use serde::Serialize;
 
+pub mod follow;
 pub mod merge;
 pub mod rewrite;
 pub mod time;
@@ -167,7 +168,7 @@ type Input = (
 );
 
 fn open_input(path: &str) -> Result<Input, CaptureError> {
-    let mut raw: Box<dyn Read + Send> = if path == "-" {
+    let raw: Box<dyn Read + Send> = if path == "-" {
         Box::new(io::stdin())
     } else {
         let file = File::open(Path::new(path)).map_err(|cause| CaptureError::Open {
@@ -176,10 +177,38 @@ fn open_input(path: &str) -> Result<Input, CaptureError> {
         })?;
         Box::new(file)
     };
+    wrap_input(path, raw, false)
+}
+
+/// Whether `head` holds the whole file header: a pcap header, or a pcapng Section Header
+/// Block to its declared length.
+fn header_complete(head: &[u8]) -> bool {
+    if let [0x0a, 0x0d, 0x0d, 0x0a, l0, l1, l2, l3, bom @ ..] = head
+        && bom.len() >= 4
+    {
+        let len = [*l0, *l1, *l2, *l3];
+        let len = if bom[..4] == [0x4d, 0x3c, 0x2b, 0x1a] {
+            u32::from_le_bytes(len)
+        } else {
+            u32::from_be_bytes(len)
+        };
+        return head.len() >= len as usize;
+    }
+    head.len() >= 24 && !head.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a])
+}
+
+/// [`open_input`] on a reader already open. `live`: the reader waits for bytes that are
+/// still being written (see [`follow`]), so the head is read only until the file header
+/// is complete, not until 64 KiB have come.
+fn wrap_input(
+    path: &str,
+    mut raw: Box<dyn Read + Send>,
+    live: bool,
+) -> Result<Input, CaptureError> {
     // pcap-parser decides on its first read; give it a whole header's worth at once.
     let mut head = vec![0u8; 1 << 16];
     let mut n = 0;
-    while n < head.len() {
+    while n < head.len() && !(live && header_complete(&head[..n])) {
         match raw.read(&mut head[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
@@ -315,10 +344,29 @@ pub struct StoredBlock<'a> {
 /// right after `on_frame` saw the frame it holds.
 pub fn read_capture_blocks(
     path: &str,
+    on_frame: impl FnMut(&Frame<'_>),
+    on_block: impl FnMut(StoredBlock<'_>),
+) -> Result<CaptureSummary, CaptureError> {
+    read_input(path, open_input(path)?, on_frame, on_block)
+}
+
+/// [`read_capture`] of a file that is still being written, through a reader that waits
+/// for its bytes ([`follow::Follow`]): the frames are handed on as they are appended.
+pub fn read_capture_following(
+    path: &str,
+    follow: follow::Follow,
+    on_frame: impl FnMut(&Frame<'_>),
+) -> Result<CaptureSummary, CaptureError> {
+    let input = wrap_input(path, Box::new(follow), true)?;
+    read_input(path, input, on_frame, |_| {})
+}
+
+fn read_input(
+    path: &str,
+    (input, gzip, gzip_cut): Input,
     mut on_frame: impl FnMut(&Frame<'_>),
     mut on_block: impl FnMut(StoredBlock<'_>),
 ) -> Result<CaptureSummary, CaptureError> {
-    let (input, gzip, gzip_cut) = open_input(path)?;
     // The first bytes as read, to name what the input is when it is not a capture (the
     // input cannot be read again: standard input is consumed).
     let first = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(64)));

@@ -313,73 +313,96 @@ pub fn infer_site<S: AsRef<str>>(
     observed_users: impl IntoIterator<Item = S>,
     source: &str,
 ) {
-    let (want_cc, want_len) = (site.country_code.is_none(), site.internal_length.is_none());
-    if !want_cc && !want_len {
+    if site.country_code.is_some() && site.internal_length.is_some() {
         return;
     }
-    // Count, the first distinct numbers, and whether there were more, per country code
-    // and per length.
-    type Tally = (usize, Vec<String>, bool);
-    fn count(t: &mut Tally, n: &str) {
-        t.0 += 1;
-        if !t.1.iter().any(|x| x == n) {
-            if t.1.len() < INFERRED_EXAMPLES {
-                t.1.push(n.to_string());
-            } else {
-                t.2 = true;
+    let mut tally = SiteTally::default();
+    for u in observed_users {
+        tally.add(u.as_ref());
+    }
+    tally.apply(site, source);
+}
+
+/// Count, the first distinct numbers, and whether there were more.
+type Tally = (usize, Vec<String>, bool);
+
+/// What [`infer_site`] counts of the numbers seen, kept between calls: `sipdiag watch`
+/// adds each call's numbers as the call ends and infers from the counts so far. Small:
+/// a count and a few examples per country code and per length.
+#[derive(Debug, Clone, Default)]
+pub struct SiteTally {
+    cc: BTreeMap<String, Tally>,
+    len: BTreeMap<usize, Tally>,
+    /// A reused buffer.
+    clean: String,
+}
+
+impl SiteTally {
+    /// Counts one number that can be a user's (see [`infer_site`]).
+    pub fn add(&mut self, u: &str) {
+        fn count(t: &mut Tally, n: &str) {
+            t.0 += 1;
+            if !t.1.iter().any(|x| x == n) {
+                if t.1.len() < INFERRED_EXAMPLES {
+                    t.1.push(n.to_string());
+                } else {
+                    t.2 = true;
+                }
             }
         }
-    }
-    // One pass, one reused buffer: this may run over many thousand calls.
-    let mut cc_counts: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut len_counts: BTreeMap<usize, Tally> = BTreeMap::new();
-    let mut c = String::new();
-    for u in observed_users {
-        clean_into(u.as_ref(), &mut c);
-        if want_cc
-            && let Some(d) = c.strip_prefix('+')
+        let c = &mut self.clean;
+        clean_into(u, c);
+        if let Some(d) = c.strip_prefix('+')
             && d.len() > 6
             && d.bytes().all(|b| b.is_ascii_digit())
             && let Some(cc) = country_code_of(d)
         {
-            match cc_counts.get_mut(cc) {
-                Some(t) => count(t, &c),
+            match self.cc.get_mut(cc) {
+                Some(t) => count(t, c),
                 None => {
                     let mut t = (0, Vec::new(), false);
-                    count(&mut t, &c);
-                    cc_counts.insert(cc.to_string(), t);
+                    count(&mut t, c);
+                    self.cc.insert(cc.to_string(), t);
                 }
             }
         }
         // A short number, also with a superfluous `+` (no E.164 number is that short).
-        let short = c.strip_prefix('+').unwrap_or(&c);
-        if want_len
-            && (2..=5).contains(&short.len())
+        let short = c.strip_prefix('+').unwrap_or(c);
+        if (2..=5).contains(&short.len())
             && short.bytes().all(|b| b.is_ascii_digit())
             && !short.starts_with('0')
         {
-            count(len_counts.entry(short.len()).or_default(), &c);
+            count(self.len.entry(short.len()).or_default(), c);
         }
     }
-    let from = |(n, examples, more): &Tally| {
-        let more = if *more { ", …" } else { "" };
-        format!("{n} {source}: {}{more}", examples.join(", "))
-    };
-    if let Some((cc, t)) = cc_counts.iter().max_by_key(|(_, t)| t.0) {
-        site.inferred
-            .push(format!("country code {cc} inferred from {}", from(t)));
-        site.country_code = Some(cc.clone());
-    }
-    // On a tie the shorter length: prefix digits make numbers longer, never shorter.
-    if let Some((len, t)) = len_counts
-        .iter()
-        .max_by_key(|(len, t)| (t.0, std::cmp::Reverse(**len)))
-    {
-        site.inferred.push(format!(
-            "internal number length {len} inferred from {}",
-            from(t)
-        ));
-        site.internal_length = Some(*len);
+
+    /// Sets what `site` does not say (country code, internal length) from the counts,
+    /// with a note naming `source` and examples.
+    pub fn apply(&self, site: &mut Site, source: &str) {
+        let from = |(n, examples, more): &Tally| {
+            let more = if *more { ", …" } else { "" };
+            format!("{n} {source}: {}{more}", examples.join(", "))
+        };
+        if site.country_code.is_none()
+            && let Some((cc, t)) = self.cc.iter().max_by_key(|(_, t)| t.0)
+        {
+            site.inferred
+                .push(format!("country code {cc} inferred from {}", from(t)));
+            site.country_code = Some(cc.clone());
+        }
+        // On a tie the shorter length: prefix digits make numbers longer, never shorter.
+        if site.internal_length.is_none()
+            && let Some((len, t)) = self
+                .len
+                .iter()
+                .max_by_key(|(len, t)| (t.0, std::cmp::Reverse(**len)))
+        {
+            site.inferred.push(format!(
+                "internal number length {len} inferred from {}",
+                from(t)
+            ));
+            site.internal_length = Some(*len);
+        }
     }
 }
 

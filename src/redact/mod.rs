@@ -104,6 +104,10 @@ pub fn configure(command: &crate::cli::Command) -> anyhow::Result<()> {
         Command::Media(a) => (&a.redact, &a.captures),
         Command::Flow(a) => (&a.redact, &a.captures),
         Command::Extract(a) => (&a.redact, &a.captures),
+        Command::Watch(a) => {
+            enable_if(&a.redact, &a.inputs());
+            return Ok(());
+        }
         Command::IpoRoute(a) => {
             // A dry run has no capture: its flags would have to be tokens already.
             anyhow::ensure!(
@@ -114,10 +118,14 @@ pub fn configure(command: &crate::cli::Command) -> anyhow::Result<()> {
         }
         _ => return Ok(()),
     };
+    enable_if(r, paths);
+    Ok(())
+}
+
+fn enable_if(r: &crate::cli::RedactArgs, paths: &[String]) {
     if r.redact {
         enable(r.redact_key.as_deref(), paths);
     }
-    Ok(())
 }
 
 /// A redactor for one scan when redaction is on.

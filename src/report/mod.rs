@@ -11,6 +11,7 @@ pub mod listing;
 pub mod media;
 pub(crate) mod svg;
 pub mod verdict;
+pub mod watch;
 
 use comfy_table::{ContentArrangement, Table, presets};
 

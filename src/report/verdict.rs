@@ -143,6 +143,17 @@ pub fn verdicts(
     media: &MediaReport,
     findings: &[Finding],
 ) -> Vec<Verdict> {
+    verdicts_of(calls, legs, Some(media), findings)
+}
+
+/// [`verdicts`]; without media (`None`: not followed, as by `watch`) the verdicts speak of
+/// the signalling only.
+pub fn verdicts_of(
+    calls: &[Call],
+    legs: &Legs,
+    media: Option<&MediaReport>,
+    findings: &[Finding],
+) -> Vec<Verdict> {
     let mut rules_of: foldhash::HashMap<&str, Vec<&'static str>> = foldhash::HashMap::default();
     for f in findings {
         if let Some(id) = f.call_id.as_deref() {
@@ -189,7 +200,7 @@ pub fn verdicts(
                     rules.push(*r);
                 }
             }
-            if answered {
+            if let Some(media) = media.filter(|_| answered) {
                 medias.push(if media.not_judged(&m.call_id) {
                     // Some of its flows were forgotten at the cap (CAP006): counts may be
                     // short, so neither healthy nor failed.

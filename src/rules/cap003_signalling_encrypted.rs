@@ -13,7 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use serde_json::json;
 
-use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 use crate::capture::Anomaly;
 
 pub struct R;
@@ -97,6 +97,10 @@ fn direction(a: &Anomaly) -> &str {
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Capture
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {

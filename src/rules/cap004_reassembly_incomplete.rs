@@ -1,6 +1,6 @@
 //! CAP004 reassembly-incomplete: lost IP fragments or TCP gaps cost SIP data.
 
-use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 
 pub struct R;
 pub static RULE: R = R;
@@ -21,6 +21,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Capture
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {

@@ -12,7 +12,7 @@
 use serde_json::json;
 
 use super::followme::cite;
-use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 
 pub struct R;
 pub static RULE: R = R;
@@ -33,6 +33,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Capture
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {

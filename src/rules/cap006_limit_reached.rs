@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 use crate::limits::Limits;
 
 pub struct R;
@@ -65,6 +65,10 @@ fn limit_of(kind: &str) -> Option<(&'static str, &'static str, &'static str)> {
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Capture
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {

@@ -193,6 +193,7 @@ mod tests {
             site: &site,
             media: &media,
             ipo: &crate::rules::ipo::NO_IPO,
+            seen: &Default::default(),
         };
         let observed: Vec<Classified> = (0..3000)
             .map(|n| classify(&format!("0049301{n:05}"), &site))

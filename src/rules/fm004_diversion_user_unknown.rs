@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::followme::{
-    call_filter, cite, diverting, first_leg_invites, tx_evidence, tx_frames, xcc_503s,
+    call_filter, cite, diverting, tx_evidence, tx_frames, working_trunks, xcc_503s,
 };
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 
@@ -31,11 +31,9 @@ impl Rule for R {
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
         // Trunk endpoints on which a forwarded call succeeded: a 503 on another endpoint
         // is the wrong trunk (FM005), not an unknown user.
-        let working: std::collections::BTreeSet<std::net::SocketAddr> = first_leg_invites(cx)
-            .iter()
-            .filter(|(_, t)| t.final_status.is_some_and(|s| s < 300))
-            .map(|(_, t)| t.dst)
-            .collect();
+        // (And those earlier calls showed, when only some calls are looked at.)
+        let mut working = working_trunks(cx);
+        working.extend(&cx.seen.working_trunks);
         xcc_503s(cx)
             .into_iter()
             .filter(|(_, t)| working.is_empty() || working.contains(&t.dst))

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use serde_json::json;
 
 use super::followme::{cite, first_leg_invites};
-use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 
 pub struct R;
 pub static RULE: R = R;
@@ -27,6 +27,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Capture
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {

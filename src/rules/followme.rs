@@ -22,6 +22,15 @@ pub(super) fn first_leg_invites<'a>(cx: &'a Context<'a>) -> Vec<(&'a Call, &'a I
         .collect()
 }
 
+/// XCC trunk endpoints on which a forwarded first leg was answered.
+pub(super) fn working_trunks(cx: &Context<'_>) -> std::collections::BTreeSet<std::net::SocketAddr> {
+    first_leg_invites(cx)
+        .iter()
+        .filter(|(_, t)| t.final_status.is_some_and(|s| s < 300))
+        .map(|(_, t)| t.dst)
+        .collect()
+}
+
 /// Second legs (XCC → PBX): the call and its last INVITE transaction (a retry after a
 /// challenge replaces the first attempt).
 pub(super) fn second_legs<'a>(cx: &'a Context<'a>) -> Vec<(&'a Call, &'a InviteTx)> {

@@ -21,6 +21,7 @@ pub fn check_media(report: &MediaReport, calls: &[Call]) -> Vec<Finding> {
         site: &site,
         media: report,
         ipo: &ipo::NO_IPO,
+        seen: &Default::default(),
     };
     run_rules(&cx, &|r| r.id.starts_with("SP"))
 }

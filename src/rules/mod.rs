@@ -266,11 +266,47 @@ pub struct Context<'a> {
     pub media: &'a MediaReport,
     /// The IP Office replay (empty without an IP Office): see [`ipo::IpoContext`].
     pub ipo: &'a ipo::IpoContext,
+    /// What calls outside `calls` showed (empty when `calls` are all the capture's).
+    pub seen: &'a Seen,
+}
+
+/// What calls judged earlier showed that a rule about one call compares with: kept by
+/// `sipdiag watch`, which judges a few calls at a time, instead of the calls themselves.
+/// Small: a few addresses.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    /// XCC trunk endpoints on which a forwarded first leg was answered (FM004 tells an
+    /// unknown user from a wrong trunk by them).
+    pub working_trunks: std::collections::BTreeSet<std::net::SocketAddr>,
+}
+
+impl Seen {
+    /// Adds what the calls of `cx` show.
+    pub fn learn(&mut self, cx: &Context<'_>) {
+        self.working_trunks.extend(followme::working_trunks(cx));
+    }
+}
+
+/// What a rule must see before it can conclude.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One call with its linked Follow-Me leg: the rule can run as soon as the call has
+    /// ended (`sipdiag watch` runs it then).
+    Call,
+    /// The capture as a whole: its files' anomalies, or several calls compared (the same
+    /// trunk's other calls, any INVITE to XCC at all).
+    Capture,
+    /// The calls' media streams, which are judged once the capture has been read.
+    Media,
 }
 
 /// A diagnosis rule.
 pub trait Rule: Sync {
     fn info(&self) -> &'static RuleInfo;
+    /// What the rule must see (see [`Scope`]); most rules look at one call.
+    fn scope(&self) -> Scope {
+        Scope::Call
+    }
     fn check(&self, cx: &Context<'_>) -> Vec<Finding>;
 }
 
@@ -318,10 +354,12 @@ pub fn lookup(key: &str) -> Option<&'static dyn Rule> {
 
 /// Runs every rule; findings sorted by severity (worst first), then first frame.
 pub fn run_rules(cx: &Context<'_>, enabled: &dyn Fn(&RuleInfo) -> bool) -> Vec<Finding> {
-    let rules: Vec<&dyn Rule> = registry()
-        .into_iter()
-        .filter(|r| enabled(r.info()))
-        .collect();
+    run_selected(cx, &|r| enabled(r.info()))
+}
+
+/// [`run_rules`] over the rules `enabled` picks (by scope, for instance).
+pub fn run_selected(cx: &Context<'_>, enabled: &dyn Fn(&dyn Rule) -> bool) -> Vec<Finding> {
+    let rules: Vec<&dyn Rule> = registry().into_iter().filter(|r| enabled(*r)).collect();
     // Rules are independent reads of the same context: two threads, results in
     // catalogue order as on one.
     let mut out: Vec<Finding> = crate::par::map(rules.len(), |i| rules[i].check(cx))

@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use serde_json::json;
 
-use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 use crate::calls::Call;
 use crate::media::analysis::{capitalise, check_evidence, frame_list, open_advice};
 use crate::media::{MediaReport, Side};
@@ -32,6 +32,10 @@ const MIN_REQUESTS: usize = 2;
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Media
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {

@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use serde_json::json;
 
-use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 use crate::calls::Call;
 use crate::media::MediaReport;
 use crate::media::Side;
@@ -36,6 +36,10 @@ const MIN_ANSWERED_ALONE: usize = 3;
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Media
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde_json::json;
 
-use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 use crate::calls::Call;
 use crate::media::MediaReport;
 use crate::media::analysis::{frame_list, range_text};
@@ -30,6 +30,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Media
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::any_of;
 use super::followme::call_filter;
-use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 use crate::calls::Call;
 use crate::media::analysis::{EstablishedCall, addr_filter, flow_filter};
 use crate::media::{MediaReport, RtpStream};
@@ -33,6 +33,10 @@ const MIN_PACKETS: u64 = 25;
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Media
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {

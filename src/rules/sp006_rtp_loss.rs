@@ -8,7 +8,7 @@
 
 use serde_json::json;
 
-use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
+use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 use crate::calls::Call;
 use crate::media::MediaReport;
 use crate::media::analysis::{flow_filter, frame_list};
@@ -39,6 +39,10 @@ const MAX_JITTER_MS: f64 = 50.0;
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Media
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {

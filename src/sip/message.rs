@@ -600,6 +600,15 @@ impl SipMessage {
         }
     }
 
+    /// Numbers the message's frames `offset` further on: a file read after others, its
+    /// frames counted through the set as one (as `mergecap -a` joins a rotated set).
+    pub fn renumber(&mut self, offset: u64) {
+        self.frame += offset;
+        for f in &mut self.frames {
+            *f += offset;
+        }
+    }
+
     /// Bytes held for the header text and the body.
     pub(crate) fn held_bytes(&self) -> usize {
         self.text.len() + self.body.len()

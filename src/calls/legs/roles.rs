@@ -172,6 +172,41 @@ struct Forwarded<'c> {
 
 /// Infers the roles from the calls, honouring overrides.
 pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles {
+    infer_roles_knowing(calls, xcc, pbx, &KnownXcc::default())
+}
+
+/// The XCC addresses that earlier calls have shown, with the sentence that says why: what
+/// a judgement of a few calls at a time (`sipdiag watch`) keeps of the calls gone, so that
+/// a call whose own messages do not show XCC (a 503 without a Server header) is still
+/// judged with it. Small: one entry per XCC address.
+#[derive(Debug, Clone, Default)]
+pub struct KnownXcc(pub BTreeMap<IpAddr, String>);
+
+impl KnownXcc {
+    /// Keeps the XCC addresses `roles` found on evidence (not those given with --xcc).
+    pub fn learn(&mut self, roles: &Roles) {
+        if !roles.xcc_endpoints.is_empty() {
+            return;
+        }
+        for ip in &roles.xcc {
+            if self.0.contains_key(ip) {
+                continue;
+            }
+            let prefix = format!("XCC is {ip}: ");
+            if let Some(why) = roles.reasons.iter().find(|r| r.starts_with(&prefix)) {
+                self.0.insert(*ip, why.clone());
+            }
+        }
+    }
+}
+
+/// [`infer_roles`], with the XCC addresses earlier calls showed ([`KnownXcc`]) as evidence.
+pub fn infer_roles_knowing(
+    calls: &[Call],
+    xcc: &[Endpoint],
+    pbx: &[Endpoint],
+    known: &KnownXcc,
+) -> Roles {
     let mut r = Roles {
         xcc_endpoints: xcc.to_vec(),
         pbx_endpoints: pbx.to_vec(),
@@ -197,6 +232,12 @@ pub fn infer_roles(calls: &[Call], xcc: &[Endpoint], pbx: &[Endpoint]) -> Roles 
             r.xcc.push(ip);
             r.reasons
                 .push(format!("XCC is {ip}: {}", e.reasons.join("; ")));
+        }
+        for (ip, why) in &known.0 {
+            if !r.xcc.contains(ip) {
+                r.xcc.push(*ip);
+                r.reasons.push(why.clone());
+            }
         }
     }
     if r.pbx.is_empty() && !r.xcc.is_empty() {

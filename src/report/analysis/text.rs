@@ -125,7 +125,7 @@ pub(super) fn short_ref(id: &str, verbose: bool) -> String {
 
 /// The verdict lines: failed ones always, healthy ones up to [`HEALTHY_SHOWN`] (all with
 /// `verbose`), then the count of the others.
-pub(super) fn verdict_lines(a: &Analysis, verbose: bool) -> Vec<String> {
+pub(crate) fn verdict_lines(a: &Analysis, verbose: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut healthy_hidden = 0;
     let mut healthy_shown = 0;
@@ -323,22 +323,9 @@ pub(super) fn finding_body(a: &Analysis, i: usize, o: &TextOptions, out: &mut St
     }
 }
 
-/// Terminal report: counts and verdicts, grouped findings with their proof, the shared
-/// suggestions, then legs, roles and captures.
-pub fn table(a: &Analysis, o: TextOptions) -> String {
-    let mut out = String::new();
-    out.push_str(&wrap(&headline(a), "", o.width));
-    out.push_str(&wrap(&findings_line(a), "", o.width));
-    let verdicts = verdict_lines(a, o.verbose);
-    if !verdicts.is_empty() {
-        out.push('\n');
-        for v in verdicts {
-            out.push_str(&wrap_lines(&v, o.width));
-        }
-    }
-    if !a.groups.is_empty() {
-        out.push_str("\nFindings\n");
-    }
+/// The findings, grouped (numbered, worst first), each group's first finding with its
+/// proof (every one with `verbose`), then the suggestions they share.
+pub(crate) fn findings_section(a: &Analysis, o: &TextOptions, out: &mut String) {
     for (n, g) in a.groups.iter().enumerate() {
         let sev = if o.color {
             color_text(&g.severity.to_string(), severity_color(g.severity))
@@ -368,13 +355,32 @@ pub fn table(a: &Analysis, o: TextOptions) -> String {
                 let f = a.finding(i);
                 let _ = writeln!(out, "   ({}) {}", k + 1, f.title);
             }
-            finding_body(a, i, &o, &mut out);
+            finding_body(a, i, o, out);
         }
     }
     for (n, s) in a.suggestions.iter().enumerate() {
         let _ = writeln!(out, "\nSuggestion {}:", n + 1);
         out.push_str(&suggestion_text(s, "   ", o.width));
     }
+}
+
+/// Terminal report: counts and verdicts, grouped findings with their proof, the shared
+/// suggestions, then legs, roles and captures.
+pub fn table(a: &Analysis, o: TextOptions) -> String {
+    let mut out = String::new();
+    out.push_str(&wrap(&headline(a), "", o.width));
+    out.push_str(&wrap(&findings_line(a), "", o.width));
+    let verdicts = verdict_lines(a, o.verbose);
+    if !verdicts.is_empty() {
+        out.push('\n');
+        for v in verdicts {
+            out.push_str(&wrap_lines(&v, o.width));
+        }
+    }
+    if !a.groups.is_empty() {
+        out.push_str("\nFindings\n");
+    }
+    findings_section(a, &o, &mut out);
     out.push('\n');
     let (legs, more) = shown_legs(leg_rows(a, o.verbose), o.verbose);
     if !legs.is_empty() {
@@ -414,7 +420,7 @@ pub(super) fn color_text(text: &str, color: Color) -> String {
 }
 
 /// Each line of `text` wrapped to `width`, continuation lines indented by two spaces.
-pub(super) fn wrap_lines(text: &str, width: usize) -> String {
+pub(crate) fn wrap_lines(text: &str, width: usize) -> String {
     let mut out = String::new();
     for l in text.lines() {
         let mut line = String::new();

@@ -1,0 +1,454 @@
+//! `sipdiag watch`: each call judged as soon as it has ended, while the capture is read —
+//! or still being written (`--follow`). Input: the command's options and capture(s);
+//! output: a block of text (or a JSON line) per judged call that failed or has findings,
+//! a closing summary, and the exit code.
+//!
+//! Memory follows the calls in progress, not the calls seen:
+//! - calls retire as for `calls` ([`Retiring`]: ended and quiet for 32 s of capture time,
+//!   or silent for 5 minutes);
+//! - a retired call then waits [`HOLD_SECS`] more for the calls it may be linked with (its
+//!   Follow-Me leg, which ends within moments of it) to retire as well; the calls linked
+//!   together are judged as one unit and freed;
+//! - the rules of [`Scope::Call`] run on that unit alone, with the same code as `analyze`.
+//!   What `analyze` learns from the whole capture is kept as small aggregates instead: the
+//!   XCC addresses earlier calls have shown ([`KnownXcc`]), counts per rule.
+//!
+//! So a call is judged with what the capture had shown by then: without `--xcc`, a
+//! Follow-Me failure that comes before any message identifying XCC is not recognised as
+//! one (the report of `analyze`, which sees every call first, would). The rules that
+//! compare calls (FM001, FM005) or judge media (SP…) need the whole capture and are left
+//! to `analyze`; the capture rules (CAP…) run once at the end, on the files' reports.
+//!
+//! With `--follow`, capture time also moves on with the wall clock while the file is quiet
+//! (a live capture's timestamps are the wall clock), so a call that has ended is judged
+//! even when no other packet follows it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::calls::legs::{Endpoint, KnownXcc, LegKind, infer_roles_knowing, link_legs};
+use crate::calls::retire::Retiring;
+use crate::calls::{Call, USER_NUMBER_SOURCES, user_numbers};
+use crate::capture::Timestamp;
+use crate::capture::follow::{Follow, FollowOptions};
+use crate::cli::{FailOn, MediaPortArgs, WatchArgs, WatchFormat};
+use crate::numbers::{Site, SiteTally};
+use crate::report::analysis::{Analysis, TextOptions};
+use crate::report::watch::{WatchEnd, call_block, call_json, end_json, end_text};
+use crate::rules::{self, Scope, Severity};
+use crate::sip::{CaptureReport, SipMessage};
+
+use super::analyze::RuleChoice;
+use super::{Direct, Sink, site_settings};
+
+/// Seconds of capture time a retired call waits for the calls linked with it to retire.
+/// Both legs of a Follow-Me call end within moments of each other (XCC ends one because
+/// the other ended); each retires 32 s after its own last message.
+pub const HOLD_SECS: i64 = 10;
+
+/// How often a followed file that has not grown is looked at again.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Everything a watch keeps between messages.
+struct Judge {
+    retiring: Retiring,
+    /// The time of the last message: a quiet live capture's clock runs on from it.
+    last_message: Option<Timestamp>,
+    /// Retired calls waiting for their linked legs, with the capture second they retired
+    /// and whether their numbers are counted in `tally` yet.
+    pending: Vec<(Call, i64, bool)>,
+    /// The numbers of the calls retired so far, for the site's inferred country code and
+    /// internal length.
+    tally: SiteTally,
+    /// The capture second of the last look at `pending`.
+    looked: i64,
+    /// Frames of the files before the current one (a rotated set is numbered through).
+    offset: u64,
+    /// Where the current file's frames started in the numbering through the set.
+    file_path: String,
+    known: KnownXcc,
+    /// What the calls judged so far showed that rules compare with.
+    seen: rules::Seen,
+    /// Once the input has ended: the last file's report, for the calls judged then (a
+    /// call cut off by the end of a damaged file is judged with that damage).
+    last_report: Option<CaptureReport>,
+    xcc: Vec<Endpoint>,
+    pbx: Vec<Endpoint>,
+    site: Site,
+    /// `--ipo` and `--ipo-config`.
+    ipo: Vec<std::net::IpAddr>,
+    ipo_config: Option<crate::ipoffice::Config>,
+    choice: RuleChoice,
+    format: WatchFormat,
+    text: TextOptions,
+    fail_on: Option<Severity>,
+    /// A finding at or above `--fail-on` was printed.
+    failing: bool,
+    end: WatchEnd,
+}
+
+impl Judge {
+    fn message(&mut self, mut m: SipMessage) {
+        if self.offset > 0 {
+            m.renumber(self.offset);
+        }
+        self.last_message = Some(m.time);
+        self.retiring.add(m);
+        self.take_retired();
+    }
+
+    /// The capture's clock moved on to `now` without a message.
+    fn advance(&mut self, now: Timestamp) {
+        self.retiring.advance(now);
+        self.take_retired();
+    }
+
+    fn take_retired(&mut self) {
+        let Some(now) = self.retiring.now() else {
+            return;
+        };
+        self.pending.extend(
+            self.retiring
+                .take_retired()
+                .map(|(_, c)| (c, now.secs, false)),
+        );
+        if now.secs > self.looked {
+            self.looked = now.secs;
+            self.judge_ready(Some(now.secs));
+        }
+    }
+
+    /// Judges the pending calls whose unit (the calls linked with them) has waited long
+    /// enough; all of them when `now` is `None` (the input has ended).
+    fn judge_ready(&mut self, now: Option<i64>) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let calls: Vec<Call> = self.pending.iter().map(|(c, ..)| c.clone()).collect();
+        let roles = infer_roles_knowing(&calls, &self.xcc, &self.pbx, &self.known);
+        self.known.learn(&roles);
+        let legs = link_legs(&calls, &roles);
+        // Each call's numbers count for the site once, as soon as it has retired.
+        for (c, _, counted) in self.pending.iter_mut().filter(|(_, _, k)| !*k) {
+            let second = |c: &Call| legs.kind_of(&c.call_id) == LegKind::Second;
+            for n in user_numbers(std::slice::from_ref(c), second) {
+                self.tally.add(n);
+            }
+            *counted = true;
+        }
+        {
+            let (media, ipo) = Default::default();
+            let cx = rules::Context {
+                captures: &[],
+                calls: &calls,
+                roles: &roles,
+                legs: &legs,
+                site: &self.site,
+                media: &media,
+                ipo: &ipo,
+                seen: &rules::Seen::default(),
+            };
+            self.seen.learn(&cx);
+        }
+        // Units: the calls linked with each other (a first leg and its second legs).
+        let mut unit = vec![usize::MAX; calls.len()];
+        for start in 0..calls.len() {
+            if unit[start] != usize::MAX {
+                continue;
+            }
+            let mut stack = vec![start];
+            unit[start] = start;
+            while let Some(i) = stack.pop() {
+                for id in legs.linked(&calls[i].call_id) {
+                    if let Some(j) = legs.position(&id).filter(|&j| unit[j] == usize::MAX) {
+                        unit[j] = start;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        drop(calls);
+        let ready_unit = |u: usize, pending: &[(Call, i64, bool)]| {
+            now.is_none_or(|now| {
+                pending
+                    .iter()
+                    .zip(&unit)
+                    .filter(|(_, v)| **v == u)
+                    .all(|((_, at, _), _)| now - at >= HOLD_SECS)
+            })
+        };
+        let ready: Vec<bool> = (0..unit.len())
+            .map(|i| ready_unit(unit[i], &self.pending))
+            .collect();
+        let mut units: std::collections::BTreeMap<usize, Vec<Call>> = Default::default();
+        let mut keep = Vec::new();
+        for (i, (c, at, counted)) in std::mem::take(&mut self.pending).into_iter().enumerate() {
+            if ready[i] {
+                units.entry(unit[i]).or_default().push(c);
+            } else {
+                keep.push((c, at, counted));
+            }
+        }
+        self.pending = keep;
+        for (_, calls) in units {
+            self.judge(calls);
+        }
+    }
+
+    /// Runs the call rules on one unit and prints what they found.
+    fn judge(&mut self, mut calls: Vec<Call>) {
+        calls.sort_by_key(|c| c.first_frame);
+        let roles = infer_roles_knowing(&calls, &self.xcc, &self.pbx, &self.known);
+        self.known.learn(&roles);
+        let legs = link_legs(&calls, &roles);
+        let mut site = self.site.clone();
+        self.tally.apply(&mut site, USER_NUMBER_SOURCES);
+        let media = crate::media::MediaReport::default();
+        let ipo = super::ipo_route::ipo_context(&calls, &self.ipo, self.ipo_config.as_ref());
+        let cx = rules::Context {
+            captures: self.last_report.as_slice(),
+            calls: &calls,
+            roles: &roles,
+            legs: &legs,
+            site: &site,
+            media: &media,
+            ipo: &ipo,
+            seen: &self.seen,
+        };
+        let mut findings = rules::run_selected(&cx, &|r| {
+            r.scope() == Scope::Call && self.choice.enabled(r.info())
+        });
+        self.choice.apply_severity(&mut findings);
+        for f in &mut findings {
+            f.capture = Some(self.file_path.clone());
+        }
+        let verdicts = crate::report::verdict::verdicts_of(&calls, &legs, None, &findings);
+        self.end.calls += calls.len() as u64;
+        self.end.failed += verdicts.iter().filter(|v| !v.ok).count() as u64;
+        for f in &findings {
+            *self.end.findings.entry(f.id).or_default() += 1;
+            self.failing |= self.fail_on.is_some_and(|t| f.severity >= t);
+        }
+        let healthy = findings.is_empty() && verdicts.iter().all(|v| v.ok);
+        if healthy && !self.text.verbose || verdicts.is_empty() && findings.is_empty() {
+            return;
+        }
+        let counts = crate::report::verdict::counts(&calls, &legs, &media, &findings);
+        let a = Analysis::new(
+            site,
+            roles,
+            Vec::new(),
+            Vec::new(),
+            counts,
+            verdicts,
+            findings,
+        );
+        let text = match self.format {
+            WatchFormat::Json => call_json(&a),
+            WatchFormat::Table => call_block(&a, &self.text) + "\n",
+        };
+        print(&text);
+    }
+}
+
+/// Writes and flushes at once: a reader of a pipe (a log shipper, a test) sees each call
+/// as it is judged.
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// The sink of each file's scan: messages to the shared judge (which the follow reader's
+/// idle hook moves on, too).
+struct WatchSink<'j>(&'j Mutex<Judge>);
+
+impl Sink for WatchSink<'_> {
+    fn message(&mut self, msg: SipMessage) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .message(msg);
+    }
+}
+
+pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
+    let (site, _) = site_settings(&args.site, &MediaPortArgs::default())?;
+    let parse_eps = |v: &[String]| -> anyhow::Result<Vec<Endpoint>> {
+        v.iter()
+            .map(|s| Endpoint::parse(&crate::redact::endpoint(s)).map_err(anyhow::Error::msg))
+            .collect()
+    };
+    let judge = Judge {
+        retiring: Retiring::default(),
+        last_message: None,
+        pending: Vec::new(),
+        tally: SiteTally::default(),
+        looked: i64::MIN,
+        offset: 0,
+        file_path: String::new(),
+        known: KnownXcc::default(),
+        seen: rules::Seen::default(),
+        last_report: None,
+        xcc: parse_eps(&args.xcc)?,
+        pbx: parse_eps(&args.pbx)?,
+        site,
+        ipo: args.ipo.clone(),
+        ipo_config: args
+            .ipo_config
+            .as_deref()
+            .map(super::ipo_route::load_config)
+            .transpose()?,
+        choice: RuleChoice::new(&args.select, &args.ignore, &args.severity)?,
+        format: args.format,
+        text: TextOptions {
+            color,
+            verbose: args.verbose,
+            width: crate::report::terminal_width(),
+        },
+        fail_on: match args.fail_on {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::None => None,
+        },
+        failing: false,
+        end: WatchEnd::default(),
+    };
+    let judge = Arc::new(Mutex::new(judge));
+    let mut errors = Vec::new();
+    match &args.follow {
+        Some(path) => follow_set(path, args, &judge, &mut errors)?,
+        None => {
+            for path in &args.captures {
+                read_one(path, None, &judge, &mut errors);
+            }
+        }
+    }
+    let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
+    let rest: Vec<(u64, Call)> = j.retiring.finish().collect();
+    j.pending
+        .extend(rest.into_iter().map(|(_, c)| (c, 0, false)));
+    j.last_report = j.end.captures.last().cloned();
+    j.judge_ready(None);
+    j.end.reopened = j.retiring.reopened();
+    j.end.peak_calls = j.retiring.peak_live();
+    // The capture rules, on the files' reports alone.
+    let roles = crate::calls::legs::Roles::default();
+    let (legs, media, ipo) = Default::default();
+    let reports = j.end.captures.clone();
+    let cx = rules::Context {
+        captures: &reports,
+        calls: &[],
+        roles: &roles,
+        legs: &legs,
+        site: &j.site,
+        media: &media,
+        ipo: &ipo,
+        seen: &j.seen,
+    };
+    let mut capture_findings = rules::run_selected(&cx, &|r| {
+        r.info().id.starts_with("CAP") && r.scope() == Scope::Capture && j.choice.enabled(r.info())
+    });
+    j.choice.apply_severity(&mut capture_findings);
+    for f in &capture_findings {
+        *j.end.findings.entry(f.id).or_default() += 1;
+        j.failing |= j.fail_on.is_some_and(|t| f.severity >= t);
+    }
+    j.end.capture_findings = capture_findings;
+    print(&match args.format {
+        WatchFormat::Json => end_json(&j.end),
+        WatchFormat::Table => end_text(&j.end, &j.text),
+    });
+    let failing = j.failing;
+    drop(j);
+    super::finish(errors)?;
+    Ok(u8::from(failing))
+}
+
+/// Reads one file of the stream: whole (`follow` `None`) or as it is written.
+fn read_one(
+    path: &str,
+    follow: Option<Follow>,
+    judge: &Mutex<Judge>,
+    errors: &mut Vec<crate::capture::CaptureError>,
+) {
+    {
+        let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
+        j.file_path = crate::redact::shown_path(path);
+    }
+    let mut direct = Direct {
+        sink: &mut WatchSink(judge),
+        packets: None,
+    };
+    let result = match follow {
+        Some(f) => super::scan::scan_following(path, f, &mut direct),
+        None => super::scan_into(path, &mut direct),
+    };
+    let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
+    match result {
+        Ok(r) => {
+            j.offset += r.frames;
+            j.end.captures.push(r);
+        }
+        Err(e) => errors.push(e),
+    }
+}
+
+/// Follows `path`, then each next file of its rotated set as the writer starts it.
+fn follow_set(
+    path: &str,
+    args: &WatchArgs,
+    judge: &Arc<Mutex<Judge>>,
+    errors: &mut Vec<crate::capture::CaptureError>,
+) -> anyhow::Result<()> {
+    let until_idle = args
+        .until_idle
+        .map(|s| {
+            anyhow::ensure!(
+                s.is_finite() && s >= 0.0,
+                "--until-idle {s}: seconds must be 0 or more"
+            );
+            Ok(Duration::from_secs_f64(s))
+        })
+        .transpose()?;
+    let opts = FollowOptions {
+        poll: POLL,
+        until_idle,
+    };
+    let mut path = PathBuf::from(path);
+    loop {
+        let shown = path.to_string_lossy().into_owned();
+        let follow = match Follow::open(&path, opts) {
+            Ok(f) => f,
+            Err(cause) => {
+                errors.push(crate::capture::CaptureError::Open { path: shown, cause });
+                return Ok(());
+            }
+        };
+        let next = follow.next_file();
+        // While the file is quiet, the capture's clock runs on with the wall clock from
+        // the last message (a live capture's timestamps are the wall clock).
+        let hook_judge = Arc::clone(judge);
+        let follow = follow.on_idle(Box::new(move |quiet: Duration| {
+            let Ok(mut j) = hook_judge.try_lock() else {
+                return;
+            };
+            if let Some(last) = j.last_message {
+                let now = Timestamp::new(
+                    last.secs + quiet.as_secs() as i64,
+                    last.nanos.saturating_add(quiet.subsec_nanos()),
+                );
+                j.advance(now);
+            }
+        }));
+        read_one(&shown, Some(follow), judge, errors);
+        let next = next.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match next {
+            Some(n) => path = n,
+            None => return Ok(()),
+        }
+    }
+}

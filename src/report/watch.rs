@@ -1,0 +1,117 @@
+//! `sipdiag watch` output: what is printed as each call is judged, and at the end.
+//!
+//! Input: the [`Analysis`] of one call with its linked Follow-Me leg (no captures, no call
+//! list), or the closing [`WatchEnd`]. Output: a block of text (the verdict line and the
+//! findings as `analyze` prints them), or one line of JSON (JSON Lines: `"type":"call"`
+//! per judged call, `"type":"end"` once).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::analysis::{self, Analysis, ReportedFinding, TextOptions};
+use super::verdict::Verdict;
+use crate::rules::Finding;
+use crate::sip::CaptureReport;
+
+/// A judged call as text: its verdict, then its findings with proof and suggestion.
+pub fn call_block(a: &Analysis, o: &TextOptions) -> String {
+    let mut out = String::new();
+    for v in analysis::verdict_lines(a, o.verbose) {
+        out.push_str(&analysis::wrap_lines(&v, o.width));
+    }
+    analysis::findings_section(a, o, &mut out);
+    out
+}
+
+/// One judged call as a JSON Lines record.
+#[derive(Serialize)]
+struct CallRecord<'a> {
+    r#type: &'static str,
+    verdicts: &'a [Verdict],
+    findings: &'a [ReportedFinding],
+    suggestions: &'a [std::sync::Arc<serde_json::Value>],
+}
+
+/// A judged call as one line of JSON (no line break inside; `\n` at the end).
+pub fn call_json(a: &Analysis) -> String {
+    let rec = CallRecord {
+        r#type: "call",
+        verdicts: &a.verdicts,
+        findings: &a.findings,
+        suggestions: &a.suggestions,
+    };
+    serde_json::to_string(&rec).unwrap_or_default() + "\n"
+}
+
+/// What a watch saw in all, printed when it ends.
+#[derive(Debug, Default, Serialize)]
+pub struct WatchEnd {
+    /// Calls judged (each Call-ID once, linked legs counted each).
+    pub calls: u64,
+    /// Verdicts that were not healthy.
+    pub failed: u64,
+    /// Findings printed, by rule id.
+    pub findings: BTreeMap<&'static str, u64>,
+    /// Calls split because a message came after the call had been judged.
+    pub reopened: u64,
+    /// The most calls held at once.
+    pub peak_calls: usize,
+    /// The files read, in order (a rotated set file by file).
+    pub captures: Vec<CaptureReport>,
+    /// Findings on the files themselves (damage, limits), from the capture rules.
+    pub capture_findings: Vec<Finding>,
+}
+
+/// The closing line(s) as text.
+pub fn end_text(e: &WatchEnd, o: &TextOptions) -> String {
+    let mut out = String::new();
+    let by: Vec<String> = e
+        .findings
+        .iter()
+        .map(|(id, n)| {
+            if *n > 1 {
+                format!("{id} ×{n}")
+            } else {
+                id.to_string()
+            }
+        })
+        .collect();
+    let mut line = format!(
+        "{} call{} judged, {} failed",
+        e.calls,
+        if e.calls == 1 { "" } else { "s" },
+        e.failed
+    );
+    if !by.is_empty() {
+        line.push_str(&format!("; findings: {}", by.join(", ")));
+    }
+    line.push('.');
+    if e.reopened > 0 {
+        line.push_str(&format!(
+            " {} call(s) had messages after they were judged (judged again as new calls).",
+            e.reopened
+        ));
+    }
+    out.push_str(&analysis::wrap_lines(&line, o.width));
+    for f in &e.capture_findings {
+        out.push_str(&analysis::wrap_lines(
+            &format!("[{} {}] {}: {}", f.id, f.slug, f.severity, f.message),
+            o.width,
+        ));
+    }
+    out.push_str(&analysis::wrap_lines(
+        &super::listing::captures_footer(&e.captures),
+        o.width,
+    ));
+    out
+}
+
+/// The closing JSON Lines record.
+pub fn end_json(e: &WatchEnd) -> String {
+    let mut v = serde_json::to_value(e).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("type".into(), "end".into());
+    }
+    serde_json::to_string(&v).unwrap_or_default() + "\n"
+}

@@ -1,0 +1,409 @@
+//! `sipdiag watch`: every call judged when it has ended, as `analyze` judges it; findings
+//! printed while the capture is still being written; rotated files followed; the calls
+//! held follow the calls in progress.
+//!
+//! The oracle is `analyze` on the whole capture (itself pinned by the report baseline):
+//! `watch` runs the rules that look at one call, so for each call it must report exactly
+//! the findings `analyze` reports for it — same rule, same frames — leaving out only the
+//! rules that compare calls or judge media (FM001, FM005, SP…) and the capture rules
+//! (CAP…), which `watch` reports once at the end.
+
+mod common;
+
+#[path = "../benches/scale/scale_gen.rs"]
+mod scale_gen;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+type Key = (String, String, Vec<u64>);
+
+/// (Call-ID, rule, frames) of every finding `analyze` reports that `watch` can make.
+fn analyze_findings(path: &str) -> BTreeSet<Key> {
+    let out = common::sipdiag(&["analyze", "--format", "json", path]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| {
+            let id = f["id"].as_str().unwrap_or("");
+            !(id == "FM001" || id == "FM005" || id.starts_with("SP") || id.starts_with("CAP"))
+        })
+        .map(key)
+        .collect()
+}
+
+fn key(f: &Value) -> Key {
+    (
+        f["call_id"].as_str().unwrap_or("").to_string(),
+        f["id"].as_str().unwrap_or("").to_string(),
+        f["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_u64().unwrap())
+            .collect(),
+    )
+}
+
+/// The findings of `watch --format json` output, with the end record checked.
+fn watch_findings(lines: &[String]) -> (BTreeSet<Key>, Value) {
+    let (found, end, _) = watch_output(lines);
+    (found, end)
+}
+
+/// [`watch_findings`], and whether an error-level finding was printed (a call's or one
+/// on the files).
+fn watch_output(lines: &[String]) -> (BTreeSet<Key>, Value, bool) {
+    let mut error = false;
+    let mut found = BTreeSet::new();
+    let mut end = Value::Null;
+    for l in lines {
+        let rec: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        match rec["type"].as_str() {
+            Some("call") => {
+                for f in rec["findings"].as_array().unwrap() {
+                    assert!(found.insert(key(f)), "a finding printed twice: {f}");
+                    error |= f["severity"] == "error";
+                }
+                assert!(!rec["verdicts"].as_array().unwrap().is_empty() || !found.is_empty());
+            }
+            Some("end") => {
+                assert!(end.is_null(), "two end records");
+                end = rec;
+            }
+            other => panic!("unexpected record type {other:?}: {l}"),
+        }
+    }
+    assert!(!end.is_null(), "no end record in {lines:?}");
+    for f in end["capture_findings"].as_array().unwrap() {
+        error |= f["severity"] == "error";
+    }
+    (found, end, error)
+}
+
+fn lines(out: &std::process::Output) -> Vec<String> {
+    common::stdout(out).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn every_call_is_judged_as_analyze_judges_it() {
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["followme", "ipoffice", "diag", "calls"] {
+        for e in std::fs::read_dir(common::testdata(dir)).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.to_string_lossy().to_string();
+            if name.ends_with(".pcap") || name.ends_with(".pcapng") {
+                files.push(p);
+            }
+        }
+    }
+    if let Some(corpus) = common::corpus() {
+        let mut dirs = vec![corpus];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if name.contains(".pcap") || name.ends_with(".cap") {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() > 80, "too few captures: {}", files.len());
+    let mut with_findings = 0;
+    for p in &files {
+        let path = p.to_str().unwrap();
+        let expected = analyze_findings(path);
+        let out = common::sipdiag(&["watch", "--format", "json", path]);
+        let (found, end, errors) = watch_output(&lines(&out));
+        assert_eq!(
+            found, expected,
+            "{path}: watch (left) and analyze (right) differ"
+        );
+        // Exit code 1 exactly when an error-level finding was printed; 2 (after the
+        // report) where the file cannot be read, as for analyze.
+        let unreadable = common::sipdiag(&["messages", "--format", "json", path])
+            .status
+            .code()
+            == Some(2);
+        let code = if unreadable { 2 } else { i32::from(errors) };
+        assert_eq!(out.status.code(), Some(code), "{path}: {end}");
+        with_findings += usize::from(!found.is_empty());
+    }
+    assert!(
+        with_findings >= 30,
+        "only {with_findings} captures with findings"
+    );
+}
+
+/// A classic pcap split into its file header and records: (timestamp seconds, bytes).
+fn records(path: &Path) -> (Vec<u8>, Vec<(f64, Vec<u8>)>) {
+    let data = std::fs::read(path).unwrap();
+    assert_eq!(
+        &data[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "little-endian µs pcap"
+    );
+    let head = data[..24].to_vec();
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= data.len() {
+        let u = |o: usize| u32::from_le_bytes(data[at + o..at + o + 4].try_into().unwrap());
+        let len = u(8) as usize;
+        let t = f64::from(u(0)) + f64::from(u(4)) / 1e6;
+        out.push((t, data[at..at + 16 + len].to_vec()));
+        at += 16 + len;
+    }
+    assert_eq!(at, data.len());
+    (head, out)
+}
+
+/// Starts `sipdiag watch` with `args`; its standard output line by line on a channel.
+fn spawn(args: &[&str]) -> (Child, Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run sipdiag");
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(out).lines() {
+            let Ok(l) = l else { break };
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+fn append(path: &Path, bytes: &[u8]) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(bytes).unwrap();
+    f.flush().unwrap();
+}
+
+/// Lines until one satisfies `want` (returned with the lines before it), or the timeout.
+fn wait_for(rx: &Receiver<String>, got: &mut Vec<String>, want: impl Fn(&str) -> bool) -> bool {
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => {
+                let hit = want(&l);
+                got.push(l);
+                if hit {
+                    return true;
+                }
+            }
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return false,
+        }
+    }
+}
+
+fn rest(rx: &Receiver<String>, got: &mut Vec<String>, child: &mut Child) {
+    let status = child.wait().unwrap();
+    got.extend(rx.iter());
+    assert!(status.code().is_some(), "watch was killed: {status}");
+}
+
+/// `many-calls.pcap` (54 failed calls over a minute) written in chunks while `watch
+/// --follow` reads it: the first call's finding comes once the capture has gone on for
+/// longer than the call's linger, before the rest of the file is written; in the end every
+/// call is judged as `analyze` judges the whole file.
+#[test]
+fn follow_prints_a_finding_before_the_capture_is_complete() {
+    let src = common::testdata("followme/many-calls.pcap");
+    let (head, recs) = records(&src);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.pcap");
+    // The file header and ten records, the eleventh cut in the middle (as a writer
+    // flushes).
+    let mut first = head.clone();
+    for (_, r) in &recs[..10] {
+        first.extend_from_slice(r);
+    }
+    let half = recs[10].1.len() / 2;
+    first.extend_from_slice(&recs[10].1[..half]);
+    append(&path, &first);
+    let (mut child, rx) = spawn(&[
+        "watch",
+        "--follow",
+        path.to_str().unwrap(),
+        "--until-idle",
+        "8",
+        "--format",
+        "json",
+    ]);
+    let mut got = Vec::new();
+    // The first call has ended (503, ACK) but may still see retransmissions: nothing yet.
+    std::thread::sleep(Duration::from_millis(1500));
+    got.extend(rx.try_iter());
+    assert!(got.is_empty(), "judged before its linger: {got:?}");
+
+    // On to 45 s after the first frame: the first call has lingered 32 s and waited 10 s
+    // for linked legs.
+    let t0 = recs[0].0;
+    let upto = recs.iter().position(|(t, _)| t - t0 >= 45.0).unwrap();
+    assert!(
+        upto < recs.len() - 100,
+        "the rest of the file is still to come"
+    );
+    let mut second = recs[10].1[half..].to_vec();
+    for (_, r) in &recs[11..upto] {
+        second.extend_from_slice(r);
+    }
+    append(&path, &second);
+    let first_call = "ef43fda180c72a4f85e27e2d@127.0.0.10";
+    assert!(
+        wait_for(&rx, &mut got, |l| l.contains(first_call)),
+        "no finding for the first call while the capture is incomplete: {got:?}"
+    );
+    let rec: Value = serde_json::from_str(got.last().unwrap()).unwrap();
+    assert_eq!(rec["findings"][0]["id"], "FM002", "{rec}");
+    assert_eq!(
+        rec["findings"][0]["frames"],
+        serde_json::json!([1, 2, 3, 4]),
+        "{rec}"
+    );
+
+    let mut third = Vec::new();
+    for (_, r) in &recs[upto..] {
+        third.extend_from_slice(r);
+    }
+    append(&path, &third);
+    rest(&rx, &mut got, &mut child);
+    let (found, end) = watch_findings(&got);
+    assert_eq!(found, analyze_findings(src.to_str().unwrap()));
+    assert_eq!(end["calls"], 66, "{end}");
+    assert_eq!(end["failed"], 54, "{end}");
+    assert_eq!(end["captures"][0]["frames"], recs.len(), "{end}");
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+/// A rotated set (`tcpdump -C`: `cap.pcap`, then `cap.pcap1`): `watch --follow cap.pcap`
+/// goes on into the next file when the writer starts it, numbering frames through the set
+/// (as `analyze` numbers the set given together, and `mergecap -a` joins it).
+#[test]
+fn follow_goes_on_into_the_next_file_of_a_rotated_set() {
+    let src = common::testdata("followme/many-calls.pcap");
+    let (head, recs) = records(&src);
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("cap.pcap");
+    let b = dir.path().join("cap.pcap1");
+    let cut = recs.len() / 2;
+    let mut bytes = head.clone();
+    for (_, r) in &recs[..cut] {
+        bytes.extend_from_slice(r);
+    }
+    append(&a, &bytes);
+    let (mut child, rx) = spawn(&[
+        "watch",
+        "--follow",
+        a.to_str().unwrap(),
+        "--until-idle",
+        "5",
+        "--format",
+        "json",
+    ]);
+    std::thread::sleep(Duration::from_millis(1000));
+    let mut bytes = head.clone();
+    for (_, r) in &recs[cut..] {
+        bytes.extend_from_slice(r);
+    }
+    append(&b, &bytes);
+    let mut got = Vec::new();
+    rest(&rx, &mut got, &mut child);
+    let (found, end) = watch_findings(&got);
+    assert_eq!(found, analyze_findings(src.to_str().unwrap()));
+    let files: Vec<&str> = end["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, [a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(end["captures"][1]["frames"], recs.len() - cut);
+    // Both halves as analyze reads them together: the same frames.
+    let whole = common::sipdiag(&[
+        "analyze",
+        "--format",
+        "json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(whole.status.code(), Some(1));
+}
+
+/// Captures of a busy site (`benches/scale`'s generator): twice the calls at the same
+/// rate, the same number of calls held at once; every call judged.
+#[test]
+fn calls_held_follow_the_calls_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut peaks = Vec::new();
+    for (calls, duration) in [(2_000, 400), (4_000, 800)] {
+        let s = scale_gen::Scale {
+            calls,
+            duration,
+            hold: 20,
+        };
+        let path = dir.path().join(format!("scale-{calls}.pcap"));
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        scale_gen::write(&mut f, s).unwrap();
+        drop(f);
+        let out = common::sipdiag(&["watch", "--format", "json", path.to_str().unwrap()]);
+        let (found, end) = watch_findings(&lines(&out));
+        assert_eq!(end["calls"], calls, "{end}");
+        assert_eq!(end["reopened"], 0, "{end}");
+        assert!(!found.is_empty());
+        peaks.push(end["peak_calls"].as_u64().unwrap());
+    }
+    // Five calls a second, held 20 s, lingering 32 s: ~300 at most, whatever the total.
+    assert!(peaks[0] < 400, "{peaks:?}");
+    assert!(peaks[1] <= peaks[0] + 10, "{peaks:?}");
+}
+
+/// The text report: a block per failed call with its proof, then the closing line.
+#[test]
+fn text_blocks_and_the_closing_line() {
+    let path = common::testdata("followme/fm002-intl00.pcap");
+    let out = common::sipdiag_wide(&["watch", path.to_str().unwrap()]);
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("FAILED 8e97d7262357…@127.0.0.10 (frame 1): 503 Service Unavailable (frame 3) [FM002]\n1. [FM002 diversion-format] error: Forwarded number 004930123456 is international with 00\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "   frame 1: Diversion: <sip:004930123456@127.0.0.10>;reason=unconditional;counter=1\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Rewrite: ^00(\\d+)$ → +$1"), "{text}");
+    assert!(
+        text.contains("\n1 call judged, 1 failed; findings: FM002.\n"),
+        "{text}"
+    );
+    // --select/--ignore as for analyze: nothing left to fail on.
+    let out = common::sipdiag(&["watch", "--ignore", "FM002", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
+}
