@@ -1,0 +1,201 @@
+//! The flow table of the media tracker: UDP flows by (source, destination), kept in
+//! least-recently-active order so that at the cap the flow idle the longest is forgotten.
+//!
+//! Stage: media. Input: the addresses of each datagram and the announcements made so far.
+//! Output: a flow's slot in `MediaTracker::flows`, its announcements looked up again after
+//! new SDP; [`crate::media::FlowLimit`] when flows were forgotten.
+
+use foldhash::HashMap;
+use std::net::SocketAddr;
+
+use super::MediaTracker;
+use crate::media::{Announced, FlowLimit, STUN_PORT};
+use crate::net::Datagram;
+
+/// A UDP flow (source, destination) as a hash key. IPv4 pairs, the bulk of any
+/// capture, are packed into one 128-bit word and kept in a table of their own with small
+/// entries (this lookup runs for every RTP packet, and a table of large keys misses the
+/// cache on many flows); other pairs are kept whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum FlowKey {
+    V4(u128),
+    Other(SocketAddr, SocketAddr),
+}
+
+impl FlowKey {
+    fn new(src: SocketAddr, dst: SocketAddr) -> Self {
+        match (src, dst) {
+            (SocketAddr::V4(a), SocketAddr::V4(b)) => FlowKey::V4(
+                (u128::from(a.ip().to_bits()) << 80)
+                    | (u128::from(a.port()) << 64)
+                    | (u128::from(b.ip().to_bits()) << 16)
+                    | u128::from(b.port()),
+            ),
+            (a, b) => FlowKey::Other(a, b),
+        }
+    }
+}
+
+/// Flow positions by [`FlowKey`].
+#[derive(Debug, Default)]
+pub(super) struct FlowIndex {
+    v4: HashMap<u128, u32>,
+    other: HashMap<(SocketAddr, SocketAddr), u32>,
+}
+
+impl FlowIndex {
+    fn get(&self, key: FlowKey) -> Option<u32> {
+        match key {
+            FlowKey::V4(k) => self.v4.get(&k).copied(),
+            FlowKey::Other(a, b) => self.other.get(&(a, b)).copied(),
+        }
+    }
+
+    fn insert(&mut self, key: FlowKey, at: u32) {
+        match key {
+            FlowKey::V4(k) => self.v4.insert(k, at),
+            FlowKey::Other(a, b) => self.other.insert((a, b), at),
+        };
+    }
+
+    fn remove(&mut self, key: FlowKey) {
+        match key {
+            FlowKey::V4(k) => self.v4.remove(&k),
+            FlowKey::Other(a, b) => self.other.remove(&(a, b)),
+        };
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct FlowState {
+    pub(super) src: SocketAddr,
+    pub(super) dst: SocketAddr,
+    /// `announce_gen` when `dst_ann`/`src_ann` were looked up.
+    pub(super) ann_gen: u32,
+    pub(super) dst_ann: Option<u32>,
+    pub(super) src_ann: Option<u32>,
+    /// STUN was seen between these two addresses.
+    pub(super) stun: bool,
+    /// Indexes into `MediaTracker::streams`.
+    pub(super) streams: Vec<u32>,
+    /// The stream of the flow's last RTP packet (`u32::MAX`: none yet).
+    pub(super) last_stream: u32,
+    /// Packets with an RTP header, and how often the SSRC differed from the previous one's.
+    pub(super) rtp_like: u64,
+    pub(super) ssrc_switches: u64,
+    /// Datagrams counted for `dst_ann` (received) and `src_ann` (sent) and not yet added
+    /// to them: kept here, where every packet looks anyway, and added when the
+    /// announcement changes or the scan ends.
+    pub(super) rx: u64,
+    pub(super) tx: u64,
+}
+
+impl FlowState {
+    /// Adds the pending counts to the announcements they were counted for.
+    pub(super) fn settle(&mut self, announced: &mut [Announced]) {
+        if let Some(a) = self.dst_ann {
+            announced[a as usize].received += std::mem::take(&mut self.rx);
+        }
+        if let Some(a) = self.src_ann {
+            announced[a as usize].sent += std::mem::take(&mut self.tx);
+        }
+    }
+}
+
+impl MediaTracker {
+    /// The flow of `src → dst` (seen in `frame`), created when new; at the cap, in the
+    /// place of the flow idle the longest.
+    pub(super) fn flow(&mut self, src: SocketAddr, dst: SocketAddr, frame: u64) -> Option<usize> {
+        let key = FlowKey::new(src, dst);
+        if let Some(i) = self.flow_index.get(key) {
+            self.flow_order.touch(i);
+            return Some(i as usize);
+        }
+        let new = FlowState {
+            src,
+            dst,
+            ann_gen: self.announce_gen.wrapping_sub(1),
+            dst_ann: None,
+            src_ann: None,
+            stun: false,
+            streams: Vec::new(),
+            last_stream: u32::MAX,
+            rtp_like: 0,
+            ssrc_switches: 0,
+            rx: 0,
+            tx: 0,
+        };
+        let i = if self.flows.len() >= self.max_flows {
+            let i = self.forget_oldest_flow(frame)?;
+            self.flows[i] = new;
+            i
+        } else {
+            self.flows.push(new);
+            self.flows.len() - 1
+        };
+        self.flow_index.insert(key, i as u32);
+        self.flow_order.push(i as u32);
+        Some(i)
+    }
+
+    /// Forgets the flow idle the longest, for a new one seen in `frame`: its counts go to
+    /// its announcements, its confirmed streams stay (with the flow's counts), its
+    /// unconfirmed ones free their places, and its calls are marked as not judged.
+    /// Returns the freed slot.
+    pub(super) fn forget_oldest_flow(&mut self, frame: u64) -> Option<usize> {
+        let slot = self.flow_order.oldest()?;
+        self.flow_order.remove(slot);
+        let i = slot as usize;
+        let f = &mut self.flows[i];
+        f.settle(&mut self.report.announced);
+        self.flow_index.remove(FlowKey::new(f.src, f.dst));
+        let counts = (f.rtp_like, f.ssrc_switches);
+        let limit = self.report.flow_limit.get_or_insert_with(|| FlowLimit {
+            limit: self.max_flows,
+            ..FlowLimit::default()
+        });
+        limit.evicted += 1;
+        if limit.frames.len() < 10 {
+            limit.frames.push(frame);
+        }
+        for a in [f.dst_ann, f.src_ann].into_iter().flatten() {
+            let call = &self.report.announced[a as usize].call_id;
+            if !limit.calls.contains(call) {
+                limit.calls.insert(call.clone());
+            }
+        }
+        for si in std::mem::take(&mut f.streams) {
+            let s = &mut self.streams[si as usize];
+            s.flow = u32::MAX;
+            s.flow_counts = counts;
+            if !s.confirmed {
+                self.free_streams.push(si);
+            }
+        }
+        Some(i)
+    }
+
+    /// Looks the flow's addresses up among the announced ones after new SDP arrived.
+    pub(super) fn refresh(&mut self, fi: usize) {
+        let f = &mut self.flows[fi];
+        if f.ann_gen != self.announce_gen {
+            f.ann_gen = self.announce_gen;
+            let dst = self.announced_index.get(&f.dst).copied();
+            let src = self.announced_index.get(&f.src).copied();
+            if (dst, src) != (f.dst_ann, f.src_ann) {
+                f.settle(&mut self.report.announced);
+                f.dst_ann = dst;
+                f.src_ann = src;
+            }
+        }
+    }
+
+    pub(super) fn is_media_flow(&self, fi: Option<usize>, d: &Datagram<'_>) -> bool {
+        fi.is_some_and(|i| {
+            let f = &self.flows[i];
+            f.stun || f.dst_ann.is_some() || f.src_ann.is_some()
+        }) || self.settings.is_media_port(d.src.port())
+            || self.settings.is_media_port(d.dst.port())
+            || [d.src.port(), d.dst.port()].contains(&STUN_PORT)
+    }
+}
