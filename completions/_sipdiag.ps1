@@ -217,8 +217,10 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             break
         }
         'sipdiag;watch' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Capture live from this network interface through libpcap (root or CAP_NET_RAW); needs a build with the cargo feature `live`. Stops at Ctrl-C, or as `--until-idle` says')
+            [CompletionResult]::new('--interface', '--interface', [CompletionResultType]::ParameterName, 'Capture live from this network interface through libpcap (root or CAP_NET_RAW); needs a build with the cargo feature `live`. Stops at Ctrl-C, or as `--until-idle` says')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'A capture file still being written (`tcpdump -w`): read as it grows, and on into the next file of its rotated set (`tcpdump -C`/`-G`). Stops at Ctrl-C, or as `--until-idle` says')
-            [CompletionResult]::new('--until-idle', '--until-idle', [CompletionResultType]::ParameterName, 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared')
+            [CompletionResult]::new('--until-idle', '--until-idle', [CompletionResultType]::ParameterName, 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared; with -i: once no packet has come for SECS seconds')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 1 when a finding at or above this severity was printed')

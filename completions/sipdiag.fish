@@ -204,8 +204,9 @@ never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s V -l version -d 'Print version'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -s i -l interface -d 'Capture live from this network interface through libpcap (root or CAP_NET_RAW); needs a build with the cargo feature `live`. Stops at Ctrl-C, or as `--until-idle` says' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l follow -d 'A capture file still being written (`tcpdump -w`): read as it grows, and on into the next file of its rotated set (`tcpdump -C`/`-G`). Stops at Ctrl-C, or as `--until-idle` says' -r
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l until-idle -d 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l until-idle -d 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared; with -i: once no packet has come for SECS seconds' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -s f -l format -d 'Output format' -r -f -a "table\t'A block of text per failed call (colour as `--color` says)'
 json\t'JSON Lines: one object per judged call with findings, and one at the end'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l fail-on -d 'Exit 1 when a finding at or above this severity was printed' -r -f -a "error\t''

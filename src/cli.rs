@@ -85,10 +85,9 @@ Examples:
   sipdiag ipo-route --config ipo.toml --dry-run --request-uri 4930555201 --from +4940123777 --source 127.0.0.1";
 const EXAMPLES_WATCH: &str = "\
 Examples:
-  tcpdump -i eth0 -w trunk.pcap port 5060 &  sipdiag watch --follow trunk.pcap --xcc 10.0.0.20
-  tcpdump -C 100 -w trunk.pcap port 5060 &  sipdiag watch --follow trunk.pcap --format json
-  sipdiag watch day.pcap day.pcap1 day.pcap2
-  sipdiag watch --follow trunk.pcap --until-idle 10";
+  sipdiag watch --follow trunk.pcap --xcc 10.0.0.20     (beside: tcpdump -C 100 -w trunk.pcap port 5060)
+  sipdiag watch --format json day.pcap day.pcap1 day.pcap2
+  sipdiag watch -i eth0 udp port 5060 --until-idle 600  (a build with --features live)";
 const EXAMPLES_COMPLETIONS: &str = "\
 Examples:
   sipdiag completions bash > /etc/bash_completion.d/sipdiag
@@ -337,20 +336,31 @@ pub enum WatchFormat {
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Capture files read one after another as one stream (a rotated set, in order).
+    /// With -i: a capture filter in tcpdump's syntax instead, e.g. `udp port 5060`.
     #[arg(
         value_name = "CAPTURE",
-        required_unless_present = "follow",
+        required_unless_present_any = ["follow", "interface"],
         conflicts_with = "follow"
     )]
     pub captures: Vec<String>,
+    /// Capture live from this network interface through libpcap (root or CAP_NET_RAW);
+    /// needs a build with the cargo feature `live`. Stops at Ctrl-C, or as `--until-idle`
+    /// says.
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        conflicts_with = "follow"
+    )]
+    pub interface: Option<String>,
     /// A capture file still being written (`tcpdump -w`): read as it grows, and on into the
     /// next file of its rotated set (`tcpdump -C`/`-G`). Stops at Ctrl-C, or as
     /// `--until-idle` says.
     #[arg(long, value_name = "CAPTURE")]
     pub follow: Option<String>,
     /// With --follow: stop once the file has not grown for SECS seconds and no next file
-    /// of its set has appeared.
-    #[arg(long, value_name = "SECS", requires = "follow")]
+    /// of its set has appeared; with -i: once no packet has come for SECS seconds.
+    #[arg(long, value_name = "SECS")]
     pub until_idle: Option<f64>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = WatchFormat::Table)]
@@ -394,9 +404,10 @@ pub struct WatchArgs {
 impl WatchArgs {
     /// The files read: the followed one, or the captures given.
     pub fn inputs(&self) -> Vec<String> {
-        match &self.follow {
-            Some(f) => vec![f.clone()],
-            None => self.captures.clone(),
+        match (&self.follow, &self.interface) {
+            (Some(f), _) => vec![f.clone()],
+            (None, Some(_)) => Vec::new(),
+            (None, None) => self.captures.clone(),
         }
     }
 }

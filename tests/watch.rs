@@ -407,3 +407,24 @@ fn text_blocks_and_the_closing_line() {
     let out = common::sipdiag(&["watch", "--ignore", "FM002", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
 }
+
+/// Without the `live` feature, `-i` is refused with the way to get it; `--until-idle`
+/// only applies to inputs that can go quiet.
+#[test]
+fn refused_options_say_why() {
+    #[cfg(not(feature = "live"))]
+    {
+        let out = common::sipdiag(&["watch", "-i", "lo", "udp", "port", "5060"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--features live"), "{err}");
+    }
+    let path = common::testdata("followme/fm002-intl00.pcap");
+    let out = common::sipdiag(&["watch", "--until-idle", "3", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--until-idle applies to --follow and -i"),
+        "{err}"
+    );
+}

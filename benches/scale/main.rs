@@ -1,4 +1,5 @@
-//! Scale benchmark: peak memory and wall time of `messages`, `calls`, `analyze` and `media`
+//! Scale benchmark: peak memory and wall time of `messages`, `calls`, `analyze`, `media` and
+//! `watch` (each call judged when it has ended)
 //! on a busy site's hour (`benches/scale/scale_gen.rs`): 100,000 and 1,000,000 short calls to four
 //! gateways, 8 % rejected 503. Memory should follow the calls in progress (the same in
 //! both captures), wall time the size of the capture. See benches/README.md.
@@ -100,11 +101,12 @@ fn main() {
     let dir = target_dir().join("bench-data");
     std::fs::create_dir_all(&dir).unwrap();
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_sipdiag"));
-    let commands: [(&str, &[&str]); 4] = [
+    let commands: [(&str, &[&str]); 5] = [
         ("messages", &["messages", "--format", "json"]),
         ("calls", &["calls", "--format", "json"]),
         ("analyze", &["analyze", "--format", "json"]),
         ("media", &["media", "--format", "json"]),
+        ("watch", &["watch", "--format", "json"]),
     ];
     println!(
         "sipdiag scale benchmark (best of {runs} run(s)); target peak RSS ≤ {TARGET_RSS_MIB} MiB, analyze ≤ 2× messages"

@@ -164,7 +164,7 @@ pub(super) fn scan_following(
 }
 
 /// The stages after the capture reader: `read` hands every frame to the callback given.
-fn scan_frames(
+pub(super) fn scan_frames(
     path: &str,
     emit: &mut dyn Emit,
     read: impl FnOnce(

@@ -319,9 +319,27 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     };
     let judge = Arc::new(Mutex::new(judge));
     let mut errors = Vec::new();
-    match &args.follow {
-        Some(path) => follow_set(path, args, &judge, &mut errors)?,
-        None => {
+    let until_idle = args
+        .until_idle
+        .map(|s| {
+            anyhow::ensure!(
+                s.is_finite() && s >= 0.0,
+                "--until-idle {s}: seconds must be 0 or more"
+            );
+            anyhow::ensure!(
+                args.follow.is_some() || args.interface.is_some(),
+                "--until-idle applies to --follow and -i (a finished capture ends by itself)"
+            );
+            Ok(Duration::from_secs_f64(s))
+        })
+        .transpose()?;
+    match (&args.interface, &args.follow) {
+        (Some(iface), _) => {
+            let filter = args.captures.join(" ");
+            live(iface, &filter, until_idle, &judge, &mut errors)?;
+        }
+        (None, Some(path)) => follow_set(path, until_idle, &judge, &mut errors),
+        (None, None) => {
             for path in &args.captures {
                 read_one(path, None, &judge, &mut errors);
             }
@@ -397,23 +415,76 @@ fn read_one(
     }
 }
 
-/// Follows `path`, then each next file of its rotated set as the writer starts it.
-fn follow_set(
-    path: &str,
-    args: &WatchArgs,
+/// While the input is quiet, the capture's clock runs on with the wall clock from the
+/// last message (a live capture's timestamps are the wall clock), so that calls that have
+/// ended are judged even when no packet follows them.
+fn idle_hook(judge: &Arc<Mutex<Judge>>) -> crate::capture::follow::IdleHook {
+    let judge = Arc::clone(judge);
+    Box::new(move |quiet: Duration| {
+        let Ok(mut j) = judge.try_lock() else {
+            return;
+        };
+        if let Some(last) = j.last_message {
+            let now = Timestamp::new(
+                last.secs + quiet.as_secs() as i64,
+                last.nanos.saturating_add(quiet.subsec_nanos()),
+            );
+            j.advance(now);
+        }
+    })
+}
+
+/// Captures from an interface (`-i`) until stopped or quiet for `until_idle`.
+#[cfg(feature = "live")]
+fn live(
+    iface: &str,
+    filter: &str,
+    until_idle: Option<Duration>,
     judge: &Arc<Mutex<Judge>>,
     errors: &mut Vec<crate::capture::CaptureError>,
 ) -> anyhow::Result<()> {
-    let until_idle = args
-        .until_idle
-        .map(|s| {
-            anyhow::ensure!(
-                s.is_finite() && s >= 0.0,
-                "--until-idle {s}: seconds must be 0 or more"
-            );
-            Ok(Duration::from_secs_f64(s))
-        })
-        .transpose()?;
+    let name = format!("{iface} (live)");
+    judge.lock().unwrap_or_else(|e| e.into_inner()).file_path = name.clone();
+    let hook = idle_hook(judge);
+    let mut direct = Direct {
+        sink: &mut WatchSink(judge),
+        packets: None,
+    };
+    let result = super::scan::scan_frames(&name, &mut direct, |on_frame| {
+        crate::capture::live::read_interface(iface, filter, until_idle, hook, on_frame)
+    });
+    match result {
+        Ok(r) => judge
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .end
+            .captures
+            .push(r),
+        Err(e) => errors.push(e),
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "live"))]
+fn live(
+    _: &str,
+    _: &str,
+    _: Option<Duration>,
+    _: &Arc<Mutex<Judge>>,
+    _: &mut Vec<crate::capture::CaptureError>,
+) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this sipdiag was built without live capture: build it with `cargo build --release --features live` (needs libpcap, Debian package libpcap-dev), or capture with `tcpdump -w FILE` and run `sipdiag watch --follow FILE`"
+    )
+}
+
+/// Follows `path`, then each next file of its rotated set as the writer starts it.
+fn follow_set(
+    path: &str,
+    until_idle: Option<Duration>,
+    judge: &Arc<Mutex<Judge>>,
+    errors: &mut Vec<crate::capture::CaptureError>,
+) {
     let opts = FollowOptions {
         poll: POLL,
         until_idle,
@@ -425,30 +496,18 @@ fn follow_set(
             Ok(f) => f,
             Err(cause) => {
                 errors.push(crate::capture::CaptureError::Open { path: shown, cause });
-                return Ok(());
+                return;
             }
         };
         let next = follow.next_file();
         // While the file is quiet, the capture's clock runs on with the wall clock from
         // the last message (a live capture's timestamps are the wall clock).
-        let hook_judge = Arc::clone(judge);
-        let follow = follow.on_idle(Box::new(move |quiet: Duration| {
-            let Ok(mut j) = hook_judge.try_lock() else {
-                return;
-            };
-            if let Some(last) = j.last_message {
-                let now = Timestamp::new(
-                    last.secs + quiet.as_secs() as i64,
-                    last.nanos.saturating_add(quiet.subsec_nanos()),
-                );
-                j.advance(now);
-            }
-        }));
+        let follow = follow.on_idle(idle_hook(judge));
         read_one(&shown, Some(follow), judge, errors);
         let next = next.lock().unwrap_or_else(|e| e.into_inner()).take();
         match next {
             Some(n) => path = n,
-            None => return Ok(()),
+            None => return,
         }
     }
 }

@@ -30,6 +30,8 @@ mod anomalies;
 mod detect;
 pub mod follow;
 mod input;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod merge;
 mod reader;
 pub mod rewrite;
