@@ -8,8 +8,10 @@
 //!   capture                   net         sip          calls      rules      report
 //! ```
 //!
-//! - [`capture`]: pcap / pcapng / gzip / stdin → numbered [`capture::Frame`]s; and back to
-//!   pcapng with comments or a subset of the frames ([`capture::rewrite`]).
+//! - [`capture`]: pcap / pcapng / gzip / stdin → numbered [`capture::Frame`]s, also from a
+//!   file still being written ([`capture::follow`]) or, with the cargo feature `live`, an
+//!   interface (`capture::live`); and back to pcapng with comments or a subset of the
+//!   frames ([`capture::rewrite`]).
 //! - [`redact`] (only with `--redact`): each frame's bytes rewritten with tokens for
 //!   numbers, names, hosts and addresses, between `capture` and `net`, so that every
 //!   later stage and every output sees only tokens.
@@ -22,7 +24,8 @@
 //! - [`ipoffice`]: Avaya IP Office incoming SIP call routing, replayed from a configuration.
 //! - [`numbers`]: number formats, the site profile and the XccDiversionPattern dialect.
 //! - [`rules`]: one file per diagnosis rule → [`rules::Finding`]s (the media rules alone:
-//!   [`rules::check_media`]).
+//!   [`rules::check_media`]). Each rule says what it must see ([`rules::Scope`]): one call
+//!   with its linked leg, the whole capture, or the media too.
 //! - [`report`]: findings → table, JSON, markdown, HTML (with SVG call ladders).
 //! - [`app`]: wires the stages for the commands.
 //!
@@ -32,7 +35,9 @@
 //! receives messages and packets in batches, in capture order (`app::pipeline`). SIP is
 //! parsed on whichever side leaves the two threads evenly loaded: the second thread when
 //! it only collects messages, the reading thread when it also follows media. Rules and
-//! reports run once the scan is complete.
+//! reports run once the scan is complete — except in `sipdiag watch`, whose sink runs the
+//! rules of one call ([`rules::Scope::Call`]) on each call as it retires, on the reading
+//! thread, and keeps only small aggregates of the calls gone.
 //!
 //! No module imports a later stage; a type several stages read lives in the earliest that
 //! owns it (the per-file [`sip::CaptureReport`], for instance, is built by the scan, judged
