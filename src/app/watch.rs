@@ -7,8 +7,9 @@
 //! - calls retire as for `calls` ([`Retiring`]: ended and quiet for 32 s of capture time,
 //!   or silent for 5 minutes);
 //! - a retired call then waits [`HOLD_SECS`] more for the calls it may be linked with (its
-//!   Follow-Me leg, which ends within moments of it) to retire as well; the calls linked
-//!   together are judged as one unit and freed;
+//!   Follow-Me leg, which ends within moments of it) to retire as well (the waiting calls
+//!   are looked at every `HOLD_SECS`, so 10–20 s); the calls linked together are judged as
+//!   one unit and freed;
 //! - the rules of [`Scope::Call`] run on that unit alone, with the same code as `analyze`.
 //!   What `analyze` learns from the whole capture is kept as small aggregates instead: the
 //!   XCC addresses earlier calls have shown ([`KnownXcc`]), counts per rule.
@@ -62,7 +63,7 @@ struct Judge {
     /// The numbers of the calls retired so far, for the site's inferred country code and
     /// internal length.
     tally: SiteTally,
-    /// The capture second of the last look at `pending`.
+    /// The capture second of the last look at `pending` (one every [`HOLD_SECS`]).
     looked: i64,
     /// Frames of the files before the current one (a rotated set is numbered through).
     offset: u64,
@@ -114,7 +115,9 @@ impl Judge {
                 .take_retired()
                 .map(|(_, c)| (c, now.secs, false)),
         );
-        if now.secs > self.looked {
+        // Every HOLD_SECS: each call is then looked at about twice (the calls waiting are
+        // linked and counted together), however many end each second.
+        if now.secs >= self.looked.saturating_add(HOLD_SECS) {
             self.looked = now.secs;
             self.judge_ready(Some(now.secs));
         }
@@ -123,20 +126,31 @@ impl Judge {
     /// Judges the pending calls whose unit (the calls linked with them) has waited long
     /// enough; all of them when `now` is `None` (the input has ended).
     fn judge_ready(&mut self, now: Option<i64>) {
-        if self.pending.is_empty() {
+        // Nothing has waited long enough: nothing to look at (the usual second).
+        let oldest = self.pending.iter().map(|(_, at, _)| *at).min();
+        let Some(oldest) = oldest else {
+            return;
+        };
+        if now.is_some_and(|now| now - oldest < HOLD_SECS) {
             return;
         }
-        let calls: Vec<Call> = self.pending.iter().map(|(c, ..)| c.clone()).collect();
+        let (calls, meta): (Vec<Call>, Vec<(i64, bool)>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|(c, at, counted)| (c, (at, counted)))
+            .unzip();
         let roles = infer_roles_knowing(&calls, &self.xcc, &self.pbx, &self.known);
         self.known.learn(&roles);
         let legs = link_legs(&calls, &roles);
         // Each call's numbers count for the site once, as soon as it has retired.
-        for (c, _, counted) in self.pending.iter_mut().filter(|(_, _, k)| !*k) {
-            let second = |c: &Call| legs.kind_of(&c.call_id) == LegKind::Second;
+        let second = |c: &Call| legs.kind_of(&c.call_id) == LegKind::Second;
+        for (c, _) in calls
+            .iter()
+            .zip(&meta)
+            .filter(|(_, (_, counted))| !*counted)
+        {
             for n in user_numbers(std::slice::from_ref(c), second) {
                 self.tally.add(n);
             }
-            *counted = true;
         }
         {
             let (media, ipo) = Default::default();
@@ -169,42 +183,37 @@ impl Judge {
                 }
             }
         }
-        drop(calls);
-        let ready_unit = |u: usize, pending: &[(Call, i64, bool)]| {
-            now.is_none_or(|now| {
-                pending
-                    .iter()
-                    .zip(&unit)
-                    .filter(|(_, v)| **v == u)
-                    .all(|((_, at, _), _)| now - at >= HOLD_SECS)
-            })
-        };
-        let ready: Vec<bool> = (0..unit.len())
-            .map(|i| ready_unit(unit[i], &self.pending))
-            .collect();
-        let mut units: std::collections::BTreeMap<usize, Vec<Call>> = Default::default();
-        let mut keep = Vec::new();
-        for (i, (c, at, counted)) in std::mem::take(&mut self.pending).into_iter().enumerate() {
-            if ready[i] {
-                units.entry(unit[i]).or_default().push(c);
-            } else {
-                keep.push((c, at, counted));
+        // A unit is ready when every call of it has waited.
+        let mut ready = vec![true; calls.len()];
+        if let Some(now) = now {
+            for (i, (at, _)) in meta.iter().enumerate() {
+                if now - at < HOLD_SECS {
+                    ready[unit[i]] = false;
+                }
             }
         }
-        self.pending = keep;
+        let mut units: std::collections::BTreeMap<usize, Vec<Call>> = Default::default();
+        for (i, (c, (at, _))) in calls.into_iter().zip(meta).enumerate() {
+            if ready[unit[i]] {
+                units.entry(unit[i]).or_default().push(c);
+            } else {
+                // Counted now: kept waiting.
+                self.pending.push((c, at, true));
+            }
+        }
+        let mut site = self.site.clone();
+        self.tally.apply(&mut site, USER_NUMBER_SOURCES);
         for (_, calls) in units {
-            self.judge(calls);
+            self.judge(calls, &site);
         }
     }
 
     /// Runs the call rules on one unit and prints what they found.
-    fn judge(&mut self, mut calls: Vec<Call>) {
+    fn judge(&mut self, mut calls: Vec<Call>, site: &Site) {
         calls.sort_by_key(|c| c.first_frame);
         let roles = infer_roles_knowing(&calls, &self.xcc, &self.pbx, &self.known);
         self.known.learn(&roles);
         let legs = link_legs(&calls, &roles);
-        let mut site = self.site.clone();
-        self.tally.apply(&mut site, USER_NUMBER_SOURCES);
         let media = crate::media::MediaReport::default();
         let ipo = super::ipo_route::ipo_context(&calls, &self.ipo, self.ipo_config.as_ref());
         let cx = rules::Context {
@@ -212,7 +221,7 @@ impl Judge {
             calls: &calls,
             roles: &roles,
             legs: &legs,
-            site: &site,
+            site,
             media: &media,
             ipo: &ipo,
             seen: &self.seen,
@@ -237,7 +246,7 @@ impl Judge {
         }
         let counts = crate::report::verdict::counts(&calls, &legs, &media, &findings);
         let a = Analysis::new(
-            site,
+            site.clone(),
             roles,
             Vec::new(),
             Vec::new(),

@@ -48,6 +48,10 @@ struct Live {
     /// Position among all calls, in order of their first message.
     order: u64,
     call: Call,
+    /// The capture second from which the call retires, as of its last message (`None`:
+    /// not before the end): worked out per message, so that a sweep compares a number
+    /// per call instead of looking at its messages again.
+    retires_at: Option<i64>,
 }
 
 /// Calls in progress; ended ones retire (see the module docs).
@@ -88,7 +92,14 @@ impl Retiring {
             let call = new_call(&key, no_call_id, &m);
             let order = self.next_order;
             self.next_order += 1;
-            self.live.insert(key.to_string(), Live { order, call });
+            self.live.insert(
+                key.to_string(),
+                Live {
+                    order,
+                    call,
+                    retires_at: None,
+                },
+            );
         }
         let Some(live) = self.live.get_mut(key.as_ref()) else {
             return;
@@ -97,6 +108,7 @@ impl Retiring {
             live.call.captures.push(0);
         }
         add_to_call(&mut live.call, &mut m);
+        live.retires_at = retires_at(&live.call);
         self.peak_live = self.peak_live.max(self.live.len());
     }
 
@@ -123,12 +135,7 @@ impl Retiring {
         let hasher = self.live.hasher().clone();
         let gone = &mut self.gone;
         self.live.retain(|k, l| {
-            let quiet = now.secs - l.call.last_time.secs;
-            let go = match state(&l.call) {
-                State::Ended => quiet > LINGER_SECS,
-                State::Open => quiet > IDLE_SECS,
-                State::Lasting => false,
-            };
+            let go = l.retires_at.is_some_and(|at| now.secs >= at);
             if go {
                 gone.insert(hasher.hash_one(k.as_str()));
                 let call = std::mem::replace(&mut l.call, placeholder());
@@ -178,6 +185,18 @@ impl Retiring {
     /// Calls seen so far.
     pub fn seen(&self) -> u64 {
         self.next_order
+    }
+}
+
+/// The capture second from which `c` retires if no message comes: more than
+/// [`LINGER_SECS`] after its last message once it has ended, more than [`IDLE_SECS`] while
+/// it is open; never while it lasts.
+fn retires_at(c: &Call) -> Option<i64> {
+    let last = c.last_time.secs;
+    match state(c) {
+        State::Ended => Some(last.saturating_add(LINGER_SECS + 1)),
+        State::Open => Some(last.saturating_add(IDLE_SECS + 1)),
+        State::Lasting => None,
     }
 }
 

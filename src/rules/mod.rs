@@ -361,11 +361,15 @@ pub fn run_rules(cx: &Context<'_>, enabled: &dyn Fn(&RuleInfo) -> bool) -> Vec<F
 pub fn run_selected(cx: &Context<'_>, enabled: &dyn Fn(&dyn Rule) -> bool) -> Vec<Finding> {
     let rules: Vec<&dyn Rule> = registry().into_iter().filter(|r| enabled(*r)).collect();
     // Rules are independent reads of the same context: two threads, results in
-    // catalogue order as on one.
-    let mut out: Vec<Finding> = crate::par::map(rules.len(), |i| rules[i].check(cx))
-        .into_iter()
-        .flatten()
-        .collect();
+    // catalogue order as on one; a few calls (`watch` judges one at a time) are not worth
+    // starting a thread for.
+    let check = |i: usize| rules[i].check(cx);
+    let per_rule = if cx.calls.len() < 64 {
+        (0..rules.len()).map(check).collect()
+    } else {
+        crate::par::map(rules.len(), check)
+    };
+    let mut out: Vec<Finding> = per_rule.into_iter().flatten().collect();
     // Media of calls whose flows were forgotten at the flow table's cap is not judged:
     // their counts may be short (CAP006 names them).
     out.retain(|f| {
