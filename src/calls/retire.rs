@@ -22,8 +22,9 @@
 //!
 //! Capture time can also jump (edited or anonymised captures put years between two
 //! messages), and a user may answer a 401/407 challenge minutes later under the same
-//! Call-ID. So the Call-IDs of retired calls are remembered (a 64-bit hash each, 8 bytes
-//! per call instead of a call) and a message for one of them is counted
+//! Call-ID. So the Call-IDs of the last 262,144 or more calls retired are remembered (a
+//! 64-bit hash each, 8 bytes per call instead of a call; older ones are forgotten, so that
+//! memory stays flat over days) and a message for one of them is counted
 //! ([`Retiring::reopened`]): the caller then knows a call was split, and reads a seekable
 //! capture a second time without retiring.
 //!
@@ -67,7 +68,7 @@ pub struct Retiring {
     pub without_call_id: u64,
     peak_live: usize,
     /// Hashes of the keys of retired calls (see the module docs).
-    gone: foldhash::HashSet<u64>,
+    gone: Gone,
     reopened: u64,
 }
 
@@ -86,7 +87,7 @@ impl Retiring {
         }
         let (key, no_call_id): (_, Option<NoCallIdKey>) = call_key(&m, &mut self.without_call_id);
         if !self.live.contains_key(key.as_ref()) {
-            if !self.gone.is_empty() && self.gone.contains(&self.hash(&key)) {
+            if !self.gone.is_empty() && self.gone.contains(self.hash(&key)) {
                 self.reopened += 1;
             }
             let call = new_call(&key, no_call_id, &m);
@@ -200,6 +201,36 @@ fn retires_at(c: &Call) -> Option<i64> {
     }
 }
 
+/// Retired keys remembered: two generations of at most this many each.
+const GONE_GENERATION: usize = 1 << 18;
+
+/// The hashes of the keys of retired calls, in two generations: when the newer one is
+/// full the older is dropped, so a watch that runs for days holds at most
+/// 2 × [`GONE_GENERATION`] hashes (about 10 MB), and a message for any of the last
+/// 262,144 calls retired is still recognised.
+#[derive(Default)]
+struct Gone {
+    new: foldhash::HashSet<u64>,
+    old: foldhash::HashSet<u64>,
+}
+
+impl Gone {
+    fn insert(&mut self, h: u64) {
+        if self.new.len() >= GONE_GENERATION {
+            self.old = std::mem::take(&mut self.new);
+        }
+        self.new.insert(h);
+    }
+
+    fn contains(&self, h: u64) -> bool {
+        self.new.contains(&h) || self.old.contains(&h)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.new.is_empty() && self.old.is_empty()
+    }
+}
+
 enum State {
     /// Nothing but retransmissions can follow.
     Ended,
@@ -257,5 +288,27 @@ fn placeholder() -> Call {
         agents: Vec::new(),
         captures: Vec::new(),
         no_call_id: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GONE_GENERATION, Gone};
+
+    #[test]
+    fn retired_keys_are_remembered_for_two_generations_only() {
+        let mut g = Gone::default();
+        assert!(g.is_empty());
+        let n = GONE_GENERATION as u64;
+        for h in 0..2 * n {
+            g.insert(h);
+        }
+        // Two full generations: every one remembered.
+        assert!((0..2 * n).all(|h| g.contains(h)));
+        // The next starts a third: the first is forgotten, the memory stays the same.
+        g.insert(2 * n);
+        assert!(!g.contains(0) && !g.contains(n - 1));
+        assert!(g.contains(n) && g.contains(2 * n));
+        assert!(g.new.len() + g.old.len() <= 2 * GONE_GENERATION);
     }
 }
