@@ -353,6 +353,57 @@ fn follow_goes_on_into_the_next_file_of_a_rotated_set() {
     assert_eq!(whole.status.code(), Some(1));
 }
 
+/// A ring (`tcpdump -C N -W 2`: `ring.pcap0`, `ring.pcap1`, then `ring.pcap0` again,
+/// started over): the watch goes round with the writer, reading the restarted file from
+/// its start.
+#[test]
+fn follow_goes_round_a_ring_of_files() {
+    let src = common::testdata("followme/many-calls.pcap");
+    let (head, recs) = records(&src);
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("ring.pcap0");
+    let b = dir.path().join("ring.pcap1");
+    let (k1, k2) = (recs.len() / 3, 2 * recs.len() / 3);
+    let part = |from: usize, to: usize| {
+        let mut bytes = head.clone();
+        for (_, r) in &recs[from..to] {
+            bytes.extend_from_slice(r);
+        }
+        bytes
+    };
+    append(&a, &part(0, k1));
+    let (mut child, rx) = spawn(&[
+        "watch",
+        "--follow",
+        a.to_str().unwrap(),
+        "--until-idle",
+        "5",
+        "--format",
+        "json",
+    ]);
+    std::thread::sleep(Duration::from_millis(1000));
+    append(&b, &part(k1, k2));
+    std::thread::sleep(Duration::from_millis(1000));
+    // The writer wraps: the first file is truncated and written anew.
+    std::fs::write(&a, part(k2, recs.len())).unwrap();
+    let mut got = Vec::new();
+    rest(&rx, &mut got, &mut child);
+    let (found, end) = watch_findings(&got);
+    assert_eq!(found, analyze_findings(src.to_str().unwrap()));
+    let frames: Vec<u64> = end["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["frames"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        frames,
+        [k1 as u64, (k2 - k1) as u64, (recs.len() - k2) as u64],
+        "{end}"
+    );
+    assert_eq!(end["calls"], 66, "{end}");
+}
+
 /// Captures of a busy site (`benches/scale`'s generator): twice the calls at the same
 /// rate, the same number of calls held at once; every call judged.
 #[test]

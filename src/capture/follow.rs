@@ -9,11 +9,16 @@
 //! chunks): the capture reader simply waits for the rest.
 //!
 //! Rotation: `tcpdump -C N -w cap.pcap` writes `cap.pcap`, `cap.pcap1`, `cap.pcap2`, …;
-//! `-W` pads the number (`cap.pcap01`); `-G` names files by strftime patterns
-//! (`cap-%H%M%S.pcap`). The next file of a set is the one in the same directory whose name
-//! shares the current name's text up to its first digit and comes next in natural order
-//! (digit runs compared as numbers). A writer that starts the next file has finished the
-//! previous one, so the old file is read to its end once more and then left.
+//! `-W` pads the number (`cap.pcap01`) and, as a ring, starts over at the first file;
+//! `-G` names files by strftime patterns (`cap-%H%M%S.pcap`). The files of a set are those
+//! in the same directory whose names differ from the current one in their numbers only
+//! (or add a number to a name without one: `cap.pcap` → `cap.pcap1`). The next file is the one of them, written to after the current one was last
+//! (a ring's files all exist from the first round on: an older one is last round's), that
+//! comes next in natural order (digit runs compared as numbers), else the first such in
+//! that order (the ring has wrapped). A writer that starts the next file has finished the
+//! previous one, so the old file is read to its end once more and then left. A file that
+//! shrinks under the reader was started over by its writer: it is read again from its
+//! start, as a new file.
 
 use std::cmp::Ordering;
 use std::fs::File;
@@ -42,6 +47,8 @@ pub struct Follow {
     path: PathBuf,
     opts: FollowOptions,
     last_data: Instant,
+    /// Bytes read so far (a file shorter than this was started over).
+    read: u64,
     on_idle: Option<IdleHook>,
     /// Where the writer went on: set when this file was left for its successor.
     next: Arc<Mutex<Option<PathBuf>>>,
@@ -55,6 +62,7 @@ impl Follow {
             path: path.to_path_buf(),
             opts,
             last_data: Instant::now(),
+            read: 0,
             on_idle: None,
             next: Arc::default(),
         })
@@ -81,12 +89,21 @@ impl Read for Follow {
             let n = self.file.read(buf)?;
             if n > 0 {
                 self.last_data = Instant::now();
+                self.read += n as u64;
                 return Ok(n);
             }
-            if let Some(next) = successor(&self.path) {
+            let now = self.file.metadata()?;
+            let next = if now.len() < self.read {
+                // Started over (a ring of one file, a restarted writer): a new capture.
+                Some(self.path.clone())
+            } else {
+                successor(&self.path)
+            };
+            if let Some(next) = next {
                 // The writer has moved on: what it wrote last is read, then the file ends.
                 let n = self.file.read(buf)?;
                 if n > 0 {
+                    self.read += n as u64;
                     return Ok(n);
                 }
                 *self.next.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
@@ -104,36 +121,53 @@ impl Read for Follow {
     }
 }
 
-/// The file a rotating writer starts after `path` (see the module docs), if it exists yet.
+/// The file a rotating writer went on to after `path` (see the module docs), if it has.
 pub fn successor(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
-    let stem_len = name
-        .find(|c: char| c.is_ascii_digit())
-        .unwrap_or(name.len());
-    let stem = &name[..stem_len];
+    let mine = std::fs::metadata(path).ok()?.modified().ok()?;
+    let my_shape = shape(name);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut best: Option<String> = None;
+    // Written to after this file was last: where the writer is now.
+    let mut newer: Vec<String> = Vec::new();
     for entry in std::fs::read_dir(&dir).ok()?.flatten() {
         let Ok(other) = entry.file_name().into_string() else {
             continue;
         };
-        if !other.starts_with(stem)
-            || natural_cmp(&other, name) != Ordering::Greater
-            || !entry.file_type().is_ok_and(|t| t.is_file())
-        {
+        let theirs = shape(&other);
+        // The same name with other numbers, or this name with a number added
+        // (`cap.pcap` → `cap.pcap1`).
+        if other == name || (theirs != my_shape && theirs != format!("{my_shape}#")) {
             continue;
         }
-        if best
-            .as_deref()
-            .is_none_or(|b| natural_cmp(&other, b) == Ordering::Less)
-        {
-            best = Some(other);
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        if meta.is_file() && meta.modified().is_ok_and(|t| t > mine) {
+            newer.push(other);
         }
     }
-    best.map(|b| dir.join(b))
+    newer.sort_by(|a, b| natural_cmp(a, b));
+    let next = newer
+        .iter()
+        .find(|o| natural_cmp(o, name) == Ordering::Greater)
+        .or(newer.first())?;
+    Some(dir.join(next))
+}
+
+/// A name with each run of digits written `#`: the files of a rotated set share it.
+fn shape(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('#') {
+            out.push('#');
+        }
+    }
+    out
 }
 
 /// Compares names with their digit runs as numbers (`cap9` < `cap10`); equal numbers with
@@ -189,21 +223,40 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("sipdiag-follow-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let touch = |n: &str| std::fs::write(dir.join(n), b"").unwrap();
+        // Written in this order, each after the one before.
+        let touch = |n: &str| {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            std::fs::write(dir.join(n), b"x").unwrap();
+        };
+        let next = |n: &str| successor(&dir.join(n)).map(|p| p.file_name().unwrap().to_owned());
         for n in [
             "cap.pcap",
             "cap.pcap1",
-            "cap.pcap10",
             "cap.pcap2",
+            "cap.pcap10",
             "other.pcap",
+            "cap.pcap3.txt",
         ] {
             touch(n);
         }
-        let next = |n: &str| successor(&dir.join(n)).map(|p| p.file_name().unwrap().to_owned());
         assert_eq!(next("cap.pcap").unwrap(), "cap.pcap1");
         assert_eq!(next("cap.pcap2").unwrap(), "cap.pcap10");
-        assert_eq!(next("cap.pcap10"), None);
+        assert_eq!(next("cap.pcap10"), None, "the newest file of the set");
         assert_eq!(next("other.pcap"), None);
+        // strftime names (-G), digits first.
+        for n in ["0659-trunk.pcap", "0700-trunk.pcap", "0701-notes.txt"] {
+            touch(n);
+        }
+        assert_eq!(next("0659-trunk.pcap").unwrap(), "0700-trunk.pcap");
+        assert_eq!(next("0700-trunk.pcap"), None);
+        // A ring (-W): last round's files are older; the writer wraps to the first.
+        for n in ["ring0", "ring1", "ring2"] {
+            touch(n);
+        }
+        assert_eq!(next("ring1").unwrap(), "ring2");
+        touch("ring0");
+        assert_eq!(next("ring2").unwrap(), "ring0", "wrapped");
+        assert_eq!(next("ring0"), None, "ring1 and ring2 are last round's");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
