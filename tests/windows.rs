@@ -1,6 +1,6 @@
 //! The Windows binary (target x86_64-pc-windows-gnu, built by `.ci/windows`) run under wine
 //! against the Linux binary: the same findings and exit codes on every capture in
-//! `testdata/`, the same `messages` and `calls` listings, Windows paths (drive letters,
+//! `testdata/`, the same `messages`, `calls` and `watch` listings, Windows paths (drive letters,
 //! backslashes), site and IP Office files with CRLF line endings, and `--color`.
 //!
 //! Runs only when `SIPDIAG_WINDOWS_EXE` names the .exe and `wine` is on PATH; otherwise
@@ -145,23 +145,32 @@ fn fixtures() -> Vec<PathBuf> {
 }
 
 /// The output with the Windows spelling of a path replaced by the Linux one, in every JSON
-/// string when it is JSON, else in the text.
+/// string when it is JSON (a document, or JSON Lines as `watch` writes), else in the text.
 fn respell(out: &[u8], windows: &str, linux: &str) -> String {
-    let text = String::from_utf8_lossy(out);
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(mut v) => {
-            fn walk(v: &mut serde_json::Value, w: &str, l: &str) {
-                match v {
-                    serde_json::Value::String(s) => *s = s.replace(w, l),
-                    serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, w, l)),
-                    serde_json::Value::Object(o) => o.values_mut().for_each(|x| walk(x, w, l)),
-                    _ => {}
-                }
-            }
-            walk(&mut v, windows, linux);
-            serde_json::to_string_pretty(&v).unwrap()
+    fn walk(v: &mut serde_json::Value, w: &str, l: &str) {
+        match v {
+            serde_json::Value::String(s) => *s = s.replace(w, l),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, w, l)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| walk(x, w, l)),
+            _ => {}
         }
-        Err(_) => text.replace(windows, linux),
+    }
+    let text = String::from_utf8_lossy(out);
+    if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&text) {
+        walk(&mut v, windows, linux);
+        return serde_json::to_string_pretty(&v).unwrap();
+    }
+    let lines: Option<Vec<serde_json::Value>> =
+        text.lines().map(|l| serde_json::from_str(l).ok()).collect();
+    match lines {
+        Some(mut values) if !values.is_empty() => values
+            .iter_mut()
+            .map(|v| {
+                walk(v, windows, linux);
+                serde_json::to_string(v).unwrap() + "\n"
+            })
+            .collect(),
+        _ => text.replace(windows, linux),
     }
 }
 
@@ -265,7 +274,7 @@ fn analyze_gives_the_same_findings_and_exit_codes_on_every_fixture() {
     assert_eq!(codes["testdata/reader/not-a-capture.pcap"], Some(2));
 }
 
-/// `messages` and `calls`, as tables and as JSON, on a few captures (UDP, TCP, IP
+/// `messages`, `calls` and `watch`, as tables and as JSON, on a few captures (UDP, TCP, IP
 /// fragments, gzip, pcapng).
 #[test]
 fn messages_and_calls_are_the_same() {
@@ -283,6 +292,8 @@ fn messages_and_calls_are_the_same() {
             &["messages", "-f", "json", "{}"],
             &["calls", "{}"],
             &["calls", "-f", "json", "{}"],
+            &["watch", "{}"],
+            &["watch", "-f", "json", "{}"],
         ] {
             same_on_both(&exe, args, p.to_str().unwrap(), &z_drive(&p), rel);
         }

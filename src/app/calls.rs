@@ -3,7 +3,8 @@
 //! each), a focus (which links legs across all calls), or when a call was retired too
 //! early (see [`Retiring::reopened`]; the capture is then read again) the whole
 //! [`CallSet`] is built. Standard input cannot be read twice: there such a call keeps
-//! its two rows.
+//! its two rows. JSON rows are written to a spool file as the calls retire
+//! ([`CallsSpool`]) and copied behind the capture reports at the end.
 
 use anyhow::Context;
 
@@ -11,43 +12,80 @@ use crate::calls::CallSet;
 use crate::calls::legs::{infer_roles, link_legs};
 use crate::calls::retire::Retiring;
 use crate::cli::{Format, ReadArgs};
+use crate::report::calls_spool::CallsSpool;
 use crate::report::listing::{self, CallRow};
 use crate::sip::{CaptureReport, SipMessage};
 
 use super::{Collect, Sink, finish, flow, scan_all, write_out};
 
-/// Rows of retired calls, with their positions in order of the calls' first messages.
+/// Rows of retired calls, with their positions in order of the calls' first messages:
+/// kept (the table needs them all for its column widths), or written to a spool as they
+/// come (JSON).
 #[derive(Default)]
 struct Rows {
     set: Retiring,
     rows: Vec<(u64, CallRow)>,
+    spool: Option<CallsSpool>,
+    /// Writing the spool failed: the run falls back to the whole capture.
+    spool_error: Option<std::io::Error>,
+}
+
+impl Rows {
+    fn keep(&mut self, o: u64, c: &crate::calls::Call) {
+        let row = CallRow::from_call(c);
+        match self.spool.as_mut() {
+            Some(s) => {
+                if let Err(e) = s.push(o, &row) {
+                    self.spool = None;
+                    self.spool_error = Some(e);
+                }
+            }
+            None => self.rows.push((o, row)),
+        }
+    }
 }
 
 impl Sink for Rows {
     fn message(&mut self, m: SipMessage) {
         self.set.add(m);
-        let rows = self
-            .set
-            .take_retired()
-            .map(|(o, c)| (o, CallRow::from_call(&c)));
-        self.rows.extend(rows);
+        let retired: Vec<_> = self.set.take_retired().collect();
+        for (o, c) in retired {
+            self.keep(o, &c);
+        }
     }
 }
 
 pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
     let focus = flow::focus(&args.focus)?;
     let streamed = if focus.is_empty() && args.captures.len() == 1 {
-        let mut sink = Rows::default();
+        let mut sink = Rows {
+            // JSON rows go to disk as the calls retire (the table needs them all).
+            spool: (args.format == Format::Json)
+                .then(CallsSpool::new)
+                .and_then(Result::ok),
+            ..Rows::default()
+        };
         let (reports, errors) = scan_all(&args.captures, &mut sink);
         let rest: Vec<_> = sink.set.finish().collect();
-        sink.rows
-            .extend(rest.into_iter().map(|(o, c)| (o, CallRow::from_call(&c))));
+        for (o, c) in rest {
+            sink.keep(o, &c);
+        }
+        // A call retired too early (a message came after it had ended) is read again
+        // whole, when the capture can be read twice; so is a capture whose spool could
+        // not be written.
+        let usable =
+            (sink.set.reopened() == 0 || args.captures[0] == "-") && sink.spool_error.is_none();
+        if usable
+            && !reports.is_empty()
+            && let Some(spool) = sink.spool.take()
+        {
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            spool.finish(&reports, out).context("writing the report")?;
+            return finish(errors);
+        }
         sink.rows.sort_unstable_by_key(|(o, _)| *o);
         let rows: Vec<CallRow> = sink.rows.into_iter().map(|(_, r)| r).collect();
-        // A call retired too early (a message came after it had ended) is read again
-        // whole, when the capture can be read twice.
-        let usable = sink.set.reopened() == 0 || args.captures[0] == "-";
-        usable.then_some((reports, errors, rows))
+        (usable && sink.spool.is_none()).then_some((reports, errors, rows))
     } else {
         None
     };
