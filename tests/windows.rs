@@ -210,7 +210,12 @@ fn same_on_both(
         String::from_utf8_lossy(&l.stdout),
         respell(&w.stdout, windows_path, linux_path),
     );
-    let lo = if serde_json::from_str::<serde_json::Value>(&lo).is_ok() {
+    // JSON (a document or JSON Lines) goes through the same rewriting on both sides.
+    let json_lines = !lo.trim().is_empty()
+        && lo
+            .lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok());
+    let lo = if json_lines || serde_json::from_str::<serde_json::Value>(&lo).is_ok() {
         respell(&l.stdout, windows_path, linux_path)
     } else {
         lo.into_owned()
