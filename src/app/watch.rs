@@ -1,5 +1,6 @@
 //! `sipdiag watch`: each call judged as soon as it has ended, while the capture is read —
-//! or still being written (`--follow`). Input: the command's options and capture(s);
+//! or still being written (`--follow`), or captured from an interface (`-i`, cargo
+//! feature `live`). Input: the command's options and capture(s);
 //! output: a block of text (or a JSON line) per judged call that failed or has findings,
 //! a closing summary, and the exit code.
 //!
@@ -12,7 +13,9 @@
 //!   one unit and freed;
 //! - the rules of [`Scope::Call`] run on that unit alone, with the same code as `analyze`.
 //!   What `analyze` learns from the whole capture is kept as small aggregates instead: the
-//!   XCC addresses earlier calls have shown ([`KnownXcc`]), counts per rule.
+//!   XCC addresses earlier calls have shown ([`KnownXcc`]), the numbers that tell the
+//!   site's country code and internal length ([`SiteTally`]), the trunks on which
+//!   forwarded calls were answered ([`rules::Seen`]), counts per rule.
 //!
 //! So a call is judged with what the capture had shown by then: without `--xcc`, a
 //! Follow-Me failure that comes before any message identifying XCC is not recognised as
@@ -20,9 +23,11 @@
 //! compare calls (FM001, FM005) or judge media (SP…) need the whole capture and are left
 //! to `analyze`; the capture rules (CAP…) run once at the end, on the files' reports.
 //!
-//! With `--follow`, capture time also moves on with the wall clock while the file is quiet
-//! (a live capture's timestamps are the wall clock), so a call that has ended is judged
-//! even when no other packet follows it.
+//! With `--follow` and `-i`, capture time also moves on with the wall clock while the input
+//! is quiet (a live capture's timestamps are the wall clock), so a call that has ended is
+//! judged even when no other packet follows it. (Only SIP moves the clock otherwise: on a
+//! trunk carrying RTP but no SIP for a while, an ended call waits for the next SIP message,
+//! an OPTIONS keep-alive at the latest.)
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -67,7 +72,7 @@ struct Judge {
     looked: i64,
     /// Frames of the files before the current one (a rotated set is numbered through).
     offset: u64,
-    /// Where the current file's frames started in the numbering through the set.
+    /// The file being read, as findings name it.
     file_path: String,
     known: KnownXcc,
     /// What the calls judged so far showed that rules compare with.
