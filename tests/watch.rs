@@ -299,6 +299,42 @@ fn follow_prints_a_finding_before_the_capture_is_complete() {
     assert_eq!(child.wait().unwrap().code(), Some(1));
 }
 
+/// Started before the writer has created the file: the watch waits for it to appear.
+#[test]
+fn follow_waits_for_the_file_to_appear() {
+    let src = common::testdata("followme/fm002-intl00.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("later.pcap");
+    let (mut child, rx) = spawn(&[
+        "watch",
+        "--follow",
+        path.to_str().unwrap(),
+        "--until-idle",
+        "3",
+        "--format",
+        "json",
+    ]);
+    std::thread::sleep(Duration::from_millis(800));
+    append(&path, &std::fs::read(&src).unwrap());
+    let mut got = Vec::new();
+    rest(&rx, &mut got, &mut child);
+    let (found, end) = watch_findings(&got);
+    assert_eq!(found, analyze_findings(src.to_str().unwrap()));
+    assert_eq!(end["captures"][0]["frames"], 4, "{end}");
+    // Never created: an error naming the file once the wait is over (exit 2).
+    let gone = dir.path().join("never.pcap");
+    let out = common::sipdiag(&[
+        "watch",
+        "--follow",
+        gone.to_str().unwrap(),
+        "--until-idle",
+        "0.5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("never.pcap"), "{err}");
+}
+
 /// A rotated set (`tcpdump -C`: `cap.pcap`, then `cap.pcap1`): `watch --follow cap.pcap`
 /// goes on into the next file when the writer starts it, numbering frames through the set
 /// (as `analyze` numbers the set given together, and `mergecap -a` joins it).

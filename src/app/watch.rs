@@ -504,6 +504,14 @@ fn follow_set(
         until_idle,
     };
     let mut path = PathBuf::from(path);
+    // Started before the writer has created the file (as `tail -F` would be): wait for it.
+    let since = std::time::Instant::now();
+    if !path.exists() {
+        eprintln!("sipdiag: waiting for {} to appear", path.display());
+        while !path.exists() && until_idle.is_none_or(|limit| since.elapsed() < limit) {
+            std::thread::sleep(POLL);
+        }
+    }
     loop {
         let shown = path.to_string_lossy().into_owned();
         let follow = match Follow::open(&path, opts) {
