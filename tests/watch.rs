@@ -191,6 +191,15 @@ fn spawn(args: &[&str]) -> (Child, Receiver<String>) {
     (child, rx)
 }
 
+/// `YYYY-MM-DDTHH:MM:SS` of a Unix time, UTC (as `date -u +%FT%T` prints it).
+fn utc(secs: i64) -> String {
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("@{secs}"), "+%FT%T"])
+        .output()
+        .expect("date");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 fn append(path: &Path, bytes: &[u8]) {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -279,6 +288,11 @@ fn follow_prints_a_finding_before_the_capture_is_complete() {
     );
     let rec: Value = serde_json::from_str(got.last().unwrap()).unwrap();
     assert_eq!(rec["findings"][0]["id"], "FM002", "{rec}");
+    // When the call began: its first frame's time, as `date -u` writes it.
+    let t0 = recs[0].0;
+    let secs = t0.trunc() as i64;
+    assert!(rec["time"].as_str().unwrap().ends_with("Z"), "{rec}");
+    assert_eq!(rec["time"].as_str().unwrap()[..19], *utc(secs), "{rec}");
     assert_eq!(
         rec["findings"][0]["frames"],
         serde_json::json!([1, 2, 3, 4]),
@@ -476,7 +490,8 @@ fn text_blocks_and_the_closing_line() {
     let text = common::stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.starts_with("FAILED 8e97d7262357…@127.0.0.10 (frame 1): 503 Service Unavailable (frame 3) [FM002]\n1. [FM002 diversion-format] error: Forwarded number 004930123456 is international with 00\n"),
+        // The call's first frame: 2026-11-23 06:47:29.276248 UTC (tshark -t ud).
+        text.starts_with("2026-11-23 06:47:29 FAILED 8e97d7262357…@127.0.0.10 (frame 1): 503 Service Unavailable (frame 3) [FM002]\n1. [FM002 diversion-format] error: Forwarded number 004930123456 is international with 00\n"),
         "{text}"
     );
     assert!(

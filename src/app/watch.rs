@@ -249,6 +249,7 @@ impl Judge {
         if healthy && !self.text.verbose || verdicts.is_empty() && findings.is_empty() {
             return;
         }
+        let began = calls.iter().map(|c| c.first_time).min();
         let counts = crate::report::verdict::counts(&calls, &legs, &media, &findings);
         let a = Analysis::new(
             site.clone(),
@@ -260,8 +261,8 @@ impl Judge {
             findings,
         );
         let text = match self.format {
-            WatchFormat::Json => call_json(&a),
-            WatchFormat::Table => call_block(&a, &self.text) + "\n",
+            WatchFormat::Json => call_json(&a, began),
+            WatchFormat::Table => call_block(&a, began, &self.text) + "\n",
         };
         print(&text);
     }

@@ -2,8 +2,8 @@
 //!
 //! Input: the [`Analysis`] of one call with its linked Follow-Me leg (no captures, no call
 //! list), or the closing [`WatchEnd`]. Output: a block of text (the verdict line and the
-//! findings as `analyze` prints them), or one line of JSON (JSON Lines: `"type":"call"`
-//! per judged call, `"type":"end"` once).
+//! findings as `analyze` prints them, after the time the call began), or one line of JSON
+//! (JSON Lines: `"type":"call"` per judged call, `"type":"end"` once).
 
 use std::collections::BTreeMap;
 
@@ -11,13 +11,24 @@ use serde::Serialize;
 
 use super::analysis::{self, Analysis, ReportedFinding, TextOptions};
 use super::verdict::Verdict;
+use crate::capture::Timestamp;
 use crate::rules::Finding;
 use crate::sip::CaptureReport;
 
-/// A judged call as text: its verdict, then its findings with proof and suggestion.
-pub fn call_block(a: &Analysis, o: &TextOptions) -> String {
+/// When a call began, as the blocks and records show it: RFC 3339, UTC, whole seconds in
+/// the text (`2026-12-03 07:14:03`), microseconds in JSON.
+fn began(t: Option<Timestamp>) -> Option<String> {
+    let b = t?.rfc3339()?;
+    std::str::from_utf8(&b).ok().map(str::to_string)
+}
+
+/// A judged call as text: when it began and its verdict, then its findings with proof and
+/// suggestion.
+pub fn call_block(a: &Analysis, began_at: Option<Timestamp>, o: &TextOptions) -> String {
     let mut out = String::new();
+    let when = began(began_at).map(|t| format!("{} ", t[..19].replacen('T', " ", 1)));
     for v in analysis::verdict_lines(a, o.verbose) {
+        let v = format!("{}{v}", when.as_deref().unwrap_or(""));
         out.push_str(&analysis::wrap_lines(&v, o.width));
     }
     analysis::findings_section(a, o, &mut out);
@@ -28,15 +39,18 @@ pub fn call_block(a: &Analysis, o: &TextOptions) -> String {
 #[derive(Serialize)]
 struct CallRecord<'a> {
     r#type: &'static str,
+    /// The first message of the call (or of its first leg), RFC 3339 UTC.
+    time: Option<String>,
     verdicts: &'a [Verdict],
     findings: &'a [ReportedFinding],
     suggestions: &'a [std::sync::Arc<serde_json::Value>],
 }
 
 /// A judged call as one line of JSON (no line break inside; `\n` at the end).
-pub fn call_json(a: &Analysis) -> String {
+pub fn call_json(a: &Analysis, began_at: Option<Timestamp>) -> String {
     let rec = CallRecord {
         r#type: "call",
+        time: began(began_at),
         verdicts: &a.verdicts,
         findings: &a.findings,
         suggestions: &a.suggestions,
