@@ -49,6 +49,9 @@ use site::{infer_site, site_settings};
 pub trait Sink {
     /// The input file with this index (in the order given) starts.
     fn capture_start(&mut self, _index: usize) {}
+    /// Capture time reached a new second, SIP or not (from a scan on the calling thread,
+    /// [`scan()`]; the two-thread scans do not send it).
+    fn clock(&mut self, _now: crate::capture::Timestamp) {}
     /// A whole SIP message.
     fn message(&mut self, msg: SipMessage);
 }

@@ -212,7 +212,16 @@ fn append(path: &Path, bytes: &[u8]) {
 
 /// Lines until one satisfies `want` (returned with the lines before it), or the timeout.
 fn wait_for(rx: &Receiver<String>, got: &mut Vec<String>, want: impl Fn(&str) -> bool) -> bool {
-    let until = Instant::now() + Duration::from_secs(60);
+    wait_within(rx, got, Duration::from_secs(60), want)
+}
+
+fn wait_within(
+    rx: &Receiver<String>,
+    got: &mut Vec<String>,
+    limit: Duration,
+    want: impl Fn(&str) -> bool,
+) -> bool {
+    let until = Instant::now() + limit;
     loop {
         let left = until.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
@@ -311,6 +320,54 @@ fn follow_prints_a_finding_before_the_capture_is_complete() {
     assert_eq!(end["failed"], 54, "{end}");
     assert_eq!(end["captures"][0]["frames"], recs.len(), "{end}");
     assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+/// Any frame moves the clock, not only SIP: the first call of `many-calls.pcap` (a 503),
+/// then only the RTP of the capture's next 50 s, written at once and left open. The call
+/// is judged from the RTP's timestamps within seconds, not after the 42 s of wall clock a
+/// quiet file would take.
+#[test]
+fn rtp_alone_moves_the_clock() {
+    let src = common::testdata("followme/many-calls.pcap");
+    let (head, recs) = records(&src);
+    // Ethernet, IPv4, UDP: SIP is on ports 5060-5062 in this capture.
+    let sip = |r: &[u8]| {
+        let ip = &r[16 + 14..];
+        let udp = &ip[usize::from(ip[0] & 15) * 4..];
+        let port = |o: usize| u16::from_be_bytes([udp[o], udp[o + 1]]);
+        (5060..=5062).contains(&port(0)) || (5060..=5062).contains(&port(2))
+    };
+    let t0 = recs[0].0;
+    let mut bytes = head.clone();
+    for (_, r) in &recs[..4] {
+        assert!(sip(r));
+        bytes.extend_from_slice(r);
+    }
+    let mut rtp = 0;
+    for (t, r) in &recs[4..] {
+        if !sip(r) && t - t0 < 50.0 {
+            bytes.extend_from_slice(r);
+            rtp += 1;
+        }
+    }
+    assert!(rtp > 100, "{rtp} RTP packets");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rtp.pcap");
+    append(&path, &bytes);
+    let (mut child, rx) = spawn(&[
+        "watch",
+        "--follow",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let mut got = Vec::new();
+    let judged = wait_within(&rx, &mut got, Duration::from_secs(15), |l| {
+        l.contains("ef43fda180c72a4f85e27e2d@127.0.0.10")
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(judged, "not judged from the RTP's clock: {got:?}");
 }
 
 /// Started before the writer has created the file: the watch waits for it to appear.

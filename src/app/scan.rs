@@ -46,6 +46,8 @@ pub(super) trait Emit {
     fn wants_packets(&self) -> bool;
     /// The input file with this index (in the order given) starts.
     fn capture_start(&mut self, _index: usize) {}
+    /// Capture time reached a new second (any frame, SIP or not).
+    fn clock(&mut self, _now: crate::capture::Timestamp) {}
     /// A framed SIP message.
     fn raw(&mut self, m: RawMessage<'_>);
     fn datagram(&mut self, d: &Datagram<'_>);
@@ -68,6 +70,9 @@ impl Emit for Direct<'_> {
         if let Some(p) = relend(&mut self.packets) {
             p.capture_start(index);
         }
+    }
+    fn clock(&mut self, now: crate::capture::Timestamp) {
+        self.sink.clock(now);
     }
     fn raw(&mut self, m: RawMessage<'_>) {
         if let Some(m) = m.parse() {
@@ -178,9 +183,9 @@ pub(super) fn scan_frames(
         // Only SIP is wanted: other datagrams are dropped in the decoder.
         decoder.keep_datagrams(sip::may_be_sip);
     }
-    let mut on_packet =
-        |p: Packet<'_>, extractor: &mut Extractor| dispatch(p, extractor, &mut *emit, packets);
     let mut progress = progress::Progress::new(path);
+    // The second of capture time last handed to `emit.clock`.
+    let mut clock = i64::MIN;
     // `--redact`: the frame's bytes rewritten before any stage reads them.
     let mut redactor = crate::redact::active();
     let summary = read(&mut |frame| {
@@ -195,7 +200,13 @@ pub(super) fn scan_frames(
             }
             None => frame,
         };
-        decoder.decode(frame, &mut |p| on_packet(p, &mut extractor));
+        if frame.time.secs > clock {
+            clock = frame.time.secs;
+            emit.clock(frame.time);
+        }
+        decoder.decode(frame, &mut |p: Packet<'_>| {
+            dispatch(p, &mut extractor, &mut *emit, packets)
+        });
         if let Some(p) = progress.as_mut() {
             p.frame(frame.number, frame.data.len(), extractor.stats.messages);
         }
@@ -204,7 +215,7 @@ pub(super) fn scan_frames(
         p.finish();
     }
     let summary = summary?;
-    decoder.finish(&mut |p| on_packet(p, &mut extractor));
+    decoder.finish(&mut |p: Packet<'_>| dispatch(p, &mut extractor, &mut *emit, packets));
     extractor.finish();
     let mut anomalies = summary.anomalies;
     anomalies.extend(decoder.anomalies());

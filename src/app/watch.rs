@@ -25,9 +25,8 @@
 //!
 //! With `--follow` and `-i`, capture time also moves on with the wall clock while the input
 //! is quiet (a live capture's timestamps are the wall clock), so a call that has ended is
-//! judged even when no other packet follows it. (Only SIP moves the clock otherwise: on a
-//! trunk carrying RTP but no SIP for a while, an ended call waits for the next SIP message,
-//! an OPTIONS keep-alive at the latest.)
+//! judged even when no other packet follows it; otherwise every frame moves the clock,
+//! SIP or not.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -286,6 +285,14 @@ impl Sink for WatchSink<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .message(msg);
+    }
+    /// Any frame moves the clock: on a trunk carrying RTP but no SIP for a while, an
+    /// ended call is judged all the same.
+    fn clock(&mut self, now: Timestamp) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .advance(now);
     }
 }
 
