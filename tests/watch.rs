@@ -587,3 +587,92 @@ fn refused_options_say_why() {
         "{err}"
     );
 }
+
+/// The follow reader hands out exactly the frames a whole read gives, whatever the sizes
+/// of the chunks the writer appends in (records and the pcapng section header cut
+/// anywhere): classic pcap in both byte orders and pcapng, three chunkings each; and it
+/// hands them out as they come, the first long before the writer has finished (the file
+/// header is not waited on for a buffer's worth).
+#[test]
+fn a_file_read_as_it_grows_gives_the_frames_of_the_whole_file() {
+    use sipdiag::capture::follow::{Follow, FollowOptions};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    type Seen = Vec<(u64, i64, u32, u32, Vec<u8>)>;
+    let grab = |seen: &mut Seen, f: &sipdiag::capture::Frame<'_>| {
+        seen.push((
+            f.number,
+            f.time.secs,
+            f.time.nanos,
+            f.linktype,
+            f.data.to_vec(),
+        ))
+    };
+    for rel in [
+        "followme/fm006-second-leg-404.pcap",
+        "reader/bigendian.pcap",
+        "reader/pcapng-records.pcapng",
+        "followme/merge-xcc-side.pcapng",
+    ] {
+        let src = common::testdata(rel);
+        let bytes = std::fs::read(&src).unwrap();
+        let mut whole = Seen::new();
+        let summary =
+            sipdiag::capture::read_capture(src.to_str().unwrap(), |f| grab(&mut whole, f)).unwrap();
+        assert!(!whole.is_empty(), "{rel}");
+        for seed in [1u64, 7, 1234] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("growing");
+            std::fs::write(&path, b"").unwrap();
+            let done = Arc::new(AtomicBool::new(false));
+            let writer = {
+                let (path, bytes, done) = (path.clone(), bytes.clone(), Arc::clone(&done));
+                std::thread::spawn(move || {
+                    // Chunks of 1 to 700 bytes from a small linear congruential sequence.
+                    let mut x = seed;
+                    let mut at = 0;
+                    while at < bytes.len() {
+                        x = x
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        let n = ((x >> 33) % 700 + 1) as usize;
+                        let end = (at + n).min(bytes.len());
+                        append(&path, &bytes[at..end]);
+                        at = end;
+                        std::thread::sleep(Duration::from_millis(15));
+                    }
+                    done.store(true, Ordering::SeqCst);
+                })
+            };
+            let follow = Follow::open(
+                &path,
+                FollowOptions {
+                    poll: Duration::from_millis(2),
+                    until_idle: Some(Duration::from_millis(400)),
+                },
+            )
+            .unwrap();
+            let mut seen = Seen::new();
+            let mut first_before_done = None;
+            let got =
+                sipdiag::capture::read_capture_following(path.to_str().unwrap(), follow, |f| {
+                    first_before_done.get_or_insert(!done.load(Ordering::SeqCst));
+                    grab(&mut seen, f)
+                })
+                .unwrap();
+            assert_eq!(
+                first_before_done,
+                Some(true),
+                "{rel}, seed {seed}: the first frame came only once the file was complete"
+            );
+            writer.join().unwrap();
+            assert_eq!(got.frames, summary.frames, "{rel}, seed {seed}");
+            assert!(seen == whole, "{rel}, seed {seed}: frames differ");
+            assert!(
+                got.anomalies.is_empty(),
+                "{rel}, seed {seed}: {:?}",
+                got.anomalies
+            );
+        }
+    }
+}
