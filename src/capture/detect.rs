@@ -25,6 +25,21 @@ pub(super) fn recognise(head: &[u8]) -> (&'static str, &'static str) {
     if let Some(&(_, what, advice)) = KNOWN.iter().find(|(m, _, _)| head.starts_with(m)) {
         return (what, advice);
     }
+    // A capture's own magic, the file ending inside its header (copied short, or read
+    // while the writer had written only that much).
+    const CAPTURE_MAGICS: &[[u8; 4]] = &[
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+        [0x0a, 0x0d, 0x0d, 0x0a],
+    ];
+    if head.len() < 28 && CAPTURE_MAGICS.iter().any(|m| head.starts_with(m)) {
+        return (
+            "a capture whose file header is cut short",
+            "the file ends inside its header: copy it again (or, while it is being written, wait until it holds packets)",
+        );
+    }
     let text = head
         .iter()
         .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace() || b >= 0x80);

@@ -153,6 +153,12 @@ fn other_capture_formats_are_named() {
             &b"\x00\x01\x02\x03\xfe\xff"[..],
             "unknown format (magic 00010203)",
         ),
+        // pcap and pcapng ending inside their file header.
+        (&b"\xd4\xc3\xb2\xa1\x02\x00"[..], "file header is cut short"),
+        (
+            &b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x4d\x3c"[..],
+            "file header is cut short",
+        ),
     ] {
         let f = write_tmp(bytes);
         let e = read_capture(f.path().to_str().unwrap(), |_| {}).unwrap_err();
