@@ -169,6 +169,15 @@ fn records(path: &Path) -> (Vec<u8>, Vec<(f64, Vec<u8>)>) {
     (head, out)
 }
 
+/// A pcap file of `head` and `recs`.
+fn file(head: &[u8], recs: &[(f64, Vec<u8>)]) -> Vec<u8> {
+    let mut bytes = head.to_vec();
+    for (_, r) in recs {
+        bytes.extend_from_slice(r);
+    }
+    bytes
+}
+
 /// Starts `sipdiag watch` with `args`; its standard output line by line on a channel.
 fn spawn(args: &[&str]) -> (Child, Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
@@ -198,6 +207,15 @@ fn utc(secs: i64) -> String {
         .output()
         .expect("date");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `sipdiag watch --follow PATH [--until-idle SECS] --format json`, started.
+fn follow_json(path: &str, until_idle: Option<&str>) -> (Child, Receiver<String>) {
+    let mut args = vec!["watch", "--follow", path, "--format", "json"];
+    if let Some(secs) = until_idle {
+        args.extend(["--until-idle", secs]);
+    }
+    spawn(&args)
 }
 
 fn append(path: &Path, bytes: &[u8]) {
@@ -255,22 +273,11 @@ fn follow_prints_a_finding_before_the_capture_is_complete() {
     let path = dir.path().join("live.pcap");
     // The file header and ten records, the eleventh cut in the middle (as a writer
     // flushes).
-    let mut first = head.clone();
-    for (_, r) in &recs[..10] {
-        first.extend_from_slice(r);
-    }
+    let mut first = file(&head, &recs[..10]);
     let half = recs[10].1.len() / 2;
     first.extend_from_slice(&recs[10].1[..half]);
     append(&path, &first);
-    let (mut child, rx) = spawn(&[
-        "watch",
-        "--follow",
-        path.to_str().unwrap(),
-        "--until-idle",
-        "8",
-        "--format",
-        "json",
-    ]);
+    let (mut child, rx) = follow_json(path.to_str().unwrap(), Some("8"));
     let mut got = Vec::new();
     // The first call has ended (503, ACK) but may still see retransmissions: nothing yet.
     std::thread::sleep(Duration::from_millis(1500));
@@ -354,13 +361,7 @@ fn rtp_alone_moves_the_clock() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rtp.pcap");
     append(&path, &bytes);
-    let (mut child, rx) = spawn(&[
-        "watch",
-        "--follow",
-        path.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let (mut child, rx) = follow_json(path.to_str().unwrap(), None);
     let mut got = Vec::new();
     let judged = wait_within(&rx, &mut got, Duration::from_secs(15), |l| {
         l.contains("ef43fda180c72a4f85e27e2d@127.0.0.10")
@@ -376,15 +377,7 @@ fn follow_waits_for_the_file_to_appear() {
     let src = common::testdata("followme/fm002-intl00.pcap");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("later.pcap");
-    let (mut child, rx) = spawn(&[
-        "watch",
-        "--follow",
-        path.to_str().unwrap(),
-        "--until-idle",
-        "3",
-        "--format",
-        "json",
-    ]);
+    let (mut child, rx) = follow_json(path.to_str().unwrap(), Some("3"));
     std::thread::sleep(Duration::from_millis(800));
     append(&path, &std::fs::read(&src).unwrap());
     let mut got = Vec::new();
@@ -417,26 +410,10 @@ fn follow_goes_on_into_the_next_file_of_a_rotated_set() {
     let a = dir.path().join("cap.pcap");
     let b = dir.path().join("cap.pcap1");
     let cut = recs.len() / 2;
-    let mut bytes = head.clone();
-    for (_, r) in &recs[..cut] {
-        bytes.extend_from_slice(r);
-    }
-    append(&a, &bytes);
-    let (mut child, rx) = spawn(&[
-        "watch",
-        "--follow",
-        a.to_str().unwrap(),
-        "--until-idle",
-        "5",
-        "--format",
-        "json",
-    ]);
+    append(&a, &file(&head, &recs[..cut]));
+    let (mut child, rx) = follow_json(a.to_str().unwrap(), Some("5"));
     std::thread::sleep(Duration::from_millis(1000));
-    let mut bytes = head.clone();
-    for (_, r) in &recs[cut..] {
-        bytes.extend_from_slice(r);
-    }
-    append(&b, &bytes);
+    append(&b, &file(&head, &recs[cut..]));
     let mut got = Vec::new();
     rest(&rx, &mut got, &mut child);
     let (found, end) = watch_findings(&got);
@@ -471,23 +448,9 @@ fn follow_goes_round_a_ring_of_files() {
     let a = dir.path().join("ring.pcap0");
     let b = dir.path().join("ring.pcap1");
     let (k1, k2) = (recs.len() / 3, 2 * recs.len() / 3);
-    let part = |from: usize, to: usize| {
-        let mut bytes = head.clone();
-        for (_, r) in &recs[from..to] {
-            bytes.extend_from_slice(r);
-        }
-        bytes
-    };
+    let part = |from: usize, to: usize| file(&head, &recs[from..to]);
     append(&a, &part(0, k1));
-    let (mut child, rx) = spawn(&[
-        "watch",
-        "--follow",
-        a.to_str().unwrap(),
-        "--until-idle",
-        "5",
-        "--format",
-        "json",
-    ]);
+    let (mut child, rx) = follow_json(a.to_str().unwrap(), Some("5"));
     std::thread::sleep(Duration::from_millis(1000));
     append(&b, &part(k1, k2));
     std::thread::sleep(Duration::from_millis(1000));

@@ -137,12 +137,7 @@ pub(super) fn diagnose(
     sink: &mut (dyn CallSink + Send),
 ) -> anyhow::Result<(Option<Diagnosis>, Vec<CaptureError>)> {
     let (mut site, settings) = site_settings(opts.site, opts.ports)?;
-    let parse_eps = |v: &[String]| -> anyhow::Result<Vec<Endpoint>> {
-        v.iter()
-            .map(|s| Endpoint::parse(&crate::redact::endpoint(s)).map_err(anyhow::Error::msg))
-            .collect()
-    };
-    let (xcc, pbx) = (parse_eps(opts.xcc)?, parse_eps(opts.pbx)?);
+    let (xcc, pbx) = (endpoints(opts.xcc)?, endpoints(opts.pbx)?);
     let choice = RuleChoice::new(opts.select, opts.ignore, opts.severity)?;
     let ipo_config = opts.ipo_config.map(ipo_route::load_config).transpose()?;
     let mut tracker = MediaTracker::new(settings);
@@ -437,15 +432,27 @@ pub(super) fn render_text(
     analysis::table(&a.analysis, o) + &legend + &a.ladders
 }
 
-/// Whether a finding at or above `--fail-on` exists (exit code 1).
-pub(super) fn fails(analysis: &Analysis, fail_on: FailOn) -> bool {
-    let threshold = match fail_on {
+/// `--xcc` / `--pbx` values (as they read in the capture under `--redact`).
+pub(super) fn endpoints(v: &[String]) -> anyhow::Result<Vec<Endpoint>> {
+    v.iter()
+        .map(|s| Endpoint::parse(&crate::redact::endpoint(s)).map_err(anyhow::Error::msg))
+        .collect()
+}
+
+/// The least severity that fails the run (exit code 1) by `--fail-on`; `None`: none does.
+pub(super) fn fail_threshold(fail_on: FailOn) -> Option<Severity> {
+    match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Info => Some(Severity::Info),
         FailOn::None => None,
-    };
-    threshold.is_some_and(|t| analysis.findings.iter().any(|f| f.finding.severity >= t))
+    }
+}
+
+/// Whether a finding at or above `--fail-on` exists (exit code 1).
+pub(super) fn fails(analysis: &Analysis, fail_on: FailOn) -> bool {
+    fail_threshold(fail_on)
+        .is_some_and(|t| analysis.findings.iter().any(|f| f.finding.severity >= t))
 }
 
 /// Writes a report to `--output` when given (created or truncated), else to standard

@@ -38,14 +38,14 @@ use crate::calls::retire::Retiring;
 use crate::calls::{Call, USER_NUMBER_SOURCES, user_numbers};
 use crate::capture::Timestamp;
 use crate::capture::follow::{Follow, FollowOptions};
-use crate::cli::{FailOn, MediaPortArgs, WatchArgs, WatchFormat};
+use crate::cli::{MediaPortArgs, WatchArgs, WatchFormat};
 use crate::numbers::{Site, SiteTally};
 use crate::report::analysis::{Analysis, TextOptions};
 use crate::report::watch::{WatchEnd, call_block, call_json, end_json, end_text};
 use crate::rules::{self, Scope, Severity};
 use crate::sip::{CaptureReport, SipMessage};
 
-use super::analyze::RuleChoice;
+use super::analyze::{RuleChoice, endpoints, fail_threshold};
 use super::{Direct, Sink, site_settings};
 
 /// Seconds of capture time a retired call waits for the calls linked with it to retire.
@@ -298,11 +298,6 @@ impl Sink for WatchSink<'_> {
 
 pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     let (site, _) = site_settings(&args.site, &MediaPortArgs::default())?;
-    let parse_eps = |v: &[String]| -> anyhow::Result<Vec<Endpoint>> {
-        v.iter()
-            .map(|s| Endpoint::parse(&crate::redact::endpoint(s)).map_err(anyhow::Error::msg))
-            .collect()
-    };
     let judge = Judge {
         retiring: Retiring::default(),
         last_message: None,
@@ -314,8 +309,8 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         known: KnownXcc::default(),
         seen: rules::Seen::default(),
         last_report: None,
-        xcc: parse_eps(&args.xcc)?,
-        pbx: parse_eps(&args.pbx)?,
+        xcc: endpoints(&args.xcc)?,
+        pbx: endpoints(&args.pbx)?,
         site,
         ipo: args.ipo.clone(),
         ipo_config: args
@@ -330,12 +325,7 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
             verbose: args.verbose,
             width: crate::report::terminal_width(),
         },
-        fail_on: match args.fail_on {
-            FailOn::Error => Some(Severity::Error),
-            FailOn::Warning => Some(Severity::Warning),
-            FailOn::Info => Some(Severity::Info),
-            FailOn::None => None,
-        },
+        fail_on: fail_threshold(args.fail_on),
         failing: false,
         end: WatchEnd::default(),
     };
