@@ -80,17 +80,7 @@ pub struct WatchEnd {
 /// The closing line(s) as text.
 pub fn end_text(e: &WatchEnd, o: &TextOptions) -> String {
     let mut out = String::new();
-    let by: Vec<String> = e
-        .findings
-        .iter()
-        .map(|(id, n)| {
-            if *n > 1 {
-                format!("{id} ×{n}")
-            } else {
-                id.to_string()
-            }
-        })
-        .collect();
+    let by = analysis::counts_by_rule(e.findings.iter().map(|(id, n)| (*id, *n)));
     let mut line = format!(
         "{} call{} judged, {} failed",
         e.calls,
@@ -98,7 +88,7 @@ pub fn end_text(e: &WatchEnd, o: &TextOptions) -> String {
         e.failed
     );
     if !by.is_empty() {
-        line.push_str(&format!("; findings: {}", by.join(", ")));
+        line.push_str(&format!("; findings: {by}"));
     }
     line.push('.');
     if e.reopened > 0 {

@@ -83,26 +83,32 @@ pub(crate) fn findings_line(a: &Analysis) -> String {
     if a.findings.is_empty() {
         return "No findings.".into();
     }
-    let by: Vec<String> = a
-        .summary
-        .counts
-        .findings_by_rule
-        .iter()
+    let by = counts_by_rule(
+        a.summary
+            .counts
+            .findings_by_rule
+            .iter()
+            .map(|(id, n)| (id.as_str(), *n as u64)),
+    );
+    format!(
+        "{} error(s), {} warning(s), {} info: {}.",
+        a.summary.error, a.summary.warning, a.summary.info, by
+    )
+}
+
+/// `FM002 ×44, FM004`: rules with their counts, a count of one left out.
+pub(crate) fn counts_by_rule<'a>(counts: impl IntoIterator<Item = (&'a str, u64)>) -> String {
+    counts
+        .into_iter()
         .map(|(id, n)| {
-            if *n == 1 {
-                id.clone()
+            if n == 1 {
+                id.to_string()
             } else {
                 format!("{id} ×{n}")
             }
         })
-        .collect();
-    format!(
-        "{} error(s), {} warning(s), {} info: {}.",
-        a.summary.error,
-        a.summary.warning,
-        a.summary.info,
-        by.join(", ")
-    )
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A Call-ID for a line of text: whole with `verbose`, else shortened in the middle.
