@@ -1,13 +1,15 @@
 //! Hostile-input benchmark: `cargo bench --bench floods`.
 //!
-//! Generates (once; cached under `target/bench-data/`) four captures of the same size
-//! (`SIPDIAG_FLOOD_MB`, default 200): a normal one (SIP calls with their RTP) and three
+//! Generates (once; cached under `target/bench-data/`) five captures of the same size
+//! (`SIPDIAG_FLOOD_MB`, default 200): a normal one (SIP calls with their RTP) and four
 //! floods that fill sipdiag's bounded tables — half-open TCP connections to 5060 each
-//! carrying the start of an INVITE, first IPv4 fragments that never complete, and single
-//! RTP packets each on a new UDP flow. Then runs `sipdiag analyze` on each (best of
-//! `SIPDIAG_BENCH_RUNS`, default 1) and prints wall time and peak RSS (GNU time's `%M`,
-//! the kernel's ru_maxrss) beside the normal capture's. Target (README "Limits"): every
-//! flood within 3× the normal capture's wall time, memory bounded by the caps.
+//! carrying the start of an INVITE, first IPv4 fragments that never complete, single
+//! RTP packets each on a new UDP flow, and INVITEs (with SDP) answered only by 100 Trying,
+//! a new Call-ID each. Then runs `sipdiag analyze` on each, and `calls` and `media` on the
+//! normal capture and the INVITE flood (best of `SIPDIAG_BENCH_RUNS`, default 1), and
+//! prints wall time and peak RSS (GNU time's `%M`, the kernel's ru_maxrss) beside the
+//! normal capture's. Target (README "Limits"): every flood within 3× the normal capture's
+//! wall time, memory bounded by the caps.
 //!
 //! Std only; the packets are written by `tests/limits/pcap.rs`, the writer the limit
 //! tests use.
@@ -40,20 +42,22 @@ fn main() {
     fs::create_dir_all(&dir).expect("create target/bench-data");
     let sipdiag = PathBuf::from(env!("CARGO_BIN_EXE_sipdiag"));
     let bytes = mb << 20;
-    let kinds: [(&str, Generator); 4] = [
+    let kinds: [(&str, Generator); 5] = [
         ("normal", normal),
         ("tcp-connections", tcp_flood),
         ("ip-fragments", fragment_flood),
         ("media-flows", flow_flood),
+        ("invites", invite_flood),
     ];
     println!("sipdiag hostile-input benchmark: {mb} MB per capture, best of {runs} run(s)");
     println!("binary: {}", sipdiag.display());
     println!();
     println!(
-        "{:<16} {:>10} {:>10} {:>10} {:>12} {:>8}",
-        "capture", "MB", "frames", "wall s", "peak RSS MiB", "× normal"
+        "{:<16} {:<8} {:>8} {:>10} {:>8} {:>12} {:>8}",
+        "capture", "command", "MB", "frames", "wall s", "peak RSS MiB", "× normal"
     );
-    let mut normal_wall = None;
+    // The normal capture's wall time per command.
+    let mut normal_wall: Vec<(&str, Duration)> = Vec::new();
     for (name, gen_fn) in kinds {
         let path = dir.join(format!("flood-v{VERSION}-{name}-{mb}mb.pcap"));
         if !path.exists() {
@@ -65,31 +69,38 @@ fn main() {
         }
         let size = fs::metadata(&path).unwrap().len();
         let frames = count_frames(&path);
-        let mut best: Option<(Duration, Option<u64>)> = None;
-        for _ in 0..runs {
-            let m = run(&sipdiag, &path);
-            best = Some(match best {
-                Some(b) if b.0 <= m.0 => b,
-                _ => m,
-            });
-        }
-        let (wall, rss) = best.unwrap();
-        let ratio = match normal_wall {
-            None => {
-                normal_wall = Some(wall);
-                "1.0".to_string()
-            }
-            Some(n) => format!("{:.1}", wall.as_secs_f64() / Duration::as_secs_f64(&n)),
+        let commands: &[&str] = match name {
+            "normal" | "invites" => &["analyze", "calls", "media"],
+            _ => &["analyze"],
         };
-        println!(
-            "{:<16} {:>10.1} {:>10} {:>10.2} {:>12} {:>8}",
-            name,
-            size as f64 / 1e6,
-            frames,
-            wall.as_secs_f64(),
-            rss.map_or("n/a".to_string(), |k| format!("{:.0}", k as f64 / 1024.0)),
-            ratio
-        );
+        for &command in commands {
+            let mut best: Option<(Duration, Option<u64>)> = None;
+            for _ in 0..runs {
+                let m = run(&sipdiag, command, &path);
+                best = Some(match best {
+                    Some(b) if b.0 <= m.0 => b,
+                    _ => m,
+                });
+            }
+            let (wall, rss) = best.unwrap();
+            let ratio = match normal_wall.iter().find(|(c, _)| *c == command) {
+                None => {
+                    normal_wall.push((command, wall));
+                    "1.0".to_string()
+                }
+                Some((_, n)) => format!("{:.1}", wall.as_secs_f64() / n.as_secs_f64()),
+            };
+            println!(
+                "{:<16} {:<8} {:>8.1} {:>10} {:>8.2} {:>12} {:>8}",
+                name,
+                command,
+                size as f64 / 1e6,
+                frames,
+                wall.as_secs_f64(),
+                rss.map_or("n/a".to_string(), |k| format!("{:.0}", k as f64 / 1024.0)),
+                ratio
+            );
+        }
     }
 }
 
@@ -101,8 +112,13 @@ fn env_num(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Runs `sipdiag analyze` once: wall time and peak RSS in KiB (when GNU time is there).
-fn run(sipdiag: &Path, capture: &Path) -> (Duration, Option<u64>) {
+/// Runs `sipdiag COMMAND` once (JSON out, discarded): wall time and peak RSS in KiB (when
+/// GNU time is there).
+fn run(sipdiag: &Path, command: &str, capture: &Path) -> (Duration, Option<u64>) {
+    let args: &[&str] = match command {
+        "analyze" => &["analyze", "--format", "json", "--fail-on", "none"],
+        other => &[other, "--format", "json"],
+    };
     let time = Path::new("/usr/bin/time");
     let rss_file = capture.with_extension("rss");
     let start = Instant::now();
@@ -113,13 +129,13 @@ fn run(sipdiag: &Path, capture: &Path) -> (Duration, Option<u64>) {
             .arg("-o")
             .arg(&rss_file)
             .arg(sipdiag)
-            .args(["analyze", "--format", "json", "--fail-on", "none"])
+            .args(args)
             .arg(capture)
             .stdout(Stdio::null())
             .status()
     } else {
         Command::new(sipdiag)
-            .args(["analyze", "--format", "json", "--fail-on", "none"])
+            .args(args)
             .arg(capture)
             .stdout(Stdio::null())
             .status()
@@ -128,7 +144,7 @@ fn run(sipdiag: &Path, capture: &Path) -> (Duration, Option<u64>) {
     let wall = start.elapsed();
     assert!(
         status.success(),
-        "sipdiag analyze {}: {status}",
+        "sipdiag {command} {}: {status}",
         capture.display()
     );
     let rss = fs::read_to_string(&rss_file)
@@ -232,6 +248,27 @@ fn flow_flood(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
         );
         w.udp(t, src, dst, &pcap::rtp(1, 0, n as u32))?;
         t += 20;
+    }
+    Ok(())
+}
+
+/// INVITEs offering audio, each answered by 100 Trying only, a new Call-ID and caller
+/// address each: calls that never end.
+fn invite_flood(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
+    let callee: Addr = ([10, 0, 0, 2], 5060);
+    let mut t = 1_000_000u64;
+    let (mut size, mut n) = (24u64, 0u32);
+    while size < bytes {
+        let caller: Addr = ([10, 6, (n >> 8) as u8, n as u8], 5060);
+        let media: Addr = (caller.0, 20000 + (n % 5000) as u16 * 2);
+        let id = format!("flood-{n}");
+        let invite = pcap::invite(&id, caller, callee, media);
+        let trying = pcap::response(&id, caller, callee, "100 Trying");
+        w.udp(t, caller, callee, &invite)?;
+        w.udp(t + 100, callee, caller, &trying)?;
+        size += 2 * (16 + 42) + (invite.len() + trying.len()) as u64;
+        t += 50;
+        n = n.wrapping_add(1);
     }
     Ok(())
 }

@@ -58,6 +58,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-fragmen
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -81,6 +82,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-fragments 
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -126,6 +128,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-fragment
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -151,6 +154,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-fragments 
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -183,6 +187,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-fragments -
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -233,6 +238,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-fragments 
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-media-flows -d 'UDP media flows followed at once; beyond, the one idle longest is forgotten and its call\'s media is not judged [default: 100000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"

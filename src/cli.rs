@@ -573,6 +573,11 @@ pub struct LimitArgs {
     /// [default: 65536].
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_sip_header: Option<u32>,
+    /// Calls not yet ended held at once (INVITEs never answered, registrations,
+    /// established dialogs); beyond, the least recently active is let go: dropped from
+    /// `analyze`, retired early by `calls` and `watch` [default: 20000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_calls: Option<u32>,
 }
 
 /// How the messages listing shows time.

@@ -24,6 +24,10 @@ pub struct Limits {
     pub sip_message: usize,
     /// Longest SIP header block read on a stream before it is given up as not SIP.
     pub sip_header: usize,
+    /// Calls that have not ended held at once (an INVITE answered only by 100 Trying, a
+    /// registration, an established dialog); beyond, the least recently active is let go:
+    /// `analyze` drops it from the analysis, `calls` and `watch` retire it early.
+    pub calls: usize,
 }
 
 impl Limits {
@@ -33,6 +37,7 @@ impl Limits {
         media_flows: 100_000,
         sip_message: 1 << 20,
         sip_header: 64 << 10,
+        calls: 20_000,
     };
 
     /// `--max-…` flag and meaning of each cap, for the messages that report it.
@@ -41,6 +46,7 @@ impl Limits {
     pub const MEDIA_FLOWS: &str = "--max-media-flows";
     pub const SIP_MESSAGE: &str = "--max-sip-message";
     pub const SIP_HEADER: &str = "--max-sip-header";
+    pub const CALLS: &str = "--max-calls";
 }
 
 impl Default for Limits {
@@ -73,6 +79,7 @@ impl crate::cli::LimitArgs {
             media_flows: or(self.max_media_flows, d.media_flows),
             sip_message: or(self.max_sip_message, d.sip_message),
             sip_header: or(self.max_sip_header, d.sip_header),
+            calls: or(self.max_calls, d.calls),
         }
     }
 }

@@ -28,7 +28,6 @@ pub(crate) struct Recency {
 
 impl Recency {
     /// Slots in the order.
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.len
     }
@@ -84,6 +83,15 @@ impl Recency {
     pub fn touch(&mut self, slot: u32) {
         if self.head != Some(slot) {
             self.remove(slot);
+            self.push(slot);
+        }
+    }
+
+    /// Marks `slot` as the most recently used, adding it when it is not in the order.
+    pub fn touch_or_push(&mut self, slot: u32) {
+        if self.linked(slot) {
+            self.touch(slot);
+        } else {
             self.push(slot);
         }
     }

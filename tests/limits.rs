@@ -379,3 +379,175 @@ fn limits_are_in_the_help_of_every_command_that_reads_captures() {
     let o = sipdiag(&["analyze", "--max-media-flows", "0", "x.pcap"]);
     assert_eq!(o.status.code(), Some(2), "a cap of 0 is refused");
 }
+
+/// `flood` INVITEs answered only by 100 Trying (a new Call-ID each, 1 ms apart), then a
+/// real call answered 486 Busy Here and acknowledged.
+fn invite_flood(flood: u32) -> tempfile::NamedTempFile {
+    write(|p| {
+        let mut t = 1_000_000u64;
+        for n in 0..flood {
+            let id = format!("flood-{n}");
+            let src: Addr = ([10, 7, (n >> 8) as u8, n as u8], 5060);
+            p.udp(
+                t,
+                src,
+                CALLEE,
+                &pcap::invite(&id, src, CALLEE, CALLER_MEDIA),
+            )?;
+            p.udp(
+                t + 100,
+                CALLEE,
+                src,
+                &pcap::response(&id, src, CALLEE, "100 Trying"),
+            )?;
+            t += 1000;
+        }
+        let busy = |s| pcap::response(CALL_ID, CALLER, CALLEE, s);
+        p.udp(
+            t,
+            CALLER,
+            CALLEE,
+            &pcap::invite(CALL_ID, CALLER, CALLEE, CALLER_MEDIA),
+        )?;
+        p.udp(t + 1000, CALLEE, CALLER, &busy("486 Busy Here"))?;
+        p.udp(
+            t + 2000,
+            CALLER,
+            CALLEE,
+            &pcap::in_dialog("ACK", CALL_ID, CALLER, CALLEE),
+        )?;
+        Ok(())
+    })
+}
+
+fn call_ids(v: &Value) -> Vec<&str> {
+    v["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["call_id"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn invite_flood_is_held_to_the_call_cap_and_the_drops_are_reported() {
+    let f = invite_flood(200);
+    // Under the default cap every call is analysed, and nothing is reported.
+    let v = analyze(f.path(), &[]);
+    assert_eq!(call_ids(&v).len(), 201);
+    assert!(anomaly(&v, "call-limit").is_none());
+    assert!(cap006(&v).is_empty());
+
+    // At 50, the least recently active INVITEs are dropped as newer ones come (the first
+    // from frame 1): 151 of them, the last when the real call's INVITE came.
+    let v = analyze(f.path(), &["--max-calls", "50"]);
+    let ids = call_ids(&v);
+    assert_eq!(ids.len(), 50, "{ids:?}");
+    assert_eq!(ids[0], "flood-151");
+    assert_eq!(ids[49], CALL_ID);
+    let a = anomaly(&v, "call-limit").expect("call-limit anomaly");
+    assert_eq!(a["count"], 151);
+    assert_eq!(a["frames"][0], 1);
+    let cap = cap006(&v);
+    assert_eq!(cap.len(), 1);
+    let e = &cap[0]["evidence"];
+    assert_eq!(e["limit"], "calls");
+    assert_eq!(e["flag"], "--max-calls");
+    assert_eq!(e["count"], 151);
+    assert!(
+        cap[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--max-calls 50"),
+        "{}",
+        cap[0]["message"]
+    );
+}
+
+#[test]
+fn ended_calls_that_go_early_at_the_cap_are_not_reported() {
+    // 100 calls answered 486 and acknowledged, 1 ms apart: each lingers 32 s for
+    // retransmissions, so at a cap of 10 the oldest go early, with nothing lost.
+    let f = write(|p| {
+        for n in 0..100u32 {
+            let id = format!("busy-{n}");
+            let t = 1_000_000 + u64::from(n) * 1000;
+            p.udp(
+                t,
+                CALLER,
+                CALLEE,
+                &pcap::invite(&id, CALLER, CALLEE, CALLER_MEDIA),
+            )?;
+            p.udp(
+                t + 100,
+                CALLEE,
+                CALLER,
+                &pcap::response(&id, CALLER, CALLEE, "486 Busy Here"),
+            )?;
+            p.udp(
+                t + 200,
+                CALLER,
+                CALLEE,
+                &pcap::in_dialog("ACK", &id, CALLER, CALLEE),
+            )?;
+        }
+        Ok(())
+    });
+    let p = f.path().to_str().unwrap();
+    let o = sipdiag(&["calls", "--format", "json", "--max-calls", "10", p]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(call_ids(&v).len(), 100);
+    assert!(anomaly(&v, "call-limit").is_none(), "{v}");
+    let v = analyze(f.path(), &["--max-calls", "10"]);
+    assert_eq!(call_ids(&v).len(), 100);
+    assert!(anomaly(&v, "call-limit").is_none());
+}
+
+#[test]
+fn calls_and_watch_retire_the_flood_early_at_the_cap_and_say_so() {
+    let f = invite_flood(200);
+    let p = f.path().to_str().unwrap();
+    // `calls` keeps listing every call: those over the cap retire early, whole so far.
+    let o = sipdiag(&["calls", "--format", "json", "--max-calls", "50", p]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ids = call_ids(&v);
+    assert_eq!(ids.len(), 201);
+    assert_eq!(ids[0], "flood-0");
+    let a = anomaly(&v, "call-limit").expect("call-limit anomaly in calls");
+    assert_eq!(a["count"], 151);
+    assert!(
+        a["message"]
+            .as_str()
+            .unwrap()
+            .contains("retired before they ended")
+    );
+
+    // `watch` judges each as it goes and reports the cap at the end.
+    let o = sipdiag(&[
+        "watch",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--max-calls",
+        "50",
+        p,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let end: Value = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["type"] == "end")
+        .expect("end line");
+    let cap: Vec<&Value> = end["capture_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "CAP006")
+        .collect();
+    assert_eq!(cap.len(), 1, "{end}");
+    assert_eq!(cap[0]["evidence"]["count"], 151);
+}

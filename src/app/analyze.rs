@@ -73,7 +73,8 @@ pub(super) fn collect(
         set: CallSet::default(),
         media: MediaTracker::new(settings),
     };
-    let (reports, errors) = scan_all_with(paths, &mut col.set, &mut col.media);
+    let (mut reports, errors) = scan_all_with(paths, &mut col.set, &mut col.media);
+    col.set.finish(&mut reports);
     (col, reports, errors)
 }
 
@@ -142,7 +143,7 @@ pub(super) fn diagnose(
     let ipo_config = opts.ipo_config.map(ipo_route::load_config).transpose()?;
     let mut tracker = MediaTracker::new(settings);
     // Several files are captures of one incident: merged by timestamp into one stream.
-    let (reports, errors, index) = if captures.len() > 1 {
+    let (mut reports, errors, index) = if captures.len() > 1 {
         let (r, e, i) = merged::scan_merged(captures, sink, Some(&mut tracker));
         (r, e, Some(i))
     } else {
@@ -152,6 +153,7 @@ pub(super) fn diagnose(
     if reports.is_empty() {
         return Ok((None, errors));
     }
+    sink.calls().finish(&mut reports);
     let calls = std::mem::take(&mut sink.calls().calls);
     // Media and calls are finished independently: side by side.
     let (media, (roles, legs)) = crate::par::beside(

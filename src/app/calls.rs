@@ -16,7 +16,7 @@ use crate::report::calls_spool::CallsSpool;
 use crate::report::listing::{self, CallRow};
 use crate::sip::{CaptureReport, SipMessage};
 
-use super::{Collect, Sink, finish, flow, scan_all, write_out};
+use super::{Sink, finish, flow, scan_all, write_out};
 
 /// Rows of retired calls, with their positions in order of the calls' first messages:
 /// kept (the table needs them all for its column widths), or written to a spool as they
@@ -65,10 +65,16 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
                 .and_then(Result::ok),
             ..Rows::default()
         };
-        let (reports, errors) = scan_all(&args.captures, &mut sink);
+        let (mut reports, errors) = scan_all(&args.captures, &mut sink);
         let rest: Vec<_> = sink.set.finish().collect();
         for (o, c) in rest {
             sink.keep(o, &c);
+        }
+        if sink.set.let_go.count > 0
+            && let Some(r) = reports.first_mut()
+        {
+            r.anomalies
+                .push(sink.set.let_go.anomaly("retired before they ended"));
         }
         // A call retired too early (a message came after it had ended) is read again
         // whole, when the capture can be read twice; so is a capture whose spool could
@@ -93,7 +99,8 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
         done
     } else {
         let mut set = CallSet::default();
-        let (reports, errors) = scan_all(&args.captures, &mut Collect(|m: SipMessage| set.add(m)));
+        let (mut reports, errors) = scan_all(&args.captures, &mut set);
+        set.finish(&mut reports);
         let keep = if focus.is_empty() || reports.is_empty() {
             vec![true; set.calls.len()]
         } else {

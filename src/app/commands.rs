@@ -211,7 +211,8 @@ fn focused_call_ids(
         "the focus flags read the capture twice (calls first, then messages): give a file, not standard input"
     );
     let mut set = CallSet::default();
-    let (_, errors) = scan_all(captures, &mut set);
+    let (mut reports, errors) = scan_all(captures, &mut set);
+    set.finish(&mut reports);
     if let Some(e) = errors.into_iter().next() {
         return Err(e.into());
     }

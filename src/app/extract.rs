@@ -178,7 +178,8 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
 
     // First read: the calls, and the frames of their messages.
     let mut rec = Recorder::default();
-    let (_, errors) = scan_all(&args.captures, &mut rec);
+    let (mut reports, errors) = scan_all(&args.captures, &mut rec);
+    rec.set.finish(&mut reports);
     if let Some(e) = errors.into_iter().next() {
         return Err(e.into());
     }

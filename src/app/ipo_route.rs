@@ -116,7 +116,8 @@ fn replay_captures(
     busy: &[String],
 ) -> (Vec<RouteRow>, Vec<crate::capture::CaptureError>) {
     let mut set = CallSet::default();
-    let (_, errors) = scan_all(paths, &mut set);
+    let (mut reports, errors) = scan_all(paths, &mut set);
+    set.finish(&mut reports);
     let calls = set.calls;
     let rows = replay_calls(&calls, &cfg.system.addresses, Some(cfg), busy)
         .into_iter()

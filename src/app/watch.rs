@@ -365,6 +365,13 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     j.judge_ready(None);
     j.end.reopened = j.retiring.reopened();
     j.end.peak_calls = j.retiring.peak_live();
+    if j.retiring.let_go.count > 0 {
+        let a = j.retiring.let_go.anomaly("judged before they ended");
+        // Frames are numbered through the files: the last file's report carries it.
+        if let Some(r) = j.end.captures.last_mut() {
+            r.anomalies.push(a);
+        }
+    }
     // The capture rules, on the files' reports alone.
     let roles = crate::calls::legs::Roles::default();
     let (legs, media, ipo) = Default::default();

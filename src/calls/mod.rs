@@ -170,6 +170,12 @@ impl Call {
 }
 
 /// All calls of a scan, in order of their first message.
+///
+/// Calls that have not ended are capped (`--max-calls`, [`crate::limits`]): beyond the
+/// cap the least recently active of them is dropped in O(1) (an INVITE flood answered
+/// only by 100 Trying would otherwise hold every INVITE), and counted. [`CallSet::finish`]
+/// must run once the scan is over: it takes the dropped calls' places out of `calls` and
+/// reports the drops on the capture.
 #[derive(Debug, Default)]
 pub struct CallSet {
     pub calls: Vec<Call>,
@@ -179,10 +185,13 @@ pub struct CallSet {
     pub without_call_id: u64,
     /// Index of the input file being read, recorded on the calls it carries.
     pub capture: usize,
+    /// Positions in `calls` of the calls that have not ended, least recently active last.
+    open: crate::lru::Recency,
+    /// Calls dropped at the cap (their places in `calls` are empty until `finish`).
+    pub let_go: LetGo,
 }
 
 impl CallSet {
-    /// Adds one message to its call.
     /// Files a message under its call. Takes the message: its SDP moves into the call.
     pub fn add(&mut self, mut m: SipMessage) {
         let (key, no_call_id) = call_key(&m, &mut self.without_call_id);
@@ -199,6 +208,88 @@ impl CallSet {
             call.captures.push(self.capture);
         }
         add_to_call(call, &mut m);
+        let slot = idx as u32;
+        if state(call) == CallState::Ended {
+            self.open.remove(slot);
+            return;
+        }
+        self.open.touch_or_push(slot);
+        if self.open.len() > crate::limits::current().calls
+            && let Some(oldest) = self.open.oldest()
+        {
+            self.open.remove(oldest);
+            let gone = std::mem::replace(&mut self.calls[oldest as usize], placeholder());
+            self.index.remove(&gone.call_id);
+            self.let_go.record(&gone, self.capture);
+        }
+    }
+
+    /// The end of the scan: the places of dropped calls are taken out of `calls`, and the
+    /// drops reported on the capture that carried the first (`reports` in input order).
+    pub fn finish(&mut self, reports: &mut [crate::sip::CaptureReport]) {
+        if self.let_go.count == 0 {
+            return;
+        }
+        // A dropped call's place holds a call without messages; every filed call has one.
+        self.calls.retain(|c| !c.messages.is_empty());
+        self.index = (self.calls.iter().enumerate())
+            .map(|(i, c)| (c.call_id.clone(), i))
+            .collect();
+        self.open = crate::lru::Recency::default();
+        for (i, c) in self.calls.iter().enumerate() {
+            if state(c) != CallState::Ended {
+                self.open.push(i as u32);
+            }
+        }
+        let anomaly = self.let_go.anomaly("dropped from the analysis");
+        let at = self.let_go.capture.min(reports.len().saturating_sub(1));
+        if let Some(r) = reports.get_mut(at) {
+            if let Some(a) = r.anomalies.iter_mut().find(|a| a.kind == LetGo::KIND) {
+                *a = anomaly;
+            } else {
+                r.anomalies.push(anomaly);
+            }
+        }
+    }
+}
+
+/// Calls let go at the `--max-calls` cap before they ended: how many, and the first.
+#[derive(Debug, Default, Clone)]
+pub struct LetGo {
+    pub count: u64,
+    /// The first one's first frame, and the input file that carried it.
+    pub first_frame: Option<u64>,
+    pub capture: usize,
+}
+
+impl LetGo {
+    /// The anomaly kind that reports it (rule CAP006).
+    pub const KIND: &str = "call-limit";
+
+    fn record(&mut self, c: &Call, capture: usize) {
+        self.count += 1;
+        if self.first_frame.is_none() {
+            self.first_frame = Some(c.first_frame);
+            self.capture = c.captures.first().copied().unwrap_or(capture);
+        }
+    }
+
+    /// The anomaly naming the cap, the count and the first call, `what` saying what
+    /// became of them.
+    pub fn anomaly(&self, what: &str) -> crate::capture::Anomaly {
+        let cap = crate::limits::current().calls;
+        let first = self.first_frame.unwrap_or(0);
+        crate::capture::Anomaly {
+            kind: Self::KIND,
+            message: format!(
+                "calls not ended over the cap ({} {cap}): {} call(s) {what}, the first beginning in frame {first}",
+                crate::limits::Limits::CALLS,
+                self.count
+            ),
+            frames: vec![first],
+            count: self.count,
+            flow: None,
+        }
     }
 }
 
@@ -376,4 +467,66 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
         _ => {}
     }
     call.messages.push(r);
+}
+
+/// Whether a call can still change (see [`retire`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallState {
+    /// Nothing but retransmissions can follow.
+    Ended,
+    /// More may follow; given up after a silence.
+    Open,
+    /// May go on for hours without a message: an established dialog, a registration.
+    Lasting,
+}
+
+pub(crate) fn state(c: &Call) -> CallState {
+    if c.methods
+        .iter()
+        .any(|m| matches!(m.as_str(), "REGISTER" | "SUBSCRIBE" | "PUBLISH"))
+    {
+        return CallState::Lasting;
+    }
+    if c.bye_frame.is_some() {
+        return CallState::Ended;
+    }
+    if !c.invites.is_empty() {
+        if c.invites
+            .iter()
+            .any(|t| t.final_status.is_some_and(|s| (200..300).contains(&s)))
+        {
+            return CallState::Lasting;
+        }
+        // A challenge (401/407) is answered when the user has typed a password: maybe
+        // minutes later, under the same Call-ID (RFC 3261 §22.2).
+        let challenged = c
+            .final_invite_status()
+            .is_some_and(|(s, _)| s == 401 || s == 407);
+        if c.invites.iter().all(|t| t.final_status.is_some()) && !challenged {
+            return CallState::Ended;
+        }
+        return CallState::Open;
+    }
+    match c.messages.last() {
+        Some(r) if r.status.is_some_and(|s| s >= 200) => CallState::Ended,
+        _ => CallState::Open,
+    }
+}
+
+/// What a retired or dropped call's place holds: a call without messages.
+fn placeholder() -> Call {
+    Call {
+        call_id: String::new(),
+        first_frame: 0,
+        last_frame: 0,
+        first_time: Timestamp::default(),
+        last_time: Timestamp::default(),
+        messages: Vec::new(),
+        invites: Vec::new(),
+        methods: Vec::new(),
+        bye_frame: None,
+        agents: Vec::new(),
+        captures: Vec::new(),
+        no_call_id: None,
+    }
 }

@@ -12,7 +12,11 @@
 //!   or response may follow (RFC 3261 §17.1.1.2 Timer B, §17.2.1 Timer H, §13.3.1.4 for a
 //!   2xx), which also covers the 5 s in which a Follow-Me second leg may follow its first;
 //! - when it has not ended, is not an established dialog (2xx, no BYE: calls last hours
-//!   without a SIP message) and has been silent for `IDLE_SECS`.
+//!   without a SIP message) and has been silent for `IDLE_SECS`;
+//! - when `--max-calls` calls are held ([`crate::limits`]) and a new one begins: the
+//!   least recently active retires as it stands, in O(1) (a flood of INVITEs answered only
+//!   by 100 Trying would otherwise be held for `IDLE_SECS`), counted in
+//!   [`Retiring::let_go`] for the caller to report.
 //!
 //! Calls that refresh under one Call-ID for hours (REGISTER, SUBSCRIBE, PUBLISH: RFC 3261
 //! §10.2 asks a UA to keep its Call-ID) and established dialogs stay until the end: a
@@ -35,7 +39,7 @@ use std::hash::BuildHasher;
 
 use foldhash::HashMap;
 
-use super::{Call, NoCallIdKey, add_to_call, call_key, new_call};
+use super::{Call, CallState, NoCallIdKey, add_to_call, call_key, new_call, state};
 use crate::capture::Timestamp;
 use crate::sip::SipMessage;
 
@@ -58,7 +62,13 @@ struct Live {
 /// Calls in progress; ended ones retire (see the module docs).
 #[derive(Default)]
 pub struct Retiring {
-    live: HashMap<String, Live>,
+    /// Each call's place in `slots`, by key.
+    index: HashMap<String, u32>,
+    slots: Vec<Option<Live>>,
+    free: Vec<u32>,
+    /// The places in use, least recently active last: at the `--max-calls` cap the last
+    /// retires early, in O(1).
+    recency: crate::lru::Recency,
     next_order: u64,
     /// Latest capture time seen, and the second of the last sweep.
     now: Option<Timestamp>,
@@ -70,6 +80,8 @@ pub struct Retiring {
     /// Hashes of the keys of retired calls (see the module docs).
     gone: Gone,
     reopened: u64,
+    /// Calls retired before they had ended, at the `--max-calls` cap.
+    pub let_go: super::LetGo,
 }
 
 impl Retiring {
@@ -86,23 +98,37 @@ impl Retiring {
             self.sweep(now);
         }
         let (key, no_call_id): (_, Option<NoCallIdKey>) = call_key(&m, &mut self.without_call_id);
-        if !self.live.contains_key(key.as_ref()) {
-            if !self.gone.is_empty() && self.gone.contains(self.hash(&key)) {
-                self.reopened += 1;
-            }
-            let call = new_call(&key, no_call_id, &m);
-            let order = self.next_order;
-            self.next_order += 1;
-            self.live.insert(
-                key.to_string(),
-                Live {
-                    order,
-                    call,
+        let slot = match self.index.get(key.as_ref()) {
+            Some(&slot) => slot,
+            None => {
+                if self.index.len() >= crate::limits::current().calls {
+                    self.let_go_oldest();
+                }
+                if !self.gone.is_empty() && self.gone.contains(self.hash(&key)) {
+                    self.reopened += 1;
+                }
+                let live = Live {
+                    order: self.next_order,
+                    call: new_call(&key, no_call_id, &m),
                     retires_at: None,
-                },
-            );
-        }
-        let Some(live) = self.live.get_mut(key.as_ref()) else {
+                };
+                self.next_order += 1;
+                let slot = match self.free.pop() {
+                    Some(s) => {
+                        self.slots[s as usize] = Some(live);
+                        s
+                    }
+                    None => {
+                        self.slots.push(Some(live));
+                        (self.slots.len() - 1) as u32
+                    }
+                };
+                self.index.insert(key.to_string(), slot);
+                slot
+            }
+        };
+        self.recency.touch_or_push(slot);
+        let Some(live) = self.slots[slot as usize].as_mut() else {
             return;
         };
         if live.call.captures.is_empty() {
@@ -110,7 +136,32 @@ impl Retiring {
         }
         add_to_call(&mut live.call, &mut m);
         live.retires_at = retires_at(&live.call);
-        self.peak_live = self.peak_live.max(self.live.len());
+        self.peak_live = self.peak_live.max(self.index.len());
+    }
+
+    /// The cap is reached: the least recently active call retires now, whole or not.
+    fn let_go_oldest(&mut self) {
+        let Some(slot) = self.recency.oldest() else {
+            return;
+        };
+        if let Some(live) = self.retire(slot) {
+            // An ended call lingering for retransmissions loses nothing by going now.
+            if state(&live.call) != CallState::Ended {
+                self.let_go.record(&live.call, 0);
+            }
+            self.retired.push((live.order, live.call));
+        }
+    }
+
+    /// Takes the call in `slot` out of the tables, remembering its key as gone.
+    fn retire(&mut self, slot: u32) -> Option<Live> {
+        let live = self.slots.get_mut(slot as usize)?.take()?;
+        self.index.remove(&live.call.call_id);
+        self.gone
+            .insert(self.index.hasher().hash_one(live.call.call_id.as_str()));
+        self.recency.remove(slot);
+        self.free.push(slot);
+        Some(live)
     }
 
     /// Moves capture time on to `now` without a message (a live capture that has gone
@@ -133,18 +184,16 @@ impl Retiring {
 
     fn sweep(&mut self, now: Timestamp) {
         let before = self.retired.len();
-        let hasher = self.live.hasher().clone();
-        let gone = &mut self.gone;
-        self.live.retain(|k, l| {
-            let go = l.retires_at.is_some_and(|at| now.secs >= at);
-            if go {
-                gone.insert(hasher.hash_one(k.as_str()));
-                let call = std::mem::replace(&mut l.call, placeholder());
-                self.retired.push((l.order, call));
+        for slot in 0..self.slots.len() {
+            let due = self.slots[slot]
+                .as_ref()
+                .and_then(|l| l.retires_at)
+                .is_some_and(|at| now.secs >= at);
+            if due && let Some(live) = self.retire(slot as u32) {
+                self.retired.push((live.order, live.call));
             }
-            !go
-        });
-        // Retired together: in the order the calls began (the map's order is random).
+        }
+        // Retired together: in the order the calls began (the places' order is not that).
         self.retired[before..].sort_unstable_by_key(|(o, _)| *o);
     }
 
@@ -156,15 +205,19 @@ impl Retiring {
 
     /// The end of the input: every call still in progress retires, in order.
     pub fn finish(&mut self) -> std::vec::Drain<'_, (u64, Call)> {
-        let mut rest: Vec<(u64, Call)> =
-            self.live.drain().map(|(_, l)| (l.order, l.call)).collect();
+        self.index.clear();
+        self.free.clear();
+        self.recency = crate::lru::Recency::default();
+        let mut rest: Vec<(u64, Call)> = (self.slots.drain(..).flatten())
+            .map(|l| (l.order, l.call))
+            .collect();
         rest.sort_unstable_by_key(|(o, _)| *o);
         self.retired.extend(rest);
         self.retired.drain(..)
     }
 
     fn hash(&self, key: &str) -> u64 {
-        self.live.hasher().hash_one(key)
+        self.index.hasher().hash_one(key)
     }
 
     /// Messages that came for a call already retired: each split a call in two. Zero
@@ -175,7 +228,7 @@ impl Retiring {
 
     /// Calls held now (in progress or lingering).
     pub fn live(&self) -> usize {
-        self.live.len()
+        self.index.len()
     }
 
     /// The most calls held at once.
@@ -195,9 +248,9 @@ impl Retiring {
 fn retires_at(c: &Call) -> Option<i64> {
     let last = c.last_time.secs;
     match state(c) {
-        State::Ended => Some(last.saturating_add(LINGER_SECS + 1)),
-        State::Open => Some(last.saturating_add(IDLE_SECS + 1)),
-        State::Lasting => None,
+        CallState::Ended => Some(last.saturating_add(LINGER_SECS + 1)),
+        CallState::Open => Some(last.saturating_add(IDLE_SECS + 1)),
+        CallState::Lasting => None,
     }
 }
 
@@ -228,66 +281,6 @@ impl Gone {
 
     fn is_empty(&self) -> bool {
         self.new.is_empty() && self.old.is_empty()
-    }
-}
-
-enum State {
-    /// Nothing but retransmissions can follow.
-    Ended,
-    /// More may follow; given up after a silence.
-    Open,
-    /// May go on for hours without a message: an established dialog, a registration.
-    Lasting,
-}
-
-fn state(c: &Call) -> State {
-    if c.methods
-        .iter()
-        .any(|m| matches!(m.as_str(), "REGISTER" | "SUBSCRIBE" | "PUBLISH"))
-    {
-        return State::Lasting;
-    }
-    if c.bye_frame.is_some() {
-        return State::Ended;
-    }
-    if !c.invites.is_empty() {
-        if c.invites
-            .iter()
-            .any(|t| t.final_status.is_some_and(|s| (200..300).contains(&s)))
-        {
-            return State::Lasting;
-        }
-        // A challenge (401/407) is answered when the user has typed a password: maybe
-        // minutes later, under the same Call-ID (RFC 3261 §22.2).
-        let challenged = c
-            .final_invite_status()
-            .is_some_and(|(s, _)| s == 401 || s == 407);
-        if c.invites.iter().all(|t| t.final_status.is_some()) && !challenged {
-            return State::Ended;
-        }
-        return State::Open;
-    }
-    match c.messages.last() {
-        Some(r) if r.status.is_some_and(|s| s >= 200) => State::Ended,
-        _ => State::Open,
-    }
-}
-
-/// What a retired entry holds for the instant before the map drops it.
-fn placeholder() -> Call {
-    Call {
-        call_id: String::new(),
-        first_frame: 0,
-        last_frame: 0,
-        first_time: Timestamp::default(),
-        last_time: Timestamp::default(),
-        messages: Vec::new(),
-        invites: Vec::new(),
-        methods: Vec::new(),
-        bye_frame: None,
-        agents: Vec::new(),
-        captures: Vec::new(),
-        no_call_id: None,
     }
 }
 

@@ -229,6 +229,18 @@ pub fn ok(call_id: &str, caller: Addr, callee: Addr, callee_media: Addr) -> Vec<
     .into_bytes()
 }
 
+/// A response without body to [`invite`]: `100 Trying`, `486 Busy Here` …
+pub fn response(call_id: &str, caller: Addr, callee: Addr, status: &str) -> Vec<u8> {
+    let (from, to) = users(call_id);
+    format!(
+        "SIP/2.0 {status}\r\nVia: SIP/2.0/UDP {caller_ip}:{cp};branch=z9hG4bK-{call_id}\r\nFrom: <sip:{from}@{caller_ip}>;tag=a{call_id}\r\nTo: <sip:{to}@{callee_ip}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+        callee_ip = ip_str(callee.0),
+        caller_ip = ip_str(caller.0),
+        cp = caller.1,
+    )
+    .into_bytes()
+}
+
 /// The ACK (`method` ACK, CSeq 1) or BYE (CSeq 2) of the call, from the caller.
 pub fn in_dialog(method: &str, call_id: &str, caller: Addr, callee: Addr) -> Vec<u8> {
     let (from, to) = users(call_id);
