@@ -411,6 +411,33 @@ fn command_line_values_match_the_redacted_capture() {
     );
 }
 
+#[test]
+fn extract_maps_xcc_to_its_token_under_redaction() {
+    // The second leg is linked to the first through XCC's address: given as the real
+    // address, it must name the redacted host, or the leg is left out.
+    let capture = testdata("followme/fm006-second-leg-484.pcap");
+    let capture = capture.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("call.pcapng");
+    let out = out.to_str().unwrap();
+    let first_leg = "2ee0e2e447448e5cb41cd11f@127.0.0.10";
+    for extra in [&[][..], &["--xcc", "127.0.0.20"], &["--pbx", "127.0.0.10"]] {
+        for redact in [&[][..], &["--redact", "--redact-key", KEY]] {
+            let mut a = vec!["extract", "--call-id", first_leg, "-o", out];
+            a.extend_from_slice(extra);
+            a.extend_from_slice(redact);
+            a.push(capture);
+            let o = sipdiag_wide(&a);
+            assert_eq!(o.status.code(), Some(0), "{a:?}: {o:?}");
+            assert!(
+                stdout(&o).contains("9 frames (9 SIP, 0 media) of 2 call(s)"),
+                "{a:?}: {}",
+                stdout(&o)
+            );
+        }
+    }
+}
+
 /// The IP Office fixtures, each with example.toml.
 fn ipo_captures() -> Vec<String> {
     let dir = testdata("ipoffice");

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 
-use crate::calls::legs::{Endpoint, infer_roles, link_legs};
+use crate::calls::legs::{infer_roles, link_legs};
 use crate::calls::{Call, CallSet, NoCallIdKey};
 use crate::capture::Timestamp;
 use crate::cli::ExtractArgs;
@@ -169,12 +169,9 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
             args.output
         );
     }
-    let parse_eps = |v: &[String]| -> anyhow::Result<Vec<Endpoint>> {
-        v.iter()
-            .map(|s| Endpoint::parse(s).map_err(anyhow::Error::msg))
-            .collect()
-    };
-    let (xcc, pbx) = (parse_eps(&args.xcc)?, parse_eps(&args.pbx)?);
+    // Under --redact, as the capture's addresses: their tokens.
+    let endpoints = super::analyze::endpoints;
+    let (xcc, pbx) = (endpoints(&args.xcc)?, endpoints(&args.pbx)?);
 
     // First read: the calls, and the frames of their messages.
     let mut rec = Recorder::default();
