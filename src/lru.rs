@@ -96,6 +96,20 @@ impl Recency {
         }
     }
 
+    /// The slots from the least to the most recently used.
+    pub fn oldest_first(&self) -> Vec<u32> {
+        let mut out = Vec::with_capacity(self.len);
+        let mut at = self.tail;
+        while let Some(s) = at {
+            out.push(s);
+            at = match self.prev[s as usize] {
+                NIL => None,
+                p => Some(p),
+            };
+        }
+        out
+    }
+
     /// The least recently used slot.
     pub fn oldest(&self) -> Option<u32> {
         self.tail
@@ -204,6 +218,18 @@ mod tests {
             };
         }
         v
+    }
+
+    #[test]
+    fn oldest_first_walks_from_the_least_recently_used() {
+        let mut r = Recency::default();
+        for s in [3, 1, 4, 0] {
+            r.push(s);
+        }
+        r.touch(3);
+        r.remove(4);
+        assert_eq!(r.oldest_first(), [1, 0, 3]);
+        assert_eq!(Recency::default().oldest_first(), Vec::<u32>::new());
     }
 
     #[test]

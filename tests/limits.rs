@@ -381,11 +381,18 @@ fn limits_are_in_the_help_of_every_command_that_reads_captures() {
 }
 
 /// `flood` INVITEs answered only by 100 Trying (a new Call-ID each, 1 ms apart), then a
-/// real call answered 486 Busy Here and acknowledged.
-fn invite_flood(flood: u32) -> tempfile::NamedTempFile {
+/// real call answered 486 Busy Here and acknowledged. With `ringing`, the first INVITE
+/// gets a 180 Ringing after every 50th of the others (so it stays among the most recently
+/// active).
+fn invite_flood(flood: u32, ringing: bool) -> tempfile::NamedTempFile {
     write(|p| {
         let mut t = 1_000_000u64;
         for n in 0..flood {
+            if ringing && n > 0 && n % 50 == 0 {
+                let first: Addr = ([10, 7, 0, 0], 5060);
+                let r = pcap::response("flood-0", first, CALLEE, "180 Ringing");
+                p.udp(t - 500, CALLEE, first, &r)?;
+            }
             let id = format!("flood-{n}");
             let src: Addr = ([10, 7, (n >> 8) as u8, n as u8], 5060);
             p.udp(
@@ -431,7 +438,7 @@ fn call_ids(v: &Value) -> Vec<&str> {
 
 #[test]
 fn invite_flood_is_held_to_the_call_cap_and_the_drops_are_reported() {
-    let f = invite_flood(200);
+    let f = invite_flood(200, false);
     // Under the default cap every call is analysed, and nothing is reported.
     let v = analyze(f.path(), &[]);
     assert_eq!(call_ids(&v).len(), 201);
@@ -462,6 +469,17 @@ fn invite_flood_is_held_to_the_call_cap_and_the_drops_are_reported() {
         "{}",
         cap[0]["message"]
     );
+
+    // Long floods: the places of dropped calls are given back as the scan goes (when
+    // half are), and the least recently active still go first: the first INVITE, which
+    // keeps ringing, stays.
+    let f = invite_flood(3000, true);
+    let v = analyze(f.path(), &["--max-calls", "100"]);
+    let ids = call_ids(&v);
+    assert_eq!(ids.len(), 100);
+    assert_eq!(ids[..2], ["flood-0", "flood-2902"]);
+    assert_eq!(ids[98], "flood-2999");
+    assert_eq!(anomaly(&v, "call-limit").unwrap()["count"], 2901);
 }
 
 #[test]
@@ -506,7 +524,7 @@ fn ended_calls_that_go_early_at_the_cap_are_not_reported() {
 
 #[test]
 fn calls_and_watch_retire_the_flood_early_at_the_cap_and_say_so() {
-    let f = invite_flood(200);
+    let f = invite_flood(200, false);
     let p = f.path().to_str().unwrap();
     // `calls` keeps listing every call: those over the cap retire early, whole so far.
     let o = sipdiag(&["calls", "--format", "json", "--max-calls", "50", p]);

@@ -53,18 +53,21 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
         // Positions changed: an index built on the whole report no longer applies.
         report.index = std::sync::OnceLock::new();
     }
-    let text = match args.format {
-        Format::Json => crate::report::media::media_json(&reports, &report),
+    match args.format {
+        Format::Json => {
+            crate::report::media::write_media_json(&reports, &report, std::io::stdout().lock())
+                .context("writing the report")?
+        }
         Format::Table => {
             let width = crate::report::terminal_width();
-            crate::report::wrap_lines(
+            let text = crate::report::wrap_lines(
                 &(crate::report::media::media_table(&report, width)
                     + &listing::captures_footer(&reports)),
                 width,
-            )
+            );
+            write_out(&text).context("writing the report")?;
         }
-    };
-    write_out(&text).context("writing the report")?;
+    }
     // As in `analyze`: the process ends now, freeing call by call would cost more.
     std::mem::forget(col.set);
     std::mem::forget(report);

@@ -187,8 +187,11 @@ pub struct CallSet {
     pub capture: usize,
     /// Positions in `calls` of the calls that have not ended, least recently active last.
     open: crate::lru::Recency,
-    /// Calls dropped at the cap (their places in `calls` are empty until `finish`).
+    /// Calls dropped at the cap (their places in `calls` are empty until half of all
+    /// places are, or `finish`).
     pub let_go: LetGo,
+    /// Places in `calls` of dropped calls.
+    holes: usize,
 }
 
 impl CallSet {
@@ -221,7 +224,39 @@ impl CallSet {
             let gone = std::mem::replace(&mut self.calls[oldest as usize], placeholder());
             self.index.remove(&gone.call_id);
             self.let_go.record(&gone, self.capture);
+            self.holes += 1;
+            // The places of dropped calls go once they are half of all (amortised O(1)):
+            // a flood's calls would otherwise leave a place each.
+            if self.holes >= 1024 && self.holes * 2 >= self.calls.len() {
+                self.compact();
+            }
         }
+    }
+
+    /// Takes the places of dropped calls out of `calls`, keeping the order of the rest
+    /// and the recency of those not ended.
+    fn compact(&mut self) {
+        let mut new_pos = vec![u32::MAX; self.calls.len()];
+        let mut next = 0u32;
+        for (i, c) in self.calls.iter().enumerate() {
+            // A dropped call's place holds a call without messages; every filed call has one.
+            if !c.messages.is_empty() {
+                new_pos[i] = next;
+                next += 1;
+            }
+        }
+        let order = self.open.oldest_first();
+        self.calls.retain(|c| !c.messages.is_empty());
+        self.open = crate::lru::Recency::default();
+        for slot in order {
+            if let Some(&p) = new_pos.get(slot as usize).filter(|p| **p != u32::MAX) {
+                self.open.push(p);
+            }
+        }
+        for i in self.index.values_mut() {
+            *i = new_pos[*i] as usize;
+        }
+        self.holes = 0;
     }
 
     /// The end of the scan: the places of dropped calls are taken out of `calls`, and the
@@ -230,16 +265,8 @@ impl CallSet {
         if self.let_go.count == 0 {
             return;
         }
-        // A dropped call's place holds a call without messages; every filed call has one.
-        self.calls.retain(|c| !c.messages.is_empty());
-        self.index = (self.calls.iter().enumerate())
-            .map(|(i, c)| (c.call_id.clone(), i))
-            .collect();
-        self.open = crate::lru::Recency::default();
-        for (i, c) in self.calls.iter().enumerate() {
-            if state(c) != CallState::Ended {
-                self.open.push(i as u32);
-            }
+        if self.holes > 0 {
+            self.compact();
         }
         let anomaly = self.let_go.anomaly("dropped from the analysis");
         let at = self.let_go.capture.min(reports.len().saturating_sub(1));

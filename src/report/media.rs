@@ -5,23 +5,31 @@ use crate::sip::CaptureReport;
 
 use super::listing::SCHEMA_VERSION;
 
-/// The JSON document: `schema_version`, the captures read and the whole media report.
-pub fn media_json(captures: &[CaptureReport], media: &MediaReport) -> String {
-    /// Serialised straight from the report (no intermediate `Value` tree, which costs
-    /// more than the analysis on a large capture).
+/// The JSON document — `schema_version`, the captures read and the whole media report —
+/// written as it is serialised: straight from the report, with no intermediate `Value`
+/// tree or string (a large capture's report runs to tens of MB).
+pub fn write_media_json(
+    captures: &[CaptureReport],
+    media: &MediaReport,
+    out: impl std::io::Write,
+) -> std::io::Result<()> {
     #[derive(serde::Serialize)]
     struct Doc<'a> {
         captures: &'a [CaptureReport],
         media: &'a MediaReport,
         schema_version: u32,
     }
-    serde_json::to_string_pretty(&Doc {
-        captures,
-        media,
-        schema_version: SCHEMA_VERSION,
-    })
-    .unwrap_or_default()
-        + "\n"
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(
+        &mut out,
+        &Doc {
+            captures,
+            media,
+            schema_version: SCHEMA_VERSION,
+        },
+    )?;
+    std::io::Write::write_all(&mut out, b"\n")?;
+    std::io::Write::flush(&mut out)
 }
 
 /// Tables for the terminal: one section per kind of evidence that is present, then a
@@ -314,7 +322,9 @@ mod tests {
 
     #[test]
     fn json_has_schema_version_and_media() {
-        let v: serde_json::Value = serde_json::from_str(&media_json(&[], &sample())).unwrap();
+        let mut json = Vec::new();
+        write_media_json(&[], &sample(), &mut json).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(v["schema_version"], 1);
         assert_eq!(v["media"]["rtp"][0]["packets"], 90);
         assert_eq!(v["media"]["stun"][0]["retransmission_frames"][1], 14);
