@@ -119,7 +119,8 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Judge each call as soon as it has ended, while the capture is read (or still being
     /// written, with --follow): its findings printed then, memory held only for the calls
-    /// in progress. The rules that compare calls or judge media need `analyze`.
+    /// in progress; the rules that compare calls report at the end. The media rules need
+    /// `analyze`.
     #[command(after_help = EXAMPLES_WATCH)]
     Watch(WatchArgs),
     /// List the diagnosis rules.

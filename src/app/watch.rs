@@ -20,8 +20,9 @@
 //! So a call is judged with what the capture had shown by then: without `--xcc`, a
 //! Follow-Me failure that comes before any message identifying XCC is not recognised as
 //! one (the report of `analyze`, which sees every call first, would). The rules that
-//! compare calls (FM001, FM005) or judge media (SP…) need the whole capture and are left
-//! to `analyze`; the capture rules (CAP…) run once at the end, on the files' reports.
+//! compare calls (FM001, FM005) run once at the end, with the capture rules (CAP…), on
+//! digests that each judged unit adds to ([`rules::Seen`]); the media rules (SP…) need
+//! the streams of the whole capture and are left to `analyze`.
 //!
 //! With `--follow` and `-i`, capture time also moves on with the wall clock while the input
 //! is quiet (a live capture's timestamps are the wall clock), so a call that has ended is
@@ -233,6 +234,9 @@ impl Judge {
         let mut findings = rules::run_selected(&cx, &|r| {
             r.scope() == Scope::Call && self.choice.enabled(r.info())
         });
+        // What the rules that compare calls read at the end (FM001, FM005).
+        let judged = rules::Seen::of(&cx);
+        self.seen.add(&judged);
         self.choice.apply_severity(&mut findings);
         for f in &mut findings {
             f.capture = Some(self.file_path.clone());
@@ -372,8 +376,9 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
             r.anomalies.push(a);
         }
     }
-    // The capture rules, on the files' reports alone.
-    let roles = crate::calls::legs::Roles::default();
+    // The capture rules: on the files' reports, and on what the calls judged showed
+    // (FM001, FM005: the digests of `rules::Seen`), with the XCC the calls identified.
+    let roles = infer_roles_knowing(&[], &j.xcc, &j.pbx, &j.known);
     let (legs, media, ipo) = Default::default();
     let reports = j.end.captures.clone();
     let cx = rules::Context {
@@ -387,7 +392,7 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         seen: &j.seen,
     };
     let mut capture_findings = rules::run_selected(&cx, &|r| {
-        r.info().id.starts_with("CAP") && r.scope() == Scope::Capture && j.choice.enabled(r.info())
+        r.scope() == Scope::Capture && j.choice.enabled(r.info())
     });
     j.choice.apply_severity(&mut capture_findings);
     for f in &capture_findings {

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::compare::XccTraffic;
 use super::followme::cite;
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 
@@ -37,77 +38,43 @@ impl Rule for R {
         if !cx.roles.known() {
             return Vec::new();
         }
-        let invite_to_xcc = cx
-            .calls
-            .iter()
-            .flat_map(|c| &c.invites)
-            .any(|t| cx.roles.is_xcc(&t.dst));
-        if invite_to_xcc {
+        // The calls given, and those a watch judged before (see `compare`).
+        let t = XccTraffic::of(cx).merged(&cx.seen.xcc);
+        if t.invites_to_xcc > 0 {
             return Vec::new();
         }
-        // The trunk traffic that is there: messages to or from XCC.
-        let relevant =
-            |m: &crate::calls::MessageRef| cx.roles.is_xcc(&m.src) || cx.roles.is_xcc(&m.dst);
-        let msgs: Vec<&crate::calls::MessageRef> = cx
-            .calls
-            .iter()
-            .flat_map(|c| &c.messages)
-            .filter(|m| relevant(m))
-            .collect();
-        if msgs.is_empty() {
+        let (Some(first), Some(last)) = (t.first_frame, t.last_frame) else {
             return Vec::new();
-        }
-        let mut methods: Vec<String> = msgs
-            .iter()
-            .filter_map(|m| m.method.as_deref().map(str::to_string))
-            .collect();
-        methods.sort();
-        methods.dedup();
-        let frames: Vec<u64> = msgs.iter().map(|m| m.frame).collect();
-        let mut pairs: Vec<String> = msgs
-            .iter()
-            .filter(|m| m.method.is_some())
-            .map(|m| format!("{} → {}", m.src, m.dst))
-            .collect();
-        pairs.sort();
-        pairs.dedup();
-        let first_last = [frames[0], *frames.last().unwrap_or(&frames[0])];
+        };
+        let methods: Vec<&String> = t.methods.iter().collect();
+        let pairs: Vec<&String> = t.pairs.iter().collect();
         let f = Finding::new(
                 &INFO,
                 "No INVITE reached XCC",
                 format!(
                     "{} SIP message(s) ({}) between {} in {}–{}, but no INVITE towards XCC. The PBX did not route the call to XCC: check the PBX's forwarding target / routing towards the XCC trunk and capture again while calling.",
-                    msgs.len(),
-                    methods.join(", "),
-                    pairs.join(", "),
-                    cite(&first_last[..1]),
-                    first_last[1],
+                    t.messages,
+                    t.methods.iter().map(String::as_str).collect::<Vec<_>>().join(", "),
+                    t.pairs.iter().map(String::as_str).collect::<Vec<_>>().join(", "),
+                    cite(&[first]),
+                    last,
                 ),
             )
-            .frames(frames.iter().copied().take(20))
-            .evidence(json!({"methods": methods, "messages": msgs.len(), "flows": pairs, "xcc_identified": true}))
-            .filter(trunk_filter(cx, &msgs));
+            .frames(t.frames.iter().copied())
+            .evidence(json!({"methods": methods, "messages": t.messages, "flows": pairs, "xcc_identified": true}))
+            .filter(trunk_filter(&t));
         vec![f]
     }
 }
 
-/// The cited messages in Wireshark: SIP to or from XCC's addresses (all SIP when XCC is
-/// not known), whatever the method: they are mostly OPTIONS and REGISTER, and the point is
-/// that no INVITE is among them.
-fn trunk_filter(cx: &Context<'_>, msgs: &[&crate::calls::MessageRef]) -> String {
-    let mut ips: Vec<std::net::IpAddr> = msgs
-        .iter()
-        .flat_map(|m| [m.src, m.dst])
-        .filter(|a| cx.roles.known() && cx.roles.is_xcc(a))
-        .map(|a| a.ip())
-        .collect();
-    ips.sort();
-    ips.dedup();
-    if ips.is_empty() {
+/// The cited messages in Wireshark: SIP to or from XCC's addresses (all SIP when none is
+/// among them), whatever the method: they are mostly OPTIONS and REGISTER, and the point
+/// is that no INVITE is among them.
+fn trunk_filter(t: &XccTraffic) -> String {
+    if t.xcc_ips.is_empty() {
         return "sip".to_string();
     }
-    let addrs: Vec<String> = ips
-        .into_iter()
+    let addrs: Vec<String> = (t.xcc_ips.iter().copied())
         .map(crate::media::analysis::ip_filter)
         .collect();
     format!("sip && ({})", addrs.join(" || "))

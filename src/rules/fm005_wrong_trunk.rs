@@ -1,11 +1,11 @@
 //! FM005 wrong-trunk: INVITEs reach XCC on several trunk endpoints and fail on one.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use serde_json::json;
 
-use super::followme::{cite, first_leg_invites};
+use super::compare::TrunkInvites;
+use super::followme::cite;
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 
 pub struct R;
@@ -34,36 +34,26 @@ impl Rule for R {
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let mut by_trunk: BTreeMap<SocketAddr, Vec<(&str, &crate::calls::InviteTx)>> =
-            BTreeMap::new();
-        for (c, t) in first_leg_invites(cx) {
-            by_trunk.entry(t.dst).or_default().push((&c.call_id, t));
-        }
+        // The calls given, and those a watch judged before (see `compare`).
+        let by_trunk = TrunkInvites::of(cx).merged(&cx.seen.trunks).by_trunk;
         if by_trunk.len() < 2 {
             return Vec::new();
         }
-        let ok = |t: &crate::calls::InviteTx| t.final_status.is_some_and(|s| s < 300);
-        let good: Vec<SocketAddr> = by_trunk
-            .iter()
-            .filter(|(_, v)| v.iter().any(|(_, t)| ok(t)))
+        let good: Vec<SocketAddr> = (by_trunk.iter())
+            .filter(|(_, v)| v.ok > 0)
             .map(|(k, _)| *k)
             .collect();
         let mut out = Vec::new();
-        for (trunk, txs) in &by_trunk {
-            let failed: Vec<_> = txs.iter().filter(|(_, t)| t.is_failure()).collect();
-            if failed.is_empty() || txs.iter().any(|(_, t)| ok(t)) {
+        for (trunk, tally) in &by_trunk {
+            let failed = &tally.failed;
+            if failed.is_empty() || tally.ok > 0 {
                 continue;
             }
-            let frames: Vec<u64> = failed
-                .iter()
-                .flat_map(|(_, t)| [t.request_frame].into_iter().chain(t.final_frame))
+            let frames: Vec<u64> = (failed.iter())
+                .flat_map(|t| [t.request_frame].into_iter().chain(t.final_frame))
                 .collect();
-            let statuses: Vec<String> = failed
-                .iter()
-                .map(|(_, t)| format!("{}", t.final_status.unwrap_or(0)))
-                .collect();
-            let others: Vec<String> = by_trunk
-                .keys()
+            let statuses: Vec<String> = failed.iter().map(|t| t.status.to_string()).collect();
+            let others: Vec<String> = (by_trunk.keys())
                 .filter(|k| *k != trunk)
                 .map(|k| k.to_string())
                 .collect();
@@ -74,7 +64,7 @@ impl Rule for R {
                     format!(
                         "Forwarded INVITEs reach XCC on {} endpoints. All {} on {trunk} failed ({}; {}) while {} {}. The users are probably configured on the other trunk: route their forwarded calls over {} or configure them on {trunk}.",
                         by_trunk.len(),
-                        failed.len(),
+                        failed.len() as u64 + tally.failed_uncounted,
                         statuses.join(", "),
                         cite(&frames),
                         others.join(", "),
@@ -82,14 +72,14 @@ impl Rule for R {
                         good.first().map(|g| g.to_string()).unwrap_or_else(|| others.join(", ")),
                     ),
                 )
-                .call(failed[0].0)
+                .call(&failed[0].call_id)
                 .frames(frames)
                 .evidence(json!({
                     "trunks": by_trunk.iter().map(|(k, v)| json!({
                         "endpoint": k.to_string(),
-                        "invites": v.len(),
-                        "ok": v.iter().filter(|(_, t)| ok(t)).count(),
-                        "call_ids": v.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+                        "invites": v.invites,
+                        "ok": v.ok,
+                        "call_ids": v.call_ids,
                     })).collect::<Vec<_>>(),
                     "failing_trunk": trunk.to_string(),
                 }))

@@ -15,12 +15,15 @@ use crate::media::MediaReport;
 use crate::numbers::Site;
 use crate::sip::CaptureReport;
 
+pub use compare::Seen;
+
 mod cap001_capture_damaged;
 mod cap002_no_sip;
 mod cap003_signalling_encrypted;
 mod cap004_reassembly_incomplete;
 mod cap005_sip_fragmented;
 mod cap006_limit_reached;
+mod compare;
 mod fm001_no_invite;
 mod fm002_diversion_format;
 mod fm002_response_missing;
@@ -268,23 +271,6 @@ pub struct Context<'a> {
     pub ipo: &'a ipo::IpoContext,
     /// What calls outside `calls` showed (empty when `calls` are all the capture's).
     pub seen: &'a Seen,
-}
-
-/// What calls judged earlier showed that a rule about one call compares with: kept by
-/// `sipdiag watch`, which judges a few calls at a time, instead of the calls themselves.
-/// Small: a few addresses.
-#[derive(Debug, Clone, Default)]
-pub struct Seen {
-    /// XCC trunk endpoints on which a forwarded first leg was answered (FM004 tells an
-    /// unknown user from a wrong trunk by them).
-    pub working_trunks: std::collections::BTreeSet<std::net::SocketAddr>,
-}
-
-impl Seen {
-    /// Adds what the calls of `cx` show.
-    pub fn learn(&mut self, cx: &Context<'_>) {
-        self.working_trunks.extend(followme::working_trunks(cx));
-    }
 }
 
 /// What a rule must see before it can conclude.
