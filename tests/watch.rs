@@ -644,3 +644,59 @@ fn a_file_read_as_it_grows_gives_the_frames_of_the_whole_file() {
         }
     }
 }
+
+/// Ctrl-C (SIGINT) ends a `--follow` watch as `--until-idle` would: the call read so far
+/// is judged at once (not 42 s later, when the quiet capture's clock would have retired
+/// it) and the end record is printed.
+#[test]
+fn ctrl_c_ends_a_follow_and_judges_the_calls_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.pcap");
+    std::fs::copy(common::testdata("followme/fm002-intl00.pcap"), &path).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args([
+            "watch",
+            "--follow",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sipdiag");
+    // The handler is in place once it says what it follows.
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.starts_with("sipdiag: following"), "{line}");
+    let started = Instant::now();
+    let kill = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .expect("sh");
+    assert!(kill.success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("watch did not end on Ctrl-C")
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let (found, end, _) = watch_output(&lines(&out));
+    assert!(
+        found.iter().any(|(_, rule, _)| rule == "FM002"),
+        "{found:?}"
+    );
+    assert_eq!(end["calls"], 1, "{end}");
+    // FM002 is an error: exit code 1, as at the end of a file.
+    assert_eq!(out.status.code(), Some(1));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    assert!(
+        rest.contains("stopped; judging the calls in progress"),
+        "{rest}"
+    );
+}

@@ -30,6 +30,8 @@
 //! SIP or not.
 
 use std::io::Write;
+
+use anyhow::Context;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -349,6 +351,9 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
             Ok(Duration::from_secs_f64(s))
         })
         .transpose()?;
+    if args.interface.is_some() || args.follow.is_some() {
+        stop_on_signals()?;
+    }
     match (&args.interface, &args.follow) {
         (Some(iface), _) => {
             let filter = args.captures.join(" ");
@@ -360,6 +365,9 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
                 read_one(path, None, &judge, &mut errors);
             }
         }
+    }
+    if crate::capture::follow::stop_requested() {
+        eprintln!("sipdiag: stopped; judging the calls in progress");
     }
     let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
     let rest: Vec<(u64, Call)> = j.retiring.finish().collect();
@@ -408,6 +416,22 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     drop(j);
     super::finish(errors)?;
     Ok(u8::from(failing))
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM end a watch of a growing input as `--until-idle` does: the
+/// reading stops at its next wait, the calls in progress are judged and the summary is
+/// printed. A second one ends the process at once (exit code 130).
+fn stop_on_signals() -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = crate::capture::follow::stop_flag();
+    for sig in [SIGINT, SIGTERM] {
+        // Registered first: runs when the flag is already set, i.e. from the second on.
+        signal_hook::flag::register_conditional_shutdown(sig, 130, std::sync::Arc::clone(&stop))
+            .context("installing the Ctrl-C handler")?;
+        signal_hook::flag::register(sig, std::sync::Arc::clone(&stop))
+            .context("installing the Ctrl-C handler")?;
+    }
+    Ok(())
 }
 
 /// Reads one file of the stream: whole (`follow` `None`) or as it is written.
@@ -514,11 +538,18 @@ fn follow_set(
         until_idle,
     };
     let mut path = PathBuf::from(path);
+    eprintln!(
+        "sipdiag: following {}; Ctrl-C ends the watch and judges the calls in progress",
+        path.display()
+    );
     // Started before the writer has created the file (as `tail -F` would be): wait for it.
     let since = std::time::Instant::now();
     if !path.exists() {
         eprintln!("sipdiag: waiting for {} to appear", path.display());
-        while !path.exists() && until_idle.is_none_or(|limit| since.elapsed() < limit) {
+        while !path.exists()
+            && !crate::capture::follow::stop_requested()
+            && until_idle.is_none_or(|limit| since.elapsed() < limit)
+        {
             std::thread::sleep(POLL);
         }
     }

@@ -4,7 +4,8 @@
 //! Input: the path of the file and [`FollowOptions`]. Output: a [`Read`] (for
 //! [`super::read_capture_following`]) that hands out bytes as the writer appends them and
 //! ends (reads 0) only when the file is complete: the writer has moved on to the next file
-//! of a rotated set ([`successor`]), or nothing was appended for `until_idle`. Partial
+//! of a rotated set ([`successor`]), nothing was appended for `until_idle`, or the user
+//! asked the process to stop ([`stop_flag`]: Ctrl-C). Partial
 //! records at the end of the file are normal here (the writer flushes in its own
 //! chunks): the capture reader simply waits for the rest.
 //!
@@ -24,8 +25,25 @@ use std::cmp::Ordering;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
+
+/// Set when the user asks a reader of a growing input to end (the command installs it as
+/// the handler of Ctrl-C and SIGTERM): the readers of files being written and of
+/// interfaces then end at their next wait, as at `until_idle`, so that what was read is
+/// still analysed and reported.
+static STOP: LazyLock<Arc<AtomicBool>> = LazyLock::new(|| Arc::new(AtomicBool::new(false)));
+
+/// The flag that ends the waits of growing inputs (see [`STOP`]).
+pub fn stop_flag() -> Arc<AtomicBool> {
+    Arc::clone(&STOP)
+}
+
+/// Whether the user asked the reading to end.
+pub fn stop_requested() -> bool {
+    STOP.load(AtomicOrdering::Relaxed)
+}
 
 /// How a followed file is waited on.
 #[derive(Debug, Clone, Copy)]
@@ -110,7 +128,7 @@ impl Read for Follow {
                 return Ok(0);
             }
             let quiet = self.last_data.elapsed();
-            if self.opts.until_idle.is_some_and(|limit| quiet >= limit) {
+            if stop_requested() || self.opts.until_idle.is_some_and(|limit| quiet >= limit) {
                 return Ok(0);
             }
             if let Some(hook) = self.on_idle.as_mut() {

@@ -4,7 +4,8 @@
 //! Built only with the cargo feature `live` (the `pcap` crate links libpcap; the default
 //! build needs no C library). Input: an interface name and an optional BPF filter
 //! (tcpdump's syntax, compiled by libpcap); output: each packet handed to a callback as it
-//! is captured, until nothing has come for `until_idle` (or the process is stopped).
+//! is captured, until nothing has come for `until_idle` or the user stops it (Ctrl-C:
+//! [`super::follow::stop_flag`]).
 
 use std::time::{Duration, Instant};
 
@@ -76,7 +77,8 @@ pub fn read_interface(
             }
             Err(pcap::Error::TimeoutExpired) => {
                 let quiet = last_packet.elapsed();
-                if until_idle.is_some_and(|limit| quiet >= limit) {
+                if super::follow::stop_requested() || until_idle.is_some_and(|limit| quiet >= limit)
+                {
                     break;
                 }
                 on_idle(quiet);
