@@ -95,14 +95,14 @@ json\t'JSON (schema_version 2) for ticket systems and scripts'
 markdown\t'Markdown for pasting into tickets'
 html\t'One self-contained HTML page with an SVG ladder per failed call (analyze only)'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -s o -l output -d 'Write the report to FILE instead of standard output' -r -F
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l fail-on -d 'Exit 1 when a finding at or above this severity exists' -r -f -a "error\t''
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l fail-on -d 'Exit 1 when a finding at or above this severity is reported' -r -f -a "error\t''
 warning\t''
 info\t''
 none\t''"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l select -d 'Run only these rules (ids or slugs, comma-separated or repeated)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ignore -d 'Skip these rules (ids or slugs)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l severity -d 'Override a rule\'s severity, e.g. SIP001=error (repeatable)' -r
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference (for `watch`, recommended: without it, XCC is known only once a call has shown it)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT). Overrides inference' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo -d 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l ipo-config -d 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing' -r
@@ -214,14 +214,14 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l follow -d 'A c
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l until-idle -d 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared; with -i: once no packet has come for SECS seconds' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -s f -l format -d 'Output format' -r -f -a "table\t'A block of text per failed call (colour as `--color` says)'
 json\t'JSON Lines: one object per judged call with findings, and one at the end'"
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l fail-on -d 'Exit 1 when a finding at or above this severity was printed' -r -f -a "error\t''
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l fail-on -d 'Exit 1 when a finding at or above this severity is reported' -r -f -a "error\t''
 warning\t''
 info\t''
 none\t''"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l select -d 'Run only these rules (ids or slugs, comma-separated or repeated)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l ignore -d 'Skip these rules (ids or slugs)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l severity -d 'Override a rule\'s severity, e.g. SIP001=error (repeatable)' -r
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference (recommended: without it, XCC is known only once a call has shown it)' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l xcc -d 'XCC\'s address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference (for `watch`, recommended: without it, XCC is known only once a call has shown it)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT). Overrides inference' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l ipo -d 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l ipo-config -d 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing' -r

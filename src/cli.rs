@@ -238,8 +238,9 @@ pub struct MediaArgs {
 }
 
 /// Severity threshold for the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum FailOn {
+    #[default]
     Error,
     Warning,
     Info,
@@ -259,18 +260,11 @@ pub enum ReportFormat {
     Html,
 }
 
-#[derive(Debug, Args)]
-pub struct AnalyzeArgs {
-    /// Capture files (pcap, pcapng, optionally gzip-compressed); `-` reads standard input.
-    #[arg(required = true, value_name = "CAPTURE")]
-    pub captures: Vec<String>,
-    /// Report format.
-    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<std::path::PathBuf>,
-    /// Exit 1 when a finding at or above this severity exists.
+/// How `analyze` and `watch` judge: which rules, which severity fails the run, and who is
+/// who on the trunk.
+#[derive(Debug, Args, Default, Clone)]
+pub struct JudgeArgs {
+    /// Exit 1 when a finding at or above this severity is reported.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
     /// Run only these rules (ids or slugs, comma-separated or repeated).
@@ -282,7 +276,8 @@ pub struct AnalyzeArgs {
     /// Override a rule's severity, e.g. SIP001=error (repeatable).
     #[arg(long = "severity", value_name = "RULE=LEVEL")]
     pub severity: Vec<String>,
-    /// XCC's address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference.
+    /// XCC's address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference
+    /// (for `watch`, recommended: without it, XCC is known only once a call has shown it).
     #[arg(long, value_name = "ADDR[:PORT]")]
     pub xcc: Vec<String>,
     /// The PBX's address (ADDR or ADDR:PORT). Overrides inference.
@@ -294,6 +289,21 @@ pub struct AnalyzeArgs {
     /// The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing.
     #[arg(long, value_name = "FILE")]
     pub ipo_config: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Capture files (pcap, pcapng, optionally gzip-compressed); `-` reads standard input.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<String>,
+    /// Report format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
     /// After the report (table or markdown), draw the ladder of each failed call with its
     /// linked leg (as `sipdiag flow`).
     #[arg(long)]
@@ -366,31 +376,8 @@ pub struct WatchArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = WatchFormat::Table)]
     pub format: WatchFormat,
-    /// Exit 1 when a finding at or above this severity was printed.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
-    /// Run only these rules (ids or slugs, comma-separated or repeated).
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    pub select: Vec<String>,
-    /// Skip these rules (ids or slugs).
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    pub ignore: Vec<String>,
-    /// Override a rule's severity, e.g. SIP001=error (repeatable).
-    #[arg(long = "severity", value_name = "RULE=LEVEL")]
-    pub severity: Vec<String>,
-    /// XCC's address (ADDR or ADDR:PORT); repeat for several trunks. Overrides inference
-    /// (recommended: without it, XCC is known only once a call has shown it).
-    #[arg(long, value_name = "ADDR[:PORT]")]
-    pub xcc: Vec<String>,
-    /// The PBX's address (ADDR or ADDR:PORT). Overrides inference.
-    #[arg(long, value_name = "ADDR[:PORT]")]
-    pub pbx: Vec<String>,
-    /// An IP Office address (repeatable): its incoming calls are checked (IPO rules).
-    #[arg(long, value_name = "ADDR")]
-    pub ipo: Vec<std::net::IpAddr>,
-    /// The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing.
-    #[arg(long, value_name = "FILE")]
-    pub ipo_config: Option<String>,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
     /// Also the healthy calls, and whole Call-IDs.
     #[arg(long, short = 'v')]
     pub verbose: bool,

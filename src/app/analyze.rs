@@ -10,7 +10,7 @@ use anyhow::Context;
 use crate::calls::CallSet;
 use crate::calls::legs::{Endpoint, infer_roles, link_legs};
 use crate::capture::CaptureError;
-use crate::cli::{AnalyzeArgs, FailOn, MediaPortArgs, ReportFormat, SiteArgs};
+use crate::cli::{AnalyzeArgs, FailOn, JudgeArgs, MediaPortArgs, ReportFormat, SiteArgs};
 use crate::media::{MediaSettings, MediaTracker, UdpPayload};
 use crate::net::{Datagram, IcmpError, StreamEvent};
 use crate::numbers::Site;
@@ -106,14 +106,8 @@ fn attach_captures(
 pub(super) struct DiagnoseOptions<'a> {
     pub(super) site: &'a SiteArgs,
     pub(super) ports: &'a MediaPortArgs,
-    pub(super) xcc: &'a [String],
-    pub(super) pbx: &'a [String],
-    pub(super) select: &'a [String],
-    pub(super) ignore: &'a [String],
-    pub(super) severity: &'a [String],
-    /// IP Office addresses (`--ipo`) and configuration file (`--ipo-config`).
-    pub(super) ipo: &'a [std::net::IpAddr],
-    pub(super) ipo_config: Option<&'a str>,
+    /// Rules, roles and the IP Office (`flow` gives the roles only).
+    pub(super) judge: &'a JudgeArgs,
 }
 
 /// A whole diagnosis: the calls, their roles and legs, the media and the findings.
@@ -138,9 +132,12 @@ pub(super) fn diagnose(
     sink: &mut (dyn CallSink + Send),
 ) -> anyhow::Result<(Option<Diagnosis>, Vec<CaptureError>)> {
     let (mut site, settings) = site_settings(opts.site, opts.ports)?;
-    let (xcc, pbx) = (endpoints(opts.xcc)?, endpoints(opts.pbx)?);
-    let choice = RuleChoice::new(opts.select, opts.ignore, opts.severity)?;
-    let ipo_config = opts.ipo_config.map(ipo_route::load_config).transpose()?;
+    let judge = opts.judge;
+    let (xcc, pbx) = (endpoints(&judge.xcc)?, endpoints(&judge.pbx)?);
+    let choice = RuleChoice::new(&judge.select, &judge.ignore, &judge.severity)?;
+    let ipo_config = (judge.ipo_config.as_deref())
+        .map(ipo_route::load_config)
+        .transpose()?;
     let mut tracker = MediaTracker::new(settings);
     // Several files are captures of one incident: merged by timestamp into one stream.
     let (mut reports, errors, index) = if captures.len() > 1 {
@@ -165,7 +162,7 @@ pub(super) fn diagnose(
             (roles, legs)
         },
     );
-    let ipo = ipo_route::ipo_context(&calls, opts.ipo, ipo_config.as_ref());
+    let ipo = ipo_route::ipo_context(&calls, &judge.ipo, ipo_config.as_ref());
     let cx = rules::Context {
         captures: &reports,
         calls: &calls,
@@ -290,7 +287,7 @@ pub(super) fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
         }),
     }?;
     finish(errors)?;
-    Ok(u8::from(fails(&a.analysis, args.fail_on)))
+    Ok(u8::from(fails(&a.analysis, args.judge.fail_on)))
 }
 
 /// One `analyze` run over captures read together: the report, the ladders of `--flow`
@@ -314,13 +311,7 @@ pub(super) fn analyze_captures(
     let opts = DiagnoseOptions {
         site: &args.site,
         ports: &args.ports,
-        xcc: &args.xcc,
-        pbx: &args.pbx,
-        select: &args.select,
-        ignore: &args.ignore,
-        severity: &args.severity,
-        ipo: &args.ipo,
-        ipo_config: args.ipo_config.as_deref(),
+        judge: &args.judge,
     };
     let focus = flow::focus(&args.focus)?;
     if let Some(out) = &args.annotate {

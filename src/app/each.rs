@@ -159,7 +159,7 @@ fn run_one(args: &AnalyzeArgs, input: &Result<String, (String, String)>, color: 
             let row = EachRow::analysed(
                 path,
                 &a.analysis,
-                u8::from(fails(&a.analysis, args.fail_on)),
+                u8::from(fails(&a.analysis, args.judge.fail_on)),
             );
             let text = match args.format {
                 ReportFormat::Json => render::json_entry(&EachFile {

@@ -148,16 +148,15 @@ fn role_of(roles: &Roles, a: &SocketAddr, softphone_port: u16) -> Option<&'stati
 
 pub(super) fn flow(args: &FlowArgs) -> anyhow::Result<u8> {
     let focus = focus(&args.focus)?;
+    let judge = crate::cli::JudgeArgs {
+        xcc: args.xcc.clone(),
+        pbx: args.pbx.clone(),
+        ..Default::default()
+    };
     let opts = DiagnoseOptions {
         site: &args.site,
         ports: &args.ports,
-        xcc: &args.xcc,
-        pbx: &args.pbx,
-        select: &[],
-        ignore: &[],
-        severity: &[],
-        ipo: &[],
-        ipo_config: None,
+        judge: &judge,
     };
     let mut rec = Recorder::default();
     let (d, errors) = diagnose(&args.captures, &opts, &mut rec)?;

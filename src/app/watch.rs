@@ -315,23 +315,22 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         known: KnownXcc::default(),
         seen: rules::Seen::default(),
         last_report: None,
-        xcc: endpoints(&args.xcc)?,
-        pbx: endpoints(&args.pbx)?,
+        xcc: endpoints(&args.judge.xcc)?,
+        pbx: endpoints(&args.judge.pbx)?,
         site,
-        ipo: args.ipo.clone(),
-        ipo_config: args
-            .ipo_config
+        ipo: args.judge.ipo.clone(),
+        ipo_config: (args.judge.ipo_config)
             .as_deref()
             .map(super::ipo_route::load_config)
             .transpose()?,
-        choice: RuleChoice::new(&args.select, &args.ignore, &args.severity)?,
+        choice: RuleChoice::new(&args.judge.select, &args.judge.ignore, &args.judge.severity)?,
         format: args.format,
         text: TextOptions {
             color,
             verbose: args.verbose,
             width: crate::report::terminal_width(),
         },
-        fail_on: fail_threshold(args.fail_on),
+        fail_on: fail_threshold(args.judge.fail_on),
         failing: false,
         end: WatchEnd::default(),
     };
