@@ -569,3 +569,46 @@ fn calls_and_watch_retire_the_flood_early_at_the_cap_and_say_so() {
     assert_eq!(cap.len(), 1, "{end}");
     assert_eq!(cap[0]["evidence"]["count"], 151);
 }
+
+#[test]
+fn call_limit_is_reported_on_the_file_that_carried_the_calls() {
+    // Three files, the first unreadable: the reports are those of the other two, and the
+    // drops belong to the flood's, not to the report at the flood's position in the list.
+    let flood = invite_flood(200, false);
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.pcap");
+    std::fs::write(&bad, b"not a capture at all\n").unwrap();
+    let other = common::testdata("followme/fm002-intl00.pcap");
+    let o = sipdiag(&[
+        "analyze",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--max-calls",
+        "50",
+        bad.to_str().unwrap(),
+        flood.path().to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let kinds = |i: usize| -> Vec<String> {
+        v["captures"][i]["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let path = |i: usize| v["captures"][i]["path"].as_str().unwrap().to_string();
+    assert_eq!(v["captures"].as_array().unwrap().len(), 2);
+    assert!(path(0).ends_with(flood.path().file_name().unwrap().to_str().unwrap()));
+    assert!(kinds(0).contains(&"call-limit".to_string()), "{v}");
+    assert!(!kinds(1).contains(&"call-limit".to_string()), "{v}");
+}

@@ -74,7 +74,7 @@ pub(super) fn collect(
         media: MediaTracker::new(settings),
     };
     let (mut reports, errors) = scan_all_with(paths, &mut col.set, &mut col.media);
-    col.set.finish(&mut reports);
+    col.set.finish(&mut reports, paths);
     (col, reports, errors)
 }
 
@@ -150,7 +150,7 @@ pub(super) fn diagnose(
     if reports.is_empty() {
         return Ok((None, errors));
     }
-    sink.calls().finish(&mut reports);
+    sink.calls().finish(&mut reports, captures);
     let calls = std::mem::take(&mut sink.calls().calls);
     // Media and calls are finished independently: side by side.
     let (media, (roles, legs)) = crate::par::beside(

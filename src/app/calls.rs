@@ -100,7 +100,7 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
     } else {
         let mut set = CallSet::default();
         let (mut reports, errors) = scan_all(&args.captures, &mut set);
-        set.finish(&mut reports);
+        set.finish(&mut reports, &args.captures);
         let keep = if focus.is_empty() || reports.is_empty() {
             vec![true; set.calls.len()]
         } else {

@@ -215,7 +215,7 @@ fn focused_call_ids(
     );
     let mut set = CallSet::default();
     let (mut reports, errors) = scan_all(captures, &mut set);
-    set.finish(&mut reports);
+    set.finish(&mut reports, captures);
     if let Some(e) = errors.into_iter().next() {
         return Err(e.into());
     }

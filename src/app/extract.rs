@@ -176,7 +176,7 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
     // First read: the calls, and the frames of their messages.
     let mut rec = Recorder::default();
     let (mut reports, errors) = scan_all(&args.captures, &mut rec);
-    rec.set.finish(&mut reports);
+    rec.set.finish(&mut reports, &args.captures);
     if let Some(e) = errors.into_iter().next() {
         return Err(e.into());
     }

@@ -117,7 +117,7 @@ fn replay_captures(
 ) -> (Vec<RouteRow>, Vec<crate::capture::CaptureError>) {
     let mut set = CallSet::default();
     let (mut reports, errors) = scan_all(paths, &mut set);
-    set.finish(&mut reports);
+    set.finish(&mut reports, paths);
     let calls = set.calls;
     let rows = replay_calls(&calls, &cfg.system.addresses, Some(cfg), busy)
         .into_iter()

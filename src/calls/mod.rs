@@ -259,9 +259,10 @@ impl CallSet {
         self.holes = 0;
     }
 
-    /// The end of the scan: the places of dropped calls are taken out of `calls`, and the
-    /// drops reported on the capture that carried the first (`reports` in input order).
-    pub fn finish(&mut self, reports: &mut [crate::sip::CaptureReport]) {
+    /// The end of the scan of `paths`: the places of dropped calls are taken out of
+    /// `calls`, and the drops reported on the capture that carried the first (among
+    /// `reports`, those of the files that could be read).
+    pub fn finish(&mut self, reports: &mut [crate::sip::CaptureReport], paths: &[String]) {
         if self.let_go.count == 0 {
             return;
         }
@@ -269,7 +270,12 @@ impl CallSet {
             self.compact();
         }
         let anomaly = self.let_go.anomaly("dropped from the analysis");
-        let at = self.let_go.capture.min(reports.len().saturating_sub(1));
+        let shown = paths
+            .get(self.let_go.capture)
+            .map(|p| crate::redact::shown_path(p));
+        let at = (reports.iter())
+            .position(|r| Some(&r.path) == shown.as_ref())
+            .unwrap_or(reports.len().saturating_sub(1));
         if let Some(r) = reports.get_mut(at) {
             if let Some(a) = r.anomalies.iter_mut().find(|a| a.kind == LetGo::KIND) {
                 *a = anomaly;
