@@ -215,7 +215,7 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand -i 'Capture live from this network interface through libpcap (root or CAP_NET_RAW); needs a build with the cargo feature `live`. Stops at Ctrl-C, or as `--until-idle` says'
             cand --interface 'Capture live from this network interface through libpcap (root or CAP_NET_RAW); needs a build with the cargo feature `live`. Stops at Ctrl-C, or as `--until-idle` says'
             cand --follow 'A capture file still being written (`tcpdump -w`): read as it grows, and on into the next file of its rotated set (`tcpdump -C`/`-G`). Stops at Ctrl-C, or as `--until-idle` says'
-            cand --until-idle 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared; with -i: once no packet has come for SECS seconds'
+            cand --until-idle 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared; with -i: once no packet has come for SECS seconds. Without it, Ctrl-C stops the same way (the calls in progress are judged, the summary printed)'
             cand -f 'Output format'
             cand --format 'Output format'
             cand --fail-on 'Exit 1 when a finding at or above this severity is reported'

@@ -211,7 +211,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s h -l help -d
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -s i -l interface -d 'Capture live from this network interface through libpcap (root or CAP_NET_RAW); needs a build with the cargo feature `live`. Stops at Ctrl-C, or as `--until-idle` says' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l follow -d 'A capture file still being written (`tcpdump -w`): read as it grows, and on into the next file of its rotated set (`tcpdump -C`/`-G`). Stops at Ctrl-C, or as `--until-idle` says' -r
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l until-idle -d 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared; with -i: once no packet has come for SECS seconds' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l until-idle -d 'With --follow: stop once the file has not grown for SECS seconds and no next file of its set has appeared; with -i: once no packet has come for SECS seconds. Without it, Ctrl-C stops the same way (the calls in progress are judged, the summary printed)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -s f -l format -d 'Output format' -r -f -a "table\t'A block of text per failed call (colour as `--color` says)'
 json\t'JSON Lines: one object per judged call with findings, and one at the end'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l fail-on -d 'Exit 1 when a finding at or above this severity is reported' -r -f -a "error\t''

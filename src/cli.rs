@@ -370,7 +370,8 @@ pub struct WatchArgs {
     #[arg(long, value_name = "CAPTURE")]
     pub follow: Option<String>,
     /// With --follow: stop once the file has not grown for SECS seconds and no next file
-    /// of its set has appeared; with -i: once no packet has come for SECS seconds.
+    /// of its set has appeared; with -i: once no packet has come for SECS seconds. Without
+    /// it, Ctrl-C stops the same way (the calls in progress are judged, the summary printed).
     #[arg(long, value_name = "SECS")]
     pub until_idle: Option<f64>,
     /// Output format.
