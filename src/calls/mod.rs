@@ -64,7 +64,6 @@ pub struct MessageRef {
     pub method: Option<Method>,
     pub status: Option<u16>,
     pub cseq: Option<u32>,
-    pub cseq_method: Option<Method>,
     /// Same transaction and content as an earlier message.
     pub retransmission: bool,
 }
@@ -134,7 +133,7 @@ pub struct Call {
     pub messages: Vec<MessageRef>,
     pub invites: Vec<InviteTx>,
     /// Methods in order of first appearance.
-    pub methods: Vec<String>,
+    pub methods: Vec<Method>,
     pub bye_frame: Option<u64>,
     /// User-Agent/Server strings by sender (at most a few per call), for role hints.
     pub agents: Vec<(SocketAddr, String)>,
@@ -382,13 +381,12 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
         method: m.method().map(method),
         status: m.status(),
         cseq: cseq.as_ref().map(|c| c.seq),
-        cseq_method: cseq.as_ref().map(|c| method(c.method)),
         retransmission: false,
     };
     if let Some(name) = m.method()
         && !call.methods.iter().any(|x| x == name)
     {
-        call.methods.push(name.to_string());
+        call.methods.push(method(name));
     }
     let seq = cseq.as_ref().map(|c| c.seq);
     match (m.method(), m.status()) {
@@ -516,7 +514,7 @@ pub(crate) enum CallState {
 pub(crate) fn state(c: &Call) -> CallState {
     if c.methods
         .iter()
-        .any(|m| matches!(m.as_str(), "REGISTER" | "SUBSCRIBE" | "PUBLISH"))
+        .any(|m| matches!(m.as_ref(), "REGISTER" | "SUBSCRIBE" | "PUBLISH"))
     {
         return CallState::Lasting;
     }

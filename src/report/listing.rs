@@ -464,7 +464,7 @@ pub struct CallRow {
     /// Every Diversion (else History-Info) entry of the first INVITE, in header order,
     /// the one XCC looks up marked `used`.
     pub forwarding: Vec<ForwardingEntry>,
-    pub methods: Vec<String>,
+    pub methods: Vec<crate::calls::Method>,
     pub final_status: Option<u16>,
     pub final_frame: Option<u64>,
     pub messages: usize,
