@@ -568,6 +568,9 @@ fn calls_and_watch_retire_the_flood_early_at_the_cap_and_say_so() {
         .collect();
     assert_eq!(cap.len(), 1, "{end}");
     assert_eq!(cap[0]["evidence"]["count"], 151);
+    // Held at most the cap at once; every call judged.
+    assert_eq!(end["peak_calls"], 50, "{end}");
+    assert_eq!(end["calls"], 201, "{end}");
 }
 
 #[test]
