@@ -130,7 +130,10 @@ struct Caps {
 }
 
 pub struct Extractor {
-    streams: HashMap<Flow, Stream>,
+    /// Boxed: the table has room for about twice the streams it holds (hash tables grow
+    /// before they are full, and a flood of connections leaves tombstones that make it
+    /// grow again), so its entries are kept to the key and a pointer.
+    streams: HashMap<Flow, Box<Stream>>,
     buffered: usize,
     caps: Caps,
     pub stats: ExtractStats,
@@ -268,7 +271,10 @@ impl Extractor {
         data: &[u8],
         out: &mut dyn FnMut(RawMessage<'_>),
     ) {
-        let s = self.streams.entry(flow).or_insert_with(Stream::new);
+        let s = self
+            .streams
+            .entry(flow)
+            .or_insert_with(|| Box::new(Stream::new()));
         if s.skip > 0 {
             // The rest of a body over the cap.
             let n = s.skip.min(data.len());
