@@ -73,25 +73,15 @@ impl Rule for R {
     }
 
     fn check(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let mut out = Vec::new();
-        for c in cx.captures {
-            for a in &c.anomalies {
-                let Some((limit, flag, title)) = limit_of(a.kind) else {
-                    continue;
-                };
-                out.push(
-                    Finding::new(&INFO, title, format!("{}: {}.", c.path, a.message))
-                        .capture(&c.path)
-                        .frames(a.frames.iter().copied())
-                        .evidence(json!({
-                            "capture": c.path,
-                            "anomaly": a.kind,
-                            "limit": limit,
-                            "flag": (!flag.is_empty()).then_some(flag),
-                            "count": a.count,
-                            "first_frame": a.frames.first(),
-                        })),
-                );
+        // The anomaly's finding, with the limit it reached and the flag that raises it.
+        let mut out =
+            super::followme::anomaly_findings(cx, &INFO, |kind| Some(limit_of(kind)?.2), "");
+        for f in &mut out {
+            let kind = f.evidence["anomaly"].as_str().unwrap_or_default();
+            if let Some((limit, flag, _)) = limit_of(kind) {
+                f.evidence["limit"] = json!(limit);
+                f.evidence["flag"] = json!((!flag.is_empty()).then_some(flag));
+                f.evidence["first_frame"] = json!(f.frames.first());
             }
         }
         if let Some(l) = &cx.media.flow_limit {
