@@ -70,12 +70,7 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
         for (o, c) in rest {
             sink.keep(o, &c);
         }
-        if sink.set.let_go.count > 0
-            && let Some(r) = reports.first_mut()
-        {
-            r.anomalies
-                .push(sink.set.let_go.anomaly("retired before they ended"));
-        }
+        (sink.set.let_go).report(&mut reports, &args.captures, "retired before they ended");
         // A call retired too early (a message came after it had ended) is read again
         // whole, when the capture can be read twice; so is a capture whose spool could
         // not be written.

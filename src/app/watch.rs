@@ -30,11 +30,11 @@
 //! SIP or not.
 
 use std::io::Write;
-
-use anyhow::Context;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use anyhow::Context;
 
 use crate::calls::legs::{Endpoint, KnownXcc, LegKind, infer_roles_knowing, link_legs};
 use crate::calls::retire::Retiring;
@@ -376,13 +376,10 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     j.judge_ready(None);
     j.end.reopened = j.retiring.reopened();
     j.end.peak_calls = j.retiring.peak_live();
-    if j.retiring.let_go.count > 0 {
-        let a = j.retiring.let_go.anomaly("judged before they ended");
-        // Frames are numbered through the files: the last file's report carries it.
-        if let Some(r) = j.end.captures.last_mut() {
-            r.anomalies.push(a);
-        }
-    }
+    // Frames are numbered through the files (no path given): the last file's report
+    // carries it.
+    let jm = &mut *j;
+    (jm.retiring.let_go).report(&mut jm.end.captures, &[], "judged before they ended");
     // The capture rules: on the files' reports, and on what the calls judged showed
     // (FM001, FM005: the digests of `rules::Seen`), with the XCC the calls identified.
     let roles = infer_roles_knowing(&[], &j.xcc, &j.pbx, &j.known);
@@ -425,9 +422,9 @@ fn stop_on_signals() -> anyhow::Result<()> {
     let stop = crate::capture::follow::stop_flag();
     for sig in [SIGINT, SIGTERM] {
         // Registered first: runs when the flag is already set, i.e. from the second on.
-        signal_hook::flag::register_conditional_shutdown(sig, 130, std::sync::Arc::clone(&stop))
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))
             .context("installing the Ctrl-C handler")?;
-        signal_hook::flag::register(sig, std::sync::Arc::clone(&stop))
+        signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("installing the Ctrl-C handler")?;
     }
     Ok(())

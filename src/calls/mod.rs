@@ -216,7 +216,7 @@ impl CallSet {
             return;
         }
         self.open.touch_or_push(slot);
-        if self.open.len() > crate::limits::current().calls
+        if self.open.len() > self.let_go.cap
             && let Some(oldest) = self.open.oldest()
         {
             self.open.remove(oldest);
@@ -262,41 +262,59 @@ impl CallSet {
     /// `calls`, and the drops reported on the capture that carried the first (among
     /// `reports`, those of the files that could be read).
     pub fn finish(&mut self, reports: &mut [crate::sip::CaptureReport], paths: &[String]) {
-        if self.let_go.count == 0 {
-            return;
-        }
         if self.holes > 0 {
             self.compact();
         }
-        let anomaly = self.let_go.anomaly("dropped from the analysis");
-        let shown = paths
-            .get(self.let_go.capture)
-            .map(|p| crate::redact::shown_path(p));
-        let at = (reports.iter())
-            .position(|r| Some(&r.path) == shown.as_ref())
-            .unwrap_or(reports.len().saturating_sub(1));
-        if let Some(r) = reports.get_mut(at) {
-            if let Some(a) = r.anomalies.iter_mut().find(|a| a.kind == LetGo::KIND) {
-                *a = anomaly;
-            } else {
-                r.anomalies.push(anomaly);
-            }
-        }
+        self.let_go
+            .report(reports, paths, "dropped from the analysis");
     }
 }
 
-/// Calls let go at the `--max-calls` cap before they ended: how many, and the first.
-#[derive(Debug, Default, Clone)]
+/// The `--max-calls` cap of a set of calls, and the calls let go at it before they
+/// ended: how many, and the first.
+#[derive(Debug, Clone)]
 pub struct LetGo {
+    /// Calls not ended held at once: the cap in force when the set was made
+    /// ([`crate::limits`]), read once rather than per message.
+    pub cap: usize,
     pub count: u64,
     /// The first one's first frame, and the input file that carried it.
     pub first_frame: Option<u64>,
     pub capture: usize,
 }
 
+impl Default for LetGo {
+    fn default() -> Self {
+        LetGo {
+            cap: crate::limits::current().calls,
+            count: 0,
+            first_frame: None,
+            capture: 0,
+        }
+    }
+}
+
 impl LetGo {
     /// The anomaly kind that reports it (rule CAP006).
     pub const KIND: &str = "call-limit";
+
+    /// Reports the calls let go (nothing when none was), `what` saying what became of
+    /// them: on the report of the file that carried the first (`paths`: the files as
+    /// given; `reports`: those of the files that could be read), else on the last report.
+    pub fn report(&self, reports: &mut [crate::sip::CaptureReport], paths: &[String], what: &str) {
+        if self.count == 0 {
+            return;
+        }
+        let shown = paths
+            .get(self.capture)
+            .map(|p| crate::redact::shown_path(p));
+        let at = (reports.iter())
+            .position(|r| Some(&r.path) == shown.as_ref())
+            .unwrap_or(reports.len().saturating_sub(1));
+        if let Some(r) = reports.get_mut(at) {
+            r.anomalies.push(self.anomaly(what));
+        }
+    }
 
     fn record(&mut self, c: &Call, capture: usize) {
         self.count += 1;
@@ -306,10 +324,9 @@ impl LetGo {
         }
     }
 
-    /// The anomaly naming the cap, the count and the first call, `what` saying what
-    /// became of them.
-    pub fn anomaly(&self, what: &str) -> crate::capture::Anomaly {
-        let cap = crate::limits::current().calls;
+    /// The anomaly naming the cap, the count and the first call.
+    fn anomaly(&self, what: &str) -> crate::capture::Anomaly {
+        let cap = self.cap;
         let first = self.first_frame.unwrap_or(0);
         crate::capture::Anomaly {
             kind: Self::KIND,

@@ -101,7 +101,7 @@ impl Retiring {
         let slot = match self.index.get(key.as_ref()) {
             Some(&slot) => slot,
             None => {
-                if self.index.len() >= crate::limits::current().calls {
+                if self.index.len() >= self.let_go.cap {
                     self.let_go_oldest();
                 }
                 if !self.gone.is_empty() && self.gone.contains(self.hash(&key)) {
