@@ -23,14 +23,18 @@ fn write(f: impl FnOnce(&mut Pcap<Vec<u8>>) -> std::io::Result<()>) -> tempfile:
 }
 
 fn analyze(path: &Path, flags: &[&str]) -> Value {
+    analyze_files(&[path], flags, 0)
+}
+
+/// `analyze --format json --fail-on none FLAGS PATHS…`, which must exit with `code`.
+fn analyze_files(paths: &[&Path], flags: &[&str], code: i32) -> Value {
     let mut args = vec!["analyze", "--format", "json", "--fail-on", "none"];
     args.extend_from_slice(flags);
-    let p = path.to_str().unwrap();
-    args.push(p);
+    args.extend(paths.iter().map(|p| p.to_str().unwrap()));
     let o = sipdiag(&args);
     assert_eq!(
         o.status.code(),
-        Some(0),
+        Some(code),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
@@ -71,29 +75,23 @@ const CALLER_MEDIA: Addr = ([10, 0, 0, 1], 20000);
 const CALLEE_MEDIA: Addr = ([10, 0, 0, 2], 30000);
 const CALL_ID: &str = "flooded-call";
 
+/// The real call's set-up from `t` on: its INVITE, the `answer` a millisecond later, the
+/// ACK another millisecond later.
+fn setup(p: &mut Pcap<Vec<u8>>, t: u64, answer: &[u8]) -> std::io::Result<()> {
+    let invite = pcap::invite(CALL_ID, CALLER, CALLEE, CALLER_MEDIA);
+    p.udp(t, CALLER, CALLEE, &invite)?;
+    p.udp(t + 1000, CALLEE, CALLER, answer)?;
+    let ack = pcap::in_dialog("ACK", CALL_ID, CALLER, CALLEE);
+    p.udp(t + 2000, CALLER, CALLEE, &ack).map(|_| ())
+}
+
 /// A call answered with SDP whose RTP flows one way only (caller → callee, 100 packets),
 /// each packet followed by `flood` single RTP packets on new flows; then BYE.
 fn call_in_flow_flood(flood: u32) -> tempfile::NamedTempFile {
     write(|p| {
         let mut t = 1_000_000u64;
-        p.udp(
-            t,
-            CALLER,
-            CALLEE,
-            &pcap::invite(CALL_ID, CALLER, CALLEE, CALLER_MEDIA),
-        )?;
-        p.udp(
-            t + 1000,
-            CALLEE,
-            CALLER,
-            &pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA),
-        )?;
-        p.udp(
-            t + 2000,
-            CALLER,
-            CALLEE,
-            &pcap::in_dialog("ACK", CALL_ID, CALLER, CALLEE),
-        )?;
+        let ok = pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA);
+        setup(p, t, &ok)?;
         let mut n = 0u32;
         for i in 0..100u16 {
             t += 20_000;
@@ -409,21 +407,11 @@ fn invite_flood(flood: u32, ringing: bool) -> tempfile::NamedTempFile {
             )?;
             t += 1000;
         }
-        let busy = |s| pcap::response(CALL_ID, CALLER, CALLEE, s);
-        p.udp(
+        setup(
+            p,
             t,
-            CALLER,
-            CALLEE,
-            &pcap::invite(CALL_ID, CALLER, CALLEE, CALLER_MEDIA),
-        )?;
-        p.udp(t + 1000, CALLEE, CALLER, &busy("486 Busy Here"))?;
-        p.udp(
-            t + 2000,
-            CALLER,
-            CALLEE,
-            &pcap::in_dialog("ACK", CALL_ID, CALLER, CALLEE),
-        )?;
-        Ok(())
+            &pcap::response(CALL_ID, CALLER, CALLEE, "486 Busy Here"),
+        )
     })
 }
 
@@ -582,25 +570,7 @@ fn call_limit_is_reported_on_the_file_that_carried_the_calls() {
     let bad = dir.path().join("bad.pcap");
     std::fs::write(&bad, b"not a capture at all\n").unwrap();
     let other = common::testdata("followme/fm002-intl00.pcap");
-    let o = sipdiag(&[
-        "analyze",
-        "--format",
-        "json",
-        "--fail-on",
-        "none",
-        "--max-calls",
-        "50",
-        bad.to_str().unwrap(),
-        flood.path().to_str().unwrap(),
-        other.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = analyze_files(&[&bad, flood.path(), &other], &["--max-calls", "50"], 2);
     let kinds = |i: usize| -> Vec<String> {
         v["captures"][i]["anomalies"]
             .as_array()
