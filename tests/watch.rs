@@ -533,6 +533,15 @@ fn text_blocks_and_the_closing_line() {
     // --select/--ignore as for analyze: nothing left to fail on.
     let out = common::sipdiag(&["watch", "--ignore", "FM002", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
+    // A finding of the end (a rule that compares calls) comes with its filter too.
+    let path = common::testdata("followme/fm005-wrong-trunk.pcap");
+    let text = common::stdout(&common::sipdiag_wide(&["watch", path.to_str().unwrap()]));
+    assert!(
+        text.contains(
+            "127.0.0.20:5070.\n  Wireshark: ip.addr == 127.0.0.20 && (udp.port == 5070 || tcp.port == 5070)\n"
+        ),
+        "{text}"
+    );
 }
 
 /// Without the `live` feature, `-i` is refused with the way to get it; `--until-idle`

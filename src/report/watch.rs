@@ -103,6 +103,10 @@ pub fn end_text(e: &WatchEnd, o: &TextOptions) -> String {
             &format!("[{} {}] {}: {}", f.id, f.slug, f.severity, f.message),
             o.width,
         ));
+        // The cited frames in Wireshark, as `analyze` gives them (FM001, FM005 have one).
+        if !f.wireshark_filter.is_empty() {
+            out.push_str(&format!("  Wireshark: {}\n", f.wireshark_filter));
+        }
     }
     out.push_str(&analysis::wrap_lines(
         &super::listing::captures_footer(&e.captures),
