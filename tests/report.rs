@@ -339,3 +339,25 @@ fn every_table_fits_80_columns() {
         }
     }
 }
+
+/// A finding's title that does not fit the width goes on under its first word, past the
+/// "1. " of its number, as the finding's body does: the list stays readable at 80 columns.
+#[test]
+fn a_long_title_continues_under_its_text() {
+    let (text, code) = run(&["analyze", "testdata/followme/fm002-intl00.pcap"], "80");
+    assert_eq!(code, Some(1));
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("1. [FM002 diversion-format] error: "))
+        .expect("FM002's title");
+    // This title is longer than 80 columns: its second line is the title's rest.
+    assert_eq!(lines[at + 1], "   international with 00", "{text}");
+    // Below the "1." nothing starts at column 0 until the next finding or section.
+    for l in &lines[at + 1..] {
+        if l.is_empty() {
+            break;
+        }
+        assert!(l.starts_with("   "), "{l:?} in\n{text}");
+    }
+}

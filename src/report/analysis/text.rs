@@ -194,13 +194,21 @@ pub(crate) fn instances(a: &Analysis, g: &FindingGroup, verbose: bool) -> Option
 
 /// Words of `text` in lines of at most `width` characters after `indent`.
 pub(super) fn wrap(text: &str, indent: &str, width: usize) -> String {
-    let room = width.saturating_sub(indent.chars().count()).max(20);
+    hang(text, indent, indent, width)
+}
+
+/// `text` wrapped to `width`: the first line indented by `first`, the others by `rest`
+/// (a numbered title continues under its text, not under its number).
+pub(super) fn hang(text: &str, first: &str, rest: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line = String::new();
+    let mut indent = first;
     for word in text.split_whitespace() {
+        let room = width.saturating_sub(indent.chars().count()).max(20);
         if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
             let _ = writeln!(out, "{indent}{line}");
             line.clear();
+            indent = rest;
         }
         if !line.is_empty() {
             line.push(' ');
@@ -343,9 +351,12 @@ pub(crate) fn findings_section(a: &Analysis, o: &TextOptions, out: &mut String) 
         } else {
             String::new()
         };
-        out.push_str(&wrap(
-            &format!("{}. [{} {}] {sev}{count}: {}", n + 1, g.id, g.slug, g.title),
+        // Continuation lines start under the title's first word, past "1. ".
+        let number = format!("{}. ", n + 1);
+        out.push_str(&hang(
+            &format!("{number}[{} {}] {sev}{count}: {}", g.id, g.slug, g.title),
             "",
+            &" ".repeat(number.len()),
             o.width,
         ));
         if let Some(list) = instances(a, g, o.verbose) {
