@@ -158,9 +158,24 @@ impl<K: Hash + Eq + Copy, V> LruMap<K, V> {
         self.slots[slot as usize].as_mut().map(|(_, v)| v)
     }
 
-    /// Adds `k` as the most recently used (replacing an old value of `k`, returned).
-    pub fn insert(&mut self, k: K, v: V) -> Option<V> {
-        let old = self.remove(&k);
+    /// The slot of `k`, marked as just used: one lookup for a caller that then reads or
+    /// writes the value ([`LruMap::at_mut`]) and, when `k` is absent, adds it
+    /// ([`LruMap::insert_absent`]) without looking it up again.
+    pub fn touch(&mut self, k: &K) -> Option<u32> {
+        let slot = *self.index.get(k)?;
+        self.order.touch(slot);
+        Some(slot)
+    }
+
+    /// The value in `slot` (from [`LruMap::touch`] or [`LruMap::insert_absent`], with no
+    /// removal since).
+    pub fn at_mut(&mut self, slot: u32) -> Option<&mut V> {
+        self.slots.get_mut(slot as usize)?.as_mut().map(|(_, v)| v)
+    }
+
+    /// Adds `k`, which the caller knows is absent, as the most recently used; its slot.
+    pub fn insert_absent(&mut self, k: K, v: V) -> u32 {
+        debug_assert!(!self.index.contains_key(&k));
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some((k, v));
@@ -173,6 +188,13 @@ impl<K: Hash + Eq + Copy, V> LruMap<K, V> {
         };
         self.index.insert(k, slot);
         self.order.push(slot);
+        slot
+    }
+
+    /// Adds `k` as the most recently used (replacing an old value of `k`, returned).
+    pub fn insert(&mut self, k: K, v: V) -> Option<V> {
+        let old = self.remove(&k);
+        self.insert_absent(k, v);
         old
     }
 
@@ -296,6 +318,25 @@ mod tests {
         assert_eq!(m.get_mut(&99_995), Some(&mut 199_990));
         assert_eq!(m.remove(&99_992), Some(199_984));
         assert_eq!(m.pop_oldest().map(|(k, _)| k), Some(99_993));
+    }
+
+    #[test]
+    fn touch_marks_used_and_slots_reach_the_values() {
+        let mut m: LruMap<u32, u32> = LruMap::default();
+        let a = m.insert_absent(1, 10);
+        let b = m.insert_absent(2, 20);
+        assert_ne!(a, b);
+        assert_eq!(m.touch(&3), None);
+        // Touching 1 makes 2 the oldest.
+        assert_eq!(m.touch(&1), Some(a));
+        *m.at_mut(a).unwrap() += 1;
+        assert_eq!(m.pop_oldest(), Some((2, 20)));
+        assert_eq!(m.at_mut(b), None, "a removed entry's slot holds nothing");
+        // The freed slot is reused by the next key.
+        assert_eq!(m.insert_absent(4, 40), b);
+        assert_eq!(m.get(&1), Some(&11));
+        assert_eq!(m.pop_oldest(), Some((1, 11)));
+        assert_eq!(m.pop_oldest(), Some((4, 40)));
     }
 
     #[test]

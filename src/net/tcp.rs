@@ -13,10 +13,34 @@ use crate::capture::Timestamp;
 use crate::lru::LruMap;
 
 /// One direction of a TCP connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Flow {
     pub src: SocketAddr,
     pub dst: SocketAddr,
+}
+
+/// Addresses and ports as integers, two or four words instead of `SocketAddr`'s
+/// field-by-field hashing (flows are looked up several times per packet). Equal flows
+/// hash equally: IPv6 flow info and scope are left out, which `Eq` compares.
+impl std::hash::Hash for Flow {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        fn word(a: &SocketAddr) -> u128 {
+            match a {
+                SocketAddr::V4(v) => u128::from(v.ip().to_bits()) << 16 | u128::from(v.port()),
+                SocketAddr::V6(v) => v.ip().to_bits() ^ u128::from(v.port()).rotate_right(16) ^ 1,
+            }
+        }
+        match (self.src, self.dst) {
+            (SocketAddr::V4(_), SocketAddr::V4(_)) => {
+                h.write_u64(word(&self.src) as u64);
+                h.write_u64(word(&self.dst) as u64);
+            }
+            _ => {
+                h.write_u128(word(&self.src));
+                h.write_u128(word(&self.dst));
+            }
+        }
+    }
 }
 
 /// Bytes queued out of order per direction before the hole is declared a gap.
@@ -213,33 +237,41 @@ impl Reassembler {
     pub fn push(&mut self, seg: Segment<'_>, out: &mut dyn FnMut(StreamEvent<'_>)) {
         self.stats.segments += 1;
         let flow = seg.flow;
+        // A SYN starts the direction afresh: the old one (if any) is closed.
         if seg.syn
             && let Some(old) = self.dirs.remove(&flow)
         {
             self.queued_total -= old.queued_bytes;
             self.flush(flow, old, seg.frame, false, out);
         }
-        if !self.dirs.contains_key(&flow) {
-            if self.dirs.len() >= self.max_dirs {
-                self.evict_lru(seg.frame, out);
-            }
-            let start = if seg.syn {
-                seg.seq.wrapping_add(1)
-            } else {
-                seg.seq
-            };
-            self.dirs.insert(
-                flow,
-                Direction {
+        // One lookup for a known direction, two for a new one (a flood's every packet).
+        let known = if seg.syn {
+            None
+        } else {
+            self.dirs.touch(&flow)
+        };
+        let slot = match known {
+            Some(slot) => slot,
+            None => {
+                if self.dirs.len() >= self.max_dirs {
+                    self.evict_lru(seg.frame, out);
+                }
+                let start = if seg.syn {
+                    seg.seq.wrapping_add(1)
+                } else {
+                    seg.seq
+                };
+                let dir = Direction {
                     next_seq: (seg.syn || !seg.payload.is_empty()).then_some(start),
                     queue: BTreeMap::new(),
                     queued_bytes: 0,
                     base: start,
                     last_frame: seg.frame,
-                },
-            );
-        }
-        let Some(dir) = self.dirs.get_mut(&flow) else {
+                };
+                self.dirs.insert_absent(flow, dir)
+            }
+        };
+        let Some(dir) = self.dirs.at_mut(slot) else {
             return;
         };
         let queued_before = dir.queued_bytes;
@@ -428,6 +460,59 @@ mod tests {
             src: "10.0.0.1:5060".parse().unwrap(),
             dst: "10.0.0.2:5060".parse().unwrap(),
         }
+    }
+
+    #[test]
+    fn flows_hash_by_addresses_and_ports() {
+        use std::hash::BuildHasher;
+        let h = foldhash::fast::FixedState::with_seed(7);
+        let f = |src: &str, dst: &str| Flow {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+        };
+        // Equal flows hash equally (what a hash table needs) ...
+        assert_eq!(
+            h.hash_one(f("10.0.0.1:5060", "10.0.0.2:5060")),
+            h.hash_one(flow())
+        );
+        assert_eq!(
+            h.hash_one(f("[2001:db8::1]:5060", "[2001:db8::2]:5061")),
+            h.hash_one(f("[2001:db8::1]:5060", "[2001:db8::2]:5061"))
+        );
+        // ... and the flows of a flood (every address and port, both directions, both
+        // families) hardly ever share a hash.
+        let mut seen = std::collections::HashSet::new();
+        let mut n = 0;
+        for i in 0..64u32 {
+            for port in 1024..1088u16 {
+                let a = std::net::Ipv4Addr::from_bits(0x0a03_0000 + i);
+                let v4 = SocketAddr::from((a, port));
+                let v6 = SocketAddr::from((a.to_ipv6_mapped(), port));
+                let server: SocketAddr = "10.0.0.2:5060".parse().unwrap();
+                for fl in [
+                    Flow {
+                        src: v4,
+                        dst: server,
+                    },
+                    Flow {
+                        src: server,
+                        dst: v4,
+                    },
+                    Flow {
+                        src: v6,
+                        dst: server,
+                    },
+                ] {
+                    seen.insert(h.hash_one(fl));
+                    n += 1;
+                }
+            }
+        }
+        assert!(
+            seen.len() >= n - 2,
+            "{} distinct hashes of {n} flows",
+            seen.len()
+        );
     }
 
     /// Feeds (seq, payload, flags) and returns the delivered (frame, bytes) plus gaps.
