@@ -54,7 +54,16 @@ pub trait Sink {
     fn clock(&mut self, _now: crate::capture::Timestamp) {}
     /// A whole SIP message.
     fn message(&mut self, msg: SipMessage);
+    /// What the sink let go of since it was last asked (calls dropped at `--max-calls`).
+    /// The two-thread scan frees it on the reading thread, which has time to spare when
+    /// a flood keeps this one busy; otherwise it is freed here.
+    fn garbage(&mut self) -> Option<Garbage> {
+        None
+    }
 }
+
+/// Values a [`Sink`] no longer needs, to be dropped by another thread.
+pub type Garbage = Box<dyn std::any::Any + Send>;
 
 /// Receives the packets a scan finds besides SIP, in capture order, and every SIP message
 /// in its place among them: what media analysis follows. It runs beside the [`Sink`],

@@ -37,6 +37,9 @@ impl Sink for CallSet {
     fn message(&mut self, msg: SipMessage) {
         self.add(msg);
     }
+    fn garbage(&mut self) -> Option<super::Garbage> {
+        self.take_garbage()
+    }
 }
 
 /// The media: SDP is read from the messages (and kept in them for the calls).

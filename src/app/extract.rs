@@ -58,6 +58,9 @@ impl Sink for Recorder {
             .extend(m.frames().iter().map(|&f| (capture, f)));
         self.set.add(m);
     }
+    fn garbage(&mut self) -> Option<super::Garbage> {
+        self.set.take_garbage()
+    }
 }
 
 /// An address the SDP of a selected call announced, and when its media may flow.

@@ -71,6 +71,9 @@ impl Sink for Recorder {
         }
         self.set.add(m);
     }
+    fn garbage(&mut self) -> Option<super::Garbage> {
+        self.set.take_garbage()
+    }
 }
 
 impl CallSink for Recorder {

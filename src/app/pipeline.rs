@@ -84,6 +84,9 @@ struct Batch {
     parsed: Vec<SipMessage>,
     /// Bytes held by `parsed`.
     parsed_bytes: usize,
+    /// What the sink let go of while this batch was delivered, dropped by the reading
+    /// thread when the batch comes back.
+    garbage: Option<super::Garbage>,
 }
 
 impl Batch {
@@ -98,6 +101,7 @@ impl Batch {
             // Room for the messages of a typical batch; more grow it once, for good.
             parsed: Vec::with_capacity(BATCH_RECORDS / 4),
             parsed_bytes: 0,
+            garbage: None,
         }
     }
 
@@ -234,7 +238,8 @@ impl Shipper<'_> {
             self.batch.clear();
             return;
         }
-        let next = self.empty.try_recv().unwrap_or_else(|_| Batch::new());
+        let mut next = self.empty.try_recv().unwrap_or_else(|_| Batch::new());
+        next.garbage = None;
         let full = std::mem::replace(&mut self.batch, next);
         if self.full.send(full).is_err() {
             self.gone = true;
@@ -346,6 +351,7 @@ pub(super) fn run<R>(
                 let mut packets = lent_packets.map(|p| -> &mut dyn PacketSink { p });
                 for mut batch in full_rx {
                     batch.deliver(lent, relend(&mut packets));
+                    batch.garbage = lent.garbage();
                     // The reading thread may be done already: then the batch is freed.
                     let _ = empty_tx.send(batch);
                 }

@@ -191,7 +191,14 @@ pub struct CallSet {
     pub let_go: LetGo,
     /// Places in `calls` of dropped calls.
     holes: usize,
+    /// Calls dropped since [`CallSet::take_garbage`] was last called, for another thread
+    /// to free (at most [`GARBAGE_HELD`]: beyond, they are freed here).
+    garbage: Vec<Call>,
 }
+
+/// Dropped calls held for [`CallSet::take_garbage`]: a two-thread scan takes them after
+/// every batch of at most 1,024 messages.
+const GARBAGE_HELD: usize = 4096;
 
 impl CallSet {
     /// Files a message under its call. Takes the message: its SDP moves into the call.
@@ -223,6 +230,10 @@ impl CallSet {
             let gone = std::mem::replace(&mut self.calls[oldest as usize], placeholder());
             self.index.remove(&gone.call_id);
             self.let_go.record(&gone, self.capture);
+            if self.garbage.len() >= GARBAGE_HELD {
+                self.garbage.clear();
+            }
+            self.garbage.push(gone);
             self.holes += 1;
             // The places of dropped calls go once they are half of all (amortised O(1)):
             // a flood's calls would otherwise leave a place each.
@@ -230,6 +241,14 @@ impl CallSet {
                 self.compact();
             }
         }
+    }
+
+    /// The calls dropped since the last call, to be freed elsewhere.
+    pub fn take_garbage(&mut self) -> Option<Box<dyn std::any::Any + Send>> {
+        if self.garbage.is_empty() {
+            return None;
+        }
+        Some(Box::new(std::mem::take(&mut self.garbage)))
     }
 
     /// Takes the places of dropped calls out of `calls`, keeping the order of the rest
@@ -260,11 +279,16 @@ impl CallSet {
 
     /// The end of the scan of `paths`: the places of dropped calls are taken out of
     /// `calls`, and the drops reported on the capture that carried the first (among
-    /// `reports`, those of the files that could be read).
+    /// `reports`, those of the files that could be read). The set takes no more messages:
+    /// its index of Call-IDs and the order of the calls not ended are freed (a tenth of
+    /// the memory of a large capture's calls, no longer needed while they are judged).
     pub fn finish(&mut self, reports: &mut [crate::sip::CaptureReport], paths: &[String]) {
         if self.holes > 0 {
             self.compact();
         }
+        self.index = Default::default();
+        self.open = Default::default();
+        self.garbage = Vec::new();
         self.let_go
             .report(reports, paths, "dropped from the analysis");
     }
@@ -576,5 +600,55 @@ fn placeholder() -> Call {
         agents: Vec::new(),
         captures: Vec::new(),
         no_call_id: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Transport;
+    use crate::sip::message::{Provenance, parse_message};
+
+    fn invite(set: &mut CallSet, n: u64) {
+        let text = format!(
+            "INVITE sip:200@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK{n}\r\n\
+             From: <sip:100@10.0.0.1>;tag=a\r\nTo: <sip:200@10.0.0.2>\r\nCall-ID: flood-{n}\r\n\
+             CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+        );
+        let p = Provenance {
+            frame: n + 1,
+            frames: Vec::new(),
+            time: Timestamp::new(1_700_000_000 + n as i64, 0),
+            src: "10.0.0.1:5060".parse().unwrap(),
+            dst: "10.0.0.2:5060".parse().unwrap(),
+            transport: Transport::Udp,
+        };
+        set.add(parse_message(text.as_bytes(), p, true).unwrap());
+    }
+
+    fn ids(g: Box<dyn std::any::Any + Send>) -> Vec<String> {
+        let calls = g.downcast::<Vec<Call>>().expect("calls");
+        calls.iter().map(|c| c.call_id.clone()).collect()
+    }
+
+    /// The calls let go at the cap are handed over for freeing, oldest first, once each;
+    /// when nobody takes them, at most `GARBAGE_HELD` wait.
+    #[test]
+    fn dropped_calls_are_handed_over_once() {
+        let mut set = CallSet::default();
+        set.let_go.cap = 2;
+        for n in 0..5 {
+            invite(&mut set, n);
+        }
+        let g = set.take_garbage().expect("three calls dropped");
+        assert_eq!(ids(g), ["flood-0", "flood-1", "flood-2"]);
+        assert!(set.take_garbage().is_none(), "handed over once");
+        invite(&mut set, 5);
+        assert_eq!(ids(set.take_garbage().unwrap()), ["flood-3"]);
+        for n in 6..(GARBAGE_HELD as u64 + 100) {
+            invite(&mut set, n);
+        }
+        assert!(set.garbage.len() <= GARBAGE_HELD);
+        assert_eq!(set.let_go.count, GARBAGE_HELD as u64 + 100 - 2);
     }
 }
