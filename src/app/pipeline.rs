@@ -258,6 +258,9 @@ impl Emit for Shipper<'_> {
     fn raw(&mut self, m: RawMessage<'_>) {
         if self.packets {
             if let Some(m) = m.parse() {
+                // Its SDP too (media and the calls both read it): here rather than on the
+                // second thread, which an INVITE flood keeps busy.
+                let _ = m.sdp();
                 self.batch.parsed_bytes += m.held_bytes();
                 self.batch.parsed.push(m);
                 self.push(Rec::Parsed);
