@@ -585,3 +585,83 @@ fn call_limit_is_reported_on_the_file_that_carried_the_calls() {
     assert!(kinds(0).contains(&"call-limit".to_string()), "{v}");
     assert!(!kinds(1).contains(&"call-limit".to_string()), "{v}");
 }
+
+/// More calls than a drawn table takes (10,000): `calls` lists them in plain columns as
+/// they retire, in call order, with the table's cells, notes and footer; the calls
+/// retired at the cap are in it like the others.
+#[test]
+fn calls_past_ten_thousand_are_listed_in_plain_columns() {
+    let f = invite_flood(10_050, false);
+    let p = f.path().to_str().unwrap();
+    let json = sipdiag(&["calls", "--format", "json", "--max-calls", "100", p]);
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let rows = v["calls"].as_array().unwrap();
+    assert_eq!(rows.len(), 10_051);
+    let o = sipdiag(&["calls", "--max-calls", "100", p]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let head: Vec<&str> = lines[0].split("  ").filter(|c| !c.is_empty()).collect();
+    assert_eq!(
+        head.iter().map(|c| c.trim()).collect::<Vec<_>>(),
+        [
+            "Call-ID",
+            "Frames",
+            "From",
+            "To",
+            "Diversion",
+            "Methods",
+            "INVITE result"
+        ]
+    );
+    assert!(!text.contains('│'), "no drawn table");
+    for (row, line) in rows.iter().zip(&lines[1..]) {
+        let cells: Vec<&str> = line
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        let frames = format!("{}–{}", row["first_frame"], row["last_frame"]);
+        let result = match row["final_status"].as_u64() {
+            Some(s) => format!("{s} (frame {})", row["final_frame"]),
+            None => "no final response".to_string(),
+        };
+        let methods: Vec<&str> = row["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect();
+        assert_eq!(cells[0], row["call_id"].as_str().unwrap(), "{line}");
+        assert_eq!(cells[1], frames, "{line}");
+        assert_eq!(cells.last().copied(), Some(result.as_str()), "{line}");
+        assert!(line.contains(&methods.join(" ")), "{line}");
+    }
+    // The real call, last: its 486 (with the numbers of its From and To).
+    assert!(
+        lines[10_051].starts_with("flooded-call "),
+        "{}",
+        lines[10_051]
+    );
+    assert!(
+        lines[10_051].ends_with("486 (frame 20102)"),
+        "{}",
+        lines[10_051]
+    );
+    // Then the footer of the table: the capture and its call-limit anomaly.
+    assert!(lines[10_052].starts_with(p), "{}", lines[10_052]);
+    assert!(lines[10_053].contains("call-limit"), "{}", lines[10_053]);
+    assert_eq!(lines.len(), 10_054);
+
+    // Read whole (two captures: no retiring; under the default cap), the same lines,
+    // the other capture's call after them.
+    let again = sipdiag(&["calls", p, "testdata/followme/fm002-intl00.pcap"]);
+    let again = String::from_utf8(again.stdout).unwrap();
+    let again: Vec<&str> = again.lines().collect();
+    assert_eq!(again[..=10_051], lines[..=10_051]);
+    assert!(
+        again[10_052].starts_with("8e97d7262357…"),
+        "{}",
+        again[10_052]
+    );
+}

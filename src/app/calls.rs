@@ -19,13 +19,16 @@ use crate::sip::{CaptureReport, SipMessage};
 use super::{Sink, finish, flow, scan_all, write_out};
 
 /// Rows of retired calls, with their positions in order of the calls' first messages:
-/// kept (the table needs them all for its column widths), or written to a spool as they
-/// come (JSON).
+/// kept (a drawn table needs them all for its column widths), or written to a spool as
+/// they come (JSON; the table's plain columns past [`listing::CALL_TABLE_ROWS`] calls).
 #[derive(Default)]
 struct Rows {
     set: Retiring,
     rows: Vec<(u64, CallRow)>,
     spool: Option<CallsSpool>,
+    /// The table is asked for (`Some`, with whether Call-IDs are whole): past
+    /// [`listing::CALL_TABLE_ROWS`] rows it goes to a spool of plain columns.
+    table: Option<bool>,
     /// Writing the spool failed: the run falls back to the whole capture.
     spool_error: Option<std::io::Error>,
 }
@@ -33,6 +36,30 @@ struct Rows {
 impl Rows {
     fn keep(&mut self, o: u64, c: &crate::calls::Call) {
         let row = CallRow::from_call(c);
+        if self.spool.is_none()
+            && self.spool_error.is_none()
+            && let Some(whole_ids) = self.table
+            && self.rows.len() >= listing::CALL_TABLE_ROWS
+        {
+            // Too many calls for a drawn table: plain columns sized by the rows so far
+            // (in call order), which go to the spool ahead of this one.
+            self.rows.sort_unstable_by_key(|(o, _)| *o);
+            let columns = listing::CallLines::sized_by(self.rows.iter().map(|(_, r)| r), whole_ids);
+            match CallsSpool::lines(columns) {
+                Ok(mut spool) => {
+                    for (o, r) in std::mem::take(&mut self.rows) {
+                        if let Err(e) = spool.push(o, &r) {
+                            self.spool_error = Some(e);
+                            break;
+                        }
+                    }
+                    if self.spool_error.is_none() {
+                        self.spool = Some(spool);
+                    }
+                }
+                Err(e) => self.spool_error = Some(e),
+            }
+        }
         match self.spool.as_mut() {
             Some(s) => {
                 if let Err(e) = s.push(o, &row) {
@@ -63,6 +90,7 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
             spool: (args.format == Format::Json)
                 .then(CallsSpool::new)
                 .and_then(Result::ok),
+            table: (args.format == Format::Table).then_some(args.verbose),
             ..Rows::default()
         };
         let (mut reports, errors) = scan_all(&args.captures, &mut sink);
@@ -130,6 +158,11 @@ fn write_rows(args: &ReadArgs, reports: &[CaptureReport], rows: &[CallRow]) -> a
         Format::Json => {
             let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             return listing::write_calls_json(out, reports, rows).context("writing the report");
+        }
+        Format::Table if rows.len() > listing::CALL_TABLE_ROWS => {
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            return listing::write_call_lines(out, reports, rows, args.verbose)
+                .context("writing the report");
         }
         Format::Table => {
             let width = crate::report::terminal_width();

@@ -16,23 +16,46 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::listing::{CallRow, SCHEMA_VERSION};
+use super::listing::{CallLines, CallRow, SCHEMA_VERSION};
 use crate::sip::CaptureReport;
 
 /// Rows spooled to a temporary file, in order; see the module docs.
 pub struct CallsSpool {
     file: BufWriter<File>,
     path: PathBuf,
+    layout: Layout,
     /// The position of the next row to write.
     next: u64,
     /// Rows that retired before a call that began earlier, serialised.
     waiting: BTreeMap<u64, String>,
     written: u64,
+    /// Rows of calls without a Call-ID header (for the plain columns' note).
+    without_call_id: usize,
+}
+
+/// What the spool writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// The JSON document.
+    Json,
+    /// The table's plain columns.
+    Lines(CallLines),
 }
 
 impl CallsSpool {
-    /// A spool file in the temporary directory.
+    /// A spool of the JSON document in the temporary directory.
     pub fn new() -> io::Result<CallsSpool> {
+        Self::with_layout(Layout::Json)
+    }
+
+    /// A spool of the table's plain columns, for more than
+    /// [`super::listing::CALL_TABLE_ROWS`] calls: the same calls, notes and footer as
+    /// the drawn table.
+    pub fn lines(columns: CallLines) -> io::Result<CallsSpool> {
+        Self::with_layout(Layout::Lines(columns))
+    }
+
+    fn with_layout(layout: Layout) -> io::Result<CallsSpool> {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
         let path = std::env::temp_dir().join(format!(
@@ -48,15 +71,21 @@ impl CallsSpool {
         Ok(CallsSpool {
             file: BufWriter::with_capacity(1 << 16, file),
             path,
+            layout,
             next: 0,
             waiting: BTreeMap::new(),
             written: 0,
+            without_call_id: 0,
         })
     }
 
     /// The row of the call at `position` (each position once).
     pub fn push(&mut self, position: u64, row: &CallRow) -> io::Result<()> {
-        let text = serde_json::to_string_pretty(row).map_err(io::Error::other)?;
+        let text = match self.layout {
+            Layout::Json => serde_json::to_string_pretty(row).map_err(io::Error::other)?,
+            Layout::Lines(columns) => columns.row(row),
+        };
+        self.without_call_id += usize::from(row.no_call_id.is_some());
         if position != self.next {
             self.waiting.insert(position, text);
             return Ok(());
@@ -75,8 +104,14 @@ impl CallsSpool {
         self.waiting.len()
     }
 
-    /// A row as an element of the document's `calls` array (two levels deep).
+    /// A row as an element of the document's `calls` array (two levels deep), or as a
+    /// line.
     fn write_row(&mut self, text: &str) -> io::Result<()> {
+        if let Layout::Lines(_) = self.layout {
+            self.file.write_all(text.as_bytes())?;
+            self.written += 1;
+            return self.file.write_all(b"\n");
+        }
         if self.written > 0 {
             self.file.write_all(b",\n")?;
         }
@@ -97,6 +132,13 @@ impl CallsSpool {
         for text in std::mem::take(&mut self.waiting).into_values() {
             self.write_row(&text)?;
         }
+        if let Layout::Lines(columns) = self.layout {
+            writeln!(w, "{}", columns.head())?;
+            self.copy_rows(&mut w)?;
+            let tail = super::listing::calls_tail(captures, self.without_call_id);
+            w.write_all(tail.as_bytes())?;
+            return w.flush();
+        }
         #[derive(Serialize)]
         struct Head<'a> {
             schema_version: u32,
@@ -115,13 +157,19 @@ impl CallsSpool {
             return w.flush();
         }
         w.write_all(b",\n  \"calls\": [\n")?;
+        self.copy_rows(&mut w)?;
+        w.write_all(b"\n  ]\n}\n")?;
+        w.flush()
+    }
+
+    /// The rows written so far, copied to `w`.
+    fn copy_rows(&mut self, w: &mut impl Write) -> io::Result<()> {
         self.file.flush()?;
         let file = self.file.get_mut();
         use std::io::Seek;
         file.seek(io::SeekFrom::Start(0))?;
-        io::copy(file, &mut w)?;
-        w.write_all(b"\n  ]\n}\n")?;
-        w.flush()
+        io::copy(file, w)?;
+        Ok(())
     }
 }
 
@@ -181,6 +229,39 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             crate::report::listing::calls_json(&captures, &[])
+        );
+    }
+
+    /// The plain columns likewise: in call order, with the head and the note on calls
+    /// without a Call-ID that the whole list gives.
+    #[test]
+    fn plain_columns_in_retirement_order_give_the_listing_in_call_order() {
+        let mut rows: Vec<CallRow> = (0..6).map(row).collect();
+        rows[3].no_call_id = Some(crate::calls::NoCallIdKey {
+            from_tag: Some("t".into()),
+            cseq: Some(1),
+            addresses: ["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()],
+        });
+        let captures: Vec<CaptureReport> = Vec::new();
+        let columns = CallLines::sized_by(&rows, false);
+        let mut spool = CallsSpool::lines(columns).unwrap();
+        for &i in &[2u64, 0, 1, 5, 4, 3] {
+            spool.push(i, &rows[i as usize]).unwrap();
+        }
+        let mut out = Vec::new();
+        spool.finish(&captures, &mut out).unwrap();
+        let mut whole = Vec::new();
+        crate::report::listing::write_call_lines(&mut whole, &captures, &rows, false).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out, String::from_utf8(whole).unwrap());
+        assert_eq!(out.lines().count(), 1 + 6 + 1, "{out}");
+        // A Call-ID's line break stays escaped on the call's one line.
+        assert!(
+            out.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("call-0\\n\"quoted\"  0–3"),
+            "{out}"
         );
     }
 }

@@ -546,6 +546,134 @@ pub fn calls_json(captures: &[CaptureReport], calls: &[CallRow]) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
+/// The columns of `sipdiag calls`.
+const CALL_COLUMNS: [&str; 7] = [
+    "Call-ID",
+    "Frames",
+    "From",
+    "To",
+    "Diversion",
+    "Methods",
+    "INVITE result",
+];
+
+/// Calls beyond this many are not drawn as a table (whose column widths need every row
+/// first) but listed in plain columns sized by the first this many, then written as they
+/// come ([`CallLines`]): memory then follows the calls in progress, not the calls listed.
+pub const CALL_TABLE_ROWS: usize = 10_000;
+
+/// A row's cells; Call-IDs shortened in the middle to 24 characters unless `whole_ids`.
+fn call_cells(c: &CallRow, whole_ids: bool) -> [String; 7] {
+    [
+        if whole_ids {
+            c.call_id.clone()
+        } else {
+            super::flow::shorten_middle(&c.call_id, 24)
+        },
+        format!("{}–{}", c.first_frame, c.last_frame),
+        c.from.clone().unwrap_or_default(),
+        c.to.clone().unwrap_or_default(),
+        chain_text(&c.forwarding),
+        c.methods.join(" "),
+        match (c.final_status, c.final_frame) {
+            (Some(s), Some(f)) => format!("{s} (frame {f})"),
+            _ if c.methods.iter().any(|m| m == "INVITE") => "no final response".into(),
+            _ => String::new(),
+        },
+    ]
+}
+
+/// The plain columns of a long `calls` listing, as `messages` lists: each column as wide
+/// as its widest cell among the rows it was sized by (a wider cell later pushes only its
+/// own line), two spaces apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallLines {
+    widths: [usize; 6],
+    whole_ids: bool,
+}
+
+impl CallLines {
+    /// Columns sized by `rows` (and the heads).
+    pub fn sized_by<'a>(rows: impl IntoIterator<Item = &'a CallRow>, whole_ids: bool) -> Self {
+        let mut widths = [0; 6];
+        for (w, h) in widths.iter_mut().zip(CALL_COLUMNS) {
+            *w = h.chars().count();
+        }
+        for r in rows {
+            for (w, cell) in widths.iter_mut().zip(call_cells(r, whole_ids)) {
+                let shown: usize = cell
+                    .chars()
+                    .map(|c| {
+                        if c.is_control() {
+                            c.escape_default().count()
+                        } else {
+                            1
+                        }
+                    })
+                    .sum();
+                *w = (*w).max(shown);
+            }
+        }
+        CallLines { widths, whole_ids }
+    }
+
+    fn line(&self, cells: &[&str]) -> String {
+        let mut line = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            // One line per call, whatever a Call-ID carries: control characters escaped.
+            let start = line.len();
+            for c in cell.chars() {
+                if c.is_control() {
+                    line.extend(c.escape_default());
+                } else {
+                    line.push(c);
+                }
+            }
+            if let Some(&w) = self.widths.get(i) {
+                let pad = w.saturating_sub(line[start..].chars().count()) + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        line.truncate(line.trim_end().len());
+        line
+    }
+
+    /// The column heads.
+    pub fn head(&self) -> String {
+        self.line(&CALL_COLUMNS)
+    }
+
+    /// One call.
+    pub fn row(&self, c: &CallRow) -> String {
+        let cells = call_cells(c, self.whole_ids);
+        self.line(&cells.each_ref().map(String::as_str))
+    }
+}
+
+/// The calls in plain columns sized by the first [`CALL_TABLE_ROWS`], with the notes and
+/// capture footer of [`calls_table`]: what `calls` prints for more calls than that.
+pub fn write_call_lines(
+    mut w: impl std::io::Write,
+    captures: &[CaptureReport],
+    calls: &[CallRow],
+    whole_ids: bool,
+) -> std::io::Result<()> {
+    let lines = CallLines::sized_by(calls.iter().take(CALL_TABLE_ROWS), whole_ids);
+    writeln!(w, "{}", lines.head())?;
+    for c in calls {
+        writeln!(w, "{}", lines.row(c))?;
+    }
+    let without = calls.iter().filter(|c| c.no_call_id.is_some()).count();
+    w.write_all(calls_tail(captures, without).as_bytes())?;
+    w.flush()
+}
+
+/// What follows the calls: the note on calls without a Call-ID (`no_call_id` of them),
+/// then the captures.
+pub fn calls_tail(captures: &[CaptureReport], no_call_id: usize) -> String {
+    no_call_id_note(std::iter::repeat_n(true, no_call_id)) + &captures_footer(captures)
+}
+
 /// The calls as a table fitted to `width` columns; Call-IDs shortened in the middle to 24
 /// characters unless `whole_ids`.
 pub fn calls_table(
@@ -554,44 +682,18 @@ pub fn calls_table(
     width: usize,
     whole_ids: bool,
 ) -> String {
-    let mut t = super::new_table(&[
-        "Call-ID",
-        "Frames",
-        "From",
-        "To",
-        "Diversion",
-        "Methods",
-        "INVITE result",
-    ]);
+    let mut t = super::new_table(&CALL_COLUMNS);
     super::fit(&mut t, width);
     for c in calls {
-        t.add_row(vec![
-            if whole_ids {
-                c.call_id.clone()
-            } else {
-                super::flow::shorten_middle(&c.call_id, 24)
-            },
-            format!("{}–{}", c.first_frame, c.last_frame),
-            c.from.clone().unwrap_or_default(),
-            c.to.clone().unwrap_or_default(),
-            chain_text(&c.forwarding),
-            c.methods.join(" "),
-            match (c.final_status, c.final_frame) {
-                (Some(s), Some(f)) => format!("{s} (frame {f})"),
-                _ if c.methods.iter().any(|m| m == "INVITE") => "no final response".into(),
-                _ => String::new(),
-            },
-        ]);
+        t.add_row(call_cells(c, whole_ids).to_vec());
     }
     let mut out = if calls.is_empty() {
         String::new()
     } else {
         format!("{t}\n")
     };
-    out.push_str(&no_call_id_note(
-        calls.iter().map(|c| c.no_call_id.is_some()),
-    ));
-    out.push_str(&captures_footer(captures));
+    let without = calls.iter().filter(|c| c.no_call_id.is_some()).count();
+    out.push_str(&calls_tail(captures, without));
     out
 }
 
