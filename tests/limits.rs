@@ -179,6 +179,61 @@ fn call_whose_flows_were_forgotten_is_marked_not_judged() {
     assert!(text.contains("CAP006"), "{text}");
 }
 
+/// The same call with no flood during it; `flood` new flows come `after_secs` after its
+/// last RTP packet.
+fn call_then_flow_flood(flood: u32, after_secs: u64) -> tempfile::NamedTempFile {
+    write(|p| {
+        let mut t = 1_000_000u64;
+        let ok = pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA);
+        setup(p, t, &ok)?;
+        for i in 0..100u16 {
+            t += 20_000;
+            let rtp = pcap::rtp(i, u32::from(i) * 160, 0x1234);
+            p.udp(t, CALLER_MEDIA, CALLEE_MEDIA, &rtp)?;
+        }
+        let bye = pcap::in_dialog("BYE", CALL_ID, CALLER, CALLEE);
+        p.udp(t + 20_000, CALLER, CALLEE, &bye)?;
+        let ok = pcap::bye_ok(CALL_ID, CALLER, CALLEE);
+        p.udp(t + 21_000, CALLEE, CALLER, &ok)?;
+        t += after_secs * 1_000_000;
+        for n in 0..flood {
+            let src = ([10, 9, (n >> 8) as u8, n as u8], 40000);
+            p.udp(
+                t + u64::from(n),
+                src,
+                ([10, 8, 0, 1], 50000),
+                &pcap::rtp(1, 0, n),
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// A call whose media ended a minute or more before its flows were forgotten at the cap
+/// loses nothing: the cap is reported, the call's media is judged.
+#[test]
+fn flows_forgotten_after_their_call_ended_leave_it_judged() {
+    let f = call_then_flow_flood(20, 60);
+    let v = analyze(f.path(), &["--max-media-flows", "5"]);
+    let found = cap006(&v);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let e = &found[0]["evidence"];
+    assert_eq!(e["count"], 16, "the call's flow and 15 of the flood's");
+    assert_eq!(e["calls_not_judged"], serde_json::json!([]));
+    assert_eq!(
+        finding(&v, "SP005")["call_id"],
+        CALL_ID,
+        "one-way RTP judged"
+    );
+    // Forgotten while it may still have been going on (59 s of silence), the call's
+    // media is not judged.
+    let f = call_then_flow_flood(20, 59);
+    let v = analyze(f.path(), &["--max-media-flows", "5"]);
+    let e = &cap006(&v)[0]["evidence"];
+    assert_eq!(e["calls_not_judged"], serde_json::json!([CALL_ID]));
+    assert!(!ids(&v).contains(&"SP005".to_string()));
+}
+
 #[test]
 fn tcp_connection_flood_names_its_limit_and_the_lost_message() {
     let f = write(|p| {

@@ -143,7 +143,7 @@ impl MediaTracker {
             Some(p) => self.read_datagram(d, p),
             None => {
                 self.report.udp_datagrams += 1;
-                let fi = self.counted_flow(d.src, d.dst, d.frame);
+                let fi = self.counted_flow(d.src, d.dst, d.frame, d.time);
                 self.stun_datagram(d, fi);
             }
         }
@@ -159,14 +159,20 @@ impl MediaTracker {
         if p == UdpPayload::Empty {
             return;
         }
-        let fi = self.counted_flow(d.src, d.dst, d.frame);
+        let fi = self.counted_flow(d.src, d.dst, d.frame, d.time);
         self.rtp_or_other(d.src, d.dst, d.frame, d.time, p, fi);
     }
 
     /// The flow of a datagram, brought up to date with the announcements and counted for
     /// them.
-    fn counted_flow(&mut self, src: SocketAddr, dst: SocketAddr, frame: u64) -> Option<usize> {
-        let fi = self.flow(src, dst, frame)?;
+    fn counted_flow(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        frame: u64,
+        time: crate::capture::Timestamp,
+    ) -> Option<usize> {
+        let fi = self.flow(src, dst, frame, time)?;
         self.refresh(fi);
         let f = &mut self.flows[fi];
         f.rx += u64::from(f.dst_ann.is_some());

@@ -88,7 +88,10 @@ impl Rule for R {
             let first = l.frames.first().copied().unwrap_or(0);
             let calls: Vec<&String> = l.calls.iter().collect();
             let judged = match calls.len() {
-                0 => "no call's announced media was among them".to_string(),
+                0 => "no call's media judged short (none of them carried a call's announced \
+                       media while it may still have been going on: each had been quiet a \
+                       minute or more)"
+                    .to_string(),
                 1 => format!("media of call {} not judged", calls[0]),
                 n => format!("media of {n} calls not judged"),
             };

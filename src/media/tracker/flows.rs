@@ -9,6 +9,7 @@ use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use super::MediaTracker;
+use crate::capture::Timestamp;
 use crate::media::{Announced, FlowLimit, STUN_PORT};
 use crate::net::Datagram;
 
@@ -88,7 +89,15 @@ pub(super) struct FlowState {
     /// announcement changes or the scan ends.
     pub(super) rx: u64,
     pub(super) tx: u64,
+    /// The capture second of the flow's last datagram.
+    pub(super) last_secs: i64,
 }
+
+/// A flow silent this long (capture seconds) has ended: forgotten at the cap, it takes
+/// nothing from its call's judgement (its counts and streams stay; RTP flows every 20 ms,
+/// comfort noise at least every few seconds). One forgotten sooner may have gone on:
+/// its calls' media is then not judged.
+const QUIET_SECS: i64 = 60;
 
 impl FlowState {
     /// Adds the pending counts to the announcements they were counted for.
@@ -105,10 +114,17 @@ impl FlowState {
 impl MediaTracker {
     /// The flow of `src → dst` (seen in `frame`), created when new; at the cap, in the
     /// place of the flow idle the longest.
-    pub(super) fn flow(&mut self, src: SocketAddr, dst: SocketAddr, frame: u64) -> Option<usize> {
+    pub(super) fn flow(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        frame: u64,
+        time: Timestamp,
+    ) -> Option<usize> {
         let key = FlowKey::new(src, dst);
         if let Some(i) = self.flow_index.get(key) {
             self.flow_order.touch(i);
+            self.flows[i as usize].last_secs = time.secs;
             return Some(i as usize);
         }
         let new = FlowState {
@@ -124,9 +140,10 @@ impl MediaTracker {
             ssrc_switches: 0,
             rx: 0,
             tx: 0,
+            last_secs: time.secs,
         };
         let i = if self.flows.len() >= self.max_flows {
-            let i = self.forget_oldest_flow(frame)?;
+            let i = self.forget_oldest_flow(frame, time.secs)?;
             self.flows[i] = new;
             i
         } else {
@@ -138,11 +155,11 @@ impl MediaTracker {
         Some(i)
     }
 
-    /// Forgets the flow idle the longest, for a new one seen in `frame`: its counts go to
-    /// its announcements, its confirmed streams stay (with the flow's counts), its
-    /// unconfirmed ones free their places, and its calls are marked as not judged.
-    /// Returns the freed slot.
-    pub(super) fn forget_oldest_flow(&mut self, frame: u64) -> Option<usize> {
+    /// Forgets the flow idle the longest, for a new one seen in `frame` at capture second
+    /// `now`: its counts go to its announcements, its confirmed streams stay (with the
+    /// flow's counts), its unconfirmed ones free their places, and its calls are marked
+    /// as not judged unless it had been quiet [`QUIET_SECS`]. Returns the freed slot.
+    pub(super) fn forget_oldest_flow(&mut self, frame: u64, now: i64) -> Option<usize> {
         let slot = self.flow_order.oldest()?;
         self.flow_order.remove(slot);
         let i = slot as usize;
@@ -158,7 +175,12 @@ impl MediaTracker {
         if limit.frames.len() < 10 {
             limit.frames.push(frame);
         }
-        for a in [f.dst_ann, f.src_ann].into_iter().flatten() {
+        let ended = now.saturating_sub(f.last_secs) >= QUIET_SECS;
+        for a in [f.dst_ann, f.src_ann]
+            .into_iter()
+            .flatten()
+            .filter(|_| !ended)
+        {
             let call = &self.report.announced[a as usize].call_id;
             if !limit.calls.contains(call) {
                 limit.calls.insert(call.clone());

@@ -35,7 +35,7 @@ impl MediaTracker {
         if let Some(fi) = fi {
             self.flows[fi].stun = true;
         }
-        if let Some(ri) = self.flow(d.dst, d.src, d.frame) {
+        if let Some(ri) = self.flow(d.dst, d.src, d.frame, d.time) {
             self.flows[ri].stun = true;
         }
     }
@@ -129,7 +129,7 @@ impl MediaTracker {
                 if matches!(m.method, 0x006 | 0x007)
                     && let Some(inner) = m.attrs.data.clone().and_then(|r| bytes.get(r))
                     && matches!(inner.first(), Some(128..=191))
-                    && let Some(fi) = self.flow(src, dst, frame)
+                    && let Some(fi) = self.flow(src, dst, frame, time)
                 {
                     self.flows[fi].stun = true;
                     self.refresh(fi);
