@@ -20,14 +20,14 @@ use super::{Sink, finish, flow, scan_all, write_out};
 
 /// Rows of retired calls, with their positions in order of the calls' first messages:
 /// kept (a drawn table needs them all for its column widths), or written to a spool as
-/// they come (JSON; the table's plain columns past [`listing::CALL_TABLE_ROWS`] calls).
+/// they come (JSON; the table's plain columns past [`crate::report::TABLE_ROWS`] calls).
 #[derive(Default)]
 struct Rows {
     set: Retiring,
     rows: Vec<(u64, CallRow)>,
     spool: Option<CallsSpool>,
     /// The table is asked for (`Some`, with whether Call-IDs are whole): past
-    /// [`listing::CALL_TABLE_ROWS`] rows it goes to a spool of plain columns.
+    /// [`crate::report::TABLE_ROWS`] rows it goes to a spool of plain columns.
     table: Option<bool>,
     /// Writing the spool failed: the run falls back to the whole capture.
     spool_error: Option<std::io::Error>,
@@ -39,7 +39,7 @@ impl Rows {
         if self.spool.is_none()
             && self.spool_error.is_none()
             && let Some(whole_ids) = self.table
-            && self.rows.len() >= listing::CALL_TABLE_ROWS
+            && self.rows.len() >= crate::report::TABLE_ROWS
         {
             // Too many calls for a drawn table: plain columns sized by the rows so far
             // (in call order), which go to the spool ahead of this one.
@@ -159,7 +159,7 @@ fn write_rows(args: &ReadArgs, reports: &[CaptureReport], rows: &[CallRow]) -> a
             let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             return listing::write_calls_json(out, reports, rows).context("writing the report");
         }
-        Format::Table if rows.len() > listing::CALL_TABLE_ROWS => {
+        Format::Table if rows.len() > crate::report::TABLE_ROWS => {
             let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             return listing::write_call_lines(out, reports, rows, args.verbose)
                 .context("writing the report");

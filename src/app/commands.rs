@@ -60,11 +60,8 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
         }
         Format::Table => {
             let width = crate::report::terminal_width();
-            let text = crate::report::wrap_lines(
-                &(crate::report::media::media_table(&report, width)
-                    + &listing::captures_footer(&reports)),
-                width,
-            );
+            let text = crate::report::media::media_table(&report, width)
+                + &crate::report::wrap_lines(&listing::captures_footer(&reports), width);
             write_out(&text).context("writing the report")?;
         }
     }

@@ -34,7 +34,7 @@ pub struct CallsSpool {
 }
 
 /// What the spool writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Layout {
     /// The JSON document.
     Json,
@@ -49,7 +49,7 @@ impl CallsSpool {
     }
 
     /// A spool of the table's plain columns, for more than
-    /// [`super::listing::CALL_TABLE_ROWS`] calls: the same calls, notes and footer as
+    /// [`super::TABLE_ROWS`] calls: the same calls, notes and footer as
     /// the drawn table.
     pub fn lines(columns: CallLines) -> io::Result<CallsSpool> {
         Self::with_layout(Layout::Lines(columns))
@@ -81,7 +81,7 @@ impl CallsSpool {
 
     /// The row of the call at `position` (each position once).
     pub fn push(&mut self, position: u64, row: &CallRow) -> io::Result<()> {
-        let text = match self.layout {
+        let text = match &self.layout {
             Layout::Json => serde_json::to_string_pretty(row).map_err(io::Error::other)?,
             Layout::Lines(columns) => columns.row(row),
         };
@@ -107,7 +107,7 @@ impl CallsSpool {
     /// A row as an element of the document's `calls` array (two levels deep), or as a
     /// line.
     fn write_row(&mut self, text: &str) -> io::Result<()> {
-        if let Layout::Lines(_) = self.layout {
+        if let Layout::Lines(_) = &self.layout {
             self.file.write_all(text.as_bytes())?;
             self.written += 1;
             return self.file.write_all(b"\n");
@@ -132,7 +132,7 @@ impl CallsSpool {
         for text in std::mem::take(&mut self.waiting).into_values() {
             self.write_row(&text)?;
         }
-        if let Layout::Lines(columns) = self.layout {
+        if let Layout::Lines(columns) = &self.layout {
             writeln!(w, "{}", columns.head())?;
             self.copy_rows(&mut w)?;
             let tail = super::listing::calls_tail(captures, self.without_call_id);

@@ -557,11 +557,6 @@ const CALL_COLUMNS: [&str; 7] = [
     "INVITE result",
 ];
 
-/// Calls beyond this many are not drawn as a table (whose column widths need every row
-/// first) but listed in plain columns sized by the first this many, then written as they
-/// come ([`CallLines`]): memory then follows the calls in progress, not the calls listed.
-pub const CALL_TABLE_ROWS: usize = 10_000;
-
 /// A row's cells; Call-IDs shortened in the middle to 24 characters unless `whole_ids`.
 fn call_cells(c: &CallRow, whole_ids: bool) -> [String; 7] {
     [
@@ -583,82 +578,44 @@ fn call_cells(c: &CallRow, whole_ids: bool) -> [String; 7] {
     ]
 }
 
-/// The plain columns of a long `calls` listing, as `messages` lists: each column as wide
-/// as its widest cell among the rows it was sized by (a wider cell later pushes only its
-/// own line), two spaces apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The plain columns of a long `calls` listing ([`super::Columns`]), and whether
+/// Call-IDs are whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallLines {
-    widths: [usize; 6],
+    columns: super::Columns,
     whole_ids: bool,
 }
 
 impl CallLines {
     /// Columns sized by `rows` (and the heads).
     pub fn sized_by<'a>(rows: impl IntoIterator<Item = &'a CallRow>, whole_ids: bool) -> Self {
-        let mut widths = [0; 6];
-        for (w, h) in widths.iter_mut().zip(CALL_COLUMNS) {
-            *w = h.chars().count();
+        let cells = rows.into_iter().map(|r| call_cells(r, whole_ids));
+        CallLines {
+            columns: super::Columns::sized_by(&CALL_COLUMNS, cells),
+            whole_ids,
         }
-        for r in rows {
-            for (w, cell) in widths.iter_mut().zip(call_cells(r, whole_ids)) {
-                let shown: usize = cell
-                    .chars()
-                    .map(|c| {
-                        if c.is_control() {
-                            c.escape_default().count()
-                        } else {
-                            1
-                        }
-                    })
-                    .sum();
-                *w = (*w).max(shown);
-            }
-        }
-        CallLines { widths, whole_ids }
-    }
-
-    fn line(&self, cells: &[&str]) -> String {
-        let mut line = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            // One line per call, whatever a Call-ID carries: control characters escaped.
-            let start = line.len();
-            for c in cell.chars() {
-                if c.is_control() {
-                    line.extend(c.escape_default());
-                } else {
-                    line.push(c);
-                }
-            }
-            if let Some(&w) = self.widths.get(i) {
-                let pad = w.saturating_sub(line[start..].chars().count()) + 2;
-                line.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        line.truncate(line.trim_end().len());
-        line
     }
 
     /// The column heads.
     pub fn head(&self) -> String {
-        self.line(&CALL_COLUMNS)
+        self.columns.line(&CALL_COLUMNS)
     }
 
     /// One call.
     pub fn row(&self, c: &CallRow) -> String {
-        let cells = call_cells(c, self.whole_ids);
-        self.line(&cells.each_ref().map(String::as_str))
+        self.columns.line(&call_cells(c, self.whole_ids))
     }
 }
 
-/// The calls in plain columns sized by the first [`CALL_TABLE_ROWS`], with the notes and
-/// capture footer of [`calls_table`]: what `calls` prints for more calls than that.
+/// The calls in plain columns sized by the first [`super::TABLE_ROWS`], with the notes
+/// and capture footer of [`calls_table`]: what `calls` prints for more calls than that.
 pub fn write_call_lines(
     mut w: impl std::io::Write,
     captures: &[CaptureReport],
     calls: &[CallRow],
     whole_ids: bool,
 ) -> std::io::Result<()> {
-    let lines = CallLines::sized_by(calls.iter().take(CALL_TABLE_ROWS), whole_ids);
+    let lines = CallLines::sized_by(calls.iter().take(super::TABLE_ROWS), whole_ids);
     writeln!(w, "{}", lines.head())?;
     for c in calls {
         writeln!(w, "{}", lines.row(c))?;

@@ -37,6 +37,8 @@ pub fn write_media_json(
 /// The media report as tables fitted to `width` columns.
 pub fn media_table(media: &MediaReport, width: usize) -> String {
     let mut out = String::new();
+    // Lines besides the tables, wrapped here: the plain columns of a long table are not.
+    let text = |out: &mut String, t: &str| out.push_str(&super::wrap_lines(t, width));
 
     if !media.softphone.is_empty() {
         let mut t =
@@ -55,7 +57,7 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
     }
 
     if !media.stun.is_empty() {
-        let mut t = super::new_table(&[
+        let head = [
             "Request",
             "From",
             "To",
@@ -63,9 +65,8 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
             "Username",
             "Retransmissions",
             "Response",
-        ]);
-        super::fit(&mut t, width);
-        for s in &media.stun {
+        ];
+        let rows = media.stun.iter().map(|s| {
             let mut kind = s.description.clone();
             if s.use_candidate {
                 kind.push_str(" USE-CANDIDATE");
@@ -76,7 +77,7 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
             if s.classic {
                 kind.push_str(" [RFC 3489]");
             }
-            t.add_row(vec![
+            vec![
                 s.request_frame.to_string(),
                 format!("{} {}", s.transport, s.src),
                 s.dst.to_string(),
@@ -104,13 +105,14 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
                     }
                     _ => "none".into(),
                 },
-            ]);
-        }
-        out.push_str(&format!("STUN\n{t}\n"));
+            ]
+        });
+        out.push_str("STUN\n");
+        out.push_str(&super::table_or_columns(&head, rows, width));
     }
 
     if !media.rtp.is_empty() {
-        let mut t = super::new_table(&[
+        let head = [
             "Source",
             "Destination",
             "SSRC",
@@ -121,10 +123,9 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
             "Jitter ms (max)",
             "Frames",
             "Call-ID",
-        ]);
-        super::fit(&mut t, width);
-        for r in &media.rtp {
-            t.add_row(vec![
+        ];
+        let rows = media.rtp.iter().map(|r| {
+            vec![
                 r.src.to_string(),
                 r.dst.to_string(),
                 r.ssrc_hex(),
@@ -145,24 +146,31 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
                 },
                 format!("{}–{}", r.first_frame, r.last_frame),
                 r.call_id.clone().unwrap_or_default(),
-            ]);
-        }
-        out.push_str(&format!("RTP\n{t}\n"));
+            ]
+        });
+        out.push_str("RTP\n");
+        out.push_str(&super::table_or_columns(&head, rows, width));
         for r in &media.rtp {
             if let Some(why) = &r.inconsistency {
-                out.push_str(&format!(
-                    "  not judged as RTP: {} → {} SSRC {}: {why}\n",
-                    r.src,
-                    r.dst,
-                    r.ssrc_hex()
-                ));
+                text(
+                    &mut out,
+                    &format!(
+                        "  not judged as RTP: {} → {} SSRC {}: {why}\n",
+                        r.src,
+                        r.dst,
+                        r.ssrc_hex()
+                    ),
+                );
             } else if let Some(note) = &r.jitter_note {
-                out.push_str(&format!(
-                    "  no jitter for {} → {} SSRC {}: {note}\n",
-                    r.src,
-                    r.dst,
-                    r.ssrc_hex()
-                ));
+                text(
+                    &mut out,
+                    &format!(
+                        "  no jitter for {} → {} SSRC {}: {note}\n",
+                        r.src,
+                        r.dst,
+                        r.ssrc_hex()
+                    ),
+                );
             }
         }
     }
@@ -178,46 +186,55 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
                 e.description.to_string(),
             ]);
         }
-        out.push_str(&format!("ICMP errors\n{t}\n"));
+        text(&mut out, &format!("ICMP errors\n{t}\n"));
     }
 
     if media.stun.is_empty() && media.rtp.is_empty() && media.softphone.is_empty() {
-        out.push_str("No softphone signalling, STUN or RTP found.\n");
+        text(&mut out, "No softphone signalling, STUN or RTP found.\n");
     }
     let unanswered = media
         .stun
         .iter()
         .filter(|s| s.response_frame.is_none())
         .count();
-    out.push_str(&format!(
-        "{} STUN message(s) in {} transaction(s) ({} unanswered){}, {} RTP stream(s), {} RTCP packet(s), {} non-SIP UDP datagram(s)\n",
-        media.stun_messages,
-        media.stun.len(),
-        unanswered,
-        if media.classic_stun_messages > 0 {
-            format!(", {} classic STUN message(s)", media.classic_stun_messages)
-        } else {
-            String::new()
-        },
-        media.rtp.len(),
-        media.rtcp_packets,
-        media.udp_datagrams,
-    ));
+    text(
+        &mut out,
+        &format!(
+            "{} STUN message(s) in {} transaction(s) ({} unanswered){}, {} RTP stream(s), {} RTCP packet(s), {} non-SIP UDP datagram(s)\n",
+            media.stun_messages,
+            media.stun.len(),
+            unanswered,
+            if media.classic_stun_messages > 0 {
+                format!(", {} classic STUN message(s)", media.classic_stun_messages)
+            } else {
+                String::new()
+            },
+            media.rtp.len(),
+            media.rtcp_packets,
+            media.udp_datagrams,
+        ),
+    );
     if media.dropped > 0 {
-        out.push_str(&format!(
-            "  ! {} item(s) beyond the memory limits were not tracked\n",
-            media.dropped
-        ));
+        text(
+            &mut out,
+            &format!(
+                "  ! {} item(s) beyond the memory limits were not tracked\n",
+                media.dropped
+            ),
+        );
     }
     if let Some(l) = &media.flow_limit {
-        out.push_str(&format!(
-            "  ! media flow table full ({} {}): {} flow(s) forgotten, first in frame {}; media of {} call(s) not judged\n",
-            crate::limits::Limits::MEDIA_FLOWS,
-            l.limit,
-            l.evicted,
-            l.frames.first().copied().unwrap_or(0),
-            l.calls.len()
-        ));
+        text(
+            &mut out,
+            &format!(
+                "  ! media flow table full ({} {}): {} flow(s) forgotten, first in frame {}; media of {} call(s) not judged\n",
+                crate::limits::Limits::MEDIA_FLOWS,
+                l.limit,
+                l.evicted,
+                l.frames.first().copied().unwrap_or(0),
+                l.calls.len()
+            ),
+        );
     }
     out
 }
@@ -318,6 +335,42 @@ mod tests {
         );
         let empty = media_table(&MediaReport::default(), 400);
         assert!(empty.starts_with("No softphone signalling, STUN or RTP found."));
+    }
+
+    /// Past `TABLE_ROWS` streams the RTP table is plain columns, one line per stream,
+    /// not re-wrapped to the width.
+    #[test]
+    fn many_streams_are_listed_in_plain_columns() {
+        let mut m = sample();
+        let one = m.rtp[0].clone();
+        m.rtp = (0..=crate::report::TABLE_ROWS as u32)
+            .map(|n| RtpStream {
+                ssrc: n,
+                ..one.clone()
+            })
+            .collect();
+        let s = media_table(&m, 80);
+        let rtp: Vec<&str> = s.lines().skip_while(|l| *l != "RTP").skip(1).collect();
+        assert!(rtp[0].starts_with("Source          "), "{}", rtp[0]);
+        assert!(rtp[0].ends_with("  Call-ID"), "{}", rtp[0]);
+        let rows: Vec<&str> = rtp[1..]
+            .iter()
+            .copied()
+            .take_while(|l| l.starts_with("10.0.0.1:49200"))
+            .collect();
+        assert_eq!(rows.len(), crate::report::TABLE_ROWS + 1);
+        assert!(rows[0].contains("0x00000000  PCMU"), "{}", rows[0]);
+        assert!(rows[0].ends_with("20–208  abc"), "{}", rows[0]);
+        assert!(
+            rows.iter().all(|l| l.chars().count() > 80),
+            "not wrapped to the width"
+        );
+        assert!(!rtp.iter().any(|l| l.contains('│')), "no drawn RTP table");
+        // One stream fewer: the drawn table.
+        m.rtp.pop();
+        let s = media_table(&m, 80);
+        let rtp = s.split("\nRTP\n").nth(1).unwrap();
+        assert!(rtp.starts_with('┌'), "{}", &rtp[..100]);
     }
 
     #[test]
