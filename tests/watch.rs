@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-type Key = (String, String, Vec<u64>);
+/// (Call-ID, rule, frames): each frame as (file, frame number in it).
+type Key = (String, String, Vec<(String, u64)>);
 
 /// (Call-ID, rule, frames) of every finding `analyze` reports that `watch` can make
 /// (all but the media rules; the capture rules are compared apart).
@@ -41,7 +42,10 @@ fn analyze_findings(path: &str) -> BTreeSet<Key> {
         .collect()
 }
 
+/// A finding's key: its frame numbers with its `capture` (one file read), or its frames
+/// as cited by file (several).
 fn key(f: &Value) -> Key {
+    let capture = f["capture"].as_str().unwrap_or("").to_string();
     (
         f["call_id"].as_str().unwrap_or("").to_string(),
         f["id"].as_str().unwrap_or("").to_string(),
@@ -49,9 +53,50 @@ fn key(f: &Value) -> Key {
             .as_array()
             .unwrap()
             .iter()
-            .map(|n| n.as_u64().unwrap())
+            .map(|n| match n.as_u64() {
+                Some(n) => (capture.clone(), n),
+                None => (
+                    n["capture"].as_str().unwrap().to_string(),
+                    n["frame"].as_u64().unwrap(),
+                ),
+            })
             .collect(),
     )
+}
+
+/// `analyze`'s keys of one file, its frames numbered through the files `watch` read
+/// (the end record's `captures`, in order): each frame as the file it fell in and its
+/// number there.
+fn split_over(keys: BTreeSet<Key>, end: &Value) -> BTreeSet<Key> {
+    let files: Vec<(String, u64)> = end["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap().to_string(),
+                c["frames"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let place = |mut n: u64| {
+        for (path, frames) in &files {
+            if n <= *frames {
+                return (path.clone(), n);
+            }
+            n -= frames;
+        }
+        panic!("frame past the files read")
+    };
+    keys.into_iter()
+        .map(|(call, id, frames)| {
+            (
+                call,
+                id,
+                frames.into_iter().map(|(_, n)| place(n)).collect(),
+            )
+        })
+        .collect()
 }
 
 /// The findings of `watch --format json` output, with the end record checked.
@@ -129,9 +174,9 @@ fn every_call_is_judged_as_analyze_judges_it() {
     let mut with_findings = 0;
     for p in &files {
         let path = p.to_str().unwrap();
-        let expected = analyze_findings(path);
         let out = common::sipdiag(&["watch", "--format", "json", path]);
         let (found, end, errors) = watch_output(&lines(&out));
+        let expected = split_over(analyze_findings(path), &end);
         assert_eq!(
             found, expected,
             "{path}: watch (left) and analyze (right) differ"
@@ -327,7 +372,10 @@ fn follow_prints_a_finding_before_the_capture_is_complete() {
     append(&path, &third);
     rest(&rx, &mut got, &mut child);
     let (found, end) = watch_findings(&got);
-    assert_eq!(found, analyze_findings(src.to_str().unwrap()));
+    assert_eq!(
+        found,
+        split_over(analyze_findings(src.to_str().unwrap()), &end)
+    );
     assert_eq!(end["calls"], 66, "{end}");
     assert_eq!(end["failed"], 54, "{end}");
     assert_eq!(end["captures"][0]["frames"], recs.len(), "{end}");
@@ -388,7 +436,10 @@ fn follow_waits_for_the_file_to_appear() {
     let mut got = Vec::new();
     rest(&rx, &mut got, &mut child);
     let (found, end) = watch_findings(&got);
-    assert_eq!(found, analyze_findings(src.to_str().unwrap()));
+    assert_eq!(
+        found,
+        split_over(analyze_findings(src.to_str().unwrap()), &end)
+    );
     assert_eq!(end["captures"][0]["frames"], 4, "{end}");
     // Never created: an error naming the file once the wait is over (exit 2).
     let gone = dir.path().join("never.pcap");
@@ -422,7 +473,17 @@ fn follow_goes_on_into_the_next_file_of_a_rotated_set() {
     let mut got = Vec::new();
     rest(&rx, &mut got, &mut child);
     let (found, end) = watch_findings(&got);
-    assert_eq!(found, analyze_findings(src.to_str().unwrap()));
+    // Every frame cited by the file it is in (the second file's from its frame 1).
+    assert_eq!(
+        found,
+        split_over(analyze_findings(src.to_str().unwrap()), &end)
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(_, _, frames)| frames.iter().any(|(f, _)| f == b.to_str().unwrap())),
+        "some findings in the second file: {found:?}"
+    );
     let files: Vec<&str> = end["captures"]
         .as_array()
         .unwrap()
@@ -464,7 +525,10 @@ fn follow_goes_round_a_ring_of_files() {
     let mut got = Vec::new();
     rest(&rx, &mut got, &mut child);
     let (found, end) = watch_findings(&got);
-    assert_eq!(found, analyze_findings(src.to_str().unwrap()));
+    assert_eq!(
+        found,
+        split_over(analyze_findings(src.to_str().unwrap()), &end)
+    );
     let frames: Vec<u64> = end["captures"]
         .as_array()
         .unwrap()
@@ -708,4 +772,71 @@ fn ctrl_c_ends_a_follow_and_judges_the_calls_in_progress() {
         rest.contains("stopped; judging the calls in progress"),
         "{rest}"
     );
+}
+
+/// Several files read one after the other: frames are numbered through them, and each
+/// finding says where its frames are (the text's legend, JSON's cited frames), each the
+/// frame number Wireshark shows in that file.
+#[test]
+fn frames_of_several_files_are_cited_by_file() {
+    let a = "testdata/followme/fm006-second-leg-404.pcap";
+    let b = "testdata/followme/fm002-intl00.pcap";
+    let out = common::sipdiag_wide(&["watch", a, b]);
+    let text = common::stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "Frames are numbered through the 2 files read one after the other, as `mergecap -a -w all.pcapng {a} {b}` numbers them.\nFrames cited, by file:\n  frame 10: {b} frame 1\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("  frame 4: {a} frame 4\n")),
+        "{text}"
+    );
+    let out = common::sipdiag(&["watch", "--format", "json", a, b]);
+    let recs: Vec<Value> = lines(&out)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let cited = |id: &str| -> Vec<(String, u64)> {
+        let f = recs
+            .iter()
+            .flat_map(|r| r["findings"].as_array().into_iter().flatten())
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("{id} in {recs:?}"));
+        assert!(f["capture"].is_null(), "{f}");
+        f["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["capture"].as_str().unwrap().to_string(),
+                    c["frame"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // As each file alone gives them.
+    let alone = |path: &str, id: &str| -> Vec<(String, u64)> {
+        let out = common::sipdiag(&["watch", "--format", "json", path]);
+        let recs: Vec<Value> = lines(&out)
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let f = recs
+            .iter()
+            .flat_map(|r| r["findings"].as_array().into_iter().flatten())
+            .find(|f| f["id"] == id)
+            .unwrap();
+        assert_eq!(f["capture"], path);
+        f["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (path.to_string(), n.as_u64().unwrap()))
+            .collect()
+    };
+    assert_eq!(cited("FM006"), alone(a, "FM006"));
+    assert_eq!(cited("FM002"), alone(b, "FM002"));
 }

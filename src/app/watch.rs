@@ -76,6 +76,9 @@ struct Judge {
     offset: u64,
     /// The file being read, as findings name it.
     file_path: String,
+    /// The files read so far and where each starts in the frame numbers (numbered
+    /// through them): with more than one, findings cite frames by file.
+    files: crate::capture::merge::FrameIndex,
     known: KnownXcc,
     /// What the calls judged so far showed that rules compare with.
     seen: rules::Seen,
@@ -240,8 +243,11 @@ impl Judge {
         let judged = rules::Seen::of(&cx);
         self.seen.add(&judged);
         self.choice.apply_severity(&mut findings);
+        // Several files: frames are numbered through them; the legend (text) or the cited
+        // frames (JSON) name each one's file, as `analyze` does for files read merged.
+        let files = (self.files.paths().len() > 1).then_some(&self.files);
         for f in &mut findings {
-            f.capture = Some(self.file_path.clone());
+            f.capture = files.is_none().then(|| self.file_path.clone());
         }
         let verdicts = crate::report::verdict::verdicts_of(&calls, &legs, None, &findings);
         self.end.calls += calls.len() as u64;
@@ -266,8 +272,8 @@ impl Judge {
             findings,
         );
         let text = match self.format {
-            WatchFormat::Json => call_json(&a, began),
-            WatchFormat::Table => call_block(&a, began, &self.text) + "\n",
+            WatchFormat::Json => call_json(&a, began, files),
+            WatchFormat::Table => call_block(&a, began, &self.text, files) + "\n",
         };
         print(&text);
     }
@@ -312,6 +318,7 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         looked: i64::MIN,
         offset: 0,
         file_path: String::new(),
+        files: crate::capture::merge::FrameIndex::concatenated(),
         known: KnownXcc::default(),
         seen: rules::Seen::default(),
         last_report: None,
@@ -399,14 +406,24 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         r.scope() == Scope::Capture && j.choice.enabled(r.info())
     });
     j.choice.apply_severity(&mut capture_findings);
+    // One file: the findings name it, as `analyze`'s do (several: frames cited by file).
+    if let [only] = j.files.paths() {
+        for f in capture_findings.iter_mut().filter(|f| f.capture.is_none()) {
+            f.capture = Some(only.clone());
+        }
+    }
     for f in &capture_findings {
         *j.end.findings.entry(f.id).or_default() += 1;
         j.failing |= j.fail_on.is_some_and(|t| f.severity >= t);
     }
     j.end.capture_findings = capture_findings;
     print(&match args.format {
-        WatchFormat::Json => end_json(&j.end),
-        WatchFormat::Table => end_text(&j.end, &j.text),
+        WatchFormat::Json => end_json(&j.end, (j.files.paths().len() > 1).then_some(&j.files)),
+        WatchFormat::Table => end_text(
+            &j.end,
+            &j.text,
+            (j.files.paths().len() > 1).then_some(&j.files),
+        ),
     });
     let failing = j.failing;
     drop(j);
@@ -440,6 +457,8 @@ fn read_one(
     {
         let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
         j.file_path = crate::redact::shown_path(path);
+        let (shown, before) = (j.file_path.clone(), j.offset);
+        j.files.push_file(shown, before);
     }
     let mut direct = Direct {
         sink: &mut WatchSink(judge),

@@ -110,9 +110,34 @@ pub struct FrameIndex {
     points: usize,
     /// Packets dropped as seen at another point already.
     pub duplicates: u64,
+    /// The files were read one after the other (`watch`), not merged by time.
+    concatenated: bool,
 }
 
 impl FrameIndex {
+    /// The index of files read one after the other, frames numbered through them (as
+    /// `watch` reads a rotated set); files are added as they start.
+    pub fn concatenated() -> Self {
+        FrameIndex {
+            concatenated: true,
+            points: 1,
+            ..FrameIndex::default()
+        }
+    }
+
+    /// A file of a [`FrameIndex::concatenated`] read starts after `before` frames.
+    pub fn push_file(&mut self, path: String, before: u64) {
+        let file = self.paths.len();
+        self.paths.push(path);
+        self.point_of.push(Some(0));
+        self.runs.push((before + 1, file, 1));
+    }
+
+    /// Whether the files were read one after the other rather than merged by time.
+    pub fn is_concatenated(&self) -> bool {
+        self.concatenated
+    }
+
     fn push(&mut self, merged: u64, file: usize, frame: u64) {
         if let Some(&(m, f, n)) = self.runs.last()
             && f == file

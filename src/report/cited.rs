@@ -23,26 +23,38 @@ pub fn write_json(
     out: impl std::io::Write,
 ) -> std::io::Result<()> {
     let mut v = serde_json::to_value(a)?;
-    if let Some(findings) = v.get_mut("findings").and_then(|f| f.as_array_mut()) {
-        for f in findings {
-            let Some(frames) = f.get_mut("frames") else {
-                continue;
-            };
-            let cited: Vec<serde_json::Value> = frames
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(serde_json::Value::as_u64)
-                .flat_map(|n| index.cited_frames(n))
-                .map(|c| serde_json::json!({"capture": c.capture, "frame": c.frame}))
-                .collect();
-            *frames = serde_json::Value::Array(cited);
-        }
-    }
+    cite_findings(&mut v, index);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     serde_json::to_writer_pretty(&mut out, &v)?;
     out.write_all(b"\n")?;
     std::io::Write::flush(&mut out)
+}
+
+/// The `frames` of each finding in `v["findings"]` cited by file and frame number.
+pub fn cite_findings(v: &mut serde_json::Value, index: &FrameIndex) {
+    let Some(findings) = v.get_mut("findings").and_then(|f| f.as_array_mut()) else {
+        return;
+    };
+    for f in findings {
+        cite_frames(f, index);
+    }
+}
+
+/// A finding's `frames` (numbers counted through the files) cited by file and frame
+/// number.
+pub fn cite_frames(finding: &mut serde_json::Value, index: &FrameIndex) {
+    let Some(frames) = finding.get_mut("frames") else {
+        return;
+    };
+    let cited: Vec<serde_json::Value> = frames
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_u64)
+        .flat_map(|n| index.cited_frames(n))
+        .map(|c| serde_json::json!({"capture": c.capture, "frame": c.frame}))
+        .collect();
+    *frames = serde_json::Value::Array(cited);
 }
 
 use std::io::Write as _;
@@ -64,13 +76,21 @@ pub fn legend(a: &Analysis, index: &FrameIndex, markdown: bool) -> String {
     // Inside the command's code span: plain paths.
     let files = index.paths().join(" ");
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "\nFrames are numbered through the {} files merged in time order, as `mergecap -w merged.pcapng {files}` numbers them; {} capture point(s), {} packet(s) seen at two points counted once.",
-        index.paths().len(),
-        index.points(),
-        index.duplicates
-    );
+    let _ = if index.is_concatenated() {
+        writeln!(
+            out,
+            "\nFrames are numbered through the {} files read one after the other, as `mergecap -a -w all.pcapng {files}` numbers them.",
+            index.paths().len(),
+        )
+    } else {
+        writeln!(
+            out,
+            "\nFrames are numbered through the {} files merged in time order, as `mergecap -w merged.pcapng {files}` numbers them; {} capture point(s), {} packet(s) seen at two points counted once.",
+            index.paths().len(),
+            index.points(),
+            index.duplicates
+        )
+    };
     if frames.is_empty() {
         return out;
     }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::analysis::{self, Analysis, ReportedFinding, TextOptions};
 use super::verdict::Verdict;
 use crate::capture::Timestamp;
+use crate::capture::merge::FrameIndex;
 use crate::rules::Finding;
 use crate::sip::CaptureReport;
 
@@ -23,8 +24,14 @@ fn began(t: Option<Timestamp>) -> Option<String> {
 }
 
 /// A judged call as text: when it began and its verdict, then its findings with proof and
-/// suggestion.
-pub fn call_block(a: &Analysis, began_at: Option<Timestamp>, o: &TextOptions) -> String {
+/// suggestion; with `files` (several files read, frames numbered through them), where
+/// each cited frame is.
+pub fn call_block(
+    a: &Analysis,
+    began_at: Option<Timestamp>,
+    o: &TextOptions,
+    files: Option<&FrameIndex>,
+) -> String {
     let mut out = String::new();
     let when = began(began_at).map(|t| format!("{} ", t[..19].replacen('T', " ", 1)));
     for v in analysis::verdict_lines(a, o.verbose) {
@@ -32,6 +39,12 @@ pub fn call_block(a: &Analysis, began_at: Option<Timestamp>, o: &TextOptions) ->
         out.push_str(&analysis::wrap_lines(&v, o.width));
     }
     analysis::findings_section(a, o, &mut out);
+    if let Some(index) = files.filter(|_| !a.findings.is_empty()) {
+        out.push_str(&crate::report::wrap_lines(
+            &super::cited::legend(a, index, false),
+            o.width,
+        ));
+    }
     out
 }
 
@@ -46,8 +59,10 @@ struct CallRecord<'a> {
     suggestions: &'a [std::sync::Arc<serde_json::Value>],
 }
 
-/// A judged call as one line of JSON (no line break inside; `\n` at the end).
-pub fn call_json(a: &Analysis, began_at: Option<Timestamp>) -> String {
+/// A judged call as one line of JSON (no line break inside; `\n` at the end); with
+/// `files` (several files read), its findings' frames cited by file and frame number, as
+/// `analyze` cites them.
+pub fn call_json(a: &Analysis, began_at: Option<Timestamp>, files: Option<&FrameIndex>) -> String {
     let rec = CallRecord {
         r#type: "call",
         time: began(began_at),
@@ -55,7 +70,12 @@ pub fn call_json(a: &Analysis, began_at: Option<Timestamp>) -> String {
         findings: &a.findings,
         suggestions: &a.suggestions,
     };
-    serde_json::to_string(&rec).unwrap_or_default() + "\n"
+    let Some(index) = files else {
+        return serde_json::to_string(&rec).unwrap_or_default() + "\n";
+    };
+    let mut v = serde_json::to_value(&rec).unwrap_or_default();
+    super::cited::cite_findings(&mut v, index);
+    serde_json::to_string(&v).unwrap_or_default() + "\n"
 }
 
 /// What a watch saw in all, printed when it ends.
@@ -77,8 +97,9 @@ pub struct WatchEnd {
     pub capture_findings: Vec<Finding>,
 }
 
-/// The closing line(s) as text.
-pub fn end_text(e: &WatchEnd, o: &TextOptions) -> String {
+/// The closing line(s) as text; with `files` (several files read), where the frames the
+/// findings that compare calls cite are.
+pub fn end_text(e: &WatchEnd, o: &TextOptions, files: Option<&FrameIndex>) -> String {
     let mut out = String::new();
     let by = analysis::counts_by_rule(e.findings.iter().map(|(id, n)| (*id, *n)));
     let mut line = format!(
@@ -107,6 +128,16 @@ pub fn end_text(e: &WatchEnd, o: &TextOptions) -> String {
         if !f.wireshark_filter.is_empty() {
             out.push_str(&format!("  Wireshark: {}\n", f.wireshark_filter));
         }
+        if let Some(index) = files.filter(|_| !f.id.starts_with("CAP") && !f.frames.is_empty()) {
+            let at: Vec<String> = (f.frames.iter())
+                .flat_map(|&n| index.cited_frames(n).into_iter().map(move |c| (n, c)))
+                .map(|(n, c)| format!("frame {n} is {} frame {}", c.capture, c.frame))
+                .collect();
+            out.push_str(&analysis::wrap_lines(
+                &format!("  ({})", at.join(", ")),
+                o.width,
+            ));
+        }
     }
     out.push_str(&analysis::wrap_lines(
         &super::listing::captures_footer(&e.captures),
@@ -115,9 +146,20 @@ pub fn end_text(e: &WatchEnd, o: &TextOptions) -> String {
     out
 }
 
-/// The closing JSON Lines record.
-pub fn end_json(e: &WatchEnd) -> String {
+/// The closing JSON Lines record; with `files` (several files read), the frames of the
+/// findings that compare calls (FM001, FM005: counted through the files) cited by file
+/// and frame number. The capture findings (CAP…) cite each file's own frame numbers.
+pub fn end_json(e: &WatchEnd, files: Option<&FrameIndex>) -> String {
     let mut v = serde_json::to_value(e).unwrap_or_default();
+    if let Some(index) = files
+        && let Some(found) = v["capture_findings"].as_array_mut()
+    {
+        for f in found {
+            if !f["id"].as_str().is_some_and(|id| id.starts_with("CAP")) {
+                super::cited::cite_frames(f, index);
+            }
+        }
+    }
     if let Some(o) = v.as_object_mut() {
         o.insert("type".into(), "end".into());
     }
