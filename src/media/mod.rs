@@ -347,6 +347,9 @@ pub struct MediaReport {
     pub dropped: u64,
     /// The flow table was full and older flows were forgotten to follow newer ones.
     pub flow_limit: Option<FlowLimit>,
+    /// The other tables that were full: what was not tracked beyond them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub item_limits: Vec<ItemLimit>,
     /// RTP streams and announcements by address, built on first use so that rules
     /// looking up each call's media stay linear in the number of calls.
     #[serde(skip)]
@@ -366,13 +369,59 @@ pub struct FlowLimit {
     pub calls: std::collections::BTreeSet<String>,
 }
 
+/// A table of the media tracker that was full (besides the flow table): beyond its cap,
+/// new items were not tracked.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemLimit {
+    /// What the table holds: `sdp-announcements`, `rtp-streams`, `rtp-streams-of-a-flow`
+    /// (the SSRCs followed on one flow), `stun-transactions`, `softphone-connections`,
+    /// `icmp-errors`.
+    pub table: &'static str,
+    pub cap: usize,
+    /// Items not tracked, and the frame of the first.
+    pub count: u64,
+    pub first_frame: u64,
+}
+
+impl ItemLimit {
+    /// Whether losing items of this table leaves calls' media unjudgeable (their SDP
+    /// addresses or their RTP are missing).
+    pub fn cuts_calls(&self) -> bool {
+        matches!(self.table, "sdp-announcements" | "rtp-streams")
+    }
+}
+
 impl MediaReport {
-    /// The media of this call is not judged: some of its flows were forgotten at the
-    /// flow table's cap, so its counts may be short.
-    pub fn not_judged(&self, call_id: &str) -> bool {
+    /// The media of this call (whose last message is in `last_frame`) is not judged: some
+    /// of its flows were forgotten at the flow table's cap, so its counts may be short; or
+    /// it went on after the SDP announcements or RTP streams stopped being tracked.
+    pub fn not_judged(&self, call_id: &str, last_frame: u64) -> bool {
         self.flow_limit
             .as_ref()
             .is_some_and(|l| l.calls.contains(call_id))
+            || self.media_cut_from().is_some_and(|f| last_frame >= f)
+    }
+
+    /// The first frame from which SDP announcements or RTP streams were not tracked.
+    pub fn media_cut_from(&self) -> Option<u64> {
+        (self.item_limits.iter())
+            .filter(|l| l.cuts_calls())
+            .map(|l| l.first_frame)
+            .min()
+    }
+
+    /// An item of `table` (full at `cap`) not tracked, in `frame`.
+    pub(crate) fn drop_item(&mut self, table: &'static str, cap: usize, frame: u64) {
+        self.dropped += 1;
+        match self.item_limits.iter_mut().find(|l| l.table == table) {
+            Some(l) => l.count += 1,
+            None => self.item_limits.push(ItemLimit {
+                table,
+                cap,
+                count: 1,
+                first_frame: frame,
+            }),
+        }
     }
 }
 

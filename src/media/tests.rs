@@ -464,3 +464,50 @@ fn a_flow_that_changes_ssrc_on_every_packet_is_not_judged() {
         );
     }
 }
+
+/// Past `MAX_ANNOUNCED` SDP announcements, new ones are not tracked: the table, its cap,
+/// the count and the first frame are reported, and the calls still going on from then
+/// are not judged (those that ended before are).
+#[test]
+fn announcements_past_the_cap_are_reported_and_their_calls_not_judged() {
+    let mut t = MediaTracker::new(MediaSettings::default());
+    let sdp = |port: u16| {
+        crate::sip::sdp::parse(
+            format!(
+                "v=0\r\nc=IN IP4 10.0.{}.{}\r\nm=audio {port} RTP/AVP 8\r\n",
+                port >> 8,
+                port & 255
+            )
+            .as_bytes(),
+        )
+    };
+    for n in 0..MAX_ANNOUNCED as u64 + 3 {
+        let port = 1024 + (n % 60_000) as u16;
+        // A new address each (the first 60,000), then the same addresses for new calls.
+        t.announce(&format!("call-{n}"), &sdp(port), 10 + n);
+    }
+    let r = t.finish();
+    assert_eq!(r.announced.len(), MAX_ANNOUNCED);
+    let l = &r.item_limits[..];
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert_eq!(
+        (l[0].table, l[0].cap, l[0].count, l[0].first_frame),
+        (
+            "sdp-announcements",
+            MAX_ANNOUNCED,
+            3,
+            10 + MAX_ANNOUNCED as u64
+        )
+    );
+    assert_eq!(r.dropped, 3);
+    assert_eq!(r.media_cut_from(), Some(10 + MAX_ANNOUNCED as u64));
+    assert!(r.not_judged("call-100001", 10 + MAX_ANNOUNCED as u64 + 1));
+    assert!(
+        r.not_judged("call-5", 10 + MAX_ANNOUNCED as u64),
+        "still going on then"
+    );
+    assert!(
+        !r.not_judged("call-5", 9 + MAX_ANNOUNCED as u64),
+        "ended before"
+    );
+}

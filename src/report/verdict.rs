@@ -136,6 +136,8 @@ fn status_text(c: &Call) -> (String, bool, bool) {
 /// One verdict per call with an INVITE, second legs folded into their first leg's.
 /// A call's media text when its flows were forgotten at the flow table's cap.
 pub const NOT_JUDGED: &str = "media not judged: flow table limit reached";
+/// The same for a call that went on after SDP or RTP stopped being tracked.
+pub const NOT_JUDGED_CUT: &str = "media not judged: media table limit reached";
 
 pub fn verdicts(
     calls: &[Call],
@@ -201,11 +203,16 @@ pub fn verdicts_of(
                 }
             }
             if let Some(media) = media.filter(|_| answered) {
-                medias.push(if media.not_judged(&m.call_id) {
+                medias.push(if media.not_judged(&m.call_id, m.last_frame) {
                     // Some of its flows were forgotten at the cap (CAP006): counts may be
                     // short, so neither healthy nor failed.
                     all_ok = false;
-                    NOT_JUDGED.to_string()
+                    let flows = media.flow_limit.as_ref();
+                    if flows.is_some_and(|l| l.calls.contains(&m.call_id)) {
+                        NOT_JUDGED.to_string()
+                    } else {
+                        NOT_JUDGED_CUT.to_string()
+                    }
                 } else {
                     media_text(&leg_media(m, media))
                 });

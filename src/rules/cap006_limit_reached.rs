@@ -117,6 +117,93 @@ impl Rule for R {
                 })),
             );
         }
+        for l in &cx.media.item_limits {
+            let what = l.table.replace('-', " ");
+            let effect = if l.cuts_calls() {
+                let calls = (cx.calls.iter())
+                    .filter(|c| cx.media.not_judged(&c.call_id, c.last_frame))
+                    .count();
+                format!("media of the {calls} call(s) still going on from then not judged")
+            } else {
+                "those beyond it are not listed".to_string()
+            };
+            out.push(
+                Finding::new(
+                    &INFO,
+                    format!("media table full: {what}"),
+                    format!(
+                        "media table full: {what} (cap {}, fixed): {} not tracked, the first in frame {}; {effect}.",
+                        l.cap, l.count, l.first_frame
+                    ),
+                )
+                .frames([l.first_frame])
+                .evidence(json!({
+                    "limit": l.table,
+                    "flag": null,
+                    "cap": l.cap,
+                    "count": l.count,
+                    "first_frame": l.first_frame,
+                })),
+            );
+        }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calls::legs::{Legs, Roles};
+    use crate::media::{ItemLimit, MediaReport};
+    use crate::numbers::Site;
+
+    /// A full media table is a finding naming it, its cap, the count and the first
+    /// frame; one that cuts calls' media says how many calls went on past it.
+    #[test]
+    fn full_media_tables_are_findings() {
+        let (roles, legs, site) = (Roles::default(), Legs::default(), Site::default());
+        let media = MediaReport {
+            item_limits: vec![
+                ItemLimit {
+                    table: "rtp-streams",
+                    cap: 200_000,
+                    count: 7,
+                    first_frame: 500,
+                },
+                ItemLimit {
+                    table: "stun-transactions",
+                    cap: 100_000,
+                    count: 2,
+                    first_frame: 900,
+                },
+            ],
+            ..MediaReport::default()
+        };
+        let cx = Context {
+            captures: &[],
+            calls: &[],
+            roles: &roles,
+            legs: &legs,
+            site: &site,
+            media: &media,
+            ipo: &crate::rules::ipo::NO_IPO,
+            seen: &Default::default(),
+        };
+        let found = RULE.check(&cx);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].title, "media table full: rtp streams");
+        assert_eq!(
+            found[0].message,
+            "media table full: rtp streams (cap 200000, fixed): 7 not tracked, the first in frame 500; media of the 0 call(s) still going on from then not judged."
+        );
+        assert_eq!(found[0].frames, [500]);
+        assert_eq!(found[0].evidence["limit"], "rtp-streams");
+        assert_eq!(found[0].evidence["count"], 7);
+        assert!(
+            found[1]
+                .message
+                .ends_with("those beyond it are not listed.")
+        );
+        assert_eq!(media.media_cut_from(), Some(500), "STUN does not cut calls");
     }
 }

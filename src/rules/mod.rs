@@ -358,8 +358,16 @@ pub fn run_selected(cx: &Context<'_>, enabled: &dyn Fn(&dyn Rule) -> bool) -> Ve
     let mut out: Vec<Finding> = per_rule.into_iter().flatten().collect();
     // Media of calls whose flows were forgotten at the flow table's cap is not judged:
     // their counts may be short (CAP006 names them).
+    // So is the media of calls that went on after SDP announcements or RTP streams were
+    // no longer tracked.
     out.retain(|f| {
-        !(f.id.starts_with("SP") && f.call_id.as_deref().is_some_and(|c| cx.media.not_judged(c)))
+        let not_judged = |id: &str| {
+            let last = (cx.legs.position(id).and_then(|i| cx.calls.get(i)))
+                .filter(|c| c.call_id == id)
+                .map_or(u64::MAX, |c| c.last_frame);
+            cx.media.not_judged(id, last)
+        };
+        !(f.id.starts_with("SP") && f.call_id.as_deref().is_some_and(not_judged))
     });
     proof::quote_findings(cx, &mut out);
     mark_calls_without_call_id(cx, &mut out);

@@ -172,8 +172,13 @@ impl MediaTracker {
                 {
                     self.streams[s as usize] = new;
                     s as usize
+                } else if f.streams.len() >= MAX_STREAMS_PER_FLOW {
+                    // One flow with as many SSRCs, all confirmed: a new one is not followed.
+                    let cap = MAX_STREAMS_PER_FLOW;
+                    (self.report).drop_item("rtp-streams-of-a-flow", cap, frame);
+                    return;
                 } else {
-                    self.report.dropped += 1;
+                    (self.report).drop_item("rtp-streams", MAX_STREAMS, frame);
                     return;
                 }
             }

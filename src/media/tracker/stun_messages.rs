@@ -66,7 +66,7 @@ impl MediaTracker {
                     return;
                 }
                 if self.report.stun.len() >= MAX_TRANSACTIONS {
-                    self.report.dropped += 1;
+                    (self.report).drop_item("stun-transactions", MAX_TRANSACTIONS, frame);
                     return;
                 }
                 let a = &m.attrs;
