@@ -12,8 +12,8 @@ use crate::calls::CallSet;
 use crate::calls::legs::{infer_roles, link_legs};
 use crate::calls::retire::Retiring;
 use crate::cli::{Format, ReadArgs};
+use crate::report::call_listing::{self, CallRow};
 use crate::report::calls_spool::CallsSpool;
-use crate::report::listing::{self, CallRow};
 use crate::sip::{CaptureReport, SipMessage};
 
 use super::{Sink, finish, flow, scan_all, write_out};
@@ -44,7 +44,8 @@ impl Rows {
             // Too many calls for a drawn table: plain columns sized by the rows so far
             // (in call order), which go to the spool ahead of this one.
             self.rows.sort_unstable_by_key(|(o, _)| *o);
-            let columns = listing::CallLines::sized_by(self.rows.iter().map(|(_, r)| r), whole_ids);
+            let columns =
+                call_listing::CallLines::sized_by(self.rows.iter().map(|(_, r)| r), whole_ids);
             match CallsSpool::lines(columns) {
                 Ok(mut spool) => {
                     for (o, r) in std::mem::take(&mut self.rows) {
@@ -157,17 +158,18 @@ fn write_rows(args: &ReadArgs, reports: &[CaptureReport], rows: &[CallRow]) -> a
     let text = match args.format {
         Format::Json => {
             let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            return listing::write_calls_json(out, reports, rows).context("writing the report");
+            return call_listing::write_calls_json(out, reports, rows)
+                .context("writing the report");
         }
         Format::Table if rows.len() > crate::report::TABLE_ROWS => {
             let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            return listing::write_call_lines(out, reports, rows, args.verbose)
+            return call_listing::write_call_lines(out, reports, rows, args.verbose)
                 .context("writing the report");
         }
         Format::Table => {
             let width = crate::report::terminal_width();
             crate::report::wrap_lines(
-                &listing::calls_table(reports, rows, width, args.verbose),
+                &call_listing::calls_table(reports, rows, width, args.verbose),
                 width,
             )
         }

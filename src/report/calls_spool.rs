@@ -3,7 +3,7 @@
 //!
 //! Input: rows with their positions in order of the calls' first messages, in the order
 //! the calls retire; at the end the capture reports. Output: the same document as
-//! [`super::listing::write_calls_json`], byte for byte. The document starts with the
+//! [`super::call_listing::write_calls_json`], byte for byte. The document starts with the
 //! capture reports, known only at the end, so the rows go to a spool file in the system's
 //! temporary directory first (in order: a row that retires before an earlier call waits in
 //! a small reorder buffer, as long as that call is in progress) and are copied behind the
@@ -16,7 +16,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::listing::{CallLines, CallRow, SCHEMA_VERSION};
+use super::call_listing::{CallLines, CallRow};
+use super::listing::SCHEMA_VERSION;
 use crate::sip::CaptureReport;
 
 /// Rows spooled to a temporary file, in order; see the module docs.
@@ -135,7 +136,7 @@ impl CallsSpool {
         if let Layout::Lines(columns) = &self.layout {
             writeln!(w, "{}", columns.head())?;
             self.copy_rows(&mut w)?;
-            let tail = super::listing::calls_tail(captures, self.without_call_id);
+            let tail = super::call_listing::calls_tail(captures, self.without_call_id);
             w.write_all(tail.as_bytes())?;
             return w.flush();
         }
@@ -217,7 +218,7 @@ mod tests {
         let path = spool.path.clone();
         let mut out = Vec::new();
         spool.finish(&captures, &mut out).unwrap();
-        let whole = crate::report::listing::calls_json(&captures, &rows);
+        let whole = crate::report::call_listing::calls_json(&captures, &rows);
         assert_eq!(String::from_utf8(out).unwrap(), whole);
         assert!(!path.exists(), "the spool file is removed");
 
@@ -228,7 +229,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            crate::report::listing::calls_json(&captures, &[])
+            crate::report::call_listing::calls_json(&captures, &[])
         );
     }
 
@@ -251,7 +252,7 @@ mod tests {
         let mut out = Vec::new();
         spool.finish(&captures, &mut out).unwrap();
         let mut whole = Vec::new();
-        crate::report::listing::write_call_lines(&mut whole, &captures, &rows, false).unwrap();
+        crate::report::call_listing::write_call_lines(&mut whole, &captures, &rows, false).unwrap();
         let out = String::from_utf8(out).unwrap();
         assert_eq!(out, String::from_utf8(whole).unwrap());
         assert_eq!(out.lines().count(), 1 + 6 + 1, "{out}");

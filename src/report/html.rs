@@ -449,7 +449,7 @@ fn legs(a: &Analysis, verbose: bool, out: &mut String) {
 fn footer(a: &Analysis, out: &mut String) {
     out.push_str("</main>\n<footer>\n");
     let notes = analysis::roles_text(a)
-        + &super::listing::no_call_id_note(a.calls.iter().map(|c| c.no_call_id.is_some()))
+        + &super::call_listing::no_call_id_note(a.calls.iter().map(|c| c.no_call_id.is_some()))
         + &super::listing::captures_footer(&a.captures);
     for line in notes.lines().filter(|l| !l.trim().is_empty()) {
         let _ = writeln!(out, "<p>{}</p>", esc(line));

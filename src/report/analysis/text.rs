@@ -9,8 +9,9 @@ use crate::calls::chain_text;
 use crate::calls::legs::LegKind;
 use crate::rules::Severity;
 
+use super::super::call_listing::no_call_id_note;
 use super::super::flow::shorten_middle;
-use super::super::listing::{captures_footer, no_call_id_note};
+use super::super::listing::captures_footer;
 use super::super::verdict::{FindingGroup, LegMedia};
 use super::Analysis;
 
