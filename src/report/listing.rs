@@ -316,14 +316,15 @@ fn message_cells(m: &MessageRow, time: String) -> [String; 8] {
 
 /// Rows that size the columns; later rows are streamed in the same columns (a wider value
 /// pushes only its own line), so memory stays flat on captures of any size.
-pub const TABLE_ROWS: usize = 5_000;
+pub const SIZING_ROWS: usize = 5_000;
 
-/// The `messages` listing: one layout whatever the capture's size — plain columns sized by
-/// the first [`TABLE_ROWS`] messages, then written as the capture streams by.
+/// The `messages` listing: one layout whatever the capture's size — plain columns
+/// ([`super::Columns`]) sized by the first [`SIZING_ROWS`] messages, then written as the
+/// capture streams by.
 pub struct MessagesTable<W: std::io::Write> {
     out: W,
     rows: Vec<(MessageRow, String)>,
-    widths: Option<[usize; 8]>,
+    columns: Option<super::Columns>,
     time: TimeFormat,
     first: Option<crate::capture::Timestamp>,
     previous: Option<crate::capture::Timestamp>,
@@ -335,7 +336,7 @@ impl<W: std::io::Write> MessagesTable<W> {
         MessagesTable {
             out,
             rows: Vec::new(),
-            widths: None,
+            columns: None,
             time,
             first: None,
             previous: None,
@@ -359,9 +360,9 @@ impl<W: std::io::Write> MessagesTable<W> {
         }
         let row = MessageRow::from_message(m);
         let time = self.time_text(row.time);
-        if self.widths.is_none() {
+        if self.columns.is_none() {
             self.rows.push((row, time));
-            if self.rows.len() >= TABLE_ROWS {
+            if self.rows.len() >= SIZING_ROWS {
                 self.size_and_flush();
             }
             return;
@@ -373,49 +374,32 @@ impl<W: std::io::Write> MessagesTable<W> {
 
     /// Sizes the columns by the rows held and writes the header and those rows.
     fn size_and_flush(&mut self) {
-        let mut w = MESSAGE_HEADER.map(str::len);
         let rows = std::mem::take(&mut self.rows);
         let cells: Vec<[String; 8]> = rows
             .into_iter()
             .map(|(r, t)| message_cells(&r, t))
             .collect();
-        for c in &cells {
-            for (i, c) in c.iter().enumerate() {
-                w[i] = w[i].max(c.chars().count());
-            }
-        }
-        self.widths = Some(w);
-        let header = MESSAGE_HEADER.map(str::to_string);
+        self.columns = Some(super::Columns::sized_by(&MESSAGE_HEADER, &cells));
         let r = self
-            .line(&header)
+            .line(&MESSAGE_HEADER)
             .and_then(|()| cells.iter().try_for_each(|c| self.line(c)));
         if let Err(e) = r {
             self.error = Some(e);
         }
     }
 
-    fn line(&mut self, cells: &[String; 8]) -> std::io::Result<()> {
-        let w = self.widths.unwrap_or([0; 8]);
-        let mut s = String::with_capacity(160);
-        for (i, c) in cells.iter().enumerate() {
-            if i > 0 {
-                s.push_str("  ");
-            }
-            s.push_str(c);
-            if i < 7 {
-                s.extend(std::iter::repeat_n(
-                    ' ',
-                    w[i].saturating_sub(c.chars().count()),
-                ));
-            }
-        }
-        s.push('\n');
-        self.out.write_all(s.trim_end_matches(' ').as_bytes())
+    fn line<S: AsRef<str>>(&mut self, cells: &[S]) -> std::io::Result<()> {
+        let mut line = self
+            .columns
+            .as_ref()
+            .map_or_else(String::new, |c| c.line(cells));
+        line.push('\n');
+        self.out.write_all(line.as_bytes())
     }
 
     /// Writes what is held (short listings) and the capture summaries.
     pub fn finish(mut self, captures: &[CaptureReport]) -> std::io::Result<()> {
-        if self.widths.is_none() && !self.rows.is_empty() {
+        if self.columns.is_none() && !self.rows.is_empty() {
             self.size_and_flush();
         }
         if let Some(e) = self.error.take() {
