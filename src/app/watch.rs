@@ -245,7 +245,7 @@ impl Judge {
         self.choice.apply_severity(&mut findings);
         // Several files: frames are numbered through them; the legend (text) or the cited
         // frames (JSON) name each one's file, as `analyze` does for files read merged.
-        let files = (self.files.paths().len() > 1).then_some(&self.files);
+        let files = self.files.several();
         for f in &mut findings {
             f.capture = files.is_none().then(|| self.file_path.clone());
         }
@@ -418,12 +418,8 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     }
     j.end.capture_findings = capture_findings;
     print(&match args.format {
-        WatchFormat::Json => end_json(&j.end, (j.files.paths().len() > 1).then_some(&j.files)),
-        WatchFormat::Table => end_text(
-            &j.end,
-            &j.text,
-            (j.files.paths().len() > 1).then_some(&j.files),
-        ),
+        WatchFormat::Json => end_json(&j.end, j.files.several()),
+        WatchFormat::Table => end_text(&j.end, &j.text, j.files.several()),
     });
     let failing = j.failing;
     drop(j);

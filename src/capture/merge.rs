@@ -133,6 +133,12 @@ impl FrameIndex {
         self.runs.push((before + 1, file, 1));
     }
 
+    /// The index when it holds several files (frames are then numbered through them and
+    /// cited by file), else `None`.
+    pub fn several(&self) -> Option<&Self> {
+        (self.paths.len() > 1).then_some(self)
+    }
+
     /// Whether the files were read one after the other rather than merged by time.
     pub fn is_concatenated(&self) -> bool {
         self.concatenated

@@ -383,6 +383,15 @@ pub struct ItemLimit {
     pub first_frame: u64,
 }
 
+/// Why a call's media is not judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotJudged {
+    /// Some of its flows were forgotten at the flow table's cap.
+    FlowsForgotten,
+    /// It went on after SDP announcements or RTP streams stopped being tracked.
+    NotTracked,
+}
+
 impl ItemLimit {
     /// Whether losing items of this table leaves calls' media unjudgeable (their SDP
     /// addresses or their RTP are missing).
@@ -396,10 +405,18 @@ impl MediaReport {
     /// of its flows were forgotten at the flow table's cap, so its counts may be short; or
     /// it went on after the SDP announcements or RTP streams stopped being tracked.
     pub fn not_judged(&self, call_id: &str, last_frame: u64) -> bool {
-        self.flow_limit
-            .as_ref()
-            .is_some_and(|l| l.calls.contains(call_id))
-            || self.media_cut_from().is_some_and(|f| last_frame >= f)
+        self.why_not_judged(call_id, last_frame).is_some()
+    }
+
+    /// Why the media of this call is not judged (see [`MediaReport::not_judged`]).
+    pub fn why_not_judged(&self, call_id: &str, last_frame: u64) -> Option<NotJudged> {
+        if (self.flow_limit.as_ref()).is_some_and(|l| l.calls.contains(call_id)) {
+            Some(NotJudged::FlowsForgotten)
+        } else if self.media_cut_from().is_some_and(|f| last_frame >= f) {
+            Some(NotJudged::NotTracked)
+        } else {
+            None
+        }
     }
 
     /// The first frame from which SDP announcements or RTP streams were not tracked.

@@ -110,7 +110,8 @@ impl MediaTracker {
                     continue;
                 }
                 if self.report.announced.len() >= MAX_ANNOUNCED {
-                    (self.report).drop_item("sdp-announcements", MAX_ANNOUNCED, frame);
+                    self.report
+                        .drop_item("sdp-announcements", MAX_ANNOUNCED, frame);
                     continue;
                 }
                 let i = self.report.announced.len() as u32;
@@ -187,7 +188,7 @@ impl MediaTracker {
         if self.report.icmp.len() < MAX_ICMP {
             self.report.icmp.push(e.clone());
         } else {
-            (self.report).drop_item("icmp-errors", MAX_ICMP, e.frame);
+            self.report.drop_item("icmp-errors", MAX_ICMP, e.frame);
         }
     }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::calls::Call;
 use crate::calls::legs::{LegKind, Legs};
-use crate::media::MediaReport;
+use crate::media::{MediaReport, NotJudged};
 use crate::rules::{Finding, Severity};
 
 /// Counts of the run, beside the findings' severities.
@@ -203,18 +203,16 @@ pub fn verdicts_of(
                 }
             }
             if let Some(media) = media.filter(|_| answered) {
-                medias.push(if media.not_judged(&m.call_id, m.last_frame) {
-                    // Some of its flows were forgotten at the cap (CAP006): counts may be
-                    // short, so neither healthy nor failed.
-                    all_ok = false;
-                    let flows = media.flow_limit.as_ref();
-                    if flows.is_some_and(|l| l.calls.contains(&m.call_id)) {
-                        NOT_JUDGED.to_string()
-                    } else {
-                        NOT_JUDGED_CUT.to_string()
+                medias.push(match media.why_not_judged(&m.call_id, m.last_frame) {
+                    // Its counts may be short (CAP006): neither healthy nor failed.
+                    Some(why) => {
+                        all_ok = false;
+                        match why {
+                            NotJudged::FlowsForgotten => NOT_JUDGED.to_string(),
+                            NotJudged::NotTracked => NOT_JUDGED_CUT.to_string(),
+                        }
                     }
-                } else {
-                    media_text(&leg_media(m, media))
+                    None => media_text(&leg_media(m, media)),
                 });
             }
         }

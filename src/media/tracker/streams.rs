@@ -174,11 +174,11 @@ impl MediaTracker {
                     s as usize
                 } else if f.streams.len() >= MAX_STREAMS_PER_FLOW {
                     // One flow with as many SSRCs, all confirmed: a new one is not followed.
-                    let cap = MAX_STREAMS_PER_FLOW;
-                    (self.report).drop_item("rtp-streams-of-a-flow", cap, frame);
+                    self.report
+                        .drop_item("rtp-streams-of-a-flow", MAX_STREAMS_PER_FLOW, frame);
                     return;
                 } else {
-                    (self.report).drop_item("rtp-streams", MAX_STREAMS, frame);
+                    self.report.drop_item("rtp-streams", MAX_STREAMS, frame);
                     return;
                 }
             }

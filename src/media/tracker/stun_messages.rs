@@ -66,7 +66,8 @@ impl MediaTracker {
                     return;
                 }
                 if self.report.stun.len() >= MAX_TRANSACTIONS {
-                    (self.report).drop_item("stun-transactions", MAX_TRANSACTIONS, frame);
+                    self.report
+                        .drop_item("stun-transactions", MAX_TRANSACTIONS, frame);
                     return;
                 }
                 let a = &m.attrs;

@@ -34,7 +34,8 @@ impl MediaTracker {
             Some(&i) => i as usize,
             None => {
                 if self.signal_index.len() >= MAX_SIGNAL_FLOWS {
-                    (self.report).drop_item("softphone-connections", MAX_SIGNAL_FLOWS, frame);
+                    self.report
+                        .drop_item("softphone-connections", MAX_SIGNAL_FLOWS, frame);
                     return;
                 }
                 let i = self.report.softphone.len();
