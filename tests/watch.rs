@@ -793,50 +793,26 @@ fn frames_of_several_files_are_cited_by_file() {
         text.contains(&format!("  frame 4: {a} frame 4\n")),
         "{text}"
     );
-    let out = common::sipdiag(&["watch", "--format", "json", a, b]);
-    let recs: Vec<Value> = lines(&out)
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let cited = |id: &str| -> Vec<(String, u64)> {
-        let f = recs
-            .iter()
-            .flat_map(|r| r["findings"].as_array().into_iter().flatten())
-            .find(|f| f["id"] == id)
-            .unwrap_or_else(|| panic!("{id} in {recs:?}"));
-        assert!(f["capture"].is_null(), "{f}");
-        f["frames"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                (
-                    c["capture"].as_str().unwrap().to_string(),
-                    c["frame"].as_u64().unwrap(),
-                )
-            })
-            .collect()
-    };
-    // As each file alone gives them.
-    let alone = |path: &str, id: &str| -> Vec<(String, u64)> {
-        let out = common::sipdiag(&["watch", "--format", "json", path]);
+    // JSON: each frame as each file alone gives it.
+    let finding = |files: &[&str], id: &str| -> Value {
+        let mut args = vec!["watch", "--format", "json"];
+        args.extend_from_slice(files);
+        let out = common::sipdiag(&args);
         let recs: Vec<Value> = lines(&out)
             .iter()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        let f = recs
+        let found = recs
             .iter()
             .flat_map(|r| r["findings"].as_array().into_iter().flatten())
-            .find(|f| f["id"] == id)
-            .unwrap();
-        assert_eq!(f["capture"], path);
-        f["frames"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| (path.to_string(), n.as_u64().unwrap()))
-            .collect()
+            .find(|f| f["id"] == id);
+        found.unwrap_or_else(|| panic!("{id} in {recs:?}")).clone()
     };
-    assert_eq!(cited("FM006"), alone(a, "FM006"));
-    assert_eq!(cited("FM002"), alone(b, "FM002"));
+    for (path, id) in [(a, "FM006"), (b, "FM002")] {
+        let both = finding(&[a, b], id);
+        assert!(both["capture"].is_null(), "{both}");
+        let alone = finding(&[path], id);
+        assert_eq!(alone["capture"], path);
+        assert_eq!(key(&both).2, key(&alone).2, "{id}");
+    }
 }
