@@ -134,7 +134,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__analyze)
-            opts="-f -o -v -h -V --format --output --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --annotate --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --color --help --version"
+            opts="-f -o -v -h -V --format --output --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --annotate --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -280,6 +280,34 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-sdp-announcements)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams-per-flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-transactions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-tcp-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-softphone-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-icmp-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -292,7 +320,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__calls)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +383,34 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-calls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sdp-announcements)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams-per-flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-transactions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-tcp-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-softphone-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-icmp-errors)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -464,7 +520,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__flow)
-            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -571,6 +627,34 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-calls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sdp-announcements)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams-per-flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-transactions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-tcp-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-softphone-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-icmp-errors)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -866,7 +950,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__media)
-            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -940,6 +1024,34 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-sdp-announcements)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams-per-flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-transactions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-tcp-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-softphone-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-icmp-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -952,7 +1064,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__messages)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1015,6 +1127,34 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-calls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sdp-announcements)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams-per-flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-transactions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-tcp-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-softphone-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-icmp-errors)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1178,7 +1318,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__watch)
-            opts="-i -f -v -h -V --interface --follow --until-idle --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --verbose --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --color --help --version"
+            opts="-i -f -v -h -V --interface --follow --until-idle --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --verbose --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1293,6 +1433,34 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-calls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-sdp-announcements)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rtp-streams-per-flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-transactions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stun-tcp-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-softphone-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-icmp-errors)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

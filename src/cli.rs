@@ -567,6 +567,30 @@ pub struct LimitArgs {
     /// `analyze`, retired early by `calls` and `watch` [default: 20000].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_calls: Option<u32>,
+    /// Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the
+    /// media of calls still going on is not judged [default: 100000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sdp_announcements: Option<u32>,
+    /// RTP streams followed in all; beyond, the media of calls still going on is not
+    /// judged [default: 200000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rtp_streams: Option<u32>,
+    /// RTP streams (SSRCs) followed on one UDP flow [default: 16].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rtp_streams_per_flow: Option<u32>,
+    /// STUN transactions kept [default: 100000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_stun_transactions: Option<u32>,
+    /// TCP directions examined for STUN, up to 70,000 bytes buffered each
+    /// [default: 1000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_stun_tcp_connections: Option<u32>,
+    /// Softphone signalling connections followed [default: 10000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_softphone_connections: Option<u32>,
+    /// ICMP errors kept as evidence [default: 10000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_icmp_errors: Option<u32>,
 }
 
 /// How the messages listing shows time.

@@ -28,6 +28,14 @@ pub struct Limits {
     /// registration, an established dialog); beyond, the least recently active is let go:
     /// `analyze` drops it from the analysis, `calls` and `watch` retire it early.
     pub calls: usize,
+    /// The media tracker's other tables, each capped by its own flag ([`MediaTable`]).
+    pub sdp_announcements: usize,
+    pub rtp_streams: usize,
+    pub rtp_streams_per_flow: usize,
+    pub stun_transactions: usize,
+    pub stun_tcp_connections: usize,
+    pub softphone_connections: usize,
+    pub icmp_errors: usize,
 }
 
 impl Limits {
@@ -38,6 +46,13 @@ impl Limits {
         sip_message: 1 << 20,
         sip_header: 64 << 10,
         calls: 20_000,
+        sdp_announcements: 100_000,
+        rtp_streams: 200_000,
+        rtp_streams_per_flow: 16,
+        stun_transactions: 100_000,
+        stun_tcp_connections: 1_000,
+        softphone_connections: 10_000,
+        icmp_errors: 10_000,
     };
 
     /// `--max-…` flag and meaning of each cap, for the messages that report it.
@@ -47,6 +62,67 @@ impl Limits {
     pub const SIP_MESSAGE: &str = "--max-sip-message";
     pub const SIP_HEADER: &str = "--max-sip-header";
     pub const CALLS: &str = "--max-calls";
+}
+
+/// A table of the media tracker besides the flow table: beyond its cap, new items are not
+/// tracked (and reported, rule CAP006).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaTable {
+    /// Addresses announced by SDP (`c=`/`m=` and UDP ICE candidates), by call.
+    SdpAnnouncements,
+    /// RTP streams (and stream candidates) in all.
+    RtpStreams,
+    /// SSRCs followed on one UDP flow.
+    RtpStreamsOfAFlow,
+    /// STUN transactions.
+    StunTransactions,
+    /// TCP directions examined for STUN (each buffering up to 70,000 bytes).
+    StunTcpConnections,
+    /// Softphone signalling connections.
+    SoftphoneConnections,
+    /// ICMP errors kept as evidence.
+    IcmpErrors,
+}
+
+impl MediaTable {
+    /// The table's name in reports (`item_limits[].table`, CAP006 `limit`).
+    pub fn name(self) -> &'static str {
+        match self {
+            MediaTable::SdpAnnouncements => "sdp-announcements",
+            MediaTable::RtpStreams => "rtp-streams",
+            MediaTable::RtpStreamsOfAFlow => "rtp-streams-of-a-flow",
+            MediaTable::StunTransactions => "stun-transactions",
+            MediaTable::StunTcpConnections => "stun-tcp-connections",
+            MediaTable::SoftphoneConnections => "softphone-connections",
+            MediaTable::IcmpErrors => "icmp-errors",
+        }
+    }
+
+    /// The flag that raises its cap.
+    pub fn flag(self) -> &'static str {
+        match self {
+            MediaTable::SdpAnnouncements => "--max-sdp-announcements",
+            MediaTable::RtpStreams => "--max-rtp-streams",
+            MediaTable::RtpStreamsOfAFlow => "--max-rtp-streams-per-flow",
+            MediaTable::StunTransactions => "--max-stun-transactions",
+            MediaTable::StunTcpConnections => "--max-stun-tcp-connections",
+            MediaTable::SoftphoneConnections => "--max-softphone-connections",
+            MediaTable::IcmpErrors => "--max-icmp-errors",
+        }
+    }
+
+    /// Its cap in `limits`.
+    pub fn cap(self, limits: &Limits) -> usize {
+        match self {
+            MediaTable::SdpAnnouncements => limits.sdp_announcements,
+            MediaTable::RtpStreams => limits.rtp_streams,
+            MediaTable::RtpStreamsOfAFlow => limits.rtp_streams_per_flow,
+            MediaTable::StunTransactions => limits.stun_transactions,
+            MediaTable::StunTcpConnections => limits.stun_tcp_connections,
+            MediaTable::SoftphoneConnections => limits.softphone_connections,
+            MediaTable::IcmpErrors => limits.icmp_errors,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -80,6 +156,13 @@ impl crate::cli::LimitArgs {
             sip_message: or(self.max_sip_message, d.sip_message),
             sip_header: or(self.max_sip_header, d.sip_header),
             calls: or(self.max_calls, d.calls),
+            sdp_announcements: or(self.max_sdp_announcements, d.sdp_announcements),
+            rtp_streams: or(self.max_rtp_streams, d.rtp_streams),
+            rtp_streams_per_flow: or(self.max_rtp_streams_per_flow, d.rtp_streams_per_flow),
+            stun_transactions: or(self.max_stun_transactions, d.stun_transactions),
+            stun_tcp_connections: or(self.max_stun_tcp_connections, d.stun_tcp_connections),
+            softphone_connections: or(self.max_softphone_connections, d.softphone_connections),
+            icmp_errors: or(self.max_icmp_errors, d.icmp_errors),
         }
     }
 }

@@ -179,6 +179,44 @@ fn call_whose_flows_were_forgotten_is_marked_not_judged() {
     assert!(text.contains("CAP006"), "{text}");
 }
 
+/// The RTP stream table (`--max-rtp-streams`) full during the call: the flood's streams
+/// are not tracked past the cap, CAP006 names the table and its flag, and the call, still
+/// going on then, is not judged; raising the flag judges it again.
+#[test]
+fn call_going_on_when_the_stream_table_fills_is_not_judged() {
+    let f = call_in_flow_flood(10);
+    let v = analyze(f.path(), &["--max-rtp-streams", "50"]);
+    let found = cap006(&v);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let e = &found[0]["evidence"];
+    assert_eq!(e["limit"], "rtp-streams");
+    assert_eq!(e["flag"], "--max-rtp-streams");
+    assert_eq!(e["cap"], 50);
+    // Frame 4 is the call's first RTP packet (stream 1), then rounds of 10 flood packets
+    // and one of the call's: the flood's 50th stream is frame 4 + 49 + 4 (four of the
+    // call's packets among them), so the first left out is frame 58. Of 1,000 flood
+    // streams, 951 are not tracked.
+    assert_eq!(e["first_frame"], 58);
+    assert_eq!(e["count"], 951);
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(--max-rtp-streams 50)"),
+        "{}",
+        found[0]["message"]
+    );
+    let verdict = &v["verdicts"][0];
+    assert!(
+        (verdict["text"].as_str().unwrap()).contains("media not judged: media table limit"),
+        "{verdict}"
+    );
+    assert!(!ids(&v).contains(&"SP005".to_string()));
+    let v = analyze(f.path(), &["--max-rtp-streams", "2000"]);
+    assert!(cap006(&v).is_empty(), "{:?}", cap006(&v));
+    assert_eq!(finding(&v, "SP005")["call_id"], CALL_ID);
+}
+
 /// The same call with no flood during it; `flood` new flows come `after_secs` after its
 /// last RTP packet.
 fn call_then_flow_flood(flood: u32, after_secs: u64) -> tempfile::NamedTempFile {
@@ -425,6 +463,14 @@ fn limits_are_in_the_help_of_every_command_that_reads_captures() {
             "--max-media-flows",
             "--max-sip-message",
             "--max-sip-header",
+            "--max-calls",
+            "--max-sdp-announcements",
+            "--max-rtp-streams",
+            "--max-rtp-streams-per-flow",
+            "--max-stun-transactions",
+            "--max-stun-tcp-connections",
+            "--max-softphone-connections",
+            "--max-icmp-errors",
         ] {
             assert!(help.contains(flag), "{cmd} --help lacks {flag}");
         }

@@ -36,10 +36,9 @@
 //! Wireshark's RTP stream statistics, except after a forward jump of 3000 or more sequence
 //! numbers, which §A.1 takes for a restart of the sender rather than for loss.
 //!
-//! Memory is bounded: at most [`MAX_FLOWS`] UDP flows, [`MAX_STREAMS_PER_FLOW`] SSRCs per
-//! flow and [`MAX_STREAMS`] in all, [`MAX_TRANSACTIONS`] STUN transactions,
-//! [`MAX_TCP_FLOWS`] TCP flows examined for STUN with at most [`MAX_TCP_BUFFER`] bytes
-//! buffered each.
+//! Memory is bounded: every table has a cap ([`crate::limits::Limits::media_flows`] UDP
+//! flows, the others [`crate::limits::MediaTable`]s), each raisable by its flag, and TCP
+//! flows examined for STUN buffer at most [`MAX_TCP_BUFFER`] bytes each.
 
 pub mod analysis;
 pub mod heuristic;
@@ -61,24 +60,10 @@ use crate::sip::sdp::{Direction, Payload};
 pub use analysis::{IceSession, IceSide, Side};
 pub use tracker::MediaTracker;
 
-/// UDP flows (one direction of an address pair) tracked at once.
+/// UDP flows (one direction of an address pair) tracked at once, by default.
 pub const MAX_FLOWS: usize = crate::limits::Limits::DEFAULT.media_flows;
-/// SSRCs tracked per flow.
-pub const MAX_STREAMS_PER_FLOW: usize = 16;
-/// RTP streams (and stream candidates) tracked in all.
-pub const MAX_STREAMS: usize = 200_000;
-/// STUN transactions kept.
-pub const MAX_TRANSACTIONS: usize = 100_000;
-/// TCP directions examined for STUN (each may buffer [`MAX_TCP_BUFFER`] bytes).
-pub const MAX_TCP_FLOWS: usize = 1_000;
-/// Softphone signalling connections tracked.
-pub const MAX_SIGNAL_FLOWS: usize = 10_000;
 /// Bytes buffered per TCP direction while a STUN message is incomplete.
 pub const MAX_TCP_BUFFER: usize = 70_000;
-/// ICMP errors kept as evidence.
-pub const MAX_ICMP: usize = 10_000;
-/// SDP media addresses kept.
-pub const MAX_ANNOUNCED: usize = 100_000;
 /// Frames listed per transaction (retransmissions, responses).
 const MAX_FRAMES_LISTED: usize = 1000;
 /// The registered STUN port (RFC 8489 §18.6), where classic STUN is accepted too.
@@ -374,9 +359,11 @@ pub struct FlowLimit {
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemLimit {
     /// What the table holds: `sdp-announcements`, `rtp-streams`, `rtp-streams-of-a-flow`
-    /// (the SSRCs followed on one flow), `stun-transactions`, `softphone-connections`,
-    /// `icmp-errors`.
+    /// (the SSRCs followed on one flow), `stun-transactions`, `stun-tcp-connections`,
+    /// `softphone-connections`, `icmp-errors` ([`crate::limits::MediaTable::name`]).
     pub table: &'static str,
+    /// The flag that raises the cap.
+    pub flag: &'static str,
     pub cap: usize,
     /// Items not tracked, and the frame of the first.
     pub count: u64,
@@ -428,12 +415,17 @@ impl MediaReport {
     }
 
     /// An item of `table` (full at `cap`) not tracked, in `frame`.
-    pub(crate) fn drop_item(&mut self, table: &'static str, cap: usize, frame: u64) {
+    pub(crate) fn drop_item(&mut self, table: crate::limits::MediaTable, cap: usize, frame: u64) {
         self.dropped += 1;
-        match self.item_limits.iter_mut().find(|l| l.table == table) {
+        match self
+            .item_limits
+            .iter_mut()
+            .find(|l| l.table == table.name())
+        {
             Some(l) => l.count += 1,
             None => self.item_limits.push(ItemLimit {
-                table,
+                table: table.name(),
+                flag: table.flag(),
                 cap,
                 count: 1,
                 first_frame: frame,

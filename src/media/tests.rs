@@ -465,12 +465,11 @@ fn a_flow_that_changes_ssrc_on_every_packet_is_not_judged() {
     }
 }
 
-/// Past `MAX_ANNOUNCED` SDP announcements, new ones are not tracked: the table, its cap,
-/// the count and the first frame are reported, and the calls still going on from then
-/// are not judged (those that ended before are).
-#[test]
-fn announcements_past_the_cap_are_reported_and_their_calls_not_judged() {
-    let mut t = MediaTracker::new(MediaSettings::default());
+/// Past the cap on SDP announcements (`--max-sdp-announcements`), new ones are not
+/// tracked: the table, its flag, its cap, the count and the first frame are reported, and
+/// the calls still going on from then are not judged (those that ended before are).
+fn announcements_past_the_cap(t: MediaTracker, cap: usize) {
+    let mut t = t;
     let sdp = |port: u16| {
         crate::sip::sdp::parse(
             format!(
@@ -481,33 +480,56 @@ fn announcements_past_the_cap_are_reported_and_their_calls_not_judged() {
             .as_bytes(),
         )
     };
-    for n in 0..MAX_ANNOUNCED as u64 + 3 {
+    for n in 0..cap as u64 + 3 {
         let port = 1024 + (n % 60_000) as u16;
         // A new address each (the first 60,000), then the same addresses for new calls.
         t.announce(&format!("call-{n}"), &sdp(port), 10 + n);
     }
     let r = t.finish();
-    assert_eq!(r.announced.len(), MAX_ANNOUNCED);
+    assert_eq!(r.announced.len(), cap);
     let l = &r.item_limits[..];
     assert_eq!(l.len(), 1, "{l:?}");
     assert_eq!(
-        (l[0].table, l[0].cap, l[0].count, l[0].first_frame),
+        (
+            l[0].table,
+            l[0].flag,
+            l[0].cap,
+            l[0].count,
+            l[0].first_frame
+        ),
         (
             "sdp-announcements",
-            MAX_ANNOUNCED,
+            "--max-sdp-announcements",
+            cap,
             3,
-            10 + MAX_ANNOUNCED as u64
+            10 + cap as u64
         )
     );
     assert_eq!(r.dropped, 3);
-    assert_eq!(r.media_cut_from(), Some(10 + MAX_ANNOUNCED as u64));
-    assert!(r.not_judged("call-100001", 10 + MAX_ANNOUNCED as u64 + 1));
+    assert_eq!(r.media_cut_from(), Some(10 + cap as u64));
+    let after = format!("call-{}", cap + 1);
+    assert!(r.not_judged(&after, 10 + cap as u64 + 1));
     assert!(
-        r.not_judged("call-5", 10 + MAX_ANNOUNCED as u64),
+        r.not_judged("call-5", 10 + cap as u64),
         "still going on then"
     );
-    assert!(
-        !r.not_judged("call-5", 9 + MAX_ANNOUNCED as u64),
-        "ended before"
+    assert!(!r.not_judged("call-5", 9 + cap as u64), "ended before");
+}
+
+#[test]
+fn announcements_past_the_default_cap_are_reported_and_their_calls_not_judged() {
+    let t = MediaTracker::new(MediaSettings::default());
+    announcements_past_the_cap(t, crate::limits::Limits::DEFAULT.sdp_announcements);
+}
+
+#[test]
+fn the_announcement_cap_is_the_one_the_limits_set() {
+    let limits = crate::limits::Limits {
+        sdp_announcements: 40,
+        ..crate::limits::Limits::DEFAULT
+    };
+    announcements_past_the_cap(
+        MediaTracker::with_limits(MediaSettings::default(), limits),
+        40,
     );
 }

@@ -21,7 +21,8 @@ mod tcp;
 use foldhash::HashMap;
 use std::net::SocketAddr;
 
-use super::{Announced, MAX_ANNOUNCED, MAX_ICMP, MediaReport, MediaSettings, UdpPayload};
+use super::{Announced, MediaReport, MediaSettings, UdpPayload};
+use crate::limits::{Limits, MediaTable};
 use crate::lru::Recency;
 use crate::net::{Datagram, Flow, IcmpError, StreamEvent, Transport};
 use crate::sip::sdp::Sdp;
@@ -45,7 +46,8 @@ pub struct MediaTracker {
     tcp: HashMap<Flow, TcpState>,
     /// `flows` by last activity, to forget the one idle longest at the cap.
     flow_order: Recency,
-    max_flows: usize,
+    /// The caps of its tables (the flow table's at least 1).
+    limits: Limits,
     /// Slots of `streams` left by unconfirmed streams of forgotten flows.
     free_streams: Vec<u32>,
 }
@@ -58,11 +60,11 @@ impl Default for MediaTracker {
 
 impl MediaTracker {
     pub fn new(settings: MediaSettings) -> Self {
-        Self::with_flow_limit(settings, crate::limits::current().media_flows)
+        Self::with_limits(settings, crate::limits::current())
     }
 
-    /// A tracker following at most `max_flows` UDP flows at once.
-    pub fn with_flow_limit(settings: MediaSettings, max_flows: usize) -> Self {
+    /// A tracker whose tables are capped by `limits`.
+    pub fn with_limits(settings: MediaSettings, limits: Limits) -> Self {
         MediaTracker {
             settings,
             report: MediaReport::default(),
@@ -75,7 +77,10 @@ impl MediaTracker {
             signal_index: HashMap::default(),
             tcp: HashMap::default(),
             flow_order: Recency::default(),
-            max_flows: max_flows.max(1),
+            limits: Limits {
+                media_flows: limits.media_flows.max(1),
+                ..limits
+            },
             free_streams: Vec::new(),
         }
     }
@@ -109,9 +114,12 @@ impl MediaTracker {
                 {
                     continue;
                 }
-                if self.report.announced.len() >= MAX_ANNOUNCED {
-                    self.report
-                        .drop_item("sdp-announcements", MAX_ANNOUNCED, frame);
+                if self.report.announced.len() >= self.limits.sdp_announcements {
+                    self.report.drop_item(
+                        MediaTable::SdpAnnouncements,
+                        self.limits.sdp_announcements,
+                        frame,
+                    );
                     continue;
                 }
                 let i = self.report.announced.len() as u32;
@@ -185,10 +193,10 @@ impl MediaTracker {
         if e.transport != Transport::Udp {
             return;
         }
-        if self.report.icmp.len() < MAX_ICMP {
+        if self.report.icmp.len() < self.limits.icmp_errors {
             self.report.icmp.push(e.clone());
         } else {
-            self.report.drop_item("icmp-errors", MAX_ICMP, e.frame);
+            (self.report).drop_item(MediaTable::IcmpErrors, self.limits.icmp_errors, e.frame);
         }
     }
 

@@ -132,14 +132,14 @@ impl Rule for R {
                     &INFO,
                     format!("media table full: {what}"),
                     format!(
-                        "media table full: {what} (cap {}, fixed): {} not tracked, the first in frame {}; {effect}.",
-                        l.cap, l.count, l.first_frame
+                        "media table full: {what} ({} {}): {} not tracked, the first in frame {}; {effect}.",
+                        l.flag, l.cap, l.count, l.first_frame
                     ),
                 )
                 .frames([l.first_frame])
                 .evidence(json!({
                     "limit": l.table,
-                    "flag": null,
+                    "flag": l.flag,
                     "cap": l.cap,
                     "count": l.count,
                     "first_frame": l.first_frame,
@@ -166,12 +166,14 @@ mod tests {
             item_limits: vec![
                 ItemLimit {
                     table: "rtp-streams",
+                    flag: "--max-rtp-streams",
                     cap: 200_000,
                     count: 7,
                     first_frame: 500,
                 },
                 ItemLimit {
                     table: "stun-transactions",
+                    flag: "--max-stun-transactions",
                     cap: 100_000,
                     count: 2,
                     first_frame: 900,
@@ -194,11 +196,12 @@ mod tests {
         assert_eq!(found[0].title, "media table full: rtp streams");
         assert_eq!(
             found[0].message,
-            "media table full: rtp streams (cap 200000, fixed): 7 not tracked, the first in frame 500; media of the 0 call(s) still going on from then not judged."
+            "media table full: rtp streams (--max-rtp-streams 200000): 7 not tracked, the first in frame 500; media of the 0 call(s) still going on from then not judged."
         );
         assert_eq!(found[0].frames, [500]);
         assert_eq!(found[0].evidence["limit"], "rtp-streams");
         assert_eq!(found[0].evidence["count"], 7);
+        assert_eq!(found[0].evidence["flag"], "--max-rtp-streams");
         assert!(
             found[1]
                 .message

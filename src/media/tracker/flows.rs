@@ -142,7 +142,7 @@ impl MediaTracker {
             tx: 0,
             last_secs: time.secs,
         };
-        let i = if self.flows.len() >= self.max_flows {
+        let i = if self.flows.len() >= self.limits.media_flows {
             let i = self.forget_oldest_flow(frame, time.secs)?;
             self.flows[i] = new;
             i
@@ -168,7 +168,7 @@ impl MediaTracker {
         self.flow_index.remove(FlowKey::new(f.src, f.dst));
         let counts = (f.rtp_like, f.ssrc_switches);
         let limit = self.report.flow_limit.get_or_insert_with(|| FlowLimit {
-            limit: self.max_flows,
+            limit: self.limits.media_flows,
             ..FlowLimit::default()
         });
         limit.evicted += 1;

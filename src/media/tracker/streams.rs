@@ -6,13 +6,12 @@
 //! Output: `StreamState`s in `MediaTracker::streams`, made into [`crate::media::RtpStream`]s
 //! by `MediaTracker::finish`; RTCP and DTLS counts in the report.
 
+use crate::limits::MediaTable;
 use std::net::SocketAddr;
 
 use super::MediaTracker;
 use crate::capture::Timestamp;
-use crate::media::{
-    CONFIRM_PACKETS, MAX_GAP_FRAMES, MAX_STREAMS, MAX_STREAMS_PER_FLOW, UdpPayload, heuristic, rtp,
-};
+use crate::media::{CONFIRM_PACKETS, MAX_GAP_FRAMES, UdpPayload, heuristic, rtp};
 
 #[derive(Debug)]
 pub(super) struct StreamState {
@@ -152,14 +151,14 @@ impl MediaTracker {
             Some(s) => s as usize,
             None => {
                 let new = StreamState::new(src, dst, h.ssrc, frame, time, fi as u32);
-                if f.streams.len() < MAX_STREAMS_PER_FLOW
+                let (per_flow, all) = (self.limits.rtp_streams_per_flow, self.limits.rtp_streams);
+                if f.streams.len() < per_flow
                     && let Some(si) = self.free_streams.pop()
                 {
                     self.streams[si as usize] = new;
                     self.flows[fi].streams.push(si);
                     si as usize
-                } else if f.streams.len() < MAX_STREAMS_PER_FLOW && self.streams.len() < MAX_STREAMS
-                {
+                } else if f.streams.len() < per_flow && self.streams.len() < all {
                     let si = self.streams.len();
                     self.streams.push(new);
                     self.flows[fi].streams.push(si as u32);
@@ -172,13 +171,12 @@ impl MediaTracker {
                 {
                     self.streams[s as usize] = new;
                     s as usize
-                } else if f.streams.len() >= MAX_STREAMS_PER_FLOW {
+                } else if f.streams.len() >= per_flow {
                     // One flow with as many SSRCs, all confirmed: a new one is not followed.
-                    self.report
-                        .drop_item("rtp-streams-of-a-flow", MAX_STREAMS_PER_FLOW, frame);
+                    (self.report).drop_item(MediaTable::RtpStreamsOfAFlow, per_flow, frame);
                     return;
                 } else {
-                    self.report.drop_item("rtp-streams", MAX_STREAMS, frame);
+                    (self.report).drop_item(MediaTable::RtpStreams, all, frame);
                     return;
                 }
             }

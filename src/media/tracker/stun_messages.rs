@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 
 use super::MediaTracker;
 use crate::capture::Timestamp;
-use crate::media::{MAX_FRAMES_LISTED, MAX_TRANSACTIONS, StunTransaction, UdpPayload, stun};
+use crate::limits::MediaTable;
+use crate::media::{MAX_FRAMES_LISTED, StunTransaction, UdpPayload, stun};
 use crate::net::{Datagram, Transport};
 
 impl MediaTracker {
@@ -65,9 +66,9 @@ impl MediaTracker {
                     }
                     return;
                 }
-                if self.report.stun.len() >= MAX_TRANSACTIONS {
-                    self.report
-                        .drop_item("stun-transactions", MAX_TRANSACTIONS, frame);
+                let cap = self.limits.stun_transactions;
+                if self.report.stun.len() >= cap {
+                    (self.report).drop_item(MediaTable::StunTransactions, cap, frame);
                     return;
                 }
                 let a = &m.attrs;

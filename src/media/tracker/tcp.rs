@@ -7,9 +7,8 @@
 
 use super::MediaTracker;
 use crate::capture::Timestamp;
-use crate::media::{
-    MAX_FRAMES_LISTED, MAX_SIGNAL_FLOWS, MAX_TCP_BUFFER, MAX_TCP_FLOWS, SignalFlow, stun,
-};
+use crate::limits::MediaTable;
+use crate::media::{MAX_FRAMES_LISTED, MAX_TCP_BUFFER, SignalFlow, stun};
 use crate::net::{Flow, Transport};
 
 #[derive(Debug)]
@@ -33,9 +32,9 @@ impl MediaTracker {
         let i = match self.signal_index.get(&(client, server)) {
             Some(&i) => i as usize,
             None => {
-                if self.signal_index.len() >= MAX_SIGNAL_FLOWS {
-                    self.report
-                        .drop_item("softphone-connections", MAX_SIGNAL_FLOWS, frame);
+                let cap = self.limits.softphone_connections;
+                if self.signal_index.len() >= cap {
+                    (self.report).drop_item(MediaTable::SoftphoneConnections, cap, frame);
                     return;
                 }
                 let i = self.report.softphone.len();
@@ -74,7 +73,9 @@ impl MediaTracker {
         /// Bytes that decide whether a stream starts with (framed) STUN.
         const DECIDE: usize = stun::HEADER_LEN + 2;
         if !self.tcp.contains_key(flow) {
-            if self.tcp.len() >= MAX_TCP_FLOWS {
+            let cap = self.limits.stun_tcp_connections;
+            if self.tcp.len() >= cap {
+                (self.report).drop_item(MediaTable::StunTcpConnections, cap, frame);
                 return;
             }
             self.tcp.insert(*flow, TcpState::Undecided(Vec::new()));
