@@ -382,6 +382,222 @@ fn a_damaged_file_is_cited_in_its_own_frame_numbers() {
     assert_eq!(fm002(&v), Value::Array(want));
 }
 
+/// A little-endian classic pcap taken apart: its file header, its whole records, and
+/// what follows the last of them (a record cut short).
+struct Pcap {
+    header: Vec<u8>,
+    records: Vec<Record>,
+    rest: Vec<u8>,
+}
+
+/// One record: its 16-byte header (time, lengths) and the frame's bytes.
+struct Record {
+    header: Vec<u8>,
+    data: Vec<u8>,
+}
+
+impl Pcap {
+    fn read(path: &Path) -> Pcap {
+        let pcap = std::fs::read(path).unwrap();
+        assert_eq!(&pcap[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
+        let mut off = 24;
+        let mut records = Vec::new();
+        while off + 16 <= pcap.len() {
+            let len = u32::from_le_bytes(pcap[off + 8..off + 12].try_into().unwrap()) as usize;
+            if off + 16 + len > pcap.len() {
+                break;
+            }
+            records.push(Record {
+                header: pcap[off..off + 16].to_vec(),
+                data: pcap[off + 16..off + 16 + len].to_vec(),
+            });
+            off += 16 + len;
+        }
+        Pcap {
+            header: pcap[..24].to_vec(),
+            records,
+            rest: pcap[off..].to_vec(),
+        }
+    }
+
+    /// The time of each whole record, in microseconds.
+    fn times(&self) -> Vec<i64> {
+        self.records.iter().map(|r| micros(&r.header)).collect()
+    }
+}
+
+/// A record header's time in microseconds.
+fn micros(h: &[u8]) -> i64 {
+    let s = u32::from_le_bytes(h[..4].try_into().unwrap());
+    let us = u32::from_le_bytes(h[4..8].try_into().unwrap());
+    i64::from(s) * 1_000_000 + i64::from(us)
+}
+
+/// `name` (a classic pcap of testdata) without record `drop` (1-based, 0: none), its
+/// times moved so that its first frame comes 500 µs after the first frame of `beside`:
+/// the two interleave when merged.
+fn interleaved_copy(name: &str, drop: usize, beside: &str, dir: &Path) -> String {
+    let p = Pcap::read(&testdata(name));
+    let shift = Pcap::read(&testdata(beside)).times()[0] + 500 - p.times()[0];
+    let moved = |h: &[u8]| {
+        let t = micros(h) + shift;
+        let mut h = h.to_vec();
+        h[..4].copy_from_slice(&((t / 1_000_000) as u32).to_le_bytes());
+        h[4..8].copy_from_slice(&((t % 1_000_000) as u32).to_le_bytes());
+        h
+    };
+    let mut out = p.header.clone();
+    for (i, r) in p.records.iter().enumerate() {
+        if i + 1 != drop {
+            out.extend(moved(&r.header));
+            out.extend(&r.data);
+        }
+    }
+    // A record cut short stays at the end (its time moved when its header is whole).
+    if p.rest.len() >= 16 {
+        out.extend(moved(&p.rest[..16]));
+        out.extend(&p.rest[16..]);
+    } else {
+        out.extend(&p.rest);
+    }
+    let path = dir.join(name.replace('/', "-"));
+    std::fs::write(&path, out).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// A damaged copy of a fixture and what it shows when read alone.
+struct Damaged {
+    fixture: &'static str,
+    /// The record left out (1-based; 0: none).
+    drop: usize,
+    /// Its CAP findings read alone: (rule, anomaly kind, the one frame cited).
+    alone: &'static [(&'static str, &'static str, u64)],
+}
+
+/// The CAP findings of an `analyze` JSON report.
+fn cap_findings(v: &Value) -> Vec<Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"].as_str().unwrap().starts_with("CAP"))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_capture_finding_names_the_file_and_frames_it_came_from() {
+    // A clean capture and a damaged one whose frames interleave with it in time, given in
+    // either order: each finding about the damage names the damaged file, and cites, and
+    // says, that file's own frame numbers, exactly as the damaged file read alone does;
+    // what the clean file holds adds nothing.
+    const CLEAN: &str = "reader/udp-call.pcap";
+    let dir = tempfile::tempdir().unwrap();
+    let clean = testdata(CLEAN);
+    let clean = clean.to_str().unwrap();
+    let (alone, _) = json(&["analyze", "--format", "json", clean]);
+    assert!(cap_findings(&alone).is_empty(), "{}", alone["findings"]);
+    let cases = [
+        // tcp-split.pcap's record 6 carries the middle segment of the INVITE (bytes
+        // 144-438 of its three segments): the INVITE, begun in frame 4, never completes,
+        // and the hole is before the third segment, now frame 7.
+        Damaged {
+            fixture: "reader/tcp-split.pcap",
+            drop: 6,
+            alone: &[("CAP004", "sip-incomplete", 4), ("CAP004", "tcp-gap", 7)],
+        },
+        // ipfrag-v4.pcap's record 1 is the INVITE's first fragment: the second fragment,
+        // now frame 1, never completes a datagram.
+        Damaged {
+            fixture: "reader/ipfrag-v4.pcap",
+            drop: 1,
+            alone: &[("CAP004", "ip-fragments-incomplete", 1)],
+        },
+        // truncated.pcap ends in the middle of the record after frame 5.
+        Damaged {
+            fixture: "reader/truncated.pcap",
+            drop: 0,
+            alone: &[("CAP001", "truncated", 5)],
+        },
+    ];
+    for case in cases {
+        let name = case.fixture;
+        let damaged = interleaved_copy(name, case.drop, CLEAN, dir.path());
+        let (alone, _) = json(&["analyze", "--format", "json", &damaged]);
+        let alone = cap_findings(&alone);
+        let got: Vec<(&str, &str, Vec<u64>)> = alone
+            .iter()
+            .map(|f| {
+                (
+                    f["id"].as_str().unwrap(),
+                    f["evidence"]["anomaly"].as_str().unwrap(),
+                    frames(f),
+                )
+            })
+            .collect();
+        let want: Vec<(&str, &str, Vec<u64>)> =
+            (case.alone.iter()).map(|w| (w.0, w.1, vec![w.2])).collect();
+        assert_eq!(got, want, "{name} read alone");
+        let clean_times = Pcap::read(Path::new(clean)).times();
+        let damaged_times = Pcap::read(Path::new(&damaged)).times();
+        for files in [[clean, damaged.as_str()], [damaged.as_str(), clean]] {
+            let (v, _) = json(&["analyze", "--format", "json", files[0], files[1]]);
+            // The merge interleaves the two (on equal times the file given first wins):
+            // frame n of the damaged file is frame n + (clean frames before it) of the
+            // merged stream, as mergecap numbers it.
+            let clean_first = files[0] == clean;
+            let merged_number = |n: u64| -> u64 {
+                let t = damaged_times[n as usize - 1];
+                let before = (clean_times.iter())
+                    .filter(|&&c| c < t || (clean_first && c == t))
+                    .count() as u64;
+                n + before
+            };
+            let merged = cap_findings(&v);
+            assert_eq!(merged.len(), alone.len(), "{name} {files:?}: {merged:#?}");
+            for (m, a) in merged.iter().zip(&alone) {
+                let cited: Vec<Value> = frames(a)
+                    .iter()
+                    .map(|n| serde_json::json!({"capture": damaged, "frame": n}))
+                    .collect();
+                assert_eq!(m["frames"], Value::Array(cited), "{name} {files:?}");
+                for key in ["id", "title", "capture", "message", "evidence"] {
+                    assert_eq!(m[key], a[key], "{name} {files:?}: {key}");
+                }
+                // The Wireshark filter counts through the merged stream.
+                let n = frames(a)[0];
+                let clean_frames = clean_times.len() as u64;
+                assert!(
+                    merged_number(n) > n && merged_number(n) < n + clean_frames,
+                    "{name} {files:?}: frame {n} has clean frames on both sides"
+                );
+                assert_eq!(
+                    m["wireshark_filter"],
+                    format!("frame.number == {}", merged_number(n)),
+                    "{name} {files:?}"
+                );
+            }
+            // The table: the finding names the damaged file, the legend its frames.
+            let text = stdout(&sipdiag_wide(&["analyze", files[0], files[1]]));
+            let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+            for a in &alone {
+                assert!(
+                    words(&text).contains(&words(a["message"].as_str().unwrap()))
+                        && text.contains(&format!("   Capture: {damaged}\n")),
+                    "{name} {files:?}: {text}"
+                );
+                for n in frames(a) {
+                    assert!(
+                        text.lines().any(|l| l.starts_with("  frame ")
+                            && l.ends_with(&format!(": {damaged} frame {n}"))),
+                        "{name} {files:?}: no legend for frame {n}: {text}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn the_html_ladder_of_merged_captures_shows_each_message_text() {
     let (pbx, xcc) = (testdata(PBX), testdata(XCC));

@@ -5,9 +5,12 @@
 //! readable file, the errors of the others, and the [`FrameIndex`] that turns the merged
 //! frame numbers the rest of the pipeline cites back into (file, frame) pairs. The
 //! decoder and the SIP extractor see one stream, so a TCP connection or a call captured
-//! at two points is reassembled and counted once. What the stream yields as a whole (SIP
-//! message count, decoding anomalies, fragmented SIP) is on the first readable file's
-//! report: rules add these up over the files.
+//! at two points is reassembled and counted once. What the stream yields is put on the
+//! report of the file it came from: a decoding anomaly (a TCP gap, a lost fragment, SIP cut
+//! by the snaplen) or fragmented SIP on that of its first frame, its message written in
+//! that file's frame numbers as the reader's own anomalies are, so that a finding about it
+//! names that file and says what the file read alone says; the SIP message count, and what
+//! names no frame, on the first readable file's (rules add these up over the files).
 
 use crate::capture::merge::{FrameIndex, read_merged};
 use crate::capture::{CaptureError, Frame};
@@ -66,8 +69,11 @@ fn scan_merged_into(
     });
     decoder.finish(&mut |p| on_packet(p, &mut extractor, &mut *emit));
     extractor.finish();
+    let index = merged.index;
     let mut reports = Vec::new();
     let mut errors = Vec::new();
+    // The report of each file given (`None`: not readable).
+    let mut report_of = vec![None; paths.len()];
     for (file, r) in merged.files.into_iter().enumerate() {
         match r {
             Ok(mut s) => {
@@ -77,9 +83,10 @@ fn scan_merged_into(
                     a.frames = a
                         .frames
                         .iter()
-                        .filter_map(|&n| merged.index.merged_number(file, n))
+                        .filter_map(|&n| index.merged_number(file, n))
                         .collect();
                 }
+                report_of[file] = Some(reports.len());
                 reports.push(CaptureReport {
                     path: crate::redact::shown_path(&s.path),
                     format: s.format,
@@ -92,11 +99,31 @@ fn scan_merged_into(
             Err(e) => errors.push(e),
         }
     }
+    // What the stream yielded goes to the report of the file its first frame came from,
+    // its message in that file's frame numbers (its `frames` stay merged, cited by file
+    // as every frame is); what names no frame, and the SIP message count, to the first.
+    let own = |n: u64| index.locate(n).map_or(n, |p| p.frame);
+    let report_for = |frames: &[u64]| {
+        frames
+            .first()
+            .and_then(|&n| index.locate(n))
+            .and_then(|p| report_of.get(p.file).copied().flatten())
+            .unwrap_or(0)
+    };
+    let stream =
+        (decoder.anomalies_numbered(&own).into_iter()).chain(extractor.anomalies_numbered(&own));
+    for a in stream {
+        if let Some(r) = reports.get_mut(report_for(&a.frames)) {
+            r.anomalies.push(a);
+        }
+    }
+    for f in std::mem::take(&mut extractor.stats.fragmented).into_values() {
+        if let Some(r) = reports.get_mut(report_for(&f.largest_frames)) {
+            r.sip_fragmented.push(f);
+        }
+    }
     if let Some(first) = reports.first_mut() {
         first.sip_messages = extractor.stats.messages;
-        first.anomalies.extend(decoder.anomalies());
-        first.anomalies.extend(extractor.anomalies());
-        first.sip_fragmented = extractor.stats.fragmented.into_values().collect();
     }
-    (reports, errors, merged.index)
+    (reports, errors, index)
 }

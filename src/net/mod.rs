@@ -392,6 +392,13 @@ impl Decoder {
 
     /// Trouble seen at this stage, as anomalies for the report.
     pub fn anomalies(&self) -> Vec<Anomaly> {
+        self.anomalies_numbered(&|n| n)
+    }
+
+    /// [`Decoder::anomalies`], the frame numbers in their messages shown as `shown` says
+    /// (a merged read: each in its own file's numbers); their `frames` stay as decoded.
+    pub fn anomalies_numbered(&self, shown: &dyn Fn(u64) -> u64) -> Vec<Anomaly> {
+        let first = |frames: &[u64]| frames.first().map_or(0, |&n| shown(n));
         let mut v = Vec::new();
         let d = &self.defrag.stats;
         if d.incomplete > 0 {
@@ -400,7 +407,7 @@ impl Decoder {
                 message: format!(
                     "{} fragmented IP datagram(s) never completed (first fragment in frame {}); their content was not analysed",
                     d.incomplete,
-                    d.incomplete_frames.first().copied().unwrap_or(0)
+                    first(&d.incomplete_frames)
                 ),
                 frames: d.incomplete_frames.clone(),
                 count: d.incomplete,
@@ -426,7 +433,7 @@ impl Decoder {
                     "{} fragmented IP datagram(s) dropped unfinished because {} were already under reassembly (first in frame {}; raise {})",
                     d.evicted,
                     self.defrag_limit(),
-                    d.evicted_frames.first().copied().unwrap_or(0),
+                    first(&d.evicted_frames),
                     crate::limits::Limits::FRAGMENTS,
                 ),
                 frames: d.evicted_frames.clone(),
@@ -442,7 +449,7 @@ impl Decoder {
                     "{} open TCP stream direction(s) closed because {} connections were already followed (first in frame {}; raise {})",
                     t.evicted,
                     self.tcp_limit(),
-                    t.evicted_frames.first().copied().unwrap_or(0),
+                    first(&t.evicted_frames),
                     crate::limits::Limits::TCP_CONNECTIONS,
                 ),
                 frames: t.evicted_frames.clone(),
@@ -456,7 +463,7 @@ impl Decoder {
                 message: format!(
                     "{} hole(s) in TCP streams never filled (segments not captured), first before frame {}",
                     t.gaps,
-                    t.gap_frames.first().copied().unwrap_or(0)
+                    first(&t.gap_frames)
                 ),
                 frames: t.gap_frames.clone(),
                 count: t.gaps,

@@ -12,6 +12,13 @@ use crate::net::{Datagram, Flow};
 impl Extractor {
     /// Trouble seen at this stage, as anomalies.
     pub fn anomalies(&self) -> Vec<Anomaly> {
+        self.anomalies_numbered(&|n| n)
+    }
+
+    /// [`Extractor::anomalies`], the frame numbers in their messages shown as `shown`
+    /// says (a merged read: each in its own file's numbers); their `frames` stay as read.
+    pub fn anomalies_numbered(&self, shown: &dyn Fn(u64) -> u64) -> Vec<Anomaly> {
+        let first = |frames: &[u64]| frames.first().map_or(0, |&n| shown(n));
         let mut v = Vec::new();
         let s = &self.stats;
         if s.cut > 0 {
@@ -19,7 +26,7 @@ impl Extractor {
                 kind: "sip-cut",
                 message: format!(
                     "{} SIP message(s) cut short by the capture's snaplen (first in frame {}); bodies and late headers are missing",
-                    s.cut, s.cut_frames[0]
+                    s.cut, first(&s.cut_frames)
                 ),
                 frames: s.cut_frames.clone(),
                 count: s.cut,
@@ -32,7 +39,7 @@ impl Extractor {
                 message: format!(
                     "{} SIP message(s) on TCP could not be completed (missing segments or capture ended), first data in frame {}",
                     s.dropped,
-                    s.dropped_frames.first().copied().unwrap_or(0)
+                    first(&s.dropped_frames)
                 ),
                 frames: s.dropped_frames.clone(),
                 count: s.dropped,
@@ -64,7 +71,7 @@ impl Extractor {
                     message: format!(
                         "{} {what} {cap} bytes, first in frame {}: {done} (raise {flag})",
                         n.count,
-                        n.frames.first().copied().unwrap_or(0),
+                        first(&n.frames),
                     ),
                     frames: n.frames.clone(),
                     count: n.count,
@@ -79,7 +86,7 @@ impl Extractor {
                 message: format!(
                     "{} SIP message(s) on TCP left unfinished because their connection was closed to follow newer ones, first data in frame {} (raise {})",
                     n.count,
-                    n.frames.first().copied().unwrap_or(0),
+                    first(&n.frames),
                     crate::limits::Limits::TCP_CONNECTIONS,
                 ),
                 frames: n.frames.clone(),
@@ -100,7 +107,7 @@ impl Extractor {
                     f.largest_frames.len(),
                     f.largest_frames
                         .iter()
-                        .map(u64::to_string)
+                        .map(|&n| shown(n).to_string())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
@@ -126,7 +133,11 @@ impl Extractor {
                 kind: "tls",
                 message: format!(
                     "TLS on TCP {} → {} (frames {}–{}, {} segments): encrypted, cannot be read",
-                    t.src, t.dst, t.first_frame, t.last_frame, t.segments
+                    t.src,
+                    t.dst,
+                    shown(t.first_frame),
+                    shown(t.last_frame),
+                    t.segments
                 ),
                 frames: vec![t.first_frame],
                 count: t.segments,
