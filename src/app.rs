@@ -60,6 +60,9 @@ pub trait Sink {
     fn garbage(&mut self) -> Option<Garbage> {
         None
     }
+    /// Names each call let go of since the last message (see [`Sink::garbage`]), for the
+    /// [`PacketSink`] to forget what it keeps about it.
+    fn let_go(&mut self, _gone: &mut dyn FnMut(&str)) {}
 }
 
 /// Values a [`Sink`] no longer needs, to be dropped by another thread.
@@ -86,6 +89,8 @@ pub trait PacketSink {
     fn icmp(&mut self, _e: &IcmpError) {}
     /// Ordered TCP data, holes and ends (SIP is extracted separately).
     fn stream(&mut self, _e: &StreamEvent<'_>) {}
+    /// The [`Sink`] let go of this call (at `--max-calls`): what is kept for it can go.
+    fn call_gone(&mut self, _call_id: &str) {}
 }
 
 /// Runs a parsed command line; returns the exit code (0/1) or an error (exit 2).

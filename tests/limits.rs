@@ -217,6 +217,76 @@ fn call_going_on_when_the_stream_table_fills_is_not_judged() {
     assert_eq!(finding(&v, "SP005")["call_id"], CALL_ID);
 }
 
+/// `flood` INVITEs with SDP (each its own caller and media address) answered only by 100
+/// Trying, then the call of [`call_in_flow_flood`] without a flow flood: RTP one way.
+fn sdp_flood_then_call(flood: u32) -> tempfile::NamedTempFile {
+    write(|p| {
+        let mut t = 1_000_000u64;
+        for n in 0..flood {
+            let id = format!("flood-{n}");
+            let src: Addr = ([10, 7, (n >> 8) as u8, n as u8], 5060);
+            let media: Addr = ([10, 6, (n >> 8) as u8, n as u8], 40000);
+            p.udp(t, src, CALLEE, &pcap::invite(&id, src, CALLEE, media))?;
+            let trying = pcap::response(&id, src, CALLEE, "100 Trying");
+            p.udp(t + 100, CALLEE, src, &trying)?;
+            t += 1000;
+        }
+        setup(p, t, &pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA))?;
+        for i in 0..100u16 {
+            t += 20_000;
+            let rtp = pcap::rtp(i, u32::from(i) * 160, 0x1234);
+            p.udp(t, CALLER_MEDIA, CALLEE_MEDIA, &rtp)?;
+        }
+        let bye = pcap::in_dialog("BYE", CALL_ID, CALLER, CALLEE);
+        p.udp(t + 20_000, CALLER, CALLEE, &bye)?;
+        p.udp(
+            t + 21_000,
+            CALLEE,
+            CALLER,
+            &pcap::bye_ok(CALL_ID, CALLER, CALLEE),
+        )?;
+        Ok(())
+    })
+}
+
+/// An INVITE flood whose calls are let go at `--max-calls` takes their SDP announcements
+/// with them: the table does not fill, and the real call after the flood is judged.
+#[test]
+fn calls_let_go_take_their_announcements_with_them() {
+    let f = sdp_flood_then_call(300);
+    let flags = ["--max-calls", "20", "--max-sdp-announcements", "50"];
+    let v = analyze(f.path(), &flags);
+    let found = cap006(&v);
+    assert_eq!(found.len(), 1, "only the call cap: {found:?}");
+    assert_eq!(found[0]["evidence"]["limit"], "calls");
+    assert_eq!(found[0]["evidence"]["count"], 281);
+    assert_eq!(finding(&v, "SP005")["call_id"], CALL_ID, "its media judged");
+    // Without the call cap, the 301 calls' announcements do fill the table.
+    let v = analyze(f.path(), &["--max-sdp-announcements", "50"]);
+    let found = cap006(&v);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["evidence"]["limit"], "sdp-announcements");
+    assert_eq!(found[0]["evidence"]["count"], 252);
+    assert!(!ids(&v).contains(&"SP005".to_string()));
+    // `media` lists the announcements of the calls kept, none of those let go.
+    let o = sipdiag(&[
+        "media",
+        "--format",
+        "json",
+        "--max-calls",
+        "20",
+        f.path().to_str().unwrap(),
+    ]);
+    let m: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let calls: std::collections::BTreeSet<&str> =
+        (m["media"]["announced"].as_array().unwrap().iter())
+            .map(|a| a["call_id"].as_str().unwrap())
+            .collect();
+    assert_eq!(calls.len(), 20, "{calls:?}");
+    assert!(calls.contains(CALL_ID) && calls.contains("flood-299"));
+    assert!(!calls.contains("flood-279"), "{calls:?}");
+}
+
 /// The same call with no flood during it; `flood` new flows come `after_secs` after its
 /// last RTP packet.
 fn call_then_flow_flood(flood: u32, after_secs: u64) -> tempfile::NamedTempFile {

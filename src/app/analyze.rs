@@ -40,6 +40,9 @@ impl Sink for CallSet {
     fn garbage(&mut self) -> Option<super::Garbage> {
         self.take_garbage()
     }
+    fn let_go(&mut self, gone: &mut dyn FnMut(&str)) {
+        self.let_go_since(gone);
+    }
 }
 
 /// The media: SDP is read from the messages (and kept in them for the calls).
@@ -64,6 +67,9 @@ impl PacketSink for MediaTracker {
     }
     fn stream(&mut self, e: &StreamEvent<'_>) {
         MediaTracker::stream(self, e);
+    }
+    fn call_gone(&mut self, call_id: &str) {
+        self.forget_call(call_id);
     }
 }
 

@@ -61,6 +61,9 @@ impl Sink for Recorder {
     fn garbage(&mut self) -> Option<super::Garbage> {
         self.set.take_garbage()
     }
+    fn let_go(&mut self, gone: &mut dyn FnMut(&str)) {
+        self.set.let_go_since(gone);
+    }
 }
 
 /// An address the SDP of a selected call announced, and when its media may flow.

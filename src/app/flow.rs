@@ -74,6 +74,9 @@ impl Sink for Recorder {
     fn garbage(&mut self) -> Option<super::Garbage> {
         self.set.take_garbage()
     }
+    fn let_go(&mut self, gone: &mut dyn FnMut(&str)) {
+        self.set.let_go_since(gone);
+    }
 }
 
 impl CallSink for Recorder {

@@ -33,10 +33,14 @@ pub(super) fn read_udp<'a>(d: &Datagram<'a>) -> Option<(Datagram<'a>, UdpPayload
 
 /// A parsed message to the packet sink, then to the sink.
 pub(super) fn hand_over(m: SipMessage, sink: &mut dyn Sink, packets: Option<&mut dyn PacketSink>) {
-    if let Some(p) = packets {
-        p.message(&m);
+    match packets {
+        Some(p) => {
+            p.message(&m);
+            sink.message(m);
+            sink.let_go(&mut |id| p.call_gone(id));
+        }
+        None => sink.message(m),
     }
-    sink.message(m);
 }
 
 /// Where the scan of one file sends what it finds: the seam between the reading thread

@@ -194,6 +194,8 @@ pub struct CallSet {
     /// Calls dropped since [`CallSet::take_garbage`] was last called, for another thread
     /// to free (at most [`GARBAGE_HELD`]: beyond, they are freed here).
     garbage: Vec<Call>,
+    /// How many of `garbage` [`CallSet::let_go_since`] has named.
+    named: usize,
 }
 
 /// Dropped calls held for [`CallSet::take_garbage`]: a two-thread scan takes them after
@@ -232,6 +234,7 @@ impl CallSet {
             self.let_go.record(&gone, self.capture);
             if self.garbage.len() >= GARBAGE_HELD {
                 self.garbage.clear();
+                self.named = 0;
             }
             self.garbage.push(gone);
             self.holes += 1;
@@ -248,7 +251,18 @@ impl CallSet {
         if self.garbage.is_empty() {
             return None;
         }
+        self.named = 0;
         Some(Box::new(std::mem::take(&mut self.garbage)))
+    }
+
+    /// Names (to `gone`) each call dropped at the cap since the last time it was asked,
+    /// so that what is kept about it elsewhere (its SDP announcements) can go too. Asked
+    /// after every message: a message drops at most one call.
+    pub fn let_go_since(&mut self, gone: &mut dyn FnMut(&str)) {
+        for c in self.garbage.get(self.named..).unwrap_or_default() {
+            gone(&c.call_id);
+        }
+        self.named = self.garbage.len();
     }
 
     /// Takes the places of dropped calls out of `calls`, keeping the order of the rest

@@ -533,3 +533,79 @@ fn the_announcement_cap_is_the_one_the_limits_set() {
         40,
     );
 }
+
+/// A call let go forgets its announcements no flow looked up (their places are reused),
+/// keeps those a flow did, and the report numbers what is left consistently: each stream
+/// names its own call and codec.
+#[test]
+fn a_call_let_go_forgets_the_announcements_no_flow_used() {
+    let mut t = MediaTracker::default();
+    let sdp = |port: u16, codec: &str| {
+        crate::sip::sdp::parse(
+            format!("v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio {port} RTP/AVP 0\r\na=rtpmap:0 {codec}/8000\r\n")
+                .as_bytes(),
+        )
+    };
+    t.announce("used", &sdp(5000, "PCMA"), 1);
+    t.announce("unused", &sdp(6000, "G729"), 2);
+    t.announce("unused", &sdp(6002, "G729"), 3);
+    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 1, 10, 5);
+    t.forget_call("used");
+    t.forget_call("unused");
+    t.forget_call("never-seen");
+    // A new call takes a forgotten place; its stream must name it, not the one before.
+    t.announce("later", &sdp(7000, "GSM"), 20);
+    rtp_stream(&mut t, "10.0.0.1:4002", "10.0.0.2:7000", 2, 30, 5);
+    // A flow to the forgotten address finds no announcement.
+    rtp_stream(&mut t, "10.0.0.1:4004", "10.0.0.2:6000", 3, 40, 5);
+    let r = t.finish();
+    let calls: Vec<&str> = r.announced.iter().map(|a| a.call_id.as_str()).collect();
+    assert_eq!(calls, ["used", "later"]);
+    let by_ssrc = |ssrc: u32| r.rtp.iter().find(|s| s.ssrc == ssrc).unwrap();
+    assert_eq!(by_ssrc(1).call_id.as_deref(), Some("used"));
+    assert_eq!(by_ssrc(1).codec.as_deref(), Some("PCMA"));
+    assert_eq!(by_ssrc(2).call_id.as_deref(), Some("later"));
+    assert_eq!(by_ssrc(2).codec.as_deref(), Some("GSM"));
+    assert_eq!(r.announced[1].rtp_received, 5);
+    assert_eq!(by_ssrc(3).call_id, None);
+    let at = |a: &str| r.announced_at(addr(a)).count();
+    assert_eq!(
+        (
+            at("10.0.0.2:5000"),
+            at("10.0.0.2:6000"),
+            at("10.0.0.2:7000")
+        ),
+        (1, 0, 1)
+    );
+}
+
+/// Forgotten announcements leave room under the cap for new ones.
+#[test]
+fn forgotten_announcements_leave_room_under_the_cap() {
+    let limits = crate::limits::Limits {
+        sdp_announcements: 10,
+        ..crate::limits::Limits::DEFAULT
+    };
+    let mut t = MediaTracker::with_limits(MediaSettings::default(), limits);
+    for n in 0..100u16 {
+        let body = format!(
+            "v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio {} RTP/AVP 8\r\n",
+            2000 + n
+        );
+        t.announce(
+            &format!("c{n}"),
+            &crate::sip::sdp::parse(body.as_bytes()),
+            u64::from(n),
+        );
+        if n >= 5 {
+            t.forget_call(&format!("c{}", n - 5));
+        }
+    }
+    let r = t.finish();
+    assert!(r.item_limits.is_empty(), "{:?}", r.item_limits);
+    let calls: Vec<&str> = r.announced.iter().map(|a| a.call_id.as_str()).collect();
+    assert_eq!(calls.len(), 5, "{calls:?}");
+    for n in 95..100 {
+        assert!(calls.contains(&format!("c{n}").as_str()), "{calls:?}");
+    }
+}

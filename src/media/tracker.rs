@@ -12,6 +12,7 @@
 //! The parts: the flow table (`flows`), RTP streams (`streams`), STUN (`stun_messages`),
 //! TCP signalling and STUN over TCP (`tcp`), and `finish`.
 
+mod announced;
 mod finish;
 mod flows;
 mod streams;
@@ -21,11 +22,10 @@ mod tcp;
 use foldhash::HashMap;
 use std::net::SocketAddr;
 
-use super::{Announced, MediaReport, MediaSettings, UdpPayload};
+use super::{MediaReport, MediaSettings, UdpPayload};
 use crate::limits::{Limits, MediaTable};
 use crate::lru::Recency;
 use crate::net::{Datagram, Flow, IcmpError, StreamEvent, Transport};
-use crate::sip::sdp::Sdp;
 
 use flows::{FlowIndex, FlowState};
 use streams::StreamState;
@@ -42,6 +42,8 @@ pub struct MediaTracker {
     transactions: HashMap<[u8; 16], u32>,
     announced_index: HashMap<SocketAddr, u32>,
     announce_gen: u32,
+    /// The announcements of each call, to forget them when the call is let go.
+    by_call: announced::ByCall,
     signal_index: HashMap<(SocketAddr, SocketAddr), u32>,
     tcp: HashMap<Flow, TcpState>,
     /// `flows` by last activity, to forget the one idle longest at the cap.
@@ -74,6 +76,7 @@ impl MediaTracker {
             transactions: HashMap::default(),
             announced_index: HashMap::default(),
             announce_gen: 0,
+            by_call: announced::ByCall::default(),
             signal_index: HashMap::default(),
             tcp: HashMap::default(),
             flow_order: Recency::default(),
@@ -84,65 +87,6 @@ impl MediaTracker {
             free_streams: Vec::new(),
         }
     }
-    /// SDP seen in a SIP message of `call_id` (frame `frame`): its media addresses (the
-    /// `c=`/`m=` address and UDP ICE candidates of component 1) become announced.
-    pub fn announce(&mut self, call_id: &str, sdp: &Sdp, frame: u64) {
-        for m in &sdp.media {
-            if m.port == 0 {
-                continue;
-            }
-            let mut addrs: Vec<(SocketAddr, Option<String>)> = Vec::new();
-            if let Some(ip) = m.connection
-                && !ip.is_unspecified()
-            {
-                addrs.push((SocketAddr::new(ip, m.port), None));
-            }
-            for c in &m.candidates {
-                if c.component == 1
-                    && c.transport.eq_ignore_ascii_case("udp")
-                    && let Ok(ip) = c.addr.parse::<std::net::IpAddr>()
-                {
-                    let a = SocketAddr::new(ip, c.port);
-                    if !addrs.iter().any(|(x, _)| *x == a) {
-                        addrs.push((a, Some(c.typ.clone())));
-                    }
-                }
-            }
-            for (addr, candidate) in addrs {
-                if let Some(&i) = self.announced_index.get(&addr)
-                    && self.report.announced[i as usize].call_id == call_id
-                {
-                    continue;
-                }
-                if self.report.announced.len() >= self.limits.sdp_announcements {
-                    self.report.drop_item(
-                        MediaTable::SdpAnnouncements,
-                        self.limits.sdp_announcements,
-                        frame,
-                    );
-                    continue;
-                }
-                let i = self.report.announced.len() as u32;
-                self.report.announced.push(Announced {
-                    call_id: call_id.to_string(),
-                    addr,
-                    frame,
-                    codecs: m.codecs(),
-                    kind: m.kind.clone(),
-                    direction: m.direction,
-                    candidate,
-                    payloads: m.payloads.clone(),
-                    received: 0,
-                    sent: 0,
-                    rtp_received: 0,
-                    rtp_sent: 0,
-                });
-                self.announced_index.insert(addr, i);
-                self.announce_gen = self.announce_gen.wrapping_add(1);
-            }
-        }
-    }
-
     /// A non-SIP datagram.
     pub fn datagram(&mut self, d: &Datagram<'_>) {
         if d.transport != Transport::Udp {

@@ -13,6 +13,7 @@ impl MediaTracker {
         for f in &mut self.flows {
             f.settle(&mut self.report.announced);
         }
+        self.drop_forgotten_announcements();
         let mut streams: Vec<RtpStream> = Vec::with_capacity(self.streams.len());
         for s in std::mem::take(&mut self.streams)
             .into_iter()

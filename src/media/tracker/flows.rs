@@ -208,6 +208,9 @@ impl MediaTracker {
                 f.settle(&mut self.report.announced);
                 f.dst_ann = dst;
                 f.src_ann = src;
+                for i in [dst, src].into_iter().flatten() {
+                    self.by_call.looked_up(i);
+                }
             }
         }
     }
