@@ -599,6 +599,77 @@ fn a_capture_finding_names_the_file_and_frames_it_came_from() {
 }
 
 #[test]
+fn fragmented_sip_is_quoted_in_the_frame_numbers_of_its_file() {
+    // CAP005 writes its message from the fragmented flow itself: merged with a capture
+    // whose frames come first, the fragments' file is named, and the message quotes them
+    // as that file numbers them (as the file read alone does), while the frames cited and
+    // the Wireshark filter count through the merged stream.
+    const CLEAN: &str = "reader/udp-call.pcap";
+    const FRAGMENTED: &str = "followme/cap005-followme-fragmented.pcap";
+    let dir = tempfile::tempdir().unwrap();
+    let clean = testdata(CLEAN);
+    let clean = clean.to_str().unwrap();
+    let fragmented = interleaved_copy(FRAGMENTED, 0, CLEAN, dir.path());
+    let cap005 = |v: &Value| -> Vec<Value> {
+        (cap_findings(v).into_iter())
+            .filter(|f| f["id"] == "CAP005")
+            .collect()
+    };
+    let (alone, _) = json(&["analyze", "--format", "json", &fragmented]);
+    let alone = cap005(&alone);
+    // The second leg's INVITE, in frames 4 and 5 (followme/sip-fragments.tsv).
+    assert_eq!(alone.len(), 1, "{alone:#?}");
+    let alone = &alone[0];
+    assert_eq!(frames(alone), [4, 5]);
+    let message = alone["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("{fragmented}: 1 SIP message(s) over UDP"))
+            && message
+                .contains("the largest, INVITE of 1613 bytes, came in 2 fragments (frames 4, 5)."),
+        "{message}"
+    );
+    let clean_times = Pcap::read(Path::new(clean)).times();
+    let fragmented_times = Pcap::read(Path::new(&fragmented)).times();
+    for files in [[clean, fragmented.as_str()], [fragmented.as_str(), clean]] {
+        let (v, _) = json(&["analyze", "--format", "json", files[0], files[1]]);
+        let merged = cap005(&v);
+        assert_eq!(merged.len(), 1, "{files:?}: {merged:#?}");
+        let m = &merged[0];
+        for key in ["id", "title", "capture", "message"] {
+            assert_eq!(m[key], alone[key], "{files:?}: {key}");
+        }
+        let cited: Vec<Value> = [4, 5]
+            .iter()
+            .map(|n| serde_json::json!({"capture": fragmented, "frame": n}))
+            .collect();
+        assert_eq!(m["frames"], Value::Array(cited), "{files:?}");
+        // The clean capture's frames before the fragments come first in the merged
+        // stream (the fragmented copy starts 500 µs after its first frame).
+        let before = |n: usize| {
+            let t = fragmented_times[n - 1];
+            clean_times.iter().filter(|&&c| c <= t).count()
+        };
+        assert!(before(4) > 0);
+        assert_eq!(
+            m["wireshark_filter"],
+            format!("frame.number in {{{}, {}}}", 4 + before(4), 5 + before(5)),
+            "{files:?}"
+        );
+        // The table says the same, and its legend places the cited frames in the file.
+        let text = stdout(&sipdiag_wide(&["analyze", files[0], files[1]]));
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(words(&text).contains(&words(message)), "{files:?}: {text}");
+        for n in [4, 5] {
+            assert!(
+                text.lines().any(|l| l.starts_with("  frame ")
+                    && l.ends_with(&format!(": {fragmented} frame {n}"))),
+                "{files:?}: no legend for frame {n}: {text}"
+            );
+        }
+    }
+}
+
+#[test]
 fn the_html_ladder_of_merged_captures_shows_each_message_text() {
     let (pbx, xcc) = (testdata(PBX), testdata(XCC));
     let out = sipdiag(&[

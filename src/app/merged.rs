@@ -117,7 +117,8 @@ fn scan_merged_into(
             r.anomalies.push(a);
         }
     }
-    for f in std::mem::take(&mut extractor.stats.fragmented).into_values() {
+    for mut f in std::mem::take(&mut extractor.stats.fragmented).into_values() {
+        f.largest_shown = f.largest_frames.iter().map(|&n| own(n)).collect();
         if let Some(r) = reports.get_mut(report_for(&f.largest_frames)) {
             r.sip_fragmented.push(f);
         }

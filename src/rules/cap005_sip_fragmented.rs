@@ -2,7 +2,9 @@
 //!
 //! Input: each capture's [`FragmentedSip`](crate::sip::extract::FragmentedSip) flows, found
 //! while framing (a UDP datagram rebuilt from more than one frame). Output: one warning per
-//! flow with the message count, the largest message's size, kind and fragment frames.
+//! flow with the message count, the largest message's size, kind and fragment frames
+//! (its message quotes them as the capture it names numbers them; its `frames` are the
+//! numbers of the read, merged when several files are).
 //!
 //! Severity warning, not info: RFC 3261 §18.1.1 says a request within 200 bytes of the path
 //! MTU (or above 1300 bytes when the MTU is unknown) MUST go over a congestion-controlled
@@ -58,7 +60,7 @@ impl Rule for R {
                             f.largest_kind,
                             f.largest_bytes,
                             f.largest_frames.len(),
-                            cite(&f.largest_frames),
+                            cite(&f.largest_shown),
                         ),
                     )
                     .capture(&c.path)

@@ -69,6 +69,11 @@ pub struct FragmentedSip {
     pub largest_bytes: usize,
     pub largest_kind: String,
     pub largest_frames: Vec<u64>,
+    /// `largest_frames` as a message quotes them: the same numbers, but in their own
+    /// file's numbers when several files are read merged (`app::merged`), where
+    /// `largest_frames` count through the merged stream as every cited frame does.
+    #[serde(skip)]
+    pub largest_shown: Vec<u64>,
     /// The frame that completed each message, the first [`FRAGMENTED_FRAMES`].
     pub frames: Vec<u64>,
 }

@@ -163,6 +163,7 @@ pub(super) fn note_fragmented(stats: &mut ExtractStats, d: &Datagram<'_>) {
         largest_bytes: 0,
         largest_kind: String::new(),
         largest_frames: Vec::new(),
+        largest_shown: Vec::new(),
         frames: Vec::new(),
     });
     f.messages += 1;
@@ -174,6 +175,8 @@ pub(super) fn note_fragmented(stats: &mut ExtractStats, d: &Datagram<'_>) {
         f.largest_kind = start_kind(d.payload);
         f.largest_frames.clear();
         f.largest_frames.extend_from_slice(d.frames);
+        f.largest_shown.clear();
+        f.largest_shown.extend_from_slice(d.frames);
     }
 }
 
