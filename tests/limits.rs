@@ -554,8 +554,13 @@ fn limits_are_in_the_help_of_every_command_that_reads_captures() {
 /// gets a 180 Ringing after every 50th of the others (so it stays among the most recently
 /// active).
 fn invite_flood(flood: u32, ringing: bool) -> tempfile::NamedTempFile {
+    invite_flood_from(1_000_000, flood, ringing)
+}
+
+/// [`invite_flood`] with its first INVITE at `start` (µs since the epoch).
+fn invite_flood_from(start: u64, flood: u32, ringing: bool) -> tempfile::NamedTempFile {
     write(|p| {
-        let mut t = 1_000_000u64;
+        let mut t = start;
         for n in 0..flood {
             if ringing && n > 0 && n % 50 == 0 {
                 let first: Addr = ([10, 7, 0, 0], 5060);
@@ -755,6 +760,110 @@ fn call_limit_is_reported_on_the_file_that_carried_the_calls() {
     assert!(path(0).ends_with(flood.path().file_name().unwrap().to_str().unwrap()));
     assert!(kinds(0).contains(&"call-limit".to_string()), "{v}");
     assert!(!kinds(1).contains(&"call-limit".to_string()), "{v}");
+}
+
+/// The number of whole records of a little-endian classic pcap, and the time of the last
+/// (µs since the epoch).
+fn records_and_last_time(path: &Path) -> (u64, u64) {
+    let pcap = std::fs::read(path).unwrap();
+    assert_eq!(&pcap[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
+    let word = |at: usize| u64::from(u32::from_le_bytes(pcap[at..at + 4].try_into().unwrap()));
+    let (mut off, mut records, mut last) = (24, 0, 0);
+    while off + 16 <= pcap.len() {
+        last = word(off) * 1_000_000 + word(off + 4);
+        records += 1;
+        off += 16 + word(off + 8) as usize;
+    }
+    (records, last)
+}
+
+/// The CAP006 finding on the calls cap of an `analyze` report or a `watch` end record.
+fn call_limit_finding(findings: &Value) -> Value {
+    let found: Vec<&Value> = (findings.as_array().unwrap().iter())
+        .filter(|f| f["id"] == "CAP006" && f["evidence"]["limit"] == "calls")
+        .collect();
+    assert_eq!(found.len(), 1, "{findings:#}");
+    found[0].clone()
+}
+
+#[test]
+fn call_limit_quotes_the_frame_numbers_of_the_file_that_carried_the_calls() {
+    // A real capture, then a flood that begins a millisecond after its last frame. Read
+    // merged (in either order) the flood's frames come after the capture's, read one
+    // after the other by `watch` too when the capture is given first; either way the
+    // finding names the flood's file and its message quotes the first call as that file
+    // numbers it (frame 1), as the flood read alone does.
+    let call = common::testdata("reader/udp-call.pcap");
+    let (before, last) = records_and_last_time(&call);
+    let flood = invite_flood_from(last + 1000, 200, false);
+    let flood_path = flood.path().to_str().unwrap();
+    let cap = ["--max-calls", "50"];
+    let alone = call_limit_finding(&analyze(flood.path(), &cap)["findings"]);
+    let message = alone["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        format!(
+            "{flood_path}: calls not ended over the cap (--max-calls 50): 151 call(s) dropped from the analysis, the first beginning in frame 1."
+        )
+    );
+    assert_eq!(frames(&alone), [1]);
+    for files in [
+        [call.as_path(), flood.path()],
+        [flood.path(), call.as_path()],
+    ] {
+        let v = analyze_files(&files, &cap, 0);
+        let m = call_limit_finding(&v["findings"]);
+        for key in ["id", "title", "capture", "message"] {
+            assert_eq!(m[key], alone[key], "{files:?}: {key}");
+        }
+        // Cited as the flood's frame 1; the Wireshark filter counts through the merged
+        // stream, the capture's frames first.
+        assert_eq!(
+            m["frames"],
+            serde_json::json!([{"capture": flood_path, "frame": 1}]),
+            "{files:?}"
+        );
+        assert_eq!(
+            m["wireshark_filter"],
+            format!("frame.number == {}", before + 1),
+            "{files:?}"
+        );
+    }
+
+    // `watch` numbers frames through the files given, and cites a capture finding in its
+    // file's own numbers: the finding names the flood's file and its frame 1 whether the
+    // flood comes first or after the capture's frames.
+    let watch_end = |paths: &[&str]| -> Value {
+        let mut args = vec!["watch", "--format", "json", "--fail-on", "none"];
+        args.extend_from_slice(&cap);
+        args.extend_from_slice(paths);
+        let o = sipdiag(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let end = (String::from_utf8(o.stdout).unwrap().lines())
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|l| l["type"] == "end")
+            .expect("end line");
+        call_limit_finding(&end["capture_findings"])
+    };
+    let alone = watch_end(&[flood_path]);
+    let call_path = call.to_str().unwrap();
+    for files in [[call_path, flood_path], [flood_path, call_path]] {
+        let m = watch_end(&files);
+        assert_eq!(m["capture"], flood_path, "{files:?}");
+        let message = m["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("{flood_path}: calls not ended over the cap"))
+                && message.ends_with(", the first beginning in frame 1."),
+            "{files:?}: {message}"
+        );
+        assert_eq!(frames(&m), [1], "{files:?}");
+        assert_eq!(m["wireshark_filter"], "frame.number == 1", "{files:?}");
+        assert_eq!(m["evidence"]["first_frame"], 1, "{files:?}");
+        // The capture first: the flood's calls are let go as when it is read alone.
+        if files[0] == call_path {
+            assert_eq!(m, alone, "{files:?}");
+        }
+    }
 }
 
 /// More calls than a drawn table takes (10,000): `calls` lists them in plain columns as

@@ -159,7 +159,14 @@ pub(super) fn diagnose(
     if reports.is_empty() {
         return Ok((None, errors));
     }
-    sink.calls().finish(&mut reports, captures);
+    // Files read merged: the drops' message quotes its own file's frame numbers, as the
+    // other anomalies of a merged read do (`app::merged`).
+    let own = |n: u64| {
+        (index.as_ref())
+            .and_then(|i| i.locate(n))
+            .map_or(n, |p| p.frame)
+    };
+    (sink.calls()).finish_numbered(&mut reports, captures, &own);
     let calls = std::mem::take(&mut sink.calls().calls);
     // Media and calls are finished independently: side by side.
     let (media, (roles, legs)) = crate::par::beside(

@@ -383,10 +383,22 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     j.judge_ready(None);
     j.end.reopened = j.retiring.reopened();
     j.end.peak_calls = j.retiring.peak_live();
-    // Frames are numbered through the files (no path given): the last file's report
-    // carries it.
+    // Frames are numbered through the files: the calls let go are reported on the report
+    // of the file the first came from, in that file's frame numbers, as the other capture
+    // findings of a watch are (a live capture, which has no file: on its report).
     let jm = &mut *j;
-    (jm.retiring.let_go).report(&mut jm.end.captures, &[], "judged before they ended");
+    let mut let_go = jm.retiring.let_go.clone();
+    let place = let_go.first_frame.and_then(|n| jm.files.locate(n));
+    let path = place.and_then(|p| jm.files.paths().get(p.file).cloned());
+    if let Some(p) = place {
+        let_go.first_frame = Some(p.frame);
+    }
+    let_go.report_on(
+        &mut jm.end.captures,
+        path.as_deref(),
+        "judged before they ended",
+        &|n| n,
+    );
     // The capture rules: on the files' reports, and on what the calls judged showed
     // (FM001, FM005: the digests of `rules::Seen`), with the XCC the calls identified.
     let roles = infer_roles_knowing(&[], &j.xcc, &j.pbx, &j.known);

@@ -297,14 +297,25 @@ impl CallSet {
     /// its index of Call-IDs and the order of the calls not ended are freed (a tenth of
     /// the memory of a large capture's calls, no longer needed while they are judged).
     pub fn finish(&mut self, reports: &mut [crate::sip::CaptureReport], paths: &[String]) {
+        self.finish_numbered(reports, paths, &|n| n);
+    }
+
+    /// [`CallSet::finish`], the frame number in the drops' message shown as `shown` says
+    /// (files read merged: in its own file's numbers); their `frames` stay as counted.
+    pub fn finish_numbered(
+        &mut self,
+        reports: &mut [crate::sip::CaptureReport],
+        paths: &[String],
+        shown: &dyn Fn(u64) -> u64,
+    ) {
         if self.holes > 0 {
             self.compact();
         }
         self.index = Default::default();
         self.open = Default::default();
         self.garbage = Vec::new();
-        self.let_go
-            .report(reports, paths, "dropped from the analysis");
+        let path = self.let_go.path(paths);
+        (self.let_go).report_on(reports, path.as_deref(), "dropped from the analysis", shown);
     }
 }
 
@@ -340,17 +351,36 @@ impl LetGo {
     /// them: on the report of the file that carried the first (`paths`: the files as
     /// given; `reports`: those of the files that could be read), else on the last report.
     pub fn report(&self, reports: &mut [crate::sip::CaptureReport], paths: &[String], what: &str) {
+        self.report_on(reports, self.path(paths).as_deref(), what, &|n| n);
+    }
+
+    /// The file that carried the first call let go, as reports name it (`paths`: the
+    /// files as given).
+    fn path(&self, paths: &[String]) -> Option<String> {
+        paths
+            .get(self.capture)
+            .map(|p| crate::redact::shown_path(p))
+    }
+
+    /// Reports the calls let go (nothing when none was) on the report named `path` (as
+    /// reports name their file), else on the last report; the frame number in the message
+    /// shown as `shown` says (files read merged: in that file's own numbers), its `frames`
+    /// as counted.
+    pub fn report_on(
+        &self,
+        reports: &mut [crate::sip::CaptureReport],
+        path: Option<&str>,
+        what: &str,
+        shown: &dyn Fn(u64) -> u64,
+    ) {
         if self.count == 0 {
             return;
         }
-        let shown = paths
-            .get(self.capture)
-            .map(|p| crate::redact::shown_path(p));
         let at = (reports.iter())
-            .position(|r| Some(&r.path) == shown.as_ref())
+            .position(|r| Some(r.path.as_str()) == path)
             .unwrap_or(reports.len().saturating_sub(1));
         if let Some(r) = reports.get_mut(at) {
-            r.anomalies.push(self.anomaly(what));
+            r.anomalies.push(self.anomaly(what, shown));
         }
     }
 
@@ -363,15 +393,16 @@ impl LetGo {
     }
 
     /// The anomaly naming the cap, the count and the first call.
-    fn anomaly(&self, what: &str) -> crate::capture::Anomaly {
+    fn anomaly(&self, what: &str, shown: &dyn Fn(u64) -> u64) -> crate::capture::Anomaly {
         let cap = self.cap;
         let first = self.first_frame.unwrap_or(0);
         crate::capture::Anomaly {
             kind: Self::KIND,
             message: format!(
-                "calls not ended over the cap ({} {cap}): {} call(s) {what}, the first beginning in frame {first}",
+                "calls not ended over the cap ({} {cap}): {} call(s) {what}, the first beginning in frame {}",
                 crate::limits::Limits::CALLS,
-                self.count
+                self.count,
+                shown(first),
             ),
             frames: vec![first],
             count: self.count,
