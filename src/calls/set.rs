@@ -1,0 +1,250 @@
+//! The calls of a whole scan ([`CallSet`]): each message filed under its call, the calls
+//! not ended capped at `--max-calls` ([`LetGo`] reports those let go).
+//!
+//! Stage: calls. Input: SIP messages in capture order. Output: the calls, in order of
+//! their first message, and the drops reported on the capture.
+
+use super::*;
+
+/// All calls of a scan, in order of their first message.
+///
+/// Calls that have not ended are capped (`--max-calls`, [`crate::limits`]): beyond the
+/// cap the least recently active of them is dropped in O(1) (an INVITE flood answered
+/// only by 100 Trying would otherwise hold every INVITE), and counted. [`CallSet::finish`]
+/// must run once the scan is over: it takes the dropped calls' places out of `calls` and
+/// reports the drops on the capture.
+#[derive(Debug, Default)]
+pub struct CallSet {
+    pub calls: Vec<Call>,
+    /// Call-IDs are chosen by whoever sent the packets: a randomly seeded hasher.
+    index: foldhash::HashMap<String, usize>,
+    /// Messages without a Call-ID header (filed under made-up keys, see [`NoCallIdKey`]).
+    pub without_call_id: u64,
+    /// Index of the input file being read, recorded on the calls it carries.
+    pub capture: usize,
+    /// Positions in `calls` of the calls that have not ended, least recently active last.
+    open: crate::lru::Recency,
+    /// Calls dropped at the cap (their places in `calls` are empty until half of all
+    /// places are, or `finish`).
+    pub let_go: LetGo,
+    /// Places in `calls` of dropped calls.
+    holes: usize,
+    /// Calls dropped since [`CallSet::take_garbage`] was last called, for another thread
+    /// to free (at most [`GARBAGE_HELD`]: beyond, they are freed here).
+    pub(super) garbage: Vec<Call>,
+    /// How many of `garbage` [`CallSet::let_go_since`] has named.
+    named: usize,
+}
+
+/// Dropped calls held for [`CallSet::take_garbage`]: a two-thread scan takes them after
+/// every batch of at most 1,024 messages.
+pub(super) const GARBAGE_HELD: usize = 4096;
+
+impl CallSet {
+    /// Files a message under its call. Takes the message: its SDP moves into the call.
+    pub fn add(&mut self, mut m: SipMessage) {
+        let (key, no_call_id) = call_key(&m, &mut self.without_call_id);
+        let idx = match self.index.get(key.as_ref()) {
+            Some(&i) => i,
+            None => {
+                self.calls.push(new_call(&key, no_call_id, &m));
+                self.index.insert(key.to_string(), self.calls.len() - 1);
+                self.calls.len() - 1
+            }
+        };
+        let call = &mut self.calls[idx];
+        if !call.captures.contains(&self.capture) {
+            call.captures.push(self.capture);
+        }
+        add_to_call(call, &mut m);
+        let slot = idx as u32;
+        if state(call) == CallState::Ended {
+            self.open.remove(slot);
+            return;
+        }
+        self.open.touch_or_push(slot);
+        if self.open.len() > self.let_go.cap
+            && let Some(oldest) = self.open.oldest()
+        {
+            self.open.remove(oldest);
+            let gone = std::mem::replace(&mut self.calls[oldest as usize], placeholder());
+            self.index.remove(&gone.call_id);
+            self.let_go.record(&gone, self.capture);
+            if self.garbage.len() >= GARBAGE_HELD {
+                self.garbage.clear();
+                self.named = 0;
+            }
+            self.garbage.push(gone);
+            self.holes += 1;
+            // The places of dropped calls go once they are half of all (amortised O(1)):
+            // a flood's calls would otherwise leave a place each.
+            if self.holes >= 1024 && self.holes * 2 >= self.calls.len() {
+                self.compact();
+            }
+        }
+    }
+
+    /// The calls dropped since the last call, to be freed elsewhere.
+    pub fn take_garbage(&mut self) -> Option<Box<dyn std::any::Any + Send>> {
+        if self.garbage.is_empty() {
+            return None;
+        }
+        self.named = 0;
+        Some(Box::new(std::mem::take(&mut self.garbage)))
+    }
+
+    /// Names (to `gone`) each call dropped at the cap since the last time it was asked,
+    /// so that what is kept about it elsewhere (its SDP announcements) can go too. Asked
+    /// after every message: a message drops at most one call.
+    pub fn let_go_since(&mut self, gone: &mut dyn FnMut(&str)) {
+        for c in self.garbage.get(self.named..).unwrap_or_default() {
+            gone(&c.call_id);
+        }
+        self.named = self.garbage.len();
+    }
+
+    /// Takes the places of dropped calls out of `calls`, keeping the order of the rest
+    /// and the recency of those not ended.
+    fn compact(&mut self) {
+        let mut new_pos = vec![u32::MAX; self.calls.len()];
+        let mut next = 0u32;
+        for (i, c) in self.calls.iter().enumerate() {
+            // A dropped call's place holds a call without messages; every filed call has one.
+            if !c.messages.is_empty() {
+                new_pos[i] = next;
+                next += 1;
+            }
+        }
+        let order = self.open.oldest_first();
+        self.calls.retain(|c| !c.messages.is_empty());
+        self.open = crate::lru::Recency::default();
+        for slot in order {
+            if let Some(&p) = new_pos.get(slot as usize).filter(|p| **p != u32::MAX) {
+                self.open.push(p);
+            }
+        }
+        for i in self.index.values_mut() {
+            *i = new_pos[*i] as usize;
+        }
+        self.holes = 0;
+    }
+
+    /// The end of the scan of `paths`: the places of dropped calls are taken out of
+    /// `calls`, and the drops reported on the capture that carried the first (among
+    /// `reports`, those of the files that could be read). The set takes no more messages:
+    /// its index of Call-IDs and the order of the calls not ended are freed (a tenth of
+    /// the memory of a large capture's calls, no longer needed while they are judged).
+    pub fn finish(&mut self, reports: &mut [crate::sip::CaptureReport], paths: &[String]) {
+        self.finish_numbered(reports, paths, &|n| n);
+    }
+
+    /// [`CallSet::finish`], the frame number in the drops' message shown as `shown` says
+    /// (files read merged: in its own file's numbers); their `frames` stay as counted.
+    pub fn finish_numbered(
+        &mut self,
+        reports: &mut [crate::sip::CaptureReport],
+        paths: &[String],
+        shown: &dyn Fn(u64) -> u64,
+    ) {
+        if self.holes > 0 {
+            self.compact();
+        }
+        self.index = Default::default();
+        self.open = Default::default();
+        self.garbage = Vec::new();
+        let path = self.let_go.path(paths);
+        (self.let_go).report_on(reports, path.as_deref(), "dropped from the analysis", shown);
+    }
+}
+
+/// The `--max-calls` cap of a set of calls, and the calls let go at it before they
+/// ended: how many, and the first.
+#[derive(Debug, Clone)]
+pub struct LetGo {
+    /// Calls not ended held at once: the cap in force when the set was made
+    /// ([`crate::limits`]), read once rather than per message.
+    pub cap: usize,
+    pub count: u64,
+    /// The first one's first frame, and the input file that carried it.
+    pub first_frame: Option<u64>,
+    pub capture: usize,
+}
+
+impl Default for LetGo {
+    fn default() -> Self {
+        LetGo {
+            cap: crate::limits::current().calls,
+            count: 0,
+            first_frame: None,
+            capture: 0,
+        }
+    }
+}
+
+impl LetGo {
+    /// The anomaly kind that reports it (rule CAP006).
+    pub const KIND: &str = "call-limit";
+
+    /// Reports the calls let go (nothing when none was), `what` saying what became of
+    /// them: on the report of the file that carried the first (`paths`: the files as
+    /// given; `reports`: those of the files that could be read), else on the last report.
+    pub fn report(&self, reports: &mut [crate::sip::CaptureReport], paths: &[String], what: &str) {
+        self.report_on(reports, self.path(paths).as_deref(), what, &|n| n);
+    }
+
+    /// The file that carried the first call let go, as reports name it (`paths`: the
+    /// files as given).
+    fn path(&self, paths: &[String]) -> Option<String> {
+        paths
+            .get(self.capture)
+            .map(|p| crate::redact::shown_path(p))
+    }
+
+    /// Reports the calls let go (nothing when none was) on the report named `path` (as
+    /// reports name their file), else on the last report; the frame number in the message
+    /// shown as `shown` says (files read merged: in that file's own numbers), its `frames`
+    /// as counted.
+    pub fn report_on(
+        &self,
+        reports: &mut [crate::sip::CaptureReport],
+        path: Option<&str>,
+        what: &str,
+        shown: &dyn Fn(u64) -> u64,
+    ) {
+        if self.count == 0 {
+            return;
+        }
+        let at = (reports.iter())
+            .position(|r| Some(r.path.as_str()) == path)
+            .unwrap_or(reports.len().saturating_sub(1));
+        if let Some(r) = reports.get_mut(at) {
+            r.anomalies.push(self.anomaly(what, shown));
+        }
+    }
+
+    pub(super) fn record(&mut self, c: &Call, capture: usize) {
+        self.count += 1;
+        if self.first_frame.is_none() {
+            self.first_frame = Some(c.first_frame);
+            self.capture = c.captures.first().copied().unwrap_or(capture);
+        }
+    }
+
+    /// The anomaly naming the cap, the count and the first call.
+    fn anomaly(&self, what: &str, shown: &dyn Fn(u64) -> u64) -> crate::capture::Anomaly {
+        let cap = self.cap;
+        let first = self.first_frame.unwrap_or(0);
+        crate::capture::Anomaly {
+            kind: Self::KIND,
+            message: format!(
+                "calls not ended over the cap ({} {cap}): {} call(s) {what}, the first beginning in frame {}",
+                crate::limits::Limits::CALLS,
+                self.count,
+                shown(first),
+            ),
+            frames: vec![first],
+            count: self.count,
+            flow: None,
+        }
+    }
+}
