@@ -257,6 +257,33 @@ fn a_rotated_set_gives_the_report_of_the_whole_file() {
     }
 }
 
+/// Each file's SIP message count is its own: two captures of different calls read
+/// together count what each holds alone (the second used to show 0, all of the stream's
+/// messages on the first).
+#[test]
+fn each_file_counts_its_own_sip_messages() {
+    let files = [
+        "followme/fm002-intl00.pcap",
+        "followme/fm006-second-leg-404.pcap",
+    ];
+    let count = |paths: &[&str]| -> Vec<u64> {
+        let mut args = vec!["analyze", "--format", "json"];
+        args.extend_from_slice(paths);
+        let (v, _) = json(&args);
+        (v["captures"].as_array().unwrap().iter())
+            .map(|c| c["sip_messages"].as_u64().unwrap())
+            .collect()
+    };
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| testdata(f).to_str().unwrap().to_string())
+        .collect();
+    let alone: Vec<u64> = paths.iter().map(|p| count(&[p])[0]).collect();
+    assert!(alone.iter().all(|&n| n > 0), "{alone:?}");
+    assert_eq!(count(&[&paths[0], &paths[1]]), alone);
+    assert_eq!(count(&[&paths[1], &paths[0]]), [alone[1], alone[0]]);
+}
+
 #[test]
 fn a_rotated_side_and_the_other_side_merge_as_two_points() {
     let dir = tempfile::tempdir().unwrap();

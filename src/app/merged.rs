@@ -9,8 +9,10 @@
 //! report of the file it came from: a decoding anomaly (a TCP gap, a lost fragment, SIP cut
 //! by the snaplen) or fragmented SIP on that of its first frame, its message written in
 //! that file's frame numbers as the reader's own anomalies are, so that a finding about it
-//! names that file and says what the file read alone says; the SIP message count, and what
-//! names no frame, on the first readable file's (rules add these up over the files).
+//! names that file and says what the file read alone says; each SIP message is counted on
+//! the file whose frame completed it (once, where a message was seen at two points, on
+//! the file that saw it first); what names no frame goes on the first readable file's
+//! report (rules add these up over the files).
 
 use crate::capture::merge::{FrameIndex, read_merged};
 use crate::capture::{CaptureError, Frame};
@@ -49,6 +51,9 @@ fn scan_merged_into(
     // file, as a single file's scan has).
     let mut redactors: Vec<Option<crate::redact::Redactor>> =
         paths.iter().map(|_| crate::redact::active()).collect();
+    // SIP messages by the file whose frame completed them (a message seen at two capture
+    // points is counted once, in the file that saw it first).
+    let mut messages_of = vec![0u64; paths.len()];
     let merged = read_merged(paths, |frame: &Frame<'_>, file| {
         if current != Some(file) {
             current = Some(file);
@@ -65,10 +70,19 @@ fn scan_merged_into(
             }
             None => frame,
         };
+        let before = extractor.stats.messages;
         decoder.decode(frame, &mut |p| on_packet(p, &mut extractor, &mut *emit));
+        if let Some(n) = messages_of.get_mut(file) {
+            *n += extractor.stats.messages - before;
+        }
     });
     decoder.finish(&mut |p| on_packet(p, &mut extractor, &mut *emit));
     extractor.finish();
+    // What the end of the input completed belongs to the file read last.
+    let counted: u64 = messages_of.iter().sum();
+    if let Some(n) = current.and_then(|f| messages_of.get_mut(f)) {
+        *n += extractor.stats.messages.saturating_sub(counted);
+    }
     let index = merged.index;
     let mut reports = Vec::new();
     let mut errors = Vec::new();
@@ -87,11 +101,12 @@ fn scan_merged_into(
                         .collect();
                 }
                 report_of[file] = Some(reports.len());
+                let sip_messages = messages_of.get(file).copied().unwrap_or(0);
                 reports.push(CaptureReport {
                     path: crate::redact::shown_path(&s.path),
                     format: s.format,
                     frames: s.frames,
-                    sip_messages: 0,
+                    sip_messages,
                     anomalies: s.anomalies,
                     sip_fragmented: Vec::new(),
                 });
@@ -101,7 +116,7 @@ fn scan_merged_into(
     }
     // What the stream yielded goes to the report of the file its first frame came from,
     // its message in that file's frame numbers (its `frames` stay merged, cited by file
-    // as every frame is); what names no frame, and the SIP message count, to the first.
+    // as every frame is); what names no frame to the first.
     let own = |n: u64| index.locate(n).map_or(n, |p| p.frame);
     let report_for = |frames: &[u64]| {
         frames
@@ -123,8 +138,11 @@ fn scan_merged_into(
             r.sip_fragmented.push(f);
         }
     }
+    // A file that could not be read has no report: what it carried (nothing, unless it
+    // failed part-way) counts on the first, so that the files add up to the stream.
+    let shown: u64 = reports.iter().map(|r| r.sip_messages).sum();
     if let Some(first) = reports.first_mut() {
-        first.sip_messages = extractor.stats.messages;
+        first.sip_messages += extractor.stats.messages.saturating_sub(shown);
     }
     (reports, errors, index)
 }
