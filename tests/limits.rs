@@ -285,6 +285,19 @@ fn calls_let_go_take_their_announcements_with_them() {
     assert_eq!(calls.len(), 20, "{calls:?}");
     assert!(calls.contains(CALL_ID) && calls.contains("flood-299"));
     assert!(!calls.contains("flood-279"), "{calls:?}");
+    // `media` retires its calls (it prints none) and reports the calls let go as
+    // `analyze` does.
+    let a = (m["captures"][0]["anomalies"].as_array().unwrap().iter())
+        .find(|a| a["kind"] == "call-limit")
+        .expect("call-limit anomaly");
+    assert_eq!(a["count"], 281);
+    assert!(
+        a["message"]
+            .as_str()
+            .unwrap()
+            .contains("281 call(s) dropped from the analysis"),
+        "{a}"
+    );
 }
 
 /// The same call with no flood during it; `flood` new flows come `after_secs` after its

@@ -19,19 +19,32 @@ use super::{Collect, collect, finish, flow, infer_site, scan_all, site_settings,
 pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     let (_, settings) = site_settings(&SiteArgs::default(), &args.ports)?;
     let focus = flow::focus(&args.focus)?;
-    let (col, reports, errors) = collect(&args.captures, settings);
+    // Without a focus the calls are not printed: one capture's calls retire as they end
+    // instead of staying to the end (several captures or a focus: the whole call set).
+    let (media, set, reports, errors) = if focus.is_empty() && args.captures.len() == 1 {
+        let mut calls = RetiredCalls::default();
+        calls.set.name_let_go();
+        let mut tracker = crate::media::MediaTracker::new(settings);
+        let (mut reports, errors) = super::scan_all_with(&args.captures, &mut calls, &mut tracker);
+        calls.set.finish().for_each(drop);
+        let what = "dropped from the analysis";
+        (calls.set.let_go).report(&mut reports, &args.captures, what);
+        (tracker, None, reports, errors)
+    } else {
+        let (col, reports, errors) = collect(&args.captures, settings);
+        (col.media, Some(col.set), reports, errors)
+    };
     if reports.is_empty() {
         return finish(errors);
     }
-    let mut report = col.media.finish();
-    if !focus.is_empty() {
+    let mut report = media.finish();
+    if let Some(col) = set.as_ref().filter(|_| !focus.is_empty()) {
         // The RTP of the selected calls (and, with --ip, any stream of those addresses).
-        let roles = infer_roles(&col.set.calls, &[], &[]);
-        let legs = link_legs(&col.set.calls, &roles);
-        let keep = focus.select(&col.set.calls, &legs);
+        let roles = infer_roles(&col.calls, &[], &[]);
+        let legs = link_legs(&col.calls, &roles);
+        let keep = focus.select(&col.calls, &legs);
         flow::check_selection(&focus, &keep)?;
         let ids: foldhash::HashSet<&str> = col
-            .set
             .calls
             .iter()
             .zip(&keep)
@@ -66,9 +79,34 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
         }
     }
     // As in `analyze`: the process ends now, freeing call by call would cost more.
-    std::mem::forget(col.set);
+    std::mem::forget(set);
     std::mem::forget(report);
     finish(errors)
+}
+
+/// `media`'s calls when none is printed: each retires as it ends and is freed (on the
+/// reading thread, as [`Sink::garbage`]); one let go at `--max-calls` is named to the
+/// media tracker, which forgets its SDP announcements as in `analyze`.
+#[derive(Default)]
+struct RetiredCalls {
+    set: crate::calls::retire::Retiring,
+    gone: Vec<crate::calls::Call>,
+}
+
+impl super::Sink for RetiredCalls {
+    fn message(&mut self, m: SipMessage) {
+        self.set.add(m);
+        if self.gone.len() >= 4096 {
+            self.gone.clear();
+        }
+        self.gone.extend(self.set.take_retired().map(|(_, c)| c));
+    }
+    fn garbage(&mut self) -> Option<super::Garbage> {
+        (!self.gone.is_empty()).then(|| Box::new(std::mem::take(&mut self.gone)) as super::Garbage)
+    }
+    fn let_go(&mut self, gone: &mut dyn FnMut(&str)) {
+        self.set.take_let_go(gone);
+    }
 }
 
 pub(super) fn rules_list(format: Format) -> anyhow::Result<u8> {

@@ -82,6 +82,8 @@ pub struct Retiring {
     reopened: u64,
     /// Calls retired before they had ended, at the `--max-calls` cap.
     pub let_go: super::LetGo,
+    /// Their Call-IDs, when asked for ([`Retiring::name_let_go`]), until taken.
+    let_go_names: Option<Vec<String>>,
 }
 
 impl Retiring {
@@ -148,6 +150,9 @@ impl Retiring {
             // An ended call lingering for retransmissions loses nothing by going now.
             if state(&live.call) != CallState::Ended {
                 self.let_go.record(&live.call, 0);
+                if let Some(names) = self.let_go_names.as_mut() {
+                    names.push(live.call.call_id.clone());
+                }
             }
             self.retired.push((live.order, live.call));
         }
@@ -162,6 +167,20 @@ impl Retiring {
         self.recency.remove(slot);
         self.free.push(slot);
         Some(live)
+    }
+
+    /// From now on, the Call-IDs of the calls let go at the cap are kept for
+    /// [`Retiring::take_let_go`] (which must then be called after every message).
+    pub fn name_let_go(&mut self) {
+        self.let_go_names.get_or_insert_with(Vec::new);
+    }
+
+    /// Names (to `gone`) each call let go at the cap since the last time it was asked
+    /// (nothing unless [`Retiring::name_let_go`] was called).
+    pub fn take_let_go(&mut self, gone: &mut dyn FnMut(&str)) {
+        for id in self.let_go_names.iter_mut().flat_map(|v| v.drain(..)) {
+            gone(&id);
+        }
     }
 
     /// Moves capture time on to `now` without a message (a live capture that has gone
