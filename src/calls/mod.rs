@@ -414,6 +414,11 @@ mod tests {
     use crate::sip::message::{Provenance, parse_message};
 
     fn invite(set: &mut CallSet, n: u64) {
+        set.add(invite_message(n));
+    }
+
+    /// An INVITE of call `flood-N` in frame N + 1, N seconds in.
+    fn invite_message(n: u64) -> SipMessage {
         let text = format!(
             "INVITE sip:200@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK{n}\r\n\
              From: <sip:100@10.0.0.1>;tag=a\r\nTo: <sip:200@10.0.0.2>\r\nCall-ID: flood-{n}\r\n\
@@ -427,7 +432,7 @@ mod tests {
             dst: "10.0.0.2:5060".parse().unwrap(),
             transport: Transport::Udp,
         };
-        set.add(parse_message(text.as_bytes(), p, true).unwrap());
+        parse_message(text.as_bytes(), p, true).unwrap()
     }
 
     fn ids(g: Box<dyn std::any::Any + Send>) -> Vec<String> {
@@ -474,5 +479,25 @@ mod tests {
         assert_eq!(named, ["flood-0", "flood-1", "flood-2", "flood-3"]);
         set.let_go_since(&mut |id| named.push(id.to_string()));
         assert_eq!(named.len(), 4, "nothing new");
+    }
+
+    /// Retiring names the calls it lets go at the cap only when asked to, each once.
+    #[test]
+    fn retiring_names_the_calls_let_go_when_asked() {
+        let mut r = retire::Retiring::default();
+        r.let_go.cap = 2;
+        let mut named = Vec::new();
+        for n in 0..3 {
+            r.add(invite_message(n));
+        }
+        r.take_let_go(&mut |id| named.push(id.to_string()));
+        assert!(named.is_empty(), "not asked: {named:?}");
+        r.name_let_go();
+        for n in 3..6 {
+            r.add(invite_message(n));
+            r.take_let_go(&mut |id| named.push(id.to_string()));
+        }
+        assert_eq!(named, ["flood-1", "flood-2", "flood-3"]);
+        assert_eq!(r.let_go.count, 4);
     }
 }
