@@ -1,7 +1,9 @@
 //! The whole reader, as `sipdiag analyze FILE` runs it: bytes → frames → packets → SIP
 //! messages → calls and media → findings → report. The input is the capture file itself
 //! (pcap, pcapng, gzip: seeds are the fixtures in testdata/); its length picks the report
-//! format and whether ladders are drawn, so every renderer is reached.
+//! format, whether ladders are drawn, whether the caps are small (an input of 256 KB never
+//! holds the default 20,000 calls, so what happens at `--max-calls` would not be reached)
+//! and whether the file is read twice as two capture points merged.
 #![no_main]
 
 #[path = "common.rs"]
@@ -22,6 +24,13 @@ fuzz_target!(|data: &[u8]| {
     ];
     if data.len() % 2 == 1 {
         args.push("--flow");
+    }
+    if data.len() % 5 == 0 {
+        args.extend(["--max-calls", "2", "--max-sdp-announcements", "4"]);
+    }
+    if data.len() % 7 == 0 {
+        // Every packet seen at both points: the merged read counts each once.
+        args.push(path.as_str());
     }
     common::run(&args);
 });
