@@ -27,7 +27,7 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
         let mut tracker = crate::media::MediaTracker::new(settings);
         let (mut reports, errors) = super::scan_all_with(&args.captures, &mut calls, &mut tracker);
         calls.set.finish().for_each(drop);
-        let what = "dropped from the analysis";
+        let what = crate::calls::LetGo::DROPPED;
         (calls.set.let_go).report(&mut reports, &args.captures, what);
         (tracker, None, reports, errors)
     } else {
@@ -96,7 +96,7 @@ struct RetiredCalls {
 impl super::Sink for RetiredCalls {
     fn message(&mut self, m: SipMessage) {
         self.set.add(m);
-        if self.gone.len() >= 4096 {
+        if self.gone.len() >= crate::calls::GARBAGE_HELD {
             self.gone.clear();
         }
         self.gone.extend(self.set.take_retired().map(|(_, c)| c));

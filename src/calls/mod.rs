@@ -16,7 +16,7 @@ pub mod retire;
 mod set;
 
 pub use no_call_id::{NO_CALL_ID_PREFIX, NoCallIdKey};
-pub use set::{CallSet, LetGo};
+pub use set::{CallSet, GARBAGE_HELD, LetGo};
 
 use std::net::SocketAddr;
 

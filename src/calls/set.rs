@@ -38,7 +38,7 @@ pub struct CallSet {
 
 /// Dropped calls held for [`CallSet::take_garbage`]: a two-thread scan takes them after
 /// every batch of at most 1,024 messages.
-pub(super) const GARBAGE_HELD: usize = 4096;
+pub const GARBAGE_HELD: usize = 4096;
 
 impl CallSet {
     /// Files a message under its call. Takes the message: its SDP moves into the call.
@@ -153,7 +153,7 @@ impl CallSet {
         self.open = Default::default();
         self.garbage = Vec::new();
         let path = self.let_go.path(paths);
-        (self.let_go).report_on(reports, path.as_deref(), "dropped from the analysis", shown);
+        (self.let_go).report_on(reports, path.as_deref(), LetGo::DROPPED, shown);
     }
 }
 
@@ -184,6 +184,8 @@ impl Default for LetGo {
 impl LetGo {
     /// The anomaly kind that reports it (rule CAP006).
     pub const KIND: &str = "call-limit";
+    /// What became of the calls let go where they are dropped from the analysis.
+    pub const DROPPED: &str = "dropped from the analysis";
 
     /// Reports the calls let go (nothing when none was), `what` saying what became of
     /// them: on the report of the file that carried the first (`paths`: the files as
