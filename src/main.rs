@@ -101,7 +101,8 @@ fn main() -> ExitCode {
 /// call, and on Linux with transparent huge pages (`madvise`, the common default) mimalloc
 /// takes its memory in huge pages, so the ~20,000 page faults of a 10,000-call capture
 /// become a few hundred (`cargo bench --bench throughput`: about a sixth off `analyze` on
-/// capture A). It costs a fixed ~20 MiB of resident memory; memory still follows the
-/// number of calls, not the capture size. Without huge pages it is as fast as the system's.
+/// capture A). Its arenas are committed as they are used, not up front (the define in
+/// `.cargo/config.toml`): eager commit cost ~20 MiB of resident memory and no speed.
+/// Without huge pages it is as fast as the system's.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
