@@ -26,7 +26,7 @@
 //!
 //! Capture time can also jump (edited or anonymised captures put years between two
 //! messages), and a user may answer a 401/407 challenge minutes later under the same
-//! Call-ID. So the Call-IDs of the last 262,144 or more calls retired are remembered (a
+//! Call-ID. So the Call-IDs of the last 229,376 or more calls retired are remembered (a
 //! 64-bit hash each, 8 bytes per call instead of a call; older ones are forgotten, so that
 //! memory stays flat over days) and a message for one of them is counted
 //! ([`Retiring::reopened`]): the caller then knows a call was split, and reads a seekable
@@ -273,13 +273,15 @@ fn retires_at(c: &Call) -> Option<i64> {
     }
 }
 
-/// Retired keys remembered: two generations of at most this many each.
-const GONE_GENERATION: usize = 1 << 18;
+/// Retired keys remembered: two generations of at most this many each. A hash set fills
+/// at most 7/8 of its table, whose size is a power of two: 7/8 of 2^18 fill a table of
+/// 2^18 places (2.3 MB), where 2^18 hashes would take one of 2^19 (4.7 MB).
+const GONE_GENERATION: usize = (1 << 18) / 8 * 7;
 
 /// The hashes of the keys of retired calls, in two generations: when the newer one is
 /// full the older is dropped, so a watch that runs for days holds at most
-/// 2 × [`GONE_GENERATION`] hashes (about 10 MB), and a message for any of the last
-/// 262,144 calls retired is still recognised.
+/// 2 × [`GONE_GENERATION`] hashes (about 4.7 MB), and a message for any of the last
+/// 229,376 calls retired is still recognised.
 #[derive(Default)]
 struct Gone {
     new: foldhash::HashSet<u64>,
@@ -289,7 +291,12 @@ struct Gone {
 impl Gone {
     fn insert(&mut self, h: u64) {
         if self.new.len() >= GONE_GENERATION {
-            self.old = std::mem::take(&mut self.new);
+            // The oldest generation's table, emptied, takes the next one: sized for a
+            // whole generation, it never grows (growing holds two tables at once).
+            let mut next = std::mem::take(&mut self.old);
+            next.clear();
+            next.reserve(GONE_GENERATION);
+            self.old = std::mem::replace(&mut self.new, next);
         }
         self.new.insert(h);
     }
@@ -322,5 +329,9 @@ mod tests {
         assert!(!g.contains(0) && !g.contains(n - 1));
         assert!(g.contains(n) && g.contains(2 * n));
         assert!(g.new.len() + g.old.len() <= 2 * GONE_GENERATION);
+        // Each generation fills its table without growing it past 2^18 places, and the
+        // third reuses the first's.
+        assert_eq!(g.new.capacity(), GONE_GENERATION);
+        assert_eq!(g.old.capacity(), GONE_GENERATION);
     }
 }
