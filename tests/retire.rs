@@ -96,8 +96,8 @@ fn retired_calls_are_the_calls_and_memory_follows_concurrency() {
     assert_eq!(streamed.len(), whole.0.calls.len());
     for (s, w) in streamed.iter().zip(&whole.0.calls) {
         assert_eq!(
-            serde_json::to_string(s).unwrap(),
-            serde_json::to_string(w).unwrap(),
+            format!("{s:?}"),
+            format!("{w:?}"),
             "call {} retired differently from the whole capture's",
             w.call_id
         );

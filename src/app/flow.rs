@@ -141,9 +141,9 @@ pub(super) fn focus(args: &FocusArgs) -> anyhow::Result<Focus> {
 }
 
 fn role_of(roles: &Roles, a: &SocketAddr, softphone_port: u16) -> Option<&'static str> {
-    if roles.is_xcc(a) || roles.xcc.contains(&a.ip()) {
+    if roles.is_xcc(*a) || roles.xcc.contains(&a.ip()) {
         Some("XCC")
-    } else if roles.is_pbx(a) || roles.pbx.contains(&a.ip()) {
+    } else if roles.is_pbx(*a) || roles.pbx.contains(&a.ip()) {
         Some("PBX")
     } else if a.port() == softphone_port {
         Some("XPhone server")

@@ -224,8 +224,8 @@ mod tests {
         InviteTx {
             cseq: 1,
             branch: None,
-            src: a,
-            dst: a,
+            src: a.into(),
+            dst: a.into(),
             transport: Transport::Udp,
             request_frame: 1,
             request_time: Timestamp::default(),
@@ -246,13 +246,11 @@ mod tests {
             answer: None,
             answer_frame: None,
             server: None,
-            warning: None,
-            reason_header: None,
+            final_notes: None,
             ack_frame: None,
             cancel_frame: None,
             has_credentials: false,
             content_type: None,
-            final_accept: None,
         }
     }
 

@@ -116,8 +116,8 @@ pub fn link_legs(calls: &[Call], roles: &Roles) -> Legs {
     let kinds: Vec<LegKind> = calls
         .iter()
         .map(|c| match c.initial_invite() {
-            Some(t) if roles.is_xcc(&t.dst) && !roles.is_xcc(&t.src) => LegKind::First,
-            Some(t) if roles.is_xcc(&t.src) && !roles.is_xcc(&t.dst) => LegKind::Second,
+            Some(t) if roles.is_xcc(t.dst) && !roles.is_xcc(t.src) => LegKind::First,
+            Some(t) if roles.is_xcc(t.src) && !roles.is_xcc(t.dst) => LegKind::Second,
             _ => LegKind::Other,
         })
         .collect();

@@ -18,12 +18,8 @@ mod set;
 pub use no_call_id::{NO_CALL_ID_PREFIX, NoCallIdKey};
 pub use set::{CallSet, GARBAGE_HELD, LetGo};
 
-use std::net::SocketAddr;
-
-use serde::Serialize;
-
 use crate::capture::Timestamp;
-use crate::net::Transport;
+use crate::net::{PackedAddr, Transport};
 use crate::sip::SipMessage;
 use crate::sip::headers::{Diversion, HistoryInfo, NameAddr};
 
@@ -55,13 +51,12 @@ pub fn method(name: &str) -> Method {
 }
 
 /// A message of a call, without its bytes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct MessageRef {
     pub frame: u64,
-    #[serde(skip)]
     pub time: Timestamp,
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
+    pub src: PackedAddr,
+    pub dst: PackedAddr,
     pub transport: Transport,
     pub method: Option<Method>,
     pub status: Option<u16>,
@@ -71,15 +66,14 @@ pub struct MessageRef {
 }
 
 /// One INVITE client/server transaction as seen on the wire.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct InviteTx {
     pub cseq: u32,
     pub branch: Option<String>,
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
+    pub src: PackedAddr,
+    pub dst: PackedAddr,
     pub transport: Transport,
     pub request_frame: u64,
-    #[serde(skip)]
     pub request_time: Timestamp,
     /// Frames of retransmitted copies of the request.
     pub retransmission_frames: Vec<u64>,
@@ -99,38 +93,57 @@ pub struct InviteTx {
     pub final_status: Option<u16>,
     pub final_reason: Option<String>,
     pub final_frame: Option<u64>,
-    #[serde(skip)]
     pub final_time: Option<Timestamp>,
     /// SDP of the first response that carried one.
     pub answer: Option<Sdp>,
     pub answer_frame: Option<u64>,
     pub server: Option<String>,
-    pub warning: Option<String>,
-    pub reason_header: Option<String>,
-    /// The final response's Accept header: the body types the far end takes (RFC 3261
-    /// §21.4.13: a 415 lists them there).
-    pub final_accept: Option<String>,
+    /// The final response's Warning, Reason and Accept headers, when it has any (most
+    /// responses have none: a transaction without them keeps 8 bytes, not 72).
+    pub final_notes: Option<Box<FinalNotes>>,
     pub ack_frame: Option<u64>,
     pub cancel_frame: Option<u64>,
     /// Whether this INVITE carried credentials (a retry after 401/407).
     pub has_credentials: bool,
 }
 
+/// The headers of a final response that say why, beyond its status line.
+#[derive(Debug, Clone, Default)]
+pub struct FinalNotes {
+    pub warning: Option<String>,
+    pub reason_header: Option<String>,
+    /// The body types the far end takes (RFC 3261 §21.4.13: a 415 lists them here).
+    pub accept: Option<String>,
+}
+
 impl InviteTx {
     pub fn is_failure(&self) -> bool {
         self.final_status.is_some_and(|s| s >= 300)
     }
+
+    /// The final response's Warning header.
+    pub fn warning(&self) -> Option<&str> {
+        self.final_notes.as_ref()?.warning.as_deref()
+    }
+
+    /// The final response's Reason header (RFC 3326).
+    pub fn reason_header(&self) -> Option<&str> {
+        self.final_notes.as_ref()?.reason_header.as_deref()
+    }
+
+    /// The final response's Accept header.
+    pub fn final_accept(&self) -> Option<&str> {
+        self.final_notes.as_ref()?.accept.as_deref()
+    }
 }
 
 /// Everything seen under one Call-ID.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Call {
     pub call_id: String,
     pub first_frame: u64,
     pub last_frame: u64,
-    #[serde(skip)]
     pub first_time: Timestamp,
-    #[serde(skip)]
     pub last_time: Timestamp,
     pub messages: Vec<MessageRef>,
     pub invites: Vec<InviteTx>,
@@ -138,14 +151,13 @@ pub struct Call {
     pub methods: Vec<Method>,
     pub bye_frame: Option<u64>,
     /// User-Agent/Server strings by sender (at most a few per call), for role hints.
-    pub agents: Vec<(SocketAddr, String)>,
+    pub agents: Vec<(PackedAddr, String)>,
     /// Which input files (indexes into the command's capture list) carried the call:
     /// frame numbers are per file.
     pub captures: Vec<usize>,
     /// Set when the messages carry no Call-ID header: how they were grouped instead
     /// (`call_id` then holds [`NoCallIdKey::call_key`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub no_call_id: Option<NoCallIdKey>,
+    pub no_call_id: Option<Box<NoCallIdKey>>,
 }
 
 impl Call {
@@ -202,7 +214,7 @@ fn new_call(key: &str, no_call_id: Option<NoCallIdKey>, m: &SipMessage) -> Call 
         bye_frame: None,
         agents: Vec::new(),
         captures: Vec::new(),
-        no_call_id,
+        no_call_id: no_call_id.map(Box::new),
     }
 }
 
@@ -211,7 +223,11 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
         && call.agents.len() < 8
         && !call.agents.iter().any(|(s, x)| *s == m.src && x == a)
     {
-        call.agents.push((m.src, a.to_string()));
+        // Most calls show two agents (the caller's User-Agent, the callee's Server).
+        if call.agents.is_empty() {
+            call.agents.reserve_exact(2);
+        }
+        call.agents.push((m.src.into(), a.to_string()));
     }
     call.last_frame = call.last_frame.max(m.frame);
     call.last_time = call.last_time.max(m.time);
@@ -220,8 +236,8 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
     let mut r = MessageRef {
         frame: m.frame,
         time: m.time,
-        src: m.src,
-        dst: m.dst,
+        src: m.src.into(),
+        dst: m.dst.into(),
         transport: m.transport,
         method: m.method().map(method),
         status: m.status(),
@@ -247,8 +263,8 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
                 call.invites.push(InviteTx {
                     cseq: seq.unwrap_or(0),
                     branch,
-                    src: m.src,
-                    dst: m.dst,
+                    src: m.src.into(),
+                    dst: m.dst.into(),
                     transport: m.transport,
                     request_frame: m.frame,
                     request_time: m.time,
@@ -270,9 +286,7 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
                     answer: None,
                     answer_frame: None,
                     server: None,
-                    warning: None,
-                    reason_header: None,
-                    final_accept: None,
+                    final_notes: None,
                     ack_frame: None,
                     cancel_frame: None,
                     has_credentials: m.header("authorization").is_some()
@@ -328,9 +342,15 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
                     t.final_frame = Some(m.frame);
                     t.final_time = Some(m.time);
                     t.server = m.agent().map(str::to_string);
-                    t.warning = m.warning().map(str::to_string);
-                    t.reason_header = m.reason().map(str::to_string);
-                    t.final_accept = m.header("accept").map(str::to_string);
+                    let notes = FinalNotes {
+                        warning: m.warning().map(str::to_string),
+                        reason_header: m.reason().map(str::to_string),
+                        accept: m.header("accept").map(str::to_string),
+                    };
+                    t.final_notes = (notes.warning.is_some()
+                        || notes.reason_header.is_some()
+                        || notes.accept.is_some())
+                    .then(|| Box::new(notes));
                 }
                 if t.answer.is_none()
                     && let Some(sdp) = m.take_sdp()

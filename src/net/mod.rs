@@ -19,11 +19,13 @@ use serde::Serialize;
 
 use crate::capture::{Anomaly, Frame, Timestamp};
 
+mod addr;
 mod defrag;
 mod link;
 mod sctp;
 pub mod tcp;
 
+pub use addr::PackedAddr;
 pub use tcp::{Flow, StreamEvent};
 // The link layers, also for `--redact`, which rewrites frames before this stage.
 pub(crate) use link::{gre, gtp_u, linktype, strip_link};

@@ -85,7 +85,7 @@ impl TrunkInvites {
     pub fn of(cx: &Context<'_>) -> Self {
         let mut out = TrunkInvites::default();
         for (c, t) in first_leg_invites(cx) {
-            let e = out.by_trunk.entry(t.dst).or_default();
+            let e = out.by_trunk.entry(t.dst.socket()).or_default();
             e.invites += 1;
             e.call_ids.push(c.call_id.clone());
             match t.final_status {
@@ -155,9 +155,9 @@ impl XccTraffic {
         }
         for c in cx.calls {
             out.invites_to_xcc +=
-                c.invites.iter().filter(|t| cx.roles.is_xcc(&t.dst)).count() as u64;
+                c.invites.iter().filter(|t| cx.roles.is_xcc(t.dst)).count() as u64;
             for m in &c.messages {
-                if !(cx.roles.is_xcc(&m.src) || cx.roles.is_xcc(&m.dst)) {
+                if !(cx.roles.is_xcc(m.src) || cx.roles.is_xcc(m.dst)) {
                     continue;
                 }
                 out.messages += 1;
@@ -173,7 +173,7 @@ impl XccTraffic {
                 out.xcc_ips.extend(
                     [m.src, m.dst]
                         .iter()
-                        .filter(|a| cx.roles.is_xcc(a))
+                        .filter(|a| cx.roles.is_xcc(**a))
                         .map(|a| a.ip()),
                 );
             }

@@ -36,7 +36,7 @@ impl Rule for R {
         working.extend(&cx.seen.working_trunks);
         xcc_503s(cx)
             .into_iter()
-            .filter(|(_, t)| working.is_empty() || working.contains(&t.dst))
+            .filter(|(_, t)| working.is_empty() || working.contains(&t.dst.socket()))
             .filter_map(|(c, t)| {
                 let (n, lookup) = diverting(t, cx)?;
                 let header = lookup.header;

@@ -60,8 +60,7 @@ impl Rule for R {
                 format!(
                     "was {}{}",
                     answered(t),
-                    t.warning
-                        .as_ref()
+                    t.warning()
                         .map(|w| format!(" with Warning: {w}"))
                         .unwrap_or_default()
                 )

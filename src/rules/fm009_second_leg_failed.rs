@@ -82,7 +82,7 @@ impl Rule for R {
                     &[],
                 );
                 f.evidence["content_type"] = json!(t.content_type);
-                f.evidence["accept"] = json!(t.final_accept);
+                f.evidence["accept"] = json!(t.final_accept());
                 f
             })
             .collect()

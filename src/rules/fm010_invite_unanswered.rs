@@ -30,7 +30,7 @@ impl Rule for R {
         let mut out = Vec::new();
         for c in cx.calls {
             for t in &c.invites {
-                if !cx.roles.is_xcc(&t.dst) || t.final_status.is_some() || !t.provisional.is_empty()
+                if !cx.roles.is_xcc(t.dst) || t.final_status.is_some() || !t.provisional.is_empty()
                 {
                     continue;
                 }

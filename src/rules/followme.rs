@@ -16,7 +16,7 @@ pub(super) fn first_leg_invites<'a>(cx: &'a Context<'a>) -> Vec<(&'a Call, &'a I
         .flat_map(|c| {
             c.invites
                 .iter()
-                .filter(|t| cx.roles.is_xcc(&t.dst))
+                .filter(|t| cx.roles.is_xcc(t.dst))
                 .map(move |t| (c, t))
         })
         .collect()
@@ -27,7 +27,7 @@ pub(super) fn working_trunks(cx: &Context<'_>) -> std::collections::BTreeSet<std
     first_leg_invites(cx)
         .iter()
         .filter(|(_, t)| t.final_status.is_some_and(|s| s < 300))
-        .map(|(_, t)| t.dst)
+        .map(|(_, t)| t.dst.socket())
         .collect()
 }
 
@@ -90,7 +90,7 @@ pub(super) fn body_type_rejected(t: &InviteTx) -> String {
             cite(&[t.request_frame])
         ),
     };
-    let wanted = match &t.final_accept {
+    let wanted = match t.final_accept() {
         Some(a) => format!(
             "the answer says Accept: {a} ({})",
             cite(&t.final_frame.into_iter().collect::<Vec<_>>())
@@ -141,8 +141,8 @@ pub(super) fn tx_evidence(c: &Call, t: &InviteTx, cx: &Context<'_>) -> serde_jso
         "final_status": t.final_status,
         "final_reason": t.final_reason,
         "final_frame": t.final_frame,
-        "warning": t.warning,
-        "reason_header": t.reason_header,
+        "warning": t.warning(),
+        "reason_header": t.reason_header(),
         "linked_call_ids": cx.legs.linked(&c.call_id),
     })
 }

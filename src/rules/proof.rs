@@ -111,10 +111,10 @@ pub fn quotes(t: &InviteTx, id: &str) -> Vec<Quote> {
             format!("SIP/2.0 {status} {reason}").trim_end().to_string(),
         );
     }
-    if let Some(w) = &t.warning {
+    if let Some(w) = t.warning() {
         at(t.final_frame, format!("Warning: {}", w.trim()));
     }
-    if let Some(r) = &t.reason_header {
+    if let Some(r) = t.reason_header() {
         at(t.final_frame, format!("Reason: {}", r.trim()));
     }
     if id == "FM007" {

@@ -42,7 +42,7 @@ impl Rule for R {
                 let Some(s) = t.final_status.filter(|s| *s >= 300) else {
                     continue;
                 };
-                if kind == LegKind::First && s == 503 && cx.roles.is_xcc(&t.dst) {
+                if kind == LegKind::First && s == 503 && cx.roles.is_xcc(t.dst) {
                     continue; // FM002–FM004
                 }
                 let retried = c.invites[i + 1..].iter().any(|n| n.has_credentials);
@@ -72,7 +72,7 @@ impl Rule for R {
                     )
                     .call(&c.call_id)
                     .frames(tx_frames(t))
-                    .evidence(json!({"status": s, "reason": t.final_reason, "warning": t.warning, "src": t.src.to_string(), "dst": t.dst.to_string()}))
+                    .evidence(json!({"status": s, "reason": t.final_reason, "warning": t.warning(), "src": t.src.to_string(), "dst": t.dst.to_string()}))
                     .filter(call_filter(&[&c.call_id])),
                 );
             }
@@ -106,8 +106,7 @@ fn meaning(status: u16, t: &crate::calls::InviteTx) -> String {
             } else {
                 "no SDP in the INVITE".into()
             },
-            t.warning
-                .as_ref()
+            t.warning()
                 .map(|w| format!("; Warning: {w}"))
                 .unwrap_or_default()
         ),

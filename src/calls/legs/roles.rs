@@ -70,14 +70,19 @@ pub struct Roles {
 }
 
 impl Roles {
-    pub fn is_xcc(&self, a: &SocketAddr) -> bool {
+    /// Whether `a` is an XCC address (`--xcc` endpoints when given, else the inferred
+    /// addresses).
+    pub fn is_xcc(&self, a: impl Into<SocketAddr>) -> bool {
+        let a = &a.into();
         if !self.xcc_endpoints.is_empty() {
             return self.xcc_endpoints.iter().any(|e| e.matches(a));
         }
         self.xcc.contains(&a.ip())
     }
 
-    pub fn is_pbx(&self, a: &SocketAddr) -> bool {
+    /// Whether `a` is a PBX address (as [`Roles::is_xcc`]).
+    pub fn is_pbx(&self, a: impl Into<SocketAddr>) -> bool {
+        let a = &a.into();
         if !self.pbx_endpoints.is_empty() {
             return self.pbx_endpoints.iter().any(|e| e.matches(a));
         }
@@ -342,7 +347,7 @@ fn name_pbxs(calls: &[Call], r: &mut Roles) {
     let mut peers: BTreeMap<IpAddr, Peer<'_>> = BTreeMap::new();
     for c in calls {
         for t in &c.invites {
-            let (to_xcc, from_xcc) = (r.is_xcc(&t.dst), r.is_xcc(&t.src));
+            let (to_xcc, from_xcc) = (r.is_xcc(t.dst), r.is_xcc(t.src));
             if to_xcc && !from_xcc {
                 let p = peers.entry(t.src.ip()).or_default();
                 p.0 += 1;
