@@ -59,13 +59,20 @@ pub struct NameAddr {
     /// User part of a sip/sips URI, or the number of a tel URI.
     pub user: Option<String>,
     pub host: Option<String>,
+    /// The first `tag` parameter's value.
     pub tag: Option<String>,
-    /// Header parameters after the address, lower-case names, values unquoted.
+    /// The other header parameters after the address, lower-case names, values unquoted
+    /// (the tag is kept once, in `tag`: most From and To headers have no other, and then
+    /// no list is allocated).
     pub params: Vec<(String, Option<String>)>,
 }
 
 impl NameAddr {
+    /// The value of the first header parameter `name` (lower case), `tag` included.
     pub fn param(&self, name: &str) -> Option<&str> {
+        if name == "tag" {
+            return self.tag.as_deref();
+        }
         self.params
             .iter()
             .find(|(n, _)| n == name)
@@ -110,11 +117,17 @@ pub fn parse_name_addr(value: &str) -> NameAddr {
             (None, u.trim().to_string(), r)
         }
     };
-    let params = parse_params(rest);
-    let tag = params
-        .iter()
-        .find(|(n, _)| n == "tag")
-        .and_then(|(_, v)| v.clone());
+    let mut params = Vec::new();
+    let mut tag = None;
+    let mut tagged = false;
+    for (name, value) in parse_params(rest) {
+        if name == "tag" && !tagged {
+            tagged = true;
+            tag = value;
+        } else {
+            params.push((name, value));
+        }
+    }
     let (user, host) = uri_parts(&uri);
     NameAddr {
         display,
@@ -126,8 +139,8 @@ pub fn parse_name_addr(value: &str) -> NameAddr {
     }
 }
 
-/// `;a=b;c` → `[("a", Some("b")), ("c", None)]`, names lower-cased, values unquoted.
-fn parse_params(rest: &str) -> Vec<(String, Option<String>)> {
+/// `;a=b;c` → `("a", Some("b")), ("c", None)`, names lower-cased, values unquoted.
+fn parse_params(rest: &str) -> impl Iterator<Item = (String, Option<String>)> {
     rest.split(';')
         .map(str::trim)
         .filter(|p| !p.is_empty())
@@ -135,7 +148,6 @@ fn parse_params(rest: &str) -> Vec<(String, Option<String>)> {
             Some((n, v)) => (n.trim().to_ascii_lowercase(), Some(unquote(v))),
             None => (p.to_ascii_lowercase(), None),
         })
-        .collect()
 }
 
 /// User part and host of a URI; for `tel:` the number is the user.
@@ -224,7 +236,7 @@ pub fn parse_via(v: &str) -> Via {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
-    let params = parse_params(params);
+    let params: Vec<_> = parse_params(params).collect();
     let get = |n: &str| {
         params
             .iter()
@@ -306,6 +318,27 @@ mod tests {
             split_list(r#""a, b" <sip:1@h;x=1,2>;r=1, <sip:2@h>"#),
             vec![r#""a, b" <sip:1@h;x=1,2>;r=1"#, "<sip:2@h>"]
         );
+    }
+
+    #[test]
+    fn the_tag_is_kept_once_and_found_as_a_parameter() {
+        // The usual From/To: a tag and nothing else, no list allocated for it.
+        let n = parse_name_addr("<sip:2001@pbx>;tag=abc");
+        assert_eq!(
+            (n.tag.as_deref(), n.param("tag")),
+            (Some("abc"), Some("abc"))
+        );
+        assert_eq!(n.params.capacity(), 0);
+        // Other parameters stay in order around it; only the first tag is the tag.
+        let n = parse_name_addr("<sip:2001@pbx>;reason=unconditional;TAG=x;counter=2;tag=y");
+        assert_eq!(n.param("tag"), Some("x"));
+        assert_eq!(n.param("reason"), Some("unconditional"));
+        assert_eq!(n.param("counter"), Some("2"));
+        let names: Vec<&str> = n.params.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["reason", "counter", "tag"]);
+        // A tag without a value is still the first tag: none.
+        let n = parse_name_addr("<sip:2001@pbx>;tag;tag=z");
+        assert_eq!((n.tag.as_deref(), n.param("tag")), (None, None));
     }
 
     #[test]
