@@ -85,38 +85,32 @@ fn setup(p: &mut Pcap<Vec<u8>>, t: u64, answer: &[u8]) -> std::io::Result<()> {
     p.udp(t + 2000, CALLER, CALLEE, &ack).map(|_| ())
 }
 
-/// A call answered with SDP whose RTP flows one way only (caller → callee, 100 packets),
-/// each packet followed by `flood` single RTP packets on new flows; then BYE.
-fn call_in_flow_flood(flood: u32) -> tempfile::NamedTempFile {
-    write(|p| {
-        let mut t = 1_000_000u64;
-        let ok = pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA);
-        setup(p, t, &ok)?;
-        let mut n = 0u32;
-        for i in 0..100u16 {
-            t += 20_000;
-            let rtp = pcap::rtp(i, u32::from(i) * 160, 0x1234);
-            p.udp(t, CALLER_MEDIA, CALLEE_MEDIA, &rtp)?;
-            for _ in 0..flood {
-                n += 1;
-                let src = ([10, 9, (n >> 8) as u8, n as u8], 40000 + (n % 1000) as u16);
-                p.udp(t + 10, src, ([10, 8, 0, 1], 50000), &pcap::rtp(1, 0, n))?;
-            }
+/// The real call from `t` on: [`setup`] answered 200 with SDP, its RTP one way only
+/// (caller → callee, 100 packets 20 ms apart), each packet followed by `flood` single RTP
+/// packets on new flows; then BYE and its 200. Returns the time of the last RTP packet.
+fn one_way_call(p: &mut Pcap<Vec<u8>>, mut t: u64, flood: u32) -> std::io::Result<u64> {
+    setup(p, t, &pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA))?;
+    let mut n = 0u32;
+    for i in 0..100u16 {
+        t += 20_000;
+        let rtp = pcap::rtp(i, u32::from(i) * 160, 0x1234);
+        p.udp(t, CALLER_MEDIA, CALLEE_MEDIA, &rtp)?;
+        for _ in 0..flood {
+            n += 1;
+            let src = ([10, 9, (n >> 8) as u8, n as u8], 40000 + (n % 1000) as u16);
+            p.udp(t + 10, src, ([10, 8, 0, 1], 50000), &pcap::rtp(1, 0, n))?;
         }
-        p.udp(
-            t + 20_000,
-            CALLER,
-            CALLEE,
-            &pcap::in_dialog("BYE", CALL_ID, CALLER, CALLEE),
-        )?;
-        p.udp(
-            t + 21_000,
-            CALLEE,
-            CALLER,
-            &pcap::bye_ok(CALL_ID, CALLER, CALLEE),
-        )?;
-        Ok(())
-    })
+    }
+    let bye = pcap::in_dialog("BYE", CALL_ID, CALLER, CALLEE);
+    p.udp(t + 20_000, CALLER, CALLEE, &bye)?;
+    let ok = pcap::bye_ok(CALL_ID, CALLER, CALLEE);
+    p.udp(t + 21_000, CALLEE, CALLER, &ok)?;
+    Ok(t)
+}
+
+/// [`one_way_call`] alone, with its flow flood.
+fn call_in_flow_flood(flood: u32) -> tempfile::NamedTempFile {
+    write(|p| one_way_call(p, 1_000_000, flood).map(|_| ()))
 }
 
 #[test]
@@ -218,7 +212,7 @@ fn call_going_on_when_the_stream_table_fills_is_not_judged() {
 }
 
 /// `flood` INVITEs with SDP (each its own caller and media address) answered only by 100
-/// Trying, then the call of [`call_in_flow_flood`] without a flow flood: RTP one way.
+/// Trying, then [`one_way_call`] without a flow flood: RTP one way.
 fn sdp_flood_then_call(flood: u32) -> tempfile::NamedTempFile {
     write(|p| {
         let mut t = 1_000_000u64;
@@ -231,21 +225,7 @@ fn sdp_flood_then_call(flood: u32) -> tempfile::NamedTempFile {
             p.udp(t + 100, CALLEE, src, &trying)?;
             t += 1000;
         }
-        setup(p, t, &pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA))?;
-        for i in 0..100u16 {
-            t += 20_000;
-            let rtp = pcap::rtp(i, u32::from(i) * 160, 0x1234);
-            p.udp(t, CALLER_MEDIA, CALLEE_MEDIA, &rtp)?;
-        }
-        let bye = pcap::in_dialog("BYE", CALL_ID, CALLER, CALLEE);
-        p.udp(t + 20_000, CALLER, CALLEE, &bye)?;
-        p.udp(
-            t + 21_000,
-            CALLEE,
-            CALLER,
-            &pcap::bye_ok(CALL_ID, CALLER, CALLEE),
-        )?;
-        Ok(())
+        one_way_call(p, t, 0).map(|_| ())
     })
 }
 
@@ -304,18 +284,7 @@ fn calls_let_go_take_their_announcements_with_them() {
 /// last RTP packet.
 fn call_then_flow_flood(flood: u32, after_secs: u64) -> tempfile::NamedTempFile {
     write(|p| {
-        let mut t = 1_000_000u64;
-        let ok = pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA);
-        setup(p, t, &ok)?;
-        for i in 0..100u16 {
-            t += 20_000;
-            let rtp = pcap::rtp(i, u32::from(i) * 160, 0x1234);
-            p.udp(t, CALLER_MEDIA, CALLEE_MEDIA, &rtp)?;
-        }
-        let bye = pcap::in_dialog("BYE", CALL_ID, CALLER, CALLEE);
-        p.udp(t + 20_000, CALLER, CALLEE, &bye)?;
-        let ok = pcap::bye_ok(CALL_ID, CALLER, CALLEE);
-        p.udp(t + 21_000, CALLEE, CALLER, &ok)?;
+        let mut t = one_way_call(p, 1_000_000, 0)?;
         t += after_secs * 1_000_000;
         for n in 0..flood {
             let src = ([10, 9, (n >> 8) as u8, n as u8], 40000);
