@@ -153,20 +153,13 @@ impl MediaTracker {
                 if self.announced_index.get(&a.addr) == Some(&i) {
                     self.announced_index.remove(&a.addr);
                 }
-                *a = Announced {
-                    call_id: String::new(),
-                    addr: SocketAddr::from(([0, 0, 0, 0], 0)),
-                    frame: 0,
-                    codecs: Vec::new(),
-                    kind: Default::default(),
-                    direction: a.direction,
-                    candidate: None,
-                    payloads: Vec::new(),
-                    received: 0,
-                    sent: 0,
-                    rtp_received: 0,
-                    rtp_sent: 0,
-                };
+                // Its place is free: what it owns goes now; the rest is overwritten when
+                // the place is filled again, or taken out at the end.
+                a.call_id = String::new();
+                a.codecs = Vec::new();
+                a.payloads = Vec::new();
+                a.kind = Default::default();
+                a.candidate = None;
                 by.free.push(i);
             }
             i = link.previous;
