@@ -221,18 +221,12 @@ fn same_on_both(
         lo.into_owned()
     };
     assert_eq!(wo, lo, "{what} {args:?}: standard output differs");
-    // wine itself sometimes reports a fault in one of its own threads after the program
-    // has written everything and chosen its exit code (both compared above); such `wine:`
-    // lines are wine's, not sipdiag's, and are shown here rather than compared.
-    let w_err = respell(&w.stderr, windows_path, linux_path);
-    let (wine_lines, w_err): (Vec<&str>, Vec<&str>) = w_err
-        .split_inclusive('\n')
-        .partition(|l| l.starts_with("wine: "));
-    if !wine_lines.is_empty() {
-        eprintln!("{what} {args:?}: wine said: {}", wine_lines.concat());
-    }
+    let w_err = without_wine(
+        &respell(&w.stderr, windows_path, linux_path),
+        &format!("{what} {args:?}"),
+    );
     assert_eq!(
-        w_err.concat(),
+        w_err,
         String::from_utf8_lossy(&l.stderr),
         "{what} {args:?}: standard error differs"
     );
@@ -354,9 +348,23 @@ fn windows_paths_are_read() {
     let missing = "Z:\\no\\such\\dir\\x.pcap";
     let out = windows(&exe, &["analyze", missing]);
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = without_wine(&String::from_utf8_lossy(&out.stderr), "a missing file");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains(missing), "{err}");
+}
+
+/// Standard error of the .exe without wine's own lines: wine sometimes reports a fault in
+/// one of its own threads after the program has written everything and chosen its exit
+/// code; such `wine:` lines are wine's, not sipdiag's, and are shown (for `what`) rather
+/// than compared.
+fn without_wine(err: &str, what: &str) -> String {
+    let (wine, ours): (Vec<&str>, Vec<&str>) = err
+        .split_inclusive('\n')
+        .partition(|l| l.starts_with("wine: "));
+    if !wine.is_empty() {
+        eprintln!("{what}: wine said: {}", wine.concat());
+    }
+    ours.concat()
 }
 
 /// `text` with every line ending in CRLF, written beside the test's other temporary files.
@@ -460,7 +468,10 @@ fn crlf_site_and_ip_office_files_read_as_lf() {
     ]);
     assert_eq!(w.status.code(), Some(2));
     assert_eq!(l.status.code(), Some(2));
-    let err = respell(&w.stderr, &z_drive(&bad), bad.to_str().unwrap());
+    let err = without_wine(
+        &respell(&w.stderr, &z_drive(&bad), bad.to_str().unwrap()),
+        "a bad site file",
+    );
     assert_eq!(err, String::from_utf8_lossy(&l.stderr));
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!err.contains('\r'), "{err:?}");
