@@ -565,10 +565,46 @@ fn calls_held_follow_the_calls_in_progress() {
         assert_eq!(end["reopened"], 0, "{end}");
         assert!(!found.is_empty());
         peaks.push(end["peak_calls"].as_u64().unwrap());
+        // No address of these calls is or may be XCC: no call can be linked with another,
+        // so none waits for its legs, only for the end of the second it retired in.
+        let waiting = end["peak_waiting"].as_u64().unwrap();
+        assert!((1..=12).contains(&waiting), "{end}");
     }
     // Five calls a second, held 20 s, lingering 32 s: ~300 at most, whatever the total.
     assert!(peaks[0] < 400, "{peaks:?}");
     assert!(peaks[1] <= peaks[0] + 10, "{peaks:?}");
+}
+
+/// A call that may be a Follow-Me leg waits for the calls it may be linked with; one that
+/// cannot be is judged as soon as it retires. XCC given (`--xcc`, one of the four
+/// gateways of the scale capture): the calls to it wait 10-20 s, the others do not.
+#[test]
+fn only_calls_that_may_be_linked_wait_for_their_legs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scale.pcap");
+    let s = scale_gen::Scale {
+        calls: 2_000,
+        duration: 400,
+        hold: 20,
+    };
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    scale_gen::write(&mut f, s).unwrap();
+    drop(f);
+    let path = path.to_str().unwrap();
+    let end = |extra: &[&str]| {
+        let mut args = vec!["watch", "--format", "json", path];
+        args.extend_from_slice(extra);
+        let (_, end) = watch_findings(&lines(&common::sipdiag(&args)));
+        assert_eq!(end["calls"], 2_000, "{end}");
+        end["peak_waiting"].as_u64().unwrap()
+    };
+    let alone = end(&[]);
+    let held = end(&["--xcc", "10.9.0.1"]);
+    // A quarter of five calls a second, waiting 10-20 s.
+    assert!(
+        held >= 12 && held > alone + 6,
+        "{held} waiting with XCC, {alone} without"
+    );
 }
 
 /// The text report: a block per failed call with its proof, then the closing line.

@@ -7,10 +7,12 @@
 //! Memory follows the calls in progress, not the calls seen:
 //! - calls retire as for `calls` ([`Retiring`]: ended and quiet for 32 s of capture time,
 //!   or silent for 5 minutes);
-//! - a retired call then waits [`HOLD_SECS`] more for the calls it may be linked with (its
-//!   Follow-Me leg, which ends within moments of it) to retire as well (the waiting calls
-//!   are looked at every `HOLD_SECS`, so 10–20 s); the calls linked together are judged as
-//!   one unit and freed;
+//! - a retired call that may be linked with another (its Follow-Me leg, which ends within
+//!   moments of it) waits [`HOLD_SECS`] more for those to retire as well (the waiting
+//!   calls are looked at every `HOLD_SECS`, so 10–20 s); the calls linked together are
+//!   judged as one unit and freed. A call that cannot be linked ([`MayLink`]: none of its
+//!   INVITEs involves an address that XCC could be) is judged within the capture second
+//!   it retires in;
 //! - the rules of [`Scope::Call`] run on that unit alone, with the same code as `analyze`.
 //!   What `analyze` learns from the whole capture is kept as small aggregates instead: the
 //!   XCC addresses earlier calls have shown ([`KnownXcc`]), the numbers that tell the
@@ -36,7 +38,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::calls::legs::{Endpoint, KnownXcc, LegKind, infer_roles_knowing, link_legs};
+use crate::calls::legs::{
+    Endpoint, KnownXcc, LegKind, agent_says_xcc, infer_roles_knowing, link_legs,
+};
 use crate::calls::retire::Retiring;
 use crate::calls::{Call, USER_NUMBER_SOURCES, user_numbers};
 use crate::capture::Timestamp;
@@ -56,6 +60,58 @@ use super::{Direct, Sink, site_settings};
 /// the other ended); each retires 32 s after its own last message.
 pub const HOLD_SECS: i64 = 10;
 
+/// Addresses [`MayLink`] keeps; past them every call with an INVITE waits for its legs.
+const MAX_MAY_LINK: usize = 4096;
+
+/// The addresses a call must involve to be linked with another, learnt from every message
+/// as it comes (a call retiring now may be linked through a message of a call that
+/// retires later): XCC is an end of every linked leg, and XCC is either given (`--xcc`),
+/// an address that named itself XCC in a User-Agent or Server header, or one that
+/// received a forwarded INVITE (Diversion or History-Info) and may send a new one back —
+/// the evidence [`infer_roles_knowing`] accepts.
+#[derive(Default)]
+struct MayLink {
+    ips: foldhash::HashSet<std::net::IpAddr>,
+    /// More than [`MAX_MAY_LINK`] addresses: any call with an INVITE may be linked.
+    full: bool,
+}
+
+impl MayLink {
+    fn note(&mut self, m: &SipMessage) {
+        if [m.header("user-agent"), m.header("server")]
+            .into_iter()
+            .flatten()
+            .any(agent_says_xcc)
+        {
+            self.add(m.src.ip());
+        }
+        if m.method() == Some("INVITE")
+            && (m.header("diversion").is_some() || m.header("history-info").is_some())
+        {
+            self.add(m.dst.ip());
+        }
+    }
+
+    fn add(&mut self, ip: std::net::IpAddr) {
+        if self.ips.len() < MAX_MAY_LINK {
+            self.ips.insert(ip);
+        } else if !self.ips.contains(&ip) {
+            self.full = true;
+        }
+    }
+
+    /// Whether `c` may be a leg linked with another call: one of its INVITEs is sent by
+    /// or to an address that is or may be XCC.
+    fn may_link(&self, c: &Call, given: &[Endpoint], known: &KnownXcc) -> bool {
+        let xcc = |ip: std::net::IpAddr| {
+            self.ips.contains(&ip) || known.0.contains_key(&ip) || given.iter().any(|e| e.ip == ip)
+        };
+        c.invites
+            .iter()
+            .any(|t| self.full || xcc(t.src.ip()) || xcc(t.dst.ip()))
+    }
+}
+
 /// How often a followed file that has not grown is looked at again.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -67,6 +123,10 @@ struct Judge {
     /// Retired calls waiting for their linked legs, with the capture second they retired
     /// and whether their numbers are counted in `tally` yet.
     pending: Vec<(Call, i64, bool)>,
+    /// Retired calls that cannot be linked, judged together once the capture second they
+    /// retired in (the second) has passed.
+    alone: (Vec<Call>, i64),
+    may_link: MayLink,
     /// The numbers of the calls retired so far, for the site's inferred country code and
     /// internal length.
     tally: SiteTally,
@@ -106,6 +166,7 @@ impl Judge {
             m.renumber(self.offset);
         }
         self.last_message = Some(m.time);
+        self.may_link.note(&m);
         self.retiring.add(m);
         self.take_retired();
     }
@@ -120,11 +181,21 @@ impl Judge {
         let Some(now) = self.retiring.now() else {
             return;
         };
-        self.pending.extend(
-            self.retiring
-                .take_retired()
-                .map(|(_, c)| (c, now.secs, false)),
-        );
+        if self.alone.1 < now.secs {
+            self.judge_alone();
+        }
+        for (_, c) in self.retiring.take_retired() {
+            if self.may_link.may_link(&c, &self.xcc, &self.known) {
+                self.pending.push((c, now.secs, false));
+            } else {
+                if self.alone.0.is_empty() {
+                    self.alone.1 = now.secs;
+                }
+                self.alone.0.push(c);
+            }
+        }
+        let waiting = self.pending.len() + self.alone.0.len();
+        self.end.peak_waiting = self.end.peak_waiting.max(waiting);
         // Every HOLD_SECS: each call is then looked at about twice (the calls waiting are
         // linked and counted together), however many end each second.
         if now.secs >= self.looked.saturating_add(HOLD_SECS) {
@@ -133,9 +204,22 @@ impl Judge {
         }
     }
 
+    /// Judges the calls that cannot be linked, retired so far.
+    fn judge_alone(&mut self) {
+        if !self.alone.0.is_empty() {
+            let calls = std::mem::take(&mut self.alone.0);
+            let meta = vec![(self.alone.1, false); calls.len()];
+            self.judge_batch(calls, meta, None);
+        }
+    }
+
     /// Judges the pending calls whose unit (the calls linked with them) has waited long
-    /// enough; all of them when `now` is `None` (the input has ended).
+    /// enough; all of them, and those that cannot be linked, when `now` is `None` (the
+    /// input has ended).
     fn judge_ready(&mut self, now: Option<i64>) {
+        if now.is_none() {
+            self.judge_alone();
+        }
         // Nothing has waited long enough: nothing to look at (the usual second).
         let oldest = self.pending.iter().map(|(_, at, _)| *at).min();
         let Some(oldest) = oldest else {
@@ -148,6 +232,13 @@ impl Judge {
             .into_iter()
             .map(|(c, at, counted)| (c, (at, counted)))
             .unzip();
+        self.judge_batch(calls, meta, now);
+    }
+
+    /// Judges the units of `calls` (retired, each in the capture second of `meta` and with
+    /// its numbers counted or not) that have waited long enough by `now` (`None`: all);
+    /// the others wait on.
+    fn judge_batch(&mut self, calls: Vec<Call>, meta: Vec<(i64, bool)>, now: Option<i64>) {
         let roles = infer_roles_knowing(&calls, &self.xcc, &self.pbx, &self.known);
         self.known.learn(&roles);
         let legs = link_legs(&calls, &roles);
@@ -314,6 +405,8 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         retiring: Retiring::default(),
         last_message: None,
         pending: Vec::new(),
+        alone: (Vec::new(), i64::MIN),
+        may_link: MayLink::default(),
         tally: SiteTally::default(),
         looked: i64::MIN,
         offset: 0,
@@ -595,5 +688,87 @@ fn follow_set(
             Some(n) => path = n,
             None => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calls::CallSet;
+    use crate::net::Transport;
+    use crate::sip::message::{Provenance, parse_message};
+
+    fn message(text: &str, src: &str, dst: &str, frame: u64) -> SipMessage {
+        let p = Provenance {
+            frame,
+            frames: Vec::new(),
+            time: Timestamp::new(1_700_000_000 + frame as i64, 0),
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            transport: Transport::Udp,
+        };
+        parse_message(text.as_bytes(), p, true).unwrap()
+    }
+
+    fn invite(call_id: &str, extra: &str) -> String {
+        format!(
+            "INVITE sip:200@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK{call_id}\r\nFrom: <sip:100@10.0.0.1>;tag=a\r\nTo: <sip:200@10.0.0.9>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n{extra}Content-Length: 0\r\n\r\n"
+        )
+    }
+
+    fn call(m: SipMessage) -> Call {
+        let mut set = CallSet::default();
+        set.add(m);
+        set.calls.pop().unwrap()
+    }
+
+    #[test]
+    fn may_link_learns_xcc_from_agents_and_forwarded_invites() {
+        let mut may = MayLink::default();
+        let plain = message(&invite("a", ""), "10.0.0.1:5060", "10.0.0.9:5060", 1);
+        may.note(&plain);
+        assert!(may.ips.is_empty());
+        let plain = call(plain);
+        assert!(!may.may_link(&plain, &[], &KnownXcc::default()));
+        // Given with --xcc, or learnt from earlier calls.
+        let given = Endpoint::parse("10.0.0.9").unwrap();
+        assert!(may.may_link(&plain, &[given], &KnownXcc::default()));
+        let mut known = KnownXcc::default();
+        known
+            .0
+            .insert("10.0.0.1".parse().unwrap(), "XCC is 10.0.0.1".into());
+        assert!(may.may_link(&plain, &[], &known));
+
+        // Another call's message names 10.0.0.9 XCC: the plain call to it may be a leg.
+        let options = "OPTIONS sip:10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKo\r\nFrom: <sip:xcc@10.0.0.9>;tag=o\r\nTo: <sip:10.0.0.1>\r\nCall-ID: o\r\nCSeq: 1 OPTIONS\r\nUser-Agent: XPhone Connect XCC\r\nContent-Length: 0\r\n\r\n";
+        may.note(&message(options, "10.0.0.9:5060", "10.0.0.1:5060", 2));
+        assert!(may.may_link(&plain, &[], &KnownXcc::default()));
+
+        // A forwarded INVITE's receiver may be XCC (it may send a new INVITE back).
+        let mut may = MayLink::default();
+        let forwarded = invite("f", "Diversion: <sip:300@10.0.0.1>;reason=no-answer\r\n");
+        may.note(&message(&forwarded, "10.0.0.1:5060", "10.0.0.7:5060", 3));
+        assert!(may.ips.contains(&"10.0.0.7".parse().unwrap()));
+        assert!(!may.ips.contains(&"10.0.0.1".parse().unwrap()));
+        let back = call(message(
+            &invite("b", ""),
+            "10.0.0.7:5060",
+            "10.0.0.1:5060",
+            4,
+        ));
+        assert!(may.may_link(&back, &[], &KnownXcc::default()));
+        let history = invite("h", "History-Info: <sip:300@10.0.0.1>;index=1\r\n");
+        may.note(&message(&history, "10.0.0.1:5060", "10.0.0.8:5060", 5));
+        assert!(may.ips.contains(&"10.0.0.8".parse().unwrap()));
+
+        // Past its cap, any call with an INVITE may be linked; one without cannot.
+        for i in 0..=MAX_MAY_LINK as u32 {
+            may.add(std::net::IpAddr::from(i.to_be_bytes()));
+        }
+        assert!(may.full && may.ips.len() == MAX_MAY_LINK);
+        assert!(may.may_link(&plain, &[], &KnownXcc::default()));
+        let bye = "BYE sip:200@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKb\r\nFrom: <sip:100@10.0.0.1>;tag=a\r\nTo: <sip:200@10.0.0.9>;tag=b\r\nCall-ID: x\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
+        let lone = call(message(bye, "10.0.0.1:5060", "10.0.0.9:5060", 6));
+        assert!(!may.may_link(&lone, &[], &KnownXcc::default()));
     }
 }

@@ -12,7 +12,7 @@ use foldhash::HashMap;
 use serde::Serialize;
 
 use super::Call;
-pub use roles::{Endpoint, KnownXcc, Roles, infer_roles, infer_roles_knowing};
+pub use roles::{Endpoint, KnownXcc, Roles, agent_says_xcc, infer_roles, infer_roles_knowing};
 
 /// The most recent first leg of `list` (request-time order) still in the linking window
 /// of second leg `st`: the latest start, to the millisecond, then the smallest Call-ID.

@@ -91,6 +91,9 @@ pub struct WatchEnd {
     pub reopened: u64,
     /// The most calls held at once.
     pub peak_calls: usize,
+    /// The most calls that had ended and waited at once to be judged: for the calls they
+    /// may be linked with, or for the end of the capture second they retired in.
+    pub peak_waiting: usize,
     /// The files read, in order (a rotated set file by file).
     pub captures: Vec<CaptureReport>,
     /// Findings on the files themselves (damage, limits), from the capture rules.

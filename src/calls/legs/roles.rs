@@ -137,7 +137,7 @@ fn contains_word_ignore_case(hay: &str, needle: &str) -> bool {
 
 /// XPhone names itself "XPhone Connect …", "XCC …" or "C4B …". The short names count only
 /// as words: version strings often carry hex hashes, and "c4b" is a hex word.
-fn agent_says_xcc(agent: &str) -> bool {
+pub fn agent_says_xcc(agent: &str) -> bool {
     contains_ignore_case(agent, "xphone")
         || contains_word_ignore_case(agent, "xcc")
         || contains_word_ignore_case(agent, "c4b")
