@@ -158,6 +158,7 @@ fn call_whose_flows_were_forgotten_is_marked_not_judged() {
         "{verdict}"
     );
     assert_eq!(verdict["ok"], false, "not called healthy either");
+    assert_eq!(verdict["unsure"], true, "nor failed: {verdict}");
     // The table report says it too.
     let o = sipdiag_wide(&[
         "analyze",
@@ -167,7 +168,7 @@ fn call_whose_flows_were_forgotten_is_marked_not_judged() {
     ]);
     let text = stdout(&o);
     assert!(
-        text.contains("media not judged: flow table limit reached"),
+        text.contains("UNSURE flooded-call (frame 1): 200 OK (frame 2), media not judged: flow table limit reached"),
         "{text}"
     );
     assert!(text.contains("CAP006"), "{text}");
@@ -209,6 +210,112 @@ fn call_going_on_when_the_stream_table_fills_is_not_judged() {
     let v = analyze(f.path(), &["--max-rtp-streams", "2000"]);
     assert!(cap006(&v).is_empty(), "{:?}", cap006(&v));
     assert_eq!(finding(&v, "SP005")["call_id"], CALL_ID);
+}
+
+/// `n` calls answered with SDP and RTP both ways, one after the other (each its own caller
+/// and media addresses), then a call refused with 503.
+fn answered_calls_then_refused(n: u8) -> tempfile::NamedTempFile {
+    write(|p| {
+        let mut t = 1_000_000u64;
+        for i in 0..n {
+            let id = format!("answered-{i}");
+            let caller: Addr = ([10, 0, 1, i], 5060);
+            let (cm, sm): (Addr, Addr) = (
+                ([10, 0, 1, i], 20000),
+                ([10, 0, 0, 2], 30000 + 2 * u16::from(i)),
+            );
+            p.udp(t, caller, CALLEE, &pcap::invite(&id, caller, CALLEE, cm))?;
+            p.udp(t + 1000, CALLEE, caller, &pcap::ok(&id, caller, CALLEE, sm))?;
+            let ack = pcap::in_dialog("ACK", &id, caller, CALLEE);
+            p.udp(t + 2000, caller, CALLEE, &ack)?;
+            for k in 0..10u16 {
+                t += 20_000;
+                let ts = u32::from(k) * 160;
+                p.udp(t, cm, sm, &pcap::rtp(k, ts, 0x100 + u32::from(i)))?;
+                p.udp(t + 1, sm, cm, &pcap::rtp(k, ts, 0x200 + u32::from(i)))?;
+            }
+            let bye = pcap::in_dialog("BYE", &id, caller, CALLEE);
+            p.udp(t + 1000, caller, CALLEE, &bye)?;
+            p.udp(t + 2000, CALLEE, caller, &pcap::bye_ok(&id, caller, CALLEE))?;
+            t += 1_000_000;
+        }
+        let caller: Addr = ([10, 0, 3, 1], 5060);
+        let id = "refused";
+        p.udp(
+            t,
+            caller,
+            CALLEE,
+            &pcap::invite(id, caller, CALLEE, ([10, 0, 3, 1], 20000)),
+        )?;
+        let refused = pcap::response(id, caller, CALLEE, "503 Service Unavailable");
+        p.udp(t + 1000, CALLEE, caller, &refused)?;
+        let ack = pcap::in_dialog("ACK", id, caller, CALLEE);
+        p.udp(t + 2000, caller, CALLEE, &ack).map(|_| ())
+    })
+}
+
+/// An answered call whose media was not judged at a table limit is neither healthy nor
+/// failed: `unsure` in JSON (`ok` false), UNSURE in the report, where (as healthy calls)
+/// three are shown and the others counted; a refused call stays FAILED.
+#[test]
+fn answered_calls_not_judged_at_a_limit_are_unsure_not_failed() {
+    let f = answered_calls_then_refused(6);
+    let flag = ["--max-sdp-announcements", "2"];
+    let v = analyze(f.path(), &flag);
+    assert_eq!(cap006(&v).len(), 1, "{:?}", cap006(&v));
+    let verdicts = v["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts.len(), 7);
+    // The first call's two announcements filled the table: it is judged.
+    assert_eq!(verdicts[0]["ok"], true, "{}", verdicts[0]);
+    assert!(verdicts[0].get("unsure").is_none(), "{}", verdicts[0]);
+    for u in &verdicts[1..6] {
+        assert_eq!(u["ok"], false, "{u}");
+        assert_eq!(u["unsure"], true, "{u}");
+        assert!(
+            u["text"]
+                .as_str()
+                .unwrap()
+                .contains("media not judged: media table limit reached"),
+            "{u}"
+        );
+    }
+    assert_eq!(verdicts[6]["call_ids"][0], "refused");
+    assert_eq!(verdicts[6]["ok"], false);
+    assert!(verdicts[6].get("unsure").is_none(), "{}", verdicts[6]);
+    assert_eq!(v["summary"]["failed"], 1, "{}", v["summary"]);
+
+    let path = f.path().to_str().unwrap();
+    let text = stdout(&sipdiag_wide(&["analyze", flag[0], flag[1], path]));
+    let starting = |p: &str| text.lines().filter(|l| l.starts_with(p)).count();
+    assert_eq!(starting("UNSURE answered-"), 3, "{text}");
+    assert_eq!(starting("FAILED "), 1, "{text}");
+    assert_eq!(starting("OK answered-0 "), 1, "{text}");
+    assert!(
+        text.contains("…and 2 more calls answered whose media was not judged (a table limit was reached: CAP006; --verbose lists them)"),
+        "{text}"
+    );
+    let verbose = stdout(&sipdiag_wide(&[
+        "analyze",
+        "--verbose",
+        flag[0],
+        flag[1],
+        path,
+    ]));
+    let unsure = verbose
+        .lines()
+        .filter(|l| l.starts_with("UNSURE answered-"))
+        .count();
+    assert_eq!(unsure, 5, "{verbose}");
+    assert!(!verbose.contains("…and"), "{verbose}");
+    let md = stdout(&sipdiag_wide(&[
+        "analyze", "--format", "markdown", flag[0], flag[1], path,
+    ]));
+    assert_eq!(md.matches("- UNSURE ").count(), 3, "{md}");
+    let html = stdout(&sipdiag_wide(&[
+        "analyze", "--format", "html", flag[0], flag[1], path,
+    ]));
+    assert_eq!(html.matches("<li class=\"unsure\">").count(), 3, "{html}");
+    assert_eq!(html.matches("<li class=\"failed\">").count(), 1, "{html}");
 }
 
 /// `flood` INVITEs with SDP (each its own caller and media address) answered only by 100

@@ -22,7 +22,8 @@ mod text;
 pub use markdown::markdown;
 pub(crate) use text::{
     HEALTHY_SHOWN, LEG_HEADER, counts_by_rule, findings_line, findings_section, headline,
-    instances, leg_rows, roles_text, shown_legs, suggestion_text, verdict_lines, wrap_lines,
+    instances, leg_rows, roles_text, shown_legs, suggestion_text, verdict_label, verdict_lines,
+    wrap_lines,
 };
 pub use text::{TextOptions, table};
 

@@ -117,7 +117,7 @@ pub fn html(a: &Analysis, ladders: &HtmlLadders, verbose: bool) -> String {
 }
 
 fn header(a: &Analysis, files: &[&str], out: &mut String) {
-    let failed = a.verdicts.iter().filter(|v| !v.ok).count();
+    let failed = a.verdicts.iter().filter(|v| !v.ok && !v.unsure).count();
     let (class, word) = if failed > 0 || a.summary.error > 0 {
         ("verdict failed", "FAILED")
     } else if a.summary.warning > 0 {
@@ -147,13 +147,18 @@ fn verdicts(a: &Analysis, verbose: bool, out: &mut String) {
         return;
     }
     out.push_str("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<ul class=\"verdicts\">\n");
-    let mut healthy = 0;
-    let mut hidden = 0;
+    let (mut healthy, mut hidden) = (0, 0);
+    let (mut unsure, mut unsure_hidden) = (0, 0);
     for v in &a.verdicts {
-        if v.ok {
-            healthy += 1;
-            if !verbose && healthy > HEALTHY_SHOWN {
-                hidden += 1;
+        if v.ok || v.unsure {
+            let (shown, not_shown) = if v.ok {
+                (&mut healthy, &mut hidden)
+            } else {
+                (&mut unsure, &mut unsure_hidden)
+            };
+            *shown += 1;
+            if !verbose && *shown > HEALTHY_SHOWN {
+                *not_shown += 1;
                 continue;
             }
         }
@@ -166,12 +171,23 @@ fn verdicts(a: &Analysis, verbose: bool, out: &mut String) {
             out,
             "<li class=\"{}\"><span class=\"badge\">{}</span> <code class=\"callid\">{}</code> \
              (frame {}): {} {}</li>",
-            if v.ok { "ok" } else { "failed" },
-            if v.ok { "OK" } else { "FAILED" },
+            match (v.ok, v.unsure) {
+                (true, _) => "ok",
+                (false, true) => "unsure",
+                (false, false) => "failed",
+            },
+            analysis::verdict_label(v).trim_end(),
             esc(&v.call_ids[0]),
             v.first_frame,
             esc(&v.text),
             rules.join(" ")
+        );
+    }
+    if unsure_hidden > 0 {
+        let _ = writeln!(
+            out,
+            "<li class=\"more\">…and {unsure_hidden} more call{} answered whose media was not judged (a table limit was reached: CAP006; --verbose lists them)</li>",
+            if unsure_hidden == 1 { "" } else { "s" }
         );
     }
     if hidden > 0 {

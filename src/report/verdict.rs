@@ -110,6 +110,11 @@ pub struct Verdict {
     pub text: String,
     /// Rule ids of the findings on these calls.
     pub rules: Vec<&'static str>,
+    /// Neither healthy nor failed: every leg answered and no finding, but the media of a
+    /// leg was not judged because a table limit was reached (CAP006 says which). `ok` is
+    /// false for it; present only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unsure: bool,
 }
 
 /// One status of a leg: `503 Service Unavailable (frame 285)`, `no final response`.
@@ -186,11 +191,14 @@ pub fn verdicts_of(
         }
         let mut parts = Vec::new();
         let mut all_ok = true;
+        let mut signalling_ok = true;
+        let mut not_judged = false;
         let mut rules = Vec::new();
         let mut medias = Vec::new();
         for (n, m) in members.iter().enumerate() {
             let (status, answered, failed) = status_text(m);
             all_ok &= answered && !failed;
+            signalling_ok &= answered && !failed;
             let name = if members.len() > 1 {
                 format!("leg {} ", n + 1)
             } else {
@@ -207,6 +215,7 @@ pub fn verdicts_of(
                     // Its counts may be short (CAP006): neither healthy nor failed.
                     Some(why) => {
                         all_ok = false;
+                        not_judged = true;
                         match why {
                             NotJudged::FlowsForgotten => NOT_JUDGED.to_string(),
                             NotJudged::NotTracked => NOT_JUDGED_CUT.to_string(),
@@ -240,6 +249,7 @@ pub fn verdicts_of(
             call_ids: members.iter().map(|m| m.call_id.clone()).collect(),
             first_frame: c.invites[0].request_frame,
             text: parts.join(", "),
+            unsure: not_judged && signalling_ok && rules.is_empty(),
             rules,
         });
     }

@@ -12,7 +12,7 @@ use crate::rules::Severity;
 use super::super::call_listing::no_call_id_note;
 use super::super::flow::shorten_middle;
 use super::super::listing::captures_footer;
-use super::super::verdict::{FindingGroup, LegMedia};
+use super::super::verdict::{FindingGroup, LegMedia, Verdict};
 use super::Analysis;
 
 pub(super) fn severity_color(s: Severity) -> Color {
@@ -130,19 +130,31 @@ pub(super) fn short_ref(id: &str, verbose: bool) -> String {
     }
 }
 
-/// The verdict lines: failed ones always, healthy ones up to [`HEALTHY_SHOWN`] (all with
-/// `verbose`), then the count of the others.
+/// The label of a verdict line, six characters wide.
+pub(crate) fn verdict_label(v: &Verdict) -> &'static str {
+    match (v.ok, v.unsure) {
+        (true, _) => "OK    ",
+        (false, true) => "UNSURE",
+        (false, false) => "FAILED",
+    }
+}
+
+/// The verdict lines: failed ones always; healthy ones, and unsure ones (media not judged
+/// at a table limit), up to [`HEALTHY_SHOWN`] each (all with `verbose`), then the count of
+/// the others.
 pub(crate) fn verdict_lines(a: &Analysis, verbose: bool) -> Vec<String> {
     let mut out = Vec::new();
-    let mut healthy_hidden = 0;
-    let mut healthy_shown = 0;
+    // (shown, hidden) of the healthy verdicts and of the unsure ones.
+    let mut healthy = (0, 0);
+    let mut unsure = (0, 0);
     for v in &a.verdicts {
-        if v.ok && !verbose && healthy_shown >= HEALTHY_SHOWN {
-            healthy_hidden += 1;
-            continue;
-        }
-        if v.ok {
-            healthy_shown += 1;
+        if v.ok || v.unsure {
+            let counts = if v.ok { &mut healthy } else { &mut unsure };
+            if !verbose && counts.0 >= HEALTHY_SHOWN {
+                counts.1 += 1;
+                continue;
+            }
+            counts.0 += 1;
         }
         let rules = if v.rules.is_empty() {
             String::new()
@@ -151,10 +163,17 @@ pub(crate) fn verdict_lines(a: &Analysis, verbose: bool) -> Vec<String> {
         };
         out.push(format!(
             "{} {} (frame {}): {}{rules}",
-            if v.ok { "OK    " } else { "FAILED" },
+            verdict_label(v),
             call_ref(&v.call_ids[0], verbose),
             v.first_frame,
             v.text
+        ));
+    }
+    let (unsure_hidden, healthy_hidden) = (unsure.1, healthy.1);
+    if unsure_hidden > 0 {
+        out.push(format!(
+            "…and {unsure_hidden} more call{} answered whose media was not judged (a table limit was reached: CAP006; --verbose lists them)",
+            if unsure_hidden == 1 { "" } else { "s" }
         ));
     }
     if healthy_hidden > 0 {
