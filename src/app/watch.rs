@@ -31,20 +31,17 @@
 //! judged even when no other packet follows it; otherwise every frame moves the clock,
 //! SIP or not.
 
+mod input;
+mod may_link;
+
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::Context;
-
-use crate::calls::legs::{
-    Endpoint, KnownXcc, LegKind, agent_says_xcc, infer_roles_knowing, link_legs,
-};
+use crate::calls::legs::{Endpoint, KnownXcc, LegKind, infer_roles_knowing, link_legs};
 use crate::calls::retire::Retiring;
 use crate::calls::{Call, USER_NUMBER_SOURCES, user_numbers};
 use crate::capture::Timestamp;
-use crate::capture::follow::{Follow, FollowOptions};
 use crate::cli::{MediaPortArgs, WatchArgs, WatchFormat};
 use crate::numbers::{Site, SiteTally};
 use crate::report::analysis::{Analysis, TextOptions};
@@ -53,67 +50,14 @@ use crate::rules::{self, Scope, Severity};
 use crate::sip::{CaptureReport, SipMessage};
 
 use super::analyze::{RuleChoice, endpoints, fail_threshold};
-use super::{Direct, Sink, site_settings};
+use super::{Sink, site_settings};
+use input::{follow_set, live, read_one, stop_on_signals};
+use may_link::MayLink;
 
 /// Seconds of capture time a retired call waits for the calls linked with it to retire.
 /// Both legs of a Follow-Me call end within moments of each other (XCC ends one because
 /// the other ended); each retires 32 s after its own last message.
 pub const HOLD_SECS: i64 = 10;
-
-/// Addresses [`MayLink`] keeps; past them every call with an INVITE waits for its legs.
-const MAX_MAY_LINK: usize = 4096;
-
-/// The addresses a call must involve to be linked with another, learnt from every message
-/// as it comes (a call retiring now may be linked through a message of a call that
-/// retires later): XCC is an end of every linked leg, and XCC is either given (`--xcc`),
-/// an address that named itself XCC in a User-Agent or Server header, or one that
-/// received a forwarded INVITE (Diversion or History-Info) and may send a new one back —
-/// the evidence [`infer_roles_knowing`] accepts.
-#[derive(Default)]
-struct MayLink {
-    ips: foldhash::HashSet<std::net::IpAddr>,
-    /// More than [`MAX_MAY_LINK`] addresses: any call with an INVITE may be linked.
-    full: bool,
-}
-
-impl MayLink {
-    fn note(&mut self, m: &SipMessage) {
-        if [m.header("user-agent"), m.header("server")]
-            .into_iter()
-            .flatten()
-            .any(agent_says_xcc)
-        {
-            self.add(m.src.ip());
-        }
-        if m.method() == Some("INVITE")
-            && (m.header("diversion").is_some() || m.header("history-info").is_some())
-        {
-            self.add(m.dst.ip());
-        }
-    }
-
-    fn add(&mut self, ip: std::net::IpAddr) {
-        if self.ips.len() < MAX_MAY_LINK {
-            self.ips.insert(ip);
-        } else if !self.ips.contains(&ip) {
-            self.full = true;
-        }
-    }
-
-    /// Whether `c` may be a leg linked with another call: one of its INVITEs is sent by
-    /// or to an address that is or may be XCC.
-    fn may_link(&self, c: &Call, given: &[Endpoint], known: &KnownXcc) -> bool {
-        let xcc = |ip: std::net::IpAddr| {
-            self.ips.contains(&ip) || known.0.contains_key(&ip) || given.iter().any(|e| e.ip == ip)
-        };
-        c.invites
-            .iter()
-            .any(|t| self.full || xcc(t.src.ip()) || xcc(t.dst.ip()))
-    }
-}
-
-/// How often a followed file that has not grown is looked at again.
-const POLL: Duration = Duration::from_millis(200);
 
 /// Everything a watch keeps between messages.
 struct Judge {
@@ -530,245 +474,4 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     drop(j);
     super::finish(errors)?;
     Ok(u8::from(failing))
-}
-
-/// Ctrl-C (SIGINT) and SIGTERM end a watch of a growing input as `--until-idle` does: the
-/// reading stops at its next wait, the calls in progress are judged and the summary is
-/// printed. A second one ends the process at once (exit code 130).
-fn stop_on_signals() -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let stop = crate::capture::follow::stop_flag();
-    for sig in [SIGINT, SIGTERM] {
-        // Registered first: runs when the flag is already set, i.e. from the second on.
-        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))
-            .context("installing the Ctrl-C handler")?;
-        signal_hook::flag::register(sig, Arc::clone(&stop))
-            .context("installing the Ctrl-C handler")?;
-    }
-    Ok(())
-}
-
-/// Reads one file of the stream: whole (`follow` `None`) or as it is written.
-fn read_one(
-    path: &str,
-    follow: Option<Follow>,
-    judge: &Mutex<Judge>,
-    errors: &mut Vec<crate::capture::CaptureError>,
-) {
-    {
-        let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
-        j.file_path = crate::redact::shown_path(path);
-        let (shown, before) = (j.file_path.clone(), j.offset);
-        j.files.push_file(shown, before);
-    }
-    let mut direct = Direct {
-        sink: &mut WatchSink(judge),
-        packets: None,
-    };
-    let result = match follow {
-        Some(f) => super::scan::scan_following(path, f, &mut direct),
-        None => super::scan_into(path, &mut direct),
-    };
-    let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
-    match result {
-        Ok(r) => {
-            j.offset += r.frames;
-            j.end.captures.push(r);
-        }
-        Err(e) => errors.push(e),
-    }
-}
-
-/// While the input is quiet, the capture's clock runs on with the wall clock from the
-/// last message (a live capture's timestamps are the wall clock), so that calls that have
-/// ended are judged even when no packet follows them.
-fn idle_hook(judge: &Arc<Mutex<Judge>>) -> crate::capture::follow::IdleHook {
-    let judge = Arc::clone(judge);
-    Box::new(move |quiet: Duration| {
-        let Ok(mut j) = judge.try_lock() else {
-            return;
-        };
-        if let Some(last) = j.last_message {
-            let now = Timestamp::new(
-                last.secs + quiet.as_secs() as i64,
-                last.nanos.saturating_add(quiet.subsec_nanos()),
-            );
-            j.advance(now);
-        }
-    })
-}
-
-/// Captures from an interface (`-i`) until stopped or quiet for `until_idle`.
-#[cfg(feature = "live")]
-fn live(
-    iface: &str,
-    filter: &str,
-    until_idle: Option<Duration>,
-    judge: &Arc<Mutex<Judge>>,
-    errors: &mut Vec<crate::capture::CaptureError>,
-) -> anyhow::Result<()> {
-    let name = format!("{iface} (live)");
-    judge.lock().unwrap_or_else(|e| e.into_inner()).file_path = name.clone();
-    let hook = idle_hook(judge);
-    let mut direct = Direct {
-        sink: &mut WatchSink(judge),
-        packets: None,
-    };
-    let result = super::scan::scan_frames(&name, &mut direct, |on_frame| {
-        crate::capture::live::read_interface(iface, filter, until_idle, hook, on_frame)
-    });
-    match result {
-        Ok(r) => judge
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .end
-            .captures
-            .push(r),
-        Err(e) => errors.push(e),
-    }
-    Ok(())
-}
-
-#[cfg(not(feature = "live"))]
-fn live(
-    _: &str,
-    _: &str,
-    _: Option<Duration>,
-    _: &Arc<Mutex<Judge>>,
-    _: &mut Vec<crate::capture::CaptureError>,
-) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "this sipdiag was built without live capture: build it with `cargo build --release --features live` (needs libpcap, Debian package libpcap-dev), or capture with `tcpdump -w FILE` and run `sipdiag watch --follow FILE`"
-    )
-}
-
-/// Follows `path`, then each next file of its rotated set as the writer starts it.
-fn follow_set(
-    path: &str,
-    until_idle: Option<Duration>,
-    judge: &Arc<Mutex<Judge>>,
-    errors: &mut Vec<crate::capture::CaptureError>,
-) {
-    let opts = FollowOptions {
-        poll: POLL,
-        until_idle,
-    };
-    let mut path = PathBuf::from(path);
-    eprintln!(
-        "sipdiag: following {}; Ctrl-C ends the watch and judges the calls in progress",
-        path.display()
-    );
-    // Started before the writer has created the file (as `tail -F` would be): wait for it.
-    let since = std::time::Instant::now();
-    if !path.exists() {
-        eprintln!("sipdiag: waiting for {} to appear", path.display());
-        while !path.exists()
-            && !crate::capture::follow::stop_requested()
-            && until_idle.is_none_or(|limit| since.elapsed() < limit)
-        {
-            std::thread::sleep(POLL);
-        }
-    }
-    loop {
-        let shown = path.to_string_lossy().into_owned();
-        let follow = match Follow::open(&path, opts) {
-            Ok(f) => f,
-            Err(cause) => {
-                errors.push(crate::capture::CaptureError::Open { path: shown, cause });
-                return;
-            }
-        };
-        let next = follow.next_file();
-        // While the file is quiet, the capture's clock runs on with the wall clock from
-        // the last message (a live capture's timestamps are the wall clock).
-        let follow = follow.on_idle(idle_hook(judge));
-        read_one(&shown, Some(follow), judge, errors);
-        let next = next.lock().unwrap_or_else(|e| e.into_inner()).take();
-        match next {
-            Some(n) => path = n,
-            None => return,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::calls::CallSet;
-    use crate::net::Transport;
-    use crate::sip::message::{Provenance, parse_message};
-
-    fn message(text: &str, src: &str, dst: &str, frame: u64) -> SipMessage {
-        let p = Provenance {
-            frame,
-            frames: Vec::new(),
-            time: Timestamp::new(1_700_000_000 + frame as i64, 0),
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            transport: Transport::Udp,
-        };
-        parse_message(text.as_bytes(), p, true).unwrap()
-    }
-
-    fn invite(call_id: &str, extra: &str) -> String {
-        format!(
-            "INVITE sip:200@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK{call_id}\r\nFrom: <sip:100@10.0.0.1>;tag=a\r\nTo: <sip:200@10.0.0.9>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n{extra}Content-Length: 0\r\n\r\n"
-        )
-    }
-
-    fn call(m: SipMessage) -> Call {
-        let mut set = CallSet::default();
-        set.add(m);
-        set.calls.pop().unwrap()
-    }
-
-    #[test]
-    fn may_link_learns_xcc_from_agents_and_forwarded_invites() {
-        let mut may = MayLink::default();
-        let plain = message(&invite("a", ""), "10.0.0.1:5060", "10.0.0.9:5060", 1);
-        may.note(&plain);
-        assert!(may.ips.is_empty());
-        let plain = call(plain);
-        assert!(!may.may_link(&plain, &[], &KnownXcc::default()));
-        // Given with --xcc, or learnt from earlier calls.
-        let given = Endpoint::parse("10.0.0.9").unwrap();
-        assert!(may.may_link(&plain, &[given], &KnownXcc::default()));
-        let mut known = KnownXcc::default();
-        known
-            .0
-            .insert("10.0.0.1".parse().unwrap(), "XCC is 10.0.0.1".into());
-        assert!(may.may_link(&plain, &[], &known));
-
-        // Another call's message names 10.0.0.9 XCC: the plain call to it may be a leg.
-        let options = "OPTIONS sip:10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKo\r\nFrom: <sip:xcc@10.0.0.9>;tag=o\r\nTo: <sip:10.0.0.1>\r\nCall-ID: o\r\nCSeq: 1 OPTIONS\r\nUser-Agent: XPhone Connect XCC\r\nContent-Length: 0\r\n\r\n";
-        may.note(&message(options, "10.0.0.9:5060", "10.0.0.1:5060", 2));
-        assert!(may.may_link(&plain, &[], &KnownXcc::default()));
-
-        // A forwarded INVITE's receiver may be XCC (it may send a new INVITE back).
-        let mut may = MayLink::default();
-        let forwarded = invite("f", "Diversion: <sip:300@10.0.0.1>;reason=no-answer\r\n");
-        may.note(&message(&forwarded, "10.0.0.1:5060", "10.0.0.7:5060", 3));
-        assert!(may.ips.contains(&"10.0.0.7".parse().unwrap()));
-        assert!(!may.ips.contains(&"10.0.0.1".parse().unwrap()));
-        let back = call(message(
-            &invite("b", ""),
-            "10.0.0.7:5060",
-            "10.0.0.1:5060",
-            4,
-        ));
-        assert!(may.may_link(&back, &[], &KnownXcc::default()));
-        let history = invite("h", "History-Info: <sip:300@10.0.0.1>;index=1\r\n");
-        may.note(&message(&history, "10.0.0.1:5060", "10.0.0.8:5060", 5));
-        assert!(may.ips.contains(&"10.0.0.8".parse().unwrap()));
-
-        // Past its cap, any call with an INVITE may be linked; one without cannot.
-        for i in 0..=MAX_MAY_LINK as u32 {
-            may.add(std::net::IpAddr::from(i.to_be_bytes()));
-        }
-        assert!(may.full && may.ips.len() == MAX_MAY_LINK);
-        assert!(may.may_link(&plain, &[], &KnownXcc::default()));
-        let bye = "BYE sip:200@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKb\r\nFrom: <sip:100@10.0.0.1>;tag=a\r\nTo: <sip:200@10.0.0.9>;tag=b\r\nCall-ID: x\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
-        let lone = call(message(bye, "10.0.0.1:5060", "10.0.0.9:5060", 6));
-        assert!(!may.may_link(&lone, &[], &KnownXcc::default()));
-    }
 }

@@ -1,0 +1,178 @@
+//! Where `watch` reads from: whole files, a file as it is written (`--follow`, its rotated
+//! set included), or an interface (`-i`, cargo feature `live`); Ctrl-C ends a growing
+//! input. Input: paths or an interface; output: messages and clock ticks to the
+//! [`Judge`], each file's report or error.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::capture::Timestamp;
+use crate::capture::follow::{Follow, FollowOptions};
+
+use super::super::Direct;
+use super::{Judge, WatchSink};
+
+/// How often a followed file that has not grown is looked at again.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Ctrl-C (SIGINT) and SIGTERM end a watch of a growing input as `--until-idle` does: the
+/// reading stops at its next wait, the calls in progress are judged and the summary is
+/// printed. A second one ends the process at once (exit code 130).
+pub(super) fn stop_on_signals() -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = crate::capture::follow::stop_flag();
+    for sig in [SIGINT, SIGTERM] {
+        // Registered first: runs when the flag is already set, i.e. from the second on.
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))
+            .context("installing the Ctrl-C handler")?;
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing the Ctrl-C handler")?;
+    }
+    Ok(())
+}
+
+/// Reads one file of the stream: whole (`follow` `None`) or as it is written.
+pub(super) fn read_one(
+    path: &str,
+    follow: Option<Follow>,
+    judge: &Mutex<Judge>,
+    errors: &mut Vec<crate::capture::CaptureError>,
+) {
+    {
+        let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
+        j.file_path = crate::redact::shown_path(path);
+        let (shown, before) = (j.file_path.clone(), j.offset);
+        j.files.push_file(shown, before);
+    }
+    let mut direct = Direct {
+        sink: &mut WatchSink(judge),
+        packets: None,
+    };
+    let result = match follow {
+        Some(f) => super::super::scan::scan_following(path, f, &mut direct),
+        None => super::super::scan_into(path, &mut direct),
+    };
+    let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
+    match result {
+        Ok(r) => {
+            j.offset += r.frames;
+            j.end.captures.push(r);
+        }
+        Err(e) => errors.push(e),
+    }
+}
+
+/// While the input is quiet, the capture's clock runs on with the wall clock from the
+/// last message (a live capture's timestamps are the wall clock), so that calls that have
+/// ended are judged even when no packet follows them.
+pub(super) fn idle_hook(judge: &Arc<Mutex<Judge>>) -> crate::capture::follow::IdleHook {
+    let judge = Arc::clone(judge);
+    Box::new(move |quiet: Duration| {
+        let Ok(mut j) = judge.try_lock() else {
+            return;
+        };
+        if let Some(last) = j.last_message {
+            let now = Timestamp::new(
+                last.secs + quiet.as_secs() as i64,
+                last.nanos.saturating_add(quiet.subsec_nanos()),
+            );
+            j.advance(now);
+        }
+    })
+}
+
+/// Captures from an interface (`-i`) until stopped or quiet for `until_idle`.
+#[cfg(feature = "live")]
+pub(super) fn live(
+    iface: &str,
+    filter: &str,
+    until_idle: Option<Duration>,
+    judge: &Arc<Mutex<Judge>>,
+    errors: &mut Vec<crate::capture::CaptureError>,
+) -> anyhow::Result<()> {
+    let name = format!("{iface} (live)");
+    judge.lock().unwrap_or_else(|e| e.into_inner()).file_path = name.clone();
+    let hook = idle_hook(judge);
+    let mut direct = Direct {
+        sink: &mut WatchSink(judge),
+        packets: None,
+    };
+    let result = super::super::scan::scan_frames(&name, &mut direct, |on_frame| {
+        crate::capture::live::read_interface(iface, filter, until_idle, hook, on_frame)
+    });
+    match result {
+        Ok(r) => judge
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .end
+            .captures
+            .push(r),
+        Err(e) => errors.push(e),
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "live"))]
+pub(super) fn live(
+    _: &str,
+    _: &str,
+    _: Option<Duration>,
+    _: &Arc<Mutex<Judge>>,
+    _: &mut Vec<crate::capture::CaptureError>,
+) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this sipdiag was built without live capture: build it with `cargo build --release --features live` (needs libpcap, Debian package libpcap-dev), or capture with `tcpdump -w FILE` and run `sipdiag watch --follow FILE`"
+    )
+}
+
+/// Follows `path`, then each next file of its rotated set as the writer starts it.
+pub(super) fn follow_set(
+    path: &str,
+    until_idle: Option<Duration>,
+    judge: &Arc<Mutex<Judge>>,
+    errors: &mut Vec<crate::capture::CaptureError>,
+) {
+    let opts = FollowOptions {
+        poll: POLL,
+        until_idle,
+    };
+    let mut path = PathBuf::from(path);
+    eprintln!(
+        "sipdiag: following {}; Ctrl-C ends the watch and judges the calls in progress",
+        path.display()
+    );
+    // Started before the writer has created the file (as `tail -F` would be): wait for it.
+    let since = std::time::Instant::now();
+    if !path.exists() {
+        eprintln!("sipdiag: waiting for {} to appear", path.display());
+        while !path.exists()
+            && !crate::capture::follow::stop_requested()
+            && until_idle.is_none_or(|limit| since.elapsed() < limit)
+        {
+            std::thread::sleep(POLL);
+        }
+    }
+    loop {
+        let shown = path.to_string_lossy().into_owned();
+        let follow = match Follow::open(&path, opts) {
+            Ok(f) => f,
+            Err(cause) => {
+                errors.push(crate::capture::CaptureError::Open { path: shown, cause });
+                return;
+            }
+        };
+        let next = follow.next_file();
+        // While the file is quiet, the capture's clock runs on with the wall clock from
+        // the last message (a live capture's timestamps are the wall clock).
+        let follow = follow.on_idle(idle_hook(judge));
+        read_one(&shown, Some(follow), judge, errors);
+        let next = next.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match next {
+            Some(n) => path = n,
+            None => return,
+        }
+    }
+}
