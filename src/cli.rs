@@ -1,7 +1,13 @@
 //! The command line, defined once: clap derive types only. Shell completions in
 //! `completions/` are generated from [`Cli`] (a test fails when they are stale).
 
+mod ipo_route;
+mod limits;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use ipo_route::{IpoRouteArgs, IpoTransport};
+pub use limits::LimitArgs;
 
 /// Reads SIP packet captures and explains why Follow-Me and softphone calls fail.
 #[derive(Debug, Parser)]
@@ -537,125 +543,10 @@ pub struct ReadArgs {
     pub limits: LimitArgs,
 }
 
-/// The caps that keep memory and time bounded on any capture (README, "Limits"). Reaching
-/// one is reported (rule CAP006) with the flag that raises it.
-#[derive(Debug, Args, Default, Clone)]
-#[command(next_help_heading = "Limits")]
-pub struct LimitArgs {
-    /// TCP connections followed at once; beyond, the least recently active is closed
-    /// [default: 50000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_tcp_connections: Option<u32>,
-    /// Fragmented IP datagrams under reassembly at once (and 8 KiB each on average);
-    /// beyond, the least recently added-to is dropped [default: 4096].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_fragments: Option<u32>,
-    /// UDP media flows followed at once; beyond, the one idle longest is forgotten and
-    /// its call's media is not judged [default: 100000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_media_flows: Option<u32>,
-    /// Largest SIP message on TCP, in bytes; a longer body is skipped unread
-    /// [default: 1048576].
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_sip_message: Option<u32>,
-    /// Longest SIP header block on TCP, in bytes; a longer one is given up
-    /// [default: 65536].
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_sip_header: Option<u32>,
-    /// Calls not yet ended held at once (INVITEs never answered, registrations,
-    /// established dialogs); beyond, the least recently active is let go: dropped from
-    /// `analyze`, retired early by `calls` and `watch` [default: 20000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_calls: Option<u32>,
-    /// Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the
-    /// media of calls still going on is not judged [default: 100000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_sdp_announcements: Option<u32>,
-    /// RTP streams followed in all; beyond, the media of calls still going on is not
-    /// judged [default: 200000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_rtp_streams: Option<u32>,
-    /// RTP streams (SSRCs) followed on one UDP flow [default: 16].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_rtp_streams_per_flow: Option<u32>,
-    /// STUN transactions kept [default: 100000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_stun_transactions: Option<u32>,
-    /// TCP directions examined for STUN, up to 70,000 bytes buffered each
-    /// [default: 1000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_stun_tcp_connections: Option<u32>,
-    /// Softphone signalling connections followed [default: 10000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_softphone_connections: Option<u32>,
-    /// ICMP errors kept as evidence [default: 10000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_icmp_errors: Option<u32>,
-}
-
 /// How the messages listing shows time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TimeArg {
     Absolute,
     Relative,
     Delta,
-}
-
-/// `ipo-route`: replays IP Office's incoming SIP call routing, for the INVITEs of
-/// captures or, with `--dry-run`, for one call described by flags.
-#[derive(Debug, Args)]
-pub struct IpoRouteArgs {
-    /// The IP Office configuration (TOML; see the README, "IP Office incoming call routing").
-    #[arg(long, value_name = "FILE")]
-    pub config: String,
-    /// Captures whose INVITEs to the IP Office's addresses to replay.
-    #[arg(
-        value_name = "CAPTURE",
-        required_unless_present = "dry_run",
-        conflicts_with = "dry_run"
-    )]
-    pub captures: Vec<String>,
-    /// Replay one call described by the flags below instead of a capture.
-    #[arg(long, requires_all = ["request_uri", "from", "source"])]
-    pub dry_run: bool,
-    /// Request-URI of the INVITE.
-    #[arg(long, value_name = "USER[@HOST]", requires = "dry_run")]
-    pub request_uri: Option<String>,
-    /// To URI [default: the Request-URI].
-    #[arg(long, value_name = "USER[@HOST]", requires = "dry_run")]
-    pub to: Option<String>,
-    /// From URI (the caller's CLI).
-    #[arg(long, value_name = "USER[@HOST]", requires = "dry_run")]
-    pub from: Option<String>,
-    /// Where the INVITE came from.
-    #[arg(long, value_name = "IP[:PORT]", requires = "dry_run")]
-    pub source: Option<String>,
-    /// Host of the top Via [default: the source address].
-    #[arg(long, value_name = "HOST", requires = "dry_run")]
-    pub via: Option<String>,
-    /// Transport the INVITE arrived on.
-    #[arg(long, value_enum, default_value_t = IpoTransport::Udp)]
-    pub transport: IpoTransport,
-    /// IP Office port the INVITE was sent to [default: 5060, 5061 for TLS].
-    #[arg(long, value_name = "N")]
-    pub port: Option<u16>,
-    /// When the call arrived (RFC 3339) [default: now].
-    #[arg(long, value_name = "RFC3339", requires = "dry_run")]
-    pub at: Option<String>,
-    /// A user or group (name or extension) that is busy (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub busy: Vec<String>,
-    /// Output format: table, JSON (schema_version 1) or markdown.
-    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-    #[command(flatten)]
-    pub redact: RedactArgs,
-}
-
-/// SIP transport of a replayed call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum IpoTransport {
-    Udp,
-    Tcp,
-    Tls,
 }
