@@ -143,7 +143,7 @@ pub fn write_completions(shell: clap_complete::Shell, out: &mut Vec<u8>) {
 }
 
 /// `--color`: `auto` colours only on a terminal and when NO_COLOR is unset or empty
-/// (https://no-color.org); an explicit `always` or `never` wins over NO_COLOR, as that
+/// (<https://no-color.org>); an explicit `always` or `never` wins over NO_COLOR, as that
 /// convention asks.
 fn use_color(choice: ColorChoice) -> bool {
     use std::io::IsTerminal;

@@ -1,5 +1,9 @@
 //! The command line, defined once: clap derive types only. Shell completions in
 //! `completions/` are generated from [`Cli`] (a test fails when they are stale).
+//!
+//! The doc comments below are the help texts the terminal shows (`HH:MM[:SS]`, bare
+//! addresses), not rustdoc prose.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
 
 mod ipo_route;
 mod limits;

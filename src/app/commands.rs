@@ -85,7 +85,7 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
 }
 
 /// `media`'s calls when none is printed: each retires as it ends and is freed (on the
-/// reading thread, as [`Sink::garbage`]); one let go at `--max-calls` is named to the
+/// reading thread, as [`super::Sink::garbage`]); one let go at `--max-calls` is named to the
 /// media tracker, which forgets its SDP announcements as in `analyze`.
 #[derive(Default)]
 struct RetiredCalls {

@@ -1,4 +1,4 @@
-//! Roles (which address is XCC, which are the PBXs; see [`roles`]) and Follow-Me leg
+//! Roles (which address is XCC, which are the PBXs; see `roles`) and Follow-Me leg
 //! linking.
 //!
 //! A second leg is XCC's INVITE (new Call-ID) towards the PBX; it is linked to the first

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 /// still analysed and reported.
 static STOP: LazyLock<Arc<AtomicBool>> = LazyLock::new(|| Arc::new(AtomicBool::new(false)));
 
-/// The flag that ends the waits of growing inputs (see [`STOP`]).
+/// The flag that ends the waits of growing inputs (see `STOP`).
 pub fn stop_flag() -> Arc<AtomicBool> {
     Arc::clone(&STOP)
 }

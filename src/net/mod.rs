@@ -98,7 +98,7 @@ pub enum Packet<'a> {
     Icmp(IcmpError),
 }
 
-/// Frames skipped for one reason: their count and the first [`Skipped::KEPT`] frame numbers.
+/// Frames skipped for one reason: their count and the first `Skipped::KEPT` frame numbers.
 #[derive(Debug, Default, Clone)]
 pub struct Skipped {
     pub count: u64,

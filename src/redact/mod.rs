@@ -3,8 +3,8 @@
 //!
 //! Input: each frame as the capture stage reads it (link type and bytes). Output: a copy
 //! of the same length in which phone numbers, SIP user parts, display names, host names,
-//! IP and MAC addresses are replaced by tokens ([`token`]), RTP voice is zeroed and
-//! payloads that are neither SIP, RTP/RTCP nor STUN are blanked ([`packet`], [`text`]).
+//! IP and MAC addresses are replaced by tokens (`token`), RTP voice is zeroed and
+//! payloads that are neither SIP, RTP/RTCP nor STUN are blanked (`packet`, `text`).
 //! Every later stage, and so every output, sees only tokens; frame numbers, lengths and
 //! TCP sequence numbers do not change, so the findings (ids, severities, frames) are the
 //! ones of the unredacted capture.
@@ -95,7 +95,7 @@ pub fn enable(passphrase: Option<&str>, paths: &[String]) {
 }
 
 /// Turns redaction on when the command asks for it (`--redact`). An IP Office
-/// configuration is then rewritten with the same key when loaded ([`ipo_config`]).
+/// configuration is then rewritten with the same key when loaded (`ipo_config`).
 pub fn configure(command: &crate::cli::Command) -> anyhow::Result<()> {
     use crate::cli::Command;
     let (r, paths) = match command {

@@ -1,6 +1,6 @@
 //! Packets under `--redact`: each frame's link, IP and transport headers and payload.
 //!
-//! Input: one frame's bytes (a copy the [`Redactor`](super::Redactor) owns) and its link
+//! Input: one frame's bytes (a copy the [`super::Redactor`] owns) and its link
 //! type. Output: the same bytes, same length, with MAC and IP addresses replaced by their
 //! tokens, SIP text redacted ([`super::text`]), STUN addresses rewritten, RTP payloads
 //! (voice) zeroed, and every other payload blanked. Headers the diagnosis reads stay:

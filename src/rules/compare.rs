@@ -17,7 +17,7 @@ const KEEP: usize = 1000;
 
 /// What calls judged earlier showed that a rule compares with: kept by `sipdiag watch`,
 /// which judges a few calls at a time, instead of the calls themselves. Small: a few
-/// addresses and at most [`KEEP`] entries per list.
+/// addresses and at most `KEEP` entries per list.
 #[derive(Debug, Clone, Default)]
 pub struct Seen {
     /// XCC trunk endpoints on which a forwarded first leg was answered (FM004 tells an

@@ -3,7 +3,7 @@
 //!
 //! Input: the second legs of the [`Context`]. Output: one warning per such leg. Invariant:
 //! a leg this rule reports is never reported by FM009 (both use
-//! [`rang_unanswered`](super::followme::rang_unanswered)).
+//! [`super::followme::rang_unanswered`]).
 
 use serde_json::json;
 

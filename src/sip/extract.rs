@@ -74,7 +74,7 @@ pub struct FragmentedSip {
     /// `largest_frames` count through the merged stream as every cited frame does.
     #[serde(skip)]
     pub largest_shown: Vec<u64>,
-    /// The frame that completed each message, the first [`FRAGMENTED_FRAMES`].
+    /// The frame that completed each message, the first `FRAGMENTED_FRAMES`.
     pub frames: Vec<u64>,
 }
 

@@ -464,7 +464,7 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
     parse_with(data, p, datagram, None)
 }
 
-/// [`parse_message`], with the start line's parts when they are known already.
+/// `parse_message`, with the start line's parts when they are known already.
 fn parse_with(
     data: &[u8],
     p: Provenance,
