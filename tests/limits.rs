@@ -318,6 +318,24 @@ fn answered_calls_not_judged_at_a_limit_are_unsure_not_failed() {
     assert_eq!(html.matches("<li class=\"failed\">").count(), 1, "{html}");
 }
 
+/// A stream left out at the stream table's cap is counted once, however many packets it
+/// carries.
+#[test]
+fn streams_left_out_are_counted_once_each() {
+    let f = answered_calls_then_refused(3);
+    let v = analyze(f.path(), &["--max-rtp-streams", "2"]);
+    let found = cap006(&v);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let e = &found[0]["evidence"];
+    assert_eq!(e["limit"], "rtp-streams", "{e}");
+    // The first call's two streams fill the table; the next two calls each send two
+    // streams of ten packets: four streams left out, not forty packets.
+    assert_eq!(e["count"], 4, "{e}");
+    let verdicts = v["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts[0]["ok"], true, "{}", verdicts[0]);
+    assert_eq!(verdicts[1]["unsure"], true, "{}", verdicts[1]);
+}
+
 /// `flood` INVITEs with SDP (each its own caller and media address) answered only by 100
 /// Trying, then [`one_way_call`] without a flow flood: RTP one way.
 fn sdp_flood_then_call(flood: u32) -> tempfile::NamedTempFile {

@@ -91,6 +91,9 @@ pub(super) struct FlowState {
     pub(super) tx: u64,
     /// The capture second of the flow's last datagram.
     pub(super) last_secs: i64,
+    /// The SSRC of the last stream not followed for a table limit: its further packets
+    /// are not counted as more streams left out.
+    pub(super) untracked_ssrc: Option<u32>,
 }
 
 /// A flow silent this long (capture seconds) has ended: forgotten at the cap, it takes
@@ -141,6 +144,7 @@ impl MediaTracker {
             rx: 0,
             tx: 0,
             last_secs: time.secs,
+            untracked_ssrc: None,
         };
         let i = if self.flows.len() >= self.limits.media_flows {
             let i = self.forget_oldest_flow(frame, time.secs)?;

@@ -171,12 +171,19 @@ impl MediaTracker {
                 {
                     self.streams[s as usize] = new;
                     s as usize
-                } else if f.streams.len() >= per_flow {
-                    // One flow with as many SSRCs, all confirmed: a new one is not followed.
-                    (self.report).drop_item(MediaTable::RtpStreamsOfAFlow, per_flow, frame);
-                    return;
                 } else {
-                    (self.report).drop_item(MediaTable::RtpStreams, all, frame);
+                    // One flow with as many SSRCs, all confirmed, or the stream table full:
+                    // a new stream is not followed, and counted once (its next packets
+                    // come here too).
+                    let (table, cap) = if f.streams.len() >= per_flow {
+                        (MediaTable::RtpStreamsOfAFlow, per_flow)
+                    } else {
+                        (MediaTable::RtpStreams, all)
+                    };
+                    if f.untracked_ssrc != Some(h.ssrc) {
+                        self.flows[fi].untracked_ssrc = Some(h.ssrc);
+                        (self.report).drop_item(table, cap, frame);
+                    }
                     return;
                 }
             }
