@@ -59,7 +59,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-media-f
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 250000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-rtp-streams -d 'RTP streams followed in all; beyond, the media of calls still going on is not judged [default: 200000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-rtp-streams-per-flow -d 'RTP streams (SSRCs) followed on one UDP flow [default: 16]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-stun-transactions -d 'STUN transactions kept [default: 100000]' -r
@@ -90,7 +90,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-media-flow
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 250000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-rtp-streams -d 'RTP streams followed in all; beyond, the media of calls still going on is not judged [default: 200000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-rtp-streams-per-flow -d 'RTP streams (SSRCs) followed on one UDP flow [default: 16]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-stun-transactions -d 'STUN transactions kept [default: 100000]' -r
@@ -143,7 +143,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-media-fl
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 250000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-rtp-streams -d 'RTP streams followed in all; beyond, the media of calls still going on is not judged [default: 200000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-rtp-streams-per-flow -d 'RTP streams (SSRCs) followed on one UDP flow [default: 16]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-stun-transactions -d 'STUN transactions kept [default: 100000]' -r
@@ -176,7 +176,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-media-flow
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 250000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-rtp-streams -d 'RTP streams followed in all; beyond, the media of calls still going on is not judged [default: 200000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-rtp-streams-per-flow -d 'RTP streams (SSRCs) followed on one UDP flow [default: 16]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-stun-transactions -d 'STUN transactions kept [default: 100000]' -r
@@ -216,7 +216,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-media-flows
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 250000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-rtp-streams -d 'RTP streams followed in all; beyond, the media of calls still going on is not judged [default: 200000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-rtp-streams-per-flow -d 'RTP streams (SSRCs) followed on one UDP flow [default: 16]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-stun-transactions -d 'STUN transactions kept [default: 100000]' -r
@@ -274,7 +274,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-media-flow
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-sip-message -d 'Largest SIP message on TCP, in bytes; a longer body is skipped unread [default: 1048576]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-sip-header -d 'Longest SIP header block on TCP, in bytes; a longer one is given up [default: 65536]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-calls -d 'Calls not yet ended held at once (INVITEs never answered, registrations, established dialogs); beyond, the least recently active is let go: dropped from `analyze`, retired early by `calls` and `watch` [default: 20000]' -r
-complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 100000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-sdp-announcements -d 'Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the media of calls still going on is not judged [default: 250000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-rtp-streams -d 'RTP streams followed in all; beyond, the media of calls still going on is not judged [default: 200000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-rtp-streams-per-flow -d 'RTP streams (SSRCs) followed on one UDP flow [default: 16]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-stun-transactions -d 'STUN transactions kept [default: 100000]' -r

@@ -46,7 +46,7 @@ impl Limits {
         sip_message: 1 << 20,
         sip_header: 64 << 10,
         calls: 20_000,
-        sdp_announcements: 100_000,
+        sdp_announcements: 250_000,
         rtp_streams: 200_000,
         rtp_streams_per_flow: 16,
         stun_transactions: 100_000,
@@ -178,6 +178,53 @@ impl crate::cli::Command {
             Command::Flow(a) => Some(&a.limits),
             Command::Watch(a) => Some(&a.limits),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Limits;
+    use clap::CommandFactory;
+
+    /// The `[default: N]` each limit flag's help states is the cap applied without it,
+    /// and the README's Limits tables say the same.
+    #[test]
+    fn documented_defaults_are_the_defaults() {
+        let d = Limits::DEFAULT;
+        let flags = [
+            ("max_tcp_connections", d.tcp_connections),
+            ("max_fragments", d.fragments),
+            ("max_media_flows", d.media_flows),
+            ("max_sip_message", d.sip_message),
+            ("max_sip_header", d.sip_header),
+            ("max_calls", d.calls),
+            ("max_sdp_announcements", d.sdp_announcements),
+            ("max_rtp_streams", d.rtp_streams),
+            ("max_rtp_streams_per_flow", d.rtp_streams_per_flow),
+            ("max_stun_transactions", d.stun_transactions),
+            ("max_stun_tcp_connections", d.stun_tcp_connections),
+            ("max_softphone_connections", d.softphone_connections),
+            ("max_icmp_errors", d.icmp_errors),
+        ];
+        let cli = crate::cli::Cli::command();
+        let analyze = cli.find_subcommand("analyze").expect("analyze");
+        let readme = include_str!("../README.md");
+        for (id, value) in flags {
+            let arg = (analyze.get_arguments())
+                .find(|a| a.get_id() == id)
+                .unwrap_or_else(|| panic!("no flag {id}"));
+            let help = arg.get_help().expect("help").to_string();
+            assert!(
+                help.contains(&format!("[default: {value}]")),
+                "{id}: help says {help:?}, the default is {value}"
+            );
+            let flag = format!("`--{} ", id.replace('_', "-"));
+            let row = (readme.lines())
+                .find(|l| l.starts_with(&format!("| {flag}")))
+                .unwrap_or_else(|| panic!("README has no row for {flag}"));
+            let readme_value = row.split('|').nth(2).unwrap().trim().replace(',', "");
+            assert_eq!(readme_value, value.to_string(), "README row of {flag}");
         }
     }
 }

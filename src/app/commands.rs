@@ -57,9 +57,7 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
                 || by_ip(&s.src)
                 || by_ip(&s.dst)
         });
-        report
-            .announced
-            .retain(|a| ids.contains(a.call_id.as_str()));
+        report.announced.retain(|a| ids.contains(&*a.call_id));
         if !focus.ips.is_empty() {
             report.stun.retain(|t| by_ip(&t.src) || by_ip(&t.dst));
         }

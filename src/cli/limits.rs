@@ -33,7 +33,7 @@ pub struct LimitArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_calls: Option<u32>,
     /// Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the
-    /// media of calls still going on is not judged [default: 100000].
+    /// media of calls still going on is not judged [default: 250000].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_sdp_announcements: Option<u32>,
     /// RTP streams followed in all; beyond, the media of calls still going on is not

@@ -91,7 +91,7 @@ impl IceSession {
             .announced
             .iter()
             .find(|a| self.addrs().any(|x| *x == a.addr))
-            .map(|a| a.call_id.as_str())
+            .map(|a| &*a.call_id)
     }
 }
 

@@ -222,7 +222,7 @@ pub struct RtpStream {
     /// Mean of the jitter estimates over the stream, milliseconds.
     pub mean_jitter_ms: f64,
     /// The SIP call whose SDP announced this stream's destination, if any.
-    pub call_id: Option<String>,
+    pub call_id: Option<std::sync::Arc<str>>,
     /// Packets expected from the sequence numbers (RFC 3550 §A.3).
     pub expected: u64,
     /// Every payload type seen, in order of appearance.
@@ -287,25 +287,59 @@ pub struct SignalFlow {
 }
 
 /// A media address announced in SDP.
-#[derive(Debug, Clone, Serialize)]
+///
+/// Kept for every announced address until the report is written, so it is compact: the
+/// `m=` section's description is shared by every address announced with the same one
+/// ([`AnnouncedFormat`], interned by the tracker), and a call's announcements share one
+/// Call-ID. JSON keeps the flat shape `call_id, addr, frame, codecs, kind, direction,
+/// candidate, payloads, received, sent, rtp_received, rtp_sent`.
+#[derive(Debug, Clone)]
 pub struct Announced {
-    pub call_id: String,
+    pub call_id: std::sync::Arc<str>,
     pub addr: SocketAddr,
     pub frame: u64,
-    pub codecs: Vec<crate::sip::sdp::Name>,
-    /// `audio`, `video`, …
-    pub kind: crate::sip::sdp::Name,
-    pub direction: Direction,
+    /// What the `m=` section says of the media.
+    pub format: std::sync::Arc<AnnouncedFormat>,
     /// ICE candidate type (`host`, `srflx`, …) when announced by `a=candidate`; `None` for
     /// the `c=`/`m=` address.
-    pub candidate: Option<String>,
-    pub payloads: Vec<Payload>,
+    pub candidate: Option<crate::sip::sdp::Name>,
     /// Non-SIP UDP datagrams seen to / from this address while it was announced.
     pub received: u64,
     pub sent: u64,
     /// RTP packets of recognised streams to / from this address.
     pub rtp_received: u64,
     pub rtp_sent: u64,
+}
+
+/// The media an `m=` section describes, shared by the addresses announced with it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AnnouncedFormat {
+    /// `audio`, `video`, …
+    pub kind: crate::sip::sdp::Name,
+    pub codecs: Vec<crate::sip::sdp::Name>,
+    pub direction: Direction,
+    pub payloads: Vec<Payload>,
+}
+
+impl Serialize for Announced {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let f = &*self.format;
+        let mut st = s.serialize_struct("Announced", 12)?;
+        st.serialize_field("call_id", &*self.call_id)?;
+        st.serialize_field("addr", &self.addr)?;
+        st.serialize_field("frame", &self.frame)?;
+        st.serialize_field("codecs", &f.codecs)?;
+        st.serialize_field("kind", &f.kind)?;
+        st.serialize_field("direction", &f.direction)?;
+        st.serialize_field("candidate", &self.candidate)?;
+        st.serialize_field("payloads", &f.payloads)?;
+        st.serialize_field("received", &self.received)?;
+        st.serialize_field("sent", &self.sent)?;
+        st.serialize_field("rtp_received", &self.rtp_received)?;
+        st.serialize_field("rtp_sent", &self.rtp_sent)?;
+        st.end()
+    }
 }
 
 /// Everything the media stage found.
@@ -442,7 +476,7 @@ pub(crate) struct MediaIndex {
     announced_by_addr: Chains,
     /// Streams of each call (by the Call-ID their SDP announced), in report order: a
     /// report line per call must not scan every stream.
-    rtp_by_call: HashMap<String, Vec<u32>>,
+    rtp_by_call: HashMap<std::sync::Arc<str>, Vec<u32>>,
 }
 
 /// Positions filed under addresses, as chains through one array: two allocations for any
@@ -511,7 +545,7 @@ impl MediaReport {
                 .enumerate()
                 .map(|(i, a)| (a.addr, i as u32))
                 .collect();
-            let mut rtp_by_call: HashMap<String, Vec<u32>> = HashMap::default();
+            let mut rtp_by_call: HashMap<std::sync::Arc<str>, Vec<u32>> = HashMap::default();
             for (i, s) in self.rtp.iter().enumerate() {
                 if let Some(id) = &s.call_id {
                     rtp_by_call.entry(id.clone()).or_default().push(i as u32);

@@ -154,7 +154,7 @@ fn datagrams_count_for_the_announcement_in_force_when_they_pass() {
     let received: Vec<(&str, u64)> = r
         .announced
         .iter()
-        .map(|a| (a.call_id.as_str(), a.received))
+        .map(|a| (&*a.call_id, a.received))
         .collect();
     assert_eq!(received, [("call-a", 2), ("call-b", 7), ("call-c", 0)]);
     // One datagram was sent before the first announcement.
@@ -173,11 +173,7 @@ fn rtp_and_announcements_are_found_by_address_in_order() {
     rtp_stream(&mut t, "10.0.0.2:5000", "10.0.0.1:4000", 2, 20, 5);
     rtp_stream(&mut t, "10.0.0.3:4000", "10.0.0.2:7000", 3, 30, 5);
     let r = t.finish();
-    let at = |a: &str| -> Vec<&str> {
-        r.announced_at(addr(a))
-            .map(|x| x.call_id.as_str())
-            .collect()
-    };
+    let at = |a: &str| -> Vec<&str> { r.announced_at(addr(a)).map(|x| &*x.call_id).collect() };
     assert_eq!(at("10.0.0.2:5000"), ["c1", "c3"]);
     assert_eq!(at("10.0.0.2:7000"), ["c2"]);
     assert!(at("10.0.0.9:1").is_empty());
@@ -559,7 +555,7 @@ fn a_call_let_go_forgets_the_announcements_no_flow_used() {
     // A flow to the forgotten address finds no announcement.
     rtp_stream(&mut t, "10.0.0.1:4004", "10.0.0.2:6000", 3, 40, 5);
     let r = t.finish();
-    let calls: Vec<&str> = r.announced.iter().map(|a| a.call_id.as_str()).collect();
+    let calls: Vec<&str> = r.announced.iter().map(|a| &*a.call_id).collect();
     assert_eq!(calls, ["used", "later"]);
     let by_ssrc = |ssrc: u32| r.rtp.iter().find(|s| s.ssrc == ssrc).unwrap();
     assert_eq!(by_ssrc(1).call_id.as_deref(), Some("used"));
@@ -603,9 +599,91 @@ fn forgotten_announcements_leave_room_under_the_cap() {
     }
     let r = t.finish();
     assert!(r.item_limits.is_empty(), "{:?}", r.item_limits);
-    let calls: Vec<&str> = r.announced.iter().map(|a| a.call_id.as_str()).collect();
+    let calls: Vec<&str> = r.announced.iter().map(|a| &*a.call_id).collect();
     assert_eq!(calls.len(), 5, "{calls:?}");
     for n in 95..100 {
         assert!(calls.contains(&format!("c{n}").as_str()), "{calls:?}");
     }
+}
+
+/// An announcement left out at the cap and announced again by the same call (a
+/// retransmitted 200, a re-INVITE) is counted once; another call's or address's counts.
+#[test]
+fn an_announcement_left_out_is_counted_once() {
+    let limits = crate::limits::Limits {
+        sdp_announcements: 1,
+        ..crate::limits::Limits::DEFAULT
+    };
+    let mut t = MediaTracker::with_limits(MediaSettings::default(), limits);
+    let sdp = |port: u16| {
+        crate::sip::sdp::parse(
+            format!("v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio {port} RTP/AVP 8\r\n").as_bytes(),
+        )
+    };
+    t.announce("a", &sdp(4000), 1);
+    t.announce("b", &sdp(4002), 2);
+    t.announce("b", &sdp(4002), 3);
+    t.announce("b", &sdp(4002), 4);
+    t.announce("c", &sdp(4002), 5);
+    t.announce("b", &sdp(4004), 6);
+    let r = t.finish();
+    assert_eq!(r.announced.len(), 1);
+    let l = &r.item_limits[..];
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert_eq!((l[0].count, l[0].first_frame), (3, 2), "{l:?}");
+    assert_eq!(r.dropped, 3);
+}
+
+/// A call's announcements share its Call-ID, and addresses announced with the same `m=`
+/// description share it: an announcement costs its address and counts, not copies.
+#[test]
+fn announcements_share_call_ids_and_descriptions() {
+    let mut t = MediaTracker::new(MediaSettings::default());
+    let sdp = |port: u16, codecs: &str| {
+        crate::sip::sdp::parse(
+            format!(
+                "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio {port} RTP/AVP {codecs}\r\n\
+                 a=rtpmap:101 telephone-event/8000\r\n\
+                 a=candidate:1 1 UDP 2130706431 192.168.1.2 {port} typ host\r\n"
+            )
+            .as_bytes(),
+        )
+    };
+    t.announce("a", &sdp(4000, "8 101"), 1);
+    t.announce("b", &sdp(4002, "8 101"), 2);
+    t.announce("c", &sdp(4004, "0 101"), 3);
+    let r = t.finish();
+    let a: Vec<_> = r.announced.iter().collect();
+    assert_eq!(a.len(), 6, "c= address and host candidate of each call");
+    assert_eq!(&*a[0].call_id, "a");
+    assert!(std::sync::Arc::ptr_eq(&a[0].call_id, &a[1].call_id));
+    assert!(!std::sync::Arc::ptr_eq(&a[1].call_id, &a[2].call_id));
+    assert!(std::sync::Arc::ptr_eq(&a[0].format, &a[3].format));
+    assert!(!std::sync::Arc::ptr_eq(&a[0].format, &a[4].format));
+    assert_eq!(a[4].format.codecs, ["PCMU"]);
+    assert_eq!(a[1].candidate.as_deref(), Some("host"));
+    // JSON keeps its flat shape.
+    let text = serde_json::to_string(a[1]).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    keys.sort_by_key(|k| text.find(&format!("\"{k}\":")));
+    assert_eq!(
+        keys,
+        [
+            "call_id",
+            "addr",
+            "frame",
+            "codecs",
+            "kind",
+            "direction",
+            "candidate",
+            "payloads",
+            "received",
+            "sent",
+            "rtp_received",
+            "rtp_sent"
+        ]
+    );
+    assert_eq!(v["codecs"], serde_json::json!(["PCMA"]));
+    assert_eq!(v["payloads"][1]["name"], "telephone-event");
 }

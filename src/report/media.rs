@@ -145,7 +145,7 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
                     None => "–".to_string(),
                 },
                 format!("{}–{}", r.first_frame, r.last_frame),
-                r.call_id.clone().unwrap_or_default(),
+                r.call_id.as_deref().unwrap_or_default().to_string(),
             ]
         });
         out.push_str("RTP\n");

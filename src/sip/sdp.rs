@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 /// Media direction attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     SendRecv,
@@ -59,7 +59,7 @@ fn intern(s: &str) -> Name {
 }
 
 /// One payload type with its codec name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Payload {
     pub pt: u8,
     /// Encoding name, e.g. `PCMA`, `opus`, `telephone-event`; `None` for an unknown dynamic type.

@@ -7,11 +7,24 @@
 
 use std::hash::BuildHasher;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use super::MediaTracker;
 use crate::limits::MediaTable;
-use crate::media::Announced;
-use crate::sip::sdp::Sdp;
+use crate::media::{Announced, AnnouncedFormat};
+use crate::sip::sdp::{Media, Name, Sdp};
+
+/// Distinct `m=` descriptions shared by announcements (beyond, each has its own): a site
+/// has a handful; a capture crafted with a new one per call cannot grow the set.
+const MAX_FORMATS: usize = 4096;
+
+/// Announcements left out at the cap remembered, so that one announced again (a
+/// retransmitted 200, a re-INVITE) is not counted again; past this many, the set starts
+/// over (8 bytes each).
+const MAX_LEFT_OUT_REMEMBERED: usize = 65_536;
+
+/// Candidate types of RFC 8445 §5.1.1, shared rather than copied per announcement.
+const CANDIDATE_TYPES: &[&str] = &["host", "srflx", "prflx", "relay"];
 
 /// No announcement.
 const NONE: u32 = u32::MAX;
@@ -29,6 +42,10 @@ pub(super) struct ByCall {
     links: Vec<Link>,
     /// Places of forgotten announcements, to be filled again.
     pub(super) free: Vec<u32>,
+    /// The `m=` descriptions announced so far, each kept once.
+    formats: foldhash::HashSet<Arc<AnnouncedFormat>>,
+    /// Hashes of the (Call-ID, address) announcements left out at the cap.
+    left_out: foldhash::HashSet<u64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +57,7 @@ struct Link {
 impl ByCall {
     /// Files `a` in `table` (in a forgotten one's place if there is one); its index.
     fn file(&mut self, table: &mut Vec<Announced>, a: Announced) -> u32 {
-        let key = self.hasher.hash_one(a.call_id.as_str());
+        let key = self.hasher.hash_one(&*a.call_id);
         let i = match self.free.pop() {
             Some(i) => {
                 table[i as usize] = a;
@@ -63,6 +80,46 @@ impl ByCall {
         i
     }
 
+    /// The Call-ID of `call_id`'s announcements so far, to share rather than copy.
+    fn call_id(&self, table: &[Announced], call_id: &str) -> Arc<str> {
+        let key = self.hasher.hash_one(call_id);
+        let mut i = self.last.get(&key).copied().unwrap_or(NONE);
+        while let Some(a) = table.get(i as usize) {
+            if &*a.call_id == call_id {
+                return a.call_id.clone();
+            }
+            i = self.links[i as usize].previous;
+        }
+        Arc::from(call_id)
+    }
+
+    /// `m`'s description, shared with earlier announcements of the same one.
+    fn format(&mut self, m: &Media) -> Arc<AnnouncedFormat> {
+        let f = AnnouncedFormat {
+            kind: m.kind.clone(),
+            codecs: m.codecs(),
+            direction: m.direction,
+            payloads: m.payloads.clone(),
+        };
+        if let Some(known) = self.formats.get(&f) {
+            return known.clone();
+        }
+        let f = Arc::new(f);
+        if self.formats.len() < MAX_FORMATS {
+            self.formats.insert(f.clone());
+        }
+        f
+    }
+
+    /// Whether the announcement of `addr` by `call_id`, left out at the cap, is left out
+    /// for the first time (and to be counted).
+    fn first_left_out(&mut self, call_id: &str, addr: SocketAddr) -> bool {
+        if self.left_out.len() >= MAX_LEFT_OUT_REMEMBERED {
+            self.left_out.clear();
+        }
+        self.left_out.insert(self.hasher.hash_one((call_id, addr)))
+    }
+
     /// A flow refers to announcement `i` from now on.
     pub(super) fn looked_up(&mut self, i: u32) {
         if let Some(l) = self.links.get_mut(i as usize) {
@@ -79,7 +136,7 @@ impl MediaTracker {
             if m.port == 0 {
                 continue;
             }
-            let mut addrs: Vec<(SocketAddr, Option<String>)> = Vec::new();
+            let mut addrs: Vec<(SocketAddr, Option<Name>)> = Vec::new();
             if let Some(ip) = m.connection
                 && !ip.is_unspecified()
             {
@@ -92,35 +149,36 @@ impl MediaTracker {
                 {
                     let a = SocketAddr::new(ip, c.port);
                     if !addrs.iter().any(|(x, _)| *x == a) {
-                        addrs.push((a, Some(c.typ.clone())));
+                        addrs.push((a, Some(crate::sip::intern(&c.typ, CANDIDATE_TYPES))));
                     }
                 }
             }
+            let mut format = None;
             for (addr, candidate) in addrs {
                 if let Some(&i) = self.announced_index.get(&addr)
-                    && self.report.announced[i as usize].call_id == call_id
+                    && &*self.report.announced[i as usize].call_id == call_id
                 {
                     continue;
                 }
                 if self.report.announced.len() - self.by_call.free.len()
                     >= self.limits.sdp_announcements
                 {
-                    self.report.drop_item(
-                        MediaTable::SdpAnnouncements,
-                        self.limits.sdp_announcements,
-                        frame,
-                    );
+                    if self.by_call.first_left_out(call_id, addr) {
+                        self.report.drop_item(
+                            MediaTable::SdpAnnouncements,
+                            self.limits.sdp_announcements,
+                            frame,
+                        );
+                    }
                     continue;
                 }
+                let format = format.get_or_insert_with(|| self.by_call.format(m)).clone();
                 let new = Announced {
-                    call_id: call_id.to_string(),
+                    call_id: self.by_call.call_id(&self.report.announced, call_id),
                     addr,
                     frame,
-                    codecs: m.codecs(),
-                    kind: m.kind.clone(),
-                    direction: m.direction,
+                    format,
                     candidate,
-                    payloads: m.payloads.clone(),
                     received: 0,
                     sent: 0,
                     rtp_received: 0,
@@ -147,7 +205,7 @@ impl MediaTracker {
         while i != NONE {
             let link = by.links[i as usize];
             let a = &mut self.report.announced[i as usize];
-            if a.call_id != call_id {
+            if &*a.call_id != call_id {
                 others.push(i);
             } else if !link.looked_up {
                 if self.announced_index.get(&a.addr) == Some(&i) {
@@ -155,10 +213,7 @@ impl MediaTracker {
                 }
                 // Its place is free: what it owns goes now; the rest is overwritten when
                 // the place is filled again, or taken out at the end.
-                a.call_id = String::new();
-                a.codecs = Vec::new();
-                a.payloads = Vec::new();
-                a.kind = Default::default();
+                a.call_id = Arc::from("");
                 a.candidate = None;
                 by.free.push(i);
             }

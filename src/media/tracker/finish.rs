@@ -24,7 +24,7 @@ impl MediaTracker {
             let pts = &s.payload_types[..usize::from(s.payload_type_count)];
             let pt = pts.first().copied().unwrap_or(0);
             let codec = a
-                .and_then(|a| a.payloads.iter().find(|p| p.pt == pt))
+                .and_then(|a| a.format.payloads.iter().find(|p| p.pt == pt))
                 .and_then(|p| p.name.clone())
                 .or_else(|| {
                     crate::sip::sdp::static_payload_name(pt).map(std::borrow::Cow::Borrowed)
@@ -48,6 +48,7 @@ impl MediaTracker {
                     "payload type {pt} is not in the SDP of {} ({})",
                     a.map_or_else(String::new, |a| a.addr.to_string()),
                     a.map_or_else(String::new, |a| a
+                        .format
                         .payloads
                         .iter()
                         .map(|p| p.pt.to_string())
@@ -59,7 +60,7 @@ impl MediaTracker {
                 )),
             };
             let kind = match a {
-                Some(a) => Some(a.kind.clone()),
+                Some(a) => Some(a.format.kind.clone()),
                 None => match crate::sip::sdp::static_clock_rate(pt) {
                     Some(90000) => Some(std::borrow::Cow::Borrowed("video")),
                     Some(_) => Some(std::borrow::Cow::Borrowed("audio")),

@@ -186,8 +186,8 @@ impl MediaTracker {
             .filter(|_| !ended)
         {
             let call = &self.report.announced[a as usize].call_id;
-            if !limit.calls.contains(call) {
-                limit.calls.insert(call.clone());
+            if !limit.calls.contains(&**call) {
+                limit.calls.insert(call.to_string());
             }
         }
         for si in std::mem::take(&mut f.streams) {

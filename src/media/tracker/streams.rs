@@ -240,7 +240,7 @@ impl MediaTracker {
         {
             let listed = dst_ann
                 .or(src_ann)
-                .map(|i| &self.report.announced[i as usize].payloads[..]);
+                .map(|i| &self.report.announced[i as usize].format.payloads[..]);
             let name = listed
                 .and_then(|n| n.iter().find(|p| p.pt == h.payload_type))
                 .and_then(|p| p.name.as_deref());
