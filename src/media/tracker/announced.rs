@@ -1,6 +1,9 @@
 //! SDP announcements in the media tracker: the addresses each call's SDP announced, filed
 //! by call so that a call let go at `--max-calls` (an INVITE flood's) takes its
-//! announcements with it instead of filling the table for the calls that follow.
+//! announcements with it instead of filling the table for the calls that follow. An
+//! announcement is kept until the report is written, so it shares what it can: its call's
+//! Call-ID with the call's other announcements, its `m=` description with every address
+//! announced with the same one.
 //!
 //! Stage: media. Input: SDP of the calls' messages; the Call-IDs the calls stage let go.
 //! Output: `MediaReport::announced`, without the announcements forgotten.
@@ -30,7 +33,8 @@ const CANDIDATE_TYPES: &[&str] = &["host", "srflx", "prflx", "relay"];
 const NONE: u32 = u32::MAX;
 
 /// The announcements of each call, as chains through the announcement table: one hash
-/// entry per call and one link per announcement.
+/// entry per call and one link per announcement; and what announcements share or the cap
+/// left out.
 #[derive(Debug, Default)]
 pub(super) struct ByCall {
     /// The last announcement of each call, by a hash of its Call-ID (calls whose hashes
