@@ -100,10 +100,35 @@ fn wine_command(prefix: &Path, program: &str) -> Command {
 
 /// Runs the .exe under wine, in the repository root (so relative paths resolve there).
 fn windows(exe: &Path, args: &[&str]) -> Output {
-    wine_command(&wine_prefix(), exe.to_str().unwrap())
-        .args(args)
-        .output()
-        .expect("run the .exe under wine")
+    under_wine(|| {
+        let mut c = wine_command(&wine_prefix(), exe.to_str().unwrap());
+        c.args(args);
+        c
+    })
+}
+
+/// Runs the command `make` builds, again (up to three times in all) when wine itself failed
+/// to run the program: a non-zero exit with no output and no `sipdiag:` error line. sipdiag
+/// never exits that way (exit 1 comes with a report on standard output, exit 2 with a
+/// `sipdiag: …` error on standard error), while wine's loader exits 1 on its own fatal errors, such as a
+/// wineserver it cannot reach on a loaded machine. Each retry is reported.
+fn under_wine(make: impl Fn() -> Command) -> Output {
+    let mut attempt = 1;
+    loop {
+        let out = make().output().expect("run the .exe under wine");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let wine_failed = !out.status.success()
+            && out.stdout.is_empty()
+            && !err.lines().any(|l| l.starts_with("sipdiag"));
+        if !wine_failed || attempt == 3 {
+            return out;
+        }
+        eprintln!(
+            "wine did not run the program (attempt {attempt}, {:?}, stderr {err:?}); again",
+            out.status
+        );
+        attempt += 1;
+    }
 }
 
 /// Runs the Linux binary with the same environment as [`windows`].
@@ -334,12 +359,12 @@ fn windows_paths_are_read() {
         stdout(&lgz)
     );
     // Standard input is `-` on Windows too.
-    let mut c = wine_command(&wine_prefix(), exe.to_str().unwrap());
-    let out = c
-        .args(["analyze", "-f", "json", "-"])
-        .stdin(std::fs::File::open(&p).unwrap())
-        .output()
-        .unwrap();
+    let out = under_wine(|| {
+        let mut c = wine_command(&wine_prefix(), exe.to_str().unwrap());
+        c.args(["analyze", "-f", "json", "-"])
+            .stdin(std::fs::File::open(&p).unwrap());
+        c
+    });
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert_eq!(
         ids(&serde_json::from_slice(&out.stdout).unwrap()),
