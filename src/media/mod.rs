@@ -33,8 +33,13 @@
 //! static payload type's (RFC 3551 tables 4/5; G.722 is 8000 Hz, §4.5.2). A payload type
 //! the SDP does not list, or a dynamic one without SDP, has no known clock: its jitter is
 //! not measured (and says why) rather than measured at a guessed rate. These are the figures of
-//! Wireshark's RTP stream statistics, except after a forward jump of 3000 or more sequence
-//! numbers, which §A.1 takes for a restart of the sender rather than for loss.
+//! Wireshark's RTP stream statistics, with two exceptions: a forward jump of 3000 or more
+//! sequence numbers, which §A.1 takes for a restart of the sender rather than for loss;
+//! and addresses that a later call's SDP announces again while the sender keeps its SSRC
+//! (a PBX recycling its RTP ports, a sender replaying a recording as sipp does). There
+//! Wireshark keeps one stream per addresses and SSRC, its sequence numbers starting over
+//! (negative loss, seconds of jitter); here each call's packets are a stream of their
+//! own, counted for that call.
 //!
 //! Memory is bounded: every table has a cap ([`crate::limits::Limits::media_flows`] UDP
 //! flows, the others [`crate::limits::MediaTable`]s), each raisable by its flag, and TCP

@@ -161,6 +161,50 @@ fn datagrams_count_for_the_announcement_in_force_when_they_pass() {
     assert_eq!(r.udp_datagrams, 10);
 }
 
+/// A later call that gets the same addresses again (a PBX recycles its RTP ports) and the
+/// same SSRC (a sender replaying a recording, as sipp does) has a stream of its own: the
+/// first call keeps its packets, sequence and loss, the second starts afresh.
+#[test]
+fn a_stream_under_another_calls_sdp_is_a_new_stream() {
+    let mut t = MediaTracker::default();
+    let sdp = crate::sip::sdp::parse(b"v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 0\r\n");
+    t.announce("call-a", &sdp, 1);
+    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 7, 10, 5);
+    t.announce("call-b", &sdp, 100);
+    // The same sequence numbers again: read as one stream they would be duplicates.
+    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 7, 110, 8);
+    let r = t.finish();
+    // Call, frames, packets, lost, duplicates of each stream.
+    let rows: Vec<String> = r
+        .rtp
+        .iter()
+        .map(|s| {
+            let call = s.call_id.as_deref().unwrap_or("-");
+            let (first, last) = (s.first_frame, s.last_frame);
+            format!(
+                "{call} {first}-{last} {} {} {}",
+                s.packets, s.lost, s.duplicates
+            )
+        })
+        .collect();
+    assert_eq!(rows, ["call-a 10-14 5 0 0", "call-b 110-117 8 0 0"]);
+    let rtp: Vec<(&str, u64)> = r
+        .announced
+        .iter()
+        .map(|a| (&*a.call_id, a.rtp_received))
+        .collect();
+    assert_eq!(rtp, [("call-a", 5), ("call-b", 8)]);
+    // One call's own stream, seen before and after its answer's SDP, stays one.
+    let mut t = MediaTracker::default();
+    let answer = crate::sip::sdp::parse(b"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n");
+    t.announce("call-a", &sdp, 1);
+    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 7, 10, 5);
+    t.announce("call-a", &answer, 20);
+    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 7, 30, 5);
+    let r = t.finish();
+    assert_eq!(r.rtp.len(), 1, "{:?}", r.rtp);
+}
+
 #[test]
 fn rtp_and_announcements_are_found_by_address_in_order() {
     let mut t = MediaTracker::default();

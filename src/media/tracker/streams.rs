@@ -139,7 +139,7 @@ impl MediaTracker {
         f.ssrc_switches += u64::from(switched);
         let f = &self.flows[fi];
         // SSRCs are unique within a flow: the last packet's stream is the one, usually.
-        let found = match self.streams.get(f.last_stream as usize) {
+        let mut found = match self.streams.get(f.last_stream as usize) {
             Some(s) if s.ssrc == h.ssrc => Some(f.last_stream),
             _ => f
                 .streams
@@ -147,6 +147,13 @@ impl MediaTracker {
                 .copied()
                 .find(|&s| self.streams[s as usize].ssrc == h.ssrc),
         };
+        if let Some(s) = found
+            && self.another_call(s, dst_ann, src_ann)
+        {
+            self.end_stream(fi, s);
+            found = None;
+        }
+        let f = &self.flows[fi];
         let si = match found {
             Some(s) => s as usize,
             None => {
@@ -260,5 +267,34 @@ impl MediaTracker {
         {
             s.jitter.update(time, h.timestamp, rate);
         }
+    }
+
+    /// Whether stream `si`, counted for one call's SDP, now passes under another call's:
+    /// the addresses (and the SSRC, as a sender that replays a recording keeps it) were
+    /// used again by a later call. Looked at only when the flow's announcements changed.
+    fn another_call(&self, si: u32, dst_ann: Option<u32>, src_ann: Option<u32>) -> bool {
+        let s = &self.streams[si as usize];
+        if (s.dst_ann, s.src_ann) == (dst_ann, src_ann) || !s.confirmed {
+            return false;
+        }
+        let call = |a: Option<u32>| a.map(|i| &self.report.announced[i as usize].call_id);
+        match (call(s.dst_ann.or(s.src_ann)), call(dst_ann.or(src_ann))) {
+            (Some(was), Some(now)) => was != now,
+            _ => false,
+        }
+    }
+
+    /// Ends stream `si` of flow `fi`: it stays a row of its call, as it was, and the
+    /// flow's next packet of its SSRC starts a new stream.
+    fn end_stream(&mut self, fi: usize, si: u32) {
+        let f = &mut self.flows[fi];
+        f.streams.retain(|&x| x != si);
+        if f.last_stream == si {
+            f.last_stream = u32::MAX;
+        }
+        let counts = (f.rtp_like, f.ssrc_switches);
+        let s = &mut self.streams[si as usize];
+        s.flow = u32::MAX;
+        s.flow_counts = counts;
     }
 }
