@@ -9,8 +9,9 @@
 
 // foldhash: keys are flows and fragment ids from the capture, looked up once per packet;
 // its per-process random seed keeps it resistant enough to crafted keys (as in `media`).
-use foldhash::HashMap;
-use std::hash::Hash;
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+use std::hash::{BuildHasher, Hash};
 
 const NIL: u32 = u32::MAX;
 
@@ -116,66 +117,78 @@ impl Recency {
     }
 }
 
-/// A map that remembers the order its entries were last used in.
+/// A hash map whose entries live once, in numbered slots: the hash index holds only a
+/// slot number (4 bytes a bucket, where a copy of a TCP flow's key takes 64) and compares
+/// and rehashes the keys where they live. The tables a flood fills look up, remove and
+/// add on every packet; an index that small stays in the processor's caches. A removed
+/// entry's slot is reused by the next one added.
 #[derive(Debug)]
-pub(crate) struct LruMap<K, V> {
-    index: HashMap<K, u32>,
+pub(crate) struct SlotMap<K, V> {
+    index: HashTable<u32>,
+    hasher: RandomState,
     slots: Vec<Option<(K, V)>>,
     free: Vec<u32>,
-    order: Recency,
 }
 
-impl<K, V> Default for LruMap<K, V> {
+impl<K, V> Default for SlotMap<K, V> {
     fn default() -> Self {
-        LruMap {
-            index: HashMap::default(),
+        SlotMap {
+            index: HashTable::new(),
+            hasher: RandomState::default(),
             slots: Vec::new(),
             free: Vec::new(),
-            order: Recency::default(),
         }
     }
 }
 
-impl<K: Hash + Eq + Copy, V> LruMap<K, V> {
+impl<K: Hash + Eq, V> SlotMap<K, V> {
     pub fn len(&self) -> usize {
         self.index.len()
     }
 
+    /// The slot of `k`.
+    pub fn find(&self, k: &K) -> Option<u32> {
+        let slots = &self.slots;
+        let h = self.hasher.hash_one(k);
+        self.index
+            .find(h, |&s| {
+                slots[s as usize].as_ref().is_some_and(|(x, _)| x == k)
+            })
+            .copied()
+    }
+
     pub fn contains_key(&self, k: &K) -> bool {
-        self.index.contains_key(k)
+        self.find(k).is_some()
     }
 
-    /// The value of `k`, its place in the order unchanged.
     pub fn get(&self, k: &K) -> Option<&V> {
-        let slot = *self.index.get(k)?;
-        self.slots[slot as usize].as_ref().map(|(_, v)| v)
+        self.at(self.find(k)?)
     }
 
-    /// The value of `k`, marked as just used.
     pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
-        let slot = *self.index.get(k)?;
-        self.order.touch(slot);
-        self.slots[slot as usize].as_mut().map(|(_, v)| v)
+        let slot = self.find(k)?;
+        self.at_mut(slot)
     }
 
-    /// The slot of `k`, marked as just used: one lookup for a caller that then reads or
-    /// writes the value ([`LruMap::at_mut`]) and, when `k` is absent, adds it
-    /// ([`LruMap::insert_absent`]) without looking it up again.
-    pub fn touch(&mut self, k: &K) -> Option<u32> {
-        let slot = *self.index.get(k)?;
-        self.order.touch(slot);
-        Some(slot)
+    /// The key and value in `slot`.
+    pub fn entry_at(&self, slot: u32) -> Option<(&K, &V)> {
+        self.slots.get(slot as usize)?.as_ref().map(|(k, v)| (k, v))
     }
 
-    /// The value in `slot` (from [`LruMap::touch`] or [`LruMap::insert_absent`], with no
-    /// removal since).
+    /// The value in `slot`.
+    pub fn at(&self, slot: u32) -> Option<&V> {
+        self.entry_at(slot).map(|(_, v)| v)
+    }
+
+    /// The value in `slot`.
     pub fn at_mut(&mut self, slot: u32) -> Option<&mut V> {
         self.slots.get_mut(slot as usize)?.as_mut().map(|(_, v)| v)
     }
 
-    /// Adds `k`, which the caller knows is absent, as the most recently used; its slot.
+    /// Adds `k`, which the caller knows is absent; its slot.
     pub fn insert_absent(&mut self, k: K, v: V) -> u32 {
-        debug_assert!(!self.index.contains_key(&k));
+        debug_assert!(!self.contains_key(&k));
+        let h = self.hasher.hash_one(&k);
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some((k, v));
@@ -186,7 +199,105 @@ impl<K: Hash + Eq + Copy, V> LruMap<K, V> {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(k, slot);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        // The index names only filled slots.
+        self.index.insert_unique(h, slot, |&s| {
+            slots[s as usize]
+                .as_ref()
+                .map_or(0, |(key, _)| hasher.hash_one(key))
+        });
+        slot
+    }
+
+    /// The value of `k`, added by `make` when absent.
+    pub fn get_or_insert_with(&mut self, k: K, make: impl FnOnce() -> V) -> &mut V {
+        let slot = match self.find(&k) {
+            Some(slot) => slot,
+            None => self.insert_absent(k, make()),
+        };
+        let entry = self.slots[slot as usize].as_mut();
+        &mut entry.expect("a slot just found or filled").1
+    }
+
+    /// Removes `k`; its slot and value.
+    pub fn remove(&mut self, k: &K) -> Option<(u32, V)> {
+        let slot = self.find(k)?;
+        let (_, v) = self.remove_at(slot)?;
+        Some((slot, v))
+    }
+
+    /// Removes the entry in `slot`. Its index entry is found by slot number, without
+    /// comparing keys.
+    pub fn remove_at(&mut self, slot: u32) -> Option<(K, V)> {
+        let (k, v) = self.slots.get_mut(slot as usize)?.take()?;
+        let h = self.hasher.hash_one(&k);
+        if let Ok(e) = self.index.find_entry(h, |&s| s == slot) {
+            e.remove();
+        }
+        self.free.push(slot);
+        Some((k, v))
+    }
+
+    /// The keys, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.slots.iter().flatten().map(|(k, _)| k)
+    }
+}
+
+/// A map that remembers the order its entries were last used in.
+#[derive(Debug)]
+pub(crate) struct LruMap<K, V> {
+    map: SlotMap<K, V>,
+    order: Recency,
+}
+
+impl<K, V> Default for LruMap<K, V> {
+    fn default() -> Self {
+        LruMap {
+            map: SlotMap::default(),
+            order: Recency::default(),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Copy, V> LruMap<K, V> {
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn contains_key(&self, k: &K) -> bool {
+        self.map.contains_key(k)
+    }
+
+    /// The value of `k`, its place in the order unchanged.
+    pub fn get(&self, k: &K) -> Option<&V> {
+        self.map.get(k)
+    }
+
+    /// The value of `k`, marked as just used.
+    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        let slot = self.touch(k)?;
+        self.map.at_mut(slot)
+    }
+
+    /// The slot of `k`, marked as just used: one lookup for a caller that then reads or
+    /// writes the value ([`LruMap::at_mut`]) and, when `k` is absent, adds it
+    /// ([`LruMap::insert_absent`]) without looking it up again.
+    pub fn touch(&mut self, k: &K) -> Option<u32> {
+        let slot = self.map.find(k)?;
+        self.order.touch(slot);
+        Some(slot)
+    }
+
+    /// The value in `slot` (from [`LruMap::touch`] or [`LruMap::insert_absent`], with no
+    /// removal since).
+    pub fn at_mut(&mut self, slot: u32) -> Option<&mut V> {
+        self.map.at_mut(slot)
+    }
+
+    /// Adds `k`, which the caller knows is absent, as the most recently used; its slot.
+    pub fn insert_absent(&mut self, k: K, v: V) -> u32 {
+        let slot = self.map.insert_absent(k, v);
         self.order.push(slot);
         slot
     }
@@ -199,28 +310,26 @@ impl<K: Hash + Eq + Copy, V> LruMap<K, V> {
     }
 
     pub fn remove(&mut self, k: &K) -> Option<V> {
-        let slot = self.index.remove(k)?;
+        let (slot, v) = self.map.remove(k)?;
         self.order.remove(slot);
-        self.free.push(slot);
-        self.slots[slot as usize].take().map(|(_, v)| v)
+        Some(v)
     }
 
     /// The least recently used entry, left in place.
     pub fn peek_oldest(&self) -> Option<(&K, &V)> {
-        let slot = self.order.oldest()?;
-        self.slots[slot as usize].as_ref().map(|(k, v)| (k, v))
+        self.map.entry_at(self.order.oldest()?)
     }
 
     /// Removes and returns the least recently used entry.
     pub fn pop_oldest(&mut self) -> Option<(K, V)> {
-        let k = *self.peek_oldest()?.0;
-        let v = self.remove(&k)?;
-        Some((k, v))
+        let slot = self.order.oldest()?;
+        self.order.remove(slot);
+        self.map.remove_at(slot)
     }
 
     /// The keys, in no particular order.
     pub fn keys(&self) -> impl Iterator<Item = &K> {
-        self.index.keys()
+        self.map.keys()
     }
 }
 
@@ -311,7 +420,7 @@ mod tests {
             }
             m.insert(k, k * 2);
         }
-        assert_eq!(m.slots.len(), 8, "slots are reused, not grown");
+        assert_eq!(m.map.slots.len(), 8, "slots are reused, not grown");
         let mut keys: Vec<u32> = m.keys().copied().collect();
         keys.sort();
         assert_eq!(keys, (99_992..100_000).collect::<Vec<_>>());

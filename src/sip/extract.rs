@@ -25,9 +25,6 @@ mod tests;
 mod websocket;
 
 use std::collections::BTreeMap;
-
-/// foldhash, as for the other per-packet flow tables (see `crate::lru`).
-use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use crate::capture::Timestamp;
@@ -138,7 +135,7 @@ pub struct Extractor {
     /// Boxed: the table has room for about twice the streams it holds (hash tables grow
     /// before they are full, and a flood of connections leaves tombstones that make it
     /// grow again), so its entries are kept to the key and a pointer.
-    streams: HashMap<Flow, Box<Stream>>,
+    streams: crate::lru::SlotMap<Flow, Box<Stream>>,
     buffered: usize,
     caps: Caps,
     pub stats: ExtractStats,
@@ -175,7 +172,7 @@ impl Extractor {
     /// at most `header` bytes on streams.
     pub fn with_caps(message: usize, header: usize) -> Self {
         Extractor {
-            streams: HashMap::default(),
+            streams: crate::lru::SlotMap::default(),
             buffered: 0,
             caps: Caps {
                 message: message.max(1),
@@ -252,7 +249,7 @@ impl Extractor {
                 }
             }
             StreamEvent::End { flow, evicted, .. } => {
-                if let Some(mut s) = self.streams.remove(&flow) {
+                if let Some((_, mut s)) = self.streams.remove(&flow) {
                     self.buffered -= s.buf.len();
                     let meaningful = s.buf.iter().any(|c| !c.is_ascii_whitespace());
                     if meaningful && s.mode == Mode::Sip {
@@ -278,8 +275,7 @@ impl Extractor {
     ) {
         let s = self
             .streams
-            .entry(flow)
-            .or_insert_with(|| Box::new(Stream::new()));
+            .get_or_insert_with(flow, || Box::new(Stream::new()));
         if s.skip > 0 {
             // The rest of a body over the cap.
             let n = s.skip.min(data.len());
@@ -361,7 +357,7 @@ impl Extractor {
         let mut flows: Vec<Flow> = self.streams.keys().copied().collect();
         flows.sort();
         for f in flows {
-            if let Some(mut s) = self.streams.remove(&f)
+            if let Some((_, mut s)) = self.streams.remove(&f)
                 && s.mode == Mode::Sip
                 && s.buf.iter().any(|c| !c.is_ascii_whitespace())
             {
