@@ -94,6 +94,8 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
             table: (args.format == Format::Table).then_some(args.verbose),
             ..Rows::default()
         };
+        // A row shows no SDP.
+        sink.set.without_sdp();
         let (mut reports, errors) = scan_all(&args.captures, &mut sink);
         let rest: Vec<_> = sink.set.finish().collect();
         for (o, c) in rest {

@@ -24,6 +24,8 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     let (media, set, reports, errors) = if focus.is_empty() && args.captures.len() == 1 {
         let mut calls = RetiredCalls::default();
         calls.set.name_let_go();
+        // The tracker reads the SDP from the messages (`PacketSink::message`).
+        calls.set.without_sdp();
         let mut tracker = crate::media::MediaTracker::new(settings);
         let (mut reports, errors) = super::scan_all_with(&args.captures, &mut calls, &mut tracker);
         calls.set.finish().for_each(drop);

@@ -501,6 +501,42 @@ mod tests {
         assert_eq!(named.len(), 4, "nothing new");
     }
 
+    /// Calls kept for `calls` and `media` carry no SDP; for `watch` (the rules) they do.
+    #[test]
+    fn retiring_without_sdp_keeps_none() {
+        let body = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 8\r\n";
+        let text = format!(
+            "INVITE sip:200@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n\
+             From: <sip:100@10.0.0.1>;tag=a\r\nTo: <sip:200@10.0.0.2>\r\nCall-ID: sdp-1\r\n\
+             CSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let invite = || {
+            let p = Provenance {
+                frame: 1,
+                frames: Vec::new(),
+                time: Timestamp::new(1_700_000_000, 0),
+                src: "10.0.0.1:5060".parse().unwrap(),
+                dst: "10.0.0.2:5060".parse().unwrap(),
+                transport: Transport::Udp,
+            };
+            parse_message(text.as_bytes(), p, true).unwrap()
+        };
+        let offer_port = |without: bool| {
+            let mut r = retire::Retiring::default();
+            if without {
+                r.without_sdp();
+            }
+            r.add(invite());
+            let (_, call) = r.finish().next().expect("the call");
+            let tx = &call.invites[0];
+            assert_eq!(tx.content_type.as_deref(), Some("application/sdp"));
+            tx.offer.as_ref().map(|sdp| sdp.media[0].port)
+        };
+        assert_eq!(offer_port(false), Some(4000));
+        assert_eq!(offer_port(true), None);
+    }
+
     /// Retiring names the calls it lets go at the cap only when asked to, each once.
     #[test]
     fn retiring_names_the_calls_let_go_when_asked() {

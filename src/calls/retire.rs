@@ -84,12 +84,17 @@ pub struct Retiring {
     pub let_go: super::LetGo,
     /// Their Call-IDs, when asked for ([`Retiring::name_let_go`]), until taken.
     let_go_names: Option<Vec<String>>,
+    /// The calls keep no SDP ([`Retiring::without_sdp`]).
+    without_sdp: bool,
 }
 
 impl Retiring {
     /// Files a message under its call (its SDP moves into the call); calls that have
     /// ended before its time are retired.
     pub fn add(&mut self, mut m: SipMessage) {
+        if self.without_sdp {
+            m.skip_sdp();
+        }
         let now = match self.now {
             Some(t) if t >= m.time => t,
             _ => m.time,
@@ -167,6 +172,13 @@ impl Retiring {
         self.recency.remove(slot);
         self.free.push(slot);
         Some(live)
+    }
+
+    /// The calls keep no SDP (`offer` and `answer` stay `None`), for a reader that does
+    /// not judge them: `calls` lists them, `media` reads the SDP from the messages as
+    /// they pass. An SDP body is then never parsed for the calls, nor kept while they last.
+    pub fn without_sdp(&mut self) {
+        self.without_sdp = true;
     }
 
     /// From now on, the Call-IDs of the calls let go at the cap are kept for

@@ -823,6 +823,12 @@ impl SipMessage {
         self.sdp.get_or_init(|| self.parse_sdp()).as_ref()
     }
 
+    /// Drops the SDP summary (parsed or not) without parsing it: for a reader of the
+    /// message that has no use for it.
+    pub fn skip_sdp(&mut self) {
+        self.sdp = std::cell::OnceCell::from(None);
+    }
+
     /// The SDP summary, moved out of the message (parsed now if it was not yet).
     pub fn take_sdp(&mut self) -> Option<Sdp> {
         match self.sdp.take() {
