@@ -110,25 +110,33 @@ fn windows(exe: &Path, args: &[&str]) -> Output {
 /// Runs the command `make` builds, again (up to three times in all) when wine itself failed
 /// to run the program: a non-zero exit with no output and no `sipdiag:` error line. sipdiag
 /// never exits that way (exit 1 comes with a report on standard output, exit 2 with a
-/// `sipdiag: …` error on standard error), while wine's loader exits 1 on its own fatal errors, such as a
-/// wineserver it cannot reach on a loaded machine. Each retry is reported.
+/// `sipdiag: …` error on standard error), while wine's loader exits 1 on its own fatal
+/// errors, such as a wineserver it cannot reach on a loaded machine.
 fn under_wine(make: impl Fn() -> Command) -> Output {
-    let mut attempt = 1;
-    loop {
-        let out = make().output().expect("run the .exe under wine");
-        let err = String::from_utf8_lossy(&out.stderr);
-        let wine_failed = !out.status.success()
-            && out.stdout.is_empty()
-            && !err.lines().any(|l| l.starts_with("sipdiag"));
-        if !wine_failed || attempt == 3 {
-            return out;
+    retried(
+        || make().output().expect("run the .exe under wine"),
+        |out| {
+            !out.status.success()
+                && out.stdout.is_empty()
+                && !String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .any(|l| l.starts_with("sipdiag"))
+        },
+    )
+}
+
+/// The output of `run`, run again (up to three times in all) while `wine_failed` says that
+/// wine did not run the program. Each retry is reported.
+fn retried(mut run: impl FnMut() -> Output, wine_failed: impl Fn(&Output) -> bool) -> Output {
+    let mut out = run();
+    for attempt in 1..3 {
+        if !wine_failed(&out) {
+            break;
         }
-        eprintln!(
-            "wine did not run the program (attempt {attempt}, {:?}, stderr {err:?}); again",
-            out.status
-        );
-        attempt += 1;
+        eprintln!("wine did not run the program (attempt {attempt}, {out:?}); again");
+        out = run();
     }
+    out
 }
 
 /// Runs the Linux binary with the same environment as [`windows`].
@@ -598,16 +606,11 @@ fn colour_on_a_windows_console() {
             c.env("NO_COLOR", v);
         }
         // On the console wine's own fatal errors (exit 1, as `analyze` with findings) reach
-        // standard output too: a run without the report is run again, up to three times
-        // in all (see `under_wine`).
-        let mut out = c.output().expect("script");
-        for attempt in 1..3 {
-            if stdout(&out).contains("FM002") {
-                break;
-            }
-            eprintln!("{color}: no report (attempt {attempt}, {out:?}); again");
-            out = c.output().expect("script");
-        }
+        // standard output too: a run without the report is wine's (see `under_wine`).
+        let out = retried(
+            || c.output().expect("script"),
+            |out| !stdout(out).contains("FM002"),
+        );
         assert_eq!(out.status.code(), Some(1), "{color}: {out:?}");
         stdout(&out)
     };

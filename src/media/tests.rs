@@ -161,19 +161,31 @@ fn datagrams_count_for_the_announcement_in_force_when_they_pass() {
     assert_eq!(r.udp_datagrams, 10);
 }
 
+/// `call-a` announces 10.0.0.2:5000 (frame 1) and 5 packets of SSRC 7 pass from
+/// 10.0.0.1:4000 (frames 10-14); then `call` announces `sdp` at `frame` and `n` packets of
+/// the same SSRC, with the same sequence numbers from 1000 on, pass from frame `frame + 10`.
+fn same_ssrc_after(call: &str, sdp: &str, frame: u64, n: u16) -> MediaReport {
+    let mut t = MediaTracker::default();
+    let first = crate::sip::sdp::parse(b"v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 0\r\n");
+    t.announce("call-a", &first, 1);
+    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 7, 10, 5);
+    t.announce(call, &crate::sip::sdp::parse(sdp.as_bytes()), frame);
+    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 7, frame + 10, n);
+    t.finish()
+}
+
 /// A later call that gets the same addresses again (a PBX recycles its RTP ports) and the
 /// same SSRC (a sender replaying a recording, as sipp does) has a stream of its own: the
 /// first call keeps its packets, sequence and loss, the second starts afresh.
 #[test]
 fn a_stream_under_another_calls_sdp_is_a_new_stream() {
-    let mut t = MediaTracker::default();
-    let sdp = crate::sip::sdp::parse(b"v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 0\r\n");
-    t.announce("call-a", &sdp, 1);
-    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 7, 10, 5);
-    t.announce("call-b", &sdp, 100);
     // The same sequence numbers again: read as one stream they would be duplicates.
-    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 7, 110, 8);
-    let r = t.finish();
+    let r = same_ssrc_after(
+        "call-b",
+        "v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 0\r\n",
+        100,
+        8,
+    );
     // Call, frames, packets, lost, duplicates of each stream.
     let rows: Vec<String> = r
         .rtp
@@ -195,13 +207,8 @@ fn a_stream_under_another_calls_sdp_is_a_new_stream() {
         .collect();
     assert_eq!(rtp, [("call-a", 5), ("call-b", 8)]);
     // One call's own stream, seen before and after its answer's SDP, stays one.
-    let mut t = MediaTracker::default();
-    let answer = crate::sip::sdp::parse(b"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n");
-    t.announce("call-a", &sdp, 1);
-    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 7, 10, 5);
-    t.announce("call-a", &answer, 20);
-    rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 7, 30, 5);
-    let r = t.finish();
+    let answer = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n";
+    let r = same_ssrc_after("call-a", answer, 20, 5);
     assert_eq!(r.rtp.len(), 1, "{:?}", r.rtp);
 }
 

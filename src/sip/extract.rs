@@ -132,9 +132,8 @@ struct Caps {
 }
 
 pub struct Extractor {
-    /// Boxed: the table has room for about twice the streams it holds (hash tables grow
-    /// before they are full, and a flood of connections leaves tombstones that make it
-    /// grow again), so its entries are kept to the key and a pointer.
+    /// Boxed: the table's slots (a vector, with room for up to twice the streams it
+    /// holds) are kept to the key and a pointer.
     streams: crate::lru::SlotMap<Flow, Box<Stream>>,
     buffered: usize,
     caps: Caps,

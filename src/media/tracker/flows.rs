@@ -192,8 +192,7 @@ impl MediaTracker {
         }
         for si in std::mem::take(&mut f.streams) {
             let s = &mut self.streams[si as usize];
-            s.flow = u32::MAX;
-            s.flow_counts = counts;
+            s.detach(counts);
             if !s.confirmed {
                 self.free_streams.push(si);
             }

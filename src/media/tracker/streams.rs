@@ -83,6 +83,13 @@ impl StreamState {
             src_ann: None,
         }
     }
+
+    /// The stream leaves its flow (forgotten, or gone on under another call), keeping the
+    /// flow's `counts` (`rtp_like`, `ssrc_switches`) for its consistency check.
+    pub(super) fn detach(&mut self, counts: (u64, u64)) {
+        self.flow = u32::MAX;
+        self.flow_counts = counts;
+    }
 }
 
 impl MediaTracker {
@@ -293,8 +300,6 @@ impl MediaTracker {
             f.last_stream = u32::MAX;
         }
         let counts = (f.rtp_like, f.ssrc_switches);
-        let s = &mut self.streams[si as usize];
-        s.flow = u32::MAX;
-        s.flow_counts = counts;
+        self.streams[si as usize].detach(counts);
     }
 }
