@@ -63,6 +63,9 @@ pub trait Sink {
     /// Names each call let go of since the last message (see [`Sink::garbage`]), for the
     /// [`PacketSink`] to forget what it keeps about it.
     fn let_go(&mut self, _gone: &mut dyn FnMut(&str)) {}
+    /// Names each call that ended and retired since the last message, for the
+    /// [`PacketSink`] to finish what it keeps about it (only sinks that retire calls).
+    fn ended(&mut self, _gone: &mut dyn FnMut(&str)) {}
 }
 
 /// Values a [`Sink`] no longer needs, to be dropped by another thread.
@@ -91,6 +94,8 @@ pub trait PacketSink {
     fn stream(&mut self, _e: &StreamEvent<'_>) {}
     /// The [`Sink`] let go of this call (at `--max-calls`): what is kept for it can go.
     fn call_gone(&mut self, _call_id: &str) {}
+    /// The [`Sink`] retired this call, which has ended.
+    fn call_ended(&mut self, _call_id: &str) {}
 }
 
 /// Runs a parsed command line; returns the exit code (0/1) or an error (exit 2).

@@ -568,3 +568,42 @@ fn sp003_summarises_calls_of_a_signalling_only_capture() {
     assert!(calls.len() > 700);
     assert!(check_media(&m, &calls).is_empty());
 }
+
+/// `media` of one capture writes its rows to spool files in the temporary directory as
+/// they are finished. Where none can be written, a file is read again whole (the same
+/// listing); standard input cannot be, and the error names the directory (exit 2).
+#[test]
+fn without_a_temporary_directory_media_reads_the_capture_whole() {
+    let capture = "testdata/followme/busy-site.pcap";
+    let run = |tmp: Option<&str>, args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sipdiag"));
+        c.args(args).env("COLUMNS", "100");
+        if let Some(t) = tmp {
+            c.env("TMPDIR", t);
+        }
+        if args.contains(&"-") {
+            c.stdin(std::fs::File::open(capture).unwrap());
+        }
+        c.output().unwrap()
+    };
+    let spooled = run(None, &["media", "-f", "json", capture]);
+    assert_eq!(spooled.status.code(), Some(0));
+    let rtp = serde_json::from_slice::<serde_json::Value>(&spooled.stdout).unwrap()["media"]["rtp"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(rtp > 10, "{rtp} streams");
+    let missing = "/nonexistent/sipdiag-tmp";
+    let whole = run(Some(missing), &["media", "-f", "json", capture]);
+    assert_eq!(
+        whole.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+    assert_eq!(whole.stdout, spooled.stdout);
+    let stdin = run(Some(missing), &["media", "-f", "json", "-"]);
+    assert_eq!(stdin.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&stdin.stderr);
+    assert!(err.contains(missing), "{err}");
+    assert!(stdin.stdout.is_empty());
+}

@@ -147,3 +147,171 @@ fn a_call_retired_too_early_is_counted() {
     assert_eq!(calls.len(), 1, "one call, read whole: {doc}");
     assert_eq!(calls[0]["final_status"], 200);
 }
+
+/// Calls retiring as they end, named to the media tracker ([`Retiring::name_ended`]).
+struct MediaStreamed {
+    set: Retiring,
+}
+
+impl Sink for MediaStreamed {
+    fn message(&mut self, m: SipMessage) {
+        self.set.add(m);
+        self.set.take_retired().for_each(drop);
+    }
+    fn ended(&mut self, gone: &mut dyn FnMut(&str)) {
+        self.set.take_ended(gone);
+    }
+}
+
+/// A media tracker retiring with the calls of [`MediaStreamed`], each row taken as it is
+/// finished, and the most flows held at once.
+struct MediaPackets<'a>(
+    &'a mut sipdiag::media::MediaTracker,
+    &'a mut sipdiag::media::Rows,
+    &'a mut usize,
+);
+
+impl MediaPackets<'_> {
+    fn take(&mut self) {
+        let r = self.0.take_rows();
+        self.1.rtp.extend(r.rtp);
+        self.1.announced.extend(r.announced);
+        *self.2 = (*self.2).max(self.0.flows_held());
+    }
+}
+
+impl app::PacketSink for MediaPackets<'_> {
+    fn message(&mut self, m: &SipMessage) {
+        app::PacketSink::message(self.0, m);
+    }
+    fn datagram(&mut self, d: &sipdiag::net::Datagram<'_>) {
+        self.0.datagram(d);
+        self.take();
+    }
+    fn read_datagram(&mut self, d: &sipdiag::net::Datagram<'_>, p: sipdiag::media::UdpPayload) {
+        self.0.read_datagram(d, p);
+        self.take();
+    }
+    fn call_ended(&mut self, call_id: &str) {
+        self.0.call_ended(call_id);
+    }
+}
+
+/// `media` of one capture: flows, streams and announcements retire as their calls end,
+/// and the rows, taken as they are finished, are the whole report's, in its order; the
+/// flows held at once follow the calls in progress, not the calls seen.
+#[test]
+fn media_retires_with_its_calls_and_gives_the_whole_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut peaks = Vec::new();
+    for calls in [1_500, 3_000] {
+        let s = scale_gen::Scale {
+            calls,
+            duration: calls / 5,
+            hold: 20,
+        };
+        let (path, _) = capture(dir.path(), s);
+        let paths = [path];
+
+        let mut whole_calls = Whole(CallSet::default());
+        let mut whole = sipdiag::media::MediaTracker::default();
+        let (_, errors) = app::scan_all_with(&paths, &mut whole_calls, &mut whole);
+        assert!(errors.is_empty());
+        let whole = whole.finish();
+
+        let mut tracker = sipdiag::media::MediaTracker::default();
+        tracker.retiring();
+        let mut sink = MediaStreamed {
+            set: Retiring::default(),
+        };
+        sink.set.name_ended();
+        let (mut rows, mut peak) = (sipdiag::media::Rows::default(), 0);
+        let mut packets = MediaPackets(&mut tracker, &mut rows, &mut peak);
+        let (_, errors) = app::scan_all_with(&paths, &mut sink, &mut packets);
+        assert!(errors.is_empty());
+        let taken = rows.rtp.len() + rows.announced.len();
+        let mut rest = tracker.finish();
+        rows.rtp.append(&mut rest.rtp);
+        rows.announced.append(&mut rest.announced);
+        rest.rtp = rows.rtp;
+        rest.announced = rows.announced;
+        assert_eq!(
+            serde_json::to_string(&rest).unwrap(),
+            serde_json::to_string(&whole).unwrap(),
+            "the rows retired differ from the whole report's"
+        );
+        // Two streams and two announcements a call, all but the last minute's out
+        // before the end.
+        let all = whole.rtp.len() + whole.announced.len();
+        assert!(
+            whole.rtp.len() >= 2 * calls as usize * 9 / 10,
+            "{}",
+            whole.rtp.len()
+        );
+        assert!(
+            taken >= all - 4 * 5 * 60,
+            "only {taken} of {all} rows out before the end"
+        );
+        peaks.push(peak);
+    }
+    // Five calls a second, two flows each, held from the first packet to a few seconds
+    // after the call ends (20 s held, 32 s lingering): the same however many calls.
+    assert!(peaks[0] <= 5 * 2 * (2 + 20 + 32 + 10), "{peaks:?}");
+    assert!(peaks[1] <= peaks[0] + 20, "{peaks:?}");
+    assert!(
+        peaks[0] >= 5 * 2 * 20,
+        "{peaks:?}: flows retired while in progress"
+    );
+}
+
+/// Calls named as they end: each once, at the message that ends it (its BYE's answer, its
+/// 503), while it still lingers; those retired without ending, as they retire.
+#[test]
+fn calls_are_named_once_as_they_end() {
+    struct Named {
+        set: Retiring,
+        retired: std::collections::HashSet<String>,
+        named: Vec<(String, bool)>,
+    }
+    impl Sink for Named {
+        fn message(&mut self, m: SipMessage) {
+            self.set.add(m);
+            let gone: Vec<_> = self.set.take_retired().collect();
+            self.retired
+                .extend(gone.into_iter().map(|(_, c)| c.call_id));
+        }
+        fn ended(&mut self, gone: &mut dyn FnMut(&str)) {
+            let mut names = Vec::new();
+            self.set.take_ended(&mut |id| names.push(id.to_string()));
+            for id in names {
+                let retired = self.retired.contains(&id);
+                self.named.push((id.clone(), retired));
+                gone(&id);
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s = scale_gen::Scale {
+        calls: 500,
+        duration: 100,
+        hold: 20,
+    };
+    let (path, _) = capture(dir.path(), s);
+    let mut sink = Named {
+        set: Retiring::default(),
+        retired: Default::default(),
+        named: Vec::new(),
+    };
+    sink.set.name_ended();
+    let mut media = sipdiag::media::MediaTracker::default();
+    let (_, errors) = app::scan_all_with(&[path], &mut sink, &mut media);
+    assert!(errors.is_empty());
+    let unique: std::collections::HashSet<&str> =
+        sink.named.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(sink.named.len(), 500, "each call named once");
+    assert_eq!(unique.len(), 500);
+    assert!(
+        sink.named.iter().all(|(_, retired)| !retired),
+        "named as they end, before they retire"
+    );
+}

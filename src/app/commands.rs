@@ -11,6 +11,7 @@ use crate::cli::{
 };
 use crate::media::MediaSettings;
 use crate::report::listing;
+use crate::report::media_spool::MediaSpool;
 use crate::rules::{self, RuleInfo};
 use crate::sip::SipMessage;
 
@@ -19,23 +20,19 @@ use super::{Collect, collect, finish, flow, infer_site, scan_all, site_settings,
 pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     let (_, settings) = site_settings(&SiteArgs::default(), &args.ports)?;
     let focus = flow::focus(&args.focus)?;
-    // Without a focus the calls are not printed: one capture's calls retire as they end
-    // instead of staying to the end (several captures or a focus: the whole call set).
-    let (media, set, reports, errors) = if focus.is_empty() && args.captures.len() == 1 {
-        let mut calls = RetiredCalls::default();
-        calls.set.name_let_go();
-        // The tracker reads the SDP from the messages (`PacketSink::message`).
-        calls.set.without_sdp();
-        let mut tracker = crate::media::MediaTracker::new(settings);
-        let (mut reports, errors) = super::scan_all_with(&args.captures, &mut calls, &mut tracker);
-        calls.set.finish().for_each(drop);
-        let what = crate::calls::LetGo::DROPPED;
-        (calls.set.let_go).report(&mut reports, &args.captures, what);
-        (tracker, None, reports, errors)
-    } else {
-        let (col, reports, errors) = collect(&args.captures, settings);
-        (col.media, Some(col.set), reports, errors)
-    };
+    // Without a focus the calls are not printed: one capture's calls and media retire as
+    // they end and their rows are written out (several captures or a focus: the whole
+    // call set and media report).
+    if focus.is_empty() && args.captures.len() == 1 {
+        match media_retiring(args, settings.clone()) {
+            Ok(code) => return Ok(code),
+            // The spool could not be written: read again whole, when the input can be.
+            Err(e) if args.captures[0] != "-" && e.is::<SpoolError>() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let (col, reports, errors) = collect(&args.captures, settings);
+    let (media, set) = (col.media, Some(col.set));
     if reports.is_empty() {
         return finish(errors);
     }
@@ -84,6 +81,118 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     finish(errors)
 }
 
+/// A spool file could not be written (the system's temporary directory).
+#[derive(Debug)]
+struct SpoolError(std::io::Error);
+
+impl std::fmt::Display for SpoolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "writing a spool file in {}: {}",
+            std::env::temp_dir().display(),
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for SpoolError {}
+
+/// `media` of one capture without a focus: calls retire as they end, and so do flows,
+/// streams and announcements ([`crate::media::MediaTracker::retiring`]), their rows
+/// written out as they come ([`MediaSpool`]).
+fn media_retiring(args: &MediaArgs, settings: MediaSettings) -> anyhow::Result<u8> {
+    let spool = match args.format {
+        Format::Json => MediaSpool::json().map_err(SpoolError)?,
+        Format::Table => MediaSpool::table(crate::report::terminal_width()),
+    };
+    let mut calls = RetiredCalls::default();
+    calls.set.name_let_go();
+    calls.set.name_ended();
+    // The tracker reads the SDP from the messages (`PacketSink::message`).
+    calls.set.without_sdp();
+    let mut tracker = crate::media::MediaTracker::new(settings);
+    tracker.retiring();
+    let mut media = MediaRows {
+        tracker,
+        spool,
+        error: None,
+    };
+    let (mut reports, errors) = super::scan_all_with(&args.captures, &mut calls, &mut media);
+    calls.set.finish().for_each(drop);
+    let what = crate::calls::LetGo::DROPPED;
+    (calls.set.let_go).report(&mut reports, &args.captures, what);
+    if let Some(e) = media.error {
+        return Err(SpoolError(e).into());
+    }
+    if reports.is_empty() {
+        return finish(errors);
+    }
+    let report = media.tracker.finish();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    (media.spool)
+        .finish(&reports, report, &mut out)
+        .context("writing the report")?;
+    if args.format == Format::Table {
+        let width = crate::report::terminal_width();
+        let footer = crate::report::wrap_lines(&listing::captures_footer(&reports), width);
+        std::io::Write::write_all(&mut out, footer.as_bytes())
+            .and_then(|()| std::io::Write::flush(&mut out))
+            .context("writing the report")?;
+    }
+    finish(errors)
+}
+
+/// The media tracker of [`media_retiring`], its finished rows written to the spool.
+struct MediaRows {
+    tracker: crate::media::MediaTracker,
+    spool: MediaSpool,
+    /// Writing the spool failed (nothing more is written).
+    error: Option<std::io::Error>,
+}
+
+impl MediaRows {
+    fn write(&mut self) {
+        if self.tracker.has_rows() {
+            let rows = self.tracker.take_rows();
+            if self.error.is_none()
+                && let Err(e) = self.spool.push(rows)
+            {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+impl super::PacketSink for MediaRows {
+    fn capture_start(&mut self, index: usize) {
+        self.tracker.capture_start(index);
+    }
+    fn message(&mut self, m: &SipMessage) {
+        super::PacketSink::message(&mut self.tracker, m);
+    }
+    fn datagram(&mut self, d: &crate::net::Datagram<'_>) {
+        self.tracker.datagram(d);
+        self.write();
+    }
+    fn read_datagram(&mut self, d: &crate::net::Datagram<'_>, p: crate::media::UdpPayload) {
+        self.tracker.read_datagram(d, p);
+        self.write();
+    }
+    fn icmp(&mut self, e: &crate::net::IcmpError) {
+        self.tracker.icmp(e);
+    }
+    fn stream(&mut self, e: &crate::net::StreamEvent<'_>) {
+        self.tracker.stream(e);
+    }
+    fn call_gone(&mut self, call_id: &str) {
+        self.tracker.forget_call(call_id);
+    }
+    fn call_ended(&mut self, call_id: &str) {
+        self.tracker.call_ended(call_id);
+    }
+}
+
 /// `media`'s calls when none is printed: each retires as it ends and is freed (on the
 /// reading thread, as [`super::Sink::garbage`]); one let go at `--max-calls` is named to the
 /// media tracker, which forgets its SDP announcements as in `analyze`.
@@ -103,6 +212,9 @@ impl super::Sink for RetiredCalls {
     }
     fn garbage(&mut self) -> Option<super::Garbage> {
         (!self.gone.is_empty()).then(|| Box::new(std::mem::take(&mut self.gone)) as super::Garbage)
+    }
+    fn ended(&mut self, gone: &mut dyn FnMut(&str)) {
+        self.set.take_ended(gone);
     }
     fn let_go(&mut self, gone: &mut dyn FnMut(&str)) {
         self.set.take_let_go(gone);

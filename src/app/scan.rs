@@ -38,6 +38,7 @@ pub(super) fn hand_over(m: SipMessage, sink: &mut dyn Sink, packets: Option<&mut
             p.message(&m);
             sink.message(m);
             sink.let_go(&mut |id| p.call_gone(id));
+            sink.ended(&mut |id| p.call_ended(id));
         }
         None => sink.message(m),
     }

@@ -57,6 +57,8 @@ struct Live {
     /// not before the end): worked out per message, so that a sweep compares a number
     /// per call instead of looking at its messages again.
     retires_at: Option<i64>,
+    /// The call has been named as ended ([`Retiring::name_ended`]).
+    named_ended: bool,
 }
 
 /// Calls in progress; ended ones retire (see the module docs).
@@ -84,6 +86,9 @@ pub struct Retiring {
     pub let_go: super::LetGo,
     /// Their Call-IDs, when asked for ([`Retiring::name_let_go`]), until taken.
     let_go_names: Option<Vec<String>>,
+    /// The Call-IDs of the calls that have ended or retired, when asked for
+    /// ([`Retiring::name_ended`]), until taken.
+    ended_names: Option<Vec<String>>,
     /// The calls keep no SDP ([`Retiring::without_sdp`]).
     without_sdp: bool,
 }
@@ -118,6 +123,7 @@ impl Retiring {
                     order: self.next_order,
                     call: new_call(&key, no_call_id, &m),
                     retires_at: None,
+                    named_ended: false,
                 };
                 self.next_order += 1;
                 let slot = match self.free.pop() {
@@ -142,7 +148,15 @@ impl Retiring {
             live.call.captures.push(0);
         }
         add_to_call(&mut live.call, &mut m);
-        live.retires_at = retires_at(&live.call);
+        let call_state = state(&live.call);
+        live.retires_at = retires_at(&live.call, call_state);
+        if call_state == CallState::Ended
+            && !live.named_ended
+            && let Some(names) = self.ended_names.as_mut()
+        {
+            live.named_ended = true;
+            names.push(live.call.call_id.clone());
+        }
         self.peak_live = self.peak_live.max(self.index.len());
     }
 
@@ -166,6 +180,11 @@ impl Retiring {
     /// Takes the call in `slot` out of the tables, remembering its key as gone.
     fn retire(&mut self, slot: u32) -> Option<Live> {
         let live = self.slots.get_mut(slot as usize)?.take()?;
+        if !live.named_ended
+            && let Some(names) = self.ended_names.as_mut()
+        {
+            names.push(live.call.call_id.clone());
+        }
         self.index.remove(&live.call.call_id);
         self.gone
             .insert(self.index.hasher().hash_one(live.call.call_id.as_str()));
@@ -191,6 +210,22 @@ impl Retiring {
     /// (nothing unless [`Retiring::name_let_go`] was called).
     pub fn take_let_go(&mut self, gone: &mut dyn FnMut(&str)) {
         for id in self.let_go_names.iter_mut().flat_map(|v| v.drain(..)) {
+            gone(&id);
+        }
+    }
+
+    /// From now on, the Call-IDs of the calls that end (a BYE, every INVITE failed, a
+    /// final response without INVITE) are kept for [`Retiring::take_ended`] as each ends,
+    /// and those of the calls that retire without having ended (silent, or let go at the
+    /// cap) as each retires: each call once, while it lingers or as it goes.
+    pub fn name_ended(&mut self) {
+        self.ended_names.get_or_insert_with(Vec::new);
+    }
+
+    /// Names (to `gone`) each call that ended since the last time it was asked (nothing
+    /// unless [`Retiring::name_ended`] was called).
+    pub fn take_ended(&mut self, gone: &mut dyn FnMut(&str)) {
+        for id in self.ended_names.iter_mut().flat_map(|v| v.drain(..)) {
             gone(&id);
         }
     }
@@ -276,9 +311,9 @@ impl Retiring {
 /// The capture second from which `c` retires if no message comes: more than
 /// [`LINGER_SECS`] after its last message once it has ended, more than [`IDLE_SECS`] while
 /// it is open; never while it lasts.
-fn retires_at(c: &Call) -> Option<i64> {
+fn retires_at(c: &Call, state: CallState) -> Option<i64> {
     let last = c.last_time.secs;
-    match state(c) {
+    match state {
         CallState::Ended => Some(last.saturating_add(LINGER_SECS + 1)),
         CallState::Open => Some(last.saturating_add(IDLE_SECS + 1)),
         CallState::Lasting => None,

@@ -15,6 +15,7 @@
 mod announced;
 mod finish;
 mod flows;
+mod retire;
 mod streams;
 mod stun_messages;
 mod tcp;
@@ -28,6 +29,8 @@ use crate::lru::Recency;
 use crate::net::{Datagram, Flow, IcmpError, StreamEvent, Transport};
 
 use flows::{FlowIndex, FlowState};
+use retire::Retire;
+pub use retire::Rows;
 use streams::StreamState;
 use tcp::TcpState;
 
@@ -52,6 +55,8 @@ pub struct MediaTracker {
     limits: Limits,
     /// Slots of `streams` left by unconfirmed streams of forgotten flows.
     free_streams: Vec<u32>,
+    /// What retirement keeps, when retiring ([`MediaTracker::retiring`]).
+    retire: Option<Box<Retire>>,
 }
 
 impl Default for MediaTracker {
@@ -85,6 +90,7 @@ impl MediaTracker {
                 ..limits
             },
             free_streams: Vec::new(),
+            retire: None,
         }
     }
     /// A non-SIP datagram.
@@ -92,6 +98,7 @@ impl MediaTracker {
         if d.transport != Transport::Udp {
             return;
         }
+        self.clock(d.time.secs);
         match UdpPayload::read(d.payload) {
             Some(p) => self.read_datagram(d, p),
             None => {
@@ -108,6 +115,7 @@ impl MediaTracker {
         if d.transport != Transport::Udp {
             return;
         }
+        self.clock(d.time.secs);
         self.report.udp_datagrams += 1;
         if p == UdpPayload::Empty {
             return;

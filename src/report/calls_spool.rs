@@ -10,26 +10,23 @@
 //! head when the capture has been read. The file is removed when the spool is dropped.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::io::{self, Write};
 
 use serde::Serialize;
 
 use super::call_listing::{CallLines, CallRow};
 use super::listing::SCHEMA_VERSION;
+use super::spool::SpoolFile;
 use crate::sip::CaptureReport;
 
 /// Rows spooled to a temporary file, in order; see the module docs.
 pub struct CallsSpool {
-    file: BufWriter<File>,
-    path: PathBuf,
+    file: SpoolFile,
     layout: Layout,
     /// The position of the next row to write.
     next: u64,
     /// Rows that retired before a call that began earlier, serialised.
     waiting: BTreeMap<u64, String>,
-    written: u64,
     /// Rows of calls without a Call-ID header (for the plain columns' note).
     without_call_id: usize,
 }
@@ -57,25 +54,11 @@ impl CallsSpool {
     }
 
     fn with_layout(layout: Layout) -> io::Result<CallsSpool> {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "sipdiag-calls-{}-{}.json",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
         Ok(CallsSpool {
-            file: BufWriter::with_capacity(1 << 16, file),
-            path,
+            file: SpoolFile::new("calls")?,
             layout,
             next: 0,
             waiting: BTreeMap::new(),
-            written: 0,
             without_call_id: 0,
         })
     }
@@ -108,23 +91,10 @@ impl CallsSpool {
     /// A row as an element of the document's `calls` array (two levels deep), or as a
     /// line.
     fn write_row(&mut self, text: &str) -> io::Result<()> {
-        if let Layout::Lines(_) = &self.layout {
-            self.file.write_all(text.as_bytes())?;
-            self.written += 1;
-            return self.file.write_all(b"\n");
+        match &self.layout {
+            Layout::Lines(_) => self.file.line(text),
+            Layout::Json => self.file.json_element(text, 4),
         }
-        if self.written > 0 {
-            self.file.write_all(b",\n")?;
-        }
-        for (i, line) in text.split('\n').enumerate() {
-            if i > 0 {
-                self.file.write_all(b"\n")?;
-            }
-            self.file.write_all(b"    ")?;
-            self.file.write_all(line.as_bytes())?;
-        }
-        self.written += 1;
-        Ok(())
     }
 
     /// Writes the document: its head with `captures`, then the spooled rows.
@@ -135,7 +105,7 @@ impl CallsSpool {
         }
         if let Layout::Lines(columns) = &self.layout {
             writeln!(w, "{}", columns.head())?;
-            self.copy_rows(&mut w)?;
+            self.file.copy_to(&mut w)?;
             let tail = super::call_listing::calls_tail(captures, self.without_call_id);
             w.write_all(tail.as_bytes())?;
             return w.flush();
@@ -153,30 +123,14 @@ impl CallsSpool {
         // `{ … "captures": […]\n}` without its closing brace, the calls after it.
         let head = head.strip_suffix("\n}").unwrap_or(&head);
         w.write_all(head.as_bytes())?;
-        if self.written == 0 {
+        if self.file.items == 0 {
             w.write_all(b",\n  \"calls\": []\n}\n")?;
             return w.flush();
         }
         w.write_all(b",\n  \"calls\": [\n")?;
-        self.copy_rows(&mut w)?;
+        self.file.copy_to(&mut w)?;
         w.write_all(b"\n  ]\n}\n")?;
         w.flush()
-    }
-
-    /// The rows written so far, copied to `w`.
-    fn copy_rows(&mut self, w: &mut impl Write) -> io::Result<()> {
-        self.file.flush()?;
-        let file = self.file.get_mut();
-        use std::io::Seek;
-        file.seek(io::SeekFrom::Start(0))?;
-        io::copy(file, w)?;
-        Ok(())
-    }
-}
-
-impl Drop for CallsSpool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -215,7 +169,7 @@ mod tests {
             }
         }
         assert_eq!(spool.waiting(), 0);
-        let path = spool.path.clone();
+        let path = spool.file.path().to_path_buf();
         let mut out = Vec::new();
         spool.finish(&captures, &mut out).unwrap();
         let whole = crate::report::call_listing::calls_json(&captures, &rows);

@@ -1,6 +1,6 @@
 //! `media`: softphone signalling, STUN transactions, RTP streams and ICMP evidence.
 
-use crate::media::MediaReport;
+use crate::media::{MediaReport, RtpStream};
 use crate::sip::CaptureReport;
 
 use super::listing::SCHEMA_VERSION;
@@ -36,10 +36,87 @@ pub fn write_media_json(
 /// summary line.
 /// The media report as tables fitted to `width` columns.
 pub fn media_table(media: &MediaReport, width: usize) -> String {
-    let mut out = String::new();
-    // Lines besides the tables, wrapped here: the plain columns of a long table are not.
-    let text = |out: &mut String, t: &str| out.push_str(&super::wrap_lines(t, width));
+    let mut out = table_before_rtp(media, width);
+    if !media.rtp.is_empty() {
+        out.push_str("RTP\n");
+        out.push_str(&super::table_or_columns(
+            &RTP_HEAD,
+            media.rtp.iter().map(rtp_cells),
+            width,
+        ));
+        for r in &media.rtp {
+            if let Some(note) = rtp_note(r) {
+                out.push_str(&super::wrap_lines(&note, width));
+            }
+        }
+    }
+    out + &table_after_rtp(media, media.rtp.len(), width)
+}
 
+/// The columns of the RTP table.
+pub(super) const RTP_HEAD: [&str; 10] = [
+    "Source",
+    "Destination",
+    "SSRC",
+    "Codec",
+    "Packets",
+    "Lost",
+    "Dup",
+    "Jitter ms (max)",
+    "Frames",
+    "Call-ID",
+];
+
+/// A stream's row of the RTP table.
+pub(super) fn rtp_cells(r: &RtpStream) -> Vec<String> {
+    vec![
+        r.src.to_string(),
+        r.dst.to_string(),
+        r.ssrc_hex(),
+        r.codec
+            .as_deref()
+            .map_or_else(|| format!("PT {}", r.payload_type), str::to_string),
+        r.packets.to_string(),
+        if r.expected > 0 && r.lost > 0 {
+            format!("{} ({:.1} %)", r.lost, r.loss_fraction() * 100.0)
+        } else {
+            r.lost.to_string()
+        },
+        r.duplicates.to_string(),
+        // Without a known clock rate there is no jitter to show (see the notes).
+        match r.clock_rate {
+            Some(_) => format!("{:.1} ({:.1})", r.jitter_ms, r.max_jitter_ms),
+            None => "–".to_string(),
+        },
+        format!("{}–{}", r.first_frame, r.last_frame),
+        r.call_id.as_deref().unwrap_or_default().to_string(),
+    ]
+}
+
+/// The line under the RTP table on a stream not judged or without jitter.
+pub(super) fn rtp_note(r: &RtpStream) -> Option<String> {
+    if let Some(why) = &r.inconsistency {
+        Some(format!(
+            "  not judged as RTP: {} → {} SSRC {}: {why}\n",
+            r.src,
+            r.dst,
+            r.ssrc_hex()
+        ))
+    } else {
+        r.jitter_note.as_ref().map(|note| {
+            format!(
+                "  no jitter for {} → {} SSRC {}: {note}\n",
+                r.src,
+                r.dst,
+                r.ssrc_hex()
+            )
+        })
+    }
+}
+
+/// The sections before the RTP table: softphone signalling and STUN.
+pub(super) fn table_before_rtp(media: &MediaReport, width: usize) -> String {
+    let mut out = String::new();
     if !media.softphone.is_empty() {
         let mut t =
             super::new_table(&["Client", "Server", "Frames", "Segments", "Bytes c→s / s→c"]);
@@ -111,70 +188,14 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
         out.push_str(&super::table_or_columns(&head, rows, width));
     }
 
-    if !media.rtp.is_empty() {
-        let head = [
-            "Source",
-            "Destination",
-            "SSRC",
-            "Codec",
-            "Packets",
-            "Lost",
-            "Dup",
-            "Jitter ms (max)",
-            "Frames",
-            "Call-ID",
-        ];
-        let rows = media.rtp.iter().map(|r| {
-            vec![
-                r.src.to_string(),
-                r.dst.to_string(),
-                r.ssrc_hex(),
-                r.codec
-                    .as_deref()
-                    .map_or_else(|| format!("PT {}", r.payload_type), str::to_string),
-                r.packets.to_string(),
-                if r.expected > 0 && r.lost > 0 {
-                    format!("{} ({:.1} %)", r.lost, r.loss_fraction() * 100.0)
-                } else {
-                    r.lost.to_string()
-                },
-                r.duplicates.to_string(),
-                // Without a known clock rate there is no jitter to show (see the notes).
-                match r.clock_rate {
-                    Some(_) => format!("{:.1} ({:.1})", r.jitter_ms, r.max_jitter_ms),
-                    None => "–".to_string(),
-                },
-                format!("{}–{}", r.first_frame, r.last_frame),
-                r.call_id.as_deref().unwrap_or_default().to_string(),
-            ]
-        });
-        out.push_str("RTP\n");
-        out.push_str(&super::table_or_columns(&head, rows, width));
-        for r in &media.rtp {
-            if let Some(why) = &r.inconsistency {
-                text(
-                    &mut out,
-                    &format!(
-                        "  not judged as RTP: {} → {} SSRC {}: {why}\n",
-                        r.src,
-                        r.dst,
-                        r.ssrc_hex()
-                    ),
-                );
-            } else if let Some(note) = &r.jitter_note {
-                text(
-                    &mut out,
-                    &format!(
-                        "  no jitter for {} → {} SSRC {}: {note}\n",
-                        r.src,
-                        r.dst,
-                        r.ssrc_hex()
-                    ),
-                );
-            }
-        }
-    }
+    out
+}
 
+/// The sections after the RTP table (of `rtp` streams): ICMP errors and the summary.
+pub(super) fn table_after_rtp(media: &MediaReport, rtp: usize, width: usize) -> String {
+    let mut out = String::new();
+    // Lines besides the tables, wrapped here: the plain columns of a long table are not.
+    let text = |out: &mut String, t: &str| out.push_str(&super::wrap_lines(t, width));
     if !media.icmp.is_empty() {
         let mut t = super::new_table(&["Frame", "Reported by", "Refused datagram", "Error"]);
         super::fit(&mut t, width);
@@ -189,7 +210,7 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
         text(&mut out, &format!("ICMP errors\n{t}\n"));
     }
 
-    if media.stun.is_empty() && media.rtp.is_empty() && media.softphone.is_empty() {
+    if media.stun.is_empty() && rtp == 0 && media.softphone.is_empty() {
         text(&mut out, "No softphone signalling, STUN or RTP found.\n");
     }
     let unanswered = media
@@ -209,7 +230,7 @@ pub fn media_table(media: &MediaReport, width: usize) -> String {
             } else {
                 String::new()
             },
-            media.rtp.len(),
+            rtp,
             media.rtcp_packets,
             media.udp_datagrams,
         ),
@@ -254,13 +275,13 @@ fn short_list(frames: &[u64]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::capture::Timestamp;
     use crate::media::{RtpStream, StunTransaction};
     use crate::net::Transport;
 
-    fn sample() -> MediaReport {
+    pub(in crate::report) fn sample() -> MediaReport {
         let t = Timestamp::new(1_700_000_000, 0);
         MediaReport {
             stun_messages: 3,

@@ -11,6 +11,8 @@ pub(crate) mod html;
 pub mod ipo_route;
 pub mod listing;
 pub mod media;
+pub mod media_spool;
+mod spool;
 pub(crate) mod svg;
 pub mod verdict;
 pub mod watch;

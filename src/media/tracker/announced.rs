@@ -189,6 +189,7 @@ impl MediaTracker {
                     rtp_sent: 0,
                 };
                 let i = self.by_call.file(&mut self.report.announced, new);
+                self.note_announced(i);
                 self.announced_index.insert(addr, i);
                 self.announce_gen = self.announce_gen.wrapping_add(1);
             }
@@ -199,34 +200,46 @@ impl MediaTracker {
     /// forgotten (and their places reused); those a flow did look up stay, with the
     /// streams and counts that refer to them.
     pub fn forget_call(&mut self, call_id: &str) {
+        for i in self.take_chain(call_id) {
+            if self.by_call.links[i as usize].looked_up {
+                self.announcement_ended(i);
+                continue;
+            }
+            let a = &mut self.report.announced[i as usize];
+            if self.announced_index.get(&a.addr) == Some(&i) {
+                self.announced_index.remove(&a.addr);
+            }
+            // Its place is free: what it owns goes now; the rest is overwritten when the
+            // place is filled again, or taken out at the end.
+            a.call_id = Arc::from("");
+            a.candidate = None;
+            self.by_call.free.push(i);
+            self.note_forgotten(i);
+        }
+    }
+
+    /// Takes `call_id`'s announcements out of their chain (the other calls' links with
+    /// the same hash stay, in order): their places, the latest first.
+    pub(super) fn take_chain(&mut self, call_id: &str) -> Vec<u32> {
         let by = &mut self.by_call;
         let key = by.hasher.hash_one(call_id);
         let Some(mut i) = by.last.remove(&key) else {
-            return;
+            return Vec::new();
         };
-        // Links of other calls with the same hash, kept in order.
-        let mut others = Vec::new();
+        let (mut own, mut others) = (Vec::new(), Vec::new());
         while i != NONE {
-            let link = by.links[i as usize];
-            let a = &mut self.report.announced[i as usize];
-            if &*a.call_id != call_id {
+            if &*self.report.announced[i as usize].call_id == call_id {
+                own.push(i);
+            } else {
                 others.push(i);
-            } else if !link.looked_up {
-                if self.announced_index.get(&a.addr) == Some(&i) {
-                    self.announced_index.remove(&a.addr);
-                }
-                // Its place is free: what it owns goes now; the rest is overwritten when
-                // the place is filled again, or taken out at the end.
-                a.call_id = Arc::from("");
-                a.candidate = None;
-                by.free.push(i);
             }
-            i = link.previous;
+            i = by.links[i as usize].previous;
         }
         for &o in others.iter().rev() {
             let previous = by.last.insert(key, o).unwrap_or(NONE);
             by.links[o as usize].previous = previous;
         }
+        own
     }
 
     /// Takes the forgotten announcements' places out of the table, renumbering what

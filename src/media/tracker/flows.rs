@@ -24,7 +24,7 @@ pub(super) enum FlowKey {
 }
 
 impl FlowKey {
-    fn new(src: SocketAddr, dst: SocketAddr) -> Self {
+    pub(super) fn new(src: SocketAddr, dst: SocketAddr) -> Self {
         match (src, dst) {
             (SocketAddr::V4(a), SocketAddr::V4(b)) => FlowKey::V4(
                 (u128::from(a.ip().to_bits()) << 80)
@@ -59,7 +59,7 @@ impl FlowIndex {
         };
     }
 
-    fn remove(&mut self, key: FlowKey) {
+    pub(super) fn remove(&mut self, key: FlowKey) {
         match key {
             FlowKey::V4(k) => self.v4.remove(&k),
             FlowKey::Other(a, b) => self.other.remove(&(a, b)),
@@ -94,13 +94,15 @@ pub(super) struct FlowState {
     /// The SSRC of the last stream not followed for a table limit: its further packets
     /// are not counted as more streams left out.
     pub(super) untracked_ssrc: Option<u32>,
+    /// Retired ([`super::retire`]): the slot waits to be reused.
+    pub(super) retired: bool,
 }
 
 /// A flow silent this long (capture seconds) has ended: forgotten at the cap, it takes
 /// nothing from its call's judgement (its counts and streams stay; RTP flows every 20 ms,
 /// comfort noise at least every few seconds). One forgotten sooner may have gone on:
 /// its calls' media is then not judged.
-const QUIET_SECS: i64 = 60;
+pub(super) const QUIET_SECS: i64 = 60;
 
 impl FlowState {
     /// Adds the pending counts to the announcements they were counted for.
@@ -145,8 +147,14 @@ impl MediaTracker {
             tx: 0,
             last_secs: time.secs,
             untracked_ssrc: None,
+            retired: false,
         };
-        let i = if self.flows.len() >= self.limits.media_flows {
+        let reuse = self.retire.as_mut().and_then(|r| r.free_flows.pop());
+        let i = if let Some(i) = reuse {
+            let i = i as usize;
+            self.flows[i] = new;
+            i
+        } else if self.flows.len() >= self.limits.media_flows {
             let i = self.forget_oldest_flow(frame, time.secs)?;
             self.flows[i] = new;
             i
@@ -191,11 +199,8 @@ impl MediaTracker {
             }
         }
         for si in std::mem::take(&mut f.streams) {
-            let s = &mut self.streams[si as usize];
-            s.detach(counts);
-            if !s.confirmed {
-                self.free_streams.push(si);
-            }
+            self.streams[si as usize].detach(counts);
+            self.stream_ended(si);
         }
         Some(i)
     }

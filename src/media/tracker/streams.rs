@@ -301,5 +301,6 @@ impl MediaTracker {
         }
         let counts = (f.rtp_like, f.ssrc_switches);
         self.streams[si as usize].detach(counts);
+        self.stream_ended(si);
     }
 }

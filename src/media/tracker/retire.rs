@@ -1,0 +1,561 @@
+//! Retirement in the media tracker, for a listing written as the capture is read (`media`
+//! without a focus): what has ended becomes a row and leaves the tables, so that memory
+//! follows the media in progress, not the media seen.
+//!
+//! - A flow quiet for [`QUIET_SECS`] of capture time has ended (RTP flows every 20 ms,
+//!   comfort noise at least every few seconds): its counts go to its announcements, its
+//!   confirmed streams become rows, and its slot and its streams' slots are reused.
+//! - A stream that goes on under another call's SDP, or whose flow is forgotten at the
+//!   cap, becomes a row at once.
+//! - An announcement becomes a row once its call has ended (retired or let go by the
+//!   calls stage) and no flow or stream still refers to it; then its slot is reused.
+//!
+//! Rows come out in the order of the whole report: RTP streams by first frame (a stream
+//! still followed holds back the rows of the streams that began after it), announcements
+//! in the order they were made (likewise). What waits is held here, in that order.
+//!
+//! Stage: media. Input: capture time (each datagram's second) and the calls that ended.
+//! Output: rows taken with [`MediaTracker::take_rows`], the rest in the report of
+//! [`MediaTracker::finish`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+
+use super::MediaTracker;
+use super::flows::{FlowKey, QUIET_SECS};
+use crate::media::{Announced, RtpStream};
+
+/// No creation number: the announcement's slot is free.
+const FREE: u64 = u64::MAX;
+
+/// Announcements are looked at, and rows released, this often (capture seconds): a
+/// look goes over every flow held.
+const RELEASE_SECS: i64 = 5;
+
+/// A flow whose calls have all ended (and retired, [`crate::calls::retire::LINGER_SECS`]
+/// after their last message) has ended when quiet this long (capture seconds).
+const ENDED_QUIET_SECS: i64 = 2;
+
+/// An announcement of an ended call is kept this long (capture seconds), as the calls
+/// stage keeps the call: packets may still come to its address (media set up by an
+/// OPTIONS answer, RTP after the BYE).
+const ENDED_ANNOUNCEMENT_SECS: i64 = crate::calls::retire::LINGER_SECS;
+
+/// What retirement keeps besides the tracker's tables.
+#[derive(Debug, Default)]
+pub(super) struct Retire {
+    /// The capture second of the last sweep.
+    swept: i64,
+    /// Per announcement slot: its creation number (its place in the report), or [`FREE`].
+    seq: Vec<u64>,
+    next_seq: u64,
+    /// Creation numbers of the announcements held, the smallest first.
+    held: BTreeSet<u64>,
+    /// Per announcement slot: its call has ended.
+    call_over: Vec<bool>,
+    /// The capture second rows were last released.
+    released: i64,
+    /// Announcements of ended calls (slot, creation number, the capture second the call
+    /// ended), until nothing refers to them and [`ENDED_ANNOUNCEMENT_SECS`] have passed.
+    ended: Vec<(u32, u64, i64)>,
+    /// Slots of retired flows, to reuse.
+    pub(super) free_flows: Vec<u32>,
+    /// Rows waiting for an earlier stream or announcement still held.
+    rtp: BTreeMap<(u64, SocketAddr, SocketAddr, u32), RtpStream>,
+    announced: BTreeMap<u64, Announced>,
+    /// Rows in report order, to be taken.
+    ready_rtp: Vec<RtpStream>,
+    ready_announced: Vec<Announced>,
+    /// Announcement slots referred to by a flow or stream (a sweep's scratch).
+    referred: Vec<bool>,
+}
+
+/// Rows of a retiring tracker, in report order.
+#[derive(Debug, Default)]
+pub struct Rows {
+    pub rtp: Vec<RtpStream>,
+    pub announced: Vec<Announced>,
+}
+
+impl Rows {
+    pub fn is_empty(&self) -> bool {
+        self.rtp.is_empty() && self.announced.is_empty()
+    }
+}
+
+impl MediaTracker {
+    /// From now on, what has ended becomes a row, taken with [`MediaTracker::take_rows`]
+    /// (call before the first packet).
+    pub fn retiring(&mut self) {
+        self.retire = Some(Box::default());
+    }
+
+    /// The rows finished since the last call, in report order.
+    pub fn take_rows(&mut self) -> Rows {
+        match &mut self.retire {
+            Some(r) => Rows {
+                rtp: std::mem::take(&mut r.ready_rtp),
+                announced: std::mem::take(&mut r.ready_announced),
+            },
+            None => Rows::default(),
+        }
+    }
+
+    /// Flows held now (in progress, or quiet and not yet retired).
+    pub fn flows_held(&self) -> usize {
+        self.flow_order.len()
+    }
+
+    /// Whether rows are waiting to be taken.
+    pub fn has_rows(&self) -> bool {
+        self.retire
+            .as_ref()
+            .is_some_and(|r| !r.ready_rtp.is_empty() || !r.ready_announced.is_empty())
+    }
+
+    /// The calls stage retired `call_id`: its announcements become rows once nothing
+    /// refers to them (nothing without [`MediaTracker::retiring`]).
+    pub fn call_ended(&mut self, call_id: &str) {
+        if self.retire.is_none() {
+            return;
+        }
+        for i in self.take_chain(call_id) {
+            self.announcement_ended(i);
+        }
+    }
+
+    /// An announcement was filed in slot `i`.
+    pub(super) fn note_announced(&mut self, i: u32) {
+        if let Some(r) = &mut self.retire {
+            let i = i as usize;
+            if r.seq.len() <= i {
+                r.seq.resize(i + 1, FREE);
+            }
+            r.seq[i] = r.next_seq;
+            if r.call_over.len() <= i {
+                r.call_over.resize(i + 1, false);
+            }
+            r.call_over[i] = false;
+            r.held.insert(r.next_seq);
+            r.next_seq += 1;
+        }
+    }
+
+    /// The announcement in slot `i` was forgotten (its call let go, no flow looked it up).
+    pub(super) fn note_forgotten(&mut self, i: u32) {
+        if let Some(r) = &mut self.retire
+            && let Some(seq) = r.seq.get_mut(i as usize)
+        {
+            r.held.remove(seq);
+            *seq = FREE;
+        }
+    }
+
+    /// The call of the announcement in slot `i` has ended (or was let go while a flow
+    /// refers to it).
+    pub(super) fn announcement_ended(&mut self, i: u32) {
+        if let Some(r) = &mut self.retire
+            && let Some(&seq) = r.seq.get(i as usize)
+            && seq != FREE
+        {
+            r.ended.push((i, seq, r.swept));
+            r.call_over[i as usize] = true;
+        }
+    }
+
+    /// Capture time reached second `now`: sweeps once a second.
+    pub(super) fn clock(&mut self, now: i64) {
+        if let Some(r) = &mut self.retire
+            && now > r.swept
+        {
+            r.swept = now;
+            self.sweep(now);
+        }
+    }
+
+    /// Retires the flows quiet since `now - QUIET_SECS` (a flow of a call in progress
+    /// stays: a call on hold may send nothing for minutes) and, every [`RELEASE_SECS`],
+    /// the announcements nothing refers to any more, and releases the rows no earlier
+    /// one waits for.
+    fn sweep(&mut self, now: i64) {
+        let Some(mut r) = self.retire.take() else {
+            return;
+        };
+        let mut looked = 0;
+        while let Some(slot) = self.flow_order.oldest()
+            && looked < self.flow_order.len()
+        {
+            let f = &mut self.flows[slot as usize];
+            if now.saturating_sub(f.last_secs) < QUIET_SECS {
+                break;
+            }
+            looked += 1;
+            let over = |a: Option<u32>| a.is_none_or(|a| r.call_over[a as usize]);
+            if over(f.dst_ann) && over(f.src_ann) {
+                self.retire_flow(slot, &mut r);
+            } else {
+                // Its call goes on: looked at again in QUIET_SECS, and counted as active
+                // meanwhile (at the cap, forgetting it leaves its call not judged).
+                f.last_secs = now;
+                self.flow_order.touch(slot);
+            }
+        }
+        if now >= r.released.saturating_add(RELEASE_SECS) {
+            r.released = now;
+            self.release(&mut r, now);
+        }
+        self.retire = Some(r);
+    }
+
+    /// Retires the flows of ended calls quiet for [`ENDED_QUIET_SECS`] and the
+    /// announcements nothing refers to any more, and moves the rows that are in order to
+    /// `ready`.
+    fn release(&mut self, r: &mut Retire, now: i64) {
+        let over = |r: &Retire, a: Option<u32>| a.is_none_or(|a| r.call_over[a as usize]);
+        for slot in 0..self.flows.len() as u32 {
+            let f = &self.flows[slot as usize];
+            if !f.retired
+                && (f.dst_ann.is_some() || f.src_ann.is_some())
+                && over(r, f.dst_ann)
+                && over(r, f.src_ann)
+                && now.saturating_sub(f.last_secs) >= ENDED_QUIET_SECS
+            {
+                self.retire_flow(slot, r);
+            }
+        }
+        r.referred.clear();
+        r.referred.resize(self.report.announced.len(), false);
+        let mut first_held = u64::MAX;
+        for f in self.flows.iter().filter(|f| !f.retired) {
+            for a in [f.dst_ann, f.src_ann].into_iter().flatten() {
+                r.referred[a as usize] = true;
+            }
+            for &si in &f.streams {
+                let s = &self.streams[si as usize];
+                for a in [s.dst_ann, s.src_ann].into_iter().flatten() {
+                    r.referred[a as usize] = true;
+                }
+                first_held = first_held.min(s.first_frame);
+            }
+        }
+        let mut ended = std::mem::take(&mut r.ended);
+        ended.retain(|&(i, seq, at)| {
+            if r.seq.get(i as usize) != Some(&seq) {
+                return false;
+            }
+            if r.referred[i as usize] || now.saturating_sub(at) < ENDED_ANNOUNCEMENT_SECS {
+                return true;
+            }
+            let row = self.free_announcement(i);
+            r.seq[i as usize] = FREE;
+            r.held.remove(&seq);
+            r.announced.insert(seq, row);
+            false
+        });
+        r.ended = ended;
+        let first_seq = r.held.first().copied().unwrap_or(u64::MAX);
+        while let Some(e) = r.announced.first_entry() {
+            if *e.key() >= first_seq {
+                break;
+            }
+            r.ready_announced.push(e.remove());
+        }
+        while let Some(e) = r.rtp.first_entry() {
+            if e.key().0 >= first_held {
+                break;
+            }
+            r.ready_rtp.push(e.remove());
+        }
+    }
+
+    /// Takes the announcement out of slot `i` (nothing refers to it) and frees the slot.
+    fn free_announcement(&mut self, i: u32) -> Announced {
+        let a = &mut self.report.announced[i as usize];
+        if self.announced_index.get(&a.addr) == Some(&i) {
+            self.announced_index.remove(&a.addr);
+        }
+        let row = a.clone();
+        a.call_id = std::sync::Arc::from("");
+        a.candidate = None;
+        self.by_call.free.push(i);
+        row
+    }
+
+    /// Retires flow `slot`: counts settled, confirmed streams made rows, slots freed.
+    fn retire_flow(&mut self, slot: u32, r: &mut Retire) {
+        self.flow_order.remove(slot);
+        let f = &mut self.flows[slot as usize];
+        f.settle(&mut self.report.announced);
+        self.flow_index.remove(FlowKey::new(f.src, f.dst));
+        f.retired = true;
+        f.dst_ann = None;
+        f.src_ann = None;
+        for si in std::mem::take(&mut f.streams) {
+            if let Some(row) = self.stream_ended_row(si, true) {
+                r.rtp
+                    .insert((row.first_frame, row.src, row.dst, row.ssrc), row);
+            }
+        }
+        r.free_flows.push(slot);
+    }
+
+    /// Stream `si` will have no more packets: an unconfirmed one frees its slot; when
+    /// retiring, so does a confirmed one, which becomes a row, filed to wait for its turn.
+    pub(super) fn stream_ended(&mut self, si: u32) {
+        if let Some(row) = self.stream_ended_row(si, self.retire.is_some())
+            && let Some(r) = &mut self.retire
+        {
+            r.rtp
+                .insert((row.first_frame, row.src, row.dst, row.ssrc), row);
+        }
+    }
+
+    /// [`MediaTracker::stream_ended`], the row returned (`retiring`: whether a confirmed
+    /// stream becomes one).
+    fn stream_ended_row(&mut self, si: u32, retiring: bool) -> Option<RtpStream> {
+        let s = &self.streams[si as usize];
+        if s.confirmed && !retiring {
+            return None;
+        }
+        let row = s.confirmed.then(|| self.stream_row(si));
+        self.streams[si as usize].confirmed = false;
+        self.free_streams.push(si);
+        row
+    }
+
+    /// The end of the capture when retiring: every row left, in report order, into the
+    /// report (after those taken). Rows ready come first; those pending and those of what
+    /// is still held interleave, and are sorted.
+    pub(super) fn finish_retiring(&mut self, mut r: Retire) {
+        let mut rtp = std::mem::take(&mut r.ready_rtp);
+        let ready = rtp.len();
+        rtp.extend(std::mem::take(&mut r.rtp).into_values());
+        for si in 0..self.streams.len() as u32 {
+            if self.streams[si as usize].confirmed {
+                rtp.push(self.stream_row(si));
+            }
+        }
+        self.streams = Vec::new();
+        rtp[ready..].sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
+
+        let mut rest: Vec<(u64, Announced)> =
+            std::mem::take(&mut r.announced).into_iter().collect();
+        let table = std::mem::take(&mut self.report.announced);
+        for (i, &seq) in r.seq.iter().enumerate() {
+            if seq != FREE {
+                rest.push((seq, table[i].clone()));
+            }
+        }
+        drop(table);
+        rest.sort_unstable_by_key(|(seq, _)| *seq);
+        let mut announced = std::mem::take(&mut r.ready_announced);
+        announced.extend(rest.into_iter().map(|(_, a)| a));
+        self.report.rtp = rtp;
+        self.report.announced = announced;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::testing::{dgram, rtp_pkt};
+    use crate::media::{MediaReport, MediaTracker};
+
+    /// What the scenarios do, in capture order.
+    enum Step {
+        /// Call, SDP address (`10.0.0.2:port`), frame.
+        Announce(&'static str, u16, u64),
+        /// `n` RTP packets of SSRC `ssrc` to `10.0.0.2:port` from frame `frame`, second `secs`.
+        Rtp {
+            port: u16,
+            ssrc: u32,
+            frame: u64,
+            secs: u32,
+            n: u16,
+            seq: u16,
+        },
+        /// The calls stage retired the call.
+        Ended(&'static str),
+    }
+
+    fn run(steps: &[Step], retiring: bool) -> (MediaReport, Vec<usize>) {
+        let mut t = MediaTracker::default();
+        if retiring {
+            t.retiring();
+        }
+        let mut taken = Rows::default();
+        // The rows taken after each step.
+        let mut counts = Vec::new();
+        for step in steps {
+            match *step {
+                Step::Announce(call, port, frame) => {
+                    let body = format!("v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio {port} RTP/AVP 8\r\n");
+                    t.announce(call, &crate::sip::sdp::parse(body.as_bytes()), frame);
+                }
+                Step::Rtp {
+                    port,
+                    ssrc,
+                    frame,
+                    secs,
+                    n,
+                    seq,
+                } => {
+                    for i in 0..n {
+                        let p = rtp_pkt(seq + i, 160 * u32::from(seq + i), ssrc, 8);
+                        let dst = format!("10.0.0.2:{port}");
+                        let ms = secs * 1000 + 20 * u32::from(i);
+                        t.datagram(&dgram(frame + u64::from(i), ms, "10.0.0.1:4000", &dst, &p));
+                    }
+                }
+                Step::Ended(call) => t.call_ended(call),
+            }
+            let rows = t.take_rows();
+            taken.rtp.extend(rows.rtp);
+            taken.announced.extend(rows.announced);
+            counts.push(taken.rtp.len() + taken.announced.len());
+        }
+        let mut r = t.finish();
+        taken.rtp.append(&mut r.rtp);
+        taken.announced.append(&mut r.announced);
+        r.rtp = taken.rtp;
+        r.announced = taken.announced;
+        (r, counts)
+    }
+
+    fn json(r: &MediaReport) -> String {
+        let mut r = r.clone();
+        r.flow_limit = None;
+        serde_json::to_string_pretty(&r).unwrap()
+    }
+
+    /// Three calls, one of them long: each stream and announcement becomes a row once it
+    /// has ended, in the order of the whole report (the short call's rows wait for the
+    /// long call's, which began first), and the rows are those of the whole report.
+    #[test]
+    fn rows_come_out_as_they_end_in_the_order_of_the_whole_report() {
+        use Step::*;
+        let rtp = |port, ssrc, frame, secs, n| Rtp {
+            port,
+            ssrc,
+            frame,
+            secs,
+            n,
+            seq: 1,
+        };
+        let steps = [
+            Announce("long", 5000, 1),
+            rtp(5000, 1, 10, 0, 5),
+            Announce("short", 6000, 20),
+            rtp(6000, 2, 30, 1, 5),
+            Ended("short"),
+            // 70 s later: the short call's flow and announcement have ended, but they
+            // began after the long call's, which goes on.
+            Rtp {
+                port: 5000,
+                ssrc: 1,
+                frame: 100,
+                secs: 71,
+                n: 5,
+                seq: 6,
+            },
+            Ended("long"),
+            Announce("third", 7000, 200),
+            rtp(7000, 3, 210, 200, 5),
+            // Much later: the long call's rows and the short one's come out, in order.
+            rtp(7000, 3, 300, 400, 1),
+            Ended("third"),
+        ];
+        let (whole, _) = run(&steps, false);
+        let (retired, counts) = run(&steps, true);
+        assert_eq!(json(&retired), json(&whole));
+        let calls: Vec<_> = retired.rtp.iter().map(|s| s.call_id.as_deref()).collect();
+        assert_eq!(calls, [Some("long"), Some("short"), Some("third")]);
+        assert_eq!(whole.rtp[0].packets, 10, "one stream over the 70 s");
+        // Nothing before the long call's flow went quiet; then the long and the short
+        // call's streams and announcements (4 rows) before the end.
+        assert_eq!(counts[..8], [0; 8]);
+        assert_eq!(counts[9], 4, "{counts:?}");
+    }
+
+    /// A call on hold sends nothing for minutes: while the call goes on its flow stays,
+    /// and the stream resumes as one.
+    #[test]
+    fn a_quiet_flow_of_a_call_in_progress_stays() {
+        use Step::*;
+        let steps = [
+            Announce("held", 5000, 1),
+            Rtp {
+                port: 5000,
+                ssrc: 1,
+                frame: 10,
+                secs: 0,
+                n: 5,
+                seq: 1,
+            },
+            Announce("other", 6000, 20),
+            Rtp {
+                port: 6000,
+                ssrc: 2,
+                frame: 30,
+                secs: 300,
+                n: 3,
+                seq: 1,
+            },
+            Rtp {
+                port: 5000,
+                ssrc: 1,
+                frame: 40,
+                secs: 301,
+                n: 5,
+                seq: 6,
+            },
+        ];
+        let (whole, _) = run(&steps, false);
+        let (retired, _) = run(&steps, true);
+        assert_eq!(json(&retired), json(&whole));
+        assert_eq!(retired.rtp.len(), 2);
+        assert_eq!((retired.rtp[0].packets, retired.rtp[0].lost), (10, 0));
+    }
+
+    /// Calls one after the other: the tables hold the calls in progress, not the calls
+    /// seen (slots of flows, streams and announcements are reused).
+    #[test]
+    fn the_tables_hold_what_is_in_progress() {
+        let mut t = MediaTracker::default();
+        t.retiring();
+        let mut rows = 0;
+        for n in 0..200u16 {
+            let call = format!("call-{n}");
+            let port = 5000 + 2 * n;
+            let frame = u64::from(n) * 100;
+            let body = format!("v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio {port} RTP/AVP 8\r\n");
+            t.announce(&call, &crate::sip::sdp::parse(body.as_bytes()), frame);
+            for i in 0..5 {
+                let p = rtp_pkt(i, 160 * u32::from(i), u32::from(n), 8);
+                let dst = format!("10.0.0.2:{port}");
+                let ms = u32::from(n) * 30_000 + 20 * u32::from(i);
+                t.datagram(&dgram(
+                    frame + 1 + u64::from(i),
+                    ms,
+                    "10.0.0.1:4000",
+                    &dst,
+                    &p,
+                ));
+            }
+            t.call_ended(&call);
+            let r = t.take_rows();
+            rows += r.rtp.len() + r.announced.len();
+        }
+        // A call every 30 s; flows and announcements go 60 s after their last packet.
+        assert!(t.flows.len() <= 6, "{} flow slots", t.flows.len());
+        assert!(t.streams.len() <= 6, "{} stream slots", t.streams.len());
+        assert!(
+            t.report.announced.len() <= 8,
+            "{} announcement slots",
+            t.report.announced.len()
+        );
+        assert!(rows >= 2 * 190, "{rows} rows out before the end");
+        let r = t.finish();
+        assert_eq!(rows + r.rtp.len() + r.announced.len(), 400);
+    }
+}

@@ -1,0 +1,190 @@
+//! A spool file: rows of a listing written out as they come, in the system's temporary
+//! directory, and copied behind the listing's head when the capture has been read (the
+//! head holds what is known only at the end). The file is removed when the spool is
+//! dropped.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Seek, Write};
+use std::path::PathBuf;
+
+const SPACES: &[u8] = &[b' '; 16];
+
+/// A writer that indents each line after the first by `spaces`. Pretty-printed JSON has
+/// line breaks only between its tokens (a string's are escaped), so every line break it
+/// writes starts a line to indent.
+struct Indented<'a, W: Write> {
+    inner: &'a mut W,
+    spaces: &'a [u8],
+}
+
+impl<W: Write> Write for Indented<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            self.inner.write_all(&buf[..=i])?;
+            self.inner.write_all(self.spaces)?;
+            buf = &buf[i + 1..];
+        }
+        self.inner.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Rows written to a temporary file; see the module docs.
+pub(crate) struct SpoolFile {
+    file: BufWriter<File>,
+    path: PathBuf,
+    /// Items written.
+    pub(crate) items: u64,
+}
+
+impl SpoolFile {
+    /// A new, empty spool; `what` names it (`sipdiag-{what}-{pid}-{n}`).
+    pub(crate) fn new(what: &str) -> io::Result<SpoolFile> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "sipdiag-{what}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        Ok(SpoolFile {
+            file: BufWriter::with_capacity(1 << 16, file),
+            path,
+            items: 0,
+        })
+    }
+
+    /// `text` and a line break, as one item.
+    pub(crate) fn line(&mut self, text: &str) -> io::Result<()> {
+        self.file.write_all(text.as_bytes())?;
+        self.items += 1;
+        self.file.write_all(b"\n")
+    }
+
+    /// `text` as it is, as one item.
+    pub(crate) fn text(&mut self, text: &str) -> io::Result<()> {
+        self.items += 1;
+        self.file.write_all(text.as_bytes())
+    }
+
+    /// `json` (pretty-printed from column 0) as the next element of an array whose
+    /// elements stand `indent` spaces in: after a comma unless it is the first.
+    pub(crate) fn json_element(&mut self, json: &str, indent: usize) -> io::Result<()> {
+        if self.items > 0 {
+            self.file.write_all(b",\n")?;
+        }
+        for (i, line) in json.split('\n').enumerate() {
+            if i > 0 {
+                self.file.write_all(b"\n")?;
+            }
+            self.file.write_all(&SPACES[..indent.min(SPACES.len())])?;
+            self.file.write_all(line.as_bytes())?;
+        }
+        self.items += 1;
+        Ok(())
+    }
+
+    /// `v`, pretty-printed, as the next element of an array whose elements stand `indent`
+    /// spaces in (as [`SpoolFile::json_element`], serialised straight into the file).
+    pub(crate) fn json_value<T: serde::Serialize>(
+        &mut self,
+        v: &T,
+        indent: usize,
+    ) -> io::Result<()> {
+        if self.items > 0 {
+            self.file.write_all(b",\n")?;
+        }
+        let spaces = &SPACES[..indent.min(SPACES.len())];
+        self.file.write_all(spaces)?;
+        let mut w = Indented {
+            inner: &mut self.file,
+            spaces,
+        };
+        serde_json::to_writer_pretty(&mut w, v).map_err(io::Error::other)?;
+        self.items += 1;
+        Ok(())
+    }
+
+    /// What was written, copied to `w`.
+    pub(crate) fn copy_to(&mut self, w: &mut impl Write) -> io::Result<()> {
+        self.file.flush()?;
+        let file = self.file.get_mut();
+        file.seek(io::SeekFrom::Start(0))?;
+        io::copy(file, w)?;
+        Ok(())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for SpoolFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elements_and_lines_come_back_in_order_and_the_file_goes() {
+        let mut s = SpoolFile::new("test").unwrap();
+        s.json_element("{\n  \"a\": 1\n}", 4).unwrap();
+        s.json_element("2", 4).unwrap();
+        let mut out = Vec::new();
+        s.copy_to(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "    {\n      \"a\": 1\n    },\n    2"
+        );
+        let path = s.path().to_path_buf();
+        assert!(path.exists());
+        drop(s);
+        assert!(!path.exists());
+
+        // Serialised straight in, the same text.
+        let mut s = SpoolFile::new("test").unwrap();
+        s.json_value(&serde_json::json!({"a": [1, "x\ny"]}), 4)
+            .unwrap();
+        s.json_value(&2, 4).unwrap();
+        let mut out = Vec::new();
+        s.copy_to(&mut out).unwrap();
+        let mut expected = SpoolFile::new("test").unwrap();
+        let v = serde_json::json!({"a": [1, "x\ny"]});
+        expected
+            .json_element(&serde_json::to_string_pretty(&v).unwrap(), 4)
+            .unwrap();
+        expected.json_element("2", 4).unwrap();
+        let mut want = Vec::new();
+        expected.copy_to(&mut want).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
+
+        let mut s = SpoolFile::new("test").unwrap();
+        s.line("one").unwrap();
+        s.line("two").unwrap();
+        assert_eq!(s.items, 2);
+        let mut out = Vec::new();
+        s.copy_to(&mut out).unwrap();
+        assert_eq!(out, b"one\ntwo\n");
+    }
+}
