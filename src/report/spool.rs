@@ -9,34 +9,6 @@ use std::path::PathBuf;
 
 const SPACES: &[u8] = &[b' '; 16];
 
-/// A writer that indents each line after the first by `spaces`. Pretty-printed JSON has
-/// line breaks only between its tokens (a string's are escaped), so every line break it
-/// writes starts a line to indent.
-struct Indented<'a, W: Write> {
-    inner: &'a mut W,
-    spaces: &'a [u8],
-}
-
-impl<W: Write> Write for Indented<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_all(buf)?;
-        Ok(buf.len())
-    }
-
-    fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while let Some(i) = buf.iter().position(|&b| b == b'\n') {
-            self.inner.write_all(&buf[..=i])?;
-            self.inner.write_all(self.spaces)?;
-            buf = &buf[i + 1..];
-        }
-        self.inner.write_all(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// Rows written to a temporary file; see the module docs.
 pub(crate) struct SpoolFile {
     file: BufWriter<File>,
@@ -107,13 +79,17 @@ impl SpoolFile {
         if self.items > 0 {
             self.file.write_all(b",\n")?;
         }
-        let spaces = &SPACES[..indent.min(SPACES.len())];
-        self.file.write_all(spaces)?;
-        let mut w = Indented {
-            inner: &mut self.file,
-            spaces,
-        };
-        serde_json::to_writer_pretty(&mut w, v).map_err(io::Error::other)?;
+        use serde_json::ser::{Formatter, PrettyFormatter};
+        self.file.write_all(&SPACES[..indent.min(SPACES.len())])?;
+        // serde_json's own pretty layout, its nesting started `indent / 2` levels in (each
+        // level opened on a writer that discards the bracket): lines after the first are
+        // indented as they would be inside those levels.
+        let mut f = PrettyFormatter::with_indent(b"  ");
+        for _ in 0..indent / 2 {
+            f.begin_array(&mut io::sink())?;
+        }
+        let mut ser = serde_json::Serializer::with_formatter(&mut self.file, f);
+        v.serialize(&mut ser).map_err(io::Error::other)?;
         self.items += 1;
         Ok(())
     }
