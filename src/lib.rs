@@ -20,7 +20,9 @@
 //! - [`calls`]: transactions, dialogs, roles and Follow-Me legs → [`calls::Call`]s;
 //!   [`calls::retire`] hands each call out once it has ended, so that memory follows the
 //!   calls in progress (what `calls` uses on one capture).
-//! - [`media`]: STUN, RTP/RTCP streams and softphone flows, matched with the calls' SDP.
+//! - [`media`]: STUN, RTP/RTCP streams and softphone flows, matched with the calls' SDP;
+//!   a tracker may retire flows, streams and announcements as their calls end (what
+//!   `media` uses on one capture, its rows spooled by [`report::media_spool`]).
 //! - [`ipoffice`]: Avaya IP Office incoming SIP call routing, replayed from a configuration.
 //! - [`numbers`]: number formats, the site profile and the XccDiversionPattern dialect.
 //! - [`rules`]: one file per diagnosis rule → [`rules::Finding`]s (the media rules alone:

@@ -113,24 +113,39 @@ fn media_retiring(args: &MediaArgs, settings: MediaSettings) -> anyhow::Result<u
     calls.set.without_sdp();
     let mut tracker = crate::media::MediaTracker::new(settings);
     tracker.retiring();
+    // The rows are written on a thread of their own: the scan's second thread, which
+    // follows the calls and the media, has enough to do.
+    let (send, rows) = std::sync::mpsc::sync_channel::<crate::media::Rows>(ROWS_IN_FLIGHT);
+    let writer = std::thread::Builder::new()
+        .name("sipdiag-rows".into())
+        .spawn(move || {
+            let mut spool = spool;
+            for r in rows {
+                spool.push(r)?;
+            }
+            Ok::<_, std::io::Error>(spool)
+        })
+        .context("starting the row writer")?;
     let mut media = MediaRows {
         tracker,
-        spool,
-        error: None,
+        rows: Some(send),
     };
     let (mut reports, errors) = super::scan_all_with(&args.captures, &mut calls, &mut media);
     calls.set.finish().for_each(drop);
     let what = crate::calls::LetGo::DROPPED;
     (calls.set.let_go).report(&mut reports, &args.captures, what);
-    if let Some(e) = media.error {
-        return Err(SpoolError(e).into());
-    }
+    drop(media.rows.take());
+    let spool = match writer.join() {
+        Ok(Ok(spool)) => spool,
+        Ok(Err(e)) => return Err(SpoolError(e).into()),
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     if reports.is_empty() {
         return finish(errors);
     }
     let report = media.tracker.finish();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    (media.spool)
+    spool
         .finish(&reports, report, &mut out)
         .context("writing the report")?;
     if args.format == Format::Table {
@@ -143,22 +158,24 @@ fn media_retiring(args: &MediaArgs, settings: MediaSettings) -> anyhow::Result<u
     finish(errors)
 }
 
-/// The media tracker of [`media_retiring`], its finished rows written to the spool.
+/// Batches of rows on their way to the writer thread of [`media_retiring`].
+const ROWS_IN_FLIGHT: usize = 64;
+
+/// The media tracker of [`media_retiring`], its finished rows sent to the writer.
 struct MediaRows {
     tracker: crate::media::MediaTracker,
-    spool: MediaSpool,
-    /// Writing the spool failed (nothing more is written).
-    error: Option<std::io::Error>,
+    /// `None` once the writer has stopped (it failed: its error is reported).
+    rows: Option<std::sync::mpsc::SyncSender<crate::media::Rows>>,
 }
 
 impl MediaRows {
     fn write(&mut self) {
         if self.tracker.has_rows() {
             let rows = self.tracker.take_rows();
-            if self.error.is_none()
-                && let Err(e) = self.spool.push(rows)
+            if let Some(send) = &self.rows
+                && send.send(rows).is_err()
             {
-                self.error = Some(e);
+                self.rows = None;
             }
         }
     }

@@ -293,8 +293,10 @@ pub struct SignalFlow {
 
 /// A media address announced in SDP.
 ///
-/// Kept for every announced address until the report is written, so it is compact: the
-/// `m=` section's description is shared by every address announced with the same one
+/// Kept for every announced address until the report is written (`analyze`), or until
+/// its call has ended and nothing refers to it ([`MediaTracker::retiring`], `media`), so it
+/// is compact: the `m=` section's description is shared by every address announced with
+/// the same one
 /// ([`AnnouncedFormat`], interned by the tracker), and a call's announcements share one
 /// Call-ID. JSON keeps the flat shape `call_id, addr, frame, codecs, kind, direction,
 /// candidate, payloads, received, sent, rtp_received, rtp_sent`.

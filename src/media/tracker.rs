@@ -9,8 +9,12 @@
 //! constant time, its counts settled and its calls marked as not judged
 //! ([`super::FlowLimit`]), so a flood of flows never locks later calls out.
 //!
+//! A tracker may also retire what has ended as the capture is read
+//! ([`MediaTracker::retiring`]), for a listing written as it goes: its memory then
+//! follows the media in progress.
+//!
 //! The parts: the flow table (`flows`), RTP streams (`streams`), STUN (`stun_messages`),
-//! TCP signalling and STUN over TCP (`tcp`), and `finish`.
+//! TCP signalling and STUN over TCP (`tcp`), retirement (`retire`), and `finish`.
 
 mod announced;
 mod finish;
