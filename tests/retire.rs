@@ -172,10 +172,15 @@ struct MediaPackets<'a>(
 );
 
 impl MediaPackets<'_> {
+    /// Takes the rows finished: each at or above the bounds given before it.
     fn take(&mut self) {
         let r = self.0.take_rows();
-        self.1.rtp.extend(r.rtp);
-        self.1.announced.extend(r.announced);
+        let rows = &mut *self.1;
+        assert!(r.rtp.iter().all(|s| s.first_frame >= rows.rtp_below));
+        assert!(r.announced.iter().all(|(n, _)| *n >= rows.announced_below));
+        (rows.rtp_below, rows.announced_below) = (r.rtp_below, r.announced_below);
+        rows.rtp.extend(r.rtp);
+        rows.announced.extend(r.announced);
         *self.2 = (*self.2).max(self.0.flows_held());
     }
 }
@@ -198,8 +203,9 @@ impl app::PacketSink for MediaPackets<'_> {
 }
 
 /// `media` of one capture: flows, streams and announcements retire as their calls end,
-/// and the rows, taken as they are finished, are the whole report's, in its order; the
-/// flows held at once follow the calls in progress, not the calls seen.
+/// and the rows, taken as they are finished (never below the bounds given before them),
+/// are the whole report's, in its order; the flows held at once follow the calls in
+/// progress, not the calls seen.
 #[test]
 fn media_retires_with_its_calls_and_gives_the_whole_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -230,11 +236,16 @@ fn media_retires_with_its_calls_and_gives_the_whole_report() {
         let (_, errors) = app::scan_all_with(&paths, &mut sink, &mut packets);
         assert!(errors.is_empty());
         let taken = rows.rtp.len() + rows.announced.len();
+        let last = tracker.finish_rows();
+        rows.rtp.extend(last.rtp);
+        rows.announced.extend(last.announced);
         let mut rest = tracker.finish();
-        rows.rtp.append(&mut rest.rtp);
-        rows.announced.append(&mut rest.announced);
+        // In the report's order: streams by first frame, announcements as they were made.
+        rows.rtp
+            .sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
+        rows.announced.sort_by_key(|(n, _)| *n);
         rest.rtp = rows.rtp;
-        rest.announced = rows.announced;
+        rest.announced = rows.announced.into_iter().map(|(_, a)| a).collect();
         assert_eq!(
             serde_json::to_string(&rest).unwrap(),
             serde_json::to_string(&whole).unwrap(),

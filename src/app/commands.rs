@@ -143,10 +143,11 @@ fn media_retiring(args: &MediaArgs, settings: MediaSettings) -> anyhow::Result<u
     if reports.is_empty() {
         return finish(errors);
     }
+    let rest = media.tracker.finish_rows();
     let report = media.tracker.finish();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     spool
-        .finish(&reports, report, &mut out)
+        .finish(&reports, report, rest, &mut out)
         .context("writing the report")?;
     if args.format == Format::Table {
         let width = crate::report::terminal_width();

@@ -102,7 +102,7 @@ impl MediaTracker {
         if d.transport != Transport::Udp {
             return;
         }
-        self.clock(d.time.secs);
+        self.clock(d.time.secs, d.frame);
         match UdpPayload::read(d.payload) {
             Some(p) => self.read_datagram(d, p),
             None => {
@@ -119,7 +119,7 @@ impl MediaTracker {
         if d.transport != Transport::Udp {
             return;
         }
-        self.clock(d.time.secs);
+        self.clock(d.time.secs, d.frame);
         self.report.udp_datagrams += 1;
         if p == UdpPayload::Empty {
             return;

@@ -37,20 +37,32 @@ pub fn write_media_json(
 /// The media report as tables fitted to `width` columns.
 pub fn media_table(media: &MediaReport, width: usize) -> String {
     let mut out = table_before_rtp(media, width);
-    if !media.rtp.is_empty() {
-        out.push_str("RTP\n");
-        out.push_str(&super::table_or_columns(
-            &RTP_HEAD,
-            media.rtp.iter().map(rtp_cells),
-            width,
-        ));
-        for r in &media.rtp {
-            if let Some(note) = rtp_note(r) {
-                out.push_str(&super::wrap_lines(&note, width));
-            }
-        }
-    }
+    let rows = media
+        .rtp
+        .iter()
+        .map(|r| (rtp_cells(r), rtp_note(r)))
+        .collect();
+    out.push_str(&rtp_section(rows, width));
     out + &table_after_rtp(media, media.rtp.len(), width)
+}
+
+/// The RTP table of the streams (each stream's cells and note, in order) and the notes
+/// under it; nothing without streams.
+pub(super) fn rtp_section(rows: Vec<(Vec<String>, Option<String>)>, width: usize) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut notes = String::new();
+    let cells: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|(cells, note)| {
+            if let Some(note) = note {
+                notes.push_str(&super::wrap_lines(&note, width));
+            }
+            cells
+        })
+        .collect();
+    "RTP\n".to_string() + &super::table_or_columns(&RTP_HEAD, cells, width) + &notes
 }
 
 /// The columns of the RTP table.

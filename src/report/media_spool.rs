@@ -2,21 +2,26 @@
 //! written out as they are finished, so that memory follows the media in progress, not
 //! the media seen.
 //!
-//! Input: the rows of a retiring tracker ([`crate::media::Rows`], in report order) as the
-//! capture is read; at the end the capture reports and the rest of the media report.
-//! Output: the same document as [`super::media::write_media_json`] and the same tables as
-//! [`super::media::media_table`], byte for byte. JSON rows go to spool files (the document
-//! starts with the capture reports, known only at the end). A drawn table needs all its
-//! rows for its column widths, so up to [`super::TABLE_ROWS`] streams are held; past
-//! that the RTP table is plain columns sized by the first ones, and the lines and the
-//! notes under them go to spool files. The table does not list announcements.
+//! Input: the rows of a retiring tracker ([`crate::media::Rows`]: as they are finished,
+//! with the bounds below which the report's order is settled) as the capture is read; at
+//! the end the capture reports and the rest of the media report. Output: the same
+//! document as [`super::media::write_media_json`] and the same tables as
+//! [`super::media::media_table`], byte for byte.
+//!
+//! Rows are put in the report's order by [`Ordered`] (a row waits while one that goes
+//! before it is in progress, on disk past a few MiB). JSON rows then go to spool files
+//! (the document starts with the capture reports, known only at the end). A drawn table
+//! needs all its rows for its column widths, so up to [`super::TABLE_ROWS`] streams are
+//! held; past that the RTP table is plain columns sized by the first ones, and the lines
+//! and the notes under them go to spool files. The table does not list announcements.
 
 use std::io::{self, Write};
 
-use super::media::{RTP_HEAD, rtp_cells, rtp_note, table_after_rtp, table_before_rtp};
-use super::spool::SpoolFile;
+use super::media::{RTP_HEAD, rtp_cells, rtp_note, rtp_section, table_after_rtp, table_before_rtp};
+use super::ordered::Ordered;
+use super::spool::{SpoolFile, json_element_bytes};
 use super::{Columns, TABLE_ROWS, wrap_lines};
-use crate::media::{MediaReport, Rows, RtpStream};
+use crate::media::{MediaReport, Rows};
 use crate::sip::CaptureReport;
 
 /// Indentation of the elements of `media.rtp` and `media.announced` in the document.
@@ -25,30 +30,43 @@ const ELEMENT_INDENT: usize = 6;
 /// The media listing as its rows come; see the module docs.
 pub struct MediaSpool {
     layout: Layout,
+    /// Where each row is made before it is filed.
+    scratch: Vec<u8>,
 }
 
 enum Layout {
     Json {
-        rtp: SpoolFile,
-        announced: SpoolFile,
+        rtp: Ordered,
+        rtp_out: SpoolFile,
+        announced: Ordered,
+        announced_out: SpoolFile,
     },
     Table {
         width: usize,
-        /// The first streams (all of them, up to [`TABLE_ROWS`]).
-        first: Vec<RtpStream>,
-        /// Past [`TABLE_ROWS`] streams: the columns, the lines and the notes.
-        columns: Option<(Columns, SpoolFile, SpoolFile)>,
-        streams: usize,
+        rtp: Ordered,
+        table: TableRows,
     },
+}
+
+/// The RTP table's rows in order: the first ones held (all of them, up to
+/// [`TABLE_ROWS`]); past that the columns, the lines and the notes.
+#[derive(Default)]
+struct TableRows {
+    first: Vec<(Vec<String>, Option<String>)>,
+    columns: Option<(Columns, SpoolFile, SpoolFile)>,
+    streams: usize,
 }
 
 impl MediaSpool {
     /// The JSON document.
     pub fn json() -> io::Result<MediaSpool> {
         Ok(MediaSpool {
+            scratch: Vec::new(),
             layout: Layout::Json {
-                rtp: SpoolFile::new("media-rtp")?,
-                announced: SpoolFile::new("media-announced")?,
+                rtp: Ordered::default(),
+                rtp_out: SpoolFile::new("media-rtp")?,
+                announced: Ordered::default(),
+                announced_out: SpoolFile::new("media-announced")?,
             },
         })
     }
@@ -56,83 +74,77 @@ impl MediaSpool {
     /// The tables, fitted to `width` columns.
     pub fn table(width: usize) -> MediaSpool {
         MediaSpool {
+            scratch: Vec::new(),
             layout: Layout::Table {
                 width,
-                first: Vec::new(),
-                columns: None,
-                streams: 0,
+                rtp: Ordered::default(),
+                table: TableRows::default(),
             },
         }
     }
 
-    /// Rows finished, in report order (after those pushed before).
+    /// Rows finished (in any order), and how far the order is settled.
     pub fn push(&mut self, rows: Rows) -> io::Result<()> {
         match &mut self.layout {
-            Layout::Json { rtp, announced } => {
-                for r in &rows.rtp {
-                    rtp.json_value(r, ELEMENT_INDENT)?;
-                }
-                for a in &rows.announced {
-                    announced.json_value(a, ELEMENT_INDENT)?;
-                }
-            }
-            Layout::Table {
-                width,
-                first,
-                columns,
-                streams,
+            Layout::Json {
+                rtp,
+                rtp_out,
+                announced,
+                announced_out,
             } => {
-                for r in rows.rtp {
-                    *streams += 1;
-                    match columns {
-                        Some((c, lines, notes)) => write_line(c, lines, notes, &r, *width)?,
-                        None => {
-                            first.push(r);
-                            if first.len() > TABLE_ROWS {
-                                let c = Columns::sized_by(
-                                    &RTP_HEAD,
-                                    first[..TABLE_ROWS].iter().map(rtp_cells),
-                                );
-                                let (mut lines, mut notes) = (
-                                    SpoolFile::new("media-lines")?,
-                                    SpoolFile::new("media-notes")?,
-                                );
-                                for r in std::mem::take(first) {
-                                    write_line(&c, &mut lines, &mut notes, &r, *width)?;
-                                }
-                                *columns = Some((c, lines, notes));
-                            }
-                        }
-                    }
+                let scratch = &mut self.scratch;
+                for r in &rows.rtp {
+                    rtp.push(
+                        r.first_frame,
+                        json_element_bytes(r, ELEMENT_INDENT, scratch)?,
+                    )?;
                 }
+                for (seq, a) in &rows.announced {
+                    announced.push(*seq, json_element_bytes(a, ELEMENT_INDENT, scratch)?)?;
+                }
+                rtp.release(rows.rtp_below, &mut |b| rtp_out.element(b))?;
+                announced.release(rows.announced_below, &mut |b| announced_out.element(b))?;
+            }
+            Layout::Table { width, rtp, table } => {
+                for r in &rows.rtp {
+                    rtp.push(r.first_frame, encode(&rtp_cells(r), rtp_note(r).as_deref()))?;
+                }
+                rtp.release(rows.rtp_below, &mut |b| {
+                    let (cells, note) = decode(b)?;
+                    table.add(cells, note, *width)
+                })?;
             }
         }
         Ok(())
     }
 
-    /// Writes the listing: the rows left in `media` after those pushed, then the
-    /// document or the tables.
+    /// Writes the listing: the rows left (`rest`, the last), then the document or the
+    /// tables of `media`, whose own rows are not listed.
     pub fn finish(
         mut self,
         captures: &[CaptureReport],
         mut media: MediaReport,
+        rest: Rows,
         mut w: impl Write,
     ) -> io::Result<()> {
-        let rest = Rows {
-            rtp: std::mem::take(&mut media.rtp),
-            announced: std::mem::take(&mut media.announced),
-        };
-        self.push(rest)?;
+        self.push(Rows {
+            rtp_below: u64::MAX,
+            announced_below: u64::MAX,
+            ..rest
+        })?;
+        media.rtp = Vec::new();
+        media.announced = Vec::new();
         match self.layout {
             Layout::Json {
-                mut rtp,
-                mut announced,
+                mut rtp_out,
+                mut announced_out,
+                ..
             } => {
                 let mut head = Vec::new();
                 super::media::write_media_json(captures, &media, &mut head)?;
                 let head = String::from_utf8(head).map_err(io::Error::other)?;
                 let mut at = 0;
-                for (key, spool) in [("rtp", &mut rtp), ("announced", &mut announced)] {
+                for (key, spool) in [("rtp", &mut rtp_out), ("announced", &mut announced_out)] {
                     let empty = format!("\n    \"{key}\": []");
                     let Some(i) = head[at..].find(&empty).map(|i| i + at) else {
                         return Err(io::Error::other(format!("no {key} in the media report")));
@@ -148,15 +160,11 @@ impl MediaSpool {
                 }
                 w.write_all(&head.as_bytes()[at..])?;
             }
-            Layout::Table {
-                width,
-                first,
-                columns,
-                streams,
-            } => match columns {
+            Layout::Table { width, table, .. } => match table.columns {
                 None => {
-                    media.rtp = first;
-                    w.write_all(super::media::media_table(&media, width).as_bytes())?;
+                    w.write_all(table_before_rtp(&media, width).as_bytes())?;
+                    w.write_all(rtp_section(table.first, width).as_bytes())?;
+                    w.write_all(table_after_rtp(&media, table.streams, width).as_bytes())?;
                 }
                 Some((c, mut lines, mut notes)) => {
                     w.write_all(table_before_rtp(&media, width).as_bytes())?;
@@ -164,11 +172,34 @@ impl MediaSpool {
                     writeln!(w, "{}", c.line(&RTP_HEAD))?;
                     lines.copy_to(&mut w)?;
                     notes.copy_to(&mut w)?;
-                    w.write_all(table_after_rtp(&media, streams, width).as_bytes())?;
+                    w.write_all(table_after_rtp(&media, table.streams, width).as_bytes())?;
                 }
             },
         }
         w.flush()
+    }
+}
+
+impl TableRows {
+    /// The next stream's cells and note.
+    fn add(&mut self, cells: Vec<String>, note: Option<String>, width: usize) -> io::Result<()> {
+        self.streams += 1;
+        if let Some((c, lines, notes)) = &mut self.columns {
+            return write_line(c, lines, notes, &cells, note.as_deref(), width);
+        }
+        self.first.push((cells, note));
+        if self.first.len() > TABLE_ROWS {
+            let c = Columns::sized_by(&RTP_HEAD, self.first[..TABLE_ROWS].iter().map(|(c, _)| c));
+            let (mut lines, mut notes) = (
+                SpoolFile::new("media-lines")?,
+                SpoolFile::new("media-notes")?,
+            );
+            for (cells, note) in std::mem::take(&mut self.first) {
+                write_line(&c, &mut lines, &mut notes, &cells, note.as_deref(), width)?;
+            }
+            self.columns = Some((c, lines, notes));
+        }
+        Ok(())
     }
 }
 
@@ -177,20 +208,62 @@ fn write_line(
     c: &Columns,
     lines: &mut SpoolFile,
     notes: &mut SpoolFile,
-    r: &RtpStream,
+    cells: &[String],
+    note: Option<&str>,
     width: usize,
 ) -> io::Result<()> {
-    lines.line(&c.line(&rtp_cells(r)))?;
-    if let Some(note) = rtp_note(r) {
-        notes.text(&wrap_lines(&note, width))?;
+    lines.line(&c.line(cells))?;
+    if let Some(note) = note {
+        notes.text(&wrap_lines(note, width))?;
     }
     Ok(())
+}
+
+/// A stream's cells and note as bytes: each a 4-byte length and its text (a note's
+/// length `u32::MAX` when there is none).
+fn encode(cells: &[String], note: Option<&str>) -> Vec<u8> {
+    let size = cells.iter().map(|c| 4 + c.len()).sum::<usize>() + 4 + note.map_or(0, str::len);
+    let mut out = Vec::with_capacity(size);
+    let mut text = |t: &str| {
+        out.extend_from_slice(&(t.len() as u32).to_le_bytes());
+        out.extend_from_slice(t.as_bytes());
+    };
+    for c in cells {
+        text(c);
+    }
+    match note {
+        Some(n) => text(n),
+        None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+    }
+    out
+}
+
+/// [`encode`] undone.
+fn decode(mut b: &[u8]) -> io::Result<(Vec<String>, Option<String>)> {
+    let bad = || io::Error::other("a row of the media spool is damaged");
+    let next = |b: &mut &[u8]| -> io::Result<Option<String>> {
+        let (len, rest) = b.split_first_chunk::<4>().ok_or_else(bad)?;
+        let len = u32::from_le_bytes(*len);
+        if len == u32::MAX {
+            *b = rest;
+            return Ok(None);
+        }
+        let (text, rest) = rest.split_at_checked(len as usize).ok_or_else(bad)?;
+        *b = rest;
+        Ok(Some(String::from_utf8(text.to_vec()).map_err(|_| bad())?))
+    };
+    let mut cells = Vec::with_capacity(RTP_HEAD.len());
+    for _ in 0..RTP_HEAD.len() {
+        cells.push(next(&mut b)?.ok_or_else(bad)?);
+    }
+    let note = next(&mut b)?;
+    Ok((cells, note))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::Announced;
+    use crate::media::{Announced, RtpStream};
 
     /// A report of `streams` streams (and as many announcements), with a note under some.
     fn report(streams: u32) -> MediaReport {
@@ -226,26 +299,33 @@ mod tests {
         m
     }
 
-    /// The rows pushed in pieces as they come, and the rest with the report.
+    /// The rows pushed as a retiring tracker gives them: scrambled, in pieces, each
+    /// piece with the bounds below which the order is settled; the rest with the report.
     fn spooled(mut spool: MediaSpool, m: &MediaReport) -> String {
         let mut rest = m.clone();
-        let (rtp, announced) = (
-            std::mem::take(&mut rest.rtp),
-            std::mem::take(&mut rest.announced),
-        );
-        let (mut rtp, mut announced) = (rtp.into_iter(), announced.into_iter());
-        let half = rtp.len() / 2;
-        for _ in 0..half {
-            let rows = Rows {
-                rtp: rtp.by_ref().take(1).collect(),
-                announced: announced.by_ref().take(1).collect(),
+        let rtp = std::mem::take(&mut rest.rtp);
+        let announced: Vec<(u64, Announced)> =
+            (0..).zip(std::mem::take(&mut rest.announced)).collect();
+        // Pieces of three rows, the last of each first: a row waits for the one before.
+        let n = rtp.len();
+        let mut at = 0;
+        while at + 3 <= n / 2 {
+            let mut piece = Rows {
+                rtp: rtp[at..at + 3].iter().rev().cloned().collect(),
+                announced: announced[at..at + 3].iter().rev().cloned().collect(),
+                rtp_below: rtp[at + 1].first_frame,
+                announced_below: at as u64 + 1,
             };
-            spool.push(rows).unwrap();
+            spool.push(std::mem::take(&mut piece)).unwrap();
+            at += 3;
         }
-        rest.rtp = rtp.collect();
-        rest.announced = announced.collect();
+        let rest_rows = Rows {
+            rtp: rtp[at..].iter().rev().cloned().collect(),
+            announced: announced[at..].iter().rev().cloned().collect(),
+            ..Rows::default()
+        };
         let mut out = Vec::new();
-        spool.finish(&[], rest, &mut out).unwrap();
+        spool.finish(&[], rest, rest_rows, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -12,6 +12,7 @@ pub mod ipo_route;
 pub mod listing;
 pub mod media;
 pub mod media_spool;
+mod ordered;
 mod spool;
 pub(crate) mod svg;
 pub mod verdict;

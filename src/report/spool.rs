@@ -9,6 +9,30 @@ use std::path::PathBuf;
 
 const SPACES: &[u8] = &[b' '; 16];
 
+/// `v`, pretty-printed, as an element of an array whose elements stand `indent` spaces
+/// in (an even number): the bytes [`SpoolFile::json_element`] writes for its text. Made
+/// in `scratch` (kept between rows) and returned in a buffer of their size.
+pub(crate) fn json_element_bytes<T: serde::Serialize>(
+    v: &T,
+    indent: usize,
+    scratch: &mut Vec<u8>,
+) -> io::Result<Vec<u8>> {
+    use serde_json::ser::{Formatter, PrettyFormatter};
+    debug_assert!(indent.is_multiple_of(2), "whole levels of two spaces");
+    scratch.clear();
+    scratch.extend_from_slice(&SPACES[..indent.min(SPACES.len())]);
+    // serde_json's own pretty layout, its nesting started `indent / 2` levels in (each
+    // level opened on a writer that discards the bracket): lines after the first are
+    // indented as they would be inside those levels.
+    let mut f = PrettyFormatter::with_indent(b"  ");
+    for _ in 0..indent / 2 {
+        f.begin_array(&mut io::sink())?;
+    }
+    let mut ser = serde_json::Serializer::with_formatter(&mut *scratch, f);
+    v.serialize(&mut ser).map_err(io::Error::other)?;
+    Ok(scratch.to_vec())
+}
+
 /// Rows written to a temporary file; see the module docs.
 pub(crate) struct SpoolFile {
     file: BufWriter<File>,
@@ -69,29 +93,30 @@ impl SpoolFile {
         Ok(())
     }
 
-    /// `v`, pretty-printed, as the next element of an array whose elements stand `indent`
-    /// spaces in (as [`SpoolFile::json_element`], serialised straight into the file).
-    pub(crate) fn json_value<T: serde::Serialize>(
-        &mut self,
-        v: &T,
-        indent: usize,
-    ) -> io::Result<()> {
+    /// An element made by [`json_element_bytes`], after a comma unless it is the first.
+    pub(crate) fn element(&mut self, bytes: &[u8]) -> io::Result<()> {
         if self.items > 0 {
             self.file.write_all(b",\n")?;
         }
-        use serde_json::ser::{Formatter, PrettyFormatter};
-        self.file.write_all(&SPACES[..indent.min(SPACES.len())])?;
-        // serde_json's own pretty layout, its nesting started `indent / 2` levels in (each
-        // level opened on a writer that discards the bracket): lines after the first are
-        // indented as they would be inside those levels.
-        let mut f = PrettyFormatter::with_indent(b"  ");
-        for _ in 0..indent / 2 {
-            f.begin_array(&mut io::sink())?;
-        }
-        let mut ser = serde_json::Serializer::with_formatter(&mut self.file, f);
-        v.serialize(&mut ser).map_err(io::Error::other)?;
         self.items += 1;
-        Ok(())
+        self.file.write_all(bytes)
+    }
+
+    /// The file's writer, for bytes that are not items (runs of [`super::ordered`]).
+    pub(crate) fn writer(&mut self) -> &mut impl Write {
+        &mut self.file
+    }
+
+    /// Bytes in the file (what is written so far).
+    pub(crate) fn len(&mut self) -> io::Result<u64> {
+        self.file.flush()?;
+        Ok(self.file.get_ref().metadata()?.len())
+    }
+
+    /// The file, everything written so far in it, to read back.
+    pub(crate) fn file(&mut self) -> io::Result<&std::fs::File> {
+        self.file.flush()?;
+        Ok(self.file.get_ref())
     }
 
     /// What was written, copied to `w`.
@@ -135,11 +160,14 @@ mod tests {
         drop(s);
         assert!(!path.exists());
 
-        // Serialised straight in, the same text.
+        // Serialised straight to bytes, the same text.
         let mut s = SpoolFile::new("test").unwrap();
-        s.json_value(&serde_json::json!({"a": [1, "x\ny"]}), 4)
+        let mut scratch = Vec::new();
+        let v = serde_json::json!({"a": [1, "x\ny"]});
+        s.element(&json_element_bytes(&v, 4, &mut scratch).unwrap())
             .unwrap();
-        s.json_value(&2, 4).unwrap();
+        s.element(&json_element_bytes(&2, 4, &mut scratch).unwrap())
+            .unwrap();
         let mut out = Vec::new();
         s.copy_to(&mut out).unwrap();
         let mut expected = SpoolFile::new("test").unwrap();

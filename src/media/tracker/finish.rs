@@ -13,8 +13,8 @@ impl MediaTracker {
         for f in &mut self.flows {
             f.settle(&mut self.report.announced);
         }
-        if let Some(r) = self.retire.take() {
-            self.finish_retiring(*r);
+        if self.retire.take().is_some() {
+            self.finish_retiring();
             self.report.settings = Some(self.settings);
             return self.report;
         }

@@ -18,8 +18,7 @@
 //! Output: rows taken with [`MediaTracker::take_rows`], the rest in the report of
 //! [`MediaTracker::finish`].
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
+use std::collections::BTreeSet;
 
 use super::MediaTracker;
 use super::flows::{FlowKey, QUIET_SECS};
@@ -46,6 +45,8 @@ const ENDED_ANNOUNCEMENT_SECS: i64 = crate::calls::retire::LINGER_SECS;
 pub(super) struct Retire {
     /// The capture second of the last sweep.
     swept: i64,
+    /// The frame of the datagram being read.
+    frame: u64,
     /// Per announcement slot: its creation number (its place in the report), or [`FREE`].
     seq: Vec<u64>,
     next_seq: u64,
@@ -60,27 +61,25 @@ pub(super) struct Retire {
     ended: Vec<(u32, u64, i64)>,
     /// Slots of retired flows, to reuse.
     pub(super) free_flows: Vec<u32>,
-    /// Rows waiting for an earlier stream or announcement still held.
-    rtp: BTreeMap<(u64, SocketAddr, SocketAddr, u32), RtpStream>,
-    announced: BTreeMap<u64, Announced>,
-    /// Rows in report order, to be taken.
-    ready_rtp: Vec<RtpStream>,
-    ready_announced: Vec<Announced>,
+    /// Rows finished, to be taken, and the keys below which no row is still to come.
+    ready: Rows,
+    /// The bounds last taken.
+    taken_below: (u64, u64),
     /// Announcement slots referred to by a flow or stream (a sweep's scratch).
     referred: Vec<bool>,
 }
 
-/// Rows of a retiring tracker, in report order.
+/// Rows of a retiring tracker as they are finished, not in report order: each with its
+/// key (an RTP stream's first frame; an announcement's creation number, in `announced`),
+/// and the keys below which no row is still to come (the report's order is the keys').
 #[derive(Debug, Default)]
 pub struct Rows {
     pub rtp: Vec<RtpStream>,
-    pub announced: Vec<Announced>,
-}
-
-impl Rows {
-    pub fn is_empty(&self) -> bool {
-        self.rtp.is_empty() && self.announced.is_empty()
-    }
+    pub announced: Vec<(u64, Announced)>,
+    /// No RTP row with a first frame below this, nor announcement with a creation number
+    /// below `announced_below`, is still to come.
+    pub rtp_below: u64,
+    pub announced_below: u64,
 }
 
 impl MediaTracker {
@@ -90,15 +89,55 @@ impl MediaTracker {
         self.retire = Some(Box::default());
     }
 
-    /// The rows finished since the last call, in report order.
+    /// The rows finished since the last call, and how far the report's order is settled.
     pub fn take_rows(&mut self) -> Rows {
         match &mut self.retire {
-            Some(r) => Rows {
-                rtp: std::mem::take(&mut r.ready_rtp),
-                announced: std::mem::take(&mut r.ready_announced),
-            },
+            Some(r) => {
+                r.taken_below = (r.ready.rtp_below, r.ready.announced_below);
+                Rows {
+                    rtp: std::mem::take(&mut r.ready.rtp),
+                    announced: std::mem::take(&mut r.ready.announced),
+                    ..r.ready
+                }
+            }
             None => Rows::default(),
         }
+    }
+
+    /// The end of the capture when retiring: every row left (announcements settled with
+    /// the datagrams counted for them), with nothing more to come. The report of
+    /// [`MediaTracker::finish`] then holds none.
+    pub fn finish_rows(&mut self) -> Rows {
+        for f in &mut self.flows {
+            f.settle(&mut self.report.announced);
+        }
+        let Some(r) = &mut self.retire else {
+            return Rows::default();
+        };
+        let mut rows = std::mem::take(&mut r.ready);
+        for si in 0..self.streams.len() as u32 {
+            if self.streams[si as usize].confirmed {
+                rows.rtp.push(self.stream_row(si));
+                self.streams[si as usize].confirmed = false;
+            }
+        }
+        let Some(r) = &mut self.retire else {
+            return rows;
+        };
+        for (i, seq) in r.seq.iter_mut().enumerate() {
+            if *seq != FREE {
+                rows.announced
+                    .push((*seq, self.report.announced[i].clone()));
+                *seq = FREE;
+            }
+        }
+        r.held.clear();
+        r.ended.clear();
+        rows.rtp_below = u64::MAX;
+        rows.announced_below = u64::MAX;
+        r.ready.rtp_below = u64::MAX;
+        r.ready.announced_below = u64::MAX;
+        rows
     }
 
     /// Flows held now (in progress, or quiet and not yet retired).
@@ -108,9 +147,11 @@ impl MediaTracker {
 
     /// Whether rows are waiting to be taken.
     pub fn has_rows(&self) -> bool {
-        self.retire
-            .as_ref()
-            .is_some_and(|r| !r.ready_rtp.is_empty() || !r.ready_announced.is_empty())
+        self.retire.as_ref().is_some_and(|r| {
+            !r.ready.rtp.is_empty()
+                || !r.ready.announced.is_empty()
+                || r.taken_below != (r.ready.rtp_below, r.ready.announced_below)
+        })
     }
 
     /// The calls stage retired `call_id`: its announcements become rows once nothing
@@ -163,13 +204,14 @@ impl MediaTracker {
         }
     }
 
-    /// Capture time reached second `now`: sweeps once a second.
-    pub(super) fn clock(&mut self, now: i64) {
-        if let Some(r) = &mut self.retire
-            && now > r.swept
-        {
-            r.swept = now;
-            self.sweep(now);
+    /// A datagram of frame `frame`, at capture second `now`: sweeps once a second.
+    pub(super) fn clock(&mut self, now: i64, frame: u64) {
+        if let Some(r) = &mut self.retire {
+            r.frame = frame;
+            if now > r.swept {
+                r.swept = now;
+                self.sweep(now);
+            }
         }
     }
 
@@ -208,8 +250,8 @@ impl MediaTracker {
     }
 
     /// Retires the flows of ended calls quiet for [`ENDED_QUIET_SECS`] and the
-    /// announcements nothing refers to any more, and moves the rows that are in order to
-    /// `ready`.
+    /// announcements nothing refers to any more, and moves the bounds of what is still
+    /// to come up.
     fn release(&mut self, r: &mut Retire, now: i64) {
         let over = |r: &Retire, a: Option<u32>| a.is_none_or(|a| r.call_over[a as usize]);
         for slot in 0..self.flows.len() as u32 {
@@ -249,23 +291,15 @@ impl MediaTracker {
             let row = self.free_announcement(i);
             r.seq[i as usize] = FREE;
             r.held.remove(&seq);
-            r.announced.insert(seq, row);
+            r.ready.announced.push((seq, row));
             false
         });
         r.ended = ended;
-        let first_seq = r.held.first().copied().unwrap_or(u64::MAX);
-        while let Some(e) = r.announced.first_entry() {
-            if *e.key() >= first_seq {
-                break;
-            }
-            r.ready_announced.push(e.remove());
-        }
-        while let Some(e) = r.rtp.first_entry() {
-            if e.key().0 >= first_held {
-                break;
-            }
-            r.ready_rtp.push(e.remove());
-        }
+        // Streams begin at later frames, announcements get higher numbers: the bounds
+        // only move up.
+        r.ready.announced_below = r.held.first().copied().unwrap_or(r.next_seq);
+        // The packet being read may begin a stream.
+        r.ready.rtp_below = first_held.min(r.frame);
     }
 
     /// Takes the announcement out of slot `i` (nothing refers to it) and frees the slot.
@@ -292,21 +326,19 @@ impl MediaTracker {
         f.src_ann = None;
         for si in std::mem::take(&mut f.streams) {
             if let Some(row) = self.stream_ended_row(si, true) {
-                r.rtp
-                    .insert((row.first_frame, row.src, row.dst, row.ssrc), row);
+                r.ready.rtp.push(row);
             }
         }
         r.free_flows.push(slot);
     }
 
     /// Stream `si` will have no more packets: an unconfirmed one frees its slot; when
-    /// retiring, so does a confirmed one, which becomes a row, filed to wait for its turn.
+    /// retiring, so does a confirmed one, which becomes a row.
     pub(super) fn stream_ended(&mut self, si: u32) {
         if let Some(row) = self.stream_ended_row(si, self.retire.is_some())
             && let Some(r) = &mut self.retire
         {
-            r.rtp
-                .insert((row.first_frame, row.src, row.dst, row.ssrc), row);
+            r.ready.rtp.push(row);
         }
     }
 
@@ -323,35 +355,12 @@ impl MediaTracker {
         row
     }
 
-    /// The end of the capture when retiring: every row left, in report order, into the
-    /// report (after those taken). Rows ready come first; those pending and those of what
-    /// is still held interleave, and are sorted.
-    pub(super) fn finish_retiring(&mut self, mut r: Retire) {
-        let mut rtp = std::mem::take(&mut r.ready_rtp);
-        let ready = rtp.len();
-        rtp.extend(std::mem::take(&mut r.rtp).into_values());
-        for si in 0..self.streams.len() as u32 {
-            if self.streams[si as usize].confirmed {
-                rtp.push(self.stream_row(si));
-            }
-        }
+    /// The report's end when retiring: the rows have all been taken
+    /// ([`MediaTracker::finish_rows`]).
+    pub(super) fn finish_retiring(&mut self) {
+        self.report.rtp = Vec::new();
+        self.report.announced = Vec::new();
         self.streams = Vec::new();
-        rtp[ready..].sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
-
-        let mut rest: Vec<(u64, Announced)> =
-            std::mem::take(&mut r.announced).into_iter().collect();
-        let table = std::mem::take(&mut self.report.announced);
-        for (i, &seq) in r.seq.iter().enumerate() {
-            if seq != FREE {
-                rest.push((seq, table[i].clone()));
-            }
-        }
-        drop(table);
-        rest.sort_unstable_by_key(|(seq, _)| *seq);
-        let mut announced = std::mem::take(&mut r.ready_announced);
-        announced.extend(rest.into_iter().map(|(_, a)| a));
-        self.report.rtp = rtp;
-        self.report.announced = announced;
     }
 }
 
@@ -378,7 +387,8 @@ mod tests {
         Ended(&'static str),
     }
 
-    fn run(steps: &[Step], retiring: bool) -> (MediaReport, Vec<usize>) {
+    /// The report, and after each step the rows taken so far and the RTP bound.
+    fn run(steps: &[Step], retiring: bool) -> (MediaReport, Vec<(usize, u64)>) {
         let mut t = MediaTracker::default();
         if retiring {
             t.retiring();
@@ -386,6 +396,27 @@ mod tests {
         let mut taken = Rows::default();
         // The rows taken after each step.
         let mut counts = Vec::new();
+        // Each row comes at or above the bounds given before it.
+        let take = |t: &mut MediaTracker, taken: &mut Rows| {
+            let rows = if retiring {
+                t.take_rows()
+            } else {
+                Rows::default()
+            };
+            let rtp = rows.rtp.iter().map(|s| s.first_frame);
+            assert!(
+                rtp.clone().all(|f| f >= taken.rtp_below),
+                "a stream came below the bound"
+            );
+            let ann = rows.announced.iter().map(|(n, _)| *n);
+            assert!(ann.clone().all(|n| n >= taken.announced_below));
+            assert!(
+                rows.rtp_below >= taken.rtp_below && rows.announced_below >= taken.announced_below
+            );
+            (taken.rtp_below, taken.announced_below) = (rows.rtp_below, rows.announced_below);
+            taken.rtp.extend(rows.rtp);
+            taken.announced.extend(rows.announced);
+        };
         for step in steps {
             match *step {
                 Step::Announce(call, port, frame) => {
@@ -409,16 +440,26 @@ mod tests {
                 }
                 Step::Ended(call) => t.call_ended(call),
             }
-            let rows = t.take_rows();
-            taken.rtp.extend(rows.rtp);
-            taken.announced.extend(rows.announced);
-            counts.push(taken.rtp.len() + taken.announced.len());
+            take(&mut t, &mut taken);
+            counts.push((taken.rtp.len() + taken.announced.len(), taken.rtp_below));
         }
+        let rest = t.finish_rows();
+        if retiring {
+            assert_eq!((rest.rtp_below, rest.announced_below), (u64::MAX, u64::MAX));
+        }
+        taken.rtp.extend(rest.rtp);
+        taken.announced.extend(rest.announced);
         let mut r = t.finish();
-        taken.rtp.append(&mut r.rtp);
-        taken.announced.append(&mut r.announced);
-        r.rtp = taken.rtp;
-        r.announced = taken.announced;
+        if retiring {
+            assert!(r.rtp.is_empty() && r.announced.is_empty(), "all rows taken");
+            // The report's order: by first frame, and as the announcements were made.
+            taken
+                .rtp
+                .sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
+            taken.announced.sort_by_key(|(n, _)| *n);
+            r.rtp = taken.rtp;
+            r.announced = taken.announced.into_iter().map(|(_, a)| a).collect();
+        }
         (r, counts)
     }
 
@@ -429,8 +470,8 @@ mod tests {
     }
 
     /// Three calls, one of them long: each stream and announcement becomes a row once it
-    /// has ended, in the order of the whole report (the short call's rows wait for the
-    /// long call's, which began first), and the rows are those of the whole report.
+    /// has ended, the bound keeps the short call's rows waiting for the long call's,
+    /// which began first, and in the bounds' order the rows are the whole report's.
     #[test]
     fn rows_come_out_as_they_end_in_the_order_of_the_whole_report() {
         use Step::*;
@@ -459,9 +500,9 @@ mod tests {
                 seq: 6,
             },
             Ended("long"),
+            // Much later: the long call's rows are finished.
             Announce("third", 7000, 200),
             rtp(7000, 3, 210, 200, 5),
-            // Much later: the long call's rows and the short one's come out, in order.
             rtp(7000, 3, 300, 400, 1),
             Ended("third"),
         ];
@@ -471,10 +512,13 @@ mod tests {
         let calls: Vec<_> = retired.rtp.iter().map(|s| s.call_id.as_deref()).collect();
         assert_eq!(calls, [Some("long"), Some("short"), Some("third")]);
         assert_eq!(whole.rtp[0].packets, 10, "one stream over the 70 s");
-        // Nothing before the long call's flow went quiet; then the long and the short
-        // call's streams and announcements (4 rows) before the end.
-        assert_eq!(counts[..8], [0; 8]);
-        assert_eq!(counts[9], 4, "{counts:?}");
+        // The short call's stream and announcement are finished 70 s on, but wait below
+        // the bound of the long call's stream (frame 10), which began first; then the
+        // long call's (4 rows), and the bound passes them both.
+        let rows: Vec<usize> = counts.iter().map(|(n, _)| *n).collect();
+        assert_eq!(rows, [0, 0, 0, 0, 0, 2, 2, 2, 4, 4, 4], "{counts:?}");
+        assert!(counts[5].1 <= 10, "{counts:?}");
+        assert!(counts[8].1 > 30, "{counts:?}");
     }
 
     /// A call on hold sends nothing for minutes: while the call goes on its flow stays,
@@ -555,7 +599,7 @@ mod tests {
             t.report.announced.len()
         );
         assert!(rows >= 2 * 190, "{rows} rows out before the end");
-        let r = t.finish();
+        let r = t.finish_rows();
         assert_eq!(rows + r.rtp.len() + r.announced.len(), 400);
     }
 }

@@ -1,0 +1,262 @@
+//! Rows that are finished out of order, written out in order in bounded memory.
+//!
+//! A row is filed under a key (its place in the listing) when it is finished; the caller
+//! says, as it goes, below which key no row is still to come ([`Ordered::release`]), and
+//! the rows below it come out in key order. A row waits while one that goes before it
+//! is in progress: a call that lasts the whole capture holds back every row after its
+//! own. So the waiting rows are kept in memory only up to [`MEMORY_BYTES`]; past that
+//! they go to a run file as one sorted run, and rows come out of a merge of the runs and
+//! what is in memory. Memory is then a read buffer per run, whatever the wait.
+//!
+//! Input: (key, bytes) in any order, and the keys below which rows may come out.
+//! Output: the bytes, in key order (rows with the same key in the order they came), to
+//! the caller's function.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::spool::SpoolFile;
+
+/// Bytes of waiting rows held in memory before they go to a run.
+pub(crate) const MEMORY_BYTES: usize = 4 << 20;
+
+/// Bytes read at a time from each run.
+const READ_BYTES: usize = 16 << 10;
+
+/// A record's header in a run: key, arrival number, length.
+const HEADER: usize = 8 + 8 + 4;
+
+/// Rows in order; see the module docs.
+pub(crate) struct Ordered {
+    /// Waiting rows in memory, by (key, arrival).
+    waiting: BTreeMap<(u64, u64), Vec<u8>>,
+    waiting_bytes: usize,
+    arrivals: u64,
+    /// Runs of waiting rows on disk, each sorted.
+    runs: Vec<Run>,
+    file: Option<SpoolFile>,
+    memory_bytes: usize,
+}
+
+/// A sorted run in the run file: its next record (read ahead) and where the rest is.
+struct Run {
+    head: Option<((u64, u64), Vec<u8>)>,
+    /// File offset of the bytes after `buf`, and of the run's end.
+    at: u64,
+    end: u64,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl Default for Ordered {
+    fn default() -> Self {
+        Ordered::with_memory(MEMORY_BYTES)
+    }
+}
+
+impl Ordered {
+    /// Rows held in memory up to `memory_bytes` before they go to a run.
+    pub(crate) fn with_memory(memory_bytes: usize) -> Self {
+        Ordered {
+            waiting: BTreeMap::new(),
+            waiting_bytes: 0,
+            arrivals: 0,
+            runs: Vec::new(),
+            file: None,
+            memory_bytes,
+        }
+    }
+
+    /// Files the row `bytes` under `key`.
+    pub(crate) fn push(&mut self, key: u64, bytes: Vec<u8>) -> io::Result<()> {
+        self.waiting_bytes += bytes.len() + HEADER;
+        self.waiting.insert((key, self.arrivals), bytes);
+        self.arrivals += 1;
+        if self.waiting_bytes > self.memory_bytes {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Hands the rows below `below` to `out`, in key order.
+    pub(crate) fn release(
+        &mut self,
+        below: u64,
+        out: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        loop {
+            // The smallest of memory's first and each run's head.
+            let mut best: Option<(u64, u64)> = self.waiting.keys().next().copied();
+            let mut from_run = None;
+            for (i, r) in self.runs.iter().enumerate() {
+                if let Some((k, _)) = &r.head
+                    && best.is_none_or(|b| *k < b)
+                {
+                    best = Some(*k);
+                    from_run = Some(i);
+                }
+            }
+            let Some(key) = best.filter(|k| k.0 < below) else {
+                break;
+            };
+            match from_run {
+                None => {
+                    let bytes = self.waiting.remove(&key).unwrap_or_default();
+                    self.waiting_bytes -= bytes.len() + HEADER;
+                    out(&bytes)?;
+                }
+                Some(i) => {
+                    let file = self.file.as_mut().map(SpoolFile::file);
+                    let run = &mut self.runs[i];
+                    if let Some((_, bytes)) = run.head.take() {
+                        out(&bytes)?;
+                    }
+                    if let Some(f) = file {
+                        run.advance(f)?;
+                    }
+                    if run.head.is_none() {
+                        self.runs.remove(i);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rows waiting (in memory and in runs).
+    #[cfg(test)]
+    fn runs(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// The rows in memory become a sorted run at the end of the run file.
+    fn spill(&mut self) -> io::Result<()> {
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(SpoolFile::new("runs")?),
+        };
+        let start = file.len()?;
+        for ((key, arrival), bytes) in std::mem::take(&mut self.waiting) {
+            let len = u32::try_from(bytes.len()).map_err(io::Error::other)?;
+            let w = file.writer();
+            w.write_all(&key.to_le_bytes())?;
+            w.write_all(&arrival.to_le_bytes())?;
+            w.write_all(&len.to_le_bytes())?;
+            w.write_all(&bytes)?;
+        }
+        self.waiting_bytes = 0;
+        let end = file.len()?;
+        let mut run = Run {
+            head: None,
+            at: start,
+            end,
+            buf: Vec::new(),
+            pos: 0,
+        };
+        run.advance(file.file())?;
+        self.runs.push(run);
+        Ok(())
+    }
+}
+
+impl Run {
+    /// Reads the next record into `head` (`None` at the run's end).
+    fn advance(&mut self, file: io::Result<&std::fs::File>) -> io::Result<()> {
+        let file = file?;
+        self.head = None;
+        if !self.fill(file, HEADER)? {
+            return Ok(());
+        }
+        let b = &self.buf[self.pos..];
+        let key = u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
+        let arrival = u64::from_le_bytes(b[8..16].try_into().expect("8 bytes"));
+        let len = u32::from_le_bytes(b[16..20].try_into().expect("4 bytes")) as usize;
+        self.pos += HEADER;
+        if !self.fill(file, len)? {
+            return Err(io::Error::other("a run of the row spool ends inside a row"));
+        }
+        let bytes = self.buf[self.pos..self.pos + len].to_vec();
+        self.pos += len;
+        self.head = Some(((key, arrival), bytes));
+        Ok(())
+    }
+
+    /// Makes `need` bytes available at `pos`; false at the run's end.
+    fn fill(&mut self, file: &std::fs::File, need: usize) -> io::Result<bool> {
+        use std::os::unix::fs::FileExt;
+        if self.buf.len() - self.pos >= need {
+            return Ok(true);
+        }
+        self.buf.drain(..self.pos);
+        self.pos = 0;
+        let want = need.max(READ_BYTES) - self.buf.len();
+        let left = (self.end - self.at) as usize;
+        let n = want.min(left);
+        if self.buf.len() + n < need {
+            return Ok(false);
+        }
+        let at = self.buf.len();
+        self.buf.resize(at + n, 0);
+        file.read_exact_at(&mut self.buf[at..], self.at)?;
+        self.at += n as u64;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows pushed in a scrambled order with the bound moving up, in memory and through
+    /// runs (a tiny memory): the same rows, in key order, each released once its bound
+    /// has passed it.
+    #[test]
+    fn rows_come_out_in_key_order_through_memory_and_runs() {
+        for memory in [MEMORY_BYTES, 64] {
+            let mut o = Ordered::with_memory(memory);
+            let out = std::cell::RefCell::new(Vec::<u64>::new());
+            let mut take = |b: &[u8]| {
+                out.borrow_mut()
+                    .push(std::str::from_utf8(b).unwrap().parse().unwrap());
+                Ok(())
+            };
+            // Key 0 is finished last: everything waits for it.
+            let keys: Vec<u64> = (1..500u64).map(|k| (k * 7919) % 499 + 1).collect();
+            for (i, k) in keys.iter().enumerate() {
+                o.push(*k, k.to_string().into_bytes()).unwrap();
+                if i % 50 == 0 {
+                    o.release(0, &mut take).unwrap();
+                }
+            }
+            if memory == 64 {
+                assert!(o.runs() > 3, "{} runs", o.runs());
+            }
+            o.push(0, b"0".to_vec()).unwrap();
+            o.release(250, &mut take).unwrap();
+            assert_eq!(*out.borrow(), (0..250).collect::<Vec<_>>());
+            o.push(600, b"600".to_vec()).unwrap();
+            o.push(550, b"550".to_vec()).unwrap();
+            o.release(u64::MAX, &mut take).unwrap();
+            let out = out.into_inner();
+            assert_eq!(out.len(), 502);
+            assert!(out.windows(2).all(|w| w[0] < w[1]), "in order");
+            assert_eq!(out.last(), Some(&600));
+        }
+    }
+
+    /// Rows under the same key keep the order they came in.
+    #[test]
+    fn equal_keys_keep_their_order() {
+        let mut o = Ordered::with_memory(30);
+        let mut out = Vec::new();
+        for s in ["a", "b", "c", "d"] {
+            o.push(5, s.as_bytes().to_vec()).unwrap();
+        }
+        o.release(u64::MAX, &mut |b: &[u8]| {
+            out.push(String::from_utf8(b.to_vec()).unwrap());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(out, ["a", "b", "c", "d"]);
+    }
+}
