@@ -9,13 +9,13 @@
 //! a small reorder buffer, as long as that call is in progress) and are copied behind the
 //! head when the capture has been read. The file is removed when the spool is dropped.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use super::call_listing::{CallLines, CallRow};
 use super::listing::SCHEMA_VERSION;
+use super::ordered::Ordered;
 use super::spool::SpoolFile;
 use crate::sip::CaptureReport;
 
@@ -26,7 +26,7 @@ pub struct CallsSpool {
     /// The position of the next row to write.
     next: u64,
     /// Rows that retired before a call that began earlier, serialised.
-    waiting: BTreeMap<u64, String>,
+    waiting: Ordered,
     /// Rows of calls without a Call-ID header (for the plain columns' note).
     without_call_id: usize,
 }
@@ -58,7 +58,7 @@ impl CallsSpool {
             file: SpoolFile::new("calls")?,
             layout,
             next: 0,
-            waiting: BTreeMap::new(),
+            waiting: Ordered::default(),
             without_call_id: 0,
         })
     }
@@ -70,39 +70,23 @@ impl CallsSpool {
             Layout::Lines(columns) => columns.row(row),
         };
         self.without_call_id += usize::from(row.no_call_id.is_some());
-        if position != self.next {
-            self.waiting.insert(position, text);
-            return Ok(());
-        }
-        self.write_row(&text)?;
-        self.next += 1;
-        while let Some(text) = self.waiting.remove(&self.next) {
-            self.write_row(&text)?;
-            self.next += 1;
-        }
-        Ok(())
+        self.waiting.push(position, text.into_bytes())?;
+        let (file, layout) = (&mut self.file, &self.layout);
+        self.waiting
+            .release_from(&mut self.next, &mut |text| write_row(file, layout, text))
     }
 
-    /// Rows waiting for an earlier call (held in memory).
+    /// Rows waiting for an earlier call (in memory up to a few MiB, then on disk).
     pub fn waiting(&self) -> usize {
         self.waiting.len()
-    }
-
-    /// A row as an element of the document's `calls` array (two levels deep), or as a
-    /// line.
-    fn write_row(&mut self, text: &str) -> io::Result<()> {
-        match &self.layout {
-            Layout::Lines(_) => self.file.line(text),
-            Layout::Json => self.file.json_element(text, 4),
-        }
     }
 
     /// Writes the document: its head with `captures`, then the spooled rows.
     pub fn finish(mut self, captures: &[CaptureReport], mut w: impl Write) -> io::Result<()> {
         // Positions never handed in (none when every call retired): the rest in order.
-        for text in std::mem::take(&mut self.waiting).into_values() {
-            self.write_row(&text)?;
-        }
+        let (file, layout) = (&mut self.file, &self.layout);
+        self.waiting
+            .release(u64::MAX, &mut |text| write_row(file, layout, text))?;
         if let Layout::Lines(columns) = &self.layout {
             writeln!(w, "{}", columns.head())?;
             self.file.copy_to(&mut w)?;
@@ -131,6 +115,15 @@ impl CallsSpool {
         self.file.copy_to(&mut w)?;
         w.write_all(b"\n  ]\n}\n")?;
         w.flush()
+    }
+}
+
+/// A row as an element of the document's `calls` array (two levels deep), or as a line.
+fn write_row(file: &mut SpoolFile, layout: &Layout, text: &[u8]) -> io::Result<()> {
+    let text = std::str::from_utf8(text).map_err(io::Error::other)?;
+    match layout {
+        Layout::Lines(_) => file.line(text),
+        Layout::Json => file.json_element(text, 4),
     }
 }
 

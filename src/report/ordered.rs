@@ -31,6 +31,8 @@ pub(crate) struct Ordered {
     /// Waiting rows in memory, by (key, arrival).
     waiting: BTreeMap<(u64, u64), Vec<u8>>,
     waiting_bytes: usize,
+    /// Rows waiting, in memory and in runs.
+    waiting_rows: usize,
     arrivals: u64,
     /// Runs of waiting rows on disk, each sorted.
     runs: Vec<Run>,
@@ -60,6 +62,7 @@ impl Ordered {
         Ordered {
             waiting: BTreeMap::new(),
             waiting_bytes: 0,
+            waiting_rows: 0,
             arrivals: 0,
             runs: Vec::new(),
             file: None,
@@ -72,6 +75,7 @@ impl Ordered {
         self.waiting_bytes += bytes.len() + HEADER;
         self.waiting.insert((key, self.arrivals), bytes);
         self.arrivals += 1;
+        self.waiting_rows += 1;
         if self.waiting_bytes > self.memory_bytes {
             self.spill()?;
         }
@@ -82,6 +86,37 @@ impl Ordered {
     pub(crate) fn release(
         &mut self,
         below: u64,
+        out: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.release_while(|k| k < below, out)
+    }
+
+    /// Hands the rows whose keys follow on from `next` (`next`, `next + 1`, …) to `out`,
+    /// moving `next` on past them.
+    pub(crate) fn release_from(
+        &mut self,
+        next: &mut u64,
+        out: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.release_while(
+            |k| {
+                let due = k == *next;
+                *next += u64::from(due);
+                due
+            },
+            out,
+        )
+    }
+
+    /// Rows waiting, in memory and in runs.
+    pub(crate) fn len(&self) -> usize {
+        self.waiting_rows
+    }
+
+    /// Hands rows to `out` in key order while `more` takes the next row's key.
+    fn release_while(
+        &mut self,
+        mut more: impl FnMut(u64) -> bool,
         out: &mut impl FnMut(&[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
         loop {
@@ -96,9 +131,10 @@ impl Ordered {
                     from_run = Some(i);
                 }
             }
-            let Some(key) = best.filter(|k| k.0 < below) else {
+            let Some(key) = best.filter(|k| more(k.0)) else {
                 break;
             };
+            self.waiting_rows -= 1;
             match from_run {
                 None => {
                     let bytes = self.waiting.remove(&key).unwrap_or_default();
@@ -123,7 +159,7 @@ impl Ordered {
         Ok(())
     }
 
-    /// Rows waiting (in memory and in runs).
+    /// Runs on disk.
     #[cfg(test)]
     fn runs(&self) -> usize {
         self.runs.len()
@@ -241,6 +277,30 @@ mod tests {
             assert_eq!(out.len(), 502);
             assert!(out.windows(2).all(|w| w[0] < w[1]), "in order");
             assert_eq!(out.last(), Some(&600));
+        }
+    }
+
+    /// Keys that follow on from one another come out as soon as the gap before them is
+    /// filled, from memory or from runs.
+    #[test]
+    fn consecutive_keys_come_out_when_the_gap_fills() {
+        for memory in [MEMORY_BYTES, 16] {
+            let mut o = Ordered::with_memory(memory);
+            let mut out = Vec::new();
+            let mut next = 0;
+            for k in [3u64, 1, 2, 5, 0, 4, 7] {
+                o.push(k, vec![k as u8]).unwrap();
+                o.release_from(&mut next, &mut |b: &[u8]| {
+                    out.push(b[0]);
+                    Ok(())
+                })
+                .unwrap();
+                if k == 5 {
+                    assert_eq!(o.len(), 4, "1, 2, 3 and 5 wait for 0");
+                }
+            }
+            assert_eq!(out, [0, 1, 2, 3, 4, 5]);
+            assert_eq!((next, o.len()), (6, 1), "7 waits for 6");
         }
     }
 
