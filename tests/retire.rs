@@ -80,6 +80,7 @@ fn retired_calls_are_the_calls_and_memory_follows_concurrency() {
         calls: 3_000,
         duration: 600,
         hold: 20,
+        long_first: false,
     };
     let big = scale_gen::Scale {
         calls: 6_000,
@@ -215,6 +216,7 @@ fn media_retires_with_its_calls_and_gives_the_whole_report() {
             calls,
             duration: calls / 5,
             hold: 20,
+            long_first: false,
         };
         let (path, _) = capture(dir.path(), s);
         let paths = [path];
@@ -306,6 +308,7 @@ fn calls_are_named_once_as_they_end() {
         calls: 500,
         duration: 100,
         hold: 20,
+        long_first: false,
     };
     let (path, _) = capture(dir.path(), s);
     let mut sink = Named {
@@ -324,5 +327,60 @@ fn calls_are_named_once_as_they_end() {
     assert!(
         sink.named.iter().all(|(_, retired)| !retired),
         "named as they end, before they retire"
+    );
+}
+
+/// `sipdiag media --format json` on a capture whose first call lasts it: every other
+/// call's rows wait for that call's stream, in memory and then on disk, and the document
+/// is the one the whole media report gives.
+#[test]
+fn media_listing_with_a_call_lasting_the_capture_is_the_whole_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = scale_gen::Scale {
+        calls: 3_000,
+        duration: 600,
+        hold: 20,
+        long_first: true,
+    };
+    let (path, _) = capture(dir.path(), s);
+    let paths = [path.clone()];
+    let mut calls = Whole(CallSet::default());
+    let mut whole = sipdiag::media::MediaTracker::default();
+    let (reports, errors) = app::scan_all_with(&paths, &mut calls, &mut whole);
+    assert!(errors.is_empty());
+    let whole = whole.finish();
+    assert!(whole.rtp.len() >= 5_000, "{} streams", whole.rtp.len());
+    let long = &calls.0.calls[scale_gen::FIRST_ANSWERED as usize];
+    assert_eq!(whole.rtp[0].call_id.as_deref(), Some(long.call_id.as_str()));
+    assert!(
+        long.last_time.secs - long.first_time.secs > 600,
+        "the call lasts the capture"
+    );
+    let mut expected = Vec::new();
+    sipdiag::report::media::write_media_json(&reports, &whole, &mut expected).unwrap();
+
+    // A temporary directory of its own: the spool files are gone afterwards.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(["media", "--format", "json", &path])
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout == expected,
+        "the listing differs from the whole report ({} against {} bytes)",
+        out.stdout.len(),
+        expected.len()
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "spool files left"
     );
 }

@@ -554,6 +554,7 @@ fn calls_held_follow_the_calls_in_progress() {
             calls,
             duration,
             hold: 20,
+            long_first: false,
         };
         let path = dir.path().join(format!("scale-{calls}.pcap"));
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
@@ -586,6 +587,7 @@ fn only_calls_that_may_be_linked_wait_for_their_legs() {
         calls: 2_000,
         duration: 400,
         hold: 20,
+        long_first: false,
     };
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     scale_gen::write(&mut f, s).unwrap();

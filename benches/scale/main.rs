@@ -5,6 +5,9 @@
 //! held at once in the first, 12,000 in the second, whose calls come ten times as fast),
 //! not the calls seen; wall time the size of the capture. See benches/README.md.
 //!
+//! The smallest size is run a second time with its first call lasting the hour (`+ long`):
+//! rows that wait for an earlier call still in progress must not bring memory back.
+//!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only,
 //! `SIPDIAG_BENCH_RUNS` (default 1) the runs per measurement (the best is kept).
 //! Peak RSS is read from `/usr/bin/time -v` ("Maximum resident set size").
@@ -25,9 +28,10 @@ const GENERATOR_VERSION: u32 = 1;
 const HOLD: u32 = 10;
 const TARGET_RSS_MIB: f64 = 64.0;
 
-fn ensure(dir: &Path, calls: u32) -> PathBuf {
+fn ensure(dir: &Path, calls: u32, long_first: bool) -> PathBuf {
+    let long = if long_first { "-long" } else { "" };
     let path = dir.join(format!(
-        "scale-v{GENERATOR_VERSION}-{calls}calls-{HOLD}s.pcap"
+        "scale-v{GENERATOR_VERSION}-{calls}calls-{HOLD}s{long}.pcap"
     ));
     if !path.exists() {
         let tmp = path.with_extension("tmp");
@@ -39,6 +43,7 @@ fn ensure(dir: &Path, calls: u32) -> PathBuf {
                 calls,
                 duration: 3600,
                 hold: HOLD,
+                long_first,
             },
         )
         .expect("write capture");
@@ -115,10 +120,21 @@ fn main() {
     println!();
     println!("| calls | capture | command | wall s | peak RSS MiB | × messages |");
     println!("|---|---|---|---|---|---|");
-    for n in sizes {
-        let cap = ensure(&dir, n);
+    // Each size as it is, and the smallest with its first call lasting the hour: every
+    // row after that call's waits for it, which must not bring memory back.
+    let mut runs_of: Vec<(u32, bool)> = sizes.iter().map(|&n| (n, false)).collect();
+    if let Some(&n) = sizes.iter().min() {
+        runs_of.push((n, true));
+    }
+    for (n, long_first) in runs_of {
+        let cap = ensure(&dir, n, long_first);
         let mb = std::fs::metadata(&cap).unwrap().len() as f64 / 1e6;
         let mut messages_wall = None;
+        let label = if long_first {
+            format!("{n} + long")
+        } else {
+            n.to_string()
+        };
         for (name, args) in commands {
             let (mut wall, mut rss) = (f64::MAX, 0.0f64);
             for _ in 0..runs {
@@ -128,7 +144,7 @@ fn main() {
             }
             let base = *messages_wall.get_or_insert(wall);
             println!(
-                "| {n} | {mb:.0} MB | {name} | {wall:.2} | {rss:.0}{} | {:.2} |",
+                "| {label} | {mb:.0} MB | {name} | {wall:.2} | {rss:.0}{} | {:.2} |",
                 if rss > TARGET_RSS_MIB { " (over)" } else { "" },
                 wall / base
             );

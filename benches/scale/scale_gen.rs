@@ -21,6 +21,10 @@ pub struct Scale {
     pub duration: u32,
     /// Seconds from a call's 200 OK to its BYE.
     pub hold: u32,
+    /// The first answered call (the third: the first two are rejected) is held for the
+    /// whole capture (a minute past the last call's start): every later call ends while
+    /// it is in progress.
+    pub long_first: bool,
 }
 
 /// What was written.
@@ -33,6 +37,9 @@ pub struct Written {
 
 /// The gateways the calls go to.
 pub const GATEWAYS: [[u8; 4]; 4] = [[10, 9, 0, 1], [10, 9, 0, 2], [10, 9, 0, 3], [10, 9, 0, 4]];
+
+/// The first call not rejected.
+pub const FIRST_ANSWERED: u32 = 2;
 
 /// Whether call `n` is rejected with 503 (8 %: two in 25).
 pub fn rejected(n: u32) -> bool {
@@ -99,7 +106,12 @@ pub fn write(out: &mut dyn Write, s: Scale) -> io::Result<Written> {
         } else {
             break;
         };
-        let (text, caller_sends, then) = message(n, step, s.hold);
+        let hold = if s.long_first && n == FIRST_ANSWERED {
+            s.duration + 60
+        } else {
+            s.hold
+        };
+        let (text, caller_sends, then) = message(n, step, hold);
         let (a, b) = (phone(n), GATEWAYS[(n % 4) as usize]);
         let (src, dst, sport, dport) = match (step, caller_sends) {
             (Step::Rtp(k), _) => {
