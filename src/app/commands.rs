@@ -160,7 +160,7 @@ fn media_retiring(args: &MediaArgs, settings: MediaSettings) -> anyhow::Result<u
 }
 
 /// Batches of rows on their way to the writer thread of [`media_retiring`].
-const ROWS_IN_FLIGHT: usize = 64;
+const ROWS_IN_FLIGHT: usize = 4;
 
 /// The media tracker of [`media_retiring`], its finished rows sent to the writer.
 struct MediaRows {
