@@ -8,7 +8,7 @@
 //! document as [`super::media::write_media_json`] and the same tables as
 //! [`super::media::media_table`], byte for byte.
 //!
-//! Rows are put in the report's order by [`Ordered`] (a row waits while one that goes
+//! Rows are put in the report's order by `report::ordered` (a row waits while one that goes
 //! before it is in progress, on disk past a few MiB). JSON rows then go to spool files
 //! (the document starts with the capture reports, known only at the end). A drawn table
 //! needs all its rows for its column widths, so up to [`super::TABLE_ROWS`] streams are

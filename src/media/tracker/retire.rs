@@ -3,20 +3,28 @@
 //! follows the media in progress, not the media seen.
 //!
 //! - A flow quiet for [`QUIET_SECS`] of capture time has ended (RTP flows every 20 ms,
-//!   comfort noise at least every few seconds): its counts go to its announcements, its
-//!   confirmed streams become rows, and its slot and its streams' slots are reused.
+//!   comfort noise at least every few seconds), unless a call whose SDP it matches is in
+//!   progress (a call on hold may send nothing for minutes); once all those calls have
+//!   ended, a flow quiet for [`ENDED_QUIET_SECS`] has. Its counts go to its
+//!   announcements, its confirmed streams become rows, and its slot and its streams'
+//!   slots are reused.
 //! - A stream that goes on under another call's SDP, or whose flow is forgotten at the
 //!   cap, becomes a row at once.
-//! - An announcement becomes a row once its call has ended (retired or let go by the
-//!   calls stage) and no flow or stream still refers to it; then its slot is reused.
+//! - An announcement becomes a row [`ENDED_ANNOUNCEMENT_SECS`] after its call ended (or
+//!   was let go by the calls stage), once no flow or stream refers to it; then its slot
+//!   is reused. Packets to its address after that are no longer matched to it (where the
+//!   whole report, as `analyze` keeps it, still would).
 //!
-//! Rows come out in the order of the whole report: RTP streams by first frame (a stream
-//! still followed holds back the rows of the streams that began after it), announcements
-//! in the order they were made (likewise). What waits is held here, in that order.
+//! Rows are handed out as they are finished, not in the report's order, each with its
+//! key (an RTP stream's first frame, an announcement's creation number) and the bounds
+//! below which no row is still to come: the smallest first frame of the streams followed
+//! (or the frame being read) and the smallest creation number of the announcements held.
+//! The bounds only move up, so a reader can put the rows in order as they come
+//! (`report::ordered`).
 //!
-//! Stage: media. Input: capture time (each datagram's second) and the calls that ended.
-//! Output: rows taken with [`MediaTracker::take_rows`], the rest in the report of
-//! [`MediaTracker::finish`].
+//! Stage: media. Input: capture time and frame (each datagram's) and the calls that
+//! ended. Output: rows taken with [`MediaTracker::take_rows`], the last ones with
+//! [`MediaTracker::finish_rows`].
 
 use std::collections::BTreeSet;
 
@@ -154,8 +162,8 @@ impl MediaTracker {
         })
     }
 
-    /// The calls stage retired `call_id`: its announcements become rows once nothing
-    /// refers to them (nothing without [`MediaTracker::retiring`]).
+    /// The calls stage says `call_id` has ended (or retired without ending): its
+    /// announcements become rows in time (nothing without [`MediaTracker::retiring`]).
     pub fn call_ended(&mut self, call_id: &str) {
         if self.retire.is_none() {
             return;
