@@ -172,9 +172,9 @@ impl Ordered {
             None => self.file.insert(SpoolFile::new("runs")?),
         };
         let start = file.len()?;
+        let w = file.append()?;
         for ((key, arrival), bytes) in std::mem::take(&mut self.waiting) {
             let len = u32::try_from(bytes.len()).map_err(io::Error::other)?;
-            let w = file.writer();
             w.write_all(&key.to_le_bytes())?;
             w.write_all(&arrival.to_le_bytes())?;
             w.write_all(&len.to_le_bytes())?;
@@ -218,8 +218,8 @@ impl Run {
     }
 
     /// Makes `need` bytes available at `pos`; false at the run's end.
-    fn fill(&mut self, file: &std::fs::File, need: usize) -> io::Result<bool> {
-        use std::os::unix::fs::FileExt;
+    fn fill(&mut self, mut file: &std::fs::File, need: usize) -> io::Result<bool> {
+        use std::io::{Read, Seek};
         if self.buf.len() - self.pos >= need {
             return Ok(true);
         }
@@ -233,7 +233,9 @@ impl Run {
         }
         let at = self.buf.len();
         self.buf.resize(at + n, 0);
-        file.read_exact_at(&mut self.buf[at..], self.at)?;
+        // The run file's writer moves its position back to the end before it writes.
+        file.seek(io::SeekFrom::Start(self.at))?;
+        file.read_exact(&mut self.buf[at..])?;
         self.at += n as u64;
         Ok(true)
     }

@@ -35,8 +35,10 @@ pub(crate) fn json_element_bytes<T: serde::Serialize>(
 
 /// Rows written to a temporary file; see the module docs.
 pub(crate) struct SpoolFile {
+    /// Declared before `_removal`: fields drop in order, so the file is closed before it is
+    /// removed (Windows removes no open file).
     file: BufWriter<File>,
-    path: PathBuf,
+    _removal: Removal,
     /// Items written.
     pub(crate) items: u64,
 }
@@ -58,7 +60,7 @@ impl SpoolFile {
             .open(&path)?;
         Ok(SpoolFile {
             file: BufWriter::with_capacity(1 << 16, file),
-            path,
+            _removal: Removal(path),
             items: 0,
         })
     }
@@ -102,9 +104,11 @@ impl SpoolFile {
         self.file.write_all(bytes)
     }
 
-    /// The file's writer, for bytes that are not items (runs of [`super::ordered`]).
-    pub(crate) fn writer(&mut self) -> &mut impl Write {
-        &mut self.file
+    /// The file's writer at the end of the file (reading it back moves its position),
+    /// for bytes that are not items (runs of [`super::ordered`]).
+    pub(crate) fn append(&mut self) -> io::Result<&mut impl Write> {
+        self.file.seek(io::SeekFrom::End(0))?;
+        Ok(&mut self.file)
     }
 
     /// Bytes in the file (what is written so far).
@@ -130,13 +134,16 @@ impl SpoolFile {
 
     #[cfg(test)]
     pub(crate) fn path(&self) -> &std::path::Path {
-        &self.path
+        &self._removal.0
     }
 }
 
-impl Drop for SpoolFile {
+/// Removes its file when dropped.
+struct Removal(PathBuf);
+
+impl Drop for Removal {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
