@@ -102,10 +102,10 @@ impl MediaTracker {
         if d.transport != Transport::Udp {
             return;
         }
-        self.clock(d.time.secs, d.frame);
         match UdpPayload::read(d.payload) {
             Some(p) => self.read_datagram(d, p),
             None => {
+                self.clock(d.time.secs, d.frame);
                 self.report.udp_datagrams += 1;
                 let fi = self.counted_flow(d.src, d.dst, d.frame, d.time);
                 self.stun_datagram(d, fi);

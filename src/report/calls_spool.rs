@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::call_listing::{CallLines, CallRow};
 use super::listing::SCHEMA_VERSION;
 use super::ordered::Ordered;
-use super::spool::SpoolFile;
+use super::spool::{SpoolFile, json_element_bytes};
 use crate::sip::CaptureReport;
 
 /// Rows spooled to a temporary file, in order; see the module docs.
@@ -27,6 +27,8 @@ pub struct CallsSpool {
     next: u64,
     /// Rows that retired before a call that began earlier, serialised.
     waiting: Ordered,
+    /// Where each JSON row is made.
+    scratch: Vec<u8>,
     /// Rows of calls without a Call-ID header (for the plain columns' note).
     without_call_id: usize,
 }
@@ -60,17 +62,18 @@ impl CallsSpool {
             next: 0,
             waiting: Ordered::default(),
             without_call_id: 0,
+            scratch: Vec::new(),
         })
     }
 
     /// The row of the call at `position` (each position once).
     pub fn push(&mut self, position: u64, row: &CallRow) -> io::Result<()> {
-        let text = match &self.layout {
-            Layout::Json => serde_json::to_string_pretty(row).map_err(io::Error::other)?,
-            Layout::Lines(columns) => columns.row(row),
+        let bytes = match &self.layout {
+            Layout::Json => json_element_bytes(row, 4, &mut self.scratch)?,
+            Layout::Lines(columns) => columns.row(row).into_bytes(),
         };
         self.without_call_id += usize::from(row.no_call_id.is_some());
-        self.waiting.push(position, text.into_bytes())?;
+        self.waiting.push(position, bytes)?;
         let (file, layout) = (&mut self.file, &self.layout);
         self.waiting
             .release_from(&mut self.next, &mut |text| write_row(file, layout, text))
@@ -118,12 +121,12 @@ impl CallsSpool {
     }
 }
 
-/// A row as an element of the document's `calls` array (two levels deep), or as a line.
-fn write_row(file: &mut SpoolFile, layout: &Layout, text: &[u8]) -> io::Result<()> {
-    let text = std::str::from_utf8(text).map_err(io::Error::other)?;
+/// A row as an element of the document's `calls` array (two levels deep, made by
+/// [`json_element_bytes`]), or as a line.
+fn write_row(file: &mut SpoolFile, layout: &Layout, row: &[u8]) -> io::Result<()> {
     match layout {
-        Layout::Lines(_) => file.line(text),
-        Layout::Json => file.json_element(text, 4),
+        Layout::Lines(_) => file.line(row),
+        Layout::Json => file.element(row),
     }
 }
 

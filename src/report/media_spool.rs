@@ -212,7 +212,7 @@ fn write_line(
     note: Option<&str>,
     width: usize,
 ) -> io::Result<()> {
-    lines.line(&c.line(cells))?;
+    lines.line(c.line(cells))?;
     if let Some(note) = note {
         notes.text(&wrap_lines(note, width))?;
     }

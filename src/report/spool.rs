@@ -10,8 +10,9 @@ use std::path::PathBuf;
 const SPACES: &[u8] = &[b' '; 16];
 
 /// `v`, pretty-printed, as an element of an array whose elements stand `indent` spaces
-/// in (an even number): the bytes [`SpoolFile::json_element`] writes for its text. Made
-/// in `scratch` (kept between rows) and returned in a buffer of their size.
+/// in (an even number): serde_json's pretty text with each line indented, for
+/// [`SpoolFile::element`]. Made in `scratch` (kept between rows) and returned in a buffer
+/// of their size.
 pub(crate) fn json_element_bytes<T: serde::Serialize>(
     v: &T,
     indent: usize,
@@ -66,8 +67,8 @@ impl SpoolFile {
     }
 
     /// `text` and a line break, as one item.
-    pub(crate) fn line(&mut self, text: &str) -> io::Result<()> {
-        self.file.write_all(text.as_bytes())?;
+    pub(crate) fn line(&mut self, text: impl AsRef<[u8]>) -> io::Result<()> {
+        self.file.write_all(text.as_ref())?;
         self.items += 1;
         self.file.write_all(b"\n")
     }
@@ -76,23 +77,6 @@ impl SpoolFile {
     pub(crate) fn text(&mut self, text: &str) -> io::Result<()> {
         self.items += 1;
         self.file.write_all(text.as_bytes())
-    }
-
-    /// `json` (pretty-printed from column 0) as the next element of an array whose
-    /// elements stand `indent` spaces in: after a comma unless it is the first.
-    pub(crate) fn json_element(&mut self, json: &str, indent: usize) -> io::Result<()> {
-        if self.items > 0 {
-            self.file.write_all(b",\n")?;
-        }
-        for (i, line) in json.split('\n').enumerate() {
-            if i > 0 {
-                self.file.write_all(b"\n")?;
-            }
-            self.file.write_all(&SPACES[..indent.min(SPACES.len())])?;
-            self.file.write_all(line.as_bytes())?;
-        }
-        self.items += 1;
-        Ok(())
     }
 
     /// An element made by [`json_element_bytes`], after a comma unless it is the first.
@@ -153,21 +137,8 @@ mod tests {
 
     #[test]
     fn elements_and_lines_come_back_in_order_and_the_file_goes() {
-        let mut s = SpoolFile::new("test").unwrap();
-        s.json_element("{\n  \"a\": 1\n}", 4).unwrap();
-        s.json_element("2", 4).unwrap();
-        let mut out = Vec::new();
-        s.copy_to(&mut out).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "    {\n      \"a\": 1\n    },\n    2"
-        );
-        let path = s.path().to_path_buf();
-        assert!(path.exists());
-        drop(s);
-        assert!(!path.exists());
-
-        // Serialised straight to bytes, the same text.
+        // Each line of serde_json's pretty text indented, a comma between elements
+        // (a string's line break stays escaped).
         let mut s = SpoolFile::new("test").unwrap();
         let mut scratch = Vec::new();
         let v = serde_json::json!({"a": [1, "x\ny"]});
@@ -177,18 +148,17 @@ mod tests {
             .unwrap();
         let mut out = Vec::new();
         s.copy_to(&mut out).unwrap();
-        let mut expected = SpoolFile::new("test").unwrap();
-        let v = serde_json::json!({"a": [1, "x\ny"]});
-        expected
-            .json_element(&serde_json::to_string_pretty(&v).unwrap(), 4)
-            .unwrap();
-        expected.json_element("2", 4).unwrap();
-        let mut want = Vec::new();
-        expected.copy_to(&mut want).unwrap();
+        let pretty = serde_json::to_string_pretty(&v).unwrap();
+        let indented: Vec<String> = pretty.lines().map(|l| format!("    {l}")).collect();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            String::from_utf8(want).unwrap()
+            indented.join("\n") + ",\n    2"
         );
+        assert!(pretty.contains("\"x\\ny\""), "{pretty}");
+        let path = s.path().to_path_buf();
+        assert!(path.exists());
+        drop(s);
+        assert!(!path.exists());
 
         let mut s = SpoolFile::new("test").unwrap();
         s.line("one").unwrap();

@@ -205,17 +205,22 @@ impl MediaTracker {
                 self.announcement_ended(i);
                 continue;
             }
-            let a = &mut self.report.announced[i as usize];
-            if self.announced_index.get(&a.addr) == Some(&i) {
-                self.announced_index.remove(&a.addr);
-            }
-            // Its place is free: what it owns goes now; the rest is overwritten when the
-            // place is filled again, or taken out at the end.
-            a.call_id = Arc::from("");
-            a.candidate = None;
-            self.by_call.free.push(i);
+            self.free_announcement(i);
             self.note_forgotten(i);
         }
+    }
+
+    /// Frees the place of announcement `i`, which nothing refers to: no longer found by
+    /// its address, what it owns goes now; the rest is overwritten when the place is
+    /// filled again, or taken out at the end.
+    pub(super) fn free_announcement(&mut self, i: u32) {
+        let a = &mut self.report.announced[i as usize];
+        if self.announced_index.get(&a.addr) == Some(&i) {
+            self.announced_index.remove(&a.addr);
+        }
+        a.call_id = Arc::from("");
+        a.candidate = None;
+        self.by_call.free.push(i);
     }
 
     /// Takes `call_id`'s announcements out of their chain (the other calls' links with

@@ -296,7 +296,8 @@ impl MediaTracker {
             if r.referred[i as usize] || now.saturating_sub(at) < ENDED_ANNOUNCEMENT_SECS {
                 return true;
             }
-            let row = self.free_announcement(i);
+            let row = self.report.announced[i as usize].clone();
+            self.free_announcement(i);
             r.seq[i as usize] = FREE;
             r.held.remove(&seq);
             r.ready.announced.push((seq, row));
@@ -308,19 +309,6 @@ impl MediaTracker {
         r.ready.announced_below = r.held.first().copied().unwrap_or(r.next_seq);
         // The packet being read may begin a stream.
         r.ready.rtp_below = first_held.min(r.frame);
-    }
-
-    /// Takes the announcement out of slot `i` (nothing refers to it) and frees the slot.
-    fn free_announcement(&mut self, i: u32) -> Announced {
-        let a = &mut self.report.announced[i as usize];
-        if self.announced_index.get(&a.addr) == Some(&i) {
-            self.announced_index.remove(&a.addr);
-        }
-        let row = a.clone();
-        a.call_id = std::sync::Arc::from("");
-        a.candidate = None;
-        self.by_call.free.push(i);
-        row
     }
 
     /// Retires flow `slot`: counts settled, confirmed streams made rows, slots freed.
