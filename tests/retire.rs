@@ -45,6 +45,34 @@ fn capture(dir: &std::path::Path, s: scale_gen::Scale) -> (String, scale_gen::Wr
     (path.to_str().unwrap().to_string(), w)
 }
 
+/// A capture of `calls` calls starting five a second, each held 20 s (`long_first`: the
+/// first answered one held for the whole capture).
+fn five_a_second(dir: &std::path::Path, calls: u32, long_first: bool) -> String {
+    let s = scale_gen::Scale {
+        calls,
+        duration: calls / 5,
+        hold: 20,
+        long_first,
+    };
+    capture(dir, s).0
+}
+
+/// The whole media report of a capture (nothing retires), the capture reports and the
+/// calls.
+fn whole_media(
+    path: &str,
+) -> (
+    sipdiag::media::MediaReport,
+    Vec<sipdiag::app::CaptureReport>,
+    CallSet,
+) {
+    let mut calls = Whole(CallSet::default());
+    let mut whole = sipdiag::media::MediaTracker::default();
+    let (reports, errors) = app::scan_all_with(&[path.to_string()], &mut calls, &mut whole);
+    assert!(errors.is_empty());
+    (whole.finish(), reports, calls.0)
+}
+
 /// Streams the capture; the retired calls in their order and the most held at once.
 fn stream(path: &str) -> (Vec<Call>, usize) {
     let mut s = Streamed {
@@ -212,20 +240,9 @@ fn media_retires_with_its_calls_and_gives_the_whole_report() {
     let dir = tempfile::tempdir().unwrap();
     let mut peaks = Vec::new();
     for calls in [1_500, 3_000] {
-        let s = scale_gen::Scale {
-            calls,
-            duration: calls / 5,
-            hold: 20,
-            long_first: false,
-        };
-        let (path, _) = capture(dir.path(), s);
-        let paths = [path];
-
-        let mut whole_calls = Whole(CallSet::default());
-        let mut whole = sipdiag::media::MediaTracker::default();
-        let (_, errors) = app::scan_all_with(&paths, &mut whole_calls, &mut whole);
-        assert!(errors.is_empty());
-        let whole = whole.finish();
+        let path = five_a_second(dir.path(), calls, false);
+        let paths = [path.clone()];
+        let (whole, _, _) = whole_media(&path);
 
         let mut tracker = sipdiag::media::MediaTracker::default();
         tracker.retiring();
@@ -304,13 +321,7 @@ fn calls_are_named_once_as_they_end() {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    let s = scale_gen::Scale {
-        calls: 500,
-        duration: 100,
-        hold: 20,
-        long_first: false,
-    };
-    let (path, _) = capture(dir.path(), s);
+    let path = five_a_second(dir.path(), 500, false);
     let mut sink = Named {
         set: Retiring::default(),
         retired: Default::default(),
@@ -336,21 +347,10 @@ fn calls_are_named_once_as_they_end() {
 #[test]
 fn media_listing_with_a_call_lasting_the_capture_is_the_whole_reports() {
     let dir = tempfile::tempdir().unwrap();
-    let s = scale_gen::Scale {
-        calls: 3_000,
-        duration: 600,
-        hold: 20,
-        long_first: true,
-    };
-    let (path, _) = capture(dir.path(), s);
-    let paths = [path.clone()];
-    let mut calls = Whole(CallSet::default());
-    let mut whole = sipdiag::media::MediaTracker::default();
-    let (reports, errors) = app::scan_all_with(&paths, &mut calls, &mut whole);
-    assert!(errors.is_empty());
-    let whole = whole.finish();
+    let path = five_a_second(dir.path(), 3_000, true);
+    let (whole, reports, calls) = whole_media(&path);
     assert!(whole.rtp.len() >= 5_000, "{} streams", whole.rtp.len());
-    let long = &calls.0.calls[scale_gen::FIRST_ANSWERED as usize];
+    let long = &calls.calls[scale_gen::FIRST_ANSWERED as usize];
     assert_eq!(whole.rtp[0].call_id.as_deref(), Some(long.call_id.as_str()));
     assert!(
         long.last_time.secs - long.first_time.secs > 600,
