@@ -13,6 +13,7 @@ mod common;
 mod scale_gen;
 
 use sipdiag::app::{self, Sink};
+use sipdiag::calls::ending::{CallEnd, Filed};
 use sipdiag::calls::retire::{LINGER_SECS, Retiring};
 use sipdiag::calls::{Call, CallSet};
 use sipdiag::sip::SipMessage;
@@ -383,4 +384,92 @@ fn media_listing_with_a_call_lasting_the_capture_is_the_whole_reports() {
         0,
         "spool files left"
     );
+}
+
+/// Both kinds of what `Retiring` files, side by side: every call end named, and every
+/// call retired, in the order it happens, with the message count at that moment.
+#[derive(Default)]
+struct BothKinds {
+    whole: Retiring<Call>,
+    ends: Retiring<CallEnd>,
+    messages: u64,
+    /// (kind, after how many messages, what: "ended"/"retired"/"let go", key)
+    seen: [Vec<(u64, &'static str, String)>; 2],
+}
+
+impl BothKinds {
+    fn new() -> Self {
+        let mut b = BothKinds::default();
+        b.whole.name_ended();
+        b.ends.name_ended();
+        b.whole.name_let_go();
+        b.ends.name_let_go();
+        b
+    }
+
+    fn note<C: Filed>(set: &mut Retiring<C>, n: u64, seen: &mut Vec<(u64, &'static str, String)>) {
+        set.take_ended(&mut |id| seen.push((n, "ended", id.to_string())));
+        set.take_let_go(&mut |id| seen.push((n, "let go", id.to_string())));
+        for (order, c) in set.take_retired() {
+            seen.push((n, "retired", format!("{order} {}", c.key())));
+        }
+    }
+}
+
+impl Sink for BothKinds {
+    fn message(&mut self, m: SipMessage) {
+        self.messages += 1;
+        self.whole.add(m.clone());
+        self.ends.add(m);
+        let n = self.messages;
+        Self::note(&mut self.whole, n, &mut self.seen[0]);
+        Self::note(&mut self.ends, n, &mut self.seen[1]);
+    }
+}
+
+/// `media` follows only the ends of the calls ([`CallEnd`]): on every fixture and corpus
+/// capture (those of the report baseline), each call ends, is let go and retires after
+/// the same message as the whole call does, and the calls held at once are the same.
+#[test]
+fn call_ends_retire_exactly_as_whole_calls() {
+    let table = common::tsv(&common::testdata("oracle/reports.tsv"), "capture\treport");
+    let mut captures: Vec<String> = table.iter().map(|r| r[0].clone()).collect();
+    captures.dedup();
+    let corpus = common::corpus();
+    let (mut checked, mut ended) = (0, 0);
+    for rel in &captures {
+        let path = match rel.strip_prefix("../shared/captures/") {
+            Some(c) => match &corpus {
+                Some(dir) => dir.join(c),
+                None => continue,
+            },
+            None => common::root().join(rel),
+        };
+        let mut both = BothKinds::new();
+        // Several are damaged on purpose: what could be read is compared.
+        let _ = app::scan(path.to_str().unwrap(), &mut both);
+        let n = both.messages + 1;
+        let rest: Vec<_> = both
+            .whole
+            .finish()
+            .map(|(o, c)| format!("{o} {}", c.call_id))
+            .collect();
+        both.seen[0].extend(rest.into_iter().map(|k| (n, "retired", k)));
+        let rest: Vec<_> = both
+            .ends
+            .finish()
+            .map(|(o, c)| format!("{o} {}", c.key()))
+            .collect();
+        both.seen[1].extend(rest.into_iter().map(|k| (n, "retired", k)));
+        assert_eq!(both.seen[0], both.seen[1], "{rel}");
+        assert_eq!(both.whole.peak_live(), both.ends.peak_live(), "{rel}");
+        checked += 1;
+        ended += both.seen[0]
+            .iter()
+            .filter(|(_, what, _)| *what == "ended")
+            .count();
+    }
+    eprintln!("{checked} captures, {ended} call ends");
+    assert!(checked >= 40, "{checked} captures checked");
+    assert!(ended >= 100, "only {ended} call ends seen");
 }

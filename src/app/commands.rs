@@ -109,8 +109,6 @@ fn media_retiring(args: &MediaArgs, settings: MediaSettings) -> anyhow::Result<u
     let mut calls = RetiredCalls::default();
     calls.set.name_let_go();
     calls.set.name_ended();
-    // The tracker reads the SDP from the messages (`PacketSink::message`).
-    calls.set.without_sdp();
     let mut tracker = crate::media::MediaTracker::new(settings);
     tracker.retiring();
     // The rows are written on a thread of their own: the scan's second thread, which
@@ -211,25 +209,19 @@ impl super::PacketSink for MediaRows {
     }
 }
 
-/// `media`'s calls when none is printed: each retires as it ends and is freed (on the
-/// reading thread, as [`super::Sink::garbage`]); one let go at `--max-calls` is named to the
-/// media tracker, which forgets its SDP announcements as in `analyze`.
+/// `media`'s calls when none is printed: only what tells when each ends is kept
+/// ([`CallEnd`](crate::calls::ending::CallEnd)), and each retires as it ends; one let go
+/// at `--max-calls` is named to the media tracker, which forgets its SDP announcements as
+/// in `analyze`.
 #[derive(Default)]
 struct RetiredCalls {
-    set: crate::calls::retire::Retiring,
-    gone: Vec<crate::calls::Call>,
+    set: crate::calls::retire::Retiring<crate::calls::ending::CallEnd>,
 }
 
 impl super::Sink for RetiredCalls {
     fn message(&mut self, m: SipMessage) {
         self.set.add(m);
-        if self.gone.len() >= crate::calls::GARBAGE_HELD {
-            self.gone.clear();
-        }
-        self.gone.extend(self.set.take_retired().map(|(_, c)| c));
-    }
-    fn garbage(&mut self) -> Option<super::Garbage> {
-        (!self.gone.is_empty()).then(|| Box::new(std::mem::take(&mut self.gone)) as super::Garbage)
+        self.set.take_retired().for_each(drop);
     }
     fn ended(&mut self, gone: &mut dyn FnMut(&str)) {
         self.set.take_ended(gone);

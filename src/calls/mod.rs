@@ -8,6 +8,7 @@
 //!
 //! Memory grows with the number of calls and their messages, not with the capture.
 
+pub mod ending;
 pub mod focus;
 pub mod forwarding;
 pub mod legs;
@@ -24,6 +25,7 @@ use crate::sip::SipMessage;
 use crate::sip::headers::{Diversion, HistoryInfo, NameAddr};
 
 use crate::sip::sdp::Sdp;
+pub use ending::{CallState, state};
 pub use forwarding::{ForwardingEntry, Lookup, USER_NUMBER_SOURCES, chain_text, user_numbers};
 
 /// A SIP method name; the common ones are shared, not allocated per message.
@@ -365,50 +367,6 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
     call.messages.push(r);
 }
 
-/// Whether a call can still change (see [`retire`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CallState {
-    /// Nothing but retransmissions can follow.
-    Ended,
-    /// More may follow; given up after a silence.
-    Open,
-    /// May go on for hours without a message: an established dialog, a registration.
-    Lasting,
-}
-
-pub(crate) fn state(c: &Call) -> CallState {
-    if c.methods
-        .iter()
-        .any(|m| matches!(m.as_ref(), "REGISTER" | "SUBSCRIBE" | "PUBLISH"))
-    {
-        return CallState::Lasting;
-    }
-    if c.bye_frame.is_some() {
-        return CallState::Ended;
-    }
-    if !c.invites.is_empty() {
-        if c.invites
-            .iter()
-            .any(|t| t.final_status.is_some_and(|s| (200..300).contains(&s)))
-        {
-            return CallState::Lasting;
-        }
-        // A challenge (401/407) is answered when the user has typed a password: maybe
-        // minutes later, under the same Call-ID (RFC 3261 §22.2).
-        let challenged = c
-            .final_invite_status()
-            .is_some_and(|(s, _)| s == 401 || s == 407);
-        if c.invites.iter().all(|t| t.final_status.is_some()) && !challenged {
-            return CallState::Ended;
-        }
-        return CallState::Open;
-    }
-    match c.messages.last() {
-        Some(r) if r.status.is_some_and(|s| s >= 200) => CallState::Ended,
-        _ => CallState::Open,
-    }
-}
-
 /// What a retired or dropped call's place holds: a call without messages.
 fn placeholder() -> Call {
     Call {
@@ -523,7 +481,7 @@ mod tests {
             parse_message(text.as_bytes(), p, true).unwrap()
         };
         let offer_port = |without: bool| {
-            let mut r = retire::Retiring::default();
+            let mut r = retire::Retiring::<Call>::default();
             if without {
                 r.without_sdp();
             }
@@ -540,7 +498,7 @@ mod tests {
     /// Retiring names the calls it lets go at the cap only when asked to, each once.
     #[test]
     fn retiring_names_the_calls_let_go_when_asked() {
-        let mut r = retire::Retiring::default();
+        let mut r = retire::Retiring::<Call>::default();
         r.let_go.cap = 2;
         let mut named = Vec::new();
         for n in 0..3 {

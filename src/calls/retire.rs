@@ -32,6 +32,10 @@
 //! ([`Retiring::reopened`]): the caller then knows a call was split, and reads a seekable
 //! capture a second time without retiring.
 //!
+//! What is filed per call is the whole [`Call`] (`calls`, `watch`), or only what tells
+//! when it ends ([`CallEnd`](super::ending::CallEnd), for `media`, which follows the calls
+//! only to retire their media with them): both retire after the same message.
+//!
 //! Several input files are not retired from: the same call may be in each of them, with
 //! frame numbers of its own in each (the caller keeps the [`CallSet`](super::CallSet)).
 
@@ -39,7 +43,8 @@ use std::hash::BuildHasher;
 
 use foldhash::HashMap;
 
-use super::{Call, CallState, NoCallIdKey, add_to_call, call_key, new_call, state};
+use super::ending::Filed;
+use super::{Call, CallState, NoCallIdKey, call_key};
 use crate::capture::Timestamp;
 use crate::sip::SipMessage;
 
@@ -49,10 +54,10 @@ pub const LINGER_SECS: i64 = 32;
 /// dialog) is given up: an INVITE never answered, a request never answered.
 pub const IDLE_SECS: i64 = 300;
 
-struct Live {
+struct Live<C> {
     /// Position among all calls, in order of their first message.
     order: u64,
-    call: Call,
+    call: C,
     /// The capture second from which the call retires, as of its last message (`None`:
     /// not before the end): worked out per message, so that a sweep compares a number
     /// per call instead of looking at its messages again.
@@ -61,12 +66,12 @@ struct Live {
     named_ended: bool,
 }
 
-/// Calls in progress; ended ones retire (see the module docs).
-#[derive(Default)]
-pub struct Retiring {
+/// Calls in progress; ended ones retire (see the module docs). What is filed per call
+/// is the whole [`Call`], or only its end ([`super::ending::CallEnd`]).
+pub struct Retiring<C = Call> {
     /// Each call's place in `slots`, by key.
     index: HashMap<String, u32>,
-    slots: Vec<Option<Live>>,
+    slots: Vec<Option<Live<C>>>,
     free: Vec<u32>,
     /// The places in use, least recently active last: at the `--max-calls` cap the last
     /// retires early, in O(1).
@@ -75,7 +80,7 @@ pub struct Retiring {
     /// Latest capture time seen, and the second of the last sweep.
     now: Option<Timestamp>,
     swept: i64,
-    retired: Vec<(u64, Call)>,
+    retired: Vec<(u64, C)>,
     /// Messages without a Call-ID header (filed under made-up keys, see [`NoCallIdKey`]).
     pub without_call_id: u64,
     peak_live: usize,
@@ -93,7 +98,30 @@ pub struct Retiring {
     without_sdp: bool,
 }
 
-impl Retiring {
+impl<C> Default for Retiring<C> {
+    fn default() -> Self {
+        Retiring {
+            index: HashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            recency: crate::lru::Recency::default(),
+            next_order: 0,
+            now: None,
+            swept: 0,
+            retired: Vec::new(),
+            without_call_id: 0,
+            peak_live: 0,
+            gone: Gone::default(),
+            reopened: 0,
+            let_go: super::LetGo::default(),
+            let_go_names: None,
+            ended_names: None,
+            without_sdp: false,
+        }
+    }
+}
+
+impl<C: Filed> Retiring<C> {
     /// Files a message under its call (its SDP moves into the call); calls that have
     /// ended before its time are retired.
     pub fn add(&mut self, mut m: SipMessage) {
@@ -121,7 +149,7 @@ impl Retiring {
                 }
                 let live = Live {
                     order: self.next_order,
-                    call: new_call(&key, no_call_id, &m),
+                    call: C::open(&key, no_call_id, &m),
                     retires_at: None,
                     named_ended: false,
                 };
@@ -144,18 +172,15 @@ impl Retiring {
         let Some(live) = self.slots[slot as usize].as_mut() else {
             return;
         };
-        if live.call.captures.is_empty() {
-            live.call.captures.push(0);
-        }
-        add_to_call(&mut live.call, &mut m);
-        let call_state = state(&live.call);
-        live.retires_at = retires_at(&live.call, call_state);
+        live.call.add(&mut m);
+        let call_state = live.call.state();
+        live.retires_at = retires_at(live.call.last_time(), call_state);
         if call_state == CallState::Ended
             && !live.named_ended
             && let Some(names) = self.ended_names.as_mut()
         {
             live.named_ended = true;
-            names.push(live.call.call_id.clone());
+            names.push(live.call.key().to_string());
         }
         self.peak_live = self.peak_live.max(self.index.len());
     }
@@ -167,10 +192,10 @@ impl Retiring {
         };
         if let Some(live) = self.retire(slot) {
             // An ended call lingering for retransmissions loses nothing by going now.
-            if state(&live.call) != CallState::Ended {
-                self.let_go.record(&live.call, 0);
+            if live.call.state() != CallState::Ended {
+                self.let_go.record(live.call.first_frame(), 0);
                 if let Some(names) = self.let_go_names.as_mut() {
-                    names.push(live.call.call_id.clone());
+                    names.push(live.call.key().to_string());
                 }
             }
             self.retired.push((live.order, live.call));
@@ -178,24 +203,26 @@ impl Retiring {
     }
 
     /// Takes the call in `slot` out of the tables, remembering its key as gone.
-    fn retire(&mut self, slot: u32) -> Option<Live> {
+    fn retire(&mut self, slot: u32) -> Option<Live<C>> {
         let live = self.slots.get_mut(slot as usize)?.take()?;
         if !live.named_ended
             && let Some(names) = self.ended_names.as_mut()
         {
-            names.push(live.call.call_id.clone());
+            names.push(live.call.key().to_string());
         }
-        self.index.remove(&live.call.call_id);
-        self.gone
-            .insert(self.index.hasher().hash_one(live.call.call_id.as_str()));
+        self.index.remove(live.call.key());
+        if C::COUNTS_REOPENED {
+            self.gone
+                .insert(self.index.hasher().hash_one(live.call.key()));
+        }
         self.recency.remove(slot);
         self.free.push(slot);
         Some(live)
     }
 
     /// The calls keep no SDP (`offer` and `answer` stay `None`), for a reader that does
-    /// not judge them: `calls` lists them, `media` reads the SDP from the messages as
-    /// they pass. An SDP body is then never parsed for the calls, nor kept while they last.
+    /// not judge them (`calls` lists them). An SDP body is then never parsed for the
+    /// calls, nor kept while they last.
     pub fn without_sdp(&mut self) {
         self.without_sdp = true;
     }
@@ -265,16 +292,16 @@ impl Retiring {
 
     /// The calls retired since the last call, each with its position among all calls in
     /// order of their first message.
-    pub fn take_retired(&mut self) -> std::vec::Drain<'_, (u64, Call)> {
+    pub fn take_retired(&mut self) -> std::vec::Drain<'_, (u64, C)> {
         self.retired.drain(..)
     }
 
     /// The end of the input: every call still in progress retires, in order.
-    pub fn finish(&mut self) -> std::vec::Drain<'_, (u64, Call)> {
+    pub fn finish(&mut self) -> std::vec::Drain<'_, (u64, C)> {
         self.index.clear();
         self.free.clear();
         self.recency = crate::lru::Recency::default();
-        let mut rest: Vec<(u64, Call)> = (self.slots.drain(..).flatten())
+        let mut rest: Vec<(u64, C)> = (self.slots.drain(..).flatten())
             .map(|l| (l.order, l.call))
             .collect();
         rest.sort_unstable_by_key(|(o, _)| *o);
@@ -311,8 +338,8 @@ impl Retiring {
 /// The capture second from which `c` retires if no message comes: more than
 /// [`LINGER_SECS`] after its last message once it has ended, more than [`IDLE_SECS`] while
 /// it is open; never while it lasts.
-fn retires_at(c: &Call, state: CallState) -> Option<i64> {
-    let last = c.last_time.secs;
+fn retires_at(last: Timestamp, state: CallState) -> Option<i64> {
+    let last = last.secs;
     match state {
         CallState::Ended => Some(last.saturating_add(LINGER_SECS + 1)),
         CallState::Open => Some(last.saturating_add(IDLE_SECS + 1)),

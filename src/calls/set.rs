@@ -69,7 +69,10 @@ impl CallSet {
             self.open.remove(oldest);
             let gone = std::mem::replace(&mut self.calls[oldest as usize], placeholder());
             self.index.remove(&gone.call_id);
-            self.let_go.record(&gone, self.capture);
+            self.let_go.record(
+                gone.first_frame,
+                gone.captures.first().copied().unwrap_or(self.capture),
+            );
             if self.garbage.len() >= GARBAGE_HELD {
                 self.garbage.clear();
                 self.named = 0;
@@ -224,11 +227,12 @@ impl LetGo {
         }
     }
 
-    pub(super) fn record(&mut self, c: &Call, capture: usize) {
+    /// One more call let go: the first beginning in `first_frame` of file `capture`.
+    pub(super) fn record(&mut self, first_frame: u64, capture: usize) {
         self.count += 1;
         if self.first_frame.is_none() {
-            self.first_frame = Some(c.first_frame);
-            self.capture = c.captures.first().copied().unwrap_or(capture);
+            self.first_frame = Some(first_frame);
+            self.capture = capture;
         }
     }
 

@@ -1,0 +1,250 @@
+//! Stage 4: when a call has ended ([`CallState`]), decided by [`state`] on a whole
+//! [`Call`], or on a [`CallEnd`]: [`SipMessage`]s → the few facts that decide it.
+//!
+//! `media` follows the calls only to learn when each has ended (its media then retire
+//! with it): a whole `Call` would hold every message, every INVITE's headers and its
+//! User-Agent for nothing, about 2.5 KB a call against about 100 bytes here.
+//! [`Retiring`](super::retire::Retiring) files either ([`Filed`]): a `CallEnd` changes
+//! state after the same message as the whole call (`call_ends_retire_exactly_as_whole_calls`
+//! in `tests/retire.rs`, on every fixture and corpus capture).
+
+use super::{Call, NoCallIdKey};
+use crate::capture::Timestamp;
+use crate::net::PackedAddr;
+use crate::sip::SipMessage;
+
+/// Whether a call can still change (see [`super::retire`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallState {
+    /// Nothing but retransmissions can follow.
+    Ended,
+    /// More may follow; given up after a silence.
+    Open,
+    /// May go on for hours without a message: an established dialog, a registration.
+    Lasting,
+}
+
+pub fn state(c: &Call) -> CallState {
+    decide_state(
+        c.methods.iter().any(|m| lasting_method(m)),
+        c.bye_frame.is_some(),
+        Finals::of(c.invites.iter().map(|t| t.final_status)),
+        c.messages.last().and_then(|r| r.status),
+    )
+}
+
+/// Methods whose Call-ID lives for hours (RFC 3261 §10.2 asks a UA to keep it): a
+/// registration, a subscription, a publication.
+fn lasting_method(m: &str) -> bool {
+    matches!(m, "REGISTER" | "SUBSCRIBE" | "PUBLISH")
+}
+
+/// The final statuses of a call's INVITE transactions, folded into what [`decide_state`]
+/// reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Finals {
+    /// There is an INVITE transaction.
+    any: bool,
+    /// One was answered 2xx.
+    answered: bool,
+    /// Every one has its final response.
+    all_final: bool,
+    /// The final status of the last one that has one.
+    last: Option<u16>,
+}
+
+impl Finals {
+    fn of(statuses: impl Iterator<Item = Option<u16>>) -> Self {
+        let mut f = Finals {
+            any: false,
+            answered: false,
+            all_final: true,
+            last: None,
+        };
+        for s in statuses {
+            f.any = true;
+            f.answered |= s.is_some_and(|s| (200..300).contains(&s));
+            f.all_final &= s.is_some();
+            f.last = s.or(f.last);
+        }
+        f
+    }
+}
+
+/// Whether a call can still change, from what a whole [`Call`] or an
+/// [`CallEnd`] keeps: whether a REGISTER, SUBSCRIBE or PUBLISH (`lasting`) or a
+/// BYE was seen, its INVITE transactions' final statuses, and the status of its last
+/// message (`None`: a request).
+fn decide_state(lasting: bool, bye: bool, finals: Finals, last_status: Option<u16>) -> CallState {
+    if lasting {
+        return CallState::Lasting;
+    }
+    if bye {
+        return CallState::Ended;
+    }
+    if finals.any {
+        if finals.answered {
+            return CallState::Lasting;
+        }
+        // A challenge (401/407) is answered when the user has typed a password: maybe
+        // minutes later, under the same Call-ID (RFC 3261 §22.2).
+        let challenged = finals.last.is_some_and(|s| s == 401 || s == 407);
+        if finals.all_final && !challenged {
+            return CallState::Ended;
+        }
+        return CallState::Open;
+    }
+    match last_status {
+        Some(s) if s >= 200 => CallState::Ended,
+        _ => CallState::Open,
+    }
+}
+
+/// What decides whether a call has ended (see [`state`]), and its key.
+#[derive(Debug)]
+pub struct CallEnd {
+    key: Box<str>,
+    first_frame: u64,
+    last_time: Timestamp,
+    /// A REGISTER, SUBSCRIBE or PUBLISH was seen.
+    lasting: bool,
+    /// A BYE was seen.
+    bye: bool,
+    /// The status of the last message (`None`: a request).
+    last_status: Option<u16>,
+    /// The INVITE transactions, told apart as [`super::add_to_call`] does.
+    invites: Vec<InviteEnd>,
+}
+
+/// An INVITE transaction as far as its end is concerned.
+#[derive(Debug)]
+struct InviteEnd {
+    cseq: u32,
+    branch: Option<Box<str>>,
+    src: PackedAddr,
+    final_status: Option<u16>,
+}
+
+/// What [`Retiring`](super::retire::Retiring) needs of what it files: a whole call, or
+/// only its end.
+pub trait Filed: Sized {
+    /// Whether the keys of retired calls are remembered, to count the messages that come
+    /// for one after it retired ([`Retiring::reopened`](super::retire::Retiring::reopened)).
+    const COUNTS_REOPENED: bool = true;
+    /// A call under `key` (and, for messages without Call-ID, the key's parts) whose first
+    /// message is `m`, not yet added.
+    fn open(key: &str, no_call_id: Option<NoCallIdKey>, m: &SipMessage) -> Self;
+    /// Adds a message (a whole call takes its SDP).
+    fn add(&mut self, m: &mut SipMessage);
+    fn state(&self) -> CallState;
+    fn key(&self) -> &str;
+    fn first_frame(&self) -> u64;
+    fn last_time(&self) -> Timestamp;
+}
+
+impl Filed for Call {
+    fn open(key: &str, no_call_id: Option<NoCallIdKey>, m: &SipMessage) -> Self {
+        let mut c = super::new_call(key, no_call_id, m);
+        // One capture: frame numbers are those of the only file.
+        c.captures.push(0);
+        c
+    }
+    fn add(&mut self, m: &mut SipMessage) {
+        super::add_to_call(self, m);
+    }
+    fn state(&self) -> CallState {
+        state(self)
+    }
+    fn key(&self) -> &str {
+        &self.call_id
+    }
+    fn first_frame(&self) -> u64 {
+        self.first_frame
+    }
+    fn last_time(&self) -> Timestamp {
+        self.last_time
+    }
+}
+
+impl Filed for CallEnd {
+    /// A message after a call retired opens a new end under its key, whose end is named
+    /// again: nothing is split that a reader of call ends keeps, so the 4.7 MB of
+    /// remembered keys are not kept.
+    const COUNTS_REOPENED: bool = false;
+
+    fn open(key: &str, _: Option<NoCallIdKey>, m: &SipMessage) -> Self {
+        CallEnd {
+            key: key.into(),
+            first_frame: m.frame,
+            last_time: m.time,
+            lasting: false,
+            bye: false,
+            last_status: None,
+            invites: Vec::new(),
+        }
+    }
+
+    /// Adds a message of the call: an INVITE that is no retransmission opens a
+    /// transaction, the first final response to one closes it.
+    fn add(&mut self, m: &mut SipMessage) {
+        self.last_time = self.last_time.max(m.time);
+        self.last_status = m.status();
+        let seq = m.cseq().map(|c| c.seq);
+        match (m.method(), m.status()) {
+            (Some("INVITE"), _) => {
+                let branch = m.branch();
+                let src = PackedAddr::from(m.src);
+                let known = self.invites.iter().any(|t| {
+                    Some(t.cseq) == seq && t.branch.as_deref() == branch.as_deref() && t.src == src
+                });
+                if !known {
+                    self.invites.push(InviteEnd {
+                        cseq: seq.unwrap_or(0),
+                        branch: branch.map(String::into_boxed_str),
+                        src,
+                        final_status: None,
+                    });
+                }
+            }
+            (Some("BYE"), _) => self.bye = true,
+            (Some(method), _) => self.lasting |= lasting_method(method),
+            (None, Some(status))
+                if status >= 200 && m.cseq().is_some_and(|c| c.method == "INVITE") =>
+            {
+                let branch = m.branch();
+                let tx = self.invites.iter_mut().rev().find(|t| {
+                    Some(t.cseq) == seq
+                        && (branch.is_none() || t.branch.as_deref() == branch.as_deref())
+                });
+                if let Some(t) = tx
+                    && t.final_status.is_none()
+                {
+                    t.final_status = Some(status);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the call can still change (as [`state`] of the whole call).
+    fn state(&self) -> CallState {
+        decide_state(
+            self.lasting,
+            self.bye,
+            Finals::of(self.invites.iter().map(|t| t.final_status)),
+            self.last_status,
+        )
+    }
+
+    fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn first_frame(&self) -> u64 {
+        self.first_frame
+    }
+
+    fn last_time(&self) -> Timestamp {
+        self.last_time
+    }
+}
