@@ -248,3 +248,79 @@ impl Filed for CallEnd {
         self.last_time
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{CallEnd, Filed};
+    use crate::calls::Call;
+    use crate::calls::retire::Retiring;
+    use crate::capture::Timestamp;
+    use crate::net::Transport;
+    use crate::sip::SipMessage;
+    use crate::sip::message::{Provenance, parse_message};
+
+    const SDP: &str = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 8\r\n";
+
+    /// Message `frame`, `frame` seconds in, from the caller (requests) or the callee.
+    fn message(frame: u64, start: &str, cseq: &str, sdp: bool) -> SipMessage {
+        let request = !start.starts_with("SIP/2.0");
+        let body = if sdp { SDP } else { "" };
+        let text = format!(
+            "{start}\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-{cseq}\r\n\
+             From: <sip:100@10.0.0.1>;tag=a\r\nTo: <sip:200@10.0.0.2>;tag=b\r\n\
+             Call-ID: linger-1\r\nCSeq: {cseq}\r\n{}Content-Length: {}\r\n\r\n{body}",
+            if sdp {
+                "Content-Type: application/sdp\r\n"
+            } else {
+                ""
+            },
+            body.len()
+        );
+        let (a, b) = ("10.0.0.1:5060", "10.0.0.2:5060");
+        let (src, dst) = if request { (a, b) } else { (b, a) };
+        let p = Provenance {
+            frame,
+            frames: Vec::new(),
+            time: Timestamp::new(1_700_000_000 + frame as i64, 0),
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            transport: Transport::Udp,
+        };
+        parse_message(text.as_bytes(), p, true).unwrap()
+    }
+
+    /// After which message the call is named as ended.
+    fn named_after<C: Filed>() -> Vec<u64> {
+        let mut r = Retiring::<C>::default();
+        r.name_ended();
+        let call = [
+            message(1, "INVITE sip:200@10.0.0.2 SIP/2.0", "1 INVITE", true),
+            message(2, "SIP/2.0 200 OK", "1 INVITE", true),
+            message(3, "ACK sip:200@10.0.0.2 SIP/2.0", "1 ACK", false),
+            message(4, "BYE sip:200@10.0.0.2 SIP/2.0", "2 BYE", false),
+            message(5, "SIP/2.0 200 OK", "2 BYE", false),
+            // The 200 to the INVITE again, with its SDP, while the call lingers.
+            message(6, "SIP/2.0 200 OK", "1 INVITE", true),
+            message(7, "BYE sip:200@10.0.0.2 SIP/2.0", "2 BYE", false),
+        ];
+        let mut named = Vec::new();
+        for m in call {
+            let frame = m.frame;
+            r.add(m);
+            r.take_ended(&mut |id| {
+                assert_eq!(id, "linger-1");
+                named.push(frame);
+            });
+        }
+        named
+    }
+
+    /// A call is named as ended once, after its BYE, and again for SDP that comes while
+    /// it lingers (a reader that filed that SDP again can then end it too); whole calls
+    /// and call ends alike.
+    #[test]
+    fn a_call_is_named_ended_again_for_sdp_while_it_lingers() {
+        assert_eq!(named_after::<Call>(), [4, 6]);
+        assert_eq!(named_after::<CallEnd>(), [4, 6]);
+    }
+}

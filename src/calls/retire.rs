@@ -172,11 +172,15 @@ impl<C: Filed> Retiring<C> {
         let Some(live) = self.slots[slot as usize].as_mut() else {
             return;
         };
+        // SDP after the call was named as ended (a 200 retransmitted after the BYE)
+        // announces its addresses again: the call is named again, so that what the reader
+        // keeps of that SDP ends as well (the SDP is parsed once, for both readers).
+        let again = self.ended_names.is_some() && live.named_ended && m.sdp().is_some();
         live.call.add(&mut m);
         let call_state = live.call.state();
         live.retires_at = retires_at(live.call.last_time(), call_state);
         if call_state == CallState::Ended
-            && !live.named_ended
+            && (!live.named_ended || again)
             && let Some(names) = self.ended_names.as_mut()
         {
             live.named_ended = true;
@@ -244,7 +248,8 @@ impl<C: Filed> Retiring<C> {
     /// From now on, the Call-IDs of the calls that end (a BYE, every INVITE failed, a
     /// final response without INVITE) are kept for [`Retiring::take_ended`] as each ends,
     /// and those of the calls that retire without having ended (silent, or let go at the
-    /// cap) as each retires: each call once, while it lingers or as it goes.
+    /// cap) as each retires: each call once, while it lingers or as it goes — and again
+    /// for each message with SDP that comes while it lingers.
     pub fn name_ended(&mut self) {
         self.ended_names.get_or_insert_with(Vec::new);
     }
