@@ -24,6 +24,7 @@ pub enum CallState {
     Lasting,
 }
 
+/// Whether the whole call `c` can still change.
 pub fn state(c: &Call) -> CallState {
     decide_state(
         c.methods.iter().any(|m| lasting_method(m)),
