@@ -1,7 +1,6 @@
 //! The sipdiag binary: parse the command line, run the library, map the outcome to an
 //! exit code (0 clean, 1 findings at or above `--fail-on`, 2 sipdiag could not do its job).
 
-use std::ffi::{c_int, c_long};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -63,6 +62,7 @@ fn one_line(rendered: &str) -> String {
 }
 
 fn main() -> ExitCode {
+    #[cfg(feature = "mimalloc")]
     give_freed_memory_back_soon();
     // clap's own help follows --color too; it is read before the rest is parsed.
     let color = help_color(std::env::args_os().skip(1));
@@ -105,7 +105,9 @@ fn main() -> ExitCode {
 /// become a few hundred (`cargo bench --bench throughput`: about a sixth off `analyze` on
 /// capture A). Its arenas are committed as they are used, not up front (the define in
 /// `.cargo/config.toml`): eager commit cost ~20 MiB of resident memory and no speed.
-/// Without huge pages it is as fast as the system's.
+/// Without huge pages it is as fast as the system's. `--no-default-features` builds
+/// without it, with the system's allocator, for heap profilers that follow malloc.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -116,7 +118,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// 51–52 MiB with 10 ms (`cargo bench --bench scale`). Giving memory back costs system
 /// time: paired runs, `media` there took 16.5 s against 14.8 s, `analyze` on the
 /// 100,000-call capture 2.62 s against 2.50 s.
+#[cfg(feature = "mimalloc")]
 fn give_freed_memory_back_soon() {
+    use std::ffi::{c_int, c_long};
     // `mi_option_purge_delay` in mimalloc 3's `mimalloc.h`: the library is linked for
     // `GLOBAL`, and its Rust bindings name no constant for this option.
     const PURGE_DELAY: c_int = 15;
