@@ -134,7 +134,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__analyze)
-            opts="-f -o -v -h -V --format --output --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --annotate --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-f -o -v -h -V --format --output --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --annotate --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -280,6 +280,10 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-messages-per-call)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-sdp-announcements)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -320,7 +324,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__calls)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -383,6 +387,10 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-calls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-messages-per-call)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -520,7 +528,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__flow)
-            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,6 +635,10 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-calls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-messages-per-call)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -950,7 +962,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__media)
-            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1024,6 +1036,10 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-messages-per-call)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-sdp-announcements)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1064,7 +1080,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__messages)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1127,6 +1143,10 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-calls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-messages-per-call)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1318,7 +1338,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__watch)
-            opts="-i -f -v -h -V --interface --follow --until-idle --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --verbose --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-i -f -v -h -V --interface --follow --until-idle --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --verbose --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1433,6 +1453,10 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-calls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-messages-per-call)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

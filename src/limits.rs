@@ -28,6 +28,9 @@ pub struct Limits {
     /// registration, an established dialog); beyond, the least recently active is let go:
     /// `analyze` drops it from the analysis, `calls` and `watch` retire it early.
     pub calls: usize,
+    /// Messages kept in one call's message list; beyond, the list keeps its first
+    /// messages and the latest (the call's state still follows every message).
+    pub messages_per_call: usize,
     /// The media tracker's other tables, each capped by its own flag ([`MediaTable`]).
     pub sdp_announcements: usize,
     pub rtp_streams: usize,
@@ -46,6 +49,7 @@ impl Limits {
         sip_message: 1 << 20,
         sip_header: 64 << 10,
         calls: 20_000,
+        messages_per_call: 10_000,
         sdp_announcements: 250_000,
         rtp_streams: 200_000,
         rtp_streams_per_flow: 16,
@@ -62,6 +66,7 @@ impl Limits {
     pub const SIP_MESSAGE: &str = "--max-sip-message";
     pub const SIP_HEADER: &str = "--max-sip-header";
     pub const CALLS: &str = "--max-calls";
+    pub const MESSAGES_PER_CALL: &str = "--max-messages-per-call";
 }
 
 /// A table of the media tracker besides the flow table: beyond its cap, new items are not
@@ -156,6 +161,7 @@ impl crate::cli::LimitArgs {
             sip_message: or(self.max_sip_message, d.sip_message),
             sip_header: or(self.max_sip_header, d.sip_header),
             calls: or(self.max_calls, d.calls),
+            messages_per_call: or(self.max_messages_per_call, d.messages_per_call),
             sdp_announcements: or(self.max_sdp_announcements, d.sdp_announcements),
             rtp_streams: or(self.max_rtp_streams, d.rtp_streams),
             rtp_streams_per_flow: or(self.max_rtp_streams_per_flow, d.rtp_streams_per_flow),
@@ -199,6 +205,7 @@ mod tests {
             ("max_sip_message", d.sip_message),
             ("max_sip_header", d.sip_header),
             ("max_calls", d.calls),
+            ("max_messages_per_call", d.messages_per_call),
             ("max_sdp_announcements", d.sdp_announcements),
             ("max_rtp_streams", d.rtp_streams),
             ("max_rtp_streams_per_flow", d.rtp_streams_per_flow),

@@ -1052,3 +1052,103 @@ fn calls_past_ten_thousand_are_listed_in_plain_columns() {
         again[10_052]
     );
 }
+
+/// The real call set up, then 50 INFO requests in its dialog a second apart, then its
+/// BYE and 200: 55 messages under one Call-ID, one packet each.
+fn chatty_call() -> tempfile::NamedTempFile {
+    write(|p| {
+        setup(
+            p,
+            1_000_000,
+            &pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA),
+        )?;
+        let mut t = 1_000_000;
+        for _ in 0..50 {
+            t += 1_000_000;
+            p.udp(
+                t,
+                CALLER,
+                CALLEE,
+                &pcap::in_dialog("INFO", CALL_ID, CALLER, CALLEE),
+            )?;
+        }
+        p.udp(
+            t + 1000,
+            CALLER,
+            CALLEE,
+            &pcap::in_dialog("BYE", CALL_ID, CALLER, CALLEE),
+        )?;
+        p.udp(
+            t + 2000,
+            CALLEE,
+            CALLER,
+            &pcap::bye_ok(CALL_ID, CALLER, CALLEE),
+        )
+        .map(|_| ())
+    })
+}
+
+#[test]
+fn a_call_lists_its_messages_to_the_cap_and_the_rest_are_reported() {
+    let f = chatty_call();
+    let v = analyze(f.path(), &[]);
+    assert!(anomaly(&v, "call-message-limit").is_none());
+    assert!(cap006(&v).is_empty());
+
+    // At 10, the call lists its first 9 messages and its latest: the 10th (frame 10) is
+    // the first of the 45 left out.
+    let v = analyze(f.path(), &["--max-messages-per-call", "10"]);
+    let a = anomaly(&v, "call-message-limit").expect("call-message-limit anomaly");
+    assert_eq!(a["count"], 45);
+    assert_eq!(a["frames"][0], 10);
+    let cap = cap006(&v);
+    assert_eq!(cap.len(), 1, "{cap:?}");
+    let e = &cap[0]["evidence"];
+    assert_eq!(e["limit"], "messages-per-call");
+    assert_eq!(e["flag"], "--max-messages-per-call");
+    assert_eq!(e["count"], 45);
+    assert_eq!(e["first_frame"], 10);
+    // The call's state still followed every message: answered, then ended by its BYE.
+    assert_eq!(v["summary"]["answered"], 1, "{}", v["summary"]);
+
+    // `calls`, whose calls retire as they end, keeps the same list and says so.
+    let o = sipdiag(&[
+        "calls",
+        "--format",
+        "json",
+        "--max-messages-per-call",
+        "10",
+        f.path().to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let c: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(c["calls"][0]["messages"], 10, "{}", c["calls"][0]);
+    let a = anomaly(&c, "call-message-limit").expect("reported by calls");
+    assert_eq!(
+        (a["count"].as_u64(), a["frames"][0].as_u64()),
+        (Some(45), Some(10))
+    );
+
+    // So does `watch`, in its closing record.
+    let o = sipdiag(&[
+        "watch",
+        "--format",
+        "json",
+        "--max-messages-per-call",
+        "10",
+        f.path().to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let end: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let e = &end["capture_findings"][0]["evidence"];
+    assert_eq!(e["limit"], "messages-per-call", "{end}");
+    assert_eq!(
+        (e["count"].as_u64(), e["first_frame"].as_u64()),
+        (Some(45), Some(10))
+    );
+}

@@ -102,6 +102,7 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
             sink.keep(o, &c);
         }
         (sink.set.let_go).report(&mut reports, &args.captures, "retired before they ended");
+        (sink.set.message_cap).report(&mut reports, &args.captures, &|n| n);
         // A call retired too early (a message came after it had ended) is read again
         // whole, when the capture can be read twice; so is a capture whose spool could
         // not be written.

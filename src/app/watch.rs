@@ -436,6 +436,12 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         "judged before they ended",
         &|n| n,
     );
+    // Frames are numbered through the files read: the message names the file's own.
+    let cap = &jm.retiring.message_cap;
+    let place = cap.first_frame.and_then(|n| jm.files.locate(n));
+    let path = place.and_then(|p| jm.files.paths().get(p.file).cloned());
+    let own = |n: u64| jm.files.locate(n).map_or(n, |p| p.frame);
+    cap.report_on(&mut jm.end.captures, path.as_deref(), &own);
     // The capture rules: on the files' reports, and on what the calls judged showed
     // (FM001, FM005: the digests of `rules::Seen`), with the XCC the calls identified.
     let roles = infer_roles_knowing(&[], &j.xcc, &j.pbx, &j.known);

@@ -137,6 +137,9 @@ pub trait Filed: Sized {
     fn open(key: &str, no_call_id: Option<NoCallIdKey>, m: &SipMessage) -> Self;
     /// Adds a message (a whole call takes its SDP).
     fn add(&mut self, m: &mut SipMessage);
+    /// Keeps what grows with every message within `cap` (nothing does but a whole call's
+    /// message list).
+    fn trim(&mut self, _cap: &mut super::MessageCap) {}
     fn state(&self) -> CallState;
     fn key(&self) -> &str;
     fn first_frame(&self) -> u64;
@@ -152,6 +155,9 @@ impl Filed for Call {
     }
     fn add(&mut self, m: &mut SipMessage) {
         super::add_to_call(self, m);
+    }
+    fn trim(&mut self, cap: &mut super::MessageCap) {
+        cap.trim(self, 0);
     }
     fn state(&self) -> CallState {
         state(self)

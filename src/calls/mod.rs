@@ -17,7 +17,7 @@ pub mod retire;
 mod set;
 
 pub use no_call_id::{NO_CALL_ID_PREFIX, NoCallIdKey};
-pub use set::{CallSet, GARBAGE_HELD, LetGo};
+pub use set::{CallSet, GARBAGE_HELD, LetGo, MessageCap};
 
 use crate::capture::Timestamp;
 use crate::net::{PackedAddr, Transport};

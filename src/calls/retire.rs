@@ -90,6 +90,8 @@ pub struct Retiring<C = Call> {
     reopened: u64,
     /// Calls retired before they had ended, at the `--max-calls` cap.
     pub let_go: super::LetGo,
+    /// Messages left out of their call's list at `--max-messages-per-call`.
+    pub message_cap: super::MessageCap,
     /// Their Call-IDs, when asked for ([`Retiring::name_let_go`]), until taken.
     let_go_names: Option<Vec<String>>,
     /// The Call-IDs of the calls that have ended or retired, when asked for
@@ -116,6 +118,7 @@ impl<C> Default for Retiring<C> {
             gone: Gone::default(),
             reopened: 0,
             let_go: super::LetGo::default(),
+            message_cap: super::MessageCap::default(),
             let_go_names: None,
             ended_names: None,
             without_sdp: false,
@@ -179,6 +182,7 @@ impl<C: Filed> Retiring<C> {
         // keeps of that SDP ends as well (the SDP is parsed once, for both readers).
         let again = self.ended_names.is_some() && live.named_ended && m.sdp().is_some();
         live.call.add(&mut m);
+        live.call.trim(&mut self.message_cap);
         let call_state = live.call.state();
         self.due[slot as usize] = retires_at(live.call.last_time(), call_state).unwrap_or(NEVER);
         if call_state == CallState::Ended

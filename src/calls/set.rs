@@ -27,6 +27,8 @@ pub struct CallSet {
     /// Calls dropped at the cap (their places in `calls` are empty until half of all
     /// places are, or `finish`).
     pub let_go: LetGo,
+    /// Messages left out of their call's list at `--max-messages-per-call`.
+    pub message_cap: MessageCap,
     /// Places in `calls` of dropped calls.
     holes: usize,
     /// Calls dropped since [`CallSet::take_garbage`] was last called, for another thread
@@ -57,6 +59,7 @@ impl CallSet {
             call.captures.push(self.capture);
         }
         add_to_call(call, &mut m);
+        self.message_cap.trim(call, self.capture);
         let slot = idx as u32;
         if state(call) == CallState::Ended {
             self.open.remove(slot);
@@ -157,6 +160,7 @@ impl CallSet {
         self.garbage = Vec::new();
         let path = self.let_go.path(paths);
         (self.let_go).report_on(reports, path.as_deref(), LetGo::DROPPED, shown);
+        (self.message_cap).report(reports, paths, shown);
     }
 }
 
@@ -216,14 +220,8 @@ impl LetGo {
         what: &str,
         shown: &dyn Fn(u64) -> u64,
     ) {
-        if self.count == 0 {
-            return;
-        }
-        let at = (reports.iter())
-            .position(|r| Some(r.path.as_str()) == path)
-            .unwrap_or(reports.len().saturating_sub(1));
-        if let Some(r) = reports.get_mut(at) {
-            r.anomalies.push(self.anomaly(what, shown));
+        if self.count > 0 {
+            place(reports, path, self.anomaly(what, shown));
         }
     }
 
@@ -252,5 +250,108 @@ impl LetGo {
             count: self.count,
             flow: None,
         }
+    }
+}
+
+/// Puts `anomaly` on the report named `path` (as reports name their file), else on the
+/// last report.
+fn place(
+    reports: &mut [crate::sip::CaptureReport],
+    path: Option<&str>,
+    anomaly: crate::capture::Anomaly,
+) {
+    let at = (reports.iter())
+        .position(|r| Some(r.path.as_str()) == path)
+        .unwrap_or(reports.len().saturating_sub(1));
+    if let Some(r) = reports.get_mut(at) {
+        r.anomalies.push(anomaly);
+    }
+}
+
+/// The `--max-messages-per-call` cap of a set of calls, and the messages left out of their
+/// call's message list at it: how many, and the first. A call that lasts (a registration
+/// refreshed for days, a flood under one Call-ID) would otherwise grow its list, about
+/// 100 bytes a message, for as long as the capture.
+#[derive(Debug, Clone)]
+pub struct MessageCap {
+    /// Messages listed per call: the cap in force when the set was made.
+    pub cap: usize,
+    pub count: u64,
+    /// The first one left out, and the input file that carried it.
+    pub first_frame: Option<u64>,
+    pub capture: usize,
+}
+
+impl Default for MessageCap {
+    fn default() -> Self {
+        MessageCap {
+            cap: crate::limits::current().messages_per_call,
+            count: 0,
+            first_frame: None,
+            capture: 0,
+        }
+    }
+}
+
+impl MessageCap {
+    /// The anomaly kind that reports it (rule CAP006).
+    pub const KIND: &str = "call-message-limit";
+
+    /// Keeps `call`'s message list within the cap, once a message was added: past it the
+    /// list holds the call's first `cap - 1` messages and its latest (which the call's
+    /// state reads), and the message before the latest is left out and counted.
+    pub(super) fn trim(&mut self, call: &mut Call, capture: usize) {
+        let keep = self.cap.max(2);
+        if call.messages.len() <= keep {
+            return;
+        }
+        let gone = call.messages.swap_remove(keep - 1);
+        self.count += 1;
+        if self.first_frame.is_none() {
+            self.first_frame = Some(gone.frame);
+            self.capture = call.captures.first().copied().unwrap_or(capture);
+        }
+    }
+
+    /// Reports the messages left out (nothing when none was) on the report of the file
+    /// that carried the first (`paths`: the files as given), else on the last report; the
+    /// frame number in the message shown as `shown` says.
+    pub fn report(
+        &self,
+        reports: &mut [crate::sip::CaptureReport],
+        paths: &[String],
+        shown: &dyn Fn(u64) -> u64,
+    ) {
+        let path = paths
+            .get(self.capture)
+            .map(|p| crate::redact::shown_path(p));
+        self.report_on(reports, path.as_deref(), shown);
+    }
+
+    /// [`MessageCap::report`] on the report named `path` (as reports name their file).
+    pub fn report_on(
+        &self,
+        reports: &mut [crate::sip::CaptureReport],
+        path: Option<&str>,
+        shown: &dyn Fn(u64) -> u64,
+    ) {
+        if self.count == 0 {
+            return;
+        }
+        let first = self.first_frame.unwrap_or(0);
+        let anomaly = crate::capture::Anomaly {
+            kind: Self::KIND,
+            message: format!(
+                "messages of a call over the cap ({} {}): {} message(s) left out of their call's message list (its state still follows them), the first in frame {}",
+                crate::limits::Limits::MESSAGES_PER_CALL,
+                self.cap,
+                self.count,
+                shown(first),
+            ),
+            frames: vec![first],
+            count: self.count,
+            flow: None,
+        };
+        place(reports, path, anomaly);
     }
 }

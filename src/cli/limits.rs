@@ -32,6 +32,11 @@ pub struct LimitArgs {
     /// `analyze`, retired early by `calls` and `watch` [default: 20000].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_calls: Option<u32>,
+    /// Messages kept in one call's message list (a registration refreshed for days, a
+    /// flood under one Call-ID); beyond, the list keeps its first messages and the
+    /// latest, and the call's state still follows every message [default: 10000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
+    pub max_messages_per_call: Option<u32>,
     /// Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the
     /// media of calls still going on is not judged [default: 250000].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
