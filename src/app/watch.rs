@@ -425,10 +425,10 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     // findings of a watch are (a live capture, which has no file: on its report).
     let jm = &mut *j;
     let mut let_go = jm.retiring.let_go.clone();
-    let place = let_go.first_frame.and_then(|n| jm.files.locate(n));
+    let place = let_go.past.first_frame.and_then(|n| jm.files.locate(n));
     let path = place.and_then(|p| jm.files.paths().get(p.file).cloned());
     if let Some(p) = place {
-        let_go.first_frame = Some(p.frame);
+        let_go.past.first_frame = Some(p.frame);
     }
     let_go.report_on(
         &mut jm.end.captures,
@@ -438,7 +438,7 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     );
     // Frames are numbered through the files read: the message names the file's own.
     let cap = &jm.retiring.message_cap;
-    let place = cap.first_frame.and_then(|n| jm.files.locate(n));
+    let place = cap.past.first_frame.and_then(|n| jm.files.locate(n));
     let path = place.and_then(|p| jm.files.paths().get(p.file).cloned());
     let own = |n: u64| jm.files.locate(n).map_or(n, |p| p.frame);
     cap.report_on(&mut jm.end.captures, path.as_deref(), &own);

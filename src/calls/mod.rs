@@ -17,7 +17,7 @@ pub mod retire;
 mod set;
 
 pub use no_call_id::{NO_CALL_ID_PREFIX, NoCallIdKey};
-pub use set::{CallSet, GARBAGE_HELD, LetGo, MessageCap};
+pub use set::{CallSet, GARBAGE_HELD, LetGo, MessageCap, Past};
 
 use crate::capture::Timestamp;
 use crate::net::{PackedAddr, Transport};
@@ -437,7 +437,7 @@ mod tests {
             invite(&mut set, n);
         }
         assert!(set.garbage.len() <= GARBAGE_HELD);
-        assert_eq!(set.let_go.count, GARBAGE_HELD as u64 + 100 - 2);
+        assert_eq!(set.let_go.past.count, GARBAGE_HELD as u64 + 100 - 2);
     }
 
     /// Each call let go is named once, right after the message that let it go, whether
@@ -512,6 +512,6 @@ mod tests {
             r.take_let_go(&mut |id| named.push(id.to_string()));
         }
         assert_eq!(named, ["flood-1", "flood-2", "flood-3"]);
-        assert_eq!(r.let_go.count, 4);
+        assert_eq!(r.let_go.past.count, 4);
     }
 }

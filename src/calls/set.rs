@@ -158,9 +158,57 @@ impl CallSet {
         self.index = Default::default();
         self.open = Default::default();
         self.garbage = Vec::new();
-        let path = self.let_go.path(paths);
+        let path = self.let_go.past.path(paths);
         (self.let_go).report_on(reports, path.as_deref(), LetGo::DROPPED, shown);
         (self.message_cap).report(reports, paths, shown);
+    }
+}
+
+/// What went past a cap: how many, and the first (its frame, and the input file that
+/// carried it).
+#[derive(Debug, Clone, Default)]
+pub struct Past {
+    pub count: u64,
+    pub first_frame: Option<u64>,
+    pub capture: usize,
+}
+
+impl Past {
+    /// One more went past the cap: the first in `frame` of file `capture`.
+    fn record(&mut self, frame: u64, capture: usize) {
+        self.count += 1;
+        if self.first_frame.is_none() {
+            self.first_frame = Some(frame);
+            self.capture = capture;
+        }
+    }
+
+    /// The file that carried the first, as reports name it (`paths`: the files as given).
+    fn path(&self, paths: &[String]) -> Option<String> {
+        paths
+            .get(self.capture)
+            .map(|p| crate::redact::shown_path(p))
+    }
+
+    /// Puts the anomaly `anomaly` makes of the count and the first frame (nothing when
+    /// none went past) on the report named `path` (as reports name their file), else on
+    /// the last report.
+    fn report_on(
+        &self,
+        reports: &mut [crate::sip::CaptureReport],
+        path: Option<&str>,
+        anomaly: impl FnOnce(u64, u64) -> crate::capture::Anomaly,
+    ) {
+        if self.count == 0 {
+            return;
+        }
+        let at = (reports.iter())
+            .position(|r| Some(r.path.as_str()) == path)
+            .unwrap_or(reports.len().saturating_sub(1));
+        if let Some(r) = reports.get_mut(at) {
+            r.anomalies
+                .push(anomaly(self.count, self.first_frame.unwrap_or(0)));
+        }
     }
 }
 
@@ -171,19 +219,15 @@ pub struct LetGo {
     /// Calls not ended held at once: the cap in force when the set was made
     /// ([`crate::limits`]), read once rather than per message.
     pub cap: usize,
-    pub count: u64,
-    /// The first one's first frame, and the input file that carried it.
-    pub first_frame: Option<u64>,
-    pub capture: usize,
+    /// The calls let go, the first by its first frame.
+    pub past: Past,
 }
 
 impl Default for LetGo {
     fn default() -> Self {
         LetGo {
             cap: crate::limits::current().calls,
-            count: 0,
-            first_frame: None,
-            capture: 0,
+            past: Past::default(),
         }
     }
 }
@@ -198,15 +242,7 @@ impl LetGo {
     /// them: on the report of the file that carried the first (`paths`: the files as
     /// given; `reports`: those of the files that could be read), else on the last report.
     pub fn report(&self, reports: &mut [crate::sip::CaptureReport], paths: &[String], what: &str) {
-        self.report_on(reports, self.path(paths).as_deref(), what, &|n| n);
-    }
-
-    /// The file that carried the first call let go, as reports name it (`paths`: the
-    /// files as given).
-    fn path(&self, paths: &[String]) -> Option<String> {
-        paths
-            .get(self.capture)
-            .map(|p| crate::redact::shown_path(p))
+        self.report_on(reports, self.past.path(paths).as_deref(), what, &|n| n);
     }
 
     /// Reports the calls let go (nothing when none was) on the report named `path` (as
@@ -220,51 +256,23 @@ impl LetGo {
         what: &str,
         shown: &dyn Fn(u64) -> u64,
     ) {
-        if self.count > 0 {
-            place(reports, path, self.anomaly(what, shown));
-        }
+        let cap = self.cap;
+        self.past.report_on(reports, path, |count, first| crate::capture::Anomaly {
+            kind: Self::KIND,
+            message: format!(
+                "calls not ended over the cap ({} {cap}): {count} call(s) {what}, the first beginning in frame {}",
+                crate::limits::Limits::CALLS,
+                shown(first),
+            ),
+            frames: vec![first],
+            count,
+            flow: None,
+        });
     }
 
     /// One more call let go: the first beginning in `first_frame` of file `capture`.
     pub(super) fn record(&mut self, first_frame: u64, capture: usize) {
-        self.count += 1;
-        if self.first_frame.is_none() {
-            self.first_frame = Some(first_frame);
-            self.capture = capture;
-        }
-    }
-
-    /// The anomaly naming the cap, the count and the first call.
-    fn anomaly(&self, what: &str, shown: &dyn Fn(u64) -> u64) -> crate::capture::Anomaly {
-        let cap = self.cap;
-        let first = self.first_frame.unwrap_or(0);
-        crate::capture::Anomaly {
-            kind: Self::KIND,
-            message: format!(
-                "calls not ended over the cap ({} {cap}): {} call(s) {what}, the first beginning in frame {}",
-                crate::limits::Limits::CALLS,
-                self.count,
-                shown(first),
-            ),
-            frames: vec![first],
-            count: self.count,
-            flow: None,
-        }
-    }
-}
-
-/// Puts `anomaly` on the report named `path` (as reports name their file), else on the
-/// last report.
-fn place(
-    reports: &mut [crate::sip::CaptureReport],
-    path: Option<&str>,
-    anomaly: crate::capture::Anomaly,
-) {
-    let at = (reports.iter())
-        .position(|r| Some(r.path.as_str()) == path)
-        .unwrap_or(reports.len().saturating_sub(1));
-    if let Some(r) = reports.get_mut(at) {
-        r.anomalies.push(anomaly);
+        self.past.record(first_frame, capture);
     }
 }
 
@@ -276,19 +284,15 @@ fn place(
 pub struct MessageCap {
     /// Messages listed per call: the cap in force when the set was made.
     pub cap: usize,
-    pub count: u64,
-    /// The first one left out, and the input file that carried it.
-    pub first_frame: Option<u64>,
-    pub capture: usize,
+    /// The messages left out, the first by its frame.
+    pub past: Past,
 }
 
 impl Default for MessageCap {
     fn default() -> Self {
         MessageCap {
             cap: crate::limits::current().messages_per_call,
-            count: 0,
-            first_frame: None,
-            capture: 0,
+            past: Past::default(),
         }
     }
 }
@@ -302,14 +306,10 @@ impl MessageCap {
     /// state reads), and the message before the latest is left out and counted.
     pub(super) fn trim(&mut self, call: &mut Call, capture: usize) {
         let keep = self.cap.max(2);
-        if call.messages.len() <= keep {
-            return;
-        }
-        let gone = call.messages.swap_remove(keep - 1);
-        self.count += 1;
-        if self.first_frame.is_none() {
-            self.first_frame = Some(gone.frame);
-            self.capture = call.captures.first().copied().unwrap_or(capture);
+        if call.messages.len() > keep {
+            let gone = call.messages.swap_remove(keep - 1);
+            let file = call.captures.first().copied().unwrap_or(capture);
+            self.past.record(gone.frame, file);
         }
     }
 
@@ -322,10 +322,7 @@ impl MessageCap {
         paths: &[String],
         shown: &dyn Fn(u64) -> u64,
     ) {
-        let path = paths
-            .get(self.capture)
-            .map(|p| crate::redact::shown_path(p));
-        self.report_on(reports, path.as_deref(), shown);
+        self.report_on(reports, self.past.path(paths).as_deref(), shown);
     }
 
     /// [`MessageCap::report`] on the report named `path` (as reports name their file).
@@ -335,23 +332,17 @@ impl MessageCap {
         path: Option<&str>,
         shown: &dyn Fn(u64) -> u64,
     ) {
-        if self.count == 0 {
-            return;
-        }
-        let first = self.first_frame.unwrap_or(0);
-        let anomaly = crate::capture::Anomaly {
+        let cap = self.cap;
+        self.past.report_on(reports, path, |count, first| crate::capture::Anomaly {
             kind: Self::KIND,
             message: format!(
-                "messages of a call over the cap ({} {}): {} message(s) left out of their call's message list (its state still follows them), the first in frame {}",
+                "messages of a call over the cap ({} {cap}): {count} message(s) left out of their call's message list (its state still follows them), the first in frame {}",
                 crate::limits::Limits::MESSAGES_PER_CALL,
-                self.cap,
-                self.count,
                 shown(first),
             ),
             frames: vec![first],
-            count: self.count,
+            count,
             flow: None,
-        };
-        place(reports, path, anomaly);
+        });
     }
 }
