@@ -196,7 +196,8 @@ impl Filed for CallEnd {
     fn add(&mut self, m: &mut SipMessage) {
         self.last_time = self.last_time.max(m.time);
         self.last_status = m.status();
-        let seq = m.cseq().map(|c| c.seq);
+        let cseq = m.cseq();
+        let seq = cseq.as_ref().map(|c| c.seq);
         match (m.method(), m.status()) {
             (Some("INVITE"), _) => {
                 let branch = m.branch();
@@ -216,7 +217,7 @@ impl Filed for CallEnd {
             (Some("BYE"), _) => self.bye = true,
             (Some(method), _) => self.lasting |= lasting_method(method),
             (None, Some(status))
-                if status >= 200 && m.cseq().is_some_and(|c| c.method == "INVITE") =>
+                if status >= 200 && cseq.as_ref().is_some_and(|c| c.method == "INVITE") =>
             {
                 let branch = m.branch();
                 let tx = self.invites.iter_mut().rev().find(|t| {
@@ -261,10 +262,8 @@ mod tests {
     use super::{CallEnd, Filed};
     use crate::calls::Call;
     use crate::calls::retire::Retiring;
-    use crate::capture::Timestamp;
-    use crate::net::Transport;
     use crate::sip::SipMessage;
-    use crate::sip::message::{Provenance, parse_message};
+    use crate::sip::message::udp_message;
 
     const SDP: &str = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 8\r\n";
 
@@ -285,15 +284,7 @@ mod tests {
         );
         let (a, b) = ("10.0.0.1:5060", "10.0.0.2:5060");
         let (src, dst) = if request { (a, b) } else { (b, a) };
-        let p = Provenance {
-            frame,
-            frames: Vec::new(),
-            time: Timestamp::new(1_700_000_000 + frame as i64, 0),
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            transport: Transport::Udp,
-        };
-        parse_message(text.as_bytes(), p, true).unwrap()
+        udp_message(&text, src, dst, frame)
     }
 
     /// After which message the call is named as ended.

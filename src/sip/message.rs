@@ -464,6 +464,21 @@ pub(crate) fn parse_message(data: &[u8], p: Provenance, datagram: bool) -> Optio
     parse_with(data, p, datagram, None)
 }
 
+/// The SIP message `text`, sent over UDP from `src` to `dst` in frame `frame`, `frame`
+/// seconds after 2023-11-14 22:13:20 UTC: for tests.
+#[cfg(test)]
+pub(crate) fn udp_message(text: &str, src: &str, dst: &str, frame: u64) -> SipMessage {
+    let p = Provenance {
+        frame,
+        frames: Vec::new(),
+        time: crate::capture::Timestamp::new(1_700_000_000 + frame as i64, 0),
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        transport: crate::net::Transport::Udp,
+    };
+    parse_message(text.as_bytes(), p, true).unwrap()
+}
+
 /// `parse_message`, with the start line's parts when they are known already.
 fn parse_with(
     data: &[u8],

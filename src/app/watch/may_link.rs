@@ -63,21 +63,7 @@ impl MayLink {
 mod tests {
     use super::*;
     use crate::calls::CallSet;
-    use crate::capture::Timestamp;
-    use crate::net::Transport;
-    use crate::sip::message::{Provenance, parse_message};
-
-    fn message(text: &str, src: &str, dst: &str, frame: u64) -> SipMessage {
-        let p = Provenance {
-            frame,
-            frames: Vec::new(),
-            time: Timestamp::new(1_700_000_000 + frame as i64, 0),
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            transport: Transport::Udp,
-        };
-        parse_message(text.as_bytes(), p, true).unwrap()
-    }
+    use crate::sip::message::udp_message as message;
 
     fn invite(call_id: &str, extra: &str) -> String {
         format!(
