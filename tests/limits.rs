@@ -1152,3 +1152,96 @@ fn a_call_lists_its_messages_to_the_cap_and_the_rest_are_reported() {
         (Some(45), Some(10))
     );
 }
+
+/// A phone's registration refreshed every minute for 25 hours under one Call-ID, each
+/// refresh challenged: REGISTER, 401, REGISTER with credentials, 200 — 6,000 messages.
+fn long_registration() -> tempfile::NamedTempFile {
+    const PHONE: Addr = ([10, 0, 0, 7], 5062);
+    write(|p| {
+        let id = "reg-day";
+        for i in 0..1_500u64 {
+            let (t, cseq) = (1_000_000 + i * 60_000_000, 2 * i as u32 + 1);
+            p.udp(
+                t,
+                PHONE,
+                CALLEE,
+                &pcap::register(id, PHONE, CALLEE, cseq, false),
+            )?;
+            let challenge = pcap::register_response(id, PHONE, CALLEE, cseq, "401 Unauthorized");
+            p.udp(t + 1_000, CALLEE, PHONE, &challenge)?;
+            p.udp(
+                t + 2_000,
+                PHONE,
+                CALLEE,
+                &pcap::register(id, PHONE, CALLEE, cseq + 1, true),
+            )?;
+            let ok = pcap::register_response(id, PHONE, CALLEE, cseq + 1, "200 OK");
+            p.udp(t + 3_000, CALLEE, PHONE, &ok)?;
+        }
+        Ok(())
+    })
+}
+
+/// Where calls retire (`calls`, `watch`), a registration held for the whole capture
+/// lists its first and latest messages and counts its repeated refreshes instead of
+/// listing them: its count stays exact and the message cap is never reached. `analyze`,
+/// which keeps every call whole, lists them to the cap and says so.
+#[test]
+fn a_registration_refreshed_for_a_day_counts_its_repeats_without_listing_them() {
+    let f = long_registration();
+    let path = f.path().to_str().unwrap();
+    let cap = ["--max-messages-per-call", "100"];
+    let o = sipdiag(&["calls", "--format", "json", cap[0], cap[1], path]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let c: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let call = &c["calls"][0];
+    assert_eq!(c["calls"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (&call["messages"], &call["first_frame"], &call["last_frame"]),
+        (&Value::from(6_000), &Value::from(1), &Value::from(6_000)),
+        "{call}"
+    );
+    assert_eq!(call["methods"], serde_json::json!(["REGISTER"]));
+    assert!(
+        anomaly(&c, "call-message-limit").is_none(),
+        "{}",
+        c["captures"]
+    );
+
+    // `watch` judges it at the end, with no cap reached.
+    let o = sipdiag(&["watch", "--format", "json", cap[0], cap[1], path]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let end: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let limits: Vec<&Value> = (end["capture_findings"].as_array().unwrap().iter())
+        .filter(|f| f["id"] == "CAP006")
+        .collect();
+    assert!(limits.is_empty(), "{end}");
+
+    // `analyze` lists the messages of its whole calls up to the cap.
+    let v = analyze(f.path(), &cap);
+    let a = anomaly(&v, "call-message-limit").expect("analyze lists to the cap");
+    assert_eq!(
+        (a["count"].as_u64(), a["frames"][0].as_u64()),
+        (Some(5_900), Some(100))
+    );
+
+    // With the phone named XCC, FM001 (traffic but no INVITE) counts every message, the
+    // repeats too: `watch` says what `analyze`, which lists them all, says.
+    let xcc = ["--xcc", "10.0.0.7"];
+    let v = analyze(f.path(), &xcc);
+    let whole = finding(&v, "FM001");
+    assert_eq!(whole["evidence"]["messages"], 6_000, "{whole}");
+    let o = sipdiag(&["watch", "--format", "json", xcc[0], xcc[1], path]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let end: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let fm001 = (end["capture_findings"].as_array().unwrap().iter())
+        .find(|f| f["id"] == "FM001")
+        .unwrap_or_else(|| panic!("no FM001 in {end}"));
+    assert_eq!(fm001["evidence"], whole["evidence"]);
+    assert_eq!(fm001["frames"], whole["frames"]);
+}

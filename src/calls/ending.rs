@@ -157,6 +157,7 @@ impl Filed for Call {
         super::add_to_call(self, m);
     }
     fn trim(&mut self, cap: &mut super::MessageCap) {
+        fold_repeats(self);
         cap.trim(self, 0);
     }
     fn state(&self) -> CallState {
@@ -170,6 +171,52 @@ impl Filed for Call {
     }
     fn last_time(&self) -> Timestamp {
         self.last_time
+    }
+}
+
+/// Messages a lasting call without INVITE always lists from its start: its first
+/// registration or subscription, challenge included, and more than the 20 frames a
+/// finding cites.
+pub const FOLD_HEAD: usize = 32;
+/// Messages it always lists at its end: the refresh in progress (the call's state reads
+/// the last).
+pub const FOLD_TAIL: usize = 16;
+
+/// Keeps the message list of a call that lasts without an INVITE — a registration
+/// refreshed under one Call-ID for days, a subscription's NOTIFYs — within about
+/// [`FOLD_HEAD`] + [`FOLD_TAIL`] messages while calls retire (`calls`, `watch`): the
+/// message that leaves the last [`FOLD_TAIL`] is left out, and counted by its pair of
+/// addresses ([`super::Folded`]), when it repeats one of the first [`FOLD_HEAD`] (same
+/// addresses, transport, method or status, retransmission or not). Every address, pair,
+/// method and status of the call stays listed, so what rules read of it does not change;
+/// a message that repeats none stays (`--max-messages-per-call` bounds those). Without
+/// this, each such call grew by about 100 bytes a message for as long as the capture.
+pub fn fold_repeats(c: &mut Call) {
+    let len = c.messages.len();
+    if len <= FOLD_HEAD + FOLD_TAIL || !c.invites.is_empty() {
+        return;
+    }
+    if !c.methods.iter().any(|m| lasting_method(m)) {
+        return;
+    }
+    let at = len - FOLD_TAIL - 1;
+    let m = &c.messages[at];
+    let repeats = |k: &super::MessageRef| {
+        k.src == m.src
+            && k.dst == m.dst
+            && k.transport == m.transport
+            && k.method == m.method
+            && k.status == m.status
+            && k.retransmission == m.retransmission
+    };
+    if !c.messages[..FOLD_HEAD].iter().any(repeats) {
+        return;
+    }
+    let gone = c.messages.remove(at);
+    let folded = c.folded.get_or_insert_with(Default::default);
+    match (folded.by_pair.iter_mut()).find(|p| p.0 == gone.src && p.1 == gone.dst) {
+        Some(p) => p.2 += 1,
+        None => folded.by_pair.push((gone.src, gone.dst, 1)),
     }
 }
 
@@ -320,5 +367,88 @@ mod tests {
     fn a_call_is_named_ended_again_for_sdp_while_it_lingers() {
         assert_eq!(named_after::<Call>(), [4, 6]);
         assert_eq!(named_after::<CallEnd>(), [4, 6]);
+    }
+
+    /// Message `frame` of registration `reg-1`, `frame` seconds in: REGISTER from the
+    /// phone (`from`) or its 200 back.
+    fn register(frame: u64, from: &str, cseq: u64) -> SipMessage {
+        let registrar = "10.0.0.2:5060";
+        let head = format!(
+            "Via: SIP/2.0/UDP {from};branch=z9hG4bK-{cseq}\r\nFrom: <sip:100@10.0.0.2>;tag=a\r\n\
+             To: <sip:100@10.0.0.2>\r\nCall-ID: reg-1\r\nCSeq: {cseq} REGISTER\r\n\
+             Content-Length: 0\r\n\r\n"
+        );
+        let mut m = if frame % 2 == 1 {
+            udp_message(
+                &format!("REGISTER sip:10.0.0.2 SIP/2.0\r\n{head}"),
+                from,
+                registrar,
+                frame,
+            )
+        } else {
+            udp_message(&format!("SIP/2.0 200 OK\r\n{head}"), registrar, from, frame)
+        };
+        m.time = crate::capture::Timestamp::new(1_700_000_000 + frame as i64, 0);
+        m
+    }
+
+    /// A lasting call without INVITE lists its first and latest messages; the repeats in
+    /// between are counted by pair. A message that repeats none of the first stays.
+    #[test]
+    fn a_registration_lists_its_first_and_latest_messages_and_counts_the_repeats() {
+        let phone = "10.0.0.1:5060";
+        let mut r = Retiring::<Call>::default();
+        for frame in 1..=1_000u64 {
+            // The phone moves to another port (a NAT rebinding) for one refresh.
+            let from = if (501..=502).contains(&frame) {
+                "10.0.0.1:5070"
+            } else {
+                phone
+            };
+            r.add(register(frame, from, frame.div_ceil(2)));
+        }
+        let calls: Vec<Call> = r.finish().map(|(_, c)| c).collect();
+        let c = &calls[0];
+        assert_eq!(c.message_count(), 1_000);
+        let frames: Vec<u64> = c.messages.iter().map(|m| m.frame).collect();
+        let first: Vec<u64> = (1..=super::FOLD_HEAD as u64).collect();
+        let latest: Vec<u64> = (1_000 - super::FOLD_TAIL as u64 + 1..=1_000).collect();
+        assert_eq!(frames[..super::FOLD_HEAD], first[..]);
+        assert_eq!(frames[frames.len() - super::FOLD_TAIL..], latest[..]);
+        // The two messages from the other port repeat none of the first: kept.
+        assert_eq!(
+            frames[super::FOLD_HEAD..frames.len() - super::FOLD_TAIL],
+            [501, 502]
+        );
+        let addr =
+            |s: &str| crate::net::PackedAddr::from(s.parse::<std::net::SocketAddr>().unwrap());
+        let (a, b) = (addr(phone), addr("10.0.0.2:5060"));
+        let folded = 1_000 - super::FOLD_HEAD - super::FOLD_TAIL - 2;
+        assert_eq!(
+            c.folded_pairs(),
+            [(a, b, folded as u64 / 2), (b, a, folded as u64 / 2)]
+        );
+
+        // A call with an INVITE keeps every message (here under the default cap).
+        let mut r = Retiring::<Call>::default();
+        r.add(message(
+            1,
+            "INVITE sip:200@10.0.0.2 SIP/2.0",
+            "1 INVITE",
+            true,
+        ));
+        r.add(message(2, "SIP/2.0 200 OK", "1 INVITE", true));
+        for frame in 3..=200 {
+            let cseq = format!("{frame} REGISTER");
+            r.add(message(
+                frame,
+                "REGISTER sip:10.0.0.2 SIP/2.0",
+                &cseq,
+                false,
+            ));
+        }
+        let c = r.finish().next().unwrap().1;
+        assert_eq!((c.messages.len(), c.message_count()), (200, 200));
+        assert!(c.folded.is_none());
     }
 }

@@ -160,9 +160,37 @@ pub struct Call {
     /// Set when the messages carry no Call-ID header: how they were grouped instead
     /// (`call_id` then holds [`NoCallIdKey::call_key`]).
     pub no_call_id: Option<Box<NoCallIdKey>>,
+    /// Repeats of a registration or subscription left out of `messages` as the calls
+    /// retire ([`ending::fold_repeats`]): counted, not listed. `None` for nearly every call.
+    pub folded: Option<Box<Folded>>,
+}
+
+/// The messages of a call left out of its list as repeats ([`ending::fold_repeats`]): how
+/// many went between each pair of addresses. Each repeats one the list keeps (same
+/// addresses, transport, method or status), so every pair here is also in the list.
+#[derive(Debug, Clone, Default)]
+pub struct Folded {
+    pub by_pair: Vec<(PackedAddr, PackedAddr, u64)>,
+}
+
+impl Folded {
+    /// Messages left out in all.
+    pub fn count(&self) -> u64 {
+        self.by_pair.iter().map(|p| p.2).sum()
+    }
 }
 
 impl Call {
+    /// The call's messages: those listed and those left out as repeats.
+    pub fn message_count(&self) -> u64 {
+        self.messages.len() as u64 + self.folded.as_ref().map_or(0, |f| f.count())
+    }
+
+    /// Messages left out of `messages` as repeats, between each pair of addresses.
+    pub fn folded_pairs(&self) -> &[(PackedAddr, PackedAddr, u64)] {
+        self.folded.as_ref().map_or(&[], |f| &f.by_pair)
+    }
+
     /// The first INVITE transaction (the one that set the call up).
     pub fn initial_invite(&self) -> Option<&InviteTx> {
         self.invites.first()
@@ -217,6 +245,7 @@ fn new_call(key: &str, no_call_id: Option<NoCallIdKey>, m: &SipMessage) -> Call 
         agents: Vec::new(),
         captures: Vec::new(),
         no_call_id: no_call_id.map(Box::new),
+        folded: None,
     }
 }
 
@@ -382,6 +411,7 @@ fn placeholder() -> Call {
         agents: Vec::new(),
         captures: Vec::new(),
         no_call_id: None,
+        folded: None,
     }
 }
 

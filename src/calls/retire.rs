@@ -21,8 +21,11 @@
 //! Calls that refresh under one Call-ID for hours (REGISTER, SUBSCRIBE, PUBLISH: RFC 3261
 //! §10.2 asks a UA to keep its Call-ID) and established dialogs stay until the end: a
 //! message arriving after its call was retired would otherwise start a second call under
-//! the same Call-ID. Capture time is the latest timestamp seen, so a capture whose clock
-//! steps back only delays retirement.
+//! the same Call-ID. Such a call without an INVITE lists only its first and latest
+//! messages while it is held, and counts the refreshes in between
+//! ([`fold_repeats`](super::ending::fold_repeats)), so that it does not grow with the days.
+//! Capture time is the latest timestamp seen, so a capture whose clock steps back only
+//! delays retirement.
 //!
 //! Capture time can also jump (edited or anonymised captures put years between two
 //! messages), and a user may answer a 401/407 challenge minutes later under the same

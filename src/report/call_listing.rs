@@ -53,7 +53,7 @@ impl CallRow {
             methods: c.methods.clone(),
             final_status: fin.map(|f| f.0),
             final_frame: fin.map(|f| f.1),
-            messages: c.messages.len(),
+            messages: c.message_count() as usize,
             no_call_id: c.no_call_id.as_deref().cloned(),
         }
     }

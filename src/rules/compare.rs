@@ -156,6 +156,13 @@ impl XccTraffic {
         for c in cx.calls {
             out.invites_to_xcc +=
                 c.invites.iter().filter(|t| cx.roles.is_xcc(t.dst)).count() as u64;
+            // Repeats left out of a lasting call's list count too (each repeats a
+            // message listed, so the pairs and methods stay the same).
+            for &(src, dst, n) in c.folded_pairs() {
+                if cx.roles.is_xcc(src) || cx.roles.is_xcc(dst) {
+                    out.messages += n;
+                }
+            }
             for m in &c.messages {
                 if !(cx.roles.is_xcc(m.src) || cx.roles.is_xcc(m.dst)) {
                     continue;

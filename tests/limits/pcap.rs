@@ -285,3 +285,37 @@ pub fn rtp(seq: u16, ts: u32, ssrc: u32) -> Vec<u8> {
     p.resize(172, 0xd5);
     p
 }
+
+/// A REGISTER of `call_id` from `phone` to `registrar` (CSeq `cseq`), with credentials
+/// when `auth` (the retry after a 401).
+pub fn register(call_id: &str, phone: Addr, registrar: Addr, cseq: u32, auth: bool) -> Vec<u8> {
+    let (p, r) = (ip_str(phone.0), ip_str(registrar.0));
+    let auth = if auth {
+        format!(
+            "Authorization: Digest username=\"200\", realm=\"{r}\", nonce=\"n{cseq}\", uri=\"sip:{r}\", response=\"0123456789abcdef0123456789abcdef\"\r\n"
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "REGISTER sip:{r} SIP/2.0\r\nVia: SIP/2.0/UDP {p}:{pp};branch=z9hG4bK-r{cseq}\r\nFrom: <sip:200@{r}>;tag=a{call_id}\r\nTo: <sip:200@{r}>\r\nCall-ID: {call_id}\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:200@{p}:{pp}>\r\nExpires: 120\r\n{auth}Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+        pp = phone.1,
+    )
+    .into_bytes()
+}
+
+/// The response `status` (`401 Unauthorized`, `200 OK`) to [`register`]'s CSeq `cseq`.
+pub fn register_response(
+    call_id: &str,
+    phone: Addr,
+    registrar: Addr,
+    cseq: u32,
+    status: &str,
+) -> Vec<u8> {
+    let (p, r) = (ip_str(phone.0), ip_str(registrar.0));
+    format!(
+        "SIP/2.0 {status}\r\nVia: SIP/2.0/UDP {p}:{pp};branch=z9hG4bK-r{cseq}\r\nFrom: <sip:200@{r}>;tag=a{call_id}\r\nTo: <sip:200@{r}>;tag=reg\r\nCall-ID: {call_id}\r\nCSeq: {cseq} REGISTER\r\nContent-Length: 0\r\n\r\n",
+        pp = phone.1,
+    )
+    .into_bytes()
+}

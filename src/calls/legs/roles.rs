@@ -388,7 +388,7 @@ fn no_call_line(calls: &[Call]) -> Option<String> {
     if calls.iter().any(|c| !c.invites.is_empty()) {
         return None;
     }
-    let msgs = calls.iter().map(|c| c.messages.len()).sum::<usize>();
+    let msgs = calls.iter().map(|c| c.message_count()).sum::<u64>();
     if msgs == 0 {
         return None;
     }
