@@ -6,9 +6,13 @@
 //! not the calls seen; wall time the size of the capture. See benches/README.md.
 //!
 //! The smallest size is run a second time with its first call lasting the hour (`+ long`):
-//! rows that wait for an earlier call still in progress must not bring memory back.
+//! rows that wait for an earlier call still in progress must not bring memory back. Last,
+//! a day of registrations without a call (`registrations`: 500 phones refreshing every
+//! 5 minutes, each refresh challenged, 576,000 messages under 500 Call-IDs that last the
+//! whole capture): what calls that never end keep must not grow with the days.
 //!
-//! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only,
+//! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
+//! (`=registrations` the registrations only; the default is `100000,1000000,registrations`),
 //! `SIPDIAG_BENCH_RUNS` (default 1) the runs per measurement (the best is kept).
 //! Peak RSS is read from `/usr/bin/time -v` ("Maximum resident set size").
 
@@ -61,6 +65,26 @@ fn ensure(dir: &Path, calls: u32, long_first: bool) -> PathBuf {
     path
 }
 
+/// Phones, seconds and refresh period of the registrations capture.
+const REGISTRATIONS: (u32, u32, u32) = (500, 86_400, 300);
+
+fn ensure_registrations(dir: &Path) -> PathBuf {
+    let (phones, duration, refresh) = REGISTRATIONS;
+    let path = dir.join(format!(
+        "scale-v{GENERATOR_VERSION}-registrations-{phones}x{duration}s-{refresh}s.pcap"
+    ));
+    if !path.exists() {
+        let tmp = path.with_extension("tmp");
+        let mut f = BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp).unwrap());
+        let w = scale_gen::write_registrations(&mut f, phones, duration, refresh)
+            .expect("write capture");
+        drop(f);
+        std::fs::rename(&tmp, &path).unwrap();
+        println!("generated {} ({} packets)", path.display(), w.packets);
+    }
+    path
+}
+
 /// (wall seconds, peak RSS MiB) of one run, from `/usr/bin/time -v`.
 fn measure(exe: &Path, args: &[&str], capture: &Path) -> (f64, f64) {
     let out = Command::new("/usr/bin/time")
@@ -100,10 +124,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)
         .unwrap_or(1);
-    let sizes: Vec<u32> = std::env::var("SIPDIAG_SCALE_CALLS")
-        .ok()
-        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![100_000, 1_000_000]);
+    let asked = std::env::var("SIPDIAG_SCALE_CALLS")
+        .unwrap_or_else(|_| "100000,1000000,registrations".into());
+    let asked: Vec<&str> = asked.split(',').map(str::trim).collect();
+    let sizes: Vec<u32> = asked.iter().filter_map(|s| s.parse().ok()).collect();
     let dir = target_dir().join("bench-data");
     std::fs::create_dir_all(&dir).unwrap();
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_sipdiag"));
@@ -126,15 +150,23 @@ fn main() {
     if let Some(&n) = sizes.iter().min() {
         runs_of.push((n, true));
     }
-    for (n, long_first) in runs_of {
-        let cap = ensure(&dir, n, long_first);
+    let mut captures: Vec<(String, PathBuf)> = runs_of
+        .into_iter()
+        .map(|(n, long_first)| {
+            let label = if long_first {
+                format!("{n} + long")
+            } else {
+                n.to_string()
+            };
+            (label, ensure(&dir, n, long_first))
+        })
+        .collect();
+    if asked.contains(&"registrations") {
+        captures.push(("registrations".into(), ensure_registrations(&dir)));
+    }
+    for (label, cap) in captures {
         let mb = std::fs::metadata(&cap).unwrap().len() as f64 / 1e6;
         let mut messages_wall = None;
-        let label = if long_first {
-            format!("{n} + long")
-        } else {
-            n.to_string()
-        };
         for (name, args) in commands {
             let (mut wall, mut rss) = (f64::MAX, 0.0f64);
             for _ in 0..runs {

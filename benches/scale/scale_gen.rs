@@ -147,6 +147,89 @@ pub fn write(out: &mut dyn Write, s: Scale) -> io::Result<Written> {
     Ok(w)
 }
 
+/// A day of registrations, as a classic pcap: `phones` phones each refreshing its
+/// registration every `refresh` seconds for `duration` seconds under one Call-ID, each
+/// refresh challenged (REGISTER / 401 / REGISTER with credentials / 200), the phones'
+/// refreshes spread evenly over each period. No call: what a watch on a PBX's interface
+/// sees between calls for days, and what memory must not follow.
+pub fn write_registrations(
+    out: &mut dyn Write,
+    phones: u32,
+    duration: u32,
+    refresh: u32,
+) -> io::Result<Written> {
+    let mut w = Written::default();
+    out.write_all(&0xa1b2_c3d4u32.to_le_bytes())?;
+    out.write_all(&2u16.to_le_bytes())?;
+    out.write_all(&4u16.to_le_bytes())?;
+    out.write_all(&[0; 8])?;
+    out.write_all(&65535u32.to_le_bytes())?;
+    out.write_all(&1u32.to_le_bytes())?;
+    let period = u64::from(refresh) * 1_000_000;
+    let spread = period / u64::from(phones.max(1));
+    let mut frame = Vec::with_capacity(2048);
+    let mut ip_id: u16 = 0;
+    for k in 0..u64::from(duration / refresh.max(1)) {
+        for n in 0..phones {
+            let t = START_US + k * period + u64::from(n) * spread;
+            let (a, g) = (phone(n), GATEWAYS[0]);
+            let (pa, ga) = (ip(a), ip(g));
+            let user = 2000 + n % 65_000;
+            let call_id = format!("reg-{:08x}-{n}@{pa}", n.wrapping_mul(2_654_435_761));
+            for step in 0..4u32 {
+                let cseq = 2 * k + 1 + u64::from(step / 2);
+                let via = format!("SIP/2.0/UDP {pa}:5060;branch=z9hG4bKr{n:x}-{cseq}");
+                let head = format!(
+                    "Via: {via}\r\nFrom: <sip:{user}@{ga}>;tag=r{n:x}\r\nTo: <sip:{user}@{ga}>\r\n\
+                     Call-ID: {call_id}\r\nCSeq: {cseq} REGISTER\r\n"
+                );
+                let text = match step {
+                    0 | 2 => {
+                        let auth = if step == 2 {
+                            format!(
+                                "Authorization: Digest username=\"{user}\", realm=\"ipoffice\", \
+                                 nonce=\"{k:x}{n:x}\", uri=\"sip:{ga}\", \
+                                 response=\"0123456789abcdef0123456789abcdef\"\r\n"
+                            )
+                        } else {
+                            String::new()
+                        };
+                        format!(
+                            "REGISTER sip:{ga} SIP/2.0\r\n{head}Max-Forwards: 70\r\n\
+                             Contact: <sip:{user}@{pa}:5060>\r\nExpires: {}\r\n{auth}\
+                             User-Agent: ScalePhone/1.0\r\nContent-Length: 0\r\n\r\n",
+                            2 * refresh
+                        )
+                    }
+                    1 => format!(
+                        "SIP/2.0 401 Unauthorized\r\n{head}WWW-Authenticate: Digest \
+                         realm=\"ipoffice\", nonce=\"{k:x}{n:x}\"\r\n\
+                         Server: ScaleGateway/1.0\r\nContent-Length: 0\r\n\r\n"
+                    ),
+                    _ => format!(
+                        "SIP/2.0 200 OK\r\n{head}Contact: <sip:{user}@{pa}:5060>;expires={}\r\n\
+                         Server: ScaleGateway/1.0\r\nContent-Length: 0\r\n\r\n",
+                        2 * refresh
+                    ),
+                };
+                let (src, dst) = if step % 2 == 0 { (a, g) } else { (g, a) };
+                udp_frame(&mut frame, src, dst, 5060, 5060, ip_id, text.as_bytes());
+                ip_id = ip_id.wrapping_add(1);
+                let t = t + u64::from(step) * 1_000;
+                out.write_all(&((t / 1_000_000) as u32).to_le_bytes())?;
+                out.write_all(&((t % 1_000_000) as u32).to_le_bytes())?;
+                out.write_all(&(frame.len() as u32).to_le_bytes())?;
+                out.write_all(&(frame.len() as u32).to_le_bytes())?;
+                out.write_all(&frame)?;
+                w.packets += 1;
+                w.sip += 1;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(w)
+}
+
 fn rtp_ports(n: u32) -> (u16, u16) {
     (16384 + 2 * (n % 8000) as u16, 40000 + 2 * (n % 8000) as u16)
 }
