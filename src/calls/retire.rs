@@ -19,10 +19,13 @@
 //!   [`Retiring::let_go`] for the caller to report.
 //!
 //! Calls that refresh under one Call-ID for hours (REGISTER, SUBSCRIBE, PUBLISH: RFC 3261
-//! §10.2 asks a UA to keep its Call-ID) and established dialogs stay until the end: a
-//! message arriving after its call was retired would otherwise start a second call under
-//! the same Call-ID. Such a call without an INVITE lists only its first and latest
-//! messages while it is held, and counts the refreshes in between
+//! §10.2 asks a UA to keep its Call-ID) and established dialogs stay until they have been
+//! silent for `LASTING_IDLE_SECS`, a day: a message arriving after its call was retired
+//! would otherwise start a second call under the same Call-ID. A day is longer than any
+//! registration period and than the silence of a call in progress, and bounds what a
+//! watch running for days holds of registrations that stopped (the phone is gone) and of
+//! dialogs whose BYE was never captured. Such a call without an INVITE lists only its
+//! first and latest messages while it is held, and counts the refreshes in between
 //! ([`fold_repeats`](super::ending::fold_repeats)), so that it does not grow with the days.
 //! Capture time is the latest timestamp seen, so a capture whose clock steps back only
 //! delays retirement.
@@ -56,6 +59,9 @@ pub const LINGER_SECS: i64 = 32;
 /// Seconds of silence after which a call that has not ended (and is no established
 /// dialog) is given up: an INVITE never answered, a request never answered.
 pub const IDLE_SECS: i64 = 300;
+/// Seconds of silence after which a call that lasts (a registration, a subscription, an
+/// established dialog) is given up: a day.
+pub const LASTING_IDLE_SECS: i64 = 86_400;
 
 struct Live<C> {
     /// Position among all calls, in order of their first message.
@@ -72,7 +78,7 @@ pub struct Retiring<C = Call> {
     index: HashMap<String, u32>,
     slots: Vec<Option<Live<C>>>,
     /// Beside each place, the capture second from which its call retires as of its last
-    /// message ([`NEVER`]: not before the end, or a free place): worked out per message
+    /// message ([`NEVER`]: a free place): worked out per message
     /// and kept apart from the calls, so that a sweep reads 8 bytes per place instead of
     /// the place itself.
     due: Vec<i64>,
@@ -187,7 +193,7 @@ impl<C: Filed> Retiring<C> {
         live.call.add(&mut m);
         live.call.trim(&mut self.message_cap);
         let call_state = live.call.state();
-        self.due[slot as usize] = retires_at(live.call.last_time(), call_state).unwrap_or(NEVER);
+        self.due[slot as usize] = retires_at(live.call.last_time(), call_state);
         if call_state == CallState::Ended
             && (!live.named_ended || again)
             && let Some(names) = self.ended_names.as_mut()
@@ -351,18 +357,17 @@ impl<C: Filed> Retiring<C> {
 
 /// The capture second from which `c` retires if no message comes: more than
 /// [`LINGER_SECS`] after its last message once it has ended, more than [`IDLE_SECS`] while
-/// it is open; never while it lasts.
-fn retires_at(last: Timestamp, state: CallState) -> Option<i64> {
-    let last = last.secs;
-    match state {
-        CallState::Ended => Some(last.saturating_add(LINGER_SECS + 1)),
-        CallState::Open => Some(last.saturating_add(IDLE_SECS + 1)),
-        CallState::Lasting => None,
-    }
+/// it is open, more than [`LASTING_IDLE_SECS`] while it lasts.
+fn retires_at(last: Timestamp, state: CallState) -> i64 {
+    let silence = match state {
+        CallState::Ended => LINGER_SECS,
+        CallState::Open => IDLE_SECS,
+        CallState::Lasting => LASTING_IDLE_SECS,
+    };
+    last.secs.saturating_add(silence + 1)
 }
 
-/// The due second of a place whose call does not retire before the end (or of a free
-/// place).
+/// The due second of a free place.
 const NEVER: i64 = i64::MAX;
 
 /// Retired keys remembered: two generations of at most this many each. A hash set fills
@@ -404,7 +409,62 @@ impl Gone {
 
 #[cfg(test)]
 mod tests {
-    use super::{GONE_GENERATION, Gone};
+    use super::{GONE_GENERATION, Gone, LASTING_IDLE_SECS, Retiring};
+    use crate::calls::Call;
+    use crate::sip::message::udp_message;
+
+    /// Message `frame` of call `id`, `frame` seconds in.
+    fn message(frame: u64, start: &str, id: &str, cseq: &str) -> crate::sip::SipMessage {
+        let text = format!(
+            "{start}\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-{id}-{cseq}\r\n\
+             From: <sip:100@10.0.0.1>;tag=a\r\nTo: <sip:200@10.0.0.2>;tag=b\r\n\
+             Call-ID: {id}\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n"
+        );
+        let (a, b) = ("10.0.0.1:5060", "10.0.0.2:5060");
+        if start.starts_with("SIP/2.0") {
+            udp_message(&text, b, a, frame)
+        } else {
+            udp_message(&text, a, b, frame)
+        }
+    }
+
+    /// A registration and an established dialog stay while they are silent for up to a
+    /// day, and retire once the silence is longer (a phone gone, a BYE never captured).
+    #[test]
+    fn calls_that_last_are_given_up_after_a_day_of_silence() {
+        let mut r = Retiring::<Call>::default();
+        r.add(message(
+            1,
+            "REGISTER sip:10.0.0.2 SIP/2.0",
+            "reg",
+            "1 REGISTER",
+        ));
+        r.add(message(2, "SIP/2.0 200 OK", "reg", "1 REGISTER"));
+        r.add(message(
+            3,
+            "INVITE sip:200@10.0.0.2 SIP/2.0",
+            "call",
+            "1 INVITE",
+        ));
+        r.add(message(4, "SIP/2.0 200 OK", "call", "1 INVITE"));
+        r.add(message(5, "ACK sip:200@10.0.0.2 SIP/2.0", "call", "1 ACK"));
+        let day = LASTING_IDLE_SECS as u64;
+        // Other traffic: each call stays through a day of silence and retires the second
+        // after.
+        let mut retired_at = |frame: u64, id: &str| {
+            r.add(message(
+                frame,
+                "OPTIONS sip:10.0.0.2 SIP/2.0",
+                id,
+                "1 OPTIONS",
+            ));
+            r.take_retired().map(|(_, c)| c.call_id).collect::<Vec<_>>()
+        };
+        assert!(retired_at(2 + day, "o1").is_empty());
+        assert_eq!(retired_at(3 + day, "o2"), ["reg"]);
+        assert!(retired_at(5 + day, "o3").is_empty());
+        assert_eq!(retired_at(6 + day, "o4"), ["call"]);
+    }
 
     #[test]
     fn retired_keys_are_remembered_for_two_generations_only() {
