@@ -387,6 +387,44 @@ fn webrtc_probes_without_sdp_are_not_judged() {
     assert!(f.iter().all(|f| f.id != "SP006"), "{f:#?}");
 }
 
+/// A call whose audio saw nothing while its video flowed (one way, H.263) lacks audio, not
+/// all media: SP003 says so and counts the video, and does not call it a call that ended
+/// before media started (it has no BYE; its video came after its last message). tshark
+/// counts 45 packets to the offer's video address, none to the answer's.
+#[test]
+fn silent_audio_beside_flowing_video_is_missing_audio() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let (m, calls) = scan(&corpus.join("sipnab/h263-over-rtp.pcap"));
+    let f = check_media(&m, &calls);
+    let sp003: Vec<&Finding> = f.iter().filter(|f| f.id == "SP003").collect();
+    assert_eq!(sp003.len(), 1, "{f:#?}");
+    let f = sp003[0];
+    assert!(f.title.ends_with("answered, but no audio"), "{}", f.title);
+    assert_eq!(
+        f.evidence["other_media"],
+        serde_json::json!([
+            {"kind": "video", "addr": "192.168.6.199:32976", "rtp_packets": 45},
+            {"kind": "video", "addr": "127.0.0.1:57128", "rtp_packets": 0},
+        ])
+    );
+    assert!(
+        f.message
+            .contains("45 video RTP packet(s) at 192.168.6.199:32976")
+    );
+    assert!(
+        f.message.contains("the capture holds no BYE"),
+        "{}",
+        f.message
+    );
+    assert!(
+        !f.message.contains("ended before media started"),
+        "{}",
+        f.message
+    );
+}
+
 /// The heuristic RTP of the corpus that is real RTP stays judged.
 #[test]
 fn real_rtp_without_sdp_stays_judged() {

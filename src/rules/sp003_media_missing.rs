@@ -20,7 +20,7 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Error,
     summary: "A call was signalled (softphone port, or SIP INVITE/200 with SDP) but no STUN or RTP appears on its media ports",
     doc: RuleDoc {
-        what: "Two cases. Softphone: a signalling connection on the softphone TCP port (2230) carried data both ways, but the capture holds no STUN and no RTP to or from the client's or the server's address. SIP: an INVITE was answered 2xx with SDP on both sides, but not a single datagram reached or left any media address the SDP announced. Severity error; warning for a SIP call shorter than 1 s (it may have ended before media started). When the capture holds no UDP besides SIP at all, the silent SIP calls of at least 1 s are reported together in one warning (the capture may have been filtered to signalling), shorter ones not at all.",
+        what: "Two cases. Softphone: a signalling connection on the softphone TCP port (2230) carried data both ways, but the capture holds no STUN and no RTP to or from the client's or the server's address. SIP: an INVITE was answered 2xx with SDP on both sides, but not a single datagram reached or left any audio address the SDP announced (any media address when it announced no audio); when the call's other media (video) did flow, the finding says so and is about the missing audio. Severity error; warning for a SIP call shorter than 1 s (it may have ended before media started). When the capture holds no UDP besides SIP at all, the silent SIP calls of at least 1 s are reported together in one warning (the capture may have been filtered to signalling), shorter ones not at all.",
         why: "Signalling and media take different paths: the call can be set up over port 2230 or 5060 while every media packet is dropped, so the user hears nothing. When not even the ICE checks appear, the media path is blocked before the first packet (firewall on the sending host, or a route that sends UDP elsewhere) — or the capture does not see the media interface.",
         fix: "First make sure the capture includes UDP (no `port 2230`/`port 5060` capture filter; capture on the interface that carries media). Then check the sending side: the client's Windows firewall must let the softphone send and receive UDP 49152-65535, the server side must accept UDP 30000-33000, and a VPN must carry UDP, not only TCP. For SIP calls, the SDP addresses must be reachable from the other party (no private address across NAT without an SBC).",
         example: "Softphone signalling 10.1.2.3:41230 ↔ 10.0.0.5:2230 (frames 4-14), but no STUN or RTP from 10.1.2.3 or 10.0.0.5",
@@ -99,7 +99,8 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
                 )),
         );
     }
-    // SIP calls set up with SDP both ways whose media addresses saw nothing at all.
+    // SIP calls set up with SDP both ways whose audio addresses (any media address when
+    // they announced no audio) saw nothing at all.
     let mut silent: Vec<(EstablishedCall<'_>, Vec<SocketAddr>)> = Vec::new();
     for call in calls {
         let Some(e) = EstablishedCall::of(call) else {
@@ -158,24 +159,49 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
     }
     for (e, addrs) in silent {
         let call = e.call;
-        let mut f = Finding::new(
-            &INFO,
-            format!("Call {} answered, but no media at all", call.call_id),
-            String::new(),
-        );
+        // The call's other media (video beside silent audio) may have flowed: then it is
+        // the audio that is missing, not all media.
+        let others = other_media(media, &e, &addrs);
+        let flowing: u64 = others.iter().map(|o| o.1).sum();
+        let title = if flowing > 0 {
+            format!("Call {} answered, but no audio", call.call_id)
+        } else {
+            format!("Call {} answered, but no media at all", call.call_id)
+        };
+        let mut f = Finding::new(&INFO, title, String::new());
         let short = e.duration < SHORT_CALL_SECS;
         if short {
             f.severity = Severity::Warning;
         }
+        let besides = if flowing > 0 {
+            format!(
+                " Its other media did flow: {}.",
+                (others.iter().filter(|o| o.1 > 0))
+                    .map(|(kind, packets, addr)| format!(
+                        "{packets} {kind} RTP packet(s) at {addr}"
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            String::new()
+        };
         f.message = format!(
-            "The INVITE (frame {}) was answered {} (frame {}) with SDP on both sides — media at {} (offer) and {} (answer) — but no datagram reached or left these addresses during the {:.1} s of the call, although the capture holds other UDP. {}Check that the announced addresses are reachable from the other party (private address behind NAT, missing SBC/ALG), and that firewalls on both sides let this UDP through.",
+            "The INVITE (frame {}) was answered {} (frame {}) with SDP on both sides — {} at {} (offer) and {} (answer) — but no datagram reached or left these addresses {}, although the capture holds other UDP.{besides} {}Check that the announced addresses are reachable from the other party (private address behind NAT, missing SBC/ALG), and that firewalls on both sides let this UDP through.",
             e.invite.request_frame,
             e.invite.final_status.unwrap_or(200),
             e.invite.final_frame.unwrap_or(0),
+            if flowing > 0 { "audio" } else { "media" },
             join(&e.offer_addrs),
             join(&e.answer_addrs),
-            e.duration,
-            if short {
+            match call.bye_frame {
+                Some(_) => format!("during the {:.1} s of the call", e.duration),
+                None => format!(
+                    "in the {:.1} s from the answer to the call's last message (the capture holds no BYE)",
+                    e.duration
+                ),
+            },
+            if short && flowing == 0 {
                 "The call was shorter than 1 s and may have ended before media started. "
             } else {
                 ""
@@ -195,9 +221,39 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
                 "answer": e.answer_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
                 "duration_s": (e.duration * 1000.0).round() / 1000.0,
                 "udp_datagrams_in_capture": media.udp_datagrams,
+                "other_media": others.iter().map(|(kind, packets, addr)| json!({
+                    "kind": kind, "addr": addr.to_string(), "rtp_packets": packets,
+                })).collect::<Vec<_>>(),
             }))
             .filter(filter);
         out.push(f);
+    }
+    out
+}
+
+/// The call's media sections other than those judged (`judged`: its audio): each one's
+/// kind, the RTP packets that reached or left its address while the call lasted, and the
+/// address; in the order of the call's SDPs, each address once.
+fn other_media(
+    media: &MediaReport,
+    e: &EstablishedCall<'_>,
+    judged: &[SocketAddr],
+) -> Vec<(String, u64, SocketAddr)> {
+    let mut out: Vec<(String, u64, SocketAddr)> = Vec::new();
+    let sdps = (e.call.invites.iter()).flat_map(|t| t.offer.iter().chain(t.answer.iter()));
+    for m in sdps.flat_map(|sdp| &sdp.media) {
+        let Some(ip) = m.connection.filter(|c| m.port != 0 && !c.is_unspecified()) else {
+            continue;
+        };
+        let addr = SocketAddr::new(ip, m.port);
+        if judged.contains(&addr) || out.iter().any(|o| o.2 == addr) {
+            continue;
+        }
+        let packets = (media.rtp_at(addr))
+            .filter(|s| s.first_time <= e.end && s.last_time >= e.start)
+            .map(|s| s.packets)
+            .sum();
+        out.push((m.kind.to_string(), packets, addr));
     }
     out
 }
