@@ -118,6 +118,54 @@ fn second_leg_rang_and_nobody_answered_is_fm011() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// The second leg got 183 with early media and no 180 (a network announcement, as for a
+/// mobile that is switched off), then XCC cancelled it: FM011 still (not a routing
+/// failure), but it does not say that the device rang; it names the early media (from the
+/// PBX's second-leg media port, 40010) to listen to, and the time from the 183 to the
+/// CANCEL as tshark times them.
+#[test]
+fn second_leg_with_early_media_and_no_ringing_may_not_have_rung() {
+    let fx = "followme/fm011-second-leg-early-media.pcap";
+    let (v, code) = analyze(fx);
+    assert_eq!(ids(&v), ["FM011"], "{}", v["findings"]);
+    assert_eq!(code, 0);
+    let f = finding(&v, "FM011");
+    let rows = oracle(fx);
+    let progress = oracle_frame(&rows, "183", "1 INVITE", 0);
+    let cancel = oracle_frame(&rows, "CANCEL", "1 CANCEL", 0);
+    assert!(
+        rows.iter().all(|r| r.2 != "180" || r.0 < 4),
+        "no 180 on leg 2"
+    );
+    let e = &f["evidence"];
+    assert_eq!(e["ringing_status"], 183);
+    assert_eq!(e["ringing_frame"], progress);
+    assert_eq!(e["end_frame"], cancel);
+    assert_eq!(e["early_media"], "127.0.0.10:40010");
+    let t = |frame: u64| rows.iter().find(|r| r.0 == frame).unwrap().1;
+    let waited = e["ring_seconds"].as_f64().unwrap();
+    assert!(
+        (waited - (t(cancel) - t(progress))).abs() < 0.002,
+        "{waited}"
+    );
+    let title = f["title"].as_str().unwrap();
+    assert!(title.ends_with("after 183 Session Progress"), "{title}");
+    assert!(!title.contains("rang"), "{title}");
+    let m = message(f);
+    for part in [
+        format!(
+            "got 183 Session Progress (frame {progress}), with early media from 127.0.0.10:40010"
+        ),
+        "no 180 Ringing".to_string(),
+        "a 183 does not say that the device rang".to_string(),
+        "switched off".to_string(),
+        "ring timeout".to_string(),
+    ] {
+        assert!(m.contains(&part), "FM011 message lacks {part:?}: {m}");
+    }
+    assert!(!m.contains("the PBX reached the device"), "{m}");
+}
+
 /// A second leg answered 500 without ringing is a real failure: FM009 keeps it, FM011
 /// stays silent.
 #[test]

@@ -19,8 +19,8 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Warning,
     summary: "XCC's second leg rang at the AnyDevice and nobody answered",
     doc: RuleDoc {
-        what: "XCC's second leg (XCC → PBX INVITE to the user's AnyDevice) got 180 Ringing or 183 Session Progress and then ended unanswered: XCC cancelled it (CANCEL, 487), or the far end gave up with 408, 480 or 487.",
-        why: "The PBX routed the call and the device rang, so routing, number format and codecs worked; the call failed only because nobody picked up in time. Treating it as a routing failure sends the PBX technician after a problem that does not exist.",
+        what: "XCC's second leg (XCC → PBX INVITE to the user's AnyDevice) got 180 Ringing or 183 Session Progress and then ended unanswered: XCC cancelled it (CANCEL, 487), or the far end gave up with 408, 480 or 487. With a 183 and no 180 the finding says that the device may not have rung, and names the early media to listen to.",
+        why: "The PBX routed the call and the far end took it, so routing, number format and codecs worked; the call failed only because nobody picked up in time — or, after a 183 alone, because the network played an announcement instead of ringing (a mobile switched off or out of coverage). Treating it as a routing failure sends the PBX technician after a problem that does not exist.",
         fix: "Check the AnyDevice itself (switched on, reachable, not on do-not-disturb, no call waiting blocked), whether its voicemail should have answered, and XCC's ring timeout for the AnyDevice: if it is shorter than the time the user needs to answer (or than the mobile's own voicemail delay), raise it.",
         example: "second leg INVITE (frame 4) rang (180, frame 6) for 2.0 s; XCC cancelled it (frame 7), 487 (frame 9)",
     },
@@ -60,24 +60,45 @@ impl Rule for R {
                     cite(&[u.end_frame])
                 ),
             };
-            let mut f = second_leg_finding(
-                cx,
-                &INFO,
-                (c, t),
-                format!("AnyDevice {to} rang{how_long}, nobody answered"),
-                format!(
-                    "XCC's second leg ({}) to {to} rang ({} at {}){how_long} and nobody answered: {ended}. This is not a routing failure: the PBX reached the device. Check the device (switched on, reachable, not on do-not-disturb), whether its voicemail should have answered, and XCC's ring timeout for the AnyDevice.",
-                    cite(&[t.request_frame]),
-                    u.ringing_status,
-                    cite(&[u.ringing_frame]),
-                ),
-                &[],
-            );
+            // Early media in the 183 (its SDP): a ringback tone, or an announcement.
+            let early = (t.answer_frame == Some(u.ringing_frame))
+                .then_some(t.answer.as_ref())
+                .flatten()
+                .map(crate::media::analysis::sdp_audio_addrs)
+                .and_then(|a| a.first().copied());
+            let (title, message) = if u.ringing_status == 180 {
+                (
+                    format!("AnyDevice {to} rang{how_long}, nobody answered"),
+                    format!(
+                        "XCC's second leg ({}) to {to} rang ({} at {}){how_long} and nobody answered: {ended}. This is not a routing failure: the PBX reached the device. Check the device (switched on, reachable, not on do-not-disturb), whether its voicemail should have answered, and XCC's ring timeout for the AnyDevice.",
+                        cite(&[t.request_frame]),
+                        u.ringing_status,
+                        cite(&[u.ringing_frame]),
+                    ),
+                )
+            } else {
+                let media = early.map_or_else(String::new, |a| {
+                    format!(
+                        ", with early media from {a} (play it in Wireshark: Telephony › RTP › RTP Streams)"
+                    )
+                });
+                (
+                    format!("AnyDevice {to} not answered{how_long} after 183 Session Progress"),
+                    format!(
+                        "XCC's second leg ({}) to {to} got {} Session Progress ({}){media}, no 180 Ringing, and was not answered{how_long}: {ended}. The PBX routed the call and the far end took it, so routing, number format and codecs worked; but a 183 does not say that the device rang: the network may have played a ringback tone, or an announcement for a phone that is switched off or out of coverage. Listen to the early media to tell which, then check the device (switched on, reachable, not on do-not-disturb), whether its voicemail should have answered, and XCC's ring timeout for the AnyDevice.",
+                        cite(&[t.request_frame]),
+                        u.ringing_status,
+                        cite(&[u.ringing_frame]),
+                    ),
+                )
+            };
+            let mut f = second_leg_finding(cx, &INFO, (c, t), title, message, &[]);
             f.evidence["ringing_status"] = json!(u.ringing_status);
             f.evidence["ringing_frame"] = json!(u.ringing_frame);
             f.evidence["end_frame"] = json!(u.end_frame);
             f.evidence["ring_seconds"] =
                 json!(u.ring_seconds.map(|s| (s * 1000.0).round() / 1000.0));
+            f.evidence["early_media"] = json!(early.map(|a| a.to_string()));
             out.push(f);
         }
         out

@@ -56,8 +56,9 @@ pub(super) struct Unanswered {
 /// Timeout, 480 Temporarily Unavailable or 487. Rejections after ringing (486, 603, …)
 /// are refusals, not "nobody answered", and stay with FM006–FM009.
 pub(super) fn rang_unanswered(c: &Call, t: &InviteTx) -> Option<Unanswered> {
-    let &(ringing_status, ringing_frame) =
-        t.provisional.iter().find(|(s, _)| matches!(s, 180 | 183))?;
+    // 180 says the device rang; a 183 alone only that the far end progressed the call.
+    let progress = |status: u16| t.provisional.iter().find(|(s, _)| *s == status);
+    let &(ringing_status, ringing_frame) = progress(180).or_else(|| progress(183))?;
     let end_frame = match (t.cancel_frame, t.final_status) {
         (Some(cf), None | Some(487)) => cf,
         (None, Some(408 | 480 | 487)) => t.final_frame?,

@@ -208,7 +208,7 @@ first_leg_fail() {
 
 # follow_me NAME: a call whose first leg reaches XCC, which then places the second leg.
 # Variables read: L1_XHDR (Diversion/History-Info), IDENT (yes/no: XCC sends User-Agent/Server),
-# L2 (ok|reject|cancel|nocodec|auth|multipart|ringout), L2_CODE/L2_REASON/L2_RHDR (PBX answer to the second leg),
+# L2 (ok|reject|cancel|early|nocodec|auth|multipart|ringout), L2_CODE/L2_REASON/L2_RHDR (PBX answer to the second leg),
 # L2_TO (second-leg number), L2_CODECS/L2_RTPMAPS (XCC offer), L1_CODE/L1_REASON (XCC answer to
 # the first leg when the second leg failed), TRANSPORT (u1|t1), L1_PORT (XCC trunk port),
 # NO_CAPTURE=1 to run inside an already started capture.
@@ -226,6 +226,7 @@ follow_me() {
       ok)      l2sf=uas_answer.xml;         l2d=1000 ;;
       reject)  l2sf=uas_reject.xml;         l2d=60 ;;
       cancel)  l2sf=uas_cancelled.xml;      l2d=0 ;;
+      early)   l2sf=uas_early_media.xml;    l2d=0 ;;
       nocodec) l2sf=uas_answer_nocodec.xml; l2d=600 ;;
       auth)    l2sf=uas_challenge_reject.xml; l2d=60 ;;
       multipart) l2sf=uas_reject.xml;       l2d=60 ;;
@@ -242,6 +243,7 @@ follow_me() {
       ok)      xsf=uac_invite.xml;         xd=2900 ;;
       reject)  xsf=uac_invite.xml ;;
       cancel)  xsf=uac_invite_cancel.xml;  xd=2000 ;;
+      early)   xsf=uac_invite_cancel_early.xml; xd=2000 ;;
       nocodec) xsf=uac_invite_nocodec.xml ;;
       auth)    xsf=uac_invite_auth.xml ;;
       multipart) xsf=uac_invite_multipart.xml ;;
@@ -257,6 +259,7 @@ follow_me() {
       ok)      l1sf=uas_answer.xml;      l1d=1300 ;;
       reject)  l1sf=uas_ring_reject.xml; l1d=400 ;;
       cancel)  l1sf=uas_ring_reject.xml; l1d=2400 ;;
+      early)   l1sf=uas_ring_reject.xml; l1d=2400 ;;
       nocodec) l1sf=uas_ring_reject.xml; l1d=1000 ;;
       auth)    l1sf=uas_ring_reject.xml; l1d=700 ;;
       multipart) l1sf=uas_ring_reject.xml; l1d=400 ;;
@@ -392,6 +395,12 @@ fx_fm008_second_leg_407_noretry() {
 }
 fx_fm009_second_leg_cancel() {
     L1_XHDR=$DIV_OK IDENT=yes L2=cancel follow_me fm009-second-leg-cancel
+}
+
+# The second leg gets 183 with early media (a network announcement: the mobile is switched
+# off) and no 180; XCC cancels it after 2 s.
+fx_fm011_second_leg_early_media() {
+    L1_XHDR=$DIV_OK IDENT=yes L2=early follow_me fm011-second-leg-early-media
 }
 
 # A real failure of the second leg: the PBX answers 500 without ringing.
@@ -751,7 +760,7 @@ ALL=(healthy-diversion-udp healthy-history-info-tcp fm001-no-invite fm002-intl00
      fm007-no-common-codec fm008-second-leg-403 fm008-second-leg-407-noretry
      fm009-second-leg-cancel fm010-invite-unanswered sip001-invite-failed cap-followme-truncated
      fm009-second-leg-500 fm009-second-leg-415 fm008-second-leg-407-retry-403
-     cap005-followme-fragmented fm011-second-leg-ring-timeout
+     cap005-followme-fragmented fm011-second-leg-ring-timeout fm011-second-leg-early-media
      busy-site roles-b2bua-not-xcc roles-three-gateways roles-options-scanner
      fm002-chain-one-line fm002-chain-two-lines numbers-mixed fm012-anydevice-long
      fm004-chain-user-unknown sip001-quoted-call-id many-calls merge-followme)
