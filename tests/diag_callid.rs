@@ -104,7 +104,7 @@ fn group_filters_show_exactly_the_grouped_frames() {
     let set = call_set(&testdata(FIXTURE));
     assert_eq!(set.calls.len(), oracle.len());
     for c in &set.calls {
-        let key = c.no_call_id.as_ref().expect("marked as without Call-ID");
+        let key = c.no_call_id().expect("marked as without Call-ID");
         assert_eq!(c.call_id, key.call_key());
         let filter = key.wireshark_filter();
         let frames: Vec<u64> = c.messages.iter().map(|m| m.frame).collect();
@@ -218,11 +218,11 @@ fn corpus_register_without_call_id_is_listed() {
         let grouped: Vec<_> = set
             .calls
             .iter()
-            .filter(|c| c.no_call_id.is_some())
+            .filter(|c| c.no_call_id().is_some())
             .collect();
         assert_eq!(grouped.len(), 1, "{}", r[0]);
         let c = grouped[0];
-        let filter = c.no_call_id.as_ref().unwrap().wireshark_filter();
+        let filter = c.no_call_id().unwrap().wireshark_filter();
         assert_eq!(filter, r[1], "{}", r[0]);
         let frames: Vec<String> = c.messages.iter().map(|m| m.frame.to_string()).collect();
         assert_eq!(frames.join(" "), r[2], "{}", r[0]);

@@ -186,7 +186,7 @@ pub const FOLD_TAIL: usize = 16;
 /// refreshed under one Call-ID for days, a subscription's NOTIFYs — within about
 /// [`FOLD_HEAD`] + [`FOLD_TAIL`] messages while calls retire (`calls`, `watch`): the
 /// message that leaves the last [`FOLD_TAIL`] is left out, and counted by its pair of
-/// addresses ([`super::Folded`]), when it repeats one of the first [`FOLD_HEAD`] (same
+/// addresses ([`super::Folded`], in [`Call::rare`]), when it repeats one of the first [`FOLD_HEAD`] (same
 /// addresses, transport, method or status, retransmission or not). Every address, pair,
 /// method and status of the call stays listed, so what rules read of it does not change;
 /// a message that repeats none stays (`--max-messages-per-call` bounds those). Without
@@ -213,7 +213,7 @@ pub fn fold_repeats(c: &mut Call) {
         return;
     }
     let gone = c.messages.remove(at);
-    let folded = c.folded.get_or_insert_with(Default::default);
+    let folded = &mut c.rare.get_or_insert_with(Default::default).folded;
     match (folded.by_pair.iter_mut()).find(|p| p.0 == gone.src && p.1 == gone.dst) {
         Some(p) => p.2 += 1,
         None => folded.by_pair.push((gone.src, gone.dst, 1)),
@@ -447,6 +447,6 @@ mod tests {
         }
         let c = r.finish().next().unwrap().1;
         assert_eq!((c.messages.len(), c.message_count()), (200, 200));
-        assert!(c.folded.is_none());
+        assert!(c.rare.is_none());
     }
 }

@@ -89,7 +89,7 @@ impl CallSummary {
             final_status: fin.map(|f| f.0),
             final_frame: fin.map(|f| f.1),
             media: super::verdict::leg_media(c, media),
-            no_call_id: c.no_call_id.as_deref().cloned(),
+            no_call_id: c.no_call_id().cloned(),
         }
     }
 }

@@ -54,7 +54,7 @@ impl CallRow {
             final_status: fin.map(|f| f.0),
             final_frame: fin.map(|f| f.1),
             messages: c.message_count() as usize,
-            no_call_id: c.no_call_id.as_deref().cloned(),
+            no_call_id: c.no_call_id().cloned(),
         }
     }
 }

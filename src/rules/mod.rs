@@ -390,7 +390,7 @@ fn mark_calls_without_call_id(cx: &Context<'_>, findings: &mut [Finding]) {
     let grouped: std::collections::HashMap<&str, &NoCallIdKey> = cx
         .calls
         .iter()
-        .filter_map(|c| Some((c.call_id.as_str(), c.no_call_id.as_deref()?)))
+        .filter_map(|c| Some((c.call_id.as_str(), c.no_call_id()?)))
         .collect();
     if grouped.is_empty() {
         return;
