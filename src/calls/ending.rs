@@ -27,7 +27,7 @@ pub enum CallState {
 /// Whether the whole call `c` can still change.
 pub fn state(c: &Call) -> CallState {
     decide_state(
-        c.methods.iter().any(|m| lasting_method(m)),
+        has_lasting_method(c),
         c.bye_frame.is_some(),
         Finals::of(c.invites.iter().map(|t| t.final_status)),
         c.messages.last().and_then(|r| r.status),
@@ -38,6 +38,11 @@ pub fn state(c: &Call) -> CallState {
 /// registration, a subscription, a publication.
 fn lasting_method(m: &str) -> bool {
     matches!(m, "REGISTER" | "SUBSCRIBE" | "PUBLISH")
+}
+
+/// Whether the whole call `c` saw a [`lasting_method`].
+fn has_lasting_method(c: &Call) -> bool {
+    c.methods.iter().any(|m| lasting_method(m))
 }
 
 /// The final statuses of a call's INVITE transactions, folded into what [`decide_state`]
@@ -193,10 +198,7 @@ pub const FOLD_TAIL: usize = 16;
 /// this, each such call grew by about 100 bytes a message for as long as the capture.
 pub fn fold_repeats(c: &mut Call) {
     let len = c.messages.len();
-    if len <= FOLD_HEAD + FOLD_TAIL || !c.invites.is_empty() {
-        return;
-    }
-    if !c.methods.iter().any(|m| lasting_method(m)) {
+    if len <= FOLD_HEAD + FOLD_TAIL || !c.invites.is_empty() || !has_lasting_method(c) {
         return;
     }
     let at = len - FOLD_TAIL - 1;

@@ -233,26 +233,27 @@ fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
     }
 }
 
+/// The active media sections of an SDP (a port, a specified `c=` address), each with its
+/// `c=`/`m=` address.
+pub fn active_media(sdp: &Sdp) -> impl Iterator<Item = (&crate::sip::sdp::Media, SocketAddr)> {
+    sdp.media.iter().filter_map(|m| {
+        let ip = m
+            .connection
+            .filter(|c| m.port != 0 && !c.is_unspecified())?;
+        Some((m, SocketAddr::new(ip, m.port)))
+    })
+}
+
 /// The `c=`/`m=` addresses of the active audio (or, without audio, any) media of an SDP.
 pub fn sdp_audio_addrs(sdp: &Sdp) -> Vec<SocketAddr> {
-    let active = |m: &&crate::sip::sdp::Media| {
-        m.port != 0 && m.connection.is_some_and(|c| !c.is_unspecified())
-    };
-    let audio: Vec<SocketAddr> = sdp
-        .media
-        .iter()
-        .filter(active)
-        .filter(|m| m.kind == "audio")
-        .filter_map(|m| Some(SocketAddr::new(m.connection?, m.port)))
+    let audio: Vec<SocketAddr> = active_media(sdp)
+        .filter(|(m, _)| m.kind == "audio")
+        .map(|(_, a)| a)
         .collect();
     if !audio.is_empty() {
         return audio;
     }
-    sdp.media
-        .iter()
-        .filter(active)
-        .filter_map(|m| Some(SocketAddr::new(m.connection?, m.port)))
-        .collect()
+    active_media(sdp).map(|(_, a)| a).collect()
 }
 
 /// Whether every media section of an SDP is `sendrecv`.
@@ -352,10 +353,16 @@ impl<'a> EstablishedCall<'a> {
         media: &'m MediaReport,
         addrs: &'m [SocketAddr],
     ) -> impl Iterator<Item = &'m RtpStream> + 'm {
-        addrs
-            .iter()
-            .flat_map(move |a| media.rtp_at(*a).filter(move |s| s.dst == *a))
-            .filter(move |s| s.first_time <= self.end && s.last_time >= self.start)
+        (addrs.iter()).flat_map(move |a| self.streams_at(media, *a).filter(move |s| s.dst == *a))
+    }
+
+    /// Streams to or from `addr` that overlap the call in time.
+    pub fn streams_at<'m>(
+        &'m self,
+        media: &'m MediaReport,
+        addr: SocketAddr,
+    ) -> impl Iterator<Item = &'m RtpStream> + 'm {
+        (media.rtp_at(addr)).filter(move |s| s.first_time <= self.end && s.last_time >= self.start)
     }
 
     /// Frames of the INVITE, its 2xx and the ACK.

@@ -61,9 +61,8 @@ impl Rule for R {
                 ),
             };
             // Early media in the 183 (its SDP): a ringback tone, or an announcement.
-            let early = (t.answer_frame == Some(u.ringing_frame))
-                .then_some(t.answer.as_ref())
-                .flatten()
+            let early = (t.answer.as_ref())
+                .filter(|_| t.answer_frame == Some(u.ringing_frame))
                 .map(crate::media::analysis::sdp_audio_addrs)
                 .and_then(|a| a.first().copied());
             let (title, message) = if u.ringing_status == 180 {

@@ -9,7 +9,9 @@ use super::followme::call_filter;
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 use crate::calls::Call;
 use crate::media::MediaReport;
-use crate::media::analysis::{EstablishedCall, addr_filter, frame_list, ip_filter, range_text};
+use crate::media::analysis::{
+    EstablishedCall, active_media, addr_filter, frame_list, ip_filter, range_text,
+};
 
 pub struct R;
 pub static RULE: R = R;
@@ -241,18 +243,11 @@ fn other_media(
 ) -> Vec<(String, u64, SocketAddr)> {
     let mut out: Vec<(String, u64, SocketAddr)> = Vec::new();
     let sdps = (e.call.invites.iter()).flat_map(|t| t.offer.iter().chain(t.answer.iter()));
-    for m in sdps.flat_map(|sdp| &sdp.media) {
-        let Some(ip) = m.connection.filter(|c| m.port != 0 && !c.is_unspecified()) else {
-            continue;
-        };
-        let addr = SocketAddr::new(ip, m.port);
+    for (m, addr) in sdps.flat_map(active_media) {
         if judged.contains(&addr) || out.iter().any(|o| o.2 == addr) {
             continue;
         }
-        let packets = (media.rtp_at(addr))
-            .filter(|s| s.first_time <= e.end && s.last_time >= e.start)
-            .map(|s| s.packets)
-            .sum();
+        let packets = e.streams_at(media, addr).map(|s| s.packets).sum();
         out.push((m.kind.to_string(), packets, addr));
     }
     out
