@@ -22,6 +22,18 @@ fn write(f: impl FnOnce(&mut Pcap<Vec<u8>>) -> std::io::Result<()>) -> tempfile:
     file
 }
 
+/// The closing record of `watch --format json ARGS…` (its last line).
+fn watch_end(args: &[&str]) -> Value {
+    let mut all = vec!["watch", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = common::stdout(&sipdiag(&all));
+    let last = out
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("no output: {all:?}"));
+    serde_json::from_str(last).unwrap()
+}
+
 fn analyze(path: &Path, flags: &[&str]) -> Value {
     analyze_files(&[path], flags, 0)
 }
@@ -1135,16 +1147,7 @@ fn a_call_lists_its_messages_to_the_cap_and_the_rest_are_reported() {
     );
 
     // So does `watch`, in its closing record.
-    let o = sipdiag(&[
-        "watch",
-        "--format",
-        "json",
-        "--max-messages-per-call",
-        "10",
-        f.path().to_str().unwrap(),
-    ]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    let end: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let end = watch_end(&["--max-messages-per-call", "10", f.path().to_str().unwrap()]);
     let e = &end["capture_findings"][0]["evidence"];
     assert_eq!(e["limit"], "messages-per-call", "{end}");
     assert_eq!(
@@ -1214,9 +1217,7 @@ fn a_registration_refreshed_for_a_day_counts_its_repeats_without_listing_them() 
     );
 
     // `watch` judges it at the end, with no cap reached.
-    let o = sipdiag(&["watch", "--format", "json", cap[0], cap[1], path]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    let end: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let end = watch_end(&[cap[0], cap[1], path]);
     let limits: Vec<&Value> = (end["capture_findings"].as_array().unwrap().iter())
         .filter(|f| f["id"] == "CAP006")
         .collect();
@@ -1236,9 +1237,7 @@ fn a_registration_refreshed_for_a_day_counts_its_repeats_without_listing_them() 
     let v = analyze(f.path(), &xcc);
     let whole = finding(&v, "FM001");
     assert_eq!(whole["evidence"]["messages"], 6_000, "{whole}");
-    let o = sipdiag(&["watch", "--format", "json", xcc[0], xcc[1], path]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    let end: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let end = watch_end(&[xcc[0], xcc[1], path]);
     let fm001 = (end["capture_findings"].as_array().unwrap().iter())
         .find(|f| f["id"] == "FM001")
         .unwrap_or_else(|| panic!("no FM001 in {end}"));

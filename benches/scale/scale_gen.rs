@@ -80,12 +80,7 @@ enum Step {
 /// The capture, in time order, into `out`.
 pub fn write(out: &mut dyn Write, s: Scale) -> io::Result<Written> {
     let mut w = Written::default();
-    out.write_all(&0xa1b2_c3d4u32.to_le_bytes())?;
-    out.write_all(&2u16.to_le_bytes())?;
-    out.write_all(&4u16.to_le_bytes())?;
-    out.write_all(&[0; 8])?;
-    out.write_all(&65535u32.to_le_bytes())?;
-    out.write_all(&1u32.to_le_bytes())?;
+    pcap_header(out)?;
     let gap = u64::from(s.duration) * 1_000_000 / u64::from(s.calls.max(1));
     let mut queue: BinaryHeap<Reverse<(u64, u32, Step)>> = BinaryHeap::new();
     let mut next_call = 0u32;
@@ -127,11 +122,7 @@ pub fn write(out: &mut dyn Write, s: Scale) -> io::Result<Written> {
         };
         udp_frame(&mut frame, src, dst, sport, dport, ip_id, &text);
         ip_id = ip_id.wrapping_add(1);
-        out.write_all(&((t / 1_000_000) as u32).to_le_bytes())?;
-        out.write_all(&((t % 1_000_000) as u32).to_le_bytes())?;
-        out.write_all(&(frame.len() as u32).to_le_bytes())?;
-        out.write_all(&(frame.len() as u32).to_le_bytes())?;
-        out.write_all(&frame)?;
+        pcap_record(out, t, &frame)?;
         w.packets += 1;
         if !matches!(step, Step::Rtp(_)) {
             w.sip += 1;
@@ -159,12 +150,7 @@ pub fn write_registrations(
     refresh: u32,
 ) -> io::Result<Written> {
     let mut w = Written::default();
-    out.write_all(&0xa1b2_c3d4u32.to_le_bytes())?;
-    out.write_all(&2u16.to_le_bytes())?;
-    out.write_all(&4u16.to_le_bytes())?;
-    out.write_all(&[0; 8])?;
-    out.write_all(&65535u32.to_le_bytes())?;
-    out.write_all(&1u32.to_le_bytes())?;
+    pcap_header(out)?;
     let period = u64::from(refresh) * 1_000_000;
     let spread = period / u64::from(phones.max(1));
     let mut frame = Vec::with_capacity(2048);
@@ -216,11 +202,7 @@ pub fn write_registrations(
                 udp_frame(&mut frame, src, dst, 5060, 5060, ip_id, text.as_bytes());
                 ip_id = ip_id.wrapping_add(1);
                 let t = t + u64::from(step) * 1_000;
-                out.write_all(&((t / 1_000_000) as u32).to_le_bytes())?;
-                out.write_all(&((t % 1_000_000) as u32).to_le_bytes())?;
-                out.write_all(&(frame.len() as u32).to_le_bytes())?;
-                out.write_all(&(frame.len() as u32).to_le_bytes())?;
-                out.write_all(&frame)?;
+                pcap_record(out, t, &frame)?;
                 w.packets += 1;
                 w.sip += 1;
             }
@@ -228,6 +210,25 @@ pub fn write_registrations(
     }
     out.flush()?;
     Ok(w)
+}
+
+/// The classic pcap file header: microsecond timestamps, link type Ethernet.
+fn pcap_header(out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(&0xa1b2_c3d4u32.to_le_bytes())?;
+    out.write_all(&2u16.to_le_bytes())?;
+    out.write_all(&4u16.to_le_bytes())?;
+    out.write_all(&[0; 8])?;
+    out.write_all(&65535u32.to_le_bytes())?;
+    out.write_all(&1u32.to_le_bytes())
+}
+
+/// One pcap record: `frame` captured whole at `us` microseconds.
+fn pcap_record(out: &mut dyn Write, us: u64, frame: &[u8]) -> io::Result<()> {
+    out.write_all(&((us / 1_000_000) as u32).to_le_bytes())?;
+    out.write_all(&((us % 1_000_000) as u32).to_le_bytes())?;
+    out.write_all(&(frame.len() as u32).to_le_bytes())?;
+    out.write_all(&(frame.len() as u32).to_le_bytes())?;
+    out.write_all(frame)
 }
 
 fn rtp_ports(n: u32) -> (u16, u16) {
