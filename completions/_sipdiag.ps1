@@ -276,6 +276,7 @@ Register-ArgumentCompleter -Native -CommandName 'sipdiag' -ScriptBlock {
             [CompletionResult]::new('--pbx', '--pbx', [CompletionResultType]::ParameterName, 'The PBX''s address (ADDR or ADDR:PORT). Overrides inference')
             [CompletionResult]::new('--ipo', '--ipo', [CompletionResultType]::ParameterName, 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)')
             [CompletionResult]::new('--ipo-config', '--ipo-config', [CompletionResultType]::ParameterName, 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing')
+            [CompletionResult]::new('--softphone-port', '--softphone-port', [CompletionResultType]::ParameterName, 'TCP port of the softphone signalling, which the watch notes (it judges SIP calls only) [default: 2230]')
             [CompletionResult]::new('--site', '--site', [CompletionResultType]::ParameterName, 'Site profile (TOML): country_code, area_code, internal_length, outside_prefix, known_users, current_pattern, softphone_port, server_media_ports, client_media_ports')
             [CompletionResult]::new('--country-code', '--country-code', [CompletionResultType]::ParameterName, 'Country calling code, e.g. 49')
             [CompletionResult]::new('--area-code', '--area-code', [CompletionResultType]::ParameterName, 'Area code without the leading 0, e.g. 30')

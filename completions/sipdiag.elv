@@ -266,6 +266,7 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand --pbx 'The PBX''s address (ADDR or ADDR:PORT). Overrides inference'
             cand --ipo 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)'
             cand --ipo-config 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing'
+            cand --softphone-port 'TCP port of the softphone signalling, which the watch notes (it judges SIP calls only) [default: 2230]'
             cand --site 'Site profile (TOML): country_code, area_code, internal_length, outside_prefix, known_users, current_pattern, softphone_port, server_media_ports, client_media_ports'
             cand --country-code 'Country calling code, e.g. 49'
             cand --area-code 'Area code without the leading 0, e.g. 30'

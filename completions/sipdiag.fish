@@ -265,6 +265,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l xcc -d 'XCC\'s
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l pbx -d 'The PBX\'s address (ADDR or ADDR:PORT). Overrides inference' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l ipo -d 'An IP Office address (repeatable): its incoming calls are checked (IPO rules)' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l ipo-config -d 'The IP Office configuration (TOML, as for `ipo-route`): the IPO rules replay its routing' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l softphone-port -d 'TCP port of the softphone signalling, which the watch notes (it judges SIP calls only) [default: 2230]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l site -d 'Site profile (TOML): country_code, area_code, internal_length, outside_prefix, known_users, current_pattern, softphone_port, server_media_ports, client_media_ports' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l country-code -d 'Country calling code, e.g. 49' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l area-code -d 'Area code without the leading 0, e.g. 30' -r

@@ -392,6 +392,10 @@ pub struct WatchArgs {
     /// Also the healthy calls, and whole Call-IDs.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// TCP port of the softphone signalling, which the watch notes (it judges SIP calls
+    /// only) [default: 2230].
+    #[arg(long, value_name = "PORT")]
+    pub softphone_port: Option<u16>,
     #[command(flatten)]
     pub site: SiteArgs,
     #[command(flatten)]

@@ -854,3 +854,72 @@ fn frames_of_several_files_are_cited_by_file() {
         assert_eq!(key(&both).2, key(&alone).2, "{id}");
     }
 }
+
+/// The ids of the capture findings (CAP…) of a report's findings or an end record's.
+fn capture_ids(findings: &Value) -> BTreeSet<String> {
+    (findings.as_array().into_iter().flatten())
+        .filter_map(|f| f["id"].as_str())
+        .filter(|id| id.starts_with("CAP"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn softphone_signalling_is_noted_and_not_taken_for_a_capture_without_sip() {
+    let dir = common::testdata("media");
+    let mut files: Vec<_> = (std::fs::read_dir(&dir).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+        .collect();
+    files.sort();
+    let mut softphone = 0;
+    for p in &files {
+        let path = p.to_str().unwrap();
+        for port in [None, Some("9999")] {
+            let mut args = vec!["--format", "json", path];
+            if let Some(port) = port {
+                args.extend(["--softphone-port", port]);
+            }
+            let run = |cmd: &str| {
+                let mut a = vec![cmd];
+                a.extend(&args);
+                common::sipdiag(&a)
+            };
+            let analyze: Value = serde_json::from_slice(&run("analyze").stdout).unwrap();
+            let media: Value = serde_json::from_slice(&run("media").stdout).unwrap();
+            let out = run("watch");
+            let (_, end, errors) = watch_output(&lines(&out));
+            // CAP002 (no SIP) exactly where `analyze` says so: not on a softphone's
+            // signalling, which the watch does not judge.
+            assert_eq!(
+                capture_ids(&end["capture_findings"]),
+                capture_ids(&analyze["findings"]),
+                "{path} {port:?}: {end}"
+            );
+            assert_eq!(out.status.code(), Some(i32::from(errors)), "{path}");
+            // The first softphone segment, as the media stage records the connections.
+            let first = (media["media"]["softphone"].as_array().into_iter().flatten())
+                .filter_map(|s| s["first_frame"].as_u64())
+                .min();
+            let seen = &end["softphone_signalling"];
+            assert_eq!(seen["frame"].as_u64(), first, "{path} {port:?}: {end}");
+            if let Some(first) = first {
+                softphone += 1;
+                assert_eq!(seen["capture"], path);
+                assert!(
+                    seen["server"].as_str().unwrap().ends_with(":2230"),
+                    "{seen}"
+                );
+                let text = common::stdout(&common::sipdiag(&["watch", path]));
+                let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert!(
+                    text.contains(&format!("{path} frame {first}"))
+                        && text.contains("`sipdiag analyze` judges the softphone's media"),
+                    "{text}"
+                );
+            }
+        }
+    }
+    // The softphone captures of testdata/media, with the default port only.
+    assert!(softphone >= 8, "{softphone} softphone captures");
+}

@@ -36,13 +36,13 @@ fn scan_merged_into(
 ) -> (Vec<CaptureReport>, Vec<CaptureError>, FrameIndex) {
     let mut decoder = Decoder::default();
     let mut extractor = Extractor::default();
-    let packets = emit.wants_packets();
+    let (packets, streams) = (emit.wants_packets(), emit.wants_streams());
     if !packets {
         decoder.keep_datagrams(sip::may_be_sip);
     }
     // As in `scan_into`: SIP to the extractor, the rest to the packet sink.
     let on_packet = |p: Packet<'_>, extractor: &mut Extractor, emit: &mut dyn Emit| {
-        super::scan::dispatch(p, extractor, emit, packets)
+        super::scan::dispatch(p, extractor, emit, (packets, streams))
     };
     // The sinks learn which file the frames come from as it changes, so that each call
     // records the files that carried it (rules look at those files' damage).

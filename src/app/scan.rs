@@ -49,6 +49,11 @@ pub(super) fn hand_over(m: SipMessage, sink: &mut dyn Sink, packets: Option<&mut
 pub(super) trait Emit {
     /// Whether packets besides SIP are wanted: without, the decoder drops them early.
     fn wants_packets(&self) -> bool;
+    /// Whether TCP stream events are wanted (TCP is reassembled for SIP in any case):
+    /// with the other packets, or alone (`watch` looks for softphone signalling).
+    fn wants_streams(&self) -> bool {
+        self.wants_packets()
+    }
     /// The input file with this index (in the order given) starts.
     fn capture_start(&mut self, _index: usize) {}
     /// Capture time reached a new second (any frame, SIP or not).
@@ -183,7 +188,7 @@ pub(super) fn scan_frames(
 ) -> Result<CaptureReport, CaptureError> {
     let mut decoder = Decoder::default();
     let mut extractor = Extractor::default();
-    let packets = emit.wants_packets();
+    let (packets, streams) = (emit.wants_packets(), emit.wants_streams());
     if !packets {
         // Only SIP is wanted: other datagrams are dropped in the decoder.
         decoder.keep_datagrams(sip::may_be_sip);
@@ -210,7 +215,7 @@ pub(super) fn scan_frames(
             emit.clock(frame.time);
         }
         decoder.decode(frame, &mut |p: Packet<'_>| {
-            dispatch(p, &mut extractor, &mut *emit, packets)
+            dispatch(p, &mut extractor, &mut *emit, (packets, streams))
         });
         if let Some(p) = progress.as_mut() {
             p.frame(frame.number, frame.data.len(), extractor.stats.messages);
@@ -220,7 +225,8 @@ pub(super) fn scan_frames(
         p.finish();
     }
     let summary = summary?;
-    decoder.finish(&mut |p: Packet<'_>| dispatch(p, &mut extractor, &mut *emit, packets));
+    decoder
+        .finish(&mut |p: Packet<'_>| dispatch(p, &mut extractor, &mut *emit, (packets, streams)));
     extractor.finish();
     let mut anomalies = summary.anomalies;
     anomalies.extend(decoder.anomalies());
@@ -291,13 +297,13 @@ impl<F: FnMut(SipMessage)> Sink for Collect<F> {
 }
 
 /// Where a decoded packet goes: SIP to the extractor (framed messages on to `emit`), every
-/// other packet to `emit` when it wants packets. One file's scan and the merged scan of
-/// several files share it.
+/// other packet to `emit` when it wants packets (`(packets, streams)`: TCP stream events
+/// when it wants those). One file's scan and the merged scan of several files share it.
 pub(super) fn dispatch(
     p: Packet<'_>,
     extractor: &mut Extractor,
     emit: &mut dyn Emit,
-    packets: bool,
+    (packets, streams): (bool, bool),
 ) {
     match p {
         Packet::Datagram(d) => {
@@ -309,7 +315,7 @@ pub(super) fn dispatch(
         }
         Packet::Stream(e) => {
             extractor.stream(&e, &mut |m| emit.raw(m));
-            if packets {
+            if streams {
                 emit.stream(&e);
             }
         }

@@ -25,7 +25,9 @@
 //! one (the report of `analyze`, which sees every call first, would). The rules that
 //! compare calls (FM001, FM005) run once at the end, with the capture rules (CAP…), on
 //! digests that each judged unit adds to ([`rules::Seen`]); the media rules (SP…) need
-//! the streams of the whole capture and are left to `analyze`.
+//! the streams of the whole capture and are left to `analyze`. A softphone's signalling
+//! (TCP on the softphone port) is noted, so that a capture of it is not taken for one
+//! without signalling (CAP002).
 //!
 //! With `--follow` and `-i`, capture time also moves on with the wall clock while the input
 //! is quiet (a live capture's timestamps are the wall clock), so a call that has ended is
@@ -46,7 +48,7 @@ use crate::capture::Timestamp;
 use crate::cli::{MediaPortArgs, WatchArgs, WatchFormat};
 use crate::numbers::{Site, SiteTally};
 use crate::report::analysis::{Analysis, TextOptions};
-use crate::report::watch::{WatchEnd, call_block, call_json, end_json, end_text};
+use crate::report::watch::{SoftphoneSeen, WatchEnd, call_block, call_json, end_json, end_text};
 use crate::rules::{self, Scope, Severity};
 use crate::sip::{CaptureReport, SipMessage};
 
@@ -93,6 +95,9 @@ struct Judge {
     xcc: Vec<Endpoint>,
     pbx: Vec<Endpoint>,
     site: Site,
+    /// The ports of the media settings: the softphone signalling port (`--softphone-port`,
+    /// the site file, 2230) tells softphone signalling, which the watch does not judge.
+    ports: crate::media::MediaSettings,
     /// `--ipo` and `--ipo-config`.
     ipo: Vec<std::net::IpAddr>,
     ipo_config: Option<crate::ipoffice::Config>,
@@ -114,6 +119,24 @@ impl Judge {
         self.may_link.note(&m);
         self.retiring.add(m);
         self.take_retired();
+    }
+
+    /// TCP data on the softphone port, in `frame` of the file being read: the first is
+    /// recorded for the closing summary (the watch does not judge softphone media).
+    fn softphone_seen(&mut self, flow: &crate::net::Flow, frame: u64) {
+        if self.end.softphone_signalling.is_none() {
+            let (client, server) = if flow.dst.port() == self.ports.softphone_port {
+                (flow.src, flow.dst)
+            } else {
+                (flow.dst, flow.src)
+            };
+            self.end.softphone_signalling = Some(SoftphoneSeen {
+                client,
+                server,
+                capture: self.file_path.clone(),
+                frame,
+            });
+        }
     }
 
     /// The capture's clock moved on to `now` without a message.
@@ -345,7 +368,11 @@ impl Sink for WatchSink<'_> {
 }
 
 pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
-    let (site, _) = site_settings(&args.site, &MediaPortArgs::default())?;
+    let ports = MediaPortArgs {
+        softphone_port: args.softphone_port,
+        ..MediaPortArgs::default()
+    };
+    let (site, settings) = site_settings(&args.site, &ports)?;
     let judge = Judge {
         retiring: Retiring::default(),
         last_message: None,
@@ -363,6 +390,7 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         xcc: endpoints(&args.judge.xcc)?,
         pbx: endpoints(&args.judge.pbx)?,
         site,
+        ports: settings,
         ipo: args.judge.ipo.clone(),
         ipo_config: (args.judge.ipo_config)
             .as_deref()
@@ -446,7 +474,15 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     // The capture rules: on the files' reports, and on what the calls judged showed
     // (FM001, FM005: the digests of `rules::Seen`), with the XCC the calls identified.
     let roles = infer_roles_knowing(&[], &j.xcc, &j.pbx, &j.known);
-    let (legs, media, ipo) = Default::default();
+    let (legs, ipo) = Default::default();
+    // A capture of softphone signalling is not one without signalling (CAP002).
+    let media = crate::media::MediaReport {
+        settings: Some(j.ports.clone()),
+        softphone: (j.end.softphone_signalling.iter())
+            .map(SoftphoneSeen::flow)
+            .collect(),
+        ..Default::default()
+    };
     let reports = j.end.captures.clone();
     let cx = rules::Context {
         captures: &reports,

@@ -6,6 +6,7 @@
 //! (JSON Lines: `"type":"call"` per judged call, `"type":"end"` once).
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 use serde::Serialize;
 
@@ -98,6 +99,38 @@ pub struct WatchEnd {
     pub captures: Vec<CaptureReport>,
     /// Findings on the files themselves (damage, limits), from the capture rules.
     pub capture_findings: Vec<Finding>,
+    /// The first softphone signalling seen (TCP on the softphone port): its calls and
+    /// media are not judged by the watch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub softphone_signalling: Option<SoftphoneSeen>,
+}
+
+/// The first TCP segment seen on the softphone signalling port: `capture`'s own `frame`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SoftphoneSeen {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub capture: String,
+    pub frame: u64,
+}
+
+impl SoftphoneSeen {
+    /// The connection as the media stage records one, from this segment alone: what the
+    /// capture rules read of it (that there is one).
+    pub fn flow(&self) -> crate::media::SignalFlow {
+        crate::media::SignalFlow {
+            client: self.client,
+            server: self.server,
+            first_frame: self.frame,
+            last_frame: self.frame,
+            segments: 1,
+            client_bytes: 0,
+            server_bytes: 0,
+            first_time: Timestamp::default(),
+            last_time: Timestamp::default(),
+            frames: vec![self.frame],
+        }
+    }
 }
 
 /// The closing line(s) as text; with `files` (several files read), where the frames the
@@ -122,6 +155,15 @@ pub fn end_text(e: &WatchEnd, o: &TextOptions, files: Option<&FrameIndex>) -> St
         ));
     }
     out.push_str(&analysis::wrap_lines(&line, o.width));
+    if let Some(s) = &e.softphone_signalling {
+        out.push_str(&analysis::wrap_lines(
+            &format!(
+                "Softphone signalling from {} to {} ({} frame {}): watch judges SIP calls only; `sipdiag analyze` judges the softphone's media (ICE, RTP).",
+                s.client, s.server, s.capture, s.frame
+            ),
+            o.width,
+        ));
+    }
     for f in &e.capture_findings {
         out.push_str(&analysis::wrap_lines(
             &format!("[{} {}] {}: {}", f.id, f.slug, f.severity, f.message),

@@ -11,9 +11,66 @@ use anyhow::Context;
 
 use crate::capture::Timestamp;
 use crate::capture::follow::{Follow, FollowOptions};
+use crate::net::{Datagram, IcmpError, StreamEvent};
+use crate::sip::RawMessage;
 
-use super::super::Direct;
+use super::super::{Emit, Sink};
 use super::{Judge, WatchSink};
+
+/// What a watch takes from the scan of a file: SIP messages and the clock for the judge,
+/// and the first TCP segment on the softphone port, which tells a softphone capture
+/// (signalling the judge does not read) from one without any signalling.
+struct WatchEmit<'j> {
+    sink: WatchSink<'j>,
+    softphone_port: u16,
+    /// This file's softphone signalling is recorded.
+    seen: bool,
+}
+
+impl<'j> WatchEmit<'j> {
+    fn new(judge: &'j Mutex<Judge>) -> Self {
+        let softphone_port = judge
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .ports
+            .softphone_port;
+        WatchEmit {
+            sink: WatchSink(judge),
+            softphone_port,
+            seen: false,
+        }
+    }
+}
+
+impl Emit for WatchEmit<'_> {
+    fn wants_packets(&self) -> bool {
+        false
+    }
+    fn wants_streams(&self) -> bool {
+        true
+    }
+    fn clock(&mut self, now: Timestamp) {
+        self.sink.clock(now);
+    }
+    fn raw(&mut self, m: RawMessage<'_>) {
+        if let Some(m) = m.parse() {
+            self.sink.message(m);
+        }
+    }
+    fn datagram(&mut self, _: &Datagram<'_>) {}
+    fn icmp(&mut self, _: &IcmpError) {}
+    fn stream(&mut self, e: &StreamEvent<'_>) {
+        let port = self.softphone_port;
+        if let StreamEvent::Data { flow, frame, .. } = e
+            && !self.seen
+            && (flow.dst.port() == port || flow.src.port() == port)
+        {
+            self.seen = true;
+            let mut j = self.sink.0.lock().unwrap_or_else(|e| e.into_inner());
+            j.softphone_seen(flow, *frame);
+        }
+    }
+}
 
 /// How often a followed file that has not grown is looked at again.
 const POLL: Duration = Duration::from_millis(200);
@@ -47,13 +104,10 @@ pub(super) fn read_one(
         let (shown, before) = (j.file_path.clone(), j.offset);
         j.files.push_file(shown, before);
     }
-    let mut direct = Direct {
-        sink: &mut WatchSink(judge),
-        packets: None,
-    };
+    let mut emit = WatchEmit::new(judge);
     let result = match follow {
-        Some(f) => super::super::scan::scan_following(path, f, &mut direct),
-        None => super::super::scan_into(path, &mut direct),
+        Some(f) => super::super::scan::scan_following(path, f, &mut emit),
+        None => super::super::scan_into(path, &mut emit),
     };
     let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
     match result {
@@ -96,11 +150,8 @@ pub(super) fn live(
     let name = format!("{iface} (live)");
     judge.lock().unwrap_or_else(|e| e.into_inner()).file_path = name.clone();
     let hook = idle_hook(judge);
-    let mut direct = Direct {
-        sink: &mut WatchSink(judge),
-        packets: None,
-    };
-    let result = super::super::scan::scan_frames(&name, &mut direct, |on_frame| {
+    let mut emit = WatchEmit::new(judge);
+    let result = super::super::scan::scan_frames(&name, &mut emit, |on_frame| {
         crate::capture::live::read_interface(iface, filter, until_idle, hook, on_frame)
     });
     match result {
