@@ -189,7 +189,8 @@ pub const FOLD_TAIL: usize = 16;
 
 /// Keeps the message list of a call that lasts without an INVITE — a registration
 /// refreshed under one Call-ID for days, a subscription's NOTIFYs — within about
-/// [`FOLD_HEAD`] + [`FOLD_TAIL`] messages while calls retire (`calls`, `watch`): the
+/// [`FOLD_HEAD`] + [`FOLD_TAIL`] messages, in every set of calls (those that retire as
+/// in `calls` and `watch`, and the whole set `analyze` keeps): the
 /// message that leaves the last [`FOLD_TAIL`] is left out, and counted by its pair of
 /// addresses ([`super::Folded`], in [`Call::rare`]), when it repeats one of the first [`FOLD_HEAD`] (same
 /// addresses, transport, method or status, retransmission or not). Every address, pair,

@@ -170,7 +170,7 @@ pub struct Rare {
     /// (`call_id` then holds [`NoCallIdKey::call_key`]).
     pub no_call_id: Option<NoCallIdKey>,
     /// Repeats of a registration or subscription left out of `messages` as the calls
-    /// retire ([`ending::fold_repeats`]): counted, not listed.
+    /// are filed ([`ending::fold_repeats`]): counted, not listed.
     pub folded: Folded,
 }
 

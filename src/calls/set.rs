@@ -59,6 +59,10 @@ impl CallSet {
             call.captures.push(self.capture);
         }
         add_to_call(call, &mut m);
+        // A registration refreshed for a day lists its first and latest messages and
+        // counts the repeats between, as where calls retire: the listing shows none of
+        // them, and the rules read every address, method and status and the count.
+        super::ending::fold_repeats(call);
         self.message_cap.trim(call, self.capture);
         let slot = idx as u32;
         if state(call) == CallState::Ended {
@@ -279,9 +283,8 @@ impl LetGo {
 /// The `--max-messages-per-call` cap of a set of calls, and the messages left out of their
 /// call's message list at it: how many, and the first. A call that lasts (a registration
 /// refreshed for days, a flood under one Call-ID) would otherwise grow its list, about
-/// 100 bytes a message, for as long as the capture. (Where calls retire, a registration's
-/// repeated refreshes are counted without being listed first:
-/// [`fold_repeats`](super::ending::fold_repeats).)
+/// 100 bytes a message, for as long as the capture. (A registration's repeated refreshes
+/// are counted without being listed first: [`fold_repeats`](super::ending::fold_repeats).)
 #[derive(Debug, Clone)]
 pub struct MessageCap {
     /// Messages listed per call: the cap in force when the set was made.
