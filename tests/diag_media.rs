@@ -661,3 +661,66 @@ fn sp002_names_each_unanswered_port_pair() {
         "the answered sample and every unanswered request"
     );
 }
+
+// ---- A call's media is judged while it lasted ------------------------------------------
+
+/// tshark's SIP rows of a fixture oracle: (frame, Call-ID, method or status).
+fn tshark_sip(name: &str) -> Vec<(u64, String, String)> {
+    let text = std::fs::read_to_string(common::testdata(&format!("media/{name}.tshark.txt")))
+        .expect("fixture oracle");
+    let section = text.split("## sip:").nth(1).expect("sip section");
+    (section.lines().skip(1))
+        .take_while(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let what = if f[2].is_empty() { f[3] } else { f[2] };
+            (f[0].parse().unwrap(), f[1].to_string(), what.to_string())
+        })
+        .collect()
+}
+
+/// A PBX reuses its RTP ports: three calls from one UAC on the same media addresses, the
+/// first without any media, the second (to another UAS) with audio both ways, the third
+/// with audio one way. What the later calls sent at those addresses does not hide the
+/// first call's missing media, and the second call's stream is not counted as what the
+/// third call's silent side "sent elsewhere".
+#[test]
+fn an_address_reused_by_another_call_says_nothing_of_this_one() {
+    let sip = tshark_sip("reused-ports");
+    let mut ids: Vec<&str> = sip.iter().map(|(_, id, _)| id.as_str()).collect();
+    ids.dedup();
+    let [first, second, third] = ids[..] else {
+        panic!("three calls in {sip:?}")
+    };
+    // INVITE, 200, ACK of a call, from tshark.
+    let setup = |id: &str| -> Vec<u64> {
+        (sip.iter())
+            .filter(|(_, c, w)| c == id && ["INVITE", "200", "ACK"].contains(&w.as_str()))
+            .map(|(n, _, _)| *n)
+            .take(3)
+            .collect()
+    };
+    let (_, found) = findings("reused-ports");
+    let of = |id: &str| -> Vec<&Finding> {
+        (found.iter())
+            .filter(|f| f.call_id.as_deref() == Some(id))
+            .collect()
+    };
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let missing = of(first);
+    assert_eq!(missing.len(), 1, "{found:#?}");
+    assert_eq!(missing[0].id, "SP003");
+    assert!(missing[0].title.ends_with("answered, but no media at all"));
+    assert_eq!(missing[0].frames, setup(first), "INVITE, 200 (answer), ACK");
+    assert!(of(second).is_empty(), "{found:#?}");
+    let one_way = of(third);
+    assert_eq!(one_way.len(), 1, "{found:#?}");
+    assert_eq!(one_way[0].id, "SP005");
+    assert_eq!(one_way[0].evidence["rtp_to_callee"], 100);
+    assert_eq!(one_way[0].evidence["rtp_to_caller"], 0);
+    assert!(
+        !one_way[0].message.contains("itself sends"),
+        "call 2's stream is not the silent side's: {}",
+        one_way[0].message
+    );
+}

@@ -109,10 +109,18 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
             continue;
         };
         let addrs = e.all_addrs();
-        // Any traffic at these addresses, under whichever call announced them.
+        // Traffic at these addresses while the call lasted: RTP whose stream overlaps the
+        // call, or datagrams counted under the call's own announcements or under those
+        // another call made while it lasted (a linked leg announcing the same address; a
+        // datagram counts for the latest announcement of its address). The same address
+        // announced by an earlier or a later call (a PBX reusing its RTP ports) says
+        // nothing of this one.
+        let during = call.first_frame..=call.last_frame;
         let traffic = addrs.iter().any(|a| {
-            media.announced_at(*a).any(|x| x.received + x.sent > 0)
-                || media.rtp_at(*a).next().is_some()
+            media.announced_at(*a).any(|x| {
+                x.received + x.sent > 0
+                    && (*x.call_id == *call.call_id || during.contains(&x.frame))
+            }) || e.streams_at(media, *a).next().is_some()
         });
         // In a capture without any UDP media, a call that lasted under a second says
         // nothing (it may have been torn down at once, e.g. for want of a codec).

@@ -94,10 +94,11 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
             .collect::<Vec<_>>()
             .join(", ");
         let silent = join(silent_addrs);
-        let sent_elsewhere: u64 = media
-            .rtp
-            .iter()
-            .filter(|s| silent_addrs.contains(&s.src) && !heard_addrs.contains(&s.dst))
+        // What the silent side sent elsewhere while the call lasted (its address reused
+        // by another call, earlier or later, says nothing of this one).
+        let sent_elsewhere: u64 = (silent_addrs.iter())
+            .flat_map(|a| e.streams_at(media, *a).filter(move |s| s.src == *a))
+            .filter(|s| !heard_addrs.contains(&s.dst))
             .map(|s| s.packets)
             .sum();
         let message = format!(

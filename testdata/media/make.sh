@@ -23,6 +23,7 @@ SERVER=127.0.0.60
 SERVER_MEDIA2=127.0.0.61
 UAC=127.0.0.70
 UAS=127.0.0.80
+UAS2=127.0.0.81
 BACNET_DEVICE=127.0.0.90
 BACNET_CLIENT=127.0.0.91
 
@@ -114,6 +115,37 @@ sip_call() {
     cp "$WORK/$name.pcap" "$HERE/$name.pcap"
 }
 
+# reused_ports NAME: three sipp calls from one UAC on the same media ports in one
+# capture, as a PBX reuses its RTP ports: the first to the UAS answered without any RTP
+# either way, the second to another UAS with audio both ways, the third to the first
+# UAS again with audio from the UAC only (one-way).
+reused_ports() {
+    local name=$1 uac uas at n=0
+    echo "== $name" >&2
+    python3 rtp.py pcap "$WORK/uac-audio.pcap" --ssrc 0x3C5A0B11 --first-seq 21001 --freq 440
+    python3 rtp.py pcap "$WORK/uas-audio.pcap" --ssrc 0x4D6E1F22 --first-seq 31001 --freq 660
+    cp sip-uac.xml sip-uac-silent.xml sip-uas-*.xml "$WORK/"
+    ns_up "$name"
+    capture_start "$WORK/$name.pcap" "host $UAC or host $UAS or host $UAS2"
+    for call in "sip-uac-silent.xml sip-uas-silent.xml $UAS" "sip-uac.xml sip-uas-audio.xml $UAS2" \
+        "sip-uac.xml sip-uas-silent.xml $UAS"; do
+        read -r uac uas at <<<"$call"
+        n=$((n + 1))
+        (cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$uas" -i "$at" -p 5060 -mi "$at" -mp 40000 \
+            -m 1 -timeout 30s -timeout_error -nostdin >"$WORK/$name.uas.out" 2>&1) &
+        local uas_pid=$!
+        sleep 0.5
+        (cd "$WORK" && ip netns exec "$NS" sipp -sf "$uac" -i $UAC -p 5060 -mi $UAC -mp 20000 \
+            -cid_str "$name-$n-${uas%.xml}-%u@%s" -s bob "$at:5060" -m 1 -timeout 30s -timeout_error \
+            -nostdin >"$WORK/$name.uac.out" 2>&1) || { echo "sipp UAC failed" >&2; tail -5 "$WORK/$name.uac.out" >&2; }
+        wait "$uas_pid" || { echo "sipp UAS failed" >&2; tail -5 "$WORK/$name.uas.out" >&2; }
+        sleep 1
+    done
+    capture_stop
+    ns_down
+    cp "$WORK/$name.pcap" "$HERE/$name.pcap"
+}
+
 # codec_call NAME: sipp UAC and UAS with wide-band audio and video (sip-u?c-codecs.xml):
 # L16/48000 from the UAC, speex/32000 from the UAS, H.263 video from the UAC with one packet
 # in ten left out, and video on payload type 99 (not in the offer) from the UAS, also lossy.
@@ -178,6 +210,7 @@ selected multihomed     && softphone multihomed     $SERVER_MEDIA2:30010 "--fire
 selected rtp-loss       && softphone rtp-loss       $SERVER:30010        ""                          "--skip-every 10"
 selected sip-rtp-one-way && sip_call sip-rtp-one-way sip-uas-silent.xml
 selected sip-rtp-both    && sip_call sip-rtp-both    sip-uas-audio.xml
+selected reused-ports    && reused_ports reused-ports
 selected ice-blocked-two-pairs && softphone ice-blocked-two-pairs $SERVER:30010 "--firewall" "--firewall --media2 $CLIENT:49202"
 selected ice-one-way-two-pairs && softphone ice-one-way-two-pairs $SERVER:30010 "--check-all-candidates" "--firewall --media2 $CLIENT:49202"
 selected clock-rates     && codec_call clock-rates
