@@ -712,6 +712,21 @@ fn an_address_reused_by_another_call_says_nothing_of_this_one() {
     assert_eq!(missing[0].id, "SP003");
     assert!(missing[0].title.ends_with("answered, but no media at all"));
     assert_eq!(missing[0].frames, setup(first), "INVITE, 200 (answer), ACK");
+    // Its filter shows its media addresses within its own frames: empty but for its SIP.
+    let frames_of = |id: &str| {
+        let f: Vec<u64> = (sip.iter().filter(|(_, c, _)| c == id))
+            .map(|(n, _, _)| *n)
+            .collect();
+        (f[0], f[f.len() - 1])
+    };
+    let (from, to) = frames_of(first);
+    assert!(
+        missing[0].wireshark_filter.ends_with(&format!(
+            "&& frame.number >= {from} && frame.number <= {to})"
+        )),
+        "{}",
+        missing[0].wireshark_filter
+    );
     assert!(of(second).is_empty(), "{found:#?}");
     let one_way = of(third);
     assert_eq!(one_way.len(), 1, "{found:#?}");

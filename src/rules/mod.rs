@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use std::net::SocketAddr;
+
 use serde::Serialize;
 
 use crate::calls::Call;
@@ -231,6 +233,17 @@ pub(crate) fn quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// The display filter for the UDP to or from any of `addrs` in frames `first..=last` (a
+/// call's): on ports a PBX reuses, what other calls sent there earlier or later stays out.
+pub(crate) fn udp_between(addrs: &[SocketAddr], (first, last): (u64, u64)) -> String {
+    let at = any_of(
+        &(addrs.iter())
+            .map(|a| crate::media::analysis::addr_filter(*a))
+            .collect::<Vec<_>>(),
+    );
+    format!("({at}) && frame.number >= {first} && frame.number <= {last}")
 }
 
 /// The display filter showing what any of `parts` shows: the non-empty parts joined by

@@ -4,14 +4,12 @@ use std::net::SocketAddr;
 
 use serde_json::json;
 
-use super::any_of;
 use super::followme::call_filter;
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
+use super::{any_of, udp_between};
 use crate::calls::Call;
 use crate::media::MediaReport;
-use crate::media::analysis::{
-    EstablishedCall, active_media, addr_filter, frame_list, ip_filter, range_text,
-};
+use crate::media::analysis::{EstablishedCall, active_media, frame_list, ip_filter, range_text};
 
 pub struct R;
 pub static RULE: R = R;
@@ -217,12 +215,12 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
                 ""
             }
         );
-        // The call's signalling (the cited INVITE, answer and ACK) and the media addresses.
-        let filter = any_of(
-            &std::iter::once(call_filter(&[&call.call_id]))
-                .chain(addrs.iter().map(|a| addr_filter(*a)))
-                .collect::<Vec<_>>(),
-        );
+        // The call's signalling (the cited INVITE, answer and ACK) and the media addresses
+        // while it lasted (an empty view of them is the proof).
+        let filter = any_of(&[
+            call_filter(&[&call.call_id]),
+            udp_between(&addrs, (call.first_frame, call.last_frame)),
+        ]);
         f = f
             .call(&call.call_id)
             .frames(e.setup_frames())

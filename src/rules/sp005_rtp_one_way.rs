@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 
 use serde_json::json;
 
-use super::any_of;
 use super::followme::call_filter;
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
+use super::{any_of, udp_between};
 use crate::calls::Call;
-use crate::media::analysis::{EstablishedCall, addr_filter, flow_filter};
+use crate::media::analysis::{EstablishedCall, flow_filter};
 use crate::media::{MediaReport, RtpStream};
 
 pub struct R;
@@ -143,17 +143,18 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
                     "packets": s.packets, "first_frame": s.first_frame, "last_frame": s.last_frame,
                 })).collect::<Vec<_>>(),
             }))
-            // The call's signalling (the cited SDP) and the media addresses.
-            .filter(any_of(
-                &std::iter::once(call_filter(&[&call.call_id]))
-                    .chain(
-                        silent_addrs
-                            .iter()
-                            .chain(heard_addrs.iter())
-                            .map(|a| addr_filter(*a)),
-                    )
-                    .collect::<Vec<_>>(),
-            )),
+            // The call's signalling (the cited SDP) and the media addresses while it and
+            // the streams listed lasted.
+            .filter(any_of(&[
+                call_filter(&[&call.call_id]),
+                udp_between(
+                    &[&silent_addrs[..], &heard_addrs[..]].concat(),
+                    (
+                        (streams.iter().map(|s| s.first_frame)).fold(call.first_frame, u64::min),
+                        (streams.iter().map(|s| s.last_frame)).fold(call.last_frame, u64::max),
+                    ),
+                ),
+            ])),
         );
     }
     // Softphone media validated by STUN, outside SIP calls.
