@@ -739,3 +739,76 @@ fn an_address_reused_by_another_call_says_nothing_of_this_one() {
         one_way[0].message
     );
 }
+
+/// tshark's streams of a corpus capture (`testdata/oracle/rtp-jitter.tsv`): (src, dst) →
+/// packets.
+fn corpus_streams(rel: &str) -> BTreeMap<(String, String), u64> {
+    let text = std::fs::read_to_string(common::testdata("oracle/rtp-jitter.tsv")).unwrap();
+    (text.lines())
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|f| f.len() >= 8 && f[0] == rel)
+        .map(|f| {
+            let addr = |ip: &str, port: &str| match ip.contains(':') {
+                true => format!("[{ip}]:{port}"),
+                false => format!("{ip}:{port}"),
+            };
+            ((addr(f[1], f[2]), addr(f[3], f[4])), f[7].parse().unwrap())
+        })
+        .collect()
+}
+
+/// A B2BUA that re-INVITEs both legs to direct media (Asterisk's native bridge), or a
+/// caller whose two INVITEs named the same addresses: each call's SDP names both ends of
+/// the streams, and each call lists them — not one call with the stream and the other
+/// with "no RTP" or "one way only" because the stream was filed under the SDP that named
+/// its address last.
+#[test]
+fn calls_whose_sdp_names_both_ends_of_a_stream_list_it() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "goffinet/sip-2phones-B2BUA-Asterisk.pcapng",
+            &[
+                "M2Q0ZDc1ZGM1NzIyMTlhZTA3NDU3NTgzMzA5YmJmZWQ.",
+                "37686afc57ce24ac655742b3644a7bb8@172.16.98.101:5060",
+            ],
+        ),
+        ("goffinet/voip1b.pcapng", &["342701946"]),
+        (
+            "gprshome/sip.pcap",
+            &[
+                "ZTU2MDY4NTY4YjgwOTQ0ZTExMDZiNjdkZjlmZDYxMzg.",
+                "6C6A28903A6222CE7DD2261F034ED940.",
+            ],
+        ),
+    ];
+    for (rel, call_ids) in cases {
+        let path = corpus.join(rel);
+        let out = common::sipdiag(&["analyze", "-f", "json", path.to_str().unwrap()]);
+        let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let tshark = corpus_streams(rel);
+        assert!(!tshark.is_empty(), "{rel}");
+        for id in call_ids {
+            let call = (a["calls"].as_array().unwrap().iter())
+                .find(|c| c["call_id"] == *id)
+                .unwrap_or_else(|| panic!("{rel}: no call {id}"));
+            let listed: BTreeMap<(String, String), u64> = (call["media"].as_array().unwrap())
+                .iter()
+                .map(|m| {
+                    let s = |k: &str| m[k].as_str().unwrap().to_string();
+                    ((s("src"), s("dst")), m["packets"].as_u64().unwrap())
+                })
+                .collect();
+            assert_eq!(listed, tshark, "{rel} {id}: sipdiag (left), tshark (right)");
+            let verdict = (a["verdicts"].as_array().unwrap().iter())
+                .find(|v| v.to_string().contains(id))
+                .unwrap_or_else(|| panic!("{rel}: no verdict naming {id}"));
+            assert!(
+                verdict.to_string().contains("RTP both ways"),
+                "{rel} {id}: {verdict}"
+            );
+        }
+    }
+}

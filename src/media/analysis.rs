@@ -335,6 +335,19 @@ impl<'a> EstablishedCall<'a> {
         v
     }
 
+    /// Streams between two addresses of the call's SDP (any of its INVITE transactions)
+    /// from its first message to its end, under whichever call's SDP the stream was
+    /// filed: the legs of a B2BUA that re-INVITEs them to direct media share one stream,
+    /// filed under the leg whose SDP named its address last.
+    pub fn streams_between<'m>(&self, media: &'m MediaReport) -> Vec<&'m RtpStream> {
+        let addrs = self.all_addrs();
+        let (from, to) = (self.call.first_time, self.end);
+        (addrs.iter())
+            .flat_map(|&a| media.rtp_at(a).filter(move |s| s.src == a))
+            .filter(|s| addrs.contains(&s.dst) && s.first_time <= to && s.last_time >= from)
+            .collect()
+    }
+
     /// Every INVITE of the call kept media sendrecv (no hold, no one-way setup).
     pub fn sendrecv(&self) -> bool {
         self.call.invites.iter().all(|t| {

@@ -45,7 +45,9 @@ pub struct CallSummary {
     pub invite_frame: Option<u64>,
     pub final_status: Option<u16>,
     pub final_frame: Option<u64>,
-    /// The RTP its SDP announced, each direction.
+    /// The RTP its SDP announced, each direction: the streams filed under its SDP, and
+    /// those between two of its SDP's addresses while it lasted (B2BUA legs bridged to
+    /// direct media share theirs).
     pub media: Vec<LegMedia>,
     /// Present when the messages carry no Call-ID header: how they were grouped
     /// (`call_id` then holds a made-up key starting with `(no Call-ID)`).

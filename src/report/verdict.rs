@@ -57,8 +57,23 @@ pub struct LegMedia {
 
 /// The RTP streams a call's SDP announced, both directions.
 pub fn leg_media(call: &Call, media: &MediaReport) -> Vec<LegMedia> {
-    media
-        .rtp_of_call(&call.call_id)
+    let mut streams: Vec<&crate::media::RtpStream> = media.rtp_of_call(&call.call_id).collect();
+    // A stream between two of its addresses filed under another call's SDP (B2BUA legs
+    // bridged to direct media) is this call's too.
+    if let Some(e) = crate::media::analysis::EstablishedCall::of(call) {
+        let before = streams.len();
+        for s in e.streams_between(media) {
+            if !streams.iter().any(|x| std::ptr::eq(*x, s)) {
+                streams.push(s);
+            }
+        }
+        if streams.len() > before {
+            // In report order, as the call's own are.
+            streams.sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
+        }
+    }
+    streams
+        .into_iter()
         .map(|s| LegMedia {
             src: s.src.to_string(),
             dst: s.dst.to_string(),
