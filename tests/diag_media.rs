@@ -812,3 +812,54 @@ fn calls_whose_sdp_names_both_ends_of_a_stream_list_it() {
         }
     }
 }
+
+/// Two-way audio offered beside a receive-only video (which the answer declines): the
+/// audio that flows one way is one-way audio (SP005), as tshark counts it; audio that the
+/// SDP itself set up one way (recvonly offer, sendonly answer) is not, and its verdict
+/// says so.
+#[test]
+fn the_audio_direction_decides_one_way_audio() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let analyze = |rel: &str| -> serde_json::Value {
+        let path = corpus.join(rel);
+        let out = common::sipdiag(&["analyze", "-f", "json", path.to_str().unwrap()]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let rel = "goffinet/private-test-sip-2.pcapng";
+    let tshark = corpus_streams(rel);
+    let streams: Vec<_> = tshark.into_iter().collect();
+    let [((src, dst), packets)] = &streams[..] else {
+        panic!("one stream in {rel}")
+    };
+    let a = analyze(rel);
+    let sp005: Vec<&serde_json::Value> = (a["findings"].as_array().unwrap().iter())
+        .filter(|f| f["id"] == "SP005")
+        .collect();
+    assert_eq!(sp005.len(), 1, "{}", a["findings"]);
+    let e = &sp005[0]["evidence"];
+    assert_eq!(
+        (&e["rtp_to_callee"], &e["rtp_to_caller"]),
+        (&(*packets).into(), &0.into())
+    );
+    assert_eq!(e["streams"][0]["src"], src.as_str());
+    assert_eq!(e["streams"][0]["dst"], dst.as_str());
+    assert_eq!(e["silent_addresses"], serde_json::json!([src]));
+
+    let rel = "sipnab/sip-rtp-g711.pcap";
+    let a = analyze(rel);
+    assert!(
+        a["findings"].as_array().unwrap().is_empty(),
+        "{}",
+        a["findings"]
+    );
+    let verdicts = a["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts.len(), 2);
+    for v in verdicts {
+        assert!(
+            v.to_string().contains("RTP one way, as its SDP asked"),
+            "{v}"
+        );
+    }
+}

@@ -256,11 +256,14 @@ pub fn sdp_audio_addrs(sdp: &Sdp) -> Vec<SocketAddr> {
     active_media(sdp).map(|(_, a)| a).collect()
 }
 
-/// Whether every media section of an SDP is `sendrecv`.
+/// Whether the audio sections of an SDP (without audio: every section), those not
+/// rejected (port 0), are `sendrecv`: a receive-only video offered beside two-way audio
+/// does not make the audio one-way.
 pub fn is_sendrecv(sdp: &Sdp) -> bool {
-    sdp.media
-        .iter()
-        .filter(|m| m.port != 0)
+    let live = || sdp.media.iter().filter(|m| m.port != 0);
+    let audio = live().any(|m| m.kind == "audio");
+    live()
+        .filter(|m| !audio || m.kind == "audio")
         .all(|m| m.direction == Direction::SendRecv)
 }
 
@@ -348,7 +351,7 @@ impl<'a> EstablishedCall<'a> {
             .collect()
     }
 
-    /// Every INVITE of the call kept media sendrecv (no hold, no one-way setup).
+    /// Every INVITE of the call kept its audio sendrecv (no hold, no one-way setup).
     pub fn sendrecv(&self) -> bool {
         self.call.invites.iter().all(|t| {
             t.offer.as_ref().is_none_or(is_sendrecv) && t.answer.as_ref().is_none_or(is_sendrecv)

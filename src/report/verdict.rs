@@ -87,8 +87,10 @@ pub fn leg_media(call: &Call, media: &MediaReport) -> Vec<LegMedia> {
         .collect()
 }
 
-/// `RTP both ways (PCMA, 0 % loss)`, `RTP one way only (…)`, `no RTP`.
-fn media_text(m: &[LegMedia]) -> String {
+/// `RTP both ways (PCMA, 0 % loss)`, `RTP one way only (…)`, `no RTP`; `RTP one way, as
+/// its SDP asked (…)` when the call's SDP was not sendrecv (`one_way_asked`: sendonly or
+/// recvonly, a call on hold), so that no one takes it for one-way audio.
+fn media_text(m: &[LegMedia], one_way_asked: bool) -> String {
     if m.is_empty() {
         return "no RTP".into();
     }
@@ -102,7 +104,11 @@ fn media_text(m: &[LegMedia]) -> String {
         pairs.sort_unstable();
         pairs.dedup();
         let both = pairs.iter().any(|(a, b)| pairs.contains(&(*b, *a)));
-        if both { "both ways" } else { "one way only" }
+        match (both, one_way_asked) {
+            (true, _) => "both ways",
+            (false, true) => "one way, as its SDP asked",
+            (false, false) => "one way only",
+        }
     };
     let codec = if codecs.is_empty() {
         String::new()
@@ -236,7 +242,11 @@ pub fn verdicts_of(
                             NotJudged::NotTracked => NOT_JUDGED_CUT.to_string(),
                         }
                     }
-                    None => media_text(&leg_media(m, media)),
+                    None => {
+                        let asked = crate::media::analysis::EstablishedCall::of(m)
+                            .is_some_and(|e| !e.sendrecv());
+                        media_text(&leg_media(m, media), asked)
+                    }
                 });
             }
         }
