@@ -382,15 +382,23 @@ pub(super) fn analyze_captures(
             .map(|(c, _)| c)
             .collect()
     };
-    let summaries = shown
-        .iter()
-        .map(|c| CallSummary::new(c, &d.legs, &d.media))
-        .collect();
     if let Some(out) = &args.annotate {
         annotate::annotate(&captures[0], out, &d.findings)?;
     }
-    let counts = crate::report::verdict::counts(&shown, &d.legs, &d.media, &d.findings);
-    let verdicts = crate::report::verdict::verdicts(&shown, &d.legs, &d.media, &d.findings);
+    // The call rows and the verdicts read the same calls and media: side by side.
+    let (summaries, (counts, verdicts)) = crate::par::beside(
+        || {
+            (shown.iter())
+                .map(|c| CallSummary::new(c, &d.legs, &d.media))
+                .collect::<Vec<_>>()
+        },
+        || {
+            (
+                crate::report::verdict::counts(&shown, &d.legs, &d.media, &d.findings),
+                crate::report::verdict::verdicts(&shown, &d.legs, &d.media, &d.findings),
+            )
+        },
+    );
     if forget {
         // Freeing every call and stream one by one costs more than analysing them did
         // (10^5 allocations on a large capture).

@@ -256,6 +256,45 @@ pub fn sdp_audio_addrs(sdp: &Sdp) -> Vec<SocketAddr> {
     active_media(sdp).map(|(_, a)| a).collect()
 }
 
+/// The audio (without audio: every) addresses of an SDP, as [`sdp_audio_addrs`] lists
+/// them, without a list.
+fn audio_addrs(sdp: &Sdp) -> impl Iterator<Item = SocketAddr> + '_ {
+    let audio = active_media(sdp).any(|(m, _)| m.kind == "audio");
+    active_media(sdp)
+        .filter(move |(m, _)| !audio || m.kind == "audio")
+        .map(|(_, a)| a)
+}
+
+/// Streams filed under another call's SDP that run between two addresses of `call`'s
+/// SDP (any of its INVITE transactions) while it lasted: the legs of a B2BUA that
+/// re-INVITEs them to direct media share one stream, filed under the leg whose SDP named
+/// its address last. Looked up by address; nothing is built for a call whose addresses
+/// carry only its own streams.
+pub fn streams_of_other_sdp<'m>(call: &Call, media: &'m MediaReport) -> Vec<&'m RtpStream> {
+    let sdps = || (call.invites.iter()).flat_map(|t| t.offer.iter().chain(t.answer.iter()));
+    let named = |a: SocketAddr| sdps().flat_map(audio_addrs).any(|b| b == a);
+    let mut out: Vec<&RtpStream> = Vec::new();
+    // The call's end: its BYE, else (it may last to the end of the capture) none.
+    let end = (call.bye_frame)
+        .and_then(|f| call.messages.iter().find(|m| m.frame == f))
+        .map(|m| m.time);
+    for a in sdps().flat_map(audio_addrs) {
+        for s in media.rtp_at(a) {
+            // Cheapest first: a reused address carries the streams of many other calls.
+            if s.src == a
+                && s.last_time >= call.first_time
+                && end.is_none_or(|e| s.first_time <= e)
+                && s.call_id.as_deref() != Some(call.call_id.as_str())
+                && named(s.dst)
+                && !out.iter().any(|x| std::ptr::eq(*x, s))
+            {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
 /// Whether the audio sections of an SDP (without audio: every section), those not
 /// rejected (port 0), are `sendrecv`: a receive-only video offered beside two-way audio
 /// does not make the audio one-way.
@@ -336,19 +375,6 @@ impl<'a> EstablishedCall<'a> {
         v.sort();
         v.dedup();
         v
-    }
-
-    /// Streams between two addresses of the call's SDP (any of its INVITE transactions)
-    /// from its first message to its end, under whichever call's SDP the stream was
-    /// filed: the legs of a B2BUA that re-INVITEs them to direct media share one stream,
-    /// filed under the leg whose SDP named its address last.
-    pub fn streams_between<'m>(&self, media: &'m MediaReport) -> Vec<&'m RtpStream> {
-        let addrs = self.all_addrs();
-        let (from, to) = (self.call.first_time, self.end);
-        (addrs.iter())
-            .flat_map(|&a| media.rtp_at(a).filter(move |s| s.src == a))
-            .filter(|s| addrs.contains(&s.dst) && s.first_time <= to && s.last_time >= from)
-            .collect()
     }
 
     /// Every INVITE of the call kept its audio sendrecv (no hold, no one-way setup).

@@ -60,17 +60,11 @@ pub fn leg_media(call: &Call, media: &MediaReport) -> Vec<LegMedia> {
     let mut streams: Vec<&crate::media::RtpStream> = media.rtp_of_call(&call.call_id).collect();
     // A stream between two of its addresses filed under another call's SDP (B2BUA legs
     // bridged to direct media) is this call's too.
-    if let Some(e) = crate::media::analysis::EstablishedCall::of(call) {
-        let before = streams.len();
-        for s in e.streams_between(media) {
-            if !streams.iter().any(|x| std::ptr::eq(*x, s)) {
-                streams.push(s);
-            }
-        }
-        if streams.len() > before {
-            // In report order, as the call's own are.
-            streams.sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
-        }
+    let others = crate::media::analysis::streams_of_other_sdp(call, media);
+    if !others.is_empty() {
+        streams.extend(others);
+        // In report order, as the call's own are.
+        streams.sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
     }
     streams
         .into_iter()
@@ -89,8 +83,9 @@ pub fn leg_media(call: &Call, media: &MediaReport) -> Vec<LegMedia> {
 
 /// `RTP both ways (PCMA, 0 % loss)`, `RTP one way only (…)`, `no RTP`; `RTP one way, as
 /// its SDP asked (…)` when the call's SDP was not sendrecv (`one_way_asked`: sendonly or
-/// recvonly, a call on hold), so that no one takes it for one-way audio.
-fn media_text(m: &[LegMedia], one_way_asked: bool) -> String {
+/// recvonly, a call on hold; asked only for one-way RTP), so that no one takes it for
+/// one-way audio.
+fn media_text(m: &[LegMedia], one_way_asked: impl FnOnce() -> bool) -> String {
     if m.is_empty() {
         return "no RTP".into();
     }
@@ -104,7 +99,7 @@ fn media_text(m: &[LegMedia], one_way_asked: bool) -> String {
         pairs.sort_unstable();
         pairs.dedup();
         let both = pairs.iter().any(|(a, b)| pairs.contains(&(*b, *a)));
-        match (both, one_way_asked) {
+        match (both, both || one_way_asked()) {
             (true, _) => "both ways",
             (false, true) => "one way, as its SDP asked",
             (false, false) => "one way only",
@@ -242,11 +237,10 @@ pub fn verdicts_of(
                             NotJudged::NotTracked => NOT_JUDGED_CUT.to_string(),
                         }
                     }
-                    None => {
-                        let asked = crate::media::analysis::EstablishedCall::of(m)
-                            .is_some_and(|e| !e.sendrecv());
-                        media_text(&leg_media(m, media), asked)
-                    }
+                    None => media_text(&leg_media(m, media), || {
+                        crate::media::analysis::EstablishedCall::of(m)
+                            .is_some_and(|e| !e.sendrecv())
+                    }),
                 });
             }
         }
