@@ -47,7 +47,11 @@ impl Rule for R {
 pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut covered: Vec<(SocketAddr, SocketAddr)> = Vec::new();
-    for call in calls {
+    // A call whose media was not tracked (a table limit, CAP006) is not judged.
+    for call in calls
+        .iter()
+        .filter(|c| !media.not_judged(&c.call_id, c.last_frame))
+    {
         let Some(e) = EstablishedCall::of(call) else {
             continue;
         };
