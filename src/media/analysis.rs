@@ -246,18 +246,10 @@ pub fn active_media(sdp: &Sdp) -> impl Iterator<Item = (&crate::sip::sdp::Media,
 
 /// The `c=`/`m=` addresses of the active audio (or, without audio, any) media of an SDP.
 pub fn sdp_audio_addrs(sdp: &Sdp) -> Vec<SocketAddr> {
-    let audio: Vec<SocketAddr> = active_media(sdp)
-        .filter(|(m, _)| m.kind == "audio")
-        .map(|(_, a)| a)
-        .collect();
-    if !audio.is_empty() {
-        return audio;
-    }
-    active_media(sdp).map(|(_, a)| a).collect()
+    audio_addrs(sdp).collect()
 }
 
-/// The audio (without audio: every) addresses of an SDP, as [`sdp_audio_addrs`] lists
-/// them, without a list.
+/// The audio (without audio: every) addresses of an SDP's active media, without a list.
 fn audio_addrs(sdp: &Sdp) -> impl Iterator<Item = SocketAddr> + '_ {
     let audio = active_media(sdp).any(|(m, _)| m.kind == "audio");
     active_media(sdp)
