@@ -863,3 +863,31 @@ fn the_audio_direction_decides_one_way_audio() {
         );
     }
 }
+
+/// A loss measured on a stream too short for SP006 to judge is said to be so in the
+/// verdict, which stays OK: `arkime/gtp-iphone` captured 14 packets of one AMR stream
+/// (tshark: 509 of 523 lost, 97.3 %) and 13 of the other.
+#[test]
+fn a_loss_on_too_few_packets_is_said_to_be_unjudged() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let rel = "arkime/gtp-iphone.pcap";
+    let packets: Vec<u64> = corpus_streams(rel).into_values().collect();
+    assert!(packets.contains(&14), "{packets:?}");
+    let path = corpus.join(rel);
+    let out = common::sipdiag(&["analyze", "-f", "json", path.to_str().unwrap()]);
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !(a["findings"].as_array().unwrap().iter()).any(|f| f["id"] == "SP006"),
+        "{}",
+        a["findings"]
+    );
+    let verdict = a["verdicts"][0].to_string();
+    assert!(
+        verdict.contains(
+            "RTP both ways (AMR, 97.3 % loss on a stream of 14 packets, too few to judge)"
+        ),
+        "{verdict}"
+    );
+}

@@ -93,6 +93,11 @@ fn media_text(m: &[LegMedia], one_way_asked: impl FnOnce() -> bool) -> String {
     codecs.sort_unstable();
     codecs.dedup();
     let worst = m.iter().map(|s| s.loss_percent).fold(0.0, f64::max);
+    // A loss measured on a stream too short for SP006 to judge (a few packets captured of
+    // many sent) is said to be so: an OK verdict beside "97 % loss" reads as a contradiction.
+    let short = (m.iter())
+        .filter(|s| s.loss_percent == worst && worst > 0.0)
+        .find(|s| s.packets < crate::rules::sp006_rtp_loss::MIN_PACKETS);
     let ways = {
         let mut pairs: Vec<(&str, &str)> =
             m.iter().map(|s| (s.src.as_str(), s.dst.as_str())).collect();
@@ -110,7 +115,13 @@ fn media_text(m: &[LegMedia], one_way_asked: impl FnOnce() -> bool) -> String {
     } else {
         format!("{}, ", codecs.join("/"))
     };
-    format!("RTP {ways} ({codec}{worst} % loss)")
+    match short {
+        Some(s) => format!(
+            "RTP {ways} ({codec}{worst} % loss on a stream of {} packets, too few to judge)",
+            s.packets
+        ),
+        None => format!("RTP {ways} ({codec}{worst} % loss)"),
+    }
 }
 
 /// What happened to one call, or to a Follow-Me first leg and the second leg(s) it caused.

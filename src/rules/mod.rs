@@ -53,7 +53,7 @@ mod sp002_ice_one_way;
 mod sp003_media_missing;
 mod sp004_media_address_mismatch;
 mod sp005_rtp_one_way;
-mod sp006_rtp_loss;
+pub(crate) mod sp006_rtp_loss;
 
 pub use media_only::check_media;
 

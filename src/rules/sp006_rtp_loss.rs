@@ -30,7 +30,7 @@ static INFO: RuleInfo = RuleInfo {
 };
 
 /// Streams shorter than this are not judged.
-const MIN_PACKETS: u64 = 50;
+pub(crate) const MIN_PACKETS: u64 = 50;
 /// Loss above this fraction is reported.
 const MAX_LOSS: f64 = 0.05;
 /// Mean jitter above this many milliseconds is reported.
