@@ -757,6 +757,13 @@ fn corpus_streams(rel: &str) -> BTreeMap<(String, String), u64> {
         .collect()
 }
 
+/// `sipdiag analyze -f json` on a corpus capture (`rel` under `../shared/captures`).
+fn corpus_report(corpus: &Path, rel: &str) -> serde_json::Value {
+    let path = corpus.join(rel);
+    let out = common::sipdiag(&["analyze", "-f", "json", path.to_str().unwrap()]);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// A B2BUA that re-INVITEs both legs to direct media (Asterisk's native bridge), or a
 /// caller whose two INVITEs named the same addresses: each call's SDP names both ends of
 /// the streams, and each call lists them — not one call with the stream and the other
@@ -785,9 +792,7 @@ fn calls_whose_sdp_names_both_ends_of_a_stream_list_it() {
         ),
     ];
     for (rel, call_ids) in cases {
-        let path = corpus.join(rel);
-        let out = common::sipdiag(&["analyze", "-f", "json", path.to_str().unwrap()]);
-        let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let a = corpus_report(&corpus, rel);
         let tshark = corpus_streams(rel);
         assert!(!tshark.is_empty(), "{rel}");
         for id in call_ids {
@@ -822,11 +827,7 @@ fn the_audio_direction_decides_one_way_audio() {
     let Some(corpus) = common::corpus() else {
         return;
     };
-    let analyze = |rel: &str| -> serde_json::Value {
-        let path = corpus.join(rel);
-        let out = common::sipdiag(&["analyze", "-f", "json", path.to_str().unwrap()]);
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let analyze = |rel: &str| corpus_report(&corpus, rel);
     let rel = "goffinet/private-test-sip-2.pcapng";
     let tshark = corpus_streams(rel);
     let streams: Vec<_> = tshark.into_iter().collect();
@@ -875,9 +876,7 @@ fn a_loss_on_too_few_packets_is_said_to_be_unjudged() {
     let rel = "arkime/gtp-iphone.pcap";
     let packets: Vec<u64> = corpus_streams(rel).into_values().collect();
     assert!(packets.contains(&14), "{packets:?}");
-    let path = corpus.join(rel);
-    let out = common::sipdiag(&["analyze", "-f", "json", path.to_str().unwrap()]);
-    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let a = corpus_report(&corpus, rel);
     assert!(
         !(a["findings"].as_array().unwrap().iter()).any(|f| f["id"] == "SP006"),
         "{}",

@@ -257,20 +257,30 @@ fn audio_addrs(sdp: &Sdp) -> impl Iterator<Item = SocketAddr> + '_ {
         .map(|(_, a)| a)
 }
 
+/// Every SDP a call's INVITE transactions exchanged, offers and answers (re-INVITEs move
+/// media, e.g. a B2BUA handing over to direct media).
+pub fn call_sdps(call: &Call) -> impl Iterator<Item = &Sdp> {
+    (call.invites.iter()).flat_map(|t| t.offer.iter().chain(t.answer.iter()))
+}
+
+/// When the call's BYE was sent, if it was.
+fn bye_time(call: &Call) -> Option<Timestamp> {
+    (call.bye_frame)
+        .and_then(|f| call.messages.iter().find(|m| m.frame == f))
+        .map(|m| m.time)
+}
+
 /// Streams filed under another call's SDP that run between two addresses of `call`'s
 /// SDP (any of its INVITE transactions) while it lasted: the legs of a B2BUA that
 /// re-INVITEs them to direct media share one stream, filed under the leg whose SDP named
 /// its address last. Looked up by address; nothing is built for a call whose addresses
 /// carry only its own streams.
 pub fn streams_of_other_sdp<'m>(call: &Call, media: &'m MediaReport) -> Vec<&'m RtpStream> {
-    let sdps = || (call.invites.iter()).flat_map(|t| t.offer.iter().chain(t.answer.iter()));
-    let named = |a: SocketAddr| sdps().flat_map(audio_addrs).any(|b| b == a);
+    let named = |a: SocketAddr| call_sdps(call).flat_map(audio_addrs).any(|b| b == a);
     let mut out: Vec<&RtpStream> = Vec::new();
     // The call's end: its BYE, else (it may last to the end of the capture) none.
-    let end = (call.bye_frame)
-        .and_then(|f| call.messages.iter().find(|m| m.frame == f))
-        .map(|m| m.time);
-    for a in sdps().flat_map(audio_addrs) {
+    let end = bye_time(call);
+    for a in call_sdps(call).flat_map(audio_addrs) {
         for s in media.rtp_at(a) {
             // Cheapest first: a reused address carries the streams of many other calls.
             if s.src == a
@@ -335,10 +345,7 @@ impl<'a> EstablishedCall<'a> {
             return None;
         }
         let answered = first.final_time.unwrap_or(first.request_time);
-        let bye = call
-            .bye_frame
-            .and_then(|f| call.messages.iter().find(|m| m.frame == f))
-            .map(|m| m.time);
+        let bye = bye_time(call);
         let end = bye.unwrap_or(call.last_time);
         Some(EstablishedCall {
             call,
@@ -354,16 +361,10 @@ impl<'a> EstablishedCall<'a> {
         })
     }
 
-    /// Media addresses of every SDP the call's INVITE transactions exchanged (re-INVITEs
-    /// move media, e.g. a B2BUA handing over to direct media).
+    /// Media addresses of every SDP the call's INVITE transactions exchanged
+    /// ([`call_sdps`]).
     pub fn all_addrs(&self) -> Vec<SocketAddr> {
-        let mut v: Vec<SocketAddr> = self
-            .call
-            .invites
-            .iter()
-            .flat_map(|t| t.offer.iter().chain(t.answer.iter()))
-            .flat_map(sdp_audio_addrs)
-            .collect();
+        let mut v: Vec<SocketAddr> = call_sdps(self.call).flat_map(audio_addrs).collect();
         v.sort();
         v.dedup();
         v

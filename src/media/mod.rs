@@ -436,6 +436,15 @@ impl MediaReport {
         self.why_not_judged(call_id, last_frame).is_some()
     }
 
+    /// The calls whose media is judged: those of `calls` that are not
+    /// [`not_judged`](MediaReport::not_judged).
+    pub fn judged_calls<'c>(
+        &self,
+        calls: &'c [crate::calls::Call],
+    ) -> impl Iterator<Item = &'c crate::calls::Call> {
+        (calls.iter()).filter(|c| !self.not_judged(&c.call_id, c.last_frame))
+    }
+
     /// Why the media of this call is not judged (see [`MediaReport::not_judged`]).
     pub fn why_not_judged(&self, call_id: &str, last_frame: u64) -> Option<NotJudged> {
         if (self.flow_limit.as_ref()).is_some_and(|l| l.calls.contains(call_id)) {

@@ -10,6 +10,9 @@ use serde_json::json;
 use super::followme::{cite, rang_unanswered, second_leg_finding, second_legs};
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 
+/// What to check on the AnyDevice when nobody answered, whether it rang (180) or not (183).
+const DEVICE_CHECKS: &str = "the device (switched on, reachable, not on do-not-disturb), whether its voicemail should have answered, and XCC's ring timeout for the AnyDevice.";
+
 pub struct R;
 pub static RULE: R = R;
 
@@ -69,7 +72,7 @@ impl Rule for R {
                 (
                     format!("AnyDevice {to} rang{how_long}, nobody answered"),
                     format!(
-                        "XCC's second leg ({}) to {to} rang ({} at {}){how_long} and nobody answered: {ended}. This is not a routing failure: the PBX reached the device. Check the device (switched on, reachable, not on do-not-disturb), whether its voicemail should have answered, and XCC's ring timeout for the AnyDevice.",
+                        "XCC's second leg ({}) to {to} rang ({} at {}){how_long} and nobody answered: {ended}. This is not a routing failure: the PBX reached the device. Check {DEVICE_CHECKS}",
                         cite(&[t.request_frame]),
                         u.ringing_status,
                         cite(&[u.ringing_frame]),
@@ -84,7 +87,7 @@ impl Rule for R {
                 (
                     format!("AnyDevice {to} not answered{how_long} after 183 Session Progress"),
                     format!(
-                        "XCC's second leg ({}) to {to} got {} Session Progress ({}){media}, no 180 Ringing, and was not answered{how_long}: {ended}. The PBX routed the call and the far end took it, so routing, number format and codecs worked; but a 183 does not say that the device rang: the network may have played a ringback tone, or an announcement for a phone that is switched off or out of coverage. Listen to the early media to tell which, then check the device (switched on, reachable, not on do-not-disturb), whether its voicemail should have answered, and XCC's ring timeout for the AnyDevice.",
+                        "XCC's second leg ({}) to {to} got {} Session Progress ({}){media}, no 180 Ringing, and was not answered{how_long}: {ended}. The PBX routed the call and the far end took it, so routing, number format and codecs worked; but a 183 does not say that the device rang: the network may have played a ringback tone, or an announcement for a phone that is switched off or out of coverage. Listen to the early media to tell which, then check {DEVICE_CHECKS}",
                         cite(&[t.request_frame]),
                         u.ringing_status,
                         cite(&[u.ringing_frame]),

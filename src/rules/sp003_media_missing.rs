@@ -9,7 +9,9 @@ use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
 use super::{any_of, udp_between};
 use crate::calls::Call;
 use crate::media::MediaReport;
-use crate::media::analysis::{EstablishedCall, active_media, frame_list, ip_filter, range_text};
+use crate::media::analysis::{
+    EstablishedCall, active_media, call_sdps, frame_list, ip_filter, range_text,
+};
 
 pub struct R;
 pub static RULE: R = R;
@@ -104,10 +106,7 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
     let mut silent: Vec<(EstablishedCall<'_>, Vec<SocketAddr>)> = Vec::new();
     // A call whose media was not tracked (a table limit, CAP006) is not judged: skipped
     // here rather than judged and dropped (at 1,000,000 calls, most of them).
-    for call in calls
-        .iter()
-        .filter(|c| !media.not_judged(&c.call_id, c.last_frame))
-    {
+    for call in media.judged_calls(calls) {
         let Some(e) = EstablishedCall::of(call) else {
             continue;
         };
@@ -252,8 +251,7 @@ fn other_media(
     judged: &[SocketAddr],
 ) -> Vec<(String, u64, SocketAddr)> {
     let mut out: Vec<(String, u64, SocketAddr)> = Vec::new();
-    let sdps = (e.call.invites.iter()).flat_map(|t| t.offer.iter().chain(t.answer.iter()));
-    for (m, addr) in sdps.flat_map(active_media) {
+    for (m, addr) in call_sdps(e.call).flat_map(active_media) {
         if judged.contains(&addr) || out.iter().any(|o| o.2 == addr) {
             continue;
         }

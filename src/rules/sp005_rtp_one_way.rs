@@ -48,10 +48,7 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut covered: Vec<(SocketAddr, SocketAddr)> = Vec::new();
     // A call whose media was not tracked (a table limit, CAP006) is not judged.
-    for call in calls
-        .iter()
-        .filter(|c| !media.not_judged(&c.call_id, c.last_frame))
-    {
+    for call in media.judged_calls(calls) {
         let Some(e) = EstablishedCall::of(call) else {
             continue;
         };
