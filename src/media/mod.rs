@@ -63,7 +63,7 @@ use crate::net::{IcmpError, Transport};
 use crate::sip::sdp::{Direction, Payload};
 
 pub use analysis::{IceSession, IceSide, Side};
-pub use tracker::{MediaTracker, Rows};
+pub use tracker::{EndedMedia, MediaTracker, Rows, announced_addrs};
 
 /// UDP flows (one direction of an address pair) tracked at once, by default.
 pub const MAX_FLOWS: usize = crate::limits::Limits::DEFAULT.media_flows;

@@ -32,9 +32,10 @@ use crate::limits::{Limits, MediaTable};
 use crate::lru::Recency;
 use crate::net::{Datagram, Flow, IcmpError, StreamEvent, Transport};
 
+pub use announced::announced_addrs;
 use flows::{FlowIndex, FlowState};
 use retire::Retire;
-pub use retire::Rows;
+pub use retire::{EndedMedia, Rows};
 use streams::StreamState;
 use tcp::TcpState;
 

@@ -50,7 +50,7 @@ pub mod proof;
 mod sip001_invite_failed;
 mod sp001_ice_no_response;
 mod sp002_ice_one_way;
-mod sp003_media_missing;
+pub(crate) mod sp003_media_missing;
 mod sp004_media_address_mismatch;
 mod sp005_rtp_one_way;
 pub(crate) mod sp006_rtp_loss;

@@ -30,7 +30,7 @@ static INFO: RuleInfo = RuleInfo {
 };
 
 /// SIP calls shorter than this (2xx to BYE) may end before media starts.
-const SHORT_CALL_SECS: f64 = 1.0;
+pub(crate) const SHORT_CALL_SECS: f64 = 1.0;
 
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
@@ -131,41 +131,14 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
     }
     if no_udp && !silent.is_empty() {
         // Nothing but signalling in the whole capture: one finding, not one per call.
-        let mut f = Finding::new(
-            &INFO,
-            format!(
-                "{} answered call(s) and no media in the capture at all",
-                silent.len()
-            ),
-            format!(
-                "{} call(s) were answered with SDP on both sides ({}), but the capture holds no UDP besides SIP: no RTP, no STUN. Most likely it was filtered to signalling (e.g. `port 5060`) or taken where media does not pass; capture again including UDP to judge the media. If it was taken on the media path, the media is blocked before it: check the firewalls for the SDP addresses.",
-                silent.len(),
-                silent
-                    .iter()
-                    .take(5)
-                    .map(|(e, _)| format!(
-                        "{} (INVITE frame {})",
-                        e.call.call_id, e.invite.request_frame
-                    ))
-                    .chain((silent.len() > 5).then(|| "…".to_string()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-        f.severity = Severity::Warning;
-        let frames: Vec<u64> = silent
-            .iter()
-            .take(20)
-            .flat_map(|(e, _)| e.setup_frames())
+        let calls: Vec<SilentCall<'_>> = (silent.iter())
+            .map(|(e, _)| SilentCall {
+                call_id: &e.call.call_id,
+                invite_frame: e.invite.request_frame,
+                setup_frames: e.setup_frames(),
+            })
             .collect();
-        f = f.frames(frames).evidence(json!({
-            "calls": silent.iter().map(|(e, _)| e.call.call_id.clone()).collect::<Vec<_>>(),
-            "udp_datagrams_in_capture": 0,
-        }));
-        if silent.len() == 1 {
-            f = f.call(&silent[0].0.call.call_id);
-        }
-        out.push(f);
+        out.push(no_media_in_capture(&calls));
         return out;
     }
     for (e, addrs) in silent {
@@ -267,4 +240,48 @@ fn join(addrs: &[SocketAddr]) -> String {
         .map(|a| a.to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// An answered call that saw no media, as the finding on a capture without any UDP
+/// names it.
+pub(crate) struct SilentCall<'a> {
+    pub(crate) call_id: &'a str,
+    pub(crate) invite_frame: u64,
+    /// The INVITE's, its answer's and the ACK's.
+    pub(crate) setup_frames: Vec<u64>,
+}
+
+/// The one finding on answered calls (`silent`, at least one) in a capture that holds
+/// no UDP besides SIP.
+pub(crate) fn no_media_in_capture(silent: &[SilentCall<'_>]) -> Finding {
+    let mut f = Finding::new(
+        &INFO,
+        format!(
+            "{} answered call(s) and no media in the capture at all",
+            silent.len()
+        ),
+        format!(
+            "{} call(s) were answered with SDP on both sides ({}), but the capture holds no UDP besides SIP: no RTP, no STUN. Most likely it was filtered to signalling (e.g. `port 5060`) or taken where media does not pass; capture again including UDP to judge the media. If it was taken on the media path, the media is blocked before it: check the firewalls for the SDP addresses.",
+            silent.len(),
+            silent
+                .iter()
+                .take(5)
+                .map(|c| format!("{} (INVITE frame {})", c.call_id, c.invite_frame))
+                .chain((silent.len() > 5).then(|| "…".to_string()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    f.severity = Severity::Warning;
+    let frames: Vec<u64> = (silent.iter().take(20))
+        .flat_map(|c| c.setup_frames.iter().copied())
+        .collect();
+    f = f.frames(frames).evidence(json!({
+        "calls": silent.iter().map(|c| c.call_id).collect::<Vec<_>>(),
+        "udp_datagrams_in_capture": 0,
+    }));
+    if let [only] = silent {
+        f = f.call(only.call_id);
+    }
+    f
 }

@@ -132,33 +132,45 @@ impl ByCall {
     }
 }
 
+/// The addresses a media section announces: its `c=`/`m=` address and its UDP ICE
+/// candidates of component 1, each once, candidates with their type (none when the
+/// section is disabled, port 0).
+fn media_addrs(m: &crate::sip::sdp::Media) -> Vec<(SocketAddr, Option<Name>)> {
+    let mut addrs: Vec<(SocketAddr, Option<Name>)> = Vec::new();
+    if m.port == 0 {
+        return addrs;
+    }
+    if let Some(ip) = m.connection
+        && !ip.is_unspecified()
+    {
+        addrs.push((SocketAddr::new(ip, m.port), None));
+    }
+    for c in &m.candidates {
+        if c.component == 1
+            && c.transport.eq_ignore_ascii_case("udp")
+            && let Ok(ip) = c.addr.parse::<std::net::IpAddr>()
+        {
+            let a = SocketAddr::new(ip, c.port);
+            if !addrs.iter().any(|(x, _)| *x == a) {
+                addrs.push((a, Some(crate::sip::intern(&c.typ, CANDIDATE_TYPES))));
+            }
+        }
+    }
+    addrs
+}
+
+/// Every address an SDP announces to the media tracker ([`MediaTracker::announce`]).
+pub fn announced_addrs(sdp: &Sdp) -> impl Iterator<Item = SocketAddr> + '_ {
+    (sdp.media.iter()).flat_map(|m| media_addrs(m).into_iter().map(|(a, _)| a))
+}
+
 impl MediaTracker {
     /// SDP seen in a SIP message of `call_id` (frame `frame`): its media addresses (the
     /// `c=`/`m=` address and UDP ICE candidates of component 1) become announced.
     pub fn announce(&mut self, call_id: &str, sdp: &Sdp, frame: u64) {
         for m in &sdp.media {
-            if m.port == 0 {
-                continue;
-            }
-            let mut addrs: Vec<(SocketAddr, Option<Name>)> = Vec::new();
-            if let Some(ip) = m.connection
-                && !ip.is_unspecified()
-            {
-                addrs.push((SocketAddr::new(ip, m.port), None));
-            }
-            for c in &m.candidates {
-                if c.component == 1
-                    && c.transport.eq_ignore_ascii_case("udp")
-                    && let Ok(ip) = c.addr.parse::<std::net::IpAddr>()
-                {
-                    let a = SocketAddr::new(ip, c.port);
-                    if !addrs.iter().any(|(x, _)| *x == a) {
-                        addrs.push((a, Some(crate::sip::intern(&c.typ, CANDIDATE_TYPES))));
-                    }
-                }
-            }
             let mut format = None;
-            for (addr, candidate) in addrs {
+            for (addr, candidate) in media_addrs(m) {
                 if let Some(&i) = self.announced_index.get(&addr)
                     && &*self.report.announced[i as usize].call_id == call_id
                 {

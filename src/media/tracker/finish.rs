@@ -40,6 +40,20 @@ impl MediaTracker {
     /// counted for its announcements.
     pub(super) fn stream_row(&mut self, si: u32) -> RtpStream {
         let gap_frames = std::mem::take(&mut self.streams[si as usize].gap_frames);
+        let row = self.describe_stream(si, gap_frames);
+        let s = &self.streams[si as usize];
+        let (dst_ann, src_ann, packets) = (s.dst_ann, s.src_ann, s.packets);
+        if let Some(i) = dst_ann {
+            self.report.announced[i as usize].rtp_received += packets;
+        }
+        if let Some(i) = src_ann {
+            self.report.announced[i as usize].rtp_sent += packets;
+        }
+        row
+    }
+
+    /// The row of confirmed stream `si` as it stands, with `gap_frames`; nothing changes.
+    pub(super) fn describe_stream(&self, si: u32, gap_frames: Vec<u64>) -> RtpStream {
         let s = &self.streams[si as usize];
         let ann = s.dst_ann.or(s.src_ann);
         let a = ann.map(|i| &self.report.announced[i as usize]);
@@ -97,7 +111,7 @@ impl MediaTracker {
         } else {
             None
         };
-        let row = RtpStream {
+        RtpStream {
             src: s.src,
             dst: s.dst,
             ssrc: s.ssrc,
@@ -124,14 +138,6 @@ impl MediaTracker {
             kind,
             consistent: inconsistency.is_none(),
             inconsistency,
-        };
-        let (dst_ann, src_ann, packets) = (s.dst_ann, s.src_ann, s.packets);
-        if let Some(i) = dst_ann {
-            self.report.announced[i as usize].rtp_received += packets;
         }
-        if let Some(i) = src_ann {
-            self.report.announced[i as usize].rtp_sent += packets;
-        }
-        row
     }
 }

@@ -164,6 +164,7 @@ impl MediaTracker {
         };
         self.flow_index.insert(key, i as u32);
         self.flow_order.push(i as u32);
+        self.index_flow(i as u32);
         Some(i)
     }
 
@@ -174,6 +175,7 @@ impl MediaTracker {
     pub(super) fn forget_oldest_flow(&mut self, frame: u64, now: i64) -> Option<usize> {
         let slot = self.flow_order.oldest()?;
         self.flow_order.remove(slot);
+        self.unindex_flow(slot);
         let i = slot as usize;
         let f = &mut self.flows[i];
         f.settle(&mut self.report.announced);

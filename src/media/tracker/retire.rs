@@ -30,7 +30,7 @@ use std::collections::BTreeSet;
 
 use super::MediaTracker;
 use super::flows::{FlowKey, QUIET_SECS};
-use crate::media::{Announced, RtpStream};
+use crate::media::{Announced, FlowLimit, ItemLimit, RtpStream};
 
 /// No creation number: the announcement's slot is free.
 const FREE: u64 = u64::MAX;
@@ -75,6 +75,28 @@ pub(super) struct Retire {
     taken_below: (u64, u64),
     /// Announcement slots referred to by a flow or stream (a sweep's scratch).
     referred: Vec<bool>,
+    /// The flows held, by address ([`MediaTracker::end_calls`] looks at those of the
+    /// ended calls' addresses only).
+    flows_at: BTreeSet<(std::net::SocketAddr, u32)>,
+}
+
+impl Retire {
+    /// Flow `f` in `slot` is no longer found by its addresses.
+    fn unindex(&mut self, slot: u32, f: &super::flows::FlowState) {
+        for a in [f.src, f.dst] {
+            self.flows_at.remove(&(a, slot));
+        }
+    }
+}
+
+/// What [`MediaTracker::end_calls`] returns: the media of the ended calls that still
+/// serves a call in progress, as it stands.
+#[derive(Debug, Default)]
+pub struct EndedMedia {
+    /// Confirmed streams of flows that stay.
+    pub rtp: Vec<RtpStream>,
+    /// The ended calls' announcements that a flow still refers to.
+    pub announced: Vec<Announced>,
 }
 
 /// Rows of a retiring tracker as they are finished, not in report order: each with its
@@ -171,6 +193,135 @@ impl MediaTracker {
         for i in self.take_chain(call_id) {
             self.announcement_ended(i);
         }
+    }
+
+    /// The calls `ids` are judged now (`watch` judges a unit of calls once they have
+    /// retired): their announcements end and, without the quiet waits of retirement,
+    /// every flow that refers only to ended calls' announcements retires and the calls'
+    /// announcements that nothing refers to any more become rows (taken with
+    /// [`MediaTracker::take_rows`]). What still serves a call in progress (a flow between
+    /// two calls' addresses, a B2BUA's bridged legs) stays, and is returned as it stands.
+    pub fn end_calls<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) -> EndedMedia {
+        let mut slots = Vec::new();
+        for id in ids {
+            for i in self.take_chain(id) {
+                self.announcement_ended(i);
+                slots.push(i);
+            }
+        }
+        let mut out = EndedMedia::default();
+        let Some(mut r) = self.retire.take() else {
+            return out;
+        };
+        if !slots.is_empty() {
+            self.end_announcements(&slots, &mut r, &mut out);
+        }
+        self.retire = Some(r);
+        out
+    }
+
+    /// [`MediaTracker::end_calls`] for the announcement slots `slots`: only the flows at
+    /// their addresses can refer to them (a flow's announcements are those of its
+    /// addresses).
+    fn end_announcements(&mut self, slots: &[u32], r: &mut Retire, out: &mut EndedMedia) {
+        let mine: foldhash::HashSet<u32> = slots.iter().copied().collect();
+        let mut near: Vec<u32> = (slots.iter())
+            .flat_map(|&i| {
+                let a = self.report.announced[i as usize].addr;
+                r.flows_at.range((a, 0)..=(a, u32::MAX))
+            })
+            .map(|&(_, slot)| slot)
+            .collect();
+        near.sort_unstable();
+        near.dedup();
+        let refers = |t: &MediaTracker, slot: u32, to: &dyn Fn(u32) -> bool| {
+            let f = &t.flows[slot as usize];
+            let stream_anns = (f.streams.iter()).flat_map(|&si| {
+                let s = &t.streams[si as usize];
+                [s.dst_ann, s.src_ann]
+            });
+            ([f.dst_ann, f.src_ann].into_iter().chain(stream_anns))
+                .flatten()
+                .any(to)
+        };
+        let mut referred: foldhash::HashSet<u32> = Default::default();
+        for &slot in &near {
+            if self.flows[slot as usize].retired || !refers(self, slot, &|a| mine.contains(&a)) {
+                continue;
+            }
+            if !refers(self, slot, &|a| !r.call_over[a as usize]) {
+                self.retire_flow(slot, r);
+                continue;
+            }
+            let f = &mut self.flows[slot as usize];
+            f.settle(&mut self.report.announced);
+            for &si in &self.flows[slot as usize].streams {
+                let s = &self.streams[si as usize];
+                if s.confirmed {
+                    out.rtp.push(self.describe_stream(si, s.gap_frames.clone()));
+                }
+            }
+            let f = &self.flows[slot as usize];
+            let stream_anns = (f.streams.iter()).flat_map(|&si| {
+                let s = &self.streams[si as usize];
+                [s.dst_ann, s.src_ann]
+            });
+            referred.extend(
+                ([f.dst_ann, f.src_ann].into_iter().chain(stream_anns))
+                    .flatten()
+                    .filter(|a| mine.contains(a)),
+            );
+        }
+        for &i in slots {
+            let Some(&seq) = r.seq.get(i as usize).filter(|&&seq| seq != FREE) else {
+                continue;
+            };
+            let row = self.report.announced[i as usize].clone();
+            if referred.contains(&i) {
+                out.announced.push(row);
+                continue;
+            }
+            // Its entry among the ended announcements is dropped at the next release
+            // (its slot no longer holds this creation number).
+            self.free_announcement(i);
+            r.seq[i as usize] = FREE;
+            r.held.remove(&seq);
+            r.ready.announced.push((seq, row));
+        }
+    }
+
+    /// Flow `slot` is new: found by its addresses from now on (when retiring).
+    pub(super) fn index_flow(&mut self, slot: u32) {
+        if let Some(r) = &mut self.retire {
+            let f = &self.flows[slot as usize];
+            for a in [f.src, f.dst] {
+                r.flows_at.insert((a, slot));
+            }
+        }
+    }
+
+    /// Flow `slot` leaves the table (retired, forgotten): no longer found by its
+    /// addresses.
+    pub(super) fn unindex_flow(&mut self, slot: u32) {
+        if let Some(r) = &mut self.retire {
+            r.unindex(slot, &self.flows[slot as usize]);
+        }
+    }
+
+    /// The STUN transactions so far, in the order they began.
+    pub fn stun_so_far(&self) -> &[crate::media::StunTransaction] {
+        &self.report.stun
+    }
+
+    /// Non-SIP UDP datagrams examined so far.
+    pub fn udp_datagrams(&self) -> u64 {
+        self.report.udp_datagrams
+    }
+
+    /// The report's parts that hold while the capture is read: the flows forgotten at the
+    /// cap (with the calls they leave not judged) and the other tables that were full.
+    pub fn limits_so_far(&self) -> (Option<&FlowLimit>, &[ItemLimit]) {
+        (self.report.flow_limit.as_ref(), &self.report.item_limits)
     }
 
     /// An announcement was filed in slot `i`.
@@ -314,6 +465,7 @@ impl MediaTracker {
     /// Retires flow `slot`: counts settled, confirmed streams made rows, slots freed.
     fn retire_flow(&mut self, slot: u32, r: &mut Retire) {
         self.flow_order.remove(slot);
+        r.unindex(slot, &self.flows[slot as usize]);
         let f = &mut self.flows[slot as usize];
         f.settle(&mut self.report.announced);
         self.flow_index.remove(FlowKey::new(f.src, f.dst));
@@ -597,5 +749,62 @@ mod tests {
         assert!(rows >= 2 * 190, "{rows} rows out before the end");
         let r = t.finish_rows();
         assert_eq!(rows + r.rtp.len() + r.announced.len(), 400);
+    }
+
+    /// Calls ended at once: their media becomes rows without waiting for quiet, except
+    /// what a call still in progress shares, which is described as it stands.
+    #[test]
+    fn ended_calls_leave_at_once_and_a_shared_flow_stays() {
+        let mut t = MediaTracker::default();
+        t.retiring();
+        let sdp = |port: u16| {
+            let body = format!("v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio {port} RTP/AVP 8\r\n");
+            crate::sip::sdp::parse(body.as_bytes())
+        };
+        let caller = |port: u16| {
+            let body = format!("v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio {port} RTP/AVP 8\r\n");
+            crate::sip::sdp::parse(body.as_bytes())
+        };
+        // Call a: 10.0.0.1:4000 → 10.0.0.2:6000. Call b names 10.0.0.1:4000 too (a
+        // B2BUA's other leg), with its own far end 10.0.0.2:7000 (no media).
+        t.announce("a", &sdp(6000), 1);
+        t.announce("b", &caller(4000), 2);
+        t.announce("b", &sdp(7000), 3);
+        for i in 0..10u16 {
+            let p = rtp_pkt(i, 160 * u32::from(i), 7, 8);
+            t.datagram(&dgram(
+                10 + u64::from(i),
+                20 * u32::from(i),
+                "10.0.0.1:4000",
+                "10.0.0.2:6000",
+                &p,
+            ));
+        }
+        let ended = t.end_calls(["a"]);
+        // The flow also refers to b's announcement of its source: it stays, and its
+        // stream is described as it stands; a's announcement is still referred to.
+        assert_eq!(ended.rtp.len(), 1, "{ended:?}");
+        assert_eq!(ended.rtp[0].packets, 10);
+        assert_eq!(ended.rtp[0].call_id.as_deref(), Some("a"));
+        assert_eq!(ended.announced.len(), 1);
+        assert_eq!(ended.announced[0].received, 10);
+        assert_eq!(t.flows_held(), 1);
+        let rows = t.take_rows();
+        assert!(rows.rtp.is_empty() && rows.announced.is_empty(), "{rows:?}");
+        // Once b ends too, the flow retires and everything is a row, with no time passing.
+        let ended = t.end_calls(["b"]);
+        assert!(
+            ended.rtp.is_empty() && ended.announced.is_empty(),
+            "{ended:?}"
+        );
+        assert_eq!(t.flows_held(), 0);
+        let rows = t.take_rows();
+        assert_eq!(rows.rtp.len(), 1);
+        assert_eq!(rows.rtp[0].packets, 10);
+        let mut calls: Vec<(&str, u64)> = (rows.announced.iter())
+            .map(|(_, a)| (&*a.call_id, a.received + a.sent))
+            .collect();
+        calls.sort();
+        assert_eq!(calls, [("b", 0), ("b", 10)]);
     }
 }
