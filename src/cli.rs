@@ -128,9 +128,9 @@ pub enum Command {
     #[command(after_help = EXAMPLES_EXTRACT)]
     Extract(ExtractArgs),
     /// Judge each call as soon as it has ended, while the capture is read (or still being
-    /// written, with --follow): its findings printed then, memory held only for the calls
-    /// in progress; the rules that compare calls report at the end. The media rules need
-    /// `analyze`.
+    /// written, with --follow): its findings, its media's included, printed then, memory
+    /// held only for the calls in progress; the rules that compare calls and the
+    /// softphone's ICE rules report at the end.
     #[command(after_help = EXAMPLES_WATCH)]
     Watch(WatchArgs),
     /// List the diagnosis rules.

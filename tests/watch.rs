@@ -5,8 +5,9 @@
 //! The oracle is `analyze` on the whole capture (itself pinned by the report baseline):
 //! `watch` runs the rules that look at one call as each call ends, and those that compare
 //! calls (FM001, FM005) at the end on what the calls judged showed, so it must report
-//! exactly the findings `analyze` reports — same rule, call and frames — leaving out only
-//! the rules that judge media (SP…) and the capture rules (CAP…, compared apart).
+//! exactly the findings `analyze` reports — same rule, call and frames — and the same
+//! verdicts, the media's included (SP003, SP005 and SP006 with each unit of calls; the
+//! softphone's ICE rules at the end); the capture rules (CAP…) are compared apart.
 
 mod common;
 
@@ -25,20 +26,41 @@ use serde_json::Value;
 /// (Call-ID, rule, frames): each frame as (file, frame number in it).
 type Key = (String, String, Vec<(String, u64)>);
 
-/// (Call-ID, rule, frames) of every finding `analyze` reports that `watch` can make
-/// (all but the media rules; the capture rules are compared apart).
-fn analyze_findings(path: &str) -> BTreeSet<Key> {
+/// `analyze`'s report of a capture.
+fn analyze_report(path: &str) -> Value {
     let out = common::sipdiag(&["analyze", "--format", "json", path]);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// (Call-ID, rule, frames) of every finding of `analyze`'s report but the capture rules'
+/// (compared apart); without the media rules' when `media` is false.
+fn analyze_findings(doc: &Value, media: bool) -> BTreeSet<Key> {
     doc["findings"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|f| {
             let id = f["id"].as_str().unwrap_or("");
-            !(id.starts_with("SP") || id.starts_with("CAP"))
+            !(id.starts_with("CAP") || !media && id.starts_with("SP"))
         })
         .map(key)
+        .collect()
+}
+
+/// Each verdict as (Call-IDs, text), from `analyze`'s report or the call records of
+/// `watch --verbose`.
+fn verdicts<'v>(records: impl IntoIterator<Item = &'v Value>) -> BTreeSet<(Vec<String>, String)> {
+    (records.into_iter())
+        .flat_map(|r| r["verdicts"].as_array().into_iter().flatten())
+        .map(|v| {
+            let ids = v["call_ids"].as_array().unwrap();
+            (
+                ids.iter()
+                    .map(|i| i.as_str().unwrap().to_string())
+                    .collect(),
+                v["text"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -146,7 +168,7 @@ fn lines(out: &std::process::Output) -> Vec<String> {
 #[test]
 fn every_call_is_judged_as_analyze_judges_it() {
     let mut files: Vec<std::path::PathBuf> = Vec::new();
-    for dir in ["followme", "ipoffice", "diag", "calls"] {
+    for dir in ["followme", "ipoffice", "diag", "calls", "media"] {
         for e in std::fs::read_dir(common::testdata(dir)).unwrap() {
             let p = e.unwrap().path();
             let name = p.to_string_lossy().to_string();
@@ -174,13 +196,32 @@ fn every_call_is_judged_as_analyze_judges_it() {
     let mut with_findings = 0;
     for p in &files {
         let path = p.to_str().unwrap();
-        let out = common::sipdiag(&["watch", "--format", "json", path]);
-        let (found, end, errors) = watch_output(&lines(&out));
-        let expected = split_over(analyze_findings(path), &end);
+        let out = common::sipdiag(&["watch", "--verbose", "--format", "json", path]);
+        let (mut found, end, errors) = watch_output(&lines(&out));
+        let doc = analyze_report(path);
+        // A call whose messages lie further apart than a call is kept after its last
+        // (timestamps years apart) is judged in pieces, each with the media of its own
+        // time: its media findings and verdict are `analyze`'s only in the signalling.
+        let whole = end["reopened"] == 0;
+        if !whole {
+            found.retain(|(_, id, _)| !id.starts_with("SP"));
+        }
+        let expected = split_over(analyze_findings(&doc, whole), &end);
         assert_eq!(
             found, expected,
             "{path}: watch (left) and analyze (right) differ"
         );
+        if whole {
+            let records: Vec<Value> = (lines(&out).iter())
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            let watched = verdicts(records.iter().filter(|r| r["type"] == "call"));
+            assert_eq!(
+                watched,
+                verdicts([&doc]),
+                "{path}: the verdicts of watch (left) and analyze (right) differ"
+            );
+        }
         // Exit code 1 exactly when an error-level finding was printed; 2 (after the
         // report) where the file cannot be read, as for analyze.
         let unreadable = common::sipdiag(&["messages", "--format", "json", path])
@@ -374,7 +415,10 @@ fn follow_prints_a_finding_before_the_capture_is_complete() {
     let (found, end) = watch_findings(&got);
     assert_eq!(
         found,
-        split_over(analyze_findings(src.to_str().unwrap()), &end)
+        split_over(
+            analyze_findings(&analyze_report(src.to_str().unwrap()), true),
+            &end
+        )
     );
     assert_eq!(end["calls"], 66, "{end}");
     assert_eq!(end["failed"], 54, "{end}");
@@ -438,7 +482,10 @@ fn follow_waits_for_the_file_to_appear() {
     let (found, end) = watch_findings(&got);
     assert_eq!(
         found,
-        split_over(analyze_findings(src.to_str().unwrap()), &end)
+        split_over(
+            analyze_findings(&analyze_report(src.to_str().unwrap()), true),
+            &end
+        )
     );
     assert_eq!(end["captures"][0]["frames"], 4, "{end}");
     // Never created: an error naming the file once the wait is over (exit 2).
@@ -476,7 +523,10 @@ fn follow_goes_on_into_the_next_file_of_a_rotated_set() {
     // Every frame cited by the file it is in (the second file's from its frame 1).
     assert_eq!(
         found,
-        split_over(analyze_findings(src.to_str().unwrap()), &end)
+        split_over(
+            analyze_findings(&analyze_report(src.to_str().unwrap()), true),
+            &end
+        )
     );
     assert!(
         found
@@ -527,7 +577,10 @@ fn follow_goes_round_a_ring_of_files() {
     let (found, end) = watch_findings(&got);
     assert_eq!(
         found,
-        split_over(analyze_findings(src.to_str().unwrap()), &end)
+        split_over(
+            analyze_findings(&analyze_report(src.to_str().unwrap()), true),
+            &end
+        )
     );
     let frames: Vec<u64> = end["captures"]
         .as_array()
@@ -914,7 +967,8 @@ fn softphone_signalling_is_noted_and_not_taken_for_a_capture_without_sip() {
                 let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
                 assert!(
                     text.contains(&format!("{path} frame {first}"))
-                        && text.contains("`sipdiag analyze` judges the softphone's media"),
+                        && text
+                            .contains("its media (ICE, RTP) is judged with the capture's findings"),
                     "{text}"
                 );
             }
@@ -922,4 +976,70 @@ fn softphone_signalling_is_noted_and_not_taken_for_a_capture_without_sip() {
     }
     // The softphone captures of testdata/media, with the default port only.
     assert!(softphone >= 8, "{softphone} softphone captures");
+}
+
+/// A call answered without media, judged before the capture shows any UDP: its SP003
+/// finding waits (the capture may be one filtered to signalling, which gets one finding
+/// on all such calls), then is printed as the call's own as soon as UDP has come, before
+/// the calls judged later, as `analyze` reports it.
+#[test]
+fn a_call_without_media_before_any_udp_is_reported_once_udp_comes() {
+    // `reused-ports`: call 1 (frames 1-7) has no media; calls 2 and 3 reuse its ports and
+    // send RTP (call 3 one way). Here call 2's set-up (frames 8-12) comes 60 s later and
+    // everything after it 120 s later, so call 1 is judged while the capture holds no
+    // UDP yet.
+    let src = common::testdata("media/reused-ports.pcap");
+    let (head, recs) = records(&src);
+    let mut bytes = head.clone();
+    for (i, (_, r)) in recs.iter().enumerate() {
+        let mut r = r.clone();
+        let later = match i {
+            0..7 => 0,
+            7..12 => 60,
+            _ => 120,
+        };
+        let secs = u32::from_le_bytes(r[..4].try_into().unwrap()) + later;
+        r[..4].copy_from_slice(&secs.to_le_bytes());
+        bytes.extend_from_slice(&r);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late-udp.pcap");
+    std::fs::write(&path, &bytes).unwrap();
+    let path = path.to_str().unwrap();
+    let out = common::sipdiag(&["watch", "--format", "json", path]);
+    let records: Vec<Value> = (lines(&out).iter())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids = |r: &Value| -> Vec<String> {
+        (r["findings"].as_array().into_iter().flatten())
+            .map(|f| format!("{} {}", f["id"].as_str().unwrap(), f["call_id"]))
+            .collect()
+    };
+    let first = "reused-ports-1-sip-uas-silent-1@127.0.0.70";
+    let third = "reused-ports-3-sip-uas-silent-1@127.0.0.70";
+    let at = |id: &str, call: &str| {
+        records
+            .iter()
+            .position(|r| ids(r).contains(&format!("{id} \"{call}\"")))
+            .unwrap_or_else(|| panic!("no {id} on {call}: {records:?}"))
+    };
+    assert!(
+        at("SP003", first) < at("SP005", third),
+        "the waiting SP003 finding came after a later call's: {records:?}"
+    );
+    let sp003 = &records[at("SP003", first)]["findings"][0];
+    assert!(
+        sp003["title"]
+            .as_str()
+            .unwrap()
+            .contains("answered, but no media at all"),
+        "{sp003}"
+    );
+    // The capture's count of UDP as the finding was printed, not the 0 it waited with.
+    assert!(sp003["evidence"]["udp_datagrams_in_capture"].as_u64() > Some(0));
+    let (found, end, _) = watch_output(&lines(&out));
+    assert_eq!(
+        found,
+        split_over(analyze_findings(&analyze_report(path), true), &end)
+    );
 }

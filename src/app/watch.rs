@@ -14,7 +14,8 @@
 //!   judged as one unit and freed. A call that cannot be linked ([`MayLink`]: none of its
 //!   INVITEs involves an address that XCC could be) is judged within the capture second
 //!   it retires in;
-//! - the rules of [`Scope::Call`] run on that unit alone, with the same code as `analyze`.
+//! - the rules of [`Scope::Call`] run on that unit alone, with the same code as `analyze`,
+//!   and so do the media rules of one call, on the unit's media ([`media::WatchMedia`]).
 //!   What `analyze` learns from the whole capture is kept as small aggregates instead: the
 //!   XCC addresses earlier calls have shown ([`KnownXcc`]), the numbers that tell the
 //!   site's country code and internal length ([`SiteTally`]), the trunks on which
@@ -24,10 +25,10 @@
 //! Follow-Me failure that comes before any message identifying XCC is not recognised as
 //! one (the report of `analyze`, which sees every call first, would). The rules that
 //! compare calls (FM001, FM005) run once at the end, with the capture rules (CAP…), on
-//! digests that each judged unit adds to ([`rules::Seen`]); the media rules (SP…) need
-//! the streams of the whole capture and are left to `analyze`. A softphone's signalling
-//! (TCP on the softphone port) is noted, so that a capture of it is not taken for one
-//! without signalling (CAP002).
+//! digests that each judged unit adds to ([`rules::Seen`]). A unit's media is judged with
+//! it (SP003, SP005, SP006: [`media`]); the softphone's ICE rules run at the end on the
+//! capture's STUN. A softphone's signalling (TCP on the softphone port) is noted, so that
+//! a capture of it is not taken for one without signalling (CAP002).
 //!
 //! With `--follow` and `-i`, capture time also moves on with the wall clock while the input
 //! is quiet (a live capture's timestamps are the wall clock), so a call that has ended is
@@ -36,6 +37,7 @@
 
 mod input;
 mod may_link;
+mod media;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -96,8 +98,10 @@ struct Judge {
     pbx: Vec<Endpoint>,
     site: Site,
     /// The ports of the media settings: the softphone signalling port (`--softphone-port`,
-    /// the site file, 2230) tells softphone signalling, which the watch does not judge.
+    /// the site file, 2230) tells softphone signalling.
     ports: crate::media::MediaSettings,
+    /// The media, judged with each unit of calls.
+    media: media::WatchMedia,
     /// `--ipo` and `--ipo-config`.
     ipo: Vec<std::net::IpAddr>,
     ipo_config: Option<crate::ipoffice::Config>,
@@ -117,6 +121,7 @@ impl Judge {
         }
         self.last_message = Some(m.time);
         self.may_link.note(&m);
+        self.media.message(&m);
         self.retiring.add(m);
         self.take_retired();
     }
@@ -169,7 +174,89 @@ impl Judge {
         if now.secs >= self.looked.saturating_add(HOLD_SECS) {
             self.looked = now.secs;
             self.judge_ready(Some(now.secs));
+            self.sweep_media(now.secs);
+        } else if self.media.wants_sweep() {
+            self.sweep_media(now.secs);
         }
+    }
+
+    /// Lets go of the media no call waiting to be judged reads; judges the streams of no
+    /// call among it, and prints the SP003 findings that waited once UDP has come.
+    pub(super) fn sweep_media(&mut self, now: i64) {
+        let loose = self.media.sweep(now);
+        self.judge_loose(loose);
+        self.flush_deferred();
+    }
+
+    /// SP006 on streams of no call, once they have ended.
+    fn judge_loose(&mut self, rtp: Vec<crate::media::RtpStream>) {
+        if rtp.is_empty() || !self.rule_enabled("SP006") {
+            return;
+        }
+        let media = crate::media::MediaReport {
+            settings: Some(self.ports.clone()),
+            rtp,
+            ..Default::default()
+        };
+        let roles = infer_roles_knowing(&[], &self.xcc, &self.pbx, &self.known);
+        let (legs, ipo) = Default::default();
+        let cx = rules::Context {
+            captures: &[],
+            calls: &[],
+            roles: &roles,
+            legs: &legs,
+            site: &self.site,
+            media: &media,
+            ipo: &ipo,
+            seen: &self.seen,
+        };
+        let mut findings = rules::run_selected(&cx, &|r| r.info().id == "SP006");
+        self.choice.apply_severity(&mut findings);
+        self.print_findings(findings);
+    }
+
+    /// Whether the rule `id` runs (`--select`, `--ignore`).
+    fn rule_enabled(&self, id: &str) -> bool {
+        rules::lookup(id).is_some_and(|r| self.choice.enabled(r.info()))
+    }
+
+    /// Prints findings that belong to no unit of calls (media of no call; SP003 findings
+    /// that waited for the capture to show UDP), as a record without verdicts.
+    fn print_findings(&mut self, mut findings: Vec<rules::Finding>) {
+        if findings.is_empty() {
+            return;
+        }
+        let files = self.files.several();
+        for f in &mut findings {
+            f.capture = files.is_none().then(|| self.file_path.clone());
+            *self.end.findings.entry(f.id).or_default() += 1;
+            self.failing |= self.fail_on.is_some_and(|t| f.severity >= t);
+        }
+        let began = None;
+        let a = Analysis::new(
+            self.site.clone(),
+            infer_roles_knowing(&[], &self.xcc, &self.pbx, &self.known),
+            Vec::new(),
+            Vec::new(),
+            Default::default(),
+            Vec::new(),
+            findings,
+        );
+        let text = match self.format {
+            WatchFormat::Json => call_json(&a, began, files),
+            WatchFormat::Table => call_block(&a, began, &self.text, files) + "\n",
+        };
+        print(&text);
+    }
+
+    /// Prints the SP003 findings that waited for UDP once the capture has shown some.
+    pub(super) fn flush_deferred(&mut self) {
+        let udp = self.media.udp_datagrams();
+        if self.media.deferred.is_empty() || udp == 0 {
+            return;
+        }
+        let findings = self.media.deferred.take(udp);
+        self.print_findings(findings);
     }
 
     /// Judges the calls that cannot be linked, retired so far.
@@ -272,6 +359,9 @@ impl Judge {
         }
         let mut site = self.site.clone();
         self.tally.apply(&mut site, USER_NUMBER_SOURCES);
+        let secs = self.retiring.now().map_or(i64::MAX, |t| t.secs);
+        let ending: Vec<&Call> = units.values().flatten().collect();
+        self.media.end_calls(&ending, secs);
         for (_, calls) in units {
             self.judge(calls, &site);
         }
@@ -283,7 +373,13 @@ impl Judge {
         let roles = infer_roles_knowing(&calls, &self.xcc, &self.pbx, &self.known);
         self.known.learn(&roles);
         let legs = link_legs(&calls, &roles);
-        let media = crate::media::MediaReport::default();
+        let mut media = self.media.unit_report(&calls);
+        // No UDP besides SIP so far: SP003 cannot tell yet whether the capture holds any
+        // (its one finding on a capture without media): its findings wait.
+        let no_udp_yet = media.udp_datagrams == 0;
+        if no_udp_yet {
+            media.udp_datagrams = 1;
+        }
         let ipo = super::ipo_route::ipo_context(&calls, &self.ipo, self.ipo_config.as_ref());
         let cx = rules::Context {
             captures: self.last_report.as_slice(),
@@ -296,8 +392,22 @@ impl Judge {
             seen: &self.seen,
         };
         let mut findings = rules::run_selected(&cx, &|r| {
-            r.scope() == Scope::Call && self.choice.enabled(r.info())
+            (r.scope() == Scope::Call || media::UNIT_RULES.contains(&r.info().id))
+                && self.choice.enabled(r.info())
         });
+        // SP006 judges the streams of this unit's calls (the others at their addresses
+        // are their own calls').
+        let ids: Vec<&str> = calls.iter().map(|c| c.call_id.as_str()).collect();
+        findings.retain(|f| {
+            f.id != "SP006" || f.call_id.as_deref().is_some_and(|id| ids.contains(&id))
+        });
+        if no_udp_yet {
+            let (wait, now): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| f.id == "SP003");
+            for f in wait {
+                self.media.deferred.push(f);
+            }
+            findings = now;
+        }
         // What the rules that compare calls read at the end (FM001, FM005).
         let judged = rules::Seen::of(&cx);
         self.seen.add(&judged);
@@ -308,7 +418,7 @@ impl Judge {
         for f in &mut findings {
             f.capture = files.is_none().then(|| self.file_path.clone());
         }
-        let verdicts = crate::report::verdict::verdicts_of(&calls, &legs, None, &findings);
+        let verdicts = crate::report::verdict::verdicts_of(&calls, &legs, Some(&media), &findings);
         self.end.calls += calls.len() as u64;
         self.end.failed += verdicts.iter().filter(|v| !v.ok).count() as u64;
         for f in &findings {
@@ -390,6 +500,7 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         xcc: endpoints(&args.judge.xcc)?,
         pbx: endpoints(&args.judge.pbx)?,
         site,
+        media: media::WatchMedia::new(settings.clone()),
         ports: settings,
         ipo: args.judge.ipo.clone(),
         ipo_config: (args.judge.ipo_config)
@@ -471,18 +582,18 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
     let path = place.and_then(|p| jm.files.paths().get(p.file).cloned());
     let own = |n: u64| jm.files.locate(n).map_or(n, |p| p.frame);
     cap.report_on(&mut jm.end.captures, path.as_deref(), &own);
+    // The media of no call, and the SP003 findings that waited for UDP: printed now, or
+    // (none came) made the one finding of a capture without media.
+    j.flush_deferred();
+    let waited = std::mem::take(&mut j.media.deferred);
+    let fresh = media::WatchMedia::new(j.ports.clone());
+    let (media, loose) = std::mem::replace(&mut j.media, fresh).finish();
+    j.judge_loose(loose);
     // The capture rules: on the files' reports, and on what the calls judged showed
-    // (FM001, FM005: the digests of `rules::Seen`), with the XCC the calls identified.
+    // (FM001, FM005: the digests of `rules::Seen`), with the XCC the calls identified;
+    // and the softphone's media rules, on the capture's STUN and softphone streams.
     let roles = infer_roles_knowing(&[], &j.xcc, &j.pbx, &j.known);
     let (legs, ipo) = Default::default();
-    // A capture of softphone signalling is not one without signalling (CAP002).
-    let media = crate::media::MediaReport {
-        settings: Some(j.ports.clone()),
-        softphone: (j.end.softphone_signalling.iter())
-            .map(SoftphoneSeen::flow)
-            .collect(),
-        ..Default::default()
-    };
     let reports = j.end.captures.clone();
     let cx = rules::Context {
         captures: &reports,
@@ -495,8 +606,12 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         seen: &j.seen,
     };
     let mut capture_findings = rules::run_selected(&cx, &|r| {
-        r.scope() == Scope::Capture && j.choice.enabled(r.info())
+        (r.scope() == Scope::Capture || media::END_RULES.contains(&r.info().id))
+            && j.choice.enabled(r.info())
     });
+    if let Some(f) = waited.no_media_finding() {
+        capture_findings.push(f);
+    }
     j.choice.apply_severity(&mut capture_findings);
     // One file: the findings name it, as `analyze`'s do (several: frames cited by file).
     if let [only] = j.files.paths() {

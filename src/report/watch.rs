@@ -158,7 +158,7 @@ pub fn end_text(e: &WatchEnd, o: &TextOptions, files: Option<&FrameIndex>) -> St
     if let Some(s) = &e.softphone_signalling {
         out.push_str(&analysis::wrap_lines(
             &format!(
-                "Softphone signalling from {} to {} ({} frame {}): watch judges SIP calls only; `sipdiag analyze` judges the softphone's media (ICE, RTP).",
+                "Softphone signalling from {} to {} ({} frame {}): its media (ICE, RTP) is judged with the capture's findings.",
                 s.client, s.server, s.capture, s.frame
             ),
             o.width,

@@ -42,9 +42,15 @@ impl<'j> WatchEmit<'j> {
     }
 }
 
+impl WatchEmit<'_> {
+    fn judge(&self) -> std::sync::MutexGuard<'_, Judge> {
+        self.sink.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl Emit for WatchEmit<'_> {
     fn wants_packets(&self) -> bool {
-        false
+        true
     }
     fn wants_streams(&self) -> bool {
         true
@@ -57,9 +63,69 @@ impl Emit for WatchEmit<'_> {
             self.sink.message(m);
         }
     }
-    fn datagram(&mut self, _: &Datagram<'_>) {}
-    fn icmp(&mut self, _: &IcmpError) {}
+    // Frames are numbered through the files read, as the messages' are (`Judge::message`).
+    fn datagram(&mut self, d: &Datagram<'_>) {
+        let mut j = self.judge();
+        let d = Datagram {
+            frame: d.frame + j.offset,
+            ..*d
+        };
+        j.media.datagram(&d);
+        if j.media.wants_sweep() {
+            j.sweep_media(d.time.secs);
+        }
+        // The SP003 findings that waited for UDP (the first datagram shows the capture is
+        // not one of signalling only).
+        j.flush_deferred();
+    }
+    fn icmp(&mut self, e: &IcmpError) {
+        let mut j = self.judge();
+        let e = IcmpError {
+            frame: e.frame + j.offset,
+            ..e.clone()
+        };
+        j.media.icmp(&e);
+    }
     fn stream(&mut self, e: &StreamEvent<'_>) {
+        {
+            let mut j = self.judge();
+            let offset = j.offset;
+            j.media.stream(&match *e {
+                StreamEvent::Data {
+                    flow,
+                    frame,
+                    origin,
+                    time,
+                    data,
+                } => StreamEvent::Data {
+                    flow,
+                    frame: frame + offset,
+                    origin: origin + offset,
+                    time,
+                    data,
+                },
+                StreamEvent::Gap {
+                    flow,
+                    frame_before,
+                    frame_after,
+                    missing,
+                } => StreamEvent::Gap {
+                    flow,
+                    frame_before: frame_before + offset,
+                    frame_after: frame_after + offset,
+                    missing,
+                },
+                StreamEvent::End {
+                    flow,
+                    frame,
+                    evicted,
+                } => StreamEvent::End {
+                    flow,
+                    frame: frame + offset,
+                    evicted,
+                },
+            });
+        }
         let port = self.softphone_port;
         if let StreamEvent::Data { flow, frame, .. } = e
             && !self.seen

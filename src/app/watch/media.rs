@@ -1,0 +1,487 @@
+//! The media of `watch`: each unit of calls is judged with its RTP and SDP counts, as
+//! `analyze` judges it (SP003 no media, SP005 one-way audio, SP006 loss and jitter), and
+//! memory follows the media in progress.
+//!
+//! - The media tracker retires what has ended as the capture is read
+//!   ([`MediaTracker::retiring`]). A flow that matches the SDP of a call in progress stays
+//!   until that call is judged, so a unit's streams are whole when it is.
+//! - Rows that have retired (streams, announcements) are kept in a small store, by
+//!   address, while a call waiting to be judged named one of their addresses in its SDP
+//!   before they ended (a call that named it later began after them: a PBX reusing its
+//!   RTP ports says nothing of the earlier call), and [`LINGER_SECS`] more. The store is
+//!   looked at every [`super::HOLD_SECS`] of capture time, and after every
+//!   [`SWEEP_ROWS`] rows (a flood ends many calls in one capture second). A unit reads
+//!   the rows at its calls' addresses: its own streams, a B2BUA leg's bridged stream
+//!   filed under the other leg's SDP, what the silent side of a one-way call sent
+//!   elsewhere.
+//! - When a unit is judged, its calls end in the tracker at once
+//!   ([`MediaTracker::end_calls`]): their flows retire and their rows join the store.
+//! - SP006 judges a stream with its call's unit; a stream of no call when it leaves the
+//!   store. The softphone rules (SP001, SP002, SP004, SP003 on softphone signalling) read
+//!   the capture's STUN and the streams of softphone addresses and of the address pairs
+//!   that exchanged STUN, at the end.
+//! - SP003 says "no media in the capture at all" only of a capture without any UDP. Until
+//!   the first datagram other than SIP, its findings wait ([`Deferred`]): printed as soon
+//!   as one comes, or made the one finding of a capture without UDP at the end.
+//!
+//! Stage: app (watch). Input: the messages' SDP, datagrams, TCP stream events, the units
+//! judged. Output: a [`MediaReport`] per unit and the findings on media of no call.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+
+use foldhash::{HashMap, HashSet};
+
+use crate::calls::Call;
+use crate::media::{
+    Announced, FlowLimit, MediaReport, MediaSettings, MediaTracker, RtpStream, announced_addrs,
+};
+use crate::net::{Datagram, IcmpError, StreamEvent};
+use crate::rules::Finding;
+use crate::sip::SipMessage;
+
+/// Capture seconds a retired row stays in the store at least (a call may name its
+/// address just after the media began).
+pub const LINGER_SECS: i64 = 1;
+
+/// Rows filed between two looks at the store, at most.
+pub const SWEEP_ROWS: usize = 4096;
+
+/// The SP rules judged with each unit of calls.
+pub const UNIT_RULES: &[&str] = &["SP003", "SP005", "SP006"];
+
+/// The SP rules judged at the end, on the capture's STUN and softphone streams.
+pub const END_RULES: &[&str] = &["SP001", "SP002", "SP003", "SP004"];
+
+/// A row that left the tracker.
+#[derive(Debug)]
+enum Row {
+    Rtp(Box<RtpStream>),
+    Announced(Announced),
+}
+
+impl Row {
+    fn addrs(&self) -> impl Iterator<Item = SocketAddr> {
+        let (a, b) = match self {
+            Row::Rtp(s) => (s.src, Some(s.dst)),
+            Row::Announced(a) => (a.addr, None),
+        };
+        std::iter::once(a).chain(b)
+    }
+}
+
+/// The addresses a call not yet judged named, from the capture second of its first SDP.
+#[derive(Debug)]
+struct Naming {
+    since: i64,
+    /// Its place among the calls that named addresses.
+    number: u64,
+    addrs: Vec<SocketAddr>,
+}
+
+/// SP003 findings kept whole while the capture has shown no UDP besides SIP; past them,
+/// only what the one finding of a capture without media names.
+pub const DEFERRED_FINDINGS: usize = 1000;
+
+/// SP003 findings on calls judged while the capture had shown no UDP besides SIP.
+#[derive(Debug, Default)]
+pub(super) struct Deferred {
+    /// The first [`DEFERRED_FINDINGS`], whole.
+    findings: Vec<Finding>,
+    /// Past those, the calls that lasted long enough to have had media: Call-ID, INVITE
+    /// frame, setup frames (a capture at its 1,001st answered call without any UDP is
+    /// one filtered to signalling; should UDP come after all, their findings are lost).
+    more: Vec<(String, u64, Vec<u64>)>,
+}
+
+impl Deferred {
+    pub(super) fn push(&mut self, f: Finding) {
+        if self.findings.len() < DEFERRED_FINDINGS {
+            self.findings.push(f);
+        } else if long_enough(&f)
+            && let (Some(id), Some(&invite)) = (&f.call_id, f.frames.first())
+        {
+            self.more.push((id.clone(), invite, f.frames));
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.findings.is_empty() && self.more.is_empty()
+    }
+
+    /// UDP has come: the findings kept whole, their evidence counting `udp` datagrams.
+    pub(super) fn take(&mut self, udp: u64) -> Vec<Finding> {
+        self.more = Vec::new();
+        let mut findings = std::mem::take(&mut self.findings);
+        for f in &mut findings {
+            if let Some(e) = f.evidence.get_mut("udp_datagrams_in_capture") {
+                *e = udp.into();
+            }
+        }
+        findings
+    }
+
+    /// No UDP came: the one SP003 finding of a capture without media, on the calls that
+    /// lasted long enough to have had media (`None`: none did).
+    pub(super) fn no_media_finding(self) -> Option<Finding> {
+        use crate::rules::sp003_media_missing::{SilentCall, no_media_in_capture};
+        let whole = (self.findings.iter())
+            .filter(|f| long_enough(f))
+            .filter_map(|f| {
+                Some(SilentCall {
+                    call_id: f.call_id.as_deref()?,
+                    invite_frame: *f.frames.first()?,
+                    setup_frames: f.frames.clone(),
+                })
+            });
+        let more = self.more.iter().map(|(id, invite, frames)| SilentCall {
+            call_id: id,
+            invite_frame: *invite,
+            setup_frames: frames.clone(),
+        });
+        let silent: Vec<SilentCall<'_>> = whole.chain(more).collect();
+        (!silent.is_empty()).then(|| no_media_in_capture(&silent))
+    }
+}
+
+/// Whether the call of an SP003 finding lasted long enough to have had media.
+fn long_enough(f: &Finding) -> bool {
+    use crate::rules::sp003_media_missing::SHORT_CALL_SECS;
+    f.evidence["duration_s"]
+        .as_f64()
+        .is_some_and(|d| d >= SHORT_CALL_SECS)
+}
+
+/// What the watch keeps of the media; see the module docs.
+pub(super) struct WatchMedia {
+    tracker: MediaTracker,
+    settings: MediaSettings,
+    /// Retired rows (`None`: a free slot) with the capture second they came and the one
+    /// they are next looked at; by address, and in the order they are looked at.
+    rows: Vec<Option<(Row, i64, i64)>>,
+    free: Vec<usize>,
+    by_addr: BTreeSet<(SocketAddr, usize)>,
+    order: VecDeque<usize>,
+    /// Addresses named by the SDP of calls not yet judged, each with the capture second
+    /// of the call's first SDP and the call's number.
+    named: BTreeSet<(SocketAddr, i64, u64)>,
+    /// Those addresses by call (Call-ID, or the made-up key of messages without one),
+    /// with the capture second of its first SDP and its number.
+    named_by: HashMap<String, Naming>,
+    /// Calls that named addresses so far.
+    namings: u64,
+    /// Rows filed since the store was last looked at.
+    filed: usize,
+    /// Streams of softphone addresses or between addresses that exchanged STUN, for the
+    /// rules judged at the end (ICE sessions, softphone media).
+    end_rtp: Vec<RtpStream>,
+    softphone_ips: HashSet<IpAddr>,
+    /// Address pairs (both ways) of the STUN transactions so far, and how many of the
+    /// tracker's transactions they hold.
+    stun_pairs: HashSet<(SocketAddr, SocketAddr)>,
+    stun_seen: usize,
+    pub(super) deferred: Deferred,
+    /// The capture second of the last look at the store.
+    now: i64,
+}
+
+impl WatchMedia {
+    pub(super) fn new(settings: MediaSettings) -> Self {
+        let mut tracker = MediaTracker::new(settings.clone());
+        tracker.retiring();
+        WatchMedia {
+            tracker,
+            settings,
+            rows: Vec::new(),
+            free: Vec::new(),
+            by_addr: BTreeSet::new(),
+            order: VecDeque::new(),
+            named: BTreeSet::new(),
+            named_by: HashMap::default(),
+            namings: 0,
+            filed: 0,
+            end_rtp: Vec::new(),
+            softphone_ips: HashSet::default(),
+            stun_pairs: HashSet::default(),
+            stun_seen: 0,
+            deferred: Deferred::default(),
+            now: i64::MIN,
+        }
+    }
+
+    /// A SIP message: its SDP is announced, and its addresses named by its call.
+    pub(super) fn message(&mut self, m: &SipMessage) {
+        let Some(sdp) = m.sdp() else {
+            return;
+        };
+        let key = match m.call_id() {
+            Some(id) => id.to_string(),
+            None => crate::calls::NoCallIdKey::of(m).call_key(),
+        };
+        self.tracker.announce(&key, sdp, m.frame);
+        let n = &mut self.namings;
+        let naming = self.named_by.entry(key).or_insert_with(|| {
+            *n += 1;
+            Naming {
+                since: m.time.secs,
+                number: *n,
+                addrs: Vec::new(),
+            }
+        });
+        for a in announced_addrs(sdp) {
+            if !naming.addrs.contains(&a) {
+                naming.addrs.push(a);
+                self.named.insert((a, naming.since, naming.number));
+            }
+        }
+    }
+
+    pub(super) fn datagram(&mut self, d: &Datagram<'_>) {
+        self.tracker.datagram(d);
+        self.take_rows(d.time.secs);
+    }
+
+    pub(super) fn icmp(&mut self, e: &IcmpError) {
+        self.tracker.icmp(e);
+    }
+
+    pub(super) fn stream(&mut self, e: &StreamEvent<'_>) {
+        self.tracker.stream(e);
+        if let StreamEvent::Data { flow, .. } = e {
+            let port = self.settings.softphone_port;
+            if flow.dst.port() == port || flow.src.port() == port {
+                self.softphone_ips.insert(flow.src.ip());
+                self.softphone_ips.insert(flow.dst.ip());
+            }
+        }
+    }
+
+    /// Whether many rows came since the store was last looked at ([`SWEEP_ROWS`]): a
+    /// flood of calls or streams ends more in a capture second than a look every
+    /// [`super::HOLD_SECS`] lets go of.
+    pub(super) fn wants_sweep(&self) -> bool {
+        self.filed >= SWEEP_ROWS
+    }
+
+    /// Non-SIP UDP datagrams so far.
+    pub(super) fn udp_datagrams(&self) -> u64 {
+        self.tracker.udp_datagrams()
+    }
+
+    /// The rows the tracker has finished, into the store.
+    fn take_rows(&mut self, now: i64) {
+        if !self.tracker.has_rows() {
+            return;
+        }
+        let rows = self.tracker.take_rows();
+        let stun = self.tracker.stun_so_far();
+        for t in &stun[self.stun_seen.min(stun.len())..] {
+            self.stun_pairs.insert((t.src, t.dst));
+            self.stun_pairs.insert((t.dst, t.src));
+        }
+        self.stun_seen = stun.len();
+        for s in rows.rtp {
+            self.file(Row::Rtp(Box::new(s)), now);
+        }
+        for (_, a) in rows.announced {
+            self.file(Row::Announced(a), now);
+        }
+    }
+
+    fn file(&mut self, row: Row, now: i64) {
+        if let Row::Rtp(s) = &row
+            && (self.softphone_ips.contains(&s.src.ip())
+                || self.softphone_ips.contains(&s.dst.ip())
+                || self.stun_pairs.contains(&(s.src, s.dst)))
+        {
+            self.end_rtp.push(RtpStream::clone(s));
+        }
+        let slot = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.rows.push(None);
+                self.rows.len() - 1
+            }
+        };
+        for a in row.addrs() {
+            self.by_addr.insert((a, slot));
+        }
+        self.filed += 1;
+        self.rows[slot] = Some((row, now, now));
+        self.order.push_back(slot);
+    }
+
+    /// Lets go of the rows no call waiting to be judged can read any more (capture second
+    /// `now`), returning the streams of no call among them (SP006 judges them then).
+    pub(super) fn sweep(&mut self, now: i64) -> Vec<RtpStream> {
+        self.now = self.now.max(now);
+        self.filed = 0;
+        let mut loose = Vec::new();
+        let mut kept = Vec::new();
+        while let Some(&slot) = self.order.front() {
+            let Some((row, came, looked)) = &self.rows[slot] else {
+                self.order.pop_front();
+                continue;
+            };
+            if now.saturating_sub(*looked) < LINGER_SECS {
+                break;
+            }
+            self.order.pop_front();
+            // A call waiting to be judged that named one of its addresses before the row
+            // ended may read it (one that named it later began after it: an address
+            // reused by the next call says nothing of this one).
+            let ended = match row {
+                Row::Rtp(s) => s.last_time.secs,
+                Row::Announced(_) => *came,
+            };
+            let named = |a: SocketAddr| {
+                (self.named.range((a, i64::MIN, 0)..=(a, ended, u64::MAX)))
+                    .next()
+                    .is_some()
+            };
+            if row.addrs().any(named) {
+                kept.push(slot);
+                continue;
+            }
+            if let Some(Row::Rtp(s)) = self.remove(slot)
+                && s.call_id.is_none()
+            {
+                loose.push(*s);
+            }
+        }
+        for slot in kept {
+            if let Some((_, _, looked)) = &mut self.rows[slot] {
+                *looked = now;
+            }
+            self.order.push_back(slot);
+        }
+        loose
+    }
+
+    fn remove(&mut self, slot: usize) -> Option<Row> {
+        let (row, _, _) = self.rows[slot].take()?;
+        for a in row.addrs() {
+            self.by_addr.remove(&(a, slot));
+        }
+        self.free.push(slot);
+        Some(row)
+    }
+
+    /// The calls about to be judged (the units of one look, together: the tracker goes
+    /// over its flows once) end in the tracker, and what they leave becomes rows in the
+    /// store; so does what they share with calls in progress, as it stands.
+    pub(super) fn end_calls(&mut self, calls: &[&Call], now: i64) {
+        let mut ids: Vec<&str> = Vec::new();
+        for c in calls {
+            let Some(naming) = self.named_by.get(&c.call_id) else {
+                continue;
+            };
+            ids.push(&c.call_id);
+            for &a in &naming.addrs {
+                self.named.remove(&(a, naming.since, naming.number));
+            }
+        }
+        if ids.is_empty() {
+            return;
+        }
+        let ended = self.tracker.end_calls(ids);
+        self.take_rows(now);
+        for s in ended.rtp {
+            self.file(Row::Rtp(Box::new(s)), now);
+        }
+        for a in ended.announced {
+            self.file(Row::Announced(a), now);
+        }
+    }
+
+    /// The media report of a unit of `calls` ended by [`WatchMedia::end_calls`]: every row
+    /// at an address they named, and the counts and limits so far.
+    pub(super) fn unit_report(&mut self, calls: &[Call]) -> MediaReport {
+        let ids: Vec<&str> = calls.iter().map(|c| c.call_id.as_str()).collect();
+        let mut addrs: Vec<SocketAddr> = Vec::new();
+        for id in &ids {
+            for a in (self.named_by.remove(*id)).map_or_else(Vec::new, |n| n.addrs) {
+                if !addrs.contains(&a) {
+                    addrs.push(a);
+                }
+            }
+        }
+        let mut report = MediaReport {
+            settings: Some(self.settings.clone()),
+            udp_datagrams: self.tracker.udp_datagrams(),
+            ..Default::default()
+        };
+        let (flow_limit, item_limits) = self.tracker.limits_so_far();
+        report.item_limits = item_limits.to_vec();
+        report.flow_limit = flow_limit.map(|l| FlowLimit {
+            calls: (ids.iter())
+                .filter(|id| l.calls.contains(**id))
+                .map(|id| id.to_string())
+                .collect(),
+            frames: l.frames.clone(),
+            ..*l
+        });
+        let mut slots: Vec<usize> = (addrs.iter())
+            .flat_map(|&a| self.by_addr.range((a, 0)..=(a, usize::MAX)))
+            .map(|&(_, slot)| slot)
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        for slot in slots {
+            match &self.rows[slot] {
+                Some((Row::Rtp(s), _, _)) => report.rtp.push(RtpStream::clone(s)),
+                Some((Row::Announced(a), _, _)) => report.announced.push(a.clone()),
+                None => {}
+            }
+        }
+        // A stream or announcement shared with a call then in progress may be held as it
+        // stood then and as it ended: the latest.
+        report
+            .rtp
+            .sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc, u64::MAX - s.packets));
+        report
+            .rtp
+            .dedup_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
+        report
+            .announced
+            .sort_by(|a, b| (a.frame, a.addr, &a.call_id).cmp(&(b.frame, b.addr, &b.call_id)));
+        report
+            .announced
+            .dedup_by(|a, b| (a.frame, a.addr, &a.call_id) == (b.frame, b.addr, &b.call_id));
+        report
+    }
+
+    /// The end of the input: the report the end rules read (the capture's STUN, softphone
+    /// signalling and the streams of softphone addresses), and the streams of no call
+    /// still held.
+    pub(super) fn finish(mut self) -> (MediaReport, Vec<RtpStream>) {
+        // The last STUN transactions count for the last rows.
+        self.stun_seen = 0;
+        let stun = self.tracker.stun_so_far();
+        for t in stun {
+            self.stun_pairs.insert((t.src, t.dst));
+            self.stun_pairs.insert((t.dst, t.src));
+        }
+        let rest = self.tracker.finish_rows();
+        for s in rest.rtp {
+            self.file(Row::Rtp(Box::new(s)), self.now);
+        }
+        for (_, a) in rest.announced {
+            self.file(Row::Announced(a), self.now);
+        }
+        let mut loose = Vec::new();
+        for slot in 0..self.rows.len() {
+            if let Some((Row::Rtp(s), _, _)) = self.rows[slot].take()
+                && s.call_id.is_none()
+            {
+                loose.push(*s);
+            }
+        }
+        let mut report = self.tracker.finish();
+        report.rtp = std::mem::take(&mut self.end_rtp);
+        report
+            .rtp
+            .sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
+        (report, loose)
+    }
+}
