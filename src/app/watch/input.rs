@@ -17,42 +17,92 @@ use crate::sip::RawMessage;
 use super::super::{Emit, Sink};
 use super::{Judge, WatchSink};
 
-/// What a watch takes from the scan of a file: SIP messages and the clock for the judge,
-/// and the first TCP segment on the softphone port, which tells a softphone capture
-/// (signalling the judge does not read) from one without any signalling.
-struct WatchEmit<'j> {
-    sink: WatchSink<'j>,
-    softphone_port: u16,
-    /// This file's softphone signalling is recorded.
-    seen: bool,
-}
+/// What a watch takes from a scan besides SIP messages and the clock: the media, its
+/// frames numbered through the files read as the messages' are (`Judge::message`), and
+/// the first TCP segment on the softphone port, for the closing summary.
+impl Judge {
+    fn datagram_in(&mut self, d: &Datagram<'_>) {
+        let d = Datagram {
+            frame: d.frame + self.offset,
+            ..*d
+        };
+        self.media.datagram(&d);
+        if self.media.wants_sweep() {
+            self.sweep_media(d.time.secs);
+        }
+        // The SP003 findings that waited for UDP (the first datagram shows the capture is
+        // not one of signalling only).
+        self.flush_deferred();
+    }
 
-impl<'j> WatchEmit<'j> {
-    fn new(judge: &'j Mutex<Judge>) -> Self {
-        let softphone_port = judge
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .ports
-            .softphone_port;
-        WatchEmit {
-            sink: WatchSink(judge),
-            softphone_port,
-            seen: false,
+    fn icmp_in(&mut self, e: &IcmpError) {
+        let e = IcmpError {
+            frame: e.frame + self.offset,
+            ..e.clone()
+        };
+        self.media.icmp(&e);
+    }
+
+    fn stream_in(&mut self, e: &StreamEvent<'_>) {
+        let offset = self.offset;
+        self.media.stream(&match *e {
+            StreamEvent::Data {
+                flow,
+                frame,
+                origin,
+                time,
+                data,
+            } => StreamEvent::Data {
+                flow,
+                frame: frame + offset,
+                origin: origin + offset,
+                time,
+                data,
+            },
+            StreamEvent::Gap {
+                flow,
+                frame_before,
+                frame_after,
+                missing,
+            } => StreamEvent::Gap {
+                flow,
+                frame_before: frame_before + offset,
+                frame_after: frame_after + offset,
+                missing,
+            },
+            StreamEvent::End {
+                flow,
+                frame,
+                evicted,
+            } => StreamEvent::End {
+                flow,
+                frame: frame + offset,
+                evicted,
+            },
+        });
+        let port = self.ports.softphone_port;
+        if let StreamEvent::Data { flow, frame, .. } = e
+            && self.end.softphone_signalling.is_none()
+            && (flow.dst.port() == port || flow.src.port() == port)
+        {
+            self.softphone_seen(flow, *frame);
         }
     }
 }
 
-impl WatchEmit<'_> {
-    fn judge(&self) -> std::sync::MutexGuard<'_, Judge> {
-        self.sink.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
+fn lock(judge: &Mutex<Judge>) -> std::sync::MutexGuard<'_, Judge> {
+    judge.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What a watch takes from the scan of a file: everything, on the reading thread (the
+/// judge is the bulk of the work; a second thread for reading gains nothing), each
+/// message as soon as it is read.
+struct WatchEmit<'j> {
+    sink: WatchSink<'j>,
 }
 
 impl Emit for WatchEmit<'_> {
     fn wants_packets(&self) -> bool {
-        true
-    }
-    fn wants_streams(&self) -> bool {
         true
     }
     fn clock(&mut self, now: Timestamp) {
@@ -63,78 +113,14 @@ impl Emit for WatchEmit<'_> {
             self.sink.message(m);
         }
     }
-    // Frames are numbered through the files read, as the messages' are (`Judge::message`).
     fn datagram(&mut self, d: &Datagram<'_>) {
-        let mut j = self.judge();
-        let d = Datagram {
-            frame: d.frame + j.offset,
-            ..*d
-        };
-        j.media.datagram(&d);
-        if j.media.wants_sweep() {
-            j.sweep_media(d.time.secs);
-        }
-        // The SP003 findings that waited for UDP (the first datagram shows the capture is
-        // not one of signalling only).
-        j.flush_deferred();
+        lock(self.sink.0).datagram_in(d);
     }
     fn icmp(&mut self, e: &IcmpError) {
-        let mut j = self.judge();
-        let e = IcmpError {
-            frame: e.frame + j.offset,
-            ..e.clone()
-        };
-        j.media.icmp(&e);
+        lock(self.sink.0).icmp_in(e);
     }
     fn stream(&mut self, e: &StreamEvent<'_>) {
-        {
-            let mut j = self.judge();
-            let offset = j.offset;
-            j.media.stream(&match *e {
-                StreamEvent::Data {
-                    flow,
-                    frame,
-                    origin,
-                    time,
-                    data,
-                } => StreamEvent::Data {
-                    flow,
-                    frame: frame + offset,
-                    origin: origin + offset,
-                    time,
-                    data,
-                },
-                StreamEvent::Gap {
-                    flow,
-                    frame_before,
-                    frame_after,
-                    missing,
-                } => StreamEvent::Gap {
-                    flow,
-                    frame_before: frame_before + offset,
-                    frame_after: frame_after + offset,
-                    missing,
-                },
-                StreamEvent::End {
-                    flow,
-                    frame,
-                    evicted,
-                } => StreamEvent::End {
-                    flow,
-                    frame: frame + offset,
-                    evicted,
-                },
-            });
-        }
-        let port = self.softphone_port;
-        if let StreamEvent::Data { flow, frame, .. } = e
-            && !self.seen
-            && (flow.dst.port() == port || flow.src.port() == port)
-        {
-            self.seen = true;
-            let mut j = self.sink.0.lock().unwrap_or_else(|e| e.into_inner());
-            j.softphone_seen(flow, *frame);
-        }
+        lock(self.sink.0).stream_in(e);
     }
 }
 
@@ -170,7 +156,9 @@ pub(super) fn read_one(
         let (shown, before) = (j.file_path.clone(), j.offset);
         j.files.push_file(shown, before);
     }
-    let mut emit = WatchEmit::new(judge);
+    let mut emit = WatchEmit {
+        sink: WatchSink(judge),
+    };
     let result = match follow {
         Some(f) => super::super::scan::scan_following(path, f, &mut emit),
         None => super::super::scan_into(path, &mut emit),
@@ -216,7 +204,9 @@ pub(super) fn live(
     let name = format!("{iface} (live)");
     judge.lock().unwrap_or_else(|e| e.into_inner()).file_path = name.clone();
     let hook = idle_hook(judge);
-    let mut emit = WatchEmit::new(judge);
+    let mut emit = WatchEmit {
+        sink: WatchSink(judge),
+    };
     let result = super::super::scan::scan_frames(&name, &mut emit, |on_frame| {
         crate::capture::live::read_interface(iface, filter, until_idle, hook, on_frame)
     });
