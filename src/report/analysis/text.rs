@@ -212,6 +212,26 @@ pub(crate) fn instances(a: &Analysis, g: &FindingGroup, verbose: bool) -> Option
     Some(s)
 }
 
+/// The words of `text` as lines are broken between them: split at whitespace, a percent
+/// sign kept with the number before it ("0 % loss" is not broken after the 0).
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text.trim_start();
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        while rest[end..].starts_with(" %") {
+            end += 2 + rest[end + 2..]
+                .find(char::is_whitespace)
+                .unwrap_or(rest.len() - end - 2);
+        }
+        let word = &rest[..end];
+        rest = rest[end..].trim_start();
+        Some(word)
+    })
+}
+
 /// Words of `text` in lines of at most `width` characters after `indent`.
 pub(super) fn wrap(text: &str, indent: &str, width: usize) -> String {
     hang(text, indent, indent, width)
@@ -223,7 +243,7 @@ pub(super) fn hang(text: &str, first: &str, rest: &str, width: usize) -> String 
     let mut out = String::new();
     let mut line = String::new();
     let mut indent = first;
-    for word in text.split_whitespace() {
+    for word in words(text) {
         let room = width.saturating_sub(indent.chars().count()).max(20);
         if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
             let _ = writeln!(out, "{indent}{line}");
@@ -462,7 +482,7 @@ pub(crate) fn wrap_lines(text: &str, width: usize) -> String {
     for l in text.lines() {
         let mut line = String::new();
         let mut room = width;
-        for word in l.split_whitespace() {
+        for word in words(l) {
             if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
                 let _ = writeln!(out, "{line}");
                 line = "  ".to_string();
@@ -555,4 +575,27 @@ pub(crate) fn roles_text(a: &Analysis) -> String {
         out.push_str(&format!("Site: {i}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_percent_sign_stays_with_its_number() {
+        let w: Vec<&str> = words(" RTP both ways (PCMU, 0 % loss) and 12.5 %").collect();
+        assert_eq!(
+            w,
+            [
+                "RTP", "both", "ways", "(PCMU,", "0 %", "loss)", "and", "12.5 %"
+            ]
+        );
+        // The line is broken before the number rather than after it.
+        assert_eq!(wrap_lines("aaaa 0 % loss", 7), "aaaa\n  0 %\n  loss\n");
+        let a = "a".repeat(17);
+        assert_eq!(
+            hang(&format!("{a} 0 % loss"), "", "", 20),
+            format!("{a}\n0 % loss\n")
+        );
+    }
 }
