@@ -409,6 +409,28 @@ fn public_captures_run_and_findings_are_plausible() {
         "{f}"
     );
     assert_eq!(f["frames"][0], 10);
+    // A T.38 fax offer (m=image udptl t38 and no audio) answered 488 is a fax rejection,
+    // not one of voice codecs (tshark: frames 3104 and 3107 offer `image 16756 udptl t38`
+    // and `image … udptl t38`, answered 488 in frames 3114 and 3112).
+    let p = corpus.join("heplify/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap");
+    let out = sipdiag(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fax: Vec<(u64, &str)> = (v["findings"].as_array().unwrap().iter())
+        .filter(|f| f["evidence"]["status"] == 488)
+        .map(|f| {
+            (
+                f["frames"][0].as_u64().unwrap(),
+                f["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(fax.iter().map(|f| f.0).collect::<Vec<_>>(), [3104, 3107]);
+    for (_, m) in &fax {
+        assert!(
+            m.contains("Fax rejection: the INVITE offers T.38 fax only") && !m.contains("()"),
+            "{m}"
+        );
+    }
     // History-Info is read: the number of the forwarded call appears in the call list.
     let p = corpus.join("goffinet/voip-extension.pcap");
     let out = sipdiag(&["analyze", "--format", "json", p.to_str().unwrap()]);

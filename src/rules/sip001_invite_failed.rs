@@ -81,6 +81,14 @@ impl Rule for R {
     }
 }
 
+/// Whether an SDP offers T.38 fax (`m=image … udptl`) and no audio: a fax switched to
+/// T.38, whose rejection is not one of voice codecs.
+fn offers_t38_only(sdp: &crate::sip::sdp::Sdp) -> bool {
+    let active = || sdp.media.iter().filter(|m| m.port != 0);
+    active().any(|m| m.kind == "image" && m.proto.eq_ignore_ascii_case("udptl"))
+        && !active().any(|m| m.kind == "audio")
+}
+
 /// What a failure status usually means, for the message.
 fn meaning(status: u16, t: &crate::calls::InviteTx) -> String {
     let codecs = |sdp: Option<&crate::sip::sdp::Sdp>| {
@@ -98,6 +106,12 @@ fn meaning(status: u16, t: &crate::calls::InviteTx) -> String {
         415 => format!(
             "Body type rejection: {}. Send only the body types the answering side accepts (for a call, a plain application/sdp body).",
             super::followme::body_type_rejected(t)
+        ),
+        488 | 606 if t.offer.as_ref().is_some_and(offers_t38_only) => format!(
+            "Fax rejection: the INVITE offers T.38 fax only (m=image udptl t38) and the answering side does not accept it{}. Enable T.38 on the answering side (the trunk's or gateway's fax setting), or let the fax go as G.711 pass-through so that no T.38 offer is made.",
+            t.warning()
+                .map(|w| format!(" (Warning: {w})"))
+                .unwrap_or_default()
         ),
         488 | 606 => format!(
             "Codec rejection: the answering side accepts none of the offered codecs ({}){}.",
