@@ -89,9 +89,15 @@ fn media_text(m: &[LegMedia], one_way_asked: impl FnOnce() -> bool) -> String {
     if m.is_empty() {
         return "no RTP".into();
     }
+    // Each codec once, whichever case the SDPs spelled it in ("PCMA" and "pcma").
     let mut codecs: Vec<&str> = m.iter().filter_map(|s| s.codec.as_deref()).collect();
     codecs.sort_unstable();
-    codecs.dedup();
+    let mut named: Vec<&str> = Vec::new();
+    codecs.retain(|c| {
+        let first = !named.iter().any(|n| n.eq_ignore_ascii_case(c));
+        named.push(c);
+        first
+    });
     let worst = m.iter().map(|s| s.loss_percent).fold(0.0, f64::max);
     // A loss measured on a stream too short for SP006 to judge (a few packets captured of
     // many sent) is said to be so: an OK verdict beside "97 % loss" reads as a contradiction.
@@ -409,4 +415,39 @@ pub fn shared_suggestions(
         })
         .collect();
     (list, refs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(src: &str, dst: &str, codec: &str) -> LegMedia {
+        LegMedia {
+            src: src.into(),
+            dst: dst.into(),
+            codec: Some(codec.into()),
+            packets: 100,
+            lost: 0,
+            loss_percent: 0.0,
+            jitter_ms: 0.0,
+            first_frame: 1,
+        }
+    }
+
+    #[test]
+    fn a_codec_spelled_in_two_cases_is_named_once() {
+        let m = [
+            stream("10.0.0.1:4000", "10.0.0.2:6000", "pcma"),
+            stream("10.0.0.2:6000", "10.0.0.1:4000", "PCMA"),
+        ];
+        assert_eq!(media_text(&m, || false), "RTP both ways (PCMA, 0 % loss)");
+        let m = [
+            stream("10.0.0.1:4000", "10.0.0.2:6000", "speex"),
+            stream("10.0.0.2:6000", "10.0.0.1:4000", "H263"),
+        ];
+        assert_eq!(
+            media_text(&m, || false),
+            "RTP both ways (H263/speex, 0 % loss)"
+        );
+    }
 }
