@@ -96,7 +96,7 @@ impl NumberFormat {
                 format!("prefix {prefix} + internal number")
             }
             NumberFormat::SuperfluousCharacter => {
-                "superfluous character before internal number".into()
+                "an internal number with a superfluous character before it".into()
             }
             NumberFormat::NonNumeric => "non-numeric".into(),
             NumberFormat::Unknown => "unrecognised digits".into(),
