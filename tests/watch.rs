@@ -1043,3 +1043,35 @@ fn a_call_without_media_before_any_udp_is_reported_once_udp_comes() {
         split_over(analyze_findings(&analyze_report(path), true), &end)
     );
 }
+
+/// Softphone media outside SIP calls, judged at the end as `analyze` judges it: RTP on a
+/// pair STUN validated that flows one way only (SP005).
+#[test]
+fn softphone_rtp_one_way_is_judged_at_the_end() {
+    // `ice-ok-rtp`: ICE checks answered both ways, then 100 RTP packets each way between
+    // 127.0.0.60:30010 and 127.0.0.50:49200 (tshark); here without the 100 from
+    // 127.0.0.50:49200 (Ethernet, IPv4, UDP; RTP version 2).
+    let (head, recs) = records(&common::testdata("media/ice-ok-rtp.pcap"));
+    let kept: Vec<(f64, Vec<u8>)> = (recs.into_iter())
+        .filter(|(_, r)| {
+            let ip = &r[16 + 14..];
+            let udp = &ip[usize::from(ip[0] & 15) * 4..];
+            !(ip[9] == 17
+                && ip[12..16] == [127, 0, 0, 50]
+                && udp[..2] == 49200u16.to_be_bytes()
+                && udp[8] == 0x80)
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one-way.pcap");
+    std::fs::write(&path, file(&head, &kept)).unwrap();
+    let path = path.to_str().unwrap();
+    let out = common::sipdiag(&["watch", "--format", "json", path]);
+    let (found, end, _) = watch_output(&lines(&out));
+    let expected = split_over(analyze_findings(&analyze_report(path), true), &end);
+    assert!(
+        expected.iter().any(|(_, id, _)| id == "SP005"),
+        "{expected:?}"
+    );
+    assert_eq!(found, expected);
+}

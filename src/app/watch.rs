@@ -316,11 +316,12 @@ impl Judge {
             (r.scope() == Scope::Call || media::UNIT_RULES.contains(&r.info().id))
                 && self.choice.enabled(r.info())
         });
-        // SP006 judges the streams of this unit's calls (the others at their addresses
-        // are their own calls').
+        // SP005 and SP006 judge the streams of this unit's calls here (the others at
+        // their addresses are their own calls'; softphone streams of no call, the end's).
         let ids: Vec<&str> = calls.iter().map(|c| c.call_id.as_str()).collect();
         findings.retain(|f| {
-            f.id != "SP006" || f.call_id.as_deref().is_some_and(|id| ids.contains(&id))
+            !matches!(f.id, "SP005" | "SP006")
+                || f.call_id.as_deref().is_some_and(|id| ids.contains(&id))
         });
         if no_udp_yet {
             let (wait, now): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| f.id == "SP003");

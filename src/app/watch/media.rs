@@ -17,7 +17,8 @@
 //! - When a unit is judged, its calls end in the tracker at once
 //!   ([`MediaTracker::end_calls`]): their flows retire and their rows join the store.
 //! - SP006 judges a stream with its call's unit; a stream of no call when it leaves the
-//!   store. The softphone rules (SP001, SP002, SP004, SP003 on softphone signalling) read
+//!   store. The softphone rules (SP001, SP002, SP004, SP003 on softphone signalling, SP005
+//!   on softphone RTP) read
 //!   the capture's STUN and the streams of softphone addresses and of the address pairs
 //!   that exchanged STUN, at the end.
 //! - SP003 says "no media in the capture at all" only of a capture without any UDP. Until
@@ -56,8 +57,9 @@ pub const SWEEP_ROWS: usize = 4096;
 /// The SP rules judged with each unit of calls.
 pub const UNIT_RULES: &[&str] = &["SP003", "SP005", "SP006"];
 
-/// The SP rules judged at the end, on the capture's STUN and softphone streams.
-pub const END_RULES: &[&str] = &["SP001", "SP002", "SP003", "SP004"];
+/// The SP rules judged at the end, on the capture's STUN and softphone streams (SP003 on
+/// softphone signalling without media, SP005 on softphone RTP without a reverse stream).
+pub const END_RULES: &[&str] = &["SP001", "SP002", "SP003", "SP004", "SP005"];
 
 /// A row that left the tracker.
 #[derive(Debug)]
@@ -179,8 +181,12 @@ pub(super) struct WatchMedia {
     /// Rows filed since the store was last looked at.
     filed: usize,
     /// Streams of softphone addresses or between addresses that exchanged STUN, for the
-    /// rules judged at the end (ICE sessions, softphone media).
+    /// rules judged at the end (ICE sessions, softphone media), up to the RTP stream
+    /// table's cap (`--max-rtp-streams`); past it, how many were left out and the first
+    /// one's frame.
     end_rtp: Vec<RtpStream>,
+    end_rtp_cap: usize,
+    end_left_out: Option<(u64, u64)>,
     softphone_ips: HashSet<IpAddr>,
     /// Address pairs (both ways) of the STUN transactions so far, and how many of the
     /// tracker's transactions they hold.
@@ -207,6 +213,8 @@ impl WatchMedia {
             namings: 0,
             filed: 0,
             end_rtp: Vec::new(),
+            end_rtp_cap: crate::limits::current().rtp_streams,
+            end_left_out: None,
             softphone_ips: HashSet::default(),
             stun_pairs: HashSet::default(),
             stun_seen: 0,
@@ -300,7 +308,12 @@ impl WatchMedia {
                 || self.softphone_ips.contains(&s.dst.ip())
                 || self.stun_pairs.contains(&(s.src, s.dst)))
         {
-            self.end_rtp.push(RtpStream::clone(s));
+            if self.end_rtp.len() < self.end_rtp_cap {
+                self.end_rtp.push(RtpStream::clone(s));
+            } else {
+                let (count, _) = self.end_left_out.get_or_insert((0, s.first_frame));
+                *count += 1;
+            }
         }
         let slot = match self.free.pop() {
             Some(i) => i,
@@ -485,6 +498,16 @@ impl WatchMedia {
         }
         let mut report = self.tracker.finish();
         report.rtp = std::mem::take(&mut self.end_rtp);
+        // Streams left out at the cap: the capture rules report it (CAP006), and the
+        // media after the first one is not judged.
+        if let Some((count, first)) = self.end_left_out {
+            let table = crate::limits::MediaTable::RtpStreams;
+            report.drop_item(table, self.end_rtp_cap, first);
+            report.dropped += count - 1;
+            if let Some(l) = (report.item_limits.iter_mut()).find(|l| l.table == table.name()) {
+                l.count += count - 1;
+            }
+        }
         report
             .rtp
             .sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
