@@ -224,6 +224,22 @@ fn call_going_on_when_the_stream_table_fills_is_not_judged() {
     assert_eq!(finding(&v, "SP005")["call_id"], CALL_ID);
 }
 
+/// Softphone RTP outside SIP calls going on when the stream table fills is not judged
+/// one-way: its reverse stream may be the one left out (`ice-ok-rtp`: 100 RTP packets
+/// each way on a pair STUN validated, the second stream left out at a cap of 1).
+#[test]
+fn softphone_rtp_going_on_when_the_stream_table_fills_is_not_judged() {
+    let path = common::testdata("media/ice-ok-rtp.pcap");
+    let v = analyze(&path, &["--max-rtp-streams", "1"]);
+    assert_eq!(cap006(&v).len(), 1, "{:?}", cap006(&v));
+    assert!(!ids(&v).contains(&"SP005".to_string()), "{:?}", ids(&v));
+    let end = watch_end(&["--max-rtp-streams", "1", path.to_str().unwrap()]);
+    let watched: Vec<&str> = (end["capture_findings"].as_array().unwrap().iter())
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(watched, ["CAP006"]);
+}
+
 /// `n` calls answered with SDP and RTP both ways, one after the other (each its own caller
 /// and media addresses), then a call refused with 503.
 fn answered_calls_then_refused(n: u8) -> tempfile::NamedTempFile {

@@ -158,11 +158,15 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
             ])),
         );
     }
-    // Softphone media validated by STUN, outside SIP calls.
+    // Softphone media validated by STUN, outside SIP calls. A stream still going on when
+    // RTP streams stopped being tracked (a table limit, CAP006) is not judged: its reverse
+    // stream may be one that was left out.
+    let cut = media.media_cut_from();
     for s in media.judged_rtp() {
         if s.call_id.is_some()
             || s.recognised_by != "stun"
             || s.packets < MIN_PACKETS
+            || cut.is_some_and(|cut| s.last_frame >= cut)
             || covered.contains(&(s.src, s.dst))
             || media
                 .rtp
