@@ -82,6 +82,46 @@ pub enum StreamEvent<'a> {
 }
 
 impl<'a> StreamEvent<'a> {
+    /// The event with its frame numbers moved on by `offset` (files read one after the
+    /// other, numbered through).
+    pub fn renumbered(&self, offset: u64) -> StreamEvent<'a> {
+        match *self {
+            StreamEvent::Data {
+                flow,
+                frame,
+                origin,
+                time,
+                data,
+            } => StreamEvent::Data {
+                flow,
+                frame: frame + offset,
+                origin: origin + offset,
+                time,
+                data,
+            },
+            StreamEvent::Gap {
+                flow,
+                frame_before,
+                frame_after,
+                missing,
+            } => StreamEvent::Gap {
+                flow,
+                frame_before: frame_before + offset,
+                frame_after: frame_after + offset,
+                missing,
+            },
+            StreamEvent::End {
+                flow,
+                frame,
+                evicted,
+            } => StreamEvent::End {
+                flow,
+                frame: frame + offset,
+                evicted,
+            },
+        }
+    }
+
     /// The event without its bytes (`Data` keeps an empty slice), and the bytes: for
     /// holding the bytes elsewhere and joining them again with [`StreamEvent::with_data`].
     pub fn detach(&self) -> (StreamEvent<'static>, &'a [u8]) {

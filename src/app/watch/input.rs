@@ -44,42 +44,7 @@ impl Judge {
     }
 
     fn stream_in(&mut self, e: &StreamEvent<'_>) {
-        let offset = self.offset;
-        self.media.stream(&match *e {
-            StreamEvent::Data {
-                flow,
-                frame,
-                origin,
-                time,
-                data,
-            } => StreamEvent::Data {
-                flow,
-                frame: frame + offset,
-                origin: origin + offset,
-                time,
-                data,
-            },
-            StreamEvent::Gap {
-                flow,
-                frame_before,
-                frame_after,
-                missing,
-            } => StreamEvent::Gap {
-                flow,
-                frame_before: frame_before + offset,
-                frame_after: frame_after + offset,
-                missing,
-            },
-            StreamEvent::End {
-                flow,
-                frame,
-                evicted,
-            } => StreamEvent::End {
-                flow,
-                frame: frame + offset,
-                evicted,
-            },
-        });
+        self.media.stream(&e.renumbered(self.offset));
         let port = self.ports.softphone_port;
         if let StreamEvent::Data { flow, frame, .. } = e
             && self.end.softphone_signalling.is_none()

@@ -288,6 +288,12 @@ impl WatchMedia {
             return;
         }
         let rows = self.tracker.take_rows();
+        self.file_rows(rows, now);
+    }
+
+    /// Rows the tracker finished, into the store; the STUN transactions begun since the
+    /// last rows first, so that a stream on a pair that exchanged STUN is kept for the end.
+    fn file_rows(&mut self, rows: crate::media::Rows, now: i64) {
         let stun = self.tracker.stun_so_far();
         for t in &stun[self.stun_seen.min(stun.len())..] {
             self.stun_pairs.insert((t.src, t.dst));
@@ -474,20 +480,8 @@ impl WatchMedia {
     /// signalling and the streams of softphone addresses), and the streams of no call
     /// still held.
     pub(super) fn finish(mut self) -> (MediaReport, Vec<RtpStream>) {
-        // The last STUN transactions count for the last rows.
-        self.stun_seen = 0;
-        let stun = self.tracker.stun_so_far();
-        for t in stun {
-            self.stun_pairs.insert((t.src, t.dst));
-            self.stun_pairs.insert((t.dst, t.src));
-        }
         let rest = self.tracker.finish_rows();
-        for s in rest.rtp {
-            self.file(Row::Rtp(Box::new(s)), self.now);
-        }
-        for (_, a) in rest.announced {
-            self.file(Row::Announced(a), self.now);
-        }
+        self.file_rows(rest, self.now);
         let mut loose = Vec::new();
         for slot in 0..self.rows.len() {
             if let Some((Row::Rtp(s), _, _)) = self.rows[slot].take()

@@ -234,22 +234,13 @@ impl MediaTracker {
             .collect();
         near.sort_unstable();
         near.dedup();
-        let refers = |t: &MediaTracker, slot: u32, to: &dyn Fn(u32) -> bool| {
-            let f = &t.flows[slot as usize];
-            let stream_anns = (f.streams.iter()).flat_map(|&si| {
-                let s = &t.streams[si as usize];
-                [s.dst_ann, s.src_ann]
-            });
-            ([f.dst_ann, f.src_ann].into_iter().chain(stream_anns))
-                .flatten()
-                .any(to)
-        };
         let mut referred: foldhash::HashSet<u32> = Default::default();
         for &slot in &near {
-            if self.flows[slot as usize].retired || !refers(self, slot, &|a| mine.contains(&a)) {
+            let f = &self.flows[slot as usize];
+            if f.retired || !self.flow_anns(f).any(|a| mine.contains(&a)) {
                 continue;
             }
-            if !refers(self, slot, &|a| !r.call_over[a as usize]) {
+            if self.flow_anns(f).all(|a| r.call_over[a as usize]) {
                 self.retire_flow(slot, r);
                 continue;
             }
@@ -262,15 +253,7 @@ impl MediaTracker {
                 }
             }
             let f = &self.flows[slot as usize];
-            let stream_anns = (f.streams.iter()).flat_map(|&si| {
-                let s = &self.streams[si as usize];
-                [s.dst_ann, s.src_ann]
-            });
-            referred.extend(
-                ([f.dst_ann, f.src_ann].into_iter().chain(stream_anns))
-                    .flatten()
-                    .filter(|a| mine.contains(a)),
-            );
+            referred.extend(self.flow_anns(f).filter(|a| mine.contains(a)));
         }
         for &i in slots {
             let Some(&seq) = r.seq.get(i as usize).filter(|&&seq| seq != FREE) else {
@@ -288,6 +271,16 @@ impl MediaTracker {
             r.held.remove(&seq);
             r.ready.announced.push((seq, row));
         }
+    }
+
+    /// The announcements flow `f` and its streams refer to (a flow's are looked up again
+    /// after new SDP, a stream's are those of its start).
+    fn flow_anns<'t>(&'t self, f: &'t super::flows::FlowState) -> impl Iterator<Item = u32> + 't {
+        let streams = (f.streams.iter()).flat_map(|&si| {
+            let s = &self.streams[si as usize];
+            [s.dst_ann, s.src_ann]
+        });
+        ([f.dst_ann, f.src_ann].into_iter().chain(streams)).flatten()
     }
 
     /// Flow `slot` is new: found by its addresses from now on (when retiring).
@@ -428,15 +421,11 @@ impl MediaTracker {
         r.referred.resize(self.report.announced.len(), false);
         let mut first_held = u64::MAX;
         for f in self.flows.iter().filter(|f| !f.retired) {
-            for a in [f.dst_ann, f.src_ann].into_iter().flatten() {
+            for a in self.flow_anns(f) {
                 r.referred[a as usize] = true;
             }
             for &si in &f.streams {
-                let s = &self.streams[si as usize];
-                for a in [s.dst_ann, s.src_ann].into_iter().flatten() {
-                    r.referred[a as usize] = true;
-                }
-                first_held = first_held.min(s.first_frame);
+                first_held = first_held.min(self.streams[si as usize].first_frame);
             }
         }
         let mut ended = std::mem::take(&mut r.ended);
@@ -515,7 +504,7 @@ impl MediaTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::testing::{dgram, rtp_pkt};
+    use crate::media::testing::{dgram, rtp_pkt, rtp_stream};
     use crate::media::{MediaReport, MediaTracker};
 
     /// What the scenarios do, in capture order.
@@ -757,29 +746,16 @@ mod tests {
     fn ended_calls_leave_at_once_and_a_shared_flow_stays() {
         let mut t = MediaTracker::default();
         t.retiring();
-        let sdp = |port: u16| {
-            let body = format!("v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio {port} RTP/AVP 8\r\n");
-            crate::sip::sdp::parse(body.as_bytes())
-        };
-        let caller = |port: u16| {
-            let body = format!("v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio {port} RTP/AVP 8\r\n");
+        let sdp = |host: &str, port: u16| {
+            let body = format!("v=0\r\nc=IN IP4 {host}\r\nm=audio {port} RTP/AVP 0\r\n");
             crate::sip::sdp::parse(body.as_bytes())
         };
         // Call a: 10.0.0.1:4000 → 10.0.0.2:6000. Call b names 10.0.0.1:4000 too (a
         // B2BUA's other leg), with its own far end 10.0.0.2:7000 (no media).
-        t.announce("a", &sdp(6000), 1);
-        t.announce("b", &caller(4000), 2);
-        t.announce("b", &sdp(7000), 3);
-        for i in 0..10u16 {
-            let p = rtp_pkt(i, 160 * u32::from(i), 7, 8);
-            t.datagram(&dgram(
-                10 + u64::from(i),
-                20 * u32::from(i),
-                "10.0.0.1:4000",
-                "10.0.0.2:6000",
-                &p,
-            ));
-        }
+        t.announce("a", &sdp("10.0.0.2", 6000), 1);
+        t.announce("b", &sdp("10.0.0.1", 4000), 2);
+        t.announce("b", &sdp("10.0.0.2", 7000), 3);
+        rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:6000", 7, 10, 10);
         let ended = t.end_calls(["a"]);
         // The flow also refers to b's announcement of its source: it stays, and its
         // stream is described as it stands; a's announcement is still referred to.
