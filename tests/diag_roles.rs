@@ -352,3 +352,77 @@ fn undecoded_erf_record_type_is_named() {
     );
     assert_eq!(v["findings"][0]["evidence"]["frames_skipped"], 4);
 }
+
+struct Whole(sipdiag::calls::CallSet);
+
+impl sipdiag::app::Sink for Whole {
+    fn message(&mut self, m: sipdiag::sip::SipMessage) {
+        self.0.add(m);
+    }
+}
+
+/// The roles of a whole capture, gathered unit by unit (a first leg with its linked
+/// second legs, every other call alone) in reverse capture order, equal those found on
+/// all calls at once: reasons, quoted evidence and PBX counts included. Every fixture
+/// and public corpus capture, with and without `--xcc`.
+#[test]
+fn roles_tallied_unit_by_unit_in_any_order_equal_the_whole_capture_s() {
+    use sipdiag::calls::legs::{Endpoint, KnownXcc, RoleTally, infer_roles, link_legs};
+    let files = common::fixtures_and_corpus(&["followme", "ipoffice", "diag", "calls", "media"]);
+    let (mut with_xcc, mut with_pbx) = (0, 0);
+    for p in &files {
+        let mut w = Whole(Default::default());
+        let path = p.to_str().unwrap().to_string();
+        let _ = sipdiag::app::scan(&path, &mut w);
+        let calls = w.0.calls;
+        let whole = infer_roles(&calls, &[], &[]);
+        let legs = link_legs(&calls, &whole);
+        // Units: the calls linked with each other.
+        let mut unit = vec![usize::MAX; calls.len()];
+        for start in 0..calls.len() {
+            if unit[start] != usize::MAX {
+                continue;
+            }
+            let mut stack = vec![start];
+            unit[start] = start;
+            while let Some(i) = stack.pop() {
+                for id in legs.linked(&calls[i].call_id) {
+                    if let Some(j) = legs.position(&id).filter(|&j| unit[j] == usize::MAX) {
+                        unit[j] = start;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        let mut units: std::collections::BTreeMap<usize, Vec<sipdiag::calls::Call>> =
+            Default::default();
+        for (i, c) in calls.iter().enumerate() {
+            units.entry(unit[i]).or_default().push(c.clone());
+        }
+        let mut tally = RoleTally::new(&[]);
+        for u in units.values().rev() {
+            tally.add(u);
+        }
+        let streamed = tally.roles(&[], &[], &KnownXcc::default());
+        assert_eq!(streamed.xcc, whole.xcc, "{path}");
+        assert_eq!(streamed.pbx, whole.pbx, "{path}");
+        assert_eq!(streamed.reasons, whole.reasons, "{path}");
+        with_xcc += usize::from(!whole.xcc.is_empty());
+        with_pbx += usize::from(!whole.pbx.is_empty());
+        // Given XCC (with a port: INVITEs are told apart by port).
+        if let Some(c) = calls.iter().find(|c| !c.invites.is_empty()) {
+            let t = &c.invites[0];
+            let given = [Endpoint::parse(&std::net::SocketAddr::from(t.dst).to_string()).unwrap()];
+            let whole = infer_roles(&calls, &given, &[]);
+            let mut tally = RoleTally::new(&given);
+            for u in units.values().rev() {
+                tally.add(u);
+            }
+            let streamed = tally.roles(&given, &[], &KnownXcc::default());
+            assert_eq!(streamed.pbx, whole.pbx, "{path} --xcc");
+            assert_eq!(streamed.reasons, whole.reasons, "{path} --xcc");
+        }
+    }
+    // The comparison covers captures where XCC and the PBXs are found.
+    assert!(with_xcc >= 10 && with_pbx >= 10, "{with_xcc} {with_pbx}");
+}

@@ -167,31 +167,7 @@ fn lines(out: &std::process::Output) -> Vec<String> {
 
 #[test]
 fn every_call_is_judged_as_analyze_judges_it() {
-    let mut files: Vec<std::path::PathBuf> = Vec::new();
-    for dir in ["followme", "ipoffice", "diag", "calls", "media"] {
-        for e in std::fs::read_dir(common::testdata(dir)).unwrap() {
-            let p = e.unwrap().path();
-            let name = p.to_string_lossy().to_string();
-            if name.ends_with(".pcap") || name.ends_with(".pcapng") {
-                files.push(p);
-            }
-        }
-    }
-    if let Some(corpus) = common::corpus() {
-        let mut dirs = vec![corpus];
-        while let Some(d) = dirs.pop() {
-            for e in std::fs::read_dir(d).unwrap() {
-                let p = e.unwrap().path();
-                let name = p.file_name().unwrap().to_string_lossy().to_string();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if name.contains(".pcap") || name.ends_with(".cap") {
-                    files.push(p);
-                }
-            }
-        }
-    }
-    files.sort();
+    let files = common::fixtures_and_corpus(&["followme", "ipoffice", "diag", "calls", "media"]);
     assert!(files.len() > 80, "too few captures: {}", files.len());
     let mut with_findings = 0;
     for p in &files {

@@ -5,6 +5,7 @@
 //! leg that caused it: same caller (From user copied from the first leg), starting while
 //! that leg is being set up or shortly after.
 
+mod evidence;
 mod roles;
 
 use foldhash::HashMap;
@@ -12,6 +13,7 @@ use foldhash::HashMap;
 use serde::Serialize;
 
 use super::Call;
+pub use evidence::RoleTally;
 pub use roles::{Endpoint, KnownXcc, Roles, agent_says_xcc, infer_roles, infer_roles_knowing};
 
 /// The most recent first leg of `list` (request-time order) still in the linking window

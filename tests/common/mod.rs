@@ -29,6 +29,37 @@ pub fn corpus() -> Option<PathBuf> {
     }
 }
 
+/// The project's fixtures in `dirs` (under `testdata/`) and every public corpus capture
+/// (when `../shared` is present), sorted.
+pub fn fixtures_and_corpus(dirs: &[&str]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in dirs {
+        for e in std::fs::read_dir(testdata(dir)).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.to_string_lossy().to_string();
+            if name.ends_with(".pcap") || name.ends_with(".pcapng") {
+                files.push(p);
+            }
+        }
+    }
+    if let Some(corpus) = corpus() {
+        let mut dirs = vec![corpus];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if name.contains(".pcap") || name.ends_with(".cap") {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// Runs the real binary.
 pub fn sipdiag(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sipdiag"))

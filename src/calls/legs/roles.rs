@@ -22,12 +22,10 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
-use foldhash::HashMap;
 use serde::Serialize;
 
-use super::LINK_WINDOW_SECS;
+use super::evidence::RoleTally;
 use crate::calls::Call;
-use crate::capture::Timestamp;
 
 /// An endpoint given on the command line: an address, optionally with a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -98,13 +96,6 @@ impl Roles {
 pub(crate) const NO_XCC: &str =
     "no XPhone server identified; use --xcc ADDR if one is in the capture";
 
-/// Reasons kept per candidate address.
-const MAX_REASONS: usize = 5;
-
-/// How many earlier forwarded INVITEs of the same (receiver, sender, caller) a new INVITE
-/// is compared with: enough for any real call rate, and a bound on crafted captures.
-const MAX_LOOKBACK: usize = 64;
-
 /// Whether `hay` contains `needle` (lower-case ASCII), ignoring ASCII case; no copy.
 fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
@@ -143,36 +134,10 @@ pub fn agent_says_xcc(agent: &str) -> bool {
         || contains_word_ignore_case(agent, "c4b")
 }
 
-fn agent_says_pbx(agent: &str) -> bool {
+pub(super) fn agent_says_pbx(agent: &str) -> bool {
     ["ip office", "ipoffice", "avaya"]
         .iter()
         .any(|n| contains_ignore_case(agent, n))
-}
-
-/// Evidence gathered for one address.
-#[derive(Default)]
-struct Evidence {
-    /// Named itself XPhone/C4B/XCC.
-    named: bool,
-    /// Showed XCC's Follow-Me behaviour (forwarded INVITE in, new INVITE back).
-    behaves: bool,
-    reasons: Vec<String>,
-}
-
-impl Evidence {
-    fn note(&mut self, why: String) {
-        if self.reasons.len() < MAX_REASONS {
-            self.reasons.push(why);
-        }
-    }
-}
-
-/// A forwarded INVITE: when it started, when it ended, its Call-ID and frame.
-struct Forwarded<'c> {
-    start: Timestamp,
-    end: Option<Timestamp>,
-    call_id: &'c str,
-    frame: u64,
 }
 
 /// Infers the roles from the calls, honouring overrides.
@@ -212,221 +177,16 @@ pub fn infer_roles_knowing(
     pbx: &[Endpoint],
     known: &KnownXcc,
 ) -> Roles {
-    let mut r = Roles {
-        xcc_endpoints: xcc.to_vec(),
-        pbx_endpoints: pbx.to_vec(),
-        ..Roles::default()
-    };
-    if !xcc.is_empty() {
-        r.xcc = dedup(xcc.iter().map(|e| e.ip));
-        r.reasons.push(format!(
-            "XCC given with --xcc: {}",
-            xcc.iter().map(show).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if !pbx.is_empty() {
-        r.pbx = dedup(pbx.iter().map(|e| e.ip));
-        r.reasons.push(format!(
-            "PBX given with --pbx: {}",
-            pbx.iter().map(show).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if r.xcc.is_empty() {
-        let found = xcc_evidence(calls);
-        for (ip, e) in found {
-            r.xcc.push(ip);
-            r.reasons
-                .push(format!("XCC is {ip}: {}", e.reasons.join("; ")));
-        }
-        for (ip, why) in &known.0 {
-            if !r.xcc.contains(ip) {
-                r.xcc.push(*ip);
-                r.reasons.push(why.clone());
-            }
-        }
-    }
-    if r.pbx.is_empty() && !r.xcc.is_empty() {
-        name_pbxs(calls, &mut r);
-    }
-    if r.xcc.is_empty() && !calls.is_empty() {
-        r.reasons.push(NO_XCC.into());
-        if let Some(line) = no_call_line(calls) {
-            r.reasons.push(line);
-        }
-    }
-    r
-}
-
-/// The addresses with strong evidence of being XCC, in address order.
-fn xcc_evidence(calls: &[Call]) -> BTreeMap<IpAddr, Evidence> {
-    let mut ev: BTreeMap<IpAddr, Evidence> = BTreeMap::new();
-    // Agent strings on any message (INVITE, OPTIONS keep-alive, REGISTER, …), each agent
-    // once per address: the calls record them by sender.
-    let mut named: foldhash::HashSet<(IpAddr, &str)> = foldhash::HashSet::default();
-    for c in calls {
-        for (addr, a) in c.agents.iter().filter(|(_, a)| agent_says_xcc(a)) {
-            if named.insert((addr.ip(), a.as_str())) {
-                let e = ev.entry(addr.ip()).or_default();
-                e.named = true;
-                let frame = c
-                    .messages
-                    .iter()
-                    .find(|m| m.src == *addr)
-                    .map_or(c.first_frame, |m| m.frame);
-                e.note(format!(
-                    "identifies itself as {a:?} (Call-ID {}, its first message: frame {frame})",
-                    c.call_id
-                ));
-            }
-        }
-    }
-    // Forwarded INVITEs by (receiver, forwarding sender, caller), in capture order.
-    let mut forwarded: HashMap<(IpAddr, IpAddr, &str), Vec<Forwarded<'_>>> = HashMap::default();
-    for c in calls {
-        for t in &c.invites {
-            if t.diversion.is_empty() && t.history_info.is_empty() {
-                continue;
-            }
-            let Some(caller) = t.from.as_ref().and_then(|f| f.user.as_deref()) else {
-                continue;
-            };
-            forwarded
-                .entry((t.dst.ip(), t.src.ip(), caller))
-                .or_default()
-                .push(Forwarded {
-                    start: t.request_time,
-                    end: t.final_time,
-                    call_id: &c.call_id,
-                    frame: t.request_frame,
-                });
-        }
-    }
-    for list in forwarded.values_mut() {
-        list.sort_by_key(|f| f.start);
-    }
-    // A new INVITE from a receiver back to the forwarding address, same caller, starting
-    // while the forwarded one is set up or within the linking window after its answer.
-    for c in calls {
-        for t in &c.invites {
-            let Some(caller) = t.from.as_ref().and_then(|f| f.user.as_deref()) else {
-                continue;
-            };
-            let (me, peer) = (t.src.ip(), t.dst.ip());
-            if me == peer || ev.get(&me).is_some_and(|e| e.behaves) {
-                continue;
-            }
-            let Some(list) = forwarded.get(&(me, peer, caller)) else {
-                continue;
-            };
-            let started = list.partition_point(|f| t.request_time.seconds_since(f.start) >= -0.5);
-            let hit = list[..started].iter().rev().take(MAX_LOOKBACK).find(|f| {
-                f.call_id != c.call_id
-                    && f.end
-                        .is_none_or(|e| t.request_time.seconds_since(e) <= LINK_WINDOW_SECS)
-            });
-            if let Some(f) = hit {
-                let e = ev.entry(me).or_default();
-                e.behaves = true;
-                e.note(format!(
-                    "receives a forwarded INVITE from {peer} (frame {}) and sends a new INVITE back to it for the same caller {caller:?} (frame {})",
-                    f.frame, t.request_frame
-                ));
-            }
-        }
-    }
-    ev.retain(|_, e| e.named || e.behaves);
-    ev
-}
-
-/// A peer of XCC: (INVITEs to XCC, INVITEs from XCC, a PBX agent string).
-type Peer<'c> = (u32, u32, Option<&'c str>);
-
-/// Names every address that sends INVITEs to XCC (or, when none does, every address XCC
-/// sends INVITEs to), most INVITEs first; a PBX agent string is quoted.
-fn name_pbxs(calls: &[Call], r: &mut Roles) {
-    let mut peers: BTreeMap<IpAddr, Peer<'_>> = BTreeMap::new();
-    for c in calls {
-        for t in &c.invites {
-            let (to_xcc, from_xcc) = (r.is_xcc(t.dst), r.is_xcc(t.src));
-            if to_xcc && !from_xcc {
-                let p = peers.entry(t.src.ip()).or_default();
-                p.0 += 1;
-                if p.2.is_none() {
-                    p.2 = t.user_agent.as_deref().filter(|a| agent_says_pbx(a));
-                }
-            } else if from_xcc && !to_xcc {
-                let p = peers.entry(t.dst.ip()).or_default();
-                p.1 += 1;
-                if p.2.is_none() {
-                    p.2 = t.server.as_deref().filter(|a| agent_says_pbx(a));
-                }
-            }
-        }
-    }
-    let senders = peers.values().any(|p| p.0 > 0);
-    let mut list: Vec<(IpAddr, Peer<'_>)> = peers
-        .into_iter()
-        .filter(|(_, p)| if senders { p.0 > 0 } else { p.1 > 0 })
-        .collect();
-    list.sort_by(|a, b| (b.1.0 + b.1.1).cmp(&(a.1.0 + a.1.1)).then(a.0.cmp(&b.0)));
-    for (ip, (n_to, n_from, agent)) in list {
-        r.pbx.push(ip);
-        let what = if senders {
-            format!("sends {n_to} INVITE(s) to XCC")
-        } else {
-            format!("receives {n_from} INVITE(s) from XCC")
-        };
-        r.reasons.push(match agent {
-            Some(a) => format!("PBX is {ip}: {what}; agent {a:?}"),
-            None => format!("PBX is {ip}: {what}"),
-        });
-    }
-}
-
-/// "the capture holds no call: …" when there is SIP but no INVITE at all.
-fn no_call_line(calls: &[Call]) -> Option<String> {
-    if calls.iter().any(|c| !c.invites.is_empty()) {
-        return None;
-    }
-    let msgs = calls.iter().map(|c| c.message_count()).sum::<u64>();
-    if msgs == 0 {
-        return None;
-    }
-    let mut methods: Vec<&str> = calls
-        .iter()
-        .flat_map(|c| &c.messages)
-        .filter_map(|m| m.method.as_deref())
-        .collect();
-    methods.sort_unstable();
-    methods.dedup();
-    Some(format!(
-        "the capture holds no call: {msgs} SIP message(s) ({}), no INVITE",
-        if methods.is_empty() {
-            "responses only".to_string()
-        } else {
-            methods.join(", ")
-        }
-    ))
-}
-
-fn dedup(it: impl Iterator<Item = IpAddr>) -> Vec<IpAddr> {
-    let mut v: Vec<IpAddr> = it.collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
-fn show(e: &Endpoint) -> String {
-    match e.port {
-        Some(p) => SocketAddr::new(e.ip, p).to_string(),
-        None => e.ip.to_string(),
-    }
+    let mut tally = RoleTally::new(xcc);
+    tally.add(calls);
+    tally.roles(xcc, pbx, known)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::calls::CallSet;
+    use crate::capture::Timestamp;
     use crate::net::Transport;
     use crate::sip::message::{Provenance, parse_message};
 
