@@ -134,7 +134,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__analyze)
-            opts="-f -o -v -h -V --format --output --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --annotate --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-f -o -v -h -V --format --output --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --annotate --in-memory --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -333,6 +333,13 @@ pub struct AnalyzeArgs {
     /// known.
     #[arg(long, value_name = "OUT.pcapng")]
     pub annotate: Option<String>,
+    /// Hold every call until the end and read the file once, instead of judging each call
+    /// as it ends and reading the file twice (the first time for the roles and site the
+    /// calls are judged with): memory then grows with the capture. Several files,
+    /// standard input, --flow, HTML, a focus on calls and --ipo-config always hold every
+    /// call.
+    #[arg(long)]
+    pub in_memory: bool,
     #[command(flatten)]
     pub focus: FocusArgs,
     #[command(flatten)]

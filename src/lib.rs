@@ -39,7 +39,9 @@
 //! it only collects messages, the reading thread when it also follows media. Rules and
 //! reports run once the scan is complete — except in `sipdiag watch`, whose sink runs the
 //! rules of one call ([`rules::Scope::Call`]) on each call as it retires, on the reading
-//! thread, and keeps only small aggregates of the calls gone.
+//! thread, and keeps only small aggregates of the calls gone; and in `sipdiag analyze` of
+//! one file, which runs the same judge on a second reading of the file, with the roles,
+//! site and counts the first reading found (`app::watch::stream`).
 //!
 //! No module imports a later stage; a type several stages read lives in the earliest that
 //! owns it (the per-file [`sip::CaptureReport`], for instance, is built by the scan, judged

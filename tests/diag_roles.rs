@@ -401,7 +401,7 @@ fn roles_tallied_unit_by_unit_in_any_order_equal_the_whole_capture_s() {
         }
         let mut tally = RoleTally::new(&[]);
         for u in units.values().rev() {
-            tally.add(u);
+            tally.add(&u.iter().collect::<Vec<_>>());
         }
         let streamed = tally.roles(&[], &[], &KnownXcc::default());
         assert_eq!(streamed.xcc, whole.xcc, "{path}");
@@ -416,7 +416,7 @@ fn roles_tallied_unit_by_unit_in_any_order_equal_the_whole_capture_s() {
             let whole = infer_roles(&calls, &given, &[]);
             let mut tally = RoleTally::new(&given);
             for u in units.values().rev() {
-                tally.add(u);
+                tally.add(&u.iter().collect::<Vec<_>>());
             }
             let streamed = tally.roles(&given, &[], &KnownXcc::default());
             assert_eq!(streamed.pbx, whole.pbx, "{path} --xcc");

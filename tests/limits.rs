@@ -38,6 +38,15 @@ fn analyze(path: &Path, flags: &[&str]) -> Value {
     analyze_files(&[path], flags, 0)
 }
 
+/// [`analyze`] holding every call until the end (`--in-memory`), as with several files,
+/// standard input or `--flow`: a call let go at `--max-calls` is dropped, the media
+/// tables hold the whole capture's flows and announcements.
+fn analyze_whole(path: &Path, flags: &[&str]) -> Value {
+    let mut flags = flags.to_vec();
+    flags.push("--in-memory");
+    analyze_files(&[path], &flags, 0)
+}
+
 /// `analyze --format json --fail-on none FLAGS PATHS…`, which must exit with `code`.
 fn analyze_files(paths: &[&Path], flags: &[&str], code: i32) -> Value {
     let mut args = vec!["analyze", "--format", "json", "--fail-on", "none"];
@@ -388,14 +397,14 @@ fn sdp_flood_then_call(flood: u32) -> tempfile::NamedTempFile {
 fn calls_let_go_take_their_announcements_with_them() {
     let f = sdp_flood_then_call(300);
     let flags = ["--max-calls", "20", "--max-sdp-announcements", "50"];
-    let v = analyze(f.path(), &flags);
+    let v = analyze_whole(f.path(), &flags);
     let found = cap006(&v);
     assert_eq!(found.len(), 1, "only the call cap: {found:?}");
     assert_eq!(found[0]["evidence"]["limit"], "calls");
     assert_eq!(found[0]["evidence"]["count"], 281);
     assert_eq!(finding(&v, "SP005")["call_id"], CALL_ID, "its media judged");
     // Without the call cap, the 301 calls' announcements do fill the table.
-    let v = analyze(f.path(), &["--max-sdp-announcements", "50"]);
+    let v = analyze_whole(f.path(), &["--max-sdp-announcements", "50"]);
     let found = cap006(&v);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["evidence"]["limit"], "sdp-announcements");
@@ -457,7 +466,7 @@ fn call_then_flow_flood(flood: u32, after_secs: u64) -> tempfile::NamedTempFile 
 #[test]
 fn flows_forgotten_after_their_call_ended_leave_it_judged() {
     let f = call_then_flow_flood(20, 60);
-    let v = analyze(f.path(), &["--max-media-flows", "5"]);
+    let v = analyze_whole(f.path(), &["--max-media-flows", "5"]);
     let found = cap006(&v);
     assert_eq!(found.len(), 1, "{found:?}");
     let e = &found[0]["evidence"];
@@ -471,7 +480,7 @@ fn flows_forgotten_after_their_call_ended_leave_it_judged() {
     // Forgotten while it may still have been going on (59 s of silence), the call's
     // media is not judged.
     let f = call_then_flow_flood(20, 59);
-    let v = analyze(f.path(), &["--max-media-flows", "5"]);
+    let v = analyze_whole(f.path(), &["--max-media-flows", "5"]);
     let e = &cap006(&v)[0]["evidence"];
     assert_eq!(e["calls_not_judged"], serde_json::json!([CALL_ID]));
     assert!(!ids(&v).contains(&"SP005".to_string()));
@@ -739,14 +748,14 @@ fn call_ids(v: &Value) -> Vec<&str> {
 fn invite_flood_is_held_to_the_call_cap_and_the_drops_are_reported() {
     let f = invite_flood(200, false);
     // Under the default cap every call is analysed, and nothing is reported.
-    let v = analyze(f.path(), &[]);
+    let v = analyze_whole(f.path(), &[]);
     assert_eq!(call_ids(&v).len(), 201);
     assert!(anomaly(&v, "call-limit").is_none());
     assert!(cap006(&v).is_empty());
 
     // At 50, the least recently active INVITEs are dropped as newer ones come (the first
     // from frame 1): 151 of them, the last when the real call's INVITE came.
-    let v = analyze(f.path(), &["--max-calls", "50"]);
+    let v = analyze_whole(f.path(), &["--max-calls", "50"]);
     let ids = call_ids(&v);
     assert_eq!(ids.len(), 50, "{ids:?}");
     assert_eq!(ids[0], "flood-151");
@@ -773,12 +782,49 @@ fn invite_flood_is_held_to_the_call_cap_and_the_drops_are_reported() {
     // half are), and the least recently active still go first: the first INVITE, which
     // keeps ringing, stays.
     let f = invite_flood(3000, true);
-    let v = analyze(f.path(), &["--max-calls", "100"]);
+    let v = analyze_whole(f.path(), &["--max-calls", "100"]);
     let ids = call_ids(&v);
     assert_eq!(ids.len(), 100);
     assert_eq!(ids[..2], ["flood-0", "flood-2902"]);
     assert_eq!(ids[98], "flood-2999");
     assert_eq!(anomaly(&v, "call-limit").unwrap()["count"], 2901);
+}
+
+/// Read as a stream (the default for one file), the calls let go at `--max-calls` are
+/// judged then, not dropped: every call is in the report, the cap is reported as a
+/// finding naming the calls judged before they ended, and the real call after the flood
+/// is judged as without the cap.
+#[test]
+fn invite_flood_read_as_a_stream_judges_the_calls_let_go() {
+    let f = invite_flood(200, false);
+    let whole = analyze(f.path(), &[]);
+    assert!(cap006(&whole).is_empty());
+    let v = analyze(f.path(), &["--max-calls", "50"]);
+    let ids = call_ids(&v);
+    assert_eq!(ids.len(), 201, "{ids:?}");
+    assert_eq!(ids[0], "flood-0");
+    assert_eq!(ids[200], CALL_ID);
+    let cap = cap006(&v);
+    assert_eq!(cap.len(), 1, "{cap:?}");
+    let e = &cap[0]["evidence"];
+    assert_eq!(
+        (&e["limit"], &e["flag"]),
+        (&"calls".into(), &"--max-calls".into())
+    );
+    assert_eq!(e["count"], 151);
+    let message = cap[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("(--max-calls 50): 151 call(s) judged before they ended"),
+        "{message}"
+    );
+    // The real call's verdict is the one it gets without the cap.
+    let verdict = |v: &Value| {
+        (v["verdicts"].as_array().unwrap().iter())
+            .find(|d| d["call_ids"][0] == CALL_ID)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(verdict(&v), verdict(&whole));
 }
 
 #[test]
@@ -933,7 +979,7 @@ fn call_limit_quotes_the_frame_numbers_of_the_file_that_carried_the_calls() {
     let flood = invite_flood_from(last + 1000, 200, false);
     let flood_path = flood.path().to_str().unwrap();
     let cap = ["--max-calls", "50"];
-    let alone = call_limit_finding(&analyze(flood.path(), &cap)["findings"]);
+    let alone = call_limit_finding(&analyze_whole(flood.path(), &cap)["findings"]);
     let message = alone["message"].as_str().unwrap();
     assert_eq!(
         message,

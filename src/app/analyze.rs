@@ -333,10 +333,32 @@ pub(super) fn analyze_captures(
     if let Some(out) = &args.annotate {
         annotate::check(captures, out)?;
     }
+    // One file read twice, memory following the calls in progress, when the report
+    // draws no calls and nothing compares calls across the capture at each moment (the
+    // IP Office configuration's replay counts the calls up at once; see
+    // `watch::analyze_file`).
+    let html = args.format == ReportFormat::Html;
+    if let [path] = captures
+        && path != "-"
+        && !args.in_memory
+        && !args.flow
+        && !html
+        && focus.is_empty()
+        && args.annotate.is_none()
+        && args.judge.ipo_config.is_none()
+        && let Some((analysis, errors)) = super::watch::analyze_file(args, path)?
+    {
+        let analyzed = analysis.map(|analysis| Analyzed {
+            analysis,
+            ladders: String::new(),
+            html_ladders: Default::default(),
+            index: None,
+        });
+        return Ok((analyzed, errors));
+    }
     // The ladders need each message's reason phrase, which the calls do not keep.
     let mut recorder = flow::Recorder::default();
     let mut set = CallSet::default();
-    let html = args.format == ReportFormat::Html;
     let sink: &mut (dyn CallSink + Send) = if args.flow || html {
         &mut recorder
     } else {

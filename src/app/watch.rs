@@ -30,14 +30,24 @@
 //! capture's STUN. A softphone's signalling (TCP on the softphone port) is noted, so that
 //! a capture of it is not taken for one without signalling (CAP002).
 //!
+//! `analyze` of one file runs this judge too, on a second reading of the file, with the
+//! roles, site and UDP count the first reading found, and keeps what each unit shows for
+//! its report instead of printing it ([`stream`]).
+//!
 //! With `--follow` and `-i`, capture time also moves on with the wall clock while the input
 //! is quiet (a live capture's timestamps are the wall clock), so a call that has ended is
 //! judged even when no other packet follows it; otherwise every frame moves the clock,
 //! SIP or not.
 
+mod deferred;
 mod input;
 mod may_link;
 mod media;
+mod setup;
+mod stream;
+
+use setup::JudgeSetup;
+pub(super) use stream::analyze_file;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -54,8 +64,8 @@ use crate::report::watch::{SoftphoneSeen, WatchEnd, call_block, call_json, end_j
 use crate::rules::{self, Scope, Severity};
 use crate::sip::{CaptureReport, SipMessage};
 
-use super::analyze::{RuleChoice, endpoints, fail_threshold};
-use super::{Sink, site_settings};
+use super::Sink;
+use super::analyze::RuleChoice;
 use input::{follow_set, live, read_one, stop_on_signals};
 use may_link::MayLink;
 
@@ -69,12 +79,11 @@ struct Judge {
     retiring: Retiring,
     /// The time of the last message: a quiet live capture's clock runs on from it.
     last_message: Option<Timestamp>,
-    /// Retired calls waiting for their linked legs, with the capture second they retired
-    /// and whether their numbers are counted in `tally` yet.
-    pending: Vec<(Call, i64, bool)>,
-    /// Retired calls that cannot be linked, judged together once the capture second they
-    /// retired in (the second) has passed.
-    alone: (Vec<Call>, i64),
+    /// Retired calls waiting for their linked legs.
+    pending: Vec<Held>,
+    /// Retired calls that cannot be linked (with their places), judged together once the
+    /// capture second they retired in (the second) has passed.
+    alone: (Vec<(u64, Call)>, i64),
     may_link: MayLink,
     /// The numbers of the calls retired so far, for the site's inferred country code and
     /// internal length.
@@ -112,6 +121,19 @@ struct Judge {
     /// A finding at or above `--fail-on` was printed.
     failing: bool,
     end: WatchEnd,
+    /// `analyze` of one file ([`stream`]): what its first reading found, and where its
+    /// second puts what the units show, instead of printing them.
+    stream: Option<Box<stream::Pass>>,
+}
+
+/// A retired call waiting to be judged: its place among the capture's calls (the order
+/// of their first messages), the capture second it retired in, and whether its numbers
+/// count for the site yet.
+struct Held {
+    call: Call,
+    pos: u64,
+    at: i64,
+    counted: bool,
 }
 
 impl Judge {
@@ -121,7 +143,9 @@ impl Judge {
         }
         self.last_message = Some(m.time);
         self.may_link.note(&m);
-        self.media.message(&m);
+        if !self.signalling_only() {
+            self.media.message(&m);
+        }
         self.retiring.add(m);
         self.take_retired();
     }
@@ -157,14 +181,19 @@ impl Judge {
         if self.alone.1 < now.secs {
             self.judge_alone();
         }
-        for (_, c) in self.retiring.take_retired() {
-            if self.may_link.may_link(&c, &self.xcc, &self.known) {
-                self.pending.push((c, now.secs, false));
+        for (pos, call) in self.retiring.take_retired() {
+            if self.may_link.may_link(&call, &self.xcc, &self.known) {
+                self.pending.push(Held {
+                    call,
+                    pos,
+                    at: now.secs,
+                    counted: false,
+                });
             } else {
                 if self.alone.0.is_empty() {
                     self.alone.1 = now.secs;
                 }
-                self.alone.0.push(c);
+                self.alone.0.push((pos, call));
             }
         }
         let waiting = self.pending.len() + self.alone.0.len();
@@ -183,9 +212,17 @@ impl Judge {
     /// Judges the calls that cannot be linked, retired so far.
     fn judge_alone(&mut self) {
         if !self.alone.0.is_empty() {
-            let calls = std::mem::take(&mut self.alone.0);
-            let meta = vec![(self.alone.1, false); calls.len()];
-            self.judge_batch(calls, meta, None);
+            let at = self.alone.1;
+            let held = std::mem::take(&mut self.alone.0)
+                .into_iter()
+                .map(|(pos, call)| Held {
+                    call,
+                    pos,
+                    at,
+                    counted: false,
+                })
+                .collect();
+            self.judge_batch(held, None);
         }
     }
 
@@ -197,34 +234,40 @@ impl Judge {
             self.judge_alone();
         }
         // Nothing has waited long enough: nothing to look at (the usual second).
-        let oldest = self.pending.iter().map(|(_, at, _)| *at).min();
+        let oldest = self.pending.iter().map(|h| h.at).min();
         let Some(oldest) = oldest else {
             return;
         };
         if now.is_some_and(|now| now - oldest < HOLD_SECS) {
             return;
         }
-        let (calls, meta): (Vec<Call>, Vec<(i64, bool)>) = std::mem::take(&mut self.pending)
-            .into_iter()
-            .map(|(c, at, counted)| (c, (at, counted)))
-            .unzip();
-        self.judge_batch(calls, meta, now);
+        let held = std::mem::take(&mut self.pending);
+        self.judge_batch(held, now);
     }
 
-    /// Judges the units of `calls` (retired, each in the capture second of `meta` and with
-    /// its numbers counted or not) that have waited long enough by `now` (`None`: all);
-    /// the others wait on.
-    fn judge_batch(&mut self, calls: Vec<Call>, meta: Vec<(i64, bool)>, now: Option<i64>) {
-        let roles = infer_roles_knowing(&calls, &self.xcc, &self.pbx, &self.known);
+    /// The roles a unit or batch of calls is judged with: those of the whole capture
+    /// when known ([`stream`]), else what these calls and the earlier ones show.
+    fn roles_of(&mut self, calls: &[Call]) -> crate::calls::legs::Roles {
+        if let Some(r) = self.stream.as_ref().and_then(|s| s.roles()) {
+            return r.clone();
+        }
+        let roles = infer_roles_knowing(calls, &self.xcc, &self.pbx, &self.known);
         self.known.learn(&roles);
+        roles
+    }
+
+    /// Judges the units of `held` (retired calls) that have waited long enough by `now`
+    /// (`None`: all); the others wait on.
+    fn judge_batch(&mut self, held: Vec<Held>, now: Option<i64>) {
+        let (calls, meta): (Vec<Call>, Vec<(u64, i64, bool)>) = held
+            .into_iter()
+            .map(|h| (h.call, (h.pos, h.at, h.counted)))
+            .unzip();
+        let roles = self.roles_of(&calls);
         let legs = link_legs(&calls, &roles);
         // Each call's numbers count for the site once, as soon as it has retired.
         let second = |c: &Call| legs.kind_of(&c.call_id) == LegKind::Second;
-        for (c, _) in calls
-            .iter()
-            .zip(&meta)
-            .filter(|(_, (_, counted))| !*counted)
-        {
+        for (c, _) in calls.iter().zip(&meta).filter(|(_, m)| !m.2) {
             for n in user_numbers(std::slice::from_ref(c), second) {
                 self.tally.add(n);
             }
@@ -263,25 +306,43 @@ impl Judge {
         // A unit is ready when every call of it has waited.
         let mut ready = vec![true; calls.len()];
         if let Some(now) = now {
-            for (i, (at, _)) in meta.iter().enumerate() {
+            for (i, (_, at, _)) in meta.iter().enumerate() {
                 if now - at < HOLD_SECS {
                     ready[unit[i]] = false;
                 }
             }
         }
-        let mut units: std::collections::BTreeMap<usize, Vec<Call>> = Default::default();
-        for (i, (c, (at, _))) in calls.into_iter().zip(meta).enumerate() {
+        let mut units: std::collections::BTreeMap<usize, Vec<(u64, Call)>> = Default::default();
+        for (i, (call, (pos, at, _))) in calls.into_iter().zip(meta).enumerate() {
             if ready[unit[i]] {
-                units.entry(unit[i]).or_default().push(c);
+                units.entry(unit[i]).or_default().push((pos, call));
             } else {
                 // Counted now: kept waiting.
-                self.pending.push((c, at, true));
+                self.pending.push(Held {
+                    call,
+                    pos,
+                    at,
+                    counted: true,
+                });
             }
         }
-        let mut site = self.site.clone();
-        self.tally.apply(&mut site, USER_NUMBER_SOURCES);
+        // The first reading of `analyze`: the units' evidence of roles, nothing judged.
+        if let Some(tally) = self.stream.as_mut().and_then(|s| s.learning()) {
+            for calls in units.values() {
+                tally.add(&calls.iter().map(|(_, c)| c).collect::<Vec<_>>());
+            }
+            return;
+        }
+        let site = match self.stream.as_ref().and_then(|s| s.site()) {
+            Some(site) => site.clone(),
+            None => {
+                let mut site = self.site.clone();
+                self.tally.apply(&mut site, USER_NUMBER_SOURCES);
+                site
+            }
+        };
         let secs = self.retiring.now().map_or(i64::MAX, |t| t.secs);
-        let ending: Vec<&Call> = units.values().flatten().collect();
+        let ending: Vec<&Call> = units.values().flatten().map(|(_, c)| c).collect();
         self.media.end_calls(&ending, secs);
         for (_, calls) in units {
             self.judge(calls, &site);
@@ -289,12 +350,16 @@ impl Judge {
     }
 
     /// Runs the call rules on one unit and prints what they found.
-    fn judge(&mut self, mut calls: Vec<Call>, site: &Site) {
-        calls.sort_by_key(|c| c.first_frame);
-        let roles = infer_roles_knowing(&calls, &self.xcc, &self.pbx, &self.known);
-        self.known.learn(&roles);
+    fn judge(&mut self, mut placed: Vec<(u64, Call)>, site: &Site) {
+        placed.sort_by_key(|(pos, _)| *pos);
+        let (places, calls): (Vec<u64>, Vec<Call>) = placed.into_iter().unzip();
+        let roles = self.roles_of(&calls);
         let legs = link_legs(&calls, &roles);
         let mut media = self.media.unit_report(&calls);
+        // The capture's UDP, when a first reading counted it ([`stream`]).
+        if let Some(udp) = self.stream.as_ref().and_then(|s| s.udp_datagrams()) {
+            media.udp_datagrams = udp;
+        }
         // No UDP besides SIP so far: SP003 cannot tell yet whether the capture holds any
         // (its one finding on a capture without media): its findings wait.
         let no_udp_yet = media.udp_datagrams == 0;
@@ -332,7 +397,12 @@ impl Judge {
         }
         // What the rules that compare calls read at the end (FM001, FM005).
         let judged = rules::Seen::of(&cx);
+        // The numbers FM002's suggestion is proven on, over the whole capture.
+        let numbers = (self.stream.is_some()).then(|| rules::diversions::Diversions::of(&cx));
         self.seen.add(&judged);
+        if let (Some(out), Some(n)) = (self.stream.as_mut().and_then(|s| s.report()), numbers) {
+            out.diversions.add(&n);
+        }
         self.choice.apply_severity(&mut findings);
         // Several files: frames are numbered through them; the legend (text) or the cited
         // frames (JSON) name each one's file, as `analyze` does for files read merged.
@@ -341,6 +411,10 @@ impl Judge {
             f.capture = files.is_none().then(|| self.file_path.clone());
         }
         let verdicts = crate::report::verdict::verdicts_of(&calls, &legs, Some(&media), &findings);
+        if let Some(out) = self.stream.as_mut().and_then(|s| s.report()) {
+            out.unit(&places, &calls, &legs, &media, findings, verdicts);
+            return;
+        }
         self.end.calls += calls.len() as u64;
         self.end.failed += verdicts.iter().filter(|v| !v.ok).count() as u64;
         for f in &findings {
@@ -404,42 +478,17 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         softphone_port: args.softphone_port,
         ..MediaPortArgs::default()
     };
-    let (site, settings) = site_settings(&args.site, &ports)?;
-    let judge = Judge {
-        retiring: Retiring::default(),
-        last_message: None,
-        pending: Vec::new(),
-        alone: (Vec::new(), i64::MIN),
-        may_link: MayLink::default(),
-        tally: SiteTally::default(),
-        looked: i64::MIN,
-        offset: 0,
-        file_path: String::new(),
-        files: crate::capture::merge::FrameIndex::concatenated(),
-        known: KnownXcc::default(),
-        seen: rules::Seen::default(),
-        last_report: None,
-        xcc: endpoints(&args.judge.xcc)?,
-        pbx: endpoints(&args.judge.pbx)?,
-        site,
-        media: media::WatchMedia::new(settings.clone()),
-        ports: settings,
-        ipo: args.judge.ipo.clone(),
-        ipo_config: (args.judge.ipo_config)
-            .as_deref()
-            .map(super::ipo_route::load_config)
-            .transpose()?,
-        choice: RuleChoice::new(&args.judge.select, &args.judge.ignore, &args.judge.severity)?,
+    let judge = Judge::new(&JudgeSetup {
+        site: &args.site,
+        ports: &ports,
+        judge: &args.judge,
         format: args.format,
         text: TextOptions {
             color,
             verbose: args.verbose,
             width: crate::report::terminal_width(),
         },
-        fail_on: fail_threshold(args.judge.fail_on),
-        failing: false,
-        end: WatchEnd::default(),
-    };
+    })?;
     let judge = Arc::new(Mutex::new(judge));
     let mut errors = Vec::new();
     let until_idle = args
@@ -475,76 +524,7 @@ pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
         eprintln!("sipdiag: stopped; judging the calls in progress");
     }
     let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
-    let rest: Vec<(u64, Call)> = j.retiring.finish().collect();
-    j.pending
-        .extend(rest.into_iter().map(|(_, c)| (c, 0, false)));
-    j.last_report = j.end.captures.last().cloned();
-    j.judge_ready(None);
-    j.end.reopened = j.retiring.reopened();
-    j.end.peak_calls = j.retiring.peak_live();
-    // Frames are numbered through the files: the calls let go are reported on the report
-    // of the file the first came from, in that file's frame numbers, as the other capture
-    // findings of a watch are (a live capture, which has no file: on its report).
-    let jm = &mut *j;
-    let mut let_go = jm.retiring.let_go.clone();
-    let place = let_go.past.first_frame.and_then(|n| jm.files.locate(n));
-    let path = place.and_then(|p| jm.files.paths().get(p.file).cloned());
-    if let Some(p) = place {
-        let_go.past.first_frame = Some(p.frame);
-    }
-    let_go.report_on(
-        &mut jm.end.captures,
-        path.as_deref(),
-        "judged before they ended",
-        &|n| n,
-    );
-    // Frames are numbered through the files read: the message names the file's own.
-    let cap = &jm.retiring.message_cap;
-    let place = cap.past.first_frame.and_then(|n| jm.files.locate(n));
-    let path = place.and_then(|p| jm.files.paths().get(p.file).cloned());
-    let own = |n: u64| jm.files.locate(n).map_or(n, |p| p.frame);
-    cap.report_on(&mut jm.end.captures, path.as_deref(), &own);
-    // The media of no call, and the SP003 findings that waited for UDP: printed now, or
-    // (none came) made the one finding of a capture without media.
-    j.flush_deferred();
-    let waited = std::mem::take(&mut j.media.deferred);
-    let fresh = media::WatchMedia::new(j.ports.clone());
-    let (media, loose) = std::mem::replace(&mut j.media, fresh).finish();
-    j.judge_loose(loose);
-    // The capture rules: on the files' reports, and on what the calls judged showed
-    // (FM001, FM005: the digests of `rules::Seen`), with the XCC the calls identified;
-    // and the softphone's media rules, on the capture's STUN and softphone streams.
-    let roles = infer_roles_knowing(&[], &j.xcc, &j.pbx, &j.known);
-    let (legs, ipo) = Default::default();
-    let reports = j.end.captures.clone();
-    let cx = rules::Context {
-        captures: &reports,
-        calls: &[],
-        roles: &roles,
-        legs: &legs,
-        site: &j.site,
-        media: &media,
-        ipo: &ipo,
-        seen: &j.seen,
-    };
-    let mut capture_findings = rules::run_selected(&cx, &|r| {
-        (r.scope() == Scope::Capture || media::END_RULES.contains(&r.info().id))
-            && j.choice.enabled(r.info())
-    });
-    if let Some(f) = waited.no_media_finding() {
-        capture_findings.push(f);
-    }
-    j.choice.apply_severity(&mut capture_findings);
-    // One file: the findings name it, as `analyze`'s do (several: frames cited by file).
-    if let [only] = j.files.paths() {
-        for f in capture_findings.iter_mut().filter(|f| f.capture.is_none()) {
-            f.capture = Some(only.clone());
-        }
-    }
-    for f in &capture_findings {
-        *j.end.findings.entry(f.id).or_default() += 1;
-        j.failing |= j.fail_on.is_some_and(|t| f.severity >= t);
-    }
+    let capture_findings = j.end_of_input();
     j.end.capture_findings = capture_findings;
     print(&match args.format {
         WatchFormat::Json => end_json(&j.end, j.files.several()),

@@ -28,6 +28,7 @@ pub enum CallState {
 pub fn state(c: &Call) -> CallState {
     decide_state(
         has_lasting_method(c),
+        c.methods.iter().any(|m| in_dialog_method(m)),
         c.bye_frame.is_some(),
         Finals::of(c.invites.iter().map(|t| t.final_status)),
         c.messages.last().and_then(|r| r.status),
@@ -38,6 +39,12 @@ pub fn state(c: &Call) -> CallState {
 /// registration, a subscription, a publication.
 fn lasting_method(m: &str) -> bool {
     matches!(m, "REGISTER" | "SUBSCRIBE" | "PUBLISH")
+}
+
+/// Methods sent only within a dialog (RFC 3311, RFC 6086): under a Call-ID without an
+/// INVITE, the capture began after the dialog was set up, and it goes on until its BYE.
+fn in_dialog_method(m: &str) -> bool {
+    matches!(m, "UPDATE" | "INFO")
 }
 
 /// Whether the whole call `c` saw a [`lasting_method`].
@@ -78,10 +85,16 @@ impl Finals {
 }
 
 /// Whether a call can still change, from what a whole [`Call`] or an
-/// [`CallEnd`] keeps: whether a REGISTER, SUBSCRIBE or PUBLISH (`lasting`) or a
-/// BYE was seen, its INVITE transactions' final statuses, and the status of its last
-/// message (`None`: a request).
-fn decide_state(lasting: bool, bye: bool, finals: Finals, last_status: Option<u16>) -> CallState {
+/// [`CallEnd`] keeps: whether a REGISTER, SUBSCRIBE or PUBLISH (`lasting`), an UPDATE
+/// or INFO (`in_dialog`) or a BYE was seen, its INVITE transactions' final statuses, and
+/// the status of its last message (`None`: a request).
+fn decide_state(
+    lasting: bool,
+    in_dialog: bool,
+    bye: bool,
+    finals: Finals,
+    last_status: Option<u16>,
+) -> CallState {
     if lasting {
         return CallState::Lasting;
     }
@@ -100,6 +113,10 @@ fn decide_state(lasting: bool, bye: bool, finals: Finals, last_status: Option<u1
         }
         return CallState::Open;
     }
+    // Part of a dialog whose INVITE came before the capture: established.
+    if in_dialog {
+        return CallState::Lasting;
+    }
     match last_status {
         Some(s) if s >= 200 => CallState::Ended,
         _ => CallState::Open,
@@ -114,6 +131,8 @@ pub struct CallEnd {
     last_time: Timestamp,
     /// A REGISTER, SUBSCRIBE or PUBLISH was seen.
     lasting: bool,
+    /// An UPDATE or INFO was seen.
+    in_dialog: bool,
     /// A BYE was seen.
     bye: bool,
     /// The status of the last message (`None`: a request).
@@ -235,6 +254,7 @@ impl Filed for CallEnd {
             first_frame: m.frame,
             last_time: m.time,
             lasting: false,
+            in_dialog: false,
             bye: false,
             last_status: None,
             invites: Vec::new(),
@@ -265,7 +285,10 @@ impl Filed for CallEnd {
                 }
             }
             (Some("BYE"), _) => self.bye = true,
-            (Some(method), _) => self.lasting |= lasting_method(method),
+            (Some(method), _) => {
+                self.lasting |= lasting_method(method);
+                self.in_dialog |= in_dialog_method(method);
+            }
             (None, Some(status))
                 if status >= 200 && cseq.as_ref().is_some_and(|c| c.method == "INVITE") =>
             {
@@ -288,6 +311,7 @@ impl Filed for CallEnd {
     fn state(&self) -> CallState {
         decide_state(
             self.lasting,
+            self.in_dialog,
             self.bye,
             Finals::of(self.invites.iter().map(|t| t.final_status)),
             self.last_status,

@@ -54,13 +54,19 @@ impl Seen {
     }
 }
 
+/// Where an INVITE stands in the capture: its call's first frame, then its own.
+pub type Place = (u64, u64);
+
 /// One forwarded first-leg INVITE that failed.
 #[derive(Debug, Clone)]
 pub struct FailedInvite {
+    pub place: Place,
     pub call_id: String,
     pub request_frame: u64,
     pub status: u16,
     pub final_frame: Option<u64>,
+    /// The lines a finding on it quotes (its call may be gone by then).
+    pub proof: Vec<super::proof::Quote>,
 }
 
 /// The forwarded first legs sent to one XCC trunk endpoint.
@@ -72,7 +78,8 @@ pub struct TrunkTally {
     pub failed: Vec<FailedInvite>,
     /// Failed ones not in `failed` (over the cap of a watch).
     pub failed_uncounted: u64,
-    pub call_ids: Vec<String>,
+    /// The Call-IDs of the INVITEs, each at its place.
+    pub call_ids: Vec<(Place, String)>,
 }
 
 /// Forwarded first legs (PBX → XCC) by the XCC trunk endpoint they were sent to.
@@ -86,15 +93,18 @@ impl TrunkInvites {
         let mut out = TrunkInvites::default();
         for (c, t) in first_leg_invites(cx) {
             let e = out.by_trunk.entry(t.dst.socket()).or_default();
+            let place = (c.first_frame, t.request_frame);
             e.invites += 1;
-            e.call_ids.push(c.call_id.clone());
+            e.call_ids.push((place, c.call_id.clone()));
             match t.final_status {
                 Some(s) if s < 300 => e.ok += 1,
                 Some(status) => e.failed.push(FailedInvite {
+                    place,
                     call_id: c.call_id.clone(),
                     request_frame: t.request_frame,
                     status,
                     final_frame: t.final_frame,
+                    proof: super::proof::quotes(t, "FM005"),
                 }),
                 None => {}
             }
@@ -102,8 +112,8 @@ impl TrunkInvites {
         out
     }
 
-    /// Adds `other`, keeping at most `keep` failed INVITEs and Call-IDs per endpoint and
-    /// `keep` endpoints.
+    /// Adds `other` (calls from anywhere in the capture), keeping per endpoint the first
+    /// `keep` failed INVITEs and Call-IDs in capture order, and `keep` endpoints.
     pub fn add(&mut self, other: &TrunkInvites, keep: usize) {
         for (trunk, o) in &other.by_trunk {
             if !self.by_trunk.contains_key(trunk) && self.by_trunk.len() >= keep {
@@ -112,11 +122,19 @@ impl TrunkInvites {
             let e = self.by_trunk.entry(*trunk).or_default();
             e.invites += o.invites;
             e.ok += o.ok;
-            let room = keep.saturating_sub(e.failed.len());
-            e.failed.extend(o.failed.iter().take(room).cloned());
-            e.failed_uncounted += o.failed_uncounted + o.failed.len().saturating_sub(room) as u64;
-            let room = keep.saturating_sub(e.call_ids.len());
-            e.call_ids.extend(o.call_ids.iter().take(room).cloned());
+            e.failed_uncounted += o.failed_uncounted;
+            if !o.failed.is_empty() {
+                e.failed.extend(o.failed.iter().cloned());
+                e.failed.sort_by_key(|f| f.place);
+                let over = e.failed.len().saturating_sub(keep);
+                e.failed.truncate(keep);
+                e.failed_uncounted += over as u64;
+            }
+            if !o.call_ids.is_empty() {
+                e.call_ids.extend(o.call_ids.iter().cloned());
+                e.call_ids.sort_by_key(|(place, _)| *place);
+                e.call_ids.truncate(keep);
+            }
         }
     }
 
@@ -232,10 +250,12 @@ mod tests {
 
     fn failed(n: u64) -> FailedInvite {
         FailedInvite {
+            place: (n, n),
             call_id: format!("c{n}"),
             request_frame: n,
             status: 503,
             final_frame: Some(n + 1),
+            proof: Vec::new(),
         }
     }
 
@@ -243,7 +263,8 @@ mod tests {
     fn trunk_digests_add_up_counts_and_keep_bounded_lists() {
         let trunk: SocketAddr = "10.0.0.2:5070".parse().unwrap();
         let mut seen = TrunkInvites::default();
-        for n in 0..5 {
+        // Added in any order: the first ones in capture order are kept.
+        for n in [4, 1, 3, 0, 2] {
             let mut one = TrunkInvites::default();
             one.by_trunk.insert(
                 trunk,
@@ -252,7 +273,7 @@ mod tests {
                     ok: 0,
                     failed: vec![failed(n)],
                     failed_uncounted: 0,
-                    call_ids: vec![format!("c{n}")],
+                    call_ids: vec![((n, n), format!("c{n}"))],
                 },
             );
             seen.add(&one, 3);
@@ -260,8 +281,10 @@ mod tests {
         let t = &seen.by_trunk[&trunk];
         assert_eq!((t.invites, t.ok), (5, 0));
         assert_eq!(t.failed.len(), 3);
+        assert_eq!(t.failed[0].call_id, "c0");
         assert_eq!(t.failed_uncounted, 2);
-        assert_eq!(t.call_ids, ["c0", "c1", "c2"]);
+        let ids: Vec<&str> = t.call_ids.iter().map(|(_, id)| id.as_str()).collect();
+        assert_eq!(ids, ["c0", "c1", "c2"]);
         // At most `keep` endpoints.
         let mut other = TrunkInvites::default();
         for port in 1..10 {

@@ -3,12 +3,8 @@
 
 use serde_json::json;
 
-use crate::numbers::Classified;
-use crate::numbers::pattern::{self, Rewrite};
-
-use super::followme::{
-    call_filter, cite, diverting, first_leg_invites, tx_evidence, tx_frames, xcc_503s,
-};
+use super::diversions::{Kind, Pending};
+use super::followme::{call_filter, cite, diverting, tx_evidence, tx_frames, xcc_503s};
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Severity};
 
 pub struct R;
@@ -52,164 +48,43 @@ fn answered_503(cx: &Context<'_>) -> Vec<Finding> {
         if bad.is_empty() {
             return Vec::new();
         }
-        // One suggestion proven on every number XCC looks up in the capture (each distinct
-        // number once), the ones it understands included: a rewrite must fix the bad
-        // numbers and leave the good ones alone.
-        let observed: Vec<Classified> = {
-            let mut seen = std::collections::HashSet::new();
-            bad.iter()
-                .map(|(_, _, n, _)| n.clone())
-                .chain(
-                    first_leg_invites(cx)
-                        .into_iter()
-                        .filter_map(|(_, t)| Some(diverting(t, cx)?.0)),
-                )
-                .filter(|n| seen.insert(n.raw.clone()))
-                .collect()
-        };
-        let (suggestion, normalized) = suggestion(&observed, cx);
-        // One suggestion for all: each finding shares it (and prints it in full).
-        let suggestion = std::sync::Arc::new(suggestion);
+        // The suggestion and the fix are written from every number of the capture
+        // (`diversions::complete`).
         bad.into_iter()
             .map(|(c, t, n, lookup)| {
                 let header = lookup.header;
-                let after = normalized.get(&n.raw).cloned().flatten();
-                // The number's own rewrite when it has one; another number's rewrite may
-                // also reach it (the first that matches applies).
-                let fix = match (&after, pattern::rewrite_for(&n, cx.site)) {
-                    (Some(a), Some(rw)) => format!(
-                        "Make the PBX send {a} instead, or extend XccDiversionPattern with the rewrite {} → {} (turns {} into {a}; candidate value in the suggestion, syntax unverified).",
-                        rw.pattern, rw.replace, n.raw
-                    ),
-                    (Some(a), None) => format!(
-                        "Make the PBX send {a} instead, or extend XccDiversionPattern with the suggested rewrites, which turn {} into {a} (candidate value in the suggestion, syntax unverified).",
-                        n.raw
-                    ),
-                    _ => match crate::numbers::unresolved_reason(&n, cx.site) {
-                        Some(why) => format!(
-                            "Make the PBX send the number as E.164 (+49…) or as the internal number; sipdiag could not derive a rewrite: {why}."
-                        ),
-                        None => "Make the PBX send the number as E.164 (+49…) or as the internal number; sipdiag could not derive a rewrite with the site facts it has (give --country-code / --internal-length / --outside-prefix).".to_string(),
-                    },
-                };
                 let frames = tx_frames(t);
                 let mut ev = tx_evidence(c, t, cx);
                 ev["number"] = json!(n);
                 ev["header"] = json!(header);
                 ev["entry"] = json!(lookup.position);
                 ev["entries"] = json!(lookup.entries);
-                Finding::new(
+                let before = format!(
+                    "XCC answered the forwarded INVITE ({}) with 503 ({}). {}The {header} number {} is {}, which XCC does not recognise (it knows only E.164 +… and internal numbers), so it found no user. ",
+                    cite(&[t.request_frame]),
+                    cite(&t.final_frame.into_iter().collect::<Vec<_>>()),
+                    lookup.chain_note(),
+                    n.raw,
+                    n.format.label(),
+                );
+                let mut f = Finding::new(
                     &INFO,
                     format!("Forwarded number {} is {}", n.raw, n.format.label()),
-                    format!(
-                        "XCC answered the forwarded INVITE ({}) with 503 ({}). {}The {header} number {} is {}, which XCC does not recognise (it knows only E.164 +… and internal numbers), so it found no user. {fix}",
-                        cite(&[t.request_frame]),
-                        cite(&t.final_frame.into_iter().collect::<Vec<_>>()),
-                        lookup.chain_note(),
-                        n.raw,
-                        n.format.label(),
-                    ),
+                    String::new(),
                 )
                 .call(&c.call_id)
                 .frames(frames)
                 .evidence(ev)
-                .suggestion(std::sync::Arc::clone(&suggestion))
-                .filter(call_filter(&[&c.call_id]))
+                .filter(call_filter(&[&c.call_id]));
+                f.pending = Some(Box::new(Pending {
+                    kind: Kind::Answered503,
+                    place: (c.first_frame, t.request_frame),
+                    number: n,
+                    before,
+                    after: String::new(),
+                }));
+                f
             })
             .collect()
-    }
-}
-
-/// Numbers listed in a suggestion's `observed`, `normalized` and `proof` arrays; the proof
-/// covers every distinct number, the arrays show the first ones (`observed_count` says
-/// how many there are), so that a capture with thousands of forwarded numbers does not
-/// repeat thousands of entries in every FM002 finding.
-const LISTED: usize = 20;
-
-/// The FM002 suggestion object (see the JSON contract in the README), and every distinct
-/// observed number's normalised form (`None` when the rewrites do not make it one XCC
-/// understands).
-pub(super) fn suggestion(
-    observed: &[Classified],
-    cx: &Context<'_>,
-) -> (
-    serde_json::Value,
-    std::collections::HashMap<String, Option<String>>,
-) {
-    let mut rewrites: Vec<Rewrite> = Vec::new();
-    for o in observed {
-        if let Some(rw) = pattern::rewrite_for(o, cx.site)
-            && !rewrites.contains(&rw)
-        {
-            rewrites.push(rw);
-        }
-    }
-    let raws: Vec<String> = observed.iter().map(|o| o.raw.clone()).collect();
-    let proof = pattern::prove(&rewrites, &raws, cx.site);
-    let normalized: Vec<Option<String>> = proof
-        .iter()
-        .map(|p| p.understood_by_xcc.then(|| p.rewritten.clone()))
-        .collect();
-    let understood = normalized.iter().filter(|n| n.is_some()).count();
-    let listed = raws.len().min(LISTED);
-    let value = json!({
-        "kind": "xcc_diversion_pattern",
-        "observed": raws[..listed],
-        "normalized": normalized[..listed],
-        "observed_count": raws.len(),
-        "understood_count": understood,
-        "rewrite": rewrites.first(),
-        "rewrites": rewrites,
-        "proof": proof[..listed],
-        "xcc_diversion_pattern": (!rewrites.is_empty()).then(|| pattern::xcc_diversion_pattern(cx.site.current_pattern.as_deref(), &rewrites)),
-        "current_pattern": cx.site.current_pattern,
-        "syntax_verified": false,
-        "syntax_note": pattern::SYNTAX_CAVEAT,
-    });
-    (value, raws.into_iter().zip(normalized).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::calls::legs::{Legs, Roles};
-    use crate::media::MediaReport;
-    use crate::numbers::{Site, classify};
-
-    /// Thousands of distinct forwarded numbers: the proof covers all of them, the arrays
-    /// list the first few, and every number still gets its normalised form.
-    #[test]
-    fn suggestion_proves_every_number_and_lists_a_few() {
-        let site = Site {
-            country_code: Some("49".into()),
-            ..Site::default()
-        };
-        let (roles, legs, media) = (Roles::default(), Legs::default(), MediaReport::default());
-        let cx = Context {
-            captures: &[],
-            calls: &[],
-            roles: &roles,
-            legs: &legs,
-            site: &site,
-            media: &media,
-            ipo: &crate::rules::ipo::NO_IPO,
-            seen: &Default::default(),
-        };
-        let observed: Vec<Classified> = (0..3000)
-            .map(|n| classify(&format!("0049301{n:05}"), &site))
-            .collect();
-        let (s, normalized) = suggestion(&observed, &cx);
-        assert_eq!(s["observed_count"], 3000);
-        assert_eq!(s["understood_count"], 3000);
-        assert_eq!(s["observed"].as_array().unwrap().len(), LISTED);
-        assert_eq!(s["normalized"].as_array().unwrap().len(), LISTED);
-        assert_eq!(s["proof"].as_array().unwrap().len(), LISTED);
-        assert_eq!(s["observed"][0], "004930100000");
-        assert_eq!(s["normalized"][0], "+4930100000");
-        assert_eq!(normalized.len(), 3000);
-        assert_eq!(
-            normalized.get("004930102999").cloned().flatten().as_deref(),
-            Some("+4930102999")
-        );
     }
 }

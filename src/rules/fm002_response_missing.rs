@@ -8,8 +8,7 @@
 
 use serde_json::json;
 
-use crate::numbers::Classified;
-
+use super::diversions::{Kind, Pending};
 use super::followme::{call_filter, cite, diverting, first_leg_invites, tx_evidence, tx_frames};
 use super::{Context, Finding, RuleInfo, Severity};
 
@@ -35,29 +34,25 @@ pub(super) fn check(cx: &Context<'_>, info: &'static RuleInfo) -> Vec<Finding> {
     if bad.is_empty() {
         return Vec::new();
     }
-    let observed: Vec<Classified> = {
-        let mut seen = std::collections::HashSet::new();
-        bad.iter()
-            .map(|(_, _, n, _, _)| n)
-            .filter(|n| seen.insert(n.raw.clone()))
-            .cloned()
-            .collect()
-    };
-    let (suggestion, normalized) = super::fm002_diversion_format::suggestion(&observed, cx);
-    let suggestion = std::sync::Arc::new(suggestion);
+    // The suggestion and the fix are written from all such numbers
+    // (`diversions::complete`).
     bad.into_iter()
         .map(|(c, t, n, header, damage)| {
-            let fix = match normalized.get(&n.raw).cloned().flatten() {
-                Some(a) => format!(
-                    "Make the PBX send {a} instead, or extend XccDiversionPattern as the suggestion shows (syntax unverified)."
-                ),
-                None => "Make the PBX send the number as E.164 (+49…) or as the internal number.".to_string(),
-            };
             let mut ev = tx_evidence(c, t, cx);
             ev["number"] = json!(n);
             ev["header"] = json!(header.header);
             ev["response_in_capture"] = json!(false);
             ev["damage"] = json!({"kind": damage.kind, "frames": damage.frames});
+            let before = format!(
+                "The forwarded INVITE ({}) names the Follow-Me user by the {} number {}, which is {}: {}XCC does not recognise that format (it knows only E.164 +… and internal numbers), so it would find no user and answer 503. The response is not in the capture: the file is damaged ({}: {}), so what XCC answered cannot be seen. ",
+                cite(&[t.request_frame]),
+                header.header,
+                n.raw,
+                n.format.label(),
+                header.chain_note(),
+                damage.kind,
+                damage.message,
+            );
             let mut f = Finding::new(
                 info,
                 format!(
@@ -65,23 +60,20 @@ pub(super) fn check(cx: &Context<'_>, info: &'static RuleInfo) -> Vec<Finding> {
                     n.raw,
                     n.format.label()
                 ),
-                format!(
-                    "The forwarded INVITE ({}) names the Follow-Me user by the {} number {}, which is {}: {}XCC does not recognise that format (it knows only E.164 +… and internal numbers), so it would find no user and answer 503. The response is not in the capture: the file is damaged ({}: {}), so what XCC answered cannot be seen. {fix} Capture again (tcpdump -s 0, stopped cleanly) to confirm.",
-                    cite(&[t.request_frame]),
-                    header.header,
-                    n.raw,
-                    n.format.label(),
-                    header.chain_note(),
-                    damage.kind,
-                    damage.message,
-                ),
+                String::new(),
             )
             .call(&c.call_id)
             .frames(tx_frames(t))
             .evidence(ev)
-            .suggestion(std::sync::Arc::clone(&suggestion))
             .filter(call_filter(&[&c.call_id]));
             f.severity = Severity::Warning;
+            f.pending = Some(Box::new(Pending {
+                kind: Kind::ResponseMissing,
+                place: (c.first_frame, t.request_frame),
+                number: n,
+                before,
+                after: " Capture again (tcpdump -s 0, stopped cleanly) to confirm.".into(),
+            }));
             f
         })
         .collect()

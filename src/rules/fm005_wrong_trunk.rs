@@ -57,8 +57,7 @@ impl Rule for R {
                 .filter(|k| *k != trunk)
                 .map(|k| k.to_string())
                 .collect();
-            out.push(
-                Finding::new(
+            let mut f = Finding::new(
                     &INFO,
                     format!("Calls fail on trunk {trunk}"),
                     format!(
@@ -79,13 +78,15 @@ impl Rule for R {
                         "endpoint": k.to_string(),
                         "invites": v.invites,
                         "ok": v.ok,
-                        "call_ids": v.call_ids,
+                        "call_ids": v.call_ids.iter().map(|(_, id)| id).collect::<Vec<_>>(),
                     })).collect::<Vec<_>>(),
                     "failing_trunk": trunk.to_string(),
                 }))
                 // Both directions: the INVITEs go to the trunk, the cited answers come from it.
-                .filter(trunk_filter(*trunk)),
-            );
+                .filter(trunk_filter(*trunk));
+            // The first failed INVITE's lines (its call may be gone: see `compare`).
+            f.proof = failed[0].proof.clone();
+            out.push(f);
         }
         out
     }

@@ -26,6 +26,7 @@ mod cap004_reassembly_incomplete;
 mod cap005_sip_fragmented;
 mod cap006_limit_reached;
 mod compare;
+pub mod diversions;
 mod fm001_no_invite;
 mod fm002_diversion_format;
 mod fm002_response_missing;
@@ -123,6 +124,11 @@ pub struct Finding {
     pub suggestion: Option<std::sync::Arc<serde_json::Value>>,
     /// Paste into Wireshark's display filter to see the evidence.
     pub wireshark_filter: String,
+    /// What the suggestion and message still need from the whole capture (FM002's
+    /// XccDiversionPattern; see [`diversions`]).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) pending: Option<Box<diversions::Pending>>,
 }
 
 impl Finding {
@@ -141,6 +147,7 @@ impl Finding {
             proof: Vec::new(),
             suggestion: None,
             wireshark_filter: String::new(),
+            pending: None,
         }
     }
 
@@ -383,6 +390,9 @@ pub fn run_selected(cx: &Context<'_>, enabled: &dyn Fn(&dyn Rule) -> bool) -> Ve
         !(f.id.starts_with("SP") && f.call_id.as_deref().is_some_and(not_judged))
     });
     proof::quote_findings(cx, &mut out);
+    if out.iter().any(|f| f.pending.is_some()) {
+        diversions::complete(&mut out, &diversions::Diversions::of(cx), cx.site);
+    }
     mark_calls_without_call_id(cx, &mut out);
     out.sort_by(|a, b| {
         b.severity

@@ -22,6 +22,10 @@ use super::{Judge, WatchSink};
 /// the first TCP segment on the softphone port, for the closing summary.
 impl Judge {
     fn datagram_in(&mut self, d: &Datagram<'_>) {
+        if let Some(udp) = self.stream.as_mut().and_then(|s| s.counting_udp()) {
+            *udp += u64::from(d.transport == crate::net::Transport::Udp);
+            return;
+        }
         let d = Datagram {
             frame: d.frame + self.offset,
             ..*d
@@ -36,6 +40,9 @@ impl Judge {
     }
 
     fn icmp_in(&mut self, e: &IcmpError) {
+        if self.signalling_only() {
+            return;
+        }
         let e = IcmpError {
             frame: e.frame + self.offset,
             ..e.clone()
@@ -44,6 +51,9 @@ impl Judge {
     }
 
     fn stream_in(&mut self, e: &StreamEvent<'_>) {
+        if self.signalling_only() {
+            return;
+        }
         self.media.stream(&e.renumbered(self.offset));
         let port = self.ports.softphone_port;
         if let StreamEvent::Data { flow, frame, .. } = e

@@ -42,7 +42,9 @@ use crate::media::{
 use crate::net::{Datagram, IcmpError, StreamEvent};
 use crate::report::analysis::Analysis;
 use crate::report::watch::{call_block, call_json};
-use crate::rules::{self, Finding};
+use crate::rules;
+
+use super::deferred::Deferred;
 use crate::sip::SipMessage;
 
 use super::{Judge, print};
@@ -87,79 +89,6 @@ struct Naming {
     addrs: Vec<SocketAddr>,
 }
 
-/// SP003 findings kept whole while the capture has shown no UDP besides SIP; past them,
-/// only what the one finding of a capture without media names.
-pub const DEFERRED_FINDINGS: usize = 1000;
-
-/// SP003 findings on calls judged while the capture had shown no UDP besides SIP.
-#[derive(Debug, Default)]
-pub(super) struct Deferred {
-    /// The first [`DEFERRED_FINDINGS`], whole.
-    findings: Vec<Finding>,
-    /// Past those, the calls that lasted long enough to have had media: Call-ID, INVITE
-    /// frame, setup frames (a capture at its 1,001st answered call without any UDP is
-    /// one filtered to signalling; should UDP come after all, their findings are lost).
-    more: Vec<(String, u64, Vec<u64>)>,
-}
-
-impl Deferred {
-    pub(super) fn push(&mut self, f: Finding) {
-        if self.findings.len() < DEFERRED_FINDINGS {
-            self.findings.push(f);
-        } else if long_enough(&f)
-            && let (Some(id), Some(&invite)) = (&f.call_id, f.frames.first())
-        {
-            self.more.push((id.clone(), invite, f.frames));
-        }
-    }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.findings.is_empty() && self.more.is_empty()
-    }
-
-    /// UDP has come: the findings kept whole, their evidence counting `udp` datagrams.
-    pub(super) fn take(&mut self, udp: u64) -> Vec<Finding> {
-        self.more = Vec::new();
-        let mut findings = std::mem::take(&mut self.findings);
-        for f in &mut findings {
-            if let Some(e) = f.evidence.get_mut("udp_datagrams_in_capture") {
-                *e = udp.into();
-            }
-        }
-        findings
-    }
-
-    /// No UDP came: the one SP003 finding of a capture without media, on the calls that
-    /// lasted long enough to have had media (`None`: none did).
-    pub(super) fn no_media_finding(self) -> Option<Finding> {
-        use crate::rules::sp003_media_missing::{SilentCall, no_media_in_capture};
-        let whole = (self.findings.iter())
-            .filter(|f| long_enough(f))
-            .filter_map(|f| {
-                Some(SilentCall {
-                    call_id: f.call_id.as_deref()?,
-                    invite_frame: *f.frames.first()?,
-                    setup_frames: f.frames.clone(),
-                })
-            });
-        let more = self.more.iter().map(|(id, invite, frames)| SilentCall {
-            call_id: id,
-            invite_frame: *invite,
-            setup_frames: frames.clone(),
-        });
-        let silent: Vec<SilentCall<'_>> = whole.chain(more).collect();
-        (!silent.is_empty()).then(|| no_media_in_capture(&silent))
-    }
-}
-
-/// Whether the call of an SP003 finding lasted long enough to have had media.
-fn long_enough(f: &Finding) -> bool {
-    use crate::rules::sp003_media_missing::SHORT_CALL_SECS;
-    f.evidence["duration_s"]
-        .as_f64()
-        .is_some_and(|d| d >= SHORT_CALL_SECS)
-}
-
 /// What the watch keeps of the media; see the module docs.
 pub(super) struct WatchMedia {
     tracker: MediaTracker,
@@ -195,6 +124,8 @@ pub(super) struct WatchMedia {
     pub(super) deferred: Deferred,
     /// The capture second of the last look at the store.
     now: i64,
+    /// RTP streams the tracker has finished.
+    rtp_streams: u64,
 }
 
 impl WatchMedia {
@@ -220,6 +151,7 @@ impl WatchMedia {
             stun_seen: 0,
             deferred: Deferred::default(),
             now: i64::MIN,
+            rtp_streams: 0,
         }
     }
 
@@ -300,6 +232,7 @@ impl WatchMedia {
             self.stun_pairs.insert((t.dst, t.src));
         }
         self.stun_seen = stun.len();
+        self.rtp_streams += rows.rtp.len() as u64;
         for s in rows.rtp {
             self.file(Row::Rtp(Box::new(s)), now);
         }
@@ -477,9 +410,9 @@ impl WatchMedia {
     }
 
     /// The end of the input: the report the end rules read (the capture's STUN, softphone
-    /// signalling and the streams of softphone addresses), and the streams of no call
-    /// still held.
-    pub(super) fn finish(mut self) -> (MediaReport, Vec<RtpStream>) {
+    /// signalling and the streams of softphone addresses), the streams of no call still
+    /// held, and how many RTP streams the capture had.
+    pub(super) fn finish(mut self) -> (MediaReport, Vec<RtpStream>, u64) {
         let rest = self.tracker.finish_rows();
         self.file_rows(rest, self.now);
         let mut loose = Vec::new();
@@ -505,7 +438,7 @@ impl WatchMedia {
         report
             .rtp
             .sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
-        (report, loose)
+        (report, loose, self.rtp_streams)
     }
 }
 
@@ -529,14 +462,15 @@ impl Judge {
             rtp,
             ..Default::default()
         };
-        let roles = infer_roles_knowing(&[], &self.xcc, &self.pbx, &self.known);
+        let roles = self.roles_of(&[]);
         let (legs, ipo) = Default::default();
+        let site = (self.stream.as_ref().and_then(|s| s.site())).unwrap_or(&self.site);
         let cx = rules::Context {
             captures: &[],
             calls: &[],
             roles: &roles,
             legs: &legs,
-            site: &self.site,
+            site,
             media: &media,
             ipo: &ipo,
             seen: &self.seen,
@@ -562,6 +496,10 @@ impl Judge {
             f.capture = files.is_none().then(|| self.file_path.clone());
             *self.end.findings.entry(f.id).or_default() += 1;
             self.failing |= self.fail_on.is_some_and(|t| f.severity >= t);
+        }
+        if let Some(out) = self.stream.as_mut().and_then(|s| s.report()) {
+            out.loose(findings);
+            return;
         }
         let began = None;
         let a = Analysis::new(

@@ -90,7 +90,7 @@ impl RoleTally {
     }
 
     /// Adds the evidence of `calls`: each call once, a Follow-Me call's legs together.
-    pub fn add(&mut self, calls: &[Call]) {
+    pub fn add(&mut self, calls: &[&Call]) {
         self.add_named(calls);
         self.add_behaviour(calls);
         for c in calls {
@@ -109,7 +109,7 @@ impl RoleTally {
     /// Agent strings naming XPhone, C4B or XCC, on any message (INVITE, OPTIONS
     /// keep-alive, REGISTER, …): the calls record them by sender. Per address, the
     /// [`MAX_REASONS`] agents that came first are kept, each at its first place.
-    fn add_named(&mut self, calls: &[Call]) {
+    fn add_named(&mut self, calls: &[&Call]) {
         for c in calls {
             for (i, (addr, a)) in c.agents.iter().enumerate() {
                 if !agent_says_xcc(a) {
@@ -146,7 +146,7 @@ impl RoleTally {
     /// XCC's whole Follow-Me behaviour: an address receives a forwarded INVITE and sends a
     /// new INVITE back to the forwarding address for the same caller, starting while the
     /// forwarded one is set up or within the linking window after its answer.
-    fn add_behaviour(&mut self, calls: &[Call]) {
+    fn add_behaviour(&mut self, calls: &[&Call]) {
         // Forwarded INVITEs by (receiver, forwarding sender, caller), in capture order.
         let mut forwarded: HashMap<(IpAddr, IpAddr, &str), Vec<Forwarded<'_>>> = HashMap::default();
         for c in calls {

@@ -178,7 +178,7 @@ pub fn infer_roles_knowing(
     known: &KnownXcc,
 ) -> Roles {
     let mut tally = RoleTally::new(xcc);
-    tally.add(calls);
+    tally.add(&calls.iter().collect::<Vec<_>>());
     tally.roles(xcc, pbx, known)
 }
 

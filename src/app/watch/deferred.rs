@@ -1,0 +1,93 @@
+//! SP003 findings that wait while the capture has shown no UDP besides SIP: until then,
+//! an answered call without media cannot be told from a capture filtered to signalling.
+//! They are printed once UDP comes, or become the one finding of a capture without media
+//! at the end. Input: SP003 findings; output: the same findings, or that one.
+
+use crate::rules::Finding;
+
+/// SP003 findings kept whole while the capture has shown no UDP besides SIP; past them,
+/// only what the one finding of a capture without media names.
+pub const DEFERRED_FINDINGS: usize = 1000;
+
+/// SP003 findings on calls judged while the capture had shown no UDP besides SIP.
+#[derive(Debug, Default)]
+pub(super) struct Deferred {
+    /// The first [`DEFERRED_FINDINGS`], whole.
+    findings: Vec<Finding>,
+    /// Past those, the calls that lasted long enough to have had media: Call-ID, INVITE
+    /// frame, setup frames (a capture at its 1,001st answered call without any UDP is
+    /// one filtered to signalling; should UDP come after all, their findings are lost).
+    more: Vec<(String, u64, Vec<u64>)>,
+}
+
+impl Deferred {
+    pub(super) fn push(&mut self, f: Finding) {
+        if self.findings.len() < DEFERRED_FINDINGS {
+            self.findings.push(f);
+        } else if long_enough(&f)
+            && let (Some(id), Some(&invite)) = (&f.call_id, f.frames.first())
+        {
+            self.more.push((id.clone(), invite, f.frames));
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.findings.is_empty() && self.more.is_empty()
+    }
+
+    /// UDP has come: the findings kept whole, their evidence counting `udp` datagrams.
+    pub(super) fn take(&mut self, udp: u64) -> Vec<Finding> {
+        self.more = Vec::new();
+        let mut findings = std::mem::take(&mut self.findings);
+        for f in &mut findings {
+            if let Some(e) = f.evidence.get_mut("udp_datagrams_in_capture") {
+                *e = udp.into();
+            }
+        }
+        findings
+    }
+
+    /// No UDP came: the one SP003 finding of a capture without media, on the calls that
+    /// lasted long enough to have had media (`None`: none did).
+    pub(super) fn no_media_finding(self) -> Option<Finding> {
+        use crate::rules::sp003_media_missing::{SilentCall, no_media_in_capture};
+        let whole = (self.findings.iter())
+            .filter(|f| long_enough(f))
+            .filter_map(|f| {
+                Some(SilentCall {
+                    call_id: f.call_id.as_deref()?,
+                    invite_frame: *f.frames.first()?,
+                    setup_frames: f.frames.clone(),
+                })
+            });
+        let more = self.more.iter().map(|(id, invite, frames)| SilentCall {
+            call_id: id,
+            invite_frame: *invite,
+            setup_frames: frames.clone(),
+        });
+        let mut silent: Vec<SilentCall<'_>> = whole.chain(more).collect();
+        // In capture order, as the calls were set up.
+        silent.sort_by_key(|c| c.invite_frame);
+        if silent.is_empty() {
+            return None;
+        }
+        let mut f = no_media_in_capture(&silent);
+        // On one call: that call's lines, quoted when it was judged.
+        if let Some(id) = f.call_id.as_deref() {
+            let quoted = self
+                .findings
+                .iter()
+                .find(|d| d.call_id.as_deref() == Some(id));
+            f.proof = quoted.map(|d| d.proof.clone()).unwrap_or_default();
+        }
+        Some(f)
+    }
+}
+
+/// Whether the call of an SP003 finding lasted long enough to have had media.
+fn long_enough(f: &Finding) -> bool {
+    use crate::rules::sp003_media_missing::SHORT_CALL_SECS;
+    f.evidence["duration_s"]
+        .as_f64()
+        .is_some_and(|d| d >= SHORT_CALL_SECS)
+}

@@ -1,0 +1,158 @@
+//! A judge set up from the command's options, and what it does once the input has ended:
+//! the calls still in progress judged, the limits reached reported, the media of no call
+//! and the capture rules judged.
+
+use crate::calls::Call;
+use crate::calls::legs::{KnownXcc, infer_roles_knowing};
+use crate::calls::retire::Retiring;
+use crate::cli::{MediaPortArgs, WatchFormat};
+use crate::numbers::SiteTally;
+use crate::report::analysis::TextOptions;
+use crate::report::watch::WatchEnd;
+use crate::rules::{self, Scope};
+
+use super::super::analyze::{RuleChoice, endpoints, fail_threshold};
+use super::super::site_settings;
+use super::may_link::MayLink;
+use super::{Held, Judge, media};
+
+/// What a judge is set up with: the command's options.
+pub(super) struct JudgeSetup<'a> {
+    pub(super) site: &'a crate::cli::SiteArgs,
+    pub(super) ports: &'a MediaPortArgs,
+    pub(super) judge: &'a crate::cli::JudgeArgs,
+    pub(super) format: WatchFormat,
+    pub(super) text: TextOptions,
+}
+
+impl Judge {
+    pub(super) fn new(o: &JudgeSetup<'_>) -> anyhow::Result<Judge> {
+        let (site, settings) = site_settings(o.site, o.ports)?;
+        Ok(Judge {
+            retiring: Retiring::default(),
+            last_message: None,
+            pending: Vec::new(),
+            alone: (Vec::new(), i64::MIN),
+            may_link: MayLink::default(),
+            tally: SiteTally::default(),
+            looked: i64::MIN,
+            offset: 0,
+            file_path: String::new(),
+            files: crate::capture::merge::FrameIndex::concatenated(),
+            known: KnownXcc::default(),
+            seen: rules::Seen::default(),
+            last_report: None,
+            xcc: endpoints(&o.judge.xcc)?,
+            pbx: endpoints(&o.judge.pbx)?,
+            site,
+            media: media::WatchMedia::new(settings.clone()),
+            ports: settings,
+            ipo: o.judge.ipo.clone(),
+            ipo_config: (o.judge.ipo_config)
+                .as_deref()
+                .map(super::super::ipo_route::load_config)
+                .transpose()?,
+            choice: RuleChoice::new(&o.judge.select, &o.judge.ignore, &o.judge.severity)?,
+            format: o.format,
+            text: o.text,
+            fail_on: fail_threshold(o.judge.fail_on),
+            failing: false,
+            end: WatchEnd::default(),
+            stream: None,
+        })
+    }
+
+    /// The input has ended: every call in progress retires and is judged.
+    pub(super) fn judge_the_rest(&mut self) {
+        let rest: Vec<(u64, Call)> = self.retiring.finish().collect();
+        self.pending
+            .extend(rest.into_iter().map(|(pos, call)| Held {
+                call,
+                pos,
+                at: 0,
+                counted: false,
+            }));
+        self.last_report = self.end.captures.last().cloned();
+        self.judge_ready(None);
+    }
+
+    /// The input has ended: the calls in progress are judged, then the media of no call
+    /// and the capture rules; returns the capture's findings (counted in `end`).
+    pub(super) fn end_of_input(&mut self) -> Vec<rules::Finding> {
+        self.judge_the_rest();
+        self.end.reopened = self.retiring.reopened();
+        self.end.peak_calls = self.retiring.peak_live();
+        // Frames are numbered through the files: the calls let go are reported on the
+        // report of the file the first came from, in that file's frame numbers, as the
+        // other capture findings of a watch are (a live capture, which has no file: on
+        // its report).
+        let mut let_go = self.retiring.let_go.clone();
+        let place = let_go.past.first_frame.and_then(|n| self.files.locate(n));
+        let path = place.and_then(|p| self.files.paths().get(p.file).cloned());
+        if let Some(p) = place {
+            let_go.past.first_frame = Some(p.frame);
+        }
+        let_go.report_on(
+            &mut self.end.captures,
+            path.as_deref(),
+            "judged before they ended",
+            &|n| n,
+        );
+        // Frames are numbered through the files read: the message names the file's own.
+        let cap = &self.retiring.message_cap;
+        let place = cap.past.first_frame.and_then(|n| self.files.locate(n));
+        let path = place.and_then(|p| self.files.paths().get(p.file).cloned());
+        let files = &self.files;
+        let own = |n: u64| files.locate(n).map_or(n, |p| p.frame);
+        cap.report_on(&mut self.end.captures, path.as_deref(), &own);
+        // The media of no call, and the SP003 findings that waited for UDP: printed now,
+        // or (none came) made the one finding of a capture without media.
+        self.flush_deferred();
+        let waited = std::mem::take(&mut self.media.deferred);
+        let fresh = media::WatchMedia::new(self.ports.clone());
+        let (media, loose, rtp_streams) = std::mem::replace(&mut self.media, fresh).finish();
+        self.judge_loose(loose);
+        // The capture rules: on the files' reports, and on what the calls judged showed
+        // (FM001, FM005: the digests of `rules::Seen`), with the XCC the calls identified;
+        // and the softphone's media rules, on the capture's STUN and softphone streams.
+        let roles = match self.stream.as_ref().and_then(|s| s.roles()) {
+            Some(r) => r.clone(),
+            None => infer_roles_knowing(&[], &self.xcc, &self.pbx, &self.known),
+        };
+        let (legs, ipo) = Default::default();
+        let reports = self.end.captures.clone();
+        let site = (self.stream.as_ref().and_then(|s| s.site())).unwrap_or(&self.site);
+        let cx = rules::Context {
+            captures: &reports,
+            calls: &[],
+            roles: &roles,
+            legs: &legs,
+            site,
+            media: &media,
+            ipo: &ipo,
+            seen: &self.seen,
+        };
+        let mut capture_findings = rules::run_selected(&cx, &|r| {
+            (r.scope() == Scope::Capture || media::END_RULES.contains(&r.info().id))
+                && self.choice.enabled(r.info())
+        });
+        if let Some(f) = waited.no_media_finding() {
+            capture_findings.push(f);
+        }
+        self.choice.apply_severity(&mut capture_findings);
+        // One file: the findings name it, as `analyze`'s do (several: frames cited by file).
+        if let [only] = self.files.paths() {
+            for f in capture_findings.iter_mut().filter(|f| f.capture.is_none()) {
+                f.capture = Some(only.clone());
+            }
+        }
+        for f in &capture_findings {
+            *self.end.findings.entry(f.id).or_default() += 1;
+            self.failing |= self.fail_on.is_some_and(|t| f.severity >= t);
+        }
+        if let Some(out) = self.stream.as_mut().and_then(|s| s.report()) {
+            out.end(&media, rtp_streams);
+        }
+        capture_findings
+    }
+}

@@ -1,0 +1,314 @@
+//! `analyze` of one capture file on the judge of `watch`, so that its memory follows the
+//! calls in progress, not the calls seen. Input: the command's options and the file;
+//! output: the [`Analysis`] every report format renders.
+//!
+//! The file is read twice:
+//! 1. The signalling only. The calls retire and are put in units as `watch` puts them (a
+//!    Follow-Me call's legs together); each unit adds its evidence of roles to a
+//!    [`RoleTally`] and its numbers to the site's tally, and the UDP datagrams are
+//!    counted. Nothing is judged.
+//! 2. Everything, judged as `watch` judges it, with what the first reading found: the
+//!    roles of the whole capture, its site and its UDP count. So every call is judged with
+//!    what the whole capture shows, as when all calls are held at once: a Follow-Me
+//!    failure before the first message that identifies XCC is still one. What each unit
+//!    shows goes into a [`Report`]: its findings, its verdicts, its call rows and counts.
+//!
+//! A second reading costs about what reading the signalling costs; keeping every call
+//! would cost memory in proportion to the capture. Input that cannot be read twice
+//! (standard input), several files read together and the outputs that draw calls
+//! (`--flow`, HTML, a focus on some calls) keep the calls instead (`app::analyze`), and
+//! so does a capture where the first reading saw a message come for a call that had
+//! retired (a clock that jumps years between two messages): judged in pieces, that call
+//! would not be judged as one.
+
+use std::sync::Mutex;
+
+use crate::calls::legs::{KnownXcc, Legs, RoleTally, Roles};
+use crate::calls::{Call, USER_NUMBER_SOURCES};
+use crate::capture::CaptureError;
+use crate::cli::{AnalyzeArgs, WatchFormat};
+use crate::media::MediaReport;
+use crate::numbers::Site;
+use crate::report::analysis::{Analysis, CallSummary, TextOptions};
+use crate::report::verdict::{Counts, Verdict};
+use crate::rules::Finding;
+
+use super::input::read_one;
+use super::{Judge, JudgeSetup};
+
+/// Which reading a judge is on; see the module docs.
+pub(super) enum Pass {
+    /// The first: evidence of roles, and the UDP datagrams counted.
+    Learn { tally: RoleTally, udp: u64 },
+    /// The second: judged with what the first found, the report kept.
+    Judge {
+        roles: Roles,
+        site: Site,
+        udp: u64,
+        report: Box<Report>,
+    },
+}
+
+impl Pass {
+    /// The whole capture's roles, on the second reading.
+    pub(super) fn roles(&self) -> Option<&Roles> {
+        match self {
+            Pass::Judge { roles, .. } => Some(roles),
+            Pass::Learn { .. } => None,
+        }
+    }
+
+    /// The whole capture's site, on the second reading.
+    pub(super) fn site(&self) -> Option<&Site> {
+        match self {
+            Pass::Judge { site, .. } => Some(site),
+            Pass::Learn { .. } => None,
+        }
+    }
+
+    /// The whole capture's UDP datagrams (besides SIP), on the second reading.
+    pub(super) fn udp_datagrams(&self) -> Option<u64> {
+        match self {
+            Pass::Judge { udp, .. } => Some(*udp),
+            Pass::Learn { .. } => None,
+        }
+    }
+
+    /// The evidence of roles, on the first reading.
+    pub(super) fn learning(&mut self) -> Option<&mut RoleTally> {
+        match self {
+            Pass::Learn { tally, .. } => Some(tally),
+            Pass::Judge { .. } => None,
+        }
+    }
+
+    /// The UDP count, on the first reading.
+    pub(super) fn counting_udp(&mut self) -> Option<&mut u64> {
+        match self {
+            Pass::Learn { udp, .. } => Some(udp),
+            Pass::Judge { .. } => None,
+        }
+    }
+
+    /// The report, on the second reading.
+    pub(super) fn report(&mut self) -> Option<&mut Report> {
+        match self {
+            Pass::Judge { report, .. } => Some(report),
+            Pass::Learn { .. } => None,
+        }
+    }
+}
+
+impl Judge {
+    /// On the first reading: the media is not followed.
+    pub(super) fn signalling_only(&self) -> bool {
+        matches!(self.stream.as_deref(), Some(Pass::Learn { .. }))
+    }
+}
+
+/// What the units judged show, for the report.
+#[derive(Default)]
+pub(super) struct Report {
+    findings: Vec<Finding>,
+    /// Verdicts and call rows by the place of their call among the capture's calls.
+    verdicts: Vec<(u64, Verdict)>,
+    calls: Vec<(u64, CallSummary)>,
+    counts: Counts,
+    /// The numbers forwarded to XCC, for FM002's suggestion.
+    pub(super) diversions: crate::rules::diversions::Diversions,
+}
+
+impl Report {
+    /// A unit judged: its calls (at `places`), legs and media, what was found on them
+    /// and their verdicts.
+    pub(super) fn unit(
+        &mut self,
+        places: &[u64],
+        calls: &[Call],
+        legs: &Legs,
+        media: &MediaReport,
+        findings: Vec<Finding>,
+        verdicts: Vec<Verdict>,
+    ) {
+        for (&pos, c) in places.iter().zip(calls) {
+            self.calls.push((pos, CallSummary::new(c, legs, media)));
+        }
+        for v in verdicts {
+            let first = calls.iter().position(|c| c.call_id == v.call_ids[0]);
+            let pos = first.map_or(u64::MAX, |i| places[i]);
+            self.verdicts.push((pos, v));
+        }
+        let k = crate::report::verdict::counts(calls, legs, media, &[]);
+        let sum = &mut self.counts;
+        sum.calls += k.calls;
+        sum.followme_linked += k.followme_linked;
+        sum.answered += k.answered;
+        sum.failed += k.failed;
+        sum.unanswered += k.unanswered;
+        for (status, n) in k.failed_by_status {
+            *sum.failed_by_status.entry(status).or_default() += n;
+        }
+        self.findings.extend(findings);
+    }
+
+    /// Findings of no unit (media of no call, SP003 findings that waited for UDP).
+    pub(super) fn loose(&mut self, findings: Vec<Finding>) {
+        self.findings.extend(findings);
+    }
+
+    /// The input has ended: the capture's RTP streams (`rtp_streams`) and its ICE
+    /// sessions (in `media`) are counted.
+    pub(super) fn end(&mut self, media: &MediaReport, rtp_streams: u64) {
+        self.counts.rtp_streams = rtp_streams as usize;
+        let sessions = media.ice_sessions();
+        self.counts.ice_sessions = sessions.len();
+        self.counts.ice_connected = (sessions.iter())
+            .filter(|s| s.sides.iter().any(|side| side.answered > 0))
+            .count();
+    }
+
+    /// The report: every finding in report order (worst first, then by first frame,
+    /// then in catalogue order), verdicts and calls in the order of the calls.
+    fn analysis(
+        mut self,
+        site: Site,
+        roles: Roles,
+        captures: Vec<crate::sip::CaptureReport>,
+    ) -> Analysis {
+        // FM002's suggestion, proven on every number of the capture.
+        crate::rules::diversions::complete(&mut self.findings, &self.diversions, &site);
+        let order: Vec<&str> = crate::rules::registry()
+            .iter()
+            .map(|r| r.info().id)
+            .collect();
+        let rank = |id: &str| order.iter().position(|r| *r == id).unwrap_or(usize::MAX);
+        self.findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.frames.first().cmp(&b.frames.first()))
+                .then(rank(a.id).cmp(&rank(b.id)))
+        });
+        for f in &self.findings {
+            *self
+                .counts
+                .findings_by_rule
+                .entry(f.id.to_string())
+                .or_default() += 1;
+        }
+        self.verdicts.sort_by_key(|(pos, _)| *pos);
+        // A verdict names the rules of every finding on its calls, in report order: those
+        // of the capture rules and of the media of no unit too.
+        let mut rules_of: foldhash::HashMap<&str, Vec<&'static str>> = Default::default();
+        for f in &self.findings {
+            if let Some(id) = f.call_id.as_deref() {
+                let v = rules_of.entry(id).or_default();
+                if !v.contains(&f.id) {
+                    v.push(f.id);
+                }
+            }
+        }
+        for (_, v) in &mut self.verdicts {
+            let mut rules: Vec<&'static str> = Vec::new();
+            for r in v
+                .call_ids
+                .iter()
+                .filter_map(|id| rules_of.get(id.as_str()))
+                .flatten()
+            {
+                if !rules.contains(r) {
+                    rules.push(r);
+                }
+            }
+            // Findings of the unit's own rules made it fail already.
+            v.ok &= rules.is_empty();
+            v.unsure &= rules.is_empty();
+            v.rules = rules;
+        }
+        self.calls.sort_by_key(|(pos, _)| *pos);
+        Analysis::new(
+            site,
+            roles,
+            captures,
+            self.calls.into_iter().map(|(_, c)| c).collect(),
+            self.counts,
+            self.verdicts.into_iter().map(|(_, v)| v).collect(),
+            self.findings,
+        )
+    }
+}
+
+/// `analyze` of the file `path` (readable twice); see the module docs. `None` beside the
+/// errors when it could not be read; `Ok(None)` when a call came back after it retired
+/// (a capture whose clock jumps): the caller then holds every call instead.
+pub(in crate::app) fn analyze_file(
+    args: &AnalyzeArgs,
+    path: &str,
+) -> anyhow::Result<Option<(Option<Analysis>, Vec<CaptureError>)>> {
+    let setup = JudgeSetup {
+        site: &args.site,
+        ports: &args.ports,
+        judge: &args.judge,
+        format: WatchFormat::Json,
+        text: TextOptions {
+            color: false,
+            verbose: false,
+            width: 80,
+        },
+    };
+    // The first reading: roles, site, UDP.
+    let mut first = Judge::new(&setup)?;
+    first.stream = Some(Box::new(Pass::Learn {
+        tally: RoleTally::new(&first.xcc),
+        udp: 0,
+    }));
+    let first = Mutex::new(first);
+    let mut errors = Vec::new();
+    read_one(path, None, &first, &mut errors);
+    let mut first = first.into_inner().unwrap_or_else(|e| e.into_inner());
+    if first.end.captures.is_empty() {
+        return Ok(Some((None, errors)));
+    }
+    first.judge_the_rest();
+    // A message for a call that had retired: judged in pieces, it would not be judged as
+    // one call.
+    if first.retiring.reopened() > 0 {
+        return Ok(None);
+    }
+    let Some(Pass::Learn { tally, udp }) = first.stream.take().map(|p| *p) else {
+        unreachable!("the first reading learns");
+    };
+    let roles = tally.roles(&first.xcc, &first.pbx, &KnownXcc::default());
+    let mut site = first.site.clone();
+    first.tally.apply(&mut site, USER_NUMBER_SOURCES);
+    let working_trunks = std::mem::take(&mut first.seen.working_trunks);
+    drop(first);
+    // The second: judged with them.
+    let mut second = Judge::new(&setup)?;
+    second.seen.working_trunks = working_trunks;
+    second.stream = Some(Box::new(Pass::Judge {
+        roles,
+        site,
+        udp,
+        report: Box::default(),
+    }));
+    let second = Mutex::new(second);
+    let mut errors = Vec::new();
+    read_one(path, None, &second, &mut errors);
+    let mut j = second.into_inner().unwrap_or_else(|e| e.into_inner());
+    if j.end.captures.is_empty() {
+        return Ok(Some((None, errors)));
+    }
+    let capture_findings = j.end_of_input();
+    let captures = std::mem::take(&mut j.end.captures);
+    let Some(Pass::Judge {
+        roles,
+        site,
+        mut report,
+        ..
+    }) = j.stream.take().map(|p| *p)
+    else {
+        unreachable!("the second reading judges");
+    };
+    report.loose(capture_findings);
+    Ok(Some((Some(report.analysis(site, roles, captures)), errors)))
+}
