@@ -1,5 +1,6 @@
-//! The reports of `analyze` (JSON, markdown, table, markdown with ladders), `calls` (JSON,
-//! table) and `media` (JSON, table) on every capture under `testdata/` and every public
+//! The reports of `analyze` (JSON, markdown, table, markdown with ladders; read as a
+//! stream and holding every call, `--in-memory`), `calls` (JSON, table) and `media` (JSON,
+//! table) on every capture under `testdata/` and every public
 //! corpus capture, against a committed table of digests.
 //!
 //! `testdata/oracle/reports.tsv` holds, per capture and report, the exit code, the length
@@ -36,6 +37,53 @@ const REPORTS: &[(&str, &[&str])] = &[
     (
         "analyze-table",
         &["analyze", "--format", "table", "--fail-on", "none"],
+    ),
+    // One file is read as a stream (calls judged as they end); `--in-memory` holds every
+    // call: the same bytes.
+    (
+        "analyze-json-in-memory",
+        &[
+            "analyze",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--in-memory",
+        ],
+    ),
+    (
+        "analyze-table-in-memory",
+        &[
+            "analyze",
+            "--format",
+            "table",
+            "--fail-on",
+            "none",
+            "--in-memory",
+        ],
+    ),
+    (
+        "analyze-md-verbose",
+        &[
+            "analyze",
+            "--format",
+            "markdown",
+            "--verbose",
+            "--fail-on",
+            "none",
+        ],
+    ),
+    (
+        "analyze-md-verbose-in-memory",
+        &[
+            "analyze",
+            "--format",
+            "markdown",
+            "--verbose",
+            "--fail-on",
+            "none",
+            "--in-memory",
+        ],
     ),
     (
         "analyze-flow-md",
@@ -159,6 +207,23 @@ fn reports_match_the_committed_baseline() {
             .collect()
     });
     let actual: Vec<String> = results.iter().flat_map(|(r, _)| r.clone()).collect();
+    // Read as a stream or holding every call, `analyze` writes the same bytes (blessing
+    // cannot accept a difference between the two).
+    let digest = |capture: &str, report: &str| {
+        let row = (actual.iter())
+            .find(|r| r.starts_with(&format!("{capture}\t{report}\t")))
+            .unwrap_or_else(|| panic!("{capture} {report}"));
+        row.splitn(3, '\t').nth(2).unwrap().to_string()
+    };
+    for rel in &rels {
+        for report in ["analyze-json", "analyze-table", "analyze-md-verbose"] {
+            assert_eq!(
+                digest(rel, report),
+                digest(rel, &format!("{report}-in-memory")),
+                "{rel}: {report} read as a stream differs from --in-memory"
+            );
+        }
+    }
 
     let table = common::testdata(TABLE);
     let whole = common::testdata(WHOLE);

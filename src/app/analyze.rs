@@ -15,6 +15,7 @@ use crate::media::{MediaSettings, MediaTracker, UdpPayload};
 use crate::net::{Datagram, IcmpError, StreamEvent};
 use crate::numbers::Site;
 use crate::report::analysis::{self, Analysis, CallSummary};
+use crate::report::analysis_spool::Layout;
 use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{CaptureReport, SipMessage};
 
@@ -289,10 +290,12 @@ pub(super) fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
         (None, errors) => return finish(errors),
     };
     let output = args.output.as_deref();
+    let failing = fails(&a.analysis, args.judge.fail_on);
     match args.format {
-        ReportFormat::Json => write_report(output, |w| match &a.index {
-            Some(i) => crate::report::cited::write_json(&a.analysis, i, w),
-            None => analysis::write_json(&a.analysis, w),
+        ReportFormat::Json => write_report(output, |w| match (&a.index, a.rows) {
+            (Some(i), _) => crate::report::cited::write_json(&a.analysis, i, w),
+            (None, Some(rows)) => rows.write(&a.analysis, w),
+            (None, None) => analysis::write_json(&a.analysis, w),
         }),
         ReportFormat::Html => write_report(output, |w| {
             let page = crate::report::html::html(&a.analysis, &a.html_ladders, args.verbose);
@@ -303,7 +306,7 @@ pub(super) fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
         }),
     }?;
     finish(errors)?;
-    Ok(u8::from(fails(&a.analysis, args.judge.fail_on)))
+    Ok(u8::from(failing))
 }
 
 /// One `analyze` run over captures read together: the report, the ladders of `--flow`
@@ -314,6 +317,8 @@ pub(super) struct Analyzed {
     pub(super) html_ladders: crate::report::html::HtmlLadders,
     /// Several files read merged (see [`Diagnosis::index`]).
     pub(super) index: Option<crate::capture::merge::FrameIndex>,
+    /// The JSON document's verdicts and call rows, spooled (one file read as a stream).
+    pub(super) rows: Option<crate::report::analysis_spool::SpooledJson>,
 }
 
 /// Diagnoses `captures` with the options of `args`. `None` beside the errors when no
@@ -338,6 +343,14 @@ pub(super) fn analyze_captures(
     // IP Office configuration's replay counts the calls up at once; see
     // `watch::analyze_file`).
     let html = args.format == ReportFormat::Html;
+    // `--each` (`forget` false) embeds each report whole in its document.
+    let layout = match args.format {
+        _ if !forget => Layout::Held,
+        ReportFormat::Json => Layout::Json,
+        _ => Layout::Text {
+            verbose: args.verbose,
+        },
+    };
     if let [path] = captures
         && path != "-"
         && !args.in_memory
@@ -346,13 +359,14 @@ pub(super) fn analyze_captures(
         && focus.is_empty()
         && args.annotate.is_none()
         && args.judge.ipo_config.is_none()
-        && let Some((analysis, errors)) = super::watch::analyze_file(args, path)?
+        && let Some((streamed, errors)) = super::watch::analyze_file(args, path, layout)?
     {
-        let analyzed = analysis.map(|analysis| Analyzed {
+        let analyzed = streamed.map(|(analysis, rows)| Analyzed {
             analysis,
             ladders: String::new(),
             html_ladders: Default::default(),
             index: None,
+            rows,
         });
         return Ok((analyzed, errors));
     }
@@ -437,6 +451,7 @@ pub(super) fn analyze_captures(
             ladders,
             html_ladders,
             index,
+            rows: None,
         }),
         errors,
     ))

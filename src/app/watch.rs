@@ -410,6 +410,9 @@ impl Judge {
         for f in &mut findings {
             f.capture = files.is_none().then(|| self.file_path.clone());
         }
+        if self.stream.is_some() {
+            stream::report_order(&mut findings);
+        }
         let verdicts = crate::report::verdict::verdicts_of(&calls, &legs, Some(&media), &findings);
         if let Some(out) = self.stream.as_mut().and_then(|s| s.report()) {
             out.unit(&places, &calls, &legs, &media, findings, verdicts);

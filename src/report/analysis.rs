@@ -21,9 +21,9 @@ mod text;
 
 pub use markdown::markdown;
 pub(crate) use text::{
-    HEALTHY_SHOWN, LEG_HEADER, counts_by_rule, findings_line, findings_section, headline,
-    instances, leg_rows, roles_text, shown_legs, suggestion_text, verdict_label, verdict_lines,
-    wrap_lines,
+    HEALTHY_SHOWN, LEG_HEADER, LEGS_SHOWN, counts_by_rule, findings_line, findings_section,
+    headline, instances, leg_rows, roles_text, shown_legs, suggestion_text, verdict_label,
+    verdict_lines, wrap_lines,
 };
 pub use text::{TextOptions, table};
 
@@ -137,6 +137,21 @@ pub struct Analysis {
     /// Suggestions, each once; findings refer to them by index.
     pub suggestions: Vec<std::sync::Arc<serde_json::Value>>,
     pub findings: Vec<ReportedFinding>,
+    /// What a text report of an analysis that streamed leaves out of `verdicts` and
+    /// `calls` (it holds only the rows it shows; see [`super::analysis_spool`]).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) omitted: Omitted,
+}
+
+/// Rows a text report does not show, counted: healthy and unsure verdicts past the first
+/// few, Follow-Me legs past the first ones, calls without a Call-ID among those.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Omitted {
+    pub(crate) healthy: usize,
+    pub(crate) unsure: usize,
+    pub(crate) legs: usize,
+    pub(crate) no_call_id: usize,
 }
 
 impl Analysis {
@@ -181,6 +196,7 @@ impl Analysis {
             groups,
             suggestions,
             findings,
+            omitted: Omitted::default(),
         }
     }
 

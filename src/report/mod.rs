@@ -2,6 +2,7 @@
 //! per output. Tables use comfy-table (colour only on a terminal and without `NO_COLOR`).
 
 pub mod analysis;
+pub mod analysis_spool;
 pub mod call_listing;
 pub mod calls_spool;
 pub mod cited;

@@ -21,6 +21,9 @@
 //! retired (a clock that jumps years between two messages): judged in pieces, that call
 //! would not be judged as one.
 
+use std::collections::HashSet;
+
+use anyhow::Context;
 use std::sync::Mutex;
 
 use crate::calls::legs::{KnownXcc, Legs, RoleTally, Roles};
@@ -30,6 +33,7 @@ use crate::cli::{AnalyzeArgs, WatchFormat};
 use crate::media::MediaReport;
 use crate::numbers::Site;
 use crate::report::analysis::{Analysis, CallSummary, TextOptions};
+use crate::report::analysis_spool::{AnalysisRows, Layout, SpooledJson};
 use crate::report::verdict::{Counts, Verdict};
 use crate::rules::Finding;
 
@@ -106,19 +110,49 @@ impl Judge {
     }
 }
 
+/// Findings in report order: worst first, then by first frame, then in catalogue order
+/// (as `analyze` lists them when it holds every call). A unit's findings are put in it
+/// before its verdicts name their rules, so that a verdict names them in that order.
+pub(super) fn report_order(findings: &mut [Finding]) {
+    let order: Vec<&str> = (crate::rules::registry().iter())
+        .map(|r| r.info().id)
+        .collect();
+    let rank = |id: &str| order.iter().position(|r| *r == id).unwrap_or(usize::MAX);
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.frames.first().cmp(&b.frames.first()))
+            .then(rank(a.id).cmp(&rank(b.id)))
+    });
+}
+
 /// What the units judged show, for the report.
-#[derive(Default)]
 pub(super) struct Report {
     findings: Vec<Finding>,
-    /// Verdicts and call rows by the place of their call among the capture's calls.
-    verdicts: Vec<(u64, Verdict)>,
-    calls: Vec<(u64, CallSummary)>,
+    /// The calls of the findings made after their unit was judged (capture rules, media of
+    /// no unit): their verdicts are told again at the end.
+    late: HashSet<String>,
+    /// Verdicts and call rows, by the place of their call among the capture's calls.
+    rows: AnalysisRows,
     counts: Counts,
     /// The numbers forwarded to XCC, for FM002's suggestion.
     pub(super) diversions: crate::rules::diversions::Diversions,
+    /// The first error writing the spooled rows.
+    error: Option<std::io::Error>,
 }
 
 impl Report {
+    fn new(layout: Layout) -> Self {
+        Report {
+            error: None,
+            findings: Vec::new(),
+            late: HashSet::new(),
+            rows: AnalysisRows::new(layout),
+            counts: Counts::default(),
+            diversions: Default::default(),
+        }
+    }
+
     /// A unit judged: its calls (at `places`), legs and media, what was found on them
     /// and their verdicts.
     pub(super) fn unit(
@@ -130,13 +164,19 @@ impl Report {
         findings: Vec<Finding>,
         verdicts: Vec<Verdict>,
     ) {
-        for (&pos, c) in places.iter().zip(calls) {
-            self.calls.push((pos, CallSummary::new(c, legs, media)));
-        }
-        for v in verdicts {
-            let first = calls.iter().position(|c| c.call_id == v.call_ids[0]);
-            let pos = first.map_or(u64::MAX, |i| places[i]);
-            self.verdicts.push((pos, v));
+        let rows = || -> std::io::Result<()> {
+            for (&pos, c) in places.iter().zip(calls) {
+                self.rows.call(pos, CallSummary::new(c, legs, media))?;
+            }
+            for v in verdicts {
+                let first = calls.iter().position(|c| c.call_id == v.call_ids[0]);
+                let pos = first.map_or(u64::MAX, |i| places[i]);
+                self.rows.verdict(pos, v)?;
+            }
+            Ok(())
+        };
+        if let Err(e) = rows() {
+            self.error.get_or_insert(e);
         }
         let k = crate::report::verdict::counts(calls, legs, media, &[]);
         let sum = &mut self.counts;
@@ -151,8 +191,11 @@ impl Report {
         self.findings.extend(findings);
     }
 
-    /// Findings of no unit (media of no call, SP003 findings that waited for UDP).
+    /// Findings of no unit (media of no call, SP003 findings that waited for UDP, the
+    /// capture rules').
     pub(super) fn loose(&mut self, findings: Vec<Finding>) {
+        self.late
+            .extend(findings.iter().filter_map(|f| f.call_id.clone()));
         self.findings.extend(findings);
     }
 
@@ -167,83 +210,51 @@ impl Report {
             .count();
     }
 
-    /// The report: every finding in report order (worst first, then by first frame,
-    /// then in catalogue order), verdicts and calls in the order of the calls.
+    /// The report: every finding in report order, verdicts and calls in the order of the
+    /// calls (or, spooled, beside it).
     fn analysis(
         mut self,
         site: Site,
         roles: Roles,
         captures: Vec<crate::sip::CaptureReport>,
-    ) -> Analysis {
+    ) -> std::io::Result<Streamed> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
         // FM002's suggestion, proven on every number of the capture.
         crate::rules::diversions::complete(&mut self.findings, &self.diversions, &site);
-        let order: Vec<&str> = crate::rules::registry()
-            .iter()
-            .map(|r| r.info().id)
-            .collect();
-        let rank = |id: &str| order.iter().position(|r| *r == id).unwrap_or(usize::MAX);
-        self.findings.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then(a.frames.first().cmp(&b.frames.first()))
-                .then(rank(a.id).cmp(&rank(b.id)))
-        });
+        report_order(&mut self.findings);
         for f in &self.findings {
-            *self
-                .counts
-                .findings_by_rule
+            *(self.counts.findings_by_rule)
                 .entry(f.id.to_string())
                 .or_default() += 1;
         }
-        self.verdicts.sort_by_key(|(pos, _)| *pos);
-        // A verdict names the rules of every finding on its calls, in report order: those
-        // of the capture rules and of the media of no unit too.
-        let mut rules_of: foldhash::HashMap<&str, Vec<&'static str>> = Default::default();
-        for f in &self.findings {
-            if let Some(id) = f.call_id.as_deref() {
-                let v = rules_of.entry(id).or_default();
-                if !v.contains(&f.id) {
-                    v.push(f.id);
-                }
-            }
-        }
-        for (_, v) in &mut self.verdicts {
-            let mut rules: Vec<&'static str> = Vec::new();
-            for r in v
-                .call_ids
-                .iter()
-                .filter_map(|id| rules_of.get(id.as_str()))
-                .flatten()
-            {
-                if !rules.contains(r) {
-                    rules.push(r);
-                }
-            }
-            // Findings of the unit's own rules made it fail already.
-            v.ok &= rules.is_empty();
-            v.unsure &= rules.is_empty();
-            v.rules = rules;
-        }
-        self.calls.sort_by_key(|(pos, _)| *pos);
-        Analysis::new(
+        let mut a = Analysis::new(
             site,
             roles,
             captures,
-            self.calls.into_iter().map(|(_, c)| c).collect(),
+            Vec::new(),
             self.counts,
-            self.verdicts.into_iter().map(|(_, v)| v).collect(),
+            Vec::new(),
             self.findings,
-        )
+        );
+        let json = self.rows.finish(&mut a, &self.late)?;
+        Ok((a, json))
     }
 }
 
-/// `analyze` of the file `path` (readable twice); see the module docs. `None` beside the
-/// errors when it could not be read; `Ok(None)` when a call came back after it retired
-/// (a capture whose clock jumps): the caller then holds every call instead.
+/// A streamed analysis: the report, and (JSON) its verdicts and call rows, spooled.
+pub(in crate::app) type Streamed = (Analysis, Option<SpooledJson>);
+
+/// `analyze` of the file `path` (readable twice), its rows kept as `layout` says; see the
+/// module docs. `None` beside the errors when it could not be read; `Ok(None)` when a
+/// call came back after it retired (a capture whose clock jumps): the caller then holds
+/// every call instead.
 pub(in crate::app) fn analyze_file(
     args: &AnalyzeArgs,
     path: &str,
-) -> anyhow::Result<Option<(Option<Analysis>, Vec<CaptureError>)>> {
+    layout: Layout,
+) -> anyhow::Result<Option<(Option<Streamed>, Vec<CaptureError>)>> {
     let setup = JudgeSetup {
         site: &args.site,
         ports: &args.ports,
@@ -289,7 +300,7 @@ pub(in crate::app) fn analyze_file(
         roles,
         site,
         udp,
-        report: Box::default(),
+        report: Box::new(Report::new(layout)),
     }));
     let second = Mutex::new(second);
     let mut errors = Vec::new();
@@ -310,5 +321,7 @@ pub(in crate::app) fn analyze_file(
         unreachable!("the second reading judges");
     };
     report.loose(capture_findings);
-    Ok(Some((Some(report.analysis(site, roles, captures)), errors)))
+    let streamed = (report.analysis(site, roles, captures))
+        .context("writing the report's rows to the temporary directory")?;
+    Ok(Some((Some(streamed), errors)))
 }

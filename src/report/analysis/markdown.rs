@@ -86,6 +86,7 @@ pub fn markdown(a: &Analysis, verbose: bool) -> String {
         out.push_str("```\n\n");
     }
     let (legs, more) = shown_legs(leg_rows(a, verbose), verbose);
+    let more = more + a.omitted.legs;
     if !legs.is_empty() {
         out.push_str("#### Follow-Me legs\n\n| ");
         out.push_str(&LEG_HEADER.join(" | "));

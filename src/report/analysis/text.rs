@@ -169,7 +169,8 @@ pub(crate) fn verdict_lines(a: &Analysis, verbose: bool) -> Vec<String> {
             v.text
         ));
     }
-    let (unsure_hidden, healthy_hidden) = (unsure.1, healthy.1);
+    let (unsure_hidden, healthy_hidden) =
+        (unsure.1 + a.omitted.unsure, healthy.1 + a.omitted.healthy);
     if unsure_hidden > 0 {
         out.push(format!(
             "…and {unsure_hidden} more call{} answered whose media was not judged (a table limit was reached: CAP006; --verbose lists them)",
@@ -440,6 +441,7 @@ pub fn table(a: &Analysis, o: TextOptions) -> String {
     findings_section(a, &o, &mut out);
     out.push('\n');
     let (legs, more) = shown_legs(leg_rows(a, o.verbose), o.verbose);
+    let more = more + a.omitted.legs;
     if !legs.is_empty() {
         let mut t = crate::report::new_table(&LEG_HEADER);
         t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
@@ -459,7 +461,10 @@ pub fn table(a: &Analysis, o: TextOptions) -> String {
     }
     out.push_str(&wrap_lines(&roles_text(a), o.width));
     out.push_str(&wrap_lines(
-        &no_call_id_note(a.calls.iter().map(|c| c.no_call_id.is_some())),
+        &no_call_id_note(
+            (a.calls.iter().map(|c| c.no_call_id.is_some()))
+                .chain(std::iter::repeat_n(true, a.omitted.no_call_id)),
+        ),
         o.width,
     ));
     out.push_str(&wrap_lines(&captures_footer(&a.captures), o.width));
@@ -542,7 +547,7 @@ pub(crate) fn leg_rows(a: &Analysis, verbose: bool) -> Vec<[String; 8]> {
 }
 
 /// Legs listed before the rest are counted (the verdicts already name every failed call).
-pub(super) const LEGS_SHOWN: usize = 20;
+pub(crate) const LEGS_SHOWN: usize = 20;
 
 /// The leg rows a report lists and how many it leaves out.
 pub(crate) fn shown_legs(mut rows: Vec<[String; 8]>, verbose: bool) -> (Vec<[String; 8]>, usize) {
