@@ -7,7 +7,7 @@
 //! document with every row ([`SpooledJson::write`]), or the rows a text report shows
 //! ([`AnalysisRows::finish`] puts them in the [`Analysis`], the others counted).
 //!
-//! Rows wait in a reorder buffer ([`Ordered`]: 4 MiB in memory, sorted runs on disk past
+//! Rows wait in a reorder buffer (`report::ordered`: 4 MiB in memory, sorted runs on disk past
 //! that). A verdict names the rules of the findings on its calls; those of the capture
 //! rules (and of media that belonged to no unit) are known only at the end, so a verdict
 //! on such a call is read back and told again then.
