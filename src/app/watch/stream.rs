@@ -268,6 +268,8 @@ pub(in crate::app) fn analyze_file(
     };
     // The first reading: roles, site, UDP.
     let mut first = Judge::new(&setup)?;
+    // Nothing it learns reads SDP: not parsed.
+    first.retiring.without_sdp();
     first.stream = Some(Box::new(Pass::Learn {
         tally: RoleTally::new(&first.xcc),
         udp: 0,
