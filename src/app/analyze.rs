@@ -505,8 +505,17 @@ pub(super) fn fail_threshold(fail_on: FailOn) -> Option<Severity> {
 
 /// Whether a finding at or above `--fail-on` exists (exit code 1).
 pub(super) fn fails(analysis: &Analysis, fail_on: FailOn) -> bool {
-    fail_threshold(fail_on)
-        .is_some_and(|t| analysis.findings.iter().any(|f| f.finding.severity >= t))
+    // By the summary's counts: a streamed report holds only the findings it shows.
+    let s = &analysis.summary;
+    fail_threshold(fail_on).is_some_and(|t| {
+        [
+            (Severity::Error, s.error),
+            (Severity::Warning, s.warning),
+            (Severity::Info, s.info),
+        ]
+        .iter()
+        .any(|(level, n)| *level >= t && *n > 0)
+    })
 }
 
 /// Writes a report to `--output` when given (created or truncated), else to standard

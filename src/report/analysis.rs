@@ -21,9 +21,9 @@ mod text;
 
 pub use markdown::markdown;
 pub(crate) use text::{
-    HEALTHY_SHOWN, LEG_HEADER, LEGS_SHOWN, counts_by_rule, findings_line, findings_section,
-    headline, instances, leg_rows, roles_text, shown_legs, suggestion_text, verdict_label,
-    verdict_lines, wrap_lines,
+    HEALTHY_SHOWN, INSTANCES_SHOWN, LEG_HEADER, LEGS_SHOWN, counts_by_rule, findings_line,
+    findings_section, headline, instances, leg_rows, roles_text, shown_legs, suggestion_text,
+    verdict_label, verdict_lines, wrap_lines,
 };
 pub use text::{TextOptions, table};
 

@@ -1,16 +1,19 @@
-//! The verdicts and call rows of an `analyze` that judges calls as they end (one file read
-//! as a stream): written out in the order of the calls as they come, in bounded memory, and
-//! put into the report at the end.
+//! The verdicts, call rows and findings of an `analyze` that judges calls as they end
+//! (one file read as a stream): written out in report order as they come, in bounded
+//! memory, and put into the report at the end.
 //!
-//! Input: each verdict and call row with its call's place among the capture's calls, in
-//! the order units are judged; at the end the report's findings. Output: the JSON
-//! document with every row ([`SpooledJson::write`]), or the rows a text report shows
-//! ([`AnalysisRows::finish`] puts them in the [`Analysis`], the others counted).
+//! Input: each verdict and call row with its call's place among the capture's calls, and
+//! each finding, in the order units are judged. Output: the JSON document with every row
+//! and finding ([`SpooledJson::write`]), or what a text report shows ([`AnalysisRows::finish`]
+//! and [`FindingRows::finish`] put it in the [`Analysis`], the rest counted).
 //!
-//! Rows wait in a reorder buffer (`report::ordered`: 4 MiB in memory, sorted runs on disk past
-//! that). A verdict names the rules of the findings on its calls; those of the capture
-//! rules (and of media that belonged to no unit) are known only at the end, so a verdict
-//! on such a call is read back and told again then.
+//! Rows and findings wait in a reorder buffer (`report::ordered`: 4 MiB in memory, sorted
+//! runs on disk past that). Of a finding only a small record stays in memory, what the
+//! report's groups, shared suggestions and verdicts read: its place in report order
+//! ([`report_key`]), its cause, its call and its suggestion. A verdict names the rules of
+//! the findings on its calls; those of the capture rules (and of media that belonged to no
+//! unit) are known only at the end, so a verdict on such a call is read back and told
+//! again then.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Write};
@@ -22,6 +25,7 @@ use super::ordered::Ordered;
 use super::spool::json_element_bytes;
 use super::verdict::Verdict;
 use crate::calls::legs::LegKind;
+use crate::rules::{Finding, Severity};
 
 /// How the rows are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,20 +112,7 @@ fn read_verdict(json: &[u8]) -> io::Result<Verdict> {
 }
 
 /// The rules of the findings on each call, in report order.
-type RulesOf = foldhash::HashMap<String, Vec<&'static str>>;
-
-fn rules_of(a: &Analysis) -> RulesOf {
-    let mut m = RulesOf::default();
-    for f in &a.findings {
-        if let Some(id) = f.finding.call_id.as_deref() {
-            let v = m.entry(id.to_string()).or_default();
-            if !v.contains(&f.finding.id) {
-                v.push(f.finding.id);
-            }
-        }
-    }
-    m
-}
+pub type RulesOf = foldhash::HashMap<String, Vec<&'static str>>;
 
 /// Tells `v` again with the rules of every finding on its calls (`rules_of`): those of
 /// its unit's were named when it was judged; a capture finding may add one.
@@ -194,15 +185,17 @@ impl AnalysisRows {
         Ok(())
     }
 
-    /// The end: `a` (its findings final) gets its verdicts and calls, or the ones a text
-    /// report shows; the JSON document's rows are returned, to be written with it.
-    /// `late`: the calls of findings made after their unit was judged.
+    /// The end: `a` gets its verdicts and calls, or the ones a text report shows; the JSON
+    /// document's rows are returned, to be written with it (`findings`: its findings,
+    /// spooled). `late`: the calls of findings made after their unit was judged;
+    /// `rules_of`: the rules of every finding on each call.
     pub fn finish(
         mut self,
         a: &mut Analysis,
         late: &HashSet<String>,
+        rules_of: RulesOf,
+        findings: Option<SpooledFindings>,
     ) -> io::Result<Option<SpooledJson>> {
-        let rules_of = rules_of(a);
         match self.layout {
             Layout::Held => {
                 self.held_verdicts.sort_by_key(|(pos, _)| *pos);
@@ -219,6 +212,7 @@ impl AnalysisRows {
             Layout::Json => Ok(Some(SpooledJson {
                 verdicts: self.verdicts,
                 calls: self.calls,
+                findings,
                 rules_of,
                 late: late.clone(),
                 scratch: self.scratch,
@@ -279,6 +273,7 @@ impl AnalysisRows {
 pub struct SpooledJson {
     verdicts: Ordered,
     calls: Ordered,
+    findings: Option<SpooledFindings>,
     rules_of: RulesOf,
     late: HashSet<String>,
     scratch: Vec<u8>,
@@ -320,8 +315,328 @@ impl SpooledJson {
         })?;
         out.write_all(if first { b"]" } else { b"\n  ]" })?;
         out.write_all(b",\n")?;
-        out.write_all(&text.as_bytes()[at + marker.len()..])?;
+        let tail = &text[at + marker.len()..];
+        match self.findings {
+            Some(findings) => {
+                let end = "\n  \"findings\": []\n}";
+                let tail = tail
+                    .strip_suffix(end)
+                    .ok_or_else(|| io::Error::other("the report has findings already"))?;
+                out.write_all(tail.as_bytes())?;
+                out.write_all(b"\n  \"findings\": [")?;
+                let any = findings.write(&mut out)?;
+                out.write_all(if any { b"\n  ]\n}" } else { b"]\n}" })?;
+            }
+            None => out.write_all(tail.as_bytes())?,
+        }
         out.write_all(b"\n")?;
         out.flush()
+    }
+}
+
+/// A finding's place in report order as one number: worst first, then by first frame
+/// (none first), then in catalogue order (`rank`); ties keep the order they came in.
+pub fn report_key(f: &Finding, rank: usize) -> u64 {
+    let worst = match f.severity {
+        Severity::Error => 0u64,
+        Severity::Warning => 1,
+        Severity::Info => 2,
+    };
+    let frame = f
+        .frames
+        .first()
+        .map_or(0, |n| n.saturating_add(1))
+        .min((1 << 53) - 1);
+    (worst << 61) | (frame << 7) | (rank.min(127) as u64)
+}
+
+/// What the report needs of a finding besides its JSON: its place, its group and its
+/// suggestion (a few dozen bytes; the JSON waits in the spool).
+struct Record {
+    key: u64,
+    seq: u64,
+    cause: u32,
+    severity: Severity,
+    call: Option<Box<str>>,
+    suggestion: Option<std::sync::Arc<serde_json::Value>>,
+}
+
+/// A cause of findings ([`crate::report::verdict::cause`]) with the first title that had it.
+struct Cause {
+    id: &'static str,
+    slug: &'static str,
+    severity: Severity,
+    cause: String,
+    title: String,
+}
+
+/// Findings as they come, in bounded memory: each one's JSON spooled by its place in
+/// report order, a small record kept (see the module docs).
+pub struct FindingRows {
+    layout: Layout,
+    /// `Held`: every finding, with its place in report order.
+    held: Vec<(u64, Finding)>,
+    spool: Ordered,
+    records: Vec<Record>,
+    causes: Vec<Cause>,
+    cause_at: foldhash::HashMap<(&'static str, Severity, String), u32>,
+    seq: u64,
+    scratch: Vec<u8>,
+}
+
+/// A finding read back.
+#[derive(Deserialize)]
+struct FindingIn {
+    id: String,
+    severity: Severity,
+    title: String,
+    message: String,
+    call_id: Option<String>,
+    capture: Option<String>,
+    frames: Vec<u64>,
+    evidence: serde_json::Value,
+    proof: Vec<crate::rules::proof::Quote>,
+    wireshark_filter: String,
+}
+
+fn read_finding(json: &[u8]) -> io::Result<Finding> {
+    let f: FindingIn = serde_json::from_slice(json).map_err(io::Error::other)?;
+    let info = crate::rules::lookup(&f.id)
+        .ok_or_else(|| io::Error::other(format!("unknown rule {}", f.id)))?
+        .info();
+    let mut out = Finding::new(info, f.title, f.message);
+    out.severity = f.severity;
+    out.call_id = f.call_id;
+    out.capture = f.capture;
+    out.frames = f.frames;
+    out.evidence = f.evidence;
+    out.proof = f.proof;
+    out.wireshark_filter = f.wireshark_filter;
+    Ok(out)
+}
+
+/// The tail of a finding spooled as a report element without its suggestion's index.
+const NO_SUGGESTION: &[u8] = b"null\n    }";
+
+impl FindingRows {
+    pub fn new(layout: Layout) -> Self {
+        FindingRows {
+            layout,
+            held: Vec::new(),
+            spool: Ordered::default(),
+            records: Vec::new(),
+            causes: Vec::new(),
+            cause_at: Default::default(),
+            seq: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// A finding, complete, with its catalogue `rank`.
+    pub fn push(&mut self, f: Finding, rank: usize) -> io::Result<()> {
+        let key = report_key(&f, rank);
+        if self.layout == Layout::Held {
+            self.held.push((key, f));
+            return Ok(());
+        }
+        let cause = super::verdict::cause(&f);
+        let next = self.causes.len() as u32;
+        let at = *(self.cause_at)
+            .entry((f.id, f.severity, cause))
+            .or_insert_with_key(|(_, _, cause)| {
+                self.causes.push(Cause {
+                    id: f.id,
+                    slug: f.slug,
+                    severity: f.severity,
+                    cause: cause.clone(),
+                    title: f.title.clone(),
+                });
+                next
+            });
+        let bytes = match self.layout {
+            Layout::Json => {
+                let r = super::analysis::ReportedFinding {
+                    finding: f,
+                    suggestion: None,
+                };
+                let bytes = json_element_bytes(&r, 4, &mut self.scratch)?;
+                (self.records).push(Record {
+                    key,
+                    seq: self.seq,
+                    cause: at,
+                    severity: r.finding.severity,
+                    call: r.finding.call_id.as_deref().map(Into::into),
+                    suggestion: r.finding.suggestion,
+                });
+                bytes
+            }
+            _ => {
+                let bytes = serde_json::to_vec(&f).map_err(io::Error::other)?;
+                (self.records).push(Record {
+                    key,
+                    seq: self.seq,
+                    cause: at,
+                    severity: f.severity,
+                    call: f.call_id.as_deref().map(Into::into),
+                    suggestion: f.suggestion,
+                });
+                bytes
+            }
+        };
+        self.seq += 1;
+        self.spool.push(key, bytes)
+    }
+
+    /// The rules of the findings on each call, in report order.
+    pub fn rules_of(&mut self) -> RulesOf {
+        let mut m = RulesOf::default();
+        if self.layout == Layout::Held {
+            self.held.sort_by_key(|(key, _)| *key);
+            for (_, f) in &self.held {
+                if let Some(id) = f.call_id.as_deref() {
+                    let v = m.entry(id.to_string()).or_default();
+                    if !v.contains(&f.id) {
+                        v.push(f.id);
+                    }
+                }
+            }
+            return m;
+        }
+        self.records.sort_by_key(|r| (r.key, r.seq));
+        for r in &self.records {
+            if let Some(id) = r.call.as_deref() {
+                let rule = self.causes[r.cause as usize].id;
+                let v = m.entry(id.to_string()).or_default();
+                if !v.contains(&rule) {
+                    v.push(rule);
+                }
+            }
+        }
+        m
+    }
+
+    /// The end: `a` gets its counts, groups, suggestions and findings (a text report's:
+    /// those it shows); the JSON document's are returned, to be written with it.
+    pub fn finish(mut self, a: &mut Analysis) -> io::Result<Option<SpooledFindings>> {
+        if self.layout == Layout::Held {
+            self.held.sort_by_key(|(key, _)| *key);
+            let held: Vec<Finding> = self.held.into_iter().map(|(_, f)| f).collect();
+            let (groups, (suggestions, refs)) = (
+                super::verdict::group(&held),
+                super::verdict::shared_suggestions(&held),
+            );
+            set_counts(a, held.iter().map(|f| f.severity));
+            a.groups = groups;
+            a.suggestions = suggestions;
+            a.findings = (held.into_iter().zip(refs))
+                .map(|(finding, suggestion)| super::analysis::ReportedFinding {
+                    finding,
+                    suggestion,
+                })
+                .collect();
+            return Ok(None);
+        }
+        self.records.sort_by_key(|r| (r.key, r.seq));
+        let causes = &self.causes;
+        a.groups = super::verdict::group_keys(self.records.iter().map(|r| {
+            let c = &causes[r.cause as usize];
+            super::verdict::GroupKey {
+                id: c.id,
+                slug: c.slug,
+                severity: c.severity,
+                cause: std::borrow::Cow::Borrowed(c.cause.as_str()),
+                title: &c.title,
+            }
+        }));
+        let (suggestions, refs) =
+            super::verdict::share_suggestions(self.records.iter().map(|r| r.suggestion.as_ref()));
+        a.suggestions = suggestions;
+        set_counts(a, self.records.iter().map(|r| r.severity));
+        if self.layout == Layout::Json {
+            return Ok(Some(SpooledFindings {
+                spool: self.spool,
+                refs,
+            }));
+        }
+        // A text report: each group's first findings (every one with `verbose`).
+        let verbose = matches!(self.layout, Layout::Text { verbose: true });
+        let shown = if verbose {
+            usize::MAX
+        } else {
+            super::analysis::INSTANCES_SHOWN
+        };
+        let mut wanted = vec![false; self.records.len()];
+        for g in &mut a.groups {
+            g.findings.truncate(shown);
+            for &i in &g.findings {
+                wanted[i] = true;
+            }
+        }
+        let mut at = vec![usize::MAX; self.records.len()];
+        let mut kept = Vec::new();
+        let mut i = 0;
+        let records = &self.records;
+        self.spool.release(u64::MAX, &mut |json| {
+            if wanted[i] {
+                let mut f = read_finding(json)?;
+                f.suggestion = records[i].suggestion.clone();
+                at[i] = kept.len();
+                kept.push(super::analysis::ReportedFinding {
+                    finding: f,
+                    suggestion: refs[i],
+                });
+            }
+            i += 1;
+            Ok(())
+        })?;
+        for g in &mut a.groups {
+            for i in &mut g.findings {
+                *i = at[*i];
+            }
+        }
+        a.findings = kept;
+        Ok(None)
+    }
+}
+
+/// The findings' counts by severity in the summary.
+fn set_counts(a: &mut Analysis, severities: impl Iterator<Item = Severity>) {
+    let (mut e, mut w, mut i) = (0, 0, 0);
+    for s in severities {
+        match s {
+            Severity::Error => e += 1,
+            Severity::Warning => w += 1,
+            Severity::Info => i += 1,
+        }
+    }
+    a.summary.error = e;
+    a.summary.warning = w;
+    a.summary.info = i;
+}
+
+/// The JSON document's findings, spooled in report order, and each one's suggestion.
+pub struct SpooledFindings {
+    spool: Ordered,
+    refs: Vec<Option<usize>>,
+}
+
+impl SpooledFindings {
+    /// Writes the findings as the elements of the document's `findings` array.
+    fn write(mut self, out: &mut impl Write) -> io::Result<bool> {
+        let mut i = 0;
+        let refs = &self.refs;
+        self.spool.release(u64::MAX, &mut |json| {
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            match refs[i] {
+                Some(n) if json.ends_with(NO_SUGGESTION) => {
+                    out.write_all(&json[..json.len() - NO_SUGGESTION.len()])?;
+                    write!(out, "{n}\n    }}")?;
+                }
+                _ => out.write_all(json)?,
+            }
+            i += 1;
+            Ok(())
+        })?;
+        Ok(i > 0)
     }
 }

@@ -339,7 +339,7 @@ pub struct FindingGroup {
 /// What makes two findings of a rule "the same cause": the title with its numbers and
 /// addresses taken out (`Forwarded number 004930… is international with 00` and
 /// `… 00497…` are one cause), and for SIP001 the peer that answered.
-fn cause(f: &Finding) -> String {
+pub fn cause(f: &Finding) -> String {
     let mut key = String::with_capacity(f.title.len());
     let mut in_digits = false;
     for ch in f.title.chars() {
@@ -361,12 +361,33 @@ fn cause(f: &Finding) -> String {
     key
 }
 
+/// What grouping reads of a finding: its rule, severity, cause ([`cause`]) and title.
+pub struct GroupKey<'f> {
+    pub id: &'static str,
+    pub slug: &'static str,
+    pub severity: Severity,
+    pub cause: std::borrow::Cow<'f, str>,
+    pub title: &'f str,
+}
+
 /// Groups `findings` (in report order) by rule and cause.
 pub fn group(findings: &[Finding]) -> Vec<FindingGroup> {
+    group_keys(findings.iter().map(|f| GroupKey {
+        id: f.id,
+        slug: f.slug,
+        severity: f.severity,
+        cause: cause(f).into(),
+        title: &f.title,
+    }))
+}
+
+/// [`group`] of findings given by what grouping reads of them, in report order.
+pub fn group_keys<'f>(findings: impl Iterator<Item = GroupKey<'f>>) -> Vec<FindingGroup> {
     let mut groups: Vec<FindingGroup> = Vec::new();
-    let mut at: foldhash::HashMap<(&str, Severity, String), usize> = foldhash::HashMap::default();
-    for (i, f) in findings.iter().enumerate() {
-        let key = (f.id, f.severity, cause(f));
+    let mut at: foldhash::HashMap<(&str, Severity, std::borrow::Cow<'f, str>), usize> =
+        foldhash::HashMap::default();
+    for (i, f) in findings.enumerate() {
+        let key = (f.id, f.severity, f.cause);
         match at.get(&key) {
             Some(&g) => {
                 groups[g].count += 1;
@@ -378,7 +399,7 @@ pub fn group(findings: &[Finding]) -> Vec<FindingGroup> {
                     id: f.id,
                     slug: f.slug,
                     severity: f.severity,
-                    title: f.title.clone(),
+                    title: f.title.to_string(),
                     count: 1,
                     findings: vec![i],
                 });
@@ -398,11 +419,17 @@ pub fn group(findings: &[Finding]) -> Vec<FindingGroup> {
 pub fn shared_suggestions(
     findings: &[Finding],
 ) -> (Vec<Arc<serde_json::Value>>, Vec<Option<usize>>) {
+    share_suggestions(findings.iter().map(|f| f.suggestion.as_ref()))
+}
+
+/// [`shared_suggestions`] of findings given by their suggestions, in report order.
+pub fn share_suggestions<'f>(
+    suggestions: impl Iterator<Item = Option<&'f Arc<serde_json::Value>>>,
+) -> (Vec<Arc<serde_json::Value>>, Vec<Option<usize>>) {
     let mut list: Vec<Arc<serde_json::Value>> = Vec::new();
-    let refs = findings
-        .iter()
-        .map(|f| {
-            let s = f.suggestion.as_ref()?;
+    let refs = suggestions
+        .map(|s| {
+            let s = s?;
             Some(
                 match list.iter().position(|x| Arc::ptr_eq(x, s) || **x == **s) {
                     Some(i) => i,

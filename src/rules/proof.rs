@@ -16,7 +16,7 @@ use crate::sip::sdp::Sdp;
 use super::{Context, Finding};
 
 /// One quoted line and the frame that carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Quote {
     pub frame: u64,
     pub line: String,

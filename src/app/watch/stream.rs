@@ -33,7 +33,7 @@ use crate::cli::{AnalyzeArgs, WatchFormat};
 use crate::media::MediaReport;
 use crate::numbers::Site;
 use crate::report::analysis::{Analysis, CallSummary, TextOptions};
-use crate::report::analysis_spool::{AnalysisRows, Layout, SpooledJson};
+use crate::report::analysis_spool::{AnalysisRows, FindingRows, Layout, SpooledJson, report_key};
 use crate::report::verdict::{Counts, Verdict};
 use crate::rules::Finding;
 
@@ -114,21 +114,20 @@ impl Judge {
 /// (as `analyze` lists them when it holds every call). A unit's findings are put in it
 /// before its verdicts name their rules, so that a verdict names them in that order.
 pub(super) fn report_order(findings: &mut [Finding]) {
-    let order: Vec<&str> = (crate::rules::registry().iter())
-        .map(|r| r.info().id)
+    let ranks: foldhash::HashMap<&str, usize> = (crate::rules::registry().iter().enumerate())
+        .map(|(i, r)| (r.info().id, i))
         .collect();
-    let rank = |id: &str| order.iter().position(|r| *r == id).unwrap_or(usize::MAX);
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.frames.first().cmp(&b.frames.first()))
-            .then(rank(a.id).cmp(&rank(b.id)))
-    });
+    findings.sort_by_key(|f| report_key(f, ranks.get(f.id).copied().unwrap_or(usize::MAX)));
 }
 
 /// What the units judged show, for the report.
 pub(super) struct Report {
-    findings: Vec<Finding>,
+    /// FM002 findings, until the numbers of the whole capture complete them.
+    pending: Vec<Finding>,
+    /// The others, spooled in report order (small records kept).
+    found: FindingRows,
+    /// Rule ids by their place in the catalogue.
+    ranks: foldhash::HashMap<&'static str, usize>,
     /// The calls of the findings made after their unit was judged (capture rules, media of
     /// no unit): their verdicts are told again at the end.
     late: HashSet<String>,
@@ -145,7 +144,11 @@ impl Report {
     fn new(layout: Layout) -> Self {
         Report {
             error: None,
-            findings: Vec::new(),
+            pending: Vec::new(),
+            found: FindingRows::new(layout),
+            ranks: (crate::rules::registry().iter().enumerate())
+                .map(|(i, r)| (r.info().id, i))
+                .collect(),
             late: HashSet::new(),
             rows: AnalysisRows::new(layout),
             counts: Counts::default(),
@@ -188,7 +191,24 @@ impl Report {
         for (status, n) in k.failed_by_status {
             *sum.failed_by_status.entry(status).or_default() += n;
         }
-        self.findings.extend(findings);
+        self.take(findings);
+    }
+
+    /// Findings, counted by rule: FM002's wait for the end, the others are spooled.
+    fn take(&mut self, findings: Vec<Finding>) {
+        for f in findings {
+            *(self.counts.findings_by_rule)
+                .entry(f.id.to_string())
+                .or_default() += 1;
+            if f.pending.is_some() {
+                self.pending.push(f);
+                continue;
+            }
+            let rank = self.ranks.get(f.id).copied().unwrap_or(usize::MAX);
+            if let Err(e) = self.found.push(f, rank) {
+                self.error.get_or_insert(e);
+            }
+        }
     }
 
     /// Findings of no unit (media of no call, SP003 findings that waited for UDP, the
@@ -196,7 +216,7 @@ impl Report {
     pub(super) fn loose(&mut self, findings: Vec<Finding>) {
         self.late
             .extend(findings.iter().filter_map(|f| f.call_id.clone()));
-        self.findings.extend(findings);
+        self.take(findings);
     }
 
     /// The input has ended: the capture's RTP streams (`rtp_streams`) and its ICE
@@ -222,12 +242,10 @@ impl Report {
             return Err(e);
         }
         // FM002's suggestion, proven on every number of the capture.
-        crate::rules::diversions::complete(&mut self.findings, &self.diversions, &site);
-        report_order(&mut self.findings);
-        for f in &self.findings {
-            *(self.counts.findings_by_rule)
-                .entry(f.id.to_string())
-                .or_default() += 1;
+        crate::rules::diversions::complete(&mut self.pending, &self.diversions, &site);
+        for f in std::mem::take(&mut self.pending) {
+            let rank = self.ranks.get(f.id).copied().unwrap_or(usize::MAX);
+            self.found.push(f, rank)?;
         }
         let mut a = Analysis::new(
             site,
@@ -236,9 +254,11 @@ impl Report {
             Vec::new(),
             self.counts,
             Vec::new(),
-            self.findings,
+            Vec::new(),
         );
-        let json = self.rows.finish(&mut a, &self.late)?;
+        let rules_of = self.found.rules_of();
+        let findings = self.found.finish(&mut a)?;
+        let json = self.rows.finish(&mut a, &self.late, rules_of, findings)?;
         Ok((a, json))
     }
 }

@@ -37,7 +37,7 @@ pub struct TextOptions {
 /// Healthy verdicts shown before the rest are counted.
 pub(crate) const HEALTHY_SHOWN: usize = 3;
 /// Instances (calls) named per group before "…and N more".
-pub(super) const INSTANCES_SHOWN: usize = 3;
+pub(crate) const INSTANCES_SHOWN: usize = 3;
 
 /// `7 calls: 3 Follow-Me calls linked to their second leg; 3 answered, 4 failed (3 × 503, 1 × 486)`.
 pub(crate) fn headline(a: &Analysis) -> String {
