@@ -153,3 +153,54 @@ fn reassembled_messages_list_their_frames() {
         assert_eq!(m.frame, *frames.last().unwrap(), "{fixture}");
     }
 }
+
+/// `analyze` reads one capture file twice; a named pipe (a shell's `<(zcat …)`) can be
+/// read only once: it is analysed holding every call, and gives the file's report.
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_once_and_gives_the_file_s_report() {
+    let file = testdata("followme/fm002-intl00.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("capture.pcap");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let bytes = std::fs::read(&file).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, bytes).unwrap())
+    };
+    let piped = sipdiag(&[
+        "analyze",
+        "-f",
+        "json",
+        "--fail-on",
+        "none",
+        fifo.to_str().unwrap(),
+    ]);
+    writer.join().unwrap();
+    let whole = sipdiag(&[
+        "analyze",
+        "-f",
+        "json",
+        "--fail-on",
+        "none",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let calls = |o: &std::process::Output| {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (
+            v["verdicts"].clone(),
+            v["findings"].as_array().unwrap().len(),
+        )
+    };
+    assert_eq!(calls(&piped), calls(&whole));
+    assert!(calls(&whole).1 > 0);
+}

@@ -353,6 +353,8 @@ pub(super) fn analyze_captures(
     };
     if let [path] = captures
         && path != "-"
+        // A named pipe or a device cannot be read twice.
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file())
         && !args.in_memory
         && !args.flow
         && !html

@@ -22,6 +22,15 @@ pub(super) fn silence() {
     SILENT.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Which reading of a file read twice (`analyze` of one file) is under way: 1 or 2; 0
+/// for a file read once.
+static READING: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// The next files are read as the `n`th of two readings (0: read once).
+pub(super) fn reading(n: u8) {
+    READING.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
 pub(super) struct Progress {
     path: String,
     started: Instant,
@@ -48,8 +57,12 @@ impl Progress {
         let size = (path != "-" && !compressed)
             .then(|| std::fs::metadata(path).ok().map(|m| m.len()))
             .flatten();
+        let path = match READING.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => path.to_string(),
+            n => format!("{path} (reading {n} of 2)"),
+        };
         Some(Progress {
-            path: path.to_string(),
+            path,
             started: Instant::now(),
             quiet,
             last: None,

@@ -296,7 +296,9 @@ pub(in crate::app) fn analyze_file(
     }));
     let first = Mutex::new(first);
     let mut errors = Vec::new();
+    super::super::progress::reading(1);
     read_one(path, None, &first, &mut errors);
+    super::super::progress::reading(0);
     let mut first = first.into_inner().unwrap_or_else(|e| e.into_inner());
     if first.end.captures.is_empty() {
         return Ok(Some((None, errors)));
@@ -326,7 +328,9 @@ pub(in crate::app) fn analyze_file(
     }));
     let second = Mutex::new(second);
     let mut errors = Vec::new();
+    super::super::progress::reading(2);
     read_one(path, None, &second, &mut errors);
+    super::super::progress::reading(0);
     let mut j = second.into_inner().unwrap_or_else(|e| e.into_inner());
     if j.end.captures.is_empty() {
         return Ok(Some((None, errors)));
