@@ -407,6 +407,21 @@ fn roles_tallied_unit_by_unit_in_any_order_equal_the_whole_capture_s() {
         assert_eq!(streamed.xcc, whole.xcc, "{path}");
         assert_eq!(streamed.pbx, whole.pbx, "{path}");
         assert_eq!(streamed.reasons, whole.reasons, "{path}");
+        // XCC from the evidence first, then the PBXs from the INVITEs to and from it (what
+        // `analyze` reading a file twice does).
+        let mut first = RoleTally::new(&[]);
+        first.without_pairs();
+        for u in units.values().rev() {
+            first.add(&u.iter().collect::<Vec<_>>());
+        }
+        let known = first.roles(&[], &[], &KnownXcc::default());
+        assert_eq!(known.xcc, whole.xcc, "{path}");
+        for u in units.values() {
+            first.add_xcc_invites(u, &known);
+        }
+        let twice = first.roles(&[], &[], &KnownXcc::default());
+        assert_eq!(twice.pbx, whole.pbx, "{path}");
+        assert_eq!(twice.reasons, whole.reasons, "{path}");
         with_xcc += usize::from(!whole.xcc.is_empty());
         with_pbx += usize::from(!whole.pbx.is_empty());
         // Given XCC (with a port: INVITEs are told apart by port).

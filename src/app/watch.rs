@@ -74,6 +74,9 @@ use may_link::MayLink;
 /// the other ended); each retires 32 s after its own last message.
 pub const HOLD_SECS: i64 = 10;
 
+/// Units of calls judged together at most, their media ended together.
+const UNITS_AT_ONCE: usize = 256;
+
 /// Everything a watch keeps between messages.
 struct Judge {
     retiring: Retiring,
@@ -342,10 +345,20 @@ impl Judge {
             }
         };
         let secs = self.retiring.now().map_or(i64::MAX, |t| t.secs);
-        let ending: Vec<&Call> = units.values().flatten().map(|(_, c)| c).collect();
-        self.media.end_calls(&ending, secs);
-        for (_, calls) in units {
-            self.judge(calls, &site);
+        // A few hundred units at a time (the end of the input retires every call in
+        // progress at once): their media ends together, and what no call waiting reads
+        // any more leaves before the next ones.
+        let mut units = units.into_values().peekable();
+        while units.peek().is_some() {
+            let some: Vec<Vec<(u64, Call)>> = units.by_ref().take(UNITS_AT_ONCE).collect();
+            let ending: Vec<&Call> = some.iter().flatten().map(|(_, c)| c).collect();
+            self.media.end_calls(&ending, secs);
+            for calls in some {
+                self.judge(calls, &site);
+            }
+            if units.peek().is_some() && self.media.wants_sweep() {
+                self.sweep_media(secs);
+            }
         }
     }
 
@@ -403,6 +416,8 @@ impl Judge {
         if let (Some(out), Some(n)) = (self.stream.as_mut().and_then(|s| s.report()), numbers) {
             out.diversions.add(&n);
         }
+        // The INVITEs to and from XCC, which name the PBXs.
+        self.count_xcc_invites(&calls);
         self.choice.apply_severity(&mut findings);
         // Several files: frames are numbered through them; the legend (text) or the cited
         // frames (JSON) name each one's file, as `analyze` does for files read merged.

@@ -3,15 +3,16 @@
 //! output: the [`Analysis`] every report format renders.
 //!
 //! The file is read twice:
-//! 1. The signalling only. The calls retire and are put in units as `watch` puts them (a
-//!    Follow-Me call's legs together); each unit adds its evidence of roles to a
-//!    [`RoleTally`] and its numbers to the site's tally, and the UDP datagrams are
-//!    counted. Nothing is judged.
+//! 1. The signalling only (no SDP parsed). The calls retire and are put in units as
+//!    `watch` puts them (a Follow-Me call's legs together); each unit adds its evidence
+//!    of XCC to a [`RoleTally`] and its numbers to the site's tally, and the UDP datagrams
+//!    are counted. Nothing is judged.
 //! 2. Everything, judged as `watch` judges it, with what the first reading found: the
 //!    roles of the whole capture, its site and its UDP count. So every call is judged with
 //!    what the whole capture shows, as when all calls are held at once: a Follow-Me
 //!    failure before the first message that identifies XCC is still one. What each unit
-//!    shows goes into a [`Report`]: its findings, its verdicts, its call rows and counts.
+//!    shows goes into a [`Report`]: its findings, its verdicts, its call rows and counts;
+//!    its INVITEs to and from XCC name the PBXs (no rule reads them).
 //!
 //! A second reading costs about what reading the signalling costs; keeping every call
 //! would cost memory in proportion to the capture. Input that cannot be read twice
@@ -44,9 +45,11 @@ use super::{Judge, JudgeSetup};
 pub(super) enum Pass {
     /// The first: evidence of roles, and the UDP datagrams counted.
     Learn { tally: RoleTally, udp: u64 },
-    /// The second: judged with what the first found, the report kept.
+    /// The second: judged with what the first found, the report kept; the INVITEs to
+    /// and from XCC counted, to name the PBXs.
     Judge {
         roles: Roles,
+        tally: RoleTally,
         site: Site,
         udp: u64,
         report: Box<Report>,
@@ -104,6 +107,13 @@ impl Pass {
 }
 
 impl Judge {
+    /// On the second reading: counts the INVITEs of a unit's `calls` to and from XCC.
+    pub(super) fn count_xcc_invites(&mut self, calls: &[Call]) {
+        if let Some(Pass::Judge { tally, roles, .. }) = self.stream.as_deref_mut() {
+            tally.add_xcc_invites(calls, roles);
+        }
+    }
+
     /// On the first reading: the media is not followed.
     pub(super) fn signalling_only(&self) -> bool {
         matches!(self.stream.as_deref(), Some(Pass::Learn { .. }))
@@ -290,10 +300,9 @@ pub(in crate::app) fn analyze_file(
     let mut first = Judge::new(&setup)?;
     // Nothing it learns reads SDP: not parsed.
     first.retiring.without_sdp();
-    first.stream = Some(Box::new(Pass::Learn {
-        tally: RoleTally::new(&first.xcc),
-        udp: 0,
-    }));
+    let mut tally = RoleTally::new(&first.xcc);
+    tally.without_pairs();
+    first.stream = Some(Box::new(Pass::Learn { tally, udp: 0 }));
     let first = Mutex::new(first);
     let mut errors = Vec::new();
     super::super::progress::reading(1);
@@ -322,6 +331,7 @@ pub(in crate::app) fn analyze_file(
     second.seen.working_trunks = working_trunks;
     second.stream = Some(Box::new(Pass::Judge {
         roles,
+        tally,
         site,
         udp,
         report: Box::new(Report::new(layout)),
@@ -338,7 +348,7 @@ pub(in crate::app) fn analyze_file(
     let capture_findings = j.end_of_input();
     let captures = std::mem::take(&mut j.end.captures);
     let Some(Pass::Judge {
-        roles,
+        tally,
         site,
         mut report,
         ..
@@ -346,6 +356,8 @@ pub(in crate::app) fn analyze_file(
     else {
         unreachable!("the second reading judges");
     };
+    // The PBXs, named by the INVITEs to and from XCC.
+    let roles = tally.roles(&j.xcc, &j.pbx, &KnownXcc::default());
     report.loose(capture_findings);
     let streamed = (report.analysis(site, roles, captures))
         .context("writing the report's rows to the temporary directory")?;

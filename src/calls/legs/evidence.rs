@@ -73,6 +73,8 @@ pub struct RoleTally {
     /// INVITEs by (sender, receiver); ports kept only when an `--xcc` endpoint names one.
     pairs: HashMap<(SocketAddr, SocketAddr), Pair>,
     with_ports: bool,
+    /// INVITEs are not counted by [`RoleTally::add`] ([`RoleTally::without_pairs`]).
+    pairs_off: bool,
     calls: u64,
     any_invite: bool,
     messages: u64,
@@ -89,13 +91,22 @@ impl RoleTally {
         }
     }
 
+    /// [`RoleTally::add`] counts no INVITEs between addresses: the PBXs are named from
+    /// those [`RoleTally::add_xcc_invites`] counts once XCC is known (a capture of many
+    /// phones has many pairs of addresses, few of them with XCC).
+    pub fn without_pairs(&mut self) {
+        self.pairs_off = true;
+    }
+
     /// Adds the evidence of `calls`: each call once, a Follow-Me call's legs together.
     pub fn add(&mut self, calls: &[&Call]) {
         self.add_named(calls);
         self.add_behaviour(calls);
         for c in calls {
             self.calls += 1;
-            self.add_invites(c);
+            if !self.pairs_off {
+                self.add_invites(c, None);
+            }
             self.any_invite |= !c.invites.is_empty();
             self.messages += c.message_count();
             for m in c.messages.iter().filter_map(|m| m.method.as_deref()) {
@@ -210,8 +221,21 @@ impl RoleTally {
         }
     }
 
-    fn add_invites(&mut self, c: &Call) {
+    /// Counts the INVITEs of `calls` to or from XCC (as `xcc` knows it), each call once:
+    /// what names the PBXs (see [`RoleTally::without_pairs`]).
+    pub fn add_xcc_invites(&mut self, calls: &[Call], xcc: &Roles) {
+        for c in calls {
+            self.add_invites(c, Some(xcc));
+        }
+    }
+
+    /// Counts the INVITEs of `c` by pair of addresses (only those to or from XCC, when
+    /// `xcc` is given).
+    fn add_invites(&mut self, c: &Call, xcc: Option<&Roles>) {
         for (i, t) in c.invites.iter().enumerate() {
+            if xcc.is_some_and(|r| !r.is_xcc(t.src) && !r.is_xcc(t.dst)) {
+                continue;
+            }
             let key = if self.with_ports {
                 (SocketAddr::from(t.src), SocketAddr::from(t.dst))
             } else {
