@@ -41,7 +41,9 @@ use crate::rules::Finding;
 use super::input::read_one;
 use super::{Judge, JudgeSetup};
 
-/// Which reading a judge is on; see the module docs.
+/// Which reading a judge is on; see the module docs. (One per judge, boxed in it: the
+/// variants' sizes do not matter.)
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Pass {
     /// The first: evidence of roles, and the UDP datagrams counted.
     Learn { tally: RoleTally, udp: u64 },
