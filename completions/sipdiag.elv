@@ -152,7 +152,7 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand --each 'Analyse each capture on its own, several at a time (a directory: every capture file in it and below): one report per file, then a summary table; the exit code is the worst file''s'
             cand -v 'Every finding of each group, every healthy call and whole Call-IDs (JSON always has them all)'
             cand --verbose 'Every finding of each group, every healthy call and whole Call-IDs (JSON always has them all)'
-            cand --in-memory 'Hold every call until the end and read the file once, instead of judging each call as it ends and reading the file twice (the first time for the roles and site the calls are judged with): memory then grows with the capture. Several files, standard input, --flow, HTML, a focus on calls and --ipo-config always hold every call'
+            cand --in-memory 'Hold every call until the end and read the file once, instead of judging each call as it ends and reading the file twice (the first time for the roles and site the calls are judged with): memory then grows with the capture. The report is the same. Several files, standard input or a pipe, --flow, HTML, a focus on calls, --annotate and --ipo-config always hold every call'
             cand --redact 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

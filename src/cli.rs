@@ -335,9 +335,9 @@ pub struct AnalyzeArgs {
     pub annotate: Option<String>,
     /// Hold every call until the end and read the file once, instead of judging each call
     /// as it ends and reading the file twice (the first time for the roles and site the
-    /// calls are judged with): memory then grows with the capture. Several files,
-    /// standard input, --flow, HTML, a focus on calls and --ipo-config always hold every
-    /// call.
+    /// calls are judged with): memory then grows with the capture. The report is the
+    /// same. Several files, standard input or a pipe, --flow, HTML, a focus on calls,
+    /// --annotate and --ipo-config always hold every call.
     #[arg(long)]
     pub in_memory: bool,
     #[command(flatten)]
