@@ -473,3 +473,46 @@ fn call_ends_retire_exactly_as_whole_calls() {
     assert!(checked >= 40, "{checked} captures checked");
     assert!(ended >= 100, "only {ended} call ends seen");
 }
+
+/// `analyze` of one file judges its calls as they end and spools the report's rows and
+/// findings past 4 MiB to the temporary directory: on a capture whose rows go past that,
+/// the report is the one `--in-memory` gives, with a temporary directory and without one
+/// (the file is then read again, holding every call).
+#[test]
+fn analyze_spools_its_rows_and_gives_the_report_of_every_call_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = five_a_second(dir.path(), 12_000, false);
+    let run = |tmp: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["analyze", "--format", "json", "--fail-on", "none"];
+        args.extend_from_slice(extra);
+        args.push(&path);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+            .args(&args)
+            .env("TMPDIR", tmp)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = run(tmp.path(), &["--in-memory"]);
+    assert!(
+        whole.len() > 8 << 20,
+        "{} bytes: rows past the memory",
+        whole.len()
+    );
+    let streamed = run(tmp.path(), &[]);
+    assert!(streamed == whole, "the streamed report differs");
+    // Its spool files are removed.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    let without = run(std::path::Path::new("/nonexistent/sipdiag-tmp"), &[]);
+    assert!(
+        without == whole,
+        "the report without a temporary directory differs"
+    );
+}

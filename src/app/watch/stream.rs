@@ -23,8 +23,6 @@
 //! would not be judged as one.
 
 use std::collections::HashSet;
-
-use anyhow::Context;
 use std::sync::Mutex;
 
 use crate::calls::legs::{KnownXcc, Legs, RoleTally, Roles};
@@ -280,8 +278,8 @@ pub(in crate::app) type Streamed = (Analysis, Option<SpooledJson>);
 
 /// `analyze` of the file `path` (readable twice), its rows kept as `layout` says; see the
 /// module docs. `None` beside the errors when it could not be read; `Ok(None)` when a
-/// call came back after it retired (a capture whose clock jumps): the caller then holds
-/// every call instead.
+/// call came back after it retired (a capture whose clock jumps) or the rows could not be
+/// spooled: the caller then holds every call instead.
 pub(in crate::app) fn analyze_file(
     args: &AnalyzeArgs,
     path: &str,
@@ -361,7 +359,10 @@ pub(in crate::app) fn analyze_file(
     // The PBXs, named by the INVITEs to and from XCC.
     let roles = tally.roles(&j.xcc, &j.pbx, &KnownXcc::default());
     report.loose(capture_findings);
-    let streamed = (report.analysis(site, roles, captures))
-        .context("writing the report's rows to the temporary directory")?;
-    Ok(Some((Some(streamed), errors)))
+    match report.analysis(site, roles, captures) {
+        Ok(streamed) => Ok(Some((Some(streamed), errors))),
+        // The rows could not be spooled (no temporary directory to write to): the file
+        // is read again, holding every call, as `media` does.
+        Err(_) => Ok(None),
+    }
 }
