@@ -378,22 +378,7 @@ fn roles_tallied_unit_by_unit_in_any_order_equal_the_whole_capture_s() {
         let whole = infer_roles(&calls, &[], &[]);
         let legs = link_legs(&calls, &whole);
         // Units: the calls linked with each other.
-        let mut unit = vec![usize::MAX; calls.len()];
-        for start in 0..calls.len() {
-            if unit[start] != usize::MAX {
-                continue;
-            }
-            let mut stack = vec![start];
-            unit[start] = start;
-            while let Some(i) = stack.pop() {
-                for id in legs.linked(&calls[i].call_id) {
-                    if let Some(j) = legs.position(&id).filter(|&j| unit[j] == usize::MAX) {
-                        unit[j] = start;
-                        stack.push(j);
-                    }
-                }
-            }
-        }
+        let unit = legs.units(&calls);
         let mut units: std::collections::BTreeMap<usize, Vec<sipdiag::calls::Call>> =
             Default::default();
         for (i, c) in calls.iter().enumerate() {

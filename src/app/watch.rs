@@ -259,6 +259,12 @@ impl Judge {
         roles
     }
 
+    /// The site the rules outside a unit read: the whole capture's when known
+    /// ([`stream`]), else the one given (options, site file).
+    fn given_site(&self) -> &Site {
+        (self.stream.as_ref().and_then(|s| s.site())).unwrap_or(&self.site)
+    }
+
     /// Judges the units of `held` (retired calls) that have waited long enough by `now`
     /// (`None`: all); the others wait on.
     fn judge_batch(&mut self, held: Vec<Held>, now: Option<i64>) {
@@ -290,22 +296,7 @@ impl Judge {
             self.seen.learn(&cx);
         }
         // Units: the calls linked with each other (a first leg and its second legs).
-        let mut unit = vec![usize::MAX; calls.len()];
-        for start in 0..calls.len() {
-            if unit[start] != usize::MAX {
-                continue;
-            }
-            let mut stack = vec![start];
-            unit[start] = start;
-            while let Some(i) = stack.pop() {
-                for id in legs.linked(&calls[i].call_id) {
-                    if let Some(j) = legs.position(&id).filter(|&j| unit[j] == usize::MAX) {
-                        unit[j] = start;
-                        stack.push(j);
-                    }
-                }
-            }
-        }
+        let unit = legs.units(&calls);
         // A unit is ready when every call of it has waited.
         let mut ready = vec![true; calls.len()];
         if let Some(now) = now {

@@ -89,6 +89,29 @@ impl Legs {
         self.calls.get(call_id).map(|&(_, at)| at)
     }
 
+    /// The units of `calls` (those the legs were linked from): the calls linked with each
+    /// other, directly or through another leg (a first leg and its second legs). Per
+    /// call, the position of its unit's first call.
+    pub fn units(&self, calls: &[Call]) -> Vec<usize> {
+        let mut unit = vec![usize::MAX; calls.len()];
+        for start in 0..calls.len() {
+            if unit[start] != usize::MAX {
+                continue;
+            }
+            let mut stack = vec![start];
+            unit[start] = start;
+            while let Some(i) = stack.pop() {
+                for id in self.linked(&calls[i].call_id) {
+                    if let Some(j) = self.position(&id).filter(|&j| unit[j] == usize::MAX) {
+                        unit[j] = start;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        unit
+    }
+
     /// Call-IDs linked to `call_id` (the other leg(s)).
     pub fn linked(&self, call_id: &str) -> Vec<String> {
         let Some(at) = self.position(call_id).and_then(|p| self.links_of.get(p)) else {

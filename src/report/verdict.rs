@@ -40,6 +40,22 @@ pub struct Counts {
     pub ice_connected: usize,
 }
 
+impl Counts {
+    /// Adds the call counts of `other` (calls judged a few at a time): calls, linked
+    /// Follow-Me calls, answers and failures; not the findings nor the media, counted
+    /// over the whole capture.
+    pub fn add_calls(&mut self, other: &Counts) {
+        self.calls += other.calls;
+        self.followme_linked += other.followme_linked;
+        self.answered += other.answered;
+        self.failed += other.failed;
+        self.unanswered += other.unanswered;
+        for (status, n) in &other.failed_by_status {
+            *self.failed_by_status.entry(*status).or_default() += n;
+        }
+    }
+}
+
 /// One leg's RTP in one direction.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LegMedia {

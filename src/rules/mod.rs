@@ -362,6 +362,18 @@ pub fn registry() -> Vec<&'static dyn Rule> {
 }
 
 /// Finds a rule by id or slug (case-insensitive).
+/// A rule's place in the catalogue ([`registry`] order; an unknown id last): findings of
+/// one call and frame are reported in that order.
+pub fn catalogue_rank(id: &str) -> usize {
+    static RANKS: std::sync::LazyLock<foldhash::HashMap<&'static str, usize>> =
+        std::sync::LazyLock::new(|| {
+            (registry().iter().enumerate())
+                .map(|(i, r)| (r.info().id, i))
+                .collect()
+        });
+    RANKS.get(id).copied().unwrap_or(usize::MAX)
+}
+
 pub fn lookup(key: &str) -> Option<&'static dyn Rule> {
     registry()
         .into_iter()

@@ -464,7 +464,7 @@ impl Judge {
         };
         let roles = self.roles_of(&[]);
         let (legs, ipo) = Default::default();
-        let site = (self.stream.as_ref().and_then(|s| s.site())).unwrap_or(&self.site);
+        let site = self.given_site();
         let cx = rules::Context {
             captures: &[],
             calls: &[],

@@ -3,7 +3,7 @@
 //! and the capture rules judged.
 
 use crate::calls::Call;
-use crate::calls::legs::{KnownXcc, infer_roles_knowing};
+use crate::calls::legs::KnownXcc;
 use crate::calls::retire::Retiring;
 use crate::cli::{MediaPortArgs, WatchFormat};
 use crate::numbers::SiteTally;
@@ -115,13 +115,10 @@ impl Judge {
         // The capture rules: on the files' reports, and on what the calls judged showed
         // (FM001, FM005: the digests of `rules::Seen`), with the XCC the calls identified;
         // and the softphone's media rules, on the capture's STUN and softphone streams.
-        let roles = match self.stream.as_ref().and_then(|s| s.roles()) {
-            Some(r) => r.clone(),
-            None => infer_roles_knowing(&[], &self.xcc, &self.pbx, &self.known),
-        };
+        let roles = self.roles_of(&[]);
         let (legs, ipo) = Default::default();
         let reports = self.end.captures.clone();
-        let site = (self.stream.as_ref().and_then(|s| s.site())).unwrap_or(&self.site);
+        let site = self.given_site();
         let cx = rules::Context {
             captures: &reports,
             calls: &[],

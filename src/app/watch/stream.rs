@@ -124,10 +124,7 @@ impl Judge {
 /// (as `analyze` lists them when it holds every call). A unit's findings are put in it
 /// before its verdicts name their rules, so that a verdict names them in that order.
 pub(super) fn report_order(findings: &mut [Finding]) {
-    let ranks: foldhash::HashMap<&str, usize> = (crate::rules::registry().iter().enumerate())
-        .map(|(i, r)| (r.info().id, i))
-        .collect();
-    findings.sort_by_key(|f| report_key(f, ranks.get(f.id).copied().unwrap_or(usize::MAX)));
+    findings.sort_by_key(|f| report_key(f, crate::rules::catalogue_rank(f.id)));
 }
 
 /// What the units judged show, for the report.
@@ -136,8 +133,6 @@ pub(super) struct Report {
     pending: Vec<Finding>,
     /// The others, spooled in report order (small records kept).
     found: FindingRows,
-    /// Rule ids by their place in the catalogue.
-    ranks: foldhash::HashMap<&'static str, usize>,
     /// The calls of the findings made after their unit was judged (capture rules, media of
     /// no unit): their verdicts are told again at the end.
     late: HashSet<String>,
@@ -156,9 +151,6 @@ impl Report {
             error: None,
             pending: Vec::new(),
             found: FindingRows::new(layout),
-            ranks: (crate::rules::registry().iter().enumerate())
-                .map(|(i, r)| (r.info().id, i))
-                .collect(),
             late: HashSet::new(),
             rows: AnalysisRows::new(layout),
             counts: Counts::default(),
@@ -192,15 +184,7 @@ impl Report {
             self.error.get_or_insert(e);
         }
         let k = crate::report::verdict::counts(calls, legs, media, &[]);
-        let sum = &mut self.counts;
-        sum.calls += k.calls;
-        sum.followme_linked += k.followme_linked;
-        sum.answered += k.answered;
-        sum.failed += k.failed;
-        sum.unanswered += k.unanswered;
-        for (status, n) in k.failed_by_status {
-            *sum.failed_by_status.entry(status).or_default() += n;
-        }
+        self.counts.add_calls(&k);
         self.take(findings);
     }
 
@@ -214,7 +198,7 @@ impl Report {
                 self.pending.push(f);
                 continue;
             }
-            let rank = self.ranks.get(f.id).copied().unwrap_or(usize::MAX);
+            let rank = crate::rules::catalogue_rank(f.id);
             if let Err(e) = self.found.push(f, rank) {
                 self.error.get_or_insert(e);
             }
@@ -254,7 +238,7 @@ impl Report {
         // FM002's suggestion, proven on every number of the capture.
         crate::rules::diversions::complete(&mut self.pending, &self.diversions, &site);
         for f in std::mem::take(&mut self.pending) {
-            let rank = self.ranks.get(f.id).copied().unwrap_or(usize::MAX);
+            let rank = crate::rules::catalogue_rank(f.id);
             self.found.push(f, rank)?;
         }
         let mut a = Analysis::new(
