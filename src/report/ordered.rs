@@ -6,7 +6,10 @@
 //! is in progress: a call that lasts the whole capture holds back every row after its
 //! own. So the waiting rows are kept in memory only up to [`MEMORY_BYTES`]; past that
 //! they go to a run file as one sorted run, and rows come out of a merge of the runs and
-//! what is in memory. Memory is then a read buffer per run, whatever the wait.
+//! what is in memory. Memory is then a read buffer per run, whatever the wait; and as
+//! [`FAN_IN`] runs of one size make one run of the next (an external merge sort's
+//! levels), the runs are a few dozen at most: fifteen per sixteen-fold growth of the
+//! rows that wait. Each row is written once per level (three times for 4 GiB of rows).
 //!
 //! Input: (key, bytes) in any order, and the keys below which rows may come out.
 //! Output: the bytes, in key order (rows with the same key in the order they came), to
@@ -18,7 +21,13 @@ use std::io::{self, Write};
 use super::spool::SpoolFile;
 
 /// Bytes of waiting rows held in memory before they go to a run.
-pub(crate) const MEMORY_BYTES: usize = 4 << 20;
+pub(crate) const MEMORY_BYTES: usize = 1 << 20;
+
+/// Runs of one level merged into one run of the next.
+const FAN_IN: usize = 16;
+
+/// Bytes of merged rows written to the run file at a time.
+const WRITE_BYTES: usize = 64 << 10;
 
 /// Bytes read at a time from each run.
 const READ_BYTES: usize = 16 << 10;
@@ -42,6 +51,8 @@ pub(crate) struct Ordered {
 
 /// A sorted run in the run file: its next record (read ahead) and where the rest is.
 struct Run {
+    /// 0 for a run spilled from memory, one more for each merge it went through.
+    level: u8,
     head: Option<((u64, u64), Vec<u8>)>,
     /// File offset of the bytes after `buf`, and of the run's end.
     at: u64,
@@ -173,29 +184,76 @@ impl Ordered {
         };
         let start = file.len()?;
         let w = file.append()?;
-        for ((key, arrival), bytes) in std::mem::take(&mut self.waiting) {
-            let len = u32::try_from(bytes.len()).map_err(io::Error::other)?;
-            w.write_all(&key.to_le_bytes())?;
-            w.write_all(&arrival.to_le_bytes())?;
-            w.write_all(&len.to_le_bytes())?;
-            w.write_all(&bytes)?;
+        for (at, bytes) in std::mem::take(&mut self.waiting) {
+            write_record(w, at, &bytes)?;
         }
         self.waiting_bytes = 0;
-        let end = file.len()?;
-        let mut run = Run {
-            head: None,
-            at: start,
-            end,
-            buf: Vec::new(),
-            pos: 0,
-        };
-        run.advance(file.file())?;
-        self.runs.push(run);
+        self.runs.push(Run::open(0, start, file)?);
+        let mut level = 0;
+        while self.runs.iter().filter(|r| r.level == level).count() >= FAN_IN {
+            self.merge(level)?;
+            level += 1;
+        }
+        Ok(())
+    }
+
+    /// The runs of `level` become one run of the next level, at the end of the run file.
+    fn merge(&mut self, level: u8) -> io::Result<()> {
+        let file = self.file.as_mut().expect("runs are in the run file");
+        let (mut parts, rest) = std::mem::take(&mut self.runs)
+            .into_iter()
+            .partition::<Vec<Run>, _>(|r| r.level == level);
+        self.runs = rest;
+        let start = file.len()?;
+        let mut chunk = Vec::with_capacity(WRITE_BYTES + READ_BYTES);
+        loop {
+            let next = parts
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| Some((r.head.as_ref()?.0, i)))
+                .min();
+            let Some((_, i)) = next else {
+                break;
+            };
+            if let Some((at, bytes)) = parts[i].head.take() {
+                write_record(&mut chunk, at, &bytes)?;
+            }
+            parts[i].advance(file.file())?;
+            if chunk.len() >= WRITE_BYTES {
+                file.append()?.write_all(&chunk)?;
+                chunk.clear();
+            }
+        }
+        file.append()?.write_all(&chunk)?;
+        self.runs.push(Run::open(level + 1, start, file)?);
         Ok(())
     }
 }
 
+/// A row as a run holds it: key, arrival number, length, bytes.
+fn write_record(w: &mut impl Write, (key, arrival): (u64, u64), bytes: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(bytes.len()).map_err(io::Error::other)?;
+    w.write_all(&key.to_le_bytes())?;
+    w.write_all(&arrival.to_le_bytes())?;
+    w.write_all(&len.to_le_bytes())?;
+    w.write_all(bytes)
+}
+
 impl Run {
+    /// The run of `level` written from `start` to the end of `file`, its first row read.
+    fn open(level: u8, start: u64, file: &mut SpoolFile) -> io::Result<Run> {
+        let mut run = Run {
+            level,
+            head: None,
+            at: start,
+            end: file.len()?,
+            buf: Vec::new(),
+            pos: 0,
+        };
+        run.advance(file.file())?;
+        Ok(run)
+    }
+
     /// Reads the next record into `head` (`None` at the run's end).
     fn advance(&mut self, file: io::Result<&std::fs::File>) -> io::Result<()> {
         let file = file?;
@@ -267,7 +325,10 @@ mod tests {
                 }
             }
             if memory == 64 {
-                assert!(o.runs() > 3, "{} runs", o.runs());
+                // About 180 runs spilled, merged sixteen by sixteen: eleven runs of
+                // the first merge's level, a few of the spill's.
+                assert!((2..2 * FAN_IN).contains(&o.runs()), "{} runs", o.runs());
+                assert!(o.runs.iter().any(|r| r.level == 1), "merged");
             }
             o.push(0, b"0".to_vec()).unwrap();
             o.release(250, &mut take).unwrap();
@@ -306,19 +367,26 @@ mod tests {
         }
     }
 
-    /// Rows under the same key keep the order they came in.
+    /// Rows under the same key keep the order they came in, in memory and through runs
+    /// and their merges.
     #[test]
     fn equal_keys_keep_their_order() {
-        let mut o = Ordered::with_memory(30);
-        let mut out = Vec::new();
-        for s in ["a", "b", "c", "d"] {
-            o.push(5, s.as_bytes().to_vec()).unwrap();
+        for memory in [30, MEMORY_BYTES] {
+            let mut o = Ordered::with_memory(memory);
+            let mut out = Vec::new();
+            let rows: Vec<String> = (0..200).map(|n| format!("{n}")).collect();
+            for s in &rows {
+                o.push(5, s.as_bytes().to_vec()).unwrap();
+            }
+            if memory == 30 {
+                assert!(o.runs.iter().any(|r| r.level > 0), "runs were merged");
+            }
+            o.release(u64::MAX, &mut |b: &[u8]| {
+                out.push(String::from_utf8(b.to_vec()).unwrap());
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(out, rows);
         }
-        o.release(u64::MAX, &mut |b: &[u8]| {
-            out.push(String::from_utf8(b.to_vec()).unwrap());
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(out, ["a", "b", "c", "d"]);
     }
 }
