@@ -51,7 +51,7 @@ fn sipdiag_fields(m: &SipMessage) -> [Option<String>; 8] {
         from.as_ref().and_then(|f| f.tag.clone()),
         to.as_ref().and_then(|t| t.user.clone()),
         to.as_ref().and_then(|t| t.tag.clone()),
-        m.branch(),
+        m.branch().map(str::to_string),
     ]
 }
 

@@ -272,13 +272,14 @@ impl Filed for CallEnd {
             (Some("INVITE"), _) => {
                 let branch = m.branch();
                 let src = PackedAddr::from(m.src);
-                let known = self.invites.iter().any(|t| {
-                    Some(t.cseq) == seq && t.branch.as_deref() == branch.as_deref() && t.src == src
-                });
+                let known = self
+                    .invites
+                    .iter()
+                    .any(|t| Some(t.cseq) == seq && t.branch.as_deref() == branch && t.src == src);
                 if !known {
                     self.invites.push(InviteEnd {
                         cseq: seq.unwrap_or(0),
-                        branch: branch.map(String::into_boxed_str),
+                        branch: branch.map(Into::into),
                         src,
                         final_status: None,
                     });
@@ -294,8 +295,7 @@ impl Filed for CallEnd {
             {
                 let branch = m.branch();
                 let tx = self.invites.iter_mut().rev().find(|t| {
-                    Some(t.cseq) == seq
-                        && (branch.is_none() || t.branch.as_deref() == branch.as_deref())
+                    Some(t.cseq) == seq && (branch.is_none() || t.branch.as_deref() == branch)
                 });
                 if let Some(t) = tx
                     && t.final_status.is_none()

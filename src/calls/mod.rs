@@ -304,14 +304,14 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
             let existing = call
                 .invites
                 .iter_mut()
-                .find(|t| Some(t.cseq) == seq && t.branch == branch && t.src == m.src);
+                .find(|t| Some(t.cseq) == seq && t.branch.as_deref() == branch && t.src == m.src);
             if let Some(t) = existing {
                 t.retransmission_frames.push(m.frame);
                 r.retransmission = true;
             } else {
                 call.invites.push(InviteTx {
                     cseq: seq.unwrap_or(0),
-                    branch,
+                    branch: branch.map(str::to_string),
                     src: m.src.into(),
                     dst: m.dst.into(),
                     transport: m.transport,
@@ -375,7 +375,9 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
                 .invites
                 .iter_mut()
                 .rev()
-                .find(|t| Some(t.cseq) == seq && (branch.is_none() || t.branch == branch))
+                .find(|t| {
+                    Some(t.cseq) == seq && (branch.is_none() || t.branch.as_deref() == branch)
+                })
                 .or(None);
             if let Some(t) = tx {
                 if status < 200 {
