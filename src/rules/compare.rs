@@ -113,12 +113,10 @@ impl TrunkInvites {
     }
 
     /// Adds `other` (calls from anywhere in the capture), keeping per endpoint the first
-    /// `keep` failed INVITEs and Call-IDs in capture order, and `keep` endpoints.
+    /// `keep` failed INVITEs and Call-IDs in capture order, and the first `keep`
+    /// endpoints in sort order: the sum is the same in any order.
     pub fn add(&mut self, other: &TrunkInvites, keep: usize) {
         for (trunk, o) in &other.by_trunk {
-            if !self.by_trunk.contains_key(trunk) && self.by_trunk.len() >= keep {
-                continue;
-            }
             let e = self.by_trunk.entry(*trunk).or_default();
             e.invites += o.invites;
             e.ok += o.ok;
@@ -136,11 +134,18 @@ impl TrunkInvites {
                 e.call_ids.truncate(keep);
             }
         }
+        while self.by_trunk.len() > keep {
+            self.by_trunk.pop_last();
+        }
     }
 
-    pub fn merged(mut self, other: &TrunkInvites) -> Self {
-        self.add(other, usize::MAX);
-        self
+    /// These and `other`, within the bounds of a sum ([`TrunkInvites::add`]), so that the
+    /// calls held at once and those added up unit by unit give the same.
+    pub fn merged(self, other: &TrunkInvites) -> Self {
+        let mut out = TrunkInvites::default();
+        out.add(&self, KEEP);
+        out.add(other, KEEP);
+        out
     }
 }
 
@@ -153,12 +158,21 @@ pub struct XccTraffic {
     pub methods: BTreeSet<String>,
     /// `source → destination` of the requests.
     pub pairs: BTreeSet<String>,
-    /// The first frames, in call order (as many as a finding cites).
-    pub frames: Vec<u64>,
+    /// The first frames in call order (as many as a finding cites), each with its call's
+    /// first frame: the same ones whatever order the calls were added in.
+    cited: Vec<(u64, u64)>,
     pub first_frame: Option<u64>,
     pub last_frame: Option<u64>,
     /// XCC's addresses among them.
     pub xcc_ips: BTreeSet<IpAddr>,
+}
+
+/// Adds `theirs` to `mine`, keeping the first `keep` in sort order.
+fn union_first<T: Ord + Clone>(mine: &mut BTreeSet<T>, theirs: &BTreeSet<T>, keep: usize) {
+    mine.extend(theirs.iter().cloned());
+    while mine.len() > keep {
+        mine.pop_last();
+    }
 }
 
 /// Frames a finding about the traffic cites.
@@ -186,11 +200,11 @@ impl XccTraffic {
                     continue;
                 }
                 out.messages += 1;
-                if out.frames.len() < CITED {
-                    out.frames.push(m.frame);
+                if out.cited.len() < CITED {
+                    out.cited.push((c.first_frame, m.frame));
                 }
-                out.first_frame.get_or_insert(m.frame);
-                out.last_frame = Some(m.frame);
+                out.first_frame = Some(out.first_frame.map_or(m.frame, |f| f.min(m.frame)));
+                out.last_frame = out.last_frame.max(Some(m.frame));
                 if let Some(method) = m.method.as_deref() {
                     out.methods.insert(method.to_string());
                     out.pairs.insert(format!("{} → {}", m.src, m.dst));
@@ -206,41 +220,35 @@ impl XccTraffic {
         out
     }
 
-    /// Adds `other` (traffic judged after this), keeping at most `keep` methods, pairs
-    /// and addresses.
+    /// The frames a finding cites, in call order.
+    pub fn frames(&self) -> impl Iterator<Item = u64> + '_ {
+        self.cited.iter().map(|&(_, frame)| frame)
+    }
+
+    /// Adds `other` (traffic of other calls, judged before or after these), keeping at
+    /// most `keep` methods, pairs and addresses (the first in sort order): the sum is
+    /// the same in any order.
     pub fn add(&mut self, other: &XccTraffic, keep: usize) {
         self.invites_to_xcc += other.invites_to_xcc;
         self.messages += other.messages;
-        let room = CITED.saturating_sub(self.frames.len());
-        self.frames.extend(other.frames.iter().take(room));
-        if self.first_frame.is_none() {
-            self.first_frame = other.first_frame;
-        }
-        if other.last_frame.is_some() {
-            self.last_frame = other.last_frame;
-        }
-        for (mine, theirs) in [
-            (&mut self.methods, &other.methods),
-            (&mut self.pairs, &other.pairs),
-        ] {
-            for x in theirs {
-                if mine.len() >= keep {
-                    break;
-                }
-                mine.insert(x.clone());
-            }
-        }
-        for ip in &other.xcc_ips {
-            if self.xcc_ips.len() >= keep {
-                break;
-            }
-            self.xcc_ips.insert(*ip);
-        }
+        self.cited.extend_from_slice(&other.cited);
+        self.cited.sort_unstable();
+        self.cited.dedup();
+        self.cited.truncate(CITED);
+        self.first_frame = self.first_frame.into_iter().chain(other.first_frame).min();
+        self.last_frame = self.last_frame.max(other.last_frame);
+        union_first(&mut self.methods, &other.methods, keep);
+        union_first(&mut self.pairs, &other.pairs, keep);
+        union_first(&mut self.xcc_ips, &other.xcc_ips, keep);
     }
 
-    pub fn merged(mut self, other: &XccTraffic) -> Self {
-        self.add(other, usize::MAX);
-        self
+    /// These and `other`, within the bounds of a sum ([`XccTraffic::add`]), so that the
+    /// calls held at once and those added up unit by unit give the same.
+    pub fn merged(self, other: &XccTraffic) -> Self {
+        let mut out = XccTraffic::default();
+        out.add(&self, KEEP);
+        out.add(other, KEEP);
+        out
     }
 }
 
@@ -294,7 +302,8 @@ mod tests {
             );
         }
         seen.add(&other, 3);
-        assert_eq!(seen.by_trunk.len(), 3);
+        let kept: Vec<String> = seen.by_trunk.keys().map(|k| k.to_string()).collect();
+        assert_eq!(kept, ["10.0.0.2:5070", "10.0.0.3:1", "10.0.0.3:2"]);
     }
 
     #[test]
@@ -303,8 +312,8 @@ mod tests {
         for n in 0..30u64 {
             let one = XccTraffic {
                 messages: 1,
-                methods: [format!("M{n}")].into(),
-                frames: vec![n + 1],
+                methods: [format!("M{n:02}")].into(),
+                cited: vec![(n + 1, n + 1)],
                 first_frame: Some(n + 1),
                 last_frame: Some(n + 1),
                 ..XccTraffic::default()
@@ -312,8 +321,57 @@ mod tests {
             seen.add(&one, 10);
         }
         assert_eq!(seen.messages, 30);
-        assert_eq!(seen.frames, (1..=CITED as u64).collect::<Vec<_>>());
+        assert_eq!(
+            seen.frames().collect::<Vec<_>>(),
+            (1..=CITED as u64).collect::<Vec<_>>()
+        );
         assert_eq!((seen.first_frame, seen.last_frame), (Some(1), Some(30)));
         assert_eq!(seen.methods.len(), 10);
+    }
+
+    /// Calls added in any order give the same sum: frames in call order (a call's
+    /// messages after an earlier call's, even when they came first), the first and last
+    /// frames, the first methods in sort order.
+    #[test]
+    fn traffic_digests_add_up_the_same_in_any_order() {
+        // Call n begins in frame 10 n + 1 and has XCC messages in frames 10 n + 1 and
+        // 10 n + 25 (after the next call's first).
+        let call = |n: u64| XccTraffic {
+            messages: 2,
+            methods: [format!("M{}", 9 - n as i64)].into(),
+            cited: vec![(10 * n + 1, 10 * n + 1), (10 * n + 1, 10 * n + 25)],
+            first_frame: Some(10 * n + 1),
+            last_frame: Some(10 * n + 25),
+            ..XccTraffic::default()
+        };
+        let sum = |order: &[u64]| {
+            let mut s = XccTraffic::default();
+            for &n in order {
+                s.add(&call(n), 3);
+            }
+            s
+        };
+        let forward: Vec<u64> = (0..12).collect();
+        let a = sum(&forward);
+        for order in [
+            forward.iter().rev().copied().collect::<Vec<_>>(),
+            vec![5, 0, 11, 3, 1, 2, 4, 6, 7, 8, 9, 10],
+        ] {
+            let b = sum(&order);
+            assert_eq!(
+                b.frames().collect::<Vec<_>>(),
+                a.frames().collect::<Vec<_>>()
+            );
+            assert_eq!(
+                (b.first_frame, b.last_frame, &b.methods),
+                (a.first_frame, a.last_frame, &a.methods)
+            );
+        }
+        assert_eq!(a.frames().take(4).collect::<Vec<_>>(), [1, 25, 11, 35]);
+        assert_eq!((a.first_frame, a.last_frame), (Some(1), Some(135)));
+        assert_eq!(
+            a.methods.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["M-1", "M-2", "M0"]
+        );
     }
 }

@@ -60,7 +60,7 @@ impl Rule for R {
                     last,
                 ),
             )
-            .frames(t.frames.iter().copied())
+            .frames(t.frames())
             .evidence(json!({"methods": methods, "messages": t.messages, "flows": pairs, "xcc_identified": true}))
             .filter(trunk_filter(&t));
         vec![f]
