@@ -12,7 +12,7 @@
 //!
 //! Input: findings and the observed numbers. Output: the findings' suggestion and message.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::numbers::{Classified, Site, pattern};
@@ -20,8 +20,9 @@ use crate::numbers::{Classified, Site, pattern};
 use super::followme::{diverting, first_leg_invites};
 use super::{Context, Finding};
 
-/// Distinct numbers kept when they are added up unit by unit: a site's users are far
-/// fewer; past it, the proof covers the first ones (in capture order).
+/// Distinct numbers kept: a site's users are far fewer. Past it, the proof covers the
+/// first ones in capture order (the same ones whatever order the calls are judged in) and
+/// the suggestion says so (`observed_truncated`).
 pub const MAX_NUMBERS: usize = 20_000;
 
 /// Where a number was seen: its call's first frame, then its INVITE's frame.
@@ -47,39 +48,77 @@ pub struct Pending {
 }
 
 /// The numbers forwarded first legs name XCC's user by (each distinct number at its
-/// first place), classified with the site's facts.
-#[derive(Debug, Clone, Default)]
+/// first place), classified with the site's facts: the first [`MAX_NUMBERS`] of them in
+/// capture order, however they were added.
+#[derive(Debug, Clone)]
 pub struct Diversions {
     numbers: BTreeMap<String, (Place, Classified)>,
+    /// The same numbers by place, the latest last: the one to let go past the cap.
+    by_place: BTreeSet<(Place, String)>,
+    cap: usize,
+    /// More distinct numbers than the cap came: the latest were let go.
+    truncated: bool,
+}
+
+impl Default for Diversions {
+    fn default() -> Self {
+        Diversions::with_cap(MAX_NUMBERS)
+    }
 }
 
 impl Diversions {
+    fn with_cap(cap: usize) -> Self {
+        Diversions {
+            numbers: BTreeMap::new(),
+            by_place: BTreeSet::new(),
+            cap,
+            truncated: false,
+        }
+    }
+
     /// The numbers of the calls of `cx`.
     pub fn of(cx: &Context<'_>) -> Self {
         let mut d = Diversions::default();
         for (c, t) in first_leg_invites(cx) {
             if let Some((n, _)) = diverting(t, cx) {
-                d.note((c.first_frame, t.request_frame), n, usize::MAX);
+                d.note((c.first_frame, t.request_frame), n);
             }
         }
         d
     }
 
-    fn note(&mut self, at: Place, n: Classified, keep: usize) {
-        let full = self.numbers.len() >= keep;
-        match self.numbers.get_mut(&n.raw) {
-            Some(e) => e.0 = e.0.min(at),
-            None if !full => {
-                self.numbers.insert(n.raw.clone(), (at, n));
+    /// Notes `n` at `at`: its first place is kept; past the cap, the number seen latest
+    /// (in capture order) goes, so that the numbers kept are the first ones whatever
+    /// order they came in.
+    fn note(&mut self, at: Place, n: Classified) {
+        if let Some(e) = self.numbers.get_mut(&n.raw) {
+            if at < e.0 {
+                self.by_place.remove(&(e.0, n.raw.clone()));
+                e.0 = at;
+                self.by_place.insert((at, n.raw));
             }
-            None => {}
+            return;
         }
+        if self.numbers.len() >= self.cap {
+            self.truncated = true;
+            match self.by_place.last() {
+                Some(last) if (at, &n.raw) < (last.0, &last.1) => {
+                    if let Some((_, raw)) = self.by_place.pop_last() {
+                        self.numbers.remove(&raw);
+                    }
+                }
+                _ => return,
+            }
+        }
+        self.by_place.insert((at, n.raw.clone()));
+        self.numbers.insert(n.raw.clone(), (at, n));
     }
 
-    /// Adds `other` (up to [`MAX_NUMBERS`] distinct numbers).
+    /// Adds `other`.
     pub fn add(&mut self, other: &Diversions) {
+        self.truncated |= other.truncated;
         for (at, n) in other.numbers.values() {
-            self.note(*at, n.clone(), MAX_NUMBERS);
+            self.note(*at, n.clone());
         }
     }
 
@@ -117,7 +156,10 @@ pub fn complete(findings: &mut [Finding], observed: &Diversions, site: &Site) {
                     .cloned(),
             );
         }
-        let (suggestion, normalized) = suggestion(&numbers, site);
+        let (mut suggestion, normalized) = suggestion(&numbers, site);
+        if kind == Kind::Answered503 && observed.truncated {
+            suggestion["observed_truncated"] = serde_json::Value::Bool(true);
+        }
         let suggestion = Arc::new(suggestion);
         let texts: Vec<(usize, String)> = bad
             .iter()
@@ -249,24 +291,75 @@ mod tests {
     }
 
     /// Numbers added unit by unit, in any order, are listed in capture order, each at its
-    /// first place; past the cap, new numbers are not kept.
+    /// first place; past the cap, the first ones in capture order are kept whatever the
+    /// order, and the cap is said to have cut.
     #[test]
     fn numbers_add_up_in_capture_order() {
         let site = Site::default();
         let n = |raw: &str| classify(raw, &site);
         let (mut a, mut b) = (Diversions::default(), Diversions::default());
-        a.note((9, 9), n("0301"), usize::MAX);
-        a.note((3, 4), n("0302"), usize::MAX);
-        b.note((1, 2), n("0301"), usize::MAX);
-        b.note((5, 5), n("0303"), usize::MAX);
+        a.note((9, 9), n("0301"));
+        a.note((3, 4), n("0302"));
+        b.note((1, 2), n("0301"));
+        b.note((5, 5), n("0303"));
         let mut sum = Diversions::default();
         sum.add(&a);
         sum.add(&b);
-        let raws: Vec<&str> = sum.in_order().iter().map(|(_, n)| n.raw.as_str()).collect();
-        assert_eq!(raws, ["0301", "0302", "0303"]);
-        let mut full = Diversions::default();
-        full.note((1, 1), n("0301"), 1);
-        full.note((0, 0), n("0302"), 1);
-        assert_eq!(full.numbers.len(), 1);
+        let raws = |d: &Diversions| -> Vec<String> {
+            d.in_order().iter().map(|(_, n)| n.raw.clone()).collect()
+        };
+        assert_eq!(raws(&sum), ["0301", "0302", "0303"]);
+        assert!(!sum.truncated);
+        // Twelve numbers at places 0..12 (one seen again earlier), in units of three, in
+        // every rotation of the units, under a cap of five.
+        let seen: Vec<(u64, String)> = (0..12u64)
+            .map(|i| (i, format!("0301{i:02}")))
+            .chain([(1, "030111".to_string())])
+            .collect();
+        let units: Vec<&[(u64, String)]> = seen.chunks(3).collect();
+        for r in 0..units.len() {
+            let mut sum = Diversions::with_cap(5);
+            for u in units.iter().cycle().skip(r).take(units.len()) {
+                let mut d = Diversions::with_cap(5);
+                for (at, raw) in u.iter() {
+                    d.note((*at, 0), n(raw));
+                }
+                sum.add(&d);
+            }
+            assert_eq!(
+                raws(&sum),
+                ["030100", "030101", "030111", "030102", "030103"],
+                "rotation {r}"
+            );
+            assert!(sum.truncated);
+        }
+    }
+
+    /// The suggestion says when the cap cut the numbers it proves, and only then.
+    #[test]
+    fn a_suggestion_says_when_the_numbers_were_cut() {
+        let site = Site::default();
+        let finding = || {
+            let rule = crate::rules::lookup("FM002").expect("FM002").info();
+            let mut f = Finding::new(rule, "t", "");
+            f.pending = Some(Box::new(Pending {
+                kind: Kind::Answered503,
+                place: (1, 1),
+                number: classify("0301", &site),
+                before: String::new(),
+                after: String::new(),
+            }));
+            f
+        };
+        for (cap, cut) in [(2, false), (1, true)] {
+            let mut d = Diversions::with_cap(cap);
+            d.note((1, 1), classify("0301", &site));
+            d.note((2, 2), classify("0302", &site));
+            let mut f = [finding()];
+            complete(&mut f, &d, &site);
+            let s = f[0].suggestion.as_deref().expect("a suggestion");
+            assert_eq!(s.get("observed_truncated").is_some(), cut, "{s}");
+            assert_eq!(s["observed_count"], cap, "{s}");
+        }
     }
 }
