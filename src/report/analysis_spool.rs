@@ -7,7 +7,7 @@
 //! and finding ([`SpooledJson::write`]), or what a text report shows ([`AnalysisRows::finish`]
 //! and [`FindingRows::finish`] put it in the [`Analysis`], the rest counted).
 //!
-//! Rows and findings wait in a reorder buffer (`report::ordered`: 4 MiB in memory, sorted
+//! Rows and findings wait in a reorder buffer (`report::ordered`: 1 MiB in memory, sorted
 //! runs on disk past that). Of a finding only a small record stays in memory, what the
 //! report's groups, shared suggestions and verdicts read: its place in report order
 //! ([`report_key`]), its cause, its call and its suggestion. A verdict names the rules of
@@ -354,10 +354,11 @@ pub fn report_key(f: &Finding, rank: usize) -> u64 {
 /// suggestion (a few dozen bytes; the JSON waits in the spool).
 struct Record {
     key: u64,
-    seq: u64,
     cause: u32,
     severity: Severity,
-    call: Option<Box<str>>,
+    /// Its call's Call-ID, hashed ([`FindingRows::call_hash`]): a few calls' verdicts are
+    /// told again at the end, and only theirs need the rules of the findings on them.
+    call: Option<u64>,
     suggestion: Option<std::sync::Arc<serde_json::Value>>,
 }
 
@@ -380,7 +381,8 @@ pub struct FindingRows {
     records: Vec<Record>,
     causes: Vec<Cause>,
     cause_at: foldhash::HashMap<(&'static str, Severity, String), u32>,
-    seq: u64,
+    /// Keyed afresh for each run, so that no capture can be made whose Call-IDs collide.
+    hasher: std::hash::RandomState,
     scratch: Vec<u8>,
 }
 
@@ -427,7 +429,7 @@ impl FindingRows {
             records: Vec::new(),
             causes: Vec::new(),
             cause_at: Default::default(),
-            seq: 0,
+            hasher: std::hash::RandomState::new(),
             scratch: Vec::new(),
         }
     }
@@ -462,10 +464,9 @@ impl FindingRows {
                 let bytes = json_element_bytes(&r, 4, &mut self.scratch)?;
                 (self.records).push(Record {
                     key,
-                    seq: self.seq,
                     cause: at,
                     severity: r.finding.severity,
-                    call: r.finding.call_id.as_deref().map(Into::into),
+                    call: self.call_hash(r.finding.call_id.as_deref()),
                     suggestion: r.finding.suggestion,
                 });
                 bytes
@@ -474,21 +475,25 @@ impl FindingRows {
                 let bytes = serde_json::to_vec(&f).map_err(io::Error::other)?;
                 (self.records).push(Record {
                     key,
-                    seq: self.seq,
                     cause: at,
                     severity: f.severity,
-                    call: f.call_id.as_deref().map(Into::into),
+                    call: self.call_hash(f.call_id.as_deref()),
                     suggestion: f.suggestion,
                 });
                 bytes
             }
         };
-        self.seq += 1;
         self.spool.push(key, bytes)
     }
 
-    /// The rules of the findings on each call, in report order.
-    pub fn rules_of(&mut self) -> RulesOf {
+    fn call_hash(&self, call_id: Option<&str>) -> Option<u64> {
+        use std::hash::BuildHasher;
+        call_id.map(|id| self.hasher.hash_one(id))
+    }
+
+    /// The rules of the findings on each of the calls `of` (every call with `--each`,
+    /// whose reports are held whole), in report order.
+    pub fn rules_of(&mut self, of: &HashSet<String>) -> RulesOf {
         let mut m = RulesOf::default();
         if self.layout == Layout::Held {
             self.held.sort_by_key(|(key, _)| *key);
@@ -502,9 +507,19 @@ impl FindingRows {
             }
             return m;
         }
-        self.records.sort_by_key(|r| (r.key, r.seq));
+        if of.is_empty() {
+            return m;
+        }
+        // Records came in arrival order: a stable sort by key is report order.
+        self.records.sort_by_key(|r| r.key);
+        let mut ids: foldhash::HashMap<u64, Vec<&str>> = Default::default();
+        for id in of {
+            if let Some(h) = self.call_hash(Some(id)) {
+                ids.entry(h).or_default().push(id);
+            }
+        }
         for r in &self.records {
-            if let Some(id) = r.call.as_deref() {
+            for id in r.call.and_then(|h| ids.get(&h)).into_iter().flatten() {
                 let rule = self.causes[r.cause as usize].id;
                 let v = m.entry(id.to_string()).or_default();
                 if !v.contains(&rule) {
@@ -536,7 +551,7 @@ impl FindingRows {
                 .collect();
             return Ok(None);
         }
-        self.records.sort_by_key(|r| (r.key, r.seq));
+        self.records.sort_by_key(|r| r.key);
         let causes = &self.causes;
         a.groups = super::verdict::group_keys(self.records.iter().map(|r| {
             let c = &causes[r.cause as usize];

@@ -250,7 +250,7 @@ impl Report {
             Vec::new(),
             Vec::new(),
         );
-        let rules_of = self.found.rules_of();
+        let rules_of = self.found.rules_of(&self.late);
         let findings = self.found.finish(&mut a)?;
         let json = self.rows.finish(&mut a, &self.late, rules_of, findings)?;
         Ok((a, json))
