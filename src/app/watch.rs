@@ -127,6 +127,9 @@ struct Judge {
     /// `analyze` of one file ([`stream`]): what its first reading found, and where its
     /// second puts what the units show, instead of printing them.
     stream: Option<Box<stream::Pass>>,
+    /// `analyze` of one file: the calls let go at `--max-calls` before they ended are
+    /// dropped, not judged, as when every call is held ([`Judge::drop_let_go`]).
+    dropping: bool,
 }
 
 /// A retired call waiting to be judged: its place among the capture's calls (the order
@@ -171,6 +174,14 @@ impl Judge {
         }
     }
 
+    /// The calls let go at `--max-calls` before they ended are dropped, not judged: what
+    /// `analyze` does when it holds every call (`calls` and `watch` judge them as they
+    /// stand). Their media ends with them.
+    pub(super) fn drop_let_go(&mut self) {
+        self.retiring.drop_let_go();
+        self.dropping = true;
+    }
+
     /// The capture's clock moved on to `now` without a message.
     fn advance(&mut self, now: Timestamp) {
         self.retiring.advance(now);
@@ -183,6 +194,9 @@ impl Judge {
         };
         if self.alone.1 < now.secs {
             self.judge_alone();
+        }
+        for call in self.retiring.take_dropped() {
+            self.media.drop_call(&call, now.secs);
         }
         for (pos, call) in self.retiring.take_retired() {
             if self.may_link.may_link(&call, &self.xcc, &self.known) {
@@ -309,7 +323,10 @@ impl Judge {
         let mut units: std::collections::BTreeMap<usize, Vec<(u64, Call)>> = Default::default();
         for (i, (call, (pos, at, _))) in calls.into_iter().zip(meta).enumerate() {
             if ready[unit[i]] {
-                units.entry(unit[i]).or_default().push((pos, call));
+                // Most units are one call: no room reserved for four.
+                (units.entry(unit[i]))
+                    .or_insert_with(|| Vec::with_capacity(1))
+                    .push((pos, call));
             } else {
                 // Counted now: kept waiting.
                 self.pending.push(Held {

@@ -108,6 +108,9 @@ pub struct Retiring<C = Call> {
     ended_names: Option<Vec<String>>,
     /// The calls keep no SDP ([`Retiring::without_sdp`]).
     without_sdp: bool,
+    /// Calls let go at the cap before they ended, kept apart from `retired`, when asked
+    /// for ([`Retiring::drop_let_go`]), until taken.
+    dropped: Option<Vec<C>>,
 }
 
 impl<C> Default for Retiring<C> {
@@ -131,6 +134,7 @@ impl<C> Default for Retiring<C> {
             let_go_names: None,
             ended_names: None,
             without_sdp: false,
+            dropped: None,
         }
     }
 }
@@ -216,6 +220,10 @@ impl<C: Filed> Retiring<C> {
                 if let Some(names) = self.let_go_names.as_mut() {
                     names.push(live.call.key().to_string());
                 }
+                if let Some(dropped) = self.dropped.as_mut() {
+                    dropped.push(live.call);
+                    return;
+                }
             }
             self.retired.push((live.order, live.call));
         }
@@ -251,6 +259,22 @@ impl<C: Filed> Retiring<C> {
     /// [`Retiring::take_let_go`] (which must then be called after every message).
     pub fn name_let_go(&mut self) {
         self.let_go_names.get_or_insert_with(Vec::new);
+    }
+
+    /// From now on, the calls let go at the cap before they ended are not handed out
+    /// with the retired ones but kept apart ([`Retiring::take_dropped`]): the caller
+    /// drops them from its analysis.
+    pub fn drop_let_go(&mut self) {
+        self.dropped.get_or_insert_with(Vec::new);
+    }
+
+    /// The calls let go before they ended since the last time it was asked (nothing
+    /// unless [`Retiring::drop_let_go`] was called).
+    pub fn take_dropped(&mut self) -> Vec<C> {
+        self.dropped
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Names (to `gone`) each call let go at the cap since the last time it was asked

@@ -352,6 +352,12 @@ impl WatchMedia {
         }
     }
 
+    /// A call dropped without being judged: its media ends, and nothing waits for it.
+    pub(super) fn drop_call(&mut self, call: &Call, now: i64) {
+        self.end_calls(&[call], now);
+        self.named_by.remove(&call.call_id);
+    }
+
     /// The media report of a unit of `calls` ended by [`WatchMedia::end_calls`]: every row
     /// at an address they named, and the counts and limits so far.
     pub(super) fn unit_report(&mut self, calls: &[Call]) -> MediaReport {

@@ -59,6 +59,7 @@ impl Judge {
             failing: false,
             end: WatchEnd::default(),
             stream: None,
+            dropping: false,
         })
     }
 
@@ -95,7 +96,11 @@ impl Judge {
         let_go.report_on(
             &mut self.end.captures,
             path.as_deref(),
-            "judged before they ended",
+            if self.dropping {
+                crate::calls::LetGo::DROPPED
+            } else {
+                "judged before they ended"
+            },
             &|n| n,
         );
         // Frames are numbered through the files read: the message names the file's own.

@@ -257,6 +257,17 @@ impl Report {
     }
 }
 
+/// The `n`th reading of the file at `path` by `judge`, and the errors it met.
+fn read(judge: Judge, path: &str, n: u8) -> (Judge, Vec<CaptureError>) {
+    let judge = Mutex::new(judge);
+    let mut errors = Vec::new();
+    super::super::progress::reading(n);
+    read_one(path, None, &judge, &mut errors);
+    super::super::progress::reading(0);
+    let judge = judge.into_inner().unwrap_or_else(|e| e.into_inner());
+    (judge, errors)
+}
+
 /// A streamed analysis: the report, and (JSON) its verdicts and call rows, spooled.
 pub(in crate::app) type Streamed = (Analysis, Option<SpooledJson>);
 
@@ -284,15 +295,11 @@ pub(in crate::app) fn analyze_file(
     let mut first = Judge::new(&setup)?;
     // Nothing it learns reads SDP: not parsed.
     first.retiring.without_sdp();
+    first.drop_let_go();
     let mut tally = RoleTally::new(&first.xcc);
     tally.without_pairs();
     first.stream = Some(Box::new(Pass::Learn { tally, udp: 0 }));
-    let first = Mutex::new(first);
-    let mut errors = Vec::new();
-    super::super::progress::reading(1);
-    read_one(path, None, &first, &mut errors);
-    super::super::progress::reading(0);
-    let mut first = first.into_inner().unwrap_or_else(|e| e.into_inner());
+    let (mut first, errors) = read(first, path, 1);
     if first.end.captures.is_empty() {
         return Ok(Some((None, errors)));
     }
@@ -312,6 +319,7 @@ pub(in crate::app) fn analyze_file(
     drop(first);
     // The second: judged with them.
     let mut second = Judge::new(&setup)?;
+    second.drop_let_go();
     second.seen.working_trunks = working_trunks;
     second.stream = Some(Box::new(Pass::Judge {
         roles,
@@ -320,12 +328,7 @@ pub(in crate::app) fn analyze_file(
         udp,
         report: Box::new(Report::new(layout)),
     }));
-    let second = Mutex::new(second);
-    let mut errors = Vec::new();
-    super::super::progress::reading(2);
-    read_one(path, None, &second, &mut errors);
-    super::super::progress::reading(0);
-    let mut j = second.into_inner().unwrap_or_else(|e| e.into_inner());
+    let (mut j, errors) = read(second, path, 2);
     if j.end.captures.is_empty() {
         return Ok(Some((None, errors)));
     }
