@@ -131,14 +131,17 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
     }
     if no_udp && !silent.is_empty() {
         // Nothing but signalling in the whole capture: one finding, not one per call.
-        let calls: Vec<SilentCall<'_>> = (silent.iter())
+        let mut calls: Vec<SilentCall<'_>> = (silent.iter())
             .map(|(e, _)| SilentCall {
                 call_id: &e.call.call_id,
                 invite_frame: e.invite.request_frame,
                 setup_frames: e.setup_frames(),
             })
             .collect();
-        out.push(no_media_in_capture(&calls));
+        calls.sort_by_key(|c| c.invite_frame);
+        let total = calls.len();
+        calls.truncate(LISTED_SILENT_CALLS);
+        out.push(no_media_in_capture(&calls, total));
         return out;
     }
     for (e, addrs) in silent {
@@ -251,23 +254,26 @@ pub(crate) struct SilentCall<'a> {
     pub(crate) setup_frames: Vec<u64>,
 }
 
-/// The one finding on answered calls (`silent`, at least one) in a capture that holds
-/// no UDP besides SIP.
-pub(crate) fn no_media_in_capture(silent: &[SilentCall<'_>]) -> Finding {
+/// Calls the finding on a capture without media lists in its evidence: the first in
+/// capture order. Past them the calls are counted, not listed (`calls_truncated`), so
+/// that a capture filtered to signalling holds a bounded list whatever its size.
+pub(crate) const LISTED_SILENT_CALLS: usize = 1000;
+
+/// The one finding on `total` answered calls in a capture that holds no UDP besides SIP;
+/// `silent` lists the first of them in capture order (at least one, at most
+/// [`LISTED_SILENT_CALLS`]).
+pub(crate) fn no_media_in_capture(silent: &[SilentCall<'_>], total: usize) -> Finding {
     let mut f = Finding::new(
         &INFO,
-        format!(
-            "{} answered call(s) and no media in the capture at all",
-            silent.len()
-        ),
+        format!("{total} answered call(s) and no media in the capture at all"),
         format!(
             "{} call(s) were answered with SDP on both sides ({}), but the capture holds no UDP besides SIP: no RTP, no STUN. Most likely it was filtered to signalling (e.g. `port 5060`) or taken where media does not pass; capture again including UDP to judge the media. If it was taken on the media path, the media is blocked before it: check the firewalls for the SDP addresses.",
-            silent.len(),
+            total,
             silent
                 .iter()
                 .take(5)
                 .map(|c| format!("{} (INVITE frame {})", c.call_id, c.invite_frame))
-                .chain((silent.len() > 5).then(|| "…".to_string()))
+                .chain((total > 5).then(|| "…".to_string()))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -280,7 +286,10 @@ pub(crate) fn no_media_in_capture(silent: &[SilentCall<'_>]) -> Finding {
         "calls": silent.iter().map(|c| c.call_id).collect::<Vec<_>>(),
         "udp_datagrams_in_capture": 0,
     }));
-    if let [only] = silent {
+    if total > silent.len() {
+        f.evidence["calls_truncated"] = true.into();
+    }
+    if let ([only], 1) = (silent, total) {
         f = f.call(only.call_id);
     }
     f

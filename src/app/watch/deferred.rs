@@ -3,7 +3,10 @@
 //! They are printed once UDP comes, or become the one finding of a capture without media
 //! at the end. Input: SP003 findings; output: the same findings, or that one.
 
+use std::collections::BTreeMap;
+
 use crate::rules::Finding;
+use crate::rules::sp003_media_missing::LISTED_SILENT_CALLS;
 
 /// SP003 findings kept whole while the capture has shown no UDP besides SIP; past them,
 /// only what the one finding of a capture without media names.
@@ -12,32 +15,42 @@ pub const DEFERRED_FINDINGS: usize = 1000;
 /// SP003 findings on calls judged while the capture had shown no UDP besides SIP.
 #[derive(Debug, Default)]
 pub(super) struct Deferred {
-    /// The first [`DEFERRED_FINDINGS`], whole.
+    /// The first [`DEFERRED_FINDINGS`], whole (should UDP come after all, the findings
+    /// past them are lost).
     findings: Vec<Finding>,
-    /// Past those, the calls that lasted long enough to have had media: Call-ID, INVITE
-    /// frame, setup frames (a capture at its 1,001st answered call without any UDP is
-    /// one filtered to signalling; should UDP come after all, their findings are lost).
-    more: Vec<(String, u64, Vec<u64>)>,
+    /// Of the calls that lasted long enough to have had media, the first
+    /// [`LISTED_SILENT_CALLS`] in capture order, whatever order they were judged in:
+    /// (INVITE frame, arrival) → Call-ID, setup frames.
+    listed: BTreeMap<(u64, u64), (String, Vec<u64>)>,
+    /// The calls that lasted long enough to have had media, in all.
+    silent: u64,
 }
 
 impl Deferred {
     pub(super) fn push(&mut self, f: Finding) {
-        if self.findings.len() < DEFERRED_FINDINGS {
-            self.findings.push(f);
-        } else if long_enough(&f)
+        if long_enough(&f)
             && let (Some(id), Some(&invite)) = (&f.call_id, f.frames.first())
         {
-            self.more.push((id.clone(), invite, f.frames));
+            self.listed
+                .insert((invite, self.silent), (id.clone(), f.frames.clone()));
+            if self.listed.len() > LISTED_SILENT_CALLS {
+                self.listed.pop_last();
+            }
+            self.silent += 1;
+        }
+        if self.findings.len() < DEFERRED_FINDINGS {
+            self.findings.push(f);
         }
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.findings.is_empty() && self.more.is_empty()
+        self.findings.is_empty() && self.listed.is_empty()
     }
 
     /// UDP has come: the findings kept whole, their evidence counting `udp` datagrams.
     pub(super) fn take(&mut self, udp: u64) -> Vec<Finding> {
-        self.more = Vec::new();
+        self.listed = BTreeMap::new();
+        self.silent = 0;
         let mut findings = std::mem::take(&mut self.findings);
         for f in &mut findings {
             if let Some(e) = f.evidence.get_mut("udp_datagrams_in_capture") {
@@ -51,27 +64,17 @@ impl Deferred {
     /// lasted long enough to have had media (`None`: none did).
     pub(super) fn no_media_finding(self) -> Option<Finding> {
         use crate::rules::sp003_media_missing::{SilentCall, no_media_in_capture};
-        let whole = (self.findings.iter())
-            .filter(|f| long_enough(f))
-            .filter_map(|f| {
-                Some(SilentCall {
-                    call_id: f.call_id.as_deref()?,
-                    invite_frame: *f.frames.first()?,
-                    setup_frames: f.frames.clone(),
-                })
-            });
-        let more = self.more.iter().map(|(id, invite, frames)| SilentCall {
-            call_id: id,
-            invite_frame: *invite,
-            setup_frames: frames.clone(),
-        });
-        let mut silent: Vec<SilentCall<'_>> = whole.chain(more).collect();
-        // In capture order, as the calls were set up.
-        silent.sort_by_key(|c| c.invite_frame);
-        if silent.is_empty() {
+        if self.silent == 0 {
             return None;
         }
-        let mut f = no_media_in_capture(&silent);
+        let silent: Vec<SilentCall<'_>> = (self.listed.iter())
+            .map(|(&(invite, _), (id, frames))| SilentCall {
+                call_id: id,
+                invite_frame: invite,
+                setup_frames: frames.clone(),
+            })
+            .collect();
+        let mut f = no_media_in_capture(&silent, self.silent as usize);
         // On one call: that call's lines, quoted when it was judged.
         if let Some(id) = f.call_id.as_deref() {
             let quoted = self
