@@ -186,6 +186,8 @@ impl super::PacketSink for MediaRows {
     }
     fn message(&mut self, m: &SipMessage) {
         super::PacketSink::message(&mut self.tracker, m);
+        // Signalling moves the tracker's clock too: rows may be released.
+        self.write();
     }
     fn datagram(&mut self, d: &crate::net::Datagram<'_>) {
         self.tracker.datagram(d);

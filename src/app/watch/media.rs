@@ -157,6 +157,9 @@ impl WatchMedia {
 
     /// A SIP message: its SDP is announced, and its addresses named by its call.
     pub(super) fn message(&mut self, m: &SipMessage) {
+        // Its SDP announced, and the tracker's clock moved on (signalling moves it too).
+        crate::app::PacketSink::message(&mut self.tracker, m);
+        self.take_rows(m.time.secs);
         let Some(sdp) = m.sdp() else {
             return;
         };
@@ -164,7 +167,6 @@ impl WatchMedia {
             Some(id) => id.to_string(),
             None => crate::calls::NoCallIdKey::of(m).call_key(),
         };
-        self.tracker.announce(&key, sdp, m.frame);
         let n = &mut self.namings;
         let naming = self.named_by.entry(key).or_insert_with(|| {
             *n += 1;

@@ -175,6 +175,12 @@ impl MediaTracker {
         self.flow_order.len()
     }
 
+    /// Announcements of ended calls waiting to be released (or forgotten, when already
+    /// freed): released every [`RELEASE_SECS`] of capture time, SIP's or datagrams'.
+    pub fn ended_held(&self) -> usize {
+        self.retire.as_ref().map_or(0, |r| r.ended.len())
+    }
+
     /// Whether rows are waiting to be taken.
     pub fn has_rows(&self) -> bool {
         self.retire.as_ref().is_some_and(|r| {
@@ -354,6 +360,14 @@ impl MediaTracker {
             r.ended.push((i, seq, r.swept));
             r.call_over[i as usize] = true;
         }
+    }
+
+    /// A SIP message of frame `frame`, at capture second `now` (the tracker's
+    /// `PacketSink::message` calls it): the capture's clock moves with signalling too, so
+    /// the announcements of ended calls are released in a capture filtered to SIP, which
+    /// has no datagram to move it.
+    pub fn tick(&mut self, now: i64, frame: u64) {
+        self.clock(now, frame);
     }
 
     /// A datagram of frame `frame`, at capture second `now`: sweeps once a second.
