@@ -516,3 +516,142 @@ fn analyze_spools_its_rows_and_gives_the_report_of_every_call_held() {
         "the report without a temporary directory differs"
     );
 }
+
+/// A capture filtered to signalling (no UDP besides SIP): the one SP003 finding on its
+/// answered calls lists the first of them in capture order and counts the rest, the same
+/// streamed, held in memory and in `watch`; and the SDP announcements of ended calls are
+/// released by the signalling's clock, where no datagram moves it.
+#[test]
+fn a_capture_filtered_to_signalling_stays_bounded() {
+    // The calls the finding lists (the README says so).
+    const LISTED_SILENT_CALLS: usize = 1_000;
+    let dir = tempfile::tempdir().unwrap();
+    let calls = 3_000;
+    let s = scale_gen::Scale {
+        calls,
+        duration: calls / 5,
+        hold: 20,
+        long_first: false,
+    };
+    let path = dir.path().join("signalling.pcap");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let w = scale_gen::write_with(&mut f, s, false).unwrap();
+    drop(f);
+    assert_eq!(w.packets, w.sip, "no RTP written");
+    let path = path.to_str().unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_slice(&common::sipdiag(args).stdout).unwrap()
+    };
+    let answered = (calls - w.rejected as u32) as usize;
+    assert!(answered > LISTED_SILENT_CALLS);
+    // The answered calls in capture order, from `calls`.
+    let listed: Vec<String> = json(&["calls", "--format", "json", path])["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["final_status"] == 200)
+        .map(|c| c["call_id"].as_str().unwrap().to_string())
+        .take(LISTED_SILENT_CALLS)
+        .collect();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["analyze", "--format", "json", "--fail-on", "none"];
+        args.extend_from_slice(extra);
+        args.push(path);
+        common::sipdiag(&args).stdout
+    };
+    let streamed = run(&[]);
+    assert!(
+        streamed == run(&["--in-memory"]),
+        "streamed and held differ"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&streamed).unwrap();
+    let sp003: Vec<&serde_json::Value> = (report["findings"].as_array().unwrap().iter())
+        .filter(|f| f["id"] == "SP003")
+        .collect();
+    let [f] = sp003[..] else {
+        panic!("one SP003 finding expected: {sp003:?}")
+    };
+    assert_eq!(
+        f["title"],
+        format!("{answered} answered call(s) and no media in the capture at all")
+    );
+    let ids: Vec<&str> = (f["evidence"]["calls"].as_array().unwrap().iter())
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(ids, listed);
+    assert_eq!(f["evidence"]["calls_truncated"], true);
+    // The media tracker's clock moves with the signalling (every reader of SIP gives it
+    // the messages through its `PacketSink::message`): the announcements of ended calls
+    // are released as they go, not held to the end (two per answered call).
+    struct Ended<'a>(&'a mut sipdiag::media::MediaTracker, usize);
+    impl app::PacketSink for Ended<'_> {
+        fn message(&mut self, m: &SipMessage) {
+            app::PacketSink::message(self.0, m);
+            self.0.take_rows();
+            self.1 = self.1.max(self.0.ended_held());
+        }
+        fn call_ended(&mut self, call_id: &str) {
+            self.0.call_ended(call_id);
+        }
+    }
+    let mut tracker = sipdiag::media::MediaTracker::default();
+    tracker.retiring();
+    let mut sink = MediaStreamed {
+        set: Retiring::default(),
+    };
+    sink.set.name_ended();
+    let mut ended = Ended(&mut tracker, 0);
+    let (_, errors) = app::scan_all_with(&[path.to_string()], &mut sink, &mut ended);
+    assert!(errors.is_empty());
+    // Five calls a second, released 32 s after they end, every 5 s.
+    assert!(
+        (100..=2 * 5 * (32 + 5 + 2)).contains(&ended.1),
+        "{} ended announcements held at once",
+        ended.1
+    );
+    // `watch` says the same at the end.
+    let out = common::sipdiag(&["watch", "--format", "json", path]).stdout;
+    let watched: Vec<serde_json::Value> = (String::from_utf8(out).unwrap().lines())
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["capture_findings"].as_array().cloned())
+        .flatten()
+        .filter(|f| f["id"] == "SP003")
+        .collect();
+    let [seen] = &watched[..] else {
+        panic!("one SP003 finding expected from watch: {watched:?}")
+    };
+    assert_eq!(seen["title"], f["title"]);
+    assert_eq!(seen["evidence"], f["evidence"]);
+    // Two announcements a call, 6,000 in all; those of calls in progress or lately ended
+    // (five calls a second, each announced for about 20 + 32 + 32 s) fit in 2,000.
+    let media = json(&[
+        "media",
+        "--format",
+        "json",
+        "--max-sdp-announcements",
+        "2000",
+        path,
+    ]);
+    assert_eq!(
+        media["media"]["dropped"], 0,
+        "{}",
+        media["media"]["item_limits"]
+    );
+    for command in ["analyze", "watch"] {
+        let out = common::sipdiag(&[
+            command,
+            "--format",
+            "json",
+            "--max-sdp-announcements",
+            "2000",
+            path,
+        ]);
+        let out = String::from_utf8(out.stdout).unwrap();
+        assert!(!out.contains("CAP006"), "{command}: a limit was reached");
+        assert!(out.contains("SP003"), "{command}: {out:.300}");
+    }
+    assert_eq!(
+        media["media"]["announced"].as_array().unwrap().len(),
+        2 * answered + w.rejected as usize
+    );
+}

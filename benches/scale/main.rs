@@ -9,10 +9,13 @@
 //! rows that wait for an earlier call still in progress must not bring memory back. Last,
 //! a day of registrations without a call (`registrations`: 500 phones refreshing every
 //! 5 minutes, each refresh challenged, 576,000 messages under 500 Call-IDs that last the
-//! whole capture): what calls that never end keep must not grow with the days.
+//! whole capture): what calls that never end keep must not grow with the days. And the
+//! smallest size filtered to signalling (`signalling`: no RTP, as `port 5060` takes it),
+//! whose answered calls all come to one finding: that finding must not grow with them.
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
-//! (`=registrations` the registrations only; the default is `100000,1000000,registrations`),
+//! (`=registrations` the registrations only; the default is
+//! `100000,1000000,registrations,signalling`),
 //! `SIPDIAG_BENCH_RUNS` (default 1) the runs per measurement (the best is kept).
 //! Peak RSS is read from `/usr/bin/time -v` ("Maximum resident set size").
 
@@ -32,16 +35,19 @@ const GENERATOR_VERSION: u32 = 1;
 const HOLD: u32 = 10;
 const TARGET_RSS_MIB: f64 = 64.0;
 
-fn ensure(dir: &Path, calls: u32, long_first: bool) -> PathBuf {
+/// The capture of `calls` calls (`long_first`: the first answered one lasting the hour;
+/// `rtp` false: filtered to signalling, as `tcpdump port 5060` would take it).
+fn ensure(dir: &Path, calls: u32, long_first: bool, rtp: bool) -> PathBuf {
     let long = if long_first { "-long" } else { "" };
+    let signalling = if rtp { "" } else { "-signalling" };
     let path = dir.join(format!(
-        "scale-v{GENERATOR_VERSION}-{calls}calls-{HOLD}s{long}.pcap"
+        "scale-v{GENERATOR_VERSION}-{calls}calls-{HOLD}s{long}{signalling}.pcap"
     ));
     if !path.exists() {
         let tmp = path.with_extension("tmp");
         let start = Instant::now();
         let mut f = BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp).unwrap());
-        let w = scale_gen::write(
+        let w = scale_gen::write_with(
             &mut f,
             scale_gen::Scale {
                 calls,
@@ -49,6 +55,7 @@ fn ensure(dir: &Path, calls: u32, long_first: bool) -> PathBuf {
                 hold: HOLD,
                 long_first,
             },
+            rtp,
         )
         .expect("write capture");
         drop(f);
@@ -125,7 +132,7 @@ fn main() {
         .filter(|n| *n > 0)
         .unwrap_or(1);
     let asked = std::env::var("SIPDIAG_SCALE_CALLS")
-        .unwrap_or_else(|_| "100000,1000000,registrations".into());
+        .unwrap_or_else(|_| "100000,1000000,registrations,signalling".into());
     let asked: Vec<&str> = asked.split(',').map(str::trim).collect();
     let sizes: Vec<u32> = asked.iter().filter_map(|s| s.parse().ok()).collect();
     let dir = target_dir().join("bench-data");
@@ -158,9 +165,16 @@ fn main() {
             } else {
                 n.to_string()
             };
-            (label, ensure(&dir, n, long_first))
+            (label, ensure(&dir, n, long_first, true))
         })
         .collect();
+    // The smallest without its RTP: a capture filtered to signalling, whose calls all
+    // come to one SP003 finding.
+    if asked.contains(&"signalling")
+        && let Some(&n) = sizes.iter().min()
+    {
+        captures.push((format!("{n} signalling"), ensure(&dir, n, false, false)));
+    }
     if asked.contains(&"registrations") {
         captures.push(("registrations".into(), ensure_registrations(&dir)));
     }

@@ -79,6 +79,12 @@ enum Step {
 
 /// The capture, in time order, into `out`.
 pub fn write(out: &mut dyn Write, s: Scale) -> io::Result<Written> {
+    write_with(out, s, true)
+}
+
+/// [`write`], without the RTP packets when `rtp` is false: the capture as filtered to
+/// signalling (`port 5060`).
+pub fn write_with(out: &mut dyn Write, s: Scale, rtp: bool) -> io::Result<Written> {
     let mut w = Written::default();
     pcap_header(out)?;
     let gap = u64::from(s.duration) * 1_000_000 / u64::from(s.calls.max(1));
@@ -107,6 +113,12 @@ pub fn write(out: &mut dyn Write, s: Scale) -> io::Result<Written> {
             s.hold
         };
         let (text, caller_sends, then) = message(n, step, hold);
+        if !rtp && matches!(step, Step::Rtp(_)) {
+            if let Some((after_us, next)) = then {
+                queue.push(Reverse((t + after_us, n, next)));
+            }
+            continue;
+        }
         let (a, b) = (phone(n), GATEWAYS[(n % 4) as usize]);
         let (src, dst, sport, dport) = match (step, caller_sends) {
             (Step::Rtp(k), _) => {
