@@ -108,6 +108,8 @@ pub struct Retiring<C = Call> {
     ended_names: Option<Vec<String>>,
     /// The calls keep no SDP ([`Retiring::without_sdp`]).
     without_sdp: bool,
+    /// Retired keys are not remembered ([`Retiring::forget_retired`]).
+    forget_retired: bool,
     /// Calls let go at the cap before they ended, kept apart from `retired`, when asked
     /// for ([`Retiring::drop_let_go`]), until taken.
     dropped: Option<Vec<C>>,
@@ -135,6 +137,7 @@ impl<C> Default for Retiring<C> {
             ended_names: None,
             without_sdp: false,
             dropped: None,
+            forget_retired: false,
         }
     }
 }
@@ -239,7 +242,7 @@ impl<C: Filed> Retiring<C> {
             names.push(live.call.key().to_string());
         }
         self.index.remove(live.call.key());
-        if C::COUNTS_REOPENED {
+        if C::COUNTS_REOPENED && !self.forget_retired {
             self.gone
                 .insert(self.index.hasher().hash_one(live.call.key()));
         }
@@ -253,6 +256,13 @@ impl<C: Filed> Retiring<C> {
     /// calls, nor kept while they last.
     pub fn without_sdp(&mut self) {
         self.without_sdp = true;
+    }
+
+    /// The keys of retired calls are not remembered, so a call that comes back is not
+    /// counted ([`Retiring::reopened`] stays 0): for a reading of a file an earlier
+    /// reading found none in (up to 4.7 MB less).
+    pub fn forget_retired(&mut self) {
+        self.forget_retired = true;
     }
 
     /// From now on, the Call-IDs of the calls let go at the cap are kept for

@@ -320,6 +320,8 @@ pub(in crate::app) fn analyze_file(
     // The second: judged with them.
     let mut second = Judge::new(&setup)?;
     second.drop_let_go();
+    // No call comes back: the first reading found none.
+    second.retiring.forget_retired();
     second.seen.working_trunks = working_trunks;
     second.stream = Some(Box::new(Pass::Judge {
         roles,
