@@ -176,7 +176,7 @@ impl MediaTracker {
     }
 
     /// Announcements of ended calls waiting to be released (or forgotten, when already
-    /// freed): released every [`RELEASE_SECS`] of capture time, SIP's or datagrams'.
+    /// freed): released every 5 s of capture time, SIP's or datagrams'.
     pub fn ended_held(&self) -> usize {
         self.retire.as_ref().map_or(0, |r| r.ended.len())
     }
