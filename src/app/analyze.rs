@@ -49,7 +49,7 @@ impl Sink for CallSet {
 /// The media: SDP is read from the messages (and kept in them for the calls).
 impl PacketSink for MediaTracker {
     fn message(&mut self, m: &SipMessage) {
-        self.tick(m.time.secs, m.frame);
+        self.clock(m.time.secs, m.frame);
         if let Some(sdp) = m.sdp() {
             match m.call_id() {
                 Some(id) => self.announce(id, sdp, m.frame),

@@ -127,9 +127,6 @@ struct Judge {
     /// `analyze` of one file ([`stream`]): what its first reading found, and where its
     /// second puts what the units show, instead of printing them.
     stream: Option<Box<stream::Pass>>,
-    /// `analyze` of one file: the calls let go at `--max-calls` before they ended are
-    /// dropped, not judged, as when every call is held ([`Judge::drop_let_go`]).
-    dropping: bool,
 }
 
 /// A retired call waiting to be judged: its place among the capture's calls (the order
@@ -179,7 +176,6 @@ impl Judge {
     /// stand). Their media ends with them.
     pub(super) fn drop_let_go(&mut self) {
         self.retiring.drop_let_go();
-        self.dropping = true;
     }
 
     /// The capture's clock moved on to `now` without a message.

@@ -278,6 +278,11 @@ impl<C: Filed> Retiring<C> {
         self.dropped.get_or_insert_with(Vec::new);
     }
 
+    /// Whether the calls let go at the cap are kept apart ([`Retiring::drop_let_go`]).
+    pub fn drops_let_go(&self) -> bool {
+        self.dropped.is_some()
+    }
+
     /// The calls let go before they ended since the last time it was asked (nothing
     /// unless [`Retiring::drop_let_go`] was called).
     pub fn take_dropped(&mut self) -> Vec<C> {

@@ -132,16 +132,12 @@ impl Ordered {
     ) -> io::Result<()> {
         loop {
             // The smallest of memory's first and each run's head.
-            let mut best: Option<(u64, u64)> = self.waiting.keys().next().copied();
-            let mut from_run = None;
-            for (i, r) in self.runs.iter().enumerate() {
-                if let Some((k, _)) = &r.head
-                    && best.is_none_or(|b| *k < b)
-                {
-                    best = Some(*k);
-                    from_run = Some(i);
-                }
-            }
+            let run = smallest_head(&self.runs);
+            let (best, from_run) = match (self.waiting.keys().next().copied(), run) {
+                (Some(m), Some((k, _))) if m < k => (Some(m), None),
+                (_, Some((k, i))) => (Some(k), Some(i)),
+                (m, None) => (m, None),
+            };
             let Some(key) = best.filter(|k| more(k.0)) else {
                 break;
             };
@@ -206,15 +202,7 @@ impl Ordered {
         self.runs = rest;
         let start = file.len()?;
         let mut chunk = Vec::with_capacity(WRITE_BYTES + READ_BYTES);
-        loop {
-            let next = parts
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| Some((r.head.as_ref()?.0, i)))
-                .min();
-            let Some((_, i)) = next else {
-                break;
-            };
+        while let Some((_, i)) = smallest_head(&parts) {
             if let Some((at, bytes)) = parts[i].head.take() {
                 write_record(&mut chunk, at, &bytes)?;
             }
@@ -228,6 +216,13 @@ impl Ordered {
         self.runs.push(Run::open(level + 1, start, file)?);
         Ok(())
     }
+}
+
+/// The smallest head among `runs`, and its run's index (the first run on a tie).
+fn smallest_head(runs: &[Run]) -> Option<((u64, u64), usize)> {
+    (runs.iter().enumerate())
+        .filter_map(|(i, r)| Some((r.head.as_ref()?.0, i)))
+        .min()
 }
 
 /// A row as a run holds it: key, arrival number, length, bytes.

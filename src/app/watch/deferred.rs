@@ -31,12 +31,21 @@ impl Deferred {
         if long_enough(&f)
             && let (Some(id), Some(&invite)) = (&f.call_id, f.frames.first())
         {
-            self.listed
-                .insert((invite, self.silent), (id.clone(), f.frames.clone()));
-            if self.listed.len() > LISTED_SILENT_CALLS {
-                self.listed.pop_last();
-            }
+            let at = (invite, self.silent);
             self.silent += 1;
+            // Past the list's bound, a call later than every one listed is counted only.
+            let full = self.listed.len() >= LISTED_SILENT_CALLS;
+            if !full
+                || self
+                    .listed
+                    .last_key_value()
+                    .is_some_and(|(last, _)| at < *last)
+            {
+                if full {
+                    self.listed.pop_last();
+                }
+                self.listed.insert(at, (id.clone(), f.frames.clone()));
+            }
         }
         if self.findings.len() < DEFERRED_FINDINGS {
             self.findings.push(f);

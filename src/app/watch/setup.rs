@@ -59,7 +59,6 @@ impl Judge {
             failing: false,
             end: WatchEnd::default(),
             stream: None,
-            dropping: false,
         })
     }
 
@@ -96,7 +95,7 @@ impl Judge {
         let_go.report_on(
             &mut self.end.captures,
             path.as_deref(),
-            if self.dropping {
+            if self.retiring.drops_let_go() {
                 crate::calls::LetGo::DROPPED
             } else {
                 "judged before they ended"

@@ -362,16 +362,11 @@ impl MediaTracker {
         }
     }
 
-    /// A SIP message of frame `frame`, at capture second `now` (the tracker's
-    /// `PacketSink::message` calls it): the capture's clock moves with signalling too, so
+    /// A datagram or a SIP message of frame `frame`, at capture second `now`: sweeps once
+    /// a second. Signalling moves the clock too (the tracker's `PacketSink::message`), so
     /// the announcements of ended calls are released in a capture filtered to SIP, which
     /// has no datagram to move it.
-    pub fn tick(&mut self, now: i64, frame: u64) {
-        self.clock(now, frame);
-    }
-
-    /// A datagram of frame `frame`, at capture second `now`: sweeps once a second.
-    pub(super) fn clock(&mut self, now: i64, frame: u64) {
+    pub fn clock(&mut self, now: i64, frame: u64) {
         if let Some(r) = &mut self.retire {
             r.frame = frame;
             if now > r.swept {
