@@ -104,7 +104,7 @@ fn stream(path: &str) -> (Vec<Call>, usize) {
 fn retired_calls_are_the_calls_and_memory_follows_concurrency() {
     let dir = tempfile::tempdir().unwrap();
     // Five calls a second, each about 2 s of set-up and 20 s held: about 110 calls in
-    // progress, plus those lingering 32 s after their BYE or their 503.
+    // progress, plus those lingering 8 s after their BYE or their 503 is answered.
     let small = scale_gen::Scale {
         calls: 3_000,
         duration: 600,

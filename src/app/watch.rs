@@ -5,7 +5,7 @@
 //! a closing summary, and the exit code.
 //!
 //! Memory follows the calls in progress, not the calls seen:
-//! - calls retire as for `calls` ([`Retiring`]: ended and quiet for 32 s of capture time,
+//! - calls retire as for `calls` ([`Retiring`]: ended and quiet for 32 s of capture time, 8 s once settled,
 //!   silent for 5 minutes while not answered, or for a day while they last — a
 //!   registration, an established dialog whose BYE was never seen);
 //! - a retired call that may be linked with another (its Follow-Me leg, which ends within
@@ -71,7 +71,7 @@ use may_link::MayLink;
 
 /// Seconds of capture time a retired call waits for the calls linked with it to retire.
 /// Both legs of a Follow-Me call end within moments of each other (XCC ends one because
-/// the other ended); each retires 32 s after its own last message.
+/// the other ended); each retires 8 or 32 s after its own last message.
 pub const HOLD_SECS: i64 = 10;
 
 /// Units of calls judged together at most, their media ended together.

@@ -35,6 +35,60 @@ pub fn state(c: &Call) -> CallState {
     )
 }
 
+/// Whether the ended call `c` has nothing left that a peer would send again: every final
+/// response to an INVITE acknowledged, and the last message closes the call (an ACK, in
+/// a call without BYE; the final response to the last non-INVITE request, a BYE's
+/// among them, sent back between the same two addresses).
+///
+/// A retransmission only follows a message lost on the way to its peer; once the
+/// capture shows the answer that stops it, a message for such a call past
+/// [`SETTLED_LINGER_SECS`](super::retire::SETTLED_LINGER_SECS) needs several losses in a
+/// row after the capture point.
+pub fn settled(c: &Call) -> bool {
+    if !(c.invites.iter()).all(|t| t.final_status.is_none() || t.ack_frame.is_some()) {
+        return false;
+    }
+    let Some((last, before)) = c.messages.split_last() else {
+        return false;
+    };
+    let request = |q: &&super::MessageRef| {
+        q.method
+            .as_deref()
+            .is_some_and(|m| m != "INVITE" && m != "ACK")
+    };
+    closes(
+        last.method.as_deref(),
+        last.status,
+        c.bye_frame.is_some(),
+        c.invites
+            .iter()
+            .any(|t| Some(t.cseq) == last.cseq && t.src == last.dst),
+        before
+            .iter()
+            .rev()
+            .find(request)
+            .is_some_and(|q| q.cseq == last.cseq && q.src == last.dst && q.dst == last.src),
+    )
+}
+
+/// Whether a message closes its call (see [`settled`]), from its method or status,
+/// whether the call saw a BYE, whether the message answers one of the call's INVITEs
+/// (same CSeq number, sent back to its sender), and whether it answers the call's last
+/// request other than INVITE and ACK.
+fn closes(
+    method: Option<&str>,
+    status: Option<u16>,
+    bye: bool,
+    answers_invite: bool,
+    answers_last_request: bool,
+) -> bool {
+    match (method, status) {
+        (Some("ACK"), _) => !bye,
+        (None, Some(s)) => s >= 200 && !answers_invite && answers_last_request,
+        _ => false,
+    }
+}
+
 /// Methods whose Call-ID lives for hours (RFC 3261 §10.2 asks a UA to keep it): a
 /// registration, a subscription, a publication.
 fn lasting_method(m: &str) -> bool {
@@ -139,6 +193,10 @@ pub struct CallEnd {
     last_status: Option<u16>,
     /// The INVITE transactions, told apart as [`super::add_to_call`] does.
     invites: Vec<InviteEnd>,
+    /// The last request other than INVITE and ACK: its CSeq number and addresses.
+    last_request: Option<(Option<u32>, PackedAddr, PackedAddr)>,
+    /// The last message closes the call (see [`settled`]).
+    closes: bool,
 }
 
 /// An INVITE transaction as far as its end is concerned.
@@ -148,6 +206,8 @@ struct InviteEnd {
     branch: Option<Box<str>>,
     src: PackedAddr,
     final_status: Option<u16>,
+    /// An ACK of its final response was seen.
+    acked: bool,
 }
 
 /// What [`Retiring`](super::retire::Retiring) needs of what it files: a whole call, or
@@ -165,6 +225,8 @@ pub trait Filed: Sized {
     /// message list).
     fn trim(&mut self, _cap: &mut super::MessageCap) {}
     fn state(&self) -> CallState;
+    /// Whether an ended call has nothing left a peer would send again ([`settled`]).
+    fn settled(&self) -> bool;
     fn key(&self) -> &str;
     fn first_frame(&self) -> u64;
     fn last_time(&self) -> Timestamp;
@@ -186,6 +248,9 @@ impl Filed for Call {
     }
     fn state(&self) -> CallState {
         state(self)
+    }
+    fn settled(&self) -> bool {
+        settled(self)
     }
     fn key(&self) -> &str {
         &self.call_id
@@ -258,6 +323,8 @@ impl Filed for CallEnd {
             bye: false,
             last_status: None,
             invites: Vec::new(),
+            last_request: None,
+            closes: false,
         }
     }
 
@@ -282,13 +349,22 @@ impl Filed for CallEnd {
                         branch: branch.map(Into::into),
                         src,
                         final_status: None,
+                        acked: false,
                     });
                 }
             }
-            (Some("BYE"), _) => self.bye = true,
+            (Some("ACK"), _) => {
+                let tx = (self.invites.iter_mut().rev())
+                    .find(|t| Some(t.cseq) == seq && t.final_status.is_some());
+                if let Some(t) = tx {
+                    t.acked = true;
+                }
+            }
             (Some(method), _) => {
+                self.bye |= method == "BYE";
                 self.lasting |= lasting_method(method);
                 self.in_dialog |= in_dialog_method(method);
+                self.last_request = Some((seq, PackedAddr::from(m.src), PackedAddr::from(m.dst)));
             }
             (None, Some(status))
                 if status >= 200 && cseq.as_ref().is_some_and(|c| c.method == "INVITE") =>
@@ -305,6 +381,14 @@ impl Filed for CallEnd {
             }
             _ => {}
         }
+        let (src, dst) = (PackedAddr::from(m.src), PackedAddr::from(m.dst));
+        self.closes = closes(
+            m.method(),
+            m.status(),
+            self.bye,
+            (self.invites.iter()).any(|t| Some(t.cseq) == seq && t.src == dst),
+            (self.last_request).is_some_and(|(q, qs, qd)| q == seq && qs == dst && qd == src),
+        );
     }
 
     /// Whether the call can still change (as [`state`] of the whole call).
@@ -316,6 +400,11 @@ impl Filed for CallEnd {
             Finals::of(self.invites.iter().map(|t| t.final_status)),
             self.last_status,
         )
+    }
+
+    /// As [`settled`] of the whole call.
+    fn settled(&self) -> bool {
+        self.closes && (self.invites.iter()).all(|t| t.final_status.is_none() || t.acked)
     }
 
     fn key(&self) -> &str {
@@ -385,6 +474,73 @@ mod tests {
             });
         }
         named
+    }
+
+    /// After each message of `call`, whether the call has settled (`None` while it has
+    /// not ended), as a whole call and as a call end: both must agree.
+    fn settled_after(call: &[SipMessage]) -> Vec<Option<bool>> {
+        fn of<C: Filed>(call: &[SipMessage]) -> Vec<Option<bool>> {
+            let mut c = C::open("linger-1", None, &call[0]);
+            (call.iter().cloned())
+                .map(|mut m| {
+                    c.add(&mut m);
+                    (c.state() == super::CallState::Ended).then(|| c.settled())
+                })
+                .collect()
+        }
+        let whole = of::<Call>(call);
+        assert_eq!(
+            whole,
+            of::<CallEnd>(call),
+            "whole call (left), call end (right)"
+        );
+        whole
+    }
+
+    /// A call settles when the capture shows the message that stops every
+    /// retransmission: the ACK of a failure, the answer to a BYE, CANCEL or OPTIONS; not
+    /// while a final response waits for its ACK, nor after a final response that comes
+    /// again.
+    #[test]
+    fn a_call_settles_once_nothing_is_left_to_send_again() {
+        let invite = |f| message(f, "INVITE sip:200@10.0.0.2 SIP/2.0", "1 INVITE", false);
+        let ack = |f| message(f, "ACK sip:200@10.0.0.2 SIP/2.0", "1 ACK", false);
+        let ok = |f, cseq| message(f, "SIP/2.0 200 OK", cseq, false);
+        let bye = |f| message(f, "BYE sip:200@10.0.0.2 SIP/2.0", "2 BYE", false);
+        let answered = [
+            invite(1),
+            ok(2, "1 INVITE"),
+            ack(3),
+            bye(4),
+            ok(5, "2 BYE"),
+            ok(6, "1 INVITE"),
+            bye(7),
+            ok(8, "2 BYE"),
+        ];
+        let (n, y) = (Some(false), Some(true));
+        assert_eq!(settled_after(&answered), [None, None, None, n, y, n, n, y]);
+        let failed = [
+            invite(1),
+            message(2, "SIP/2.0 503 Service Unavailable", "1 INVITE", false),
+            ack(3),
+        ];
+        assert_eq!(settled_after(&failed), [None, n, y]);
+        let cancelled = [
+            invite(1),
+            message(2, "SIP/2.0 100 Trying", "1 INVITE", false),
+            message(3, "CANCEL sip:200@10.0.0.2 SIP/2.0", "1 CANCEL", false),
+            ok(4, "1 CANCEL"),
+            message(5, "SIP/2.0 487 Request Terminated", "1 INVITE", false),
+            ack(6),
+        ];
+        assert_eq!(settled_after(&cancelled), [None, None, None, None, n, y]);
+        let options = [
+            message(1, "OPTIONS sip:200@10.0.0.2 SIP/2.0", "7 OPTIONS", false),
+            ok(2, "7 OPTIONS"),
+            // An answer to a request the capture does not show closes nothing.
+            ok(3, "8 OPTIONS"),
+        ];
+        assert_eq!(settled_after(&options), [None, y, n]);
     }
 
     /// A call is named as ended once, after its BYE, and again for SDP that comes while

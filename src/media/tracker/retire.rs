@@ -40,12 +40,12 @@ const FREE: u64 = u64::MAX;
 const RELEASE_SECS: i64 = 5;
 
 /// A flow whose calls have all ended (and retired, [`crate::calls::retire::LINGER_SECS`]
-/// after their last message) has ended when quiet this long (capture seconds).
+/// or [`crate::calls::retire::SETTLED_LINGER_SECS`] after their last message) has ended when quiet this long (capture seconds).
 const ENDED_QUIET_SECS: i64 = 2;
 
 /// An announcement of an ended call is kept this long (capture seconds), as the calls
-/// stage keeps the call: packets may still come to its address (media set up by an
-/// OPTIONS answer, RTP after the BYE).
+/// stage keeps a call that has not settled: packets may still come to its address
+/// (media set up by an OPTIONS answer, RTP after the BYE).
 const ENDED_ANNOUNCEMENT_SECS: i64 = crate::calls::retire::LINGER_SECS;
 
 /// What retirement keeps besides the tracker's tables.
