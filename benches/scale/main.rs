@@ -1,8 +1,8 @@
 //! Scale benchmark: peak memory and wall time of `messages`, `calls`, `analyze`, `media` and
 //! `watch` (each call judged when it has ended)
 //! on a busy site's hour (`benches/scale/scale_gen.rs`): 100,000 and 1,000,000 short calls to four
-//! gateways, 8 % rejected 503. Memory should follow the calls in progress (about 1,200
-//! held at once in the first, 12,000 in the second, whose calls come ten times as fast),
+//! gateways, 8 % rejected 503. Memory should follow the calls in progress (about 600
+//! held at once in the first, 5,600 in the second, whose calls come ten times as fast),
 //! not the calls seen; wall time the size of the capture. See benches/README.md.
 //!
 //! The smallest size is run a second time with its first call lasting the hour (`+ long`):

@@ -41,9 +41,10 @@ pub fn state(c: &Call) -> CallState {
 /// among them, sent back between the same two addresses).
 ///
 /// A retransmission only follows a message lost on the way to its peer; once the
-/// capture shows the answer that stops it, a message for such a call past
-/// [`SETTLED_LINGER_SECS`](super::retire::SETTLED_LINGER_SECS) needs several losses in a
-/// row after the capture point.
+/// capture shows the answer that stops it, what may still come (the lost answer's
+/// request or response again) repeats at most T2 = 4 s apart (RFC 3261 §17.1.2.2,
+/// §17.2.1), within [`SETTLED_LINGER_SECS`](super::retire::SETTLED_LINGER_SECS) of the
+/// message before.
 pub fn settled(c: &Call) -> bool {
     if !(c.invites.iter()).all(|t| t.final_status.is_none() || t.ack_frame.is_some()) {
         return false;

@@ -13,10 +13,12 @@
 //!   2xx), which also covers the 5 s in which a Follow-Me second leg may follow its first;
 //!   `SETTLED_LINGER_SECS` (8 s) once it has settled: its last message is the one that
 //!   stops the retransmissions (the ACK of every final response to an INVITE, the answer
-//!   to its BYE; [`settled`](super::ending::settled)), so that only a message lost after
-//!   the capture point, and then lost again, can still bring one. Most calls end so, and
-//!   a quarter of the lingering makes a quarter of the calls held on a busy trunk (at
-//!   1,000,000 calls an hour, 12,000 held at once become about 5,000);
+//!   to its BYE; [`settled`](super::ending::settled)). What can still come then is a
+//!   retransmission because that message was lost after the capture point: of a final
+//!   response (Timer G) or of a BYE (Timer E), which repeat at most T2 = 4 s apart
+//!   (§17.2.1, §17.1.2.2), each one moving the call's last message on. Most calls end so,
+//!   and a quarter of the lingering makes a quarter of the calls held on a busy trunk (at
+//!   1,000,000 calls an hour, 12,000 held at once become about 5,600);
 //! - when it has not ended, is not an established dialog (2xx, no BYE: calls last hours
 //!   without a SIP message) and has been silent for `IDLE_SECS`;
 //! - when `--max-calls` calls are held ([`crate::limits`]) and a new one begins: the
@@ -63,7 +65,8 @@ use crate::sip::SipMessage;
 /// Seconds an ended call lingers for retransmissions and leg linking.
 pub const LINGER_SECS: i64 = 32;
 /// Seconds a settled call lingers: ended, and its last message answered what a peer
-/// would otherwise send again ([`settled`](super::ending::settled)).
+/// would otherwise send again ([`settled`](super::ending::settled)). Twice T2 (4 s), the
+/// longest a retransmission of a response or of a request other than INVITE waits.
 pub const SETTLED_LINGER_SECS: i64 = 8;
 /// Seconds of silence after which a call that has not ended (and is no established
 /// dialog) is given up: an INVITE never answered, a request never answered.
