@@ -14,7 +14,7 @@ mod scale_gen;
 
 use sipdiag::app::{self, Sink};
 use sipdiag::calls::ending::{CallEnd, Filed};
-use sipdiag::calls::retire::{LINGER_SECS, Retiring};
+use sipdiag::calls::retire::{Retiring, SETTLED_LINGER_SECS};
 use sipdiag::calls::{Call, CallSet};
 use sipdiag::sip::SipMessage;
 
@@ -133,9 +133,10 @@ fn retired_calls_are_the_calls_and_memory_follows_concurrency() {
         );
     }
 
-    // In progress at once: 5 a second × (2 s set-up + 20 s held + 32 s linger + the 1 s
+    // In progress at once: 5 a second × (2 s set-up + 20 s held + the linger of a call
+    // that settled — each ends with the ACK of its 503 or the 200 to its BYE — + the 1 s
     // a sweep may lag) at most, far below the 3,000 calls.
-    let bound = 5 * (2 + 20 + LINGER_SECS as usize + 1 + 1);
+    let bound = 5 * (2 + 20 + SETTLED_LINGER_SECS as usize + 1 + 1);
     assert!(
         peak_small <= bound,
         "held {peak_small} calls at once, more than the {bound} in progress or lingering"
