@@ -15,7 +15,7 @@ use crate::media::{MediaSettings, MediaTracker, UdpPayload};
 use crate::net::{Datagram, IcmpError, StreamEvent};
 use crate::numbers::Site;
 use crate::report::analysis::{self, Analysis, CallSummary};
-use crate::report::analysis_spool::Layout;
+use crate::report::analysis_spool::{Layout, Spooled};
 use crate::rules::{self, RuleInfo, Severity};
 use crate::sip::{CaptureReport, SipMessage};
 
@@ -295,15 +295,15 @@ pub(super) fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
     match args.format {
         ReportFormat::Json => write_report(output, |w| match (&a.index, a.rows) {
             (Some(i), _) => crate::report::cited::write_json(&a.analysis, i, w),
-            (None, Some(rows)) => rows.write(&a.analysis, w),
-            (None, None) => analysis::write_json(&a.analysis, w),
+            (None, Some(Spooled::Json(rows))) => rows.write(&a.analysis, w),
+            (None, _) => analysis::write_json(&a.analysis, w),
         }),
         ReportFormat::Html => write_report(output, |w| {
             let page = crate::report::html::html(&a.analysis, &a.html_ladders, args.verbose);
             w.write_all(page.as_bytes())
         }),
         _ => write_report(output, |w| {
-            w.write_all(render_text(&a, args.format, color, args.verbose).as_bytes())
+            write_text(a, args.format, color, args.verbose, w)
         }),
     }?;
     finish(errors)?;
@@ -318,8 +318,9 @@ pub(super) struct Analyzed {
     pub(super) html_ladders: crate::report::html::HtmlLadders,
     /// Several files read merged (see [`Diagnosis::index`]).
     pub(super) index: Option<crate::capture::merge::FrameIndex>,
-    /// The JSON document's verdicts and call rows, spooled (one file read as a stream).
-    pub(super) rows: Option<crate::report::analysis_spool::SpooledJson>,
+    /// The JSON document's verdicts and call rows, or the text report's verdicts,
+    /// spooled (one file read as a stream).
+    pub(super) rows: Option<Spooled>,
 }
 
 /// Diagnoses `captures` with the options of `args`. `None` beside the errors when no
@@ -458,6 +459,34 @@ pub(super) fn analyze_captures(
         }),
         errors,
     ))
+}
+
+/// The table or markdown report of one run written to `w`, ladders after it; the verdicts
+/// read back from their spool as they are written, when they were spooled.
+fn write_text(
+    mut a: Analyzed,
+    format: ReportFormat,
+    color: bool,
+    verbose: bool,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    let Some(Spooled::Verdicts(mut spooled)) = a.rows.take() else {
+        return w.write_all(render_text(&a, format, color, verbose).as_bytes());
+    };
+    // Streamed: one file, no ladders, no legend.
+    let verdicts: &mut analysis::VerdictSource<'_> = &mut |lines, out| spooled.offer(lines, out);
+    let mut w = std::io::BufWriter::new(w);
+    if format == ReportFormat::Markdown {
+        analysis::write_markdown(&a.analysis, verbose, verdicts, &mut w)?;
+    } else {
+        let o = analysis::TextOptions {
+            color,
+            verbose,
+            width: crate::report::terminal_width(),
+        };
+        analysis::write_table(&a.analysis, o, verdicts, &mut w)?;
+    }
+    w.flush()
 }
 
 /// The table or markdown report of one run, ladders after it.

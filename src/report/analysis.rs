@@ -18,14 +18,17 @@ use super::verdict::{Counts, FindingGroup, LegMedia, Verdict};
 
 mod markdown;
 mod text;
+mod verdict_lines;
 
-pub use markdown::markdown;
+pub use markdown::{markdown, write_markdown};
 pub(crate) use text::{
     HEALTHY_SHOWN, INSTANCES_SHOWN, LEG_HEADER, LEGS_SHOWN, counts_by_rule, findings_line,
     findings_section, headline, instances, leg_rows, roles_text, shown_legs, suggestion_text,
-    verdict_label, verdict_lines, wrap_lines,
+    wrap_lines,
 };
-pub use text::{TextOptions, table};
+pub use text::{TextOptions, table, write_table};
+pub use verdict_lines::{VerdictLines, VerdictSource};
+pub(crate) use verdict_lines::{verdict_label, verdict_lines};
 
 /// The `analyze` JSON's version: 2 since findings are grouped and share their suggestion.
 pub const ANALYZE_SCHEMA_VERSION: u32 = 2;

@@ -4,8 +4,11 @@
 //!
 //! Input: each verdict and call row with its call's place among the capture's calls, and
 //! each finding, in the order units are judged. Output: the JSON document with every row
-//! and finding ([`SpooledJson::write`]), or what a text report shows ([`AnalysisRows::finish`]
-//! and [`FindingRows::finish`] put it in the [`Analysis`], the rest counted).
+//! and finding ([`SpooledJson::write`]), or what a text report shows: its findings and
+//! Follow-Me legs put in the [`Analysis`] ([`FindingRows::finish`],
+//! [`AnalysisRows::finish`]), the rest counted, and its verdicts read back from the spool
+//! as the report is written ([`SpooledVerdicts::offer`]): every failed call has a line,
+//! and a capture of a million failed calls does not hold a million verdicts.
 //!
 //! Rows and findings wait in a reorder buffer (`report::ordered`: 1 MiB in memory, sorted
 //! runs on disk past that). Of a finding only a small record stays in memory, what the
@@ -24,8 +27,11 @@ use super::analysis::{Analysis, CallSummary, LEGS_SHOWN};
 use super::ordered::Ordered;
 use super::spool::json_element_bytes;
 use super::verdict::Verdict;
+
+mod spooled;
 use crate::calls::legs::LegKind;
 use crate::rules::{Finding, Severity};
+pub use spooled::{Spooled, SpooledJson, SpooledVerdicts};
 
 /// How the rows are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,17 +191,18 @@ impl AnalysisRows {
         Ok(())
     }
 
-    /// The end: `a` gets its verdicts and calls, or the ones a text report shows; the JSON
-    /// document's rows are returned, to be written with it (`findings`: its findings,
-    /// spooled). `late`: the calls of findings made after their unit was judged;
-    /// `rules_of`: the rules of every finding on each call.
+    /// The end: `a` gets its verdicts and calls (held), or the calls a text report shows;
+    /// the JSON document's rows, or a text report's verdicts, are returned spooled, to be
+    /// written with it (`findings`: the JSON document's findings, spooled). `late`: the
+    /// calls of findings made after their unit was judged; `rules_of`: the rules of every
+    /// finding on each call.
     pub fn finish(
         mut self,
         a: &mut Analysis,
         late: &HashSet<String>,
         rules_of: RulesOf,
         findings: Option<SpooledFindings>,
-    ) -> io::Result<Option<SpooledJson>> {
+    ) -> io::Result<Option<Spooled>> {
         match self.layout {
             Layout::Held => {
                 self.held_verdicts.sort_by_key(|(pos, _)| *pos);
@@ -209,51 +216,15 @@ impl AnalysisRows {
                 a.calls = self.held_calls.into_iter().map(|(_, c)| c).collect();
                 Ok(None)
             }
-            Layout::Json => Ok(Some(SpooledJson {
+            Layout::Json => Ok(Some(Spooled::Json(SpooledJson {
                 verdicts: self.verdicts,
                 calls: self.calls,
                 findings,
                 rules_of,
                 late: late.clone(),
                 scratch: self.scratch,
-            })),
-            Layout::Text { verbose } => {
-                let (mut healthy, mut unsure) = (0, 0);
-                let mut shown = Vec::new();
-                self.verdicts.release(u64::MAX, &mut |row| {
-                    let (mut st, mut ids, json) = decode(row);
-                    let touched = !late.is_empty() && ids.any(|id| late.contains(id));
-                    let mut v = None;
-                    if touched {
-                        let mut told = read_verdict(json)?;
-                        retell(&mut told, &rules_of);
-                        st = state(&told);
-                        v = Some(told);
-                    }
-                    let count = match st {
-                        b'o' => Some(&mut healthy),
-                        b'u' => Some(&mut unsure),
-                        _ => None,
-                    };
-                    if let Some(n) = count {
-                        if !verbose && *n >= super::analysis::HEALTHY_SHOWN {
-                            *n += 1;
-                            return Ok(());
-                        }
-                        *n += 1;
-                    }
-                    shown.push(match v {
-                        Some(v) => v,
-                        None => read_verdict(json)?,
-                    });
-                    Ok(())
-                })?;
-                let shown_of = |n: usize| n.saturating_sub(super::analysis::HEALTHY_SHOWN);
-                if !verbose {
-                    a.omitted.healthy = shown_of(healthy);
-                    a.omitted.unsure = shown_of(unsure);
-                }
-                a.verdicts = shown;
+            }))),
+            Layout::Text { .. } => {
                 a.omitted.legs = self.legs_total - self.legs.len();
                 let listed = self
                     .legs
@@ -262,75 +233,13 @@ impl AnalysisRows {
                     .count();
                 a.omitted.no_call_id = self.no_call_id - listed;
                 a.calls = self.legs.into_values().collect();
-                Ok(None)
+                Ok(Some(Spooled::Verdicts(SpooledVerdicts {
+                    verdicts: self.verdicts,
+                    rules_of,
+                    late: late.clone(),
+                })))
             }
         }
-    }
-}
-
-/// The JSON document's verdicts and call rows, spooled: written into the document
-/// ([`SpooledJson::write`]).
-pub struct SpooledJson {
-    verdicts: Ordered,
-    calls: Ordered,
-    findings: Option<SpooledFindings>,
-    rules_of: RulesOf,
-    late: HashSet<String>,
-    scratch: Vec<u8>,
-}
-
-impl SpooledJson {
-    /// Writes `a` (without verdicts and calls) as JSON with these rows in it: the same
-    /// document as [`super::analysis::write_json`] writes of the whole analysis.
-    pub fn write(mut self, a: &Analysis, out: impl Write) -> io::Result<()> {
-        let mut out = io::BufWriter::with_capacity(1 << 16, out);
-        let text = serde_json::to_string_pretty(a).map_err(io::Error::other)?;
-        let marker = "\n  \"verdicts\": [],\n  \"calls\": [],\n";
-        let at = text
-            .find(marker)
-            .ok_or_else(|| io::Error::other("the report has verdicts already"))?;
-        out.write_all(&text.as_bytes()[..at])?;
-        out.write_all(b"\n  \"verdicts\": [")?;
-        let (rules_of, late, scratch) = (&self.rules_of, &self.late, &mut self.scratch);
-        let mut first = true;
-        self.verdicts.release(u64::MAX, &mut |row| {
-            let (_, mut ids, json) = decode(row);
-            out.write_all(if first { b"\n" } else { b",\n" })?;
-            first = false;
-            if !late.is_empty() && ids.any(|id| late.contains(id)) {
-                let mut v = read_verdict(json)?;
-                retell(&mut v, rules_of);
-                out.write_all(&json_element_bytes(&v, 4, scratch)?)
-            } else {
-                out.write_all(json)
-            }
-        })?;
-        out.write_all(if first { b"]" } else { b"\n  ]" })?;
-        out.write_all(b",\n  \"calls\": [")?;
-        let mut first = true;
-        self.calls.release(u64::MAX, &mut |row| {
-            out.write_all(if first { b"\n" } else { b",\n" })?;
-            first = false;
-            out.write_all(row)
-        })?;
-        out.write_all(if first { b"]" } else { b"\n  ]" })?;
-        out.write_all(b",\n")?;
-        let tail = &text[at + marker.len()..];
-        match self.findings {
-            Some(findings) => {
-                let end = "\n  \"findings\": []\n}";
-                let tail = tail
-                    .strip_suffix(end)
-                    .ok_or_else(|| io::Error::other("the report has findings already"))?;
-                out.write_all(tail.as_bytes())?;
-                out.write_all(b"\n  \"findings\": [")?;
-                let any = findings.write(&mut out)?;
-                out.write_all(if any { b"\n  ]\n}" } else { b"]\n}" })?;
-            }
-            None => out.write_all(tail.as_bytes())?,
-        }
-        out.write_all(b"\n")?;
-        out.flush()
     }
 }
 

@@ -32,7 +32,7 @@ use crate::cli::{AnalyzeArgs, WatchFormat};
 use crate::media::MediaReport;
 use crate::numbers::Site;
 use crate::report::analysis::{Analysis, CallSummary, TextOptions};
-use crate::report::analysis_spool::{AnalysisRows, FindingRows, Layout, SpooledJson, report_key};
+use crate::report::analysis_spool::{AnalysisRows, FindingRows, Layout, Spooled, report_key};
 use crate::report::verdict::{Counts, Verdict};
 use crate::rules::Finding;
 
@@ -268,8 +268,9 @@ fn read(judge: Judge, path: &str, n: u8) -> (Judge, Vec<CaptureError>) {
     (judge, errors)
 }
 
-/// A streamed analysis: the report, and (JSON) its verdicts and call rows, spooled.
-pub(in crate::app) type Streamed = (Analysis, Option<SpooledJson>);
+/// A streamed analysis: the report, and its verdicts (and, for JSON, its call rows and
+/// findings), spooled.
+pub(in crate::app) type Streamed = (Analysis, Option<Spooled>);
 
 /// `analyze` of the file `path` (readable twice), its rows kept as `layout` says; see the
 /// module docs. `None` beside the errors when it could not be read; `Ok(None)` when a

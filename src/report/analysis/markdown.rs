@@ -2,20 +2,34 @@
 //! output: its markdown.
 
 use std::fmt::Write as _;
+use std::io;
 
 use super::super::flow::shorten_middle;
 use super::Analysis;
 use super::text::{
     LEG_HEADER, findings_line, headline, instances, leg_rows, roles_text, shown_legs,
-    suggestion_text, verdict_lines,
+    suggestion_text,
 };
+use super::verdict_lines::{VerdictSource, held_verdicts, write_verdict_lines};
 
 /// Markdown for tickets: the same order as the table, compact enough for a ticket
 /// comment (one entry per cause, the suggestion once).
 pub fn markdown(a: &Analysis, verbose: bool) -> String {
-    let mut out = String::from("## sipdiag report\n\n");
+    let mut out = Vec::new();
+    write_markdown(a, verbose, &mut held_verdicts(a), &mut out).expect("written to memory");
+    String::from_utf8(out).expect("markdown is UTF-8")
+}
+
+/// [`markdown`], written to `w` with the verdicts of `verdicts`.
+pub fn write_markdown(
+    a: &Analysis,
+    verbose: bool,
+    verdicts: &mut VerdictSource<'_>,
+    w: &mut dyn io::Write,
+) -> io::Result<()> {
+    let mut head = String::from("## sipdiag report\n\n");
     let _ = writeln!(
-        out,
+        head,
         "{} {}\n\n**{}**\n",
         headline(a),
         a.captures
@@ -25,13 +39,15 @@ pub fn markdown(a: &Analysis, verbose: bool) -> String {
             .join(", "),
         findings_line(a)
     );
-    let verdicts = verdict_lines(a, verbose);
-    if !verdicts.is_empty() {
-        for v in verdicts {
-            let _ = writeln!(out, "- {}", v.replace('|', "\\|"));
-        }
-        out.push('\n');
-    }
+    w.write_all(head.as_bytes())?;
+    let item = |v: &str| format!("- {}\n", v.replace('|', "\\|"));
+    write_verdict_lines(a, verbose, verdicts, &item, ("", "\n"), w)?;
+    w.write_all(markdown_rest(a, verbose).as_bytes())
+}
+
+/// What [`markdown`] shows after the verdicts.
+fn markdown_rest(a: &Analysis, verbose: bool) -> String {
+    let mut out = String::new();
     for (n, g) in a.groups.iter().enumerate() {
         let count = if g.count > 1 {
             format!(" ×{}", g.count)

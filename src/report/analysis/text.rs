@@ -2,6 +2,7 @@
 //! table (`--format table`). Input: the [`Analysis`]; output: its text.
 
 use std::fmt::Write as _;
+use std::io;
 
 use comfy_table::Color;
 
@@ -12,8 +13,9 @@ use crate::rules::Severity;
 use super::super::call_listing::no_call_id_note;
 use super::super::flow::shorten_middle;
 use super::super::listing::captures_footer;
-use super::super::verdict::{FindingGroup, LegMedia, Verdict};
+use super::super::verdict::{FindingGroup, LegMedia};
 use super::Analysis;
+use super::verdict_lines::{VerdictSource, held_verdicts, write_verdict_lines};
 
 pub(super) fn severity_color(s: Severity) -> Color {
     match s {
@@ -128,62 +130,6 @@ pub(super) fn short_ref(id: &str, verbose: bool) -> String {
     } else {
         shorten_middle(id, 16)
     }
-}
-
-/// The label of a verdict line, six characters wide.
-pub(crate) fn verdict_label(v: &Verdict) -> &'static str {
-    match (v.ok, v.unsure) {
-        (true, _) => "OK    ",
-        (false, true) => "UNSURE",
-        (false, false) => "FAILED",
-    }
-}
-
-/// The verdict lines: failed ones always; healthy ones, and unsure ones (media not judged
-/// at a table limit), up to [`HEALTHY_SHOWN`] each (all with `verbose`), then the count of
-/// the others.
-pub(crate) fn verdict_lines(a: &Analysis, verbose: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    // (shown, hidden) of the healthy verdicts and of the unsure ones.
-    let mut healthy = (0, 0);
-    let mut unsure = (0, 0);
-    for v in &a.verdicts {
-        if v.ok || v.unsure {
-            let counts = if v.ok { &mut healthy } else { &mut unsure };
-            if !verbose && counts.0 >= HEALTHY_SHOWN {
-                counts.1 += 1;
-                continue;
-            }
-            counts.0 += 1;
-        }
-        let rules = if v.rules.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", v.rules.join(", "))
-        };
-        out.push(format!(
-            "{} {} (frame {}): {}{rules}",
-            verdict_label(v),
-            call_ref(&v.call_ids[0], verbose),
-            v.first_frame,
-            v.text
-        ));
-    }
-    let (unsure_hidden, healthy_hidden) =
-        (unsure.1 + a.omitted.unsure, healthy.1 + a.omitted.healthy);
-    if unsure_hidden > 0 {
-        out.push(format!(
-            "…and {unsure_hidden} more call{} answered whose media was not judged (a table limit was reached: CAP006; --verbose lists them)",
-            if unsure_hidden == 1 { "" } else { "s" }
-        ));
-    }
-    if healthy_hidden > 0 {
-        out.push(format!(
-            "…and {healthy_hidden} more healthy call{} (--verbose lists them)",
-            if healthy_hidden == 1 { "" } else { "s" }
-        ));
-    }
-    out
 }
 
 /// `calls A (frames 1–4), B (…) …and 3 more`.
@@ -425,16 +371,29 @@ pub(crate) fn findings_section(a: &Analysis, o: &TextOptions, out: &mut String) 
 /// Terminal report: counts and verdicts, grouped findings with their proof, the shared
 /// suggestions, then legs, roles and captures.
 pub fn table(a: &Analysis, o: TextOptions) -> String {
+    let mut out = Vec::new();
+    write_table(a, o, &mut held_verdicts(a), &mut out).expect("written to memory");
+    String::from_utf8(out).expect("text is UTF-8")
+}
+
+/// [`table`], written to `w` with the verdicts of `verdicts`.
+pub fn write_table(
+    a: &Analysis,
+    o: TextOptions,
+    verdicts: &mut VerdictSource<'_>,
+    w: &mut dyn io::Write,
+) -> io::Result<()> {
+    let mut head = wrap(&headline(a), "", o.width);
+    head.push_str(&wrap(&findings_line(a), "", o.width));
+    w.write_all(head.as_bytes())?;
+    let wrapped = |l: &str| wrap_lines(l, o.width);
+    write_verdict_lines(a, o.verbose, verdicts, &wrapped, ("\n", ""), w)?;
+    w.write_all(table_rest(a, o).as_bytes())
+}
+
+/// What [`table`] shows after the verdicts.
+fn table_rest(a: &Analysis, o: TextOptions) -> String {
     let mut out = String::new();
-    out.push_str(&wrap(&headline(a), "", o.width));
-    out.push_str(&wrap(&findings_line(a), "", o.width));
-    let verdicts = verdict_lines(a, o.verbose);
-    if !verdicts.is_empty() {
-        out.push('\n');
-        for v in verdicts {
-            out.push_str(&wrap_lines(&v, o.width));
-        }
-    }
     if !a.groups.is_empty() {
         out.push_str("\nFindings\n");
     }

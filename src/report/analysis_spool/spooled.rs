@@ -1,0 +1,226 @@
+//! What a streamed analysis keeps on disk until its report is written, and how it is
+//! written: the JSON document's verdicts and call rows, or a text report's verdicts, read
+//! back in report order as the report is written.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+use super::super::ordered::Ordered;
+use super::super::spool::json_element_bytes;
+use super::{RulesOf, SpooledFindings, decode, read_verdict, retell};
+use crate::report::analysis::Analysis;
+
+/// What a streamed analysis keeps on disk until its report is written.
+// One per run, moved once: not worth a box.
+#[allow(clippy::large_enum_variant)]
+pub enum Spooled {
+    /// The JSON document's verdicts, call rows and findings.
+    Json(SpooledJson),
+    /// A text report's verdicts (every failed one is listed: a capture of a million failed
+    /// calls does not hold a million verdicts).
+    Verdicts(SpooledVerdicts),
+}
+
+/// A text report's verdicts, spooled: read back in report order as the report is written
+/// ([`SpooledVerdicts::offer`]), each decoded only when it gets a line.
+pub struct SpooledVerdicts {
+    pub(super) verdicts: Ordered,
+    pub(super) rules_of: RulesOf,
+    pub(super) late: HashSet<String>,
+}
+
+impl SpooledVerdicts {
+    /// Offers each verdict, in report order, to `lines`, and the line of each admitted to
+    /// `out`: a [`VerdictSource`](crate::report::analysis::VerdictSource), once.
+    pub fn offer(
+        &mut self,
+        lines: &mut crate::report::analysis::VerdictLines,
+        out: &mut dyn FnMut(String) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let (late, rules_of) = (&self.late, &self.rules_of);
+        self.verdicts.release(u64::MAX, &mut |row| {
+            let (st, mut ids, json) = decode(row);
+            let touched = !late.is_empty() && ids.any(|id| late.contains(id));
+            if touched {
+                let mut v = read_verdict(json)?;
+                retell(&mut v, rules_of);
+                if lines.admit(v.ok, v.unsure) {
+                    out(lines.line(&v))?;
+                }
+            } else if lines.admit(st == b'o', st == b'u') {
+                out(lines.line(&read_verdict(json)?))?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The JSON document's verdicts and call rows, spooled: written into the document
+/// ([`SpooledJson::write`]).
+pub struct SpooledJson {
+    pub(super) verdicts: Ordered,
+    pub(super) calls: Ordered,
+    pub(super) findings: Option<SpooledFindings>,
+    pub(super) rules_of: RulesOf,
+    pub(super) late: HashSet<String>,
+    pub(super) scratch: Vec<u8>,
+}
+
+impl SpooledJson {
+    /// Writes `a` (without verdicts and calls) as JSON with these rows in it: the same
+    /// document as [`super::analysis::write_json`] writes of the whole analysis.
+    pub fn write(mut self, a: &Analysis, out: impl Write) -> io::Result<()> {
+        let mut out = io::BufWriter::with_capacity(1 << 16, out);
+        let text = serde_json::to_string_pretty(a).map_err(io::Error::other)?;
+        let marker = "\n  \"verdicts\": [],\n  \"calls\": [],\n";
+        let at = text
+            .find(marker)
+            .ok_or_else(|| io::Error::other("the report has verdicts already"))?;
+        out.write_all(&text.as_bytes()[..at])?;
+        out.write_all(b"\n  \"verdicts\": [")?;
+        let (rules_of, late, scratch) = (&self.rules_of, &self.late, &mut self.scratch);
+        let mut first = true;
+        self.verdicts.release(u64::MAX, &mut |row| {
+            let (_, mut ids, json) = decode(row);
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            first = false;
+            if !late.is_empty() && ids.any(|id| late.contains(id)) {
+                let mut v = read_verdict(json)?;
+                retell(&mut v, rules_of);
+                out.write_all(&json_element_bytes(&v, 4, scratch)?)
+            } else {
+                out.write_all(json)
+            }
+        })?;
+        out.write_all(if first { b"]" } else { b"\n  ]" })?;
+        out.write_all(b",\n  \"calls\": [")?;
+        let mut first = true;
+        self.calls.release(u64::MAX, &mut |row| {
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            first = false;
+            out.write_all(row)
+        })?;
+        out.write_all(if first { b"]" } else { b"\n  ]" })?;
+        out.write_all(b",\n")?;
+        let tail = &text[at + marker.len()..];
+        match self.findings {
+            Some(findings) => {
+                let end = "\n  \"findings\": []\n}";
+                let tail = tail
+                    .strip_suffix(end)
+                    .ok_or_else(|| io::Error::other("the report has findings already"))?;
+                out.write_all(tail.as_bytes())?;
+                out.write_all(b"\n  \"findings\": [")?;
+                let any = findings.write(&mut out)?;
+                out.write_all(if any { b"\n  ]\n}" } else { b"]\n}" })?;
+            }
+            None => out.write_all(tail.as_bytes())?,
+        }
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::Spooled;
+    use crate::report::analysis::{self, Analysis, TextOptions};
+    use crate::report::analysis_spool::{AnalysisRows, Layout, RulesOf};
+    use crate::report::verdict::Verdict;
+
+    /// Call `n`'s verdict: healthy when `ok`, else failed with SIP001.
+    fn verdict(n: u64, ok: bool) -> Verdict {
+        Verdict {
+            ok,
+            call_ids: vec![format!("call-{n}@10.0.0.1")],
+            first_frame: 10 * n + 1,
+            text: if ok {
+                format!("200 OK (frame {})", 10 * n + 3)
+            } else {
+                format!("503 Service Unavailable (frame {})", 10 * n + 3)
+            },
+            rules: if ok { Vec::new() } else { vec!["SIP001"] },
+            unsure: false,
+        }
+    }
+
+    fn empty_analysis(verdicts: Vec<Verdict>) -> Analysis {
+        Analysis::new(
+            Default::default(),
+            Default::default(),
+            Vec::new(),
+            Vec::new(),
+            Default::default(),
+            verdicts,
+            Vec::new(),
+        )
+    }
+
+    /// A streamed text report keeps its verdicts spooled, not in the analysis, and its
+    /// verdict lines (every failed call, the first healthy ones, the rest counted) are
+    /// those of the same verdicts held, in the same order, whatever order they came in,
+    /// table and markdown alike.
+    #[test]
+    fn a_text_report_reads_its_verdicts_back_as_it_is_written() {
+        let all: Vec<Verdict> = (0..3_000).map(|n| verdict(n, n % 4 != 0)).collect();
+        for verbose in [false, true] {
+            let mut rows = AnalysisRows::new(Layout::Text { verbose });
+            // Judged out of order: units end in any order.
+            for (pos, v) in all.iter().enumerate().rev() {
+                rows.verdict(pos as u64, v.clone()).unwrap();
+            }
+            let mut streamed = empty_analysis(Vec::new());
+            let spooled =
+                (rows.finish(&mut streamed, &HashSet::new(), RulesOf::default(), None)).unwrap();
+            let Some(Spooled::Verdicts(mut spooled)) = spooled else {
+                panic!("a text report's verdicts stay spooled");
+            };
+            assert!(streamed.verdicts.is_empty(), "no verdict held");
+            let held = empty_analysis(all.clone());
+            let o = TextOptions {
+                color: false,
+                verbose,
+                width: 100,
+            };
+            let mut out = Vec::new();
+            analysis::write_table(&streamed, o, &mut |l, w| spooled.offer(l, w), &mut out).unwrap();
+            let table = String::from_utf8(out).unwrap();
+            assert_eq!(table, analysis::table(&held, o));
+            let failed = table.lines().filter(|l| l.starts_with("FAILED")).count();
+            assert_eq!(failed, 750);
+            let healthy = table.lines().filter(|l| l.starts_with("OK")).count();
+            assert_eq!(healthy, if verbose { 2_250 } else { 3 });
+            assert_eq!(
+                table.contains("…and 2247 more healthy calls"),
+                !verbose,
+                "{table}"
+            );
+            // Offered once: read back, the spool is empty.
+            let mut again = Vec::new();
+            analysis::write_table(&streamed, o, &mut |l, w| spooled.offer(l, w), &mut again)
+                .unwrap();
+            assert!(!String::from_utf8(again).unwrap().contains("FAILED"));
+        }
+        // Markdown: the same lines as list items.
+        let mut rows = AnalysisRows::new(Layout::Text { verbose: false });
+        for (pos, v) in all.iter().enumerate() {
+            rows.verdict(pos as u64, v.clone()).unwrap();
+        }
+        let mut streamed = empty_analysis(Vec::new());
+        let Some(Spooled::Verdicts(mut spooled)) =
+            (rows.finish(&mut streamed, &HashSet::new(), RulesOf::default(), None)).unwrap()
+        else {
+            panic!("a text report's verdicts stay spooled");
+        };
+        let mut out = Vec::new();
+        analysis::write_markdown(&streamed, false, &mut |l, w| spooled.offer(l, w), &mut out)
+            .unwrap();
+        let held = empty_analysis(all);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            analysis::markdown(&held, false)
+        );
+    }
+}
