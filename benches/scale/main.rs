@@ -12,10 +12,12 @@
 //! whole capture): what calls that never end keep must not grow with the days. And the
 //! smallest size filtered to signalling (`signalling`: no RTP, as `port 5060` takes it),
 //! whose answered calls all come to one finding: that finding must not grow with them.
+//! And 300,000 calls all rejected (`rejected`), also as a text report, which lists every
+//! failed call: its verdicts must not all be held to be listed.
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
-//! `100000,1000000,registrations,signalling`),
+//! `100000,1000000,registrations,signalling,rejected`),
 //! `SIPDIAG_BENCH_RUNS` (default 1) the runs per measurement (the best is kept).
 //! Peak RSS is read from `/usr/bin/time -v` ("Maximum resident set size").
 
@@ -68,6 +70,31 @@ fn ensure(dir: &Path, calls: u32, long_first: bool, rtp: bool) -> PathBuf {
             w.rejected,
             start.elapsed().as_secs_f64()
         );
+    }
+    path
+}
+
+/// Calls of the capture whose every call is rejected.
+const REJECTED_CALLS: u32 = 300_000;
+
+/// An hour of [`REJECTED_CALLS`] calls, every one rejected with 503.
+fn ensure_rejected(dir: &Path) -> PathBuf {
+    let path = dir.join(format!(
+        "scale-v{GENERATOR_VERSION}-{REJECTED_CALLS}calls-rejected.pcap"
+    ));
+    if !path.exists() {
+        let tmp = path.with_extension("tmp");
+        let mut f = BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp).unwrap());
+        let s = scale_gen::Scale {
+            calls: REJECTED_CALLS,
+            duration: 3600,
+            hold: HOLD,
+            long_first: false,
+        };
+        let w = scale_gen::write_rejected(&mut f, s).expect("write capture");
+        drop(f);
+        std::fs::rename(&tmp, &path).unwrap();
+        println!("generated {} ({} packets)", path.display(), w.packets);
     }
     path
 }
@@ -132,7 +159,7 @@ fn main() {
         .filter(|n| *n > 0)
         .unwrap_or(1);
     let asked = std::env::var("SIPDIAG_SCALE_CALLS")
-        .unwrap_or_else(|_| "100000,1000000,registrations,signalling".into());
+        .unwrap_or_else(|_| "100000,1000000,registrations,signalling,rejected".into());
     let asked: Vec<&str> = asked.split(',').map(str::trim).collect();
     let sizes: Vec<u32> = asked.iter().filter_map(|s| s.parse().ok()).collect();
     let dir = target_dir().join("bench-data");
@@ -178,10 +205,19 @@ fn main() {
     if asked.contains(&"registrations") {
         captures.push(("registrations".into(), ensure_registrations(&dir)));
     }
+    // Every call rejected: each is a failed verdict, listed by the text report too.
+    if asked.contains(&"rejected") {
+        captures.push((format!("{REJECTED_CALLS} rejected"), ensure_rejected(&dir)));
+    }
     for (label, cap) in captures {
         let mb = std::fs::metadata(&cap).unwrap().len() as f64 / 1e6;
         let mut messages_wall = None;
-        for (name, args) in commands {
+        let text: &[(&str, &[&str])] = if label.ends_with("rejected") {
+            &[("analyze (text)", &["analyze"])]
+        } else {
+            &[]
+        };
+        for &(name, args) in commands.iter().chain(text) {
             let (mut wall, mut rss) = (f64::MAX, 0.0f64);
             for _ in 0..runs {
                 let (w, r) = measure(&exe, args, &cap);

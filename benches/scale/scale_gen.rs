@@ -85,6 +85,21 @@ pub fn write(out: &mut dyn Write, s: Scale) -> io::Result<Written> {
 /// [`write`], without the RTP packets when `rtp` is false: the capture as filtered to
 /// signalling (`port 5060`).
 pub fn write_with(out: &mut dyn Write, s: Scale, rtp: bool) -> io::Result<Written> {
+    write_calls(out, s, rtp, false)
+}
+
+/// [`write`] with every call rejected (INVITE / 100 / 503 / ACK): a trunk that fails
+/// every call, each one a failed verdict and a finding.
+pub fn write_rejected(out: &mut dyn Write, s: Scale) -> io::Result<Written> {
+    write_calls(out, s, false, true)
+}
+
+fn write_calls(
+    out: &mut dyn Write,
+    s: Scale,
+    rtp: bool,
+    all_rejected: bool,
+) -> io::Result<Written> {
     let mut w = Written::default();
     pcap_header(out)?;
     let gap = u64::from(s.duration) * 1_000_000 / u64::from(s.calls.max(1));
@@ -112,7 +127,8 @@ pub fn write_with(out: &mut dyn Write, s: Scale, rtp: bool) -> io::Result<Writte
         } else {
             s.hold
         };
-        let (text, caller_sends, then) = message(n, step, hold);
+        let rejected = all_rejected || rejected(n);
+        let (text, caller_sends, then) = message(n, step, hold, rejected);
         if !rtp && matches!(step, Step::Rtp(_)) {
             if let Some((after_us, next)) = then {
                 queue.push(Reverse((t + after_us, n, next)));
@@ -139,7 +155,7 @@ pub fn write_with(out: &mut dyn Write, s: Scale, rtp: bool) -> io::Result<Writte
         if !matches!(step, Step::Rtp(_)) {
             w.sip += 1;
         }
-        if step == Step::Invite && rejected(n) {
+        if step == Step::Invite && rejected {
             w.rejected += 1;
         }
         if let Some((after_us, next)) = then {
@@ -247,8 +263,9 @@ fn rtp_ports(n: u32) -> (u16, u16) {
     (16384 + 2 * (n % 8000) as u16, 40000 + 2 * (n % 8000) as u16)
 }
 
-/// The bytes of `step` of call `n`, whether the caller sends them, and the next step.
-fn message(n: u32, step: Step, hold: u32) -> (Vec<u8>, bool, Option<(u64, Step)>) {
+/// The bytes of `step` of call `n` (`rejected` with 503 or answered), whether the caller
+/// sends them, and the next step.
+fn message(n: u32, step: Step, hold: u32, rejected: bool) -> (Vec<u8>, bool, Option<(u64, Step)>) {
     let (a, g) = (ip(phone(n)), ip(GATEWAYS[(n % 4) as usize]));
     let call_id = format!("{:08x}-{n}@{a}", n.wrapping_mul(2_654_435_761));
     let from = format!("<sip:{}@{a}>;tag=f{n:x}", 2000 + n % 65_000);
@@ -302,7 +319,7 @@ fn message(n: u32, step: Step, hold: u32) -> (Vec<u8>, bool, Option<(u64, Step)>
             false,
             Some((50_000, Step::Ringing)),
         ),
-        Step::Ringing if rejected(n) => (
+        Step::Ringing if rejected => (
             response("503 Service Unavailable", &to_tag, &via, "1 INVITE", "").into_bytes(),
             false,
             Some((700, Step::Ack)),
@@ -317,7 +334,7 @@ fn message(n: u32, step: Step, hold: u32) -> (Vec<u8>, bool, Option<(u64, Step)>
             false,
             Some((900, Step::Ack)),
         ),
-        Step::Ack if rejected(n) => (
+        Step::Ack if rejected => (
             // The ACK of a failure is part of the INVITE transaction (same branch).
             request("ACK", "i", 1, &to_tag, "").into_bytes(),
             true,
