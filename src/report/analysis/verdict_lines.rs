@@ -19,8 +19,8 @@ pub(crate) fn verdict_label(v: &Verdict) -> &'static str {
 }
 
 /// The verdict lines as the verdicts come, in report order: failed ones always; healthy
-/// ones, and unsure ones (media not judged at a table limit), up to [`HEALTHY_SHOWN`]
-/// each (all with `verbose`), then the count of the others ([`VerdictLines::tail`]).
+/// ones, and unsure ones (media not judged at a table limit), up to `HEALTHY_SHOWN`
+/// each (all with `verbose`), then the count of the others (`VerdictLines::tail`).
 pub struct VerdictLines {
     verbose: bool,
     /// (shown, hidden) of the healthy verdicts and of the unsure ones.
@@ -97,7 +97,7 @@ impl VerdictLines {
 
 /// Where a report's verdicts come from, in report order: each one is offered to the
 /// [`VerdictLines`] and, when admitted, its line goes to the writer given. A report
-/// holding its verdicts offers [`Analysis::verdicts`] ([`held_verdicts`]); a streamed
+/// holding its verdicts offers [`Analysis::verdicts`] (`held_verdicts`); a streamed
 /// one reads them back from its spool, so that they are never all in memory.
 pub type VerdictSource<'s> =
     dyn FnMut(&mut VerdictLines, &mut dyn FnMut(String) -> io::Result<()>) -> io::Result<()> + 's;

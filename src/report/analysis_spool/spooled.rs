@@ -68,7 +68,7 @@ pub struct SpooledJson {
 
 impl SpooledJson {
     /// Writes `a` (without verdicts and calls) as JSON with these rows in it: the same
-    /// document as [`super::analysis::write_json`] writes of the whole analysis.
+    /// document as [`crate::report::analysis::write_json`] writes of the whole analysis.
     pub fn write(mut self, a: &Analysis, out: impl Write) -> io::Result<()> {
         let mut out = io::BufWriter::with_capacity(1 << 16, out);
         let text = serde_json::to_string_pretty(a).map_err(io::Error::other)?;
