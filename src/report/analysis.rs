@@ -147,12 +147,11 @@ pub struct Analysis {
     pub(crate) omitted: Omitted,
 }
 
-/// Rows a text report does not show, counted: healthy and unsure verdicts past the first
-/// few, Follow-Me legs past the first ones, calls without a Call-ID among those.
+/// Rows a streamed text report does not hold, counted: Follow-Me legs past the first
+/// ones, calls without a Call-ID among those (its verdicts it reads back from their
+/// spool as it is written).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Omitted {
-    pub(crate) healthy: usize,
-    pub(crate) unsure: usize,
     pub(crate) legs: usize,
     pub(crate) no_call_id: usize,
 }

@@ -10,14 +10,12 @@ use super::text::{
     LEG_HEADER, findings_line, headline, instances, leg_rows, roles_text, shown_legs,
     suggestion_text,
 };
-use super::verdict_lines::{VerdictSource, held_verdicts, write_verdict_lines};
+use super::verdict_lines::{VerdictSource, render_held, write_verdict_lines};
 
 /// Markdown for tickets: the same order as the table, compact enough for a ticket
 /// comment (one entry per cause, the suggestion once).
 pub fn markdown(a: &Analysis, verbose: bool) -> String {
-    let mut out = Vec::new();
-    write_markdown(a, verbose, &mut held_verdicts(a), &mut out).expect("written to memory");
-    String::from_utf8(out).expect("markdown is UTF-8")
+    render_held(a, |verdicts, out| write_markdown(a, verbose, verdicts, out))
 }
 
 /// [`markdown`], written to `w` with the verdicts of `verdicts`.
@@ -41,7 +39,7 @@ pub fn write_markdown(
     );
     w.write_all(head.as_bytes())?;
     let item = |v: &str| format!("- {}\n", v.replace('|', "\\|"));
-    write_verdict_lines(a, verbose, verdicts, &item, ("", "\n"), w)?;
+    write_verdict_lines(verbose, verdicts, &item, ("", "\n"), w)?;
     w.write_all(markdown_rest(a, verbose).as_bytes())
 }
 

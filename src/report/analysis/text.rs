@@ -15,7 +15,7 @@ use super::super::flow::shorten_middle;
 use super::super::listing::captures_footer;
 use super::super::verdict::{FindingGroup, LegMedia};
 use super::Analysis;
-use super::verdict_lines::{VerdictSource, held_verdicts, write_verdict_lines};
+use super::verdict_lines::{VerdictSource, render_held, write_verdict_lines};
 
 pub(super) fn severity_color(s: Severity) -> Color {
     match s {
@@ -371,9 +371,7 @@ pub(crate) fn findings_section(a: &Analysis, o: &TextOptions, out: &mut String) 
 /// Terminal report: counts and verdicts, grouped findings with their proof, the shared
 /// suggestions, then legs, roles and captures.
 pub fn table(a: &Analysis, o: TextOptions) -> String {
-    let mut out = Vec::new();
-    write_table(a, o, &mut held_verdicts(a), &mut out).expect("written to memory");
-    String::from_utf8(out).expect("text is UTF-8")
+    render_held(a, |verdicts, out| write_table(a, o, verdicts, out))
 }
 
 /// [`table`], written to `w` with the verdicts of `verdicts`.
@@ -387,7 +385,7 @@ pub fn write_table(
     head.push_str(&wrap(&findings_line(a), "", o.width));
     w.write_all(head.as_bytes())?;
     let wrapped = |l: &str| wrap_lines(l, o.width);
-    write_verdict_lines(a, o.verbose, verdicts, &wrapped, ("\n", ""), w)?;
+    write_verdict_lines(o.verbose, verdicts, &wrapped, ("\n", ""), w)?;
     w.write_all(table_rest(a, o).as_bytes())
 }
 

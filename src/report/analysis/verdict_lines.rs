@@ -72,13 +72,10 @@ impl VerdictLines {
         )
     }
 
-    /// The lines that count the verdicts not shown (with those `a` left out already).
-    pub(crate) fn tail(&self, a: &Analysis) -> Vec<String> {
+    /// The lines that count the verdicts not shown.
+    pub(crate) fn tail(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let (unsure_hidden, healthy_hidden) = (
-            self.unsure.1 + a.omitted.unsure,
-            self.healthy.1 + a.omitted.healthy,
-        );
+        let (unsure_hidden, healthy_hidden) = (self.unsure.1, self.healthy.1);
         if unsure_hidden > 0 {
             out.push(format!(
                 "…and {unsure_hidden} more call{} answered whose media was not judged (a table limit was reached: CAP006; --verbose lists them)",
@@ -125,14 +122,24 @@ pub(crate) fn verdict_lines(a: &Analysis, verbose: bool) -> Vec<String> {
         out.push(l);
         Ok(())
     });
-    out.extend(lines.tail(a));
+    out.extend(lines.tail());
     out
+}
+
+/// A report of `a` with its own verdicts, as `write` writes it (`write_table`,
+/// `write_markdown`), in a string.
+pub(crate) fn render_held(
+    a: &Analysis,
+    write: impl FnOnce(&mut VerdictSource<'_>, &mut Vec<u8>) -> io::Result<()>,
+) -> String {
+    let mut out = Vec::new();
+    write(&mut held_verdicts(a), &mut out).expect("written to memory");
+    String::from_utf8(out).expect("a report is UTF-8")
 }
 
 /// Writes the verdict lines of `verdicts` to `w`, each through `line` (wrapping, a list
 /// mark), a blank line before them (`before`) and after them (`after`) when there is any.
 pub(crate) fn write_verdict_lines(
-    a: &Analysis,
     verbose: bool,
     verdicts: &mut VerdictSource<'_>,
     line: &dyn Fn(&str) -> String,
@@ -149,7 +156,7 @@ pub(crate) fn write_verdict_lines(
         w.write_all(line(&l).as_bytes())
     };
     verdicts(&mut lines, &mut |l| put(l, &mut *w))?;
-    for l in lines.tail(a) {
+    for l in lines.tail() {
         put(l, &mut *w)?;
     }
     if any {

@@ -7,8 +7,26 @@ use std::io::{self, Write};
 
 use super::super::ordered::Ordered;
 use super::super::spool::json_element_bytes;
-use super::{RulesOf, SpooledFindings, decode, read_verdict, retell};
+use super::{RulesOf, SpooledFindings, decode, read_verdict, retell, state};
 use crate::report::analysis::Analysis;
+use crate::report::verdict::Verdict;
+
+/// A spooled verdict read back: its state and JSON as spooled, or, when a finding made
+/// after its unit was judged is on one of its calls (`late`), the verdict told again with
+/// the rules of every finding on them (`rules_of`) and its state then.
+fn read_back<'r>(
+    row: &'r [u8],
+    late: &HashSet<String>,
+    rules_of: &RulesOf,
+) -> io::Result<(u8, &'r [u8], Option<Verdict>)> {
+    let (st, mut ids, json) = decode(row);
+    if late.is_empty() || !ids.any(|id| late.contains(id)) {
+        return Ok((st, json, None));
+    }
+    let mut v = read_verdict(json)?;
+    retell(&mut v, rules_of);
+    Ok((state(&v), json, Some(v)))
+}
 
 /// What a streamed analysis keeps on disk until its report is written.
 // One per run, moved once: not worth a box.
@@ -39,18 +57,15 @@ impl SpooledVerdicts {
     ) -> io::Result<()> {
         let (late, rules_of) = (&self.late, &self.rules_of);
         self.verdicts.release(u64::MAX, &mut |row| {
-            let (st, mut ids, json) = decode(row);
-            let touched = !late.is_empty() && ids.any(|id| late.contains(id));
-            if touched {
-                let mut v = read_verdict(json)?;
-                retell(&mut v, rules_of);
-                if lines.admit(v.ok, v.unsure) {
-                    out(lines.line(&v))?;
-                }
-            } else if lines.admit(st == b'o', st == b'u') {
-                out(lines.line(&read_verdict(json)?))?;
+            let (st, json, told) = read_back(row, late, rules_of)?;
+            if !lines.admit(st == b'o', st == b'u') {
+                return Ok(());
             }
-            Ok(())
+            let v = match told {
+                Some(v) => v,
+                None => read_verdict(json)?,
+            };
+            out(lines.line(&v))
         })
     }
 }
@@ -81,15 +96,11 @@ impl SpooledJson {
         let (rules_of, late, scratch) = (&self.rules_of, &self.late, &mut self.scratch);
         let mut first = true;
         self.verdicts.release(u64::MAX, &mut |row| {
-            let (_, mut ids, json) = decode(row);
             out.write_all(if first { b"\n" } else { b",\n" })?;
             first = false;
-            if !late.is_empty() && ids.any(|id| late.contains(id)) {
-                let mut v = read_verdict(json)?;
-                retell(&mut v, rules_of);
-                out.write_all(&json_element_bytes(&v, 4, scratch)?)
-            } else {
-                out.write_all(json)
+            match read_back(row, late, rules_of)? {
+                (_, _, Some(v)) => out.write_all(&json_element_bytes(&v, 4, scratch)?),
+                (_, json, None) => out.write_all(json),
             }
         })?;
         out.write_all(if first { b"]" } else { b"\n  ]" })?;
