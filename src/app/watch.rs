@@ -5,9 +5,9 @@
 //! a closing summary, and the exit code.
 //!
 //! Memory follows the calls in progress, not the calls seen:
-//! - calls retire as for `calls` ([`Retiring`]: ended and quiet for 32 s of capture time, 8 s once settled,
-//!   silent for 5 minutes while not answered, or for a day while they last — a
-//!   registration, an established dialog whose BYE was never seen);
+//! - calls retire as for `calls` ([`Retiring`]: ended and quiet for 32 s of capture time,
+//!   8 s once settled, silent for 5 minutes while not answered, or for a day while they
+//!   last — a registration, an established dialog whose BYE was never seen);
 //! - a retired call that may be linked with another (its Follow-Me leg, which ends within
 //!   moments of it) waits [`HOLD_SECS`] more for those to retire as well (the waiting
 //!   calls are looked at every `HOLD_SECS`, so 10–20 s); the calls linked together are

@@ -336,10 +336,10 @@ impl Filed for CallEnd {
         self.last_status = m.status();
         let cseq = m.cseq();
         let seq = cseq.as_ref().map(|c| c.seq);
+        let (src, dst) = (PackedAddr::from(m.src), PackedAddr::from(m.dst));
         match (m.method(), m.status()) {
             (Some("INVITE"), _) => {
                 let branch = m.branch();
-                let src = PackedAddr::from(m.src);
                 let known = self
                     .invites
                     .iter()
@@ -365,7 +365,7 @@ impl Filed for CallEnd {
                 self.bye |= method == "BYE";
                 self.lasting |= lasting_method(method);
                 self.in_dialog |= in_dialog_method(method);
-                self.last_request = Some((seq, PackedAddr::from(m.src), PackedAddr::from(m.dst)));
+                self.last_request = Some((seq, src, dst));
             }
             (None, Some(status))
                 if status >= 200 && cseq.as_ref().is_some_and(|c| c.method == "INVITE") =>
@@ -382,7 +382,6 @@ impl Filed for CallEnd {
             }
             _ => {}
         }
-        let (src, dst) = (PackedAddr::from(m.src), PackedAddr::from(m.dst));
         self.closes = closes(
             m.method(),
             m.status(),

@@ -409,8 +409,8 @@ impl<C: Filed> Retiring<C> {
 
 /// The capture second from which `c` retires if no message comes: more than
 /// [`LINGER_SECS`] after its last message once it has ended ([`SETTLED_LINGER_SECS`] once
-/// it has settled), more than [`IDLE_SECS`] while
-/// it is open, more than [`LASTING_IDLE_SECS`] while it lasts.
+/// it has settled), more than [`IDLE_SECS`] while it is open, more than
+/// [`LASTING_IDLE_SECS`] while it lasts.
 fn retires_at(last: Timestamp, state: CallState, settled: bool) -> i64 {
     let silence = match state {
         CallState::Ended if settled => SETTLED_LINGER_SECS,

@@ -40,7 +40,8 @@ const FREE: u64 = u64::MAX;
 const RELEASE_SECS: i64 = 5;
 
 /// A flow whose calls have all ended (and retired, [`crate::calls::retire::LINGER_SECS`]
-/// or [`crate::calls::retire::SETTLED_LINGER_SECS`] after their last message) has ended when quiet this long (capture seconds).
+/// or [`crate::calls::retire::SETTLED_LINGER_SECS`] after their last message) has ended
+/// when quiet this long (capture seconds).
 const ENDED_QUIET_SECS: i64 = 2;
 
 /// An announcement of an ended call is kept this long (capture seconds), as the calls
