@@ -216,6 +216,7 @@ pub(super) fn diagnose(
 
 /// The rules a run asks for (`--select`, `--ignore`) and the severities it overrides
 /// (`--severity RULE=LEVEL`), checked against the catalogue.
+#[derive(Clone)]
 pub(super) struct RuleChoice {
     select: Vec<String>,
     ignore: Vec<String>,

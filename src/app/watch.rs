@@ -14,8 +14,9 @@
 //!   judged as one unit and freed. A call that cannot be linked ([`MayLink`]: none of its
 //!   INVITEs involves an address that XCC could be) is judged within the capture second
 //!   it retires in;
-//! - the rules of [`Scope::Call`] run on that unit alone, with the same code as `analyze`,
-//!   and so do the media rules of one call, on the unit's media ([`media::WatchMedia`]).
+//! - the rules of [`Scope::Call`](rules::Scope::Call) run on that unit alone, with the
+//!   same code as `analyze` ([`units`]), and so do the media rules of one call, on the
+//!   unit's media ([`media::WatchMedia`]).
 //!   What `analyze` learns from the whole capture is kept as small aggregates instead: the
 //!   XCC addresses earlier calls have shown ([`KnownXcc`]), the numbers that tell the
 //!   site's country code and internal length ([`SiteTally`]), the trunks on which
@@ -45,6 +46,7 @@ mod may_link;
 mod media;
 mod setup;
 mod stream;
+mod units;
 
 use setup::JudgeSetup;
 pub(super) use stream::analyze_file;
@@ -61,8 +63,8 @@ use crate::cli::{MediaPortArgs, WatchArgs, WatchFormat};
 use crate::numbers::{Site, SiteTally};
 use crate::report::analysis::{Analysis, TextOptions};
 use crate::report::watch::{SoftphoneSeen, WatchEnd, call_block, call_json, end_json, end_text};
-use crate::rules::{self, Scope, Severity};
-use crate::sip::{CaptureReport, SipMessage};
+use crate::rules::{self, Severity};
+use crate::sip::SipMessage;
 
 use super::Sink;
 use super::analyze::RuleChoice;
@@ -103,9 +105,6 @@ struct Judge {
     known: KnownXcc,
     /// What the calls judged so far showed that rules compare with.
     seen: rules::Seen,
-    /// Once the input has ended: the last file's report, for the calls judged then (a
-    /// call cut off by the end of a damaged file is judged with that damage).
-    last_report: Option<CaptureReport>,
     xcc: Vec<Endpoint>,
     pbx: Vec<Endpoint>,
     site: Site,
@@ -114,9 +113,9 @@ struct Judge {
     ports: crate::media::MediaSettings,
     /// The media, judged with each unit of calls.
     media: media::WatchMedia,
-    /// `--ipo` and `--ipo-config`.
-    ipo: Vec<std::net::IpAddr>,
-    ipo_config: Option<crate::ipoffice::Config>,
+    /// What a unit's rules read besides the unit: `--select`, `--ignore`, `--ipo`,
+    /// `--ipo-config`, the last file's report once the input has ended.
+    unit_rules: units::UnitRules,
     choice: RuleChoice,
     format: WatchFormat,
     text: TextOptions,
@@ -303,7 +302,16 @@ impl Judge {
                 ipo: &ipo,
                 seen: &rules::Seen::default(),
             };
-            self.seen.learn(&cx);
+            // The second reading of `analyze` judges its units beside the reading: what
+            // the units are judged with goes there, in order.
+            match self.stream.as_deref_mut().and_then(|s| s.work()) {
+                Some(work) => {
+                    let mut working = rules::Seen::default();
+                    working.learn(&cx);
+                    work.send(units::Job::Working(working.working_trunks));
+                }
+                None => self.seen.learn(&cx),
+            }
         }
         // Units: the calls linked with each other (a first leg and its second legs).
         let unit = legs.units(&calls);
@@ -366,7 +374,8 @@ impl Judge {
         }
     }
 
-    /// Runs the call rules on one unit and prints what they found.
+    /// Runs the call rules on one unit and prints what they found (`analyze`: hands the
+    /// unit to its judging, [`units::Work`]).
     fn judge(&mut self, mut placed: Vec<(u64, Call)>, site: &Site) {
         placed.sort_by_key(|(pos, _)| *pos);
         let (places, calls): (Vec<u64>, Vec<Call>) = placed.into_iter().unzip();
@@ -383,60 +392,41 @@ impl Judge {
         if no_udp_yet {
             media.udp_datagrams = 1;
         }
-        let ipo = super::ipo_route::ipo_context(&calls, &self.ipo, self.ipo_config.as_ref());
-        let cx = rules::Context {
-            captures: self.last_report.as_slice(),
-            calls: &calls,
-            roles: &roles,
-            legs: &legs,
-            site,
-            media: &media,
-            ipo: &ipo,
-            seen: &self.seen,
-        };
-        let mut findings = rules::run_selected(&cx, &|r| {
-            (r.scope() == Scope::Call || media::UNIT_RULES.contains(&r.info().id))
-                && self.choice.enabled(r.info())
-        });
-        // SP005 and SP006 judge the streams of this unit's calls here (the others at
-        // their addresses are their own calls'; softphone streams of no call, the end's).
-        let ids: Vec<&str> = calls.iter().map(|c| c.call_id.as_str()).collect();
-        findings.retain(|f| {
-            !matches!(f.id, "SP005" | "SP006")
-                || f.call_id.as_deref().is_some_and(|id| ids.contains(&id))
-        });
-        if no_udp_yet {
-            let (wait, now): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| f.id == "SP003");
-            for f in wait {
-                self.media.deferred.push(f);
-            }
-            findings = now;
-        }
-        // What the rules that compare calls read at the end (FM001, FM005).
-        let judged = rules::Seen::of(&cx);
-        // The numbers FM002's suggestion is proven on, over the whole capture.
-        let numbers = (self.stream.is_some()).then(|| rules::diversions::Diversions::of(&cx));
-        self.seen.add(&judged);
-        if let (Some(out), Some(n)) = (self.stream.as_mut().and_then(|s| s.report()), numbers) {
-            out.diversions.add(&n);
-        }
-        // The INVITEs to and from XCC, which name the PBXs.
-        self.count_xcc_invites(&calls);
-        self.choice.apply_severity(&mut findings);
         // Several files: frames are numbered through them; the legend (text) or the cited
         // frames (JSON) name each one's file, as `analyze` does for files read merged.
         let files = self.files.several();
-        for f in &mut findings {
-            f.capture = files.is_none().then(|| self.file_path.clone());
-        }
-        if self.stream.is_some() {
-            stream::report_order(&mut findings);
-        }
-        let verdicts = crate::report::verdict::verdicts_of(&calls, &legs, Some(&media), &findings);
-        if let Some(out) = self.stream.as_mut().and_then(|s| s.report()) {
-            out.unit(&places, &calls, &legs, &media, findings, verdicts);
+        let unit = units::Unit {
+            places,
+            calls,
+            roles,
+            legs,
+            media,
+            no_udp_yet,
+            capture: files.is_none().then(|| self.file_path.clone()),
+        };
+        if let Some(work) = self.stream.as_deref_mut().and_then(|s| s.work()) {
+            work.send(units::Job::Unit(Box::new(unit)));
             return;
         }
+        let mut waiting = Vec::new();
+        let (findings, verdicts) = units::judge_unit(
+            &self.unit_rules,
+            &mut self.seen,
+            &unit,
+            site,
+            &mut waiting,
+            None,
+        );
+        for f in waiting {
+            self.media.deferred.push(f);
+        }
+        let units::Unit {
+            calls,
+            roles,
+            legs,
+            media,
+            ..
+        } = unit;
         self.end.calls += calls.len() as u64;
         self.end.failed += verdicts.iter().filter(|v| !v.ok).count() as u64;
         for f in &findings {

@@ -499,16 +499,16 @@ impl Judge {
         if findings.is_empty() {
             return;
         }
-        let files = self.files.several();
+        let several = self.files.several().is_some();
         for f in &mut findings {
-            f.capture = files.is_none().then(|| self.file_path.clone());
+            f.capture = (!several).then(|| self.file_path.clone());
             *self.end.findings.entry(f.id).or_default() += 1;
             self.failing |= self.fail_on.is_some_and(|t| f.severity >= t);
         }
-        if let Some(out) = self.stream.as_mut().and_then(|s| s.report()) {
-            out.loose(findings);
+        let Some(findings) = self.report_loose(findings) else {
             return;
-        }
+        };
+        let files = self.files.several();
         let began = None;
         let a = Analysis::new(
             self.site.clone(),

@@ -14,6 +14,7 @@ use crate::rules::{self, Scope};
 use super::super::analyze::{RuleChoice, endpoints, fail_threshold};
 use super::super::site_settings;
 use super::may_link::MayLink;
+use super::units::{Job, UnitRules};
 use super::{Held, Judge, media};
 
 /// What a judge is set up with: the command's options.
@@ -28,6 +29,7 @@ pub(super) struct JudgeSetup<'a> {
 impl Judge {
     pub(super) fn new(o: &JudgeSetup<'_>) -> anyhow::Result<Judge> {
         let (site, settings) = site_settings(o.site, o.ports)?;
+        let choice = RuleChoice::new(&o.judge.select, &o.judge.ignore, &o.judge.severity)?;
         Ok(Judge {
             retiring: Retiring::default(),
             last_message: None,
@@ -41,18 +43,21 @@ impl Judge {
             files: crate::capture::merge::FrameIndex::concatenated(),
             known: KnownXcc::default(),
             seen: rules::Seen::default(),
-            last_report: None,
             xcc: endpoints(&o.judge.xcc)?,
             pbx: endpoints(&o.judge.pbx)?,
             site,
             media: media::WatchMedia::new(settings.clone()),
             ports: settings,
-            ipo: o.judge.ipo.clone(),
-            ipo_config: (o.judge.ipo_config)
-                .as_deref()
-                .map(super::super::ipo_route::load_config)
-                .transpose()?,
-            choice: RuleChoice::new(&o.judge.select, &o.judge.ignore, &o.judge.severity)?,
+            unit_rules: UnitRules {
+                choice: choice.clone(),
+                ipo: o.judge.ipo.clone(),
+                ipo_config: (o.judge.ipo_config)
+                    .as_deref()
+                    .map(super::super::ipo_route::load_config)
+                    .transpose()?,
+                last_report: None,
+            },
+            choice,
             format: o.format,
             text: o.text,
             fail_on: fail_threshold(o.judge.fail_on),
@@ -72,7 +77,11 @@ impl Judge {
                 at: 0,
                 counted: false,
             }));
-        self.last_report = self.end.captures.last().cloned();
+        let last = self.end.captures.last().cloned();
+        match self.stream.as_deref_mut().and_then(|s| s.work()) {
+            Some(work) => work.send(Job::LastReport(last)),
+            None => self.unit_rules.last_report = last,
+        }
         self.judge_ready(None);
     }
 
@@ -80,6 +89,7 @@ impl Judge {
     /// and the capture rules; returns the capture's findings (counted in `end`).
     pub(super) fn end_of_input(&mut self) -> Vec<rules::Finding> {
         self.judge_the_rest();
+        self.units_judged();
         self.end.reopened = self.retiring.reopened();
         self.end.peak_calls = self.retiring.peak_live();
         // Frames are numbered through the files: the calls let go are reported on the
@@ -151,8 +161,8 @@ impl Judge {
             *self.end.findings.entry(f.id).or_default() += 1;
             self.failing |= self.fail_on.is_some_and(|t| f.severity >= t);
         }
-        if let Some(out) = self.stream.as_mut().and_then(|s| s.report()) {
-            out.end(&media, rtp_streams);
+        if let Some(work) = self.stream.as_deref_mut().and_then(|s| s.work()) {
+            work.finish().kept.report.end(&media, rtp_streams);
         }
         capture_findings
     }

@@ -10,9 +10,11 @@
 //! 2. Everything, judged as `watch` judges it, with what the first reading found: the
 //!    roles of the whole capture, its site and its UDP count. So every call is judged with
 //!    what the whole capture shows, as when all calls are held at once: a Follow-Me
-//!    failure before the first message that identifies XCC is still one. What each unit
-//!    shows goes into a [`Report`]: its findings, its verdicts, its call rows and counts;
-//!    its INVITEs to and from XCC name the PBXs (no rule reads them).
+//!    failure before the first message that identifies XCC is still one. The units are
+//!    judged on a thread beside the reading ([`Work`]: the rules, the verdicts, the
+//!    spooled rows, about a quarter of the work), in the order they are formed. What
+//!    each unit shows goes into a [`Report`]: its findings, its verdicts, its call rows
+//!    and counts; its INVITEs to and from XCC name the PBXs (no rule reads them).
 //!
 //! A second reading costs about what reading the signalling costs; keeping every call
 //! would cost memory in proportion to the capture. Input that cannot be read twice
@@ -37,6 +39,7 @@ use crate::report::verdict::{Counts, Verdict};
 use crate::rules::Finding;
 
 use super::input::read_one;
+use super::units::{Job, Judging, Kept, Work};
 use super::{Judge, JudgeSetup};
 
 /// Which reading a judge is on; see the module docs. (One per judge, boxed in it: the
@@ -45,14 +48,13 @@ use super::{Judge, JudgeSetup};
 pub(super) enum Pass {
     /// The first: evidence of roles, and the UDP datagrams counted.
     Learn { tally: RoleTally, udp: u64 },
-    /// The second: judged with what the first found, the report kept; the INVITEs to
-    /// and from XCC counted, to name the PBXs.
+    /// The second: judged with what the first found, beside the reading ([`Work`]),
+    /// the report kept; the INVITEs to and from XCC counted, to name the PBXs.
     Judge {
         roles: Roles,
-        tally: RoleTally,
         site: Site,
         udp: u64,
-        report: Box<Report>,
+        work: Work,
     },
 }
 
@@ -97,21 +99,38 @@ impl Pass {
         }
     }
 
-    /// The report, on the second reading.
-    pub(super) fn report(&mut self) -> Option<&mut Report> {
+    /// Where the units are judged, on the second reading.
+    pub(super) fn work(&mut self) -> Option<&mut Work> {
         match self {
-            Pass::Judge { report, .. } => Some(report),
+            Pass::Judge { work, .. } => Some(work),
             Pass::Learn { .. } => None,
         }
     }
 }
 
 impl Judge {
-    /// On the second reading: counts the INVITEs of a unit's `calls` to and from XCC.
-    pub(super) fn count_xcc_invites(&mut self, calls: &[Call]) {
-        if let Some(Pass::Judge { tally, roles, .. }) = self.stream.as_deref_mut() {
-            tally.add_xcc_invites(calls, roles);
+    /// Findings of no unit, for the report (`analyze`'s second reading, in order with its
+    /// units): `findings` back when there is none.
+    pub(super) fn report_loose(&mut self, findings: Vec<Finding>) -> Option<Vec<Finding>> {
+        match self.stream.as_deref_mut().and_then(Pass::work) {
+            Some(work) => {
+                work.send(Job::Loose(findings));
+                None
+            }
+            None => Some(findings),
         }
+    }
+
+    /// The input has ended and every unit has been sent: their judging back on this
+    /// thread, the digests of the calls judged back in the judge (the capture rules read
+    /// them) and the SP003 findings that wait for UDP with the media.
+    pub(super) fn units_judged(&mut self) -> Option<&mut Judging> {
+        let judging = self.stream.as_deref_mut().and_then(Pass::work)?.finish();
+        self.seen = std::mem::take(&mut judging.seen);
+        for f in std::mem::take(&mut judging.waiting) {
+            self.media.deferred.push(f);
+        }
+        Some(judging)
     }
 
     /// On the first reading: the media is not followed.
@@ -323,13 +342,25 @@ pub(in crate::app) fn analyze_file(
     second.drop_let_go();
     // No call comes back: the first reading found none.
     second.retiring.forget_retired();
-    second.seen.working_trunks = working_trunks;
+    // Its units are judged beside the reading, with the trunks the first found working.
+    let judging = Judging {
+        rules: second.unit_rules.clone(),
+        seen: crate::rules::Seen {
+            working_trunks,
+            ..Default::default()
+        },
+        site: site.clone(),
+        waiting: Vec::new(),
+        kept: Kept {
+            tally,
+            report: Box::new(Report::new(layout)),
+        },
+    };
     second.stream = Some(Box::new(Pass::Judge {
         roles,
-        tally,
         site,
         udp,
-        report: Box::new(Report::new(layout)),
+        work: Work::start(judging),
     }));
     let (mut j, errors) = read(second, path, 2);
     if j.end.captures.is_empty() {
@@ -337,15 +368,10 @@ pub(in crate::app) fn analyze_file(
     }
     let capture_findings = j.end_of_input();
     let captures = std::mem::take(&mut j.end.captures);
-    let Some(Pass::Judge {
-        tally,
-        site,
-        mut report,
-        ..
-    }) = j.stream.take().map(|p| *p)
-    else {
+    let Some(Pass::Judge { site, work, .. }) = j.stream.take().map(|p| *p) else {
         unreachable!("the second reading judges");
     };
+    let Kept { tally, mut report } = work.into_judging().kept;
     // The PBXs, named by the INVITEs to and from XCC.
     let roles = tally.roles(&j.xcc, &j.pbx, &KnownXcc::default());
     report.loose(capture_findings);

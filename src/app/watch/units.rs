@@ -1,0 +1,285 @@
+//! One unit of calls judged (a call, or a Follow-Me call's legs together): the rules that
+//! look at one unit, run on it with its media, and its verdicts. `watch` judges each
+//! unit as it is formed and prints it; the second reading of `analyze` ([`super::stream`])
+//! hands its units to a thread beside the reading ([`Work`]), which judges them in the
+//! order they come and keeps what they show for the report, while the reading goes on.
+//!
+//! Input: the [`Unit`]s, with the trunks seen working and the findings of no unit, in
+//! reading order. Output: each unit's findings and verdicts (`watch`), or the report
+//! (`analyze`), the same as if every unit were judged on the reading's thread: the thread
+//! owns everything a unit's judging reads and adds to (the digests of the calls judged,
+//! the report), and everything reaches it through one channel, in order.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use crate::calls::Call;
+use crate::calls::legs::{Legs, RoleTally, Roles};
+use crate::media::MediaReport;
+use crate::numbers::Site;
+use crate::report::verdict::Verdict;
+use crate::rules::{self, Finding, Scope};
+use crate::sip::CaptureReport;
+
+use super::super::analyze::RuleChoice;
+use super::media;
+use super::stream::{Report, report_order};
+
+/// What a unit's rules read besides the unit: the command's choice of rules, the IP
+/// Office options, and (once the input has ended) the last file's report.
+#[derive(Clone)]
+pub(super) struct UnitRules {
+    pub(super) choice: RuleChoice,
+    pub(super) ipo: Vec<std::net::IpAddr>,
+    pub(super) ipo_config: Option<crate::ipoffice::Config>,
+    /// Once the input has ended: the last file's report, for the calls judged then (a
+    /// call cut off by the end of a damaged file is judged with that damage).
+    pub(super) last_report: Option<CaptureReport>,
+}
+
+/// A unit of calls to judge, with what the reading knows of it.
+pub(super) struct Unit {
+    /// Each call's place among the capture's calls (the order of their first messages).
+    pub(super) places: Vec<u64>,
+    pub(super) calls: Vec<Call>,
+    pub(super) roles: Roles,
+    pub(super) legs: Legs,
+    pub(super) media: MediaReport,
+    /// No UDP besides SIP so far: SP003 cannot tell yet whether the capture holds any (its
+    /// one finding on a capture without media), so its findings wait.
+    pub(super) no_udp_yet: bool,
+    /// The file the findings name (`None`: several files, whose frames are cited by file).
+    pub(super) capture: Option<String>,
+}
+
+/// What the second reading of `analyze` keeps of the units: the INVITEs to and from XCC
+/// (which name the PBXs) and the report.
+pub(super) struct Kept {
+    pub(super) tally: RoleTally,
+    pub(super) report: Box<Report>,
+}
+
+/// Judges `unit` with `site`, the digests of the calls judged before it (`seen`, which it
+/// adds to) and `rules`. Its SP003 findings go to `waiting` while no UDP has come; with
+/// `kept` (`analyze`), what it shows goes to the report and nothing is returned, else
+/// (`watch`) its findings and verdicts.
+pub(super) fn judge_unit(
+    rules: &UnitRules,
+    seen: &mut rules::Seen,
+    unit: &Unit,
+    site: &Site,
+    waiting: &mut Vec<Finding>,
+    kept: Option<&mut Kept>,
+) -> (Vec<Finding>, Vec<Verdict>) {
+    let Unit {
+        places,
+        calls,
+        roles,
+        legs,
+        media,
+        no_udp_yet,
+        capture,
+    } = unit;
+    let ipo = super::super::ipo_route::ipo_context(calls, &rules.ipo, rules.ipo_config.as_ref());
+    let cx = rules::Context {
+        captures: rules.last_report.as_slice(),
+        calls,
+        roles,
+        legs,
+        site,
+        media,
+        ipo: &ipo,
+        seen,
+    };
+    let mut findings = rules::run_selected(&cx, &|r| {
+        (r.scope() == Scope::Call || media::UNIT_RULES.contains(&r.info().id))
+            && rules.choice.enabled(r.info())
+    });
+    // SP005 and SP006 judge the streams of this unit's calls here (the others at their
+    // addresses are their own calls'; softphone streams of no call, the end's).
+    let ids: Vec<&str> = calls.iter().map(|c| c.call_id.as_str()).collect();
+    findings.retain(|f| {
+        !matches!(f.id, "SP005" | "SP006")
+            || f.call_id.as_deref().is_some_and(|id| ids.contains(&id))
+    });
+    if *no_udp_yet {
+        let (wait, now): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| f.id == "SP003");
+        waiting.extend(wait);
+        findings = now;
+    }
+    // What the rules that compare calls read at the end (FM001, FM005).
+    let judged = rules::Seen::of(&cx);
+    // The numbers FM002's suggestion is proven on, over the whole capture.
+    let numbers = kept
+        .is_some()
+        .then(|| rules::diversions::Diversions::of(&cx));
+    seen.add(&judged);
+    rules.choice.apply_severity(&mut findings);
+    for f in &mut findings {
+        f.capture.clone_from(capture);
+    }
+    let Some(kept) = kept else {
+        let verdicts = crate::report::verdict::verdicts_of(calls, legs, Some(media), &findings);
+        return (findings, verdicts);
+    };
+    if let Some(n) = numbers {
+        kept.report.diversions.add(&n);
+    }
+    // The INVITEs to and from XCC, which name the PBXs.
+    kept.tally.add_xcc_invites(calls, roles);
+    report_order(&mut findings);
+    let verdicts = crate::report::verdict::verdicts_of(calls, legs, Some(media), &findings);
+    kept.report
+        .unit(places, calls, legs, media, findings, verdicts);
+    (Vec::new(), Vec::new())
+}
+
+/// What the judging of `analyze`'s units reads and adds to, owned by whichever thread
+/// judges them.
+pub(super) struct Judging {
+    pub(super) rules: UnitRules,
+    /// The digests of the calls judged, and the trunks seen working.
+    pub(super) seen: rules::Seen,
+    /// The whole capture's site.
+    pub(super) site: Site,
+    /// SP003 findings that wait for UDP (none comes on this reading: it knows the
+    /// capture's UDP count).
+    pub(super) waiting: Vec<Finding>,
+    pub(super) kept: Kept,
+}
+
+/// What reaches the judging of `analyze`'s units, in reading order.
+pub(super) enum Job {
+    /// The trunks a batch of calls shows working, before its units.
+    Working(BTreeSet<SocketAddr>),
+    Unit(Box<Unit>),
+    /// Findings of no unit (media of no call).
+    Loose(Vec<Finding>),
+    /// The input has ended: the last file's report.
+    LastReport(Option<CaptureReport>),
+}
+
+impl Judging {
+    fn run(&mut self, job: Job) {
+        match job {
+            Job::Working(trunks) => self.seen.working_trunks.extend(trunks),
+            Job::Unit(unit) => {
+                judge_unit(
+                    &self.rules,
+                    &mut self.seen,
+                    &unit,
+                    &self.site,
+                    &mut self.waiting,
+                    Some(&mut self.kept),
+                );
+            }
+            Job::Loose(findings) => self.kept.report.loose(findings),
+            Job::LastReport(r) => self.rules.last_report = r,
+        }
+    }
+}
+
+/// Jobs sent at once: a few dozen units, so that the two threads do not wake each other
+/// for every call.
+const JOBS_AT_ONCE: usize = 32;
+/// Sends of [`JOBS_AT_ONCE`] jobs the channel holds before the reading waits: the units
+/// in flight are a few hundred calls at most.
+const SENDS_IN_FLIGHT: usize = 2;
+
+/// Where `analyze`'s units are judged: on a thread beside the reading, or (a thread
+/// could not be started, or the judging is done) here. One of the two is set.
+pub(super) struct Work {
+    here: Option<Box<Judging>>,
+    beside: Option<Beside>,
+}
+
+/// The thread judging the units, and the jobs not sent to it yet.
+struct Beside {
+    jobs: Vec<Job>,
+    tx: SyncSender<Vec<Job>>,
+    thread: JoinHandle<Box<Judging>>,
+}
+
+impl Beside {
+    /// Every job sent judged: the judging, back.
+    fn join(self) -> Box<Judging> {
+        let Beside { jobs, tx, thread } = self;
+        if !jobs.is_empty() {
+            // The thread has gone only if it panicked: `join` passes that on.
+            let _ = tx.send(jobs);
+        }
+        drop(tx);
+        thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
+
+impl Work {
+    /// The judging of `judging`'s units, on a thread of its own when one can be started.
+    pub(super) fn start(judging: Judging) -> Work {
+        let (tx, rx): (SyncSender<Vec<Job>>, Receiver<Vec<Job>>) = sync_channel(SENDS_IN_FLIGHT);
+        // The judging moves to the thread only once it has started.
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(Box::new(judging))));
+        let theirs = std::sync::Arc::clone(&slot);
+        let spawned = std::thread::Builder::new()
+            .name("sipdiag-judge".into())
+            .spawn(move || {
+                let taken = theirs.lock().ok().and_then(|mut s| s.take());
+                let mut judging = taken.expect("the judging is handed over once");
+                for jobs in rx {
+                    for job in jobs {
+                        judging.run(job);
+                    }
+                }
+                judging
+            });
+        match spawned {
+            Ok(thread) => Work {
+                here: None,
+                beside: Some(Beside {
+                    jobs: Vec::with_capacity(JOBS_AT_ONCE),
+                    tx,
+                    thread,
+                }),
+            },
+            Err(_) => Work {
+                here: slot.lock().ok().and_then(|mut s| s.take()),
+                beside: None,
+            },
+        }
+    }
+
+    pub(super) fn send(&mut self, job: Job) {
+        if let Some(Beside { jobs, tx, .. }) = &mut self.beside {
+            jobs.push(job);
+            if jobs.len() >= JOBS_AT_ONCE {
+                let full = std::mem::replace(jobs, Vec::with_capacity(JOBS_AT_ONCE));
+                // The thread has gone only if it panicked: `finish` passes that on.
+                let _ = tx.send(full);
+            }
+        } else if let Some(judging) = &mut self.here {
+            judging.run(job);
+        }
+    }
+
+    /// Every job sent judged: the judging, back on this thread.
+    pub(super) fn finish(&mut self) -> &mut Judging {
+        if let Some(beside) = self.beside.take() {
+            self.here = Some(beside.join());
+        }
+        self.here
+            .as_mut()
+            .expect("a judging is here once the thread has gone")
+    }
+
+    /// Every job sent judged: the judging.
+    pub(super) fn into_judging(mut self) -> Box<Judging> {
+        self.finish();
+        self.here
+            .take()
+            .expect("a judging is here once the thread has gone")
+    }
+}
