@@ -4,6 +4,7 @@
 //! [`Judge`], each file's report or error.
 
 use std::path::PathBuf;
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use anyhow::Context;
 use crate::capture::Timestamp;
 use crate::capture::follow::{Follow, FollowOptions};
 use crate::net::{Datagram, IcmpError, StreamEvent};
-use crate::sip::RawMessage;
+use crate::sip::{CaptureReport, RawMessage, SipMessage};
 
 use super::super::{Emit, Sink};
 use super::{Judge, WatchSink};
@@ -118,6 +119,30 @@ pub(super) fn stop_on_signals() -> anyhow::Result<()> {
     Ok(())
 }
 
+impl Judge {
+    /// The file at `path` is read next.
+    fn file_starts(&mut self, path: &str) {
+        self.file_path = crate::redact::shown_path(path);
+        let (shown, before) = (self.file_path.clone(), self.offset);
+        self.files.push_file(shown, before);
+    }
+
+    /// The file has been read: its report, or the error that stopped it.
+    fn file_read(
+        &mut self,
+        result: Result<CaptureReport, crate::capture::CaptureError>,
+        errors: &mut Vec<crate::capture::CaptureError>,
+    ) {
+        match result {
+            Ok(r) => {
+                self.offset += r.frames;
+                self.end.captures.push(r);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+}
+
 /// Reads one file of the stream: whole (`follow` `None`) or as it is written.
 pub(super) fn read_one(
     path: &str,
@@ -125,12 +150,7 @@ pub(super) fn read_one(
     judge: &Mutex<Judge>,
     errors: &mut Vec<crate::capture::CaptureError>,
 ) {
-    {
-        let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
-        j.file_path = crate::redact::shown_path(path);
-        let (shown, before) = (j.file_path.clone(), j.offset);
-        j.files.push_file(shown, before);
-    }
+    lock(judge).file_starts(path);
     let mut emit = WatchEmit {
         sink: WatchSink(judge),
     };
@@ -138,14 +158,129 @@ pub(super) fn read_one(
         Some(f) => super::super::scan::scan_following(path, f, &mut emit),
         None => super::super::scan_into(path, &mut emit),
     };
-    let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
-    match result {
-        Ok(r) => {
-            j.offset += r.frames;
-            j.end.captures.push(r);
+    lock(judge).file_read(result, errors);
+}
+
+/// What the reading thread of [`read_learning`] hands to the judge, in capture order.
+/// (Nearly every one is a message: a clock tick is not worth a box.)
+#[allow(clippy::large_enum_variant)]
+enum Learnt {
+    Message(SipMessage),
+    Clock(Timestamp),
+}
+
+/// Messages and clock ticks handed over at once, and sends the channel holds: the two
+/// threads wake each other a few times per thousand messages, and a few thousand
+/// messages at most are in flight.
+const LEARNT_AT_ONCE: usize = 512;
+const LEARNT_IN_FLIGHT: usize = 2;
+
+/// What the first reading of `analyze` takes from the scan: each SIP message parsed and
+/// each clock tick, sent on to the judge's thread, and the UDP datagrams counted.
+struct LearnEmit {
+    batch: Vec<Learnt>,
+    tx: SyncSender<Vec<Learnt>>,
+    udp: u64,
+}
+
+impl LearnEmit {
+    fn push(&mut self, l: Learnt) {
+        self.batch.push(l);
+        if self.batch.len() >= LEARNT_AT_ONCE {
+            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(LEARNT_AT_ONCE));
+            // The judge's thread has gone only if it panicked: the join passes that on.
+            let _ = self.tx.send(full);
         }
-        Err(e) => errors.push(e),
     }
+}
+
+impl Emit for LearnEmit {
+    fn wants_packets(&self) -> bool {
+        true
+    }
+    fn clock(&mut self, now: Timestamp) {
+        self.push(Learnt::Clock(now));
+    }
+    fn raw(&mut self, m: RawMessage<'_>) {
+        if let Some(m) = m.parse() {
+            self.push(Learnt::Message(m));
+        }
+    }
+    fn datagram(&mut self, d: &Datagram<'_>) {
+        self.udp += u64::from(d.transport == crate::net::Transport::Udp);
+    }
+    fn icmp(&mut self, _: &IcmpError) {}
+    fn stream(&mut self, _: &StreamEvent<'_>) {}
+}
+
+/// The first reading of `analyze` ([`super::stream`]), which follows no media, on two
+/// threads: this one reads, decodes and parses the SIP; `judge` retires the calls and
+/// learns from them on another, fed in capture order, so that it sees what
+/// [`read_one`] shows it. On this thread alone when a second cannot be started.
+pub(super) fn read_learning(
+    path: &str,
+    mut judge: Judge,
+    errors: &mut Vec<crate::capture::CaptureError>,
+) -> Judge {
+    judge.file_starts(path);
+    let (tx, rx) = sync_channel::<Vec<Learnt>>(LEARNT_IN_FLIGHT);
+    // The judge moves to the other thread only once it has started.
+    let slot = Mutex::new(Some(judge));
+    let udp = std::thread::scope(|s| {
+        let spawned = std::thread::Builder::new()
+            .name("sipdiag-learn".into())
+            .spawn_scoped(s, || {
+                let mut judge = lock_slot(&slot).take().expect("handed over once");
+                for batch in rx {
+                    for l in batch {
+                        match l {
+                            Learnt::Message(m) => judge.message(m),
+                            Learnt::Clock(t) => judge.advance(t),
+                        }
+                    }
+                }
+                *lock_slot(&slot) = Some(judge);
+            });
+        if spawned.is_err() {
+            return None;
+        }
+        let mut emit = LearnEmit {
+            batch: Vec::with_capacity(LEARNT_AT_ONCE),
+            tx,
+            udp: 0,
+        };
+        let result = super::super::scan_into(path, &mut emit);
+        let LearnEmit { batch, tx, udp } = emit;
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        Some((result, udp))
+    });
+    let mut judge = slot
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .expect("the judge is back");
+    let Some((result, udp)) = udp else {
+        // No second thread: read on this one.
+        let judge = Mutex::new(judge);
+        let mut emit = WatchEmit {
+            sink: WatchSink(&judge),
+        };
+        let result = super::super::scan_into(path, &mut emit);
+        let mut judge = judge.into_inner().unwrap_or_else(|e| e.into_inner());
+        judge.file_read(result, errors);
+        return judge;
+    };
+    if let Some(n) = judge.stream.as_mut().and_then(|s| s.counting_udp()) {
+        *n += udp;
+    }
+    judge.file_read(result, errors);
+    judge
+}
+
+fn lock_slot(slot: &Mutex<Option<Judge>>) -> std::sync::MutexGuard<'_, Option<Judge>> {
+    slot.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// While the input is quiet, the capture's clock runs on with the wall clock from the

@@ -6,7 +6,8 @@
 //! 1. The signalling only (no SDP parsed). The calls retire and are put in units as
 //!    `watch` puts them (a Follow-Me call's legs together); each unit adds its evidence
 //!    of XCC to a [`RoleTally`] and its numbers to the site's tally, and the UDP datagrams
-//!    are counted. Nothing is judged.
+//!    are counted. Nothing is judged. The calls are kept on a thread beside the reading
+//!    and parsing ([`read_learning`]).
 //! 2. Everything, judged as `watch` judges it, with what the first reading found: the
 //!    roles of the whole capture, its site and its UDP count. So every call is judged with
 //!    what the whole capture shows, as when all calls are held at once: a Follow-Me
@@ -38,7 +39,7 @@ use crate::report::analysis_spool::{AnalysisRows, FindingRows, Layout, Spooled, 
 use crate::report::verdict::{Counts, Verdict};
 use crate::rules::Finding;
 
-use super::input::read_one;
+use super::input::{read_learning, read_one};
 use super::units::{Job, Judging, Kept, Work};
 use super::{Judge, JudgeSetup};
 
@@ -278,12 +279,16 @@ impl Report {
 
 /// The `n`th reading of the file at `path` by `judge`, and the errors it met.
 fn read(judge: Judge, path: &str, n: u8) -> (Judge, Vec<CaptureError>) {
-    let judge = Mutex::new(judge);
     let mut errors = Vec::new();
     super::super::progress::reading(n);
-    read_one(path, None, &judge, &mut errors);
+    let judge = if judge.signalling_only() {
+        read_learning(path, judge, &mut errors)
+    } else {
+        let judge = Mutex::new(judge);
+        read_one(path, None, &judge, &mut errors);
+        judge.into_inner().unwrap_or_else(|e| e.into_inner())
+    };
     super::super::progress::reading(0);
-    let judge = judge.into_inner().unwrap_or_else(|e| e.into_inner());
     (judge, errors)
 }
 
