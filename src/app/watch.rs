@@ -408,18 +408,14 @@ impl Judge {
             work.send(units::Job::Unit(Box::new(unit)));
             return;
         }
-        let mut waiting = Vec::new();
         let (findings, verdicts) = units::judge_unit(
             &self.unit_rules,
             &mut self.seen,
             &unit,
             site,
-            &mut waiting,
+            &mut self.media.deferred,
             None,
         );
-        for f in waiting {
-            self.media.deferred.push(f);
-        }
         let units::Unit {
             calls,
             roles,

@@ -128,9 +128,8 @@ impl Judge {
     pub(super) fn units_judged(&mut self) -> Option<&mut Judging> {
         let judging = self.stream.as_deref_mut().and_then(Pass::work)?.finish();
         self.seen = std::mem::take(&mut judging.seen);
-        for f in std::mem::take(&mut judging.waiting) {
-            self.media.deferred.push(f);
-        }
+        // Nothing else waits: every unit is judged there.
+        self.media.deferred = std::mem::take(&mut judging.waiting);
         Some(judging)
     }
 
@@ -355,7 +354,7 @@ pub(in crate::app) fn analyze_file(
             ..Default::default()
         },
         site: site.clone(),
-        waiting: Vec::new(),
+        waiting: Default::default(),
         kept: Kept {
             tally,
             report: Box::new(Report::new(layout)),

@@ -24,6 +24,7 @@ use crate::rules::{self, Finding, Scope};
 use crate::sip::CaptureReport;
 
 use super::super::analyze::RuleChoice;
+use super::deferred::Deferred;
 use super::media;
 use super::stream::{Report, report_order};
 
@@ -70,7 +71,7 @@ pub(super) fn judge_unit(
     seen: &mut rules::Seen,
     unit: &Unit,
     site: &Site,
-    waiting: &mut Vec<Finding>,
+    waiting: &mut Deferred,
     kept: Option<&mut Kept>,
 ) -> (Vec<Finding>, Vec<Verdict>) {
     let Unit {
@@ -106,7 +107,9 @@ pub(super) fn judge_unit(
     });
     if *no_udp_yet {
         let (wait, now): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| f.id == "SP003");
-        waiting.extend(wait);
+        for f in wait {
+            waiting.push(f);
+        }
         findings = now;
     }
     // What the rules that compare calls read at the end (FM001, FM005).
@@ -145,8 +148,8 @@ pub(super) struct Judging {
     /// The whole capture's site.
     pub(super) site: Site,
     /// SP003 findings that wait for UDP (none comes on this reading: it knows the
-    /// capture's UDP count).
-    pub(super) waiting: Vec<Finding>,
+    /// capture's UDP count), bounded as the judge's own.
+    pub(super) waiting: Deferred,
     pub(super) kept: Kept,
 }
 
