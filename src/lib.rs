@@ -41,7 +41,10 @@
 //! rules of one call ([`rules::Scope::Call`]) on each call as it retires, on the reading
 //! thread, and keeps only small aggregates of the calls gone; and in `sipdiag analyze` of
 //! one file, which runs the same judge on a second reading of the file, with the roles,
-//! site and counts the first reading found (`app::watch::stream`).
+//! site and counts the first reading found (`app::watch::stream`). Its two readings share
+//! the two threads too, again in capture order: the first keeps the calls beside the
+//! reading and parsing, the second judges each unit of calls beside the reading
+//! (`app::watch::units`).
 //!
 //! No module imports a later stage; a type several stages read lives in the earliest that
 //! owns it (the per-file [`sip::CaptureReport`], for instance, is built by the scan, judged
