@@ -165,7 +165,7 @@ pub(super) struct Report {
 }
 
 impl Report {
-    fn new(layout: Layout) -> Self {
+    pub(super) fn new(layout: Layout) -> Self {
         Report {
             error: None,
             pending: Vec::new(),

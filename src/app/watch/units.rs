@@ -286,3 +286,53 @@ impl Work {
             .expect("a judging is here once the thread has gone")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::analysis_spool::Layout;
+
+    fn judging() -> Judging {
+        Judging {
+            rules: UnitRules {
+                choice: RuleChoice::new(&[], &[], &[]).expect("no options"),
+                ipo: Vec::new(),
+                ipo_config: None,
+                last_report: None,
+            },
+            seen: rules::Seen::default(),
+            site: Site::default(),
+            waiting: Deferred::default(),
+            kept: Kept {
+                tally: RoleTally::default(),
+                report: Box::new(Report::new(Layout::Held)),
+            },
+        }
+    }
+
+    /// Three full sends and a part of one: every job reaches the judging, on a thread
+    /// of its own or here, the last ones when the judging is taken back.
+    #[test]
+    fn every_job_sent_is_judged_beside_the_reading_or_here() {
+        let jobs = 3 * JOBS_AT_ONCE + 5;
+        let trunk = |i: usize| SocketAddr::from(([10, 0, (i / 250) as u8, (i % 250) as u8], 5060));
+        let beside = Work::start(judging());
+        assert!(
+            beside.beside.is_some(),
+            "the judging runs on a thread of its own"
+        );
+        let here = Work {
+            here: Some(Box::new(judging())),
+            beside: None,
+        };
+        for mut work in [beside, here] {
+            for i in 0..jobs {
+                work.send(Job::Working(BTreeSet::from([trunk(i)])));
+            }
+            let judging = work.into_judging();
+            let seen: Vec<SocketAddr> = judging.seen.working_trunks.iter().copied().collect();
+            let sent: BTreeSet<SocketAddr> = (0..jobs).map(trunk).collect();
+            assert_eq!(seen, sent.into_iter().collect::<Vec<_>>());
+        }
+    }
+}
