@@ -42,6 +42,7 @@
 
 mod deferred;
 mod input;
+mod kept;
 mod may_link;
 mod media;
 mod setup;

@@ -1,6 +1,6 @@
 //! `analyze` of one capture file on the judge of `watch`, so that its memory follows the
 //! calls in progress, not the calls seen. Input: the command's options and the file;
-//! output: the [`Analysis`] every report format renders.
+//! output: the [`Analysis`](crate::report::analysis::Analysis) every report format renders.
 //!
 //! The file is read twice:
 //! 1. The signalling only (no SDP parsed). The calls retire and are put in units as
@@ -25,22 +25,20 @@
 //! retired (a clock that jumps years between two messages): judged in pieces, that call
 //! would not be judged as one.
 
-use std::collections::HashSet;
 use std::sync::Mutex;
 
-use crate::calls::legs::{KnownXcc, Legs, RoleTally, Roles};
-use crate::calls::{Call, USER_NUMBER_SOURCES};
+use crate::calls::USER_NUMBER_SOURCES;
+use crate::calls::legs::{KnownXcc, RoleTally, Roles};
 use crate::capture::CaptureError;
 use crate::cli::{AnalyzeArgs, WatchFormat};
-use crate::media::MediaReport;
 use crate::numbers::Site;
-use crate::report::analysis::{Analysis, CallSummary, TextOptions};
-use crate::report::analysis_spool::{AnalysisRows, FindingRows, Layout, Spooled, report_key};
-use crate::report::verdict::{Counts, Verdict};
+use crate::report::analysis::TextOptions;
+use crate::report::analysis_spool::Layout;
 use crate::rules::Finding;
 
 use super::input::{read_learning, read_one};
-use super::units::{Job, Judging, Kept, Work};
+use super::kept::{Kept, Report, Streamed};
+use super::units::{Job, Judging, Work};
 use super::{Judge, JudgeSetup};
 
 /// Which reading a judge is on; see the module docs. (One per judge, boxed in it: the
@@ -139,143 +137,6 @@ impl Judge {
     }
 }
 
-/// Findings in report order: worst first, then by first frame, then in catalogue order
-/// (as `analyze` lists them when it holds every call). A unit's findings are put in it
-/// before its verdicts name their rules, so that a verdict names them in that order.
-pub(super) fn report_order(findings: &mut [Finding]) {
-    findings.sort_by_key(|f| report_key(f, crate::rules::catalogue_rank(f.id)));
-}
-
-/// What the units judged show, for the report.
-pub(super) struct Report {
-    /// FM002 findings, until the numbers of the whole capture complete them.
-    pending: Vec<Finding>,
-    /// The others, spooled in report order (small records kept).
-    found: FindingRows,
-    /// The calls of the findings made after their unit was judged (capture rules, media of
-    /// no unit): their verdicts are told again at the end.
-    late: HashSet<String>,
-    /// Verdicts and call rows, by the place of their call among the capture's calls.
-    rows: AnalysisRows,
-    counts: Counts,
-    /// The numbers forwarded to XCC, for FM002's suggestion.
-    pub(super) diversions: crate::rules::diversions::Diversions,
-    /// The first error writing the spooled rows.
-    error: Option<std::io::Error>,
-}
-
-impl Report {
-    pub(super) fn new(layout: Layout) -> Self {
-        Report {
-            error: None,
-            pending: Vec::new(),
-            found: FindingRows::new(layout),
-            late: HashSet::new(),
-            rows: AnalysisRows::new(layout),
-            counts: Counts::default(),
-            diversions: Default::default(),
-        }
-    }
-
-    /// A unit judged: its calls (at `places`), legs and media, what was found on them
-    /// and their verdicts.
-    pub(super) fn unit(
-        &mut self,
-        places: &[u64],
-        calls: &[Call],
-        legs: &Legs,
-        media: &MediaReport,
-        findings: Vec<Finding>,
-        verdicts: Vec<Verdict>,
-    ) {
-        let rows = || -> std::io::Result<()> {
-            for (&pos, c) in places.iter().zip(calls) {
-                self.rows.call(pos, CallSummary::new(c, legs, media))?;
-            }
-            for v in verdicts {
-                let first = calls.iter().position(|c| c.call_id == v.call_ids[0]);
-                let pos = first.map_or(u64::MAX, |i| places[i]);
-                self.rows.verdict(pos, v)?;
-            }
-            Ok(())
-        };
-        if let Err(e) = rows() {
-            self.error.get_or_insert(e);
-        }
-        let k = crate::report::verdict::counts(calls, legs, media, &[]);
-        self.counts.add_calls(&k);
-        self.take(findings);
-    }
-
-    /// Findings, counted by rule: FM002's wait for the end, the others are spooled.
-    fn take(&mut self, findings: Vec<Finding>) {
-        for f in findings {
-            *(self.counts.findings_by_rule)
-                .entry(f.id.to_string())
-                .or_default() += 1;
-            if f.pending.is_some() {
-                self.pending.push(f);
-                continue;
-            }
-            let rank = crate::rules::catalogue_rank(f.id);
-            if let Err(e) = self.found.push(f, rank) {
-                self.error.get_or_insert(e);
-            }
-        }
-    }
-
-    /// Findings of no unit (media of no call, SP003 findings that waited for UDP, the
-    /// capture rules').
-    pub(super) fn loose(&mut self, findings: Vec<Finding>) {
-        self.late
-            .extend(findings.iter().filter_map(|f| f.call_id.clone()));
-        self.take(findings);
-    }
-
-    /// The input has ended: the capture's RTP streams (`rtp_streams`) and its ICE
-    /// sessions (in `media`) are counted.
-    pub(super) fn end(&mut self, media: &MediaReport, rtp_streams: u64) {
-        self.counts.rtp_streams = rtp_streams as usize;
-        let sessions = media.ice_sessions();
-        self.counts.ice_sessions = sessions.len();
-        self.counts.ice_connected = (sessions.iter())
-            .filter(|s| s.sides.iter().any(|side| side.answered > 0))
-            .count();
-    }
-
-    /// The report: every finding in report order, verdicts and calls in the order of the
-    /// calls (or, spooled, beside it).
-    fn analysis(
-        mut self,
-        site: Site,
-        roles: Roles,
-        captures: Vec<crate::sip::CaptureReport>,
-    ) -> std::io::Result<Streamed> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        // FM002's suggestion, proven on every number of the capture.
-        crate::rules::diversions::complete(&mut self.pending, &self.diversions, &site);
-        for f in std::mem::take(&mut self.pending) {
-            let rank = crate::rules::catalogue_rank(f.id);
-            self.found.push(f, rank)?;
-        }
-        let mut a = Analysis::new(
-            site,
-            roles,
-            captures,
-            Vec::new(),
-            self.counts,
-            Vec::new(),
-            Vec::new(),
-        );
-        let rules_of = self.found.rules_of(&self.late);
-        let findings = self.found.finish(&mut a)?;
-        let json = self.rows.finish(&mut a, &self.late, rules_of, findings)?;
-        Ok((a, json))
-    }
-}
-
 /// The `n`th reading of the file at `path` by `judge`, and the errors it met.
 fn read(judge: Judge, path: &str, n: u8) -> (Judge, Vec<CaptureError>) {
     let mut errors = Vec::new();
@@ -290,10 +151,6 @@ fn read(judge: Judge, path: &str, n: u8) -> (Judge, Vec<CaptureError>) {
     super::super::progress::reading(0);
     (judge, errors)
 }
-
-/// A streamed analysis: the report, and its verdicts (and, for JSON, its call rows and
-/// findings), spooled.
-pub(in crate::app) type Streamed = (Analysis, Option<Spooled>);
 
 /// `analyze` of the file `path` (readable twice), its rows kept as `layout` says; see the
 /// module docs. `None` beside the errors when it could not be read; `Ok(None)` when a

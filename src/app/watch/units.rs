@@ -16,7 +16,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use crate::calls::Call;
-use crate::calls::legs::{Legs, RoleTally, Roles};
+use crate::calls::legs::{Legs, Roles};
 use crate::media::MediaReport;
 use crate::numbers::Site;
 use crate::report::verdict::Verdict;
@@ -25,8 +25,8 @@ use crate::sip::CaptureReport;
 
 use super::super::analyze::RuleChoice;
 use super::deferred::Deferred;
+use super::kept::{Kept, report_order};
 use super::media;
-use super::stream::{Report, report_order};
 
 /// What a unit's rules read besides the unit: the command's choice of rules, the IP
 /// Office options, and (once the input has ended) the last file's report.
@@ -53,13 +53,6 @@ pub(super) struct Unit {
     pub(super) no_udp_yet: bool,
     /// The file the findings name (`None`: several files, whose frames are cited by file).
     pub(super) capture: Option<String>,
-}
-
-/// What the second reading of `analyze` keeps of the units: the INVITEs to and from XCC
-/// (which name the PBXs) and the report.
-pub(super) struct Kept {
-    pub(super) tally: RoleTally,
-    pub(super) report: Box<Report>,
 }
 
 /// Judges `unit` with `site`, the digests of the calls judged before it (`seen`, which it
@@ -289,7 +282,9 @@ impl Work {
 
 #[cfg(test)]
 mod tests {
+    use super::super::kept::Report;
     use super::*;
+    use crate::calls::legs::RoleTally;
     use crate::report::analysis_spool::Layout;
 
     fn judging() -> Judging {

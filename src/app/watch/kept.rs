@@ -1,0 +1,164 @@
+//! What the units of a streamed `analyze` show, kept for its report ([`super::stream`]):
+//! their findings spooled in report order, their verdicts and call rows, the counts, and
+//! the numbers FM002's suggestion is proven on. Input: each judged unit
+//! ([`super::units`]) and the findings of no unit; output: the [`Analysis`] and what is
+//! spooled of it.
+
+use std::collections::HashSet;
+
+use crate::calls::Call;
+use crate::calls::legs::{Legs, RoleTally, Roles};
+use crate::media::MediaReport;
+use crate::numbers::Site;
+use crate::report::analysis::{Analysis, CallSummary};
+use crate::report::analysis_spool::{AnalysisRows, FindingRows, Layout, Spooled, report_key};
+use crate::report::verdict::{Counts, Verdict};
+use crate::rules::Finding;
+
+/// A streamed analysis: the report, and its verdicts (and, for JSON, its call rows and
+/// findings), spooled.
+pub(in crate::app) type Streamed = (Analysis, Option<Spooled>);
+
+/// What the second reading of `analyze` keeps of the units: the INVITEs to and from XCC
+/// (which name the PBXs) and the report.
+pub(super) struct Kept {
+    pub(super) tally: RoleTally,
+    pub(super) report: Box<Report>,
+}
+
+/// Findings in report order: worst first, then by first frame, then in catalogue order
+/// (as `analyze` lists them when it holds every call). A unit's findings are put in it
+/// before its verdicts name their rules, so that a verdict names them in that order.
+pub(super) fn report_order(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| report_key(f, crate::rules::catalogue_rank(f.id)));
+}
+
+/// What the units judged show, for the report.
+pub(super) struct Report {
+    /// FM002 findings, until the numbers of the whole capture complete them.
+    pending: Vec<Finding>,
+    /// The others, spooled in report order (small records kept).
+    found: FindingRows,
+    /// The calls of the findings made after their unit was judged (capture rules, media of
+    /// no unit): their verdicts are told again at the end.
+    late: HashSet<String>,
+    /// Verdicts and call rows, by the place of their call among the capture's calls.
+    rows: AnalysisRows,
+    counts: Counts,
+    /// The numbers forwarded to XCC, for FM002's suggestion.
+    pub(super) diversions: crate::rules::diversions::Diversions,
+    /// The first error writing the spooled rows.
+    error: Option<std::io::Error>,
+}
+
+impl Report {
+    pub(super) fn new(layout: Layout) -> Self {
+        Report {
+            error: None,
+            pending: Vec::new(),
+            found: FindingRows::new(layout),
+            late: HashSet::new(),
+            rows: AnalysisRows::new(layout),
+            counts: Counts::default(),
+            diversions: Default::default(),
+        }
+    }
+
+    /// A unit judged: its calls (at `places`), legs and media, what was found on them
+    /// and their verdicts.
+    pub(super) fn unit(
+        &mut self,
+        places: &[u64],
+        calls: &[Call],
+        legs: &Legs,
+        media: &MediaReport,
+        findings: Vec<Finding>,
+        verdicts: Vec<Verdict>,
+    ) {
+        let rows = || -> std::io::Result<()> {
+            for (&pos, c) in places.iter().zip(calls) {
+                self.rows.call(pos, CallSummary::new(c, legs, media))?;
+            }
+            for v in verdicts {
+                let first = calls.iter().position(|c| c.call_id == v.call_ids[0]);
+                let pos = first.map_or(u64::MAX, |i| places[i]);
+                self.rows.verdict(pos, v)?;
+            }
+            Ok(())
+        };
+        if let Err(e) = rows() {
+            self.error.get_or_insert(e);
+        }
+        let k = crate::report::verdict::counts(calls, legs, media, &[]);
+        self.counts.add_calls(&k);
+        self.take(findings);
+    }
+
+    /// Findings, counted by rule: FM002's wait for the end, the others are spooled.
+    fn take(&mut self, findings: Vec<Finding>) {
+        for f in findings {
+            *(self.counts.findings_by_rule)
+                .entry(f.id.to_string())
+                .or_default() += 1;
+            if f.pending.is_some() {
+                self.pending.push(f);
+                continue;
+            }
+            let rank = crate::rules::catalogue_rank(f.id);
+            if let Err(e) = self.found.push(f, rank) {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Findings of no unit (media of no call, SP003 findings that waited for UDP, the
+    /// capture rules').
+    pub(super) fn loose(&mut self, findings: Vec<Finding>) {
+        self.late
+            .extend(findings.iter().filter_map(|f| f.call_id.clone()));
+        self.take(findings);
+    }
+
+    /// The input has ended: the capture's RTP streams (`rtp_streams`) and its ICE
+    /// sessions (in `media`) are counted.
+    pub(super) fn end(&mut self, media: &MediaReport, rtp_streams: u64) {
+        self.counts.rtp_streams = rtp_streams as usize;
+        let sessions = media.ice_sessions();
+        self.counts.ice_sessions = sessions.len();
+        self.counts.ice_connected = (sessions.iter())
+            .filter(|s| s.sides.iter().any(|side| side.answered > 0))
+            .count();
+    }
+
+    /// The report: every finding in report order, verdicts and calls in the order of the
+    /// calls (or, spooled, beside it).
+    pub(super) fn analysis(
+        mut self,
+        site: Site,
+        roles: Roles,
+        captures: Vec<crate::sip::CaptureReport>,
+    ) -> std::io::Result<Streamed> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        // FM002's suggestion, proven on every number of the capture.
+        crate::rules::diversions::complete(&mut self.pending, &self.diversions, &site);
+        for f in std::mem::take(&mut self.pending) {
+            let rank = crate::rules::catalogue_rank(f.id);
+            self.found.push(f, rank)?;
+        }
+        let mut a = Analysis::new(
+            site,
+            roles,
+            captures,
+            Vec::new(),
+            self.counts,
+            Vec::new(),
+            Vec::new(),
+        );
+        let rules_of = self.found.rules_of(&self.late);
+        let findings = self.found.finish(&mut a)?;
+        let json = self.rows.finish(&mut a, &self.late, rules_of, findings)?;
+        Ok((a, json))
+    }
+}
