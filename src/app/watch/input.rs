@@ -70,9 +70,9 @@ fn lock(judge: &Mutex<Judge>) -> std::sync::MutexGuard<'_, Judge> {
     judge.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What a watch takes from the scan of a file: everything, on the reading thread (the
-/// judge is the bulk of the work; a second thread for reading gains nothing), each
-/// message as soon as it is read.
+/// What a watch (and the second reading of `analyze`) takes from the scan of a file:
+/// everything, on the reading thread, each message as soon as it is read; `analyze`
+/// judges its units on a thread of their own ([`super::units::Work`]).
 struct WatchEmit<'j> {
     sink: WatchSink<'j>,
 }
