@@ -68,7 +68,6 @@ use crate::rules::{self, Severity};
 use crate::sip::SipMessage;
 
 use super::Sink;
-use super::analyze::RuleChoice;
 use input::{follow_set, live, read_one, stop_on_signals};
 use may_link::MayLink;
 
@@ -114,10 +113,10 @@ struct Judge {
     ports: crate::media::MediaSettings,
     /// The media, judged with each unit of calls.
     media: media::WatchMedia,
-    /// What a unit's rules read besides the unit: `--select`, `--ignore`, `--ipo`,
+    /// What a unit's rules read besides the unit: `--select`, `--ignore`, `--severity`
+    /// (which the capture rules and the media of no call follow too), `--ipo`,
     /// `--ipo-config`, the last file's report once the input has ended.
     unit_rules: units::UnitRules,
-    choice: RuleChoice,
     format: WatchFormat,
     text: TextOptions,
     fail_on: Option<Severity>,

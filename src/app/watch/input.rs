@@ -219,18 +219,18 @@ impl Emit for LearnEmit {
 /// [`read_one`] shows it. On this thread alone when a second cannot be started.
 pub(super) fn read_learning(
     path: &str,
-    mut judge: Judge,
+    judge: Judge,
     errors: &mut Vec<crate::capture::CaptureError>,
 ) -> Judge {
-    judge.file_starts(path);
+    let judge = Mutex::new(judge);
     let (tx, rx) = sync_channel::<Vec<Learnt>>(LEARNT_IN_FLIGHT);
-    // The judge moves to the other thread only once it has started.
-    let slot = Mutex::new(Some(judge));
-    let udp = std::thread::scope(|s| {
+    let read = std::thread::scope(|s| {
         let spawned = std::thread::Builder::new()
             .name("sipdiag-learn".into())
             .spawn_scoped(s, || {
-                let mut judge = lock_slot(&slot).take().expect("handed over once");
+                // Held while the file is read: this thread alone uses the judge meanwhile.
+                let mut judge = lock(&judge);
+                judge.file_starts(path);
                 for batch in rx {
                     for l in batch {
                         match l {
@@ -239,11 +239,8 @@ pub(super) fn read_learning(
                         }
                     }
                 }
-                *lock_slot(&slot) = Some(judge);
             });
-        if spawned.is_err() {
-            return None;
-        }
+        spawned.ok()?;
         let mut emit = LearnEmit {
             batch: Vec::with_capacity(LEARNT_AT_ONCE),
             tx,
@@ -257,30 +254,18 @@ pub(super) fn read_learning(
         drop(tx);
         Some((result, udp))
     });
-    let mut judge = slot
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .expect("the judge is back");
-    let Some((result, udp)) = udp else {
+    match read {
+        Some((result, udp)) => {
+            let mut j = lock(&judge);
+            if let Some(n) = j.stream.as_mut().and_then(|s| s.counting_udp()) {
+                *n += udp;
+            }
+            j.file_read(result, errors);
+        }
         // No second thread: read on this one.
-        let judge = Mutex::new(judge);
-        let mut emit = WatchEmit {
-            sink: WatchSink(&judge),
-        };
-        let result = super::super::scan_into(path, &mut emit);
-        let mut judge = judge.into_inner().unwrap_or_else(|e| e.into_inner());
-        judge.file_read(result, errors);
-        return judge;
-    };
-    if let Some(n) = judge.stream.as_mut().and_then(|s| s.counting_udp()) {
-        *n += udp;
+        None => read_one(path, None, &judge, errors),
     }
-    judge.file_read(result, errors);
-    judge
-}
-
-fn lock_slot(slot: &Mutex<Option<Judge>>) -> std::sync::MutexGuard<'_, Option<Judge>> {
-    slot.lock().unwrap_or_else(|e| e.into_inner())
+    judge.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 /// While the input is quiet, the capture's clock runs on with the wall clock from the

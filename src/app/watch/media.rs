@@ -484,13 +484,13 @@ impl Judge {
             seen: &self.seen,
         };
         let mut findings = rules::run_selected(&cx, &|r| r.info().id == "SP006");
-        self.choice.apply_severity(&mut findings);
+        self.unit_rules.choice.apply_severity(&mut findings);
         self.print_findings(findings);
     }
 
     /// Whether the rule `id` runs (`--select`, `--ignore`).
     fn rule_enabled(&self, id: &str) -> bool {
-        rules::lookup(id).is_some_and(|r| self.choice.enabled(r.info()))
+        rules::lookup(id).is_some_and(|r| self.unit_rules.choice.enabled(r.info()))
     }
 
     /// Prints findings that belong to no unit of calls (media of no call; SP003 findings

@@ -29,7 +29,6 @@ pub(super) struct JudgeSetup<'a> {
 impl Judge {
     pub(super) fn new(o: &JudgeSetup<'_>) -> anyhow::Result<Judge> {
         let (site, settings) = site_settings(o.site, o.ports)?;
-        let choice = RuleChoice::new(&o.judge.select, &o.judge.ignore, &o.judge.severity)?;
         Ok(Judge {
             retiring: Retiring::default(),
             last_message: None,
@@ -49,7 +48,7 @@ impl Judge {
             media: media::WatchMedia::new(settings.clone()),
             ports: settings,
             unit_rules: UnitRules {
-                choice: choice.clone(),
+                choice: RuleChoice::new(&o.judge.select, &o.judge.ignore, &o.judge.severity)?,
                 ipo: o.judge.ipo.clone(),
                 ipo_config: (o.judge.ipo_config)
                     .as_deref()
@@ -57,7 +56,6 @@ impl Judge {
                     .transpose()?,
                 last_report: None,
             },
-            choice,
             format: o.format,
             text: o.text,
             fail_on: fail_threshold(o.judge.fail_on),
@@ -145,12 +143,12 @@ impl Judge {
         };
         let mut capture_findings = rules::run_selected(&cx, &|r| {
             (r.scope() == Scope::Capture || media::END_RULES.contains(&r.info().id))
-                && self.choice.enabled(r.info())
+                && self.unit_rules.choice.enabled(r.info())
         });
         if let Some(f) = waited.no_media_finding() {
             capture_findings.push(f);
         }
-        self.choice.apply_severity(&mut capture_findings);
+        self.unit_rules.choice.apply_severity(&mut capture_findings);
         // One file: the findings name it, as `analyze`'s do (several: frames cited by file).
         if let [only] = self.files.paths() {
             for f in capture_findings.iter_mut().filter(|f| f.capture.is_none()) {

@@ -123,12 +123,14 @@ impl Judge {
     /// The input has ended and every unit has been sent: their judging back on this
     /// thread, the digests of the calls judged back in the judge (the capture rules read
     /// them) and the SP003 findings that wait for UDP with the media.
-    pub(super) fn units_judged(&mut self) -> Option<&mut Judging> {
-        let judging = self.stream.as_deref_mut().and_then(Pass::work)?.finish();
+    pub(super) fn units_judged(&mut self) {
+        let Some(work) = self.stream.as_deref_mut().and_then(Pass::work) else {
+            return;
+        };
+        let judging = work.finish();
         self.seen = std::mem::take(&mut judging.seen);
         // Nothing else waits: every unit is judged there.
         self.media.deferred = std::mem::take(&mut judging.waiting);
-        Some(judging)
     }
 
     /// On the first reading: the media is not followed.
