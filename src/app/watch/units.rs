@@ -181,8 +181,11 @@ impl Judging {
 /// for every call.
 const JOBS_AT_ONCE: usize = 32;
 /// Sends of [`JOBS_AT_ONCE`] jobs the channel holds before the reading waits: the units
-/// in flight are a few hundred calls at most.
-const SENDS_IN_FLIGHT: usize = 2;
+/// in flight are a few hundred calls at most. The units come in bursts (the calls that
+/// have waited [`super::HOLD_SECS`] are linked and sent together, thousands at a busy
+/// site): room for a few hundred lets the judging go on with a burst while the reading
+/// goes on with the capture, instead of each waiting for the other.
+const SENDS_IN_FLIGHT: usize = 8;
 
 /// Where `analyze`'s units are judged: on a thread beside the reading, or (a thread
 /// could not be started, or the judging is done) here. One of the two is set.
