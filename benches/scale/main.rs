@@ -15,9 +15,13 @@
 //! And 300,000 calls all rejected (`rejected`), also as a text report, which lists every
 //! failed call: its verdicts must not all be held to be listed.
 //!
+//! And, when asked for (`paced`), the largest size over as many hours as it is times the
+//! smallest: the same calls at the smallest size's rate, so that wall time can be told
+//! apart by what grows with it, the capture's length or the calls in progress.
+//!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
-//! `100000,1000000,registrations,signalling,rejected`),
+//! `100000,1000000,registrations,signalling,rejected`; `paced` is not in it),
 //! `SIPDIAG_BENCH_RUNS` (default 1) the runs per measurement (the best is kept).
 //! Peak RSS is read from `/usr/bin/time -v` ("Maximum resident set size").
 
@@ -37,13 +41,23 @@ const GENERATOR_VERSION: u32 = 1;
 const HOLD: u32 = 10;
 const TARGET_RSS_MIB: f64 = 64.0;
 
-/// The capture of `calls` calls (`long_first`: the first answered one lasting the hour;
-/// `rtp` false: filtered to signalling, as `tcpdump port 5060` would take it).
+/// The capture of `calls` calls over an hour (`long_first`: the first answered one lasting
+/// the hour; `rtp` false: filtered to signalling, as `tcpdump port 5060` would take it).
 fn ensure(dir: &Path, calls: u32, long_first: bool, rtp: bool) -> PathBuf {
+    ensure_over(dir, calls, 3600, long_first, rtp)
+}
+
+/// The capture of `calls` calls over `duration` seconds (see [`ensure`]).
+fn ensure_over(dir: &Path, calls: u32, duration: u32, long_first: bool, rtp: bool) -> PathBuf {
     let long = if long_first { "-long" } else { "" };
     let signalling = if rtp { "" } else { "-signalling" };
+    let over = if duration == 3600 {
+        String::new()
+    } else {
+        format!("-{duration}s-long-capture")
+    };
     let path = dir.join(format!(
-        "scale-v{GENERATOR_VERSION}-{calls}calls-{HOLD}s{long}{signalling}.pcap"
+        "scale-v{GENERATOR_VERSION}-{calls}calls-{HOLD}s{long}{signalling}{over}.pcap"
     ));
     if !path.exists() {
         let tmp = path.with_extension("tmp");
@@ -53,7 +67,7 @@ fn ensure(dir: &Path, calls: u32, long_first: bool, rtp: bool) -> PathBuf {
             &mut f,
             scale_gen::Scale {
                 calls,
-                duration: 3600,
+                duration,
                 hold: HOLD,
                 long_first,
             },
@@ -201,6 +215,20 @@ fn main() {
         && let Some(&n) = sizes.iter().min()
     {
         captures.push((format!("{n} signalling"), ensure(&dir, n, false, false)));
+    }
+    // The largest size at the smallest one's rate (`paced`): as many calls, over as many
+    // hours as it is times the smallest, so that as few are in progress at once. Its wall
+    // time against the smallest's shows what grows with the capture's length, and against
+    // the largest's (as many calls in an hour) what grows with the calls in progress.
+    if asked.contains(&"paced")
+        && let (Some(&small), Some(&large)) = (sizes.iter().min(), sizes.iter().max())
+        && large > small
+    {
+        let hours = large / small;
+        captures.push((
+            format!("{large} over {hours} h"),
+            ensure_over(&dir, large, 3600 * hours, false, true),
+        ));
     }
     if asked.contains(&"registrations") {
         captures.push(("registrations".into(), ensure_registrations(&dir)));
