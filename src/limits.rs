@@ -1,6 +1,6 @@
 //! The caps that keep hostile or huge captures bounded in memory and time.
 //!
-//! Not a stage: settings read by `net` (TCP reassembly, IP defragmentation), `sip`
+//! Not a stage: settings read by `net` (TCP reassembly, IP defragmentation, SCTP), `sip`
 //! (framing) and `media` (flow table) when they are created. The command line sets them
 //! once, before any capture is read ([`set`]); library users and tests that do nothing get
 //! [`Limits::DEFAULT`]. Every cap, when reached, is reported as an anomaly naming it (and
@@ -14,13 +14,14 @@ pub struct Limits {
     /// TCP connections followed at once (each has two directions); beyond, the least
     /// recently active direction is closed.
     pub tcp_connections: usize,
-    /// Fragmented IP datagrams under reassembly at once; beyond, the least recently
-    /// added-to is dropped.
+    /// Fragmented IP datagrams under reassembly at once, and SCTP messages split over
+    /// chunks (each table its own); beyond, the least recently added-to is dropped.
     pub fragments: usize,
     /// UDP media flows (source → destination) followed at once; beyond, the least
     /// recently active is forgotten.
     pub media_flows: usize,
     /// Largest SIP message (headers and body) read on a stream; a longer body is skipped.
+    /// An SCTP message over it is dropped.
     pub sip_message: usize,
     /// Longest SIP header block read on a stream before it is given up as not SIP.
     pub sip_header: usize,

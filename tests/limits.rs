@@ -588,6 +588,91 @@ fn fragment_flood_is_bounded_and_later_datagrams_still_rebuild() {
     assert_eq!(found[0]["evidence"]["first_frame"], 9);
 }
 
+/// An SCTP packet from `src` to `dst` with one DATA chunk: `flags` B (2) and E (1), the
+/// chunk's TSN and stream.
+fn sctp_data(src: Addr, dst: Addr, flags: u8, tsn: u32, stream: u16, user: &[u8]) -> Vec<u8> {
+    let mut p = Vec::new();
+    p.extend_from_slice(&src.1.to_be_bytes());
+    p.extend_from_slice(&dst.1.to_be_bytes());
+    p.extend_from_slice(&[0; 8]);
+    p.extend_from_slice(&[0, flags]);
+    p.extend_from_slice(&((16 + user.len()) as u16).to_be_bytes());
+    p.extend_from_slice(&tsn.to_be_bytes());
+    p.extend_from_slice(&stream.to_be_bytes());
+    p.extend_from_slice(&[0; 6]);
+    p.extend_from_slice(user);
+    while p.len() % 4 != 0 {
+        p.push(0);
+    }
+    p
+}
+
+#[test]
+fn sctp_reassembly_drops_are_reported() {
+    let options = pcap::in_dialog("OPTIONS", "over-sctp", CALLER, CALLEE);
+    let (head, tail) = options.split_at(40);
+    let f = write(|p| {
+        let mut chunk = |us: u64, flags: u8, tsn: u32, stream: u16, user: &[u8]| {
+            let sctp = sctp_data(CALLER, CALLEE, flags, tsn, stream, user);
+            p.fragment(us, CALLER.0, CALLEE.0, 132, 1, 0, false, &sctp)
+        };
+        // Frames 1-2: two messages begun on streams 1 and 2.
+        chunk(1_000_000, 2, 1, 1, b"never")?;
+        chunk(1_000_001, 2, 10, 2, b"also never")?;
+        // Frames 3-4: the OPTIONS in two chunks on stream 3; at `--max-fragments 2`,
+        // stream 1's message makes room.
+        chunk(1_000_002, 2, 20, 3, head)?;
+        chunk(1_000_003, 1, 21, 3, tail)?;
+        // Frame 5: stream 1's last chunk finds nothing to finish.
+        chunk(1_000_004, 1, 2, 1, b"end")?;
+        // Frame 6: a message over `--max-sip-message 300`, in one chunk.
+        chunk(1_000_005, 3, 30, 4, &[b'x'; 400])?;
+        Ok(())
+    });
+    let v = analyze(
+        f.path(),
+        &["--max-fragments", "2", "--max-sip-message", "300"],
+    );
+    assert_eq!(v["captures"][0]["sip_messages"], 1, "the OPTIONS rebuilt");
+    let a = anomaly(&v, "sctp-reassembly-limit").expect("sctp-reassembly-limit");
+    assert_eq!(
+        (a["count"].as_u64(), a["frames"][0].as_u64()),
+        (Some(1), Some(3))
+    );
+    assert!(a["message"].as_str().unwrap().contains("--max-fragments"));
+    let a = anomaly(&v, "sctp-message-limit").expect("sctp-message-limit");
+    assert_eq!(
+        (a["count"].as_u64(), a["frames"][0].as_u64()),
+        (Some(1), Some(6))
+    );
+    assert!(a["message"].as_str().unwrap().contains("--max-sip-message"));
+    // Stream 1's end (frame 5) and stream 2's message, left at the end (frame 2).
+    let a = anomaly(&v, "sctp-fragments-incomplete").expect("sctp-fragments-incomplete");
+    assert_eq!(a["count"], 2);
+    assert_eq!(a["frames"], serde_json::json!([2, 5]));
+    let mut limits: Vec<&str> = (cap006(&v).iter())
+        .map(|f| f["evidence"]["limit"].as_str().unwrap())
+        .collect();
+    limits.sort();
+    assert_eq!(limits, ["fragments", "sip-message"]);
+    let cap004: Vec<&Value> = (v["findings"].as_array().unwrap().iter())
+        .filter(|f| f["id"] == "CAP004")
+        .collect();
+    assert_eq!(cap004.len(), 1, "{cap004:?}");
+    assert!(
+        cap004[0]["title"].as_str().unwrap().contains("SCTP"),
+        "{}",
+        cap004[0]
+    );
+    // Under the default caps stream 1's message is whole; only stream 2's never ends.
+    let v = analyze(f.path(), &[]);
+    assert_eq!(v["captures"][0]["sip_messages"], 1);
+    assert!(limit_kinds(&v).is_empty(), "{:?}", limit_kinds(&v));
+    let a = anomaly(&v, "sctp-fragments-incomplete").expect("sctp-fragments-incomplete");
+    assert_eq!(a["count"], 1);
+    assert_eq!(a["frames"], serde_json::json!([2]));
+}
+
 /// A MESSAGE whose 400-byte body is SIP-looking text, then an OPTIONS, on one TCP stream.
 fn big_body() -> tempfile::NamedTempFile {
     let body: String = "OPTIONS sip:fake SIP/2.0\r\nCall-ID: fake\r\n\r\n".repeat(10);

@@ -11,16 +11,17 @@ pub struct LimitArgs {
     /// [default: 50000].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_tcp_connections: Option<u32>,
-    /// Fragmented IP datagrams under reassembly at once (and 8 KiB each on average);
-    /// beyond, the least recently added-to is dropped [default: 4096].
+    /// Fragmented IP datagrams under reassembly at once (and 8 KiB each on average), and
+    /// SCTP messages split over chunks; beyond, the least recently added-to is dropped
+    /// [default: 4096].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_fragments: Option<u32>,
     /// UDP media flows followed at once; beyond, the one idle longest is forgotten and
     /// its call's media is not judged [default: 100000].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_media_flows: Option<u32>,
-    /// Largest SIP message on TCP, in bytes; a longer body is skipped unread
-    /// [default: 1048576].
+    /// Largest SIP message on TCP, in bytes; a longer body is skipped unread (on SCTP, a
+    /// longer message is dropped) [default: 1048576].
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_sip_message: Option<u32>,
     /// Longest SIP header block on TCP, in bytes; a longer one is given up

@@ -17,9 +17,10 @@ use std::net::{IpAddr, SocketAddr};
 use etherparse::{IpNumber, Ipv6ExtensionSlice, LaxIpSlice, TcpSlice, UdpSlice};
 use serde::Serialize;
 
-use crate::capture::{Anomaly, Frame, Timestamp};
+use crate::capture::{Frame, Timestamp};
 
 mod addr;
+mod anomalies;
 mod defrag;
 mod link;
 mod sctp;
@@ -380,126 +381,9 @@ impl Decoder {
     /// End of capture: flush reassembly state (holes that never filled become gaps).
     pub fn finish(&mut self, out: &mut dyn FnMut(Packet<'_>)) {
         self.defrag.finish();
+        self.sctp.finish();
         let last = self.last_frame;
         self.tcp.finish(last, &mut |e| out(Packet::Stream(e)));
-    }
-
-    fn defrag_limit(&self) -> usize {
-        self.defrag.max_pending()
-    }
-
-    fn tcp_limit(&self) -> usize {
-        self.tcp.max_connections()
-    }
-
-    /// Trouble seen at this stage, as anomalies for the report.
-    pub fn anomalies(&self) -> Vec<Anomaly> {
-        self.anomalies_numbered(&|n| n)
-    }
-
-    /// [`Decoder::anomalies`], the frame numbers in their messages shown as `shown` says
-    /// (a merged read: each in its own file's numbers); their `frames` stay as decoded.
-    pub fn anomalies_numbered(&self, shown: &dyn Fn(u64) -> u64) -> Vec<Anomaly> {
-        let first = |frames: &[u64]| frames.first().map_or(0, |&n| shown(n));
-        let mut v = Vec::new();
-        let d = &self.defrag.stats;
-        if d.incomplete > 0 {
-            v.push(Anomaly {
-                kind: "ip-fragments-incomplete",
-                message: format!(
-                    "{} fragmented IP datagram(s) never completed (first fragment in frame {}); their content was not analysed",
-                    d.incomplete,
-                    first(&d.incomplete_frames)
-                ),
-                frames: d.incomplete_frames.clone(),
-                count: d.incomplete,
-                flow: None,
-            });
-        }
-        if d.invalid > 0 {
-            v.push(Anomaly {
-                kind: "ip-fragments-invalid",
-                message: format!(
-                    "{} IP fragment(s) conflicted with the rest of their datagram and were dropped",
-                    d.invalid
-                ),
-                frames: Vec::new(),
-                count: d.invalid,
-                flow: None,
-            });
-        }
-        if d.evicted > 0 {
-            v.push(Anomaly {
-                kind: "ip-fragment-limit",
-                message: format!(
-                    "{} fragmented IP datagram(s) dropped unfinished because {} were already under reassembly (first in frame {}; raise {})",
-                    d.evicted,
-                    self.defrag_limit(),
-                    first(&d.evicted_frames),
-                    crate::limits::Limits::FRAGMENTS,
-                ),
-                frames: d.evicted_frames.clone(),
-                count: d.evicted,
-                flow: None,
-            });
-        }
-        let t = &self.tcp.stats;
-        if t.evicted > 0 {
-            v.push(Anomaly {
-                kind: "tcp-connection-limit",
-                message: format!(
-                    "{} open TCP stream direction(s) closed because {} connections were already followed (first in frame {}; raise {})",
-                    t.evicted,
-                    self.tcp_limit(),
-                    first(&t.evicted_frames),
-                    crate::limits::Limits::TCP_CONNECTIONS,
-                ),
-                frames: t.evicted_frames.clone(),
-                count: t.evicted,
-                flow: None,
-            });
-        }
-        if t.gaps > 0 {
-            v.push(Anomaly {
-                kind: "tcp-gap",
-                message: format!(
-                    "{} hole(s) in TCP streams never filled (segments not captured), first before frame {}",
-                    t.gaps,
-                    first(&t.gap_frames)
-                ),
-                frames: t.gap_frames.clone(),
-                count: t.gaps,
-                flow: None,
-            });
-        }
-        for (t, skipped) in &self.stats.unknown_erf_types {
-            let n = skipped.count;
-            v.push(Anomaly {
-                kind: "unknown-linktype",
-                message: format!("{n} ERF record(s) of type {t}, which sipdiag does not decode"),
-                frames: skipped.first_frames.clone(),
-                count: n,
-                flow: None,
-            });
-        }
-        for (lt, skipped) in &self.stats.unknown_linktypes {
-            let n = skipped.count;
-            v.push(Anomaly {
-                kind: "unknown-linktype",
-                message: match link::linktype_name(*lt) {
-                    "" => {
-                        format!("{n} frame(s) with link type {lt}, which sipdiag does not decode")
-                    }
-                    name => format!(
-                        "{n} frame(s) with link type {lt} ({name}), which sipdiag does not decode"
-                    ),
-                },
-                frames: skipped.first_frames.clone(),
-                count: n,
-                flow: None,
-            });
-        }
-        v
     }
 }
 

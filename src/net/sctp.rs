@@ -2,15 +2,19 @@
 //!
 //! A message may be split over several DATA chunks (B bit on the first, E bit on the
 //! last, consecutive TSNs); fragments are joined per association direction and stream,
-//! bounded in size and in the number of messages under reassembly.
+//! bounded in size (a user message is a SIP message: [`Limits::sip_message`](crate::limits::Limits::sip_message)) and in the
+//! messages under reassembly (as IP datagrams are: [`Limits::fragments`](crate::limits::Limits::fragments), and 16 MiB in
+//! all). Nothing is dropped silently: what is counted here the decoder reports as
+//! anomalies (rules CAP004 and CAP006).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
-const MAX_MESSAGE: usize = 1 << 18;
-const MAX_PENDING: usize = 1024;
+use crate::lru::LruMap;
+
 /// Bytes held in all partial messages together.
 const MAX_PENDING_BYTES: usize = 16 << 20;
+/// First frames kept per count, for evidence.
+const FRAMES_LISTED: usize = 10;
 
 struct Partial {
     next_tsn: u32,
@@ -24,13 +28,113 @@ pub(crate) struct UserMessage<'a> {
     pub frames: &'a [u64],
 }
 
-#[derive(Default)]
+/// User messages that could not be rebuilt, each count with the first frames concerned.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SctpStats {
+    /// Messages left incomplete: a chunk missing (the next TSN was another, or a middle
+    /// or last chunk came without the first), or the capture ended first.
+    pub incomplete: u64,
+    pub incomplete_frames: Vec<u64>,
+    /// Messages dropped unfinished to make room for newer ones (the table's cap).
+    pub evicted: u64,
+    pub evicted_frames: Vec<u64>,
+    /// Messages dropped for growing past the message cap.
+    pub too_large: u64,
+    pub too_large_frames: Vec<u64>,
+}
+
+/// Counts one more, keeping the earliest [`FRAMES_LISTED`] frames in order (a message left
+/// at the end of the capture began before the chunks found missing since).
+fn note(count: &mut u64, frames: &mut Vec<u64>, frame: u64) {
+    *count += 1;
+    if frames.len() < FRAMES_LISTED || frames.last().is_some_and(|&l| frame < l) {
+        let at = frames.partition_point(|&f| f <= frame);
+        frames.insert(at, frame);
+        frames.truncate(FRAMES_LISTED);
+    }
+}
+
+type Key = (SocketAddr, SocketAddr, u16);
+
 pub(crate) struct Sctp {
-    pending: HashMap<(SocketAddr, SocketAddr, u16), Partial>,
+    /// Messages under reassembly, least recently added-to first out.
+    pending: LruMap<Key, Partial>,
     pending_bytes: usize,
+    max_pending: usize,
+    max_message: usize,
+    pub stats: SctpStats,
+}
+
+impl Default for Sctp {
+    fn default() -> Self {
+        let l = crate::limits::current();
+        Sctp::new(l.fragments, l.sip_message)
+    }
 }
 
 impl Sctp {
+    /// At most `max_pending` messages under reassembly, each at most `max_message` bytes.
+    pub fn new(max_pending: usize, max_message: usize) -> Self {
+        Sctp {
+            pending: LruMap::default(),
+            pending_bytes: 0,
+            max_pending: max_pending.max(1),
+            max_message: max_message.max(1),
+            stats: SctpStats::default(),
+        }
+    }
+
+    /// The cap on messages under reassembly.
+    pub fn max_pending(&self) -> usize {
+        self.max_pending
+    }
+
+    /// The cap on one message's size.
+    pub fn max_message(&self) -> usize {
+        self.max_message
+    }
+
+    /// The end of the capture: the messages still under reassembly are incomplete.
+    pub fn finish(&mut self) {
+        while let Some((_, p)) = self.pending.pop_oldest() {
+            let first = p.frames.first().copied().unwrap_or(0);
+            note(
+                &mut self.stats.incomplete,
+                &mut self.stats.incomplete_frames,
+                first,
+            );
+        }
+        self.pending_bytes = 0;
+    }
+
+    /// Drops the message under reassembly at `key` (a chunk of it went missing).
+    fn drop_incomplete(&mut self, key: &Key) {
+        if let Some(old) = self.pending.remove(key) {
+            self.pending_bytes -= old.data.len();
+            let first = old.frames.first().copied().unwrap_or(0);
+            note(
+                &mut self.stats.incomplete,
+                &mut self.stats.incomplete_frames,
+                first,
+            );
+        }
+    }
+
+    /// Makes room for one more message: drops the least recently added-to while at a cap.
+    fn make_room(&mut self, frame: u64) {
+        while self.pending.len() >= self.max_pending || self.pending_bytes > MAX_PENDING_BYTES {
+            let Some((_, old)) = self.pending.pop_oldest() else {
+                break;
+            };
+            self.pending_bytes -= old.data.len();
+            note(
+                &mut self.stats.evicted,
+                &mut self.stats.evicted_frames,
+                frame,
+            );
+        }
+    }
+
     /// Walks the chunks of one SCTP packet; `out` gets each complete user message.
     pub fn packet(
         &mut self,
@@ -65,44 +169,64 @@ impl Sctp {
         &mut self,
         flags: u8,
         tsn: u32,
-        key: (SocketAddr, SocketAddr, u16),
+        key: Key,
         user: &[u8],
         frame: u64,
         out: &mut dyn FnMut(UserMessage<'_>),
     ) {
         let (begin, end) = (flags & 0x02 != 0, flags & 0x01 != 0);
-        if begin && end {
-            out(UserMessage {
-                data: user,
-                frames: &[frame],
-            });
-            return;
-        }
         if begin {
-            if self.pending.len() >= MAX_PENDING || self.pending_bytes > MAX_PENDING_BYTES {
-                self.pending.clear();
-                self.pending_bytes = 0;
+            // A new first chunk: an unfinished message on the same stream lost its end.
+            self.drop_incomplete(&key);
+            if user.len() > self.max_message {
+                note(
+                    &mut self.stats.too_large,
+                    &mut self.stats.too_large_frames,
+                    frame,
+                );
+                return;
             }
+            if end {
+                out(UserMessage {
+                    data: user,
+                    frames: &[frame],
+                });
+                return;
+            }
+            self.make_room(frame);
             self.pending_bytes += user.len();
-            if let Some(old) = self.pending.insert(
+            self.pending.insert_absent(
                 key,
                 Partial {
                     next_tsn: tsn.wrapping_add(1),
                     data: user.to_vec(),
                     frames: vec![frame],
                 },
-            ) {
-                self.pending_bytes -= old.data.len();
-            }
+            );
             return;
         }
         let Some(p) = self.pending.get_mut(&key) else {
+            // A middle or last chunk whose first was never seen (or was dropped).
+            note(
+                &mut self.stats.incomplete,
+                &mut self.stats.incomplete_frames,
+                frame,
+            );
             return;
         };
-        if p.next_tsn != tsn || p.data.len() + user.len() > MAX_MESSAGE {
+        if p.next_tsn != tsn {
+            self.drop_incomplete(&key);
+            return;
+        }
+        if p.data.len() + user.len() > self.max_message {
             if let Some(old) = self.pending.remove(&key) {
                 self.pending_bytes -= old.data.len();
             }
+            note(
+                &mut self.stats.too_large,
+                &mut self.stats.too_large_frames,
+                frame,
+            );
             return;
         }
         self.pending_bytes += user.len();
@@ -133,6 +257,110 @@ mod tests {
         p.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
         p.extend_from_slice(user);
         p
+    }
+
+    fn feed(s: &mut Sctp, packets: &[(u8, u32, u16, &[u8])]) -> Vec<(Vec<u8>, Vec<u64>)> {
+        let a: SocketAddr = "10.0.0.1:5060".parse().unwrap();
+        let mut got = Vec::new();
+        for (i, &(flags, tsn, sid, user)) in packets.iter().enumerate() {
+            let mut p = chunk(flags, tsn, user);
+            p[20..22].copy_from_slice(&sid.to_be_bytes());
+            s.packet(&p, a, a, i as u64 + 1, &mut |m| {
+                got.push((m.data.to_vec(), m.frames.to_vec()))
+            });
+        }
+        got
+    }
+
+    #[test]
+    fn a_missing_chunk_leaves_its_message_incomplete_and_counted() {
+        let mut s = Sctp::new(16, 1 << 20);
+        let got = feed(
+            &mut s,
+            &[
+                // Frame 1-2: TSN 8 never comes.
+                (0x02, 7, 1, b"hel"),
+                (0x01, 9, 1, b"lo"),
+                // Frame 3: the last chunk of a message whose first never came.
+                (0x01, 30, 2, b"end"),
+                // Frames 4-5: whole, on stream 3.
+                (0x02, 40, 3, b"ab"),
+                (0x01, 41, 3, b"cd"),
+                // Frame 6: begun, never finished.
+                (0x02, 50, 4, b"left"),
+            ],
+        );
+        assert_eq!(got, vec![(b"abcd".to_vec(), vec![4, 5])]);
+        assert_eq!(
+            (s.stats.incomplete, s.stats.evicted, s.stats.too_large),
+            (2, 0, 0)
+        );
+        s.finish();
+        assert_eq!(s.stats.incomplete, 3);
+        assert_eq!(s.stats.incomplete_frames, vec![1, 3, 6]);
+        assert_eq!((s.pending.len(), s.pending_bytes), (0, 0));
+    }
+
+    #[test]
+    fn past_the_table_cap_the_oldest_message_makes_room() {
+        let mut s = Sctp::new(2, 1 << 20);
+        let got = feed(
+            &mut s,
+            &[
+                (0x02, 1, 1, b"a"),
+                (0x02, 10, 2, b"b"),
+                // Frame 3: a third message under reassembly: stream 1's goes.
+                (0x02, 20, 3, b"c"),
+                (0x01, 21, 3, b"C"),
+                (0x01, 11, 2, b"B"),
+                // Frame 6: stream 1's end finds nothing.
+                (0x01, 2, 1, b"A"),
+            ],
+        );
+        assert_eq!(
+            got,
+            vec![(b"cC".to_vec(), vec![3, 4]), (b"bB".to_vec(), vec![2, 5])]
+        );
+        assert_eq!(
+            (s.stats.evicted, s.stats.evicted_frames.clone()),
+            (1, vec![3])
+        );
+        assert_eq!(
+            (s.stats.incomplete, s.stats.incomplete_frames.clone()),
+            (1, vec![6])
+        );
+        assert_eq!(s.pending_bytes, 0);
+    }
+
+    #[test]
+    fn a_message_over_the_cap_is_dropped_and_counted() {
+        let mut s = Sctp::new(16, 4);
+        let got = feed(
+            &mut s,
+            &[
+                // Frames 1-2: 5 bytes in two chunks.
+                (0x02, 1, 1, b"hel"),
+                (0x01, 2, 1, b"lo"),
+                // Frame 3: 5 bytes in one.
+                (0x03, 3, 1, b"hello"),
+                // Frame 4: 4 bytes, at the cap.
+                (0x03, 4, 1, b"four"),
+            ],
+        );
+        assert_eq!(got, vec![(b"four".to_vec(), vec![4])]);
+        assert_eq!(s.stats.too_large, 2);
+        assert_eq!(s.stats.too_large_frames, vec![2, 3]);
+        assert_eq!((s.stats.incomplete, s.pending_bytes), (0, 0));
+    }
+
+    #[test]
+    fn the_earliest_frames_are_listed() {
+        let (mut n, mut frames) = (0, Vec::new());
+        for f in (1..=30).rev() {
+            note(&mut n, &mut frames, f);
+        }
+        assert_eq!(n, 30);
+        assert_eq!(frames, (1..=10).collect::<Vec<u64>>());
     }
 
     #[test]
