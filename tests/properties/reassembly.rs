@@ -2,7 +2,9 @@
 //! and duplication of segments or fragments: a stream of SIP messages is cut into
 //! segments (fragments), shuffled, some sent twice (and, for TCP, some re-sent cut
 //! differently, overlapping others), and the framed messages are compared with the
-//! in-order result, which must be the messages that were sent.
+//! in-order result, which must be the messages that were sent. SCTP rebuilds the SIP
+//! messages sent on several streams, each cut into DATA chunks, and any sequence of
+//! chunks whatever leaves its byte and frame bookkeeping whole.
 
 use proptest::prelude::*;
 use sipdiag::capture::{Frame, Timestamp};
@@ -165,6 +167,60 @@ fn defrag_frame(frames: &[Vec<u8>]) -> Vec<(Vec<u8>, usize)> {
     out
 }
 
+const SCTP: u8 = 132;
+
+/// A raw-IP frame carrying one SCTP packet with one DATA chunk.
+fn sctp_frame(flags: u8, tsn: u32, stream: u16, user: &[u8]) -> Vec<u8> {
+    let mut sctp = Vec::new();
+    sctp.extend_from_slice(&5060u16.to_be_bytes());
+    sctp.extend_from_slice(&5060u16.to_be_bytes());
+    sctp.extend_from_slice(&[0; 8]);
+    sctp.extend_from_slice(&[0, flags]);
+    sctp.extend_from_slice(&((16 + user.len()) as u16).to_be_bytes());
+    sctp.extend_from_slice(&tsn.to_be_bytes());
+    sctp.extend_from_slice(&stream.to_be_bytes());
+    sctp.extend_from_slice(&[0; 6]);
+    sctp.extend_from_slice(user);
+    let mut v = vec![0x45, 0];
+    v.extend_from_slice(&((20 + sctp.len()) as u16).to_be_bytes());
+    v.extend_from_slice(&[0, 1, 0, 0, 64, SCTP, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    v.extend_from_slice(&sctp);
+    v
+}
+
+/// A user message rebuilt, with the frames it came in.
+type Rebuilt = (Vec<u8>, Vec<u64>);
+
+/// Decodes the frames; the SCTP user messages rebuilt and the kinds of the decoder's
+/// anomalies.
+fn sctp_messages(frames: &[Vec<u8>]) -> (Vec<Rebuilt>, Vec<&'static str>) {
+    let mut decoder = Decoder::default();
+    let mut out = Vec::new();
+    let mut on = |p: Packet<'_>| {
+        if let Packet::Datagram(d) = p {
+            assert!(
+                d.frames.iter().all(|f| *f <= d.frame),
+                "frames after the last"
+            );
+            assert!(!d.frames.is_empty());
+            out.push((d.payload.to_vec(), d.frames.to_vec()));
+        }
+    };
+    for (i, bytes) in frames.iter().enumerate() {
+        let f = Frame {
+            number: i as u64 + 1,
+            time: Timestamp::new(1, 0),
+            linktype: RAW,
+            data: bytes,
+            orig_len: bytes.len() as u32,
+        };
+        decoder.decode(&f, &mut on);
+    }
+    decoder.finish(&mut on);
+    let kinds = decoder.anomalies().iter().map(|a| a.kind).collect();
+    (out, kinds)
+}
+
 proptest! {
     #![proptest_config(crate::config(64))]
 
@@ -232,5 +288,56 @@ proptest! {
         let shuffled = defrag_frame(&arranged);
         prop_assert_eq!(shuffled.len(), 1);
         prop_assert_eq!(&shuffled[0].0, &msg);
+    }
+    #[test]
+    fn sctp_rebuilds_messages_cut_into_chunks_on_several_streams(
+        msgs in prop::collection::vec(
+            ((0u16..4), any::<bool>(), prop::collection::vec(any::<u8>(), 0..600)),
+            1..8,
+        ),
+        cuts in prop::collection::vec(any::<usize>(), 0..6),
+        tsn in prop_oneof![any::<u32>(), Just(u32::MAX - 2)],
+    ) {
+        // Each message on its stream, its chunks with consecutive TSNs (one association,
+        // one TSN sequence), one message after another.
+        let mut frames = Vec::new();
+        let mut next = tsn;
+        let mut sent = Vec::new();
+        for (i, (stream, req, body)) in msgs.iter().enumerate() {
+            let m = message(i, *req, body);
+            let chunks = pieces(m.len(), &cuts, 1);
+            for (k, &(a, b)) in chunks.iter().enumerate() {
+                let flags = u8::from(k == 0) << 1 | u8::from(k + 1 == chunks.len());
+                frames.push(sctp_frame(flags, next, *stream, &m[a..b]));
+                next = next.wrapping_add(1);
+            }
+            sent.push((m, frames.len()));
+        }
+        let (got, kinds) = sctp_messages(&frames);
+        prop_assert_eq!(kinds, Vec::<&str>::new());
+        prop_assert_eq!(got.len(), sent.len());
+        for ((data, fs), (m, last)) in got.iter().zip(&sent) {
+            prop_assert_eq!(data, m);
+            prop_assert_eq!(*fs.last().unwrap(), *last as u64);
+        }
+    }
+
+    #[test]
+    fn sctp_is_total_on_any_chunk_sequence(
+        chunks in prop::collection::vec(
+            ((0u8..4), (0u32..6), (0u16..3), prop::collection::vec(any::<u8>(), 0..40)),
+            0..60,
+        ),
+    ) {
+        let frames: Vec<Vec<u8>> = chunks
+            .iter()
+            .map(|(flags, tsn, stream, user)| sctp_frame(*flags, *tsn, *stream, user))
+            .collect();
+        let (got, kinds) = sctp_messages(&frames);
+        // Every message rebuilt came from chunks that were sent, at most all of them.
+        let sent: usize = chunks.iter().map(|c| c.3.len()).sum();
+        prop_assert!(got.iter().map(|(d, _)| d.len()).sum::<usize>() <= sent);
+        // Under the default caps, nothing is dropped at a limit.
+        prop_assert!(kinds.iter().all(|k| !k.ends_with("-limit")), "{:?}", kinds);
     }
 }
