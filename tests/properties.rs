@@ -1,7 +1,8 @@
 //! Property tests (proptest): the parsers are total on arbitrary bytes, TCP reassembly and
 //! IP defragmentation frame the same SIP messages whatever the order and duplication of
-//! segments or fragments, and a capture gives the same report as pcap, pcapng, gzip and
-//! on standard input.
+//! segments or fragments, SCTP rebuilds messages cut into chunks (and is total on any
+//! chunks), and a capture gives the same report as pcap, pcapng, gzip and on standard
+//! input.
 //!
 //! Case counts are modest (the suite stays fast) and the seed is fixed
 //! (`PROPTEST_RNG_SEED` overrides it), so a run is repeatable.
