@@ -354,10 +354,24 @@ impl WatchMedia {
         }
     }
 
-    /// A call dropped without being judged: its media ends, and nothing waits for it.
+    /// A call dropped without being judged (let go at `--max-calls`): what it announced
+    /// and no media reached is forgotten, as when every call is held; the rest ends, and
+    /// nothing waits for it.
     pub(super) fn drop_call(&mut self, call: &Call, now: i64) {
-        self.end_calls(&[call], now);
-        self.named_by.remove(&call.call_id);
+        let Some(naming) = self.named_by.remove(&call.call_id) else {
+            return;
+        };
+        for &a in &naming.addrs {
+            self.named.remove(&(a, naming.since, naming.number));
+        }
+        let ended = self.tracker.drop_call(&call.call_id);
+        self.take_rows(now);
+        for s in ended.rtp {
+            self.file(Row::Rtp(Box::new(s)), now);
+        }
+        for a in ended.announced {
+            self.file(Row::Announced(a), now);
+        }
     }
 
     /// The media report of a unit of `calls` ended by [`WatchMedia::end_calls`]: every row

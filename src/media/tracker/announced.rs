@@ -212,14 +212,32 @@ impl MediaTracker {
     /// forgotten (and their places reused); those a flow did look up stay, with the
     /// streams and counts that refer to them.
     pub fn forget_call(&mut self, call_id: &str) {
+        self.let_go(call_id);
+    }
+
+    /// A call let go at `--max-calls` before it was judged, as [`MediaTracker::forget_call`]
+    /// lets it go when every call is held: its announcements no flow looked up are
+    /// forgotten (no row, as if never made); those a flow did look up end as
+    /// [`MediaTracker::end_calls`] ends them. An INVITE flood's calls leave nothing behind.
+    pub fn drop_call(&mut self, call_id: &str) -> super::EndedMedia {
+        let looked_up = self.let_go(call_id);
+        self.end_slots(&looked_up)
+    }
+
+    /// Forgets `call_id`'s announcements no flow has looked up; ends the others, whose
+    /// places it returns.
+    fn let_go(&mut self, call_id: &str) -> Vec<u32> {
+        let mut looked_up = Vec::new();
         for i in self.take_chain(call_id) {
             if self.by_call.links[i as usize].looked_up {
                 self.announcement_ended(i);
-                continue;
+                looked_up.push(i);
+            } else {
+                self.free_announcement(i);
+                self.note_forgotten(i);
             }
-            self.free_announcement(i);
-            self.note_forgotten(i);
         }
+        looked_up
     }
 
     /// Frees the place of announcement `i`, which nothing refers to: no longer found by

@@ -216,12 +216,17 @@ impl MediaTracker {
                 slots.push(i);
             }
         }
+        self.end_slots(&slots)
+    }
+
+    /// The flows and rows of announcements `slots`, whose calls have ended.
+    pub(super) fn end_slots(&mut self, slots: &[u32]) -> EndedMedia {
         let mut out = EndedMedia::default();
         let Some(mut r) = self.retire.take() else {
             return out;
         };
         if !slots.is_empty() {
-            self.end_announcements(&slots, &mut r, &mut out);
+            self.end_announcements(slots, &mut r, &mut out);
         }
         self.retire = Some(r);
         out
@@ -748,6 +753,46 @@ mod tests {
         assert!(rows >= 2 * 190, "{rows} rows out before the end");
         let r = t.finish_rows();
         assert_eq!(rows + r.rtp.len() + r.announced.len(), 400);
+    }
+
+    /// A call let go before it was judged: what it announced and no media reached is
+    /// forgotten, as when every call is held (no row, its place free again); what media
+    /// reached ends as for a call judged.
+    #[test]
+    fn a_call_dropped_forgets_what_no_media_reached() {
+        let mut t = MediaTracker::default();
+        t.retiring();
+        let sdp = |host: &str, port: u16| {
+            let body = format!("v=0\r\nc=IN IP4 {host}\r\nm=audio {port} RTP/AVP 0\r\n");
+            crate::sip::sdp::parse(body.as_bytes())
+        };
+        // Call a: never reached. Call b: RTP to its address.
+        t.announce("a", &sdp("10.0.0.2", 6000), 1);
+        t.announce("b", &sdp("10.0.0.2", 7000), 2);
+        rtp_stream(&mut t, "10.0.0.1:4000", "10.0.0.2:7000", 7, 10, 10);
+        let ended = t.drop_call("a");
+        assert!(
+            ended.rtp.is_empty() && ended.announced.is_empty(),
+            "{ended:?}"
+        );
+        let rows = t.take_rows();
+        assert!(rows.rtp.is_empty() && rows.announced.is_empty(), "{rows:?}");
+        // a's place is free: the next announcement takes it, and no more are held.
+        let held = t.report.announced.len();
+        t.announce("c", &sdp("10.0.0.2", 8000), 30);
+        assert_eq!(t.report.announced.len(), held);
+        // b's media was reached: dropped, it ends as end_calls ends it.
+        let ended = t.drop_call("b");
+        assert!(
+            ended.rtp.is_empty() && ended.announced.is_empty(),
+            "{ended:?}"
+        );
+        assert_eq!(t.flows_held(), 0);
+        let rows = t.take_rows();
+        assert_eq!(rows.rtp.len(), 1);
+        assert_eq!(rows.rtp[0].packets, 10);
+        let calls: Vec<&str> = rows.announced.iter().map(|(_, a)| &*a.call_id).collect();
+        assert_eq!(calls, ["b"]);
     }
 
     /// Calls ended at once: their media becomes rows without waiting for quiet, except
