@@ -2,17 +2,21 @@
 //!
 //! A message may be split over several DATA chunks (B bit on the first, E bit on the
 //! last, consecutive TSNs); fragments are joined per association direction and stream,
-//! bounded in size (a user message is a SIP message: [`Limits::sip_message`](crate::limits::Limits::sip_message)) and in the
-//! messages under reassembly (as IP datagrams are: [`Limits::fragments`](crate::limits::Limits::fragments), and 16 MiB in
-//! all). Nothing is dropped silently: what is counted here the decoder reports as
-//! anomalies (rules CAP004 and CAP006).
+//! bounded in size (a user message is a SIP message:
+//! [`Limits::sip_message`](crate::limits::Limits::sip_message)) and in the messages under
+//! reassembly (as IP datagrams are:
+//! [`Limits::fragments`](crate::limits::Limits::fragments), and 16 MiB in all, the frame
+//! numbers they keep included). Nothing is dropped silently: what is counted here the
+//! decoder reports as anomalies (rules CAP004 and CAP006).
 
 use std::net::SocketAddr;
 
 use crate::lru::LruMap;
 
-/// Bytes held in all partial messages together.
+/// Bytes held in all partial messages together: their data and their frame numbers.
 const MAX_PENDING_BYTES: usize = 16 << 20;
+/// What one frame number kept costs.
+const FRAME_BYTES: usize = std::mem::size_of::<u64>();
 /// First frames kept per count, for evidence.
 const FRAMES_LISTED: usize = 10;
 
@@ -20,6 +24,14 @@ struct Partial {
     next_tsn: u32,
     data: Vec<u8>,
     frames: Vec<u64>,
+}
+
+impl Partial {
+    /// What it holds, as counted against [`MAX_PENDING_BYTES`] (a message sent one byte
+    /// per chunk keeps a frame number per byte).
+    fn held(&self) -> usize {
+        self.data.len() + FRAME_BYTES * self.frames.len()
+    }
 }
 
 /// One complete user message.
@@ -110,7 +122,7 @@ impl Sctp {
     /// Drops the message under reassembly at `key` (a chunk of it went missing).
     fn drop_incomplete(&mut self, key: &Key) {
         if let Some(old) = self.pending.remove(key) {
-            self.pending_bytes -= old.data.len();
+            self.pending_bytes -= old.held();
             let first = old.frames.first().copied().unwrap_or(0);
             note(
                 &mut self.stats.incomplete,
@@ -122,17 +134,24 @@ impl Sctp {
 
     /// Makes room for one more message: drops the least recently added-to while at a cap.
     fn make_room(&mut self, frame: u64) {
-        while self.pending.len() >= self.max_pending || self.pending_bytes > MAX_PENDING_BYTES {
-            let Some((_, old)) = self.pending.pop_oldest() else {
-                break;
-            };
-            self.pending_bytes -= old.data.len();
-            note(
-                &mut self.stats.evicted,
-                &mut self.stats.evicted_frames,
-                frame,
-            );
-        }
+        while (self.pending.len() >= self.max_pending || self.pending_bytes > MAX_PENDING_BYTES)
+            && self.evict_oldest(frame)
+        {}
+    }
+
+    /// Drops the message least recently added to, to make room at `frame`; whether there
+    /// was one.
+    fn evict_oldest(&mut self, frame: u64) -> bool {
+        let Some((_, old)) = self.pending.pop_oldest() else {
+            return false;
+        };
+        self.pending_bytes -= old.held();
+        note(
+            &mut self.stats.evicted,
+            &mut self.stats.evicted_frames,
+            frame,
+        );
+        true
     }
 
     /// Walks the chunks of one SCTP packet; `out` gets each complete user message.
@@ -174,6 +193,11 @@ impl Sctp {
         frame: u64,
         out: &mut dyn FnMut(UserMessage<'_>),
     ) {
+        // A DATA chunk without user data is a protocol violation (RFC 9260 §3.3.1, the
+        // receiver aborts): it carries nothing, and would only lengthen a frame list.
+        if user.is_empty() {
+            return;
+        }
         let (begin, end) = (flags & 0x02 != 0, flags & 0x01 != 0);
         if begin {
             // A new first chunk: an unfinished message on the same stream lost its end.
@@ -194,15 +218,13 @@ impl Sctp {
                 return;
             }
             self.make_room(frame);
-            self.pending_bytes += user.len();
-            self.pending.insert_absent(
-                key,
-                Partial {
-                    next_tsn: tsn.wrapping_add(1),
-                    data: user.to_vec(),
-                    frames: vec![frame],
-                },
-            );
+            let p = Partial {
+                next_tsn: tsn.wrapping_add(1),
+                data: user.to_vec(),
+                frames: vec![frame],
+            };
+            self.pending_bytes += p.held();
+            self.pending.insert_absent(key, p);
             return;
         }
         let Some(p) = self.pending.get_mut(&key) else {
@@ -220,7 +242,7 @@ impl Sctp {
         }
         if p.data.len() + user.len() > self.max_message {
             if let Some(old) = self.pending.remove(&key) {
-                self.pending_bytes -= old.data.len();
+                self.pending_bytes -= old.held();
             }
             note(
                 &mut self.stats.too_large,
@@ -229,19 +251,27 @@ impl Sctp {
             );
             return;
         }
-        self.pending_bytes += user.len();
+        let before = p.held();
         p.data.extend_from_slice(user);
         p.next_tsn = tsn.wrapping_add(1);
         if p.frames.last() != Some(&frame) {
             p.frames.push(frame);
         }
+        self.pending_bytes += p.held() - before;
         if end && let Some(p) = self.pending.remove(&key) {
-            self.pending_bytes -= p.data.len();
+            self.pending_bytes -= p.held();
             out(UserMessage {
                 data: &p.data,
                 frames: &p.frames,
             });
+            return;
         }
+        // Grown past the byte cap: the others make room, least recently added-to first
+        // (this one was just added to; alone, it is bounded by the message cap).
+        while self.pending_bytes > MAX_PENDING_BYTES
+            && self.pending.len() > 1
+            && self.evict_oldest(frame)
+        {}
     }
 }
 
@@ -351,6 +381,48 @@ mod tests {
         assert_eq!(s.stats.too_large, 2);
         assert_eq!(s.stats.too_large_frames, vec![2, 3]);
         assert_eq!((s.stats.incomplete, s.pending_bytes), (0, 0));
+    }
+
+    #[test]
+    fn one_message_growing_past_the_byte_cap_makes_the_others_go() {
+        let mut s = Sctp::new(16, 1 << 30);
+        let a: SocketAddr = "10.0.0.1:5060".parse().unwrap();
+        let mib = vec![b'x'; 1 << 20];
+        let add = |s: &mut Sctp, flags: u8, tsn: u32, sid: u16, user: &[u8], frame: u64| {
+            s.chunk(flags, tsn, (a, a, sid), user, frame, &mut |_| {});
+        };
+        add(&mut s, 0x02, 1, 1, b"older", 1);
+        add(&mut s, 0x02, 99, 2, b"b", 2);
+        for k in 0..15u32 {
+            add(&mut s, 0x00, 100 + k, 2, &mib, 3 + u64::from(k));
+        }
+        // 15 MiB and a few bytes: under the cap with stream 1's message.
+        assert_eq!(s.pending.len(), 2);
+        add(&mut s, 0x00, 115, 2, &mib, 18);
+        // Past it: stream 1's message goes; stream 2's, alone, is bounded by the
+        // message cap.
+        assert_eq!(s.pending.len(), 1);
+        assert_eq!(
+            (s.stats.evicted, s.stats.evicted_frames.clone()),
+            (1, vec![18])
+        );
+        assert_eq!(s.pending_bytes, 1 + 16 * (1 << 20) + 17 * FRAME_BYTES);
+    }
+
+    #[test]
+    fn chunks_without_user_data_are_ignored() {
+        let mut s = Sctp::new(16, 1 << 20);
+        let got = feed(
+            &mut s,
+            &[
+                (0x02, 1, 1, b"a"),
+                (0x00, 2, 1, b""),
+                (0x00, 2, 1, b""),
+                (0x01, 2, 1, b"b"),
+            ],
+        );
+        assert_eq!(got, vec![(b"ab".to_vec(), vec![1, 4])]);
+        assert_eq!(s.stats.incomplete, 0);
     }
 
     #[test]
