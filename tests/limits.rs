@@ -588,6 +588,82 @@ fn fragment_flood_is_bounded_and_later_datagrams_still_rebuild() {
     assert_eq!(found[0]["evidence"]["first_frame"], 9);
 }
 
+/// `watch` holds the SP003 findings of calls judged before the capture shows any UDP
+/// (until then a capture filtered to signalling cannot be told apart); past the 1,000 it
+/// keeps, those left out when UDP comes are counted in the closing record and line.
+#[test]
+fn watch_counts_the_waiting_media_findings_it_could_not_keep() {
+    const CALLS: u64 = 1003;
+    let f = write(|p| {
+        let mut t = 1_000_000;
+        for i in 0..CALLS {
+            let id = format!("quiet-{i}");
+            t = 1_000_000 + i * 50_000;
+            p.udp(
+                t,
+                CALLER,
+                CALLEE,
+                &pcap::invite(&id, CALLER, CALLEE, CALLER_MEDIA),
+            )?;
+            p.udp(
+                t + 1000,
+                CALLEE,
+                CALLER,
+                &pcap::ok(&id, CALLER, CALLEE, CALLEE_MEDIA),
+            )?;
+            p.udp(
+                t + 2000,
+                CALLER,
+                CALLEE,
+                &pcap::in_dialog("ACK", &id, CALLER, CALLEE),
+            )?;
+            let bye = pcap::in_dialog("BYE", &id, CALLER, CALLEE);
+            p.udp(t + 2_000_000, CALLER, CALLEE, &bye)?;
+            p.udp(
+                t + 2_001_000,
+                CALLEE,
+                CALLER,
+                &pcap::bye_ok(&id, CALLER, CALLEE),
+            )?;
+        }
+        // Signalling half a minute later moves the clock on: every call has retired and
+        // been judged (SP003 waiting) when, a minute later, the first UDP besides SIP comes.
+        for k in 0..2 {
+            let options = pcap::in_dialog("OPTIONS", &format!("keepalive-{k}"), CALLER, CALLEE);
+            p.udp(t + 30_000_000 + k * 1_000_000, CALLER, CALLEE, &options)?;
+        }
+        let rtp = pcap::rtp(1, 160, 7);
+        p.udp(
+            t + 60_000_000,
+            ([10, 0, 9, 1], 40000),
+            ([10, 0, 9, 2], 40002),
+            &rtp,
+        )?;
+        Ok(())
+    });
+    let path = f.path().to_str().unwrap();
+    let out = common::stdout(&sipdiag(&["watch", "--format", "json", path]));
+    let records: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let printed = (records.iter())
+        .flat_map(|r| r["findings"].as_array().into_iter().flatten())
+        .filter(|f| f["id"] == "SP003")
+        .count();
+    assert_eq!(printed, 1000);
+    let end = records.last().unwrap();
+    assert_eq!(end["type"], "end");
+    assert!(end["calls"].as_u64().unwrap() >= CALLS, "{end}");
+    assert_eq!(end["deferred_left_out"], CALLS - 1000, "{end}");
+    let text = common::stdout(&sipdiag(&["watch", path]));
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("3 SP003 finding(s) on calls judged before the capture showed any UDP"),
+        "{text}"
+    );
+}
+
 /// An SCTP packet from `src` to `dst` with one DATA chunk: `flags` B (2) and E (1), the
 /// chunk's TSN and stream.
 fn sctp_data(src: Addr, dst: Addr, flags: u8, tsn: u32, stream: u16, user: &[u8]) -> Vec<u8> {

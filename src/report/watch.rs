@@ -90,6 +90,11 @@ pub struct WatchEnd {
     pub findings: BTreeMap<&'static str, u64>,
     /// Calls split because a message came after the call had been judged.
     pub reopened: u64,
+    /// SP003 findings on calls judged while the capture had shown no UDP besides SIP,
+    /// past the 1,000 that wait to be printed once UDP comes (`app::watch`'s
+    /// `DEFERRED_FINDINGS`): counted here, not printed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub deferred_left_out: u64,
     /// The most calls held at once.
     pub peak_calls: usize,
     /// The most calls that had ended and waited at once to be judged: for the calls they
@@ -154,6 +159,12 @@ pub fn end_text(e: &WatchEnd, o: &TextOptions, files: Option<&FrameIndex>) -> St
             e.reopened
         ));
     }
+    if e.deferred_left_out > 0 {
+        line.push_str(&format!(
+            " {} SP003 finding(s) on calls judged before the capture showed any UDP are not printed (more waited for it than are kept).",
+            e.deferred_left_out,
+        ));
+    }
     out.push_str(&analysis::wrap_lines(&line, o.width));
     if let Some(s) = &e.softphone_signalling {
         out.push_str(&analysis::wrap_lines(
@@ -209,4 +220,8 @@ pub fn end_json(e: &WatchEnd, files: Option<&FrameIndex>) -> String {
         o.insert("type".into(), "end".into());
     }
     serde_json::to_string(&v).unwrap_or_default() + "\n"
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

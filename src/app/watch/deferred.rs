@@ -16,8 +16,9 @@ pub const DEFERRED_FINDINGS: usize = 1000;
 #[derive(Debug, Default)]
 pub(super) struct Deferred {
     /// The first [`DEFERRED_FINDINGS`], whole (should UDP come after all, the findings
-    /// past them are lost).
+    /// past them are counted, not printed: `left_out`).
     findings: Vec<Finding>,
+    left_out: u64,
     /// Of the calls that lasted long enough to have had media, the first
     /// [`LISTED_SILENT_CALLS`] in capture order, whatever order they were judged in:
     /// (INVITE frame, arrival) → Call-ID, setup frames.
@@ -49,6 +50,8 @@ impl Deferred {
         }
         if self.findings.len() < DEFERRED_FINDINGS {
             self.findings.push(f);
+        } else {
+            self.left_out += 1;
         }
     }
 
@@ -56,17 +59,19 @@ impl Deferred {
         self.findings.is_empty() && self.listed.is_empty()
     }
 
-    /// UDP has come: the findings kept whole, their evidence counting `udp` datagrams.
-    pub(super) fn take(&mut self, udp: u64) -> Vec<Finding> {
+    /// UDP has come: the findings kept whole, their evidence counting `udp` datagrams,
+    /// and how many past them were not kept.
+    pub(super) fn take(&mut self, udp: u64) -> (Vec<Finding>, u64) {
         self.listed = BTreeMap::new();
         self.silent = 0;
+        let left_out = std::mem::take(&mut self.left_out);
         let mut findings = std::mem::take(&mut self.findings);
         for f in &mut findings {
             if let Some(e) = f.evidence.get_mut("udp_datagrams_in_capture") {
                 *e = udp.into();
             }
         }
-        findings
+        (findings, left_out)
     }
 
     /// No UDP came: the one SP003 finding of a capture without media, on the calls that

@@ -546,7 +546,8 @@ impl Judge {
         if self.media.deferred.is_empty() || udp == 0 {
             return;
         }
-        let findings = self.media.deferred.take(udp);
+        let (findings, left_out) = self.media.deferred.take(udp);
+        self.end.deferred_left_out += left_out;
         self.print_findings(findings);
     }
 }
