@@ -9,7 +9,7 @@ static INFO: RuleInfo = RuleInfo {
     id: "CAP004",
     slug: "reassembly-incomplete",
     severity: Severity::Warning,
-    summary: "IP fragments or TCP segments are missing, so some SIP data could not be read",
+    summary: "IP fragments, SCTP chunks or TCP segments are missing, so some SIP data could not be read",
     doc: RuleDoc {
         what: "Fragmented IP datagrams that never completed, SCTP messages split over chunks of which one never came, holes in TCP streams that never filled, and SIP messages on TCP left unfinished.",
         why: "Large INVITEs (many headers, big SDP) are often fragmented; when a fragment is lost, in the network or by the capture, the INVITE is missing from the analysis, and possibly from the receiver too.",
