@@ -755,6 +755,12 @@ mod tests {
         assert_eq!(rows + r.rtp.len() + r.announced.len(), 400);
     }
 
+    /// SDP offering PCMU audio at `host:port`.
+    fn sdp(host: &str, port: u16) -> crate::sip::sdp::Sdp {
+        let body = format!("v=0\r\nc=IN IP4 {host}\r\nm=audio {port} RTP/AVP 0\r\n");
+        crate::sip::sdp::parse(body.as_bytes())
+    }
+
     /// A call let go before it was judged: what it announced and no media reached is
     /// forgotten, as when every call is held (no row, its place free again); what media
     /// reached ends as for a call judged.
@@ -762,10 +768,6 @@ mod tests {
     fn a_call_dropped_forgets_what_no_media_reached() {
         let mut t = MediaTracker::default();
         t.retiring();
-        let sdp = |host: &str, port: u16| {
-            let body = format!("v=0\r\nc=IN IP4 {host}\r\nm=audio {port} RTP/AVP 0\r\n");
-            crate::sip::sdp::parse(body.as_bytes())
-        };
         // Call a: never reached. Call b: RTP to its address.
         t.announce("a", &sdp("10.0.0.2", 6000), 1);
         t.announce("b", &sdp("10.0.0.2", 7000), 2);
@@ -801,10 +803,6 @@ mod tests {
     fn ended_calls_leave_at_once_and_a_shared_flow_stays() {
         let mut t = MediaTracker::default();
         t.retiring();
-        let sdp = |host: &str, port: u16| {
-            let body = format!("v=0\r\nc=IN IP4 {host}\r\nm=audio {port} RTP/AVP 0\r\n");
-            crate::sip::sdp::parse(body.as_bytes())
-        };
         // Call a: 10.0.0.1:4000 → 10.0.0.2:6000. Call b names 10.0.0.1:4000 too (a
         // B2BUA's other leg), with its own far end 10.0.0.2:7000 (no media).
         t.announce("a", &sdp("10.0.0.2", 6000), 1);
