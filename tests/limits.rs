@@ -664,32 +664,13 @@ fn watch_counts_the_waiting_media_findings_it_could_not_keep() {
     );
 }
 
-/// An SCTP packet from `src` to `dst` with one DATA chunk: `flags` B (2) and E (1), the
-/// chunk's TSN and stream.
-fn sctp_data(src: Addr, dst: Addr, flags: u8, tsn: u32, stream: u16, user: &[u8]) -> Vec<u8> {
-    let mut p = Vec::new();
-    p.extend_from_slice(&src.1.to_be_bytes());
-    p.extend_from_slice(&dst.1.to_be_bytes());
-    p.extend_from_slice(&[0; 8]);
-    p.extend_from_slice(&[0, flags]);
-    p.extend_from_slice(&((16 + user.len()) as u16).to_be_bytes());
-    p.extend_from_slice(&tsn.to_be_bytes());
-    p.extend_from_slice(&stream.to_be_bytes());
-    p.extend_from_slice(&[0; 6]);
-    p.extend_from_slice(user);
-    while p.len() % 4 != 0 {
-        p.push(0);
-    }
-    p
-}
-
 #[test]
 fn sctp_reassembly_drops_are_reported() {
     let options = pcap::in_dialog("OPTIONS", "over-sctp", CALLER, CALLEE);
     let (head, tail) = options.split_at(40);
     let f = write(|p| {
         let mut chunk = |us: u64, flags: u8, tsn: u32, stream: u16, user: &[u8]| {
-            let sctp = sctp_data(CALLER, CALLEE, flags, tsn, stream, user);
+            let sctp = sctp_data(CALLER.1, CALLEE.1, flags, tsn, stream, user);
             p.fragment(us, CALLER.0, CALLEE.0, 132, 1, 0, false, &sctp)
         };
         // Frames 1-2: two messages begun on streams 1 and 2.

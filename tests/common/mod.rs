@@ -174,3 +174,23 @@ pub fn suggestion<'a>(v: &'a serde_json::Value, f: &serde_json::Value) -> &'a se
     let i = f["suggestion"].as_u64().expect("suggestion index") as usize;
     &v["suggestions"][i]
 }
+
+/// An SCTP packet (common header and one DATA chunk, RFC 9260 §3.3.1) between ports
+/// `src` and `dst`: `flags` B (2) and E (1), the chunk's TSN and stream, padded to 4
+/// bytes.
+pub fn sctp_data(src: u16, dst: u16, flags: u8, tsn: u32, stream: u16, user: &[u8]) -> Vec<u8> {
+    let mut p = Vec::new();
+    p.extend_from_slice(&src.to_be_bytes());
+    p.extend_from_slice(&dst.to_be_bytes());
+    p.extend_from_slice(&[0; 8]);
+    p.extend_from_slice(&[0, flags]);
+    p.extend_from_slice(&((16 + user.len()) as u16).to_be_bytes());
+    p.extend_from_slice(&tsn.to_be_bytes());
+    p.extend_from_slice(&stream.to_be_bytes());
+    p.extend_from_slice(&[0; 6]);
+    p.extend_from_slice(user);
+    while p.len() % 4 != 0 {
+        p.push(0);
+    }
+    p
+}

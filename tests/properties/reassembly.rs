@@ -139,20 +139,10 @@ fn fragment(v6: bool, datagram: &[u8], (a, b): (usize, usize)) -> Vec<u8> {
     v
 }
 
-/// Decodes the fragments as frames of a capture; the SIP messages framed from the
-/// datagrams rebuilt, with the frames each was rebuilt from.
-fn defrag_frame(frames: &[Vec<u8>]) -> Vec<(Vec<u8>, usize)> {
+/// Decodes `frames` (raw IP) as the frames of a capture, numbered from 1, then the end
+/// of the capture; `on` gets every packet. The decoder, for its anomalies.
+fn decode_raw(frames: &[Vec<u8>], on: &mut dyn FnMut(Packet<'_>)) -> Decoder {
     let mut decoder = Decoder::default();
-    let mut ex = Extractor::default();
-    let mut out = Vec::new();
-    let mut on = |p: Packet<'_>, ex: &mut Extractor| {
-        if let Packet::Datagram(d) = p
-            && let Some(start) = sip_start(d.payload)
-        {
-            let n = d.frames.len();
-            ex.datagram(&d, start, &mut |m| out.push((m.data.to_vec(), n)));
-        }
-    };
     for (i, bytes) in frames.iter().enumerate() {
         let f = Frame {
             number: i as u64 + 1,
@@ -161,9 +151,25 @@ fn defrag_frame(frames: &[Vec<u8>]) -> Vec<(Vec<u8>, usize)> {
             data: bytes,
             orig_len: bytes.len() as u32,
         };
-        decoder.decode(&f, &mut |p| on(p, &mut ex));
+        decoder.decode(&f, on);
     }
-    decoder.finish(&mut |p| on(p, &mut ex));
+    decoder.finish(on);
+    decoder
+}
+
+/// Decodes the fragments as frames of a capture; the SIP messages framed from the
+/// datagrams rebuilt, with the frames each was rebuilt from.
+fn defrag_frame(frames: &[Vec<u8>]) -> Vec<(Vec<u8>, usize)> {
+    let mut ex = Extractor::default();
+    let mut out = Vec::new();
+    decode_raw(frames, &mut |p| {
+        if let Packet::Datagram(d) = p
+            && let Some(start) = sip_start(d.payload)
+        {
+            let n = d.frames.len();
+            ex.datagram(&d, start, &mut |m| out.push((m.data.to_vec(), n)));
+        }
+    });
     out
 }
 
@@ -171,16 +177,7 @@ const SCTP: u8 = 132;
 
 /// A raw-IP frame carrying one SCTP packet with one DATA chunk.
 fn sctp_frame(flags: u8, tsn: u32, stream: u16, user: &[u8]) -> Vec<u8> {
-    let mut sctp = Vec::new();
-    sctp.extend_from_slice(&5060u16.to_be_bytes());
-    sctp.extend_from_slice(&5060u16.to_be_bytes());
-    sctp.extend_from_slice(&[0; 8]);
-    sctp.extend_from_slice(&[0, flags]);
-    sctp.extend_from_slice(&((16 + user.len()) as u16).to_be_bytes());
-    sctp.extend_from_slice(&tsn.to_be_bytes());
-    sctp.extend_from_slice(&stream.to_be_bytes());
-    sctp.extend_from_slice(&[0; 6]);
-    sctp.extend_from_slice(user);
+    let sctp = crate::common::sctp_data(5060, 5060, flags, tsn, stream, user);
     let mut v = vec![0x45, 0];
     v.extend_from_slice(&((20 + sctp.len()) as u16).to_be_bytes());
     v.extend_from_slice(&[0, 1, 0, 0, 64, SCTP, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
@@ -194,9 +191,8 @@ type Rebuilt = (Vec<u8>, Vec<u64>);
 /// Decodes the frames; the SCTP user messages rebuilt and the kinds of the decoder's
 /// anomalies.
 fn sctp_messages(frames: &[Vec<u8>]) -> (Vec<Rebuilt>, Vec<&'static str>) {
-    let mut decoder = Decoder::default();
     let mut out = Vec::new();
-    let mut on = |p: Packet<'_>| {
+    let decoder = decode_raw(frames, &mut |p| {
         if let Packet::Datagram(d) = p {
             assert!(
                 d.frames.iter().all(|f| *f <= d.frame),
@@ -205,18 +201,7 @@ fn sctp_messages(frames: &[Vec<u8>]) -> (Vec<Rebuilt>, Vec<&'static str>) {
             assert!(!d.frames.is_empty());
             out.push((d.payload.to_vec(), d.frames.to_vec()));
         }
-    };
-    for (i, bytes) in frames.iter().enumerate() {
-        let f = Frame {
-            number: i as u64 + 1,
-            time: Timestamp::new(1, 0),
-            linktype: RAW,
-            data: bytes,
-            orig_len: bytes.len() as u32,
-        };
-        decoder.decode(&f, &mut on);
-    }
-    decoder.finish(&mut on);
+    });
     let kinds = decoder.anomalies().iter().map(|a| a.kind).collect();
     (out, kinds)
 }
