@@ -96,13 +96,18 @@ const CALLER_MEDIA: Addr = ([10, 0, 0, 1], 20000);
 const CALLEE_MEDIA: Addr = ([10, 0, 0, 2], 30000);
 const CALL_ID: &str = "flooded-call";
 
-/// The real call's set-up from `t` on: its INVITE, the `answer` a millisecond later, the
-/// ACK another millisecond later.
+/// The real call's set-up from `t` on: [`setup_call`] of [`CALL_ID`].
 fn setup(p: &mut Pcap<Vec<u8>>, t: u64, answer: &[u8]) -> std::io::Result<()> {
-    let invite = pcap::invite(CALL_ID, CALLER, CALLEE, CALLER_MEDIA);
+    setup_call(p, CALL_ID, t, answer)
+}
+
+/// Call `id`'s set-up from `t` on: its INVITE, the `answer` a millisecond later, the ACK
+/// another millisecond later.
+fn setup_call(p: &mut Pcap<Vec<u8>>, id: &str, t: u64, answer: &[u8]) -> std::io::Result<()> {
+    let invite = pcap::invite(id, CALLER, CALLEE, CALLER_MEDIA);
     p.udp(t, CALLER, CALLEE, &invite)?;
     p.udp(t + 1000, CALLEE, CALLER, answer)?;
-    let ack = pcap::in_dialog("ACK", CALL_ID, CALLER, CALLEE);
+    let ack = pcap::in_dialog("ACK", id, CALLER, CALLEE);
     p.udp(t + 2000, CALLER, CALLEE, &ack).map(|_| ())
 }
 
@@ -599,24 +604,7 @@ fn watch_counts_the_waiting_media_findings_it_could_not_keep() {
         for i in 0..CALLS {
             let id = format!("quiet-{i}");
             t = 1_000_000 + i * 50_000;
-            p.udp(
-                t,
-                CALLER,
-                CALLEE,
-                &pcap::invite(&id, CALLER, CALLEE, CALLER_MEDIA),
-            )?;
-            p.udp(
-                t + 1000,
-                CALLEE,
-                CALLER,
-                &pcap::ok(&id, CALLER, CALLEE, CALLEE_MEDIA),
-            )?;
-            p.udp(
-                t + 2000,
-                CALLER,
-                CALLEE,
-                &pcap::in_dialog("ACK", &id, CALLER, CALLEE),
-            )?;
+            setup_call(p, &id, t, &pcap::ok(&id, CALLER, CALLEE, CALLEE_MEDIA))?;
             let bye = pcap::in_dialog("BYE", &id, CALLER, CALLEE);
             p.udp(t + 2_000_000, CALLER, CALLEE, &bye)?;
             p.udp(
