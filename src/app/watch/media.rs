@@ -345,6 +345,11 @@ impl WatchMedia {
             return;
         }
         let ended = self.tracker.end_calls(ids);
+        self.file_ended(ended, now);
+    }
+
+    /// What calls that ended leave, and the rows the tracker has ready, into the store.
+    fn file_ended(&mut self, ended: crate::media::EndedMedia, now: i64) {
         self.take_rows(now);
         for s in ended.rtp {
             self.file(Row::Rtp(Box::new(s)), now);
@@ -365,13 +370,7 @@ impl WatchMedia {
             self.named.remove(&(a, naming.since, naming.number));
         }
         let ended = self.tracker.drop_call(&call.call_id);
-        self.take_rows(now);
-        for s in ended.rtp {
-            self.file(Row::Rtp(Box::new(s)), now);
-        }
-        for a in ended.announced {
-            self.file(Row::Announced(a), now);
-        }
+        self.file_ended(ended, now);
     }
 
     /// The media report of a unit of `calls` ended by [`WatchMedia::end_calls`]: every row
