@@ -40,10 +40,10 @@
 //! reports run once the scan is complete — except in `sipdiag watch`, whose sink runs the
 //! rules of one call ([`rules::Scope::Call`]) on each call as it retires, on the reading
 //! thread, and keeps only small aggregates of the calls gone; and in `sipdiag analyze` of
-//! one file, which runs the same judge on a second reading of the file, with the roles,
-//! site and counts the first reading found (`app::watch::stream`). Its two readings share
-//! the two threads too, again in capture order: the first keeps the calls beside the
-//! reading and parsing, the second judges each unit of calls beside the reading
+//! one file, which runs the same judge with what the capture has shown so far, checks at
+//! the end that the whole capture shows the same, and otherwise reads the file a second
+//! time with the roles, site and counts the first reading found (`app::watch::stream`).
+//! It judges each unit of calls on a thread beside the reading, again in capture order
 //! (`app::watch::units`).
 //!
 //! No module imports a later stage; a type several stages read lives in the earliest that

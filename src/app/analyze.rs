@@ -341,7 +341,8 @@ pub(super) fn analyze_captures(
     if let Some(out) = &args.annotate {
         annotate::check(captures, out)?;
     }
-    // One file read twice, memory following the calls in progress, when the report
+    // One file read as a stream (again, when the whole capture contradicts what its
+    // calls were judged with), memory following the calls in progress, when the report
     // draws no calls and nothing compares calls across the capture at each moment (the
     // IP Office configuration's replay counts the calls up at once; see
     // `watch::analyze_file`).

@@ -22,11 +22,12 @@ pub(super) fn silence() {
     SILENT.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Which reading of a file read twice (`analyze` of one file) is under way: 1 or 2; 0
-/// for a file read once.
+/// Which reading of a file is under way: 2 while `analyze` of one file reads it a second
+/// time (the whole capture contradicted what its calls were judged with); 0 or 1 for the
+/// first.
 static READING: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
-/// The next files are read as the `n`th of two readings (0: read once).
+/// The next files are read as the `n`th reading (0: read once).
 pub(super) fn reading(n: u8) {
     READING.store(n, std::sync::atomic::Ordering::Relaxed);
 }
@@ -58,8 +59,8 @@ impl Progress {
             .then(|| std::fs::metadata(path).ok().map(|m| m.len()))
             .flatten();
         let path = match READING.load(std::sync::atomic::Ordering::Relaxed) {
-            0 => path.to_string(),
-            n => format!("{path} (reading {n} of 2)"),
+            0 | 1 => path.to_string(),
+            _ => format!("{path} (second reading)"),
         };
         Some(Progress {
             path,

@@ -31,9 +31,10 @@
 //! capture's STUN. A softphone's signalling (TCP on the softphone port) is noted, so that
 //! a capture of it is not taken for one without signalling (CAP002).
 //!
-//! `analyze` of one file runs this judge too, on a second reading of the file, with the
-//! roles, site and UDP count the first reading found, and keeps what each unit shows for
-//! its report instead of printing it ([`stream`]).
+//! `analyze` of one file runs this judge too, and keeps what each unit shows for its
+//! report instead of printing it ([`stream`]); it checks at the end that the whole capture
+//! shows what each unit was judged with ([`speculate`]), and otherwise reads the file a
+//! second time, judging with the roles, site and UDP count the first reading found.
 //!
 //! With `--follow` and `-i`, capture time also moves on with the wall clock while the input
 //! is quiet (a live capture's timestamps are the wall clock), so a call that has ended is
@@ -46,6 +47,7 @@ mod kept;
 mod may_link;
 mod media;
 mod setup;
+mod speculate;
 mod stream;
 mod units;
 
@@ -123,8 +125,8 @@ struct Judge {
     /// A finding at or above `--fail-on` was printed.
     failing: bool,
     end: WatchEnd,
-    /// `analyze` of one file ([`stream`]): what its first reading found, and where its
-    /// second puts what the units show, instead of printing them.
+    /// `analyze` of one file ([`stream`]): what its reading has found and judged with,
+    /// and where it puts what the units show, instead of printing them.
     stream: Option<Box<stream::Pass>>,
 }
 
@@ -145,9 +147,7 @@ impl Judge {
         }
         self.last_message = Some(m.time);
         self.may_link.note(&m);
-        if !self.signalling_only() {
-            self.media.message(&m);
-        }
+        self.media.message(&m);
         self.retiring.add(m);
         self.take_retired();
     }
@@ -302,13 +302,18 @@ impl Judge {
                 ipo: &ipo,
                 seen: &rules::Seen::default(),
             };
-            // The second reading of `analyze` judges its units beside the reading: what
-            // the units are judged with goes there, in order.
-            match self.stream.as_deref_mut().and_then(|s| s.work()) {
-                Some(work) => {
+            // `analyze` judges its units beside the reading: what the units are judged
+            // with goes there, in order (and, on a first reading, is kept: [`speculate`]).
+            match self.stream.as_deref_mut() {
+                Some(pass) => {
                     let mut working = rules::Seen::default();
                     working.learn(&cx);
-                    work.send(units::Job::Working(working.working_trunks));
+                    if let Some(spec) = pass.speculation() {
+                        spec.trunks.extend(&working.working_trunks);
+                    }
+                    if let Some(work) = pass.work() {
+                        work.send(units::Job::Working(working.working_trunks));
+                    }
                 }
                 None => self.seen.learn(&cx),
             }
@@ -341,11 +346,18 @@ impl Judge {
                 });
             }
         }
-        // The first reading of `analyze`: the units' evidence of roles, nothing judged.
+        // The first reading of `analyze`: the units' evidence of roles. They are judged
+        // with what it has shown so far, until the capture contradicts that
+        // ([`speculate`]: the file is then read again, and nothing more is judged now).
         if let Some(tally) = self.stream.as_mut().and_then(|s| s.learning()) {
             for calls in units.values() {
                 tally.add(&calls.iter().map(|(_, c)| c).collect::<Vec<_>>());
             }
+        }
+        let judging = (self.stream.as_deref_mut())
+            .and_then(|s| s.speculation())
+            .is_none_or(|s| s.judging());
+        if !judging || units.is_empty() {
             return;
         }
         let site = match self.stream.as_ref().and_then(|s| s.site()) {
@@ -356,6 +368,16 @@ impl Judge {
                 site
             }
         };
+        if let Some(pass) = self.stream.as_deref_mut()
+            && let Some(spec) = pass.speculation()
+        {
+            spec.roles(&roles);
+            if spec.site(&site)
+                && let Some(work) = pass.work()
+            {
+                work.send(units::Job::Site(Box::new(site.clone())));
+            }
+        }
         let secs = self.retiring.now().map_or(i64::MAX, |t| t.secs);
         // A few hundred units at a time (the end of the input retires every call in
         // progress at once): their media ends together, and what no call waiting reads
@@ -380,6 +402,12 @@ impl Judge {
         placed.sort_by_key(|(pos, _)| *pos);
         let (places, calls): (Vec<u64>, Vec<Call>) = placed.into_iter().unzip();
         let roles = self.roles_of(&calls);
+        if let Some(spec) = self.stream.as_deref_mut().and_then(|s| s.speculation()) {
+            spec.roles(&roles);
+            if !spec.judging() {
+                return;
+            }
+        }
         let legs = link_legs(&calls, &roles);
         let mut media = self.media.unit_report(&calls);
         // The capture's UDP, when a first reading counted it ([`stream`]).

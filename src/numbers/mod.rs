@@ -28,7 +28,9 @@ pub struct Site {
     pub known_users: Vec<String>,
     /// The XccDiversionPattern configured today.
     pub current_pattern: Option<String>,
-    /// What sipdiag inferred from the capture rather than being told.
+    /// What sipdiag inferred from the capture rather than being told. Rules read only
+    /// which facts were inferred (each note up to " inferred from"): a streamed `analyze`
+    /// judges calls with the notes as they stood, and checks only that.
     #[serde(skip_deserializing)]
     pub inferred: Vec<String>,
 }

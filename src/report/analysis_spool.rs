@@ -30,6 +30,7 @@ use super::verdict::Verdict;
 
 mod spooled;
 use crate::calls::legs::LegKind;
+use crate::rules::sp003_media_missing::{UDP_IN_CAPTURE, set_udp_in_capture};
 use crate::rules::{Finding, Severity};
 pub use spooled::{Spooled, SpooledJson, SpooledVerdicts};
 
@@ -440,11 +441,18 @@ impl FindingRows {
     }
 
     /// The end: `a` gets its counts, groups, suggestions and findings (a text report's:
-    /// those it shows); the JSON document's are returned, to be written with it.
-    pub fn finish(mut self, a: &mut Analysis) -> io::Result<Option<SpooledFindings>> {
+    /// those it shows); the JSON document's are returned, to be written with it. `udp`:
+    /// the capture's UDP datagrams, which findings judged before its end quote as they
+    /// stood then ([`set_udp_in_capture`]).
+    pub fn finish(mut self, a: &mut Analysis, udp: u64) -> io::Result<Option<SpooledFindings>> {
         if self.layout == Layout::Held {
             self.held.sort_by_key(|(key, _)| *key);
-            let held: Vec<Finding> = self.held.into_iter().map(|(_, f)| f).collect();
+            let held: Vec<Finding> = (self.held.into_iter())
+                .map(|(_, mut f)| {
+                    set_udp_in_capture(&mut f.evidence, udp);
+                    f
+                })
+                .collect();
             let (groups, (suggestions, refs)) = (
                 super::verdict::group(&held),
                 super::verdict::shared_suggestions(&held),
@@ -480,6 +488,7 @@ impl FindingRows {
             return Ok(Some(SpooledFindings {
                 spool: self.spool,
                 refs,
+                udp,
             }));
         }
         // A text report: each group's first findings (every one with `verbose`).
@@ -504,6 +513,7 @@ impl FindingRows {
             if wanted[i] {
                 let mut f = read_finding(json)?;
                 f.suggestion = records[i].suggestion.clone();
+                set_udp_in_capture(&mut f.evidence, udp);
                 at[i] = kept.len();
                 kept.push(super::analysis::ReportedFinding {
                     finding: f,
@@ -521,6 +531,30 @@ impl FindingRows {
         a.findings = kept;
         Ok(None)
     }
+}
+
+/// `json` (a finding spooled) into `out` with the capture's UDP count `udp` where its
+/// evidence quotes one ([`UDP_IN_CAPTURE`]); `false` (`out` untouched) when it quotes none.
+/// A JSON string holds no bare `"`, so the key found is the evidence's own.
+fn with_udp(json: &[u8], udp: u64, out: &mut Vec<u8>) -> bool {
+    let key = format!("\"{UDP_IN_CAPTURE}\":");
+    let Some(at) = memchr::memmem::find(json, key.as_bytes()) else {
+        return false;
+    };
+    let mut start = at + key.len();
+    while json.get(start) == Some(&b' ') {
+        start += 1;
+    }
+    let end = start
+        + json[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+    out.clear();
+    out.extend_from_slice(&json[..start]);
+    out.extend_from_slice(udp.to_string().as_bytes());
+    out.extend_from_slice(&json[end..]);
+    true
 }
 
 /// The findings' counts by severity in the summary.
@@ -542,15 +576,22 @@ fn set_counts(a: &mut Analysis, severities: impl Iterator<Item = Severity>) {
 pub struct SpooledFindings {
     spool: Ordered,
     refs: Vec<Option<usize>>,
+    /// The capture's UDP datagrams, which SP003's evidence quotes.
+    udp: u64,
 }
 
 impl SpooledFindings {
     /// Writes the findings as the elements of the document's `findings` array.
     fn write(mut self, out: &mut impl Write) -> io::Result<bool> {
         let mut i = 0;
-        let refs = &self.refs;
+        let (refs, udp) = (&self.refs, self.udp);
+        let mut patched = Vec::new();
         self.spool.release(u64::MAX, &mut |json| {
             out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            let json = match with_udp(json, udp, &mut patched) {
+                true => &patched[..],
+                false => json,
+            };
             match refs[i] {
                 Some(n) if json.ends_with(NO_SUGGESTION) => {
                     out.write_all(&json[..json.len() - NO_SUGGESTION.len()])?;
@@ -562,5 +603,28 @@ impl SpooledFindings {
             Ok(())
         })?;
         Ok(i > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_udp;
+
+    #[test]
+    fn the_capture_s_udp_count_replaces_the_one_quoted() {
+        let mut out = Vec::new();
+        let pretty =
+            b"{\n  \"evidence\": {\n    \"udp_datagrams_in_capture\": 30,\n    \"x\": 1\n  }\n}";
+        assert!(with_udp(pretty, 80, &mut out));
+        let want =
+            b"{\n  \"evidence\": {\n    \"udp_datagrams_in_capture\": 80,\n    \"x\": 1\n  }\n}";
+        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(want));
+        let compact = br#"{"message":"quotes \"udp_datagrams_in_capture\":7","evidence":{"udp_datagrams_in_capture":7}}"#;
+        assert!(with_udp(compact, 1234, &mut out));
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            r#"{"message":"quotes \"udp_datagrams_in_capture\":7","evidence":{"udp_datagrams_in_capture":1234}}"#
+        );
+        assert!(!with_udp(br#"{"evidence":{"rtp_streams":3}}"#, 9, &mut out));
     }
 }

@@ -381,6 +381,13 @@ pub fn lookup(key: &str) -> Option<&'static dyn Rule> {
 }
 
 /// Runs every rule; findings sorted by severity (worst first), then first frame.
+/// Whether the rules of one unit of calls read, for `cx`'s calls, the trunks that other
+/// calls showed working ([`Seen::working_trunks`]): FM004 does for a forwarded INVITE
+/// that XCC answered 503 (a 503 on a trunk where no forwarded call worked is FM005's).
+pub fn reads_working_trunks(cx: &Context<'_>) -> bool {
+    !followme::xcc_503s(cx).is_empty()
+}
+
 pub fn run_rules(cx: &Context<'_>, enabled: &dyn Fn(&RuleInfo) -> bool) -> Vec<Finding> {
     run_selected(cx, &|r| enabled(r.info()))
 }

@@ -46,6 +46,18 @@ impl Rule for R {
     }
 }
 
+/// The key of a finding's evidence that quotes the capture's UDP datagrams (besides SIP):
+/// a call judged before the capture was read to its end quotes the count so far, and the
+/// report gives the final one ([`set_udp_in_capture`]).
+pub const UDP_IN_CAPTURE: &str = "udp_datagrams_in_capture";
+
+/// Sets the capture's UDP count in a finding's evidence, where it quotes one.
+pub fn set_udp_in_capture(evidence: &mut serde_json::Value, udp: u64) {
+    if let Some(e) = evidence.get_mut(UDP_IN_CAPTURE) {
+        *e = udp.into();
+    }
+}
+
 pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
     let settings = media.settings();
     let mut out = Vec::new();
@@ -207,7 +219,7 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
                 "offer": e.offer_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
                 "answer": e.answer_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
                 "duration_s": (e.duration * 1000.0).round() / 1000.0,
-                "udp_datagrams_in_capture": media.udp_datagrams,
+                UDP_IN_CAPTURE: media.udp_datagrams,
                 "other_media": others.iter().map(|(kind, packets, addr)| json!({
                     "kind": kind, "addr": addr.to_string(), "rtp_packets": packets,
                 })).collect::<Vec<_>>(),
@@ -284,7 +296,7 @@ pub(crate) fn no_media_in_capture(silent: &[SilentCall<'_>], total: usize) -> Fi
         .collect();
     f = f.frames(frames).evidence(json!({
         "calls": silent.iter().map(|c| c.call_id).collect::<Vec<_>>(),
-        "udp_datagrams_in_capture": 0,
+        UDP_IN_CAPTURE: 0,
     }));
     if total > silent.len() {
         f.evidence["calls_truncated"] = true.into();

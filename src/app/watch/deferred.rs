@@ -67,9 +67,7 @@ impl Deferred {
         let left_out = std::mem::take(&mut self.left_out);
         let mut findings = std::mem::take(&mut self.findings);
         for f in &mut findings {
-            if let Some(e) = f.evidence.get_mut("udp_datagrams_in_capture") {
-                *e = udp.into();
-            }
+            crate::rules::sp003_media_missing::set_udp_in_capture(&mut f.evidence, udp);
         }
         (findings, left_out)
     }

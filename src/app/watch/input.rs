@@ -4,7 +4,6 @@
 //! [`Judge`], each file's report or error.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use anyhow::Context;
 use crate::capture::Timestamp;
 use crate::capture::follow::{Follow, FollowOptions};
 use crate::net::{Datagram, IcmpError, StreamEvent};
-use crate::sip::{CaptureReport, RawMessage, SipMessage};
+use crate::sip::{CaptureReport, RawMessage};
 
 use super::super::{Emit, Sink};
 use super::{Judge, WatchSink};
@@ -23,10 +22,6 @@ use super::{Judge, WatchSink};
 /// the first TCP segment on the softphone port, for the closing summary.
 impl Judge {
     fn datagram_in(&mut self, d: &Datagram<'_>) {
-        if let Some(udp) = self.stream.as_mut().and_then(|s| s.counting_udp()) {
-            *udp += u64::from(d.transport == crate::net::Transport::Udp);
-            return;
-        }
         let d = Datagram {
             frame: d.frame + self.offset,
             ..*d
@@ -41,9 +36,6 @@ impl Judge {
     }
 
     fn icmp_in(&mut self, e: &IcmpError) {
-        if self.signalling_only() {
-            return;
-        }
         let e = IcmpError {
             frame: e.frame + self.offset,
             ..e.clone()
@@ -52,9 +44,6 @@ impl Judge {
     }
 
     fn stream_in(&mut self, e: &StreamEvent<'_>) {
-        if self.signalling_only() {
-            return;
-        }
         self.media.stream(&e.renumbered(self.offset));
         let port = self.ports.softphone_port;
         if let StreamEvent::Data { flow, frame, .. } = e
@@ -70,7 +59,7 @@ fn lock(judge: &Mutex<Judge>) -> std::sync::MutexGuard<'_, Judge> {
     judge.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What a watch (and the second reading of `analyze`) takes from the scan of a file:
+/// What a watch (and a streamed `analyze`) takes from the scan of a file:
 /// everything, on the reading thread, each message as soon as it is read; `analyze`
 /// judges its units on a thread of their own ([`super::units::Work`]).
 struct WatchEmit<'j> {
@@ -159,113 +148,6 @@ pub(super) fn read_one(
         None => super::super::scan_into(path, &mut emit),
     };
     lock(judge).file_read(result, errors);
-}
-
-/// What the reading thread of [`read_learning`] hands to the judge, in capture order.
-/// (Nearly every one is a message: a clock tick is not worth a box.)
-#[allow(clippy::large_enum_variant)]
-enum Learnt {
-    Message(SipMessage),
-    Clock(Timestamp),
-}
-
-/// Messages and clock ticks handed over at once, and sends the channel holds: the two
-/// threads wake each other a few times per thousand messages, and a few thousand
-/// messages at most are in flight.
-const LEARNT_AT_ONCE: usize = 512;
-const LEARNT_IN_FLIGHT: usize = 2;
-
-/// What the first reading of `analyze` takes from the scan: each SIP message parsed and
-/// each clock tick, sent on to the judge's thread, and the UDP datagrams counted.
-struct LearnEmit {
-    batch: Vec<Learnt>,
-    tx: SyncSender<Vec<Learnt>>,
-    udp: u64,
-}
-
-impl LearnEmit {
-    fn push(&mut self, l: Learnt) {
-        self.batch.push(l);
-        if self.batch.len() >= LEARNT_AT_ONCE {
-            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(LEARNT_AT_ONCE));
-            // The judge's thread has gone only if it panicked: the join passes that on.
-            let _ = self.tx.send(full);
-        }
-    }
-}
-
-impl Emit for LearnEmit {
-    fn wants_packets(&self) -> bool {
-        true
-    }
-    fn clock(&mut self, now: Timestamp) {
-        self.push(Learnt::Clock(now));
-    }
-    fn raw(&mut self, m: RawMessage<'_>) {
-        if let Some(m) = m.parse() {
-            self.push(Learnt::Message(m));
-        }
-    }
-    fn datagram(&mut self, d: &Datagram<'_>) {
-        self.udp += u64::from(d.transport == crate::net::Transport::Udp);
-    }
-    fn icmp(&mut self, _: &IcmpError) {}
-    fn stream(&mut self, _: &StreamEvent<'_>) {}
-}
-
-/// The first reading of `analyze` ([`super::stream`]), which follows no media, on two
-/// threads: this one reads, decodes and parses the SIP; `judge` retires the calls and
-/// learns from them on another, fed in capture order, so that it sees what
-/// [`read_one`] shows it. On this thread alone when a second cannot be started.
-pub(super) fn read_learning(
-    path: &str,
-    judge: Judge,
-    errors: &mut Vec<crate::capture::CaptureError>,
-) -> Judge {
-    let judge = Mutex::new(judge);
-    let (tx, rx) = sync_channel::<Vec<Learnt>>(LEARNT_IN_FLIGHT);
-    let read = std::thread::scope(|s| {
-        let spawned = std::thread::Builder::new()
-            .name("sipdiag-learn".into())
-            .spawn_scoped(s, || {
-                // Held while the file is read: this thread alone uses the judge meanwhile.
-                let mut judge = lock(&judge);
-                judge.file_starts(path);
-                for batch in rx {
-                    for l in batch {
-                        match l {
-                            Learnt::Message(m) => judge.message(m),
-                            Learnt::Clock(t) => judge.advance(t),
-                        }
-                    }
-                }
-            });
-        spawned.ok()?;
-        let mut emit = LearnEmit {
-            batch: Vec::with_capacity(LEARNT_AT_ONCE),
-            tx,
-            udp: 0,
-        };
-        let result = super::super::scan_into(path, &mut emit);
-        let LearnEmit { batch, tx, udp } = emit;
-        if !batch.is_empty() {
-            let _ = tx.send(batch);
-        }
-        drop(tx);
-        Some((result, udp))
-    });
-    match read {
-        Some((result, udp)) => {
-            let mut j = lock(&judge);
-            if let Some(n) = j.stream.as_mut().and_then(|s| s.counting_udp()) {
-                *n += udp;
-            }
-            j.file_read(result, errors);
-        }
-        // No second thread: read on this one.
-        None => read_one(path, None, &judge, errors),
-    }
-    judge.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 /// While the input is quiet, the capture's clock runs on with the wall clock from the

@@ -19,11 +19,42 @@ use crate::rules::Finding;
 /// findings), spooled.
 pub(in crate::app) type Streamed = (Analysis, Option<Spooled>);
 
-/// What the second reading of `analyze` keeps of the units: the INVITEs to and from XCC
+/// What a streamed `analyze` keeps of the units: the INVITEs to and from XCC
 /// (which name the PBXs) and the report.
 pub(super) struct Kept {
     pub(super) tally: RoleTally,
     pub(super) report: Box<Report>,
+    /// On a reading that judges with what the capture has shown so far
+    /// ([`super::speculate`]): whether a unit read the trunks seen working before the
+    /// last of them came.
+    pub(super) trunks: Option<TrunksRead>,
+}
+
+/// Whether the units judged so far read the trunks seen working (FM004 does for a
+/// forwarded INVITE that XCC answered 503), and whether a trunk came after one did: that
+/// unit would have been judged otherwise with every trunk of the capture.
+#[derive(Debug, Default)]
+pub(super) struct TrunksRead {
+    read: bool,
+    pub(super) stale: bool,
+}
+
+impl TrunksRead {
+    /// A unit was judged: `read` tells whether its rules read the trunks.
+    pub(super) fn judged(&mut self, read: bool) {
+        self.read |= read;
+    }
+
+    /// Trunks seen working arrive, `known` the ones that came before.
+    pub(super) fn arrive(
+        &mut self,
+        trunks: &std::collections::BTreeSet<std::net::SocketAddr>,
+        known: &std::collections::BTreeSet<std::net::SocketAddr>,
+    ) {
+        if self.read && !trunks.is_subset(known) {
+            self.stale = true;
+        }
+    }
 }
 
 /// Findings in report order: worst first, then by first frame, then in catalogue order
@@ -137,6 +168,7 @@ impl Report {
         site: Site,
         roles: Roles,
         captures: Vec<crate::sip::CaptureReport>,
+        udp: u64,
     ) -> std::io::Result<Streamed> {
         if let Some(e) = self.error {
             return Err(e);
@@ -157,7 +189,7 @@ impl Report {
             Vec::new(),
         );
         let rules_of = self.found.rules_of(&self.late);
-        let findings = self.found.finish(&mut a)?;
+        let findings = self.found.finish(&mut a, udp)?;
         let json = self.rows.finish(&mut a, &self.late, rules_of, findings)?;
         Ok((a, json))
     }

@@ -2,23 +2,27 @@
 //! calls in progress, not the calls seen. Input: the command's options and the file;
 //! output: the [`Analysis`](crate::report::analysis::Analysis) every report format renders.
 //!
-//! The file is read twice:
-//! 1. The signalling only (no SDP parsed). The calls retire and are put in units as
-//!    `watch` puts them (a Follow-Me call's legs together); each unit adds its evidence
-//!    of XCC to a [`RoleTally`] and its numbers to the site's tally, and the UDP datagrams
-//!    are counted. Nothing is judged. The calls are kept on a thread beside the reading
-//!    and parsing ([`read_learning`]).
-//! 2. Everything, judged as `watch` judges it, with what the first reading found: the
-//!    roles of the whole capture, its site and its UDP count. So every call is judged with
-//!    what the whole capture shows, as when all calls are held at once: a Follow-Me
-//!    failure before the first message that identifies XCC is still one. The units are
-//!    judged on a thread beside the reading ([`Work`]: the rules, the verdicts, the
-//!    spooled rows, about a quarter of the work), in the order they are formed. What
-//!    each unit shows goes into a [`Report`]: its findings, its verdicts, its call rows
-//!    and counts; its INVITEs to and from XCC name the PBXs (no rule reads them).
+//! The file is read once, or twice when the whole capture contradicts what its calls were
+//! judged with:
+//! 1. Everything, judged as `watch` judges it, with what the capture has shown so far
+//!    ([`Pass::Speculate`]). The calls retire and are put in units as `watch` puts them (a
+//!    Follow-Me call's legs together); each unit adds its evidence of XCC to a
+//!    [`RoleTally`] and its numbers to the site's tally, and is judged on a thread beside
+//!    the reading ([`Work`]: the rules, the verdicts, the spooled rows, about a quarter of
+//!    the work), in the order units are formed. What each unit shows goes into a
+//!    [`Report`]: its findings, its verdicts, its call rows and counts; its INVITEs to and
+//!    from XCC name the PBXs (no rule reads them). [`Speculation`] keeps what the units
+//!    were judged with: at the end, when it is what the whole capture shows (its roles,
+//!    its site, every trunk seen working, some UDP), every call was judged as if the whole
+//!    capture had been known, and the report is written.
+//! 2. Otherwise everything again, with what the first reading found: the roles of the
+//!    whole capture, its site, its UDP count and the trunks seen working
+//!    ([`Pass::Judge`]). So every call is judged with what the whole capture shows, as
+//!    when all calls are held at once: a Follow-Me failure before the first message that
+//!    identifies XCC is still one.
 //!
-//! A second reading costs about what reading the signalling costs; keeping every call
-//! would cost memory in proportion to the capture. Input that cannot be read twice
+//! Keeping every call would cost memory in proportion to the capture; a first reading
+//! that only learnt would cost a reading of every file. Input that cannot be read twice
 //! (standard input), several files read together and the outputs that draw calls
 //! (`--flow`, HTML, a focus on some calls) keep the calls instead (`app::analyze`), and
 //! so does a capture where the first reading saw a message come for a call that had
@@ -36,8 +40,9 @@ use crate::report::analysis::TextOptions;
 use crate::report::analysis_spool::Layout;
 use crate::rules::Finding;
 
-use super::input::{read_learning, read_one};
+use super::input::read_one;
 use super::kept::{Kept, Report, Streamed};
+use super::speculate::Speculation;
 use super::units::{Job, Judging, Work};
 use super::{Judge, JudgeSetup};
 
@@ -45,10 +50,18 @@ use super::{Judge, JudgeSetup};
 /// variants' sizes do not matter.)
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Pass {
-    /// The first: evidence of roles, and the UDP datagrams counted.
-    Learn { tally: RoleTally, udp: u64 },
+    /// The first, judged as it goes with what the capture has shown so far, beside the
+    /// reading ([`Work`]), and learning what the second reading would judge with: the
+    /// evidence of roles, the trunks seen working (see [`super::speculate`]).
+    Speculate {
+        tally: RoleTally,
+        spec: Speculation,
+        work: Work,
+    },
     /// The second: judged with what the first found, beside the reading ([`Work`]),
-    /// the report kept; the INVITEs to and from XCC counted, to name the PBXs.
+    /// the report kept; the INVITEs to and from XCC counted, to name the PBXs. (Also the
+    /// end of a first reading whose units were judged as with the whole capture: the
+    /// capture rules run with its roles and site.)
     Judge {
         roles: Roles,
         site: Site,
@@ -58,51 +71,50 @@ pub(super) enum Pass {
 }
 
 impl Pass {
-    /// The whole capture's roles, on the second reading.
+    /// The whole capture's roles, once known.
     pub(super) fn roles(&self) -> Option<&Roles> {
         match self {
             Pass::Judge { roles, .. } => Some(roles),
-            Pass::Learn { .. } => None,
+            Pass::Speculate { .. } => None,
         }
     }
 
-    /// The whole capture's site, on the second reading.
+    /// The whole capture's site, once known.
     pub(super) fn site(&self) -> Option<&Site> {
         match self {
             Pass::Judge { site, .. } => Some(site),
-            Pass::Learn { .. } => None,
+            Pass::Speculate { .. } => None,
         }
     }
 
-    /// The whole capture's UDP datagrams (besides SIP), on the second reading.
+    /// The whole capture's UDP datagrams (besides SIP), once known.
     pub(super) fn udp_datagrams(&self) -> Option<u64> {
         match self {
             Pass::Judge { udp, .. } => Some(*udp),
-            Pass::Learn { .. } => None,
+            Pass::Speculate { .. } => None,
         }
     }
 
     /// The evidence of roles, on the first reading.
     pub(super) fn learning(&mut self) -> Option<&mut RoleTally> {
         match self {
-            Pass::Learn { tally, .. } => Some(tally),
+            Pass::Speculate { tally, .. } => Some(tally),
             Pass::Judge { .. } => None,
         }
     }
 
-    /// The UDP count, on the first reading.
-    pub(super) fn counting_udp(&mut self) -> Option<&mut u64> {
+    /// What units were judged with, on a first reading that judges.
+    pub(super) fn speculation(&mut self) -> Option<&mut Speculation> {
         match self {
-            Pass::Learn { udp, .. } => Some(udp),
+            Pass::Speculate { spec, .. } => Some(spec),
             Pass::Judge { .. } => None,
         }
     }
 
-    /// Where the units are judged, on the second reading.
+    /// Where the units are judged.
     pub(super) fn work(&mut self) -> Option<&mut Work> {
         match self {
-            Pass::Judge { work, .. } => Some(work),
-            Pass::Learn { .. } => None,
+            Pass::Judge { work, .. } | Pass::Speculate { work, .. } => Some(work),
         }
     }
 }
@@ -132,26 +144,19 @@ impl Judge {
         // Nothing else waits: every unit is judged there.
         self.media.deferred = std::mem::take(&mut judging.waiting);
     }
-
-    /// On the first reading: the media is not followed.
-    pub(super) fn signalling_only(&self) -> bool {
-        matches!(self.stream.as_deref(), Some(Pass::Learn { .. }))
-    }
 }
 
 /// The `n`th reading of the file at `path` by `judge`, and the errors it met.
 fn read(judge: Judge, path: &str, n: u8) -> (Judge, Vec<CaptureError>) {
     let mut errors = Vec::new();
     super::super::progress::reading(n);
-    let judge = if judge.signalling_only() {
-        read_learning(path, judge, &mut errors)
-    } else {
-        let judge = Mutex::new(judge);
-        read_one(path, None, &judge, &mut errors);
-        judge.into_inner().unwrap_or_else(|e| e.into_inner())
-    };
+    let judge = Mutex::new(judge);
+    read_one(path, None, &judge, &mut errors);
     super::super::progress::reading(0);
-    (judge, errors)
+    (
+        judge.into_inner().unwrap_or_else(|e| e.into_inner()),
+        errors,
+    )
 }
 
 /// `analyze` of the file `path` (readable twice), its rows kept as `layout` says; see the
@@ -174,14 +179,27 @@ pub(in crate::app) fn analyze_file(
             width: 80,
         },
     };
-    // The first reading: roles, site, UDP.
+    // The first reading: roles, site, UDP, and each unit judged with what came before it.
     let mut first = Judge::new(&setup)?;
-    // Nothing it learns reads SDP: not parsed.
-    first.retiring.without_sdp();
     first.drop_let_go();
     let mut tally = RoleTally::new(&first.xcc);
     tally.without_pairs();
-    first.stream = Some(Box::new(Pass::Learn { tally, udp: 0 }));
+    let judging = Judging {
+        rules: first.unit_rules.clone(),
+        seen: Default::default(),
+        site: first.site.clone(),
+        waiting: Default::default(),
+        kept: Kept {
+            tally: RoleTally::new(&first.xcc),
+            report: Box::new(Report::new(layout)),
+            trunks: Some(Default::default()),
+        },
+    };
+    first.stream = Some(Box::new(Pass::Speculate {
+        tally,
+        spec: Speculation::default(),
+        work: Work::start(judging),
+    }));
     let (mut first, errors) = read(first, path, 1);
     if first.end.captures.is_empty() {
         return Ok(Some((None, errors)));
@@ -192,15 +210,32 @@ pub(in crate::app) fn analyze_file(
     if first.retiring.reopened() > 0 {
         return Ok(None);
     }
-    let Some(Pass::Learn { tally, udp }) = first.stream.take().map(|p| *p) else {
-        unreachable!("the first reading learns");
+    let Some(Pass::Speculate {
+        tally,
+        spec,
+        mut work,
+    }) = first.stream.take().map(|p| *p)
+    else {
+        unreachable!("the first reading judges as it goes");
     };
     let roles = tally.roles(&first.xcc, &first.pbx, &KnownXcc::default());
     let mut site = first.site.clone();
     first.tally.apply(&mut site, USER_NUMBER_SOURCES);
-    let working_trunks = std::mem::take(&mut first.seen.working_trunks);
+    let udp = first.media.udp_datagrams();
+    if spec.held(&roles, &site, udp, work.finish()) {
+        // Every unit was judged as with the whole capture: its end, as the second
+        // reading's, with the evidence of this one.
+        first.stream = Some(Box::new(Pass::Judge {
+            roles,
+            site,
+            udp,
+            work,
+        }));
+        return Ok(report(first, Some(tally), errors));
+    }
+    drop(work);
     drop(first);
-    // The second: judged with them.
+    // The second: judged with what the first found.
     let mut second = Judge::new(&setup)?;
     second.drop_let_go();
     // No call comes back: the first reading found none.
@@ -209,7 +244,7 @@ pub(in crate::app) fn analyze_file(
     let judging = Judging {
         rules: second.unit_rules.clone(),
         seen: crate::rules::Seen {
-            working_trunks,
+            working_trunks: spec.trunks,
             ..Default::default()
         },
         site: site.clone(),
@@ -217,6 +252,7 @@ pub(in crate::app) fn analyze_file(
         kept: Kept {
             tally,
             report: Box::new(Report::new(layout)),
+            trunks: None,
         },
     };
     second.stream = Some(Box::new(Pass::Judge {
@@ -225,23 +261,44 @@ pub(in crate::app) fn analyze_file(
         udp,
         work: Work::start(judging),
     }));
-    let (mut j, errors) = read(second, path, 2);
+    let (j, errors) = read(second, path, 2);
     if j.end.captures.is_empty() {
         return Ok(Some((None, errors)));
     }
+    Ok(report(j, None, errors))
+}
+
+/// The end of the reading that judged every unit with the whole capture's roles and site
+/// (`j`, on [`Pass::Judge`]): the report. `learnt`: the evidence of roles, when the
+/// judging's tally holds only the INVITEs to and from XCC (the first reading judged).
+/// `None` when the rows could not be spooled.
+fn report(
+    mut j: Judge,
+    learnt: Option<RoleTally>,
+    errors: Vec<CaptureError>,
+) -> Option<(Option<Streamed>, Vec<CaptureError>)> {
     let capture_findings = j.end_of_input();
     let captures = std::mem::take(&mut j.end.captures);
-    let Some(Pass::Judge { site, work, .. }) = j.stream.take().map(|p| *p) else {
-        unreachable!("the second reading judges");
+    let Some(Pass::Judge {
+        site, work, udp, ..
+    }) = j.stream.take().map(|p| *p)
+    else {
+        unreachable!("the reading judges");
     };
-    let Kept { tally, mut report } = work.into_judging().kept;
+    let Kept {
+        mut tally,
+        mut report,
+        ..
+    } = work.into_judging().kept;
+    if let Some(mut learnt) = learnt {
+        learnt.take_pairs(tally);
+        tally = learnt;
+    }
     // The PBXs, named by the INVITEs to and from XCC.
     let roles = tally.roles(&j.xcc, &j.pbx, &KnownXcc::default());
     report.loose(capture_findings);
-    match report.analysis(site, roles, captures) {
-        Ok(streamed) => Ok(Some((Some(streamed), errors))),
-        // The rows could not be spooled (no temporary directory to write to): the file
-        // is read again, holding every call, as `media` does.
-        Err(_) => Ok(None),
-    }
+    // `None`: the rows could not be spooled (no temporary directory to write to); the
+    // file is read again, holding every call, as `media` does.
+    let streamed = report.analysis(site, roles, captures, udp).ok()?;
+    Some((Some(streamed), errors))
 }

@@ -1,6 +1,6 @@
 //! One unit of calls judged (a call, or a Follow-Me call's legs together): the rules that
 //! look at one unit, run on it with its media, and its verdicts. `watch` judges each
-//! unit as it is formed and prints it; the second reading of `analyze` ([`super::stream`])
+//! unit as it is formed and prints it; a streamed `analyze` ([`super::stream`])
 //! hands its units to a thread beside the reading ([`Work`]), which judges them in the
 //! order they come and keeps what they show for the report, while the reading goes on.
 //!
@@ -107,6 +107,7 @@ pub(super) fn judge_unit(
     }
     // What the rules that compare calls read at the end (FM001, FM005).
     let judged = rules::Seen::of(&cx);
+    let reads_trunks = kept.is_some() && rules::reads_working_trunks(&cx);
     // The numbers FM002's suggestion is proven on, over the whole capture.
     let numbers = kept
         .is_some()
@@ -122,6 +123,9 @@ pub(super) fn judge_unit(
     };
     if let Some(n) = numbers {
         kept.report.diversions.add(&n);
+    }
+    if let Some(t) = &mut kept.trunks {
+        t.judged(reads_trunks);
     }
     // The INVITEs to and from XCC, which name the PBXs.
     kept.tally.add_xcc_invites(calls, roles);
@@ -153,6 +157,9 @@ pub(super) enum Job {
     Unit(Box<Unit>),
     /// Findings of no unit (media of no call).
     Loose(Vec<Finding>),
+    /// The site the units after it are judged with (a reading that judges with what the
+    /// capture has shown so far: [`super::speculate`]).
+    Site(Box<Site>),
     /// The input has ended: the last file's report.
     LastReport(Option<CaptureReport>),
 }
@@ -160,7 +167,14 @@ pub(super) enum Job {
 impl Judging {
     fn run(&mut self, job: Job) {
         match job {
-            Job::Working(trunks) => self.seen.working_trunks.extend(trunks),
+            Job::Working(trunks) => {
+                if let Some(t) = &mut self.kept.trunks {
+                    t.arrive(&trunks, &self.seen.working_trunks);
+                }
+                self.seen.working_trunks.extend(trunks);
+            }
+            // Judged with trunks the capture contradicts: the reading is done again.
+            Job::Unit(_) if self.kept.trunks.as_ref().is_some_and(|t| t.stale) => {}
             Job::Unit(unit) => {
                 judge_unit(
                     &self.rules,
@@ -173,6 +187,7 @@ impl Judging {
             }
             Job::Loose(findings) => self.kept.report.loose(findings),
             Job::LastReport(r) => self.rules.last_report = r,
+            Job::Site(site) => self.site = *site,
         }
     }
 }
@@ -304,6 +319,7 @@ mod tests {
             kept: Kept {
                 tally: RoleTally::default(),
                 report: Box::new(Report::new(Layout::Held)),
+                trunks: None,
             },
         }
     }

@@ -98,6 +98,13 @@ impl RoleTally {
         self.pairs_off = true;
     }
 
+    /// Takes the INVITEs `other` counted by pair of addresses (with
+    /// [`RoleTally::add_xcc_invites`]) into a tally that counts none itself
+    /// ([`RoleTally::without_pairs`]): the evidence of one tally, the PBXs of the other.
+    pub fn take_pairs(&mut self, other: RoleTally) {
+        self.pairs = other.pairs;
+    }
+
     /// Adds the evidence of `calls`: each call once, a Follow-Me call's legs together.
     pub fn add(&mut self, calls: &[&Call]) {
         self.add_named(calls);
