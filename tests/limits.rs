@@ -644,6 +644,8 @@ fn watch_counts_the_waiting_media_findings_it_could_not_keep() {
     assert_eq!(end["type"], "end");
     assert!(end["calls"].as_u64().unwrap() >= CALLS, "{end}");
     assert_eq!(end["deferred_left_out"], CALLS - 1000, "{end}");
+    // Told OK when judged (their finding waited), failed once UDP came.
+    assert_eq!(end["failed"], CALLS, "{end}");
     let text = common::stdout(&sipdiag(&["watch", path]));
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(

@@ -25,10 +25,29 @@ pub(super) struct Deferred {
     listed: BTreeMap<(u64, u64), (String, Vec<u64>)>,
     /// The calls that lasted long enough to have had media, in all.
     silent: u64,
+    /// The calls of the findings pushed while the unit being judged was judged
+    /// ([`Deferred::judged`] takes them).
+    unit_calls: Vec<String>,
+    /// Verdicts told OK only because their SP003 finding waited: failed should UDP come.
+    told_ok: u64,
+}
+
+/// SP003 findings whose wait has ended because UDP came ([`Deferred::take`]).
+#[derive(Debug, Default)]
+pub(super) struct Released {
+    /// The findings kept whole, their evidence counting the capture's UDP.
+    pub(super) findings: Vec<Finding>,
+    /// How many past them were not kept.
+    pub(super) left_out: u64,
+    /// Verdicts told OK because their finding waited, which now fail.
+    pub(super) failed: u64,
 }
 
 impl Deferred {
     pub(super) fn push(&mut self, f: Finding) {
+        if let Some(id) = &f.call_id {
+            self.unit_calls.push(id.clone());
+        }
         if long_enough(&f)
             && let (Some(id), Some(&invite)) = (&f.call_id, f.frames.first())
         {
@@ -55,21 +74,36 @@ impl Deferred {
         }
     }
 
+    /// The unit whose findings were pushed last has been judged: of `verdicts`, those told
+    /// OK on a call whose SP003 finding waits are counted, to fail should UDP come.
+    pub(super) fn judged(&mut self, verdicts: &[crate::report::verdict::Verdict]) {
+        if self.unit_calls.is_empty() {
+            return;
+        }
+        let calls = std::mem::take(&mut self.unit_calls);
+        self.told_ok += (verdicts.iter())
+            .filter(|v| v.ok && v.call_ids.iter().any(|id| calls.contains(id)))
+            .count() as u64;
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.findings.is_empty() && self.listed.is_empty()
     }
 
-    /// UDP has come: the findings kept whole, their evidence counting `udp` datagrams,
-    /// and how many past them were not kept.
-    pub(super) fn take(&mut self, udp: u64) -> (Vec<Finding>, u64) {
+    /// UDP has come: the findings, their evidence counting `udp` datagrams (see
+    /// [`Released`]).
+    pub(super) fn take(&mut self, udp: u64) -> Released {
         self.listed = BTreeMap::new();
         self.silent = 0;
-        let left_out = std::mem::take(&mut self.left_out);
         let mut findings = std::mem::take(&mut self.findings);
         for f in &mut findings {
             crate::rules::sp003_media_missing::set_udp_in_capture(&mut f.evidence, udp);
         }
-        (findings, left_out)
+        Released {
+            findings,
+            left_out: std::mem::take(&mut self.left_out),
+            failed: std::mem::take(&mut self.told_ok),
+        }
     }
 
     /// No UDP came: the one SP003 finding of a capture without media, on the calls that

@@ -545,8 +545,10 @@ impl Judge {
         if self.media.deferred.is_empty() || udp == 0 {
             return;
         }
-        let (findings, left_out) = self.media.deferred.take(udp);
-        self.end.deferred_left_out += left_out;
-        self.print_findings(findings);
+        let released = self.media.deferred.take(udp);
+        self.end.deferred_left_out += released.left_out;
+        // Their calls were counted healthy when judged: they fail now.
+        self.end.failed += released.failed;
+        self.print_findings(released.findings);
     }
 }

@@ -119,6 +119,7 @@ pub(super) fn judge_unit(
     }
     let Some(kept) = kept else {
         let verdicts = crate::report::verdict::verdicts_of(calls, legs, Some(media), &findings);
+        waiting.judged(&verdicts);
         return (findings, verdicts);
     };
     if let Some(n) = numbers {
@@ -131,6 +132,7 @@ pub(super) fn judge_unit(
     kept.tally.add_xcc_invites(calls, roles);
     report_order(&mut findings);
     let verdicts = crate::report::verdict::verdicts_of(calls, legs, Some(media), &findings);
+    waiting.judged(&verdicts);
     kept.report
         .unit(places, calls, legs, media, findings, verdicts);
     (Vec::new(), Vec::new())
