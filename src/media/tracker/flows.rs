@@ -37,6 +37,49 @@ impl FlowKey {
     }
 }
 
+/// The flows held, by address: (address, slot) pairs, found by address (each flow under
+/// its source and its destination). IPv4 pairs, packed into one word (address, port,
+/// slot), are compared as integers and take 16 bytes in the tree instead of 36: a flood of
+/// new flows inserts and removes two pairs per datagram.
+#[derive(Debug, Default)]
+pub(super) struct FlowsAt {
+    v4: std::collections::BTreeSet<u128>,
+    other: std::collections::BTreeSet<(SocketAddr, u32)>,
+}
+
+impl FlowsAt {
+    fn packed(a: std::net::SocketAddrV4, slot: u32) -> u128 {
+        (u128::from(a.ip().to_bits()) << 48) | (u128::from(a.port()) << 32) | u128::from(slot)
+    }
+
+    pub(super) fn insert(&mut self, a: SocketAddr, slot: u32) {
+        match a {
+            SocketAddr::V4(v4) => self.v4.insert(Self::packed(v4, slot)),
+            a => self.other.insert((a, slot)),
+        };
+    }
+
+    pub(super) fn remove(&mut self, a: SocketAddr, slot: u32) {
+        match a {
+            SocketAddr::V4(v4) => self.v4.remove(&Self::packed(v4, slot)),
+            a => self.other.remove(&(a, slot)),
+        };
+    }
+
+    /// Adds to `out` the slots of the flows at `a`.
+    pub(super) fn slots_at(&self, a: SocketAddr, out: &mut Vec<u32>) {
+        match a {
+            SocketAddr::V4(v4) => out.extend(
+                (self
+                    .v4
+                    .range(Self::packed(v4, 0)..=Self::packed(v4, u32::MAX)))
+                .map(|&k| k as u32),
+            ),
+            a => out.extend((self.other.range((a, 0)..=(a, u32::MAX))).map(|&(_, s)| s)),
+        }
+    }
+}
+
 /// Flow positions by [`FlowKey`].
 #[derive(Debug, Default)]
 pub(super) struct FlowIndex {
@@ -96,6 +139,9 @@ pub(super) struct FlowState {
     pub(super) untracked_ssrc: Option<u32>,
     /// Retired ([`super::retire`]): the slot waits to be reused.
     pub(super) retired: bool,
+    /// Found by its addresses when retiring ([`MediaTracker::index_flow`]): once it has
+    /// referred to an announcement (a flow that never did is of no call that ends).
+    pub(super) indexed: bool,
 }
 
 /// A flow silent this long (capture seconds) has ended: forgotten at the cap, it takes
@@ -148,6 +194,7 @@ impl MediaTracker {
             last_secs: time.secs,
             untracked_ssrc: None,
             retired: false,
+            indexed: false,
         };
         let reuse = self.retire.as_mut().and_then(|r| r.free_flows.pop());
         let i = if let Some(i) = reuse {
@@ -164,7 +211,6 @@ impl MediaTracker {
         };
         self.flow_index.insert(key, i as u32);
         self.flow_order.push(i as u32);
-        self.index_flow(i as u32);
         Some(i)
     }
 
@@ -221,6 +267,9 @@ impl MediaTracker {
                 for i in [dst, src].into_iter().flatten() {
                     self.by_call.looked_up(i);
                 }
+                if dst.is_some() || src.is_some() {
+                    self.index_flow(fi as u32);
+                }
             }
         }
     }
@@ -232,5 +281,36 @@ impl MediaTracker {
         }) || self.settings.is_media_port(d.src.port())
             || self.settings.is_media_port(d.dst.port())
             || [d.src.port(), d.dst.port()].contains(&STUN_PORT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FlowsAt;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn flows_are_found_by_each_address_until_removed() {
+        let a: SocketAddr = "10.0.0.1:4000".parse().unwrap();
+        let b: SocketAddr = "10.0.0.1:4002".parse().unwrap();
+        let c: SocketAddr = "[2001:db8::1]:4000".parse().unwrap();
+        let mut at = FlowsAt::default();
+        for (addr, slot) in [(a, 7), (b, 8), (a, u32::MAX), (c, 9), (c, 0)] {
+            at.insert(addr, slot);
+        }
+        let slots = |at: &FlowsAt, addr| {
+            let mut v = Vec::new();
+            at.slots_at(addr, &mut v);
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(slots(&at, a), [7, u32::MAX]);
+        assert_eq!(slots(&at, b), [8]);
+        assert_eq!(slots(&at, c), [0, 9]);
+        at.remove(a, 7);
+        at.remove(c, 0);
+        assert_eq!(slots(&at, a), [u32::MAX]);
+        assert_eq!(slots(&at, c), [9]);
+        assert!(slots(&at, "10.0.0.2:4000".parse().unwrap()).is_empty());
     }
 }

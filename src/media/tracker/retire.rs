@@ -78,14 +78,14 @@ pub(super) struct Retire {
     referred: Vec<bool>,
     /// The flows held, by address ([`MediaTracker::end_calls`] looks at those of the
     /// ended calls' addresses only).
-    flows_at: BTreeSet<(std::net::SocketAddr, u32)>,
+    flows_at: super::flows::FlowsAt,
 }
 
 impl Retire {
     /// Flow `f` in `slot` is no longer found by its addresses.
     fn unindex(&mut self, slot: u32, f: &super::flows::FlowState) {
         for a in [f.src, f.dst] {
-            self.flows_at.remove(&(a, slot));
+            self.flows_at.remove(a, slot);
         }
     }
 }
@@ -237,13 +237,11 @@ impl MediaTracker {
     /// addresses).
     fn end_announcements(&mut self, slots: &[u32], r: &mut Retire, out: &mut EndedMedia) {
         let mine: foldhash::HashSet<u32> = slots.iter().copied().collect();
-        let mut near: Vec<u32> = (slots.iter())
-            .flat_map(|&i| {
-                let a = self.report.announced[i as usize].addr;
-                r.flows_at.range((a, 0)..=(a, u32::MAX))
-            })
-            .map(|&(_, slot)| slot)
-            .collect();
+        let mut near: Vec<u32> = Vec::new();
+        for &i in slots {
+            r.flows_at
+                .slots_at(self.report.announced[i as usize].addr, &mut near);
+        }
         near.sort_unstable();
         near.dedup();
         let mut referred: foldhash::HashSet<u32> = Default::default();
@@ -295,12 +293,17 @@ impl MediaTracker {
         ([f.dst_ann, f.src_ann].into_iter().chain(streams)).flatten()
     }
 
-    /// Flow `slot` is new: found by its addresses from now on (when retiring).
+    /// Flow `slot` refers to an announcement: found by its addresses from now on (when
+    /// retiring), so that the end of the announcement's call finds it. A flow that never
+    /// refers to one (most of a flood of flows) is not indexed: no call's end looks for it.
     pub(super) fn index_flow(&mut self, slot: u32) {
         if let Some(r) = &mut self.retire {
-            let f = &self.flows[slot as usize];
-            for a in [f.src, f.dst] {
-                r.flows_at.insert((a, slot));
+            let f = &mut self.flows[slot as usize];
+            if !f.indexed {
+                f.indexed = true;
+                for a in [f.src, f.dst] {
+                    r.flows_at.insert(a, slot);
+                }
             }
         }
     }
@@ -309,7 +312,10 @@ impl MediaTracker {
     /// addresses.
     pub(super) fn unindex_flow(&mut self, slot: u32) {
         if let Some(r) = &mut self.retire {
-            r.unindex(slot, &self.flows[slot as usize]);
+            let f = &mut self.flows[slot as usize];
+            if std::mem::take(&mut f.indexed) {
+                r.unindex(slot, f);
+            }
         }
     }
 
@@ -469,8 +475,10 @@ impl MediaTracker {
     /// Retires flow `slot`: counts settled, confirmed streams made rows, slots freed.
     fn retire_flow(&mut self, slot: u32, r: &mut Retire) {
         self.flow_order.remove(slot);
-        r.unindex(slot, &self.flows[slot as usize]);
         let f = &mut self.flows[slot as usize];
+        if std::mem::take(&mut f.indexed) {
+            r.unindex(slot, f);
+        }
         f.settle(&mut self.report.announced);
         self.flow_index.remove(FlowKey::new(f.src, f.dst));
         f.retired = true;
@@ -795,6 +803,41 @@ mod tests {
         assert_eq!(rows.rtp[0].packets, 10);
         let calls: Vec<&str> = rows.announced.iter().map(|(_, a)| &*a.call_id).collect();
         assert_eq!(calls, ["b"]);
+    }
+
+    /// Only flows that refer to an announcement are found by address: a flood of flows to
+    /// no announced address adds nothing to the index, and a flow that gains an
+    /// announcement after new SDP is found by its call's end.
+    #[test]
+    fn only_flows_of_announced_addresses_are_indexed() {
+        let mut t = MediaTracker::default();
+        t.retiring();
+        for i in 0..50u16 {
+            let src = format!("10.9.0.{}:{}", i % 250, 40000 + i);
+            rtp_stream(&mut t, &src, "10.8.0.1:50000", u32::from(i), 1, 1);
+        }
+        let indexed = |t: &MediaTracker| {
+            let mut v = Vec::new();
+            let r = t.retire.as_ref().expect("retiring");
+            for a in ["10.8.0.1:50000", "10.0.0.1:4000"] {
+                r.flows_at.slots_at(a.parse().unwrap(), &mut v);
+            }
+            v.len()
+        };
+        assert_eq!(indexed(&t), 0);
+        // RTP first, its SDP after: the flow is indexed at its next packet.
+        rtp_stream(&mut t, "10.0.0.1:4000", "10.8.0.1:50000", 99, 100, 5);
+        assert_eq!(indexed(&t), 0);
+        t.announce("late", &sdp("10.8.0.1", 50000), 200);
+        rtp_stream(&mut t, "10.0.0.1:4000", "10.8.0.1:50000", 99, 201, 5);
+        assert_eq!(
+            indexed(&t),
+            2,
+            "the flow under its source and its destination"
+        );
+        let ended = t.end_calls(["late"]);
+        assert!(ended.rtp.is_empty(), "{ended:?}");
+        assert_eq!(indexed(&t), 0);
     }
 
     /// Calls ended at once: their media becomes rows without waiting for quiet, except
