@@ -446,7 +446,7 @@ impl FindingRows {
     /// The end: `a` gets its counts, groups, suggestions and findings (a text report's:
     /// those it shows); the JSON document's are returned, to be written with it. `udp`:
     /// the capture's UDP datagrams, which findings judged before its end quote as they
-    /// stood then ([`set_udp_in_capture`]).
+    /// stood then (SP003's `udp_datagrams_in_capture`).
     pub fn finish(mut self, a: &mut Analysis, udp: u64) -> io::Result<Option<SpooledFindings>> {
         if self.layout == Layout::Held {
             self.held.sort_by_key(|(key, _)| *key);
