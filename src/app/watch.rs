@@ -348,16 +348,14 @@ impl Judge {
         }
         // The first reading of `analyze`: the units' evidence of roles. They are judged
         // with what it has shown so far, until the capture contradicts that
-        // ([`speculate`]: the file is then read again, and nothing more is judged now).
+        // ([`speculate`]: the file is then read again, and the units are no longer sent
+        // to be judged, though their media ends with them as before).
         if let Some(tally) = self.stream.as_mut().and_then(|s| s.learning()) {
             for calls in units.values() {
                 tally.add(&calls.iter().map(|(_, c)| c).collect::<Vec<_>>());
             }
         }
-        let judging = (self.stream.as_deref_mut())
-            .and_then(|s| s.speculation())
-            .is_none_or(|s| s.judging());
-        if !judging || units.is_empty() {
+        if units.is_empty() {
             return;
         }
         let site = match self.stream.as_ref().and_then(|s| s.site()) {
@@ -402,6 +400,8 @@ impl Judge {
         placed.sort_by_key(|(pos, _)| *pos);
         let (places, calls): (Vec<u64>, Vec<Call>) = placed.into_iter().unzip();
         let roles = self.roles_of(&calls);
+        // Its media leaves the store in any case (what its calls named, too).
+        let mut media = self.media.unit_report(&calls);
         if let Some(spec) = self.stream.as_deref_mut().and_then(|s| s.speculation()) {
             spec.roles(&roles);
             if !spec.judging() {
@@ -409,7 +409,6 @@ impl Judge {
             }
         }
         let legs = link_legs(&calls, &roles);
-        let mut media = self.media.unit_report(&calls);
         // The capture's UDP, when a first reading counted it ([`stream`]).
         if let Some(udp) = self.stream.as_ref().and_then(|s| s.udp_datagrams()) {
             media.udp_datagrams = udp;

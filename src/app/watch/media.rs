@@ -89,6 +89,14 @@ struct Naming {
     addrs: Vec<SocketAddr>,
 }
 
+/// The calls whose SDP named addresses ([`WatchMedia::calls_named`]).
+#[cfg(test)]
+#[derive(Debug)]
+pub(super) struct CallsNamed {
+    pub(super) held: usize,
+    pub(super) total: u64,
+}
+
 /// What the watch keeps of the media; see the module docs.
 pub(super) struct WatchMedia {
     tracker: MediaTracker,
@@ -371,6 +379,15 @@ impl WatchMedia {
         }
         let ended = self.tracker.drop_call(&call.call_id);
         self.file_ended(ended, now);
+    }
+
+    /// The calls whose SDP named addresses: held now (not yet judged) and in all.
+    #[cfg(test)]
+    pub(super) fn calls_named(&self) -> CallsNamed {
+        CallsNamed {
+            held: self.named_by.len(),
+            total: self.namings,
+        }
     }
 
     /// The media report of a unit of `calls` ended by [`WatchMedia::end_calls`]: every row

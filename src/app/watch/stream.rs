@@ -159,16 +159,9 @@ fn read(judge: Judge, path: &str, n: u8) -> (Judge, Vec<CaptureError>) {
     )
 }
 
-/// `analyze` of the file `path` (readable twice), its rows kept as `layout` says; see the
-/// module docs. `None` beside the errors when it could not be read; `Ok(None)` when a
-/// call came back after it retired (a capture whose clock jumps) or the rows could not be
-/// spooled: the caller then holds every call instead.
-pub(in crate::app) fn analyze_file(
-    args: &AnalyzeArgs,
-    path: &str,
-    layout: Layout,
-) -> anyhow::Result<Option<(Option<Streamed>, Vec<CaptureError>)>> {
-    let setup = JudgeSetup {
+/// The judge of `analyze` of one file, with the command's options.
+fn setup(args: &AnalyzeArgs) -> JudgeSetup<'_> {
+    JudgeSetup {
         site: &args.site,
         ports: &args.ports,
         judge: &args.judge,
@@ -178,9 +171,12 @@ pub(in crate::app) fn analyze_file(
             verbose: false,
             width: 80,
         },
-    };
-    // The first reading: roles, site, UDP, and each unit judged with what came before it.
-    let mut first = Judge::new(&setup)?;
+    }
+}
+
+/// The judge of the first reading ([`Pass::Speculate`]), its rows kept as `layout` says.
+fn first_judge(setup: &JudgeSetup<'_>, layout: Layout) -> anyhow::Result<Judge> {
+    let mut first = Judge::new(setup)?;
     first.drop_let_go();
     let mut tally = RoleTally::new(&first.xcc);
     tally.without_pairs();
@@ -200,6 +196,21 @@ pub(in crate::app) fn analyze_file(
         spec: Speculation::default(),
         work: Work::start(judging),
     }));
+    Ok(first)
+}
+
+/// `analyze` of the file `path` (readable twice), its rows kept as `layout` says; see the
+/// module docs. `None` beside the errors when it could not be read; `Ok(None)` when a
+/// call came back after it retired (a capture whose clock jumps) or the rows could not be
+/// spooled: the caller then holds every call instead.
+pub(in crate::app) fn analyze_file(
+    args: &AnalyzeArgs,
+    path: &str,
+    layout: Layout,
+) -> anyhow::Result<Option<(Option<Streamed>, Vec<CaptureError>)>> {
+    let setup = setup(args);
+    // The first reading: roles, site, UDP, and each unit judged with what came before it.
+    let first = first_judge(&setup, layout)?;
     let (mut first, errors) = read(first, path, 1);
     if first.end.captures.is_empty() {
         return Ok(Some((None, errors)));
@@ -301,4 +312,38 @@ fn report(
     // file is read again, holding every call, as `media` does.
     let streamed = report.analysis(site, roles, captures, udp).ok()?;
     Some((Some(streamed), errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// Once the capture has contradicted what units were judged with, the first reading
+    /// judges no more units, but each call's media still leaves with it: the reading that
+    /// is dropped holds the calls in progress, not the calls seen.
+    #[test]
+    fn a_reading_that_no_longer_judges_still_lets_each_call_s_media_go() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/followme/busy-site.pcap"
+        );
+        let cli = crate::cli::Cli::try_parse_from(["sipdiag", "analyze", path]).unwrap();
+        let crate::cli::Command::Analyze(args) = &cli.command else {
+            unreachable!("parsed as analyze");
+        };
+        let mut judge = first_judge(&setup(args), Layout::Held).unwrap();
+        if let Some(spec) = judge.stream.as_deref_mut().and_then(Pass::speculation) {
+            spec.give_up();
+        }
+        let (mut judge, errors) = read(judge, path, 1);
+        assert!(errors.is_empty(), "{errors:?}");
+        judge.judge_the_rest();
+        let named = judge.media.calls_named();
+        assert!(
+            named.total > 2,
+            "the capture's calls announce media: {named:?}"
+        );
+        assert_eq!(named.held, 0, "{named:?}");
+    }
 }
