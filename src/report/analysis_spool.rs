@@ -10,7 +10,7 @@
 //! as the report is written ([`SpooledVerdicts::offer`]): every failed call has a line,
 //! and a capture of a million failed calls does not hold a million verdicts.
 //!
-//! Rows and findings wait in a reorder buffer (`report::ordered`: 1 MiB in memory, sorted
+//! Rows and findings wait in a reorder buffer (`report::ordered`: 512 KiB in memory, sorted
 //! runs on disk past that). Of a finding only a small record stays in memory, what the
 //! report's groups, shared suggestions and verdicts read: its place in report order
 //! ([`report_key`]), its cause, its call and its suggestion. A verdict names the rules of

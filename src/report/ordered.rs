@@ -21,7 +21,7 @@ use std::io::{self, Write};
 use super::spool::SpoolFile;
 
 /// Bytes of waiting rows held in memory before they go to a run.
-pub(crate) const MEMORY_BYTES: usize = 1 << 20;
+pub(crate) const MEMORY_BYTES: usize = 1 << 19;
 
 /// Runs of one level merged into one run of the next.
 const FAN_IN: usize = 16;
