@@ -146,8 +146,16 @@ impl Judge {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Readings of a file on this thread (the tests count them).
+    static READINGS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 /// The `n`th reading of the file at `path` by `judge`, and the errors it met.
 fn read(judge: Judge, path: &str, n: u8) -> (Judge, Vec<CaptureError>) {
+    #[cfg(test)]
+    READINGS.with(|r| r.set(r.get() + 1));
     let mut errors = Vec::new();
     super::super::progress::reading(n);
     let judge = Mutex::new(judge);
@@ -322,17 +330,45 @@ mod tests {
     /// Once the capture has contradicted what units were judged with, the first reading
     /// judges no more units, but each call's media still leaves with it: the reading that
     /// is dropped holds the calls in progress, not the calls seen.
+    /// `analyze FILE`'s options.
+    fn analyze_args(path: &str) -> AnalyzeArgs {
+        let cli = crate::cli::Cli::try_parse_from(["sipdiag", "analyze", path]).unwrap();
+        match cli.command {
+            crate::cli::Command::Analyze(args) => args,
+            _ => unreachable!("parsed as analyze"),
+        }
+    }
+
+    /// The readings `analyze` of the fixture `rel` takes, and its findings.
+    fn readings(rel: &str) -> (u32, Vec<&'static str>) {
+        let path = format!("{}/testdata/{rel}", env!("CARGO_MANIFEST_DIR"));
+        READINGS.with(|r| r.set(0));
+        let streamed = analyze_file(&analyze_args(&path), &path, Layout::Held).unwrap();
+        let Some((Some((analysis, _)), errors)) = streamed else {
+            panic!("{rel}: not analysed as a stream");
+        };
+        assert!(errors.is_empty(), "{errors:?}");
+        let ids = analysis.findings.iter().map(|f| f.finding.id).collect();
+        (READINGS.with(|r| r.get()), ids)
+    }
+
+    /// A file whose calls were judged with what the whole capture shows is read once; one
+    /// that names XCC only after a Follow-Me call was judged is read again.
+    #[test]
+    fn a_file_is_read_again_only_when_the_capture_contradicts_the_judging() {
+        assert_eq!(readings("followme/fm002-intl00.pcap"), (1, vec!["FM002"]));
+        assert_eq!(readings("followme/busy-site.pcap").0, 1);
+        assert_eq!(readings("extract/interleaved.pcapng").0, 2);
+    }
+
     #[test]
     fn a_reading_that_no_longer_judges_still_lets_each_call_s_media_go() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/testdata/followme/busy-site.pcap"
         );
-        let cli = crate::cli::Cli::try_parse_from(["sipdiag", "analyze", path]).unwrap();
-        let crate::cli::Command::Analyze(args) = &cli.command else {
-            unreachable!("parsed as analyze");
-        };
-        let mut judge = first_judge(&setup(args), Layout::Held).unwrap();
+        let args = analyze_args(path);
+        let mut judge = first_judge(&setup(&args), Layout::Held).unwrap();
         if let Some(spec) = judge.stream.as_deref_mut().and_then(Pass::speculation) {
             spec.give_up();
         }
