@@ -14,13 +14,7 @@ use common::*;
 use pcap::{ACK, Addr, PSH, Pcap, SYN};
 use serde_json::Value;
 
-fn write(f: impl FnOnce(&mut Pcap<Vec<u8>>) -> std::io::Result<()>) -> tempfile::NamedTempFile {
-    let mut p = Pcap::new(Vec::new()).unwrap();
-    f(&mut p).unwrap();
-    let file = tempfile::Builder::new().suffix(".pcap").tempfile().unwrap();
-    std::fs::write(file.path(), p.into_inner()).unwrap();
-    file
-}
+use pcap::written as write;
 
 /// The closing record of `watch --format json ARGS…` (its last line).
 fn watch_end(args: &[&str]) -> Value {
@@ -127,10 +121,7 @@ fn one_way_call(p: &mut Pcap<Vec<u8>>, mut t: u64, flood: u32) -> std::io::Resul
             p.udp(t + 10, src, ([10, 8, 0, 1], 50000), &pcap::rtp(1, 0, n))?;
         }
     }
-    let bye = pcap::in_dialog("BYE", CALL_ID, CALLER, CALLEE);
-    p.udp(t + 20_000, CALLER, CALLEE, &bye)?;
-    let ok = pcap::bye_ok(CALL_ID, CALLER, CALLEE);
-    p.udp(t + 21_000, CALLEE, CALLER, &ok)?;
+    p.hang_up(t + 20_000, CALL_ID, CALLER, CALLEE)?;
     Ok(t)
 }
 
@@ -276,9 +267,7 @@ fn answered_calls_then_refused(n: u8) -> tempfile::NamedTempFile {
                 p.udp(t, cm, sm, &pcap::rtp(k, ts, 0x100 + u32::from(i)))?;
                 p.udp(t + 1, sm, cm, &pcap::rtp(k, ts, 0x200 + u32::from(i)))?;
             }
-            let bye = pcap::in_dialog("BYE", &id, caller, CALLEE);
-            p.udp(t + 1000, caller, CALLEE, &bye)?;
-            p.udp(t + 2000, CALLEE, caller, &pcap::bye_ok(&id, caller, CALLEE))?;
+            p.hang_up(t + 1000, &id, caller, CALLEE)?;
             t += 1_000_000;
         }
         let caller: Addr = ([10, 0, 3, 1], 5060);
@@ -605,14 +594,7 @@ fn watch_counts_the_waiting_media_findings_it_could_not_keep() {
             let id = format!("quiet-{i}");
             t = 1_000_000 + i * 50_000;
             setup_call(p, &id, t, &pcap::ok(&id, CALLER, CALLEE, CALLEE_MEDIA))?;
-            let bye = pcap::in_dialog("BYE", &id, CALLER, CALLEE);
-            p.udp(t + 2_000_000, CALLER, CALLEE, &bye)?;
-            p.udp(
-                t + 2_001_000,
-                CALLEE,
-                CALLER,
-                &pcap::bye_ok(&id, CALLER, CALLEE),
-            )?;
+            p.hang_up(t + 2_000_000, &id, CALLER, CALLEE)?;
         }
         // Signalling half a minute later moves the clock on: every call has retired and
         // been judged (SP003 waiting) when, a minute later, the first UDP besides SIP comes.
@@ -1281,19 +1263,7 @@ fn chatty_call() -> tempfile::NamedTempFile {
                 &pcap::in_dialog("INFO", CALL_ID, CALLER, CALLEE),
             )?;
         }
-        p.udp(
-            t + 1000,
-            CALLER,
-            CALLEE,
-            &pcap::in_dialog("BYE", CALL_ID, CALLER, CALLEE),
-        )?;
-        p.udp(
-            t + 2000,
-            CALLEE,
-            CALLER,
-            &pcap::bye_ok(CALL_ID, CALLER, CALLEE),
-        )
-        .map(|_| ())
+        p.hang_up(t + 1000, CALL_ID, CALLER, CALLEE)
     })
 }
 

@@ -19,13 +19,7 @@ const XCC: Addr = ([10, 0, 0, 2], 5060);
 /// Another trunk of XCC: the same address, another port.
 const XCC_OTHER_TRUNK: Addr = ([10, 0, 0, 2], 5070);
 
-fn write(f: impl FnOnce(&mut Pcap<Vec<u8>>) -> std::io::Result<()>) -> tempfile::NamedTempFile {
-    let mut p = Pcap::new(Vec::new()).unwrap();
-    f(&mut p).unwrap();
-    let file = tempfile::Builder::new().suffix(".pcap").tempfile().unwrap();
-    std::fs::write(file.path(), p.into_inner()).unwrap();
-    file
-}
+use pcap::written as write;
 
 /// `analyze --format FORMAT --fail-on none FLAGS PATH`: the report as written.
 fn report(path: &std::path::Path, format: &str, flags: &[&str]) -> String {
@@ -128,6 +122,22 @@ fn ticks(p: &mut Pcap<Vec<u8>>, from: u64, to: u64) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Call `fm-1` at 1 s, forwarded by the PBX to XCC with the Diversion number `diverted`
+/// and refused with 503; then only the clock moves until 120 s (it has been judged).
+fn refused_then_quiet(p: &mut Pcap<Vec<u8>>, diverted: &str) -> std::io::Result<()> {
+    forwarded(
+        p,
+        S,
+        "fm-1",
+        PBX,
+        XCC,
+        "8000",
+        diverted,
+        "503 Service Unavailable",
+    )?;
+    ticks(p, 2, 120)
+}
+
 fn ids_on(v: &Value, call: &str) -> Vec<String> {
     (v["findings"].as_array().unwrap().iter())
         .filter(|f| f["call_id"] == call)
@@ -140,17 +150,7 @@ fn a_follow_me_failure_before_xcc_is_identified_is_judged_with_xcc() {
     // The forwarded call XCC refuses comes first; XCC names itself only on an OPTIONS
     // keep-alive two minutes later, long after the call was judged.
     let capture = write(|p| {
-        forwarded(
-            p,
-            S,
-            "fm-1",
-            PBX,
-            XCC,
-            "8000",
-            "0301234567",
-            "503 Service Unavailable",
-        )?;
-        ticks(p, 2, 120)?;
+        refused_then_quiet(p, "0301234567")?;
         let (x, b) = (ip(XCC), ip(PBX));
         let options = format!(
             "OPTIONS sip:{b}:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {x}:5060;branch=z9hG4bK-opt\r\nFrom: <sip:xcc@{x}>;tag=o1\r\nTo: <sip:{b}>\r\nCall-ID: keepalive-1\r\nCSeq: 1 OPTIONS\r\nUser-Agent: XPhone Connect XCC\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
@@ -172,17 +172,7 @@ fn a_503_judged_before_its_trunk_was_seen_working_elsewhere_is_the_wrong_trunk()
     // XCC refuses a forwarded call on one trunk; on another, later, forwarded calls work:
     // the first was sent to the wrong trunk (FM005), not refused for its user (FM004).
     let capture = write(|p| {
-        forwarded(
-            p,
-            S,
-            "fm-1",
-            PBX,
-            XCC,
-            "8000",
-            "+49301234567",
-            "503 Service Unavailable",
-        )?;
-        ticks(p, 2, 120)?;
+        refused_then_quiet(p, "+49301234567")?;
         forwarded(
             p,
             120 * S,
@@ -204,17 +194,7 @@ fn a_call_judged_before_the_site_was_inferred_otherwise_is_judged_with_the_whole
     // The first forwarded number has three digits, the five that come later four: the
     // internal number length is four, and the first number is not an internal one.
     let capture = write(|p| {
-        forwarded(
-            p,
-            S,
-            "fm-1",
-            PBX,
-            XCC,
-            "8000",
-            "201",
-            "503 Service Unavailable",
-        )?;
-        ticks(p, 2, 120)?;
+        refused_then_quiet(p, "201")?;
         for i in 0..5u64 {
             let id = format!("fm-{}", i + 2);
             let number = format!("{}", 2001 + i);
@@ -277,20 +257,7 @@ fn media_call(
             &pcap::rtp(i, u32::from(i) * 160, 7),
         )?;
     }
-    let end = t + secs * S;
-    p.udp(
-        end,
-        CALLER,
-        CALLEE,
-        &pcap::in_dialog("BYE", id, CALLER, CALLEE),
-    )?;
-    p.udp(
-        end + 1000,
-        CALLEE,
-        CALLER,
-        &pcap::bye_ok(id, CALLER, CALLEE),
-    )
-    .map(|_| ())
+    p.hang_up(t + secs * S, id, CALLER, CALLEE)
 }
 
 /// The UDP count the SP003 finding on `call` quotes.

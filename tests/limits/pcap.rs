@@ -1,6 +1,7 @@
 //! A small classic-pcap writer (Ethernet / IPv4 / UDP or TCP, IPv4 fragments) and the SIP
 //! and RTP packets of one call: the hostile captures of `tests/limits.rs` and the floods
-//! of `benches/floods.rs` are written with it. Std only.
+//! of `benches/floods.rs` are written with it. Std only (and `tempfile` for the tests'
+//! capture files, [`written`]).
 #![allow(dead_code)]
 
 use std::io::{self, Write};
@@ -47,6 +48,24 @@ impl<W: Write> Pcap<W> {
 
     pub fn into_inner(self) -> W {
         self.out
+    }
+
+    /// The caller's BYE of [`invite`]'s call at `us` and its 200 a millisecond later.
+    pub fn hang_up(
+        &mut self,
+        us: u64,
+        call_id: &str,
+        caller: Addr,
+        callee: Addr,
+    ) -> io::Result<()> {
+        self.udp(
+            us,
+            caller,
+            callee,
+            &in_dialog("BYE", call_id, caller, callee),
+        )?;
+        self.udp(us + 1000, callee, caller, &bye_ok(call_id, caller, callee))
+            .map(|_| ())
     }
 
     /// One UDP datagram, unfragmented. Returns its frame number.
@@ -318,4 +337,13 @@ pub fn register_response(
         pp = phone.1,
     )
     .into_bytes()
+}
+
+/// A capture `f` writes, in a temporary `.pcap` file.
+pub fn written(f: impl FnOnce(&mut Pcap<Vec<u8>>) -> io::Result<()>) -> tempfile::NamedTempFile {
+    let mut p = Pcap::new(Vec::new()).unwrap();
+    f(&mut p).unwrap();
+    let file = tempfile::Builder::new().suffix(".pcap").tempfile().unwrap();
+    std::fs::write(file.path(), p.into_inner()).unwrap();
+    file
 }
