@@ -15,6 +15,8 @@ use crate::report::analysis_spool::{AnalysisRows, FindingRows, Layout, Spooled, 
 use crate::report::verdict::{Counts, Verdict};
 use crate::rules::Finding;
 
+use super::speculate::TrunksRead;
+
 /// A streamed analysis: the report, and its verdicts (and, for JSON, its call rows and
 /// findings), spooled.
 pub(in crate::app) type Streamed = (Analysis, Option<Spooled>);
@@ -28,33 +30,6 @@ pub(super) struct Kept {
     /// ([`super::speculate`]): whether a unit read the trunks seen working before the
     /// last of them came.
     pub(super) trunks: Option<TrunksRead>,
-}
-
-/// Whether the units judged so far read the trunks seen working (FM004 does for a
-/// forwarded INVITE that XCC answered 503), and whether a trunk came after one did: that
-/// unit would have been judged otherwise with every trunk of the capture.
-#[derive(Debug, Default)]
-pub(super) struct TrunksRead {
-    read: bool,
-    pub(super) stale: bool,
-}
-
-impl TrunksRead {
-    /// A unit was judged: `read` tells whether its rules read the trunks.
-    pub(super) fn judged(&mut self, read: bool) {
-        self.read |= read;
-    }
-
-    /// Trunks seen working arrive, `known` the ones that came before.
-    pub(super) fn arrive(
-        &mut self,
-        trunks: &std::collections::BTreeSet<std::net::SocketAddr>,
-        known: &std::collections::BTreeSet<std::net::SocketAddr>,
-    ) {
-        if self.read && !trunks.is_subset(known) {
-            self.stale = true;
-        }
-    }
 }
 
 /// Findings in report order: worst first, then by first frame, then in catalogue order

@@ -100,6 +100,33 @@ impl Speculation {
     }
 }
 
+/// Whether the units judged so far read the trunks seen working (FM004 does for a
+/// forwarded INVITE that XCC answered 503), and whether a trunk came after one did: that
+/// unit would have been judged otherwise with every trunk of the capture.
+#[derive(Debug, Default)]
+pub(super) struct TrunksRead {
+    read: bool,
+    pub(super) stale: bool,
+}
+
+impl TrunksRead {
+    /// A unit was judged: `read` tells whether its rules read the trunks.
+    pub(super) fn judged(&mut self, read: bool) {
+        self.read |= read;
+    }
+
+    /// Trunks seen working arrive, `known` the ones that came before.
+    pub(super) fn arrive(
+        &mut self,
+        trunks: &std::collections::BTreeSet<std::net::SocketAddr>,
+        known: &std::collections::BTreeSet<std::net::SocketAddr>,
+    ) {
+        if self.read && !trunks.is_subset(known) {
+            self.stale = true;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
