@@ -12,7 +12,9 @@
 //!      process: wall time and peak RSS;
 //!    - `tshark -n -q -z sip,stat` for scale, when tshark is on PATH.
 //! 3. Prints a table against the targets: `messages` >= 50 % of the bare loop's packets/s
-//!    with peak RSS <= 64 MiB, `analyze` >= 35 %; and the peak RSS of `messages` and of
+//!    with peak RSS <= 64 MiB, `analyze` >= 35 % (on A and on the RTP-heavy C, each
+//!    against the bare loop on the same capture in the same alternating runs), `analyze`
+//!    within 2x the wall time of `messages` on A; and the peak RSS of `messages` and of
 //!    `analyze` on the same 1,000 calls with 50 and with 500 RTP packets each, to show
 //!    that memory does not follow RTP volume (`analyze` keeps every call, so its memory
 //!    follows the number of calls).
@@ -42,6 +44,8 @@ const BATCH: u32 = 100;
 const RSS_TARGET_KIB: u64 = 64 * 1024;
 const MESSAGES_TARGET_PCT: f64 = 50.0;
 const ANALYZE_TARGET_PCT: f64 = 35.0;
+/// `analyze`'s wall time on A, at most this many times `messages`'.
+const ANALYZE_VS_MESSAGES: f64 = 2.0;
 
 fn main() {
     let runs = std::env::var("SIPDIAG_BENCH_RUNS")
@@ -111,6 +115,7 @@ fn main() {
     }
     let best = best_interleaved(runs, &mut measured);
     let bare = best[0];
+    let (messages_a, analyze_a) = (Some(best[1]), best.get(2).copied());
     rows.push(Row::new(
         "bare pcap-parser loop",
         "A",
@@ -188,11 +193,33 @@ fn main() {
         low,
         None,
     ));
+    // C: the bare loop, `messages` and `analyze` in alternation, as on A: `analyze`'s
+    // share of the bare loop on RTP-heavy traffic is a target of its own.
+    let analyze_flags: Option<Vec<&str>> = analyze
+        .as_ref()
+        .map(|args| args[..args.len() - 1].iter().map(String::as_str).collect());
+    let analyze_heavy_args: Option<Vec<&str>> = analyze_flags.as_ref().map(|f| {
+        let mut a = f.clone();
+        a.push(&heavy_arg);
+        a
+    });
     let mut bare_heavy_run = bare_run_of(&heavy_cap);
     let heavy_args = ["messages", "--format", "json", heavy_arg.as_str()];
     let mut heavy_run = child(&rss, &exe, &heavy_args, &[0]);
-    let best = best_interleaved(runs, &mut [&mut bare_heavy_run, &mut heavy_run]);
-    let (bare_heavy, heavy) = (best[0], best[1]);
+    let no_args: Vec<&str> = Vec::new();
+    let mut analyze_heavy_run = child(
+        &rss,
+        &exe,
+        analyze_heavy_args.as_deref().unwrap_or(&no_args),
+        &[0, 1],
+    );
+    let mut measured: Vec<&mut dyn FnMut() -> Measurement> =
+        vec![&mut bare_heavy_run, &mut heavy_run];
+    if analyze_heavy_args.is_some() {
+        measured.push(&mut analyze_heavy_run);
+    }
+    let best = best_interleaved(runs, &mut measured);
+    let (bare_heavy, heavy, analyze_heavy) = (best[0], best[1], best.get(2).copied());
     rows.push(Row::new(
         "bare pcap-parser loop",
         "C",
@@ -213,15 +240,11 @@ fn main() {
         }),
     ));
 
-    // analyze on B and C: its peak RSS must not follow the RTP volume either.
-    let analyze_volume = analyze.as_ref().map(|args| {
-        let flags: Vec<&str> = args[..args.len() - 1].iter().map(String::as_str).collect();
-        let on = |path: &str| {
-            let mut a = flags.clone();
-            a.push(path);
-            measure_child(runs, &rss, &exe, &a, &[0, 1])
-        };
-        (on(&low_arg), on(&heavy_arg))
+    // analyze on B (and C, above): its peak RSS must not follow the RTP volume either.
+    let analyze_volume = analyze_flags.as_ref().zip(analyze_heavy).map(|(flags, c)| {
+        let mut a = flags.clone();
+        a.push(&low_arg);
+        (measure_child(runs, &rss, &exe, &a, &[0, 1]), c)
     });
     if let Some((b, c)) = analyze_volume {
         let label = format!(
@@ -229,7 +252,17 @@ fn main() {
             analyze_refs[..analyze_refs.len() - 1].join(" ")
         );
         rows.push(Row::new(&label, "B", &low_cap, b, None));
-        rows.push(Row::new(&label, "C", &heavy_cap, c, None));
+        rows.push(Row::new(
+            &label,
+            "C",
+            &heavy_cap,
+            c,
+            Some(Target {
+                pct: ANALYZE_TARGET_PCT,
+                bare_pps: bare_heavy_pps,
+                rss_kib: None,
+            }),
+        ));
     }
 
     // D: Follow-Me at scale; the whole diagnosis (roles, leg linking, every rule) on
@@ -278,6 +311,20 @@ fn main() {
     print!("{}", table(&rows));
     for n in &notes {
         println!("note: {n}");
+    }
+    // `analyze` against `messages` on A, from the same alternating runs.
+    if let (Some(m), Some(a)) = (messages_a, analyze_a) {
+        let times = a.0.as_secs_f64() / m.0.as_secs_f64();
+        println!(
+            "analyze / messages on A: {:.3} s / {:.3} s = {times:.1}x (target <= {ANALYZE_VS_MESSAGES:.0}x): {}",
+            a.0.as_secs_f64(),
+            m.0.as_secs_f64(),
+            if times <= ANALYZE_VS_MESSAGES {
+                "PASS"
+            } else {
+                "FAIL"
+            }
+        );
     }
     println!();
     println!("RTP volume vs peak RSS (same 1,000 calls):");
