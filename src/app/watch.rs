@@ -208,6 +208,14 @@ impl Judge {
                 self.alone.0.push((pos, call));
             }
         }
+        // A first reading of `analyze` that no longer judges (the file is read again):
+        // what it learns needs the calls and the UDP count, not the media.
+        if !self.media.counts_only()
+            && let Some(spec) = self.stream.as_deref_mut().and_then(|s| s.speculation())
+            && !spec.judging()
+        {
+            self.media.count_only();
+        }
         let waiting = self.pending.len() + self.alone.0.len();
         self.end.peak_waiting = self.end.peak_waiting.max(waiting);
         // Every HOLD_SECS: each call is then looked at about twice (the calls waiting are

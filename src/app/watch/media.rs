@@ -134,6 +134,8 @@ pub(super) struct WatchMedia {
     now: i64,
     /// RTP streams the tracker has finished.
     rtp_streams: u64,
+    /// Datagrams are only counted from now on ([`WatchMedia::count_only`]): how many.
+    counted_only: Option<u64>,
 }
 
 impl WatchMedia {
@@ -160,11 +162,27 @@ impl WatchMedia {
             deferred: Deferred::default(),
             now: i64::MIN,
             rtp_streams: 0,
+            counted_only: None,
         }
+    }
+
+    /// From now on the media is not followed, only the UDP datagrams counted: for a first
+    /// reading of `analyze` that no longer judges (the file is read again, with the UDP
+    /// count this one gives). What is followed so far still ends with its calls.
+    pub(super) fn count_only(&mut self) {
+        self.counted_only.get_or_insert(0);
+    }
+
+    /// Whether the media is only counted ([`WatchMedia::count_only`]).
+    pub(super) fn counts_only(&self) -> bool {
+        self.counted_only.is_some()
     }
 
     /// A SIP message: its SDP is announced, and its addresses named by its call.
     pub(super) fn message(&mut self, m: &SipMessage) {
+        if self.counts_only() {
+            return;
+        }
         // Its SDP announced, and the tracker's clock moved on (signalling moves it too).
         crate::app::PacketSink::message(&mut self.tracker, m);
         self.take_rows(m.time.secs);
@@ -193,15 +211,25 @@ impl WatchMedia {
     }
 
     pub(super) fn datagram(&mut self, d: &Datagram<'_>) {
+        if let Some(n) = &mut self.counted_only {
+            // As the tracker counts them: every UDP datagram that is not SIP.
+            *n += u64::from(d.transport == crate::net::Transport::Udp);
+            return;
+        }
         self.tracker.datagram(d);
         self.take_rows(d.time.secs);
     }
 
     pub(super) fn icmp(&mut self, e: &IcmpError) {
-        self.tracker.icmp(e);
+        if !self.counts_only() {
+            self.tracker.icmp(e);
+        }
     }
 
     pub(super) fn stream(&mut self, e: &StreamEvent<'_>) {
+        if self.counts_only() {
+            return;
+        }
         self.tracker.stream(e);
         if let StreamEvent::Data { flow, .. } = e {
             let port = self.settings.softphone_port;
@@ -221,7 +249,7 @@ impl WatchMedia {
 
     /// Non-SIP UDP datagrams so far.
     pub(super) fn udp_datagrams(&self) -> u64 {
-        self.tracker.udp_datagrams()
+        self.tracker.udp_datagrams() + self.counted_only.unwrap_or(0)
     }
 
     /// The rows the tracker has finished, into the store.
@@ -404,7 +432,7 @@ impl WatchMedia {
         }
         let mut report = MediaReport {
             settings: Some(self.settings.clone()),
-            udp_datagrams: self.tracker.udp_datagrams(),
+            udp_datagrams: self.udp_datagrams(),
             ..Default::default()
         };
         let (flow_limit, item_limits) = self.tracker.limits_so_far();

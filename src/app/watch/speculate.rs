@@ -7,6 +7,9 @@
 //! a site inferred otherwise once more numbers came, a 503 judged before a trunk was seen
 //! working, an SP003 finding that waited for UDP), its report is dropped and the file is
 //! read again with what this reading learnt, as the first reading of a file otherwise is.
+//! Once the roles or the site contradict what a unit was judged with, the rest of the
+//! reading judges nothing and follows no more media: it learns from the calls and counts
+//! the UDP datagrams, what the second reading is given.
 //!
 //! Input: the roles and site each unit was judged with; output: whether they are the whole
 //! capture's. The UDP count that SP003's evidence quotes is the one thing that always
@@ -32,6 +35,9 @@ pub(super) struct Speculation {
     /// Units were judged with roles or a site that others contradict: the reading is
     /// done again, and judges nothing more.
     off: bool,
+    /// Tests: gives up once units have been judged with roles this many more times.
+    #[cfg(test)]
+    give_up_after: Option<usize>,
 }
 
 /// A site as the rules read it: its facts, and which of them were inferred (not the
@@ -54,10 +60,12 @@ fn xcc_of(roles: &Roles) -> Vec<IpAddr> {
 }
 
 impl Speculation {
-    /// No more units are judged, as when the capture has contradicted what some were.
+    /// No more units are judged once units have been judged with roles `n` more times,
+    /// as when the capture has contradicted what some were: part of the capture judged,
+    /// the rest not.
     #[cfg(test)]
-    pub(super) fn give_up(&mut self) {
-        self.off = true;
+    pub(super) fn give_up_after(&mut self, n: usize) {
+        self.give_up_after = Some(n);
     }
 
     /// Whether units are still judged (none was judged with what others contradict).
@@ -67,6 +75,11 @@ impl Speculation {
 
     /// Units are judged with `roles`.
     pub(super) fn roles(&mut self, roles: &Roles) {
+        #[cfg(test)]
+        if let Some(n) = &mut self.give_up_after {
+            self.off |= *n == 0;
+            *n = n.saturating_sub(1);
+        }
         let xcc = xcc_of(roles);
         match &self.xcc {
             None => self.xcc = Some(xcc),

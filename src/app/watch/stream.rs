@@ -324,12 +324,10 @@ fn report(
 
 #[cfg(test)]
 mod tests {
+    use super::super::media::CallsNamed;
     use super::*;
     use clap::Parser;
 
-    /// Once the capture has contradicted what units were judged with, the first reading
-    /// judges no more units, but each call's media still leaves with it: the reading that
-    /// is dropped holds the calls in progress, not the calls seen.
     /// `analyze FILE`'s options.
     fn analyze_args(path: &str) -> AnalyzeArgs {
         let cli = crate::cli::Cli::try_parse_from(["sipdiag", "analyze", path]).unwrap();
@@ -361,25 +359,50 @@ mod tests {
         assert_eq!(readings("extract/interleaved.pcapng").0, 2);
     }
 
-    #[test]
-    fn a_reading_that_no_longer_judges_still_lets_each_call_s_media_go() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/testdata/followme/busy-site.pcap"
-        );
-        let args = analyze_args(path);
+    /// A first reading of `fixture`, giving up judging after `units` looks at roles
+    /// (`None`: never): its media's calls named, held and in all, its UDP count, and
+    /// whether it only counted the media at the end.
+    fn first_reading(fixture: &str, units: Option<usize>) -> (CallsNamed, u64, bool) {
+        let path = format!("{}/testdata/{fixture}", env!("CARGO_MANIFEST_DIR"));
+        let args = analyze_args(&path);
         let mut judge = first_judge(&setup(&args), Layout::Held).unwrap();
-        if let Some(spec) = judge.stream.as_deref_mut().and_then(Pass::speculation) {
-            spec.give_up();
+        if let Some(n) = units
+            && let Some(spec) = judge.stream.as_deref_mut().and_then(Pass::speculation)
+        {
+            spec.give_up_after(n);
         }
-        let (mut judge, errors) = read(judge, path, 1);
+        let (mut judge, errors) = read(judge, &path, 1);
         assert!(errors.is_empty(), "{errors:?}");
         judge.judge_the_rest();
-        let named = judge.media.calls_named();
+        let counts_only = judge.media.counts_only();
+        (
+            judge.media.calls_named(),
+            judge.media.udp_datagrams(),
+            counts_only,
+        )
+    }
+
+    /// Once the capture has contradicted what units were judged with, the first reading
+    /// judges no more units and follows no more media (the file is read again), but the
+    /// media of each call it followed still leaves with the call, and it counts the UDP
+    /// datagrams the second reading is given as a full reading does.
+    #[test]
+    fn a_reading_that_no_longer_judges_counts_the_media_and_lets_each_call_s_go() {
+        let fixture = "followme/many-calls.pcap";
+        let (all, udp, counts_only) = first_reading(fixture, None);
+        assert!(!counts_only);
+        assert!(all.total > 4, "the capture's calls announce media: {all:?}");
+        assert!(udp > 0);
+        let (named, given_up_udp, counts_only) = first_reading(fixture, Some(5));
         assert!(
-            named.total > 2,
-            "the capture's calls announce media: {named:?}"
+            counts_only,
+            "the media is only counted once units are not judged"
+        );
+        assert!(
+            named.total > 2 && named.total < all.total,
+            "media followed until the reading gave up: {named:?} of {all:?}"
         );
         assert_eq!(named.held, 0, "{named:?}");
+        assert_eq!(given_up_udp, udp);
     }
 }
