@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 mkdir -p logs
 secs=${SECONDS_PER_TARGET:-180}
-targets=${*:-sip sdp stun tcp defrag xcc_pattern site ipo_config analyze}
+targets=${*:-sip sdp stun tcp defrag sctp xcc_pattern site ipo_config analyze}
 for t in $targets; do
     s=$secs; max=4096; extra=(); asan=${ASAN_OPTIONS:-}
     # analyze leaks its calls on purpose (the process ends right after the report; see

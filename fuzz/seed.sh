@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 root=..
 corpus=corpus
 shared=../../shared/captures
-mkdir -p "$corpus"/{analyze,tcp,defrag,sip,sdp,stun,site,ipo_config,xcc_pattern}
+mkdir -p "$corpus"/{analyze,tcp,defrag,sctp,sip,sdp,stun,site,ipo_config,xcc_pattern}
 
 captures=$(find "$root/testdata" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.gz' \) -size -256k)
 if [ -d "$shared" ]; then
@@ -110,6 +110,20 @@ for b in two[:20]:
                 more = 2 if k + len(p) < len(udp) else 0
                 out += struct.pack(">BHB", v6 | more, k // 8, len(p)) + p
             put("defrag", out)
+
+# sctp: packets of [head, then per chunk flags, TSN offset u8, length u8, payload]; head
+# bits 0-1 the association, bits 2-3 chunks - 1; chunk flags bit 0 E, bit 1 B, bits 2-3
+# the stream (see fuzz_targets/sctp.rs). Each message whole in one chunk, then split over
+# three chunks in one packet, then over three packets (the last two swapped in a copy).
+for b in two[:20]:
+    b = b[:600]
+    put("sctp", struct.pack(">BBBB", 0, 3, 0, len(b[:255])) + b[:255])
+    parts = [b[k:k + 200] for k in range(0, len(b), 200)][:3]
+    flags = [2] + [0] * (len(parts) - 2) + [1] if len(parts) > 1 else [3]
+    chunks = [struct.pack(">BBB", f, i, len(p)) + p for i, (f, p) in enumerate(zip(flags, parts))]
+    put("sctp", bytes([(len(chunks) - 1) << 2]) + b"".join(chunks))
+    put("sctp", b"".join(b"\x00" + c for c in chunks))
+    put("sctp", b"".join(b"\x00" + c for c in chunks[:1] + chunks[1:][::-1]))
 
 put("xcc_pattern", b"[^00(\\d+)$=>+$1\n^0(\\d+)$=>+4930$1\n004930123456\n030123456\n123\n")
 put("xcc_pattern", b"\n^(\\d{3})$=>$1\n+4930123456\n0049301234\n")
