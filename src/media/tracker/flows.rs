@@ -269,6 +269,7 @@ impl MediaTracker {
                 }
                 if dst.is_some() || src.is_some() {
                     self.index_flow(fi as u32);
+                    self.flow_announcements_changed(fi as u32);
                 }
             }
         }

@@ -35,8 +35,7 @@ use crate::media::{Announced, FlowLimit, ItemLimit, RtpStream};
 /// No creation number: the announcement's slot is free.
 const FREE: u64 = u64::MAX;
 
-/// Announcements are looked at, and rows released, this often (capture seconds): a
-/// look goes over every flow held.
+/// Announcements are looked at, and rows released, this often (capture seconds).
 const RELEASE_SECS: i64 = 5;
 
 /// A flow whose calls have all ended (and retired, [`crate::calls::retire::LINGER_SECS`]
@@ -74,8 +73,14 @@ pub(super) struct Retire {
     ready: Rows,
     /// The bounds last taken.
     taken_below: (u64, u64),
-    /// Announcement slots referred to by a flow or stream (a sweep's scratch).
-    referred: Vec<bool>,
+    /// Flows that may retire at the next release, once quiet: those at the address of an
+    /// announcement whose call ended, and those whose announcements changed (each looked
+    /// at again until quiet, or left until another of its calls ends).
+    candidates: Vec<u32>,
+    /// The lowest first frame of a stream held (or the frame read) when the flows were
+    /// last gone over for it, at frame `first_held_at`.
+    first_held: u64,
+    first_held_at: u64,
     /// The flows held, by address ([`MediaTracker::end_calls`] looks at those of the
     /// ended calls' addresses only).
     flows_at: super::flows::FlowsAt,
@@ -371,6 +376,16 @@ impl MediaTracker {
         {
             r.ended.push((i, seq, r.swept));
             r.call_over[i as usize] = true;
+            // The flows that may now retire are at its address.
+            let addr = self.report.announced[i as usize].addr;
+            r.flows_at.slots_at(addr, &mut r.candidates);
+        }
+    }
+
+    /// The announcements of flow `slot` changed: it may retire at the next release.
+    pub(super) fn flow_announcements_changed(&mut self, slot: u32) {
+        if let Some(r) = &mut self.retire {
+            r.candidates.push(slot);
         }
     }
 
@@ -427,34 +442,66 @@ impl MediaTracker {
     /// to come up.
     fn release(&mut self, r: &mut Retire, now: i64) {
         let over = |r: &Retire, a: Option<u32>| a.is_none_or(|a| r.call_over[a as usize]);
-        for slot in 0..self.flows.len() as u32 {
-            let f = &self.flows[slot as usize];
-            if !f.retired
-                && (f.dst_ann.is_some() || f.src_ann.is_some())
-                && over(r, f.dst_ann)
-                && over(r, f.src_ann)
-                && now.saturating_sub(f.last_secs) >= ENDED_QUIET_SECS
+        // Only a flow whose calls have all ended can retire here, and it became one when
+        // the last of them ended or its announcements changed: the candidates, in slot
+        // order.
+        let mut candidates = std::mem::take(&mut r.candidates);
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut not_quiet = Vec::new();
+        for slot in candidates {
+            let Some(f) = self.flows.get(slot as usize) else {
+                continue;
+            };
+            if f.retired
+                || (f.dst_ann.is_none() && f.src_ann.is_none())
+                || !over(r, f.dst_ann)
+                || !over(r, f.src_ann)
             {
+                continue;
+            }
+            if now.saturating_sub(f.last_secs) >= ENDED_QUIET_SECS {
                 self.retire_flow(slot, r);
+            } else {
+                not_quiet.push(slot);
             }
         }
-        r.referred.clear();
-        r.referred.resize(self.report.announced.len(), false);
-        let mut first_held = u64::MAX;
-        for f in self.flows.iter().filter(|f| !f.retired) {
-            for a in self.flow_anns(f) {
-                r.referred[a as usize] = true;
+        r.candidates.extend(not_quiet);
+        // The first frame of a stream held: the flows are gone over once at least as many
+        // frames as there are flows have been read since the last time (every release on a
+        // capture with media; a capture that holds many calls in progress and moves its
+        // clock with every packet does not walk every flow with every packet). Between,
+        // the bound found then serves: it is lower (streams begun since start later), so
+        // rows are released later, never out of order.
+        if r.frame >= r.first_held_at.saturating_add(self.flows.len() as u64) {
+            let mut first_held = r.frame;
+            for f in self.flows.iter().filter(|f| !f.retired) {
+                for &si in &f.streams {
+                    first_held = first_held.min(self.streams[si as usize].first_frame);
+                }
             }
-            for &si in &f.streams {
-                first_held = first_held.min(self.streams[si as usize].first_frame);
-            }
+            r.first_held = first_held;
+            r.first_held_at = r.frame;
         }
+        let first_held = r.first_held;
+        let mut near = Vec::new();
         let mut ended = std::mem::take(&mut r.ended);
         ended.retain(|&(i, seq, at)| {
             if r.seq.get(i as usize) != Some(&seq) {
                 return false;
             }
-            if r.referred[i as usize] || now.saturating_sub(at) < ENDED_ANNOUNCEMENT_SECS {
+            if now.saturating_sub(at) < ENDED_ANNOUNCEMENT_SECS {
+                return true;
+            }
+            // Referred to by a flow or a stream of one: those are at its address.
+            near.clear();
+            r.flows_at
+                .slots_at(self.report.announced[i as usize].addr, &mut near);
+            let referred = near.iter().any(|&slot| {
+                let f = &self.flows[slot as usize];
+                !f.retired && self.flow_anns(f).any(|a| a == i)
+            });
+            if referred {
                 return true;
             }
             let row = self.report.announced[i as usize].clone();
