@@ -1,11 +1,12 @@
 //! Hostile-input benchmark: `cargo bench --bench floods`.
 //!
-//! Generates (once; cached under `target/bench-data/`) five captures of the same size
+//! Generates (once; cached under `target/bench-data/`) six captures of the same size
 //! (`SIPDIAG_FLOOD_MB`, default 200): a normal one (SIP calls with their RTP) and four
 //! floods that fill sipdiag's bounded tables — half-open TCP connections to 5060 each
 //! carrying the start of an INVITE, first IPv4 fragments that never complete, single
 //! RTP packets each on a new UDP flow, and INVITEs (with SDP) answered only by 100 Trying,
-//! a new Call-ID each. Then runs `sipdiag analyze` on each, and `calls` and `media` on the
+//! a new Call-ID each — and calls held in progress (under the cap) while the capture's
+//! clock moves on for days. Then runs `sipdiag analyze` on each, and `calls` and `media` on the
 //! normal capture and the INVITE flood (best of `SIPDIAG_BENCH_RUNS`, default 1), and
 //! prints wall time and peak RSS (GNU time's `%M`, the kernel's ru_maxrss) beside the
 //! normal capture's. Target (README "Limits"): every flood within 3× the normal capture's
@@ -42,12 +43,13 @@ fn main() {
     fs::create_dir_all(&dir).expect("create target/bench-data");
     let sipdiag = PathBuf::from(env!("CARGO_BIN_EXE_sipdiag"));
     let bytes = mb << 20;
-    let kinds: [(&str, Generator); 5] = [
+    let kinds: [(&str, Generator); 6] = [
         ("normal", normal),
         ("tcp-connections", tcp_flood),
         ("ip-fragments", fragment_flood),
         ("media-flows", flow_flood),
         ("invites", invite_flood),
+        ("held-calls", held_calls),
     ];
     println!("sipdiag hostile-input benchmark: {mb} MB per capture, best of {runs} run(s)");
     println!("binary: {}", sipdiag.display());
@@ -248,6 +250,61 @@ fn flow_flood(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
         );
         w.udp(t, src, dst, &pcap::rtp(1, 0, n as u32))?;
         t += 20;
+    }
+    Ok(())
+}
+
+/// Calls held in progress: 19,000 answered calls (under `--max-calls`) with one RTP
+/// packet each way, that never end; then, for the rest of the capture, a datagram between
+/// two other hosts every 5 s of capture time, and every 12 hours a message in each call's
+/// dialog (an INFO: a call without a message for a day is let go). Each flow of a call in
+/// progress stays held however quiet (a call on hold): the capture's clock moves on while
+/// 38,000 flows are held.
+fn held_calls(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
+    const CALLS: u32 = 19_000;
+    let pbx: Addr = ([10, 1, 0, 1], 5060);
+    let mut t = 1_000_000u64;
+    let mut size = 24u64;
+    let ends = |n: u32| -> (Addr, Addr, Addr) {
+        let host = [10, 2, (n >> 8) as u8, n as u8];
+        let peer = [10, 4, (n >> 8) as u8, n as u8];
+        ((host, 5060), (host, 20000), (peer, 30000))
+    };
+    for n in 0..CALLS {
+        let (a, am, bm) = ends(n);
+        let id = format!("held-{n}");
+        let msgs = [
+            pcap::invite(&id, a, pbx, am),
+            pcap::ok(&id, a, pbx, bm),
+            pcap::in_dialog("ACK", &id, a, pbx),
+        ];
+        for (i, m) in msgs.iter().enumerate() {
+            let (s, d) = if i == 1 { (pbx, a) } else { (a, pbx) };
+            w.udp(t, s, d, m)?;
+            size += 16 + 42 + m.len() as u64;
+        }
+        w.udp(t + 1, am, bm, &pcap::rtp(1, 160, n))?;
+        w.udp(t + 2, bm, am, &pcap::rtp(1, 160, !n))?;
+        size += 2 * (16 + 42 + 172);
+        t += 1000;
+    }
+    let (x, y): (Addr, Addr) = (([10, 3, 0, 1], 9), ([10, 3, 0, 2], 9));
+    const TICK_US: u64 = 5_000_000;
+    const TICKS_PER_HALF_DAY: u64 = 12 * 3600 / 5;
+    let mut tick = 0u64;
+    while size < bytes {
+        t += TICK_US;
+        tick += 1;
+        w.udp(t, x, y, b"tick")?;
+        size += 16 + 42 + 4;
+        if tick.is_multiple_of(TICKS_PER_HALF_DAY) {
+            for n in 0..CALLS {
+                let (a, _, _) = ends(n);
+                let info = pcap::in_dialog("INFO", &format!("held-{n}"), a, pbx);
+                w.udp(t + 1 + u64::from(n), a, pbx, &info)?;
+                size += 16 + 42 + info.len() as u64;
+            }
+        }
     }
     Ok(())
 }
