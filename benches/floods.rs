@@ -168,6 +168,29 @@ fn count_frames(path: &Path) -> u64 {
     n
 }
 
+/// Writes the set-up of call `id` at `t`: INVITE from the caller, 200 OK, ACK, each end
+/// with its signalling and media address. Returns the bytes written.
+fn set_up(
+    w: &mut Writer,
+    t: u64,
+    id: &str,
+    (a, am): (Addr, Addr),
+    (b, bm): (Addr, Addr),
+) -> std::io::Result<u64> {
+    let msgs = [
+        pcap::invite(id, a, b, am),
+        pcap::ok(id, a, b, bm),
+        pcap::in_dialog("ACK", id, a, b),
+    ];
+    let mut size = 0;
+    for (i, m) in msgs.iter().enumerate() {
+        let (s, d) = if i == 1 { (b, a) } else { (a, b) };
+        w.udp(t, s, d, m)?;
+        size += 16 + 42 + m.len() as u64;
+    }
+    Ok(size)
+}
+
 /// SIP calls one after another, each with 50 RTP packets per direction.
 fn normal(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
     let mut t = 1_000_000u64;
@@ -180,16 +203,7 @@ fn normal(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
         let (a, b): (Addr, Addr) = ((host, 5060), (peer, 5060));
         let (am, bm): (Addr, Addr) = ((host, 20000), (peer, 30000));
         let id = format!("call-{n}");
-        let msgs = [
-            pcap::invite(&id, a, b, am),
-            pcap::ok(&id, a, b, bm),
-            pcap::in_dialog("ACK", &id, a, b),
-        ];
-        for (i, m) in msgs.iter().enumerate() {
-            let (s, d) = if i == 1 { (b, a) } else { (a, b) };
-            w.udp(t, s, d, m)?;
-            size += 16 + 42 + m.len() as u64;
-        }
+        size += set_up(w, t, &id, (a, am), (b, bm))?;
         for i in 0..50u16 {
             t += 20_000;
             w.udp(t, am, bm, &pcap::rtp(i, u32::from(i) * 160, n))?;
@@ -272,17 +286,7 @@ fn held_calls(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
     };
     for n in 0..CALLS {
         let (a, am, bm) = ends(n);
-        let id = format!("held-{n}");
-        let msgs = [
-            pcap::invite(&id, a, pbx, am),
-            pcap::ok(&id, a, pbx, bm),
-            pcap::in_dialog("ACK", &id, a, pbx),
-        ];
-        for (i, m) in msgs.iter().enumerate() {
-            let (s, d) = if i == 1 { (pbx, a) } else { (a, pbx) };
-            w.udp(t, s, d, m)?;
-            size += 16 + 42 + m.len() as u64;
-        }
+        size += set_up(w, t, &format!("held-{n}"), (a, am), (pbx, bm))?;
         w.udp(t + 1, am, bm, &pcap::rtp(1, 160, n))?;
         w.udp(t + 2, bm, am, &pcap::rtp(1, 160, !n))?;
         size += 2 * (16 + 42 + 172);
