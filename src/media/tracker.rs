@@ -98,6 +98,12 @@ impl MediaTracker {
             retire: None,
         }
     }
+    /// A non-SIP datagram only counted, not followed (a reading that needs the count
+    /// alone): as [`MediaTracker::datagram`] counts it.
+    pub fn count_datagram(&mut self, d: &Datagram<'_>) {
+        self.report.udp_datagrams += u64::from(d.transport == Transport::Udp);
+    }
+
     /// A non-SIP datagram.
     pub fn datagram(&mut self, d: &Datagram<'_>) {
         if d.transport != Transport::Udp {

@@ -134,8 +134,8 @@ pub(super) struct WatchMedia {
     now: i64,
     /// RTP streams the tracker has finished.
     rtp_streams: u64,
-    /// Datagrams are only counted from now on ([`WatchMedia::count_only`]): how many.
-    counted_only: Option<u64>,
+    /// Datagrams are only counted from now on ([`WatchMedia::count_only`]).
+    counts_only: bool,
 }
 
 impl WatchMedia {
@@ -162,7 +162,7 @@ impl WatchMedia {
             deferred: Deferred::default(),
             now: i64::MIN,
             rtp_streams: 0,
-            counted_only: None,
+            counts_only: false,
         }
     }
 
@@ -170,12 +170,12 @@ impl WatchMedia {
     /// reading of `analyze` that no longer judges (the file is read again, with the UDP
     /// count this one gives). What is followed so far still ends with its calls.
     pub(super) fn count_only(&mut self) {
-        self.counted_only.get_or_insert(0);
+        self.counts_only = true;
     }
 
     /// Whether the media is only counted ([`WatchMedia::count_only`]).
     pub(super) fn counts_only(&self) -> bool {
-        self.counted_only.is_some()
+        self.counts_only
     }
 
     /// A SIP message: its SDP is announced, and its addresses named by its call.
@@ -211,9 +211,8 @@ impl WatchMedia {
     }
 
     pub(super) fn datagram(&mut self, d: &Datagram<'_>) {
-        if let Some(n) = &mut self.counted_only {
-            // As the tracker counts them: every UDP datagram that is not SIP.
-            *n += u64::from(d.transport == crate::net::Transport::Udp);
+        if self.counts_only {
+            self.tracker.count_datagram(d);
             return;
         }
         self.tracker.datagram(d);
@@ -249,7 +248,7 @@ impl WatchMedia {
 
     /// Non-SIP UDP datagrams so far.
     pub(super) fn udp_datagrams(&self) -> u64 {
-        self.tracker.udp_datagrams() + self.counted_only.unwrap_or(0)
+        self.tracker.udp_datagrams()
     }
 
     /// The rows the tracker has finished, into the store.
