@@ -77,6 +77,11 @@ pub(super) struct Retire {
     /// announcement whose call ended, and those whose announcements changed (each looked
     /// at again until quiet, or left until another of its calls ends).
     candidates: Vec<u32>,
+    /// Per flow slot: in `candidates` (each flow once, so the list stays within the flow
+    /// table however many calls end between two releases).
+    candidate: Vec<bool>,
+    /// Scratch for the flows at an address.
+    near: Vec<u32>,
     /// The lowest first frame of a stream held (or the frame read) when the flows were
     /// last gone over for it, at frame `first_held_at`.
     first_held: u64,
@@ -87,6 +92,28 @@ pub(super) struct Retire {
 }
 
 impl Retire {
+    /// Flow `slot` may retire at the next release.
+    fn note_candidate(&mut self, slot: u32) {
+        let i = slot as usize;
+        if self.candidate.len() <= i {
+            self.candidate.resize(i + 1, false);
+        }
+        if !std::mem::replace(&mut self.candidate[i], true) {
+            self.candidates.push(slot);
+        }
+    }
+
+    /// The flows at `addr` may retire at the next release.
+    fn note_candidates_at(&mut self, addr: std::net::SocketAddr) {
+        let mut near = std::mem::take(&mut self.near);
+        near.clear();
+        self.flows_at.slots_at(addr, &mut near);
+        for &slot in &near {
+            self.note_candidate(slot);
+        }
+        self.near = near;
+    }
+
     /// Flow `f` in `slot` is no longer found by its addresses.
     fn unindex(&mut self, slot: u32, f: &super::flows::FlowState) {
         for a in [f.src, f.dst] {
@@ -377,15 +404,14 @@ impl MediaTracker {
             r.ended.push((i, seq, r.swept));
             r.call_over[i as usize] = true;
             // The flows that may now retire are at its address.
-            let addr = self.report.announced[i as usize].addr;
-            r.flows_at.slots_at(addr, &mut r.candidates);
+            r.note_candidates_at(self.report.announced[i as usize].addr);
         }
     }
 
     /// The announcements of flow `slot` changed: it may retire at the next release.
     pub(super) fn flow_announcements_changed(&mut self, slot: u32) {
         if let Some(r) = &mut self.retire {
-            r.candidates.push(slot);
+            r.note_candidate(slot);
         }
     }
 
@@ -447,9 +473,9 @@ impl MediaTracker {
         // order.
         let mut candidates = std::mem::take(&mut r.candidates);
         candidates.sort_unstable();
-        candidates.dedup();
         let mut not_quiet = Vec::new();
         for slot in candidates {
+            r.candidate[slot as usize] = false;
             let Some(f) = self.flows.get(slot as usize) else {
                 continue;
             };
@@ -466,7 +492,9 @@ impl MediaTracker {
                 not_quiet.push(slot);
             }
         }
-        r.candidates.extend(not_quiet);
+        for slot in not_quiet {
+            r.note_candidate(slot);
+        }
         // The first frame of a stream held: the flows are gone over once at least as many
         // frames as there are flows have been read since the last time (every release on a
         // capture with media; a capture that holds many calls in progress and moves its
@@ -484,7 +512,7 @@ impl MediaTracker {
             r.first_held_at = r.frame;
         }
         let first_held = r.first_held;
-        let mut near = Vec::new();
+        let mut near = std::mem::take(&mut r.near);
         let mut ended = std::mem::take(&mut r.ended);
         ended.retain(|&(i, seq, at)| {
             if r.seq.get(i as usize) != Some(&seq) {
@@ -512,6 +540,7 @@ impl MediaTracker {
             false
         });
         r.ended = ended;
+        r.near = near;
         // Streams begin at later frames, announcements get higher numbers: the bounds
         // only move up.
         r.ready.announced_below = r.held.first().copied().unwrap_or(r.next_seq);
