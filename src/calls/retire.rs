@@ -90,10 +90,13 @@ pub struct Retiring<C = Call> {
     index: HashMap<String, u32>,
     slots: Vec<Option<Live<C>>>,
     /// Beside each place, the capture second from which its call retires as of its last
-    /// message ([`NEVER`]: a free place): worked out per message
-    /// and kept apart from the calls, so that a sweep reads 8 bytes per place instead of
-    /// the place itself.
+    /// message ([`NEVER`]: a free place): worked out per message and kept apart from
+    /// the calls, so that the queue reads 8 bytes per place instead of the place itself.
     due: Vec<i64>,
+    /// The due seconds to look at, soonest first (see [`DueQueue`]), so that a sweep
+    /// looks at the calls due, not at every call held (a trunk holding thousands of
+    /// calls for hours, its clock moving every second).
+    queue: DueQueue,
     free: Vec<u32>,
     /// The places in use, least recently active last: at the `--max-calls` cap the last
     /// retires early, in O(1).
@@ -133,6 +136,7 @@ impl<C> Default for Retiring<C> {
             index: HashMap::default(),
             slots: Vec::new(),
             due: Vec::new(),
+            queue: DueQueue::default(),
             free: Vec::new(),
             recency: crate::lru::Recency::default(),
             next_order: 0,
@@ -194,6 +198,7 @@ impl<C: Filed> Retiring<C> {
                     None => {
                         self.slots.push(Some(live));
                         self.due.push(NEVER);
+                        self.queue.queued.push(NEVER);
                         (self.slots.len() - 1) as u32
                     }
                 };
@@ -213,7 +218,9 @@ impl<C: Filed> Retiring<C> {
         live.call.trim(&mut self.message_cap);
         let call_state = live.call.state();
         let settled = call_state == CallState::Ended && live.call.settled();
-        self.due[slot as usize] = retires_at(live.call.last_time(), call_state, settled);
+        let due = retires_at(live.call.last_time(), call_state, settled);
+        self.due[slot as usize] = due;
+        self.queue.note(slot, due, &self.due);
         if call_state == CallState::Ended
             && (!live.named_ended || again)
             && let Some(names) = self.ended_names.as_mut()
@@ -249,6 +256,7 @@ impl<C: Filed> Retiring<C> {
     fn retire(&mut self, slot: u32) -> Option<Live<C>> {
         let live = self.slots.get_mut(slot as usize)?.take()?;
         self.due[slot as usize] = NEVER;
+        self.queue.queued[slot as usize] = NEVER;
         if !live.named_ended
             && let Some(names) = self.ended_names.as_mut()
         {
@@ -350,13 +358,18 @@ impl<C: Filed> Retiring<C> {
 
     fn sweep(&mut self, now: Timestamp) {
         let before = self.retired.len();
-        for slot in 0..self.due.len() {
-            if now.secs >= self.due[slot]
-                && let Some(live) = self.retire(slot as u32)
-            {
+        let mut due_now = std::mem::take(&mut self.queue.scratch);
+        self.queue.due_by(now.secs, &self.due, &mut due_now);
+        // In the places' order, as a walk over them would (the free places are reused
+        // in that order).
+        due_now.sort_unstable();
+        for &slot in &due_now {
+            if let Some(live) = self.retire(slot) {
                 self.retired.push((live.order, live.call));
             }
         }
+        due_now.clear();
+        self.queue.scratch = due_now;
         // Retired together: in the order the calls began (the places' order is not that).
         self.retired[before..].sort_unstable_by_key(|(o, _)| *o);
     }
@@ -372,6 +385,7 @@ impl<C: Filed> Retiring<C> {
         self.index.clear();
         self.free.clear();
         self.due.clear();
+        self.queue = DueQueue::default();
         self.recency = crate::lru::Recency::default();
         let mut rest: Vec<(u64, C)> = (self.slots.drain(..).flatten())
             .map(|l| (l.order, l.call))
@@ -424,6 +438,68 @@ fn retires_at(last: Timestamp, state: CallState, settled: bool) -> i64 {
 /// The due second of a free place.
 const NEVER: i64 = i64::MAX;
 
+/// The places by due second, soonest first: a binary heap with one entry per place in
+/// use at or before its due second (its `queued` second). A due second that moves later
+/// (a message came) leaves the entry as it is: met, it is put back at the new second. One
+/// that moves earlier (the call ended) is pushed anew, and the entry it leaves behind,
+/// like one of a call retired before its time, is skipped when met; when such entries
+/// outnumber the places the heap is built again from the places in use, so it holds at
+/// most about twice as many entries as places.
+#[derive(Default)]
+struct DueQueue {
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(i64, u32)>>,
+    /// Per place: the second of its entry in the heap ([`NEVER`]: none).
+    queued: Vec<i64>,
+    /// Scratch for the places due.
+    scratch: Vec<u32>,
+}
+
+impl DueQueue {
+    /// Place `slot` (of `due`) is now due at `at`.
+    fn note(&mut self, slot: u32, at: i64, due: &[i64]) {
+        let queued = &mut self.queued[slot as usize];
+        if at < *queued {
+            *queued = at;
+            self.heap.push(std::cmp::Reverse((at, slot)));
+            if self.heap.len() > 2 * self.queued.len() + 64 {
+                self.rebuild(due);
+            }
+        }
+    }
+
+    /// The places due by second `now` (by `due`), out of the queue, to `out`.
+    fn due_by(&mut self, now: i64, due: &[i64], out: &mut Vec<u32>) {
+        while let Some(&std::cmp::Reverse((at, slot))) = self.heap.peek()
+            && at <= now
+        {
+            self.heap.pop();
+            let s = slot as usize;
+            if self.queued[s] != at {
+                continue;
+            }
+            if due[s] <= now {
+                self.queued[s] = NEVER;
+                out.push(slot);
+            } else {
+                self.queued[s] = due[s];
+                self.heap.push(std::cmp::Reverse((due[s], slot)));
+            }
+        }
+    }
+
+    /// The heap again, one entry per place in use, at its due second.
+    fn rebuild(&mut self, due: &[i64]) {
+        let entries: Vec<_> = (due.iter().enumerate())
+            .filter(|&(_, &at)| at != NEVER)
+            .map(|(slot, &at)| std::cmp::Reverse((at, slot as u32)))
+            .collect();
+        for (queued, &at) in self.queued.iter_mut().zip(due) {
+            *queued = at;
+        }
+        self.heap = entries.into();
+    }
+}
+
 /// Retired keys remembered: two generations of at most this many each. A hash set fills
 /// at most 7/8 of its table, whose size is a power of two: 7/8 of 2^18 fill a table of
 /// 2^18 places (2.3 MB), where 2^18 hashes would take one of 2^19 (4.7 MB).
@@ -464,7 +540,8 @@ impl Gone {
 #[cfg(test)]
 mod tests {
     use super::{
-        GONE_GENERATION, Gone, LASTING_IDLE_SECS, LINGER_SECS, Retiring, SETTLED_LINGER_SECS,
+        DueQueue, GONE_GENERATION, Gone, LASTING_IDLE_SECS, LINGER_SECS, NEVER, Retiring,
+        SETTLED_LINGER_SECS,
     };
     use crate::calls::Call;
     use crate::sip::message::udp_message;
@@ -573,5 +650,67 @@ mod tests {
         // third reuses the first's.
         assert_eq!(g.new.capacity(), GONE_GENERATION);
         assert_eq!(g.old.capacity(), GONE_GENERATION);
+    }
+
+    proptest::proptest! {
+        /// Whatever the order of calls filed, moved, retired early and swept, the queue
+        /// hands out exactly the places due (as a walk over every place would), and holds
+        /// at most about two entries per place.
+        #[test]
+        fn the_due_queue_hands_out_exactly_the_places_due(
+            ops in proptest::collection::vec((0u8..3, 0u32..8, 0i64..400), 1..2000)
+        ) {
+            let mut q = DueQueue::default();
+            let mut due = vec![NEVER; 8];
+            q.queued = vec![NEVER; 8];
+            let mut now = 0;
+            for (op, slot, at) in ops {
+                match op {
+                    // A message: the place's call is due at `at` seconds from now.
+                    0 => {
+                        due[slot as usize] = now + at;
+                        q.note(slot, now + at, &due);
+                    }
+                    // Let go at the cap: the place is free.
+                    1 => {
+                        due[slot as usize] = NEVER;
+                        q.queued[slot as usize] = NEVER;
+                    }
+                    // The clock moves on: a sweep.
+                    _ => {
+                        now += at % 50;
+                        let mut out = Vec::new();
+                        q.due_by(now, &due, &mut out);
+                        out.sort_unstable();
+                        let walk: Vec<u32> = (0..8u32).filter(|&s| due[s as usize] <= now).collect();
+                        proptest::prop_assert_eq!(&out, &walk);
+                        for s in out {
+                            due[s as usize] = NEVER;
+                        }
+                    }
+                }
+                proptest::prop_assert!(q.heap.len() <= 2 * 8 + 64 + 1, "{} entries", q.heap.len());
+            }
+        }
+    }
+
+    /// A call whose due second keeps moving earlier leaves an entry behind each time: the
+    /// heap is built again before they outnumber the places, and the call still retires
+    /// at its last due second.
+    #[test]
+    fn entries_left_behind_do_not_pile_up() {
+        let mut q = DueQueue::default();
+        let mut due = vec![NEVER; 2];
+        q.queued = vec![NEVER; 2];
+        for at in (100..10_000).rev() {
+            due[0] = at;
+            q.note(0, at, &due);
+            assert!(q.heap.len() <= 2 * 2 + 64 + 1);
+        }
+        let mut out = Vec::new();
+        q.due_by(99, &due, &mut out);
+        assert!(out.is_empty());
+        q.due_by(100, &due, &mut out);
+        assert_eq!(out, [0]);
     }
 }
