@@ -56,6 +56,13 @@ pub struct MediaTracker {
     tcp: HashMap<Flow, TcpState>,
     /// `flows` by last activity, to forget the one idle longest at the cap.
     flow_order: Recency,
+    /// When retiring: the flows of calls in progress that have been quiet for
+    /// [`flows::QUIET_SECS`], taken out of `flow_order` by the time they were found so
+    /// (oldest first), until a datagram comes or their call ends. The quiet check does not
+    /// look at them again (a call on hold for hours is not looked at every minute); at the
+    /// cap they are forgotten only once `flow_order` is empty, as the flows of calls in
+    /// progress.
+    parked: Recency,
     /// The caps of its tables (the flow table's at least 1).
     limits: Limits,
     /// Slots of `streams` left by unconfirmed streams of forgotten flows.
@@ -90,6 +97,7 @@ impl MediaTracker {
             signal_index: HashMap::default(),
             tcp: HashMap::default(),
             flow_order: Recency::default(),
+            parked: Recency::default(),
             limits: Limits {
                 media_flows: limits.media_flows.max(1),
                 ..limits

@@ -142,6 +142,8 @@ pub(super) struct FlowState {
     /// Found by its addresses when retiring ([`MediaTracker::index_flow`]): once it has
     /// referred to an announcement (a flow that never did is of no call that ends).
     pub(super) indexed: bool,
+    /// Quiet, of a call in progress: in `MediaTracker::parked`, not in its `flow_order`.
+    pub(super) parked: bool,
 }
 
 /// A flow silent this long (capture seconds) has ended: forgotten at the cap, it takes
@@ -174,8 +176,14 @@ impl MediaTracker {
     ) -> Option<usize> {
         let key = FlowKey::new(src, dst);
         if let Some(i) = self.flow_index.get(key) {
-            self.flow_order.touch(i);
-            self.flows[i as usize].last_secs = time.secs;
+            let f = &mut self.flows[i as usize];
+            f.last_secs = time.secs;
+            if std::mem::take(&mut f.parked) {
+                self.parked.remove(i);
+                self.flow_order.push(i);
+            } else {
+                self.flow_order.touch(i);
+            }
             return Some(i as usize);
         }
         let new = FlowState {
@@ -195,6 +203,7 @@ impl MediaTracker {
             untracked_ssrc: None,
             retired: false,
             indexed: false,
+            parked: false,
         };
         let reuse = self.retire.as_mut().and_then(|r| r.free_flows.pop());
         let i = if let Some(i) = reuse {
@@ -219,11 +228,14 @@ impl MediaTracker {
     /// flow's counts), its unconfirmed ones free their places, and its calls are marked
     /// as not judged unless it had been quiet [`QUIET_SECS`]. Returns the freed slot.
     pub(super) fn forget_oldest_flow(&mut self, frame: u64, now: i64) -> Option<usize> {
-        let slot = self.flow_order.oldest()?;
+        let slot = (self.flow_order.oldest()).or_else(|| self.parked.oldest())?;
         self.flow_order.remove(slot);
+        self.parked.remove(slot);
         self.unindex_flow(slot);
         let i = slot as usize;
         let f = &mut self.flows[i];
+        // A flow parked is of a call in progress: counted as active.
+        let parked = std::mem::take(&mut f.parked);
         f.settle(&mut self.report.announced);
         self.flow_index.remove(FlowKey::new(f.src, f.dst));
         let counts = (f.rtp_like, f.ssrc_switches);
@@ -235,7 +247,7 @@ impl MediaTracker {
         if limit.frames.len() < 10 {
             limit.frames.push(frame);
         }
-        let ended = now.saturating_sub(f.last_secs) >= QUIET_SECS;
+        let ended = !parked && now.saturating_sub(f.last_secs) >= QUIET_SECS;
         for a in [f.dst_ann, f.src_ann]
             .into_iter()
             .flatten()

@@ -4,8 +4,10 @@
 //!
 //! - A flow quiet for [`QUIET_SECS`] of capture time has ended (RTP flows every 20 ms,
 //!   comfort noise at least every few seconds), unless a call whose SDP it matches is in
-//!   progress (a call on hold may send nothing for minutes); once all those calls have
-//!   ended, a flow quiet for [`ENDED_QUIET_SECS`] has. Its counts go to its
+//!   progress (a call on hold may send nothing for minutes): such a flow is parked, out
+//!   of the quiet check, until a datagram comes or the call ends, so that calls held
+//!   for hours are not looked at every minute. Once all those calls have ended, a flow
+//!   quiet for [`ENDED_QUIET_SECS`] has. Its counts go to its
 //!   announcements, its confirmed streams become rows, and its slot and its streams'
 //!   slots are reused.
 //! - A stream that goes on under another call's SDP, or whose flow is forgotten at the
@@ -205,7 +207,7 @@ impl MediaTracker {
 
     /// Flows held now (in progress, or quiet and not yet retired).
     pub fn flows_held(&self) -> usize {
-        self.flow_order.len()
+        self.flow_order.len() + self.parked.len()
     }
 
     /// Announcements of ended calls waiting to be released (or forgotten, when already
@@ -437,23 +439,21 @@ impl MediaTracker {
         let Some(mut r) = self.retire.take() else {
             return;
         };
-        let mut looked = 0;
-        while let Some(slot) = self.flow_order.oldest()
-            && looked < self.flow_order.len()
-        {
+        while let Some(slot) = self.flow_order.oldest() {
             let f = &mut self.flows[slot as usize];
             if now.saturating_sub(f.last_secs) < QUIET_SECS {
                 break;
             }
-            looked += 1;
             let over = |a: Option<u32>| a.is_none_or(|a| r.call_over[a as usize]);
             if over(f.dst_ann) && over(f.src_ann) {
                 self.retire_flow(slot, &mut r);
             } else {
-                // Its call goes on: looked at again in QUIET_SECS, and counted as active
-                // meanwhile (at the cap, forgetting it leaves its call not judged).
-                f.last_secs = now;
-                self.flow_order.touch(slot);
+                // Its call goes on: parked until a datagram comes or the call ends (then
+                // the flow is a release candidate, `announcement_ended`), and counted as
+                // active meanwhile (at the cap, forgetting it leaves its call not judged).
+                f.parked = true;
+                self.flow_order.remove(slot);
+                self.parked.push(slot);
             }
         }
         if now >= r.released.saturating_add(RELEASE_SECS) {
@@ -551,7 +551,9 @@ impl MediaTracker {
     /// Retires flow `slot`: counts settled, confirmed streams made rows, slots freed.
     fn retire_flow(&mut self, slot: u32, r: &mut Retire) {
         self.flow_order.remove(slot);
+        self.parked.remove(slot);
         let f = &mut self.flows[slot as usize];
+        f.parked = false;
         if std::mem::take(&mut f.indexed) {
             r.unindex(slot, f);
         }
@@ -954,5 +956,100 @@ mod tests {
             .collect();
         calls.sort();
         assert_eq!(calls, [("b", 0), ("b", 10)]);
+    }
+
+    /// A packet of 20 ms PCMU from `src` to `dst` in frame `frame`, at capture second `secs`.
+    fn rtp_at(t: &mut MediaTracker, src: &str, dst: &str, frame: u64, secs: u32) {
+        let p = rtp_pkt(frame as u16, 160 * frame as u32, 7, 0);
+        t.datagram(&dgram(frame, secs * 1000, src, dst, &p));
+    }
+
+    /// A call on hold for hours: its quiet flow is parked once, not looked at again every
+    /// minute while other media moves the clock; a packet takes it back among the flows
+    /// in progress (the stream goes on), and the call's end retires it.
+    #[test]
+    fn a_quiet_flow_of_a_call_in_progress_is_parked_until_a_packet_or_its_end() {
+        let mut t = MediaTracker::default();
+        t.retiring();
+        t.announce("held", &sdp("10.0.0.2", 5000), 1);
+        let held = "10.0.0.1:4000";
+        rtp_at(&mut t, held, "10.0.0.2:5000", 2, 0);
+        let parked = |t: &MediaTracker| (t.parked.len(), t.flow_order.len());
+        // A flow of no call ticks every 5 s for three hours.
+        let mut frame = 10;
+        for secs in (5..3 * 3600).step_by(5) {
+            rtp_at(&mut t, "10.9.0.1:7000", "10.9.0.2:7002", frame, secs);
+            frame += 1;
+            if secs == 55 {
+                assert_eq!(parked(&t), (0, 2), "not quiet for a minute yet");
+            }
+            if secs == 60 {
+                assert_eq!(parked(&t), (1, 1), "parked once quiet for a minute");
+            }
+        }
+        assert_eq!(parked(&t), (1, 1));
+        assert_eq!(t.flows_held(), 2);
+        let slot = t.parked.oldest().unwrap();
+        assert_eq!(
+            t.flows[slot as usize].last_secs, 1000,
+            "its last packet's second"
+        );
+        // The call resumes: the flow is in progress again, the stream goes on.
+        rtp_at(&mut t, held, "10.0.0.2:5000", frame, 3 * 3600);
+        assert_eq!(parked(&t), (0, 2));
+        assert_eq!(
+            t.streams[t.flows[slot as usize].streams[0] as usize].packets,
+            2
+        );
+        // Quiet again, then the call ends: the flow retires at the next release.
+        for secs in (3 * 3600 + 5..3 * 3600 + 100).step_by(5) {
+            frame += 1;
+            rtp_at(&mut t, "10.9.0.1:7000", "10.9.0.2:7002", frame, secs);
+        }
+        assert_eq!(parked(&t), (1, 1));
+        t.call_ended("held");
+        for secs in (3 * 3600 + 100..3 * 3600 + 110).step_by(5) {
+            frame += 1;
+            rtp_at(&mut t, "10.9.0.1:7000", "10.9.0.2:7002", frame, secs);
+        }
+        assert_eq!((parked(&t), t.flows_held()), ((0, 1), 1));
+        let rows = t.take_rows();
+        assert_eq!(rows.rtp.len(), 1, "{rows:?}");
+        assert_eq!((rows.rtp[0].packets, rows.rtp[0].first_frame), (2, 2));
+    }
+
+    /// At the flow cap a parked flow (of a call in progress) is forgotten only when no
+    /// other flow is left, and then its call is marked as not judged, as for a flow in
+    /// progress.
+    #[test]
+    fn a_parked_flow_is_forgotten_last_and_leaves_its_call_not_judged() {
+        for cap in [2, 1] {
+            let limits = crate::limits::Limits {
+                media_flows: cap,
+                ..crate::limits::Limits::DEFAULT
+            };
+            let mut t = MediaTracker::with_limits(Default::default(), limits);
+            t.retiring();
+            t.announce("held", &sdp("10.0.0.2", 5000), 1);
+            rtp_at(&mut t, "10.0.0.1:4000", "10.0.0.2:5000", 2, 0);
+            // Cap 2: a flow of no call, then the quiet check parks the call's flow.
+            if cap == 2 {
+                rtp_at(&mut t, "10.9.0.1:7000", "10.9.0.2:7002", 3, 30);
+            }
+            t.clock(1070, 4);
+            assert_eq!(t.parked.len(), 1, "cap {cap}");
+            // A new flow: the flow of no call goes first, though its last packet is newer.
+            rtp_at(&mut t, "10.9.0.3:7000", "10.9.0.4:7002", 5, 71);
+            let limit = t.report.flow_limit.clone().expect("a flow forgotten");
+            let calls: Vec<&str> = limit.calls.iter().map(|c| &**c).collect();
+            if cap == 2 {
+                assert_eq!((t.parked.len(), limit.evicted), (1, 1));
+                assert!(calls.is_empty(), "{calls:?}");
+            } else {
+                // Nothing but the parked flow: it goes, and its call is not judged.
+                assert_eq!((t.parked.len(), limit.evicted), (0, 1));
+                assert_eq!(calls, ["held"]);
+            }
+        }
     }
 }
