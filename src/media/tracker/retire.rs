@@ -404,6 +404,14 @@ impl MediaTracker {
             && seq != FREE
         {
             r.ended.push((i, seq, r.swept));
+            // Entries of announcements freed since (a unit judged at once) are dropped
+            // at the next release, which a capture whose clock stands still never
+            // reaches: past twice the announcements' places, they are dropped here.
+            if r.ended.len() > 2 * r.seq.len() + 64 {
+                let seqs = &r.seq;
+                r.ended
+                    .retain(|&(i, seq, _)| seqs.get(i as usize) == Some(&seq));
+            }
             r.call_over[i as usize] = true;
             // The flows that may now retire are at its address.
             r.note_candidates_at(self.report.announced[i as usize].addr);
@@ -1051,5 +1059,26 @@ mod tests {
                 assert_eq!(calls, ["held"]);
             }
         }
+    }
+
+    /// Calls judged one by one in a capture whose clock stands still: the announcements
+    /// freed at once leave no entry behind for a release that never comes.
+    #[test]
+    fn ended_announcements_do_not_pile_up_while_the_clock_stands_still() {
+        let mut t = MediaTracker::default();
+        t.retiring();
+        for n in 0..10_000u32 {
+            let call = format!("call-{n}");
+            t.announce(&call, &sdp("10.0.0.2", 5000 + 2 * (n % 100) as u16), 1);
+            let ended = t.end_calls([call.as_str()]);
+            assert_eq!(ended.announced.len(), 0);
+        }
+        let r = t.retire.as_ref().expect("retiring");
+        assert!(
+            r.ended.len() <= 2 * r.seq.len() + 64,
+            "{} entries",
+            r.ended.len()
+        );
+        assert_eq!(t.take_rows().announced.len(), 10_000);
     }
 }
