@@ -134,7 +134,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__analyze)
-            opts="-f -o -v -h -V --format --output --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --annotate --in-memory --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-f -o -v -h -V --format --output --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --flow --each --verbose --annotate --in-memory --call-id --number --ip --since --until --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --max-address-pairs --max-diverting-numbers --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,6 +312,14 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-address-pairs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-diverting-numbers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -324,7 +332,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__calls)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --max-address-pairs --max-diverting-numbers --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -419,6 +427,14 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-icmp-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-address-pairs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-diverting-numbers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -528,7 +544,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__flow)
-            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --xcc --pbx --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --max-address-pairs --max-diverting-numbers --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -667,6 +683,14 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-icmp-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-address-pairs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-diverting-numbers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -962,7 +986,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__media)
-            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-f -h -V --format --call-id --number --ip --since --until --softphone-port --server-media-ports --client-media-ports --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --max-address-pairs --max-diverting-numbers --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1068,6 +1092,14 @@ _sipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-address-pairs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-diverting-numbers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1080,7 +1112,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__messages)
-            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-f -v -h -V --format --verbose --time --call-id --number --ip --since --until --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --max-address-pairs --max-diverting-numbers --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1175,6 +1207,14 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-icmp-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-address-pairs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-diverting-numbers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1338,7 +1378,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__watch)
-            opts="-i -f -v -h -V --interface --follow --until-idle --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --verbose --softphone-port --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --color --help --version"
+            opts="-i -f -v -h -V --interface --follow --until-idle --format --fail-on --select --ignore --severity --xcc --pbx --ipo --ipo-config --verbose --softphone-port --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --redact --redact-key --max-tcp-connections --max-fragments --max-media-flows --max-sip-message --max-sip-header --max-calls --max-messages-per-call --max-sdp-announcements --max-rtp-streams --max-rtp-streams-per-flow --max-stun-transactions --max-stun-tcp-connections --max-softphone-connections --max-icmp-errors --max-address-pairs --max-diverting-numbers --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1489,6 +1529,14 @@ _sipdiag() {
                     return 0
                     ;;
                 --max-icmp-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-address-pairs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-diverting-numbers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

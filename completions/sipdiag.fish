@@ -67,6 +67,8 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-stun-tr
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-stun-tcp-connections -d 'TCP directions examined for STUN, up to 70,000 bytes buffered each [default: 1000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-softphone-connections -d 'Softphone signalling connections followed [default: 10000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-icmp-errors -d 'ICMP errors kept as evidence [default: 10000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-address-pairs -d 'Pairs of addresses whose INVITEs are counted to name the PBXs; beyond, INVITEs between further pairs are not counted [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l max-diverting-numbers -d 'Distinct diverting numbers the XccDiversionPattern suggestion is proven on; beyond, the first in capture order are kept [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand messages" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -99,6 +101,8 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-stun-trans
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-stun-tcp-connections -d 'TCP directions examined for STUN, up to 70,000 bytes buffered each [default: 1000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-softphone-connections -d 'Softphone signalling connections followed [default: 10000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-icmp-errors -d 'ICMP errors kept as evidence [default: 10000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-address-pairs -d 'Pairs of addresses whose INVITEs are counted to name the PBXs; beyond, INVITEs between further pairs are not counted [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l max-diverting-numbers -d 'Distinct diverting numbers the XccDiversionPattern suggestion is proven on; beyond, the first in capture order are kept [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand calls" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -153,6 +157,8 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-stun-tra
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-stun-tcp-connections -d 'TCP directions examined for STUN, up to 70,000 bytes buffered each [default: 1000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-softphone-connections -d 'Softphone signalling connections followed [default: 10000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-icmp-errors -d 'ICMP errors kept as evidence [default: 10000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-address-pairs -d 'Pairs of addresses whose INVITEs are counted to name the PBXs; beyond, INVITEs between further pairs are not counted [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l max-diverting-numbers -d 'Distinct diverting numbers the XccDiversionPattern suggestion is proven on; beyond, the first in capture order are kept [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand analyze" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -188,6 +194,8 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-stun-trans
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-stun-tcp-connections -d 'TCP directions examined for STUN, up to 70,000 bytes buffered each [default: 1000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-softphone-connections -d 'Softphone signalling connections followed [default: 10000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-icmp-errors -d 'ICMP errors kept as evidence [default: 10000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-address-pairs -d 'Pairs of addresses whose INVITEs are counted to name the PBXs; beyond, INVITEs between further pairs are not counted [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l max-diverting-numbers -d 'Distinct diverting numbers the XccDiversionPattern suggestion is proven on; beyond, the first in capture order are kept [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand media" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -229,6 +237,8 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-stun-transa
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-stun-tcp-connections -d 'TCP directions examined for STUN, up to 70,000 bytes buffered each [default: 1000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-softphone-connections -d 'Softphone signalling connections followed [default: 10000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-icmp-errors -d 'ICMP errors kept as evidence [default: 10000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-address-pairs -d 'Pairs of addresses whose INVITEs are counted to name the PBXs; beyond, INVITEs between further pairs are not counted [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l max-diverting-numbers -d 'Distinct diverting numbers the XccDiversionPattern suggestion is proven on; beyond, the first in capture order are kept [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand flow" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
@@ -289,6 +299,8 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-stun-trans
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-stun-tcp-connections -d 'TCP directions examined for STUN, up to 70,000 bytes buffered each [default: 1000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-softphone-connections -d 'Softphone signalling connections followed [default: 10000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-icmp-errors -d 'ICMP errors kept as evidence [default: 10000]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-address-pairs -d 'Pairs of addresses whose INVITEs are counted to name the PBXs; beyond, INVITEs between further pairs are not counted [default: 65536]' -r
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l max-diverting-numbers -d 'Distinct diverting numbers the XccDiversionPattern suggestion is proven on; beyond, the first in capture order are kept [default: 20000]' -r
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -l color -d 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t'On a terminal, unless the NO_COLOR environment variable is set (https://no-color.org)'
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"

@@ -40,6 +40,12 @@ pub struct Limits {
     pub stun_tcp_connections: usize,
     pub softphone_connections: usize,
     pub icmp_errors: usize,
+    /// Pairs of addresses whose INVITEs are counted to name the PBXs
+    /// (`calls::legs::evidence`); beyond, INVITEs between further pairs are not counted.
+    pub address_pairs: usize,
+    /// Distinct diverting numbers kept to prove the XccDiversionPattern suggestion on
+    /// (`rules::diversions`); beyond, the first in capture order are kept.
+    pub diverting_numbers: usize,
 }
 
 impl Limits {
@@ -58,6 +64,8 @@ impl Limits {
         stun_tcp_connections: 1_000,
         softphone_connections: 10_000,
         icmp_errors: 10_000,
+        address_pairs: 1 << 16,
+        diverting_numbers: 20_000,
     };
 
     /// `--max-…` flag and meaning of each cap, for the messages that report it.
@@ -68,6 +76,8 @@ impl Limits {
     pub const SIP_HEADER: &str = "--max-sip-header";
     pub const CALLS: &str = "--max-calls";
     pub const MESSAGES_PER_CALL: &str = "--max-messages-per-call";
+    pub const ADDRESS_PAIRS: &str = "--max-address-pairs";
+    pub const DIVERTING_NUMBERS: &str = "--max-diverting-numbers";
 }
 
 /// A table of the media tracker besides the flow table: beyond its cap, new items are not
@@ -170,6 +180,8 @@ impl crate::cli::LimitArgs {
             stun_tcp_connections: or(self.max_stun_tcp_connections, d.stun_tcp_connections),
             softphone_connections: or(self.max_softphone_connections, d.softphone_connections),
             icmp_errors: or(self.max_icmp_errors, d.icmp_errors),
+            address_pairs: or(self.max_address_pairs, d.address_pairs),
+            diverting_numbers: or(self.max_diverting_numbers, d.diverting_numbers),
         }
     }
 }
@@ -214,6 +226,8 @@ mod tests {
             ("max_stun_tcp_connections", d.stun_tcp_connections),
             ("max_softphone_connections", d.softphone_connections),
             ("max_icmp_errors", d.icmp_errors),
+            ("max_address_pairs", d.address_pairs),
+            ("max_diverting_numbers", d.diverting_numbers),
         ];
         let cli = crate::cli::Cli::command();
         let analyze = cli.find_subcommand("analyze").expect("analyze");

@@ -1411,3 +1411,49 @@ fn a_registration_refreshed_for_a_day_counts_its_repeats_without_listing_them() 
     assert_eq!(fm001["evidence"], whole["evidence"]);
     assert_eq!(fm001["frames"], whole["frames"]);
 }
+
+/// The evidence kept across calls has caps that are flags too: past `--max-address-pairs`
+/// the INVITEs between further pairs are not counted to name the PBXs, past
+/// `--max-diverting-numbers` the XccDiversionPattern suggestion is proven on the first
+/// numbers only; each is a CAP006 finding with the cap, the count and the first frame,
+/// the same whether the capture is read as a stream or held whole. Expected values from
+/// tshark: `many-calls.pcap` has 60 distinct Diversion numbers in its INVITEs
+/// (`tshark -Y 'sip.Method==INVITE && sip.Diversion' -T fields -e frame.number -e
+/// sip.Diversion`, the sixth first in frame 21) and 6 INVITEs from XCC (127.0.0.20) to
+/// the PBX, the first in frame 40: the second pair of addresses.
+#[test]
+fn evidence_caps_across_calls_are_flags_and_findings() {
+    let path = common::testdata("followme/many-calls.pcap");
+    let flags = ["--max-diverting-numbers", "5", "--max-address-pairs", "1"];
+    for v in [analyze(&path, &flags), analyze_whole(&path, &flags)] {
+        let by_limit = |limit: &str| -> Value {
+            let found: Vec<&Value> = (cap006(&v).into_iter())
+                .filter(|f| f["evidence"]["limit"] == limit)
+                .collect();
+            assert_eq!(found.len(), 1, "{limit}: {found:?}");
+            found[0]["evidence"].clone()
+        };
+        let numbers = by_limit("diverting-numbers");
+        assert_eq!(numbers["flag"], "--max-diverting-numbers");
+        assert_eq!(
+            (&numbers["cap"], &numbers["count"], &numbers["first_frame"]),
+            (&5.into(), &55.into(), &21.into())
+        );
+        assert_eq!(numbers["count_is_lower_bound"], false);
+        let pairs = by_limit("address-pairs");
+        assert_eq!(pairs["flag"], "--max-address-pairs");
+        assert_eq!(
+            (&pairs["cap"], &pairs["count"], &pairs["first_frame"]),
+            (&1.into(), &6.into(), &40.into())
+        );
+        // The results they may have changed say so.
+        let suggestion = &v["suggestions"][0];
+        assert_eq!(suggestion["observed_truncated"], true, "{suggestion}");
+        let reasons = v["roles"]["reasons"].to_string();
+        assert!(reasons.contains("--max-address-pairs 1"), "{reasons}");
+    }
+    // At the defaults, neither cap is reached.
+    let v = analyze(&path, &[]);
+    assert!(cap006(&v).is_empty(), "{:?}", cap006(&v));
+    assert!(v["suggestions"][0].get("observed_truncated").is_none());
+}

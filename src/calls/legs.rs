@@ -13,7 +13,7 @@ use foldhash::HashMap;
 use serde::Serialize;
 
 use super::Call;
-pub use evidence::RoleTally;
+pub use evidence::{PairLimit, RoleTally};
 pub use roles::{Endpoint, KnownXcc, Roles, agent_says_xcc, infer_roles, infer_roles_knowing};
 
 /// The most recent first leg of `list` (request-time order) still in the linking window

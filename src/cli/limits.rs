@@ -62,4 +62,12 @@ pub struct LimitArgs {
     /// ICMP errors kept as evidence [default: 10000].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_icmp_errors: Option<u32>,
+    /// Pairs of addresses whose INVITEs are counted to name the PBXs; beyond, INVITEs
+    /// between further pairs are not counted [default: 65536].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_address_pairs: Option<u32>,
+    /// Distinct diverting numbers the XccDiversionPattern suggestion is proven on; beyond,
+    /// the first in capture order are kept [default: 20000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_diverting_numbers: Option<u32>,
 }

@@ -3,14 +3,18 @@
 //!
 //! Input: the `*-limit` anomalies of each capture (TCP connections, IP datagrams under
 //! reassembly, SCTP messages under reassembly and their size, SIP header and message size,
-//! calls not ended) and the media report's
-//! [`FlowLimit`](crate::media::FlowLimit). Output: one warning per limit reached, naming
+//! calls not ended), the media report's [`FlowLimit`](crate::media::FlowLimit), the
+//! roles' [`PairLimit`](crate::calls::legs::PairLimit) and the diverting
+//! numbers left out of an XccDiversionPattern's proof
+//! ([`Diversions::limit_finding`](super::diversions::Diversions::limit_finding), which
+//! makes its finding with [`diverting_numbers`]). Output: one warning per limit reached, naming
 //! the limit, its flag, the count and the first frame; for media flows, the calls whose
 //! media is therefore not judged (the SP rules skip them, see `rules::run_rules`).
 
 use serde_json::json;
 
 use super::{Context, Finding, Rule, RuleDoc, RuleInfo, Scope, Severity};
+use crate::calls::legs::PairLimit;
 use crate::limits::Limits;
 
 pub struct R;
@@ -129,6 +133,7 @@ impl Rule for R {
                 })),
             );
         }
+        out.extend(cx.roles.pair_limit.as_ref().map(address_pairs));
         for l in &cx.media.item_limits {
             let what = l.table.replace('-', " ");
             let effect = if l.cuts_calls() {
@@ -160,6 +165,56 @@ impl Rule for R {
         }
         out
     }
+}
+
+/// The finding of the INVITEs not counted to name the PBXs at the `--max-address-pairs`
+/// cap (`analyze` reading a capture as a stream knows them only once it has been read,
+/// after the capture rules ran, and adds it then).
+pub fn address_pairs(l: &PairLimit) -> Finding {
+    Finding::new(
+        &INFO,
+        "address pairs full",
+        format!(
+            "address pairs counted to name the PBXs full ({} {}): {} INVITE(s) between further pairs not counted, the first in frame {}; the PBXs named may be incomplete.",
+            Limits::ADDRESS_PAIRS,
+            l.cap,
+            l.count,
+            l.first_frame
+        ),
+    )
+    .frames([l.first_frame])
+    .evidence(json!({
+        "limit": "address-pairs",
+        "flag": Limits::ADDRESS_PAIRS,
+        "cap": l.cap,
+        "count": l.count,
+        "first_frame": l.first_frame,
+    }))
+}
+
+/// The finding of the distinct diverting numbers left out of an XccDiversionPattern's
+/// proof at the `--max-diverting-numbers` cap `cap`: `count` of them (`at_least`: more may
+/// have come, past `cap` left out they are not counted), the first's INVITE in
+/// `first_frame`.
+pub fn diverting_numbers(cap: usize, count: u64, at_least: bool, first_frame: u64) -> Finding {
+    let more = if at_least { "at least " } else { "" };
+    Finding::new(
+        &INFO,
+        "diverting numbers full",
+        format!(
+            "diverting numbers full ({} {cap}): the XccDiversionPattern suggestion is proven on the first {cap} in capture order; {more}{count} more left out, the first in frame {first_frame}.",
+            Limits::DIVERTING_NUMBERS,
+        ),
+    )
+    .frames([first_frame])
+    .evidence(json!({
+        "limit": "diverting-numbers",
+        "flag": Limits::DIVERTING_NUMBERS,
+        "cap": cap,
+        "count": count,
+        "count_is_lower_bound": at_least,
+        "first_frame": first_frame,
+    }))
 }
 
 #[cfg(test)]

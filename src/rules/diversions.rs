@@ -20,10 +20,10 @@ use crate::numbers::{Classified, Site, pattern};
 use super::followme::{diverting, first_leg_invites};
 use super::{Context, Finding};
 
-/// Distinct numbers kept: a site's users are far fewer. Past it, the proof covers the
-/// first ones in capture order (the same ones whatever order the calls are judged in) and
-/// the suggestion says so (`observed_truncated`).
-pub const MAX_NUMBERS: usize = 20_000;
+// Distinct numbers kept: `--max-diverting-numbers` ([`crate::limits::Limits`]), far above
+// a site's users. Past it, the proof covers the first ones in capture order (the same
+// ones whatever order the calls are judged in), the suggestion says so
+// (`observed_truncated`) and rule CAP006 reports it ([`Diversions::limit_finding`]).
 
 /// Where a number was seen: its call's first frame, then its INVITE's frame.
 pub type Place = (u64, u64);
@@ -58,11 +58,15 @@ pub struct Diversions {
     cap: usize,
     /// More distinct numbers than the cap came: the latest were let go.
     truncated: bool,
+    /// Numbers let go (at most [`Diversions::left_out_cap`] of them: past that, their
+    /// count is a lower bound), and the earliest place of one.
+    left_out: BTreeSet<String>,
+    first_left_out: Option<Place>,
 }
 
 impl Default for Diversions {
     fn default() -> Self {
-        Diversions::with_cap(MAX_NUMBERS)
+        Diversions::with_cap(crate::limits::current().diverting_numbers)
     }
 }
 
@@ -73,6 +77,8 @@ impl Diversions {
             by_place: BTreeSet::new(),
             cap,
             truncated: false,
+            left_out: BTreeSet::new(),
+            first_left_out: None,
         }
     }
 
@@ -103,23 +109,62 @@ impl Diversions {
             self.truncated = true;
             match self.by_place.last() {
                 Some(last) if (at, &n.raw) < (last.0, &last.1) => {
-                    if let Some((_, raw)) = self.by_place.pop_last() {
+                    if let Some((gone, raw)) = self.by_place.pop_last() {
                         self.numbers.remove(&raw);
+                        self.note_left_out(gone, raw);
                     }
                 }
-                _ => return,
+                _ => {
+                    self.note_left_out(at, n.raw);
+                    return;
+                }
             }
         }
         self.by_place.insert((at, n.raw.clone()));
         self.numbers.insert(n.raw.clone(), (at, n));
     }
 
+    /// Number `raw`, first seen at `at`, was let go.
+    fn note_left_out(&mut self, at: Place, raw: String) {
+        self.first_left_out = Some(self.first_left_out.map_or(at, |f| f.min(at)));
+        if self.left_out.len() < self.left_out_cap() {
+            self.left_out.insert(raw);
+        }
+    }
+
+    /// The numbers let go that are counted: as many as are kept, and at least the
+    /// default cap's number (a cap lowered to test a suggestion still counts exactly).
+    fn left_out_cap(&self) -> usize {
+        self.cap
+            .max(crate::limits::Limits::DEFAULT.diverting_numbers)
+    }
+
     /// Adds `other`.
     pub fn add(&mut self, other: &Diversions) {
         self.truncated |= other.truncated;
+        if let Some(at) = other.first_left_out {
+            for raw in &other.left_out {
+                self.note_left_out(at, raw.clone());
+            }
+        }
         for (at, n) in other.numbers.values() {
             self.note(*at, n.clone());
         }
+    }
+
+    /// The CAP006 finding of the numbers let go at the cap (none when none was).
+    pub fn limit_finding(&self) -> Option<Finding> {
+        let (_, frame) = self.first_left_out?;
+        // A number let go may have been kept since (it came at an earlier place).
+        let left_out = (self.left_out.iter())
+            .filter(|raw| !self.numbers.contains_key(*raw))
+            .count();
+        Some(super::cap006_limit_reached::diverting_numbers(
+            self.cap,
+            left_out as u64,
+            self.left_out.len() >= self.left_out_cap(),
+            frame,
+        ))
     }
 
     /// In capture order.
@@ -332,7 +377,16 @@ mod tests {
                 "rotation {r}"
             );
             assert!(sum.truncated);
+            // Seven distinct numbers left out, each counted once (030111, left out at
+            // place 11 in some orders, is kept at its place 1), the first at place 4.
+            assert_eq!(sum.first_left_out, Some((4, 0)), "rotation {r}");
+            let f = sum.limit_finding().expect("a CAP006 finding");
+            assert_eq!(f.id, "CAP006");
+            assert_eq!(f.evidence["count"], 7, "rotation {r}: {}", f.evidence);
+            assert_eq!(f.evidence["cap"], 5);
+            assert_eq!(f.evidence["count_is_lower_bound"], false);
         }
+        assert!(Diversions::default().limit_finding().is_none());
     }
 
     /// The suggestion says when the cap cut the numbers it proves, and only then.

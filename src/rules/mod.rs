@@ -24,7 +24,7 @@ mod cap002_no_sip;
 mod cap003_signalling_encrypted;
 mod cap004_reassembly_incomplete;
 mod cap005_sip_fragmented;
-mod cap006_limit_reached;
+pub(crate) mod cap006_limit_reached;
 mod compare;
 pub mod diversions;
 mod fm001_no_invite;
@@ -420,7 +420,9 @@ pub fn run_selected(cx: &Context<'_>, enabled: &dyn Fn(&dyn Rule) -> bool) -> Ve
     });
     proof::quote_findings(cx, &mut out);
     if out.iter().any(|f| f.pending.is_some()) {
-        diversions::complete(&mut out, &diversions::Diversions::of(cx), cx.site);
+        let observed = diversions::Diversions::of(cx);
+        diversions::complete(&mut out, &observed, cx.site);
+        out.extend(observed.limit_finding());
     }
     mark_calls_without_call_id(cx, &mut out);
     out.sort_by(|a, b| {

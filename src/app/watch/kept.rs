@@ -149,7 +149,12 @@ impl Report {
             return Err(e);
         }
         // FM002's suggestion, proven on every number of the capture.
+        // The numbers let go at the cap: reported where a suggestion was proven on them.
+        let suggested = self.pending.iter().any(|f| f.pending.is_some());
         crate::rules::diversions::complete(&mut self.pending, &self.diversions, &site);
+        if suggested {
+            self.pending.extend(self.diversions.limit_finding());
+        }
         for f in std::mem::take(&mut self.pending) {
             let rank = crate::rules::catalogue_rank(f.id);
             self.found.push(f, rank)?;

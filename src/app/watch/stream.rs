@@ -296,7 +296,7 @@ fn report(
     learnt: Option<RoleTally>,
     errors: Vec<CaptureError>,
 ) -> Option<(Option<Streamed>, Vec<CaptureError>)> {
-    let capture_findings = j.end_of_input();
+    let mut capture_findings = j.end_of_input();
     let captures = std::mem::take(&mut j.end.captures);
     let Some(Pass::Judge {
         site, work, udp, ..
@@ -315,6 +315,17 @@ fn report(
     }
     // The PBXs, named by the INVITEs to and from XCC.
     let roles = tally.roles(&j.xcc, &j.pbx, &KnownXcc::default());
+    // Known only now: the INVITEs left out at the address pairs' cap (CAP006).
+    let reported =
+        |f: &crate::rules::Finding| f.id == "CAP006" && f.evidence["limit"] == "address-pairs";
+    if !capture_findings.iter().any(reported) {
+        capture_findings.extend(
+            roles
+                .pair_limit
+                .as_ref()
+                .map(crate::rules::cap006_limit_reached::address_pairs),
+        );
+    }
     report.loose(capture_findings);
     // `None`: the rows could not be spooled (no temporary directory to write to); the
     // file is read again, holding every call, as `media` does.

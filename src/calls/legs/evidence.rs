@@ -10,7 +10,7 @@
 //! then its order in the call), and the report quotes the first ones: so units may come
 //! in any order. What is kept is small: one entry per XPhone agent string and address,
 //! one per address that behaved as XCC, one per pair of addresses that exchanged INVITEs
-//! (up to [`MAX_PAIRS`]), the SIP methods seen (up to [`MAX_METHODS`]).
+//! (up to `--max-address-pairs`, past which [`PairLimit`] counts the INVITEs left out), the SIP methods seen (up to [`MAX_METHODS`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
@@ -29,9 +29,28 @@ const MAX_REASONS: usize = 5;
 /// is compared with: enough for any real call rate, and a bound on crafted captures.
 const MAX_LOOKBACK: usize = 64;
 
-/// Pairs of addresses whose INVITEs are counted for naming the PBXs. Past it, INVITEs
-/// between new pairs are not counted (a capture of that many peers is not one site).
-pub const MAX_PAIRS: usize = 1 << 16;
+/// The INVITEs not counted for naming the PBXs because the `--max-address-pairs` cap
+/// ([`crate::limits::Limits::address_pairs`]) was reached: a capture of that many peers
+/// is not one site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairLimit {
+    /// The cap in force.
+    pub cap: usize,
+    /// INVITEs between further pairs, not counted.
+    pub count: u64,
+    /// The frame of the first of them.
+    pub first_frame: u64,
+}
+
+/// The `--max-address-pairs` cap in force when a tally was made.
+#[derive(Debug, Clone, Copy)]
+struct PairCap(usize);
+
+impl Default for PairCap {
+    fn default() -> Self {
+        PairCap(crate::limits::current().address_pairs)
+    }
+}
 
 /// SIP methods kept for the sentence about a capture without INVITEs.
 pub const MAX_METHODS: usize = 64;
@@ -72,6 +91,9 @@ pub struct RoleTally {
     behaves: BTreeMap<IpAddr, Noted>,
     /// INVITEs by (sender, receiver); ports kept only when an `--xcc` endpoint names one.
     pairs: HashMap<(SocketAddr, SocketAddr), Pair>,
+    pair_cap: PairCap,
+    /// The INVITEs between pairs past the cap.
+    pair_limit: Option<PairLimit>,
     with_ports: bool,
     /// INVITEs are not counted by [`RoleTally::add`] ([`RoleTally::without_pairs`]).
     pairs_off: bool,
@@ -103,6 +125,7 @@ impl RoleTally {
     /// ([`RoleTally::without_pairs`]): the evidence of one tally, the PBXs of the other.
     pub fn take_pairs(&mut self, other: RoleTally) {
         self.pairs = other.pairs;
+        self.pair_limit = other.pair_limit;
     }
 
     /// Adds the evidence of `calls`: each call once, a Follow-Me call's legs together.
@@ -251,7 +274,15 @@ impl RoleTally {
                     SocketAddr::new(t.dst.ip(), 0),
                 )
             };
-            if self.pairs.len() >= MAX_PAIRS && !self.pairs.contains_key(&key) {
+            if self.pairs.len() >= self.pair_cap.0 && !self.pairs.contains_key(&key) {
+                let cap = self.pair_cap.0;
+                let l = self.pair_limit.get_or_insert(PairLimit {
+                    cap,
+                    count: 0,
+                    first_frame: u64::MAX,
+                });
+                l.count += 1;
+                l.first_frame = l.first_frame.min(t.request_frame);
                 continue;
             }
             let p = self.pairs.entry(key).or_default();
@@ -303,7 +334,18 @@ impl RoleTally {
         }
         if r.pbx.is_empty() && !r.xcc.is_empty() {
             self.name_pbxs(&mut r);
+            if let Some(l) = self.pair_limit {
+                r.reasons.push(format!(
+                    "PBXs named from the INVITEs of the first {} pairs of addresses: {} INVITE(s) between further pairs not counted ({} {}), the first in frame {}",
+                    l.cap,
+                    l.count,
+                    crate::limits::Limits::ADDRESS_PAIRS,
+                    l.cap,
+                    l.first_frame
+                ));
+            }
         }
+        r.pair_limit = self.pair_limit;
         if r.xcc.is_empty() && self.calls > 0 {
             r.reasons.push(NO_XCC.into());
             if let Some(line) = self.no_call_line() {

@@ -65,6 +65,10 @@ pub struct Roles {
     #[serde(skip)]
     #[schemars(skip)]
     pub(crate) pbx_endpoints: Vec<Endpoint>,
+    /// INVITEs not counted at the `--max-address-pairs` cap (rule CAP006 reports it).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub pair_limit: Option<super::PairLimit>,
 }
 
 impl Roles {
