@@ -282,12 +282,26 @@ pub const FOLD_TAIL: usize = 16;
 /// method and status of the call stays listed, so what rules read of it does not change;
 /// a message that repeats none stays (`--max-messages-per-call` bounds those). Without
 /// this, each such call grew by about 100 bytes a message for as long as the capture.
+///
+/// A call with INVITEs folds the same way the requests of its dialog other than INVITE,
+/// ACK, BYE, CANCEL and PRACK, and their responses ([`folds_in_dialog`]): in-dialog OPTIONS
+/// keep-alives, INFO, UPDATE session refreshes, NOTIFY. An established call then holds
+/// about as much after hours as after minutes, while its INVITE transactions and its end
+/// stay listed.
 pub fn fold_repeats(c: &mut Call) {
     let len = c.messages.len();
-    if len <= FOLD_HEAD + FOLD_TAIL || !c.invites.is_empty() || !has_lasting_method(c) {
+    if len <= FOLD_HEAD + FOLD_TAIL {
         return;
     }
     let at = len - FOLD_TAIL - 1;
+    let folds = if c.invites.is_empty() {
+        has_lasting_method(c)
+    } else {
+        folds_in_dialog(c, at)
+    };
+    if !folds {
+        return;
+    }
     let m = &c.messages[at];
     let repeats = |k: &super::MessageRef| {
         k.src == m.src
@@ -306,6 +320,25 @@ pub fn fold_repeats(c: &mut Call) {
         Some(p) => p.2 += 1,
         None => folded.by_pair.push((gone.src, gone.dst, 1)),
     }
+}
+
+/// Whether message `at` of call `c` (a call with INVITEs) may fold: a request other than
+/// INVITE, ACK, BYE, CANCEL and PRACK (those stay listed, so they can be found by their
+/// CSeq), or a response whose CSeq number is none of the INVITE transactions' and none of
+/// those listed requests' (so a response to an INVITE, a BYE or a CANCEL stays, whichever
+/// way its CSeq counts).
+fn folds_in_dialog(c: &Call, at: usize) -> bool {
+    let stays = |method: &str| matches!(method, "INVITE" | "ACK" | "BYE" | "CANCEL" | "PRACK");
+    let m = &c.messages[at];
+    if let Some(method) = &m.method {
+        return !stays(method);
+    }
+    let Some(cseq) = m.cseq else {
+        return false;
+    };
+    !c.invites.iter().any(|t| t.cseq == cseq)
+        && !(c.messages.iter())
+            .any(|r| r.cseq == Some(cseq) && r.method.as_deref().is_some_and(stays))
 }
 
 impl Filed for CallEnd {
@@ -610,26 +643,52 @@ mod tests {
             [(a, b, folded as u64 / 2), (b, a, folded as u64 / 2)]
         );
 
-        // A call with an INVITE keeps every message (here under the default cap).
+        // A call with an INVITE folds the repeats of its dialog's other requests and
+        // their responses (INFO every few frames for hours), and keeps its INVITE
+        // transactions (a re-INVITE among the INFOs), ACKs and its BYE.
         let mut r = Retiring::<Call>::default();
-        r.add(message(
-            1,
-            "INVITE sip:200@10.0.0.2 SIP/2.0",
-            "1 INVITE",
-            true,
-        ));
-        r.add(message(2, "SIP/2.0 200 OK", "1 INVITE", true));
-        for frame in 3..=200 {
-            let cseq = format!("{frame} REGISTER");
-            r.add(message(
-                frame,
-                "REGISTER sip:10.0.0.2 SIP/2.0",
-                &cseq,
-                false,
-            ));
+        let mut frame = 0;
+        let mut add = |r: &mut Retiring<Call>, start: &str, cseq: String| {
+            frame += 1;
+            r.add(message(frame, start, &cseq, false));
+            frame
+        };
+        add(&mut r, "INVITE sip:200@10.0.0.2 SIP/2.0", "1 INVITE".into());
+        add(&mut r, "SIP/2.0 200 OK", "1 INVITE".into());
+        add(&mut r, "ACK sip:200@10.0.0.2 SIP/2.0", "1 ACK".into());
+        let mut stay = Vec::new();
+        for n in 2..300 {
+            if n == 150 {
+                for start in ["INVITE sip:200@10.0.0.2 SIP/2.0", "SIP/2.0 200 OK"] {
+                    stay.push(add(&mut r, start, format!("{n} INVITE")));
+                }
+                stay.push(add(
+                    &mut r,
+                    "ACK sip:200@10.0.0.2 SIP/2.0",
+                    format!("{n} ACK"),
+                ));
+                continue;
+            }
+            add(&mut r, "INFO sip:200@10.0.0.2 SIP/2.0", format!("{n} INFO"));
+            add(&mut r, "SIP/2.0 200 OK", format!("{n} INFO"));
         }
+        stay.push(add(
+            &mut r,
+            "BYE sip:200@10.0.0.2 SIP/2.0",
+            "300 BYE".into(),
+        ));
+        stay.push(add(&mut r, "SIP/2.0 200 OK", "300 BYE".into()));
         let c = r.finish().next().unwrap().1;
-        assert_eq!((c.messages.len(), c.message_count()), (200, 200));
-        assert!(c.rare.is_none());
+        assert_eq!(c.message_count(), frame);
+        assert_eq!(c.invites.len(), 2);
+        let frames: Vec<u64> = c.messages.iter().map(|m| m.frame).collect();
+        assert!(
+            frames.len() <= super::FOLD_HEAD + super::FOLD_TAIL + stay.len(),
+            "{} of {frame} listed",
+            frames.len()
+        );
+        for f in stay {
+            assert!(frames.contains(&f), "frame {f} left out: {frames:?}");
+        }
     }
 }

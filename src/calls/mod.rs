@@ -169,8 +169,9 @@ pub struct Rare {
     /// Set when the messages carry no Call-ID header: how they were grouped instead
     /// (`call_id` then holds [`NoCallIdKey::call_key`]).
     pub no_call_id: Option<NoCallIdKey>,
-    /// Repeats of a registration or subscription left out of `messages` as the calls
-    /// are filed ([`ending::fold_repeats`]): counted, not listed.
+    /// Repeats of a registration or subscription, or of a dialog's requests other than
+    /// INVITE, ACK, BYE, CANCEL and PRACK, left out of `messages` as the calls are filed
+    /// ([`ending::fold_repeats`]): counted, not listed.
     pub folded: Folded,
 }
 

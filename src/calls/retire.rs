@@ -32,9 +32,10 @@
 //! would otherwise start a second call under the same Call-ID. A day is longer than any
 //! registration period and than the silence of a call in progress, and bounds what a
 //! watch running for days holds of registrations that stopped (the phone is gone) and of
-//! dialogs whose BYE was never captured. Such a call without an INVITE lists only its
-//! first and latest messages while it is held, and counts the refreshes in between
-//! ([`fold_repeats`](super::ending::fold_repeats)), so that it does not grow with the days.
+//! dialogs whose BYE was never captured. Such a call lists only its first and latest
+//! messages while it is held, and counts the refreshes in between (a registration's, or
+//! a dialog's keep-alives and INFO: [`fold_repeats`](super::ending::fold_repeats)), so
+//! that it does not grow with the days.
 //! Capture time is the latest timestamp seen, so a capture whose clock steps back only
 //! delays retirement.
 //!

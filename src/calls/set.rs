@@ -283,8 +283,9 @@ impl LetGo {
 /// The `--max-messages-per-call` cap of a set of calls, and the messages left out of their
 /// call's message list at it: how many, and the first. A call that lasts (a registration
 /// refreshed for days, a flood under one Call-ID) would otherwise grow its list, about
-/// 100 bytes a message, for as long as the capture. (A registration's repeated refreshes
-/// are counted without being listed first: [`fold_repeats`](super::ending::fold_repeats).)
+/// 100 bytes a message, for as long as the capture. (A registration's repeated refreshes,
+/// and a dialog's repeated keep-alives, are counted without being listed first:
+/// [`fold_repeats`](super::ending::fold_repeats).)
 #[derive(Debug, Clone)]
 pub struct MessageCap {
     /// Messages listed per call: the cap in force when the set was made.
