@@ -284,7 +284,7 @@ pub const FOLD_TAIL: usize = 16;
 /// this, each such call grew by about 100 bytes a message for as long as the capture.
 ///
 /// A call with INVITEs folds the same way the requests of its dialog other than INVITE,
-/// ACK, BYE, CANCEL and PRACK, and their responses ([`folds_in_dialog`]): in-dialog OPTIONS
+/// ACK, BYE, CANCEL and PRACK, and their responses (`folds_in_dialog`): in-dialog OPTIONS
 /// keep-alives, INFO, UPDATE session refreshes, NOTIFY. An established call then holds
 /// about as much after hours as after minutes, while its INVITE transactions and its end
 /// stay listed.

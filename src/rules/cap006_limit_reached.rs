@@ -4,7 +4,7 @@
 //! Input: the `*-limit` anomalies of each capture (TCP connections, IP datagrams under
 //! reassembly, SCTP messages under reassembly and their size, SIP header and message size,
 //! calls not ended), the media report's [`FlowLimit`](crate::media::FlowLimit), the
-//! roles' [`PairLimit`](crate::calls::legs::PairLimit) and the diverting
+//! roles' [`PairLimit`] and the diverting
 //! numbers left out of an XccDiversionPattern's proof
 //! ([`Diversions::limit_finding`](super::diversions::Diversions::limit_finding), which
 //! makes its finding with [`diverting_numbers`]). Output: one warning per limit reached, naming

@@ -48,7 +48,7 @@ pub struct Pending {
 }
 
 /// The numbers forwarded first legs name XCC's user by (each distinct number at its
-/// first place), classified with the site's facts: the first [`MAX_NUMBERS`] of them in
+/// first place), classified with the site's facts: the first `--max-diverting-numbers` of them in
 /// capture order, however they were added.
 #[derive(Debug, Clone)]
 pub struct Diversions {
