@@ -1081,4 +1081,51 @@ mod tests {
         );
         assert_eq!(t.take_rows().announced.len(), 10_000);
     }
+
+    proptest::proptest! {
+        /// Calls announced, their RTP with gaps of up to minutes (flows go quiet, are
+        /// parked, resume) and their ends, in any order: retiring as the capture is read
+        /// gives the same report as holding it whole (a call does not come back after its
+        /// end, so nothing is matched to an announcement already released).
+        #[test]
+        fn retiring_gives_the_whole_report_whatever_the_gaps(
+            ops in proptest::collection::vec((0u8..4, 0usize..4, 0u32..150, 1u16..4), 1..40)
+        ) {
+            const CALLS: [&str; 4] = ["a", "b", "c", "d"];
+            let mut steps = Vec::new();
+            let (mut frame, mut secs) = (1u64, 0u32);
+            let mut state = [0u8; 4]; // 0 not announced, 1 announced, 2 ended
+            let mut seq = [1u16; 4];
+            for (op, call, gap, n) in ops {
+                secs += gap;
+                match (op, state[call]) {
+                    (0, 0) => {
+                        steps.push(Step::Announce(CALLS[call], 5000 + 2 * call as u16, frame));
+                        state[call] = 1;
+                    }
+                    (1 | 2, 1) => {
+                        steps.push(Step::Rtp {
+                            port: 5000 + 2 * call as u16,
+                            ssrc: call as u32 + 1,
+                            frame,
+                            secs,
+                            n,
+                            seq: seq[call],
+                        });
+                        seq[call] += n;
+                        frame += u64::from(n);
+                    }
+                    (3, 1) => {
+                        steps.push(Step::Ended(CALLS[call]));
+                        state[call] = 2;
+                    }
+                    _ => {}
+                }
+                frame += 1;
+            }
+            let (whole, _) = run(&steps, false);
+            let (retired, _) = run(&steps, true);
+            proptest::prop_assert_eq!(json(&retired), json(&whole));
+        }
+    }
 }
