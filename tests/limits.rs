@@ -1451,6 +1451,13 @@ fn evidence_caps_across_calls_are_flags_and_findings() {
         assert_eq!(suggestion["observed_truncated"], true, "{suggestion}");
         let reasons = v["roles"]["reasons"].to_string();
         assert!(reasons.contains("--max-address-pairs 1"), "{reasons}");
+        // Counted with the others.
+        assert_eq!(
+            v["summary"]["findings_by_rule"]["CAP006"], 2,
+            "{}",
+            v["summary"]
+        );
+        assert_eq!(v["summary"]["warning"], 2, "{}", v["summary"]);
     }
     // At the defaults, neither cap is reached.
     let v = analyze(&path, &[]);

@@ -152,8 +152,11 @@ impl Report {
         // The numbers let go at the cap: reported where a suggestion was proven on them.
         let suggested = self.pending.iter().any(|f| f.pending.is_some());
         crate::rules::diversions::complete(&mut self.pending, &self.diversions, &site);
-        if suggested {
-            self.pending.extend(self.diversions.limit_finding());
+        if suggested && let Some(f) = self.diversions.limit_finding() {
+            *(self.counts.findings_by_rule)
+                .entry(f.id.to_string())
+                .or_default() += 1;
+            self.pending.push(f);
         }
         for f in std::mem::take(&mut self.pending) {
             let rank = crate::rules::catalogue_rank(f.id);
