@@ -153,10 +153,7 @@ impl Report {
         let suggested = self.pending.iter().any(|f| f.pending.is_some());
         crate::rules::diversions::complete(&mut self.pending, &self.diversions, &site);
         if suggested && let Some(f) = self.diversions.limit_finding() {
-            *(self.counts.findings_by_rule)
-                .entry(f.id.to_string())
-                .or_default() += 1;
-            self.pending.push(f);
+            self.take(vec![f]);
         }
         for f in std::mem::take(&mut self.pending) {
             let rank = crate::rules::catalogue_rank(f.id);
