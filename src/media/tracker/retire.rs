@@ -479,30 +479,27 @@ impl MediaTracker {
         // Only a flow whose calls have all ended can retire here, and it became one when
         // the last of them ended or its announcements changed: the candidates, in slot
         // order.
+        // Those not quiet yet stay candidates.
         let mut candidates = std::mem::take(&mut r.candidates);
         candidates.sort_unstable();
-        let mut not_quiet = Vec::new();
-        for slot in candidates {
+        candidates.retain(|&slot| {
+            let (calls_over, quiet) = self.flows.get(slot as usize).map_or((false, true), |f| {
+                let ended = !f.retired
+                    && (f.dst_ann.is_some() || f.src_ann.is_some())
+                    && over(r, f.dst_ann)
+                    && over(r, f.src_ann);
+                (ended, now.saturating_sub(f.last_secs) >= ENDED_QUIET_SECS)
+            });
+            if calls_over && !quiet {
+                return true;
+            }
             r.candidate[slot as usize] = false;
-            let Some(f) = self.flows.get(slot as usize) else {
-                continue;
-            };
-            if f.retired
-                || (f.dst_ann.is_none() && f.src_ann.is_none())
-                || !over(r, f.dst_ann)
-                || !over(r, f.src_ann)
-            {
-                continue;
-            }
-            if now.saturating_sub(f.last_secs) >= ENDED_QUIET_SECS {
+            if calls_over {
                 self.retire_flow(slot, r);
-            } else {
-                not_quiet.push(slot);
             }
-        }
-        for slot in not_quiet {
-            r.note_candidate(slot);
-        }
+            false
+        });
+        r.candidates = candidates;
         // The first frame of a stream held: the flows are gone over once at least as many
         // frames as there are flows have been read since the last time (every release on a
         // capture with media; a capture that holds many calls in progress and moves its
