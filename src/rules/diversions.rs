@@ -56,8 +56,6 @@ pub struct Diversions {
     /// The same numbers by place, the latest last: the one to let go past the cap.
     by_place: BTreeSet<(Place, String)>,
     cap: usize,
-    /// More distinct numbers than the cap came: the latest were let go.
-    truncated: bool,
     /// Numbers let go (at most [`Diversions::left_out_cap`] of them: past that, their
     /// count is a lower bound), and the earliest place of one.
     left_out: BTreeSet<String>,
@@ -76,7 +74,6 @@ impl Diversions {
             numbers: BTreeMap::new(),
             by_place: BTreeSet::new(),
             cap,
-            truncated: false,
             left_out: BTreeSet::new(),
             first_left_out: None,
         }
@@ -106,7 +103,6 @@ impl Diversions {
             return;
         }
         if self.numbers.len() >= self.cap {
-            self.truncated = true;
             match self.by_place.last() {
                 Some(last) if (at, &n.raw) < (last.0, &last.1) => {
                     if let Some((gone, raw)) = self.by_place.pop_last() {
@@ -139,9 +135,13 @@ impl Diversions {
             .max(crate::limits::Limits::DEFAULT.diverting_numbers)
     }
 
+    /// More distinct numbers than the cap came: the latest were let go.
+    fn truncated(&self) -> bool {
+        self.first_left_out.is_some()
+    }
+
     /// Adds `other`.
     pub fn add(&mut self, other: &Diversions) {
-        self.truncated |= other.truncated;
         if let Some(at) = other.first_left_out {
             for raw in &other.left_out {
                 self.note_left_out(at, raw.clone());
@@ -202,7 +202,7 @@ pub fn complete(findings: &mut [Finding], observed: &Diversions, site: &Site) {
             );
         }
         let (mut suggestion, normalized) = suggestion(&numbers, site);
-        if kind == Kind::Answered503 && observed.truncated {
+        if kind == Kind::Answered503 && observed.truncated() {
             suggestion["observed_truncated"] = serde_json::Value::Bool(true);
         }
         let suggestion = Arc::new(suggestion);
@@ -354,7 +354,7 @@ mod tests {
             d.in_order().iter().map(|(_, n)| n.raw.clone()).collect()
         };
         assert_eq!(raws(&sum), ["0301", "0302", "0303"]);
-        assert!(!sum.truncated);
+        assert!(!sum.truncated());
         // Twelve numbers at places 0..12 (one seen again earlier), in units of three, in
         // every rotation of the units, under a cap of five.
         let seen: Vec<(u64, String)> = (0..12u64)
@@ -376,7 +376,7 @@ mod tests {
                 ["030100", "030101", "030111", "030102", "030103"],
                 "rotation {r}"
             );
-            assert!(sum.truncated);
+            assert!(sum.truncated());
             // Seven distinct numbers left out, each counted once (030111, left out at
             // place 11 in some orders, is kept at its place 1), the first at place 4.
             assert_eq!(sum.first_left_out, Some((4, 0)), "rotation {r}");
