@@ -12,6 +12,9 @@
 //! normal capture's. Target (README "Limits"): every flood within 3× the normal capture's
 //! wall time, memory bounded by the caps.
 //!
+//! `SIPDIAG_FLOODS=normal,held-calls` runs only the captures named (the normal one is
+//! always run first, as the ratios are taken against it).
+//!
 //! Std only; the packets are written by `tests/limits/pcap.rs`, the writer the limit
 //! tests use.
 
@@ -51,6 +54,12 @@ fn main() {
         ("invites", invite_flood),
         ("held-calls", held_calls),
     ];
+    let only: Option<Vec<String>> = std::env::var("SIPDIAG_FLOODS")
+        .ok()
+        .map(|v| v.split(',').map(|k| k.trim().to_string()).collect());
+    let kinds = kinds.into_iter().filter(|(name, _)| {
+        *name == "normal" || only.as_ref().is_none_or(|o| o.iter().any(|k| k == name))
+    });
     println!("sipdiag hostile-input benchmark: {mb} MB per capture, best of {runs} run(s)");
     println!("binary: {}", sipdiag.display());
     println!();

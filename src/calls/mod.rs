@@ -414,6 +414,15 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
         }
         _ => {}
     }
+    // A list that outgrows `FOLD_HEAD` grows to the `FOLD_HEAD` + `FOLD_TAIL` + 1 that
+    // folding holds a lasting call's list at, not to twice `FOLD_HEAD`: a call held for
+    // hours keeps no room it never fills (16 places of a `MessageRef` each).
+    let keep = ending::FOLD_HEAD + ending::FOLD_TAIL + 1;
+    if call.messages.len() == call.messages.capacity()
+        && (ending::FOLD_HEAD..keep).contains(&call.messages.len())
+    {
+        call.messages.reserve_exact(keep - call.messages.len());
+    }
     call.messages.push(r);
 }
 
