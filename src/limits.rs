@@ -32,6 +32,9 @@ pub struct Limits {
     /// Messages kept in one call's message list; beyond, the list keeps its first
     /// messages and the latest (the call's state still follows every message).
     pub messages_per_call: usize,
+    /// INVITE transactions kept in one call (re-INVITEs); beyond, the call keeps its
+    /// first and its latest (its state still follows every INVITE kept).
+    pub invites_per_call: usize,
     /// The media tracker's other tables, each capped by its own flag ([`MediaTable`]).
     pub sdp_announcements: usize,
     pub rtp_streams: usize,
@@ -57,6 +60,7 @@ impl Limits {
         sip_header: 64 << 10,
         calls: 20_000,
         messages_per_call: 10_000,
+        invites_per_call: 256,
         sdp_announcements: 250_000,
         rtp_streams: 200_000,
         rtp_streams_per_flow: 16,
@@ -76,6 +80,7 @@ impl Limits {
     pub const SIP_HEADER: &str = "--max-sip-header";
     pub const CALLS: &str = "--max-calls";
     pub const MESSAGES_PER_CALL: &str = "--max-messages-per-call";
+    pub const INVITES_PER_CALL: &str = "--max-invites-per-call";
     pub const ADDRESS_PAIRS: &str = "--max-address-pairs";
     pub const DIVERTING_NUMBERS: &str = "--max-diverting-numbers";
 }
@@ -173,6 +178,7 @@ impl crate::cli::LimitArgs {
             sip_header: or(self.max_sip_header, d.sip_header),
             calls: or(self.max_calls, d.calls),
             messages_per_call: or(self.max_messages_per_call, d.messages_per_call),
+            invites_per_call: or(self.max_invites_per_call, d.invites_per_call),
             sdp_announcements: or(self.max_sdp_announcements, d.sdp_announcements),
             rtp_streams: or(self.max_rtp_streams, d.rtp_streams),
             rtp_streams_per_flow: or(self.max_rtp_streams_per_flow, d.rtp_streams_per_flow),
@@ -219,6 +225,7 @@ mod tests {
             ("max_sip_header", d.sip_header),
             ("max_calls", d.calls),
             ("max_messages_per_call", d.messages_per_call),
+            ("max_invites_per_call", d.invites_per_call),
             ("max_sdp_announcements", d.sdp_announcements),
             ("max_rtp_streams", d.rtp_streams),
             ("max_rtp_streams_per_flow", d.rtp_streams_per_flow),

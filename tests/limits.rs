@@ -1323,6 +1323,136 @@ fn a_call_lists_its_messages_to_the_cap_and_the_rest_are_reported() {
     );
 }
 
+/// A request of the real call's dialog with its own CSeq number and branch, from the
+/// caller (a re-INVITE, or a made-up method).
+fn in_dialog_request(method: &str, cseq: u32) -> Vec<u8> {
+    format!(
+        "{method} sip:200@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-{cseq}\r\n\
+         From: <sip:100@10.0.0.1>;tag=a{CALL_ID}\r\nTo: <sip:200@10.0.0.2>;tag=b{CALL_ID}\r\n\
+         Call-ID: {CALL_ID}\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The callee's 200 to the caller's request with CSeq `cseq` (`method`).
+fn in_dialog_ok(method: &str, cseq: u32) -> Vec<u8> {
+    format!(
+        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-{cseq}\r\n\
+         From: <sip:100@10.0.0.1>;tag=a{CALL_ID}\r\nTo: <sip:200@10.0.0.2>;tag=b{CALL_ID}\r\n\
+         Call-ID: {CALL_ID}\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The real call set up (frames 1–3), then 40 re-INVITEs a second apart, each answered
+/// 200 and acknowledged (frames 4–123), then its BYE and 200: 41 INVITE transactions
+/// under one Call-ID.
+fn re_inviting_call() -> tempfile::NamedTempFile {
+    write(|p| {
+        let mut t = 1_000_000;
+        setup(p, t, &pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA))?;
+        for n in 0..40 {
+            t += 1_000_000;
+            let cseq = 10 + n;
+            p.udp(t, CALLER, CALLEE, &in_dialog_request("INVITE", cseq))?;
+            p.udp(t + 1000, CALLEE, CALLER, &in_dialog_ok("INVITE", cseq))?;
+            p.udp(t + 2000, CALLER, CALLEE, &in_dialog_request("ACK", cseq))?;
+        }
+        p.hang_up(t + 1_000_000, CALL_ID, CALLER, CALLEE)
+    })
+}
+
+/// A Call-ID carrying a new INVITE transaction in every message grew its call, and the
+/// time to match each message to its transaction, with every message: 100,000 under one
+/// Call-ID took half a minute for a 22 MB capture.
+#[test]
+fn a_call_keeps_its_invite_transactions_to_the_cap_and_the_rest_are_reported() {
+    let f = re_inviting_call();
+    let v = analyze(f.path(), &[]);
+    assert!(anomaly(&v, "call-invite-limit").is_none());
+    assert!(cap006(&v).is_empty());
+
+    // At 10, the call keeps its first 9 INVITE transactions and its latest: the 10th
+    // (tshark: the 10th `sip.Method == "INVITE"` is frame 28) is the first of the 31
+    // left out.
+    let cap = ["--max-invites-per-call", "10"];
+    for v in [analyze(f.path(), &cap), analyze_whole(f.path(), &cap)] {
+        let a = anomaly(&v, "call-invite-limit").expect("call-invite-limit anomaly");
+        assert_eq!(
+            (a["count"].as_u64(), a["frames"][0].as_u64()),
+            (Some(31), Some(28))
+        );
+        let found = cap006(&v);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let e = &found[0]["evidence"];
+        assert_eq!(e["limit"], "invites-per-call");
+        assert_eq!(e["flag"], "--max-invites-per-call");
+        assert_eq!(e["first_frame"], 28);
+        // The call's state followed the transactions kept: answered, ended by its BYE.
+        assert_eq!(v["summary"]["answered"], 1, "{}", v["summary"]);
+        assert_eq!(v["summary"]["failed"], 0, "{}", v["summary"]);
+    }
+
+    // `calls` and `watch` say so too.
+    let o = sipdiag(&[
+        "calls",
+        "--format",
+        "json",
+        cap[0],
+        cap[1],
+        f.path().to_str().unwrap(),
+    ]);
+    let c: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let a = anomaly(&c, "call-invite-limit").expect("reported by calls");
+    assert_eq!(
+        (a["count"].as_u64(), a["frames"][0].as_u64()),
+        (Some(31), Some(28))
+    );
+    let end = watch_end(&[cap[0], cap[1], f.path().to_str().unwrap()]);
+    let e = &end["capture_findings"][0]["evidence"];
+    assert_eq!(e["limit"], "invites-per-call", "{end}");
+    assert_eq!(
+        (e["count"].as_u64(), e["first_frame"].as_u64()),
+        (Some(31), Some(28))
+    );
+}
+
+/// A Call-ID carrying a new made-up method in every request grew its list of methods,
+/// and the time to look each one up in it: 60,000 under one Call-ID took ten seconds
+/// for a 14 MB capture. The call lists RFC 3261's methods and its extensions' whenever
+/// they come, the first 32 others, and then `…`.
+#[test]
+fn a_call_lists_32_made_up_methods_then_an_ellipsis() {
+    let f = write(|p| {
+        let mut t = 1_000_000;
+        setup(p, t, &pcap::ok(CALL_ID, CALLER, CALLEE, CALLEE_MEDIA))?;
+        for n in 0..40 {
+            t += 1_000_000;
+            let method = format!("X-M{n:02}");
+            p.udp(t, CALLER, CALLEE, &in_dialog_request(&method, 10 + n))?;
+            p.udp(t + 1000, CALLEE, CALLER, &in_dialog_ok(&method, 10 + n))?;
+        }
+        p.udp(t + 2000, CALLER, CALLEE, &in_dialog_request("INFO", 99))?;
+        p.hang_up(t + 1_000_000, CALL_ID, CALLER, CALLEE)
+    });
+    let o = sipdiag(&["calls", "--format", "json", f.path().to_str().unwrap()]);
+    let c: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let methods: Vec<&str> = (c["calls"][0]["methods"].as_array().unwrap().iter())
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let mut expected = vec!["INVITE".to_string(), "ACK".to_string()];
+    expected.extend((0..32).map(|n| format!("X-M{n:02}")));
+    expected.extend(["…", "INFO", "BYE"].map(String::from));
+    assert_eq!(methods, expected);
+    // Every message still counts.
+    assert_eq!(
+        c["calls"][0]["messages"],
+        3 + 80 + 1 + 2,
+        "{}",
+        c["calls"][0]
+    );
+}
+
 /// A phone's registration refreshed every minute for 25 hours under one Call-ID, each
 /// refresh challenged: REGISTER, 401, REGISTER with credentials, 200 — 6,000 messages.
 fn long_registration() -> tempfile::NamedTempFile {

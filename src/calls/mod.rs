@@ -52,6 +52,13 @@ pub fn method(name: &str) -> Method {
     crate::sip::intern(name, KNOWN)
 }
 
+/// Methods outside RFC 3261 and its extensions ([`method`]) a call lists: a Call-ID
+/// carrying a new made-up method in every request (a fuzzer, a flood) would otherwise
+/// grow its list, and the time to look a method up in it, with every message.
+pub const MAX_OTHER_METHODS: usize = 32;
+/// Ends a call's `methods` when it saw more than [`MAX_OTHER_METHODS`] others.
+pub const MORE_METHODS: &str = "…";
+
 /// A message of a call, without its bytes.
 #[derive(Debug, Clone)]
 pub struct MessageRef {
@@ -149,7 +156,8 @@ pub struct Call {
     pub last_time: Timestamp,
     pub messages: Vec<MessageRef>,
     pub invites: Vec<InviteTx>,
-    /// Methods in order of first appearance.
+    /// Methods in order of first appearance: every one of RFC 3261 and its extensions,
+    /// and the first [`MAX_OTHER_METHODS`] others, then [`MORE_METHODS`] when more came.
     pub methods: Vec<Method>,
     pub bye_frame: Option<u64>,
     /// User-Agent/Server strings by sender (at most a few per call), for role hints.
@@ -297,7 +305,18 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
     if let Some(name) = m.method()
         && !call.methods.iter().any(|x| x == name)
     {
-        call.methods.push(method(name));
+        let name = method(name);
+        let others = || {
+            call.methods
+                .iter()
+                .filter(|x| matches!(x, Method::Owned(_)))
+                .count()
+        };
+        if matches!(name, Method::Borrowed(_)) || others() < MAX_OTHER_METHODS {
+            call.methods.push(name);
+        } else if !call.methods.iter().any(|x| x == MORE_METHODS) {
+            call.methods.push(Method::Borrowed(MORE_METHODS));
+        }
     }
     let seq = cseq.as_ref().map(|c| c.seq);
     match (m.method(), m.status()) {

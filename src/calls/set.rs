@@ -292,13 +292,20 @@ pub struct MessageCap {
     pub cap: usize,
     /// The messages left out, the first by its frame.
     pub past: Past,
+    /// INVITE transactions kept per call (`--max-invites-per-call`).
+    pub invite_cap: usize,
+    /// The INVITE transactions left out, the first by its request's frame.
+    pub invites_past: Past,
 }
 
 impl Default for MessageCap {
     fn default() -> Self {
+        let limits = crate::limits::current();
         MessageCap {
-            cap: crate::limits::current().messages_per_call,
+            cap: limits.messages_per_call,
             past: Past::default(),
+            invite_cap: limits.invites_per_call,
+            invites_past: Past::default(),
         }
     }
 }
@@ -306,38 +313,53 @@ impl Default for MessageCap {
 impl MessageCap {
     /// The anomaly kind that reports it (rule CAP006).
     pub const KIND: &str = "call-message-limit";
+    /// The anomaly kind that reports the INVITE transactions left out.
+    pub const INVITE_KIND: &str = "call-invite-limit";
 
     /// Keeps `call`'s message list within the cap, once a message was added: past it the
     /// list holds the call's first `cap - 1` messages and its latest (which the call's
     /// state reads), and the message before the latest is left out and counted.
+    ///
+    /// Its INVITE transactions likewise, past `invite_cap`: a Call-ID carrying a new
+    /// INVITE transaction in every message (a flood of re-INVITEs) would otherwise grow the
+    /// call, and the time to match each message to its transaction, with every message.
     pub(super) fn trim(&mut self, call: &mut Call, capture: usize) {
+        let file = call.captures.first().copied().unwrap_or(capture);
         let keep = self.cap.max(2);
         if call.messages.len() > keep {
             let gone = call.messages.swap_remove(keep - 1);
-            let file = call.captures.first().copied().unwrap_or(capture);
             self.past.record(gone.frame, file);
+        }
+        let keep = self.invite_cap.max(2);
+        if call.invites.len() > keep {
+            let gone = call.invites.swap_remove(keep - 1);
+            self.invites_past.record(gone.request_frame, file);
         }
     }
 
-    /// Reports the messages left out (nothing when none was) on the report of the file
-    /// that carried the first (`paths`: the files as given), else on the last report; the
-    /// frame number in the message shown as `shown` says.
+    /// Reports the messages and INVITE transactions left out (nothing when none was),
+    /// each on the report of the file that carried the first (`paths`: the files as
+    /// given), else on the last report; the frame number in the message shown as `shown`
+    /// says.
     pub fn report(
         &self,
         reports: &mut [crate::sip::CaptureReport],
         paths: &[String],
         shown: &dyn Fn(u64) -> u64,
     ) {
-        self.report_on(reports, self.past.path(paths).as_deref(), shown);
+        self.report_on(reports, &|past: &Past| past.path(paths), shown);
     }
 
-    /// [`MessageCap::report`] on the report named `path` (as reports name their file).
+    /// [`MessageCap::report`], each on the report named by `path_of` for what was left
+    /// out (as reports name their file).
     pub fn report_on(
         &self,
         reports: &mut [crate::sip::CaptureReport],
-        path: Option<&str>,
+        path_of: &dyn Fn(&Past) -> Option<String>,
         shown: &dyn Fn(u64) -> u64,
     ) {
+        let path = path_of(&self.past);
+        let path = path.as_deref();
         let cap = self.cap;
         self.past.report_on(reports, path, |count, first| crate::capture::Anomaly {
             kind: Self::KIND,
@@ -349,6 +371,21 @@ impl MessageCap {
             frames: vec![first],
             count,
             flow: None,
+        });
+        let cap = self.invite_cap;
+        let path = path_of(&self.invites_past);
+        (self.invites_past).report_on(reports, path.as_deref(), |count, first| {
+            crate::capture::Anomaly {
+                kind: Self::INVITE_KIND,
+                message: format!(
+                    "INVITE transactions of a call over the cap ({} {cap}): {count} left out of their call (it keeps its first and its latest; responses to those left out are not matched), the first in frame {}",
+                    crate::limits::Limits::INVITES_PER_CALL,
+                    shown(first),
+                ),
+                frames: vec![first],
+                count,
+                flow: None,
+            }
         });
     }
 }

@@ -38,6 +38,11 @@ pub struct LimitArgs {
     /// latest, and the call's state still follows every message [default: 10000].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
     pub max_messages_per_call: Option<u32>,
+    /// INVITE transactions kept in one call (re-INVITEs under one Call-ID); beyond, the
+    /// call keeps its first and its latest, and responses to those left out are not
+    /// matched [default: 256].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
+    pub max_invites_per_call: Option<u32>,
     /// Media addresses announced by SDP kept (`c=`/`m=`, ICE candidates); beyond, the
     /// media of calls still going on is not judged [default: 250000].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

@@ -26,7 +26,7 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Warning,
     summary: "A memory limit was reached: part of the capture was not analysed",
     doc: RuleDoc {
-        what: "sipdiag keeps bounded tables so that no capture can exhaust memory: TCP connections followed at once, IP datagrams and SCTP messages under reassembly, UDP media flows, calls that have not ended, the messages listed per call, the size of a SIP header block and message on TCP (and of a message on SCTP), and the 64 MiB read buffer for one pcapng block (a larger block is skipped). This rule reports each cap that was reached, how often, from which frame, and the flag that raises it; for media flows, it names the calls whose media is not judged.",
+        what: "sipdiag keeps bounded tables so that no capture can exhaust memory: TCP connections followed at once, IP datagrams and SCTP messages under reassembly, UDP media flows, calls that have not ended, the messages listed and the INVITE transactions kept per call, the size of a SIP header block and message on TCP (and of a message on SCTP), and the 64 MiB read buffer for one pcapng block (a larger block is skipped). This rule reports each cap that was reached, how often, from which frame, and the flag that raises it; for media flows, it names the calls whose media is not judged.",
         why: "What a cap leaves out is missing from the analysis: a SIP message on a connection closed to make room, a datagram whose fragments were dropped, RTP counts of a forgotten flow, a call never answered among a flood of INVITEs. A capture can then look healthier (or worse) than it was. Floods of connections, fragments or flows (scans, attacks, a very busy trunk) are what reach the caps.",
         fix: "Run again with the named flag raised (for example `--max-media-flows 500000`), or filter the capture to the calls of interest first (`tshark -r in.pcap -Y 'sip || rtp' -w out.pcap`). If the caps were reached by a flood, the flood itself is worth a look.",
         example: "media flow table full (--max-media-flows 100000): 250000 flow(s) forgotten to follow newer ones, first in frame 100001; media of 1 call not judged",
@@ -68,6 +68,11 @@ fn limit_of(kind: &str) -> Option<(&'static str, &'static str, &'static str)> {
             "messages-per-call",
             Limits::MESSAGES_PER_CALL,
             "messages of a call over the cap, left out of its message list",
+        ),
+        "call-invite-limit" => (
+            "invites-per-call",
+            Limits::INVITES_PER_CALL,
+            "INVITE transactions of a call over the cap, left out",
         ),
         // A fixed cap: the read buffer (64 MiB) is no flag.
         "block-too-large" => (

@@ -112,11 +112,13 @@ impl Judge {
         );
         // Frames are numbered through the files read: the message names the file's own.
         let cap = &self.retiring.message_cap;
-        let place = cap.past.first_frame.and_then(|n| self.files.locate(n));
-        let path = place.and_then(|p| self.files.paths().get(p.file).cloned());
         let files = &self.files;
+        let path_of = |past: &crate::calls::Past| {
+            let place = past.first_frame.and_then(|n| files.locate(n));
+            place.and_then(|p| files.paths().get(p.file).cloned())
+        };
         let own = |n: u64| files.locate(n).map_or(n, |p| p.frame);
-        cap.report_on(&mut self.end.captures, path.as_deref(), &own);
+        cap.report_on(&mut self.end.captures, &path_of, &own);
         // The media of no call, and the SP003 findings that waited for UDP: printed now,
         // or (none came) made the one finding of a capture without media.
         self.flush_deferred();
