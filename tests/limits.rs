@@ -1453,6 +1453,36 @@ fn a_call_lists_32_made_up_methods_then_an_ellipsis() {
     );
 }
 
+/// An INVITE to XCC retransmitted 300 times, never answered (a UA that never gives up,
+/// a flood under one transaction), grew the transaction by a frame per message: it lists
+/// the first 64 retransmissions and counts them all.
+#[test]
+fn a_transaction_lists_64_retransmissions_and_counts_them_all() {
+    let f = write(|p| {
+        let invite = pcap::invite(CALL_ID, CALLER, CALLEE, CALLER_MEDIA);
+        for n in 0..301 {
+            p.udp(1_000_000 + n * 100_000, CALLER, CALLEE, &invite)?;
+        }
+        Ok(())
+    });
+    let v = analyze(f.path(), &["--xcc", "10.0.0.2"]);
+    let fm010: Vec<&Value> = (v["findings"].as_array().unwrap().iter())
+        .filter(|f| f["id"] == "FM010")
+        .collect();
+    assert_eq!(fm010.len(), 1, "{}", v["findings"]);
+    let message = fm010[0]["message"].as_str().unwrap();
+    assert!(message.contains("(300 retransmission(s))"), "{message}");
+    let listed = fm010[0]["evidence"]["retransmissions"].as_array().unwrap();
+    let first: Vec<u64> = (2..=65).collect();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|f| f.as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        first
+    );
+}
+
 /// A phone's registration refreshed every minute for 25 hours under one Call-ID, each
 /// refresh challenged: REGISTER, 401, REGISTER with credentials, 200 — 6,000 messages.
 fn long_registration() -> tempfile::NamedTempFile {

@@ -715,4 +715,33 @@ mod tests {
         assert!(c.messages.len() <= keep, "{} listed", c.messages.len());
         assert_eq!(c.messages.capacity(), keep);
     }
+
+    /// A flood of 180s lists the first 64 provisional responses and the first of every
+    /// status after them.
+    #[test]
+    fn a_transaction_lists_64_provisional_responses_and_the_first_of_each_status() {
+        let mut r = Retiring::<Call>::default();
+        r.add(message(
+            1,
+            "INVITE sip:200@10.0.0.2 SIP/2.0",
+            "1 INVITE",
+            false,
+        ));
+        for frame in 2..=301 {
+            r.add(message(frame, "SIP/2.0 180 Ringing", "1 INVITE", false));
+        }
+        r.add(message(
+            302,
+            "SIP/2.0 183 Session Progress",
+            "1 INVITE",
+            false,
+        ));
+        r.add(message(303, "SIP/2.0 486 Busy Here", "1 INVITE", false));
+        let c = r.finish().next().unwrap().1;
+        let p = &c.invites[0].provisional;
+        assert_eq!(p.len(), super::super::MAX_TX_FRAMES + 1);
+        assert_eq!(p[..2], [(180, 2), (180, 3)]);
+        assert_eq!(p.last(), Some(&(183, 302)));
+        assert_eq!(c.invites[0].final_status, Some(486));
+    }
 }

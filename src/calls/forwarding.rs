@@ -230,6 +230,7 @@ mod tests {
             request_frame: 1,
             request_time: Timestamp::default(),
             retransmission_frames: Vec::new(),
+            retransmissions: 0,
             request_uri: ruri.into(),
             from: None,
             to: None,

@@ -59,6 +59,13 @@ pub const MAX_OTHER_METHODS: usize = 32;
 /// Ends a call's `methods` when it saw more than [`MAX_OTHER_METHODS`] others.
 pub const MORE_METHODS: &str = "…";
 
+/// Frames an INVITE transaction lists of its request's retransmissions, and of its
+/// provisional responses beyond the first of each status: a UA that never stops
+/// retransmitting, or a flood of 180s, would otherwise grow the transaction with every
+/// message. Counts stay whole ([`InviteTx::retransmissions`]); a real transaction has a
+/// few (Timer B ends an unanswered INVITE over UDP after 6 retransmissions).
+pub const MAX_TX_FRAMES: usize = 64;
+
 /// A message of a call, without its bytes.
 #[derive(Debug, Clone)]
 pub struct MessageRef {
@@ -84,8 +91,10 @@ pub struct InviteTx {
     pub transport: Transport,
     pub request_frame: u64,
     pub request_time: Timestamp,
-    /// Frames of retransmitted copies of the request.
+    /// Frames of retransmitted copies of the request: the first [`MAX_TX_FRAMES`].
     pub retransmission_frames: Vec<u64>,
+    /// Retransmitted copies of the request seen, all of them.
+    pub retransmissions: u32,
     pub request_uri: String,
     pub from: Option<NameAddr>,
     pub to: Option<NameAddr>,
@@ -97,7 +106,8 @@ pub struct InviteTx {
     /// The request's Content-Type: the body type offered (RFC 3261 §20.15), e.g.
     /// `application/sdp` or `multipart/mixed;boundary=…`.
     pub content_type: Option<String>,
-    /// Provisional responses: (status, frame).
+    /// Provisional responses: (status, frame); the first of each status, and the first
+    /// [`MAX_TX_FRAMES`] in all.
     pub provisional: Vec<(u16, u64)>,
     pub final_status: Option<u16>,
     pub final_reason: Option<String>,
@@ -326,7 +336,10 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
                 .iter_mut()
                 .find(|t| Some(t.cseq) == seq && t.branch.as_deref() == branch && t.src == m.src);
             if let Some(t) = existing {
-                t.retransmission_frames.push(m.frame);
+                t.retransmissions = t.retransmissions.saturating_add(1);
+                if t.retransmission_frames.len() < MAX_TX_FRAMES {
+                    t.retransmission_frames.push(m.frame);
+                }
                 r.retransmission = true;
             } else {
                 call.invites.push(InviteTx {
@@ -338,6 +351,7 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
                     request_frame: m.frame,
                     request_time: m.time,
                     retransmission_frames: Vec::new(),
+                    retransmissions: 0,
                     request_uri: m.request_uri().unwrap_or("").to_string(),
                     from: m.from(),
                     to: m.to(),
@@ -401,10 +415,13 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
                 .or(None);
             if let Some(t) = tx {
                 if status < 200 {
-                    if t.provisional.iter().any(|(s, _)| *s == status) && status != 100 {
+                    let repeated = t.provisional.iter().any(|(s, _)| *s == status);
+                    if repeated && status != 100 {
                         r.retransmission = true;
                     }
-                    t.provisional.push((status, m.frame));
+                    if !repeated || t.provisional.len() < MAX_TX_FRAMES {
+                        t.provisional.push((status, m.frame));
+                    }
                 } else if t.final_status.is_some() {
                     r.retransmission = true;
                 } else {

@@ -52,10 +52,10 @@ impl Rule for R {
                             t.src,
                             t.dst,
                             cite(&[t.request_frame]),
-                            if t.retransmission_frames.is_empty() {
+                            if t.retransmissions == 0 {
                                 String::new()
                             } else {
-                                format!(" ({} retransmission(s))", t.retransmission_frames.len())
+                                format!(" ({} retransmission(s))", t.retransmissions)
                             },
                             if icmp.is_empty() {
                                 String::new()

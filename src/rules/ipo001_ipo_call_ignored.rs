@@ -61,10 +61,10 @@ impl Rule for R {
                         path(t),
                         f.request_uri,
                         cite(&[t.request_frame]),
-                        if t.retransmission_frames.is_empty() {
+                        if t.retransmissions == 0 {
                             String::new()
                         } else {
-                            format!(" ({} retransmission(s))", t.retransmission_frames.len())
+                            format!(" ({} retransmission(s))", t.retransmissions)
                         },
                     ),
                 )
