@@ -1393,21 +1393,18 @@ fn a_call_keeps_its_invite_transactions_to_the_cap_and_the_rest_are_reported() {
         assert_eq!(v["summary"]["failed"], 0, "{}", v["summary"]);
     }
 
-    // `calls` and `watch` say so too.
-    let o = sipdiag(&[
-        "calls",
-        "--format",
-        "json",
-        cap[0],
-        cap[1],
-        f.path().to_str().unwrap(),
-    ]);
-    let c: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let a = anomaly(&c, "call-invite-limit").expect("reported by calls");
-    assert_eq!(
-        (a["count"].as_u64(), a["frames"][0].as_u64()),
-        (Some(31), Some(28))
-    );
+    // `calls`, `media` (which follows only the calls' ends) and `watch` say so too.
+    for command in ["calls", "media"] {
+        let path = f.path().to_str().unwrap();
+        let o = sipdiag(&[command, "--format", "json", cap[0], cap[1], path]);
+        let c: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let a = anomaly(&c, "call-invite-limit").expect(command);
+        assert_eq!(
+            (a["count"].as_u64(), a["frames"][0].as_u64()),
+            (Some(31), Some(28)),
+            "{command}"
+        );
+    }
     let end = watch_end(&[cap[0], cap[1], f.path().to_str().unwrap()]);
     let e = &end["capture_findings"][0]["evidence"];
     assert_eq!(e["limit"], "invites-per-call", "{end}");

@@ -132,6 +132,7 @@ fn media_retiring(args: &MediaArgs, settings: MediaSettings) -> anyhow::Result<u
     calls.set.finish().for_each(drop);
     let what = crate::calls::LetGo::DROPPED;
     (calls.set.let_go).report(&mut reports, &args.captures, what);
+    (calls.set.message_cap).report(&mut reports, &args.captures, &|n| n);
     drop(media.rows.take());
     let spool = match writer.join() {
         Ok(Ok(spool)) => spool,

@@ -79,6 +79,9 @@ pub struct MessageRef {
     pub cseq: Option<u32>,
     /// Same transaction and content as an earlier message.
     pub retransmission: bool,
+    /// A response whose CSeq names INVITE, ACK, BYE, CANCEL or PRACK: it stays listed
+    /// ([`ending::fold_repeats`]).
+    pub answers_kept: bool,
 }
 
 /// One INVITE client/server transaction as seen on the wire.
@@ -311,6 +314,10 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
         status: m.status(),
         cseq: cseq.as_ref().map(|c| c.seq),
         retransmission: false,
+        answers_kept: m.status().is_some()
+            && cseq
+                .as_ref()
+                .is_some_and(|c| ending::stays_listed(c.method)),
     };
     if let Some(name) = m.method()
         && !call.methods.iter().any(|x| x == name)

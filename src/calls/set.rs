@@ -330,10 +330,21 @@ impl MessageCap {
             let gone = call.messages.swap_remove(keep - 1);
             self.past.record(gone.frame, file);
         }
+        self.trim_invites(&mut call.invites, |t| t.request_frame, file);
+    }
+
+    /// Keeps a call's INVITE transactions (`invites`, whose request frame `frame` tells)
+    /// within `invite_cap`: its first `invite_cap - 1` and its latest.
+    pub(super) fn trim_invites<T>(
+        &mut self,
+        invites: &mut Vec<T>,
+        frame: impl Fn(&T) -> u64,
+        capture: usize,
+    ) {
         let keep = self.invite_cap.max(2);
-        if call.invites.len() > keep {
-            let gone = call.invites.swap_remove(keep - 1);
-            self.invites_past.record(gone.request_frame, file);
+        if invites.len() > keep {
+            let gone = invites.swap_remove(keep - 1);
+            self.invites_past.record(frame(&gone), capture);
         }
     }
 
