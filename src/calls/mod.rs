@@ -74,7 +74,8 @@ pub struct MessageRef {
     pub src: PackedAddr,
     pub dst: PackedAddr,
     pub transport: Transport,
-    pub method: Option<Method>,
+    /// Which of its call's methods the message is, a request ([`Call::method_of`]).
+    pub method: MethodAt,
     pub status: Option<u16>,
     pub cseq: Option<u32>,
     /// Same transaction and content as an earlier message.
@@ -82,6 +83,20 @@ pub struct MessageRef {
     /// A response whose CSeq names INVITE, ACK, BYE, CANCEL or PRACK: it stays listed
     /// ([`ending::fold_repeats`]).
     pub answers_kept: bool,
+}
+
+/// Which of its call's `methods` a message is: a byte, not the name (a call lists at most
+/// [`MAX_OTHER_METHODS`] + 15 methods; a method past those is [`MORE_METHODS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MethodAt(u8);
+
+impl MethodAt {
+    /// A response's: no method.
+    pub const RESPONSE: MethodAt = MethodAt(u8::MAX);
+
+    pub fn is_request(self) -> bool {
+        self != Self::RESPONSE
+    }
 }
 
 /// One INVITE client/server transaction as seen on the wire.
@@ -212,6 +227,14 @@ impl Folded {
 }
 
 impl Call {
+    /// The method of `m`, one of this call's messages (`None`: a response).
+    pub fn method_of(&self, m: &MessageRef) -> Option<&str> {
+        if !m.method.is_request() {
+            return None;
+        }
+        self.methods.get(usize::from(m.method.0)).map(|x| &**x)
+    }
+
     /// How the messages were grouped when they carry no Call-ID header.
     pub fn no_call_id(&self) -> Option<&NoCallIdKey> {
         self.rare.as_ref()?.no_call_id.as_ref()
@@ -289,6 +312,29 @@ fn new_call(key: &str, no_call_id: Option<NoCallIdKey>, m: &SipMessage) -> Call 
     }
 }
 
+/// The place of method `name` in `call`'s methods, listed there first when new (every
+/// one of RFC 3261 and its extensions, the first [`MAX_OTHER_METHODS`] others; past
+/// those, [`MORE_METHODS`]).
+fn list_method(call: &mut Call, name: &str) -> MethodAt {
+    let at = |call: &Call, name: &str| call.methods.iter().position(|x| x == name);
+    if let Some(i) = at(call, name) {
+        return MethodAt(i as u8);
+    }
+    let name = method(name);
+    let others = (call.methods.iter())
+        .filter(|x| matches!(x, Method::Owned(_)))
+        .count();
+    let name = if matches!(name, Method::Borrowed(_)) || others < MAX_OTHER_METHODS {
+        name
+    } else if let Some(i) = at(call, MORE_METHODS) {
+        return MethodAt(i as u8);
+    } else {
+        Method::Borrowed(MORE_METHODS)
+    };
+    call.methods.push(name);
+    MethodAt((call.methods.len() - 1) as u8)
+}
+
 fn add_to_call(call: &mut Call, m: &mut SipMessage) {
     if let Some(a) = m.agent()
         && call.agents.len() < 8
@@ -310,7 +356,9 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
         src: m.src.into(),
         dst: m.dst.into(),
         transport: m.transport,
-        method: m.method().map(method),
+        method: m
+            .method()
+            .map_or(MethodAt::RESPONSE, |name| list_method(call, name)),
         status: m.status(),
         cseq: cseq.as_ref().map(|c| c.seq),
         retransmission: false,
@@ -319,22 +367,6 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
                 .as_ref()
                 .is_some_and(|c| ending::stays_listed(c.method)),
     };
-    if let Some(name) = m.method()
-        && !call.methods.iter().any(|x| x == name)
-    {
-        let name = method(name);
-        let others = || {
-            call.methods
-                .iter()
-                .filter(|x| matches!(x, Method::Owned(_)))
-                .count()
-        };
-        if matches!(name, Method::Borrowed(_)) || others() < MAX_OTHER_METHODS {
-            call.methods.push(name);
-        } else if !call.methods.iter().any(|x| x == MORE_METHODS) {
-            call.methods.push(Method::Borrowed(MORE_METHODS));
-        }
-    }
     let seq = cseq.as_ref().map(|c| c.seq);
     match (m.method(), m.status()) {
         (Some("INVITE"), _) => {

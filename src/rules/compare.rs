@@ -205,7 +205,7 @@ impl XccTraffic {
                 }
                 out.first_frame = Some(out.first_frame.map_or(m.frame, |f| f.min(m.frame)));
                 out.last_frame = out.last_frame.max(Some(m.frame));
-                if let Some(method) = m.method.as_deref() {
+                if let Some(method) = c.method_of(m) {
                     out.methods.insert(method.to_string());
                     out.pairs.insert(format!("{} → {}", m.src, m.dst));
                 }

@@ -139,7 +139,7 @@ impl RoleTally {
             }
             self.any_invite |= !c.invites.is_empty();
             self.messages += c.message_count();
-            for m in c.messages.iter().filter_map(|m| m.method.as_deref()) {
+            for m in c.messages.iter().filter_map(|m| c.method_of(m)) {
                 if self.methods.len() < MAX_METHODS && !self.methods.contains(m) {
                     self.methods.insert(m.to_string());
                 }
