@@ -1,12 +1,13 @@
 //! Hostile-input benchmark: `cargo bench --bench floods`.
 //!
-//! Generates (once; cached under `target/bench-data/`) six captures of the same size
+//! Generates (once; cached under `target/bench-data/`) seven captures of the same size
 //! (`SIPDIAG_FLOOD_MB`, default 200): a normal one (SIP calls with their RTP) and four
 //! floods that fill sipdiag's bounded tables — half-open TCP connections to 5060 each
 //! carrying the start of an INVITE, first IPv4 fragments that never complete, single
 //! RTP packets each on a new UDP flow, and INVITEs (with SDP) answered only by 100 Trying,
-//! a new Call-ID each — and calls held in progress (under the cap) while the capture's
-//! clock moves on for days. Then runs `sipdiag analyze` on each, and `calls` and `media` on the
+//! a new Call-ID each — calls held in progress (under the cap) while the capture's
+//! clock moves on for days, and one Call-ID carrying the whole capture (new INVITE
+//! transactions, made-up methods, BYEs and their 200s, retransmissions, 180s). Then runs `sipdiag analyze` on each, and `calls` and `media` on the
 //! normal capture and the INVITE flood (best of `SIPDIAG_BENCH_RUNS`, default 1), and
 //! prints wall time and peak RSS (GNU time's `%M`, the kernel's ru_maxrss) beside the
 //! normal capture's. Target (README "Limits"): every flood within 3× the normal capture's
@@ -46,13 +47,14 @@ fn main() {
     fs::create_dir_all(&dir).expect("create target/bench-data");
     let sipdiag = PathBuf::from(env!("CARGO_BIN_EXE_sipdiag"));
     let bytes = mb << 20;
-    let kinds: [(&str, Generator); 6] = [
+    let kinds: [(&str, Generator); 7] = [
         ("normal", normal),
         ("tcp-connections", tcp_flood),
         ("ip-fragments", fragment_flood),
         ("media-flows", flow_flood),
         ("invites", invite_flood),
         ("held-calls", held_calls),
+        ("one-call", one_call),
     ];
     let only: Option<Vec<String>> = std::env::var("SIPDIAG_FLOODS")
         .ok()
@@ -81,7 +83,7 @@ fn main() {
         let size = fs::metadata(&path).unwrap().len();
         let frames = count_frames(&path);
         let commands: &[&str] = match name {
-            "normal" | "invites" => &["analyze", "calls", "media"],
+            "normal" | "invites" | "one-call" => &["analyze", "calls", "media"],
             _ => &["analyze"],
         };
         for &command in commands {
@@ -324,6 +326,51 @@ fn held_calls(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
 
 /// INVITEs offering audio, each answered by 100 Trying only, a new Call-ID and caller
 /// address each: calls that never end.
+/// One Call-ID carrying the whole capture: in turn a new INVITE transaction (a new CSeq),
+/// a request of a new made-up method, a BYE with a new CSeq and its 200, the first
+/// INVITE again (a retransmission) and a 180 to it — what a call could otherwise
+/// accumulate, and look through, with every message.
+fn one_call(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
+    let (a, b): (Addr, Addr) = (([10, 7, 0, 1], 5060), ([10, 7, 0, 2], 5060));
+    let request = |method: &str, cseq: u32, branch: u32| {
+        format!(
+            "{method} sip:200@10.7.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.7.0.1:5060;branch=z9hG4bK-{branch}\r\n\
+             From: <sip:100@10.7.0.1>;tag=a\r\nTo: <sip:200@10.7.0.2>;tag=b\r\nCall-ID: one-call\r\n\
+             CSeq: {cseq} {method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    let response = |status: &str, method: &str, cseq: u32, branch: u32| {
+        format!(
+            "SIP/2.0 {status}\r\nVia: SIP/2.0/UDP 10.7.0.1:5060;branch=z9hG4bK-{branch}\r\n\
+             From: <sip:100@10.7.0.1>;tag=a\r\nTo: <sip:200@10.7.0.2>;tag=b\r\nCall-ID: one-call\r\n\
+             CSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    let mut t = 1_000_000u64;
+    let mut size = 24u64;
+    let mut n = 1u32;
+    while size < bytes {
+        let cseq = 2 * n;
+        let packets = [
+            (a, b, request("INVITE", cseq, n)),
+            (a, b, request(&format!("X-{n}"), cseq + 1, n)),
+            (a, b, request("BYE", cseq + 1, n)),
+            (b, a, response("200 OK", "BYE", cseq + 1, n)),
+            (a, b, request("INVITE", 2, 1)),
+            (b, a, response("180 Ringing", "INVITE", 2, 1)),
+        ];
+        for (src, dst, p) in packets {
+            w.udp(t, src, dst, &p)?;
+            size += 16 + 42 + p.len() as u64;
+            t += 100;
+        }
+        n = n.wrapping_add(1);
+    }
+    Ok(())
+}
+
 fn invite_flood(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
     let callee: Addr = ([10, 0, 0, 2], 5060);
     let mut t = 1_000_000u64;
