@@ -16,8 +16,14 @@ use super::Call;
 pub use evidence::{PairLimit, RoleTally};
 pub use roles::{Endpoint, KnownXcc, Roles, agent_says_xcc, infer_roles, infer_roles_knowing};
 
+/// First legs started in the same millisecond that [`most_recent`] compares: those of a
+/// capture whose clock stands still (every packet stamped alike) all tie, and each second
+/// leg would otherwise compare every one of them.
+const MAX_TIED: usize = 64;
+
 /// The most recent first leg of `list` (request-time order) still in the linking window
-/// of second leg `st`: the latest start, to the millisecond, then the smallest Call-ID.
+/// of second leg `st`: the latest start, to the millisecond, then the smallest Call-ID
+/// (of the last [`MAX_TIED`] started in that millisecond).
 /// First legs whose window has passed stay passed (seconds come in time order), so they
 /// are dropped from `list` once a search has had to step over many of them.
 fn most_recent<'c>(
@@ -32,7 +38,7 @@ fn most_recent<'c>(
             .is_some_and(|t| st.request_time.seconds_since(t) > LINK_WINDOW_SECS)
     };
     let mut best: Option<(i64, &'c str, usize)> = None;
-    let mut skipped = 0;
+    let (mut skipped, mut tied) = (0, 0);
     for &f in list.iter().rev() {
         if passed(f) {
             skipped += 1;
@@ -40,9 +46,10 @@ fn most_recent<'c>(
         }
         let (call, ft) = firsts[f];
         let ms = (st.request_time.seconds_since(ft.request_time) * 1000.0) as i64;
+        tied += 1;
         match best {
             // Earlier entries started earlier still: no tie any more.
-            Some((b, _, _)) if ms != b => break,
+            Some((b, _, _)) if ms != b || tied > MAX_TIED => break,
             Some((_, id, _)) if id <= call.call_id.as_str() => {}
             _ => best = Some((ms, call.call_id.as_str(), f)),
         }
@@ -342,5 +349,29 @@ mod tests {
                 "round {round}"
             );
         }
+    }
+
+    /// First legs all started in the same millisecond (a capture whose clock stands
+    /// still): a second leg compares the last 64 of them, not every one, and takes the
+    /// smallest Call-ID among those.
+    #[test]
+    fn a_second_leg_compares_the_last_64_first_legs_started_in_its_millisecond() {
+        let (pbx, xcc) = ("10.0.0.1:5060", "10.0.0.2:5060");
+        let invite = |id: &str| {
+            format!(
+                "INVITE sip:1@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK{id}\r\nFrom: <sip:7@x>;tag=1\r\nTo: <sip:1@x>\r\nCall-ID: {id}\r\nCSeq: 1 INVITE\r\n\r\n"
+            )
+        };
+        let mut set = CallSet::default();
+        for i in 0..100 {
+            message(&mut set, &invite(&format!("f{i:03}")), pbx, xcc, 0);
+        }
+        message(&mut set, &invite("s"), xcc, pbx, 0);
+        let roles = Roles {
+            xcc: vec![xcc.parse::<SocketAddr>().unwrap().ip()],
+            ..Roles::default()
+        };
+        let legs = link_legs(&set.calls, &roles);
+        assert_eq!(legs.links, [("f036".to_string(), "s".to_string())]);
     }
 }
