@@ -202,10 +202,21 @@ impl WatchMedia {
                 addrs: Vec::new(),
             }
         });
+        let cap = crate::limits::current().sdp_announcements;
         for a in announced_addrs(sdp) {
-            if !naming.addrs.contains(&a) {
+            let key = (a, naming.since, naming.number);
+            // A call naming addresses by the thousand (a re-INVITE or a 183 with a new
+            // address each, under one Call-ID) is looked up in the set, not its list.
+            let known = if naming.addrs.len() <= 16 {
+                naming.addrs.contains(&a)
+            } else {
+                self.named.contains(&key)
+            };
+            // Past `--max-sdp-announcements` named in all, the tracker keeps no more
+            // either (and says so, CAP006): nothing of them to find.
+            if !known && self.named.len() < cap {
                 naming.addrs.push(a);
-                self.named.insert((a, naming.since, naming.number));
+                self.named.insert(key);
             }
         }
     }
@@ -423,12 +434,10 @@ impl WatchMedia {
         let ids: Vec<&str> = calls.iter().map(|c| c.call_id.as_str()).collect();
         let mut addrs: Vec<SocketAddr> = Vec::new();
         for id in &ids {
-            for a in (self.named_by.remove(*id)).map_or_else(Vec::new, |n| n.addrs) {
-                if !addrs.contains(&a) {
-                    addrs.push(a);
-                }
-            }
+            addrs.extend((self.named_by.remove(*id)).map_or_else(Vec::new, |n| n.addrs));
         }
+        addrs.sort_unstable();
+        addrs.dedup();
         let mut report = MediaReport {
             settings: Some(self.settings.clone()),
             udp_datagrams: self.udp_datagrams(),
@@ -596,3 +605,6 @@ impl Judge {
         self.print_findings(released.findings);
     }
 }
+
+#[cfg(test)]
+mod tests;
