@@ -825,4 +825,61 @@ mod tests {
         let size = std::mem::size_of::<super::super::MessageRef>();
         assert!(size <= 80, "MessageRef is {size} bytes");
     }
+
+    proptest::proptest! {
+        /// Whatever comes under one Call-ID (INVITE transactions new and retransmitted,
+        /// requests of any method, made-up ones among them, responses of any status to
+        /// any of them), what the call keeps stays within its bounds: its INVITE
+        /// transactions, its methods, each transaction's retransmissions and provisional
+        /// responses, its message list; and every message counts.
+        #[test]
+        fn a_call_keeps_within_its_bounds_whatever_comes_under_its_call_id(
+            ops in proptest::collection::vec((0u8..8, 0u32..400, 0u16..6), 1..1500)
+        ) {
+            const METHODS: [&str; 6] = ["INVITE", "ACK", "BYE", "CANCEL", "PRACK", "INFO"];
+            const STATUSES: [&str; 6] =
+                ["100 Trying", "180 Ringing", "183 Progress", "200 OK", "486 Busy", "503 Down"];
+            let mut r = Retiring::<Call>::default();
+            r.message_cap.invite_cap = 16;
+            r.message_cap.cap = 300;
+            let total = ops.len() as u64;
+            for (frame, (kind, cseq, pick)) in (1u64..).zip(ops) {
+                // The first INVITE again and again (kind 4), and answered again and again
+                // (responses with `pick` under 3), beside all the rest.
+                let (cseq, method) = match kind {
+                    0..=2 => (cseq, METHODS[usize::from(pick)].to_string()),
+                    3 => (cseq, format!("X-{}", cseq % 60)),
+                    4 => (1, "INVITE".to_string()),
+                    _ if pick < 3 => (1, String::new()),
+                    _ => (cseq, String::new()),
+                };
+                let m = if method.is_empty() {
+                    let of = if cseq == 1 { "INVITE" } else { METHODS[usize::from(pick)] };
+                    let status = STATUSES[(frame as usize) % STATUSES.len()];
+                    message(frame, &format!("SIP/2.0 {status}"), &format!("{cseq} {of}"), false)
+                } else {
+                    let start = format!("{method} sip:200@10.0.0.2 SIP/2.0");
+                    message(frame, &start, &format!("{cseq} {method}"), false)
+                };
+                r.add(m);
+            }
+            let calls: Vec<Call> = r.finish().map(|(_, c)| c).collect();
+            let mut counted = 0;
+            for c in &calls {
+                counted += c.message_count();
+                proptest::prop_assert!(c.invites.len() <= 16, "{} transactions", c.invites.len());
+                proptest::prop_assert!(c.methods.len() <= 14 + super::super::MAX_OTHER_METHODS + 1);
+                proptest::prop_assert!(c.messages.len() <= 300);
+                for t in &c.invites {
+                    proptest::prop_assert!(t.retransmission_frames.len() <= super::super::MAX_TX_FRAMES);
+                    proptest::prop_assert!(t.provisional.len() <= super::super::MAX_TX_FRAMES + 3);
+                }
+                for m in &c.messages {
+                    proptest::prop_assert_eq!(c.method_of(m).is_some(), m.method.is_request());
+                }
+            }
+            // Messages left out at the cap are counted there, not in the call.
+            proptest::prop_assert_eq!(counted + r.message_cap.past.count, total);
+        }
+    }
 }
