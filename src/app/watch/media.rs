@@ -113,6 +113,8 @@ pub(super) struct WatchMedia {
     /// Those addresses by call (Call-ID, or the made-up key of messages without one),
     /// with the capture second of its first SDP and its number.
     named_by: HashMap<String, Naming>,
+    /// Addresses named at most (`--max-sdp-announcements`, the tracker's cap too).
+    named_cap: usize,
     /// Calls that named addresses so far.
     namings: u64,
     /// Rows filed since the store was last looked at.
@@ -151,6 +153,7 @@ impl WatchMedia {
             order: VecDeque::new(),
             named: BTreeSet::new(),
             named_by: HashMap::default(),
+            named_cap: crate::limits::current().sdp_announcements,
             namings: 0,
             filed: 0,
             end_rtp: Vec::new(),
@@ -202,7 +205,6 @@ impl WatchMedia {
                 addrs: Vec::new(),
             }
         });
-        let cap = crate::limits::current().sdp_announcements;
         for a in announced_addrs(sdp) {
             let key = (a, naming.since, naming.number);
             // A call naming addresses by the thousand (a re-INVITE or a 183 with a new
@@ -214,7 +216,7 @@ impl WatchMedia {
             };
             // Past `--max-sdp-announcements` named in all, the tracker keeps no more
             // either (and says so, CAP006): nothing of them to find.
-            if !known && self.named.len() < cap {
+            if !known && self.named.len() < self.named_cap {
                 naming.addrs.push(a);
                 self.named.insert(key);
             }
