@@ -505,6 +505,37 @@ mod tests {
         udp_message(&text, src, dst, frame)
     }
 
+    /// A call's messages filed one after another, each in the next frame.
+    struct Dialog {
+        r: Retiring<Call>,
+        frame: u64,
+    }
+
+    impl Dialog {
+        /// An INVITE answered 200 and acknowledged (frames 1–3).
+        fn established() -> Dialog {
+            let mut d = Dialog {
+                r: Retiring::default(),
+                frame: 0,
+            };
+            d.add("INVITE sip:200@10.0.0.2 SIP/2.0", "1 INVITE");
+            d.add("SIP/2.0 200 OK", "1 INVITE");
+            d.add("ACK sip:200@10.0.0.2 SIP/2.0", "1 ACK");
+            d
+        }
+
+        /// Files the message starting `start` with CSeq `cseq`; returns its frame.
+        fn add(&mut self, start: &str, cseq: impl AsRef<str>) -> u64 {
+            self.frame += 1;
+            self.r.add(message(self.frame, start, cseq.as_ref(), false));
+            self.frame
+        }
+
+        fn finish(mut self) -> Call {
+            self.r.finish().next().unwrap().1
+        }
+    }
+
     /// After which message the call is named as ended.
     fn named_after<C: Filed>() -> Vec<u64> {
         let mut r = Retiring::<C>::default();
@@ -668,39 +699,23 @@ mod tests {
         // A call with an INVITE folds the repeats of its dialog's other requests and
         // their responses (INFO every few frames for hours), and keeps its INVITE
         // transactions (a re-INVITE among the INFOs), ACKs and its BYE.
-        let mut r = Retiring::<Call>::default();
-        let mut frame = 0;
-        let mut add = |r: &mut Retiring<Call>, start: &str, cseq: String| {
-            frame += 1;
-            r.add(message(frame, start, &cseq, false));
-            frame
-        };
-        add(&mut r, "INVITE sip:200@10.0.0.2 SIP/2.0", "1 INVITE".into());
-        add(&mut r, "SIP/2.0 200 OK", "1 INVITE".into());
-        add(&mut r, "ACK sip:200@10.0.0.2 SIP/2.0", "1 ACK".into());
+        let mut d = Dialog::established();
         let mut stay = Vec::new();
         for n in 2..300 {
             if n == 150 {
                 for start in ["INVITE sip:200@10.0.0.2 SIP/2.0", "SIP/2.0 200 OK"] {
-                    stay.push(add(&mut r, start, format!("{n} INVITE")));
+                    stay.push(d.add(start, format!("{n} INVITE")));
                 }
-                stay.push(add(
-                    &mut r,
-                    "ACK sip:200@10.0.0.2 SIP/2.0",
-                    format!("{n} ACK"),
-                ));
+                stay.push(d.add("ACK sip:200@10.0.0.2 SIP/2.0", format!("{n} ACK")));
                 continue;
             }
-            add(&mut r, "INFO sip:200@10.0.0.2 SIP/2.0", format!("{n} INFO"));
-            add(&mut r, "SIP/2.0 200 OK", format!("{n} INFO"));
+            d.add("INFO sip:200@10.0.0.2 SIP/2.0", format!("{n} INFO"));
+            d.add("SIP/2.0 200 OK", format!("{n} INFO"));
         }
-        stay.push(add(
-            &mut r,
-            "BYE sip:200@10.0.0.2 SIP/2.0",
-            "300 BYE".into(),
-        ));
-        stay.push(add(&mut r, "SIP/2.0 200 OK", "300 BYE".into()));
-        let c = r.finish().next().unwrap().1;
+        stay.push(d.add("BYE sip:200@10.0.0.2 SIP/2.0", "300 BYE"));
+        stay.push(d.add("SIP/2.0 200 OK", "300 BYE"));
+        let frame = d.frame;
+        let c = d.finish();
         assert_eq!(c.message_count(), frame);
         assert_eq!(c.invites.len(), 2);
         let frames: Vec<u64> = c.messages.iter().map(|m| m.frame).collect();
@@ -719,20 +734,12 @@ mod tests {
     /// call (about 1.6 KB; 30 MiB of 19,000 held calls).
     #[test]
     fn a_held_dialogs_list_keeps_no_room_it_never_fills() {
-        let mut r = Retiring::<Call>::default();
-        let mut frame = 0;
-        let mut add = |r: &mut Retiring<Call>, start: &str, cseq: String| {
-            frame += 1;
-            r.add(message(frame, start, &cseq, false));
-        };
-        add(&mut r, "INVITE sip:200@10.0.0.2 SIP/2.0", "1 INVITE".into());
-        add(&mut r, "SIP/2.0 200 OK", "1 INVITE".into());
-        add(&mut r, "ACK sip:200@10.0.0.2 SIP/2.0", "1 ACK".into());
+        let mut d = Dialog::established();
         for n in 2..500 {
-            add(&mut r, "INFO sip:200@10.0.0.2 SIP/2.0", format!("{n} INFO"));
-            add(&mut r, "SIP/2.0 200 OK", format!("{n} INFO"));
+            d.add("INFO sip:200@10.0.0.2 SIP/2.0", format!("{n} INFO"));
+            d.add("SIP/2.0 200 OK", format!("{n} INFO"));
         }
-        let c = r.finish().next().unwrap().1;
+        let c = d.finish();
         let keep = super::FOLD_HEAD + super::FOLD_TAIL + 1;
         assert!(c.messages.len() <= keep, "{} listed", c.messages.len());
         assert_eq!(c.messages.capacity(), keep);
@@ -794,25 +801,16 @@ mod tests {
     /// a BYE the capture does not show stays listed, among INFO keep-alives folded.
     #[test]
     fn a_response_to_a_bye_stays_listed_though_its_bye_is_not_in_the_capture() {
-        let mut r = Retiring::<Call>::default();
-        let mut frame = 0;
-        let mut add = |r: &mut Retiring<Call>, start: &str, cseq: String| {
-            frame += 1;
-            r.add(message(frame, start, &cseq, false));
-            frame
-        };
-        add(&mut r, "INVITE sip:200@10.0.0.2 SIP/2.0", "1 INVITE".into());
-        add(&mut r, "SIP/2.0 200 OK", "1 INVITE".into());
-        add(&mut r, "ACK sip:200@10.0.0.2 SIP/2.0", "1 ACK".into());
+        let mut d = Dialog::established();
         let mut lone = 0;
         for n in 2..200 {
-            add(&mut r, "INFO sip:200@10.0.0.2 SIP/2.0", format!("{n} INFO"));
-            add(&mut r, "SIP/2.0 200 OK", format!("{n} INFO"));
+            d.add("INFO sip:200@10.0.0.2 SIP/2.0", format!("{n} INFO"));
+            d.add("SIP/2.0 200 OK", format!("{n} INFO"));
             if n == 100 {
-                lone = add(&mut r, "SIP/2.0 200 OK", "7 BYE".into());
+                lone = d.add("SIP/2.0 200 OK", "7 BYE");
             }
         }
-        let c = r.finish().next().unwrap().1;
+        let c = d.finish();
         let frames: Vec<u64> = c.messages.iter().map(|m| m.frame).collect();
         assert!(frames.len() < 60, "{} listed", frames.len());
         assert!(frames.contains(&lone), "frame {lone} folded: {frames:?}");
