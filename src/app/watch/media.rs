@@ -30,11 +30,13 @@
 
 use std::collections::{BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use foldhash::{HashMap, HashSet};
 
 use crate::calls::Call;
 use crate::calls::legs::infer_roles_knowing;
+use crate::capture::Timestamp;
 use crate::cli::WatchFormat;
 use crate::media::{
     Announced, FlowLimit, MediaReport, MediaSettings, MediaTracker, RtpStream, announced_addrs,
@@ -78,6 +80,73 @@ impl Row {
         };
         std::iter::once(a).chain(b)
     }
+
+    /// Where the row is found at each of its addresses ([`Found`]).
+    fn found(&self) -> Found {
+        match self {
+            Row::Rtp(s) => Found::Ended(s.last_time),
+            Row::Announced(a) => Found::Frame(a.frame),
+        }
+    }
+
+    fn call_id(&self) -> Option<&Arc<str>> {
+        match self {
+            Row::Rtp(s) => s.call_id.as_ref(),
+            Row::Announced(a) => Some(&a.call_id),
+        }
+    }
+}
+
+/// What a unit looks a row up by at an address, besides its own calls' rows, which it
+/// reads whenever they were: the rules read another call's announcement made while one
+/// of the unit's calls lasted (its frame between the unit's first and last), and another
+/// call's stream that ended after one of them began. A shared address (a PBX announcing
+/// one port for every call) holds rows by the thousand; a unit reads the few of its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Found {
+    Frame(u64),
+    Ended(Timestamp),
+}
+
+/// The part of the store a unit of calls reads, beside its own calls' rows ([`Found`]).
+struct UnitSpan {
+    frames: std::ops::RangeInclusive<u64>,
+    /// The earliest of its calls' first messages and INVITEs (the rules' starts).
+    began: Timestamp,
+}
+
+impl UnitSpan {
+    fn of(calls: &[Call]) -> Self {
+        let first = calls.iter().map(|c| c.first_frame).min().unwrap_or(0);
+        let last = calls.iter().map(|c| c.last_frame).max().unwrap_or(u64::MAX);
+
+        let began = (calls.iter())
+            .flat_map(|c| {
+                std::iter::once(c.first_time).chain(c.invites.iter().map(|t| t.request_time))
+            })
+            .min()
+            .unwrap_or(Timestamp {
+                secs: i64::MIN,
+                nanos: 0,
+            });
+        UnitSpan {
+            frames: first..=last,
+            began,
+        }
+    }
+
+    /// The rows at `a` the unit reads, by [`Found`].
+    fn at(&self, a: SocketAddr) -> [std::ops::RangeInclusive<(SocketAddr, Found, usize)>; 2] {
+        let end = Timestamp {
+            secs: i64::MAX,
+            nanos: u32::MAX,
+        };
+        [
+            (a, Found::Frame(*self.frames.start()), 0)
+                ..=(a, Found::Frame(*self.frames.end()), usize::MAX),
+            (a, Found::Ended(self.began), 0)..=(a, Found::Ended(end), usize::MAX),
+        ]
+    }
 }
 
 /// The addresses a call not yet judged named, from the capture second of its first SDP.
@@ -105,7 +174,8 @@ pub(super) struct WatchMedia {
     /// they are next looked at; by address, and in the order they are looked at.
     rows: Vec<Option<(Row, i64, i64)>>,
     free: Vec<usize>,
-    by_addr: BTreeSet<(SocketAddr, usize)>,
+    by_addr: BTreeSet<(SocketAddr, Found, usize)>,
+    by_call: BTreeSet<(Arc<str>, usize)>,
     order: VecDeque<usize>,
     /// Addresses named by the SDP of calls not yet judged, each with the capture second
     /// of the call's first SDP and the call's number.
@@ -150,6 +220,7 @@ impl WatchMedia {
             rows: Vec::new(),
             free: Vec::new(),
             by_addr: BTreeSet::new(),
+            by_call: BTreeSet::new(),
             order: VecDeque::new(),
             named: BTreeSet::new(),
             named_by: HashMap::default(),
@@ -311,8 +382,12 @@ impl WatchMedia {
                 self.rows.len() - 1
             }
         };
+        let found = row.found();
         for a in row.addrs() {
-            self.by_addr.insert((a, slot));
+            self.by_addr.insert((a, found, slot));
+        }
+        if let Some(id) = row.call_id() {
+            self.by_call.insert((Arc::clone(id), slot));
         }
         self.filed += 1;
         self.rows[slot] = Some((row, now, now));
@@ -368,8 +443,12 @@ impl WatchMedia {
 
     fn remove(&mut self, slot: usize) -> Option<Row> {
         let (row, _, _) = self.rows[slot].take()?;
+        let found = row.found();
         for a in row.addrs() {
-            self.by_addr.remove(&(a, slot));
+            self.by_addr.remove(&(a, found, slot));
+        }
+        if let Some(id) = row.call_id() {
+            self.by_call.remove(&(Arc::clone(id), slot));
         }
         self.free.push(slot);
         Some(row)
@@ -430,8 +509,9 @@ impl WatchMedia {
         }
     }
 
-    /// The media report of a unit of `calls` ended by [`WatchMedia::end_calls`]: every row
-    /// at an address they named, and the counts and limits so far.
+    /// The media report of a unit of `calls` ended by [`WatchMedia::end_calls`]: their
+    /// rows, the rows at an address they named that the rules read ([`Found`]), and the
+    /// counts and limits so far.
     pub(super) fn unit_report(&mut self, calls: &[Call]) -> MediaReport {
         let ids: Vec<&str> = calls.iter().map(|c| c.call_id.as_str()).collect();
         let mut addrs: Vec<SocketAddr> = Vec::new();
@@ -455,10 +535,21 @@ impl WatchMedia {
             frames: l.frames.clone(),
             ..*l
         });
+        let span = UnitSpan::of(calls);
         let mut slots: Vec<usize> = (addrs.iter())
-            .flat_map(|&a| self.by_addr.range((a, 0)..=(a, usize::MAX)))
-            .map(|&(_, slot)| slot)
+            .flat_map(|&a| span.at(a))
+            .flat_map(|r| self.by_addr.range(r))
+            .map(|&(_, _, slot)| slot)
             .collect();
+        for id in &ids {
+            let from: Arc<str> = Arc::from(*id);
+            slots.extend(
+                (self
+                    .by_call
+                    .range((Arc::clone(&from), 0)..=(from, usize::MAX)))
+                .map(|(_, slot)| *slot),
+            );
+        }
         slots.sort_unstable();
         slots.dedup();
         for slot in slots {

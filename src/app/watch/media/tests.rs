@@ -42,3 +42,101 @@ fn a_call_names_each_address_once_past_its_first_16() {
     addrs.dedup();
     assert_eq!(addrs.len(), 40);
 }
+
+/// Message `text` (a request from 10.0.0.1, a response from 10.0.0.2) in frame `frame`,
+/// one frame every 10 ms.
+fn sip(frame: u64, text: &str) -> SipMessage {
+    let (src, dst) = if text.starts_with("SIP/2.0") {
+        ("10.0.0.2:5060", "10.0.0.1:5060")
+    } else {
+        ("10.0.0.1:5060", "10.0.0.2:5060")
+    };
+    let p = Provenance {
+        frame,
+        frames: Vec::new(),
+        time: Timestamp::new(
+            1_700_000_000 + frame as i64 / 100,
+            (frame % 100) as u32 * 10_000_000,
+        ),
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        transport: Transport::Udp,
+    };
+    parse_message(text.as_bytes(), p, true).unwrap()
+}
+
+/// An INVITE of call `id` or its answer (`status`), with SDP at `ip`:1024: every call of
+/// [`a_unit_reads_the_rows_of_a_shared_address_made_while_it_lasted`] announces the same
+/// two addresses, as a PBX giving every call one media port.
+fn shared(id: &str, status: Option<u16>, cseq: &str) -> String {
+    let ip = if status.is_some() {
+        "10.0.0.2"
+    } else {
+        "10.0.0.1"
+    };
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio 1024 RTP/AVP 0\r\n"
+    );
+    let start = match status {
+        Some(s) => format!("SIP/2.0 {s} OK"),
+        None => "INVITE sip:200@10.0.0.2 SIP/2.0".to_string(),
+    };
+    let body = if cseq.ends_with("INVITE") {
+        sdp
+    } else {
+        String::new()
+    };
+    let ctype = if body.is_empty() {
+        ""
+    } else {
+        "Content-Type: application/sdp\r\n"
+    };
+    format!(
+        "{start}\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK{id}{}\r\n\
+         From: <sip:100@10.0.0.1>;tag=a\r\nTo: <sip:200@10.0.0.2>;tag=b\r\nCall-ID: {id}\r\n\
+         CSeq: {cseq}\r\n{ctype}Content-Length: {}\r\n\r\n{body}",
+        cseq.len(),
+        body.len()
+    )
+}
+
+/// Calls that never end (no ACK, no BYE), each announcing the same two addresses: the
+/// rows of all of them stay in the store while any of them waits. A unit reads those the
+/// rules read of it — its own, and another call's announcement made while one of its
+/// calls lasted — not the rows of every call that ever shared the address (which made
+/// judging such a capture take time in the square of its calls).
+#[test]
+fn a_unit_reads_the_rows_of_a_shared_address_made_while_it_lasted() {
+    const CALLS: u64 = 200;
+    let mut w = WatchMedia::new(MediaSettings::default());
+    let mut set = crate::calls::CallSet::default();
+    let mut add = |w: &mut WatchMedia, m: SipMessage| {
+        w.message(&m);
+        set.add(m);
+    };
+    for i in 0..CALLS {
+        let id = format!("c{i}");
+        add(&mut w, sip(2 * i + 1, &shared(&id, None, "1 INVITE")));
+        add(&mut w, sip(2 * i + 2, &shared(&id, Some(200), "1 INVITE")));
+    }
+    // The first call lasts through all the others (an INFO at the end).
+    add(&mut w, sip(2 * CALLS + 1, &shared("c0", None, "2 INFO")));
+    let calls = std::mem::take(&mut set.calls);
+    let all: Vec<&Call> = calls.iter().collect();
+    w.end_calls(&all, 1_700_000_100);
+    let announced = |r: &MediaReport| {
+        let mut ids: Vec<String> = r.announced.iter().map(|a| a.call_id.to_string()).collect();
+        ids.dedup();
+        ids
+    };
+    // A call of its own moment: its two announcements, of the 400 at those addresses.
+    let last = calls.iter().find(|c| c.call_id == "c199").unwrap();
+    let report = w.unit_report(std::slice::from_ref(last));
+    assert_eq!(announced(&report), ["c199"]);
+    assert_eq!(report.announced.len(), 2);
+    // The call that lasted reads every announcement made meanwhile (SP003 counts the
+    // datagrams under each).
+    let first = calls.iter().find(|c| c.call_id == "c0").unwrap();
+    let report = w.unit_report(std::slice::from_ref(first));
+    assert_eq!(report.announced.len(), 2 * CALLS as usize);
+}
