@@ -1,14 +1,16 @@
 //! Hostile-input benchmark: `cargo bench --bench floods`.
 //!
-//! Generates (once; cached under `target/bench-data/`) seven captures of the same size
+//! Generates (once; cached under `target/bench-data/`) eight captures of the same size
 //! (`SIPDIAG_FLOOD_MB`, default 200): a normal one (SIP calls with their RTP) and four
 //! floods that fill sipdiag's bounded tables — half-open TCP connections to 5060 each
 //! carrying the start of an INVITE, first IPv4 fragments that never complete, single
 //! RTP packets each on a new UDP flow, and INVITEs (with SDP) answered only by 100 Trying,
 //! a new Call-ID each — calls held in progress (under the cap) while the capture's
 //! clock moves on for days, and one Call-ID carrying the whole capture (new INVITE
-//! transactions, made-up methods, BYEs and their 200s, retransmissions, 180s). Then runs `sipdiag analyze` on each, and `calls` and `media` on the
-//! normal capture and the INVITE flood (best of `SIPDIAG_BENCH_RUNS`, default 1), and
+//! transactions, made-up methods, BYEs and their 200s, retransmissions, 180s), and
+//! answered calls that never end all announcing the same media address. Then runs
+//! `sipdiag analyze` on each, and `calls` and `media` on the normal capture, the INVITE
+//! flood and the one Call-ID (best of `SIPDIAG_BENCH_RUNS`, default 1), and
 //! prints wall time and peak RSS (GNU time's `%M`, the kernel's ru_maxrss) beside the
 //! normal capture's. Target (README "Limits"): every flood within 3× the normal capture's
 //! wall time, memory bounded by the caps.
@@ -47,7 +49,7 @@ fn main() {
     fs::create_dir_all(&dir).expect("create target/bench-data");
     let sipdiag = PathBuf::from(env!("CARGO_BIN_EXE_sipdiag"));
     let bytes = mb << 20;
-    let kinds: [(&str, Generator); 7] = [
+    let kinds: [(&str, Generator); 8] = [
         ("normal", normal),
         ("tcp-connections", tcp_flood),
         ("ip-fragments", fragment_flood),
@@ -55,6 +57,7 @@ fn main() {
         ("invites", invite_flood),
         ("held-calls", held_calls),
         ("one-call", one_call),
+        ("shared-address", shared_address),
     ];
     let only: Option<Vec<String>> = std::env::var("SIPDIAG_FLOODS")
         .ok()
@@ -324,8 +327,6 @@ fn held_calls(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
     Ok(())
 }
 
-/// INVITEs offering audio, each answered by 100 Trying only, a new Call-ID and caller
-/// address each: calls that never end.
 /// One Call-ID carrying the whole capture: in turn a new INVITE transaction (a new CSeq),
 /// a request of a new made-up method, a BYE with a new CSeq and its 200, the first
 /// INVITE again (a retransmission) and a 180 to it — what a call could otherwise
@@ -371,6 +372,30 @@ fn one_call(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Answered calls that never end (no ACK, no BYE), a new Call-ID and caller each, all
+/// announcing the same media addresses (a PBX giving every call one port): each call is
+/// judged with the announcements made while it lasted, not with every call's.
+fn shared_address(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
+    let callee: Addr = ([10, 8, 0, 2], 5060);
+    let (am, bm): (Addr, Addr) = (([10, 8, 0, 1], 1024), ([10, 8, 0, 2], 1024));
+    let mut t = 1_000_000u64;
+    let (mut size, mut n) = (24u64, 0u32);
+    while size < bytes {
+        let caller: Addr = ([10, 9, (n >> 8) as u8, n as u8], 5060);
+        let id = format!("shared-{n}");
+        let invite = pcap::invite(&id, caller, callee, am);
+        let ok = pcap::ok(&id, caller, callee, bm);
+        w.udp(t, caller, callee, &invite)?;
+        w.udp(t + 100, callee, caller, &ok)?;
+        size += 2 * (16 + 42) + (invite.len() + ok.len()) as u64;
+        t += 10_000;
+        n = n.wrapping_add(1);
+    }
+    Ok(())
+}
+
+/// INVITEs offering audio, each answered by 100 Trying only, a new Call-ID and caller
+/// address each: calls that never end.
 fn invite_flood(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
     let callee: Addr = ([10, 0, 0, 2], 5060);
     let mut t = 1_000_000u64;
