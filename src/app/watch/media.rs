@@ -7,9 +7,10 @@
 //!   until that call is judged, so a unit's streams are whole when it is.
 //! - Rows that have retired (streams, announcements) are kept in a small store, by
 //!   address, while a call waiting to be judged named one of their addresses in its SDP
-//!   before they ended (a call that named it later began after them: a PBX reusing its
-//!   RTP ports says nothing of the earlier call), and [`LINGER_SECS`] more. The store is
-//!   looked at every [`super::HOLD_SECS`] of capture time, and after every
+//!   before they ended, in the capture's order (a call that named it later began after
+//!   them: a PBX reusing its RTP ports says nothing of the earlier call), and
+//!   [`LINGER_SECS`] more (or [`LINGER_ROWS`] rows: a capture whose clock stands still).
+//!   The store is looked at every [`super::HOLD_SECS`] of capture time, and after every
 //!   [`SWEEP_ROWS`] rows (a flood ends many calls in one capture second). A unit reads
 //!   the rows at its calls' addresses: its own streams, a B2BUA leg's bridged stream
 //!   filed under the other leg's SDP, what the silent side of a one-way call sent
@@ -58,12 +59,27 @@ pub const LINGER_SECS: i64 = 1;
 /// Rows filed between two looks at the store, at most.
 pub const SWEEP_ROWS: usize = 4096;
 
+/// Rows filed after a row was last looked at that end its linger as [`LINGER_SECS`]
+/// do: a capture whose clock stands still (every packet stamped alike) never ends it in
+/// capture time. A second of the busiest trunk files a few thousand.
+pub const LINGER_ROWS: u64 = 4 * SWEEP_ROWS as u64;
+
 /// The SP rules judged with each unit of calls.
 pub const UNIT_RULES: &[&str] = &["SP003", "SP005", "SP006"];
 
 /// The SP rules judged at the end, on the capture's STUN and softphone streams (SP003 on
 /// softphone signalling without media, SP005 on softphone RTP without a reverse stream).
 pub const END_RULES: &[&str] = &["SP001", "SP002", "SP003", "SP004", "SP005"];
+
+/// A row in the store: the last frame read when it came, and when it was last looked at
+/// (the capture second, and the rows filed before).
+#[derive(Debug)]
+struct Stored {
+    row: Row,
+    came: u64,
+    looked: i64,
+    looked_after: u64,
+}
 
 /// A row that left the tracker.
 #[derive(Debug)]
@@ -149,10 +165,10 @@ impl UnitSpan {
     }
 }
 
-/// The addresses a call not yet judged named, from the capture second of its first SDP.
+/// The addresses a call not yet judged named, from the frame of its first SDP.
 #[derive(Debug)]
 struct Naming {
-    since: i64,
+    since: u64,
     /// Its place among the calls that named addresses.
     number: u64,
     addrs: Vec<SocketAddr>,
@@ -170,18 +186,18 @@ pub(super) struct CallsNamed {
 pub(super) struct WatchMedia {
     tracker: MediaTracker,
     settings: MediaSettings,
-    /// Retired rows (`None`: a free slot) with the capture second they came and the one
-    /// they are next looked at; by address, and in the order they are looked at.
-    rows: Vec<Option<(Row, i64, i64)>>,
+    /// Retired rows (`None`: a free slot, [`Stored`]); by address and by call, and in the
+    /// order they are looked at.
+    rows: Vec<Option<Stored>>,
     free: Vec<usize>,
     by_addr: BTreeSet<(SocketAddr, Found, usize)>,
     by_call: BTreeSet<(Arc<str>, usize)>,
     order: VecDeque<usize>,
-    /// Addresses named by the SDP of calls not yet judged, each with the capture second
-    /// of the call's first SDP and the call's number.
-    named: BTreeSet<(SocketAddr, i64, u64)>,
+    /// Addresses named by the SDP of calls not yet judged, each with the frame of the
+    /// call's first SDP and the call's number.
+    named: BTreeSet<(SocketAddr, u64, u64)>,
     /// Those addresses by call (Call-ID, or the made-up key of messages without one),
-    /// with the capture second of its first SDP and its number.
+    /// with the frame of its first SDP and its number.
     named_by: HashMap<String, Naming>,
     /// Addresses named at most (`--max-sdp-announcements`, the tracker's cap too).
     named_cap: usize,
@@ -189,6 +205,10 @@ pub(super) struct WatchMedia {
     namings: u64,
     /// Rows filed since the store was last looked at.
     filed: usize,
+    /// Rows filed in all.
+    rows_filed: u64,
+    /// The last frame read (of a SIP message or a datagram).
+    frame: u64,
     /// Streams of softphone addresses or between addresses that exchanged STUN, for the
     /// rules judged at the end (ICE sessions, softphone media), up to the RTP stream
     /// table's cap (`--max-rtp-streams`); past it, how many were left out and the first
@@ -227,6 +247,8 @@ impl WatchMedia {
             named_cap: crate::limits::current().sdp_announcements,
             namings: 0,
             filed: 0,
+            rows_filed: 0,
+            frame: 0,
             end_rtp: Vec::new(),
             end_rtp_cap: crate::limits::current().rtp_streams,
             end_left_out: None,
@@ -258,6 +280,7 @@ impl WatchMedia {
             return;
         }
         // Its SDP announced, and the tracker's clock moved on (signalling moves it too).
+        self.frame = self.frame.max(m.frame);
         crate::app::PacketSink::message(&mut self.tracker, m);
         self.take_rows(m.time.secs);
         let Some(sdp) = m.sdp() else {
@@ -271,7 +294,7 @@ impl WatchMedia {
         let naming = self.named_by.entry(key).or_insert_with(|| {
             *n += 1;
             Naming {
-                since: m.time.secs,
+                since: m.frame,
                 number: *n,
                 addrs: Vec::new(),
             }
@@ -299,6 +322,7 @@ impl WatchMedia {
             self.tracker.count_datagram(d);
             return;
         }
+        self.frame = self.frame.max(d.frame);
         self.tracker.datagram(d);
         self.take_rows(d.time.secs);
     }
@@ -390,7 +414,13 @@ impl WatchMedia {
             self.by_call.insert((Arc::clone(id), slot));
         }
         self.filed += 1;
-        self.rows[slot] = Some((row, now, now));
+        self.rows[slot] = Some(Stored {
+            row,
+            came: self.frame,
+            looked: now,
+            looked_after: self.rows_filed,
+        });
+        self.rows_filed += 1;
         self.order.push_back(slot);
     }
 
@@ -402,23 +432,34 @@ impl WatchMedia {
         let mut loose = Vec::new();
         let mut kept = Vec::new();
         while let Some(&slot) = self.order.front() {
-            let Some((row, came, looked)) = &self.rows[slot] else {
+            let Some(Stored {
+                row,
+                came,
+                looked,
+                looked_after,
+            }) = &self.rows[slot]
+            else {
                 self.order.pop_front();
                 continue;
             };
-            if now.saturating_sub(*looked) < LINGER_SECS {
+            // A capture whose clock stands still never ends a linger in capture time:
+            // [`LINGER_ROWS`] rows filed since end it too.
+            if now.saturating_sub(*looked) < LINGER_SECS
+                && self.rows_filed - looked_after < LINGER_ROWS
+            {
                 break;
             }
             self.order.pop_front();
             // A call waiting to be judged that named one of its addresses before the row
             // ended may read it (one that named it later began after it: an address
-            // reused by the next call says nothing of this one).
+            // reused by the next call says nothing of this one). Before in the capture's
+            // order: its clock may stand still.
             let ended = match row {
-                Row::Rtp(s) => s.last_time.secs,
+                Row::Rtp(s) => s.last_frame,
                 Row::Announced(_) => *came,
             };
             let named = |a: SocketAddr| {
-                (self.named.range((a, i64::MIN, 0)..=(a, ended, u64::MAX)))
+                (self.named.range((a, 0, 0)..=(a, ended, u64::MAX)))
                     .next()
                     .is_some()
             };
@@ -433,8 +474,9 @@ impl WatchMedia {
             }
         }
         for slot in kept {
-            if let Some((_, _, looked)) = &mut self.rows[slot] {
-                *looked = now;
+            if let Some(stored) = &mut self.rows[slot] {
+                stored.looked = now;
+                stored.looked_after = self.rows_filed;
             }
             self.order.push_back(slot);
         }
@@ -442,7 +484,7 @@ impl WatchMedia {
     }
 
     fn remove(&mut self, slot: usize) -> Option<Row> {
-        let (row, _, _) = self.rows[slot].take()?;
+        let row = self.rows[slot].take()?.row;
         let found = row.found();
         for a in row.addrs() {
             self.by_addr.remove(&(a, found, slot));
@@ -553,9 +595,9 @@ impl WatchMedia {
         slots.sort_unstable();
         slots.dedup();
         for slot in slots {
-            match &self.rows[slot] {
-                Some((Row::Rtp(s), _, _)) => report.rtp.push(RtpStream::clone(s)),
-                Some((Row::Announced(a), _, _)) => report.announced.push(a.clone()),
+            match self.rows[slot].as_ref().map(|s| &s.row) {
+                Some(Row::Rtp(s)) => report.rtp.push(RtpStream::clone(s)),
+                Some(Row::Announced(a)) => report.announced.push(a.clone()),
                 None => {}
             }
         }
@@ -584,7 +626,9 @@ impl WatchMedia {
         self.file_rows(rest, self.now);
         let mut loose = Vec::new();
         for slot in 0..self.rows.len() {
-            if let Some((Row::Rtp(s), _, _)) = self.rows[slot].take()
+            if let Some(Stored {
+                row: Row::Rtp(s), ..
+            }) = self.rows[slot].take()
                 && s.call_id.is_none()
             {
                 loose.push(*s);

@@ -140,3 +140,56 @@ fn a_unit_reads_the_rows_of_a_shared_address_made_while_it_lasted() {
     let report = w.unit_report(std::slice::from_ref(first));
     assert_eq!(report.announced.len(), 2 * CALLS as usize);
 }
+
+/// Rows live in the store (filed, not let go).
+fn rows_held(w: &WatchMedia) -> usize {
+    w.rows.iter().filter(|r| r.is_some()).count()
+}
+
+/// A capture whose clock stands still: each call announces one of four addresses, all
+/// stamped alike, and is judged once eight later calls have named theirs (every address
+/// is always named by a call waiting). A row is kept while a call that named its
+/// address before it ended, in the capture's order, waits, and lingers [`LINGER_ROWS`]
+/// rows when the clock does not move: the store holds a bounded number of rows, not one
+/// per call (before, a call waiting that named the address in the same capture second
+/// kept every earlier row there, and the linger never ended).
+#[test]
+fn a_store_whose_clock_stands_still_holds_a_bounded_number_of_rows() {
+    const CALLS: u64 = 24_000;
+    let mut w = WatchMedia::new(MediaSettings::default());
+    let frozen = |frame: u64, text: &str| {
+        let mut m = sip(frame, text);
+        m.time = Timestamp::new(1_700_000_000, 0);
+        m
+    };
+    let mut waiting: VecDeque<Call> = VecDeque::new();
+    let mut most = 0;
+    for i in 0..CALLS {
+        let id = format!("c{i}");
+        let mut set = crate::calls::CallSet::default();
+        let port = 1024 + 2 * (i % 4);
+        for (n, status) in [(1, None), (2, Some(200))] {
+            let text = shared(&id, status, "1 INVITE").replace(":1024", &format!(":{port}"));
+            let text = text.replace("audio 1024", &format!("audio {port}"));
+            let m = frozen(2 * i + n, &text);
+            w.message(&m);
+            set.add(m);
+        }
+        waiting.extend(set.calls.pop());
+        if waiting.len() > 8
+            && let Some(call) = waiting.pop_front()
+        {
+            w.end_calls(&[&call], 1_700_000_000);
+            w.unit_report(std::slice::from_ref(&call));
+            if w.wants_sweep() {
+                w.sweep(1_700_000_000);
+            }
+        }
+        most = most.max(rows_held(&w));
+    }
+    assert!(
+        most <= (LINGER_ROWS as usize) + 2 * SWEEP_ROWS,
+        "{most} rows held at most of {} filed",
+        2 * CALLS
+    );
+}
