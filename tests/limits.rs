@@ -1621,3 +1621,93 @@ fn evidence_caps_across_calls_are_flags_and_findings() {
     assert!(cap006(&v).is_empty(), "{:?}", cap006(&v));
     assert!(v["suggestions"][0].get("observed_truncated").is_none());
 }
+
+/// `calls` answered calls (INVITE and 200 with SDP, ACK, BYE and its 200), every packet
+/// stamped alike (a capture whose clock stands still), call `n` announcing one of four
+/// media ports; `diverted`: each INVITE carries a Diversion header (its calls may be
+/// Follow-Me legs, which wait for the legs they may be linked with).
+fn frozen_clock_calls(calls: u32, diverted: bool) -> tempfile::NamedTempFile {
+    write(|p| {
+        const T: u64 = 1_000_000;
+        for n in 0..calls {
+            let id = format!("frozen-{n}");
+            let media: Addr = (CALLER_MEDIA.0, 20000 + (n % 4) as u16 * 2);
+            let mut invite = pcap::invite(&id, CALLER, CALLEE, media);
+            if diverted {
+                let text = String::from_utf8(invite).unwrap().replace(
+                    "Max-Forwards: 70\r\n",
+                    "Max-Forwards: 70\r\nDiversion: <sip:+4930123456@10.0.0.1>;reason=unconditional\r\n",
+                );
+                invite = text.into_bytes();
+            }
+            p.udp(T, CALLER, CALLEE, &invite)?;
+            p.udp(
+                T,
+                CALLEE,
+                CALLER,
+                &pcap::ok(&id, CALLER, CALLEE, CALLEE_MEDIA),
+            )?;
+            p.udp(
+                T,
+                CALLER,
+                CALLEE,
+                &pcap::in_dialog("ACK", &id, CALLER, CALLEE),
+            )?;
+            p.udp(
+                T,
+                CALLER,
+                CALLEE,
+                &pcap::in_dialog("BYE", &id, CALLER, CALLEE),
+            )?;
+            p.udp(T, CALLEE, CALLER, &pcap::bye_ok(&id, CALLER, CALLEE))?;
+        }
+        Ok(())
+    })
+}
+
+/// A capture whose clock stands still never ends the capture second calls retire in:
+/// the calls that cannot be linked are judged in batches of 4,096 all the same (before,
+/// every one of them retired at `--max-calls` waited for the end of the capture), with
+/// the report `analyze` makes holding every call.
+#[test]
+fn calls_of_a_capture_whose_clock_stands_still_wait_in_bounded_batches() {
+    let f = frozen_clock_calls(6_000, false);
+    let path = f.path().to_str().unwrap();
+    let end = watch_end(&["--max-calls", "1000", path]);
+    assert_eq!(end["calls"], 6_000, "{end}");
+    assert_eq!(end["reopened"], 0, "{end}");
+    assert_eq!(end["peak_calls"], 1_000, "{end}");
+    let waiting = end["peak_waiting"].as_u64().unwrap();
+    assert!((1..=4_096).contains(&waiting), "{end}");
+    let streamed = analyze(f.path(), &["--max-calls", "1000"]);
+    assert_eq!(streamed["summary"]["calls"], 6_000);
+    assert_eq!(streamed, analyze_whole(f.path(), &["--max-calls", "1000"]));
+}
+
+/// Calls that may be Follow-Me legs wait for the legs they may be linked with, which a
+/// clock standing still never ends: once `--max-calls` wait they are judged, and CAP006
+/// says how many and from which call on. Of 300, the first 100 and the next 100 are (the
+/// last 100 are still held in progress at the end of the capture, and judged then).
+#[test]
+fn calls_waiting_for_their_legs_are_judged_at_the_cap_and_reported() {
+    let f = frozen_clock_calls(300, true);
+    let path = f.path().to_str().unwrap();
+    let end = watch_end(&["--max-calls", "100", path]);
+    assert_eq!(end["calls"], 300, "{end}");
+    assert!(end["peak_waiting"].as_u64().unwrap() <= 100, "{end}");
+    let v = analyze(f.path(), &["--max-calls", "100"]);
+    assert_eq!(v["summary"]["calls"], 300);
+    let a = anomaly(&v, "call-wait-limit").unwrap_or_else(|| panic!("{}", v["captures"]));
+    assert_eq!(a["count"], 200, "{a}");
+    // The first call's INVITE is the capture's first frame.
+    assert_eq!(a["frames"], serde_json::json!([1]), "{a}");
+    let found = cap006(&v);
+    let f = (found.iter())
+        .find(|f| f["evidence"]["anomaly"] == "call-wait-limit")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(f["evidence"]["flag"], "--max-calls");
+    assert_eq!(f["evidence"]["limit"], "calls");
+    // Nothing waits that long with the default cap.
+    let v = analyze(std::path::Path::new(path), &[]);
+    assert!(anomaly(&v, "call-wait-limit").is_none());
+}

@@ -13,7 +13,9 @@
 //!   calls are looked at every `HOLD_SECS`, so 10–20 s); the calls linked together are
 //!   judged as one unit and freed. A call that cannot be linked ([`MayLink`]: none of its
 //!   INVITEs involves an address that XCC could be) is judged within the capture second
-//!   it retires in;
+//!   it retires in. A capture whose clock stands still never ends either wait: the calls
+//!   that cannot be linked are judged once [`ALONE_AT_ONCE`] wait, and those waiting for
+//!   their legs once `--max-calls` do (reported: CAP006 `call-wait-limit`);
 //! - the rules of [`Scope::Call`](rules::Scope::Call) run on that unit alone, with the
 //!   same code as `analyze` ([`units`]), and so do the media rules of one call, on the
 //!   unit's media ([`media::WatchMedia`]).
@@ -81,6 +83,10 @@ pub const HOLD_SECS: i64 = 10;
 /// Units of calls judged together at most, their media ended together.
 const UNITS_AT_ONCE: usize = 256;
 
+/// Calls that cannot be linked judged together at most: they wait for the end of the
+/// capture second they retired in, or for this many to wait.
+const ALONE_AT_ONCE: usize = 4096;
+
 /// Everything a watch keeps between messages.
 struct Judge {
     retiring: Retiring,
@@ -88,6 +94,9 @@ struct Judge {
     last_message: Option<Timestamp>,
     /// Retired calls waiting for their linked legs.
     pending: Vec<Held>,
+    /// The calls judged before the wait for their legs ended, `--max-calls` of them
+    /// waiting (a capture whose clock stands still never ends it): reported at the end.
+    waited_short: crate::calls::Past,
     /// Retired calls that cannot be linked (with their places), judged together once the
     /// capture second they retired in (the second) has passed.
     alone: (Vec<(u64, Call)>, i64),
@@ -218,6 +227,20 @@ impl Judge {
         }
         let waiting = self.pending.len() + self.alone.0.len();
         self.end.peak_waiting = self.end.peak_waiting.max(waiting);
+        // A capture whose clock stands still (every packet stamped alike) never ends the
+        // second the calls retired in, nor the wait for their legs: the calls that cannot
+        // be linked are judged in batches all the same, and those waiting for their legs
+        // once `--max-calls` wait.
+        if self.alone.0.len() >= ALONE_AT_ONCE {
+            self.judge_alone();
+        }
+        if self.pending.len() >= self.retiring.let_go.cap {
+            let held = std::mem::take(&mut self.pending);
+            for h in &held {
+                self.waited_short.record(h.call.first_frame, 0);
+            }
+            self.judge_batch(held, None);
+        }
         // Every HOLD_SECS: each call is then looked at about twice (the calls waiting are
         // linked and counted together), however many end each second.
         if now.secs >= self.looked.saturating_add(HOLD_SECS) {

@@ -179,7 +179,7 @@ pub struct Past {
 
 impl Past {
     /// One more went past the cap: the first in `frame` of file `capture`.
-    fn record(&mut self, frame: u64, capture: usize) {
+    pub fn record(&mut self, frame: u64, capture: usize) {
         self.count += 1;
         if self.first_frame.is_none() {
             self.first_frame = Some(frame);
@@ -197,7 +197,7 @@ impl Past {
     /// Puts the anomaly `anomaly` makes of the count and the first frame (nothing when
     /// none went past) on the report named `path` (as reports name their file), else on
     /// the last report.
-    fn report_on(
+    pub fn report_on(
         &self,
         reports: &mut [crate::sip::CaptureReport],
         path: Option<&str>,
@@ -273,6 +273,11 @@ impl LetGo {
             flow: None,
         });
     }
+
+    /// The anomaly kind of the calls judged before the wait for their Follow-Me legs
+    /// ended, once `--max-calls` waited (a capture whose clock stands still never ends
+    /// it): `watch` and `analyze` read as a stream.
+    pub const WAIT_KIND: &str = "call-wait-limit";
 
     /// One more call let go: the first beginning in `first_frame` of file `capture`.
     pub(super) fn record(&mut self, first_frame: u64, capture: usize) {

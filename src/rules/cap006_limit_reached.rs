@@ -3,7 +3,7 @@
 //!
 //! Input: the `*-limit` anomalies of each capture (TCP connections, IP datagrams under
 //! reassembly, SCTP messages under reassembly and their size, SIP header and message size,
-//! calls not ended), the media report's [`FlowLimit`](crate::media::FlowLimit), the
+//! calls not ended, calls waiting for their legs), the media report's [`FlowLimit`](crate::media::FlowLimit), the
 //! roles' [`PairLimit`] and the diverting
 //! numbers left out of an XccDiversionPattern's proof
 //! ([`Diversions::limit_finding`](super::diversions::Diversions::limit_finding), which
@@ -26,7 +26,7 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Warning,
     summary: "A memory limit was reached: part of the capture was not analysed",
     doc: RuleDoc {
-        what: "sipdiag keeps bounded tables so that no capture can exhaust memory: TCP connections followed at once, IP datagrams and SCTP messages under reassembly, UDP media flows, calls that have not ended, the messages listed and the INVITE transactions kept per call, the size of a SIP header block and message on TCP (and of a message on SCTP), and the 64 MiB read buffer for one pcapng block (a larger block is skipped). This rule reports each cap that was reached, how often, from which frame, and the flag that raises it; for media flows, it names the calls whose media is not judged.",
+        what: "sipdiag keeps bounded tables so that no capture can exhaust memory: TCP connections followed at once, IP datagrams and SCTP messages under reassembly, UDP media flows, calls that have not ended (and, reading a capture as a stream, calls waiting for the Follow-Me legs they may be linked with: a capture whose clock stands still never ends the wait), the messages listed and the INVITE transactions kept per call, the size of a SIP header block and message on TCP (and of a message on SCTP), and the 64 MiB read buffer for one pcapng block (a larger block is skipped). This rule reports each cap that was reached, how often, from which frame, and the flag that raises it; for media flows, it names the calls whose media is not judged.",
         why: "What a cap leaves out is missing from the analysis: a SIP message on a connection closed to make room, a datagram whose fragments were dropped, RTP counts of a forgotten flow, a call never answered among a flood of INVITEs. A capture can then look healthier (or worse) than it was. Floods of connections, fragments or flows (scans, attacks, a very busy trunk) are what reach the caps.",
         fix: "Run again with the named flag raised (for example `--max-media-flows 500000`), or filter the capture to the calls of interest first (`tshark -r in.pcap -Y 'sip || rtp' -w out.pcap`). If the caps were reached by a flood, the flood itself is worth a look.",
         example: "media flow table full (--max-media-flows 100000): 250000 flow(s) forgotten to follow newer ones, first in frame 100001; media of 1 call not judged",
@@ -64,6 +64,11 @@ fn limit_of(kind: &str) -> Option<(&'static str, &'static str, &'static str)> {
             "SCTP message over the cap, dropped",
         ),
         "call-limit" => ("calls", Limits::CALLS, "calls not ended over the cap"),
+        "call-wait-limit" => (
+            "calls",
+            Limits::CALLS,
+            "calls waiting for their Follow-Me legs over the cap, judged without them",
+        ),
         "call-message-limit" => (
             "messages-per-call",
             Limits::MESSAGES_PER_CALL,

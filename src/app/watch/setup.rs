@@ -33,6 +33,7 @@ impl Judge {
             retiring: Retiring::default(),
             last_message: None,
             pending: Vec::new(),
+            waited_short: Default::default(),
             alone: (Vec::new(), i64::MIN),
             may_link: MayLink::default(),
             tally: SiteTally::default(),
@@ -83,6 +84,30 @@ impl Judge {
         self.judge_ready(None);
     }
 
+    /// The calls judged before the wait for their legs ended, on the report of the file
+    /// the first came from, in that file's frame numbers.
+    fn report_waited_short(&mut self) {
+        let mut past = self.waited_short.clone();
+        let place = past.first_frame.and_then(|n| self.files.locate(n));
+        let path = place.and_then(|p| self.files.paths().get(p.file).cloned());
+        if let Some(p) = place {
+            past.first_frame = Some(p.frame);
+        }
+        let cap = self.retiring.let_go.cap;
+        past.report_on(&mut self.end.captures, path.as_deref(), |count, first| {
+            crate::capture::Anomaly {
+                kind: crate::calls::LetGo::WAIT_KIND,
+                message: format!(
+                    "calls waiting for their Follow-Me legs over the cap ({} {cap}): {count} call(s) judged before the legs they may be linked with could retire (more retired within the wait than the cap, or the capture's clock stood still), the first beginning in frame {first}",
+                    crate::limits::Limits::CALLS,
+                ),
+                frames: vec![first],
+                count,
+                flow: None,
+            }
+        });
+    }
+
     /// The input has ended: the calls in progress are judged, then the media of no call
     /// and the capture rules; returns the capture's findings (counted in `end`).
     pub(super) fn end_of_input(&mut self) -> Vec<rules::Finding> {
@@ -110,6 +135,7 @@ impl Judge {
             },
             &|n| n,
         );
+        self.report_waited_short();
         // Frames are numbered through the files read: the message names the file's own.
         let cap = &self.retiring.message_cap;
         let files = &self.files;
