@@ -50,6 +50,15 @@ const ENDED_QUIET_SECS: i64 = 2;
 /// (media set up by an OPTIONS answer, RTP after the BYE).
 const ENDED_ANNOUNCEMENT_SECS: i64 = crate::calls::retire::LINGER_SECS;
 
+/// Announcements of calls that ended after an ended call's announcement that end its
+/// keeping as [`ENDED_ANNOUNCEMENT_SECS`] do: a capture whose clock stands still (every
+/// packet stamped alike, a SIP log turned into a capture) never ends it in capture time.
+/// A busy trunk ends about 20,000 in 32 s.
+const ENDED_ANNOUNCEMENTS: u64 = 65_536;
+
+/// Announcements that end between two releases at most (the clock may not move).
+const RELEASE_ANNOUNCEMENTS: u64 = 4096;
+
 /// What retirement keeps besides the tracker's tables.
 #[derive(Debug, Default)]
 pub(super) struct Retire {
@@ -67,8 +76,14 @@ pub(super) struct Retire {
     /// The capture second rows were last released.
     released: i64,
     /// Announcements of ended calls (slot, creation number, the capture second the call
-    /// ended), until nothing refers to them and [`ENDED_ANNOUNCEMENT_SECS`] have passed.
-    ended: Vec<(u32, u64, i64)>,
+    /// ended, how many had ended before), until nothing refers to them and
+    /// [`ENDED_ANNOUNCEMENT_SECS`] have passed (or [`ENDED_ANNOUNCEMENTS`] more ended).
+    ended: Vec<(u32, u64, i64, u64)>,
+    /// Announcements of ended calls so far.
+    ended_count: u64,
+    /// [`RELEASE_ANNOUNCEMENTS`] ended since the last release: the next datagram or
+    /// message releases, whether the clock moved or not.
+    release_due: bool,
     /// Slots of retired flows, to reuse.
     pub(super) free_flows: Vec<u32>,
     /// Rows finished, to be taken, and the keys below which no row is still to come.
@@ -403,14 +418,16 @@ impl MediaTracker {
             && let Some(&seq) = r.seq.get(i as usize)
             && seq != FREE
         {
-            r.ended.push((i, seq, r.swept));
+            r.ended.push((i, seq, r.swept, r.ended_count));
+            r.ended_count += 1;
+            r.release_due |= r.ended_count.is_multiple_of(RELEASE_ANNOUNCEMENTS);
             // Entries of announcements freed since (a unit judged at once) are dropped
             // at the next release, which a capture whose clock stands still never
             // reaches: past twice the announcements' places, they are dropped here.
             if r.ended.len() > 2 * r.seq.len() + 64 {
                 let seqs = &r.seq;
                 r.ended
-                    .retain(|&(i, seq, _)| seqs.get(i as usize) == Some(&seq));
+                    .retain(|&(i, seq, _, _)| seqs.get(i as usize) == Some(&seq));
             }
             r.call_over[i as usize] = true;
             // The flows that may now retire are at its address.
@@ -432,8 +449,8 @@ impl MediaTracker {
     pub fn clock(&mut self, now: i64, frame: u64) {
         if let Some(r) = &mut self.retire {
             r.frame = frame;
-            if now > r.swept {
-                r.swept = now;
+            if now > r.swept || r.release_due {
+                r.swept = r.swept.max(now);
                 self.sweep(now);
             }
         }
@@ -464,8 +481,9 @@ impl MediaTracker {
                 self.parked.push(slot);
             }
         }
-        if now >= r.released.saturating_add(RELEASE_SECS) {
+        if now >= r.released.saturating_add(RELEASE_SECS) || r.release_due {
             r.released = now;
+            r.release_due = false;
             self.release(&mut r, now);
         }
         self.retire = Some(r);
@@ -519,11 +537,14 @@ impl MediaTracker {
         let first_held = r.first_held;
         let mut near = std::mem::take(&mut r.near);
         let mut ended = std::mem::take(&mut r.ended);
-        ended.retain(|&(i, seq, at)| {
+        let ended_count = r.ended_count;
+        ended.retain(|&(i, seq, at, before)| {
             if r.seq.get(i as usize) != Some(&seq) {
                 return false;
             }
-            if now.saturating_sub(at) < ENDED_ANNOUNCEMENT_SECS {
+            if now.saturating_sub(at) < ENDED_ANNOUNCEMENT_SECS
+                && ended_count - before < ENDED_ANNOUNCEMENTS
+            {
                 return true;
             }
             // Referred to by a flow or a stream of one: those are at its address.
@@ -1077,6 +1098,37 @@ mod tests {
             r.ended.len()
         );
         assert_eq!(t.take_rows().announced.len(), 10_000);
+    }
+
+    /// Calls that end (the listing's `call_ended`) in a capture whose clock stands still
+    /// (a SIP log turned into a capture): their announcements are kept while
+    /// [`ENDED_ANNOUNCEMENTS`] more end, then listed, as 32 s of capture time would let
+    /// them go. Before, none was released: the table filled at
+    /// `--max-sdp-announcements` and the media of every later call was not judged.
+    #[test]
+    fn ended_announcements_are_released_while_the_clock_stands_still() {
+        let mut t = MediaTracker::default();
+        t.retiring();
+        let calls = 2 * ENDED_ANNOUNCEMENTS as u32;
+        let mut listed = 0;
+        let mut most = 0;
+        for n in 0..calls {
+            let call = format!("call-{n}");
+            let frame = u64::from(n) + 1;
+            t.announce(&call, &sdp("10.0.0.2", 5000 + 2 * (n % 100) as u16), frame);
+            t.call_ended(&call);
+            t.clock(1000, frame);
+            listed += t.take_rows().announced.len();
+            most = most.max(t.report.announced.len() - t.by_call.free.len());
+        }
+        let kept = (ENDED_ANNOUNCEMENTS + RELEASE_ANNOUNCEMENTS) as usize;
+        assert!(most <= kept, "{most} announcements held at most");
+        assert!(listed >= calls as usize - kept, "{listed} listed");
+        assert!(
+            t.report.item_limits.is_empty(),
+            "{:?}",
+            t.report.item_limits
+        );
     }
 
     proptest::proptest! {
