@@ -1711,3 +1711,47 @@ fn calls_waiting_for_their_legs_are_judged_at_the_cap_and_reported() {
     let v = analyze(std::path::Path::new(path), &[]);
     assert!(anomaly(&v, "call-wait-limit").is_none());
 }
+
+/// `calls` answered calls that never end (no BYE), all announcing the same two media
+/// addresses (a PBX giving every call one port), each followed by 30 RTP packets to the
+/// caller's address from a port of its own: a call without BYE may last to the end of
+/// the capture, so the first call's one-way audio (SP005) covers every later stream.
+fn one_port_calls_without_bye(calls: u16) -> tempfile::NamedTempFile {
+    write(|p| {
+        let mut t = 1_000_000u64;
+        for n in 0..calls {
+            let id = format!("one-port-{n}");
+            setup_call(p, &id, t, &pcap::ok(&id, CALLER, CALLEE, CALLEE_MEDIA))?;
+            let src: Addr = (CALLEE_MEDIA.0, 40000 + 2 * n);
+            for i in 0..30u16 {
+                t += 20_000;
+                let rtp = pcap::rtp(i, u32::from(i) * 160, u32::from(n));
+                p.udp(t, src, CALLER_MEDIA, &rtp)?;
+            }
+            t += 1_000_000;
+        }
+        Ok(())
+    })
+}
+
+/// A one-way audio finding lists its first 8 streams (text, frames, evidence) and counts
+/// the rest: on an address every call announces, a call without BYE covers the streams
+/// of every later call, and listing them all made the report grow with the square of
+/// the calls (5,000 such calls: 212 MB of JSON; with every call held, 11 GB of memory).
+#[test]
+fn a_one_way_finding_lists_eight_streams_and_counts_the_rest() {
+    let f = one_port_calls_without_bye(20);
+    for v in [analyze(f.path(), &[]), analyze_whole(f.path(), &[])] {
+        let first = (v["findings"].as_array().unwrap().iter())
+            .find(|f| f["id"] == "SP005" && f["call_id"] == "one-port-0")
+            .unwrap_or_else(|| panic!("{}", v["findings"]));
+        let e = &first["evidence"];
+        assert_eq!(e["stream_count"], 20, "{e}");
+        assert_eq!(e["streams"].as_array().unwrap().len(), 8, "{e}");
+        assert_eq!(e["rtp_to_caller"], 600, "{e}");
+        let message = first["message"].as_str().unwrap();
+        assert!(message.contains(" and 12 more streams);"), "{message}");
+        // The INVITE, its 200 and the ACK, then each listed stream's first and last.
+        assert_eq!(first["frames"].as_array().unwrap().len(), 3 + 16, "{first}");
+    }
+}

@@ -30,6 +30,12 @@ static INFO: RuleInfo = RuleInfo {
 /// Packets one way before the silence of the other way counts.
 const MIN_PACKETS: u64 = 25;
 
+/// Streams a finding lists (text, frames, evidence) at most: a call without a BYE may
+/// last to the end of the capture, and an address every call announces (a PBX's one
+/// media port) then carries the streams of thousands of later calls. The count and the
+/// packets are of all of them.
+pub const LISTED_STREAMS: usize = 8;
+
 impl Rule for R {
     fn info(&self) -> &'static RuleInfo {
         &INFO
@@ -46,7 +52,9 @@ impl Rule for R {
 
 pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut covered: Vec<(SocketAddr, SocketAddr)> = Vec::new();
+    // The stream pairs a call's finding covers, each once: an address every call
+    // announces may carry the streams of thousands of calls, each covered by many.
+    let mut covered: std::collections::HashSet<(SocketAddr, SocketAddr)> = Default::default();
     // A call whose media was not tracked (a table limit, CAP006) is not judged.
     for call in media.judged_calls(calls) {
         let Some(e) = EstablishedCall::of(call) else {
@@ -80,11 +88,12 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
             };
         let streams: Vec<&RtpStream> = e.streams_to(media, heard_addrs).collect();
         for s in &streams {
-            covered.push((s.src, s.dst));
+            covered.insert((s.src, s.dst));
         }
+        let listed = &streams[..streams.len().min(LISTED_STREAMS)];
         let mut frames = e.setup_frames();
-        frames.extend(streams.iter().flat_map(|s| [s.first_frame, s.last_frame]));
-        let flows = streams
+        frames.extend(listed.iter().flat_map(|s| [s.first_frame, s.last_frame]));
+        let mut flows = listed
             .iter()
             .map(|s| {
                 format!(
@@ -94,6 +103,9 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
             })
             .collect::<Vec<_>>()
             .join(", ");
+        if streams.len() > listed.len() {
+            flows += &format!(" and {} more streams", streams.len() - listed.len());
+        }
         let silent = join(silent_addrs);
         // What the silent side sent elsewhere while the call lasted (its address reused
         // by another call, earlier or later, says nothing of this one).
@@ -139,7 +151,8 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
                 "silent_addresses": silent_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
                 "rtp_to_caller": to_caller,
                 "rtp_to_callee": to_callee,
-                "streams": streams.iter().map(|s| json!({
+                "stream_count": streams.len(),
+                "streams": listed.iter().map(|s| json!({
                     "src": s.src.to_string(), "dst": s.dst.to_string(), "ssrc": s.ssrc_hex(),
                     "packets": s.packets, "first_frame": s.first_frame, "last_frame": s.last_frame,
                 })).collect::<Vec<_>>(),
