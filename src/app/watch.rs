@@ -236,8 +236,10 @@ impl Judge {
         }
         if self.pending.len() >= self.retiring.let_go.cap {
             let held = std::mem::take(&mut self.pending);
-            for h in &held {
-                self.waited_short.record(h.call.first_frame, 0);
+            // Counted, the first by the earliest call among them.
+            if let Some(first) = held.iter().map(|h| h.call.first_frame).min() {
+                self.waited_short.record(first, 0);
+                self.waited_short.count += held.len() as u64 - 1;
             }
             self.judge_batch(held, None);
         }
