@@ -1,6 +1,6 @@
 //! Hostile-input benchmark: `cargo bench --bench floods`.
 //!
-//! Generates (once; cached under `target/bench-data/`) eight captures of the same size
+//! Generates (once; cached under `target/bench-data/`) nine captures of the same size
 //! (`SIPDIAG_FLOOD_MB`, default 200): a normal one (SIP calls with their RTP) and four
 //! floods that fill sipdiag's bounded tables — half-open TCP connections to 5060 each
 //! carrying the start of an INVITE, first IPv4 fragments that never complete, single
@@ -8,9 +8,10 @@
 //! a new Call-ID each — calls held in progress (under the cap) while the capture's
 //! clock moves on for days, and one Call-ID carrying the whole capture (new INVITE
 //! transactions, made-up methods, BYEs and their 200s, retransmissions, 180s), and
-//! answered calls that never end all announcing the same media address. Then runs
-//! `sipdiag analyze` on each, and `calls` and `media` on the normal capture, the INVITE
-//! flood and the one Call-ID (best of `SIPDIAG_BENCH_RUNS`, default 1), and
+//! answered calls that never end all announcing the same media address, and whole calls
+//! every packet of which is stamped alike (a clock that stands still). Then runs
+//! `sipdiag analyze` on each, `calls` and `media` on the normal capture, the INVITE
+//! flood and the one Call-ID, and `media` on the clock that stands still (best of `SIPDIAG_BENCH_RUNS`, default 1), and
 //! prints wall time and peak RSS (GNU time's `%M`, the kernel's ru_maxrss) beside the
 //! normal capture's. Target (README "Limits"): every flood within 3× the normal capture's
 //! wall time, memory bounded by the caps.
@@ -49,7 +50,7 @@ fn main() {
     fs::create_dir_all(&dir).expect("create target/bench-data");
     let sipdiag = PathBuf::from(env!("CARGO_BIN_EXE_sipdiag"));
     let bytes = mb << 20;
-    let kinds: [(&str, Generator); 8] = [
+    let kinds: [(&str, Generator); 9] = [
         ("normal", normal),
         ("tcp-connections", tcp_flood),
         ("ip-fragments", fragment_flood),
@@ -58,6 +59,7 @@ fn main() {
         ("held-calls", held_calls),
         ("one-call", one_call),
         ("shared-address", shared_address),
+        ("frozen-clock", frozen_clock),
     ];
     let only: Option<Vec<String>> = std::env::var("SIPDIAG_FLOODS")
         .ok()
@@ -87,6 +89,7 @@ fn main() {
         let frames = count_frames(&path);
         let commands: &[&str] = match name {
             "normal" | "invites" | "one-call" => &["analyze", "calls", "media"],
+            "frozen-clock" => &["analyze", "media"],
             _ => &["analyze"],
         };
         for &command in commands {
@@ -389,6 +392,34 @@ fn shared_address(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
         w.udp(t + 100, callee, caller, &ok)?;
         size += 2 * (16 + 42) + (invite.len() + ok.len()) as u64;
         t += 10_000;
+        n = n.wrapping_add(1);
+    }
+    Ok(())
+}
+
+/// Whole calls (INVITE and 200 with SDP, ACK, BYE and its 200), a new Call-ID each, on
+/// one of 2,000 media addresses, every packet stamped alike (a capture whose clock stands
+/// still: an export that lost its timestamps, a SIP log turned into a capture): what is
+/// let go by capture time must go all the same.
+fn frozen_clock(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
+    const T: u64 = 1_000_000;
+    let (caller, callee): (Addr, Addr) = (([10, 11, 0, 1], 5060), ([10, 11, 0, 2], 5060));
+    let (mut size, mut n) = (24u64, 0u32);
+    while size < bytes {
+        let id = format!("frozen-{n}");
+        let am: Addr = (caller.0, 20000 + (n % 1000) as u16 * 2);
+        let bm: Addr = (callee.0, 20000 + (n % 1000) as u16 * 2);
+        let msgs = [
+            (caller, callee, pcap::invite(&id, caller, callee, am)),
+            (callee, caller, pcap::ok(&id, caller, callee, bm)),
+            (caller, callee, pcap::in_dialog("ACK", &id, caller, callee)),
+            (caller, callee, pcap::in_dialog("BYE", &id, caller, callee)),
+            (callee, caller, pcap::bye_ok(&id, caller, callee)),
+        ];
+        for (src, dst, m) in msgs {
+            w.udp(T, src, dst, &m)?;
+            size += 16 + 42 + m.len() as u64;
+        }
         n = n.wrapping_add(1);
     }
     Ok(())
