@@ -409,17 +409,12 @@ fn frozen_clock(w: &mut Writer, bytes: u64) -> std::io::Result<()> {
         let id = format!("frozen-{n}");
         let am: Addr = (caller.0, 20000 + (n % 1000) as u16 * 2);
         let bm: Addr = (callee.0, 20000 + (n % 1000) as u16 * 2);
-        let msgs = [
-            (caller, callee, pcap::invite(&id, caller, callee, am)),
-            (callee, caller, pcap::ok(&id, caller, callee, bm)),
-            (caller, callee, pcap::in_dialog("ACK", &id, caller, callee)),
-            (caller, callee, pcap::in_dialog("BYE", &id, caller, callee)),
-            (callee, caller, pcap::bye_ok(&id, caller, callee)),
-        ];
-        for (src, dst, m) in msgs {
-            w.udp(T, src, dst, &m)?;
-            size += 16 + 42 + m.len() as u64;
-        }
+        size += set_up(w, T, &id, (caller, am), (callee, bm))?;
+        let bye = pcap::in_dialog("BYE", &id, caller, callee);
+        let ok = pcap::bye_ok(&id, caller, callee);
+        w.udp(T, caller, callee, &bye)?;
+        w.udp(T, callee, caller, &ok)?;
+        size += 2 * (16 + 42) + (bye.len() + ok.len()) as u64;
         n = n.wrapping_add(1);
     }
     Ok(())

@@ -238,8 +238,7 @@ impl Judge {
             let held = std::mem::take(&mut self.pending);
             // Counted, the first by the earliest call among them.
             if let Some(first) = held.iter().map(|h| h.call.first_frame).min() {
-                self.waited_short.record(first, 0);
-                self.waited_short.count += held.len() as u64 - 1;
+                self.waited_short.record_many(held.len() as u64, first, 0);
             }
             self.judge_batch(held, None);
         }

@@ -180,7 +180,12 @@ pub struct Past {
 impl Past {
     /// One more went past the cap: the first in `frame` of file `capture`.
     pub fn record(&mut self, frame: u64, capture: usize) {
-        self.count += 1;
+        self.record_many(1, frame, capture);
+    }
+
+    /// `count` more went past the cap, the earliest of them in `frame` of file `capture`.
+    pub fn record_many(&mut self, count: u64, frame: u64, capture: usize) {
+        self.count += count;
         if self.first_frame.is_none() {
             self.first_frame = Some(frame);
             self.capture = capture;

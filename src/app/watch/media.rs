@@ -135,7 +135,6 @@ impl UnitSpan {
     fn of(calls: &[Call]) -> Self {
         let first = calls.iter().map(|c| c.first_frame).min().unwrap_or(0);
         let last = calls.iter().map(|c| c.last_frame).max().unwrap_or(u64::MAX);
-
         let began = (calls.iter())
             .flat_map(|c| {
                 std::iter::once(c.first_time).chain(c.invites.iter().map(|t| t.request_time))

@@ -14,15 +14,7 @@ fn progress(frame: u64, n: u8) -> SipMessage {
          CSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
         sdp.len()
     );
-    let p = Provenance {
-        frame,
-        frames: Vec::new(),
-        time: Timestamp::new(1_700_000_000, 0),
-        src: "10.0.0.2:5060".parse().unwrap(),
-        dst: "10.0.0.1:5060".parse().unwrap(),
-        transport: Transport::Udp,
-    };
-    parse_message(text.as_bytes(), p, true).unwrap()
+    sip(frame, &text)
 }
 
 /// A call naming the same 40 addresses twice names each once, whether it is looked up in
