@@ -234,7 +234,7 @@ fn corpus_register_without_call_id_is_listed() {
         set.calls[0].call_id,
         "(no Call-ID) from-tag=- cseq=- 1.1.1.1 1.1.1.2"
     );
-    assert_eq!(set.calls[0].methods, ["REGISTER"]);
+    assert_eq!(set.calls[0].methods[..], ["REGISTER"]);
     let text = stdout(&sipdiag(&["calls", p.to_str().unwrap()]));
     assert!(
         text.contains("1 call(s) without a Call-ID header"),

@@ -102,10 +102,8 @@ fn attach_captures(
             .call_id
             .as_ref()
             .and_then(|id| calls.get(legs.position(id)?).filter(|c| &c.call_id == id))
-            .and_then(|c| match c.captures.as_slice() {
-                [one] => paths.get(*one).map(|p| crate::redact::shown_path(p)),
-                _ => None,
-            });
+            .and_then(|c| paths.get(c.only_capture()?))
+            .map(|p| crate::redact::shown_path(p));
         f.capture = from_call.or_else(|| match paths {
             [only] => Some(crate::redact::shown_path(only)),
             _ => None,

@@ -288,10 +288,10 @@ pub(super) fn focused_findings(
         .zip(keep)
         .filter(|(_, k)| **k)
         .flat_map(|(c, _)| {
-            let file = match c.captures.as_slice() {
-                [one] => captures.get(*one).map(String::as_str),
-                _ => None,
-            };
+            let file = c
+                .only_capture()
+                .and_then(|one| captures.get(one))
+                .map(String::as_str);
             c.messages.iter().map(move |m| (file, m.frame))
         })
         .collect();

@@ -28,7 +28,7 @@ pub enum CallState {
 pub fn state(c: &Call) -> CallState {
     decide_state(
         has_lasting_method(c),
-        c.methods.iter().any(|m| in_dialog_method(m)),
+        IN_DIALOG_METHODS.iter().any(|m| c.methods.lists(m)),
         c.bye_frame.is_some(),
         Finals::of(c.invites.iter().map(|t| t.final_status)),
         c.messages.last().and_then(|r| r.status),
@@ -97,18 +97,24 @@ fn closes(
 /// Methods whose Call-ID lives for hours (RFC 3261 §10.2 asks a UA to keep it): a
 /// registration, a subscription, a publication.
 fn lasting_method(m: &str) -> bool {
-    matches!(m, "REGISTER" | "SUBSCRIBE" | "PUBLISH")
+    LASTING_METHODS.contains(&m)
 }
+
+/// [`lasting_method`]s.
+const LASTING_METHODS: [&str; 3] = ["REGISTER", "SUBSCRIBE", "PUBLISH"];
 
 /// Methods sent only within a dialog (RFC 3311, RFC 6086): under a Call-ID without an
 /// INVITE, the capture began after the dialog was set up, and it goes on until its BYE.
 fn in_dialog_method(m: &str) -> bool {
-    matches!(m, "UPDATE" | "INFO")
+    IN_DIALOG_METHODS.contains(&m)
 }
+
+/// [`in_dialog_method`]s.
+const IN_DIALOG_METHODS: [&str; 2] = ["UPDATE", "INFO"];
 
 /// Whether the whole call `c` saw a [`lasting_method`].
 fn has_lasting_method(c: &Call) -> bool {
-    c.methods.iter().any(|m| lasting_method(m))
+    LASTING_METHODS.iter().any(|m| c.methods.lists(m))
 }
 
 /// The final statuses of a call's INVITE transactions, folded into what [`decide_state`]
@@ -245,7 +251,7 @@ impl Filed for Call {
     fn open(key: &str, no_call_id: Option<NoCallIdKey>, m: &SipMessage) -> Self {
         let mut c = super::new_call(key, no_call_id, m);
         // One capture: frame numbers are those of the only file.
-        c.captures.push(0);
+        c.add_capture(0);
         c
     }
     fn add(&mut self, m: &mut SipMessage) {

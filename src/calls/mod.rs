@@ -12,10 +12,12 @@ pub mod ending;
 pub mod focus;
 pub mod forwarding;
 pub mod legs;
+mod methods;
 mod no_call_id;
 pub mod retire;
 mod set;
 
+pub use methods::{MAX_OTHER_METHODS, MORE_METHODS, Method, MethodAt, Methods, method};
 pub use no_call_id::{NO_CALL_ID_PREFIX, NoCallIdKey};
 pub use set::{CallSet, GARBAGE_HELD, LetGo, MessageCap, Past};
 
@@ -27,37 +29,6 @@ use crate::sip::headers::{Diversion, HistoryInfo, NameAddr};
 use crate::sip::sdp::Sdp;
 pub use ending::{CallState, state};
 pub use forwarding::{ForwardingEntry, Lookup, USER_NUMBER_SOURCES, chain_text, user_numbers};
-
-/// A SIP method name; the common ones are shared, not allocated per message.
-pub type Method = std::borrow::Cow<'static, str>;
-
-/// Interns the methods of RFC 3261 and its extensions.
-pub fn method(name: &str) -> Method {
-    const KNOWN: &[&str] = &[
-        "INVITE",
-        "ACK",
-        "BYE",
-        "CANCEL",
-        "OPTIONS",
-        "REGISTER",
-        "PRACK",
-        "UPDATE",
-        "INFO",
-        "REFER",
-        "NOTIFY",
-        "SUBSCRIBE",
-        "MESSAGE",
-        "PUBLISH",
-    ];
-    crate::sip::intern(name, KNOWN)
-}
-
-/// Methods outside RFC 3261 and its extensions ([`method`]) a call lists: a Call-ID
-/// carrying a new made-up method in every request (a fuzzer, a flood) would otherwise
-/// grow its list, and the time to look a method up in it, with every message.
-pub const MAX_OTHER_METHODS: usize = 32;
-/// Ends a call's `methods` when it saw more than [`MAX_OTHER_METHODS`] others.
-pub const MORE_METHODS: &str = "…";
 
 /// Frames an INVITE transaction lists of its request's retransmissions, and of its
 /// provisional responses beyond the first of each status: a UA that never stops
@@ -83,20 +54,6 @@ pub struct MessageRef {
     /// A response whose CSeq names INVITE, ACK, BYE, CANCEL or PRACK: it stays listed
     /// ([`ending::fold_repeats`]).
     pub answers_kept: bool,
-}
-
-/// Which of its call's `methods` a message is: a byte, not the name (a call lists at most
-/// [`MAX_OTHER_METHODS`] + 15 methods; a method past those is [`MORE_METHODS`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MethodAt(u8);
-
-impl MethodAt {
-    /// A response's: no method.
-    pub const RESPONSE: MethodAt = MethodAt(u8::MAX);
-
-    pub fn is_request(self) -> bool {
-        self != Self::RESPONSE
-    }
 }
 
 /// One INVITE client/server transaction as seen on the wire.
@@ -186,18 +143,21 @@ pub struct Call {
     pub invites: Vec<InviteTx>,
     /// Methods in order of first appearance: every one of RFC 3261 and its extensions,
     /// and the first [`MAX_OTHER_METHODS`] others, then [`MORE_METHODS`] when more came.
-    pub methods: Vec<Method>,
+    pub methods: Methods,
     pub bye_frame: Option<u64>,
     /// User-Agent/Server strings by sender (at most a few per call), for role hints.
     pub agents: Vec<(PackedAddr, String)>,
-    /// Which input files (indexes into the command's capture list) carried the call:
-    /// frame numbers are per file.
-    pub captures: Vec<usize>,
+    /// The first input file (an index into the command's capture list) that carried the
+    /// call, [`NO_CAPTURE`] before a message was added ([`Call::captures`]).
+    first_capture: u32,
     /// What few calls have ([`Rare`]), boxed: a call without it keeps 8 bytes for it. A
     /// call is held once per call in progress; 8 bytes more per call took `watch`'s peak
     /// at 1,000,000 calls from 62 to 67–70 MiB (see `benches/README.md`).
     pub rare: Option<Box<Rare>>,
 }
+
+/// [`Call::first_capture`] of a call no message was added to yet.
+const NO_CAPTURE: u32 = u32::MAX;
 
 /// What few calls have.
 #[derive(Debug, Clone, Default)]
@@ -209,6 +169,9 @@ pub struct Rare {
     /// INVITE, ACK, BYE, CANCEL and PRACK, left out of `messages` as the calls are filed
     /// ([`ending::fold_repeats`]): counted, not listed.
     pub folded: Folded,
+    /// The input files that carried the call after its first ([`Call::captures`]): a call
+    /// whose messages span files read one after the other.
+    more_captures: Vec<usize>,
 }
 
 /// The messages of a call left out of its list as repeats ([`ending::fold_repeats`]): how
@@ -229,10 +192,43 @@ impl Folded {
 impl Call {
     /// The method of `m`, one of this call's messages (`None`: a response).
     pub fn method_of(&self, m: &MessageRef) -> Option<&str> {
-        if !m.method.is_request() {
-            return None;
+        self.methods.name(m.method)
+    }
+
+    /// Which input files (indexes into the command's capture list) carried the call, in
+    /// the order their messages came: frame numbers are per file.
+    pub fn captures(&self) -> impl Iterator<Item = usize> + '_ {
+        let more = self.rare.as_ref().map_or(&[][..], |r| &r.more_captures);
+        (self.first_capture != NO_CAPTURE)
+            .then_some(self.first_capture as usize)
+            .into_iter()
+            .chain(more.iter().copied())
+    }
+
+    /// The first input file that carried the call.
+    pub fn first_capture(&self) -> Option<usize> {
+        (self.first_capture != NO_CAPTURE).then_some(self.first_capture as usize)
+    }
+
+    /// The input file that carried all of the call, if one did.
+    pub fn only_capture(&self) -> Option<usize> {
+        let more = self
+            .rare
+            .as_ref()
+            .is_some_and(|r| !r.more_captures.is_empty());
+        self.first_capture().filter(|_| !more)
+    }
+
+    /// Notes that input file `capture` carried a message of the call.
+    fn add_capture(&mut self, capture: usize) {
+        if self.first_capture == NO_CAPTURE {
+            self.first_capture = capture as u32;
+        } else if self.first_capture as usize != capture {
+            let more = &mut self.rare.get_or_insert_with(Default::default).more_captures;
+            if !more.contains(&capture) {
+                more.push(capture);
+            }
         }
-        self.methods.get(usize::from(m.method.0)).map(|x| &**x)
     }
 
     /// How the messages were grouped when they carry no Call-ID header.
@@ -299,40 +295,17 @@ fn new_call(key: &str, no_call_id: Option<NoCallIdKey>, m: &SipMessage) -> Call 
         messages: Vec::new(),
         // Most calls have one INVITE; InviteTx is large, so do not reserve four.
         invites: Vec::with_capacity(1),
-        methods: Vec::new(),
+        methods: Methods::default(),
         bye_frame: None,
         agents: Vec::new(),
-        captures: Vec::new(),
+        first_capture: NO_CAPTURE,
         rare: no_call_id.map(|k| {
             Box::new(Rare {
                 no_call_id: Some(k),
-                folded: Folded::default(),
+                ..Rare::default()
             })
         }),
     }
-}
-
-/// The place of method `name` in `call`'s methods, listed there first when new (every
-/// one of RFC 3261 and its extensions, the first [`MAX_OTHER_METHODS`] others; past
-/// those, [`MORE_METHODS`]).
-fn list_method(call: &mut Call, name: &str) -> MethodAt {
-    let at = |call: &Call, name: &str| call.methods.iter().position(|x| x == name);
-    if let Some(i) = at(call, name) {
-        return MethodAt(i as u8);
-    }
-    let name = method(name);
-    let others = (call.methods.iter())
-        .filter(|x| matches!(x, Method::Owned(_)))
-        .count();
-    let name = if matches!(name, Method::Borrowed(_)) || others < MAX_OTHER_METHODS {
-        name
-    } else if let Some(i) = at(call, MORE_METHODS) {
-        return MethodAt(i as u8);
-    } else {
-        Method::Borrowed(MORE_METHODS)
-    };
-    call.methods.push(name);
-    MethodAt((call.methods.len() - 1) as u8)
 }
 
 fn add_to_call(call: &mut Call, m: &mut SipMessage) {
@@ -358,7 +331,7 @@ fn add_to_call(call: &mut Call, m: &mut SipMessage) {
         transport: m.transport,
         method: m
             .method()
-            .map_or(MethodAt::RESPONSE, |name| list_method(call, name)),
+            .map_or(MethodAt::RESPONSE, |name| call.methods.place(name)),
         status: m.status(),
         cseq: cseq.as_ref().map(|c| c.seq),
         retransmission: false,
@@ -511,10 +484,10 @@ fn placeholder() -> Call {
         last_time: Timestamp::default(),
         messages: Vec::new(),
         invites: Vec::new(),
-        methods: Vec::new(),
+        methods: Methods::default(),
         bye_frame: None,
         agents: Vec::new(),
-        captures: Vec::new(),
+        first_capture: NO_CAPTURE,
         rare: None,
     }
 }
@@ -535,6 +508,24 @@ mod tests {
             "Call is {} bytes",
             std::mem::size_of::<Call>()
         );
+    }
+
+    /// The files that carried a call: the first in the call, any other in [`Rare`], each
+    /// once and in the order their messages came.
+    #[test]
+    fn a_call_names_the_files_that_carried_it() {
+        let mut c = placeholder();
+        assert_eq!((c.first_capture(), c.only_capture()), (None, None));
+        assert_eq!(c.captures().count(), 0);
+        c.add_capture(2);
+        c.add_capture(2);
+        assert_eq!((c.first_capture(), c.only_capture()), (Some(2), Some(2)));
+        assert!(c.rare.is_none(), "one file needs no Rare");
+        for i in [0, 2, 5, 0] {
+            c.add_capture(i);
+        }
+        assert_eq!(c.captures().collect::<Vec<_>>(), [2, 0, 5]);
+        assert_eq!((c.first_capture(), c.only_capture()), (Some(2), None));
     }
 
     fn invite(set: &mut CallSet, n: u64) {

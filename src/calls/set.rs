@@ -55,9 +55,7 @@ impl CallSet {
             }
         };
         let call = &mut self.calls[idx];
-        if !call.captures.contains(&self.capture) {
-            call.captures.push(self.capture);
-        }
+        call.add_capture(self.capture);
         add_to_call(call, &mut m);
         // A registration refreshed for a day lists its first and latest messages and
         // counts the repeats between, as where calls retire: the listing shows none of
@@ -78,7 +76,7 @@ impl CallSet {
             self.index.remove(&gone.call_id);
             self.let_go.record(
                 gone.first_frame,
-                gone.captures.first().copied().unwrap_or(self.capture),
+                gone.first_capture().unwrap_or(self.capture),
             );
             if self.garbage.len() >= GARBAGE_HELD {
                 self.garbage.clear();
@@ -334,7 +332,7 @@ impl MessageCap {
     /// INVITE transaction in every message (a flood of re-INVITEs) would otherwise grow the
     /// call, and the time to match each message to its transaction, with every message.
     pub(super) fn trim(&mut self, call: &mut Call, capture: usize) {
-        let file = call.captures.first().copied().unwrap_or(capture);
+        let file = call.first_capture().unwrap_or(capture);
         let keep = self.cap.max(2);
         if call.messages.len() > keep {
             let gone = call.messages.swap_remove(keep - 1);

@@ -113,7 +113,7 @@ pub fn replay_calls(
     busy: &[String],
 ) -> Vec<CallReplay> {
     // (file, frame) orders INVITEs and session ends across the captures of a run.
-    let key = |c: &Call, frame: u64| (c.captures.first().copied().unwrap_or(0), frame);
+    let key = |c: &Call, frame: u64| (c.first_capture().unwrap_or(0), frame);
     let mut invites: Vec<(usize, usize)> = Vec::new();
     for (ci, c) in calls.iter().enumerate() {
         for (ti, t) in c.invites.iter().enumerate() {

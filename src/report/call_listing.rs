@@ -50,7 +50,7 @@ impl CallRow {
             to,
             diversion: forwarding.iter().filter_map(|f| f.number.clone()).collect(),
             forwarding,
-            methods: c.methods.clone(),
+            methods: c.methods.to_vec(),
             final_status: fin.map(|f| f.0),
             final_frame: fin.map(|f| f.1),
             messages: c.message_count() as usize,

@@ -22,9 +22,8 @@ pub(super) fn check(cx: &Context<'_>, info: &'static RuleInfo) -> Vec<Finding> {
         .filter_map(|(c, t)| {
             // The damage of the file that carried the call (frame numbers are per file).
             let damage = c
-                .captures
-                .iter()
-                .filter_map(|i| cx.captures.get(*i))
+                .captures()
+                .filter_map(|i| cx.captures.get(i))
                 .flat_map(|r| r.anomalies.iter())
                 .find(|a| DAMAGE.contains(&a.kind))?;
             let (n, header) = diverting(t, cx)?;
