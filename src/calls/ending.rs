@@ -329,11 +329,7 @@ pub fn fold_repeats(c: &mut Call) {
         return;
     }
     let gone = c.messages.remove(at);
-    let folded = &mut c.rare.get_or_insert_with(Default::default).folded;
-    match (folded.by_pair.iter_mut()).find(|p| p.0 == gone.src && p.1 == gone.dst) {
-        Some(p) => p.2 += 1,
-        None => folded.by_pair.push((gone.src, gone.dst, 1)),
-    }
+    (c.rare.get_or_insert_with(Default::default).folded).add(gone.src, gone.dst);
 }
 
 /// Methods whose requests, and the responses to them, a call always lists: its INVITE
@@ -698,7 +694,7 @@ mod tests {
         let (a, b) = (addr(phone), addr("10.0.0.2:5060"));
         let folded = 1_000 - super::FOLD_HEAD - super::FOLD_TAIL - 2;
         assert_eq!(
-            c.folded_pairs(),
+            c.folded_pairs().collect::<Vec<_>>(),
             [(a, b, folded as u64 / 2), (b, a, folded as u64 / 2)]
         );
 

@@ -177,15 +177,40 @@ pub struct Rare {
 /// The messages of a call left out of its list as repeats ([`ending::fold_repeats`]): how
 /// many went between each pair of addresses. Each repeats one the list keeps (same
 /// addresses, transport, method or status), so every pair here is also in the list.
+///
+/// The first two pairs (a dialog's requests one way and their responses the other) are
+/// counted in place, in the call's [`Rare`]: a call folds a message at most every time
+/// one comes, and the count is then found without a further read from memory.
 #[derive(Debug, Clone, Default)]
 pub struct Folded {
-    pub by_pair: Vec<(PackedAddr, PackedAddr, u64)>,
+    first: [Option<(PackedAddr, PackedAddr, u64)>; 2],
+    more: Vec<(PackedAddr, PackedAddr, u64)>,
 }
 
 impl Folded {
     /// Messages left out in all.
     pub fn count(&self) -> u64 {
-        self.by_pair.iter().map(|p| p.2).sum()
+        self.pairs().map(|p| p.2).sum()
+    }
+
+    /// Each pair of addresses (source, destination) with the messages left out between
+    /// them, in the order of the first of each.
+    pub fn pairs(&self) -> impl Iterator<Item = (PackedAddr, PackedAddr, u64)> + '_ {
+        self.first.iter().flatten().chain(&self.more).copied()
+    }
+
+    /// Counts a message left out, sent from `src` to `dst`.
+    pub fn add(&mut self, src: PackedAddr, dst: PackedAddr) {
+        let same = |p: &&mut (PackedAddr, PackedAddr, u64)| p.0 == src && p.1 == dst;
+        if let Some(p) = self.first.iter_mut().flatten().find(same) {
+            p.2 += 1;
+        } else if let Some(free) = self.first.iter_mut().find(|p| p.is_none()) {
+            *free = Some((src, dst, 1));
+        } else if let Some(p) = self.more.iter_mut().find(same) {
+            p.2 += 1;
+        } else {
+            self.more.push((src, dst, 1));
+        }
     }
 }
 
@@ -242,8 +267,8 @@ impl Call {
     }
 
     /// Messages left out of `messages` as repeats, between each pair of addresses.
-    pub fn folded_pairs(&self) -> &[(PackedAddr, PackedAddr, u64)] {
-        self.rare.as_ref().map_or(&[], |r| &r.folded.by_pair)
+    pub fn folded_pairs(&self) -> impl Iterator<Item = (PackedAddr, PackedAddr, u64)> + '_ {
+        self.rare.iter().flat_map(|r| r.folded.pairs())
     }
 
     /// The first INVITE transaction (the one that set the call up).
@@ -526,6 +551,37 @@ mod tests {
         }
         assert_eq!(c.captures().collect::<Vec<_>>(), [2, 0, 5]);
         assert_eq!((c.first_capture(), c.only_capture()), (Some(2), None));
+    }
+
+    /// Repeats are counted by pair in the order each pair first folded, the first two in
+    /// place and the others after them.
+    #[test]
+    fn folded_repeats_count_by_pair_in_order() {
+        let a = |p: u16| PackedAddr::from(std::net::SocketAddr::from(([10, 0, 0, 1], p)));
+        let mut f = Folded::default();
+        for (s, d) in [
+            (1, 2),
+            (2, 1),
+            (1, 2),
+            (3, 1),
+            (1, 3),
+            (3, 1),
+            (2, 1),
+            (3, 1),
+        ] {
+            f.add(a(s), a(d));
+        }
+        let pairs: Vec<_> = f.pairs().collect();
+        assert_eq!(
+            pairs,
+            [
+                (a(1), a(2), 2),
+                (a(2), a(1), 2),
+                (a(3), a(1), 3),
+                (a(1), a(3), 1)
+            ]
+        );
+        assert_eq!(f.count(), 8);
     }
 
     fn invite(set: &mut CallSet, n: u64) {

@@ -190,7 +190,7 @@ impl XccTraffic {
                 c.invites.iter().filter(|t| cx.roles.is_xcc(t.dst)).count() as u64;
             // Repeats left out of a lasting call's list count too (each repeats a
             // message listed, so the pairs and methods stay the same).
-            for &(src, dst, n) in c.folded_pairs() {
+            for (src, dst, n) in c.folded_pairs() {
                 if cx.roles.is_xcc(src) || cx.roles.is_xcc(dst) {
                     out.messages += n;
                 }
