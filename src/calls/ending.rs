@@ -325,11 +325,25 @@ pub fn fold_repeats(c: &mut Call) {
             && k.status == m.status
             && k.retransmission == m.retransmission
     };
-    if !c.messages[..FOLD_HEAD].iter().any(repeats) {
+    // The first messages lie cold in memory by the time a message leaves the last ones:
+    // the one the call's last fold repeated is looked at first (a dialog's keep-alives
+    // repeat the same one), then, if it is not repeated, all of them.
+    let head = &c.messages[..FOLD_HEAD];
+    let last = c
+        .rare
+        .as_ref()
+        .map_or(0, |r| usize::from(r.folded.repeated));
+    let found = match head.get(last) {
+        Some(k) if repeats(k) => Some(last),
+        _ => head.iter().position(repeats),
+    };
+    let Some(found) = found else {
         return;
-    }
+    };
     let gone = c.messages.remove(at);
-    (c.rare.get_or_insert_with(Default::default).folded).add(gone.src, gone.dst);
+    let folded = &mut c.rare.get_or_insert_with(Default::default).folded;
+    folded.add(gone.src, gone.dst);
+    folded.repeated = found as u8;
 }
 
 /// Methods whose requests, and the responses to them, a call always lists: its INVITE

@@ -185,6 +185,8 @@ pub struct Rare {
 pub struct Folded {
     first: [Option<(PackedAddr, PackedAddr, u64)>; 2],
     more: Vec<(PackedAddr, PackedAddr, u64)>,
+    /// Which of the first messages the last message folded repeated.
+    repeated: u8,
 }
 
 impl Folded {
