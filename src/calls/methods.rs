@@ -167,4 +167,45 @@ mod tests {
         assert!(!m.lists("REGISTER") && !m.lists("UPDATE") && !m.lists("M39"));
         assert_eq!(m.name(MethodAt::RESPONSE), None);
     }
+
+    proptest::proptest! {
+        /// Whatever the methods and their order, the places, names and `lists` are those
+        /// of a plain list searched by name (how a call listed its methods before the
+        /// places were kept beside the names).
+        #[test]
+        fn places_are_those_of_a_list_searched_by_name(
+            sent in proptest::collection::vec(0usize..60, 0..200)
+        ) {
+            let name = |i: usize| match KNOWN.get(i) {
+                Some(k) => (*k).to_string(),
+                None => format!("X-{i}"),
+            };
+            let mut m = Methods::default();
+            let mut list: Vec<String> = Vec::new();
+            for i in sent {
+                let s = name(i);
+                let at = m.place(&s);
+                let others = list.iter().filter(|x| known(x).is_none() && *x != MORE_METHODS).count();
+                let listed = if list.contains(&s) || known(&s).is_some() || others < MAX_OTHER_METHODS {
+                    s.clone()
+                } else {
+                    MORE_METHODS.to_string()
+                };
+                let place = match list.iter().position(|x| *x == listed) {
+                    Some(p) => p,
+                    None => {
+                        list.push(listed.clone());
+                        list.len() - 1
+                    }
+                };
+                proptest::prop_assert_eq!(usize::from(at.0), place);
+                proptest::prop_assert_eq!(m.name(at), Some(listed.as_str()));
+                proptest::prop_assert_eq!(&m[..], &list[..]);
+            }
+            for i in 0..60 {
+                let s = name(i);
+                proptest::prop_assert_eq!(m.lists(&s), list.contains(&s));
+            }
+        }
+    }
 }

@@ -715,6 +715,68 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the order of messages over a few Call-IDs, with calls retiring, let go
+        /// at a small cap and their places taken again by others, every message lands in
+        /// the call of its own Call-ID, once, and a message opens a call only when none of
+        /// its Call-ID is held: the index and the keys kept beside the places stay in step.
+        #[test]
+        fn every_message_lands_in_the_call_of_its_call_id(
+            ops in proptest::collection::vec((0u8..12, 0u8..6), 1..600),
+            cap in 1usize..6,
+        ) {
+            let mut r = Retiring::<Call>::default();
+            r.let_go.cap = cap;
+            let mut id_of = std::collections::HashMap::new();
+            let mut out: Vec<Call> = Vec::new();
+            // The calls each Call-ID should have opened, and those held now.
+            let mut opened: std::collections::BTreeMap<String, usize> = Default::default();
+            let mut held = std::collections::BTreeSet::new();
+            for (i, &(n, kind)) in ops.iter().enumerate() {
+                let frame = i as u64 + 1;
+                // Some Call-IDs share a prefix and a length, so that keys differ late.
+                let id = format!("call-{n:02}@10.0.0.1");
+                let (start, cseq) = match kind {
+                    0 => ("INVITE sip:200@10.0.0.2 SIP/2.0", "1 INVITE"),
+                    1 => ("SIP/2.0 200 OK", "1 INVITE"),
+                    2 => ("ACK sip:200@10.0.0.2 SIP/2.0", "1 ACK"),
+                    3 => ("BYE sip:200@10.0.0.2 SIP/2.0", "2 BYE"),
+                    4 => ("SIP/2.0 200 OK", "2 BYE"),
+                    _ => ("INFO sip:200@10.0.0.2 SIP/2.0", "3 INFO"),
+                };
+                r.add(message(frame, start, &id, cseq));
+                let before = out.len();
+                out.extend(r.take_retired().map(|(_, c)| c));
+                // A call retired by this message's sweep makes way for a new one.
+                let retired: Vec<&str> = out[before..].iter().map(|c| c.call_id.as_str()).collect();
+                if !held.contains(&id) || retired.contains(&id.as_str()) {
+                    *opened.entry(id.clone()).or_default() += 1;
+                }
+                for gone in retired {
+                    held.remove(gone);
+                }
+                held.insert(id.clone());
+                proptest::prop_assert_eq!(r.live(), held.len());
+                proptest::prop_assert!(held.len() <= cap);
+                id_of.insert(frame, id);
+            }
+            out.extend(r.finish().map(|(_, c)| c));
+            let mut calls: std::collections::BTreeMap<String, usize> = Default::default();
+            for c in &out {
+                *calls.entry(c.call_id.clone()).or_default() += 1;
+            }
+            proptest::prop_assert_eq!(calls, opened);
+            let mut listed = 0;
+            for c in &out {
+                for m in &c.messages {
+                    proptest::prop_assert_eq!(&id_of[&m.frame], &c.call_id, "frame {}", m.frame);
+                }
+                listed += c.message_count();
+            }
+            proptest::prop_assert_eq!(listed, ops.len() as u64);
+        }
+    }
+
     /// A call whose due second keeps moving earlier leaves an entry behind each time: the
     /// heap is built again before they outnumber the places, and the call still retires
     /// at its last due second.
