@@ -226,10 +226,7 @@ impl Call {
     /// the order their messages came: frame numbers are per file.
     pub fn captures(&self) -> impl Iterator<Item = usize> + '_ {
         let more = self.rare.as_ref().map_or(&[][..], |r| &r.more_captures);
-        (self.first_capture != NO_CAPTURE)
-            .then_some(self.first_capture as usize)
-            .into_iter()
-            .chain(more.iter().copied())
+        self.first_capture().into_iter().chain(more.iter().copied())
     }
 
     /// The first input file that carried the call.
