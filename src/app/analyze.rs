@@ -360,7 +360,6 @@ pub(super) fn analyze_captures(
         && !args.in_memory
         && !args.flow
         && !html
-        && focus.is_empty()
         && args.annotate.is_none()
         && args.judge.ipo_config.is_none()
         && let Some((streamed, errors)) = super::watch::analyze_file(args, path, layout)?

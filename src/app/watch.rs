@@ -44,6 +44,7 @@
 //! SIP or not.
 
 mod deferred;
+mod focused;
 mod input;
 mod kept;
 mod may_link;
@@ -92,6 +93,9 @@ struct Judge {
     retiring: Retiring,
     /// The time of the last message: a quiet live capture's clock runs on from it.
     last_message: Option<Timestamp>,
+    /// The time of the capture's first call (its earliest message so far: every message
+    /// is some call's, those without a Call-ID too).
+    first_call: Option<Timestamp>,
     /// Retired calls waiting for their linked legs.
     pending: Vec<Held>,
     /// The calls judged before the wait for their legs ended, `--max-calls` of them
@@ -155,6 +159,9 @@ impl Judge {
             m.renumber(self.offset);
         }
         self.last_message = Some(m.time);
+        if self.first_call.is_none_or(|t| m.time < t) {
+            self.first_call = Some(m.time);
+        }
         self.may_link.note(&m);
         self.media.message(&m);
         self.retiring.add(m);
@@ -462,6 +469,7 @@ impl Judge {
             media,
             no_udp_yet,
             capture: files.is_none().then(|| self.file_path.clone()),
+            day: self.first_call,
         };
         if let Some(work) = self.stream.as_deref_mut().and_then(|s| s.work()) {
             work.send(units::Job::Unit(Box::new(unit)));

@@ -56,10 +56,15 @@ impl Focus {
     /// One flag per call of `calls` (in that order): selected, or linked to a selected
     /// Follow-Me leg. Wall-clock times are placed on the day of the first call.
     pub fn select(&self, calls: &[Call], legs: &Legs) -> Vec<bool> {
+        self.select_on(calls, legs, calls.iter().map(|c| c.first_time).min())
+    }
+
+    /// [`Focus::select`], wall-clock times placed on the day of `day` (the capture's
+    /// first call, when `calls` are some of its calls).
+    pub fn select_on(&self, calls: &[Call], legs: &Legs, day: Option<Timestamp>) -> Vec<bool> {
         if self.is_empty() {
             return vec![true; calls.len()];
         }
-        let day = calls.iter().map(|c| c.first_time).min();
         let since = day.and_then(|d| self.since.map(|s| s.resolve(d)));
         let until = day.and_then(|d| self.until.map(|s| s.resolve(d)));
         let mut keep: Vec<bool> = calls

@@ -15,6 +15,7 @@ use crate::report::analysis_spool::{AnalysisRows, FindingRows, Layout, Spooled, 
 use crate::report::verdict::{Counts, Verdict};
 use crate::rules::Finding;
 
+use super::focused::Focused;
 use super::speculate::TrunksRead;
 
 /// A streamed analysis: the report, and its verdicts (and, for JSON, its call rows and
@@ -43,6 +44,9 @@ pub(super) fn report_order(findings: &mut [Finding]) {
 pub(super) struct Report {
     /// FM002 findings, until the numbers of the whole capture complete them.
     pending: Vec<Finding>,
+    /// Those of the units a focus does not show: their numbers are in the suggestion all
+    /// the same (it must fix every number of the capture).
+    unshown: Vec<Finding>,
     /// The others, spooled in report order (small records kept).
     found: FindingRows,
     /// The calls of the findings made after their unit was judged (capture rules, media of
@@ -55,6 +59,8 @@ pub(super) struct Report {
     pub(super) diversions: crate::rules::diversions::Diversions,
     /// The first error writing the spooled rows.
     error: Option<std::io::Error>,
+    /// The focus the report shows, if any.
+    focused: Option<Focused>,
 }
 
 impl Report {
@@ -62,12 +68,42 @@ impl Report {
         Report {
             error: None,
             pending: Vec::new(),
+            unshown: Vec::new(),
             found: FindingRows::new(layout),
             late: HashSet::new(),
             rows: AnalysisRows::new(layout),
             counts: Counts::default(),
             diversions: Default::default(),
+            focused: None,
         }
+    }
+
+    /// The report shows the units `focus` selects (none given: every unit).
+    pub(super) fn focus(&mut self, focus: crate::calls::focus::Focus) {
+        self.focused = (!focus.is_empty()).then(|| Focused::new(focus));
+    }
+
+    /// Whether the unit of `calls` (linked as `legs`) is shown: no focus, or one that
+    /// selects it (`day`: the time of the capture's first call).
+    pub(super) fn shows(
+        &mut self,
+        calls: &[Call],
+        legs: &Legs,
+        day: Option<crate::capture::Timestamp>,
+    ) -> bool {
+        self.focused
+            .as_mut()
+            .is_none_or(|f| f.shows(calls, legs, day))
+    }
+
+    /// The findings of a unit not shown: those FM002's suggestion is written from.
+    pub(super) fn unshown(&mut self, findings: Vec<Finding>) {
+        (self.unshown).extend(findings.into_iter().filter(|f| f.pending.is_some()));
+    }
+
+    /// Fails when a focus was given and no call met it.
+    pub(super) fn check_focus(&self) -> anyhow::Result<()> {
+        self.focused.as_ref().map_or(Ok(()), Focused::check)
     }
 
     /// A unit judged: its calls (at `places`), legs and media, what was found on them
@@ -119,7 +155,10 @@ impl Report {
 
     /// Findings of no unit (media of no call, SP003 findings that waited for UDP, the
     /// capture rules').
-    pub(super) fn loose(&mut self, findings: Vec<Finding>) {
+    pub(super) fn loose(&mut self, mut findings: Vec<Finding>) {
+        if let Some(focused) = &self.focused {
+            findings.retain(|f| focused.shows_loose(f));
+        }
         self.late
             .extend(findings.iter().filter_map(|f| f.call_id.clone()));
         self.take(findings);
@@ -150,8 +189,11 @@ impl Report {
         }
         // FM002's suggestion, proven on every number of the capture.
         // The numbers let go at the cap: reported where a suggestion was proven on them.
-        let suggested = self.pending.iter().any(|f| f.pending.is_some());
+        let suggested = (self.pending.iter().chain(&self.unshown)).any(|f| f.pending.is_some());
+        let shown = self.pending.len();
+        self.pending.append(&mut self.unshown);
         crate::rules::diversions::complete(&mut self.pending, &self.diversions, &site);
+        self.pending.truncate(shown);
         if suggested && let Some(f) = self.diversions.limit_finding() {
             self.take(vec![f]);
         }

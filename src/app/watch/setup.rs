@@ -32,6 +32,7 @@ impl Judge {
         Ok(Judge {
             retiring: Retiring::default(),
             last_message: None,
+            first_call: None,
             pending: Vec::new(),
             waited_short: Default::default(),
             alone: (Vec::new(), i64::MIN),

@@ -24,10 +24,11 @@
 //! Keeping every call would cost memory in proportion to the capture; a first reading
 //! that only learnt would cost a reading of every file. Input that cannot be read twice
 //! (standard input), several files read together and the outputs that draw calls
-//! (`--flow`, HTML, a focus on some calls) keep the calls instead (`app::analyze`), and
-//! so does a capture where the first reading saw a message come for a call that had
-//! retired (a clock that jumps years between two messages): judged in pieces, that call
-//! would not be judged as one.
+//! (`--flow`, HTML) keep the calls instead (`app::analyze`), and so does a capture
+//! where the first reading saw a message come for a call that had retired (a clock that
+//! jumps years between two messages): judged in pieces, that call would not be judged as
+//! one. A focus on some calls (`--call-id`, `--number`, …) is streamed: every unit is
+//! judged, and the report keeps those it selects ([`super::focused`]).
 
 use std::sync::Mutex;
 
@@ -182,8 +183,20 @@ fn setup(args: &AnalyzeArgs) -> JudgeSetup<'_> {
     }
 }
 
+/// The report of a reading, its rows kept as `layout` says, showing the calls `args`
+/// focuses on.
+fn new_report(args: &AnalyzeArgs, layout: Layout) -> anyhow::Result<Box<Report>> {
+    let mut report = Box::new(Report::new(layout));
+    report.focus(super::super::flow::focus(&args.focus)?);
+    Ok(report)
+}
+
 /// The judge of the first reading ([`Pass::Speculate`]), its rows kept as `layout` says.
-fn first_judge(setup: &JudgeSetup<'_>, layout: Layout) -> anyhow::Result<Judge> {
+fn first_judge(
+    setup: &JudgeSetup<'_>,
+    args: &AnalyzeArgs,
+    layout: Layout,
+) -> anyhow::Result<Judge> {
     let mut first = Judge::new(setup)?;
     first.drop_let_go();
     let mut tally = RoleTally::new(&first.xcc);
@@ -195,7 +208,7 @@ fn first_judge(setup: &JudgeSetup<'_>, layout: Layout) -> anyhow::Result<Judge> 
         waiting: Default::default(),
         kept: Kept {
             tally: RoleTally::new(&first.xcc),
-            report: Box::new(Report::new(layout)),
+            report: new_report(args, layout)?,
             trunks: Some(Default::default()),
         },
     };
@@ -218,7 +231,7 @@ pub(in crate::app) fn analyze_file(
 ) -> anyhow::Result<Option<(Option<Streamed>, Vec<CaptureError>)>> {
     let setup = setup(args);
     // The first reading: roles, site, UDP, and each unit judged with what came before it.
-    let first = first_judge(&setup, layout)?;
+    let first = first_judge(&setup, args, layout)?;
     let (mut first, errors) = read(first, path, 1);
     if first.end.captures.is_empty() {
         return Ok(Some((None, errors)));
@@ -250,7 +263,7 @@ pub(in crate::app) fn analyze_file(
             udp,
             work,
         }));
-        return Ok(report(first, Some(tally), errors));
+        return report(first, Some(tally), errors);
     }
     drop(work);
     drop(first);
@@ -270,7 +283,7 @@ pub(in crate::app) fn analyze_file(
         waiting: Default::default(),
         kept: Kept {
             tally,
-            report: Box::new(Report::new(layout)),
+            report: new_report(args, layout)?,
             trunks: None,
         },
     };
@@ -284,18 +297,18 @@ pub(in crate::app) fn analyze_file(
     if j.end.captures.is_empty() {
         return Ok(Some((None, errors)));
     }
-    Ok(report(j, None, errors))
+    report(j, None, errors)
 }
 
 /// The end of the reading that judged every unit with the whole capture's roles and site
 /// (`j`, on [`Pass::Judge`]): the report. `learnt`: the evidence of roles, when the
 /// judging's tally holds only the INVITEs to and from XCC (the first reading judged).
-/// `None` when the rows could not be spooled.
+/// `None` when the rows could not be spooled; an error when a focus selected no call.
 fn report(
     mut j: Judge,
     learnt: Option<RoleTally>,
     errors: Vec<CaptureError>,
-) -> Option<(Option<Streamed>, Vec<CaptureError>)> {
+) -> anyhow::Result<Option<(Option<Streamed>, Vec<CaptureError>)>> {
     let mut capture_findings = j.end_of_input();
     let captures = std::mem::take(&mut j.end.captures);
     let Some(Pass::Judge {
@@ -327,10 +340,13 @@ fn report(
         );
     }
     report.loose(capture_findings);
+    report.check_focus()?;
     // `None`: the rows could not be spooled (no temporary directory to write to); the
     // file is read again, holding every call, as `media` does.
-    let streamed = report.analysis(site, roles, captures, udp).ok()?;
-    Some((Some(streamed), errors))
+    let Ok(streamed) = report.analysis(site, roles, captures, udp) else {
+        return Ok(None);
+    };
+    Ok(Some((Some(streamed), errors)))
 }
 
 #[cfg(test)]
@@ -341,7 +357,13 @@ mod tests {
 
     /// `analyze FILE`'s options.
     fn analyze_args(path: &str) -> AnalyzeArgs {
-        let cli = crate::cli::Cli::try_parse_from(["sipdiag", "analyze", path]).unwrap();
+        focused_args(path, &[])
+    }
+
+    /// `analyze EXTRA… FILE`'s options.
+    fn focused_args(path: &str, extra: &[&str]) -> AnalyzeArgs {
+        let args = ["sipdiag", "analyze"].iter().chain(extra).chain([&path]);
+        let cli = crate::cli::Cli::try_parse_from(args).unwrap();
         match cli.command {
             crate::cli::Command::Analyze(args) => args,
             _ => unreachable!("parsed as analyze"),
@@ -370,13 +392,77 @@ mod tests {
         assert_eq!(readings("extract/interleaved.pcapng").0, 2);
     }
 
+    /// A focus on some calls is streamed, the report showing the unit each call selected
+    /// is part of (a Follow-Me leg brings the leg linked to it) and FM002's suggestion
+    /// written from every number of the capture; a focus that selects no call fails.
+    #[test]
+    fn a_focus_is_streamed_and_shows_the_units_it_selects() {
+        let path = format!(
+            "{}/testdata/followme/many-calls.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let analysed = |extra: &[&str]| {
+            READINGS.with(|r| r.set(0));
+            let args = focused_args(&path, extra);
+            let analyzed = super::super::super::analyze::analyze_captures(
+                &args,
+                std::slice::from_ref(&path),
+                false,
+            );
+            let readings = READINGS.with(|r| r.get());
+            analyzed.map(|(a, errors)| {
+                assert!(errors.is_empty(), "{errors:?}");
+                (a.expect("read").analysis, readings)
+            })
+        };
+        let (whole, _) = analysed(&[]).unwrap();
+        assert_eq!(whole.summary.counts.calls, 66);
+        // A second leg: both legs shown.
+        let (a, readings) =
+            analysed(&["--call-id", "516dfc03bb884876380ae5d8@127.0.0.20"]).unwrap();
+        assert!(readings >= 1, "read as a stream");
+        let ids: Vec<&str> = a.calls.iter().map(|c| c.call_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "7a8703aba1c89160667956f2@127.0.0.10",
+                "516dfc03bb884876380ae5d8@127.0.0.20"
+            ]
+        );
+        assert_eq!(
+            (a.summary.counts.calls, a.summary.counts.followme_linked),
+            (2, 1)
+        );
+        assert!(a.findings.is_empty(), "{:?}", a.findings);
+        // A number: the one call that forwards it, its FM002 suggestion proven on the
+        // numbers of all 44 FM002 calls and the others.
+        let (a, readings) = analysed(&["--number", "+49891001"]).unwrap();
+        assert!(readings >= 1, "read as a stream");
+        assert_eq!(a.summary.counts.calls, 1);
+        let ids: Vec<&str> = a.findings.iter().map(|f| f.finding.id).collect();
+        assert_eq!(ids, ["FM002"]);
+        let [suggestion] = &a.suggestions[..] else {
+            panic!("one suggestion: {:?}", a.suggestions);
+        };
+        assert_eq!(
+            suggestion, &whole.suggestions[0],
+            "the whole capture's suggestion"
+        );
+        let err = analysed(&["--call-id", "no-such-call"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("no call in the capture matches the selection"),
+            "{err}"
+        );
+    }
+
     /// A first reading of `fixture`, giving up judging after `units` looks at roles
     /// (`None`: never): its media's calls named, held and in all, its UDP count, and
     /// whether it only counted the media at the end.
     fn first_reading(fixture: &str, units: Option<usize>) -> (CallsNamed, u64, bool) {
         let path = format!("{}/testdata/{fixture}", env!("CARGO_MANIFEST_DIR"));
         let args = analyze_args(&path);
-        let mut judge = first_judge(&setup(&args), Layout::Held).unwrap();
+        let mut judge = first_judge(&setup(&args), &args, Layout::Held).unwrap();
         if let Some(n) = units
             && let Some(spec) = judge.stream.as_deref_mut().and_then(Pass::speculation)
         {

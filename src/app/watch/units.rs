@@ -53,6 +53,9 @@ pub(super) struct Unit {
     pub(super) no_udp_yet: bool,
     /// The file the findings name (`None`: several files, whose frames are cited by file).
     pub(super) capture: Option<String>,
+    /// The time of the capture's first call so far (a focus places wall-clock times on
+    /// its day).
+    pub(super) day: Option<crate::capture::Timestamp>,
 }
 
 /// Judges `unit` with `site`, the digests of the calls judged before it (`seen`, which it
@@ -75,6 +78,7 @@ pub(super) fn judge_unit(
         media,
         no_udp_yet,
         capture,
+        day,
     } = unit;
     let ipo = super::super::ipo_route::ipo_context(calls, &rules.ipo, rules.ipo_config.as_ref());
     let cx = rules::Context {
@@ -133,8 +137,14 @@ pub(super) fn judge_unit(
     report_order(&mut findings);
     let verdicts = crate::report::verdict::verdicts_of(calls, legs, Some(media), &findings);
     waiting.judged(&verdicts);
-    kept.report
-        .unit(places, calls, legs, media, findings, verdicts);
+    // With a focus, a unit it does not select counts for the capture (above) and is not
+    // shown.
+    if kept.report.shows(calls, legs, *day) {
+        kept.report
+            .unit(places, calls, legs, media, findings, verdicts);
+    } else {
+        kept.report.unshown(findings);
+    }
     (Vec::new(), Vec::new())
 }
 

@@ -1,0 +1,87 @@
+//! `analyze` with a focus (`--call-id`, `--number`, `--ip`, `--since`) on one file is read
+//! as a stream, its memory following the calls in progress: its report is the one of
+//! `--in-memory`, which holds every call and selects from them, byte for byte and with
+//! the same exit code, on every fixture and public corpus capture — for the first, the
+//! middle and the last call of each, the number of the first, and an address and a time.
+
+mod common;
+
+use std::path::Path;
+
+/// The Call-IDs of the capture's calls (in order) and the first call's caller, as `calls`
+/// lists them; nothing when it lists no call.
+fn calls_of(path: &Path) -> (Vec<String>, Option<String>) {
+    let out = common::sipdiag(&["calls", "--format", "json", &path.to_string_lossy()]);
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+        return (Vec::new(), None);
+    };
+    let calls = v["calls"].as_array().cloned().unwrap_or_default();
+    let ids = (calls.iter())
+        .filter_map(|c| c["call_id"].as_str().map(str::to_string))
+        .collect();
+    let from = calls
+        .first()
+        .and_then(|c| c["from"].as_str().map(str::to_string));
+    (ids, from)
+}
+
+/// The JSON report and exit code of `analyze` with `focus`, streamed or `--in-memory`.
+fn analyze(path: &Path, focus: &[&str], in_memory: bool) -> (Option<i32>, Vec<u8>, Vec<u8>) {
+    let mut args = vec!["analyze", "--format", "json", "--fail-on", "none"];
+    if in_memory {
+        args.push("--in-memory");
+    }
+    args.extend_from_slice(focus);
+    let path = path.to_string_lossy();
+    args.push(&path);
+    let out = common::sipdiag(&args);
+    (out.status.code(), out.stdout, out.stderr)
+}
+
+#[test]
+fn a_focused_report_streamed_is_the_one_of_every_call_held() {
+    let dirs = [
+        "calls", "diag", "extract", "followme", "gallery", "ipoffice", "media", "redact",
+    ];
+    let (mut compared, mut shown, mut findings) = (0, 0, 0);
+    for path in common::fixtures_and_corpus(&dirs) {
+        let (ids, from) = calls_of(&path);
+        let Some(first) = ids.first() else {
+            continue;
+        };
+        let mut focuses: Vec<Vec<&str>> = vec![
+            vec!["--call-id", first],
+            vec!["--call-id", &ids[ids.len() / 2]],
+            vec!["--call-id", ids.last().expect("one call at least")],
+            vec!["--ip", "127.0.0.10"],
+            vec!["--since", "12:00"],
+        ];
+        if let Some(n) = &from {
+            focuses.push(vec!["--number", n]);
+        }
+        for focus in &focuses {
+            let streamed = analyze(&path, focus, false);
+            let held = analyze(&path, focus, true);
+            let what = format!("{} {}", path.display(), focus.join(" "));
+            assert_eq!(streamed.0, held.0, "{what}: exit codes differ");
+            assert!(streamed.1 == held.1, "{what}: the reports differ");
+            assert_eq!(
+                String::from_utf8_lossy(&streamed.2),
+                String::from_utf8_lossy(&held.2),
+                "{what}"
+            );
+            compared += 1;
+            if streamed.0 == Some(0) {
+                let v: serde_json::Value = serde_json::from_slice(&streamed.1).unwrap();
+                shown += 1;
+                findings += usize::from(!common::ids(&v).is_empty());
+            }
+        }
+    }
+    eprintln!("{compared} focuses compared, {shown} showing calls, {findings} with findings");
+    assert!(compared >= 300, "{compared} focuses compared");
+    assert!(
+        shown >= 200 && findings >= 50,
+        "{shown} shown, {findings} with findings"
+    );
+}
