@@ -336,8 +336,8 @@ pub struct AnalyzeArgs {
     /// Hold every call until the end and read the file once, instead of judging each call
     /// as it ends and reading the file twice (the first time for the roles and site the
     /// calls are judged with): memory then grows with the capture. The report is the
-    /// same. Several files, standard input or a pipe, --flow, HTML, a focus on calls,
-    /// --annotate and --ipo-config always hold every call.
+    /// same. Several files, standard input or a pipe, --flow, HTML, --annotate and
+    /// --ipo-config always hold every call.
     #[arg(long)]
     pub in_memory: bool,
     #[command(flatten)]
@@ -502,6 +502,12 @@ pub struct FlowArgs {
     pub redact: RedactArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Hold every call until the end and read the file once, instead of judging each call
+    /// as it ends and reading the file again for the messages of the calls drawn: memory
+    /// then grows with the capture. The ladder is the same. Several files and standard
+    /// input or a pipe always hold every call.
+    #[arg(long)]
+    pub in_memory: bool,
 }
 
 /// Output format.

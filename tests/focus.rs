@@ -1,8 +1,9 @@
-//! `analyze` with a focus (`--call-id`, `--number`, `--ip`, `--since`) on one file is read
-//! as a stream, its memory following the calls in progress: its report is the one of
-//! `--in-memory`, which holds every call and selects from them, byte for byte and with
-//! the same exit code, on every fixture and public corpus capture — for the first, the
-//! middle and the last call of each, the number of the first, and an address and a time.
+//! `analyze` with a focus (`--call-id`, `--number`, `--ip`, `--since`) and `flow` on one
+//! file are read as a stream, their memory following the calls in progress and the calls
+//! shown: their output is the one of `--in-memory`, which holds every call and selects
+//! from them, byte for byte and with the same exit code, on every fixture and public
+//! corpus capture — for the first, the middle and the last call of each, the number of
+//! the first, an address and a time (`analyze`), and every call (`flow`).
 
 mod common;
 
@@ -83,5 +84,56 @@ fn a_focused_report_streamed_is_the_one_of_every_call_held() {
     assert!(
         shown >= 200 && findings >= 50,
         "{shown} shown, {findings} with findings"
+    );
+}
+
+/// The ladder (`text` 120 columns wide, `mermaid`) and exit code of `flow` with `focus`,
+/// streamed or `--in-memory`.
+fn flow(path: &Path, format: &str, focus: &[&str], in_memory: bool) -> (Option<i32>, Vec<u8>) {
+    let mut args = vec!["flow", "--format", format];
+    if in_memory {
+        args.push("--in-memory");
+    }
+    args.extend_from_slice(focus);
+    let path = path.to_string_lossy();
+    args.push(&path);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "120")
+        .output()
+        .expect("run sipdiag");
+    (out.status.code(), [out.stdout, out.stderr].concat())
+}
+
+#[test]
+fn a_ladder_streamed_is_the_one_of_every_call_held() {
+    let dirs = ["calls", "diag", "extract", "followme", "gallery", "media"];
+    let (mut compared, mut arrows) = (0, 0);
+    for path in common::fixtures_and_corpus(&dirs) {
+        let (ids, from) = calls_of(&path);
+        let Some(first) = ids.first() else {
+            continue;
+        };
+        let mut focuses: Vec<Vec<&str>> = vec![vec![], vec!["--call-id", first]];
+        if let Some(n) = &from {
+            focuses.push(vec!["--number", n]);
+        }
+        for focus in &focuses {
+            for format in ["text", "mermaid"] {
+                let streamed = flow(&path, format, focus, false);
+                let held = flow(&path, format, focus, true);
+                let what = format!("{} {format} {}", path.display(), focus.join(" "));
+                assert_eq!(streamed.0, held.0, "{what}: exit codes differ");
+                assert!(streamed.1 == held.1, "{what}: the ladders differ");
+                compared += 1;
+                arrows += String::from_utf8_lossy(&streamed.1).matches("->>").count();
+            }
+        }
+    }
+    eprintln!("{compared} ladders compared, {arrows} mermaid arrows");
+    assert!(
+        compared >= 300 && arrows >= 1000,
+        "{compared} ladders, {arrows} arrows"
     );
 }

@@ -362,7 +362,7 @@ pub(super) fn analyze_captures(
         && !html
         && args.annotate.is_none()
         && args.judge.ipo_config.is_none()
-        && let Some((streamed, errors)) = super::watch::analyze_file(args, path, layout)?
+        && let Some((streamed, errors)) = super::watch::analyze_file(&super::watch::FileOptions::of(args), path, layout)?
     {
         let analyzed = streamed.map(|(analysis, rows)| Analyzed {
             analysis,

@@ -40,6 +40,18 @@ pub(super) struct Recorder {
     call_ids: Vec<String>,
     index: foldhash::HashMap<String, usize>,
     messages: Vec<Recorded>,
+    /// Only the messages of these calls, when given (the others are not looked at).
+    only: Option<foldhash::HashSet<String>>,
+}
+
+impl Recorder {
+    /// A recorder of the messages of the calls `ids` only.
+    fn only(ids: foldhash::HashSet<String>) -> Self {
+        Recorder {
+            only: Some(ids),
+            ..Default::default()
+        }
+    }
 }
 
 impl Sink for Recorder {
@@ -49,6 +61,11 @@ impl Sink for Recorder {
     }
 
     fn message(&mut self, m: SipMessage) {
+        if let Some(only) = &self.only
+            && m.call_id().is_none_or(|id| !only.contains(id))
+        {
+            return;
+        }
         if let Some(id) = m.call_id() {
             let call = match self.index.get(id) {
                 Some(&i) => i,
@@ -164,6 +181,19 @@ pub(super) fn flow(args: &FlowArgs) -> anyhow::Result<u8> {
         ports: &args.ports,
         judge: &judge,
     };
+    let softphone_port = args.ports.softphone_port.unwrap_or(2230);
+    if let [path] = &args.captures[..]
+        && path != "-"
+        // A named pipe or a device cannot be read twice.
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && !args.in_memory
+        && let Some((ladder, errors)) = streamed(args, &opts, path, softphone_port)?
+    {
+        if let Some(ladder) = ladder {
+            draw(args, &ladder)?;
+        }
+        return finish(errors);
+    }
     let mut rec = Recorder::default();
     let (d, errors) = diagnose(&args.captures, &opts, &mut rec)?;
     let Some(d) = d else {
@@ -171,16 +201,61 @@ pub(super) fn flow(args: &FlowArgs) -> anyhow::Result<u8> {
     };
     let keep = focus.select(&d.calls, &d.legs);
     check_selection(&focus, &keep)?;
-    let softphone_port = args.ports.softphone_port.unwrap_or(2230);
-    let ladder = ladder(&rec, &d, &keep, &args.captures, softphone_port);
+    let ladder = ladder(
+        &rec,
+        &Drawing::of(&d, &keep),
+        &args.captures,
+        softphone_port,
+    );
+    draw(args, &ladder)?;
+    finish(errors)
+}
+
+/// The ladder of one file that can be read twice, memory following the calls in progress
+/// and the calls drawn: the diagnosis of `analyze`, read as a stream with the focus
+/// (`watch::analyze_file`), then the file read again for the messages of the calls its
+/// report shows. `None` when the calls are to be held instead (a clock that jumps, no
+/// temporary directory); no ladder when the file could not be read.
+fn streamed(
+    args: &FlowArgs,
+    opts: &DiagnoseOptions<'_>,
+    path: &str,
+    softphone_port: u16,
+) -> anyhow::Result<Option<(Option<Ladder>, Vec<crate::capture::CaptureError>)>> {
+    let file = super::watch::FileOptions {
+        site: opts.site,
+        ports: opts.ports,
+        judge: opts.judge,
+        focus: &args.focus,
+    };
+    let layout = crate::report::analysis_spool::Layout::Held;
+    let Some((streamed, errors)) = super::watch::analyze_file(&file, path, layout)? else {
+        return Ok(None);
+    };
+    let Some((analysis, _)) = streamed else {
+        return Ok(Some((None, errors)));
+    };
+    let legs: foldhash::HashMap<&str, LegKind> = (analysis.calls.iter())
+        .map(|c| (c.call_id.as_str(), c.leg))
+        .collect();
+    let mut rec = Recorder::only(legs.keys().map(|id| id.to_string()).collect());
+    // The same file again: what it could not read, the first reading reported.
+    let _ = super::scan(path, &mut rec);
+    let findings = analysis.findings.iter().map(|f| &f.finding);
+    let drawing = Drawing::new(legs, findings, &analysis.roles, false);
+    let ladder = ladder(&rec, &drawing, &args.captures, softphone_port);
+    Ok(Some((Some(ladder), errors)))
+}
+
+/// Writes `ladder` in the format `args` asks for.
+fn draw(args: &FlowArgs, ladder: &Ladder) -> anyhow::Result<()> {
     let width = crate::report::terminal_width();
     let text = match args.format {
         FlowFormat::Text => ladder.text(width),
         FlowFormat::Markdown => ladder.markdown(width),
         FlowFormat::Mermaid => ladder.mermaid(),
     };
-    write_out(&text).context("writing the ladder")?;
-    finish(errors)
+    write_out(&text).context("writing the ladder")
 }
 
 /// At most this many ladders follow `analyze --flow`'s report.
@@ -207,7 +282,8 @@ pub(super) fn failed_call_ladders(
     let total = groups.len();
     let mut out = String::new();
     for (n, group) in groups.iter().take(MAX_LADDERS).enumerate() {
-        let l = ladder(rec, d, &flags(group, calls), captures, softphone_port);
+        let drawing = Drawing::of(d, &flags(group, calls));
+        let l = ladder(rec, &drawing, captures, softphone_port);
         if markdown {
             out.push_str(&format!("\n### Call flow {} of {total}\n\n", n + 1));
             out.push_str(&l.markdown(width));
@@ -309,43 +385,68 @@ pub(super) fn focused_findings(
         .collect()
 }
 
-/// The ladder of the calls flagged in `keep`.
+/// What a ladder draws besides the recorded messages: the calls shown with their legs,
+/// the frames the findings on them (or on no call) cite, the roles, and whether several
+/// files are read merged as one stream.
+pub(super) struct Drawing<'a> {
+    legs: foldhash::HashMap<&'a str, LegKind>,
+    cited: foldhash::HashSet<(Option<&'a str>, u64)>,
+    roles: &'a Roles,
+    merged: bool,
+}
+
+impl<'a> Drawing<'a> {
+    /// The calls of `legs` (by Call-ID), with `findings` and `roles`.
+    fn new(
+        legs: foldhash::HashMap<&'a str, LegKind>,
+        findings: impl IntoIterator<Item = &'a crate::rules::Finding>,
+        roles: &'a Roles,
+        merged: bool,
+    ) -> Self {
+        let cited = (findings.into_iter())
+            .filter(|f| f.call_id.as_deref().is_none_or(|id| legs.contains_key(id)))
+            .flat_map(|f| f.frames.iter().map(|&n| (f.capture.as_deref(), n)))
+            .collect();
+        Drawing {
+            legs,
+            cited,
+            roles,
+            merged,
+        }
+    }
+
+    /// The calls of `d` flagged in `keep`.
+    pub(super) fn of(d: &'a Diagnosis, keep: &[bool]) -> Self {
+        let legs = (d.calls.iter().zip(keep))
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| (c.call_id.as_str(), d.legs.kind_of(&c.call_id)))
+            .collect();
+        Drawing::new(legs, &d.findings, &d.roles, d.index.is_some())
+    }
+}
+
+/// The ladder of the calls `drawing` shows.
 fn ladder(
     rec: &Recorder,
-    d: &Diagnosis,
-    keep: &[bool],
+    drawing: &Drawing<'_>,
     captures: &[String],
     softphone_port: u16,
 ) -> Ladder {
-    ladder_with_captures(rec, d, keep, captures, softphone_port).0
+    ladder_with_captures(rec, drawing, captures, softphone_port).0
 }
 
 /// [`ladder`], with the index of the capture file each arrow came from.
 pub(super) fn ladder_with_captures(
     rec: &Recorder,
-    d: &Diagnosis,
-    keep: &[bool],
+    drawing: &Drawing<'_>,
     captures: &[String],
     softphone_port: u16,
 ) -> (Ladder, Vec<usize>) {
-    let shown: foldhash::HashSet<&str> = d
-        .calls
-        .iter()
-        .zip(keep)
-        .filter(|(_, k)| **k)
-        .map(|(c, _)| c.call_id.as_str())
-        .collect();
-    // Frames cited by findings on the calls shown (or on no call), per capture file.
-    let cited: foldhash::HashSet<(Option<&str>, u64)> = d
-        .findings
-        .iter()
-        .filter(|f| f.call_id.as_deref().is_none_or(|id| shown.contains(id)))
-        .flat_map(|f| f.frames.iter().map(|&n| (f.capture.as_deref(), n)))
-        .collect();
+    let cited = &drawing.cited;
     let mut msgs: Vec<&Recorded> = rec
         .messages
         .iter()
-        .filter(|m| shown.contains(rec.call_ids[m.call].as_str()))
+        .filter(|m| drawing.legs.contains_key(rec.call_ids[m.call].as_str()))
         .collect();
     msgs.sort_by(|a, b| a.time.cmp(&b.time).then(a.capture.cmp(&b.capture)));
     let mut ladder = Ladder::default();
@@ -356,7 +457,7 @@ pub(super) fn ladder_with_captures(
         }
         ladder.hosts.push(Host {
             addr: ip,
-            role: role_of(&d.roles, a, softphone_port),
+            role: role_of(drawing.roles, a, softphone_port),
         });
         ladder.hosts.len() - 1
     };
@@ -365,13 +466,18 @@ pub(super) fn ladder_with_captures(
     let arrow_captures = msgs.iter().map(|m| m.capture).collect();
     // Files read merged are one stream: frame numbers count through it, findings name no
     // file.
-    let one_stream = captures.len() == 1 || d.index.is_some();
+    let one_stream = captures.len() == 1 || drawing.merged;
     for m in &msgs {
         let from = host_at(&mut ladder, &m.src);
         let to = host_at(&mut ladder, &m.dst);
         let call = *call_at.entry(m.call).or_insert_with(|| {
             let id = &rec.call_ids[m.call];
-            let leg = match d.legs.kind_of(id) {
+            let leg = match drawing
+                .legs
+                .get(id.as_str())
+                .copied()
+                .unwrap_or(LegKind::Other)
+            {
                 LegKind::First => "first leg",
                 LegKind::Second => "second leg",
                 LegKind::Other => "",
@@ -388,7 +494,7 @@ pub(super) fn ladder_with_captures(
         let path = captures
             .get(m.capture)
             .map(String::as_str)
-            .filter(|_| d.index.is_none());
+            .filter(|_| !drawing.merged);
         let evidence =
             cited.contains(&(path, m.frame)) || (one_stream && cited.contains(&(None, m.frame)));
         ladder.arrows.push(Arrow {
@@ -403,4 +509,88 @@ pub(super) fn ladder_with_captures(
         });
     }
     (ladder, arrow_captures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// `flow ARGS…`'s options.
+    fn flow_args(args: &[&str]) -> FlowArgs {
+        let cli = crate::cli::Cli::try_parse_from(["sipdiag", "flow"].iter().chain(args)).unwrap();
+        match cli.command {
+            crate::cli::Command::Flow(args) => args,
+            _ => unreachable!("parsed as flow"),
+        }
+    }
+
+    /// The ladder of `flow FOCUS… many-calls.pcap` read as a stream, and the one of every
+    /// call held.
+    fn both(focus: &[&str]) -> (Ladder, Ladder) {
+        let path = format!(
+            "{}/testdata/followme/many-calls.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let args = flow_args(&[focus, &[path.as_str()]].concat());
+        let judge = crate::cli::JudgeArgs::default();
+        let opts = DiagnoseOptions {
+            site: &args.site,
+            ports: &args.ports,
+            judge: &judge,
+        };
+        let (ladder, errors) = streamed(&args, &opts, &path, 2230).unwrap().unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut rec = Recorder::default();
+        let (d, _) = diagnose(std::slice::from_ref(&path), &opts, &mut rec).unwrap();
+        let d = d.unwrap();
+        let keep = focus_of(&args).select(&d.calls, &d.legs);
+        let held = ladder_with_captures(&rec, &Drawing::of(&d, &keep), &args.captures, 2230).0;
+        (ladder.expect("read"), held)
+    }
+
+    fn arrows(l: &Ladder) -> Vec<(u64, String, bool)> {
+        (l.arrows.iter())
+            .map(|a| (a.frame, a.label.clone(), a.evidence))
+            .collect()
+    }
+
+    /// `flow` of one file reads it as a stream, then again for the messages of the calls
+    /// it draws: a Follow-Me second leg brings its first leg, every message of both drawn
+    /// (none of the other 64 calls); a number brings the call that forwards it, the frames
+    /// its finding cites marked. The same arrows as when every call is held.
+    #[test]
+    fn flow_of_one_file_streams_and_draws_the_calls_shown() {
+        let path = format!(
+            "{}/testdata/followme/many-calls.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let focus = ["--call-id", "516dfc03bb884876380ae5d8@127.0.0.20"];
+        super::super::watch::READINGS.with(|r| r.set(0));
+        let args = flow_args(&[&focus[..], &[path.as_str()]].concat());
+        assert_eq!(flow(&args).unwrap(), 0);
+        assert!(super::super::watch::READINGS.with(|r| r.get()) >= 1);
+        let (ladder, held) = both(&focus);
+        let ids: Vec<&str> = ladder.calls.iter().map(|c| c.call_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "7a8703aba1c89160667956f2@127.0.0.10",
+                "516dfc03bb884876380ae5d8@127.0.0.20"
+            ]
+        );
+        assert!(ladder.arrows.len() >= 10, "{}", ladder.arrows.len());
+        assert_eq!(arrows(&ladder), arrows(&held));
+        let (ladder, held) = both(&["--number", "+49891001"]);
+        assert_eq!(ladder.calls.len(), 1);
+        assert!(
+            ladder.arrows.iter().any(|a| a.evidence),
+            "FM002 cites frames"
+        );
+        assert_eq!(arrows(&ladder), arrows(&held));
+    }
+
+    fn focus_of(args: &FlowArgs) -> Focus {
+        focus(&args.focus).unwrap()
+    }
 }

@@ -11,7 +11,7 @@
 use crate::report::html::{HtmlLadder, HtmlLadders};
 
 use super::Diagnosis;
-use super::flow::{Recorder, failed_groups, flags, ladder_with_captures};
+use super::flow::{Drawing, Recorder, failed_groups, flags, ladder_with_captures};
 
 /// Ladders on one page; the rest of the failed calls are counted.
 const MAX_LADDERS: usize = 20;
@@ -39,7 +39,8 @@ pub(super) fn ladders(
     let mut arrow_captures = Vec::new();
     for group in groups.iter().take(MAX_LADDERS) {
         let keep = flags(group, d.calls.len());
-        let (mut ladder, mut caps) = ladder_with_captures(rec, d, &keep, captures, softphone_port);
+        let drawing = Drawing::of(d, &keep);
+        let (mut ladder, mut caps) = ladder_with_captures(rec, &drawing, captures, softphone_port);
         let omitted = ladder.arrows.len().saturating_sub(MAX_ARROWS);
         ladder.arrows.truncate(MAX_ARROWS);
         caps.truncate(MAX_ARROWS);

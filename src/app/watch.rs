@@ -55,7 +55,9 @@ mod stream;
 mod units;
 
 use setup::JudgeSetup;
-pub(super) use stream::analyze_file;
+#[cfg(test)]
+pub(super) use stream::READINGS;
+pub(super) use stream::{FileOptions, analyze_file};
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

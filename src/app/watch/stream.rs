@@ -35,7 +35,7 @@ use std::sync::Mutex;
 use crate::calls::USER_NUMBER_SOURCES;
 use crate::calls::legs::{KnownXcc, RoleTally, Roles};
 use crate::capture::CaptureError;
-use crate::cli::{AnalyzeArgs, WatchFormat};
+use crate::cli::{AnalyzeArgs, FocusArgs, JudgeArgs, MediaPortArgs, SiteArgs, WatchFormat};
 use crate::numbers::Site;
 use crate::report::analysis::TextOptions;
 use crate::report::analysis_spool::Layout;
@@ -150,7 +150,7 @@ impl Judge {
 #[cfg(test)]
 thread_local! {
     /// Readings of a file on this thread (the tests count them).
-    static READINGS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    pub(in crate::app) static READINGS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// The `n`th reading of the file at `path` by `judge`, and the errors it met.
@@ -168,12 +168,33 @@ fn read(judge: Judge, path: &str, n: u8) -> (Judge, Vec<CaptureError>) {
     )
 }
 
+/// What `analyze` of one file is run with: the options of `analyze`, or those `flow`
+/// shares with it.
+pub(in crate::app) struct FileOptions<'a> {
+    pub(in crate::app) site: &'a SiteArgs,
+    pub(in crate::app) ports: &'a MediaPortArgs,
+    pub(in crate::app) judge: &'a JudgeArgs,
+    pub(in crate::app) focus: &'a FocusArgs,
+}
+
+impl<'a> FileOptions<'a> {
+    /// The options of `analyze`.
+    pub(in crate::app) fn of(args: &'a AnalyzeArgs) -> Self {
+        FileOptions {
+            site: &args.site,
+            ports: &args.ports,
+            judge: &args.judge,
+            focus: &args.focus,
+        }
+    }
+}
+
 /// The judge of `analyze` of one file, with the command's options.
-fn setup(args: &AnalyzeArgs) -> JudgeSetup<'_> {
+fn setup<'a>(args: &FileOptions<'a>) -> JudgeSetup<'a> {
     JudgeSetup {
-        site: &args.site,
-        ports: &args.ports,
-        judge: &args.judge,
+        site: args.site,
+        ports: args.ports,
+        judge: args.judge,
         format: WatchFormat::Json,
         text: TextOptions {
             color: false,
@@ -185,16 +206,16 @@ fn setup(args: &AnalyzeArgs) -> JudgeSetup<'_> {
 
 /// The report of a reading, its rows kept as `layout` says, showing the calls `args`
 /// focuses on.
-fn new_report(args: &AnalyzeArgs, layout: Layout) -> anyhow::Result<Box<Report>> {
+fn new_report(args: &FileOptions<'_>, layout: Layout) -> anyhow::Result<Box<Report>> {
     let mut report = Box::new(Report::new(layout));
-    report.focus(super::super::flow::focus(&args.focus)?);
+    report.focus(super::super::flow::focus(args.focus)?);
     Ok(report)
 }
 
 /// The judge of the first reading ([`Pass::Speculate`]), its rows kept as `layout` says.
 fn first_judge(
     setup: &JudgeSetup<'_>,
-    args: &AnalyzeArgs,
+    args: &FileOptions<'_>,
     layout: Layout,
 ) -> anyhow::Result<Judge> {
     let mut first = Judge::new(setup)?;
@@ -225,7 +246,7 @@ fn first_judge(
 /// call came back after it retired (a capture whose clock jumps) or the rows could not be
 /// spooled: the caller then holds every call instead.
 pub(in crate::app) fn analyze_file(
-    args: &AnalyzeArgs,
+    args: &FileOptions<'_>,
     path: &str,
     layout: Layout,
 ) -> anyhow::Result<Option<(Option<Streamed>, Vec<CaptureError>)>> {
@@ -374,7 +395,8 @@ mod tests {
     fn readings(rel: &str) -> (u32, Vec<&'static str>) {
         let path = format!("{}/testdata/{rel}", env!("CARGO_MANIFEST_DIR"));
         READINGS.with(|r| r.set(0));
-        let streamed = analyze_file(&analyze_args(&path), &path, Layout::Held).unwrap();
+        let args = analyze_args(&path);
+        let streamed = analyze_file(&FileOptions::of(&args), &path, Layout::Held).unwrap();
         let Some((Some((analysis, _)), errors)) = streamed else {
             panic!("{rel}: not analysed as a stream");
         };
@@ -462,6 +484,7 @@ mod tests {
     fn first_reading(fixture: &str, units: Option<usize>) -> (CallsNamed, u64, bool) {
         let path = format!("{}/testdata/{fixture}", env!("CARGO_MANIFEST_DIR"));
         let args = analyze_args(&path);
+        let args = FileOptions::of(&args);
         let mut judge = first_judge(&setup(&args), &args, Layout::Held).unwrap();
         if let Some(n) = units
             && let Some(spec) = judge.stream.as_deref_mut().and_then(Pass::speculation)
