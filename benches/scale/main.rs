@@ -19,6 +19,9 @@
 //! smallest: the same calls at the smallest size's rate, so that wall time can be told
 //! apart by what grows with it, the capture's length or the calls in progress.
 //!
+//! On the sizes as they are, `analyze --call-id` and `flow --call-id` of one call in the
+//! middle of the hour: a focus is read as a stream too, its memory that of `analyze`.
+//!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
 //! `100000,1000000,registrations,signalling,rejected`; `paced` is not in it),
@@ -240,12 +243,31 @@ fn main() {
     for (label, cap) in captures {
         let mb = std::fs::metadata(&cap).unwrap().len() as f64 / 1e6;
         let mut messages_wall = None;
+        // On the sizes as they are: one call in the middle of the hour, as a ticket asks
+        // about it (a focus, and its ladder), read as a stream.
+        let middle = label.parse::<u32>().ok().map(|n| scale_gen::call_id(n / 2));
+        let focused: Vec<(&str, Vec<&str>)> = match &middle {
+            Some(id) => vec![
+                (
+                    "analyze --call-id",
+                    vec!["analyze", "--format", "json", "--call-id", id],
+                ),
+                ("flow --call-id", vec!["flow", "--call-id", id]),
+            ],
+            None => Vec::new(),
+        };
         let text: &[(&str, &[&str])] = if label.ends_with("rejected") {
             &[("analyze (text)", &["analyze"])]
         } else {
             &[]
         };
-        for &(name, args) in commands.iter().chain(text) {
+        let focused = focused.iter().map(|(n, a)| (*n, a.as_slice()));
+        for (name, args) in commands
+            .iter()
+            .copied()
+            .chain(text.iter().copied())
+            .chain(focused)
+        {
             let (mut wall, mut rss) = (f64::MAX, 0.0f64);
             for _ in 0..runs {
                 let (w, r) = measure(&exe, args, &cap);

@@ -263,11 +263,17 @@ fn rtp_ports(n: u32) -> (u16, u16) {
     (16384 + 2 * (n % 8000) as u16, 40000 + 2 * (n % 8000) as u16)
 }
 
+/// The Call-ID of call `n`.
+pub fn call_id(n: u32) -> String {
+    let a = ip(phone(n));
+    format!("{:08x}-{n}@{a}", n.wrapping_mul(2_654_435_761))
+}
+
 /// The bytes of `step` of call `n` (`rejected` with 503 or answered), whether the caller
 /// sends them, and the next step.
 fn message(n: u32, step: Step, hold: u32, rejected: bool) -> (Vec<u8>, bool, Option<(u64, Step)>) {
     let (a, g) = (ip(phone(n)), ip(GATEWAYS[(n % 4) as usize]));
-    let call_id = format!("{:08x}-{n}@{a}", n.wrapping_mul(2_654_435_761));
+    let call_id = call_id(n);
     let from = format!("<sip:{}@{a}>;tag=f{n:x}", 2000 + n % 65_000);
     let to = format!("<sip:+4930555{:05}@{g}>", n % 100_000);
     let to_tag = format!("{to};tag=g{n:x}");
