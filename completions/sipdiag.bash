@@ -494,7 +494,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__extract)
-            opts="-o -h -V --output --call-id --number --ip --since --until --xcc --pbx --redact --redact-key --color --help --version"
+            opts="-o -h -V --output --call-id --number --ip --since --until --xcc --pbx --redact --redact-key --in-memory --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -263,6 +263,7 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand --redact-key 'With --redact: derive the tokens from KEY, so that runs with the same KEY give the same tokens [default: a random key per run]'
             cand --color 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --redact 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
+            cand --in-memory 'Hold every call of the first reading and select from them, instead of finding the selected calls as analyze does, as a stream, and then holding only those: memory then grows with the capture. The extract is the same. Several files always hold every call'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

@@ -264,6 +264,7 @@ complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l color -d 'Wh
 always\t'Always, even into a pipe or a file, and whatever NO_COLOR says'
 never\t'Never'"
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l redact -d 'Replace phone numbers, SIP user parts, display names, host names, IP and MAC addresses by consistent tokens of the same length and format (`+49…` stays `+49…`, `0…` stays `0…`, extensions keep their length), zero RTP voice and blank other payloads; findings and frame numbers stay the same. Capture paths print as `capture-N`'
+complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -l in-memory -d 'Hold every call of the first reading and select from them, instead of finding the selected calls as analyze does, as a stream, and then holding only those: memory then grows with the capture. The extract is the same. Several files always hold every call'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand extract" -s V -l version -d 'Print version'
 complete -c sipdiag -n "__fish_sipdiag_using_subcommand watch" -s i -l interface -d 'Capture live from this network interface through libpcap (root or CAP_NET_RAW); needs a build with the cargo feature `live`. Stops at Ctrl-C, or as `--until-idle` says' -r

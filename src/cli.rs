@@ -425,8 +425,9 @@ impl WatchArgs {
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
     /// Capture files (pcap, pcapng, optionally gzip-compressed); each is read three times
-    /// (calls, media, copy), so not standard input. Several files give one pcapng section
-    /// each.
+    /// (calls, media, copy; one file once or twice more before, to find the selected
+    /// calls as analyze does), so not standard input. Several files give one pcapng
+    /// section each.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<String>,
     /// The pcapng file to write.
@@ -442,6 +443,12 @@ pub struct ExtractArgs {
     pub pbx: Vec<String>,
     #[command(flatten)]
     pub redact: RedactArgs,
+    /// Hold every call of the first reading and select from them, instead of finding the
+    /// selected calls as analyze does, as a stream, and then holding only those: memory
+    /// then grows with the capture. The extract is the same. Several files always hold
+    /// every call.
+    #[arg(long)]
+    pub in_memory: bool,
 }
 
 /// Which calls to show: every criterion given must hold (repeat a flag for alternatives);

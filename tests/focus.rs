@@ -3,7 +3,8 @@
 //! shown: their output is the one of `--in-memory`, which holds every call and selects
 //! from them, byte for byte and with the same exit code, on every fixture and public
 //! corpus capture — for the first, the middle and the last call of each, the number of
-//! the first, an address and a time (`analyze`), and every call (`flow`).
+//! the first, an address and a time (`analyze`), and every call (`flow`). So does
+//! `extract` of one file find the calls it cuts out: the same pcapng, byte for byte.
 
 mod common;
 
@@ -135,5 +136,58 @@ fn a_ladder_streamed_is_the_one_of_every_call_held() {
     assert!(
         compared >= 300 && arrows >= 1000,
         "{compared} ladders, {arrows} arrows"
+    );
+}
+
+/// The output line, exit code and pcapng of `extract` with `focus`, streamed or
+/// `--in-memory`.
+fn extract(path: &Path, focus: &[&str], in_memory: bool) -> (Option<i32>, String, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.pcapng");
+    let out_arg = out.to_string_lossy().to_string();
+    let mut args = vec!["extract", "-o", &out_arg];
+    if in_memory {
+        args.push("--in-memory");
+    }
+    args.extend_from_slice(focus);
+    let path = path.to_string_lossy();
+    args.push(&path);
+    let run = common::sipdiag(&args);
+    let said = String::from_utf8_lossy(&[run.stdout, run.stderr].concat()).replace(&out_arg, "OUT");
+    (
+        run.status.code(),
+        said,
+        std::fs::read(&out).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn an_extract_of_one_file_streamed_is_the_one_of_every_call_held() {
+    let dirs = ["calls", "followme", "gallery", "media"];
+    let (mut compared, mut frames) = (0, 0);
+    for path in common::fixtures_and_corpus(&dirs) {
+        let (ids, from) = calls_of(&path);
+        let Some(first) = ids.first() else {
+            continue;
+        };
+        let mut focuses: Vec<Vec<&str>> = vec![vec!["--call-id", first]];
+        if let Some(n) = &from {
+            focuses.push(vec!["--number", n]);
+        }
+        for focus in &focuses {
+            let streamed = extract(&path, focus, false);
+            let held = extract(&path, focus, true);
+            let what = format!("{} {}", path.display(), focus.join(" "));
+            assert_eq!(streamed.0, held.0, "{what}: exit codes differ");
+            assert_eq!(streamed.1, held.1, "{what}");
+            assert!(streamed.2 == held.2, "{what}: the pcapng files differ");
+            compared += 1;
+            frames += usize::from(streamed.2.len() > 1000);
+        }
+    }
+    eprintln!("{compared} extracts compared, {frames} of more than 1000 bytes");
+    assert!(
+        compared >= 100 && frames >= 50,
+        "{compared} compared, {frames} with frames"
     );
 }

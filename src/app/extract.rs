@@ -6,13 +6,17 @@
 //! Output: one pcapng file, a section per input that contributes a frame, with the
 //! frames as stored (same timestamps, interfaces and options; [`super::pcapng_out`]).
 //!
-//! Three reads of each file keep memory flat (the frame numbers of the selected calls are
-//! all that is held): the first builds the calls and records which frames carried each
-//! SIP message (the IP fragments and TCP segments too); the second decodes every UDP
-//! datagram and keeps those to or from an address the selected calls' SDP announced
-//! (`c=`/`m=` with the RTCP port after it, and ICE candidates) within the call's time
-//! span and [`MARGIN`] either side, with all their fragments; the third copies the frames
-//! kept. Standard input cannot be read more than once and is refused.
+//! Three reads of each file keep memory flat: the first builds the calls and records
+//! which frames carried each SIP message (the IP fragments and TCP segments too); the
+//! second decodes every UDP datagram and keeps those to or from an address the selected
+//! calls' SDP announced (`c=`/`m=` with the RTCP port after it, and ICE candidates)
+//! within the call's time span and [`MARGIN`] either side, with all their fragments; the
+//! third copies the frames kept. Of one file, the first read builds the selected calls
+//! only, found before it by `analyze` of the file read as a stream
+//! ([`selected_streamed`]), so that what is held is the calls in progress and the
+//! selected ones; several files hold every call of the first read, then select
+//! (`--in-memory` asks for that with one file too). Standard input cannot be read more
+//! than once and is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
@@ -40,6 +44,8 @@ struct Recorder {
     /// By call key (Call-ID, or the made-up key of a message without one): (input file,
     /// frame) of every frame of its messages.
     frames: foldhash::HashMap<String, Vec<(usize, u64)>>,
+    /// Only the calls with these keys, when given (the others are not looked at).
+    only: Option<foldhash::HashSet<String>>,
 }
 
 impl Sink for Recorder {
@@ -51,6 +57,9 @@ impl Sink for Recorder {
             Some(id) => id.to_string(),
             None => NoCallIdKey::of(&m).call_key(),
         };
+        if self.only.as_ref().is_some_and(|only| !only.contains(&key)) {
+            return;
+        }
         let capture = self.set.capture;
         self.frames
             .entry(key)
@@ -158,6 +167,40 @@ fn media_frames(path: &str, windows: &[MediaWindow]) -> anyhow::Result<Vec<u64>>
     Ok(frames)
 }
 
+/// The keys of the calls the focus selects in the file at `path` (which can be read
+/// again), found by `analyze` of the file read as a stream (`watch::analyze_file`), so
+/// that memory follows the calls in progress, not the calls seen. `None` when the calls
+/// are to be held instead (a clock that jumps, no temporary directory).
+fn selected_streamed(
+    args: &ExtractArgs,
+    path: &str,
+) -> anyhow::Result<Option<foldhash::HashSet<String>>> {
+    let judge = crate::cli::JudgeArgs {
+        xcc: args.xcc.clone(),
+        pbx: args.pbx.clone(),
+        ..Default::default()
+    };
+    let file = super::watch::FileOptions {
+        site: &Default::default(),
+        ports: &Default::default(),
+        judge: &judge,
+        focus: &args.focus,
+    };
+    let layout = crate::report::analysis_spool::Layout::Held;
+    let Some((analysis, errors)) = super::watch::analyze_file(&file, path, layout)? else {
+        return Ok(None);
+    };
+    if let Some(e) = errors.into_iter().next() {
+        return Err(e.into());
+    }
+    let Some((analysis, _)) = analysis else {
+        return Ok(None);
+    };
+    Ok(Some(
+        (analysis.calls.into_iter()).map(|c| c.call_id).collect(),
+    ))
+}
+
 pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
     let focus = flow::focus(&args.focus)?;
     anyhow::ensure!(
@@ -179,18 +222,35 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
     let endpoints = super::analyze::endpoints;
     let (xcc, pbx) = (endpoints(&args.xcc)?, endpoints(&args.pbx)?);
 
-    // First read: the calls, and the frames of their messages.
-    let mut rec = Recorder::default();
+    // One file: the calls selected, found as `analyze` of the file finds them, as a
+    // stream.
+    let selected = match &args.captures[..] {
+        [path] if !args.in_memory && std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
+            selected_streamed(args, path)?
+        }
+        _ => None,
+    };
+    // First read: the calls (the selected ones, when known), and the frames of their
+    // messages.
+    let mut rec = Recorder {
+        only: selected.clone(),
+        ..Default::default()
+    };
     let (mut reports, errors) = scan_all(&args.captures, &mut rec);
     rec.set.finish(&mut reports, &args.captures);
     if let Some(e) = errors.into_iter().next() {
         return Err(e.into());
     }
     let calls = &rec.set.calls;
-    let roles = infer_roles(calls, &xcc, &pbx);
-    let legs = link_legs(calls, &roles);
-    let keep = focus.select(calls, &legs);
-    flow::check_selection(&focus, &keep)?;
+    let keep = if selected.is_some() {
+        vec![true; calls.len()]
+    } else {
+        let roles = infer_roles(calls, &xcc, &pbx);
+        let legs = link_legs(calls, &roles);
+        let keep = focus.select(calls, &legs);
+        flow::check_selection(&focus, &keep)?;
+        keep
+    };
     let selected: Vec<&Call> = calls
         .iter()
         .zip(&keep)
@@ -253,6 +313,47 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    /// Of one file, the selected calls are found as `analyze` finds them, read as a
+    /// stream: a Follow-Me second leg brings its first leg; a selection that meets no call
+    /// fails as when every call is held.
+    #[test]
+    fn the_calls_of_one_file_are_selected_as_a_stream() {
+        let path = format!(
+            "{}/testdata/followme/many-calls.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("x.pcapng").to_string_lossy().to_string();
+        let args = |id: &str| {
+            let argv = ["sipdiag", "extract", "-o", &out, "--call-id", id, &path];
+            match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+                crate::cli::Command::Extract(args) => args,
+                _ => unreachable!("parsed as extract"),
+            }
+        };
+        let second = "516dfc03bb884876380ae5d8@127.0.0.20";
+        super::super::watch::READINGS.with(|r| r.set(0));
+        assert_eq!(extract(&args(second)).unwrap(), 0);
+        assert!(super::super::watch::READINGS.with(|r| r.get()) >= 1);
+        assert!(std::fs::metadata(&out).unwrap().len() > 1000);
+        let selected = selected_streamed(&args(second), &path).unwrap().unwrap();
+        let mut selected: Vec<String> = selected.into_iter().collect();
+        selected.sort();
+        assert_eq!(
+            selected,
+            [
+                "516dfc03bb884876380ae5d8@127.0.0.20",
+                "7a8703aba1c89160667956f2@127.0.0.10"
+            ]
+        );
+        let err = selected_streamed(&args("no-such-call"), &path).unwrap_err();
+        assert!(
+            err.to_string().contains("no call in the capture matches"),
+            "{err}"
+        );
+    }
 
     fn addrs(sdp: &str) -> Vec<String> {
         let mut v = Vec::new();
