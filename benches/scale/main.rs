@@ -19,8 +19,9 @@
 //! smallest: the same calls at the smallest size's rate, so that wall time can be told
 //! apart by what grows with it, the capture's length or the calls in progress.
 //!
-//! On the sizes as they are, `analyze --call-id` and `flow --call-id` of one call in the
-//! middle of the hour: a focus is read as a stream too, its memory that of `analyze`.
+//! On the sizes as they are, `analyze --call-id`, `flow --call-id` and `extract --call-id`
+//! of one call in the middle of the hour: a focus is read as a stream too, its memory
+//! that of `analyze`.
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
@@ -240,12 +241,14 @@ fn main() {
     if asked.contains(&"rejected") {
         captures.push((format!("{REJECTED_CALLS} rejected"), ensure_rejected(&dir)));
     }
+    let extract_path = dir.join("scale-extract.pcapng");
     for (label, cap) in captures {
         let mb = std::fs::metadata(&cap).unwrap().len() as f64 / 1e6;
         let mut messages_wall = None;
         // On the sizes as they are: one call in the middle of the hour, as a ticket asks
         // about it (a focus, and its ladder), read as a stream.
         let middle = label.parse::<u32>().ok().map(|n| scale_gen::call_id(n / 2));
+        let extract_out = extract_path.to_str().expect("a UTF-8 path");
         let focused: Vec<(&str, Vec<&str>)> = match &middle {
             Some(id) => vec![
                 (
@@ -253,6 +256,10 @@ fn main() {
                     vec!["analyze", "--format", "json", "--call-id", id],
                 ),
                 ("flow --call-id", vec!["flow", "--call-id", id]),
+                (
+                    "extract --call-id",
+                    vec!["extract", "-o", extract_out, "--call-id", id],
+                ),
             ],
             None => Vec::new(),
         };
