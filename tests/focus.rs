@@ -191,3 +191,75 @@ fn an_extract_of_one_file_streamed_is_the_one_of_every_call_held() {
         "{compared} compared, {frames} with frames"
     );
 }
+
+/// The JSON document of `sipdiag ARGS… PATH`, and its exit code.
+fn json_of(args: &[&str], path: &Path) -> (Option<i32>, serde_json::Value) {
+    let path = path.to_string_lossy();
+    let out = common::sipdiag(&[args, &[path.as_ref()]].concat());
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code(), v)
+}
+
+/// `calls` and `messages` with a focus on one file find the calls as `analyze` does, as a
+/// stream: their rows are those of the calls `analyze --in-memory` shows with that focus,
+/// as the rows of the whole capture list them.
+#[test]
+fn calls_and_messages_with_a_focus_list_the_calls_analyze_selects() {
+    let dirs = ["calls", "followme", "gallery", "media"];
+    let (mut compared, mut rows) = (0, 0);
+    for path in common::fixtures_and_corpus(&dirs) {
+        let (ids, from) = calls_of(&path);
+        let Some(first) = ids.first() else {
+            continue;
+        };
+        let mut focuses: Vec<Vec<&str>> = vec![vec!["--call-id", first]];
+        if let Some(n) = &from {
+            focuses.push(vec!["--number", n]);
+        }
+        let (_, all_calls) = json_of(&["calls", "--format", "json"], &path);
+        let (_, all_messages) = json_of(&["messages", "--format", "json"], &path);
+        for focus in &focuses {
+            let what = format!("{} {}", path.display(), focus.join(" "));
+            let held = [&["analyze", "--format", "json", "--in-memory"], &focus[..]].concat();
+            let (code, analysis) = json_of(&held, &path);
+            let shown: Vec<&str> = (analysis["calls"].as_array())
+                .map(|cs| cs.iter().filter_map(|c| c["call_id"].as_str()).collect())
+                .unwrap_or_default();
+            let (calls_code, calls) = json_of(
+                &[&["calls", "--format", "json"], &focus[..]].concat(),
+                &path,
+            );
+            let (messages_code, messages) = json_of(
+                &[&["messages", "--format", "json"], &focus[..]].concat(),
+                &path,
+            );
+            if code == Some(2) {
+                assert_eq!((calls_code, messages_code), (Some(2), Some(2)), "{what}");
+                continue;
+            }
+            let kept = |rows: &serde_json::Value| -> Vec<serde_json::Value> {
+                (rows.as_array().unwrap().iter())
+                    .filter(|r| r["call_id"].as_str().is_some_and(|id| shown.contains(&id)))
+                    .cloned()
+                    .collect()
+            };
+            assert_eq!(
+                calls["calls"].as_array().unwrap(),
+                &kept(&all_calls["calls"]),
+                "{what}"
+            );
+            assert_eq!(
+                messages["messages"].as_array().unwrap(),
+                &kept(&all_messages["messages"]),
+                "{what}"
+            );
+            compared += 1;
+            rows += calls["calls"].as_array().unwrap().len();
+        }
+    }
+    eprintln!("{compared} focuses compared, {rows} call rows");
+    assert!(
+        compared >= 100 && rows >= 100,
+        "{compared} compared, {rows} rows"
+    );
+}

@@ -1,6 +1,7 @@
-//! `calls`: one row per call. From a single capture without a focus, calls retire as they
-//! end ([`Retiring`]) and only their rows stay; with several captures (a call may be in
-//! each), a focus (which links legs across all calls), or when a call was retired too
+//! `calls`: one row per call. From a single capture, calls retire as they end
+//! ([`Retiring`]) and only their rows stay (with a focus, the rows of the calls it
+//! selects, found first as `analyze` finds them, as a stream); with several captures (a
+//! call may be in each), standard input with a focus, or when a call was retired too
 //! early (see [`Retiring::reopened`]; the capture is then read again) the whole
 //! [`CallSet`] is built. Standard input cannot be read twice: there such a call keeps
 //! its two rows. JSON rows are written to a spool file as the calls retire
@@ -31,10 +32,19 @@ struct Rows {
     table: Option<bool>,
     /// Writing the spool failed: the run falls back to the whole capture.
     spool_error: Option<std::io::Error>,
+    /// With a focus: the calls it selects (by key); the others get no row.
+    only: Option<foldhash::HashSet<String>>,
 }
 
 impl Rows {
     fn keep(&mut self, o: u64, c: &crate::calls::Call) {
+        if self
+            .only
+            .as_ref()
+            .is_some_and(|ids| !ids.contains(&c.call_id))
+        {
+            return;
+        }
         let row = CallRow::from_call(c);
         if self.spool.is_none()
             && self.spool_error.is_none()
@@ -85,8 +95,17 @@ impl Sink for Rows {
 
 pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
     let focus = flow::focus(&args.focus)?;
-    let streamed = if focus.is_empty() && args.captures.len() == 1 {
+    // A focus on one file: the calls it selects, found as `analyze` finds them, as a
+    // stream; then their rows, as without a focus.
+    let only = match super::watch::one_file(&args.captures) {
+        Some(path) if !focus.is_empty() => {
+            super::watch::focused_calls(&Default::default(), &args.focus, path)?
+        }
+        _ => None,
+    };
+    let streamed = if (focus.is_empty() || only.is_some()) && args.captures.len() == 1 {
         let mut sink = Rows {
+            only,
             // JSON rows go to disk as the calls retire (the table needs them all).
             spool: (args.format == Format::Json)
                 .then(CallsSpool::new)

@@ -360,12 +360,13 @@ pub(super) fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
 }
 
 /// The Call-IDs a focus selects (with the legs linked to them), from a first scan of the
-/// captures; `None` without a focus. Standard input cannot be read twice.
+/// captures (of one file, as a stream); `None` without a focus. Standard input cannot be
+/// read twice.
 fn focused_call_ids(
     captures: &[String],
-    focus: &FocusArgs,
+    focus_args: &FocusArgs,
 ) -> anyhow::Result<Option<foldhash::HashSet<String>>> {
-    let focus = flow::focus(focus)?;
+    let focus = flow::focus(focus_args)?;
     if focus.is_empty() {
         return Ok(None);
     }
@@ -373,6 +374,12 @@ fn focused_call_ids(
         !captures.iter().any(|c| c == "-"),
         "the focus flags read the capture twice (calls first, then messages): give a file, not standard input"
     );
+    // One file: the calls found as `analyze` finds them, as a stream.
+    if let Some(path) = super::watch::one_file(captures)
+        && let Some(ids) = super::watch::focused_calls(&Default::default(), focus_args, path)?
+    {
+        return Ok(Some(ids));
+    }
     let mut set = CallSet::default();
     let (mut reports, errors) = scan_all(captures, &mut set);
     set.finish(&mut reports, captures);

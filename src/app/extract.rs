@@ -167,10 +167,9 @@ fn media_frames(path: &str, windows: &[MediaWindow]) -> anyhow::Result<Vec<u64>>
     Ok(frames)
 }
 
-/// The keys of the calls the focus selects in the file at `path` (which can be read
-/// again), found by `analyze` of the file read as a stream (`watch::analyze_file`), so
-/// that memory follows the calls in progress, not the calls seen. `None` when the calls
-/// are to be held instead (a clock that jumps, no temporary directory).
+/// The keys of the calls the focus selects in the one file at `path`, found as `analyze`
+/// finds them, as a stream ([`super::watch::focused_calls`]); `None` when the calls are to
+/// be held instead.
 fn selected_streamed(
     args: &ExtractArgs,
     path: &str,
@@ -180,25 +179,7 @@ fn selected_streamed(
         pbx: args.pbx.clone(),
         ..Default::default()
     };
-    let file = super::watch::FileOptions {
-        site: &Default::default(),
-        ports: &Default::default(),
-        judge: &judge,
-        focus: &args.focus,
-    };
-    let layout = crate::report::analysis_spool::Layout::Held;
-    let Some((analysis, errors)) = super::watch::analyze_file(&file, path, layout)? else {
-        return Ok(None);
-    };
-    if let Some(e) = errors.into_iter().next() {
-        return Err(e.into());
-    }
-    let Some((analysis, _)) = analysis else {
-        return Ok(None);
-    };
-    Ok(Some(
-        (analysis.calls.into_iter()).map(|c| c.call_id).collect(),
-    ))
+    super::watch::focused_calls(&judge, &args.focus, path)
 }
 
 pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
@@ -224,10 +205,8 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
 
     // One file: the calls selected, found as `analyze` of the file finds them, as a
     // stream.
-    let selected = match &args.captures[..] {
-        [path] if !args.in_memory && std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
-            selected_streamed(args, path)?
-        }
+    let selected = match super::watch::one_file(&args.captures) {
+        Some(path) if !args.in_memory => selected_streamed(args, path)?,
         _ => None,
     };
     // First read: the calls (the selected ones, when known), and the frames of their

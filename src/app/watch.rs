@@ -57,7 +57,7 @@ mod units;
 use setup::JudgeSetup;
 #[cfg(test)]
 pub(super) use stream::READINGS;
-pub(super) use stream::{FileOptions, analyze_file};
+pub(super) use stream::{FileOptions, analyze_file, focused_calls, one_file};
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -321,6 +321,45 @@ pub(in crate::app) fn analyze_file(
     report(j, None, errors)
 }
 
+/// The keys of the calls `focus` selects in the file at `path` (which can be read
+/// again), as `analyze` of the file finds them (`judge`'s `--xcc`, `--pbx`), read as a
+/// stream: memory follows the calls in progress, not the calls seen. `None` when the
+/// calls are to be held instead (a clock that jumps, no temporary directory); an error
+/// when the file cannot be read or no call meets the focus.
+pub(in crate::app) fn focused_calls(
+    judge: &JudgeArgs,
+    focus: &FocusArgs,
+    path: &str,
+) -> anyhow::Result<Option<foldhash::HashSet<String>>> {
+    let file = FileOptions {
+        site: &SiteArgs::default(),
+        ports: &MediaPortArgs::default(),
+        judge,
+        focus,
+    };
+    let Some((analysis, errors)) = analyze_file(&file, path, Layout::Held)? else {
+        return Ok(None);
+    };
+    if let Some(e) = errors.into_iter().next() {
+        return Err(e.into());
+    }
+    let Some((analysis, _)) = analysis else {
+        return Ok(None);
+    };
+    Ok(Some(
+        (analysis.calls.into_iter()).map(|c| c.call_id).collect(),
+    ))
+}
+
+/// Whether `captures` are one file that can be read again (not standard input, a named
+/// pipe or a device).
+pub(in crate::app) fn one_file(captures: &[String]) -> Option<&str> {
+    match captures {
+        [path] if path != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file()) => Some(path),
+        _ => None,
+    }
+}
+
 /// The end of the reading that judged every unit with the whole capture's roles and site
 /// (`j`, on [`Pass::Judge`]): the report. `learnt`: the evidence of roles, when the
 /// judging's tally holds only the INVITEs to and from XCC (the first reading judged).
@@ -476,6 +515,41 @@ mod tests {
                 .contains("no call in the capture matches the selection"),
             "{err}"
         );
+    }
+
+    /// `calls` and `messages` with a focus on one file find its calls as `analyze` does,
+    /// as a stream (standard input and several files hold them).
+    #[test]
+    fn calls_and_messages_find_a_focus_as_a_stream() {
+        let path = format!(
+            "{}/testdata/followme/many-calls.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        for command in ["calls", "messages"] {
+            let argv = [
+                "sipdiag",
+                command,
+                "--format",
+                "json",
+                "--number",
+                "+49891010",
+                &path,
+            ];
+            let args = match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+                crate::cli::Command::Calls(args) | crate::cli::Command::Messages(args) => args,
+                _ => unreachable!("parsed as {command}"),
+            };
+            READINGS.with(|r| r.set(0));
+            let code = match command {
+                "calls" => super::super::super::calls::calls(&args),
+                _ => super::super::super::commands::messages(&args),
+            };
+            assert_eq!(code.unwrap(), 0, "{command}");
+            assert!(
+                READINGS.with(|r| r.get()) >= 1,
+                "{command} read as a stream"
+            );
+        }
     }
 
     /// A first reading of `fixture`, giving up judging after `units` looks at roles
