@@ -19,9 +19,9 @@
 //! smallest: the same calls at the smallest size's rate, so that wall time can be told
 //! apart by what grows with it, the capture's length or the calls in progress.
 //!
-//! On the sizes as they are, `analyze --call-id`, `flow --call-id` and `extract --call-id`
-//! of one call in the middle of the hour: a focus is read as a stream too, its memory
-//! that of `analyze`.
+//! On the sizes as they are, `analyze`, `calls`, `messages`, `flow` and `extract` with
+//! `--call-id` of one call in the middle of the hour: a focus is read as a stream too, its
+//! memory that of `analyze`.
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
@@ -254,6 +254,14 @@ fn main() {
                 (
                     "analyze --call-id",
                     vec!["analyze", "--format", "json", "--call-id", id],
+                ),
+                (
+                    "calls --call-id",
+                    vec!["calls", "--format", "json", "--call-id", id],
+                ),
+                (
+                    "messages --call-id",
+                    vec!["messages", "--format", "json", "--call-id", id],
                 ),
                 ("flow --call-id", vec!["flow", "--call-id", id]),
                 (
