@@ -200,9 +200,10 @@ fn json_of(args: &[&str], path: &Path) -> (Option<i32>, serde_json::Value) {
     (out.status.code(), v)
 }
 
-/// `calls` and `messages` with a focus on one file find the calls as `analyze` does, as a
-/// stream: their rows are those of the calls `analyze --in-memory` shows with that focus,
-/// as the rows of the whole capture list them.
+/// `calls`, `messages` and `media` with a focus on one file find the calls as `analyze`
+/// does, as a stream: their rows (the RTP streams and SDP announcements of `media`) are
+/// those of the calls `analyze --in-memory` shows with that focus, as the rows of the
+/// whole capture list them; the rest of the `media` report is the whole capture's.
 #[test]
 fn calls_and_messages_with_a_focus_list_the_calls_analyze_selects() {
     let dirs = ["calls", "followme", "gallery", "media"];
@@ -218,6 +219,7 @@ fn calls_and_messages_with_a_focus_list_the_calls_analyze_selects() {
         }
         let (_, all_calls) = json_of(&["calls", "--format", "json"], &path);
         let (_, all_messages) = json_of(&["messages", "--format", "json"], &path);
+        let (_, all_media) = json_of(&["media", "--format", "json"], &path);
         for focus in &focuses {
             let what = format!("{} {}", path.display(), focus.join(" "));
             let held = [&["analyze", "--format", "json", "--in-memory"], &focus[..]].concat();
@@ -233,8 +235,13 @@ fn calls_and_messages_with_a_focus_list_the_calls_analyze_selects() {
                 &[&["messages", "--format", "json"], &focus[..]].concat(),
                 &path,
             );
+            let (media_code, media) = json_of(
+                &[&["media", "--format", "json"], &focus[..]].concat(),
+                &path,
+            );
             if code == Some(2) {
-                assert_eq!((calls_code, messages_code), (Some(2), Some(2)), "{what}");
+                let codes = (calls_code, messages_code, media_code);
+                assert_eq!(codes, (Some(2), Some(2), Some(2)), "{what}");
                 continue;
             }
             let kept = |rows: &serde_json::Value| -> Vec<serde_json::Value> {
@@ -253,6 +260,11 @@ fn calls_and_messages_with_a_focus_list_the_calls_analyze_selects() {
                 &kept(&all_messages["messages"]),
                 "{what}"
             );
+            let mut expected = all_media.clone();
+            for key in ["rtp", "announced"] {
+                expected["media"][key] = serde_json::Value::Array(kept(&all_media["media"][key]));
+            }
+            assert!(media == expected, "{what}: media differs");
             compared += 1;
             rows += calls["calls"].as_array().unwrap().len();
         }

@@ -20,11 +20,22 @@ use super::{Collect, collect, finish, flow, infer_site, scan_all, site_settings,
 pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     let (_, settings) = site_settings(&SiteArgs::default(), &args.ports)?;
     let focus = flow::focus(&args.focus)?;
-    // Without a focus the calls are not printed: one capture's calls and media retire as
-    // they end and their rows are written out (several captures or a focus: the whole
-    // call set and media report).
-    if focus.is_empty() && args.captures.len() == 1 {
-        match media_retiring(args, settings.clone()) {
+    // The calls are not printed: one capture's calls and media retire as they end and
+    // their rows are written out, with a focus those of the calls it selects (found first
+    // as `analyze` finds them, as a stream); several captures, or a focus on standard
+    // input: the whole call set and media report.
+    let only = match super::watch::one_file(&args.captures) {
+        Some(path) if !focus.is_empty() => {
+            super::watch::focused_calls(&Default::default(), &args.focus, path)?
+        }
+        _ => None,
+    };
+    let focused = only.map(|calls| MediaFocus {
+        calls,
+        ips: focus.ips.clone(),
+    });
+    if (focus.is_empty() || focused.is_some()) && args.captures.len() == 1 {
+        match media_retiring(args, settings.clone(), focused) {
             Ok(code) => return Ok(code),
             // The spool could not be written: read again whole, when the input can be.
             Err(e) if args.captures[0] != "-" && e.is::<SpoolError>() => {}
@@ -98,10 +109,39 @@ impl std::fmt::Display for SpoolError {
 
 impl std::error::Error for SpoolError {}
 
-/// `media` of one capture without a focus: calls retire as they end, and so do flows,
-/// streams and announcements ([`crate::media::MediaTracker::retiring`]), their rows
-/// written out as they come ([`MediaSpool`]).
-fn media_retiring(args: &MediaArgs, settings: MediaSettings) -> anyhow::Result<u8> {
+/// What `media` with a focus shows: the RTP and announcements of the calls it selects
+/// (by key), and with `--ip` the streams and STUN of those addresses.
+struct MediaFocus {
+    calls: foldhash::HashSet<String>,
+    ips: Vec<std::net::IpAddr>,
+}
+
+impl MediaFocus {
+    fn by_ip(&self, a: &std::net::SocketAddr) -> bool {
+        self.ips.contains(&a.ip())
+    }
+
+    /// The rows shown, as `media` keeps them of the whole report.
+    fn rows(&self, rows: &mut crate::media::Rows) {
+        rows.rtp.retain(|s| {
+            s.call_id
+                .as_deref()
+                .is_some_and(|id| self.calls.contains(id))
+                || self.by_ip(&s.src)
+                || self.by_ip(&s.dst)
+        });
+        (rows.announced).retain(|(_, a)| self.calls.contains(&*a.call_id));
+    }
+}
+
+/// `media` of one capture: calls retire as they end, and so do flows, streams and
+/// announcements ([`crate::media::MediaTracker::retiring`]), their rows written out as
+/// they come ([`MediaSpool`]), with a focus those it shows.
+fn media_retiring(
+    args: &MediaArgs,
+    settings: MediaSettings,
+    focus: Option<MediaFocus>,
+) -> anyhow::Result<u8> {
     let spool = match args.format {
         Format::Json => MediaSpool::json().map_err(SpoolError)?,
         Format::Table => MediaSpool::table(crate::report::terminal_width()),
@@ -127,6 +167,7 @@ fn media_retiring(args: &MediaArgs, settings: MediaSettings) -> anyhow::Result<u
     let mut media = MediaRows {
         tracker,
         rows: Some(send),
+        focus,
     };
     let (mut reports, errors) = super::scan_all_with(&args.captures, &mut calls, &mut media);
     calls.set.finish().for_each(drop);
@@ -142,8 +183,14 @@ fn media_retiring(args: &MediaArgs, settings: MediaSettings) -> anyhow::Result<u
     if reports.is_empty() {
         return finish(errors);
     }
-    let rest = media.tracker.finish_rows();
-    let report = media.tracker.finish();
+    let mut rest = media.tracker.finish_rows();
+    let mut report = media.tracker.finish();
+    if let Some(f) = &media.focus {
+        f.rows(&mut rest);
+        if !f.ips.is_empty() {
+            report.stun.retain(|t| f.by_ip(&t.src) || f.by_ip(&t.dst));
+        }
+    }
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     spool
         .finish(&reports, report, rest, &mut out)
@@ -166,12 +213,16 @@ struct MediaRows {
     tracker: crate::media::MediaTracker,
     /// `None` once the writer has stopped (it failed: its error is reported).
     rows: Option<std::sync::mpsc::SyncSender<crate::media::Rows>>,
+    focus: Option<MediaFocus>,
 }
 
 impl MediaRows {
     fn write(&mut self) {
         if self.tracker.has_rows() {
-            let rows = self.tracker.take_rows();
+            let mut rows = self.tracker.take_rows();
+            if let Some(f) = &self.focus {
+                f.rows(&mut rows);
+            }
             if let Some(send) = &self.rows
                 && send.send(rows).is_err()
             {

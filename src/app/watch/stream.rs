@@ -517,15 +517,15 @@ mod tests {
         );
     }
 
-    /// `calls` and `messages` with a focus on one file find its calls as `analyze` does,
-    /// as a stream (standard input and several files hold them).
+    /// `calls`, `messages` and `media` with a focus on one file find its calls as
+    /// `analyze` does, as a stream (standard input and several files hold them).
     #[test]
     fn calls_and_messages_find_a_focus_as_a_stream() {
         let path = format!(
             "{}/testdata/followme/many-calls.pcap",
             env!("CARGO_MANIFEST_DIR")
         );
-        for command in ["calls", "messages"] {
+        for command in ["calls", "messages", "media"] {
             let argv = [
                 "sipdiag",
                 command,
@@ -535,14 +535,14 @@ mod tests {
                 "+49891010",
                 &path,
             ];
-            let args = match crate::cli::Cli::try_parse_from(argv).unwrap().command {
-                crate::cli::Command::Calls(args) | crate::cli::Command::Messages(args) => args,
-                _ => unreachable!("parsed as {command}"),
-            };
             READINGS.with(|r| r.set(0));
-            let code = match command {
-                "calls" => super::super::super::calls::calls(&args),
-                _ => super::super::super::commands::messages(&args),
+            let code = match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+                crate::cli::Command::Calls(args) => super::super::super::calls::calls(&args),
+                crate::cli::Command::Messages(args) => {
+                    super::super::super::commands::messages(&args)
+                }
+                crate::cli::Command::Media(args) => super::super::super::commands::media(&args),
+                _ => unreachable!("parsed as {command}"),
             };
             assert_eq!(code.unwrap(), 0, "{command}");
             assert!(
