@@ -19,9 +19,9 @@
 //! smallest: the same calls at the smallest size's rate, so that wall time can be told
 //! apart by what grows with it, the capture's length or the calls in progress.
 //!
-//! On the sizes as they are, `analyze`, `calls`, `messages`, `flow` and `extract` with
-//! `--call-id` of one call in the middle of the hour: a focus is read as a stream too, its
-//! memory that of `analyze`.
+//! On the sizes as they are, `analyze`, `calls`, `messages`, `media`, `flow` and
+//! `extract` with `--call-id` of one call in the middle of the hour: a focus is read as a
+//! stream too, its memory that of `analyze`.
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
@@ -262,6 +262,10 @@ fn main() {
                 (
                     "messages --call-id",
                     vec!["messages", "--format", "json", "--call-id", id],
+                ),
+                (
+                    "media --call-id",
+                    vec!["media", "--format", "json", "--call-id", id],
                 ),
                 ("flow --call-id", vec!["flow", "--call-id", id]),
                 (
