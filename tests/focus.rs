@@ -27,6 +27,21 @@ fn calls_of(path: &Path) -> (Vec<String>, Option<String>) {
     (ids, from)
 }
 
+/// The focuses tried on every capture: the Call-ID of its first call and, when it has
+/// one, that call's caller (`--number`); with the capture's Call-IDs. `None` when `calls`
+/// lists no call.
+fn first_focuses(path: &Path) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let (ids, from) = calls_of(path);
+    let mut focuses = vec![vec!["--call-id".to_string(), ids.first()?.clone()]];
+    focuses.extend(from.map(|n| vec!["--number".to_string(), n]));
+    Some((ids, focuses))
+}
+
+/// `focus` as arguments.
+fn args(focus: &[String]) -> Vec<&str> {
+    focus.iter().map(String::as_str).collect()
+}
+
 /// The JSON report and exit code of `analyze` with `focus`, streamed or `--in-memory`.
 fn analyze(path: &Path, focus: &[&str], in_memory: bool) -> (Option<i32>, Vec<u8>, Vec<u8>) {
     let mut args = vec!["analyze", "--format", "json", "--fail-on", "none"];
@@ -47,21 +62,19 @@ fn a_focused_report_streamed_is_the_one_of_every_call_held() {
     ];
     let (mut compared, mut shown, mut findings) = (0, 0, 0);
     for path in common::fixtures_and_corpus(&dirs) {
-        let (ids, from) = calls_of(&path);
-        let Some(first) = ids.first() else {
+        let Some((ids, mut focuses)) = first_focuses(&path) else {
             continue;
         };
-        let mut focuses: Vec<Vec<&str>> = vec![
-            vec!["--call-id", first],
-            vec!["--call-id", &ids[ids.len() / 2]],
-            vec!["--call-id", ids.last().expect("one call at least")],
-            vec!["--ip", "127.0.0.10"],
-            vec!["--since", "12:00"],
-        ];
-        if let Some(n) = &from {
-            focuses.push(vec!["--number", n]);
+        let middle = &ids[ids.len() / 2];
+        let last = ids.last().expect("one call at least");
+        for more in [["--call-id", middle], ["--call-id", last]]
+            .into_iter()
+            .chain([["--ip", "127.0.0.10"], ["--since", "12:00"]])
+        {
+            focuses.push(more.map(str::to_string).to_vec());
         }
         for focus in &focuses {
+            let focus = &args(focus)[..];
             let streamed = analyze(&path, focus, false);
             let held = analyze(&path, focus, true);
             let what = format!("{} {}", path.display(), focus.join(" "));
@@ -112,15 +125,12 @@ fn a_ladder_streamed_is_the_one_of_every_call_held() {
     let dirs = ["calls", "diag", "extract", "followme", "gallery", "media"];
     let (mut compared, mut arrows) = (0, 0);
     for path in common::fixtures_and_corpus(&dirs) {
-        let (ids, from) = calls_of(&path);
-        let Some(first) = ids.first() else {
+        let Some((_, mut focuses)) = first_focuses(&path) else {
             continue;
         };
-        let mut focuses: Vec<Vec<&str>> = vec![vec![], vec!["--call-id", first]];
-        if let Some(n) = &from {
-            focuses.push(vec!["--number", n]);
-        }
+        focuses.push(Vec::new());
         for focus in &focuses {
+            let focus = &args(focus)[..];
             for format in ["text", "mermaid"] {
                 let streamed = flow(&path, format, focus, false);
                 let held = flow(&path, format, focus, true);
@@ -166,15 +176,11 @@ fn an_extract_of_one_file_streamed_is_the_one_of_every_call_held() {
     let dirs = ["calls", "followme", "gallery", "media"];
     let (mut compared, mut frames) = (0, 0);
     for path in common::fixtures_and_corpus(&dirs) {
-        let (ids, from) = calls_of(&path);
-        let Some(first) = ids.first() else {
+        let Some((_, focuses)) = first_focuses(&path) else {
             continue;
         };
-        let mut focuses: Vec<Vec<&str>> = vec![vec!["--call-id", first]];
-        if let Some(n) = &from {
-            focuses.push(vec!["--number", n]);
-        }
         for focus in &focuses {
+            let focus = &args(focus)[..];
             let streamed = extract(&path, focus, false);
             let held = extract(&path, focus, true);
             let what = format!("{} {}", path.display(), focus.join(" "));
@@ -209,36 +215,26 @@ fn calls_and_messages_with_a_focus_list_the_calls_analyze_selects() {
     let dirs = ["calls", "followme", "gallery", "media"];
     let (mut compared, mut rows) = (0, 0);
     for path in common::fixtures_and_corpus(&dirs) {
-        let (ids, from) = calls_of(&path);
-        let Some(first) = ids.first() else {
+        let Some((_, focuses)) = first_focuses(&path) else {
             continue;
         };
-        let mut focuses: Vec<Vec<&str>> = vec![vec!["--call-id", first]];
-        if let Some(n) = &from {
-            focuses.push(vec!["--number", n]);
-        }
         let (_, all_calls) = json_of(&["calls", "--format", "json"], &path);
         let (_, all_messages) = json_of(&["messages", "--format", "json"], &path);
         let (_, all_media) = json_of(&["media", "--format", "json"], &path);
         for focus in &focuses {
+            let focus = &args(focus)[..];
             let what = format!("{} {}", path.display(), focus.join(" "));
-            let held = [&["analyze", "--format", "json", "--in-memory"], &focus[..]].concat();
+            let held = [&["analyze", "--format", "json", "--in-memory"], focus].concat();
             let (code, analysis) = json_of(&held, &path);
             let shown: Vec<&str> = (analysis["calls"].as_array())
                 .map(|cs| cs.iter().filter_map(|c| c["call_id"].as_str()).collect())
                 .unwrap_or_default();
-            let (calls_code, calls) = json_of(
-                &[&["calls", "--format", "json"], &focus[..]].concat(),
-                &path,
-            );
-            let (messages_code, messages) = json_of(
-                &[&["messages", "--format", "json"], &focus[..]].concat(),
-                &path,
-            );
-            let (media_code, media) = json_of(
-                &[&["media", "--format", "json"], &focus[..]].concat(),
-                &path,
-            );
+            let (calls_code, calls) =
+                json_of(&[&["calls", "--format", "json"], focus].concat(), &path);
+            let (messages_code, messages) =
+                json_of(&[&["messages", "--format", "json"], focus].concat(), &path);
+            let (media_code, media) =
+                json_of(&[&["media", "--format", "json"], focus].concat(), &path);
             if code == Some(2) {
                 let codes = (calls_code, messages_code, media_code);
                 assert_eq!(codes, (Some(2), Some(2), Some(2)), "{what}");

@@ -97,12 +97,7 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
     let focus = flow::focus(&args.focus)?;
     // A focus on one file: the calls it selects, found as `analyze` finds them, as a
     // stream; then their rows, as without a focus.
-    let only = match super::watch::one_file(&args.captures) {
-        Some(path) if !focus.is_empty() => {
-            super::watch::focused_calls(&Default::default(), &args.focus, path)?
-        }
-        _ => None,
-    };
+    let only = super::watch::focused_calls(&Default::default(), &args.focus, &args.captures)?;
     let streamed = if (focus.is_empty() || only.is_some()) && args.captures.len() == 1 {
         let mut sink = Rows {
             only,

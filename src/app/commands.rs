@@ -24,12 +24,7 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     // their rows are written out, with a focus those of the calls it selects (found first
     // as `analyze` finds them, as a stream); several captures, or a focus on standard
     // input: the whole call set and media report.
-    let only = match super::watch::one_file(&args.captures) {
-        Some(path) if !focus.is_empty() => {
-            super::watch::focused_calls(&Default::default(), &args.focus, path)?
-        }
-        _ => None,
-    };
+    let only = super::watch::focused_calls(&Default::default(), &args.focus, &args.captures)?;
     let focused = only.map(|calls| MediaFocus {
         calls,
         ips: focus.ips.clone(),
@@ -426,9 +421,7 @@ fn focused_call_ids(
         "the focus flags read the capture twice (calls first, then messages): give a file, not standard input"
     );
     // One file: the calls found as `analyze` finds them, as a stream.
-    if let Some(path) = super::watch::one_file(captures)
-        && let Some(ids) = super::watch::focused_calls(&Default::default(), focus_args, path)?
-    {
+    if let Some(ids) = super::watch::focused_calls(&Default::default(), focus_args, captures)? {
         return Ok(Some(ids));
     }
     let mut set = CallSet::default();

@@ -167,19 +167,16 @@ fn media_frames(path: &str, windows: &[MediaWindow]) -> anyhow::Result<Vec<u64>>
     Ok(frames)
 }
 
-/// The keys of the calls the focus selects in the one file at `path`, found as `analyze`
-/// finds them, as a stream ([`super::watch::focused_calls`]); `None` when the calls are to
-/// be held instead.
-fn selected_streamed(
-    args: &ExtractArgs,
-    path: &str,
-) -> anyhow::Result<Option<foldhash::HashSet<String>>> {
+/// The keys of the calls the focus selects in the one file given, found as `analyze`
+/// finds them, as a stream ([`super::watch::focused_calls`]); `None` for several files
+/// or when the calls are to be held instead.
+fn selected_streamed(args: &ExtractArgs) -> anyhow::Result<Option<foldhash::HashSet<String>>> {
     let judge = crate::cli::JudgeArgs {
         xcc: args.xcc.clone(),
         pbx: args.pbx.clone(),
         ..Default::default()
     };
-    super::watch::focused_calls(&judge, &args.focus, path)
+    super::watch::focused_calls(&judge, &args.focus, &args.captures)
 }
 
 pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
@@ -205,9 +202,10 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
 
     // One file: the calls selected, found as `analyze` of the file finds them, as a
     // stream.
-    let selected = match super::watch::one_file(&args.captures) {
-        Some(path) if !args.in_memory => selected_streamed(args, path)?,
-        _ => None,
+    let selected = if args.in_memory {
+        None
+    } else {
+        selected_streamed(args)?
     };
     // First read: the calls (the selected ones, when known), and the frames of their
     // messages.
@@ -317,7 +315,7 @@ mod tests {
         assert_eq!(extract(&args(second)).unwrap(), 0);
         assert!(super::super::watch::READINGS.with(|r| r.get()) >= 1);
         assert!(std::fs::metadata(&out).unwrap().len() > 1000);
-        let selected = selected_streamed(&args(second), &path).unwrap().unwrap();
+        let selected = selected_streamed(&args(second)).unwrap().unwrap();
         let mut selected: Vec<String> = selected.into_iter().collect();
         selected.sort();
         assert_eq!(
@@ -327,7 +325,7 @@ mod tests {
                 "7a8703aba1c89160667956f2@127.0.0.10"
             ]
         );
-        let err = selected_streamed(&args("no-such-call"), &path).unwrap_err();
+        let err = selected_streamed(&args("no-such-call")).unwrap_err();
         assert!(
             err.to_string().contains("no call in the capture matches"),
             "{err}"

@@ -182,10 +182,7 @@ pub(super) fn flow(args: &FlowArgs) -> anyhow::Result<u8> {
         judge: &judge,
     };
     let softphone_port = args.ports.softphone_port.unwrap_or(2230);
-    if let [path] = &args.captures[..]
-        && path != "-"
-        // A named pipe or a device cannot be read twice.
-        && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+    if let Some(path) = super::watch::one_file(&args.captures)
         && !args.in_memory
         && let Some((ladder, errors)) = streamed(args, &opts, path, softphone_port)?
     {

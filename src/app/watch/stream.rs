@@ -321,16 +321,23 @@ pub(in crate::app) fn analyze_file(
     report(j, None, errors)
 }
 
-/// The keys of the calls `focus` selects in the file at `path` (which can be read
-/// again), as `analyze` of the file finds them (`judge`'s `--xcc`, `--pbx`), read as a
-/// stream: memory follows the calls in progress, not the calls seen. `None` when the
-/// calls are to be held instead (a clock that jumps, no temporary directory); an error
-/// when the file cannot be read or no call meets the focus.
+/// The keys of the calls `focus` selects in `captures` when they are one file that can
+/// be read again ([`one_file`]), as `analyze` of the file finds them (`judge`'s `--xcc`,
+/// `--pbx`), read as a stream: memory follows the calls in progress, not the calls seen.
+/// `None` without a focus, for other input, or when the calls are to be held instead (a
+/// clock that jumps, no temporary directory); an error when the file cannot be read or
+/// no call meets the focus.
 pub(in crate::app) fn focused_calls(
     judge: &JudgeArgs,
     focus: &FocusArgs,
-    path: &str,
+    captures: &[String],
 ) -> anyhow::Result<Option<foldhash::HashSet<String>>> {
+    let Some(path) = one_file(captures) else {
+        return Ok(None);
+    };
+    if super::super::flow::focus(focus)?.is_empty() {
+        return Ok(None);
+    }
     let file = FileOptions {
         site: &SiteArgs::default(),
         ports: &MediaPortArgs::default(),
