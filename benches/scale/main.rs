@@ -21,7 +21,8 @@
 //!
 //! On the sizes as they are, `analyze`, `calls`, `messages`, `media`, `flow` and
 //! `extract` with `--call-id` of one call in the middle of the hour: a focus is read as a
-//! stream too, its memory that of `analyze`.
+//! stream too, its memory that of `analyze`. And `analyze` and `calls` with a `--since`
+//! before the first call: a focus that selects every call, and keeps a little of each.
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
@@ -44,6 +45,8 @@ const GENERATOR_VERSION: u32 = 1;
 /// Seconds from answer to BYE: short calls.
 const HOLD: u32 = 10;
 const TARGET_RSS_MIB: f64 = 64.0;
+/// A `--since` before the capture's first call: a focus that selects every call.
+const SINCE_ALL: &str = "2000-01-01T00:00:00Z";
 
 /// The capture of `calls` calls over an hour (`long_first`: the first answered one lasting
 /// the hour; `rtp` false: filtered to signalling, as `tcpdump port 5060` would take it).
@@ -271,6 +274,15 @@ fn main() {
                 (
                     "extract --call-id",
                     vec!["extract", "-o", extract_out, "--call-id", id],
+                ),
+                // A focus that selects every call: what it keeps of each call shown.
+                (
+                    "analyze --since (all)",
+                    vec!["analyze", "--format", "json", "--since", SINCE_ALL],
+                ),
+                (
+                    "calls --since (all)",
+                    vec!["calls", "--format", "json", "--since", SINCE_ALL],
                 ),
             ],
             None => Vec::new(),

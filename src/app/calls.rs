@@ -7,6 +7,7 @@
 //! its two rows. JSON rows are written to a spool file as the calls retire
 //! ([`CallsSpool`]) and copied behind the capture reports at the end.
 
+use crate::calls::focus::CallIds;
 use anyhow::Context;
 
 use crate::calls::CallSet;
@@ -33,7 +34,7 @@ struct Rows {
     /// Writing the spool failed: the run falls back to the whole capture.
     spool_error: Option<std::io::Error>,
     /// With a focus: the calls it selects (by key); the others get no row.
-    only: Option<foldhash::HashSet<String>>,
+    only: Option<CallIds>,
 }
 
 impl Rows {

@@ -2,6 +2,7 @@
 //! Input: each command's options and captures; output: its listing on standard output
 //! and the exit code.
 
+use crate::calls::focus::CallIds;
 use anyhow::Context;
 
 use crate::calls::CallSet;
@@ -107,7 +108,7 @@ impl std::error::Error for SpoolError {}
 /// What `media` with a focus shows: the RTP and announcements of the calls it selects
 /// (by key), and with `--ip` the streams and STUN of those addresses.
 struct MediaFocus {
-    calls: foldhash::HashSet<String>,
+    calls: CallIds,
     ips: Vec<std::net::IpAddr>,
 }
 
@@ -125,7 +126,7 @@ impl MediaFocus {
                 || self.by_ip(&s.src)
                 || self.by_ip(&s.dst)
         });
-        (rows.announced).retain(|(_, a)| self.calls.contains(&*a.call_id));
+        (rows.announced).retain(|(_, a)| self.calls.contains(&a.call_id));
     }
 }
 
@@ -411,7 +412,7 @@ pub(super) fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
 fn focused_call_ids(
     captures: &[String],
     focus_args: &FocusArgs,
-) -> anyhow::Result<Option<foldhash::HashSet<String>>> {
+) -> anyhow::Result<Option<CallIds>> {
     let focus = flow::focus(focus_args)?;
     if focus.is_empty() {
         return Ok(None);

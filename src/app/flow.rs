@@ -4,6 +4,7 @@
 //! what an arrow shows (ends, method or status with reason, frame, time): the call model
 //! keeps no reason phrases, and the ladder must quote them as sent.
 
+use crate::calls::focus::CallIds;
 use std::net::{IpAddr, SocketAddr};
 
 use anyhow::Context;
@@ -41,12 +42,12 @@ pub(super) struct Recorder {
     index: foldhash::HashMap<String, usize>,
     messages: Vec<Recorded>,
     /// Only the messages of these calls, when given (the others are not looked at).
-    only: Option<foldhash::HashSet<String>>,
+    only: Option<CallIds>,
 }
 
 impl Recorder {
     /// A recorder of the messages of the calls `ids` only.
-    fn only(ids: foldhash::HashSet<String>) -> Self {
+    fn only(ids: CallIds) -> Self {
         Recorder {
             only: Some(ids),
             ..Default::default()
@@ -235,7 +236,7 @@ fn streamed(
     let legs: foldhash::HashMap<&str, LegKind> = (analysis.calls.iter())
         .map(|c| (c.call_id.as_str(), c.leg))
         .collect();
-    let mut rec = Recorder::only(legs.keys().map(|id| id.to_string()).collect());
+    let mut rec = Recorder::only(legs.keys().collect());
     // The same file again: what it could not read, the first reading reported.
     let _ = super::scan(path, &mut rec);
     let findings = analysis.findings.iter().map(|f| &f.finding);

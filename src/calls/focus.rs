@@ -7,6 +7,7 @@
 //! about "the call from +49891234 at 10:32" shows both the forwarded call and XCC's call to
 //! the mobile.
 
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 
 use crate::capture::Timestamp;
@@ -112,6 +113,55 @@ impl Focus {
     }
 }
 
+/// A set of Call-IDs (or of the keys of calls without one), kept as 64-bit hashes: a
+/// focus that selects a million calls of a capture keeps 8 bytes for each, not the
+/// strings. Two of a capture's Call-IDs share a hash with a chance of about one in 10^7
+/// for a million calls; a call not selected would then be taken for one that is.
+#[derive(Debug, Clone, Default)]
+pub struct CallIds {
+    hashes: foldhash::HashSet<u64>,
+    hasher: foldhash::quality::RandomState,
+}
+
+impl CallIds {
+    fn hash(&self, id: &str) -> u64 {
+        self.hasher.hash_one(id)
+    }
+
+    /// Adds `id`; whether it was not in the set yet.
+    pub fn insert(&mut self, id: &str) -> bool {
+        self.hashes.insert(self.hash(id))
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.hashes.contains(&self.hash(id))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+}
+
+impl<S: AsRef<str>> Extend<S> for CallIds {
+    fn extend<I: IntoIterator<Item = S>>(&mut self, ids: I) {
+        for id in ids {
+            self.insert(id.as_ref());
+        }
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for CallIds {
+    fn from_iter<I: IntoIterator<Item = S>>(ids: I) -> Self {
+        let mut set = CallIds::default();
+        set.extend(ids);
+        set
+    }
+}
+
 /// The user parts a call's INVITEs name: Request-URI, From, To, P-Asserted-Identity, every
 /// Diversion and History-Info entry.
 fn call_numbers(c: &Call) -> Vec<String> {
@@ -167,7 +217,22 @@ pub fn number_matches(wanted: &str, seen: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::CallIds;
     use super::number_matches as m;
+
+    #[test]
+    fn a_set_of_call_ids_holds_the_ids_put_in() {
+        let ids: Vec<String> = (0..10_000).map(|i| format!("{i}@10.0.0.1")).collect();
+        let mut set: CallIds = ids.iter().step_by(2).collect();
+        assert_eq!(set.len(), 5_000);
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(set.contains(id), i % 2 == 0, "{id}");
+        }
+        assert!(!set.insert("0@10.0.0.1"), "already in");
+        assert!(set.insert("1@10.0.0.1"));
+        assert!(set.contains("1@10.0.0.1") && !set.contains("1@10.0.0.1 "));
+        assert!(!CallIds::default().contains("") && CallIds::default().is_empty());
+    }
 
     #[test]
     fn numbers_match_across_dialling_formats() {

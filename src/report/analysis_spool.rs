@@ -29,6 +29,7 @@ use super::spool::json_element_bytes;
 use super::verdict::Verdict;
 
 mod spooled;
+use crate::calls::focus::CallIds;
 use crate::calls::legs::LegKind;
 use crate::rules::sp003_media_missing::{UDP_IN_CAPTURE, set_udp_in_capture};
 use crate::rules::{Finding, Severity};
@@ -44,6 +45,9 @@ pub enum Layout {
     /// A text report's: the verdicts spooled and the ones shown kept; the first
     /// Follow-Me legs (every one when `verbose`).
     Text { verbose: bool },
+    /// Only which calls are shown, as a listing with a focus needs them: their Call-IDs
+    /// ([`Spooled::Selection`]); verdicts, rows and findings are dropped.
+    Selection,
 }
 
 /// Rows as they come; see the module docs.
@@ -57,6 +61,8 @@ pub struct AnalysisRows {
     legs: BTreeMap<u64, CallSummary>,
     legs_total: usize,
     no_call_id: usize,
+    /// Selection: the calls shown.
+    shown: CallIds,
     scratch: Vec<u8>,
 }
 
@@ -150,6 +156,7 @@ impl AnalysisRows {
             legs: BTreeMap::new(),
             legs_total: 0,
             no_call_id: 0,
+            shown: CallIds::default(),
             scratch: Vec::new(),
         }
     }
@@ -166,6 +173,7 @@ impl AnalysisRows {
                 let row = encode(&v, false, &mut self.scratch)?;
                 self.verdicts.push(pos, row)?;
             }
+            Layout::Selection => {}
         }
         Ok(())
     }
@@ -187,6 +195,9 @@ impl AnalysisRows {
                         self.legs.pop_last();
                     }
                 }
+            }
+            Layout::Selection => {
+                self.shown.insert(&c.call_id);
             }
         }
         Ok(())
@@ -240,6 +251,7 @@ impl AnalysisRows {
                     late: late.clone(),
                 })))
             }
+            Layout::Selection => Ok(Some(Spooled::Selection(self.shown))),
         }
     }
 }
@@ -346,6 +358,9 @@ impl FindingRows {
 
     /// A finding, complete, with its catalogue `rank`.
     pub fn push(&mut self, f: Finding, rank: usize) -> io::Result<()> {
+        if self.layout == Layout::Selection {
+            return Ok(());
+        }
         let key = report_key(&f, rank);
         if self.layout == Layout::Held {
             self.held.push((key, f));
@@ -448,6 +463,9 @@ impl FindingRows {
     /// the capture's UDP datagrams, which findings judged before its end quote as they
     /// stood then (SP003's `udp_datagrams_in_capture`).
     pub fn finish(mut self, a: &mut Analysis, udp: u64) -> io::Result<Option<SpooledFindings>> {
+        if self.layout == Layout::Selection {
+            return Ok(None);
+        }
         if self.layout == Layout::Held {
             self.held.sort_by_key(|(key, _)| *key);
             let held: Vec<Finding> = (self.held.into_iter())

@@ -3,10 +3,12 @@
 //! stays that of the whole capture), and the report keeps the units the focus selects, as
 //! `analyze` does when it holds every call ([`Focus::select`], then
 //! `flow::focused_findings`). Input: each judged unit, and each finding of no unit;
-//! output: whether it is shown. Memory follows the calls shown, not the calls seen.
+//! output: whether it is shown. Memory follows the calls shown, not the calls seen, and
+//! stays small per call shown: a 64-bit hash of its Call-ID ([`CallIds`]), and a bit for
+//! each of its messages' frames.
 
 use crate::calls::Call;
-use crate::calls::focus::Focus;
+use crate::calls::focus::{CallIds, Focus};
 use crate::calls::legs::Legs;
 use crate::capture::Timestamp;
 use crate::rules::Finding;
@@ -14,10 +16,11 @@ use crate::rules::Finding;
 /// The focus, and the calls it has selected so far.
 pub(super) struct Focused {
     focus: Focus,
-    /// The Call-IDs of the calls shown.
-    calls: foldhash::HashSet<String>,
+    /// The calls shown (were two Call-IDs to share a hash, a finding of no unit about a
+    /// call not shown could be shown).
+    calls: CallIds,
     /// The frames of their messages.
-    frames: foldhash::HashSet<u64>,
+    frames: FrameSet,
 }
 
 impl Focused {
@@ -38,8 +41,10 @@ impl Focused {
         let mut any = false;
         for (c, _) in calls.iter().zip(&keep).filter(|(_, k)| **k) {
             any = true;
-            self.calls.insert(c.call_id.clone());
-            self.frames.extend(c.messages.iter().map(|m| m.frame));
+            self.calls.insert(&c.call_id);
+            for m in &c.messages {
+                self.frames.insert(m.frame);
+            }
         }
         any
     }
@@ -58,5 +63,54 @@ impl Focused {
     /// "nothing wrong".
     pub(super) fn check(&self) -> anyhow::Result<()> {
         super::super::flow::check_selection(&self.focus, &[!self.calls.is_empty()])
+    }
+}
+
+/// A set of frame numbers, one bit each, in words of 64 consecutive frames: a call's
+/// messages cost a word each when calls are few, and the frames shown of a busy capture
+/// (most words holding several) about half a byte per frame of the capture.
+#[derive(Default)]
+struct FrameSet {
+    words: foldhash::HashMap<u64, u64>,
+}
+
+impl FrameSet {
+    fn insert(&mut self, frame: u64) {
+        *self.words.entry(frame / 64).or_default() |= 1 << (frame % 64);
+    }
+
+    fn contains(&self, frame: &u64) -> bool {
+        (self.words.get(&(frame / 64))).is_some_and(|w| w & (1 << (frame % 64)) != 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FrameSet;
+
+    #[test]
+    fn a_frame_set_holds_exactly_the_frames_put_in() {
+        let put = [0, 1, 63, 64, 65, 127, 128, 4_000_000_007, u64::MAX];
+        let mut set = FrameSet::default();
+        for f in put {
+            set.insert(f);
+        }
+        for f in 0..300 {
+            assert_eq!(set.contains(&f), put.contains(&f), "frame {f}");
+        }
+        for f in [
+            4_000_000_006,
+            4_000_000_007,
+            4_000_000_008,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(set.contains(&f), put.contains(&f), "frame {f}");
+        }
+        assert_eq!(
+            set.words.len(),
+            5,
+            "words 0, 1 and 2, and one each for the last two"
+        );
     }
 }

@@ -33,12 +33,13 @@
 use std::sync::Mutex;
 
 use crate::calls::USER_NUMBER_SOURCES;
+use crate::calls::focus::CallIds;
 use crate::calls::legs::{KnownXcc, RoleTally, Roles};
 use crate::capture::CaptureError;
 use crate::cli::{AnalyzeArgs, FocusArgs, JudgeArgs, MediaPortArgs, SiteArgs, WatchFormat};
 use crate::numbers::Site;
 use crate::report::analysis::TextOptions;
-use crate::report::analysis_spool::Layout;
+use crate::report::analysis_spool::{Layout, Spooled};
 use crate::rules::Finding;
 
 use super::input::read_one;
@@ -323,7 +324,8 @@ pub(in crate::app) fn analyze_file(
 
 /// The keys of the calls `focus` selects in `captures` when they are one file that can
 /// be read again ([`one_file`]), as `analyze` of the file finds them (`judge`'s `--xcc`,
-/// `--pbx`), read as a stream: memory follows the calls in progress, not the calls seen.
+/// `--pbx`), read as a stream: memory follows the calls in progress and, of the calls
+/// seen, keeps a hash of each one selected ([`CallIds`]).
 /// `None` without a focus, for other input, or when the calls are to be held instead (a
 /// clock that jumps, no temporary directory); an error when the file cannot be read or
 /// no call meets the focus.
@@ -331,7 +333,7 @@ pub(in crate::app) fn focused_calls(
     judge: &JudgeArgs,
     focus: &FocusArgs,
     captures: &[String],
-) -> anyhow::Result<Option<foldhash::HashSet<String>>> {
+) -> anyhow::Result<Option<CallIds>> {
     let Some(path) = one_file(captures) else {
         return Ok(None);
     };
@@ -344,18 +346,16 @@ pub(in crate::app) fn focused_calls(
         judge,
         focus,
     };
-    let Some((analysis, errors)) = analyze_file(&file, path, Layout::Held)? else {
+    let Some((analysis, errors)) = analyze_file(&file, path, Layout::Selection)? else {
         return Ok(None);
     };
     if let Some(e) = errors.into_iter().next() {
         return Err(e.into());
     }
-    let Some((analysis, _)) = analysis else {
-        return Ok(None);
-    };
-    Ok(Some(
-        (analysis.calls.into_iter()).map(|c| c.call_id).collect(),
-    ))
+    match analysis {
+        Some((_, Some(Spooled::Selection(shown)))) => Ok(Some(shown)),
+        _ => Ok(None),
+    }
 }
 
 /// Whether `captures` are one file that can be read again (not standard input, a named
@@ -556,6 +556,40 @@ mod tests {
                 READINGS.with(|r| r.get()) >= 1,
                 "{command} read as a stream"
             );
+        }
+    }
+
+    /// A listing's selection keeps which calls are shown and nothing else: the same calls
+    /// as the report held whole shows, and no row, verdict or finding.
+    #[test]
+    fn a_selection_keeps_the_calls_shown_and_nothing_else() {
+        let path = format!(
+            "{}/testdata/followme/many-calls.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        for focus in [
+            &["--since", "2000-01-01T00:00:00Z"][..],
+            &["--number", "+49891001"],
+            &["--call-id", "516dfc03bb884876380ae5d8@127.0.0.20"],
+        ] {
+            let args = focused_args(&path, focus);
+            let file = FileOptions::of(&args);
+            let run = |layout| {
+                let (streamed, errors) = analyze_file(&file, &path, layout).unwrap().unwrap();
+                assert!(errors.is_empty(), "{errors:?}");
+                streamed.expect("read")
+            };
+            let (held, _) = run(Layout::Held);
+            assert!(!held.findings.is_empty() || focus[0] == "--call-id");
+            let (a, spooled) = run(Layout::Selection);
+            let Some(Spooled::Selection(shown)) = spooled else {
+                panic!("{focus:?}: no selection");
+            };
+            assert_eq!(shown.len(), held.calls.len(), "{focus:?}");
+            assert!(held.calls.iter().all(|c| shown.contains(&c.call_id)));
+            assert!(!shown.contains("not-a-call-id"));
+            let kept = (a.calls.len(), a.verdicts.len(), a.findings.len());
+            assert_eq!(kept, (0, 0, 0), "{focus:?}");
         }
     }
 

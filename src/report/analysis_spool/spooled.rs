@@ -37,6 +37,8 @@ pub enum Spooled {
     /// A text report's verdicts (every failed one is listed: a capture of a million failed
     /// calls does not hold a million verdicts).
     Verdicts(SpooledVerdicts),
+    /// The calls shown, and nothing else ([`super::Layout::Selection`]).
+    Selection(crate::calls::focus::CallIds),
 }
 
 /// A text report's verdicts, spooled: read back in report order as the report is written
