@@ -219,9 +219,21 @@ pub(super) struct RuleChoice {
     select: Vec<String>,
     ignore: Vec<String>,
     overrides: Vec<(&'static str, Severity)>,
+    /// No rule at all ([`RuleChoice::none`]).
+    none: bool,
 }
 
 impl RuleChoice {
+    /// No rule: for a reading that only finds which calls a focus shows.
+    pub(super) fn none() -> Self {
+        RuleChoice {
+            select: Vec::new(),
+            ignore: Vec::new(),
+            overrides: Vec::new(),
+            none: true,
+        }
+    }
+
     pub(super) fn new(
         select: &[String],
         ignore: &[String],
@@ -250,6 +262,7 @@ impl RuleChoice {
             select: select.to_vec(),
             ignore: ignore.to_vec(),
             overrides,
+            none: false,
         })
     }
 
@@ -258,7 +271,7 @@ impl RuleChoice {
             k.iter()
                 .any(|s| s.eq_ignore_ascii_case(info.id) || s.eq_ignore_ascii_case(info.slug))
         };
-        (self.select.is_empty() || wanted(&self.select)) && !wanted(&self.ignore)
+        !self.none && (self.select.is_empty() || wanted(&self.select)) && !wanted(&self.ignore)
     }
 
     pub(super) fn apply_severity(&self, findings: &mut [rules::Finding]) {

@@ -67,6 +67,15 @@ impl Judge {
         })
     }
 
+    /// This judge only finds which calls a focus shows (a listing's selection,
+    /// [`crate::report::analysis_spool::Layout::Selection`]): no rule runs, and the media
+    /// is only counted. Which units form, and which a focus selects, read the calls and
+    /// their roles, not the media nor the findings.
+    pub(super) fn select_only(&mut self) {
+        self.unit_rules.choice = RuleChoice::none();
+        self.media.count_only();
+    }
+
     /// The input has ended: every call in progress retires and is judged.
     pub(super) fn judge_the_rest(&mut self) {
         let rest: Vec<(u64, Call)> = self.retiring.finish().collect();

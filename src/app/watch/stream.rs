@@ -221,6 +221,9 @@ fn first_judge(
 ) -> anyhow::Result<Judge> {
     let mut first = Judge::new(setup)?;
     first.drop_let_go();
+    if layout == Layout::Selection {
+        first.select_only();
+    }
     let mut tally = RoleTally::new(&first.xcc);
     tally.without_pairs();
     let judging = Judging {
@@ -292,6 +295,9 @@ pub(in crate::app) fn analyze_file(
     // The second: judged with what the first found.
     let mut second = Judge::new(&setup)?;
     second.drop_let_go();
+    if layout == Layout::Selection {
+        second.select_only();
+    }
     // No call comes back: the first reading found none.
     second.retiring.forget_retired();
     // Its units are judged beside the reading, with the trunks the first found working.
@@ -590,6 +596,11 @@ mod tests {
             assert!(!shown.contains("not-a-call-id"));
             let kept = (a.calls.len(), a.verdicts.len(), a.findings.len());
             assert_eq!(kept, (0, 0, 0), "{focus:?}");
+            // No rule ran, and the media was only counted.
+            let k = &a.summary.counts;
+            assert!(k.findings_by_rule.is_empty(), "{:?}", k.findings_by_rule);
+            assert_eq!(k.rtp_streams, 0);
+            assert!(held.summary.counts.rtp_streams > 0 || focus[0] != "--since");
         }
     }
 
