@@ -24,6 +24,7 @@ mod merged;
 mod pcapng_out;
 mod pipeline;
 mod progress;
+mod rule_choice;
 mod watch;
 
 mod analyze;

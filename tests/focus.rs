@@ -4,7 +4,8 @@
 //! from them, byte for byte and with the same exit code, on every fixture and public
 //! corpus capture — for the first, the middle and the last call of each, the number of
 //! the first, an address and a time (`analyze`), and every call (`flow`). So does
-//! `extract` of one file find the calls it cuts out: the same pcapng, byte for byte.
+//! `extract` of one file find the calls it cuts out: the same pcapng, byte for byte; and
+//! `analyze --flow` draw the same failed calls.
 
 mod common;
 
@@ -111,13 +112,58 @@ fn flow(path: &Path, format: &str, focus: &[&str], in_memory: bool) -> (Option<i
     args.extend_from_slice(focus);
     let path = path.to_string_lossy();
     args.push(&path);
+    text_of(&args)
+}
+
+/// Exit code and output (standard output, then error) of `args`, 120 columns wide.
+fn text_of(args: &[&str]) -> (Option<i32>, Vec<u8>) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipdiag"))
-        .args(&args)
+        .args(args)
         .env("NO_COLOR", "1")
         .env("COLUMNS", "120")
         .output()
         .expect("run sipdiag");
     (out.status.code(), [out.stdout, out.stderr].concat())
+}
+
+/// `analyze --flow` of one file is read as a stream too (the report, then the failed
+/// calls found again without rules, then their messages): the report and its ladders
+/// are those of `--in-memory`, as a table and in markdown, with and without a focus.
+#[test]
+fn the_ladders_of_analyze_streamed_are_those_of_every_call_held() {
+    let dirs = ["calls", "diag", "followme", "gallery", "media"];
+    let (mut compared, mut ladders) = (0, 0);
+    for path in common::fixtures_and_corpus(&dirs) {
+        let Some((_, focuses)) = first_focuses(&path) else {
+            continue;
+        };
+        let path_arg = path.to_string_lossy();
+        for focus in [Vec::new(), focuses[0].clone()] {
+            for format in ["table", "markdown"] {
+                let mut streamed = vec!["analyze", "--flow", "--format", format];
+                streamed.extend(args(&focus));
+                streamed.push(&path_arg);
+                let held = [&streamed[..2], &["--in-memory"], &streamed[2..]].concat();
+                let (streamed, held) = (text_of(&streamed), text_of(&held));
+                let what = format!("{} {format} {}", path.display(), focus.join(" "));
+                assert_eq!(streamed.0, held.0, "{what}: exit codes differ");
+                assert!(
+                    streamed.1 == held.1,
+                    "{what}: the reports differ\n{}\n---\n{}",
+                    String::from_utf8_lossy(&streamed.1),
+                    String::from_utf8_lossy(&held.1)
+                );
+                compared += 1;
+                let text = String::from_utf8_lossy(&streamed.1);
+                ladders += text.matches("Call flow ").count();
+            }
+        }
+    }
+    eprintln!("{compared} reports with --flow compared, {ladders} ladders");
+    assert!(
+        compared >= 200 && ladders >= 200,
+        "{compared} reports, {ladders} ladders"
+    );
 }
 
 #[test]

@@ -22,7 +22,8 @@
 //! On the sizes as they are, `analyze`, `calls`, `messages`, `media`, `flow` and
 //! `extract` with `--call-id` of one call in the middle of the hour: a focus is read as a
 //! stream too, its memory that of `analyze`. And `analyze` and `calls` with a `--since`
-//! before the first call: a focus that selects every call, and keeps a little of each.
+//! before the first call: a focus that selects every call, and keeps a little of each;
+//! and the text report of `analyze --flow`, with the ladders of its first failed calls.
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
@@ -275,6 +276,8 @@ fn main() {
                     "extract --call-id",
                     vec!["extract", "-o", extract_out, "--call-id", id],
                 ),
+                // The text report with the ladders of its first failed calls.
+                ("analyze --flow", vec!["analyze", "--flow"]),
                 // A focus that selects every call: what it keeps of each call shown.
                 (
                     "analyze --since (all)",

@@ -5,6 +5,8 @@
 
 use std::io::Write;
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use anyhow::Context;
 
 use crate::calls::CallSet;
@@ -16,9 +18,11 @@ use crate::net::{Datagram, IcmpError, StreamEvent};
 use crate::numbers::Site;
 use crate::report::analysis::{self, Analysis, CallSummary};
 use crate::report::analysis_spool::{Layout, Spooled};
-use crate::rules::{self, RuleInfo, Severity};
+use crate::rules::{self, Severity};
 use crate::sip::{CaptureReport, SipMessage};
 
+pub(super) use super::rule_choice::RuleChoice;
+use super::watch::{Cited, LadderPass};
 use super::{
     PacketSink, Sink, annotate, each, finish, flow, html, infer_site, ipo_route, merged,
     scan_all_with, site_settings,
@@ -212,77 +216,6 @@ pub(super) fn diagnose(
     Ok((Some(d), errors))
 }
 
-/// The rules a run asks for (`--select`, `--ignore`) and the severities it overrides
-/// (`--severity RULE=LEVEL`), checked against the catalogue.
-#[derive(Clone)]
-pub(super) struct RuleChoice {
-    select: Vec<String>,
-    ignore: Vec<String>,
-    overrides: Vec<(&'static str, Severity)>,
-    /// No rule at all ([`RuleChoice::none`]).
-    none: bool,
-}
-
-impl RuleChoice {
-    /// No rule: for a reading that only finds which calls a focus shows.
-    pub(super) fn none() -> Self {
-        RuleChoice {
-            select: Vec::new(),
-            ignore: Vec::new(),
-            overrides: Vec::new(),
-            none: true,
-        }
-    }
-
-    pub(super) fn new(
-        select: &[String],
-        ignore: &[String],
-        severity: &[String],
-    ) -> anyhow::Result<Self> {
-        let mut overrides = Vec::new();
-        for s in severity {
-            let (id, level) = s
-                .split_once('=')
-                .with_context(|| format!("--severity {s:?} is not RULE=LEVEL"))?;
-            let rule =
-                rules::lookup(id).with_context(|| format!("--severity: unknown rule {id:?}"))?;
-            let level = match level.to_ascii_lowercase().as_str() {
-                "error" => Severity::Error,
-                "warning" => Severity::Warning,
-                "info" => Severity::Info,
-                _ => anyhow::bail!("--severity {s:?}: level must be error, warning or info"),
-            };
-            overrides.push((rule.info().id, level));
-        }
-        for key in select.iter().chain(ignore) {
-            rules::lookup(key)
-                .with_context(|| format!("unknown rule {key:?} (see `sipdiag rules`)"))?;
-        }
-        Ok(RuleChoice {
-            select: select.to_vec(),
-            ignore: ignore.to_vec(),
-            overrides,
-            none: false,
-        })
-    }
-
-    pub(super) fn enabled(&self, info: &RuleInfo) -> bool {
-        let wanted = |k: &[String]| {
-            k.iter()
-                .any(|s| s.eq_ignore_ascii_case(info.id) || s.eq_ignore_ascii_case(info.slug))
-        };
-        !self.none && (self.select.is_empty() || wanted(&self.select)) && !wanted(&self.ignore)
-    }
-
-    pub(super) fn apply_severity(&self, findings: &mut [rules::Finding]) {
-        for f in findings {
-            if let Some((_, level)) = self.overrides.iter().find(|(id, _)| *id == f.id) {
-                f.severity = *level;
-            }
-        }
-    }
-}
-
 /// A sink that files messages as calls (and may record more of them).
 pub(super) trait CallSink: Sink {
     fn calls(&mut self) -> &mut CallSet;
@@ -353,10 +286,10 @@ pub(super) fn analyze_captures(
         annotate::check(captures, out)?;
     }
     // One file read as a stream (again, when the whole capture contradicts what its
-    // calls were judged with), memory following the calls in progress, when the report
-    // draws no calls and nothing compares calls across the capture at each moment (the
-    // IP Office configuration's replay counts the calls up at once; see
-    // `watch::analyze_file`).
+    // calls were judged with), memory following the calls in progress, unless the HTML
+    // page draws the calls or something compares calls across the capture at each moment
+    // (the IP Office configuration's replay counts the calls up at once; see
+    // `watch::analyze_file`). The ladders of `--flow` come from further readings.
     let html = args.format == ReportFormat::Html;
     // `--each` (`forget` false) embeds each report whole in its document.
     let layout = match args.format {
@@ -366,25 +299,44 @@ pub(super) fn analyze_captures(
             verbose: args.verbose,
         },
     };
+    // `--flow` of a text report: the reading notes what the findings name and cite, and
+    // the failed calls are found and drawn from further readings (`watch::ladders`).
+    let text = matches!(args.format, ReportFormat::Table | ReportFormat::Markdown);
+    let cited = (args.flow && text).then(|| Arc::new(Mutex::new(Cited::default())));
+    let file = super::watch::FileOptions {
+        ladders: cited.clone().map(LadderPass::Cite),
+        ..super::watch::FileOptions::of(args)
+    };
     if let [path] = captures
         && path != "-"
         // A named pipe or a device cannot be read twice.
         && std::fs::metadata(path).is_ok_and(|m| m.is_file())
         && !args.in_memory
-        && !args.flow
         && !html
         && args.annotate.is_none()
         && args.judge.ipo_config.is_none()
-        && let Some((streamed, errors)) = super::watch::analyze_file(&super::watch::FileOptions::of(args), path, layout)?
+        && let Some((streamed, errors)) = super::watch::analyze_file(&file, path, layout)?
     {
-        let analyzed = streamed.map(|(analysis, rows)| Analyzed {
-            analysis,
-            ladders: String::new(),
-            html_ladders: Default::default(),
-            index: None,
-            rows,
-        });
-        return Ok((analyzed, errors));
+        let Some((analysis, rows)) = streamed else {
+            return Ok((None, errors));
+        };
+        let ladders = match &cited {
+            Some(cited) => {
+                let cited = cited.lock().unwrap_or_else(PoisonError::into_inner);
+                flow::streamed_failed_ladders(args, path, &analysis.roles, &cited)?
+            }
+            None => Some(String::new()),
+        };
+        if let Some(ladders) = ladders {
+            let analyzed = Analyzed {
+                analysis,
+                ladders,
+                html_ladders: Default::default(),
+                index: None,
+                rows,
+            };
+            return Ok((Some(analyzed), errors));
+        }
     }
     // The ladders need each message's reason phrase, which the calls do not keep.
     let mut recorder = flow::Recorder::default();
@@ -485,7 +437,7 @@ fn write_text(
     let Some(Spooled::Verdicts(mut spooled)) = a.rows.take() else {
         return w.write_all(render_text(&a, format, color, verbose).as_bytes());
     };
-    // Streamed: one file, no ladders, no legend.
+    // Streamed: one file, no legend; the ladders of `--flow` after the report.
     let verdicts: &mut analysis::VerdictSource<'_> = &mut |lines, out| spooled.offer(lines, out);
     let mut w = std::io::BufWriter::new(w);
     if format == ReportFormat::Markdown {
@@ -498,6 +450,7 @@ fn write_text(
         };
         analysis::write_table(&a.analysis, o, verdicts, &mut w)?;
     }
+    w.write_all(a.ladders.as_bytes())?;
     w.flush()
 }
 

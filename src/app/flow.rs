@@ -225,6 +225,7 @@ fn streamed(
         ports: opts.ports,
         judge: opts.judge,
         focus: &args.focus,
+        ladders: None,
     };
     let layout = crate::report::analysis_spool::Layout::Held;
     let Some((streamed, errors)) = super::watch::analyze_file(&file, path, layout)? else {
@@ -271,17 +272,24 @@ pub(super) fn failed_call_ladders(
     markdown: bool,
 ) -> String {
     let groups = failed_groups(d, keep);
-    if groups.is_empty() {
-        return String::new();
-    }
     let calls = d.calls.len();
-    let width = crate::report::terminal_width();
     let softphone_port = ports.softphone_port.unwrap_or(2230);
-    let total = groups.len();
-    let mut out = String::new();
-    for (n, group) in groups.iter().take(MAX_LADDERS).enumerate() {
+    let drawn = groups.iter().take(MAX_LADDERS).map(|group| {
         let drawing = Drawing::of(d, &flags(group, calls));
-        let l = ladder(rec, &drawing, captures, softphone_port);
+        ladder(rec, &drawing, captures, softphone_port)
+    });
+    failed_ladders_text(drawn, groups.len(), markdown)
+}
+
+/// The ladders of the first failed groups (`drawn`) under their headings, of `total`.
+fn failed_ladders_text(
+    drawn: impl Iterator<Item = Ladder>,
+    total: usize,
+    markdown: bool,
+) -> String {
+    let width = crate::report::terminal_width();
+    let mut out = String::new();
+    for (n, l) in drawn.enumerate() {
         if markdown {
             out.push_str(&format!("\n### Call flow {} of {total}\n\n", n + 1));
             out.push_str(&l.markdown(width));
@@ -297,6 +305,59 @@ pub(super) fn failed_call_ladders(
         ));
     }
     out
+}
+
+/// [`failed_call_ladders`] of one file read as a stream, after the report's reading has
+/// noted what its findings name and cite (`cited`; see `watch::ladders`): the file read
+/// again without rules for the failed groups, then for the messages of those drawn.
+/// `None` when the calls are to be held instead (a clock that jumps, no temporary
+/// directory).
+pub(super) fn streamed_failed_ladders(
+    args: &crate::cli::AnalyzeArgs,
+    path: &str,
+    roles: &Roles,
+    cited: &super::watch::Cited,
+) -> anyhow::Result<Option<String>> {
+    use super::watch::{FailedGroups, LadderPass};
+    let found = std::sync::Arc::new(std::sync::Mutex::new(FailedGroups::new(
+        cited.calls.clone(),
+        MAX_LADDERS,
+    )));
+    let file = super::watch::FileOptions {
+        ladders: Some(LadderPass::Groups(std::sync::Arc::clone(&found))),
+        ..super::watch::FileOptions::of(args)
+    };
+    let layout = crate::report::analysis_spool::Layout::Selection;
+    let Some((Some(_), _)) = super::watch::analyze_file(&file, path, layout)? else {
+        return Ok(None);
+    };
+    let found = found
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (groups, total) = found.groups();
+    if groups.is_empty() {
+        return Ok(Some(String::new()));
+    }
+    let ids = groups.iter().flat_map(|g| g.iter().map(|(id, _)| id));
+    let mut rec = Recorder::only(ids.collect());
+    // The same file again: what it could not read, the first reading reported.
+    let _ = super::scan(path, &mut rec);
+    let softphone_port = args.ports.softphone_port.unwrap_or(2230);
+    let captures = [path.to_string()];
+    let drawn = groups.iter().map(|group| {
+        let legs: foldhash::HashMap<&str, LegKind> =
+            group.iter().map(|(id, k)| (id.as_str(), *k)).collect();
+        let ids: Vec<&str> = legs.keys().copied().collect();
+        let drawing = Drawing {
+            cited: cited.frames_of(&ids, path),
+            legs,
+            roles,
+            merged: false,
+        };
+        ladder(&rec, &drawing, &captures, softphone_port)
+    });
+    let markdown = args.format == crate::cli::ReportFormat::Markdown;
+    Ok(Some(failed_ladders_text(drawn, total, markdown)))
 }
 
 /// `group` (indexes into the calls) as flags over `calls` calls, as [`ladder`] takes them.

@@ -47,6 +47,7 @@ mod deferred;
 mod focused;
 mod input;
 mod kept;
+mod ladders;
 mod may_link;
 mod media;
 mod setup;
@@ -54,6 +55,7 @@ mod speculate;
 mod stream;
 mod units;
 
+pub(super) use ladders::{Cited, FailedGroups, LadderPass};
 use setup::JudgeSetup;
 #[cfg(test)]
 pub(super) use stream::READINGS;

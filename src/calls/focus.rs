@@ -124,17 +124,18 @@ pub struct CallIds {
 }
 
 impl CallIds {
-    fn hash(&self, id: &str) -> u64 {
+    /// The key `id` is kept under (its hash): the same for the same set and its clones.
+    pub fn key(&self, id: &str) -> u64 {
         self.hasher.hash_one(id)
     }
 
     /// Adds `id`; whether it was not in the set yet.
     pub fn insert(&mut self, id: &str) -> bool {
-        self.hashes.insert(self.hash(id))
+        self.hashes.insert(self.key(id))
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.hashes.contains(&self.hash(id))
+        self.hashes.contains(&self.key(id))
     }
 
     pub fn is_empty(&self) -> bool {

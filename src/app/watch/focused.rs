@@ -32,21 +32,24 @@ impl Focused {
         }
     }
 
-    /// Whether the unit of `calls` (linked as `legs`) is shown: one of them meets the
-    /// focus, wall-clock times placed on the day of `day` (the capture's first call). A
-    /// unit is the calls linked with each other, so a selected leg brings the legs linked
-    /// to it, as [`Focus::select`] does.
-    pub(super) fn shows(&mut self, calls: &[Call], legs: &Legs, day: Option<Timestamp>) -> bool {
+    /// Which calls of the unit of `calls` (linked as `legs`) the focus keeps, wall-clock
+    /// times placed on the day of `day` (the capture's first call); the unit is shown when
+    /// one is. A unit is the calls linked with each other, so a selected leg brings the
+    /// legs linked to it, as [`Focus::select`] does.
+    pub(super) fn shows(
+        &mut self,
+        calls: &[Call],
+        legs: &Legs,
+        day: Option<Timestamp>,
+    ) -> Vec<bool> {
         let keep = self.focus.select_on(calls, legs, day);
-        let mut any = false;
         for (c, _) in calls.iter().zip(&keep).filter(|(_, k)| **k) {
-            any = true;
             self.calls.insert(&c.call_id);
             for m in &c.messages {
                 self.frames.insert(m.frame);
             }
         }
-        any
+        keep
     }
 
     /// Whether a finding of no unit is shown: about a call shown, or (naming no call) a

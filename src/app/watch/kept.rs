@@ -16,6 +16,7 @@ use crate::report::verdict::{Counts, Verdict};
 use crate::rules::Finding;
 
 use super::focused::Focused;
+use super::ladders::LadderPass;
 use super::speculate::TrunksRead;
 
 /// A streamed analysis: the report, and its verdicts (and, for JSON, its call rows and
@@ -61,6 +62,10 @@ pub(super) struct Report {
     error: Option<std::io::Error>,
     /// The focus the report shows, if any.
     focused: Option<Focused>,
+    /// Which calls of the unit last asked about ([`Report::shows`]) the focus keeps.
+    kept: Vec<bool>,
+    /// What the reading collects for `analyze --flow`'s ladders.
+    ladders: Option<LadderPass>,
 }
 
 impl Report {
@@ -75,6 +80,8 @@ impl Report {
             counts: Counts::default(),
             diversions: Default::default(),
             focused: None,
+            kept: Vec::new(),
+            ladders: None,
         }
     }
 
@@ -91,9 +98,17 @@ impl Report {
         legs: &Legs,
         day: Option<crate::capture::Timestamp>,
     ) -> bool {
-        self.focused
-            .as_mut()
-            .is_none_or(|f| f.shows(calls, legs, day))
+        self.kept = match self.focused.as_mut() {
+            Some(f) => f.shows(calls, legs, day),
+            None => vec![true; calls.len()],
+        };
+        self.kept.contains(&true)
+    }
+
+    /// The reading collects `pass` for the ladders of `analyze --flow`.
+    pub(super) fn ladders(&mut self, pass: LadderPass) {
+        pass.restart();
+        self.ladders = Some(pass);
     }
 
     /// The findings of a unit not shown: those FM002's suggestion is written from.
@@ -133,12 +148,18 @@ impl Report {
         }
         let k = crate::report::verdict::counts(calls, legs, media, &[]);
         self.counts.add_calls(&k);
+        if let Some(l) = &self.ladders {
+            l.unit(places, calls, legs, &self.kept);
+        }
         self.take(findings);
     }
 
     /// Findings, counted by rule: FM002's wait for the end, the others are spooled.
     fn take(&mut self, findings: Vec<Finding>) {
         for f in findings {
+            if let Some(l) = &self.ladders {
+                l.finding(&f);
+            }
             *(self.counts.findings_by_rule)
                 .entry(f.id.to_string())
                 .or_default() += 1;

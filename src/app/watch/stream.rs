@@ -176,6 +176,8 @@ pub(in crate::app) struct FileOptions<'a> {
     pub(in crate::app) ports: &'a MediaPortArgs,
     pub(in crate::app) judge: &'a JudgeArgs,
     pub(in crate::app) focus: &'a FocusArgs,
+    /// What the reading collects for `analyze --flow`'s ladders, if any.
+    pub(in crate::app) ladders: Option<super::LadderPass>,
 }
 
 impl<'a> FileOptions<'a> {
@@ -186,6 +188,7 @@ impl<'a> FileOptions<'a> {
             ports: &args.ports,
             judge: &args.judge,
             focus: &args.focus,
+            ladders: None,
         }
     }
 }
@@ -210,6 +213,9 @@ fn setup<'a>(args: &FileOptions<'a>) -> JudgeSetup<'a> {
 fn new_report(args: &FileOptions<'_>, layout: Layout) -> anyhow::Result<Box<Report>> {
     let mut report = Box::new(Report::new(layout));
     report.focus(super::super::flow::focus(args.focus)?);
+    if let Some(pass) = &args.ladders {
+        report.ladders(pass.clone());
+    }
     Ok(report)
 }
 
@@ -351,6 +357,7 @@ pub(in crate::app) fn focused_calls(
         ports: &MediaPortArgs::default(),
         judge,
         focus,
+        ladders: None,
     };
     let Some((analysis, errors)) = analyze_file(&file, path, Layout::Selection)? else {
         return Ok(None);
@@ -563,6 +570,43 @@ mod tests {
                 "{command} read as a stream"
             );
         }
+    }
+
+    /// `analyze --flow` of one file: the report read as a stream, then the failed calls
+    /// found on a reading without rules; the same ladders as with every call held.
+    #[test]
+    fn analyze_flow_of_one_file_is_read_as_a_stream() {
+        let path = format!(
+            "{}/testdata/followme/many-calls.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let ladders = |extra: &[&str]| {
+            READINGS.with(|r| r.set(0));
+            let args = focused_args(&path, extra);
+            let captures = std::slice::from_ref(&path);
+            let analyzed = super::super::super::analyze::analyze_captures(&args, captures, true);
+            let (a, errors) = analyzed.unwrap();
+            assert!(errors.is_empty(), "{errors:?}");
+            (a.expect("read").ladders, READINGS.with(|r| r.get()))
+        };
+        let (streamed, readings) = ladders(&["--flow"]);
+        assert!(readings >= 2, "the report's reading and the failed calls'");
+        assert!(
+            streamed.starts_with("\nCall flow 1 of 54 (failed):\n"),
+            "{streamed}"
+        );
+        assert!(streamed.contains("…and 49 more failed calls"), "{streamed}");
+        let (held, readings) = ladders(&["--flow", "--in-memory"]);
+        assert_eq!(readings, 0);
+        assert_eq!(streamed, held);
+        // With a focus: the failed calls it keeps.
+        let (streamed, _) = ladders(&["--flow", "--number", "+49891001"]);
+        assert!(
+            streamed.starts_with("\nCall flow 1 of 1 (failed):\n"),
+            "{streamed}"
+        );
+        let (held, _) = ladders(&["--flow", "--number", "+49891001", "--in-memory"]);
+        assert_eq!(streamed, held);
     }
 
     /// A listing's selection keeps which calls are shown and nothing else: the same calls
