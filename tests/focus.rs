@@ -5,7 +5,8 @@
 //! corpus capture — for the first, the middle and the last call of each, the number of
 //! the first, an address and a time (`analyze`), and every call (`flow`). So does
 //! `extract` of one file find the calls it cuts out: the same pcapng, byte for byte; and
-//! `analyze --flow` draw the same failed calls.
+//! `analyze --flow` draw the same failed calls, and `analyze --annotate` write the same
+//! annotated copy.
 
 mod common;
 
@@ -241,6 +242,61 @@ fn an_extract_of_one_file_streamed_is_the_one_of_every_call_held() {
     assert!(
         compared >= 100 && frames >= 50,
         "{compared} compared, {frames} with frames"
+    );
+}
+
+/// The annotated copy `analyze --annotate` writes (and its exit code and output), streamed
+/// or `--in-memory`.
+fn annotated(path: &Path, focus: &[&str], in_memory: bool) -> (Option<i32>, Vec<u8>, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("annotated.pcapng");
+    let out_arg = out.to_string_lossy().to_string();
+    let mut args = vec!["analyze", "--format", "json", "--annotate", &out_arg];
+    if in_memory {
+        args.push("--in-memory");
+    }
+    args.extend_from_slice(focus);
+    let path = path.to_string_lossy();
+    args.push(&path);
+    let run = common::sipdiag(&args);
+    let said = [run.stdout, run.stderr].concat();
+    (
+        run.status.code(),
+        said,
+        std::fs::read(&out).unwrap_or_default(),
+    )
+}
+
+/// `analyze --annotate` of one file is read as a stream, gathering the findings' comments
+/// as they come: the annotated copy is the one of `--in-memory`, byte for byte, with and
+/// without a focus.
+#[test]
+fn an_annotated_copy_streamed_is_the_one_of_every_call_held() {
+    let dirs = ["calls", "diag", "followme", "gallery", "media"];
+    let (mut compared, mut commented) = (0, 0);
+    for path in common::fixtures_and_corpus(&dirs) {
+        let Some((_, focuses)) = first_focuses(&path) else {
+            continue;
+        };
+        for focus in [Vec::new(), focuses[0].clone()] {
+            let focus = &args(&focus)[..];
+            let streamed = annotated(&path, focus, false);
+            let held = annotated(&path, focus, true);
+            let what = format!("{} {}", path.display(), focus.join(" "));
+            assert_eq!(streamed.0, held.0, "{what}: exit codes differ");
+            assert!(streamed.1 == held.1, "{what}: the reports differ");
+            assert!(streamed.2 == held.2, "{what}: the annotated copies differ");
+            compared += 1;
+            let comments = String::from_utf8_lossy(&streamed.2)
+                .matches("sipdiag ")
+                .count();
+            commented += usize::from(comments > 0);
+        }
+    }
+    eprintln!("{compared} annotated copies compared, {commented} with comments");
+    assert!(
+        compared >= 200 && commented >= 150,
+        "{compared} compared, {commented} with comments"
     );
 }
 

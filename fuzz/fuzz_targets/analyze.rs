@@ -2,8 +2,10 @@
 //! messages → calls and media → findings → report. The input is the capture file itself
 //! (pcap, pcapng, gzip: seeds are the fixtures in testdata/); its length picks the report
 //! format, whether ladders are drawn, whether the caps are small (an input of 256 KB never
-//! holds the default 20,000 calls, so what happens at `--max-calls` would not be reached)
-//! and whether the file is read twice as two capture points merged.
+//! holds the default 20,000 calls, so what happens at `--max-calls` would not be reached),
+//! whether the file is read twice as two capture points merged, and whether a focus that
+//! selects every call is given (then `calls` lists them too, its selection read as a
+//! stream).
 #![no_main]
 
 #[path = "common.rs"]
@@ -32,5 +34,12 @@ fuzz_target!(|data: &[u8]| {
         // Every packet seen at both points: the merged read counts each once.
         args.push(path.as_str());
     }
+    let focus = data.len() % 11 < 2;
+    if focus {
+        args.extend(["--since", "2000-01-01T00:00:00Z"]);
+    }
     common::run(&args);
+    if focus {
+        common::run(&["calls", path.as_str(), "--since", "2000-01-01T00:00:00Z"]);
+    }
 });

@@ -21,6 +21,7 @@ use crate::report::analysis_spool::{Layout, Spooled};
 use crate::rules::{self, Severity};
 use crate::sip::{CaptureReport, SipMessage};
 
+use super::annotate::Comments;
 pub(super) use super::rule_choice::RuleChoice;
 use super::watch::{Cited, LadderPass};
 use super::{
@@ -303,8 +304,11 @@ pub(super) fn analyze_captures(
     // the failed calls are found and drawn from further readings (`watch::ladders`).
     let text = matches!(args.format, ReportFormat::Table | ReportFormat::Markdown);
     let cited = (args.flow && text).then(|| Arc::new(Mutex::new(Cited::default())));
+    // `--annotate`: the reading gathers the findings' comments.
+    let comments = (args.annotate.is_some()).then(|| Arc::new(Mutex::new(Comments::default())));
     let file = super::watch::FileOptions {
         ladders: cited.clone().map(LadderPass::Cite),
+        comments: comments.clone(),
         ..super::watch::FileOptions::of(args)
     };
     if let [path] = captures
@@ -313,7 +317,6 @@ pub(super) fn analyze_captures(
         && std::fs::metadata(path).is_ok_and(|m| m.is_file())
         && !args.in_memory
         && !html
-        && args.annotate.is_none()
         && args.judge.ipo_config.is_none()
         && let Some((streamed, errors)) = super::watch::analyze_file(&file, path, layout)?
     {
@@ -328,6 +331,11 @@ pub(super) fn analyze_captures(
             None => Some(String::new()),
         };
         if let Some(ladders) = ladders {
+            if let (Some(out), Some(comments)) = (&args.annotate, comments) {
+                let comments =
+                    std::mem::take(&mut *comments.lock().unwrap_or_else(PoisonError::into_inner));
+                annotate::annotate_gathered(path, out, comments)?;
+            }
             let analyzed = Analyzed {
                 analysis,
                 ladders,

@@ -1,10 +1,11 @@
 //! `analyze --annotate OUT.pcapng`: the analysed capture written again as pcapng with a
 //! packet comment on every frame a finding cites.
 //!
-//! Input: the one capture `analyze` read and its findings (those the report shows).
-//! Output: OUT, written by [`super::pcapng_out`] on a second read of the capture
-//! (the findings are known only once the whole capture is read, and the comments go on
-//! frames already past by then). Standard input cannot be read twice, and several
+//! Input: the one capture `analyze` read and its findings (those the report shows), or
+//! their comments gathered as a streamed report takes them ([`Comments`]). Output: OUT,
+//! written by [`super::pcapng_out`] on a second read of the capture (the findings are
+//! known only once the whole capture is read, and the comments go on frames already past
+//! by then). Standard input cannot be read twice, and several
 //! captures would need one output each: both are refused before anything is read.
 
 use std::collections::BTreeMap;
@@ -43,6 +44,35 @@ pub(super) fn comment(f: &Finding) -> String {
     format!("sipdiag {} {}: {}", f.id, f.slug, f.title)
 }
 
+/// The comments of findings as a streamed report takes them (in the order units are
+/// judged), each with the finding's place in report order: on each frame, the findings
+/// that cite it in report order, as [`annotate`] writes them of the report's findings.
+/// Memory follows the frames the findings cite.
+#[derive(Default)]
+pub(super) struct Comments {
+    by_frame: BTreeMap<u64, Vec<(u64, String)>>,
+}
+
+impl Comments {
+    /// A finding of the report, at `key` in report order (`report_key`).
+    pub(super) fn add(&mut self, f: &Finding, key: u64) {
+        for &frame in &f.frames {
+            let on = self.by_frame.entry(frame).or_default();
+            on.push((key, comment(f)));
+        }
+    }
+
+    fn in_report_order(self) -> BTreeMap<u64, Vec<String>> {
+        (self.by_frame.into_iter())
+            .map(|(frame, mut on)| {
+                // Stable: findings at one place keep the order they came in, as the report.
+                on.sort_by_key(|(key, _)| *key);
+                (frame, on.into_iter().map(|(_, c)| c).collect())
+            })
+            .collect()
+    }
+}
+
 /// Writes `capture` to `out` as pcapng with the findings' comments.
 pub(super) fn annotate(capture: &str, out: &str, findings: &[Finding]) -> anyhow::Result<()> {
     let mut comments: BTreeMap<u64, Vec<String>> = BTreeMap::new();
@@ -51,10 +81,27 @@ pub(super) fn annotate(capture: &str, out: &str, findings: &[Finding]) -> anyhow
             comments.entry(frame).or_default().push(comment(f));
         }
     }
+    write_comments(capture, out, &comments)
+}
+
+/// Writes `capture` to `out` as pcapng with the comments a streamed report gathered.
+pub(super) fn annotate_gathered(
+    capture: &str,
+    out: &str,
+    gathered: Comments,
+) -> anyhow::Result<()> {
+    write_comments(capture, out, &gathered.in_report_order())
+}
+
+fn write_comments(
+    capture: &str,
+    out: &str,
+    comments: &BTreeMap<u64, Vec<String>>,
+) -> anyhow::Result<()> {
     let input = Input {
         path: capture,
         keep: &mut |_| true,
-        comments: &comments,
+        comments,
     };
     let written = write_pcapng(out, "--annotate", vec![input], Output::default())?;
     if written.comments_skipped > 0 {

@@ -226,6 +226,7 @@ fn streamed(
         judge: opts.judge,
         focus: &args.focus,
         ladders: None,
+        comments: None,
     };
     let layout = crate::report::analysis_spool::Layout::Held;
     let Some((streamed, errors)) = super::watch::analyze_file(&file, path, layout)? else {

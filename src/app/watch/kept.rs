@@ -15,8 +15,11 @@ use crate::report::analysis_spool::{AnalysisRows, FindingRows, Layout, Spooled, 
 use crate::report::verdict::{Counts, Verdict};
 use crate::rules::Finding;
 
+use std::sync::{Arc, Mutex};
+
+use super::super::annotate::Comments;
 use super::focused::Focused;
-use super::ladders::LadderPass;
+use super::ladders::{LadderPass, lock};
 use super::speculate::TrunksRead;
 
 /// A streamed analysis: the report, and its verdicts (and, for JSON, its call rows and
@@ -66,6 +69,8 @@ pub(super) struct Report {
     kept: Vec<bool>,
     /// What the reading collects for `analyze --flow`'s ladders.
     ladders: Option<LadderPass>,
+    /// The comments of `analyze --annotate`, gathered as the findings come.
+    comments: Option<Arc<Mutex<Comments>>>,
 }
 
 impl Report {
@@ -82,6 +87,7 @@ impl Report {
             focused: None,
             kept: Vec::new(),
             ladders: None,
+            comments: None,
         }
     }
 
@@ -103,6 +109,13 @@ impl Report {
             None => vec![true; calls.len()],
         };
         self.kept.contains(&true)
+    }
+
+    /// The reading gathers the comments of `analyze --annotate` into `comments` (afresh:
+    /// of a file read twice, the second reading's count).
+    pub(super) fn comments(&mut self, comments: Arc<Mutex<Comments>>) {
+        *lock(&comments) = Comments::default();
+        self.comments = Some(comments);
     }
 
     /// The reading collects `pass` for the ladders of `analyze --flow`.
@@ -167,11 +180,19 @@ impl Report {
                 self.pending.push(f);
                 continue;
             }
-            let rank = crate::rules::catalogue_rank(f.id);
-            if let Err(e) = self.found.push(f, rank) {
+            if let Err(e) = self.found(f) {
                 self.error.get_or_insert(e);
             }
         }
+    }
+
+    /// A finding complete, into the report (and its comments, for `--annotate`).
+    fn found(&mut self, f: Finding) -> std::io::Result<()> {
+        let rank = crate::rules::catalogue_rank(f.id);
+        if let Some(c) = &self.comments {
+            lock(c).add(&f, report_key(&f, rank));
+        }
+        self.found.push(f, rank)
     }
 
     /// Findings of no unit (media of no call, SP003 findings that waited for UDP, the
@@ -219,8 +240,7 @@ impl Report {
             self.take(vec![f]);
         }
         for f in std::mem::take(&mut self.pending) {
-            let rank = crate::rules::catalogue_rank(f.id);
-            self.found.push(f, rank)?;
+            self.found(f)?;
         }
         let mut a = Analysis::new(
             site,

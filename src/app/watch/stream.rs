@@ -30,7 +30,7 @@
 //! one. A focus on some calls (`--call-id`, `--number`, …) is streamed: every unit is
 //! judged, and the report keeps those it selects ([`super::focused`]).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::calls::USER_NUMBER_SOURCES;
 use crate::calls::focus::CallIds;
@@ -178,6 +178,8 @@ pub(in crate::app) struct FileOptions<'a> {
     pub(in crate::app) focus: &'a FocusArgs,
     /// What the reading collects for `analyze --flow`'s ladders, if any.
     pub(in crate::app) ladders: Option<super::LadderPass>,
+    /// Where it gathers the comments of `analyze --annotate`, if asked.
+    pub(in crate::app) comments: Option<Arc<Mutex<super::super::annotate::Comments>>>,
 }
 
 impl<'a> FileOptions<'a> {
@@ -189,6 +191,7 @@ impl<'a> FileOptions<'a> {
             judge: &args.judge,
             focus: &args.focus,
             ladders: None,
+            comments: None,
         }
     }
 }
@@ -215,6 +218,9 @@ fn new_report(args: &FileOptions<'_>, layout: Layout) -> anyhow::Result<Box<Repo
     report.focus(super::super::flow::focus(args.focus)?);
     if let Some(pass) = &args.ladders {
         report.ladders(pass.clone());
+    }
+    if let Some(comments) = &args.comments {
+        report.comments(Arc::clone(comments));
     }
     Ok(report)
 }
@@ -358,6 +364,7 @@ pub(in crate::app) fn focused_calls(
         judge,
         focus,
         ladders: None,
+        comments: None,
     };
     let Some((analysis, errors)) = analyze_file(&file, path, Layout::Selection)? else {
         return Ok(None);
