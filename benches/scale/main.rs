@@ -23,7 +23,8 @@
 //! `extract` with `--call-id` of one call in the middle of the hour: a focus is read as a
 //! stream too, its memory that of `analyze`. And `analyze` and `calls` with a `--since`
 //! before the first call: a focus that selects every call, and keeps a little of each;
-//! and the text report of `analyze --flow`, with the ladders of its first failed calls.
+//! and the text report of `analyze --flow`, with the ladders of its first failed calls,
+//! and `analyze --annotate`, which writes the capture again with the findings' comments.
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
@@ -246,6 +247,7 @@ fn main() {
         captures.push((format!("{REJECTED_CALLS} rejected"), ensure_rejected(&dir)));
     }
     let extract_path = dir.join("scale-extract.pcapng");
+    let annotate_path = dir.join("scale-annotated.pcapng");
     for (label, cap) in captures {
         let mb = std::fs::metadata(&cap).unwrap().len() as f64 / 1e6;
         let mut messages_wall = None;
@@ -253,6 +255,7 @@ fn main() {
         // about it (a focus, and its ladder), read as a stream.
         let middle = label.parse::<u32>().ok().map(|n| scale_gen::call_id(n / 2));
         let extract_out = extract_path.to_str().expect("a UTF-8 path");
+        let annotate_out = annotate_path.to_str().expect("a UTF-8 path");
         let focused: Vec<(&str, Vec<&str>)> = match &middle {
             Some(id) => vec![
                 (
@@ -278,6 +281,11 @@ fn main() {
                 ),
                 // The text report with the ladders of its first failed calls.
                 ("analyze --flow", vec!["analyze", "--flow"]),
+                // The capture written again with the findings' comments.
+                (
+                    "analyze --annotate",
+                    vec!["analyze", "--format", "json", "--annotate", annotate_out],
+                ),
                 // A focus that selects every call: what it keeps of each call shown.
                 (
                     "analyze --since (all)",
