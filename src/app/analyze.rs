@@ -4,7 +4,6 @@
 //! captures; output: the report and the exit code.
 
 use std::io::Write;
-
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context;
@@ -21,8 +20,9 @@ use crate::report::analysis_spool::{Layout, Spooled};
 use crate::rules::{self, Severity};
 use crate::sip::{CaptureReport, SipMessage};
 
-use super::annotate::Comments;
 pub(super) use super::rule_choice::RuleChoice;
+
+use super::annotate::Comments;
 use super::watch::{Cited, LadderPass};
 use super::{
     PacketSink, Sink, annotate, each, finish, flow, html, infer_site, ipo_route, merged,

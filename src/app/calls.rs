@@ -7,10 +7,10 @@
 //! its two rows. JSON rows are written to a spool file as the calls retire
 //! ([`CallsSpool`]) and copied behind the capture reports at the end.
 
-use crate::calls::focus::CallIds;
 use anyhow::Context;
 
 use crate::calls::CallSet;
+use crate::calls::focus::CallIds;
 use crate::calls::legs::{infer_roles, link_legs};
 use crate::calls::retire::Retiring;
 use crate::cli::{Format, ReadArgs};

@@ -2,10 +2,10 @@
 //! Input: each command's options and captures; output: its listing on standard output
 //! and the exit code.
 
-use crate::calls::focus::CallIds;
 use anyhow::Context;
 
 use crate::calls::CallSet;
+use crate::calls::focus::CallIds;
 use crate::calls::legs::{infer_roles, link_legs};
 use crate::cli::{
     FocusArgs, Format, MediaArgs, MediaPortArgs, PatternTestArgs, ReadArgs, SiteArgs,

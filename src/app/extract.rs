@@ -18,10 +18,10 @@
 //! (`--in-memory` asks for that with one file too). Standard input cannot be read more
 //! than once and is refused.
 
-use crate::calls::focus::CallIds;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 
+use crate::calls::focus::CallIds;
 use crate::calls::legs::{infer_roles, link_legs};
 use crate::calls::{Call, CallSet, NoCallIdKey};
 use crate::capture::Timestamp;

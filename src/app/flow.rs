@@ -4,13 +4,12 @@
 //! what an arrow shows (ends, method or status with reason, frame, time): the call model
 //! keeps no reason phrases, and the ladder must quote them as sent.
 
-use crate::calls::focus::CallIds;
 use std::net::{IpAddr, SocketAddr};
 
 use anyhow::Context;
 
 use crate::calls::CallSet;
-use crate::calls::focus::Focus;
+use crate::calls::focus::{CallIds, Focus};
 use crate::calls::legs::{LegKind, Roles};
 use crate::capture::Timestamp;
 use crate::capture::time::TimeSpec;

@@ -5,6 +5,7 @@
 //! spooled of it.
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use crate::calls::Call;
 use crate::calls::legs::{Legs, RoleTally, Roles};
@@ -14,8 +15,6 @@ use crate::report::analysis::{Analysis, CallSummary};
 use crate::report::analysis_spool::{AnalysisRows, FindingRows, Layout, Spooled, report_key};
 use crate::report::verdict::{Counts, Verdict};
 use crate::rules::Finding;
-
-use std::sync::{Arc, Mutex};
 
 use super::super::annotate::Comments;
 use super::focused::Focused;
@@ -111,8 +110,8 @@ impl Report {
         self.kept.contains(&true)
     }
 
-    /// The reading gathers the comments of `analyze --annotate` into `comments` (afresh:
-    /// of a file read twice, the second reading's count).
+    /// The reading gathers the comments of `analyze --annotate` into `comments`, emptied
+    /// first: of a file read twice, the second reading's are the ones written.
     pub(super) fn comments(&mut self, comments: Arc<Mutex<Comments>>) {
         *lock(&comments) = Comments::default();
         self.comments = Some(comments);
