@@ -73,35 +73,26 @@ impl Comments {
     }
 }
 
-/// Writes `capture` to `out` as pcapng with the findings' comments.
+/// Writes `capture` to `out` as pcapng with the comments of `findings` (in report order).
 pub(super) fn annotate(capture: &str, out: &str, findings: &[Finding]) -> anyhow::Result<()> {
-    let mut comments: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    for f in findings {
-        for &frame in &f.frames {
-            comments.entry(frame).or_default().push(comment(f));
-        }
+    let mut comments = Comments::default();
+    for (place, f) in findings.iter().enumerate() {
+        comments.add(f, place as u64);
     }
-    write_comments(capture, out, &comments)
+    annotate_gathered(capture, out, comments)
 }
 
-/// Writes `capture` to `out` as pcapng with the comments a streamed report gathered.
+/// Writes `capture` to `out` as pcapng with the comments `gathered`.
 pub(super) fn annotate_gathered(
     capture: &str,
     out: &str,
     gathered: Comments,
 ) -> anyhow::Result<()> {
-    write_comments(capture, out, &gathered.in_report_order())
-}
-
-fn write_comments(
-    capture: &str,
-    out: &str,
-    comments: &BTreeMap<u64, Vec<String>>,
-) -> anyhow::Result<()> {
+    let comments = gathered.in_report_order();
     let input = Input {
         path: capture,
         keep: &mut |_| true,
-        comments,
+        comments: &comments,
     };
     let written = write_pcapng(out, "--annotate", vec![input], Output::default())?;
     if written.comments_skipped > 0 {

@@ -378,23 +378,35 @@ pub(super) fn failed_groups(d: &Diagnosis, keep: &[bool]) -> Vec<Vec<usize>> {
         .iter()
         .filter_map(|f| f.call_id.as_deref())
         .collect();
+    failed_groups_of(&d.calls, &d.legs, keep, |id| cited.contains(id))
+}
+
+/// [`failed_groups`] of `calls` (in call order) linked as `legs`, the flagged ones in
+/// `keep`, a finding naming the calls `cited` says: a call fails with a final INVITE
+/// status of 300 or more, no final response, or a finding about it.
+pub(super) fn failed_groups_of(
+    calls: &[crate::calls::Call],
+    legs: &crate::calls::legs::Legs,
+    keep: &[bool],
+    cited: impl Fn(&str) -> bool,
+) -> Vec<Vec<usize>> {
     let failed = |c: &crate::calls::Call| {
-        cited.contains(c.call_id.as_str())
+        cited(&c.call_id)
             || (!c.invites.is_empty()
                 && c.final_invite_status()
                     .is_none_or(|(status, _)| status >= 300))
     };
     // Groups of linked legs, each drawn once, in the order of their first call.
-    let mut drawn = vec![false; d.calls.len()];
+    let mut drawn = vec![false; calls.len()];
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (i, c) in d.calls.iter().enumerate() {
+    for (i, c) in calls.iter().enumerate() {
         if drawn[i] || !keep[i] || !failed(c) {
             continue;
         }
         let mut group = vec![i];
         drawn[i] = true;
-        for other in d.legs.linked(&c.call_id) {
-            if let Some(p) = d.legs.position(&other).filter(|&p| p < drawn.len()) {
+        for other in legs.linked(&c.call_id) {
+            if let Some(p) = legs.position(&other).filter(|&p| p < drawn.len()) {
                 group.push(p);
                 drawn[p] = true;
             }

@@ -178,6 +178,16 @@ impl AnalysisRows {
         Ok(())
     }
 
+    /// A selection ([`Layout::Selection`]) keeps the Call-ID of a call shown and needs
+    /// no row: `true`, once it has. Other layouts need the call's row: `false`.
+    pub fn select(&mut self, call_id: &str) -> bool {
+        if self.layout != Layout::Selection {
+            return false;
+        }
+        self.shown.insert(call_id);
+        true
+    }
+
     /// The row of the call at `pos`.
     pub fn call(&mut self, pos: u64, c: CallSummary) -> io::Result<()> {
         match self.layout {

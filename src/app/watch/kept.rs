@@ -64,7 +64,8 @@ pub(super) struct Report {
     error: Option<std::io::Error>,
     /// The focus the report shows, if any.
     focused: Option<Focused>,
-    /// Which calls of the unit last asked about ([`Report::shows`]) the focus keeps.
+    /// With a focus: which calls of the unit last asked about ([`Report::shows`]) it
+    /// keeps.
     kept: Vec<bool>,
     /// What the reading collects for `analyze --flow`'s ladders.
     ladders: Option<LadderPass>,
@@ -103,10 +104,10 @@ impl Report {
         legs: &Legs,
         day: Option<crate::capture::Timestamp>,
     ) -> bool {
-        self.kept = match self.focused.as_mut() {
-            Some(f) => f.shows(calls, legs, day),
-            None => vec![true; calls.len()],
+        let Some(f) = self.focused.as_mut() else {
+            return true;
         };
+        self.kept = f.shows(calls, legs, day);
         self.kept.contains(&true)
     }
 
@@ -146,7 +147,9 @@ impl Report {
     ) {
         let rows = || -> std::io::Result<()> {
             for (&pos, c) in places.iter().zip(calls) {
-                self.rows.call(pos, CallSummary::new(c, legs, media))?;
+                if !self.rows.select(&c.call_id) {
+                    self.rows.call(pos, CallSummary::new(c, legs, media))?;
+                }
             }
             for v in verdicts {
                 let first = calls.iter().position(|c| c.call_id == v.call_ids[0]);
@@ -161,7 +164,14 @@ impl Report {
         let k = crate::report::verdict::counts(calls, legs, media, &[]);
         self.counts.add_calls(&k);
         if let Some(l) = &self.ladders {
-            l.unit(places, calls, legs, &self.kept);
+            let every;
+            let keep = if self.focused.is_some() {
+                &self.kept[..]
+            } else {
+                every = vec![true; calls.len()];
+                &every[..]
+            };
+            l.unit(places, calls, legs, keep);
         }
         self.take(findings);
     }

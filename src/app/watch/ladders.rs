@@ -1,8 +1,8 @@
 //! `analyze --flow` of one file read as a stream: which failed calls get a ladder, found
 //! without holding the calls. A call fails with a final INVITE status of 300 or more, no
 //! final response, or a finding about it; each failed call is drawn with the legs linked
-//! to it, in the order of the calls' first messages (`flow::failed_groups`, where every
-//! call is held).
+//! to it, in the order of the calls' first messages (`flow::failed_groups_of`, as when
+//! every call is held).
 //!
 //! A finding about a call can come after the call was judged (the capture rules' at the
 //! end, SP003's once the capture's UDP is known), so the groups are found on a second
@@ -125,28 +125,8 @@ impl FailedGroups {
     }
 
     fn unit(&mut self, places: &[u64], calls: &[Call], legs: &Legs, keep: &[bool]) {
-        let failed = |c: &Call| {
-            self.cited.contains(&c.call_id)
-                || (!c.invites.is_empty()
-                    && c.final_invite_status()
-                        .is_none_or(|(status, _)| status >= 300))
-        };
-        let mut drawn = vec![false; calls.len()];
-        let mut groups = Vec::new();
-        for (i, c) in calls.iter().enumerate() {
-            if drawn[i] || !keep[i] || !failed(c) {
-                continue;
-            }
-            let mut group = vec![i];
-            drawn[i] = true;
-            for other in legs.linked(&c.call_id) {
-                if let Some(p) = legs.position(&other).filter(|&p| p < drawn.len()) {
-                    group.push(p);
-                    drawn[p] = true;
-                }
-            }
-            groups.push(group);
-        }
+        let cited = |id: &str| self.cited.contains(id);
+        let groups = super::super::flow::failed_groups_of(calls, legs, keep, cited);
         self.total += groups.len();
         for group in groups {
             let at = places[group[0]];

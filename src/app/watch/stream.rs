@@ -457,6 +457,27 @@ mod tests {
         }
     }
 
+    /// `testdata/followme/many-calls.pcap`: 66 calls, Follow-Me pairs and FM002 among them.
+    fn many_calls() -> String {
+        format!(
+            "{}/testdata/followme/many-calls.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    }
+
+    /// `analyze EXTRA… PATH` as the command runs it, and the readings it took as a stream.
+    fn analyzed_counting(
+        path: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<(super::super::super::analyze::Analyzed, u32)> {
+        READINGS.with(|r| r.set(0));
+        let args = focused_args(path, extra);
+        let captures = [path.to_string()];
+        let (a, errors) = super::super::super::analyze::analyze_captures(&args, &captures, false)?;
+        assert!(errors.is_empty(), "{errors:?}");
+        Ok((a.expect("read"), READINGS.with(|r| r.get())))
+    }
+
     /// The readings `analyze` of the fixture `rel` takes, and its findings.
     fn readings(rel: &str) -> (u32, Vec<&'static str>) {
         let path = format!("{}/testdata/{rel}", env!("CARGO_MANIFEST_DIR"));
@@ -485,24 +506,9 @@ mod tests {
     /// written from every number of the capture; a focus that selects no call fails.
     #[test]
     fn a_focus_is_streamed_and_shows_the_units_it_selects() {
-        let path = format!(
-            "{}/testdata/followme/many-calls.pcap",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let analysed = |extra: &[&str]| {
-            READINGS.with(|r| r.set(0));
-            let args = focused_args(&path, extra);
-            let analyzed = super::super::super::analyze::analyze_captures(
-                &args,
-                std::slice::from_ref(&path),
-                false,
-            );
-            let readings = READINGS.with(|r| r.get());
-            analyzed.map(|(a, errors)| {
-                assert!(errors.is_empty(), "{errors:?}");
-                (a.expect("read").analysis, readings)
-            })
-        };
+        let path = many_calls();
+        let analysed =
+            |extra: &[&str]| analyzed_counting(&path, extra).map(|(a, n)| (a.analysis, n));
         let (whole, _) = analysed(&[]).unwrap();
         assert_eq!(whole.summary.counts.calls, 66);
         // A second leg: both legs shown.
@@ -548,10 +554,7 @@ mod tests {
     /// `analyze` does, as a stream (standard input and several files hold them).
     #[test]
     fn calls_and_messages_find_a_focus_as_a_stream() {
-        let path = format!(
-            "{}/testdata/followme/many-calls.pcap",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = many_calls();
         for command in ["calls", "messages", "media"] {
             let argv = [
                 "sipdiag",
@@ -583,18 +586,10 @@ mod tests {
     /// found on a reading without rules; the same ladders as with every call held.
     #[test]
     fn analyze_flow_of_one_file_is_read_as_a_stream() {
-        let path = format!(
-            "{}/testdata/followme/many-calls.pcap",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = many_calls();
         let ladders = |extra: &[&str]| {
-            READINGS.with(|r| r.set(0));
-            let args = focused_args(&path, extra);
-            let captures = std::slice::from_ref(&path);
-            let analyzed = super::super::super::analyze::analyze_captures(&args, captures, true);
-            let (a, errors) = analyzed.unwrap();
-            assert!(errors.is_empty(), "{errors:?}");
-            (a.expect("read").ladders, READINGS.with(|r| r.get()))
+            let (a, readings) = analyzed_counting(&path, extra).unwrap();
+            (a.ladders, readings)
         };
         let (streamed, readings) = ladders(&["--flow"]);
         assert!(readings >= 2, "the report's reading and the failed calls'");
@@ -620,10 +615,7 @@ mod tests {
     /// as the report held whole shows, and no row, verdict or finding.
     #[test]
     fn a_selection_keeps_the_calls_shown_and_nothing_else() {
-        let path = format!(
-            "{}/testdata/followme/many-calls.pcap",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = many_calls();
         for focus in [
             &["--since", "2000-01-01T00:00:00Z"][..],
             &["--number", "+49891001"],
