@@ -39,6 +39,20 @@ fn first_focuses(path: &Path) -> Option<(Vec<String>, Vec<Vec<String>>)> {
     Some((ids, focuses))
 }
 
+/// Each capture of `dirs` that has calls, twice: without a focus, then with the first of
+/// [`first_focuses`].
+fn unfocused_and_first(dirs: &[&str]) -> Vec<(std::path::PathBuf, Vec<String>)> {
+    let mut runs = Vec::new();
+    for path in common::fixtures_and_corpus(dirs) {
+        let Some((_, focuses)) = first_focuses(&path) else {
+            continue;
+        };
+        runs.push((path.clone(), Vec::new()));
+        runs.push((path, focuses[0].clone()));
+    }
+    runs
+}
+
 /// `focus` as arguments.
 fn args(focus: &[String]) -> Vec<&str> {
     focus.iter().map(String::as_str).collect()
@@ -134,30 +148,25 @@ fn text_of(args: &[&str]) -> (Option<i32>, Vec<u8>) {
 fn the_ladders_of_analyze_streamed_are_those_of_every_call_held() {
     let dirs = ["calls", "diag", "followme", "gallery", "media"];
     let (mut compared, mut ladders) = (0, 0);
-    for path in common::fixtures_and_corpus(&dirs) {
-        let Some((_, focuses)) = first_focuses(&path) else {
-            continue;
-        };
+    for (path, focus) in unfocused_and_first(&dirs) {
         let path_arg = path.to_string_lossy();
-        for focus in [Vec::new(), focuses[0].clone()] {
-            for format in ["table", "markdown"] {
-                let mut streamed = vec!["analyze", "--flow", "--format", format];
-                streamed.extend(args(&focus));
-                streamed.push(&path_arg);
-                let held = [&streamed[..2], &["--in-memory"], &streamed[2..]].concat();
-                let (streamed, held) = (text_of(&streamed), text_of(&held));
-                let what = format!("{} {format} {}", path.display(), focus.join(" "));
-                assert_eq!(streamed.0, held.0, "{what}: exit codes differ");
-                assert!(
-                    streamed.1 == held.1,
-                    "{what}: the reports differ\n{}\n---\n{}",
-                    String::from_utf8_lossy(&streamed.1),
-                    String::from_utf8_lossy(&held.1)
-                );
-                compared += 1;
-                let text = String::from_utf8_lossy(&streamed.1);
-                ladders += text.matches("Call flow ").count();
-            }
+        for format in ["table", "markdown"] {
+            let mut streamed = vec!["analyze", "--flow", "--format", format];
+            streamed.extend(args(&focus));
+            streamed.push(&path_arg);
+            let held = [&streamed[..2], &["--in-memory"], &streamed[2..]].concat();
+            let (streamed, held) = (text_of(&streamed), text_of(&held));
+            let what = format!("{} {format} {}", path.display(), focus.join(" "));
+            assert_eq!(streamed.0, held.0, "{what}: exit codes differ");
+            assert!(
+                streamed.1 == held.1,
+                "{what}: the reports differ\n{}\n---\n{}",
+                String::from_utf8_lossy(&streamed.1),
+                String::from_utf8_lossy(&held.1)
+            );
+            compared += 1;
+            let text = String::from_utf8_lossy(&streamed.1);
+            ladders += text.matches("Call flow ").count();
         }
     }
     eprintln!("{compared} reports with --flow compared, {ladders} ladders");
@@ -196,13 +205,20 @@ fn a_ladder_streamed_is_the_one_of_every_call_held() {
     );
 }
 
-/// The output line, exit code and pcapng of `extract` with `focus`, streamed or
-/// `--in-memory`.
-fn extract(path: &Path, focus: &[&str], in_memory: bool) -> (Option<i32>, String, Vec<u8>) {
+/// The exit code, output and written pcapng of `command` (whose `OUT` stands for the file
+/// it writes) with `focus`, streamed or `--in-memory`.
+fn written(
+    command: &[&str],
+    path: &Path,
+    focus: &[&str],
+    in_memory: bool,
+) -> (Option<i32>, String, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.pcapng");
     let out_arg = out.to_string_lossy().to_string();
-    let mut args = vec!["extract", "-o", &out_arg];
+    let mut args: Vec<&str> = (command.iter())
+        .map(|&a| if a == "OUT" { out_arg.as_str() } else { a })
+        .collect();
     if in_memory {
         args.push("--in-memory");
     }
@@ -216,6 +232,11 @@ fn extract(path: &Path, focus: &[&str], in_memory: bool) -> (Option<i32>, String
         said,
         std::fs::read(&out).unwrap_or_default(),
     )
+}
+
+/// `extract` with `focus` (see [`written`]).
+fn extract(path: &Path, focus: &[&str], in_memory: bool) -> (Option<i32>, String, Vec<u8>) {
+    written(&["extract", "-o", "OUT"], path, focus, in_memory)
 }
 
 #[test]
@@ -245,26 +266,10 @@ fn an_extract_of_one_file_streamed_is_the_one_of_every_call_held() {
     );
 }
 
-/// The annotated copy `analyze --annotate` writes (and its exit code and output), streamed
-/// or `--in-memory`.
-fn annotated(path: &Path, focus: &[&str], in_memory: bool) -> (Option<i32>, Vec<u8>, Vec<u8>) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("annotated.pcapng");
-    let out_arg = out.to_string_lossy().to_string();
-    let mut args = vec!["analyze", "--format", "json", "--annotate", &out_arg];
-    if in_memory {
-        args.push("--in-memory");
-    }
-    args.extend_from_slice(focus);
-    let path = path.to_string_lossy();
-    args.push(&path);
-    let run = common::sipdiag(&args);
-    let said = [run.stdout, run.stderr].concat();
-    (
-        run.status.code(),
-        said,
-        std::fs::read(&out).unwrap_or_default(),
-    )
+/// `analyze --annotate` with `focus` (see [`written`]).
+fn annotated(path: &Path, focus: &[&str], in_memory: bool) -> (Option<i32>, String, Vec<u8>) {
+    let command = ["analyze", "--format", "json", "--annotate", "OUT"];
+    written(&command, path, focus, in_memory)
 }
 
 /// `analyze --annotate` of one file is read as a stream, gathering the findings' comments
@@ -274,24 +279,19 @@ fn annotated(path: &Path, focus: &[&str], in_memory: bool) -> (Option<i32>, Vec<
 fn an_annotated_copy_streamed_is_the_one_of_every_call_held() {
     let dirs = ["calls", "diag", "followme", "gallery", "media"];
     let (mut compared, mut commented) = (0, 0);
-    for path in common::fixtures_and_corpus(&dirs) {
-        let Some((_, focuses)) = first_focuses(&path) else {
-            continue;
-        };
-        for focus in [Vec::new(), focuses[0].clone()] {
-            let focus = &args(&focus)[..];
-            let streamed = annotated(&path, focus, false);
-            let held = annotated(&path, focus, true);
-            let what = format!("{} {}", path.display(), focus.join(" "));
-            assert_eq!(streamed.0, held.0, "{what}: exit codes differ");
-            assert!(streamed.1 == held.1, "{what}: the reports differ");
-            assert!(streamed.2 == held.2, "{what}: the annotated copies differ");
-            compared += 1;
-            let comments = String::from_utf8_lossy(&streamed.2)
-                .matches("sipdiag ")
-                .count();
-            commented += usize::from(comments > 0);
-        }
+    for (path, focus) in unfocused_and_first(&dirs) {
+        let focus = &args(&focus)[..];
+        let streamed = annotated(&path, focus, false);
+        let held = annotated(&path, focus, true);
+        let what = format!("{} {}", path.display(), focus.join(" "));
+        assert_eq!(streamed.0, held.0, "{what}: exit codes differ");
+        assert!(streamed.1 == held.1, "{what}: the reports differ");
+        assert!(streamed.2 == held.2, "{what}: the annotated copies differ");
+        compared += 1;
+        let comments = String::from_utf8_lossy(&streamed.2)
+            .matches("sipdiag ")
+            .count();
+        commented += usize::from(comments > 0);
     }
     eprintln!("{compared} annotated copies compared, {commented} with comments");
     assert!(
