@@ -50,8 +50,8 @@ use site::{infer_site, site_settings};
 pub trait Sink {
     /// The input file with this index (in the order given) starts.
     fn capture_start(&mut self, _index: usize) {}
-    /// Capture time reached a new second, SIP or not (from a scan on the calling thread,
-    /// [`scan()`]; the two-thread scans do not send it).
+    /// Capture time reached a new second, SIP or not: in its place among the messages,
+    /// whichever thread the sink runs on.
     fn clock(&mut self, _now: crate::capture::Timestamp) {}
     /// A whole SIP message.
     fn message(&mut self, msg: SipMessage);

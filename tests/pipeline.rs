@@ -1,5 +1,5 @@
 //! The two-thread scan (`app::scan_all_with`) delivers exactly what the single-thread
-//! scan does: to the sink the same messages in the same order, to the packet sink (which
+//! scan does: to the sink the same messages and clock ticks in the same order, to the packet sink (which
 //! runs beside the sink) the same packets and messages in the same order, and the same
 //! reports, on every fixture and on the public corpus.
 
@@ -17,6 +17,9 @@ struct Trace(Vec<String>);
 impl Sink for Trace {
     fn capture_start(&mut self, index: usize) {
         self.0.push(format!("capture {index}"));
+    }
+    fn clock(&mut self, now: sipdiag::capture::Timestamp) {
+        self.0.push(format!("clock {now:?}"));
     }
     fn message(&mut self, m: SipMessage) {
         self.0.push(format!(
@@ -157,7 +160,7 @@ fn fixtures_same_on_one_and_two_threads() {
     let (trace, packets) = compare(&paths);
     assert!(trace.len() > 400, "{} sink calls", trace.len());
     assert!(packets.len() > 1000, "{} packet sink calls", packets.len());
-    kinds_seen(&trace, &["capture", "message"]);
+    kinds_seen(&trace, &["capture", "clock", "message"]);
     kinds_seen(&packets, &["capture", "sip", "datagram", "stream"]);
 }
 
@@ -167,7 +170,7 @@ fn corpus_same_on_one_and_two_threads() {
         return;
     };
     let (trace, packets) = compare(&paths);
-    kinds_seen(&trace, &["message"]);
+    kinds_seen(&trace, &["clock", "message"]);
     kinds_seen(&packets, &["sip", "datagram", "stream", "icmp"]);
 }
 

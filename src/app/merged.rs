@@ -27,7 +27,9 @@ pub(super) fn scan_merged(
     sink: &mut (dyn Sink + Send),
     packets: Option<&mut (dyn PacketSink + Send)>,
 ) -> (Vec<CaptureReport>, Vec<CaptureError>, FrameIndex) {
-    pipeline::run(sink, packets, |emit| scan_merged_into(paths, emit))
+    pipeline::run(sink, packets, pipeline::Batching::SCAN, |emit| {
+        scan_merged_into(paths, emit)
+    })
 }
 
 fn scan_merged_into(

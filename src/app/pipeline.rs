@@ -27,12 +27,36 @@ use crate::sip::{RawMessage, SipMessage};
 
 use super::{CaptureReport, Emit, PacketSink, Sink, hand_over, relend};
 
-/// A batch is handed over when it holds this many records …
-const BATCH_RECORDS: usize = 1024;
-/// … or this many payload bytes (parsed messages count with their text and body).
-const BATCH_BYTES: usize = 256 << 10;
-/// Full batches waiting for the second thread.
-const IN_FLIGHT: usize = 8;
+/// How large the batches are, and how many may wait for the second thread.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Batching {
+    /// A batch is handed over when it holds this many records …
+    records: usize,
+    /// … or this many payload bytes (parsed messages count with their text and body).
+    bytes: usize,
+    /// Full batches waiting for the second thread.
+    in_flight: usize,
+}
+
+impl Batching {
+    /// The scans of the commands that list or hold what they read: large batches, many
+    /// waiting, so that neither thread waits for the other.
+    pub(super) const SCAN: Batching = Batching {
+        records: 1024,
+        bytes: 256 << 10,
+        in_flight: 8,
+    };
+    /// A judge that follows the calls in progress (`watch`, a streamed `analyze`): its
+    /// memory is the capture's calls in progress, and the batches of [`Batching::SCAN`]
+    /// add 10 MiB of parsed messages to it on a capture of signalling. A quarter of the
+    /// bytes, half as many waiting; as many records, so that the threads wake each other
+    /// as seldom on RTP (a quarter of them took the gain away).
+    pub(super) const JUDGE: Batching = Batching {
+        records: 1024,
+        bytes: 64 << 10,
+        in_flight: 4,
+    };
+}
 
 /// Position of a payload in [`Batch::bytes`] (or of frame numbers in [`Batch::frames`]).
 type Span = (usize, usize);
@@ -51,6 +75,8 @@ enum Carried {
 /// One thing the scan emitted, with its payload in the batch's arena.
 enum Rec {
     Capture(usize),
+    /// Capture time reached a new second.
+    Clock(Timestamp),
     /// A SIP message as framed, parsed on replay.
     Raw {
         at: Span,
@@ -87,21 +113,23 @@ struct Batch {
     /// What the sink let go of while this batch was delivered, dropped by the reading
     /// thread when the batch comes back.
     garbage: Option<super::Garbage>,
+    shape: Batching,
 }
 
 impl Batch {
     /// An empty batch with room for a full one: filled without growing (each growth
     /// copies what was gathered so far).
-    fn new() -> Self {
+    fn new(shape: Batching) -> Self {
         Batch {
             // A batch is handed over at the first payload that takes it past the limit.
-            bytes: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+            bytes: Vec::with_capacity(shape.bytes + (64 << 10)),
             frames: Vec::new(),
-            recs: Vec::with_capacity(BATCH_RECORDS),
+            recs: Vec::with_capacity(shape.records),
             // Room for the messages of a typical batch; more grow it once, for good.
-            parsed: Vec::with_capacity(BATCH_RECORDS / 4),
+            parsed: Vec::with_capacity(shape.records / 4),
             parsed_bytes: 0,
             garbage: None,
+            shape,
         }
     }
 
@@ -112,7 +140,8 @@ impl Batch {
     }
 
     fn is_full(&self) -> bool {
-        self.recs.len() >= BATCH_RECORDS || self.bytes.len() + self.parsed_bytes >= BATCH_BYTES
+        self.recs.len() >= self.shape.records
+            || self.bytes.len() + self.parsed_bytes >= self.shape.bytes
     }
 
     fn clear(&mut self) {
@@ -141,6 +170,7 @@ impl Batch {
                         p.capture_start(i);
                     }
                 }
+                Rec::Clock(now) => sink.clock(now),
                 Rec::Raw {
                     at,
                     prov,
@@ -238,7 +268,8 @@ impl Shipper<'_> {
             self.batch.clear();
             return;
         }
-        let mut next = self.empty.try_recv().unwrap_or_else(|_| Batch::new());
+        let shape = self.batch.shape;
+        let mut next = self.empty.try_recv().unwrap_or_else(|_| Batch::new(shape));
         next.garbage = None;
         let full = std::mem::replace(&mut self.batch, next);
         if self.full.send(full).is_err() {
@@ -253,6 +284,9 @@ impl Emit for Shipper<'_> {
     }
     fn capture_start(&mut self, index: usize) {
         self.push(Rec::Capture(index));
+    }
+    fn clock(&mut self, now: Timestamp) {
+        self.push(Rec::Clock(now));
     }
 
     fn raw(&mut self, m: RawMessage<'_>) {
@@ -319,7 +353,7 @@ pub(super) fn scan_all(
     sink: &mut (dyn Sink + Send),
     packets: Option<&mut (dyn PacketSink + Send)>,
 ) -> (Vec<CaptureReport>, Vec<CaptureError>) {
-    run(sink, packets, |emit| {
+    run(sink, packets, Batching::SCAN, |emit| {
         let mut reports = Vec::new();
         let mut errors = Vec::new();
         for (i, p) in paths.iter().enumerate() {
@@ -334,10 +368,12 @@ pub(super) fn scan_all(
 }
 
 /// Runs `read` (the reading side of a scan) on this thread, and the sinks on a second
-/// one; on this thread alone when a second cannot be started.
+/// one, in batches shaped as `shape`; on this thread alone when a second cannot be
+/// started.
 pub(super) fn run<R>(
     sink: &mut (dyn Sink + Send),
     mut packets: Option<&mut (dyn PacketSink + Send)>,
+    shape: Batching,
     read: impl FnOnce(&mut dyn Emit) -> R,
 ) -> R {
     let mut read = Some(read);
@@ -345,7 +381,7 @@ pub(super) fn run<R>(
     let wants_packets = packets.is_some();
     let lent_packets = packets.as_deref_mut();
     let threaded = std::thread::scope(|scope| {
-        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
+        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(shape.in_flight);
         let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
         let worker = std::thread::Builder::new()
             .name("sipdiag-sink".into())
@@ -361,7 +397,7 @@ pub(super) fn run<R>(
             })
             .ok()?;
         let mut shipper = Shipper {
-            batch: Batch::new(),
+            batch: Batch::new(shape),
             full: &full_tx,
             empty: &empty_rx,
             packets: wants_packets,

@@ -42,6 +42,12 @@
 //! is quiet (a live capture's timestamps are the wall clock), so a call that has ended is
 //! judged even when no other packet follows it; otherwise every frame moves the clock,
 //! SIP or not.
+//!
+//! A whole file is read on two threads, as the other commands' scans are
+//! ([`super::pipeline`]): reading, decoding and parsing SIP on one, this judge (the calls,
+//! the media, the units) on the other, fed in order; `analyze` runs each unit's rules on
+//! a third ([`units`]). A file that grows and an interface are read and judged on one
+//! thread, so that each message is judged as soon as it is read.
 
 mod deferred;
 mod focused;
@@ -531,8 +537,8 @@ fn print(text: &str) {
     let _ = out.flush();
 }
 
-/// The sink of each file's scan: messages to the shared judge (which the follow reader's
-/// idle hook moves on, too).
+/// The sink of each file's scan: messages and the clock to the shared judge (which the
+/// follow reader's idle hook moves on, too).
 struct WatchSink<'j>(&'j Mutex<Judge>);
 
 impl Sink for WatchSink<'_> {

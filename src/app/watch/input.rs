@@ -11,22 +11,28 @@ use anyhow::Context;
 
 use crate::capture::Timestamp;
 use crate::capture::follow::{Follow, FollowOptions};
+use crate::media::UdpPayload;
 use crate::net::{Datagram, IcmpError, StreamEvent};
 use crate::sip::{CaptureReport, RawMessage};
 
-use super::super::{Emit, Sink};
+use super::super::{Emit, PacketSink, Sink, pipeline};
 use super::{Judge, WatchSink};
 
 /// What a watch takes from a scan besides SIP messages and the clock: the media, its
 /// frames numbered through the files read as the messages' are (`Judge::message`), and
 /// the first TCP segment on the softphone port, for the closing summary.
 impl Judge {
-    fn datagram_in(&mut self, d: &Datagram<'_>) {
+    /// A datagram that is not SIP, with what was read of its payload where it was decoded
+    /// (`read`: UDP that is not STUN, [`UdpPayload::read`]; `d.payload` is then empty).
+    fn datagram_in(&mut self, d: &Datagram<'_>, read: Option<UdpPayload>) {
         let d = Datagram {
             frame: d.frame + self.offset,
             ..*d
         };
-        self.media.datagram(&d);
+        match read {
+            Some(p) => self.media.read_datagram(&d, p),
+            None => self.media.datagram(&d),
+        }
         if self.media.wants_sweep() {
             self.sweep_media(d.time.secs);
         }
@@ -59,9 +65,10 @@ fn lock(judge: &Mutex<Judge>) -> std::sync::MutexGuard<'_, Judge> {
     judge.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What a watch (and a streamed `analyze`) takes from the scan of a file:
-/// everything, on the reading thread, each message as soon as it is read; `analyze`
-/// judges its units on a thread of their own ([`super::units::Work`]).
+/// What a watch (and a streamed `analyze`) takes from the scan of a file that grows or of
+/// an interface: everything, on the reading thread, each message as soon as it is read.
+/// A whole file goes through [`pipeline::run`] instead, to [`WatchSink`] and
+/// [`WatchPackets`] on a second thread.
 struct WatchEmit<'j> {
     sink: WatchSink<'j>,
 }
@@ -79,13 +86,32 @@ impl Emit for WatchEmit<'_> {
         }
     }
     fn datagram(&mut self, d: &Datagram<'_>) {
-        lock(self.sink.0).datagram_in(d);
+        lock(self.sink.0).datagram_in(d, None);
     }
     fn icmp(&mut self, e: &IcmpError) {
         lock(self.sink.0).icmp_in(e);
     }
     fn stream(&mut self, e: &StreamEvent<'_>) {
         lock(self.sink.0).stream_in(e);
+    }
+}
+
+/// The packets of a whole file read on two threads ([`pipeline`]): the judge takes them
+/// on the second thread, as [`WatchSink`] takes the messages and the clock there.
+struct WatchPackets<'j>(&'j Mutex<Judge>);
+
+impl PacketSink for WatchPackets<'_> {
+    fn datagram(&mut self, d: &Datagram<'_>) {
+        lock(self.0).datagram_in(d, None);
+    }
+    fn read_datagram(&mut self, d: &Datagram<'_>, p: UdpPayload) {
+        lock(self.0).datagram_in(d, Some(p));
+    }
+    fn icmp(&mut self, e: &IcmpError) {
+        lock(self.0).icmp_in(e);
+    }
+    fn stream(&mut self, e: &StreamEvent<'_>) {
+        lock(self.0).stream_in(e);
     }
 }
 
@@ -140,12 +166,23 @@ pub(super) fn read_one(
     errors: &mut Vec<crate::capture::CaptureError>,
 ) {
     lock(judge).file_starts(path);
-    let mut emit = WatchEmit {
-        sink: WatchSink(judge),
-    };
     let result = match follow {
-        Some(f) => super::super::scan::scan_following(path, f, &mut emit),
-        None => super::super::scan_into(path, &mut emit),
+        Some(f) => {
+            let mut emit = WatchEmit {
+                sink: WatchSink(judge),
+            };
+            super::super::scan::scan_following(path, f, &mut emit)
+        }
+        // A whole file: read, decoded and its SIP parsed on this thread, judged on a
+        // second one (which hands the units of `analyze` to a third, [`super::units`]).
+        // A growing file stays on one thread: each message is judged as soon as it is
+        // read, not once a batch is full.
+        None => pipeline::run(
+            &mut WatchSink(judge),
+            Some(&mut WatchPackets(judge)),
+            pipeline::Batching::JUDGE,
+            |emit| super::super::scan_into(path, emit),
+        ),
     };
     lock(judge).file_read(result, errors);
 }

@@ -40,7 +40,8 @@ use crate::calls::legs::infer_roles_knowing;
 use crate::capture::Timestamp;
 use crate::cli::WatchFormat;
 use crate::media::{
-    Announced, FlowLimit, MediaReport, MediaSettings, MediaTracker, RtpStream, announced_addrs,
+    Announced, FlowLimit, MediaReport, MediaSettings, MediaTracker, RtpStream, UdpPayload,
+    announced_addrs,
 };
 use crate::net::{Datagram, IcmpError, StreamEvent};
 use crate::report::analysis::Analysis;
@@ -323,6 +324,18 @@ impl WatchMedia {
         }
         self.frame = self.frame.max(d.frame);
         self.tracker.datagram(d);
+        self.take_rows(d.time.secs);
+    }
+
+    /// UDP that is not STUN, its payload read where it was decoded: as
+    /// [`WatchMedia::datagram`] takes it.
+    pub(super) fn read_datagram(&mut self, d: &Datagram<'_>, p: UdpPayload) {
+        if self.counts_only {
+            self.tracker.count_datagram(d);
+            return;
+        }
+        self.frame = self.frame.max(d.frame);
+        self.tracker.read_datagram(d, p);
         self.take_rows(d.time.secs);
     }
 
