@@ -1,10 +1,12 @@
 //! Two threads for a scan. The reading thread reads, decodes and frames; the second
-//! thread runs the [`Sink`] and, when there is one, the [`PacketSink`] beside it.
+//! thread runs the [`Sink`] and, when there is one, the [`PacketSink`] beside it ([`run`])
+//! — or a [`Replay`] that takes everything, SIP parsed and UDP read ([`run_replay`]: the
+//! judge of `watch` and of a streamed `analyze`).
 //!
 //! The reading thread records what [`scan_into`](super::scan_into) emits in batches: one
 //! byte arena for the payloads and a list of records pointing into it. A full batch goes
 //! to the second thread through a bounded channel and comes back empty for reuse, so
-//! memory stays bounded (at most `IN_FLIGHT + 3` batches exist) and payloads are not
+//! memory stays bounded (at most `in_flight` + 3 batches exist, [`Batching`]) and payloads are not
 //! allocated one by one. The second thread replays the records in order: its sinks see
 //! exactly what a single-threaded [`scan`](super::scan()) shows them, and results do not
 //! depend on the threading.
@@ -25,7 +27,7 @@ use crate::net::{Datagram, IcmpError, StreamEvent, Transport};
 use crate::sip::message::{Provenance, Start};
 use crate::sip::{RawMessage, SipMessage};
 
-use super::{CaptureReport, Emit, PacketSink, Sink, hand_over, relend};
+use super::{CaptureReport, Direct, Emit, PacketSink, Sink, hand_over, relend};
 
 /// How large the batches are, and how many may wait for the second thread.
 #[derive(Debug, Clone, Copy)]
@@ -152,8 +154,8 @@ impl Batch {
         self.parsed_bytes = 0;
     }
 
-    /// Replays the records into the sinks, in order, and empties the batch.
-    fn deliver(&mut self, sink: &mut dyn Sink, mut packets: Option<&mut dyn PacketSink>) {
+    /// Replays the records into `to`, in order, and empties the batch.
+    fn deliver(&mut self, to: &mut dyn Replay) {
         let Batch {
             bytes,
             frames,
@@ -164,13 +166,8 @@ impl Batch {
         let mut parsed = parsed.drain(..);
         for rec in recs.drain(..) {
             match rec {
-                Rec::Capture(i) => {
-                    sink.capture_start(i);
-                    if let Some(p) = relend(&mut packets) {
-                        p.capture_start(i);
-                    }
-                }
-                Rec::Clock(now) => sink.clock(now),
+                Rec::Capture(i) => to.capture_start(i),
+                Rec::Clock(now) => to.clock(now),
                 Rec::Raw {
                     at,
                     prov,
@@ -186,13 +183,10 @@ impl Batch {
                         start,
                     };
                     if let Some(m) = raw.parse() {
-                        hand_over(m, sink, relend(&mut packets));
+                        to.message(m);
                     }
                 }
-                Rec::Parsed => {
-                    let m = parsed.next().expect("one parsed message per record");
-                    hand_over(m, sink, relend(&mut packets));
-                }
+                Rec::Parsed => to.message(parsed.next().expect("one parsed message per record")),
                 Rec::Datagram {
                     frame,
                     frames: fs,
@@ -203,44 +197,123 @@ impl Batch {
                     payload,
                     cut,
                 } => {
-                    if let Some(p) = relend(&mut packets) {
-                        let mut d = Datagram {
-                            frame,
-                            frames: if fs == ONE_FRAME {
-                                std::slice::from_ref(&frame)
-                            } else {
-                                &frames[fs.0..fs.1]
-                            },
-                            time,
-                            src,
-                            dst,
-                            transport,
-                            payload: &[],
-                            cut,
-                        };
-                        match payload {
-                            Carried::Bytes(at) => {
-                                d.payload = &bytes[at.0..at.1];
-                                p.datagram(&d);
-                            }
-                            Carried::Read(read) => p.read_datagram(&d, read),
+                    let mut d = Datagram {
+                        frame,
+                        frames: if fs == ONE_FRAME {
+                            std::slice::from_ref(&frame)
+                        } else {
+                            &frames[fs.0..fs.1]
+                        },
+                        time,
+                        src,
+                        dst,
+                        transport,
+                        payload: &[],
+                        cut,
+                    };
+                    match payload {
+                        Carried::Bytes(at) => {
+                            d.payload = &bytes[at.0..at.1];
+                            to.datagram(&d, None);
                         }
+                        Carried::Read(read) => to.datagram(&d, Some(read)),
                     }
                 }
-                Rec::Icmp(e) => {
-                    if let Some(p) = relend(&mut packets) {
-                        p.icmp(&e);
-                    }
-                }
-                Rec::Stream(e, at) => {
-                    if let Some(p) = relend(&mut packets) {
-                        p.stream(&e.with_data(&bytes[at.0..at.1]));
-                    }
-                }
+                Rec::Icmp(e) => to.icmp(&e),
+                Rec::Stream(e, at) => to.stream(&e.with_data(&bytes[at.0..at.1])),
             }
         }
         drop(parsed);
         self.clear();
+    }
+}
+
+/// What the second thread hands each record to, in capture order: what a scan emits, with
+/// SIP parsed and UDP read ([`Emit`] on one thread).
+pub(super) trait Replay {
+    /// The input file with this index (in the order given) starts.
+    fn capture_start(&mut self, index: usize);
+    /// Capture time reached a new second.
+    fn clock(&mut self, now: Timestamp);
+    fn message(&mut self, m: SipMessage);
+    /// A datagram that is not SIP, with what was read of its payload where it was decoded
+    /// (UDP that is not STUN, [`UdpPayload::read`]: `d.payload` is then empty).
+    fn datagram(&mut self, d: &Datagram<'_>, read: Option<UdpPayload>);
+    fn icmp(&mut self, e: &IcmpError);
+    fn stream(&mut self, e: &StreamEvent<'_>);
+    /// What was let go of while a batch was replayed, to be freed by the reading thread
+    /// (see [`Sink::garbage`]).
+    fn garbage(&mut self) -> Option<super::Garbage> {
+        None
+    }
+}
+
+/// A command's sink and its packet sink beside it.
+impl Replay for Direct<'_> {
+    fn capture_start(&mut self, index: usize) {
+        self.sink.capture_start(index);
+        if let Some(p) = relend(&mut self.packets) {
+            p.capture_start(index);
+        }
+    }
+    fn clock(&mut self, now: Timestamp) {
+        self.sink.clock(now);
+    }
+    fn message(&mut self, m: SipMessage) {
+        hand_over(m, self.sink, relend(&mut self.packets));
+    }
+    fn datagram(&mut self, d: &Datagram<'_>, read: Option<UdpPayload>) {
+        if let Some(p) = relend(&mut self.packets) {
+            match read {
+                Some(read) => p.read_datagram(d, read),
+                None => p.datagram(d),
+            }
+        }
+    }
+    fn icmp(&mut self, e: &IcmpError) {
+        if let Some(p) = relend(&mut self.packets) {
+            p.icmp(e);
+        }
+    }
+    fn stream(&mut self, e: &StreamEvent<'_>) {
+        if let Some(p) = relend(&mut self.packets) {
+            p.stream(e);
+        }
+    }
+    fn garbage(&mut self) -> Option<super::Garbage> {
+        self.sink.garbage()
+    }
+}
+
+/// A [`Replay`] fed on the reading thread, when no second thread can be started.
+struct OneThread<'r>(&'r mut dyn Replay);
+
+impl Emit for OneThread<'_> {
+    fn wants_packets(&self) -> bool {
+        true
+    }
+    fn capture_start(&mut self, index: usize) {
+        self.0.capture_start(index);
+    }
+    fn clock(&mut self, now: Timestamp) {
+        self.0.clock(now);
+    }
+    fn raw(&mut self, m: RawMessage<'_>) {
+        if let Some(m) = m.parse() {
+            self.0.message(m);
+        }
+    }
+    fn datagram(&mut self, d: &Datagram<'_>) {
+        match super::read_udp(d) {
+            Some((d, read)) => self.0.datagram(&d, Some(read)),
+            None => self.0.datagram(d, None),
+        }
+    }
+    fn icmp(&mut self, e: &IcmpError) {
+        self.0.icmp(e);
+    }
+    fn stream(&mut self, e: &StreamEvent<'_>) {
+        self.0.stream(e);
     }
 }
 
@@ -377,23 +450,79 @@ pub(super) fn run<R>(
     read: impl FnOnce(&mut dyn Emit) -> R,
 ) -> R {
     let mut read = Some(read);
-    let lent: &mut (dyn Sink + Send) = &mut *sink;
     let wants_packets = packets.is_some();
-    let lent_packets = packets.as_deref_mut();
-    let threaded = std::thread::scope(|scope| {
+    let lent = (&mut *sink, packets.as_deref_mut());
+    match two_threads(lent, direct_replay, wants_packets, shape, &mut read) {
+        Some(done) => done,
+        None => {
+            let mut direct = Direct {
+                sink,
+                packets: packets.map(|p| -> &mut dyn PacketSink { p }),
+            };
+            (read.take().expect("not run on a second thread"))(&mut direct)
+        }
+    }
+}
+
+/// Runs `read` on this thread and replays what it emits into `to` on a second one, in
+/// batches shaped as `shape`: SIP parsed and UDP read on this thread. On this thread alone
+/// when a second cannot be started.
+pub(super) fn run_replay<R>(
+    to: &mut (dyn Replay + Send),
+    shape: Batching,
+    read: impl FnOnce(&mut dyn Emit) -> R,
+) -> R {
+    let mut read = Some(read);
+    match two_threads(&mut *to, replay_into, true, shape, &mut read) {
+        Some(done) => done,
+        None => (read.take().expect("not run on a second thread"))(&mut OneThread(to)),
+    }
+}
+
+/// The sinks of [`run`], made into a [`Replay`] on the second thread (where they stay:
+/// without `Send` from there on).
+fn direct_replay<'a, 'b, 'c, 'd>(
+    (sink, packets): (
+        &'a mut (dyn Sink + Send + 'b),
+        Option<&'c mut (dyn PacketSink + Send + 'd)>,
+    ),
+    go: &mut dyn FnMut(&mut dyn Replay),
+) {
+    go(&mut Direct {
+        sink,
+        packets: packets.map(|p| -> &mut dyn PacketSink { p }),
+    })
+}
+
+/// The [`Replay`] of [`run_replay`], on the second thread.
+fn replay_into<'a, 'b>(to: &'a mut (dyn Replay + Send + 'b), go: &mut dyn FnMut(&mut dyn Replay)) {
+    go(to)
+}
+
+/// The two threads of [`run`] and [`run_replay`]: `replay` makes the [`Replay`] of
+/// `target` on the second thread and hands it to the loop that delivers the batches.
+/// `None` (and `read` not taken) when the second thread cannot be started.
+fn two_threads<T: Send, R>(
+    target: T,
+    replay: impl FnOnce(T, &mut dyn FnMut(&mut dyn Replay)) + Send,
+    wants_packets: bool,
+    shape: Batching,
+    read: &mut Option<impl FnOnce(&mut dyn Emit) -> R>,
+) -> Option<R> {
+    std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(shape.in_flight);
         let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
         let worker = std::thread::Builder::new()
             .name("sipdiag-sink".into())
             .spawn_scoped(scope, move || {
-                // Without `Send` from here on: the packet sink stays on this thread.
-                let mut packets = lent_packets.map(|p| -> &mut dyn PacketSink { p });
-                for mut batch in full_rx {
-                    batch.deliver(lent, relend(&mut packets));
-                    batch.garbage = lent.garbage();
-                    // The reading thread may be done already: then the batch is freed.
-                    let _ = empty_tx.send(batch);
-                }
+                replay(target, &mut |to| {
+                    for mut batch in full_rx.iter() {
+                        batch.deliver(to);
+                        batch.garbage = to.garbage();
+                        // The reading thread may be done already: then the batch is freed.
+                        let _ = empty_tx.send(batch);
+                    }
+                })
             })
             .ok()?;
         let mut shipper = Shipper {
@@ -411,15 +540,5 @@ pub(super) fn run<R>(
             std::panic::resume_unwind(panic);
         }
         Some(r)
-    });
-    match threaded {
-        Some(done) => done,
-        None => {
-            let mut direct = super::Direct {
-                sink,
-                packets: packets.map(|p| -> &mut dyn PacketSink { p }),
-            };
-            (read.take().expect("not run on a second thread"))(&mut direct)
-        }
-    }
+    })
 }

@@ -13,9 +13,9 @@ use crate::capture::Timestamp;
 use crate::capture::follow::{Follow, FollowOptions};
 use crate::media::UdpPayload;
 use crate::net::{Datagram, IcmpError, StreamEvent};
-use crate::sip::{CaptureReport, RawMessage};
+use crate::sip::{CaptureReport, RawMessage, SipMessage};
 
-use super::super::{Emit, PacketSink, Sink, pipeline};
+use super::super::{Emit, Sink, pipeline};
 use super::{Judge, WatchSink};
 
 /// What a watch takes from a scan besides SIP messages and the clock: the media, its
@@ -67,8 +67,7 @@ fn lock(judge: &Mutex<Judge>) -> std::sync::MutexGuard<'_, Judge> {
 
 /// What a watch (and a streamed `analyze`) takes from the scan of a file that grows or of
 /// an interface: everything, on the reading thread, each message as soon as it is read.
-/// A whole file goes through [`pipeline::run`] instead, to [`WatchSink`] and
-/// [`WatchPackets`] on a second thread.
+/// A whole file goes to the judge on a second thread instead ([`pipeline::run_replay`]).
 struct WatchEmit<'j> {
     sink: WatchSink<'j>,
 }
@@ -96,22 +95,24 @@ impl Emit for WatchEmit<'_> {
     }
 }
 
-/// The packets of a whole file read on two threads ([`pipeline`]): the judge takes them
-/// on the second thread, as [`WatchSink`] takes the messages and the clock there.
-struct WatchPackets<'j>(&'j Mutex<Judge>);
-
-impl PacketSink for WatchPackets<'_> {
-    fn datagram(&mut self, d: &Datagram<'_>) {
-        lock(self.0).datagram_in(d, None);
+/// A whole file read on two threads ([`pipeline::run_replay`]): everything it emits goes
+/// to the judge on the second thread, which has it to itself while the file is read.
+impl pipeline::Replay for Judge {
+    fn capture_start(&mut self, _index: usize) {}
+    fn clock(&mut self, now: Timestamp) {
+        self.advance(now);
     }
-    fn read_datagram(&mut self, d: &Datagram<'_>, p: UdpPayload) {
-        lock(self.0).datagram_in(d, Some(p));
+    fn message(&mut self, m: SipMessage) {
+        Judge::message(self, m);
+    }
+    fn datagram(&mut self, d: &Datagram<'_>, read: Option<UdpPayload>) {
+        self.datagram_in(d, read);
     }
     fn icmp(&mut self, e: &IcmpError) {
-        lock(self.0).icmp_in(e);
+        self.icmp_in(e);
     }
     fn stream(&mut self, e: &StreamEvent<'_>) {
-        lock(self.0).stream_in(e);
+        self.stream_in(e);
     }
 }
 
@@ -177,12 +178,9 @@ pub(super) fn read_one(
         // second one (which hands the units of `analyze` to a third, [`super::units`]).
         // A growing file stays on one thread: each message is judged as soon as it is
         // read, not once a batch is full.
-        None => pipeline::run(
-            &mut WatchSink(judge),
-            Some(&mut WatchPackets(judge)),
-            pipeline::Batching::JUDGE,
-            |emit| super::super::scan_into(path, emit),
-        ),
+        None => pipeline::run_replay(&mut *lock(judge), pipeline::Batching::JUDGE, |emit| {
+            super::super::scan_into(path, emit)
+        }),
     };
     lock(judge).file_read(result, errors);
 }
