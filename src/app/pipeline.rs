@@ -542,3 +542,103 @@ fn two_threads<T: Send, R>(
         Some(r)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every call a [`Replay`] receives, as text.
+    #[derive(Default)]
+    struct Trace(Vec<String>);
+
+    impl Replay for Trace {
+        fn capture_start(&mut self, index: usize) {
+            self.0.push(format!("capture {index}"));
+        }
+        fn clock(&mut self, now: Timestamp) {
+            self.0.push(format!("clock {now:?}"));
+        }
+        fn message(&mut self, m: SipMessage) {
+            let sdp = m.sdp().map(|s| format!("{s:?}"));
+            self.0.push(format!(
+                "message {} {:?} {} {} {:?} {sdp:?}",
+                m.frame,
+                m.frames(),
+                m.src,
+                m.summary(),
+                m.problems,
+            ));
+        }
+        fn datagram(&mut self, d: &Datagram<'_>, read: Option<UdpPayload>) {
+            self.0.push(format!(
+                "datagram {} {:?} {:?} {} {} {} {:?} {read:?}",
+                d.frame, d.frames, d.time, d.src, d.dst, d.cut, d.payload
+            ));
+        }
+        fn icmp(&mut self, e: &IcmpError) {
+            self.0.push(format!("icmp {e:?}"));
+        }
+        fn stream(&mut self, e: &StreamEvent<'_>) {
+            self.0.push(format!("stream {e:?}"));
+        }
+    }
+
+    fn fixtures() -> Vec<String> {
+        let mut paths = Vec::new();
+        for dir in ["reader", "followme", "media"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("testdata")
+                .join(dir);
+            for e in std::fs::read_dir(dir).expect("fixture directory") {
+                let p = e.expect("directory entry").path();
+                if matches!(
+                    p.extension().and_then(|x| x.to_str()),
+                    Some("pcap" | "pcapng")
+                ) {
+                    paths.push(p.to_string_lossy().into_owned());
+                }
+            }
+        }
+        paths.sort();
+        paths
+    }
+
+    /// A [`Replay`] fed on two threads, in either shape of batch, gets what it gets fed on
+    /// the reading thread alone: the same calls in the same order, with the same reports.
+    #[test]
+    fn a_replay_gets_on_two_threads_what_it_gets_on_one() {
+        let paths = fixtures();
+        assert!(paths.len() > 40, "fixtures found: {}", paths.len());
+        let mut kinds = std::collections::BTreeSet::new();
+        for path in &paths {
+            let mut one = Trace::default();
+            let r1 = super::super::scan_into(path, &mut OneThread(&mut one));
+            for shape in [Batching::JUDGE, Batching::SCAN] {
+                let mut two = Trace::default();
+                let r2 = run_replay(&mut two, shape, |emit| super::super::scan_into(path, emit));
+                assert_eq!(one.0.len(), two.0.len(), "{path}: calls ({shape:?})");
+                for (i, (a, b)) in one.0.iter().zip(&two.0).enumerate() {
+                    assert_eq!(a, b, "{path}: call {i} ({shape:?})");
+                }
+                assert_eq!(format!("{r1:?}"), format!("{r2:?}"), "{path}");
+            }
+            kinds.extend(
+                one.0
+                    .iter()
+                    .filter_map(|l| l.split(' ').next())
+                    .map(String::from),
+            );
+            // UDP read where it was decoded: the datagram comes without its bytes.
+            if one
+                .0
+                .iter()
+                .any(|l| l.starts_with("datagram") && l.contains("[] Some("))
+            {
+                kinds.insert("read".into());
+            }
+        }
+        for kind in ["clock", "datagram", "message", "read", "stream"] {
+            assert!(kinds.contains(kind), "no {kind} was compared");
+        }
+    }
+}
