@@ -40,7 +40,7 @@ use analyze::{
     render_text,
 };
 use commands::{explain, media, messages, pattern_test, rules_list};
-use scan::{Collect, Direct, Emit, hand_over, read_udp, relend, scan_into};
+use scan::{Collect, Direct, Emit, OneThread, Replay, read_udp, scan_into};
 use site::{infer_site, site_settings};
 
 /// Receives the SIP messages a scan finds, in capture order.

@@ -27,7 +27,7 @@ use crate::net::{Datagram, IcmpError, StreamEvent, Transport};
 use crate::sip::message::{Provenance, Start};
 use crate::sip::{RawMessage, SipMessage};
 
-use super::{CaptureReport, Direct, Emit, PacketSink, Sink, hand_over, relend};
+use super::{CaptureReport, Direct, Emit, OneThread, PacketSink, Replay, Sink};
 
 /// How large the batches are, and how many may wait for the second thread.
 #[derive(Debug, Clone, Copy)]
@@ -228,95 +228,6 @@ impl Batch {
     }
 }
 
-/// What the second thread hands each record to, in capture order: what a scan emits, with
-/// SIP parsed and UDP read ([`Emit`] on one thread).
-pub(super) trait Replay {
-    /// The input file with this index (in the order given) starts.
-    fn capture_start(&mut self, index: usize);
-    /// Capture time reached a new second.
-    fn clock(&mut self, now: Timestamp);
-    fn message(&mut self, m: SipMessage);
-    /// A datagram that is not SIP, with what was read of its payload where it was decoded
-    /// (UDP that is not STUN, [`UdpPayload::read`]: `d.payload` is then empty).
-    fn datagram(&mut self, d: &Datagram<'_>, read: Option<UdpPayload>);
-    fn icmp(&mut self, e: &IcmpError);
-    fn stream(&mut self, e: &StreamEvent<'_>);
-    /// What was let go of while a batch was replayed, to be freed by the reading thread
-    /// (see [`Sink::garbage`]).
-    fn garbage(&mut self) -> Option<super::Garbage> {
-        None
-    }
-}
-
-/// A command's sink and its packet sink beside it.
-impl Replay for Direct<'_> {
-    fn capture_start(&mut self, index: usize) {
-        self.sink.capture_start(index);
-        if let Some(p) = relend(&mut self.packets) {
-            p.capture_start(index);
-        }
-    }
-    fn clock(&mut self, now: Timestamp) {
-        self.sink.clock(now);
-    }
-    fn message(&mut self, m: SipMessage) {
-        hand_over(m, self.sink, relend(&mut self.packets));
-    }
-    fn datagram(&mut self, d: &Datagram<'_>, read: Option<UdpPayload>) {
-        if let Some(p) = relend(&mut self.packets) {
-            match read {
-                Some(read) => p.read_datagram(d, read),
-                None => p.datagram(d),
-            }
-        }
-    }
-    fn icmp(&mut self, e: &IcmpError) {
-        if let Some(p) = relend(&mut self.packets) {
-            p.icmp(e);
-        }
-    }
-    fn stream(&mut self, e: &StreamEvent<'_>) {
-        if let Some(p) = relend(&mut self.packets) {
-            p.stream(e);
-        }
-    }
-    fn garbage(&mut self) -> Option<super::Garbage> {
-        self.sink.garbage()
-    }
-}
-
-/// A [`Replay`] fed on the reading thread, when no second thread can be started.
-struct OneThread<'r>(&'r mut dyn Replay);
-
-impl Emit for OneThread<'_> {
-    fn wants_packets(&self) -> bool {
-        true
-    }
-    fn capture_start(&mut self, index: usize) {
-        self.0.capture_start(index);
-    }
-    fn clock(&mut self, now: Timestamp) {
-        self.0.clock(now);
-    }
-    fn raw(&mut self, m: RawMessage<'_>) {
-        if let Some(m) = m.parse() {
-            self.0.message(m);
-        }
-    }
-    fn datagram(&mut self, d: &Datagram<'_>) {
-        match super::read_udp(d) {
-            Some((d, read)) => self.0.datagram(&d, Some(read)),
-            None => self.0.datagram(d, None),
-        }
-    }
-    fn icmp(&mut self, e: &IcmpError) {
-        self.0.icmp(e);
-    }
-    fn stream(&mut self, e: &StreamEvent<'_>) {
-        self.0.stream(e);
-    }
-}
-
 /// The reading thread's end: fills batches and sends them.
 struct Shipper<'a> {
     batch: Batch,
@@ -459,7 +370,7 @@ pub(super) fn run<R>(
                 sink,
                 packets: packets.map(|p| -> &mut dyn PacketSink { p }),
             };
-            (read.take().expect("not run on a second thread"))(&mut direct)
+            (read.take().expect("not run on a second thread"))(&mut OneThread(&mut direct))
         }
     }
 }
@@ -473,7 +384,8 @@ pub(super) fn run_replay<R>(
     read: impl FnOnce(&mut dyn Emit) -> R,
 ) -> R {
     let mut read = Some(read);
-    match two_threads(&mut *to, replay_into, true, shape, &mut read) {
+    let wants_packets = to.wants_packets();
+    match two_threads(&mut *to, replay_into, wants_packets, shape, &mut read) {
         Some(done) => done,
         None => (read.take().expect("not run on a second thread"))(&mut OneThread(to)),
     }

@@ -65,13 +65,39 @@ pub(super) trait Emit {
     fn stream(&mut self, e: &StreamEvent<'_>);
 }
 
-/// Parses in place and hands everything straight to the sinks (one thread).
+/// A command's sink and, beside it, its packet sink: fed on one thread ([`OneThread`]) or
+/// on the second of a two-thread scan.
 pub(super) struct Direct<'s> {
     pub(super) sink: &'s mut dyn Sink,
     pub(super) packets: Option<&'s mut dyn PacketSink>,
 }
 
-impl Emit for Direct<'_> {
+/// What a scan emits, with SIP parsed and UDP read, in capture order: fed on the reading
+/// thread ([`OneThread`]) or replayed on a second one (`pipeline`).
+pub(super) trait Replay {
+    /// Whether packets besides SIP are wanted ([`Emit::wants_packets`]).
+    fn wants_packets(&self) -> bool {
+        true
+    }
+    /// The input file with this index (in the order given) starts.
+    fn capture_start(&mut self, index: usize);
+    /// Capture time reached a new second.
+    fn clock(&mut self, now: crate::capture::Timestamp);
+    fn message(&mut self, m: SipMessage);
+    /// A datagram that is not SIP, with what was read of its payload where it was decoded
+    /// (UDP that is not STUN, [`UdpPayload::read`]: `d.payload` is then empty).
+    fn datagram(&mut self, d: &Datagram<'_>, read: Option<UdpPayload>);
+    fn icmp(&mut self, e: &IcmpError);
+    fn stream(&mut self, e: &StreamEvent<'_>);
+    /// What was let go of while a batch was replayed, to be freed by the reading thread
+    /// (see [`Sink::garbage`]).
+    fn garbage(&mut self) -> Option<super::Garbage> {
+        None
+    }
+}
+
+/// A command's sink and its packet sink beside it.
+impl Replay for Direct<'_> {
     fn wants_packets(&self) -> bool {
         self.packets.is_some()
     }
@@ -84,15 +110,13 @@ impl Emit for Direct<'_> {
     fn clock(&mut self, now: crate::capture::Timestamp) {
         self.sink.clock(now);
     }
-    fn raw(&mut self, m: RawMessage<'_>) {
-        if let Some(m) = m.parse() {
-            hand_over(m, self.sink, relend(&mut self.packets));
-        }
+    fn message(&mut self, m: SipMessage) {
+        hand_over(m, self.sink, relend(&mut self.packets));
     }
-    fn datagram(&mut self, d: &Datagram<'_>) {
+    fn datagram(&mut self, d: &Datagram<'_>, read: Option<UdpPayload>) {
         if let Some(p) = relend(&mut self.packets) {
-            match read_udp(d) {
-                Some((d, read)) => p.read_datagram(&d, read),
+            match read {
+                Some(read) => p.read_datagram(d, read),
                 None => p.datagram(d),
             }
         }
@@ -106,6 +130,41 @@ impl Emit for Direct<'_> {
         if let Some(p) = relend(&mut self.packets) {
             p.stream(e);
         }
+    }
+    fn garbage(&mut self) -> Option<super::Garbage> {
+        self.sink.garbage()
+    }
+}
+
+/// A [`Replay`] fed on the reading thread: SIP parsed and UDP read as they come.
+pub(super) struct OneThread<'r>(pub(super) &'r mut dyn Replay);
+
+impl Emit for OneThread<'_> {
+    fn wants_packets(&self) -> bool {
+        self.0.wants_packets()
+    }
+    fn capture_start(&mut self, index: usize) {
+        self.0.capture_start(index);
+    }
+    fn clock(&mut self, now: crate::capture::Timestamp) {
+        self.0.clock(now);
+    }
+    fn raw(&mut self, m: RawMessage<'_>) {
+        if let Some(m) = m.parse() {
+            self.0.message(m);
+        }
+    }
+    fn datagram(&mut self, d: &Datagram<'_>) {
+        match read_udp(d) {
+            Some((d, read)) => self.0.datagram(&d, Some(read)),
+            None => self.0.datagram(d, None),
+        }
+    }
+    fn icmp(&mut self, e: &IcmpError) {
+        self.0.icmp(e);
+    }
+    fn stream(&mut self, e: &StreamEvent<'_>) {
+        self.0.stream(e);
     }
 }
 
@@ -139,10 +198,10 @@ pub fn scan_raw(
 pub fn scan(path: &str, sink: &mut dyn Sink) -> Result<CaptureReport, CaptureError> {
     scan_into(
         path,
-        &mut Direct {
+        &mut OneThread(&mut Direct {
             sink,
             packets: None,
-        },
+        }),
     )
 }
 
@@ -154,10 +213,10 @@ pub fn scan_with(
 ) -> Result<CaptureReport, CaptureError> {
     scan_into(
         path,
-        &mut Direct {
+        &mut OneThread(&mut Direct {
             sink,
             packets: Some(packets),
-        },
+        }),
     )
 }
 
@@ -279,7 +338,7 @@ pub fn scan_all_serial(
             sink: &mut *sink,
             packets: relend(&mut packets),
         };
-        match scan_into(p, &mut direct) {
+        match scan_into(p, &mut OneThread(&mut direct)) {
             Ok(r) => reports.push(r),
             Err(e) => errors.push(e),
         }

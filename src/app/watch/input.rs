@@ -15,7 +15,7 @@ use crate::media::UdpPayload;
 use crate::net::{Datagram, IcmpError, StreamEvent};
 use crate::sip::{CaptureReport, RawMessage, SipMessage};
 
-use super::super::{Emit, Sink, pipeline};
+use super::super::{Emit, Replay, Sink, pipeline};
 use super::{Judge, WatchSink};
 
 /// What a watch takes from a scan besides SIP messages and the clock: the media, its
@@ -29,10 +29,7 @@ impl Judge {
             frame: d.frame + self.offset,
             ..*d
         };
-        match read {
-            Some(p) => self.media.read_datagram(&d, p),
-            None => self.media.datagram(&d),
-        }
+        self.media.datagram(&d, read);
         if self.media.wants_sweep() {
             self.sweep_media(d.time.secs);
         }
@@ -97,7 +94,7 @@ impl Emit for WatchEmit<'_> {
 
 /// A whole file read on two threads ([`pipeline::run_replay`]): everything it emits goes
 /// to the judge on the second thread, which has it to itself while the file is read.
-impl pipeline::Replay for Judge {
+impl Replay for Judge {
     fn capture_start(&mut self, _index: usize) {}
     fn clock(&mut self, now: Timestamp) {
         self.advance(now);

@@ -317,25 +317,18 @@ impl WatchMedia {
         }
     }
 
-    pub(super) fn datagram(&mut self, d: &Datagram<'_>) {
+    /// A datagram that is not SIP, with what was read of its payload where it was decoded
+    /// (UDP that is not STUN, [`UdpPayload::read`]: `d.payload` is then empty).
+    pub(super) fn datagram(&mut self, d: &Datagram<'_>, read: Option<UdpPayload>) {
         if self.counts_only {
             self.tracker.count_datagram(d);
             return;
         }
         self.frame = self.frame.max(d.frame);
-        self.tracker.datagram(d);
-        self.take_rows(d.time.secs);
-    }
-
-    /// UDP that is not STUN, its payload read where it was decoded: as
-    /// [`WatchMedia::datagram`] takes it.
-    pub(super) fn read_datagram(&mut self, d: &Datagram<'_>, p: UdpPayload) {
-        if self.counts_only {
-            self.tracker.count_datagram(d);
-            return;
+        match read {
+            Some(p) => self.tracker.read_datagram(d, p),
+            None => self.tracker.datagram(d),
         }
-        self.frame = self.frame.max(d.frame);
-        self.tracker.read_datagram(d, p);
         self.take_rows(d.time.secs);
     }
 
