@@ -46,8 +46,10 @@ pub(super) struct ByCall {
     links: Vec<Link>,
     /// Places of forgotten announcements, to be filled again.
     pub(super) free: Vec<u32>,
-    /// The `m=` descriptions announced so far, each kept once.
-    formats: foldhash::HashSet<Arc<AnnouncedFormat>>,
+    /// The `m=` descriptions announced so far, each kept once, by a hash of what makes
+    /// one (its kind, direction and payload types: the codecs follow from them), so that
+    /// an `m=` line already known is found without building its description.
+    formats: hashbrown::HashTable<Arc<AnnouncedFormat>>,
     /// Hashes of the (Call-ID, address) announcements left out at the cap.
     left_out: foldhash::HashSet<u64>,
 }
@@ -99,18 +101,25 @@ impl ByCall {
 
     /// `m`'s description, shared with earlier announcements of the same one.
     fn format(&mut self, m: &Media) -> Arc<AnnouncedFormat> {
-        let f = AnnouncedFormat {
+        let hash = |kind: &str, direction, payloads: &[crate::sip::sdp::Payload]| {
+            self.hasher.hash_one((kind, direction, payloads))
+        };
+        let h = hash(&m.kind, m.direction, &m.payloads);
+        let same = |f: &Arc<AnnouncedFormat>| {
+            f.kind == m.kind && f.direction == m.direction && f.payloads == m.payloads
+        };
+        if let Some(known) = self.formats.find(h, same) {
+            return known.clone();
+        }
+        let f = Arc::new(AnnouncedFormat {
             kind: m.kind.clone(),
             codecs: m.codecs(),
             direction: m.direction,
             payloads: m.payloads.clone(),
-        };
-        if let Some(known) = self.formats.get(&f) {
-            return known.clone();
-        }
-        let f = Arc::new(f);
+        });
         if self.formats.len() < MAX_FORMATS {
-            self.formats.insert(f.clone());
+            self.formats
+                .insert_unique(h, f.clone(), |f| hash(&f.kind, f.direction, &f.payloads));
         }
         f
     }
