@@ -30,6 +30,7 @@
 //! judged. Output: a [`MediaReport`] per unit and the findings on media of no call.
 
 use std::collections::{BTreeSet, VecDeque};
+use std::hash::BuildHasher;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -125,6 +126,21 @@ enum Found {
     Ended(Timestamp),
 }
 
+/// An address as the store's sets order it: two integer comparisons, where
+/// [`SocketAddr`]'s order compares the family, the address and the port one by one. The
+/// order among addresses is of no account (each is looked up alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct AddrKey(u128, u32);
+
+impl From<SocketAddr> for AddrKey {
+    fn from(a: SocketAddr) -> Self {
+        match a.ip() {
+            IpAddr::V4(ip) => AddrKey(u32::from(ip).into(), u32::from(a.port())),
+            IpAddr::V6(ip) => AddrKey(u128::from(ip), u32::from(a.port()) | 1 << 16),
+        }
+    }
+}
+
 /// The part of the store a unit of calls reads, beside its own calls' rows ([`Found`]).
 struct UnitSpan {
     frames: std::ops::RangeInclusive<u64>,
@@ -152,7 +168,8 @@ impl UnitSpan {
     }
 
     /// The rows at `a` the unit reads, by [`Found`].
-    fn at(&self, a: SocketAddr) -> [std::ops::RangeInclusive<(SocketAddr, Found, usize)>; 2] {
+    fn at(&self, a: SocketAddr) -> [std::ops::RangeInclusive<(AddrKey, Found, usize)>; 2] {
+        let a = AddrKey::from(a);
         let end = Timestamp {
             secs: i64::MAX,
             nanos: u32::MAX,
@@ -190,12 +207,15 @@ pub(super) struct WatchMedia {
     /// order they are looked at.
     rows: Vec<Option<Stored>>,
     free: Vec<usize>,
-    by_addr: BTreeSet<(SocketAddr, Found, usize)>,
-    by_call: BTreeSet<(Arc<str>, usize)>,
+    by_addr: BTreeSet<(AddrKey, Found, usize)>,
+    /// By a hash of the Call-ID (two calls may share one: the rows found are those of
+    /// the call).
+    by_call: BTreeSet<(u64, usize)>,
+    call_hasher: foldhash::fast::FixedState,
     order: VecDeque<usize>,
     /// Addresses named by the SDP of calls not yet judged, each with the frame of the
     /// call's first SDP and the call's number.
-    named: BTreeSet<(SocketAddr, u64, u64)>,
+    named: BTreeSet<(AddrKey, u64, u64)>,
     /// Those addresses by call (Call-ID, or the made-up key of messages without one),
     /// with the frame of its first SDP and its number.
     named_by: HashMap<String, Naming>,
@@ -241,6 +261,7 @@ impl WatchMedia {
             free: Vec::new(),
             by_addr: BTreeSet::new(),
             by_call: BTreeSet::new(),
+            call_hasher: foldhash::fast::FixedState::with_seed(0x5d1a9),
             order: VecDeque::new(),
             named: BTreeSet::new(),
             named_by: HashMap::default(),
@@ -300,7 +321,7 @@ impl WatchMedia {
             }
         });
         for a in announced_addrs(sdp) {
-            let key = (a, naming.since, naming.number);
+            let key = (AddrKey::from(a), naming.since, naming.number);
             // A call naming addresses by the thousand (a re-INVITE or a 183 with a new
             // address each, under one Call-ID) is looked up in the set, not its list.
             let known = if naming.addrs.len() <= 16 {
@@ -413,10 +434,11 @@ impl WatchMedia {
         };
         let found = row.found();
         for a in row.addrs() {
-            self.by_addr.insert((a, found, slot));
+            self.by_addr.insert((a.into(), found, slot));
         }
         if let Some(id) = row.call_id() {
-            self.by_call.insert((Arc::clone(id), slot));
+            self.by_call
+                .insert((self.call_hasher.hash_one(&**id), slot));
         }
         self.filed += 1;
         self.rows[slot] = Some(Stored {
@@ -464,6 +486,7 @@ impl WatchMedia {
                 Row::Announced(_) => *came,
             };
             let named = |a: SocketAddr| {
+                let a = AddrKey::from(a);
                 (self.named.range((a, 0, 0)..=(a, ended, u64::MAX)))
                     .next()
                     .is_some()
@@ -492,10 +515,11 @@ impl WatchMedia {
         let row = self.rows[slot].take()?.row;
         let found = row.found();
         for a in row.addrs() {
-            self.by_addr.remove(&(a, found, slot));
+            self.by_addr.remove(&(a.into(), found, slot));
         }
         if let Some(id) = row.call_id() {
-            self.by_call.remove(&(Arc::clone(id), slot));
+            self.by_call
+                .remove(&(self.call_hasher.hash_one(&**id), slot));
         }
         self.free.push(slot);
         Some(row)
@@ -512,7 +536,7 @@ impl WatchMedia {
             };
             ids.push(&c.call_id);
             for &a in &naming.addrs {
-                self.named.remove(&(a, naming.since, naming.number));
+                self.named.remove(&(a.into(), naming.since, naming.number));
             }
         }
         if ids.is_empty() {
@@ -541,7 +565,7 @@ impl WatchMedia {
             return;
         };
         for &a in &naming.addrs {
-            self.named.remove(&(a, naming.since, naming.number));
+            self.named.remove(&(a.into(), naming.since, naming.number));
         }
         let ended = self.tracker.drop_call(&call.call_id);
         self.file_ended(ended, now);
@@ -589,12 +613,15 @@ impl WatchMedia {
             .map(|&(_, _, slot)| slot)
             .collect();
         for id in &ids {
-            let from: Arc<str> = Arc::from(*id);
+            let h = self.call_hasher.hash_one(*id);
             slots.extend(
-                (self
-                    .by_call
-                    .range((Arc::clone(&from), 0)..=(from, usize::MAX)))
-                .map(|(_, slot)| *slot),
+                (self.by_call.range((h, 0)..=(h, usize::MAX)))
+                    .map(|&(_, slot)| slot)
+                    .filter(|&slot| {
+                        (self.rows[slot].as_ref())
+                            .and_then(|s| s.row.call_id())
+                            .is_some_and(|c| **c == **id)
+                    }),
             );
         }
         slots.sort_unstable();
