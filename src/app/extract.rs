@@ -18,13 +18,14 @@
 //! (`--in-memory` asks for that with one file too). Standard input cannot be read more
 //! than once and is refused.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::calls::focus::CallIds;
 use crate::calls::legs::{infer_roles, link_legs};
 use crate::calls::{Call, CallSet, NoCallIdKey};
 use crate::capture::Timestamp;
+use crate::capture::rewrite::NoComments;
 use crate::cli::ExtractArgs;
 use crate::net::{Decoder, Packet, Transport};
 use crate::sip::SipMessage;
@@ -259,7 +260,6 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
     let total: usize = per_file.iter().map(BTreeSet::len).sum();
 
     // Third read: the copy, a section per file that has frames to give.
-    let none = BTreeMap::new();
     let mut wanted: Vec<_> = per_file
         .iter()
         .map(|kept| move |n: u64| kept.contains(&n))
@@ -273,7 +273,7 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
         .map(|((path, keep), _)| Input {
             path,
             keep,
-            comments: &none,
+            comments: Box::new(NoComments),
         })
         .collect();
     write_pcapng(&args.output, "-o", inputs, Output::default())?;

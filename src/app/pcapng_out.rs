@@ -9,12 +9,11 @@
 //! each frame, and none of the names, addresses and keys the capture carries besides
 //! its packets).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Context;
 
-use crate::capture::rewrite::{self, Rewrite, Transform};
+use crate::capture::rewrite::{self, FrameComments, Rewrite, Transform};
 
 /// How the frames are written.
 #[derive(Default)]
@@ -31,7 +30,7 @@ pub(super) struct Output<'a> {
 pub(super) struct Input<'a> {
     pub path: &'a str,
     pub keep: &'a mut dyn FnMut(u64) -> bool,
-    pub comments: &'a BTreeMap<u64, Vec<String>>,
+    pub comments: Box<dyn FrameComments + 'a>,
 }
 
 /// What was written, over all inputs.
@@ -68,9 +67,10 @@ pub(super) fn write_pcapng(
                 }
                 (None, None) => None,
             };
+            let mut comments = input.comments;
             let plan = Rewrite {
                 keep: input.keep,
-                comments: input.comments,
+                comments: &mut *comments,
                 transform,
                 drop_metadata: how.drop_metadata || redacting,
             };
@@ -101,6 +101,8 @@ mod tests {
     use super::*;
     use std::borrow::Cow;
 
+    use crate::capture::rewrite::NoComments;
+
     /// The redaction hook, wired as `--redact` would: a same-length replacement in every
     /// frame of every input, and no metadata.
     #[test]
@@ -126,18 +128,17 @@ mod tests {
                 Cow::Owned(d)
             })
         };
-        let none = BTreeMap::new();
         let (mut k1, mut k2) = (|_| true, |n| n == 1);
         let inputs = vec![
             Input {
                 path: fixture,
                 keep: &mut k1,
-                comments: &none,
+                comments: Box::new(NoComments),
             },
             Input {
                 path: fixture,
                 keep: &mut k2,
-                comments: &none,
+                comments: Box::new(NoComments),
             },
         ];
         let how = Output {

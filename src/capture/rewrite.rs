@@ -58,13 +58,53 @@ pub fn transform<'a>(
     Box::new(f)
 }
 
+/// The comments to add to frames, asked for in the order the frames are read: a frame
+/// number no smaller than the last one asked for (the same one may be asked for again).
+pub trait FrameComments {
+    /// The comments of frame `frame`.
+    fn of(&mut self, frame: u64) -> &[String];
+    /// How many comments there are for frames after `frame` (the last one read).
+    fn after(&mut self, frame: u64) -> u64;
+}
+
+/// No comment on any frame.
+pub struct NoComments;
+
+impl FrameComments for NoComments {
+    fn of(&mut self, _: u64) -> &[String] {
+        &[]
+    }
+    fn after(&mut self, _: u64) -> u64 {
+        0
+    }
+}
+
+impl<T: FrameComments + ?Sized> FrameComments for &mut T {
+    fn of(&mut self, frame: u64) -> &[String] {
+        (**self).of(frame)
+    }
+    fn after(&mut self, frame: u64) -> u64 {
+        (**self).after(frame)
+    }
+}
+
+impl FrameComments for BTreeMap<u64, Vec<String>> {
+    fn of(&mut self, frame: u64) -> &[String] {
+        self.get(&frame).map_or(&[], Vec::as_slice)
+    }
+    fn after(&mut self, frame: u64) -> u64 {
+        let later = self.range(frame.saturating_add(1)..);
+        later.map(|(_, c)| c.len() as u64).sum()
+    }
+}
+
 /// What to write.
 pub struct Rewrite<'a> {
     /// Whether the frame with this number is written (records that take no frame number,
     /// such as interface descriptions, are always written).
     pub keep: &'a mut dyn FnMut(u64) -> bool,
-    /// Comments to add, by frame number.
-    pub comments: &'a BTreeMap<u64, Vec<String>>,
+    /// Comments to add, asked for frame by frame.
+    pub comments: &'a mut dyn FrameComments,
     /// Applied to the bytes of every frame written.
     pub transform: Option<Box<Transform<'a>>>,
     /// Leave out what the capture carries besides packets and their timing: section,
@@ -78,7 +118,7 @@ impl<'a> Rewrite<'a> {
     /// Every frame, as stored, with these comments.
     pub fn annotate(
         keep: &'a mut dyn FnMut(u64) -> bool,
-        comments: &'a BTreeMap<u64, Vec<String>>,
+        comments: &'a mut dyn FrameComments,
     ) -> Self {
         Rewrite {
             keep,
@@ -158,12 +198,7 @@ pub fn rewrite_capture(
         comments_skipped: w.comments_skipped,
     };
     // Comments for frames past the end of what could be read.
-    summary.comments_skipped += w
-        .plan
-        .comments
-        .range(summary.capture.frames + 1..)
-        .map(|(_, c)| c.len() as u64)
-        .sum::<u64>();
+    summary.comments_skipped += w.plan.comments.after(summary.capture.frames);
     Ok(summary)
 }
 
@@ -386,7 +421,7 @@ impl Writer<'_, '_> {
         let number = frame.map(|f| f.0);
         let plain = self.plan.transform.is_none()
             && !self.plan.drop_metadata
-            && number.is_none_or(|n| !self.plan.comments.contains_key(&n));
+            && number.is_none_or(|n| self.plan.comments.of(n).is_empty());
         if plain {
             // Nothing to change: as stored.
             self.written += 1;
@@ -420,14 +455,12 @@ impl Writer<'_, '_> {
         self.scratch.extend_from_slice(&head[16..20]);
         self.scratch.extend_from_slice(&data);
         self.pad();
-        let comments = frame
-            .and_then(|f| self.plan.comments.get(&f.0))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        // Few frames have comments: those are copied out of the plan's.
+        let comments = frame.map_or_else(Vec::new, |f| self.plan.comments.of(f.0).to_vec());
         for raw in options {
             self.scratch.extend_from_slice(raw);
         }
-        for c in comments {
+        for c in &comments {
             // An option's length is 16 bits: a longer comment is cut at a character.
             let mut end = c.len().min(0xfff0);
             while !c.is_char_boundary(end) {
@@ -450,8 +483,8 @@ impl Writer<'_, '_> {
         p: Bytes<'_>,
         frame: Option<(u64, Timestamp, u32, u32)>,
     ) -> io::Result<()> {
-        if let Some(c) = frame.and_then(|f| self.plan.comments.get(&f.0)) {
-            self.comments_skipped += c.len() as u64;
+        if let Some(f) = frame {
+            self.comments_skipped += self.plan.comments.of(f.0).len() as u64;
         }
         self.written += 1;
         let orig = p.u32(8).unwrap_or(0) as usize;

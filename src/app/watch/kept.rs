@@ -199,7 +199,7 @@ impl Report {
     fn found(&mut self, f: Finding) -> std::io::Result<()> {
         let rank = crate::rules::catalogue_rank(f.id);
         if let Some(c) = &self.comments {
-            lock(c).add(&f, report_key(&f, rank));
+            lock(c).add(&f, report_key(&f, rank))?;
         }
         self.found.push(f, rank)
     }

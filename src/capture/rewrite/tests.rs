@@ -120,13 +120,14 @@ fn run(
     drop_metadata: bool,
 ) -> (tempfile::NamedTempFile, RewriteSummary) {
     let mut out = Vec::new();
+    let mut comments = comments.clone();
     let s = rewrite_capture(
         input.path().to_str().unwrap(),
         &mut out,
         "out.pcapng",
         Rewrite {
             keep,
-            comments,
+            comments: &mut comments,
             transform,
             drop_metadata,
         },
@@ -402,7 +403,7 @@ fn write_errors_name_the_output() {
         input.path().to_str().unwrap(),
         &mut Full,
         "full.pcapng",
-        Rewrite::annotate(&mut |_| true, &BTreeMap::new()),
+        Rewrite::annotate(&mut |_| true, &mut BTreeMap::new()),
     )
     .unwrap_err();
     assert!(
@@ -423,7 +424,7 @@ fn damaged_inputs_give_well_formed_output() {
             let mut bytes = original.clone();
             bytes[at] = v;
             let input = tmp(&bytes);
-            let comments = BTreeMap::from([(1, vec!["c".to_string()]), (2, vec!["d".into()])]);
+            let mut comments = BTreeMap::from([(1, vec!["c".to_string()]), (2, vec!["d".into()])]);
             let mut out = Vec::new();
             let Ok(s) = rewrite_capture(
                 input.path().to_str().unwrap(),
@@ -431,7 +432,7 @@ fn damaged_inputs_give_well_formed_output() {
                 "out",
                 Rewrite {
                     keep: &mut |_| true,
-                    comments: &comments,
+                    comments: &mut comments,
                     transform: Some(transform(|f| Cow::Owned(f.data.to_vec()))),
                     drop_metadata: at % 2 == 0,
                 },
