@@ -325,8 +325,8 @@ pub(super) fn analyze_captures(
         };
         let ladders = match &cited {
             Some(cited) => {
-                let cited = cited.lock().unwrap_or_else(PoisonError::into_inner);
-                flow::streamed_failed_ladders(args, path, &analysis.roles, &cited)?
+                let mut cited = cited.lock().unwrap_or_else(PoisonError::into_inner);
+                flow::streamed_failed_ladders(args, path, &analysis.roles, &mut cited)?
             }
             None => Some(String::new()),
         };

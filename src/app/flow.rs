@@ -316,7 +316,7 @@ pub(super) fn streamed_failed_ladders(
     args: &crate::cli::AnalyzeArgs,
     path: &str,
     roles: &Roles,
-    cited: &super::watch::Cited,
+    cited: &mut super::watch::Cited,
 ) -> anyhow::Result<Option<String>> {
     use super::watch::{FailedGroups, LadderPass};
     let found = std::sync::Arc::new(std::sync::Mutex::new(FailedGroups::new(
@@ -344,12 +344,17 @@ pub(super) fn streamed_failed_ladders(
     let _ = super::scan(path, &mut rec);
     let softphone_port = args.ports.softphone_port.unwrap_or(2230);
     let captures = [path.to_string()];
+    let ids: Vec<Vec<&str>> = (groups.iter())
+        .map(|group| group.iter().map(|(id, _)| id.as_str()).collect())
+        .collect();
+    let mut cited = (cited.frames_of(&ids, path))
+        .context("--flow: cannot read back the frames the findings cite")?
+        .into_iter();
     let drawn = groups.iter().map(|group| {
         let legs: foldhash::HashMap<&str, LegKind> =
             group.iter().map(|(id, k)| (id.as_str(), *k)).collect();
-        let ids: Vec<&str> = legs.keys().copied().collect();
         let drawing = Drawing {
-            cited: cited.frames_of(&ids, path),
+            cited: cited.next().unwrap_or_default(),
             legs,
             roles,
             merged: false,
@@ -456,12 +461,15 @@ pub(super) fn focused_findings(
         .collect()
 }
 
+/// Frames a ladder marks as cited: (the file, where the finding names it; the frame).
+pub(super) type CitedFrames<'a> = foldhash::HashSet<(Option<&'a str>, u64)>;
+
 /// What a ladder draws besides the recorded messages: the calls shown with their legs,
 /// the frames the findings on them (or on no call) cite, the roles, and whether several
 /// files are read merged as one stream.
 pub(super) struct Drawing<'a> {
     legs: foldhash::HashMap<&'a str, LegKind>,
-    cited: foldhash::HashSet<(Option<&'a str>, u64)>,
+    cited: CitedFrames<'a>,
     roles: &'a Roles,
     merged: bool,
 }
