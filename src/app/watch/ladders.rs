@@ -241,11 +241,8 @@ mod tests {
     #[test]
     fn the_frames_of_each_group_come_back_from_memory_and_from_the_file() {
         let ids: Vec<String> = (0..500).map(|i| format!("call-{i}@10.0.0.1")).collect();
-        let groups: Vec<Vec<&str>> = vec![
-            vec![&ids[0], &ids[7]],
-            vec![&ids[499]],
-            vec!["never-cited"],
-        ];
+        let groups: Vec<Vec<&str>> =
+            vec![vec![&ids[0], &ids[7]], vec![&ids[499]], vec!["never-cited"]];
         for findings in [100u64, 60_000] {
             let mut cited = Cited::default();
             let mut all = Vec::new();
