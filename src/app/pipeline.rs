@@ -421,6 +421,10 @@ fn two_threads<T: Send, R>(
     shape: Batching,
     read: &mut Option<impl FnOnce(&mut dyn Emit) -> R>,
 ) -> Option<R> {
+    #[cfg(test)]
+    if tests::NO_SECOND_THREAD.get() {
+        return None;
+    }
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(shape.in_flight);
         let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
@@ -459,9 +463,35 @@ fn two_threads<T: Send, R>(
 mod tests {
     use super::*;
 
-    /// Every call a [`Replay`] receives, as text.
+    thread_local! {
+        /// The second thread "cannot be started" on this test's thread: the scans fall
+        /// back to the reading thread alone.
+        pub(super) static NO_SECOND_THREAD: std::cell::Cell<bool> =
+            const { std::cell::Cell::new(false) };
+    }
+
+    /// Every call a [`Replay`] (or a [`Sink`]) receives, as text, and the threads it was
+    /// received on.
     #[derive(Default)]
-    struct Trace(Vec<String>);
+    struct Trace(Vec<String>, std::collections::BTreeSet<Option<String>>);
+
+    impl Trace {
+        fn on_this_thread(&mut self) {
+            (self.1).insert(std::thread::current().name().map(String::from));
+        }
+    }
+
+    impl Sink for Trace {
+        fn capture_start(&mut self, index: usize) {
+            Replay::capture_start(self, index);
+        }
+        fn clock(&mut self, now: Timestamp) {
+            Replay::clock(self, now);
+        }
+        fn message(&mut self, m: SipMessage) {
+            Replay::message(self, m);
+        }
+    }
 
     impl Replay for Trace {
         fn capture_start(&mut self, index: usize) {
@@ -471,6 +501,7 @@ mod tests {
             self.0.push(format!("clock {now:?}"));
         }
         fn message(&mut self, m: SipMessage) {
+            self.on_this_thread();
             let sdp = m.sdp().map(|s| format!("{s:?}"));
             self.0.push(format!(
                 "message {} {:?} {} {} {:?} {sdp:?}",
@@ -528,6 +559,9 @@ mod tests {
             for shape in [Batching::JUDGE, Batching::SCAN] {
                 let mut two = Trace::default();
                 let r2 = run_replay(&mut two, shape, |emit| super::super::scan_into(path, emit));
+                if !two.1.is_empty() {
+                    assert_eq!(two.1, [Some("sipdiag-sink".into())].into(), "{path}");
+                }
                 assert_eq!(one.0.len(), two.0.len(), "{path}: calls ({shape:?})");
                 for (i, (a, b)) in one.0.iter().zip(&two.0).enumerate() {
                     assert_eq!(a, b, "{path}: call {i} ({shape:?})");
@@ -552,5 +586,39 @@ mod tests {
         for kind in ["clock", "datagram", "message", "read", "stream"] {
             assert!(kinds.contains(kind), "no {kind} was compared");
         }
+    }
+
+    /// When the second thread cannot be started, both scans run on the reading thread
+    /// alone and deliver what they deliver on two: a [`Replay`] ([`run_replay`]) and a
+    /// [`Sink`] ([`run`], its messages).
+    #[test]
+    fn without_a_second_thread_the_reading_thread_delivers_alone() {
+        let here: std::collections::BTreeSet<Option<String>> =
+            [std::thread::current().name().map(String::from)].into();
+        let mut messages = 0;
+        for path in &fixtures() {
+            let read = |emit: &mut dyn Emit| super::super::scan_into(path, emit);
+            let (mut two, mut two_sink) = (Trace::default(), Trace::default());
+            let r2 = run_replay(&mut two, Batching::JUDGE, read);
+            let s2 = run(&mut two_sink, None, Batching::SCAN, read);
+            NO_SECOND_THREAD.set(true);
+            let (mut one, mut one_sink) = (Trace::default(), Trace::default());
+            let r1 = run_replay(&mut one, Batching::JUDGE, read);
+            let s1 = run(&mut one_sink, None, Batching::SCAN, read);
+            NO_SECOND_THREAD.set(false);
+            assert_eq!(one.0, two.0, "{path}");
+            assert_eq!(one_sink.0, two_sink.0, "{path}");
+            assert_eq!(format!("{r1:?}"), format!("{r2:?}"), "{path}");
+            assert_eq!(format!("{s1:?}"), format!("{s2:?}"), "{path}");
+            for t in [&one, &one_sink] {
+                assert!(t.1.is_empty() || t.1 == here, "{path}: {:?}", t.1);
+            }
+            messages += one_sink
+                .0
+                .iter()
+                .filter(|l| l.starts_with("message"))
+                .count();
+        }
+        assert!(messages > 100, "messages compared: {messages}");
     }
 }
