@@ -32,27 +32,22 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::hash::BuildHasher;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 use foldhash::{HashMap, HashSet};
 
 use crate::calls::Call;
-use crate::calls::legs::infer_roles_knowing;
-use crate::capture::Timestamp;
-use crate::cli::WatchFormat;
 use crate::media::{
-    Announced, FlowLimit, MediaReport, MediaSettings, MediaTracker, RtpStream, UdpPayload,
-    announced_addrs,
+    FlowLimit, MediaReport, MediaSettings, MediaTracker, RtpStream, UdpPayload, announced_addrs,
 };
 use crate::net::{Datagram, IcmpError, StreamEvent};
-use crate::report::analysis::Analysis;
-use crate::report::watch::{call_block, call_json};
-use crate::rules;
-
-use super::deferred::Deferred;
 use crate::sip::SipMessage;
 
-use super::{Judge, print};
+use super::deferred::Deferred;
+
+mod judge;
+mod rows;
+
+use rows::{AddrKey, Found, Naming, Row, Stored, UnitSpan};
 
 /// Capture seconds a retired row stays in the store at least (a call may name its
 /// address just after the media began).
@@ -72,124 +67,6 @@ pub const UNIT_RULES: &[&str] = &["SP003", "SP005", "SP006"];
 /// The SP rules judged at the end, on the capture's STUN and softphone streams (SP003 on
 /// softphone signalling without media, SP005 on softphone RTP without a reverse stream).
 pub const END_RULES: &[&str] = &["SP001", "SP002", "SP003", "SP004", "SP005"];
-
-/// A row in the store: the last frame read when it came, and when it was last looked at
-/// (the capture second, and the rows filed before).
-#[derive(Debug)]
-struct Stored {
-    row: Row,
-    came: u64,
-    looked: i64,
-    looked_after: u64,
-}
-
-/// A row that left the tracker.
-#[derive(Debug)]
-enum Row {
-    Rtp(Box<RtpStream>),
-    Announced(Announced),
-}
-
-impl Row {
-    fn addrs(&self) -> impl Iterator<Item = SocketAddr> {
-        let (a, b) = match self {
-            Row::Rtp(s) => (s.src, Some(s.dst)),
-            Row::Announced(a) => (a.addr, None),
-        };
-        std::iter::once(a).chain(b)
-    }
-
-    /// Where the row is found at each of its addresses ([`Found`]).
-    fn found(&self) -> Found {
-        match self {
-            Row::Rtp(s) => Found::Ended(s.last_time),
-            Row::Announced(a) => Found::Frame(a.frame),
-        }
-    }
-
-    fn call_id(&self) -> Option<&Arc<str>> {
-        match self {
-            Row::Rtp(s) => s.call_id.as_ref(),
-            Row::Announced(a) => Some(&a.call_id),
-        }
-    }
-}
-
-/// What a unit looks a row up by at an address, besides its own calls' rows, which it
-/// reads whenever they were: the rules read another call's announcement made while one
-/// of the unit's calls lasted (its frame between the unit's first and last), and another
-/// call's stream that ended after one of them began. A shared address (a PBX announcing
-/// one port for every call) holds rows by the thousand; a unit reads the few of its time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Found {
-    Frame(u64),
-    Ended(Timestamp),
-}
-
-/// An address as the store's sets order it: two integer comparisons, where
-/// [`SocketAddr`]'s order compares the family, the address and the port one by one. The
-/// order among addresses is of no account (each is looked up alone).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct AddrKey(u128, u32);
-
-impl From<SocketAddr> for AddrKey {
-    fn from(a: SocketAddr) -> Self {
-        match a.ip() {
-            IpAddr::V4(ip) => AddrKey(u32::from(ip).into(), u32::from(a.port())),
-            IpAddr::V6(ip) => AddrKey(u128::from(ip), u32::from(a.port()) | 1 << 16),
-        }
-    }
-}
-
-/// The part of the store a unit of calls reads, beside its own calls' rows ([`Found`]).
-struct UnitSpan {
-    frames: std::ops::RangeInclusive<u64>,
-    /// The earliest of its calls' first messages and INVITEs (the rules' starts).
-    began: Timestamp,
-}
-
-impl UnitSpan {
-    fn of(calls: &[Call]) -> Self {
-        let first = calls.iter().map(|c| c.first_frame).min().unwrap_or(0);
-        let last = calls.iter().map(|c| c.last_frame).max().unwrap_or(u64::MAX);
-        let began = (calls.iter())
-            .flat_map(|c| {
-                std::iter::once(c.first_time).chain(c.invites.iter().map(|t| t.request_time))
-            })
-            .min()
-            .unwrap_or(Timestamp {
-                secs: i64::MIN,
-                nanos: 0,
-            });
-        UnitSpan {
-            frames: first..=last,
-            began,
-        }
-    }
-
-    /// The rows at `a` the unit reads, by [`Found`].
-    fn at(&self, a: SocketAddr) -> [std::ops::RangeInclusive<(AddrKey, Found, usize)>; 2] {
-        let a = AddrKey::from(a);
-        let end = Timestamp {
-            secs: i64::MAX,
-            nanos: u32::MAX,
-        };
-        [
-            (a, Found::Frame(*self.frames.start()), 0)
-                ..=(a, Found::Frame(*self.frames.end()), usize::MAX),
-            (a, Found::Ended(self.began), 0)..=(a, Found::Ended(end), usize::MAX),
-        ]
-    }
-}
-
-/// The addresses a call not yet judged named, from the frame of its first SDP.
-#[derive(Debug)]
-struct Naming {
-    since: u64,
-    /// Its place among the calls that named addresses.
-    number: u64,
-    addrs: Vec<SocketAddr>,
-}
 
 /// The calls whose SDP named addresses ([`WatchMedia::calls_named`]).
 #[cfg(test)]
@@ -682,96 +559,6 @@ impl WatchMedia {
             .rtp
             .sort_by_key(|s| (s.first_frame, s.src, s.dst, s.ssrc));
         (report, loose, self.rtp_streams)
-    }
-}
-
-/// The media's part of the judge: what no unit of calls prints.
-impl Judge {
-    /// Lets go of the media no call waiting to be judged reads; judges the streams of no
-    /// call among it, and prints the SP003 findings that waited once UDP has come.
-    pub(super) fn sweep_media(&mut self, now: i64) {
-        let loose = self.media.sweep(now);
-        self.judge_loose(loose);
-        self.flush_deferred();
-    }
-
-    /// SP006 on streams of no call, once they have ended.
-    pub(super) fn judge_loose(&mut self, rtp: Vec<crate::media::RtpStream>) {
-        if rtp.is_empty() || !self.rule_enabled("SP006") {
-            return;
-        }
-        let media = crate::media::MediaReport {
-            settings: Some(self.ports.clone()),
-            rtp,
-            ..Default::default()
-        };
-        let roles = self.roles_of(&[]);
-        let (legs, ipo) = Default::default();
-        let site = self.given_site();
-        let cx = rules::Context {
-            captures: &[],
-            calls: &[],
-            roles: &roles,
-            legs: &legs,
-            site,
-            media: &media,
-            ipo: &ipo,
-            seen: &self.seen,
-        };
-        let mut findings = rules::run_selected(&cx, &|r| r.info().id == "SP006");
-        self.unit_rules.choice.apply_severity(&mut findings);
-        self.print_findings(findings);
-    }
-
-    /// Whether the rule `id` runs (`--select`, `--ignore`).
-    fn rule_enabled(&self, id: &str) -> bool {
-        rules::lookup(id).is_some_and(|r| self.unit_rules.choice.enabled(r.info()))
-    }
-
-    /// Prints findings that belong to no unit of calls (media of no call; SP003 findings
-    /// that waited for the capture to show UDP), as a record without verdicts.
-    fn print_findings(&mut self, mut findings: Vec<rules::Finding>) {
-        if findings.is_empty() {
-            return;
-        }
-        let several = self.files.several().is_some();
-        for f in &mut findings {
-            f.capture = (!several).then(|| self.file_path.clone());
-            *self.end.findings.entry(f.id).or_default() += 1;
-            self.failing |= self.fail_on.is_some_and(|t| f.severity >= t);
-        }
-        let Some(findings) = self.report_loose(findings) else {
-            return;
-        };
-        let files = self.files.several();
-        let began = None;
-        let a = Analysis::new(
-            self.site.clone(),
-            infer_roles_knowing(&[], &self.xcc, &self.pbx, &self.known),
-            Vec::new(),
-            Vec::new(),
-            Default::default(),
-            Vec::new(),
-            findings,
-        );
-        let text = match self.format {
-            WatchFormat::Json => call_json(&a, began, files),
-            WatchFormat::Table => call_block(&a, began, &self.text, files) + "\n",
-        };
-        print(&text);
-    }
-
-    /// Prints the SP003 findings that waited for UDP once the capture has shown some.
-    pub(super) fn flush_deferred(&mut self) {
-        let udp = self.media.udp_datagrams();
-        if self.media.deferred.is_empty() || udp == 0 {
-            return;
-        }
-        let released = self.media.deferred.take(udp);
-        self.end.deferred_left_out += released.left_out;
-        // Their calls were counted healthy when judged: they fail now.
-        self.end.failed += released.failed;
-        self.print_findings(released.findings);
     }
 }
 
