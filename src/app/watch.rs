@@ -49,6 +49,7 @@
 //! a third ([`units`]). A file that grows and an interface are read and judged on one
 //! thread, so that each message is judged as soon as it is read.
 
+mod command;
 mod deferred;
 mod focused;
 mod input;
@@ -61,6 +62,7 @@ mod speculate;
 mod stream;
 mod units;
 
+pub(super) use command::watch;
 pub(super) use ladders::{Cited, FailedGroups, LadderPass};
 use setup::JudgeSetup;
 #[cfg(test)]
@@ -68,22 +70,18 @@ pub(super) use stream::READINGS;
 pub(super) use stream::{FileOptions, analyze_file, focused_calls, one_file};
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use crate::calls::legs::{Endpoint, KnownXcc, LegKind, infer_roles_knowing, link_legs};
 use crate::calls::retire::Retiring;
 use crate::calls::{Call, USER_NUMBER_SOURCES, user_numbers};
 use crate::capture::Timestamp;
-use crate::cli::{MediaPortArgs, WatchArgs, WatchFormat};
+use crate::cli::WatchFormat;
 use crate::numbers::{Site, SiteTally};
 use crate::report::analysis::{Analysis, TextOptions};
-use crate::report::watch::{SoftphoneSeen, WatchEnd, call_block, call_json, end_json, end_text};
+use crate::report::watch::{SoftphoneSeen, WatchEnd, call_block, call_json};
 use crate::rules::{self, Severity};
 use crate::sip::SipMessage;
 
-use super::Sink;
-use input::{follow_set, live, read_one, stop_on_signals};
 use may_link::MayLink;
 
 /// Seconds of capture time a retired call waits for the calls linked with it to retire.
@@ -535,88 +533,4 @@ fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
-}
-
-/// The sink of each file's scan: messages and the clock to the shared judge (which the
-/// follow reader's idle hook moves on, too).
-struct WatchSink<'j>(&'j Mutex<Judge>);
-
-impl Sink for WatchSink<'_> {
-    fn message(&mut self, msg: SipMessage) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .message(msg);
-    }
-    /// Any frame moves the clock: on a trunk carrying RTP but no SIP for a while, an
-    /// ended call is judged all the same.
-    fn clock(&mut self, now: Timestamp) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .advance(now);
-    }
-}
-
-pub(super) fn watch(args: &WatchArgs, color: bool) -> anyhow::Result<u8> {
-    let ports = MediaPortArgs {
-        softphone_port: args.softphone_port,
-        ..MediaPortArgs::default()
-    };
-    let judge = Judge::new(&JudgeSetup {
-        site: &args.site,
-        ports: &ports,
-        judge: &args.judge,
-        format: args.format,
-        text: TextOptions {
-            color,
-            verbose: args.verbose,
-            width: crate::report::terminal_width(),
-        },
-    })?;
-    let judge = Arc::new(Mutex::new(judge));
-    let mut errors = Vec::new();
-    let until_idle = args
-        .until_idle
-        .map(|s| {
-            anyhow::ensure!(
-                s.is_finite() && s >= 0.0,
-                "--until-idle {s}: seconds must be 0 or more"
-            );
-            anyhow::ensure!(
-                args.follow.is_some() || args.interface.is_some(),
-                "--until-idle applies to --follow and -i (a finished capture ends by itself)"
-            );
-            Ok(Duration::from_secs_f64(s))
-        })
-        .transpose()?;
-    if args.interface.is_some() || args.follow.is_some() {
-        stop_on_signals()?;
-    }
-    match (&args.interface, &args.follow) {
-        (Some(iface), _) => {
-            let filter = args.captures.join(" ");
-            live(iface, &filter, until_idle, &judge, &mut errors)?;
-        }
-        (None, Some(path)) => follow_set(path, until_idle, &judge, &mut errors),
-        (None, None) => {
-            for path in &args.captures {
-                read_one(path, None, &judge, &mut errors);
-            }
-        }
-    }
-    if crate::capture::follow::stop_requested() {
-        eprintln!("sipdiag: stopped; judging the calls in progress");
-    }
-    let mut j = judge.lock().unwrap_or_else(|e| e.into_inner());
-    let capture_findings = j.end_of_input();
-    j.end.capture_findings = capture_findings;
-    print(&match args.format {
-        WatchFormat::Json => end_json(&j.end, j.files.several()),
-        WatchFormat::Table => end_text(&j.end, &j.text, j.files.several()),
-    });
-    let failing = j.failing;
-    drop(j);
-    super::finish(errors)?;
-    Ok(u8::from(failing))
 }

@@ -16,7 +16,7 @@ use crate::net::{Datagram, IcmpError, StreamEvent};
 use crate::sip::{CaptureReport, RawMessage, SipMessage};
 
 use super::super::{Emit, Replay, Sink, pipeline};
-use super::{Judge, WatchSink};
+use super::Judge;
 
 /// What a watch takes from a scan besides SIP messages and the clock: the media, its
 /// frames numbered through the files read as the messages' are (`Judge::message`), and
@@ -290,5 +290,26 @@ pub(super) fn follow_set(
             Some(n) => path = n,
             None => return,
         }
+    }
+}
+
+/// The sink of each file's scan: messages and the clock to the shared judge (which the
+/// follow reader's idle hook moves on, too).
+struct WatchSink<'j>(&'j Mutex<Judge>);
+
+impl Sink for WatchSink<'_> {
+    fn message(&mut self, msg: SipMessage) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .message(msg);
+    }
+    /// Any frame moves the clock: on a trunk carrying RTP but no SIP for a while, an
+    /// ended call is judged all the same.
+    fn clock(&mut self, now: Timestamp) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .advance(now);
     }
 }
