@@ -89,6 +89,9 @@ pub(super) struct WatchMedia {
     /// the call).
     by_call: BTreeSet<(u64, usize)>,
     call_hasher: foldhash::fast::FixedState,
+    /// Tests: every Call-ID hashed alike ([`ONE_CALL_KEY`]).
+    #[cfg(test)]
+    one_call_key: bool,
     order: VecDeque<usize>,
     /// Addresses named by the SDP of calls not yet judged, each with the frame of the
     /// call's first SDP and the call's number.
@@ -127,7 +130,23 @@ pub(super) struct WatchMedia {
     counts_only: bool,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: the stores made on this thread file every Call-ID under one key, as if
+    /// all their hashes collided.
+    pub(super) static ONE_CALL_KEY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 impl WatchMedia {
+    /// The key a row of Call-ID `id` is filed under in `by_call`.
+    fn call_key(&self, id: &str) -> u64 {
+        #[cfg(test)]
+        if self.one_call_key {
+            return 0;
+        }
+        self.call_hasher.hash_one(id)
+    }
+
     pub(super) fn new(settings: MediaSettings) -> Self {
         let mut tracker = MediaTracker::new(settings.clone());
         tracker.retiring();
@@ -139,6 +158,8 @@ impl WatchMedia {
             by_addr: BTreeSet::new(),
             by_call: BTreeSet::new(),
             call_hasher: foldhash::fast::FixedState::with_seed(0x5d1a9),
+            #[cfg(test)]
+            one_call_key: ONE_CALL_KEY.get(),
             order: VecDeque::new(),
             named: BTreeSet::new(),
             named_by: HashMap::default(),
@@ -314,8 +335,7 @@ impl WatchMedia {
             self.by_addr.insert((a.into(), found, slot));
         }
         if let Some(id) = row.call_id() {
-            self.by_call
-                .insert((self.call_hasher.hash_one(&**id), slot));
+            self.by_call.insert((self.call_key(id), slot));
         }
         self.filed += 1;
         self.rows[slot] = Some(Stored {
@@ -395,8 +415,7 @@ impl WatchMedia {
             self.by_addr.remove(&(a.into(), found, slot));
         }
         if let Some(id) = row.call_id() {
-            self.by_call
-                .remove(&(self.call_hasher.hash_one(&**id), slot));
+            self.by_call.remove(&(self.call_key(id), slot));
         }
         self.free.push(slot);
         Some(row)
@@ -490,7 +509,7 @@ impl WatchMedia {
             .map(|&(_, _, slot)| slot)
             .collect();
         for id in &ids {
-            let h = self.call_hasher.hash_one(*id);
+            let h = self.call_key(id);
             slots.extend(
                 (self.by_call.range((h, 0)..=(h, usize::MAX)))
                     .map(|&(_, slot)| slot)

@@ -99,8 +99,24 @@ fn shared(id: &str, status: Option<u16>, cseq: &str) -> String {
 /// judging such a capture take time in the square of its calls).
 #[test]
 fn a_unit_reads_the_rows_of_a_shared_address_made_while_it_lasted() {
+    shared_address_rows(false);
+}
+
+/// A unit's own rows are found by a hash of their Call-ID, then kept if they are its
+/// calls': with every Call-ID filed under one key, as if all the hashes collided, a unit
+/// still reads its own rows and no other call's.
+#[test]
+fn calls_whose_ids_share_a_hash_read_their_own_rows() {
+    shared_address_rows(true);
+}
+
+/// [`a_unit_reads_the_rows_of_a_shared_address_made_while_it_lasted`], every Call-ID
+/// filed under one key when `one_key`.
+fn shared_address_rows(one_key: bool) {
     const CALLS: u64 = 200;
+    super::ONE_CALL_KEY.set(one_key);
     let mut w = WatchMedia::new(MediaSettings::default());
+    super::ONE_CALL_KEY.set(false);
     let mut set = crate::calls::CallSet::default();
     let mut add = |w: &mut WatchMedia, m: SipMessage| {
         w.message(&m);
