@@ -1,4 +1,4 @@
-//! The reports of `analyze` (JSON, markdown, table, markdown with ladders; read as a
+//! The reports of `analyze` (JSON, markdown, table, markdown with ladders, HTML; read as a
 //! stream and holding every call, `--in-memory`), `calls` (JSON, table) and `media` (JSON,
 //! table) on every capture under `testdata/` and every public
 //! corpus capture, against a committed table of digests.
@@ -94,6 +94,44 @@ const REPORTS: &[(&str, &[&str])] = &[
             "markdown",
             "--fail-on",
             "none",
+        ],
+    ),
+    (
+        "analyze-html",
+        &["analyze", "--format", "html", "--fail-on", "none"],
+    ),
+    (
+        "analyze-html-in-memory",
+        &[
+            "analyze",
+            "--format",
+            "html",
+            "--fail-on",
+            "none",
+            "--in-memory",
+        ],
+    ),
+    (
+        "analyze-html-verbose",
+        &[
+            "analyze",
+            "--format",
+            "html",
+            "--verbose",
+            "--fail-on",
+            "none",
+        ],
+    ),
+    (
+        "analyze-html-verbose-in-memory",
+        &[
+            "analyze",
+            "--format",
+            "html",
+            "--verbose",
+            "--fail-on",
+            "none",
+            "--in-memory",
         ],
     ),
     ("calls-json", &["calls", "--format", "json"]),
@@ -216,7 +254,13 @@ fn reports_match_the_committed_baseline() {
         row.splitn(3, '\t').nth(2).unwrap().to_string()
     };
     for rel in &rels {
-        for report in ["analyze-json", "analyze-table", "analyze-md-verbose"] {
+        for report in [
+            "analyze-json",
+            "analyze-table",
+            "analyze-md-verbose",
+            "analyze-html",
+            "analyze-html-verbose",
+        ] {
             assert_eq!(
                 digest(rel, report),
                 digest(rel, &format!("{report}-in-memory")),
