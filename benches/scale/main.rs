@@ -24,7 +24,8 @@
 //! stream too, its memory that of `analyze`. And `analyze` and `calls` with a `--since`
 //! before the first call: a focus that selects every call, and keeps a little of each;
 //! and the text report of `analyze --flow`, with the ladders of its first failed calls,
-//! and `analyze --annotate`, which writes the capture again with the findings' comments.
+//! and `analyze --annotate`, which writes the capture again with the findings' comments,
+//! and the HTML page (`analyze --format html`).
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
@@ -248,6 +249,7 @@ fn main() {
     }
     let extract_path = dir.join("scale-extract.pcapng");
     let annotate_path = dir.join("scale-annotated.pcapng");
+    let html_path = dir.join("scale-report.html");
     for (label, cap) in captures {
         let mb = std::fs::metadata(&cap).unwrap().len() as f64 / 1e6;
         let mut messages_wall = None;
@@ -256,6 +258,7 @@ fn main() {
         let middle = label.parse::<u32>().ok().map(|n| scale_gen::call_id(n / 2));
         let extract_out = extract_path.to_str().expect("a UTF-8 path");
         let annotate_out = annotate_path.to_str().expect("a UTF-8 path");
+        let html_out = html_path.to_str().expect("a UTF-8 path");
         let focused: Vec<(&str, Vec<&str>)> = match &middle {
             Some(id) => vec![
                 (
@@ -285,6 +288,11 @@ fn main() {
                 (
                     "analyze --annotate",
                     vec!["analyze", "--format", "json", "--annotate", annotate_out],
+                ),
+                // The HTML page, with the ladders of its first failed calls.
+                (
+                    "analyze --format html",
+                    vec!["analyze", "--format", "html", "-o", html_out],
                 ),
                 // A focus that selects every call: what it keeps of each call shown.
                 (

@@ -244,9 +244,28 @@ pub(super) fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
             (None, Some(Spooled::Json(rows))) => rows.write(&a.analysis, w),
             (None, _) => analysis::write_json(&a.analysis, w),
         }),
-        ReportFormat::Html => write_report(output, |w| {
-            let page = crate::report::html::html(&a.analysis, &a.html_ladders, args.verbose);
-            w.write_all(page.as_bytes())
+        ReportFormat::Html => write_report(output, |w| match a.rows {
+            // Streamed: the verdicts read back from their spool as the page is written.
+            Some(Spooled::Verdicts(mut spooled)) => {
+                let failed = spooled.any_failed()?;
+                let mut w = std::io::BufWriter::new(w);
+                let verdicts: &mut analysis::VerdictSource<'_> =
+                    &mut |lines, out| spooled.offer(lines, out);
+                let (ladders, verbose) = (&a.html_ladders, args.verbose);
+                crate::report::html::write_html(
+                    &a.analysis,
+                    verdicts,
+                    failed,
+                    ladders,
+                    verbose,
+                    &mut w,
+                )?;
+                w.flush()
+            }
+            _ => {
+                let page = crate::report::html::html(&a.analysis, &a.html_ladders, args.verbose);
+                w.write_all(page.as_bytes())
+            }
         }),
         _ => write_report(output, |w| {
             write_text(a, args.format, color, args.verbose, w)
@@ -298,12 +317,14 @@ pub(super) fn analyze_captures(
         ReportFormat::Json => Layout::Json,
         _ => Layout::Text {
             verbose: args.verbose,
+            streams: html,
         },
     };
     // `--flow` of a text report: the reading notes what the findings name and cite, and
     // the failed calls are found and drawn from further readings (`watch::ladders`).
     let text = matches!(args.format, ReportFormat::Table | ReportFormat::Markdown);
-    let cited = (args.flow && text).then(|| Arc::new(Mutex::new(Cited::default())));
+    // The HTML page: the same, its ladders with the messages' texts.
+    let cited = ((args.flow && text) || html).then(|| Arc::new(Mutex::new(Cited::default())));
     // `--annotate`: the reading gathers the findings' comments.
     let comments = (args.annotate.is_some()).then(|| Arc::new(Mutex::new(Comments::default())));
     let file = super::watch::FileOptions {
@@ -316,19 +337,26 @@ pub(super) fn analyze_captures(
         // A named pipe or a device cannot be read twice.
         && std::fs::metadata(path).is_ok_and(|m| m.is_file())
         && !args.in_memory
-        && !html
         && args.judge.ipo_config.is_none()
         && let Some((streamed, errors)) = super::watch::analyze_file(&file, path, layout)?
     {
         let Some((analysis, rows)) = streamed else {
             return Ok((None, errors));
         };
-        let ladders = match &cited {
+        let (ladders, html_ladders) = match &cited {
+            Some(cited) if html => {
+                let mut cited = cited.lock().unwrap_or_else(PoisonError::into_inner);
+                match html::streamed_ladders(args, path, &analysis.roles, &mut cited)? {
+                    Some(drawn) => (Some(String::new()), drawn),
+                    None => (None, Default::default()),
+                }
+            }
             Some(cited) => {
                 let mut cited = cited.lock().unwrap_or_else(PoisonError::into_inner);
-                flow::streamed_failed_ladders(args, path, &analysis.roles, &mut cited)?
+                let text = flow::streamed_failed_ladders(args, path, &analysis.roles, &mut cited)?;
+                (text, Default::default())
             }
-            None => Some(String::new()),
+            None => (Some(String::new()), Default::default()),
         };
         if let Some(ladders) = ladders {
             if let (Some(out), Some(comments)) = (&args.annotate, comments) {
@@ -339,7 +367,7 @@ pub(super) fn analyze_captures(
             let analyzed = Analyzed {
                 analysis,
                 ladders,
-                html_ladders: Default::default(),
+                html_ladders,
                 index: None,
                 rows,
             };

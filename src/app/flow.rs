@@ -318,10 +318,35 @@ pub(super) fn streamed_failed_ladders(
     roles: &Roles,
     cited: &mut super::watch::Cited,
 ) -> anyhow::Result<Option<String>> {
+    let Some((drawn, total)) = streamed_failed_drawings(args, path, roles, cited, MAX_LADDERS)?
+    else {
+        return Ok(None);
+    };
+    if drawn.is_empty() {
+        return Ok(Some(String::new()));
+    }
+    let markdown = args.format == crate::cli::ReportFormat::Markdown;
+    let drawn = drawn.into_iter().map(|(ladder, _)| ladder);
+    Ok(Some(failed_ladders_text(drawn, total, markdown)))
+}
+
+/// A ladder drawn, with the index of the capture file of each arrow.
+pub(super) type Drawn = (Ladder, Vec<usize>);
+
+/// The first `max` failed groups of one file read as a stream, drawn (each arrow with
+/// the index of its capture file, as [`ladder_with_captures`] gives it), and how many
+/// groups failed: see [`streamed_failed_ladders`]. `None` as there.
+pub(super) fn streamed_failed_drawings(
+    args: &crate::cli::AnalyzeArgs,
+    path: &str,
+    roles: &Roles,
+    cited: &mut super::watch::Cited,
+    max: usize,
+) -> anyhow::Result<Option<(Vec<Drawn>, usize)>> {
     use super::watch::{FailedGroups, LadderPass};
     let found = std::sync::Arc::new(std::sync::Mutex::new(FailedGroups::new(
         cited.calls.clone(),
-        MAX_LADDERS,
+        max,
     )));
     let file = super::watch::FileOptions {
         ladders: Some(LadderPass::Groups(std::sync::Arc::clone(&found))),
@@ -336,7 +361,7 @@ pub(super) fn streamed_failed_ladders(
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (groups, total) = found.groups();
     if groups.is_empty() {
-        return Ok(Some(String::new()));
+        return Ok(Some((Vec::new(), total)));
     }
     let ids = groups.iter().flat_map(|g| g.iter().map(|(id, _)| id));
     let mut rec = Recorder::only(ids.collect());
@@ -348,7 +373,7 @@ pub(super) fn streamed_failed_ladders(
         .map(|group| group.iter().map(|(id, _)| id.as_str()).collect())
         .collect();
     let mut cited = (cited.frames_of(&ids, path))
-        .context("--flow: cannot read back the frames the findings cite")?
+        .context("cannot read back the frames the findings cite")?
         .into_iter();
     let drawn = groups.iter().map(|group| {
         let legs: foldhash::HashMap<&str, LegKind> =
@@ -359,10 +384,9 @@ pub(super) fn streamed_failed_ladders(
             roles,
             merged: false,
         };
-        ladder(&rec, &drawing, &captures, softphone_port)
+        ladder_with_captures(&rec, &drawing, &captures, softphone_port)
     });
-    let markdown = args.format == crate::cli::ReportFormat::Markdown;
-    Ok(Some(failed_ladders_text(drawn, total, markdown)))
+    Ok(Some((drawn.collect(), total)))
 }
 
 /// `group` (indexes into the calls) as flags over `calls` calls, as [`ladder`] takes them.

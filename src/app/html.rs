@@ -7,11 +7,16 @@
 //! capture file, keeping only the frames the ladders show (bounded per message and in
 //! all); memory stays with the calls, not the capture. Standard input cannot be read twice:
 //! its ladders are drawn without the texts, and the page says so.
+//!
+//! One file read as a stream keeps no call either: the failed calls are found and drawn
+//! from further readings, as for `analyze --flow` ([`streamed_ladders`]).
 
 use crate::report::html::{HtmlLadder, HtmlLadders};
 
 use super::Diagnosis;
-use super::flow::{Drawing, Recorder, failed_groups, flags, ladder_with_captures};
+use super::flow::{
+    Drawing, Drawn, Recorder, failed_groups, flags, ladder_with_captures, streamed_failed_drawings,
+};
 
 /// Ladders on one page; the rest of the failed calls are counted.
 const MAX_LADDERS: usize = 20;
@@ -40,17 +45,8 @@ pub(super) fn ladders(
     for group in groups.iter().take(MAX_LADDERS) {
         let keep = flags(group, d.calls.len());
         let drawing = Drawing::of(d, &keep);
-        let (mut ladder, mut caps) = ladder_with_captures(rec, &drawing, captures, softphone_port);
-        let omitted = ladder.arrows.len().saturating_sub(MAX_ARROWS);
-        ladder.arrows.truncate(MAX_ARROWS);
-        caps.truncate(MAX_ARROWS);
-        out.ladders.push(HtmlLadder {
-            texts: vec![None; ladder.arrows.len()],
-            ladder,
-            note: None,
-            omitted,
-        });
-        arrow_captures.push(caps);
+        let drawn = ladder_with_captures(rec, &drawing, captures, softphone_port);
+        add_ladder(&mut out, &mut arrow_captures, drawn);
     }
     fill_texts(
         &mut out.ladders,
@@ -59,6 +55,50 @@ pub(super) fn ladders(
         d.index.as_ref(),
     );
     out
+}
+
+/// [`ladders`] of one file read as a stream, after the report's reading has noted what
+/// its findings name and cite: the failed groups and their messages found on further
+/// readings ([`streamed_failed_drawings`]), the texts on one more. `None` as there.
+pub(super) fn streamed_ladders(
+    args: &crate::cli::AnalyzeArgs,
+    path: &str,
+    roles: &crate::calls::legs::Roles,
+    cited: &mut super::watch::Cited,
+) -> anyhow::Result<Option<HtmlLadders>> {
+    let Some((drawn, failed)) = streamed_failed_drawings(args, path, roles, cited, MAX_LADDERS)?
+    else {
+        return Ok(None);
+    };
+    let mut out = HtmlLadders {
+        ladders: Vec::new(),
+        failed,
+    };
+    let mut arrow_captures = Vec::new();
+    for ladder in drawn {
+        add_ladder(&mut out, &mut arrow_captures, ladder);
+    }
+    fill_texts(&mut out.ladders, &arrow_captures, &[path.to_string()], None);
+    Ok(Some(out))
+}
+
+/// Adds a ladder drawn (with the capture of each arrow) to `out`, cut at
+/// [`MAX_ARROWS`] arrows, its texts to be filled.
+fn add_ladder(
+    out: &mut HtmlLadders,
+    arrow_captures: &mut Vec<Vec<usize>>,
+    (mut ladder, mut caps): Drawn,
+) {
+    let omitted = ladder.arrows.len().saturating_sub(MAX_ARROWS);
+    ladder.arrows.truncate(MAX_ARROWS);
+    caps.truncate(MAX_ARROWS);
+    out.ladders.push(HtmlLadder {
+        texts: vec![None; ladder.arrows.len()],
+        ladder,
+        note: None,
+        omitted,
+    });
+    arrow_captures.push(caps);
 }
 
 /// Where one message's text goes: (ladder, arrow).

@@ -22,13 +22,12 @@ mod verdict_lines;
 
 pub use markdown::{markdown, write_markdown};
 pub(crate) use text::{
-    HEALTHY_SHOWN, INSTANCES_SHOWN, LEG_HEADER, LEGS_SHOWN, counts_by_rule, findings_line,
-    findings_section, headline, instances, leg_rows, roles_text, shown_legs, suggestion_text,
-    wrap_lines,
+    INSTANCES_SHOWN, LEG_HEADER, LEGS_SHOWN, counts_by_rule, findings_line, findings_section,
+    headline, instances, leg_rows, roles_text, shown_legs, suggestion_text, wrap_lines,
 };
 pub use text::{TextOptions, table, write_table};
-pub use verdict_lines::{VerdictLines, VerdictSource};
-pub(crate) use verdict_lines::{verdict_label, verdict_lines};
+pub use verdict_lines::{VerdictLines, VerdictOut, VerdictSource};
+pub(crate) use verdict_lines::{held_verdicts, verdict_label, verdict_lines};
 
 /// The `analyze` JSON's version: 2 since findings are grouped and share their suggestion.
 pub const ANALYZE_SCHEMA_VERSION: u32 = 2;
@@ -145,6 +144,21 @@ pub struct Analysis {
     #[serde(skip)]
     #[schemars(skip)]
     pub(crate) omitted: Omitted,
+    /// The media streams an HTML page of an analysis that streamed lists (`calls` holds
+    /// only the Follow-Me legs shown); `None`: those of `calls`.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) streams: Option<StreamRows>,
+}
+
+/// The calls that hold the first media streams of a capture, in report order, and how
+/// many streams all its calls have: what an HTML page lists of them (the first
+/// [`STREAMS_SHOWN`](super::html::STREAMS_SHOWN), every one when verbose), kept as the
+/// calls are judged.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StreamRows {
+    pub(crate) calls: Vec<CallSummary>,
+    pub(crate) total: usize,
 }
 
 /// Rows a streamed text report does not hold, counted: Follow-Me legs past the first
@@ -199,6 +213,7 @@ impl Analysis {
             suggestions,
             findings,
             omitted: Omitted::default(),
+            streams: None,
         }
     }
 

@@ -23,7 +23,8 @@ use std::io;
 
 use serde::Deserialize;
 
-use super::analysis::{Analysis, CallSummary, LEGS_SHOWN};
+use super::analysis::{Analysis, CallSummary, LEGS_SHOWN, StreamRows};
+use super::html::STREAMS_SHOWN;
 use super::ordered::Ordered;
 use super::spool::json_element_bytes;
 use super::verdict::Verdict;
@@ -43,8 +44,9 @@ pub enum Layout {
     /// The JSON document's, spooled.
     Json,
     /// A text report's: the verdicts spooled and the ones shown kept; the first
-    /// Follow-Me legs (every one when `verbose`).
-    Text { verbose: bool },
+    /// Follow-Me legs (every one when `verbose`). `streams`: also the calls that hold the
+    /// first media streams, as the HTML page lists them ([`StreamRows`]).
+    Text { verbose: bool, streams: bool },
     /// Only which calls are shown, as a listing with a focus needs them: their Call-IDs
     /// ([`Spooled::Selection`]); verdicts, rows and findings are dropped.
     Selection,
@@ -61,6 +63,13 @@ pub struct AnalysisRows {
     legs: BTreeMap<u64, CallSummary>,
     legs_total: usize,
     no_call_id: usize,
+    /// Text with streams: the calls that hold the first media streams, and the streams
+    /// of those kept and of every call.
+    with_streams: BTreeMap<u64, CallSummary>,
+    streams_kept: usize,
+    streams_total: usize,
+    /// Verdicts that failed as they came (a finding that comes later may fail more).
+    failed: usize,
     /// Selection: the calls shown.
     shown: CallIds,
     scratch: Vec<u8>,
@@ -156,6 +165,10 @@ impl AnalysisRows {
             legs: BTreeMap::new(),
             legs_total: 0,
             no_call_id: 0,
+            with_streams: BTreeMap::new(),
+            streams_kept: 0,
+            streams_total: 0,
+            failed: 0,
             shown: CallIds::default(),
             scratch: Vec::new(),
         }
@@ -170,6 +183,7 @@ impl AnalysisRows {
                 self.verdicts.push(pos, row)?;
             }
             Layout::Text { .. } => {
+                self.failed += usize::from(state(&v) == b'f');
                 let row = encode(&v, false, &mut self.scratch)?;
                 self.verdicts.push(pos, row)?;
             }
@@ -196,7 +210,10 @@ impl AnalysisRows {
                 let row = json_element_bytes(&c, 4, &mut self.scratch)?;
                 self.calls.push(pos, row)?;
             }
-            Layout::Text { verbose } => {
+            Layout::Text { verbose, streams } => {
+                if streams {
+                    self.keep_streams(pos, &c, verbose);
+                }
                 self.no_call_id += usize::from(c.no_call_id.is_some());
                 if c.leg != LegKind::Other {
                     self.legs_total += 1;
@@ -211,6 +228,30 @@ impl AnalysisRows {
             }
         }
         Ok(())
+    }
+
+    /// Keeps call `c` (at `pos`) for its media streams if they are among the first
+    /// [`STREAMS_SHOWN`] of the calls so far (all of them when `verbose`), and lets go of
+    /// the calls whose streams no longer are.
+    fn keep_streams(&mut self, pos: u64, c: &CallSummary, verbose: bool) {
+        let n = c.media.len();
+        self.streams_total += n;
+        let later = self
+            .with_streams
+            .last_key_value()
+            .is_some_and(|(&k, _)| k < pos);
+        if n == 0 || (!verbose && later && self.streams_kept >= STREAMS_SHOWN) {
+            return;
+        }
+        self.with_streams.insert(pos, c.clone());
+        self.streams_kept += n;
+        while !verbose
+            && let Some((_, last)) = self.with_streams.last_key_value()
+            && self.streams_kept - last.media.len() >= STREAMS_SHOWN
+        {
+            self.streams_kept -= last.media.len();
+            self.with_streams.pop_last();
+        }
     }
 
     /// The end: `a` gets its verdicts and calls (held), or the calls a text report shows;
@@ -246,7 +287,13 @@ impl AnalysisRows {
                 late: late.clone(),
                 scratch: self.scratch,
             }))),
-            Layout::Text { .. } => {
+            Layout::Text { streams, .. } => {
+                if streams {
+                    a.streams = Some(StreamRows {
+                        calls: self.with_streams.into_values().collect(),
+                        total: self.streams_total,
+                    });
+                }
                 a.omitted.legs = self.legs_total - self.legs.len();
                 let listed = self
                     .legs
@@ -259,6 +306,7 @@ impl AnalysisRows {
                     verdicts: self.verdicts,
                     rules_of,
                     late: late.clone(),
+                    failed: self.failed,
                 })))
             }
             Layout::Selection => Ok(Some(Spooled::Selection(self.shown))),

@@ -1,6 +1,7 @@
 //! `analyze --format html`: the report as one self-contained HTML page.
 //!
-//! Input: the [`Analysis`] every format renders, plus the ladder of each failed call
+//! Input: the [`Analysis`] every format renders, its verdicts held or read back from a
+//! spool as the page is written ([`VerdictSource`]), plus the ladder of each failed call
 //! ([`HtmlLadder`]: the ladder `analyze --flow` draws and the full SIP text of its
 //! messages). Output: one page with its CSS, SVG and a few lines of script inline: no
 //! external asset, font or network, readable with scripts off and printable on A4.
@@ -12,9 +13,11 @@
 //! can pin it. Every text from the capture goes through [`esc`].
 
 use std::fmt::Write as _;
+use std::io;
 
-use super::analysis::{self, Analysis, HEALTHY_SHOWN};
+use super::analysis::{self, Analysis, VerdictLines, VerdictSource, held_verdicts};
 use super::flow::{Ladder, call_tag};
+use super::verdict::Verdict;
 
 /// A ladder with the full text of its messages.
 #[derive(Debug, Clone, Default)]
@@ -76,9 +79,26 @@ fn arrow_ids(l: &Ladder, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The whole page. `verbose` lists every finding of each group and every healthy call,
-/// as for the table.
+/// The whole page of an analysis holding its verdicts. `verbose` lists every finding of
+/// each group and every healthy call, as for the table.
 pub fn html(a: &Analysis, ladders: &HtmlLadders, verbose: bool) -> String {
+    let failed = a.verdicts.iter().any(|v| !v.ok && !v.unsure);
+    let mut out = Vec::new();
+    write_html(a, &mut held_verdicts(a), failed, ladders, verbose, &mut out)
+        .expect("written to memory");
+    String::from_utf8(out).expect("the page is UTF-8")
+}
+
+/// Writes the page of `a` with the verdicts of `verdicts` (held, or read back from a
+/// spool as they are written), `failed` telling whether any of them failed.
+pub fn write_html(
+    a: &Analysis,
+    verdicts: &mut VerdictSource<'_>,
+    failed: bool,
+    ladders: &HtmlLadders,
+    verbose: bool,
+    w: &mut dyn io::Write,
+) -> io::Result<()> {
     let mut out = String::with_capacity(64 * 1024);
     let files: Vec<&str> = a.captures.iter().map(|c| c.path.as_str()).collect();
     let _ = write!(
@@ -105,20 +125,21 @@ pub fn html(a: &Analysis, ladders: &HtmlLadders, verbose: bool) -> String {
             }
         }
     }
-    header(a, &files, &mut out);
-    verdicts(a, verbose, &mut out);
+    header(a, failed, &files, &mut out);
+    w.write_all(out.as_bytes())?;
+    out.clear();
+    write_verdicts(verdicts, verbose, w)?;
     findings(a, verbose, &anchors, &mut out);
     suggestions(a, &mut out);
     ladder_section(ladders, &ids, &mut out);
     legs(a, verbose, &mut out);
     footer(a, &mut out);
     let _ = write!(out, "<script>\n{SCRIPT}</script>\n</body>\n</html>\n");
-    out
+    w.write_all(out.as_bytes())
 }
 
-fn header(a: &Analysis, files: &[&str], out: &mut String) {
-    let failed = a.verdicts.iter().filter(|v| !v.ok && !v.unsure).count();
-    let (class, word) = if failed > 0 || a.summary.error > 0 {
+fn header(a: &Analysis, failed: bool, files: &[&str], out: &mut String) {
+    let (class, word) = if failed || a.summary.error > 0 {
         ("verdict failed", "FAILED")
     } else if a.summary.warning > 0 {
         ("verdict warning", "WARNINGS")
@@ -142,62 +163,55 @@ fn header(a: &Analysis, files: &[&str], out: &mut String) {
     out.push_str("</p>\n</header>\n<main>\n");
 }
 
-fn verdicts(a: &Analysis, verbose: bool, out: &mut String) {
-    if a.verdicts.is_empty() {
-        return;
-    }
-    out.push_str("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<ul class=\"verdicts\">\n");
-    let (mut healthy, mut hidden) = (0, 0);
-    let (mut unsure, mut unsure_hidden) = (0, 0);
-    for v in &a.verdicts {
-        if v.ok || v.unsure {
-            let (shown, not_shown) = if v.ok {
-                (&mut healthy, &mut hidden)
-            } else {
-                (&mut unsure, &mut unsure_hidden)
-            };
-            *shown += 1;
-            if !verbose && *shown > HEALTHY_SHOWN {
-                *not_shown += 1;
-                continue;
-            }
+/// The verdicts section: a line for each verdict the [`VerdictLines`] admit, then the
+/// count of the others; nothing without a verdict.
+fn write_verdicts(
+    verdicts: &mut VerdictSource<'_>,
+    verbose: bool,
+    w: &mut dyn io::Write,
+) -> io::Result<()> {
+    let mut lines = VerdictLines::new(verbose);
+    let mut any = false;
+    let mut put = |item: &str, w: &mut dyn io::Write| -> io::Result<()> {
+        if !any {
+            w.write_all(
+                b"<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<ul class=\"verdicts\">\n",
+            )?;
+            any = true;
         }
-        let rules: Vec<String> = v
-            .rules
-            .iter()
-            .map(|r| format!("<span class=\"rule\">{}</span>", esc(r)))
-            .collect();
-        let _ = writeln!(
-            out,
-            "<li class=\"{}\"><span class=\"badge\">{}</span> <code class=\"callid\">{}</code> \
-             (frame {}): {} {}</li>",
-            match (v.ok, v.unsure) {
-                (true, _) => "ok",
-                (false, true) => "unsure",
-                (false, false) => "failed",
-            },
-            analysis::verdict_label(v).trim_end(),
-            esc(&v.call_ids[0]),
-            v.first_frame,
-            esc(&v.text),
-            rules.join(" ")
-        );
+        w.write_all(item.as_bytes())
+    };
+    verdicts(&mut lines, &mut |v| put(&verdict_item(v), &mut *w))?;
+    for t in lines.tail() {
+        put(&format!("<li class=\"more\">{t}</li>\n"), &mut *w)?;
     }
-    if unsure_hidden > 0 {
-        let _ = writeln!(
-            out,
-            "<li class=\"more\">…and {unsure_hidden} more call{} answered whose media was not judged (a table limit was reached: CAP006; --verbose lists them)</li>",
-            if unsure_hidden == 1 { "" } else { "s" }
-        );
+    if any {
+        w.write_all(b"</ul>\n</section>\n")?;
     }
-    if hidden > 0 {
-        let _ = writeln!(
-            out,
-            "<li class=\"more\">…and {hidden} more healthy call{} (--verbose lists them)</li>",
-            if hidden == 1 { "" } else { "s" }
-        );
-    }
-    out.push_str("</ul>\n</section>\n");
+    Ok(())
+}
+
+/// The list item of one verdict.
+fn verdict_item(v: &Verdict) -> String {
+    let rules: Vec<String> = v
+        .rules
+        .iter()
+        .map(|r| format!("<span class=\"rule\">{}</span>", esc(r)))
+        .collect();
+    format!(
+        "<li class=\"{}\"><span class=\"badge\">{}</span> <code class=\"callid\">{}</code> \
+         (frame {}): {} {}</li>\n",
+        match (v.ok, v.unsure) {
+            (true, _) => "ok",
+            (false, true) => "unsure",
+            (false, false) => "failed",
+        },
+        analysis::verdict_label(v).trim_end(),
+        esc(&v.call_ids[0]),
+        v.first_frame,
+        esc(&v.text),
+        rules.join(" ")
+    )
 }
 
 fn findings(
@@ -390,10 +404,11 @@ fn ladder_section(ladders: &HtmlLadders, ids: &[Vec<String>], out: &mut String) 
 }
 
 /// Media streams listed before the rest are counted.
-const STREAMS_SHOWN: usize = 40;
+pub(crate) const STREAMS_SHOWN: usize = 40;
 
 fn legs(a: &Analysis, verbose: bool, out: &mut String) {
     let (rows, more) = analysis::shown_legs(analysis::leg_rows(a, true), verbose);
+    let more = more + a.omitted.legs;
     if !rows.is_empty() {
         out.push_str("<section id=\"legs\">\n<h2>Follow-Me legs</h2>\n<table>\n<thead><tr>");
         for h in analysis::LEG_HEADER {
@@ -420,8 +435,11 @@ fn legs(a: &Analysis, verbose: bool, out: &mut String) {
         }
         out.push_str("</section>\n");
     }
-    let streams: Vec<_> = a
-        .calls
+    let (calls, total) = match &a.streams {
+        Some(s) => (&s.calls[..], s.total),
+        None => (&a.calls[..], a.calls.iter().map(|c| c.media.len()).sum()),
+    };
+    let streams: Vec<_> = calls
         .iter()
         .flat_map(|c| c.media.iter().map(move |m| (c, m)))
         .collect();
@@ -452,11 +470,11 @@ fn legs(a: &Analysis, verbose: bool, out: &mut String) {
         );
     }
     out.push_str("</tbody>\n</table>\n");
-    if streams.len() > limit {
+    if total > limit {
         let _ = writeln!(
             out,
             "<p class=\"note\">…and {} more streams (--verbose or JSON lists them)</p>",
-            streams.len() - limit
+            total - limit
         );
     }
     out.push_str("</section>\n");
@@ -465,7 +483,10 @@ fn legs(a: &Analysis, verbose: bool, out: &mut String) {
 fn footer(a: &Analysis, out: &mut String) {
     out.push_str("</main>\n<footer>\n");
     let notes = analysis::roles_text(a)
-        + &super::call_listing::no_call_id_note(a.calls.iter().map(|c| c.no_call_id.is_some()))
+        + &super::call_listing::no_call_id_note(
+            (a.calls.iter().map(|c| c.no_call_id.is_some()))
+                .chain(std::iter::repeat_n(true, a.omitted.no_call_id)),
+        )
         + &super::listing::captures_footer(&a.captures);
     for line in notes.lines().filter(|l| !l.trim().is_empty()) {
         let _ = writeln!(out, "<p>{}</p>", esc(line));

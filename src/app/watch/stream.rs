@@ -611,6 +611,38 @@ mod tests {
         assert_eq!(streamed, held);
     }
 
+    /// `analyze --format html` of one file: the report read as a stream, its verdicts
+    /// left spooled, the failed calls' ladders (with their messages' texts) found on
+    /// further readings; the same ladders as with every call held.
+    #[test]
+    fn analyze_html_of_one_file_is_read_as_a_stream() {
+        let path = many_calls();
+        // As the command runs it (`forget`: the process ends after the report).
+        READINGS.with(|r| r.set(0));
+        let args = focused_args(&path, &["--format", "html"]);
+        let captures = [path.clone()];
+        let (streamed, errors) =
+            super::super::super::analyze::analyze_captures(&args, &captures, true).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        let streamed = streamed.expect("read");
+        let readings = READINGS.with(|r| r.get());
+        assert!(readings >= 2, "the report's reading and the failed calls'");
+        assert!(matches!(streamed.rows, Some(Spooled::Verdicts(_))));
+        assert!(streamed.analysis.verdicts.is_empty(), "no verdict held");
+        let ladders = &streamed.html_ladders;
+        assert_eq!((ladders.ladders.len(), ladders.failed), (20, 54));
+        assert!(
+            ladders
+                .ladders
+                .iter()
+                .all(|l| l.texts.iter().all(Option::is_some))
+        );
+        let (held, readings) =
+            analyzed_counting(&path, &["--format", "html", "--in-memory"]).unwrap();
+        assert_eq!(readings, 0);
+        assert_eq!(format!("{ladders:?}"), format!("{:?}", held.html_ladders));
+    }
+
     /// A listing's selection keeps which calls are shown and nothing else: the same calls
     /// as the report held whole shows, and no row, verdict or finding.
     #[test]

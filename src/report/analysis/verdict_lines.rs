@@ -18,6 +18,22 @@ pub(crate) fn verdict_label(v: &Verdict) -> &'static str {
     }
 }
 
+/// The text line of verdict `v` (its Call-ID whole when `verbose`).
+fn verdict_line(v: &Verdict, verbose: bool) -> String {
+    let rules = if v.rules.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", v.rules.join(", "))
+    };
+    format!(
+        "{} {} (frame {}): {}{rules}",
+        verdict_label(v),
+        call_ref(&v.call_ids[0], verbose),
+        v.first_frame,
+        v.text
+    )
+}
+
 /// The verdict lines as the verdicts come, in report order: failed ones always; healthy
 /// ones, and unsure ones (media not judged at a table limit), up to `HEALTHY_SHOWN`
 /// each (all with `verbose`), then the count of the others (`VerdictLines::tail`).
@@ -58,18 +74,7 @@ impl VerdictLines {
 
     /// The line of a verdict admitted.
     pub fn line(&self, v: &Verdict) -> String {
-        let rules = if v.rules.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", v.rules.join(", "))
-        };
-        format!(
-            "{} {} (frame {}): {}{rules}",
-            verdict_label(v),
-            call_ref(&v.call_ids[0], self.verbose),
-            v.first_frame,
-            v.text
-        )
+        verdict_line(v, self.verbose)
     }
 
     /// The lines that count the verdicts not shown.
@@ -93,21 +98,24 @@ impl VerdictLines {
 }
 
 /// Where a report's verdicts come from, in report order: each one is offered to the
-/// [`VerdictLines`] and, when admitted, its line goes to the writer given. A report
-/// holding its verdicts offers [`Analysis::verdicts`] (`held_verdicts`); a streamed
-/// one reads them back from its spool, so that they are never all in memory.
+/// [`VerdictLines`] and, when admitted, goes to the writer given (which writes its line
+/// as text, markdown or HTML). A report holding its verdicts offers
+/// [`Analysis::verdicts`] (`held_verdicts`); a streamed one reads them back from its
+/// spool, so that they are never all in memory.
 pub type VerdictSource<'s> =
-    dyn FnMut(&mut VerdictLines, &mut dyn FnMut(String) -> io::Result<()>) -> io::Result<()> + 's;
+    dyn FnMut(&mut VerdictLines, &mut VerdictOut<'_>) -> io::Result<()> + 's;
+
+/// What a [`VerdictSource`] gives each verdict admitted to.
+pub type VerdictOut<'o> = dyn FnMut(&Verdict) -> io::Result<()> + 'o;
 
 /// The verdicts of `a`, as a [`VerdictSource`].
 pub(crate) fn held_verdicts(
     a: &Analysis,
-) -> impl FnMut(&mut VerdictLines, &mut dyn FnMut(String) -> io::Result<()>) -> io::Result<()> + '_
-{
+) -> impl FnMut(&mut VerdictLines, &mut VerdictOut<'_>) -> io::Result<()> + '_ {
     move |lines, out| {
         for v in &a.verdicts {
             if lines.admit(v.ok, v.unsure) {
-                out(lines.line(v))?;
+                out(v)?;
             }
         }
         Ok(())
@@ -118,8 +126,8 @@ pub(crate) fn held_verdicts(
 pub(crate) fn verdict_lines(a: &Analysis, verbose: bool) -> Vec<String> {
     let mut lines = VerdictLines::new(verbose);
     let mut out = Vec::new();
-    let _ = held_verdicts(a)(&mut lines, &mut |l| {
-        out.push(l);
+    let _ = held_verdicts(a)(&mut lines, &mut |v| {
+        out.push(verdict_line(v, verbose));
         Ok(())
     });
     out.extend(lines.tail());
@@ -155,7 +163,7 @@ pub(crate) fn write_verdict_lines(
         }
         w.write_all(line(&l).as_bytes())
     };
-    verdicts(&mut lines, &mut |l| put(l, &mut *w))?;
+    verdicts(&mut lines, &mut |v| put(verdict_line(v, verbose), &mut *w))?;
     for l in lines.tail() {
         put(l, &mut *w)?;
     }

@@ -278,7 +278,7 @@ impl FindingRows {
             }));
         }
         // A text report: each group's first findings (every one with `verbose`).
-        let verbose = matches!(self.layout, Layout::Text { verbose: true });
+        let verbose = matches!(self.layout, Layout::Text { verbose: true, .. });
         let shown = if verbose {
             usize::MAX
         } else {

@@ -47,6 +47,8 @@ pub struct SpooledVerdicts {
     pub(super) verdicts: Ordered,
     pub(super) rules_of: RulesOf,
     pub(super) late: HashSet<String>,
+    /// Verdicts that failed as they came.
+    pub(super) failed: usize,
 }
 
 impl SpooledVerdicts {
@@ -55,7 +57,7 @@ impl SpooledVerdicts {
     pub fn offer(
         &mut self,
         lines: &mut crate::report::analysis::VerdictLines,
-        out: &mut dyn FnMut(String) -> io::Result<()>,
+        out: &mut crate::report::analysis::VerdictOut<'_>,
     ) -> io::Result<()> {
         let (late, rules_of) = (&self.late, &self.rules_of);
         self.verdicts.release(u64::MAX, &mut |row| {
@@ -67,8 +69,34 @@ impl SpooledVerdicts {
                 Some(v) => v,
                 None => read_verdict(json)?,
             };
-            out(lines.line(&v))
+            out(&v)
         })
+    }
+}
+
+impl SpooledVerdicts {
+    /// Whether any verdict failed, as told at the end. One that failed as it came stays
+    /// failed; another changes only if a finding on its calls came after their unit
+    /// (`late`), and then the spool is read through once, into a new one in the same
+    /// order, to tell.
+    pub fn any_failed(&mut self) -> io::Result<bool> {
+        if self.failed > 0 {
+            return Ok(true);
+        }
+        if self.late.is_empty() {
+            return Ok(false);
+        }
+        let (late, rules_of) = (&self.late, &self.rules_of);
+        let (mut again, mut n, mut any) = (Ordered::default(), 0u64, false);
+        self.verdicts.release(u64::MAX, &mut |row| {
+            let (st, _, _) = read_back(row, late, rules_of)?;
+            any |= st == b'f';
+            again.push(n, row.to_vec())?;
+            n += 1;
+            Ok(())
+        })?;
+        self.verdicts = again;
+        Ok(any)
     }
 }
 
@@ -179,7 +207,10 @@ mod tests {
     fn a_text_report_reads_its_verdicts_back_as_it_is_written() {
         let all: Vec<Verdict> = (0..3_000).map(|n| verdict(n, n % 4 != 0)).collect();
         for verbose in [false, true] {
-            let mut rows = AnalysisRows::new(Layout::Text { verbose });
+            let mut rows = AnalysisRows::new(Layout::Text {
+                verbose,
+                streams: false,
+            });
             // Judged out of order: units end in any order.
             for (pos, v) in all.iter().enumerate().rev() {
                 rows.verdict(pos as u64, v.clone()).unwrap();
@@ -217,7 +248,10 @@ mod tests {
             assert!(!String::from_utf8(again).unwrap().contains("FAILED"));
         }
         // Markdown: the same lines as list items.
-        let mut rows = AnalysisRows::new(Layout::Text { verbose: false });
+        let mut rows = AnalysisRows::new(Layout::Text {
+            verbose: false,
+            streams: false,
+        });
         for (pos, v) in all.iter().enumerate() {
             rows.verdict(pos as u64, v.clone()).unwrap();
         }
@@ -235,5 +269,133 @@ mod tests {
             String::from_utf8(out).unwrap(),
             analysis::markdown(&held, false)
         );
+    }
+
+    /// The HTML page of a streamed analysis reads its verdicts back as it is written: the
+    /// same page as with the verdicts held. Whether one failed, which its header tells
+    /// first, is counted as they come, and a verdict that a finding coming after its unit
+    /// fails (a capture rule's) is found by reading the spool once more, which leaves the
+    /// verdicts to be written in the same order.
+    #[test]
+    fn an_html_page_reads_its_verdicts_back_and_tells_whether_one_failed() {
+        use crate::report::html::{HtmlLadders, html, write_html};
+        let page = |all: &[Verdict], late: &[u64], verbose: bool| {
+            let mut rows = AnalysisRows::new(Layout::Text {
+                verbose,
+                streams: true,
+            });
+            for (pos, v) in all.iter().enumerate().rev() {
+                rows.verdict(pos as u64, v.clone()).unwrap();
+            }
+            let late: HashSet<String> = late.iter().map(|n| format!("call-{n}@10.0.0.1")).collect();
+            let rules_of: RulesOf = late.iter().map(|id| (id.clone(), vec!["CAP001"])).collect();
+            let mut streamed = empty_analysis(Vec::new());
+            let Some(Spooled::Verdicts(mut spooled)) =
+                (rows.finish(&mut streamed, &late, rules_of, None)).unwrap()
+            else {
+                panic!("an HTML page's verdicts stay spooled");
+            };
+            let failed = spooled.any_failed().unwrap();
+            let mut out = Vec::new();
+            let ladders = HtmlLadders::default();
+            let offer: &mut analysis::VerdictSource<'_> = &mut |l, w| spooled.offer(l, w);
+            write_html(&streamed, offer, failed, &ladders, verbose, &mut out).unwrap();
+            (String::from_utf8(out).unwrap(), failed)
+        };
+        let held = |all: Vec<Verdict>, verbose: bool| {
+            html(&empty_analysis(all), &HtmlLadders::default(), verbose)
+        };
+        let mixed: Vec<Verdict> = (0..3_000).map(|n| verdict(n, n % 4 != 0)).collect();
+        for verbose in [false, true] {
+            let (streamed, failed) = page(&mixed, &[], verbose);
+            assert!(failed);
+            assert_eq!(streamed, held(mixed.clone(), verbose));
+            assert!(streamed.contains("<h1><span class=\"word\">FAILED</span>"));
+        }
+        // Every call healthy as judged; a capture rule's finding on call 7 came later.
+        let healthy: Vec<Verdict> = (0..3_000).map(|n| verdict(n, true)).collect();
+        let (streamed, failed) = page(&healthy, &[], false);
+        assert!(!failed);
+        assert_eq!(streamed, held(healthy.clone(), false));
+        let (streamed, failed) = page(&healthy, &[7], false);
+        assert!(
+            failed,
+            "call 7 failed on a finding that came after it was judged"
+        );
+        let mut told = healthy;
+        told[7].ok = false;
+        told[7].rules = vec!["CAP001"];
+        assert_eq!(streamed, held(told, false));
+        assert!(streamed.contains("<li class=\"failed\"><span class=\"badge\">FAILED</span> <code class=\"callid\">call-7@10.0.0.1</code>"));
+    }
+
+    /// Call `n`'s row with `streams` media streams, the first at frame `10 * n`.
+    fn with_streams(n: u64, streams: u64) -> crate::report::analysis::CallSummary {
+        crate::report::analysis::CallSummary {
+            call_id: format!("call-{n}@10.0.0.1"),
+            leg: crate::calls::legs::LegKind::Other,
+            linked_call_ids: Vec::new(),
+            from: None,
+            to: None,
+            diversion: Vec::new(),
+            forwarding: Vec::new(),
+            invite_frame: Some(10 * n),
+            final_status: Some(200),
+            final_frame: None,
+            media: (0..streams)
+                .map(|k| crate::report::verdict::LegMedia {
+                    src: "10.0.0.1:4000".into(),
+                    dst: "10.0.0.2:4000".into(),
+                    codec: None,
+                    packets: 1,
+                    lost: 0,
+                    loss_percent: 0.0,
+                    jitter_ms: 0.0,
+                    first_frame: 10 * n + k,
+                })
+                .collect(),
+            no_call_id: None,
+        }
+    }
+
+    /// A streamed HTML page keeps the calls that hold the first media streams in report
+    /// order, whatever order the calls are judged in (every call with streams when
+    /// verbose), and counts the streams of all.
+    #[test]
+    fn an_html_page_keeps_the_calls_of_its_first_media_streams() {
+        use crate::report::html::STREAMS_SHOWN;
+        // 0 to 3 streams a call, judged in an order of their own.
+        let calls: Vec<(u64, u64)> = (0..1_000).map(|n| (n, n * 7 % 4)).collect();
+        let mut order: Vec<usize> = (0..calls.len()).collect();
+        order.sort_by_key(|&i| (i * 389) % calls.len());
+        let total: u64 = calls.iter().map(|c| c.1).sum();
+        let first: Vec<u64> = (calls.iter())
+            .flat_map(|&(n, k)| (0..k).map(move |k| 10 * n + k))
+            .collect();
+        for verbose in [false, true] {
+            let mut rows = AnalysisRows::new(Layout::Text {
+                verbose,
+                streams: true,
+            });
+            for &i in &order {
+                let (n, k) = calls[i];
+                rows.call(n, with_streams(n, k)).unwrap();
+            }
+            let mut a = empty_analysis(Vec::new());
+            rows.finish(&mut a, &HashSet::new(), RulesOf::default(), None)
+                .unwrap();
+            let kept = a.streams.expect("the streams of a streamed HTML page");
+            assert_eq!(kept.total as u64, total);
+            let listed: Vec<u64> = (kept.calls.iter())
+                .flat_map(|c| c.media.iter().map(|m| m.first_frame))
+                .collect();
+            if verbose {
+                assert_eq!(listed, first);
+            } else {
+                assert_eq!(listed[..STREAMS_SHOWN], first[..STREAMS_SHOWN]);
+                let last = kept.calls.last().unwrap().media.len();
+                assert!(listed.len() - last < STREAMS_SHOWN, "{} kept", listed.len());
+            }
+        }
     }
 }
