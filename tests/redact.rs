@@ -678,3 +678,69 @@ fn annotated_and_extracted_captures_are_redacted_too() {
         assert!(leaks.is_empty(), "{name}: the extract leaks {leaks:?}");
     }
 }
+
+/// Capture files read merged under `--redact` are cited by the names the report gives
+/// them (`capture-N`), never by their own: in the JSON findings' frames, in the text
+/// report's legend of merged frame numbers and in the ladders of `--flow` and of the
+/// HTML page, read as a stream or holding every call. A file's name often names the
+/// customer.
+#[test]
+fn several_capture_files_are_cited_by_their_redacted_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let named = |name: &str, from: &str| {
+        let path = dir.path().join(name);
+        std::fs::copy(testdata(from), &path).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let pbx = named("acme-gmbh-pbx.pcap", "followme/merge-pbx-side.pcap");
+    let xcc = named("acme-gmbh-xcc.pcapng", "followme/merge-xcc-side.pcapng");
+    let reports: [&[&str]; 4] = [
+        &["analyze", "-f", "json"],
+        &["analyze", "-f", "markdown", "--flow"],
+        &["analyze", "-f", "html"],
+        &["flow", "--call-id"],
+    ];
+    // `flow` of one call, chosen by its own Call-ID (redacted like the capture).
+    let plain: Value = serde_json::from_str(&analyze_json(&pbx, &[], &[])).unwrap();
+    let call_id = plain["calls"][0]["call_id"].as_str().unwrap();
+    for args in reports {
+        let mut a = args.to_vec();
+        if args[0] == "flow" {
+            a.push(call_id);
+        }
+        a.extend(["--redact", "--redact-key", KEY, &pbx, &xcc]);
+        let out = stdout(&sipdiag_wide(&a));
+        assert!(
+            args[0] == "flow" || out.contains("capture-2.pcapng"),
+            "{args:?}: {out}"
+        );
+        assert!(out.contains("INVITE"), "{args:?}: {out}");
+        assert!(!out.contains("acme"), "{args:?} names a file: {out}");
+    }
+}
+
+/// The ladder of `--flow` marks the frames the findings cite under `--redact` as without
+/// it, read as a stream or holding every call (the findings name their file redacted).
+#[test]
+fn a_ladder_marks_the_frames_cited_under_redaction_too() {
+    let capture = testdata("followme/fm002-intl00.pcap");
+    let capture = capture.to_str().unwrap();
+    for held in [&[][..], &["--in-memory"]] {
+        for redact in [&[][..], &["--redact", "--redact-key", KEY]] {
+            let mut a = vec!["analyze", "-f", "markdown", "--flow"];
+            a.extend_from_slice(held);
+            a.extend_from_slice(redact);
+            a.push(capture);
+            let out = stdout(&sipdiag_wide(&a));
+            assert!(
+                out.contains("* a finding cites this frame"),
+                "{held:?} {redact:?}: {out}"
+            );
+            assert_eq!(
+                out.lines().filter(|l| l.starts_with("*     ")).count(),
+                4,
+                "{held:?} {redact:?}: the four frames FM002 cites: {out}"
+            );
+        }
+    }
+}

@@ -372,7 +372,9 @@ pub(super) fn streamed_failed_drawings(
     let ids: Vec<Vec<&str>> = (groups.iter())
         .map(|group| group.iter().map(|(id, _)| id.as_str()).collect())
         .collect();
-    let mut cited = (cited.frames_of(&ids, path))
+    // Findings name their file as the report shows it (`--redact`: `capture-N`).
+    let shown = crate::redact::shown_path(path);
+    let mut cited = (cited.frames_of(&ids, &shown))
         .context("cannot read back the frames the findings cite")?
         .into_iter();
     let drawn = groups.iter().map(|group| {
@@ -589,17 +591,21 @@ pub(super) fn ladder_with_captures(
                 call_id: id.clone(),
                 leg,
                 capture: (!one_stream)
-                    .then(|| captures.get(m.capture).cloned())
+                    .then(|| {
+                        captures
+                            .get(m.capture)
+                            .map(|p| crate::redact::shown_path(p))
+                    })
                     .flatten(),
             });
             ladder.calls.len() - 1
         });
-        let path = captures
-            .get(m.capture)
-            .map(String::as_str)
-            .filter(|_| !drawing.merged);
-        let evidence =
-            cited.contains(&(path, m.frame)) || (one_stream && cited.contains(&(None, m.frame)));
+        // Findings name their file as the report shows it (`--redact`: `capture-N`).
+        let path = (captures.get(m.capture))
+            .filter(|_| !drawing.merged)
+            .map(|p| crate::redact::shown_path(p));
+        let evidence = cited.contains(&(path.as_deref(), m.frame))
+            || (one_stream && cited.contains(&(None, m.frame)));
         ladder.arrows.push(Arrow {
             frame: m.frame,
             secs: start.map_or(0.0, |s| m.time.seconds_since(s)),

@@ -85,7 +85,9 @@ fn scan_merged_into(
     if let Some(n) = current.and_then(|f| messages_of.get_mut(f)) {
         *n += extractor.stats.messages.saturating_sub(counted);
     }
-    let index = merged.index;
+    // Files are cited by the names the reports give them (`--redact`: `capture-N`).
+    let mut index = merged.index;
+    index.show_paths_as(crate::redact::shown_path);
     let mut reports = Vec::new();
     let mut errors = Vec::new();
     // The report of each file given (`None`: not readable).

@@ -186,6 +186,14 @@ impl FrameIndex {
         v
     }
 
+    /// Names the files as reports show them (`shown` of each path, in the same order):
+    /// under `--redact`, a file's name is not shown.
+    pub fn show_paths_as(&mut self, shown: impl Fn(&str) -> String) {
+        for p in &mut self.paths {
+            *p = shown(p);
+        }
+    }
+
     /// [`FrameIndex::cited`] with file names.
     pub fn cited_frames(&self, merged: u64) -> Vec<CitedFrame> {
         self.cited(merged)
