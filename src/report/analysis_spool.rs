@@ -243,7 +243,22 @@ impl AnalysisRows {
         if n == 0 || (!verbose && later && self.streams_kept >= STREAMS_SHOWN) {
             return;
         }
-        self.with_streams.insert(pos, c.clone());
+        // What the page lists of it: its Call-ID, leg and streams.
+        let listed = CallSummary {
+            call_id: c.call_id.clone(),
+            leg: c.leg,
+            linked_call_ids: Vec::new(),
+            from: None,
+            to: None,
+            diversion: Vec::new(),
+            forwarding: Vec::new(),
+            invite_frame: None,
+            final_status: None,
+            final_frame: None,
+            media: c.media.clone(),
+            no_call_id: None,
+        };
+        self.with_streams.insert(pos, listed);
         self.streams_kept += n;
         while !verbose
             && let Some((_, last)) = self.with_streams.last_key_value()
