@@ -4,11 +4,12 @@
 //!
 //! Input: each verdict and call row with its call's place among the capture's calls, and
 //! each finding, in the order units are judged. Output: the JSON document with every row
-//! and finding ([`SpooledJson::write`]), or what a text report shows: its findings and
-//! Follow-Me legs put in the [`Analysis`] ([`FindingRows::finish`],
-//! [`AnalysisRows::finish`]), the rest counted, and its verdicts read back from the spool
-//! as the report is written ([`SpooledVerdicts::offer`]): every failed call has a line,
-//! and a capture of a million failed calls does not hold a million verdicts.
+//! and finding ([`SpooledJson::write`]), or what a text report or the HTML page shows:
+//! its findings and Follow-Me legs (and the page's first media streams) put in the
+//! [`Analysis`] ([`FindingRows::finish`], [`AnalysisRows::finish`]), the rest counted, and
+//! its verdicts read back from the spool as the report is written
+//! ([`SpooledVerdicts::offer`]): every failed call has a line, and a capture of a million
+//! failed calls does not hold a million verdicts.
 //!
 //! Rows and findings wait in a reorder buffer (`report::ordered`: 512 KiB in memory, sorted
 //! runs on disk past that). Of a finding only a small record stays in memory, what the
@@ -45,7 +46,7 @@ pub enum Layout {
     Json,
     /// A text report's: the verdicts spooled and the ones shown kept; the first
     /// Follow-Me legs (every one when `verbose`). `streams`: also the calls that hold the
-    /// first media streams, as the HTML page lists them ([`StreamRows`]).
+    /// first media streams, as the HTML page lists them (`StreamRows`).
     Text { verbose: bool, streams: bool },
     /// Only which calls are shown, as a listing with a focus needs them: their Call-IDs
     /// ([`Spooled::Selection`]); verdicts, rows and findings are dropped.
