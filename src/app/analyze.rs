@@ -248,6 +248,7 @@ pub(super) fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
             // Streamed: the verdicts read back from their spool as the page is written.
             Some(Spooled::Verdicts(mut spooled)) => {
                 let failed = spooled.any_failed()?;
+                let streams = spooled.take_stream_rows();
                 let mut w = std::io::BufWriter::new(w);
                 let verdicts: &mut analysis::VerdictSource<'_> =
                     &mut |lines, out| spooled.offer(lines, out);
@@ -256,6 +257,7 @@ pub(super) fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
                     &a.analysis,
                     verdicts,
                     failed,
+                    streams,
                     ladders,
                     verbose,
                     &mut w,

@@ -65,8 +65,9 @@ pub struct AnalysisRows {
     legs_total: usize,
     no_call_id: usize,
     /// Text with streams: the calls that hold the first media streams, and the streams
-    /// of those kept and of every call.
+    /// of those kept and of every call; verbose, the rows of every stream, spooled.
     with_streams: BTreeMap<u64, CallSummary>,
+    stream_rows: Ordered,
     streams_kept: usize,
     streams_total: usize,
     /// Verdicts that failed as they came (a finding that comes later may fail more).
@@ -167,6 +168,7 @@ impl AnalysisRows {
             legs_total: 0,
             no_call_id: 0,
             with_streams: BTreeMap::new(),
+            stream_rows: Ordered::default(),
             streams_kept: 0,
             streams_total: 0,
             failed: 0,
@@ -212,8 +214,13 @@ impl AnalysisRows {
                 self.calls.push(pos, row)?;
             }
             Layout::Text { verbose, streams } => {
-                if streams {
-                    self.keep_streams(pos, &c, verbose);
+                if streams && verbose && !c.media.is_empty() {
+                    self.streams_total += c.media.len();
+                    let mut rows = String::new();
+                    super::html::stream_rows(&c, usize::MAX, &mut rows);
+                    self.stream_rows.push(pos, rows.into_bytes())?;
+                } else if streams && !verbose {
+                    self.keep_streams(pos, &c);
                 }
                 self.no_call_id += usize::from(c.no_call_id.is_some());
                 if c.leg != LegKind::Other {
@@ -232,16 +239,16 @@ impl AnalysisRows {
     }
 
     /// Keeps call `c` (at `pos`) for its media streams if they are among the first
-    /// [`STREAMS_SHOWN`] of the calls so far (all of them when `verbose`), and lets go of
-    /// the calls whose streams no longer are.
-    fn keep_streams(&mut self, pos: u64, c: &CallSummary, verbose: bool) {
+    /// [`STREAMS_SHOWN`] of the calls so far, and lets go of the calls whose streams no
+    /// longer are.
+    fn keep_streams(&mut self, pos: u64, c: &CallSummary) {
         let n = c.media.len();
         self.streams_total += n;
         let later = self
             .with_streams
             .last_key_value()
             .is_some_and(|(&k, _)| k < pos);
-        if n == 0 || (!verbose && later && self.streams_kept >= STREAMS_SHOWN) {
+        if n == 0 || (later && self.streams_kept >= STREAMS_SHOWN) {
             return;
         }
         // What the page lists of it: its Call-ID, leg and streams.
@@ -261,8 +268,7 @@ impl AnalysisRows {
         };
         self.with_streams.insert(pos, listed);
         self.streams_kept += n;
-        while !verbose
-            && let Some((_, last)) = self.with_streams.last_key_value()
+        while let Some((_, last)) = self.with_streams.last_key_value()
             && self.streams_kept - last.media.len() >= STREAMS_SHOWN
         {
             self.streams_kept -= last.media.len();
@@ -303,13 +309,14 @@ impl AnalysisRows {
                 late: late.clone(),
                 scratch: self.scratch,
             }))),
-            Layout::Text { streams, .. } => {
+            Layout::Text { streams, verbose } => {
                 if streams {
                     a.streams = Some(StreamRows {
                         calls: self.with_streams.into_values().collect(),
                         total: self.streams_total,
                     });
                 }
+                let stream_rows = (streams && verbose).then_some(self.stream_rows);
                 a.omitted.legs = self.legs_total - self.legs.len();
                 let listed = self
                     .legs
@@ -323,6 +330,7 @@ impl AnalysisRows {
                     rules_of,
                     late: late.clone(),
                     failed: self.failed,
+                    stream_rows,
                 })))
             }
             Layout::Selection => Ok(Some(Spooled::Selection(self.shown))),

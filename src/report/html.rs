@@ -15,8 +15,9 @@
 use std::fmt::Write as _;
 use std::io;
 
-use super::analysis::{self, Analysis, VerdictLines, VerdictSource, held_verdicts};
+use super::analysis::{self, Analysis, CallSummary, VerdictLines, VerdictSource, held_verdicts};
 use super::flow::{Ladder, call_tag};
+use super::ordered::Ordered;
 use super::verdict::Verdict;
 
 /// A ladder with the full text of its messages.
@@ -84,17 +85,28 @@ fn arrow_ids(l: &Ladder, n: usize) -> Vec<String> {
 pub fn html(a: &Analysis, ladders: &HtmlLadders, verbose: bool) -> String {
     let failed = a.verdicts.iter().any(|v| !v.ok && !v.unsure);
     let mut out = Vec::new();
-    write_html(a, &mut held_verdicts(a), failed, ladders, verbose, &mut out)
-        .expect("written to memory");
+    write_html(
+        a,
+        &mut held_verdicts(a),
+        failed,
+        None,
+        ladders,
+        verbose,
+        &mut out,
+    )
+    .expect("written to memory");
     String::from_utf8(out).expect("the page is UTF-8")
 }
 
 /// Writes the page of `a` with the verdicts of `verdicts` (held, or read back from a
-/// spool as they are written), `failed` telling whether any of them failed.
-pub fn write_html(
+/// spool as they are written), `failed` telling whether any of them failed; the rows of
+/// every media stream from `streams` when given (a verbose page of a streamed analysis),
+/// else those `a` holds.
+pub(crate) fn write_html(
     a: &Analysis,
     verdicts: &mut VerdictSource<'_>,
     failed: bool,
+    streams: Option<Ordered>,
     ladders: &HtmlLadders,
     verbose: bool,
     w: &mut dyn io::Write,
@@ -133,6 +145,18 @@ pub fn write_html(
     suggestions(a, &mut out);
     ladder_section(ladders, &ids, &mut out);
     legs(a, verbose, &mut out);
+    match streams {
+        // Every stream, in report order, read back as it is written.
+        Some(mut rows) if rows.len() > 0 => {
+            w.write_all(out.as_bytes())?;
+            out.clear();
+            w.write_all(MEDIA_HEAD.as_bytes())?;
+            rows.release(u64::MAX, &mut |row| w.write_all(row))?;
+            w.write_all(MEDIA_END.as_bytes())?;
+        }
+        Some(_) => {}
+        None => media(a, verbose, &mut out),
+    }
     footer(a, &mut out);
     let _ = write!(out, "<script>\n{SCRIPT}</script>\n</body>\n</html>\n");
     w.write_all(out.as_bytes())
@@ -435,24 +459,46 @@ fn legs(a: &Analysis, verbose: bool, out: &mut String) {
         }
         out.push_str("</section>\n");
     }
+}
+
+/// The head of the media section's table, and its end.
+const MEDIA_HEAD: &str = "<section id=\"media\">\n<h2>Media per leg</h2>\n<table>\n<thead><tr><th>Call-ID</th>\
+     <th>Leg</th><th>From</th><th>To</th><th>Codec</th><th>Packets</th><th>Lost</th>\
+     <th>Jitter</th><th>First frame</th></tr></thead>\n<tbody>\n";
+const MEDIA_END: &str = "</tbody>\n</table>\n</section>\n";
+
+/// The media section of the streams `a` holds: the first [`STREAMS_SHOWN`] (every one
+/// when `verbose`), the rest counted.
+fn media(a: &Analysis, verbose: bool, out: &mut String) {
     let (calls, total) = match &a.streams {
         Some(s) => (&s.calls[..], s.total),
         None => (&a.calls[..], a.calls.iter().map(|c| c.media.len()).sum()),
     };
-    let streams: Vec<_> = calls
-        .iter()
-        .flat_map(|c| c.media.iter().map(move |m| (c, m)))
-        .collect();
-    if streams.is_empty() {
+    if total == 0 {
         return;
     }
-    out.push_str(
-        "<section id=\"media\">\n<h2>Media per leg</h2>\n<table>\n<thead><tr><th>Call-ID</th>\
-         <th>Leg</th><th>From</th><th>To</th><th>Codec</th><th>Packets</th><th>Lost</th>\
-         <th>Jitter</th><th>First frame</th></tr></thead>\n<tbody>\n",
-    );
+    out.push_str(MEDIA_HEAD);
     let limit = if verbose { usize::MAX } else { STREAMS_SHOWN };
-    for (c, m) in streams.iter().take(limit) {
+    let mut shown = 0;
+    for c in calls {
+        let n = c.media.len().min(limit - shown);
+        stream_rows(c, n, out);
+        shown += n;
+    }
+    out.push_str("</tbody>\n</table>\n");
+    if total > limit {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">…and {} more streams (--verbose or JSON lists them)</p>",
+            total - limit
+        );
+    }
+    out.push_str("</section>\n");
+}
+
+/// The table rows of the first `n` media streams of call `c`.
+pub(crate) fn stream_rows(c: &CallSummary, n: usize, out: &mut String) {
+    for m in c.media.iter().take(n) {
         let _ = writeln!(
             out,
             "<tr><td><code class=\"callid\">{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
@@ -469,15 +515,6 @@ fn legs(a: &Analysis, verbose: bool, out: &mut String) {
             m.first_frame
         );
     }
-    out.push_str("</tbody>\n</table>\n");
-    if total > limit {
-        let _ = writeln!(
-            out,
-            "<p class=\"note\">…and {} more streams (--verbose or JSON lists them)</p>",
-            total - limit
-        );
-    }
-    out.push_str("</section>\n");
 }
 
 fn footer(a: &Analysis, out: &mut String) {

@@ -49,6 +49,8 @@ pub struct SpooledVerdicts {
     pub(super) late: HashSet<String>,
     /// Verdicts that failed as they came.
     pub(super) failed: usize,
+    /// A verbose HTML page's: the rows of every media stream, in report order.
+    pub(super) stream_rows: Option<Ordered>,
 }
 
 impl SpooledVerdicts {
@@ -75,6 +77,11 @@ impl SpooledVerdicts {
 }
 
 impl SpooledVerdicts {
+    /// The rows of every media stream a verbose HTML page lists, spooled, once.
+    pub(crate) fn take_stream_rows(&mut self) -> Option<Ordered> {
+        self.stream_rows.take()
+    }
+
     /// Whether any verdict failed, as told at the end. One that failed as it came stays
     /// failed; another changes only if a finding on its calls came after their unit
     /// (`late`), and then the spool is read through once, into a new one in the same
@@ -298,8 +305,9 @@ mod tests {
             let failed = spooled.any_failed().unwrap();
             let mut out = Vec::new();
             let ladders = HtmlLadders::default();
+            let rows = spooled.take_stream_rows();
             let offer: &mut analysis::VerdictSource<'_> = &mut |l, w| spooled.offer(l, w);
-            write_html(&streamed, offer, failed, &ladders, verbose, &mut out).unwrap();
+            write_html(&streamed, offer, failed, rows, &ladders, verbose, &mut out).unwrap();
             (String::from_utf8(out).unwrap(), failed)
         };
         let held = |all: Vec<Verdict>, verbose: bool| {
@@ -359,8 +367,8 @@ mod tests {
     }
 
     /// A streamed HTML page keeps the calls that hold the first media streams in report
-    /// order, whatever order the calls are judged in (every call with streams when
-    /// verbose), and counts the streams of all.
+    /// order, whatever order the calls are judged in, and counts the streams of all;
+    /// verbose, it spools the row of every stream, read back in report order.
     #[test]
     fn an_html_page_keeps_the_calls_of_its_first_media_streams() {
         use crate::report::html::STREAMS_SHOWN;
@@ -382,16 +390,36 @@ mod tests {
                 rows.call(n, with_streams(n, k)).unwrap();
             }
             let mut a = empty_analysis(Vec::new());
-            rows.finish(&mut a, &HashSet::new(), RulesOf::default(), None)
-                .unwrap();
+            let spooled = rows.finish(&mut a, &HashSet::new(), RulesOf::default(), None);
+            let Some(Spooled::Verdicts(mut spooled)) = spooled.unwrap() else {
+                panic!("an HTML page's verdicts stay spooled");
+            };
             let kept = a.streams.expect("the streams of a streamed HTML page");
             assert_eq!(kept.total as u64, total);
-            let listed: Vec<u64> = (kept.calls.iter())
+            let mut listed: Vec<u64> = (kept.calls.iter())
                 .flat_map(|c| c.media.iter().map(|m| m.first_frame))
                 .collect();
             if verbose {
+                // Every stream's row, spooled: none kept in memory.
+                assert!(listed.is_empty());
+                let mut rows = spooled.take_stream_rows().expect("the rows spooled");
+                let with_streams = calls.iter().filter(|c| c.1 > 0).count();
+                assert_eq!(
+                    rows.len(),
+                    with_streams,
+                    "a call without streams has no row"
+                );
+                rows.release(u64::MAX, &mut |row| {
+                    for line in std::str::from_utf8(row).unwrap().lines() {
+                        let frame = line.trim_end_matches("</td></tr>").rsplit("<td>").next();
+                        listed.push(frame.unwrap().parse().unwrap());
+                    }
+                    Ok(())
+                })
+                .unwrap();
                 assert_eq!(listed, first);
             } else {
+                assert!(spooled.take_stream_rows().is_none());
                 assert_eq!(listed[..STREAMS_SHOWN], first[..STREAMS_SHOWN]);
                 let last = kept.calls.last().unwrap().media.len();
                 assert!(listed.len() - last < STREAMS_SHOWN, "{} kept", listed.len());
