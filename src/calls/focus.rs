@@ -123,11 +123,19 @@ impl Focus {
 /// size): about 8 bytes a call, where a hash set of them all takes 10 to 19, and 28
 /// while it grows (the set is asked whether it holds a call far less often than it is
 /// given one).
+///
+/// Every set of a run hashes alike (one seed, random, for the process), so that two sets
+/// can be joined ([`CallIds::absorb`]).
 #[derive(Debug, Clone, Default)]
 pub struct CallIds {
     sorted: Vec<u64>,
     recent: foldhash::HashSet<u64>,
-    hasher: foldhash::quality::RandomState,
+}
+
+/// The hasher of every [`CallIds`] of the process.
+fn call_id_hasher() -> &'static foldhash::quality::RandomState {
+    static HASHER: std::sync::OnceLock<foldhash::quality::RandomState> = std::sync::OnceLock::new();
+    HASHER.get_or_init(Default::default)
 }
 
 /// Hashes [`CallIds::recent`] holds at least before they are merged into the array.
@@ -136,12 +144,26 @@ const RECENT_AT_LEAST: usize = 4096;
 impl CallIds {
     /// The key `id` is kept under (its hash): the same for the same set and its clones.
     pub fn key(&self, id: &str) -> u64 {
-        self.hasher.hash_one(id)
+        call_id_hasher().hash_one(id)
     }
 
     /// Adds `id`; whether it was not in the set yet.
     pub fn insert(&mut self, id: &str) -> bool {
-        let k = self.key(id);
+        self.insert_key(self.key(id))
+    }
+
+    /// Adds the calls of `other` (the larger set's memory is kept, the smaller one's
+    /// hashes are added to it).
+    pub fn absorb(&mut self, mut other: CallIds) {
+        if other.len() > self.len() {
+            std::mem::swap(self, &mut other);
+        }
+        for k in other.sorted.into_iter().chain(other.recent) {
+            self.insert_key(k);
+        }
+    }
+
+    fn insert_key(&mut self, k: u64) -> bool {
         if self.sorted.binary_search(&k).is_ok() || !self.recent.insert(k) {
             return false;
         }
@@ -303,6 +325,22 @@ mod tests {
             "sorted, no repeat"
         );
         assert_eq!(set.len(), N as usize);
+    }
+
+    /// Two sets joined hold every id of either, once, whichever is the larger.
+    #[test]
+    fn two_sets_of_call_ids_joined_hold_the_ids_of_both() {
+        let id = |i: u32| format!("{i}@10.0.0.2");
+        for (a, b) in [(0..30_000, 20_000..25_000), (0..100, 50..20_000)] {
+            let (mut x, y): (CallIds, CallIds) =
+                (a.clone().map(id).collect(), b.clone().map(id).collect());
+            x.absorb(y);
+            let both = a.start.min(b.start)..a.end.max(b.end);
+            assert_eq!(x.len(), both.len(), "{a:?} {b:?}");
+            for i in both.start.saturating_sub(10)..both.end + 10 {
+                assert_eq!(x.contains(&id(i)), both.contains(&i), "{i}");
+            }
+        }
     }
 
     #[test]

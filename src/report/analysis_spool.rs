@@ -195,6 +195,11 @@ impl AnalysisRows {
         Ok(())
     }
 
+    /// Whether only which calls are shown is kept ([`Layout::Selection`]).
+    pub fn selects_only(&self) -> bool {
+        self.layout == Layout::Selection
+    }
+
     /// A selection ([`Layout::Selection`]) keeps the Call-ID of a call shown and needs
     /// no row: `true`, once it has. Other layouts need the call's row: `false`.
     pub fn select(&mut self, call_id: &str) -> bool {

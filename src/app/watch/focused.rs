@@ -62,6 +62,11 @@ impl Focused {
         }
     }
 
+    /// The calls the focus selected.
+    pub(super) fn into_calls(self) -> CallIds {
+        self.calls
+    }
+
     /// Fails when no call met the focus: a mistyped Call-ID or number should not read as
     /// "nothing wrong".
     pub(super) fn check(&self) -> anyhow::Result<()> {

@@ -146,6 +146,16 @@ impl Report {
         verdicts: Vec<Verdict>,
     ) {
         let rows = || -> std::io::Result<()> {
+            // A selection, of a unit whose every call the focus selects: they are in the
+            // focus's own set, joined with the selection at the end ([`Report::analysis`]);
+            // a million calls shown are kept once, not twice. (Of a unit the focus selects
+            // in part, the selection takes every call, as the unit is shown whole.)
+            let in_focus = self.focused.is_some()
+                && self.kept.len() == calls.len()
+                && self.kept.iter().all(|&k| k);
+            if in_focus && self.rows.selects_only() {
+                return Ok(());
+            }
             for (&pos, c) in places.iter().zip(calls) {
                 if !self.rows.select(&c.call_id) {
                     self.rows.call(pos, CallSummary::new(c, legs, media))?;
@@ -265,7 +275,12 @@ impl Report {
         );
         let rules_of = self.found.rules_of(&self.late);
         let findings = self.found.finish(&mut a, udp)?;
-        let json = self.rows.finish(&mut a, &self.late, rules_of, findings)?;
+        let mut json = self.rows.finish(&mut a, &self.late, rules_of, findings)?;
+        if let Some(Spooled::Selection(shown)) = json.as_mut()
+            && let Some(f) = self.focused.take()
+        {
+            shown.absorb(f.into_calls());
+        }
         Ok((a, json))
     }
 }
