@@ -85,8 +85,8 @@ pub fn leg_media(call: &Call, media: &MediaReport) -> Vec<LegMedia> {
     streams
         .into_iter()
         .map(|s| LegMedia {
-            src: s.src.to_string(),
-            dst: s.dst.to_string(),
+            src: addr_text(s.src),
+            dst: addr_text(s.dst),
             codec: s.codec.as_ref().map(|c| c.to_string()),
             packets: s.packets,
             lost: s.lost,
@@ -95,6 +95,25 @@ pub fn leg_media(call: &Call, media: &MediaReport) -> Vec<LegMedia> {
             first_frame: s.first_frame,
         })
         .collect()
+}
+
+/// `a.b.c.d:port` as `SocketAddr`'s `Display` writes it, without the formatting machinery
+/// for IPv4 (each call's streams are written twice: for its verdict and for its row).
+fn addr_text(a: std::net::SocketAddr) -> String {
+    let std::net::SocketAddr::V4(v4) = a else {
+        return a.to_string();
+    };
+    let mut out = String::with_capacity(21);
+    let mut digits = itoa::Buffer::new();
+    for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(digits.format(octet));
+    }
+    out.push(':');
+    out.push_str(digits.format(v4.port()));
+    out
 }
 
 /// `RTP both ways (PCMA, 0 % loss)`, `RTP one way only (…)`, `no RTP`; `RTP one way, as
@@ -463,6 +482,22 @@ pub fn share_suggestions<'f>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An address is written as `SocketAddr`'s `Display` writes it.
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        for a in [
+            "0.0.0.0:0",
+            "10.1.2.3:5060",
+            "255.255.255.255:65535",
+            "192.168.100.9:49152",
+            "[2001:db8::1]:5060",
+            "[::ffff:10.0.0.1]:30000",
+        ] {
+            let a: std::net::SocketAddr = a.parse().expect("an address");
+            assert_eq!(addr_text(a), a.to_string());
+        }
+    }
 
     fn stream(src: &str, dst: &str, codec: &str) -> LegMedia {
         LegMedia {

@@ -117,14 +117,16 @@ fn contains_ignore_case(hay: &str, needle: &str) -> bool {
 /// Whether `hay` contains `needle` as a word of its own (not inside letters or digits),
 /// ignoring ASCII case.
 fn contains_word_ignore_case(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.len());
-    if n == 0 || h.len() < n {
-        return n == 0;
-    }
+    let (h, needle) = (hay.as_bytes(), needle.as_bytes());
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    let n = needle.len();
     let at_edge = |i: Option<&u8>| i.is_none_or(|b| !b.is_ascii_alphanumeric());
-    (0..=h.len() - n).any(|i| {
+    // Compared only where the first letter is, as in `contains_ignore_case`.
+    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), h).any(|i| {
         h.get(i..i + n)
-            .is_some_and(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
             && at_edge(i.checked_sub(1).and_then(|j| h.get(j)))
             && at_edge(h.get(i + n))
     })
