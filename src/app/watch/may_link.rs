@@ -27,19 +27,18 @@ impl MayLink {
     pub(super) fn note(&mut self, m: &SipMessage) {
         // One pass over the headers (this runs for every message): the first User-Agent
         // and the first Server header, and whether a Diversion or History-Info is there.
-        let (mut agent, mut server, mut forwarded) = (None, None, false);
-        for (name, value) in m.header_lines() {
-            match name {
-                "user-agent" => agent = agent.or(Some(value)),
-                "server" => server = server.or(Some(value)),
-                "diversion" | "history-info" => forwarded = true,
-                _ => {}
-            }
-        }
-        if [agent, server].into_iter().flatten().any(agent_says_xcc) {
+        // By name first, the value only of the headers sought (this runs for every
+        // message).
+        if [m.header("user-agent"), m.header("server")]
+            .into_iter()
+            .flatten()
+            .any(agent_says_xcc)
+        {
             self.add(m.src.ip());
         }
-        if forwarded && m.method() == Some("INVITE") {
+        if m.method() == Some("INVITE")
+            && (m.header("diversion").is_some() || m.header("history-info").is_some())
+        {
             self.add(m.dst.ip());
         }
     }

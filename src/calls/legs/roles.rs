@@ -114,30 +114,26 @@ fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     })
 }
 
-/// Whether `hay` contains `needle` as a word of its own (not inside letters or digits),
-/// ignoring ASCII case.
-fn contains_word_ignore_case(hay: &str, needle: &str) -> bool {
-    let (h, needle) = (hay.as_bytes(), needle.as_bytes());
-    let Some(&first) = needle.first() else {
-        return true;
-    };
-    let n = needle.len();
-    let at_edge = |i: Option<&u8>| i.is_none_or(|b| !b.is_ascii_alphanumeric());
-    // Compared only where the first letter is, as in `contains_ignore_case`.
-    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), h).any(|i| {
-        h.get(i..i + n)
-            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
-            && at_edge(i.checked_sub(1).and_then(|j| h.get(j)))
-            && at_edge(h.get(i + n))
-    })
-}
-
 /// XPhone names itself "XPhone Connect …", "XCC …" or "C4B …". The short names count only
-/// as words: version strings often carry hex hashes, and "c4b" is a hex word.
+/// as words (not inside letters or digits): version strings often carry hex hashes, and
+/// "c4b" is a hex word. Case is ignored. One pass over the string, looking closer only
+/// at an `x` or a `c` (this runs for every message and every call).
 pub fn agent_says_xcc(agent: &str) -> bool {
-    contains_ignore_case(agent, "xphone")
-        || contains_word_ignore_case(agent, "xcc")
-        || contains_word_ignore_case(agent, "c4b")
+    let h = agent.as_bytes();
+    let at = |i: usize, w: &[u8]| {
+        h.get(i..i + w.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(w))
+    };
+    let edge = |j: Option<usize>| {
+        j.and_then(|j| h.get(j))
+            .is_none_or(|b| !b.is_ascii_alphanumeric())
+    };
+    let word = |i: usize, w: &[u8]| at(i, w) && edge(i.checked_sub(1)) && edge(Some(i + w.len()));
+    h.iter().enumerate().any(|(i, &b)| match b | 0x20 {
+        b'x' => at(i, b"xphone") || word(i, b"xcc"),
+        b'c' => word(i, b"c4b"),
+        _ => false,
+    })
 }
 
 pub(super) fn agent_says_pbx(agent: &str) -> bool {
@@ -362,6 +358,30 @@ mod tests {
         ));
         assert!(!agent_says_xcc("Axcc/1.0"));
         assert!(!agent_says_xcc(""));
+        // Cut short at the end, inside words, next to digits, in any case.
+        for no in [
+            "x",
+            "xc",
+            "c",
+            "c4",
+            "xcc1",
+            "1c4b",
+            "x phone",
+            "XCCX",
+            "BenchPhone/2.4.1",
+        ] {
+            assert!(!agent_says_xcc(no), "{no}");
+        }
+        for yes in [
+            "myXPHONE/2",
+            "gw (xCc)",
+            "C4b",
+            "éxcc",
+            "a-c4B_b",
+            "xphon xphone",
+        ] {
+            assert!(agent_says_xcc(yes), "{yes}");
+        }
     }
 
     #[test]
