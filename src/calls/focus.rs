@@ -142,7 +142,7 @@ fn call_id_hasher() -> &'static foldhash::quality::RandomState {
 const RECENT_AT_LEAST: usize = 4096;
 
 impl CallIds {
-    /// The key `id` is kept under (its hash): the same for the same set and its clones.
+    /// The key `id` is kept under (its hash): the same in every set of the process.
     pub fn key(&self, id: &str) -> u64 {
         call_id_hasher().hash_one(id)
     }
