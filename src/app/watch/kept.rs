@@ -284,3 +284,66 @@ impl Report {
         Ok((a, json))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calls::CallSet;
+    use crate::calls::focus::Focus;
+    use crate::calls::legs::link_legs;
+    use crate::sip::message::udp_message as message;
+
+    /// A first leg and the two second legs XCC placed for it: one unit of three calls.
+    fn unit_of_three() -> (Vec<Call>, Legs, Roles) {
+        let (pbx, xcc) = ("10.0.0.1:5060", "10.0.0.2:5060");
+        let invite = |id: &str| {
+            format!(
+                "INVITE sip:1@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK{id}\r\nFrom: <sip:7@x>;tag=1\r\nTo: <sip:1@x>\r\nCall-ID: {id}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+            )
+        };
+        let mut set = CallSet::default();
+        set.add(message(&invite("f"), pbx, xcc, 1));
+        set.add(message(&invite("s1"), xcc, pbx, 2));
+        set.add(message(&invite("s2"), xcc, pbx, 3));
+        let roles = Roles {
+            xcc: vec!["10.0.0.2".parse().expect("an address")],
+            ..Roles::default()
+        };
+        let legs = link_legs(&set.calls, &roles);
+        assert_eq!(legs.units(&set.calls), [0, 0, 0], "{:?}", legs.links);
+        (set.calls, legs, roles)
+    }
+
+    /// A selection holds every call of each unit shown: kept once (in the focus's set)
+    /// when the focus selects the whole unit, added whole when it selects a part (a
+    /// second leg brings its first leg, not the other second leg).
+    #[test]
+    fn a_selection_holds_every_call_of_a_unit_shown_whole_or_in_part() {
+        for (asked, kept) in [("f", [true; 3]), ("s1", [true, true, false])] {
+            let (calls, legs, roles) = unit_of_three();
+            let mut r = Report::new(Layout::Selection);
+            r.focus(Focus {
+                call_ids: vec![asked.into()],
+                ..Focus::default()
+            });
+            assert!(r.shows(&calls, &legs, None));
+            assert_eq!(r.kept, kept, "{asked}");
+            r.unit(
+                &[0, 1, 2],
+                &calls,
+                &legs,
+                &MediaReport::default(),
+                Vec::new(),
+                Vec::new(),
+            );
+            let (_, spooled) = r
+                .analysis(Site::default(), roles, Vec::new(), 0)
+                .expect("no spool to write");
+            let Some(Spooled::Selection(shown)) = spooled else {
+                panic!("{asked}: no selection");
+            };
+            assert_eq!(shown.len(), 3, "{asked}");
+            assert!(["f", "s1", "s2"].iter().all(|id| shown.contains(id)));
+        }
+    }
+}
