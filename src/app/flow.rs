@@ -443,6 +443,11 @@ pub(super) fn ladder_with_captures(
     // Files read merged are one stream: frame numbers count through it, findings name no
     // file.
     let one_stream = captures.len() == 1 || drawing.merged;
+    // Each file as the report shows it (`--redact`: `capture-N`), named once.
+    let shown: Vec<String> = captures
+        .iter()
+        .map(|p| crate::redact::shown_path(p))
+        .collect();
     for m in &msgs {
         let from = host_at(&mut ladder, &m.src);
         let to = host_at(&mut ladder, &m.dst);
@@ -462,20 +467,14 @@ pub(super) fn ladder_with_captures(
                 call_id: id.clone(),
                 leg,
                 capture: (!one_stream)
-                    .then(|| {
-                        captures
-                            .get(m.capture)
-                            .map(|p| crate::redact::shown_path(p))
-                    })
+                    .then(|| shown.get(m.capture).cloned())
                     .flatten(),
             });
             ladder.calls.len() - 1
         });
-        // Findings name their file as the report shows it (`--redact`: `capture-N`).
-        let path = (captures.get(m.capture))
-            .filter(|_| !drawing.merged)
-            .map(|p| crate::redact::shown_path(p));
-        let evidence = cited.contains(&(path.as_deref(), m.frame))
+        // Findings name their file as the report shows it.
+        let path = (shown.get(m.capture)).filter(|_| !drawing.merged);
+        let evidence = cited.contains(&(path.map(String::as_str), m.frame))
             || (one_stream && cited.contains(&(None, m.frame)));
         ladder.arrows.push(Arrow {
             frame: m.frame,
