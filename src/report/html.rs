@@ -481,6 +481,9 @@ fn media(a: &Analysis, verbose: bool, out: &mut String) {
     let limit = if verbose { usize::MAX } else { STREAMS_SHOWN };
     let mut shown = 0;
     for c in calls {
+        if shown == limit {
+            break;
+        }
         let n = c.media.len().min(limit - shown);
         stream_rows(c, n, out);
         shown += n;
