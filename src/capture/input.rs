@@ -24,7 +24,10 @@ pub(super) type Input = (
 
 pub(super) fn open_input(path: &str) -> Result<Input, CaptureError> {
     let raw: Box<dyn Read + Send> = if path == "-" {
-        Box::new(io::stdin())
+        super::stdin::open_stdin().map_err(|cause| CaptureError::Open {
+            path: path.to_string(),
+            cause,
+        })?
     } else {
         let file = File::open(Path::new(path)).map_err(|cause| CaptureError::Open {
             path: path.to_string(),
