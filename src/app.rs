@@ -170,6 +170,17 @@ fn write_out(s: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `captures` read more than once by `what` (a command or flag): standard input among them
+/// is kept for the readings after the first ([`crate::capture::keep_stdin`]); an error
+/// when it cannot be.
+fn read_again(captures: &[String], what: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !captures.iter().any(|c| c == "-") || crate::capture::keep_stdin(),
+        "{what} reads the capture more than once, and standard input could not be kept for that (no temporary file could be made): save the capture to a file first"
+    );
+    Ok(())
+}
+
 /// After the report of the others, one error line per unreadable capture: all but the
 /// last printed here, the last returned as the error (printed by `main`, exit 2).
 fn finish(errors: Vec<CaptureError>) -> anyhow::Result<u8> {

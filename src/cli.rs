@@ -329,15 +329,16 @@ pub struct AnalyzeArgs {
     pub verbose: bool,
     /// Also write the capture to this file as pcapng, with a packet comment
     /// `sipdiag ID slug: title` on every frame a finding cites (Wireshark: frame.comment).
-    /// Takes one capture file, not standard input: it is read again once the findings are
-    /// known.
+    /// Takes one capture: it is read again once the findings are known (standard input
+    /// from a copy kept in the temporary directory).
     #[arg(long, value_name = "OUT.pcapng")]
     pub annotate: Option<String>,
-    /// Hold every call until the end and read the file once, instead of judging each call
-    /// as it ends and reading the file twice (the first time for the roles and site the
-    /// calls are judged with): memory then grows with the capture. The report is the
-    /// same. Several files, standard input or a pipe, --flow, HTML, --annotate and
-    /// --ipo-config always hold every call.
+    /// Hold every call until the end and read the capture once, instead of judging each
+    /// call as it ends (and reading the capture again when its end contradicts what its
+    /// first calls were judged with): memory then grows with the capture. The report is
+    /// the same. Several files, a named pipe and --ipo-config always hold every call;
+    /// standard input is kept in the temporary directory for a second reading (held whole
+    /// when no temporary file can be made).
     #[arg(long)]
     pub in_memory: bool,
     #[command(flatten)]
@@ -426,8 +427,8 @@ impl WatchArgs {
 pub struct ExtractArgs {
     /// Capture files (pcap, pcapng, optionally gzip-compressed); each is read three times
     /// (calls, media, copy; one file once or twice more before, to find the selected
-    /// calls as analyze does), so not standard input. Several files give one pcapng
-    /// section each.
+    /// calls as analyze does; standard input from a copy kept in the temporary directory).
+    /// Several files give one pcapng section each.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<String>,
     /// The pcapng file to write.
@@ -511,8 +512,9 @@ pub struct FlowArgs {
     pub limits: LimitArgs,
     /// Hold every call until the end and read the file once, instead of judging each call
     /// as it ends and reading the file again for the messages of the calls drawn: memory
-    /// then grows with the capture. The ladder is the same. Several files and standard
-    /// input or a pipe always hold every call.
+    /// then grows with the capture. The ladder is the same. Several files and a named pipe
+    /// always hold every call; standard input is kept in the temporary directory for the
+    /// second reading (held whole when no temporary file can be made).
     #[arg(long)]
     pub in_memory: bool,
 }

@@ -185,20 +185,33 @@ fn ipo_route_refuses_html() {
     assert!(err.contains("only `sipdiag analyze` writes HTML"), "{err}");
 }
 
+/// Standard input is read a second time from its copy for the message texts: the page
+/// of the file. Held whole (`--in-memory`), it is read once: the ladder comes without them.
 #[test]
-fn standard_input_gets_its_ladder_without_the_message_texts() {
-    let bytes = std::fs::read(testdata(FM006)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
-        .args(["analyze", "-f", "html", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes).unwrap();
-    let o = child.wait_with_output().unwrap();
-    let html = stdout(&o);
+fn standard_input_gets_its_message_texts_from_its_copy() {
+    let path = testdata(FM006);
+    let bytes = std::fs::read(&path).unwrap();
+    let piped = |flags: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+            .args(["analyze", "-f", "html"])
+            .args(flags)
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes).unwrap();
+        stdout(&child.wait_with_output().unwrap())
+    };
+    let p = path.to_str().unwrap();
+    let file = stdout(&sipdiag(&["analyze", "-f", "html", p])).replace(p, "-");
+    let html = piped(&[]);
     assert_eq!(html.matches("<g class=\"msg").count(), oracle(FM006).len());
-    assert!(html.contains("cannot be read a second time"), "{html}");
+    assert!(!html.contains("cannot be read a second time"));
+    assert_eq!(html, file);
+    let held = piped(&["--in-memory"]);
+    assert_eq!(held.matches("<g class=\"msg").count(), oracle(FM006).len());
+    assert!(held.contains("cannot be read a second time"), "{held}");
 }
 
 /// A pcap (Ethernet, IPv4, UDP) of `messages`, each (src, dst, text), one per frame.

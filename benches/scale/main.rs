@@ -25,7 +25,8 @@
 //! before the first call: a focus that selects every call, and keeps a little of each;
 //! and the text report of `analyze --flow`, with the ladders of its first failed calls,
 //! and `analyze --annotate`, which writes the capture again with the findings' comments,
-//! and the HTML page (`analyze --format html`).
+//! and the HTML page (`analyze --format html`); and `analyze -` with the capture piped in
+//! on standard input (`cat CAPTURE | sipdiag analyze -`), read as the file is.
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
@@ -145,15 +146,29 @@ fn ensure_registrations(dir: &Path) -> PathBuf {
 
 /// (wall seconds, peak RSS MiB) of one run, from `/usr/bin/time -v`.
 fn measure(exe: &Path, args: &[&str], capture: &Path) -> (f64, f64) {
-    let out = Command::new("/usr/bin/time")
-        .arg("-v")
-        .arg(exe)
-        .args(args)
-        .arg(capture)
+    let mut time = Command::new("/usr/bin/time");
+    time.arg("-v").arg(exe).args(args);
+    // `-` last: the capture comes through a pipe on standard input (`cat CAPTURE |`).
+    let mut cat = None;
+    if args.last() == Some(&"-") {
+        let mut c = Command::new("cat")
+            .arg(capture)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run cat");
+        time.stdin(c.stdout.take().expect("cat's output"));
+        cat = Some(c);
+    } else {
+        time.arg(capture);
+    }
+    let out = time
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
         .expect("run /usr/bin/time (Debian package time)");
+    if let Some(mut c) = cat {
+        c.wait().expect("cat ends");
+    }
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
@@ -293,6 +308,11 @@ fn main() {
                 (
                     "analyze --format html",
                     vec!["analyze", "--format", "html", "-o", html_out],
+                ),
+                // The capture piped in on standard input (copied for a second reading).
+                (
+                    "analyze - (piped)",
+                    vec!["analyze", "--format", "json", "-"],
                 ),
                 // A focus that selects every call: what it keeps of each call shown.
                 (

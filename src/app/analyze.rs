@@ -307,9 +307,9 @@ pub(super) fn analyze_captures(
     if let Some(out) = &args.annotate {
         annotate::check(captures, out)?;
     }
-    // One file read as a stream (again, when the whole capture contradicts what its
-    // calls were judged with), memory following the calls in progress, unless the HTML
-    // page draws the calls or something compares calls across the capture at each moment
+    // One file (or standard input, copied for it) read as a stream (again, when the whole
+    // capture contradicts what its calls were judged with), memory following the calls in
+    // progress, unless something compares calls across the capture at each moment
     // (the IP Office configuration's replay counts the calls up at once; see
     // `watch::analyze_file`). The ladders of `--flow` come from further readings.
     let html = args.format == ReportFormat::Html;
@@ -334,12 +334,10 @@ pub(super) fn analyze_captures(
         comments: comments.clone(),
         ..super::watch::FileOptions::of(args)
     };
-    if let [path] = captures
-        && path != "-"
-        // A named pipe or a device cannot be read twice.
-        && std::fs::metadata(path).is_ok_and(|m| m.is_file())
-        && !args.in_memory
+    if !args.in_memory
         && args.judge.ipo_config.is_none()
+        // A named pipe or a device cannot be read twice; standard input is kept for it.
+        && let Some(path) = super::watch::one_file(captures)
         && let Some((streamed, errors)) = super::watch::analyze_file(&file, path, layout)?
     {
         let Some((analysis, rows)) = streamed else {

@@ -5,8 +5,9 @@
 //! their comments gathered as a streamed report takes them ([`Comments`]). Output: OUT,
 //! written by [`super::pcapng_out`] on a second read of the capture (the findings are
 //! known only once the whole capture is read, and the comments go on frames already past
-//! by then). Standard input cannot be read twice, and several
-//! captures would need one output each: both are refused before anything is read.
+//! by then): standard input is read again from its copy (`capture::keep_stdin`), and
+//! refused before anything is read when it cannot be kept. Several captures would need
+//! one output each: refused too.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
@@ -26,10 +27,8 @@ pub(super) fn check(captures: &[String], out: &str) -> anyhow::Result<()> {
             captures.len()
         );
     };
-    anyhow::ensure!(
-        capture != "-",
-        "--annotate reads the capture a second time to write it (the findings are known only at its end), and standard input cannot be read twice: save the capture to a file first"
-    );
+    // The findings are known only at the end of the capture: it is read again to write.
+    super::read_again(captures, "--annotate")?;
     anyhow::ensure!(
         !same_file(capture, out),
         "--annotate {out}: that is the capture being analysed; write the annotated copy to another file"

@@ -1,10 +1,10 @@
 //! `calls`: one row per call. From a single capture, calls retire as they end
 //! ([`Retiring`]) and only their rows stay (with a focus, the rows of the calls it
 //! selects, found first as `analyze` finds them, as a stream); with several captures (a
-//! call may be in each), standard input with a focus, or when a call was retired too
-//! early (see [`Retiring::reopened`]; the capture is then read again) the whole
-//! [`CallSet`] is built. Standard input cannot be read twice: there such a call keeps
-//! its two rows. JSON rows are written to a spool file as the calls retire
+//! call may be in each), or when a call was retired too early (see
+//! [`Retiring::reopened`]; the capture is then read again) the whole [`CallSet`] is
+//! built. Standard input without a focus is read once, not copied: there such a call
+//! keeps its two rows. JSON rows are written to a spool file as the calls retire
 //! ([`CallsSpool`]) and copied behind the capture reports at the end.
 
 use anyhow::Context;

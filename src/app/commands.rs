@@ -407,8 +407,8 @@ pub(super) fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
 }
 
 /// The Call-IDs a focus selects (with the legs linked to them), from a first scan of the
-/// captures (of one file, as a stream); `None` without a focus. Standard input cannot be
-/// read twice.
+/// captures (of one file, as a stream); `None` without a focus. Standard input is kept for
+/// the second reading.
 fn focused_call_ids(
     captures: &[String],
     focus_args: &FocusArgs,
@@ -417,10 +417,8 @@ fn focused_call_ids(
     if focus.is_empty() {
         return Ok(None);
     }
-    anyhow::ensure!(
-        !captures.iter().any(|c| c == "-"),
-        "the focus flags read the capture twice (calls first, then messages): give a file, not standard input"
-    );
+    // The calls first, then their messages.
+    super::read_again(captures, "a focus")?;
     // One file: the calls found as `analyze` finds them, as a stream.
     if let Some(ids) = super::watch::focused_calls(&Default::default(), focus_args, captures)? {
         return Ok(Some(ids));

@@ -187,10 +187,8 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
         !focus.is_empty(),
         "extract needs a selection: --call-id ID or --number DIGITS (or --ip, --since, --until)"
     );
-    anyhow::ensure!(
-        !args.captures.iter().any(|c| c == "-"),
-        "extract reads each capture more than once (the call first, then its frames), and standard input cannot be read twice: save the capture to a file first"
-    );
+    // The calls first, then their frames.
+    super::read_again(&args.captures, "extract")?;
     for c in &args.captures {
         anyhow::ensure!(
             !super::annotate::same_file(c, &args.output),

@@ -187,8 +187,8 @@ pub(super) fn flow(args: &FlowArgs) -> anyhow::Result<u8> {
         judge: &judge,
     };
     let softphone_port = args.ports.softphone_port.unwrap_or(2230);
-    if let Some(path) = super::watch::one_file(&args.captures)
-        && !args.in_memory
+    if !args.in_memory
+        && let Some(path) = super::watch::one_file(&args.captures)
         && let Some((ladder, errors)) = streamed(args, &opts, path, softphone_port)?
     {
         if let Some(ladder) = ladder {

@@ -5,8 +5,9 @@
 //! The scan keeps no message text: which calls end up in a ladder is known only once
 //! every call is finished and judged. So the texts are read by a second pass over each
 //! capture file, keeping only the frames the ladders show (bounded per message and in
-//! all); memory stays with the calls, not the capture. Standard input cannot be read twice:
-//! its ladders are drawn without the texts, and the page says so.
+//! all); memory stays with the calls, not the capture. Standard input not kept for a
+//! second reading (`--in-memory`, several files) is read once: its ladders are drawn
+//! without the texts, and the page says so.
 //!
 //! One file read as a stream keeps no call either: the failed calls are found and drawn
 //! from further readings, as for `analyze --flow` ([`streamed_ladders`]).
@@ -140,7 +141,7 @@ fn fill_texts(
         if frames.is_empty() {
             continue;
         }
-        let note = if path == "-" {
+        let note = if path == "-" && !crate::capture::stdin_kept() {
             Some(
                 "The full text of messages read from standard input is not shown: it cannot be \
                  read a second time. Give the capture as a file to see it."

@@ -22,9 +22,11 @@
 //!    identifies XCC is still one.
 //!
 //! Keeping every call would cost memory in proportion to the capture; a first reading
-//! that only learnt would cost a reading of every file. Input that cannot be read twice
-//! (standard input), several files read together and the outputs that draw calls
-//! (`--flow`, HTML) keep the calls instead (`app::analyze`), and so does a capture
+//! that only learnt would cost a reading of every file. Standard input is read as a file
+//! is, its second reading from a copy (`capture::keep_stdin`, asked by [`one_file`]).
+//! Input that cannot be read twice (a named pipe, standard input without a temporary
+//! file for its copy) and several files read together keep the calls instead
+//! (`app::analyze`), and so does a capture
 //! where the first reading saw a message come for a call that had retired (a clock that
 //! jumps years between two messages): judged in pieces, that call would not be judged as
 //! one. A focus on some calls (`--call-id`, `--number`, …) is streamed: every unit is
@@ -352,12 +354,12 @@ pub(in crate::app) fn focused_calls(
     focus: &FocusArgs,
     captures: &[String],
 ) -> anyhow::Result<Option<CallIds>> {
-    let Some(path) = one_file(captures) else {
-        return Ok(None);
-    };
     if super::super::flow::focus(focus)?.is_empty() {
         return Ok(None);
     }
+    let Some(path) = one_file(captures) else {
+        return Ok(None);
+    };
     let file = FileOptions {
         site: &SiteArgs::default(),
         ports: &MediaPortArgs::default(),
@@ -378,11 +380,14 @@ pub(in crate::app) fn focused_calls(
     }
 }
 
-/// Whether `captures` are one file that can be read again (not standard input, a named
-/// pipe or a device).
+/// Whether `captures` are one input that can be read again: a file (not a named pipe or a
+/// device), or standard input, kept from here on for the readings after the first
+/// ([`crate::capture::keep_stdin`]) when a temporary file can hold it. Ask only before
+/// readings that may be repeated: keeping standard input writes it to disk.
 pub(in crate::app) fn one_file(captures: &[String]) -> Option<&str> {
     match captures {
-        [path] if path != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file()) => Some(path),
+        [path] if path == "-" => crate::capture::keep_stdin().then_some(path.as_str()),
+        [path] if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => Some(path),
         _ => None,
     }
 }
@@ -551,7 +556,7 @@ mod tests {
     }
 
     /// `calls`, `messages` and `media` with a focus on one file find its calls as
-    /// `analyze` does, as a stream (standard input and several files hold them).
+    /// `analyze` does, as a stream (several files hold them).
     #[test]
     fn calls_and_messages_find_a_focus_as_a_stream() {
         let path = many_calls();

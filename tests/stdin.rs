@@ -1,0 +1,194 @@
+//! A capture on standard input is analysed as the same file is: `analyze -` judges each
+//! call as it ends (memory follows the calls in progress), and the readings after the
+//! first (a capture that contradicts what its first calls were judged with, the ladders of
+//! `--flow` and of the HTML page, `--annotate`, `extract`, a focus) read the copy of
+//! standard input kept in the temporary directory. Without a temporary directory
+//! `analyze -` holds every call, as before, and what needs a second reading says so.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+
+/// `sipdiag ARGS` with `input` on standard input, and `TMPDIR` set to `tmp` if given.
+fn piped(args: &[&str], input: &Path, tmp: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sipdiag"));
+    c.args(args)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .stdin(std::fs::File::open(input).unwrap());
+    if let Some(t) = tmp {
+        c.env("TMPDIR", t);
+    }
+    c.output().expect("run sipdiag")
+}
+
+/// `sipdiag ARGS` on a file.
+fn named(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .output()
+        .expect("run sipdiag")
+}
+
+/// A temporary directory that does not exist: no file can be made there.
+const NO_TMP: &str = "/nonexistent/sipdiag-tmp";
+
+/// Every fixture and corpus capture, by its path.
+fn captures() -> Vec<std::path::PathBuf> {
+    let dirs: Vec<String> = std::fs::read_dir(testdata(""))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
+    let files = fixtures_and_corpus(&dirs);
+    assert!(files.len() > 60, "{} captures", files.len());
+    files
+}
+
+#[test]
+fn analyze_of_standard_input_is_the_report_of_the_file() {
+    let mut compared = 0;
+    for path in captures() {
+        let p = path.to_str().unwrap();
+        let file = named(&["analyze", "--format", "json", p]);
+        let stdin = piped(&["analyze", "--format", "json", "-"], &path, None);
+        assert_eq!(file.status.code(), stdin.status.code(), "{p}");
+        assert_eq!(
+            stdout(&file).replace(p, "-"),
+            stdout(&stdin),
+            "{p}: the report of standard input"
+        );
+        compared += 1;
+    }
+    assert!(compared > 60);
+}
+
+/// Read as a stream, calls retire and a capture with more calls than `--max-calls`, never
+/// that many at once, lets some go at the cap; held whole (`--in-memory`), it keeps them
+/// all. Standard input is read as a stream, like the file.
+#[test]
+fn standard_input_is_judged_as_a_stream() {
+    let path = testdata("followme/busy-site.pcap");
+    let p = path.to_str().unwrap();
+    let let_go = |o: &Output| -> Vec<u64> {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == "CAP006" && f["evidence"]["limit"] == "calls")
+            .map(|f| f["evidence"]["count"].as_u64().unwrap())
+            .collect()
+    };
+    let args = ["analyze", "--format", "json", "--max-calls", "5"];
+    let file = named(&[&args[..], &[p]].concat());
+    assert_eq!(let_go(&file), [6], "the file, read as a stream");
+    let stdin = piped(&[&args[..], &["-"]].concat(), &path, None);
+    assert_eq!(let_go(&stdin), [6], "standard input, read as a stream");
+    let held = piped(&[&args[..], &["--in-memory", "-"]].concat(), &path, None);
+    assert_eq!(let_go(&held), Vec::<u64>::new(), "held whole");
+    // Without a temporary directory to keep it in, standard input is held whole, and
+    // reported as before.
+    let no_tmp = piped(&[&args[..], &["-"]].concat(), &path, Some(NO_TMP));
+    assert_eq!(stdout(&no_tmp), stdout(&held));
+}
+
+/// The fixture whose XCC is named by a later message: its first calls were judged without
+/// it, and it is read a second time.
+const READ_TWICE: &str = "extract/interleaved.pcapng";
+const CALL: &str = "be84a8f872a54b74b8967c27@127.0.0.10";
+
+#[test]
+fn a_capture_read_again_from_standard_input_is_read_from_its_copy() {
+    let path = testdata(READ_TWICE);
+    let p = path.to_str().unwrap();
+    let same = |args: &[&str]| {
+        let file = named(&[args, &[p]].concat());
+        let stdin = piped(&[args, &["-"]].concat(), &path, None);
+        assert_eq!(file.status.code(), stdin.status.code(), "{args:?}");
+        assert!(
+            matches!(stdin.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&stdin.stderr)
+        );
+        let file = stdout(&file).replace(p, "-");
+        assert!(file.contains(&CALL[..12]), "{args:?}: {file}");
+        assert_eq!(file, stdout(&stdin), "{args:?}");
+    };
+    same(&["analyze", "--format", "json"]);
+    same(&["analyze", "--format", "markdown", "--flow", "--verbose"]);
+    same(&["analyze", "--format", "html"]);
+    same(&["analyze", "--format", "json", "--call-id", CALL]);
+    same(&["messages", "--call-id", CALL]);
+    same(&["calls", "--format", "json", "--call-id", CALL]);
+    same(&["media", "--format", "json", "--call-id", CALL]);
+    same(&["flow", "--call-id", CALL]);
+
+    // What is written to a file: the same bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let written = |args: &[&str], name: &str, stdin: bool| -> Vec<u8> {
+        let out = dir.path().join(name);
+        let o = out.to_str().unwrap();
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "OUT" { o } else { a })
+            .collect();
+        let run = if stdin {
+            piped(&[&args[..], &["-"]].concat(), &path, None)
+        } else {
+            named(&[&args[..], &[p]].concat())
+        };
+        assert!(
+            matches!(run.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        std::fs::read(&out).unwrap()
+    };
+    let annotate = ["analyze", "--annotate", "OUT"];
+    let from_file = written(&annotate, "a-file.pcapng", false);
+    assert!(from_file.len() > 100_000);
+    assert_eq!(from_file, written(&annotate, "a-stdin.pcapng", true));
+    let extract = ["extract", "--call-id", CALL, "-o", "OUT"];
+    let from_file = written(&extract, "x-file.pcapng", false);
+    assert!(from_file.len() > 10_000);
+    assert_eq!(from_file, written(&extract, "x-stdin.pcapng", true));
+}
+
+/// Without a temporary directory standard input cannot be kept: what reads the capture
+/// more than once says so (exit 2) and writes nothing.
+#[test]
+fn without_a_temporary_directory_what_reads_again_refuses_standard_input() {
+    let path = testdata(READ_TWICE);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.pcapng");
+    let o = out.to_str().unwrap();
+    for args in [
+        vec!["analyze", "--annotate", o, "-"],
+        vec!["extract", "--call-id", CALL, "-o", o, "-"],
+        vec!["messages", "--call-id", CALL, "-"],
+    ] {
+        let run = piped(&args, &path, Some(NO_TMP));
+        assert_eq!(run.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            err.contains("standard input could not be kept") && err.contains("save the capture"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.exists(), "{args:?}");
+    }
+    // `analyze` alone holds every call instead: the report of the file.
+    let p = path.to_str().unwrap();
+    let run = piped(&["analyze", "--format", "json", "-"], &path, Some(NO_TMP));
+    assert_eq!(
+        stdout(&named(&["analyze", "--format", "json", p])).replace(p, "-"),
+        stdout(&run)
+    );
+}
