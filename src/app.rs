@@ -170,14 +170,17 @@ fn write_out(s: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `captures` read more than once by `what` (a command or flag): standard input among them
-/// is kept for the readings after the first ([`crate::capture::keep_stdin`]); an error
-/// when it cannot be.
+/// `captures` read more than once by `what` (a command or flag): those that can be read
+/// only once (standard input, a named pipe) are kept for the readings after the first
+/// ([`crate::capture::keep_input`]); an error when one cannot be.
 fn read_again(captures: &[String], what: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        !captures.iter().any(|c| c == "-") || crate::capture::keep_stdin(),
-        "{what} reads the capture more than once, and standard input could not be kept for that (no temporary file could be made): save the capture to a file first"
-    );
+    for c in captures {
+        let shown = if c == "-" { "standard input" } else { c };
+        anyhow::ensure!(
+            !crate::capture::read_once(c) || crate::capture::keep_input(c),
+            "{what} reads the capture more than once, and {shown} could not be kept for that (no temporary file could be made): save the capture to a file first"
+        );
+    }
     Ok(())
 }
 

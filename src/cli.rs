@@ -336,8 +336,8 @@ pub struct AnalyzeArgs {
     /// Hold every call until the end and read the capture once, instead of judging each
     /// call as it ends (and reading the capture again when its end contradicts what its
     /// first calls were judged with): memory then grows with the capture. The report is
-    /// the same. Several files, a named pipe and --ipo-config always hold every call;
-    /// standard input is kept in the temporary directory for a second reading (held whole
+    /// the same. Several files and --ipo-config always hold every call; standard input and
+    /// a named pipe are kept in the temporary directory for a second reading (held whole
     /// when no temporary file can be made).
     #[arg(long)]
     pub in_memory: bool,
@@ -512,8 +512,8 @@ pub struct FlowArgs {
     pub limits: LimitArgs,
     /// Hold every call until the end and read the file once, instead of judging each call
     /// as it ends and reading the file again for the messages of the calls drawn: memory
-    /// then grows with the capture. The ladder is the same. Several files and a named pipe
-    /// always hold every call; standard input is kept in the temporary directory for the
+    /// then grows with the capture. The ladder is the same. Several files always hold every
+    /// call; standard input and a named pipe are kept in the temporary directory for the
     /// second reading (held whole when no temporary file can be made).
     #[arg(long)]
     pub in_memory: bool,

@@ -192,3 +192,60 @@ fn without_a_temporary_directory_what_reads_again_refuses_standard_input() {
         stdout(&run)
     );
 }
+
+/// A named pipe (a shell's `<(cat CAPTURE)`) is read once too: kept like standard input,
+/// it gives the file's report, read again from its copy where needed.
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_again_from_its_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("capture.pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let f = fifo.to_str().unwrap();
+    let path = testdata(READ_TWICE);
+    let p = path.to_str().unwrap();
+    // `sipdiag ARGS FIFO` while a thread writes the capture into the pipe once.
+    let through_pipe = |args: &[&str]| -> Output {
+        let (fifo, path) = (fifo.clone(), path.clone());
+        let writer = std::thread::spawn(move || {
+            // Opening blocks until sipdiag opens the pipe to read.
+            let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+            // sipdiag may stop reading early (damage): a broken pipe is its choice.
+            let _ = std::io::Write::write_all(&mut pipe, &std::fs::read(path).unwrap());
+        });
+        // A second opening of the pipe would wait for a writer for ever: a minute at most.
+        let child = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+            .args([args, &[f]].concat())
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(child.wait_with_output().unwrap()));
+        let Ok(out) = rx.recv_timeout(std::time::Duration::from_secs(60)) else {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            panic!("{args:?}: still reading the pipe after a minute");
+        };
+        writer.join().unwrap();
+        out
+    };
+    for args in [
+        &["analyze", "--format", "json"][..],
+        &["analyze", "--format", "markdown", "--flow"],
+        &["messages", "--call-id", CALL],
+    ] {
+        let file = named(&[args, &[p]].concat());
+        let pipe = through_pipe(args);
+        assert_eq!(file.status.code(), pipe.status.code(), "{args:?}");
+        assert_eq!(
+            stdout(&file).replace(p, f),
+            stdout(&pipe),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&pipe.stderr)
+        );
+    }
+}

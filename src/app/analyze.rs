@@ -336,7 +336,7 @@ pub(super) fn analyze_captures(
     };
     if !args.in_memory
         && args.judge.ipo_config.is_none()
-        // A named pipe or a device cannot be read twice; standard input is kept for it.
+        // Standard input or a named pipe, read only once, is kept for a second reading.
         && let Some(path) = super::watch::one_file(captures)
         && let Some((streamed, errors)) = super::watch::analyze_file(&file, path, layout)?
     {

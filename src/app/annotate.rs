@@ -5,8 +5,8 @@
 //! their comments gathered as a streamed report takes them ([`Comments`]). Output: OUT,
 //! written by [`super::pcapng_out`] on a second read of the capture (the findings are
 //! known only once the whole capture is read, and the comments go on frames already past
-//! by then): standard input is read again from its copy (`capture::keep_stdin`), and
-//! refused before anything is read when it cannot be kept. Several captures would need
+//! by then): standard input or a named pipe is read again from its copy
+//! (`capture::keep_input`), and refused before anything is read when it cannot be kept. Several captures would need
 //! one output each: refused too.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};

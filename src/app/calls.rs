@@ -121,8 +121,8 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
         // A call retired too early (a message came after it had ended) is read again
         // whole, when the capture can be read twice; so is a capture whose spool could
         // not be written.
-        let usable =
-            (sink.set.reopened() == 0 || args.captures[0] == "-") && sink.spool_error.is_none();
+        let usable = (sink.set.reopened() == 0 || crate::capture::read_once(&args.captures[0]))
+            && sink.spool_error.is_none();
         if usable
             && !reports.is_empty()
             && let Some(spool) = sink.spool.take()

@@ -34,7 +34,7 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
         match media_retiring(args, settings.clone(), focused) {
             Ok(code) => return Ok(code),
             // The spool could not be written: read again whole, when the input can be.
-            Err(e) if args.captures[0] != "-" && e.is::<SpoolError>() => {}
+            Err(e) if !crate::capture::read_once(&args.captures[0]) && e.is::<SpoolError>() => {}
             Err(e) => return Err(e),
         }
     }

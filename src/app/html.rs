@@ -141,12 +141,16 @@ fn fill_texts(
         if frames.is_empty() {
             continue;
         }
-        let note = if path == "-" && !crate::capture::stdin_kept() {
-            Some(
-                "The full text of messages read from standard input is not shown: it cannot be \
-                 read a second time. Give the capture as a file to see it."
-                    .to_string(),
-            )
+        let note = if crate::capture::read_once(path) && !crate::capture::input_kept(path) {
+            let from = if path == "-" {
+                "standard input".to_string()
+            } else {
+                crate::redact::shown_path(path)
+            };
+            Some(format!(
+                "The full text of messages read from {from} is not shown: it cannot be read a \
+                 second time. Give the capture as a file to see it."
+            ))
         } else {
             let mut found: Vec<(Slot, String)> = Vec::new();
             let read = super::scan_raw(path, &mut |raw| {

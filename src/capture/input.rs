@@ -23,18 +23,15 @@ pub(super) type Input = (
 );
 
 pub(super) fn open_input(path: &str) -> Result<Input, CaptureError> {
-    let raw: Box<dyn Read + Send> = if path == "-" {
-        super::stdin::open_stdin().map_err(|cause| CaptureError::Open {
-            path: path.to_string(),
-            cause,
-        })?
+    let opened = if super::once::read_once(path) {
+        super::once::open_once(path, || File::open(Path::new(path)))
     } else {
-        let file = File::open(Path::new(path)).map_err(|cause| CaptureError::Open {
-            path: path.to_string(),
-            cause,
-        })?;
-        Box::new(file)
+        File::open(Path::new(path)).map(|f| Box::new(f) as Box<dyn Read + Send>)
     };
+    let raw = opened.map_err(|cause| CaptureError::Open {
+        path: path.to_string(),
+        cause,
+    })?;
     wrap_input(path, raw, false)
 }
 

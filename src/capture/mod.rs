@@ -16,8 +16,8 @@
 //! error, so everything read before the damage is still analysed. Only a file that cannot
 //! be opened or is not a capture at all is an error ([`CaptureError`]).
 //!
-//! The parts: opening the input, gzip and standard input (`input`), standard input kept
-//! for further readings (`stdin`), the record loop for
+//! The parts: opening the input, gzip and standard input (`input`), input that can be read
+//! only once kept for further readings (`once`), the record loop for
 //! pcap and pcapng (`reader`), the anomalies it reports (`anomalies`), naming what a
 //! file that is not a capture is (`detect`), and a file still being written, read as it
 //! grows ([`follow`]).
@@ -34,14 +34,14 @@ mod input;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod merge;
+mod once;
 mod reader;
 pub mod rewrite;
-mod stdin;
 #[cfg(test)]
 mod tests;
 pub mod time;
+pub use once::{input_kept, keep_input, read_once};
 pub use reader::{read_capture_blocks, read_capture_following};
-pub use stdin::{keep_stdin, stdin_kept};
 pub use time::Timestamp;
 
 /// Initial size of the streaming buffer.

@@ -23,9 +23,10 @@
 //!
 //! Keeping every call would cost memory in proportion to the capture; a first reading
 //! that only learnt would cost a reading of every file. Standard input is read as a file
-//! is, its second reading from a copy (`capture::keep_stdin`, asked by [`one_file`]).
-//! Input that cannot be read twice (a named pipe, standard input without a temporary
-//! file for its copy) and several files read together keep the calls instead
+//! is, and so is a named pipe (a shell's `<(…)`): their second reading from a copy
+//! (`capture::keep_input`, asked by [`one_file`]). Input that cannot be read twice (one
+//! of those without a temporary file for its copy) and several files read together keep
+//! the calls instead
 //! (`app::analyze`), and so does a capture
 //! where the first reading saw a message come for a call that had retired (a clock that
 //! jumps years between two messages): judged in pieces, that call would not be judged as
@@ -380,13 +381,15 @@ pub(in crate::app) fn focused_calls(
     }
 }
 
-/// Whether `captures` are one input that can be read again: a file (not a named pipe or a
-/// device), or standard input, kept from here on for the readings after the first
-/// ([`crate::capture::keep_stdin`]) when a temporary file can hold it. Ask only before
-/// readings that may be repeated: keeping standard input writes it to disk.
+/// Whether `captures` are one input that can be read again: a file, or input that can be
+/// read only once (standard input, a named pipe) kept from here on for the readings after
+/// the first ([`crate::capture::keep_input`]) when a temporary file can hold it. Ask only
+/// before readings that may be repeated: keeping such input writes it to disk.
 pub(in crate::app) fn one_file(captures: &[String]) -> Option<&str> {
     match captures {
-        [path] if path == "-" => crate::capture::keep_stdin().then_some(path.as_str()),
+        [path] if crate::capture::read_once(path) => {
+            crate::capture::keep_input(path).then_some(path.as_str())
+        }
         [path] if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => Some(path),
         _ => None,
     }

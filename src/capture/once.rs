@@ -1,17 +1,18 @@
-//! Standard input read more than once: when a command may need a second reading (an
-//! `analyze` whose capture contradicts what its first calls were judged with, the ladders
-//! and annotations read after the report, a focus found on a first reading), it asks for
-//! standard input to be kept ([`keep_stdin`]) before reading it. The first reading of `-`
-//! then copies every byte it takes into an anonymous temporary file (removed by the system
-//! when the process ends), and every later reading of `-` reads that copy from its start,
-//! ending as the first ended (with its read error, if standard input failed). Memory stays
-//! that of one reading; the copy takes the capture's size on disk.
+//! Input that can be read only once (standard input, a named pipe such as a shell's
+//! `<(…)`) read more than once: when a command may need a second reading (an `analyze`
+//! whose capture contradicts what its first calls were judged with, the ladders and
+//! annotations read after the report, a focus found on a first reading), it asks for the
+//! input to be kept ([`keep_input`]) before reading it. The first reading then copies every
+//! byte it takes into an anonymous temporary file (removed by the system when the process
+//! ends), and every later reading reads that copy from its start, ending as the first
+//! ended (with its read error, if the input failed). Memory stays that of one reading; the
+//! copy takes the capture's size on disk.
 //!
-//! Without the request, `-` is standard input itself, read once (a second reading finds it
-//! empty), and nothing is written to disk.
+//! Without the request such an input is read as it is, once (a second reading of standard
+//! input finds it empty), and nothing is written to disk.
 //!
-//! Stage: capture. Input: standard input. Output: readers of its bytes for
-//! [`super::input`].
+//! Stage: capture. Input: standard input or a path that is not a regular file. Output:
+//! readers of its bytes for [`super::input`].
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -37,30 +38,57 @@ enum Kept {
     Lost(String),
 }
 
-/// The process's standard input, as kept.
-static STDIN: Mutex<Kept> = Mutex::new(Kept::Plain {
-    read: false,
-    why_not: None,
-});
+/// The inputs read once that a command asked to keep, by path (`-`: standard input); a
+/// few per process, each kept for the process's life.
+static KEPT: Mutex<Vec<(String, &'static Mutex<Kept>)>> = Mutex::new(Vec::new());
 
-fn lock(kept: &Mutex<Kept>) -> MutexGuard<'_, Kept> {
-    kept.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Asks that standard input be kept for further readings (see the module docs); call it
-/// before the first reading. Whether it will be: `false` when no temporary file could be
-/// made, or standard input was already read without being kept.
-pub fn keep_stdin() -> bool {
-    keep(&STDIN, tempfile::tempfile)
+/// Whether `path` names input that can be read only once: standard input (`-`), or
+/// anything but a regular file (a named pipe, a device). A path that cannot be looked at
+/// is not: opening it reports why.
+pub fn read_once(path: &str) -> bool {
+    path == "-" || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
-/// Whether standard input is kept (or will be, as it is first read): `-` can then be read
-/// again.
-pub fn stdin_kept() -> bool {
-    matches!(
-        *lock(&STDIN),
-        Kept::Ready(_) | Kept::Copying | Kept::Copied { .. }
-    )
+/// What is kept of `path`, if it was read or asked to be kept.
+fn kept_of(path: &str) -> Option<&'static Mutex<Kept>> {
+    let kept = lock(&KEPT);
+    kept.iter().find(|(p, _)| p == path).map(|(_, k)| *k)
+}
+
+/// What is kept of `path`, from now on.
+fn state_of(path: &str) -> &'static Mutex<Kept> {
+    let mut kept = lock(&KEPT);
+    if let Some((_, k)) = kept.iter().find(|(p, _)| p == path) {
+        return k;
+    }
+    let k: &'static Mutex<Kept> = Box::leak(Box::new(Mutex::new(Kept::Plain {
+        read: false,
+        why_not: None,
+    })));
+    kept.push((path.to_string(), k));
+    k
+}
+
+/// Asks that `path`, input that can be read only once ([`read_once`]), be kept for
+/// further readings (see the module docs); call it before the first reading. Whether it
+/// will be: `false` when no temporary file could be made, or the input was already read
+/// without being kept.
+pub fn keep_input(path: &str) -> bool {
+    keep(state_of(path), tempfile::tempfile)
+}
+
+/// Whether `path` is kept (or will be, as it is first read): it can then be read again.
+pub fn input_kept(path: &str) -> bool {
+    kept_of(path).is_some_and(|k| {
+        matches!(
+            *lock(k),
+            Kept::Ready(_) | Kept::Copying | Kept::Copied { .. }
+        )
+    })
 }
 
 fn keep(kept: &Mutex<Kept>, make: impl FnOnce() -> io::Result<File>) -> bool {
@@ -87,15 +115,24 @@ fn keep(kept: &Mutex<Kept>, make: impl FnOnce() -> io::Result<File>) -> bool {
     }
 }
 
-/// A reading of standard input (`-`): the input itself, copied as it goes when it is
-/// kept and read for the first time, else its copy.
-pub(super) fn open_stdin() -> io::Result<Box<dyn Read + Send>> {
-    open(&STDIN, io::stdin)
+/// A reading of `path`, input that can be read only once ([`read_once`]): the input
+/// itself (`open` opens a path), copied as it goes when it is kept and read for the first
+/// time, else its copy.
+pub(super) fn open_once(
+    path: &str,
+    open_path: impl FnOnce() -> io::Result<File>,
+) -> io::Result<Box<dyn Read + Send>> {
+    let state = state_of(path);
+    if path == "-" {
+        open(state, || Ok(io::stdin()))
+    } else {
+        open(state, open_path)
+    }
 }
 
 fn open<R: Read + Send + 'static>(
     kept: &'static Mutex<Kept>,
-    input: impl FnOnce() -> R,
+    input: impl FnOnce() -> io::Result<R>,
 ) -> io::Result<Box<dyn Read + Send>> {
     let mut k = lock(kept);
     match std::mem::replace(&mut *k, Kept::Copying) {
@@ -110,23 +147,31 @@ fn open<R: Read + Send + 'static>(
             };
             Err(e)
         }
-        Kept::Plain { why_not, .. } => {
+        Kept::Plain { read, why_not } => {
+            let opened = input();
             *k = Kept::Plain {
-                read: true,
+                read: read || opened.is_ok(),
                 why_not,
             };
-            Ok(Box::new(input()))
+            Ok(Box::new(opened?))
         }
-        Kept::Ready(file) => Ok(Box::new(Copying {
-            input: input(),
-            copy: Some(BufWriter::with_capacity(1 << 16, file)),
-            len: 0,
-            end: None,
-            lost: None,
-            kept,
-        })),
+        Kept::Ready(file) => match input() {
+            Ok(input) => Ok(Box::new(Copying {
+                input,
+                copy: Some(BufWriter::with_capacity(1 << 16, file)),
+                len: 0,
+                end: None,
+                lost: None,
+                kept,
+            })),
+            // Not opened: the next reading tries again.
+            Err(e) => {
+                *k = Kept::Ready(file);
+                Err(e)
+            }
+        },
         Kept::Copying => Err(io::Error::other(
-            "standard input is still being read by its first reading",
+            "the input is still being read by its first reading",
         )),
         Kept::Copied { file, len, end } => {
             let reader = CopyReader {
@@ -148,7 +193,7 @@ fn open<R: Read + Send + 'static>(
 
 fn cannot_read_again(cause: &str) -> io::Error {
     io::Error::other(format!(
-        "standard input was read once and cannot be read again ({cause}); save the capture to a file and give its name"
+        "it can be read only once, and was ({cause}); save the capture to a file and give its name"
     ))
 }
 
@@ -227,7 +272,7 @@ impl Read for CopyReader {
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                "the copy of standard input is shorter than what was read",
+                "the copy of the input is shorter than what was read",
             ));
         }
         self.pos += n as u64;
@@ -257,6 +302,11 @@ mod tests {
         })))
     }
 
+    /// An input that opens as `r`.
+    fn ok<R>(r: R) -> impl FnOnce() -> io::Result<R> {
+        move || Ok(r)
+    }
+
     fn read_all(mut r: Box<dyn Read + Send>) -> (Vec<u8>, Option<String>) {
         let mut out = Vec::new();
         let mut buf = [0u8; 7];
@@ -278,10 +328,13 @@ mod tests {
         let kept = state();
         assert!(keep(kept, tempfile::tempfile));
         let data = bytes(200_000);
-        let first = open(kept, || io::Cursor::new(data.clone())).unwrap();
+        let first = open(kept, ok(io::Cursor::new(data.clone()))).unwrap();
         assert_eq!(read_all(first), (data.clone(), None));
         for _ in 0..3 {
-            let again = open(kept, || -> io::Cursor<Vec<u8>> { panic!("read once") }).unwrap();
+            let again = open(kept, || -> io::Result<io::Cursor<Vec<u8>>> {
+                panic!("read once")
+            })
+            .unwrap();
             assert_eq!(read_all(again), (data.clone(), None));
         }
     }
@@ -291,9 +344,9 @@ mod tests {
         let kept = state();
         assert!(keep(kept, tempfile::tempfile));
         let data = bytes(100);
-        read_all(open(kept, || io::Cursor::new(data.clone())).unwrap());
-        let mut a = open(kept, io::empty).unwrap();
-        let mut b = open(kept, io::empty).unwrap();
+        read_all(open(kept, ok(io::Cursor::new(data.clone()))).unwrap());
+        let mut a = open(kept, ok(io::empty())).unwrap();
+        let mut b = open(kept, ok(io::empty())).unwrap();
         let mut x = [0u8; 40];
         a.read_exact(&mut x).unwrap();
         assert_eq!(x[..], data[..40]);
@@ -310,11 +363,14 @@ mod tests {
         let kept = state();
         assert!(keep(kept, tempfile::tempfile));
         let data = bytes(1000);
-        let mut first = open(kept, || io::Cursor::new(data.clone())).unwrap();
+        let mut first = open(kept, ok(io::Cursor::new(data.clone()))).unwrap();
         let mut x = [0u8; 300];
         first.read_exact(&mut x).unwrap();
         drop(first);
-        assert_eq!(read_all(open(kept, io::empty).unwrap()).0, data[..300]);
+        assert_eq!(
+            read_all(open(kept, ok(io::empty())).unwrap()).0,
+            data[..300]
+        );
     }
 
     /// An input that failed fails again at the same place, with the same error.
@@ -334,9 +390,9 @@ mod tests {
         }
         let kept = state();
         assert!(keep(kept, tempfile::tempfile));
-        let first = read_all(open(kept, || Failing(20)).unwrap());
+        let first = read_all(open(kept, ok(Failing(20))).unwrap());
         assert_eq!(first, (vec![7; 20], Some("pipe broke".to_string())));
-        let again = open(kept, io::empty).unwrap();
+        let again = open(kept, ok(io::empty())).unwrap();
         assert_eq!(read_all(again), first);
     }
 
@@ -345,11 +401,11 @@ mod tests {
         let kept = state();
         let data = bytes(50);
         assert_eq!(
-            read_all(open(kept, || io::Cursor::new(data.clone())).unwrap()).0,
+            read_all(open(kept, ok(io::Cursor::new(data.clone()))).unwrap()).0,
             data
         );
         // What the first reading left: here nothing.
-        let again = open(kept, || io::Cursor::new(Vec::new())).unwrap();
+        let again = open(kept, ok(io::Cursor::new(Vec::new()))).unwrap();
         assert_eq!(read_all(again).0, Vec::<u8>::new());
         assert!(!keep(kept, tempfile::tempfile), "too late to keep it");
     }
@@ -364,10 +420,10 @@ mod tests {
         );
         let data = bytes(50);
         assert_eq!(
-            read_all(open(kept, || io::Cursor::new(data.clone())).unwrap()).0,
+            read_all(open(kept, ok(io::Cursor::new(data.clone()))).unwrap()).0,
             data
         );
-        let e = open(kept, io::empty).err().expect("refused");
+        let e = open(kept, ok(io::empty())).err().expect("refused");
         assert!(e.to_string().contains("disk full"), "{e}");
         assert!(e.to_string().contains("save the capture to a file"), "{e}");
     }
@@ -382,10 +438,33 @@ mod tests {
         assert!(keep(kept, || File::open(&path)));
         let data = bytes(100_000);
         assert_eq!(
-            read_all(open(kept, || io::Cursor::new(data.clone())).unwrap()).0,
+            read_all(open(kept, ok(io::Cursor::new(data.clone()))).unwrap()).0,
             data
         );
-        let e = open(kept, io::empty).err().expect("refused");
+        let e = open(kept, ok(io::empty())).err().expect("refused");
         assert!(e.to_string().contains("writing its copy failed"), "{e}");
+    }
+
+    #[test]
+    fn what_can_be_read_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.pcap");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(read_once("-"));
+        assert!(!read_once(file.to_str().unwrap()));
+        assert!(!read_once(dir.path().to_str().unwrap()));
+        assert!(!read_once(dir.path().join("none").to_str().unwrap()));
+        #[cfg(unix)]
+        {
+            let fifo = dir.path().join("p");
+            assert!(
+                std::process::Command::new("mkfifo")
+                    .arg(&fifo)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+            assert!(read_once(fifo.to_str().unwrap()));
+        }
     }
 }
