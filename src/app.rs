@@ -105,6 +105,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         crate::limits::set(limits.resolve());
     }
     crate::redact::configure(&cli.command)?;
+    // Two readers of one standard input would each take part of it.
+    anyhow::ensure!(
+        cli.command.captures().iter().filter(|c| *c == "-").count() <= 1,
+        "standard input (-) is given more than once: it holds one capture"
+    );
     match &cli.command {
         Command::Messages(args) => messages(args),
         Command::Calls(args) => calls::calls(args),

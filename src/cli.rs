@@ -162,6 +162,23 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The captures a command reads, as given (`-`: standard input).
+    pub fn captures(&self) -> &[String] {
+        match self {
+            Command::Messages(a) | Command::Calls(a) => &a.captures,
+            Command::Analyze(a) => &a.captures,
+            Command::Media(a) => &a.captures,
+            Command::Flow(a) => &a.captures,
+            Command::Extract(a) => &a.captures,
+            Command::Watch(a) => &a.captures,
+            Command::IpoRoute(a) => &a.captures,
+            Command::Pattern(PatternCommand::Test(a)) => &a.captures,
+            _ => &[],
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PatternCommand {
     /// Apply a rewrite to header values / numbers, or to every Diversion/History-Info

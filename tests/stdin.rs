@@ -249,3 +249,24 @@ fn a_named_pipe_is_read_again_from_its_copy() {
         );
     }
 }
+
+/// Standard input holds one capture: given twice, two readers would each take part of it.
+#[test]
+fn standard_input_given_twice_is_refused() {
+    let path = testdata(READ_TWICE);
+    for args in [
+        &["analyze", "-", "-"][..],
+        &["calls", "-", "-"],
+        &["messages", "-", "-"],
+        &["media", "-", "-"],
+    ] {
+        let run = piped(args, &path, None);
+        assert_eq!(run.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&run.stderr)
+                .contains("standard input (-) is given more than once"),
+            "{args:?}"
+        );
+        assert!(run.stdout.is_empty(), "{args:?}");
+    }
+}
