@@ -2,27 +2,53 @@
 //! call as it ends (memory follows the calls in progress), and the readings after the
 //! first (a capture that contradicts what its first calls were judged with, the ladders of
 //! `--flow` and of the HTML page, `--annotate`, `extract`, a focus) read the copy of
-//! standard input kept in the temporary directory. Without a temporary directory
-//! `analyze -` holds every call, as before, and what needs a second reading says so.
+//! standard input kept in the temporary directory (standard input redirected from a file
+//! is read again where it lies). Without a temporary directory `analyze -` of a pipe holds
+//! every call, as before, and what needs a second reading says so.
 
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use common::*;
 
-/// `sipdiag ARGS` with `input` on standard input, and `TMPDIR` set to `tmp` if given.
-fn piped(args: &[&str], input: &Path, tmp: Option<&str>) -> Output {
+/// `sipdiag ARGS`, `TMPDIR` set to `tmp` if given.
+fn sipdiag_in(args: &[&str], tmp: Option<&str>) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sipdiag"));
-    c.args(args)
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .stdin(std::fs::File::open(input).unwrap());
+    c.args(args).env("NO_COLOR", "1").env("COLUMNS", "100");
     if let Some(t) = tmp {
         c.env("TMPDIR", t);
     }
-    c.output().expect("run sipdiag")
+    c
+}
+
+/// `sipdiag ARGS` with `input` written into a pipe on its standard input (as
+/// `cat INPUT | sipdiag ARGS`), and `TMPDIR` set to `tmp` if given.
+fn piped(args: &[&str], input: &Path, tmp: Option<&str>) -> Output {
+    let mut child = sipdiag_in(args, tmp)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sipdiag");
+    let mut pipe = child.stdin.take().unwrap();
+    let bytes = std::fs::read(input).unwrap();
+    let writer = std::thread::spawn(move || {
+        // sipdiag may stop reading early (damage, an error): a broken pipe is its choice.
+        let _ = std::io::Write::write_all(&mut pipe, &bytes);
+    });
+    let out = child.wait_with_output().expect("run sipdiag");
+    writer.join().unwrap();
+    out
+}
+
+/// `sipdiag ARGS < INPUT`: standard input redirected from the file.
+fn redirected(args: &[&str], input: &Path, tmp: Option<&str>) -> Output {
+    sipdiag_in(args, tmp)
+        .stdin(std::fs::File::open(input).unwrap())
+        .output()
+        .expect("run sipdiag")
 }
 
 /// `sipdiag ARGS` on a file.
@@ -58,13 +84,19 @@ fn analyze_of_standard_input_is_the_report_of_the_file() {
     for path in captures() {
         let p = path.to_str().unwrap();
         let file = named(&["analyze", "--format", "json", p]);
-        let stdin = piped(&["analyze", "--format", "json", "-"], &path, None);
-        assert_eq!(file.status.code(), stdin.status.code(), "{p}");
-        assert_eq!(
-            stdout(&file).replace(p, "-"),
-            stdout(&stdin),
-            "{p}: the report of standard input"
-        );
+        let file_report = stdout(&file).replace(p, "-");
+        let args = ["analyze", "--format", "json", "-"];
+        for (how, stdin) in [
+            ("piped", piped(&args, &path, None)),
+            ("redirected", redirected(&args, &path, None)),
+        ] {
+            assert_eq!(file.status.code(), stdin.status.code(), "{p} {how}");
+            assert_eq!(
+                file_report,
+                stdout(&stdin),
+                "{p}: the report of standard input, {how}"
+            );
+        }
         compared += 1;
     }
     assert!(compared > 60);
@@ -94,10 +126,16 @@ fn standard_input_is_judged_as_a_stream() {
     assert_eq!(let_go(&stdin), [6], "standard input, read as a stream");
     let held = piped(&[&args[..], &["--in-memory", "-"]].concat(), &path, None);
     assert_eq!(let_go(&held), Vec::<u64>::new(), "held whole");
-    // Without a temporary directory to keep it in, standard input is held whole, and
-    // reported as before.
+    // Without a temporary directory to keep it in, a pipe is held whole, and reported as
+    // before; a file redirected to standard input needs no copy.
     let no_tmp = piped(&[&args[..], &["-"]].concat(), &path, Some(NO_TMP));
     assert_eq!(stdout(&no_tmp), stdout(&held));
+    let no_tmp = redirected(&[&args[..], &["-"]].concat(), &path, Some(NO_TMP));
+    assert_eq!(
+        let_go(&no_tmp),
+        [6],
+        "redirected, read as a stream without a copy"
+    );
 }
 
 /// The fixture whose XCC is named by a later message: its first calls were judged without
@@ -162,7 +200,7 @@ fn a_capture_read_again_from_standard_input_is_read_from_its_copy() {
     assert_eq!(from_file, written(&extract, "x-stdin.pcapng", true));
 }
 
-/// Without a temporary directory standard input cannot be kept: what reads the capture
+/// Without a temporary directory a pipe on standard input cannot be kept: what reads the capture
 /// more than once says so (exit 2) and writes nothing.
 #[test]
 fn without_a_temporary_directory_what_reads_again_refuses_standard_input() {
@@ -184,11 +222,18 @@ fn without_a_temporary_directory_what_reads_again_refuses_standard_input() {
         );
         assert!(!out.exists(), "{args:?}");
     }
-    // `analyze` alone holds every call instead: the report of the file.
+    // `analyze` alone holds every call instead: the report of the file. Redirected from
+    // the file, standard input is read again where it lies, without a copy.
     let p = path.to_str().unwrap();
-    let run = piped(&["analyze", "--format", "json", "-"], &path, Some(NO_TMP));
+    let file = stdout(&named(&["analyze", "--format", "json", p])).replace(p, "-");
+    let args = ["analyze", "--format", "json", "-"];
+    assert_eq!(file, stdout(&piped(&args, &path, Some(NO_TMP))));
+    assert_eq!(file, stdout(&redirected(&args, &path, Some(NO_TMP))));
+    let md = ["analyze", "--format", "markdown", "--flow", "-"];
+    let run = redirected(&md, &path, Some(NO_TMP));
+    assert_eq!(run.status.code(), Some(0));
     assert_eq!(
-        stdout(&named(&["analyze", "--format", "json", p])).replace(p, "-"),
+        stdout(&named(&["analyze", "--format", "markdown", "--flow", p])).replace(p, "-"),
         stdout(&run)
     );
 }

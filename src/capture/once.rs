@@ -8,6 +8,9 @@
 //! ended (with its read error, if the input failed). Memory stays that of one reading; the
 //! copy takes the capture's size on disk.
 //!
+//! Standard input redirected from a regular file (`sipdiag analyze - < capture.pcap`) needs
+//! no copy: kept, it is read where it lies, from where it stood, every time.
+//!
 //! Without the request such an input is read as it is, once (a second reading of standard
 //! input finds it empty), and nothing is written to disk.
 //!
@@ -27,10 +30,12 @@ enum Kept {
     Ready(File),
     /// The first reading is under way.
     Copying,
-    /// Read once and copied whole: `len` bytes, and how the reading ended (`None` at the
+    /// Read once and copied whole, or lying in a file (standard input redirected from
+    /// one): `len` bytes from `start` in `file`, and how the reading ended (`None` at the
     /// end of the input; else the read error, as its kind and text).
     Copied {
         file: Arc<File>,
+        start: u64,
         len: u64,
         end: Option<(io::ErrorKind, String)>,
     },
@@ -73,12 +78,47 @@ fn state_of(path: &str) -> &'static Mutex<Kept> {
     k
 }
 
+/// Where a kept input's later readings find its bytes.
+enum Source {
+    /// In a copy, made as it is first read.
+    Copy(File),
+    /// Where they lie: `len` bytes from `start` in `file`.
+    InPlace { file: File, start: u64, len: u64 },
+}
+
 /// Asks that `path`, input that can be read only once ([`read_once`]), be kept for
 /// further readings (see the module docs); call it before the first reading. Whether it
 /// will be: `false` when no temporary file could be made, or the input was already read
 /// without being kept.
 pub fn keep_input(path: &str) -> bool {
-    keep(state_of(path), tempfile::tempfile)
+    keep(state_of(path), || {
+        if path == "-"
+            && let Some(in_place) = stdin_in_place()
+        {
+            return Ok(in_place);
+        }
+        tempfile::tempfile().map(Source::Copy)
+    })
+}
+
+/// Standard input, when it is a regular file: its bytes from where it stands to its end.
+fn stdin_in_place() -> Option<Source> {
+    #[cfg(unix)]
+    let handle = std::os::fd::AsFd::as_fd(&io::stdin())
+        .try_clone_to_owned()
+        .ok()?;
+    #[cfg(windows)]
+    let handle = std::os::windows::io::AsHandle::as_handle(&io::stdin())
+        .try_clone_to_owned()
+        .ok()?;
+    let mut file = File::from(handle);
+    let size = file.metadata().ok().filter(|m| m.is_file())?.len();
+    let start = io::Seek::stream_position(&mut file).ok()?;
+    Some(Source::InPlace {
+        file,
+        start,
+        len: size.saturating_sub(start),
+    })
 }
 
 /// Whether `path` is kept (or will be, as it is first read): it can then be read again.
@@ -91,15 +131,24 @@ pub fn input_kept(path: &str) -> bool {
     })
 }
 
-fn keep(kept: &Mutex<Kept>, make: impl FnOnce() -> io::Result<File>) -> bool {
+fn keep(kept: &Mutex<Kept>, make: impl FnOnce() -> io::Result<Source>) -> bool {
     let mut k = lock(kept);
     match &*k {
         Kept::Plain {
             read: false,
             why_not: None,
         } => match make() {
-            Ok(file) => {
+            Ok(Source::Copy(file)) => {
                 *k = Kept::Ready(file);
+                true
+            }
+            Ok(Source::InPlace { file, start, len }) => {
+                *k = Kept::Copied {
+                    file: Arc::new(file),
+                    start,
+                    len,
+                    end: None,
+                };
                 true
             }
             Err(e) => {
@@ -173,14 +222,25 @@ fn open<R: Read + Send + 'static>(
         Kept::Copying => Err(io::Error::other(
             "the input is still being read by its first reading",
         )),
-        Kept::Copied { file, len, end } => {
+        Kept::Copied {
+            file,
+            start,
+            len,
+            end,
+        } => {
             let reader = CopyReader {
                 file: Arc::clone(&file),
+                start,
                 pos: 0,
                 len,
                 end: end.clone(),
             };
-            *k = Kept::Copied { file, len, end };
+            *k = Kept::Copied {
+                file,
+                start,
+                len,
+                end,
+            };
             Ok(Box::new(reader))
         }
         Kept::Lost(cause) => {
@@ -242,6 +302,7 @@ impl<R> Drop for Copying<R> {
         *lock(self.kept) = match copied {
             Ok(file) => Kept::Copied {
                 file: Arc::new(file),
+                start: 0,
                 len: self.len,
                 end: self.end.take(),
             },
@@ -250,9 +311,11 @@ impl<R> Drop for Copying<R> {
     }
 }
 
-/// A later reading: the copy from its start, each reading at its own position.
+/// A later reading: the copy from its start, each reading at its own position (`pos`
+/// bytes past `start`).
 struct CopyReader {
     file: Arc<File>,
+    start: u64,
     pos: u64,
     len: u64,
     end: Option<(io::ErrorKind, String)>,
@@ -268,7 +331,7 @@ impl Read for CopyReader {
             };
         }
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = read_at(&self.file, &mut buf[..want], self.pos)?;
+        let n = read_at(&self.file, &mut buf[..want], self.start + self.pos)?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -302,6 +365,11 @@ mod tests {
         })))
     }
 
+    /// A copy in a temporary file.
+    fn copy() -> io::Result<Source> {
+        tempfile::tempfile().map(Source::Copy)
+    }
+
     /// An input that opens as `r`.
     fn ok<R>(r: R) -> impl FnOnce() -> io::Result<R> {
         move || Ok(r)
@@ -326,7 +394,7 @@ mod tests {
     #[test]
     fn a_kept_input_reads_the_same_every_time() {
         let kept = state();
-        assert!(keep(kept, tempfile::tempfile));
+        assert!(keep(kept, copy));
         let data = bytes(200_000);
         let first = open(kept, ok(io::Cursor::new(data.clone()))).unwrap();
         assert_eq!(read_all(first), (data.clone(), None));
@@ -342,7 +410,7 @@ mod tests {
     #[test]
     fn two_later_readings_each_keep_their_place() {
         let kept = state();
-        assert!(keep(kept, tempfile::tempfile));
+        assert!(keep(kept, copy));
         let data = bytes(100);
         read_all(open(kept, ok(io::Cursor::new(data.clone()))).unwrap());
         let mut a = open(kept, ok(io::empty())).unwrap();
@@ -361,7 +429,7 @@ mod tests {
     #[test]
     fn a_first_reading_stopped_early_is_what_later_ones_read() {
         let kept = state();
-        assert!(keep(kept, tempfile::tempfile));
+        assert!(keep(kept, copy));
         let data = bytes(1000);
         let mut first = open(kept, ok(io::Cursor::new(data.clone()))).unwrap();
         let mut x = [0u8; 300];
@@ -389,7 +457,7 @@ mod tests {
             }
         }
         let kept = state();
-        assert!(keep(kept, tempfile::tempfile));
+        assert!(keep(kept, copy));
         let first = read_all(open(kept, ok(Failing(20))).unwrap());
         assert_eq!(first, (vec![7; 20], Some("pipe broke".to_string())));
         let again = open(kept, ok(io::empty())).unwrap();
@@ -407,17 +475,14 @@ mod tests {
         // What the first reading left: here nothing.
         let again = open(kept, ok(io::Cursor::new(Vec::new()))).unwrap();
         assert_eq!(read_all(again).0, Vec::<u8>::new());
-        assert!(!keep(kept, tempfile::tempfile), "too late to keep it");
+        assert!(!keep(kept, copy), "too late to keep it");
     }
 
     #[test]
     fn no_temporary_file_no_second_reading() {
         let kept = state();
         assert!(!keep(kept, || Err(io::Error::other("disk full"))));
-        assert!(
-            !keep(kept, tempfile::tempfile),
-            "asked once, refused for good"
-        );
+        assert!(!keep(kept, copy), "asked once, refused for good");
         let data = bytes(50);
         assert_eq!(
             read_all(open(kept, ok(io::Cursor::new(data.clone()))).unwrap()).0,
@@ -435,7 +500,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ro");
         std::fs::write(&path, b"").unwrap();
-        assert!(keep(kept, || File::open(&path)));
+        assert!(keep(kept, || File::open(&path).map(Source::Copy)));
         let data = bytes(100_000);
         assert_eq!(
             read_all(open(kept, ok(io::Cursor::new(data.clone()))).unwrap()).0,
@@ -465,6 +530,25 @@ mod tests {
                     .success()
             );
             assert!(read_once(fifo.to_str().unwrap()));
+        }
+    }
+
+    /// Input lying in a file (standard input redirected from one) is read where it lies,
+    /// from where it stood: never opened, never copied.
+    #[test]
+    fn input_in_a_file_is_read_where_it_lies() {
+        let kept = state();
+        let data = bytes(10_000);
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &data).unwrap();
+        assert!(keep(kept, || Ok(Source::InPlace {
+            file,
+            start: 24,
+            len: data.len() as u64 - 24,
+        })));
+        for _ in 0..3 {
+            let r = open(kept, || -> io::Result<io::Empty> { panic!("not opened") }).unwrap();
+            assert_eq!(read_all(r), (data[24..].to_vec(), None));
         }
     }
 }
