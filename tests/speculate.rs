@@ -36,13 +36,36 @@ fn report(path: &std::path::Path, format: &str, flags: &[&str]) -> String {
     stdout(&o)
 }
 
-/// The JSON report read as a stream, checked against `--in-memory`'s (and the verbose
-/// markdown report likewise).
+/// `analyze --format json --fail-on none FLAGS -` with the capture at `path` written into
+/// a pipe on standard input: read again, where it must be, from its copy.
+fn piped_report(path: &std::path::Path, flags: &[&str]) -> String {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+        .args(["analyze", "--format", "json", "--fail-on", "none"])
+        .args(flags)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let bytes = std::fs::read(path).unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut pipe, &bytes));
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    stdout(&o)
+}
+
+/// The JSON report read as a stream, checked against `--in-memory`'s and against that of
+/// the capture piped in on standard input (and the verbose markdown report likewise).
 fn streamed_is_whole(path: &std::path::Path, flags: &[&str]) -> Value {
     let mut whole = flags.to_vec();
     whole.push("--in-memory");
     let json = report(path, "json", flags);
     assert_eq!(json, report(path, "json", &whole), "JSON");
+    let p = path.to_str().unwrap();
+    assert_eq!(json.replace(p, "-"), piped_report(path, flags), "piped");
     let mut verbose = flags.to_vec();
     verbose.push("--verbose");
     let mut whole_verbose = whole.clone();
