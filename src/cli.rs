@@ -346,16 +346,16 @@ pub struct AnalyzeArgs {
     pub verbose: bool,
     /// Also write the capture to this file as pcapng, with a packet comment
     /// `sipdiag ID slug: title` on every frame a finding cites (Wireshark: frame.comment).
-    /// Takes one capture: it is read again once the findings are known (standard input
-    /// from a copy kept in the temporary directory).
+    /// Takes one capture: it is read again once the findings are known (standard input or
+    /// a named pipe from a copy kept in the temporary directory).
     #[arg(long, value_name = "OUT.pcapng")]
     pub annotate: Option<String>,
     /// Hold every call until the end and read the capture once, instead of judging each
     /// call as it ends (and reading the capture again when its end contradicts what its
     /// first calls were judged with): memory then grows with the capture. The report is
     /// the same. Several files and --ipo-config always hold every call; standard input and
-    /// a named pipe are kept in the temporary directory for a second reading (held whole
-    /// when no temporary file can be made).
+    /// a named pipe are kept for a second reading (copied to the temporary directory, or
+    /// read where they lie when redirected from a file; held whole when neither can be).
     #[arg(long)]
     pub in_memory: bool,
     #[command(flatten)]
@@ -444,7 +444,8 @@ impl WatchArgs {
 pub struct ExtractArgs {
     /// Capture files (pcap, pcapng, optionally gzip-compressed); each is read three times
     /// (calls, media, copy; one file once or twice more before, to find the selected
-    /// calls as analyze does; standard input from a copy kept in the temporary directory).
+    /// calls as analyze does; standard input or a named pipe from a copy kept in the
+    /// temporary directory).
     /// Several files give one pcapng section each.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<String>,
@@ -530,8 +531,9 @@ pub struct FlowArgs {
     /// Hold every call until the end and read the file once, instead of judging each call
     /// as it ends and reading the file again for the messages of the calls drawn: memory
     /// then grows with the capture. The ladder is the same. Several files always hold every
-    /// call; standard input and a named pipe are kept in the temporary directory for the
-    /// second reading (held whole when no temporary file can be made).
+    /// call; standard input and a named pipe are kept for the second reading (copied to the
+    /// temporary directory, or read where they lie when redirected from a file; held whole
+    /// when neither can be).
     #[arg(long)]
     pub in_memory: bool,
 }
