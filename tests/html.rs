@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{sipdiag, stdout, testdata, tsv};
+use common::{piped_into, sipdiag, stdout, testdata, tsv};
 
 const FM006: &str = "followme/fm006-second-leg-404.pcap";
 const FM007: &str = "followme/fm007-second-leg-488.pcap";
@@ -190,18 +190,10 @@ fn ipo_route_refuses_html() {
 #[test]
 fn standard_input_gets_its_message_texts_from_its_copy() {
     let path = testdata(FM006);
-    let bytes = std::fs::read(&path).unwrap();
     let piped = |flags: &[&str]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
-            .args(["analyze", "-f", "html"])
-            .args(flags)
-            .arg("-")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes).unwrap();
-        stdout(&child.wait_with_output().unwrap())
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sipdiag"));
+        cmd.args(["analyze", "-f", "html"]).args(flags).arg("-");
+        stdout(&piped_into(&mut cmd, &path))
     };
     let p = path.to_str().unwrap();
     let file = stdout(&sipdiag(&["analyze", "-f", "html", p])).replace(p, "-");

@@ -39,20 +39,13 @@ fn report(path: &std::path::Path, format: &str, flags: &[&str]) -> String {
 /// `analyze --format json --fail-on none FLAGS -` with the capture at `path` written into
 /// a pipe on standard input: read again, where it must be, from its copy.
 fn piped_report(path: &std::path::Path, flags: &[&str]) -> String {
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sipdiag"))
-        .args(["analyze", "--format", "json", "--fail-on", "none"])
-        .args(flags)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    let bytes = std::fs::read(path).unwrap();
-    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut pipe, &bytes));
-    let o = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
+    let o = piped_into(
+        std::process::Command::new(env!("CARGO_BIN_EXE_sipdiag"))
+            .args(["analyze", "--format", "json", "--fail-on", "none"])
+            .args(flags)
+            .arg("-"),
+        path,
+    );
     assert_eq!(o.status.code(), Some(0));
     stdout(&o)
 }

@@ -9,7 +9,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use common::*;
 
@@ -26,21 +26,7 @@ fn sipdiag_in(args: &[&str], tmp: Option<&str>) -> Command {
 /// `sipdiag ARGS` with `input` written into a pipe on its standard input (as
 /// `cat INPUT | sipdiag ARGS`), and `TMPDIR` set to `tmp` if given.
 fn piped(args: &[&str], input: &Path, tmp: Option<&str>) -> Output {
-    let mut child = sipdiag_in(args, tmp)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sipdiag");
-    let mut pipe = child.stdin.take().unwrap();
-    let bytes = std::fs::read(input).unwrap();
-    let writer = std::thread::spawn(move || {
-        // sipdiag may stop reading early (damage, an error): a broken pipe is its choice.
-        let _ = std::io::Write::write_all(&mut pipe, &bytes);
-    });
-    let out = child.wait_with_output().expect("run sipdiag");
-    writer.join().unwrap();
-    out
+    piped_into(&mut sipdiag_in(args, tmp), input)
 }
 
 /// `sipdiag ARGS < INPUT`: standard input redirected from the file.

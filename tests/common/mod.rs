@@ -60,6 +60,28 @@ pub fn fixtures_and_corpus(dirs: &[&str]) -> Vec<PathBuf> {
     files
 }
 
+/// Runs `cmd` with the bytes of `input` written into a pipe on its standard input (as
+/// `cat INPUT | …`), from a thread, so that a large output cannot block the writing.
+/// sipdiag may stop reading early (damage, an error): a broken pipe is its choice; any
+/// other write error fails the test.
+pub fn piped_into(cmd: &mut Command, input: &Path) -> Output {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sipdiag");
+    let mut pipe = child.stdin.take().unwrap();
+    let bytes = std::fs::read(input).unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut pipe, &bytes));
+    let out = child.wait_with_output().expect("run sipdiag");
+    match writer.join().unwrap() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("writing the pipe: {e}"),
+        _ => out,
+    }
+}
+
 /// Runs the real binary.
 pub fn sipdiag(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sipdiag"))
