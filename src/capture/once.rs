@@ -387,6 +387,11 @@ mod tests {
         }
     }
 
+    /// A reading of `kept` whose input, if it is opened, holds `data`: what it gave.
+    fn read_through(kept: &'static Mutex<Kept>, data: &[u8]) -> Vec<u8> {
+        read_all(open(kept, ok(io::Cursor::new(data.to_vec()))).unwrap()).0
+    }
+
     fn bytes(n: usize) -> Vec<u8> {
         (0..n).map(|i| (i * 31 % 251) as u8).collect()
     }
@@ -412,7 +417,7 @@ mod tests {
         let kept = state();
         assert!(keep(kept, copy));
         let data = bytes(100);
-        read_all(open(kept, ok(io::Cursor::new(data.clone()))).unwrap());
+        read_through(kept, &data);
         let mut a = open(kept, ok(io::empty())).unwrap();
         let mut b = open(kept, ok(io::empty())).unwrap();
         let mut x = [0u8; 40];
@@ -468,10 +473,7 @@ mod tests {
     fn not_kept_it_is_read_once() {
         let kept = state();
         let data = bytes(50);
-        assert_eq!(
-            read_all(open(kept, ok(io::Cursor::new(data.clone()))).unwrap()).0,
-            data
-        );
+        assert_eq!(read_through(kept, &data), data);
         // What the first reading left: here nothing.
         let again = open(kept, ok(io::Cursor::new(Vec::new()))).unwrap();
         assert_eq!(read_all(again).0, Vec::<u8>::new());
@@ -484,10 +486,7 @@ mod tests {
         assert!(!keep(kept, || Err(io::Error::other("disk full"))));
         assert!(!keep(kept, copy), "asked once, refused for good");
         let data = bytes(50);
-        assert_eq!(
-            read_all(open(kept, ok(io::Cursor::new(data.clone()))).unwrap()).0,
-            data
-        );
+        assert_eq!(read_through(kept, &data), data);
         let e = open(kept, ok(io::empty())).err().expect("refused");
         assert!(e.to_string().contains("disk full"), "{e}");
         assert!(e.to_string().contains("save the capture to a file"), "{e}");
@@ -502,10 +501,7 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         assert!(keep(kept, || File::open(&path).map(Source::Copy)));
         let data = bytes(100_000);
-        assert_eq!(
-            read_all(open(kept, ok(io::Cursor::new(data.clone()))).unwrap()).0,
-            data
-        );
+        assert_eq!(read_through(kept, &data), data);
         let e = open(kept, ok(io::empty())).err().expect("refused");
         assert!(e.to_string().contains("writing its copy failed"), "{e}");
     }
