@@ -24,7 +24,7 @@ pub(super) type Input = (
 
 pub(super) fn open_input(path: &str) -> Result<Input, CaptureError> {
     let opened = if super::once::read_once(path) {
-        super::once::open_once(path, || File::open(Path::new(path)))
+        super::once::open_once(path)
     } else {
         File::open(Path::new(path)).map(|f| Box::new(f) as Box<dyn Read + Send>)
     };

@@ -165,17 +165,13 @@ fn keep(kept: &Mutex<Kept>, make: impl FnOnce() -> io::Result<Source>) -> bool {
 }
 
 /// A reading of `path`, input that can be read only once ([`read_once`]): the input
-/// itself (`open` opens a path), copied as it goes when it is kept and read for the first
-/// time, else its copy.
-pub(super) fn open_once(
-    path: &str,
-    open_path: impl FnOnce() -> io::Result<File>,
-) -> io::Result<Box<dyn Read + Send>> {
+/// itself, copied as it goes when it is kept and read for the first time, else its copy.
+pub(super) fn open_once(path: &str) -> io::Result<Box<dyn Read + Send>> {
     let state = state_of(path);
     if path == "-" {
         open(state, || Ok(io::stdin()))
     } else {
-        open(state, open_path)
+        open(state, || File::open(path))
     }
 }
 
