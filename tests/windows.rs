@@ -108,19 +108,23 @@ fn windows(exe: &Path, args: &[&str]) -> Output {
 }
 
 /// Runs the command `make` builds, again (up to three times in all) when wine itself failed
-/// to run the program: a non-zero exit with no output and no `sipdiag:` error line. sipdiag
-/// never exits that way (exit 1 comes with a report on standard output, exit 2 with a
-/// `sipdiag: …` error on standard error), while wine's loader exits 1 on its own fatal
-/// errors, such as a wineserver it cannot reach on a loaded machine.
+/// to run the program: a non-zero exit with no output and no `sipdiag:` error line, or no
+/// exit code at all. sipdiag never exits the first way (exit 1 comes with a report on
+/// standard output, exit 2 with a `sipdiag: …` error on standard error), while wine's
+/// loader exits 1 on its own fatal errors, such as a wineserver it cannot reach on a
+/// loaded machine. Nor can it end the second way: a Windows program that crashes ends
+/// with an exception code as its exit code; the wine process ending on a Unix signal is
+/// wine's own end (seen on a loaded machine, after sipdiag had written its error line).
 fn under_wine(make: impl Fn() -> Command) -> Output {
     retried(
         || make().output().expect("run the .exe under wine"),
         |out| {
-            !out.status.success()
-                && out.stdout.is_empty()
-                && !String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .any(|l| l.starts_with("sipdiag"))
+            out.status.code().is_none()
+                || (!out.status.success()
+                    && out.stdout.is_empty()
+                    && !String::from_utf8_lossy(&out.stderr)
+                        .lines()
+                        .any(|l| l.starts_with("sipdiag")))
         },
     )
 }
