@@ -180,28 +180,6 @@ fn each_message_once_and_both_capture_points_cited() {
     );
 }
 
-/// Splits a classic pcap into files of `per` records each, as `editcap -c` does.
-fn split(pcap: &Path, per: usize, dir: &Path) -> Vec<String> {
-    let data = std::fs::read(pcap).unwrap();
-    assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
-    let (header, mut off) = (&data[..24], 24);
-    let mut files = Vec::new();
-    let mut cur = header.to_vec();
-    let mut n = 0;
-    while off + 16 <= data.len() {
-        let len = u32::from_le_bytes(data[off + 8..off + 12].try_into().unwrap()) as usize;
-        cur.extend_from_slice(&data[off..off + 16 + len]);
-        off += 16 + len;
-        n += 1;
-        if n % per == 0 || off + 16 > data.len() {
-            let p = dir.join(format!("rot_{:05}.pcap", files.len()));
-            std::fs::write(&p, std::mem::replace(&mut cur, header.to_vec())).unwrap();
-            files.push(p.to_string_lossy().into_owned());
-        }
-    }
-    files
-}
-
 /// The report without what names the files read.
 fn without_paths(mut v: Value) -> Value {
     v["captures"] = Value::Null;
@@ -216,7 +194,7 @@ fn a_rotated_set_gives_the_report_of_the_whole_file() {
     for (name, per) in [("followme/busy-site.pcap", 40), (PBX, 4)] {
         let whole = testdata(name);
         let dir = tempfile::tempdir().unwrap();
-        let mut parts = split(&whole, per, dir.path());
+        let mut parts = split_pcap(&whole, per, dir.path());
         assert!(parts.len() >= 3, "{name}: {parts:?}");
         let (want, want_code) = json(&["analyze", "--format", "json", whole.to_str().unwrap()]);
         // In any order: read by time, one capture point, numbered through.
@@ -287,7 +265,7 @@ fn each_file_counts_its_own_sip_messages() {
 #[test]
 fn a_rotated_side_and_the_other_side_merge_as_two_points() {
     let dir = tempfile::tempdir().unwrap();
-    let parts = split(&testdata(PBX), 4, dir.path());
+    let parts = split_pcap(&testdata(PBX), 4, dir.path());
     let xcc = testdata(XCC);
     let mut args = vec!["analyze", "--format", "json"];
     args.extend(parts.iter().map(String::as_str));

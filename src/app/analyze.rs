@@ -240,6 +240,7 @@ pub(super) fn analyze(args: &AnalyzeArgs, color: bool) -> anyhow::Result<u8> {
     let failing = fails(&a.analysis, args.judge.fail_on);
     match args.format {
         ReportFormat::Json => write_report(output, |w| match (&a.index, a.rows) {
+            (Some(i), Some(Spooled::Json(rows))) => rows.write_cited(&a.analysis, i, w),
             (Some(i), _) => crate::report::cited::write_json(&a.analysis, i, w),
             (None, Some(Spooled::Json(rows))) => rows.write(&a.analysis, w),
             (None, _) => analysis::write_json(&a.analysis, w),
@@ -374,6 +375,29 @@ pub(super) fn analyze_captures(
             return Ok((Some(analyzed), errors));
         }
     }
+    // Several files merged by time, read as a stream as one file is: the report in
+    // tables, markdown or JSON (the ladders of `--flow`, the HTML page and `--annotate`
+    // read one file again; of several, the calls are held).
+    if !args.in_memory
+        && args.judge.ipo_config.is_none()
+        && !args.flow
+        && !html
+        && args.annotate.is_none()
+        && let Some(paths) = super::watch::several_files(captures)
+        && let Some((streamed, errors)) = super::watch::analyze_merged(&file, paths, layout)?
+    {
+        let Some(((analysis, rows), index)) = streamed else {
+            return Ok((None, errors));
+        };
+        let analyzed = Analyzed {
+            analysis,
+            ladders: String::new(),
+            html_ladders: Default::default(),
+            index: Some(index),
+            rows,
+        };
+        return Ok((Some(analyzed), errors));
+    }
     // The ladders need each message's reason phrase, which the calls do not keep.
     let mut recorder = flow::Recorder::default();
     let mut set = CallSet::default();
@@ -473,21 +497,36 @@ fn write_text(
     let Some(Spooled::Verdicts(mut spooled)) = a.rows.take() else {
         return w.write_all(render_text(&a, format, color, verbose).as_bytes());
     };
-    // Streamed: one file, no legend; the ladders of `--flow` after the report.
+    // Streamed: the legend of files read merged, then the ladders of `--flow`.
     let verdicts: &mut analysis::VerdictSource<'_> = &mut |lines, out| spooled.offer(lines, out);
     let mut w = std::io::BufWriter::new(w);
+    let width = crate::report::terminal_width();
     if format == ReportFormat::Markdown {
         analysis::write_markdown(&a.analysis, verbose, verdicts, &mut w)?;
     } else {
         let o = analysis::TextOptions {
             color,
             verbose,
-            width: crate::report::terminal_width(),
+            width,
         };
         analysis::write_table(&a.analysis, o, verdicts, &mut w)?;
     }
+    w.write_all(legend(&a, format, verbose, width).as_bytes())?;
     w.write_all(a.ladders.as_bytes())?;
     w.flush()
+}
+
+/// Where the frames cited came from, by file, for captures read merged (else nothing).
+fn legend(a: &Analyzed, format: ReportFormat, verbose: bool, width: usize) -> String {
+    a.index.as_ref().map_or_else(String::new, |i| {
+        let markdown = format == ReportFormat::Markdown;
+        let text = crate::report::cited::legend(&a.analysis, i, markdown, verbose);
+        if markdown {
+            text
+        } else {
+            crate::report::wrap_lines(&text, width)
+        }
+    })
 }
 
 /// The table or markdown report of one run, ladders after it.
@@ -499,15 +538,7 @@ pub(super) fn render_text(
 ) -> String {
     // Merged captures: where the frames cited came from, by file.
     let width = crate::report::terminal_width();
-    let legend = a.index.as_ref().map_or_else(String::new, |i| {
-        let markdown = format == ReportFormat::Markdown;
-        let text = crate::report::cited::legend(&a.analysis, i, markdown);
-        if markdown {
-            text
-        } else {
-            crate::report::wrap_lines(&text, width)
-        }
-    });
+    let legend = legend(a, format, verbose, width);
     if format == ReportFormat::Markdown {
         return analysis::markdown(&a.analysis, verbose) + &legend + &a.ladders;
     }

@@ -32,7 +32,7 @@ pub(super) fn scan_merged(
     })
 }
 
-fn scan_merged_into(
+pub(super) fn scan_merged_into(
     paths: &[String],
     emit: &mut dyn Emit,
 ) -> (Vec<CaptureReport>, Vec<CaptureError>, FrameIndex) {

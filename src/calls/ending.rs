@@ -236,6 +236,9 @@ pub trait Filed: Sized {
     fn open(key: &str, no_call_id: Option<NoCallIdKey>, m: &SipMessage) -> Self;
     /// Adds a message (a whole call takes its SDP).
     fn add(&mut self, m: &mut SipMessage);
+    /// Notes that input file `capture` (an index into the files read together) carried
+    /// the message about to be added (nothing does but a whole call).
+    fn note_capture(&mut self, _capture: usize) {}
     /// Keeps what grows with every message within `cap` (nothing does but a whole call's
     /// message list).
     fn trim(&mut self, _cap: &mut super::MessageCap) {}
@@ -249,13 +252,13 @@ pub trait Filed: Sized {
 
 impl Filed for Call {
     fn open(key: &str, no_call_id: Option<NoCallIdKey>, m: &SipMessage) -> Self {
-        let mut c = super::new_call(key, no_call_id, m);
-        // One capture: frame numbers are those of the only file.
-        c.add_capture(0);
-        c
+        super::new_call(key, no_call_id, m)
     }
     fn add(&mut self, m: &mut SipMessage) {
         super::add_to_call(self, m);
+    }
+    fn note_capture(&mut self, capture: usize) {
+        self.add_capture(capture);
     }
     fn trim(&mut self, cap: &mut super::MessageCap) {
         fold_repeats(self);

@@ -244,7 +244,7 @@ impl Call {
     }
 
     /// Notes that input file `capture` carried a message of the call.
-    fn add_capture(&mut self, capture: usize) {
+    pub(crate) fn add_capture(&mut self, capture: usize) {
         if self.first_capture == NO_CAPTURE {
             self.first_capture = capture as u32;
         } else if self.first_capture as usize != capture {

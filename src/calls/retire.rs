@@ -138,6 +138,9 @@ pub struct Retiring<C = Call> {
     /// Calls let go at the cap before they ended, kept apart from `retired`, when asked
     /// for ([`Retiring::drop_let_go`]), until taken.
     dropped: Option<Vec<C>>,
+    /// The input file the messages come from (an index into the files read together,
+    /// [`Retiring::capture_starts`]): each call notes the files that carried it.
+    capture: usize,
 }
 
 impl<C> Default for Retiring<C> {
@@ -165,6 +168,7 @@ impl<C> Default for Retiring<C> {
             ended_names: None,
             without_sdp: false,
             dropped: None,
+            capture: 0,
             forget_retired: false,
         }
     }
@@ -231,6 +235,7 @@ impl<C: Filed> Retiring<C> {
         // announces its addresses again: the call is named again, so that what the reader
         // keeps of that SDP ends as well (the SDP is parsed once, for both readers).
         let again = self.ended_names.is_some() && live.named_ended && m.sdp().is_some();
+        live.call.note_capture(self.capture);
         live.call.add(&mut m);
         live.call.trim(&mut self.message_cap);
         let call_state = live.call.state();
@@ -290,6 +295,12 @@ impl<C: Filed> Retiring<C> {
         self.recency.remove(slot);
         self.free.push(slot);
         Some(live)
+    }
+
+    /// The messages from here on come from input file `capture` (an index into the files
+    /// read together; 0 when one is read).
+    pub fn capture_starts(&mut self, capture: usize) {
+        self.capture = capture;
     }
 
     /// The calls keep no SDP (`offer` and `answer` stay `None`), for a reader that does

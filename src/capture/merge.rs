@@ -125,6 +125,16 @@ impl FrameIndex {
         }
     }
 
+    /// The index of `paths` merged by time before any frame is read (what
+    /// [`read_merged`] fills in as it goes).
+    pub fn merging(paths: &[String]) -> Self {
+        FrameIndex {
+            paths: paths.to_vec(),
+            point_of: vec![None; paths.len()],
+            ..FrameIndex::default()
+        }
+    }
+
     /// A file of a [`FrameIndex::concatenated`] read starts after `before` frames.
     pub fn push_file(&mut self, path: String, before: u64) {
         let file = self.paths.len();
@@ -234,11 +244,7 @@ pub fn read_merged(paths: &[String], mut on_frame: impl FnMut(&Frame<'_>, usize)
     let n = paths.len();
     let mut files: Vec<Option<Result<CaptureSummary, CaptureError>>> =
         (0..n).map(|_| None).collect();
-    let mut index = FrameIndex {
-        paths: paths.to_vec(),
-        point_of: vec![None; n],
-        ..FrameIndex::default()
-    };
+    let mut index = FrameIndex::merging(paths);
     std::thread::scope(|scope| {
         let mut rx = Vec::with_capacity(n);
         for (i, path) in paths.iter().enumerate() {

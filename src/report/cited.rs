@@ -59,13 +59,26 @@ pub fn cite_frames(finding: &mut serde_json::Value, index: &FrameIndex) {
 
 use std::io::Write as _;
 
-/// Where the frames the findings cite came from: one line per frame with every file and
-/// frame number it was seen at.
-pub fn legend(a: &Analysis, index: &FrameIndex, markdown: bool) -> String {
-    let frames: BTreeSet<u64> = a
-        .findings
-        .iter()
-        .flat_map(|f| {
+/// Where the frames the findings a text report shows cite came from (each group's first
+/// instances, every one when `verbose`): one line per frame with every file and frame
+/// number it was seen at.
+pub fn legend(a: &Analysis, index: &FrameIndex, markdown: bool, verbose: bool) -> String {
+    let shown = if verbose {
+        usize::MAX
+    } else {
+        super::analysis::INSTANCES_SHOWN
+    };
+    let mut listed = vec![a.groups.is_empty(); a.findings.len()];
+    for g in &a.groups {
+        for &i in g.findings.iter().take(shown) {
+            if let Some(l) = listed.get_mut(i) {
+                *l = true;
+            }
+        }
+    }
+    let frames: BTreeSet<u64> = (a.findings.iter().zip(&listed))
+        .filter(|(_, l)| **l)
+        .flat_map(|(f, _)| {
             f.finding
                 .frames
                 .iter()

@@ -42,7 +42,7 @@ pub fn call_block(
     analysis::findings_section(a, o, &mut out);
     if let Some(index) = files.filter(|_| !a.findings.is_empty()) {
         out.push_str(&crate::report::wrap_lines(
-            &super::cited::legend(a, index, false),
+            &super::cited::legend(a, index, false, o.verbose),
             o.width,
         ));
     }

@@ -82,6 +82,28 @@ pub fn piped_into(cmd: &mut Command, input: &Path) -> Output {
     }
 }
 
+/// Splits a classic pcap into files of `per` records each, as `editcap -c` does.
+pub fn split_pcap(pcap: &Path, per: usize, dir: &Path) -> Vec<String> {
+    let data = std::fs::read(pcap).unwrap();
+    assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
+    let (header, mut off) = (&data[..24], 24);
+    let mut files = Vec::new();
+    let mut cur = header.to_vec();
+    let mut n = 0;
+    while off + 16 <= data.len() {
+        let len = u32::from_le_bytes(data[off + 8..off + 12].try_into().unwrap()) as usize;
+        cur.extend_from_slice(&data[off..off + 16 + len]);
+        off += 16 + len;
+        n += 1;
+        if n % per == 0 || off + 16 > data.len() {
+            let p = dir.join(format!("rot_{:05}.pcap", files.len()));
+            std::fs::write(&p, std::mem::replace(&mut cur, header.to_vec())).unwrap();
+            files.push(p.to_string_lossy().into_owned());
+        }
+    }
+    files
+}
+
 /// Runs the real binary.
 pub fn sipdiag(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sipdiag"))

@@ -95,7 +95,11 @@ impl Emit for WatchEmit<'_> {
 /// A whole file read on two threads ([`pipeline::run_replay`]): everything it emits goes
 /// to the judge on the second thread, which has it to itself while the file is read.
 impl Replay for Judge {
-    fn capture_start(&mut self, _index: usize) {}
+    /// Files read merged: each call notes the files that carried it (rules look at their
+    /// damage), as when every call is held.
+    fn capture_start(&mut self, index: usize) {
+        self.retiring.capture_starts(index);
+    }
     fn clock(&mut self, now: Timestamp) {
         self.advance(now);
     }
@@ -180,6 +184,26 @@ pub(super) fn read_one(
         }),
     };
     lock(judge).file_read(result, errors);
+}
+
+/// Reads files given together (`analyze a.pcap b.pcapng …`) merged by timestamp, as when
+/// every call is held ([`super::super::merged`]): the judge numbers frames through the
+/// merged stream, and its index of the files is the read's from the end on.
+pub(super) fn read_merged(
+    paths: &[String],
+    judge: &Mutex<Judge>,
+    errors: &mut Vec<crate::capture::CaptureError>,
+) {
+    let mut j = lock(judge);
+    // Several files from the start: findings name no one file (frames cite theirs).
+    j.files = crate::capture::merge::FrameIndex::merging(paths);
+    let (reports, failed, index) =
+        pipeline::run_replay(&mut *j, pipeline::Batching::JUDGE, |emit| {
+            super::super::merged::scan_merged_into(paths, emit)
+        });
+    j.end.captures.extend(reports);
+    j.files = index;
+    errors.extend(failed);
 }
 
 /// While the input is quiet, the capture's clock runs on with the wall clock from the

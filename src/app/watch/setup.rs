@@ -56,7 +56,7 @@ impl Judge {
                     .as_deref()
                     .map(super::super::ipo_route::load_config)
                     .transpose()?,
-                last_report: None,
+                last_reports: Vec::new(),
             },
             format: o.format,
             text: o.text,
@@ -86,21 +86,28 @@ impl Judge {
                 at: 0,
                 counted: false,
             }));
-        let last = self.end.captures.last().cloned();
+        // Files read merged: their calls name the file that carried them, among all.
+        let last = match self.files.is_concatenated() {
+            true => self.end.captures.last().cloned().into_iter().collect(),
+            false => self.end.captures.clone(),
+        };
         match self.stream.as_deref_mut().and_then(|s| s.work()) {
-            Some(work) => work.send(Job::LastReport(last)),
-            None => self.unit_rules.last_report = last,
+            Some(work) => work.send(Job::LastReports(last)),
+            None => self.unit_rules.last_reports = last,
         }
         self.judge_ready(None);
     }
 
     /// The calls judged before the wait for their legs ended, on the report of the file
-    /// the first came from, in that file's frame numbers.
+    /// the first came from, its message in that file's frame numbers (and, for `watch`,
+    /// its `frames`; files read merged cite the merged stream's, by file at the end).
     fn report_waited_short(&mut self) {
         let mut past = self.waited_short.clone();
         let place = past.first_frame.and_then(|n| self.files.locate(n));
         let path = place.and_then(|p| self.files.paths().get(p.file).cloned());
-        if let Some(p) = place {
+        if let Some(p) = place
+            && self.files.is_concatenated()
+        {
             past.first_frame = Some(p.frame);
         }
         let cap = self.retiring.let_go.cap;
@@ -108,8 +115,9 @@ impl Judge {
             crate::capture::Anomaly {
                 kind: crate::calls::LetGo::WAIT_KIND,
                 message: format!(
-                    "calls waiting for their Follow-Me legs over the cap ({} {cap}): {count} call(s) judged before the legs they may be linked with could retire (more retired within the wait than the cap, or the capture's clock stood still), the first beginning in frame {first}",
+                    "calls waiting for their Follow-Me legs over the cap ({} {cap}): {count} call(s) judged before the legs they may be linked with could retire (more retired within the wait than the cap, or the capture's clock stood still), the first beginning in frame {}",
                     crate::limits::Limits::CALLS,
+                    place.map_or(first, |p| p.frame),
                 ),
                 frames: vec![first],
                 count,
@@ -129,10 +137,16 @@ impl Judge {
         // report of the file the first came from, in that file's frame numbers, as the
         // other capture findings of a watch are (a live capture, which has no file: on
         // its report).
+        // `watch` cites it in that file's numbers; files read merged (`analyze`) cite it
+        // in the merged stream's, by file at the end, as when every call is held.
         let mut let_go = self.retiring.let_go.clone();
         let place = let_go.past.first_frame.and_then(|n| self.files.locate(n));
         let path = place.and_then(|p| self.files.paths().get(p.file).cloned());
-        if let Some(p) = place {
+        let files = &self.files;
+        let own = files.is_concatenated();
+        if let Some(p) = place
+            && own
+        {
             let_go.past.first_frame = Some(p.frame);
         }
         let_go.report_on(
@@ -143,7 +157,10 @@ impl Judge {
             } else {
                 "judged before they ended"
             },
-            &|n| n,
+            &|n| match own {
+                true => n,
+                false => files.locate(n).map_or(n, |p| p.frame),
+            },
         );
         self.report_waited_short();
         // Frames are numbered through the files read: the message names the file's own.

@@ -24,9 +24,12 @@
 //! Keeping every call would cost memory in proportion to the capture; a first reading
 //! that only learnt would cost a reading of every file. Standard input is read as a file
 //! is, and so is a named pipe (a shell's `<(…)`): their second reading from a copy
-//! (`capture::keep_input`, asked by [`one_file`]). Input that cannot be read twice (one
-//! of those without a temporary file for its copy) and several files read together keep
-//! the calls instead
+//! (`capture::keep_input`, asked by [`one_file`]). Several files given together (a
+//! rotated set, two capture points) are read merged by time, as when every call is held
+//! (`app::merged`), one stream judged as one file's ([`analyze_merged`]): frames are
+//! numbered through the merged stream and cited by file with the read's index at the
+//! end. Input that cannot be read twice (one of those without a temporary file for its
+//! copy, or standard input among several files) keeps the calls instead
 //! (`app::analyze`), and so does a capture
 //! where the first reading saw a message come for a call that had retired (a clock that
 //! jumps years between two messages): judged in pieces, that call would not be judged as
@@ -39,13 +42,14 @@ use crate::calls::USER_NUMBER_SOURCES;
 use crate::calls::focus::CallIds;
 use crate::calls::legs::{KnownXcc, RoleTally, Roles};
 use crate::capture::CaptureError;
+use crate::capture::merge::FrameIndex;
 use crate::cli::{AnalyzeArgs, FocusArgs, JudgeArgs, MediaPortArgs, SiteArgs, WatchFormat};
 use crate::numbers::Site;
 use crate::report::analysis::TextOptions;
 use crate::report::analysis_spool::{Layout, Spooled};
 use crate::rules::Finding;
 
-use super::input::read_one;
+use super::input::{read_merged, read_one};
 use super::kept::{Kept, Report, Streamed};
 use super::speculate::Speculation;
 use super::units::{Job, Judging, Work};
@@ -157,14 +161,24 @@ thread_local! {
     pub(in crate::app) static READINGS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
-/// The `n`th reading of the file at `path` by `judge`, and the errors it met.
-fn read(judge: Judge, path: &str, n: u8) -> (Judge, Vec<CaptureError>) {
+/// What a streamed `analyze` reads: one file, or files given together, merged by time.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    One(&'a str),
+    Merged(&'a [String]),
+}
+
+/// The `n`th reading of `input` by `judge`, and the errors it met.
+fn read(judge: Judge, input: Input<'_>, n: u8) -> (Judge, Vec<CaptureError>) {
     #[cfg(test)]
     READINGS.with(|r| r.set(r.get() + 1));
     let mut errors = Vec::new();
     super::super::progress::reading(n);
     let judge = Mutex::new(judge);
-    read_one(path, None, &judge, &mut errors);
+    match input {
+        Input::One(path) => read_one(path, None, &judge, &mut errors),
+        Input::Merged(paths) => read_merged(paths, &judge, &mut errors),
+    }
     super::super::progress::reading(0);
     (
         judge.into_inner().unwrap_or_else(|e| e.into_inner()),
@@ -269,10 +283,34 @@ pub(in crate::app) fn analyze_file(
     path: &str,
     layout: Layout,
 ) -> anyhow::Result<Option<(Option<Streamed>, Vec<CaptureError>)>> {
+    let analysed = analyze_input(args, Input::One(path), layout)?;
+    Ok(analysed.map(|(streamed, errors)| (streamed.map(|(s, _)| s), errors)))
+}
+
+/// `analyze` of files given together (`paths`, every one a file that can be read again),
+/// merged by timestamp as when every call is held, its rows kept as `layout` says: as
+/// [`analyze_file`], with the index of the merged frame numbers.
+pub(in crate::app) fn analyze_merged(
+    args: &FileOptions<'_>,
+    paths: &[String],
+    layout: Layout,
+) -> anyhow::Result<Option<Analysed>> {
+    analyze_input(args, Input::Merged(paths), layout)
+}
+
+/// What a streamed `analyze` of one file or of files merged gives: the report and, for
+/// files merged, the index of the frame numbers; the errors met.
+type Analysed = (Option<(Streamed, FrameIndex)>, Vec<CaptureError>);
+
+fn analyze_input(
+    args: &FileOptions<'_>,
+    input: Input<'_>,
+    layout: Layout,
+) -> anyhow::Result<Option<Analysed>> {
     let setup = setup(args);
     // The first reading: roles, site, UDP, and each unit judged with what came before it.
     let first = first_judge(&setup, args, layout)?;
-    let (mut first, errors) = read(first, path, 1);
+    let (mut first, errors) = read(first, input, 1);
     if first.end.captures.is_empty() {
         return Ok(Some((None, errors)));
     }
@@ -336,7 +374,7 @@ pub(in crate::app) fn analyze_file(
         udp,
         work: Work::start(judging),
     }));
-    let (j, errors) = read(second, path, 2);
+    let (j, errors) = read(second, input, 2);
     if j.end.captures.is_empty() {
         return Ok(Some((None, errors)));
     }
@@ -395,6 +433,15 @@ pub(in crate::app) fn one_file(captures: &[String]) -> Option<&str> {
     }
 }
 
+/// Whether `captures` are several files that can each be read again (no standard input,
+/// no named pipe: those are read once, each, merged with the others).
+pub(in crate::app) fn several_files(captures: &[String]) -> Option<&[String]> {
+    let file = |p: &String| {
+        !crate::capture::read_once(p) && std::fs::metadata(p).is_ok_and(|m| m.is_file())
+    };
+    (captures.len() > 1 && captures.iter().all(file)).then_some(captures)
+}
+
 /// The end of the reading that judged every unit with the whole capture's roles and site
 /// (`j`, on [`Pass::Judge`]): the report. `learnt`: the evidence of roles, when the
 /// judging's tally holds only the INVITEs to and from XCC (the first reading judged).
@@ -403,7 +450,7 @@ fn report(
     mut j: Judge,
     learnt: Option<RoleTally>,
     errors: Vec<CaptureError>,
-) -> anyhow::Result<Option<(Option<Streamed>, Vec<CaptureError>)>> {
+) -> anyhow::Result<Option<Analysed>> {
     let mut capture_findings = j.end_of_input();
     let captures = std::mem::take(&mut j.end.captures);
     let Some(Pass::Judge {
@@ -441,7 +488,10 @@ fn report(
     let Ok(streamed) = report.analysis(site, roles, captures, udp) else {
         return Ok(None);
     };
-    Ok(Some((Some(streamed), errors)))
+    Ok(Some((
+        Some((streamed, std::mem::take(&mut j.files))),
+        errors,
+    )))
 }
 
 #[cfg(test)]
@@ -700,7 +750,7 @@ mod tests {
         {
             spec.give_up_after(n);
         }
-        let (mut judge, errors) = read(judge, &path, 1);
+        let (mut judge, errors) = read(judge, Input::One(&path), 1);
         assert!(errors.is_empty(), "{errors:?}");
         judge.judge_the_rest();
         let counts_only = judge.media.counts_only();

@@ -29,15 +29,16 @@ use super::kept::{Kept, report_order};
 use super::media;
 
 /// What a unit's rules read besides the unit: the command's choice of rules, the IP
-/// Office options, and (once the input has ended) the last file's report.
+/// Office options, and (once the input has ended) the last file's report (files read merged: each file's).
 #[derive(Clone)]
 pub(super) struct UnitRules {
     pub(super) choice: RuleChoice,
     pub(super) ipo: Vec<std::net::IpAddr>,
     pub(super) ipo_config: Option<crate::ipoffice::Config>,
-    /// Once the input has ended: the last file's report, for the calls judged then (a
-    /// call cut off by the end of a damaged file is judged with that damage).
-    pub(super) last_report: Option<CaptureReport>,
+    /// Once the input has ended: the last file's report (files read merged: each file's),
+    /// for the calls judged then (a call cut off by the end of a damaged file is judged
+    /// with that damage).
+    pub(super) last_reports: Vec<CaptureReport>,
 }
 
 /// A unit of calls to judge, with what the reading knows of it.
@@ -82,7 +83,7 @@ pub(super) fn judge_unit(
     } = unit;
     let ipo = super::super::ipo_route::ipo_context(calls, &rules.ipo, rules.ipo_config.as_ref());
     let cx = rules::Context {
-        captures: rules.last_report.as_slice(),
+        captures: &rules.last_reports,
         calls,
         roles,
         legs,
@@ -172,8 +173,8 @@ pub(super) enum Job {
     /// The site the units after it are judged with (a reading that judges with what the
     /// capture has shown so far: [`super::speculate`]).
     Site(Box<Site>),
-    /// The input has ended: the last file's report.
-    LastReport(Option<CaptureReport>),
+    /// The input has ended: the last file's report (files read merged: each file's).
+    LastReports(Vec<CaptureReport>),
 }
 
 impl Judging {
@@ -198,7 +199,7 @@ impl Judging {
                 );
             }
             Job::Loose(findings) => self.kept.report.loose(findings),
-            Job::LastReport(r) => self.rules.last_report = r,
+            Job::LastReports(r) => self.rules.last_reports = r,
             Job::Site(site) => self.site = *site,
         }
     }
@@ -323,7 +324,7 @@ mod tests {
                 choice: RuleChoice::new(&[], &[], &[]).expect("no options"),
                 ipo: Vec::new(),
                 ipo_config: None,
-                last_report: None,
+                last_reports: Vec::new(),
             },
             seen: rules::Seen::default(),
             site: Site::default(),

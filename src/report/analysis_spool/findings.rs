@@ -368,10 +368,20 @@ pub struct SpooledFindings {
 
 impl SpooledFindings {
     /// Writes the findings as the elements of the document's `findings` array.
-    pub(super) fn write(mut self, out: &mut impl Write) -> io::Result<bool> {
+    pub(super) fn write(self, out: &mut impl Write) -> io::Result<bool> {
+        self.write_mapped(out, &mut |json, out| out.write_all(json))
+    }
+
+    /// [`SpooledFindings::write`], each finding's JSON (as `write` would write it) handed
+    /// to `map`, which writes it.
+    pub(super) fn write_mapped<W: Write>(
+        mut self,
+        out: &mut W,
+        map: &mut dyn FnMut(&[u8], &mut W) -> io::Result<()>,
+    ) -> io::Result<bool> {
         let mut i = 0;
         let (refs, udp) = (&self.refs, self.udp);
-        let mut patched = Vec::new();
+        let (mut patched, mut whole) = (Vec::new(), Vec::new());
         self.spool.release(u64::MAX, &mut |json| {
             out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
             let json = match with_udp(json, udp, &mut patched) {
@@ -380,10 +390,12 @@ impl SpooledFindings {
             };
             match refs[i] {
                 Some(n) if json.ends_with(NO_SUGGESTION) => {
-                    out.write_all(&json[..json.len() - NO_SUGGESTION.len()])?;
-                    write!(out, "{n}\n    }}")?;
+                    whole.clear();
+                    whole.extend_from_slice(&json[..json.len() - NO_SUGGESTION.len()]);
+                    write!(whole, "{n}\n    }}")?;
+                    map(&whole, out)?;
                 }
-                _ => out.write_all(json)?,
+                _ => map(json, out)?,
             }
             i += 1;
             Ok(())

@@ -8,7 +8,9 @@ use std::io::{self, Write};
 use super::super::ordered::Ordered;
 use super::super::spool::json_element_bytes;
 use super::{RulesOf, SpooledFindings, decode, read_verdict, retell, state};
+use crate::capture::merge::FrameIndex;
 use crate::report::analysis::Analysis;
+use crate::report::cited::{cite_findings, cite_frames};
 use crate::report::verdict::Verdict;
 
 /// A spooled verdict read back: its state and JSON as spooled, or, when a finding made
@@ -165,6 +167,80 @@ impl SpooledJson {
             None => out.write_all(tail.as_bytes())?,
         }
         out.write_all(b"\n")?;
+        out.flush()
+    }
+}
+
+impl SpooledJson {
+    /// Writes `a` (without verdicts and calls) as JSON with these rows in it, for files
+    /// read merged: the same document as [`crate::report::cited::write_json`] writes of
+    /// the whole analysis (its keys in order, as a `serde_json` value has them; each
+    /// finding's frames cited by file), a row at a time.
+    pub fn write_cited(
+        mut self,
+        a: &Analysis,
+        index: &FrameIndex,
+        out: impl Write,
+    ) -> io::Result<()> {
+        let mut out = io::BufWriter::with_capacity(1 << 16, out);
+        let mut v = serde_json::to_value(a)?;
+        cite_findings(&mut v, index);
+        let serde_json::Value::Object(fields) = v else {
+            return Err(io::Error::other("the report is not a JSON object"));
+        };
+        let (rules_of, late, scratch) = (&self.rules_of, &self.late, &mut self.scratch);
+        // A row as a value (its keys in order), written as an element of an array.
+        let mut element = |row: serde_json::Value, out: &mut io::BufWriter<_>| {
+            out.write_all(&json_element_bytes(&row, 4, scratch)?)
+        };
+        out.write_all(b"{")?;
+        for (i, (key, value)) in fields.iter().enumerate() {
+            out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
+            serde_json::to_writer(&mut out, key)?;
+            out.write_all(b": ")?;
+            let mut first = true;
+            let mut sep = |out: &mut io::BufWriter<_>| {
+                let s: &[u8] = if first { b"\n" } else { b",\n" };
+                first = false;
+                out.write_all(s)
+            };
+            match key.as_str() {
+                "verdicts" => {
+                    out.write_all(b"[")?;
+                    self.verdicts.release(u64::MAX, &mut |row| {
+                        sep(&mut out)?;
+                        let row = match read_back(row, late, rules_of)? {
+                            (_, _, Some(v)) => serde_json::to_value(v)?,
+                            (_, json, None) => serde_json::from_slice(json)?,
+                        };
+                        element(row, &mut out)
+                    })?;
+                }
+                "calls" => {
+                    out.write_all(b"[")?;
+                    self.calls.release(u64::MAX, &mut |row| {
+                        sep(&mut out)?;
+                        element(serde_json::from_slice(row)?, &mut out)
+                    })?;
+                }
+                "findings" if self.findings.is_some() => {
+                    out.write_all(b"[")?;
+                    let findings = self.findings.take().expect("spooled findings");
+                    first = !findings.write_mapped(&mut out, &mut |json, out| {
+                        let mut f: serde_json::Value = serde_json::from_slice(json)?;
+                        cite_frames(&mut f, index);
+                        element(f, out)
+                    })?;
+                }
+                _ => {
+                    let text = json_element_bytes(value, 2, &mut Vec::new())?;
+                    out.write_all(&text[2..])?;
+                    continue;
+                }
+            }
+            out.write_all(if first { b"]" } else { b"\n  ]" })?;
+        }
+        out.write_all(b"\n}\n")?;
         out.flush()
     }
 }
