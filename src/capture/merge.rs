@@ -20,9 +20,11 @@
 //! (IPv6: below SIP's first retransmission interval, T1 = 500 ms).
 //!
 //! Streaming: each file is read on its own thread into small batches through a bounded
-//! channel, so memory holds at most two batches per file, the packets of the
-//! deduplication window, and the index (one entry per run of consecutive frames of one
-//! file, plus one per duplicate up to [`MAX_ALIASES`]).
+//! channel, started only when the merge reaches the file's first frame (looked at
+//! before, `reader::first_frame_time`) and ended with the file, so memory holds at most
+//! two batches and a reading buffer per file being read (one or two of a rotated set),
+//! the packets of the deduplication window, and the index (one entry per run of
+//! consecutive frames of one file, plus one per duplicate up to [`MAX_ALIASES`]).
 
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
@@ -30,6 +32,7 @@ use std::sync::mpsc;
 
 use serde::Serialize;
 
+use super::reader::first_frame_time;
 use super::{CaptureError, CaptureSummary, Frame, Timestamp, read_capture};
 
 /// Identical IPv4 packets (identification included) this close in time are one packet.
@@ -245,40 +248,49 @@ pub fn read_merged(paths: &[String], mut on_frame: impl FnMut(&Frame<'_>, usize)
     let mut files: Vec<Option<Result<CaptureSummary, CaptureError>>> =
         (0..n).map(|_| None).collect();
     let mut index = FrameIndex::merging(paths);
+    // Each file's first frame, looked at before any is read: a file is read (on its own
+    // thread, with its buffers) only once the merge reaches it, so that a rotated set of a
+    // hundred files is read one or two at a time. A file whose first frame could not be
+    // looked at is read at once (its error is reported as it was).
+    let firsts: Vec<Option<Timestamp>> = paths.iter().map(|p| first_frame_time(p)).collect();
     std::thread::scope(|scope| {
-        let mut rx = Vec::with_capacity(n);
-        for (i, path) in paths.iter().enumerate() {
-            let (tx, r) = mpsc::sync_channel::<FromFile>(1);
-            rx.push(r);
-            let path = path.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("sipdiag-read-{i}"))
-                .spawn_scoped(scope, move || read_file(&path, &tx));
-            if let Err(e) = spawned {
-                files[i] = Some(Err(CaptureError::Read {
-                    path: paths[i].clone(),
-                    cause: format!("cannot start a thread to read it: {e}"),
-                }));
-            }
-        }
+        let mut rx: Vec<Option<mpsc::Receiver<FromFile>>> = (0..n).map(|_| None).collect();
+        let start =
+            |i: usize,
+             rx: &mut [Option<mpsc::Receiver<FromFile>>],
+             files: &mut [Option<Result<CaptureSummary, CaptureError>>]| {
+                let (tx, r) = mpsc::sync_channel::<FromFile>(1);
+                rx[i] = Some(r);
+                let path = paths[i].clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("sipdiag-read-{i}"))
+                    .spawn_scoped(scope, move || read_file(&path, &tx));
+                if let Err(e) = spawned {
+                    files[i] = Some(Err(CaptureError::Read {
+                        path: paths[i].clone(),
+                        cause: format!("cannot start a thread to read it: {e}"),
+                    }));
+                }
+            };
         let mut state = MergeState::new(n);
         let mut current: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
         // The head of each file with frames left: (time, file), earliest first.
         let mut heads = BinaryHeap::new();
         let refill = |i: usize,
+                      rx: &[Option<mpsc::Receiver<FromFile>>],
                       current: &mut [Batch],
                       heads: &mut BinaryHeap<std::cmp::Reverse<(Timestamp, usize)>>,
                       files: &mut [Option<Result<CaptureSummary, CaptureError>>],
                       state: &mut MergeState| {
             while current[i].frames.is_empty() {
-                match rx[i].recv() {
-                    Ok(FromFile::Frames(b)) => current[i] = b,
-                    Ok(FromFile::Done(r)) => {
+                match rx[i].as_ref().map(mpsc::Receiver::recv) {
+                    Some(Ok(FromFile::Frames(b))) => current[i] = b,
+                    Some(Ok(FromFile::Done(r))) => {
                         files[i].get_or_insert(r);
                         state.finished(i);
                         return;
                     }
-                    Err(_) => {
+                    _ => {
                         state.finished(i);
                         return;
                     }
@@ -289,12 +301,27 @@ pub fn read_merged(paths: &[String], mut on_frame: impl FnMut(&Frame<'_>, usize)
             }
         };
         for i in 0..n {
-            if files[i].is_none() {
-                refill(i, &mut current, &mut heads, &mut files, &mut state);
+            match firsts[i] {
+                // Not read yet: its first frame stands for it.
+                Some(t) => heads.push(std::cmp::Reverse((t, i))),
+                None => {
+                    start(i, &mut rx, &mut files);
+                    if files[i].is_none() {
+                        refill(i, &rx, &mut current, &mut heads, &mut files, &mut state);
+                    }
+                }
             }
         }
         let mut merged = 0u64;
         while let Some(std::cmp::Reverse((_, i))) = heads.pop() {
+            if rx[i].is_none() {
+                // Reached: read from here on, its head its first frame as read.
+                start(i, &mut rx, &mut files);
+                if files[i].is_none() {
+                    refill(i, &rx, &mut current, &mut heads, &mut files, &mut state);
+                }
+                continue;
+            }
             let Some(h) = current[i].frames.pop_front() else {
                 continue;
             };
@@ -330,7 +357,7 @@ pub fn read_merged(paths: &[String], mut on_frame: impl FnMut(&Frame<'_>, usize)
                 ),
             }
             state.last[i] = h.time;
-            refill(i, &mut current, &mut heads, &mut files, &mut state);
+            refill(i, &rx, &mut current, &mut heads, &mut files, &mut state);
         }
         index.points = state.points;
         // Every reading thread has sent its end; the scope joins them.
@@ -350,8 +377,14 @@ pub fn read_merged(paths: &[String], mut on_frame: impl FnMut(&Frame<'_>, usize)
     Merged { files, index }
 }
 
+#[cfg(test)]
+/// Files being read, as they start and end (the tests count how many at once).
+static READS: std::sync::Mutex<Vec<(String, bool)>> = std::sync::Mutex::new(Vec::new());
+
 /// Reads one file into batches for the merge.
 fn read_file(path: &str, tx: &mpsc::SyncSender<FromFile>) {
+    #[cfg(test)]
+    READS.lock().unwrap().push((path.to_string(), true));
     let mut batch = Batch::default();
     let mut gone = false;
     let r = read_capture(path, |f| {
@@ -376,6 +409,9 @@ fn read_file(path: &str, tx: &mpsc::SyncSender<FromFile>) {
     if !batch.frames.is_empty() && !gone {
         let _ = tx.send(FromFile::Frames(batch));
     }
+    // Its buffers are freed: the merge may go on to the next file.
+    #[cfg(test)]
+    READS.lock().unwrap().push((path.to_string(), false));
     let _ = tx.send(FromFile::Done(r));
 }
 
@@ -664,6 +700,49 @@ mod tests {
         assert_eq!(m.index.merged_number(0, 2), Some(2));
         assert_eq!(m.index.merged_number(0, 3), None);
         assert_eq!(m.index.point_of(), [Some(0), Some(0)]);
+    }
+
+    /// A file is read once the merge reaches its first frame: a rotated set of eight
+    /// files, given in any order, is read one file at a time, in the order of their
+    /// frames, not all at once, each reading with its buffers.
+    #[test]
+    fn a_rotated_set_is_read_a_file_at_a_time() {
+        let parts: Vec<tempfile::NamedTempFile> = (0..8)
+            .map(|k| {
+                pcap(&[
+                    (10 + 2 * k, udp(0xaa, 64, k as u16, b"x")),
+                    (11 + 2 * k, udp(0xaa, 64, 100 + k as u16, b"y")),
+                ])
+            })
+            .collect();
+        let mut order: Vec<&tempfile::NamedTempFile> = parts.iter().collect();
+        order.reverse();
+        let (got, m) = run(&order);
+        let times: Vec<i64> = got.iter().map(|g| g.1).collect();
+        assert_eq!(times, (10..26).collect::<Vec<i64>>());
+        assert_eq!(m.index.points(), 1);
+        let ours: Vec<String> = (parts.iter())
+            .map(|p| p.path().to_string_lossy().into_owned())
+            .collect();
+        let (mut now, mut peak, mut started) = (0usize, 0usize, 0);
+        for (path, start) in READS
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| ours.contains(p))
+        {
+            if *start {
+                now += 1;
+                started += 1;
+                // In the order of their frames.
+                assert_eq!(*path, ours[started - 1]);
+            } else {
+                now -= 1;
+            }
+            peak = peak.max(now);
+        }
+        assert_eq!(started, 8);
+        assert_eq!(peak, 1, "files read at once");
     }
 
     #[test]

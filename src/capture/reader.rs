@@ -48,6 +48,47 @@ pub fn read_capture_following(
     read_input(path, input, on_frame, |_| {})
 }
 
+/// The time of the first frame of the capture file at `path`, read no further than its
+/// first buffer; `None` when it has none, cannot be read, or is input that can be read
+/// only once (standard input, a named pipe: looking would consume it).
+pub(super) fn first_frame_time(path: &str) -> Option<Timestamp> {
+    if super::once::read_once(path) {
+        return None;
+    }
+    let (inner, gzip, cut) = open_input(path).ok()?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let input = StopAt {
+        inner,
+        stop: std::sync::Arc::clone(&stop),
+    };
+    let mut first = None;
+    let _ = read_input(
+        path,
+        (Box::new(input), gzip, cut),
+        |f| {
+            first.get_or_insert(f.time);
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        },
+        |_| {},
+    );
+    first
+}
+
+/// A reader that ends (reads nothing more) once `stop` is set.
+struct StopAt {
+    inner: Box<dyn std::io::Read + Send>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::io::Read for StopAt {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(0);
+        }
+        self.inner.read(buf)
+    }
+}
+
 fn read_input(
     path: &str,
     (input, gzip, gzip_cut): Input,

@@ -181,3 +181,30 @@ fn gzip_is_detected_by_magic() {
     assert!(s.gzip);
     assert_eq!(n, 1);
 }
+
+/// The first frame's time is found by reading no further than the first buffer: that of
+/// the whole reading; nothing for what is not a capture, is missing, or can be read only
+/// once (looking would consume standard input).
+#[test]
+fn the_first_frame_s_time_is_that_of_the_reading() {
+    for rel in [
+        "followme/busy-site.pcap",
+        "followme/merge-xcc-side.pcapng",
+        "reader/tcp-split.pcap",
+    ] {
+        let path = format!("{}/testdata/{rel}", env!("CARGO_MANIFEST_DIR"));
+        let mut first = None;
+        read_capture(&path, |f| {
+            first.get_or_insert(f.time);
+        })
+        .unwrap();
+        assert!(first.is_some(), "{rel}");
+        assert_eq!(reader::first_frame_time(&path), first, "{rel}");
+    }
+    let mut text = tempfile::NamedTempFile::new().unwrap();
+    text.write_all(b"not a capture\n").unwrap();
+    let text = text.path().to_str().unwrap();
+    assert_eq!(reader::first_frame_time(text), None);
+    assert_eq!(reader::first_frame_time("/no/such/file.pcap"), None);
+    assert_eq!(reader::first_frame_time("-"), None);
+}
