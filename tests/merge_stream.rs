@@ -1,8 +1,9 @@
 //! Several files read together (a rotated set, two capture points, captures of different
 //! calls) are judged as a stream, as one file is: memory follows the calls in progress.
 //! The report is the one sipdiag writes holding every call (`--in-memory`), byte for
-//! byte, in every format, with a focus, `--verbose`, `--redact` and an unreadable file
-//! among them; the calls retire as they end (`--max-calls` shows it).
+//! byte, in every format (the ladders of `--flow` and the HTML page's, read from the files
+//! again, included), with a focus, `--verbose`, `--redact` and an unreadable file among
+//! them; the calls retire as they end (`--max-calls` shows it).
 
 mod common;
 
@@ -15,11 +16,21 @@ const PBX: &str = "followme/merge-pbx-side.pcap";
 const XCC: &str = "followme/merge-xcc-side.pcapng";
 
 /// `analyze ARGS…` run as a stream and holding every call: the same output (standard
-/// output, standard error and exit code), in tables, markdown and JSON.
+/// output, standard error and exit code), in tables, markdown and JSON, with the ladders
+/// of `--flow`, and as the HTML page (the messages' texts in its ladders).
 fn same_as_held(case: &str, args: &[&str]) {
-    for format in ["table", "markdown", "json"] {
+    let formats = [
+        &["--format", "table"][..],
+        &["--format", "markdown"],
+        &["--format", "json"],
+        &["--format", "table", "--flow"],
+        &["--format", "markdown", "--flow"],
+        &["--format", "html"],
+    ];
+    for format in formats {
         let run = |held: bool| {
-            let mut argv = vec!["analyze", "--format", format];
+            let mut argv = vec!["analyze"];
+            argv.extend_from_slice(format);
             if held {
                 argv.push("--in-memory");
             }
@@ -38,8 +49,12 @@ fn same_as_held(case: &str, args: &[&str]) {
             )
         };
         let (streamed, held) = (run(false), run(true));
-        assert!(!held.0.is_empty(), "{case} {format}: no report: {}", held.1);
-        assert_eq!(streamed, held, "{case} {format}");
+        assert!(
+            !held.0.is_empty(),
+            "{case} {format:?}: no report: {}",
+            held.1
+        );
+        assert_eq!(streamed, held, "{case} {format:?}");
     }
 }
 
@@ -110,10 +125,40 @@ fn several_files_read_as_a_stream_give_the_report_of_every_call_held() {
     same_as_held("redacted", &args);
 }
 
+/// `flow` of several files, read as a stream, draws the ladder it draws holding every
+/// call, in each format, with or without a focus.
+#[test]
+fn flow_of_several_files_draws_the_ladder_of_every_call_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let many = split_pcap(&testdata("followme/many-calls.pcap"), 50, dir.path());
+    let (pbx, xcc) = (testdata(PBX), testdata(XCC));
+    let cases: [Vec<&str>; 3] = [
+        vec![path(&pbx), path(&xcc)],
+        [&["--number", "+49891001"][..], &strs(&many)].concat(),
+        [
+            &["--call-id", "516dfc03bb884876380ae5d8@127.0.0.20"][..],
+            &strs(&many),
+        ]
+        .concat(),
+    ];
+    for args in cases {
+        for format in ["text", "markdown", "mermaid"] {
+            let run = |held: &[&str]| {
+                let argv = [&["flow", "--format", format][..], held, &args].concat();
+                let out = sipdiag_wide(&argv);
+                (stdout(&out), out.status.code())
+            };
+            let (streamed, held) = (run(&[]), run(&["--in-memory"]));
+            assert!(streamed.0.contains("INVITE"), "{args:?} {format}");
+            assert_eq!(streamed, held, "{args:?} {format}");
+        }
+    }
+}
+
 /// Read as a stream, the calls of a rotated set retire as they end: at `--max-calls 5`
 /// the report says, as the whole file's does, that calls were judged before the legs
 /// they may be linked with retired, and cites the frame in its file; holding every call,
-/// nothing waits.
+/// nothing waits. So with `--flow` and as the HTML page.
 #[test]
 fn the_calls_of_several_files_retire_as_they_end() {
     let dir = tempfile::tempdir().unwrap();
@@ -135,4 +180,21 @@ fn the_calls_of_several_files_retire_as_they_end() {
     assert_eq!(waited(&args), [cited]);
     args.insert(0, "--in-memory");
     assert_eq!(waited(&args), Vec::<Value>::new());
+    // The ladders of `--flow` and the HTML page read the files again as a stream too: the
+    // report that comes with them is the streamed one.
+    let said = |extra: &[&str]| -> bool {
+        let mut argv = vec!["analyze", "--max-calls", "5"];
+        argv.extend_from_slice(extra);
+        argv.extend(parts.iter().map(String::as_str));
+        stdout(&sipdiag_wide(&argv)).contains("calls waiting for their Follow-Me legs")
+    };
+    for extra in [
+        &["--flow"][..],
+        &["--format", "markdown", "--flow"],
+        &["--format", "html"],
+    ] {
+        assert!(said(extra), "{extra:?}");
+        let held = [extra, &["--in-memory"]].concat();
+        assert!(!said(&held), "{held:?}");
+    }
 }

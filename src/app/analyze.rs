@@ -335,32 +335,41 @@ pub(super) fn analyze_captures(
         comments: comments.clone(),
         ..super::watch::FileOptions::of(args)
     };
-    if !args.in_memory
-        && args.judge.ipo_config.is_none()
+    // One file, or several merged by time (a rotated set, two capture points; not with
+    // `--annotate`, which writes one file).
+    let streamed_input = match captures {
+        _ if args.in_memory || args.judge.ipo_config.is_some() => None,
         // Standard input or a named pipe, read only once, is kept for a second reading.
-        && let Some(path) = super::watch::one_file(captures)
-        && let Some((streamed, errors)) = super::watch::analyze_file(&file, path, layout)?
+        [_] => super::watch::one_file(captures).map(|path| vec![path.to_string()]),
+        _ => super::watch::several_files(captures).map(<[String]>::to_vec),
+    };
+    if let Some(paths) = streamed_input
+        && let Some((streamed, errors)) = super::watch::analyze_files(&file, &paths, layout)?
     {
-        let Some((analysis, rows)) = streamed else {
+        let Some(((analysis, rows), index)) = streamed else {
             return Ok((None, errors));
         };
+        // Several files: their frames are cited by file with the index of the read.
+        let index = index.several().is_some().then_some(index);
         let (ladders, html_ladders) = match &cited {
             Some(cited) if html => {
                 let mut cited = cited.lock().unwrap_or_else(PoisonError::into_inner);
-                match html::streamed_ladders(args, path, &analysis.roles, &mut cited)? {
+                let roles = &analysis.roles;
+                match html::streamed_ladders(args, &paths, index.as_ref(), roles, &mut cited)? {
                     Some(drawn) => (Some(String::new()), drawn),
                     None => (None, Default::default()),
                 }
             }
             Some(cited) => {
                 let mut cited = cited.lock().unwrap_or_else(PoisonError::into_inner);
-                let text = flow::streamed_failed_ladders(args, path, &analysis.roles, &mut cited)?;
+                let roles = &analysis.roles;
+                let text = flow::streamed_failed_ladders(args, &paths, roles, &mut cited)?;
                 (text, Default::default())
             }
             None => (Some(String::new()), Default::default()),
         };
         if let Some(ladders) = ladders {
-            if let (Some(out), Some(comments)) = (&args.annotate, comments) {
+            if let (Some(out), Some(comments), [path]) = (&args.annotate, comments, &paths[..]) {
                 let comments =
                     std::mem::take(&mut *comments.lock().unwrap_or_else(PoisonError::into_inner));
                 annotate::annotate_gathered(path, out, comments)?;
@@ -369,34 +378,11 @@ pub(super) fn analyze_captures(
                 analysis,
                 ladders,
                 html_ladders,
-                index: None,
+                index,
                 rows,
             };
             return Ok((Some(analyzed), errors));
         }
-    }
-    // Several files merged by time, read as a stream as one file is: the report in
-    // tables, markdown or JSON (the ladders of `--flow`, the HTML page and `--annotate`
-    // read one file again; of several, the calls are held).
-    if !args.in_memory
-        && args.judge.ipo_config.is_none()
-        && !args.flow
-        && !html
-        && args.annotate.is_none()
-        && let Some(paths) = super::watch::several_files(captures)
-        && let Some((streamed, errors)) = super::watch::analyze_merged(&file, paths, layout)?
-    {
-        let Some(((analysis, rows), index)) = streamed else {
-            return Ok((None, errors));
-        };
-        let analyzed = Analyzed {
-            analysis,
-            ladders: String::new(),
-            html_ladders: Default::default(),
-            index: Some(index),
-            rows,
-        };
-        return Ok((Some(analyzed), errors));
     }
     // The ladders need each message's reason phrase, which the calls do not keep.
     let mut recorder = flow::Recorder::default();

@@ -187,9 +187,14 @@ pub(super) fn flow(args: &FlowArgs) -> anyhow::Result<u8> {
         judge: &judge,
     };
     let softphone_port = args.ports.softphone_port.unwrap_or(2230);
-    if !args.in_memory
-        && let Some(path) = super::watch::one_file(&args.captures)
-        && let Some((ladder, errors)) = streamed(args, &opts, path, softphone_port)?
+    // One file, or several merged by time (a rotated set, two capture points).
+    let streamed_input = match &args.captures[..] {
+        _ if args.in_memory => None,
+        [_] => super::watch::one_file(&args.captures).map(|path| vec![path.to_string()]),
+        captures => super::watch::several_files(captures).map(<[String]>::to_vec),
+    };
+    if let Some(paths) = streamed_input
+        && let Some((ladder, errors)) = streamed(args, &opts, &paths, softphone_port)?
     {
         if let Some(ladder) = ladder {
             draw(args, &ladder)?;
@@ -213,15 +218,15 @@ pub(super) fn flow(args: &FlowArgs) -> anyhow::Result<u8> {
     finish(errors)
 }
 
-/// The ladder of one file that can be read twice, memory following the calls in progress
-/// and the calls drawn: the diagnosis of `analyze`, read as a stream with the focus
-/// (`watch::analyze_file`), then the file read again for the messages of the calls its
-/// report shows. `None` when the calls are to be held instead (a clock that jumps, no
-/// temporary directory); no ladder when the file could not be read.
+/// The ladder of one file that can be read twice (or of several merged by time), memory
+/// following the calls in progress and the calls drawn: the diagnosis of `analyze`, read
+/// as a stream with the focus (`watch::analyze_files`), then the files read again for the
+/// messages of the calls its report shows. `None` when the calls are to be held instead
+/// (a clock that jumps, no temporary directory); no ladder when nothing could be read.
 fn streamed(
     args: &FlowArgs,
     opts: &DiagnoseOptions<'_>,
-    path: &str,
+    paths: &[String],
     softphone_port: u16,
 ) -> anyhow::Result<Option<(Option<Ladder>, Vec<crate::capture::CaptureError>)>> {
     let file = super::watch::FileOptions {
@@ -233,20 +238,24 @@ fn streamed(
         comments: None,
     };
     let layout = crate::report::analysis_spool::Layout::Held;
-    let Some((streamed, errors)) = super::watch::analyze_file(&file, path, layout)? else {
+    let Some((streamed, errors)) = super::watch::analyze_files(&file, paths, layout)? else {
         return Ok(None);
     };
-    let Some((analysis, _)) = streamed else {
+    let Some(((analysis, _), _)) = streamed else {
         return Ok(Some((None, errors)));
     };
     let legs: foldhash::HashMap<&str, LegKind> = (analysis.calls.iter())
         .map(|c| (c.call_id.as_str(), c.leg))
         .collect();
     let mut rec = Recorder::only(legs.keys().collect());
-    // The same file again: what it could not read, the first reading reported.
-    let _ = super::scan(path, &mut rec);
+    // The same files again: what they could not read, the first reading reported.
+    let merged = paths.len() > 1;
+    match paths {
+        [path] => drop(super::scan(path, &mut rec)),
+        _ => drop(super::merged::scan_merged(paths, &mut rec, None)),
+    }
     let findings = analysis.findings.iter().map(|f| &f.finding);
-    let drawing = Drawing::new(legs, findings, &analysis.roles, false);
+    let drawing = Drawing::new(legs, findings, &analysis.roles, merged);
     let ladder = ladder(&rec, &drawing, &args.captures, softphone_port);
     Ok(Some((Some(ladder), errors)))
 }
@@ -518,7 +527,9 @@ mod tests {
             ports: &args.ports,
             judge: &judge,
         };
-        let (ladder, errors) = streamed(&args, &opts, &path, 2230).unwrap().unwrap();
+        let (ladder, errors) = streamed(&args, &opts, std::slice::from_ref(&path), 2230)
+            .unwrap()
+            .unwrap();
         assert!(errors.is_empty(), "{errors:?}");
         let mut rec = Recorder::default();
         let (d, _) = diagnose(std::slice::from_ref(&path), &opts, &mut rec).unwrap();
@@ -538,6 +549,15 @@ mod tests {
     /// it draws: a Follow-Me second leg brings its first leg, every message of both drawn
     /// (none of the other 64 calls); a number brings the call that forwards it, the frames
     /// its finding cites marked. The same arrows as when every call is held.
+    #[test]
+    fn flow_of_several_files_streams_them_merged() {
+        let file = |rel: &str| format!("{}/testdata/followme/{rel}", env!("CARGO_MANIFEST_DIR"));
+        let (pbx, xcc) = (file("merge-pbx-side.pcap"), file("merge-xcc-side.pcapng"));
+        super::super::watch::READINGS.with(|r| r.set(0));
+        assert_eq!(flow(&flow_args(&[pbx.as_str(), xcc.as_str()])).unwrap(), 0);
+        assert!(super::super::watch::READINGS.with(|r| r.get()) >= 1);
+    }
+
     #[test]
     fn flow_of_one_file_streams_and_draws_the_calls_shown() {
         let path = format!(

@@ -58,16 +58,18 @@ pub(super) fn ladders(
     out
 }
 
-/// [`ladders`] of one file read as a stream, after the report's reading has noted what
-/// its findings name and cite: the failed groups and their messages found on further
-/// readings ([`streamed_failed_drawings`]), the texts on one more. `None` as there.
+/// [`ladders`] of one file read as a stream (or several merged by time, `index` their
+/// frame numbers), after the report's reading has noted what its findings name and
+/// cite: the failed groups and their messages found on further readings
+/// ([`streamed_failed_drawings`]), the texts on one more. `None` as there.
 pub(super) fn streamed_ladders(
     args: &crate::cli::AnalyzeArgs,
-    path: &str,
+    paths: &[String],
+    index: Option<&crate::capture::merge::FrameIndex>,
     roles: &crate::calls::legs::Roles,
     cited: &mut super::watch::Cited,
 ) -> anyhow::Result<Option<HtmlLadders>> {
-    let Some((drawn, failed)) = streamed_failed_drawings(args, path, roles, cited, MAX_LADDERS)?
+    let Some((drawn, failed)) = streamed_failed_drawings(args, paths, roles, cited, MAX_LADDERS)?
     else {
         return Ok(None);
     };
@@ -79,7 +81,7 @@ pub(super) fn streamed_ladders(
     for ladder in drawn {
         add_ladder(&mut out, &mut arrow_captures, ladder);
     }
-    fill_texts(&mut out.ladders, &arrow_captures, &[path.to_string()], None);
+    fill_texts(&mut out.ladders, &arrow_captures, paths, index);
     Ok(Some(out))
 }
 

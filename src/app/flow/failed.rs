@@ -59,18 +59,19 @@ fn failed_ladders_text(
     out
 }
 
-/// [`failed_call_ladders`] of one file read as a stream, after the report's reading has
-/// noted what its findings name and cite (`cited`; see `watch::ladders`): the file read
-/// again without rules for the failed groups, then for the messages of those drawn.
+/// [`failed_call_ladders`] of one file read as a stream (or several, merged by time),
+/// after the report's reading has noted what its findings name and cite (`cited`; see
+/// `watch::ladders`): the files read again without rules for the failed groups, then for
+/// the messages of those drawn.
 /// `None` when the calls are to be held instead (a clock that jumps, no temporary
 /// directory).
 pub(in crate::app) fn streamed_failed_ladders(
     args: &crate::cli::AnalyzeArgs,
-    path: &str,
+    paths: &[String],
     roles: &Roles,
     cited: &mut crate::app::watch::Cited,
 ) -> anyhow::Result<Option<String>> {
-    let Some((drawn, total)) = streamed_failed_drawings(args, path, roles, cited, MAX_LADDERS)?
+    let Some((drawn, total)) = streamed_failed_drawings(args, paths, roles, cited, MAX_LADDERS)?
     else {
         return Ok(None);
     };
@@ -85,12 +86,12 @@ pub(in crate::app) fn streamed_failed_ladders(
 /// A ladder drawn, with the index of the capture file of each arrow.
 pub(in crate::app) type Drawn = (Ladder, Vec<usize>);
 
-/// The first `max` failed groups of one file read as a stream, drawn (each arrow with
+/// The first `max` failed groups of one file (or several merged) read as a stream, drawn (each arrow with
 /// the index of its capture file, as [`ladder_with_captures`] gives it), and how many
 /// groups failed: see [`streamed_failed_ladders`]. `None` as there.
 pub(in crate::app) fn streamed_failed_drawings(
     args: &crate::cli::AnalyzeArgs,
-    path: &str,
+    paths: &[String],
     roles: &Roles,
     cited: &mut crate::app::watch::Cited,
     max: usize,
@@ -105,7 +106,7 @@ pub(in crate::app) fn streamed_failed_drawings(
         ..crate::app::watch::FileOptions::of(args)
     };
     let layout = crate::report::analysis_spool::Layout::Selection;
-    let Some((Some(_), _)) = crate::app::watch::analyze_file(&file, path, layout)? else {
+    let Some((Some(_), _)) = crate::app::watch::analyze_files(&file, paths, layout)? else {
         return Ok(None);
     };
     let found = found
@@ -117,15 +118,22 @@ pub(in crate::app) fn streamed_failed_drawings(
     }
     let ids = groups.iter().flat_map(|g| g.iter().map(|(id, _)| id));
     let mut rec = Recorder::only(ids.collect());
-    // The same file again: what it could not read, the first reading reported.
-    let _ = crate::app::scan(path, &mut rec);
+    // The same files again: what they could not read, the first reading reported.
+    let merged = paths.len() > 1;
+    match paths {
+        [path] => drop(crate::app::scan(path, &mut rec)),
+        _ => drop(crate::app::merged::scan_merged(paths, &mut rec, None)),
+    }
     let softphone_port = args.ports.softphone_port.unwrap_or(2230);
-    let captures = [path.to_string()];
     let ids: Vec<Vec<&str>> = (groups.iter())
         .map(|group| group.iter().map(|(id, _)| id.as_str()).collect())
         .collect();
-    // Findings name their file as the report shows it (`--redact`: `capture-N`).
-    let shown = crate::redact::shown_path(path);
+    // Findings name their file as the report shows it (`--redact`: `capture-N`); files
+    // read merged cite frames of the merged stream, which name none.
+    let shown = match paths {
+        [path] => crate::redact::shown_path(path),
+        _ => String::new(),
+    };
     let mut cited = (cited.frames_of(&ids, &shown))
         .context("cannot read back the frames the findings cite")?
         .into_iter();
@@ -136,9 +144,9 @@ pub(in crate::app) fn streamed_failed_drawings(
             cited: cited.next().unwrap_or_default(),
             legs,
             roles,
-            merged: false,
+            merged,
         };
-        ladder_with_captures(&rec, &drawing, &captures, softphone_port)
+        ladder_with_captures(&rec, &drawing, paths, softphone_port)
     });
     Ok(Some((drawn.collect(), total)))
 }

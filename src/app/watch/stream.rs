@@ -26,7 +26,7 @@
 //! is, and so is a named pipe (a shell's `<(…)`): their second reading from a copy
 //! (`capture::keep_input`, asked by [`one_file`]). Several files given together (a
 //! rotated set, two capture points) are read merged by time, as when every call is held
-//! (`app::merged`), one stream judged as one file's ([`analyze_merged`]): frames are
+//! (`app::merged`), one stream judged as one file's ([`analyze_files`]): frames are
 //! numbered through the merged stream and cited by file with the read's index at the
 //! end. Input that cannot be read twice (one of those without a temporary file for its
 //! copy, or standard input among several files) keeps the calls instead
@@ -287,20 +287,23 @@ pub(in crate::app) fn analyze_file(
     Ok(analysed.map(|(streamed, errors)| (streamed.map(|(s, _)| s), errors)))
 }
 
-/// `analyze` of files given together (`paths`, every one a file that can be read again),
-/// merged by timestamp as when every call is held, its rows kept as `layout` says: as
-/// [`analyze_file`], with the index of the merged frame numbers.
-pub(in crate::app) fn analyze_merged(
+/// `analyze` of the file `paths` holds, as [`analyze_file`], or of files given together
+/// (every one a file that can be read again), merged by timestamp as when every call is
+/// held: with the index of the merged frame numbers.
+pub(in crate::app) fn analyze_files(
     args: &FileOptions<'_>,
     paths: &[String],
     layout: Layout,
 ) -> anyhow::Result<Option<Analysed>> {
-    analyze_input(args, Input::Merged(paths), layout)
+    match paths {
+        [path] => analyze_input(args, Input::One(path), layout),
+        _ => analyze_input(args, Input::Merged(paths), layout),
+    }
 }
 
 /// What a streamed `analyze` of one file or of files merged gives: the report and, for
 /// files merged, the index of the frame numbers; the errors met.
-type Analysed = (Option<(Streamed, FrameIndex)>, Vec<CaptureError>);
+pub(in crate::app) type Analysed = (Option<(Streamed, FrameIndex)>, Vec<CaptureError>);
 
 fn analyze_input(
     args: &FileOptions<'_>,
