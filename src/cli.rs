@@ -353,9 +353,10 @@ pub struct AnalyzeArgs {
     /// Hold every call until the end and read the capture once, instead of judging each
     /// call as it ends (and reading the capture again when its end contradicts what its
     /// first calls were judged with): memory then grows with the capture. The report is
-    /// the same. Several files and --ipo-config always hold every call; standard input and
-    /// a named pipe are kept for a second reading (copied to the temporary directory, or
-    /// read where they lie when redirected from a file; held whole when neither can be).
+    /// the same. Several files are read merged, as a stream too; --ipo-config always holds
+    /// every call; standard input and a named pipe are kept for a second reading (copied
+    /// to the temporary directory, or read where they lie when redirected from a file;
+    /// held whole when neither can be, or when among several files).
     #[arg(long)]
     pub in_memory: bool,
     #[command(flatten)]
@@ -530,10 +531,10 @@ pub struct FlowArgs {
     pub limits: LimitArgs,
     /// Hold every call until the end and read the file once, instead of judging each call
     /// as it ends and reading the file again for the messages of the calls drawn: memory
-    /// then grows with the capture. The ladder is the same. Several files always hold every
-    /// call; standard input and a named pipe are kept for the second reading (copied to the
-    /// temporary directory, or read where they lie when redirected from a file; held whole
-    /// when neither can be).
+    /// then grows with the capture. The ladder is the same. Several files are read merged,
+    /// as a stream too; standard input and a named pipe are kept for the second reading
+    /// (copied to the temporary directory, or read where they lie when redirected from a
+    /// file; held whole when neither can be, or when among several files).
     #[arg(long)]
     pub in_memory: bool,
 }
