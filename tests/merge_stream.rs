@@ -109,6 +109,7 @@ fn several_files_read_as_a_stream_give_the_report_of_every_call_held() {
         testdata("followme/cap-followme-truncated.pcap"),
     );
     same_as_held("a damaged file second", &[path(&early), path(&cut)]);
+    same_as_held("an unreadable file first", &[path(&bad), path(&cut)]);
     // A focus, every finding shown, names hidden.
     for extra in [
         &["--number", "+49891001"][..],
@@ -123,6 +124,33 @@ fn several_files_read_as_a_stream_give_the_report_of_every_call_held() {
     let mut args = vec!["--redact"];
     args.extend_from_slice(&rotated_side);
     same_as_held("redacted", &args);
+}
+
+/// A call is judged with the damage of the file that carried it, also when a file given
+/// before it could not be read (the reports list the readable files only): FM002 says
+/// that XCC's answer is not in the cut file, as when the file is read alone.
+#[test]
+fn a_call_is_judged_with_its_file_s_damage_after_an_unreadable_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("xcc.pcap");
+    std::fs::write(&bad, b"not a capture\n").unwrap();
+    let cut = testdata("followme/cap-followme-truncated.pcap");
+    let early = testdata("followme/healthy-diversion-udp.pcap");
+    let ids = |args: &[&str]| -> Vec<String> {
+        let out = sipdiag(&[&["analyze", "--format", "json"][..], args].concat());
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (v["findings"].as_array().unwrap().iter())
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let alone = ids(&[path(&cut)]);
+    assert!(alone.contains(&"FM002".to_string()), "{alone:?}");
+    for held in [&[][..], &["--in-memory"]] {
+        let files = [path(&bad), path(&early), path(&cut)];
+        assert_eq!(ids(&[held, &files[..]].concat()), alone, "{held:?}");
+        let files = [path(&bad), path(&cut)];
+        assert_eq!(ids(&[held, &files[..]].concat()), alone, "{held:?}");
+    }
 }
 
 /// `flow` of several files, read as a stream, draws the ladder it draws holding every

@@ -113,6 +113,7 @@ pub(super) fn scan_merged_into(
                     sip_messages,
                     anomalies: s.anomalies,
                     sip_fragmented: Vec::new(),
+                    file,
                 });
             }
             Err(e) => errors.push(e),

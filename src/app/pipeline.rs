@@ -418,7 +418,7 @@ pub(super) fn scan_all(
         for (i, p) in paths.iter().enumerate() {
             emit.capture_start(i);
             match super::scan_into(p, emit) {
-                Ok(r) => reports.push(r),
+                Ok(r) => reports.push(CaptureReport { file: i, ..r }),
                 Err(e) => errors.push(e),
             }
         }

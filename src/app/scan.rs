@@ -297,6 +297,7 @@ pub(super) fn scan_frames(
         sip_messages: extractor.stats.messages,
         anomalies,
         sip_fragmented: extractor.stats.fragmented.into_values().collect(),
+        file: 0,
     })
 }
 
@@ -339,7 +340,7 @@ pub fn scan_all_serial(
             packets: relend(&mut packets),
         };
         match scan_into(p, &mut OneThread(&mut direct)) {
-            Ok(r) => reports.push(r),
+            Ok(r) => reports.push(CaptureReport { file: i, ..r }),
             Err(e) => errors.push(e),
         }
     }

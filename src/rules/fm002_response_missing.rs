@@ -23,7 +23,7 @@ pub(super) fn check(cx: &Context<'_>, info: &'static RuleInfo) -> Vec<Finding> {
             // The damage of the file that carried the call (frame numbers are per file).
             let damage = c
                 .captures()
-                .filter_map(|i| cx.captures.get(i))
+                .filter_map(|i| cx.captures.iter().find(|r| r.file == i))
                 .flat_map(|r| r.anomalies.iter())
                 .find(|a| DAMAGE.contains(&a.kind))?;
             let (n, header) = diverting(t, cx)?;

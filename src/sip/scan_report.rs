@@ -20,4 +20,10 @@ pub struct CaptureReport {
     #[serde(skip)]
     #[schemars(skip)]
     pub sip_fragmented: Vec<super::extract::FragmentedSip>,
+    /// The file's place among the files given to the command (what a call's
+    /// [`captures`](crate::calls::Call::captures) name): the reports list only the files
+    /// that could be read.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub file: usize,
 }
