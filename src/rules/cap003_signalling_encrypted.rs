@@ -55,10 +55,12 @@ pub(super) fn signalling_tls<'a>(cx: &Context<'a>) -> Vec<TlsSignalling<'a>> {
         let mut conns: BTreeMap<(SocketAddr, SocketAddr), Vec<&'a Anomaly>> = BTreeMap::new();
         for a in c.anomalies.iter().filter(|a| a.kind == "tls") {
             let Some((src, dst)) = a.flow else { continue };
+            // Those of the calls given, and of the calls judged before them (a capture
+            // judged as its calls end).
             let hosts = sip_hosts.get_or_insert_with(|| {
-                cx.calls
-                    .iter()
+                (cx.calls.iter())
                     .flat_map(|c| c.messages.iter().flat_map(|m| [m.src.ip(), m.dst.ip()]))
+                    .chain(cx.seen.sip_hosts.iter())
                     .collect()
             });
             if !(is_port(src.port())

@@ -27,6 +27,8 @@ pub struct Seen {
     pub trunks: TrunkInvites,
     /// The SIP to and from XCC judged so far (FM001).
     pub xcc: XccTraffic,
+    /// The hosts that sent or received SIP in the calls judged so far (CAP003).
+    pub sip_hosts: SipHosts,
 }
 
 impl Seen {
@@ -43,6 +45,7 @@ impl Seen {
             working_trunks: BTreeSet::new(),
             trunks: TrunkInvites::of(cx),
             xcc: XccTraffic::of(cx),
+            sip_hosts: SipHosts::of(cx),
         }
     }
 
@@ -51,6 +54,38 @@ impl Seen {
         self.working_trunks.extend(&other.working_trunks);
         self.trunks.add(&other.trunks, KEEP);
         self.xcc.add(&other.xcc, KEEP);
+        self.sip_hosts.add(&other.sip_hosts);
+    }
+}
+
+/// Hosts [`SipHosts`] keeps at most: past them, no more are added.
+const HOSTS: usize = 1 << 16;
+
+/// The addresses that sent or received SIP in the calls judged (CAP003 takes TLS between
+/// two of them for signalling), up to [`HOSTS`]: one per host, not per call.
+#[derive(Debug, Clone, Default)]
+pub struct SipHosts(std::collections::HashSet<IpAddr>);
+
+impl SipHosts {
+    /// The hosts of the calls of `cx`.
+    pub fn of(cx: &Context<'_>) -> Self {
+        let ips = (cx.calls.iter())
+            .flat_map(|c| c.messages.iter().flat_map(|m| [m.src.ip(), m.dst.ip()]));
+        SipHosts(ips.collect())
+    }
+
+    /// Adds the hosts of `other`, up to [`HOSTS`] in all.
+    pub fn add(&mut self, other: &SipHosts) {
+        for ip in &other.0 {
+            if self.0.len() >= HOSTS {
+                return;
+            }
+            self.0.insert(*ip);
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.0.iter().copied()
     }
 }
 
