@@ -135,15 +135,42 @@ fn read_verdict(json: &[u8]) -> io::Result<Verdict> {
     })
 }
 
-/// The rules of the findings on each call, in report order.
-pub type RulesOf = foldhash::HashMap<String, Vec<&'static str>>;
+/// The rules of the findings on each call, in report order: by Call-ID, or (a streamed
+/// report's, whose findings keep a hash of their call) by the hash of the Call-ID.
+#[derive(Debug, Default)]
+pub struct RulesOf {
+    by_id: foldhash::HashMap<String, Vec<&'static str>>,
+    by_hash: foldhash::HashMap<std::num::NonZeroU64, Vec<&'static str>>,
+    hasher: Option<std::hash::RandomState>,
+}
+
+impl RulesOf {
+    /// The rules of the findings on the call `id`.
+    fn of(&self, id: &str) -> Option<&Vec<&'static str>> {
+        use std::hash::BuildHasher;
+        self.by_id.get(id).or_else(|| {
+            let h = self.hasher.as_ref()?.hash_one(id);
+            self.by_hash
+                .get(&std::num::NonZeroU64::new(h).unwrap_or(std::num::NonZeroU64::MIN))
+        })
+    }
+}
+
+impl FromIterator<(String, Vec<&'static str>)> for RulesOf {
+    fn from_iter<I: IntoIterator<Item = (String, Vec<&'static str>)>>(iter: I) -> Self {
+        RulesOf {
+            by_id: iter.into_iter().collect(),
+            ..RulesOf::default()
+        }
+    }
+}
 
 /// Tells `v` again with the rules of every finding on its calls (`rules_of`): those of
 /// its unit's were named when it was judged; a capture finding may add one.
 fn retell(v: &mut Verdict, rules_of: &RulesOf) {
     let mut rules: Vec<&'static str> = Vec::new();
     for r in (v.call_ids.iter())
-        .filter_map(|id| rules_of.get(id))
+        .filter_map(|id| rules_of.of(id))
         .flatten()
     {
         if !rules.contains(r) {

@@ -181,11 +181,13 @@ impl FindingRows {
         })
     }
 
-    /// The rules of the findings on each of the calls `of` (every call with `--each`,
-    /// whose reports are held whole), in report order.
+    /// The rules of the findings on each call, in report order, for the verdicts told
+    /// again at the end: none when no call got a finding after its unit was judged (`of`
+    /// is empty); else those of every call (held: `--each`), or of every call with a
+    /// finding (streamed: a verdict told again names its other calls' rules too).
     pub fn rules_of(&mut self, of: &HashSet<String>) -> RulesOf {
-        let mut m = RulesOf::default();
         if self.layout == Layout::Held {
+            let mut m = foldhash::HashMap::<String, Vec<&'static str>>::default();
             self.held.sort_by_key(|(key, _)| *key);
             for (_, f) in &self.held {
                 if let Some(id) = f.call_id.as_deref() {
@@ -195,29 +197,28 @@ impl FindingRows {
                     }
                 }
             }
-            return m;
+            return m.into_iter().collect();
         }
         if of.is_empty() {
-            return m;
+            return RulesOf::default();
         }
         // Records came in arrival order: a stable sort by key is report order.
         self.records.sort_by_key(|r| r.key);
-        let mut ids: foldhash::HashMap<std::num::NonZeroU64, Vec<&str>> = Default::default();
-        for id in of {
-            if let Some(h) = self.call_hash(Some(id)) {
-                ids.entry(h).or_default().push(id);
-            }
-        }
+        let mut by_hash = foldhash::HashMap::<std::num::NonZeroU64, Vec<&'static str>>::default();
         for r in &self.records {
-            for id in r.call.and_then(|h| ids.get(&h)).into_iter().flatten() {
+            if let Some(h) = r.call {
                 let rule = self.causes[r.cause as usize].id;
-                let v = m.entry(id.to_string()).or_default();
+                let v = by_hash.entry(h).or_default();
                 if !v.contains(&rule) {
                     v.push(rule);
                 }
             }
         }
-        m
+        RulesOf {
+            by_id: Default::default(),
+            by_hash,
+            hasher: Some(self.hasher.clone()),
+        }
     }
 
     /// The end: `a` gets its counts, groups, suggestions and findings (a text report's:
