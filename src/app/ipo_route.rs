@@ -135,6 +135,24 @@ fn replay_captures(
     (rows, errors)
 }
 
+/// What the IPO rules see of `calls` judged as they end, when no address or
+/// configuration is given: the IP Office addresses the capture's calls identified by
+/// their Server/User-Agent (`known`: the addresses and why), and the replay of each
+/// INVITE to them.
+pub(crate) fn ipo_context_known(
+    calls: &[crate::calls::Call],
+    known: &(Vec<IpAddr>, Vec<String>),
+) -> crate::rules::ipo::IpoContext {
+    let (addresses, reasons) = known.clone();
+    let replays = replay_calls(calls, &addresses, None, &[]);
+    crate::rules::ipo::IpoContext {
+        addresses,
+        reasons,
+        configured: false,
+        replays,
+    }
+}
+
 /// What the IPO rules of `analyze` see: the IP Office's addresses (given, from the
 /// configuration, or from its Server/User-Agent) and the replay of each INVITE to them.
 pub(crate) fn ipo_context(

@@ -54,6 +54,7 @@ mod deferred;
 mod focused;
 mod input;
 mod kept;
+mod known_ipo;
 mod ladders;
 mod may_link;
 mod media;
@@ -126,6 +127,10 @@ struct Judge {
     /// through them): with more than one, findings cite frames by file.
     files: crate::capture::merge::FrameIndex,
     known: KnownXcc,
+    /// The IP Office addresses the calls judged so far identify, and (`analyze`'s second
+    /// reading) those of the whole capture, which every unit is judged with.
+    ipo: known_ipo::IpoTally,
+    ipo_whole: Option<known_ipo::IpoKnown>,
     /// What the calls judged so far showed that rules compare with.
     seen: rules::Seen,
     xcc: Vec<Endpoint>,
@@ -449,8 +454,11 @@ impl Judge {
         let roles = self.roles_of(&calls);
         // Its media leaves the store in any case (what its calls named, too).
         let mut media = self.media.unit_report(&calls);
+        let identified = self.ipo.add(&places, &calls);
+        let ipo = self.ipo_whole.clone().unwrap_or(identified);
         if let Some(spec) = self.stream.as_deref_mut().and_then(|s| s.speculation()) {
             spec.roles(&roles);
+            spec.ipo(&ipo);
             if !spec.judging() {
                 return;
             }
@@ -478,6 +486,7 @@ impl Judge {
             no_udp_yet,
             capture: files.is_none().then(|| self.file_path.clone()),
             day: self.first_call,
+            ipo,
         };
         if let Some(work) = self.stream.as_deref_mut().and_then(|s| s.work()) {
             work.send(units::Job::Unit(Box::new(unit)));

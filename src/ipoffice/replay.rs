@@ -199,11 +199,21 @@ pub fn ipo_addresses(calls: &[Call], given: &[IpAddr]) -> (Vec<IpAddr>, Vec<Stri
     let mut reasons = Vec::new();
     for c in calls {
         for (a, agent) in &c.agents {
-            if agent.to_ascii_lowercase().contains("ip office") && !found.contains(&a.ip()) {
+            if names_ip_office(agent) && !found.contains(&a.ip()) {
                 found.push(a.ip());
-                reasons.push(format!("{} identifies itself as \"{agent}\"", a.ip()));
+                reasons.push(identified(a.ip(), agent));
             }
         }
     }
     (found, reasons)
+}
+
+/// Whether a Server or User-Agent value says "IP Office" (in any case).
+pub fn names_ip_office(agent: &str) -> bool {
+    (agent.as_bytes().windows(9)).any(|w| w.eq_ignore_ascii_case(b"ip office"))
+}
+
+/// Why `ip` is IP Office: its Server or User-Agent `agent` says so.
+pub fn identified(ip: IpAddr, agent: &str) -> String {
+    format!("{ip} identifies itself as \"{agent}\"")
 }

@@ -15,6 +15,12 @@ use super::{Context, Finding, RuleInfo, Severity};
 /// Anomaly kinds that mean the file lost its end (or a part of it).
 const DAMAGE: &[&str] = &["truncated", "corrupt-record", "read-error"];
 
+/// Whether the file of `report` is damaged as this rule reads it: a call of it judged
+/// before its report is known must be judged again with it.
+pub fn damaged(report: &crate::sip::CaptureReport) -> bool {
+    report.anomalies.iter().any(|a| DAMAGE.contains(&a.kind))
+}
+
 pub(super) fn check(cx: &Context<'_>, info: &'static RuleInfo) -> Vec<Finding> {
     let bad: Vec<_> = first_leg_invites(cx)
         .into_iter()

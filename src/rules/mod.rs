@@ -18,6 +18,7 @@ use crate::numbers::Site;
 use crate::sip::CaptureReport;
 
 pub use compare::Seen;
+pub use fm002_response_missing::damaged;
 
 mod cap001_capture_damaged;
 mod cap002_no_sip;

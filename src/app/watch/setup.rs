@@ -43,6 +43,8 @@ impl Judge {
             file_path: String::new(),
             files: crate::capture::merge::FrameIndex::concatenated(),
             known: KnownXcc::default(),
+            ipo: Default::default(),
+            ipo_whole: None,
             seen: rules::Seen::default(),
             xcc: endpoints(&o.judge.xcc)?,
             pbx: endpoints(&o.judge.pbx)?,

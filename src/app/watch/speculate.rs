@@ -1,11 +1,12 @@
 //! The first reading of `analyze` ([`super::stream`]) judges each unit of calls as
 //! `watch` does, with what the capture has shown so far: the XCC addresses, the site's
-//! inferred country code and internal length, the trunks seen working and the UDP
-//! count. It keeps what the judging was given; at the end, when the whole capture shows
+//! inferred country code and internal length, the trunks seen working, the UDP count and
+//! the IP Office addresses its calls identified ([`super::known_ipo`]). It keeps what the judging was given; at the end, when the whole capture shows
 //! the same, every unit was judged as a reading that knew the whole capture would judge
-//! it, and the file is read once. When it does not (XCC identified by a later message,
-//! a site inferred otherwise once more numbers came, a 503 judged before a trunk was seen
-//! working, an SP003 finding that waited for UDP), its report is dropped and the file is
+//! it, and the file is read once. When it does not (XCC or IP Office identified by a
+//! later message, a site inferred otherwise once more numbers came, a 503 judged before a
+//! trunk was seen working, an SP003 finding that waited for UDP; or a damaged file, whose
+//! report comes at its end), its report is dropped and the file is
 //! read again with what this reading learnt, as the first reading of a file otherwise is.
 //! Once the roles or the site contradict what a unit was judged with, the rest of the
 //! reading judges nothing and follows no more media: it learns from the calls and counts
@@ -32,6 +33,8 @@ pub(super) struct Speculation {
     xcc: Option<Vec<IpAddr>>,
     /// The site units were judged with, as the rules read it ([`judged_as`]).
     site: Option<Site>,
+    /// The IP Office addresses units were judged with, once one was.
+    ipo: Option<super::known_ipo::IpoKnown>,
     /// Units were judged with roles or a site that others contradict: the reading is
     /// done again, and judges nothing more.
     off: bool,
@@ -84,6 +87,14 @@ impl Speculation {
         match &self.xcc {
             None => self.xcc = Some(xcc),
             Some(before) => self.off |= *before != xcc,
+        }
+    }
+
+    /// Units are judged with the IP Office addresses `ipo`.
+    pub(super) fn ipo(&mut self, ipo: &super::known_ipo::IpoKnown) {
+        match &self.ipo {
+            None => self.ipo = Some(std::sync::Arc::clone(ipo)),
+            Some(before) => self.off |= **before != **ipo,
         }
     }
 

@@ -335,7 +335,14 @@ fn analyze_input(
     let mut site = first.site.clone();
     first.tally.apply(&mut site, USER_NUMBER_SOURCES);
     let udp = first.media.udp_datagrams();
-    if spec.held(&roles, &site, udp, work.finish()) {
+    // A damaged file: its calls judged before its report was known (it comes at the end
+    // of the reading) did not see that their file lost its end (FM002 without XCC's
+    // answer); the second reading knows every file's report from the start.
+    let reports = first.end.captures.clone();
+    let ipo = first.ipo.known();
+    let damaged = reports.iter().any(crate::rules::damaged);
+    let held = spec.held(&roles, &site, udp, work.finish());
+    if held && !damaged {
         // Every unit was judged as with the whole capture: its end, as the second
         // reading's, with the evidence of this one.
         first.stream = Some(Box::new(Pass::Judge {
@@ -350,6 +357,9 @@ fn analyze_input(
     drop(first);
     // The second: judged with what the first found.
     let mut second = Judge::new(&setup)?;
+    second.unit_rules.last_reports = reports;
+    // Every unit judged with the IP Office addresses of the whole capture.
+    second.ipo_whole = Some(ipo);
     second.drop_let_go();
     if layout == Layout::Selection {
         second.select_only();
@@ -554,12 +564,17 @@ mod tests {
     }
 
     /// A file whose calls were judged with what the whole capture shows is read once; one
-    /// that names XCC only after a Follow-Me call was judged is read again.
+    /// that names XCC only after a Follow-Me call was judged is read again, and so is a
+    /// damaged one.
     #[test]
     fn a_file_is_read_again_only_when_the_capture_contradicts_the_judging() {
         assert_eq!(readings("followme/fm002-intl00.pcap"), (1, vec!["FM002"]));
         assert_eq!(readings("followme/busy-site.pcap").0, 1);
         assert_eq!(readings("extract/interleaved.pcapng").0, 2);
+        // A damaged file: read again, its calls judged knowing the damage from the start.
+        let (n, ids) = readings("followme/cap-followme-truncated.pcap");
+        assert_eq!(n, 2);
+        assert!(ids.contains(&"FM002"), "{ids:?}");
     }
 
     /// A focus on some calls is streamed, the report showing the unit each call selected

@@ -57,6 +57,8 @@ pub(super) struct Unit {
     /// The time of the capture's first call so far (a focus places wall-clock times on
     /// its day).
     pub(super) day: Option<crate::capture::Timestamp>,
+    /// The IP Office addresses the capture's calls identified, when none is given.
+    pub(super) ipo: super::known_ipo::IpoKnown,
 }
 
 /// Judges `unit` with `site`, the digests of the calls judged before it (`seen`, which it
@@ -80,8 +82,14 @@ pub(super) fn judge_unit(
         no_udp_yet,
         capture,
         day,
+        ipo,
     } = unit;
-    let ipo = super::super::ipo_route::ipo_context(calls, &rules.ipo, rules.ipo_config.as_ref());
+    // Neither given nor configured: as the capture's calls identify it (a call IP Office
+    // ignored names it nowhere).
+    let ipo = match (&rules.ipo[..], &rules.ipo_config) {
+        ([], None) => super::super::ipo_route::ipo_context_known(calls, ipo),
+        (given, cfg) => super::super::ipo_route::ipo_context(calls, given, cfg.as_ref()),
+    };
     let cx = rules::Context {
         captures: &rules.last_reports,
         calls,
