@@ -126,6 +126,55 @@ fn several_files_read_as_a_stream_give_the_report_of_every_call_held() {
     same_as_held("redacted", &args);
 }
 
+/// Every fixture and public corpus capture read together with the next one (in sorted
+/// order, the last with the first): the JSON document of every call held. The pairs
+/// bring together what one file rarely has: a call judged as it ends in one file whose
+/// verdict a capture rule retells with the other's findings (FM005 beside FM006), a call
+/// of a file that ends damaged judged before the other file ends, TLS between hosts the
+/// other file shows signalling (CAP003), a call IP Office ignored beside a file whose
+/// calls identify IP Office (IPO001).
+#[test]
+fn every_capture_with_the_next_gives_the_report_of_every_call_held() {
+    let dirs = [
+        "followme", "ipoffice", "diag", "calls", "media", "reader", "extract", "redact",
+    ];
+    let files = fixtures_and_corpus(&dirs);
+    assert!(files.len() > 40, "{} captures", files.len());
+    for (i, a) in files.iter().enumerate() {
+        let b = &files[(i + 1) % files.len()];
+        let run = |held: &[&str]| {
+            let argv = [
+                &["analyze", "--format", "json"][..],
+                held,
+                &[path(a), path(b)],
+            ]
+            .concat();
+            let out = sipdiag(&argv);
+            (stdout(&out), out.status.code())
+        };
+        let (streamed, held) = (run(&[]), run(&["--in-memory"]));
+        if streamed != held {
+            let first = (streamed.0.lines().zip(held.0.lines()))
+                .position(|(x, y)| x != y)
+                .unwrap_or(0);
+            let around = |t: &str| {
+                t.lines()
+                    .skip(first.saturating_sub(3))
+                    .take(8)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            panic!(
+                "{a:?} {b:?}: exit {:?} / {:?}; streamed:\n{}\nheld:\n{}",
+                streamed.1,
+                held.1,
+                around(&streamed.0),
+                around(&held.0)
+            );
+        }
+    }
+}
+
 /// A call is judged with the damage of the file that carried it, also when a file given
 /// before it could not be read (the reports list the readable files only): FM002 says
 /// that XCC's answer is not in the cut file, as when the file is read alone.
