@@ -58,8 +58,9 @@ impl Seen {
     }
 }
 
-/// Hosts [`SipHosts`] keeps at most: past them, no more are added.
-const HOSTS: usize = 1 << 16;
+/// Hosts [`SipHosts`] keeps at most: past them, no more are added (a trunk shows a few;
+/// a site's phones thousands; 8,192 addresses take about 200 KiB).
+const HOSTS: usize = 1 << 13;
 
 /// The addresses that sent or received SIP in the calls judged (CAP003 takes TLS between
 /// two of them for signalling), up to [`HOSTS`]: one per host, not per call.
