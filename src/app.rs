@@ -40,6 +40,7 @@ use analyze::{
     render_text,
 };
 use commands::{explain, media, messages, pattern_test, rules_list};
+use merged::scan_again;
 use scan::{Collect, Direct, Emit, OneThread, Replay, read_udp, scan_into};
 use site::{infer_site, site_settings};
 

@@ -337,12 +337,11 @@ pub(super) fn analyze_captures(
     };
     // One file, or several merged by time (a rotated set, two capture points; not with
     // `--annotate`, which writes one file).
-    let streamed_input = match captures {
-        _ if args.in_memory || args.judge.ipo_config.is_some() => None,
-        // Standard input or a named pipe, read only once, is kept for a second reading.
-        [_] => super::watch::one_file(captures).map(|path| vec![path.to_string()]),
-        _ => super::watch::several_files(captures).map(<[String]>::to_vec),
-    };
+    // Standard input or a named pipe, read only once, is kept for a second reading.
+    let held = args.in_memory || args.judge.ipo_config.is_some();
+    let streamed_input = (!held)
+        .then(|| super::watch::streamed_paths(captures))
+        .flatten();
     if let Some(paths) = streamed_input
         && let Some((streamed, errors)) = super::watch::analyze_files(&file, &paths, layout)?
     {

@@ -188,11 +188,9 @@ pub(super) fn flow(args: &FlowArgs) -> anyhow::Result<u8> {
     };
     let softphone_port = args.ports.softphone_port.unwrap_or(2230);
     // One file, or several merged by time (a rotated set, two capture points).
-    let streamed_input = match &args.captures[..] {
-        _ if args.in_memory => None,
-        [_] => super::watch::one_file(&args.captures).map(|path| vec![path.to_string()]),
-        captures => super::watch::several_files(captures).map(<[String]>::to_vec),
-    };
+    let streamed_input = (!args.in_memory)
+        .then(|| super::watch::streamed_paths(&args.captures))
+        .flatten();
     if let Some(paths) = streamed_input
         && let Some((ladder, errors)) = streamed(args, &opts, &paths, softphone_port)?
     {
@@ -250,10 +248,7 @@ fn streamed(
     let mut rec = Recorder::only(legs.keys().collect());
     // The same files again: what they could not read, the first reading reported.
     let merged = paths.len() > 1;
-    match paths {
-        [path] => drop(super::scan(path, &mut rec)),
-        _ => drop(super::merged::scan_merged(paths, &mut rec, None)),
-    }
+    super::scan_again(paths, &mut rec);
     let findings = analysis.findings.iter().map(|f| &f.finding);
     let drawing = Drawing::new(legs, findings, &analysis.roles, merged);
     let ladder = ladder(&rec, &drawing, &args.captures, softphone_port);

@@ -32,6 +32,16 @@ pub(super) fn scan_merged(
     })
 }
 
+/// Reads the files of a streamed reading again into `sink`: the one file, or several merged
+/// by time as the first reading merged them. What they could not read, the first reading
+/// reported.
+pub(super) fn scan_again(paths: &[String], sink: &mut (dyn Sink + Send)) {
+    match paths {
+        [path] => drop(super::scan(path, sink)),
+        _ => drop(scan_merged(paths, sink, None)),
+    }
+}
+
 pub(super) fn scan_merged_into(
     paths: &[String],
     emit: &mut dyn Emit,

@@ -68,7 +68,7 @@ pub(super) use ladders::{Cited, FailedGroups, LadderPass};
 use setup::JudgeSetup;
 #[cfg(test)]
 pub(super) use stream::READINGS;
-pub(super) use stream::{FileOptions, analyze_files, focused_calls, one_file, several_files};
+pub(super) use stream::{FileOptions, analyze_files, focused_calls, streamed_paths};
 
 use std::io::Write;
 

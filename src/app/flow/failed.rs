@@ -120,10 +120,7 @@ pub(in crate::app) fn streamed_failed_drawings(
     let mut rec = Recorder::only(ids.collect());
     // The same files again: what they could not read, the first reading reported.
     let merged = paths.len() > 1;
-    match paths {
-        [path] => drop(crate::app::scan(path, &mut rec)),
-        _ => drop(crate::app::merged::scan_merged(paths, &mut rec, None)),
-    }
+    crate::app::scan_again(paths, &mut rec);
     let softphone_port = args.ports.softphone_port.unwrap_or(2230);
     let ids: Vec<Vec<&str>> = (groups.iter())
         .map(|group| group.iter().map(|(id, _)| id.as_str()).collect())

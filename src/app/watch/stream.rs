@@ -432,11 +432,21 @@ pub(in crate::app) fn focused_calls(
     }
 }
 
+/// The files `analyze` and `flow` read as a stream: one input that can be read again
+/// ([`one_file`]), or several files merged by time ([`several_files`]); `None` when the
+/// calls are to be held instead.
+pub(in crate::app) fn streamed_paths(captures: &[String]) -> Option<Vec<String>> {
+    match captures {
+        [_] => one_file(captures).map(|path| vec![path.to_string()]),
+        _ => several_files(captures).map(<[String]>::to_vec),
+    }
+}
+
 /// Whether `captures` are one input that can be read again: a file, or input that can be
 /// read only once (standard input, a named pipe) kept from here on for the readings after
 /// the first ([`crate::capture::keep_input`]) when a temporary file can hold it. Ask only
 /// before readings that may be repeated: keeping such input writes it to disk.
-pub(in crate::app) fn one_file(captures: &[String]) -> Option<&str> {
+fn one_file(captures: &[String]) -> Option<&str> {
     match captures {
         [path] if crate::capture::read_once(path) => {
             crate::capture::keep_input(path).then_some(path.as_str())
@@ -448,7 +458,7 @@ pub(in crate::app) fn one_file(captures: &[String]) -> Option<&str> {
 
 /// Whether `captures` are several files that can each be read again (no standard input,
 /// no named pipe: those are read once, each, merged with the others).
-pub(in crate::app) fn several_files(captures: &[String]) -> Option<&[String]> {
+fn several_files(captures: &[String]) -> Option<&[String]> {
     let file = |p: &String| {
         !crate::capture::read_once(p) && std::fs::metadata(p).is_ok_and(|m| m.is_file())
     };
