@@ -39,13 +39,13 @@ impl Seen {
     }
 
     /// The digests of the calls of `cx`, to [`Seen::add`] once per call, when it is
-    /// judged.
+    /// judged; their hosts go straight to [`SipHosts::judged`].
     pub fn of(cx: &Context<'_>) -> Self {
         Seen {
             working_trunks: BTreeSet::new(),
             trunks: TrunkInvites::of(cx),
             xcc: XccTraffic::of(cx),
-            sip_hosts: SipHosts::of(cx),
+            sip_hosts: SipHosts::default(),
         }
     }
 
@@ -54,7 +54,6 @@ impl Seen {
         self.working_trunks.extend(&other.working_trunks);
         self.trunks.add(&other.trunks, KEEP);
         self.xcc.add(&other.xcc, KEEP);
-        self.sip_hosts.add(&other.sip_hosts);
     }
 }
 
@@ -65,23 +64,18 @@ const HOSTS: usize = 1 << 13;
 /// The addresses that sent or received SIP in the calls judged (CAP003 takes TLS between
 /// two of them for signalling), up to [`HOSTS`]: one per host, not per call.
 #[derive(Debug, Clone, Default)]
-pub struct SipHosts(std::collections::HashSet<IpAddr>);
+pub struct SipHosts(foldhash::HashSet<IpAddr>);
 
 impl SipHosts {
-    /// The hosts of the calls of `cx`.
-    pub fn of(cx: &Context<'_>) -> Self {
-        let ips = (cx.calls.iter())
-            .flat_map(|c| c.messages.iter().flat_map(|m| [m.src.ip(), m.dst.ip()]));
-        SipHosts(ips.collect())
-    }
-
-    /// Adds the hosts of `other`, up to [`HOSTS`] in all.
-    pub fn add(&mut self, other: &SipHosts) {
-        for ip in &other.0 {
+    /// Adds the hosts of `calls` (judged), up to [`HOSTS`] in all.
+    pub fn judged(&mut self, calls: &[super::Call]) {
+        let ips =
+            (calls.iter()).flat_map(|c| c.messages.iter().flat_map(|m| [m.src.ip(), m.dst.ip()]));
+        for ip in ips {
             if self.0.len() >= HOSTS {
                 return;
             }
-            self.0.insert(*ip);
+            self.0.insert(ip);
         }
     }
 

@@ -126,6 +126,7 @@ pub(super) fn judge_unit(
         .is_some()
         .then(|| rules::diversions::Diversions::of(&cx));
     seen.add(&judged);
+    seen.sip_hosts.judged(calls);
     rules.choice.apply_severity(&mut findings);
     for f in &mut findings {
         f.capture.clone_from(capture);
