@@ -27,8 +27,8 @@
 //! and `analyze --annotate`, which writes the capture again with the findings' comments,
 //! and the HTML page (`analyze --format html`); and `analyze -` with the capture piped in
 //! on standard input (`cat CAPTURE | sipdiag analyze -`), read as the file is; and
-//! `analyze` of the capture cut into a rotated set of four files given together
-//! (`analyze (rotated set of 4)`), read as one stream as the file is.
+//! `analyze`, `calls` and `media` of the capture cut into a rotated set of four files
+//! given together (`analyze (rotated set of 4)`, …), read as one stream as the file is.
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
@@ -389,10 +389,13 @@ fn main() {
         // together, read as one stream as the file is.
         if middle.is_some() {
             let parts = rotated(&cap, 4);
-            let args = ["analyze", "--format", "json"];
-            let (wall, rss) = best_of(runs, || measure_files(&exe, &args, &parts));
-            let base = messages_wall.unwrap_or(wall);
-            print_row(&label, mb, "analyze (rotated set of 4)", (wall, rss), base);
+            for command in ["analyze", "calls", "media"] {
+                let args = [command, "--format", "json"];
+                let (wall, rss) = best_of(runs, || measure_files(&exe, &args, &parts));
+                let base = messages_wall.unwrap_or(wall);
+                let name = format!("{command} (rotated set of 4)");
+                print_row(&label, mb, &name, (wall, rss), base);
+            }
         }
     }
 }

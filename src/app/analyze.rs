@@ -11,6 +11,7 @@ use anyhow::Context;
 use crate::calls::CallSet;
 use crate::calls::legs::{Endpoint, infer_roles, link_legs};
 use crate::capture::CaptureError;
+use crate::capture::merge::FrameIndex;
 use crate::cli::{AnalyzeArgs, FailOn, JudgeArgs, MediaPortArgs, ReportFormat, SiteArgs};
 use crate::media::{MediaSettings, MediaTracker, UdpPayload};
 use crate::net::{Datagram, IcmpError, StreamEvent};
@@ -26,7 +27,7 @@ use super::annotate::Comments;
 use super::watch::{Cited, LadderPass};
 use super::{
     PacketSink, Sink, annotate, each, finish, flow, html, infer_site, ipo_route, merged,
-    scan_all_with, site_settings,
+    site_settings,
 };
 
 /// Calls, media and anomalies of a set of captures: what rules need.
@@ -80,18 +81,27 @@ impl PacketSink for MediaTracker {
     }
 }
 
-/// Scans the captures into calls and media, recording on each call which file carried it.
+/// Scans the captures into calls and media, recording on each call which file carried it:
+/// several files merged by time as `analyze` reads them, with the index of that read
+/// (`None`: one file).
 pub(super) fn collect(
     paths: &[String],
     settings: MediaSettings,
-) -> (Collected, Vec<CaptureReport>, Vec<CaptureError>) {
+) -> (
+    Collected,
+    Vec<CaptureReport>,
+    Vec<CaptureError>,
+    Option<FrameIndex>,
+) {
     let mut col = Collected {
         set: CallSet::default(),
         media: MediaTracker::new(settings),
     };
-    let (mut reports, errors) = scan_all_with(paths, &mut col.set, &mut col.media);
-    col.set.finish(&mut reports, paths);
-    (col, reports, errors)
+    let (mut reports, errors, index) =
+        merged::scan_captures(paths, &mut col.set, Some(&mut col.media));
+    let own = |n: u64| merged::own_number(index.as_ref(), n);
+    col.set.finish_numbered(&mut reports, paths, &own);
+    (col, reports, errors, index)
 }
 
 /// Names the file each finding's frame numbers belong to: the call's file, or the only
@@ -154,23 +164,13 @@ pub(super) fn diagnose(
         .transpose()?;
     let mut tracker = MediaTracker::new(settings);
     // Several files are captures of one incident: merged by timestamp into one stream.
-    let (mut reports, errors, index) = if captures.len() > 1 {
-        let (r, e, i) = merged::scan_merged(captures, sink, Some(&mut tracker));
-        (r, e, Some(i))
-    } else {
-        let (r, e) = scan_all_with(captures, sink, &mut tracker);
-        (r, e, None)
-    };
+    let (mut reports, errors, index) = merged::scan_captures(captures, sink, Some(&mut tracker));
     if reports.is_empty() {
         return Ok((None, errors));
     }
     // Files read merged: the drops' message quotes its own file's frame numbers, as the
     // other anomalies of a merged read do (`app::merged`).
-    let own = |n: u64| {
-        (index.as_ref())
-            .and_then(|i| i.locate(n))
-            .map_or(n, |p| p.frame)
-    };
+    let own = |n: u64| merged::own_number(index.as_ref(), n);
     (sink.calls()).finish_numbered(&mut reports, captures, &own);
     let calls = std::mem::take(&mut sink.calls().calls);
     // Media and calls are finished independently: side by side.
@@ -312,7 +312,7 @@ pub(super) fn analyze_captures(
     // capture contradicts what its calls were judged with), memory following the calls in
     // progress, unless something compares calls across the capture at each moment
     // (the IP Office configuration's replay counts the calls up at once; see
-    // `watch::analyze_file`). The ladders of `--flow` come from further readings.
+    // `watch::analyze_files`). The ladders of `--flow` come from further readings.
     let html = args.format == ReportFormat::Html;
     // `--each` (`forget` false) embeds each report whole in its document.
     let layout = match args.format {

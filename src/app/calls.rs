@@ -1,8 +1,10 @@
-//! `calls`: one row per call. From a single capture, calls retire as they end
-//! ([`Retiring`]) and only their rows stay (with a focus, the rows of the calls it
-//! selects, found first as `analyze` finds them, as a stream); with several captures (a
-//! call may be in each), or when a call was retired too early (see
-//! [`Retiring::reopened`]; the capture is then read again) the whole [`CallSet`] is
+//! `calls`: one row per call. Calls retire as they end ([`Retiring`]) and only their rows
+//! stay (with a focus on one capture, the rows of the calls it selects, found first as
+//! `analyze` finds them, as a stream). Several captures are read merged by time as
+//! `analyze` reads them (`merged::scan_captures`): a call seen at two capture points is
+//! one call, its messages counted once, its frames numbered through the merged stream.
+//! With a focus on several captures, or when a call was retired too early (see
+//! [`Retiring::reopened`]; the captures are then read again) the whole [`CallSet`] is
 //! built. Standard input without a focus is read once, not copied: there such a call
 //! keeps its two rows. JSON rows are written to a spool file as the calls retire
 //! ([`CallsSpool`]) and copied behind the capture reports at the end.
@@ -18,7 +20,8 @@ use crate::report::call_listing::{self, CallRow};
 use crate::report::calls_spool::CallsSpool;
 use crate::sip::{CaptureReport, SipMessage};
 
-use super::{Sink, finish, flow, scan_all, write_out};
+use super::merged::{own_number, scan_captures};
+use super::{Sink, finish, flow, write_out};
 
 /// Rows of retired calls, with their positions in order of the calls' first messages:
 /// kept (a drawn table needs them all for its column widths), or written to a spool as
@@ -99,7 +102,9 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
     // A focus on one file: the calls it selects, found as `analyze` finds them, as a
     // stream; then their rows, as without a focus.
     let only = super::watch::focused_calls(&Default::default(), &args.focus, &args.captures)?;
-    let streamed = if (focus.is_empty() || only.is_some()) && args.captures.len() == 1 {
+    // Several files are read merged by time, as `analyze` reads them: a call seen in
+    // two of them is one call, its frames numbered through the merged stream.
+    let streamed = if focus.is_empty() || only.is_some() {
         let mut sink = Rows {
             only,
             // JSON rows go to disk as the calls retire (the table needs them all).
@@ -111,38 +116,47 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
         };
         // A row shows no SDP.
         sink.set.without_sdp();
-        let (mut reports, errors) = scan_all(&args.captures, &mut sink);
+        let (mut reports, errors, index) = scan_captures(&args.captures, &mut sink, None);
         let rest: Vec<_> = sink.set.finish().collect();
         for (o, c) in rest {
             sink.keep(o, &c);
         }
-        (sink.set.let_go).report(&mut reports, &args.captures, "retired before they ended");
-        (sink.set.message_cap).report(&mut reports, &args.captures, &|n| n);
+        let own = |n: u64| own_number(index.as_ref(), n);
+        let what = "retired before they ended";
+        (sink.set.let_go).report(&mut reports, &args.captures, what, &own);
+        (sink.set.message_cap).report(&mut reports, &args.captures, &own);
         // A call retired too early (a message came after it had ended) is read again
         // whole, when the capture can be read twice; so is a capture whose spool could
         // not be written.
-        let usable = (sink.set.reopened() == 0 || crate::capture::read_once(&args.captures[0]))
+        let usable = (sink.set.reopened() == 0
+            || args.captures.iter().any(|p| crate::capture::read_once(p)))
             && sink.spool_error.is_none();
         if usable
             && !reports.is_empty()
             && let Some(spool) = sink.spool.take()
         {
-            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            spool.finish(&reports, out).context("writing the report")?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            spool
+                .finish(&reports, &mut out)
+                .context("writing the report")?;
+            if args.format == Format::Table {
+                numbering(index.as_ref(), &mut out)?;
+            }
             return finish(errors);
         }
         sink.rows.sort_unstable_by_key(|(o, _)| *o);
         let rows: Vec<CallRow> = sink.rows.into_iter().map(|(_, r)| r).collect();
-        (usable && sink.spool.is_none()).then_some((reports, errors, rows))
+        (usable && sink.spool.is_none()).then_some((reports, errors, rows, index))
     } else {
         None
     };
-    let (reports, errors, rows) = if let Some(done) = streamed {
+    let (reports, errors, rows, index) = if let Some(done) = streamed {
         done
     } else {
         let mut set = CallSet::default();
-        let (mut reports, errors) = scan_all(&args.captures, &mut set);
-        set.finish(&mut reports, &args.captures);
+        let (mut reports, errors, index) = scan_captures(&args.captures, &mut set, None);
+        let own = |n: u64| own_number(index.as_ref(), n);
+        set.finish_numbered(&mut reports, &args.captures, &own);
         let keep = if focus.is_empty() || reports.is_empty() {
             vec![true; set.calls.len()]
         } else {
@@ -161,12 +175,15 @@ pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
             .collect();
         // The process ends soon; freeing call by call would cost more than it is worth.
         std::mem::forget(set);
-        (reports, errors, rows)
+        (reports, errors, rows, index)
     };
     if reports.is_empty() {
         return finish(errors);
     }
     write_rows(args, &reports, &rows)?;
+    if args.format == Format::Table {
+        numbering(index.as_ref(), &mut std::io::stdout().lock())?;
+    }
     // As in `analyze`: the process ends now, freeing row by row would cost more.
     std::mem::forget(rows);
     finish(errors)
@@ -193,4 +210,88 @@ fn write_rows(args: &ReadArgs, reports: &[CaptureReport], rows: &[CallRow]) -> a
         }
     };
     write_out(&text).context("writing the report")
+}
+
+/// After a table of several files' calls or media: how their frames are numbered (through
+/// the files merged by time, as `analyze` numbers them); nothing for one file.
+pub(super) fn numbering(
+    index: Option<&crate::capture::merge::FrameIndex>,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    let Some(index) = index.and_then(|i| i.several()) else {
+        return Ok(());
+    };
+    let width = crate::report::terminal_width();
+    let text = crate::report::wrap_lines(&crate::report::cited::numbering(index), width);
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing the report")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The classic pcap at `path` cut into files of `per` records each, as `editcap -c`
+    /// cuts it, in `dir`.
+    fn rotated(path: &str, per: usize, dir: &std::path::Path) -> Vec<String> {
+        let data = std::fs::read(path).unwrap();
+        let (header, mut off) = (&data[..24], 24);
+        let mut files = Vec::new();
+        while off + 16 <= data.len() {
+            let mut file = header.to_vec();
+            for _ in 0..per {
+                let Some(len) = data.get(off + 8..off + 12) else {
+                    break;
+                };
+                let len = u32::from_le_bytes(len.try_into().unwrap()) as usize;
+                file.extend_from_slice(&data[off..off + 16 + len]);
+                off += 16 + len;
+            }
+            let name = dir.join(format!("part-{}.pcap", files.len()));
+            std::fs::write(&name, file).unwrap();
+            files.push(name.to_string_lossy().into_owned());
+        }
+        files
+    }
+
+    /// The rows of every call of `paths` (each once, in order) and the most calls held at
+    /// once while they were read.
+    fn rows_of(paths: &[String]) -> (Vec<CallRow>, usize) {
+        let mut sink = Rows::default();
+        let (reports, errors, index) = scan_captures(paths, &mut sink, None);
+        assert_eq!((reports.len(), errors.len()), (paths.len(), 0));
+        assert_eq!(index.is_some(), paths.len() > 1);
+        let rest: Vec<_> = sink.set.finish().collect();
+        for (o, c) in rest {
+            sink.keep(o, &c);
+        }
+        sink.rows.sort_unstable_by_key(|(o, _)| *o);
+        let rows = sink.rows.into_iter().map(|(_, r)| r).collect();
+        (rows, sink.set.peak_live())
+    }
+
+    /// Several files given together are read merged by time as one stream: each call
+    /// retires as it ends, no more of them held at once than with the file alone, and
+    /// the rows are the file's.
+    #[test]
+    fn the_calls_of_a_rotated_set_retire_as_they_end() {
+        let whole = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/followme/busy-site.pcap"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let mut parts = rotated(whole, 40, dir.path());
+        assert!(parts.len() >= 20);
+        parts.reverse();
+        let (want, peak) = rows_of(&[whole.to_string()]);
+        let (got, parts_peak) = rows_of(&parts);
+        assert_eq!(want.len(), 10);
+        assert_eq!(
+            serde_json::to_value(&got).unwrap(),
+            serde_json::to_value(&want).unwrap()
+        );
+        assert!(peak < want.len(), "{peak}");
+        assert_eq!(parts_peak, peak);
+    }
 }

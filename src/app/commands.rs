@@ -21,24 +21,27 @@ use super::{Collect, collect, finish, flow, infer_site, scan_all, site_settings,
 pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     let (_, settings) = site_settings(&SiteArgs::default(), &args.ports)?;
     let focus = flow::focus(&args.focus)?;
-    // The calls are not printed: one capture's calls and media retire as they end and
-    // their rows are written out, with a focus those of the calls it selects (found first
-    // as `analyze` finds them, as a stream); several captures, or a focus on standard
-    // input: the whole call set and media report.
+    // The calls are not printed: the calls and media retire as they end and their rows
+    // are written out, with a focus those of the calls it selects (found first as
+    // `analyze` finds them, as a stream); a focus on several captures or on standard
+    // input: the whole call set and media report. Several captures are read merged by
+    // time, as `analyze` reads them.
     let only = super::watch::focused_calls(&Default::default(), &args.focus, &args.captures)?;
     let focused = only.map(|calls| MediaFocus {
         calls,
         ips: focus.ips.clone(),
     });
-    if (focus.is_empty() || focused.is_some()) && args.captures.len() == 1 {
+    if focus.is_empty() || focused.is_some() {
         match media_retiring(args, settings.clone(), focused) {
             Ok(code) => return Ok(code),
             // The spool could not be written: read again whole, when the input can be.
-            Err(e) if !crate::capture::read_once(&args.captures[0]) && e.is::<SpoolError>() => {}
+            Err(e)
+                if !args.captures.iter().any(|p| crate::capture::read_once(p))
+                    && e.is::<SpoolError>() => {}
             Err(e) => return Err(e),
         }
     }
-    let (col, reports, errors) = collect(&args.captures, settings);
+    let (col, reports, errors, index) = collect(&args.captures, settings);
     let (media, set) = (col.media, Some(col.set));
     if reports.is_empty() {
         return finish(errors);
@@ -80,6 +83,7 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
             let text = crate::report::media::media_table(&report, width)
                 + &crate::report::wrap_lines(&listing::captures_footer(&reports), width);
             write_out(&text).context("writing the report")?;
+            super::calls::numbering(index.as_ref(), &mut std::io::stdout().lock())?;
         }
     }
     // As in `analyze`: the process ends now, freeing call by call would cost more.
@@ -165,11 +169,13 @@ fn media_retiring(
         rows: Some(send),
         focus,
     };
-    let (mut reports, errors) = super::scan_all_with(&args.captures, &mut calls, &mut media);
+    let (mut reports, errors, index) =
+        super::merged::scan_captures(&args.captures, &mut calls, Some(&mut media));
     calls.set.finish().for_each(drop);
     let what = crate::calls::LetGo::DROPPED;
-    (calls.set.let_go).report(&mut reports, &args.captures, what);
-    (calls.set.message_cap).report(&mut reports, &args.captures, &|n| n);
+    let own = |n: u64| super::merged::own_number(index.as_ref(), n);
+    (calls.set.let_go).report(&mut reports, &args.captures, what, &own);
+    (calls.set.message_cap).report(&mut reports, &args.captures, &own);
     drop(media.rows.take());
     let spool = match writer.join() {
         Ok(Ok(spool)) => spool,
@@ -197,6 +203,7 @@ fn media_retiring(
         std::io::Write::write_all(&mut out, footer.as_bytes())
             .and_then(|()| std::io::Write::flush(&mut out))
             .context("writing the report")?;
+        super::calls::numbering(index.as_ref(), &mut out)?;
     }
     finish(errors)
 }
@@ -338,7 +345,7 @@ pub(super) fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
     let mut reports = Vec::new();
     let mut errors = Vec::new();
     if !args.captures.is_empty() {
-        let (col, r, e) = collect(&args.captures, MediaSettings::default());
+        let (col, r, e, _) = collect(&args.captures, MediaSettings::default());
         reports = r;
         errors = e;
         for c in &col.set.calls {
@@ -407,8 +414,8 @@ pub(super) fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
 }
 
 /// The Call-IDs a focus selects (with the legs linked to them), from a first scan of the
-/// captures (of one file, as a stream); `None` without a focus. Standard input is kept for
-/// the second reading.
+/// captures, as a stream (several merged by time, as `analyze` reads them); `None`
+/// without a focus. Standard input is kept for the second reading.
 fn focused_call_ids(
     captures: &[String],
     focus_args: &FocusArgs,
@@ -419,7 +426,7 @@ fn focused_call_ids(
     }
     // The calls first, then their messages.
     super::read_again(captures, "a focus")?;
-    // One file: the calls found as `analyze` finds them, as a stream.
+    // The calls found as `analyze` finds them, as a stream.
     if let Some(ids) = super::watch::focused_calls(&Default::default(), focus_args, captures)? {
         return Ok(Some(ids));
     }

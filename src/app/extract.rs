@@ -11,12 +11,12 @@
 //! second decodes every UDP datagram and keeps those to or from an address the selected
 //! calls' SDP announced (`c=`/`m=` with the RTCP port after it, and ICE candidates)
 //! within the call's time span and [`MARGIN`] either side, with all their fragments; the
-//! third copies the frames kept. Of one file, the first read builds the selected calls
-//! only, found before it by `analyze` of the file read as a stream
-//! ([`selected_streamed`]), so that what is held is the calls in progress and the
-//! selected ones; several files hold every call of the first read, then select
-//! (`--in-memory` asks for that with one file too). Standard input cannot be read more
-//! than once and is refused.
+//! third copies the frames kept. The first read builds the selected calls only, found
+//! before it by `analyze` of the files read as a stream (several merged by time;
+//! [`selected_streamed`]), so that what is held is the calls in progress and the selected
+//! ones; `--in-memory` (and a file among several that cannot be read) holds every call
+//! of the first read, then selects. Standard input cannot be read more than once and is
+//! refused.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
@@ -169,9 +169,9 @@ fn media_frames(path: &str, windows: &[MediaWindow]) -> anyhow::Result<Vec<u64>>
     Ok(frames)
 }
 
-/// The keys of the calls the focus selects in the one file given, found as `analyze`
-/// finds them, as a stream ([`super::watch::focused_calls`]); `None` for several files
-/// or when the calls are to be held instead.
+/// The keys of the calls the focus selects in the files given, found as `analyze` finds
+/// them, as a stream ([`super::watch::focused_calls`]); `None` when the calls are to be
+/// held instead.
 fn selected_streamed(args: &ExtractArgs) -> anyhow::Result<Option<CallIds>> {
     let judge = crate::cli::JudgeArgs {
         xcc: args.xcc.clone(),
@@ -200,8 +200,7 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
     let endpoints = super::analyze::endpoints;
     let (xcc, pbx) = (endpoints(&args.xcc)?, endpoints(&args.pbx)?);
 
-    // One file: the calls selected, found as `analyze` of the file finds them, as a
-    // stream.
+    // The calls selected, found as `analyze` of the files finds them, as a stream.
     let selected = if args.in_memory {
         None
     } else {

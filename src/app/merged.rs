@@ -32,6 +32,29 @@ pub(super) fn scan_merged(
     })
 }
 
+/// The captures given to a command, into `sink` (and `packets`): one file read as it is,
+/// several merged by time (a rotated set, two capture points) as `analyze` reads them,
+/// with the index of that read, which names each frame's file (`None`: one file).
+pub(super) fn scan_captures(
+    paths: &[String],
+    sink: &mut (dyn Sink + Send),
+    packets: Option<&mut (dyn PacketSink + Send)>,
+) -> (Vec<CaptureReport>, Vec<CaptureError>, Option<FrameIndex>) {
+    if paths.len() > 1 {
+        let (reports, errors, index) = scan_merged(paths, sink, packets);
+        (reports, errors, Some(index))
+    } else {
+        let (reports, errors) = pipeline::scan_all(paths, sink, packets);
+        (reports, errors, None)
+    }
+}
+
+/// Frame `n` in its own file's numbers (`index`: that of files read merged), as the
+/// message of an anomaly, which names its file, quotes it.
+pub(super) fn own_number(index: Option<&FrameIndex>, n: u64) -> u64 {
+    index.and_then(|i| i.locate(n)).map_or(n, |p| p.frame)
+}
+
 /// Reads the files of a streamed reading again into `sink`: the one file, or several merged
 /// by time as the first reading merged them. What they could not read, the first reading
 /// reported.

@@ -247,9 +247,17 @@ impl LetGo {
 
     /// Reports the calls let go (nothing when none was), `what` saying what became of
     /// them: on the report of the file that carried the first (`paths`: the files as
-    /// given; `reports`: those of the files that could be read), else on the last report.
-    pub fn report(&self, reports: &mut [crate::sip::CaptureReport], paths: &[String], what: &str) {
-        self.report_on(reports, self.past.path(paths).as_deref(), what, &|n| n);
+    /// given; `reports`: those of the files that could be read), else on the last report;
+    /// the frame number in the message shown as `shown` says (files read merged: in that
+    /// file's own numbers).
+    pub fn report(
+        &self,
+        reports: &mut [crate::sip::CaptureReport],
+        paths: &[String],
+        what: &str,
+        shown: &dyn Fn(u64) -> u64,
+    ) {
+        self.report_on(reports, self.past.path(paths).as_deref(), what, shown);
     }
 
     /// Reports the calls let go (nothing when none was) on the report named `path` (as

@@ -59,6 +59,27 @@ pub fn cite_frames(finding: &mut serde_json::Value, index: &FrameIndex) {
 
 use std::io::Write as _;
 
+/// How the frames of several files are numbered (a line after an empty one): through the
+/// files merged in time order, or read one after the other, and the `mergecap` command
+/// that numbers them alike.
+pub fn numbering(index: &FrameIndex) -> String {
+    // Inside the command's code span: plain paths.
+    let files = index.paths().join(" ");
+    if index.is_concatenated() {
+        format!(
+            "\nFrames are numbered through the {} files read one after the other, as `mergecap -a -w all.pcapng {files}` numbers them.\n",
+            index.paths().len(),
+        )
+    } else {
+        format!(
+            "\nFrames are numbered through the {} files merged in time order, as `mergecap -w merged.pcapng {files}` numbers them; {} capture point(s), {} packet(s) seen at two points counted once.\n",
+            index.paths().len(),
+            index.points(),
+            index.duplicates
+        )
+    }
+}
+
 /// Where the frames the findings a text report shows cite came from (each group's first
 /// instances, every one when `verbose`): one line per frame with every file and frame
 /// number it was seen at.
@@ -86,24 +107,7 @@ pub fn legend(a: &Analysis, index: &FrameIndex, markdown: bool, verbose: bool) -
                 .chain(f.finding.proof.iter().map(|q| q.frame))
         })
         .collect();
-    // Inside the command's code span: plain paths.
-    let files = index.paths().join(" ");
-    let mut out = String::new();
-    let _ = if index.is_concatenated() {
-        writeln!(
-            out,
-            "\nFrames are numbered through the {} files read one after the other, as `mergecap -a -w all.pcapng {files}` numbers them.",
-            index.paths().len(),
-        )
-    } else {
-        writeln!(
-            out,
-            "\nFrames are numbered through the {} files merged in time order, as `mergecap -w merged.pcapng {files}` numbers them; {} capture point(s), {} packet(s) seen at two points counted once.",
-            index.paths().len(),
-            index.points(),
-            index.duplicates
-        )
-    };
+    let mut out = numbering(index);
     if frames.is_empty() {
         return out;
     }

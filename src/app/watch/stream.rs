@@ -274,10 +274,8 @@ fn first_judge(
     Ok(first)
 }
 
-/// `analyze` of the file `path` (readable twice), its rows kept as `layout` says; see the
-/// module docs. `None` beside the errors when it could not be read; `Ok(None)` when a
-/// call came back after it retired (a capture whose clock jumps) or the rows could not be
-/// spooled: the caller then holds every call instead.
+/// Tests: [`analyze_files`] of one file, without the index.
+#[cfg(test)]
 pub(in crate::app) fn analyze_file(
     args: &FileOptions<'_>,
     path: &str,
@@ -287,9 +285,12 @@ pub(in crate::app) fn analyze_file(
     Ok(analysed.map(|(streamed, errors)| (streamed.map(|(s, _)| s), errors)))
 }
 
-/// `analyze` of the file `paths` holds, as [`analyze_file`], or of files given together
+/// `analyze` of the file `paths` holds (readable twice), or of files given together
 /// (every one a file that can be read again), merged by timestamp as when every call is
-/// held: with the index of the merged frame numbers.
+/// held, its rows kept as `layout` says; see the module docs. With the index of the
+/// merged frame numbers. `None` beside the errors when it could not be read; `Ok(None)`
+/// when a call came back after it retired (a capture whose clock jumps) or the rows
+/// could not be spooled: the caller then holds every call instead.
 pub(in crate::app) fn analyze_files(
     args: &FileOptions<'_>,
     paths: &[String],
@@ -395,12 +396,14 @@ fn analyze_input(
 }
 
 /// The keys of the calls `focus` selects in `captures` when they are one file that can
-/// be read again ([`one_file`]), as `analyze` of the file finds them (`judge`'s `--xcc`,
-/// `--pbx`), read as a stream: memory follows the calls in progress and, of the calls
-/// seen, keeps a hash of each one selected ([`CallIds`]).
-/// `None` without a focus, for other input, or when the calls are to be held instead (a
-/// clock that jumps, no temporary directory); an error when the file cannot be read or
-/// no call meets the focus.
+/// be read again ([`one_file`]) or several files ([`several_files`], merged by time), as
+/// `analyze` of them finds them (`judge`'s `--xcc`, `--pbx`), read as a stream: memory
+/// follows the calls in progress and, of the calls seen, keeps a hash of each one
+/// selected ([`CallIds`]).
+/// `None` without a focus, for other input, when one of several files cannot be read (the
+/// command reads them held and reports it), or when the calls are to be held instead (a
+/// clock that jumps, no temporary directory); an error when the one file cannot be read
+/// or no call meets the focus.
 pub(in crate::app) fn focused_calls(
     judge: &JudgeArgs,
     focus: &FocusArgs,
@@ -409,7 +412,7 @@ pub(in crate::app) fn focused_calls(
     if super::super::flow::focus(focus)?.is_empty() {
         return Ok(None);
     }
-    let Some(path) = one_file(captures) else {
+    let Some(paths) = streamed_paths(captures) else {
         return Ok(None);
     };
     let file = FileOptions {
@@ -420,14 +423,18 @@ pub(in crate::app) fn focused_calls(
         ladders: None,
         comments: None,
     };
-    let Some((analysis, errors)) = analyze_file(&file, path, Layout::Selection)? else {
+    let Some((analysis, errors)) = analyze_files(&file, &paths, Layout::Selection)? else {
         return Ok(None);
     };
     if let Some(e) = errors.into_iter().next() {
-        return Err(e.into());
+        return if paths.len() > 1 {
+            Ok(None)
+        } else {
+            Err(e.into())
+        };
     }
     match analysis {
-        Some((_, Some(Spooled::Selection(shown)))) => Ok(Some(shown)),
+        Some(((_, Some(Spooled::Selection(shown))), _)) => Ok(Some(shown)),
         _ => Ok(None),
     }
 }
