@@ -6,7 +6,8 @@
 //! it, and the file is read once. When it does not (XCC or IP Office identified by a
 //! later message, a site inferred otherwise once more numbers came, a 503 judged before a
 //! trunk was seen working, an SP003 finding that waited for UDP; or a damaged file, whose
-//! report comes at its end), its report is dropped and the file is
+//! report comes at its end: the second reading's units are given every file's report from
+//! the start), its report is dropped and the file is
 //! read again with what this reading learnt, as the first reading of a file otherwise is.
 //! Once the roles or the site contradict what a unit was judged with, the rest of the
 //! reading judges nothing and follows no more media: it learns from the calls and counts
@@ -112,11 +113,21 @@ impl Speculation {
 
     /// The reading has ended and every unit has been judged (`judging`): whether each
     /// was judged as with the whole capture's `roles` and `site` and every trunk seen
-    /// working, with no SP003 finding waiting for UDP (there is some: `udp`).
-    pub(super) fn held(&self, roles: &Roles, site: &Site, udp: u64, judging: &Judging) -> bool {
+    /// working, with no SP003 finding waiting for UDP (there is some: `udp`), and with
+    /// the files' `reports`: none damaged (a damaged file's report comes at the end of
+    /// the reading, and a call it cut off judged before did not see that its file lost
+    /// its end: FM002 without XCC's answer).
+    pub(super) fn held(
+        &self,
+        (roles, site): (&Roles, &Site),
+        udp: u64,
+        judging: &Judging,
+        reports: &[crate::sip::CaptureReport],
+    ) -> bool {
         let trunks_stale = (judging.kept.trunks.as_ref()).is_some_and(|t| t.stale);
         let waited = udp > 0 && !judging.waiting.is_empty();
         !self.off
+            && !reports.iter().any(crate::rules::damaged)
             && !trunks_stale
             && !waited
             && self.xcc.as_ref().is_none_or(|x| *x == xcc_of(roles))

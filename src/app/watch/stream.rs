@@ -336,14 +336,10 @@ fn analyze_input(
     let mut site = first.site.clone();
     first.tally.apply(&mut site, USER_NUMBER_SOURCES);
     let udp = first.media.udp_datagrams();
-    // A damaged file: its calls judged before its report was known (it comes at the end
-    // of the reading) did not see that their file lost its end (FM002 without XCC's
-    // answer); the second reading knows every file's report from the start.
+    // The second reading knows every file's report from the start.
     let reports = first.end.captures.clone();
     let ipo = first.ipo.known();
-    let damaged = reports.iter().any(crate::rules::damaged);
-    let held = spec.held(&roles, &site, udp, work.finish());
-    if held && !damaged {
+    if spec.held((&roles, &site), udp, work.finish(), &reports) {
         // Every unit was judged as with the whole capture: its end, as the second
         // reading's, with the evidence of this one.
         first.stream = Some(Box::new(Pass::Judge {
