@@ -1310,7 +1310,7 @@ _sipdiag() {
             return 0
             ;;
         sipdiag__subcmd__pattern__subcmd__test)
-            opts="-f -h -V --rewrite --value --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --format --color --help --version"
+            opts="-f -h -V --rewrite --value --site --country-code --area-code --internal-length --outside-prefix --known-user --current-pattern --format --in-memory --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

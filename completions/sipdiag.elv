@@ -357,6 +357,7 @@ set edit:completion:arg-completer[sipdiag] = {|@words|
             cand -f 'Output format'
             cand --format 'Output format'
             cand --color 'When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand --in-memory 'Hold every call of the captures until the end and read them once, instead of reading them as a stream (the site inferred as `analyze` infers it, then the numbers): memory then grows with the captures. The result is the same'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

@@ -29,6 +29,7 @@ mod watch;
 
 mod analyze;
 mod commands;
+mod pattern_test;
 mod scan;
 mod site;
 
@@ -39,8 +40,9 @@ use analyze::{
     CallSink, DiagnoseOptions, Diagnosis, analyze, analyze_captures, collect, diagnose, fails,
     render_text,
 };
-use commands::{explain, media, messages, pattern_test, rules_list};
+use commands::{explain, media, messages, rules_list};
 use merged::scan_again;
+use pattern_test::pattern_test;
 use scan::{Collect, Direct, Emit, OneThread, Replay, read_udp, scan_into};
 use site::{infer_site, site_settings};
 

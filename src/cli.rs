@@ -203,6 +203,11 @@ pub struct PatternTestArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Hold every call of the captures until the end and read them once, instead of
+    /// reading them as a stream (the site inferred as `analyze` infers it, then the
+    /// numbers): memory then grows with the captures. The result is the same.
+    #[arg(long)]
+    pub in_memory: bool,
 }
 
 /// Facts about the customer's dialling plan.

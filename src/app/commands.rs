@@ -7,16 +7,14 @@ use anyhow::Context;
 use crate::calls::CallSet;
 use crate::calls::focus::CallIds;
 use crate::calls::legs::{infer_roles, link_legs};
-use crate::cli::{
-    FocusArgs, Format, MediaArgs, MediaPortArgs, PatternTestArgs, ReadArgs, SiteArgs,
-};
+use crate::cli::{FocusArgs, Format, MediaArgs, ReadArgs, SiteArgs};
 use crate::media::MediaSettings;
 use crate::report::listing;
 use crate::report::media_spool::MediaSpool;
 use crate::rules::{self, RuleInfo};
 use crate::sip::SipMessage;
 
-use super::{Collect, collect, finish, flow, infer_site, scan_all, site_settings, write_out};
+use super::{Collect, collect, finish, flow, scan_all, site_settings, write_out};
 
 pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     let (_, settings) = site_settings(&SiteArgs::default(), &args.ports)?;
@@ -320,97 +318,6 @@ pub(super) fn explain(key: &str) -> anyhow::Result<u8> {
         .with_context(|| format!("unknown rule {key:?} (see `sipdiag rules`)"))?;
     write_out(&rules::explain(rule.info()))?;
     Ok(0)
-}
-
-pub(super) fn pattern_test(args: &PatternTestArgs) -> anyhow::Result<u8> {
-    use crate::numbers::pattern::{self, Rewrite};
-    let rewrites: Vec<Rewrite> = args
-        .rewrite
-        .iter()
-        .map(|r| Rewrite::parse(r).map_err(anyhow::Error::msg))
-        .collect::<anyhow::Result<_>>()?;
-    let (mut site, _) = site_settings(&args.site, &MediaPortArgs::default())?;
-    let mut values: Vec<String> = Vec::new();
-    for v in &args.value {
-        // A whole header value or a bare number.
-        let n = if v.contains(':') || v.contains('<') {
-            crate::sip::headers::parse_name_addr(v)
-                .user
-                .unwrap_or_else(|| v.clone())
-        } else {
-            v.clone()
-        };
-        values.push(n);
-    }
-    let mut reports = Vec::new();
-    let mut errors = Vec::new();
-    if !args.captures.is_empty() {
-        let (col, r, e, _) = collect(&args.captures, MediaSettings::default());
-        reports = r;
-        errors = e;
-        for c in &col.set.calls {
-            for t in &c.invites {
-                for d in &t.diversion {
-                    values.extend(d.addr.user.clone());
-                }
-                for h in &t.history_info {
-                    values.extend(h.addr.user.clone());
-                }
-            }
-        }
-        let roles = infer_roles(&col.set.calls, &[], &[]);
-        infer_site(
-            &mut site,
-            &col.set.calls,
-            &link_legs(&col.set.calls, &roles),
-        );
-        values.sort();
-        values.dedup();
-    }
-    anyhow::ensure!(
-        !values.is_empty() || !errors.is_empty(),
-        "nothing to test: give --value or captures with Diversion/History-Info numbers"
-    );
-    let proof = pattern::prove(&rewrites, &values, &site);
-    let text = match args.format {
-        Format::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema_version": listing::SCHEMA_VERSION,
-                "rewrites": rewrites,
-                "results": proof,
-                "xcc_diversion_pattern": pattern::xcc_diversion_pattern(site.current_pattern.as_deref(), &rewrites),
-                "syntax_verified": false,
-            }))? + "\n"
-        }
-        Format::Table => {
-            let mut t = crate::report::new_table(&["Before", "After", "Format", "XCC finds it"]);
-            for p in &proof {
-                t.add_row(vec![
-                    p.observed.clone(),
-                    p.rewritten.clone(),
-                    p.format_after_label.clone(),
-                    if p.understood_by_xcc {
-                        "yes".into()
-                    } else {
-                        "no".to_string()
-                    },
-                ]);
-            }
-            let notes: String = proof
-                .iter()
-                .filter_map(|p| Some(format!("{}: {}\n", p.observed, p.unresolved.as_ref()?)))
-                .collect();
-            format!(
-                "{t}\n{notes}Candidate XccDiversionPattern: {}\n({})\n{}",
-                pattern::xcc_diversion_pattern(site.current_pattern.as_deref(), &rewrites),
-                pattern::SYNTAX_CAVEAT,
-                listing::captures_footer(&reports)
-            )
-        }
-    };
-    write_out(&text)?;
-    finish(errors)?;
-    Ok(u8::from(proof.iter().any(|p| !p.understood_by_xcc)))
 }
 
 /// The Call-IDs a focus selects (with the legs linked to them), from a first scan of the
