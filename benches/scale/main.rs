@@ -28,7 +28,9 @@
 //! and the HTML page (`analyze --format html`); and `analyze -` with the capture piped in
 //! on standard input (`cat CAPTURE | sipdiag analyze -`), read as the file is; and
 //! `analyze`, `calls` and `media` of the capture cut into a rotated set of four files
-//! given together (`analyze (rotated set of 4)`, …), read as one stream as the file is.
+//! given together (`analyze (rotated set of 4)`, …), read as one stream as the file is;
+//! `analyze` of the capture with the same packets seen at a second capture point
+//! (`analyze (two capture points)`).
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
@@ -179,6 +181,40 @@ fn rotated(path: &Path, parts: usize) -> Vec<PathBuf> {
     }
     println!("cut {} into {parts} rotated files", path.display());
     names
+}
+
+/// The capture at `path` as seen at a second capture point, written beside it once: the
+/// same packets, each three in turn stamped a millisecond earlier or later (the side
+/// that sees a packet first changes every few packets, as between the PBX side and the
+/// XCC side), so that a merged read finds every packet at both points.
+fn second_point(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("a UTF-8 name");
+    let name = path.with_file_name(format!("{stem}-second-point.pcap"));
+    if name.exists() {
+        return name;
+    }
+    let data = std::fs::read(path).expect("read the capture");
+    assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
+    let mut out = data[..24].to_vec();
+    let mut off = 24;
+    let mut n = 0u64;
+    while off + 16 <= data.len() {
+        let word = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().unwrap());
+        let micros = i64::from(word(off)) * 1_000_000 + i64::from(word(off + 4));
+        let shifted = micros + if (n / 3).is_multiple_of(2) { 1000 } else { -1000 };
+        out.extend_from_slice(&((shifted / 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&((shifted % 1_000_000) as u32).to_le_bytes());
+        let len = word(off + 8) as usize;
+        out.extend_from_slice(&data[off + 8..off + 16 + len]);
+        off += 16 + len;
+        n += 1;
+    }
+    std::fs::write(&name, out).expect("write the second capture point");
+    println!("wrote {} as a second capture point", name.display());
+    name
 }
 
 /// (wall seconds, peak RSS MiB) of one run, from `/usr/bin/time -v`.
@@ -396,6 +432,12 @@ fn main() {
                 let name = format!("{command} (rotated set of 4)");
                 print_row(&label, mb, &name, (wall, rss), base);
             }
+            // The capture and the same packets seen at a second capture point.
+            let points = [cap.clone(), second_point(&cap)];
+            let args = ["analyze", "--format", "json"];
+            let (wall, rss) = best_of(runs, || measure_files(&exe, &args, &points));
+            let base = messages_wall.unwrap_or(wall);
+            print_row(&label, mb, "analyze (two capture points)", (wall, rss), base);
         }
     }
 }

@@ -23,8 +23,9 @@
 //! channel, started only when the merge reaches the file's first frame (looked at
 //! before, `reader::first_frame_time`) and ended with the file, so memory holds at most
 //! two batches and a reading buffer per file being read (one or two of a rotated set),
-//! the packets of the deduplication window, and the index (one entry per run of
-//! consecutive frames of one file, plus one per duplicate up to [`MAX_ALIASES`]).
+//! the packets of the deduplication window, and the latest entries of the index (one
+//! entry per run of consecutive frames of one file, plus one per duplicate up to
+//! [`MAX_ALIASES`]; the older ones in a temporary file, [`FrameIndex`]).
 
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
@@ -35,6 +36,9 @@ use serde::Serialize;
 use super::reader::first_frame_time;
 use super::{CaptureError, CaptureSummary, Frame, Timestamp, read_capture};
 
+mod index;
+pub use index::FrameIndex;
+
 /// Identical IPv4 packets (identification included) this close in time are one packet.
 pub const WINDOW_V4: Timestamp = Timestamp { secs: 2, nanos: 0 };
 /// Identical IPv6 packets this close in time are one packet.
@@ -43,7 +47,8 @@ pub const WINDOW_V6: Timestamp = Timestamp {
     nanos: 250_000_000,
 };
 /// Duplicates recorded in the index at most (beyond, they are still dropped, but not
-/// cited): a bound on memory for long captures with media seen at both points.
+/// cited): a bound on its temporary file (24 MiB; on memory without a temporary
+/// directory) for long captures with media seen at both points.
 pub const MAX_ALIASES: usize = 1 << 20;
 
 /// Frames per batch handed from a reading thread.
@@ -97,140 +102,6 @@ pub struct CitedFrame {
 pub enum FrameCitations {
     Numbers(Vec<u64>),
     Cited(Vec<CitedFrame>),
-}
-
-/// Merged frame numbers → files and their frame numbers.
-#[derive(Debug, Default, Clone)]
-pub struct FrameIndex {
-    paths: Vec<String>,
-    /// Runs of consecutive merged numbers that are consecutive frames of one file:
-    /// (first merged number, file, its frame number there).
-    runs: Vec<(u64, usize, u64)>,
-    /// Merged number of a packet handed on → the other sightings of it.
-    aliases: HashMap<u64, Vec<Place>>,
-    /// The capture point of each file (`None`: no frame read).
-    point_of: Vec<Option<usize>>,
-    points: usize,
-    /// Packets dropped as seen at another point already.
-    pub duplicates: u64,
-    /// The files were read one after the other (`watch`), not merged by time.
-    concatenated: bool,
-}
-
-impl FrameIndex {
-    /// The index of files read one after the other, frames numbered through them (as
-    /// `watch` reads a rotated set); files are added as they start.
-    pub fn concatenated() -> Self {
-        FrameIndex {
-            concatenated: true,
-            points: 1,
-            ..FrameIndex::default()
-        }
-    }
-
-    /// The index of `paths` merged by time before any frame is read (what
-    /// [`read_merged`] fills in as it goes).
-    pub fn merging(paths: &[String]) -> Self {
-        FrameIndex {
-            paths: paths.to_vec(),
-            point_of: vec![None; paths.len()],
-            ..FrameIndex::default()
-        }
-    }
-
-    /// A file of a [`FrameIndex::concatenated`] read starts after `before` frames.
-    pub fn push_file(&mut self, path: String, before: u64) {
-        let file = self.paths.len();
-        self.paths.push(path);
-        self.point_of.push(Some(0));
-        self.runs.push((before + 1, file, 1));
-    }
-
-    /// The index when it holds several files (frames are then numbered through them and
-    /// cited by file), else `None`.
-    pub fn several(&self) -> Option<&Self> {
-        (self.paths.len() > 1).then_some(self)
-    }
-
-    /// Whether the files were read one after the other rather than merged by time.
-    pub fn is_concatenated(&self) -> bool {
-        self.concatenated
-    }
-
-    fn push(&mut self, merged: u64, file: usize, frame: u64) {
-        if let Some(&(m, f, n)) = self.runs.last()
-            && f == file
-            && n + (merged - m) == frame
-        {
-            return;
-        }
-        self.runs.push((merged, file, frame));
-    }
-
-    /// Where merged frame `merged` came from.
-    pub fn locate(&self, merged: u64) -> Option<Place> {
-        let i = self
-            .runs
-            .partition_point(|r| r.0 <= merged)
-            .checked_sub(1)?;
-        let (m, file, frame) = self.runs[i];
-        Some(Place {
-            file,
-            frame: frame + (merged - m),
-        })
-    }
-
-    /// The merged number of frame `frame` of file `file` (what [`FrameIndex::locate`]
-    /// undoes), for what a file's reader reported in its own numbers.
-    pub fn merged_number(&self, file: usize, frame: u64) -> Option<u64> {
-        self.runs.iter().enumerate().find_map(|(i, &(m, f, n))| {
-            let len = self.runs.get(i + 1).map_or(u64::MAX, |next| next.0 - m);
-            (f == file && frame >= n && frame - n < len).then(|| m + (frame - n))
-        })
-    }
-
-    /// Every sighting of merged frame `merged`: where it was handed on from, then where
-    /// the same packet was seen at other capture points.
-    pub fn cited(&self, merged: u64) -> Vec<Place> {
-        let mut v: Vec<Place> = self.locate(merged).into_iter().collect();
-        if let Some(more) = self.aliases.get(&merged) {
-            v.extend(more.iter().copied());
-        }
-        v
-    }
-
-    /// Names the files as reports show them (`shown` of each path, in the same order):
-    /// under `--redact`, a file's name is not shown.
-    pub fn show_paths_as(&mut self, shown: impl Fn(&str) -> String) {
-        for p in &mut self.paths {
-            *p = shown(p);
-        }
-    }
-
-    /// [`FrameIndex::cited`] with file names.
-    pub fn cited_frames(&self, merged: u64) -> Vec<CitedFrame> {
-        self.cited(merged)
-            .into_iter()
-            .map(|p| CitedFrame {
-                capture: self.paths.get(p.file).cloned().unwrap_or_default(),
-                frame: p.frame,
-            })
-            .collect()
-    }
-
-    /// Capture points found (rotated files of one point count once).
-    pub fn points(&self) -> usize {
-        self.points
-    }
-
-    /// The capture point of each file, in the order given (`None`: nothing read).
-    pub fn point_of(&self) -> &[Option<usize>] {
-        &self.point_of
-    }
-
-    pub fn paths(&self) -> &[String] {
-        &self.paths
-    }
 }
 
 /// What a merged read produced: per file, its summary or why it could not be read (in
@@ -338,12 +209,7 @@ pub fn read_merged(paths: &[String], mut on_frame: impl FnMut(&Frame<'_>, usize)
             {
                 Some(kept) => {
                     index.duplicates += 1;
-                    if index.aliases.len() < MAX_ALIASES {
-                        index.aliases.entry(kept).or_default().push(Place {
-                            file: i,
-                            frame: h.number,
-                        });
-                    }
+                    index.alias(kept, i, h.number);
                 }
                 None => on_frame(
                     &Frame {
