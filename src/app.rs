@@ -43,7 +43,7 @@ use analyze::{
 use commands::{explain, media, messages, rules_list};
 use merged::scan_again;
 use pattern_test::pattern_test;
-use scan::{Collect, Direct, Emit, OneThread, Replay, read_udp, scan_into};
+use scan::{Direct, Emit, OneThread, Replay, read_udp, scan_into};
 use site::{infer_site, site_settings};
 
 /// Receives the SIP messages a scan finds, in capture order.

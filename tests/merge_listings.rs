@@ -198,3 +198,50 @@ fn a_focus_on_a_rotated_set_selects_the_calls_of_the_whole_file() {
         assert_eq!(got["calls"], want["calls"], "extract {focus:?}");
     }
 }
+
+/// `messages` of several files lists each file's messages in its own frame numbers, as
+/// Wireshark shows that file: each row names its file (JSON `capture`; a line before the
+/// file's first row in the table). One file: no name.
+#[test]
+fn messages_of_several_files_name_the_file_of_each_row() {
+    let (pbx, xcc) = (testdata(PBX), testdata(XCC));
+    let (pbx, xcc) = (pbx.to_str().unwrap(), xcc.to_str().unwrap());
+    let (both, code) = json(&["messages", "--format", "json", pbx, xcc]);
+    assert_eq!(code, Some(0));
+    let rows = both["messages"].as_array().unwrap();
+    for path in [pbx, xcc] {
+        let (alone, _) = json(&["messages", "--format", "json", path]);
+        let alone = alone["messages"].as_array().unwrap();
+        assert!(alone.iter().all(|r| r.get("capture").is_none()));
+        let named: Vec<Value> = (rows.iter())
+            .filter(|r| r["capture"] == path)
+            .map(|r| {
+                let mut r = r.clone();
+                r.as_object_mut().unwrap().remove("capture");
+                r
+            })
+            .collect();
+        assert_eq!(&named, alone, "{path}");
+    }
+    assert!(
+        rows.iter()
+            .all(|r| r["capture"] == pbx || r["capture"] == xcc)
+    );
+    let text = stdout(&sipdiag_wide(&["messages", pbx, xcc]));
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |l: &str| {
+        lines
+            .iter()
+            .position(|x| *x == l)
+            .unwrap_or_else(|| panic!("{text}"))
+    };
+    let (p, x) = (at(&format!("{pbx}:")), at(&format!("{xcc}:")));
+    // Each file's nine messages follow its line.
+    assert_eq!(x - p, 10, "{text}");
+    assert!(
+        lines[p + 1].starts_with("1 ") && lines[x + 1].starts_with("1 "),
+        "{text}"
+    );
+    let text = stdout(&sipdiag_wide(&["messages", pbx]));
+    assert!(!text.contains(&format!("{pbx}:\n")), "{text}");
+}

@@ -204,7 +204,12 @@ fn second_point(path: &Path) -> PathBuf {
     while off + 16 <= data.len() {
         let word = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().unwrap());
         let micros = i64::from(word(off)) * 1_000_000 + i64::from(word(off + 4));
-        let shifted = micros + if (n / 3).is_multiple_of(2) { 1000 } else { -1000 };
+        let shifted = micros
+            + if (n / 3).is_multiple_of(2) {
+                1000
+            } else {
+                -1000
+            };
         out.extend_from_slice(&((shifted / 1_000_000) as u32).to_le_bytes());
         out.extend_from_slice(&((shifted % 1_000_000) as u32).to_le_bytes());
         let len = word(off + 8) as usize;
@@ -437,7 +442,13 @@ fn main() {
             let args = ["analyze", "--format", "json"];
             let (wall, rss) = best_of(runs, || measure_files(&exe, &args, &points));
             let base = messages_wall.unwrap_or(wall);
-            print_row(&label, mb, "analyze (two capture points)", (wall, rss), base);
+            print_row(
+                &label,
+                mb,
+                "analyze (two capture points)",
+                (wall, rss),
+                base,
+            );
         }
     }
 }

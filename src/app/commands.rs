@@ -14,7 +14,7 @@ use crate::report::media_spool::MediaSpool;
 use crate::rules::{self, RuleInfo};
 use crate::sip::SipMessage;
 
-use super::{Collect, collect, finish, flow, scan_all, site_settings, write_out};
+use super::{collect, finish, flow, scan_all, site_settings, write_out};
 
 pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     let (_, settings) = site_settings(&SiteArgs::default(), &args.ports)?;
@@ -370,13 +370,14 @@ pub(super) fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
             1 << 16,
             std::io::stdout(),
         ));
+        let several = args.captures.len() > 1;
         let (reports, errors) = scan_all(
             &args.captures,
-            &mut Collect(|m: SipMessage| {
-                if wanted(&m) {
-                    json.message(&m)
-                }
-            }),
+            &mut Listing {
+                out: &mut json,
+                wanted: &wanted,
+                paths: several.then_some(&args.captures[..]),
+            },
         );
         if reports.is_empty() && json.error.is_none() {
             return finish(errors);
@@ -393,17 +394,64 @@ pub(super) fn messages(args: &ReadArgs) -> anyhow::Result<u8> {
         std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
         time,
     );
+    let several = args.captures.len() > 1;
     let (reports, errors) = scan_all(
         &args.captures,
-        &mut Collect(|m: SipMessage| {
-            if wanted(&m) {
-                table.message(m)
-            }
-        }),
+        &mut Listing {
+            out: &mut table,
+            wanted: &wanted,
+            paths: several.then_some(&args.captures[..]),
+        },
     );
     if reports.is_empty() && table.error.is_none() {
         return finish(errors);
     }
     table.finish(&reports).context("writing the report")?;
     finish(errors)
+}
+
+/// Where `messages` writes its rows.
+trait ListingOut {
+    fn message(&mut self, m: SipMessage);
+    /// The messages that follow are in the file named `path`.
+    fn capture(&mut self, path: &str);
+}
+
+impl<W: std::io::Write> ListingOut for listing::MessagesJson<W> {
+    fn message(&mut self, m: SipMessage) {
+        listing::MessagesJson::message(self, &m);
+    }
+    fn capture(&mut self, path: &str) {
+        listing::MessagesJson::capture(self, path.to_string());
+    }
+}
+
+impl<W: std::io::Write> ListingOut for listing::MessagesTable<W> {
+    fn message(&mut self, m: SipMessage) {
+        listing::MessagesTable::message(self, m);
+    }
+    fn capture(&mut self, path: &str) {
+        listing::MessagesTable::capture(self, path);
+    }
+}
+
+/// The sink of `messages`: the messages `wanted` keeps to `out`, and with several files
+/// (`paths`) the name of each as it starts (as the capture reports name it).
+struct Listing<'a, O, W> {
+    out: &'a mut O,
+    wanted: &'a W,
+    paths: Option<&'a [String]>,
+}
+
+impl<O: ListingOut + Send, W: Fn(&SipMessage) -> bool + Sync> super::Sink for Listing<'_, O, W> {
+    fn capture_start(&mut self, index: usize) {
+        if let Some(p) = self.paths.and_then(|p| p.get(index)) {
+            self.out.capture(&crate::redact::shown_path(p));
+        }
+    }
+    fn message(&mut self, m: SipMessage) {
+        if (self.wanted)(&m) {
+            self.out.message(m);
+        }
+    }
 }

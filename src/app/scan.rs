@@ -347,15 +347,6 @@ pub fn scan_all_serial(
     (reports, errors)
 }
 
-/// A sink for the SIP messages only.
-pub(super) struct Collect<F: FnMut(SipMessage)>(pub(super) F);
-
-impl<F: FnMut(SipMessage)> Sink for Collect<F> {
-    fn message(&mut self, msg: SipMessage) {
-        (self.0)(msg)
-    }
-}
-
 /// Where a decoded packet goes: SIP to the extractor (framed messages on to `emit`), every
 /// other packet to `emit` when it wants packets (`(packets, streams)`: TCP stream events
 /// when it wants those). One file's scan and the merged scan of several files share it.

@@ -26,6 +26,10 @@ pub struct MessageRow {
     /// What could not be parsed in this message.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// The capture file the message is in, as the capture reports name it: only when
+    /// several files are listed (frame numbers count within each file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
 }
 
 impl MessageRow {
@@ -50,6 +54,7 @@ impl MessageRow {
             call_id,
             cseq,
             problems: m.problems,
+            capture: None,
         }
     }
 }
@@ -162,7 +167,7 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-fn write_message(out: &mut Vec<u8>, m: &SipMessage, cache: &mut RowCache) {
+fn write_message(out: &mut Vec<u8>, m: &SipMessage, capture: Option<&str>, cache: &mut RowCache) {
     let mut num = itoa::Buffer::new();
     let str_or_null = |out: &mut Vec<u8>, v: Option<&str>| match v {
         Some(s) => json_str(out, s),
@@ -202,6 +207,10 @@ fn write_message(out: &mut Vec<u8>, m: &SipMessage, cache: &mut RowCache) {
         out.extend_from_slice(b",\"problems\":");
         let _ = serde_json::to_writer(&mut *out, &m.problems);
     }
+    if let Some(c) = capture {
+        out.extend_from_slice(b",\"capture\":");
+        json_str(out, c);
+    }
     out.push(b'}');
 }
 
@@ -215,11 +224,19 @@ pub struct MessagesJson<W: std::io::Write> {
     /// The row being written (reused).
     row: Vec<u8>,
     cache: RowCache,
+    /// The file the next messages are in, named in each row (several files listed).
+    capture: Option<String>,
     /// The first write error; later rows are dropped.
     pub error: Option<std::io::Error>,
 }
 
 impl<W: std::io::Write> MessagesJson<W> {
+    /// The messages that follow are in the capture file named `path` (as the capture
+    /// reports name it): each row names it. Only when several files are listed.
+    pub fn capture(&mut self, path: String) {
+        self.capture = Some(path);
+    }
+
     pub fn new(out: W) -> Self {
         MessagesJson {
             out,
@@ -227,6 +244,7 @@ impl<W: std::io::Write> MessagesJson<W> {
             first: true,
             row: Vec::with_capacity(512),
             cache: RowCache::default(),
+            capture: None,
             error: None,
         }
     }
@@ -253,7 +271,7 @@ impl<W: std::io::Write> MessagesJson<W> {
         self.row
             .extend_from_slice(if self.first { b"\n" } else { b",\n" });
         self.first = false;
-        write_message(&mut self.row, m, &mut self.cache);
+        write_message(&mut self.row, m, self.capture.as_deref(), &mut self.cache);
         let r = self.start().and_then(|()| self.out.write_all(&self.row));
         if let Err(e) = r {
             self.error = Some(e);
@@ -323,7 +341,11 @@ pub const SIZING_ROWS: usize = 5_000;
 /// capture streams by.
 pub struct MessagesTable<W: std::io::Write> {
     out: W,
-    rows: Vec<(MessageRow, String)>,
+    /// Held to size the columns: each message, its time text, and the line about its
+    /// file written before it (the first of each file, several files listed).
+    rows: Vec<(MessageRow, String, Option<String>)>,
+    /// The line about the file of the next message, until it is written.
+    heading: Option<String>,
     columns: Option<super::Columns>,
     time: TimeFormat,
     first: Option<crate::capture::Timestamp>,
@@ -336,6 +358,7 @@ impl<W: std::io::Write> MessagesTable<W> {
         MessagesTable {
             out,
             rows: Vec::new(),
+            heading: None,
             columns: None,
             time,
             first: None,
@@ -354,35 +377,50 @@ impl<W: std::io::Write> MessagesTable<W> {
         }
     }
 
+    /// The messages that follow are in the capture file named `path` (several files
+    /// listed, their frames numbered each in its own): a line says so before the first.
+    pub fn capture(&mut self, path: &str) {
+        self.heading = Some(format!("{path}:"));
+    }
+
     pub fn message(&mut self, m: SipMessage) {
         if self.error.is_some() {
             return;
         }
         let row = MessageRow::from_message(m);
         let time = self.time_text(row.time);
+        let heading = self.heading.take();
         if self.columns.is_none() {
-            self.rows.push((row, time));
+            self.rows.push((row, time, heading));
             if self.rows.len() >= SIZING_ROWS {
                 self.size_and_flush();
             }
             return;
         }
-        if let Err(e) = self.line(&message_cells(&row, time)) {
+        let r = (heading.map_or(Ok(()), |h| self.heading_line(&h)))
+            .and_then(|()| self.line(&message_cells(&row, time)));
+        if let Err(e) = r {
             self.error = Some(e);
         }
+    }
+
+    fn heading_line(&mut self, heading: &str) -> std::io::Result<()> {
+        writeln!(self.out, "{heading}")
     }
 
     /// Sizes the columns by the rows held and writes the header and those rows.
     fn size_and_flush(&mut self) {
         let rows = std::mem::take(&mut self.rows);
-        let cells: Vec<[String; 8]> = rows
+        let (cells, headings): (Vec<[String; 8]>, Vec<Option<String>>) = rows
             .into_iter()
-            .map(|(r, t)| message_cells(&r, t))
-            .collect();
+            .map(|(r, t, h)| (message_cells(&r, t), h))
+            .unzip();
         self.columns = Some(super::Columns::sized_by(&MESSAGE_HEADER, &cells));
-        let r = self
-            .line(&MESSAGE_HEADER)
-            .and_then(|()| cells.iter().try_for_each(|c| self.line(c)));
+        let r = self.line(&MESSAGE_HEADER).and_then(|()| {
+            (cells.iter().zip(&headings)).try_for_each(|(c, h)| {
+                (h.as_deref().map_or(Ok(()), |h| self.heading_line(h))).and_then(|()| self.line(c))
+            })
+        });
         if let Err(e) = r {
             self.error = Some(e);
         }
@@ -465,10 +503,18 @@ mod tests {
         let mut cache = RowCache::default();
         for m in msgs {
             let mut buf = Vec::new();
-            write_message(&mut buf, &m, &mut cache);
+            write_message(&mut buf, &m, None, &mut cache);
             let hand: serde_json::Value = serde_json::from_slice(&buf).unwrap();
-            let serde = serde_json::to_value(MessageRow::from_message(m)).unwrap();
-            assert_eq!(hand, serde);
+            let mut row = MessageRow::from_message(m.clone());
+            assert_eq!(hand, serde_json::to_value(&row).unwrap());
+            // A row of one of several files names it.
+            let path = "c:\\tickets\\\"pbx\" side.pcap";
+            buf.clear();
+            write_message(&mut buf, &m, Some(path), &mut cache);
+            let hand: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+            row.capture = Some(path.to_string());
+            assert_eq!(hand, serde_json::to_value(&row).unwrap());
+            assert_eq!(hand["capture"], path);
         }
     }
 
