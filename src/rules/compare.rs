@@ -39,7 +39,7 @@ impl Seen {
     }
 
     /// The digests of the calls of `cx`, to [`Seen::add`] once per call, when it is
-    /// judged; their hosts go straight to [`SipHosts::judged`].
+    /// judged; their hosts go straight to `SipHosts::judged`.
     pub fn of(cx: &Context<'_>) -> Self {
         Seen {
             working_trunks: BTreeSet::new(),
