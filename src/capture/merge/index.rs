@@ -38,6 +38,24 @@ struct ChunkMeta {
 struct Spill {
     file: Mutex<std::fs::File>,
     chunks: Vec<ChunkMeta>,
+    /// The chunk read last (lookups in report order often land in the same one).
+    read: Mutex<Option<(usize, std::sync::Arc<[Entry]>)>>,
+}
+
+/// The entries of a chunk read back, or of those in memory.
+enum Part<'a> {
+    Read(std::sync::Arc<[Entry]>),
+    Tail(&'a [Entry]),
+}
+
+impl std::ops::Deref for Part<'_> {
+    type Target = [Entry];
+    fn deref(&self) -> &[Entry] {
+        match self {
+            Part::Read(entries) => entries,
+            Part::Tail(entries) => entries,
+        }
+    }
 }
 
 /// Entries in the order they were added: the latest in memory, the rest on disk.
@@ -68,6 +86,7 @@ impl Entries {
             None => self.spill.insert(Spill {
                 file: Mutex::new(tempfile::tempfile()?),
                 chunks: Vec::new(),
+                read: Mutex::new(None),
             }),
         };
         let mut bytes = Vec::with_capacity(self.tail.len() * ENTRY);
@@ -100,30 +119,38 @@ impl Entries {
     }
 
     /// The entries of chunk `i` on disk (none when it cannot be read back).
-    fn chunk(&self, i: usize) -> Vec<Entry> {
+    fn chunk(&self, i: usize) -> std::sync::Arc<[Entry]> {
         let Some(spill) = &self.spill else {
-            return Vec::new();
+            return std::sync::Arc::new([]);
         };
+        let mut read = spill.read.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, entries)) = &*read
+            && *at == i
+        {
+            return std::sync::Arc::clone(entries);
+        }
         let mut bytes = vec![0u8; CHUNK * ENTRY];
         let mut f = spill.file.lock().unwrap_or_else(|e| e.into_inner());
-        let read = f
+        let got = f
             .seek(SeekFrom::Start((i * CHUNK * ENTRY) as u64))
             .and_then(|_| f.read_exact(&mut bytes));
-        if read.is_err() {
-            return Vec::new();
+        if got.is_err() {
+            return std::sync::Arc::new([]);
         }
         let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
-        (bytes.chunks_exact(ENTRY))
+        let entries: std::sync::Arc<[Entry]> = (bytes.chunks_exact(ENTRY))
             .map(|e| (word(&e[..8]), word(&e[8..16]) as usize, word(&e[16..])))
-            .collect()
+            .collect();
+        *read = Some((i, std::sync::Arc::clone(&entries)));
+        entries
     }
 
     /// The entries of chunk `i` (`chunks().len()`: those in memory).
-    fn part(&self, i: usize) -> std::borrow::Cow<'_, [Entry]> {
+    fn part(&self, i: usize) -> Part<'_> {
         if i < self.chunks().len() {
-            std::borrow::Cow::Owned(self.chunk(i))
+            Part::Read(self.chunk(i))
         } else {
-            std::borrow::Cow::Borrowed(&self.tail)
+            Part::Tail(&self.tail)
         }
     }
 
