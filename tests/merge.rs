@@ -698,33 +698,6 @@ fn the_html_ladder_of_merged_captures_shows_each_message_text() {
     );
 }
 
-/// `capture` as seen at a second capture point, written to `out`: the same packets, each
-/// three in turn stamped a millisecond earlier or later (the side that sees a packet
-/// first changes every few packets, as between the PBX side and the XCC side).
-fn second_point(capture: &Path, out: &Path) {
-    let data = std::fs::read(capture).unwrap();
-    assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
-    let mut w = data[..24].to_vec();
-    let (mut off, mut n) = (24, 0u64);
-    while off + 16 <= data.len() {
-        let word = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().unwrap());
-        let micros = i64::from(word(off)) * 1_000_000 + i64::from(word(off + 4));
-        let shifted = micros
-            + if (n / 3).is_multiple_of(2) {
-                1000
-            } else {
-                -1000
-            };
-        w.extend_from_slice(&((shifted / 1_000_000) as u32).to_le_bytes());
-        w.extend_from_slice(&((shifted % 1_000_000) as u32).to_le_bytes());
-        let len = word(off + 8) as usize;
-        w.extend_from_slice(&data[off + 8..off + 16 + len]);
-        off += 16 + len;
-        n += 1;
-    }
-    std::fs::write(out, w).unwrap();
-}
-
 /// Two capture points that see every packet, their frames alternating: the index that
 /// names each merged frame's file and number outgrows what it keeps in memory and is
 /// read back from its temporary file. Every frame a finding cites is found at both
@@ -735,7 +708,7 @@ fn two_points_that_alternate_cite_both_sightings_of_every_frame() {
     let one = testdata("followme/many-calls.pcap");
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("other-point.pcap");
-    second_point(&one, &other);
+    std::fs::write(&other, points::second_point(&std::fs::read(&one).unwrap())).unwrap();
     let (one, other) = (one.to_str().unwrap(), other.to_str().unwrap());
     let args = ["analyze", "--format", "json", one, other];
     let (v, code) = json(&args);

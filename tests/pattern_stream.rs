@@ -46,44 +46,38 @@ fn pattern_test_of_every_capture_is_that_of_every_call_held() {
     assert!(with_numbers >= 20, "{with_numbers}");
 }
 
-#[test]
-fn pattern_test_of_several_files_reads_them_merged() {
-    let pbx = testdata("followme/merge-pbx-side.pcap");
-    let xcc = testdata("followme/merge-xcc-side.pcapng");
-    let rewrite = r"^00(\d+)$=>+$1";
-    let args = [
+/// `pattern test --format json` with one rewrite of `files`.
+fn json_args<'a>(files: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut args = vec![
         "pattern",
         "test",
         "--format",
         "json",
         "--rewrite",
-        rewrite,
-        pbx.to_str().unwrap(),
-        xcc.to_str().unwrap(),
+        r"^00(\d+)$=>+$1",
     ];
-    assert!(same(&args));
+    args.extend(files);
+    args
+}
+
+#[test]
+fn pattern_test_of_several_files_reads_them_merged() {
+    let pbx = testdata("followme/merge-pbx-side.pcap");
+    let xcc = testdata("followme/merge-xcc-side.pcapng");
+    assert!(same(&json_args([
+        pbx.to_str().unwrap(),
+        xcc.to_str().unwrap()
+    ])));
     // A rotated set: the whole file's numbers and site.
     let whole = testdata("followme/busy-site.pcap");
     let dir = tempfile::tempdir().unwrap();
     let mut parts = split_pcap(&whole, 40, dir.path());
     parts.reverse();
-    let mut args = vec!["pattern", "test", "--format", "json", "--rewrite", rewrite];
-    args.extend(parts.iter().map(String::as_str));
+    let args = json_args(parts.iter().map(String::as_str));
     assert!(same(&args));
     let got: serde_json::Value = serde_json::from_slice(&sipdiag(&args).stdout).unwrap();
-    let want: serde_json::Value = serde_json::from_slice(
-        &sipdiag(&[
-            "pattern",
-            "test",
-            "--format",
-            "json",
-            "--rewrite",
-            rewrite,
-            whole.to_str().unwrap(),
-        ])
-        .stdout,
-    )
-    .unwrap();
+    let want: serde_json::Value =
+        serde_json::from_slice(&sipdiag(&json_args([whole.to_str().unwrap()])).stdout).unwrap();
     assert_eq!(got["results"], want["results"]);
     assert!(!want["results"].as_array().unwrap().is_empty());
 }

@@ -42,6 +42,8 @@ mod scale_gen;
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../../tests/common/points.rs"]
+mod points;
 use common::target_dir;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -183,10 +185,8 @@ fn rotated(path: &Path, parts: usize) -> Vec<PathBuf> {
     names
 }
 
-/// The capture at `path` as seen at a second capture point, written beside it once: the
-/// same packets, each three in turn stamped a millisecond earlier or later (the side
-/// that sees a packet first changes every few packets, as between the PBX side and the
-/// XCC side), so that a merged read finds every packet at both points.
+/// The capture at `path` as seen at a second capture point (`points::second_point`),
+/// written beside it once.
 fn second_point(path: &Path) -> PathBuf {
     let stem = path
         .file_stem()
@@ -197,26 +197,7 @@ fn second_point(path: &Path) -> PathBuf {
         return name;
     }
     let data = std::fs::read(path).expect("read the capture");
-    assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
-    let mut out = data[..24].to_vec();
-    let mut off = 24;
-    let mut n = 0u64;
-    while off + 16 <= data.len() {
-        let word = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().unwrap());
-        let micros = i64::from(word(off)) * 1_000_000 + i64::from(word(off + 4));
-        let shifted = micros
-            + if (n / 3).is_multiple_of(2) {
-                1000
-            } else {
-                -1000
-            };
-        out.extend_from_slice(&((shifted / 1_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&((shifted % 1_000_000) as u32).to_le_bytes());
-        let len = word(off + 8) as usize;
-        out.extend_from_slice(&data[off + 8..off + 16 + len]);
-        off += 16 + len;
-        n += 1;
-    }
+    let out = points::second_point(&data);
     std::fs::write(&name, out).expect("write the second capture point");
     println!("wrote {} as a second capture point", name.display());
     name
@@ -438,9 +419,9 @@ fn main() {
                 print_row(&label, mb, &name, (wall, rss), base);
             }
             // The capture and the same packets seen at a second capture point.
-            let points = [cap.clone(), second_point(&cap)];
+            let two_points = [cap.clone(), second_point(&cap)];
             let args = ["analyze", "--format", "json"];
-            let (wall, rss) = best_of(runs, || measure_files(&exe, &args, &points));
+            let (wall, rss) = best_of(runs, || measure_files(&exe, &args, &two_points));
             let base = messages_wall.unwrap_or(wall);
             print_row(
                 &label,

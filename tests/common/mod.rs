@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use sipdiag::app::{self, Sink};
+
+pub mod points;
 use sipdiag::sip::SipMessage;
 
 pub fn root() -> PathBuf {
