@@ -1,11 +1,11 @@
 //! `calls`: one row per call. Calls retire as they end ([`Retiring`]) and only their rows
-//! stay (with a focus on one capture, the rows of the calls it selects, found first as
-//! `analyze` finds them, as a stream). Several captures are read merged by time as
-//! `analyze` reads them (`merged::scan_captures`): a call seen at two capture points is
-//! one call, its messages counted once, its frames numbered through the merged stream.
-//! With a focus on several captures, or when a call was retired too early (see
-//! [`Retiring::reopened`]; the captures are then read again) the whole [`CallSet`] is
-//! built. Standard input without a focus is read once, not copied: there such a call
+//! stay (with a focus, the rows of the calls it selects, found first as `analyze` finds
+//! them, as a stream). Several captures are read merged by time as `analyze` reads them
+//! (`merged::scan_captures`): a call seen at two capture points is one call, its
+//! messages counted once, its frames numbered through the merged stream. When the focus
+//! cannot be found as a stream (standard input among several files, a file that cannot
+//! be read), or when a call was retired too early (see [`Retiring::reopened`]; the
+//! captures are then read again) the whole [`CallSet`] is built. Standard input without a focus is read once, not copied: there such a call
 //! keeps its two rows. JSON rows are written to a spool file as the calls retire
 //! ([`CallsSpool`]) and copied behind the capture reports at the end.
 
@@ -99,8 +99,8 @@ impl Sink for Rows {
 
 pub(super) fn calls(args: &ReadArgs) -> anyhow::Result<u8> {
     let focus = flow::focus(&args.focus)?;
-    // A focus on one file: the calls it selects, found as `analyze` finds them, as a
-    // stream; then their rows, as without a focus.
+    // A focus: the calls it selects, found as `analyze` finds them, as a stream; then
+    // their rows, as without a focus.
     let only = super::watch::focused_calls(&Default::default(), &args.focus, &args.captures)?;
     // Several files are read merged by time, as `analyze` reads them: a call seen in
     // two of them is one call, its frames numbered through the merged stream.

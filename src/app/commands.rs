@@ -21,9 +21,9 @@ pub(super) fn media(args: &MediaArgs) -> anyhow::Result<u8> {
     let focus = flow::focus(&args.focus)?;
     // The calls are not printed: the calls and media retire as they end and their rows
     // are written out, with a focus those of the calls it selects (found first as
-    // `analyze` finds them, as a stream); a focus on several captures or on standard
-    // input: the whole call set and media report. Several captures are read merged by
-    // time, as `analyze` reads them.
+    // `analyze` finds them, as a stream); a focus that cannot be found so (standard input
+    // among several files, a file that cannot be read): the whole call set and media
+    // report. Several captures are read merged by time, as `analyze` reads them.
     let only = super::watch::focused_calls(&Default::default(), &args.focus, &args.captures)?;
     let focused = only.map(|calls| MediaFocus {
         calls,
