@@ -358,8 +358,9 @@ pub struct AnalyzeArgs {
     /// Hold every call until the end and read the capture once, instead of judging each
     /// call as it ends (and reading the capture again when its end contradicts what its
     /// first calls were judged with): memory then grows with the capture. The report is
-    /// the same. Several files are read merged, as a stream too; --ipo-config always holds
-    /// every call; standard input and a named pipe are kept for a second reading (copied
+    /// the same. Several files are read merged, as a stream too; --ipo-config holds every
+    /// call only when no IP Office address is known before (none in its file, no --ipo);
+    /// standard input and a named pipe are kept for a second reading (copied
     /// to the temporary directory, or read where they lie when redirected from a file;
     /// held whole when neither can be, or when among several files).
     #[arg(long)]

@@ -338,7 +338,16 @@ pub(super) fn analyze_captures(
     // One file, or several merged by time (a rotated set, two capture points; not with
     // `--annotate`, which writes one file).
     // Standard input or a named pipe, read only once, is kept for a second reading.
-    let held = args.in_memory || args.judge.ipo_config.is_some();
+    // A configuration whose replay needs the IP Office's addresses from the capture's
+    // calls holds them (`ipo_route::replaying`).
+    let ipo_held = match args.judge.ipo_config.as_deref() {
+        Some(path) => {
+            let cfg = ipo_route::load_config(path)?;
+            ipo_route::replaying(&args.judge.ipo, Some(&cfg)).is_none()
+        }
+        None => false,
+    };
+    let held = args.in_memory || ipo_held;
     let streamed_input = (!held)
         .then(|| super::watch::streamed_paths(captures))
         .flatten();

@@ -10,9 +10,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use anyhow::Context;
 
-use crate::calls::CallSet;
+use crate::calls::Call;
+use crate::calls::retire::Retiring;
 use crate::cli::{IpoRouteArgs, IpoTransport, ReportFormat};
-use crate::ipoffice::replay::replay_calls;
+use crate::ipoffice::replay::{Replaying, replay_calls};
 use crate::ipoffice::{self, Config, Decision, InviteFacts, Load, LocalTime, SipAddr, Transport};
 use crate::report::ipo_route::{self as render, RouteRow};
 
@@ -108,31 +109,73 @@ fn row(d: Decision, at: LocalTime, inv: &InviteFacts) -> RouteRow {
     RouteRow::new(d, at.to_string(), called, inv.from.to_string())
 }
 
-/// Scans the captures into calls and replays every initial INVITE to the system's
-/// addresses (see `ipoffice::replay`).
+/// Scans the captures and replays every initial INVITE to the system's addresses as it
+/// comes (see `ipoffice::replay`): each call's rows are made when it retires, so that
+/// only the calls in progress are held.
 fn replay_captures(
     paths: &[String],
     cfg: &Config,
     busy: &[String],
 ) -> (Vec<RouteRow>, Vec<crate::capture::CaptureError>) {
-    let mut set = CallSet::default();
-    let (mut reports, errors) = scan_all(paths, &mut set);
-    set.finish(&mut reports, paths);
-    let calls = set.calls;
-    let rows = replay_calls(&calls, &cfg.system.addresses, Some(cfg), busy)
-        .into_iter()
+    let mut routes = Routes {
+        calls: Retiring::default(),
+        replaying: Replaying::new(cfg.clone(), cfg.system.addresses.clone(), busy),
+        rows: Vec::new(),
+    };
+    let (_, errors) = scan_all(paths, &mut routes);
+    let Routes {
+        mut calls,
+        mut replaying,
+        mut rows,
+    } = routes;
+    for (_, c) in calls.finish() {
+        rows.extend(routes_of(&mut replaying, &c));
+    }
+    // In capture order: (file, frame) of each INVITE.
+    rows.sort_by_key(|(key, _)| *key);
+    (rows.into_iter().map(|(_, row)| row).collect(), errors)
+}
+
+/// The calls in progress, the replay, and the rows of the calls retired.
+struct Routes {
+    calls: Retiring,
+    replaying: Replaying,
+    rows: Vec<((usize, u64), RouteRow)>,
+}
+
+impl super::Sink for Routes {
+    fn capture_start(&mut self, index: usize) {
+        self.calls.capture_starts(index);
+    }
+
+    fn message(&mut self, m: crate::sip::SipMessage) {
+        let invite = (m.method() == Some("INVITE")).then_some(m.frame);
+        self.calls.add(m);
+        if let Some(c) = self.calls.last_filed() {
+            self.replaying.filed(c, invite);
+        }
+        for (_, c) in self.calls.take_retired() {
+            self.replaying.retired(&c);
+            self.rows.extend(routes_of(&mut self.replaying, &c));
+        }
+    }
+}
+
+/// The rows of call `c`, retired, each with the (file, frame) of its INVITE.
+fn routes_of(replaying: &mut Replaying, c: &Call) -> Vec<((usize, u64), RouteRow)> {
+    let calls = std::slice::from_ref(c);
+    (replaying.replays(calls).into_iter())
         .filter_map(|r| {
             let (d, at) = r.decision?;
-            let c = &calls[r.call];
+            let frame = c.invites[r.invite].request_frame;
             let mut row = row(d, at, &r.facts);
-            row.invite_frame = Some(c.invites[r.invite].request_frame);
+            row.invite_frame = Some(frame);
             row.call_id = Some(c.call_id.clone());
             row.observed = Some(r.observed);
             row.agrees = r.agrees;
-            Some(row)
+            Some(((c.first_capture().unwrap_or(0), frame), row))
         })
-        .collect();
-    (rows, errors)
+        .collect()
 }
 
 /// What the IPO rules see of `calls` judged as they end, when no address or
@@ -160,6 +203,19 @@ pub(crate) fn ipo_context(
     given: &[IpAddr],
     cfg: Option<&Config>,
 ) -> crate::rules::ipo::IpoContext {
+    let addresses = configured_addresses(given, cfg);
+    let (addresses, reasons) = crate::ipoffice::replay::ipo_addresses(calls, &addresses);
+    let replays = replay_calls(calls, &addresses, cfg, &[]);
+    crate::rules::ipo::IpoContext {
+        addresses,
+        reasons,
+        configured: cfg.is_some(),
+        replays,
+    }
+}
+
+/// The IP Office addresses given (`--ipo`) and those of the configuration.
+fn configured_addresses(given: &[IpAddr], cfg: Option<&Config>) -> Vec<IpAddr> {
     // `--redact`: the given addresses as they read in the redacted capture (a
     // configuration's are already rewritten when loaded).
     let mut addresses: Vec<_> = given.iter().map(|a| crate::redact::ip(*a)).collect();
@@ -170,12 +226,153 @@ pub(crate) fn ipo_context(
             }
         }
     }
-    let (addresses, reasons) = crate::ipoffice::replay::ipo_addresses(calls, &addresses);
-    let replays = replay_calls(calls, &addresses, cfg, &[]);
+    addresses
+}
+
+/// The replay with a configuration of a reading that lets calls go as they end
+/// ([`Replaying`]): when the IP Office's addresses are known before the capture is read
+/// (given, or in the configuration); `None` without a configuration, or when only the
+/// capture's calls can tell the addresses (the calls are then held).
+pub(crate) fn replaying(given: &[IpAddr], cfg: Option<&Config>) -> Option<Replaying> {
+    let addresses = configured_addresses(given, cfg);
+    let cfg = cfg?;
+    (!addresses.is_empty()).then(|| Replaying::new(cfg.clone(), addresses, &[]))
+}
+
+/// What the IPO rules see of a unit of calls judged with the replay of a reading that
+/// lets calls go ([`replaying`]): the addresses known before, and `replays`.
+pub(crate) fn ipo_context_replayed(
+    given: &[IpAddr],
+    cfg: Option<&Config>,
+    replays: Vec<crate::ipoffice::replay::CallReplay>,
+) -> crate::rules::ipo::IpoContext {
     crate::rules::ipo::IpoContext {
-        addresses,
-        reasons,
-        configured: cfg.is_some(),
         replays,
+        ..ipo_context(&[], given, cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::sip::message::{Provenance, parse_message};
+
+    /// `text` in `frame` at `secs` (a request from XCC at 10.0.0.1, a response from the
+    /// IP Office at 10.0.0.2).
+    fn message(frame: u64, secs: i64, text: &str) -> crate::sip::SipMessage {
+        let request = !text.starts_with("SIP/2.0");
+        let (xcc, ipo) = (
+            "10.0.0.1:5060".parse().unwrap(),
+            "10.0.0.2:5060".parse().unwrap(),
+        );
+        let p = Provenance {
+            frame,
+            frames: Vec::new(),
+            time: Timestamp::new(1_700_000_000 + secs, 0),
+            src: if request { xcc } else { ipo },
+            dst: if request { ipo } else { xcc },
+            transport: crate::net::Transport::Udp,
+        };
+        parse_message(text.as_bytes(), p, true).expect("a SIP message")
+    }
+
+    /// Call `id`'s `start` line with its CSeq (`INVITE`: no To tag).
+    fn text(id: u32, start: &str, cseq: &str) -> String {
+        let tag = if cseq.ends_with("INVITE") && !start.starts_with("SIP") {
+            String::new()
+        } else {
+            ";tag=b".to_string()
+        };
+        format!(
+            "{start}\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK{id}-{cseq_n}\r\n\
+             From: <sip:100@10.0.0.1>;tag=a\r\nTo: <sip:anna@10.0.0.2>{tag}\r\n\
+             Call-ID: call-{id}\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n",
+            cseq_n = cseq.split(' ').next().unwrap_or("1"),
+        )
+    }
+
+    /// example.toml with its IP Office at 10.0.0.2 and XCC (line 18, one session for
+    /// `anna`'s URI) at 10.0.0.1.
+    fn config() -> Config {
+        let text = include_str!("../../testdata/ipoffice/example.toml")
+            .replace("addresses = [\"127.0.0.10\"]", "addresses = [\"10.0.0.2\"]")
+            .replace(
+                "itsp_proxy = [\"127.0.0.20\"]",
+                "itsp_proxy = [\"10.0.0.1\"]",
+            );
+        Config::from_toml(&text).expect("the configuration")
+    }
+
+    /// 1,000 calls one after another on line 18's single session, each hung up before the
+    /// next: each is routed (its BYE freed the session), the replay keeps only the calls
+    /// in progress; then two calls at once: the second is busy.
+    #[test]
+    fn the_replay_as_calls_come_frees_sessions_and_keeps_only_calls_in_progress() {
+        let cfg = config();
+        let mut routes = Routes {
+            calls: Retiring::default(),
+            replaying: Replaying::new(cfg.clone(), cfg.system.addresses.clone(), &[]),
+            rows: Vec::new(),
+        };
+        let mut frame = 0;
+        let mut send = |routes: &mut Routes, secs: i64, text: String| {
+            frame += 1;
+            super::super::Sink::message(routes, message(frame, secs, &text));
+        };
+        let mut peak = 0;
+        for id in 0..1000u32 {
+            let t = i64::from(id) * 60;
+            send(
+                &mut routes,
+                t,
+                text(id, "INVITE sip:anna@10.0.0.2 SIP/2.0", "1 INVITE"),
+            );
+            send(&mut routes, t, text(id, "SIP/2.0 200 OK", "1 INVITE"));
+            send(
+                &mut routes,
+                t,
+                text(id, "ACK sip:anna@10.0.0.2 SIP/2.0", "1 ACK"),
+            );
+            send(
+                &mut routes,
+                t + 1,
+                text(id, "BYE sip:anna@10.0.0.2 SIP/2.0", "2 BYE"),
+            );
+            send(&mut routes, t + 1, text(id, "SIP/2.0 200 OK", "2 BYE"));
+            peak = peak
+                .max(routes.replaying.waiting())
+                .max(routes.calls.live());
+        }
+        // Two calls at once, neither hung up.
+        let t = 1000 * 60;
+        for id in [1000, 1001] {
+            send(
+                &mut routes,
+                t,
+                text(id, "INVITE sip:anna@10.0.0.2 SIP/2.0", "1 INVITE"),
+            );
+        }
+        assert!(peak <= 2, "the replay kept {peak} calls");
+        let Routes {
+            mut calls,
+            mut replaying,
+            mut rows,
+        } = routes;
+        for (_, c) in calls.finish() {
+            rows.extend(routes_of(&mut replaying, &c));
+        }
+        assert_eq!(replaying.waiting(), 0);
+        rows.sort_by_key(|(key, _)| *key);
+        let outcomes: Vec<(&str, Option<u16>)> =
+            rows.iter().map(|(_, r)| (r.outcome, r.response)).collect();
+        assert_eq!(outcomes.len(), 1002);
+        assert!(
+            outcomes[..1001].iter().all(|o| o.0 == "routed"),
+            "{outcomes:?}"
+        );
+        assert_eq!(outcomes[1001], ("busy", Some(503)));
+        let frames: Vec<u64> = rows.iter().map(|(_, r)| r.invite_frame.unwrap()).collect();
+        assert!(frames.windows(2).all(|w| w[0] < w[1]), "in capture order");
     }
 }

@@ -131,6 +131,9 @@ struct Judge {
     /// reading) those of the whole capture, which every unit is judged with.
     ipo: known_ipo::IpoTally,
     ipo_whole: Option<known_ipo::IpoKnown>,
+    /// With a configuration and the IP Office's addresses known, its routing replayed as
+    /// the INVITEs come (the sessions each call holds, the decisions of calls not judged).
+    replaying: Option<crate::ipoffice::replay::Replaying>,
     /// What the calls judged so far showed that rules compare with.
     seen: rules::Seen,
     xcc: Vec<Endpoint>,
@@ -177,7 +180,13 @@ impl Judge {
         }
         self.may_link.note(&m);
         self.media.message(&m);
+        let invite = (m.method() == Some("INVITE")).then_some(m.frame);
         self.retiring.add(m);
+        if let Some(r) = self.replaying.as_mut()
+            && let Some(call) = self.retiring.last_filed()
+        {
+            r.filed(call, invite);
+        }
         self.take_retired();
     }
 
@@ -221,8 +230,14 @@ impl Judge {
         }
         for call in self.retiring.take_dropped() {
             self.media.drop_call(&call, now.secs);
+            if let Some(r) = self.replaying.as_mut() {
+                r.forget(&call);
+            }
         }
         for (pos, call) in self.retiring.take_retired() {
+            if let Some(r) = self.replaying.as_mut() {
+                r.retired(&call);
+            }
             if self.may_link.may_link(&call, &self.xcc, &self.known) {
                 self.pending.push(Held {
                     call,
@@ -451,6 +466,7 @@ impl Judge {
     fn judge(&mut self, mut placed: Vec<(u64, Call)>, site: &Site) {
         placed.sort_by_key(|(pos, _)| *pos);
         let (places, calls): (Vec<u64>, Vec<Call>) = placed.into_iter().unzip();
+        let replays = self.replaying.as_mut().map(|r| r.replays(&calls));
         let roles = self.roles_of(&calls);
         // Its media leaves the store in any case (what its calls named, too).
         let mut media = self.media.unit_report(&calls);
@@ -487,6 +503,7 @@ impl Judge {
             capture: files.is_none().then(|| self.file_path.clone()),
             day: self.first_call,
             ipo,
+            replays,
         };
         if let Some(work) = self.stream.as_deref_mut().and_then(|s| s.work()) {
             work.send(units::Job::Unit(Box::new(unit)));

@@ -141,6 +141,8 @@ pub struct Retiring<C = Call> {
     /// The input file the messages come from (an index into the files read together,
     /// [`Retiring::capture_starts`]): each call notes the files that carried it.
     capture: usize,
+    /// The place of the call the last message was filed under.
+    last: Option<u32>,
 }
 
 impl<C> Default for Retiring<C> {
@@ -170,6 +172,7 @@ impl<C> Default for Retiring<C> {
             dropped: None,
             capture: 0,
             forget_retired: false,
+            last: None,
         }
     }
 }
@@ -228,6 +231,7 @@ impl<C: Filed> Retiring<C> {
             }
         };
         self.recency.touch_or_push(slot);
+        self.last = Some(slot);
         let Some(live) = self.slots[slot as usize].as_mut() else {
             return;
         };
@@ -251,6 +255,12 @@ impl<C: Filed> Retiring<C> {
             names.push(live.call.key().to_string());
         }
         self.peak_live = self.peak_live.max(self.index.len());
+    }
+
+    /// The call the last message was filed under (until it retires).
+    pub fn last_filed(&self) -> Option<&C> {
+        let slot = self.slots.get(self.last? as usize)?;
+        slot.as_ref().map(|live| &live.call)
     }
 
     /// The cap is reached: the least recently active call retires now, whole or not.
@@ -277,6 +287,9 @@ impl<C: Filed> Retiring<C> {
     /// Takes the call in `slot` out of the tables, remembering its key as gone.
     fn retire(&mut self, slot: u32) -> Option<Live<C>> {
         let live = self.slots.get_mut(slot as usize)?.take()?;
+        if self.last == Some(slot) {
+            self.last = None;
+        }
         self.due[slot as usize] = NEVER;
         self.queue.queued[slot as usize] = NEVER;
         if !live.named_ended

@@ -2,11 +2,14 @@
 //! Office, replayed (with a configuration) and set beside what IP Office answered.
 //!
 //! Input: the calls (`calls` stage), the IP Office's addresses, optionally a [`Config`]
-//! and extra busy parties. Output: one [`CallReplay`] per INVITE, in capture order.
+//! and extra busy parties; or ([`Replaying`]) each call as it files a message. Output:
+//! one [`CallReplay`] per INVITE, in capture order (of a unit of calls, as it is judged).
 //! Invariants: retransmissions and re-INVITEs (a To tag) are not new calls; a routed
-//! call holds a session on its appearance or URI from its INVITE until a failure answer,
-//! its BYE or CANCEL, so that each replay sees the load IP Office saw; pure.
+//! call holds a session on its appearance or URI from its INVITE until the first of its
+//! failure answer, its CANCEL and its BYE, so that each replay sees the load IP Office
+//! saw; the replay of whole calls and the one as they come agree; pure.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -117,7 +120,7 @@ pub fn replay_calls(
     let mut invites: Vec<(usize, usize)> = Vec::new();
     for (ci, c) in calls.iter().enumerate() {
         for (ti, t) in c.invites.iter().enumerate() {
-            if addresses.contains(&t.dst.ip()) && t.to.as_ref().is_none_or(|to| to.tag.is_none()) {
+            if to_ipo(t, addresses) {
                 invites.push((ci, ti));
             }
         }
@@ -125,8 +128,8 @@ pub fn replay_calls(
     invites.sort_by_key(|&(ci, ti)| key(&calls[ci], calls[ci].invites[ti].request_frame));
     let mut load = Load::default();
     load.busy.extend(busy.iter().cloned());
-    // Sessions held: the entry, and the end of the hold (None while the call lasts).
-    let mut held: Vec<((u32, Entry), Option<Moment>)> = Vec::new();
+    // Sessions held, and when each ends (None while the call lasts).
+    let mut held: Vec<(Held, Option<Moment>)> = Vec::new();
     let mut out = Vec::with_capacity(invites.len());
     for (ci, ti) in invites {
         let (c, t) = (&calls[ci], &calls[ci].invites[ti]);
@@ -138,40 +141,175 @@ pub fn replay_calls(
             }
             !over
         });
-        let facts = facts(t);
-        let observed = Observed::of(t);
         let decision = cfg.map(|cfg| {
-            let at = LocalTime::from_unix(t.request_time.secs, cfg.system.utc_offset);
-            let d = route(cfg, &facts, at, &load);
-            if let (Outcome::Routed, Some(line)) = (&d.outcome, d.line)
-                && let Some(e) = d
-                    .appearance
-                    .map(Entry::Appearance)
-                    .or(d.uri.map(Entry::Uri))
-            {
-                let e = (line, e);
-                *load.in_use.entry(e).or_insert_with(|| base_in_use(cfg, e)) += 1;
-                let end = match (t.final_status, t.final_frame) {
-                    (Some(s), Some(f)) if s >= 300 => Some(f),
-                    _ => c.bye_frame.or(t.cancel_frame),
-                };
-                held.push((e, end.map(|f| key(c, f))));
+            let (decision, session) = decide(cfg, t, &mut load);
+            if let Some(e) = session {
+                held.push((e, session_end(c, t).map(|f| key(c, f))));
             }
-            (d, at)
+            decision
         });
-        let agrees = decision
-            .as_ref()
-            .map(|(d, _)| agrees(&d.outcome, observed.response));
-        out.push(CallReplay {
-            call: ci,
-            invite: ti,
-            facts,
-            decision,
-            observed,
-            agrees,
-        });
+        out.push(call_replay(calls, (ci, ti), decision));
     }
     out
+}
+
+/// When the session of a routed INVITE `t` of `c` ends: at the first of its failure
+/// answer, its CANCEL and the call's BYE (`None`: it lasts as long as the capture).
+fn session_end(c: &Call, t: &InviteTx) -> Option<u64> {
+    let failed = t.final_status.filter(|s| *s >= 300).and(t.final_frame);
+    [failed, t.cancel_frame, c.bye_frame]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+/// Whether `t` is an initial INVITE (no To tag) sent to one of `addresses`.
+fn to_ipo(t: &InviteTx, addresses: &[IpAddr]) -> bool {
+    addresses.contains(&t.dst.ip()) && t.to.as_ref().is_none_or(|to| to.tag.is_none())
+}
+
+/// Routes `t` with `load`; a routed call takes a session on its appearance or URI,
+/// which is returned.
+fn decide(cfg: &Config, t: &InviteTx, load: &mut Load) -> (Replayed, Option<Held>) {
+    let at = LocalTime::from_unix(t.request_time.secs, cfg.system.utc_offset);
+    let d = route(cfg, &facts(t), at, load);
+    let mut session = None;
+    if let (Outcome::Routed, Some(line)) = (&d.outcome, d.line)
+        && let Some(e) = (d.appearance.map(Entry::Appearance)).or(d.uri.map(Entry::Uri))
+    {
+        let e = (line, e);
+        *load.in_use.entry(e).or_insert_with(|| base_in_use(cfg, e)) += 1;
+        session = Some(e);
+    }
+    ((d, at), session)
+}
+
+/// A session held: the line and its appearance or URI.
+type Held = (u32, Entry);
+
+/// An INVITE's replay and the local time it used.
+type Replayed = (Decision, LocalTime);
+
+/// A replayed INVITE `ti` of call `ci` of `calls`, with what the capture shows of it.
+fn call_replay(
+    calls: &[Call],
+    (ci, ti): (usize, usize),
+    decision: Option<(Decision, LocalTime)>,
+) -> CallReplay {
+    let t = &calls[ci].invites[ti];
+    let observed = Observed::of(t);
+    let agrees = (decision.as_ref()).map(|(d, _)| agrees(&d.outcome, observed.response));
+    CallReplay {
+        call: ci,
+        invite: ti,
+        facts: facts(t),
+        decision,
+        observed,
+        agrees,
+    }
+}
+
+/// The replay with a configuration as the calls come, for a reading that lets each call
+/// go when it has ended: each initial INVITE to the IP Office is routed when it is seen,
+/// with the sessions held at that moment, and a session ends with the message that ends
+/// it — what [`replay_calls`] works out from the whole calls, keeping only the calls in
+/// progress' sessions and the decisions of the calls not judged yet.
+pub struct Replaying {
+    cfg: Config,
+    addresses: Vec<IpAddr>,
+    load: Load,
+    /// Per Call-ID of a call in progress: its sessions held (the INVITE's request frame
+    /// and the session).
+    held: HashMap<String, Vec<(u64, Held)>>,
+    /// Per Call-ID of a call not judged yet: its INVITEs' request frames and replays.
+    decided: HashMap<String, Vec<(u64, Replayed)>>,
+}
+
+impl Replaying {
+    /// The replay of the INVITEs sent to `addresses` with `cfg`, `busy` parties besides
+    /// its own.
+    pub fn new(cfg: Config, addresses: Vec<IpAddr>, busy: &[String]) -> Replaying {
+        let mut load = Load::default();
+        load.busy.extend(busy.iter().cloned());
+        Replaying {
+            cfg,
+            addresses,
+            load,
+            held: HashMap::new(),
+            decided: HashMap::new(),
+        }
+    }
+
+    /// Call `c` has filed a message; `invite`: its frame, when it was an INVITE request
+    /// (a new transaction is routed now). The sessions it ended are let go.
+    pub fn filed(&mut self, c: &Call, invite: Option<u64>) {
+        let new = invite.and_then(|f| c.invites.iter().rev().find(|t| t.request_frame == f));
+        if let Some(t) = new.filter(|t| to_ipo(t, &self.addresses)) {
+            let decided = self.decided.entry(c.call_id.clone()).or_default();
+            if !decided.iter().any(|(f, _)| *f == t.request_frame) {
+                let (decision, session) = decide(&self.cfg, t, &mut self.load);
+                decided.push((t.request_frame, decision));
+                if let Some(e) = session {
+                    let held = self.held.entry(c.call_id.clone()).or_default();
+                    held.push((t.request_frame, e));
+                }
+            }
+        }
+        let Some(held) = self.held.get_mut(&c.call_id) else {
+            return;
+        };
+        let load = &mut self.load;
+        held.retain(|(f, e)| {
+            let t = c.invites.iter().find(|t| t.request_frame == *f);
+            let over = t.is_some_and(|t| session_end(c, t).is_some());
+            if over && let Some(n) = load.in_use.get_mut(e) {
+                *n = n.saturating_sub(1);
+            }
+            !over
+        });
+        if held.is_empty() {
+            self.held.remove(&c.call_id);
+        }
+    }
+
+    /// Call `c` has retired: its sessions still held last as long as the capture, as in
+    /// [`replay_calls`] (they stay counted, nothing ends them any more).
+    pub fn retired(&mut self, c: &Call) {
+        self.held.remove(&c.call_id);
+    }
+
+    /// Call `c` is let go without being judged: its replays too.
+    pub fn forget(&mut self, c: &Call) {
+        self.held.remove(&c.call_id);
+        self.decided.remove(&c.call_id);
+    }
+
+    /// The replays of `calls` (a unit being judged), in capture order, as
+    /// [`replay_calls`] gives them; they are no longer kept.
+    pub fn replays(&mut self, calls: &[Call]) -> Vec<CallReplay> {
+        let mut out = Vec::new();
+        for (ci, c) in calls.iter().enumerate() {
+            for (frame, decision) in self.decided.remove(&c.call_id).unwrap_or_default() {
+                if let Some(ti) = c.invites.iter().position(|t| t.request_frame == frame) {
+                    out.push(call_replay(calls, (ci, ti), Some(decision)));
+                }
+            }
+        }
+        let key = |r: &CallReplay| {
+            let c = &calls[r.call];
+            (
+                c.first_capture().unwrap_or(0),
+                c.invites[r.invite].request_frame,
+            )
+        };
+        out.sort_by_key(key);
+        out
+    }
+
+    /// Calls routed and not judged yet (what the replay keeps).
+    pub fn waiting(&self) -> usize {
+        self.decided.len()
+    }
 }
 
 /// The sessions an entry has in use before the capture starts (the configuration's).

@@ -29,6 +29,10 @@ pub(super) struct JudgeSetup<'a> {
 impl Judge {
     pub(super) fn new(o: &JudgeSetup<'_>) -> anyhow::Result<Judge> {
         let (site, settings) = site_settings(o.site, o.ports)?;
+        let ipo_config = (o.judge.ipo_config)
+            .as_deref()
+            .map(super::super::ipo_route::load_config)
+            .transpose()?;
         Ok(Judge {
             retiring: Retiring::default(),
             last_message: None,
@@ -45,6 +49,7 @@ impl Judge {
             known: KnownXcc::default(),
             ipo: Default::default(),
             ipo_whole: None,
+            replaying: super::super::ipo_route::replaying(&o.judge.ipo, ipo_config.as_ref()),
             seen: rules::Seen::default(),
             xcc: endpoints(&o.judge.xcc)?,
             pbx: endpoints(&o.judge.pbx)?,
@@ -54,10 +59,7 @@ impl Judge {
             unit_rules: UnitRules {
                 choice: RuleChoice::new(&o.judge.select, &o.judge.ignore, &o.judge.severity)?,
                 ipo: o.judge.ipo.clone(),
-                ipo_config: (o.judge.ipo_config)
-                    .as_deref()
-                    .map(super::super::ipo_route::load_config)
-                    .transpose()?,
+                ipo_config,
                 last_reports: Vec::new(),
             },
             format: o.format,

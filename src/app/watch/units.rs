@@ -24,6 +24,7 @@ use crate::rules::{self, Finding, Scope};
 use crate::sip::CaptureReport;
 
 use super::super::analyze::RuleChoice;
+use super::super::ipo_route;
 use super::deferred::Deferred;
 use super::kept::{Kept, report_order};
 use super::media;
@@ -59,6 +60,9 @@ pub(super) struct Unit {
     pub(super) day: Option<crate::capture::Timestamp>,
     /// The IP Office addresses the capture's calls identified, when none is given.
     pub(super) ipo: super::known_ipo::IpoKnown,
+    /// With a configuration and the IP Office's addresses known: the replay of the
+    /// unit's INVITEs to it, routed as they came ([`crate::ipoffice::replay::Replaying`]).
+    pub(super) replays: Option<Vec<crate::ipoffice::replay::CallReplay>>,
 }
 
 /// Judges `unit` with `site`, the digests of the calls judged before it (`seen`, which it
@@ -83,12 +87,16 @@ pub(super) fn judge_unit(
         capture,
         day,
         ipo,
+        replays,
     } = unit;
     // Neither given nor configured: as the capture's calls identify it (a call IP Office
     // ignored names it nowhere).
-    let ipo = match (&rules.ipo[..], &rules.ipo_config) {
-        ([], None) => super::super::ipo_route::ipo_context_known(calls, ipo),
-        (given, cfg) => super::super::ipo_route::ipo_context(calls, given, cfg.as_ref()),
+    let ipo = match (&rules.ipo[..], &rules.ipo_config, replays) {
+        (given, cfg, Some(replays)) => {
+            ipo_route::ipo_context_replayed(given, cfg.as_ref(), replays.clone())
+        }
+        ([], None, None) => ipo_route::ipo_context_known(calls, ipo),
+        (given, cfg, None) => ipo_route::ipo_context(calls, given, cfg.as_ref()),
     };
     let cx = rules::Context {
         captures: &rules.last_reports,
