@@ -30,7 +30,9 @@
 //! `analyze`, `calls` and `media` of the capture cut into a rotated set of four files
 //! given together (`analyze (rotated set of 4)`, …), read as one stream as the file is;
 //! `analyze` of the capture with the same packets seen at a second capture point
-//! (`analyze (two capture points)`).
+//! (`analyze (two capture points)`); `analyze --ipo-config` with an IP Office
+//! configuration naming the four gateways, every INVITE replayed, and on the smallest
+//! size `ipo-route` with it.
 //!
 //! `cargo bench --bench scale`; `SIPDIAG_SCALE_CALLS=100000` runs one size only
 //! (`=registrations` the registrations only; the default is
@@ -327,6 +329,8 @@ fn main() {
     if asked.contains(&"rejected") {
         captures.push((format!("{REJECTED_CALLS} rejected"), ensure_rejected(&dir)));
     }
+    let ipo_config = ipo_config(&dir);
+    let ipo_config = ipo_config.to_str().expect("a UTF-8 path");
     let extract_path = dir.join("scale-extract.pcapng");
     let annotate_path = dir.join("scale-annotated.pcapng");
     let html_path = dir.join("scale-report.html");
@@ -388,9 +392,27 @@ fn main() {
                     "calls --since (all)",
                     vec!["calls", "--format", "json", "--since", SINCE_ALL],
                 ),
+                // Every INVITE replayed against an IP Office configuration naming the
+                // four gateways (each call holds its session until its BYE or 503).
+                (
+                    "analyze --ipo-config",
+                    vec!["analyze", "--format", "json", "--ipo-config", ipo_config],
+                ),
             ],
             None => Vec::new(),
         };
+        // `ipo-route` writes its rows (about 2 KB of JSON each, with their traces) at the
+        // end: on the smallest size only.
+        let ipo_route: Vec<(&str, Vec<&str>)> = match &middle {
+            Some(_) if label == sizes.iter().min().map(u32::to_string).unwrap_or_default() => {
+                vec![(
+                    "ipo-route",
+                    vec!["ipo-route", "--format", "json", "--config", ipo_config],
+                )]
+            }
+            _ => Vec::new(),
+        };
+        let focused = focused.into_iter().chain(ipo_route).collect::<Vec<_>>();
         let text: &[(&str, &[&str])] = if label.ends_with("rejected") {
             &[("analyze (text)", &["analyze"])]
         } else {
@@ -432,6 +454,25 @@ fn main() {
             );
         }
     }
+}
+
+/// `testdata/ipoffice/example.toml` with the four gateways as the IP Office's addresses
+/// (`[system] addresses`), written to `dir`.
+fn ipo_config(dir: &Path) -> PathBuf {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/ipoffice/example.toml");
+    let text = std::fs::read_to_string(example).expect("testdata/ipoffice/example.toml");
+    let gateways: Vec<String> = (scale_gen::GATEWAYS.iter())
+        .map(|[a, b, c, d]| format!("\"{a}.{b}.{c}.{d}\""))
+        .collect();
+    let configured = format!("addresses = [{}]", gateways.join(", "));
+    let text = text.replace("addresses = [\"127.0.0.10\"]", &configured);
+    assert!(
+        text.contains(&configured),
+        "example.toml names its addresses so"
+    );
+    let path = dir.join("scale-ipo.toml");
+    std::fs::write(&path, text).expect("write the IP Office configuration");
+    path
 }
 
 /// The least wall time and the largest peak RSS of `runs` runs of `run`.

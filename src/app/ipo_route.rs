@@ -15,9 +15,9 @@ use crate::calls::retire::Retiring;
 use crate::cli::{IpoRouteArgs, IpoTransport, ReportFormat};
 use crate::ipoffice::replay::{Replaying, replay_calls};
 use crate::ipoffice::{self, Config, Decision, InviteFacts, Load, LocalTime, SipAddr, Transport};
-use crate::report::ipo_route::{self as render, RouteRow};
+use crate::report::ipo_route::{RouteFormat, RouteRow, RouteSpool};
 
-use super::{scan_all, write_out};
+use super::scan_all;
 
 /// Reads and validates the configuration file; under `--redact`, rewritten with the
 /// run's key so that it matches the redacted capture.
@@ -38,20 +38,22 @@ pub(crate) fn ipo_route(args: &IpoRouteArgs) -> anyhow::Result<u8> {
     // `--busy` names parties as the configuration file does: tokenised with it.
     let mut busy = args.busy.clone();
     crate::redact::ipo_config(&mut cfg, &mut busy);
-    let (rows, errors) = if args.dry_run {
+    let format = match args.format {
+        ReportFormat::Html => anyhow::bail!("--format html: only `sipdiag analyze` writes HTML"),
+        ReportFormat::Json => RouteFormat::Json,
+        ReportFormat::Markdown => RouteFormat::Markdown,
+        ReportFormat::Table => RouteFormat::Table(crate::report::terminal_width()),
+    };
+    let mut spool = RouteSpool::new(format);
+    let errors = if args.dry_run {
         let mut load = Load::default();
         load.busy.extend(busy.iter().cloned());
-        (vec![dry_run(args, &cfg, &load)?], Vec::new())
+        spool.push(0, &dry_run(args, &cfg, &load)?)?;
+        Vec::new()
     } else {
-        replay_captures(&args.captures, &cfg, &busy)
+        replay_captures(&args.captures, &cfg, &busy, &mut spool)?
     };
-    let text = match args.format {
-        ReportFormat::Html => anyhow::bail!("--format html: only `sipdiag analyze` writes HTML"),
-        ReportFormat::Json => render::json(&rows),
-        ReportFormat::Markdown => render::markdown(&rows),
-        ReportFormat::Table => render::table(&rows, crate::report::terminal_width()),
-    };
-    write_out(&text)?;
+    spool.write(&mut std::io::stdout().lock())?;
     super::finish(errors)
 }
 
@@ -110,40 +112,69 @@ fn row(d: Decision, at: LocalTime, inv: &InviteFacts) -> RouteRow {
 }
 
 /// Scans the captures and replays every initial INVITE to the system's addresses as it
-/// comes (see `ipoffice::replay`): each call's rows are made when it retires, so that
-/// only the calls in progress are held.
+/// comes (see `ipoffice::replay`): each call's rows go to `spool` when it retires, so
+/// that only the calls in progress are held.
 fn replay_captures(
     paths: &[String],
     cfg: &Config,
     busy: &[String],
-) -> (Vec<RouteRow>, Vec<crate::capture::CaptureError>) {
+    spool: &mut RouteSpool,
+) -> anyhow::Result<Vec<crate::capture::CaptureError>> {
     let mut routes = Routes {
         calls: Retiring::default(),
         replaying: Replaying::new(cfg.clone(), cfg.system.addresses.clone(), busy),
-        rows: Vec::new(),
+        spool,
+        failed: None,
     };
     let (_, errors) = scan_all(paths, &mut routes);
-    let Routes {
-        mut calls,
-        mut replaying,
-        mut rows,
-    } = routes;
-    for (_, c) in calls.finish() {
-        rows.extend(routes_of(&mut replaying, &c));
+    routes.finish();
+    if let Some(e) = routes.failed {
+        return Err(
+            anyhow::Error::new(e).context("cannot keep the rows in the temporary directory")
+        );
     }
-    // In capture order: (file, frame) of each INVITE.
-    rows.sort_by_key(|(key, _)| *key);
-    (rows.into_iter().map(|(_, row)| row).collect(), errors)
+    Ok(errors)
 }
 
-/// The calls in progress, the replay, and the rows of the calls retired.
-struct Routes {
+/// The calls in progress, the replay, and where the rows of the calls retired go.
+struct Routes<'a> {
     calls: Retiring,
     replaying: Replaying,
-    rows: Vec<((usize, u64), RouteRow)>,
+    spool: &'a mut RouteSpool,
+    /// The spool could not write to the temporary directory.
+    failed: Option<std::io::Error>,
 }
 
-impl super::Sink for Routes {
+impl Routes<'_> {
+    /// The rows of call `c`, retired, each filed at the (file, frame) of its INVITE.
+    fn file(&mut self, c: &Call) {
+        for r in self.replaying.replays(std::slice::from_ref(c)) {
+            let Some((d, at)) = r.decision else {
+                continue;
+            };
+            let frame = c.invites[r.invite].request_frame;
+            let mut row = row(d, at, &r.facts);
+            row.invite_frame = Some(frame);
+            row.call_id = Some(c.call_id.clone());
+            row.observed = Some(r.observed);
+            row.agrees = r.agrees;
+            let key = ((c.first_capture().unwrap_or(0) as u64) << 40) | frame;
+            if let Err(e) = self.spool.push(key, &row) {
+                self.failed.get_or_insert(e);
+            }
+        }
+    }
+
+    /// The input has ended: the calls in progress retire.
+    fn finish(&mut self) {
+        let calls: Vec<Call> = self.calls.finish().map(|(_, c)| c).collect();
+        for c in calls {
+            self.file(&c);
+        }
+    }
+}
+
+impl super::Sink for Routes<'_> {
     fn capture_start(&mut self, index: usize) {
         self.calls.capture_starts(index);
     }
@@ -154,28 +185,12 @@ impl super::Sink for Routes {
         if let Some(c) = self.calls.last_filed() {
             self.replaying.filed(c, invite);
         }
-        for (_, c) in self.calls.take_retired() {
+        let retired: Vec<Call> = self.calls.take_retired().map(|(_, c)| c).collect();
+        for c in retired {
             self.replaying.retired(&c);
-            self.rows.extend(routes_of(&mut self.replaying, &c));
+            self.file(&c);
         }
     }
-}
-
-/// The rows of call `c`, retired, each with the (file, frame) of its INVITE.
-fn routes_of(replaying: &mut Replaying, c: &Call) -> Vec<((usize, u64), RouteRow)> {
-    let calls = std::slice::from_ref(c);
-    (replaying.replays(calls).into_iter())
-        .filter_map(|r| {
-            let (d, at) = r.decision?;
-            let frame = c.invites[r.invite].request_frame;
-            let mut row = row(d, at, &r.facts);
-            row.invite_frame = Some(frame);
-            row.call_id = Some(c.call_id.clone());
-            row.observed = Some(r.observed);
-            row.agrees = r.agrees;
-            Some(((c.first_capture().unwrap_or(0), frame), row))
-        })
-        .collect()
 }
 
 /// What the IPO rules see of `calls` judged as they end, when no address or
@@ -310,10 +325,13 @@ mod tests {
     #[test]
     fn the_replay_as_calls_come_frees_sessions_and_keeps_only_calls_in_progress() {
         let cfg = config();
+        // Rows in memory up to 512 KiB: 1,002 rows of about 2 KiB go to the spool's file.
+        let mut spool = RouteSpool::new(RouteFormat::Json);
         let mut routes = Routes {
             calls: Retiring::default(),
             replaying: Replaying::new(cfg.clone(), cfg.system.addresses.clone(), &[]),
-            rows: Vec::new(),
+            spool: &mut spool,
+            failed: None,
         };
         let mut frame = 0;
         let mut send = |routes: &mut Routes, secs: i64, text: String| {
@@ -354,25 +372,28 @@ mod tests {
             );
         }
         assert!(peak <= 2, "the replay kept {peak} calls");
-        let Routes {
-            mut calls,
-            mut replaying,
-            mut rows,
-        } = routes;
-        for (_, c) in calls.finish() {
-            rows.extend(routes_of(&mut replaying, &c));
-        }
-        assert_eq!(replaying.waiting(), 0);
-        rows.sort_by_key(|(key, _)| *key);
-        let outcomes: Vec<(&str, Option<u16>)> =
-            rows.iter().map(|(_, r)| (r.outcome, r.response)).collect();
+        routes.finish();
+        assert_eq!(routes.replaying.waiting(), 0);
+        assert!(routes.failed.is_none());
+        let mut out = Vec::new();
+        spool.write(&mut out).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
+        let routes = json["routes"].as_array().unwrap();
+        let outcomes: Vec<&str> = routes
+            .iter()
+            .map(|r| r["outcome"].as_str().unwrap())
+            .collect();
         assert_eq!(outcomes.len(), 1002);
         assert!(
-            outcomes[..1001].iter().all(|o| o.0 == "routed"),
+            outcomes[..1001].iter().all(|o| *o == "routed"),
             "{outcomes:?}"
         );
-        assert_eq!(outcomes[1001], ("busy", Some(503)));
-        let frames: Vec<u64> = rows.iter().map(|(_, r)| r.invite_frame.unwrap()).collect();
+        assert_eq!(outcomes[1001], "busy");
+        assert_eq!(routes[1001]["response"], 503);
+        let frames: Vec<u64> = routes
+            .iter()
+            .map(|r| r["invite_frame"].as_u64().unwrap())
+            .collect();
         assert!(frames.windows(2).all(|w| w[0] < w[1]), "in capture order");
     }
 }

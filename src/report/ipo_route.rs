@@ -1,7 +1,8 @@
 //! `ipo-route` reports: the IP Office routing replay of each call as a table, markdown
 //! or JSON (`schema_version` 1).
 //!
-//! Input: [`RouteRow`]s (a [`Decision`] with what the capture showed). Output: text.
+//! Input: [`RouteRow`]s (a [`Decision`] with what the capture showed), in any order,
+//! each with its place. Output: text, in capture order ([`RouteSpool`]).
 //! Invariant: the JSON keys `schema_version`, `routes[]` and each route's `invite_frame`,
 //! `call_id`, `outcome`, `response`, `line`, `uri`, `appearance`, `route`,
 //! `destination`, `fallback`, `steps[]` (`step`, `result`, `why`), `observed`, `agrees`
@@ -135,94 +136,169 @@ fn reason(code: u16) -> &'static str {
     }
 }
 
-#[derive(Serialize)]
-struct Json<'a> {
-    schema_version: u32,
-    routes: &'a [RouteRow],
-}
+const MARKDOWN_HEAD: &str = "# IP Office incoming call routing\n\n";
 
-/// JSON, `schema_version` 1.
-pub fn json(rows: &[RouteRow]) -> String {
-    serde_json::to_string_pretty(&Json {
-        schema_version: 1,
-        routes: rows,
-    })
-    .unwrap_or_default()
-        + "\n"
-}
+/// Up to the JSON's first route.
+const JSON_HEAD: &str = "{\n  \"schema_version\": 1,\n  \"routes\": [";
 
-/// Tables for the terminal, fitted to `width` columns: per call, the verdict, then its steps.
-pub fn table(rows: &[RouteRow], width: usize) -> String {
-    let mut out = summary(rows);
-    for r in rows {
-        out.push_str(&format!("\n{}\n  {}\n", r.title(), r.verdict()));
-        if let Some(o) = r.observed_line() {
-            out.push_str(&format!("  {o}\n"));
-        }
-        let mut t = super::new_table(&["#", "Step", "Compared", "Result", "Why"]);
-        super::fit(&mut t, width);
-        for (i, s) in r.steps.iter().enumerate() {
-            t.add_row(vec![
-                (i + 1).to_string(),
-                s.step.to_string(),
-                s.compared.clone(),
-                s.result.to_string(),
-                s.why.clone(),
-            ]);
-        }
-        out.push_str(&format!("{t}\n"));
+/// One call's verdict and step table (not yet wrapped).
+fn table_row(r: &RouteRow, width: usize) -> String {
+    let mut out = format!("\n{}\n  {}\n", r.title(), r.verdict());
+    if let Some(o) = r.observed_line() {
+        out.push_str(&format!("  {o}\n"));
     }
-    super::wrap_lines(&out, width)
+    let mut t = super::new_table(&["#", "Step", "Compared", "Result", "Why"]);
+    super::fit(&mut t, width);
+    for (i, s) in r.steps.iter().enumerate() {
+        t.add_row(vec![
+            (i + 1).to_string(),
+            s.step.to_string(),
+            s.compared.clone(),
+            s.result.to_string(),
+            s.why.clone(),
+        ]);
+    }
+    out.push_str(&format!("{t}\n"));
+    out
 }
 
-/// Markdown for tickets: per call, the verdict and a step table with the seed sentence.
-pub fn markdown(rows: &[RouteRow]) -> String {
+/// One call's section of the markdown.
+fn markdown_row(r: &RouteRow) -> String {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-    let mut out = String::from("# IP Office incoming call routing\n\n");
-    out.push_str(&summary(rows));
-    for r in rows {
+    let mut out = format!("\n## {}\n\n**{}**\n\n", cell(&r.title()), r.verdict());
+    if let Some(o) = r.observed_line() {
+        out.push_str(&format!("{o}\n\n"));
+    }
+    out.push_str("| # | Step | Compared | Result | Why | Seed |\n|---|---|---|---|---|---|\n");
+    for (i, s) in r.steps.iter().enumerate() {
         out.push_str(&format!(
-            "\n## {}\n\n**{}**\n\n",
-            cell(&r.title()),
-            r.verdict()
+            "| {} | `{}` | {} | {} | {} | {} |\n",
+            i + 1,
+            s.step,
+            cell(&s.compared),
+            s.result,
+            cell(&s.why),
+            cell(s.seed)
         ));
-        if let Some(o) = r.observed_line() {
-            out.push_str(&format!("{o}\n\n"));
-        }
-        out.push_str("| # | Step | Compared | Result | Why | Seed |\n|---|---|---|---|---|---|\n");
-        for (i, s) in r.steps.iter().enumerate() {
-            out.push_str(&format!(
-                "| {} | `{}` | {} | {} | {} | {} |\n",
-                i + 1,
-                s.step,
-                cell(&s.compared),
-                s.result,
-                cell(&s.why),
-                cell(s.seed)
-            ));
-        }
     }
     out
 }
 
+/// One route as an element of the JSON's `routes`: pretty, indented to its place.
+fn json_row(r: &RouteRow) -> String {
+    let text = serde_json::to_string_pretty(r).unwrap_or_default();
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str("    ");
+        out.push_str(line);
+    }
+    out
+}
+
+/// What the summary counts.
+#[derive(Debug, Default)]
+struct Counts {
+    rows: usize,
+    routed: usize,
+    busy: usize,
+    ignored: usize,
+    compared: usize,
+    disagree: usize,
+}
+
+impl Counts {
+    fn add(&mut self, r: &RouteRow) {
+        self.rows += 1;
+        match r.outcome {
+            "routed" => self.routed += 1,
+            "busy" => self.busy += 1,
+            "ignored" => self.ignored += 1,
+            _ => {}
+        }
+        self.compared += usize::from(r.agrees.is_some());
+        self.disagree += usize::from(r.agrees == Some(false));
+    }
+}
+
 /// Counts first: how many calls were routed, busy, ignored, and how many disagree.
-fn summary(rows: &[RouteRow]) -> String {
-    let n = |o: &str| rows.iter().filter(|r| r.outcome == o).count();
+fn summary(c: &Counts) -> String {
     let mut s = format!(
         "{} call(s) replayed: {} routed, {} busy, {} ignored",
-        rows.len(),
-        n("routed"),
-        n("busy"),
-        n("ignored")
+        c.rows, c.routed, c.busy, c.ignored
     );
-    let compared = rows.iter().filter(|r| r.agrees.is_some()).count();
-    if compared > 0 {
-        let bad = rows.iter().filter(|r| r.agrees == Some(false)).count();
+    if c.compared > 0 {
         s.push_str(&format!(
-            "; the capture agrees on {} of {compared}",
-            compared - bad
+            "; the capture agrees on {} of {}",
+            c.compared - c.disagree,
+            c.compared
         ));
     }
     s.push('\n');
     s
+}
+
+/// The report formats of [`RouteSpool`].
+#[derive(Debug, Clone, Copy)]
+pub enum RouteFormat {
+    Json,
+    /// The table, fitted to this many columns.
+    Table(usize),
+    Markdown,
+}
+
+/// The rows of a replay over captures, filed as their calls end (out of capture order)
+/// and written in capture order with the counts first: each row rendered when filed and
+/// kept in memory up to half a MiB, then in the temporary directory
+/// ([`super::ordered::Ordered`]), so that memory does not grow with the rows.
+pub struct RouteSpool {
+    format: RouteFormat,
+    rows: super::ordered::Ordered,
+    counts: Counts,
+}
+
+impl RouteSpool {
+    pub fn new(format: RouteFormat) -> RouteSpool {
+        RouteSpool {
+            format,
+            rows: Default::default(),
+            counts: Counts::default(),
+        }
+    }
+
+    /// Files `row` at `key`, its place in capture order (below `u64::MAX`).
+    pub fn push(&mut self, key: u64, row: &RouteRow) -> std::io::Result<()> {
+        self.counts.add(row);
+        let text = match self.format {
+            RouteFormat::Json => json_row(row),
+            RouteFormat::Table(width) => super::wrap_lines(&table_row(row, width), width),
+            RouteFormat::Markdown => markdown_row(row),
+        };
+        self.rows.push(key, text.into_bytes())
+    }
+
+    /// Writes the report to `out`.
+    pub fn write(mut self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let head = match self.format {
+            RouteFormat::Json => JSON_HEAD.to_string(),
+            RouteFormat::Table(width) => super::wrap_lines(&summary(&self.counts), width),
+            RouteFormat::Markdown => format!("{MARKDOWN_HEAD}{}", summary(&self.counts)),
+        };
+        out.write_all(head.as_bytes())?;
+        let json = matches!(self.format, RouteFormat::Json);
+        let mut first = true;
+        self.rows.release(u64::MAX, &mut |row| {
+            if json {
+                out.write_all(if first { b"\n" } else { b",\n" })?;
+            }
+            first = false;
+            out.write_all(row)
+        })?;
+        if json {
+            out.write_all(if first { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
+        }
+        out.flush()
+    }
 }
