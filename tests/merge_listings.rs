@@ -145,6 +145,28 @@ fn calls_of_two_capture_points_count_each_message_once() {
         let text = stdout(&sipdiag_wide(&[command, pbx]));
         assert!(!text.contains("Frames are numbered"), "{command}: {text}");
     }
+    // A file that cannot be read numbers nothing: the line names the two others (the
+    // error names it, exit 2); with only one other, its own numbers.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("notes.pcap");
+    std::fs::write(&bad, "not a capture\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    // The report's words, however the lines are wrapped.
+    let words =
+        |o: &std::process::Output| stdout(o).split_whitespace().collect::<Vec<_>>().join(" ");
+    for command in ["calls", "media", "analyze"] {
+        let o = sipdiag_wide(&[command, pbx, bad, xcc]);
+        assert_eq!(o.status.code(), Some(2), "{command}");
+        let text = words(&o);
+        let line = format!(
+            "Frames are numbered through the 2 files merged in time order, as `mergecap -w merged.pcapng {pbx} {xcc}` numbers them"
+        );
+        assert!(text.contains(&line), "{command}: {text}");
+        assert!(!text.contains(bad), "{command}: {text}");
+        let text = words(&sipdiag_wide(&[command, bad, pbx]));
+        let line = format!("Frames are numbered as in {pbx}, the only file frames were read from.");
+        assert!(text.contains(&line), "{command}: {text}");
+    }
 }
 
 /// A focus on a rotated set selects what it selects in the whole file (found as `analyze`

@@ -61,19 +61,26 @@ use std::io::Write as _;
 
 /// How the frames of several files are numbered (a line after an empty one): through the
 /// files merged in time order, or read one after the other, and the `mergecap` command
-/// that numbers them alike.
+/// that numbers them alike. A file no frame was read from (it could not be read, or holds
+/// none) numbers nothing: it is left out.
 pub fn numbering(index: &FrameIndex) -> String {
+    let read: Vec<&str> = (index.paths().iter().zip(index.point_of()))
+        .filter(|(_, point)| point.is_some())
+        .map(|(path, _)| path.as_str())
+        .collect();
     // Inside the command's code span: plain paths.
-    let files = index.paths().join(" ");
-    if index.is_concatenated() {
+    let files = read.join(" ");
+    if let [only] = read[..] {
+        format!("\nFrames are numbered as in {only}, the only file frames were read from.\n")
+    } else if index.is_concatenated() {
         format!(
             "\nFrames are numbered through the {} files read one after the other, as `mergecap -a -w all.pcapng {files}` numbers them.\n",
-            index.paths().len(),
+            read.len(),
         )
     } else {
         format!(
             "\nFrames are numbered through the {} files merged in time order, as `mergecap -w merged.pcapng {files}` numbers them; {} capture point(s), {} packet(s) seen at two points counted once.\n",
-            index.paths().len(),
+            read.len(),
             index.points(),
             index.duplicates
         )
