@@ -453,7 +453,7 @@ pub struct ExtractArgs {
     /// (calls, media, copy; one file once or twice more before, to find the selected
     /// calls as analyze does; standard input or a named pipe from a copy kept in the
     /// temporary directory).
-    /// Several files give one pcapng section each.
+    /// Several files give one pcapng section each, in the order of their first frames.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<String>,
     /// The pcapng file to write.

@@ -108,7 +108,8 @@ fn extract_reads_gzip() {
 #[test]
 fn several_captures_give_a_section_each() {
     // Each of these fixtures holds one selected call (both legs) and nothing else, so the
-    // extract is both files whole, one after the other.
+    // extract is both files whole, one after the other in the order of their first frames
+    // (the second given was recorded first).
     let a = testdata("followme/healthy-diversion-udp.pcap");
     let b = testdata("media/sip-rtp-both.pcap");
     let dir = tempfile::tempdir().unwrap();
@@ -130,8 +131,10 @@ fn several_captures_give_a_section_each() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let mut want = frames(&a);
-    want.extend(frames(&b));
+    let (first_a, first_b) = (frames(&a)[0].0.clone(), frames(&b)[0].0.clone());
+    assert!(first_b < first_a, "{first_b} {first_a}");
+    let mut want = frames(&b);
+    want.extend(frames(&a));
     assert_eq!(frames(&out), want);
     let bytes = std::fs::read(&out).unwrap();
     let sections = bytes

@@ -210,14 +210,21 @@ fn a_focus_on_a_rotated_set_selects_the_calls_of_the_whole_file() {
             "-o",
             cut_parts.to_str().unwrap(),
         ];
-        // A section per file, in the order given: the set in its own order.
-        args.extend(parts.iter().rev().map(String::as_str));
+        // A section per file, in the order of their first frames: the set given in
+        // reverse comes out in its own order, as the whole file's extract.
+        args.extend(parts.iter().map(String::as_str));
         let out = sipdiag(&args);
         assert!(out.status.success(), "{out:?}");
+        let cut_parts = cut_parts.to_str().unwrap();
         let (want, _) = json(&["calls", "--format", "json", cut_whole.to_str().unwrap()]);
-        let (got, _) = json(&["calls", "--format", "json", cut_parts.to_str().unwrap()]);
+        let (got, _) = json(&["calls", "--format", "json", cut_parts]);
         assert!(!want["calls"].as_array().unwrap().is_empty());
         assert_eq!(got["calls"], want["calls"], "extract {focus:?}");
+        let (messages, _) = json(&["messages", "--format", "json", cut_parts]);
+        let times: Vec<&str> = (messages["messages"].as_array().unwrap().iter())
+            .map(|m| m["time"].as_str().unwrap())
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     }
 }
 

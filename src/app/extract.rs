@@ -206,14 +206,18 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
     } else {
         selected_streamed(args)?
     };
+    // The files in the order of their first frames: a rotated set given in any order is
+    // read, and written, as it was recorded (as given when a file's first frame cannot be
+    // looked at: standard input).
+    let captures = in_time_order(&args.captures);
     // First read: the calls (the selected ones, when known), and the frames of their
     // messages.
     let mut rec = Recorder {
         only: selected.clone(),
         ..Default::default()
     };
-    let (mut reports, errors) = scan_all(&args.captures, &mut rec);
-    rec.set.finish(&mut reports, &args.captures);
+    let (mut reports, errors) = scan_all(&captures, &mut rec);
+    rec.set.finish(&mut reports, &captures);
     if let Some(e) = errors.into_iter().next() {
         return Err(e.into());
     }
@@ -233,7 +237,7 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
         .filter(|(_, k)| **k)
         .map(|(c, _)| c)
         .collect();
-    let mut per_file: Vec<BTreeSet<u64>> = vec![BTreeSet::new(); args.captures.len()];
+    let mut per_file: Vec<BTreeSet<u64>> = vec![BTreeSet::new(); captures.len()];
     let mut windows = Vec::new();
     for c in &selected {
         for &(file, frame) in rec
@@ -250,7 +254,7 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
 
     // Second read: the media frames.
     if !windows.is_empty() {
-        for (path, kept) in args.captures.iter().zip(&mut per_file) {
+        for (path, kept) in captures.iter().zip(&mut per_file) {
             kept.extend(media_frames(path, &windows)?);
         }
     }
@@ -261,8 +265,7 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
         .iter()
         .map(|kept| move |n: u64| kept.contains(&n))
         .collect();
-    let inputs = args
-        .captures
+    let inputs = captures
         .iter()
         .zip(&mut wanted)
         .zip(&per_file)
@@ -283,6 +286,20 @@ pub(super) fn extract(args: &ExtractArgs) -> anyhow::Result<u8> {
         ids.join(", ")
     ))?;
     Ok(0)
+}
+
+/// `paths` in the order of their first frames; as given when one's cannot be looked at.
+fn in_time_order(paths: &[String]) -> Vec<String> {
+    let firsts: Option<Vec<_>> = (paths.iter())
+        .map(|p| crate::capture::first_frame_time(p))
+        .collect();
+    let mut paths = paths.to_vec();
+    if let Some(firsts) = firsts {
+        let mut order: Vec<_> = firsts.into_iter().zip(paths).collect();
+        order.sort_by_key(|(first, _)| *first);
+        paths = order.into_iter().map(|(_, p)| p).collect();
+    }
+    paths
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub mod rewrite;
 mod tests;
 pub mod time;
 pub use once::{input_kept, keep_input, read_once};
-pub use reader::{read_capture_blocks, read_capture_following};
+pub use reader::{first_frame_time, read_capture_blocks, read_capture_following};
 pub use time::Timestamp;
 
 /// Initial size of the streaming buffer.

@@ -51,7 +51,7 @@ pub fn read_capture_following(
 /// The time of the first frame of the capture file at `path`, read no further than its
 /// first buffer; `None` when it has none, cannot be read, or is input that can be read
 /// only once (standard input, a named pipe: looking would consume it).
-pub(super) fn first_frame_time(path: &str) -> Option<Timestamp> {
+pub fn first_frame_time(path: &str) -> Option<Timestamp> {
     if super::once::read_once(path) {
         return None;
     }
