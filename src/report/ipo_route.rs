@@ -252,7 +252,7 @@ pub enum RouteFormat {
 /// The rows of a replay over captures, filed as their calls end (out of capture order)
 /// and written in capture order with the counts first: each row rendered when filed and
 /// kept in memory up to half a MiB, then in the temporary directory
-/// ([`super::ordered::Ordered`]), so that memory does not grow with the rows.
+/// (`report::ordered`), so that memory does not grow with the rows.
 pub struct RouteSpool {
     format: RouteFormat,
     rows: super::ordered::Ordered,
