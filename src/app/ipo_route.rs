@@ -126,6 +126,8 @@ fn replay_captures(
         spool,
         failed: None,
     };
+    // The replay reads no SDP.
+    routes.calls.without_sdp();
     let (_, errors) = scan_all(paths, &mut routes);
     routes.finish();
     if let Some(e) = routes.failed {

@@ -191,11 +191,7 @@ type Held = (u32, Entry);
 type Replayed = (Decision, LocalTime);
 
 /// A replayed INVITE `ti` of call `ci` of `calls`, with what the capture shows of it.
-fn call_replay(
-    calls: &[Call],
-    (ci, ti): (usize, usize),
-    decision: Option<(Decision, LocalTime)>,
-) -> CallReplay {
+fn call_replay(calls: &[Call], (ci, ti): (usize, usize), decision: Option<Replayed>) -> CallReplay {
     let t = &calls[ci].invites[ti];
     let observed = Observed::of(t);
     let agrees = (decision.as_ref()).map(|(d, _)| agrees(&d.outcome, observed.response));
