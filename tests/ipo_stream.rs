@@ -98,3 +98,46 @@ fn watch_replays_the_routing_across_the_calls_it_judges_one_by_one() {
     let text = watch("ipoffice/ipo-xcc-sequential.pcap");
     assert!(!text.contains("IPO0"), "{text}");
 }
+
+/// `ipo-route` of the PBX side and the XCC side reads them merged by time, as `analyze`
+/// does: the INVITE both points saw is replayed once, at its merged frame number (the
+/// one `analyze` gives the call), and the table says how frames are numbered.
+#[test]
+fn ipo_route_of_two_capture_points_reads_them_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("pbx.toml");
+    let text = std::fs::read_to_string(testdata("ipoffice/example.toml"))
+        .unwrap()
+        .replace(
+            "addresses = [\"127.0.0.10\"]",
+            "addresses = [\"10.99.0.10\"]",
+        );
+    std::fs::write(&cfg, text).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let (pbx, xcc) = (
+        path("followme/merge-pbx-side.pcap"),
+        path("followme/merge-xcc-side.pcapng"),
+    );
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = sipdiag(args);
+        // analyze: 1 for its findings.
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{args:?}: {o:?}");
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let routes = json(&["ipo-route", "--config", cfg, "-f", "json", &pbx, &xcc]);
+    let routes = routes["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 1, "{routes:?}");
+    let analysis = json(&["analyze", "--ipo-config", cfg, "-f", "json", &pbx, &xcc]);
+    let call = (analysis["calls"].as_array().unwrap().iter())
+        .find(|c| c["call_id"] == routes[0]["call_id"])
+        .expect("the replayed call among analyze's");
+    assert_eq!(routes[0]["invite_frame"], call["invite_frame"]);
+    assert_eq!(routes[0]["invite_frame"], 7);
+    let o = sipdiag(&["ipo-route", "--config", cfg, &pbx, &xcc]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("Frames are numbered through the 2 files merged in time order"),
+        "{text}"
+    );
+}

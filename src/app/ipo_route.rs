@@ -17,7 +17,7 @@ use crate::ipoffice::replay::{Replaying, replay_calls};
 use crate::ipoffice::{self, Config, Decision, InviteFacts, Load, LocalTime, SipAddr, Transport};
 use crate::report::ipo_route::{RouteFormat, RouteRow, RouteSpool};
 
-use super::scan_all;
+use crate::capture::merge::FrameIndex;
 
 /// Reads and validates the configuration file; under `--redact`, rewritten with the
 /// run's key so that it matches the redacted capture.
@@ -45,15 +45,20 @@ pub(crate) fn ipo_route(args: &IpoRouteArgs) -> anyhow::Result<u8> {
         ReportFormat::Table => RouteFormat::Table(crate::report::terminal_width()),
     };
     let mut spool = RouteSpool::new(format);
-    let errors = if args.dry_run {
+    let (errors, index) = if args.dry_run {
         let mut load = Load::default();
         load.busy.extend(busy.iter().cloned());
         spool.push(0, &dry_run(args, &cfg, &load)?)?;
-        Vec::new()
+        (Vec::new(), None)
     } else {
         replay_captures(&args.captures, &cfg, &busy, &mut spool)?
     };
-    spool.write(&mut std::io::stdout().lock())?;
+    let mut out = std::io::stdout().lock();
+    spool.write(&mut out)?;
+    // Several files: how their frames are numbered (the text reports).
+    if !matches!(format, RouteFormat::Json) {
+        super::calls::numbering(index.as_ref(), &mut out)?;
+    }
     super::finish(errors)
 }
 
@@ -111,15 +116,17 @@ fn row(d: Decision, at: LocalTime, inv: &InviteFacts) -> RouteRow {
     RouteRow::new(d, at.to_string(), called, inv.from.to_string())
 }
 
-/// Scans the captures and replays every initial INVITE to the system's addresses as it
-/// comes (see `ipoffice::replay`): each call's rows go to `spool` when it retires, so
-/// that only the calls in progress are held.
+/// Scans the captures (several merged by time, as `analyze` reads them: a packet seen at
+/// two capture points once) and replays every initial INVITE to the system's addresses
+/// as it comes (see `ipoffice::replay`): each call's rows go to `spool` when it retires,
+/// so that only the calls in progress are held. The index of the merged numbers beside
+/// the errors.
 fn replay_captures(
     paths: &[String],
     cfg: &Config,
     busy: &[String],
     spool: &mut RouteSpool,
-) -> anyhow::Result<Vec<crate::capture::CaptureError>> {
+) -> anyhow::Result<(Vec<crate::capture::CaptureError>, Option<FrameIndex>)> {
     let mut routes = Routes {
         calls: Retiring::default(),
         replaying: Replaying::new(cfg.clone(), cfg.system.addresses.clone(), busy),
@@ -128,14 +135,14 @@ fn replay_captures(
     };
     // The replay reads no SDP.
     routes.calls.without_sdp();
-    let (_, errors) = scan_all(paths, &mut routes);
+    let (_, errors, index) = super::merged::scan_captures(paths, &mut routes, None);
     routes.finish();
     if let Some(e) = routes.failed {
         return Err(
             anyhow::Error::new(e).context("cannot keep the rows in the temporary directory")
         );
     }
-    Ok(errors)
+    Ok((errors, index))
 }
 
 /// The calls in progress, the replay, and where the rows of the calls retired go.
@@ -148,7 +155,7 @@ struct Routes<'a> {
 }
 
 impl Routes<'_> {
-    /// The rows of call `c`, retired, each filed at the (file, frame) of its INVITE.
+    /// The rows of call `c`, retired, each filed at the frame of its INVITE.
     fn file(&mut self, c: &Call) {
         for r in self.replaying.replays(std::slice::from_ref(c)) {
             let Some((d, at)) = r.decision else {
@@ -160,8 +167,7 @@ impl Routes<'_> {
             row.call_id = Some(c.call_id.clone());
             row.observed = Some(r.observed);
             row.agrees = r.agrees;
-            let key = ((c.first_capture().unwrap_or(0) as u64) << 40) | frame;
-            if let Err(e) = self.spool.push(key, &row) {
+            if let Err(e) = self.spool.push(frame, &row) {
                 self.failed.get_or_insert(e);
             }
         }

@@ -11,7 +11,8 @@ pub struct IpoRouteArgs {
     /// The IP Office configuration (TOML; see the README, "IP Office incoming call routing").
     #[arg(long, value_name = "FILE")]
     pub config: String,
-    /// Captures whose INVITEs to the IP Office's addresses to replay.
+    /// Captures whose INVITEs to the IP Office's addresses to replay; several are read
+    /// merged by time, as analyze reads them (frames numbered through them).
     #[arg(
         value_name = "CAPTURE",
         required_unless_present = "dry_run",

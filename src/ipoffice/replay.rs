@@ -105,9 +105,6 @@ pub fn facts(t: &InviteTx) -> InviteFacts {
     }
 }
 
-/// A place in a run of captures: (file index, frame).
-type Moment = (usize, u64);
-
 /// Replays every initial INVITE to `addresses` of `calls`, in capture order.
 pub fn replay_calls(
     calls: &[Call],
@@ -115,8 +112,8 @@ pub fn replay_calls(
     cfg: Option<&Config>,
     busy: &[String],
 ) -> Vec<CallReplay> {
-    // (file, frame) orders INVITEs and session ends across the captures of a run.
-    let key = |c: &Call, frame: u64| (c.first_capture().unwrap_or(0), frame);
+    // Frame numbers order INVITEs and session ends (several files are read merged, their
+    // frames numbered through them).
     let mut invites: Vec<(usize, usize)> = Vec::new();
     for (ci, c) in calls.iter().enumerate() {
         for (ti, t) in c.invites.iter().enumerate() {
@@ -125,15 +122,15 @@ pub fn replay_calls(
             }
         }
     }
-    invites.sort_by_key(|&(ci, ti)| key(&calls[ci], calls[ci].invites[ti].request_frame));
+    invites.sort_by_key(|&(ci, ti)| calls[ci].invites[ti].request_frame);
     let mut load = Load::default();
     load.busy.extend(busy.iter().cloned());
     // Sessions held, and when each ends (None while the call lasts).
-    let mut held: Vec<(Held, Option<Moment>)> = Vec::new();
+    let mut held: Vec<(Held, Option<u64>)> = Vec::new();
     let mut out = Vec::with_capacity(invites.len());
     for (ci, ti) in invites {
         let (c, t) = (&calls[ci], &calls[ci].invites[ti]);
-        let now = key(c, t.request_frame);
+        let now = t.request_frame;
         held.retain(|(e, end)| {
             let over = end.is_some_and(|end| end < now);
             if over && let Some(n) = load.in_use.get_mut(e) {
@@ -144,7 +141,7 @@ pub fn replay_calls(
         let decision = cfg.map(|cfg| {
             let (decision, session) = decide(cfg, t, &mut load);
             if let Some(e) = session {
-                held.push((e, session_end(c, t).map(|f| key(c, f))));
+                held.push((e, session_end(c, t)));
             }
             decision
         });
@@ -291,14 +288,7 @@ impl Replaying {
                 }
             }
         }
-        let key = |r: &CallReplay| {
-            let c = &calls[r.call];
-            (
-                c.first_capture().unwrap_or(0),
-                c.invites[r.invite].request_frame,
-            )
-        };
-        out.sort_by_key(key);
+        out.sort_by_key(|r| calls[r.call].invites[r.invite].request_frame);
         out
     }
 
