@@ -188,11 +188,7 @@ impl super::Sink for Routes<'_> {
     }
 
     fn message(&mut self, m: crate::sip::SipMessage) {
-        let invite = (m.method() == Some("INVITE")).then_some(m.frame);
-        self.calls.add(m);
-        if let Some(c) = self.calls.last_filed() {
-            self.replaying.filed(c, invite);
-        }
+        self.replaying.add(&mut self.calls, m);
         let retired: Vec<Call> = self.calls.take_retired().map(|(_, c)| c).collect();
         for c in retired {
             self.replaying.retired(&c);

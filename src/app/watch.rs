@@ -180,12 +180,9 @@ impl Judge {
         }
         self.may_link.note(&m);
         self.media.message(&m);
-        let invite = (m.method() == Some("INVITE")).then_some(m.frame);
-        self.retiring.add(m);
-        if let Some(r) = self.replaying.as_mut()
-            && let Some(call) = self.retiring.last_filed()
-        {
-            r.filed(call, invite);
+        match self.replaying.as_mut() {
+            Some(r) => r.add(&mut self.retiring, m),
+            None => self.retiring.add(m),
         }
         self.take_retired();
     }

@@ -14,11 +14,14 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::calls::retire::Retiring;
+use crate::calls::{Call, InviteTx};
+use crate::sip::SipMessage;
+
 use super::config::{Config, Transport};
 use super::engine::route;
 use super::matching::LocalTime;
 use super::trace::{Decision, Entry, InviteFacts, Load, Outcome, SipAddr, host_only};
-use crate::calls::{Call, InviteTx};
 
 /// What the capture shows for an INVITE to the IP Office.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -233,9 +236,19 @@ impl Replaying {
         }
     }
 
+    /// Files `m` under its call in `calls` ([`Retiring::add`]) and replays what it brings:
+    /// a new INVITE transaction to the IP Office is routed, the sessions it ends let go.
+    pub fn add(&mut self, calls: &mut Retiring, m: SipMessage) {
+        let invite = (m.method() == Some("INVITE")).then_some(m.frame);
+        calls.add(m);
+        if let Some(c) = calls.last_filed() {
+            self.filed(c, invite);
+        }
+    }
+
     /// Call `c` has filed a message; `invite`: its frame, when it was an INVITE request
     /// (a new transaction is routed now). The sessions it ended are let go.
-    pub fn filed(&mut self, c: &Call, invite: Option<u64>) {
+    fn filed(&mut self, c: &Call, invite: Option<u64>) {
         let new = invite.and_then(|f| c.invites.iter().rev().find(|t| t.request_frame == f));
         if let Some(t) = new.filter(|t| to_ipo(t, &self.addresses)) {
             let decided = self.decided.entry(c.call_id.clone()).or_default();
