@@ -113,34 +113,7 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
                 )),
         );
     }
-    // SIP calls set up with SDP both ways whose audio addresses (any media address when
-    // they announced no audio) saw nothing at all.
-    let mut silent: Vec<(EstablishedCall<'_>, Vec<SocketAddr>)> = Vec::new();
-    // A call whose media was not tracked (a table limit, CAP006) is not judged: skipped
-    // here rather than judged and dropped (at 1,000,000 calls, most of them).
-    for call in media.judged_calls(calls) {
-        let Some(e) = EstablishedCall::of(call) else {
-            continue;
-        };
-        let addrs = e.all_addrs();
-        // Traffic at these addresses while the call lasted: RTP whose stream overlaps the
-        // call, or datagrams counted under the announcements made while it lasted (its
-        // own, and a linked leg's announcing the same address; a datagram counts for the
-        // latest announcement of its address). The same address announced by an earlier
-        // or a later call (a PBX reusing its RTP ports) says nothing of this one.
-        let during = call.first_frame..=call.last_frame;
-        let traffic = addrs.iter().any(|a| {
-            media
-                .announced_at(*a)
-                .any(|x| during.contains(&x.frame) && x.received + x.sent > 0)
-                || e.streams_at(media, *a).next().is_some()
-        });
-        // In a capture without any UDP media, a call that lasted under a second says
-        // nothing (it may have been torn down at once, e.g. for want of a codec).
-        if !traffic && (!no_udp || e.duration >= SHORT_CALL_SECS) {
-            silent.push((e, addrs));
-        }
-    }
+    let silent = silent_sip_calls(media, calls);
     if no_udp && !silent.is_empty() {
         // Nothing but signalling in the whole capture: one finding, not one per call.
         let mut calls: Vec<SilentCall<'_>> = (silent.iter())
@@ -218,7 +191,7 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
             .evidence(json!({
                 "offer": e.offer_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
                 "answer": e.answer_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-                "duration_s": (e.duration * 1000.0).round() / 1000.0,
+                "duration_s": duration_s(&e),
                 UDP_IN_CAPTURE: media.udp_datagrams,
                 "other_media": others.iter().map(|(kind, packets, addr)| json!({
                     "kind": kind, "addr": addr.to_string(), "rtp_packets": packets,
@@ -228,6 +201,48 @@ pub(crate) fn findings(media: &MediaReport, calls: &[Call]) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+/// The SIP calls of `calls` set up with SDP both ways whose audio addresses (any media
+/// address when they announced no audio) saw nothing at all, each with those addresses;
+/// in a capture without UDP besides SIP, only those that lasted [`SHORT_CALL_SECS`].
+pub(crate) fn silent_sip_calls<'c>(
+    media: &MediaReport,
+    calls: &'c [Call],
+) -> Vec<(EstablishedCall<'c>, Vec<SocketAddr>)> {
+    let no_udp = media.udp_datagrams == 0;
+    let mut silent: Vec<(EstablishedCall<'c>, Vec<SocketAddr>)> = Vec::new();
+    // A call whose media was not tracked (a table limit, CAP006) is not judged: skipped
+    // here rather than judged and dropped (at 1,000,000 calls, most of them).
+    for call in media.judged_calls(calls) {
+        let Some(e) = EstablishedCall::of(call) else {
+            continue;
+        };
+        let addrs = e.all_addrs();
+        // Traffic at these addresses while the call lasted: RTP whose stream overlaps the
+        // call, or datagrams counted under the announcements made while it lasted (its
+        // own, and a linked leg's announcing the same address; a datagram counts for the
+        // latest announcement of its address). The same address announced by an earlier
+        // or a later call (a PBX reusing its RTP ports) says nothing of this one.
+        let during = call.first_frame..=call.last_frame;
+        let traffic = addrs.iter().any(|a| {
+            media
+                .announced_at(*a)
+                .any(|x| during.contains(&x.frame) && x.received + x.sent > 0)
+                || e.streams_at(media, *a).next().is_some()
+        });
+        // In a capture without any UDP media, a call that lasted under a second says
+        // nothing (it may have been torn down at once, e.g. for want of a codec).
+        if !traffic && (!no_udp || e.duration >= SHORT_CALL_SECS) {
+            silent.push((e, addrs));
+        }
+    }
+    silent
+}
+
+/// The call's duration as a finding's evidence gives it (`duration_s`), to the ms.
+pub(crate) fn duration_s(e: &EstablishedCall<'_>) -> f64 {
+    (e.duration * 1000.0).round() / 1000.0
 }
 
 /// The call's media sections other than those judged (`judged`: its audio): each one's

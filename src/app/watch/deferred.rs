@@ -45,32 +45,57 @@ pub(super) struct Released {
 
 impl Deferred {
     pub(super) fn push(&mut self, f: Finding) {
+        let duration = f.evidence["duration_s"].as_f64();
         if let Some(id) = &f.call_id {
-            self.unit_calls.push(id.clone());
-        }
-        if long_enough(&f)
-            && let (Some(id), Some(&invite)) = (&f.call_id, f.frames.first())
-        {
-            let at = (invite, self.silent);
-            self.silent += 1;
-            // Past the list's bound, a call later than every one listed is counted only.
-            let full = self.listed.len() >= LISTED_SILENT_CALLS;
-            if !full
-                || self
-                    .listed
-                    .last_key_value()
-                    .is_some_and(|(last, _)| at < *last)
-            {
-                if full {
-                    self.listed.pop_last();
-                }
-                self.listed.insert(at, (id.clone(), f.frames.clone()));
-            }
+            self.note(id, &f.frames, duration);
         }
         if self.findings.len() < DEFERRED_FINDINGS {
             self.findings.push(f);
         } else {
             self.left_out += 1;
+        }
+    }
+
+    /// Whether the findings kept whole are [`DEFERRED_FINDINGS`]: those of calls judged
+    /// from now on would only be counted ([`Deferred::count`]).
+    pub(super) fn is_full(&self) -> bool {
+        self.findings.len() >= DEFERRED_FINDINGS
+    }
+
+    /// The finding on call `call_id` (its frames, its duration in seconds as the
+    /// finding's evidence gives it), once [`Deferred::is_full`]: noted and counted as
+    /// [`Deferred::push`] notes and counts the finding, which need not be written.
+    pub(super) fn count(&mut self, call_id: &str, frames: &[u64], duration: f64) {
+        self.note(call_id, frames, Some(duration));
+        self.left_out += 1;
+    }
+
+    /// A waiting finding on `call_id`: its call counted for the unit's verdicts, and
+    /// listed for the one finding of a capture without media when it lasted long enough.
+    fn note(&mut self, call_id: &str, frames: &[u64], duration: Option<f64>) {
+        use crate::rules::sp003_media_missing::SHORT_CALL_SECS;
+        self.unit_calls.push(call_id.to_string());
+        let Some(&invite) = frames.first() else {
+            return;
+        };
+        if duration.is_none_or(|d| d < SHORT_CALL_SECS) {
+            return;
+        }
+        let at = (invite, self.silent);
+        self.silent += 1;
+        // Past the list's bound, a call later than every one listed is counted only.
+        let full = self.listed.len() >= LISTED_SILENT_CALLS;
+        if !full
+            || self
+                .listed
+                .last_key_value()
+                .is_some_and(|(last, _)| at < *last)
+        {
+            if full {
+                self.listed.pop_last();
+            }
+            self.listed
+                .insert(at, (call_id.to_string(), frames.to_vec()));
         }
     }
 
@@ -131,12 +156,4 @@ impl Deferred {
         }
         Some(f)
     }
-}
-
-/// Whether the call of an SP003 finding lasted long enough to have had media.
-fn long_enough(f: &Finding) -> bool {
-    use crate::rules::sp003_media_missing::SHORT_CALL_SECS;
-    f.evidence["duration_s"]
-        .as_f64()
-        .is_some_and(|d| d >= SHORT_CALL_SECS)
 }

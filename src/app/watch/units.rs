@@ -108,10 +108,25 @@ pub(super) fn judge_unit(
         ipo: &ipo,
         seen,
     };
+    // Past the SP003 findings that wait kept whole, the calls they would be on are only
+    // counted: not written (a capture filtered to signalling has one per answered call).
+    let sp003 = rules::Rule::info(&rules::sp003_media_missing::RULE);
+    let counted = *no_udp_yet && waiting.is_full() && rules.choice.enabled(sp003);
     let mut findings = rules::run_selected(&cx, &|r| {
         (r.scope() == Scope::Call || media::UNIT_RULES.contains(&r.info().id))
             && rules.choice.enabled(r.info())
+            && !(counted && r.info().id == sp003.id)
     });
+    if counted {
+        for (e, _) in rules::sp003_media_missing::silent_sip_calls(media, calls) {
+            let mut frames = e.setup_frames();
+            frames.retain(|&f| f > 0);
+            frames.sort_unstable();
+            frames.dedup();
+            let duration = rules::sp003_media_missing::duration_s(&e);
+            waiting.count(&e.call.call_id, &frames, duration);
+        }
+    }
     // SP005 and SP006 judge the streams of this unit's calls here (the others at their
     // addresses are their own calls'; softphone streams of no call, the end's).
     let ids: Vec<&str> = calls.iter().map(|c| c.call_id.as_str()).collect();
