@@ -30,7 +30,7 @@ pub fn state(c: &Call) -> CallState {
         has_lasting_method(c),
         IN_DIALOG_METHODS.iter().any(|m| c.methods.lists(m)),
         c.bye_frame.is_some(),
-        Finals::of(c.invites.iter().map(|t| t.final_status)),
+        || Finals::of(c.invites.iter().map(|t| t.final_status)),
         c.messages.last().and_then(|r| r.status),
     )
 }
@@ -52,44 +52,47 @@ const SETTLE_LOOK_BACK: usize = 64;
 /// §17.2.1), within [`SETTLED_LINGER_SECS`](super::retire::SETTLED_LINGER_SECS) of the
 /// message before.
 pub fn settled(c: &Call) -> bool {
-    if !(c.invites.iter()).all(|t| t.final_status.is_none() || t.ack_frame.is_some()) {
-        return false;
-    }
     let Some((last, before)) = c.messages.split_last() else {
         return false;
     };
     let request =
         |q: &&super::MessageRef| c.method_of(q).is_some_and(|m| m != "INVITE" && m != "ACK");
+    // What looks through the INVITE transactions last, and only when needed: a Call-ID
+    // may keep `--max-invites-per-call` of them, and this is asked at every message.
     closes(
         c.method_of(last),
         last.status,
         c.bye_frame.is_some(),
-        c.invites
-            .iter()
-            .any(|t| Some(t.cseq) == last.cseq && t.src == last.dst),
-        before
-            .iter()
-            .rev()
-            .take(SETTLE_LOOK_BACK)
-            .find(request)
-            .is_some_and(|q| q.cseq == last.cseq && q.src == last.dst && q.dst == last.src),
-    )
+        || {
+            c.invites
+                .iter()
+                .any(|t| Some(t.cseq) == last.cseq && t.src == last.dst)
+        },
+        || {
+            before
+                .iter()
+                .rev()
+                .take(SETTLE_LOOK_BACK)
+                .find(request)
+                .is_some_and(|q| q.cseq == last.cseq && q.src == last.dst && q.dst == last.src)
+        },
+    ) && (c.invites.iter()).all(|t| t.final_status.is_none() || t.ack_frame.is_some())
 }
 
 /// Whether a message closes its call (see [`settled`]), from its method or status,
 /// whether the call saw a BYE, whether the message answers one of the call's INVITEs
 /// (same CSeq number, sent back to its sender), and whether it answers the call's last
-/// request other than INVITE and ACK.
+/// request other than INVITE and ACK (the last two asked only when they decide).
 fn closes(
     method: Option<&str>,
     status: Option<u16>,
     bye: bool,
-    answers_invite: bool,
-    answers_last_request: bool,
+    answers_invite: impl FnOnce() -> bool,
+    answers_last_request: impl FnOnce() -> bool,
 ) -> bool {
     match (method, status) {
         (Some("ACK"), _) => !bye,
-        (None, Some(s)) => s >= 200 && !answers_invite && answers_last_request,
+        (None, Some(s)) => s >= 200 && answers_last_request() && !answers_invite(),
         _ => false,
     }
 }
@@ -151,13 +154,14 @@ impl Finals {
 
 /// Whether a call can still change, from what a whole [`Call`] or an
 /// [`CallEnd`] keeps: whether a REGISTER, SUBSCRIBE or PUBLISH (`lasting`), an UPDATE
-/// or INFO (`in_dialog`) or a BYE was seen, its INVITE transactions' final statuses, and
-/// the status of its last message (`None`: a request).
+/// or INFO (`in_dialog`) or a BYE was seen, its INVITE transactions' final statuses
+/// (folded only when they decide: a call keeps up to `--max-invites-per-call`), and the
+/// status of its last message (`None`: a request).
 fn decide_state(
     lasting: bool,
     in_dialog: bool,
     bye: bool,
-    finals: Finals,
+    finals: impl FnOnce() -> Finals,
     last_status: Option<u16>,
 ) -> CallState {
     if lasting {
@@ -166,6 +170,7 @@ fn decide_state(
     if bye {
         return CallState::Ended;
     }
+    let finals = finals();
     if finals.any {
         if finals.answered {
             return CallState::Lasting;
@@ -454,9 +459,11 @@ impl Filed for CallEnd {
             m.method(),
             m.status(),
             self.bye,
-            (self.invites.iter()).any(|t| Some(t.cseq) == seq && t.src == dst),
-            (self.last_request).is_some_and(|(q, qs, qd)| q == seq && qs == dst && qd == src)
-                && usize::from(self.since_request) <= SETTLE_LOOK_BACK,
+            || (self.invites.iter()).any(|t| Some(t.cseq) == seq && t.src == dst),
+            || {
+                (self.last_request).is_some_and(|(q, qs, qd)| q == seq && qs == dst && qd == src)
+                    && usize::from(self.since_request) <= SETTLE_LOOK_BACK
+            },
         );
     }
 
@@ -466,7 +473,7 @@ impl Filed for CallEnd {
             self.lasting,
             self.in_dialog,
             self.bye,
-            Finals::of(self.invites.iter().map(|t| t.final_status)),
+            || Finals::of(self.invites.iter().map(|t| t.final_status)),
             self.last_status,
         )
     }
