@@ -13,12 +13,16 @@
 //!
 //! Where SIP is parsed depends on the work: with only a sink (listing messages or calls),
 //! on the second thread, which has little else to do; with a packet sink as well (media:
-//! per-packet state for every RTP packet, SDP announcements, the calls), on the reading
-//! thread, so that the two threads carry about the same load. The state of calls and of
+//! per-packet state for every RTP packet, SDP announcements, the calls), on whichever
+//! thread is behind, message by message: on the reading thread while full batches wait
+//! for the second (a capture of signalling, where following the calls is the work), on
+//! the second while it waits for them (a capture of RTP, where reading is). Parsing is
+//! the same on either thread, so results do not depend on where. The state of calls and of
 //! media lives on one thread either way, and is never shared. UDP that is not STUN (RTP
 //! above all) is recorded without its payload: what media needs of it is read on the
 //! reading thread ([`super::read_udp`]), the same way a single-threaded scan reads it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use crate::capture::{CaptureError, Timestamp};
@@ -288,8 +292,11 @@ struct Shipper<'a> {
     batch: Batch,
     full: &'a SyncSender<Batch>,
     empty: &'a Receiver<Batch>,
-    /// A packet sink runs on the other thread: packets are shipped, SIP is parsed here.
+    /// A packet sink runs on the other thread: packets are shipped, and SIP is parsed
+    /// here while the other thread is behind ([`Shipper::parses_here`]).
     packets: bool,
+    /// Full batches sent and not yet taken by the other thread.
+    waiting: &'a AtomicUsize,
     /// The other thread is gone (it panicked): nothing more is sent.
     gone: bool,
 }
@@ -316,9 +323,20 @@ impl Shipper<'_> {
         let mut next = self.empty.try_recv().unwrap_or_else(|_| Batch::new(shape));
         next.garbage = None;
         let full = std::mem::replace(&mut self.batch, next);
+        self.waiting.fetch_add(1, Ordering::Relaxed);
         if self.full.send(full).is_err() {
             self.gone = true;
         }
+    }
+
+    /// Whether a SIP message is parsed here rather than on the other thread: when a
+    /// packet sink runs there, and full batches wait for it (it is the slower of the two).
+    fn parses_here(&self) -> bool {
+        #[cfg(test)]
+        if let Some(here) = tests::PARSE_HERE.get() {
+            return here && self.packets;
+        }
+        self.packets && self.waiting.load(Ordering::Relaxed) > 0
     }
 }
 
@@ -334,7 +352,7 @@ impl Emit for Shipper<'_> {
     }
 
     fn raw(&mut self, m: RawMessage<'_>) {
-        if self.packets {
+        if self.parses_here() {
             if let Some(m) = m.parse() {
                 // Its SDP too (media and the calls both read it): here rather than on the
                 // second thread, which an INVITE flood keeps busy.
@@ -500,6 +518,7 @@ fn two_threads<T: Send, R>(
     if tests::NO_SECOND_THREAD.get() {
         return None;
     }
+    let waiting = &AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(shape.in_flight);
         let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
@@ -508,6 +527,7 @@ fn two_threads<T: Send, R>(
             .spawn_scoped(scope, move || {
                 replay(target, &mut |to| {
                     for mut batch in full_rx.iter() {
+                        waiting.fetch_sub(1, Ordering::Relaxed);
                         batch.deliver(to);
                         batch.garbage = to.garbage();
                         // The reading thread may be done already: then the batch is freed.
@@ -521,6 +541,7 @@ fn two_threads<T: Send, R>(
             full: &full_tx,
             empty: &empty_rx,
             packets: wants_packets,
+            waiting,
             gone: false,
         };
         let r = (read.take()?)(&mut shipper);
@@ -543,6 +564,10 @@ mod tests {
         /// back to the reading thread alone.
         pub(super) static NO_SECOND_THREAD: std::cell::Cell<bool> =
             const { std::cell::Cell::new(false) };
+        /// Where the scans of this test's thread parse SIP when a packet sink runs: here
+        /// (`true`) or on the second thread, whichever is behind.
+        pub(super) static PARSE_HERE: std::cell::Cell<Option<bool>> =
+            const { std::cell::Cell::new(None) };
     }
 
     /// Every call a [`Replay`] (or a [`Sink`]) receives, as text, and the threads it was
@@ -631,15 +656,23 @@ mod tests {
         for path in &paths {
             let mut one = Trace::default();
             let r1 = super::super::scan_into(path, &mut OneThread(&mut one));
-            for shape in [Batching::JUDGE, Batching::SCAN] {
+            // SIP parsed on the reading thread, on the second, or on whichever is behind.
+            let wheres = [Some(true), Some(false), None];
+            for (shape, here) in [Batching::JUDGE, Batching::SCAN]
+                .into_iter()
+                .flat_map(|shape| wheres.map(|here| (shape, here)))
+            {
+                PARSE_HERE.set(here);
                 let mut two = Trace::default();
                 let r2 = run_replay(&mut two, shape, |emit| super::super::scan_into(path, emit));
+                PARSE_HERE.set(None);
                 if !two.1.is_empty() {
                     assert_eq!(two.1, [Some("sipdiag-sink".into())].into(), "{path}");
                 }
-                assert_eq!(one.0.len(), two.0.len(), "{path}: calls ({shape:?})");
+                let how = format!("{shape:?}, parsed here: {here:?}");
+                assert_eq!(one.0.len(), two.0.len(), "{path}: calls ({how})");
                 for (i, (a, b)) in one.0.iter().zip(&two.0).enumerate() {
-                    assert_eq!(a, b, "{path}: call {i} ({shape:?})");
+                    assert_eq!(a, b, "{path}: call {i} ({how})");
                 }
                 assert_eq!(format!("{r1:?}"), format!("{r2:?}"), "{path}");
             }
