@@ -174,9 +174,7 @@ impl Finding {
 
     pub fn frames(mut self, frames: impl IntoIterator<Item = u64>) -> Self {
         self.frames.extend(frames);
-        self.frames.retain(|f| *f > 0);
-        self.frames.sort_unstable();
-        self.frames.dedup();
+        cited_frames(&mut self.frames);
         if self.wireshark_filter.is_empty() || self.wireshark_filter.starts_with("frame.number") {
             self.wireshark_filter = frame_filter(&self.frames);
         }
@@ -197,6 +195,13 @@ impl Finding {
         self.wireshark_filter = f.into();
         self
     }
+}
+
+/// Frames as a finding cites them: numbered (no 0), ascending, each once.
+pub(crate) fn cited_frames(frames: &mut Vec<u64>) {
+    frames.retain(|f| *f > 0);
+    frames.sort_unstable();
+    frames.dedup();
 }
 
 /// `frame.number == 7` or `frame.number in {1, 4..6, 9}`: a display filter showing exactly

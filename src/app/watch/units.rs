@@ -120,9 +120,7 @@ pub(super) fn judge_unit(
     if counted {
         for (e, _) in rules::sp003_media_missing::silent_sip_calls(media, calls) {
             let mut frames = e.setup_frames();
-            frames.retain(|&f| f > 0);
-            frames.sort_unstable();
-            frames.dedup();
+            rules::cited_frames(&mut frames);
             let duration = rules::sp003_media_missing::duration_s(&e);
             waiting.count(&e.call.call_id, &frames, duration);
         }
