@@ -184,20 +184,6 @@ fn markdown_row(r: &RouteRow) -> String {
     out
 }
 
-/// One route as an element of the JSON's `routes`: pretty, indented to its place.
-fn json_row(r: &RouteRow) -> String {
-    let text = serde_json::to_string_pretty(r).unwrap_or_default();
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for (i, line) in text.lines().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        out.push_str("    ");
-        out.push_str(line);
-    }
-    out
-}
-
 /// What the summary counts.
 #[derive(Debug, Default)]
 struct Counts {
@@ -257,6 +243,8 @@ pub struct RouteSpool {
     format: RouteFormat,
     rows: super::ordered::Ordered,
     counts: Counts,
+    /// Where a JSON element is written before it is kept.
+    scratch: Vec<u8>,
 }
 
 impl RouteSpool {
@@ -265,18 +253,22 @@ impl RouteSpool {
             format,
             rows: Default::default(),
             counts: Counts::default(),
+            scratch: Vec::new(),
         }
     }
 
     /// Files `row` at `key`, its place in capture order (below `u64::MAX`).
     pub fn push(&mut self, key: u64, row: &RouteRow) -> std::io::Result<()> {
         self.counts.add(row);
-        let text = match self.format {
-            RouteFormat::Json => json_row(row),
-            RouteFormat::Table(width) => super::wrap_lines(&table_row(row, width), width),
-            RouteFormat::Markdown => markdown_row(row),
+        let bytes = match self.format {
+            // An element of `routes`, indented to its place.
+            RouteFormat::Json => super::spool::json_element_bytes(row, 4, &mut self.scratch)?,
+            RouteFormat::Table(width) => {
+                super::wrap_lines(&table_row(row, width), width).into_bytes()
+            }
+            RouteFormat::Markdown => markdown_row(row).into_bytes(),
         };
-        self.rows.push(key, text.into_bytes())
+        self.rows.push(key, bytes)
     }
 
     /// Writes the report to `out`.
