@@ -165,11 +165,6 @@ impl<K: Hash + Eq, V> SlotMap<K, V> {
         self.at(self.find(k)?)
     }
 
-    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
-        let slot = self.find(k)?;
-        self.at_mut(slot)
-    }
-
     /// The key and value in `slot`.
     pub fn entry_at(&self, slot: u32) -> Option<(&K, &V)> {
         self.slots.get(slot as usize)?.as_ref().map(|(k, v)| (k, v))
@@ -207,16 +202,6 @@ impl<K: Hash + Eq, V> SlotMap<K, V> {
                 .map_or(0, |(key, _)| hasher.hash_one(key))
         });
         slot
-    }
-
-    /// The value of `k`, added by `make` when absent.
-    pub fn get_or_insert_with(&mut self, k: K, make: impl FnOnce() -> V) -> &mut V {
-        let slot = match self.find(&k) {
-            Some(slot) => slot,
-            None => self.insert_absent(k, make()),
-        };
-        let entry = self.slots[slot as usize].as_mut();
-        &mut entry.expect("a slot just found or filled").1
     }
 
     /// Removes `k`; its slot and value.
@@ -310,9 +295,14 @@ impl<K: Hash + Eq + Copy, V> LruMap<K, V> {
     }
 
     pub fn remove(&mut self, k: &K) -> Option<V> {
+        self.remove_slot(k).map(|(_, v)| v)
+    }
+
+    /// Removes `k`; the slot it had and its value.
+    pub fn remove_slot(&mut self, k: &K) -> Option<(u32, V)> {
         let (slot, v) = self.map.remove(k)?;
         self.order.remove(slot);
-        Some(v)
+        Some((slot, v))
     }
 
     /// The least recently used entry, left in place.
@@ -322,9 +312,15 @@ impl<K: Hash + Eq + Copy, V> LruMap<K, V> {
 
     /// Removes and returns the least recently used entry.
     pub fn pop_oldest(&mut self) -> Option<(K, V)> {
+        self.pop_oldest_slot().map(|(_, k, v)| (k, v))
+    }
+
+    /// Removes the least recently used entry; the slot it had, its key and value.
+    pub fn pop_oldest_slot(&mut self) -> Option<(u32, K, V)> {
         let slot = self.order.oldest()?;
         self.order.remove(slot);
-        self.map.remove_at(slot)
+        let (k, v) = self.map.remove_at(slot)?;
+        Some((slot, k, v))
     }
 
     /// The keys, in no particular order.

@@ -74,6 +74,7 @@ pub fn signalling(t: &mut MediaTracker, client: &str, server: &str, frame: u64) 
     {
         t.stream(&StreamEvent::Data {
             flow,
+            dir: 0,
             frame: frame + i as u64,
             origin: frame + i as u64,
             time,

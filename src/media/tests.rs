@@ -353,6 +353,7 @@ fn stun_over_tcp_across_segments() {
     for (i, part) in [a, b].into_iter().enumerate() {
         t.stream(&StreamEvent::Data {
             flow,
+            dir: 0,
             frame: 10 + i as u64,
             origin: 10 + i as u64,
             time,
@@ -374,6 +375,7 @@ fn softphone_signalling_flow() {
     let time = Timestamp::new(1, 0);
     t.stream(&StreamEvent::Data {
         flow: Flow { src: c, dst: s },
+        dir: 0,
         frame: 4,
         origin: 4,
         time,
@@ -381,6 +383,7 @@ fn softphone_signalling_flow() {
     });
     t.stream(&StreamEvent::Data {
         flow: Flow { src: s, dst: c },
+        dir: 1,
         frame: 6,
         origin: 6,
         time,

@@ -52,13 +52,20 @@ const MAX_QUEUED_SEGMENTS: usize = 512;
 const MAX_TOTAL_QUEUED: usize = 64 << 20;
 
 /// What reassembly hands to the next stage, in stream order.
-#[derive(Debug, PartialEq, Eq)]
+///
+/// Every event names its direction twice: by its `flow` and by `dir`, the direction's
+/// number among those open at once (below the connection cap's two directions per
+/// connection, plus a few). A number is given to one open direction at a time and to
+/// another only after its `End`: a next stage can keep a direction's state in a vector
+/// by that number instead of hashing the flow of every event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamEvent<'a> {
     /// The next bytes of the stream. `frame` is the arrival that made them contiguous
     /// (Wireshark attributes a reassembled PDU to it); `origin` is the frame that carried
     /// them (earlier when they waited out of order).
     Data {
         flow: Flow,
+        dir: u32,
         frame: u64,
         origin: u64,
         time: Timestamp,
@@ -67,6 +74,7 @@ pub enum StreamEvent<'a> {
     /// Bytes `missing` were never seen between `frame_before` and `frame_after`.
     Gap {
         flow: Flow,
+        dir: u32,
         frame_before: u64,
         frame_after: u64,
         missing: u64,
@@ -76,6 +84,7 @@ pub enum StreamEvent<'a> {
     /// [`crate::limits::Limits::tcp_connections`]).
     End {
         flow: Flow,
+        dir: u32,
         frame: u64,
         evicted: bool,
     },
@@ -85,41 +94,23 @@ impl<'a> StreamEvent<'a> {
     /// The event with its frame numbers moved on by `offset` (files read one after the
     /// other, numbered through).
     pub fn renumbered(&self, offset: u64) -> StreamEvent<'a> {
-        match *self {
-            StreamEvent::Data {
-                flow,
-                frame,
-                origin,
-                time,
-                data,
-            } => StreamEvent::Data {
-                flow,
-                frame: frame + offset,
-                origin: origin + offset,
-                time,
-                data,
-            },
+        let mut e = *self;
+        match &mut e {
+            StreamEvent::Data { frame, origin, .. } => {
+                *frame += offset;
+                *origin += offset;
+            }
             StreamEvent::Gap {
-                flow,
                 frame_before,
                 frame_after,
-                missing,
-            } => StreamEvent::Gap {
-                flow,
-                frame_before: frame_before + offset,
-                frame_after: frame_after + offset,
-                missing,
-            },
-            StreamEvent::End {
-                flow,
-                frame,
-                evicted,
-            } => StreamEvent::End {
-                flow,
-                frame: frame + offset,
-                evicted,
-            },
+                ..
+            } => {
+                *frame_before += offset;
+                *frame_after += offset;
+            }
+            StreamEvent::End { frame, .. } => *frame += offset,
         }
+        e
     }
 
     /// The event without its bytes (`Data` keeps an empty slice), and the bytes: for
@@ -128,6 +119,7 @@ impl<'a> StreamEvent<'a> {
         match *self {
             StreamEvent::Data {
                 flow,
+                dir,
                 frame,
                 origin,
                 time,
@@ -135,6 +127,7 @@ impl<'a> StreamEvent<'a> {
             } => (
                 StreamEvent::Data {
                     flow,
+                    dir,
                     frame,
                     origin,
                     time,
@@ -144,12 +137,14 @@ impl<'a> StreamEvent<'a> {
             ),
             StreamEvent::Gap {
                 flow,
+                dir,
                 frame_before,
                 frame_after,
                 missing,
             } => (
                 StreamEvent::Gap {
                     flow,
+                    dir,
                     frame_before,
                     frame_after,
                     missing,
@@ -158,11 +153,13 @@ impl<'a> StreamEvent<'a> {
             ),
             StreamEvent::End {
                 flow,
+                dir,
                 frame,
                 evicted,
             } => (
                 StreamEvent::End {
                     flow,
+                    dir,
                     frame,
                     evicted,
                 },
@@ -178,12 +175,14 @@ impl StreamEvent<'static> {
         match self {
             StreamEvent::Data {
                 flow,
+                dir,
                 frame,
                 origin,
                 time,
                 ..
             } => StreamEvent::Data {
                 flow,
+                dir,
                 frame,
                 origin,
                 time,
@@ -279,10 +278,10 @@ impl Reassembler {
         let flow = seg.flow;
         // A SYN starts the direction afresh: the old one (if any) is closed.
         if seg.syn
-            && let Some(old) = self.dirs.remove(&flow)
+            && let Some((slot, old)) = self.dirs.remove_slot(&flow)
         {
             self.queued_total -= old.queued_bytes;
-            self.flush(flow, old, seg.frame, false, out);
+            self.flush((flow, slot), old, seg.frame, false, out);
         }
         // One lookup for a known direction, two for a new one (a flood's every packet).
         let known = if seg.syn {
@@ -340,12 +339,14 @@ impl Reassembler {
                     dir.last_frame = seg.frame;
                     out(StreamEvent::Data {
                         flow,
+                        dir: slot,
                         frame: seg.frame,
                         origin: seg.frame,
                         time: seg.time,
                         data,
                     });
-                    Self::drain(dir, flow, seg.frame, seg.time, &mut self.stats, out);
+                    let at = (seg.frame, seg.time);
+                    Self::drain(dir, (flow, slot), at, &mut self.stats, out);
                 }
             } else {
                 self.stats.out_of_order += 1;
@@ -368,25 +369,24 @@ impl Reassembler {
                     || dir.queue.len() > MAX_QUEUED_SEGMENTS
                     || total > MAX_TOTAL_QUEUED
                 {
-                    Self::skip_gap(dir, flow, &mut self.stats, out);
+                    Self::skip_gap(dir, (flow, slot), &mut self.stats, out);
                 }
             }
         }
         self.queued_total = self.queued_total + dir.queued_bytes - queued_before;
         if (seg.fin || seg.rst)
-            && let Some(dir) = self.dirs.remove(&flow)
+            && let Some((slot, dir)) = self.dirs.remove_slot(&flow)
         {
             self.queued_total -= dir.queued_bytes;
-            self.flush(flow, dir, seg.frame, false, out);
+            self.flush((flow, slot), dir, seg.frame, false, out);
         }
     }
 
     /// Delivers queued segments that have become contiguous.
     fn drain(
         dir: &mut Direction,
-        flow: Flow,
-        now: u64,
-        now_time: Timestamp,
+        (flow, slot): (Flow, u32),
+        (now, now_time): (u64, Timestamp),
         stats: &mut TcpStats,
         out: &mut dyn FnMut(StreamEvent<'_>),
     ) {
@@ -412,6 +412,7 @@ impl Reassembler {
             dir.last_frame = q.frame;
             out(StreamEvent::Data {
                 flow,
+                dir: slot,
                 frame: now.max(q.frame),
                 origin: q.frame,
                 time: now_time.max(q.time),
@@ -423,7 +424,7 @@ impl Reassembler {
     /// Gives up on the hole before the first queued segment.
     fn skip_gap(
         dir: &mut Direction,
-        flow: Flow,
+        (flow, slot): (Flow, u32),
         stats: &mut TcpStats,
         out: &mut dyn FnMut(StreamEvent<'_>),
     ) {
@@ -438,28 +439,30 @@ impl Reassembler {
         }
         out(StreamEvent::Gap {
             flow,
+            dir: slot,
             frame_before: dir.last_frame,
             frame_after: q.frame,
             missing,
         });
         dir.next_seq = Some(next.wrapping_add(missing as u32));
-        let (frame, time) = (q.frame, q.time);
-        Self::drain(dir, flow, frame, time, stats, out);
+        let at = (q.frame, q.time);
+        Self::drain(dir, (flow, slot), at, stats, out);
     }
 
     fn flush(
         &mut self,
-        flow: Flow,
+        (flow, slot): (Flow, u32),
         mut dir: Direction,
         frame: u64,
         evicted: bool,
         out: &mut dyn FnMut(StreamEvent<'_>),
     ) {
         while !dir.queue.is_empty() {
-            Self::skip_gap(&mut dir, flow, &mut self.stats, out);
+            Self::skip_gap(&mut dir, (flow, slot), &mut self.stats, out);
         }
         out(StreamEvent::End {
             flow,
+            dir: slot,
             frame,
             evicted,
         });
@@ -467,7 +470,7 @@ impl Reassembler {
 
     /// Closes the least recently active direction to make room (constant time).
     fn evict_lru(&mut self, frame: u64, out: &mut dyn FnMut(StreamEvent<'_>)) {
-        let Some((flow, dir)) = self.dirs.pop_oldest() else {
+        let Some((slot, flow, dir)) = self.dirs.pop_oldest_slot() else {
             return;
         };
         self.stats.evicted += 1;
@@ -475,7 +478,7 @@ impl Reassembler {
             self.stats.evicted_frames.push(frame);
         }
         self.queued_total -= dir.queued_bytes;
-        self.flush(flow, dir, frame, true, out);
+        self.flush((flow, slot), dir, frame, true, out);
     }
 
     /// End of capture: close every direction, reporting holes that never filled.
@@ -483,9 +486,9 @@ impl Reassembler {
         let mut flows: Vec<Flow> = self.dirs.keys().copied().collect();
         flows.sort();
         for flow in flows {
-            if let Some(dir) = self.dirs.remove(&flow) {
+            if let Some((slot, dir)) = self.dirs.remove_slot(&flow) {
                 self.queued_total -= dir.queued_bytes;
-                self.flush(flow, dir, frame, false, out);
+                self.flush((flow, slot), dir, frame, false, out);
             }
         }
     }
@@ -725,6 +728,7 @@ mod tests {
                 flow,
                 frame,
                 evicted,
+                ..
             } => ends.borrow_mut().push((flow.src.port(), frame, evicted)),
             StreamEvent::Data { flow, data: d, .. } => {
                 data.borrow_mut().push((flow.src.port(), d.to_vec()))
@@ -756,6 +760,72 @@ mod tests {
         assert_eq!(r.stats.evicted_frames, vec![4, 6]);
         r.finish(7, &mut sink);
         assert_eq!(&ends.borrow()[2..], &[(1, 7, false), (4, 7, false)]);
+    }
+
+    #[test]
+    fn a_directions_number_is_given_to_another_only_after_its_end() {
+        // 40 flows through a table of 8 directions: SYNs, data in and out of order,
+        // FIN/RST and evictions in a pseudo-random mix.
+        let mut r = Reassembler::new(4);
+        let mut open: std::collections::HashMap<u32, Flow> = Default::default();
+        let mut seqs = [1000u32; 40];
+        let mut x = 12345u64;
+        let (mut ends, mut data) = (0, 0);
+        for frame in 1..20_000u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = (x >> 33) as usize % 40;
+            let kind = (x >> 20) % 16;
+            let flow = Flow {
+                src: SocketAddr::from(([10, 0, 0, n as u8], 40000)),
+                dst: "10.0.0.200:5060".parse().unwrap(),
+            };
+            // Now and then a segment ahead of the next byte (waits, or becomes a gap).
+            let ahead = if kind == 3 { 7 } else { 0 };
+            let seg = Segment {
+                flow,
+                seq: seqs[n].wrapping_add(ahead),
+                syn: kind == 0,
+                fin: kind == 1,
+                rst: kind == 2,
+                payload: b"abcde",
+                frame,
+                time: Timestamp::default(),
+            };
+            seqs[n] = seqs[n].wrapping_add(if kind == 0 { 6 } else { 5 });
+            r.push(seg, &mut |e| {
+                let (flow, dir, end) = match e {
+                    StreamEvent::Data { flow, dir, .. } | StreamEvent::Gap { flow, dir, .. } => {
+                        data += 1;
+                        (flow, dir, false)
+                    }
+                    StreamEvent::End { flow, dir, .. } => {
+                        ends += 1;
+                        (flow, dir, true)
+                    }
+                };
+                assert!(dir < 8, "numbers stay under the table's size: {dir}");
+                match open.get(&dir) {
+                    Some(held) => assert_eq!(*held, flow, "frame {frame}: {dir} reused"),
+                    None if !end => {
+                        assert!(!open.values().any(|f| *f == flow), "one number a flow");
+                        open.insert(dir, flow);
+                    }
+                    None => {}
+                }
+                if end {
+                    open.remove(&dir);
+                }
+            });
+        }
+        r.finish(20_000, &mut |e| {
+            if let StreamEvent::End { flow, dir, .. } = e {
+                assert!(open.remove(&dir).is_none_or(|held| held == flow));
+            }
+        });
+        assert!(open.is_empty(), "every direction ended: {open:?}");
+        assert!(ends > 1000 && data > 10_000, "{ends} ends, {data} data");
     }
 
     #[test]

@@ -132,9 +132,10 @@ struct Caps {
 }
 
 pub struct Extractor {
-    /// Boxed: the table's slots (a vector, with room for up to twice the streams it
-    /// holds) are kept to the key and a pointer.
-    streams: crate::lru::SlotMap<Flow, Box<Stream>>,
+    /// The open directions' streams by the reassembler's number of the direction
+    /// ([`StreamEvent`]'s `dir`): no hashing of a flow per event. Boxed: a number not in
+    /// use costs a pointer.
+    streams: Vec<Option<Box<Stream>>>,
     buffered: usize,
     caps: Caps,
     pub stats: ExtractStats,
@@ -145,6 +146,12 @@ impl Default for Extractor {
         let l = crate::limits::current();
         Extractor::with_caps(l.sip_message, l.sip_header)
     }
+}
+
+/// The open stream numbered `dir` in `streams`, if it is `flow`'s.
+fn open(streams: &mut [Option<Box<Stream>>], dir: u32, flow: Flow) -> Option<&mut Stream> {
+    let s = streams.get_mut(dir as usize)?.as_deref_mut()?;
+    (s.flow == flow).then_some(s)
 }
 
 /// The first test of [`sip_start`], for filtering datagrams before anything else is
@@ -171,7 +178,7 @@ impl Extractor {
     /// at most `header` bytes on streams.
     pub fn with_caps(message: usize, header: usize) -> Self {
         Extractor {
-            streams: crate::lru::SlotMap::default(),
+            streams: Vec::new(),
             buffered: 0,
             caps: Caps {
                 message: message.max(1),
@@ -226,13 +233,14 @@ impl Extractor {
         match *e {
             StreamEvent::Data {
                 flow,
+                dir,
                 frame,
                 origin,
                 time,
                 data,
-            } => self.data(flow, (frame, origin), time, data, out),
-            StreamEvent::Gap { flow, .. } => {
-                if let Some(s) = self.streams.get_mut(&flow) {
+            } => self.data((flow, dir), (frame, origin), time, data, out),
+            StreamEvent::Gap { flow, dir, .. } => {
+                if let Some(s) = open(&mut self.streams, dir, flow) {
                     if !s.buf.is_empty() && matches!(s.mode, Mode::Sip | Mode::Ws) {
                         self.buffered -= s.buf.len();
                         let first = s.clear();
@@ -247,34 +255,52 @@ impl Extractor {
                     }
                 }
             }
-            StreamEvent::End { flow, evicted, .. } => {
-                if let Some((_, mut s)) = self.streams.remove(&flow) {
-                    self.buffered -= s.buf.len();
-                    let meaningful = s.buf.iter().any(|c| !c.is_ascii_whitespace());
-                    if meaningful && s.mode == Mode::Sip {
-                        let first = s.clear();
-                        if evicted {
-                            self.stats.connection_limit.add(first);
-                        } else {
-                            note_dropped(&mut self.stats, first);
-                        }
-                    }
+            StreamEvent::End {
+                flow, dir, evicted, ..
+            } => {
+                if open(&mut self.streams, dir, flow).is_some() {
+                    self.end(dir, evicted);
                 }
+            }
+        }
+    }
+
+    /// Ends the stream numbered `dir`: a partial SIP message left in it is counted as
+    /// dropped (`evicted`: by the connection cap).
+    fn end(&mut self, dir: u32, evicted: bool) {
+        let Some(mut s) = self.streams.get_mut(dir as usize).and_then(Option::take) else {
+            return;
+        };
+        self.buffered -= s.buf.len();
+        let meaningful = s.buf.iter().any(|c| !c.is_ascii_whitespace());
+        if meaningful && s.mode == Mode::Sip {
+            let first = s.clear();
+            if evicted {
+                self.stats.connection_limit.add(first);
+            } else {
+                note_dropped(&mut self.stats, first);
             }
         }
     }
 
     fn data(
         &mut self,
-        flow: Flow,
+        (flow, dir): (Flow, u32),
         (frame, origin): (u64, u64),
         time: Timestamp,
         data: &[u8],
         out: &mut dyn FnMut(RawMessage<'_>),
     ) {
-        let s = self
-            .streams
-            .get_or_insert_with(flow, || Box::new(Stream::new()));
+        let at = dir as usize;
+        if at >= self.streams.len() {
+            self.streams.resize_with(at + 1, || None);
+        }
+        // A number still held by another flow (directions numbered otherwise than by the
+        // reassembler, which ends a direction before it reuses its number): that one ends.
+        if self.streams[at].as_ref().is_some_and(|s| s.flow != flow) {
+            self.end(dir, false);
+        }
+        let s = self.streams[at].get_or_insert_with(|| Box::new(Stream::new(flow)));
         if s.skip > 0 {
             // The rest of a body over the cap.
             let n = s.skip.min(data.len());
@@ -282,7 +308,7 @@ impl Extractor {
             if n == data.len() {
                 return;
             }
-            return self.data(flow, (frame, origin), time, &data[n..], out);
+            return self.data((flow, dir), (frame, origin), time, &data[n..], out);
         }
         match s.mode {
             Mode::Tls => {
@@ -295,7 +321,7 @@ impl Extractor {
                     return;
                 };
                 s.mode = Mode::Sip;
-                return self.data(flow, (frame, origin), time, &data[at..], out);
+                return self.data((flow, dir), (frame, origin), time, &data[at..], out);
             }
             _ => {}
         }
@@ -353,17 +379,14 @@ impl Extractor {
 
     /// Partial messages left when the capture ended.
     pub fn finish(&mut self) {
-        let mut flows: Vec<Flow> = self.streams.keys().copied().collect();
-        flows.sort();
-        for f in flows {
-            if let Some((_, mut s)) = self.streams.remove(&f)
-                && s.mode == Mode::Sip
-                && s.buf.iter().any(|c| !c.is_ascii_whitespace())
-            {
-                let first = s.clear();
-                note_dropped(&mut self.stats, first);
-            }
+        let mut open: Vec<(Flow, u32)> = (self.streams.iter().zip(0..))
+            .filter_map(|(s, dir)| Some((s.as_ref()?.flow, dir)))
+            .collect();
+        open.sort();
+        for (_, dir) in open {
+            self.end(dir, false);
         }
+        self.streams = Vec::new();
         self.buffered = 0;
     }
 }

@@ -35,6 +35,8 @@ pub(super) struct Chunk {
 }
 
 pub(super) struct Stream {
+    /// The direction whose bytes these are.
+    pub(super) flow: Flow,
     pub(super) mode: Mode,
     pub(super) buf: Vec<u8>,
     pub(super) chunks: VecDeque<Chunk>,
@@ -46,8 +48,9 @@ pub(super) struct Stream {
 }
 
 impl Stream {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(flow: Flow) -> Self {
         Stream {
+            flow,
             mode: Mode::Unknown,
             buf: Vec::new(),
             chunks: VecDeque::new(),

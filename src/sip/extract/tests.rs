@@ -18,6 +18,7 @@ fn feed(chunks: &[&[u8]]) -> (Vec<SipMessage>, ExtractStats) {
     for (i, c) in chunks.iter().enumerate() {
         let e = StreamEvent::Data {
             flow: flow(),
+            dir: 0,
             frame: i as u64 + 1,
             origin: i as u64 + 1,
             time: Timestamp::default(),
@@ -28,6 +29,7 @@ fn feed(chunks: &[&[u8]]) -> (Vec<SipMessage>, ExtractStats) {
     x.stream(
         &StreamEvent::End {
             flow: flow(),
+            dir: 0,
             frame: 99,
             evicted: false,
         },
@@ -140,6 +142,62 @@ fn unfinished_message_is_counted() {
 }
 
 #[test]
+fn streams_are_kept_by_their_number_and_checked_against_their_flow() {
+    let other = Flow {
+        src: "10.0.0.3:5060".parse().unwrap(),
+        dst: "10.0.0.2:5060".parse().unwrap(),
+    };
+    let mut x = Extractor::default();
+    let mut msgs = Vec::new();
+    let data = |flow, dir, frame, data| StreamEvent::Data {
+        flow,
+        dir,
+        frame,
+        origin: frame,
+        time: Timestamp::default(),
+        data,
+    };
+    // Two directions under numbers 5 and 0, their messages interleaved.
+    x.stream(&data(flow(), 5, 1, &INV[..30]), &mut |m| {
+        msgs.extend(m.parse())
+    });
+    x.stream(&data(other, 0, 2, &OPT[..20]), &mut |m| {
+        msgs.extend(m.parse())
+    });
+    x.stream(&data(flow(), 5, 3, &INV[30..]), &mut |m| {
+        msgs.extend(m.parse())
+    });
+    x.stream(&data(other, 0, 4, &OPT[20..]), &mut |m| {
+        msgs.extend(m.parse())
+    });
+    let frames: Vec<_> = msgs.iter().map(|m| m.frames()).collect();
+    assert_eq!(frames, [vec![1, 3], vec![2, 4]]);
+    // An end under a number another flow holds ends nothing.
+    let end = |flow, dir| StreamEvent::End {
+        flow,
+        dir,
+        frame: 9,
+        evicted: false,
+    };
+    x.stream(&data(flow(), 5, 5, &OPT[..20]), &mut |m| {
+        msgs.extend(m.parse())
+    });
+    x.stream(&end(other, 5), &mut |m| msgs.extend(m.parse()));
+    assert_eq!(x.stats.dropped, 0);
+    // Bytes of another flow under a held number: the first flow's partial message is
+    // dropped, and the new flow starts afresh.
+    x.stream(&data(other, 5, 6, OPT), &mut |m| msgs.extend(m.parse()));
+    assert_eq!(
+        (x.stats.dropped, x.stats.dropped_frames.clone()),
+        (1, vec![5])
+    );
+    assert_eq!(msgs.last().map(|m| m.frames()), Some(&[6][..]));
+    x.stream(&end(other, 5), &mut |m| msgs.extend(m.parse()));
+    x.finish();
+    assert_eq!((msgs.len(), x.stats.dropped, x.buffered), (3, 1, 0));
+}
+
+#[test]
 fn tls_is_detected_not_parsed() {
     let (m, s) = feed(&[
         &[0x16, 0x03, 0x01, 0x00, 0x10, 1, 2, 3],
@@ -189,6 +247,7 @@ fn endless_lines_and_bodies_stay_bounded() {
         let mut feed = |x: &mut Extractor, data: &[u8], frame: u64| {
             let e = StreamEvent::Data {
                 flow: f,
+                dir: 0,
                 frame,
                 origin: frame,
                 time: Timestamp::default(),
@@ -203,6 +262,7 @@ fn endless_lines_and_bodies_stay_bounded() {
         }
         let end = StreamEvent::End {
             flow: f,
+            dir: 0,
             frame: 99,
             evicted: false,
         };
@@ -220,6 +280,7 @@ fn feed_all(x: &mut Extractor, segs: &[&[u8]], end_evicted: Option<bool>) -> Vec
     for (i, d) in segs.iter().enumerate() {
         let e = StreamEvent::Data {
             flow: flow(),
+            dir: 0,
             frame: i as u64 + 1,
             origin: i as u64 + 1,
             time: Timestamp::default(),
@@ -230,6 +291,7 @@ fn feed_all(x: &mut Extractor, segs: &[&[u8]], end_evicted: Option<bool>) -> Vec
     if let Some(evicted) = end_evicted {
         let e = StreamEvent::End {
             flow: flow(),
+            dir: 0,
             frame: 50,
             evicted,
         };
