@@ -348,9 +348,10 @@ impl Extractor {
             time,
         });
         let before = s.buf.len();
+        let mut known = None;
         if s.mode == Mode::Unknown {
             // Decide on everything buffered so far.
-            s.mode = classify(&s.buf);
+            (s.mode, known) = classify(&s.buf);
             match s.mode {
                 Mode::Unknown => return,
                 Mode::Tls => {
@@ -370,7 +371,7 @@ impl Extractor {
             }
         }
         match s.mode {
-            Mode::Sip => frame_sip(s, flow, self.caps, &mut self.stats, out),
+            Mode::Sip => frame_sip(s, (flow, self.caps), known, &mut self.stats, out),
             Mode::WsHandshake | Mode::Ws => frame_ws(s, flow, &mut self.stats, out),
             _ => {}
         }

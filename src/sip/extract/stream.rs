@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use super::{Caps, ExtractStats, MAX_HEADER};
 use crate::capture::Timestamp;
 use crate::net::{Flow, Transport};
-use crate::sip::message::{self, Detect, Provenance, RawMessage};
+use crate::sip::message::{self, Detect, Provenance, RawMessage, Start};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
@@ -82,30 +82,31 @@ impl Stream {
     }
 }
 
-/// First look at a stream direction.
-pub(super) fn classify(data: &[u8]) -> Mode {
+/// First look at a stream direction; with [`Mode::Sip`], the start line found at its
+/// first byte that is not CR or LF (for [`frame_sip`], which would look for it there).
+pub(super) fn classify(data: &[u8]) -> (Mode, Option<Start>) {
     let d = trim_crlf(data);
     if d.is_empty() {
-        return Mode::Unknown;
+        return (Mode::Unknown, None);
     }
     let undecided = !d.contains(&b'\n') && !d.contains(&b'\r') && d.len() < MAX_HEADER;
     if d.len() >= 3 && (0x14..=0x17).contains(&d[0]) && d[1] == 3 && d[2] <= 4 {
-        return Mode::Tls;
+        return (Mode::Tls, None);
     }
     if d.starts_with(b"GET ") || d.starts_with(b"HTTP/1.1 101") {
         let head = &d[..d.len().min(4096)];
         let lower = String::from_utf8_lossy(head).to_ascii_lowercase();
         if lower.contains("upgrade: websocket") || lower.contains("sec-websocket") {
-            return Mode::WsHandshake;
+            return (Mode::WsHandshake, None);
         }
     }
-    if matches!(message::detect(d), Detect::Sip(_)) {
-        return Mode::Sip;
+    if let Detect::Sip(start) = message::detect(d) {
+        return (Mode::Sip, Some(start));
     }
     if undecided && d[0].is_ascii_alphabetic() {
-        return Mode::Unknown;
+        return (Mode::Unknown, None);
     }
-    Mode::Other
+    (Mode::Other, None)
 }
 
 pub(super) fn trim_crlf(d: &[u8]) -> &[u8] {
@@ -130,10 +131,12 @@ pub(super) fn resync_point(data: &[u8], at_start: bool) -> Option<usize> {
     None
 }
 
+/// Frames the whole messages buffered in `s`. `known`: the start line at the buffer's
+/// first byte that is not CR or LF, when [`classify`] has just found it.
 pub(super) fn frame_sip(
     s: &mut Stream,
-    flow: Flow,
-    caps: Caps,
+    (flow, caps): (Flow, Caps),
+    mut known: Option<Start>,
     stats: &mut ExtractStats,
     out: &mut dyn FnMut(RawMessage<'_>),
 ) {
@@ -157,7 +160,13 @@ pub(super) fn frame_sip(
             }
             return;
         }
-        let Detect::Sip(start) = message::detect(&s.buf) else {
+        // A start line begins with a letter: CR and LF were all the keep-alive trimmed
+        // before one that `classify` found.
+        let detected = match known.take() {
+            Some(start) => Detect::Sip(start),
+            None => message::detect(&s.buf),
+        };
+        let Detect::Sip(start) = detected else {
             // Garbage: skip to the next start line, or keep the last partial line.
             let cut = match resync_point(&s.buf, false) {
                 Some(at) => at,
