@@ -541,6 +541,65 @@ fn tcp_connection_flood_names_its_limit_and_the_lost_message() {
     assert!(cap006(&v).is_empty());
 }
 
+/// Twelve connections through a table of two (four directions), one after the other: each
+/// new one closes the least recently active and takes its place in the table. Every third
+/// leaves its message unfinished; the complete messages of the connections that take
+/// those places are framed alone, and each unfinished one is counted once, where it was
+/// lost.
+#[test]
+fn connections_that_take_a_closed_ones_place_frame_their_own_messages() {
+    let f = write(|p| {
+        for k in 0..12u8 {
+            let t = 1_000_000 + u64::from(k) * 100;
+            let src: Addr = ([10, 0, 3, k], 40000 + u16::from(k));
+            // Frame 2k + 1: the SYN; 2k + 2: the message.
+            p.tcp(t, src, CALLEE, 7, SYN, b"")?;
+            let msg = if k % 3 == 0 {
+                format!("OPTIONS sip:200@10.0.0.2 SIP/2.0\r\nCall-ID: lost-{k}\r\n")
+            } else {
+                format!(
+                    "OPTIONS sip:200@10.0.0.2 SIP/2.0\r\nCall-ID: ok-{k}\r\nCSeq: 1 OPTIONS\r\n\
+                     Content-Length: 0\r\n\r\n"
+                )
+            };
+            p.tcp(t + 1, src, CALLEE, 8, ACK | PSH, msg.as_bytes())?;
+        }
+        Ok(())
+    });
+    let path = f.path().to_str().unwrap();
+    let args = [
+        "messages",
+        "--format",
+        "json",
+        "--max-tcp-connections",
+        "2",
+        path,
+    ];
+    let v: Value = serde_json::from_slice(&sipdiag(&args).stdout).unwrap();
+    let ids: Vec<&str> = (v["messages"].as_array().unwrap().iter())
+        .map(|m| m["call_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..12)
+        .filter(|k| k % 3 != 0)
+        .map(|k| format!("ok-{k}"))
+        .collect();
+    assert_eq!(ids, expected);
+    let v = analyze(f.path(), &["--max-tcp-connections", "2"]);
+    // Connections 4 to 11 each closed the oldest: the first at frame 9.
+    let a = anomaly(&v, "tcp-connection-limit").expect("tcp-connection-limit");
+    assert_eq!(
+        (a["count"].as_u64(), a["frames"][0].as_u64()),
+        (Some(8), Some(9))
+    );
+    // Connections 0, 3 and 6 were closed with their message unfinished; 9's was
+    // unfinished when the capture ended.
+    let s = anomaly(&v, "sip-connection-limit").expect("sip-connection-limit");
+    assert_eq!(s["count"], 3);
+    assert_eq!(s["frames"], serde_json::json!([2, 8, 14]));
+    let end = anomaly(&v, "sip-incomplete").expect("sip-incomplete");
+    assert_eq!(end["frames"], serde_json::json!([20]));
+}
+
 #[test]
 fn fragment_flood_is_bounded_and_later_datagrams_still_rebuild() {
     let sip = pcap::in_dialog("OPTIONS", "frag", CALLER, CALLEE);
