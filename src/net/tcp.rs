@@ -54,8 +54,8 @@ const MAX_TOTAL_QUEUED: usize = 64 << 20;
 /// What reassembly hands to the next stage, in stream order.
 ///
 /// Every event names its direction twice: by its `flow` and by `dir`, the direction's
-/// number among those open at once (below the connection cap's two directions per
-/// connection, plus a few). A number is given to one open direction at a time and to
+/// number among those open at once (its slot in the reassembler's table, below twice the
+/// connection cap: two directions a connection). A number is given to one open direction at a time and to
 /// another only after its `End`: a next stage can keep a direction's state in a vector
 /// by that number instead of hashing the flow of every event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

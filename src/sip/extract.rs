@@ -371,8 +371,8 @@ impl Extractor {
             }
         }
         match s.mode {
-            Mode::Sip => frame_sip(s, (flow, self.caps), known, &mut self.stats, out),
-            Mode::WsHandshake | Mode::Ws => frame_ws(s, flow, &mut self.stats, out),
+            Mode::Sip => frame_sip(s, self.caps, known, &mut self.stats, out),
+            Mode::WsHandshake | Mode::Ws => frame_ws(s, &mut self.stats, out),
             _ => {}
         }
         self.buffered -= before - s.buf.len();
@@ -380,11 +380,11 @@ impl Extractor {
 
     /// Partial messages left when the capture ended.
     pub fn finish(&mut self) {
-        let mut open: Vec<(Flow, u32)> = (self.streams.iter().zip(0..))
+        let mut left: Vec<(Flow, u32)> = (self.streams.iter().zip(0..))
             .filter_map(|(s, dir)| Some((s.as_ref()?.flow, dir)))
             .collect();
-        open.sort();
-        for (_, dir) in open {
+        left.sort();
+        for (_, dir) in left {
             self.end(dir, false);
         }
         self.streams = Vec::new();

@@ -135,7 +135,7 @@ pub(super) fn resync_point(data: &[u8], at_start: bool) -> Option<usize> {
 /// first byte that is not CR or LF, when [`classify`] has just found it.
 pub(super) fn frame_sip(
     s: &mut Stream,
-    (flow, caps): (Flow, Caps),
+    caps: Caps,
     mut known: Option<Start>,
     stats: &mut ExtractStats,
     out: &mut dyn FnMut(RawMessage<'_>),
@@ -204,8 +204,8 @@ pub(super) fn frame_sip(
             frame,
             frames,
             time,
-            src: flow.src,
-            dst: flow.dst,
+            src: s.flow.src,
+            dst: s.flow.dst,
             transport: Transport::Tcp,
         };
         // `detect` above saw a start line: the message parses.

@@ -9,13 +9,12 @@
 use super::evidence::note_dropped;
 use super::stream::{Mode, Stream};
 use super::{ExtractStats, MAX_MESSAGE};
-use crate::net::{Flow, Transport};
+use crate::net::Transport;
 use crate::sip::message::{self, Detect, Provenance, RawMessage};
 
 /// WebSocket handshake, then frames (RFC 6455 §5.2).
 pub(super) fn frame_ws(
     s: &mut Stream,
-    flow: Flow,
     stats: &mut ExtractStats,
     out: &mut dyn FnMut(RawMessage<'_>),
 ) {
@@ -91,8 +90,8 @@ pub(super) fn frame_ws(
                 frame,
                 frames,
                 time,
-                src: flow.src,
-                dst: flow.dst,
+                src: s.flow.src,
+                dst: s.flow.dst,
                 transport: Transport::Ws,
             };
             stats.messages += 1;
